@@ -1,0 +1,27 @@
+//! await-sequential: awaiting one coroutine after the other in a single task runs them one
+//! after the other; the whole takes two sleeps.
+
+use conlab_core::{Checks, LaneCtx, Runtime, ScenarioError};
+use std::time::Duration;
+
+async fn say_after<R: Runtime>(me: &LaneCtx<R>, delay: Duration, what: &'static str) {
+    me.sleep(delay).await;
+    me.print(what);
+}
+
+/// Runs the scenario.
+pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
+    let sleep = main.params().duration("sleep_ms");
+    main.print("started");
+    say_after(&main, sleep, "hello").await;
+    say_after(&main, sleep, "world").await;
+    main.print("finished");
+    Ok(())
+}
+
+/// Checks: lines in order, the second line about one sleep after the first, makespan ~ 2 sleeps.
+pub fn checks(c: &mut Checks) {
+    c.output_is("order", "output is started, hello, world, finished", &["started", "hello", "world", "finished"].map(String::from));
+    let sleep = c.params.duration("sleep_ms");
+    c.about("makespan-two-sleeps", "awaits run one after the other: makespan ~ 2 x sleep", c.trace.metrics.makespan, sleep * 2);
+}

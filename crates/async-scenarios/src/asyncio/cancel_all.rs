@@ -1,0 +1,51 @@
+//! cancel-all: on an interrupt, every pending task is cancelled and the loop closes cleanly,
+//! with no task left running.
+
+use conlab_core::{Checks, JoinError, LaneCtx, LaneKind, Runtime, ScenarioError};
+use std::time::Duration;
+
+/// Long enough that a task never finishes on its own within any time limit.
+const FOREVER: Duration = Duration::from_secs(24 * 3600);
+
+/// Runs the scenario.
+pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
+    let n = main.params().usize("tasks");
+    let after = main.params().duration("cancel_after_ms");
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            main.spawn(move |me| async move {
+                me.print(format!("task {i}: working"));
+                me.sleep(FOREVER).await;
+                me.print(format!("task {i}: finished (should never happen)"));
+            })
+        })
+        .collect();
+    main.sleep(after).await;
+    main.mark("interrupt", "");
+    main.print("KeyboardInterrupt: cancelling every pending task");
+    let mut cancelled = 0;
+    for h in &handles {
+        h.abort();
+    }
+    for h in handles {
+        if main.join(h).await == Err(JoinError::Cancelled) {
+            cancelled += 1;
+        }
+    }
+    main.print(format!("{cancelled} tasks cancelled; loop closed cleanly"));
+    Ok(())
+}
+
+/// Checks: every task was cancelled, right after the interrupt, and none was left running.
+pub fn checks(c: &mut Checks) {
+    let n = c.params.usize("tasks");
+    let cancelled = c.trace.marks_named("cancelled").count();
+    c.check("all-cancelled", "every pending task is reported cancelled", cancelled == n, format!("{cancelled} of {n} cancelled"));
+    let main_end = c.trace.lanes.first().and_then(|l| l.end).unwrap_or(u64::MAX);
+    let running = c.trace.lanes.iter().filter(|l| l.kind == LaneKind::Task && l.end.is_none_or(|e| e > main_end)).count();
+    c.check("none-left", "no task is left running when the loop closes", running == 0, format!("{running} tasks still running"));
+    let interrupt = c.trace.marks_named("interrupt").next().map(|m| m.t).unwrap_or(0);
+    c.about("interrupt-time", "the interrupt arrives after cancel_after_ms", interrupt, c.params.duration("cancel_after_ms"));
+    let finished = c.trace.output.iter().any(|l| l.text.contains("should never happen"));
+    c.check("never-finished", "no cancelled task ran past its cancellation", !finished, "");
+}

@@ -1,0 +1,35 @@
+//! io-switch: coroutines that switch whenever they wait for IO (gevent style). Slow fetches
+//! overlap their waits on one OS thread, so the whole takes about one latency.
+
+use conlab_core::{Checks, LaneCtx, LaneKind, Runtime, ScenarioError, SpanState, TaskGroup};
+
+/// Runs the scenario.
+pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
+    let fetches = main.params().usize("fetches");
+    let latency = main.params().duration("latency_ms");
+    main.mark("thread", main.runtime().os_thread());
+    let group = TaskGroup::new();
+    for i in 0..fetches {
+        main.spawn_into(&group, move |me| async move {
+            me.mark("thread", me.runtime().os_thread());
+            me.print(format!("fetch {i}: request sent"));
+            me.sleep_as(SpanState::BlockedIo, latency).await;
+            me.print(format!("fetch {i}: response received"));
+        });
+    }
+    main.during(SpanState::WaitingJoin, "joinall", group.join_all()).await;
+    Ok(())
+}
+
+/// Checks: the makespan is about one latency, not the sum, and every fetch ran on the one
+/// thread that runs the loop.
+pub fn checks(c: &mut Checks) {
+    let fetches = c.params.usize("fetches");
+    let latency = c.params.duration("latency_ms");
+    c.about("makespan-one-latency", "the fetches overlap: makespan ~ one latency", c.trace.metrics.makespan, latency);
+    let threads: std::collections::BTreeSet<&str> = c.trace.marks_named("thread").map(|m| m.detail.as_str()).collect();
+    c.check("one-thread", "everything ran on one OS thread", threads.len() == 1, format!("threads seen: {threads:?}"));
+    let tasks = c.trace.lanes.iter().filter(|l| l.kind == LaneKind::Task).count();
+    let waits = c.trace.spans.iter().filter(|s| s.state == SpanState::BlockedIo).count();
+    c.check("all-fetched", "every fetch waited for its response once", tasks == fetches && waits == fetches, format!("{tasks} fetch lanes, {waits} IO waits, {fetches} fetches asked"));
+}

@@ -1,0 +1,222 @@
+//! The scenario catalog: id, title, chapter, explanation, typed parameters and where each
+//! scenario runs. It is the single source for CLI help, web forms and docs; the runtimes look
+//! scenarios up here by id.
+
+mod entries;
+
+use crate::params::{ParamKind, ParamSpec};
+use serde::Serialize;
+
+pub use entries::CATALOG;
+
+/// The chapters of the catalog, in tutorial order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Chapter {
+    /// Threads, locks and friends.
+    Threads,
+    /// OS processes and IPC.
+    Processes,
+    /// Coroutines and generators.
+    Coroutines,
+    /// asyncio and the event loop.
+    Asyncio,
+    /// Real-world async: Redis, MySQL, HTTP.
+    RealWorld,
+}
+
+impl Chapter {
+    /// Every chapter, in order.
+    pub const ALL: [Chapter; 5] = [
+        Chapter::Threads,
+        Chapter::Processes,
+        Chapter::Coroutines,
+        Chapter::Asyncio,
+        Chapter::RealWorld,
+    ];
+
+    /// The chapter's id (`threads`, `real-world`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Chapter::Threads => "threads",
+            Chapter::Processes => "processes",
+            Chapter::Coroutines => "coroutines",
+            Chapter::Asyncio => "asyncio",
+            Chapter::RealWorld => "real-world",
+        }
+    }
+
+    /// The chapter's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Chapter::Threads => "Threads",
+            Chapter::Processes => "Processes",
+            Chapter::Coroutines => "Coroutines",
+            Chapter::Asyncio => "asyncio and the event loop",
+            Chapter::RealWorld => "Real-world async",
+        }
+    }
+
+    /// Finds a chapter by id.
+    pub fn from_id(id: &str) -> Option<Chapter> {
+        Chapter::ALL.into_iter().find(|c| c.id() == id)
+    }
+}
+
+/// Where a scenario can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Platforms {
+    /// Live in the browser's event loop.
+    pub browser: bool,
+    /// Natively: tokio, OS threads, OS processes, real servers.
+    pub native: bool,
+    /// On the deterministic virtual-time executor.
+    pub virtual_time: bool,
+}
+
+impl Platforms {
+    /// Browser, native and virtual.
+    pub const ALL: Platforms = Platforms {
+        browser: true,
+        native: true,
+        virtual_time: true,
+    };
+    /// Native only.
+    pub const NATIVE: Platforms = Platforms {
+        browser: false,
+        native: true,
+        virtual_time: false,
+    };
+
+    /// `B N V` style letters, as SCENARIOS.md writes them.
+    pub fn letters(self) -> String {
+        let mut s = Vec::new();
+        if self.browser {
+            s.push("B");
+        }
+        if self.native {
+            s.push("N");
+        }
+        if self.virtual_time {
+            s.push("V");
+        }
+        s.join(" ")
+    }
+}
+
+/// One scenario of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScenarioInfo {
+    /// Stable kebab-case id: the CLI, URL and embed name.
+    pub id: &'static str,
+    /// Title, keeping the Python names tutorial readers search for.
+    pub title: &'static str,
+    /// The chapter.
+    pub chapter: Chapter,
+    /// One paragraph: what the scenario shows.
+    pub explanation: &'static str,
+    /// Typed parameters with defaults and ranges.
+    #[serde(serialize_with = "serialize_params")]
+    pub params: &'static [ParamSpec],
+    /// Where it runs.
+    pub platforms: Platforms,
+}
+
+/// Finds a scenario by id.
+pub fn find(id: &str) -> Option<&'static ScenarioInfo> {
+    CATALOG.iter().find(|s| s.id == id)
+}
+
+/// The catalog ids closest to `id`, for "did you mean" hints.
+pub fn suggest(id: &str) -> Vec<&'static str> {
+    let mut scored: Vec<(usize, &'static str)> = CATALOG
+        .iter()
+        .map(|s| (edit_distance(id, s.id), s.id))
+        .filter(|(d, s)| *d <= 3 || s.contains(id) && id.len() >= 3)
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, s)| s).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[derive(Serialize)]
+struct ParamJson {
+    name: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    default: String,
+    allowed: String,
+    help: &'static str,
+}
+
+fn serialize_params<S: serde::Serializer>(
+    params: &&'static [ParamSpec],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let out: Vec<ParamJson> = params
+        .iter()
+        .map(|p| ParamJson {
+            name: p.name,
+            kind: match p.kind {
+                ParamKind::Count { .. } => "count",
+                ParamKind::Millis { .. } => "millis",
+                ParamKind::List { millis: true, .. } => "millis-list",
+                ParamKind::List { .. } => "list",
+                ParamKind::Choice { .. } => "choice",
+                ParamKind::Flag { .. } => "flag",
+            },
+            default: p.default_value().to_string(),
+            allowed: p.range_text(),
+            help: p.help,
+        })
+        .collect();
+    serde::Serialize::serialize(&out, s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::Params;
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        let mut ids: Vec<&str> = CATALOG.iter().map(|s| s.id).collect();
+        assert!(ids.iter().all(|id| id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+
+    #[test]
+    fn every_default_is_within_its_own_range() {
+        for s in CATALOG {
+            for p in s.params {
+                let text = p.default_value().to_string();
+                assert!(p.parse(&text).is_ok(), "{}: default {} of {} refused", s.id, text, p.name);
+            }
+            assert!(Params::from_assignments(s.id, s.params, []).is_ok());
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("semaphor"), vec!["semaphore"]);
+        assert_eq!(suggest("zzzzzzzzzzzz"), Vec::<&str>::new());
+    }
+}

@@ -1,0 +1,161 @@
+//! Building check results from a trace, with timing tolerances that depend on where the trace
+//! was recorded: exact on the virtual runtime, generous enough for a busy 2-core machine on
+//! real ones.
+
+use crate::params::Params;
+use crate::trace::{CheckResult, Nanos, RuntimeKind, Trace};
+use std::time::Duration;
+
+/// How far a measured time may stray from the time a scenario predicts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// How much earlier than predicted a time may be.
+    pub early: Nanos,
+    /// Absolute lateness allowed.
+    pub late: Nanos,
+    /// Lateness allowed as a fraction of the prediction.
+    pub late_fraction: f64,
+}
+
+impl Tolerance {
+    /// The tolerance for traces recorded on `runtime`.
+    pub fn for_runtime(runtime: RuntimeKind) -> Tolerance {
+        match runtime {
+            RuntimeKind::Virtual => Tolerance {
+                early: 0,
+                late: 0,
+                late_fraction: 0.0,
+            },
+            RuntimeKind::Tokio => Tolerance {
+                early: 2_000_000,
+                late: 60_000_000,
+                late_fraction: 0.25,
+            },
+            RuntimeKind::Browser => Tolerance {
+                early: 5_000_000,
+                late: 100_000_000,
+                late_fraction: 0.3,
+            },
+        }
+    }
+
+    /// The allowed window around a predicted time.
+    pub fn window(&self, expected: Nanos) -> (Nanos, Nanos) {
+        let late = self.late + (expected as f64 * self.late_fraction) as Nanos;
+        (expected.saturating_sub(self.early), expected + late)
+    }
+}
+
+/// Formats nanoseconds as milliseconds for check details.
+pub fn ms(ns: Nanos) -> String {
+    let v = ns as f64 / 1e6;
+    if v >= 100.0 || v == v.trunc() {
+        format!("{v:.0} ms")
+    } else {
+        format!("{v:.1} ms")
+    }
+}
+
+/// Collects the check results of one trace.
+pub struct Checks<'a> {
+    /// The trace being checked.
+    pub trace: &'a Trace,
+    /// Its parameters, parsed.
+    pub params: &'a Params,
+    /// The timing tolerance for the trace's runtime.
+    pub tolerance: Tolerance,
+    results: Vec<CheckResult>,
+}
+
+impl<'a> Checks<'a> {
+    /// Starts checking `trace`.
+    pub fn new(trace: &'a Trace, params: &'a Params) -> Checks<'a> {
+        Checks {
+            trace,
+            params,
+            tolerance: Tolerance::for_runtime(trace.runtime),
+            results: Vec::new(),
+        }
+    }
+
+    /// Whether the trace was recorded on the deterministic virtual runtime, where exact orders
+    /// and times are checked.
+    pub fn is_virtual(&self) -> bool {
+        self.trace.runtime == RuntimeKind::Virtual
+    }
+
+    /// Records a check.
+    pub fn check(&mut self, id: &str, description: &str, passed: bool, detail: impl Into<String>) {
+        self.results.push(CheckResult {
+            id: id.to_string(),
+            description: description.to_string(),
+            passed,
+            detail: detail.into(),
+        });
+    }
+
+    /// Checks that a measured time is about `expected` (within the runtime's tolerance).
+    pub fn about(&mut self, id: &str, description: &str, actual: Nanos, expected: Duration) {
+        let expected = expected.as_nanos() as Nanos;
+        let (lo, hi) = self.tolerance.window(expected);
+        let passed = (lo..=hi).contains(&actual);
+        let detail = format!("measured {}, expected {} (allowed {}..{})", ms(actual), ms(expected), ms(lo), ms(hi));
+        self.check(id, description, passed, detail);
+    }
+
+    /// Checks that a measured time is at least `bound` (less the runtime's early tolerance).
+    pub fn at_least(&mut self, id: &str, description: &str, actual: Nanos, bound: Duration) {
+        let bound = bound.as_nanos() as Nanos;
+        let lo = bound.saturating_sub(self.tolerance.early);
+        let detail = format!("measured {}, at least {}", ms(actual), ms(bound));
+        self.check(id, description, actual >= lo, detail);
+    }
+
+    /// Checks that the output lines are exactly `expected`, in order.
+    pub fn output_is(&mut self, id: &str, description: &str, expected: &[String]) {
+        let got: Vec<&str> = self.trace.output_texts();
+        let passed = got.len() == expected.len() && got.iter().zip(expected).all(|(a, b)| a == b);
+        let detail = format!("output {:?}, expected {:?}", got, expected);
+        self.check(id, description, passed, detail);
+    }
+
+    /// Checks that the run completed (status ok).
+    pub fn completed(&mut self) {
+        let status = &self.trace.status;
+        self.check(
+            "completed",
+            "the run completed",
+            *status == crate::trace::Status::Ok,
+            format!("status: {}", status.label()),
+        );
+    }
+
+    /// The position of the first output line with this text.
+    pub fn position(&self, text: &str) -> Option<usize> {
+        self.trace.output.iter().position(|l| l.text == text)
+    }
+
+    /// The results.
+    pub fn finish(self) -> Vec<CheckResult> {
+        self.results
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        let v = Tolerance::for_runtime(RuntimeKind::Virtual);
+        assert_eq!(v.window(200), (200, 200));
+        let t = Tolerance::for_runtime(RuntimeKind::Tokio);
+        assert_eq!(t.window(200_000_000), (198_000_000, 310_000_000));
+    }
+
+    #[test]
+    fn ms_format() {
+        assert_eq!(ms(200_000_000), "200 ms");
+        assert_eq!(ms(1_500_000), "1.5 ms");
+    }
+}

@@ -1,0 +1,36 @@
+//! The conlab scenario core: the catalog, typed parameters, the trace model and its recording,
+//! metrics, checks, exports and the runtime abstraction that async scenarios are written
+//! against.
+//!
+//! This crate knows nothing about tokio, web-sys, Redis or MySQL: the runtimes and the front
+//! ends depend on it, never the other way round.
+#![deny(missing_docs)]
+
+pub mod catalog;
+mod check;
+pub mod chrome;
+mod metrics;
+mod params;
+mod recorder;
+mod run;
+mod runtime;
+pub mod sync;
+mod task;
+mod trace;
+
+pub use check::{ms, Checks, Tolerance};
+pub use metrics::{compute as compute_metrics, summarize as summarize_latency};
+pub use params::{
+    percent_decode, ParamError, ParamKind, ParamSpec, ParamValue, Params, MAX_LIST_LEN,
+    TIME_SCALE, TIME_SCALE_RANGE,
+};
+pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder};
+pub use run::{
+    finish_trace, run_checks, ChecksFn, LaneCtx, RunSetup, ScenarioError, ScenarioFn, TraceMeta,
+};
+pub use runtime::{yield_now, Runtime, Sleep};
+pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};
+pub use trace::{
+    CheckResult, Lane, LaneBusy, LaneId, LaneKind, LatencySummary, Mark, Metric, Metrics, Nanos,
+    OutputLine, RuntimeKind, Span, SpanState, Status, Trace, TraceLoadError, SCHEMA,
+};

@@ -1,0 +1,171 @@
+//! Figures computed from a recording: makespan, busy time per lane, sequential sum, speedup,
+//! peak concurrency and request latency.
+
+use crate::recorder::Recording;
+use crate::trace::{LaneBusy, LatencySummary, Metrics, Nanos, Span, SpanState};
+
+/// Computes the standard metrics of a recording that ended at `end`.
+pub fn compute(rec: &Recording, end: Nanos) -> Metrics {
+    let mut per_lane: Vec<Vec<(Nanos, Nanos)>> = vec![Vec::new(); rec.lanes.len()];
+    for s in rec.spans.iter().filter(|s| s.state.is_busy()) {
+        if let Some(v) = per_lane.get_mut(s.lane as usize) {
+            v.push((s.start, s.end));
+        }
+    }
+    let mut busy = Vec::new();
+    let mut edges: Vec<(Nanos, i32)> = Vec::new();
+    for (lane, intervals) in per_lane.iter_mut().enumerate() {
+        let merged = union(intervals);
+        let total: Nanos = merged.iter().map(|(a, b)| b - a).sum();
+        if total > 0 {
+            busy.push(LaneBusy {
+                lane: lane as u32,
+                busy: total,
+            });
+        }
+        for (a, b) in merged {
+            if b > a {
+                edges.push((a, 1));
+                edges.push((b, -1));
+            }
+        }
+    }
+    // Ends sort before starts at the same instant: back-to-back work is not concurrent.
+    edges.sort_unstable();
+    let mut level = 0i32;
+    let mut peak = 0i32;
+    for (_, d) in edges {
+        level += d;
+        peak = peak.max(level);
+    }
+    let sequential_sum: Nanos = busy.iter().map(|b| b.busy).sum();
+    let speedup = if end > 0 {
+        sequential_sum as f64 / end as f64
+    } else {
+        0.0
+    };
+    Metrics {
+        makespan: end,
+        busy,
+        peak_concurrency: peak as u32,
+        sequential_sum,
+        speedup,
+        latency: latency(&rec.spans),
+        extra: Vec::new(),
+    }
+}
+
+fn union(intervals: &mut [(Nanos, Nanos)]) -> Vec<(Nanos, Nanos)> {
+    intervals.sort_unstable();
+    let mut out: Vec<(Nanos, Nanos)> = Vec::new();
+    for &(a, b) in intervals.iter() {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+/// Latency over the outermost `in_flight` spans (requests, commands, queries), if any.
+fn latency(spans: &[Span]) -> Option<LatencySummary> {
+    let requests: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.state == SpanState::InFlight && s.depth == 0 && !s.open)
+        .collect();
+    let first = requests.iter().map(|s| s.start).min()?;
+    let last = requests.iter().map(|s| s.end).max()?;
+    let samples: Vec<Nanos> = requests.iter().map(|s| s.duration()).collect();
+    Some(summarize(&samples, last.saturating_sub(first)))
+}
+
+/// Summarizes latency samples measured over a window of `window` nanoseconds.
+/// Percentiles are nearest-rank.
+pub fn summarize(samples: &[Nanos], window: Nanos) -> LatencySummary {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let count = sorted.len() as u64;
+    let rank = |p: f64| -> Nanos {
+        if sorted.is_empty() {
+            return 0;
+        }
+        let idx = ((p / 100.0) * count as f64).ceil() as usize;
+        sorted[idx.clamp(1, sorted.len()) - 1]
+    };
+    let sum: u128 = sorted.iter().map(|v| *v as u128).sum();
+    LatencySummary {
+        count,
+        min: sorted.first().copied().unwrap_or(0),
+        mean: if count > 0 { (sum / count as u128) as Nanos } else { 0 },
+        p50: rank(50.0),
+        p90: rank(90.0),
+        p99: rank(99.0),
+        max: sorted.last().copied().unwrap_or(0),
+        throughput_per_s: if window > 0 {
+            count as f64 / (window as f64 / 1e9)
+        } else {
+            0.0
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Lane, LaneKind};
+
+    fn span(lane: u32, state: SpanState, start: Nanos, end: Nanos) -> Span {
+        Span {
+            lane,
+            state,
+            start,
+            end,
+            depth: 0,
+            label: String::new(),
+            open: false,
+        }
+    }
+
+    fn lanes(n: u32) -> Vec<Lane> {
+        (0..n)
+            .map(|id| Lane {
+                id,
+                kind: LaneKind::Task,
+                name: format!("task-{id}"),
+                start: 0,
+                end: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn busy_peak_and_speedup() {
+        let rec = Recording {
+            lanes: lanes(3),
+            spans: vec![
+                span(0, SpanState::Sleeping, 0, 100),
+                span(0, SpanState::Running, 50, 150), // overlaps: counted once
+                span(1, SpanState::Sleeping, 0, 100),
+                span(2, SpanState::WaitingJoin, 0, 100), // waiting: not busy
+                span(2, SpanState::Computing, 150, 200), // starts after lane 1 ended
+            ],
+            ..Recording::default()
+        };
+        let m = compute(&rec, 200);
+        assert_eq!(m.makespan, 200);
+        assert_eq!(m.sequential_sum, 150 + 100 + 50);
+        assert_eq!(m.peak_concurrency, 2);
+        assert!((m.speedup - 1.5).abs() < 1e-9);
+        assert!(m.latency.is_none());
+    }
+
+    #[test]
+    fn latency_percentiles_nearest_rank() {
+        let samples: Vec<Nanos> = (1..=100).collect();
+        let s = summarize(&samples, 1_000_000_000);
+        assert_eq!((s.min, s.p50, s.p90, s.p99, s.max, s.mean), (1, 50, 90, 99, 100, 50));
+        assert_eq!(s.throughput_per_s, 100.0);
+        let empty = summarize(&[], 0);
+        assert_eq!(empty.count, 0);
+    }
+}

@@ -1,0 +1,609 @@
+//! Typed scenario parameters: their specifications (default, range, unit, help), parsing from
+//! `name=value` pairs and URL query strings, and the global `time-scale`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// The name of the global parameter that multiplies every duration.
+pub const TIME_SCALE: &str = "time-scale";
+/// Allowed range of `time-scale`.
+pub const TIME_SCALE_RANGE: (f64, f64) = (0.01, 100.0);
+/// The longest list a list parameter accepts.
+pub const MAX_LIST_LEN: usize = 64;
+/// Inputs longer than this are refused before any parsing.
+const MAX_INPUT_LEN: usize = 4096;
+
+/// What a parameter holds, with its default and allowed range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamKind {
+    /// A whole number, `min..=max`, counted in `unit` ("tasks", "KB", ...).
+    Count {
+        /// Value used when the parameter is not given.
+        default: i64,
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+        /// What is counted.
+        unit: &'static str,
+    },
+    /// A duration in milliseconds, multiplied by `time-scale` when used.
+    Millis {
+        /// Value used when the parameter is not given.
+        default: u64,
+        /// Smallest allowed value.
+        min: u64,
+        /// Largest allowed value.
+        max: u64,
+    },
+    /// A comma-separated list of whole numbers, `1..=max_len` items, each `min..=max`.
+    /// When `millis` is set the items are durations scaled by `time-scale`.
+    List {
+        /// Value used when the parameter is not given.
+        default: &'static [i64],
+        /// Smallest allowed item.
+        min: i64,
+        /// Largest allowed item.
+        max: i64,
+        /// Most items allowed.
+        max_len: usize,
+        /// Whether the items are milliseconds.
+        millis: bool,
+    },
+    /// One of a fixed set of words.
+    Choice {
+        /// Value used when the parameter is not given.
+        default: &'static str,
+        /// The allowed words.
+        options: &'static [&'static str],
+    },
+    /// `true` or `false` (also `on`/`off`, `yes`/`no`, `1`/`0`).
+    Flag {
+        /// Value used when the parameter is not given.
+        default: bool,
+    },
+}
+
+/// One parameter of a scenario, as the catalog declares it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamSpec {
+    /// The name used on the command line and in URLs (`sleep_ms`).
+    pub name: &'static str,
+    /// Type, default and range.
+    pub kind: ParamKind,
+    /// One line of help.
+    pub help: &'static str,
+}
+
+impl ParamSpec {
+    /// The default value.
+    pub fn default_value(&self) -> ParamValue {
+        match self.kind {
+            ParamKind::Count { default, .. } => ParamValue::Int(default),
+            ParamKind::Millis { default, .. } => ParamValue::Int(default as i64),
+            ParamKind::List { default, .. } => ParamValue::List(default.to_vec()),
+            ParamKind::Choice { default, .. } => ParamValue::Word(default.to_string()),
+            ParamKind::Flag { default } => ParamValue::Flag(default),
+        }
+    }
+
+    /// The allowed values in words, e.g. `1..=100000 tasks` or `one of all, first_completed`.
+    pub fn range_text(&self) -> String {
+        match self.kind {
+            ParamKind::Count { min, max, unit, .. } => format!("{min}..={max} {unit}"),
+            ParamKind::Millis { min, max, .. } => format!("{min}..={max} ms"),
+            ParamKind::List {
+                min,
+                max,
+                max_len,
+                millis,
+                ..
+            } => {
+                let unit = if millis { " ms" } else { "" };
+                format!("1 to {max_len} comma-separated values, each {min}..={max}{unit}")
+            }
+            ParamKind::Choice { options, .. } => format!("one of {}", options.join(", ")),
+            ParamKind::Flag { .. } => "true or false".to_string(),
+        }
+    }
+
+    /// Parses and range-checks one value given as text.
+    pub fn parse(&self, text: &str) -> Result<ParamValue, ParamError> {
+        let bad = |reason: &str| ParamError::BadValue {
+            name: self.name.to_string(),
+            value: shorten(text),
+            reason: reason.to_string(),
+            allowed: self.range_text(),
+        };
+        let text = text.trim();
+        match self.kind {
+            ParamKind::Count { min, max, .. } => {
+                let v = parse_int(text).ok_or_else(|| bad("not a whole number"))?;
+                if v < min || v > max {
+                    return Err(bad("out of range"));
+                }
+                Ok(ParamValue::Int(v))
+            }
+            ParamKind::Millis { min, max, .. } => {
+                let v = parse_int(text).ok_or_else(|| bad("not a whole number of milliseconds"))?;
+                if v < min as i64 || v > max as i64 {
+                    return Err(bad("out of range"));
+                }
+                Ok(ParamValue::Int(v))
+            }
+            ParamKind::List {
+                min, max, max_len, ..
+            } => {
+                let text = text.trim_matches(|c| c == '[' || c == ']');
+                let items: Vec<&str> = text.split(',').map(str::trim).collect();
+                if text.is_empty() || items.len() > max_len {
+                    return Err(bad("wrong number of items"));
+                }
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let v = parse_int(item).ok_or_else(|| bad("an item is not a whole number"))?;
+                    if v < min || v > max {
+                        return Err(bad("an item is out of range"));
+                    }
+                    out.push(v);
+                }
+                Ok(ParamValue::List(out))
+            }
+            ParamKind::Choice { options, .. } => options
+                .iter()
+                .find(|o| o.eq_ignore_ascii_case(text))
+                .map(|o| ParamValue::Word(o.to_string()))
+                .ok_or_else(|| bad("not one of the choices")),
+            ParamKind::Flag { .. } => match text.to_ascii_lowercase().as_str() {
+                "true" | "on" | "yes" | "1" => Ok(ParamValue::Flag(true)),
+                "false" | "off" | "no" | "0" => Ok(ParamValue::Flag(false)),
+                _ => Err(bad("not a flag")),
+            },
+        }
+    }
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
+    cleaned.parse::<i64>().ok()
+}
+
+/// Keeps error messages readable when the offending input is huge.
+fn shorten(text: &str) -> String {
+    const MAX: usize = 40;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
+/// A parsed parameter value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamValue {
+    /// A count or a duration in milliseconds.
+    Int(i64),
+    /// A list of numbers.
+    List(Vec<i64>),
+    /// A choice.
+    Word(String),
+    /// A flag.
+    Flag(bool),
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Int(v) => write!(f, "{v}"),
+            ParamValue::List(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                Ok(())
+            }
+            ParamValue::Word(w) => f.write_str(w),
+            ParamValue::Flag(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// Why a parameter was refused. Every message names the parameter, the value and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    /// The scenario has no parameter of that name.
+    #[error("unknown parameter `{name}` for {scenario}; its parameters are: {known}")]
+    Unknown {
+        /// The scenario id.
+        scenario: String,
+        /// The name given.
+        name: String,
+        /// The names the scenario knows, comma-separated.
+        known: String,
+    },
+    /// The input was not of the form `name=value`.
+    #[error("`{input}` is not of the form name=value")]
+    Malformed {
+        /// The input given.
+        input: String,
+    },
+    /// The value does not parse or is out of range.
+    #[error("parameter `{name}`: value `{value}` is {reason}; allowed: {allowed}")]
+    BadValue {
+        /// The parameter.
+        name: String,
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+        /// The allowed range in words.
+        allowed: String,
+    },
+    /// The same parameter was given twice.
+    #[error("parameter `{name}` is given twice")]
+    Duplicate {
+        /// The parameter.
+        name: String,
+    },
+}
+
+/// The complete, validated parameters of one run: every declared parameter has a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    values: Vec<(&'static str, ParamValue)>,
+    time_scale: f64,
+}
+
+impl Params {
+    /// All defaults, time-scale 1.
+    pub fn defaults(specs: &'static [ParamSpec]) -> Params {
+        Params {
+            values: specs.iter().map(|s| (s.name, s.default_value())).collect(),
+            time_scale: 1.0,
+        }
+    }
+
+    /// Parses `name=value` pairs (as given to `conlab run -p`), over the defaults.
+    pub fn from_assignments<'a>(
+        scenario: &str,
+        specs: &'static [ParamSpec],
+        assignments: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Params, ParamError> {
+        let mut pairs = Vec::new();
+        for a in assignments {
+            let (name, value) = a.split_once('=').ok_or_else(|| ParamError::Malformed {
+                input: shorten(a),
+            })?;
+            pairs.push((name.trim().to_string(), value.to_string()));
+        }
+        Params::from_pairs(scenario, specs, pairs)
+    }
+
+    /// Parses a URL query string (`sleep_ms=200&time-scale=2`, with or without a leading `?`).
+    /// Keys that are not parameters of the scenario and are listed in `ignore` (such as
+    /// `scenario` or `lang`) are skipped.
+    pub fn from_query(
+        scenario: &str,
+        specs: &'static [ParamSpec],
+        query: &str,
+        ignore: &[&str],
+    ) -> Result<Params, ParamError> {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let mut pairs = Vec::new();
+        for part in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            let name = percent_decode(name);
+            if ignore.contains(&name.as_str()) {
+                continue;
+            }
+            pairs.push((name, percent_decode(value)));
+        }
+        Params::from_pairs(scenario, specs, pairs)
+    }
+
+    fn from_pairs(
+        scenario: &str,
+        specs: &'static [ParamSpec],
+        pairs: Vec<(String, String)>,
+    ) -> Result<Params, ParamError> {
+        let mut params = Params::defaults(specs);
+        let mut seen: Vec<String> = Vec::new();
+        for (name, value) in pairs {
+            if seen.contains(&name) {
+                return Err(ParamError::Duplicate { name });
+            }
+            if value.len() > MAX_INPUT_LEN {
+                return Err(ParamError::BadValue {
+                    name,
+                    value: shorten(&value),
+                    reason: "too long".into(),
+                    allowed: format!("at most {MAX_INPUT_LEN} characters"),
+                });
+            }
+            if name == TIME_SCALE {
+                params.time_scale = parse_time_scale(&value)?;
+            } else {
+                let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| {
+                    let mut known: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                    known.push(TIME_SCALE);
+                    ParamError::Unknown {
+                        scenario: scenario.to_string(),
+                        name: shorten(&name),
+                        known: known.join(", "),
+                    }
+                })?;
+                let parsed = spec.parse(&value)?;
+                if let Some(slot) = params.values.iter_mut().find(|(n, _)| *n == spec.name) {
+                    slot.1 = parsed;
+                }
+            }
+            seen.push(name);
+        }
+        Ok(params)
+    }
+
+    /// The time-scale factor.
+    pub fn time_scale(&self) -> f64 {
+        self.time_scale
+    }
+
+    /// Sets the time-scale factor, checked against its range.
+    pub fn set_time_scale(&mut self, scale: f64) -> Result<(), ParamError> {
+        self.time_scale = parse_time_scale(&scale.to_string())?;
+        Ok(())
+    }
+
+    fn value(&self, name: &str) -> &ParamValue {
+        // Scenario code asks only for the parameters its catalog entry declares; the unit test
+        // `every_scenario_reads_only_declared_params` in each scenario crate covers this.
+        match self.values.iter().find(|(n, _)| *n == name) {
+            Some((_, v)) => v,
+            None => panic!("scenario asked for undeclared parameter `{name}`"),
+        }
+    }
+
+    /// A count parameter.
+    pub fn count(&self, name: &str) -> i64 {
+        match self.value(name) {
+            ParamValue::Int(v) => *v,
+            other => panic!("parameter `{name}` is not a count: {other:?}"),
+        }
+    }
+
+    /// A count parameter as `usize` (counts are never negative).
+    pub fn usize(&self, name: &str) -> usize {
+        self.count(name).max(0) as usize
+    }
+
+    /// A millisecond parameter, multiplied by `time-scale`.
+    pub fn duration(&self, name: &str) -> Duration {
+        self.scale_ms(self.count(name))
+    }
+
+    /// A list parameter, unscaled.
+    pub fn list(&self, name: &str) -> &[i64] {
+        match self.value(name) {
+            ParamValue::List(v) => v,
+            other => panic!("parameter `{name}` is not a list: {other:?}"),
+        }
+    }
+
+    /// A millisecond list parameter, each multiplied by `time-scale`.
+    pub fn durations(&self, name: &str) -> Vec<Duration> {
+        self.list(name).iter().map(|ms| self.scale_ms(*ms)).collect()
+    }
+
+    /// A choice parameter.
+    pub fn choice(&self, name: &str) -> &str {
+        match self.value(name) {
+            ParamValue::Word(w) => w,
+            other => panic!("parameter `{name}` is not a choice: {other:?}"),
+        }
+    }
+
+    /// A flag parameter.
+    pub fn flag(&self, name: &str) -> bool {
+        match self.value(name) {
+            ParamValue::Flag(b) => *b,
+            other => panic!("parameter `{name}` is not a flag: {other:?}"),
+        }
+    }
+
+    /// Milliseconds scaled by `time-scale`, as a duration.
+    pub fn scale_ms(&self, ms: i64) -> Duration {
+        Duration::from_secs_f64(ms.max(0) as f64 * self.time_scale / 1000.0)
+    }
+
+    /// Every value as text, including `time-scale`, in a stable order (for traces and URLs).
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        let mut map: BTreeMap<String, String> = self
+            .values
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        map.insert(TIME_SCALE.to_string(), format_scale(self.time_scale));
+        map
+    }
+
+    /// The parameters that differ from their defaults, as a URL query string.
+    pub fn to_query(&self, specs: &'static [ParamSpec]) -> String {
+        let mut parts = Vec::new();
+        for (name, value) in &self.values {
+            let default = specs.iter().find(|s| s.name == *name).map(|s| s.default_value());
+            if default.as_ref() != Some(value) {
+                parts.push(format!("{name}={value}"));
+            }
+        }
+        if self.time_scale != 1.0 {
+            parts.push(format!("{TIME_SCALE}={}", format_scale(self.time_scale)));
+        }
+        parts.join("&")
+    }
+}
+
+fn format_scale(scale: f64) -> String {
+    format!("{scale}")
+}
+
+fn parse_time_scale(text: &str) -> Result<f64, ParamError> {
+    let (lo, hi) = TIME_SCALE_RANGE;
+    let bad = |reason: &str| ParamError::BadValue {
+        name: TIME_SCALE.to_string(),
+        value: shorten(text),
+        reason: reason.to_string(),
+        allowed: format!("a factor from {lo} to {hi}"),
+    };
+    let v: f64 = text.trim().parse().map_err(|_| bad("not a number"))?;
+    if !v.is_finite() || !(lo..=hi).contains(&v) {
+        return Err(bad("out of range"));
+    }
+    Ok(v)
+}
+
+/// Decodes `%XX` escapes and `+` (space) as browsers write query strings. Invalid escapes are
+/// kept as they are; invalid UTF-8 becomes U+FFFD.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    static SPECS: &[ParamSpec] = &[
+        ParamSpec {
+            name: "tasks",
+            kind: ParamKind::Count {
+                default: 2,
+                min: 1,
+                max: 100,
+                unit: "tasks",
+            },
+            help: "",
+        },
+        ParamSpec {
+            name: "sleep_ms",
+            kind: ParamKind::Millis {
+                default: 200,
+                min: 0,
+                max: 60_000,
+            },
+            help: "",
+        },
+        ParamSpec {
+            name: "sleeps_ms",
+            kind: ParamKind::List {
+                default: &[300, 100, 200],
+                min: 0,
+                max: 60_000,
+                max_len: 8,
+                millis: true,
+            },
+            help: "",
+        },
+        ParamSpec {
+            name: "return_when",
+            kind: ParamKind::Choice {
+                default: "all",
+                options: &["all", "first_completed", "first_exception"],
+            },
+            help: "",
+        },
+        ParamSpec {
+            name: "gil",
+            kind: ParamKind::Flag { default: true },
+            help: "",
+        },
+    ];
+
+    fn check(input: &[&str], expected: Result<&str, &str>) {
+        let got = Params::from_assignments("demo", SPECS, input.iter().copied());
+        match (got, expected) {
+            (Ok(p), Ok(want)) => {
+                let text: Vec<String> = p.to_map().iter().map(|(k, v)| format!("{k}={v}")).collect();
+                assert_eq!(text.join(" "), want, "input {input:?}");
+            }
+            (Err(e), Err(want)) => assert_eq!(e.to_string(), want, "input {input:?}"),
+            (got, want) => panic!("input {input:?}: got {got:?}, wanted {want:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_and_rejects_assignments() {
+        check(&[], Ok("gil=true return_when=all sleep_ms=200 sleeps_ms=300,100,200 tasks=2 time-scale=1"));
+        check(
+            &["tasks=7", "sleeps_ms=5, 6", "gil=off", "return_when=FIRST_COMPLETED", "time-scale=0.5"],
+            Ok("gil=false return_when=first_completed sleep_ms=200 sleeps_ms=5,6 tasks=7 time-scale=0.5"),
+        );
+        check(&["tasks=0"], Err("parameter `tasks`: value `0` is out of range; allowed: 1..=100 tasks"));
+        check(&["tasks=x"], Err("parameter `tasks`: value `x` is not a whole number; allowed: 1..=100 tasks"));
+        check(&["sleeps_ms="], Err("parameter `sleeps_ms`: value `` is wrong number of items; allowed: 1 to 8 comma-separated values, each 0..=60000 ms"));
+        check(&["nope=1"], Err("unknown parameter `nope` for demo; its parameters are: tasks, sleep_ms, sleeps_ms, return_when, gil, time-scale"));
+        check(&["tasks"], Err("`tasks` is not of the form name=value"));
+        check(&["tasks=1", "tasks=2"], Err("parameter `tasks` is given twice"));
+        check(&["time-scale=1000"], Err("parameter `time-scale`: value `1000` is out of range; allowed: a factor from 0.01 to 100"));
+        check(&["time-scale=NaN"], Err("parameter `time-scale`: value `NaN` is out of range; allowed: a factor from 0.01 to 100"));
+    }
+
+    #[test]
+    fn query_strings_decode_and_round_trip() {
+        let p = Params::from_query("demo", SPECS, "?scenario=x&sleeps_ms=1%2C2&tasks=3&time-scale=2", &["scenario"]).unwrap();
+        assert_eq!(p.list("sleeps_ms"), &[1, 2]);
+        assert_eq!(p.duration("sleep_ms"), Duration::from_millis(400));
+        let q = p.to_query(SPECS);
+        assert_eq!(q, "tasks=3&sleeps_ms=1,2&time-scale=2");
+        assert_eq!(Params::from_query("demo", SPECS, &q, &[]).unwrap(), p);
+    }
+
+    #[test]
+    fn percent_decode_keeps_bad_escapes() {
+        assert_eq!(percent_decode("a%2Cb+c%zz%4"), "a,b c%zz%4");
+        assert_eq!(percent_decode("%e4%bd%a0"), "你");
+        assert_eq!(percent_decode("%ff"), "\u{fffd}");
+    }
+
+    proptest! {
+        #[test]
+        fn no_assignment_panics(inputs in proptest::collection::vec(".{0,40}", 0..6)) {
+            let _ = Params::from_assignments("demo", SPECS, inputs.iter().map(String::as_str));
+        }
+
+        #[test]
+        fn no_query_panics(query in "[a-z_%&=,+0-9A-F-]{0,80}|.{0,80}") {
+            let _ = Params::from_query("demo", SPECS, &query, &["lang"]);
+        }
+
+        #[test]
+        fn accepted_values_are_in_range(v in any::<i64>()) {
+            match Params::from_assignments("demo", SPECS, [format!("tasks={v}").as_str()]) {
+                Ok(p) => prop_assert!((1..=100).contains(&p.count("tasks"))),
+                Err(e) => prop_assert!(e.to_string().contains("tasks")),
+            }
+        }
+    }
+}

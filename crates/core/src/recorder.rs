@@ -1,0 +1,543 @@
+//! Cheap, thread-safe event recording. Each thread (or each single-threaded event loop) records
+//! into its own [`EventWriter`]; [`TraceRecorder::collect`] merges every writer's events by
+//! timestamp into lanes, spans, marks and output lines.
+//!
+//! Why per-writer buffers: a shared buffer behind one mutex makes every thread contend on every
+//! event. Each writer's buffer still sits behind its own mutex, which is uncontended on the hot
+//! path (one owner) but lets the runner take a snapshot of a run that timed out while its
+//! threads are stuck. Events are 32 bytes and stored in fixed-size chunks so that a long run
+//! never copies its history when a buffer grows; text lives in a side table.
+
+use crate::trace::{Lane, LaneId, LaneKind, Mark, Metric, Nanos, OutputLine, Span, SpanState};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+const CHUNK: usize = 4096;
+const NO_TEXT: u32 = u32::MAX;
+
+/// A piece of text attached to an event: free when static, one allocation when owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Text {
+    /// No text.
+    None,
+    /// A string known at compile time.
+    Static(&'static str),
+    /// A string built at run time.
+    Owned(Box<str>),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::None => "",
+            Text::Static(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+impl From<&'static str> for Text {
+    fn from(s: &'static str) -> Text {
+        if s.is_empty() {
+            Text::None
+        } else {
+            Text::Static(s)
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        if s.is_empty() {
+            Text::None
+        } else {
+            Text::Owned(s.into_boxed_str())
+        }
+    }
+}
+
+/// How a lane is named: a number after its kind (`task-7`), free to record, or a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaneName {
+    /// `<kind>-<n>`, e.g. `task-7`.
+    Numbered(u32),
+    /// A name of its own.
+    Text(Text),
+}
+
+impl From<&'static str> for LaneName {
+    fn from(s: &'static str) -> LaneName {
+        LaneName::Text(Text::from(s))
+    }
+}
+
+impl From<String> for LaneName {
+    fn from(s: String) -> LaneName {
+        LaneName::Text(Text::from(s))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Op {
+    LaneStart,
+    LaneEnd,
+    Begin,
+    End,
+    /// A complete span recorded at its end; `a` holds the start.
+    Span,
+    Mark,
+    Output,
+}
+
+/// One recorded event. Kept at 32 bytes: the meaning of `a` and `text` depends on `op`.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    t: Nanos,
+    a: u64,
+    lane: LaneId,
+    text: u32,
+    op: Op,
+    code: u8,
+}
+
+#[derive(Default)]
+struct Buffer {
+    chunks: Vec<Vec<Event>>,
+    texts: Vec<Text>,
+}
+
+impl Buffer {
+    #[inline]
+    fn push(&mut self, event: Event) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(event),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(event);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    #[inline]
+    fn text(&mut self, text: Text) -> u32 {
+        if matches!(text, Text::None) {
+            return NO_TEXT;
+        }
+        self.texts.push(text);
+        (self.texts.len() - 1) as u32
+    }
+
+    fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+}
+
+struct Shared {
+    next_lane: AtomicU32,
+    buffers: Mutex<Vec<Arc<Mutex<Buffer>>>>,
+    metrics: Mutex<Vec<Metric>>,
+}
+
+/// The recording of one run. Cheap to clone; every clone records into the same run.
+#[derive(Clone)]
+pub struct TraceRecorder {
+    shared: Arc<Shared>,
+}
+
+impl Default for TraceRecorder {
+    fn default() -> Self {
+        TraceRecorder::new()
+    }
+}
+
+impl TraceRecorder {
+    /// An empty recording.
+    pub fn new() -> TraceRecorder {
+        TraceRecorder {
+            shared: Arc::new(Shared {
+                next_lane: AtomicU32::new(0),
+                buffers: Mutex::new(Vec::new()),
+                metrics: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// A writer with a buffer of its own. Give each thread its own writer.
+    pub fn writer(&self) -> EventWriter {
+        let buffer = Arc::new(Mutex::new(Buffer::default()));
+        lock(&self.shared.buffers).push(buffer.clone());
+        EventWriter {
+            buffer,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The scenario-specific figures recorded so far.
+    pub fn metrics(&self) -> Vec<Metric> {
+        lock(&self.shared.metrics).clone()
+    }
+
+    /// Number of events recorded so far.
+    pub fn event_count(&self) -> usize {
+        lock(&self.shared.buffers)
+            .iter()
+            .map(|b| lock(b).len())
+            .sum()
+    }
+
+    /// Merges everything recorded so far (the run may still be going) into lanes, spans, marks
+    /// and output. Spans still open are closed at `end` and flagged `open`.
+    pub fn collect(&self, end: Nanos) -> Recording {
+        let buffers: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
+        // Gather (buffer, event) pairs; stable sort by time keeps each buffer's own order and,
+        // among equal times, the order of the buffers' creation.
+        let mut all: Vec<(usize, Event)> = Vec::new();
+        let mut texts: Vec<Vec<Text>> = Vec::with_capacity(buffers.len());
+        for (i, b) in buffers.iter().enumerate() {
+            let b = lock(b);
+            all.reserve(b.len());
+            for chunk in &b.chunks {
+                all.extend(chunk.iter().map(|e| (i, *e)));
+            }
+            texts.push(b.texts.clone());
+        }
+        all.sort_by_key(|(_, e)| e.t);
+        build(&all, &texts, end)
+    }
+}
+
+/// The merged content of a recording.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recording {
+    /// Lanes, indexed by id.
+    pub lanes: Vec<Lane>,
+    /// Spans, ordered by start.
+    pub spans: Vec<Span>,
+    /// Point events, ordered by time.
+    pub marks: Vec<Mark>,
+    /// Output lines in order.
+    pub output: Vec<OutputLine>,
+}
+
+fn build(events: &[(usize, Event)], texts: &[Vec<Text>], end: Nanos) -> Recording {
+    let text_of = |buf: usize, idx: u32| -> String {
+        if idx == NO_TEXT {
+            String::new()
+        } else {
+            texts[buf][idx as usize].as_str().to_string()
+        }
+    };
+    let mut rec = Recording::default();
+    // Open spans per lane: (state, start, label).
+    let mut stacks: Vec<Vec<(SpanState, Nanos, String)>> = Vec::new();
+    for &(buf, e) in events {
+        let lane = e.lane as usize;
+        if stacks.len() <= lane {
+            stacks.resize_with(lane + 1, Vec::new);
+        }
+        match e.op {
+            Op::LaneStart => {
+                let kind = lane_kind_from_code(e.code);
+                let name = if e.text == NO_TEXT {
+                    format!("{}-{}", lane_kind_prefix(kind), e.a)
+                } else {
+                    text_of(buf, e.text)
+                };
+                if rec.lanes.len() <= lane {
+                    rec.lanes.resize_with(lane + 1, || Lane {
+                        id: 0,
+                        kind: LaneKind::Task,
+                        name: String::new(),
+                        start: 0,
+                        end: None,
+                    });
+                }
+                rec.lanes[lane] = Lane {
+                    id: e.lane,
+                    kind,
+                    name,
+                    start: e.t,
+                    end: None,
+                };
+            }
+            Op::LaneEnd => {
+                close_all(&mut stacks[lane], e.lane, e.t, false, &mut rec.spans);
+                if let Some(l) = rec.lanes.get_mut(lane) {
+                    l.end = Some(e.t);
+                }
+            }
+            Op::Begin => {
+                stacks[lane].push((span_state_from_code(e.code), e.t, text_of(buf, e.text)));
+            }
+            Op::End => {
+                if let Some((state, start, label)) = stacks[lane].pop() {
+                    rec.spans.push(Span {
+                        lane: e.lane,
+                        state,
+                        start,
+                        end: e.t,
+                        depth: stacks[lane].len() as u16,
+                        label,
+                    open: false,
+                    });
+                }
+            }
+            Op::Span => rec.spans.push(Span {
+                lane: e.lane,
+                state: span_state_from_code(e.code),
+                start: e.a,
+                end: e.t,
+                depth: stacks[lane].len() as u16,
+                label: text_of(buf, e.text),
+                open: false,
+            }),
+            Op::Mark => rec.marks.push(Mark {
+                lane: e.lane,
+                t: e.t,
+                name: text_of(buf, e.a as u32),
+                detail: text_of(buf, e.text),
+            }),
+            Op::Output => rec.output.push(OutputLine {
+                t: e.t,
+                lane: e.lane,
+                text: text_of(buf, e.text),
+            }),
+        }
+    }
+    for (lane, stack) in stacks.iter_mut().enumerate() {
+        close_all(stack, lane as LaneId, end, true, &mut rec.spans);
+    }
+    rec.spans.sort_by_key(|s| (s.start, s.lane, s.depth));
+    rec
+}
+
+fn close_all(
+    stack: &mut Vec<(SpanState, Nanos, String)>,
+    lane: LaneId,
+    t: Nanos,
+    open: bool,
+    spans: &mut Vec<Span>,
+) {
+    while let Some((state, start, label)) = stack.pop() {
+        spans.push(Span {
+            lane,
+            state,
+            start,
+            end: t.max(start),
+            depth: stack.len() as u16,
+            label,
+            open,
+        });
+    }
+}
+
+fn lane_kind_prefix(kind: LaneKind) -> &'static str {
+    match kind {
+        LaneKind::Main => "main",
+        LaneKind::Thread => "thread",
+        LaneKind::Process => "process",
+        LaneKind::Task => "task",
+        LaneKind::Worker => "worker",
+        LaneKind::Connection => "conn",
+        LaneKind::Server => "server",
+    }
+}
+
+const LANE_KINDS: [LaneKind; 7] = [
+    LaneKind::Main,
+    LaneKind::Thread,
+    LaneKind::Process,
+    LaneKind::Task,
+    LaneKind::Worker,
+    LaneKind::Connection,
+    LaneKind::Server,
+];
+
+fn lane_kind_code(kind: LaneKind) -> u8 {
+    LANE_KINDS.iter().position(|k| *k == kind).unwrap_or(0) as u8
+}
+
+fn lane_kind_from_code(code: u8) -> LaneKind {
+    LANE_KINDS.get(code as usize).copied().unwrap_or(LaneKind::Task)
+}
+
+fn span_state_code(state: SpanState) -> u8 {
+    SpanState::ALL.iter().position(|s| *s == state).unwrap_or(0) as u8
+}
+
+fn span_state_from_code(code: u8) -> SpanState {
+    SpanState::ALL
+        .get(code as usize)
+        .copied()
+        .unwrap_or(SpanState::Running)
+}
+
+/// Records events into one buffer of a [`TraceRecorder`]. Cloning shares the buffer.
+#[derive(Clone)]
+pub struct EventWriter {
+    buffer: Arc<Mutex<Buffer>>,
+    shared: Arc<Shared>,
+}
+
+impl EventWriter {
+    #[inline]
+    fn push(&self, t: Nanos, lane: LaneId, op: Op, code: u8, a: u64, text: Text) {
+        let mut b = lock(&self.buffer);
+        let text = b.text(text);
+        b.push(Event {
+            t,
+            a,
+            lane,
+            text,
+            op,
+            code,
+        });
+    }
+
+    /// Creates a lane that appears at `t`.
+    pub fn new_lane(&self, t: Nanos, kind: LaneKind, name: impl Into<LaneName>) -> LaneId {
+        let id = self.shared.next_lane.fetch_add(1, Ordering::Relaxed);
+        let (a, text) = match name.into() {
+            LaneName::Numbered(n) => (n as u64, Text::None),
+            LaneName::Text(text) => (0, text),
+        };
+        self.push(t, id, Op::LaneStart, lane_kind_code(kind), a, text);
+        id
+    }
+
+    /// Ends a lane at `t`, closing its open spans.
+    #[inline]
+    pub fn end_lane(&self, t: Nanos, lane: LaneId) {
+        self.push(t, lane, Op::LaneEnd, 0, 0, Text::None);
+    }
+
+    /// Opens a span on `lane`; [`EventWriter::end`] closes the innermost open one.
+    #[inline]
+    pub fn begin(&self, t: Nanos, lane: LaneId, state: SpanState, label: impl Into<Text>) {
+        self.push(t, lane, Op::Begin, span_state_code(state), 0, label.into());
+    }
+
+    /// Closes the innermost open span of `lane`.
+    #[inline]
+    pub fn end(&self, t: Nanos, lane: LaneId) {
+        self.push(t, lane, Op::End, 0, 0, Text::None);
+    }
+
+    /// Records a whole span at once (cheaper than `begin` + `end` when both times are known).
+    #[inline]
+    pub fn span(
+        &self,
+        lane: LaneId,
+        state: SpanState,
+        start: Nanos,
+        end: Nanos,
+        label: impl Into<Text>,
+    ) {
+        self.push(end, lane, Op::Span, span_state_code(state), start, label.into());
+    }
+
+    /// Records a point event.
+    pub fn mark(&self, t: Nanos, lane: LaneId, name: &'static str, detail: impl Into<Text>) {
+        let mut b = lock(&self.buffer);
+        let name = b.text(Text::Static(name));
+        let text = b.text(detail.into());
+        b.push(Event {
+            t,
+            a: name as u64,
+            lane,
+            text,
+            op: Op::Mark,
+            code: 0,
+        });
+    }
+
+    /// Records a scenario-specific figure (replacing one with the same key).
+    pub fn metric(&self, metric: Metric) {
+        let mut metrics = lock(&self.shared.metrics);
+        metrics.retain(|m| m.key != metric.key);
+        metrics.push(metric);
+    }
+
+    /// Records a line of output.
+    pub fn output(&self, t: Nanos, lane: LaneId, text: impl Into<Text>) {
+        self.push(t, lane, Op::Output, 0, 0, text.into());
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it: a recording must
+/// survive a scenario thread that panicked, so the partial trace can still be shown.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_32_bytes() {
+        assert_eq!(std::mem::size_of::<Event>(), 32);
+    }
+
+    #[test]
+    fn merges_writers_by_time_and_nests_spans() {
+        let rec = TraceRecorder::new();
+        let a = rec.writer();
+        let b = rec.writer();
+        let main = a.new_lane(0, LaneKind::Main, "main");
+        let t1 = b.new_lane(5, LaneKind::Thread, LaneName::Numbered(1));
+        a.begin(10, main, SpanState::HoldingLock, "lock A");
+        a.span(main, SpanState::Sleeping, 12, 20, "");
+        b.output(15, t1, "hello".to_string());
+        a.end(30, main);
+        b.mark(31, t1, "done", "");
+        b.begin(32, t1, SpanState::WaitingLock, "lock A");
+        a.end_lane(40, main);
+        let r = rec.collect(50);
+        assert_eq!(r.lanes.len(), 2);
+        assert_eq!(r.lanes[1].name, "thread-1");
+        assert_eq!(r.lanes[0].end, Some(40));
+        assert_eq!(r.lanes[1].end, None);
+        let spans: Vec<(u32, SpanState, u64, u64, u16, bool)> = r
+            .spans
+            .iter()
+            .map(|s| (s.lane, s.state, s.start, s.end, s.depth, s.open))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (0, SpanState::HoldingLock, 10, 30, 0, false),
+                (0, SpanState::Sleeping, 12, 20, 1, false),
+                (1, SpanState::WaitingLock, 32, 50, 0, true),
+            ]
+        );
+        assert_eq!(r.output[0].text, "hello");
+        assert_eq!(r.marks[0].name, "done");
+        assert_eq!(rec.event_count(), 9);
+    }
+
+    #[test]
+    fn writers_on_many_threads_lose_nothing() {
+        let rec = TraceRecorder::new();
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let w = rec.writer();
+                std::thread::spawn(move || {
+                    let lane = w.new_lane(0, LaneKind::Thread, LaneName::Numbered(i));
+                    for t in 0..10_000u64 {
+                        w.span(lane, SpanState::Running, t, t + 1, "");
+                    }
+                    w.end_lane(10_001, lane);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let r = rec.collect(20_000);
+        assert_eq!(r.spans.len(), 40_000);
+        assert!(r.lanes.iter().all(|l| l.end == Some(10_001)));
+    }
+}

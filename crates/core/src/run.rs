@@ -1,0 +1,341 @@
+//! What a scenario's code sees while it runs (a [`LaneCtx`]: the runtime, the recorder and
+//! the parameters, seen from one lane), and how a finished recording becomes a [`Trace`].
+
+use crate::catalog::ScenarioInfo;
+use crate::check::Checks;
+use crate::params::Params;
+use crate::recorder::{EventWriter, LaneName, Text, TraceRecorder};
+use crate::runtime::Runtime;
+use crate::task::{spawn_task, JoinError, JoinHandle, TaskGroup};
+use crate::trace::{LaneId, LaneKind, Metric, Nanos, RuntimeKind, SpanState, Status, Trace, SCHEMA};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// A scenario could not complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScenarioError(pub String);
+
+/// The entry point of an async scenario on runtime `R`.
+pub type ScenarioFn<R> =
+    fn(LaneCtx<R>) -> Pin<Box<dyn Future<Output = Result<(), ScenarioError>>>>;
+
+/// A scenario's checks: functions of the trace and the parameters.
+pub type ChecksFn = fn(&mut Checks);
+
+struct Shared<R> {
+    rt: R,
+    writer: EventWriter,
+    params: Params,
+    next_task: Cell<u32>,
+}
+
+/// Scenario code running on one lane: print, sleep, block, spawn tasks, all recorded.
+pub struct LaneCtx<R: Runtime> {
+    shared: Rc<Shared<R>>,
+    lane: LaneId,
+}
+
+impl<R: Runtime> Clone for LaneCtx<R> {
+    fn clone(&self) -> Self {
+        LaneCtx {
+            shared: self.shared.clone(),
+            lane: self.lane,
+        }
+    }
+}
+
+impl<R: Runtime> LaneCtx<R> {
+    /// This lane's id.
+    pub fn lane(&self) -> LaneId {
+        self.lane
+    }
+
+    /// The run's parameters.
+    pub fn params(&self) -> &Params {
+        &self.shared.params
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &R {
+        &self.shared.rt
+    }
+
+    /// The recorder's writer, for scenarios that record by hand.
+    pub fn writer(&self) -> &EventWriter {
+        &self.shared.writer
+    }
+
+    /// Time since the start of the run.
+    pub fn now(&self) -> Nanos {
+        self.shared.rt.now()
+    }
+
+    /// Prints a line of output from this lane.
+    pub fn print(&self, text: impl Into<Text>) {
+        self.shared.writer.output(self.now(), self.lane, text);
+    }
+
+    /// Records a point event on this lane.
+    pub fn mark(&self, name: &'static str, detail: impl Into<Text>) {
+        self.shared.writer.mark(self.now(), self.lane, name, detail);
+    }
+
+    /// Records a scenario-specific figure.
+    pub fn metric(&self, key: &str, value: f64, unit: &str) {
+        self.shared.writer.metric(Metric {
+            key: key.to_string(),
+            value,
+            unit: unit.to_string(),
+        });
+    }
+
+    /// Sleeps on the runtime's timer, recorded as a `sleeping` span.
+    pub async fn sleep(&self, duration: Duration) {
+        self.sleep_as(SpanState::Sleeping, duration).await
+    }
+
+    /// Waits on the timer but records the wait as `state` (a simulated download is
+    /// `blocked_io`, a simulated query `in_flight`). A zero duration still yields once, as
+    /// `asyncio.sleep(0)` does. If the task is cancelled mid-wait, the span ends there.
+    pub async fn sleep_as(&self, state: SpanState, duration: Duration) {
+        let _span = WholeSpan {
+            ctx: self,
+            state,
+            start: self.now(),
+        };
+        if duration.is_zero() {
+            crate::runtime::yield_now().await;
+        } else {
+            self.shared.rt.sleep(duration).await;
+        }
+    }
+
+    /// Runs `future`, recording the time it takes as a span in `state`. If the task is
+    /// cancelled meanwhile, the span ends at the cancellation.
+    pub async fn during<T>(
+        &self,
+        state: SpanState,
+        label: impl Into<Text>,
+        future: impl Future<Output = T>,
+    ) -> T {
+        self.shared.writer.begin(self.now(), self.lane, state, label);
+        let _end = EndSpan(self);
+        future.await
+    }
+
+    /// A blocking call that holds the thread and the event loop, recorded as `blocking`.
+    pub fn block(&self, duration: Duration) {
+        let start = self.now();
+        self.shared.rt.block_thread(duration);
+        self.shared
+            .writer
+            .span(self.lane, SpanState::Blocking, start, self.now(), Text::None);
+    }
+
+    /// CPU-bound work, recorded as `computing`.
+    pub fn compute(&self, duration: Duration) {
+        let start = self.now();
+        self.shared.rt.burn_cpu(duration);
+        self.shared
+            .writer
+            .span(self.lane, SpanState::Computing, start, self.now(), Text::None);
+    }
+
+    /// A new lane (a coroutine, a worker) that this code can record on.
+    pub fn new_lane(&self, kind: LaneKind, name: impl Into<LaneName>) -> LaneCtx<R> {
+        let lane = self.shared.writer.new_lane(self.now(), kind, name);
+        LaneCtx {
+            shared: self.shared.clone(),
+            lane,
+        }
+    }
+
+    /// Ends this lane.
+    pub fn end(&self) {
+        self.shared.writer.end_lane(self.now(), self.lane);
+    }
+
+    fn next_task_number(&self) -> u32 {
+        let n = self.shared.next_task.get() + 1;
+        self.shared.next_task.set(n);
+        n
+    }
+
+    /// Spawns a task on a lane of its own (`task-1`, `task-2`, ...). The lane ends when the
+    /// task finishes; a cancelled task gets a `cancelled` mark.
+    pub fn spawn<T, F, Fut>(&self, body: F) -> JoinHandle<T>
+    where
+        T: 'static,
+        F: FnOnce(LaneCtx<R>) -> Fut,
+        Fut: Future<Output = T> + 'static,
+    {
+        let n = self.next_task_number();
+        self.spawn_named(LaneName::Numbered(n), body)
+    }
+
+    /// Spawns a task on a lane with the given name.
+    pub fn spawn_named<T, F, Fut>(&self, name: impl Into<LaneName>, body: F) -> JoinHandle<T>
+    where
+        T: 'static,
+        F: FnOnce(LaneCtx<R>) -> Fut,
+        Fut: Future<Output = T> + 'static,
+    {
+        let task = self.new_lane(LaneKind::Task, name);
+        let future = body(task.clone());
+        task.schedule(future)
+    }
+
+    /// Spawns a task into a group (for gathering many results in order), on a lane of its own.
+    pub fn spawn_into<T, F, Fut>(&self, group: &TaskGroup<T>, body: F)
+    where
+        T: 'static,
+        F: FnOnce(LaneCtx<R>) -> Fut,
+        Fut: Future<Output = T> + 'static,
+    {
+        let n = self.next_task_number();
+        let task = self.new_lane(LaneKind::Task, LaneName::Numbered(n));
+        let finish = task.clone();
+        let future = body(task);
+        group.spawn(&self.shared.rt, async move {
+            let out = future.await;
+            finish.end();
+            out
+        });
+    }
+
+    /// Schedules an existing future as a task on this lane (which ends when the task
+    /// finishes). Until then the future is inert: creating it ran none of its body.
+    pub fn schedule<T: 'static>(&self, future: impl Future<Output = T> + 'static) -> JoinHandle<T> {
+        let finish = self.clone();
+        spawn_task(&self.shared.rt, future, move |cancelled| {
+            if cancelled {
+                finish.mark("cancelled", "");
+            }
+            finish.end();
+        })
+    }
+
+    /// Awaits a task, recording the wait as `waiting_join`.
+    pub async fn join<T: 'static>(&self, handle: JoinHandle<T>) -> Result<T, JoinError> {
+        self.during(SpanState::WaitingJoin, Text::None, handle).await
+    }
+}
+
+/// Records one whole span when dropped: cheaper than begin + end (one event), and it also
+/// closes the span when the future holding it is cancelled.
+struct WholeSpan<'a, R: Runtime> {
+    ctx: &'a LaneCtx<R>,
+    state: SpanState,
+    start: Nanos,
+}
+
+impl<R: Runtime> Drop for WholeSpan<'_, R> {
+    fn drop(&mut self) {
+        let ctx = self.ctx;
+        ctx.shared
+            .writer
+            .span(ctx.lane, self.state, self.start, ctx.now(), Text::None);
+    }
+}
+
+/// Ends the innermost open span of a lane when dropped.
+struct EndSpan<'a, R: Runtime>(&'a LaneCtx<R>);
+
+impl<R: Runtime> Drop for EndSpan<'_, R> {
+    fn drop(&mut self) {
+        self.0.shared.writer.end(self.0.now(), self.0.lane);
+    }
+}
+
+/// A fresh recording with its main lane, ready to run a scenario on `rt`.
+pub struct RunSetup<R: Runtime> {
+    /// The recording.
+    pub recorder: TraceRecorder,
+    /// The main lane.
+    pub main: LaneCtx<R>,
+}
+
+impl<R: Runtime> RunSetup<R> {
+    /// Creates the recording and the `main` lane at the runtime's current time.
+    pub fn new(rt: R, params: Params) -> RunSetup<R> {
+        RunSetup::with_recorder(rt, params, TraceRecorder::new())
+    }
+
+    /// Like [`RunSetup::new`], recording into an existing recorder (one a watchdog also holds).
+    pub fn with_recorder(rt: R, params: Params, recorder: TraceRecorder) -> RunSetup<R> {
+        let writer = recorder.writer();
+        let lane = writer.new_lane(rt.now(), LaneKind::Main, "main");
+        RunSetup {
+            recorder,
+            main: LaneCtx {
+                shared: Rc::new(Shared {
+                    rt,
+                    writer,
+                    params,
+                    next_task: Cell::new(0),
+                }),
+                lane,
+            },
+        }
+    }
+}
+
+/// Everything about a run besides its recording, for [`finish_trace`].
+pub struct TraceMeta<'a> {
+    /// The scenario.
+    pub info: &'a ScenarioInfo,
+    /// Where it ran.
+    pub runtime: RuntimeKind,
+    /// Its parameters.
+    pub params: &'a Params,
+    /// Wall-clock start, where known.
+    pub recorded_at: Option<String>,
+    /// The machine, where known.
+    pub host: Option<String>,
+}
+
+/// Turns a recording into a trace: merges events, computes metrics and runs the checks.
+/// Scenario checks run only on a completed run; the `completed` check always comes first.
+pub fn finish_trace(
+    meta: TraceMeta<'_>,
+    checks: ChecksFn,
+    recorder: &TraceRecorder,
+    end: Nanos,
+    status: Status,
+) -> Trace {
+    let recording = recorder.collect(end);
+    let mut metrics = crate::metrics::compute(&recording, end);
+    metrics.extra = recorder.metrics();
+    let mut trace = Trace {
+        schema: SCHEMA.to_string(),
+        scenario: meta.info.id.to_string(),
+        runtime: meta.runtime,
+        params: meta.params.to_map(),
+        recorded_at: meta.recorded_at,
+        host: meta.host,
+        status,
+        end,
+        lanes: recording.lanes,
+        spans: recording.spans,
+        marks: recording.marks,
+        output: recording.output,
+        metrics,
+        checks: Vec::new(),
+    };
+    trace.checks = run_checks(&trace, meta.params, checks);
+    trace
+}
+
+/// Runs a scenario's checks against a trace.
+pub fn run_checks(trace: &Trace, params: &Params, checks: ChecksFn) -> Vec<crate::trace::CheckResult> {
+    let mut c = Checks::new(trace, params);
+    c.completed();
+    if trace.status == Status::Ok {
+        checks(&mut c);
+    }
+    c.finish()
+}

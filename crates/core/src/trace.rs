@@ -1,0 +1,464 @@
+//! The trace model: what one run recorded (lanes, spans, marks, output lines), its metrics, its
+//! checks and its status. This is the versioned JSON (`conlab.trace/1`) that the native runner
+//! writes and the web app reads.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The schema tag every trace carries.
+pub const SCHEMA: &str = "conlab.trace/1";
+
+/// Nanoseconds since the start of the run.
+pub type Nanos = u64;
+
+/// Identifies a lane within one trace.
+pub type LaneId = u32;
+
+/// What a lane stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneKind {
+    /// The scenario's main flow (the main thread or the main coroutine).
+    Main,
+    /// An OS thread.
+    Thread,
+    /// An OS process.
+    Process,
+    /// An async task.
+    Task,
+    /// A worker of a pool (thread or process pool, executor).
+    Worker,
+    /// A connection to a server (Redis, MySQL, HTTP).
+    Connection,
+    /// A server-side handler or the event loop itself.
+    Server,
+}
+
+/// What a lane is doing during a span. Chosen so the timeline can say *why* a lane is idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanState {
+    /// Executing code.
+    Running,
+    /// Doing CPU-bound work.
+    Computing,
+    /// Sleeping on a timer.
+    Sleeping,
+    /// Blocked on IO (a download, a socket).
+    BlockedIo,
+    /// A blocking call that holds the thread (and, inside async code, the whole event loop).
+    Blocking,
+    /// Waiting to acquire a lock.
+    WaitingLock,
+    /// Holding a lock.
+    HoldingLock,
+    /// Waiting for a semaphore permit.
+    WaitingSemaphore,
+    /// Waiting on a condition variable.
+    WaitingCondition,
+    /// Waiting for an event to be set.
+    WaitingEvent,
+    /// Waiting on a queue or channel.
+    WaitingQueue,
+    /// Waiting for another thread, process or task to finish.
+    WaitingJoin,
+    /// Waiting for a future's result.
+    WaitingFuture,
+    /// Waiting for the (simulated) global interpreter lock.
+    WaitingGil,
+    /// Connecting to a server.
+    Connecting,
+    /// A command, query or request in flight.
+    InFlight,
+    /// Waiting for a free connection in a pool.
+    PoolWait,
+}
+
+impl SpanState {
+    /// Every state, in display order.
+    pub const ALL: [SpanState; 17] = [
+        SpanState::Running,
+        SpanState::Computing,
+        SpanState::Sleeping,
+        SpanState::BlockedIo,
+        SpanState::Blocking,
+        SpanState::WaitingLock,
+        SpanState::HoldingLock,
+        SpanState::WaitingSemaphore,
+        SpanState::WaitingCondition,
+        SpanState::WaitingEvent,
+        SpanState::WaitingQueue,
+        SpanState::WaitingJoin,
+        SpanState::WaitingFuture,
+        SpanState::WaitingGil,
+        SpanState::Connecting,
+        SpanState::InFlight,
+        SpanState::PoolWait,
+    ];
+
+    /// The state's name as written in traces (`waiting_lock`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanState::Running => "running",
+            SpanState::Computing => "computing",
+            SpanState::Sleeping => "sleeping",
+            SpanState::BlockedIo => "blocked_io",
+            SpanState::Blocking => "blocking",
+            SpanState::WaitingLock => "waiting_lock",
+            SpanState::HoldingLock => "holding_lock",
+            SpanState::WaitingSemaphore => "waiting_semaphore",
+            SpanState::WaitingCondition => "waiting_condition",
+            SpanState::WaitingEvent => "waiting_event",
+            SpanState::WaitingQueue => "waiting_queue",
+            SpanState::WaitingJoin => "waiting_join",
+            SpanState::WaitingFuture => "waiting_future",
+            SpanState::WaitingGil => "waiting_gil",
+            SpanState::Connecting => "connecting",
+            SpanState::InFlight => "in_flight",
+            SpanState::PoolWait => "pool_wait",
+        }
+    }
+
+    /// Whether the lane does work in this state (as opposed to waiting). Busy time and peak
+    /// concurrency count only working states.
+    pub fn is_busy(self) -> bool {
+        matches!(
+            self,
+            SpanState::Running
+                | SpanState::Computing
+                | SpanState::Sleeping
+                | SpanState::BlockedIo
+                | SpanState::Blocking
+                | SpanState::HoldingLock
+                | SpanState::InFlight
+        )
+    }
+}
+
+/// One lane: a thread, process, task or connection on the shared time axis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lane {
+    /// Index of the lane in `Trace::lanes`.
+    pub id: LaneId,
+    /// What the lane stands for.
+    pub kind: LaneKind,
+    /// A short name (`task-1`, `Thread-3`, `pid 4242`).
+    pub name: String,
+    /// When the lane appeared.
+    pub start: Nanos,
+    /// When the lane ended; `None` if it was still alive when the trace ended.
+    pub end: Option<Nanos>,
+}
+
+/// A stretch of time during which a lane was in one state. Spans of one lane nest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// The lane.
+    pub lane: LaneId,
+    /// What the lane was doing.
+    pub state: SpanState,
+    /// Start time.
+    pub start: Nanos,
+    /// End time.
+    pub end: Nanos,
+    /// Nesting depth within the lane (0 = outermost).
+    pub depth: u16,
+    /// Detail, e.g. `sleep 200 ms` or `lock A`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    /// Set when the span was still open when the run ended (timed out or cut off).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub open: bool,
+}
+
+impl Span {
+    /// The span's length.
+    pub fn duration(&self) -> Nanos {
+        self.end.saturating_sub(self.start)
+    }
+}
+
+/// A point event on a lane (a task created, a result set, a warning).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The lane.
+    pub lane: LaneId,
+    /// When.
+    pub t: Nanos,
+    /// What happened, as a stable machine-readable name (`task_cancelled`).
+    pub name: String,
+    /// Detail for people.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// One line of program output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputLine {
+    /// When it was printed.
+    pub t: Nanos,
+    /// Who printed it.
+    pub lane: LaneId,
+    /// The text.
+    pub text: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Status {
+    /// The scenario ran to its end (its checks may still fail).
+    Ok,
+    /// The scenario could not complete.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// The scenario ran past its time limit; the trace is partial.
+    TimedOut {
+        /// The limit, in milliseconds.
+        limit_ms: u64,
+    },
+    /// The scenario was not run.
+    Skipped {
+        /// Why, and how to make it run.
+        reason: String,
+    },
+}
+
+impl Status {
+    /// A one-word label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed { .. } => "failed",
+            Status::TimedOut { .. } => "timed out",
+            Status::Skipped { .. } => "skipped",
+        }
+    }
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Stable id, e.g. `makespan-one-sleep`.
+    pub id: String,
+    /// What is checked, in words.
+    pub description: String,
+    /// Whether the trace satisfied it.
+    pub passed: bool,
+    /// What was measured, so a failure explains itself.
+    pub detail: String,
+}
+
+/// Latency figures for scenarios that make requests.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Number of requests.
+    pub count: u64,
+    /// Fastest, in nanoseconds.
+    pub min: Nanos,
+    /// Mean.
+    pub mean: Nanos,
+    /// Median.
+    pub p50: Nanos,
+    /// 90th percentile.
+    pub p90: Nanos,
+    /// 99th percentile.
+    pub p99: Nanos,
+    /// Slowest.
+    pub max: Nanos,
+    /// Requests per second over the measured window.
+    pub throughput_per_s: f64,
+}
+
+/// Busy time of one lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaneBusy {
+    /// The lane.
+    pub lane: LaneId,
+    /// Total time spent in busy states (outermost spans only).
+    pub busy: Nanos,
+}
+
+/// A scenario-specific figure (for example the makespan of one mode of a comparison).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// Stable key, e.g. `makespan_sequential`.
+    pub key: String,
+    /// The value.
+    pub value: f64,
+    /// Unit: `ms`, `x`, `ops/s`, `ns/task`, ...
+    pub unit: String,
+}
+
+/// The standard figures of a run, computed from the trace.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    /// From the first to the last recorded moment.
+    pub makespan: Nanos,
+    /// Busy time per lane.
+    pub busy: Vec<LaneBusy>,
+    /// The most lanes busy at the same instant.
+    pub peak_concurrency: u32,
+    /// The sum of all busy time: the makespan if everything ran one after the other.
+    pub sequential_sum: Nanos,
+    /// `sequential_sum / makespan`.
+    pub speedup: f64,
+    /// Request latency, where the scenario makes requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencySummary>,
+    /// Scenario-specific figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<Metric>,
+}
+
+impl Metrics {
+    /// A scenario-specific figure by key.
+    pub fn extra(&self, key: &str) -> Option<f64> {
+        self.extra.iter().find(|m| m.key == key).map(|m| m.value)
+    }
+}
+
+/// Where a trace was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeKind {
+    /// The deterministic virtual-time executor.
+    Virtual,
+    /// Native: tokio, OS threads, OS processes.
+    Tokio,
+    /// The browser's event loop.
+    Browser,
+}
+
+impl RuntimeKind {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeKind::Virtual => "virtual",
+            RuntimeKind::Tokio => "tokio",
+            RuntimeKind::Browser => "browser",
+        }
+    }
+}
+
+/// One recorded run of one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// The scenario id.
+    pub scenario: String,
+    /// Where it ran.
+    pub runtime: RuntimeKind,
+    /// Every parameter value, including `time-scale`.
+    pub params: BTreeMap<String, String>,
+    /// Wall-clock start, RFC 3339, where the runtime knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<String>,
+    /// A short description of the machine, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// How the run ended.
+    pub status: Status,
+    /// When the recording ended.
+    pub end: Nanos,
+    /// The lanes, indexed by id.
+    pub lanes: Vec<Lane>,
+    /// Spans, ordered by start then lane.
+    pub spans: Vec<Span>,
+    /// Point events, ordered by time.
+    pub marks: Vec<Mark>,
+    /// Output lines in the order they were printed.
+    pub output: Vec<OutputLine>,
+    /// Figures computed from the trace.
+    pub metrics: Metrics,
+    /// The scenario's checks.
+    pub checks: Vec<CheckResult>,
+}
+
+impl Trace {
+    /// Whether the run completed and every check passed.
+    pub fn passed(&self) -> bool {
+        self.status == Status::Ok && self.checks.iter().all(|c| c.passed)
+    }
+
+    /// The output texts, in order.
+    pub fn output_texts(&self) -> Vec<&str> {
+        self.output.iter().map(|l| l.text.as_str()).collect()
+    }
+
+    /// The lane with this name.
+    pub fn lane_named(&self, name: &str) -> Option<&Lane> {
+        self.lanes.iter().find(|l| l.name == name)
+    }
+
+    /// The marks with this name.
+    pub fn marks_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Mark> + 'a {
+        self.marks.iter().filter(move |m| m.name == name)
+    }
+
+    /// Serializes to pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a trace always serializes")
+    }
+}
+
+/// The largest trace file the loaders accept.
+pub const MAX_TRACE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Why a trace file could not be loaded. Each message says what is wrong and where.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceLoadError {
+    /// Larger than [`MAX_TRACE_BYTES`].
+    #[error("the trace is {size} bytes; the limit is {limit} bytes")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Not JSON, or cut off.
+    #[error("the trace is not valid JSON: {0}")]
+    NotJson(String),
+    /// A JSON value without a `schema` field, or with another one.
+    #[error("the trace has schema {found:?}; this version of conlab reads {SCHEMA:?}")]
+    WrongSchema {
+        /// What the file says, if anything.
+        found: Option<String>,
+    },
+    /// Right schema, wrong shape.
+    #[error("the trace does not match {SCHEMA}: {0}")]
+    Invalid(String),
+}
+
+impl Trace {
+    /// Reads a trace from JSON, checking its size and schema version first.
+    pub fn from_json(text: &str) -> Result<Trace, TraceLoadError> {
+        if text.len() > MAX_TRACE_BYTES {
+            return Err(TraceLoadError::TooLarge {
+                size: text.len(),
+                limit: MAX_TRACE_BYTES,
+            });
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| TraceLoadError::NotJson(e.to_string()))?;
+        let found = value.get("schema").and_then(|s| s.as_str());
+        if found != Some(SCHEMA) {
+            return Err(TraceLoadError::WrongSchema {
+                found: found.map(str::to_string),
+            });
+        }
+        let trace: Trace =
+            serde_json::from_value(value).map_err(|e| TraceLoadError::Invalid(e.to_string()))?;
+        if let Some(bad) = trace.spans.iter().find(|s| s.lane as usize >= trace.lanes.len()) {
+            return Err(TraceLoadError::Invalid(format!(
+                "a span refers to lane {} but there are {} lanes",
+                bad.lane,
+                trace.lanes.len()
+            )));
+        }
+        Ok(trace)
+    }
+}

@@ -1,0 +1,8 @@
+//! Native conlab: scenarios that need OS threads or a multi-threaded runtime, and the dispatch
+//! that runs any scenario of the catalog on the virtual-time executor or natively.
+#![deny(missing_docs)]
+
+mod asyncio;
+mod dispatch;
+
+pub use dispatch::{native_ids, run, RunError, RuntimeChoice};

@@ -1,0 +1,21 @@
+//! Describing where and when a native trace was recorded.
+
+use std::time::SystemTime;
+
+/// The current wall-clock time as RFC 3339 (UTC, seconds).
+pub fn rfc3339_now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// A short description of this machine: OS, architecture, cores.
+pub fn host_description() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!(
+        "{} {}, {} cores",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        cores
+    )
+}

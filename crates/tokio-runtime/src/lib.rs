@@ -1,0 +1,13 @@
+//! conlab scenarios on tokio: a current-thread runtime with a `LocalSet`, so the same
+//! `!Send` scenario code that runs in the browser runs here unchanged. Each run happens on a
+//! thread of its own under a watchdog: a run past its limit ends as "timed out" with its
+//! partial trace, even if the scenario is stuck in a blocking call.
+#![deny(missing_docs)]
+
+mod host;
+mod run;
+mod runtime;
+
+pub use host::{host_description, rfc3339_now};
+pub use run::{run_scenario, watch};
+pub use runtime::TokioRuntime;

@@ -1,0 +1,59 @@
+//! The [`Runtime`] implementation on tokio.
+
+use conlab_core::{Nanos, Runtime, RuntimeKind};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// tokio as a conlab runtime. Must be used inside a `LocalSet` on a current-thread runtime.
+#[derive(Clone, Copy)]
+pub struct TokioRuntime {
+    start: Instant,
+}
+
+impl TokioRuntime {
+    /// A runtime whose clock starts at `start`.
+    pub fn starting_at(start: Instant) -> TokioRuntime {
+        TokioRuntime { start }
+    }
+}
+
+impl Runtime for TokioRuntime {
+    type Sleep = tokio::time::Sleep;
+
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Tokio
+    }
+
+    #[inline]
+    fn now(&self) -> Nanos {
+        self.start.elapsed().as_nanos() as Nanos
+    }
+
+    fn sleep(&self, duration: Duration) -> tokio::time::Sleep {
+        tokio::time::sleep(duration)
+    }
+
+    fn spawn<F: Future<Output = ()> + 'static>(&self, future: F) {
+        drop(tokio::task::spawn_local(future));
+    }
+
+    fn block_thread(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+
+    fn burn_cpu(&self, duration: Duration) {
+        let until = Instant::now() + duration;
+        let mut x = 0u64;
+        while Instant::now() < until {
+            for i in 0..1000u64 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+            }
+        }
+        std::hint::black_box(x);
+    }
+
+    fn os_thread(&self) -> String {
+        let t = std::thread::current();
+        format!("{} ({:?})", t.name().unwrap_or("unnamed"), t.id())
+    }
+}

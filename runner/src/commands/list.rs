@@ -1,0 +1,52 @@
+//! `conlab list`: the catalog as a table or JSON, or one scenario in full.
+
+use crate::cli::{ListArgs, ListFormat};
+use crate::Failure;
+use anyhow::anyhow;
+use conlab_core::catalog::{self, Chapter, CATALOG};
+
+pub fn run(args: ListArgs) -> Result<(), Failure> {
+    let runnable = conlab_native::native_ids();
+    if let Some(id) = &args.id {
+        let info = catalog::find(id).ok_or_else(|| {
+            Failure::Usage(anyhow!("no scenario is called `{id}`; `conlab list` shows them all"))
+        })?;
+        if args.format == ListFormat::Json {
+            println!("{}", serde_json::to_string_pretty(info).map_err(|e| Failure::Run(e.into()))?);
+            return Ok(());
+        }
+        println!("{} — {}", info.id, info.title);
+        println!("chapter: {}   runs on: {}", info.chapter.title(), info.platforms.letters());
+        println!("\n{}\n", info.explanation);
+        if info.params.is_empty() {
+            println!("no parameters");
+        }
+        for p in info.params {
+            println!("  -p {}={}\n      {}; allowed: {}", p.name, p.default_value(), p.help, p.range_text());
+        }
+        println!("  -p time-scale=1\n      multiplies every duration; allowed: 0.01 to 100");
+        return Ok(());
+    }
+    if args.format == ListFormat::Json {
+        let list: Vec<serde_json::Value> = CATALOG
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                v["available_natively"] = serde_json::Value::Bool(runnable.contains(&s.id));
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list).map_err(|e| Failure::Run(e.into()))?);
+        return Ok(());
+    }
+    println!("{:<24} {:<7} {:<9} TITLE", "ID", "WHERE", "STATUS");
+    for chapter in Chapter::ALL {
+        println!("\n{} ({})", chapter.title(), chapter.id());
+        for s in CATALOG.iter().filter(|s| s.chapter == chapter) {
+            let status = if runnable.contains(&s.id) { "ready" } else { "planned" };
+            println!("  {:<22} {:<7} {:<9} {}", s.id, s.platforms.letters(), status, s.title);
+        }
+    }
+    println!("\nWHERE: B browser event loop, N native, V virtual time. `conlab list ID` describes one.");
+    Ok(())
+}

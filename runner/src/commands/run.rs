@@ -1,0 +1,83 @@
+//! `conlab run`: one scenario, shown as text, JSON or Chrome trace events.
+
+use crate::cli::{OutputFormat, RunArgs, RuntimeArg};
+use crate::render;
+use crate::Failure;
+use anyhow::{anyhow, Context};
+use conlab_core::catalog;
+use conlab_core::{Params, Trace};
+use conlab_native::{RunError, RuntimeChoice};
+use std::io::IsTerminal;
+
+pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let limit = super::timeout(args.timeout)?;
+    let info = catalog::find(&args.id).ok_or_else(|| {
+        let near = catalog::suggest(&args.id);
+        let hint = if near.is_empty() { String::new() } else { format!(" (did you mean {}?)", near.join(", ")) };
+        Failure::Usage(anyhow!("no scenario is called `{}`{hint}; `conlab list` shows them all", args.id))
+    })?;
+    let params = Params::from_assignments(info.id, info.params, args.params.iter().map(String::as_str))
+        .map_err(|e| Failure::Usage(anyhow!(e)))?;
+    let runtime = match args.runtime {
+        Some(RuntimeArg::Virtual) => RuntimeChoice::Virtual,
+        Some(RuntimeArg::Tokio) => RuntimeChoice::Tokio,
+        None if info.platforms.native => RuntimeChoice::Tokio,
+        None => RuntimeChoice::Virtual,
+    };
+    let trace = conlab_native::run(info.id, runtime, &params, limit).map_err(|e| match e {
+        RunError::NotAvailable { .. } => Failure::Run(anyhow!(e)),
+        other => Failure::Usage(anyhow!(other)),
+    })?;
+    let text = match args.format {
+        OutputFormat::Text => {
+            let color = args.out.is_none() && std::io::stdout().is_terminal();
+            render::text::trace(&trace, info, color)
+        }
+        OutputFormat::Json => trace.to_json(),
+        OutputFormat::Chrome => serde_json::to_string(&conlab_core::chrome::to_chrome_json(&trace))
+            .map_err(|e| Failure::Run(e.into()))?,
+    };
+    emit(&text, args.out.as_deref())?;
+    if let Some(out) = &args.out {
+        eprintln!("{} ({}): {} — written to {}", trace.scenario, trace.runtime.as_str(), verdict(&trace), out.display());
+    }
+    outcome(&trace)
+}
+
+/// Writes to a file, or to standard output.
+pub fn emit(text: &str, out: Option<&std::path::Path>) -> Result<(), Failure> {
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("could not write {}", path.display()))
+            .map_err(Failure::Usage),
+        None => {
+            println!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// One word for a run's result.
+pub fn verdict(trace: &Trace) -> String {
+    let passed = trace.checks.iter().filter(|c| c.passed).count();
+    match &trace.status {
+        conlab_core::Status::Skipped { .. } => "skipped".into(),
+        _ if trace.passed() => format!("passed ({passed}/{} checks)", trace.checks.len()),
+        s => format!("{} ({passed}/{} checks passed)", if *s == conlab_core::Status::Ok { "FAILED" } else { s.label() }, trace.checks.len()),
+    }
+}
+
+/// Exit 0 when the run completed and every check passed (or it was skipped), 1 otherwise.
+pub fn outcome(trace: &Trace) -> Result<(), Failure> {
+    if trace.passed() || matches!(trace.status, conlab_core::Status::Skipped { .. }) {
+        Ok(())
+    } else {
+        let failed: Vec<&str> = trace.checks.iter().filter(|c| !c.passed).map(|c| c.id.as_str()).collect();
+        Err(Failure::Run(anyhow!(
+            "{}: status {}, failed checks: {}",
+            trace.scenario,
+            trace.status.label(),
+            if failed.is_empty() { "none".to_string() } else { failed.join(", ") }
+        )))
+    }
+}

@@ -1,0 +1,160 @@
+//! `conlab run-native`: every natively runnable scenario with default parameters, with a
+//! progress bar, a summary table and every trace saved as JSON.
+
+use crate::cli::RunNativeArgs;
+use crate::Failure;
+use anyhow::{anyhow, Context};
+use conlab_core::catalog::{self, Chapter};
+use conlab_core::{ms, Params, Status, Trace};
+use conlab_native::RuntimeChoice;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
+    let limit = super::timeout(args.timeout)?;
+    let ids = select(&conlab_native::native_ids(), &args.only, &args.skip)?;
+    if ids.is_empty() {
+        return Err(Failure::Usage(anyhow!("--only/--skip leave no scenario to run")));
+    }
+    let dir = args.out.unwrap_or_else(default_dir);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("could not create {}", dir.display()))
+        .map_err(Failure::Usage)?;
+
+    let interactive = std::io::stderr().is_terminal();
+    let bar = if interactive {
+        let bar = ProgressBar::new(ids.len() as u64);
+        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let started = Instant::now();
+    let mut traces: Vec<Trace> = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        bar.set_message(id.to_string());
+        if !interactive {
+            eprintln!("[{}/{}] {id}", i + 1, ids.len());
+        }
+        let info = catalog::find(id).ok_or_else(|| Failure::Run(anyhow!("{id} vanished from the catalog")))?;
+        let params = Params::defaults(info.params);
+        let trace = conlab_native::run(id, RuntimeChoice::Tokio, &params, limit).map_err(|e| Failure::Run(anyhow!(e)))?;
+        let path = dir.join(format!("{id}.json"));
+        std::fs::write(&path, trace.to_json())
+            .with_context(|| format!("could not write {}", path.display()))
+            .map_err(Failure::Run)?;
+        bar.inc(1);
+        traces.push(trace);
+    }
+    bar.finish_and_clear();
+
+    println!("{}", summary_table(&traces));
+    let failed: Vec<&str> = traces
+        .iter()
+        .filter(|t| !t.passed() && !matches!(t.status, Status::Skipped { .. }))
+        .map(|t| t.scenario.as_str())
+        .collect();
+    let index: Vec<serde_json::Value> = traces
+        .iter()
+        .map(|t| serde_json::json!({
+            "scenario": t.scenario, "file": format!("{}.json", t.scenario),
+            "status": t.status.label(), "passed": t.passed(),
+            "makespan_ms": t.metrics.makespan as f64 / 1e6,
+        }))
+        .collect();
+    let index_path = dir.join("index.json");
+    std::fs::write(&index_path, serde_json::to_string_pretty(&index).unwrap_or_default())
+        .with_context(|| format!("could not write {}", index_path.display()))
+        .map_err(Failure::Run)?;
+    println!(
+        "{} scenarios in {:.1} s: {} passed, {} failed, {} skipped. Traces saved in {}",
+        traces.len(),
+        started.elapsed().as_secs_f64(),
+        traces.iter().filter(|t| t.passed()).count(),
+        failed.len(),
+        traces.iter().filter(|t| matches!(t.status, Status::Skipped { .. })).count(),
+        dir.display()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Run(anyhow!("failed: {}", failed.join(", "))))
+    }
+}
+
+/// The scenarios to run: all of `ids`, or those named by `--only`, less those named by
+/// `--skip`. A name is a scenario id or a chapter id.
+fn select(ids: &[&'static str], only: &[String], skip: &[String]) -> Result<Vec<&'static str>, Failure> {
+    for name in only.iter().chain(skip) {
+        if catalog::find(name).is_none() && Chapter::from_id(name).is_none() {
+            let chapters: Vec<&str> = Chapter::ALL.iter().map(|c| c.id()).collect();
+            return Err(Failure::Usage(anyhow!(
+                "`{name}` is neither a scenario id nor a chapter ({}); `conlab list` shows the ids",
+                chapters.join(", ")
+            )));
+        }
+    }
+    let matches = |id: &str, name: &String| {
+        id == name || catalog::find(id).is_some_and(|s| s.chapter.id() == name)
+    };
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| only.is_empty() || only.iter().any(|n| matches(id, n)))
+        .filter(|id| !skip.iter().any(|n| matches(id, n)))
+        .collect())
+}
+
+fn default_dir() -> PathBuf {
+    let stamp = conlab_tokio::rfc3339_now().replace(':', "-");
+    PathBuf::from("target").join("conlab").join("runs").join(stamp)
+}
+
+fn summary_table(traces: &[Trace]) -> String {
+    let mut out = format!("{:<24} {:>11} {:>8}  {}\n", "SCENARIO", "MAKESPAN", "CHECKS", "STATUS");
+    for t in traces {
+        let passed = t.checks.iter().filter(|c| c.passed).count();
+        let status = match &t.status {
+            Status::Ok if t.passed() => "ok".to_string(),
+            Status::Ok => {
+                let failed: Vec<&str> = t.checks.iter().filter(|c| !c.passed).map(|c| c.id.as_str()).collect();
+                format!("CHECKS FAILED: {}", failed.join(", "))
+            }
+            Status::Failed { reason } => format!("FAILED: {reason}"),
+            Status::TimedOut { limit_ms } => format!("TIMED OUT after {limit_ms} ms"),
+            Status::Skipped { reason } => format!("skipped: {reason}"),
+        };
+        out.push_str(&format!(
+            "{:<24} {:>11} {:>8}  {}\n",
+            t.scenario,
+            ms(t.metrics.makespan),
+            format!("{passed}/{}", t.checks.len()),
+            status
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_by_id_and_chapter() {
+        let ids = ["io-switch", "asyncio-two-tasks", "cancel-all"];
+        let s = |only: &[&str], skip: &[&str]| {
+            let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
+            let skip: Vec<String> = skip.iter().map(|s| s.to_string()).collect();
+            select(&ids, &only, &skip).map_err(|_| ())
+        };
+        assert_eq!(s(&[], &[]), Ok(ids.to_vec()));
+        assert_eq!(s(&["coroutines"], &[]), Ok(vec!["io-switch"]));
+        assert_eq!(s(&["asyncio"], &["cancel-all"]), Ok(vec!["asyncio-two-tasks"]));
+        assert_eq!(s(&["nonsense"], &[]), Err(()));
+    }
+}

@@ -1,0 +1,42 @@
+//! `conlab`: run concurrency scenarios for real and see what happened.
+//!
+//! This file only parses the command line, dispatches one function per subcommand and maps
+//! errors to exit codes: 0 ran and every check passed, 1 a run or a check failed, 2 bad usage
+//! or bad input.
+
+mod cli;
+mod commands;
+mod render;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// An error that decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage or bad input (exit 2).
+    Usage(anyhow::Error),
+    /// The run failed or a check failed (exit 1).
+    Run(anyhow::Error),
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::List(args) => commands::list::run(args),
+        cli::Command::Run(args) => commands::run::run(args),
+        cli::Command::RunNative(args) => commands::run_native::run(args),
+        cli::Command::Show(args) => commands::show::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Run(e)) => {
+            eprintln!("conlab: {e:#}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(e)) => {
+            eprintln!("conlab: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

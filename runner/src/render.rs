@@ -1,0 +1,4 @@
+//! Text rendering of traces for the terminal.
+
+pub mod text;
+pub mod timeline;

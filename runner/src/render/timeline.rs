@@ -1,0 +1,93 @@
+//! The ASCII lane timeline: one row per lane, one character per time slice, showing what the
+//! lane was doing (the innermost span wins, so "sleeping while holding a lock" shows sleeping).
+
+use conlab_core::{ms, Nanos, Span, SpanState, Trace};
+use std::fmt::Write;
+
+/// At most this many lanes are drawn; the rest are counted.
+const MAX_LANES: usize = 24;
+
+/// The character drawn for a state.
+pub fn glyph(state: SpanState) -> char {
+    match state {
+        SpanState::Running => '#',
+        SpanState::Computing => '@',
+        SpanState::Sleeping => '~',
+        SpanState::BlockedIo => 'i',
+        SpanState::Blocking => 'B',
+        SpanState::WaitingLock => 'w',
+        SpanState::HoldingLock => 'L',
+        SpanState::WaitingSemaphore => 's',
+        SpanState::WaitingCondition => 'c',
+        SpanState::WaitingEvent => 'e',
+        SpanState::WaitingQueue => 'q',
+        SpanState::WaitingJoin => 'j',
+        SpanState::WaitingFuture => 'f',
+        SpanState::WaitingGil => 'g',
+        SpanState::Connecting => 'C',
+        SpanState::InFlight => '>',
+        SpanState::PoolWait => 'p',
+    }
+}
+
+/// Renders the timeline in `width` columns.
+pub fn render(t: &Trace, width: usize) -> String {
+    let name_w = t.lanes.iter().map(|l| l.name.chars().count()).max().unwrap_or(4).clamp(4, 18);
+    let cells = width.saturating_sub(name_w + 4).max(10);
+    let end = t.end.max(1);
+    let cell_of = |time: Nanos| -> usize { ((time as u128 * cells as u128) / end as u128).min(cells as u128 - 1) as usize };
+
+    let mut by_lane: Vec<Vec<&Span>> = vec![Vec::new(); t.lanes.len()];
+    for s in &t.spans {
+        if let Some(v) = by_lane.get_mut(s.lane as usize) {
+            v.push(s);
+        }
+    }
+    let mut out = String::new();
+    let mut used: Vec<SpanState> = Vec::new();
+    for lane in t.lanes.iter().take(MAX_LANES) {
+        let mut row = vec![' '; cells];
+        let alive_end = lane.end.unwrap_or(t.end);
+        for c in row.iter_mut().take(cell_of(alive_end) + 1).skip(cell_of(lane.start)) {
+            *c = '.';
+        }
+        let mut spans = by_lane[lane.id as usize].clone();
+        spans.sort_by_key(|s| s.depth);
+        for s in spans {
+            if !used.contains(&s.state) {
+                used.push(s.state);
+            }
+            let (a, b) = (cell_of(s.start), cell_of(s.end.saturating_sub(1).max(s.start)));
+            for c in row.iter_mut().take(b + 1).skip(a) {
+                *c = glyph(s.state);
+            }
+        }
+        let name: String = lane.name.chars().take(name_w).collect();
+        let _ = writeln!(out, "  {name:<name_w$}|{}|", row.iter().collect::<String>());
+    }
+    if t.lanes.len() > MAX_LANES {
+        let _ = writeln!(out, "  … {} more lanes (see the JSON trace)", t.lanes.len() - MAX_LANES);
+    }
+    let axis_end = ms(t.end);
+    let _ = writeln!(out, "  {:<name_w$}0{:>w$}", "", axis_end, w = cells + 1);
+    used.sort();
+    let legend: Vec<String> = std::iter::once(". alive".to_string())
+        .chain(used.iter().map(|s| format!("{} {}", glyph(*s), s.as_str().replace('_', " "))))
+        .collect();
+    let _ = writeln!(out, "  legend: {}", legend.join(" · "));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_has_its_own_glyph() {
+        let mut glyphs: Vec<char> = SpanState::ALL.iter().map(|s| glyph(*s)).collect();
+        glyphs.sort_unstable();
+        glyphs.dedup();
+        assert_eq!(glyphs.len(), SpanState::ALL.len());
+        assert!(!glyphs.contains(&'.') && !glyphs.contains(&' '));
+    }
+}

@@ -1,0 +1,53 @@
+//! Helpers shared by the workspace tests.
+
+use conlab_core::{catalog, Params, Trace};
+use conlab_native::RuntimeChoice;
+use std::time::Duration;
+
+/// Generous limit for one run in tests.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `id` with `params` (name=value) on `runtime`, panicking with the reason if it cannot run.
+#[track_caller]
+pub fn run(id: &str, runtime: RuntimeChoice, params: &[&str]) -> Trace {
+    let info = catalog::find(id).unwrap_or_else(|| panic!("{id} is not in the catalog"));
+    let params = Params::from_assignments(id, info.params, params.iter().copied())
+        .unwrap_or_else(|e| panic!("{id}: {e}"));
+    conlab_native::run(id, runtime, &params, LIMIT).unwrap_or_else(|e| panic!("{id}: {e}"))
+}
+
+/// Asserts that a run completed and every check passed, showing the failures otherwise.
+#[track_caller]
+pub fn assert_passed(trace: &Trace) {
+    let failed: Vec<String> = trace
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("{}: {} ({})", c.id, c.description, c.detail))
+        .collect();
+    assert!(
+        trace.passed(),
+        "{} on {} with {:?}: status {:?}, failed checks: {failed:#?}\noutput: {:?}",
+        trace.scenario,
+        trace.runtime.as_str(),
+        trace.params,
+        trace.status,
+        trace.output_texts()
+    );
+    assert!(trace.checks.len() >= 2, "{} has no checks of its own", trace.scenario);
+}
+
+/// Re-runs a scenario's checks against a (possibly modified) trace.
+pub fn recheck(trace: &Trace) -> Vec<conlab_core::CheckResult> {
+    let info = catalog::find(&trace.scenario).expect("known scenario");
+    let assignments: Vec<String> = trace.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let params = Params::from_assignments(info.id, info.params, assignments.iter().map(String::as_str))
+        .expect("trace params parse");
+    let checks = conlab_async::checks_for(&trace.scenario).expect("async scenario");
+    conlab_core::run_checks(trace, &params, checks)
+}
+
+/// The ids of the failed checks.
+pub fn failed_ids(results: &[conlab_core::CheckResult]) -> Vec<String> {
+    results.iter().filter(|c| !c.passed).map(|c| c.id.clone()).collect()
+}

@@ -1,0 +1,49 @@
+//! Every natively runnable scenario on tokio: checks are invariants with tolerances that hold
+//! on a busy 2-core machine. Runs are sequential so timing checks do not fight each other.
+
+use conlab_native::RuntimeChoice::Tokio;
+use conlab_tests::{assert_passed, run};
+
+#[test]
+fn every_native_scenario_passes_with_defaults_and_variants() {
+    for id in conlab_native::native_ids() {
+        assert_passed(&run(id, Tokio, &[]));
+    }
+    let variants: &[(&str, &[&str])] = &[
+        ("asyncio-two-tasks", &["sleep_ms=50"]),
+        ("create-task", &["tasks=2000", "sleep_ms=100"]),
+        ("gather-vs-wait", &["sleeps_ms=250,50,150"]),
+        ("wait-timeout", &["return_when=first_completed", "timeout_ms=500"]),
+        ("wait-timeout", &["return_when=first_exception", "fail_index=2", "timeout_ms=1000"]),
+        ("as-completed", &["sleeps_ms=400,100,250,175"]),
+        ("blocking-in-async", &["calls=2", "block_ms=150"]),
+        ("cancel-all", &["tasks=100", "cancel_after_ms=50"]),
+        ("sync-vs-async-requests", &["requests=3", "latency_ms=120"]),
+        ("run-in-executor", &["calls=6", "block_ms=150"]),
+        ("loop-in-thread", &["jobs=12"]),
+        ("event-loop-choice", &["tasks=50000"]),
+    ];
+    for (id, params) in variants {
+        assert_passed(&run(id, Tokio, params));
+    }
+}
+
+#[test]
+fn the_process_pool_variant_is_skipped_with_a_reason() {
+    let t = run("run-in-executor", Tokio, &["pool=process"]);
+    match &t.status {
+        conlab_core::Status::Skipped { reason } => assert!(reason.contains("pool=thread"), "{reason}"),
+        other => panic!("expected skipped, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_run_past_its_limit_ends_as_timed_out_with_its_partial_trace() {
+    let info = conlab_core::catalog::find("cancel-all").unwrap();
+    let params = conlab_core::Params::from_assignments(info.id, info.params, ["cancel_after_ms=60000"]).unwrap();
+    let started = std::time::Instant::now();
+    let t = conlab_native::run(info.id, Tokio, &params, std::time::Duration::from_millis(300)).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the limit was not enforced");
+    assert_eq!(t.status, conlab_core::Status::TimedOut { limit_ms: 300 });
+    assert_eq!(t.output_texts(), ["task 0: working", "task 1: working", "task 2: working"]);
+}

@@ -1,0 +1,122 @@
+//! Every async scenario on the deterministic virtual runtime: default and non-default
+//! parameters, exact orders and times, and byte-for-byte determinism.
+
+use conlab_native::RuntimeChoice::Virtual;
+use conlab_tests::{assert_passed, run};
+
+#[test]
+fn every_async_scenario_passes_with_defaults() {
+    for id in conlab_async::IDS {
+        assert_passed(&run(id, Virtual, &[]));
+    }
+}
+
+#[test]
+fn same_inputs_give_the_same_trace_byte_for_byte() {
+    for id in conlab_async::IDS {
+        let a = run(id, Virtual, &["time-scale=0.5"]).to_json();
+        let b = run(id, Virtual, &["time-scale=0.5"]).to_json();
+        assert_eq!(a, b, "{id} is not deterministic");
+    }
+}
+
+/// Scenario, parameters: each must pass its checks, which are computed for those parameters.
+const VARIANTS: &[(&str, &[&str])] = &[
+    ("io-switch", &["fetches=7", "latency_ms=50"]),
+    ("coroutine-cpu", &["units=3", "unit_ms=40"]),
+    ("asyncio-two-tasks", &["sleep_ms=0"]),
+    ("asyncio-two-tasks", &["sleep_ms=1000", "time-scale=3"]),
+    ("coroutine-lifecycle", &["sleep_ms=5"]),
+    ("await-sequential", &["sleep_ms=37"]),
+    ("create-task", &["tasks=1"]),
+    ("create-task", &["tasks=500", "sleep_ms=10"]),
+    ("gather-vs-wait", &["sleeps_ms=500,100,300"]),
+    ("gather-vs-wait", &["sleeps_ms=5"]),
+    ("wait-timeout", &["timeout_ms=150"]),
+    ("wait-timeout", &["timeout_ms=1000"]),
+    ("wait-timeout", &["timeout_ms=0"]),
+    ("wait-timeout", &["return_when=first_completed"]),
+    ("wait-timeout", &["return_when=first_completed", "timeout_ms=50"]),
+    ("wait-timeout", &["return_when=first_exception", "fail_index=2"]),
+    ("wait-timeout", &["return_when=first_exception", "fail_index=3", "timeout_ms=1000"]),
+    ("wait-timeout", &["return_when=first_exception", "fail_index=0", "timeout_ms=1000"]),
+    ("wait-timeout", &["sleeps_ms=200,200,200", "timeout_ms=200"]),
+    ("as-completed", &["sleeps_ms=5,4,3,2,1"]),
+    ("as-completed", &["sleeps_ms=100,100,50"]),
+    ("future-set-result", &["delay_ms=0"]),
+    ("future-set-result", &["delay_ms=750"]),
+    ("done-callback", &["sleep_ms=0"]),
+    ("blocking-in-async", &["calls=1", "block_ms=50"]),
+    ("blocking-in-async", &["calls=5", "block_ms=300"]),
+    ("async-iterator", &["items=1"]),
+    ("async-iterator", &["items=1000", "item_ms=0"]),
+    ("async-context-manager", &["body_fails=true"]),
+    ("async-context-manager", &["enter_ms=0", "exit_ms=500"]),
+    ("cancel-all", &["tasks=50", "cancel_after_ms=0"]),
+    ("event-loop-choice", &["tasks=1", "sleep_ms=0"]),
+    ("event-loop-choice", &["tasks=20000"]),
+    ("sync-vs-async-requests", &["requests=1"]),
+    ("sync-vs-async-requests", &["requests=12", "latency_ms=25"]),
+];
+
+#[test]
+fn non_default_parameters_pass_their_checks() {
+    for (id, params) in VARIANTS {
+        assert_passed(&run(id, Virtual, params));
+    }
+}
+
+#[test]
+fn virtual_times_are_exact() {
+    // Each figure is predicted from the parameters, not copied from a run.
+    let cases: &[(&str, &[&str], u64)] = &[
+        ("asyncio-two-tasks", &["sleep_ms=250"], 250),
+        ("await-sequential", &["sleep_ms=120"], 240),
+        ("io-switch", &["fetches=9", "latency_ms=80"], 80),
+        ("coroutine-cpu", &["units=5", "unit_ms=20"], 100),
+        ("blocking-in-async", &["calls=4", "block_ms=30"], 4 * 30 + 20),
+        ("sync-vs-async-requests", &["requests=4", "latency_ms=10"], 4 * 10 + 10),
+        ("gather-vs-wait", &["sleeps_ms=30,90,60"], 2 * 90),
+        ("wait-timeout", &["sleeps_ms=100,200,400", "timeout_ms=250"], 250),
+        ("async-context-manager", &["enter_ms=70", "exit_ms=30"], 100),
+    ];
+    for (id, params, ms) in cases {
+        let t = run(id, Virtual, params);
+        assert_eq!(t.metrics.makespan, ms * 1_000_000, "{id} {params:?}");
+    }
+}
+
+#[test]
+fn time_scale_multiplies_every_duration() {
+    let t = run("await-sequential", Virtual, &["sleep_ms=100", "time-scale=10"]);
+    assert_eq!(t.metrics.makespan, 2_000_000_000);
+    assert_passed(&t);
+}
+
+#[test]
+fn wait_timeout_splits_done_and_pending_for_each_mode() {
+    let split = |params: &[&str]| {
+        let t = run("wait-timeout", Virtual, params);
+        assert_passed(&t);
+        let find = |p: &str| t.output.iter().find(|l| l.text.starts_with(p)).map(|l| l.text.clone()).unwrap();
+        (find("done:"), find("pending:"))
+    };
+    assert_eq!(split(&["timeout_ms=250"]), ("done: [0, 1]".into(), "pending: [2]".into()));
+    assert_eq!(split(&["return_when=first_completed"]), ("done: [0]".into(), "pending: [1, 2]".into()));
+    assert_eq!(
+        split(&["return_when=first_exception", "fail_index=2", "timeout_ms=1000"]),
+        ("done: [0, 1]".into(), "pending: [2]".into())
+    );
+}
+
+#[test]
+fn a_scenario_past_its_time_limit_times_out_with_a_partial_trace() {
+    let info = conlab_core::catalog::find("await-sequential").unwrap();
+    let params = conlab_core::Params::from_assignments(info.id, info.params, ["sleep_ms=60000"]).unwrap();
+    let t = conlab_native::run(info.id, Virtual, &params, std::time::Duration::from_secs(10)).unwrap();
+    assert_eq!(t.status, conlab_core::Status::TimedOut { limit_ms: 10_000 });
+    assert_eq!(t.output_texts(), ["started"]);
+    let cut = t.spans.iter().find(|s| s.state == conlab_core::SpanState::Sleeping);
+    assert_eq!(cut.map(|s| (s.start, s.end)), Some((0, 10_000_000_000)), "the interrupted sleep is kept up to the limit");
+    assert!(!t.passed());
+}
