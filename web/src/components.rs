@@ -1,0 +1,4 @@
+//! The playground's components, one per file.
+
+pub mod params_form;
+pub mod trace_view;

@@ -1,0 +1,43 @@
+//! A form generated from a scenario's catalog entry: one input per parameter, with its range.
+
+use conlab_core::catalog;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// Properties of [`ParamsForm`].
+#[derive(Properties, PartialEq)]
+pub struct ParamsFormProps {
+    /// The scenario id.
+    pub info: &'static str,
+    /// Called with (name, value) whenever an input changes.
+    pub on_change: Callback<(String, String)>,
+}
+
+/// The parameter form.
+#[function_component(ParamsForm)]
+pub fn params_form(props: &ParamsFormProps) -> Html {
+    let Some(info) = catalog::find(props.info) else {
+        return html! {};
+    };
+    let input = |name: &'static str, default: String, help: String| {
+        let cb = props.on_change.clone();
+        let oninput = Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            cb.emit((name.to_string(), input.value()));
+        });
+        html! {
+            <label class="param" key={format!("{}-{name}", props.info)}>
+                <span class="name">{ name }</span>
+                <input name={name} placeholder={default} {oninput} />
+                <span class="help">{ help }</span>
+            </label>
+        }
+    };
+    html! {
+        <fieldset class="params">
+            <legend>{ "Parameters" }</legend>
+            { for info.params.iter().map(|p| input(p.name, p.default_value().to_string(), format!("{}; {}", p.help, p.range_text()))) }
+            { input("time-scale", "1".into(), "multiplies every duration; 0.01 to 100".into()) }
+        </fieldset>
+    }
+}
