@@ -5,37 +5,53 @@ use crate::recorder::Recording;
 use crate::trace::{LaneBusy, LatencySummary, Metrics, Nanos, Span, SpanState};
 
 /// Computes the standard metrics of a recording that ended at `end`.
+///
+/// Works on one sorted list of busy intervals rather than a list per lane, so a trace with a
+/// million lanes costs a few flat allocations, not a million small ones.
 pub fn compute(rec: &Recording, end: Nanos) -> Metrics {
-    let mut per_lane: Vec<Vec<(Nanos, Nanos)>> = vec![Vec::new(); rec.lanes.len()];
-    for s in rec.spans.iter().filter(|s| s.state.is_busy()) {
-        if let Some(v) = per_lane.get_mut(s.lane as usize) {
-            v.push((s.start, s.end));
-        }
-    }
-    let mut busy = Vec::new();
-    let mut edges: Vec<(Nanos, i32)> = Vec::new();
-    for (lane, intervals) in per_lane.iter_mut().enumerate() {
-        let merged = union(intervals);
-        let total: Nanos = merged.iter().map(|(a, b)| b - a).sum();
-        if total > 0 {
-            busy.push(LaneBusy {
-                lane: lane as u32,
-                busy: total,
-            });
-        }
-        for (a, b) in merged {
-            if b > a {
-                edges.push((a, 1));
-                edges.push((b, -1));
+    let mut intervals: Vec<(u32, Nanos, Nanos)> = rec
+        .spans
+        .iter()
+        .filter(|s| s.state.is_busy() && s.end > s.start)
+        .map(|s| (s.lane, s.start, s.end))
+        .collect();
+    intervals.sort_unstable();
+    // Union each lane's intervals in place; what is left no longer overlaps within a lane.
+    let mut merged = 0usize;
+    for i in 0..intervals.len() {
+        let (lane, a, b) = intervals[i];
+        if merged > 0 {
+            let last = &mut intervals[merged - 1];
+            if last.0 == lane && a <= last.2 {
+                last.2 = last.2.max(b);
+                continue;
             }
         }
+        intervals[merged] = (lane, a, b);
+        merged += 1;
     }
-    // Ends sort before starts at the same instant: back-to-back work is not concurrent.
+    intervals.truncate(merged);
+
+    let mut busy: Vec<LaneBusy> = Vec::new();
+    for &(lane, a, b) in &intervals {
+        match busy.last_mut() {
+            Some(last) if last.lane == lane => last.busy += b - a,
+            _ => busy.push(LaneBusy { lane, busy: b - a }),
+        }
+    }
+    // Sweep: ends sort before starts at the same instant, so back-to-back work is not
+    // counted as concurrent.
+    let mut edges: Vec<(Nanos, i8)> = Vec::with_capacity(intervals.len() * 2);
+    for &(_, a, b) in &intervals {
+        edges.push((a, 1));
+        edges.push((b, -1));
+    }
+    drop(intervals);
     edges.sort_unstable();
-    let mut level = 0i32;
-    let mut peak = 0i32;
+    let mut level = 0i64;
+    let mut peak = 0i64;
     for (_, d) in edges {
-        level += d;
+        level += d as i64;
         peak = peak.max(level);
     }
     let sequential_sum: Nanos = busy.iter().map(|b| b.busy).sum();
@@ -53,18 +69,6 @@ pub fn compute(rec: &Recording, end: Nanos) -> Metrics {
         latency: latency(&rec.spans),
         extra: Vec::new(),
     }
-}
-
-fn union(intervals: &mut [(Nanos, Nanos)]) -> Vec<(Nanos, Nanos)> {
-    intervals.sort_unstable();
-    let mut out: Vec<(Nanos, Nanos)> = Vec::new();
-    for &(a, b) in intervals.iter() {
-        match out.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => out.push((a, b)),
-        }
-    }
-    out
 }
 
 /// Latency over the outermost `in_flight` spans (requests, commands, queries), if any.

@@ -9,6 +9,7 @@
 //! never copies its history when a buffer grows; text lives in a side table.
 
 use crate::trace::{Lane, LaneId, LaneKind, Mark, Metric, Nanos, OutputLine, Span, SpanState};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -189,23 +190,119 @@ impl TraceRecorder {
 
     /// Merges everything recorded so far (the run may still be going) into lanes, spans, marks
     /// and output. Spans still open are closed at `end` and flagged `open`.
+    ///
+    /// Each buffer is normally already in time order (one writer, a monotonic clock), so the
+    /// buffers are merged without copying their events; a buffer that is not is sorted first.
     pub fn collect(&self, end: Nanos) -> Recording {
-        let buffers: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
-        // Gather (buffer, event) pairs; stable sort by time keeps each buffer's own order and,
-        // among equal times, the order of the buffers' creation.
-        let mut all: Vec<(usize, Event)> = Vec::new();
-        let mut texts: Vec<Vec<Text>> = Vec::with_capacity(buffers.len());
-        for (i, b) in buffers.iter().enumerate() {
-            let b = lock(b);
-            all.reserve(b.len());
-            for chunk in &b.chunks {
-                all.extend(chunk.iter().map(|e| (i, *e)));
-            }
-            texts.push(b.texts.clone());
-        }
-        all.sort_by_key(|(_, e)| e.t);
-        build(&all, &texts, end)
+        let handles: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
+        let guards: Vec<MutexGuard<'_, Buffer>> = handles.iter().map(|b| lock(b)).collect();
+        let sorted: Vec<std::borrow::Cow<'_, [Event]>> = guards
+            .iter()
+            .map(|b| {
+                let mut flat: Vec<Event> = Vec::new();
+                let in_order = b
+                    .chunks
+                    .iter()
+                    .flatten()
+                    .zip(b.chunks.iter().flatten().skip(1))
+                    .all(|(a, z)| a.t <= z.t);
+                if b.chunks.len() == 1 && in_order {
+                    return std::borrow::Cow::Borrowed(b.chunks[0].as_slice());
+                }
+                flat.extend(b.chunks.iter().flatten().copied());
+                if !in_order {
+                    flat.sort_by_key(|e| e.t);
+                }
+                std::borrow::Cow::Owned(flat)
+            })
+            .collect();
+        let texts: Vec<&[Text]> = guards.iter().map(|b| b.texts.as_slice()).collect();
+        build(merge(&sorted), &texts, end)
     }
+}
+
+impl TraceRecorder {
+    /// Like [`TraceRecorder::collect`], but hands the events over instead of copying them:
+    /// each chunk is freed as soon as it is merged, so building a large trace does not hold
+    /// every event and the finished trace in memory at once. The recorder is empty afterwards.
+    pub fn take(&self, end: Nanos) -> Recording {
+        let handles: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
+        let mut lists = Vec::with_capacity(handles.len());
+        let mut texts = Vec::with_capacity(handles.len());
+        for handle in &handles {
+            let mut b = lock(handle);
+            let mut chunks = std::mem::take(&mut b.chunks);
+            texts.push(std::mem::take(&mut b.texts));
+            let in_order = chunks
+                .iter()
+                .flatten()
+                .zip(chunks.iter().flatten().skip(1))
+                .all(|(a, z)| a.t <= z.t);
+            if !in_order {
+                let mut flat: Vec<Event> = chunks.into_iter().flatten().collect();
+                flat.sort_by_key(|e| e.t);
+                chunks = vec![flat];
+            }
+            lists.push(Drain::new(chunks));
+        }
+        let texts: Vec<&[Text]> = texts.iter().map(Vec::as_slice).collect();
+        build(merge_draining(lists), &texts, end)
+    }
+}
+
+/// Hands out a buffer's events in order, freeing each chunk once it is used up.
+struct Drain {
+    chunks: std::vec::IntoIter<Vec<Event>>,
+    current: std::vec::IntoIter<Event>,
+}
+
+impl Drain {
+    fn new(chunks: Vec<Vec<Event>>) -> Drain {
+        Drain {
+            chunks: chunks.into_iter(),
+            current: Vec::new().into_iter(),
+        }
+    }
+}
+
+impl Iterator for Drain {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(e) = self.current.next() {
+                return Some(e);
+            }
+            self.current = self.chunks.next()?.into_iter();
+        }
+    }
+}
+
+/// Merges draining, time-ordered event lists by (time, list index).
+fn merge_draining(mut lists: Vec<Drain>) -> impl Iterator<Item = (usize, Event)> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut heads: BinaryHeap<Reverse<(Nanos, usize, u64)>> = BinaryHeap::new();
+    let mut pending: Vec<Option<Event>> = Vec::with_capacity(lists.len());
+    let mut seq = 0u64;
+    for (i, list) in lists.iter_mut().enumerate() {
+        let first = list.next();
+        if let Some(e) = &first {
+            heads.push(Reverse((e.t, i, seq)));
+            seq += 1;
+        }
+        pending.push(first);
+    }
+    std::iter::from_fn(move || {
+        let Reverse((_, i, _)) = heads.pop()?;
+        let event = pending[i].take()?;
+        if let Some(next) = lists[i].next() {
+            heads.push(Reverse((next.t, i, seq)));
+            seq += 1;
+            pending[i] = Some(next);
+        }
+        Some((i, event))
+    })
 }
 
 /// The merged content of a recording.
@@ -221,7 +318,25 @@ pub struct Recording {
     pub output: Vec<OutputLine>,
 }
 
-fn build(events: &[(usize, Event)], texts: &[Vec<Text>], end: Nanos) -> Recording {
+/// Merges time-ordered event lists by (time, list index, position).
+fn merge<'a>(lists: &'a [std::borrow::Cow<'a, [Event]>]) -> impl Iterator<Item = (usize, Event)> + 'a {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut heads: BinaryHeap<Reverse<(Nanos, usize, usize)>> = lists
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.first().map(|e| Reverse((e.t, i, 0))))
+        .collect();
+    std::iter::from_fn(move || {
+        let Reverse((_, list, pos)) = heads.pop()?;
+        if let Some(next) = lists[list].get(pos + 1) {
+            heads.push(Reverse((next.t, list, pos + 1)));
+        }
+        Some((list, lists[list][pos]))
+    })
+}
+
+fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: Nanos) -> Recording {
     let text_of = |buf: usize, idx: u32| -> String {
         if idx == NO_TEXT {
             String::new()
@@ -230,13 +345,10 @@ fn build(events: &[(usize, Event)], texts: &[Vec<Text>], end: Nanos) -> Recordin
         }
     };
     let mut rec = Recording::default();
-    // Open spans per lane: (state, start, label).
-    let mut stacks: Vec<Vec<(SpanState, Nanos, String)>> = Vec::new();
-    for &(buf, e) in events {
+    // Open spans per lane: (state, start, label). Sparse: most lanes never open one.
+    let mut stacks: HashMap<LaneId, Vec<(SpanState, Nanos, String)>> = HashMap::new();
+    for (buf, e) in events {
         let lane = e.lane as usize;
-        if stacks.len() <= lane {
-            stacks.resize_with(lane + 1, Vec::new);
-        }
         match e.op {
             Op::LaneStart => {
                 let kind = lane_kind_from_code(e.code);
@@ -263,24 +375,28 @@ fn build(events: &[(usize, Event)], texts: &[Vec<Text>], end: Nanos) -> Recordin
                 };
             }
             Op::LaneEnd => {
-                close_all(&mut stacks[lane], e.lane, e.t, false, &mut rec.spans);
+                if let Some(mut stack) = stacks.remove(&e.lane) {
+                    close_all(&mut stack, e.lane, e.t, false, &mut rec.spans);
+                }
                 if let Some(l) = rec.lanes.get_mut(lane) {
                     l.end = Some(e.t);
                 }
             }
             Op::Begin => {
-                stacks[lane].push((span_state_from_code(e.code), e.t, text_of(buf, e.text)));
+                let stack = stacks.entry(e.lane).or_default();
+                stack.push((span_state_from_code(e.code), e.t, text_of(buf, e.text)));
             }
             Op::End => {
-                if let Some((state, start, label)) = stacks[lane].pop() {
+                let stack = stacks.entry(e.lane).or_default();
+                if let Some((state, start, label)) = stack.pop() {
                     rec.spans.push(Span {
                         lane: e.lane,
                         state,
                         start,
                         end: e.t,
-                        depth: stacks[lane].len() as u16,
+                        depth: stack.len() as u16,
                         label,
-                    open: false,
+                        open: false,
                     });
                 }
             }
@@ -289,7 +405,7 @@ fn build(events: &[(usize, Event)], texts: &[Vec<Text>], end: Nanos) -> Recordin
                 state: span_state_from_code(e.code),
                 start: e.a,
                 end: e.t,
-                depth: stacks[lane].len() as u16,
+                depth: stacks.get(&e.lane).map_or(0, Vec::len) as u16,
                 label: text_of(buf, e.text),
                 open: false,
             }),
@@ -306,8 +422,10 @@ fn build(events: &[(usize, Event)], texts: &[Vec<Text>], end: Nanos) -> Recordin
             }),
         }
     }
-    for (lane, stack) in stacks.iter_mut().enumerate() {
-        close_all(stack, lane as LaneId, end, true, &mut rec.spans);
+    let mut still_open: Vec<(LaneId, Vec<(SpanState, Nanos, String)>)> = stacks.into_iter().collect();
+    still_open.sort_unstable_by_key(|(lane, _)| *lane);
+    for (lane, mut stack) in still_open {
+        close_all(&mut stack, lane, end, true, &mut rec.spans);
     }
     rec.spans.sort_by_key(|s| (s.start, s.lane, s.depth));
     rec

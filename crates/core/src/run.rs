@@ -11,6 +11,7 @@ use crate::trace::{LaneId, LaneKind, Metric, Nanos, RuntimeKind, SpanState, Stat
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -94,23 +95,20 @@ impl<R: Runtime> LaneCtx<R> {
     }
 
     /// Sleeps on the runtime's timer, recorded as a `sleeping` span.
-    pub async fn sleep(&self, duration: Duration) {
-        self.sleep_as(SpanState::Sleeping, duration).await
+    pub fn sleep(&self, duration: Duration) -> LaneSleep<'_, R> {
+        self.sleep_as(SpanState::Sleeping, duration)
     }
 
     /// Waits on the timer but records the wait as `state` (a simulated download is
     /// `blocked_io`, a simulated query `in_flight`). A zero duration still yields once, as
     /// `asyncio.sleep(0)` does. If the task is cancelled mid-wait, the span ends there.
-    pub async fn sleep_as(&self, state: SpanState, duration: Duration) {
-        let _span = WholeSpan {
+    pub fn sleep_as(&self, state: SpanState, duration: Duration) -> LaneSleep<'_, R> {
+        LaneSleep {
             ctx: self,
             state,
             start: self.now(),
-        };
-        if duration.is_zero() {
-            crate::runtime::yield_now().await;
-        } else {
-            self.shared.rt.sleep(duration).await;
+            timer: (!duration.is_zero()).then(|| self.shared.rt.sleep(duration)),
+            yielded: false,
         }
     }
 
@@ -200,11 +198,7 @@ impl<R: Runtime> LaneCtx<R> {
         let task = self.new_lane(LaneKind::Task, LaneName::Numbered(n));
         let finish = task.clone();
         let future = body(task);
-        group.spawn(&self.shared.rt, async move {
-            let out = future.await;
-            finish.end();
-            out
-        });
+        group.spawn_with(&self.shared.rt, future, move || finish.end());
     }
 
     /// Schedules an existing future as a task on this lane (which ends when the task
@@ -225,20 +219,43 @@ impl<R: Runtime> LaneCtx<R> {
     }
 }
 
-/// Records one whole span when dropped: cheaper than begin + end (one event), and it also
-/// closes the span when the future holding it is cancelled.
-struct WholeSpan<'a, R: Runtime> {
-    ctx: &'a LaneCtx<R>,
-    state: SpanState,
-    start: Nanos,
+pin_project_lite::pin_project! {
+    /// A recorded sleep (see [`LaneCtx::sleep_as`]). The span is recorded as one event when the
+    /// future is dropped: right after it completes, or when its task is cancelled mid-wait.
+    pub struct LaneSleep<'a, R: Runtime> {
+        ctx: &'a LaneCtx<R>,
+        state: SpanState,
+        start: Nanos,
+        #[pin]
+        timer: Option<R::Sleep>,
+        yielded: bool,
+    }
+
+    impl<'a, R: Runtime> PinnedDrop for LaneSleep<'a, R> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let ctx = *this.ctx;
+            ctx.shared
+                .writer
+                .span(ctx.lane, *this.state, *this.start, ctx.now(), Text::None);
+        }
+    }
 }
 
-impl<R: Runtime> Drop for WholeSpan<'_, R> {
-    fn drop(&mut self) {
-        let ctx = self.ctx;
-        ctx.shared
-            .writer
-            .span(ctx.lane, self.state, self.start, ctx.now(), Text::None);
+impl<R: Runtime> Future for LaneSleep<'_, R> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        match this.timer.as_pin_mut() {
+            Some(timer) => timer.poll(cx),
+            None if *this.yielded => Poll::Ready(()),
+            None => {
+                *this.yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -307,7 +324,7 @@ pub fn finish_trace(
     end: Nanos,
     status: Status,
 ) -> Trace {
-    let recording = recorder.collect(end);
+    let recording = recorder.take(end);
     let mut metrics = crate::metrics::compute(&recording, end);
     metrics.extra = recorder.metrics();
     let mut trace = Trace {

@@ -4,7 +4,7 @@
 use crate::runtime::Runtime;
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
@@ -89,6 +89,62 @@ impl<T> Future for JoinHandle<T> {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A spawned task's future: polls the body until it completes or is aborted, then reports.
+    /// Written by hand rather than as an `async` block around the body, which would store the
+    /// body twice (once captured, once being awaited) and double every task's memory.
+    struct TaskFuture<F: Future, D> {
+        #[pin]
+        body: Option<F>,
+        cell: Rc<TaskCell<F::Output>>,
+        on_finish: Option<D>,
+    }
+}
+
+impl<F: Future, D: FnOnce(bool)> Future for TaskFuture<F, D> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let outcome = if this.cell.abort_requested.get() {
+            Err(JoinError::Cancelled)
+        } else {
+            let Some(body) = this.body.as_mut().as_pin_mut() else {
+                return Poll::Ready(());
+            };
+            match body.poll(cx) {
+                Poll::Ready(v) => Ok(v),
+                Poll::Pending => {
+                    let mut slot = this.cell.task_waker.borrow_mut();
+                    if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        *slot = Some(cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
+            }
+        };
+        // Drop the body first, so whatever it records on drop (an interrupted sleep) comes
+        // before the task's end.
+        this.body.set(None);
+        if let Some(on_finish) = this.on_finish.take() {
+            on_finish(outcome.is_err());
+        }
+        let cell = this.cell;
+        cell.finished.set(true);
+        cell.task_waker.borrow_mut().take();
+        let callbacks = std::mem::take(&mut *cell.callbacks.borrow_mut());
+        for callback in callbacks {
+            callback(&outcome);
+        }
+        *cell.result.borrow_mut() = Some(outcome);
+        let joiner = cell.join_waker.borrow_mut().take();
+        if let Some(w) = joiner {
+            w.wake();
+        }
+        Poll::Ready(())
+    }
+}
+
 /// Spawns `future` on `rt`. `on_finish(cancelled)` runs when it completes or is cancelled,
 /// before any done callback and before the joiner wakes.
 pub(crate) fn spawn_task<R, F>(
@@ -108,36 +164,10 @@ where
         task_waker: RefCell::new(None),
         callbacks: RefCell::new(Vec::new()),
     });
-    let task_cell = cell.clone();
-    rt.spawn(async move {
-        let outcome = {
-            let mut future = pin!(future);
-            poll_fn(|cx| {
-                if task_cell.abort_requested.get() {
-                    return Poll::Ready(Err(JoinError::Cancelled));
-                }
-                let poll = future.as_mut().poll(cx);
-                if poll.is_pending() {
-                    let mut slot = task_cell.task_waker.borrow_mut();
-                    if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        *slot = Some(cx.waker().clone());
-                    }
-                }
-                poll.map(Ok)
-            })
-            .await
-        };
-        on_finish(outcome.is_err());
-        task_cell.finished.set(true);
-        task_cell.task_waker.borrow_mut().take();
-        let callbacks = std::mem::take(&mut *task_cell.callbacks.borrow_mut());
-        for callback in callbacks {
-            callback(&outcome);
-        }
-        *task_cell.result.borrow_mut() = Some(outcome);
-        if let Some(w) = task_cell.join_waker.borrow_mut().take() {
-            w.wake();
-        }
+    rt.spawn(TaskFuture {
+        body: Some(future),
+        cell: cell.clone(),
+        on_finish: Some(on_finish),
     });
     JoinHandle { cell }
 }
@@ -146,6 +176,43 @@ struct GroupState<T> {
     results: RefCell<Vec<Option<T>>>,
     remaining: Cell<usize>,
     waker: RefCell<Option<Waker>>,
+}
+
+pin_project_lite::pin_project! {
+    /// One task of a group: a hand-written future for the same reason as [`TaskFuture`].
+    struct GroupTask<F: Future, D> {
+        #[pin]
+        body: F,
+        state: Rc<GroupState<F::Output>>,
+        index: usize,
+        on_done: Option<D>,
+    }
+}
+
+impl<F: Future, D: FnOnce()> Future for GroupTask<F, D> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let value = match this.body.poll(cx) {
+            Poll::Ready(v) => v,
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(on_done) = this.on_done.take() {
+            on_done();
+        }
+        let state = this.state;
+        state.results.borrow_mut()[*this.index] = Some(value);
+        let left = state.remaining.get() - 1;
+        state.remaining.set(left);
+        if left == 0 {
+            let waker = state.waker.borrow_mut().take();
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+        Poll::Ready(())
+    }
 }
 
 /// Many tasks whose results are gathered in the order they were spawned (asyncio's `gather`).
@@ -179,23 +246,27 @@ impl<T: 'static> TaskGroup<T> {
 
     /// Spawns a task into the group.
     pub fn spawn<R: Runtime>(&self, rt: &R, future: impl Future<Output = T> + 'static) {
+        self.spawn_with(rt, future, || {});
+    }
+
+    /// Spawns a task into the group; `on_done` runs when it completes.
+    pub fn spawn_with<R: Runtime>(
+        &self,
+        rt: &R,
+        future: impl Future<Output = T> + 'static,
+        on_done: impl FnOnce() + 'static,
+    ) {
         let index = {
             let mut results = self.state.results.borrow_mut();
             results.push(None);
             results.len() - 1
         };
         self.state.remaining.set(self.state.remaining.get() + 1);
-        let state = self.state.clone();
-        rt.spawn(async move {
-            let value = future.await;
-            state.results.borrow_mut()[index] = Some(value);
-            let left = state.remaining.get() - 1;
-            state.remaining.set(left);
-            if left == 0 {
-                if let Some(w) = state.waker.borrow_mut().take() {
-                    w.wake();
-                }
-            }
+        rt.spawn(GroupTask {
+            body: future,
+            state: self.state.clone(),
+            index,
+            on_done: Some(on_done),
         });
     }
 

@@ -9,5 +9,5 @@ mod run;
 mod runtime;
 
 pub use host::{host_description, rfc3339_now};
-pub use run::{run_scenario, watch};
+pub use run::{run_scenario, watch, WatchEnd};
 pub use runtime::TokioRuntime;

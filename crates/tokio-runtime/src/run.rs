@@ -14,37 +14,55 @@ use std::time::{Duration, Instant};
 /// itself and end cleanly.
 const GRACE: Duration = Duration::from_millis(500);
 
-/// Runs `body` on a thread of its own and waits at most `limit` (plus a short grace) for the
-/// status and end time it returns. A body still running after that is left behind (a thread
-/// cannot be killed) and the run is reported as timed out at `clock()`; whatever the body
-/// recorded so far stays in its recorder, so the partial trace can still be shown.
-pub fn watch(
+/// How a watched body failed to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEnd {
+    /// It ran past its limit (plus a short grace); it was left behind, as a thread cannot be
+    /// killed.
+    TimedOut,
+    /// It panicked, with this message.
+    Panicked(String),
+    /// Its thread could not be started.
+    NoThread(String),
+}
+
+impl WatchEnd {
+    /// The status a run ending this way gets.
+    pub fn status(&self, limit: Duration) -> Status {
+        match self {
+            WatchEnd::TimedOut => Status::TimedOut {
+                limit_ms: limit.as_millis() as u64,
+            },
+            WatchEnd::Panicked(p) => Status::Failed {
+                reason: format!("the scenario panicked: {p}"),
+            },
+            WatchEnd::NoThread(e) => Status::Failed {
+                reason: format!("could not start the scenario thread: {e}"),
+            },
+        }
+    }
+}
+
+/// Runs `body` on a thread of its own and waits at most `limit` (plus a short grace) for its
+/// result. Whatever a body that did not return had recorded stays in its recorder, so the
+/// caller can still build the partial trace.
+pub fn watch<T: Send + 'static>(
     name: &str,
     limit: Duration,
-    clock: impl Fn() -> Nanos,
-    body: impl FnOnce() -> (Status, Nanos) + Send + 'static,
-) -> (Status, Nanos) {
+    body: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, WatchEnd> {
     let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name(format!("conlab-run-{name}"))
         .spawn(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
             let _ = tx.send(outcome.map_err(|panic| panic_text(&panic)));
-        });
-    if let Err(e) = spawned {
-        let reason = format!("could not start the scenario thread: {e}");
-        return (Status::Failed { reason }, clock());
-    }
+        })
+        .map_err(|e| WatchEnd::NoThread(e.to_string()))?;
     match rx.recv_timeout(limit + GRACE) {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(panic)) => {
-            let reason = format!("the scenario panicked: {panic}");
-            (Status::Failed { reason }, clock())
-        }
-        Err(_) => {
-            let limit_ms = limit.as_millis() as u64;
-            (Status::TimedOut { limit_ms }, clock())
-        }
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(panic)) => Err(WatchEnd::Panicked(panic)),
+        Err(_) => Err(WatchEnd::TimedOut),
     }
 }
 
@@ -60,6 +78,9 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 /// Runs an async scenario on a current-thread tokio runtime with a `LocalSet`, on a thread of
 /// its own, for at most `limit`.
+///
+/// The trace is built on the run's thread, where the memory the run just freed can be reused;
+/// only a run that does not return in time gets its partial trace built here.
 pub fn run_scenario(
     info: &'static ScenarioInfo,
     run: ScenarioFn<TokioRuntime>,
@@ -67,47 +88,74 @@ pub fn run_scenario(
     params: &Params,
     limit: Duration,
 ) -> Trace {
-    let recorded_at = rfc3339_now();
     let start = Instant::now();
+    let started_at = rfc3339_now();
+    let clock = move || start.elapsed().as_nanos() as Nanos;
     let recorder = TraceRecorder::new();
     let (thread_recorder, thread_params) = (recorder.clone(), params.clone());
-    let clock = move || start.elapsed().as_nanos() as Nanos;
-    let (status, end) = watch(info.id, limit, clock, move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                let reason = format!("could not start tokio: {e}");
-                return (Status::Failed { reason }, clock());
-            }
-        };
-        let local = tokio::task::LocalSet::new();
-        let rt = TokioRuntime::starting_at(start);
-        let setup = RunSetup::with_recorder(rt, thread_params, thread_recorder);
-        let main = setup.main.clone();
-        let status = local.block_on(&runtime, async move {
-            match tokio::time::timeout(limit, run(main.clone())).await {
-                Ok(Ok(())) => {
-                    main.end();
-                    Status::Ok
-                }
-                Ok(Err(e)) => Status::Failed { reason: e.0 },
-                Err(_) => Status::TimedOut {
-                    limit_ms: limit.as_millis() as u64,
-                },
-            }
-        });
-        // The makespan ends with the main task, before tasks left pending are dropped.
-        (status, clock())
+    let thread_started_at = started_at.clone();
+    let watched = watch(info.id, limit, move || {
+        let (status, end) = drive(run, &thread_params, thread_recorder.clone(), start, limit);
+        let meta = meta(info, &thread_params, thread_started_at);
+        finish_trace(meta, checks, &thread_recorder, end, status)
     });
-    let meta = TraceMeta {
+    match watched {
+        Ok(trace) => trace,
+        Err(why) => {
+            let meta = meta(info, params, started_at);
+            finish_trace(meta, checks, &recorder, clock(), why.status(limit))
+        }
+    }
+}
+
+fn meta<'a>(info: &'a ScenarioInfo, params: &'a Params, started_at: String) -> TraceMeta<'a> {
+    TraceMeta {
         info,
         runtime: RuntimeKind::Tokio,
         params,
-        recorded_at: Some(recorded_at),
+        recorded_at: Some(started_at),
         host: Some(host_description()),
+    }
+}
+
+/// Runs the scenario to its end or its limit; returns how it ended and when.
+fn drive(
+    run: ScenarioFn<TokioRuntime>,
+    params: &Params,
+    recorder: TraceRecorder,
+    start: Instant,
+    limit: Duration,
+) -> (Status, Nanos) {
+    let clock = || start.elapsed().as_nanos() as Nanos;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let reason = format!("could not start tokio: {e}");
+            return (Status::Failed { reason }, clock());
+        }
     };
-    finish_trace(meta, checks, &recorder, end, status)
+    let local = tokio::task::LocalSet::new();
+    let setup = RunSetup::with_recorder(TokioRuntime::starting_at(start), params.clone(), recorder);
+    let main = setup.main.clone();
+    let status = local.block_on(&runtime, async move {
+        match tokio::time::timeout(limit, run(main.clone())).await {
+            Ok(Ok(())) => {
+                main.end();
+                Status::Ok
+            }
+            Ok(Err(e)) => Status::Failed { reason: e.0 },
+            Err(_) => Status::TimedOut {
+                limit_ms: limit.as_millis() as u64,
+            },
+        }
+    });
+    // The makespan ends with the main task, before the tasks left pending are dropped.
+    let end = clock();
+    drop(setup);
+    drop(local);
+    drop(runtime);
+    (status, end)
 }
