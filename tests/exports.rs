@@ -23,19 +23,29 @@ fn conlab_json_round_trips() {
 fn bad_trace_files_get_clear_errors() {
     let good = run("asyncio-two-tasks", Virtual, &[]).to_json();
     let cut = &good[..good.len() / 2];
-    assert!(matches!(Trace::from_json(cut), Err(TraceLoadError::NotJson(_))));
+    assert!(matches!(
+        Trace::from_json(cut),
+        Err(TraceLoadError::NotJson(_))
+    ));
     let wrong = good.replace("conlab.trace/1", "conlab.trace/9");
     let err = Trace::from_json(&wrong).unwrap_err();
     assert!(err.to_string().contains("conlab.trace/9"), "{err}");
-    assert!(matches!(Trace::from_json("{}"), Err(TraceLoadError::WrongSchema { found: None })));
+    assert!(matches!(
+        Trace::from_json("{}"),
+        Err(TraceLoadError::WrongSchema { found: None })
+    ));
     let bad_lane = good.replacen("\"lane\": 1", "\"lane\": 99", 1);
-    assert!(matches!(Trace::from_json(&bad_lane), Err(TraceLoadError::Invalid(_))));
+    assert!(matches!(
+        Trace::from_json(&bad_lane),
+        Err(TraceLoadError::Invalid(_))
+    ));
 }
 
 #[test]
 fn chrome_export_is_valid_trace_event_json() {
     let t = run("sync-vs-async-requests", Virtual, &["requests=3"]);
-    let v: Value = serde_json::from_str(&conlab_core::chrome::to_chrome_json(&t).to_string()).unwrap();
+    let v: Value =
+        serde_json::from_str(&conlab_core::chrome::to_chrome_json(&t).to_string()).unwrap();
     let events = v["traceEvents"].as_array().expect("traceEvents array");
     let mut named_tracks = std::collections::BTreeSet::new();
     let mut complete = 0;
@@ -51,13 +61,20 @@ fn chrome_export_is_valid_trace_event_json() {
             }
             "X" => {
                 complete += 1;
-                assert!(e["ts"].as_f64().unwrap() >= 0.0 && e["dur"].as_f64().unwrap() >= 0.0, "{e}");
+                assert!(
+                    e["ts"].as_f64().unwrap() >= 0.0 && e["dur"].as_f64().unwrap() >= 0.0,
+                    "{e}"
+                );
             }
             "i" => assert!(e["ts"].is_number() && e["s"] == "t", "{e}"),
             other => panic!("unexpected phase {other}"),
         }
     }
-    assert_eq!(named_tracks.len(), t.lanes.len(), "one named track per lane");
+    assert_eq!(
+        named_tracks.len(),
+        t.lanes.len(),
+        "one named track per lane"
+    );
     assert_eq!(complete, t.spans.len());
     assert_eq!(v["displayTimeUnit"], "ms");
 }

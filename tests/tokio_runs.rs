@@ -13,8 +13,18 @@ fn every_native_scenario_passes_with_defaults_and_variants() {
         ("asyncio-two-tasks", &["sleep_ms=50"]),
         ("create-task", &["tasks=2000", "sleep_ms=100"]),
         ("gather-vs-wait", &["sleeps_ms=250,50,150"]),
-        ("wait-timeout", &["return_when=first_completed", "timeout_ms=500"]),
-        ("wait-timeout", &["return_when=first_exception", "fail_index=2", "timeout_ms=1000"]),
+        (
+            "wait-timeout",
+            &["return_when=first_completed", "timeout_ms=500"],
+        ),
+        (
+            "wait-timeout",
+            &[
+                "return_when=first_exception",
+                "fail_index=2",
+                "timeout_ms=1000",
+            ],
+        ),
         ("as-completed", &["sleeps_ms=400,100,250,175"]),
         ("blocking-in-async", &["calls=2", "block_ms=150"]),
         ("cancel-all", &["tasks=100", "cancel_after_ms=50"]),
@@ -32,7 +42,9 @@ fn every_native_scenario_passes_with_defaults_and_variants() {
 fn the_process_pool_variant_is_skipped_with_a_reason() {
     let t = run("run-in-executor", Tokio, &["pool=process"]);
     match &t.status {
-        conlab_core::Status::Skipped { reason } => assert!(reason.contains("pool=thread"), "{reason}"),
+        conlab_core::Status::Skipped { reason } => {
+            assert!(reason.contains("pool=thread"), "{reason}")
+        }
         other => panic!("expected skipped, got {other:?}"),
     }
 }
@@ -40,10 +52,24 @@ fn the_process_pool_variant_is_skipped_with_a_reason() {
 #[test]
 fn a_run_past_its_limit_ends_as_timed_out_with_its_partial_trace() {
     let info = conlab_core::catalog::find("cancel-all").unwrap();
-    let params = conlab_core::Params::from_assignments(info.id, info.params, ["cancel_after_ms=60000"]).unwrap();
+    let params =
+        conlab_core::Params::from_assignments(info.id, info.params, ["cancel_after_ms=60000"])
+            .unwrap();
     let started = std::time::Instant::now();
-    let t = conlab_native::run(info.id, Tokio, &params, std::time::Duration::from_millis(300)).unwrap();
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the limit was not enforced");
+    let t = conlab_native::run(
+        info.id,
+        Tokio,
+        &params,
+        std::time::Duration::from_millis(300),
+    )
+    .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the limit was not enforced"
+    );
     assert_eq!(t.status, conlab_core::Status::TimedOut { limit_ms: 300 });
-    assert_eq!(t.output_texts(), ["task 0: working", "task 1: working", "task 2: working"]);
+    assert_eq!(
+        t.output_texts(),
+        ["task 0: working", "task 1: working", "task 2: working"]
+    );
 }

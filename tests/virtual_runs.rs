@@ -36,10 +36,30 @@ const VARIANTS: &[(&str, &[&str])] = &[
     ("wait-timeout", &["timeout_ms=1000"]),
     ("wait-timeout", &["timeout_ms=0"]),
     ("wait-timeout", &["return_when=first_completed"]),
-    ("wait-timeout", &["return_when=first_completed", "timeout_ms=50"]),
-    ("wait-timeout", &["return_when=first_exception", "fail_index=2"]),
-    ("wait-timeout", &["return_when=first_exception", "fail_index=3", "timeout_ms=1000"]),
-    ("wait-timeout", &["return_when=first_exception", "fail_index=0", "timeout_ms=1000"]),
+    (
+        "wait-timeout",
+        &["return_when=first_completed", "timeout_ms=50"],
+    ),
+    (
+        "wait-timeout",
+        &["return_when=first_exception", "fail_index=2"],
+    ),
+    (
+        "wait-timeout",
+        &[
+            "return_when=first_exception",
+            "fail_index=3",
+            "timeout_ms=1000",
+        ],
+    ),
+    (
+        "wait-timeout",
+        &[
+            "return_when=first_exception",
+            "fail_index=0",
+            "timeout_ms=1000",
+        ],
+    ),
     ("wait-timeout", &["sleeps_ms=200,200,200", "timeout_ms=200"]),
     ("as-completed", &["sleeps_ms=5,4,3,2,1"]),
     ("as-completed", &["sleeps_ms=100,100,50"]),
@@ -74,10 +94,22 @@ fn virtual_times_are_exact() {
         ("await-sequential", &["sleep_ms=120"], 240),
         ("io-switch", &["fetches=9", "latency_ms=80"], 80),
         ("coroutine-cpu", &["units=5", "unit_ms=20"], 100),
-        ("blocking-in-async", &["calls=4", "block_ms=30"], 4 * 30 + 20),
-        ("sync-vs-async-requests", &["requests=4", "latency_ms=10"], 4 * 10 + 10),
+        (
+            "blocking-in-async",
+            &["calls=4", "block_ms=30"],
+            4 * 30 + 20,
+        ),
+        (
+            "sync-vs-async-requests",
+            &["requests=4", "latency_ms=10"],
+            4 * 10 + 10,
+        ),
         ("gather-vs-wait", &["sleeps_ms=30,90,60"], 2 * 90),
-        ("wait-timeout", &["sleeps_ms=100,200,400", "timeout_ms=250"], 250),
+        (
+            "wait-timeout",
+            &["sleeps_ms=100,200,400", "timeout_ms=250"],
+            250,
+        ),
         ("async-context-manager", &["enter_ms=70", "exit_ms=30"], 100),
     ];
     for (id, params, ms) in cases {
@@ -88,7 +120,11 @@ fn virtual_times_are_exact() {
 
 #[test]
 fn time_scale_multiplies_every_duration() {
-    let t = run("await-sequential", Virtual, &["sleep_ms=100", "time-scale=10"]);
+    let t = run(
+        "await-sequential",
+        Virtual,
+        &["sleep_ms=100", "time-scale=10"],
+    );
     assert_eq!(t.metrics.makespan, 2_000_000_000);
     assert_passed(&t);
 }
@@ -98,13 +134,29 @@ fn wait_timeout_splits_done_and_pending_for_each_mode() {
     let split = |params: &[&str]| {
         let t = run("wait-timeout", Virtual, params);
         assert_passed(&t);
-        let find = |p: &str| t.output.iter().find(|l| l.text.starts_with(p)).map(|l| l.text.clone()).unwrap();
+        let find = |p: &str| {
+            t.output
+                .iter()
+                .find(|l| l.text.starts_with(p))
+                .map(|l| l.text.clone())
+                .unwrap()
+        };
         (find("done:"), find("pending:"))
     };
-    assert_eq!(split(&["timeout_ms=250"]), ("done: [0, 1]".into(), "pending: [2]".into()));
-    assert_eq!(split(&["return_when=first_completed"]), ("done: [0]".into(), "pending: [1, 2]".into()));
     assert_eq!(
-        split(&["return_when=first_exception", "fail_index=2", "timeout_ms=1000"]),
+        split(&["timeout_ms=250"]),
+        ("done: [0, 1]".into(), "pending: [2]".into())
+    );
+    assert_eq!(
+        split(&["return_when=first_completed"]),
+        ("done: [0]".into(), "pending: [1, 2]".into())
+    );
+    assert_eq!(
+        split(&[
+            "return_when=first_exception",
+            "fail_index=2",
+            "timeout_ms=1000"
+        ]),
         ("done: [0, 1]".into(), "pending: [2]".into())
     );
 }
@@ -112,11 +164,25 @@ fn wait_timeout_splits_done_and_pending_for_each_mode() {
 #[test]
 fn a_scenario_past_its_time_limit_times_out_with_a_partial_trace() {
     let info = conlab_core::catalog::find("await-sequential").unwrap();
-    let params = conlab_core::Params::from_assignments(info.id, info.params, ["sleep_ms=60000"]).unwrap();
-    let t = conlab_native::run(info.id, Virtual, &params, std::time::Duration::from_secs(10)).unwrap();
+    let params =
+        conlab_core::Params::from_assignments(info.id, info.params, ["sleep_ms=60000"]).unwrap();
+    let t = conlab_native::run(
+        info.id,
+        Virtual,
+        &params,
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
     assert_eq!(t.status, conlab_core::Status::TimedOut { limit_ms: 10_000 });
     assert_eq!(t.output_texts(), ["started"]);
-    let cut = t.spans.iter().find(|s| s.state == conlab_core::SpanState::Sleeping);
-    assert_eq!(cut.map(|s| (s.start, s.end)), Some((0, 10_000_000_000)), "the interrupted sleep is kept up to the limit");
+    let cut = t
+        .spans
+        .iter()
+        .find(|s| s.state == conlab_core::SpanState::Sleeping);
+    assert_eq!(
+        cut.map(|s| (s.start, s.end)),
+        Some((0, 10_000_000_000)),
+        "the interrupted sleep is kept up to the limit"
+    );
     assert!(!t.passed());
 }

@@ -41,9 +41,14 @@ fn main() {
                 std::thread::spawn(move || record(&rec, i))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).fold(0.0, f64::max)
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .fold(0.0, f64::max)
     });
-    println!("  2 threads: {b:6.1} ns/event best, {m:6.1} median   (slower of the two; target <= 50)");
+    println!(
+        "  2 threads: {b:6.1} ns/event best, {m:6.1} median   (slower of the two; target <= 50)"
+    );
     let rec = TraceRecorder::new();
     record(&rec, 0);
     let start = Instant::now();

@@ -49,9 +49,20 @@ fn traced(n: usize) -> String {
     }
     let info = catalog::find("event-loop-choice").unwrap();
     let scenario = conlab_async::find::<TokioRuntime>(info.id).unwrap();
-    let params = Params::from_assignments(info.id, info.params, [format!("tasks={n}").as_str(), "sleep_ms=100"]).unwrap();
+    let params = Params::from_assignments(
+        info.id,
+        info.params,
+        [format!("tasks={n}").as_str(), "sleep_ms=100"],
+    )
+    .unwrap();
     let start = Instant::now();
-    let trace = conlab_tokio::run_scenario(info, scenario.run, scenario.checks, &params, Duration::from_secs(120));
+    let trace = conlab_tokio::run_scenario(
+        info,
+        scenario.run,
+        scenario.checks,
+        &params,
+        Duration::from_secs(120),
+    );
     let total = start.elapsed().as_secs_f64();
     let run_ms = trace.metrics.extra("makespan_ms").unwrap_or(f64::NAN);
     let passed = trace.passed();
@@ -66,7 +77,10 @@ fn traced(n: usize) -> String {
 
 /// The same workload on bare tokio (current-thread, LocalSet), no conlab, no tracing.
 fn bare(n: usize) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     let local = tokio::task::LocalSet::new();
     let start = Instant::now();
     local.block_on(&rt, async move {
@@ -83,15 +97,24 @@ fn bare(n: usize) -> String {
 
 fn child(mode: &str, n: usize) -> Vec<String> {
     let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe).args(["--child", mode, &n.to_string()]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect()
+    let out = Command::new(exe)
+        .args(["--child", mode, &n.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
 }
 
 const RUNS: usize = 3;
 
 /// The run with the median "tasks done" time of `RUNS` fresh processes.
 fn median_child(mode: &str, n: usize) -> Vec<String> {
-    let mut runs: Vec<Vec<String>> = (0..RUNS).map(|_| child(mode, n)).filter(|f| f.len() >= 4).collect();
+    let mut runs: Vec<Vec<String>> = (0..RUNS)
+        .map(|_| child(mode, n))
+        .filter(|f| f.len() >= 4)
+        .collect();
     runs.sort_by_key(|f| f[0].parse::<u64>().unwrap_or(u64::MAX));
     runs.get(runs.len() / 2).cloned().unwrap_or_default()
 }
@@ -100,7 +123,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         let n: usize = args[i + 2].parse().unwrap();
-        let line = if args[i + 1] == "traced" { traced(n) } else { bare(n) };
+        let line = if args[i + 1] == "traced" {
+            traced(n)
+        } else {
+            bare(n)
+        };
         println!("{line}");
         return;
     }
@@ -108,7 +135,10 @@ fn main() {
     println!("event-loop-choice scale: N tasks x {SLEEP_MS} ms sleep, current-thread tokio (median of {RUNS} fresh processes)");
     // The first process of a series runs cold on this kind of VM; warm up once.
     child("traced", 100_000);
-    println!("  {:<28} {:>10} {:>12} {:>9} {:>8}", "run", "tasks done", "with trace", "peak MB", "checks");
+    println!(
+        "  {:<28} {:>10} {:>12} {:>9} {:>8}",
+        "run", "tasks done", "with trace", "peak MB", "checks"
+    );
     for n in [100_000usize, 1_000_000] {
         for mode in ["bare", "traced"] {
             let f = median_child(mode, n);
@@ -116,9 +146,22 @@ fn main() {
                 println!("  {mode} {n}: the child failed");
                 continue;
             }
-            let label = if mode == "bare" { format!("bare tokio, {n} tasks") } else { format!("conlab traced, {n} tasks") };
-            let checks = if mode == "bare" { "-" } else if f[3] == "true" { "pass" } else { "FAIL" };
-            println!("  {label:<28} {:>8} ms {:>9} ms {:>9} {:>8}", f[0], f[1], f[2], checks);
+            let label = if mode == "bare" {
+                format!("bare tokio, {n} tasks")
+            } else {
+                format!("conlab traced, {n} tasks")
+            };
+            let checks = if mode == "bare" {
+                "-"
+            } else if f[3] == "true" {
+                "pass"
+            } else {
+                "FAIL"
+            };
+            println!(
+                "  {label:<28} {:>8} ms {:>9} ms {:>9} {:>8}",
+                f[0], f[1], f[2], checks
+            );
         }
     }
     println!("  targets (traced): 100,000 tasks <= 250 ms; 1,000,000 tasks <= 1000 ms and <= 600 MB peak");

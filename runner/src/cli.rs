@@ -14,7 +14,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-const ABOUT: &str = "conlab runs small concurrency scenarios (threads, locks, processes, coroutines, \
+const ABOUT: &str =
+    "conlab runs small concurrency scenarios (threads, locks, processes, coroutines, \
 the async event loop) for real, records what every thread, task and connection was doing on a \
 shared time axis, and checks the result against what the idea predicts.";
 

@@ -23,18 +23,29 @@ fn stderr(o: &Output) -> String {
 
 #[track_caller]
 fn expect_exit(o: &Output, code: i32) {
-    assert_eq!(o.status.code(), Some(code), "stdout:\n{}\nstderr:\n{}", stdout(o), stderr(o));
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
 }
 
 #[track_caller]
 fn snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !path.exists() {
         std::fs::write(&path, actual).unwrap();
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(actual, expected, "snapshot {name} differs; rerun with UPDATE_SNAPSHOTS=1 if intended");
+    assert_eq!(
+        actual, expected,
+        "snapshot {name} differs; rerun with UPDATE_SNAPSHOTS=1 if intended"
+    );
 }
 
 #[test]
@@ -50,7 +61,10 @@ fn list_shows_every_scenario_in_text_and_json() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let list = v.as_array().unwrap();
     assert_eq!(list.len(), conlab_core::catalog::CATALOG.len());
-    let two = list.iter().find(|s| s["id"] == "asyncio-two-tasks").unwrap();
+    let two = list
+        .iter()
+        .find(|s| s["id"] == "asyncio-two-tasks")
+        .unwrap();
     assert_eq!(two["params"][0]["name"], "sleep_ms");
     assert_eq!(two["available_natively"], true);
 }
@@ -60,7 +74,10 @@ fn list_describes_one_scenario() {
     let o = conlab(&["list", "semaphore"]);
     expect_exit(&o, 0);
     let text = stdout(&o);
-    assert!(text.contains("-p permits=3") && text.contains("1..=256 permits"), "{text}");
+    assert!(
+        text.contains("-p permits=3") && text.contains("1..=256 permits"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -78,7 +95,14 @@ fn virtual_text_output_is_stable() {
     let o = conlab(&["run", "asyncio-two-tasks", "--runtime", "virtual"]);
     expect_exit(&o, 0);
     snapshot("asyncio-two-tasks.virtual.txt", &stdout(&o));
-    let o = conlab(&["run", "wait-timeout", "--runtime", "virtual", "-p", "timeout_ms=150"]);
+    let o = conlab(&[
+        "run",
+        "wait-timeout",
+        "--runtime",
+        "virtual",
+        "-p",
+        "timeout_ms=150",
+    ]);
     expect_exit(&o, 0);
     snapshot("wait-timeout.virtual.txt", &stdout(&o));
 }
@@ -88,17 +112,39 @@ fn native_run_prints_output_timeline_metrics_and_checks() {
     let o = conlab(&["run", "asyncio-two-tasks", "-p", "sleep_ms=50"]);
     expect_exit(&o, 0);
     let text = stdout(&o);
-    for part in ["runtime tokio", "Output", "Timeline", "task-1", "Metrics", "makespan", "Checks", "PASSED"] {
+    for part in [
+        "runtime tokio",
+        "Output",
+        "Timeline",
+        "task-1",
+        "Metrics",
+        "makespan",
+        "Checks",
+        "PASSED",
+    ] {
         assert!(text.contains(part), "missing {part}:\n{text}");
     }
-    assert!(text.lines().all(|l| l.chars().count() <= 100 || !l.contains('|')), "timeline wider than 100 columns");
+    assert!(
+        text.lines()
+            .all(|l| l.chars().count() <= 100 || !l.contains('|')),
+        "timeline wider than 100 columns"
+    );
 }
 
 #[test]
 fn json_out_file_holds_the_trace() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("run.json");
-    let o = conlab(&["run", "gather-vs-wait", "-p", "sleeps_ms=500,100,300", "--format", "json", "--out", file.to_str().unwrap()]);
+    let o = conlab(&[
+        "run",
+        "gather-vs-wait",
+        "-p",
+        "sleeps_ms=500,100,300",
+        "--format",
+        "json",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
     expect_exit(&o, 0);
     let trace = conlab_core::Trace::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert!(trace.passed());
@@ -110,24 +156,59 @@ fn json_out_file_holds_the_trace() {
 
 #[test]
 fn chrome_format_is_trace_event_json() {
-    let o = conlab(&["run", "create-task", "--runtime", "virtual", "--format", "chrome"]);
+    let o = conlab(&[
+        "run",
+        "create-task",
+        "--runtime",
+        "virtual",
+        "--format",
+        "chrome",
+    ]);
     expect_exit(&o, 0);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert!(v["traceEvents"].as_array().unwrap().iter().any(|e| e["ph"] == "X"));
+    assert!(v["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["ph"] == "X"));
 }
 
 #[test]
 fn bad_input_exits_2_and_names_the_problem() {
     let cases: &[(&[&str], &[&str])] = &[
-        (&["run", "create-task", "-p", "tasks=0"], &["tasks", "0", "1..=100000"]),
-        (&["run", "create-task", "-p", "tasks=many"], &["tasks", "many", "whole number"]),
-        (&["run", "create-task", "-p", "nope=1"], &["nope", "tasks, sleep_ms, time-scale"]),
+        (
+            &["run", "create-task", "-p", "tasks=0"],
+            &["tasks", "0", "1..=100000"],
+        ),
+        (
+            &["run", "create-task", "-p", "tasks=many"],
+            &["tasks", "many", "whole number"],
+        ),
+        (
+            &["run", "create-task", "-p", "nope=1"],
+            &["nope", "tasks, sleep_ms, time-scale"],
+        ),
         (&["run", "create-task", "-p", "tasks"], &["name=value"]),
-        (&["run", "create-task", "-p", "time-scale=0"], &["time-scale", "0.01 to 100"]),
-        (&["run", "semaphor"], &["semaphor", "did you mean semaphore"]),
-        (&["run", "create-task", "--timeout", "0"], &["--timeout", "0.1 to 3600"]),
-        (&["run", "run-in-executor", "--runtime", "virtual"], &["does not run on the virtual runtime"]),
-        (&["run-native", "--only", "nonsense"], &["nonsense", "neither a scenario id nor a chapter"]),
+        (
+            &["run", "create-task", "-p", "time-scale=0"],
+            &["time-scale", "0.01 to 100"],
+        ),
+        (
+            &["run", "semaphor"],
+            &["semaphor", "did you mean semaphore"],
+        ),
+        (
+            &["run", "create-task", "--timeout", "0"],
+            &["--timeout", "0.1 to 3600"],
+        ),
+        (
+            &["run", "run-in-executor", "--runtime", "virtual"],
+            &["does not run on the virtual runtime"],
+        ),
+        (
+            &["run-native", "--only", "nonsense"],
+            &["nonsense", "neither a scenario id nor a chapter"],
+        ),
     ];
     for (args, words) in cases {
         let o = conlab(args);
@@ -151,10 +232,20 @@ fn a_trace_of_another_version_is_refused() {
 
 #[test]
 fn a_run_past_its_time_limit_exits_1_with_a_partial_trace() {
-    let o = conlab(&["run", "cancel-all", "-p", "cancel_after_ms=60000", "--timeout", "0.5"]);
+    let o = conlab(&[
+        "run",
+        "cancel-all",
+        "-p",
+        "cancel_after_ms=60000",
+        "--timeout",
+        "0.5",
+    ]);
     expect_exit(&o, 1);
     let text = stdout(&o);
-    assert!(text.contains("TIMED OUT after 500 ms") && text.contains("task 0: working"), "{text}");
+    assert!(
+        text.contains("TIMED OUT after 500 ms") && text.contains("task 0: working"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -168,16 +259,42 @@ fn a_planned_scenario_says_it_is_not_available_yet() {
 fn run_native_runs_saves_and_summarizes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("runs");
-    let o = conlab(&["run-native", "--only", "coroutines", "--only", "asyncio-two-tasks", "--skip", "coroutine-cpu", "--out", out.to_str().unwrap()]);
+    let o = conlab(&[
+        "run-native",
+        "--only",
+        "coroutines",
+        "--only",
+        "asyncio-two-tasks",
+        "--skip",
+        "coroutine-cpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     expect_exit(&o, 0);
     let text = stdout(&o);
-    assert!(text.contains("SCENARIO") && text.contains("MAKESPAN") && text.contains("io-switch"), "{text}");
+    assert!(
+        text.contains("SCENARIO") && text.contains("MAKESPAN") && text.contains("io-switch"),
+        "{text}"
+    );
     assert!(!text.contains("coroutine-cpu"), "{text}");
-    let mut saved: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut saved: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     saved.sort();
-    assert_eq!(saved, ["asyncio-two-tasks.json", "coroutine-switch.json", "generator-delegation.json", "index.json", "io-switch.json"]);
+    assert_eq!(
+        saved,
+        [
+            "asyncio-two-tasks.json",
+            "coroutine-switch.json",
+            "generator-delegation.json",
+            "index.json",
+            "io-switch.json"
+        ]
+    );
     for f in saved.iter().filter(|f| *f != "index.json") {
-        let t = conlab_core::Trace::from_json(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap();
+        let t =
+            conlab_core::Trace::from_json(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap();
         assert!(t.passed(), "{f}");
     }
 }

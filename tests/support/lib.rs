@@ -34,20 +34,33 @@ pub fn assert_passed(trace: &Trace) {
         trace.status,
         trace.output_texts()
     );
-    assert!(trace.checks.len() >= 2, "{} has no checks of its own", trace.scenario);
+    assert!(
+        trace.checks.len() >= 2,
+        "{} has no checks of its own",
+        trace.scenario
+    );
 }
 
 /// Re-runs a scenario's checks against a (possibly modified) trace.
 pub fn recheck(trace: &Trace) -> Vec<conlab_core::CheckResult> {
     let info = catalog::find(&trace.scenario).expect("known scenario");
-    let assignments: Vec<String> = trace.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let params = Params::from_assignments(info.id, info.params, assignments.iter().map(String::as_str))
-        .expect("trace params parse");
+    let assignments: Vec<String> = trace
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let params =
+        Params::from_assignments(info.id, info.params, assignments.iter().map(String::as_str))
+            .expect("trace params parse");
     let checks = conlab_async::checks_for(&trace.scenario).expect("async scenario");
     conlab_core::run_checks(trace, &params, checks)
 }
 
 /// The ids of the failed checks.
 pub fn failed_ids(results: &[conlab_core::CheckResult]) -> Vec<String> {
-    results.iter().filter(|c| !c.passed).map(|c| c.id.clone()).collect()
+    results
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.id.clone())
+        .collect()
 }

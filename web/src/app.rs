@@ -31,7 +31,12 @@ pub fn app() -> Html {
     let info = catalog::find(&selected).unwrap_or(scenarios[0]);
 
     let on_pick = {
-        let (selected, params, trace, error) = (selected.clone(), params.clone(), trace.clone(), error.clone());
+        let (selected, params, trace, error) = (
+            selected.clone(),
+            params.clone(),
+            trace.clone(),
+            error.clone(),
+        );
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             selected.set(select.value());
@@ -50,10 +55,23 @@ pub fn app() -> Html {
         })
     };
     let on_run = {
-        let (params, error, running, trace) = (params.clone(), error.clone(), running.clone(), trace.clone());
+        let (params, error, running, trace) = (
+            params.clone(),
+            error.clone(),
+            running.clone(),
+            trace.clone(),
+        );
         Callback::from(move |_| {
-            let pairs: Vec<String> = params.iter().filter(|(_, v)| !v.is_empty()).map(|(n, v)| format!("{n}={v}")).collect();
-            let parsed = match Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str)) {
+            let pairs: Vec<String> = params
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
+            let parsed = match Params::from_assignments(
+                info.id,
+                info.params,
+                pairs.iter().map(String::as_str),
+            ) {
                 Ok(p) => p,
                 Err(e) => return error.set(Some(e.to_string())),
             };
@@ -65,7 +83,14 @@ pub fn app() -> Html {
             trace.set(None);
             let (running, trace) = (running.clone(), trace.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let t = conlab_browser::run_scenario(info, scenario.run, scenario.checks, parsed, LIMIT).await;
+                let t = conlab_browser::run_scenario(
+                    info,
+                    scenario.run,
+                    scenario.checks,
+                    parsed,
+                    LIMIT,
+                )
+                .await;
                 trace.set(Some(t));
                 running.set(false);
             });

@@ -47,17 +47,31 @@ async fn a_bad_parameter_is_refused_with_its_range() {
     let root = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&root).unwrap();
     yew::Renderer::<conlab_web::App>::with_root(root.clone()).render();
-    let input: web_sys::HtmlInputElement = wait_for(&root, "input[name=sleep_ms]").await.dyn_into().unwrap();
+    let input: web_sys::HtmlInputElement = wait_for(&root, "input[name=sleep_ms]")
+        .await
+        .dyn_into()
+        .unwrap();
     input.set_value("-5");
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
     let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
     input.dispatch_event(&event).unwrap();
     TimeoutFuture::new(50).await;
-    let run: HtmlElement = root.query_selector("#run").unwrap().unwrap().dyn_into().unwrap();
+    let run: HtmlElement = root
+        .query_selector("#run")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     run.click();
     TimeoutFuture::new(100).await;
-    let alert = root.query_selector("[role=alert]").unwrap().expect("an error is shown");
+    let alert = root
+        .query_selector("[role=alert]")
+        .unwrap()
+        .expect("an error is shown");
     let text = alert.text_content().unwrap_or_default();
-    assert!(text.contains("sleep_ms") && text.contains("-5") && text.contains("0..=60000"), "{text}");
+    assert!(
+        text.contains("sleep_ms") && text.contains("-5") && text.contains("0..=60000"),
+        "{text}"
+    );
 }

@@ -41,7 +41,11 @@ macro_rules! registry {
     };
 }
 
-pub(crate) fn entry<R: Runtime>(id: &str, run: ScenarioFn<R>, checks: ChecksFn) -> Option<Scenario<R>> {
+pub(crate) fn entry<R: Runtime>(
+    id: &str,
+    run: ScenarioFn<R>,
+    checks: ChecksFn,
+) -> Option<Scenario<R>> {
     Some(Scenario {
         info: catalog::find(id)?,
         run,

@@ -69,5 +69,7 @@ pub async fn run_scenario(
     params: Params,
     limit: Duration,
 ) -> Trace {
-    start_scenario(info, run, checks, params, limit).finished.await
+    start_scenario(info, run, checks, params, limit)
+        .finished
+        .await
 }

@@ -22,7 +22,9 @@ pub struct BrowserRuntime {
 impl BrowserRuntime {
     /// A runtime whose clock starts now.
     pub fn starting_now() -> BrowserRuntime {
-        BrowserRuntime { origin_ms: now_ms() }
+        BrowserRuntime {
+            origin_ms: now_ms(),
+        }
     }
 
     fn spin(&self, duration: Duration) {

@@ -12,13 +12,31 @@ wasm_bindgen_test_configure!(run_in_browser);
 async fn run(id: &str, params: &[&str]) -> Trace {
     let info = catalog::find(id).expect("in the catalog");
     let scenario = conlab_async::find::<BrowserRuntime>(id).expect("an async scenario");
-    let params = Params::from_assignments(id, info.params, params.iter().copied()).expect("valid params");
-    run_scenario(info, scenario.run, scenario.checks, params, Duration::from_secs(60)).await
+    let params =
+        Params::from_assignments(id, info.params, params.iter().copied()).expect("valid params");
+    run_scenario(
+        info,
+        scenario.run,
+        scenario.checks,
+        params,
+        Duration::from_secs(60),
+    )
+    .await
 }
 
 fn assert_passed(t: &Trace) {
-    let failed: Vec<String> = t.checks.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.id, c.detail)).collect();
-    assert!(t.passed(), "{} in the browser: {:?}, failed: {failed:?}", t.scenario, t.status);
+    let failed: Vec<String> = t
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("{}: {}", c.id, c.detail))
+        .collect();
+    assert!(
+        t.passed(),
+        "{} in the browser: {:?}, failed: {failed:?}",
+        t.scenario,
+        t.status
+    );
     assert_eq!(t.runtime, conlab_core::RuntimeKind::Browser);
 }
 
@@ -34,7 +52,10 @@ async fn non_default_parameters_pass_in_the_browser() {
     let variants: &[(&str, &[&str])] = &[
         ("asyncio-two-tasks", &["sleep_ms=60"]),
         ("gather-vs-wait", &["sleeps_ms=250,50,150"]),
-        ("wait-timeout", &["return_when=first_completed", "timeout_ms=400"]),
+        (
+            "wait-timeout",
+            &["return_when=first_completed", "timeout_ms=400"],
+        ),
         ("as-completed", &["sleeps_ms=400,100,250"]),
         ("cancel-all", &["tasks=200", "cancel_after_ms=30"]),
         ("blocking-in-async", &["calls=2", "block_ms=150"]),
@@ -50,6 +71,10 @@ async fn ten_thousand_tasks_overlap_on_the_page_loop() {
     let t = run("event-loop-choice", &["tasks=10000", "sleep_ms=100"]).await;
     assert_passed(&t);
     // How fast is a benchmark's business; here: all 10,000 lanes exist and ended.
-    let ended = t.lanes.iter().filter(|l| l.kind == conlab_core::LaneKind::Task && l.end.is_some()).count();
+    let ended = t
+        .lanes
+        .iter()
+        .filter(|l| l.kind == conlab_core::LaneKind::Task && l.end.is_some())
+        .count();
     assert_eq!(ended, 10_000);
 }

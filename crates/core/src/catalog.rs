@@ -208,7 +208,13 @@ mod tests {
         for s in CATALOG {
             for p in s.params {
                 let text = p.default_value().to_string();
-                assert!(p.parse(&text).is_ok(), "{}: default {} of {} refused", s.id, text, p.name);
+                assert!(
+                    p.parse(&text).is_ok(),
+                    "{}: default {} of {} refused",
+                    s.id,
+                    text,
+                    p.name
+                );
             }
             assert!(Params::from_assignments(s.id, s.params, []).is_ok());
         }

@@ -99,7 +99,13 @@ impl<'a> Checks<'a> {
         let expected = expected.as_nanos() as Nanos;
         let (lo, hi) = self.tolerance.window(expected);
         let passed = (lo..=hi).contains(&actual);
-        let detail = format!("measured {}, expected {} (allowed {}..{})", ms(actual), ms(expected), ms(lo), ms(hi));
+        let detail = format!(
+            "measured {}, expected {} (allowed {}..{})",
+            ms(actual),
+            ms(expected),
+            ms(lo),
+            ms(hi)
+        );
         self.check(id, description, passed, detail);
     }
 

@@ -21,12 +21,13 @@ mod trace;
 pub use check::{ms, Checks, Tolerance};
 pub use metrics::{compute as compute_metrics, summarize as summarize_latency};
 pub use params::{
-    percent_decode, ParamError, ParamKind, ParamSpec, ParamValue, Params, MAX_LIST_LEN,
-    TIME_SCALE, TIME_SCALE_RANGE,
+    percent_decode, ParamError, ParamKind, ParamSpec, ParamValue, Params, MAX_LIST_LEN, TIME_SCALE,
+    TIME_SCALE_RANGE,
 };
 pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder};
 pub use run::{
-    finish_trace, run_checks, ChecksFn, LaneCtx, LaneSleep, RunSetup, ScenarioError, ScenarioFn, TraceMeta,
+    finish_trace, run_checks, ChecksFn, LaneCtx, LaneSleep, RunSetup, ScenarioError, ScenarioFn,
+    TraceMeta,
 };
 pub use runtime::{yield_now, Runtime, Sleep};
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};

@@ -100,7 +100,11 @@ pub fn summarize(samples: &[Nanos], window: Nanos) -> LatencySummary {
     LatencySummary {
         count,
         min: sorted.first().copied().unwrap_or(0),
-        mean: if count > 0 { (sum / count as u128) as Nanos } else { 0 },
+        mean: if count > 0 {
+            (sum / count as u128) as Nanos
+        } else {
+            0
+        },
         p50: rank(50.0),
         p90: rank(90.0),
         p99: rank(99.0),
@@ -167,7 +171,10 @@ mod tests {
     fn latency_percentiles_nearest_rank() {
         let samples: Vec<Nanos> = (1..=100).collect();
         let s = summarize(&samples, 1_000_000_000);
-        assert_eq!((s.min, s.p50, s.p90, s.p99, s.max, s.mean), (1, 50, 90, 99, 100, 50));
+        assert_eq!(
+            (s.min, s.p50, s.p90, s.p99, s.max, s.mean),
+            (1, 50, 90, 99, 100, 50)
+        );
         assert_eq!(s.throughput_per_s, 100.0);
         let empty = summarize(&[], 0);
         assert_eq!(empty.count, 0);

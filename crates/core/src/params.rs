@@ -275,9 +275,9 @@ impl Params {
     ) -> Result<Params, ParamError> {
         let mut pairs = Vec::new();
         for a in assignments {
-            let (name, value) = a.split_once('=').ok_or_else(|| ParamError::Malformed {
-                input: shorten(a),
-            })?;
+            let (name, value) = a
+                .split_once('=')
+                .ok_or_else(|| ParamError::Malformed { input: shorten(a) })?;
             pairs.push((name.trim().to_string(), value.to_string()));
         }
         Params::from_pairs(scenario, specs, pairs)
@@ -394,7 +394,10 @@ impl Params {
 
     /// A millisecond list parameter, each multiplied by `time-scale`.
     pub fn durations(&self, name: &str) -> Vec<Duration> {
-        self.list(name).iter().map(|ms| self.scale_ms(*ms)).collect()
+        self.list(name)
+            .iter()
+            .map(|ms| self.scale_ms(*ms))
+            .collect()
     }
 
     /// A choice parameter.
@@ -433,7 +436,10 @@ impl Params {
     pub fn to_query(&self, specs: &'static [ParamSpec]) -> String {
         let mut parts = Vec::new();
         for (name, value) in &self.values {
-            let default = specs.iter().find(|s| s.name == *name).map(|s| s.default_value());
+            let default = specs
+                .iter()
+                .find(|s| s.name == *name)
+                .map(|s| s.default_value());
             if default.as_ref() != Some(value) {
                 parts.push(format!("{name}={value}"));
             }
@@ -545,7 +551,8 @@ mod tests {
         let got = Params::from_assignments("demo", SPECS, input.iter().copied());
         match (got, expected) {
             (Ok(p), Ok(want)) => {
-                let text: Vec<String> = p.to_map().iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let text: Vec<String> =
+                    p.to_map().iter().map(|(k, v)| format!("{k}={v}")).collect();
                 assert_eq!(text.join(" "), want, "input {input:?}");
             }
             (Err(e), Err(want)) => assert_eq!(e.to_string(), want, "input {input:?}"),
@@ -555,24 +562,42 @@ mod tests {
 
     #[test]
     fn parses_and_rejects_assignments() {
-        check(&[], Ok("gil=true return_when=all sleep_ms=200 sleeps_ms=300,100,200 tasks=2 time-scale=1"));
+        check(
+            &[],
+            Ok("gil=true return_when=all sleep_ms=200 sleeps_ms=300,100,200 tasks=2 time-scale=1"),
+        );
         check(
             &["tasks=7", "sleeps_ms=5, 6", "gil=off", "return_when=FIRST_COMPLETED", "time-scale=0.5"],
             Ok("gil=false return_when=first_completed sleep_ms=200 sleeps_ms=5,6 tasks=7 time-scale=0.5"),
         );
-        check(&["tasks=0"], Err("parameter `tasks`: value `0` is out of range; allowed: 1..=100 tasks"));
-        check(&["tasks=x"], Err("parameter `tasks`: value `x` is not a whole number; allowed: 1..=100 tasks"));
+        check(
+            &["tasks=0"],
+            Err("parameter `tasks`: value `0` is out of range; allowed: 1..=100 tasks"),
+        );
+        check(
+            &["tasks=x"],
+            Err("parameter `tasks`: value `x` is not a whole number; allowed: 1..=100 tasks"),
+        );
         check(&["sleeps_ms="], Err("parameter `sleeps_ms`: value `` is wrong number of items; allowed: 1 to 8 comma-separated values, each 0..=60000 ms"));
         check(&["nope=1"], Err("unknown parameter `nope` for demo; its parameters are: tasks, sleep_ms, sleeps_ms, return_when, gil, time-scale"));
         check(&["tasks"], Err("`tasks` is not of the form name=value"));
-        check(&["tasks=1", "tasks=2"], Err("parameter `tasks` is given twice"));
+        check(
+            &["tasks=1", "tasks=2"],
+            Err("parameter `tasks` is given twice"),
+        );
         check(&["time-scale=1000"], Err("parameter `time-scale`: value `1000` is out of range; allowed: a factor from 0.01 to 100"));
         check(&["time-scale=NaN"], Err("parameter `time-scale`: value `NaN` is out of range; allowed: a factor from 0.01 to 100"));
     }
 
     #[test]
     fn query_strings_decode_and_round_trip() {
-        let p = Params::from_query("demo", SPECS, "?scenario=x&sleeps_ms=1%2C2&tasks=3&time-scale=2", &["scenario"]).unwrap();
+        let p = Params::from_query(
+            "demo",
+            SPECS,
+            "?scenario=x&sleeps_ms=1%2C2&tasks=3&time-scale=2",
+            &["scenario"],
+        )
+        .unwrap();
         assert_eq!(p.list("sleeps_ms"), &[1, 2]);
         assert_eq!(p.duration("sleep_ms"), Duration::from_millis(400));
         let q = p.to_query(SPECS);

@@ -319,7 +319,9 @@ pub struct Recording {
 }
 
 /// Merges time-ordered event lists by (time, list index, position).
-fn merge<'a>(lists: &'a [std::borrow::Cow<'a, [Event]>]) -> impl Iterator<Item = (usize, Event)> + 'a {
+fn merge<'a>(
+    lists: &'a [std::borrow::Cow<'a, [Event]>],
+) -> impl Iterator<Item = (usize, Event)> + 'a {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let mut heads: BinaryHeap<Reverse<(Nanos, usize, usize)>> = lists
@@ -346,7 +348,7 @@ fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: N
     };
     let mut rec = Recording::default();
     // Open spans per lane: (state, start, label). Sparse: most lanes never open one.
-    let mut stacks: HashMap<LaneId, Vec<(SpanState, Nanos, String)>> = HashMap::new();
+    let mut stacks: HashMap<LaneId, Vec<OpenSpan>> = HashMap::new();
     for (buf, e) in events {
         let lane = e.lane as usize;
         match e.op {
@@ -422,7 +424,7 @@ fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: N
             }),
         }
     }
-    let mut still_open: Vec<(LaneId, Vec<(SpanState, Nanos, String)>)> = stacks.into_iter().collect();
+    let mut still_open: Vec<(LaneId, Vec<OpenSpan>)> = stacks.into_iter().collect();
     still_open.sort_unstable_by_key(|(lane, _)| *lane);
     for (lane, mut stack) in still_open {
         close_all(&mut stack, lane, end, true, &mut rec.spans);
@@ -431,13 +433,10 @@ fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: N
     rec
 }
 
-fn close_all(
-    stack: &mut Vec<(SpanState, Nanos, String)>,
-    lane: LaneId,
-    t: Nanos,
-    open: bool,
-    spans: &mut Vec<Span>,
-) {
+/// A span that has begun and not yet ended: state, start, label.
+type OpenSpan = (SpanState, Nanos, String);
+
+fn close_all(stack: &mut Vec<OpenSpan>, lane: LaneId, t: Nanos, open: bool, spans: &mut Vec<Span>) {
     while let Some((state, start, label)) = stack.pop() {
         spans.push(Span {
             lane,
@@ -478,7 +477,10 @@ fn lane_kind_code(kind: LaneKind) -> u8 {
 }
 
 fn lane_kind_from_code(code: u8) -> LaneKind {
-    LANE_KINDS.get(code as usize).copied().unwrap_or(LaneKind::Task)
+    LANE_KINDS
+        .get(code as usize)
+        .copied()
+        .unwrap_or(LaneKind::Task)
 }
 
 fn span_state_code(state: SpanState) -> u8 {
@@ -553,7 +555,14 @@ impl EventWriter {
         end: Nanos,
         label: impl Into<Text>,
     ) {
-        self.push(end, lane, Op::Span, span_state_code(state), start, label.into());
+        self.push(
+            end,
+            lane,
+            Op::Span,
+            span_state_code(state),
+            start,
+            label.into(),
+        );
     }
 
     /// Records a point event.

@@ -7,12 +7,14 @@ use crate::params::Params;
 use crate::recorder::{EventWriter, LaneName, Text, TraceRecorder};
 use crate::runtime::Runtime;
 use crate::task::{spawn_task, JoinError, JoinHandle, TaskGroup};
-use crate::trace::{LaneId, LaneKind, Metric, Nanos, RuntimeKind, SpanState, Status, Trace, SCHEMA};
+use crate::trace::{
+    LaneId, LaneKind, Metric, Nanos, RuntimeKind, SpanState, Status, Trace, SCHEMA,
+};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// A scenario could not complete.
@@ -21,8 +23,7 @@ use std::time::Duration;
 pub struct ScenarioError(pub String);
 
 /// The entry point of an async scenario on runtime `R`.
-pub type ScenarioFn<R> =
-    fn(LaneCtx<R>) -> Pin<Box<dyn Future<Output = Result<(), ScenarioError>>>>;
+pub type ScenarioFn<R> = fn(LaneCtx<R>) -> Pin<Box<dyn Future<Output = Result<(), ScenarioError>>>>;
 
 /// A scenario's checks: functions of the trace and the parameters.
 pub type ChecksFn = fn(&mut Checks);
@@ -120,7 +121,9 @@ impl<R: Runtime> LaneCtx<R> {
         label: impl Into<Text>,
         future: impl Future<Output = T>,
     ) -> T {
-        self.shared.writer.begin(self.now(), self.lane, state, label);
+        self.shared
+            .writer
+            .begin(self.now(), self.lane, state, label);
         let _end = EndSpan(self);
         future.await
     }
@@ -129,18 +132,26 @@ impl<R: Runtime> LaneCtx<R> {
     pub fn block(&self, duration: Duration) {
         let start = self.now();
         self.shared.rt.block_thread(duration);
-        self.shared
-            .writer
-            .span(self.lane, SpanState::Blocking, start, self.now(), Text::None);
+        self.shared.writer.span(
+            self.lane,
+            SpanState::Blocking,
+            start,
+            self.now(),
+            Text::None,
+        );
     }
 
     /// CPU-bound work, recorded as `computing`.
     pub fn compute(&self, duration: Duration) {
         let start = self.now();
         self.shared.rt.burn_cpu(duration);
-        self.shared
-            .writer
-            .span(self.lane, SpanState::Computing, start, self.now(), Text::None);
+        self.shared.writer.span(
+            self.lane,
+            SpanState::Computing,
+            start,
+            self.now(),
+            Text::None,
+        );
     }
 
     /// A new lane (a coroutine, a worker) that this code can record on.
@@ -215,7 +226,8 @@ impl<R: Runtime> LaneCtx<R> {
 
     /// Awaits a task, recording the wait as `waiting_join`.
     pub async fn join<T: 'static>(&self, handle: JoinHandle<T>) -> Result<T, JoinError> {
-        self.during(SpanState::WaitingJoin, Text::None, handle).await
+        self.during(SpanState::WaitingJoin, Text::None, handle)
+            .await
     }
 }
 
@@ -348,7 +360,11 @@ pub fn finish_trace(
 }
 
 /// Runs a scenario's checks against a trace.
-pub fn run_checks(trace: &Trace, params: &Params, checks: ChecksFn) -> Vec<crate::trace::CheckResult> {
+pub fn run_checks(
+    trace: &Trace,
+    params: &Params,
+    checks: ChecksFn,
+) -> Vec<crate::trace::CheckResult> {
     let mut c = Checks::new(trace, params);
     c.completed();
     if trace.status == Status::Ok {

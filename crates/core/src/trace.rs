@@ -452,7 +452,11 @@ impl Trace {
         }
         let trace: Trace =
             serde_json::from_value(value).map_err(|e| TraceLoadError::Invalid(e.to_string()))?;
-        if let Some(bad) = trace.spans.iter().find(|s| s.lane as usize >= trace.lanes.len()) {
+        if let Some(bad) = trace
+            .spans
+            .iter()
+            .find(|s| s.lane as usize >= trace.lanes.len())
+        {
             return Err(TraceLoadError::Invalid(format!(
                 "a span refers to lane {} but there are {} lanes",
                 bad.lane,
@@ -460,5 +464,36 @@ impl Trace {
             )));
         }
         Ok(trace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn loading_garbage_never_panics(text in ".{0,200}") {
+            let _ = Trace::from_json(&text);
+        }
+
+        #[test]
+        fn loading_json_shaped_garbage_never_panics(
+            text in r#"\{"schema": ?"conlab\.trace/1"(, ?"[a-z_]{1,8}": ?(\[\]|\{\}|-?[0-9]{1,20}|"[a-z]{0,5}"|null)){0,12}\}"#
+        ) {
+            if let Err(e) = Trace::from_json(&text) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_traces_are_refused_before_parsing() {
+        let big = " ".repeat(MAX_TRACE_BYTES + 1);
+        assert!(matches!(
+            Trace::from_json(&big),
+            Err(TraceLoadError::TooLarge { .. })
+        ));
     }
 }

@@ -130,7 +130,9 @@ pub fn run(
                     chapter: info.chapter.title(),
                 }
             })?;
-            Ok(conlab_virtual::run_scenario(info, s.run, s.checks, params, limit))
+            Ok(conlab_virtual::run_scenario(
+                info, s.run, s.checks, params, limit,
+            ))
         }
         RuntimeChoice::Tokio => {
             if !info.platforms.native {

@@ -320,9 +320,16 @@ mod tests {
             });
         }
         let rt2 = rt.clone();
-        let out = rt.run(async move { rt2.sleep(Duration::from_millis(50)).await }, LIMIT, 1000);
+        let out = rt.run(
+            async move { rt2.sleep(Duration::from_millis(50)).await },
+            LIMIT,
+            1000,
+        );
         assert_eq!(out, Outcome::Completed(()));
-        assert_eq!(*log.borrow(), vec![(10, "b"), (10, "d"), (30, "a"), (30, "c")]);
+        assert_eq!(
+            *log.borrow(),
+            vec![(10, "b"), (10, "d"), (30, "a"), (30, "c")]
+        );
     }
 
     #[test]
@@ -350,10 +357,17 @@ mod tests {
     #[test]
     fn deadlock_timeout_and_step_limit_end_the_run() {
         let rt = VirtualRuntime::new();
-        assert_eq!(rt.run(std::future::pending::<()>(), LIMIT, 1000), Outcome::Deadlock);
+        assert_eq!(
+            rt.run(std::future::pending::<()>(), LIMIT, 1000),
+            Outcome::Deadlock
+        );
         let rt = VirtualRuntime::new();
         let rt2 = rt.clone();
-        let out = rt.run(async move { rt2.sleep(Duration::from_secs(7200)).await }, LIMIT, 1000);
+        let out = rt.run(
+            async move { rt2.sleep(Duration::from_secs(7200)).await },
+            LIMIT,
+            1000,
+        );
         assert_eq!(out, Outcome::TimedOut);
         assert_eq!(rt.now(), LIMIT.as_nanos() as u64);
         let rt = VirtualRuntime::new();

@@ -9,20 +9,35 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
     let runnable = conlab_native::native_ids();
     if let Some(id) = &args.id {
         let info = catalog::find(id).ok_or_else(|| {
-            Failure::Usage(anyhow!("no scenario is called `{id}`; `conlab list` shows them all"))
+            Failure::Usage(anyhow!(
+                "no scenario is called `{id}`; `conlab list` shows them all"
+            ))
         })?;
         if args.format == ListFormat::Json {
-            println!("{}", serde_json::to_string_pretty(info).map_err(|e| Failure::Run(e.into()))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(info).map_err(|e| Failure::Run(e.into()))?
+            );
             return Ok(());
         }
         println!("{} — {}", info.id, info.title);
-        println!("chapter: {}   runs on: {}", info.chapter.title(), info.platforms.letters());
+        println!(
+            "chapter: {}   runs on: {}",
+            info.chapter.title(),
+            info.platforms.letters()
+        );
         println!("\n{}\n", info.explanation);
         if info.params.is_empty() {
             println!("no parameters");
         }
         for p in info.params {
-            println!("  -p {}={}\n      {}; allowed: {}", p.name, p.default_value(), p.help, p.range_text());
+            println!(
+                "  -p {}={}\n      {}; allowed: {}",
+                p.name,
+                p.default_value(),
+                p.help,
+                p.range_text()
+            );
         }
         println!("  -p time-scale=1\n      multiplies every duration; allowed: 0.01 to 100");
         return Ok(());
@@ -36,17 +51,32 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
                 v
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list).map_err(|e| Failure::Run(e.into()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).map_err(|e| Failure::Run(e.into()))?
+        );
         return Ok(());
     }
     println!("{:<24} {:<7} {:<9} TITLE", "ID", "WHERE", "STATUS");
     for chapter in Chapter::ALL {
         println!("\n{} ({})", chapter.title(), chapter.id());
         for s in CATALOG.iter().filter(|s| s.chapter == chapter) {
-            let status = if runnable.contains(&s.id) { "ready" } else { "planned" };
-            println!("  {:<22} {:<7} {:<9} {}", s.id, s.platforms.letters(), status, s.title);
+            let status = if runnable.contains(&s.id) {
+                "ready"
+            } else {
+                "planned"
+            };
+            println!(
+                "  {:<22} {:<7} {:<9} {}",
+                s.id,
+                s.platforms.letters(),
+                status,
+                s.title
+            );
         }
     }
-    println!("\nWHERE: B browser event loop, N native, V virtual time. `conlab list ID` describes one.");
+    println!(
+        "\nWHERE: B browser event loop, N native, V virtual time. `conlab list ID` describes one."
+    );
     Ok(())
 }

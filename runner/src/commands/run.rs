@@ -13,11 +13,19 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let limit = super::timeout(args.timeout)?;
     let info = catalog::find(&args.id).ok_or_else(|| {
         let near = catalog::suggest(&args.id);
-        let hint = if near.is_empty() { String::new() } else { format!(" (did you mean {}?)", near.join(", ")) };
-        Failure::Usage(anyhow!("no scenario is called `{}`{hint}; `conlab list` shows them all", args.id))
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!(" (did you mean {}?)", near.join(", "))
+        };
+        Failure::Usage(anyhow!(
+            "no scenario is called `{}`{hint}; `conlab list` shows them all",
+            args.id
+        ))
     })?;
-    let params = Params::from_assignments(info.id, info.params, args.params.iter().map(String::as_str))
-        .map_err(|e| Failure::Usage(anyhow!(e)))?;
+    let params =
+        Params::from_assignments(info.id, info.params, args.params.iter().map(String::as_str))
+            .map_err(|e| Failure::Usage(anyhow!(e)))?;
     let runtime = match args.runtime {
         Some(RuntimeArg::Virtual) => RuntimeChoice::Virtual,
         Some(RuntimeArg::Tokio) => RuntimeChoice::Tokio,
@@ -39,7 +47,13 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     };
     emit(&text, args.out.as_deref())?;
     if let Some(out) = &args.out {
-        eprintln!("{} ({}): {} — written to {}", trace.scenario, trace.runtime.as_str(), verdict(&trace), out.display());
+        eprintln!(
+            "{} ({}): {} — written to {}",
+            trace.scenario,
+            trace.runtime.as_str(),
+            verdict(&trace),
+            out.display()
+        );
     }
     outcome(&trace)
 }
@@ -63,7 +77,15 @@ pub fn verdict(trace: &Trace) -> String {
     match &trace.status {
         conlab_core::Status::Skipped { .. } => "skipped".into(),
         _ if trace.passed() => format!("passed ({passed}/{} checks)", trace.checks.len()),
-        s => format!("{} ({passed}/{} checks passed)", if *s == conlab_core::Status::Ok { "FAILED" } else { s.label() }, trace.checks.len()),
+        s => format!(
+            "{} ({passed}/{} checks passed)",
+            if *s == conlab_core::Status::Ok {
+                "FAILED"
+            } else {
+                s.label()
+            },
+            trace.checks.len()
+        ),
     }
 }
 
@@ -72,12 +94,21 @@ pub fn outcome(trace: &Trace) -> Result<(), Failure> {
     if trace.passed() || matches!(trace.status, conlab_core::Status::Skipped { .. }) {
         Ok(())
     } else {
-        let failed: Vec<&str> = trace.checks.iter().filter(|c| !c.passed).map(|c| c.id.as_str()).collect();
+        let failed: Vec<&str> = trace
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.id.as_str())
+            .collect();
         Err(Failure::Run(anyhow!(
             "{}: status {}, failed checks: {}",
             trace.scenario,
             trace.status.label(),
-            if failed.is_empty() { "none".to_string() } else { failed.join(", ") }
+            if failed.is_empty() {
+                "none".to_string()
+            } else {
+                failed.join(", ")
+            }
         )))
     }
 }

@@ -16,7 +16,9 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
     let limit = super::timeout(args.timeout)?;
     let ids = select(&conlab_native::native_ids(), &args.only, &args.skip)?;
     if ids.is_empty() {
-        return Err(Failure::Usage(anyhow!("--only/--skip leave no scenario to run")));
+        return Err(Failure::Usage(anyhow!(
+            "--only/--skip leave no scenario to run"
+        )));
     }
     let dir = args.out.unwrap_or_else(default_dir);
     std::fs::create_dir_all(&dir)
@@ -26,8 +28,10 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
     let interactive = std::io::stderr().is_terminal();
     let bar = if interactive {
         let bar = ProgressBar::new(ids.len() as u64);
-        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
         bar
@@ -41,9 +45,11 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
         if !interactive {
             eprintln!("[{}/{}] {id}", i + 1, ids.len());
         }
-        let info = catalog::find(id).ok_or_else(|| Failure::Run(anyhow!("{id} vanished from the catalog")))?;
+        let info = catalog::find(id)
+            .ok_or_else(|| Failure::Run(anyhow!("{id} vanished from the catalog")))?;
         let params = Params::defaults(info.params);
-        let trace = conlab_native::run(id, RuntimeChoice::Tokio, &params, limit).map_err(|e| Failure::Run(anyhow!(e)))?;
+        let trace = conlab_native::run(id, RuntimeChoice::Tokio, &params, limit)
+            .map_err(|e| Failure::Run(anyhow!(e)))?;
         let path = dir.join(format!("{id}.json"));
         std::fs::write(&path, trace.to_json())
             .with_context(|| format!("could not write {}", path.display()))
@@ -61,23 +67,31 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
         .collect();
     let index: Vec<serde_json::Value> = traces
         .iter()
-        .map(|t| serde_json::json!({
-            "scenario": t.scenario, "file": format!("{}.json", t.scenario),
-            "status": t.status.label(), "passed": t.passed(),
-            "makespan_ms": t.metrics.makespan as f64 / 1e6,
-        }))
+        .map(|t| {
+            serde_json::json!({
+                "scenario": t.scenario, "file": format!("{}.json", t.scenario),
+                "status": t.status.label(), "passed": t.passed(),
+                "makespan_ms": t.metrics.makespan as f64 / 1e6,
+            })
+        })
         .collect();
     let index_path = dir.join("index.json");
-    std::fs::write(&index_path, serde_json::to_string_pretty(&index).unwrap_or_default())
-        .with_context(|| format!("could not write {}", index_path.display()))
-        .map_err(Failure::Run)?;
+    std::fs::write(
+        &index_path,
+        serde_json::to_string_pretty(&index).unwrap_or_default(),
+    )
+    .with_context(|| format!("could not write {}", index_path.display()))
+    .map_err(Failure::Run)?;
     println!(
         "{} scenarios in {:.1} s: {} passed, {} failed, {} skipped. Traces saved in {}",
         traces.len(),
         started.elapsed().as_secs_f64(),
         traces.iter().filter(|t| t.passed()).count(),
         failed.len(),
-        traces.iter().filter(|t| matches!(t.status, Status::Skipped { .. })).count(),
+        traces
+            .iter()
+            .filter(|t| matches!(t.status, Status::Skipped { .. }))
+            .count(),
         dir.display()
     );
     if failed.is_empty() {
@@ -89,7 +103,11 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
 
 /// The scenarios to run: all of `ids`, or those named by `--only`, less those named by
 /// `--skip`. A name is a scenario id or a chapter id.
-fn select(ids: &[&'static str], only: &[String], skip: &[String]) -> Result<Vec<&'static str>, Failure> {
+fn select(
+    ids: &[&'static str],
+    only: &[String],
+    skip: &[String],
+) -> Result<Vec<&'static str>, Failure> {
     for name in only.iter().chain(skip) {
         if catalog::find(name).is_none() && Chapter::from_id(name).is_none() {
             let chapters: Vec<&str> = Chapter::ALL.iter().map(|c| c.id()).collect();
@@ -112,17 +130,28 @@ fn select(ids: &[&'static str], only: &[String], skip: &[String]) -> Result<Vec<
 
 fn default_dir() -> PathBuf {
     let stamp = conlab_tokio::rfc3339_now().replace(':', "-");
-    PathBuf::from("target").join("conlab").join("runs").join(stamp)
+    PathBuf::from("target")
+        .join("conlab")
+        .join("runs")
+        .join(stamp)
 }
 
 fn summary_table(traces: &[Trace]) -> String {
-    let mut out = format!("{:<24} {:>11} {:>8}  {}\n", "SCENARIO", "MAKESPAN", "CHECKS", "STATUS");
+    let mut out = format!(
+        "{:<24} {:>11} {:>8}  {}\n",
+        "SCENARIO", "MAKESPAN", "CHECKS", "STATUS"
+    );
     for t in traces {
         let passed = t.checks.iter().filter(|c| c.passed).count();
         let status = match &t.status {
             Status::Ok if t.passed() => "ok".to_string(),
             Status::Ok => {
-                let failed: Vec<&str> = t.checks.iter().filter(|c| !c.passed).map(|c| c.id.as_str()).collect();
+                let failed: Vec<&str> = t
+                    .checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| c.id.as_str())
+                    .collect();
                 format!("CHECKS FAILED: {}", failed.join(", "))
             }
             Status::Failed { reason } => format!("FAILED: {reason}"),
@@ -154,7 +183,10 @@ mod tests {
         };
         assert_eq!(s(&[], &[]), Ok(ids.to_vec()));
         assert_eq!(s(&["coroutines"], &[]), Ok(vec!["io-switch"]));
-        assert_eq!(s(&["asyncio"], &["cancel-all"]), Ok(vec!["asyncio-two-tasks"]));
+        assert_eq!(
+            s(&["asyncio"], &["cancel-all"]),
+            Ok(vec!["asyncio-two-tasks"])
+        );
         assert_eq!(s(&["nonsense"], &[]), Err(()));
     }
 }

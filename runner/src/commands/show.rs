@@ -12,8 +12,16 @@ pub fn run(args: ShowArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Usage(anyhow!("could not read {}: {e}", args.file.display())))?;
     let trace = Trace::from_json(&text)
         .map_err(|e| Failure::Usage(anyhow!("{}: {e}", args.file.display())))?;
-    let info = catalog::find(&trace.scenario)
-        .ok_or_else(|| Failure::Usage(anyhow!("{}: unknown scenario `{}`", args.file.display(), trace.scenario)))?;
-    println!("{}", render::text::trace(&trace, info, std::io::stdout().is_terminal()));
+    let info = catalog::find(&trace.scenario).ok_or_else(|| {
+        Failure::Usage(anyhow!(
+            "{}: unknown scenario `{}`",
+            args.file.display(),
+            trace.scenario
+        ))
+    })?;
+    println!(
+        "{}",
+        render::text::trace(&trace, info, std::io::stdout().is_terminal())
+    );
     super::run::outcome(&trace)
 }

@@ -20,24 +20,52 @@ fn paint(text: &str, code: &str, color: bool) -> String {
 pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
     let mut s = String::new();
     let params: Vec<String> = t.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let _ = writeln!(s, "{}", paint(&format!("{} — {}", t.scenario, info.title), "1", color));
-    let _ = writeln!(s, "runtime {} · {} · {}", t.runtime.as_str(), params.join(" "), t.host.as_deref().unwrap_or("virtual time"));
+    let _ = writeln!(
+        s,
+        "{}",
+        paint(&format!("{} — {}", t.scenario, info.title), "1", color)
+    );
+    let _ = writeln!(
+        s,
+        "runtime {} · {} · {}",
+        t.runtime.as_str(),
+        params.join(" "),
+        t.host.as_deref().unwrap_or("virtual time")
+    );
     let _ = writeln!(s, "{}", info.explanation);
 
     let _ = writeln!(s, "\n{}", paint("Output", "1", color));
     if t.output.is_empty() {
         let _ = writeln!(s, "  (none)");
     }
-    let width = t.lanes.iter().map(|l| l.name.len()).max().unwrap_or(4).min(16);
+    let width = t
+        .lanes
+        .iter()
+        .map(|l| l.name.len())
+        .max()
+        .unwrap_or(4)
+        .min(16);
     for line in t.output.iter().take(OUTPUT_LIMIT) {
-        let lane = t.lanes.get(line.lane as usize).map(|l| l.name.as_str()).unwrap_or("?");
+        let lane = t
+            .lanes
+            .get(line.lane as usize)
+            .map(|l| l.name.as_str())
+            .unwrap_or("?");
         let _ = writeln!(s, "  {:>9}  {:<width$}  {}", ms(line.t), lane, line.text);
     }
     if t.output.len() > OUTPUT_LIMIT {
-        let _ = writeln!(s, "  … {} more lines (--format json has them all)", t.output.len() - OUTPUT_LIMIT);
+        let _ = writeln!(
+            s,
+            "  … {} more lines (--format json has them all)",
+            t.output.len() - OUTPUT_LIMIT
+        );
     }
 
-    let _ = writeln!(s, "\n{}", paint(&format!("Timeline (0 – {})", ms(t.end)), "1", color));
+    let _ = writeln!(
+        s,
+        "\n{}",
+        paint(&format!("Timeline (0 – {})", ms(t.end)), "1", color)
+    );
     s.push_str(&timeline::render(t, 100));
 
     let _ = writeln!(s, "\n{}", paint("Metrics", "1", color));
@@ -63,7 +91,11 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
 
     let _ = writeln!(s, "\n{}", paint("Checks", "1", color));
     for c in &t.checks {
-        let mark = if c.passed { paint("✓", "32", color) } else { paint("✗", "31", color) };
+        let mark = if c.passed {
+            paint("✓", "32", color)
+        } else {
+            paint("✗", "31", color)
+        };
         let _ = writeln!(s, "  {mark} {} — {}", c.id, c.description);
         if !c.detail.is_empty() {
             let _ = writeln!(s, "      {}", c.detail);
@@ -74,7 +106,11 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         Status::Ok if t.passed() => paint("PASSED", "32;1", color),
         Status::Ok => paint("FAILED", "31;1", color),
         Status::Failed { reason } => paint(&format!("FAILED: {reason}"), "31;1", color),
-        Status::TimedOut { limit_ms } => paint(&format!("TIMED OUT after {limit_ms} ms (partial trace)"), "31;1", color),
+        Status::TimedOut { limit_ms } => paint(
+            &format!("TIMED OUT after {limit_ms} ms (partial trace)"),
+            "31;1",
+            color,
+        ),
         Status::Skipped { reason } => paint(&format!("SKIPPED: {reason}"), "33;1", color),
     };
     let _ = write!(s, "\n{verdict} — {passed}/{} checks passed", t.checks.len());

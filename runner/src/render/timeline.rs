@@ -32,10 +32,18 @@ pub fn glyph(state: SpanState) -> char {
 
 /// Renders the timeline in `width` columns.
 pub fn render(t: &Trace, width: usize) -> String {
-    let name_w = t.lanes.iter().map(|l| l.name.chars().count()).max().unwrap_or(4).clamp(4, 18);
+    let name_w = t
+        .lanes
+        .iter()
+        .map(|l| l.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 18);
     let cells = width.saturating_sub(name_w + 4).max(10);
     let end = t.end.max(1);
-    let cell_of = |time: Nanos| -> usize { ((time as u128 * cells as u128) / end as u128).min(cells as u128 - 1) as usize };
+    let cell_of = |time: Nanos| -> usize {
+        ((time as u128 * cells as u128) / end as u128).min(cells as u128 - 1) as usize
+    };
 
     let mut by_lane: Vec<Vec<&Span>> = vec![Vec::new(); t.lanes.len()];
     for s in &t.spans {
@@ -48,7 +56,11 @@ pub fn render(t: &Trace, width: usize) -> String {
     for lane in t.lanes.iter().take(MAX_LANES) {
         let mut row = vec![' '; cells];
         let alive_end = lane.end.unwrap_or(t.end);
-        for c in row.iter_mut().take(cell_of(alive_end) + 1).skip(cell_of(lane.start)) {
+        for c in row
+            .iter_mut()
+            .take(cell_of(alive_end) + 1)
+            .skip(cell_of(lane.start))
+        {
             *c = '.';
         }
         let mut spans = by_lane[lane.id as usize].clone();
@@ -57,7 +69,10 @@ pub fn render(t: &Trace, width: usize) -> String {
             if !used.contains(&s.state) {
                 used.push(s.state);
             }
-            let (a, b) = (cell_of(s.start), cell_of(s.end.saturating_sub(1).max(s.start)));
+            let (a, b) = (
+                cell_of(s.start),
+                cell_of(s.end.saturating_sub(1).max(s.start)),
+            );
             for c in row.iter_mut().take(b + 1).skip(a) {
                 *c = glyph(s.state);
             }
@@ -66,13 +81,20 @@ pub fn render(t: &Trace, width: usize) -> String {
         let _ = writeln!(out, "  {name:<name_w$}|{}|", row.iter().collect::<String>());
     }
     if t.lanes.len() > MAX_LANES {
-        let _ = writeln!(out, "  … {} more lanes (see the JSON trace)", t.lanes.len() - MAX_LANES);
+        let _ = writeln!(
+            out,
+            "  … {} more lanes (see the JSON trace)",
+            t.lanes.len() - MAX_LANES
+        );
     }
     let axis_end = ms(t.end);
     let _ = writeln!(out, "  {:<name_w$}0{:>w$}", "", axis_end, w = cells + 1);
     used.sort();
     let legend: Vec<String> = std::iter::once(". alive".to_string())
-        .chain(used.iter().map(|s| format!("{} {}", glyph(*s), s.as_str().replace('_', " "))))
+        .chain(
+            used.iter()
+                .map(|s| format!("{} {}", glyph(*s), s.as_str().replace('_', " "))),
+        )
         .collect();
     let _ = writeln!(out, "  legend: {}", legend.join(" · "));
     out

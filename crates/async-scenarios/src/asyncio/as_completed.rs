@@ -17,7 +17,10 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         });
     }
     drop(tx);
-    while let Some(i) = main.during(SpanState::WaitingQueue, "as_completed", rx.recv()).await {
+    while let Some(i) = main
+        .during(SpanState::WaitingQueue, "as_completed", rx.recv())
+        .await
+    {
         main.print(format!("task {i} done ({} ms)", ms[i]));
     }
     Ok(())
@@ -26,14 +29,51 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 /// Checks: every task reported once, in order of their sleeps (ties, and on real runtimes
 /// sleeps closer than the timing tolerance, may come either way).
 pub fn checks(c: &mut Checks) {
-    let sleeps: Vec<Nanos> = c.params.durations("sleeps_ms").iter().map(|d| d.as_nanos() as Nanos).collect();
-    let order: Vec<usize> = c.trace.output.iter().filter_map(|l| l.text.strip_prefix("task ")?.split(' ').next()?.parse().ok()).collect();
+    let sleeps: Vec<Nanos> = c
+        .params
+        .durations("sleeps_ms")
+        .iter()
+        .map(|d| d.as_nanos() as Nanos)
+        .collect();
+    let order: Vec<usize> = c
+        .trace
+        .output
+        .iter()
+        .filter_map(|l| {
+            l.text
+                .strip_prefix("task ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
     let mut seen = order.clone();
     seen.sort_unstable();
-    c.check("each-once", "every task is reported exactly once", seen == (0..sleeps.len()).collect::<Vec<_>>(), format!("reported {order:?}"));
+    c.check(
+        "each-once",
+        "every task is reported exactly once",
+        seen == (0..sleeps.len()).collect::<Vec<_>>(),
+        format!("reported {order:?}"),
+    );
     let slack = if c.is_virtual() { 0 } else { c.tolerance.late };
-    let sorted = order.windows(2).all(|w| sleeps[w[0]] <= sleeps[w[1]] + slack);
-    c.check("completion-order", "results come in completion order (sorted by sleep)", sorted, format!("reported {order:?} for sleeps {:?} ms", c.params.list("sleeps_ms")));
+    let sorted = order
+        .windows(2)
+        .all(|w| sleeps[w[0]] <= sleeps[w[1]] + slack);
+    c.check(
+        "completion-order",
+        "results come in completion order (sorted by sleep)",
+        sorted,
+        format!(
+            "reported {order:?} for sleeps {:?} ms",
+            c.params.list("sleeps_ms")
+        ),
+    );
     let longest = sleeps.iter().copied().max().unwrap_or(0);
-    c.about("makespan-longest", "the whole takes about the longest sleep", c.trace.metrics.makespan, std::time::Duration::from_nanos(longest));
+    c.about(
+        "makespan-longest",
+        "the whole takes about the longest sleep",
+        c.trace.metrics.makespan,
+        std::time::Duration::from_nanos(longest),
+    );
 }

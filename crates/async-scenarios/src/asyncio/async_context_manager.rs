@@ -11,7 +11,12 @@ struct Connection<R: Runtime> {
 impl<R: Runtime> Connection<R> {
     async fn enter(lane: LaneCtx<R>) -> Connection<R> {
         let d = lane.params().duration("enter_ms");
-        lane.during(SpanState::Connecting, "__aenter__", lane.sleep_as(SpanState::BlockedIo, d)).await;
+        lane.during(
+            SpanState::Connecting,
+            "__aenter__",
+            lane.sleep_as(SpanState::BlockedIo, d),
+        )
+        .await;
         lane.print("enter: connected");
         Connection { lane }
     }
@@ -51,9 +56,31 @@ pub fn checks(c: &mut Checks) {
     let pos = |p: &str| c.trace.output.iter().position(|l| l.text.starts_with(p));
     let (enter, use_, exit) = (pos("enter:"), pos("use:"), pos("exit:"));
     let ordered = matches!((enter, use_, exit), (Some(a), Some(b), Some(x)) if a < b && b < x);
-    c.check("enter-use-exit", "enter before use before exit", ordered, format!("output {:?}", c.trace.output_texts()));
-    let propagated = c.trace.output.iter().any(|l| l.text.starts_with("after async with: exception propagated"));
-    c.check("exit-on-failure", "exit runs even when the body fails, and the failure still propagates", exit.is_some() && propagated == fails, format!("body fails: {fails}, exit ran: {}, propagated: {propagated}", exit.is_some()));
+    c.check(
+        "enter-use-exit",
+        "enter before use before exit",
+        ordered,
+        format!("output {:?}", c.trace.output_texts()),
+    );
+    let propagated = c
+        .trace
+        .output
+        .iter()
+        .any(|l| l.text.starts_with("after async with: exception propagated"));
+    c.check(
+        "exit-on-failure",
+        "exit runs even when the body fails, and the failure still propagates",
+        exit.is_some() && propagated == fails,
+        format!(
+            "body fails: {fails}, exit ran: {}, propagated: {propagated}",
+            exit.is_some()
+        ),
+    );
     let d = c.params.duration("enter_ms") + c.params.duration("exit_ms");
-    c.about("makespan", "the whole takes about enter + exit", c.trace.metrics.makespan, d);
+    c.about(
+        "makespan",
+        "the whole takes about enter + exit",
+        c.trace.metrics.makespan,
+        d,
+    );
 }

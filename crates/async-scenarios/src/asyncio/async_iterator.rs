@@ -44,5 +44,10 @@ pub fn checks(c: &mut Checks) {
     let items = c.params.count("items");
     let expected: Vec<String> = (1..=items).map(|i| i.to_string()).collect();
     c.output_is("in-order", "yields 1..items in order", &expected);
-    c.check("exhausted", "iteration stops when the reader is exhausted", c.trace.marks_named("exhausted").count() == 1, "");
+    c.check(
+        "exhausted",
+        "iteration stops when the reader is exhausted",
+        c.trace.marks_named("exhausted").count() == 1,
+        "",
+    );
 }

@@ -21,7 +21,16 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 
 /// Checks: lines in order, the second line about one sleep after the first, makespan ~ 2 sleeps.
 pub fn checks(c: &mut Checks) {
-    c.output_is("order", "output is started, hello, world, finished", &["started", "hello", "world", "finished"].map(String::from));
+    c.output_is(
+        "order",
+        "output is started, hello, world, finished",
+        &["started", "hello", "world", "finished"].map(String::from),
+    );
     let sleep = c.params.duration("sleep_ms");
-    c.about("makespan-two-sleeps", "awaits run one after the other: makespan ~ 2 x sleep", c.trace.metrics.makespan, sleep * 2);
+    c.about(
+        "makespan-two-sleeps",
+        "awaits run one after the other: makespan ~ 2 x sleep",
+        c.trace.metrics.makespan,
+        sleep * 2,
+    );
 }

@@ -15,12 +15,15 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     let group = TaskGroup::new();
     for i in 0..calls {
         main.spawn_into(&group, move |me| async move {
-            me.print(format!("call {i}: blocking (time.sleep) inside a coroutine"));
+            me.print(format!(
+                "call {i}: blocking (time.sleep) inside a coroutine"
+            ));
             me.block(block);
             me.print(format!("call {i}: done"));
         });
     }
-    main.during(SpanState::WaitingJoin, "gather", group.join_all()).await;
+    main.during(SpanState::WaitingJoin, "gather", group.join_all())
+        .await;
     // Give the monitor the chance to notice the last freeze.
     main.sleep(loop_monitor::TICK * 2).await;
     Ok(())
@@ -31,13 +34,37 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let calls = c.params.count("calls") as u32;
     let block = c.params.duration("block_ms");
-    let blocking: Vec<(Nanos, Nanos)> = c.trace.spans.iter().filter(|s| s.state == SpanState::Blocking).map(|s| (s.start, s.end)).collect();
+    let blocking: Vec<(Nanos, Nanos)> = c
+        .trace
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Blocking)
+        .map(|s| (s.start, s.end))
+        .collect();
     let serial = blocking.windows(2).all(|w| w[1].0 >= w[0].1);
-    c.check("serialized", "blocking calls never overlap: the loop is frozen during each", serial && blocking.len() == calls as usize, format!("{} blocking spans", blocking.len()));
+    c.check(
+        "serialized",
+        "blocking calls never overlap: the loop is frozen during each",
+        serial && blocking.len() == calls as usize,
+        format!("{} blocking spans", blocking.len()),
+    );
     let last_end = blocking.iter().map(|b| b.1).max().unwrap_or(0);
-    c.about("makespan-sum", "the calls add up: they all end ~ calls x block after the start", last_end, block * calls);
+    c.about(
+        "makespan-sum",
+        "the calls add up: they all end ~ calls x block after the start",
+        last_end,
+        block * calls,
+    );
     let slow = SLOW.as_nanos() as Nanos;
-    let long = blocking.iter().filter(|(a, b)| b - a >= slow + c.tolerance.late.min(slow)).count();
+    let long = blocking
+        .iter()
+        .filter(|(a, b)| b - a >= slow + c.tolerance.late.min(slow))
+        .count();
     let warnings = c.trace.marks_named("loop_blocked").count();
-    c.check("warned", "a 'blocked the event loop' warning is raised when calls block >= 100 ms", long == 0 || warnings > 0, format!("{warnings} warnings for {long} long blocking calls"));
+    c.check(
+        "warned",
+        "a 'blocked the event loop' warning is raised when calls block >= 100 ms",
+        long == 0 || warnings > 0,
+        format!("{warnings} warnings for {long} long blocking calls"),
+    );
 }

@@ -40,12 +40,51 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let n = c.params.usize("tasks");
     let cancelled = c.trace.marks_named("cancelled").count();
-    c.check("all-cancelled", "every pending task is reported cancelled", cancelled == n, format!("{cancelled} of {n} cancelled"));
-    let main_end = c.trace.lanes.first().and_then(|l| l.end).unwrap_or(u64::MAX);
-    let running = c.trace.lanes.iter().filter(|l| l.kind == LaneKind::Task && l.end.is_none_or(|e| e > main_end)).count();
-    c.check("none-left", "no task is left running when the loop closes", running == 0, format!("{running} tasks still running"));
-    let interrupt = c.trace.marks_named("interrupt").next().map(|m| m.t).unwrap_or(0);
-    c.about("interrupt-time", "the interrupt arrives after cancel_after_ms", interrupt, c.params.duration("cancel_after_ms"));
-    let finished = c.trace.output.iter().any(|l| l.text.contains("should never happen"));
-    c.check("never-finished", "no cancelled task ran past its cancellation", !finished, "");
+    c.check(
+        "all-cancelled",
+        "every pending task is reported cancelled",
+        cancelled == n,
+        format!("{cancelled} of {n} cancelled"),
+    );
+    let main_end = c
+        .trace
+        .lanes
+        .first()
+        .and_then(|l| l.end)
+        .unwrap_or(u64::MAX);
+    let running = c
+        .trace
+        .lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Task && l.end.is_none_or(|e| e > main_end))
+        .count();
+    c.check(
+        "none-left",
+        "no task is left running when the loop closes",
+        running == 0,
+        format!("{running} tasks still running"),
+    );
+    let interrupt = c
+        .trace
+        .marks_named("interrupt")
+        .next()
+        .map(|m| m.t)
+        .unwrap_or(0);
+    c.about(
+        "interrupt-time",
+        "the interrupt arrives after cancel_after_ms",
+        interrupt,
+        c.params.duration("cancel_after_ms"),
+    );
+    let finished = c
+        .trace
+        .output
+        .iter()
+        .any(|l| l.text.contains("should never happen"));
+    c.check(
+        "never-finished",
+        "no cancelled task ran past its cancellation",
+        !finished,
+        "",
+    );
 }

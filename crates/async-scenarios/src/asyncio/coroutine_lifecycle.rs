@@ -22,7 +22,10 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     main.mark("task_state", "pending");
     let handle = task_lane.schedule(coroutine);
     main.print(format!("task state: {}", state(&handle)));
-    let result = main.join(handle.clone()).await.map_err(|e| ScenarioError(e.to_string()))?;
+    let result = main
+        .join(handle.clone())
+        .await
+        .map_err(|e| ScenarioError(e.to_string()))?;
     main.mark("task_state", "done");
     main.print(format!("task state: {}, result {result}", state(&handle)));
     Ok(())
@@ -40,12 +43,32 @@ fn state<T: 'static>(handle: &conlab_core::JoinHandle<T>) -> &'static str {
 /// through pending, running, done in that order.
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
-    let scheduled = t.marks.iter().find(|m| m.name == "task_state" && m.detail == "pending").map(|m| m.t);
+    let scheduled = t
+        .marks
+        .iter()
+        .find(|m| m.name == "task_state" && m.detail == "pending")
+        .map(|m| m.t);
     let created = t.marks_named("coroutine_created").next().map(|m| m.t);
-    let body = t.output.iter().position(|l| l.text.starts_with("coroutine body"));
+    let body = t
+        .output
+        .iter()
+        .position(|l| l.text.starts_with("coroutine body"));
     let sched_line = c.position("scheduling it as a task");
     let inert = matches!((created, scheduled, body, sched_line), (Some(a), Some(b), Some(x), Some(y)) if a <= b && x > y);
-    c.check("inert-until-scheduled", "the coroutine's body runs only after it is scheduled", inert, format!("body line at {body:?}, scheduling line at {sched_line:?}"));
-    let states: Vec<&str> = t.marks_named("task_state").map(|m| m.detail.as_str()).collect();
-    c.check("states-in-order", "task states seen in order: pending, running, done", states == ["pending", "running", "done"], format!("states {states:?}"));
+    c.check(
+        "inert-until-scheduled",
+        "the coroutine's body runs only after it is scheduled",
+        inert,
+        format!("body line at {body:?}, scheduling line at {sched_line:?}"),
+    );
+    let states: Vec<&str> = t
+        .marks_named("task_state")
+        .map(|m| m.detail.as_str())
+        .collect();
+    c.check(
+        "states-in-order",
+        "task states seen in order: pending, running, done",
+        states == ["pending", "running", "done"],
+        format!("states {states:?}"),
+    );
 }

@@ -21,12 +21,20 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     main.print(format!("created {n} tasks"));
     let mut results = Vec::with_capacity(n);
     for h in handles {
-        results.push(main.join(h).await.map_err(|e| ScenarioError(e.to_string()))?);
+        results.push(
+            main.join(h)
+                .await
+                .map_err(|e| ScenarioError(e.to_string()))?,
+        );
     }
     for (i, r) in results.iter().enumerate().take(PRINT_LIMIT) {
         main.print(format!("task {i} returned {r}"));
     }
-    let correct = results.iter().enumerate().filter(|(i, r)| **r == i * 10).count();
+    let correct = results
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| **r == i * 10)
+        .count();
     main.metric("results_correct", correct as f64, "results");
     main.print(format!("collected {} results", results.len()));
     Ok(())
@@ -37,10 +45,35 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let n = c.params.usize("tasks");
     let sleep = c.params.duration("sleep_ms");
-    c.about("makespan-one-sleep", "the tasks run concurrently: makespan ~ one sleep", c.trace.metrics.makespan, sleep);
-    let main_end = c.trace.lanes.first().and_then(|l| l.end).unwrap_or(u64::MAX);
-    let done = c.trace.lanes.iter().filter(|l| l.kind == LaneKind::Task && l.end.is_some_and(|e| e <= main_end)).count();
-    c.check("all-finished", "every task finished before main", done == n, format!("{done} of {n} tasks finished"));
+    c.about(
+        "makespan-one-sleep",
+        "the tasks run concurrently: makespan ~ one sleep",
+        c.trace.metrics.makespan,
+        sleep,
+    );
+    let main_end = c
+        .trace
+        .lanes
+        .first()
+        .and_then(|l| l.end)
+        .unwrap_or(u64::MAX);
+    let done = c
+        .trace
+        .lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Task && l.end.is_some_and(|e| e <= main_end))
+        .count();
+    c.check(
+        "all-finished",
+        "every task finished before main",
+        done == n,
+        format!("{done} of {n} tasks finished"),
+    );
     let correct = c.trace.metrics.extra("results_correct").unwrap_or(0.0) as usize;
-    c.check("results", "every task's result came back to main", correct == n, format!("{correct} of {n} results"));
+    c.check(
+        "results",
+        "every task's result came back to main",
+        correct == n,
+        format!("{correct} of {n} results"),
+    );
 }

@@ -18,20 +18,45 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         Err(e) => printer.print(format!("callback: task ended without a result: {e}")),
     });
     main.print("callback attached");
-    main.join(task).await.map_err(|e| ScenarioError(e.to_string()))?;
+    main.join(task)
+        .await
+        .map_err(|e| ScenarioError(e.to_string()))?;
     Ok(())
 }
 
 /// Checks: the callback runs after the task finished and sees the value the task returned.
 pub fn checks(c: &mut Checks) {
-    let returned = c.trace.output.iter().find_map(|l| l.text.strip_prefix("task returns ").map(|v| (v.to_string(), l.lane)));
-    let callback = c.trace.output.iter().find_map(|l| l.text.strip_prefix("callback: task done, result ").map(|v| (v.to_string(), l.t)));
+    let returned = c.trace.output.iter().find_map(|l| {
+        l.text
+            .strip_prefix("task returns ")
+            .map(|v| (v.to_string(), l.lane))
+    });
+    let callback = c.trace.output.iter().find_map(|l| {
+        l.text
+            .strip_prefix("callback: task done, result ")
+            .map(|v| (v.to_string(), l.t))
+    });
     match (returned, callback) {
         (Some((value, lane)), Some((seen, t))) => {
             let ended = c.trace.lanes.get(lane as usize).and_then(|l| l.end);
-            c.check("after-completion", "the callback runs once the task has completed", ended.is_some_and(|e| t >= e), format!("task ended at {ended:?}, callback at {t}"));
-            c.check("sees-result", "the callback sees the task's result", value == seen, format!("task returned {value}, callback saw {seen}"));
+            c.check(
+                "after-completion",
+                "the callback runs once the task has completed",
+                ended.is_some_and(|e| t >= e),
+                format!("task ended at {ended:?}, callback at {t}"),
+            );
+            c.check(
+                "sees-result",
+                "the callback sees the task's result",
+                value == seen,
+                format!("task returned {value}, callback saw {seen}"),
+            );
         }
-        _ => c.check("ran", "the task returned and the callback ran", false, format!("output {:?}", c.trace.output_texts())),
+        _ => c.check(
+            "ran",
+            "the task returned and the callback ran",
+            false,
+            format!("output {:?}", c.trace.output_texts()),
+        ),
     }
 }

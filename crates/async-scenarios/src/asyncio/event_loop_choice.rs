@@ -15,7 +15,8 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         main.spawn_into(&group, move |me| async move { me.sleep(sleep).await });
     }
     let spawned = main.now();
-    main.during(SpanState::WaitingJoin, "gather", group.join_all()).await;
+    main.during(SpanState::WaitingJoin, "gather", group.join_all())
+        .await;
     let makespan = main.now() - start;
     let kind = main.runtime().kind().as_str();
     let overhead = makespan.saturating_sub(sleep.as_nanos() as u64) as f64 / n as f64;
@@ -35,13 +36,51 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let n = c.params.usize("tasks");
     let sleep = c.params.duration("sleep_ms");
-    let tasks = c.trace.lanes.iter().filter(|l| l.kind == LaneKind::Task && l.end.is_some()).count();
-    c.check("all-finished", "every task finished", tasks == n, format!("{tasks} of {n} tasks finished"));
-    let short = c.trace.spans.iter().filter(|s| s.state == SpanState::Sleeping && s.duration() + c.tolerance.early < sleep.as_nanos() as u64).count();
-    c.check("slept", "every task slept at least sleep_ms", short == 0, format!("{short} short sleeps"));
-    c.at_least("makespan", "the makespan is at least one sleep", c.trace.metrics.makespan, sleep);
+    let tasks = c
+        .trace
+        .lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Task && l.end.is_some())
+        .count();
+    c.check(
+        "all-finished",
+        "every task finished",
+        tasks == n,
+        format!("{tasks} of {n} tasks finished"),
+    );
+    let short = c
+        .trace
+        .spans
+        .iter()
+        .filter(|s| {
+            s.state == SpanState::Sleeping
+                && s.duration() + c.tolerance.early < sleep.as_nanos() as u64
+        })
+        .count();
+    c.check(
+        "slept",
+        "every task slept at least sleep_ms",
+        short == 0,
+        format!("{short} short sleeps"),
+    );
+    c.at_least(
+        "makespan",
+        "the makespan is at least one sleep",
+        c.trace.metrics.makespan,
+        sleep,
+    );
     let reported = c.trace.metrics.extra("overhead_per_task_ns");
-    let measured = c.trace.metrics.extra("makespan_ms").map(|m| ((m * 1e6) - sleep.as_nanos() as f64).max(0.0) / n as f64);
-    let consistent = matches!((reported, measured), (Some(a), Some(b)) if (a - b).abs() <= 1.0 + b * 1e-6);
-    c.check("overhead-reported", "overhead per task is reported and consistent with the makespan", consistent, format!("reported {reported:?} ns/task"));
+    let measured = c
+        .trace
+        .metrics
+        .extra("makespan_ms")
+        .map(|m| ((m * 1e6) - sleep.as_nanos() as f64).max(0.0) / n as f64);
+    let consistent =
+        matches!((reported, measured), (Some(a), Some(b)) if (a - b).abs() <= 1.0 + b * 1e-6);
+    c.check(
+        "overhead-reported",
+        "overhead per task is reported and consistent with the makespan",
+        consistent,
+        format!("reported {reported:?} ns/task"),
+    );
 }

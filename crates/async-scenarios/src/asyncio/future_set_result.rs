@@ -18,7 +18,9 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         setter.set(VALUE.to_string());
     });
     main.print("main: awaiting the future");
-    let value = main.during(SpanState::WaitingFuture, "future", future.get()).await;
+    let value = main
+        .during(SpanState::WaitingFuture, "future", future.get())
+        .await;
     main.mark("resumed", "");
     main.print(format!("main: got {value:?}"));
     Ok(())
@@ -30,13 +32,37 @@ pub fn checks(c: &mut Checks) {
     let set = c.trace.marks_named("set_result").next().map(|m| m.t);
     let resumed = c.trace.marks_named("resumed").next().map(|m| m.t);
     let (Some(set), Some(resumed)) = (set, resumed) else {
-        c.check("resumed", "the waiter resumed", false, "missing set_result or resume");
+        c.check(
+            "resumed",
+            "the waiter resumed",
+            false,
+            "missing set_result or resume",
+        );
         return;
     };
     let gap = resumed.saturating_sub(set);
     let allowed = c.tolerance.late;
-    c.check("resumes-right-after", "the waiter resumes right after set_result", resumed >= set && gap <= allowed, format!("resumed {} after set_result", conlab_core::ms(gap)));
-    let got = c.trace.output.iter().any(|l| l.text == format!("main: got {VALUE:?}"));
-    c.check("value", "the waiter receives the value that was set", got, format!("output {:?}", c.trace.output_texts()));
-    c.about("waited-delay", "the result arrives after about one delay", resumed, c.params.duration("delay_ms"));
+    c.check(
+        "resumes-right-after",
+        "the waiter resumes right after set_result",
+        resumed >= set && gap <= allowed,
+        format!("resumed {} after set_result", conlab_core::ms(gap)),
+    );
+    let got = c
+        .trace
+        .output
+        .iter()
+        .any(|l| l.text == format!("main: got {VALUE:?}"));
+    c.check(
+        "value",
+        "the waiter receives the value that was set",
+        got,
+        format!("output {:?}", c.trace.output_texts()),
+    );
+    c.about(
+        "waited-delay",
+        "the result arrives after about one delay",
+        resumed,
+        c.params.duration("delay_ms"),
+    );
 }

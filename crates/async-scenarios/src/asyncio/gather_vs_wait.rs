@@ -1,7 +1,9 @@
 //! gather-vs-wait: gather returns results in the order the awaitables were given, whatever
 //! order they finish in; wait returns sets of done and pending tasks.
 
-use conlab_core::{wait, Checks, LaneCtx, ReturnWhen, Runtime, ScenarioError, SpanState, TaskGroup};
+use conlab_core::{
+    wait, Checks, LaneCtx, ReturnWhen, Runtime, ScenarioError, SpanState, TaskGroup,
+};
 
 /// Runs the scenario.
 pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
@@ -18,7 +20,9 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
             i
         });
     }
-    let results = main.during(SpanState::WaitingJoin, "gather", group.join_all()).await;
+    let results = main
+        .during(SpanState::WaitingJoin, "gather", group.join_all())
+        .await;
     main.mark("gather_done", "");
     for (pos, i) in results.iter().enumerate() {
         main.print(format!("gather[{pos}] = task {i} ({} ms)", ms[*i]));
@@ -34,7 +38,11 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     let waiting = wait(&rt, &handles, None, ReturnWhen::AllCompleted, |_| false);
     let (done, pending) = main.during(SpanState::WaitingJoin, "wait", waiting).await;
     main.mark("wait_done", "");
-    main.print(format!("wait: {} done, {} pending", done.len(), pending.len()));
+    main.print(format!(
+        "wait: {} done, {} pending",
+        done.len(),
+        pending.len()
+    ));
     Ok(())
 }
 
@@ -42,15 +50,65 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 /// sleep; wait reports every task done.
 pub fn checks(c: &mut Checks) {
     let n = c.params.list("sleeps_ms").len();
-    let gathered: Vec<String> = c.trace.output.iter().filter(|l| l.text.starts_with("gather[")).map(|l| l.text.clone()).collect();
+    let gathered: Vec<String> = c
+        .trace
+        .output
+        .iter()
+        .filter(|l| l.text.starts_with("gather["))
+        .map(|l| l.text.clone())
+        .collect();
     let ms = c.params.list("sleeps_ms");
-    let expected: Vec<String> = (0..n).map(|i| format!("gather[{i}] = task {i} ({} ms)", ms[i])).collect();
-    c.check("gather-order", "gather returns results in input order", gathered == expected, format!("got {gathered:?}"));
-    let finished: Vec<&str> = c.trace.output.iter().filter(|l| l.text.starts_with("task ")).map(|l| l.text.as_str()).collect();
-    c.check("all-finished", "every gathered task finished once", finished.len() == n, format!("{} finish lines", finished.len()));
-    let longest = c.params.durations("sleeps_ms").into_iter().max().unwrap_or_default();
-    let gather_done = c.trace.marks_named("gather_done").next().map(|m| m.t).unwrap_or(0);
-    c.about("gather-longest", "gather takes about the longest sleep", gather_done, longest);
-    let wait_line = c.trace.output.iter().find(|l| l.text.starts_with("wait:")).map(|l| l.text.clone()).unwrap_or_default();
-    c.check("wait-all-done", "wait reports every task done, none pending", wait_line == format!("wait: {n} done, 0 pending"), wait_line);
+    let expected: Vec<String> = (0..n)
+        .map(|i| format!("gather[{i}] = task {i} ({} ms)", ms[i]))
+        .collect();
+    c.check(
+        "gather-order",
+        "gather returns results in input order",
+        gathered == expected,
+        format!("got {gathered:?}"),
+    );
+    let finished: Vec<&str> = c
+        .trace
+        .output
+        .iter()
+        .filter(|l| l.text.starts_with("task "))
+        .map(|l| l.text.as_str())
+        .collect();
+    c.check(
+        "all-finished",
+        "every gathered task finished once",
+        finished.len() == n,
+        format!("{} finish lines", finished.len()),
+    );
+    let longest = c
+        .params
+        .durations("sleeps_ms")
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+    let gather_done = c
+        .trace
+        .marks_named("gather_done")
+        .next()
+        .map(|m| m.t)
+        .unwrap_or(0);
+    c.about(
+        "gather-longest",
+        "gather takes about the longest sleep",
+        gather_done,
+        longest,
+    );
+    let wait_line = c
+        .trace
+        .output
+        .iter()
+        .find(|l| l.text.starts_with("wait:"))
+        .map(|l| l.text.clone())
+        .unwrap_or_default();
+    c.check(
+        "wait-all-done",
+        "wait reports every task done, none pending",
+        wait_line == format!("wait: {n} done, 0 pending"),
+        wait_line,
+    );
 }

@@ -26,11 +26,16 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
             me.print(format!("concurrent: response {i}"));
         });
     }
-    main.during(SpanState::WaitingJoin, "gather", group.join_all()).await;
+    main.during(SpanState::WaitingJoin, "gather", group.join_all())
+        .await;
     let concurrent = main.now() - start;
     main.metric("makespan_concurrent_ms", concurrent as f64 / 1e6, "ms");
     main.metric("speedup", sequential as f64 / concurrent.max(1) as f64, "x");
-    main.print(format!("sequential {} vs concurrent {}", conlab_core::ms(sequential), conlab_core::ms(concurrent)));
+    main.print(format!(
+        "sequential {} vs concurrent {}",
+        conlab_core::ms(sequential),
+        conlab_core::ms(concurrent)
+    ));
     Ok(())
 }
 
@@ -39,17 +44,44 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let n = c.params.count("requests") as u32;
     let latency = c.params.duration("latency_ms");
-    let phase = |name: &str| c.trace.marks.iter().find(|m| m.name == "phase" && m.detail == name).map(|m| m.t);
+    let phase = |name: &str| {
+        c.trace
+            .marks
+            .iter()
+            .find(|m| m.name == "phase" && m.detail == name)
+            .map(|m| m.t)
+    };
     let (Some(seq_start), Some(conc_start)) = (phase("sequential"), phase("concurrent")) else {
         c.check("phases", "both phases ran", false, "missing phase marks");
         return;
     };
-    let requests: Vec<(Nanos, Nanos)> = c.trace.spans.iter().filter(|s| s.state == SpanState::InFlight).map(|s| (s.start, s.end)).collect();
+    let requests: Vec<(Nanos, Nanos)> = c
+        .trace
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::InFlight)
+        .map(|s| (s.start, s.end))
+        .collect();
     let seq: Vec<_> = requests.iter().filter(|r| r.0 < conc_start).collect();
     let conc: Vec<_> = requests.iter().filter(|r| r.0 >= conc_start).collect();
-    c.check("all-answered", "every request got a response in both modes", seq.len() == n as usize && conc.len() == n as usize, format!("{} sequential, {} concurrent", seq.len(), conc.len()));
+    c.check(
+        "all-answered",
+        "every request got a response in both modes",
+        seq.len() == n as usize && conc.len() == n as usize,
+        format!("{} sequential, {} concurrent", seq.len(), conc.len()),
+    );
     let seq_end = seq.iter().map(|r| r.1).max().unwrap_or(seq_start);
     let conc_end = conc.iter().map(|r| r.1).max().unwrap_or(conc_start);
-    c.about("sequential-sum", "sequential requests take ~ n x latency", seq_end - seq_start, latency * n);
-    c.about("concurrent-one", "concurrent requests take ~ one latency", conc_end - conc_start, latency);
+    c.about(
+        "sequential-sum",
+        "sequential requests take ~ n x latency",
+        seq_end - seq_start,
+        latency * n,
+    );
+    c.about(
+        "concurrent-one",
+        "concurrent requests take ~ one latency",
+        conc_end - conc_start,
+        latency,
+    );
 }

@@ -16,8 +16,12 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         me.sleep(sleep).await;
         me.print("4");
     });
-    main.join(first).await.map_err(|e| ScenarioError(e.to_string()))?;
-    main.join(second).await.map_err(|e| ScenarioError(e.to_string()))?;
+    main.join(first)
+        .await
+        .map_err(|e| ScenarioError(e.to_string()))?;
+    main.join(second)
+        .await
+        .map_err(|e| ScenarioError(e.to_string()))?;
     Ok(())
 }
 
@@ -25,11 +29,27 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 /// lines come before either second line, and the makespan is about one sleep.
 pub fn checks(c: &mut Checks) {
     if c.is_virtual() {
-        c.output_is("order", "output order is 1 3 2 4", &["1", "3", "2", "4"].map(String::from));
+        c.output_is(
+            "order",
+            "output order is 1 3 2 4",
+            &["1", "3", "2", "4"].map(String::from),
+        );
     }
     let pos = |t: &str| c.position(t).unwrap_or(usize::MAX);
-    let interleaved = pos("1").max(pos("3")) < pos("2").min(pos("4")) && pos("2") != usize::MAX && pos("4") != usize::MAX;
-    c.check("interleaved", "both tasks print their first line before either prints its second", interleaved, format!("output {:?}", c.trace.output_texts()));
+    let interleaved = pos("1").max(pos("3")) < pos("2").min(pos("4"))
+        && pos("2") != usize::MAX
+        && pos("4") != usize::MAX;
+    c.check(
+        "interleaved",
+        "both tasks print their first line before either prints its second",
+        interleaved,
+        format!("output {:?}", c.trace.output_texts()),
+    );
     let sleep = c.params.duration("sleep_ms");
-    c.about("makespan-one-sleep", "the sleeps overlap: makespan ~ one sleep", c.trace.metrics.makespan, sleep);
+    c.about(
+        "makespan-one-sleep",
+        "the sleeps overlap: makespan ~ one sleep",
+        c.trace.metrics.makespan,
+        sleep,
+    );
 }

@@ -38,7 +38,13 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         .collect();
     let rt = main.runtime().clone();
     main.mark("wait_start", "");
-    let waiting = wait(&rt, &handles, Some(timeout), when, |r: &Result<usize, String>| r.is_err());
+    let waiting = wait(
+        &rt,
+        &handles,
+        Some(timeout),
+        when,
+        |r: &Result<usize, String>| r.is_err(),
+    );
     let (done, pending) = main.during(SpanState::WaitingJoin, "wait", waiting).await;
     main.mark("wait_returned", "");
     main.print(format!("done: {done:?}"));
@@ -53,7 +59,10 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 }
 
 fn indexes(line: Option<&str>, prefix: &str) -> Option<Vec<usize>> {
-    let list = line?.strip_prefix(prefix)?.trim().trim_matches(|c| c == '[' || c == ']');
+    let list = line?
+        .strip_prefix(prefix)?
+        .trim()
+        .trim_matches(|c| c == '[' || c == ']');
     if list.trim().is_empty() {
         return Some(Vec::new());
     }
@@ -63,7 +72,12 @@ fn indexes(line: Option<&str>, prefix: &str) -> Option<Vec<usize>> {
 /// Checks: wait returns at the predicted moment (the timeout, or earlier when `return_when`
 /// is met first); every task reported done had finished by then and every pending one had not.
 pub fn checks(c: &mut Checks) {
-    let sleeps: Vec<Nanos> = c.params.durations("sleeps_ms").iter().map(|d| d.as_nanos() as Nanos).collect();
+    let sleeps: Vec<Nanos> = c
+        .params
+        .durations("sleeps_ms")
+        .iter()
+        .map(|d| d.as_nanos() as Nanos)
+        .collect();
     let timeout = c.params.duration("timeout_ms").as_nanos() as Nanos;
     let fail_index = c.params.usize("fail_index");
     let max = sleeps.iter().copied().max().unwrap_or(0);
@@ -80,24 +94,62 @@ pub fn checks(c: &mut Checks) {
     let start = c.trace.marks_named("wait_start").next().map(|m| m.t);
     let returned = c.trace.marks_named("wait_returned").next().map(|m| m.t);
     let (Some(start), Some(returned)) = (start, returned) else {
-        c.check("returned", "wait returned", false, "no wait marks in the trace");
+        c.check(
+            "returned",
+            "wait returned",
+            false,
+            "no wait marks in the trace",
+        );
         return;
     };
-    c.about("returns-on-time", "wait returns when return_when is met or at the timeout", returned - start, std::time::Duration::from_nanos(predicted));
-    let text = |p: &str| c.trace.output.iter().find(|l| l.text.starts_with(p)).map(|l| l.text.as_str());
+    c.about(
+        "returns-on-time",
+        "wait returns when return_when is met or at the timeout",
+        returned - start,
+        std::time::Duration::from_nanos(predicted),
+    );
+    let text = |p: &str| {
+        c.trace
+            .output
+            .iter()
+            .find(|l| l.text.starts_with(p))
+            .map(|l| l.text.as_str())
+    };
     let done = indexes(text("done:"), "done:");
     let pending = indexes(text("pending:"), "pending:");
     let (Some(done), Some(pending)) = (done, pending) else {
-        c.check("split", "wait reports done and pending tasks", false, "no done/pending lines");
+        c.check(
+            "split",
+            "wait reports done and pending tasks",
+            false,
+            "no done/pending lines",
+        );
         return;
     };
     // Measured from the trace: when each task's lane ended (finished) relative to wait's start.
     let slack = c.tolerance.early.max(c.tolerance.late);
     let waited = returned - start;
-    let done_ok = done.iter().all(|i| sleeps.get(*i).is_some_and(|s| *s <= waited + slack));
-    let pending_ok = pending.iter().all(|i| sleeps.get(*i).is_some_and(|s| *s + slack >= waited));
+    let done_ok = done
+        .iter()
+        .all(|i| sleeps.get(*i).is_some_and(|s| *s <= waited + slack));
+    let pending_ok = pending
+        .iter()
+        .all(|i| sleeps.get(*i).is_some_and(|s| *s + slack >= waited));
     let complete = done.len() + pending.len() == sleeps.len();
-    c.check("split", "done/pending split matches the timeout", done_ok && pending_ok && complete, format!("done {done:?}, pending {pending:?} after {}", conlab_core::ms(waited)));
+    c.check(
+        "split",
+        "done/pending split matches the timeout",
+        done_ok && pending_ok && complete,
+        format!(
+            "done {done:?}, pending {pending:?} after {}",
+            conlab_core::ms(waited)
+        ),
+    );
     let cancelled = c.trace.marks_named("cancelled").count();
-    c.check("pending-cancelled", "every pending task is cancelled afterwards", cancelled == pending.len(), format!("{cancelled} cancelled, {} pending", pending.len()));
+    c.check(
+        "pending-cancelled",
+        "every pending task is cancelled afterwards",
+        cancelled == pending.len(),
+        format!("{cancelled} cancelled, {} pending", pending.len()),
+    );
 }

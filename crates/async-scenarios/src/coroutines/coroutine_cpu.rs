@@ -20,7 +20,8 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
             me.print(format!("unit {i} done"));
         });
     }
-    main.during(SpanState::WaitingJoin, "gather", group.join_all()).await;
+    main.during(SpanState::WaitingJoin, "gather", group.join_all())
+        .await;
     Ok(())
 }
 
@@ -30,7 +31,17 @@ pub fn checks(c: &mut Checks) {
     let units = c.params.count("units") as u32;
     let unit = c.params.duration("unit_ms");
     let sum = unit / SLICES * SLICES * units;
-    c.at_least("no-gain", "switching gains nothing: makespan >= sequential sum", c.trace.metrics.makespan, sum);
+    c.at_least(
+        "no-gain",
+        "switching gains nothing: makespan >= sequential sum",
+        c.trace.metrics.makespan,
+        sum,
+    );
     let peak = c.trace.metrics.peak_concurrency;
-    c.check("one-at-a-time", "only one coroutine computes at any instant", peak <= 1, format!("peak concurrency {peak}"));
+    c.check(
+        "one-at-a-time",
+        "only one coroutine computes at any instant",
+        peak <= 1,
+        format!("peak concurrency {peak}"),
+    );
 }

@@ -3,7 +3,7 @@
 //! 1 3 2 4 on every runtime.
 
 use conlab_core::sync::{channel, Receiver, Sender};
-use conlab_core::{Checks, LaneCtx, LaneKind, Runtime, ScenarioError, SpanState, Text};
+use conlab_core::{Checks, LaneCtx, Runtime, ScenarioError, SpanState, Text};
 
 /// The baton: a coroutine switches by handing it to the other and waiting to get it back.
 struct Baton {
@@ -24,8 +24,14 @@ impl Baton {
 pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     let (to_gr1, gr1_rx) = channel();
     let (to_gr2, gr2_rx) = channel();
-    let mut baton1 = Baton { give: to_gr2.clone(), take: gr1_rx };
-    let mut baton2 = Baton { give: to_gr1.clone(), take: gr2_rx };
+    let mut baton1 = Baton {
+        give: to_gr2,
+        take: gr1_rx,
+    };
+    let mut baton2 = Baton {
+        give: to_gr1,
+        take: gr2_rx,
+    };
     let gr1 = main.spawn_named("gr1", |me| async move {
         me.print("1");
         baton1.switch(&me, "gr2").await;
@@ -42,9 +48,12 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         // Hand the baton back so gr1 can finish.
         baton2.give.send(());
     });
-    main.join(gr1).await.map_err(|e| ScenarioError(e.to_string()))?;
-    main.join(gr2).await.map_err(|e| ScenarioError(e.to_string()))?;
-    let _ = (to_gr1, to_gr2);
+    main.join(gr1)
+        .await
+        .map_err(|e| ScenarioError(e.to_string()))?;
+    main.join(gr2)
+        .await
+        .map_err(|e| ScenarioError(e.to_string()))?;
     Ok(())
 }
 
@@ -75,5 +84,4 @@ pub fn checks(c: &mut Checks) {
         switches == 3,
         format!("{switches} switches"),
     );
-    let _ = LaneKind::Task;
 }

@@ -100,7 +100,12 @@ pub fn checks(c: &mut Checks) {
     c.check(
         "delegated",
         "3 and 4 are yielded by the sub-generator, 1 and 2 by the outer one",
-        by == ["generator:1", "sub-generator:3", "sub-generator:4", "generator:2"],
+        by == [
+            "generator:1",
+            "sub-generator:3",
+            "sub-generator:4",
+            "generator:2",
+        ],
         format!("yields {by:?}"),
     );
 }

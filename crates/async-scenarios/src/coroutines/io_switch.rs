@@ -17,7 +17,8 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
             me.print(format!("fetch {i}: response received"));
         });
     }
-    main.during(SpanState::WaitingJoin, "joinall", group.join_all()).await;
+    main.during(SpanState::WaitingJoin, "joinall", group.join_all())
+        .await;
     Ok(())
 }
 
@@ -26,10 +27,39 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let fetches = c.params.usize("fetches");
     let latency = c.params.duration("latency_ms");
-    c.about("makespan-one-latency", "the fetches overlap: makespan ~ one latency", c.trace.metrics.makespan, latency);
-    let threads: std::collections::BTreeSet<&str> = c.trace.marks_named("thread").map(|m| m.detail.as_str()).collect();
-    c.check("one-thread", "everything ran on one OS thread", threads.len() == 1, format!("threads seen: {threads:?}"));
-    let tasks = c.trace.lanes.iter().filter(|l| l.kind == LaneKind::Task).count();
-    let waits = c.trace.spans.iter().filter(|s| s.state == SpanState::BlockedIo).count();
-    c.check("all-fetched", "every fetch waited for its response once", tasks == fetches && waits == fetches, format!("{tasks} fetch lanes, {waits} IO waits, {fetches} fetches asked"));
+    c.about(
+        "makespan-one-latency",
+        "the fetches overlap: makespan ~ one latency",
+        c.trace.metrics.makespan,
+        latency,
+    );
+    let threads: std::collections::BTreeSet<&str> = c
+        .trace
+        .marks_named("thread")
+        .map(|m| m.detail.as_str())
+        .collect();
+    c.check(
+        "one-thread",
+        "everything ran on one OS thread",
+        threads.len() == 1,
+        format!("threads seen: {threads:?}"),
+    );
+    let tasks = c
+        .trace
+        .lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Task)
+        .count();
+    let waits = c
+        .trace
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::BlockedIo)
+        .count();
+    c.check(
+        "all-fetched",
+        "every fetch waited for its response once",
+        tasks == fetches && waits == fetches,
+        format!("{tasks} fetch lanes, {waits} IO waits, {fetches} fetches asked"),
+    );
 }

@@ -3,36 +3,105 @@
 use super::{Chapter, Platforms, ScenarioInfo};
 use crate::params::{ParamKind, ParamSpec};
 
-const fn count(name: &'static str, default: i64, min: i64, max: i64, unit: &'static str, help: &'static str) -> ParamSpec {
-    ParamSpec { name, kind: ParamKind::Count { default, min, max, unit }, help }
+const fn count(
+    name: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+    unit: &'static str,
+    help: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind: ParamKind::Count {
+            default,
+            min,
+            max,
+            unit,
+        },
+        help,
+    }
 }
 
-const fn millis(name: &'static str, default: u64, min: u64, max: u64, help: &'static str) -> ParamSpec {
-    ParamSpec { name, kind: ParamKind::Millis { default, min, max }, help }
+const fn millis(
+    name: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+    help: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind: ParamKind::Millis { default, min, max },
+        help,
+    }
 }
 
 const fn millis_list(name: &'static str, default: &'static [i64], help: &'static str) -> ParamSpec {
-    ParamSpec { name, kind: ParamKind::List { default, min: 0, max: 60_000, max_len: 32, millis: true }, help }
+    ParamSpec {
+        name,
+        kind: ParamKind::List {
+            default,
+            min: 0,
+            max: 60_000,
+            max_len: 32,
+            millis: true,
+        },
+        help,
+    }
 }
 
-const fn choice(name: &'static str, default: &'static str, options: &'static [&'static str], help: &'static str) -> ParamSpec {
-    ParamSpec { name, kind: ParamKind::Choice { default, options }, help }
+const fn choice(
+    name: &'static str,
+    default: &'static str,
+    options: &'static [&'static str],
+    help: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind: ParamKind::Choice { default, options },
+        help,
+    }
 }
 
 const fn flag(name: &'static str, default: bool, help: &'static str) -> ParamSpec {
-    ParamSpec { name, kind: ParamKind::Flag { default }, help }
+    ParamSpec {
+        name,
+        kind: ParamKind::Flag { default },
+        help,
+    }
 }
 
 const fn threads(default: i64) -> ParamSpec {
-    count("threads", default, 1, 256, "threads", "how many threads to start")
+    count(
+        "threads",
+        default,
+        1,
+        256,
+        "threads",
+        "how many threads to start",
+    )
 }
 
 const fn processes(default: i64) -> ParamSpec {
-    count("processes", default, 1, 64, "processes", "how many child processes to start")
+    count(
+        "processes",
+        default,
+        1,
+        64,
+        "processes",
+        "how many child processes to start",
+    )
 }
 
 const fn hold_ms(default: u64) -> ParamSpec {
-    millis("hold_ms", default, 0, 10_000, "how long each thread holds the shared resource")
+    millis(
+        "hold_ms",
+        default,
+        0,
+        10_000,
+        "how long each thread holds the shared resource",
+    )
 }
 
 const fn sleep_ms(default: u64) -> ParamSpec {
@@ -40,11 +109,21 @@ const fn sleep_ms(default: u64) -> ParamSpec {
 }
 
 const fn latency_ms(default: u64) -> ParamSpec {
-    millis("latency_ms", default, 0, 60_000, "simulated latency of one request")
+    millis(
+        "latency_ms",
+        default,
+        0,
+        60_000,
+        "simulated latency of one request",
+    )
 }
 
 const fn sleeps_ms() -> ParamSpec {
-    millis_list("sleeps_ms", &[300, 100, 200], "one sleep per task, in the order the tasks are created")
+    millis_list(
+        "sleeps_ms",
+        &[300, 100, 200],
+        "one sleep per task, in the order the tasks are created",
+    )
 }
 
 const fn scenario(
@@ -55,7 +134,14 @@ const fn scenario(
     params: &'static [ParamSpec],
     explanation: &'static str,
 ) -> ScenarioInfo {
-    ScenarioInfo { id, title, chapter, explanation, params, platforms }
+    ScenarioInfo {
+        id,
+        title,
+        chapter,
+        explanation,
+        params,
+        platforms,
+    }
 }
 
 use Chapter::{Asyncio, Coroutines, Processes, RealWorld, Threads};

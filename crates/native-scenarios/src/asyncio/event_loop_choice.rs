@@ -14,10 +14,17 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let sleep = main.params().duration("sleep_ms");
     let lane = main.new_lane(LaneKind::Server, "multi-thread runtime");
     let start = lane.now();
-    lane.writer().begin(start, lane.lane(), SpanState::Running, Text::Static("tokio multi-thread"));
+    lane.writer().begin(
+        start,
+        lane.lane(),
+        SpanState::Running,
+        Text::Static("tokio multi-thread"),
+    );
     // The comparison runs on a runtime of its own, on other threads; this loop has nothing else
     // to do meanwhile, so waiting for it here blocks nobody.
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let elapsed = std::thread::scope(|scope| {
         // tokio refuses to block_on inside the loop's own thread, so the comparison gets one.
         scope
@@ -47,7 +54,9 @@ fn multi_thread_run(workers: usize, n: usize, sleep: std::time::Duration) -> Res
         .map_err(|e| format!("could not start tokio's multi-thread runtime: {e}"))?;
     let t0 = std::time::Instant::now();
     runtime.block_on(async move {
-        let handles: Vec<_> = (0..n).map(|_| tokio::spawn(tokio::time::sleep(sleep))).collect();
+        let handles: Vec<_> = (0..n)
+            .map(|_| tokio::spawn(tokio::time::sleep(sleep)))
+            .collect();
         for h in handles {
             let _ = h.await;
         }
@@ -61,9 +70,23 @@ pub fn checks(c: &mut Checks) {
         generic(c);
     }
     let sleep = c.params.duration("sleep_ms");
-    let multi = c.trace.metrics.extra("makespan_multi_thread_ms").map(|ms| (ms * 1e6) as u64);
+    let multi = c
+        .trace
+        .metrics
+        .extra("makespan_multi_thread_ms")
+        .map(|ms| (ms * 1e6) as u64);
     match multi {
-        Some(ns) => c.at_least("multi-thread", "the multi-threaded runtime ran the same workload", ns, sleep),
-        None => c.check("multi-thread", "the multi-threaded runtime ran the same workload", false, "no figure recorded"),
+        Some(ns) => c.at_least(
+            "multi-thread",
+            "the multi-threaded runtime ran the same workload",
+            ns,
+            sleep,
+        ),
+        None => c.check(
+            "multi-thread",
+            "the multi-threaded runtime ran the same workload",
+            false,
+            "no figure recorded",
+        ),
     }
 }

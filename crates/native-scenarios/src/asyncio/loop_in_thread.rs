@@ -8,7 +8,10 @@ use conlab_tokio::TokioRuntime;
 const LOOP_THREAD: &str = "loop-thread";
 
 fn thread_name() -> String {
-    std::thread::current().name().unwrap_or("unnamed").to_string()
+    std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .to_string()
 }
 
 /// Runs the scenario.
@@ -24,13 +27,20 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let thread = std::thread::Builder::new()
         .name(LOOP_THREAD.into())
         .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build();
             let runtime = match runtime {
                 Ok(r) => r,
                 Err(e) => return Err(e.to_string()),
             };
             let _ = handle_tx.send(runtime.handle().clone());
-            loop_writer.begin(rt.now(), loop_lane, SpanState::Running, Text::Static("run_forever"));
+            loop_writer.begin(
+                rt.now(),
+                loop_lane,
+                SpanState::Running,
+                Text::Static("run_forever"),
+            );
             let _ = runtime.block_on(stop_rx);
             loop_writer.end(rt.now(), loop_lane);
             loop_writer.end_lane(rt.now(), loop_lane);
@@ -76,11 +86,39 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
 /// and the loop thread ended cleanly after the jobs.
 pub fn checks(c: &mut Checks) {
     let jobs = c.params.usize("jobs");
-    let on_loop = c.trace.marks_named("ran_on").filter(|m| m.detail == LOOP_THREAD).count();
+    let on_loop = c
+        .trace
+        .marks_named("ran_on")
+        .filter(|m| m.detail == LOOP_THREAD)
+        .count();
     let ran = c.trace.marks_named("ran_on").count();
-    c.check("on-loop-thread", "every submitted job runs on the loop's thread", on_loop == jobs && ran == jobs, format!("{on_loop} of {jobs} jobs on {LOOP_THREAD}"));
-    let from = c.trace.marks_named("submitted_from").next().map(|m| m.detail.clone()).unwrap_or_default();
-    c.check("other-thread", "jobs were submitted from another thread", !from.is_empty() && from != LOOP_THREAD, format!("submitted from {from:?}"));
-    let ended = c.trace.lane_named(LOOP_THREAD).and_then(|l| l.end).is_some();
-    c.check("loop-stopped", "the loop thread stops cleanly at the end", ended, "");
+    c.check(
+        "on-loop-thread",
+        "every submitted job runs on the loop's thread",
+        on_loop == jobs && ran == jobs,
+        format!("{on_loop} of {jobs} jobs on {LOOP_THREAD}"),
+    );
+    let from = c
+        .trace
+        .marks_named("submitted_from")
+        .next()
+        .map(|m| m.detail.clone())
+        .unwrap_or_default();
+    c.check(
+        "other-thread",
+        "jobs were submitted from another thread",
+        !from.is_empty() && from != LOOP_THREAD,
+        format!("submitted from {from:?}"),
+    );
+    let ended = c
+        .trace
+        .lane_named(LOOP_THREAD)
+        .and_then(|l| l.end)
+        .is_some();
+    c.check(
+        "loop-stopped",
+        "the loop thread stops cleanly at the end",
+        ended,
+        "",
+    );
 }

@@ -1,7 +1,9 @@
 //! run-in-executor: a blocking call handed to a thread pool from async code runs off the event
 //! loop, so the loop stays responsive (a ticker keeps ticking) and the calls overlap.
 
-use conlab_core::{Checks, LaneCtx, LaneKind, Nanos, Params, Runtime, ScenarioError, SpanState, Text};
+use conlab_core::{
+    Checks, LaneCtx, LaneKind, Nanos, Params, Runtime, ScenarioError, SpanState, Text,
+};
 use conlab_tokio::TokioRuntime;
 use std::time::Duration;
 
@@ -34,8 +36,18 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
         handles.push(tokio::task::spawn_blocking(move || {
             let start = rt.now();
             std::thread::sleep(block);
-            writer.span(lane_id, SpanState::Blocking, start, rt.now(), Text::Static("time.sleep"));
-            writer.output(rt.now(), lane_id, format!("call {i}: done in a pool thread"));
+            writer.span(
+                lane_id,
+                SpanState::Blocking,
+                start,
+                rt.now(),
+                Text::Static("time.sleep"),
+            );
+            writer.output(
+                rt.now(),
+                lane_id,
+                format!("call {i}: done in a pool thread"),
+            );
             writer.end_lane(rt.now(), lane_id);
         }));
     }
@@ -55,14 +67,43 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let block = c.params.duration("block_ms");
     let calls = c.params.usize("calls");
-    let blocking: Vec<(Nanos, Nanos)> = c.trace.spans.iter().filter(|s| s.state == SpanState::Blocking).map(|s| (s.start, s.end)).collect();
-    c.check("all-ran", "every call ran in the pool", blocking.len() == calls, format!("{} of {calls} calls", blocking.len()));
+    let blocking: Vec<(Nanos, Nanos)> = c
+        .trace
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Blocking)
+        .map(|s| (s.start, s.end))
+        .collect();
+    c.check(
+        "all-ran",
+        "every call ran in the pool",
+        blocking.len() == calls,
+        format!("{} of {calls} calls", blocking.len()),
+    );
     let end = blocking.iter().map(|b| b.1).max().unwrap_or(0);
-    c.about("makespan-one-call", "the calls overlap: they all end ~ one call after the start", end, block);
+    c.about(
+        "makespan-one-call",
+        "the calls overlap: they all end ~ one call after the start",
+        end,
+        block,
+    );
     let mut ticks: Vec<Nanos> = c.trace.marks_named("tick").map(|m| m.t).collect();
     ticks.insert(0, 0);
     ticks.push(end);
-    let gap = ticks.windows(2).map(|w| w[1].saturating_sub(w[0])).max().unwrap_or(0);
+    let gap = ticks
+        .windows(2)
+        .map(|w| w[1].saturating_sub(w[0]))
+        .max()
+        .unwrap_or(0);
     let allowed = TICK.as_nanos() as Nanos + c.tolerance.late;
-    c.check("loop-responsive", "the loop stays responsive: the ticker keeps ticking during the calls", gap <= allowed, format!("longest gap between ticks {} (allowed {})", conlab_core::ms(gap), conlab_core::ms(allowed)));
+    c.check(
+        "loop-responsive",
+        "the loop stays responsive: the ticker keeps ticking during the calls",
+        gap <= allowed,
+        format!(
+            "longest gap between ticks {} (allowed {})",
+            conlab_core::ms(gap),
+            conlab_core::ms(allowed)
+        ),
+    );
 }

@@ -1,0 +1,50 @@
+# conlab's tasks. On a fresh machine run them through scripts/just, which installs just.
+
+browser_env := "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver"
+
+# List the recipes
+default:
+    @just --list
+
+# Run every native scenario with defaults: progress bar, summary table, traces saved
+run-native *ARGS:
+    cargo run --release -p conlab -- run-native {{ARGS}}
+
+# Run one scenario, e.g. `just run semaphore -p permits=4`
+run *ARGS:
+    cargo run --release -p conlab -- run {{ARGS}}
+
+# Every test: formatting, lints, native tests, browser tests in headless Chromium (installs what is missing)
+test: lint test-native test-browser
+
+# Formatting and clippy, warnings as errors
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+# Native tests: the core, every runtime, every scenario, the CLI
+test-native:
+    cargo test --quiet
+
+# Browser tests: every async scenario and the playground in headless Chromium
+test-browser:
+    scripts/setup-browser-tests.sh
+    {{browser_env}} cargo test --target wasm32-unknown-unknown -p conlab-browser -p conlab-web
+
+# Benchmarks that print figures: recording cost, and 100,000 / 1,000,000 traced tasks
+bench:
+    cargo bench -p conlab --bench recording
+    cargo bench -p conlab --bench scale
+
+# Build the playground into web/dist
+web:
+    scripts/setup-browser-tests.sh
+    scripts/build-web.sh
+
+# Serve web/dist on http://127.0.0.1:8080
+serve-web: web
+    python3 -m http.server 8080 --bind 127.0.0.1 --directory web/dist
+
+# Exactly what CI runs
+ci:
+    bash .ci/run

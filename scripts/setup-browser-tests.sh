@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the browser tests need on a fresh machine, skipping what is already there:
+# the wasm32 target, wasm-bindgen-cli at exactly the version in Cargo.lock, and Debian's
+# Chromium, ChromeDriver and binaryen (wasm-opt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -z "$want" ]; then
+  echo "setup: cannot find wasm-bindgen in Cargo.lock" >&2
+  exit 1
+fi
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  echo "setup: installing wasm-bindgen-cli $want (found: ${have:-none}); about 2 minutes"
+  # Not --locked: one of the CLI's locked dependencies is not on every registry mirror.
+  cargo install --quiet --force wasm-bindgen-cli --version "$want"
+fi
+
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v wasm-opt >/dev/null || missing+=(binaryen)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} from Debian"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+echo "setup: browser tests ready (wasm-bindgen $want, $(chromium --version 2>/dev/null | head -n1))"
