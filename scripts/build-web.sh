@@ -8,9 +8,14 @@ rm -rf web/dist && mkdir -p web/dist
 wasm-bindgen --target web --no-typescript --out-dir web/dist \
   target/wasm32-unknown-unknown/wasm-release/conlab_web.wasm
 if command -v wasm-opt >/dev/null; then
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types \
-    web/dist/conlab_web_bg.wasm -o web/dist/conlab_web_bg.wasm
+  # Debian 12's binaryen (version 108) predates the wasm features rustc and wasm-bindgen now
+  # emit and cannot parse the module; then the unoptimized build ships, and says so.
+  if wasm-opt -Oz --all-features web/dist/conlab_web_bg.wasm -o web/dist/opt.wasm 2>/dev/null; then
+    mv web/dist/opt.wasm web/dist/conlab_web_bg.wasm
+  else
+    rm -f web/dist/opt.wasm
+    echo "note: $(wasm-opt --version) cannot read this module; shipping it without wasm-opt" >&2
+  fi
 fi
 cp web/static/* web/dist/
 wasm=$(stat -c %s web/dist/conlab_web_bg.wasm)

@@ -400,6 +400,14 @@ impl Params {
             .collect()
     }
 
+    /// A millisecond list parameter, scaled, in nanoseconds (as traces measure time).
+    pub fn durations_ns(&self, name: &str) -> Vec<u64> {
+        self.durations(name)
+            .iter()
+            .map(|d| d.as_nanos() as u64)
+            .collect()
+    }
+
     /// A choice parameter.
     pub fn choice(&self, name: &str) -> &str {
         match self.value(name) {

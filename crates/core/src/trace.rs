@@ -399,6 +399,31 @@ impl Trace {
         self.marks.iter().filter(move |m| m.name == name)
     }
 
+    /// When the main lane ended (the scenario's end), if it did.
+    pub fn main_end(&self) -> Option<Nanos> {
+        self.lanes
+            .iter()
+            .find(|l| l.kind == LaneKind::Main)
+            .and_then(|l| l.end)
+    }
+
+    /// Start and end of every span in `state`, in start order.
+    pub fn intervals(&self, state: SpanState) -> Vec<(Nanos, Nanos)> {
+        self.spans
+            .iter()
+            .filter(|s| s.state == state)
+            .map(|s| (s.start, s.end))
+            .collect()
+    }
+
+    /// How many task lanes had ended by `t`.
+    pub fn tasks_finished_by(&self, t: Nanos) -> usize {
+        self.lanes
+            .iter()
+            .filter(|l| l.kind == LaneKind::Task && l.end.is_some_and(|e| e <= t))
+            .count()
+    }
+
     /// Serializes to pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a trace always serializes")

@@ -2,7 +2,7 @@
 //! the order they were created.
 
 use conlab_core::sync::channel;
-use conlab_core::{Checks, LaneCtx, Nanos, Runtime, ScenarioError, SpanState};
+use conlab_core::{Checks, LaneCtx, Runtime, ScenarioError, SpanState};
 
 /// Runs the scenario.
 pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
@@ -29,12 +29,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 /// Checks: every task reported once, in order of their sleeps (ties, and on real runtimes
 /// sleeps closer than the timing tolerance, may come either way).
 pub fn checks(c: &mut Checks) {
-    let sleeps: Vec<Nanos> = c
-        .params
-        .durations("sleeps_ms")
-        .iter()
-        .map(|d| d.as_nanos() as Nanos)
-        .collect();
+    let sleeps = c.params.durations_ns("sleeps_ms");
     let order: Vec<usize> = c
         .trace
         .output

@@ -34,13 +34,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let calls = c.params.count("calls") as u32;
     let block = c.params.duration("block_ms");
-    let blocking: Vec<(Nanos, Nanos)> = c
-        .trace
-        .spans
-        .iter()
-        .filter(|s| s.state == SpanState::Blocking)
-        .map(|s| (s.start, s.end))
-        .collect();
+    let blocking = c.trace.intervals(SpanState::Blocking);
     let serial = blocking.windows(2).all(|w| w[1].0 >= w[0].1);
     c.check(
         "serialized",

@@ -46,18 +46,14 @@ pub fn checks(c: &mut Checks) {
         cancelled == n,
         format!("{cancelled} of {n} cancelled"),
     );
-    let main_end = c
-        .trace
-        .lanes
-        .first()
-        .and_then(|l| l.end)
-        .unwrap_or(u64::MAX);
-    let running = c
+    let main_end = c.trace.main_end().unwrap_or(u64::MAX);
+    let tasks = c
         .trace
         .lanes
         .iter()
-        .filter(|l| l.kind == LaneKind::Task && l.end.is_none_or(|e| e > main_end))
+        .filter(|l| l.kind == LaneKind::Task)
         .count();
+    let running = tasks - c.trace.tasks_finished_by(main_end);
     c.check(
         "none-left",
         "no task is left running when the loop closes",

@@ -1,7 +1,7 @@
 //! create-task: tasks created up front run concurrently; awaiting them afterwards collects
 //! their results, and the whole takes one sleep.
 
-use conlab_core::{Checks, LaneCtx, LaneKind, Runtime, ScenarioError};
+use conlab_core::{Checks, LaneCtx, Runtime, ScenarioError};
 
 /// At most this many results are printed one per line; the rest are summarized.
 const PRINT_LIMIT: usize = 20;
@@ -51,18 +51,8 @@ pub fn checks(c: &mut Checks) {
         c.trace.metrics.makespan,
         sleep,
     );
-    let main_end = c
-        .trace
-        .lanes
-        .first()
-        .and_then(|l| l.end)
-        .unwrap_or(u64::MAX);
-    let done = c
-        .trace
-        .lanes
-        .iter()
-        .filter(|l| l.kind == LaneKind::Task && l.end.is_some_and(|e| e <= main_end))
-        .count();
+    let main_end = c.trace.main_end().unwrap_or(u64::MAX);
+    let done = c.trace.tasks_finished_by(main_end);
     c.check(
         "all-finished",
         "every task finished before main",

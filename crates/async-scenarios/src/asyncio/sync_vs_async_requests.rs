@@ -1,7 +1,7 @@
 //! sync-vs-async-requests: slow requests made one after the other add up; made concurrently,
 //! they take about one latency.
 
-use conlab_core::{Checks, LaneCtx, Nanos, Runtime, ScenarioError, SpanState, TaskGroup};
+use conlab_core::{Checks, LaneCtx, Runtime, ScenarioError, SpanState, TaskGroup};
 
 /// Runs the scenario.
 pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
@@ -55,13 +55,7 @@ pub fn checks(c: &mut Checks) {
         c.check("phases", "both phases ran", false, "missing phase marks");
         return;
     };
-    let requests: Vec<(Nanos, Nanos)> = c
-        .trace
-        .spans
-        .iter()
-        .filter(|s| s.state == SpanState::InFlight)
-        .map(|s| (s.start, s.end))
-        .collect();
+    let requests = c.trace.intervals(SpanState::InFlight);
     let seq: Vec<_> = requests.iter().filter(|r| r.0 < conc_start).collect();
     let conc: Vec<_> = requests.iter().filter(|r| r.0 >= conc_start).collect();
     c.check(

@@ -72,12 +72,7 @@ fn indexes(line: Option<&str>, prefix: &str) -> Option<Vec<usize>> {
 /// Checks: wait returns at the predicted moment (the timeout, or earlier when `return_when`
 /// is met first); every task reported done had finished by then and every pending one had not.
 pub fn checks(c: &mut Checks) {
-    let sleeps: Vec<Nanos> = c
-        .params
-        .durations("sleeps_ms")
-        .iter()
-        .map(|d| d.as_nanos() as Nanos)
-        .collect();
+    let sleeps = c.params.durations_ns("sleeps_ms");
     let timeout = c.params.duration("timeout_ms").as_nanos() as Nanos;
     let fail_index = c.params.usize("fail_index");
     let max = sleeps.iter().copied().max().unwrap_or(0);

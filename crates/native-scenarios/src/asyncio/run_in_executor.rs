@@ -67,13 +67,7 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let block = c.params.duration("block_ms");
     let calls = c.params.usize("calls");
-    let blocking: Vec<(Nanos, Nanos)> = c
-        .trace
-        .spans
-        .iter()
-        .filter(|s| s.state == SpanState::Blocking)
-        .map(|s| (s.start, s.end))
-        .collect();
+    let blocking = c.trace.intervals(SpanState::Blocking);
     c.check(
         "all-ran",
         "every call ran in the pool",
