@@ -5,7 +5,7 @@
 //!
 //! Targets: 1,000,000 tasks in at most 1.0 s with at most 600 MB peak; 100,000 in 0.25 s.
 
-use conlab_core::{catalog, Params, Runtime};
+use conlab_core::{catalog, Params};
 use conlab_tokio::TokioRuntime;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -131,7 +131,6 @@ fn main() {
         println!("{line}");
         return;
     }
-    let _ = TokioRuntime::starting_at(Instant::now()).now();
     println!("event-loop-choice scale: N tasks x {SLEEP_MS} ms sleep, current-thread tokio (median of {RUNS} fresh processes)");
     // The first process of a series runs cold on this kind of VM; warm up once.
     child("traced", 100_000);

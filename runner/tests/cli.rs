@@ -250,7 +250,7 @@ fn a_run_past_its_time_limit_exits_1_with_a_partial_trace() {
 
 #[test]
 fn a_planned_scenario_says_it_is_not_available_yet() {
-    let o = conlab(&["run", "semaphore"]);
+    let o = conlab(&["run", "process-start"]);
     expect_exit(&o, 1);
     assert!(stderr(&o).contains("cannot run it yet"), "{}", stderr(&o));
 }

@@ -64,3 +64,10 @@ pub fn failed_ids(results: &[conlab_core::CheckResult]) -> Vec<String> {
         .map(|c| c.id.clone())
         .collect()
 }
+
+/// Held by tests that must not share the CPU with each other (runs whose checks measure
+/// parallel speed-up): tests in one binary otherwise run in parallel.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -19,7 +19,7 @@ mod task;
 mod trace;
 
 pub use check::{ms, Checks, Tolerance};
-pub use metrics::{compute as compute_metrics, summarize as summarize_latency};
+pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
     percent_decode, ParamError, ParamKind, ParamSpec, ParamValue, Params, MAX_LIST_LEN, TIME_SCALE,
     TIME_SCALE_RANGE,

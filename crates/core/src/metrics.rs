@@ -71,6 +71,23 @@ pub fn compute(rec: &Recording, end: Nanos) -> Metrics {
     }
 }
 
+/// The most intervals open at one instant. Back-to-back intervals (one ends where the next
+/// starts) do not overlap.
+pub fn peak_overlap(intervals: &[(Nanos, Nanos)]) -> usize {
+    let mut edges: Vec<(Nanos, i8)> = Vec::with_capacity(intervals.len() * 2);
+    for &(a, b) in intervals.iter().filter(|(a, b)| b > a) {
+        edges.push((a, 1));
+        edges.push((b, -1));
+    }
+    edges.sort_unstable();
+    let (mut level, mut peak) = (0i64, 0i64);
+    for (_, d) in edges {
+        level += d as i64;
+        peak = peak.max(level);
+    }
+    peak as usize
+}
+
 /// Latency over the outermost `in_flight` spans (requests, commands, queries), if any.
 fn latency(spans: &[Span]) -> Option<LatencySummary> {
     let requests: Vec<&Span> = spans

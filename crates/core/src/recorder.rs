@@ -13,7 +13,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// The largest chunk; the first chunk of a buffer is small (a run with thousands of threads
+/// gives each a buffer) and each next one doubles up to this.
 const CHUNK: usize = 4096;
+const FIRST_CHUNK: usize = 32;
 const NO_TEXT: u32 = u32::MAX;
 
 /// A piece of text attached to an event: free when static, one allocation when owned.
@@ -112,9 +115,13 @@ impl Buffer {
     #[inline]
     fn push(&mut self, event: Event) {
         match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < CHUNK => chunk.push(event),
+            Some(chunk) if chunk.len() < chunk.capacity() => chunk.push(event),
             _ => {
-                let mut chunk = Vec::with_capacity(CHUNK);
+                let size = self
+                    .chunks
+                    .last()
+                    .map_or(FIRST_CHUNK, |c| (c.len() * 2).min(CHUNK));
+                let mut chunk = Vec::with_capacity(size);
                 chunk.push(event);
                 self.chunks.push(chunk);
             }

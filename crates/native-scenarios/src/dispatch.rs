@@ -2,6 +2,8 @@
 //! native-only ones run on tokio with OS threads.
 
 use crate::asyncio;
+use crate::threads;
+use crate::traced_threads::{run_thread_scenario, ThreadScenarioFn};
 use conlab_core::catalog::{self, ScenarioInfo};
 use conlab_core::{ChecksFn, Params, ScenarioFn, Status, Trace};
 use conlab_tokio::TokioRuntime;
@@ -47,8 +49,17 @@ pub enum RunError {
     },
 }
 
+/// How a native scenario runs.
+#[derive(Clone, Copy)]
+enum Code {
+    /// Async code on tokio.
+    Async(ScenarioFn<TokioRuntime>),
+    /// Code on OS threads.
+    Threads(ThreadScenarioFn),
+}
+
 struct Native {
-    run: ScenarioFn<TokioRuntime>,
+    code: Code,
     checks: ChecksFn,
     /// A reason not to run with these parameters (a variant that needs what this build lacks).
     skip: fn(&Params) -> Option<String>,
@@ -64,11 +75,18 @@ fn native(id: &str) -> Option<Native> {
         ($m:path, $skip:expr) => {{
             use $m as m;
             Some(Native {
-                run: |ctx| Box::pin(m::run(ctx)),
+                code: Code::Async(|ctx| Box::pin(m::run(ctx))),
                 checks: m::checks,
                 skip: $skip,
             })
         }};
+    }
+    if let Some((run, checks)) = threads::find(id) {
+        return Some(Native {
+            code: Code::Threads(run),
+            checks,
+            skip: never_skip,
+        });
     }
     match id {
         "run-in-executor" => native!(asyncio::run_in_executor, asyncio::run_in_executor::skip),
@@ -138,8 +156,8 @@ pub fn run(
             if !info.platforms.native {
                 return Err(unsupported());
             }
-            let (run, checks, skip) = match native(id) {
-                Some(n) => (n.run, n.checks, n.skip),
+            let (code, checks, skip) = match native(id) {
+                Some(n) => (n.code, n.checks, n.skip),
                 None => {
                     let s = conlab_async::find::<TokioRuntime>(id).ok_or_else(|| {
                         RunError::NotAvailable {
@@ -147,13 +165,20 @@ pub fn run(
                             chapter: info.chapter.title(),
                         }
                     })?;
-                    (s.run, s.checks, never_skip as fn(&Params) -> Option<String>)
+                    (
+                        Code::Async(s.run),
+                        s.checks,
+                        never_skip as fn(&Params) -> Option<String>,
+                    )
                 }
             };
             if let Some(reason) = skip(params) {
                 return Ok(skipped(info, params, reason));
             }
-            Ok(conlab_tokio::run_scenario(info, run, checks, params, limit))
+            Ok(match code {
+                Code::Async(run) => conlab_tokio::run_scenario(info, run, checks, params, limit),
+                Code::Threads(run) => run_thread_scenario(info, run, checks, params, limit),
+            })
         }
     }
 }

@@ -4,5 +4,7 @@
 
 mod asyncio;
 mod dispatch;
+mod threads;
+pub mod traced_threads;
 
 pub use dispatch::{native_ids, run, RunError, RuntimeChoice};

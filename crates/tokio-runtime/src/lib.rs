@@ -4,10 +4,12 @@
 //! partial trace, even if the scenario is stuck in a blocking call.
 #![deny(missing_docs)]
 
+mod clock;
 mod host;
 mod run;
 mod runtime;
 
+pub use clock::NativeClock;
 pub use host::{host_description, rfc3339_now};
 pub use run::{run_scenario, watch, WatchEnd};
 pub use runtime::TokioRuntime;

@@ -1,5 +1,6 @@
 //! Running one scenario on tokio under a watchdog.
 
+use crate::clock::NativeClock;
 use crate::host::{host_description, rfc3339_now};
 use crate::runtime::TokioRuntime;
 use conlab_core::catalog::ScenarioInfo;
@@ -8,7 +9,7 @@ use conlab_core::{
     TraceMeta, TraceRecorder,
 };
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Extra time the watchdog grants a run after its limit, for the run to notice the limit
 /// itself and end cleanly.
@@ -88,14 +89,21 @@ pub fn run_scenario(
     params: &Params,
     limit: Duration,
 ) -> Trace {
-    let start = Instant::now();
+    let native_clock = NativeClock::start();
     let started_at = rfc3339_now();
-    let clock = move || start.elapsed().as_nanos() as Nanos;
+    let thread_clock = native_clock.clone();
+    let clock = move || native_clock.now();
     let recorder = TraceRecorder::new();
     let (thread_recorder, thread_params) = (recorder.clone(), params.clone());
     let thread_started_at = started_at.clone();
     let watched = watch(info.id, limit, move || {
-        let (status, end) = drive(run, &thread_params, thread_recorder.clone(), start, limit);
+        let (status, end) = drive(
+            run,
+            &thread_params,
+            thread_recorder.clone(),
+            thread_clock,
+            limit,
+        );
         let meta = meta(info, &thread_params, thread_started_at);
         finish_trace(meta, checks, &thread_recorder, end, status)
     });
@@ -123,10 +131,10 @@ fn drive(
     run: ScenarioFn<TokioRuntime>,
     params: &Params,
     recorder: TraceRecorder,
-    start: Instant,
+    native_clock: NativeClock,
     limit: Duration,
 ) -> (Status, Nanos) {
-    let clock = || start.elapsed().as_nanos() as Nanos;
+    let clock = || native_clock.now();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -138,7 +146,11 @@ fn drive(
         }
     };
     let local = tokio::task::LocalSet::new();
-    let setup = RunSetup::with_recorder(TokioRuntime::starting_at(start), params.clone(), recorder);
+    let setup = RunSetup::with_recorder(
+        TokioRuntime::with_clock(native_clock.clone()),
+        params.clone(),
+        recorder,
+    );
     let main = setup.main.clone();
     let status = local.block_on(&runtime, async move {
         match tokio::time::timeout(limit, run(main.clone())).await {
@@ -154,8 +166,8 @@ fn drive(
     });
     // The makespan ends with the main task, before the tasks left pending are dropped.
     let end = clock();
-    drop(setup);
     drop(local);
     drop(runtime);
+    drop(setup);
     (status, end)
 }

@@ -1,19 +1,25 @@
 //! The [`Runtime`] implementation on tokio.
 
+use crate::clock::NativeClock;
 use conlab_core::{Nanos, Runtime, RuntimeKind};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// tokio as a conlab runtime. Must be used inside a `LocalSet` on a current-thread runtime.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct TokioRuntime {
-    start: Instant,
+    clock: NativeClock,
 }
 
 impl TokioRuntime {
-    /// A runtime whose clock starts at `start`.
-    pub fn starting_at(start: Instant) -> TokioRuntime {
-        TokioRuntime { start }
+    /// A runtime that reads time from `clock`.
+    pub fn with_clock(clock: NativeClock) -> TokioRuntime {
+        TokioRuntime { clock }
+    }
+
+    /// The runtime's clock (shareable with other threads of the run).
+    pub fn clock(&self) -> &NativeClock {
+        &self.clock
     }
 }
 
@@ -26,7 +32,7 @@ impl Runtime for TokioRuntime {
 
     #[inline]
     fn now(&self) -> Nanos {
-        self.start.elapsed().as_nanos() as Nanos
+        self.clock.now()
     }
 
     fn sleep(&self, duration: Duration) -> tokio::time::Sleep {

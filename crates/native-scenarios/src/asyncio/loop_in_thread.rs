@@ -18,12 +18,12 @@ fn thread_name() -> String {
 pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let jobs = main.params().usize("jobs");
     let job_time = main.params().scale_ms(100);
-    let rt = *main.runtime();
+    let rt = main.runtime().clone();
     let writer = main.writer().clone();
     let loop_lane = main.new_lane(LaneKind::Thread, LOOP_THREAD).lane();
     let (handle_tx, handle_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let loop_writer = writer.clone();
+    let (loop_writer, loop_rt) = (writer.clone(), rt.clone());
     let thread = std::thread::Builder::new()
         .name(LOOP_THREAD.into())
         .spawn(move || {
@@ -36,14 +36,14 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             };
             let _ = handle_tx.send(runtime.handle().clone());
             loop_writer.begin(
-                rt.now(),
+                loop_rt.now(),
                 loop_lane,
                 SpanState::Running,
                 Text::Static("run_forever"),
             );
             let _ = runtime.block_on(stop_rx);
-            loop_writer.end(rt.now(), loop_lane);
-            loop_writer.end_lane(rt.now(), loop_lane);
+            loop_writer.end(loop_rt.now(), loop_lane);
+            loop_writer.end_lane(loop_rt.now(), loop_lane);
             Ok(())
         })
         .map_err(|e| ScenarioError(format!("could not start the loop thread: {e}")))?;
@@ -54,7 +54,7 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let mut pending = Vec::with_capacity(jobs);
     for i in 0..jobs {
         let lane = main.new_lane(LaneKind::Task, format!("job-{i}")).lane();
-        let w = writer.clone();
+        let (w, rt) = (writer.clone(), rt.clone());
         pending.push(handle.spawn(async move {
             w.mark(rt.now(), lane, "ran_on", Text::from(thread_name()));
             let start = rt.now();

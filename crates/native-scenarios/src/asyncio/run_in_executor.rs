@@ -27,10 +27,10 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             me.mark("tick", "");
         }
     });
-    let rt = *main.runtime();
+    let rt = main.runtime().clone();
     let mut handles = Vec::with_capacity(calls);
     for i in 0..calls {
-        let writer = main.writer().clone();
+        let (writer, rt) = (main.writer().clone(), rt.clone());
         let lane = main.new_lane(LaneKind::Worker, format!("executor-call-{i}"));
         let lane_id = lane.lane();
         handles.push(tokio::task::spawn_blocking(move || {

@@ -1,0 +1,387 @@
+//! What code running on one scenario thread sees: the clock, the recorder (a writer of its
+//! own), the parameters, the watchdog, and spawning further threads.
+
+use super::watchdog::Watchdog;
+use super::SLICE;
+use conlab_core::{
+    EventWriter, LaneId, LaneKind, Metric, Nanos, Params, SpanState, Text, TraceRecorder,
+};
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The run was aborted (deadlock, time limit, or a daemon thread cut off at the end): give up
+/// and unwind. Scenario code propagates it with `?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the run was aborted")]
+pub struct Aborted;
+
+/// Set when a thread's body has returned.
+#[derive(Default)]
+pub(crate) struct Done {
+    finished: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Done {
+    fn set(&self) {
+        *self.finished.lock() = true;
+        self.cv.notify_all();
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        *self.finished.lock()
+    }
+
+    /// Waits up to `d` for the thread to finish.
+    fn wait_for(&self, d: Duration) -> bool {
+        let mut f = self.finished.lock();
+        if !*f {
+            self.cv.wait_for(&mut f, d);
+        }
+        *f
+    }
+}
+
+pub(crate) struct Spawned {
+    pub(crate) daemon: bool,
+    pub(crate) done: Arc<Done>,
+    pub(crate) handle: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Everything the threads of one run share.
+pub(crate) struct RunShared {
+    pub(crate) recorder: TraceRecorder,
+    pub(crate) clock: conlab_tokio::NativeClock,
+    pub(crate) params: Params,
+    pub(crate) threads: Mutex<Vec<Spawned>>,
+    pub(crate) next_thread: AtomicU32,
+    /// Scenario threads whose OS thread has not exited yet.
+    pub(crate) live: AtomicUsize,
+}
+
+/// Scenario code running on one OS thread.
+pub struct ThreadCtx {
+    pub(crate) shared: Arc<RunShared>,
+    pub(crate) writer: EventWriter,
+    pub(crate) lane: LaneId,
+    pub(crate) name: String,
+    pub(crate) watchdog: Arc<Watchdog>,
+}
+
+/// A started thread.
+pub struct ThreadHandle {
+    lane: LaneId,
+    name: String,
+    done: Arc<Done>,
+    watchdog: Arc<Watchdog>,
+}
+
+impl ThreadCtx {
+    pub(crate) fn new(
+        shared: Arc<RunShared>,
+        lane: LaneId,
+        name: String,
+        watchdog: Arc<Watchdog>,
+    ) -> ThreadCtx {
+        let writer = shared.recorder.writer();
+        ThreadCtx {
+            shared,
+            writer,
+            lane,
+            name,
+            watchdog,
+        }
+    }
+
+    /// Time since the start of the run.
+    #[inline]
+    pub fn now(&self) -> Nanos {
+        self.shared.clock.now()
+    }
+
+    /// This thread's lane.
+    pub fn lane(&self) -> LaneId {
+        self.lane
+    }
+
+    /// This thread's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The run's parameters.
+    pub fn params(&self) -> &Params {
+        &self.shared.params
+    }
+
+    /// The watchdog this thread reports to.
+    pub fn watchdog(&self) -> &Arc<Watchdog> {
+        &self.watchdog
+    }
+
+    /// Prints a line of output from this thread.
+    pub fn print(&self, text: impl Into<Text>) {
+        self.writer.output(self.now(), self.lane, text);
+    }
+
+    /// Records a point event on this thread.
+    pub fn mark(&self, name: &'static str, detail: impl Into<Text>) {
+        self.writer.mark(self.now(), self.lane, name, detail);
+    }
+
+    /// Records a scenario-specific figure.
+    pub fn metric(&self, key: &str, value: f64, unit: &str) {
+        self.writer.metric(Metric {
+            key: key.to_string(),
+            value,
+            unit: unit.to_string(),
+        });
+    }
+
+    /// Opens a span on this thread; [`ThreadCtx::end`] closes it.
+    pub fn begin(&self, state: SpanState, label: impl Into<Text>) {
+        self.writer.begin(self.now(), self.lane, state, label);
+    }
+
+    /// Closes the innermost open span.
+    pub fn end(&self) {
+        self.writer.end(self.now(), self.lane);
+    }
+
+    /// Records a whole span.
+    pub fn span(&self, state: SpanState, start: Nanos, label: impl Into<Text>) {
+        self.writer.span(self.lane, state, start, self.now(), label);
+    }
+
+    /// `Err(Aborted)` once the run is aborted.
+    pub fn check(&self) -> Result<(), Aborted> {
+        if self.watchdog.is_aborted() {
+            Err(Aborted)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Ends the run with a failure: records the reason and aborts every wait.
+    pub fn fail(&self, reason: String) -> Aborted {
+        self.mark("failure", Text::from(reason.clone()));
+        self.watchdog.fail(reason);
+        Aborted
+    }
+
+    /// Sleeps, recorded as `sleeping`; gives up if the run is aborted.
+    pub fn sleep(&self, d: Duration) -> Result<(), Aborted> {
+        self.sleep_as(SpanState::Sleeping, d)
+    }
+
+    /// Sleeps, recorded as `state` (a download is `blocked_io`).
+    pub fn sleep_as(&self, state: SpanState, d: Duration) -> Result<(), Aborted> {
+        let start = self.now();
+        let until = Instant::now() + d;
+        self.watchdog
+            .set_waiting(self.lane, "a timer".into(), None, true);
+        let result = loop {
+            if self.watchdog.is_aborted() {
+                break Err(Aborted);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break Ok(());
+            }
+            std::thread::sleep(left.min(SLICE));
+        };
+        self.watchdog.clear_waiting(self.lane);
+        self.span(state, start, Text::None);
+        result
+    }
+
+    /// Marks this thread as waiting (for the watchdog) and records the wait as a span; the
+    /// returned guard ends both.
+    pub(crate) fn waiting(
+        &self,
+        state: SpanState,
+        what: String,
+        holder: Option<LaneId>,
+        timed: bool,
+    ) -> WaitGuard<'_> {
+        self.watchdog.set_waiting(self.lane, what, holder, timed);
+        WaitGuard {
+            ctx: self,
+            state,
+            start: self.now(),
+        }
+    }
+
+    /// Starts a thread (non-daemon: the run waits for it at the end, as a Python program waits
+    /// for its threads).
+    pub fn spawn(
+        &self,
+        name: impl Into<String>,
+        body: impl FnOnce(&ThreadCtx) -> Result<(), Aborted> + Send + 'static,
+    ) -> Result<ThreadHandle, Aborted> {
+        self.spawn_with(name.into(), false, self.watchdog.clone(), body)
+    }
+
+    /// Starts a daemon thread: cut off when the scenario's main thread ends.
+    pub fn spawn_daemon(
+        &self,
+        name: impl Into<String>,
+        body: impl FnOnce(&ThreadCtx) -> Result<(), Aborted> + Send + 'static,
+    ) -> Result<ThreadHandle, Aborted> {
+        self.spawn_with(name.into(), true, self.watchdog.clone(), body)
+    }
+
+    /// Starts a thread that reports to another watchdog (to watch one group of threads apart
+    /// from the rest of the run).
+    pub fn spawn_watched(
+        &self,
+        name: impl Into<String>,
+        watchdog: Arc<Watchdog>,
+        body: impl FnOnce(&ThreadCtx) -> Result<(), Aborted> + Send + 'static,
+    ) -> Result<ThreadHandle, Aborted> {
+        self.spawn_with(name.into(), false, watchdog, body)
+    }
+
+    /// A Python-style default thread name: Thread-1, Thread-2, ...
+    pub fn next_thread_name(&self) -> String {
+        format!(
+            "Thread-{}",
+            self.shared.next_thread.fetch_add(1, Ordering::Relaxed) + 1
+        )
+    }
+
+    fn spawn_with(
+        &self,
+        name: String,
+        daemon: bool,
+        watchdog: Arc<Watchdog>,
+        body: impl FnOnce(&ThreadCtx) -> Result<(), Aborted> + Send + 'static,
+    ) -> Result<ThreadHandle, Aborted> {
+        let lane = self
+            .writer
+            .new_lane(self.now(), LaneKind::Thread, name.clone());
+        if daemon {
+            self.writer.mark(self.now(), lane, "daemon", "");
+        }
+        // Registered before it starts, so a starting thread counts as running.
+        watchdog.register(lane, &name);
+        let done = Arc::new(Done::default());
+        let ctx = ThreadCtx::new(self.shared.clone(), lane, name.clone(), watchdog.clone());
+        let thread_done = done.clone();
+        self.shared.live.fetch_add(1, Ordering::AcqRel);
+        let spawned = std::thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || {
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&ctx)));
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(Aborted)) => {
+                        ctx.mark("cut_off", "the run was aborted while this thread waited")
+                    }
+                    Err(_) => {
+                        ctx.fail(format!("{} panicked", ctx.name));
+                    }
+                }
+                ctx.writer.end_lane(ctx.now(), ctx.lane);
+                ctx.watchdog.unregister(ctx.lane);
+                thread_done.set();
+                ctx.shared.live.fetch_sub(1, Ordering::AcqRel);
+            });
+        match spawned {
+            Ok(handle) => {
+                self.shared.threads.lock().push(Spawned {
+                    daemon,
+                    done: done.clone(),
+                    handle: Some(handle),
+                });
+                Ok(ThreadHandle {
+                    lane,
+                    name,
+                    done,
+                    watchdog,
+                })
+            }
+            Err(e) => {
+                self.shared.live.fetch_sub(1, Ordering::AcqRel);
+                self.writer.end_lane(self.now(), lane);
+                Err(self.fail(format!("could not start thread {name}: {e}")))
+            }
+        }
+    }
+}
+
+/// Ends a wait: its span and its watchdog entry.
+pub(crate) struct WaitGuard<'a> {
+    ctx: &'a ThreadCtx,
+    state: SpanState,
+    start: Nanos,
+}
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        self.ctx.watchdog.clear_waiting(self.ctx.lane);
+        self.ctx.span(self.state, self.start, Text::None);
+    }
+}
+
+impl ThreadHandle {
+    /// The thread's lane.
+    pub fn lane(&self) -> LaneId {
+        self.lane
+    }
+
+    /// The thread's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the thread is still running.
+    pub fn is_alive(&self) -> bool {
+        !self.done.is_set()
+    }
+
+    /// Waits for the thread to finish, recorded as `waiting_join`.
+    pub fn join(&self, ctx: &ThreadCtx) -> Result<(), Aborted> {
+        if !self.is_alive() {
+            return Ok(());
+        }
+        // A thread watched by another watchdog will end one way or the other (that watchdog
+        // stops it if it deadlocks), so waiting for it is not part of a deadlock here.
+        let elsewhere = !Arc::ptr_eq(&self.watchdog, &ctx.watchdog);
+        let _wait = ctx.waiting(
+            SpanState::WaitingJoin,
+            format!("{} to finish", self.name),
+            None,
+            elsewhere,
+        );
+        loop {
+            ctx.check()?;
+            if self.done.wait_for(SLICE) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Waits at most `timeout` for the thread; returns whether it finished.
+    pub fn join_timeout(&self, ctx: &ThreadCtx, timeout: Duration) -> Result<bool, Aborted> {
+        let until = Instant::now() + timeout;
+        let _wait = ctx.waiting(
+            SpanState::WaitingJoin,
+            format!("{} to finish", self.name),
+            None,
+            true,
+        );
+        loop {
+            ctx.check()?;
+            let left = until.saturating_duration_since(Instant::now());
+            if self.done.wait_for(left.min(SLICE)) {
+                return Ok(true);
+            }
+            if left.is_zero() {
+                return Ok(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! A simulated global interpreter lock. "Interpreted" CPU work must hold it to compute; the
+//! holder hands it over every switch interval when another thread waits, as CPython does.
+//! Work is a calibrated number of loop iterations, not a wall-clock duration, so threads that
+//! share a core really do take longer.
+
+use super::ctx::{Aborted, ThreadCtx};
+use super::SLICE;
+use conlab_core::{SpanState, Text};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Iterations of work done between checks of the switch interval.
+const BATCH: u64 = 2_000;
+
+/// A calibrated amount of CPU work per millisecond on this machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Work {
+    iterations_per_ms: f64,
+}
+
+#[inline(never)]
+fn burn(iterations: u64) -> u64 {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for i in 0..iterations {
+        x = std::hint::black_box(x.rotate_left(5) ^ i).wrapping_mul(0x2545_F491_4F6C_DD1D);
+    }
+    x
+}
+
+impl Work {
+    /// Measures how much work one core does in a millisecond (takes about 30 ms).
+    pub fn calibrate() -> Work {
+        let mut best = 0.0f64;
+        for _ in 0..3 {
+            let start = Instant::now();
+            let mut n = 0u64;
+            while start.elapsed() < Duration::from_millis(10) {
+                std::hint::black_box(burn(BATCH));
+                n += BATCH;
+            }
+            best = best.max(n as f64 / start.elapsed().as_secs_f64() / 1000.0);
+        }
+        Work {
+            iterations_per_ms: best.max(1.0),
+        }
+    }
+
+    /// Iterations in `d` of single-core work.
+    pub fn iterations(&self, d: Duration) -> u64 {
+        (self.iterations_per_ms * d.as_secs_f64() * 1000.0) as u64
+    }
+
+    /// Does `d` worth of work (without any GIL), recorded as `computing`.
+    pub fn compute(&self, ctx: &ThreadCtx, d: Duration) -> Result<(), Aborted> {
+        let start = ctx.now();
+        let mut left = self.iterations(d);
+        while left > 0 {
+            ctx.check()?;
+            let n = left.min(BATCH * 50);
+            std::hint::black_box(burn(n));
+            left -= n;
+        }
+        ctx.span(SpanState::Computing, start, Text::None);
+        Ok(())
+    }
+}
+
+/// The simulated GIL.
+pub struct Gil {
+    lock: Mutex<()>,
+    waiting: AtomicUsize,
+    switch_interval: Duration,
+    handovers: AtomicU64,
+}
+
+impl Gil {
+    /// A GIL handed over every `switch_interval`.
+    pub fn new(switch_interval: Duration) -> Gil {
+        Gil {
+            lock: Mutex::new(()),
+            waiting: AtomicUsize::new(0),
+            switch_interval,
+            handovers: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times the GIL passed from one thread to a waiting one.
+    pub fn handovers(&self) -> u64 {
+        self.handovers.load(Ordering::Relaxed)
+    }
+
+    fn acquire<'a>(&'a self, ctx: &ThreadCtx) -> Result<parking_lot::MutexGuard<'a, ()>, Aborted> {
+        if let Some(g) = self.lock.try_lock() {
+            return Ok(g);
+        }
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        let result = {
+            let _wait = ctx.waiting(SpanState::WaitingGil, "the GIL".into(), None, false);
+            loop {
+                if ctx.check().is_err() {
+                    break Err(Aborted);
+                }
+                if let Some(g) = self.lock.try_lock_for(SLICE) {
+                    break Ok(g);
+                }
+            }
+        };
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        result
+    }
+
+    /// Does `d` worth of interpreted work: only while holding the GIL, handing it over every
+    /// switch interval if another thread waits for it.
+    pub fn compute(&self, ctx: &ThreadCtx, work: &Work, d: Duration) -> Result<(), Aborted> {
+        let mut left = work.iterations(d);
+        while left > 0 {
+            let guard = self.acquire(ctx)?;
+            let held_since = Instant::now();
+            let start = ctx.now();
+            while left > 0 {
+                let n = left.min(BATCH);
+                std::hint::black_box(burn(n));
+                left -= n;
+                if held_since.elapsed() >= self.switch_interval
+                    && self.waiting.load(Ordering::Acquire) > 0
+                {
+                    break;
+                }
+            }
+            ctx.span(SpanState::Computing, start, Text::Static("holding the GIL"));
+            if left > 0 && self.waiting.load(Ordering::Acquire) > 0 {
+                self.handovers.fetch_add(1, Ordering::Relaxed);
+                ctx.mark("gil_handover", "");
+                // Fair unlock hands the GIL straight to a waiting thread.
+                parking_lot::MutexGuard::unlock_fair(guard);
+            } else {
+                drop(guard);
+            }
+            ctx.check()?;
+        }
+        Ok(())
+    }
+
+    /// Blocking IO: the GIL is released while waiting (as CPython does), taken briefly before
+    /// and after.
+    pub fn io(&self, ctx: &ThreadCtx, d: Duration) -> Result<(), Aborted> {
+        drop(self.acquire(ctx)?);
+        ctx.sleep_as(SpanState::BlockedIo, d)?;
+        drop(self.acquire(ctx)?);
+        Ok(())
+    }
+}

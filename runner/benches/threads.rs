@@ -1,0 +1,273 @@
+//! Benchmarks for the threads chapter, figures printed:
+//! - thread-start with 2,000 threads: time to start them all and to join them, peak memory,
+//!   against bare std threads doing the same;
+//! - cpu-bound-gil: the speedups of GIL threads and free threads on this machine;
+//! - lock hand-over rate: acquire/release pairs per second across 2 threads on conlab's traced
+//!   lock against a plain std::sync::Mutex without tracing (target: tracing costs <= 2x).
+
+use conlab_core::{catalog, Checks, Params};
+use conlab_native::traced_threads::{run_thread_scenario, Aborted, ThreadCtx, TracedMutex};
+use conlab_native::RuntimeChoice;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const THREADS: usize = 2_000;
+const PAIRS: u64 = 1_000_000;
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn params(id: &str, assignments: &[&str]) -> Params {
+    let info = catalog::find(id).unwrap();
+    Params::from_assignments(id, info.params, assignments.iter().copied()).unwrap()
+}
+
+/// Child process: thread-start with 2,000 threads. Prints: started_ms joined_ms peak_mb passed.
+fn child_thread_start() {
+    let p = params("thread-start", &["threads=2000"]);
+    let t = conlab_native::run(
+        "thread-start",
+        RuntimeChoice::Tokio,
+        &p,
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let started = t
+        .marks_named("all_started")
+        .next()
+        .map(|m| m.t)
+        .unwrap_or(0);
+    println!(
+        "{:.1} {:.1} {:.0} {}",
+        started as f64 / 1e6,
+        t.metrics.makespan as f64 / 1e6,
+        peak_rss_mb(),
+        t.passed()
+    );
+}
+
+/// Child process: the same with bare std threads (each sleeping 50 ms, as the scenario's).
+fn child_bare_threads() {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..THREADS)
+        .map(|i| {
+            std::thread::Builder::new()
+                .name(format!("Thread-{i}"))
+                .spawn(|| std::thread::sleep(Duration::from_millis(50)))
+                .unwrap()
+        })
+        .collect();
+    let started = start.elapsed().as_secs_f64() * 1e3;
+    for h in handles {
+        h.join().unwrap();
+    }
+    println!(
+        "{started:.1} {:.1} {:.0} true",
+        start.elapsed().as_secs_f64() * 1e3,
+        peak_rss_mb()
+    );
+}
+
+fn child(mode: &str) -> Vec<String> {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--child", mode])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+fn traced_pairs(main: &ThreadCtx) -> Result<(), Aborted> {
+    let lock = Arc::new(TracedMutex::new("counter", 0u64));
+    let start = Instant::now();
+    let handles: Vec<_> = (0..2)
+        .map(|i| {
+            let lock = lock.clone();
+            main.spawn(format!("Thread-{i}"), move |me| {
+                for _ in 0..PAIRS {
+                    *lock.lock(me)? += 1;
+                }
+                Ok(())
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    handles.iter().try_for_each(|h| h.join(main))?;
+    let rate = (2 * PAIRS) as f64 / start.elapsed().as_secs_f64();
+    main.metric("pairs_per_s", rate, "pairs/s");
+    Ok(())
+}
+
+fn traced_rate() -> f64 {
+    let info = catalog::find("lock").unwrap();
+    let t = run_thread_scenario(
+        info,
+        traced_pairs,
+        |_: &mut Checks| {},
+        &Params::defaults(info.params),
+        Duration::from_secs(120),
+    );
+    assert!(t.status == conlab_core::Status::Ok, "{:?}", t.status);
+    t.metrics.extra("pairs_per_s").unwrap_or(f64::NAN)
+}
+
+fn plain_rate() -> f64 {
+    let lock = Arc::new(Mutex::new(0u64));
+    let start = Instant::now();
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let lock = lock.clone();
+            std::thread::spawn(move || {
+                for _ in 0..PAIRS {
+                    *lock.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    (2 * PAIRS) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// One thread, no contention: what recording a held lock costs by itself.
+fn single_thread_costs() {
+    let info = catalog::find("lock").unwrap();
+    let solo = |main: &ThreadCtx| -> Result<(), Aborted> {
+        let lock = TracedMutex::new("solo", 0u64);
+        let start = Instant::now();
+        for _ in 0..PAIRS {
+            *lock.lock(main)? += 1;
+        }
+        main.metric("ns", start.elapsed().as_nanos() as f64 / PAIRS as f64, "ns");
+        Ok(())
+    };
+    let t = run_thread_scenario(
+        info,
+        solo,
+        |_: &mut Checks| {},
+        &Params::defaults(info.params),
+        Duration::from_secs(60),
+    );
+    let plain = Mutex::new(0u64);
+    let start = Instant::now();
+    for _ in 0..PAIRS {
+        *plain.lock().unwrap() += 1;
+    }
+    println!(
+        "  one thread, no contention: traced {:.0} ns/pair, std::sync::Mutex {:.1} ns/pair",
+        t.metrics.extra("ns").unwrap_or(f64::NAN),
+        start.elapsed().as_nanos() as f64 / PAIRS as f64
+    );
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        match args[i + 1].as_str() {
+            "thread-start" => child_thread_start(),
+            "pairs" => println!("{:.0}", traced_rate()),
+            "single" => single_thread_costs(),
+            _ => child_bare_threads(),
+        }
+        return;
+    }
+
+    println!(
+        "thread-start with {THREADS} threads (each sleeps 50 ms), fresh process each, median of 3"
+    );
+    for (label, mode) in [
+        ("bare std threads", "bare"),
+        ("conlab thread-start", "thread-start"),
+    ] {
+        let mut runs: Vec<Vec<String>> = (0..3)
+            .map(|_| child(mode))
+            .filter(|f| f.len() == 4)
+            .collect();
+        runs.sort_by(|a, b| {
+            a[1].parse::<f64>()
+                .unwrap_or(0.0)
+                .total_cmp(&b[1].parse::<f64>().unwrap_or(0.0))
+        });
+        if let Some(f) = runs.get(runs.len() / 2) {
+            println!(
+                "  {label:<22} all started {:>7} ms, all joined {:>7} ms, peak {:>4} MB, checks {}",
+                f[0],
+                f[1],
+                f[2],
+                if f[3] == "true" { "pass" } else { "FAIL" }
+            );
+        }
+    }
+
+    println!("cpu-bound-gil, units=4 (speedup over sequential), median of 3");
+    let p = params("cpu-bound-gil", &["units=4"]);
+    let runs: Vec<conlab_core::Trace> = (0..3)
+        .map(|_| {
+            conlab_native::run(
+                "cpu-bound-gil",
+                RuntimeChoice::Tokio,
+                &p,
+                Duration::from_secs(60),
+            )
+            .unwrap()
+        })
+        .collect();
+    let metric = |k: &str| {
+        median(
+            runs.iter()
+                .map(|t| t.metrics.extra(k).unwrap_or(f64::NAN))
+                .collect(),
+        )
+    };
+    println!(
+        "  sequential {:.0} ms · GIL threads {:.0} ms ({:.2}x, {:.0} hand-overs) · free threads {:.0} ms ({:.2}x on {:.0} cores) · checks {}",
+        metric("makespan_sequential_ms"),
+        metric("makespan_gil_threads_ms"),
+        metric("speedup_gil_threads"),
+        metric("gil_handovers"),
+        metric("makespan_free_threads_ms"),
+        metric("speedup_free_threads"),
+        metric("cores"),
+        if runs.iter().all(|t| t.passed()) { "pass" } else { "FAIL" }
+    );
+
+    println!(
+        "lock hand-over rate: {PAIRS} acquire/release pairs on each of 2 threads, median of 5"
+    );
+    let plain = median((0..5).map(|_| plain_rate()).collect());
+    let traced = median((0..5).map(|_| traced_rate()).collect());
+    println!(
+        "  std::sync::Mutex, no tracing  {:>6.1} M pairs/s ({:.0} ns/pair)",
+        plain / 1e6,
+        1e9 / plain
+    );
+    println!(
+        "  conlab TracedMutex, traced    {:>6.1} M pairs/s ({:.0} ns/pair)",
+        traced / 1e6,
+        1e9 / traced
+    );
+    println!("  tracing costs {:.2}x (target <= 2x)", plain / traced);
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--child", "single"])
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+}
