@@ -51,9 +51,12 @@ impl Work {
         (self.iterations_per_ms * d.as_secs_f64() * 1000.0) as u64
     }
 
-    /// Does `d` worth of work (without any GIL), recorded as `computing`.
+    /// Does `d` worth of work (without any GIL), recorded as `computing`, with a `cpu_time`
+    /// mark of the CPU time the thread actually got (a busy machine grants less than the wall
+    /// time).
     pub fn compute(&self, ctx: &ThreadCtx, d: Duration) -> Result<(), Aborted> {
         let start = ctx.now();
+        let cpu = cpu_time::ThreadTime::now();
         let mut left = self.iterations(d);
         while left > 0 {
             ctx.check()?;
@@ -62,6 +65,7 @@ impl Work {
             left -= n;
         }
         ctx.span(SpanState::Computing, start, Text::None);
+        ctx.mark("cpu_time", Text::from(cpu.elapsed().as_nanos().to_string()));
         Ok(())
     }
 }
