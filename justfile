@@ -8,6 +8,7 @@ default:
 
 # Run every native scenario with defaults: progress bar, summary table, traces saved
 run-native *ARGS:
+    scripts/setup-servers.sh --install-only
     cargo run --release -p conlab -- run-native {{ARGS}}
 
 # Run one scenario, e.g. `just run semaphore -p permits=4`
@@ -22,8 +23,9 @@ lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-# Native tests: the core, every runtime, every scenario, the CLI
+# Native tests: the core, every runtime, every scenario, the CLI (starts Redis when needed)
 test-native:
+    scripts/setup-servers.sh
     cargo test --quiet
 
 # Browser tests: every async scenario and the playground in headless Chromium

@@ -365,6 +365,9 @@ pub fn run_checks(
     params: &Params,
     checks: ChecksFn,
 ) -> Vec<crate::trace::CheckResult> {
+    if matches!(trace.status, Status::Skipped { .. }) {
+        return Vec::new();
+    }
     let mut c = Checks::new(trace, params);
     c.completed();
     if trace.status == Status::Ok {

@@ -101,7 +101,11 @@ pub fn native_ids() -> Vec<&'static str> {
     catalog::CATALOG
         .iter()
         .filter(|s| s.platforms.native)
-        .filter(|s| native(s.id).is_some() || conlab_async::IDS.contains(&s.id))
+        .filter(|s| {
+            native(s.id).is_some()
+                || conlab_async::IDS.contains(&s.id)
+                || conlab_realworld::IDS.contains(&s.id)
+        })
         .map(|s| s.id)
         .collect()
 }
@@ -155,6 +159,9 @@ pub fn run(
         RuntimeChoice::Tokio => {
             if !info.platforms.native {
                 return Err(unsupported());
+            }
+            if let Some(trace) = conlab_realworld::run(info, params, limit) {
+                return Ok(trace);
             }
             let (code, checks, skip) = match native(id) {
                 Some(n) => (n.code, n.checks, n.skip),

@@ -11,5 +11,5 @@ mod runtime;
 
 pub use clock::NativeClock;
 pub use host::{host_description, rfc3339_now};
-pub use run::{run_scenario, watch, WatchEnd};
+pub use run::{run_scenario, watch, ScenarioFuture, WatchEnd};
 pub use runtime::TokioRuntime;

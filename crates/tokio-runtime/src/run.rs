@@ -5,10 +5,15 @@ use crate::host::{host_description, rfc3339_now};
 use crate::runtime::TokioRuntime;
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::{
-    finish_trace, ChecksFn, Nanos, Params, RunSetup, RuntimeKind, ScenarioFn, Status, Trace,
-    TraceMeta, TraceRecorder,
+    finish_trace, ChecksFn, LaneCtx, Nanos, Params, RunSetup, RuntimeKind, ScenarioError, Status,
+    Trace, TraceMeta, TraceRecorder,
 };
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::mpsc;
+
+/// What an async scenario's entry point returns.
+pub type ScenarioFuture = Pin<Box<dyn Future<Output = Result<(), ScenarioError>>>>;
 use std::time::Duration;
 
 /// Extra time the watchdog grants a run after its limit, for the run to notice the limit
@@ -84,7 +89,7 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 /// only a run that does not return in time gets its partial trace built here.
 pub fn run_scenario(
     info: &'static ScenarioInfo,
-    run: ScenarioFn<TokioRuntime>,
+    run: impl FnOnce(LaneCtx<TokioRuntime>) -> ScenarioFuture + Send + 'static,
     checks: ChecksFn,
     params: &Params,
     limit: Duration,
@@ -128,7 +133,7 @@ fn meta<'a>(info: &'a ScenarioInfo, params: &'a Params, started_at: String) -> T
 
 /// Runs the scenario to its end or its limit; returns how it ended and when.
 fn drive(
-    run: ScenarioFn<TokioRuntime>,
+    run: impl FnOnce(LaneCtx<TokioRuntime>) -> ScenarioFuture,
     params: &Params,
     recorder: TraceRecorder,
     native_clock: NativeClock,
@@ -137,6 +142,7 @@ fn drive(
     let clock = || native_clock.now();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .enable_io()
         .build()
     {
         Ok(rt) => rt,

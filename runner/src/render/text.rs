@@ -113,6 +113,10 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         ),
         Status::Skipped { reason } => paint(&format!("SKIPPED: {reason}"), "33;1", color),
     };
-    let _ = write!(s, "\n{verdict} — {passed}/{} checks passed", t.checks.len());
+    if matches!(t.status, Status::Skipped { .. }) {
+        let _ = write!(s, "\n{verdict}");
+    } else {
+        let _ = write!(s, "\n{verdict} — {passed}/{} checks passed", t.checks.len());
+    }
     s
 }

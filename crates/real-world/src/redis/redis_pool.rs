@@ -1,0 +1,183 @@
+//! redis-pool: the same n writes three ways: one by one on one connection, pipelined on one
+//! connection, and concurrently by many tasks sharing a pool of connections. Each mode's
+//! throughput is measured; the pool's saturation shows as `pool_wait` spans.
+
+use super::{command, connect, delete_run_keys, Pool};
+use conlab_core::{Checks, LaneCtx, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup, Text};
+use conlab_tokio::{ScenarioFuture, TokioRuntime};
+use redis::AsyncCommands;
+use std::time::Duration;
+
+/// Commands per pipeline round trip.
+const PIPELINE: usize = 1000;
+/// Tasks sharing the pool in the concurrent mode (at most one per operation).
+const TASKS: usize = 50;
+
+fn phase(main: &LaneCtx<TokioRuntime>, mode: &'static str, ops: usize, start: Nanos) {
+    let took = main.now() - start;
+    let rate = ops as f64 / (took.max(1) as f64 / 1e9);
+    main.metric(&format!("ops_per_s_{mode}"), rate, "ops/s");
+    main.mark("phase_done", Text::from(format!("{mode} {ops} {took}")));
+    main.print(format!(
+        "{mode}: {ops} SETs in {} = {rate:.0} ops/s",
+        conlab_core::ms(took)
+    ));
+}
+
+/// Runs the scenario.
+pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> ScenarioFuture {
+    Box::pin(async move {
+        let ops = main.params().usize("ops");
+        let size = main.params().usize("pool");
+        let url = urls[0].clone();
+
+        let lane = main.new_lane(LaneKind::Connection, "sequential");
+        let mut con = connect(&lane, &url).await?;
+        let start = main.now();
+        let mut done = 0;
+        for i in 0..ops {
+            let key = format!("conlab:{run_id}:seq:{i}");
+            let _: () = command(&lane, "SET", Duration::ZERO, con.set(&key, i)).await?;
+            done += 1;
+        }
+        phase(&main, "sequential", done, start);
+        lane.end();
+
+        let lane = main.new_lane(LaneKind::Connection, "pipelined");
+        let start = main.now();
+        let mut done = 0;
+        for chunk in (0..ops).collect::<Vec<_>>().chunks(PIPELINE) {
+            let mut pipe = redis::pipe();
+            for i in chunk {
+                pipe.set(format!("conlab:{run_id}:pipe:{i}"), *i).ignore();
+            }
+            let _: () = command(
+                &lane,
+                "pipeline",
+                Duration::ZERO,
+                pipe.query_async(&mut con),
+            )
+            .await?;
+            done += chunk.len();
+        }
+        phase(&main, "pipelined", done, start);
+        lane.end();
+
+        let mut connections = Vec::with_capacity(size);
+        for i in 0..size {
+            let lane = main.new_lane(LaneKind::Connection, format!("pool-{i}"));
+            connections.push(connect(&lane, &url).await?);
+            lane.end();
+        }
+        let pool = Pool::new(connections);
+        let tasks = TASKS.min(ops).max(1);
+        let start = main.now();
+        let group = TaskGroup::new();
+        for t in 0..tasks {
+            let (pool, run_id) = (pool.clone(), run_id.clone());
+            main.spawn_into(&group, move |me| async move {
+                let mut ok = 0usize;
+                for i in (t..ops).step_by(tasks) {
+                    let mut c = pool.checkout(&me).await;
+                    let key = format!("conlab:{run_id}:pool:{i}");
+                    let result: Result<(), ScenarioError> =
+                        command(&me, "SET", Duration::ZERO, c.set(&key, i)).await;
+                    pool.checkin(c);
+                    result?;
+                    ok += 1;
+                }
+                Ok::<usize, ScenarioError>(ok)
+            });
+        }
+        let results = main
+            .during(SpanState::WaitingJoin, "gather", group.join_all())
+            .await;
+        let done: usize = results.into_iter().sum::<Result<usize, _>>()?;
+        phase(&main, "concurrent", done, start);
+
+        let keys: usize = redis::cmd("DBSIZE")
+            .query_async::<usize>(&mut con)
+            .await
+            .unwrap_or(0);
+        let deleted = delete_run_keys(&mut con, &run_id)
+            .await
+            .map_err(|e| ScenarioError(format!("cleaning up failed: {e}")))?;
+        main.mark("keys_deleted", Text::from(deleted.to_string()));
+        main.print(format!(
+            "cleaned up {deleted} keys (the database held {keys})"
+        ));
+        Ok(())
+    })
+}
+
+/// Checks: every write of every mode succeeded and was cleaned up; pipelining and the pool beat
+/// one-by-one (when there are enough operations for the difference to show).
+pub fn checks(c: &mut Checks) {
+    let t = c.trace;
+    let ops = c.params.usize("ops");
+    let phases: Vec<(String, usize, Nanos)> = t
+        .marks_named("phase_done")
+        .filter_map(|m| {
+            let mut p = m.detail.split(' ');
+            Some((
+                p.next()?.to_string(),
+                p.next()?.parse().ok()?,
+                p.next()?.parse().ok()?,
+            ))
+        })
+        .collect();
+    let all = phases.len() == 3 && phases.iter().all(|p| p.1 == ops);
+    c.check(
+        "all-ops-succeed",
+        "all operations succeed in every mode",
+        all,
+        format!("{phases:?}"),
+    );
+    let deleted = t
+        .marks_named("keys_deleted")
+        .next()
+        .and_then(|m| m.detail.parse::<usize>().ok());
+    c.check(
+        "cleaned-up",
+        "every key the run wrote is removed",
+        deleted == Some(3 * ops),
+        format!("{deleted:?} of {} keys removed", 3 * ops),
+    );
+    let time = |mode: &str| {
+        phases
+            .iter()
+            .find(|p| p.0 == mode)
+            .map_or(u64::MAX, |p| p.2)
+    };
+    let seq = time("sequential");
+    if ops >= 200 {
+        c.check(
+            "pipelining-wins",
+            "pipelined is faster than one by one",
+            time("pipelined") < seq,
+            format!(
+                "pipelined {}, sequential {}",
+                conlab_core::ms(time("pipelined")),
+                conlab_core::ms(seq)
+            ),
+        );
+        c.check(
+            "pool-wins",
+            "the pool of concurrent connections is faster than one by one",
+            time("concurrent") < seq,
+            format!(
+                "concurrent {}, sequential {}",
+                conlab_core::ms(time("concurrent")),
+                conlab_core::ms(seq)
+            ),
+        );
+    }
+    let pool = c.params.usize("pool");
+    let peak = conlab_core::peak_overlap(&t.intervals(SpanState::InFlight));
+    c.check(
+        "pool-bound",
+        "never more commands in flight at once than the pool has connections",
+        peak <= pool.max(1),
+        format!("peak {peak} in flight, pool {pool}"),
+    );
+}

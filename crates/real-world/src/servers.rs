@@ -1,0 +1,121 @@
+//! Finding the servers a run needs: configured, already running locally, or started privately.
+
+mod private_redis;
+
+use crate::redact::redact_url;
+use private_redis::PrivateRedis;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// Why no server could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Nothing configured, nothing running, nothing installed: the scenario is skipped.
+    #[error("{0}")]
+    Missing(String),
+    /// A configured server does not answer, or a private one failed to start: the run fails.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// Where a local Redis is looked for: `CONLAB_REDIS_LOCAL`, else the default port.
+fn local_redis() -> String {
+    std::env::var("CONLAB_REDIS_LOCAL").unwrap_or_else(|_| "127.0.0.1:6379".to_string())
+}
+/// The command that makes Redis scenarios runnable on a machine without Redis.
+const FIX: &str = "apt-get install redis-server (or set CONLAB_REDIS_URL)";
+
+/// The Redis servers of one run. Private servers stop, and their files go, when this drops.
+pub struct RedisServers {
+    urls: Vec<String>,
+    _private: Vec<PrivateRedis>,
+}
+
+impl RedisServers {
+    /// Finds `n` servers: `CONLAB_REDIS_URL`, `CONLAB_REDIS_URL_2`, ... first (a configured URL
+    /// that does not answer is an error, never silently replaced); then, for a single server,
+    /// one answering on the default port; then private throwaway instances when `redis-server`
+    /// is installed.
+    pub fn find(n: usize) -> Result<RedisServers, ServerError> {
+        let mut urls = Vec::new();
+        for i in 0..n {
+            let var = if i == 0 {
+                "CONLAB_REDIS_URL".to_string()
+            } else {
+                format!("CONLAB_REDIS_URL_{}", i + 1)
+            };
+            if let Ok(url) = std::env::var(&var) {
+                check_configured(&var, &url)?;
+                urls.push(url);
+            }
+        }
+        if urls.len() == n {
+            return Ok(RedisServers {
+                urls,
+                _private: Vec::new(),
+            });
+        }
+        let local = local_redis();
+        if n == 1 && urls.is_empty() && answers_ping(&local) {
+            return Ok(RedisServers {
+                urls: vec![format!("redis://{local}/0")],
+                _private: Vec::new(),
+            });
+        }
+        let mut private = Vec::new();
+        while urls.len() < n {
+            match PrivateRedis::start() {
+                Ok(Some(p)) => {
+                    urls.push(p.url());
+                    private.push(p);
+                }
+                Ok(None) => {
+                    return Err(ServerError::Missing(format!(
+                        "no Redis: CONLAB_REDIS_URL is not set, nothing answers on {local}, and redis-server is not installed; fix: {FIX}"
+                    )))
+                }
+                Err(e) => return Err(ServerError::Unreachable(format!("could not start a private redis-server: {e}"))),
+            }
+        }
+        Ok(RedisServers {
+            urls,
+            _private: private,
+        })
+    }
+
+    /// The servers' URLs (with credentials: never print them unredacted).
+    pub fn urls(&self) -> Vec<String> {
+        self.urls.clone()
+    }
+}
+
+fn check_configured(var: &str, url: &str) -> Result<(), ServerError> {
+    let unreachable = |why: String| {
+        ServerError::Unreachable(format!("{var}={} does not answer: {why}", redact_url(url)))
+    };
+    let info = redis::Client::open(url).map_err(|e| unreachable(e.to_string()))?;
+    let mut conn = info
+        .get_connection_with_timeout(Duration::from_secs(3))
+        .map_err(|e| unreachable(e.to_string()))?;
+    redis::cmd("PING")
+        .query::<String>(&mut conn)
+        .map_err(|e| unreachable(e.to_string()))?;
+    Ok(())
+}
+
+/// Whether a Redis without a password answers PING at `addr` within a second.
+pub(crate) fn answers_ping(addr: &str) -> bool {
+    let Ok(addr) = addr.parse::<SocketAddr>() else {
+        return false;
+    };
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+    if s.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}

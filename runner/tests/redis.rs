@@ -1,0 +1,272 @@
+//! The Redis scenarios through the `conlab` binary, against real servers: one the test starts
+//! (configured by URL, with a password), private throwaway ones conlab starts itself, none at
+//! all, one that does not answer, and one killed in the middle of a run.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A redis-server started by a test, killed when dropped.
+struct TestRedis {
+    child: Child,
+    port: u16,
+}
+
+impl TestRedis {
+    #[track_caller]
+    fn start(password: Option<&str>) -> TestRedis {
+        let port = free_port();
+        let mut cmd = Command::new("redis-server");
+        cmd.args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]);
+        if let Some(pw) = password {
+            cmd.args(["--requirepass", pw]);
+        }
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/setup-servers.sh)");
+        let server = TestRedis { child, port };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    fn dbsize(&self, password: &str) -> String {
+        let out = Command::new("redis-cli")
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-a",
+                password,
+                "--no-auth-warning",
+                "dbsize",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn conlab(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_conlab"));
+    cmd.args(args)
+        .env_remove("CONLAB_REDIS_URL")
+        .env_remove("CONLAB_REDIS_URL_2");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Orphaned redis-servers (a private server conlab failed to stop is re-parented to PID 1;
+/// daemonized ones count too but do not change during a test) and conlab's private folders.
+fn private_servers_running() -> (usize, usize) {
+    let processes = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // pid (comm) state ppid ...
+            let Some((comm, rest)) = stat.split_once(") ") else {
+                return false;
+            };
+            let ppid = rest.split(' ').nth(1).unwrap_or("");
+            comm.ends_with("(redis-server") && ppid == "1"
+        })
+        .count();
+    let dirs = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("conlab-redis-"))
+        .count();
+    (processes, dirs)
+}
+
+#[test]
+fn a_configured_server_with_a_password_is_used_and_never_leaked() {
+    let server = TestRedis::start(Some("s3cret-pw"));
+    let url = format!("redis://:s3cret-pw@127.0.0.1:{}/3", server.port);
+    let o = conlab(
+        &[
+            "run",
+            "redis-pool",
+            "-p",
+            "ops=500",
+            "-p",
+            "pool=4",
+            "--format",
+            "json",
+        ],
+        &[("CONLAB_REDIS_URL", &url)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(!out.contains("s3cret-pw"), "the password leaked");
+    assert!(out.contains(":***@127.0.0.1"), "the redacted URL is shown");
+    let trace = conlab_core::Trace::from_json(&String::from_utf8_lossy(&o.stdout)).unwrap();
+    for mode in ["sequential", "pipelined", "concurrent"] {
+        assert!(
+            trace
+                .metrics
+                .extra(&format!("ops_per_s_{mode}"))
+                .is_some_and(|v| v > 0.0),
+            "{mode}"
+        );
+    }
+    assert_eq!(
+        server.dbsize("s3cret-pw"),
+        "0",
+        "the run's keys were removed"
+    );
+    let o = conlab(
+        &["run", "redis-hash"],
+        &[(
+            "CONLAB_REDIS_URL",
+            &format!("redis://:wrong@127.0.0.1:{}/3", server.port),
+        )],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("does not answer") && !text(&o).contains(":wrong@"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn multi_server_uses_private_servers_and_removes_them() {
+    let before = private_servers_running();
+    let o = conlab(
+        &[
+            "run",
+            "redis-multi-server",
+            "-p",
+            "servers=3",
+            "-p",
+            "time-scale=0.5",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("server 3: done"), "{}", text(&o));
+    assert_eq!(
+        private_servers_running(),
+        before,
+        "private servers or their folders were left behind"
+    );
+}
+
+#[test]
+fn a_private_server_is_started_when_nothing_answers_locally() {
+    let unused = format!("127.0.0.1:{}", free_port());
+    let o = conlab(
+        &["run", "redis-hash", "-p", "fields=20", "--format", "json"],
+        &[("CONLAB_REDIS_LOCAL", &unused)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let trace = conlab_core::Trace::from_json(&String::from_utf8_lossy(&o.stdout)).unwrap();
+    assert!(trace.passed());
+    let label = trace
+        .spans
+        .iter()
+        .find(|s| s.state == conlab_core::SpanState::Connecting)
+        .map(|s| s.label.clone())
+        .unwrap();
+    assert!(
+        label.starts_with("redis://127.0.0.1:") && !label.contains(&unused),
+        "{label}"
+    );
+}
+
+#[test]
+fn without_redis_the_scenario_is_skipped_with_the_fix() {
+    let unused = format!("127.0.0.1:{}", free_port());
+    let o = conlab(
+        &["run", "redis-hash"],
+        &[("CONLAB_REDIS_LOCAL", &unused), ("PATH", "/nonexistent")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("SKIPPED")
+            && out.contains("apt-get install redis-server")
+            && out.contains(&unused),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_configured_server_that_does_not_answer_fails_fast() {
+    let url = format!("redis://127.0.0.1:{}/0", free_port());
+    let started = Instant::now();
+    let o = conlab(&["run", "redis-hash"], &[("CONLAB_REDIS_URL", &url)]);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains(&url), "{}", text(&o));
+}
+
+#[test]
+fn a_server_that_stops_mid_run_fails_the_run_with_the_reason() {
+    let mut server = TestRedis::start(None);
+    let url = format!("redis://127.0.0.1:{}/0", server.port);
+    let child = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["run", "redis-pool", "-p", "ops=1000000", "--timeout", "60"])
+        .env("CONLAB_REDIS_URL", &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let started = Instant::now();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the run did not notice for {:?}",
+        started.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("FAILED") && out.contains("Redis"), "{out}");
+}
