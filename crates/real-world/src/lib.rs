@@ -6,39 +6,89 @@
 //! in output or traces (URLs are redacted).
 #![deny(missing_docs)]
 
+mod mysql;
 mod redact;
 mod redis;
 mod servers;
 
 pub use redact::redact_url;
-pub use servers::{RedisServers, ServerError};
+pub use servers::{MysqlServers, RedisServers, ServerError};
 
 use conlab_core::catalog::ScenarioInfo;
-use conlab_core::{ChecksFn, Params, Status, Trace};
+use conlab_core::{ChecksFn, LaneCtx, Params, Status, Trace};
+use conlab_tokio::{ScenarioFuture, TokioRuntime};
 use std::time::Duration;
 
 /// The ids of the scenarios in this crate.
-pub const IDS: &[&str] = &["redis-hash", "redis-multi-server", "redis-pool"];
+pub const IDS: &[&str] = &[
+    "redis-hash",
+    "redis-multi-server",
+    "redis-pool",
+    "mysql-query",
+    "mysql-multi-server",
+    "mysql-pool",
+];
+
+/// A scenario against servers: the main lane, the servers' URLs, and a run id for the names
+/// of everything it creates.
+type ServerScenarioFn = fn(LaneCtx<TokioRuntime>, Vec<String>, String) -> ScenarioFuture;
+
+/// Which kind of server a scenario needs.
+enum Needs {
+    Redis(usize),
+    Mysql(usize),
+}
 
 /// Runs a real-world scenario: finds its servers, runs it on tokio, and stops any private
 /// server afterwards. `None` if the id is not one of this crate's.
 pub fn run(info: &'static ScenarioInfo, params: &Params, limit: Duration) -> Option<Trace> {
-    let (needed, run, checks): (usize, redis::RunFn, ChecksFn) = match info.id {
-        "redis-hash" => (1, redis::redis_hash::run, redis::redis_hash::checks),
+    let (needs, run, checks): (Needs, ServerScenarioFn, ChecksFn) = match info.id {
+        "redis-hash" => (
+            Needs::Redis(1),
+            redis::redis_hash::run,
+            redis::redis_hash::checks,
+        ),
         "redis-multi-server" => (
-            params.usize("servers"),
+            Needs::Redis(params.usize("servers")),
             redis::redis_multi_server::run,
             redis::redis_multi_server::checks,
         ),
-        "redis-pool" => (1, redis::redis_pool::run, redis::redis_pool::checks),
+        "redis-pool" => (
+            Needs::Redis(1),
+            redis::redis_pool::run,
+            redis::redis_pool::checks,
+        ),
+        "mysql-query" => (
+            Needs::Mysql(1),
+            mysql::mysql_query::run,
+            mysql::mysql_query::checks,
+        ),
+        "mysql-multi-server" => (
+            Needs::Mysql(params.usize("servers")),
+            mysql::mysql_multi_server::run,
+            mysql::mysql_multi_server::checks,
+        ),
+        "mysql-pool" => (
+            Needs::Mysql(1),
+            mysql::mysql_pool::run,
+            mysql::mysql_pool::checks,
+        ),
         _ => return None,
     };
-    let servers = match RedisServers::find(needed) {
-        Ok(s) => s,
+    // The servers (private ones included) live until the run is over.
+    let found = match needs {
+        Needs::Redis(n) => {
+            RedisServers::find(n).map(|s| (s.urls(), Box::new(s) as Box<dyn std::any::Any>))
+        }
+        Needs::Mysql(n) => {
+            MysqlServers::find(n).map(|s| (s.urls(), Box::new(s) as Box<dyn std::any::Any>))
+        }
+    };
+    let (urls, servers) = match found {
+        Ok(found) => found,
         Err(ServerError::Missing(reason)) => return Some(skipped(info, params, reason)),
         Err(e) => return Some(failed(info, params, e.to_string())),
     };
-    let urls = servers.urls();
     let run_id = format!(
         "{:x}",
         std::process::id() as u64 ^ conlab_tokio::NativeClock::start().now()

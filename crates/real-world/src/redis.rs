@@ -8,7 +8,7 @@ pub mod redis_pool;
 use crate::redact::redact_url;
 use conlab_core::sync::timeout;
 use conlab_core::{LaneCtx, ScenarioError, SpanState, Text};
-use conlab_tokio::{ScenarioFuture, TokioRuntime};
+use conlab_tokio::TokioRuntime;
 use redis::aio::MultiplexedConnection;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -16,9 +16,6 @@ use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
-
-/// A Redis scenario: the main lane, the servers' URLs, and a run id for its keys.
-pub type RunFn = fn(LaneCtx<TokioRuntime>, Vec<String>, String) -> ScenarioFuture;
 
 /// Connecting gives up after this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);

@@ -1,0 +1,85 @@
+//! MySQL scenarios and what they share: connecting and querying with time limits, recorded as
+//! spans on a connection lane, and the one-line form of MySQL errors.
+
+pub mod mysql_multi_server;
+pub mod mysql_pool;
+pub mod mysql_query;
+
+use crate::redact::redact_url;
+use conlab_core::sync::timeout;
+use conlab_core::{LaneCtx, ScenarioError, SpanState, Text};
+use conlab_tokio::TokioRuntime;
+use std::future::Future;
+use std::time::Duration;
+
+/// Connecting gives up after this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A query gives up after this long beyond the time it is meant to take.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// MySQL errors as one line, with a hint for the common ones.
+pub(crate) fn one_line(e: &mysql_async::Error) -> String {
+    let text = e.to_string();
+    if text.contains("1045") || text.contains("Access denied") {
+        return "access denied: check the user and password in the URL".to_string();
+    }
+    if text.contains("1049") || text.contains("Unknown database") {
+        return "the database does not exist: create it, or name another in the URL".to_string();
+    }
+    text.lines().next().unwrap_or("error").to_string()
+}
+
+/// Connects to `url`, recorded as `connecting` on `lane`.
+pub(crate) async fn connect(
+    lane: &LaneCtx<TokioRuntime>,
+    url: &str,
+) -> Result<mysql_async::Conn, ScenarioError> {
+    let shown = redact_url(url);
+    let opts = mysql_async::Opts::from_url(url)
+        .map_err(|e| ScenarioError(format!("bad MySQL URL {shown}: {e}")))?;
+    let rt = lane.runtime().clone();
+    match lane
+        .during(
+            SpanState::Connecting,
+            Text::from(shown.clone()),
+            timeout(&rt, CONNECT_TIMEOUT, mysql_async::Conn::new(opts)),
+        )
+        .await
+    {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(ScenarioError(format!("MySQL at {shown}: {}", one_line(&e)))),
+        Err(_) => Err(ScenarioError(format!(
+            "MySQL at {shown} did not answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Runs a query future, recorded as `in_flight` labelled `what`, with a time limit of
+/// `expected` plus the usual query timeout.
+pub(crate) async fn query<T>(
+    lane: &LaneCtx<TokioRuntime>,
+    what: &'static str,
+    expected: Duration,
+    future: impl Future<Output = mysql_async::Result<T>>,
+) -> Result<T, ScenarioError> {
+    let rt = lane.runtime().clone();
+    match lane
+        .during(
+            SpanState::InFlight,
+            what,
+            timeout(&rt, QUERY_TIMEOUT + expected, future),
+        )
+        .await
+    {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(ScenarioError(format!(
+            "MySQL {what} failed: {}",
+            one_line(&e)
+        ))),
+        Err(_) => Err(ScenarioError(format!(
+            "MySQL {what} did not answer within {} s (did the server stop?)",
+            (QUERY_TIMEOUT + expected).as_secs()
+        ))),
+    }
+}
