@@ -270,3 +270,26 @@ fn a_server_that_stops_mid_run_fails_the_run_with_the_reason() {
     let out = text(&o);
     assert!(out.contains("FAILED") && out.contains("Redis"), "{out}");
 }
+
+#[test]
+fn the_job_queue_loses_no_job_when_a_worker_stops_mid_run() {
+    for params in [
+        ["-p", "jobs=30", "-p", "crash_after=3", "-p", "job_ms=20"],
+        ["-p", "jobs=12", "-p", "crash_after=0", "-p", "job_ms=10"],
+    ] {
+        let mut args = vec!["run", "job-queue", "--format", "json"];
+        args.extend(params);
+        let o = conlab(&args, &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let trace = conlab_core::Trace::from_json(&String::from_utf8_lossy(&o.stdout)).unwrap();
+        let jobs: usize = trace.params["jobs"].parse().unwrap();
+        let mut ran: Vec<usize> = trace
+            .marks_named("ran")
+            .map(|m| m.detail.parse().unwrap())
+            .collect();
+        ran.sort_unstable();
+        assert_eq!(ran, (0..jobs).collect::<Vec<_>>(), "every job exactly once");
+        let stopped = trace.marks_named("worker_stopped").count();
+        assert_eq!(stopped, usize::from(trace.params["crash_after"] != "0"));
+    }
+}

@@ -24,6 +24,7 @@ pub const IDS: &[&str] = &[
     "redis-hash",
     "redis-multi-server",
     "redis-pool",
+    "job-queue",
     "mysql-query",
     "mysql-multi-server",
     "mysql-pool",
@@ -57,6 +58,11 @@ pub fn run(info: &'static ScenarioInfo, params: &Params, limit: Duration) -> Opt
             Needs::Redis(1),
             redis::redis_pool::run,
             redis::redis_pool::checks,
+        ),
+        "job-queue" => (
+            Needs::Redis(1),
+            redis::job_queue::run,
+            redis::job_queue::checks,
         ),
         "mysql-query" => (
             Needs::Mysql(1),

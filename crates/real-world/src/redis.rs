@@ -1,6 +1,7 @@
 //! Redis scenarios and what they share: connecting and commanding with time limits, recorded
 //! as spans on a connection lane, a small connection pool, and removing the run's keys.
 
+pub mod job_queue;
 pub mod redis_hash;
 pub mod redis_multi_server;
 pub mod redis_pool;

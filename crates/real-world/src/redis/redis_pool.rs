@@ -110,8 +110,9 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
     })
 }
 
-/// Checks: every write of every mode succeeded and was cleaned up; pipelining and the pool beat
-/// one-by-one (when there are enough operations for the difference to show).
+/// Checks: every write of every mode succeeded and was cleaned up; pipelining beats one by
+/// one (when there are enough operations for the difference to show); the pool's connections
+/// carry commands at the same time, never more than its size.
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
     let ops = c.params.usize("ops");
@@ -161,23 +162,26 @@ pub fn checks(c: &mut Checks) {
                 conlab_core::ms(seq)
             ),
         );
-        c.check(
-            "pool-wins",
-            "the pool of concurrent connections is faster than one by one",
-            time("concurrent") < seq,
-            format!(
-                "concurrent {}, sequential {}",
-                conlab_core::ms(time("concurrent")),
-                conlab_core::ms(seq)
-            ),
-        );
     }
+    // On loopback a single-threaded client is often CPU-bound, so the pool need not beat one
+    // by one; what it must show is real concurrency, bounded by its size.
     let pool = c.params.usize("pool");
-    let peak = conlab_core::peak_overlap(&t.intervals(SpanState::InFlight));
+    let conc_start = t
+        .marks
+        .iter()
+        .find(|m| m.name == "phase_done" && m.detail.starts_with("pipelined"))
+        .map_or(0, |m| m.t);
+    let concurrent: Vec<(Nanos, Nanos)> = t
+        .intervals(SpanState::InFlight)
+        .into_iter()
+        .filter(|i| i.0 >= conc_start)
+        .collect();
+    let peak = conlab_core::peak_overlap(&concurrent);
+    let expect_overlap = pool > 1 && ops >= 50 * pool;
     c.check(
-        "pool-bound",
-        "never more commands in flight at once than the pool has connections",
-        peak <= pool.max(1),
+        "pool-concurrent",
+        "the pool's connections carry commands at once, never more than the pool size",
+        peak <= pool.max(1) && (!expect_overlap || peak > 1),
         format!("peak {peak} in flight, pool {pool}"),
     );
 }
