@@ -33,10 +33,13 @@ test-browser:
     scripts/setup-browser-tests.sh
     {{browser_env}} cargo test --target wasm32-unknown-unknown -p conlab-browser -p conlab-web
 
-# Benchmarks that print figures: recording cost, and 100,000 / 1,000,000 traced tasks
+# Benchmarks that print figures: recording, scale, threads, databases (Redis and MySQL)
 bench:
+    scripts/setup-servers.sh --install-only
     cargo bench -p conlab --bench recording
     cargo bench -p conlab --bench scale
+    cargo bench -p conlab --bench threads
+    cargo bench -p conlab --bench databases
 
 # Build the playground into web/dist
 web:
