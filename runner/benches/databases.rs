@@ -115,6 +115,18 @@ fn main() {
     println!("  pipelined, depth {DEPTH}:      conlab {pipe:>9.0} ops/s, redis-benchmark -P {DEPTH} {bench_pipe:>9.0} ops/s: {:.2}x (target >= 0.8x)", pipe / bench_pipe);
     println!("  (conlab records a span for every command; redis-benchmark is C with no tracing)");
 
+    println!("web-api: requests per second on the Redis endpoint (handler_ms=0, fresh connection per request)");
+    for users in [200usize, 1000] {
+        let t = run("web-api", &[&format!("users={users}"), "handler_ms=0"]);
+        println!(
+            "  {users} concurrent users: {:.0} req/s on /redis, {:.0} on /mysql, {:.0} on /plain; checks {}",
+            t.metrics.extra("requests_per_s_redis").unwrap_or(f64::NAN),
+            t.metrics.extra("requests_per_s_mysql").unwrap_or(f64::NAN),
+            t.metrics.extra("requests_per_s_plain").unwrap_or(f64::NAN),
+            if t.status == conlab_core::Status::Ok { "ran" } else { "FAILED" }
+        );
+    }
+
     println!("mysql-pool: concurrent makespan against ceil(queries / pool) x sleep");
     for (queries, pool, sleep) in [(50usize, 10usize, 200u64), (20, 5, 200), (100, 25, 100)] {
         let t = run(

@@ -10,6 +10,7 @@ mod mysql;
 mod redact;
 mod redis;
 mod servers;
+mod web;
 
 pub use redact::redact_url;
 pub use servers::{MysqlServers, RedisServers, ServerError};
@@ -28,6 +29,7 @@ pub const IDS: &[&str] = &[
     "mysql-query",
     "mysql-multi-server",
     "mysql-pool",
+    "web-api",
 ];
 
 /// A scenario against servers: the main lane, the servers' URLs, and a run id for the names
@@ -38,6 +40,8 @@ type ServerScenarioFn = fn(LaneCtx<TokioRuntime>, Vec<String>, String) -> Scenar
 enum Needs {
     Redis(usize),
     Mysql(usize),
+    /// One Redis and one MySQL server, in that order.
+    Both,
 }
 
 /// Runs a real-world scenario: finds its servers, runs it on tokio, and stops any private
@@ -79,16 +83,18 @@ pub fn run(info: &'static ScenarioInfo, params: &Params, limit: Duration) -> Opt
             mysql::mysql_pool::run,
             mysql::mysql_pool::checks,
         ),
+        "web-api" => (Needs::Both, web::web_api::run, web::web_api::checks),
         _ => return None,
     };
     // The servers (private ones included) live until the run is over.
+    let boxed = |urls: Vec<String>, s: Box<dyn std::any::Any>| (urls, s);
     let found = match needs {
-        Needs::Redis(n) => {
-            RedisServers::find(n).map(|s| (s.urls(), Box::new(s) as Box<dyn std::any::Any>))
-        }
-        Needs::Mysql(n) => {
-            MysqlServers::find(n).map(|s| (s.urls(), Box::new(s) as Box<dyn std::any::Any>))
-        }
+        Needs::Redis(n) => RedisServers::find(n).map(|s| boxed(s.urls(), Box::new(s))),
+        Needs::Mysql(n) => MysqlServers::find(n).map(|s| boxed(s.urls(), Box::new(s))),
+        Needs::Both => RedisServers::find(1).and_then(|r| {
+            let m = MysqlServers::find(1)?;
+            Ok(boxed([r.urls(), m.urls()].concat(), Box::new((r, m))))
+        }),
     };
     let (urls, servers) = match found {
         Ok(found) => found,

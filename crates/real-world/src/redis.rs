@@ -90,7 +90,7 @@ fn one_line(e: &redis::RedisError) -> String {
 }
 
 /// Deletes every key of this run (`conlab:<run-id>:*`).
-pub(crate) async fn delete_run_keys(
+pub async fn delete_run_keys(
     con: &mut MultiplexedConnection,
     run_id: &str,
 ) -> redis::RedisResult<usize> {

@@ -1,0 +1,3 @@
+//! HTTP scenarios.
+
+pub mod web_api;
