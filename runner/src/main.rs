@@ -15,6 +15,10 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the Ctrl-C handler.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// An error that decides the exit code.
 #[derive(Debug)]
@@ -27,12 +31,26 @@ pub enum Failure {
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // Ctrl-C: stop the private database servers this run started and remove their files,
+    // then exit as interrupted programs do.
+    let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        eprintln!("\nconlab: interrupted; stopping private servers");
+        conlab_native::stop_private_servers();
+        std::process::exit(130);
+    });
     let result = match cli.command {
         cli::Command::List(args) => commands::list::run(args),
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::RunNative(args) => commands::run_native::run(args),
         cli::Command::Show(args) => commands::show::run(args),
     };
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        // The run ended because it was interrupted: the handler is cleaning up and exits.
+        loop {
+            std::thread::park();
+        }
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Run(e)) => {

@@ -214,3 +214,51 @@ fn a_server_killed_mid_run_fails_the_run_with_the_reason() {
         text(&o)
     );
 }
+
+#[test]
+fn ctrl_c_stops_private_servers_and_removes_their_files() {
+    let _turn = private_lock();
+    let unused = format!("127.0.0.1:{}", free_port());
+    let before = (private_servers(), private_dirs());
+    let child = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args([
+            "run",
+            "mysql-pool",
+            "-p",
+            "queries=40",
+            "-p",
+            "sleep_ms=500",
+        ])
+        .env_remove("CONLAB_MYSQL_URL")
+        .env("CONLAB_MYSQL_LOCAL", &unused)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !private_servers().iter().any(|p| !before.0.contains(p)) {
+        assert!(
+            Instant::now() < deadline,
+            "the private server never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        (private_servers().len(), private_dirs()),
+        (before.0.len(), before.1),
+        "private servers or folders were left behind"
+    );
+}

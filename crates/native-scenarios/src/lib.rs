@@ -7,4 +7,5 @@ mod dispatch;
 mod threads;
 pub mod traced_threads;
 
+pub use conlab_realworld::stop_private_servers;
 pub use dispatch::{native_ids, run, RunError, RuntimeChoice};

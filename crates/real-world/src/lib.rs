@@ -13,7 +13,7 @@ mod servers;
 mod web;
 
 pub use redact::redact_url;
-pub use servers::{MysqlServers, RedisServers, ServerError};
+pub use servers::{stop_private_servers, MysqlServers, RedisServers, ServerError};
 
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::{ChecksFn, LaneCtx, Params, Status, Trace};

@@ -10,6 +10,39 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+/// Private servers alive right now (their process id and folder), so an interrupted run can
+/// still stop them and remove their files.
+static PRIVATE: std::sync::Mutex<Vec<(u32, std::path::PathBuf)>> =
+    std::sync::Mutex::new(Vec::new());
+
+pub(crate) fn register_private(pid: u32, dir: &std::path::Path) {
+    PRIVATE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((pid, dir.to_path_buf()));
+}
+
+pub(crate) fn unregister_private(pid: u32) {
+    PRIVATE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|(p, _)| *p != pid);
+}
+
+/// Stops every private server this process started and removes its folder. For an
+/// interrupted run (Ctrl-C), where destructors do not run.
+pub fn stop_private_servers() {
+    let servers = std::mem::take(&mut *PRIVATE.lock().unwrap_or_else(|p| p.into_inner()));
+    for (pid, dir) in servers {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+        // Give the kernel a moment to release the files before removing them.
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 /// Why no server could be had.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

@@ -112,6 +112,7 @@ impl PrivateMysql {
             port,
             _dir: dir,
         };
+        super::register_private(me.child.id(), me._dir.path());
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = me.child.try_wait() {
@@ -142,6 +143,7 @@ impl PrivateMysql {
 
 impl Drop for PrivateMysql {
     fn drop(&mut self) {
+        super::unregister_private(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

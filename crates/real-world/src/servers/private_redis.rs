@@ -48,6 +48,7 @@ impl PrivateRedis {
             port,
             _dir: dir,
         };
+        super::register_private(server.child.id(), server._dir.path());
         let deadline = Instant::now() + Duration::from_secs(5);
         while !super::answers_ping(&format!("127.0.0.1:{port}")) {
             if let Ok(Some(status)) = server.child.try_wait() {
@@ -73,6 +74,7 @@ impl PrivateRedis {
 
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
+        super::unregister_private(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
