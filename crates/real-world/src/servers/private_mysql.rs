@@ -75,13 +75,32 @@ impl PrivateMysql {
         if root {
             install.arg("--user=mysql");
         }
-        let installed = install.stdout(Stdio::null()).stderr(Stdio::null()).status();
+        // The installer's output is kept (in the run's folder) to explain a failure; one retry
+        // on a clean directory covers a transient failure of a throwaway instance.
+        let log_path = dir.path().join("install.log");
+        let mut installed = Err(std::io::Error::other("not run"));
+        for _attempt in 0..2 {
+            let _ = std::fs::remove_dir_all(&data);
+            let log = std::fs::File::create(&log_path)?;
+            installed = install.stdout(log.try_clone()?).stderr(log).status();
+            if matches!(&installed, Ok(s) if s.success()) {
+                break;
+            }
+        }
         match installed {
             Ok(s) if s.success() => {}
             Ok(s) => {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let tail: Vec<&str> = log
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .rev()
+                    .take(2)
+                    .collect();
                 return Err(std::io::Error::other(format!(
-                    "mariadb-install-db failed ({s})"
-                )))
+                    "mariadb-install-db failed ({s}): {}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+                )));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
