@@ -2,9 +2,11 @@
 //! `scripts/setup-servers.sh` prepares (configured by URL), private throwaway ones conlab
 //! starts itself, none at all, one that does not answer, and one killed in the middle of a run.
 
-use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{conlab, free_port, text};
 
 /// The dedicated user and database `scripts/setup-servers.sh` creates.
 const LOCAL: &str = "mysql://conlab:conlab@127.0.0.1:3306/conlab";
@@ -14,33 +16,6 @@ const LOCAL: &str = "mysql://conlab:conlab@127.0.0.1:3306/conlab";
 fn private_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn conlab(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_conlab"));
-    cmd.args(args)
-        .env_remove("CONLAB_MYSQL_URL")
-        .env_remove("CONLAB_MYSQL_URL_2");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// PIDs of private MariaDB servers: `mariadbd` processes listening on a port with their data

@@ -2,9 +2,11 @@
 //! (configured by URL, with a password), private throwaway ones conlab starts itself, none at
 //! all, one that does not answer, and one killed in the middle of a run.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{conlab, free_port, text};
 
 /// A redis-server started by a test, killed when dropped.
 struct TestRedis {
@@ -65,33 +67,6 @@ impl Drop for TestRedis {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn conlab(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_conlab"));
-    cmd.args(args)
-        .env_remove("CONLAB_REDIS_URL")
-        .env_remove("CONLAB_REDIS_URL_2");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// Orphaned redis-servers (a private server conlab failed to stop is re-parented to PID 1;

@@ -6,6 +6,8 @@
 //! in output or traces (URLs are redacted).
 #![deny(missing_docs)]
 
+mod calls;
+mod checks;
 mod mysql;
 mod redact;
 mod redis;

@@ -5,8 +5,8 @@ pub mod mysql_multi_server;
 pub mod mysql_pool;
 pub mod mysql_query;
 
+use crate::calls::{timed, CallError};
 use crate::redact::redact_url;
-use conlab_core::sync::timeout;
 use conlab_core::{LaneCtx, ScenarioError, SpanState, Text};
 use conlab_tokio::TokioRuntime;
 use std::future::Future;
@@ -37,22 +37,20 @@ pub(crate) async fn connect(
     let shown = redact_url(url);
     let opts = mysql_async::Opts::from_url(url)
         .map_err(|e| ScenarioError(format!("bad MySQL URL {shown}: {e}")))?;
-    let rt = lane.runtime().clone();
-    match lane
-        .during(
-            SpanState::Connecting,
-            Text::from(shown.clone()),
-            timeout(&rt, CONNECT_TIMEOUT, mysql_async::Conn::new(opts)),
-        )
-        .await
-    {
-        Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(ScenarioError(format!("MySQL at {shown}: {}", one_line(&e)))),
-        Err(_) => Err(ScenarioError(format!(
-            "MySQL at {shown} did not answer within {} s",
-            CONNECT_TIMEOUT.as_secs()
-        ))),
-    }
+    timed(
+        lane,
+        SpanState::Connecting,
+        Text::from(shown.clone()),
+        CONNECT_TIMEOUT,
+        mysql_async::Conn::new(opts),
+        |e| match e {
+            CallError::Failed(e) => format!("MySQL at {shown}: {}", one_line(&e)),
+            CallError::TimedOut(t) => {
+                format!("MySQL at {shown} did not answer within {} s", t.as_secs())
+            }
+        },
+    )
+    .await
 }
 
 /// Runs a query future, recorded as `in_flight` labelled `what`, with a time limit of
@@ -63,23 +61,19 @@ pub(crate) async fn query<T>(
     expected: Duration,
     future: impl Future<Output = mysql_async::Result<T>>,
 ) -> Result<T, ScenarioError> {
-    let rt = lane.runtime().clone();
-    match lane
-        .during(
-            SpanState::InFlight,
-            what,
-            timeout(&rt, QUERY_TIMEOUT + expected, future),
-        )
-        .await
-    {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(ScenarioError(format!(
-            "MySQL {what} failed: {}",
-            one_line(&e)
-        ))),
-        Err(_) => Err(ScenarioError(format!(
-            "MySQL {what} did not answer within {} s (did the server stop?)",
-            (QUERY_TIMEOUT + expected).as_secs()
-        ))),
-    }
+    timed(
+        lane,
+        SpanState::InFlight,
+        what,
+        QUERY_TIMEOUT + expected,
+        future,
+        |e| match e {
+            CallError::Failed(e) => format!("MySQL {what} failed: {}", one_line(&e)),
+            CallError::TimedOut(t) => format!(
+                "MySQL {what} did not answer within {} s (did the server stop?)",
+                t.as_secs()
+            ),
+        },
+    )
+    .await
 }

@@ -6,8 +6,8 @@ pub mod redis_hash;
 pub mod redis_multi_server;
 pub mod redis_pool;
 
+use crate::calls::{timed, CallError};
 use crate::redact::redact_url;
-use conlab_core::sync::timeout;
 use conlab_core::{LaneCtx, ScenarioError, SpanState, Text};
 use conlab_tokio::TokioRuntime;
 use redis::aio::MultiplexedConnection;
@@ -31,24 +31,21 @@ pub(crate) async fn connect(
     let shown = redact_url(url);
     let client = redis::Client::open(url)
         .map_err(|e| ScenarioError(format!("bad Redis URL {shown}: {e}")))?;
-    let rt = lane.runtime().clone();
-    let connecting = lane.during(
+    let connecting = client.get_multiplexed_async_connection();
+    timed(
+        lane,
         SpanState::Connecting,
         Text::from(shown.clone()),
-        timeout(
-            &rt,
-            CONNECT_TIMEOUT,
-            client.get_multiplexed_async_connection(),
-        ),
-    );
-    match connecting.await {
-        Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(ScenarioError(format!("Redis at {shown}: {}", one_line(&e)))),
-        Err(_) => Err(ScenarioError(format!(
-            "Redis at {shown} did not answer within {} s",
-            CONNECT_TIMEOUT.as_secs()
-        ))),
-    }
+        CONNECT_TIMEOUT,
+        connecting,
+        |e| match e {
+            CallError::Failed(e) => format!("Redis at {shown}: {}", one_line(&e)),
+            CallError::TimedOut(t) => {
+                format!("Redis at {shown} did not answer within {} s", t.as_secs())
+            }
+        },
+    )
+    .await
 }
 
 /// Runs a command future, recorded as `in_flight` labelled `what`, with a time limit of
@@ -59,25 +56,21 @@ pub(crate) async fn command<T>(
     extra: Duration,
     future: impl Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, ScenarioError> {
-    let rt = lane.runtime().clone();
-    match lane
-        .during(
-            SpanState::InFlight,
-            what,
-            timeout(&rt, COMMAND_TIMEOUT + extra, future),
-        )
-        .await
-    {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(ScenarioError(format!(
-            "Redis {what} failed: {}",
-            one_line(&e)
-        ))),
-        Err(_) => Err(ScenarioError(format!(
-            "Redis {what} did not answer within {} s (did the server stop?)",
-            (COMMAND_TIMEOUT + extra).as_secs()
-        ))),
-    }
+    timed(
+        lane,
+        SpanState::InFlight,
+        what,
+        COMMAND_TIMEOUT + extra,
+        future,
+        |e| match e {
+            CallError::Failed(e) => format!("Redis {what} failed: {}", one_line(&e)),
+            CallError::TimedOut(t) => format!(
+                "Redis {what} did not answer within {} s (did the server stop?)",
+                t.as_secs()
+            ),
+        },
+    )
+    .await
 }
 
 /// Redis errors as one line, without the stack of causes.

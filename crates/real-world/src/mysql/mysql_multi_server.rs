@@ -2,7 +2,7 @@
 //! (i + 1) x the base time server-side. Together they take as long as the slowest.
 
 use super::{connect, query};
-use conlab_core::{Checks, LaneCtx, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup, Text};
+use conlab_core::{Checks, LaneCtx, LaneKind, ScenarioError, SpanState, TaskGroup, Text};
 use conlab_tokio::{ScenarioFuture, TokioRuntime};
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
@@ -71,30 +71,5 @@ pub fn checks(c: &mut Checks) {
         done == n,
         format!("{done} of {n} servers"),
     );
-    let work: Vec<(Nanos, Nanos)> = t
-        .spans
-        .iter()
-        .filter(|s| s.state == SpanState::Running && s.label == "work")
-        .map(|s| (s.start, s.end))
-        .collect();
-    let first = work.iter().map(|w| w.0).min().unwrap_or(0);
-    let last = work.iter().map(|w| w.1).max().unwrap_or(0);
-    let slowest = work.iter().map(|w| w.1 - w.0).max().unwrap_or(0);
-    let sum: Nanos = work.iter().map(|w| w.1 - w.0).sum();
-    c.about(
-        "slowest-not-sum",
-        "together they take ~ the slowest server's time",
-        last - first,
-        Duration::from_nanos(slowest),
-    );
-    c.check(
-        "less-than-sum",
-        "clearly less than the sum when there are several servers",
-        n < 2 || ((last - first) as f64) < 0.8 * sum as f64,
-        format!(
-            "together {}, sum {}",
-            conlab_core::ms(last - first),
-            conlab_core::ms(sum)
-        ),
-    );
+    crate::checks::servers_together(c, n);
 }

@@ -3,7 +3,7 @@
 //! time; together they take as long as the slowest, not the sum.
 
 use super::{command, connect, delete_run_keys};
-use conlab_core::{Checks, LaneCtx, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup, Text};
+use conlab_core::{Checks, LaneCtx, LaneKind, ScenarioError, SpanState, TaskGroup, Text};
 use conlab_tokio::{ScenarioFuture, TokioRuntime};
 use redis::AsyncCommands;
 use std::time::Duration;
@@ -78,30 +78,5 @@ pub fn checks(c: &mut Checks) {
         done.len() == n && done.iter().all(|d| *d),
         format!("{} of {n} servers", done.len()),
     );
-    let work: Vec<(Nanos, Nanos)> = t
-        .spans
-        .iter()
-        .filter(|s| s.state == SpanState::Running && s.label == "work")
-        .map(|s| (s.start, s.end))
-        .collect();
-    let first = work.iter().map(|w| w.0).min().unwrap_or(0);
-    let last = work.iter().map(|w| w.1).max().unwrap_or(0);
-    let slowest = work.iter().map(|w| w.1 - w.0).max().unwrap_or(0);
-    let sum: Nanos = work.iter().map(|w| w.1 - w.0).sum();
-    c.about(
-        "slowest-not-sum",
-        "together they take ~ the slowest server's time",
-        last - first,
-        Duration::from_nanos(slowest),
-    );
-    c.check(
-        "less-than-sum",
-        "clearly less than the sum when there are several servers",
-        n < 2 || ((last - first) as f64) < 0.8 * sum as f64,
-        format!(
-            "together {}, sum {}",
-            conlab_core::ms(last - first),
-            conlab_core::ms(sum)
-        ),
-    );
+    crate::checks::servers_together(c, n);
 }

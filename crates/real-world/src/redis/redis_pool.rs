@@ -116,17 +116,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
     let ops = c.params.usize("ops");
-    let phases: Vec<(String, usize, Nanos)> = t
-        .marks_named("phase_done")
-        .filter_map(|m| {
-            let mut p = m.detail.split(' ');
-            Some((
-                p.next()?.to_string(),
-                p.next()?.parse().ok()?,
-                p.next()?.parse().ok()?,
-            ))
-        })
-        .collect();
+    let phases = crate::checks::phases(t);
     let all = phases.len() == 3 && phases.iter().all(|p| p.1 == ops);
     c.check(
         "all-ops-succeed",

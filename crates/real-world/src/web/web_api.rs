@@ -248,17 +248,7 @@ pub fn checks(c: &mut Checks) {
     let t = c.trace;
     let users = c.params.usize("users");
     let handler = c.params.duration("handler_ms");
-    let phases: Vec<(String, usize, Nanos)> = t
-        .marks_named("phase_done")
-        .filter_map(|m| {
-            let mut p = m.detail.split(' ');
-            Some((
-                p.next()?.to_string(),
-                p.next()?.parse().ok()?,
-                p.next()?.parse().ok()?,
-            ))
-        })
-        .collect();
+    let phases = crate::checks::phases(t);
     c.check(
         "all-answered",
         "every user's request is answered on every endpoint",
