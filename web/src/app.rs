@@ -1,6 +1,7 @@
 //! The playground page: scenario picker, parameter form, Run, and the result.
 
 use crate::components::params_form::ParamsForm;
+use crate::components::trace_file_bar::TraceFileBar;
 use crate::components::trace_view::TraceView;
 use conlab_browser::BrowserRuntime;
 use conlab_core::catalog::{self, ScenarioInfo};
@@ -97,6 +98,17 @@ pub fn app() -> Html {
         })
     };
 
+    let on_load = {
+        let (trace, error) = (trace.clone(), error.clone());
+        Callback::from(move |loaded: Result<Trace, String>| match loaded {
+            Ok(t) => {
+                error.set(None);
+                trace.set(Some(t));
+            }
+            Err(e) => error.set(Some(e)),
+        })
+    };
+
     html! {
         <main class="conlab">
             <header>
@@ -116,6 +128,7 @@ pub fn app() -> Html {
             <button id="run" class="run" onclick={on_run} disabled={*running}>
                 { if *running { "Running…" } else { "Run" } }
             </button>
+            <TraceFileBar trace={(*trace).clone()} on_load={on_load} />
             if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
             if let Some(t) = &*trace { <TraceView trace={t.clone()} /> }
         </main>

@@ -3,8 +3,10 @@
 
 mod app;
 mod components;
+mod trace_file;
 
 pub use app::App;
+pub use trace_file::{load_trace_text, MAX_FILE_BYTES};
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -75,3 +75,89 @@ async fn a_bad_parameter_is_refused_with_its_range() {
         "{text}"
     );
 }
+
+/// Puts a file with `text` on the page's file input, as a user's pick would.
+fn pick_file(root: &Element, name: &str, text: &str) {
+    let input: web_sys::HtmlInputElement = root
+        .query_selector("#trace-file")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let file = web_sys::File::new_with_str_sequence(&parts, name).unwrap();
+    let transfer = web_sys::DataTransfer::new().unwrap();
+    transfer.items().add_with_file(&file).unwrap();
+    input.set_files(transfer.files().as_ref());
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_trace_file_opens_and_a_broken_one_is_explained() {
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<conlab_web::App>::with_root(root.clone()).render();
+    wait_for(&root, "#trace-file").await;
+
+    // A real trace, recorded on this page's own loop.
+    let info = conlab_core::catalog::find("gather-vs-wait").unwrap();
+    let scenario = conlab_async::find::<conlab_browser::BrowserRuntime>(info.id).unwrap();
+    let params =
+        conlab_core::Params::from_assignments(info.id, info.params, ["sleeps_ms=30,10,20"])
+            .unwrap();
+    let trace = conlab_browser::run_scenario(
+        info,
+        scenario.run,
+        scenario.checks,
+        params,
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+    let json = trace.to_json();
+
+    pick_file(&root, "run.json", &json[..json.len() / 2]);
+    let alert = wait_for(&root, "[role=alert]").await;
+    let text = alert.text_content().unwrap_or_default();
+    assert!(
+        text.contains("run.json")
+            && text.contains("not a complete JSON file")
+            && text.contains("line"),
+        "{text}"
+    );
+
+    pick_file(&root, "run.json", &json);
+    let verdict = wait_for(&root, "#verdict").await;
+    assert!(verdict
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("PASSED"));
+    assert_eq!(
+        root.query_selector_all("#lanes > .lane").unwrap().length() as usize,
+        trace.lanes.len()
+    );
+    assert!(
+        root.query_selector("#download-chrome").unwrap().is_some(),
+        "download buttons appear with a trace"
+    );
+}
+
+#[wasm_bindgen_test]
+fn wrong_versions_and_other_json_are_explained() {
+    let cases = [
+        (
+            r#"{"schema":"conlab.trace/2"}"#,
+            "version \"conlab.trace/2\"",
+        ),
+        (r#"{"hello":1}"#, "not a conlab trace"),
+        (r#"{"schema":"conlab.trace/1","scenario":1}"#, "damaged"),
+        ("", "not a complete JSON file"),
+    ];
+    for (text, expected) in cases {
+        let err = conlab_web::load_trace_text("t.json", text).unwrap_err();
+        assert!(err.contains(expected), "{text:?}: {err}");
+    }
+}
