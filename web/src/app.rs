@@ -3,6 +3,8 @@
 use crate::components::params_form::ParamsForm;
 use crate::components::trace_file_bar::TraceFileBar;
 use crate::components::trace_view::TraceView;
+use crate::share;
+use crate::trace_file::load_trace_text;
 use conlab_browser::BrowserRuntime;
 use conlab_core::catalog::{self, ScenarioInfo};
 use conlab_core::{Params, Trace};
@@ -20,16 +22,100 @@ fn browser_scenarios() -> Vec<&'static ScenarioInfo> {
         .collect()
 }
 
+/// The page's starting state, from its URL.
+struct Start {
+    scenario: String,
+    params: Vec<(String, String)>,
+    error: Option<String>,
+    trace_url: Option<String>,
+}
+
+fn from_url(shared: &share::Shared) -> Start {
+    let fallback = "asyncio-two-tasks".to_string();
+    let mut start = Start {
+        scenario: fallback.clone(),
+        params: Vec::new(),
+        error: None,
+        trace_url: shared.trace_url.clone(),
+    };
+    let Some(id) = &shared.scenario else {
+        return start;
+    };
+    match browser_scenarios().into_iter().find(|s| s.id == id) {
+        Some(info) => {
+            start.scenario = info.id.to_string();
+            let pairs: Vec<String> = shared
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            if let Err(e) =
+                Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
+            {
+                start.error = Some(format!("The link's parameters: {e}"));
+            }
+            start.params = shared.params.clone();
+        }
+        None => {
+            start.error = Some(format!(
+                "The link asks for `{id}`, which does not run in the browser; showing {fallback}"
+            ))
+        }
+    }
+    start
+}
+
 /// The playground.
 #[function_component(App)]
 pub fn app() -> Html {
     let scenarios = browser_scenarios();
-    let selected = use_state(|| "asyncio-two-tasks".to_string());
-    let params = use_state(Vec::<(String, String)>::new);
-    let error = use_state(|| None::<String>);
+    // What the page's URL asks for: a scenario, its parameters, a trace to open.
+    let start = use_memo((), |_| {
+        from_url(&share::parse_query(&share::current_query()))
+    });
+    let selected = use_state(|| start.scenario.clone());
+    let params = use_state(|| start.params.clone());
+    let error = use_state(|| start.error.clone());
     let running = use_state(|| false);
     let trace = use_state(|| None::<Trace>);
+    let copied = use_state(|| None::<String>);
     let info = catalog::find(&selected).unwrap_or(scenarios[0]);
+
+    // The URL follows the form, so it can be shared at any moment.
+    use_effect_with(
+        ((*selected).clone(), (*params).clone()),
+        |(scenario, values)| {
+            share::replace_query(&share::to_query(scenario, values));
+        },
+    );
+    {
+        let (trace, error, url) = (trace.clone(), error.clone(), start.trace_url.clone());
+        use_effect_with((), move |_| {
+            if let Some(url) = url {
+                wasm_bindgen_futures::spawn_local(async move {
+                    match share::fetch_text(&url)
+                        .await
+                        .and_then(|text| load_trace_text(&url, &text))
+                    {
+                        Ok(t) => trace.set(Some(t)),
+                        Err(e) => error.set(Some(e)),
+                    }
+                });
+            }
+        });
+    }
+    let on_copy = {
+        let copied = copied.clone();
+        Callback::from(move |_| {
+            let copied = copied.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                copied.set(Some(match share::copy_link().await {
+                    Ok(_) => "Link copied".to_string(),
+                    Err(e) => e,
+                }));
+            });
+        })
+    };
 
     let on_pick = {
         let (selected, params, trace, error) = (
@@ -124,10 +210,12 @@ pub fn app() -> Html {
                 </select>
                 <p class="explanation">{ info.explanation }</p>
             </section>
-            <ParamsForm info={info.id} on_change={on_param} />
+            <ParamsForm info={info.id} values={(*params).clone()} on_change={on_param} />
             <button id="run" class="run" onclick={on_run} disabled={*running}>
                 { if *running { "Running…" } else { "Run" } }
             </button>
+            <button id="copy-link" class="secondary" onclick={on_copy}>{ "Copy link" }</button>
+            if let Some(msg) = &*copied { <span class="copied" role="status">{ msg }</span> }
             <TraceFileBar trace={(*trace).clone()} on_load={on_load} />
             if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
             if let Some(t) = &*trace { <TraceView trace={t.clone()} /> }

@@ -3,9 +3,11 @@
 
 mod app;
 mod components;
+mod share;
 mod trace_file;
 
 pub use app::App;
+pub use share::{parse_query, to_query, Shared};
 pub use trace_file::{load_trace_text, MAX_FILE_BYTES};
 
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -161,3 +161,114 @@ fn wrong_versions_and_other_json_are_explained() {
         assert!(err.contains(expected), "{text:?}: {err}");
     }
 }
+
+/// Sets the page's query string for the app mounted next; returns the old one to restore.
+fn set_query(query: &str) -> String {
+    let window = web_sys::window().unwrap();
+    let old = window.location().search().unwrap_or_default();
+    let path = window.location().pathname().unwrap_or_default();
+    window
+        .history()
+        .unwrap()
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}{query}")),
+        )
+        .unwrap();
+    old
+}
+
+fn mount() -> Element {
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<conlab_web::App>::with_root(root.clone()).render();
+    root
+}
+
+#[wasm_bindgen_test]
+async fn a_shared_link_opens_the_scenario_with_its_parameters() {
+    let old = set_query("?scenario=wait-timeout&timeout_ms=150&sleeps_ms=100%2C200%2C400");
+    let root = mount();
+    let select: web_sys::HtmlSelectElement = wait_for(&root, "#scenario").await.dyn_into().unwrap();
+    assert_eq!(select.value(), "wait-timeout");
+    let timeout: web_sys::HtmlInputElement = wait_for(&root, "input[name=timeout_ms]")
+        .await
+        .dyn_into()
+        .unwrap();
+    assert_eq!(timeout.value(), "150");
+    let run: HtmlElement = root
+        .query_selector("#run")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    run.click();
+    wait_for(&root, "#verdict").await;
+    let output = root
+        .query_selector(".output")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        output.contains("done: [0]") && output.contains("pending: [1, 2]"),
+        "{output}"
+    );
+    // Editing a field rewrites the link.
+    timeout.set_value("1000");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    timeout
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
+        .unwrap();
+    TimeoutFuture::new(50).await;
+    let search = web_sys::window().unwrap().location().search().unwrap();
+    assert!(
+        search.contains("scenario=wait-timeout") && search.contains("timeout_ms=1000"),
+        "{search}"
+    );
+    set_query(&old);
+}
+
+#[wasm_bindgen_test]
+async fn a_trace_link_opens_the_trace_and_bad_links_are_explained() {
+    let info = conlab_core::catalog::find("as-completed").unwrap();
+    let scenario = conlab_async::find::<conlab_browser::BrowserRuntime>(info.id).unwrap();
+    let params =
+        conlab_core::Params::from_assignments(info.id, info.params, ["sleeps_ms=30,10"]).unwrap();
+    let trace = conlab_browser::run_scenario(
+        info,
+        scenario.run,
+        scenario.checks,
+        params,
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+    let data_url = format!(
+        "data:application/json,{}",
+        String::from(js_sys::encode_uri_component(&trace.to_json()))
+    );
+    let old = set_query(&format!(
+        "?trace={}",
+        String::from(js_sys::encode_uri_component(&data_url))
+    ));
+    let root = mount();
+    let verdict = wait_for(&root, "#verdict").await;
+    assert!(verdict
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("PASSED"));
+
+    set_query("?scenario=create-task&tasks=0");
+    let root = mount();
+    let alert = wait_for(&root, "[role=alert]")
+        .await
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        alert.contains("tasks") && alert.contains("1..=100000"),
+        "{alert}"
+    );
+    set_query(&old);
+}

@@ -9,6 +9,8 @@ use yew::prelude::*;
 pub struct ParamsFormProps {
     /// The scenario id.
     pub info: &'static str,
+    /// The values typed so far (empty means the default).
+    pub values: Vec<(String, String)>,
     /// Called with (name, value) whenever an input changes.
     pub on_change: Callback<(String, String)>,
 }
@@ -20,6 +22,12 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
         return html! {};
     };
     let input = |name: &'static str, default: String, help: String| {
+        let value = props
+            .values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         let cb = props.on_change.clone();
         let oninput = Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
@@ -28,7 +36,7 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
         html! {
             <label class="param" key={format!("{}-{name}", props.info)}>
                 <span class="name">{ name }</span>
-                <input name={name} placeholder={default} {oninput} />
+                <input name={name} placeholder={default} {value} {oninput} />
                 <span class="help">{ help }</span>
             </label>
         }

@@ -1,0 +1,121 @@
+//! Sharing: the page's URL holds the scenario and its parameters (`?scenario=semaphore&
+//! permits=3`), kept up to date as the form changes; `?trace=URL` opens a trace from a URL;
+//! a link can be copied.
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+/// What the page's URL asks for.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Shared {
+    /// The scenario id, if given.
+    pub scenario: Option<String>,
+    /// Parameter values as given (validated when used).
+    pub params: Vec<(String, String)>,
+    /// A trace to open, if given.
+    pub trace_url: Option<String>,
+}
+
+/// Reads a query string (`?scenario=...&name=value`).
+pub fn parse_query(query: &str) -> Shared {
+    let mut shared = Shared::default();
+    for part in query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let (k, v) = (
+            conlab_core::percent_decode(k),
+            conlab_core::percent_decode(v),
+        );
+        match k.as_str() {
+            "scenario" => shared.scenario = Some(v),
+            "trace" => shared.trace_url = Some(v),
+            "lang" => {}
+            _ => shared.params.push((k, v)),
+        }
+    }
+    shared
+}
+
+/// The query string for a scenario and the parameter values the user typed.
+pub fn to_query(scenario: &str, params: &[(String, String)]) -> String {
+    let mut q = format!("?scenario={}", js_sys::encode_uri_component(scenario));
+    for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+        q.push_str(&format!(
+            "&{}={}",
+            js_sys::encode_uri_component(k),
+            js_sys::encode_uri_component(v)
+        ));
+    }
+    q
+}
+
+/// The page's current query string.
+pub fn current_query() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
+}
+
+/// Replaces the page's URL (no reload, no history entry).
+pub fn replace_query(query: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(query));
+    }
+}
+
+/// Fetches a text document.
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {e:?}"))?
+        .into();
+    if !response.ok() {
+        return Err(format!(
+            "fetching {url} answered {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let text = response.text().map_err(|e| format!("{e:?}"))?;
+    JsFuture::from(text)
+        .await
+        .map_err(|e| format!("could not read {url}: {e:?}"))?
+        .as_string()
+        .ok_or_else(|| format!("{url} is not text"))
+}
+
+/// Copies the page's link to the clipboard.
+pub async fn copy_link() -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let href = window.location().href().map_err(|e| format!("{e:?}"))?;
+    JsFuture::from(window.navigator().clipboard().write_text(&href))
+        .await
+        .map_err(|_| format!("the browser did not allow copying; the link is {href}"))?;
+    Ok(href)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn queries_are_read() {
+        let s = parse_query(
+            "?scenario=wait-timeout&timeout_ms=150&sleeps_ms=1%2C2&lang=zh-CN&trace=t.json",
+        );
+        assert_eq!(s.scenario.as_deref(), Some("wait-timeout"));
+        assert_eq!(
+            s.params,
+            vec![
+                ("timeout_ms".into(), "150".into()),
+                ("sleeps_ms".into(), "1,2".into())
+            ]
+        );
+        assert_eq!(s.trace_url.as_deref(), Some("t.json"));
+    }
+}
