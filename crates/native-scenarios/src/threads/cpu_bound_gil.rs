@@ -50,6 +50,9 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
         .unwrap_or(1);
     let work = Work::calibrate();
     main.metric("cores", cores as f64, "cores");
+    // Measured apart from the scenario, so a busy machine is not mistaken for serial threads.
+    let available = Work::cores_available(Duration::from_millis(50));
+    main.metric("cores_available", available, "cores");
 
     let cpu = cpu_time::ThreadTime::now();
     let sequential = phase(main, "sequential", || {
@@ -104,18 +107,35 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     Ok(())
 }
 
-fn phase_start(t: &conlab_core::Trace, name: &str) -> Nanos {
-    t.marks
-        .iter()
-        .find(|m| m.name == "phase_start" && m.detail == name)
-        .map_or(0, |m| m.t)
+/// Says why the parallel checks were not made: the machine lent fewer than 1.5 cores.
+fn main_note(c: &mut Checks, available: f64) {
+    c.check(
+        "cores-lent",
+        "the machine lent fewer than 1.5 cores, so parallel speed-up is not checked this time",
+        true,
+        format!("{available:.2} cores available when the run started"),
+    );
 }
 
-fn free_end(t: &conlab_core::Trace) -> Nanos {
-    t.marks
+/// CPU parallelism of a phase: the CPU time its threads (not the main lane) used, divided by
+/// the phase's wall time. About 1 when threads take turns, up to the cores when they overlap.
+fn parallelism(t: &conlab_core::Trace, name: &str) -> Option<f64> {
+    let start = t
+        .marks
         .iter()
-        .find(|m| m.name == "phase_end" && m.detail == "free_threads")
-        .map_or(u64::MAX, |m| m.t)
+        .find(|m| m.name == "phase_start" && m.detail == name)?
+        .t;
+    let end = t
+        .marks
+        .iter()
+        .find(|m| m.name == "phase_end" && m.detail == name)?
+        .t;
+    let cpu: u64 = t
+        .marks_named("cpu_time")
+        .filter(|m| m.lane != 0 && m.t >= start && m.t <= end)
+        .filter_map(|m| m.detail.parse::<u64>().ok())
+        .sum();
+    Some(cpu as f64 / (end - start).max(1) as f64)
 }
 
 /// Checks, from the phase and CPU-time marks, with speed-ups against the CPU time the work
@@ -170,33 +190,41 @@ pub fn checks(c: &mut Checks) {
     let free = phase("free_threads").unwrap_or(u64::MAX);
     let speedup = seq as f64 / free as f64;
     let ideal = cores.min(units) as f64;
-    // The CPU time the free threads were granted during their phase tells how many cores the
-    // machine actually lent them (fewer when it is busy). Free threads must turn that into
-    // speed-up, and it can never exceed min(cores, units). Efficiency below 1 is normal: on a
-    // small VM two vCPUs may share one physical core and its caches (seen: 1.41x from 1.96
-    // cores' worth), hence 60%.
-    let (free_start, free_end) = (phase_start(t, "free_threads"), free_end(t));
-    let granted: u64 = t
-        .marks_named("cpu_time")
-        .filter(|m| m.lane != 0 && m.t >= free_start && m.t <= free_end)
-        .filter_map(|m| m.detail.parse::<u64>().ok())
-        .sum();
-    let parallelism = granted as f64 / free.max(1) as f64;
     c.check(
-        "free-threads-scale",
-        "threads without a GIL gain ~ the cores they get, at most min(cores, units)",
-        speedup >= 0.6 * parallelism.min(ideal) && speedup <= ideal * 1.25,
-        format!("speedup {speedup:.2}x with {parallelism:.2} cores' worth of CPU granted; ideal {ideal:.0}x"),
+        "free-speedup-bounded",
+        "free threads never gain more than min(cores, units)",
+        speedup <= ideal * 1.25,
+        format!("speedup {speedup:.2}x, ideal {ideal:.0}x"),
     );
-    // The difference from the GIL shows only when the machine lends more than one core.
-    if c.params.flag("gil") && units >= 2 && parallelism >= 1.5 {
+    // How much faster free threads finish depends on how the machine lends its cores (two
+    // vCPUs of a small VM may share one physical core: 1.1x to 2.0x measured here on an idle
+    // machine). What holds everywhere: without the GIL the threads use the CPU at the same
+    // time; with it they take turns.
+    let free_par = parallelism(t, "free_threads").unwrap_or(0.0);
+    let available = t.metrics.extra("cores_available").unwrap_or(0.0);
+    if units >= 2 && cores >= 2 && available >= 1.5 {
+        let baseline = if c.params.flag("gil") {
+            parallelism(t, "gil_threads").unwrap_or(1.0)
+        } else {
+            1.0
+        };
+        c.check(
+            "free-threads-parallel",
+            "without the GIL the threads compute at the same time; with it they take turns",
+            free_par >= baseline + 0.25,
+            format!("CPU parallelism: free threads {free_par:.2}, GIL threads {baseline:.2}; {available:.2} cores available"),
+        );
+    } else if units >= 2 && cores >= 2 {
+        main_note(c, available);
+    }
+    if c.params.flag("gil") && units >= 2 && free_par >= 1.5 {
         let gil = phase("gil_threads").unwrap_or(u64::MAX);
         c.check(
             "free-beats-gil",
             "with more than one core granted, the same threads without the GIL are clearly faster",
             (gil as f64) >= 1.2 * free as f64,
             format!(
-                "GIL threads {}, free threads {}, {parallelism:.2} cores granted",
+                "GIL threads {}, free threads {}, {free_par:.2} cores granted",
                 conlab_core::ms(gil),
                 conlab_core::ms(free)
             ),

@@ -46,6 +46,31 @@ impl Work {
         }
     }
 
+    /// How many cores the machine lends right now: two plain threads spin for `d` and their CPU
+    /// time is divided by the wall time (about 2 on an idle 2-core machine, about 1 when another
+    /// program keeps a core busy).
+    pub fn cores_available(d: Duration) -> f64 {
+        let start = Instant::now();
+        let cpu: Vec<Duration> = std::thread::scope(|s| {
+            let spinners: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(move || {
+                        let cpu = cpu_time::ThreadTime::now();
+                        while start.elapsed() < d {
+                            std::hint::black_box(burn(BATCH));
+                        }
+                        cpu.elapsed()
+                    })
+                })
+                .collect();
+            spinners
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        cpu.iter().sum::<Duration>().as_secs_f64() / start.elapsed().as_secs_f64().max(1e-9)
+    }
+
     /// Iterations in `d` of single-core work.
     pub fn iterations(&self, d: Duration) -> u64 {
         (self.iterations_per_ms * d.as_secs_f64() * 1000.0) as u64
@@ -117,6 +142,13 @@ impl Gil {
     /// Does `d` worth of interpreted work: only while holding the GIL, handing it over every
     /// switch interval if another thread waits for it.
     pub fn compute(&self, ctx: &ThreadCtx, work: &Work, d: Duration) -> Result<(), Aborted> {
+        let cpu = cpu_time::ThreadTime::now();
+        let result = self.compute_under_gil(ctx, work, d);
+        ctx.mark("cpu_time", Text::from(cpu.elapsed().as_nanos().to_string()));
+        result
+    }
+
+    fn compute_under_gil(&self, ctx: &ThreadCtx, work: &Work, d: Duration) -> Result<(), Aborted> {
         let mut left = work.iterations(d);
         while left > 0 {
             let guard = self.acquire(ctx)?;
