@@ -139,9 +139,9 @@ fn parallelism(t: &conlab_core::Trace, name: &str) -> Option<f64> {
 }
 
 /// Checks, from the phase and CPU-time marks, with speed-ups against the CPU time the work
-/// takes on one core: GIL threads gain at most 1.2x; free threads gain what the cores they
-/// were granted allow, at most min(cores, units), and clearly beat the GIL when more than one
-/// core was granted; the GIL changed hands when several threads competed.
+/// takes on one core: GIL threads gain at most 1.2x and hand the GIL over; free threads never
+/// gain more than min(cores, units), and compute at the same time where GIL threads take turns
+/// (when the machine has the cores free).
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
     let phase = |name: &str| -> Option<Nanos> {
@@ -196,10 +196,12 @@ pub fn checks(c: &mut Checks) {
         speedup <= ideal * 1.25,
         format!("speedup {speedup:.2}x, ideal {ideal:.0}x"),
     );
-    // How much faster free threads finish depends on how the machine lends its cores (two
-    // vCPUs of a small VM may share one physical core: 1.1x to 2.0x measured here on an idle
-    // machine). What holds everywhere: without the GIL the threads use the CPU at the same
-    // time; with it they take turns.
+    // How much faster free threads finish depends on the hardware behind the cores: on this
+    // project's 2-vCPU VMs it ranged from 1.0x to 2.0x on an idle machine (the host may run
+    // both vCPUs on one physical core, and its steal time counts as guest CPU time), so the
+    // speed-up is reported, not asserted. What holds wherever the OS has two cores free:
+    // without the GIL the threads are scheduled to compute at the same time; with it they
+    // take turns. That is checked, and it fails if free threads are serialized.
     let free_par = parallelism(t, "free_threads").unwrap_or(0.0);
     let available = t.metrics.extra("cores_available").unwrap_or(0.0);
     if units >= 2 && cores >= 2 && available >= 1.5 {
@@ -216,19 +218,6 @@ pub fn checks(c: &mut Checks) {
         );
     } else if units >= 2 && cores >= 2 {
         main_note(c, available);
-    }
-    if c.params.flag("gil") && units >= 2 && free_par >= 1.5 {
-        let gil = phase("gil_threads").unwrap_or(u64::MAX);
-        c.check(
-            "free-beats-gil",
-            "with more than one core granted, the same threads without the GIL are clearly faster",
-            (gil as f64) >= 1.2 * free as f64,
-            format!(
-                "GIL threads {}, free threads {}, {free_par:.2} cores granted",
-                conlab_core::ms(gil),
-                conlab_core::ms(free)
-            ),
-        );
     }
     c.check(
         "processes-said",
