@@ -140,12 +140,14 @@ fn a_configured_server_that_does_not_answer_fails_fast() {
     assert!(text(&o).contains(&url), "{}", text(&o));
 }
 
-#[test]
-fn a_server_killed_mid_run_fails_the_run_with_the_reason() {
-    let _turn = private_lock();
+/// Starts a long mysql-pool run that must use a private server; returns the run and the PID
+/// of its server once it is up.
+// The caller waits for the returned child; clippy cannot follow it out of the function.
+#[allow(clippy::zombie_processes)]
+fn start_run_with_private_server() -> (std::process::Child, String) {
     let unused = format!("127.0.0.1:{}", free_port());
     let before = private_servers();
-    let child = Command::new(env!("CARGO_BIN_EXE_conlab"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conlab"))
         .args([
             "run",
             "mysql-pool",
@@ -163,16 +165,23 @@ fn a_server_killed_mid_run_fails_the_run_with_the_reason() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let victim = loop {
+    loop {
         if let Some(pid) = private_servers().into_iter().find(|p| !before.contains(p)) {
-            break pid;
+            return (child, pid);
         }
-        assert!(
-            Instant::now() < deadline,
-            "the private server never started"
-        );
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the private server never started");
+        }
         std::thread::sleep(Duration::from_millis(50));
-    };
+    }
+}
+
+#[test]
+fn a_server_killed_mid_run_fails_the_run_with_the_reason() {
+    let _turn = private_lock();
+    let (child, victim) = start_run_with_private_server();
     std::thread::sleep(Duration::from_millis(1500));
     Command::new("kill").args(["-9", &victim]).status().unwrap();
     let started = Instant::now();
@@ -193,31 +202,8 @@ fn a_server_killed_mid_run_fails_the_run_with_the_reason() {
 #[test]
 fn ctrl_c_stops_private_servers_and_removes_their_files() {
     let _turn = private_lock();
-    let unused = format!("127.0.0.1:{}", free_port());
     let before = (private_servers(), private_dirs());
-    let child = Command::new(env!("CARGO_BIN_EXE_conlab"))
-        .args([
-            "run",
-            "mysql-pool",
-            "-p",
-            "queries=40",
-            "-p",
-            "sleep_ms=500",
-        ])
-        .env_remove("CONLAB_MYSQL_URL")
-        .env("CONLAB_MYSQL_LOCAL", &unused)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !private_servers().iter().any(|p| !before.0.contains(p)) {
-        assert!(
-            Instant::now() < deadline,
-            "the private server never started"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (child, _server) = start_run_with_private_server();
     std::thread::sleep(Duration::from_millis(500));
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -26,9 +26,7 @@ async fn wait_for(root: &Element, selector: &str) -> Element {
 
 #[wasm_bindgen_test]
 async fn pressing_run_shows_a_passing_trace() {
-    let root = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<conlab_web::App>::with_root(root.clone()).render();
+    let root = mount();
 
     let run: HtmlElement = wait_for(&root, "#run").await.dyn_into().unwrap();
     run.click();
@@ -44,9 +42,7 @@ async fn pressing_run_shows_a_passing_trace() {
 
 #[wasm_bindgen_test]
 async fn a_bad_parameter_is_refused_with_its_range() {
-    let root = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<conlab_web::App>::with_root(root.clone()).render();
+    let root = mount();
     let input: web_sys::HtmlInputElement = wait_for(&root, "input[name=sleep_ms]")
         .await
         .dyn_into()
@@ -98,9 +94,7 @@ fn pick_file(root: &Element, name: &str, text: &str) {
 
 #[wasm_bindgen_test]
 async fn a_trace_file_opens_and_a_broken_one_is_explained() {
-    let root = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<conlab_web::App>::with_root(root.clone()).render();
+    let root = mount();
     wait_for(&root, "#trace-file").await;
 
     // A real trace, recorded on this page's own loop.

@@ -107,6 +107,21 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     Ok(())
 }
 
+/// When a phase started and ended, from its marks.
+fn phase_window(t: &conlab_core::Trace, name: &str) -> Option<(Nanos, Nanos)> {
+    let start = t
+        .marks
+        .iter()
+        .find(|m| m.name == "phase_start" && m.detail == name)?
+        .t;
+    let end = t
+        .marks
+        .iter()
+        .find(|m| m.name == "phase_end" && m.detail == name)?
+        .t;
+    Some((start, end))
+}
+
 /// Says why the parallel checks were not made: the machine lent fewer than 1.5 cores.
 fn main_note(c: &mut Checks, available: f64) {
     c.check(
@@ -144,19 +159,7 @@ fn parallelism(t: &conlab_core::Trace, name: &str) -> Option<f64> {
 /// (when the machine has the cores free).
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
-    let phase = |name: &str| -> Option<Nanos> {
-        let start = t
-            .marks
-            .iter()
-            .find(|m| m.name == "phase_start" && m.detail == name)?
-            .t;
-        let end = t
-            .marks
-            .iter()
-            .find(|m| m.name == "phase_end" && m.detail == name)?
-            .t;
-        Some(end - start)
-    };
+    let phase = |name: &str| phase_window(t, name).map(|(a, b)| b - a);
     let units = c.params.usize("units");
     let cores = t.metrics.extra("cores").unwrap_or(1.0) as usize;
     if phase("sequential").is_none() {
