@@ -72,6 +72,21 @@ async fn a_bad_parameter_is_refused_with_its_range() {
     );
 }
 
+/// Records a trace of scenario `id` with one parameter, on this page's own loop.
+async fn browser_trace(id: &str, param: &str) -> conlab_core::Trace {
+    let info = conlab_core::catalog::find(id).unwrap();
+    let scenario = conlab_async::find::<conlab_browser::BrowserRuntime>(info.id).unwrap();
+    let params = conlab_core::Params::from_assignments(info.id, info.params, [param]).unwrap();
+    conlab_browser::run_scenario(
+        info,
+        scenario.run,
+        scenario.checks,
+        params,
+        std::time::Duration::from_secs(30),
+    )
+    .await
+}
+
 /// Puts a file with `text` on the page's file input, as a user's pick would.
 fn pick_file(root: &Element, name: &str, text: &str) {
     let input: web_sys::HtmlInputElement = root
@@ -98,19 +113,7 @@ async fn a_trace_file_opens_and_a_broken_one_is_explained() {
     wait_for(&root, "#trace-file").await;
 
     // A real trace, recorded on this page's own loop.
-    let info = conlab_core::catalog::find("gather-vs-wait").unwrap();
-    let scenario = conlab_async::find::<conlab_browser::BrowserRuntime>(info.id).unwrap();
-    let params =
-        conlab_core::Params::from_assignments(info.id, info.params, ["sleeps_ms=30,10,20"])
-            .unwrap();
-    let trace = conlab_browser::run_scenario(
-        info,
-        scenario.run,
-        scenario.checks,
-        params,
-        std::time::Duration::from_secs(30),
-    )
-    .await;
+    let trace = browser_trace("gather-vs-wait", "sleeps_ms=30,10,20").await;
     let json = trace.to_json();
 
     pick_file(&root, "run.json", &json[..json.len() / 2]);
@@ -227,18 +230,7 @@ async fn a_shared_link_opens_the_scenario_with_its_parameters() {
 
 #[wasm_bindgen_test]
 async fn a_trace_link_opens_the_trace_and_bad_links_are_explained() {
-    let info = conlab_core::catalog::find("as-completed").unwrap();
-    let scenario = conlab_async::find::<conlab_browser::BrowserRuntime>(info.id).unwrap();
-    let params =
-        conlab_core::Params::from_assignments(info.id, info.params, ["sleeps_ms=30,10"]).unwrap();
-    let trace = conlab_browser::run_scenario(
-        info,
-        scenario.run,
-        scenario.checks,
-        params,
-        std::time::Duration::from_secs(30),
-    )
-    .await;
+    let trace = browser_trace("as-completed", "sleeps_ms=30,10").await;
     let data_url = format!(
         "data:application/json,{}",
         String::from(js_sys::encode_uri_component(&trace.to_json()))

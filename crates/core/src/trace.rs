@@ -416,6 +416,11 @@ impl Trace {
             .collect()
     }
 
+    /// How many lanes of `kind` the trace has.
+    pub fn count_lanes(&self, kind: LaneKind) -> usize {
+        self.lanes.iter().filter(|l| l.kind == kind).count()
+    }
+
     /// How many task lanes had ended by `t`.
     pub fn tasks_finished_by(&self, t: Nanos) -> usize {
         self.lanes

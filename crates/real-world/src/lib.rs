@@ -8,6 +8,7 @@
 
 mod calls;
 mod checks;
+mod multi_server;
 mod mysql;
 mod redact;
 mod redis;

@@ -47,12 +47,7 @@ pub fn checks(c: &mut Checks) {
         format!("{cancelled} of {n} cancelled"),
     );
     let main_end = c.trace.main_end().unwrap_or(u64::MAX);
-    let tasks = c
-        .trace
-        .lanes
-        .iter()
-        .filter(|l| l.kind == LaneKind::Task)
-        .count();
+    let tasks = c.trace.count_lanes(LaneKind::Task);
     let running = tasks - c.trace.tasks_finished_by(main_end);
     c.check(
         "none-left",

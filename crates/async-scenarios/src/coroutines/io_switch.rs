@@ -44,12 +44,7 @@ pub fn checks(c: &mut Checks) {
         threads.len() == 1,
         format!("threads seen: {threads:?}"),
     );
-    let tasks = c
-        .trace
-        .lanes
-        .iter()
-        .filter(|l| l.kind == LaneKind::Task)
-        .count();
+    let tasks = c.trace.count_lanes(LaneKind::Task);
     let waits = c
         .trace
         .spans

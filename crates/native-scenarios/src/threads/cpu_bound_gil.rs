@@ -135,16 +135,7 @@ fn main_note(c: &mut Checks, available: f64) {
 /// CPU parallelism of a phase: the CPU time its threads (not the main lane) used, divided by
 /// the phase's wall time. About 1 when threads take turns, up to the cores when they overlap.
 fn parallelism(t: &conlab_core::Trace, name: &str) -> Option<f64> {
-    let start = t
-        .marks
-        .iter()
-        .find(|m| m.name == "phase_start" && m.detail == name)?
-        .t;
-    let end = t
-        .marks
-        .iter()
-        .find(|m| m.name == "phase_end" && m.detail == name)?
-        .t;
+    let (start, end) = phase_window(t, name)?;
     let cpu: u64 = t
         .marks_named("cpu_time")
         .filter(|m| m.lane != 0 && m.t >= start && m.t <= end)

@@ -3,7 +3,8 @@
 //! time; together they take as long as the slowest, not the sum.
 
 use super::{command, connect, delete_run_keys};
-use conlab_core::{Checks, LaneCtx, LaneKind, ScenarioError, SpanState, TaskGroup, Text};
+use crate::multi_server::{on_every_server, together_like_the_slowest};
+use conlab_core::{Checks, LaneCtx, ScenarioError};
 use conlab_tokio::{ScenarioFuture, TokioRuntime};
 use redis::AsyncCommands;
 use std::time::Duration;
@@ -14,14 +15,11 @@ const BASE_MS: i64 = 100;
 /// Runs the scenario.
 pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> ScenarioFuture {
     Box::pin(async move {
-        let group = TaskGroup::new();
-        for (i, url) in urls.into_iter().enumerate() {
-            let wait = main.params().scale_ms(BASE_MS * (i as i64 + 1));
-            let lane = main.new_lane(LaneKind::Connection, format!("redis-server-{}", i + 1));
+        let base = main.params().scale_ms(BASE_MS);
+        on_every_server(&main, "redis", urls, move |i, url, lane| {
             let run_id = run_id.clone();
-            let printer = main.clone();
-            group.spawn(main.runtime(), async move {
-                let start = lane.now();
+            async move {
+                let wait = base * (i as u32 + 1);
                 let mut con = connect(&lane, &url).await?;
                 let empty = format!("conlab:{run_id}:empty:{i}");
                 // BLPOP waits server-side for up to its timeout (seconds, decimals allowed).
@@ -38,28 +36,10 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 delete_run_keys(&mut con, &run_id)
                     .await
                     .map_err(|e| ScenarioError(format!("cleaning up failed: {e}")))?;
-                lane.writer().span(
-                    lane.lane(),
-                    SpanState::Running,
-                    start,
-                    lane.now(),
-                    Text::Static("work"),
-                );
-                lane.mark("server_done", Text::from(format!("{i} {back}")));
-                printer.print(format!(
-                    "server {}: done after {}",
-                    i + 1,
-                    conlab_core::ms(lane.now() - start)
-                ));
-                lane.end();
-                Ok::<(), ScenarioError>(())
-            });
-        }
-        let results = main
-            .during(SpanState::WaitingJoin, "gather", group.join_all())
-            .await;
-        results.into_iter().collect::<Result<Vec<()>, _>>()?;
-        Ok(())
+                Ok(back.to_string())
+            }
+        })
+        .await
     })
 }
 
@@ -78,5 +58,5 @@ pub fn checks(c: &mut Checks) {
         done.len() == n && done.iter().all(|d| *d),
         format!("{} of {n} servers", done.len()),
     );
-    crate::checks::servers_together(c, n);
+    together_like_the_slowest(c, n);
 }
