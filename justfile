@@ -28,10 +28,13 @@ test-native:
     scripts/setup-servers.sh
     cargo test --quiet
 
-# Browser tests: every async scenario and the playground in headless Chromium
+# Browser tests: every async scenario and the playground's parts in headless Chromium, then
+# the built site end to end through chromedriver (screenshots in target/e2e-screenshots)
 test-browser:
     scripts/setup-browser-tests.sh
     {{browser_env}} cargo test --target wasm32-unknown-unknown -p conlab-browser -p conlab-web
+    scripts/build-web.sh
+    cargo test -p conlab-browser-tests
 
 # Benchmarks that print figures: recording, scale, threads, databases (Redis and MySQL)
 bench:
@@ -40,6 +43,18 @@ bench:
     cargo bench -p conlab --bench scale
     cargo bench -p conlab --bench threads
     cargo bench -p conlab --bench databases
+    just bench-web
+
+# Playground benchmarks in headless Chromium: first render, timeline redraw, live run, size
+bench-web: web
+    cargo bench -p conlab-browser-tests --bench web
+
+# Re-record the native runs the playground shows for scenarios that cannot run in a browser
+record-native:
+    scripts/setup-servers.sh --install-only
+    rm -rf web/recorded
+    cargo run --release -p conlab -- run-native --out web/recorded --only threads --only real-world --only run-in-executor --only loop-in-thread
+    rm -f web/recorded/index.json
 
 # Build the playground into web/dist
 web:

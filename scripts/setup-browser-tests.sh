@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the browser tests need on a fresh machine, skipping what is already there:
 # the wasm32 target, wasm-bindgen-cli at exactly the version in Cargo.lock, and Debian's
-# Chromium, ChromeDriver and binaryen (wasm-opt).
+# Chromium, ChromeDriver and binaryen (wasm-opt; from npm too, as Debian's is too old).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +32,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Debian 12's wasm-opt cannot read modules from this wasm-bindgen; binaryen from npm, pinned.
+binaryen=123.0.0
+if [ ! -x target/tools/binaryen/node_modules/.bin/wasm-opt ] && command -v npm >/dev/null; then
+  echo "setup: installing binaryen $binaryen from npm into target/tools/binaryen"
+  mkdir -p target/tools/binaryen
+  npm install --silent --no-audit --no-fund --prefix target/tools/binaryen "binaryen@$binaryen" >/dev/null
 fi
 echo "setup: browser tests ready (wasm-bindgen $want, $(chromium --version 2>/dev/null | head -n1))"

@@ -1,39 +1,50 @@
-//! The playground page: scenario picker, parameter form, Run, and the result.
+//! The playground page: the catalog by chapter, a scenario's explanation and parameter form,
+//! Run (live on this page's loop), step-through, comparison, embedding, trace files, and the
+//! result. Native-only scenarios show a recorded native run instead of a dead end.
 
+use crate::components::compare::Compare;
+use crate::components::embed_dialog::EmbedDialog;
 use crate::components::params_form::ParamsForm;
+use crate::components::settings::{Settings, Theme};
+use crate::components::step_through::StepThrough;
 use crate::components::trace_file_bar::TraceFileBar;
 use crate::components::trace_view::TraceView;
+use crate::i18n::{use_lang, Lang};
+use crate::live::{self, FrameSlot};
 use crate::share;
+use crate::state::{Action, Origin, Playground};
 use crate::trace_file::load_trace_text;
-use conlab_browser::BrowserRuntime;
-use conlab_core::catalog::{self, ScenarioInfo};
+use conlab_core::catalog::{self, Chapter, ScenarioInfo};
 use conlab_core::{Params, Trace};
-use std::time::Duration;
+use gloo_storage::{LocalStorage, Storage};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-/// Every run in the page has this time limit.
-const LIMIT: Duration = Duration::from_secs(120);
+const LANG_KEY: &str = "conlab-lang";
+const THEME_KEY: &str = "conlab-theme";
 
-fn browser_scenarios() -> Vec<&'static ScenarioInfo> {
-    catalog::CATALOG
-        .iter()
-        .filter(|s| s.platforms.browser && conlab_async::IDS.contains(&s.id))
-        .collect()
+/// Whether `id` runs on this page (the rest show recorded native runs).
+pub fn runs_in_browser(info: &ScenarioInfo) -> bool {
+    info.platforms.browser && conlab_async::IDS.contains(&info.id)
 }
 
 /// The page's starting state, from its URL.
-struct Start {
-    scenario: String,
-    params: Vec<(String, String)>,
-    error: Option<String>,
-    trace_url: Option<String>,
+pub struct Start {
+    /// The scenario asked for (or the default one).
+    pub scenario: &'static ScenarioInfo,
+    /// Parameter values from the URL.
+    pub params: Vec<(String, String)>,
+    /// What is wrong with the URL, if anything.
+    pub error: Option<String>,
+    /// A trace to open.
+    pub trace_url: Option<String>,
 }
 
-fn from_url(shared: &share::Shared) -> Start {
-    let fallback = "asyncio-two-tasks".to_string();
+/// Reads the scenario and parameters a link asks for; anything wrong becomes a message.
+pub fn from_url(shared: &share::Shared, lang: Lang) -> Start {
+    let fallback = catalog::find("asyncio-two-tasks").unwrap_or(&catalog::CATALOG[0]);
     let mut start = Start {
-        scenario: fallback.clone(),
+        scenario: fallback,
         params: Vec::new(),
         error: None,
         trace_url: shared.trace_url.clone(),
@@ -41,9 +52,9 @@ fn from_url(shared: &share::Shared) -> Start {
     let Some(id) = &shared.scenario else {
         return start;
     };
-    match browser_scenarios().into_iter().find(|s| s.id == id) {
+    match catalog::find(id) {
         Some(info) => {
-            start.scenario = info.id.to_string();
+            start.scenario = info;
             let pairs: Vec<String> = shared
                 .params
                 .iter()
@@ -52,44 +63,165 @@ fn from_url(shared: &share::Shared) -> Start {
             if let Err(e) =
                 Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
             {
-                start.error = Some(format!("The link's parameters: {e}"));
+                start.error = Some(format!("{} {e}", lang.link_params()));
             }
             start.params = shared.params.clone();
         }
         None => {
             start.error = Some(format!(
-                "The link asks for `{id}`, which does not run in the browser; showing {fallback}"
+                "The link asks for `{id}`, which is not in the catalog; showing {}",
+                fallback.id
             ))
         }
     }
     start
 }
 
-/// The playground.
+/// The language to start in: `?lang=`, then what was chosen before, then the browser's.
+pub fn initial_lang(query: &share::Shared) -> Lang {
+    let stored: Option<String> = LocalStorage::get(LANG_KEY).ok();
+    let browser = web_sys::window().and_then(|w| w.navigator().language());
+    query
+        .lang
+        .iter()
+        .chain(stored.iter())
+        .chain(browser.iter())
+        .find_map(|tag| Lang::parse(tag))
+        .unwrap_or_default()
+}
+
+/// The playground with its language and theme.
 #[function_component(App)]
 pub fn app() -> Html {
-    let scenarios = browser_scenarios();
-    // What the page's URL asks for: a scenario, its parameters, a trace to open.
-    let start = use_memo((), |_| {
-        from_url(&share::parse_query(&share::current_query()))
+    let query = use_memo((), |_| share::parse_query(&share::current_query()));
+    let lang = use_state(|| initial_lang(&query));
+    let theme =
+        use_state(|| Theme::parse(&LocalStorage::get::<String>(THEME_KEY).unwrap_or_default()));
+    use_effect_with(*theme, |t| t.apply());
+    // Benchmarks read this mark: when the playground first appeared.
+    use_effect_with((), |_| {
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = p.mark("conlab-first-render");
+        }
     });
-    let selected = use_state(|| start.scenario.clone());
-    let params = use_state(|| start.params.clone());
-    let error = use_state(|| start.error.clone());
-    let running = use_state(|| false);
-    let trace = use_state(|| None::<Trace>);
-    let copied = use_state(|| None::<String>);
-    let info = catalog::find(&selected).unwrap_or(scenarios[0]);
+    use_effect_with(*lang, |l| {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", l.tag());
+        }
+    });
+    let on_lang = {
+        let lang = lang.clone();
+        Callback::from(move |l: Lang| {
+            let _ = LocalStorage::set(LANG_KEY, l.tag());
+            lang.set(l);
+        })
+    };
+    let on_theme = {
+        let theme = theme.clone();
+        Callback::from(move |t: Theme| {
+            let _ = LocalStorage::set(THEME_KEY, t.as_str());
+            theme.set(t);
+        })
+    };
+    html! {
+        <ContextProvider<Lang> context={*lang}>
+            <main class="conlab">
+                <header>
+                    <div>
+                        <h1>{ lang.page_title() }</h1>
+                        <p class="tagline">{ lang.tagline() }</p>
+                    </div>
+                    <Settings theme={*theme} {on_lang} {on_theme} />
+                </header>
+                <PlaygroundPage />
+            </main>
+        </ContextProvider<Lang>>
+    }
+}
+
+/// Fetches the recorded native run of `info` shipped with the site.
+fn fetch_recorded(
+    info: &'static ScenarioInfo,
+    dispatch: UseReducerDispatcher<Playground>,
+    missing: UseStateHandle<bool>,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let url = format!("recorded/{}.json", info.id);
+        match share::fetch_text(&url)
+            .await
+            .and_then(|text| load_trace_text(&url, &text))
+        {
+            Ok(t) => {
+                missing.set(false);
+                dispatch.dispatch(Action::Opened(t, Origin::Recorded));
+            }
+            Err(_) => missing.set(true),
+        }
+    });
+}
+
+/// The scenario picker: every scenario, grouped by chapter.
+fn picker(lang: Lang, current: &'static ScenarioInfo, on_pick: Callback<Event>) -> Html {
+    let chapters = [
+        Chapter::Threads,
+        Chapter::Processes,
+        Chapter::Coroutines,
+        Chapter::Asyncio,
+        Chapter::RealWorld,
+    ];
+    html! {
+        <select id="scenario" onchange={on_pick}>
+            { for chapters.iter().map(|c| html! {
+                <optgroup label={lang.chapter(*c)}>
+                    { for catalog::CATALOG.iter().filter(|s| s.chapter == *c).map(|s| {
+                        let badge = if runs_in_browser(s) { String::new() } else { format!(" ({})", lang.native_badge()) };
+                        html! { <option value={s.id} selected={s.id == current.id}>{ format!("{} — {}{badge}", s.id, lang.title(s)) }</option> }
+                    }) }
+                </optgroup>
+            }) }
+        </select>
+    }
+}
+
+/// The command that runs `info` natively with the typed parameters.
+pub fn native_command(info: &ScenarioInfo, params: &[(String, String)]) -> String {
+    let mut cmd = format!("scripts/just run {}", info.id);
+    for (k, v) in params {
+        cmd.push_str(&format!(" -p {k}={v}"));
+    }
+    cmd
+}
+
+/// The playground's body.
+#[function_component(PlaygroundPage)]
+fn playground_page() -> Html {
+    let lang = use_lang();
+    let start = use_memo(lang, |lang| {
+        from_url(&share::parse_query(&share::current_query()), *lang)
+    });
+    let state = use_reducer(|| {
+        let mut p = Playground::new(start.scenario, start.params.clone());
+        p.error = start.error.clone();
+        p
+    });
+    let frames: FrameSlot = use_mut_ref(|| None);
+    let embed_open = use_state(|| false);
+    let recording_missing = use_state(|| false);
+    let info = state.scenario;
+    let in_browser = runs_in_browser(info);
 
     // The URL follows the form, so it can be shared at any moment.
     use_effect_with(
-        ((*selected).clone(), (*params).clone()),
-        |(scenario, values)| {
-            share::replace_query(&share::to_query(scenario, values));
+        (info.id, state.params.clone(), lang),
+        |(id, values, lang)| {
+            share::replace_query(&share::to_query(id, values, Some(lang.tag())));
         },
     );
     {
-        let (trace, error, url) = (trace.clone(), error.clone(), start.trace_url.clone());
+        let (dispatch, url) = (state.dispatcher(), start.trace_url.clone());
         use_effect_with((), move |_| {
             if let Some(url) = url {
                 wasm_bindgen_futures::spawn_local(async move {
@@ -97,128 +229,141 @@ pub fn app() -> Html {
                         .await
                         .and_then(|text| load_trace_text(&url, &text))
                     {
-                        Ok(t) => trace.set(Some(t)),
-                        Err(e) => error.set(Some(e)),
+                        Ok(t) => dispatch.dispatch(Action::Opened(t, Origin::Opened)),
+                        Err(e) => dispatch.dispatch(Action::Fail(e)),
                     }
                 });
             }
         });
     }
+    {
+        let (dispatch, missing) = (state.dispatcher(), recording_missing.clone());
+        // A trace of this scenario already on show (a file just opened) is not replaced.
+        let showing = state.trace.as_ref().is_some_and(|t| t.scenario == info.id);
+        use_effect_with(info.id, move |_| {
+            if !runs_in_browser(info) && !showing {
+                fetch_recorded(info, dispatch, missing);
+            }
+        });
+    }
+
+    let d = state.dispatcher();
+    let on_pick = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            if let Some(info) = catalog::find(&select.value()) {
+                d.dispatch(Action::Pick(info));
+            }
+        })
+    };
+    let on_param = {
+        let d = d.clone();
+        Callback::from(move |(name, value): (String, String)| {
+            d.dispatch(Action::SetParam(name, value))
+        })
+    };
+    let on_run = {
+        let (state, frames) = (state.clone(), frames.clone());
+        Callback::from(move |_: MouseEvent| {
+            live::run_now(&state, state.dispatcher(), frames.clone())
+        })
+    };
+    let on_step = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            match live::parsed_params(&state).and_then(|p| live::virtual_run(state.scenario, &p)) {
+                Ok(t) => state.dispatch(Action::Step(Some(t))),
+                Err(e) => state.dispatch(Action::Fail(e)),
+            }
+        })
+    };
+    let on_keep = {
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::Keep))
+    };
     let on_copy = {
-        let copied = copied.clone();
-        Callback::from(move |_| {
-            let copied = copied.clone();
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| {
+            let d = d.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                copied.set(Some(match share::copy_link().await {
-                    Ok(_) => "Link copied".to_string(),
+                d.dispatch(Action::Notice(match share::copy_link().await {
+                    Ok(_) => lang.link_copied().to_string(),
                     Err(e) => e,
                 }));
             });
         })
     };
-
-    let on_pick = {
-        let (selected, params, trace, error) = (
-            selected.clone(),
-            params.clone(),
-            trace.clone(),
-            error.clone(),
-        );
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            selected.set(select.value());
-            params.set(Vec::new());
-            trace.set(None);
-            error.set(None);
-        })
+    let on_embed = {
+        let embed_open = embed_open.clone();
+        Callback::from(move |_: MouseEvent| embed_open.set(!*embed_open))
     };
-    let on_param = {
-        let params = params.clone();
-        Callback::from(move |(name, value): (String, String)| {
-            let mut next: Vec<(String, String)> = (*params).clone();
-            next.retain(|(n, _)| *n != name);
-            next.push((name, value));
-            params.set(next);
-        })
-    };
-    let on_run = {
-        let (params, error, running, trace) = (
-            params.clone(),
-            error.clone(),
-            running.clone(),
-            trace.clone(),
-        );
-        Callback::from(move |_| {
-            let pairs: Vec<String> = params
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect();
-            let parsed = match Params::from_assignments(
-                info.id,
-                info.params,
-                pairs.iter().map(String::as_str),
-            ) {
-                Ok(p) => p,
-                Err(e) => return error.set(Some(e.to_string())),
-            };
-            let Some(scenario) = conlab_async::find::<BrowserRuntime>(info.id) else {
-                return error.set(Some(format!("{} does not run in the browser", info.id)));
-            };
-            error.set(None);
-            running.set(true);
-            trace.set(None);
-            let (running, trace) = (running.clone(), trace.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let t = conlab_browser::run_scenario(
-                    info,
-                    scenario.run,
-                    scenario.checks,
-                    parsed,
-                    LIMIT,
-                )
-                .await;
-                trace.set(Some(t));
-                running.set(false);
-            });
-        })
-    };
-
     let on_load = {
-        let (trace, error) = (trace.clone(), error.clone());
+        let d = d.clone();
         Callback::from(move |loaded: Result<Trace, String>| match loaded {
-            Ok(t) => {
-                error.set(None);
-                trace.set(Some(t));
-            }
-            Err(e) => error.set(Some(e)),
+            Ok(t) => d.dispatch(Action::Opened(t, Origin::Opened)),
+            Err(e) => d.dispatch(Action::Fail(e)),
         })
     };
+    let on_cursor = {
+        let d = d.clone();
+        Callback::from(move |t| d.dispatch(Action::Cursor(t)))
+    };
+    let on_close_step = {
+        let d = d.clone();
+        Callback::from(move |_| d.dispatch(Action::Step(None)))
+    };
+    let on_stop_comparing = {
+        let d = d.clone();
+        Callback::from(move |_| d.dispatch(Action::StopComparing))
+    };
 
+    let finished = state.trace.is_some() && !state.running;
     html! {
-        <main class="conlab">
-            <header>
-                <h1>{ "conlab playground" }</h1>
-                <p class="tagline">{ "Run concurrency scenarios live on your browser's event loop and see what every task was doing." }</p>
-            </header>
+        <>
             <section class="picker">
-                <label for="scenario">{ "Scenario" }</label>
-                <select id="scenario" onchange={on_pick}>
-                    { for scenarios.iter().map(|s| html! {
-                        <option value={s.id} selected={s.id == info.id}>{ format!("{} — {}", s.id, s.title) }</option>
-                    }) }
-                </select>
-                <p class="explanation">{ info.explanation }</p>
+                <label for="scenario">{ lang.scenario() }</label>
+                { picker(lang, info, on_pick) }
+                <h2 class="scenario-title">{ lang.title(info) }</h2>
+                <p class="explanation">{ lang.explanation(info) }</p>
             </section>
-            <ParamsForm info={info.id} values={(*params).clone()} on_change={on_param} />
-            <button id="run" class="run" onclick={on_run} disabled={*running}>
-                { if *running { "Running…" } else { "Run" } }
-            </button>
-            <button id="copy-link" class="secondary" onclick={on_copy}>{ "Copy link" }</button>
-            if let Some(msg) = &*copied { <span class="copied" role="status">{ msg }</span> }
-            <TraceFileBar trace={(*trace).clone()} on_load={on_load} />
-            if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
-            if let Some(t) = &*trace { <TraceView trace={t.clone()} /> }
-        </main>
+            <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
+            if in_browser {
+                <div class="actions">
+                    <button id="run" class="run" onclick={on_run} disabled={state.running}>
+                        { if state.running { lang.running_for("") } else { lang.run().to_string() } }
+                    </button>
+                    <button id="step" class="secondary" onclick={on_step}>{ lang.step_through() }</button>
+                    if finished {
+                        <button id="keep" class="secondary" onclick={on_keep}>{ lang.pin() }</button>
+                    }
+                    <button id="copy-link" class="secondary" onclick={on_copy}>{ lang.copy_link() }</button>
+                    <button id="embed-button" class="secondary" onclick={on_embed} aria-expanded={embed_open.to_string()}>{ lang.embed() }</button>
+                    if let Some(msg) = &state.notice { <span class="copied" role="status">{ msg }</span> }
+                </div>
+            } else {
+                <div class="native-note" id="native-note">
+                    <p>{ lang.native_only() }</p>
+                    <p>{ lang.run_it_live() }{ " " }<code>{ native_command(info, &state.params) }</code></p>
+                    if let (Some(t), Origin::Recorded) = (&state.trace, state.origin) {
+                        <p class="recorded" id="recorded-label">{ lang.recorded_on(t.host.as_deref().unwrap_or("?"), t.recorded_at.as_deref().unwrap_or("?")) }</p>
+                    }
+                    if *recording_missing { <p class="recorded">{ lang.no_recording() }</p> }
+                    if finished {
+                        <button id="keep" class="secondary" onclick={on_keep}>{ lang.pin() }</button>
+                    }
+                </div>
+            }
+            <TraceFileBar trace={state.trace.clone()} on_load={on_load} />
+            if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
+            if *embed_open { <EmbedDialog scenario={info.id} params={state.params.clone()} /> }
+            if let Some(t) = &state.stepping { <StepThrough trace={t.clone()} on_close={on_close_step} /> }
+            if let Some((kept, current)) = state.comparing() {
+                <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
+            }
+            if let Some(t) = &state.trace {
+                <TraceView trace={t.clone()} live={state.running} cursor={state.cursor} {on_cursor} />
+            }
+        </>
     }
 }

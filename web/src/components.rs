@@ -1,5 +1,10 @@
-//! The playground's components, one per file.
+//! The page's components, one per file.
 
+pub mod compare;
+pub mod embed_dialog;
 pub mod params_form;
+pub mod settings;
+pub mod step_through;
+pub mod timeline;
 pub mod trace_file_bar;
 pub mod trace_view;

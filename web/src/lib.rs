@@ -1,24 +1,43 @@
-//! The conlab playground: pick an async scenario, set its parameters, run it live on the
-//! browser's event loop, and see its output, lanes, metrics and checks.
+//! The conlab playground: pick a scenario, set its parameters, run it live on the browser's
+//! event loop (or open a recorded native run), and explore its timeline, output, metrics and
+//! checks. `embed.html` and `conlab-embed.js` put one scenario in a tutorial page.
 
 mod app;
 mod components;
+mod embed;
+mod i18n;
+mod live;
 mod share;
+mod state;
+mod timeline;
 mod trace_file;
 
 pub use app::App;
+pub use embed::EmbedApp;
+pub use i18n::Lang;
 pub use share::{parse_query, to_query, Shared};
+pub use timeline::{tick_step, TimelineModel, Viewport};
 pub use trace_file::{load_trace_text, MAX_FILE_BYTES};
+
+/// For the browser tests: the embed snippets.
+pub use components::embed_dialog::snippets;
+/// For the browser tests: the step-through events of a trace and the lanes' states.
+pub use components::step_through::{lane_states, steps, Step, StepKind};
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Mounts the playground into `#conlab` (or the body) when the module loads in a page.
+/// Mounts the playground into `#conlab`, or the embed widget when that element carries
+/// `data-embed`, when the module loads in a page.
 #[wasm_bindgen(start)]
 pub fn start() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     if let Some(root) = document.get_element_by_id("conlab") {
-        yew::Renderer::<App>::with_root(root).render();
+        if root.has_attribute("data-embed") {
+            yew::Renderer::<EmbedApp>::with_root(root).render();
+        } else {
+            yew::Renderer::<App>::with_root(root).render();
+        }
     }
 }

@@ -14,6 +14,10 @@ pub struct Shared {
     pub params: Vec<(String, String)>,
     /// A trace to open, if given.
     pub trace_url: Option<String>,
+    /// The page's language, if given (`en`, `zh-CN`).
+    pub lang: Option<String>,
+    /// The widget number an embedding page gave this frame (`widget=2`).
+    pub widget: Option<String>,
 }
 
 /// Reads a query string (`?scenario=...&name=value`).
@@ -32,16 +36,22 @@ pub fn parse_query(query: &str) -> Shared {
         match k.as_str() {
             "scenario" => shared.scenario = Some(v),
             "trace" => shared.trace_url = Some(v),
-            "lang" => {}
+            "lang" => shared.lang = Some(v),
+            "widget" => shared.widget = Some(v),
+            "embed" => {}
             _ => shared.params.push((k, v)),
         }
     }
     shared
 }
 
-/// The query string for a scenario and the parameter values the user typed.
-pub fn to_query(scenario: &str, params: &[(String, String)]) -> String {
+/// The query string for a scenario, the parameter values the user typed and, unless it is
+/// English, the page's language.
+pub fn to_query(scenario: &str, params: &[(String, String)], lang: Option<&str>) -> String {
     let mut q = format!("?scenario={}", js_sys::encode_uri_component(scenario));
+    if let Some(lang) = lang.filter(|l| *l != "en") {
+        q.push_str(&format!("&lang={}", js_sys::encode_uri_component(lang)));
+    }
     for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
         q.push_str(&format!(
             "&{}={}",
@@ -117,5 +127,13 @@ mod tests {
             ]
         );
         assert_eq!(s.trace_url.as_deref(), Some("t.json"));
+        assert_eq!(s.lang.as_deref(), Some("zh-CN"));
+        let q = to_query(
+            "semaphore",
+            &[("permits".into(), "3".into())],
+            Some("zh-CN"),
+        );
+        assert_eq!(q, "?scenario=semaphore&lang=zh-CN&permits=3");
+        assert_eq!(parse_query(&q).params, vec![("permits".into(), "3".into())]);
     }
 }

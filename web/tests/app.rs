@@ -26,6 +26,7 @@ async fn wait_for(root: &Element, selector: &str) -> Element {
 
 #[wasm_bindgen_test]
 async fn pressing_run_shows_a_passing_trace() {
+    set_query("?scenario=asyncio-two-tasks");
     let root = mount();
 
     let run: HtmlElement = wait_for(&root, "#run").await.dyn_into().unwrap();
@@ -42,6 +43,7 @@ async fn pressing_run_shows_a_passing_trace() {
 
 #[wasm_bindgen_test]
 async fn a_bad_parameter_is_refused_with_its_range() {
+    set_query("?scenario=asyncio-two-tasks");
     let root = mount();
     let input: web_sys::HtmlInputElement = wait_for(&root, "input[name=sleep_ms]")
         .await
@@ -176,6 +178,8 @@ fn set_query(query: &str) -> String {
     old
 }
 
+/// Mounts a playground; it reads the page's query as it is now (other apps on the test page
+/// rewrite it as their state changes, so tests set it first).
 fn mount() -> Element {
     let root = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&root).unwrap();

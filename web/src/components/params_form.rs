@@ -1,5 +1,6 @@
 //! A form generated from a scenario's catalog entry: one input per parameter, with its range.
 
+use crate::i18n::use_lang;
 use conlab_core::catalog;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -18,6 +19,7 @@ pub struct ParamsFormProps {
 /// The parameter form.
 #[function_component(ParamsForm)]
 pub fn params_form(props: &ParamsFormProps) -> Html {
+    let lang = use_lang();
     let Some(info) = catalog::find(props.info) else {
         return html! {};
     };
@@ -43,9 +45,9 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
     };
     html! {
         <fieldset class="params">
-            <legend>{ "Parameters" }</legend>
-            { for info.params.iter().map(|p| input(p.name, p.default_value().to_string(), format!("{}; {}", p.help, p.range_text()))) }
-            { input("time-scale", "1".into(), "multiplies every duration; 0.01 to 100".into()) }
+            <legend>{ lang.parameters() }</legend>
+            { for info.params.iter().map(|p| input(p.name, p.default_value().to_string(), format!("{}; {}", lang.param_help(info, p.name).unwrap_or(p.help), p.range_text()))) }
+            { input("time-scale", "1".into(), lang.time_scale_help().into()) }
         </fieldset>
     }
 }

@@ -1,61 +1,126 @@
-//! One finished run: output lines, lanes on a shared time axis, metrics and checks.
+//! One run: its verdict, the timeline with a legend, the output (click a line to see its
+//! moment), metrics, checks, and the lanes as a list for screen readers.
 
-use conlab_core::{ms, Trace};
+use crate::components::timeline::{fmt_time, Timeline};
+use crate::i18n::use_lang;
+use crate::state::TraceRc;
+use crate::timeline::{state_style, Fill};
+use conlab_core::{ms, Nanos, SpanState, Status};
 use yew::prelude::*;
 
-/// At most this many lanes are drawn.
-const MAX_LANES: usize = 40;
+/// At most this many output lines and listed lanes are rendered.
+const MAX_LINES: usize = 500;
 
 /// Properties of [`TraceView`].
 #[derive(Properties, PartialEq)]
 pub struct TraceViewProps {
     /// The run to show.
-    pub trace: Trace,
+    pub trace: TraceRc,
+    /// The run is still going (a live snapshot: no verdict yet).
+    #[prop_or_default]
+    pub live: bool,
+    /// A moment marked on the timeline.
+    #[prop_or_default]
+    pub cursor: Option<Nanos>,
+    /// Called when an output line is clicked, with its time.
+    #[prop_or_default]
+    pub on_cursor: Callback<Option<Nanos>>,
 }
 
 /// The result of a run.
 #[function_component(TraceView)]
 pub fn trace_view(props: &TraceViewProps) -> Html {
+    let lang = use_lang();
     let t = &props.trace;
-    let end = t.end.max(1) as f64;
-    let pct = |ns: u64| format!("{:.3}%", ns as f64 * 100.0 / end);
     let passed = t.checks.iter().filter(|c| c.passed).count();
+    let verdict = if props.live {
+        html! { <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end)) }</h2> }
+    } else {
+        let status = match &t.status {
+            Status::Ok => None,
+            Status::Failed { reason } | Status::Skipped { reason } => {
+                Some(format!("{}: {reason}", t.status.label()))
+            }
+            Status::TimedOut { limit_ms } => Some(format!("timed out after {limit_ms} ms")),
+        };
+        html! {
+            <>
+                <h2 id="verdict" class={if t.passed() { "pass" } else { "fail" }}>
+                    { lang.verdict(t.passed(), passed, t.checks.len()) }
+                </h2>
+                if let Some(s) = status { <p class="status">{ s }</p> }
+            </>
+        }
+    };
+    let states: Vec<SpanState> = SpanState::ALL
+        .iter()
+        .copied()
+        .filter(|s| t.spans.iter().any(|x| x.state == *s))
+        .collect();
     html! {
         <section class="result">
-            <h2 id="verdict" class={if t.passed() { "pass" } else { "fail" }}>
-                { format!("{} — {}/{} checks passed", if t.passed() { "PASSED" } else { "FAILED" }, passed, t.checks.len()) }
-            </h2>
-            <div class="lanes" id="lanes">
-                { for t.lanes.iter().take(MAX_LANES).map(|lane| html! {
-                    <div class="lane" data-lane={lane.name.clone()}>
-                        <span class="lane-name">{ &lane.name }</span>
-                        <span class="lane-track">
-                            { for t.spans.iter().filter(|s| s.lane == lane.id && s.depth == 0).map(|s| html! {
-                                <span class={classes!("span", s.state.as_str())}
-                                      style={format!("left:{};width:{}", pct(s.start), pct(s.duration()))}
-                                      title={format!("{} {} → {}", s.state.as_str(), ms(s.start), ms(s.end))}></span>
-                            }) }
-                        </span>
-                    </div>
-                }) }
-                if t.lanes.len() > MAX_LANES { <p>{ format!("… {} more lanes", t.lanes.len() - MAX_LANES) }</p> }
-            </div>
-            <h3>{ "Output" }</h3>
-            <ol class="output">
-                { for t.output.iter().take(200).map(|l| html! {
-                    <li><span class="t">{ ms(l.t) }</span>{ " " }<span class="who">{ t.lanes.get(l.lane as usize).map(|x| x.name.clone()).unwrap_or_default() }</span>{ " " }{ &l.text }</li>
-                }) }
-            </ol>
-            <h3>{ "Metrics" }</h3>
-            <p class="metrics">{ format!("makespan {} · speedup {:.2}x · peak concurrency {}", ms(t.metrics.makespan), t.metrics.speedup, t.metrics.peak_concurrency) }</p>
-            <h3>{ "Checks" }</h3>
-            <ul class="checks" id="checks">
-                { for t.checks.iter().map(|c| html! {
-                    <li class={if c.passed { "pass" } else { "fail" }}>
-                        { if c.passed { "✓ " } else { "✗ " } }<strong>{ &c.id }</strong>{ format!(" — {} ({})", c.description, c.detail) }
-                    </li>
+            { verdict }
+            <Timeline trace={t.clone()} cursor={props.cursor} />
+            <ul class="legend" aria-label={lang.legend()}>
+                { for states.iter().map(|s| {
+                    let style = state_style(*s);
+                    html! {
+                        <li><span class={classes!("swatch", fill_class(style.fill))} style={format!("--c:{}", style.colour)}></span>{ lang.state_name(*s) }</li>
+                    }
                 }) }
             </ul>
+            <details class="lane-list">
+                <summary>{ lang.lane_list() }</summary>
+                <ol id="lanes">
+                    { for t.lanes.iter().take(MAX_LINES).map(|l| html! { <li class="lane" data-lane={l.name.clone()}>{ &l.name }</li> }) }
+                </ol>
+            </details>
+            <h3>{ lang.output() }</h3>
+            <p class="hint">{ lang.output_hint() }</p>
+            <ol class="output" id="output">
+                { for t.output.iter().take(MAX_LINES).map(|l| {
+                    let on_cursor = props.on_cursor.clone();
+                    let at = l.t;
+                    let current = props.cursor == Some(at);
+                    html! {
+                        <li>
+                            <button class={classes!("line", current.then_some("current"))} onclick={Callback::from(move |_| on_cursor.emit(Some(at)))}>
+                                <span class="t">{ ms(l.t) }</span>{ " " }
+                                <span class="who">{ t.lanes.get(l.lane as usize).map(|x| x.name.clone()).unwrap_or_default() }</span>{ " " }
+                                { &l.text }
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ol>
+            if !props.live {
+                <h3>{ lang.metrics() }</h3>
+                <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.speedup, t.metrics.peak_concurrency) }</p>
+                if !t.metrics.extra.is_empty() {
+                    <ul class="extra-metrics">
+                        { for t.metrics.extra.iter().take(40).map(|m| html! { <li>{ format!("{} = {:.3} {}", m.key, m.value, m.unit) }</li> }) }
+                    </ul>
+                }
+                <h3>{ lang.checks() }</h3>
+                <ul class="checks" id="checks">
+                    { for t.checks.iter().map(|c| html! {
+                        <li class={if c.passed { "pass" } else { "fail" }}>
+                            { if c.passed { "✓ " } else { "✗ " } }<strong>{ &c.id }</strong>{ format!(" — {} ({})", c.description, c.detail) }
+                        </li>
+                    }) }
+                </ul>
+            }
         </section>
+    }
+}
+
+/// The CSS class drawing a legend swatch like the canvas draws the state.
+pub fn fill_class(fill: Fill) -> &'static str {
+    match fill {
+        Fill::Solid => "solid",
+        Fill::Hatch => "hatch",
+        Fill::Dots => "dots",
+        Fill::Bars => "bars",
+        Fill::Cross => "cross",
     }
 }

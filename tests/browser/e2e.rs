@@ -1,0 +1,260 @@
+//! End-to-end: the built playground (`web/dist`) served from loopback and driven in headless
+//! Chromium through chromedriver, as a user would: pick, type, click Run, read the result,
+//! open a native trace file, and run two widgets embedded in one tutorial page. Screenshots
+//! land in `target/e2e-screenshots`.
+
+use conlab_browser_tests::{count, dist, eval, screenshot, text, wait_for, Driver, Site};
+use conlab_core::catalog;
+use conlab_core::Params;
+use fantoccini::Locator;
+use std::time::Duration;
+
+/// What the same scenario records on the deterministic runtime: how many lanes to expect.
+fn virtual_lanes(id: &str, assignments: &[&str]) -> usize {
+    let info = catalog::find(id).unwrap();
+    let params = Params::from_assignments(id, info.params, assignments.iter().copied()).unwrap();
+    let s = conlab_async::find::<conlab_virtual::VirtualRuntime>(id).unwrap();
+    conlab_virtual::run_scenario(info, s.run, s.checks, &params, Duration::from_secs(60))
+        .lanes
+        .len()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1280, 1000).await;
+    c.goto(&format!("{}index.html?scenario=create-task", site.url))
+        .await
+        .unwrap();
+
+    // Change a parameter, run, read the verdict, lanes and checks the page rendered.
+    let tasks = wait_for(&c, "input[name=tasks]", 30).await;
+    tasks.send_keys("7").await.unwrap();
+    c.find(Locator::Css("#run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    let expected = virtual_lanes("create-task", &["tasks=7"]);
+    assert_eq!(
+        count(&c, "#lanes > li").await,
+        expected,
+        "lanes: main and 7 tasks"
+    );
+    let checks = count(&c, "#checks li").await;
+    assert!(checks >= 2, "{checks} checks");
+    assert_eq!(count(&c, "#checks li.fail").await, 0);
+    let url = c.current_url().await.unwrap().to_string();
+    assert!(
+        url.contains("scenario=create-task") && url.contains("tasks=7"),
+        "{url}"
+    );
+
+    // The timeline is drawn; the keyboard zooms it; an output line marks its moment.
+    let canvas = wait_for(&c, "canvas#timeline", 10).await;
+    let filled: usize = canvas
+        .attr("data-filled")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        filled >= expected,
+        "{filled} rectangles for {expected} lanes"
+    );
+    let before = canvas.attr("data-window").await.unwrap();
+    canvas.click().await.unwrap();
+    canvas.send_keys("+").await.unwrap();
+    let after = canvas.attr("data-window").await.unwrap();
+    assert_ne!(before, after, "`+` zooms in");
+    c.find(Locator::Css("#output .line"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#output .line.current", 5).await;
+    screenshot(&c, "playground-create-task").await;
+
+    // Step through the same scenario on the virtual-time runtime.
+    c.find(Locator::Css("#step"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#step-through", 10).await;
+    for _ in 0..3 {
+        c.find(Locator::Css("#step-forward"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    let position = text(&c, "#step-position").await;
+    assert!(position.starts_with("step 4 of"), "{position}");
+    assert_eq!(count(&c, ".lane-states tbody tr").await, expected);
+
+    // Keep this run, run again with another value, and compare both on one scale.
+    c.find(Locator::Css("#keep"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let tasks = wait_for(&c, "input[name=tasks]", 5).await;
+    tasks.clear().await.unwrap();
+    tasks.send_keys("3").await.unwrap();
+    c.find(Locator::Css("#run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#compare canvas#timeline-current", 30).await;
+    wait_for(&c, "#verdict", 30).await;
+    assert_eq!(count(&c, "#compare canvas").await, 2);
+    screenshot(&c, "playground-compare").await;
+
+    // Chinese, then back; the choice sticks in the link.
+    c.find(Locator::Css("#lang option[value='zh-CN']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = text(&c, "h1").await;
+    assert_eq!(title, "conlab 并发实验室");
+    assert!(text(&c, "#run").await.contains("运行"));
+    screenshot(&c, "playground-zh-CN").await;
+    c.find(Locator::Css("#lang option[value='en']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Usable at 360 px: nothing wider than the screen.
+    c.set_window_size(360, 800).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let overflow = eval(
+        &c,
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    )
+    .await;
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "horizontal overflow {overflow}"
+    );
+    screenshot(&c, "playground-360px").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_native_trace_file_and_a_recorded_native_run_open() {
+    // A real native run: OS threads behind a semaphore.
+    let info = catalog::find("semaphore").unwrap();
+    let params = Params::from_assignments(
+        "semaphore",
+        info.params,
+        ["threads=6", "permits=2", "hold_ms=30"],
+    )
+    .unwrap();
+    let trace = conlab_native::run(
+        "semaphore",
+        conlab_native::RuntimeChoice::Tokio,
+        &params,
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert!(trace.passed());
+    let file = conlab_browser_tests::screenshots().join("semaphore-native.json");
+    std::fs::write(&file, trace.to_json()).unwrap();
+
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1280, 1000).await;
+    c.goto(&format!("{}index.html", site.url)).await.unwrap();
+    let input = wait_for(&c, "#trace-file", 30).await;
+    input
+        .send_keys(&file.canonicalize().unwrap().display().to_string())
+        .await
+        .unwrap();
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    assert_eq!(count(&c, "#lanes > li").await, trace.lanes.len());
+    let picked = eval(&c, "return document.querySelector('#scenario').value;").await;
+    assert_eq!(picked, "semaphore");
+    screenshot(&c, "native-trace-file").await;
+
+    // A scenario that cannot run in a browser shows the recorded native run shipped with the site.
+    c.goto(&format!("{}index.html?scenario=rlock", site.url))
+        .await
+        .unwrap();
+    let label = text(&c, "#recorded-label").await;
+    assert!(
+        label.starts_with("Recorded with the native runner on"),
+        "{label}"
+    );
+    wait_for(&c, "#verdict", 30).await;
+    assert!(count(&c, "#lanes > li").await >= 2);
+    screenshot(&c, "recorded-native-rlock").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn two_embedded_widgets_run_independently() {
+    let tutorial = r#"<!doctype html><html><head><meta charset="utf-8"><title>A tutorial</title></head>
+<body style="font-family:sans-serif;max-width:800px;margin:auto">
+<h1>Tasks on the event loop</h1>
+<p>Two tasks share one loop:</p>
+<div data-conlab-scenario="asyncio-two-tasks" data-sleep-ms="60"></div>
+<p>并发请求：</p>
+<div data-conlab-scenario="sync-vs-async-requests" data-requests="3" data-latency-ms="40" data-lang="zh-CN"></div>
+<script src="conlab-embed.js" defer></script>
+</body></html>"#;
+    let site = Site::serve(dist(), vec![("tutorial.html".into(), tutorial.into())]);
+    let driver = Driver::start();
+    let c = driver.session(1000, 1400).await;
+    c.goto(&format!("{}tutorial.html", site.url)).await.unwrap();
+    wait_for(&c, "iframe.conlab-widget", 30).await;
+    assert_eq!(count(&c, "iframe.conlab-widget").await, 2);
+
+    // Press Run in both before either finishes: they run at the same time, each on its own loop.
+    for frame in 0..2u16 {
+        c.clone().enter_frame(frame).await.unwrap();
+        wait_for(&c, "#run", 30).await.click().await.unwrap();
+        c.clone().enter_parent_frame().await.unwrap();
+    }
+    let mut verdicts = Vec::new();
+    for frame in 0..2u16 {
+        c.clone().enter_frame(frame).await.unwrap();
+        verdicts.push(text(&c, "#verdict").await);
+        assert!(count(&c, "canvas#timeline").await == 1);
+        c.clone().enter_parent_frame().await.unwrap();
+    }
+    assert!(verdicts[0].starts_with("PASSED"), "{verdicts:?}");
+    assert!(
+        verdicts[1].starts_with("通过"),
+        "the second widget asked for Chinese: {verdicts:?}"
+    );
+    // The loader sized each frame to its content.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heights = eval(
+        &c,
+        "return [...document.querySelectorAll('iframe.conlab-widget')].map(f => f.style.height);",
+    )
+    .await;
+    assert!(
+        heights.as_array().unwrap().iter().all(|h| h != "420px"),
+        "{heights}"
+    );
+    screenshot(&c, "embed-two-widgets").await;
+    c.close().await.unwrap();
+}

@@ -1,0 +1,52 @@
+//! Two runs side by side on one time scale: a kept run and the one on show.
+
+use crate::components::timeline::{fmt_time, Timeline};
+use crate::i18n::use_lang;
+use crate::state::TraceRc;
+use conlab_core::Trace;
+use yew::prelude::*;
+
+/// Properties of [`Compare`].
+#[derive(Properties, PartialEq)]
+pub struct CompareProps {
+    /// The kept run.
+    pub kept: TraceRc,
+    /// The run on show.
+    pub current: TraceRc,
+    /// Called to stop comparing.
+    pub on_stop: Callback<()>,
+}
+
+/// What a run was: scenario, runtime, parameters, makespan.
+pub fn describe(t: &Trace) -> String {
+    let params: Vec<String> = t.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(
+        "{} · {} · {} · {}",
+        t.scenario,
+        t.runtime.as_str(),
+        if params.is_empty() {
+            "defaults".to_string()
+        } else {
+            params.join(" ")
+        },
+        fmt_time(t.metrics.makespan.max(t.end))
+    )
+}
+
+/// The comparison.
+#[function_component(Compare)]
+pub fn compare(props: &CompareProps) -> Html {
+    let lang = use_lang();
+    let end = props.kept.end.max(props.current.end);
+    let stop = props.on_stop.reform(|_: MouseEvent| ());
+    html! {
+        <section class="compare" id="compare">
+            <h2>{ lang.comparing() }</h2>
+            <button class="secondary" onclick={stop}>{ lang.unpin() }</button>
+            <h3>{ format!("{}: {}", lang.kept_run(), describe(&props.kept)) }</h3>
+            <Timeline id="timeline-kept" trace={props.kept.clone()} scale_end={Some(end)} />
+            <h3>{ format!("{}: {}", lang.this_run(), describe(&props.current)) }</h3>
+            <Timeline id="timeline-current" trace={props.current.clone()} scale_end={Some(end)} />
+        </section>
+    }
+}

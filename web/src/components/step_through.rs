@@ -1,0 +1,192 @@
+//! Stepping through a deterministic run: the same scenario on the virtual-time runtime, a
+//! scrubber over every moment something happened, one step back or forward at a time, and what
+//! every lane was doing at that moment.
+
+use crate::components::timeline::{fmt_time, Timeline};
+use crate::i18n::use_lang;
+use crate::state::TraceRc;
+use conlab_core::{Nanos, Trace};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// At most this many lanes are listed in the state table.
+const MAX_ROWS: usize = 200;
+
+/// Properties of [`StepThrough`].
+#[derive(Properties, PartialEq)]
+pub struct StepThroughProps {
+    /// The virtual-time run.
+    pub trace: TraceRc,
+    /// Called to close the panel.
+    pub on_close: Callback<()>,
+}
+
+/// What happens at one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// Span `n` ends.
+    End(usize),
+    /// Span `n` begins.
+    Begin(usize),
+    /// Output line `n` is printed.
+    Print(usize),
+    /// Mark `n` is recorded.
+    Mark(usize),
+}
+
+/// One event of a run, at its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// When.
+    pub t: Nanos,
+    /// What.
+    pub kind: StepKind,
+}
+
+impl Step {
+    /// Order within one instant: ends, then beginnings, then output and marks, each in
+    /// recording order; a span that ends where it begins ends right after it begins.
+    fn order(&self, t: &Trace) -> (Nanos, u8, usize, u8) {
+        match self.kind {
+            StepKind::End(i) if t.spans[i].end <= t.spans[i].start => (self.t, 1, i, 1),
+            StepKind::End(i) => (self.t, 0, i, 0),
+            StepKind::Begin(i) => (self.t, 1, i, 0),
+            StepKind::Print(i) => (self.t, 2, i, 0),
+            StepKind::Mark(i) => (self.t, 3, i, 0),
+        }
+    }
+}
+
+/// Every event of a run in order: by time, and at one instant ends, then beginnings, then
+/// output and marks, each in recording order. On the virtual runtime many events share an
+/// instant, so stepping goes event by event, not instant by instant.
+pub fn steps(t: &Trace) -> Vec<Step> {
+    let mut all: Vec<Step> = Vec::with_capacity(t.spans.len() * 2 + t.output.len());
+    for (i, s) in t.spans.iter().enumerate() {
+        all.push(Step {
+            t: s.start,
+            kind: StepKind::Begin(i),
+        });
+        all.push(Step {
+            t: s.end.max(s.start),
+            kind: StepKind::End(i),
+        });
+    }
+    all.extend(t.output.iter().enumerate().map(|(i, o)| Step {
+        t: o.t,
+        kind: StepKind::Print(i),
+    }));
+    all.extend(t.marks.iter().enumerate().map(|(i, m)| Step {
+        t: m.t,
+        kind: StepKind::Mark(i),
+    }));
+    all.sort_by_key(|s| s.order(t));
+    all
+}
+
+/// What every lane is doing after the first `upto` steps: its innermost open span.
+pub fn lane_states(t: &Trace, steps: &[Step], upto: usize) -> Vec<Option<usize>> {
+    let mut open: Vec<Vec<usize>> = vec![Vec::new(); t.lanes.len()];
+    for s in steps.iter().take(upto) {
+        match s.kind {
+            StepKind::Begin(i) => {
+                if let Some(stack) = t.spans.get(i).and_then(|x| open.get_mut(x.lane as usize)) {
+                    stack.push(i);
+                }
+            }
+            StepKind::End(i) => {
+                if let Some(stack) = t.spans.get(i).and_then(|x| open.get_mut(x.lane as usize)) {
+                    stack.retain(|j| *j != i);
+                }
+            }
+            StepKind::Print(_) | StepKind::Mark(_) => {}
+        }
+    }
+    open.iter()
+        .map(|stack| stack.iter().copied().max_by_key(|i| t.spans[*i].depth))
+        .collect()
+}
+
+/// One line saying what a step is.
+fn describe(t: &Trace, step: &Step, lang: crate::i18n::Lang) -> String {
+    let lane = |id: u32| t.lanes.get(id as usize).map_or("?", |l| l.name.as_str());
+    match step.kind {
+        StepKind::Begin(i) | StepKind::End(i) => {
+            let s = &t.spans[i];
+            let arrow = if matches!(step.kind, StepKind::Begin(_)) {
+                "▶"
+            } else {
+                "■"
+            };
+            format!("{arrow} {}: {}", lane(s.lane), lang.state_name(s.state))
+        }
+        StepKind::Print(i) => format!("✎ {}: {}", lane(t.output[i].lane), t.output[i].text),
+        StepKind::Mark(i) => format!(
+            "◆ {}: {} {}",
+            lane(t.marks[i].lane),
+            t.marks[i].name,
+            t.marks[i].detail
+        ),
+    }
+}
+
+/// The step-through panel.
+#[function_component(StepThrough)]
+pub fn step_through(props: &StepThroughProps) -> Html {
+    let lang = use_lang();
+    let all = use_memo(props.trace.clone(), |t| steps(t));
+    let at = use_state(|| 0usize);
+    let last = all.len().saturating_sub(1);
+    let i = (*at).min(last);
+    let step = all.get(i).copied();
+    let now = step.map_or(0, |s| s.t);
+    let go = |to: usize| {
+        let at = at.clone();
+        Callback::from(move |_: MouseEvent| at.set(to))
+    };
+    let on_slide = {
+        let at = at.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Ok(v) = input.value().parse::<usize>() {
+                at.set(v);
+            }
+        })
+    };
+    let t = &props.trace;
+    let states = lane_states(t, &all, i + 1);
+    let what = step.map(|s| describe(t, &s, lang)).unwrap_or_default();
+    let close = props.on_close.reform(|_: MouseEvent| ());
+    html! {
+        <section class="step" id="step-through" aria-label={lang.step_heading()}>
+            <h2>{ lang.step_heading() }</h2>
+            <div class="step-controls">
+                <button id="step-back" class="secondary" onclick={go(i.saturating_sub(1))} disabled={i == 0}>{ lang.step_back() }</button>
+                <input id="step-slider" type="range" min="0" max={last.to_string()} value={i.to_string()} oninput={on_slide} aria-valuetext={fmt_time(now)} />
+                <button id="step-forward" class="secondary" onclick={go((i + 1).min(last))} disabled={i == last}>{ lang.step_forward() }</button>
+                <button class="secondary" onclick={close}>{ lang.close() }</button>
+            </div>
+            <p id="step-position" aria-live="polite">{ lang.step_position(i + 1, all.len(), &fmt_time(now)) }</p>
+            <p id="step-event" class="step-event">{ what }</p>
+            <Timeline id="step-timeline" trace={t.clone()} cursor={Some(now)} />
+            <table class="lane-states">
+                <thead><tr><th>{ lang.lane() }</th><th>{ lang.state() }</th></tr></thead>
+                <tbody>
+                    { for t.lanes.iter().zip(states.iter()).take(MAX_ROWS).map(|(lane, span)| {
+                        let text = match span.and_then(|i| t.spans.get(i)) {
+                            Some(s) if s.label.is_empty() => lang.state_name(s.state).to_string(),
+                            Some(s) => format!("{} — {}", lang.state_name(s.state), s.label),
+                            None => lang.idle().to_string(),
+                        };
+                        html! { <tr><td>{ &lane.name }</td><td class="lane-state">{ text }</td></tr> }
+                    }) }
+                </tbody>
+            </table>
+            <ol class="output">
+                { for t.output.iter().enumerate().filter(|(n, _)| all.iter().take(i + 1).any(|s| s.kind == StepKind::Print(*n))).map(|(_, o)| html! {
+                    <li><span class="t">{ fmt_time(o.t) }</span>{ " " }{ &o.text }</li>
+                }) }
+            </ol>
+        </section>
+    }
+}

@@ -1,0 +1,109 @@
+//! The compact widget for tutorial pages (`embed.html`, also what `conlab-embed.js` puts in
+//! each `data-conlab-scenario` element): one scenario, its parameters, Run and the result, in
+//! the language the embedding page asks for.
+
+use crate::app::{from_url, native_command, runs_in_browser};
+use crate::components::embed_dialog::base_url;
+use crate::components::params_form::ParamsForm;
+use crate::components::trace_view::TraceView;
+use crate::i18n::{use_lang, Lang};
+use crate::live::{self, FrameSlot};
+use crate::share;
+use crate::state::{Action, Origin, Playground};
+use crate::trace_file::load_trace_text;
+use yew::prelude::*;
+
+/// The widget with its language (`?lang=`, else the browser's).
+#[function_component(EmbedApp)]
+pub fn embed_app() -> Html {
+    let lang = use_memo((), |_| {
+        let query = share::parse_query(&share::current_query());
+        let browser = web_sys::window().and_then(|w| w.navigator().language());
+        query
+            .lang
+            .iter()
+            .chain(browser.iter())
+            .find_map(|t| Lang::parse(t))
+            .unwrap_or_default()
+    });
+    html! {
+        <ContextProvider<Lang> context={*lang}>
+            <main class="conlab embedded">
+                <EmbedWidget />
+            </main>
+        </ContextProvider<Lang>>
+    }
+}
+
+#[function_component(EmbedWidget)]
+fn embed_widget() -> Html {
+    let lang = use_lang();
+    let query = use_memo((), |_| share::current_query());
+    let state = use_reducer(|| {
+        let start = from_url(&share::parse_query(&query), lang);
+        let mut p = Playground::new(start.scenario, start.params);
+        p.error = start.error;
+        p
+    });
+    let frames: FrameSlot = use_mut_ref(|| None);
+    let info = state.scenario;
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with(info.id, move |_| {
+            if !runs_in_browser(info) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let url = format!("recorded/{}.json", info.id);
+                    if let Ok(t) = share::fetch_text(&url)
+                        .await
+                        .and_then(|text| load_trace_text(&url, &text))
+                    {
+                        dispatch.dispatch(Action::Opened(t, Origin::Recorded));
+                    }
+                });
+            }
+        });
+    }
+    let on_param = {
+        let d = state.dispatcher();
+        Callback::from(move |(n, v): (String, String)| d.dispatch(Action::SetParam(n, v)))
+    };
+    let on_run = {
+        let (state, frames) = (state.clone(), frames.clone());
+        Callback::from(move |_: MouseEvent| {
+            live::run_now(&state, state.dispatcher(), frames.clone())
+        })
+    };
+    let on_cursor = {
+        let d = state.dispatcher();
+        Callback::from(move |t| d.dispatch(Action::Cursor(t)))
+    };
+    let full = format!(
+        "{}index.html{}",
+        base_url(),
+        share::to_query(info.id, &state.params, Some(lang.tag()))
+    );
+    html! {
+        <>
+            <header class="embed-head">
+                <h2 class="scenario-title">{ lang.title(info) }</h2>
+                <a href={full} target="_blank" rel="noopener">{ lang.open_playground() }</a>
+            </header>
+            <p class="explanation">{ lang.explanation(info) }</p>
+            if runs_in_browser(info) {
+                <details class="embed-params">
+                    <summary>{ lang.parameters() }</summary>
+                    <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
+                </details>
+                <button id="run" class="run" onclick={on_run} disabled={state.running}>
+                    { if state.running { lang.running_for("") } else { lang.run().to_string() } }
+                </button>
+            } else {
+                <p class="native-note">{ lang.native_only() }{ " " }<code>{ native_command(info, &state.params) }</code></p>
+            }
+            if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
+            if let Some(t) = &state.trace {
+                <TraceView trace={t.clone()} live={state.running} cursor={state.cursor} {on_cursor} />
+            }
+        </>
+    }
+}

@@ -1,0 +1,306 @@
+//! English and Simplified Chinese: every string the page shows, and the catalog's titles,
+//! explanations and parameter help in Chinese (`i18n/catalog_zh.rs`). The language comes
+//! from `?lang=`, then the browser's preference, and can be switched on the page.
+
+mod catalog_zh;
+
+use conlab_core::catalog::{Chapter, ScenarioInfo};
+use conlab_core::SpanState;
+use yew::prelude::*;
+
+/// A language of the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Simplified Chinese.
+    ZhCn,
+}
+
+/// The language in effect for a component (English outside a provider).
+#[hook]
+pub fn use_lang() -> Lang {
+    use_context::<Lang>().unwrap_or_default()
+}
+
+impl Lang {
+    /// Both languages, in the switcher's order.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::ZhCn];
+
+    /// Reads `en`, `zh`, `zh-CN`, `zh-Hans` (any case); anything else is not a language here.
+    pub fn parse(tag: &str) -> Option<Lang> {
+        let tag = tag.trim().to_ascii_lowercase();
+        if tag == "en" || tag.starts_with("en-") {
+            Some(Lang::En)
+        } else if tag == "zh" || tag.starts_with("zh-") {
+            Some(Lang::ZhCn)
+        } else {
+            None
+        }
+    }
+
+    /// The BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
+        }
+    }
+
+    /// The language's own name, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::ZhCn => "简体中文",
+        }
+    }
+
+    fn pick(self, en: &'static str, zh: &'static str) -> &'static str {
+        match self {
+            Lang::En => en,
+            Lang::ZhCn => zh,
+        }
+    }
+
+    /// A scenario's title.
+    pub fn title(self, info: &ScenarioInfo) -> &'static str {
+        match self {
+            Lang::En => info.title,
+            Lang::ZhCn => catalog_zh::find(info.id).map_or(info.title, |z| z.title),
+        }
+    }
+
+    /// A scenario's explanation.
+    pub fn explanation(self, info: &ScenarioInfo) -> &'static str {
+        match self {
+            Lang::En => info.explanation,
+            Lang::ZhCn => catalog_zh::find(info.id).map_or(info.explanation, |z| z.explanation),
+        }
+    }
+
+    /// A parameter's help text.
+    pub fn param_help(self, info: &ScenarioInfo, name: &str) -> Option<&'static str> {
+        let english = info.params.iter().find(|p| p.name == name).map(|p| p.help);
+        match self {
+            Lang::En => english,
+            Lang::ZhCn => catalog_zh::find(info.id)
+                .and_then(|z| z.params.iter().find(|(n, _)| *n == name).map(|(_, h)| *h))
+                .or(english),
+        }
+    }
+
+    /// Whether every scenario and parameter of `info` has its Chinese text.
+    pub fn has_chinese(info: &ScenarioInfo) -> bool {
+        catalog_zh::find(info.id).is_some_and(|z| {
+            info.params
+                .iter()
+                .all(|p| z.params.iter().any(|(n, _)| *n == p.name))
+        })
+    }
+
+    /// A chapter's heading.
+    pub fn chapter(self, chapter: Chapter) -> &'static str {
+        match chapter {
+            Chapter::Threads => self.pick("1. Threads", "1. 线程"),
+            Chapter::Processes => self.pick("2. Processes", "2. 进程"),
+            Chapter::Coroutines => self.pick("3. Coroutines", "3. 协程"),
+            Chapter::Asyncio => self.pick("4. asyncio", "4. asyncio 事件循环"),
+            Chapter::RealWorld => self.pick("5. Real-world async", "5. 真实场景中的异步"),
+        }
+    }
+
+    /// A span state's name.
+    pub fn state_name(self, s: SpanState) -> &'static str {
+        use SpanState::*;
+        match s {
+            Running => self.pick("running", "运行"),
+            Computing => self.pick("computing", "计算"),
+            Sleeping => self.pick("sleeping", "休眠"),
+            BlockedIo => self.pick("waiting for IO", "等待 IO"),
+            Blocking => self.pick("blocking call", "阻塞调用"),
+            WaitingLock => self.pick("waiting for a lock", "等待锁"),
+            HoldingLock => self.pick("holding a lock", "持有锁"),
+            WaitingSemaphore => self.pick("waiting for a permit", "等待信号量"),
+            WaitingCondition => self.pick("waiting on a condition", "等待条件变量"),
+            WaitingEvent => self.pick("waiting for an event", "等待事件"),
+            WaitingQueue => self.pick("waiting on a queue", "等待队列"),
+            WaitingJoin => self.pick("waiting for another to finish", "等待其他线程/任务结束"),
+            WaitingFuture => self.pick("waiting for a result", "等待结果"),
+            WaitingGil => self.pick("waiting for the GIL", "等待 GIL"),
+            Connecting => self.pick("connecting", "连接中"),
+            InFlight => self.pick("request in flight", "请求进行中"),
+            PoolWait => self.pick("waiting for a pooled connection", "等待连接池"),
+        }
+    }
+
+    /// "12 lanes · 340 spans".
+    pub fn lanes_and_spans(self, lanes: usize, spans: usize) -> String {
+        match self {
+            Lang::En => format!("{lanes} lanes · {spans} spans"),
+            Lang::ZhCn => format!("{lanes} 条泳道 · {spans} 个区间"),
+        }
+    }
+
+    /// The verdict line.
+    pub fn verdict(self, passed: bool, ok: usize, all: usize) -> String {
+        match (self, passed) {
+            (Lang::En, true) => format!("PASSED — {ok}/{all} checks passed"),
+            (Lang::En, false) => format!("FAILED — {ok}/{all} checks passed"),
+            (Lang::ZhCn, true) => format!("通过 — {ok}/{all} 项检查通过"),
+            (Lang::ZhCn, false) => format!("未通过 — {ok}/{all} 项检查通过"),
+        }
+    }
+
+    /// The metrics line.
+    pub fn metrics_line(self, makespan: &str, speedup: f64, peak: u32) -> String {
+        match self {
+            Lang::En => {
+                format!("makespan {makespan} · speedup {speedup:.2}x · peak concurrency {peak}")
+            }
+            Lang::ZhCn => format!("总耗时 {makespan} · 加速比 {speedup:.2}x · 最大并发 {peak}"),
+        }
+    }
+
+    /// Where a recorded native run comes from.
+    pub fn recorded_on(self, host: &str, when: &str) -> String {
+        match self {
+            Lang::En => format!("Recorded with the native runner on {host}, {when}."),
+            Lang::ZhCn => format!("由原生运行器在 {host} 上录制，时间 {when}。"),
+        }
+    }
+
+    /// "Running… 1.2 s".
+    pub fn running_for(self, elapsed: &str) -> String {
+        match self {
+            Lang::En => format!("Running… {elapsed}"),
+            Lang::ZhCn => format!("运行中… {elapsed}"),
+        }
+    }
+
+    /// Step-through position: "step 3 of 40 · 200.0 ms".
+    pub fn step_position(self, at: usize, of: usize, time: &str) -> String {
+        match self {
+            Lang::En => format!("step {at} of {of} · {time}"),
+            Lang::ZhCn => format!("第 {at}/{of} 步 · {time}"),
+        }
+    }
+}
+
+macro_rules! ui_strings {
+    ($($(#[$doc:meta])* $name:ident => $en:expr, $zh:expr;)*) => {
+        impl Lang {
+            $( $(#[$doc])* pub fn $name(self) -> &'static str { self.pick($en, $zh) } )*
+        }
+    };
+}
+
+ui_strings! {
+    /// The page title.
+    page_title => "conlab playground", "conlab 并发实验室";
+    /// Under the title.
+    tagline => "Run concurrency scenarios live on your browser's event loop and see what every task was doing.",
+        "在浏览器自己的事件循环上实时运行并发场景，看清每个任务在每一刻做什么。";
+    /// Picker label.
+    scenario => "Scenario", "场景";
+    /// Parameter form legend.
+    parameters => "Parameters", "参数";
+    /// time-scale help.
+    time_scale_help => "multiplies every duration; 0.01 to 100", "所有时长乘以此倍数；0.01 到 100";
+    /// Run button.
+    run => "Run", "运行";
+    /// Step-through button.
+    step_through => "Step through", "逐步查看";
+    /// Compare button.
+    pin => "Keep for comparison", "保留以便对比";
+    /// Stop comparing.
+    unpin => "Stop comparing", "取消对比";
+    /// Copy link.
+    copy_link => "Copy link", "复制链接";
+    /// After copying.
+    link_copied => "Link copied", "链接已复制";
+    /// Embed button.
+    embed => "Embed", "嵌入";
+    /// Embed dialog heading.
+    embed_heading => "Put this scenario in your tutorial", "把这个场景放进你的教程";
+    /// iframe snippet label.
+    embed_iframe => "An iframe:", "iframe 方式：";
+    /// script snippet label.
+    embed_script => "Or a script that turns every element with data-conlab-scenario into a live widget:",
+        "或者用脚本：页面上每个带 data-conlab-scenario 的元素都会变成可运行的组件：";
+    /// Open in the playground (from an embed).
+    open_playground => "Open in the playground", "在实验室中打开";
+    /// File picker label.
+    open_trace => "Open a trace file…", "打开轨迹文件…";
+    /// Drop zone text.
+    drop_here => "or drop one here", "或拖放到这里";
+    /// Download buttons.
+    download_json => "Download trace (JSON)", "下载轨迹（JSON）";
+    /// Download for Perfetto.
+    download_chrome => "Download for Perfetto", "下载 Perfetto 格式";
+    /// Section headings.
+    output => "Output", "输出";
+    /// Metrics heading.
+    metrics => "Metrics", "指标";
+    /// Checks heading.
+    checks => "Checks", "检查";
+    /// Legend heading.
+    legend => "States", "状态";
+    /// Zoom buttons.
+    zoom_in => "Zoom in", "放大";
+    /// Zoom out.
+    zoom_out => "Zoom out", "缩小";
+    /// Reset zoom.
+    whole_run => "Whole run", "显示全部";
+    /// Timeline help.
+    timeline_hint => "wheel: zoom · drag: pan · keys + − ← → ↑ ↓ 0", "滚轮缩放 · 拖动平移 · 按键 + − ← → ↑ ↓ 0";
+    /// Tooltip.
+    start => "start", "开始";
+    /// Tooltip.
+    duration => "lasted", "持续";
+    /// Output line hint.
+    output_hint => "click a line to see its moment on the timeline", "点击一行，在时间轴上定位到那一刻";
+    /// Native-only scenarios.
+    native_only => "This scenario needs real OS threads, processes or servers, so it runs in the native runner, not in the browser. Below is a run recorded with it.",
+        "这个场景需要真实的操作系统线程、进程或服务器，只能在原生运行器中运行，不能在浏览器中运行。下面是用原生运行器录制的一次运行。";
+    /// How to run natively.
+    run_it_live => "Run it live on your machine:", "在你的机器上实时运行：";
+    /// No recording available.
+    no_recording => "No recorded run of this scenario ships with this site yet.", "本站尚未附带这个场景的录制结果。";
+    /// Step-through heading.
+    step_heading => "Step through a deterministic run (virtual time)", "逐步查看一次确定性运行（虚拟时间）";
+    /// Step buttons.
+    step_back => "◀ Back", "◀ 上一步";
+    /// Step forward.
+    step_forward => "Forward ▶", "下一步 ▶";
+    /// Close step-through.
+    close => "Close", "关闭";
+    /// Lane state table: lane column.
+    lane => "Lane", "泳道";
+    /// Lane state table: state column.
+    state => "State", "状态";
+    /// Idle lane.
+    idle => "—", "—";
+    /// Compare heading.
+    comparing => "Comparing two runs on one time scale", "在同一时间尺度上对比两次运行";
+    /// The kept run.
+    kept_run => "kept", "保留的";
+    /// The current run.
+    this_run => "this run", "本次运行";
+    /// Theme switch.
+    theme => "Theme", "主题";
+    /// Theme options.
+    theme_auto => "auto", "自动";
+    /// Light theme.
+    theme_light => "light", "浅色";
+    /// Dark theme.
+    theme_dark => "dark", "深色";
+    /// Language switch.
+    language => "Language", "语言";
+    /// Lane list.
+    lane_list => "Lanes as a list", "以列表显示泳道";
+    /// Link parameters invalid.
+    link_params => "The link's parameters:", "链接中的参数有误：";
+    /// Badge for native-only scenarios.
+    native_badge => "native", "原生";
+}

@@ -1,0 +1,151 @@
+//! Runs on the page: a live run on the browser's own loop, drawn while it runs, and the same
+//! scenario on the virtual-time runtime for stepping through.
+//!
+//! A live run is shown through snapshots of its recording, at most one per animation frame and
+//! fewer when taking one gets expensive (a snapshot that took c ms skips the next c/2 frames),
+//! so drawing a run never starves the run it draws.
+
+use crate::state::{Action, Playground};
+use conlab_browser::BrowserRuntime;
+use conlab_core::catalog::ScenarioInfo;
+use conlab_core::{Params, Runtime, RuntimeKind, Status, Trace, TraceRecorder, SCHEMA};
+use conlab_virtual::VirtualRuntime;
+use gloo_render::{request_animation_frame, AnimationFrame};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+use yew::UseReducerDispatcher;
+
+/// Every run in the page has this time limit.
+pub const LIMIT: Duration = Duration::from_secs(120);
+
+/// The pending animation frame of a live run; dropping it stops the snapshots.
+pub type FrameSlot = Rc<RefCell<Option<AnimationFrame>>>;
+
+/// Starts `info` with `params` on the page's loop, dispatching snapshots and the finished trace.
+pub fn start(
+    info: &'static ScenarioInfo,
+    params: Params,
+    dispatch: UseReducerDispatcher<Playground>,
+    frames: FrameSlot,
+) -> Result<(), String> {
+    let scenario = conlab_async::find::<BrowserRuntime>(info.id)
+        .ok_or_else(|| format!("{} does not run in the browser", info.id))?;
+    let live =
+        conlab_browser::start_scenario(info, scenario.run, scenario.checks, params.clone(), LIMIT);
+    dispatch.dispatch(Action::Started);
+    let done = Rc::new(Cell::new(false));
+    let snapshots = Snapshots {
+        recorder: live.recorder.clone(),
+        runtime: live.runtime,
+        info,
+        params,
+        dispatch: dispatch.clone(),
+        skip: Cell::new(0),
+        done: done.clone(),
+    };
+    arm(frames.clone(), Rc::new(snapshots));
+    wasm_bindgen_futures::spawn_local(async move {
+        let trace = live.finished.await;
+        done.set(true);
+        frames.borrow_mut().take();
+        dispatch.dispatch(Action::Finished(trace));
+    });
+    Ok(())
+}
+
+/// Runs `info` on the deterministic virtual-time runtime (instantly: its clock only jumps).
+pub fn virtual_run(info: &'static ScenarioInfo, params: &Params) -> Result<Trace, String> {
+    let scenario = conlab_async::find::<VirtualRuntime>(info.id)
+        .ok_or_else(|| format!("{} has no virtual-time version", info.id))?;
+    Ok(conlab_virtual::run_scenario(
+        info,
+        scenario.run,
+        scenario.checks,
+        params,
+        LIMIT,
+    ))
+}
+
+struct Snapshots {
+    recorder: TraceRecorder,
+    runtime: BrowserRuntime,
+    info: &'static ScenarioInfo,
+    params: Params,
+    dispatch: UseReducerDispatcher<Playground>,
+    skip: Cell<u32>,
+    done: Rc<Cell<bool>>,
+}
+
+impl Snapshots {
+    fn frame(&self) {
+        if self.skip.get() > 0 {
+            self.skip.set(self.skip.get() - 1);
+            return;
+        }
+        let started = now_ms();
+        let end = self.runtime.now();
+        let r = self.recorder.collect(end);
+        let trace = Trace {
+            schema: SCHEMA.to_string(),
+            scenario: self.info.id.to_string(),
+            runtime: RuntimeKind::Browser,
+            params: self.params.to_map(),
+            recorded_at: None,
+            host: None,
+            status: Status::Ok,
+            end,
+            lanes: r.lanes,
+            spans: r.spans,
+            marks: r.marks,
+            output: r.output,
+            metrics: Default::default(),
+            checks: Vec::new(),
+        };
+        self.dispatch.dispatch(Action::Snapshot(trace));
+        let cost = now_ms() - started;
+        self.skip.set((cost / 2.0).floor().min(120.0) as u32);
+    }
+}
+
+/// Asks for the next frame. Re-arming happens outside the frame's own callback, whose closure
+/// must not be dropped while it runs.
+fn arm(slot: FrameSlot, snapshots: Rc<Snapshots>) {
+    if snapshots.done.get() {
+        return;
+    }
+    let next = slot.clone();
+    let frame = request_animation_frame(move |_| {
+        snapshots.frame();
+        wasm_bindgen_futures::spawn_local(async move { arm(next, snapshots) });
+    });
+    *slot.borrow_mut() = Some(frame);
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// The scenario and parameters of `state`, checked like the CLI's `-p`.
+pub fn parsed_params(state: &Playground) -> Result<Params, String> {
+    let info = state.scenario;
+    let pairs: Vec<String> = state
+        .params
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect();
+    Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
+        .map_err(|e| e.to_string())
+}
+
+/// Runs the state's scenario live, or says what is wrong with its parameters.
+pub fn run_now(state: &Playground, dispatch: UseReducerDispatcher<Playground>, frames: FrameSlot) {
+    let started =
+        parsed_params(state).and_then(|p| start(state.scenario, p, dispatch.clone(), frames));
+    if let Err(e) = started {
+        dispatch.dispatch(Action::Fail(e));
+    }
+}

@@ -1,0 +1,206 @@
+//! The playground's state and the actions that change it: a Yew reducer, so that every change
+//! the page can go through is listed in [`Action`] and handled in one place.
+
+use conlab_core::catalog::{self, ScenarioInfo};
+use conlab_core::{Nanos, Trace};
+use std::ops::Deref;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// A trace shared between components without copying it. Two `TraceRc`s are equal when they
+/// are the same snapshot; `run` tells snapshots of one live run apart from other runs.
+#[derive(Debug, Clone)]
+pub struct TraceRc {
+    trace: Rc<Trace>,
+    run: u64,
+}
+
+impl TraceRc {
+    /// Wraps a trace of run number `run`.
+    pub fn new(trace: Trace, run: u64) -> TraceRc {
+        TraceRc {
+            trace: Rc::new(trace),
+            run,
+        }
+    }
+
+    /// Whether both are snapshots of the same run.
+    pub fn same_run(&self, other: &TraceRc) -> bool {
+        self.run == other.run
+    }
+}
+
+impl PartialEq for TraceRc {
+    fn eq(&self, other: &TraceRc) -> bool {
+        Rc::ptr_eq(&self.trace, &other.trace)
+    }
+}
+
+impl Deref for TraceRc {
+    type Target = Trace;
+    fn deref(&self) -> &Trace {
+        &self.trace
+    }
+}
+
+/// Where the trace on show came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Run on this page (live while `running`).
+    Browser,
+    /// Opened from a file or a URL.
+    Opened,
+    /// A recorded native run shipped with the site.
+    Recorded,
+}
+
+/// Everything the playground shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Playground {
+    /// The selected scenario.
+    pub scenario: &'static ScenarioInfo,
+    /// Parameter values typed so far (an empty value means the default).
+    pub params: Vec<(String, String)>,
+    /// What went wrong last, for the page's alert.
+    pub error: Option<String>,
+    /// A run is going on.
+    pub running: bool,
+    /// The trace on show: a live snapshot while running, then the finished trace.
+    pub trace: Option<TraceRc>,
+    /// Where it came from.
+    pub origin: Origin,
+    /// A trace kept to compare the next ones with.
+    pub kept: Option<TraceRc>,
+    /// A moment picked on the page (an output line clicked), marked on the timeline.
+    pub cursor: Option<Nanos>,
+    /// A virtual-time run being stepped through.
+    pub stepping: Option<TraceRc>,
+    /// A short message (link copied).
+    pub notice: Option<String>,
+    runs: u64,
+}
+
+/// A change to the playground.
+#[derive(Debug)]
+pub enum Action {
+    /// Another scenario was picked.
+    Pick(&'static ScenarioInfo),
+    /// A parameter input changed.
+    SetParam(String, String),
+    /// Something went wrong.
+    Fail(String),
+    /// A run started.
+    Started,
+    /// What the live run recorded so far.
+    Snapshot(Trace),
+    /// The run ended.
+    Finished(Trace),
+    /// A trace was opened (file, URL) or fetched (a recorded native run).
+    Opened(Trace, Origin),
+    /// Keep the trace on show for comparison.
+    Keep,
+    /// Stop comparing.
+    StopComparing,
+    /// Mark a moment on the timeline.
+    Cursor(Option<Nanos>),
+    /// Start (with its virtual-time trace) or stop stepping through a run.
+    Step(Option<Trace>),
+    /// Show a short message.
+    Notice(String),
+}
+
+impl Playground {
+    /// The starting state for `scenario` with `params`.
+    pub fn new(scenario: &'static ScenarioInfo, params: Vec<(String, String)>) -> Playground {
+        Playground {
+            scenario,
+            params,
+            error: None,
+            running: false,
+            trace: None,
+            origin: Origin::Browser,
+            kept: None,
+            cursor: None,
+            stepping: None,
+            notice: None,
+            runs: 0,
+        }
+    }
+
+    /// Whether a kept trace and the trace on show can be compared.
+    pub fn comparing(&self) -> Option<(&TraceRc, &TraceRc)> {
+        match (&self.kept, &self.trace) {
+            (Some(k), Some(t)) if k != t => Some((k, t)),
+            _ => None,
+        }
+    }
+}
+
+impl Reducible for Playground {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Pick(info) => {
+                if info.id != s.scenario.id {
+                    s.scenario = info;
+                    s.params.clear();
+                    s.trace = None;
+                    s.stepping = None;
+                    s.cursor = None;
+                }
+                s.error = None;
+            }
+            Action::SetParam(name, value) => {
+                s.params.retain(|(n, _)| *n != name);
+                if !value.is_empty() {
+                    s.params.push((name, value));
+                }
+            }
+            Action::Fail(e) => {
+                s.error = Some(e);
+                s.running = false;
+            }
+            Action::Started => {
+                s.runs += 1;
+                s.running = true;
+                s.error = None;
+                s.trace = None;
+                s.cursor = None;
+                s.origin = Origin::Browser;
+            }
+            Action::Snapshot(t) => {
+                if s.running {
+                    s.trace = Some(TraceRc::new(t, s.runs));
+                }
+            }
+            Action::Finished(t) => {
+                s.running = false;
+                s.trace = Some(TraceRc::new(t, s.runs));
+            }
+            Action::Opened(t, origin) => {
+                s.runs += 1;
+                if let Some(info) = catalog::find(&t.scenario) {
+                    if origin == Origin::Opened && info.id != s.scenario.id {
+                        s.scenario = info;
+                        s.params.clear();
+                    }
+                }
+                s.error = None;
+                s.cursor = None;
+                s.trace = Some(TraceRc::new(t, s.runs));
+                s.origin = origin;
+            }
+            Action::Keep => s.kept = s.trace.clone(),
+            Action::StopComparing => s.kept = None,
+            Action::Cursor(t) => s.cursor = t,
+            Action::Step(t) => {
+                s.runs += 1;
+                s.stepping = t.map(|t| TraceRc::new(t, s.runs));
+            }
+            Action::Notice(n) => s.notice = Some(n),
+        }
+        Rc::new(s)
+    }
+}

@@ -1,0 +1,333 @@
+//! Painting a timeline on a 2D canvas: the time axis, one row per lane, spans merged to at
+//! most one rectangle per pixel column and state, marks, and a cursor.
+
+use super::model::TimelineModel;
+use super::palette::{state_style, Fill, StateStyle};
+use super::viewport::Viewport;
+use conlab_core::{Nanos, Trace};
+use std::collections::HashMap;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasPattern, CanvasRenderingContext2d, HtmlCanvasElement};
+
+/// Sizes, in CSS pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geometry {
+    /// Canvas width.
+    pub width: f64,
+    /// Canvas height.
+    pub height: f64,
+    /// Device pixels per CSS pixel.
+    pub dpr: f64,
+    /// Width of the lane-name column.
+    pub gutter: f64,
+    /// Height of the time axis.
+    pub axis: f64,
+    /// Height of one lane row.
+    pub row: f64,
+}
+
+impl Geometry {
+    /// Geometry for a canvas `width` wide showing `rows` lanes: rows shrink for many lanes and
+    /// the canvas grows up to a cap, beyond which the rows scroll.
+    pub fn fit(width: f64, rows: usize, dpr: f64) -> Geometry {
+        let row = if rows > 60 { 10.0 } else { 20.0 };
+        let axis = 22.0;
+        let gutter = if width < 480.0 { 72.0 } else { 132.0 };
+        let height = (axis + row * rows.max(1) as f64 + 4.0).min(520.0);
+        Geometry {
+            width,
+            height,
+            dpr: if dpr.is_finite() && dpr > 0.0 {
+                dpr
+            } else {
+                1.0
+            },
+            gutter,
+            axis,
+            row,
+        }
+    }
+
+    /// Width of the area where time is drawn.
+    pub fn track(&self) -> f64 {
+        (self.width - self.gutter).max(1.0)
+    }
+
+    /// How many rows fit (the last may be cut).
+    pub fn visible_rows(&self) -> usize {
+        ((self.height - self.axis) / self.row).floor().max(1.0) as usize
+    }
+}
+
+/// Colours of the page's theme, read from its CSS variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Theme {
+    /// Text.
+    pub fg: String,
+    /// Secondary text.
+    pub muted: String,
+    /// Grid lines.
+    pub line: String,
+    /// Background.
+    pub bg: String,
+    /// Cursor and selection.
+    pub accent: String,
+}
+
+impl Theme {
+    /// The theme in effect for `element`.
+    pub fn of(element: &web_sys::Element) -> Theme {
+        let style = web_sys::window().and_then(|w| w.get_computed_style(element).ok().flatten());
+        let var = |name: &str, fallback: &str| {
+            style
+                .as_ref()
+                .and_then(|s| s.get_property_value(name).ok())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| fallback.to_string())
+        };
+        Theme {
+            fg: var("--fg", "#1d1d24"),
+            muted: var("--muted", "#5b5b6b"),
+            line: var("--line", "#d9d9e3"),
+            bg: var("--bg", "#ffffff"),
+            accent: var("--accent", "#0072b2"),
+        }
+    }
+}
+
+/// Canvas patterns for the patterned states, made once per canvas.
+#[derive(Default)]
+pub struct Patterns {
+    made: HashMap<StateStyle, Option<CanvasPattern>>,
+}
+
+impl Patterns {
+    /// Makes `s` the fill style of `ctx`.
+    fn apply(&mut self, ctx: &CanvasRenderingContext2d, s: StateStyle) {
+        if s.fill != Fill::Solid {
+            let made = self.made.entry(s).or_insert_with(|| make_pattern(ctx, s));
+            if let Some(p) = made {
+                ctx.set_fill_style_canvas_pattern(p);
+                return;
+            }
+        }
+        ctx.set_fill_style_str(s.colour);
+    }
+}
+
+/// A small tile with the state's pattern, repeated.
+fn make_pattern(ctx: &CanvasRenderingContext2d, s: StateStyle) -> Option<CanvasPattern> {
+    let doc = web_sys::window()?.document()?;
+    let tile: HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+    tile.set_width(6);
+    tile.set_height(6);
+    let t: CanvasRenderingContext2d = tile.get_context("2d").ok()??.dyn_into().ok()?;
+    t.set_global_alpha(0.35);
+    t.set_fill_style_str(s.colour);
+    t.fill_rect(0.0, 0.0, 6.0, 6.0);
+    t.set_global_alpha(1.0);
+    t.set_fill_style_str(s.colour);
+    t.set_stroke_style_str(s.colour);
+    t.set_line_width(1.5);
+    match s.fill {
+        Fill::Solid => {}
+        Fill::Hatch | Fill::Cross => {
+            t.begin_path();
+            t.move_to(-1.0, 7.0);
+            t.line_to(7.0, -1.0);
+            t.move_to(5.0, 7.0);
+            t.line_to(7.0, 5.0);
+            t.move_to(-1.0, 1.0);
+            t.line_to(1.0, -1.0);
+            if s.fill == Fill::Cross {
+                t.move_to(-1.0, -1.0);
+                t.line_to(7.0, 7.0);
+            }
+            t.stroke();
+        }
+        Fill::Dots => t.fill_rect(2.0, 2.0, 2.0, 2.0),
+        Fill::Bars => t.fill_rect(0.0, 0.0, 2.0, 6.0),
+    }
+    ctx.create_pattern_with_html_canvas_element(&tile, "repeat")
+        .ok()
+        .flatten()
+}
+
+/// What to draw besides the spans.
+pub struct Overlay {
+    /// A vertical line at this time (output line clicked, step-through position).
+    pub cursor: Option<Nanos>,
+}
+
+/// Paints the timeline. Returns how many rectangles were filled (the benchmark reports it).
+#[allow(clippy::too_many_arguments)]
+pub fn draw(
+    ctx: &CanvasRenderingContext2d,
+    patterns: &mut Patterns,
+    trace: &Trace,
+    model: &TimelineModel,
+    vp: &Viewport,
+    g: &Geometry,
+    theme: &Theme,
+    overlay: &Overlay,
+) -> usize {
+    let _ = ctx.set_transform(g.dpr, 0.0, 0.0, g.dpr, 0.0, 0.0);
+    ctx.clear_rect(0.0, 0.0, g.width, g.height);
+    let track = g.track();
+    draw_axis(ctx, vp, g, theme);
+
+    let first = vp.row0.floor() as usize;
+    let rows = g.visible_rows() + 1;
+    let (t0, t1) = (vp.t0.max(0.0) as Nanos, vp.t1.ceil() as Nanos);
+    let mut filled = 0;
+    ctx.set_font("11px ui-monospace, monospace");
+    ctx.set_text_baseline("middle");
+    for row in first..(first + rows).min(model.rows()) {
+        let y = g.axis + (row as f64 - vp.row0) * g.row;
+        if y >= g.height {
+            break;
+        }
+        if row % 2 == 1 {
+            ctx.set_fill_style_str(&theme.line);
+            ctx.set_global_alpha(0.25);
+            ctx.fill_rect(0.0, y, g.width, g.row);
+            ctx.set_global_alpha(1.0);
+        }
+        if g.row >= 12.0 {
+            let name = trace.lanes.get(row).map(|l| l.name.as_str()).unwrap_or("");
+            ctx.set_fill_style_str(&theme.fg);
+            let _ = ctx.fill_text_with_max_width(name, 4.0, y + g.row / 2.0, g.gutter - 8.0);
+        }
+        filled += draw_row(ctx, patterns, model, row, vp, (t0, t1), g, y, track);
+    }
+    draw_marks_and_cursor(ctx, trace, vp, g, theme, overlay);
+    filled
+}
+
+/// One lane's spans. Spans narrower than a pixel that fall in a column already painted with
+/// the same state are skipped, so a row costs at most about one rectangle per pixel column.
+#[allow(clippy::too_many_arguments)]
+fn draw_row(
+    ctx: &CanvasRenderingContext2d,
+    patterns: &mut Patterns,
+    model: &TimelineModel,
+    row: usize,
+    vp: &Viewport,
+    (t0, t1): (Nanos, Nanos),
+    g: &Geometry,
+    y: f64,
+    track: f64,
+) -> usize {
+    let mut filled = 0;
+    let mut last: Option<(conlab_core::SpanState, u16, f64)> = None;
+    let mut current_style: Option<StateStyle> = None;
+    for b in model.visible(row, t0, t1) {
+        let x0 = vp.x_of(b.start as f64, track).max(0.0);
+        let x1 = vp.x_of(b.end as f64, track).min(track);
+        let w = (x1 - x0).max(1.0);
+        if let Some((state, depth, px)) = last {
+            if state == b.state && depth == b.depth && x0.floor() <= px && x1 <= px + 1.0 {
+                continue;
+            }
+        }
+        last = Some((b.state, b.depth, x0.floor() + w.ceil() - 1.0));
+        let style = state_style(b.state);
+        if current_style != Some(style) {
+            patterns.apply(ctx, style);
+            current_style = Some(style);
+        }
+        let inset = 1.0 + f64::from(b.depth.min(3)) * (g.row / 6.0);
+        ctx.fill_rect(g.gutter + x0, y + inset, w, (g.row - 2.0 * inset).max(1.0));
+        filled += 1;
+    }
+    filled
+}
+
+fn draw_axis(ctx: &CanvasRenderingContext2d, vp: &Viewport, g: &Geometry, theme: &Theme) {
+    let track = g.track();
+    let step = tick_step(vp.window(), (track / 90.0).max(2.0));
+    ctx.set_font("11px system-ui, sans-serif");
+    ctx.set_text_baseline("middle");
+    ctx.set_line_width(1.0);
+    let mut t = (vp.t0 / step).ceil() * step;
+    while t <= vp.t1 {
+        let x = g.gutter + vp.x_of(t, track);
+        ctx.set_fill_style_str(&theme.line);
+        ctx.fill_rect(x.floor(), g.axis - 4.0, 1.0, g.height - g.axis + 4.0);
+        ctx.set_fill_style_str(&theme.muted);
+        let _ = ctx.fill_text(&time_label(t, step), x + 3.0, g.axis / 2.0);
+        t += step;
+    }
+    ctx.set_fill_style_str(&theme.line);
+    ctx.fill_rect(g.gutter, g.axis - 1.0, track, 1.0);
+}
+
+fn draw_marks_and_cursor(
+    ctx: &CanvasRenderingContext2d,
+    trace: &Trace,
+    vp: &Viewport,
+    g: &Geometry,
+    theme: &Theme,
+    overlay: &Overlay,
+) {
+    let track = g.track();
+    ctx.set_fill_style_str(&theme.fg);
+    let (lo, hi) = (vp.t0 as Nanos, vp.t1 as Nanos);
+    let from = trace.marks.partition_point(|m| m.t < lo);
+    for m in trace.marks[from..]
+        .iter()
+        .take_while(|m| m.t <= hi)
+        .take(5_000)
+    {
+        let row = m.lane as f64 - vp.row0;
+        if row < 0.0 {
+            continue;
+        }
+        let y = g.axis + row * g.row;
+        if y >= g.height {
+            continue;
+        }
+        let x = g.gutter + vp.x_of(m.t as f64, track);
+        ctx.fill_rect(x - 0.5, y, 1.0, g.row.min(6.0));
+    }
+    if let Some(t) = overlay.cursor {
+        let x = g.gutter + vp.x_of(t as f64, track);
+        if (g.gutter..=g.width).contains(&x) {
+            ctx.set_fill_style_str(&theme.accent);
+            ctx.fill_rect(x - 1.0, 0.0, 2.0, g.height);
+        }
+    }
+}
+
+/// A round step (1, 2 or 5 times a power of ten nanoseconds) giving about `ticks` ticks.
+pub fn tick_step(window: f64, ticks: f64) -> f64 {
+    let raw = (window / ticks).max(1.0);
+    let power = 10f64.powf(raw.log10().floor());
+    let m = raw / power;
+    let nice = if m <= 1.0 {
+        1.0
+    } else if m <= 2.0 {
+        2.0
+    } else if m <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * power
+}
+
+/// A tick label with as many decimals as the step needs.
+pub fn time_label(t: f64, step: f64) -> String {
+    let (unit, scale) = if step >= 1e9 {
+        ("s", 1e9)
+    } else if step >= 1e6 {
+        ("ms", 1e6)
+    } else if step >= 1e3 {
+        ("µs", 1e3)
+    } else {
+        ("ns", 1.0)
+    };
+    let decimals = if (step / scale).fract() == 0.0 { 0 } else { 1 };
+    format!("{:.*} {unit}", decimals, t / scale)
+}

@@ -1,0 +1,58 @@
+//! How each span state looks: a colour from the Okabe–Ito palette (readable with the common
+//! colour-vision deficiencies) and, for every kind of waiting, a pattern, so that the state
+//! never depends on colour alone. The legend shows the same swatches with their names.
+
+use conlab_core::SpanState;
+
+/// How a state is filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fill {
+    /// Plain colour: the lane is doing something.
+    Solid,
+    /// Diagonal stripes: waiting for a lock, permit or the GIL.
+    Hatch,
+    /// Dots: waiting on a condition, event or queue.
+    Dots,
+    /// Vertical bars: waiting for another task, thread or result.
+    Bars,
+    /// Crossed stripes: waiting for a connection from a pool.
+    Cross,
+}
+
+/// A state's look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StateStyle {
+    /// CSS colour.
+    pub colour: &'static str,
+    /// Fill pattern.
+    pub fill: Fill,
+}
+
+const ORANGE: &str = "#E69F00";
+const SKY: &str = "#56B4E9";
+const GREEN: &str = "#009E73";
+const YELLOW: &str = "#F0E442";
+const BLUE: &str = "#0072B2";
+const VERMILION: &str = "#D55E00";
+const PURPLE: &str = "#CC79A7";
+const GREY: &str = "#8C8C8C";
+
+/// The look of `state`.
+pub fn state_style(state: SpanState) -> StateStyle {
+    use SpanState::*;
+    let (colour, fill) = match state {
+        Running => (YELLOW, Fill::Solid),
+        Computing => (ORANGE, Fill::Solid),
+        Sleeping => (SKY, Fill::Solid),
+        BlockedIo | InFlight => (BLUE, Fill::Solid),
+        Blocking => (VERMILION, Fill::Solid),
+        HoldingLock => (GREEN, Fill::Solid),
+        Connecting => (GREEN, Fill::Dots),
+        WaitingLock | WaitingSemaphore => (PURPLE, Fill::Hatch),
+        WaitingGil => (VERMILION, Fill::Hatch),
+        WaitingCondition | WaitingEvent | WaitingQueue => (PURPLE, Fill::Dots),
+        WaitingJoin | WaitingFuture => (GREY, Fill::Bars),
+        PoolWait => (PURPLE, Fill::Cross),
+    };
+    StateStyle { colour, fill }
+}

@@ -1,0 +1,51 @@
+// conlab embed loader: turns every element like
+//   <div data-conlab-scenario="semaphore" data-permits="3" data-lang="zh-CN"></div>
+// into a live conlab widget (an iframe of embed.html next to this script), sized to its
+// content. Widgets are independent: each runs its scenario on its own page's event loop.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var base = script && script.src ? script.src.replace(/[^\/]*$/, "") : "./";
+  var frames = {};
+
+  function query(el, widget) {
+    var q = new URLSearchParams();
+    q.set("scenario", el.getAttribute("data-conlab-scenario"));
+    for (var i = 0; i < el.attributes.length; i++) {
+      var a = el.attributes[i];
+      if (a.name.indexOf("data-") !== 0 || a.name === "data-conlab-scenario") continue;
+      var name = a.name.slice(5);
+      q.set(name === "lang" ? "lang" : name.replace(/-/g, "_"), a.value);
+    }
+    q.set("widget", String(widget));
+    return q.toString();
+  }
+
+  function mount() {
+    var els = document.querySelectorAll("[data-conlab-scenario]");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      if (el.getAttribute("data-conlab-mounted")) continue;
+      var id = Object.keys(frames).length + 1;
+      var frame = document.createElement("iframe");
+      frame.src = base + "embed.html?" + query(el, id);
+      frame.title = "conlab: " + el.getAttribute("data-conlab-scenario");
+      frame.loading = "lazy";
+      frame.className = "conlab-widget";
+      frame.style.cssText = "width:100%;height:420px;border:1px solid #d9d9e3;border-radius:6px";
+      el.setAttribute("data-conlab-mounted", String(id));
+      el.appendChild(frame);
+      frames[id] = frame;
+    }
+  }
+
+  window.addEventListener("message", function (e) {
+    var d = e.data;
+    if (!d || d.conlab !== "height" || !frames[d.widget]) return;
+    if (frames[d.widget].contentWindow !== e.source) return;
+    frames[d.widget].style.height = Math.min(Math.max(d.height, 120), 4000) + "px";
+  });
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
+  else mount();
+})();

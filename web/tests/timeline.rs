@@ -1,0 +1,144 @@
+//! The timeline's arithmetic and index, and step-through, in headless Chromium: zoom keeps the
+//! time under the pointer, panning and scrolling stay inside the run, the index finds exactly
+//! the spans a brute-force scan finds, and stepping replays lanes' states event by event.
+#![cfg(target_arch = "wasm32")]
+
+use conlab_core::{Params, Trace};
+use conlab_web::{lane_states, steps, tick_step, StepKind, TimelineModel, Viewport};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn virtual_trace(id: &str, assignments: &[&str]) -> Trace {
+    let info = conlab_core::catalog::find(id).unwrap();
+    let params = Params::from_assignments(id, info.params, assignments.iter().copied()).unwrap();
+    let s = conlab_async::find::<conlab_virtual::VirtualRuntime>(id).unwrap();
+    conlab_virtual::run_scenario(
+        info,
+        s.run,
+        s.checks,
+        &params,
+        std::time::Duration::from_secs(600),
+    )
+}
+
+#[wasm_bindgen_test]
+fn zooming_keeps_the_time_under_the_pointer_and_stays_inside_the_run() {
+    for (end, at, factor) in [
+        (1_000_000_000u64, 0.25, 2.0),
+        (5_000_000, 0.9, 7.5),
+        (123_456_789, 0.0, 1.3),
+    ] {
+        let v = Viewport::whole(end, 10);
+        let pivot = v.t_of(at * 800.0, 800.0);
+        let z = v.zoom(factor, at);
+        assert!((z.window() - end as f64 / factor).abs() < 1.0, "{z:?}");
+        assert!(
+            (z.t_of(at * 800.0, 800.0) - pivot).abs() < 1.0,
+            "pivot moved: {z:?}"
+        );
+        // Zooming out past the whole run stops at the whole run.
+        let out = z.zoom(1.0 / (factor * 10.0), at);
+        assert!(out.is_whole(), "{out:?}");
+        // Panning never leaves the run.
+        let right = z.pan(1e6);
+        assert!(
+            (right.t1 - end as f64).abs() < 1.0 && right.t0 > 0.0,
+            "{right:?}"
+        );
+        let left = z.pan(-1e6);
+        assert_eq!(left.t0, 0.0);
+        // Zooming in stops at a microsecond window.
+        let deep = (0..100).fold(v, |v, _| v.zoom(10.0, at));
+        assert!(deep.window() >= 999.0, "{deep:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn scrolling_stays_inside_the_lanes_and_zooming_keeps_the_scroll() {
+    let v = Viewport::whole(1_000, 100).scroll(1e9, 20);
+    assert_eq!(v.row0, 80.0);
+    assert_eq!(v.scroll(-1e9, 20).row0, 0.0);
+    assert_eq!(v.zoom(2.0, 0.5).row0, 80.0, "zoom keeps the rows");
+    assert_eq!(
+        Viewport::whole(1_000, 5).scroll(3.0, 20).row0,
+        0.0,
+        "all rows fit"
+    );
+}
+
+#[wasm_bindgen_test]
+fn tick_steps_are_round() {
+    for window in [1e3, 3.7e5, 1e6, 2.5e8, 9.9e9] {
+        let step = tick_step(window, 8.0);
+        let mantissa = step / 10f64.powf(step.log10().floor());
+        assert!(
+            [1.0, 2.0, 5.0, 10.0]
+                .iter()
+                .any(|m| (mantissa - m).abs() < 1e-9),
+            "{step}"
+        );
+        let ticks = window / step;
+        assert!((3.0..=17.0).contains(&ticks), "{window}: {ticks} ticks");
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_index_finds_what_a_scan_finds() {
+    let t = virtual_trace("wait-timeout", &[]);
+    let t2 = virtual_trace("create-task", &["tasks=40", "sleep_ms=30"]);
+    for t in [t, t2] {
+        let model = TimelineModel::new(&t);
+        let end = t.end;
+        for (lo, hi) in [
+            (0, end),
+            (end / 3, end / 2),
+            (end, end),
+            (end / 7, end / 7 + 1),
+        ] {
+            for row in 0..t.lanes.len() {
+                let mut got: Vec<u32> = model.visible(row, lo, hi).map(|b| b.index).collect();
+                let mut want: Vec<u32> = t
+                    .spans
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.lane as usize == row && s.start <= hi && s.end >= lo)
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                got.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(got, want, "row {row} in {lo}..{hi}");
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn stepping_replays_every_event_and_ends_with_every_lane_idle() {
+    let t = virtual_trace("create-task", &["tasks=5", "sleep_ms=50"]);
+    let all = steps(&t);
+    assert_eq!(
+        all.len(),
+        t.spans.len() * 2 + t.output.len() + t.marks.len()
+    );
+    assert!(all.windows(2).all(|w| w[0].t <= w[1].t));
+    // Halfway through the sleeps every task is sleeping; after the last step nobody is busy.
+    let mid = t.end / 2;
+    let upto = all.iter().take_while(|s| s.t <= mid).count();
+    let states = lane_states(&t, &all, upto);
+    let sleeping = states
+        .iter()
+        .filter(|s| s.is_some_and(|i| t.spans[i].state == conlab_core::SpanState::Sleeping))
+        .count();
+    assert_eq!(sleeping, 5);
+    assert!(lane_states(&t, &all, all.len()).iter().all(Option::is_none));
+    // A span's end never comes before its beginning.
+    for (i, _) in t.spans.iter().enumerate() {
+        let b = all
+            .iter()
+            .position(|s| s.kind == StepKind::Begin(i))
+            .unwrap();
+        let e = all.iter().position(|s| s.kind == StepKind::End(i)).unwrap();
+        assert!(b < e, "span {i}");
+    }
+}
