@@ -26,6 +26,8 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v wasm-opt >/dev/null || missing+=(binaryen)
+# A CJK font, so the Chinese pages render (and their screenshots show) real characters.
+fc-list 2>/dev/null | grep -qi "wenquanyi\|cjk" || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} from Debian"
   sudo_cmd=""

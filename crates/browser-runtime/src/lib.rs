@@ -1,10 +1,12 @@
 //! conlab scenarios on the browser's own event loop: tasks are `spawn_local`ed promises,
-//! timers are `setTimeout` (gloo-timers), the clock is `performance.now()`. Blocking calls and
+//! sleeps wait in one timer queue serviced by a single `setTimeout`, the clock is `performance.now()`. Blocking calls and
 //! CPU work busy-wait, which freezes the page's loop exactly as they would freeze asyncio's.
 #![deny(missing_docs)]
 
 mod run;
 mod runtime;
+mod timers;
 
 pub use run::{run_scenario, start_scenario, LiveRun};
 pub use runtime::BrowserRuntime;
+pub use timers::BrowserSleep;

@@ -1,15 +1,20 @@
 //! The [`Runtime`] implementation on the browser's event loop.
 
+use crate::timers::BrowserSleep;
 use conlab_core::{Nanos, Runtime, RuntimeKind};
-use gloo_timers::future::TimeoutFuture;
 use std::future::Future;
 use std::time::Duration;
 
+thread_local! {
+    /// The page's `performance` object, looked up once: every event a run records reads the
+    /// clock, and looking up `window.performance` each time cost more than reading it.
+    static PERFORMANCE: Option<web_sys::Performance> = web_sys::window().and_then(|w| w.performance());
+}
+
 /// Milliseconds from the page's high-resolution clock (`Date.now()` where there is none).
 pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
+    PERFORMANCE
+        .with(|p| p.as_ref().map(|p| p.now()))
         .unwrap_or_else(js_sys::Date::now)
 }
 
@@ -36,7 +41,7 @@ impl BrowserRuntime {
 }
 
 impl Runtime for BrowserRuntime {
-    type Sleep = TimeoutFuture;
+    type Sleep = BrowserSleep;
 
     fn kind(&self) -> RuntimeKind {
         RuntimeKind::Browser
@@ -46,10 +51,8 @@ impl Runtime for BrowserRuntime {
         ((now_ms() - self.origin_ms).max(0.0) * 1e6) as Nanos
     }
 
-    fn sleep(&self, duration: Duration) -> TimeoutFuture {
-        // setTimeout counts whole milliseconds; round up so a sleep is never short.
-        let ms = (duration.as_nanos().div_ceil(1_000_000)).min(u32::MAX as u128) as u32;
-        TimeoutFuture::new(ms)
+    fn sleep(&self, duration: Duration) -> BrowserSleep {
+        BrowserSleep::new(duration)
     }
 
     fn spawn<F: Future<Output = ()> + 'static>(&self, future: F) {

@@ -1,1 +1,203 @@
-fn main() {}
+//! Playground benchmarks in headless Chromium, on the built site (`scripts/build-web.sh`):
+//! shipped size, first render, timeline redraw on 100,000 spans over 1,000 lanes, and a live
+//! run of event-loop-choice with 10,000 tasks. Prints figures against the issue's targets.
+
+use conlab_browser_tests::{dist, eval, synthetic_trace, wait_for, Driver, Site};
+use fantoccini::{Client, Locator};
+use std::process::Command;
+use std::time::Duration;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(0.0, f64::max)
+}
+
+fn shipped_size() -> (u64, u64) {
+    let dir = dist();
+    let raw: u64 = ["conlab_web_bg.wasm", "conlab_web.js"]
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("cat conlab_web_bg.wasm conlab_web.js | gzip -9 | wc -c")
+        .current_dir(&dir)
+        .output()
+        .expect("gzip");
+    let gz = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    (raw, gz)
+}
+
+async fn first_render(c: &Client, url: &str) -> f64 {
+    c.goto(url).await.unwrap();
+    wait_for(c, "#run", 30).await;
+    eval(
+        c,
+        "return performance.getEntriesByName('conlab-first-render')[0].startTime;",
+    )
+    .await
+    .as_f64()
+    .unwrap_or(f64::NAN)
+}
+
+/// Zooms (wheel), pans (keys, drag) and returns the time of each redraw in ms, pixels included
+/// (a one-pixel read after each event makes the canvas rasterize).
+const REDRAWS: &str = r#"
+const c = document.querySelector('canvas#timeline');
+const r = c.getBoundingClientRect();
+const g = c.getContext('2d');
+const flush = () => g.getImageData(0, 0, 1, 1);
+const t = [];
+const time = (f) => { const t0 = performance.now(); f(); flush(); t.push(performance.now() - t0); };
+const at = { clientX: r.left + r.width * 0.6, clientY: r.top + 80, bubbles: true, cancelable: true };
+for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new WheelEvent('wheel', { ...at, deltaY: i < 10 ? -200 : 200 })));
+for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new KeyboardEvent('keydown', { key: i % 2 ? 'ArrowRight' : 'ArrowDown', bubbles: true })));
+c.dispatchEvent(new MouseEvent('mousedown', at));
+for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new MouseEvent('mousemove', { ...at, clientX: at.clientX - 10 * i, clientY: at.clientY + 5 * i })));
+c.dispatchEvent(new MouseEvent('mouseup', at));
+time(() => c.dispatchEvent(new KeyboardEvent('keydown', { key: '0', bubbles: true })));
+return { times: t, filled: Number(c.dataset.filled) };
+"#;
+
+async fn timeline(c: &Client, url: &str) -> (Vec<f64>, u64) {
+    c.goto(url).await.unwrap();
+    wait_for(c, "canvas#timeline", 120).await;
+    let v = eval(c, REDRAWS).await;
+    let times = v["times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_f64())
+        .collect();
+    (times, v["filled"].as_u64().unwrap_or(0))
+}
+
+/// What a live run of event-loop-choice measured.
+struct Live {
+    /// The scenario's makespan, ms.
+    makespan: f64,
+    /// Time to spawn every task, ms.
+    spawn: f64,
+    /// Longest gap between animation frames during the run, ms.
+    gap: f64,
+    pass: usize,
+    checks: usize,
+}
+
+/// Starts a frame monitor and runs event-loop-choice live.
+async fn live_run(c: &Client, url: &str) -> Live {
+    c.goto(url).await.unwrap();
+    wait_for(c, "#run", 30).await;
+    eval(
+        c,
+        "window.__gaps = []; let last = performance.now();
+         const f = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(f); };
+         requestAnimationFrame(f); return 0;",
+    )
+    .await;
+    c.find(Locator::Css("#run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "#verdict", 120).await;
+    let v = eval(
+        c,
+        "window.__stop = true;
+         const metric = (k) => parseFloat([...document.querySelectorAll('.extra-metrics li')]
+           .map(l => l.textContent).find(t => t.startsWith(k + ' ')).split('=')[1]);
+         return { makespan: metric('makespan_ms'), spawn: metric('spawn_ms'), gap: Math.max(...window.__gaps.slice(1)),
+                  pass: document.querySelectorAll('#checks li.pass').length,
+                  all: document.querySelectorAll('#checks li').length };",
+    )
+    .await;
+    Live {
+        makespan: v["makespan"].as_f64().unwrap_or(f64::NAN),
+        spawn: v["spawn"].as_f64().unwrap_or(f64::NAN),
+        gap: v["gap"].as_f64().unwrap_or(f64::NAN),
+        pass: v["pass"].as_u64().unwrap_or(0) as usize,
+        checks: v["all"].as_u64().unwrap_or(0) as usize,
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let (raw, gz) = shipped_size();
+    println!(
+        "size: wasm+js {} KB, gzipped {} KB (target <= 350 KB)",
+        raw / 1024,
+        gz / 1024
+    );
+
+    let big = synthetic_trace(1_000, 100);
+    let spans = big.spans.len();
+    let site = Site::serve(
+        dist(),
+        vec![("big.json".into(), big.to_json().into_bytes())],
+    );
+    let driver = Driver::start();
+    let c = driver.session(1280, 1000).await;
+
+    let mut renders = Vec::new();
+    for _ in 0..5 {
+        renders.push(first_render(&c, &format!("{}index.html", site.url)).await);
+    }
+    println!(
+        "first render: median {:.0} ms, max {:.0} ms over {} loads (target < 1000 ms)",
+        median(renders.clone()),
+        max(&renders),
+        renders.len()
+    );
+
+    let url = format!("{}index.html?trace=big.json", site.url);
+    let mut all = Vec::new();
+    let mut filled = 0;
+    for _ in 0..3 {
+        let (times, f) = timeline(&c, &url).await;
+        all.extend(times);
+        filled = f;
+    }
+    println!(
+        "timeline, {spans} spans over 1000 lanes: zoom/pan redraw median {:.1} ms, max {:.1} ms over {} redraws ({filled} rectangles in the whole view; target <= 50 ms)",
+        median(all.clone()),
+        max(&all),
+        all.len()
+    );
+
+    let sleep = 100.0;
+    let url = format!(
+        "{}index.html?scenario=event-loop-choice&tasks=10000&sleep_ms={sleep}",
+        site.url
+    );
+    let mut ratios = Vec::new();
+    let mut gaps = Vec::new();
+    for _ in 0..3 {
+        let l = live_run(&c, &url).await;
+        ratios.push(l.makespan / sleep);
+        gaps.push(l.gap);
+        println!(
+            "  live event-loop-choice, 10,000 tasks of {sleep} ms: makespan {:.1} ms ({:.2}x; spawning took {:.1} ms), longest frame gap {:.0} ms, {}/{} checks",
+            l.makespan,
+            l.makespan / sleep,
+            l.spawn,
+            l.gap,
+            l.pass,
+            l.checks
+        );
+    }
+    println!(
+        "live run: makespan median {:.2}x the sleep (target <= 1.3x), longest frame gap median {:.0} ms",
+        median(ratios),
+        median(gaps)
+    );
+    c.close().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
