@@ -55,6 +55,16 @@ async fn a_bad_parameter_is_refused_with_its_range() {
     let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
     input.dispatch_event(&event).unwrap();
     TimeoutFuture::new(50).await;
+    // Refused as typed, next to the field, before Run is pressed.
+    let inline = wait_for(&root, ".param-error")
+        .await
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        inline.contains("sleep_ms") && inline.contains("0..=60000"),
+        "{inline}"
+    );
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
     let run: HtmlElement = root
         .query_selector("#run")
         .unwrap()
@@ -261,4 +271,32 @@ async fn a_trace_link_opens_the_trace_and_bad_links_are_explained() {
         "{alert}"
     );
     set_query(&old);
+}
+
+#[wasm_bindgen_test]
+async fn the_loader_survives_cut_and_scrambled_traces() {
+    let json = browser_trace("as-completed", "sleeps_ms=20,10")
+        .await
+        .to_json();
+    let bytes = json.as_bytes();
+    // Every cut is refused with the file's name; no cut panics or is taken for a whole trace.
+    for cut in (0..bytes.len()).step_by((bytes.len() / 97).max(1)) {
+        let text = String::from_utf8_lossy(&bytes[..cut]);
+        let err = conlab_web::load_trace_text("cut.json", &text).unwrap_err();
+        assert!(err.contains("cut.json"), "cut at {cut}: {err}");
+    }
+    // Scrambled bytes (a simple deterministic generator) never panic the loader.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..300 {
+        let mut b = bytes.to_vec();
+        for _ in 0..4 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let at = (seed % b.len() as u64) as usize;
+            let alphabet = b"{}[]\",:0a-9e\\ ";
+            b[at] = alphabet[(seed >> 32) as usize % alphabet.len()];
+        }
+        let _ = conlab_web::load_trace_text("scrambled.json", &String::from_utf8_lossy(&b));
+    }
 }

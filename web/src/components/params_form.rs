@@ -1,7 +1,8 @@
-//! A form generated from a scenario's catalog entry: one input per parameter, with its range.
+//! A form generated from a scenario's catalog entry: one input per parameter, with its range,
+//! each value checked as it is typed (the same check as the CLI's `-p`).
 
 use crate::i18n::use_lang;
-use conlab_core::catalog;
+use conlab_core::{catalog, Params};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -35,11 +36,22 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
             let input: HtmlInputElement = e.target_unchecked_into();
             cb.emit((name.to_string(), input.value()));
         });
+        let problem = (!value.is_empty())
+            .then(|| {
+                let assignment = format!("{name}={value}");
+                Params::from_assignments(info.id, info.params, [assignment.as_str()]).err()
+            })
+            .flatten()
+            .map(|e| e.to_string());
+        let error_id = format!("{name}-error");
         html! {
             <label class="param" key={format!("{}-{name}", props.info)}>
                 <span class="name">{ name }</span>
-                <input name={name} placeholder={default} {value} {oninput} />
+                <input name={name} placeholder={default} {value} {oninput}
+                    aria-invalid={problem.is_some().to_string()}
+                    aria-describedby={problem.is_some().then(|| error_id.clone())} />
                 <span class="help">{ help }</span>
+                if let Some(p) = problem { <span class="param-error" id={error_id}>{ p }</span> }
             </label>
         }
     };
