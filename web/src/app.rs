@@ -13,7 +13,7 @@ use crate::i18n::{use_lang, Lang};
 use crate::live::{self, FrameSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
-use crate::trace_file::load_trace_text;
+use crate::trace_file::load_trace_text_in;
 use conlab_core::catalog::{self, Chapter, ScenarioInfo};
 use conlab_core::{Params, Trace};
 use gloo_storage::{LocalStorage, Storage};
@@ -63,16 +63,11 @@ pub fn from_url(shared: &share::Shared, lang: Lang) -> Start {
             if let Err(e) =
                 Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
             {
-                start.error = Some(format!("{} {e}", lang.link_params()));
+                start.error = Some(format!("{} {}", lang.link_params(), lang.param_error(&e)));
             }
             start.params = shared.params.clone();
         }
-        None => {
-            start.error = Some(format!(
-                "The link asks for `{id}`, which is not in the catalog; showing {}",
-                fallback.id
-            ))
-        }
+        None => start.error = Some(lang.unknown_scenario(id, fallback.id)),
     }
     start
 }
@@ -152,7 +147,7 @@ fn fetch_recorded(
         let url = format!("recorded/{}.json", info.id);
         match share::fetch_text(&url)
             .await
-            .and_then(|text| load_trace_text(&url, &text))
+            .and_then(|text| load_trace_text_in(Lang::En, &url, &text))
         {
             Ok(t) => {
                 missing.set(false);
@@ -227,7 +222,7 @@ fn playground_page() -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     match share::fetch_text(&url)
                         .await
-                        .and_then(|text| load_trace_text(&url, &text))
+                        .and_then(|text| load_trace_text_in(lang, &url, &text))
                     {
                         Ok(t) => dispatch.dispatch(Action::Opened(t, Origin::Opened)),
                         Err(e) => dispatch.dispatch(Action::Fail(e)),
@@ -266,13 +261,15 @@ fn playground_page() -> Html {
     let on_run = {
         let (state, frames) = (state.clone(), frames.clone());
         Callback::from(move |_: MouseEvent| {
-            live::run_now(&state, state.dispatcher(), frames.clone())
+            live::run_now(&state, lang, state.dispatcher(), frames.clone())
         })
     };
     let on_step = {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| {
-            match live::parsed_params(&state).and_then(|p| live::virtual_run(state.scenario, &p)) {
+            match live::parsed_params(&state, lang)
+                .and_then(|p| live::virtual_run(state.scenario, &p))
+            {
                 Ok(t) => state.dispatch(Action::Step(Some(t))),
                 Err(e) => state.dispatch(Action::Fail(e)),
             }

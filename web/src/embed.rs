@@ -10,7 +10,7 @@ use crate::i18n::{use_lang, Lang};
 use crate::live::{self, FrameSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
-use crate::trace_file::load_trace_text;
+use crate::trace_file::load_trace_text_in;
 use yew::prelude::*;
 
 /// The widget with its language (`?lang=`, else the browser's).
@@ -55,7 +55,7 @@ fn embed_widget() -> Html {
                     let url = format!("recorded/{}.json", info.id);
                     if let Ok(t) = share::fetch_text(&url)
                         .await
-                        .and_then(|text| load_trace_text(&url, &text))
+                        .and_then(|text| load_trace_text_in(lang, &url, &text))
                     {
                         dispatch.dispatch(Action::Opened(t, Origin::Recorded));
                     }
@@ -70,7 +70,7 @@ fn embed_widget() -> Html {
     let on_run = {
         let (state, frames) = (state.clone(), frames.clone());
         Callback::from(move |_: MouseEvent| {
-            live::run_now(&state, state.dispatcher(), frames.clone())
+            live::run_now(&state, lang, state.dispatcher(), frames.clone())
         })
     };
     let on_cursor = {

@@ -5,7 +5,7 @@
 mod catalog_zh;
 
 use conlab_core::catalog::{Chapter, ScenarioInfo};
-use conlab_core::SpanState;
+use conlab_core::{ParamError, SpanState, Status, TraceLoadError};
 use yew::prelude::*;
 
 /// A language of the page.
@@ -183,6 +183,114 @@ impl Lang {
         match self {
             Lang::En => format!("step {at} of {of} · {time}"),
             Lang::ZhCn => format!("第 {at}/{of} 步 · {time}"),
+        }
+    }
+}
+
+impl Lang {
+    /// A parameter error: which parameter, the value, and what is allowed.
+    pub fn param_error(self, e: &ParamError) -> String {
+        match (self, e) {
+            (Lang::En, e) => e.to_string(),
+            (
+                Lang::ZhCn,
+                ParamError::Unknown {
+                    scenario,
+                    name,
+                    known,
+                },
+            ) => {
+                format!("{scenario} 没有参数 `{name}`；它的参数有：{known}")
+            }
+            (Lang::ZhCn, ParamError::Malformed { input }) => {
+                format!("`{input}` 不是 名称=值 的形式")
+            }
+            (
+                Lang::ZhCn,
+                ParamError::BadValue {
+                    name,
+                    value,
+                    reason,
+                    allowed,
+                },
+            ) => {
+                format!("参数 `{name}`：值 `{value}` 无效（{reason}）；允许：{allowed}")
+            }
+            (Lang::ZhCn, ParamError::Duplicate { name }) => format!("参数 `{name}` 给了两次"),
+        }
+    }
+
+    /// What is wrong with a trace file, and where.
+    pub fn trace_error(self, name: &str, e: &TraceLoadError) -> String {
+        let schema = conlab_core::SCHEMA;
+        match (self, e) {
+            (Lang::En, TraceLoadError::NotJson(why)) => {
+                format!("{name} is not a complete JSON file ({why})")
+            }
+            (Lang::ZhCn, TraceLoadError::NotJson(why)) => {
+                format!("{name} 不是完整的 JSON 文件（{why}）")
+            }
+            (Lang::En, TraceLoadError::WrongSchema { found: Some(v) }) => {
+                format!("{name} is a trace of version {v:?}; this playground reads {schema:?}")
+            }
+            (Lang::ZhCn, TraceLoadError::WrongSchema { found: Some(v) }) => {
+                format!("{name} 是版本 {v:?} 的轨迹；本页面只能读取 {schema:?}")
+            }
+            (Lang::En, TraceLoadError::WrongSchema { found: None }) => {
+                format!("{name} is JSON but not a conlab trace (it has no \"schema\" field)")
+            }
+            (Lang::ZhCn, TraceLoadError::WrongSchema { found: None }) => {
+                format!("{name} 是 JSON，但不是 conlab 轨迹（没有 \"schema\" 字段）")
+            }
+            (Lang::En, TraceLoadError::Invalid(why)) => {
+                format!("{name} looks like a conlab trace but is damaged: {why}")
+            }
+            (Lang::ZhCn, TraceLoadError::Invalid(why)) => {
+                format!("{name} 像是 conlab 轨迹，但已损坏：{why}")
+            }
+            (Lang::En, TraceLoadError::TooLarge { size, limit }) => {
+                format!("{name} is {size} bytes; the limit is {limit} bytes")
+            }
+            (Lang::ZhCn, TraceLoadError::TooLarge { size, limit }) => {
+                format!("{name} 有 {size} 字节；上限是 {limit} 字节")
+            }
+        }
+    }
+
+    /// A file too large to open.
+    pub fn file_too_large(self, name: &str, mb: f64, limit_mb: f64) -> String {
+        match self {
+            Lang::En => {
+                format!("{name} is {mb:.1} MB; the playground opens traces up to {limit_mb:.0} MB")
+            }
+            Lang::ZhCn => format!("{name} 有 {mb:.1} MB；本页面最多打开 {limit_mb:.0} MB 的轨迹"),
+        }
+    }
+
+    /// How a run ended, when it did not simply complete.
+    pub fn status_line(self, status: &Status) -> Option<String> {
+        match (self, status) {
+            (_, Status::Ok) => None,
+            (Lang::En, Status::Failed { reason }) => Some(format!("failed: {reason}")),
+            (Lang::ZhCn, Status::Failed { reason }) => Some(format!("失败：{reason}")),
+            (Lang::En, Status::Skipped { reason }) => Some(format!("skipped: {reason}")),
+            (Lang::ZhCn, Status::Skipped { reason }) => Some(format!("已跳过：{reason}")),
+            (Lang::En, Status::TimedOut { limit_ms }) => Some(format!(
+                "timed out after {limit_ms} ms; the trace is partial"
+            )),
+            (Lang::ZhCn, Status::TimedOut { limit_ms }) => {
+                Some(format!("超时（{limit_ms} ms），轨迹不完整"))
+            }
+        }
+    }
+
+    /// A link naming a scenario that is not in the catalog.
+    pub fn unknown_scenario(self, id: &str, fallback: &str) -> String {
+        match self {
+            Lang::En => {
+                format!("The link asks for `{id}`, which is not in the catalog; showing {fallback}")
+            }
+            Lang::ZhCn => format!("链接中的场景 `{id}` 不在目录中；改为显示 {fallback}"),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! fewer when taking one gets expensive (a snapshot that took c ms skips the next c/2 frames),
 //! so drawing a run never starves the run it draws.
 
+use crate::i18n::Lang;
 use crate::state::{Action, Playground};
 use conlab_browser::BrowserRuntime;
 use conlab_core::catalog::ScenarioInfo;
@@ -130,7 +131,7 @@ fn now_ms() -> f64 {
 }
 
 /// The scenario and parameters of `state`, checked like the CLI's `-p`.
-pub fn parsed_params(state: &Playground) -> Result<Params, String> {
+pub fn parsed_params(state: &Playground, lang: Lang) -> Result<Params, String> {
     let info = state.scenario;
     let pairs: Vec<String> = state
         .params
@@ -138,13 +139,18 @@ pub fn parsed_params(state: &Playground) -> Result<Params, String> {
         .map(|(n, v)| format!("{n}={v}"))
         .collect();
     Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
-        .map_err(|e| e.to_string())
+        .map_err(|e| lang.param_error(&e))
 }
 
 /// Runs the state's scenario live, or says what is wrong with its parameters.
-pub fn run_now(state: &Playground, dispatch: UseReducerDispatcher<Playground>, frames: FrameSlot) {
+pub fn run_now(
+    state: &Playground,
+    lang: Lang,
+    dispatch: UseReducerDispatcher<Playground>,
+    frames: FrameSlot,
+) {
     let started =
-        parsed_params(state).and_then(|p| start(state.scenario, p, dispatch.clone(), frames));
+        parsed_params(state, lang).and_then(|p| start(state.scenario, p, dispatch.clone(), frames));
     if let Err(e) = started {
         dispatch.dispatch(Action::Fail(e));
     }

@@ -60,3 +60,19 @@ fn embed_snippets_carry_scenario_parameters_and_language() {
     );
     assert!(script.contains("data-conlab-scenario=\"semaphore\" data-permits=\"3\" data-hold-ms=\"50\" data-lang=\"zh-CN\""), "{script}");
 }
+
+#[wasm_bindgen_test]
+fn errors_name_the_parameter_value_and_range_in_both_languages() {
+    let info = conlab_core::catalog::find("create-task").unwrap();
+    let err = conlab_core::Params::from_assignments(info.id, info.params, ["tasks=0"]).unwrap_err();
+    for lang in Lang::ALL {
+        let text = lang.param_error(&err);
+        assert!(
+            text.contains("tasks") && text.contains('0') && text.contains("1..=100000"),
+            "{lang:?}: {text}"
+        );
+    }
+    assert!(Lang::ZhCn.param_error(&err).contains("参数"));
+    let broken = conlab_core::Trace::from_json("{").unwrap_err();
+    assert!(Lang::ZhCn.trace_error("a.json", &broken).contains("a.json"));
+}

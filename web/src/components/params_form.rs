@@ -42,7 +42,7 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
                 Params::from_assignments(info.id, info.params, [assignment.as_str()]).err()
             })
             .flatten()
-            .map(|e| e.to_string());
+            .map(|e| lang.param_error(&e));
         let error_id = format!("{name}-error");
         html! {
             <label class="param" key={format!("{}-{name}", props.info)}>

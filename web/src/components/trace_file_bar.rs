@@ -1,7 +1,7 @@
 //! Open a trace file (file picker or drag and drop); download the trace on show as conlab JSON
 //! or Chrome trace-event JSON.
 
-use crate::i18n::use_lang;
+use crate::i18n::{use_lang, Lang};
 use crate::state::TraceRc;
 use crate::trace_file::{download, load_trace_file};
 use conlab_core::Trace;
@@ -17,9 +17,9 @@ pub struct TraceFileBarProps {
     pub on_load: Callback<Result<Trace, String>>,
 }
 
-fn open(file: web_sys::File, on_load: Callback<Result<Trace, String>>) {
+fn open(file: web_sys::File, lang: Lang, on_load: Callback<Result<Trace, String>>) {
     wasm_bindgen_futures::spawn_local(async move {
-        on_load.emit(load_trace_file(file).await);
+        on_load.emit(load_trace_file(file, lang).await);
     });
 }
 
@@ -33,7 +33,7 @@ pub fn trace_file_bar(props: &TraceFileBarProps) -> Html {
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                open(file, on_load.clone());
+                open(file, lang, on_load.clone());
             }
         })
     };
@@ -47,7 +47,7 @@ pub fn trace_file_bar(props: &TraceFileBarProps) -> Html {
                 .and_then(|d| d.files())
                 .and_then(|f| f.get(0))
             {
-                open(file, on_load.clone());
+                open(file, lang, on_load.clone());
             }
         })
     };

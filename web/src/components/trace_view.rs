@@ -5,7 +5,7 @@ use crate::components::timeline::{fmt_time, Timeline};
 use crate::i18n::use_lang;
 use crate::state::TraceRc;
 use crate::timeline::{state_style, Fill};
-use conlab_core::{ms, Nanos, SpanState, Status};
+use conlab_core::{ms, Nanos, SpanState};
 use yew::prelude::*;
 
 /// At most this many output lines and listed lanes are rendered.
@@ -36,13 +36,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
     let verdict = if props.live {
         html! { <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end)) }</h2> }
     } else {
-        let status = match &t.status {
-            Status::Ok => None,
-            Status::Failed { reason } | Status::Skipped { reason } => {
-                Some(format!("{}: {reason}", t.status.label()))
-            }
-            Status::TimedOut { limit_ms } => Some(format!("timed out after {limit_ms} ms")),
-        };
+        let status = lang.status_line(&t.status);
         html! {
             <>
                 <h2 id="verdict" class={if t.passed() { "pass" } else { "fail" }}>
