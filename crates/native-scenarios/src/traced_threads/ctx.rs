@@ -155,6 +155,11 @@ impl ThreadCtx {
         self.writer.span(self.lane, state, start, self.now(), label);
     }
 
+    /// Records a finished span of this thread from `start` to `end`.
+    pub fn span_between(&self, state: SpanState, start: Nanos, end: Nanos, label: impl Into<Text>) {
+        self.writer.span(self.lane, state, start, end, label);
+    }
+
     /// `Err(Aborted)` once the run is aborted.
     pub fn check(&self) -> Result<(), Aborted> {
         if self.watchdog.is_aborted() {

@@ -112,14 +112,18 @@ impl<T> std::ops::DerefMut for TracedGuard<'_, T> {
 
 impl<T> Drop for TracedGuard<'_, T> {
     fn drop(&mut self) {
-        // Record the end before releasing, so the next holder's span never starts earlier.
-        self.ctx.span(
-            SpanState::HoldingLock,
-            self.since,
-            Text::Static(self.lock.name),
-        );
+        // The end is read before releasing, so the next holder's span never starts earlier;
+        // the span is written after, so recording does not lengthen the critical section
+        // (a longer hold means more contention, which is what tracing must not change).
+        let end = self.ctx.now();
         self.lock.owner.store(NOBODY, Ordering::Release);
         self.guard.take();
+        self.ctx.span_between(
+            SpanState::HoldingLock,
+            self.since,
+            end,
+            Text::Static(self.lock.name),
+        );
     }
 }
 
