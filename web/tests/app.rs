@@ -300,3 +300,74 @@ async fn the_loader_survives_cut_and_scrambled_traces() {
         let _ = conlab_web::load_trace_text("scrambled.json", &String::from_utf8_lossy(&b));
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_trace_dropped_on_the_page_opens() {
+    set_query("?scenario=asyncio-two-tasks");
+    let root = mount();
+    let zone = wait_for(&root, "#drop-zone").await;
+    let trace = browser_trace("gather-vs-wait", "sleeps_ms=30,10,20").await;
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&trace.to_json()));
+    let file = web_sys::File::new_with_str_sequence(&parts, "dropped.json").unwrap();
+    let transfer = web_sys::DataTransfer::new().unwrap();
+    transfer.items().add_with_file(&file).unwrap();
+    let init = web_sys::DragEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_data_transfer(Some(&transfer));
+    let drop = web_sys::DragEvent::new_with_event_init_dict("drop", &init).unwrap();
+    zone.dispatch_event(&drop).unwrap();
+    let verdict = wait_for(&root, "#verdict").await;
+    assert!(verdict
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("PASSED"));
+    assert_eq!(
+        root.query_selector_all("#lanes > .lane").unwrap().length() as usize,
+        trace.lanes.len()
+    );
+    let picked: web_sys::HtmlSelectElement = root
+        .query_selector("#scenario")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(
+        picked.value(),
+        "gather-vs-wait",
+        "the picker follows the opened trace"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn lanes_fill_in_while_the_run_goes_on() {
+    set_query("?scenario=create-task&tasks=6&sleep_ms=400");
+    let root = mount();
+    let run: HtmlElement = wait_for(&root, "#run").await.dyn_into().unwrap();
+    run.click();
+    // Before the verdict: a live heading, the timeline and the tasks' lanes already drawn.
+    let live = wait_for(&root, "#live").await;
+    assert!(live
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("Running"));
+    wait_for(&root, "canvas#timeline").await;
+    let mut lanes = 0;
+    for _ in 0..40 {
+        lanes = root.query_selector_all("#lanes > .lane").unwrap().length();
+        if lanes == 7 {
+            break;
+        }
+        TimeoutFuture::new(10).await;
+    }
+    assert_eq!(lanes, 7, "main and six tasks, while they sleep");
+    assert!(
+        root.query_selector("#verdict").unwrap().is_none(),
+        "not finished yet"
+    );
+    let verdict = wait_for(&root, "#verdict").await;
+    assert!(verdict
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("PASSED"));
+}
