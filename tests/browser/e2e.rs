@@ -3,10 +3,9 @@
 //! open a native trace file, and run two widgets embedded in one tutorial page. Screenshots
 //! land in `target/e2e-screenshots`.
 
-use conlab_browser_tests::{count, dist, eval, screenshot, text, wait_for, Driver, Site};
+use conlab_browser_tests::{click, count, dist, eval, screenshot, text, wait_for, Driver, Site};
 use conlab_core::catalog;
 use conlab_core::Params;
-use fantoccini::Locator;
 use std::time::Duration;
 
 /// What the same scenario records on the deterministic runtime: how many lanes to expect.
@@ -31,12 +30,7 @@ async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
     // Change a parameter, run, read the verdict, lanes and checks the page rendered.
     let tasks = wait_for(&c, "input[name=tasks]", 30).await;
     tasks.send_keys("7").await.unwrap();
-    c.find(Locator::Css("#run"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#run").await;
     let verdict = text(&c, "#verdict").await;
     assert!(verdict.starts_with("PASSED"), "{verdict}");
     let expected = virtual_lanes("create-task", &["tasks=7"]);
@@ -72,73 +66,38 @@ async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
     canvas.send_keys("+").await.unwrap();
     let after = canvas.attr("data-window").await.unwrap();
     assert_ne!(before, after, "`+` zooms in");
-    c.find(Locator::Css("#output .line"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#output .line").await;
     wait_for(&c, "#output .line.current", 5).await;
     screenshot(&c, "playground-create-task").await;
 
     // Step through the same scenario on the virtual-time runtime.
-    c.find(Locator::Css("#step"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#step").await;
     wait_for(&c, "#step-through", 10).await;
     for _ in 0..3 {
-        c.find(Locator::Css("#step-forward"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "#step-forward").await;
     }
     let position = text(&c, "#step-position").await;
     assert!(position.starts_with("step 4 of"), "{position}");
     assert_eq!(count(&c, ".lane-states tbody tr").await, expected);
 
     // Keep this run, run again with another value, and compare both on one scale.
-    c.find(Locator::Css("#keep"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#keep").await;
     let tasks = wait_for(&c, "input[name=tasks]", 5).await;
     tasks.clear().await.unwrap();
     tasks.send_keys("3").await.unwrap();
-    c.find(Locator::Css("#run"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#run").await;
     wait_for(&c, "#compare canvas#timeline-current", 30).await;
     wait_for(&c, "#verdict", 30).await;
     assert_eq!(count(&c, "#compare canvas").await, 2);
     screenshot(&c, "playground-compare").await;
 
     // Chinese, then back; the choice sticks in the link.
-    c.find(Locator::Css("#lang option[value='zh-CN']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#lang option[value='zh-CN']").await;
     let title = text(&c, "h1").await;
     assert_eq!(title, "conlab 并发实验室");
     assert!(text(&c, "#run").await.contains("运行"));
     screenshot(&c, "playground-zh-CN").await;
-    c.find(Locator::Css("#lang option[value='en']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#lang option[value='en']").await;
 
     // Usable at 360 px: nothing wider than the screen.
     c.set_window_size(360, 800).await.unwrap();

@@ -99,6 +99,15 @@ async fn browser_trace(id: &str, param: &str) -> conlab_core::Trace {
     .await
 }
 
+/// Waits for the verdict of `trace` on the page: passed, with every one of its lanes.
+async fn shows_passing_trace(root: &Element, trace: &conlab_core::Trace) {
+    let verdict = wait_for(root, "#verdict").await;
+    let text = verdict.text_content().unwrap_or_default();
+    assert!(text.starts_with("PASSED"), "{text}");
+    let lanes = root.query_selector_all("#lanes > .lane").unwrap().length() as usize;
+    assert_eq!(lanes, trace.lanes.len());
+}
+
 /// Puts a file with `text` on the page's file input, as a user's pick would.
 fn pick_file(root: &Element, name: &str, text: &str) {
     let input: web_sys::HtmlInputElement = root
@@ -139,15 +148,7 @@ async fn a_trace_file_opens_and_a_broken_one_is_explained() {
     );
 
     pick_file(&root, "run.json", &json);
-    let verdict = wait_for(&root, "#verdict").await;
-    assert!(verdict
-        .text_content()
-        .unwrap_or_default()
-        .starts_with("PASSED"));
-    assert_eq!(
-        root.query_selector_all("#lanes > .lane").unwrap().length() as usize,
-        trace.lanes.len()
-    );
+    shows_passing_trace(&root, &trace).await;
     assert!(
         root.query_selector("#download-chrome").unwrap().is_some(),
         "download buttons appear with a trace"
@@ -317,15 +318,7 @@ async fn a_trace_dropped_on_the_page_opens() {
     init.set_data_transfer(Some(&transfer));
     let drop = web_sys::DragEvent::new_with_event_init_dict("drop", &init).unwrap();
     zone.dispatch_event(&drop).unwrap();
-    let verdict = wait_for(&root, "#verdict").await;
-    assert!(verdict
-        .text_content()
-        .unwrap_or_default()
-        .starts_with("PASSED"));
-    assert_eq!(
-        root.query_selector_all("#lanes > .lane").unwrap().length() as usize,
-        trace.lanes.len()
-    );
+    shows_passing_trace(&root, &trace).await;
     let picked: web_sys::HtmlSelectElement = root
         .query_selector("#scenario")
         .unwrap()

@@ -2,8 +2,8 @@
 //! shipped size, first render, timeline redraw on 100,000 spans over 1,000 lanes, and a live
 //! run of event-loop-choice with 10,000 tasks. Prints figures against the issue's targets.
 
-use conlab_browser_tests::{dist, eval, synthetic_trace, wait_for, Driver, Site};
-use fantoccini::{Client, Locator};
+use conlab_browser_tests::{click, dist, eval, synthetic_trace, wait_for, Driver, Site};
+use fantoccini::Client;
 use std::process::Command;
 use std::time::Duration;
 
@@ -102,12 +102,7 @@ async fn live_run(c: &Client, url: &str) -> Live {
          requestAnimationFrame(f); return 0;",
     )
     .await;
-    c.find(Locator::Css("#run"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "#run").await;
     wait_for(c, "#verdict", 120).await;
     let v = eval(
         c,

@@ -192,6 +192,15 @@ pub async fn wait_for(c: &Client, css: &str, secs: u64) -> Element {
         .unwrap_or_else(|e| panic!("`{css}` did not appear within {secs} s: {e}"))
 }
 
+/// Clicks the first element matching `css` (waiting up to 30 s for it).
+pub async fn click(c: &Client, css: &str) {
+    wait_for(c, css, 30)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("could not click `{css}`: {e}"));
+}
+
 /// The text of the first element matching `css`.
 pub async fn text(c: &Client, css: &str) -> String {
     wait_for(c, css, 30).await.text().await.unwrap_or_default()
