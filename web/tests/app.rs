@@ -364,3 +364,80 @@ async fn lanes_fill_in_while_the_run_goes_on() {
         .unwrap_or_default()
         .starts_with("PASSED"));
 }
+
+#[wasm_bindgen_test]
+async fn the_timeline_zooms_pans_and_describes_what_is_under_the_pointer() {
+    set_query("?scenario=asyncio-two-tasks");
+    let root = mount();
+    wait_for(&root, "#trace-file").await;
+    let trace = browser_trace("create-task", "tasks=5").await;
+    pick_file(&root, "tasks.json", &trace.to_json());
+    let canvas: HtmlElement = wait_for(&root, "canvas#timeline").await.dyn_into().unwrap();
+    let window = || canvas.get_attribute("data-window").unwrap_or_default();
+    let whole = window();
+    let r = canvas.get_bounding_client_rect();
+    let (x, y) = (r.left() + r.width() * 0.6, r.top() + 60.0);
+
+    // The wheel zooms in around the pointer.
+    let init = web_sys::WheelEventInit::new();
+    init.set_delta_y(-300.0);
+    init.set_client_x(x as i32);
+    init.set_client_y(y as i32);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    canvas
+        .dispatch_event(&web_sys::WheelEvent::new_with_event_init_dict("wheel", &init).unwrap())
+        .unwrap();
+    let zoomed = window();
+    assert_ne!(zoomed, whole, "the wheel zooms");
+
+    // Dragging to the right shows earlier times.
+    let pointer = |kind: &str, x: f64| {
+        let init = web_sys::PointerEventInit::new();
+        init.set_pointer_id(1);
+        init.set_client_x(x as i32);
+        init.set_client_y(y as i32);
+        init.set_bubbles(true);
+        canvas
+            .dispatch_event(&web_sys::PointerEvent::new_with_event_init_dict(kind, &init).unwrap())
+            .unwrap();
+    };
+    pointer("pointerdown", x);
+    pointer("pointermove", x + 80.0);
+    pointer("pointerup", x + 80.0);
+    let start = |w: &str| w.split('-').next().unwrap().parse::<f64>().unwrap();
+    assert!(
+        start(&window()) < start(&zoomed),
+        "{} then {}",
+        zoomed,
+        window()
+    );
+
+    // `0` shows the whole run again; hovering a task's lane describes its span.
+    let key = web_sys::KeyboardEventInit::new();
+    key.set_key("0");
+    key.set_bubbles(true);
+    canvas
+        .dispatch_event(
+            &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &key).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(window(), whole);
+    let hover = web_sys::PointerEventInit::new();
+    hover.set_client_x((r.left() + r.width() * 0.7) as i32);
+    hover.set_client_y((r.top() + 22.0 + 20.0 * 1.5) as i32);
+    hover.set_bubbles(true);
+    canvas
+        .dispatch_event(
+            &web_sys::PointerEvent::new_with_event_init_dict("pointermove", &hover).unwrap(),
+        )
+        .unwrap();
+    let tip = wait_for(&root, ".tip")
+        .await
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        tip.contains("task-1") && tip.contains("sleeping") && tip.contains("lasted"),
+        "{tip}"
+    );
+}

@@ -59,9 +59,9 @@ const time = (f) => { const t0 = performance.now(); f(); flush(); t.push(perform
 const at = { clientX: r.left + r.width * 0.6, clientY: r.top + 80, bubbles: true, cancelable: true };
 for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new WheelEvent('wheel', { ...at, deltaY: i < 10 ? -200 : 200 })));
 for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new KeyboardEvent('keydown', { key: i % 2 ? 'ArrowRight' : 'ArrowDown', bubbles: true })));
-c.dispatchEvent(new MouseEvent('mousedown', at));
-for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new MouseEvent('mousemove', { ...at, clientX: at.clientX - 10 * i, clientY: at.clientY + 5 * i })));
-c.dispatchEvent(new MouseEvent('mouseup', at));
+c.dispatchEvent(new PointerEvent('pointerdown', { ...at, pointerId: 1 }));
+for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new PointerEvent('pointermove', { ...at, pointerId: 1, clientX: at.clientX - 10 * i, clientY: at.clientY + 5 * i })));
+c.dispatchEvent(new PointerEvent('pointerup', { ...at, pointerId: 1 }));
 time(() => c.dispatchEvent(new KeyboardEvent('keydown', { key: '0', bubbles: true })));
 return { times: t, filled: Number(c.dataset.filled) };
 "#;

@@ -10,7 +10,10 @@ use gloo_events::{EventListener, EventListenerOptions};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, KeyboardEvent, MouseEvent, WheelEvent};
+use web_sys::{
+    CanvasRenderingContext2d, HtmlCanvasElement, KeyboardEvent, MouseEvent, PointerEvent,
+    WheelEvent,
+};
 use yew::prelude::*;
 
 /// Properties of [`Timeline`].
@@ -124,17 +127,22 @@ pub fn timeline(props: &TimelineProps) -> Html {
         });
     }
 
+    // Pointer events: the same dragging works with a mouse, a pen or a finger; capturing the
+    // pointer keeps a drag going when it leaves the canvas.
     let on_down = {
-        let shared = shared.clone();
-        Callback::from(move |e: MouseEvent| {
+        let (shared, canvas_ref) = (shared.clone(), canvas_ref.clone());
+        Callback::from(move |e: PointerEvent| {
             if let Some(c) = shared.borrow_mut().as_mut() {
                 c.drag = Some((e.client_x() as f64, e.client_y() as f64, c.vp));
+            }
+            if let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() {
+                let _ = canvas.set_pointer_capture(e.pointer_id());
             }
         })
     };
     let on_up = {
         let shared = shared.clone();
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |_: PointerEvent| {
             if let Some(c) = shared.borrow_mut().as_mut() {
                 c.drag = None;
             }
@@ -142,7 +150,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     };
     let on_move = {
         let (shared, canvas_ref, tip) = (shared.clone(), canvas_ref.clone(), tip.clone());
-        Callback::from(move |e: MouseEvent| {
+        Callback::from(move |e: PointerEvent| {
             let dragging = shared.borrow().as_ref().is_some_and(|c| c.drag.is_some());
             if dragging {
                 drag_to(&shared, e.client_x() as f64, e.client_y() as f64);
@@ -160,7 +168,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     };
     let on_leave = {
         let (shared, tip) = (shared.clone(), tip.clone());
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |_: PointerEvent| {
             if let Some(c) = shared.borrow_mut().as_mut() {
                 c.drag = None;
             }
@@ -197,8 +205,8 @@ pub fn timeline(props: &TimelineProps) -> Html {
             <div class="canvas-box">
                 <canvas id={props.id.clone()} ref={canvas_ref} tabindex="0" role="img"
                     aria-label={summary}
-                    onmousedown={on_down} onmouseup={on_up} onmousemove={on_move}
-                    onmouseleave={on_leave} onkeydown={on_key}></canvas>
+                    onpointerdown={on_down} onpointerup={on_up.clone()} onpointercancel={on_up}
+                    onpointermove={on_move} onpointerleave={on_leave} onkeydown={on_key}></canvas>
                 if let Some(tip) = &*tip {
                     <div class="tip" role="tooltip" style={format!("left:{}px;top:{}px", tip.x, tip.y)}>
                         { for tip.lines.iter().map(|l| html! { <div>{ l }</div> }) }
