@@ -89,6 +89,37 @@ fn run(id: &str, assignments: &[&str]) -> conlab_core::Trace {
     conlab_native::run(id, RuntimeChoice::Tokio, &params, Duration::from_secs(300)).unwrap()
 }
 
+/// The redis crate by itself, without conlab or tracing: `ops` SETs in pipelines of `depth`
+/// on one multiplexed connection, the same way redis-pool's pipelined mode sends them.
+/// This is the ceiling for any client built on the crate.
+fn bare_redis_crate(port: u16, ops: usize, depth: usize) -> f64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/1")).expect("url");
+        let mut con = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect");
+        let start = Instant::now();
+        for chunk in 0..ops.div_ceil(depth) {
+            let mut pipe = redis::pipe();
+            for i in chunk * depth..((chunk + 1) * depth).min(ops) {
+                pipe.set(format!("bare:{i}"), i).ignore();
+            }
+            let _: () = pipe.query_async(&mut con).await.expect("pipeline");
+        }
+        let rate = ops as f64 / start.elapsed().as_secs_f64();
+        let _: () = redis::cmd("FLUSHDB")
+            .query_async(&mut con)
+            .await
+            .expect("flush");
+        rate
+    })
+}
+
 fn main() {
     let (_server, port) = start_redis();
     // Single-threaded here, before anything else runs: conlab reads the server from this.
@@ -113,6 +144,9 @@ fn main() {
     let bench_pipe = median((0..3).map(|_| redis_benchmark(port, 1, DEPTH)).collect());
     println!("  concurrent, {POOL} connections: conlab {conc:>9.0} ops/s, redis-benchmark -c {POOL} {bench_conc:>9.0} ops/s: {:.2}x (target >= 0.8x)", conc / bench_conc);
     println!("  pipelined, depth {DEPTH}:      conlab {pipe:>9.0} ops/s, redis-benchmark -P {DEPTH} {bench_pipe:>9.0} ops/s: {:.2}x (target >= 0.8x)", pipe / bench_pipe);
+    bare_redis_crate(port, OPS, DEPTH); // warm-up
+    let bare = median((0..3).map(|_| bare_redis_crate(port, OPS, DEPTH)).collect());
+    println!("  pipelined, depth {DEPTH}:      the redis crate alone, no conlab, no tracing: {bare:>9.0} ops/s: {:.2}x of redis-benchmark (the crate's own ceiling)", bare / bench_pipe);
     println!("  (conlab records a span for every command; redis-benchmark is C with no tracing)");
 
     println!("web-api: requests per second on the Redis endpoint (handler_ms=0, fresh connection per request)");
