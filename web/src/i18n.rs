@@ -3,6 +3,7 @@
 //! from `?lang=`, then the browser's preference, and can be switched on the page.
 
 mod catalog_zh;
+mod checks_zh;
 
 use conlab_core::catalog::{Chapter, ScenarioInfo};
 use conlab_core::{ParamError, SpanState, Status, TraceLoadError};
@@ -97,6 +98,24 @@ impl Lang {
                 .iter()
                 .all(|p| z.params.iter().any(|(n, _)| *n == p.name))
         })
+    }
+
+    /// A check's description (English when it has no Chinese text).
+    pub fn check_description<'a>(self, en: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::ZhCn => checks_zh::find(en).unwrap_or(en),
+        }
+    }
+
+    /// Whether the check description `en` has its Chinese text.
+    pub fn has_chinese_check(en: &str) -> bool {
+        checks_zh::find(en).is_some()
+    }
+
+    /// Whether the table of check descriptions is sorted (lookups depend on it).
+    pub fn check_table_is_sorted() -> bool {
+        checks_zh::ZH.windows(2).all(|w| w[0].0 < w[1].0)
     }
 
     /// A chapter's heading.

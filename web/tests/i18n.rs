@@ -76,3 +76,119 @@ fn errors_name_the_parameter_value_and_range_in_both_languages() {
     let broken = conlab_core::Trace::from_json("{").unwrap_err();
     assert!(Lang::ZhCn.trace_error("a.json", &broken).contains("a.json"));
 }
+
+/// The native runs shipped with the site, whose checks the page shows too.
+const RECORDED: &[(&str, &str)] = &[
+    (
+        "condition-notify",
+        include_str!("../recorded/condition-notify.json"),
+    ),
+    (
+        "condition-wait-for",
+        include_str!("../recorded/condition-wait-for.json"),
+    ),
+    (
+        "cpu-bound-gil",
+        include_str!("../recorded/cpu-bound-gil.json"),
+    ),
+    ("event", include_str!("../recorded/event.json")),
+    (
+        "io-bound-threads",
+        include_str!("../recorded/io-bound-threads.json"),
+    ),
+    ("job-queue", include_str!("../recorded/job-queue.json")),
+    ("lock", include_str!("../recorded/lock.json")),
+    (
+        "loop-in-thread",
+        include_str!("../recorded/loop-in-thread.json"),
+    ),
+    (
+        "mysql-multi-server",
+        include_str!("../recorded/mysql-multi-server.json"),
+    ),
+    ("mysql-pool", include_str!("../recorded/mysql-pool.json")),
+    ("mysql-query", include_str!("../recorded/mysql-query.json")),
+    (
+        "producer-consumer",
+        include_str!("../recorded/producer-consumer.json"),
+    ),
+    (
+        "race-condition",
+        include_str!("../recorded/race-condition.json"),
+    ),
+    ("redis-hash", include_str!("../recorded/redis-hash.json")),
+    (
+        "redis-multi-server",
+        include_str!("../recorded/redis-multi-server.json"),
+    ),
+    ("redis-pool", include_str!("../recorded/redis-pool.json")),
+    ("rlock", include_str!("../recorded/rlock.json")),
+    (
+        "run-in-executor",
+        include_str!("../recorded/run-in-executor.json"),
+    ),
+    ("semaphore", include_str!("../recorded/semaphore.json")),
+    (
+        "thread-daemon",
+        include_str!("../recorded/thread-daemon.json"),
+    ),
+    (
+        "thread-join-timeout",
+        include_str!("../recorded/thread-join-timeout.json"),
+    ),
+    (
+        "thread-local",
+        include_str!("../recorded/thread-local.json"),
+    ),
+    (
+        "thread-main-waits",
+        include_str!("../recorded/thread-main-waits.json"),
+    ),
+    (
+        "thread-names",
+        include_str!("../recorded/thread-names.json"),
+    ),
+    ("thread-pool", include_str!("../recorded/thread-pool.json")),
+    (
+        "thread-start",
+        include_str!("../recorded/thread-start.json"),
+    ),
+    ("web-api", include_str!("../recorded/web-api.json")),
+];
+
+#[wasm_bindgen_test]
+fn every_check_of_every_scenario_has_its_chinese_description() {
+    assert!(Lang::check_table_is_sorted());
+    let mut descriptions: Vec<String> = Vec::new();
+    for info in CATALOG {
+        if let Some(s) = conlab_async::find::<conlab_virtual::VirtualRuntime>(info.id) {
+            let params = conlab_core::Params::defaults(info.params);
+            let t = conlab_virtual::run_scenario(
+                info,
+                s.run,
+                s.checks,
+                &params,
+                std::time::Duration::from_secs(600),
+            );
+            descriptions.extend(t.checks.into_iter().map(|c| c.description));
+        }
+    }
+    for (id, json) in RECORDED {
+        let t = conlab_web::load_trace_text(id, json).unwrap();
+        assert!(!t.checks.is_empty(), "{id}");
+        descriptions.extend(t.checks.into_iter().map(|c| c.description));
+    }
+    let missing: Vec<&String> = descriptions
+        .iter()
+        .filter(|d| !Lang::has_chinese_check(d))
+        .collect();
+    assert!(missing.is_empty(), "no Chinese for {missing:?}");
+    assert_eq!(
+        Lang::ZhCn.check_description("the run completed"),
+        "运行已完成"
+    );
+    assert_eq!(
+        Lang::ZhCn.check_description("not a listed check"),
+        "not a listed check"
+    );
+}
