@@ -101,7 +101,7 @@ impl Lang {
     }
 
     /// A check's description (English when it has no Chinese text).
-    pub fn check_description<'a>(self, en: &'a str) -> &'a str {
+    pub fn check_description(self, en: &str) -> &str {
         match self {
             Lang::En => en,
             Lang::ZhCn => checks_zh::find(en).unwrap_or(en),
