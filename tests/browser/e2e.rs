@@ -3,7 +3,9 @@
 //! open a native trace file, and run two widgets embedded in one tutorial page. Screenshots
 //! land in `target/e2e-screenshots`.
 
-use conlab_browser_tests::{click, count, dist, eval, screenshot, text, wait_for, Driver, Site};
+use conlab_browser_tests::{
+    click, count, dist, eval, screenshot, screenshot_at, text, wait_for, Driver, Site,
+};
 use conlab_core::catalog;
 use conlab_core::Params;
 use std::time::Duration;
@@ -68,7 +70,7 @@ async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
     assert_ne!(before, after, "`+` zooms in");
     click(&c, "#output .line").await;
     wait_for(&c, "#output .line.current", 5).await;
-    screenshot(&c, "playground-create-task").await;
+    screenshot_at(&c, "#verdict", "playground-create-task").await;
 
     // Step through the same scenario on the virtual-time runtime.
     click(&c, "#step").await;
@@ -89,7 +91,22 @@ async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
     wait_for(&c, "#compare canvas#timeline-current", 30).await;
     wait_for(&c, "#verdict", 30).await;
     assert_eq!(count(&c, "#compare canvas").await, 2);
-    screenshot(&c, "playground-compare").await;
+    screenshot_at(&c, "#compare", "playground-compare").await;
+
+    // The same scenario recorded natively (shipped with the site) against this browser run.
+    click(&c, "#compare-native").await;
+    let kept = eval(
+        &c,
+        "return new Promise(done => { const t = setInterval(() => { \
+           const h = document.querySelector('#compare h3'); \
+           if (h && h.textContent.includes('tokio')) { clearInterval(t); done(h.textContent); } }, 50); });",
+    )
+    .await;
+    assert!(
+        kept.as_str().unwrap_or("").contains("create-task · tokio"),
+        "{kept}"
+    );
+    screenshot_at(&c, "#compare", "playground-browser-vs-native").await;
 
     // Chinese, then back; the choice sticks in the link.
     click(&c, "#lang option[value='zh-CN']").await;
@@ -150,7 +167,7 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     assert_eq!(count(&c, "#lanes > li").await, trace.lanes.len());
     let picked = eval(&c, "return document.querySelector('#scenario').value;").await;
     assert_eq!(picked, "semaphore");
-    screenshot(&c, "native-trace-file").await;
+    screenshot_at(&c, "#verdict", "native-trace-file").await;
 
     // A scenario that cannot run in a browser shows the recorded native run shipped with the site.
     c.goto(&format!("{}index.html?scenario=rlock", site.url))
@@ -163,7 +180,7 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     );
     wait_for(&c, "#verdict", 30).await;
     assert!(count(&c, "#lanes > li").await >= 2);
-    screenshot(&c, "recorded-native-rlock").await;
+    screenshot_at(&c, "#native-note", "recorded-native-rlock").await;
     c.close().await.unwrap();
 }
 

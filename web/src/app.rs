@@ -158,6 +158,24 @@ fn fetch_recorded(
     });
 }
 
+/// Fetches the recorded native run of `info` and keeps it for comparison.
+fn compare_with_native(
+    info: &'static ScenarioInfo,
+    lang: Lang,
+    dispatch: UseReducerDispatcher<Playground>,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let url = format!("recorded/{}.json", info.id);
+        match share::fetch_text(&url)
+            .await
+            .and_then(|text| load_trace_text_in(lang, &url, &text))
+        {
+            Ok(t) => dispatch.dispatch(Action::KeepTrace(t)),
+            Err(_) => dispatch.dispatch(Action::Fail(lang.no_native_run().to_string())),
+        }
+    });
+}
+
 /// The scenario picker: every scenario, grouped by chapter.
 fn picker(lang: Lang, current: &'static ScenarioInfo, on_pick: Callback<Event>) -> Html {
     let chapters = [
@@ -279,6 +297,10 @@ fn playground_page() -> Html {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Keep))
     };
+    let on_compare_native = {
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| compare_with_native(info, lang, d.clone()))
+    };
     let on_copy = {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| {
@@ -334,6 +356,7 @@ fn playground_page() -> Html {
                     if finished {
                         <button id="keep" class="secondary" onclick={on_keep}>{ lang.pin() }</button>
                     }
+                    <button id="compare-native" class="secondary" onclick={on_compare_native}>{ lang.compare_native() }</button>
                     <button id="copy-link" class="secondary" onclick={on_copy}>{ lang.copy_link() }</button>
                     <button id="embed-button" class="secondary" onclick={on_embed} aria-expanded={embed_open.to_string()}>{ lang.embed() }</button>
                     if let Some(msg) = &state.notice { <span class="copied" role="status">{ msg }</span> }

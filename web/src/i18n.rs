@@ -340,6 +340,11 @@ ui_strings! {
     step_through => "Step through", "逐步查看";
     /// Compare button.
     pin => "Keep for comparison", "保留以便对比";
+    /// Compare with the recorded native run.
+    compare_native => "Compare with a native run", "与原生运行对比";
+    /// No recorded native run to compare with.
+    no_native_run => "No recorded native run of this scenario ships with this site; open one saved by `conlab run … --out run.json` and keep it for comparison.",
+        "本站没有附带这个场景的原生运行录制；可以打开用 `conlab run … --out run.json` 保存的轨迹，并保留以便对比。";
     /// Stop comparing.
     unpin => "Stop comparing", "取消对比";
     /// Copy link.

@@ -99,6 +99,8 @@ pub enum Action {
     Opened(Trace, Origin),
     /// Keep the trace on show for comparison.
     Keep,
+    /// Keep this trace (a recorded native run) for comparison.
+    KeepTrace(Trace),
     /// Stop comparing.
     StopComparing,
     /// Mark a moment on the timeline.
@@ -193,6 +195,10 @@ impl Reducible for Playground {
                 s.origin = origin;
             }
             Action::Keep => s.kept = s.trace.clone(),
+            Action::KeepTrace(t) => {
+                s.runs += 1;
+                s.kept = Some(TraceRc::new(t, s.runs));
+            }
             Action::StopComparing => s.kept = None,
             Action::Cursor(t) => s.cursor = t,
             Action::Step(t) => {

@@ -80,6 +80,31 @@ fn errors_name_the_parameter_value_and_range_in_both_languages() {
 /// The native runs shipped with the site, whose checks the page shows too.
 const RECORDED: &[(&str, &str)] = &[
     (
+        "as-completed",
+        include_str!("../recorded/as-completed.json"),
+    ),
+    (
+        "async-context-manager",
+        include_str!("../recorded/async-context-manager.json"),
+    ),
+    (
+        "async-iterator",
+        include_str!("../recorded/async-iterator.json"),
+    ),
+    (
+        "asyncio-two-tasks",
+        include_str!("../recorded/asyncio-two-tasks.json"),
+    ),
+    (
+        "await-sequential",
+        include_str!("../recorded/await-sequential.json"),
+    ),
+    (
+        "blocking-in-async",
+        include_str!("../recorded/blocking-in-async.json"),
+    ),
+    ("cancel-all", include_str!("../recorded/cancel-all.json")),
+    (
         "condition-notify",
         include_str!("../recorded/condition-notify.json"),
     ),
@@ -88,14 +113,44 @@ const RECORDED: &[(&str, &str)] = &[
         include_str!("../recorded/condition-wait-for.json"),
     ),
     (
+        "coroutine-cpu",
+        include_str!("../recorded/coroutine-cpu.json"),
+    ),
+    (
+        "coroutine-lifecycle",
+        include_str!("../recorded/coroutine-lifecycle.json"),
+    ),
+    (
+        "coroutine-switch",
+        include_str!("../recorded/coroutine-switch.json"),
+    ),
+    (
         "cpu-bound-gil",
         include_str!("../recorded/cpu-bound-gil.json"),
     ),
+    ("create-task", include_str!("../recorded/create-task.json")),
+    (
+        "done-callback",
+        include_str!("../recorded/done-callback.json"),
+    ),
     ("event", include_str!("../recorded/event.json")),
+    (
+        "future-set-result",
+        include_str!("../recorded/future-set-result.json"),
+    ),
+    (
+        "gather-vs-wait",
+        include_str!("../recorded/gather-vs-wait.json"),
+    ),
+    (
+        "generator-delegation",
+        include_str!("../recorded/generator-delegation.json"),
+    ),
     (
         "io-bound-threads",
         include_str!("../recorded/io-bound-threads.json"),
     ),
+    ("io-switch", include_str!("../recorded/io-switch.json")),
     ("job-queue", include_str!("../recorded/job-queue.json")),
     ("lock", include_str!("../recorded/lock.json")),
     (
@@ -129,6 +184,10 @@ const RECORDED: &[(&str, &str)] = &[
     ),
     ("semaphore", include_str!("../recorded/semaphore.json")),
     (
+        "sync-vs-async-requests",
+        include_str!("../recorded/sync-vs-async-requests.json"),
+    ),
+    (
         "thread-daemon",
         include_str!("../recorded/thread-daemon.json"),
     ),
@@ -152,6 +211,10 @@ const RECORDED: &[(&str, &str)] = &[
     (
         "thread-start",
         include_str!("../recorded/thread-start.json"),
+    ),
+    (
+        "wait-timeout",
+        include_str!("../recorded/wait-timeout.json"),
     ),
     ("web-api", include_str!("../recorded/web-api.json")),
 ];

@@ -221,6 +221,13 @@ pub async fn eval(c: &Client, script: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
 }
 
+/// Scrolls `css` to the top of the window, then saves a screenshot as `<name>.png`.
+pub async fn screenshot_at(c: &Client, css: &str, name: &str) -> PathBuf {
+    let script = format!("document.querySelector({css:?}).scrollIntoView(); return 0;");
+    eval(c, &script).await;
+    screenshot(c, name).await
+}
+
 /// Saves a screenshot as `target/e2e-screenshots/<name>.png` and returns its path.
 pub async fn screenshot(c: &Client, name: &str) -> PathBuf {
     let png = c.screenshot().await.expect("a screenshot");

@@ -255,8 +255,14 @@ fn draw_axis(ctx: &CanvasRenderingContext2d, vp: &Viewport, g: &Geometry, theme:
         let x = g.gutter + vp.x_of(t, track);
         ctx.set_fill_style_str(&theme.line);
         ctx.fill_rect(x.floor(), g.axis - 4.0, 1.0, g.height - g.axis + 4.0);
-        ctx.set_fill_style_str(&theme.muted);
-        let _ = ctx.fill_text(&time_label(t, step), x + 3.0, g.axis / 2.0);
+        let label = time_label(t, step);
+        let fits = ctx
+            .measure_text(&label)
+            .map_or(true, |m| x + 3.0 + m.width() <= g.width);
+        if fits {
+            ctx.set_fill_style_str(&theme.muted);
+            let _ = ctx.fill_text(&label, x + 3.0, g.axis / 2.0);
+        }
         t += step;
     }
     ctx.set_fill_style_str(&theme.line);
