@@ -47,6 +47,7 @@ pub static ZH: &[(&str, &str)] = &[
         "blocking calls never overlap: the loop is frozen during each",
         "阻塞调用从不重叠：每次调用期间循环都被冻结",
     ),
+    ("both phases ran", "两个阶段都运行了"),
     (
         "both tasks print their first line before either prints its second",
         "两个任务都先打印第一行，然后才有任务打印第二行",
@@ -116,6 +117,7 @@ pub static ZH: &[(&str, &str)] = &[
         "every pending task is reported cancelled",
         "每个未完成的任务都被报告为已取消",
     ),
+    ("every phase ran", "每个阶段都运行了"),
     (
         "every query completes in both modes",
         "两种模式下每个查询都完成了",
@@ -175,6 +177,10 @@ pub static ZH: &[(&str, &str)] = &[
     (
         "exit runs even when the body fails, and the failure still propagates",
         "即使代码体失败，退出部分也会运行，且失败照样向外传播",
+    ),
+    (
+        "free threads never gain more than min(cores, units)",
+        "没有 GIL 的线程加速从不超过 min(核心数, 工作份数)",
     ),
     (
         "gather returns results in input order",
@@ -354,7 +360,15 @@ pub static ZH: &[(&str, &str)] = &[
         "the loop thread stops cleanly at the end",
         "循环线程在结束时干净地停止",
     ),
+    (
+        "the machine lent fewer than 1.5 cores, so parallel speed-up is not checked this time",
+        "这台机器分到的核心少于 1.5 个，所以这次不检查并行加速",
+    ),
     ("the makespan is at least one sleep", "总耗时至少为一次休眠"),
+    (
+        "the multi-threaded runtime ran the same workload",
+        "多线程运行时运行了同样的工作负载",
+    ),
     (
         "the output says processes are not run yet, not silently",
         "输出明确说明进程部分尚未运行，而不是悄悄略过",
@@ -391,6 +405,10 @@ pub static ZH: &[(&str, &str)] = &[
         "各次休眠相互重叠：总耗时约为一次休眠",
     ),
     (
+        "the task returned and the callback ran",
+        "任务已返回，回调已运行",
+    ),
+    (
         "the tasks run concurrently: makespan ~ one sleep",
         "任务并发运行：总耗时约为一次休眠",
     ),
@@ -402,6 +420,7 @@ pub static ZH: &[(&str, &str)] = &[
         "the waiter receives the value that was set",
         "等待者收到了被设置的值",
     ),
+    ("the waiter resumed", "等待者已恢复运行"),
     (
         "the waiter resumes right after set_result",
         "set_result 之后等待者立即恢复运行",
@@ -419,10 +438,6 @@ pub static ZH: &[(&str, &str)] = &[
         "GIL 下的线程得不到加速：加速比 ≤ 1.2",
     ),
     (
-        "threads without a GIL gain ~ the cores they get, at most min(cores, units)",
-        "没有 GIL 的线程加速约等于分到的核心数，最多 min(核心数, 工作份数)",
-    ),
-    (
         "three explicit switches hand control over",
         "三次显式切换交出控制权",
     ),
@@ -435,16 +450,17 @@ pub static ZH: &[(&str, &str)] = &[
         "一起执行约耗时最慢那台服务器的时间",
     ),
     (
+        "wait reports done and pending tasks",
+        "wait 报告已完成和未完成的任务",
+    ),
+    (
         "wait reports every task done, none pending",
         "wait 报告所有任务已完成，没有未完成的",
     ),
+    ("wait returned", "wait 已返回"),
     (
         "wait returns when return_when is met or at the timeout",
         "wait 在满足 return_when 或超时时返回",
-    ),
-    (
-        "with more than one core granted, the same threads without the GIL are clearly faster",
-        "分到多于一个核心时，没有 GIL 的同样线程明显更快",
     ),
     (
         "with the lock every thread reads back its own value",
@@ -453,6 +469,10 @@ pub static ZH: &[(&str, &str)] = &[
     (
         "without a lock, overlapping threads read values not their own",
         "不加锁时，重叠的线程会读到不属于自己的值",
+    ),
+    (
+        "without the GIL the threads compute at the same time; with it they take turns",
+        "没有 GIL 时线程同时计算；有 GIL 时它们轮流计算",
     ),
     ("workers finish in sleep order", "工作者按休眠时长顺序完成"),
     ("yields 1..items in order", "按顺序产出 1..items"),
