@@ -6,6 +6,7 @@
 
 mod clock;
 mod host;
+mod panics;
 mod run;
 mod runtime;
 

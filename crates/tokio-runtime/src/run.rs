@@ -2,8 +2,10 @@
 
 use crate::clock::NativeClock;
 use crate::host::{host_description, rfc3339_now};
+use crate::panics::{self, panic_text, TaskPanicked};
 use crate::runtime::TokioRuntime;
 use conlab_core::catalog::ScenarioInfo;
+use conlab_core::sync::{select, Either};
 use conlab_core::{
     finish_trace, ChecksFn, LaneCtx, Nanos, Params, RunSetup, RuntimeKind, ScenarioError, Status,
     Trace, TraceMeta, TraceRecorder,
@@ -69,16 +71,6 @@ pub fn watch<T: Send + 'static>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(panic)) => Err(WatchEnd::Panicked(panic)),
         Err(_) => Err(WatchEnd::TimedOut),
-    }
-}
-
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
     }
 }
 
@@ -158,15 +150,21 @@ fn drive(
         recorder,
     );
     let main = setup.main.clone();
+    panics::install_hook();
+    panics::reset();
     let status = local.block_on(&runtime, async move {
-        match tokio::time::timeout(limit, run(main.clone())).await {
-            Ok(Ok(())) => {
+        let scenario = tokio::time::timeout(limit, run(main.clone()));
+        match select(scenario, TaskPanicked).await {
+            Either::Left(Ok(Ok(()))) => {
                 main.end();
                 Status::Ok
             }
-            Ok(Err(e)) => Status::Failed { reason: e.0 },
-            Err(_) => Status::TimedOut {
+            Either::Left(Ok(Err(e))) => Status::Failed { reason: e.0 },
+            Either::Left(Err(_)) => Status::TimedOut {
                 limit_ms: limit.as_millis() as u64,
+            },
+            Either::Right(message) => Status::Failed {
+                reason: format!("a task panicked: {message}"),
             },
         }
     });
@@ -176,4 +174,45 @@ fn drive(
     drop(runtime);
     drop(setup);
     (status, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_task_fails_the_run_at_once_with_its_message() {
+        let info = conlab_core::catalog::find("create-task").unwrap();
+        let started = std::time::Instant::now();
+        let trace = run_scenario(
+            info,
+            |main: LaneCtx<TokioRuntime>| -> ScenarioFuture {
+                Box::pin(async move {
+                    let doomed = main.spawn(|_me| async move {
+                        if std::hint::black_box(true) {
+                            panic!("boom at step 3");
+                        }
+                    });
+                    let _ = doomed.await;
+                    Ok(())
+                })
+            },
+            |_| {},
+            &Params::defaults(info.params),
+            Duration::from_secs(30),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not at the limit"
+        );
+        match &trace.status {
+            Status::Failed { reason } => {
+                assert!(
+                    reason.contains("a task panicked: boom at step 3"),
+                    "{reason}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

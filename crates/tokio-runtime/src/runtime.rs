@@ -1,6 +1,7 @@
 //! The [`Runtime`] implementation on tokio.
 
 use crate::clock::NativeClock;
+use crate::panics::ReportPanic;
 use conlab_core::{Nanos, Runtime, RuntimeKind};
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -40,7 +41,7 @@ impl Runtime for TokioRuntime {
     }
 
     fn spawn<F: Future<Output = ()> + 'static>(&self, future: F) {
-        drop(tokio::task::spawn_local(future));
+        drop(tokio::task::spawn_local(ReportPanic::new(future)));
     }
 
     fn block_thread(&self, duration: Duration) {
