@@ -84,7 +84,6 @@ impl Snapshots {
             self.skip.set(self.skip.get() - 1);
             return;
         }
-        let started = now_ms();
         let end = self.runtime.now();
         let r = self.recorder.collect(end);
         let trace = Trace {
@@ -104,8 +103,8 @@ impl Snapshots {
             checks: Vec::new(),
         };
         self.dispatch.dispatch(Action::Snapshot(trace));
-        let cost = now_ms() - started;
-        self.skip.set((cost / 2.0).floor().min(120.0) as u32);
+        let cost_ms = (self.runtime.now() - end) as f64 / 1e6;
+        self.skip.set((cost_ms / 2.0).floor().min(120.0) as u32);
     }
 }
 
@@ -121,13 +120,6 @@ fn arm(slot: FrameSlot, snapshots: Rc<Snapshots>) {
         wasm_bindgen_futures::spawn_local(async move { arm(next, snapshots) });
     });
     *slot.borrow_mut() = Some(frame);
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
 }
 
 /// The scenario and parameters of `state`, checked like the CLI's `-p`.

@@ -183,7 +183,10 @@ pub fn step_through(props: &StepThroughProps) -> Html {
                 </tbody>
             </table>
             <ol class="output">
-                { for t.output.iter().enumerate().filter(|(n, _)| all.iter().take(i + 1).any(|s| s.kind == StepKind::Print(*n))).map(|(_, o)| html! {
+                { for all.iter().take(i + 1).filter_map(|s| match s.kind {
+                    StepKind::Print(n) => t.output.get(n),
+                    _ => None,
+                }).map(|o| html! {
                     <li><span class="t">{ fmt_time(o.t) }</span>{ " " }{ &o.text }</li>
                 }) }
             </ol>

@@ -4,7 +4,9 @@
 
 use crate::i18n::{use_lang, Lang};
 use crate::state::TraceRc;
-use crate::timeline::{draw, Geometry, Overlay, Patterns, Theme, TimelineModel, Viewport};
+use crate::timeline::{
+    draw, state_style, Fill, Geometry, Overlay, Patterns, Theme, TimelineModel, Viewport,
+};
 use conlab_core::{Nanos, Trace};
 use gloo_events::{EventListener, EventListenerOptions};
 use std::cell::RefCell;
@@ -35,7 +37,7 @@ pub struct TimelineProps {
 /// What the canvas keeps between frames.
 struct Canvas {
     trace: TraceRc,
-    model: TimelineModel,
+    model: Rc<TimelineModel>,
     vp: Viewport,
     geometry: Geometry,
     patterns: Patterns,
@@ -63,34 +65,58 @@ pub fn timeline(props: &TimelineProps) -> Html {
     let shared: Shared = use_mut_ref(|| None);
     let tip = use_state(|| None::<Tip>);
 
-    // A new trace (or a new snapshot of a live one): index it, keep the view where it can.
-    {
-        let (shared, canvas_ref) = (shared.clone(), canvas_ref.clone());
-        let deps = (props.trace.clone(), props.scale_end, props.cursor);
-        use_effect_with(deps, move |(trace, scale_end, cursor)| {
+    // A new trace (or a new snapshot of a live one) is indexed once; the view stays where it
+    // can. A moved cursor only redraws.
+    let model = use_memo(
+        (props.trace.clone(), props.scale_end),
+        |(trace, scale_end)| {
             let mut model = TimelineModel::new(trace);
             model.end = model.end.max(scale_end.unwrap_or(0));
+            model
+        },
+    );
+    {
+        let (shared, canvas_ref, model) = (shared.clone(), canvas_ref.clone(), model.clone());
+        use_effect_with(props.trace.clone(), move |trace| {
             let mut slot = shared.borrow_mut();
-            let vp = match slot.as_ref() {
-                Some(c) if c.trace.same_run(trace) => c.vp.grown(model.end, model.rows()),
-                _ => Viewport::whole(model.end, model.rows()),
+            let next = match slot.take() {
+                Some(c) => Canvas {
+                    vp: if c.trace.same_run(trace) {
+                        c.vp.grown(model.end, model.rows())
+                    } else {
+                        Viewport::whole(model.end, model.rows())
+                    },
+                    trace: trace.clone(),
+                    model,
+                    ..c
+                },
+                None => Canvas {
+                    trace: trace.clone(),
+                    vp: Viewport::whole(model.end, model.rows()),
+                    model,
+                    geometry: Geometry::fit(600.0, 1, 1.0),
+                    patterns: Patterns::default(),
+                    drag: None,
+                    cursor: None,
+                    filled: 0,
+                },
             };
-            let vp = match cursor {
-                Some(t) if (*t as f64) < vp.t0 || (*t as f64) > vp.t1 => vp.centre_on(*t),
-                _ => vp,
-            };
-            let patterns = slot.take().map(|c| c.patterns).unwrap_or_default();
-            *slot = Some(Canvas {
-                trace: trace.clone(),
-                model,
-                vp,
-                geometry: Geometry::fit(600.0, 1, 1.0),
-                patterns,
-                drag: None,
-                cursor: *cursor,
-                filled: 0,
-            });
+            *slot = Some(next);
             drop(slot);
+            redraw(&canvas_ref, &shared);
+        });
+    }
+    {
+        let (shared, canvas_ref) = (shared.clone(), canvas_ref.clone());
+        use_effect_with(props.cursor, move |cursor| {
+            if let Some(c) = shared.borrow_mut().as_mut() {
+                c.cursor = *cursor;
+                if let Some(t) = *cursor {
+                    if (t as f64) < c.vp.t0 || (t as f64) > c.vp.t1 {
+                        c.vp = c.vp.centre_on(t);
+                    }
+                }
+            }
             redraw(&canvas_ref, &shared);
         });
     }
@@ -213,6 +239,14 @@ pub fn timeline(props: &TimelineProps) -> Html {
                     </div>
                 }
             </div>
+            <ul class="legend" aria-label={lang.legend()}>
+                { for model.states.iter().map(|s| {
+                    let style = state_style(*s);
+                    html! {
+                        <li><span class={classes!("swatch", fill_class(style.fill))} style={format!("--c:{}", style.colour)}></span>{ lang.state_name(*s) }</li>
+                    }
+                }) }
+            </ul>
         </div>
     }
 }
@@ -363,5 +397,16 @@ pub fn fmt_time(ns: Nanos) -> String {
         format!("{:.1} µs", v / 1e3)
     } else {
         format!("{ns} ns")
+    }
+}
+
+/// The CSS class drawing a legend swatch like the canvas draws the state.
+fn fill_class(fill: Fill) -> &'static str {
+    match fill {
+        Fill::Solid => "solid",
+        Fill::Hatch => "hatch",
+        Fill::Dots => "dots",
+        Fill::Bars => "bars",
+        Fill::Cross => "cross",
     }
 }

@@ -1,11 +1,10 @@
-//! One run: its verdict, the timeline with a legend, the output (click a line to see its
+//! One run: its verdict, the timeline (with its legend), the output (click a line to see its
 //! moment), metrics, checks, and the lanes as a list for screen readers.
 
 use crate::components::timeline::{fmt_time, Timeline};
 use crate::i18n::use_lang;
 use crate::state::TraceRc;
-use crate::timeline::{state_style, Fill};
-use conlab_core::{ms, Nanos, SpanState};
+use conlab_core::{ms, Nanos};
 use yew::prelude::*;
 
 /// At most this many output lines and listed lanes are rendered.
@@ -46,23 +45,10 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
             </>
         }
     };
-    let states: Vec<SpanState> = SpanState::ALL
-        .iter()
-        .copied()
-        .filter(|s| t.spans.iter().any(|x| x.state == *s))
-        .collect();
     html! {
         <section class="result">
             { verdict }
             <Timeline trace={t.clone()} cursor={props.cursor} />
-            <ul class="legend" aria-label={lang.legend()}>
-                { for states.iter().map(|s| {
-                    let style = state_style(*s);
-                    html! {
-                        <li><span class={classes!("swatch", fill_class(style.fill))} style={format!("--c:{}", style.colour)}></span>{ lang.state_name(*s) }</li>
-                    }
-                }) }
-            </ul>
             <details class="lane-list">
                 <summary>{ lang.lane_list() }</summary>
                 <ol id="lanes">
@@ -105,16 +91,5 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                 </ul>
             }
         </section>
-    }
-}
-
-/// The CSS class drawing a legend swatch like the canvas draws the state.
-pub fn fill_class(fill: Fill) -> &'static str {
-    match fill {
-        Fill::Solid => "solid",
-        Fill::Hatch => "hatch",
-        Fill::Dots => "dots",
-        Fill::Bars => "bars",
-        Fill::Cross => "cross",
     }
 }

@@ -43,8 +43,6 @@ pub struct TimelineModel {
     pub end: Nanos,
     /// The states that occur, in display order, for the legend.
     pub states: Vec<SpanState>,
-    /// How many spans in all.
-    pub span_count: usize,
 }
 
 impl TimelineModel {
@@ -85,7 +83,6 @@ impl TimelineModel {
                 .filter(|(_, s)| *s)
                 .map(|(x, _)| *x)
                 .collect(),
-            span_count: trace.spans.len(),
         }
     }
 
