@@ -13,7 +13,6 @@ use crate::i18n::{use_lang, Lang};
 use crate::live::{self, FrameSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
-use crate::trace_file::load_trace_text_in;
 use conlab_core::catalog::{self, Chapter, ScenarioInfo};
 use conlab_core::{Params, Trace};
 use gloo_storage::{LocalStorage, Storage};
@@ -72,9 +71,12 @@ pub fn from_url(shared: &share::Shared, lang: Lang) -> Start {
     start
 }
 
-/// The language to start in: `?lang=`, then what was chosen before, then the browser's.
-pub fn initial_lang(query: &share::Shared) -> Lang {
-    let stored: Option<String> = LocalStorage::get(LANG_KEY).ok();
+/// The language to start in: `?lang=`, then (if `remembered`) what was chosen before on this
+/// site, then the browser's.
+pub fn initial_lang(query: &share::Shared, remembered: bool) -> Lang {
+    let stored: Option<String> = remembered
+        .then(|| LocalStorage::get(LANG_KEY).ok())
+        .flatten();
     let browser = web_sys::window().and_then(|w| w.navigator().language());
     query
         .lang
@@ -89,7 +91,7 @@ pub fn initial_lang(query: &share::Shared) -> Lang {
 #[function_component(App)]
 pub fn app() -> Html {
     let query = use_memo((), |_| share::parse_query(&share::current_query()));
-    let lang = use_state(|| initial_lang(&query));
+    let lang = use_state(|| initial_lang(&query, true));
     let theme =
         use_state(|| Theme::parse(&LocalStorage::get::<String>(THEME_KEY).unwrap_or_default()));
     use_effect_with(*theme, |t| t.apply());
@@ -144,11 +146,7 @@ fn fetch_recorded(
     missing: UseStateHandle<bool>,
 ) {
     wasm_bindgen_futures::spawn_local(async move {
-        let url = format!("recorded/{}.json", info.id);
-        match share::fetch_text(&url)
-            .await
-            .and_then(|text| load_trace_text_in(Lang::En, &url, &text))
-        {
+        match share::fetch_trace(&share::recorded_url(info.id), Lang::En).await {
             Ok(t) => {
                 missing.set(false);
                 dispatch.dispatch(Action::Opened(t, Origin::Recorded));
@@ -165,11 +163,7 @@ fn compare_with_native(
     dispatch: UseReducerDispatcher<Playground>,
 ) {
     wasm_bindgen_futures::spawn_local(async move {
-        let url = format!("recorded/{}.json", info.id);
-        match share::fetch_text(&url)
-            .await
-            .and_then(|text| load_trace_text_in(lang, &url, &text))
-        {
+        match share::fetch_trace(&share::recorded_url(info.id), lang).await {
             Ok(t) => dispatch.dispatch(Action::KeepTrace(t)),
             Err(_) => dispatch.dispatch(Action::Fail(lang.no_native_run().to_string())),
         }
@@ -238,10 +232,7 @@ fn playground_page() -> Html {
         use_effect_with((), move |_| {
             if let Some(url) = url {
                 wasm_bindgen_futures::spawn_local(async move {
-                    match share::fetch_text(&url)
-                        .await
-                        .and_then(|text| load_trace_text_in(lang, &url, &text))
-                    {
+                    match share::fetch_trace(&url, lang).await {
                         Ok(t) => dispatch.dispatch(Action::Opened(t, Origin::Opened)),
                         Err(e) => dispatch.dispatch(Action::Fail(e)),
                     }

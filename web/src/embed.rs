@@ -2,7 +2,7 @@
 //! each `data-conlab-scenario` element): one scenario, its parameters, Run and the result, in
 //! the language the embedding page asks for.
 
-use crate::app::{from_url, native_command, runs_in_browser};
+use crate::app::{from_url, initial_lang, native_command, runs_in_browser};
 use crate::components::embed_dialog::base_url;
 use crate::components::params_form::ParamsForm;
 use crate::components::trace_view::TraceView;
@@ -10,21 +10,14 @@ use crate::i18n::{use_lang, Lang};
 use crate::live::{self, FrameSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
-use crate::trace_file::load_trace_text_in;
 use yew::prelude::*;
 
 /// The widget with its language (`?lang=`, else the browser's).
 #[function_component(EmbedApp)]
 pub fn embed_app() -> Html {
+    // Not the playground's remembered choice: the embedding page says which language it wants.
     let lang = use_memo((), |_| {
-        let query = share::parse_query(&share::current_query());
-        let browser = web_sys::window().and_then(|w| w.navigator().language());
-        query
-            .lang
-            .iter()
-            .chain(browser.iter())
-            .find_map(|t| Lang::parse(t))
-            .unwrap_or_default()
+        initial_lang(&share::parse_query(&share::current_query()), false)
     });
     html! {
         <ContextProvider<Lang> context={*lang}>
@@ -52,11 +45,8 @@ fn embed_widget() -> Html {
         use_effect_with(info.id, move |_| {
             if !runs_in_browser(info) {
                 wasm_bindgen_futures::spawn_local(async move {
-                    let url = format!("recorded/{}.json", info.id);
-                    if let Ok(t) = share::fetch_text(&url)
-                        .await
-                        .and_then(|text| load_trace_text_in(lang, &url, &text))
-                    {
+                    let url = share::recorded_url(info.id);
+                    if let Ok(t) = share::fetch_trace(&url, lang).await {
                         dispatch.dispatch(Action::Opened(t, Origin::Recorded));
                     }
                 });

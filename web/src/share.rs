@@ -2,6 +2,9 @@
 //! permits=3`), kept up to date as the form changes; `?trace=URL` opens a trace from a URL;
 //! a link can be copied.
 
+use crate::i18n::Lang;
+use crate::trace_file::load_trace_text_in;
+use conlab_core::Trace;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
@@ -96,6 +99,17 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
         .map_err(|e| format!("could not read {url}: {e:?}"))?
         .as_string()
         .ok_or_else(|| format!("{url} is not text"))
+}
+
+/// Fetches and reads a trace; the error says in `lang` what went wrong.
+pub async fn fetch_trace(url: &str, lang: Lang) -> Result<Trace, String> {
+    let text = fetch_text(url).await?;
+    load_trace_text_in(lang, url, &text)
+}
+
+/// Where the site keeps the native run of `id` it ships (`just record-native`).
+pub fn recorded_url(id: &str) -> String {
+    format!("recorded/{id}.json")
 }
 
 /// Copies the page's link to the clipboard.
