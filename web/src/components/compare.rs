@@ -17,7 +17,7 @@ pub struct CompareProps {
     pub on_stop: Callback<()>,
 }
 
-/// What a run was: scenario, runtime, parameters, makespan.
+/// What a run was: scenario, runtime, parameters, length.
 pub fn describe(t: &Trace) -> String {
     let params: Vec<String> = t.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!(
@@ -29,7 +29,7 @@ pub fn describe(t: &Trace) -> String {
         } else {
             params.join(" ")
         },
-        fmt_time(t.metrics.makespan.max(t.end))
+        fmt_time(t.end)
     )
 }
 

@@ -155,9 +155,15 @@ impl ThreadCtx {
         self.writer.span(self.lane, state, start, self.now(), label);
     }
 
-    /// Records a finished span of this thread from `start` to `end`.
-    pub fn span_between(&self, state: SpanState, start: Nanos, end: Nanos, label: impl Into<Text>) {
-        self.writer.span(self.lane, state, start, end, label);
+    /// Ends a hold of a lock or permit that began at `since`: reads the end before
+    /// `release` runs, so the next holder's span never starts earlier, and records the span
+    /// after, so recording does not lengthen the hold (longer holds mean more contention,
+    /// which tracing must not add).
+    pub fn end_hold(&self, since: Nanos, label: impl Into<Text>, release: impl FnOnce()) {
+        let end = self.now();
+        release();
+        self.writer
+            .span(self.lane, SpanState::HoldingLock, since, end, label);
     }
 
     /// `Err(Aborted)` once the run is aborted.

@@ -112,18 +112,11 @@ impl<T> std::ops::DerefMut for TracedGuard<'_, T> {
 
 impl<T> Drop for TracedGuard<'_, T> {
     fn drop(&mut self) {
-        // The end is read before releasing, so the next holder's span never starts earlier;
-        // the span is written after, so recording does not lengthen the critical section
-        // (a longer hold means more contention, which is what tracing must not change).
-        let end = self.ctx.now();
-        self.lock.owner.store(NOBODY, Ordering::Release);
-        self.guard.take();
-        self.ctx.span_between(
-            SpanState::HoldingLock,
-            self.since,
-            end,
-            Text::Static(self.lock.name),
-        );
+        self.ctx
+            .end_hold(self.since, Text::Static(self.lock.name), || {
+                self.lock.owner.store(NOBODY, Ordering::Release);
+                self.guard.take();
+            });
     }
 }
 
@@ -136,7 +129,7 @@ pub struct ReentrantLock {
 
 /// Holds a [`ReentrantLock`] once.
 pub struct ReentrantGuard<'a> {
-    _guard: ReentrantMutexGuard<'a, ()>,
+    guard: Option<ReentrantMutexGuard<'a, ()>>,
     ctx: &'a ThreadCtx,
     since: Nanos,
     name: &'static str,
@@ -173,7 +166,7 @@ impl ReentrantLock {
         };
         self.owner.store(ctx.lane(), Ordering::Release);
         Ok(ReentrantGuard {
-            _guard: guard,
+            guard: Some(guard),
             ctx,
             since: ctx.now(),
             name: self.name,
@@ -183,8 +176,9 @@ impl ReentrantLock {
 
 impl Drop for ReentrantGuard<'_> {
     fn drop(&mut self) {
-        self.ctx
-            .span(SpanState::HoldingLock, self.since, Text::Static(self.name));
+        self.ctx.end_hold(self.since, Text::Static(self.name), || {
+            drop(self.guard.take())
+        });
     }
 }
 
@@ -240,14 +234,12 @@ impl Semaphore {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.ctx.span(
-            SpanState::HoldingLock,
-            self.since,
-            Text::Static(self.sem.name),
-        );
-        let mut free = self.sem.free.lock();
-        *free = (*free + 1).min(self.sem.capacity);
-        self.sem.cv.notify_one();
+        let sem = self.sem;
+        self.ctx.end_hold(self.since, Text::Static(sem.name), || {
+            let mut free = sem.free.lock();
+            *free = (*free + 1).min(sem.capacity);
+            sem.cv.notify_one();
+        });
     }
 }
 
