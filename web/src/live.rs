@@ -9,7 +9,7 @@ use crate::i18n::Lang;
 use crate::state::{Action, Playground};
 use conlab_browser::BrowserRuntime;
 use conlab_core::catalog::ScenarioInfo;
-use conlab_core::{Params, Runtime, RuntimeKind, Status, Trace, TraceRecorder, SCHEMA};
+use conlab_core::{snapshot_trace, Params, Runtime, RuntimeKind, Trace, TraceMeta, TraceRecorder};
 use conlab_virtual::VirtualRuntime;
 use gloo_render::{request_animation_frame, AnimationFrame};
 use std::cell::{Cell, RefCell};
@@ -85,23 +85,14 @@ impl Snapshots {
             return;
         }
         let end = self.runtime.now();
-        let r = self.recorder.collect(end);
-        let trace = Trace {
-            schema: SCHEMA.to_string(),
-            scenario: self.info.id.to_string(),
+        let meta = TraceMeta {
+            info: self.info,
             runtime: RuntimeKind::Browser,
-            params: self.params.to_map(),
+            params: &self.params,
             recorded_at: None,
             host: None,
-            status: Status::Ok,
-            end,
-            lanes: r.lanes,
-            spans: r.spans,
-            marks: r.marks,
-            output: r.output,
-            metrics: Default::default(),
-            checks: Vec::new(),
         };
+        let trace = snapshot_trace(meta, &self.recorder, end);
         self.dispatch.dispatch(Action::Snapshot(trace));
         let cost_ms = (self.runtime.now() - end) as f64 / 1e6;
         self.skip.set((cost_ms / 2.0).floor().min(120.0) as u32);

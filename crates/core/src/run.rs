@@ -339,7 +339,34 @@ pub fn finish_trace(
     let recording = recorder.take(end);
     let mut metrics = crate::metrics::compute(&recording, end);
     metrics.extra = recorder.metrics();
-    let mut trace = Trace {
+    let params = meta.params;
+    let mut trace = assemble(meta, recording, metrics, end, status);
+    trace.checks = run_checks(&trace, params, checks);
+    trace
+}
+
+/// What a run has recorded so far, as a trace to draw while it goes on: no metrics or checks
+/// yet, status `Ok` until it ends, spans still open closed at `end`. The recorder keeps its
+/// events (see [`TraceRecorder::collect`]).
+pub fn snapshot_trace(meta: TraceMeta<'_>, recorder: &TraceRecorder, end: Nanos) -> Trace {
+    let recording = recorder.collect(end);
+    assemble(
+        meta,
+        recording,
+        crate::trace::Metrics::default(),
+        end,
+        Status::Ok,
+    )
+}
+
+fn assemble(
+    meta: TraceMeta<'_>,
+    recording: crate::recorder::Recording,
+    metrics: crate::trace::Metrics,
+    end: Nanos,
+    status: Status,
+) -> Trace {
+    Trace {
         schema: SCHEMA.to_string(),
         scenario: meta.info.id.to_string(),
         runtime: meta.runtime,
@@ -354,9 +381,7 @@ pub fn finish_trace(
         output: recording.output,
         metrics,
         checks: Vec::new(),
-    };
-    trace.checks = run_checks(&trace, meta.params, checks);
-    trace
+    }
 }
 
 /// Runs a scenario's checks against a trace.
