@@ -3,7 +3,7 @@
 //! fail while the untouched trace passes.
 
 use conlab_core::{SpanState, Trace};
-use conlab_native::RuntimeChoice::Virtual;
+use conlab_scenarios::RuntimeChoice::Virtual;
 use conlab_tests::{failed_ids, recheck, run};
 
 fn broken(id: &str, params: &[&str], breaks: impl FnOnce(&mut Trace)) -> Vec<String> {

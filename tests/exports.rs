@@ -2,7 +2,7 @@
 //! trace-event JSON with one track per lane.
 
 use conlab_core::{Trace, TraceLoadError};
-use conlab_native::RuntimeChoice::{Tokio, Virtual};
+use conlab_scenarios::RuntimeChoice::{Tokio, Virtual};
 use conlab_tests::run;
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 //! thread of this process carries a scenario thread's name. (A binary of its own, so that no
 //! other test's threads are running meanwhile.)
 
-use conlab_native::RuntimeChoice::Tokio;
+use conlab_scenarios::RuntimeChoice::Tokio;
 use conlab_tests::run;
 
 fn scenario_threads() -> Vec<String> {

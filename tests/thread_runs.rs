@@ -2,40 +2,17 @@
 //! watchdog turning a deadlock into a report within its limit.
 
 use conlab_core::{catalog, Checks, Params, Status};
-use conlab_native::traced_threads::{run_thread_scenario, Aborted, ThreadCtx, TracedMutex};
-use conlab_native::RuntimeChoice::Tokio;
-use conlab_tests::{assert_passed, exclusive, run};
+use conlab_scenarios::RuntimeChoice::Tokio;
+use conlab_tests::{assert_passed, exclusive, run, thread_ids};
+use conlab_tokio::NativeStart;
+use conlab_traced_threads::{run_thread_scenario, Aborted, ThreadCtx, TracedMutex};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const THREAD_SCENARIOS: &[&str] = &[
-    "thread-start",
-    "thread-main-waits",
-    "thread-daemon",
-    "thread-join-timeout",
-    "thread-names",
-    "cpu-bound-gil",
-    "io-bound-threads",
-    "race-condition",
-    "lock",
-    "rlock",
-    "semaphore",
-    "condition-notify",
-    "condition-wait-for",
-    "event",
-    "thread-local",
-    "thread-pool",
-    "producer-consumer",
-];
 
 #[test]
 fn every_thread_scenario_passes_with_defaults() {
     let _cpu = exclusive();
-    for id in THREAD_SCENARIOS {
-        assert!(
-            conlab_native::native_ids().contains(id),
-            "{id} is not runnable"
-        );
+    for id in thread_ids() {
         let t = run(id, Tokio, &[]);
         assert_passed(&t);
         assert!(
@@ -139,11 +116,9 @@ fn the_watchdog_reports_a_deadlock_with_who_waits_for_what() {
     let params = Params::defaults(info.params);
     let started = Instant::now();
     let t = run_thread_scenario(
-        info,
+        &NativeStart::new(info, params.clone(), Duration::from_secs(20)),
         abba,
         |_: &mut Checks| {},
-        &params,
-        Duration::from_secs(20),
     );
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -180,7 +155,7 @@ fn a_thread_run_past_its_limit_times_out_and_stops_its_threads() {
     let info = catalog::find("thread-main-waits").unwrap();
     let params = Params::from_assignments(info.id, info.params, ["sleeps_ms=60000,100"]).unwrap();
     let started = Instant::now();
-    let t = conlab_native::run(info.id, Tokio, &params, Duration::from_millis(500)).unwrap();
+    let t = conlab_scenarios::run(info.id, Tokio, &params, Duration::from_millis(500)).unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "took {:?}",

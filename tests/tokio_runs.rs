@@ -1,12 +1,12 @@
 //! Every natively runnable scenario on tokio: checks are invariants with tolerances that hold
 //! on a busy 2-core machine. Runs are sequential so timing checks do not fight each other.
 
-use conlab_native::RuntimeChoice::Tokio;
+use conlab_scenarios::RuntimeChoice::Tokio;
 use conlab_tests::{assert_passed, run};
 
 #[test]
 fn every_native_scenario_passes_with_defaults_and_variants() {
-    for id in conlab_native::native_ids() {
+    for id in conlab_scenarios::native_ids() {
         assert_passed(&run(id, Tokio, &[]));
     }
     let variants: &[(&str, &[&str])] = &[
@@ -56,7 +56,7 @@ fn a_run_past_its_limit_ends_as_timed_out_with_its_partial_trace() {
         conlab_core::Params::from_assignments(info.id, info.params, ["cancel_after_ms=60000"])
             .unwrap();
     let started = std::time::Instant::now();
-    let t = conlab_native::run(
+    let t = conlab_scenarios::run(
         info.id,
         Tokio,
         &params,

@@ -1,19 +1,19 @@
 //! Every async scenario on the deterministic virtual runtime: default and non-default
 //! parameters, exact orders and times, and byte-for-byte determinism.
 
-use conlab_native::RuntimeChoice::Virtual;
-use conlab_tests::{assert_passed, run};
+use conlab_scenarios::RuntimeChoice::Virtual;
+use conlab_tests::{assert_passed, generic_ids, run};
 
 #[test]
 fn every_async_scenario_passes_with_defaults() {
-    for id in conlab_async::IDS {
+    for id in generic_ids() {
         assert_passed(&run(id, Virtual, &[]));
     }
 }
 
 #[test]
 fn same_inputs_give_the_same_trace_byte_for_byte() {
-    for id in conlab_async::IDS {
+    for id in generic_ids() {
         let a = run(id, Virtual, &["time-scale=0.5"]).to_json();
         let b = run(id, Virtual, &["time-scale=0.5"]).to_json();
         assert_eq!(a, b, "{id} is not deterministic");
@@ -166,7 +166,7 @@ fn a_scenario_past_its_time_limit_times_out_with_a_partial_trace() {
     let info = conlab_core::catalog::find("await-sequential").unwrap();
     let params =
         conlab_core::Params::from_assignments(info.id, info.params, ["sleep_ms=60000"]).unwrap();
-    let t = conlab_native::run(
+    let t = conlab_scenarios::run(
         info.id,
         Virtual,
         &params,

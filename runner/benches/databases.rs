@@ -5,7 +5,7 @@
 //!   (target <= 1.2x).
 
 use conlab_core::{catalog, Params};
-use conlab_native::RuntimeChoice;
+use conlab_scenarios::RuntimeChoice;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -86,7 +86,7 @@ fn redis_benchmark(port: u16, clients: usize, depth: usize) -> f64 {
 fn run(id: &str, assignments: &[&str]) -> conlab_core::Trace {
     let info = catalog::find(id).unwrap();
     let params = Params::from_assignments(id, info.params, assignments.iter().copied()).unwrap();
-    conlab_native::run(id, RuntimeChoice::Tokio, &params, Duration::from_secs(300)).unwrap()
+    conlab_scenarios::run(id, RuntimeChoice::Tokio, &params, Duration::from_secs(300)).unwrap()
 }
 
 /// The redis crate by itself, without conlab or tracing: `ops` SETs in pipelines of `depth`

@@ -6,7 +6,6 @@
 //! Targets: 1,000,000 tasks in at most 1.0 s with at most 600 MB peak; 100,000 in 0.25 s.
 
 use conlab_core::{catalog, Params};
-use conlab_tokio::TokioRuntime;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -48,7 +47,7 @@ fn traced(n: usize) -> String {
         });
     }
     let info = catalog::find("event-loop-choice").unwrap();
-    let scenario = conlab_async::find::<TokioRuntime>(info.id).unwrap();
+    let scenario = conlab_scenarios::find(info.id).unwrap();
     let params = Params::from_assignments(
         info.id,
         info.params,
@@ -56,13 +55,9 @@ fn traced(n: usize) -> String {
     )
     .unwrap();
     let start = Instant::now();
-    let trace = conlab_tokio::run_scenario(
-        info,
-        scenario.run,
-        scenario.checks,
-        &params,
-        Duration::from_secs(120),
-    );
+    let native = conlab_tokio::NativeStart::new(info, params, Duration::from_secs(120));
+    let trace =
+        conlab_tokio::run_scenario(&native, scenario.generic.unwrap().on_tokio, scenario.checks);
     let total = start.elapsed().as_secs_f64();
     let run_ms = trace.metrics.extra("makespan_ms").unwrap_or(f64::NAN);
     let passed = trace.passed();

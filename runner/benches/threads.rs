@@ -6,8 +6,9 @@
 //!   lock against a plain std::sync::Mutex without tracing (target: tracing costs <= 2x).
 
 use conlab_core::{catalog, Checks, Params};
-use conlab_native::traced_threads::{run_thread_scenario, Aborted, ThreadCtx, TracedMutex};
-use conlab_native::RuntimeChoice;
+use conlab_scenarios::RuntimeChoice;
+use conlab_tokio::NativeStart;
+use conlab_traced_threads::{run_thread_scenario, Aborted, ThreadCtx, TracedMutex};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,7 +37,7 @@ fn params(id: &str, assignments: &[&str]) -> Params {
 /// Child process: thread-start with 2,000 threads. Prints: started_ms joined_ms peak_mb passed.
 fn child_thread_start() {
     let p = params("thread-start", &["threads=2000"]);
-    let t = conlab_native::run(
+    let t = conlab_scenarios::run(
         "thread-start",
         RuntimeChoice::Tokio,
         &p,
@@ -113,11 +114,13 @@ fn traced_pairs(main: &ThreadCtx) -> Result<(), Aborted> {
 fn traced_rate() -> f64 {
     let info = catalog::find("lock").unwrap();
     let t = run_thread_scenario(
-        info,
+        &NativeStart::new(
+            info,
+            Params::defaults(info.params),
+            Duration::from_secs(120),
+        ),
         traced_pairs,
         |_: &mut Checks| {},
-        &Params::defaults(info.params),
-        Duration::from_secs(120),
     );
     assert!(t.status == conlab_core::Status::Ok, "{:?}", t.status);
     t.metrics.extra("pairs_per_s").unwrap_or(f64::NAN)
@@ -155,11 +158,9 @@ fn single_thread_costs() {
         Ok(())
     };
     let t = run_thread_scenario(
-        info,
+        &NativeStart::new(info, Params::defaults(info.params), Duration::from_secs(60)),
         solo,
         |_: &mut Checks| {},
-        &Params::defaults(info.params),
-        Duration::from_secs(60),
     );
     let plain = Mutex::new(0u64);
     let start = Instant::now();
@@ -234,7 +235,7 @@ fn main() {
     let p = params("cpu-bound-gil", &["units=4"]);
     let runs: Vec<conlab_core::Trace> = (0..3)
         .map(|_| {
-            conlab_native::run(
+            conlab_scenarios::run(
                 "cpu-bound-gil",
                 RuntimeChoice::Tokio,
                 &p,

@@ -35,8 +35,11 @@ fn main() -> ExitCode {
     // then exit as interrupted programs do.
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, Ordering::SeqCst);
-        eprintln!("\nconlab: interrupted; stopping private servers");
-        conlab_native::stop_private_servers();
+        eprintln!("\nconlab: interrupted");
+        let stopped = conlab_servers::stop_private_servers();
+        if stopped > 0 {
+            eprintln!("conlab: stopped {stopped} private servers and removed their files");
+        }
         std::process::exit(130);
     });
     let result = match cli.command {

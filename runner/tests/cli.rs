@@ -155,6 +155,48 @@ fn json_out_file_holds_the_trace() {
 }
 
 #[test]
+fn show_checks_a_trace_again_and_says_when_its_verdict_was_tampered_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.json");
+    let path = file.to_str().unwrap();
+    let o = conlab(&[
+        "run",
+        "thread-pool",
+        "-p",
+        "workers=2",
+        "-p",
+        "tasks=6",
+        "-p",
+        "task_ms=40",
+        "--format",
+        "json",
+        "--out",
+        path,
+    ]);
+    expect_exit(&o, 0);
+    // A genuine trace: computed and recorded verdicts agree.
+    let o = conlab(&["show", path]);
+    expect_exit(&o, 0);
+    assert!(!stdout(&o).contains("differ"), "{}", stdout(&o));
+
+    // The file now claims one worker ran them: the checks computed now fail, although the
+    // file still says they passed.
+    let mut trace =
+        conlab_core::Trace::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    trace.params.insert("workers".into(), "1".into());
+    assert!(trace.passed(), "the file still records a pass");
+    std::fs::write(&file, trace.to_json()).unwrap();
+    let o = conlab(&["show", path]);
+    expect_exit(&o, 1);
+    let text = stdout(&o);
+    assert!(text.contains("differ from the verdict recorded"), "{text}");
+    assert!(
+        text.contains("the file says passed, computed: failed"),
+        "{text}"
+    );
+}
+
+#[test]
 fn chrome_format_is_trace_event_json() {
     let o = conlab(&[
         "run",

@@ -14,8 +14,9 @@ use std::time::Duration;
 fn virtual_lanes(id: &str, assignments: &[&str]) -> usize {
     let info = catalog::find(id).unwrap();
     let params = Params::from_assignments(id, info.params, assignments.iter().copied()).unwrap();
-    let s = conlab_async::find::<conlab_virtual::VirtualRuntime>(id).unwrap();
-    conlab_virtual::run_scenario(info, s.run, s.checks, &params, Duration::from_secs(60))
+    let s = conlab_scenarios::find(id).unwrap();
+    let run = s.generic.unwrap().on_virtual;
+    conlab_virtual::run_scenario(info, run, s.checks, &params, Duration::from_secs(60))
         .lanes
         .len()
 }
@@ -142,9 +143,9 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
         ["threads=6", "permits=2", "hold_ms=30"],
     )
     .unwrap();
-    let trace = conlab_native::run(
+    let trace = conlab_scenarios::run(
         "semaphore",
-        conlab_native::RuntimeChoice::Tokio,
+        conlab_scenarios::RuntimeChoice::Tokio,
         &params,
         Duration::from_secs(30),
     )

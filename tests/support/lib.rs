@@ -1,8 +1,26 @@
 //! Helpers shared by the workspace tests.
 
 use conlab_core::{catalog, Params, Trace};
-use conlab_native::RuntimeChoice;
+use conlab_scenarios::RuntimeChoice;
 use std::time::Duration;
+
+/// The scenarios with async code for every runtime, from the registry.
+pub fn generic_ids() -> Vec<&'static str> {
+    conlab_scenarios::registry::all()
+        .iter()
+        .filter(|s| s.generic.is_some())
+        .map(|s| s.id)
+        .collect()
+}
+
+/// The scenarios on the traced thread toolkit, from the registry.
+pub fn thread_ids() -> Vec<&'static str> {
+    conlab_scenarios::registry::all()
+        .iter()
+        .filter(|s| matches!(s.native, conlab_scenarios::registry::Native::Threads(_)))
+        .map(|s| s.id)
+        .collect()
+}
 
 /// Generous limit for one run in tests.
 pub const LIMIT: Duration = Duration::from_secs(60);
@@ -13,7 +31,7 @@ pub fn run(id: &str, runtime: RuntimeChoice, params: &[&str]) -> Trace {
     let info = catalog::find(id).unwrap_or_else(|| panic!("{id} is not in the catalog"));
     let params = Params::from_assignments(id, info.params, params.iter().copied())
         .unwrap_or_else(|e| panic!("{id}: {e}"));
-    conlab_native::run(id, runtime, &params, LIMIT).unwrap_or_else(|e| panic!("{id}: {e}"))
+    conlab_scenarios::run(id, runtime, &params, LIMIT).unwrap_or_else(|e| panic!("{id}: {e}"))
 }
 
 /// Asserts that a run completed and every check passed, showing the failures otherwise.
@@ -39,21 +57,20 @@ pub fn assert_passed(trace: &Trace) {
         "{} has no checks of its own",
         trace.scenario
     );
+    let recheck = conlab_scenarios::recheck(trace).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        recheck.differences.is_empty(),
+        "{}: checking the trace again gives another verdict: {:?}",
+        trace.scenario,
+        recheck.differences
+    );
 }
 
 /// Re-runs a scenario's checks against a (possibly modified) trace.
 pub fn recheck(trace: &Trace) -> Vec<conlab_core::CheckResult> {
-    let info = catalog::find(&trace.scenario).expect("known scenario");
-    let assignments: Vec<String> = trace
-        .params
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    let params =
-        Params::from_assignments(info.id, info.params, assignments.iter().map(String::as_str))
-            .expect("trace params parse");
-    let checks = conlab_async::checks_for(&trace.scenario).expect("async scenario");
-    conlab_core::run_checks(trace, &params, checks)
+    conlab_scenarios::recheck(trace)
+        .unwrap_or_else(|e| panic!("{}: {e}", trace.scenario))
+        .checks
 }
 
 /// The ids of the failed checks.

@@ -24,7 +24,7 @@ const THEME_KEY: &str = "conlab-theme";
 
 /// Whether `id` runs on this page (the rest show recorded native runs).
 pub fn runs_in_browser(info: &ScenarioInfo) -> bool {
-    info.platforms.browser && conlab_async::IDS.contains(&info.id)
+    info.platforms.browser && conlab_scenarios::find(info.id).is_some_and(|s| s.generic.is_some())
 }
 
 /// The page's starting state, from its URL.

@@ -9,8 +9,7 @@ use crate::i18n::Lang;
 use crate::state::{Action, Playground};
 use conlab_browser::BrowserRuntime;
 use conlab_core::catalog::ScenarioInfo;
-use conlab_core::{snapshot_trace, Params, Runtime, RuntimeKind, Trace, TraceMeta, TraceRecorder};
-use conlab_virtual::VirtualRuntime;
+use conlab_core::{Params, Runtime, Trace, TraceMeta, TraceRecorder};
 use gloo_render::{request_animation_frame, AnimationFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -30,17 +29,16 @@ pub fn start(
     dispatch: UseReducerDispatcher<Playground>,
     frames: FrameSlot,
 ) -> Result<(), String> {
-    let scenario = conlab_async::find::<BrowserRuntime>(info.id)
+    let (generic, checks) = conlab_scenarios::find(info.id)
+        .and_then(|s| Some((s.generic?, s.checks)))
         .ok_or_else(|| format!("{} does not run in the browser", info.id))?;
-    let live =
-        conlab_browser::start_scenario(info, scenario.run, scenario.checks, params.clone(), LIMIT);
+    let live = conlab_browser::start_scenario(info, generic.on_browser, checks, params, LIMIT);
     dispatch.dispatch(Action::Started);
     let done = Rc::new(Cell::new(false));
     let snapshots = Snapshots {
         recorder: live.recorder.clone(),
         runtime: live.runtime,
-        info,
-        params,
+        meta: live.meta.clone(),
         dispatch: dispatch.clone(),
         skip: Cell::new(0),
         done: done.clone(),
@@ -57,12 +55,13 @@ pub fn start(
 
 /// Runs `info` on the deterministic virtual-time runtime (instantly: its clock only jumps).
 pub fn virtual_run(info: &'static ScenarioInfo, params: &Params) -> Result<Trace, String> {
-    let scenario = conlab_async::find::<VirtualRuntime>(info.id)
+    let (generic, checks) = conlab_scenarios::find(info.id)
+        .and_then(|s| Some((s.generic?, s.checks)))
         .ok_or_else(|| format!("{} has no virtual-time version", info.id))?;
     Ok(conlab_virtual::run_scenario(
         info,
-        scenario.run,
-        scenario.checks,
+        generic.on_virtual,
+        checks,
         params,
         LIMIT,
     ))
@@ -71,8 +70,7 @@ pub fn virtual_run(info: &'static ScenarioInfo, params: &Params) -> Result<Trace
 struct Snapshots {
     recorder: TraceRecorder,
     runtime: BrowserRuntime,
-    info: &'static ScenarioInfo,
-    params: Params,
+    meta: Rc<TraceMeta>,
     dispatch: UseReducerDispatcher<Playground>,
     skip: Cell<u32>,
     done: Rc<Cell<bool>>,
@@ -85,14 +83,7 @@ impl Snapshots {
             return;
         }
         let end = self.runtime.now();
-        let meta = TraceMeta {
-            info: self.info,
-            runtime: RuntimeKind::Browser,
-            params: &self.params,
-            recorded_at: None,
-            host: None,
-        };
-        let trace = snapshot_trace(meta, &self.recorder, end);
+        let trace = self.meta.snapshot(&self.recorder, end);
         self.dispatch.dispatch(Action::Snapshot(trace));
         let cost_ms = (self.runtime.now() - end) as f64 / 1e6;
         self.skip.set((cost_ms / 2.0).floor().min(120.0) as u32);

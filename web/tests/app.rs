@@ -87,11 +87,11 @@ async fn a_bad_parameter_is_refused_with_its_range() {
 /// Records a trace of scenario `id` with one parameter, on this page's own loop.
 async fn browser_trace(id: &str, param: &str) -> conlab_core::Trace {
     let info = conlab_core::catalog::find(id).unwrap();
-    let scenario = conlab_async::find::<conlab_browser::BrowserRuntime>(info.id).unwrap();
+    let scenario = conlab_scenarios::find(info.id).unwrap();
     let params = conlab_core::Params::from_assignments(info.id, info.params, [param]).unwrap();
     conlab_browser::run_scenario(
         info,
-        scenario.run,
+        scenario.generic.unwrap().on_browser,
         scenario.checks,
         params,
         std::time::Duration::from_secs(30),

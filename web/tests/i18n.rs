@@ -224,12 +224,13 @@ fn every_check_of_every_scenario_has_its_chinese_description() {
     assert!(Lang::check_table_is_sorted());
     let mut descriptions: Vec<String> = Vec::new();
     for info in CATALOG {
-        if let Some(s) = conlab_async::find::<conlab_virtual::VirtualRuntime>(info.id) {
+        let scenario = conlab_scenarios::find(info.id);
+        if let Some((generic, checks)) = scenario.and_then(|s| Some((s.generic?, s.checks))) {
             let params = conlab_core::Params::defaults(info.params);
             let t = conlab_virtual::run_scenario(
                 info,
-                s.run,
-                s.checks,
+                generic.on_virtual,
+                checks,
                 &params,
                 std::time::Duration::from_secs(600),
             );

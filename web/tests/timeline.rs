@@ -12,10 +12,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn virtual_trace(id: &str, assignments: &[&str]) -> Trace {
     let info = conlab_core::catalog::find(id).unwrap();
     let params = Params::from_assignments(id, info.params, assignments.iter().copied()).unwrap();
-    let s = conlab_async::find::<conlab_virtual::VirtualRuntime>(id).unwrap();
+    let s = conlab_scenarios::find(id).unwrap();
     conlab_virtual::run_scenario(
         info,
-        s.run,
+        s.generic.unwrap().on_virtual,
         s.checks,
         &params,
         std::time::Duration::from_secs(600),

@@ -127,6 +127,35 @@ pub fn find(id: &str) -> Option<&'static ScenarioInfo> {
     CATALOG.iter().find(|s| s.id == id)
 }
 
+/// Finds a scenario by id, or says that none is called so, with the closest ids.
+pub fn lookup(id: &str) -> Result<&'static ScenarioInfo, UnknownScenario> {
+    find(id).ok_or_else(|| UnknownScenario {
+        id: id.to_string(),
+        near: suggest(id),
+    })
+}
+
+/// No scenario has the id asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownScenario {
+    /// The id asked for.
+    pub id: String,
+    /// The closest ids of the catalog, best first (maybe none).
+    pub near: Vec<&'static str>,
+}
+
+impl std::fmt::Display for UnknownScenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no scenario is called `{}`", self.id)?;
+        if !self.near.is_empty() {
+            write!(f, " (did you mean {}?)", self.near.join(", "))?;
+        }
+        write!(f, "; `conlab list` shows them all")
+    }
+}
+
+impl std::error::Error for UnknownScenario {}
+
 /// The catalog ids closest to `id`, for "did you mean" hints.
 pub fn suggest(id: &str) -> Vec<&'static str> {
     let mut scored: Vec<(usize, &'static str)> = CATALOG

@@ -26,8 +26,7 @@ pub use params::{
 };
 pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder};
 pub use run::{
-    finish_trace, run_checks, snapshot_trace, ChecksFn, LaneCtx, LaneSleep, RunSetup,
-    ScenarioError, ScenarioFn, TraceMeta,
+    run_checks, ChecksFn, LaneCtx, LaneSleep, RunSetup, ScenarioError, ScenarioFn, TraceMeta,
 };
 pub use runtime::{yield_now, Runtime, Sleep};
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};

@@ -313,74 +313,77 @@ impl<R: Runtime> RunSetup<R> {
     }
 }
 
-/// Everything about a run besides its recording, for [`finish_trace`].
-pub struct TraceMeta<'a> {
+/// Everything about a run besides its recording: built once when the run starts (by the
+/// runtime that runs it) and used for every trace of that run, live snapshots included.
+#[derive(Debug, Clone)]
+pub struct TraceMeta {
     /// The scenario.
-    pub info: &'a ScenarioInfo,
+    pub info: &'static ScenarioInfo,
     /// Where it ran.
     pub runtime: RuntimeKind,
     /// Its parameters.
-    pub params: &'a Params,
+    pub params: Params,
     /// Wall-clock start, where known.
     pub recorded_at: Option<String>,
     /// The machine, where known.
     pub host: Option<String>,
 }
 
-/// Turns a recording into a trace: merges events, computes metrics and runs the checks.
-/// Scenario checks run only on a completed run; the `completed` check always comes first.
-pub fn finish_trace(
-    meta: TraceMeta<'_>,
-    checks: ChecksFn,
-    recorder: &TraceRecorder,
-    end: Nanos,
-    status: Status,
-) -> Trace {
-    let recording = recorder.take(end);
-    let mut metrics = crate::metrics::compute(&recording, end);
-    metrics.extra = recorder.metrics();
-    let params = meta.params;
-    let mut trace = assemble(meta, recording, metrics, end, status);
-    trace.checks = run_checks(&trace, params, checks);
-    trace
-}
+impl TraceMeta {
+    /// Turns a recording into a trace: merges events, computes metrics and runs the checks.
+    /// Scenario checks run only on a completed run; the `completed` check always comes first.
+    pub fn finish(
+        &self,
+        checks: ChecksFn,
+        recorder: &TraceRecorder,
+        end: Nanos,
+        status: Status,
+    ) -> Trace {
+        let recording = recorder.take(end);
+        let mut metrics = crate::metrics::compute(&recording, end);
+        metrics.extra = recorder.metrics();
+        let mut trace = self.assemble(recording, metrics, end, status);
+        trace.checks = run_checks(&trace, &self.params, checks);
+        trace
+    }
 
-/// What a run has recorded so far, as a trace to draw while it goes on: no metrics or checks
-/// yet, status `Ok` until it ends, spans still open closed at `end`. The recorder keeps its
-/// events (see [`TraceRecorder::collect`]).
-pub fn snapshot_trace(meta: TraceMeta<'_>, recorder: &TraceRecorder, end: Nanos) -> Trace {
-    let recording = recorder.collect(end);
-    assemble(
-        meta,
-        recording,
-        crate::trace::Metrics::default(),
-        end,
-        Status::Ok,
-    )
-}
+    /// What a run has recorded so far, as a trace to draw while it goes on: no metrics or
+    /// checks yet, status `Ok` until it ends, spans still open closed at `end`. The recorder
+    /// keeps its events (see [`TraceRecorder::collect`]).
+    pub fn snapshot(&self, recorder: &TraceRecorder, end: Nanos) -> Trace {
+        let recording = recorder.collect(end);
+        self.assemble(recording, crate::trace::Metrics::default(), end, Status::Ok)
+    }
 
-fn assemble(
-    meta: TraceMeta<'_>,
-    recording: crate::recorder::Recording,
-    metrics: crate::trace::Metrics,
-    end: Nanos,
-    status: Status,
-) -> Trace {
-    Trace {
-        schema: SCHEMA.to_string(),
-        scenario: meta.info.id.to_string(),
-        runtime: meta.runtime,
-        params: meta.params.to_map(),
-        recorded_at: meta.recorded_at,
-        host: meta.host,
-        status,
-        end,
-        lanes: recording.lanes,
-        spans: recording.spans,
-        marks: recording.marks,
-        output: recording.output,
-        metrics,
-        checks: Vec::new(),
+    /// The trace of a run that ended before it started: skipped (a server or a feature is
+    /// missing) or failed while being set up.
+    pub fn without_recording(&self, status: Status) -> Trace {
+        self.finish(|_| {}, &TraceRecorder::new(), 0, status)
+    }
+
+    fn assemble(
+        &self,
+        recording: crate::recorder::Recording,
+        metrics: crate::trace::Metrics,
+        end: Nanos,
+        status: Status,
+    ) -> Trace {
+        Trace {
+            schema: SCHEMA.to_string(),
+            scenario: self.info.id.to_string(),
+            runtime: self.runtime,
+            params: self.params.to_map(),
+            recorded_at: self.recorded_at.clone(),
+            host: self.host.clone(),
+            status,
+            end,
+            lanes: recording.lanes,
+            spans: recording.spans,
+            marks: recording.marks,
+            output: recording.output,
+            metrics,
+            checks: Vec::new(),
+        }
     }
 }
 

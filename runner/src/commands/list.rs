@@ -6,13 +6,9 @@ use anyhow::anyhow;
 use conlab_core::catalog::{self, Chapter, CATALOG};
 
 pub fn run(args: ListArgs) -> Result<(), Failure> {
-    let runnable = conlab_native::native_ids();
+    let runnable = conlab_scenarios::native_ids();
     if let Some(id) = &args.id {
-        let info = catalog::find(id).ok_or_else(|| {
-            Failure::Usage(anyhow!(
-                "no scenario is called `{id}`; `conlab list` shows them all"
-            ))
-        })?;
+        let info = catalog::lookup(id).map_err(|e| Failure::Usage(anyhow!(e)))?;
         if args.format == ListFormat::Json {
             println!(
                 "{}",

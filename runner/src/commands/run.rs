@@ -6,23 +6,12 @@ use crate::Failure;
 use anyhow::{anyhow, Context};
 use conlab_core::catalog;
 use conlab_core::{Params, Trace};
-use conlab_native::{RunError, RuntimeChoice};
+use conlab_scenarios::{RunError, RuntimeChoice};
 use std::io::IsTerminal;
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let limit = super::timeout(args.timeout)?;
-    let info = catalog::find(&args.id).ok_or_else(|| {
-        let near = catalog::suggest(&args.id);
-        let hint = if near.is_empty() {
-            String::new()
-        } else {
-            format!(" (did you mean {}?)", near.join(", "))
-        };
-        Failure::Usage(anyhow!(
-            "no scenario is called `{}`{hint}; `conlab list` shows them all",
-            args.id
-        ))
-    })?;
+    let info = catalog::lookup(&args.id).map_err(|e| Failure::Usage(anyhow!(e)))?;
     let params =
         Params::from_assignments(info.id, info.params, args.params.iter().map(String::as_str))
             .map_err(|e| Failure::Usage(anyhow!(e)))?;
@@ -32,8 +21,8 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         None if info.platforms.native => RuntimeChoice::Tokio,
         None => RuntimeChoice::Virtual,
     };
-    let trace = conlab_native::run(info.id, runtime, &params, limit).map_err(|e| match e {
-        RunError::NotAvailable { .. } => Failure::Run(anyhow!(e)),
+    let trace = conlab_scenarios::run(info.id, runtime, &params, limit).map_err(|e| match e {
+        RunError::Planned { .. } => Failure::Run(anyhow!(e)),
         other => Failure::Usage(anyhow!(other)),
     })?;
     let text = match args.format {

@@ -5,8 +5,7 @@ use crate::cli::RunNativeArgs;
 use crate::Failure;
 use anyhow::{anyhow, Context};
 use conlab_core::catalog::{self, Chapter};
-use conlab_core::{ms, Params, Status, Trace};
-use conlab_native::RuntimeChoice;
+use conlab_core::{ms, Status, Trace};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -14,7 +13,7 @@ use std::time::Instant;
 
 pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
     let limit = super::timeout(args.timeout)?;
-    let ids = select(&conlab_native::native_ids(), &args.only, &args.skip)?;
+    let ids = select(&conlab_scenarios::native_ids(), &args.only, &args.skip)?;
     if ids.is_empty() {
         return Err(Failure::Usage(anyhow!(
             "--only/--skip leave no scenario to run"
@@ -39,49 +38,24 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
         ProgressBar::hidden()
     };
     let started = Instant::now();
-    let mut traces: Vec<Trace> = Vec::with_capacity(ids.len());
-    for (i, id) in ids.iter().enumerate() {
-        bar.set_message(id.to_string());
+    let traces = conlab_scenarios::suite::run_suite(&ids, limit, &dir, |i, id| {
+        if i > 0 {
+            bar.inc(1);
+        }
+        bar.set_message(id);
         if !interactive {
             eprintln!("[{}/{}] {id}", i + 1, ids.len());
         }
-        let info = catalog::find(id)
-            .ok_or_else(|| Failure::Run(anyhow!("{id} vanished from the catalog")))?;
-        let params = Params::defaults(info.params);
-        let trace = conlab_native::run(id, RuntimeChoice::Tokio, &params, limit)
-            .map_err(|e| Failure::Run(anyhow!(e)))?;
-        let path = dir.join(format!("{id}.json"));
-        std::fs::write(&path, trace.to_json())
-            .with_context(|| format!("could not write {}", path.display()))
-            .map_err(Failure::Run)?;
-        bar.inc(1);
-        traces.push(trace);
-    }
+    })
+    .map_err(|e| Failure::Run(anyhow!(e)))?;
     bar.finish_and_clear();
 
     println!("{}", summary_table(&traces));
     let failed: Vec<&str> = traces
         .iter()
-        .filter(|t| !t.passed() && !matches!(t.status, Status::Skipped { .. }))
+        .filter(|t| conlab_scenarios::suite::failed(t))
         .map(|t| t.scenario.as_str())
         .collect();
-    let index: Vec<serde_json::Value> = traces
-        .iter()
-        .map(|t| {
-            serde_json::json!({
-                "scenario": t.scenario, "file": format!("{}.json", t.scenario),
-                "status": t.status.label(), "passed": t.passed(),
-                "makespan_ms": t.metrics.makespan as f64 / 1e6,
-            })
-        })
-        .collect();
-    let index_path = dir.join("index.json");
-    std::fs::write(
-        &index_path,
-        serde_json::to_string_pretty(&index).unwrap_or_default(),
-    )
-    .with_context(|| format!("could not write {}", index_path.display()))
-    .map_err(Failure::Run)?;
     println!(
         "{} scenarios in {:.1} s: {} passed, {} failed, {} skipped. Traces saved in {}",
         traces.len(),

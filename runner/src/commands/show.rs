@@ -1,4 +1,4 @@
-//! `conlab show`: a saved trace as text.
+//! `conlab show`: a saved trace as text, its checks computed again from the trace.
 
 use crate::cli::ShowArgs;
 use crate::render;
@@ -8,20 +8,28 @@ use conlab_core::{catalog, Trace};
 use std::io::IsTerminal;
 
 pub fn run(args: ShowArgs) -> Result<(), Failure> {
+    let file = args.file.display();
     let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| Failure::Usage(anyhow!("could not read {}: {e}", args.file.display())))?;
-    let trace = Trace::from_json(&text)
-        .map_err(|e| Failure::Usage(anyhow!("{}: {e}", args.file.display())))?;
-    let info = catalog::find(&trace.scenario).ok_or_else(|| {
-        Failure::Usage(anyhow!(
-            "{}: unknown scenario `{}`",
-            args.file.display(),
-            trace.scenario
-        ))
-    })?;
+        .map_err(|e| Failure::Usage(anyhow!("could not read {file}: {e}")))?;
+    let mut trace = Trace::from_json(&text).map_err(|e| Failure::Usage(anyhow!("{file}: {e}")))?;
+    let info =
+        catalog::lookup(&trace.scenario).map_err(|e| Failure::Usage(anyhow!("{file}: {e}")))?;
+    // The verdict shown is the one computed now; the file's own is only compared with it.
+    let recheck =
+        conlab_scenarios::recheck(&trace).map_err(|e| Failure::Usage(anyhow!("{file}: {e}")))?;
+    trace.checks = recheck.checks;
     println!(
         "{}",
         render::text::trace(&trace, info, std::io::stdout().is_terminal())
     );
+    if !recheck.differences.is_empty() {
+        println!(
+            "\nNote: the checks computed from this trace differ from the verdict recorded in {file} \
+             (the trace was edited, or recorded by another version of conlab):"
+        );
+        for d in &recheck.differences {
+            println!("  {d}");
+        }
+    }
     super::run::outcome(&trace)
 }

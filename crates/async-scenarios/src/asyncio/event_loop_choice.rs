@@ -2,6 +2,9 @@
 //! Reports the makespan and the overhead per task. (Natively, conlab also runs the same
 //! workload on a multi-threaded runtime for comparison.)
 
+#[cfg(feature = "multi-thread")]
+pub mod multi_thread;
+
 use conlab_core::{Checks, LaneCtx, LaneKind, Runtime, ScenarioError, SpanState, TaskGroup};
 
 /// Runs the scenario.

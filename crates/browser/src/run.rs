@@ -1,0 +1,78 @@
+//! Running one scenario live in the page, with a recorder the UI can read while it runs.
+
+use crate::runtime::BrowserRuntime;
+use conlab_core::catalog::ScenarioInfo;
+use conlab_core::sync::{select, Either};
+use conlab_core::{
+    ChecksFn, Params, RunSetup, Runtime, RuntimeKind, ScenarioFn, Status, Trace, TraceMeta,
+    TraceRecorder,
+};
+use std::future::Future;
+use std::time::Duration;
+
+/// A run in progress: read `recorder` (for example once per animation frame) to draw it live;
+/// await `finished` for the complete trace.
+pub struct LiveRun<F: Future<Output = Trace>> {
+    /// The recording, readable while the run goes on.
+    pub recorder: TraceRecorder,
+    /// The runtime, for its clock.
+    pub runtime: BrowserRuntime,
+    /// Scenario, parameters and start time, for live snapshots and the final trace.
+    pub meta: std::rc::Rc<TraceMeta>,
+    /// Completes with the trace when the scenario ends or its limit passes.
+    pub finished: F,
+}
+
+/// Starts a scenario on the page's event loop, for at most `limit`.
+pub fn start_scenario(
+    info: &'static ScenarioInfo,
+    run: ScenarioFn<BrowserRuntime>,
+    checks: ChecksFn,
+    params: Params,
+    limit: Duration,
+) -> LiveRun<impl Future<Output = Trace>> {
+    let rt = BrowserRuntime::starting_now();
+    let meta = std::rc::Rc::new(TraceMeta {
+        info,
+        runtime: RuntimeKind::Browser,
+        params: params.clone(),
+        recorded_at: Some(String::from(js_sys::Date::new_0().to_iso_string())),
+        host: Some("browser event loop".to_string()),
+    });
+    let setup = RunSetup::new(rt, params);
+    let recorder = setup.recorder.clone();
+    let main = setup.main;
+    let run_meta = meta.clone();
+    let finished = async move {
+        let status = match select(run(main.clone()), rt.sleep(limit)).await {
+            Either::Left(Ok(())) => {
+                main.end();
+                Status::Ok
+            }
+            Either::Left(Err(e)) => Status::Failed { reason: e.0 },
+            Either::Right(()) => Status::TimedOut {
+                limit_ms: limit.as_millis() as u64,
+            },
+        };
+        run_meta.finish(checks, &setup.recorder, rt.now(), status)
+    };
+    LiveRun {
+        recorder,
+        runtime: rt,
+        meta,
+        finished,
+    }
+}
+
+/// Runs a scenario on the page's event loop and returns its trace.
+pub async fn run_scenario(
+    info: &'static ScenarioInfo,
+    run: ScenarioFn<BrowserRuntime>,
+    checks: ChecksFn,
+    params: Params,
+    limit: Duration,
+) -> Trace {
+    start_scenario(info, run, checks, params, limit)
+        .finished
+        .await
+}

@@ -1,0 +1,85 @@
+//! Every async scenario, live on the browser's own event loop in headless Chromium: the checks
+//! (invariants with the browser's timing tolerance) must pass there too.
+#![cfg(target_arch = "wasm32")]
+
+use conlab_browser::{run_scenario, BrowserRuntime};
+use conlab_core::{catalog, Params, Trace};
+use std::time::Duration;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn run(id: &str, params: &[&str]) -> Trace {
+    let info = catalog::find(id).expect("in the catalog");
+    let scenario = conlab_scenarios::find(id).expect("a runnable scenario");
+    let generic = scenario.generic.expect("an async scenario");
+    let params =
+        Params::from_assignments(id, info.params, params.iter().copied()).expect("valid params");
+    run_scenario(
+        info,
+        generic.on_browser,
+        scenario.checks,
+        params,
+        Duration::from_secs(60),
+    )
+    .await
+}
+
+fn assert_passed(t: &Trace) {
+    let failed: Vec<String> = t
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("{}: {}", c.id, c.detail))
+        .collect();
+    assert!(
+        t.passed(),
+        "{} in the browser: {:?}, failed: {failed:?}",
+        t.scenario,
+        t.status
+    );
+    assert_eq!(t.runtime, conlab_core::RuntimeKind::Browser);
+}
+
+#[wasm_bindgen_test]
+async fn every_async_scenario_passes_on_the_browser_loop() {
+    let ids = conlab_scenarios::registry::all()
+        .iter()
+        .filter(|s| s.generic.is_some())
+        .map(|s| s.id);
+    for id in ids {
+        assert_passed(&run(id, &[]).await);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn non_default_parameters_pass_in_the_browser() {
+    let variants: &[(&str, &[&str])] = &[
+        ("asyncio-two-tasks", &["sleep_ms=60"]),
+        ("gather-vs-wait", &["sleeps_ms=250,50,150"]),
+        (
+            "wait-timeout",
+            &["return_when=first_completed", "timeout_ms=400"],
+        ),
+        ("as-completed", &["sleeps_ms=400,100,250"]),
+        ("cancel-all", &["tasks=200", "cancel_after_ms=30"]),
+        ("blocking-in-async", &["calls=2", "block_ms=150"]),
+        ("sync-vs-async-requests", &["requests=8", "latency_ms=100"]),
+    ];
+    for (id, params) in variants {
+        assert_passed(&run(id, params).await);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn ten_thousand_tasks_overlap_on_the_page_loop() {
+    let t = run("event-loop-choice", &["tasks=10000", "sleep_ms=100"]).await;
+    assert_passed(&t);
+    // How fast is a benchmark's business; here: all 10,000 lanes exist and ended.
+    let ended = t
+        .lanes
+        .iter()
+        .filter(|l| l.kind == conlab_core::LaneKind::Task && l.end.is_some())
+        .count();
+    assert_eq!(ended, 10_000);
+}

@@ -1,3 +1,0 @@
-//! HTTP scenarios.
-
-pub mod web_api;

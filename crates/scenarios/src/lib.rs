@@ -1,0 +1,24 @@
+//! conlab's scenario registry — an API boundary every front end (the CLI, the playground,
+//! the tests, the server and the workers) goes through:
+//!
+//! - [`registry`]: one table mapping every catalog id this build can run to how it runs
+//!   (virtual, tokio, browser, threads, servers) and how it is checked; a catalog id without
+//!   a row is *planned*;
+//! - [`recheck`]: a loaded trace's checks computed again;
+//! - with the `native` feature, the one way to start a run outside the browser ([`run`],
+//!   [`start_native`]) and a suite of runs with its `index.json` ([`suite`]).
+//!
+//! The browser build (feature `browser`) has the same table, without the native code.
+#![deny(missing_docs)]
+
+#[cfg(feature = "native")]
+mod native;
+mod recheck;
+pub mod registry;
+#[cfg(feature = "native")]
+pub mod suite;
+
+#[cfg(feature = "native")]
+pub use native::{native_ids, run, start_native, NativeRun, RunError, RuntimeChoice};
+pub use recheck::{recheck, Recheck, RecheckError};
+pub use registry::{checks_for, find, is_planned, Scenario};

@@ -1,0 +1,274 @@
+//! The one way to start a run outside the browser: on the virtual-time executor (instant), or
+//! natively, where [`start_native`] returns at once with a [`NativeRun`] to read live and to
+//! wait for. [`run`] is the batch form every front end uses when it does not draw the run live.
+
+use crate::registry::{self, Native, Scenario};
+use conlab_core::catalog::{self, ScenarioInfo, UnknownScenario};
+use conlab_core::{Params, Status, Trace};
+use conlab_tokio::NativeStart;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Where to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeChoice {
+    /// The deterministic virtual-time executor.
+    Virtual,
+    /// Natively on tokio (and OS threads).
+    Tokio,
+}
+
+impl RuntimeChoice {
+    /// The runtime's name, as the CLI's `--runtime` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuntimeChoice::Virtual => "virtual",
+            RuntimeChoice::Tokio => "tokio (native)",
+        }
+    }
+}
+
+/// Why a scenario could not be run at all (as opposed to a run that failed).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// No scenario has that id.
+    #[error(transparent)]
+    Unknown(#[from] UnknownScenario),
+    /// The scenario does not run on the runtime asked for.
+    #[error("`{id}` does not run on the {runtime} runtime; it runs on: {supported}")]
+    Unsupported {
+        /// The scenario.
+        id: &'static str,
+        /// The runtime asked for.
+        runtime: &'static str,
+        /// Where it does run.
+        supported: String,
+    },
+    /// The scenario is in the catalog but this build cannot run it yet.
+    #[error("`{id}` ({chapter}) is in the catalog but this build of conlab cannot run it yet")]
+    Planned {
+        /// The scenario.
+        id: &'static str,
+        /// Its chapter's title.
+        chapter: &'static str,
+    },
+}
+
+/// Runs scenario `id` with `params` on `runtime`, for at most `limit`, and returns its trace.
+pub fn run(
+    id: &str,
+    runtime: RuntimeChoice,
+    params: &Params,
+    limit: Duration,
+) -> Result<Trace, RunError> {
+    let (info, scenario) = runnable(id, runtime)?;
+    match runtime {
+        RuntimeChoice::Virtual => {
+            let generic = scenario.generic.ok_or_else(|| unsupported(info, runtime))?;
+            Ok(conlab_virtual::run_scenario(
+                info,
+                generic.on_virtual,
+                scenario.checks,
+                params,
+                limit,
+            ))
+        }
+        RuntimeChoice::Tokio => Ok(start_native(id, params.clone(), limit)?.wait()),
+    }
+}
+
+/// A native run in progress.
+pub struct NativeRun {
+    start: NativeStart,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Running(JoinHandle<Trace>),
+    /// It ended before it started (skipped, or no server could be had).
+    Ended(Box<Trace>),
+}
+
+impl NativeRun {
+    /// What it has recorded so far, open spans drawn up to now.
+    pub fn snapshot(&self) -> Trace {
+        self.start.snapshot()
+    }
+
+    /// Whether it has ended.
+    pub fn is_finished(&self) -> bool {
+        match &self.outcome {
+            Outcome::Running(thread) => thread.is_finished(),
+            Outcome::Ended(_) => true,
+        }
+    }
+
+    /// Waits for its end and returns the complete trace.
+    pub fn wait(self) -> Trace {
+        match self.outcome {
+            Outcome::Ended(trace) => *trace,
+            Outcome::Running(thread) => thread.join().unwrap_or_else(|panic| {
+                let reason = format!(
+                    "the run panicked: {}",
+                    conlab_tokio::panic_text(panic.as_ref())
+                );
+                self.start.without_recording(Status::Failed { reason })
+            }),
+        }
+    }
+}
+
+/// Starts scenario `id` natively with `params`, for at most `limit`. Scenarios against
+/// servers find (or start) their servers first, which can take seconds; everything else
+/// returns at once.
+pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeRun, RunError> {
+    let (info, scenario) = runnable(id, RuntimeChoice::Tokio)?;
+    let checks = scenario.checks_on(conlab_core::RuntimeKind::Tokio);
+    let ended = |start: NativeStart, status| NativeRun {
+        outcome: Outcome::Ended(Box::new(start.without_recording(status))),
+        start,
+    };
+    let spawn = |start: NativeStart, body: Box<dyn FnOnce(&NativeStart) -> Trace + Send>| {
+        let on_thread = start.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("conlab-{}", info.id))
+            .spawn(move || body(&on_thread));
+        match thread {
+            Ok(thread) => NativeRun {
+                start,
+                outcome: Outcome::Running(thread),
+            },
+            Err(e) => {
+                let reason = format!("could not start the run's thread: {e}");
+                ended(start, Status::Failed { reason })
+            }
+        }
+    };
+    Ok(match scenario.native {
+        Native::Generic => {
+            let run = scenario
+                .generic
+                .ok_or_else(|| unsupported(info, RuntimeChoice::Tokio))?
+                .on_tokio;
+            let start = NativeStart::new(info, params, limit);
+            spawn(
+                start,
+                Box::new(move |s| conlab_tokio::run_scenario(s, run, checks)),
+            )
+        }
+        Native::Tokio {
+            run, unavailable, ..
+        } => {
+            let reason = unavailable(&params);
+            let start = NativeStart::new(info, params, limit);
+            match reason {
+                Some(reason) => ended(start, Status::Skipped { reason }),
+                None => spawn(
+                    start,
+                    Box::new(move |s| conlab_tokio::run_scenario(s, run, checks)),
+                ),
+            }
+        }
+        Native::Threads(run) => {
+            let start = NativeStart::new(info, params, limit);
+            spawn(
+                start,
+                Box::new(move |s| conlab_traced_threads::run_thread_scenario(s, run, checks)),
+            )
+        }
+        Native::Servers { needs, run } => {
+            let found = conlab_servers::find(needs(&params));
+            let start = NativeStart::new(info, params, limit);
+            match found {
+                Err(e @ conlab_servers::ServerError::Missing { .. }) => ended(
+                    start,
+                    Status::Skipped {
+                        reason: e.to_string(),
+                    },
+                ),
+                Err(e) => ended(
+                    start,
+                    Status::Failed {
+                        reason: e.to_string(),
+                    },
+                ),
+                Ok(servers) => {
+                    let urls = servers.urls().to_vec();
+                    let run_id = run_id();
+                    spawn(
+                        start,
+                        Box::new(move |s| {
+                            let trace = conlab_tokio::run_scenario(
+                                s,
+                                move |ctx| run(ctx, urls, run_id),
+                                checks,
+                            );
+                            // Private servers live until the run is over.
+                            drop(servers);
+                            trace
+                        }),
+                    )
+                }
+            }
+        }
+    })
+}
+
+/// A run id for the names of what a run creates on servers: unique per process and moment.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    format!(
+        "{:x}",
+        u64::from(std::process::id()).rotate_left(40) ^ nanos
+    )
+}
+
+/// The catalog entry and registry row of `id`, if it can run on `runtime`.
+fn runnable(
+    id: &str,
+    runtime: RuntimeChoice,
+) -> Result<(&'static ScenarioInfo, &'static Scenario), RunError> {
+    let info = catalog::lookup(id)?;
+    let supported = match runtime {
+        RuntimeChoice::Virtual => info.platforms.virtual_time,
+        RuntimeChoice::Tokio => info.platforms.native,
+    };
+    if !supported {
+        return Err(unsupported(info, runtime));
+    }
+    let scenario = registry::find(id).ok_or(RunError::Planned {
+        id: info.id,
+        chapter: info.chapter.title(),
+    })?;
+    Ok((info, scenario))
+}
+
+fn unsupported(info: &'static ScenarioInfo, runtime: RuntimeChoice) -> RunError {
+    let mut on = Vec::new();
+    if info.platforms.browser {
+        on.push("browser");
+    }
+    if info.platforms.native {
+        on.push(RuntimeChoice::Tokio.name());
+    }
+    if info.platforms.virtual_time {
+        on.push(RuntimeChoice::Virtual.name());
+    }
+    RunError::Unsupported {
+        id: info.id,
+        runtime: runtime.name(),
+        supported: on.join(", "),
+    }
+}
+
+/// Every scenario this build can run natively, in catalog order.
+pub fn native_ids() -> Vec<&'static str> {
+    registry::all()
+        .iter()
+        .filter(|s| s.info().platforms.native)
+        .map(|s| s.id)
+        .collect()
+}

@@ -1,0 +1,95 @@
+//! Checking a loaded trace again: its scenario's checks, computed from the trace as it is now,
+//! beside the verdict the file recorded (a difference means the trace was edited, or recorded
+//! by an older conlab).
+
+use crate::registry;
+use conlab_core::catalog::{self, UnknownScenario};
+use conlab_core::{CheckResult, ParamError, Params, Trace};
+
+/// Why a trace could not be checked again.
+#[derive(Debug, thiserror::Error)]
+pub enum RecheckError {
+    /// Its scenario is not in the catalog.
+    #[error(transparent)]
+    Unknown(#[from] UnknownScenario),
+    /// Its scenario is planned: this build has no checks for it.
+    #[error("`{0}` is in the catalog but this build of conlab has no checks for it yet")]
+    Planned(&'static str),
+    /// Its parameters are not valid for its scenario.
+    #[error("its parameters are not valid: {0}")]
+    Params(#[from] ParamError),
+}
+
+/// A trace's checks computed again, and how they differ from the ones it recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recheck {
+    /// The checks, computed from the trace.
+    pub checks: Vec<CheckResult>,
+    /// Each check whose recorded result differs from the computed one, in words
+    /// (empty when they agree).
+    pub differences: Vec<String>,
+}
+
+/// Computes `trace`'s checks again from its recording and parameters.
+pub fn recheck(trace: &Trace) -> Result<Recheck, RecheckError> {
+    let info = catalog::lookup(&trace.scenario)?;
+    let scenario = registry::find(info.id).ok_or(RecheckError::Planned(info.id))?;
+    let assignments: Vec<String> = trace
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let params =
+        Params::from_assignments(info.id, info.params, assignments.iter().map(String::as_str))?;
+    let mut computed = conlab_core::run_checks(trace, &params, scenario.checks_on(trace.runtime));
+    // Checks that apply however the run ended, after the others (as the runtime adds them).
+    if let (Some(always), false) = (scenario.always, computed.is_empty()) {
+        let mut c = conlab_core::Checks::new(trace, &params);
+        always(&mut c);
+        computed.extend(c.finish());
+    }
+    let differences = differences(&trace.checks, &computed);
+    Ok(Recheck {
+        checks: computed,
+        differences,
+    })
+}
+
+fn verdict(passed: bool) -> &'static str {
+    if passed {
+        "passed"
+    } else {
+        "failed"
+    }
+}
+
+/// What differs between the recorded and the computed checks.
+fn differences(recorded: &[CheckResult], computed: &[CheckResult]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in computed {
+        match recorded.iter().find(|r| r.id == c.id) {
+            None => out.push(format!(
+                "{}: not in the file; computed: {}",
+                c.id,
+                verdict(c.passed)
+            )),
+            Some(r) if r.passed != c.passed => out.push(format!(
+                "{}: the file says {}, computed: {}",
+                c.id,
+                verdict(r.passed),
+                verdict(c.passed)
+            )),
+            Some(_) => {}
+        }
+    }
+    for r in recorded {
+        if !computed.iter().any(|c| c.id == r.id) {
+            out.push(format!(
+                "{}: in the file ({}), but not a check of this scenario",
+                r.id,
+                verdict(r.passed)
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,283 @@
+//! The one table: every scenario id of the catalog that this build can run, mapped to how it
+//! runs and how it is checked. Each row has the same shape, so adding a scenario is one row.
+//!
+//! A row names one module, and the kind of code in it:
+//! - `generic`: an async module written against `Runtime` (its `run` and `checks`); it runs on
+//!   the virtual-time executor, natively on tokio and in the browser;
+//! - `generic … native multi_thread`: the same, with a native variant that replaces it on
+//!   tokio (its own `run` and `checks`);
+//! - `tokio`: an async module that runs natively only (it needs OS threads next to the loop);
+//! - `threads`: a module of the traced thread toolkit (`run(&ThreadCtx)`, `checks`);
+//! - `servers(…)`: a module run against servers found for it (`run(main, urls, run_id)`,
+//!   `checks`), with the servers it needs for given parameters.
+
+use conlab_core::catalog::{self, ScenarioInfo};
+use conlab_core::{ChecksFn, RuntimeKind, ScenarioFn};
+use conlab_virtual::VirtualRuntime;
+
+#[cfg(feature = "browser")]
+use conlab_browser::BrowserRuntime;
+#[cfg(feature = "native")]
+use conlab_core::Params;
+#[cfg(feature = "native")]
+use conlab_servers::Needs;
+#[cfg(feature = "native")]
+use conlab_tokio::TokioRuntime;
+
+/// One scenario of the catalog that this build can run.
+pub struct Scenario {
+    /// The catalog id.
+    pub id: &'static str,
+    /// Its async code for every runtime, if it has such code.
+    pub generic: Option<Generic>,
+    /// The checks of the generic code (or, for native-only scenarios, of the native code).
+    pub checks: ChecksFn,
+    /// Checks that follow them however the run ended (the thread toolkit's guarantee that no
+    /// thread outlives its run), where the code's runtime adds such checks.
+    pub always: Option<ChecksFn>,
+    /// How it runs natively.
+    #[cfg(feature = "native")]
+    pub native: Native,
+}
+
+/// Async code written once against `Runtime`, instantiated for each runtime of this build.
+#[derive(Clone, Copy)]
+pub struct Generic {
+    /// On the virtual-time executor.
+    pub on_virtual: ScenarioFn<VirtualRuntime>,
+    /// On tokio.
+    #[cfg(feature = "native")]
+    pub on_tokio: ScenarioFn<TokioRuntime>,
+    /// On the page's event loop.
+    #[cfg(feature = "browser")]
+    pub on_browser: ScenarioFn<BrowserRuntime>,
+}
+
+/// How a scenario runs natively.
+#[cfg(feature = "native")]
+#[derive(Clone, Copy)]
+pub enum Native {
+    /// Its generic code, on tokio.
+    Generic,
+    /// Async code of its own on tokio, with its own checks.
+    Tokio {
+        /// The code.
+        run: ScenarioFn<TokioRuntime>,
+        /// The checks.
+        checks: ChecksFn,
+        /// Why it cannot run with these parameters in this build, if it cannot.
+        unavailable: fn(&Params) -> Option<String>,
+    },
+    /// Code on OS threads (the traced thread toolkit).
+    Threads(conlab_traced_threads::ThreadScenarioFn),
+    /// Async code on tokio against servers found for the run.
+    Servers {
+        /// The servers it needs with these parameters.
+        needs: fn(&Params) -> Needs,
+        /// The code.
+        run: conlab_server_scenarios::ServerScenarioFn,
+    },
+}
+
+impl Scenario {
+    /// Its catalog entry.
+    pub fn info(&self) -> &'static ScenarioInfo {
+        // Every row's id is in the catalog: `tests/registry.rs` checks it.
+        catalog::find(self.id).unwrap_or_else(|| panic!("{} is not in the catalog", self.id))
+    }
+
+    /// The checks that apply to a run on `runtime`.
+    pub fn checks_on(&self, runtime: RuntimeKind) -> ChecksFn {
+        #[cfg(feature = "native")]
+        if runtime == RuntimeKind::Tokio {
+            if let Native::Tokio { checks, .. } = self.native {
+                return checks;
+            }
+        }
+        let _ = runtime;
+        self.checks
+    }
+}
+
+/// The scenario with this id, if this build can run it (a catalog id without a row is
+/// *planned*).
+pub fn find(id: &str) -> Option<&'static Scenario> {
+    TABLE.iter().find(|s| s.id == id)
+}
+
+/// Every scenario this build can run, in table order (the catalog's).
+pub fn all() -> &'static [Scenario] {
+    TABLE
+}
+
+/// The checks of scenario `id` for a run on `runtime` (to check a loaded trace again).
+pub fn checks_for(id: &str, runtime: RuntimeKind) -> Option<ChecksFn> {
+    find(id).map(|s| s.checks_on(runtime))
+}
+
+/// Whether the catalog scenario `id` is planned: in the catalog, not yet runnable.
+pub fn is_planned(id: &str) -> bool {
+    catalog::find(id).is_some() && find(id).is_none()
+}
+
+/// One row of [`TABLE`]; see the module's documentation for the kinds.
+macro_rules! row {
+    (@generic $m:path) => {{
+        use $m as m;
+        Generic {
+            on_virtual: |ctx| Box::pin(m::run(ctx)),
+            #[cfg(feature = "native")]
+            on_tokio: |ctx| Box::pin(m::run(ctx)),
+            #[cfg(feature = "browser")]
+            on_browser: |ctx| Box::pin(m::run(ctx)),
+        }
+    }};
+    ($id:literal, generic $m:path) => {{
+        use $m as m;
+        Scenario {
+            id: $id,
+            generic: Some(row!(@generic $m)),
+            checks: m::checks,
+            always: None,
+            #[cfg(feature = "native")]
+            native: Native::Generic,
+        }
+    }};
+    ($id:literal, generic $m:path, native $n:ident) => {{
+        use $m as m;
+        Scenario {
+            id: $id,
+            generic: Some(row!(@generic $m)),
+            checks: m::checks,
+            always: None,
+            #[cfg(feature = "native")]
+            native: Native::Tokio {
+                run: |ctx| Box::pin(m::$n::run(ctx)),
+                checks: m::$n::checks,
+                unavailable: |_| None,
+            },
+        }
+    }};
+    ($id:literal, tokio $m:path) => {{
+        #[cfg(feature = "native")]
+        use $m as m;
+        Scenario {
+            id: $id,
+            generic: None,
+            #[cfg(feature = "native")]
+            checks: m::checks,
+            #[cfg(not(feature = "native"))]
+            checks: |_| {},
+            always: None,
+            #[cfg(feature = "native")]
+            native: Native::Tokio {
+                run: |ctx| Box::pin(m::run(ctx)),
+                checks: m::checks,
+                unavailable: m::unavailable,
+            },
+        }
+    }};
+    ($id:literal, threads $m:path) => {{
+        #[cfg(feature = "native")]
+        use $m as m;
+        Scenario {
+            id: $id,
+            generic: None,
+            #[cfg(feature = "native")]
+            checks: m::checks,
+            #[cfg(feature = "native")]
+            always: Some(conlab_traced_threads::no_thread_outlives),
+            #[cfg(not(feature = "native"))]
+            checks: |_| {},
+            #[cfg(not(feature = "native"))]
+            always: None,
+            #[cfg(feature = "native")]
+            native: Native::Threads(m::run),
+        }
+    }};
+    ($id:literal, servers($needs:expr) $m:path) => {{
+        #[cfg(feature = "native")]
+        use $m as m;
+        Scenario {
+            id: $id,
+            generic: None,
+            #[cfg(feature = "native")]
+            checks: m::checks,
+            #[cfg(not(feature = "native"))]
+            checks: |_| {},
+            always: None,
+            #[cfg(feature = "native")]
+            native: Native::Servers {
+                needs: $needs,
+                run: m::run,
+            },
+        }
+    }};
+}
+
+use conlab_async_scenarios::{asyncio, coroutines};
+#[cfg(feature = "native")]
+use conlab_server_scenarios::{http_api, mysql, redis};
+#[cfg(feature = "native")]
+use conlab_thread_scenarios::{asyncio as executors, threads};
+
+/// The table, in catalog order. Native-only rows exist in every build (a browser build knows
+/// them, without their code, to tell them from planned ones).
+static TABLE: &[Scenario] = &[
+    // Chapter 1: threads.
+    row!("thread-start", threads threads::thread_start),
+    row!("thread-main-waits", threads threads::thread_main_waits),
+    row!("thread-daemon", threads threads::thread_daemon),
+    row!("thread-join-timeout", threads threads::thread_join_timeout),
+    row!("thread-names", threads threads::thread_names),
+    row!("cpu-bound-gil", threads threads::cpu_bound_gil),
+    row!("io-bound-threads", threads threads::io_bound_threads),
+    row!("race-condition", threads threads::race_condition),
+    row!("lock", threads threads::lock),
+    row!("rlock", threads threads::rlock),
+    row!("semaphore", threads threads::semaphore),
+    row!("condition-notify", threads threads::condition_notify),
+    row!("condition-wait-for", threads threads::condition_wait_for),
+    row!("event", threads threads::event),
+    row!("thread-local", threads threads::thread_local),
+    row!("thread-pool", threads threads::thread_pool),
+    row!("producer-consumer", threads threads::producer_consumer),
+    // Chapter 3: coroutines.
+    row!("coroutine-switch", generic coroutines::coroutine_switch),
+    row!("generator-delegation", generic coroutines::generator_delegation),
+    row!("io-switch", generic coroutines::io_switch),
+    row!("coroutine-cpu", generic coroutines::coroutine_cpu),
+    // Chapter 4: asyncio and the event loop.
+    row!("asyncio-two-tasks", generic asyncio::two_tasks),
+    row!("coroutine-lifecycle", generic asyncio::coroutine_lifecycle),
+    row!("await-sequential", generic asyncio::await_sequential),
+    row!("create-task", generic asyncio::create_task),
+    row!("gather-vs-wait", generic asyncio::gather_vs_wait),
+    row!("wait-timeout", generic asyncio::wait_timeout),
+    row!("as-completed", generic asyncio::as_completed),
+    row!("future-set-result", generic asyncio::future_set_result),
+    row!("done-callback", generic asyncio::done_callback),
+    row!("run-in-executor", tokio executors::run_in_executor),
+    row!("blocking-in-async", generic asyncio::blocking_in_async),
+    row!("async-iterator", generic asyncio::async_iterator),
+    row!("async-context-manager", generic asyncio::async_context_manager),
+    row!("cancel-all", generic asyncio::cancel_all),
+    row!("loop-in-thread", tokio executors::loop_in_thread),
+    row!("event-loop-choice", generic asyncio::event_loop_choice, native multi_thread),
+    row!("sync-vs-async-requests", generic asyncio::sync_vs_async_requests),
+    // Chapter 5: against real servers.
+    row!("redis-hash", servers(|_| Needs::Redis(1)) redis::redis_hash),
+    row!(
+        "redis-multi-server",
+        servers(|p| Needs::Redis(p.usize("servers"))) redis::redis_multi_server
+    ),
+    row!("redis-pool", servers(|_| Needs::Redis(1)) redis::redis_pool),
+    row!("mysql-query", servers(|_| Needs::Mysql(1)) mysql::mysql_query),
+    row!(
+        "mysql-multi-server",
+        servers(|p| Needs::Mysql(p.usize("servers"))) mysql::mysql_multi_server
+    ),
+    row!("mysql-pool", servers(|_| Needs::Mysql(1)) mysql::mysql_pool),
+    row!("web-api", servers(|_| Needs::RedisAndMysql) http_api::web_api),
+    row!("job-queue", servers(|_| Needs::Redis(1)) redis::job_queue),
+];

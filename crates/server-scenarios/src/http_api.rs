@@ -1,0 +1,3 @@
+//! Scenarios of an HTTP API in front of the servers.
+
+pub mod web_api;

@@ -1,0 +1,176 @@
+//! mysql-pool: sleeping queries one after another on one connection, then concurrently through
+//! a pool of k connections: the concurrent ones run in waves of k.
+
+use super::{connect, query};
+use conlab_core::{Checks, LaneCtx, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup, Text};
+use conlab_tokio::{ScenarioFuture, TokioRuntime};
+use mysql_async::prelude::Queryable;
+use std::time::Duration;
+
+/// Runs the scenario.
+pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, _run_id: String) -> ScenarioFuture {
+    Box::pin(async move {
+        let queries = main.params().usize("queries");
+        let size = main.params().usize("pool");
+        let sleep = main.params().duration("sleep_ms");
+        let sleep_s = sleep.as_secs_f64();
+
+        let lane = main.new_lane(LaneKind::Connection, "sequential");
+        let mut conn = connect(&lane, &urls[0]).await?;
+        main.mark("phase", "sequential");
+        let start = main.now();
+        for _ in 0..queries {
+            let _: Option<i64> = query(
+                &lane,
+                "SELECT SLEEP(?)",
+                sleep,
+                conn.exec_first("SELECT SLEEP(?)", (sleep_s,)),
+            )
+            .await?;
+        }
+        let seq = main.now() - start;
+        query(&lane, "disconnect", Duration::ZERO, conn.disconnect()).await?;
+        lane.end();
+        main.metric("makespan_sequential_ms", seq as f64 / 1e6, "ms");
+        main.print(format!(
+            "sequential: {queries} queries in {}",
+            conlab_core::ms(seq)
+        ));
+
+        let opts =
+            mysql_async::Opts::from_url(&urls[0]).map_err(|e| ScenarioError(e.to_string()))?;
+        let constraints = mysql_async::PoolConstraints::new(0, size)
+            .ok_or_else(|| ScenarioError("bad pool size".into()))?;
+        let pool = mysql_async::Pool::new(
+            mysql_async::OptsBuilder::from_opts(opts)
+                .pool_opts(mysql_async::PoolOpts::default().with_constraints(constraints)),
+        );
+        main.mark("phase", "concurrent");
+        let start = main.now();
+        let group = TaskGroup::new();
+        for _ in 0..queries {
+            let pool = pool.clone();
+            main.spawn_into(&group, move |me| async move {
+                let rt = me.runtime().clone();
+                let got = me
+                    .during(
+                        SpanState::PoolWait,
+                        Text::None,
+                        conlab_core::sync::timeout(&rt, Duration::from_secs(30), pool.get_conn()),
+                    )
+                    .await;
+                let mut conn = match got {
+                    Ok(Ok(c)) => c,
+                    Ok(Err(e)) => {
+                        return Err(ScenarioError(format!(
+                            "MySQL pool: {}",
+                            conlab_servers::mysql_error_line(&e)
+                        )))
+                    }
+                    Err(_) => {
+                        return Err(ScenarioError(
+                            "no pooled MySQL connection within 30 s".into(),
+                        ))
+                    }
+                };
+                let slept: Option<i64> = query(
+                    &me,
+                    "SELECT SLEEP(?)",
+                    sleep,
+                    conn.exec_first("SELECT SLEEP(?)", (sleep_s,)),
+                )
+                .await?;
+                Ok(slept == Some(0))
+            });
+        }
+        let results = main
+            .during(SpanState::WaitingJoin, "gather", group.join_all())
+            .await;
+        let ok = results
+            .into_iter()
+            .collect::<Result<Vec<bool>, _>>()?
+            .into_iter()
+            .filter(|b| *b)
+            .count();
+        let conc = main.now() - start;
+        let _ = pool.disconnect().await;
+        main.metric("makespan_concurrent_ms", conc as f64 / 1e6, "ms");
+        main.mark("concurrent_ok", Text::from(ok.to_string()));
+        main.print(format!(
+            "concurrent through a pool of {size}: {ok} queries in {}",
+            conlab_core::ms(conc)
+        ));
+        Ok(())
+    })
+}
+
+/// Checks, from the recorded query spans: sequential queries take ~ n x sleep; through the
+/// pool never more than k run at once and the whole takes ~ ceil(n / k) x sleep.
+pub fn checks(c: &mut Checks) {
+    let t = c.trace;
+    let queries = c.params.usize("queries");
+    let pool = c.params.usize("pool");
+    let sleep = c.params.duration("sleep_ms");
+    let phase = |name: &str| {
+        t.marks
+            .iter()
+            .find(|m| m.name == "phase" && m.detail == name)
+            .map(|m| m.t)
+    };
+    let (Some(seq_start), Some(conc_start)) = (phase("sequential"), phase("concurrent")) else {
+        c.check("phases", "both phases ran", false, "missing phase marks");
+        return;
+    };
+    let sleeps: Vec<(Nanos, Nanos)> = t
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::InFlight && s.label == "SELECT SLEEP(?)")
+        .map(|s| (s.start, s.end))
+        .collect();
+    let seq: Vec<_> = sleeps
+        .iter()
+        .copied()
+        .filter(|s| s.0 < conc_start)
+        .collect();
+    let conc: Vec<_> = sleeps
+        .iter()
+        .copied()
+        .filter(|s| s.0 >= conc_start)
+        .collect();
+    let ok = t
+        .marks_named("concurrent_ok")
+        .next()
+        .and_then(|m| m.detail.parse::<usize>().ok());
+    c.check(
+        "all-answered",
+        "every query completes in both modes",
+        seq.len() == queries && conc.len() == queries && ok == Some(queries),
+        format!(
+            "{} sequential, {} concurrent, {ok:?} ok",
+            seq.len(),
+            conc.len()
+        ),
+    );
+    let seq_end = seq.iter().map(|s| s.1).max().unwrap_or(seq_start);
+    c.about(
+        "sequential-sum",
+        "one after another: ~ n x sleep",
+        seq_end - seq_start,
+        sleep * queries as u32,
+    );
+    let peak = conlab_core::peak_overlap(&conc);
+    c.check(
+        "pool-bound",
+        "never more queries in flight than the pool has connections",
+        peak <= pool,
+        format!("peak {peak}, pool {pool}"),
+    );
+    let conc_end = conc.iter().map(|s| s.1).max().unwrap_or(conc_start);
+    let waves = queries.div_ceil(pool) as u32;
+    c.about(
+        "waves",
+        "through the pool: ~ ceil(n / pool) x sleep",
+        conc_end - conc_start,
+        sleep * waves,
+    );
+}

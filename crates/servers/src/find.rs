@@ -1,0 +1,308 @@
+//! Finding the servers a run needs: configured by URL, already running locally, or started
+//! privately for the run. Redis and MySQL are found by the same rules ([`Kind`] says what
+//! differs between them).
+
+use crate::private_mysql::PrivateMysql;
+use crate::private_redis::PrivateRedis;
+use crate::redact::redact_url;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// The servers a scenario needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// This many Redis servers.
+    Redis(usize),
+    /// This many MySQL servers.
+    Mysql(usize),
+    /// One Redis and one MySQL server, in that order.
+    RedisAndMysql,
+}
+
+/// Why no server could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServerError {
+    /// Nothing configured, nothing running, nothing installed: the scenario is skipped.
+    #[error("no {kind}: {tried}; fix: {fix}")]
+    Missing {
+        /// "Redis" or "MySQL".
+        kind: &'static str,
+        /// What was tried, in words.
+        tried: String,
+        /// The one command that fixes it.
+        fix: &'static str,
+    },
+    /// A configured server does not answer: the run fails (never silently replaced).
+    #[error("{var}={url} does not answer: {why}")]
+    Unreachable {
+        /// The environment variable that configured it.
+        var: String,
+        /// Its URL, redacted.
+        url: String,
+        /// Why, in one line.
+        why: String,
+    },
+    /// A private server could not be started or set up: the run fails.
+    #[error("could not start a private {program}: {why}")]
+    PrivateFailed {
+        /// The server program.
+        program: &'static str,
+        /// Why, in one line.
+        why: String,
+    },
+}
+
+/// The servers of one run. Private servers stop, and their files go, when this drops.
+pub struct Servers {
+    urls: Vec<String>,
+    _private: Vec<Box<dyn Send>>,
+}
+
+impl Servers {
+    /// The servers' URLs in the order asked for (with credentials: never print them
+    /// unredacted).
+    pub fn urls(&self) -> &[String] {
+        &self.urls
+    }
+}
+
+/// Finds the servers a run needs: `CONLAB_REDIS_URL`, `CONLAB_REDIS_URL_2`, … (likewise
+/// `CONLAB_MYSQL_URL…`) first, and a configured URL that does not answer is an error; then, for
+/// a single server, one answering locally (`CONLAB_REDIS_LOCAL` / `CONLAB_MYSQL_LOCAL`, default
+/// ports, the `conlab` user of `scripts/setup-servers.sh`); then private throwaway servers
+/// when the server programs are installed.
+pub fn find(needs: Needs) -> Result<Servers, ServerError> {
+    match needs {
+        Needs::Redis(n) => find_kind::<Redis>(n),
+        Needs::Mysql(n) => find_kind::<Mysql>(n),
+        Needs::RedisAndMysql => {
+            let redis = find_kind::<Redis>(1)?;
+            let mysql = find_kind::<Mysql>(1)?;
+            Ok(Servers {
+                urls: [redis.urls, mysql.urls].concat(),
+                _private: [redis._private, mysql._private]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            })
+        }
+    }
+}
+
+/// How starting one private server went: its URL and the server (stopped when dropped), or
+/// `None` when the program is not installed.
+type PrivateStart = std::io::Result<Option<(String, Box<dyn Send>)>>;
+
+/// What finding a Redis and finding a MySQL server differ in.
+trait Kind {
+    /// "Redis" or "MySQL".
+    const NAME: &'static str;
+    /// The server program, for messages.
+    const PROGRAM: &'static str;
+    /// The prefix of the configuring variables (`…_URL`, `…_URL_2`, `…_LOCAL`).
+    const VAR: &'static str;
+    /// The command that makes the scenarios runnable on a machine without the server.
+    const FIX: &'static str;
+    /// Whether the server at `url` answers, or why not.
+    fn check(url: &str) -> Result<(), String>;
+    /// The URL of a local server that answers, if any; and where it was looked for.
+    fn local() -> (Option<String>, String);
+    /// Starts `n` private servers (`Ok(None)`: the program is not installed).
+    fn start_private(n: usize) -> Vec<PrivateStart>;
+}
+
+fn find_kind<K: Kind>(n: usize) -> Result<Servers, ServerError> {
+    let mut urls = Vec::new();
+    for i in 0..n {
+        let var = match i {
+            0 => format!("{}_URL", K::VAR),
+            _ => format!("{}_URL_{}", K::VAR, i + 1),
+        };
+        if let Ok(url) = std::env::var(&var) {
+            K::check(&url).map_err(|why| ServerError::Unreachable {
+                url: redact_url(&url),
+                var,
+                why,
+            })?;
+            urls.push(url);
+        }
+    }
+    let mut private: Vec<Box<dyn Send>> = Vec::new();
+    if urls.len() == n {
+        return Ok(Servers {
+            urls,
+            _private: private,
+        });
+    }
+    let (local, looked_at) = K::local();
+    if let (1, true, Some(url)) = (n, urls.is_empty(), local) {
+        return Ok(Servers {
+            urls: vec![url],
+            _private: private,
+        });
+    }
+    for started in K::start_private(n - urls.len()) {
+        match started {
+            Ok(Some((url, server))) => {
+                urls.push(url);
+                private.push(server);
+            }
+            Ok(None) => {
+                return Err(ServerError::Missing {
+                    kind: K::NAME,
+                    tried: format!(
+                        "{}_URL is not set, nothing usable answers on {looked_at}, and {} is not installed",
+                        K::VAR,
+                        K::PROGRAM
+                    ),
+                    fix: K::FIX,
+                })
+            }
+            Err(e) => {
+                return Err(ServerError::PrivateFailed {
+                    program: K::PROGRAM,
+                    why: e.to_string(),
+                })
+            }
+        }
+    }
+    Ok(Servers {
+        urls,
+        _private: private,
+    })
+}
+
+struct Redis;
+
+impl Kind for Redis {
+    const NAME: &'static str = "Redis";
+    const PROGRAM: &'static str = "redis-server";
+    const VAR: &'static str = "CONLAB_REDIS";
+    const FIX: &'static str = "apt-get install redis-server (or set CONLAB_REDIS_URL)";
+
+    fn check(url: &str) -> Result<(), String> {
+        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+        let mut conn = client
+            .get_connection_with_timeout(Duration::from_secs(3))
+            .map_err(|e| e.to_string())?;
+        redis::cmd("PING")
+            .query::<String>(&mut conn)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    fn local() -> (Option<String>, String) {
+        let addr =
+            std::env::var("CONLAB_REDIS_LOCAL").unwrap_or_else(|_| "127.0.0.1:6379".to_string());
+        let url = answers_ping(&addr).then(|| format!("redis://{addr}/0"));
+        (url, addr)
+    }
+
+    fn start_private(n: usize) -> Vec<PrivateStart> {
+        (0..n)
+            .map(|_| {
+                PrivateRedis::start()
+                    .map(|started| started.map(|p| (p.url(), Box::new(p) as Box<dyn Send>)))
+            })
+            .collect()
+    }
+}
+
+/// Whether a Redis without a password answers PING at `addr` within a second.
+pub(crate) fn answers_ping(addr: &str) -> bool {
+    let Ok(addr) = addr.parse::<SocketAddr>() else {
+        return false;
+    };
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+    if s.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+struct Mysql;
+
+impl Kind for Mysql {
+    const NAME: &'static str = "MySQL";
+    const PROGRAM: &'static str = "MariaDB";
+    const VAR: &'static str = "CONLAB_MYSQL";
+    const FIX: &'static str =
+        "apt-get install mariadb-server, then scripts/setup-servers.sh (or set CONLAB_MYSQL_URL)";
+
+    fn check(url: &str) -> Result<(), String> {
+        mysql_do(url, "SELECT 1")
+    }
+
+    fn local() -> (Option<String>, String) {
+        let addr =
+            std::env::var("CONLAB_MYSQL_LOCAL").unwrap_or_else(|_| "127.0.0.1:3306".to_string());
+        let url = format!("mysql://conlab:conlab@{addr}/conlab");
+        (mysql_do(&url, "SELECT 1").is_ok().then_some(url), addr)
+    }
+
+    fn start_private(n: usize) -> Vec<PrivateStart> {
+        // Private servers start in parallel: each takes a moment to initialize.
+        let started: Vec<std::io::Result<Option<PrivateMysql>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n).map(|_| s.spawn(PrivateMysql::start)).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(std::io::Error::other("panicked")))
+                })
+                .collect()
+        });
+        started
+            .into_iter()
+            .map(|started| {
+                let Some(p) = started? else {
+                    return Ok(None);
+                };
+                mysql_do(&p.server_url(), "CREATE DATABASE IF NOT EXISTS conlab").map_err(|e| {
+                    std::io::Error::other(format!("it did not accept a database: {e}"))
+                })?;
+                Ok(Some((p.url(), Box::new(p) as Box<dyn Send>)))
+            })
+            .collect()
+    }
+}
+
+/// Connects to `url`, runs one statement and disconnects, within 3 s, on a small runtime of
+/// its own (these checks are made before a run starts).
+fn mysql_do(url: &str, statement: &str) -> Result<(), String> {
+    use mysql_async::prelude::Queryable;
+    let opts = mysql_async::Opts::from_url(url).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let work = async {
+            let mut conn = mysql_async::Conn::new(opts).await?;
+            conn.query_drop(statement).await?;
+            conn.disconnect().await
+        };
+        match tokio::time::timeout(Duration::from_secs(3), work).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(mysql_error_line(&e)),
+            Err(_) => Err("no answer within 3 s".to_string()),
+        }
+    })
+}
+
+/// A MySQL error in one line a person reads (the common ones said plainly).
+pub fn mysql_error_line(e: &mysql_async::Error) -> String {
+    let text = e.to_string();
+    if text.contains("1045") || text.contains("Access denied") {
+        return "access denied: check the user and password in the URL".to_string();
+    }
+    if text.contains("1049") || text.contains("Unknown database") {
+        return "the database does not exist: create it, or name another in the URL".to_string();
+    }
+    text.lines().next().unwrap_or("error").to_string()
+}

@@ -1,0 +1,16 @@
+//! conlab's server toolkit: finds the Redis and MySQL servers a run needs — configured by URL,
+//! already running locally, or private throwaway servers started for the run and removed
+//! with it — and redacts their URLs so passwords never reach output or traces.
+//!
+//! It knows nothing about scenarios: the scenarios against servers and the registry use it.
+#![deny(missing_docs)]
+
+mod find;
+mod private;
+mod private_mysql;
+mod private_redis;
+mod redact;
+
+pub use find::{find, mysql_error_line, Needs, ServerError, Servers};
+pub use private::stop_private_servers;
+pub use redact::redact_url;

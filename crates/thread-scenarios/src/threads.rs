@@ -1,0 +1,19 @@
+//! Chapter 1: threads, on real OS threads with the traced toolkit.
+
+pub mod condition_notify;
+pub mod condition_wait_for;
+pub mod cpu_bound_gil;
+pub mod event;
+pub mod io_bound_threads;
+pub mod lock;
+pub mod producer_consumer;
+pub mod race_condition;
+pub mod rlock;
+pub mod semaphore;
+pub mod thread_daemon;
+pub mod thread_join_timeout;
+pub mod thread_local;
+pub mod thread_main_waits;
+pub mod thread_names;
+pub mod thread_pool;
+pub mod thread_start;

@@ -1,0 +1,222 @@
+//! cpu-bound-gil: the same CPU-bound work done sequentially, by threads under a simulated GIL,
+//! and by threads without one. Under the GIL threads gain nothing; without it they spread over
+//! the cores. (Processes arrive with the processes chapter; the output says so.)
+
+use conlab_core::{Checks, Nanos, Text};
+use conlab_traced_threads::{Aborted, Gil, ThreadCtx, Work};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One unit of work is this much single-core CPU time (times time-scale).
+const UNIT_MS: i64 = 100;
+
+fn phase(
+    main: &ThreadCtx,
+    name: &'static str,
+    body: impl FnOnce() -> Result<(), Aborted>,
+) -> Result<Nanos, Aborted> {
+    main.mark("phase_start", name);
+    let start = main.now();
+    body()?;
+    let took = main.now() - start;
+    main.mark("phase_end", name);
+    Ok(took)
+}
+
+fn threads(
+    main: &ThreadCtx,
+    units: usize,
+    work: impl Fn(&ThreadCtx) -> Result<(), Aborted> + Send + Sync + 'static,
+) -> Result<(), Aborted> {
+    let work = Arc::new(work);
+    let mut handles = Vec::new();
+    for _ in 0..units {
+        let work = work.clone();
+        handles.push(main.spawn(main.next_thread_name(), move |me| work(me))?);
+    }
+    handles.iter().try_for_each(|h| h.join(main))
+}
+
+/// Runs the scenario.
+pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
+    let units = main.params().usize("units");
+    let unit = main.params().scale_ms(UNIT_MS);
+    let switch = main
+        .params()
+        .duration("switch_interval_ms")
+        .max(Duration::from_micros(100));
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let work = Work::calibrate();
+    main.metric("cores", cores as f64, "cores");
+    // Measured apart from the scenario, so a busy machine is not mistaken for serial threads.
+    let available = Work::cores_available(Duration::from_millis(50));
+    main.metric("cores_available", available, "cores");
+
+    let cpu = cpu_time::ThreadTime::now();
+    let sequential = phase(main, "sequential", || {
+        (0..units).try_for_each(|_| work.compute(main, unit))
+    })?;
+    // Speed-ups are measured against the CPU time the work takes on one core: on a busy
+    // machine the sequential wall time also includes time the thread was not running.
+    let work_ns = cpu.elapsed().as_nanos().max(1) as Nanos;
+    main.metric("makespan_sequential_ms", sequential as f64 / 1e6, "ms");
+    main.metric("sequential_cpu_ms", work_ns as f64 / 1e6, "ms");
+    main.print(format!(
+        "sequential: {units} units in {} ({} of CPU)",
+        conlab_core::ms(sequential),
+        conlab_core::ms(work_ns)
+    ));
+
+    if main.params().flag("gil") {
+        let gil = Arc::new(Gil::new(switch));
+        let g = gil.clone();
+        let took = phase(main, "gil_threads", || {
+            threads(main, units, move |me| g.compute(me, &work, unit))
+        })?;
+        let speedup = work_ns as f64 / took.max(1) as f64;
+        main.metric("makespan_gil_threads_ms", took as f64 / 1e6, "ms");
+        main.metric("speedup_gil_threads", speedup, "x");
+        main.metric("gil_handovers", gil.handovers() as f64, "handovers");
+        main.print(format!(
+            "threads with the GIL: {} ({speedup:.2}x), the GIL changed hands {} times",
+            conlab_core::ms(took),
+            gil.handovers()
+        ));
+    } else {
+        main.print("threads with the GIL: skipped (gil=false)");
+    }
+
+    let took = phase(main, "free_threads", || {
+        threads(main, units, move |me| work.compute(me, unit))
+    })?;
+    let speedup = work_ns as f64 / took.max(1) as f64;
+    main.metric("makespan_free_threads_ms", took as f64 / 1e6, "ms");
+    main.metric("speedup_free_threads", speedup, "x");
+    main.print(format!(
+        "threads without a GIL: {} ({speedup:.2}x on {cores} cores)",
+        conlab_core::ms(took)
+    ));
+
+    main.mark(
+        "processes_not_run",
+        Text::Static("OS processes arrive with the processes chapter"),
+    );
+    main.print("processes: not run yet (OS processes arrive with the processes chapter)");
+    Ok(())
+}
+
+/// When a phase started and ended, from its marks.
+fn phase_window(t: &conlab_core::Trace, name: &str) -> Option<(Nanos, Nanos)> {
+    let start = t
+        .marks
+        .iter()
+        .find(|m| m.name == "phase_start" && m.detail == name)?
+        .t;
+    let end = t
+        .marks
+        .iter()
+        .find(|m| m.name == "phase_end" && m.detail == name)?
+        .t;
+    Some((start, end))
+}
+
+/// Says why the parallel checks were not made: the machine lent fewer than 1.5 cores.
+fn main_note(c: &mut Checks, available: f64) {
+    c.check(
+        "cores-lent",
+        "the machine lent fewer than 1.5 cores, so parallel speed-up is not checked this time",
+        true,
+        format!("{available:.2} cores available when the run started"),
+    );
+}
+
+/// CPU parallelism of a phase: the CPU time its threads (not the main lane) used, divided by
+/// the phase's wall time. About 1 when threads take turns, up to the cores when they overlap.
+fn parallelism(t: &conlab_core::Trace, name: &str) -> Option<f64> {
+    let (start, end) = phase_window(t, name)?;
+    let cpu: u64 = t
+        .marks_named("cpu_time")
+        .filter(|m| m.lane != 0 && m.t >= start && m.t <= end)
+        .filter_map(|m| m.detail.parse::<u64>().ok())
+        .sum();
+    Some(cpu as f64 / (end - start).max(1) as f64)
+}
+
+/// Checks, from the phase and CPU-time marks, with speed-ups against the CPU time the work
+/// takes on one core: GIL threads gain at most 1.2x and hand the GIL over; free threads never
+/// gain more than min(cores, units), and compute at the same time where GIL threads take turns
+/// (when the machine has the cores free).
+pub fn checks(c: &mut Checks) {
+    let t = c.trace;
+    let phase = |name: &str| phase_window(t, name).map(|(a, b)| b - a);
+    let units = c.params.usize("units");
+    let cores = t.metrics.extra("cores").unwrap_or(1.0) as usize;
+    if phase("sequential").is_none() {
+        c.check("phases", "every phase ran", false, "no sequential phase");
+        return;
+    }
+    // The work's CPU time on one core, from the sequential phase (on the main lane).
+    let seq: Nanos = t
+        .marks_named("cpu_time")
+        .filter(|m| m.lane == 0)
+        .filter_map(|m| m.detail.parse::<u64>().ok())
+        .sum::<u64>()
+        .max(1);
+    if c.params.flag("gil") {
+        let gil = phase("gil_threads").unwrap_or(u64::MAX);
+        let speedup = seq as f64 / gil as f64;
+        c.check(
+            "gil-no-gain",
+            "threads under the GIL gain nothing: speedup <= 1.2",
+            speedup <= 1.2,
+            format!("speedup {speedup:.2}x"),
+        );
+        let handovers = t.marks_named("gil_handover").count();
+        c.check(
+            "gil-handovers",
+            "the GIL is handed over between competing threads",
+            units < 2 || handovers > 0,
+            format!("{handovers} hand-overs"),
+        );
+    }
+    let free = phase("free_threads").unwrap_or(u64::MAX);
+    let speedup = seq as f64 / free as f64;
+    let ideal = cores.min(units) as f64;
+    c.check(
+        "free-speedup-bounded",
+        "free threads never gain more than min(cores, units)",
+        speedup <= ideal * 1.25,
+        format!("speedup {speedup:.2}x, ideal {ideal:.0}x"),
+    );
+    // How much faster free threads finish depends on the hardware behind the cores: on this
+    // project's 2-vCPU VMs it ranged from 1.0x to 2.0x on an idle machine (the host may run
+    // both vCPUs on one physical core, and its steal time counts as guest CPU time), so the
+    // speed-up is reported, not asserted. What holds wherever the OS has two cores free:
+    // without the GIL the threads are scheduled to compute at the same time; with it they
+    // take turns. That is checked, and it fails if free threads are serialized.
+    let free_par = parallelism(t, "free_threads").unwrap_or(0.0);
+    let available = t.metrics.extra("cores_available").unwrap_or(0.0);
+    if units >= 2 && cores >= 2 && available >= 1.5 {
+        let baseline = if c.params.flag("gil") {
+            parallelism(t, "gil_threads").unwrap_or(1.0)
+        } else {
+            1.0
+        };
+        c.check(
+            "free-threads-parallel",
+            "without the GIL the threads compute at the same time; with it they take turns",
+            free_par >= baseline + 0.25,
+            format!("CPU parallelism: free threads {free_par:.2}, GIL threads {baseline:.2}; {available:.2} cores available"),
+        );
+    } else if units >= 2 && cores >= 2 {
+        main_note(c, available);
+    }
+    c.check(
+        "processes-said",
+        "the output says processes are not run yet, not silently",
+        t.marks_named("processes_not_run").count() == 1,
+        "",
+    );
+}

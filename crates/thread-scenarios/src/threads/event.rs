@@ -1,0 +1,74 @@
+//! event: one `set()` releases every thread waiting on an Event; `clear()` re-arms it for the
+//! next round.
+
+use conlab_core::{Checks, Text};
+use conlab_traced_threads::{Aborted, Event, ThreadCtx};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the scenario.
+pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
+    let n = main.params().usize("threads");
+    let rounds = main.params().usize("rounds");
+    let gap = main.params().scale_ms(100).max(Duration::from_millis(30));
+    let event = Arc::new(Event::new("event"));
+    for round in 0..rounds {
+        let mut handles = Vec::new();
+        for _ in 0..n {
+            let event = event.clone();
+            handles.push(main.spawn(main.next_thread_name(), move |me| {
+                event.wait(me)?;
+                me.mark("released", Text::from(round.to_string()));
+                me.print(format!("round {round}: {} released", me.name()));
+                Ok(())
+            })?);
+        }
+        main.sleep(gap)?;
+        main.mark("set", Text::from(round.to_string()));
+        main.print(format!("round {round}: set()"));
+        event.set();
+        handles.iter().try_for_each(|h| h.join(main))?;
+        event.clear();
+        main.mark("clear", Text::from(round.to_string()));
+    }
+    Ok(())
+}
+
+/// Checks: every waiter of a round is released after that round's set() and within one tick
+/// of it; nobody is released while the event is clear.
+pub fn checks(c: &mut Checks) {
+    let t = c.trace;
+    let n = c.params.usize("threads");
+    let rounds = c.params.usize("rounds");
+    let tick = c.tolerance.late.max(1_000_000);
+    let mut bad = Vec::new();
+    for r in 0..rounds {
+        let key = r.to_string();
+        let set = t
+            .marks
+            .iter()
+            .find(|m| m.name == "set" && m.detail == key)
+            .map(|m| m.t);
+        let released: Vec<u64> = t
+            .marks
+            .iter()
+            .filter(|m| m.name == "released" && m.detail == key)
+            .map(|m| m.t)
+            .collect();
+        let ok = set.is_some_and(|s| {
+            released.len() == n && released.iter().all(|x| *x >= s && *x - s <= tick)
+        });
+        if !ok {
+            bad.push(format!(
+                "round {r}: {} released, set at {set:?}",
+                released.len()
+            ));
+        }
+    }
+    c.check(
+        "released-together",
+        "all waiters of a round are released within one tick of set()",
+        bad.is_empty(),
+        bad.join("; "),
+    );
+}

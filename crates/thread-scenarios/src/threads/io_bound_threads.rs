@@ -1,0 +1,44 @@
+//! io-bound-threads: threads waiting on IO release the GIL, so slow downloads overlap even
+//! under it: the whole takes about one latency.
+
+use conlab_core::{Checks, SpanState};
+use conlab_traced_threads::{Aborted, Gil, ThreadCtx};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the scenario.
+pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
+    let n = main.params().usize("downloads");
+    let latency = main.params().duration("latency_ms");
+    let gil = Arc::new(Gil::new(Duration::from_millis(5)));
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let gil = gil.clone();
+        handles.push(main.spawn(main.next_thread_name(), move |me| {
+            me.print(format!("download {i}: request sent"));
+            gil.io(me, latency)?;
+            me.print(format!("download {i}: done"));
+            Ok(())
+        })?);
+    }
+    handles.iter().try_for_each(|h| h.join(main))
+}
+
+/// Checks: the downloads overlap (makespan ~ one latency) and each waited once on IO.
+pub fn checks(c: &mut Checks) {
+    let n = c.params.usize("downloads");
+    let latency = c.params.duration("latency_ms");
+    let waits = c.trace.intervals(SpanState::BlockedIo).len();
+    c.check(
+        "all-downloaded",
+        "every download waited on IO once",
+        waits == n,
+        format!("{waits} IO waits for {n} downloads"),
+    );
+    c.about(
+        "makespan-one-latency",
+        "IO releases the GIL: makespan ~ one latency",
+        c.trace.metrics.makespan,
+        latency,
+    );
+}

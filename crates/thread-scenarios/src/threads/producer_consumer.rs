@@ -1,0 +1,110 @@
+//! producer-consumer: producers and consumers meet at a thread-safe queue (bounded when
+//! capacity > 0). When the producers stop, the consumers stop too; what is still queued is
+//! reported as left over. Every item is consumed exactly once or left over.
+
+use conlab_core::{Checks, SpanState, Text};
+use conlab_traced_threads::{Aborted, Queue, ThreadCtx};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Runs the scenario.
+pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
+    let p = main.params();
+    let (producers, consumers) = (p.usize("producers"), p.usize("consumers"));
+    let (produce, consume) = (p.duration("produce_ms"), p.duration("consume_ms"));
+    let duration = p.duration("duration_ms");
+    let queue = Arc::new(Queue::new("items", p.usize("capacity")));
+    let stop = Arc::new(AtomicBool::new(false));
+    let until = Instant::now() + duration;
+
+    let mut made = Vec::new();
+    for j in 0..producers {
+        let queue = queue.clone();
+        made.push(main.spawn(format!("producer-{j}"), move |me| {
+            let mut seq = 0;
+            while Instant::now() < until {
+                me.sleep_as(SpanState::Running, produce)?;
+                let item = format!("p{j}-{seq}");
+                seq += 1;
+                queue.put(me, item.clone())?;
+                me.mark("produced", Text::from(item));
+            }
+            Ok(())
+        })?);
+    }
+    let mut eating = Vec::new();
+    for k in 0..consumers {
+        let (queue, stop) = (queue.clone(), stop.clone());
+        eating.push(main.spawn(format!("consumer-{k}"), move |me| {
+            while !stop.load(Ordering::Acquire) {
+                let Some(item) = queue.get(me)? else { break };
+                me.sleep_as(SpanState::Running, consume)?;
+                me.mark("consumed", Text::from(item));
+            }
+            Ok(())
+        })?);
+    }
+    made.iter().try_for_each(|h| h.join(main))?;
+    stop.store(true, Ordering::Release);
+    queue.close();
+    eating.iter().try_for_each(|h| h.join(main))?;
+    let left = queue.drain();
+    for item in &left {
+        main.mark("left_over", Text::from(item.clone()));
+    }
+    main.print(format!(
+        "producers stopped; left over in the queue: {}",
+        left.len()
+    ));
+    Ok(())
+}
+
+/// Checks: every produced item is consumed exactly once or left over; the queue never holds
+/// more than its capacity.
+pub fn checks(c: &mut Checks) {
+    let t = c.trace;
+    let mut fate: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for m in t.marks_named("produced") {
+        fate.entry(m.detail.as_str()).or_default();
+    }
+    let mut stray = 0;
+    for m in t
+        .marks
+        .iter()
+        .filter(|m| m.name == "consumed" || m.name == "left_over")
+    {
+        match fate.get_mut(m.detail.as_str()) {
+            Some(f) if m.name == "consumed" => f.0 += 1,
+            Some(f) => f.1 += 1,
+            None => stray += 1,
+        }
+    }
+    let wrong: Vec<&str> = fate
+        .iter()
+        .filter(|(_, (used, left))| used + left != 1)
+        .map(|(k, _)| *k)
+        .collect();
+    c.check(
+        "exactly-once",
+        "every item produced is consumed exactly once or reported left over",
+        wrong.is_empty() && stray == 0 && !fate.is_empty(),
+        format!(
+            "{} items; wrong fate: {wrong:?}; {stray} unknown",
+            fate.len()
+        ),
+    );
+    let capacity = c.params.usize("capacity");
+    let longest = t
+        .marks_named("queue_len")
+        .filter_map(|m| m.detail.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0);
+    c.check(
+        "capacity",
+        "the queue never holds more than its capacity (0 = unbounded)",
+        capacity == 0 || longest <= capacity,
+        format!("longest queue {longest}, capacity {capacity}"),
+    );
+}

@@ -1,0 +1,57 @@
+//! semaphore: a BoundedSemaphore with n permits lets n threads into a section at once; the rest
+//! wait, so the work runs in waves.
+
+use conlab_core::{peak_overlap, Checks, SpanState};
+use conlab_traced_threads::{Aborted, Semaphore, ThreadCtx};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the scenario.
+pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
+    let n = main.params().usize("threads");
+    let permits = main.params().usize("permits");
+    let hold = main.params().duration("hold_ms");
+    let sem = Arc::new(Semaphore::new("semaphore", permits));
+    let mut handles = Vec::new();
+    for _ in 0..n {
+        let sem = sem.clone();
+        handles.push(main.spawn(main.next_thread_name(), move |me| {
+            let _permit = sem.acquire(me)?;
+            me.print(format!("{} is inside", me.name()));
+            me.sleep(hold)
+        })?);
+    }
+    handles.iter().try_for_each(|h| h.join(main))
+}
+
+/// Checks: never more than `permits` threads inside; with holds long enough to overlap, exactly
+/// min(threads, permits) at the peak; the waves take ~ ceil(threads/permits) x hold.
+pub fn checks(c: &mut Checks) {
+    let n = c.params.usize("threads");
+    let permits = c.params.usize("permits");
+    let hold = c.params.duration("hold_ms");
+    let inside = c.trace.intervals(SpanState::HoldingLock);
+    let peak = peak_overlap(&inside);
+    let expected = n.min(permits);
+    let long_enough = hold >= Duration::from_millis(50) || c.is_virtual();
+    c.check(
+        "peak-is-permits",
+        "peak concurrency inside == permits (never more)",
+        peak <= permits && (!long_enough || peak == expected),
+        format!("peak {peak}, permits {permits}, threads {n}"),
+    );
+    c.check(
+        "everyone-entered",
+        "every thread got in once",
+        inside.len() == n,
+        format!("{} entries", inside.len()),
+    );
+    let waves = n.div_ceil(permits) as u32;
+    let last_exit = inside.iter().map(|i| i.1).max().unwrap_or(0);
+    c.about(
+        "waves",
+        "makespan ~ ceil(threads / permits) x hold",
+        last_exit,
+        hold * waves,
+    );
+}

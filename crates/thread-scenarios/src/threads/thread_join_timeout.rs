@@ -1,0 +1,99 @@
+//! thread-join-timeout: `join()` waits for a thread to finish; `join(timeout)` gives up after
+//! the timeout and lets the caller carry on while the thread still runs.
+
+use conlab_core::{Checks, Nanos};
+use conlab_traced_threads::{Aborted, ThreadCtx};
+
+/// Runs the scenario.
+pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
+    let work = main.params().duration("work_ms");
+    let timeout = main.params().duration("timeout_ms");
+    for with_timeout in [false, true] {
+        let name = main.next_thread_name();
+        main.print(format!("create {name}"));
+        let h = main.spawn(name, move |me| {
+            me.sleep(work)?;
+            me.print(format!(
+                "{} worked for {}",
+                me.name(),
+                conlab_core::ms(work.as_nanos() as Nanos)
+            ));
+            Ok(())
+        })?;
+        if with_timeout {
+            let start = main.now();
+            let finished = h.join_timeout(main, timeout)?;
+            main.mark(
+                "join_timeout_returned",
+                conlab_core::Text::from(format!("{}", main.now() - start)),
+            );
+            main.print(format!(
+                "join(timeout) returned; {} {}",
+                h.name(),
+                if finished {
+                    "finished"
+                } else {
+                    "is still running"
+                }
+            ));
+        } else {
+            h.join(main)?;
+            main.print(format!("join() returned; {} finished", h.name()));
+        }
+    }
+    Ok(())
+}
+
+/// Checks: each "create" line precedes its worker's line; join(timeout) returns within the
+/// timeout (at min(work, timeout)); the thread is reported still running exactly when the
+/// work outlasts the timeout.
+pub fn checks(c: &mut Checks) {
+    let t = c.trace;
+    let ordered = ["Thread-1", "Thread-2"].iter().all(|n| {
+        let create = t
+            .output
+            .iter()
+            .position(|l| l.text == format!("create {n}"));
+        let worked = t
+            .output
+            .iter()
+            .position(|l| l.text.starts_with(&format!("{n} worked")));
+        match (create, worked) {
+            (Some(a), Some(b)) => a < b,
+            (Some(_), None) => true, // still running when the run ended is not possible, but no line is no disorder
+            _ => false,
+        }
+    });
+    c.check(
+        "create-first",
+        "each create line precedes its worker's line",
+        ordered,
+        format!("output {:?}", t.output_texts()),
+    );
+    let work = c.params.duration("work_ms");
+    let timeout = c.params.duration("timeout_ms");
+    let waited: Nanos = t
+        .marks_named("join_timeout_returned")
+        .next()
+        .and_then(|m| m.detail.parse().ok())
+        .unwrap_or(u64::MAX);
+    c.about(
+        "join-timeout",
+        "join(timeout) returns at min(work, timeout)",
+        waited,
+        work.min(timeout),
+    );
+    let still = t.output.iter().any(|l| l.text.contains("is still running"));
+    let expect_still = work > timeout + std::time::Duration::from_nanos(c.tolerance.late);
+    let expect_done = work + std::time::Duration::from_nanos(c.tolerance.late) < timeout;
+    c.check(
+        "alive-after-timeout",
+        "after join(timeout) the thread is still running iff its work outlasts the timeout",
+        (!expect_still || still) && (!expect_done || !still),
+        format!(
+            "work {}, timeout {}, still running: {still}",
+            conlab_core::ms(work.as_nanos() as u64),
+            conlab_core::ms(timeout.as_nanos() as u64)
+        ),
+    );
+}

@@ -1,0 +1,73 @@
+//! thread-pool: a pool of k worker threads takes tasks from a queue and runs them in waves of k.
+
+use conlab_core::{peak_overlap, Checks, SpanState, Text};
+use conlab_traced_threads::{Aborted, Queue, ThreadCtx};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the scenario.
+pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
+    let workers = main.params().usize("workers");
+    let tasks = main.params().usize("tasks");
+    let task_time = main.params().duration("task_ms");
+    let queue = Arc::new(Queue::new("tasks", 0));
+    for i in 0..tasks {
+        queue.put(main, i)?;
+    }
+    queue.close();
+    let mut handles = Vec::new();
+    for w in 0..workers {
+        let queue = queue.clone();
+        handles.push(main.spawn(format!("worker-{w}"), move |me| {
+            while let Some(task) = queue.get(me)? {
+                me.begin(SpanState::Running, Text::from(format!("task {task}")));
+                let slept = me.sleep(task_time);
+                me.end();
+                slept?;
+                me.mark("task_done", Text::from(task.to_string()));
+            }
+            Ok(())
+        })?);
+    }
+    main.print(format!("submitted {tasks} tasks to {workers} workers"));
+    handles.iter().try_for_each(|h| h.join(main))?;
+    main.print("all tasks done");
+    Ok(())
+}
+
+/// Checks: every task ran exactly once; at most k tasks ran at once (exactly min(k, tasks)
+/// when tasks last long enough to overlap); makespan ~ ceil(tasks/k) x task.
+pub fn checks(c: &mut Checks) {
+    let workers = c.params.usize("workers");
+    let tasks = c.params.usize("tasks");
+    let task_time = c.params.duration("task_ms");
+    let mut done: Vec<usize> = c
+        .trace
+        .marks_named("task_done")
+        .filter_map(|m| m.detail.parse().ok())
+        .collect();
+    done.sort_unstable();
+    c.check(
+        "each-once",
+        "every task runs exactly once",
+        done == (0..tasks).collect::<Vec<_>>(),
+        format!("{} tasks done", done.len()),
+    );
+    let running = c.trace.intervals(SpanState::Running);
+    let peak = peak_overlap(&running);
+    let long_enough = task_time >= Duration::from_millis(50) || c.is_virtual();
+    c.check(
+        "at-most-k",
+        "at most k workers are busy at once",
+        peak <= workers && (!long_enough || peak == workers.min(tasks)),
+        format!("peak {peak} busy, {workers} workers"),
+    );
+    let waves = tasks.div_ceil(workers) as u32;
+    let last = running.iter().map(|r| r.1).max().unwrap_or(0);
+    c.about(
+        "waves",
+        "makespan ~ ceil(tasks / workers) x task",
+        last,
+        task_time * waves,
+    );
+}

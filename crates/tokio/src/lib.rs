@@ -1,0 +1,17 @@
+//! conlab scenarios on tokio: a current-thread runtime with a `LocalSet`, so the same
+//! `!Send` scenario code that runs in the browser runs here unchanged. Each run happens on a
+//! thread of its own under a watchdog: a run past its limit ends as "timed out" with its
+//! partial trace, even if the scenario is stuck in a blocking call.
+#![deny(missing_docs)]
+
+mod clock;
+mod host;
+mod panics;
+mod run;
+mod runtime;
+
+pub use clock::NativeClock;
+pub use host::{host_description, rfc3339_now};
+pub use panics::panic_text;
+pub use run::{run_scenario, watch, NativeStart, ScenarioFuture, WatchEnd};
+pub use runtime::TokioRuntime;

@@ -1,0 +1,240 @@
+//! Running one scenario on tokio under a watchdog.
+
+use crate::clock::NativeClock;
+use crate::host::{host_description, rfc3339_now};
+use crate::panics::{self, panic_text, TaskPanicked};
+use crate::runtime::TokioRuntime;
+use conlab_core::catalog::ScenarioInfo;
+use conlab_core::sync::{select, Either};
+use conlab_core::{
+    ChecksFn, LaneCtx, Nanos, Params, RunSetup, RuntimeKind, ScenarioError, Status, Trace,
+    TraceMeta, TraceRecorder,
+};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+/// What an async scenario's entry point returns.
+pub type ScenarioFuture = Pin<Box<dyn Future<Output = Result<(), ScenarioError>>>>;
+use std::time::Duration;
+
+/// Extra time the watchdog grants a run after its limit, for the run to notice the limit
+/// itself and end cleanly.
+const GRACE: Duration = Duration::from_millis(500);
+
+/// How a watched body failed to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEnd {
+    /// It ran past its limit (plus a short grace); it was left behind, as a thread cannot be
+    /// killed.
+    TimedOut,
+    /// It panicked, with this message.
+    Panicked(String),
+    /// Its thread could not be started.
+    NoThread(String),
+}
+
+impl WatchEnd {
+    /// The status a run ending this way gets.
+    pub fn status(&self, limit: Duration) -> Status {
+        match self {
+            WatchEnd::TimedOut => Status::TimedOut {
+                limit_ms: limit.as_millis() as u64,
+            },
+            WatchEnd::Panicked(p) => Status::Failed {
+                reason: format!("the scenario panicked: {p}"),
+            },
+            WatchEnd::NoThread(e) => Status::Failed {
+                reason: format!("could not start the scenario thread: {e}"),
+            },
+        }
+    }
+}
+
+/// Runs `body` on a thread of its own and waits at most `limit` (plus a short grace) for its
+/// result. Whatever a body that did not return had recorded stays in its recorder, so the
+/// caller can still build the partial trace.
+pub fn watch<T: Send + 'static>(
+    name: &str,
+    limit: Duration,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, WatchEnd> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("conlab-run-{name}"))
+        .spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+            let _ = tx.send(outcome.map_err(|panic| panic_text(panic.as_ref())));
+        })
+        .map_err(|e| WatchEnd::NoThread(e.to_string()))?;
+    match rx.recv_timeout(limit + GRACE) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(panic)) => Err(WatchEnd::Panicked(panic)),
+        Err(_) => Err(WatchEnd::TimedOut),
+    }
+}
+
+/// What a native run starts with: its metadata (built here, once per run), the recorder every
+/// thread of the run writes into, the clock they all read, and the time limit. A front end
+/// that shows the run live keeps a clone and takes [`NativeStart::snapshot`]s while it goes on.
+#[derive(Clone)]
+pub struct NativeStart {
+    /// Scenario, parameters, start time and machine.
+    pub meta: Arc<TraceMeta>,
+    /// The recording, readable while the run goes on.
+    pub recorder: TraceRecorder,
+    /// The run's clock: 0 when the run started.
+    pub clock: NativeClock,
+    /// How long the run may take.
+    pub limit: Duration,
+}
+
+impl NativeStart {
+    /// Starts the clock and the recording of a native run of `info` with `params`.
+    pub fn new(info: &'static ScenarioInfo, params: Params, limit: Duration) -> NativeStart {
+        NativeStart {
+            meta: Arc::new(TraceMeta {
+                info,
+                runtime: RuntimeKind::Tokio,
+                params,
+                recorded_at: Some(rfc3339_now()),
+                host: Some(host_description()),
+            }),
+            recorder: TraceRecorder::new(),
+            clock: NativeClock::start(),
+            limit,
+        }
+    }
+
+    /// What the run has recorded so far, open spans drawn up to now.
+    pub fn snapshot(&self) -> Trace {
+        self.meta.snapshot(&self.recorder, self.clock.now())
+    }
+
+    /// The trace of a run that ended before its scenario started (skipped, or failed while
+    /// being set up).
+    pub fn without_recording(&self, status: Status) -> Trace {
+        self.meta.without_recording(status)
+    }
+}
+
+/// Runs an async scenario on a current-thread tokio runtime with a `LocalSet`, on a thread of
+/// its own, for at most `start.limit`.
+///
+/// The trace is built on the run's thread, where the memory the run just freed can be reused;
+/// only a run that does not return in time gets its partial trace built here.
+pub fn run_scenario(
+    start: &NativeStart,
+    run: impl FnOnce(LaneCtx<TokioRuntime>) -> ScenarioFuture + Send + 'static,
+    checks: ChecksFn,
+) -> Trace {
+    let limit = start.limit;
+    let on_thread = start.clone();
+    let watched = watch(start.meta.info.id, limit, move || {
+        let (status, end) = drive(run, &on_thread);
+        on_thread
+            .meta
+            .finish(checks, &on_thread.recorder, end, status)
+    });
+    match watched {
+        Ok(trace) => trace,
+        Err(why) => start.meta.finish(
+            checks,
+            &start.recorder,
+            start.clock.now(),
+            why.status(limit),
+        ),
+    }
+}
+
+/// Runs the scenario to its end or its limit; returns how it ended and when.
+fn drive(
+    run: impl FnOnce(LaneCtx<TokioRuntime>) -> ScenarioFuture,
+    start: &NativeStart,
+) -> (Status, Nanos) {
+    let limit = start.limit;
+    let clock = || start.clock.now();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .enable_io()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let reason = format!("could not start tokio: {e}");
+            return (Status::Failed { reason }, clock());
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    let setup = RunSetup::with_recorder(
+        TokioRuntime::with_clock(start.clock.clone()),
+        start.meta.params.clone(),
+        start.recorder.clone(),
+    );
+    let main = setup.main.clone();
+    panics::install_hook();
+    panics::reset();
+    let status = local.block_on(&runtime, async move {
+        let scenario = tokio::time::timeout(limit, run(main.clone()));
+        match select(scenario, TaskPanicked).await {
+            Either::Left(Ok(Ok(()))) => {
+                main.end();
+                Status::Ok
+            }
+            Either::Left(Ok(Err(e))) => Status::Failed { reason: e.0 },
+            Either::Left(Err(_)) => Status::TimedOut {
+                limit_ms: limit.as_millis() as u64,
+            },
+            Either::Right(message) => Status::Failed {
+                reason: format!("a task panicked: {message}"),
+            },
+        }
+    });
+    // The makespan ends with the main task, before the tasks left pending are dropped.
+    let end = clock();
+    drop(local);
+    drop(runtime);
+    drop(setup);
+    (status, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_task_fails_the_run_at_once_with_its_message() {
+        let info = conlab_core::catalog::find("create-task").unwrap();
+        let started = std::time::Instant::now();
+        let start = NativeStart::new(info, Params::defaults(info.params), Duration::from_secs(30));
+        let trace = run_scenario(
+            &start,
+            |main: LaneCtx<TokioRuntime>| -> ScenarioFuture {
+                Box::pin(async move {
+                    let doomed = main.spawn(|_me| async move {
+                        if std::hint::black_box(true) {
+                            panic!("boom at step 3");
+                        }
+                    });
+                    let _ = doomed.await;
+                    Ok(())
+                })
+            },
+            |_| {},
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not at the limit"
+        );
+        match &trace.status {
+            Status::Failed { reason } => {
+                assert!(
+                    reason.contains("a task panicked: boom at step 3"),
+                    "{reason}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Running one thread scenario: the main thread, interpreter-style shutdown (wait for
+//! non-daemon threads, cut off daemons), the watchdog, the time limit, and the guarantee that
+//! no thread outlives the run.
+
+use super::ctx::{RunShared, ThreadCtx};
+use super::watchdog::Watchdog;
+use super::ThreadScenarioFn;
+use conlab_core::{Checks, ChecksFn, LaneKind, SpanState, Status, Text, Trace};
+use conlab_tokio::NativeStart;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long the runner waits for aborted threads to give up before calling them leaked.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs a scenario on real OS threads, for at most `start.limit`. However the run ends, its
+/// checks end with [`no_thread_outlives`].
+pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: ChecksFn) -> Trace {
+    let info = start.meta.info;
+    let shared = Arc::new(RunShared {
+        recorder: start.recorder.clone(),
+        clock: start.clock.clone(),
+        params: start.meta.params.clone(),
+        threads: Default::default(),
+        next_thread: Default::default(),
+        live: Default::default(),
+    });
+    let watchdog = Watchdog::start(info.id);
+    let (s, w) = (shared.clone(), watchdog.clone());
+    let watched = conlab_tokio::watch(info.id, start.limit, move || main_thread(&s, &w, run));
+    let status = match watched {
+        Ok(status) => status,
+        Err(why) => {
+            watchdog.fail("the time limit passed".into());
+            why.status(start.limit)
+        }
+    };
+    let leaked = reap(&shared);
+    // The run lasts until its last thread is gone (daemons stop within a slice of the end).
+    let end = shared.clock.now();
+    watchdog.stop();
+    let status = match (status, leaked) {
+        (Status::Ok, n) if n > 0 => Status::Failed {
+            reason: format!(
+                "{n} threads did not stop within {} s of the end",
+                EXIT_GRACE.as_secs()
+            ),
+        },
+        (status, _) => status,
+    };
+    let mut trace = start.meta.finish(checks, &shared.recorder, end, status);
+    let mut c = Checks::new(&trace, &start.meta.params);
+    no_thread_outlives(&mut c);
+    let extra = c.finish();
+    trace.checks.extend(extra);
+    trace
+}
+
+/// The scenario's main thread: runs the scenario, then shuts down as Python does.
+fn main_thread(shared: &Arc<RunShared>, watchdog: &Arc<Watchdog>, run: ThreadScenarioFn) -> Status {
+    let writer = shared.recorder.writer();
+    let lane = writer.new_lane(0, LaneKind::Main, "MainThread");
+    drop(writer);
+    watchdog.register(lane, "MainThread");
+    let main = ThreadCtx::new(shared.clone(), lane, "MainThread".into(), watchdog.clone());
+    let result = run(&main);
+    // Interpreter shutdown: wait for every non-daemon thread, then cut off the daemons.
+    let mut shutdown = Ok(());
+    if result.is_ok() {
+        main.begin(SpanState::WaitingJoin, "waiting for non-daemon threads");
+        loop {
+            let pending: Vec<_> = shared
+                .threads
+                .lock()
+                .iter()
+                .filter(|t| !t.daemon)
+                .map(|t| t.done.clone())
+                .collect();
+            if pending.iter().all(|d| d.is_set()) {
+                break;
+            }
+            if main.check().is_err() {
+                shutdown = Err(());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        main.end();
+    }
+    let daemons = shared
+        .threads
+        .lock()
+        .iter()
+        .filter(|t| t.daemon && !t.done.is_set())
+        .count();
+    if daemons > 0 {
+        main.mark(
+            "daemons_cut_off",
+            Text::from(format!("{daemons} daemon threads cut off")),
+        );
+    }
+    main.writer.end_lane(main.now(), lane);
+    watchdog.unregister(lane);
+    // Cuts off daemon threads (and anything else still waiting).
+    watchdog.abort();
+    match (result, shutdown, watchdog.failure()) {
+        (_, _, Some(reason)) => Status::Failed { reason },
+        (Err(_), _, None) | (_, Err(()), None) => Status::Failed {
+            reason: "the run was aborted".into(),
+        },
+        (Ok(()), Ok(()), None) => Status::Ok,
+    }
+}
+
+/// Joins every scenario thread (they give up within a slice once aborted); returns how many
+/// did not stop in time.
+fn reap(shared: &RunShared) -> usize {
+    let deadline = Instant::now() + EXIT_GRACE;
+    while shared.live.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let handles: Vec<_> = shared
+        .threads
+        .lock()
+        .iter_mut()
+        .filter_map(|t| t.handle.take())
+        .collect();
+    let mut leaked = 0;
+    for h in handles {
+        if h.is_finished() {
+            let _ = h.join();
+        } else {
+            leaked += 1;
+        }
+    }
+    leaked
+}
+
+/// The check every thread scenario ends with: every thread lane ended by the end of the trace.
+pub fn no_thread_outlives(c: &mut Checks) {
+    let end = c.trace.end;
+    let alive: Vec<&str> = c
+        .trace
+        .lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Thread && l.end.is_none_or(|e| e > end))
+        .map(|l| l.name.as_str())
+        .collect();
+    c.check(
+        "no-thread-outlives",
+        "no thread outlives the run",
+        alive.is_empty(),
+        if alive.is_empty() {
+            String::new()
+        } else {
+            format!("still running: {}", alive.join(", "))
+        },
+    );
+}

@@ -1,0 +1,57 @@
+//! Running one scenario on the virtual runtime and turning it into a trace.
+
+use crate::executor::{Outcome, VirtualRuntime};
+use conlab_core::catalog::ScenarioInfo;
+use conlab_core::{ChecksFn, Params, RunSetup, ScenarioFn, Status, Trace, TraceMeta};
+use std::time::Duration;
+
+/// A budget of task polls far above any scenario's needs (a million tasks poll about twice
+/// each) that still stops a task yielding forever in well under a second.
+const MAX_POLLS: u64 = 20_000_000;
+
+/// Runs a scenario to completion in virtual time. `limit` bounds the virtual clock.
+pub fn run_scenario(
+    info: &'static ScenarioInfo,
+    run: ScenarioFn<VirtualRuntime>,
+    checks: ChecksFn,
+    params: &Params,
+    limit: Duration,
+) -> Trace {
+    let rt = VirtualRuntime::new();
+    let setup = RunSetup::new(rt.clone(), params.clone());
+    let main = setup.main.clone();
+    let outcome = rt.run(
+        async move {
+            let result = run(main.clone()).await;
+            main.end();
+            result
+        },
+        limit,
+        MAX_POLLS,
+    );
+    let status = match outcome {
+        Outcome::Completed(Ok(())) => Status::Ok,
+        Outcome::Completed(Err(e)) => Status::Failed { reason: e.0 },
+        Outcome::Deadlock => Status::Failed {
+            reason: "deadlock: every task is waiting and no timer is pending".into(),
+        },
+        Outcome::TimedOut => Status::TimedOut {
+            limit_ms: limit.as_millis() as u64,
+        },
+        Outcome::StepLimit => Status::Failed {
+            reason: format!("a task kept the loop busy for more than {MAX_POLLS} polls"),
+        },
+    };
+    let meta = TraceMeta {
+        info,
+        runtime: conlab_core::RuntimeKind::Virtual,
+        params: params.clone(),
+        recorded_at: None,
+        host: None,
+    };
+    meta.finish(checks, &setup.recorder, rt_now(&rt), status)
+}
+
+fn rt_now(rt: &VirtualRuntime) -> u64 {
+    conlab_core::Runtime::now(rt)
+}

@@ -1,0 +1,96 @@
+//! The registry and the catalog agree, and every runnable scenario has what it needs beyond
+//! its code: a test fails naming any scenario that lacks its row's pieces, its Chinese text
+//! or (for native-only scenarios) a recorded run for the playground.
+
+use conlab_core::catalog::CATALOG;
+use conlab_scenarios::registry;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+#[test]
+fn every_row_is_a_catalog_scenario_in_catalog_order() {
+    let catalog_order: Vec<&str> = CATALOG.iter().map(|s| s.id).collect();
+    let mut last = None;
+    for row in registry::all() {
+        let at = catalog_order
+            .iter()
+            .position(|id| *id == row.id)
+            .unwrap_or_else(|| panic!("registry row {} is not in the catalog", row.id));
+        assert!(
+            last.is_none_or(|l| l < at),
+            "{} is out of catalog order in the registry",
+            row.id
+        );
+        last = Some(at);
+    }
+}
+
+#[test]
+fn every_row_runs_where_the_catalog_says() {
+    for row in registry::all() {
+        let info = row.info();
+        let generic = row.generic.is_some();
+        assert_eq!(
+            generic,
+            info.platforms.virtual_time || info.platforms.browser,
+            "{}: async code for every runtime exactly when the catalog lists browser or virtual",
+            row.id
+        );
+        assert!(info.platforms.native, "{}: every row runs natively", row.id);
+    }
+}
+
+#[test]
+fn planned_scenarios_are_the_catalog_entries_without_a_row() {
+    for info in CATALOG {
+        assert_eq!(
+            registry::is_planned(info.id),
+            registry::find(info.id).is_none(),
+            "{}",
+            info.id
+        );
+    }
+    assert!(registry::all().len() >= 46, "rows went missing");
+}
+
+#[test]
+fn every_runnable_scenario_has_its_chinese_catalog_text() {
+    let table = std::fs::read_to_string(root().join("web/src/i18n/catalog_zh.rs")).unwrap();
+    for row in registry::all() {
+        assert!(
+            table.contains(&format!("\"{}\"", row.id)),
+            "{} has no Chinese title and explanation in web/src/i18n/catalog_zh.rs",
+            row.id
+        );
+    }
+}
+
+#[test]
+fn every_native_only_scenario_has_a_recorded_run_for_the_playground() {
+    for row in registry::all()
+        .iter()
+        .filter(|r| !r.info().platforms.browser)
+    {
+        let path = root().join("web/recorded").join(format!("{}.json", row.id));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "{} has no recorded run at {} (just record-native)",
+                row.id,
+                path.display()
+            )
+        });
+        let trace = conlab_core::Trace::from_json(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(trace.scenario, row.id, "{}", path.display());
+        let recheck = conlab_scenarios::recheck(&trace).unwrap();
+        assert!(
+            recheck.differences.is_empty(),
+            "the recorded run of {} no longer passes the same checks: {:?}",
+            row.id,
+            recheck.differences
+        );
+    }
+}
