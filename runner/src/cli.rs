@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 /// conlab: see and measure concurrency.
 #[derive(Parser)]
-#[command(name = "conlab", version, about, long_about = ABOUT)]
+#[command(name = "conlab", version, about, long_about = ABOUT, after_help = EXIT_AND_ENV)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -19,12 +19,28 @@ const ABOUT: &str =
 the async event loop) for real, records what every thread, task and connection was doing on a \
 shared time axis, and checks the result against what the idea predicts.";
 
+/// Exit codes and environment variables, shown by `conlab --help` and `conlab run --help`.
+const EXIT_AND_ENV: &str = "\
+Exit codes:
+  0    the run completed and every check passed
+  1    the run failed, timed out, or a check failed
+  2    bad usage or bad input (an unknown scenario, a parameter out of range, a planned scenario)
+  3    skipped: something the run needs is missing (a Redis or MySQL server); the message says what
+  130  interrupted (Ctrl-C); private servers started for the run are stopped and removed
+
+Environment:
+  CONLAB_REDIS_URL, CONLAB_REDIS_URL_2, …   Redis servers to use (redis://[:password@]host:port/db)
+  CONLAB_MYSQL_URL, CONLAB_MYSQL_URL_2, …   MySQL servers to use (mysql://user:password@host:port/db)
+  CONLAB_REDIS_LOCAL, CONLAB_MYSQL_LOCAL    where to look for a local server (default 127.0.0.1:6379
+                                            and 127.0.0.1:3306 with the conlab user of scripts/setup-servers.sh)
+  Without them, conlab starts private throwaway servers when redis-server or MariaDB is installed.";
+
 #[derive(Subcommand)]
 pub enum Command {
     /// List the scenarios, or describe one with its parameters.
     List(ListArgs),
     /// Run one scenario and show its output, timeline, metrics and checks.
-    #[command(after_long_help = PARAMS_HELP.as_str())]
+    #[command(after_long_help = PARAMS_HELP.as_str(), after_help = EXIT_AND_ENV)]
     Run(RunArgs),
     /// Run every natively runnable scenario with default parameters and save the traces.
     RunNative(RunNativeArgs),
@@ -111,10 +127,21 @@ pub struct ShowArgs {
 static PARAMS_HELP: LazyLock<String> = LazyLock::new(|| {
     let mut s = String::from(
         "Every scenario's parameters (give them as -p name=value; every duration is also \
-multiplied by -p time-scale=F, 0.01 to 100):\n",
+multiplied by -p time-scale=F, 0.01 to 100). Beside each id, where it runs: B in the browser \
+playground, N natively (--runtime tokio), V on the virtual-time executor (--runtime virtual); \
+\"planned\" scenarios are in the catalog but cannot run yet.\n",
     );
     for info in CATALOG {
-        s.push_str(&format!("\n  {} [{}]\n", info.id, info.platforms.letters()));
+        let planned = if conlab_scenarios::is_planned(info.id) {
+            " planned"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "\n  {} [{}]{planned}\n",
+            info.id,
+            info.platforms.letters()
+        ));
         if info.params.is_empty() {
             s.push_str("      (no parameters)\n");
         }
@@ -128,5 +155,6 @@ multiplied by -p time-scale=F, 0.01 to 100):\n",
             ));
         }
     }
+    s.push_str(&format!("\n{EXIT_AND_ENV}"));
     s
 });

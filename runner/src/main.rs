@@ -2,7 +2,7 @@
 //!
 //! This file only parses the command line, dispatches one function per subcommand and maps
 //! errors to exit codes: 0 ran and every check passed, 1 a run or a check failed, 2 bad usage
-//! or bad input.
+//! or bad input, 3 skipped (something it needs is missing), 130 interrupted.
 
 mod cli;
 mod commands;
@@ -27,9 +27,17 @@ pub enum Failure {
     Usage(anyhow::Error),
     /// The run failed or a check failed (exit 1).
     Run(anyhow::Error),
+    /// The run was skipped: a server or a feature it needs is missing (exit 3).
+    Skipped(anyhow::Error),
 }
 
 fn main() -> ExitCode {
+    // Output piped into a program that stops reading (`conlab list | head -1`) ends conlab
+    // quietly, as it ends every Unix tool, instead of a "broken pipe" panic.
+    // SAFETY: called first thing, before any other thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = cli::Cli::parse();
     // Ctrl-C: stop the private database servers this run started and remove their files,
     // then exit as interrupted programs do.
@@ -63,6 +71,10 @@ fn main() -> ExitCode {
         Err(Failure::Usage(e)) => {
             eprintln!("conlab: {e:#}");
             ExitCode::from(2)
+        }
+        Err(Failure::Skipped(e)) => {
+            eprintln!("conlab: {e:#}");
+            ExitCode::from(3)
         }
     }
 }

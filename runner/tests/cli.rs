@@ -251,6 +251,23 @@ fn bad_input_exits_2_and_names_the_problem() {
             &["run-native", "--only", "nonsense"],
             &["nonsense", "neither a scenario id nor a chapter"],
         ),
+        (
+            &["run", "gather-vs-wait", "-p", "sleeps_ms=2,0,99999"],
+            &["sleeps_ms", "item 3", "99999", "out of range"],
+        ),
+        (
+            &["run", "create-task", "-p", "tasks=99999999999999999999999"],
+            &["tasks", "out of range", "1..=100000"],
+        ),
+        (
+            &["run", "create-task", "--out", "/nonexistent-folder/run.txt"],
+            &["--out", "/nonexistent-folder", "does not exist"],
+        ),
+        (&["run", "process-start"], &["cannot run it yet"]),
+        (
+            &["show", "/dev/zero"],
+            &["/dev/zero", "larger than a trace may be"],
+        ),
     ];
     for (args, words) in cases {
         let o = conlab(args);
@@ -293,8 +310,78 @@ fn a_run_past_its_time_limit_exits_1_with_a_partial_trace() {
 #[test]
 fn a_planned_scenario_says_it_is_not_available_yet() {
     let o = conlab(&["run", "process-start"]);
-    expect_exit(&o, 1);
+    expect_exit(&o, 2);
     assert!(stderr(&o).contains("cannot run it yet"), "{}", stderr(&o));
+    let o = conlab(&["run", "--help"]);
+    assert!(
+        stdout(&o).contains("process-start [N] planned"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    // Megabytes of JSON: far more than a pipe buffers, so conlab is still writing when the
+    // reader goes away.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args([
+            "run",
+            "event-loop-choice",
+            "--runtime",
+            "virtual",
+            "-p",
+            "tasks=20000",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then stop reading, as `| head -c 1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(status.code(), Some(101), "{err}");
+}
+
+#[test]
+fn control_characters_in_a_trace_file_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.json");
+    let path = file.to_str().unwrap();
+    let o = conlab(&[
+        "run",
+        "create-task",
+        "--runtime",
+        "virtual",
+        "--format",
+        "json",
+        "--out",
+        path,
+    ]);
+    expect_exit(&o, 0);
+    let mut trace =
+        conlab_core::Trace::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    trace.lanes[0].name = "main\x1b[2J".into();
+    trace.output[0].text = "hello\x07\x1b]0;pwned\x07".into();
+    std::fs::write(&file, trace.to_json()).unwrap();
+    let o = conlab(&["show", path]);
+    let text = stdout(&o);
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    assert!(text.contains("main\\u{1b}[2J"), "{text}");
 }
 
 #[test]

@@ -49,7 +49,7 @@ pub fn start_scenario(
                 main.end();
                 Status::Ok
             }
-            Either::Left(Err(e)) => Status::Failed { reason: e.0 },
+            Either::Left(Err(e)) => Status::Failed { reason: e.message },
             Either::Right(()) => Status::TimedOut {
                 limit_ms: limit.as_millis() as u64,
             },

@@ -21,16 +21,18 @@ mod trace;
 pub use check::{ms, Checks, Tolerance};
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
-    percent_decode, ParamError, ParamKind, ParamSpec, ParamValue, Params, MAX_LIST_LEN, TIME_SCALE,
-    TIME_SCALE_RANGE,
+    percent_decode, BadReason, ParamError, ParamKind, ParamSpec, ParamValue, Params, MAX_LIST_LEN,
+    TIME_SCALE, TIME_SCALE_RANGE,
 };
 pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder};
 pub use run::{
-    run_checks, ChecksFn, LaneCtx, LaneSleep, RunSetup, ScenarioError, ScenarioFn, TraceMeta,
+    run_checks, ChecksFn, FailureKind, LaneCtx, LaneSleep, RunSetup, ScenarioError, ScenarioFn,
+    TraceMeta,
 };
 pub use runtime::{yield_now, Runtime, Sleep};
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};
 pub use trace::{
     CheckResult, Lane, LaneBusy, LaneId, LaneKind, LatencySummary, Mark, Metric, Metrics, Nanos,
-    OutputLine, RuntimeKind, Span, SpanState, Status, Trace, TraceLoadError, SCHEMA,
+    OutputLine, RuntimeKind, Span, SpanState, Status, Trace, TraceLoadError, MAX_TRACE_BYTES,
+    SCHEMA,
 };

@@ -108,44 +108,48 @@ impl ParamSpec {
         }
     }
 
-    /// Parses and range-checks one value given as text.
+    /// Parses and range-checks one value given as text. Full-width digits and commas (what a
+    /// Chinese input method types) are read as their ASCII forms.
     pub fn parse(&self, text: &str) -> Result<ParamValue, ParamError> {
-        let bad = |reason: &str| ParamError::BadValue {
+        let bad = |reason: BadReason| ParamError::BadValue {
             name: self.name.to_string(),
             value: shorten(text),
-            reason: reason.to_string(),
+            reason,
             allowed: self.range_text(),
         };
-        let text = text.trim();
+        let normalized = half_width(text);
+        let text = normalized.trim();
+        let number = |text: &str, min: i64, max: i64| match parse_int(text) {
+            IntText::Int(v) if (min..=max).contains(&v) => Ok(v),
+            IntText::Int(_) | IntText::TooLarge => Err(BadReason::OutOfRange),
+            IntText::NotANumber => Err(BadReason::NotAWholeNumber),
+        };
         match self.kind {
             ParamKind::Count { min, max, .. } => {
-                let v = parse_int(text).ok_or_else(|| bad("not a whole number"))?;
-                if v < min || v > max {
-                    return Err(bad("out of range"));
-                }
-                Ok(ParamValue::Int(v))
+                number(text, min, max).map(ParamValue::Int).map_err(bad)
             }
-            ParamKind::Millis { min, max, .. } => {
-                let v = parse_int(text).ok_or_else(|| bad("not a whole number of milliseconds"))?;
-                if v < min as i64 || v > max as i64 {
-                    return Err(bad("out of range"));
-                }
-                Ok(ParamValue::Int(v))
-            }
+            ParamKind::Millis { min, max, .. } => number(text, min as i64, max as i64)
+                .map(ParamValue::Int)
+                .map_err(bad),
             ParamKind::List {
                 min, max, max_len, ..
             } => {
                 let text = text.trim_matches(|c| c == '[' || c == ']');
                 let items: Vec<&str> = text.split(',').map(str::trim).collect();
                 if text.is_empty() || items.len() > max_len {
-                    return Err(bad("wrong number of items"));
+                    return Err(bad(BadReason::ItemCount {
+                        given: if text.is_empty() { 0 } else { items.len() },
+                    }));
                 }
                 let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    let v = parse_int(item).ok_or_else(|| bad("an item is not a whole number"))?;
-                    if v < min || v > max {
-                        return Err(bad("an item is out of range"));
-                    }
+                for (i, item) in items.iter().enumerate() {
+                    let v = number(item, min, max).map_err(|why| {
+                        bad(BadReason::Item {
+                            position: i + 1,
+                            item: shorten(item),
+                            why: Box::new(why),
+                        })
+                    })?;
                     out.push(v);
                 }
                 Ok(ParamValue::List(out))
@@ -154,19 +158,99 @@ impl ParamSpec {
                 .iter()
                 .find(|o| o.eq_ignore_ascii_case(text))
                 .map(|o| ParamValue::Word(o.to_string()))
-                .ok_or_else(|| bad("not one of the choices")),
+                .ok_or_else(|| bad(BadReason::NotAChoice)),
             ParamKind::Flag { .. } => match text.to_ascii_lowercase().as_str() {
                 "true" | "on" | "yes" | "1" => Ok(ParamValue::Flag(true)),
                 "false" | "off" | "no" | "0" => Ok(ParamValue::Flag(false)),
-                _ => Err(bad("not a flag")),
+                _ => Err(bad(BadReason::NotAFlag)),
             },
         }
     }
 }
 
-fn parse_int(text: &str) -> Option<i64> {
+/// Full-width digits, signs, dot and comma (as typed with a Chinese input method) as ASCII.
+fn half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '０'..='９' | '－' | '＋' | '．' | '＿' => {
+                char::from_u32(c as u32 - 0xFF00 + 0x20).unwrap_or(c)
+            }
+            '，' | '、' => ',',
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// A whole number as text: what it is.
+enum IntText {
+    Int(i64),
+    /// Digits, but beyond any range a parameter has.
+    TooLarge,
+    NotANumber,
+}
+
+fn parse_int(text: &str) -> IntText {
     let cleaned: String = text.chars().filter(|c| *c != '_').collect();
-    cleaned.parse::<i64>().ok()
+    let digits = cleaned.strip_prefix(['-', '+']).unwrap_or(&cleaned);
+    match cleaned.parse::<i64>() {
+        Ok(v) => IntText::Int(v),
+        Err(_) if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) => {
+            IntText::TooLarge
+        }
+        Err(_) => IntText::NotANumber,
+    }
+}
+
+/// Why a value was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadReason {
+    /// Not a whole number.
+    NotAWholeNumber,
+    /// A number, but outside the allowed range.
+    OutOfRange,
+    /// Not a number at all (a factor such as `time-scale`).
+    NotANumber,
+    /// A list with no items or too many.
+    ItemCount {
+        /// How many items were given.
+        given: usize,
+    },
+    /// One item of a list is bad.
+    Item {
+        /// Its position, from 1.
+        position: usize,
+        /// The item as given.
+        item: String,
+        /// What is wrong with it.
+        why: Box<BadReason>,
+    },
+    /// Not one of the choices.
+    NotAChoice,
+    /// Not true or false.
+    NotAFlag,
+    /// Longer than any value may be.
+    TooLong,
+}
+
+impl fmt::Display for BadReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadReason::NotAWholeNumber => f.write_str("not a whole number"),
+            BadReason::OutOfRange => f.write_str("out of range"),
+            BadReason::NotANumber => f.write_str("not a number"),
+            BadReason::ItemCount { given: 0 } => f.write_str("an empty list"),
+            BadReason::ItemCount { given } => write!(f, "a list of {given} items, too many"),
+            BadReason::Item {
+                position,
+                item,
+                why,
+            } => write!(f, "wrong at item {position} (\"{item}\", {why})"),
+            BadReason::NotAChoice => f.write_str("not one of the choices"),
+            BadReason::NotAFlag => f.write_str("not true or false"),
+            BadReason::TooLong => f.write_str("too long"),
+        }
+    }
 }
 
 /// Keeps error messages readable when the offending input is huge.
@@ -239,7 +323,7 @@ pub enum ParamError {
         /// The value given.
         value: String,
         /// What is wrong with it.
-        reason: String,
+        reason: BadReason,
         /// The allowed range in words.
         allowed: String,
     },
@@ -320,7 +404,7 @@ impl Params {
                 return Err(ParamError::BadValue {
                     name,
                     value: shorten(&value),
-                    reason: "too long".into(),
+                    reason: BadReason::TooLong,
                     allowed: format!("at most {MAX_INPUT_LEN} characters"),
                 });
             }
@@ -465,15 +549,18 @@ fn format_scale(scale: f64) -> String {
 
 fn parse_time_scale(text: &str) -> Result<f64, ParamError> {
     let (lo, hi) = TIME_SCALE_RANGE;
-    let bad = |reason: &str| ParamError::BadValue {
+    let bad = |reason: BadReason| ParamError::BadValue {
         name: TIME_SCALE.to_string(),
         value: shorten(text),
-        reason: reason.to_string(),
+        reason,
         allowed: format!("a factor from {lo} to {hi}"),
     };
-    let v: f64 = text.trim().parse().map_err(|_| bad("not a number"))?;
+    let v: f64 = half_width(text)
+        .trim()
+        .parse()
+        .map_err(|_| bad(BadReason::NotANumber))?;
     if !v.is_finite() || !(lo..=hi).contains(&v) {
-        return Err(bad("out of range"));
+        return Err(bad(BadReason::OutOfRange));
     }
     Ok(v)
 }
@@ -586,7 +673,15 @@ mod tests {
             &["tasks=x"],
             Err("parameter `tasks`: value `x` is not a whole number; allowed: 1..=100 tasks"),
         );
-        check(&["sleeps_ms="], Err("parameter `sleeps_ms`: value `` is wrong number of items; allowed: 1 to 8 comma-separated values, each 0..=60000 ms"));
+        check(&["sleeps_ms="], Err("parameter `sleeps_ms`: value `` is an empty list; allowed: 1 to 8 comma-separated values, each 0..=60000 ms"));
+        check(&["sleeps_ms=2,x,3"], Err("parameter `sleeps_ms`: value `2,x,3` is wrong at item 2 (\"x\", not a whole number); allowed: 1 to 8 comma-separated values, each 0..=60000 ms"));
+        check(&["sleeps_ms=2,0,99999"], Err("parameter `sleeps_ms`: value `2,0,99999` is wrong at item 3 (\"99999\", out of range); allowed: 1 to 8 comma-separated values, each 0..=60000 ms"));
+        check(&["sleeps_ms=1,2,3,4,5,6,7,8,9"], Err("parameter `sleeps_ms`: value `1,2,3,4,5,6,7,8,9` is a list of 9 items, too many; allowed: 1 to 8 comma-separated values, each 0..=60000 ms"));
+        check(&["tasks=99999999999999999999999"], Err("parameter `tasks`: value `99999999999999999999999` is out of range; allowed: 1..=100 tasks"));
+        check(&["tasks=-99999999999999999999999"], Err("parameter `tasks`: value `-99999999999999999999999` is out of range; allowed: 1..=100 tasks"));
+        check(&["tasks=1.5"], Err("parameter `tasks`: value `1.5` is not a whole number; allowed: 1..=100 tasks"));
+        // What a Chinese input method types: full-width digits and commas.
+        check(&["tasks=７", "sleeps_ms=１００，２００", "time-scale=０．５"], Ok("gil=true return_when=all sleep_ms=200 sleeps_ms=100,200 tasks=7 time-scale=0.5"));
         check(&["nope=1"], Err("unknown parameter `nope` for demo; its parameters are: tasks, sleep_ms, sleeps_ms, return_when, gil, time-scale"));
         check(&["tasks"], Err("`tasks` is not of the form name=value"));
         check(

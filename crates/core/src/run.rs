@@ -17,10 +17,43 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// A scenario could not complete.
+/// A scenario could not complete: why, in one line a person reads, and of what kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ScenarioError(pub String);
+#[error("{message}")]
+pub struct ScenarioError {
+    /// What kind of failure it was.
+    pub kind: FailureKind,
+    /// Why, in one line.
+    pub message: String,
+}
+
+/// The kinds of failure callers tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Something the scenario does failed.
+    Failed,
+    /// A server did not answer or could not be connected to.
+    Unreachable,
+    /// A server answered with a refusal (access denied, too many connections, …).
+    Refused,
+    /// A call took longer than its limit.
+    TimedOut,
+}
+
+impl ScenarioError {
+    /// A failure of kind `kind`.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Something the scenario does failed.
+    pub fn failed(message: impl Into<String>) -> ScenarioError {
+        ScenarioError::new(FailureKind::Failed, message)
+    }
+}
 
 /// The entry point of an async scenario on runtime `R`.
 pub type ScenarioFn<R> = fn(LaneCtx<R>) -> Pin<Box<dyn Future<Output = Result<(), ScenarioError>>>>;

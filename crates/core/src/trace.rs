@@ -394,9 +394,27 @@ impl Trace {
         self.lanes.iter().find(|l| l.name == name)
     }
 
+    /// The ids of the checks that failed, in order.
+    pub fn failed_checks(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.id.as_str())
+            .collect()
+    }
+
     /// The marks with this name.
     pub fn marks_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Mark> + 'a {
         self.marks.iter().filter(move |m| m.name == name)
+    }
+
+    /// When the first mark with this name and detail was made (a phase's start, an event's
+    /// moment), if one was.
+    pub fn mark_time(&self, name: &str, detail: &str) -> Option<Nanos> {
+        self.marks
+            .iter()
+            .find(|m| m.name == name && m.detail == detail)
+            .map(|m| m.t)
     }
 
     /// When the main lane ended (the scenario's end), if it did.
@@ -453,7 +471,10 @@ pub enum TraceLoadError {
     #[error("the trace is not valid JSON: {0}")]
     NotJson(String),
     /// A JSON value without a `schema` field, or with another one.
-    #[error("the trace has schema {found:?}; this version of conlab reads {SCHEMA:?}")]
+    #[error("{}; this version of conlab reads \"{SCHEMA}\"", match found {
+        Some(found) => format!("the trace has schema \"{found}\""),
+        None => "the file has no \"schema\" field, so it is not a conlab trace".to_string(),
+    })]
     WrongSchema {
         /// What the file says, if anything.
         found: Option<String>,
@@ -482,18 +503,67 @@ impl Trace {
         }
         let trace: Trace =
             serde_json::from_value(value).map_err(|e| TraceLoadError::Invalid(e.to_string()))?;
-        if let Some(bad) = trace
-            .spans
-            .iter()
-            .find(|s| s.lane as usize >= trace.lanes.len())
-        {
-            return Err(TraceLoadError::Invalid(format!(
-                "a span refers to lane {} but there are {} lanes",
-                bad.lane,
-                trace.lanes.len()
-            )));
-        }
+        trace.validate().map_err(TraceLoadError::Invalid)?;
         Ok(trace)
+    }
+
+    /// Checks what the schema's types cannot: lane ids in order, times in order and within
+    /// the trace, every span, mark and output line on an existing lane. The error names the
+    /// first broken item and where it is.
+    pub fn validate(&self) -> Result<(), String> {
+        let lanes = self.lanes.len();
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if lane.id as usize != i {
+                return Err(format!(
+                    "lanes[{i}] has id {}; lane ids must be 0, 1, 2, … in order",
+                    lane.id
+                ));
+            }
+            if let Some(end) = lane.end.filter(|e| *e < lane.start) {
+                return Err(format!(
+                    "lanes[{i}] ends at {end} ns, before it starts at {} ns",
+                    lane.start
+                ));
+            }
+        }
+        let on_lane = |what: &str, i: usize, lane: LaneId| {
+            if lane as usize >= lanes {
+                Err(format!(
+                    "{what}[{i}] is on lane {lane}, but the trace has {lanes} lanes"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let within = |what: &str, i: usize, t: Nanos| {
+            if t > self.end {
+                Err(format!(
+                    "{what}[{i}] is at {t} ns, after the trace ends at {} ns",
+                    self.end
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        for (i, s) in self.spans.iter().enumerate() {
+            on_lane("spans", i, s.lane)?;
+            if s.end < s.start {
+                return Err(format!(
+                    "spans[{i}] ends at {} ns, before it starts at {} ns",
+                    s.end, s.start
+                ));
+            }
+            within("spans", i, s.end)?;
+        }
+        for (i, m) in self.marks.iter().enumerate() {
+            on_lane("marks", i, m.lane)?;
+            within("marks", i, m.t)?;
+        }
+        for (i, o) in self.output.iter().enumerate() {
+            on_lane("output", i, o.lane)?;
+            within("output", i, o.t)?;
+        }
+        Ok(())
     }
 }
 
@@ -525,5 +595,101 @@ mod tests {
             Trace::from_json(&big),
             Err(TraceLoadError::TooLarge { .. })
         ));
+    }
+
+    /// A small valid trace: two lanes, a span, a mark and a line of output.
+    fn valid() -> Trace {
+        Trace {
+            schema: SCHEMA.to_string(),
+            scenario: "create-task".into(),
+            runtime: RuntimeKind::Virtual,
+            params: Default::default(),
+            recorded_at: None,
+            host: None,
+            status: Status::Ok,
+            end: 100,
+            lanes: vec![
+                Lane {
+                    id: 0,
+                    kind: LaneKind::Main,
+                    name: "main".into(),
+                    start: 0,
+                    end: Some(100),
+                },
+                Lane {
+                    id: 1,
+                    kind: LaneKind::Task,
+                    name: "task-1".into(),
+                    start: 10,
+                    end: Some(90),
+                },
+            ],
+            spans: vec![Span {
+                lane: 1,
+                state: SpanState::Sleeping,
+                start: 10,
+                end: 90,
+                depth: 0,
+                label: String::new(),
+                open: false,
+            }],
+            marks: vec![Mark {
+                lane: 1,
+                t: 10,
+                name: "created".into(),
+                detail: String::new(),
+            }],
+            output: vec![OutputLine {
+                t: 95,
+                lane: 0,
+                text: "done".into(),
+            }],
+            metrics: Metrics::default(),
+            checks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn broken_traces_are_refused_naming_the_broken_item() {
+        let cases: &[(&str, fn(&mut Trace))] = &[
+            ("lanes[1] has id 0", |t| t.lanes[1].id = 0),
+            ("lanes[1] ends at 5 ns, before it starts", |t| {
+                t.lanes[1].end = Some(5)
+            }),
+            ("spans[0] ends at 5 ns, before it starts at 10 ns", |t| {
+                t.spans[0].end = 5
+            }),
+            (
+                "spans[0] is at 500 ns, after the trace ends at 100 ns",
+                |t| t.spans[0].end = 500,
+            ),
+            ("spans[0] is on lane 7, but the trace has 2 lanes", |t| {
+                t.spans[0].lane = 7
+            }),
+            ("marks[0] is on lane 9", |t| t.marks[0].lane = 9),
+            ("output[0] is on lane 2, but the trace has 2 lanes", |t| {
+                t.output[0].lane = 2
+            }),
+            ("output[0] is at 101 ns", |t| t.output[0].t = 101),
+        ];
+        assert!(Trace::from_json(&valid().to_json()).is_ok());
+        for (expected, breaks) in cases {
+            let mut t = valid();
+            breaks(&mut t);
+            let e = Trace::from_json(&t.to_json())
+                .expect_err(expected)
+                .to_string();
+            assert!(e.contains(expected), "{e:?} does not say {expected:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_schema_is_said_in_words() {
+        let e = Trace::from_json("{}").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "the file has no \"schema\" field, so it is not a conlab trace; this version of conlab reads \"conlab.trace/1\""
+        );
+        assert!(!e.contains("None") && !e.contains("Some"));
     }
 }

@@ -6,7 +6,7 @@ pub mod mysql_pool;
 pub mod mysql_query;
 
 use crate::calls::{timed, CallError};
-use conlab_core::{LaneCtx, ScenarioError, SpanState, Text};
+use conlab_core::{FailureKind, LaneCtx, ScenarioError, SpanState, Text};
 use conlab_servers::{mysql_error_line, redact_url};
 use conlab_tokio::TokioRuntime;
 use std::future::Future;
@@ -24,13 +24,14 @@ pub(crate) async fn connect(
 ) -> Result<mysql_async::Conn, ScenarioError> {
     let shown = redact_url(url);
     let opts = mysql_async::Opts::from_url(url)
-        .map_err(|e| ScenarioError(format!("bad MySQL URL {shown}: {e}")))?;
+        .map_err(|e| ScenarioError::failed(format!("bad MySQL URL {shown}: {e}")))?;
     timed(
         lane,
         SpanState::Connecting,
         Text::from(shown.clone()),
         CONNECT_TIMEOUT,
         mysql_async::Conn::new(opts),
+        FailureKind::Unreachable,
         |e| match e {
             CallError::Failed(e) => format!("MySQL at {shown}: {}", mysql_error_line(&e)),
             CallError::TimedOut(t) => {
@@ -55,6 +56,7 @@ pub(crate) async fn query<T>(
         what,
         QUERY_TIMEOUT + expected,
         future,
+        FailureKind::Failed,
         |e| match e {
             CallError::Failed(e) => format!("MySQL {what} failed: {}", mysql_error_line(&e)),
             CallError::TimedOut(t) => format!(

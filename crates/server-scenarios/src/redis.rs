@@ -7,7 +7,7 @@ pub mod redis_multi_server;
 pub mod redis_pool;
 
 use crate::calls::{timed, CallError};
-use conlab_core::{LaneCtx, ScenarioError, SpanState, Text};
+use conlab_core::{FailureKind, LaneCtx, ScenarioError, SpanState, Text};
 use conlab_servers::redact_url;
 use conlab_tokio::TokioRuntime;
 use redis::aio::MultiplexedConnection;
@@ -30,7 +30,7 @@ pub(crate) async fn connect(
 ) -> Result<MultiplexedConnection, ScenarioError> {
     let shown = redact_url(url);
     let client = redis::Client::open(url)
-        .map_err(|e| ScenarioError(format!("bad Redis URL {shown}: {e}")))?;
+        .map_err(|e| ScenarioError::failed(format!("bad Redis URL {shown}: {e}")))?;
     let connecting = client.get_multiplexed_async_connection();
     timed(
         lane,
@@ -38,6 +38,7 @@ pub(crate) async fn connect(
         Text::from(shown.clone()),
         CONNECT_TIMEOUT,
         connecting,
+        FailureKind::Unreachable,
         |e| match e {
             CallError::Failed(e) => format!("Redis at {shown}: {}", one_line(&e)),
             CallError::TimedOut(t) => {
@@ -62,6 +63,7 @@ pub(crate) async fn command<T>(
         what,
         COMMAND_TIMEOUT + extra,
         future,
+        FailureKind::Failed,
         |e| match e {
             CallError::Failed(e) => format!("Redis {what} failed: {}", one_line(&e)),
             CallError::TimedOut(t) => format!(

@@ -6,12 +6,14 @@
 
 mod clock;
 mod host;
+mod loop_thread;
 mod panics;
 mod run;
 mod runtime;
 
 pub use clock::NativeClock;
 pub use host::{host_description, rfc3339_now};
+pub use loop_thread::spawn_loop_thread;
 pub use panics::panic_text;
 pub use run::{run_scenario, watch, NativeStart, ScenarioFuture, WatchEnd};
 pub use runtime::TokioRuntime;

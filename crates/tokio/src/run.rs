@@ -182,7 +182,7 @@ fn drive(
                 main.end();
                 Status::Ok
             }
-            Either::Left(Ok(Err(e))) => Status::Failed { reason: e.0 },
+            Either::Left(Ok(Err(e))) => Status::Failed { reason: e.message },
             Either::Left(Err(_)) => Status::TimedOut {
                 limit_ms: limit.as_millis() as u64,
             },

@@ -31,7 +31,7 @@ pub fn run_scenario(
     );
     let status = match outcome {
         Outcome::Completed(Ok(())) => Status::Ok,
-        Outcome::Completed(Err(e)) => Status::Failed { reason: e.0 },
+        Outcome::Completed(Err(e)) => Status::Failed { reason: e.message },
         Outcome::Deadlock => Status::Failed {
             reason: "deadlock: every task is waiting and no timer is pending".into(),
         },

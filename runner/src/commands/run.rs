@@ -6,7 +6,7 @@ use crate::Failure;
 use anyhow::{anyhow, Context};
 use conlab_core::catalog;
 use conlab_core::{Params, Trace};
-use conlab_scenarios::{RunError, RuntimeChoice};
+use conlab_scenarios::RuntimeChoice;
 use std::io::IsTerminal;
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
@@ -21,10 +21,11 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         None if info.platforms.native => RuntimeChoice::Tokio,
         None => RuntimeChoice::Virtual,
     };
-    let trace = conlab_scenarios::run(info.id, runtime, &params, limit).map_err(|e| match e {
-        RunError::Planned { .. } => Failure::Run(anyhow!(e)),
-        other => Failure::Usage(anyhow!(other)),
-    })?;
+    if let Some(out) = &args.out {
+        writable(out)?;
+    }
+    let trace = conlab_scenarios::run(info.id, runtime, &params, limit)
+        .map_err(|e| Failure::Usage(anyhow!(e)))?;
     let text = match args.format {
         OutputFormat::Text => {
             let color = args.out.is_none() && std::io::stdout().is_terminal();
@@ -45,6 +46,28 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         );
     }
     outcome(&trace)
+}
+
+/// Refuses an `--out` file whose folder does not exist, before the run rather than after it.
+fn writable(out: &std::path::Path) -> Result<(), Failure> {
+    let folder = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(Failure::Usage(anyhow!(
+            "--out {}: the folder {} does not exist",
+            out.display(),
+            folder.display()
+        )));
+    }
+    if out.is_dir() {
+        return Err(Failure::Usage(anyhow!(
+            "--out {}: that is a folder; name a file in it",
+            out.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Writes to a file, or to standard output.
@@ -78,17 +101,17 @@ pub fn verdict(trace: &Trace) -> String {
     }
 }
 
-/// Exit 0 when the run completed and every check passed (or it was skipped), 1 otherwise.
+/// Exit 0 when the run completed and every check passed, 3 when it was skipped, 1 otherwise.
 pub fn outcome(trace: &Trace) -> Result<(), Failure> {
-    if trace.passed() || matches!(trace.status, conlab_core::Status::Skipped { .. }) {
+    if let conlab_core::Status::Skipped { reason } = &trace.status {
+        Err(Failure::Skipped(anyhow!(
+            "{}: skipped: {reason}",
+            trace.scenario
+        )))
+    } else if trace.passed() {
         Ok(())
     } else {
-        let failed: Vec<&str> = trace
-            .checks
-            .iter()
-            .filter(|c| !c.passed)
-            .map(|c| c.id.as_str())
-            .collect();
+        let failed = trace.failed_checks();
         Err(Failure::Run(anyhow!(
             "{}: status {}, failed checks: {}",
             trace.scenario,

@@ -119,15 +119,7 @@ fn summary_table(traces: &[Trace]) -> String {
         let passed = t.checks.iter().filter(|c| c.passed).count();
         let status = match &t.status {
             Status::Ok if t.passed() => "ok".to_string(),
-            Status::Ok => {
-                let failed: Vec<&str> = t
-                    .checks
-                    .iter()
-                    .filter(|c| !c.passed)
-                    .map(|c| c.id.as_str())
-                    .collect();
-                format!("CHECKS FAILED: {}", failed.join(", "))
-            }
+            Status::Ok => format!("CHECKS FAILED: {}", t.failed_checks().join(", ")),
             Status::Failed { reason } => format!("FAILED: {reason}"),
             Status::TimedOut { limit_ms } => format!("TIMED OUT after {limit_ms} ms"),
             Status::Skipped { reason } => format!("skipped: {reason}"),

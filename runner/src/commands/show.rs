@@ -4,14 +4,15 @@ use crate::cli::ShowArgs;
 use crate::render;
 use crate::Failure;
 use anyhow::anyhow;
-use conlab_core::{catalog, Trace};
-use std::io::IsTerminal;
+use conlab_core::{catalog, Trace, MAX_TRACE_BYTES};
+use std::io::{IsTerminal, Read};
 
 pub fn run(args: ShowArgs) -> Result<(), Failure> {
     let file = args.file.display();
-    let text = std::fs::read_to_string(&args.file)
+    let text = read_bounded(&args.file)
         .map_err(|e| Failure::Usage(anyhow!("could not read {file}: {e}")))?;
     let mut trace = Trace::from_json(&text).map_err(|e| Failure::Usage(anyhow!("{file}: {e}")))?;
+    render::terminal::make_printable(&mut trace);
     let info =
         catalog::lookup(&trace.scenario).map_err(|e| Failure::Usage(anyhow!("{file}: {e}")))?;
     // The verdict shown is the one computed now; the file's own is only compared with it.
@@ -32,4 +33,22 @@ pub fn run(args: ShowArgs) -> Result<(), Failure> {
         }
     }
     super::run::outcome(&trace)
+}
+
+/// Reads a whole file, pipe or device, but never more than a trace may be: `/dev/zero` or an
+/// endless pipe is refused once past the limit instead of filling the memory.
+fn read_bounded(path: &std::path::Path) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_TRACE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_TRACE_BYTES {
+        return Err(format!(
+            "it is larger than a trace may be ({} MB)",
+            MAX_TRACE_BYTES / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| "it is not text (UTF-8), so not a conlab trace".to_string())
 }

@@ -25,7 +25,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     let result = main
         .join(handle.clone())
         .await
-        .map_err(|e| ScenarioError(e.to_string()))?;
+        .map_err(|e| ScenarioError::failed(e.to_string()))?;
     main.mark("task_state", "done");
     main.print(format!("task state: {}, result {result}", state(&handle)));
     Ok(())
@@ -43,11 +43,7 @@ fn state<T: 'static>(handle: &conlab_core::JoinHandle<T>) -> &'static str {
 /// through pending, running, done in that order.
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
-    let scheduled = t
-        .marks
-        .iter()
-        .find(|m| m.name == "task_state" && m.detail == "pending")
-        .map(|m| m.t);
+    let scheduled = t.mark_time("task_state", "pending");
     let created = t.marks_named("coroutine_created").next().map(|m| m.t);
     let body = t
         .output

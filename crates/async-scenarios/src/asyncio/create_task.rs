@@ -24,7 +24,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         results.push(
             main.join(h)
                 .await
-                .map_err(|e| ScenarioError(e.to_string()))?,
+                .map_err(|e| ScenarioError::failed(e.to_string()))?,
         );
     }
     for (i, r) in results.iter().enumerate().take(PRINT_LIMIT) {

@@ -20,7 +20,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     main.print("callback attached");
     main.join(task)
         .await
-        .map_err(|e| ScenarioError(e.to_string()))?;
+        .map_err(|e| ScenarioError::failed(e.to_string()))?;
     Ok(())
 }
 

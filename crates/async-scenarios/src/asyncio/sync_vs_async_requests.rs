@@ -44,13 +44,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let n = c.params.count("requests") as u32;
     let latency = c.params.duration("latency_ms");
-    let phase = |name: &str| {
-        c.trace
-            .marks
-            .iter()
-            .find(|m| m.name == "phase" && m.detail == name)
-            .map(|m| m.t)
-    };
+    let phase = |name: &str| c.trace.mark_time("phase", name);
     let (Some(seq_start), Some(conc_start)) = (phase("sequential"), phase("concurrent")) else {
         c.check("phases", "both phases ran", false, "missing phase marks");
         return;

@@ -18,10 +18,10 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     });
     main.join(first)
         .await
-        .map_err(|e| ScenarioError(e.to_string()))?;
+        .map_err(|e| ScenarioError::failed(e.to_string()))?;
     main.join(second)
         .await
-        .map_err(|e| ScenarioError(e.to_string()))?;
+        .map_err(|e| ScenarioError::failed(e.to_string()))?;
     Ok(())
 }
 

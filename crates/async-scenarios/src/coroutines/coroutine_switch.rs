@@ -50,10 +50,10 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     });
     main.join(gr1)
         .await
-        .map_err(|e| ScenarioError(e.to_string()))?;
+        .map_err(|e| ScenarioError::failed(e.to_string()))?;
     main.join(gr2)
         .await
-        .map_err(|e| ScenarioError(e.to_string()))?;
+        .map_err(|e| ScenarioError::failed(e.to_string()))?;
     Ok(())
 }
 

@@ -98,84 +98,77 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
             socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
             socket.listen(4096)?.into_std()
         };
-        let listener = bind().map_err(|e| ScenarioError(format!("no loopback listener: {e}")))?;
+        let listener =
+            bind().map_err(|e| ScenarioError::failed(format!("no loopback listener: {e}")))?;
         let port = listener
             .local_addr()
-            .map_err(|e| ScenarioError(e.to_string()))?
+            .map_err(|e| ScenarioError::failed(e.to_string()))?
             .port();
         let (writer, clock) = (main.writer().clone(), main.runtime().clock().clone());
         let hits_key = format!("conlab:{run_id}:hits");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
         let pool_size = users.clamp(1, 64);
-        let server = std::thread::Builder::new()
-            .name("web-server".into())
-            .spawn(move || {
-                // One thread: the async handlers interleave on it, the blocking one stops it.
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+        // One thread: the async handlers interleave on it, the blocking one stops it.
+        let server = conlab_tokio::spawn_loop_thread("web-server", move || async move {
+            let setup = async {
+                let redis = redis::Client::open(redis_url.as_str())
+                    .map_err(|e| e.to_string())?
+                    .get_multiplexed_async_connection()
+                    .await
+                    .map_err(|e| format!("Redis at {}: {e}", redact_url(&redis_url)))?;
+                let opts = mysql_async::Opts::from_url(&mysql_url).map_err(|e| e.to_string())?;
+                let constraints =
+                    mysql_async::PoolConstraints::new(0, pool_size).ok_or("bad pool size")?;
+                let mysql = mysql_async::Pool::new(
+                    mysql_async::OptsBuilder::from_opts(opts)
+                        .pool_opts(mysql_async::PoolOpts::default().with_constraints(constraints)),
+                );
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+                Ok::<_, String>((redis, mysql, listener))
+            };
+            let (redis, mysql, listener) = match setup.await {
+                Ok(parts) => parts,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
                     return;
-                };
-                rt.block_on(async move {
-                    let setup = async {
-                        let redis = redis::Client::open(redis_url.as_str())
-                            .map_err(|e| e.to_string())?
-                            .get_multiplexed_async_connection()
-                            .await
-                            .map_err(|e| format!("Redis at {}: {e}", redact_url(&redis_url)))?;
-                        let opts =
-                            mysql_async::Opts::from_url(&mysql_url).map_err(|e| e.to_string())?;
-                        let constraints = mysql_async::PoolConstraints::new(0, pool_size)
-                            .ok_or("bad pool size")?;
-                        let mysql = mysql_async::Pool::new(
-                            mysql_async::OptsBuilder::from_opts(opts).pool_opts(
-                                mysql_async::PoolOpts::default().with_constraints(constraints),
-                            ),
-                        );
-                        let listener = tokio::net::TcpListener::from_std(listener)
-                            .map_err(|e| e.to_string())?;
-                        Ok::<_, String>((redis, mysql, listener))
-                    };
-                    let (redis, mysql, listener) = match setup.await {
-                        Ok(parts) => parts,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let app = Arc::new(App {
-                        writer: std::sync::Mutex::new(writer),
-                        clock,
-                        handler,
-                        redis,
-                        mysql: mysql.clone(),
-                        hits_key,
-                    });
-                    let router = Router::new()
-                        .route("/plain", get(plain))
-                        .route("/redis", get(with_redis))
-                        .route("/mysql", get(with_mysql))
-                        .with_state(app);
-                    let _ = ready_tx.send(Ok(()));
-                    let _ = axum::serve(listener, router)
-                        .with_graceful_shutdown(async {
-                            let _ = stop_rx.await;
-                        })
-                        .await;
-                    let _ = mysql.disconnect().await;
-                });
-            })
-            .map_err(|e| ScenarioError(format!("could not start the server thread: {e}")))?;
+                }
+            };
+            let app = Arc::new(App {
+                writer: std::sync::Mutex::new(writer),
+                clock,
+                handler,
+                redis,
+                mysql: mysql.clone(),
+                hits_key,
+            });
+            let router = Router::new()
+                .route("/plain", get(plain))
+                .route("/redis", get(with_redis))
+                .route("/mysql", get(with_mysql))
+                .with_state(app);
+            let _ = ready_tx.send(Ok(()));
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            let _ = mysql.disconnect().await;
+        })
+        .map_err(|e| ScenarioError::failed(format!("could not start the server thread: {e}")))?;
         match ready_rx.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
-                return Err(ScenarioError(format!(
+                return Err(ScenarioError::failed(format!(
                     "the web server could not start: {e}"
                 )))
             }
-            Err(_) => return Err(ScenarioError("the web server thread ended at start".into())),
+            Err(_) => {
+                return Err(ScenarioError::failed(
+                    "the web server thread ended at start",
+                ))
+            }
         }
         main.print(format!(
             "serving on http://127.0.0.1:{port} with {users} concurrent users per endpoint"
@@ -224,7 +217,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 conlab_core::ms(took)
             ));
             if ok != users {
-                outcome = Err(ScenarioError(format!(
+                outcome = Err(ScenarioError::failed(format!(
                     "{path}: only {ok} of {users} requests succeeded"
                 )));
                 break;

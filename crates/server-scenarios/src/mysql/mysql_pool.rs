@@ -37,10 +37,10 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, _run_id: String) -> S
             conlab_core::ms(seq)
         ));
 
-        let opts =
-            mysql_async::Opts::from_url(&urls[0]).map_err(|e| ScenarioError(e.to_string()))?;
+        let opts = mysql_async::Opts::from_url(&urls[0])
+            .map_err(|e| ScenarioError::failed(e.to_string()))?;
         let constraints = mysql_async::PoolConstraints::new(0, size)
-            .ok_or_else(|| ScenarioError("bad pool size".into()))?;
+            .ok_or_else(|| ScenarioError::failed("bad pool size"))?;
         let pool = mysql_async::Pool::new(
             mysql_async::OptsBuilder::from_opts(opts)
                 .pool_opts(mysql_async::PoolOpts::default().with_constraints(constraints)),
@@ -62,14 +62,14 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, _run_id: String) -> S
                 let mut conn = match got {
                     Ok(Ok(c)) => c,
                     Ok(Err(e)) => {
-                        return Err(ScenarioError(format!(
+                        return Err(ScenarioError::failed(format!(
                             "MySQL pool: {}",
                             conlab_servers::mysql_error_line(&e)
                         )))
                     }
                     Err(_) => {
-                        return Err(ScenarioError(
-                            "no pooled MySQL connection within 30 s".into(),
+                        return Err(ScenarioError::failed(
+                            "no pooled MySQL connection within 30 s",
                         ))
                     }
                 };
@@ -111,12 +111,7 @@ pub fn checks(c: &mut Checks) {
     let queries = c.params.usize("queries");
     let pool = c.params.usize("pool");
     let sleep = c.params.duration("sleep_ms");
-    let phase = |name: &str| {
-        t.marks
-            .iter()
-            .find(|m| m.name == "phase" && m.detail == name)
-            .map(|m| m.t)
-    };
+    let phase = |name: &str| t.mark_time("phase", name);
     let (Some(seq_start), Some(conc_start)) = (phase("sequential"), phase("concurrent")) else {
         c.check("phases", "both phases ran", false, "missing phase marks");
         return;

@@ -2,7 +2,7 @@
 //! query them back, drop the table, close.
 
 use super::{connect, query};
-use conlab_core::{Checks, LaneCtx, LaneKind, ScenarioError, Text};
+use conlab_core::{Checks, LaneCtx, LaneKind, Text};
 use conlab_tokio::{ScenarioFuture, TokioRuntime};
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
@@ -54,7 +54,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         .await?;
         query(&lane, "disconnect", z, conn.disconnect())
             .await
-            .map_err(|e| ScenarioError(e.0))?;
+            .map_err(|e| e)?;
         lane.end();
         Ok(())
     })

@@ -28,7 +28,7 @@ fn start_worker(
     url: String,
     run_id: String,
     crash_after: usize,
-) -> Worker {
+) -> Result<Worker, ScenarioError> {
     let name = format!("worker-{}", index + 1);
     let lane = main.new_lane(LaneKind::Thread, name.clone()).lane();
     let (writer, clock) = (main.writer().clone(), main.runtime().clock().clone());
@@ -37,61 +37,51 @@ fn start_worker(
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let my_processing = processing.clone();
     let stops = index == 0 && crash_after > 0;
-    let thread = std::thread::Builder::new()
-        .name(name.clone())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                let Ok(client) = redis::Client::open(url.as_str()) else {
-                    return;
-                };
-                let Ok(mut con) = client.get_multiplexed_async_connection().await else {
-                    return;
-                };
-                let mut done = 0usize;
-                while let Some(job) = rx.recv().await {
-                    if stops && done == crash_after {
-                        // The worker dies holding this job: it is in its processing list,
-                        // never acknowledged.
-                        writer.mark(clock.now(), lane, "worker_stopped", Text::from(job));
-                        break;
-                    }
-                    let start = clock.now();
-                    // Idempotency key: a job that was already run (and then recovered before
-                    // its acknowledgement) is not run again.
-                    let first: bool = con
-                        .set_nx(format!("conlab:{run_id}:done:{job}"), 1)
-                        .await
-                        .unwrap_or(false);
-                    if first {
-                        tokio::time::sleep(job_time).await;
-                        writer.mark(clock.now(), lane, "ran", Text::from(job.clone()));
-                    }
-                    let _: Result<(), _> = con.lrem(&my_processing, 1, &job).await;
-                    writer.span(
-                        lane,
-                        SpanState::Running,
-                        start,
-                        clock.now(),
-                        Text::from(format!("job {job}")),
-                    );
-                    done += 1;
-                }
-                writer.end_lane(clock.now(), lane);
-            });
-        })
-        .expect("a worker thread starts");
-    Worker {
+    let thread = conlab_tokio::spawn_loop_thread(name.clone(), move || async move {
+        let Ok(client) = redis::Client::open(url.as_str()) else {
+            return;
+        };
+        let Ok(mut con) = client.get_multiplexed_async_connection().await else {
+            return;
+        };
+        let mut done = 0usize;
+        while let Some(job) = rx.recv().await {
+            if stops && done == crash_after {
+                // The worker dies holding this job: it is in its processing list,
+                // never acknowledged.
+                writer.mark(clock.now(), lane, "worker_stopped", Text::from(job));
+                break;
+            }
+            let start = clock.now();
+            // Idempotency key: a job that was already run (and then recovered before
+            // its acknowledgement) is not run again.
+            let first: bool = con
+                .set_nx(format!("conlab:{run_id}:done:{job}"), 1)
+                .await
+                .unwrap_or(false);
+            if first {
+                tokio::time::sleep(job_time).await;
+                writer.mark(clock.now(), lane, "ran", Text::from(job.clone()));
+            }
+            let _: Result<(), _> = con.lrem(&my_processing, 1, &job).await;
+            writer.span(
+                lane,
+                SpanState::Running,
+                start,
+                clock.now(),
+                Text::from(format!("job {job}")),
+            );
+            done += 1;
+        }
+        writer.end_lane(clock.now(), lane);
+    })
+    .map_err(|e| ScenarioError::failed(format!("could not start {name}'s thread: {e}")))?;
+    Ok(Worker {
         name,
         jobs: Some(tx),
         thread,
         processing,
-    }
+    })
 }
 
 /// Runs the scenario.
@@ -107,7 +97,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
 
         let mut workers: Vec<Worker> = (0..WORKERS)
             .map(|i| start_worker(&main, i, urls[0].clone(), run_id.clone(), crash_after))
-            .collect();
+            .collect::<Result<_, _>>()?;
         let done_pattern = format!("conlab:{run_id}:done:*");
         let mut next = 0usize;
         let deadline = main.now() + Duration::from_secs(60).as_nanos() as u64;
@@ -156,15 +146,15 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 break;
             }
             if main.now() > deadline {
-                return Err(ScenarioError(
-                    "jobs were still unfinished after 60 s".into(),
+                return Err(ScenarioError::failed(
+                    "jobs were still unfinished after 60 s",
                 ));
             }
             let live: Vec<usize> = (0..workers.len())
                 .filter(|i| workers[*i].jobs.is_some())
                 .collect();
             if live.is_empty() {
-                return Err(ScenarioError("every worker stopped".into()));
+                return Err(ScenarioError::failed("every worker stopped"));
             }
             let w = live[next % live.len()];
             next += 1;
@@ -199,7 +189,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         }
         delete_run_keys(&mut con, &run_id)
             .await
-            .map_err(|e| ScenarioError(format!("cleaning up failed: {e}")))?;
+            .map_err(|e| ScenarioError::failed(format!("cleaning up failed: {e}")))?;
         main.print("all jobs done");
         Ok(())
     })

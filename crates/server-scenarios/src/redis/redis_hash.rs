@@ -42,7 +42,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
             delete_run_keys(&mut con, &run_id),
         )
         .await
-        .map_err(|e| ScenarioError(format!("cleaning up failed: {e}")))?;
+        .map_err(|e| ScenarioError::failed(format!("cleaning up failed: {e}")))?;
         drop(con);
         lane.end();
         Ok(())

@@ -35,7 +35,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 let back: usize = command(&lane, "GET", Duration::ZERO, con.get(&key)).await?;
                 delete_run_keys(&mut con, &run_id)
                     .await
-                    .map_err(|e| ScenarioError(format!("cleaning up failed: {e}")))?;
+                    .map_err(|e| ScenarioError::failed(format!("cleaning up failed: {e}")))?;
                 Ok(back.to_string())
             }
         })

@@ -101,7 +101,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
             .unwrap_or(0);
         let deleted = delete_run_keys(&mut con, &run_id)
             .await
-            .map_err(|e| ScenarioError(format!("cleaning up failed: {e}")))?;
+            .map_err(|e| ScenarioError::failed(format!("cleaning up failed: {e}")))?;
         main.mark("keys_deleted", Text::from(deleted.to_string()));
         main.print(format!(
             "cleaned up {deleted} keys (the database held {keys})"

@@ -51,10 +51,10 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             loop_writer.end_lane(loop_rt.now(), loop_lane);
             Ok(())
         })
-        .map_err(|e| ScenarioError(format!("could not start the loop thread: {e}")))?;
+        .map_err(|e| ScenarioError::failed(format!("could not start the loop thread: {e}")))?;
     let handle = handle_rx
         .recv()
-        .map_err(|_| ScenarioError("the loop thread did not start".into()))?;
+        .map_err(|_| ScenarioError::failed("the loop thread did not start"))?;
     main.mark("submitted_from", Text::from(thread_name()));
     let mut pending = Vec::with_capacity(jobs);
     for i in 0..jobs {
@@ -76,14 +76,16 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
         total += main
             .during(SpanState::WaitingFuture, "future.result()", job)
             .await
-            .map_err(|e| ScenarioError(format!("a job failed: {e}")))?;
+            .map_err(|e| ScenarioError::failed(format!("a job failed: {e}")))?;
     }
     main.print(format!("all jobs done, sum of results {total}"));
     let _ = stop_tx.send(());
     match thread.join() {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(ScenarioError(format!("the loop thread failed: {e}"))),
-        Err(_) => Err(ScenarioError("the loop thread panicked".into())),
+        Ok(Err(e)) => Err(ScenarioError::failed(format!(
+            "the loop thread failed: {e}"
+        ))),
+        Err(_) => Err(ScenarioError::failed("the loop thread panicked")),
     }
 }
 

@@ -56,7 +56,7 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     for h in handles {
         main.during(SpanState::WaitingFuture, "run_in_executor", h)
             .await
-            .map_err(|e| ScenarioError(format!("a pool thread failed: {e}")))?;
+            .map_err(|e| ScenarioError::failed(format!("a pool thread failed: {e}")))?;
     }
     ticker.abort();
     main.print("all calls done; the loop kept ticking meanwhile");

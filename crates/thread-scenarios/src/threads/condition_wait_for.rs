@@ -38,12 +38,7 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
     let n = c.params.usize("threads");
-    let counter_at = |k: &str| {
-        t.marks
-            .iter()
-            .find(|m| m.name == "counter" && m.detail == k)
-            .map(|m| m.t)
-    };
+    let counter_at = |k: &str| t.mark_time("counter", k);
     let early: Vec<&str> = t
         .marks_named("proceeds")
         .filter(|m| counter_at(&m.detail).is_none_or(|at| m.t < at))

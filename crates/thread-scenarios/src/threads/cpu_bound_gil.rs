@@ -109,17 +109,10 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
 
 /// When a phase started and ended, from its marks.
 fn phase_window(t: &conlab_core::Trace, name: &str) -> Option<(Nanos, Nanos)> {
-    let start = t
-        .marks
-        .iter()
-        .find(|m| m.name == "phase_start" && m.detail == name)?
-        .t;
-    let end = t
-        .marks
-        .iter()
-        .find(|m| m.name == "phase_end" && m.detail == name)?
-        .t;
-    Some((start, end))
+    Some((
+        t.mark_time("phase_start", name)?,
+        t.mark_time("phase_end", name)?,
+    ))
 }
 
 /// Says why the parallel checks were not made: the machine lent fewer than 1.5 cores.

@@ -44,11 +44,7 @@ pub fn checks(c: &mut Checks) {
     let mut bad = Vec::new();
     for r in 0..rounds {
         let key = r.to_string();
-        let set = t
-            .marks
-            .iter()
-            .find(|m| m.name == "set" && m.detail == key)
-            .map(|m| m.t);
+        let set = t.mark_time("set", &key);
         let released: Vec<u64> = t
             .marks
             .iter()

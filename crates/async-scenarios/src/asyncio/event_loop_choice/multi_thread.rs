@@ -29,7 +29,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
             .join()
             .unwrap_or_else(|_| Err("the multi-thread comparison panicked".into()))
     })
-    .map_err(ScenarioError)?;
+    .map_err(ScenarioError::failed)?;
     lane.writer().end(lane.now(), lane.lane());
     lane.end();
     let overhead = elapsed.saturating_sub(sleep.as_nanos() as u64) as f64 / n as f64;
