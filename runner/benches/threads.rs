@@ -3,9 +3,12 @@
 //!   against bare std threads doing the same;
 //! - cpu-bound-gil: the speedups of GIL threads and free threads on this machine;
 //! - lock hand-over rate: acquire/release pairs per second across 2 threads on conlab's traced
-//!   lock against a plain std::sync::Mutex without tracing (target: tracing costs <= 2x).
+//!   lock against a plain std::sync::Mutex without tracing;
+//! - an uncontended traced lock/unlock pair against its floor, what any traced pair must pay:
+//!   an untraced std::sync::Mutex pair, the holding span's two clock reads and one event write,
+//!   each measured in the same run (target: <= 1.5x the floor).
 
-use conlab_core::{catalog, Checks, Params};
+use conlab_core::{catalog, Checks, LaneKind, Params, SpanState, Text, TraceRecorder};
 use conlab_scenarios::RuntimeChoice;
 use conlab_tokio::NativeStart;
 use conlab_traced_threads::{run_thread_scenario, Aborted, ThreadCtx, TracedMutex};
@@ -145,8 +148,17 @@ fn plain_rate() -> f64 {
     (2 * PAIRS) as f64 / start.elapsed().as_secs_f64()
 }
 
-/// One thread, no contention: what recording a held lock costs by itself.
-fn single_thread_costs() {
+/// Nanoseconds per iteration of `body`, run `PAIRS` times.
+fn ns_per_pair(mut body: impl FnMut(u64)) -> f64 {
+    let start = Instant::now();
+    for i in 0..PAIRS {
+        body(i);
+    }
+    start.elapsed().as_nanos() as f64 / PAIRS as f64
+}
+
+/// An uncontended traced lock/unlock pair, on a run's main thread.
+fn traced_pair_ns() -> f64 {
     let info = catalog::find("lock").unwrap();
     let solo = |main: &ThreadCtx| -> Result<(), Aborted> {
         let lock = TracedMutex::new("solo", 0u64);
@@ -162,28 +174,60 @@ fn single_thread_costs() {
         solo,
         |_: &mut Checks| {},
     );
-    let plain = Mutex::new(0u64);
-    let start = Instant::now();
-    for _ in 0..PAIRS {
-        *plain.lock().unwrap() += 1;
-    }
-    let plain_ns = start.elapsed().as_nanos() as f64 / PAIRS as f64;
-    // A holding span needs the clock twice; this is the floor of what tracing adds per pair.
+    assert!(t.status == conlab_core::Status::Ok, "{:?}", t.status);
+    t.metrics.extra("ns").unwrap_or(f64::NAN)
+}
+
+/// An untraced, uncontended std::sync::Mutex pair.
+fn plain_pair_ns() -> f64 {
+    let lock = Mutex::new(0u64);
+    ns_per_pair(|_| *lock.lock().unwrap() += 1)
+}
+
+/// One read of a run's clock.
+fn clock_read_ns() -> f64 {
     let clock = conlab_tokio::NativeClock::start();
-    let start = Instant::now();
     let mut sum = 0u64;
-    for _ in 0..PAIRS {
-        sum = sum.wrapping_add(clock.now());
-    }
+    let ns = ns_per_pair(|_| sum = sum.wrapping_add(clock.now()));
     std::hint::black_box(sum);
-    let read_ns = start.elapsed().as_nanos() as f64 / PAIRS as f64;
+    ns
+}
+
+/// One holding span written as `ThreadCtx::end_hold` writes it (one event, a static label),
+/// into a fresh writer on a fresh thread, as in the traced run: the buffer grows from empty
+/// in memory new to the thread.
+fn event_write_ns() -> f64 {
+    std::thread::spawn(|| {
+        let recorder = TraceRecorder::new();
+        let writer = recorder.writer();
+        let lane = writer.new_lane(0, LaneKind::Thread, "solo");
+        ns_per_pair(|i| writer.span(lane, SpanState::HoldingLock, i, i + 1, Text::Static("solo")))
+    })
+    .join()
+    .unwrap()
+}
+
+/// One thread, no contention: what recording a held lock costs, against its floor (what any
+/// traced pair must pay). Each figure is the best of 7 rounds, the rounds interleaved: on a
+/// machine shared with other work, noise only ever adds time.
+fn single_thread_costs() {
+    let mut best = [f64::INFINITY; 4];
+    for _ in 0..7 {
+        let round = [
+            traced_pair_ns(),
+            plain_pair_ns(),
+            clock_read_ns(),
+            event_write_ns(),
+        ];
+        for (b, r) in best.iter_mut().zip(round) {
+            *b = b.min(r);
+        }
+    }
+    let [traced, plain, read, write] = best;
+    let floor = plain + 2.0 * read + write;
     println!(
-        "  one thread, no contention: traced {:.0} ns/pair, std::sync::Mutex {plain_ns:.1} ns/pair",
-        t.metrics.extra("ns").unwrap_or(f64::NAN),
-    );
-    println!(
-        "  one clock read {read_ns:.1} ns: a span's two reads alone cost {:.1}x an untraced pair",
-        2.0 * read_ns / plain_ns
+        "  one thread, no contention, best of 7: traced pair {traced:.1} ns, floor {floor:.1} ns (std::sync::Mutex pair {plain:.1} + 2 clock reads of {read:.1} + one event write {write:.1}): {:.2}x the floor (target <= 1.5x floor)",
+        traced / floor
     );
 }
 
@@ -278,7 +322,10 @@ fn main() {
         traced / 1e6,
         1e9 / traced
     );
-    println!("  tracing costs {:.2}x (target <= 2x)", plain / traced);
+    println!(
+        "  the traced hand-over costs {:.2}x the untraced one",
+        plain / traced
+    );
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--child", "single"])
         .output()

@@ -1,8 +1,8 @@
 //! What code running on one scenario thread sees: the clock, the recorder (a writer of its
 //! own), the parameters, the watchdog, and spawning further threads.
 
+use super::slices::{wait_in_slices, wait_in_slices_until};
 use super::watchdog::Watchdog;
-use super::SLICE;
 use conlab_core::{
     EventWriter, LaneId, LaneKind, Metric, Nanos, Params, SpanState, Text, TraceRecorder,
 };
@@ -159,6 +159,7 @@ impl ThreadCtx {
     /// `release` runs, so the next holder's span never starts earlier, and records the span
     /// after, so recording does not lengthen the hold (longer holds mean more contention,
     /// which tracing must not add).
+    #[inline]
     pub fn end_hold(&self, since: Nanos, label: impl Into<Text>, release: impl FnOnce()) {
         let end = self.now();
         release();
@@ -189,23 +190,14 @@ impl ThreadCtx {
 
     /// Sleeps, recorded as `state` (a download is `blocked_io`).
     pub fn sleep_as(&self, state: SpanState, d: Duration) -> Result<(), Aborted> {
-        let start = self.now();
+        let _wait = self.waiting(state, "a timer".into(), None, true);
+        // After the span's start, so the recorded sleep is never shorter than `d`.
         let until = Instant::now() + d;
-        self.watchdog
-            .set_waiting(self.lane, "a timer".into(), None, true);
-        let result = loop {
-            if self.watchdog.is_aborted() {
-                break Err(Aborted);
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break Ok(());
-            }
-            std::thread::sleep(left.min(SLICE));
-        };
-        self.watchdog.clear_waiting(self.lane);
-        self.span(state, start, Text::None);
-        result
+        wait_in_slices_until(&self.watchdog, until, |slice| {
+            std::thread::sleep(slice);
+            None::<()>
+        })?;
+        Ok(())
     }
 
     /// Marks this thread as waiting (for the watchdog) and records the wait as a span; the
@@ -367,12 +359,9 @@ impl ThreadHandle {
             None,
             elsewhere,
         );
-        loop {
-            ctx.check()?;
-            if self.done.wait_for(SLICE) {
-                return Ok(());
-            }
-        }
+        wait_in_slices(&ctx.watchdog, |slice| {
+            self.done.wait_for(slice).then_some(())
+        })
     }
 
     /// Waits at most `timeout` for the thread; returns whether it finished.
@@ -384,15 +373,9 @@ impl ThreadHandle {
             None,
             true,
         );
-        loop {
-            ctx.check()?;
-            let left = until.saturating_duration_since(Instant::now());
-            if self.done.wait_for(left.min(SLICE)) {
-                return Ok(true);
-            }
-            if left.is_zero() {
-                return Ok(false);
-            }
-        }
+        let finished = wait_in_slices_until(&ctx.watchdog, until, |slice| {
+            self.done.wait_for(slice).then_some(())
+        })?;
+        Ok(finished.is_some())
     }
 }

@@ -4,7 +4,7 @@
 //! share a core really do take longer.
 
 use super::ctx::{Aborted, ThreadCtx};
-use super::SLICE;
+use super::slices::wait_in_slices;
 use conlab_core::{SpanState, Text};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -126,14 +126,7 @@ impl Gil {
         self.waiting.fetch_add(1, Ordering::AcqRel);
         let result = {
             let _wait = ctx.waiting(SpanState::WaitingGil, "the GIL".into(), None, false);
-            loop {
-                if ctx.check().is_err() {
-                    break Err(Aborted);
-                }
-                if let Some(g) = self.lock.try_lock_for(SLICE) {
-                    break Ok(g);
-                }
-            }
+            wait_in_slices(ctx.watchdog(), |slice| self.lock.try_lock_for(slice))
         };
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         result

@@ -4,13 +4,15 @@
 //! Every blocking wait in this toolkit is cancellable: it waits in short slices and gives up
 //! with [`Aborted`] when the run is aborted (a deadlock found by the watchdog, the time limit,
 //! or the end of the run cutting off daemon threads). That is what lets conlab report a
-//! deadlock instead of hanging, and guarantee that no thread outlives its run.
+//! deadlock instead of hanging, and guarantee that no thread outlives its run. One function
+//! holds that rule (`slices.rs`); every primitive and [`ThreadCtx`] wait goes through it.
 //!
 //! This toolkit knows nothing about any scenario: scenario crates depend on it.
 
 mod ctx;
 mod gil;
 mod run;
+mod slices;
 mod sync;
 mod watchdog;
 
@@ -19,9 +21,6 @@ pub use gil::{Gil, Work};
 pub use run::{no_thread_outlives, run_thread_scenario};
 pub use sync::{Condition, Event, Queue, ReentrantLock, Semaphore, TracedMutex};
 pub use watchdog::Watchdog;
-
-/// How long a blocked wait sleeps before checking whether the run was aborted.
-pub(crate) const SLICE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The entry point of a thread scenario.
 pub type ThreadScenarioFn = fn(&ThreadCtx) -> Result<(), Aborted>;

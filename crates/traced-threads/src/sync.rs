@@ -3,7 +3,7 @@
 //! and gives up when the run is aborted.
 
 use super::ctx::{Aborted, ThreadCtx};
-use super::SLICE;
+use super::slices::wait_in_slices;
 use conlab_core::{LaneId, Nanos, SpanState, Text};
 use parking_lot::{Condvar, Mutex, MutexGuard, ReentrantMutex, ReentrantMutexGuard};
 use std::collections::VecDeque;
@@ -17,14 +17,11 @@ const NOBODY: u32 = u32::MAX;
 /// (about a microsecond) are not recorded.
 const SPINS: u32 = 100;
 
-/// Tries `attempt` a few times, spinning in between. The spin only reads (`looks_free`) and
-/// attempts when the lock looks free, so a waiting thread does not keep stealing the lock's
-/// cache line from the thread that holds it.
+/// Retries `attempt` (which just failed) a few times, spinning in between. The spin only reads
+/// (`looks_free`) and attempts when the lock looks free, so a waiting thread does not keep
+/// stealing the lock's cache line from the thread that holds it.
 #[inline]
 fn spin<G>(looks_free: impl Fn() -> bool, mut attempt: impl FnMut() -> Option<G>) -> Option<G> {
-    if let Some(g) = attempt() {
-        return Some(g);
-    }
     for _ in 0..SPINS {
         std::hint::spin_loop();
         if looks_free() {
@@ -36,8 +33,11 @@ fn spin<G>(looks_free: impl Fn() -> bool, mut attempt: impl FnMut() -> Option<G>
     None
 }
 
+/// Who holds a lock, for the watchdog's report. The owner is written and read `Relaxed`: it
+/// orders nothing (the lock itself does) and is only ever shown, so the uncontended path pays
+/// no fence for it.
 fn holder(owner: &AtomicU32) -> Option<LaneId> {
-    match owner.load(Ordering::Acquire) {
+    match owner.load(Ordering::Relaxed) {
         NOBODY => None,
         lane => Some(lane),
     }
@@ -69,31 +69,35 @@ impl<T> TracedMutex<T> {
     }
 
     /// Takes the lock, waiting (recorded as `waiting_lock`) while another thread holds it.
+    #[inline]
     pub fn lock<'a>(&'a self, ctx: &'a ThreadCtx) -> Result<TracedGuard<'a, T>, Aborted> {
-        let guard = match spin(|| !self.data.is_locked(), || self.data.try_lock()) {
+        let guard = match self.data.try_lock() {
             Some(g) => g,
-            None => {
-                let _wait = ctx.waiting(
-                    SpanState::WaitingLock,
-                    format!("lock `{}`", self.name),
-                    holder(&self.owner),
-                    false,
-                );
-                loop {
-                    ctx.check()?;
-                    if let Some(g) = self.data.try_lock_for(SLICE) {
-                        break g;
-                    }
-                }
-            }
+            None => self.lock_contended(ctx)?,
         };
-        self.owner.store(ctx.lane(), Ordering::Release);
+        self.owner.store(ctx.lane(), Ordering::Relaxed);
         Ok(TracedGuard {
             guard: Some(guard),
             lock: self,
             ctx,
             since: ctx.now(),
         })
+    }
+
+    /// The lock was held: spin briefly, then record the wait and wait in slices. Out of line,
+    /// so that the uncontended path is small enough to inline into the caller.
+    #[inline(never)]
+    fn lock_contended<'a>(&'a self, ctx: &ThreadCtx) -> Result<MutexGuard<'a, T>, Aborted> {
+        if let Some(g) = spin(|| !self.data.is_locked(), || self.data.try_lock()) {
+            return Ok(g);
+        }
+        let _wait = ctx.waiting(
+            SpanState::WaitingLock,
+            format!("lock `{}`", self.name),
+            holder(&self.owner),
+            false,
+        );
+        wait_in_slices(ctx.watchdog(), |slice| self.data.try_lock_for(slice))
     }
 }
 
@@ -111,10 +115,11 @@ impl<T> std::ops::DerefMut for TracedGuard<'_, T> {
 }
 
 impl<T> Drop for TracedGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.ctx
             .end_hold(self.since, Text::Static(self.lock.name), || {
-                self.lock.owner.store(NOBODY, Ordering::Release);
+                self.lock.owner.store(NOBODY, Ordering::Relaxed);
                 self.guard.take();
             });
     }
@@ -146,25 +151,13 @@ impl ReentrantLock {
     }
 
     /// Takes the lock (again, if this thread already holds it).
+    #[inline]
     pub fn lock<'a>(&'a self, ctx: &'a ThreadCtx) -> Result<ReentrantGuard<'a>, Aborted> {
-        let guard = match spin(|| !self.inner.is_locked(), || self.inner.try_lock()) {
+        let guard = match self.inner.try_lock() {
             Some(g) => g,
-            None => {
-                let _wait = ctx.waiting(
-                    SpanState::WaitingLock,
-                    format!("rlock `{}`", self.name),
-                    holder(&self.owner),
-                    false,
-                );
-                loop {
-                    ctx.check()?;
-                    if let Some(g) = self.inner.try_lock_for(SLICE) {
-                        break g;
-                    }
-                }
-            }
+            None => self.lock_contended(ctx)?,
         };
-        self.owner.store(ctx.lane(), Ordering::Release);
+        self.owner.store(ctx.lane(), Ordering::Relaxed);
         Ok(ReentrantGuard {
             guard: Some(guard),
             ctx,
@@ -172,9 +165,25 @@ impl ReentrantLock {
             name: self.name,
         })
     }
+
+    /// Another thread holds the lock: spin, then wait, as [`TracedMutex`] does.
+    #[inline(never)]
+    fn lock_contended(&self, ctx: &ThreadCtx) -> Result<ReentrantMutexGuard<'_, ()>, Aborted> {
+        if let Some(g) = spin(|| !self.inner.is_locked(), || self.inner.try_lock()) {
+            return Ok(g);
+        }
+        let _wait = ctx.waiting(
+            SpanState::WaitingLock,
+            format!("rlock `{}`", self.name),
+            holder(&self.owner),
+            false,
+        );
+        wait_in_slices(ctx.watchdog(), |slice| self.inner.try_lock_for(slice))
+    }
 }
 
 impl Drop for ReentrantGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.ctx.end_hold(self.since, Text::Static(self.name), || {
             drop(self.guard.take())
@@ -218,10 +227,10 @@ impl Semaphore {
                 None,
                 false,
             );
-            while *free == 0 {
-                ctx.check()?;
-                self.cv.wait_for(&mut free, SLICE);
-            }
+            wait_in_slices(ctx.watchdog(), |slice| {
+                self.cv.wait_for(&mut free, slice);
+                (*free > 0).then_some(())
+            })?;
         }
         *free -= 1;
         Ok(Permit {
@@ -281,10 +290,10 @@ impl Event {
                 None,
                 false,
             );
-            while !*flag {
-                ctx.check()?;
-                self.cv.wait_for(&mut flag, SLICE);
-            }
+            wait_in_slices(ctx.watchdog(), |slice| {
+                self.cv.wait_for(&mut flag, slice);
+                flag.then_some(())
+            })?;
         }
         Ok(())
     }
@@ -337,12 +346,7 @@ impl<T> Condition<T> {
                     None,
                     false,
                 );
-                loop {
-                    ctx.check()?;
-                    if let Some(g) = self.state.try_lock_for(SLICE) {
-                        break g;
-                    }
-                }
+                wait_in_slices(ctx.watchdog(), |slice| self.state.try_lock_for(slice))?
             }
         };
         Ok(CondGuard {
@@ -395,16 +399,16 @@ impl<T> CondGuard<'_, T> {
                 None,
                 false,
             );
-            loop {
-                if ctx.check().is_err() {
-                    break Err(Aborted);
-                }
+            // Waking is not being released: `notify` wakes every waiter but counts out
+            // `releasable`, and only that many take a release; the others wait on.
+            wait_in_slices(ctx.watchdog(), |slice| {
                 if self.guard.releasable > 0 {
                     self.guard.releasable -= 1;
-                    break Ok(());
+                    return Some(());
                 }
-                self.cond.cv.wait_for(&mut self.guard, SLICE);
-            }
+                self.cond.cv.wait_for(&mut self.guard, slice);
+                None
+            })
         };
         self.guard.waiting -= 1;
         self.since = ctx.now();
@@ -470,10 +474,10 @@ impl<T> Queue<T> {
                 None,
                 false,
             );
-            while s.items.len() >= self.capacity {
-                ctx.check()?;
-                self.not_full.wait_for(&mut s, SLICE);
-            }
+            wait_in_slices(ctx.watchdog(), |slice| {
+                self.not_full.wait_for(&mut s, slice);
+                (s.items.len() < self.capacity).then_some(())
+            })?;
         }
         s.items.push_back(item);
         let len = s.items.len();
@@ -493,10 +497,10 @@ impl<T> Queue<T> {
                 None,
                 false,
             );
-            while s.items.is_empty() && !s.closed {
-                ctx.check()?;
-                self.not_empty.wait_for(&mut s, SLICE);
-            }
+            wait_in_slices(ctx.watchdog(), |slice| {
+                self.not_empty.wait_for(&mut s, slice);
+                (!s.items.is_empty() || s.closed).then_some(())
+            })?;
         }
         let item = s.items.pop_front();
         if item.is_some() {

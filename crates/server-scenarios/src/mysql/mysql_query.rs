@@ -52,9 +52,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
             conn.query_drop(format!("DROP TABLE {table}")),
         )
         .await?;
-        query(&lane, "disconnect", z, conn.disconnect())
-            .await
-            .map_err(|e| e)?;
+        query(&lane, "disconnect", z, conn.disconnect()).await?;
         lane.end();
         Ok(())
     })
