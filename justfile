@@ -36,6 +36,12 @@ test-browser:
     scripts/build-web.sh
     cargo test -p conlab-browser-tests
 
+# Many more drawn parameter sets than CI tries, with larger values (RUNS draws per scenario and
+# runtime; the seed is printed, CONLAB_FUZZ_SEED=... replays it)
+fuzz RUNS="20":
+    scripts/setup-servers.sh
+    CONLAB_FUZZ_RUNS={{RUNS}} CONLAB_FUZZ_BUDGET=fuzz cargo test --release -p conlab-tests --test drawn_params -- --nocapture
+
 # Benchmarks that print figures: recording, scale, threads, databases (Redis and MySQL)
 bench:
     scripts/setup-servers.sh --install-only

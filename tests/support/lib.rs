@@ -1,5 +1,7 @@
 //! Helpers shared by the workspace tests.
 
+pub mod draw;
+
 use conlab_core::{catalog, Params, Trace};
 use conlab_scenarios::RuntimeChoice;
 use std::time::Duration;
@@ -57,9 +59,12 @@ pub fn assert_passed(trace: &Trace) {
         "{} has no checks of its own",
         trace.scenario
     );
-    trace
-        .validate()
-        .unwrap_or_else(|e| panic!("{}: the trace it recorded is not valid: {e}", trace.scenario));
+    trace.validate().unwrap_or_else(|e| {
+        panic!(
+            "{}: the trace it recorded is not valid: {e}",
+            trace.scenario
+        )
+    });
     let recheck = conlab_scenarios::recheck(trace).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         recheck.differences.is_empty(),

@@ -46,6 +46,10 @@ impl Tolerance {
     }
 }
 
+/// The metric in which a runtime records how coarse its timer is: the least a sleep takes.
+/// Checks allow one such tick for every sleep or wait a prediction adds up.
+pub const TIMER_RESOLUTION_METRIC: &str = "timer_resolution_ms";
+
 /// Formats nanoseconds as milliseconds for check details.
 pub fn ms(ns: Nanos) -> String {
     let v = ns as f64 / 1e6;
@@ -106,6 +110,47 @@ impl<'a> Checks<'a> {
             ms(lo),
             ms(hi)
         );
+        self.check(id, description, passed, detail);
+    }
+
+    /// The runtime's timer resolution as it recorded it (zero where time is exact).
+    pub fn timer_resolution(&self) -> Nanos {
+        self.trace
+            .metrics
+            .extra(TIMER_RESOLUTION_METRIC)
+            .map_or(0, |ms| (ms * 1e6) as Nanos)
+    }
+
+    /// Like [`Checks::about`] for a time made of `waits` sleeps or waits one after the other:
+    /// each may take up to one tick of the runtime's timer longer than asked.
+    pub fn about_waits(
+        &mut self,
+        id: &str,
+        description: &str,
+        actual: Nanos,
+        expected: Duration,
+        waits: u64,
+    ) {
+        let ticks = self.timer_resolution().saturating_mul(waits);
+        let expected = expected.as_nanos() as Nanos;
+        let (lo, hi) = self.tolerance.window(expected);
+        let hi = hi.saturating_add(ticks);
+        let passed = (lo..=hi).contains(&actual);
+        let mut detail = format!(
+            "measured {}, expected {} (allowed {}..{}",
+            ms(actual),
+            ms(expected),
+            ms(lo),
+            ms(hi)
+        );
+        if ticks > 0 {
+            detail.push_str(&format!(
+                ", with {waits} timer {} of {}",
+                if waits == 1 { "tick" } else { "ticks" },
+                ms(self.timer_resolution())
+            ));
+        }
+        detail.push(')');
         self.check(id, description, passed, detail);
     }
 

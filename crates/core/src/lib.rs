@@ -18,7 +18,7 @@ pub mod sync;
 mod task;
 mod trace;
 
-pub use check::{ms, Checks, Tolerance};
+pub use check::{ms, Checks, Tolerance, TIMER_RESOLUTION_METRIC};
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
     percent_decode, BadReason, ParamError, ParamKind, ParamSpec, ParamValue, Params, MAX_LIST_LEN,

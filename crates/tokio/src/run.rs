@@ -7,8 +7,8 @@ use crate::runtime::TokioRuntime;
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::sync::{select, Either};
 use conlab_core::{
-    ChecksFn, LaneCtx, Nanos, Params, RunSetup, RuntimeKind, ScenarioError, Status, Trace,
-    TraceMeta, TraceRecorder,
+    ChecksFn, LaneCtx, Metric, Nanos, Params, RunSetup, RuntimeKind, ScenarioError, Status, Trace,
+    TraceMeta, TraceRecorder, TIMER_RESOLUTION_METRIC,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -194,9 +194,34 @@ fn drive(
     // The makespan ends with the main task, before the tasks left pending are dropped.
     let end = clock();
     drop(local);
+    // Measured after the run, so it never shifts the run's own times.
+    let resolution = timer_resolution(&runtime);
+    start.recorder.writer().metric(Metric {
+        key: TIMER_RESOLUTION_METRIC.to_string(),
+        value: resolution.as_secs_f64() * 1e3,
+        unit: "ms".to_string(),
+    });
     drop(runtime);
     drop(setup);
     (status, end)
+}
+
+/// How much longer than asked a sleep on tokio's timer can take: its wheel ticks once a
+/// millisecond, so a sleep ends at the first tick after its deadline. Measured once per process
+/// (the longest of a few tiny sleeps, at most 5 ms so one descheduled moment does not count).
+fn timer_resolution(runtime: &tokio::runtime::Runtime) -> Duration {
+    static MEASURED: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *MEASURED.get_or_init(|| {
+        runtime.block_on(async {
+            let mut longest = Duration::ZERO;
+            for _ in 0..5 {
+                let t0 = std::time::Instant::now();
+                tokio::time::sleep(Duration::from_micros(1)).await;
+                longest = longest.max(t0.elapsed());
+            }
+            longest.min(Duration::from_millis(5))
+        })
+    })
 }
 
 #[cfg(test)]

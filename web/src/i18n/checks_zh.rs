@@ -206,7 +206,10 @@ pub static ZH: &[(&str, &str)] = &[
         "main ends without waiting for the daemon's sleep",
         "main 结束时不等待守护线程的休眠",
     ),
-    ("main prints first", "main 最先打印"),
+    (
+        "main reaches its end without waiting for its threads",
+        "main 不等待它的线程就走到了程序末尾",
+    ),
     (
         "main's line is printed before it joins, while workers still run",
         "main 在 join 之前打印，此时工作线程仍在运行",
@@ -328,8 +331,8 @@ pub static ZH: &[(&str, &str)] = &[
         "协程体只有在被调度之后才运行",
     ),
     (
-        "the daemon thread is cut off at the end of main",
-        "守护线程在 main 结束时被切断",
+        "the daemon is cut off at the end of main if it still runs then",
+        "守护线程若在 main 结束时仍在运行，就被切断",
     ),
     (
         "the daemon's work after main ends never happens",
