@@ -88,6 +88,10 @@ impl Default for VirtualRuntime {
     }
 }
 
+/// How far the virtual clock may go: far beyond any scenario (the longest parameters add up
+/// to hours), yet it stops a run whose timers would run forever.
+pub const VIRTUAL_BOUND: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// How a virtual run ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome<T> {
@@ -95,8 +99,11 @@ pub enum Outcome<T> {
     Completed(T),
     /// Nothing was ready and no timer was pending, but the main future had not completed.
     Deadlock,
-    /// The clock would have passed the time limit.
+    /// The run took longer than its time limit, in real (wall-clock) time.
     TimedOut,
+    /// The virtual clock would have passed [`VIRTUAL_BOUND`]: a run meant to last longer
+    /// than any scenario.
+    PastVirtualBound,
     /// More task polls than allowed: a task that yields forever.
     StepLimit,
 }
@@ -125,16 +132,20 @@ impl VirtualRuntime {
         self.inner.ready.lock().ok()?.pop_front()
     }
 
-    /// Runs `main` until it completes, the clock passes `time_limit`, nothing can make
-    /// progress, or `max_polls` task polls have been made. Other tasks still pending when
-    /// `main` completes are dropped, as `asyncio.run` leaves them.
+    /// Runs `main` until it completes, `out_of_time()` says the real time allowed has passed
+    /// (asked every few thousand polls and at every jump of the clock), the virtual clock
+    /// would pass [`VIRTUAL_BOUND`], nothing can make progress, or `max_polls` task polls have
+    /// been made. Other tasks still pending when `main` completes are dropped, as
+    /// `asyncio.run` leaves them.
+    ///
+    /// The time limit is real time, not virtual: an hour of virtual sleep takes no time.
     pub fn run<T: 'static>(
         &self,
         main: impl Future<Output = T> + 'static,
-        time_limit: Duration,
+        out_of_time: &dyn Fn() -> bool,
         max_polls: u64,
     ) -> Outcome<T> {
-        let limit = time_limit.as_nanos().min(u64::MAX as u128) as Nanos;
+        let limit = VIRTUAL_BOUND.as_nanos() as Nanos;
         let result: Rc<RefCell<Option<T>>> = Rc::new(RefCell::new(None));
         let slot = result.clone();
         self.spawn(async move {
@@ -145,7 +156,7 @@ impl VirtualRuntime {
         let outcome = loop {
             while let Some(id) = self.pop_ready() {
                 polls += 1;
-                if polls > max_polls {
+                if polls > max_polls || (polls % 4096 == 0 && out_of_time()) {
                     break;
                 }
                 let waker = {
@@ -169,7 +180,7 @@ impl VirtualRuntime {
             if polls > max_polls {
                 break Outcome::StepLimit;
             }
-            if self.inner.now.get() > limit {
+            if out_of_time() {
                 break Outcome::TimedOut;
             }
             // Nothing is ready: jump to the next live deadline and fire every timer due then,
@@ -186,7 +197,7 @@ impl VirtualRuntime {
             };
             if deadline > limit {
                 self.inner.now.set(limit);
-                break Outcome::TimedOut;
+                break Outcome::PastVirtualBound;
             }
             self.inner.now.set(deadline.max(self.inner.now.get()));
             loop {
@@ -306,8 +317,6 @@ mod tests {
     use super::*;
     use std::rc::Rc;
 
-    const LIMIT: Duration = Duration::from_secs(3600);
-
     #[test]
     fn timers_fire_in_deadline_then_insertion_order() {
         let rt = VirtualRuntime::new();
@@ -322,7 +331,7 @@ mod tests {
         let rt2 = rt.clone();
         let out = rt.run(
             async move { rt2.sleep(Duration::from_millis(50)).await },
-            LIMIT,
+            &|| false,
             1000,
         );
         assert_eq!(out, Outcome::Completed(()));
@@ -348,7 +357,7 @@ mod tests {
                 rt2.sleep(Duration::from_millis(5)).await;
                 rt2.now()
             },
-            LIMIT,
+            &|| false,
             1000,
         );
         assert_eq!(out, Outcome::Completed(5_000_000));
@@ -358,18 +367,28 @@ mod tests {
     fn deadlock_timeout_and_step_limit_end_the_run() {
         let rt = VirtualRuntime::new();
         assert_eq!(
-            rt.run(std::future::pending::<()>(), LIMIT, 1000),
+            rt.run(std::future::pending::<()>(), &|| false, 1000),
             Outcome::Deadlock
         );
+        // Two hours of virtual sleep: no real time, well within the virtual bound.
         let rt = VirtualRuntime::new();
         let rt2 = rt.clone();
         let out = rt.run(
             async move { rt2.sleep(Duration::from_secs(7200)).await },
-            LIMIT,
+            &|| false,
             1000,
         );
-        assert_eq!(out, Outcome::TimedOut);
-        assert_eq!(rt.now(), LIMIT.as_nanos() as u64);
+        assert_eq!(out, Outcome::Completed(()));
+        let rt = VirtualRuntime::new();
+        let rt2 = rt.clone();
+        let out = rt.run(
+            async move { rt2.sleep(VIRTUAL_BOUND * 2).await },
+            &|| false,
+            1000,
+        );
+        assert_eq!(out, Outcome::PastVirtualBound);
+        assert_eq!(rt.now(), VIRTUAL_BOUND.as_nanos() as u64);
+        // Out of real time: the run stops however much virtual time is left.
         let rt = VirtualRuntime::new();
         let out = rt.run(
             async {
@@ -377,7 +396,18 @@ mod tests {
                     conlab_core::yield_now().await;
                 }
             },
-            LIMIT,
+            &|| true,
+            1_000_000,
+        );
+        assert_eq!(out, Outcome::TimedOut);
+        let rt = VirtualRuntime::new();
+        let out = rt.run(
+            async {
+                loop {
+                    conlab_core::yield_now().await;
+                }
+            },
+            &|| false,
             500,
         );
         assert_eq!(out, Outcome::StepLimit);
@@ -395,7 +425,7 @@ mod tests {
                 rt3.block_thread(Duration::from_millis(100));
                 conlab_core::yield_now().await;
             },
-            LIMIT,
+            &|| false,
             100,
         );
         assert_eq!(out, Outcome::Completed(()));

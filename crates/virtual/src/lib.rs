@@ -10,5 +10,5 @@
 mod executor;
 mod run;
 
-pub use executor::{Outcome, VirtualRuntime, VirtualSleep};
+pub use executor::{Outcome, VirtualRuntime, VirtualSleep, VIRTUAL_BOUND};
 pub use run::run_scenario;

@@ -9,7 +9,8 @@ use std::time::Duration;
 /// each) that still stops a task yielding forever in well under a second.
 const MAX_POLLS: u64 = 20_000_000;
 
-/// Runs a scenario to completion in virtual time. `limit` bounds the virtual clock.
+/// Runs a scenario to completion in virtual time. `limit` bounds the real time the run may
+/// take (natively; a browser page stops a run with its poll budget and the virtual bound).
 pub fn run_scenario(
     info: &'static ScenarioInfo,
     run: ScenarioFn<VirtualRuntime>,
@@ -20,13 +21,14 @@ pub fn run_scenario(
     let rt = VirtualRuntime::new();
     let setup = RunSetup::new(rt.clone(), params.clone());
     let main = setup.main.clone();
+    let out_of_time = real_time_limit(limit);
     let outcome = rt.run(
         async move {
             let result = run(main.clone()).await;
             main.end();
             result
         },
-        limit,
+        &out_of_time,
         MAX_POLLS,
     );
     let status = match outcome {
@@ -37,6 +39,12 @@ pub fn run_scenario(
         },
         Outcome::TimedOut => Status::TimedOut {
             limit_ms: limit.as_millis() as u64,
+        },
+        Outcome::PastVirtualBound => Status::Failed {
+            reason: format!(
+                "the virtual clock would pass {} days: a timer that never ends",
+                crate::VIRTUAL_BOUND.as_secs() / 86_400
+            ),
         },
         Outcome::StepLimit => Status::Failed {
             reason: format!("a task kept the loop busy for more than {MAX_POLLS} polls"),
@@ -50,6 +58,21 @@ pub fn run_scenario(
         host: None,
     };
     meta.finish(checks, &setup.recorder, rt_now(&rt), status)
+}
+
+/// Whether `limit` of real time has passed since now. std's clock does not exist in a
+/// browser's wasm, where runs are bounded by their poll budget and the virtual bound instead.
+fn real_time_limit(limit: Duration) -> impl Fn() -> bool {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let started = std::time::Instant::now();
+        move || started.elapsed() > limit
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = limit;
+        || false
+    }
 }
 
 fn rt_now(rt: &VirtualRuntime) -> u64 {
