@@ -2,7 +2,7 @@
 //! its documented range, edges drawn often, bounded by a [`Budget`] so every run stays short.
 
 use conlab_core::catalog::ScenarioInfo;
-use conlab_core::ParamKind;
+use conlab_core::{ParamBound, ParamKind};
 
 /// A small, seedable generator (SplitMix64): the seed printed on a failure replays it.
 pub struct Rng(u64);
@@ -105,6 +105,22 @@ pub fn draw(info: &ScenarioInfo, rng: &mut Rng, budget: Budget) -> Vec<String> {
             ParamKind::Flag { .. } => (rng.next_u64() % 2 == 0).to_string(),
         };
         out.push(format!("{}={value}", p.name));
+    }
+    // A value bounded by another one is drawn within that bound (a value beyond it is
+    // refused up front, which a CLI test covers).
+    for (i, p) in info.params.iter().enumerate() {
+        let Some(ParamBound::ItemsOf(list)) = p.bound else {
+            continue;
+        };
+        let items = out
+            .iter()
+            .find_map(|a| a.strip_prefix(&format!("{list}=")))
+            .map_or(1, |v| v.split(',').count() as i64);
+        let value: i64 = out[i]
+            .split_once('=')
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        out[i] = format!("{}={}", p.name, value.min(items));
     }
     // time-scale: 0.01 (the smallest, where timers' granularity shows) up to the budget.
     let scales = [0.01, 0.1, 0.5, 1.0, budget.time_scale];

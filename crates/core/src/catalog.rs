@@ -250,6 +250,19 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_bounded_by_another_is_checked_against_it() {
+        let info = find("wait-timeout").unwrap();
+        let parse = |a: &[&str]| Params::from_assignments(info.id, info.params, a.iter().copied());
+        let e = parse(&["fail_index=4"]).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "parameter `fail_index`: value `4` is too large for the given `sleeps_ms`; allowed: at most the number of items of `sleeps_ms` (3)"
+        );
+        assert!(parse(&["fail_index=4", "sleeps_ms=1,2,3,4"]).is_ok());
+        assert!(parse(&["fail_index=0", "sleeps_ms=1"]).is_ok());
+    }
+
+    #[test]
     fn suggestions() {
         assert_eq!(suggest("semaphor"), vec!["semaphore"]);
         assert_eq!(suggest("zzzzzzzzzzzz"), Vec::<&str>::new());

@@ -21,8 +21,8 @@ mod trace;
 pub use check::{ms, Checks, Tolerance, TIMER_RESOLUTION_METRIC};
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
-    percent_decode, BadReason, ParamError, ParamKind, ParamSpec, ParamValue, Params, MAX_LIST_LEN,
-    TIME_SCALE, TIME_SCALE_RANGE,
+    percent_decode, BadReason, ParamBound, ParamError, ParamKind, ParamSpec, ParamValue, Params,
+    MAX_LIST_LEN, TIME_SCALE, TIME_SCALE_RANGE,
 };
 pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder};
 pub use run::{

@@ -74,9 +74,26 @@ pub struct ParamSpec {
     pub kind: ParamKind,
     /// One line of help.
     pub help: &'static str,
+    /// A bound set by another parameter's value, if any.
+    pub bound: Option<ParamBound>,
+}
+
+/// A parameter whose range depends on another one's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamBound {
+    /// At most the number of items of this list parameter (a 1-based index into it).
+    ItemsOf(&'static str),
+    /// Below this count parameter's value (0 stays allowed: it means "never").
+    ZeroOrBelow(&'static str),
 }
 
 impl ParamSpec {
+    /// This spec, its range further bounded by another parameter's value.
+    pub const fn bounded_by(mut self, bound: ParamBound) -> ParamSpec {
+        self.bound = Some(bound);
+        self
+    }
+
     /// The default value.
     pub fn default_value(&self) -> ParamValue {
         match self.kind {
@@ -231,6 +248,11 @@ pub enum BadReason {
     NotAFlag,
     /// Longer than any value may be.
     TooLong,
+    /// Beyond what another parameter's value allows.
+    AboveOther {
+        /// That parameter.
+        other: String,
+    },
 }
 
 impl fmt::Display for BadReason {
@@ -249,6 +271,7 @@ impl fmt::Display for BadReason {
             BadReason::NotAChoice => f.write_str("not one of the choices"),
             BadReason::NotAFlag => f.write_str("not true or false"),
             BadReason::TooLong => f.write_str("too long"),
+            BadReason::AboveOther { other } => write!(f, "too large for the given `{other}`"),
         }
     }
 }
@@ -427,7 +450,52 @@ impl Params {
             }
             seen.push(name);
         }
+        params.check_bounds(specs)?;
         Ok(params)
+    }
+
+    /// Checks every value whose range another value sets, naming both.
+    fn check_bounds(&self, specs: &'static [ParamSpec]) -> Result<(), ParamError> {
+        for spec in specs {
+            let (Some(bound), Some(ParamValue::Int(v))) = (spec.bound, self.get(spec.name)) else {
+                continue;
+            };
+            let (other, max, what) = match bound {
+                ParamBound::ItemsOf(list) => {
+                    let n = match self.get(list) {
+                        Some(ParamValue::List(items)) => items.len() as i64,
+                        _ => continue,
+                    };
+                    (
+                        list,
+                        n,
+                        format!("at most the number of items of `{list}` ({n})"),
+                    )
+                }
+                ParamBound::ZeroOrBelow(count) => {
+                    let n = match self.get(count) {
+                        Some(ParamValue::Int(n)) => *n,
+                        _ => continue,
+                    };
+                    (count, n - 1, format!("0, or below `{count}` ({n})"))
+                }
+            };
+            if *v > max && !(matches!(bound, ParamBound::ZeroOrBelow(_)) && *v == 0) {
+                return Err(ParamError::BadValue {
+                    name: spec.name.to_string(),
+                    value: v.to_string(),
+                    reason: BadReason::AboveOther {
+                        other: other.to_string(),
+                    },
+                    allowed: what,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, name: &str) -> Option<&ParamValue> {
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// The time-scale factor.
@@ -606,6 +674,7 @@ mod tests {
                 unit: "tasks",
             },
             help: "",
+            bound: None,
         },
         ParamSpec {
             name: "sleep_ms",
@@ -615,6 +684,7 @@ mod tests {
                 max: 60_000,
             },
             help: "",
+            bound: None,
         },
         ParamSpec {
             name: "sleeps_ms",
@@ -626,6 +696,7 @@ mod tests {
                 millis: true,
             },
             help: "",
+            bound: None,
         },
         ParamSpec {
             name: "return_when",
@@ -634,11 +705,13 @@ mod tests {
                 options: &["all", "first_completed", "first_exception"],
             },
             help: "",
+            bound: None,
         },
         ParamSpec {
             name: "gil",
             kind: ParamKind::Flag { default: true },
             help: "",
+            bound: None,
         },
     ];
 
@@ -679,9 +752,15 @@ mod tests {
         check(&["sleeps_ms=1,2,3,4,5,6,7,8,9"], Err("parameter `sleeps_ms`: value `1,2,3,4,5,6,7,8,9` is a list of 9 items, too many; allowed: 1 to 8 comma-separated values, each 0..=60000 ms"));
         check(&["tasks=99999999999999999999999"], Err("parameter `tasks`: value `99999999999999999999999` is out of range; allowed: 1..=100 tasks"));
         check(&["tasks=-99999999999999999999999"], Err("parameter `tasks`: value `-99999999999999999999999` is out of range; allowed: 1..=100 tasks"));
-        check(&["tasks=1.5"], Err("parameter `tasks`: value `1.5` is not a whole number; allowed: 1..=100 tasks"));
+        check(
+            &["tasks=1.5"],
+            Err("parameter `tasks`: value `1.5` is not a whole number; allowed: 1..=100 tasks"),
+        );
         // What a Chinese input method types: full-width digits and commas.
-        check(&["tasks=７", "sleeps_ms=１００，２００", "time-scale=０．５"], Ok("gil=true return_when=all sleep_ms=200 sleeps_ms=100,200 tasks=7 time-scale=0.5"));
+        check(
+            &["tasks=７", "sleeps_ms=１００，２００", "time-scale=０．５"],
+            Ok("gil=true return_when=all sleep_ms=200 sleeps_ms=100,200 tasks=7 time-scale=0.5"),
+        );
         check(&["nope=1"], Err("unknown parameter `nope` for demo; its parameters are: tasks, sleep_ms, sleeps_ms, return_when, gil, time-scale"));
         check(&["tasks"], Err("`tasks` is not of the form name=value"));
         check(

@@ -1,7 +1,7 @@
 //! The catalog's data: every scenario of SCENARIOS.md, in chapter order.
 
 use super::{Chapter, Platforms, ScenarioInfo};
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::{ParamBound, ParamKind, ParamSpec};
 
 const fn count(
     name: &'static str,
@@ -20,6 +20,7 @@ const fn count(
             unit,
         },
         help,
+        bound: None,
     }
 }
 
@@ -34,6 +35,7 @@ const fn millis(
         name,
         kind: ParamKind::Millis { default, min, max },
         help,
+        bound: None,
     }
 }
 
@@ -48,6 +50,7 @@ const fn millis_list(name: &'static str, default: &'static [i64], help: &'static
             millis: true,
         },
         help,
+        bound: None,
     }
 }
 
@@ -61,6 +64,7 @@ const fn choice(
         name,
         kind: ParamKind::Choice { default, options },
         help,
+        bound: None,
     }
 }
 
@@ -69,6 +73,7 @@ const fn flag(name: &'static str, default: bool, help: &'static str) -> ParamSpe
         name,
         kind: ParamKind::Flag { default },
         help,
+        bound: None,
     }
 }
 
@@ -173,7 +178,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "A re-entrant lock can be taken twice by the thread that holds it; a plain mutex taken twice deadlocks, and the watchdog reports who waits for what."),
     scenario("semaphore", "BoundedSemaphore", Threads, NATIVE, &[threads(20), count("permits", 3, 1, 256, "permits", "how many threads may enter at once"), hold_ms(100)],
         "A semaphore with n permits lets n threads into a section at once; the rest wait, so the work runs in waves."),
-    scenario("condition-notify", "Condition: notify(n)", Threads, NATIVE, &[threads(10), ParamSpec { name: "notify_plan", kind: ParamKind::List { default: &[2, 3, 5], min: 1, max: 256, max_len: 32, millis: false }, help: "how many waiters each notify releases" }],
+    scenario("condition-notify", "Condition: notify(n)", Threads, NATIVE, &[threads(10), ParamSpec { name: "notify_plan", kind: ParamKind::List { default: &[2, 3, 5], min: 1, max: 256, max_len: 32, millis: false }, help: "how many waiters each notify releases", bound: None }],
         "Threads wait on a condition; each notify(n) releases n of them."),
     scenario("condition-wait-for", "Condition: wait_for(predicate)", Threads, NATIVE, &[threads(5)],
         "wait_for blocks until a predicate over shared state becomes true, re-checking it at every notification."),
@@ -220,7 +225,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "Tasks created up front run concurrently; awaiting them afterwards collects their results, and the whole takes one sleep."),
     scenario("gather-vs-wait", "gather vs wait", Asyncio, ALL, &[sleeps_ms()],
         "gather returns results in the order the awaitables were given, whatever order they finish in; wait returns sets of done and pending tasks."),
-    scenario("wait-timeout", "wait with a timeout and return_when", Asyncio, ALL, &[millis_list("sleeps_ms", &[100, 200, 400], "one sleep per task"), millis("timeout_ms", 250, 0, 60_000, "how long wait waits at most"), choice("return_when", "all", &["all", "first_completed", "first_exception"], "when wait returns: all done, first completed, or first exception"), count("fail_index", 0, 0, 32, "tasks", "1-based index of a task that raises instead of returning (0 = none)")],
+    scenario("wait-timeout", "wait with a timeout and return_when", Asyncio, ALL, &[millis_list("sleeps_ms", &[100, 200, 400], "one sleep per task"), millis("timeout_ms", 250, 0, 60_000, "how long wait waits at most"), choice("return_when", "all", &["all", "first_completed", "first_exception"], "when wait returns: all done, first completed, or first exception"), count("fail_index", 0, 0, 32, "tasks", "1-based index of a task that raises instead of returning (0 = none)").bounded_by(ParamBound::ItemsOf("sleeps_ms"))],
         "wait(timeout, return_when) returns when the condition is met or the timeout expires, splitting the tasks into done and pending."),
     scenario("as-completed", "as_completed", Asyncio, ALL, &[sleeps_ms()],
         "as_completed yields results in the order the tasks finish: shortest sleep first."),
