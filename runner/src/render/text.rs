@@ -107,7 +107,9 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         Status::Ok => paint("FAILED", "31;1", color),
         Status::Failed { reason } => paint(&format!("FAILED: {reason}"), "31;1", color),
         Status::TimedOut { limit_ms } => paint(
-            &format!("TIMED OUT after {limit_ms} ms (partial trace)"),
+            &format!(
+                "TIMED OUT after {limit_ms} ms (partial trace; --timeout gives a run more time)"
+            ),
             "31;1",
             color,
         ),
