@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod interrupt;
 mod render;
 
 use clap::Parser;
@@ -15,10 +16,6 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Set by the Ctrl-C handler.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// An error that decides the exit code.
 #[derive(Debug)]
@@ -38,25 +35,18 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    if let Some(code) = interrupt::run_cleaner_if_asked() {
+        return code;
+    }
     let cli = cli::Cli::parse();
-    // Ctrl-C: stop the private database servers this run started and remove their files,
-    // then exit as interrupted programs do.
-    let _ = ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        eprintln!("\nconlab: interrupted");
-        let stopped = conlab_servers::stop_private_servers();
-        if stopped > 0 {
-            eprintln!("conlab: stopped {stopped} private servers and removed their files");
-        }
-        std::process::exit(130);
-    });
+    interrupt::install_handler();
     let result = match cli.command {
         cli::Command::List(args) => commands::list::run(args),
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::RunNative(args) => commands::run_native::run(args),
         cli::Command::Show(args) => commands::show::run(args),
     };
-    if INTERRUPTED.load(Ordering::SeqCst) {
+    if interrupt::interrupted() {
         // The run ended because it was interrupted: the handler is cleaning up and exits.
         loop {
             std::thread::park();

@@ -195,6 +195,9 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                 Ok(servers) => {
                     let urls = servers.urls().to_vec();
                     let run_id = run_id();
+                    // Sweeps what killed runs left, and makes sure this one leaves nothing,
+                    // however it ends.
+                    let claim = conlab_servers::claim(&servers, &run_id);
                     spawn(
                         start,
                         Box::new(move |s| {
@@ -203,6 +206,7 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                                 move |ctx| run(ctx, urls, run_id),
                                 checks,
                             );
+                            claim.release();
                             // Private servers live until the run is over.
                             drop(servers);
                             trace

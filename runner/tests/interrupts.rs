@@ -1,0 +1,216 @@
+//! A run stopped early leaves nothing on its servers: interrupted (SIGINT, as Ctrl-C sends)
+//! or terminated (SIGTERM), conlab has its keys and tables removed as it exits; killed outright
+//! (SIGKILL), what it left is swept by the next run against the same server. Counted on real
+//! servers: a redis-server each test starts, and the local MariaDB of
+//! `scripts/setup-servers.sh`.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{conlab, free_port, text};
+
+/// A redis-server of the test's own, killed when dropped.
+struct TestRedis {
+    child: Child,
+    port: u16,
+}
+
+impl TestRedis {
+    fn start() -> TestRedis {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/setup-servers.sh)");
+        let server = TestRedis { child, port };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while server.cli(&["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli is installed");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The keys runs created (not the registry of runs itself).
+    fn run_keys(&self) -> usize {
+        self.cli(&["--scan", "--pattern", "conlab:*"])
+            .lines()
+            .filter(|k| !k.is_empty() && *k != "conlab:runs")
+            .count()
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `conlab run <args>` against `redis` and waits until it has created keys.
+fn start_run_with_keys(redis: &TestRedis, args: &[&str]) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .arg("run")
+        .args(args)
+        .env("CONLAB_REDIS_URL", redis.url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while redis.run_keys() < 50 {
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("the run created no keys to clean up");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits at most 15 s for `child` to exit; its exit code and standard error.
+fn finish(mut child: Child) -> (Option<i32>, String) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            use std::io::Read;
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            return (status.code(), err);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "conlab did not exit after the signal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn an_interrupted_or_terminated_run_removes_its_keys_before_it_exits() {
+    for sig in ["INT", "TERM"] {
+        let redis = TestRedis::start();
+        let child = start_run_with_keys(&redis, &["redis-pool", "-p", "ops=1000000"]);
+        signal(&child, sig);
+        let (code, err) = finish(child);
+        assert_eq!(code, Some(130), "SIG{sig}: {err}");
+        assert!(err.contains("interrupted"), "SIG{sig}: {err}");
+        assert!(!err.contains("Input/output error"), "SIG{sig}: {err}");
+        // The cleaning is done by a short-lived process once conlab has exited (its own
+        // threads wrote until then): give it a moment.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while redis.run_keys() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(redis.run_keys(), 0, "SIG{sig}: keys left behind");
+        assert_eq!(redis.cli(&["HLEN", "conlab:runs"]), "0", "SIG{sig}");
+    }
+}
+
+#[test]
+fn what_a_killed_run_left_is_swept_by_the_next_run() {
+    let redis = TestRedis::start();
+    let child = start_run_with_keys(&redis, &["redis-pool", "-p", "ops=1000000"]);
+    signal(&child, "KILL");
+    let _ = finish(child);
+    let left = redis.run_keys();
+    assert!(left > 0, "a killed run cannot clean up");
+    assert_eq!(redis.cli(&["HLEN", "conlab:runs"]), "1");
+
+    let o = conlab(
+        &["run", "redis-hash"],
+        &[("CONLAB_REDIS_URL", &redis.url())],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        redis.run_keys(),
+        0,
+        "{left} keys of the killed run were not swept"
+    );
+    assert_eq!(redis.cli(&["HLEN", "conlab:runs"]), "0");
+}
+
+#[test]
+fn tables_of_a_dead_run_are_dropped_by_the_next_run_against_that_mysql() {
+    let url = "mysql://conlab:conlab@127.0.0.1:3306/conlab";
+    let mysql = |sql: &str| -> String {
+        let out = Command::new("mariadb")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-u",
+                "conlab",
+                "-pconlab",
+                "conlab",
+                "-N",
+                "-e",
+                sql,
+            ])
+            .output()
+            .expect("the mariadb client is installed (scripts/setup-servers.sh)");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // What a run killed mid-way leaves: a table under its id and its registry entry, owned
+    // by a process of this host that no longer exists.
+    let dead_pid = {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    mysql(
+        "CREATE TABLE IF NOT EXISTS conlab_runs \
+         (run_id VARCHAR(64) PRIMARY KEY, owner VARCHAR(255) NOT NULL)",
+    );
+    mysql("CREATE TABLE IF NOT EXISTS conlab_items_deadbeef01 (id INT)");
+    mysql(&format!(
+        "REPLACE INTO conlab_runs VALUES ('deadbeef01', '{}:{dead_pid}:{started}')",
+        host.trim()
+    ));
+    let o = conlab(&["run", "mysql-query"], &[("CONLAB_MYSQL_URL", url)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        mysql("SHOW TABLES LIKE 'conlab\\_%\\_deadbeef01'"),
+        "",
+        "the dead run's table is still there"
+    );
+    assert_eq!(
+        mysql("SELECT COUNT(*) FROM conlab_runs WHERE run_id = 'deadbeef01'"),
+        "0"
+    );
+}
