@@ -4,15 +4,17 @@
 
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{conlab, free_port, text};
+use support::{conlab, failure, free_port, number_after, run_trace, text};
 
 /// The dedicated user and database `scripts/setup-servers.sh` creates.
 const LOCAL: &str = "mysql://conlab:conlab@127.0.0.1:3306/conlab";
 
 /// Tests that start private servers take turns: one of them kills a private server mid-run
-/// and must not hit another test's.
+/// and must not hit another test's. Tests whose checks measure time take turns with them too,
+/// so that eight servers being set up do not slow the run being measured.
 fn private_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
@@ -118,7 +120,8 @@ fn without_mariadb_the_scenario_is_skipped_with_the_fix() {
         &["run", "mysql-query"],
         &[("CONLAB_MYSQL_LOCAL", &unused), ("PATH", "/nonexistent")],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A skipped run exits with 3 (`conlab --help`).
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
         text(&o).contains("SKIPPED") && text(&o).contains("apt-get install mariadb-server"),
         "{}",
@@ -221,5 +224,158 @@ fn ctrl_c_stops_private_servers_and_removes_their_files() {
         (private_servers().len(), private_dirs()),
         (before.0.len(), before.1),
         "private servers or folders were left behind"
+    );
+}
+
+#[test]
+fn a_pool_larger_than_the_server_allows_is_refused_up_front_naming_the_limit() {
+    // MariaDB's default max_connections is 151: pool=152 (with as many queries) failed in the
+    // middle of the run with "Too many connections".
+    let (o, trace) = run_trace(
+        &[
+            "mysql-pool",
+            "-p",
+            "pool=256",
+            "-p",
+            "queries=256",
+            "-p",
+            "sleep_ms=0",
+        ],
+        &[("CONLAB_MYSQL_URL", LOCAL)],
+    );
+    if trace.passed() {
+        return; // This server has room for 256 more connections: nothing to refuse.
+    }
+    let why = failure(&trace);
+    assert!(
+        why.contains("pool=256") && why.contains("max_connections") && !why.contains(":conlab@"),
+        "{why} {}",
+        text(&o)
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        trace.mark_time("phase", "sequential").is_none(),
+        "refused before any query ran"
+    );
+    // The value it suggests runs.
+    let most = number_after(why, "Run with pool=").expect("a suggested pool size");
+    assert!((1..256).contains(&most), "{why}");
+    let (pool, queries) = (format!("pool={most}"), format!("queries={most}"));
+    let (o, trace) = run_trace(
+        &[
+            "mysql-pool",
+            "-p",
+            &pool,
+            "-p",
+            &queries,
+            "-p",
+            "sleep_ms=0",
+        ],
+        &[("CONLAB_MYSQL_URL", LOCAL)],
+    );
+    assert!(trace.passed(), "{pool}: {} {}", failure(&trace), text(&o));
+}
+
+#[test]
+fn a_private_server_has_room_for_the_largest_pool() {
+    let _turn = private_lock();
+    let unused = format!("127.0.0.1:{}", free_port());
+    let (o, trace) = run_trace(
+        &[
+            "mysql-pool",
+            "-p",
+            "pool=256",
+            "-p",
+            "queries=256",
+            "-p",
+            "sleep_ms=0",
+        ],
+        &[("CONLAB_MYSQL_LOCAL", &unused)],
+    );
+    assert!(trace.passed(), "{} {}", failure(&trace), text(&o));
+}
+
+#[test]
+fn the_pool_is_warmed_before_the_concurrent_phase_is_measured() {
+    let _turn = private_lock();
+    // 100 connections opened at once overflowed MariaDB's listen backlog (back_log 80): the
+    // connections beyond it waited a TCP retry, a second, inside the measured phase.
+    let (o, trace) = run_trace(
+        &[
+            "mysql-pool",
+            "-p",
+            "queries=100",
+            "-p",
+            "pool=100",
+            "-p",
+            "sleep_ms=50",
+        ],
+        &[("CONLAB_MYSQL_URL", LOCAL)],
+    );
+    assert!(trace.passed(), "{} {}", failure(&trace), text(&o));
+    let phase = |name| trace.mark_time("phase", name).unwrap();
+    assert!(phase("sequential") < phase("warm-up") && phase("warm-up") < phase("concurrent"));
+}
+
+#[test]
+fn eight_private_servers_start_together() {
+    let _turn = private_lock();
+    let (before_servers, before_dirs) = (private_servers().len(), private_dirs());
+    // Their installers shared /tmp, and each one's server removed the others' temporary
+    // tables when it started: about half of these runs failed.
+    for _ in 0..2 {
+        let (o, trace) = run_trace(
+            &[
+                "mysql-multi-server",
+                "-p",
+                "servers=8",
+                "-p",
+                "time-scale=0.5",
+            ],
+            &[],
+        );
+        assert!(trace.passed(), "{} {}", failure(&trace), text(&o));
+    }
+    assert_eq!(
+        (private_servers().len(), private_dirs()),
+        (before_servers, before_dirs),
+        "private servers or folders were left behind"
+    );
+}
+
+#[test]
+fn an_installer_that_fails_is_quoted_in_the_error() {
+    let _turn = private_lock();
+    let before_dirs = private_dirs();
+    let bin = tempfile::tempdir().unwrap();
+    let installer = bin.path().join("mariadb-install-db");
+    std::fs::write(
+        &installer,
+        "#!/bin/sh\n\
+         echo \"Installing MariaDB/MySQL system tables ...\"\n\
+         echo \"2026-11-21 20:39:49 0 [ERROR] conlab test: this installer always fails\"\n\
+         echo \"Installation of system tables failed!  Examine the logs in\"\n\
+         for i in 1 2 3 4 5 6 7 8 9 10; do echo \"advice line $i\"; done\n\
+         exit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&installer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.path().display());
+    let unused = format!("127.0.0.1:{}", free_port());
+    let (o, trace) = run_trace(
+        &["mysql-query"],
+        &[("CONLAB_MYSQL_LOCAL", &unused), ("PATH", &path)],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let why = failure(&trace);
+    assert!(
+        why.contains("mariadb-install-db failed")
+            && why.contains("[ERROR] conlab test: this installer always fails"),
+        "{why}"
+    );
+    assert_eq!(
+        private_dirs(),
+        before_dirs,
+        "the failed server's folder was left behind"
     );
 }

@@ -6,7 +6,7 @@ mod support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{conlab, free_port, text};
+use support::{conlab, failure, free_port, run_trace, text};
 
 /// A redis-server started by a test, killed when dropped.
 struct TestRedis {
@@ -67,6 +67,13 @@ impl Drop for TestRedis {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Tests that start private servers take turns: one of them counts private servers and their
+/// folders before and after its run, and must not see another test's.
+fn private_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Orphaned redis-servers (a private server conlab failed to stop is re-parented to PID 1;
@@ -146,6 +153,7 @@ fn a_configured_server_with_a_password_is_used_and_never_leaked() {
 
 #[test]
 fn multi_server_uses_private_servers_and_removes_them() {
+    let _turn = private_lock();
     let before = private_servers_running();
     let o = conlab(
         &[
@@ -169,6 +177,7 @@ fn multi_server_uses_private_servers_and_removes_them() {
 
 #[test]
 fn a_private_server_is_started_when_nothing_answers_locally() {
+    let _turn = private_lock();
     let unused = format!("127.0.0.1:{}", free_port());
     let o = conlab(
         &["run", "redis-hash", "-p", "fields=20", "--format", "json"],
@@ -196,7 +205,8 @@ fn without_redis_the_scenario_is_skipped_with_the_fix() {
         &["run", "redis-hash"],
         &[("CONLAB_REDIS_LOCAL", &unused), ("PATH", "/nonexistent")],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A skipped run exits with 3 (`conlab --help`).
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let out = text(&o);
     assert!(
         out.contains("SKIPPED")
@@ -266,5 +276,53 @@ fn the_job_queue_loses_no_job_when_a_worker_stops_mid_run() {
         assert_eq!(ran, (0..jobs).collect::<Vec<_>>(), "every job exactly once");
         let stopped = trace.marks_named("worker_stopped").count();
         assert_eq!(stopped, usize::from(trace.params["crash_after"] != "0"));
+    }
+}
+
+#[test]
+fn multi_server_command_limits_follow_the_parameters() {
+    let _turn = private_lock();
+    // The redis crate's own 500 ms response limit cut off BLPOP's scaled wait: server 5 waits
+    // 500 ms, and with time-scale=4.9 server 2 waits 980 ms.
+    for params in [["-p", "servers=5"], ["-p", "time-scale=4.9"]] {
+        let mut args = vec!["redis-multi-server"];
+        args.extend(params);
+        let (o, trace) = run_trace(&args, &[]);
+        assert!(
+            trace.passed(),
+            "{params:?}: {} {}",
+            failure(&trace),
+            text(&o)
+        );
+        assert_eq!(o.status.code(), Some(0));
+    }
+}
+
+#[test]
+fn the_job_queue_stops_a_worker_whatever_crash_after_is_below_jobs() {
+    // Worker-1 gets every other job: when it counted its own, crash_after at half of jobs or
+    // more never came, and the run showed no stop.
+    for (jobs, crash_after) in [(5, 4), (20, 10), (20, 15), (37, 36)] {
+        let (jobs_p, crash_p) = (format!("jobs={jobs}"), format!("crash_after={crash_after}"));
+        let (o, trace) = run_trace(&["job-queue", "-p", &jobs_p, "-p", &crash_p], &[]);
+        assert!(
+            trace.passed(),
+            "{jobs_p} {crash_p}: {} {}",
+            failure(&trace),
+            text(&o)
+        );
+        // The job handed out after the first `crash_after` (ids go out in order) is the one
+        // worker-1 stops holding; it is moved back and run once, by worker-2.
+        let stopped: Vec<&str> = trace
+            .marks_named("worker_stopped")
+            .map(|m| m.detail.as_str())
+            .collect();
+        assert_eq!(stopped, [crash_after.to_string()], "{jobs_p} {crash_p}");
+        assert!(
+            trace
+                .marks_named("recovered")
+                .any(|m| m.detail == stopped[0]),
+            "{jobs_p} {crash_p}"
+        );
     }
 }

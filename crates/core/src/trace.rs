@@ -651,7 +651,8 @@ mod tests {
 
     #[test]
     fn broken_traces_are_refused_naming_the_broken_item() {
-        let cases: &[(&str, fn(&mut Trace))] = &[
+        type Break = fn(&mut Trace);
+        let cases: &[(&str, Break)] = &[
             ("lanes[1] has id 0", |t| t.lanes[1].id = 0),
             ("lanes[1] ends at 5 ns, before it starts", |t| {
                 t.lanes[1].end = Some(5)

@@ -20,8 +20,21 @@ use std::time::Duration;
 
 /// Connecting gives up after this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// A command gives up after this long (beyond any wait the command itself asks for).
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
+/// A command gives up after this long beyond the time it is meant to take (which the caller
+/// gives, from the scenario's parameters): the slack for a loaded machine.
+pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How conlab opens a Redis connection. The client library's own limits (a response within
+/// 500 ms, a connection within 1 s) are fixed constants: they cut off a command meant to wait
+/// server-side (BLPOP with a scaled wait) and a burst of commands on a loaded machine. Limits
+/// follow the scenario instead. Calls through [`connect`] and [`command`] are timed there
+/// (`response: None`: no limit of the library's); a connection used without them gets
+/// `Some(response)`, the longest its commands are meant to take plus [`COMMAND_TIMEOUT`].
+pub(crate) fn connection_config(response: Option<Duration>) -> redis::AsyncConnectionConfig {
+    redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(response.map(|_| CONNECT_TIMEOUT))
+        .set_response_timeout(response)
+}
 
 /// Connects to `url`, recorded as `connecting` on `lane`.
 pub(crate) async fn connect(
@@ -31,7 +44,8 @@ pub(crate) async fn connect(
     let shown = redact_url(url);
     let client = redis::Client::open(url)
         .map_err(|e| ScenarioError::failed(format!("bad Redis URL {shown}: {e}")))?;
-    let connecting = client.get_multiplexed_async_connection();
+    let config = connection_config(None);
+    let connecting = client.get_multiplexed_async_connection_with_config(&config);
     timed(
         lane,
         SpanState::Connecting,
@@ -41,16 +55,18 @@ pub(crate) async fn connect(
         FailureKind::Unreachable,
         |e| match e {
             CallError::Failed(e) => format!("Redis at {shown}: {}", one_line(&e)),
-            CallError::TimedOut(t) => {
-                format!("Redis at {shown} did not answer within {} s", t.as_secs())
-            }
+            CallError::TimedOut(t) => format!(
+                "Redis at {shown} did not answer within {:.1} s",
+                t.as_secs_f64()
+            ),
         },
     )
     .await
 }
 
 /// Runs a command future, recorded as `in_flight` labelled `what`, with a time limit of
-/// `extra` plus the usual command timeout.
+/// `extra` (the time the command is meant to take, from the parameters) plus the usual slack.
+/// The connection must come from [`connect`] (no limit of the library's own).
 pub(crate) async fn command<T>(
     lane: &LaneCtx<TokioRuntime>,
     what: &'static str,
@@ -67,8 +83,8 @@ pub(crate) async fn command<T>(
         |e| match e {
             CallError::Failed(e) => format!("Redis {what} failed: {}", one_line(&e)),
             CallError::TimedOut(t) => format!(
-                "Redis {what} did not answer within {} s (did the server stop?)",
-                t.as_secs()
+                "Redis {what} did not answer within {:.1} s (did the server stop?)",
+                t.as_secs_f64()
             ),
         },
     )
@@ -84,7 +100,23 @@ fn one_line(e: &redis::RedisError) -> String {
     text.lines().next().unwrap_or("error").to_string()
 }
 
-/// Deletes every key of this run (`conlab:<run-id>:*`).
+/// `call` within `limit`, for calls not recorded through [`command`] (the connection has no
+/// limit of the library's own); no answer in time is an IO error.
+pub(crate) async fn within<T>(
+    limit: Duration,
+    call: impl Future<Output = redis::RedisResult<T>>,
+) -> redis::RedisResult<T> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {:.1} s", limit.as_secs_f64()),
+        )
+        .into()),
+    }
+}
+
+/// Deletes every key of this run (`conlab:<run-id>:*`), each command within the usual limit.
 pub async fn delete_run_keys(
     con: &mut MultiplexedConnection,
     run_id: &str,
@@ -93,17 +125,24 @@ pub async fn delete_run_keys(
     let mut cursor: u64 = 0;
     let mut deleted = 0;
     loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(con)
-            .await?;
+        let (next, keys): (u64, Vec<String>) = within(
+            COMMAND_TIMEOUT,
+            redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(con),
+        )
+        .await?;
         if !keys.is_empty() {
             deleted += keys.len();
-            let _: () = redis::cmd("DEL").arg(&keys).query_async(con).await?;
+            let _: () = within(
+                COMMAND_TIMEOUT,
+                redis::cmd("DEL").arg(&keys).query_async(con),
+            )
+            .await?;
         }
         if next == 0 {
             return Ok(deleted);

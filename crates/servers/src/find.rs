@@ -301,6 +301,9 @@ pub fn mysql_error_line(e: &mysql_async::Error) -> String {
     if text.contains("1045") || text.contains("Access denied") {
         return "access denied: check the user and password in the URL".to_string();
     }
+    if text.contains("1040") || text.contains("Too many connections") {
+        return "too many connections: the server's max_connections is reached".to_string();
+    }
     if text.contains("1049") || text.contains("Unknown database") {
         return "the database does not exist: create it, or name another in the URL".to_string();
     }

@@ -1,12 +1,23 @@
 //! A throwaway MariaDB server for one run: a fresh data directory in a temporary folder, a
 //! free loopback port, grant tables skipped (nothing but this run can reach it); stopped and
 //! removed when dropped.
+//!
+//! Everything a server writes stays in its own folder, temporary files included: MariaDB
+//! removes every `#sql*` file in its `tmpdir` when it starts, so installers that shared `/tmp`
+//! deleted each other's temporary tables when several private servers were set up at once
+//! ("Unknown table 'mysql.tmp_user_sys'").
 
 use crate::private::PrivateProcess;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+/// Connections a private server accepts: room for the largest pool a scenario opens (256)
+/// beside anything else of the run (MariaDB's default is 151).
+const MAX_CONNECTIONS: u32 = 512;
+/// Lines of the installer's or the server's output kept in an error.
+const LOG_LINES: usize = 12;
 
 /// A private mariadbd.
 pub(crate) struct PrivateMysql {
@@ -54,16 +65,24 @@ impl PrivateMysql {
         let binary = binary.display().to_string();
         let dir = tempfile::Builder::new().prefix("conlab-mysql-").tempdir()?;
         let root = running_as_root();
-        if root {
-            // MariaDB refuses to run as root; its own user must own the data directory.
-            let (uid, gid) = mysql_user().ok_or_else(|| {
+        // MariaDB refuses to run as root; its own user must own its folders.
+        let owner = if root {
+            Some(mysql_user().ok_or_else(|| {
                 std::io::Error::other(
                     "running as root, but there is no mysql user to run MariaDB as",
                 )
-            })?;
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
-        }
+            })?)
+        } else {
+            None
+        };
         let data = dir.path().join("data");
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp)?;
+        for folder in [dir.path(), tmp.as_path()] {
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::chown(folder, Some(uid), Some(gid))?;
+            }
+        }
         let mut install = Command::new(installer);
         install
             .args([
@@ -71,7 +90,9 @@ impl PrivateMysql {
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
             ])
-            .arg(format!("--datadir={}", data.display()));
+            .arg(format!("--datadir={}", data.display()))
+            // Passed on to the server it bootstraps.
+            .arg(format!("--tmpdir={}", tmp.display()));
         if root {
             install.arg("--user=mysql");
         }
@@ -82,7 +103,11 @@ impl PrivateMysql {
         for _attempt in 0..2 {
             let _ = std::fs::remove_dir_all(&data);
             let log = std::fs::File::create(&log_path)?;
-            installed = install.stdout(log.try_clone()?).stderr(log).status();
+            installed = install
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .status();
             if matches!(&installed, Ok(s) if s.success()) {
                 break;
             }
@@ -90,16 +115,9 @@ impl PrivateMysql {
         match installed {
             Ok(s) if s.success() => {}
             Ok(s) => {
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                let tail: Vec<&str> = log
-                    .lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .rev()
-                    .take(2)
-                    .collect();
                 return Err(std::io::Error::other(format!(
-                    "mariadb-install-db failed ({s}): {}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+                    "mariadb-install-db failed ({s}); its output: {}",
+                    what_it_said(&log_path)
                 )));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -110,6 +128,7 @@ impl PrivateMysql {
         server
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--socket={}", dir.path().join("sock").display()))
             .arg(format!("--pid-file={}", dir.path().join("pid").display()))
             .args([
@@ -117,19 +136,27 @@ impl PrivateMysql {
                 "--skip-grant-tables",
                 "--skip-log-bin",
             ])
+            .arg(format!("--max-connections={MAX_CONNECTIONS}"))
             .arg(format!("--port={port}"));
         if root {
             server.arg("--user=mysql");
         }
+        let server_log = dir.path().join("server.log");
+        let log = std::fs::File::create(&server_log)?;
         let child = server
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
             .spawn()?;
         let mut process = PrivateProcess::new(binary, child, dir);
-        process.wait_ready(Duration::from_secs(20), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })?;
+        process
+            .wait_ready(Duration::from_secs(20), || {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+            })
+            .map_err(|e| {
+                // The folder (and the log) goes when `process` drops, after this.
+                std::io::Error::other(format!("{e}; its output: {}", what_it_said(&server_log)))
+            })?;
         Ok(Some(PrivateMysql {
             _process: process,
             port,
@@ -144,5 +171,76 @@ impl PrivateMysql {
     /// Its URL without a database, for creating it.
     pub fn server_url(&self) -> String {
         format!("mysql://conlab@127.0.0.1:{}", self.port)
+    }
+}
+
+/// What a MariaDB program wrote to `log`, for an error: its errors and warnings (with the
+/// line before each, which often names the step), or else its last lines; at most
+/// [`LOG_LINES`], joined with " / ". The installer's advice that follows a failure (where to
+/// look, where to report) is left out: its folder is removed with the failed server.
+fn what_it_said(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let notable = |l: &str| {
+        let l = l.to_ascii_lowercase();
+        l.contains("error") || l.contains("warning") || l.contains("failed") || l.contains("abort")
+    };
+    let mut kept: Vec<&str> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if notable(line) {
+            if i > 0 && !notable(lines[i - 1]) && kept.last() != Some(&lines[i - 1]) {
+                kept.push(lines[i - 1]);
+            }
+            kept.push(line);
+        }
+    }
+    if kept.is_empty() {
+        kept = lines[lines.len().saturating_sub(LOG_LINES)..].to_vec();
+    }
+    kept.truncate(LOG_LINES);
+    if kept.is_empty() {
+        "(nothing)".to_string()
+    } else {
+        kept.join(" / ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::what_it_said;
+
+    #[track_caller]
+    fn check(log: &str, expected: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, log).unwrap();
+        assert_eq!(what_it_said(&path), expected);
+    }
+
+    #[test]
+    fn the_useful_lines_of_a_log_are_kept() {
+        check(
+            "Installing MariaDB/MySQL system tables in '/tmp/x/data' ...\n\
+             2026-11-21 20:39:49 1 [Warning] Could not remove temporary table: '/tmp/#sql-1', error: 2\n\
+             ERROR: 1051  Unknown table 'mysql.tmp_user_sys'\n\
+             2026-11-21 20:39:49 0 [ERROR] Aborting\n\
+             \n\
+             Installation of system tables failed!  Examine the logs in\n\
+             /tmp/x/data for more information.\n",
+            "Installing MariaDB/MySQL system tables in '/tmp/x/data' ... / \
+             2026-11-21 20:39:49 1 [Warning] Could not remove temporary table: '/tmp/#sql-1', error: 2 / \
+             ERROR: 1051  Unknown table 'mysql.tmp_user_sys' / \
+             2026-11-21 20:39:49 0 [ERROR] Aborting / \
+             Installation of system tables failed!  Examine the logs in",
+        );
+        check(
+            "starting\nready for connections\n",
+            "starting / ready for connections",
+        );
+        check("", "(nothing)");
     }
 }

@@ -1,5 +1,8 @@
 //! Helpers shared by the binary's integration tests.
 
+// Each test binary includes these helpers and uses some of them.
+#![allow(dead_code)]
+
 use std::net::TcpListener;
 use std::process::{Command, Output};
 
@@ -39,4 +42,32 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// Runs `conlab run <args> --format json` (environment as for [`conlab`]) and returns the
+/// output and the trace it printed, which every run prints, failed or not.
+#[track_caller]
+pub fn run_trace(args: &[&str], env: &[(&str, &str)]) -> (Output, conlab_core::Trace) {
+    let mut all = vec!["run"];
+    all.extend(args);
+    all.extend(["--format", "json"]);
+    let o = conlab(&all, env);
+    let trace = conlab_core::Trace::from_json(&String::from_utf8_lossy(&o.stdout))
+        .unwrap_or_else(|e| panic!("no trace ({e}): {}", text(&o)));
+    (o, trace)
+}
+
+/// Why a run failed, from its trace (empty if it did not fail).
+pub fn failure(trace: &conlab_core::Trace) -> &str {
+    match &trace.status {
+        conlab_core::Status::Failed { reason } => reason,
+        _ => "",
+    }
+}
+
+/// The number right after `prefix` in `text` ("… Run with pool=150 or less" → 150).
+pub fn number_after(text: &str, prefix: &str) -> Option<usize> {
+    let rest = &text[text.find(prefix)? + prefix.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }

@@ -2,22 +2,50 @@
 //! blocks (like a synchronous framework's view) and async handlers backed by Redis and by a
 //! MySQL pool. Concurrent users hit each endpoint: the async ones serve them together; the
 //! blocking one holds the server's only thread and serves them one at a time.
+//!
+//! Every user holds two open files while its request runs (its socket and the server's side of
+//! the connection): the run raises the process's open-files limit as far as it may and refuses
+//! up front, naming `users`, when that is still too few. A request that fails is recorded with
+//! its reason (`request_failed`), and so is an `accept` the server could not make.
 
+use crate::mysql::{keeping_pool, warm};
+use crate::open_files;
+use crate::redis::{connection_config, COMMAND_TIMEOUT};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use conlab_core::{
-    Checks, EventWriter, LaneCtx, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup, Text,
+    Checks, EventWriter, LaneCtx, LaneId, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup,
+    Text,
 };
 use conlab_servers::redact_url;
 use conlab_tokio::{NativeClock, ScenarioFuture, TokioRuntime};
 use mysql_async::prelude::Queryable;
 use redis::AsyncCommands;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ENDPOINTS: [&str; 3] = ["/redis", "/mysql", "/plain"];
+
+/// The MySQL endpoint's pool holds at most this many connections (fewer for fewer users):
+/// beyond it, users wait for a connection and are served in waves of the pool.
+const MYSQL_POOL: usize = 64;
+/// Open files each user holds while its request runs: its socket and the server's side.
+const FILES_PER_USER: u64 = 2;
+/// Open files the run needs besides the users' and the pool's: the server thread's loop, the
+/// listener, Redis, cleaning up, with room to spare.
+const FILES_RESERVE: u64 = 64;
+/// What each request costs beyond its handler, at most: a connection set up and taken down
+/// and a turn of the server's one thread (allowed on top of the predicted times).
+const PER_REQUEST: Nanos = 500_000;
+
+/// The MySQL endpoint's pool size for `users`.
+fn mysql_pool_size(users: usize) -> usize {
+    users.clamp(1, MYSQL_POOL)
+}
 
 /// What the handlers share: the recorder, the clock, the pools.
 struct App {
@@ -39,6 +67,55 @@ impl App {
     }
 }
 
+/// A handler's failure, answered as a 500 with the reason (a plain `Err(String)` would be
+/// answered as a 200, and the user would count it as served).
+fn server_error(e: impl std::fmt::Display) -> (StatusCode, String) {
+    (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n"))
+}
+
+/// The server's listener: accepts as axum's does, but a failed `accept` (out of open files,
+/// say) is recorded as an `accept_failed` mark and counted for the run's report, and tried
+/// again after 10 ms rather than axum's silent second.
+struct RecordingListener {
+    inner: tokio::net::TcpListener,
+    writer: EventWriter,
+    clock: NativeClock,
+    lane: Option<LaneId>,
+    failures: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl axum::serve::Listener for RecordingListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.inner.accept().await {
+                Ok(accepted) => return accepted,
+                Err(e) => {
+                    let now = self.clock.now();
+                    let lane = *self.lane.get_or_insert_with(|| {
+                        self.writer
+                            .new_lane(now, LaneKind::Server, "web-server accept")
+                    });
+                    let why = e.to_string();
+                    self.writer
+                        .mark(now, lane, "accept_failed", Text::from(why.clone()));
+                    self.failures
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(why);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
 async fn plain(State(app): State<Arc<App>>) -> &'static str {
     let start = app.clock.now();
     // The anti-pattern: a blocking call in an async handler holds the server's thread.
@@ -47,42 +124,103 @@ async fn plain(State(app): State<Arc<App>>) -> &'static str {
     "plain: done\n"
 }
 
-async fn with_redis(State(app): State<Arc<App>>) -> Result<String, String> {
+async fn with_redis(State(app): State<Arc<App>>) -> Result<String, (StatusCode, String)> {
     let start = app.clock.now();
     tokio::time::sleep(app.handler).await;
     let mut con = app.redis.clone();
-    let hits: i64 = con
-        .incr(&app.hits_key, 1)
-        .await
-        .map_err(|e| e.to_string())?;
+    let hits: i64 = con.incr(&app.hits_key, 1).await.map_err(server_error)?;
     app.record("/redis", SpanState::InFlight, start);
     Ok(format!("redis: hit {hits}\n"))
 }
 
-async fn with_mysql(State(app): State<Arc<App>>) -> Result<String, String> {
+async fn with_mysql(State(app): State<Arc<App>>) -> Result<String, (StatusCode, String)> {
     let start = app.clock.now();
-    let mut conn = app.mysql.get_conn().await.map_err(|e| e.to_string())?;
+    let mut conn = app.mysql.get_conn().await.map_err(server_error)?;
     let slept: Option<i64> = conn
         .exec_first("SELECT SLEEP(?)", (app.handler.as_secs_f64(),))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(server_error)?;
     drop(conn);
     app.record("/mysql", SpanState::InFlight, start);
     Ok(format!("mysql: slept, returned {}\n", slept.unwrap_or(-1)))
 }
 
-/// One GET over a fresh connection, HTTP/1.1 written by hand; returns the status code.
-async fn get_status(port: u16, path: &str) -> std::io::Result<u16> {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+/// How one user's request went wrong, in a few words (the same words for the same cause, so
+/// they can be counted).
+#[derive(Debug)]
+enum Failure {
+    /// Opening the connection failed.
+    Connect(std::io::Error),
+    /// Sending the request or reading the answer failed.
+    Exchange(std::io::Error),
+    /// The answer was not a 200: its status and the first line of its body.
+    Status(u16, String),
+    /// The answer was not HTTP.
+    NoStatus,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = |e: &std::io::Error| match e.raw_os_error() {
+            // The OS's words ("Too many open files (os error 24)"), not only the kind's.
+            Some(_) => e.to_string(),
+            None => e.kind().to_string(),
+        };
+        match self {
+            Failure::Connect(e) => write!(f, "connect: {}", kind(e)),
+            Failure::Exchange(e) => write!(f, "request/response: {}", kind(e)),
+            Failure::Status(code, said) => write!(f, "HTTP status {code}: {said}"),
+            Failure::NoStatus => write!(f, "no HTTP status line"),
+        }
+    }
+}
+
+/// One GET over a fresh connection, HTTP/1.1 written by hand; a 200, or why not.
+async fn user_get(port: u16, path: &str) -> Result<(), Failure> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(Failure::Connect)?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(Failure::Exchange)?;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let head = String::from_utf8_lossy(&response);
-    head.split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))
+    stream
+        .read_to_end(&mut response)
+        .await
+        .map_err(Failure::Exchange)?;
+    let text = String::from_utf8_lossy(&response);
+    match text.split(' ').nth(1).and_then(|c| c.parse().ok()) {
+        Some(200) => Ok(()),
+        Some(code) => {
+            let body = text.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+            let said: String = body
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(120)
+                .collect();
+            Err(Failure::Status(code, said))
+        }
+        None => Err(Failure::NoStatus),
+    }
+}
+
+/// Reasons counted, most frequent first: "6 x connect: Connection refused (os error 111)".
+fn count_reasons<'a>(reasons: impl Iterator<Item = &'a str>) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in reasons {
+        *counts.entry(r).or_default() += 1;
+    }
+    let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts
+        .iter()
+        .map(|(r, n)| format!("{n} x {r}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Runs the scenario. `urls` holds the Redis URL, then the MySQL URL.
@@ -91,6 +229,22 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         let users = main.params().usize("users");
         let handler = main.params().duration("handler_ms");
         let (redis_url, mysql_url) = (urls[0].clone(), urls[1].clone());
+        let pool_size = mysql_pool_size(users);
+        if let Some(limit) = open_files::raise_to_hard_limit() {
+            let open = open_files::open_now().unwrap_or(FILES_RESERVE);
+            let others = open + pool_size as u64 + FILES_RESERVE;
+            let needed = FILES_PER_USER * users as u64 + others;
+            if needed > limit {
+                let most = limit.saturating_sub(others) / FILES_PER_USER;
+                return Err(ScenarioError::failed(format!(
+                    "users={users} needs about {needed} open files (a socket on each side of \
+                     every user's connection, and {others} more for the run), but this process \
+                     may open at most {limit} (its hard RLIMIT_NOFILE). Run with users={most} \
+                     or fewer, or raise the hard limit (ulimit -Hn as root, LimitNOFILE= for a \
+                     service)"
+                )));
+            }
+        }
         // A backlog big enough for every user connecting at once (std's default is 128; a
         // burst beyond it waits out SYN retries and measures the kernel, not the API).
         let bind = || -> std::io::Result<std::net::TcpListener> {
@@ -108,22 +262,24 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         let hits_key = format!("conlab:{run_id}:hits");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
-        let pool_size = users.clamp(1, 64);
+        let accept_failures = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let listener_failures = accept_failures.clone();
         // One thread: the async handlers interleave on it, the blocking one stops it.
         let server = conlab_tokio::spawn_loop_thread("web-server", move || async move {
             let setup = async {
+                // INCR is quick: the slack of a command is its limit.
+                let config = connection_config(Some(COMMAND_TIMEOUT));
                 let redis = redis::Client::open(redis_url.as_str())
                     .map_err(|e| e.to_string())?
-                    .get_multiplexed_async_connection()
+                    .get_multiplexed_async_connection_with_config(&config)
                     .await
                     .map_err(|e| format!("Redis at {}: {e}", redact_url(&redis_url)))?;
-                let opts = mysql_async::Opts::from_url(&mysql_url).map_err(|e| e.to_string())?;
-                let constraints =
-                    mysql_async::PoolConstraints::new(0, pool_size).ok_or("bad pool size")?;
-                let mysql = mysql_async::Pool::new(
-                    mysql_async::OptsBuilder::from_opts(opts)
-                        .pool_opts(mysql_async::PoolOpts::default().with_constraints(constraints)),
-                );
+                // The pool's connections are opened before the users come, so the phases
+                // measure the endpoint, not connections being set up.
+                let mysql = keeping_pool(&mysql_url, pool_size)?;
+                warm(&mysql, pool_size)
+                    .await
+                    .map_err(|e| format!("MySQL at {}: {e}", redact_url(&mysql_url)))?;
                 let listener =
                     tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
                 Ok::<_, String>((redis, mysql, listener))
@@ -134,6 +290,13 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                     let _ = ready_tx.send(Err(e));
                     return;
                 }
+            };
+            let listener = RecordingListener {
+                inner: listener,
+                writer: writer.clone(),
+                clock: clock.clone(),
+                lane: None,
+                failures: listener_failures,
             };
             let app = Arc::new(App {
                 writer: std::sync::Mutex::new(writer),
@@ -174,6 +337,8 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
             "serving on http://127.0.0.1:{port} with {users} concurrent users per endpoint"
         ));
 
+        // The blocking endpoint answers the last user after every other user's handler.
+        let request_limit = handler * users as u32 + Duration::from_secs(30);
         let mut outcome = Ok(());
         for path in ENDPOINTS {
             main.mark("phase_start", path);
@@ -183,28 +348,33 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 let lane = main.new_lane(LaneKind::Connection, format!("user-{u} {path}"));
                 group.spawn(main.runtime(), async move {
                     let rt = lane.runtime().clone();
-                    let status = lane
+                    let answer = lane
                         .during(
                             SpanState::InFlight,
                             Text::Static(path),
-                            conlab_core::sync::timeout(
-                                &rt,
-                                Duration::from_secs(120),
-                                get_status(port, path),
-                            ),
+                            conlab_core::sync::timeout(&rt, request_limit, user_get(port, path)),
                         )
                         .await;
-                    lane.end();
-                    match status {
-                        Ok(Ok(code)) => code,
-                        _ => 0,
+                    let failure = match answer {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(e.to_string()),
+                        Err(_) => Some(format!(
+                            "no answer within {}",
+                            conlab_core::ms(request_limit.as_nanos() as Nanos)
+                        )),
+                    };
+                    if let Some(why) = &failure {
+                        lane.mark("request_failed", Text::from(format!("{path} {why}")));
                     }
+                    lane.end();
+                    failure
                 });
             }
-            let codes = main
+            let answers = main
                 .during(SpanState::WaitingJoin, "users", group.join_all())
                 .await;
-            let ok = codes.iter().filter(|c| **c == 200).count();
+            let failures = count_reasons(answers.iter().flatten().map(String::as_str));
+            let ok = answers.iter().filter(|a| a.is_none()).count();
             let took = main.now() - start;
             main.mark("phase_done", Text::from(format!("{path} {ok} {took}")));
             main.metric(
@@ -217,8 +387,20 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 conlab_core::ms(took)
             ));
             if ok != users {
+                let refused = accept_failures
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let server_side = if refused.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the server could not accept: {}",
+                        count_reasons(refused.iter().map(String::as_str))
+                    )
+                };
                 outcome = Err(ScenarioError::failed(format!(
-                    "{path}: only {ok} of {users} requests succeeded"
+                    "{path}: only {ok} of {users} requests succeeded ({failures}){server_side}"
                 )));
                 break;
             }
@@ -226,7 +408,11 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         let _ = stop_tx.send(());
         let _ = server.join();
         if let Ok(client) = redis::Client::open(urls[0].as_str()) {
-            if let Ok(mut con) = client.get_multiplexed_async_connection().await {
+            let config = connection_config(Some(COMMAND_TIMEOUT));
+            if let Ok(mut con) = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+            {
                 let _ = crate::redis::delete_run_keys(&mut con, &run_id).await;
             }
         }
@@ -234,19 +420,30 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
     })
 }
 
-/// Checks, from the recorded client and handler spans: the async endpoints serve all users
-/// together (~ one handler time); the blocking endpoint serves them one at a time (~ users x
-/// handler time), its handlers never overlapping.
+/// Checks, from the recorded client and handler spans: the async Redis endpoint serves all
+/// users together (~ one handler time); the MySQL one in waves of its pool (~ ceil(users /
+/// pool) handler times, one when the pool has a connection for every user); the blocking
+/// endpoint serves them one at a time (~ users x handler time), its handlers never
+/// overlapping. Every request may also cost up to `PER_REQUEST` of its own.
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
     let users = c.params.usize("users");
     let handler = c.params.duration("handler_ms");
     let phases = crate::checks::phases(t);
+    let failed = count_reasons(
+        t.marks_named("request_failed")
+            .chain(t.marks_named("accept_failed"))
+            .map(|m| m.detail.as_str()),
+    );
     c.check(
         "all-answered",
         "every user's request is answered on every endpoint",
         phases.len() == 3 && phases.iter().all(|p| p.1 == users),
-        format!("{phases:?}"),
+        if failed.is_empty() {
+            format!("{phases:?}")
+        } else {
+            format!("{phases:?}; failed: {failed}")
+        },
     );
     let took = |path: &str| {
         phases
@@ -254,40 +451,52 @@ pub fn checks(c: &mut Checks) {
             .find(|p| p.0 == path)
             .map_or(u64::MAX, |p| p.2)
     };
-    // Each request also costs a connection and a bit of the server's one thread; allow up to
-    // half a millisecond of that per user on top of the handler time.
-    let (lo, hi) = c.tolerance.window(handler.as_nanos() as Nanos);
-    let hi = hi + users as Nanos * 500_000;
-    for (id, path, what) in [
-        (
-            "redis-concurrent",
-            "/redis",
-            "the async Redis endpoint serves users together: ~ one handler time",
-        ),
-        (
-            "mysql-concurrent",
-            "/mysql",
-            "the async MySQL endpoint serves users together: ~ one handler time",
-        ),
-    ] {
+    // Each time is predicted from the parameters, within the runtime's tolerance; each request
+    // also costs a connection and a turn of the server's one thread, allowed on top.
+    let tolerance = c.tolerance;
+    let within = |path: &str, expected: Duration, how: &str| -> (bool, String) {
         let got = took(path);
-        c.check(
-            id,
-            what,
-            (lo..=hi).contains(&got),
-            format!(
-                "measured {}, allowed {}..{}",
-                conlab_core::ms(got),
-                conlab_core::ms(lo),
-                conlab_core::ms(hi)
-            ),
+        let expected = expected.as_nanos() as Nanos;
+        let (lo, hi) = tolerance.window(expected);
+        let hi = hi + users as Nanos * PER_REQUEST;
+        let detail = format!(
+            "measured {}, expected {}{how} (allowed {}..{})",
+            conlab_core::ms(got),
+            conlab_core::ms(expected),
+            conlab_core::ms(lo),
+            conlab_core::ms(hi)
         );
-    }
-    c.about(
+        ((lo..=hi).contains(&got), detail)
+    };
+    let (ok, detail) = within("/redis", handler, "");
+    c.check(
+        "redis-concurrent",
+        "the async Redis endpoint serves users together: ~ one handler time",
+        ok,
+        detail,
+    );
+    // The MySQL endpoint's users share its pool: beyond its size they wait for a connection,
+    // and "one handler time" is one per wave of the pool. (The description is the one the
+    // recorded playground run and its translations carry.)
+    let pool = mysql_pool_size(users);
+    let waves = users.div_ceil(pool) as u32;
+    let how = match waves {
+        1 => String::new(),
+        n => format!(" ({n} waves of a pool of {pool})"),
+    };
+    let (ok, detail) = within("/mysql", handler * waves, &how);
+    c.check(
+        "mysql-concurrent",
+        "the async MySQL endpoint serves users together: ~ one handler time",
+        ok,
+        detail,
+    );
+    let (ok, detail) = within("/plain", handler * users as u32, "");
+    c.check(
         "plain-serialized",
         "the blocking handler serves them one at a time: ~ users x handler time",
-        took("/plain"),
-        handler * users as u32,
+        ok,
+        detail,
     );
     let mut blocking = t.intervals(SpanState::Blocking);
     blocking.sort_unstable();
@@ -297,4 +506,21 @@ pub fn checks(c: &mut Checks) {
         blocking.len() == users && blocking.windows(2).all(|w| w[1].0 >= w[0].1),
         format!("{} blocking handler runs", blocking.len()),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_reasons;
+
+    #[test]
+    fn reasons_are_counted_most_frequent_first() {
+        let check = |reasons: &[&str], expected: &str| {
+            assert_eq!(count_reasons(reasons.iter().copied()), expected);
+        };
+        check(&[], "");
+        check(
+            &["connect: refused", "HTTP status 500: x", "connect: refused"],
+            "2 x connect: refused; 1 x HTTP status 500: x",
+        );
+    }
 }

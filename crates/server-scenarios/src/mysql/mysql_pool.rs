@@ -1,8 +1,16 @@
 //! mysql-pool: sleeping queries one after another on one connection, then concurrently through
 //! a pool of k connections: the concurrent ones run in waves of k.
+//!
+//! The pool is warmed first (its connections opened, recorded as a phase of its own), so the
+//! concurrent phase measures queries waiting for a pooled connection, as the lesson says, and
+//! not connections being set up. A run that needs more connections than the server has room
+//! for is refused before it starts, naming `pool` and the server's limit.
 
-use super::{connect, query};
-use conlab_core::{Checks, LaneCtx, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup, Text};
+use super::{connect, keeping_pool, query, room, warm, QUERY_TIMEOUT};
+use conlab_core::{
+    Checks, FailureKind, LaneCtx, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup, Text,
+};
+use conlab_servers::redact_url;
 use conlab_tokio::{ScenarioFuture, TokioRuntime};
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
@@ -17,6 +25,25 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, _run_id: String) -> S
 
         let lane = main.new_lane(LaneKind::Connection, "sequential");
         let mut conn = connect(&lane, &urls[0]).await?;
+        // At most this many queries are in flight at once, each on a connection of its own.
+        let needed = size.min(queries);
+        let room = room(&lane, &mut conn).await?;
+        // This run's own connection is closed before the pool opens.
+        let free = room.max.saturating_sub(room.others);
+        if needed > free {
+            return Err(ScenarioError::new(
+                FailureKind::Refused,
+                format!(
+                    "pool={size} (with queries={queries}) needs {needed} connections at once, \
+                     but the MySQL server at {} accepts {} (its max_connections) and {} other \
+                     connections are open: {free} are free. Run with pool={free} or less, or \
+                     raise the server's max_connections",
+                    redact_url(&urls[0]),
+                    room.max,
+                    room.others
+                ),
+            ));
+        }
         main.mark("phase", "sequential");
         let start = main.now();
         for _ in 0..queries {
@@ -37,14 +64,24 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, _run_id: String) -> S
             conlab_core::ms(seq)
         ));
 
-        let opts = mysql_async::Opts::from_url(&urls[0])
-            .map_err(|e| ScenarioError::failed(e.to_string()))?;
-        let constraints = mysql_async::PoolConstraints::new(0, size)
-            .ok_or_else(|| ScenarioError::failed("bad pool size"))?;
-        let pool = mysql_async::Pool::new(
-            mysql_async::OptsBuilder::from_opts(opts)
-                .pool_opts(mysql_async::PoolOpts::default().with_constraints(constraints)),
-        );
+        let pool = keeping_pool(&urls[0], size).map_err(ScenarioError::failed)?;
+        main.mark("phase", "warm-up");
+        let start = main.now();
+        main.during(
+            SpanState::Connecting,
+            Text::from(format!("open {needed} pooled connections")),
+            warm(&pool, needed),
+        )
+        .await
+        .map_err(|e| ScenarioError::failed(format!("MySQL pool: {e}")))?;
+        main.print(format!(
+            "pool warmed: {needed} connections opened in {}",
+            conlab_core::ms(main.now() - start)
+        ));
+
+        // A query waits for a connection at most while the waves before it run.
+        let waves = queries.div_ceil(size) as u32;
+        let wait_limit = sleep * waves + QUERY_TIMEOUT;
         main.mark("phase", "concurrent");
         let start = main.now();
         let group = TaskGroup::new();
@@ -56,7 +93,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, _run_id: String) -> S
                     .during(
                         SpanState::PoolWait,
                         Text::None,
-                        conlab_core::sync::timeout(&rt, Duration::from_secs(30), pool.get_conn()),
+                        conlab_core::sync::timeout(&rt, wait_limit, pool.get_conn()),
                     )
                     .await;
                 let mut conn = match got {
@@ -68,8 +105,12 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, _run_id: String) -> S
                         )))
                     }
                     Err(_) => {
-                        return Err(ScenarioError::failed(
-                            "no pooled MySQL connection within 30 s",
+                        return Err(ScenarioError::new(
+                            FailureKind::TimedOut,
+                            format!(
+                                "no pooled MySQL connection within {}",
+                                conlab_core::ms(wait_limit.as_nanos() as Nanos)
+                            ),
                         ))
                     }
                 };

@@ -1,11 +1,15 @@
 //! job-queue: a master loop reads jobs from a Redis list and hands them to event loops running
 //! in worker threads, with Redis's reliable-queue pattern: a job moves atomically from the
-//! queue to the worker's processing list (BLMOVE), is marked done under an idempotency key and
+//! queue to the worker's processing list (BLMOVE), is marked done in an idempotency set and
 //! acknowledged (LREM) when finished, and the jobs of a worker that stops are moved back to the
-//! queue. Worker-1 stops mid-run (after `crash_after` jobs, holding one); no job is lost or run
-//! twice.
+//! queue. Worker-1 stops mid-run: once `crash_after` jobs have been handed out, the next one
+//! goes to worker-1, which stops holding it. No job is lost or run twice.
+//!
+//! The stop is placed by the master rather than counted by worker-1 among its own jobs: the
+//! workers take turns, so worker-1 gets only about half of the jobs, and with `crash_after` at
+//! half of `jobs` or more it would never reach its count (the run would show no stop at all).
 
-use super::{command, connect, delete_run_keys};
+use super::{command, connect, connection_config, delete_run_keys, COMMAND_TIMEOUT};
 use conlab_core::{Checks, LaneCtx, LaneKind, ScenarioError, SpanState, Text};
 use conlab_tokio::{ScenarioFuture, TokioRuntime};
 use redis::AsyncCommands;
@@ -14,10 +18,17 @@ use std::time::Duration;
 
 const WORKERS: usize = 2;
 
+/// What the master hands a worker: a job, and whether the worker stops holding it (the
+/// simulated crash).
+struct Order {
+    job: String,
+    stop_holding_it: bool,
+}
+
 /// A worker: an event loop on a thread of its own, fed through a channel.
 struct Worker {
     name: String,
-    jobs: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    orders: Option<tokio::sync::mpsc::UnboundedSender<Order>>,
     thread: std::thread::JoinHandle<()>,
     processing: String,
 }
@@ -27,40 +38,48 @@ fn start_worker(
     index: usize,
     url: String,
     run_id: String,
-    crash_after: usize,
 ) -> Result<Worker, ScenarioError> {
     let name = format!("worker-{}", index + 1);
     let lane = main.new_lane(LaneKind::Thread, name.clone()).lane();
     let (writer, clock) = (main.writer().clone(), main.runtime().clock().clone());
     let job_time = main.params().duration("job_ms");
     let processing = format!("conlab:{run_id}:processing:{}", index + 1);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Order>();
     let my_processing = processing.clone();
-    let stops = index == 0 && crash_after > 0;
+    let done_set = done_set(&run_id);
     let thread = conlab_tokio::spawn_loop_thread(name.clone(), move || async move {
         let Ok(client) = redis::Client::open(url.as_str()) else {
             return;
         };
-        let Ok(mut con) = client.get_multiplexed_async_connection().await else {
+        // Its commands are quick: each gets the usual slack as its limit.
+        let config = connection_config(Some(COMMAND_TIMEOUT));
+        let Ok(mut con) = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+        else {
             return;
         };
-        let mut done = 0usize;
-        while let Some(job) = rx.recv().await {
-            if stops && done == crash_after {
+        while let Some(Order {
+            job,
+            stop_holding_it,
+        }) = rx.recv().await
+        {
+            if stop_holding_it {
                 // The worker dies holding this job: it is in its processing list,
                 // never acknowledged.
                 writer.mark(clock.now(), lane, "worker_stopped", Text::from(job));
                 break;
             }
             let start = clock.now();
-            // Idempotency key: a job that was already run (and then recovered before
-            // its acknowledgement) is not run again.
-            let first: bool = con
-                .set_nx(format!("conlab:{run_id}:done:{job}"), 1)
-                .await
-                .unwrap_or(false);
+            // Idempotency: a job that was already run (and then recovered before its
+            // acknowledgement) is not run again.
+            let first: bool = con.sadd(&done_set, &job).await.unwrap_or(false);
             if first {
-                tokio::time::sleep(job_time).await;
+                // tokio's timers tick in milliseconds: even a zero sleep would wait for the
+                // next tick, a millisecond per job that the job does not take.
+                if !job_time.is_zero() {
+                    tokio::time::sleep(job_time).await;
+                }
                 writer.mark(clock.now(), lane, "ran", Text::from(job.clone()));
             }
             let _: Result<(), _> = con.lrem(&my_processing, 1, &job).await;
@@ -71,17 +90,21 @@ fn start_worker(
                 clock.now(),
                 Text::from(format!("job {job}")),
             );
-            done += 1;
         }
         writer.end_lane(clock.now(), lane);
     })
     .map_err(|e| ScenarioError::failed(format!("could not start {name}'s thread: {e}")))?;
     Ok(Worker {
         name,
-        jobs: Some(tx),
+        orders: Some(tx),
         thread,
         processing,
     })
+}
+
+/// The set of jobs that have run (the idempotency record).
+fn done_set(run_id: &str) -> String {
+    format!("conlab:{run_id}:done")
 }
 
 /// Runs the scenario.
@@ -89,25 +112,31 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
     Box::pin(async move {
         let jobs = main.params().usize("jobs");
         let crash_after = main.params().usize("crash_after");
+        let job_time = main.params().duration("job_ms");
         let mut con = connect(&main, &urls[0]).await?;
         let queue = format!("conlab:{run_id}:queue");
+        let done_set = done_set(&run_id);
         let ids: Vec<String> = (0..jobs).map(|i| i.to_string()).collect();
         let _: () = command(&main, "LPUSH jobs", Duration::ZERO, con.lpush(&queue, &ids)).await?;
         main.print(format!("queued {jobs} jobs"));
 
         let mut workers: Vec<Worker> = (0..WORKERS)
-            .map(|i| start_worker(&main, i, urls[0].clone(), run_id.clone(), crash_after))
+            .map(|i| start_worker(&main, i, urls[0].clone(), run_id.clone()))
             .collect::<Result<_, _>>()?;
-        let done_pattern = format!("conlab:{run_id}:done:*");
-        let mut next = 0usize;
-        let deadline = main.now() + Duration::from_secs(60).as_nanos() as u64;
+        // Worker-1 stops holding the job handed out after the first `crash_after`.
+        let mut stop_at = (crash_after > 0 && crash_after < jobs).then_some(crash_after);
+        // However the jobs fall, no worker runs more than all of them one after another.
+        let limit =
+            job_time * jobs as u32 + Duration::from_secs(30) + Duration::from_millis(jobs as u64);
+        let deadline = main.now() + limit.as_nanos() as u64;
+        let (mut next, mut handed_out) = (0usize, 0usize);
         loop {
             // A worker whose thread ended without being told to: recover its jobs.
             for w in workers
                 .iter_mut()
-                .filter(|w| w.jobs.is_some() && w.thread.is_finished())
+                .filter(|w| w.orders.is_some() && w.thread.is_finished())
             {
-                w.jobs = None;
+                w.orders = None;
                 main.print(format!(
                     "{} stopped; moving its unacknowledged jobs back to the queue",
                     w.name
@@ -129,35 +158,25 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                     main.print(format!("recovered job {job}"));
                 }
             }
-            let done: Vec<String> = redis::cmd("KEYS")
-                .arg(&done_pattern)
-                .query_async(&mut con)
-                .await
-                .unwrap_or_default();
-            let pending: usize = con.llen(&queue).await.unwrap_or(0);
-            let held: usize = {
-                let mut n = 0;
-                for w in workers.iter().filter(|w| w.jobs.is_some()) {
-                    n += con.llen::<_, usize>(&w.processing).await.unwrap_or(0);
-                }
-                n
-            };
-            if done.len() == jobs && pending == 0 && held == 0 {
-                break;
-            }
             if main.now() > deadline {
-                return Err(ScenarioError::failed(
-                    "jobs were still unfinished after 60 s",
-                ));
+                return Err(ScenarioError::failed(format!(
+                    "jobs were still unfinished after {}",
+                    conlab_core::ms(limit.as_nanos() as u64)
+                )));
             }
             let live: Vec<usize> = (0..workers.len())
-                .filter(|i| workers[*i].jobs.is_some())
+                .filter(|i| workers[*i].orders.is_some())
                 .collect();
             if live.is_empty() {
                 return Err(ScenarioError::failed("every worker stopped"));
             }
-            let w = live[next % live.len()];
-            next += 1;
+            let stop = stop_at == Some(handed_out) && live.contains(&0);
+            let w = if stop {
+                0
+            } else {
+                next += 1;
+                live[(next - 1) % live.len()]
+            };
             let moved = command(
                 &main,
                 "BLMOVE",
@@ -171,18 +190,42 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 ),
             )
             .await?;
-            if let Some(job) = moved {
-                main.mark(
-                    "dispatched",
-                    Text::from(format!("{job} {}", workers[w].name)),
-                );
-                if let Some(tx) = &workers[w].jobs {
-                    let _ = tx.send(job);
+            let Some(job) = moved else {
+                // The queue is empty: finished when every job has run and been acknowledged.
+                let done: usize =
+                    command(&main, "SCARD", Duration::ZERO, con.scard(&done_set)).await?;
+                let mut held = 0;
+                for w in workers.iter().filter(|w| w.orders.is_some()) {
+                    held += command(
+                        &main,
+                        "LLEN",
+                        Duration::ZERO,
+                        con.llen::<_, usize>(&w.processing),
+                    )
+                    .await?;
                 }
+                if done == jobs && held == 0 {
+                    break;
+                }
+                continue;
+            };
+            main.mark(
+                "dispatched",
+                Text::from(format!("{job} {}", workers[w].name)),
+            );
+            handed_out += 1;
+            if stop {
+                stop_at = None;
+            }
+            if let Some(tx) = &workers[w].orders {
+                let _ = tx.send(Order {
+                    job,
+                    stop_holding_it: stop,
+                });
             }
         }
         for w in &mut workers {
-            w.jobs = None;
+            w.orders = None;
         }
         for w in workers {
             let _ = w.thread.join();
@@ -232,6 +275,16 @@ pub fn checks(c: &mut Checks) {
         "recovered",
         "the job a stopped worker held is moved back and run by another",
         !expect_stop || (!stopped.is_empty() && stopped.iter().all(|j| recovered.contains(j))),
-        format!("stopped holding {stopped:?}, recovered {recovered:?}"),
+        format!("stopped holding {stopped:?}, recovered {}", few(&recovered)),
     );
+}
+
+/// A list for a check's detail: all of a short one, the start and the count of a long one.
+fn few(items: &[&str]) -> String {
+    const SHOWN: usize = 10;
+    if items.len() <= SHOWN {
+        format!("{items:?}")
+    } else {
+        format!("{:?} … ({} in all)", &items[..SHOWN], items.len())
+    }
 }

@@ -2,7 +2,7 @@
 //! connection, and concurrently by many tasks sharing a pool of connections. Each mode's
 //! throughput is measured; the pool's saturation shows as `pool_wait` spans.
 
-use super::{command, connect, delete_run_keys, Pool};
+use super::{command, connect, delete_run_keys, within, Pool, COMMAND_TIMEOUT};
 use conlab_core::{Checks, LaneCtx, LaneKind, Nanos, ScenarioError, SpanState, TaskGroup, Text};
 use conlab_tokio::{ScenarioFuture, TokioRuntime};
 use redis::AsyncCommands;
@@ -95,10 +95,12 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         let done: usize = results.into_iter().sum::<Result<usize, _>>()?;
         phase(&main, "concurrent", done, start);
 
-        let keys: usize = redis::cmd("DBSIZE")
-            .query_async::<usize>(&mut con)
-            .await
-            .unwrap_or(0);
+        let keys: usize = within(
+            COMMAND_TIMEOUT,
+            redis::cmd("DBSIZE").query_async::<usize>(&mut con),
+        )
+        .await
+        .unwrap_or(0);
         let deleted = delete_run_keys(&mut con, &run_id)
             .await
             .map_err(|e| ScenarioError::failed(format!("cleaning up failed: {e}")))?;
