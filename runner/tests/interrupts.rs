@@ -214,3 +214,69 @@ fn tables_of_a_dead_run_are_dropped_by_the_next_run_against_that_mysql() {
         "0"
     );
 }
+
+/// The private MariaDB folders (in the system's temporary folder) that exist now.
+fn private_mysql_folders() -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(std::env::temp_dir())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("conlab-mysql-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_interrupt_while_private_mariadb_servers_install_leaves_no_folder_and_no_process() {
+    let before = private_mysql_folders();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["run", "mysql-multi-server", "-p", "servers=3"])
+        .env_remove("CONLAB_MYSQL_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt as soon as the installers have their folders.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while private_mysql_folders().len() <= before.len() {
+        assert!(
+            Instant::now() < deadline,
+            "no private MariaDB folder appeared"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the run ended first");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let created: Vec<_> = private_mysql_folders()
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    signal(&child, "INT");
+    let (code, err) = finish(child);
+    assert_eq!(code, Some(130), "{err}");
+    std::thread::sleep(Duration::from_millis(500));
+    for folder in &created {
+        assert!(
+            !folder.exists(),
+            "{} is left behind: {err}",
+            folder.display()
+        );
+    }
+    let left = Command::new("pgrep")
+        .args(["-f", "conlab-mysql-"])
+        .output()
+        .unwrap();
+    let pids = String::from_utf8_lossy(&left.stdout);
+    for folder in &created {
+        let name = folder.file_name().unwrap().to_string_lossy().to_string();
+        let running = Command::new("pgrep").args(["-f", &name]).output().unwrap();
+        assert!(
+            running.stdout.is_empty(),
+            "a process still works in {name}: {pids}"
+        );
+    }
+}

@@ -7,7 +7,7 @@
 //! deleted each other's temporary tables when several private servers were set up at once
 //! ("Unknown table 'mysql.tmp_user_sys'").
 
-use crate::private::PrivateProcess;
+use crate::private::{PrivateFolder, PrivateProcess};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -63,7 +63,7 @@ impl PrivateMysql {
             return Ok(None);
         };
         let binary = binary.display().to_string();
-        let dir = tempfile::Builder::new().prefix("conlab-mysql-").tempdir()?;
+        let dir = PrivateFolder::create("conlab-mysql-")?;
         let root = running_as_root();
         // MariaDB refuses to run as root; its own user must own its folders.
         let owner = if root {
@@ -103,11 +103,12 @@ impl PrivateMysql {
         for _attempt in 0..2 {
             let _ = std::fs::remove_dir_all(&data);
             let log = std::fs::File::create(&log_path)?;
-            installed = install
-                .stdin(Stdio::null())
-                .stdout(log.try_clone()?)
-                .stderr(log)
-                .status();
+            installed = dir.run(
+                install
+                    .stdin(Stdio::null())
+                    .stdout(log.try_clone()?)
+                    .stderr(log),
+            );
             if matches!(&installed, Ok(s) if s.success()) {
                 break;
             }

@@ -1,7 +1,7 @@
 //! A throwaway redis-server for one run: a free loopback port, a temporary folder, no
 //! persistence; stopped and removed when dropped.
 
-use crate::private::PrivateProcess;
+use crate::private::{PrivateFolder, PrivateProcess};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -15,7 +15,7 @@ pub(crate) struct PrivateRedis {
 impl PrivateRedis {
     /// Starts one, or `Ok(None)` if `redis-server` is not installed.
     pub(crate) fn start() -> std::io::Result<Option<PrivateRedis>> {
-        let dir = tempfile::Builder::new().prefix("conlab-redis-").tempdir()?;
+        let dir = PrivateFolder::create("conlab-redis-")?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let spawned = Command::new("redis-server")
             .args([
