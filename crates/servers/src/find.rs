@@ -272,25 +272,43 @@ impl Kind for Mysql {
     }
 }
 
-/// Connects to `url`, runs one statement and disconnects, within 3 s, on a small runtime of
-/// its own (these checks are made before a run starts).
+/// Connects to `url`, runs one statement and disconnects, within 3 s (these checks are made
+/// before a run starts).
 fn mysql_do(url: &str, statement: &str) -> Result<(), String> {
-    use mysql_async::prelude::Queryable;
+    let statement = statement.to_string();
+    on_mysql(url, Duration::from_secs(3), move |conn| {
+        Box::pin(async move {
+            use mysql_async::prelude::Queryable;
+            conn.query_drop(statement).await
+        })
+    })
+}
+
+/// What [`on_mysql`] runs on its connection.
+pub(crate) type MysqlWork<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, mysql_async::Error>> + 'a>>;
+
+/// Runs `work` on a fresh connection to `url` within `limit`, on a small runtime of its own,
+/// and disconnects; a failure in one line.
+pub(crate) fn on_mysql<T, F>(url: &str, limit: Duration, work: F) -> Result<T, String>
+where
+    F: for<'c> FnOnce(&'c mut mysql_async::Conn) -> MysqlWork<'c, T>,
+{
     let opts = mysql_async::Opts::from_url(url).map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let work = async {
+        let done = async {
             let mut conn = mysql_async::Conn::new(opts).await?;
-            conn.query_drop(statement).await?;
-            conn.disconnect().await
+            let value = work(&mut conn).await?;
+            conn.disconnect().await?;
+            Ok(value)
         };
-        match tokio::time::timeout(Duration::from_secs(3), work).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(mysql_error_line(&e)),
-            Err(_) => Err("no answer within 3 s".to_string()),
+        match tokio::time::timeout(limit, done).await {
+            Ok(result) => result.map_err(|e| mysql_error_line(&e)),
+            Err(_) => Err(format!("no answer within {} s", limit.as_secs())),
         }
     })
 }

@@ -14,7 +14,7 @@
 //!   server sweeps every entry whose owner process no longer exists on this host, or that is
 //!   older than a day (an owner on another host).
 
-use crate::find::Servers;
+use crate::find::{on_mysql, MysqlWork, Servers};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -269,30 +269,10 @@ fn redis_connection(url: &str) -> Result<redis::Connection, String> {
     Ok(conn)
 }
 
-type MysqlWork<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, mysql_async::Error>> + 'a>>;
-
-/// Runs `work` on a fresh connection to `url`, on a small runtime of its own, within
-/// [`CLEAN_LIMIT`].
+/// Runs `work` on a fresh connection to `url`, within [`CLEAN_LIMIT`].
 fn mysql<T, F>(url: &str, work: F) -> Result<T, String>
 where
     F: for<'c> FnOnce(&'c mut mysql_async::Conn) -> MysqlWork<'c, T>,
 {
-    let opts = mysql_async::Opts::from_url(url).map_err(|e| e.to_string())?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    rt.block_on(async {
-        let done = async {
-            let mut conn = mysql_async::Conn::new(opts).await?;
-            let value = work(&mut conn).await?;
-            conn.disconnect().await?;
-            Ok(value)
-        };
-        match tokio::time::timeout(CLEAN_LIMIT, done).await {
-            Ok(result) => result.map_err(|e| crate::find::mysql_error_line(&e)),
-            Err(_) => Err(format!("no answer within {} s", CLEAN_LIMIT.as_secs())),
-        }
-    })
+    on_mysql(url, CLEAN_LIMIT, work)
 }
