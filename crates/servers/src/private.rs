@@ -7,27 +7,53 @@ use std::process::{Child, Command, ExitStatus};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Private servers' folders alive right now, with the process working in each (0: none yet).
-static ALIVE: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+/// Private servers' folders alive right now, with the process working in each (0: none yet),
+/// and whether they are being stopped (then no process may start any more).
+static ALIVE: Mutex<Alive> = Mutex::new(Alive {
+    folders: Vec::new(),
+    stopping: false,
+});
 
-fn alive() -> std::sync::MutexGuard<'static, Vec<(u32, PathBuf)>> {
+struct Alive {
+    folders: Vec<(u32, PathBuf)>,
+    stopping: bool,
+}
+
+fn alive() -> std::sync::MutexGuard<'static, Alive> {
     ALIVE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Stops every private server this process started and removes its folder. For an
 /// interrupted run (Ctrl-C), where destructors do not run. Returns how many it stopped.
 pub fn stop_private_servers() -> usize {
-    let servers = std::mem::take(&mut *alive());
+    let servers = {
+        let mut alive = alive();
+        alive.stopping = true;
+        std::mem::take(&mut alive.folders)
+    };
     let count = servers.len();
     for (pid, dir) in servers {
         if pid != 0 {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            // The whole process group: an installer's own children (MariaDB's installer runs
+            // the server to bootstrap) go too.
+            let _ = Command::new("kill")
+                .args(["-9", "--", &format!("-{pid}")])
+                .status();
         }
-        // Give the kernel a moment to release the files before removing them.
-        std::thread::sleep(Duration::from_millis(50));
-        let _ = std::fs::remove_dir_all(dir);
+        // A process that was still writing may add files for a moment after the signal.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while std::fs::remove_dir_all(&dir).is_err() && dir.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
     count
+}
+
+/// Makes `command` start its process in a process group of its own: the terminal's Ctrl-C then
+/// reaches only conlab, which stops the group (the process and any children) itself.
+fn own_group(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    command.process_group(0)
 }
 
 /// A private server's temporary folder: registered as soon as it exists, removed (and
@@ -40,7 +66,11 @@ impl PrivateFolder {
     /// Creates a fresh folder named `prefix…` in the system's temporary folder.
     pub fn create(prefix: &str) -> std::io::Result<PrivateFolder> {
         let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
-        alive().push((0, dir.path().to_path_buf()));
+        let mut alive = alive();
+        if alive.stopping {
+            return Err(stopping());
+        }
+        alive.folders.push((0, dir.path().to_path_buf()));
         Ok(PrivateFolder { dir })
     }
 
@@ -49,27 +79,43 @@ impl PrivateFolder {
         self.dir.path()
     }
 
-    /// Notes that process `pid` works in the folder (0: none), so an interrupted run stops it.
-    fn working(&self, pid: u32) {
-        if let Some(entry) = alive().iter_mut().find(|(_, d)| d == self.dir.path()) {
-            entry.0 = pid;
+    /// Starts `command` in a process group of its own as the process working in the folder,
+    /// so an interrupted run stops it. Under the registry's lock: once the servers are being
+    /// stopped, nothing starts any more.
+    pub fn spawn(&self, command: &mut Command) -> std::io::Result<Child> {
+        let mut alive = alive();
+        if alive.stopping {
+            return Err(stopping());
         }
+        let child = own_group(command).spawn()?;
+        if let Some(entry) = alive.folders.iter_mut().find(|(_, d)| d == self.dir.path()) {
+            entry.0 = child.id();
+        }
+        Ok(child)
     }
 
     /// Runs `command` to its end, as the folder's working process meanwhile (an installer).
     pub fn run(&self, command: &mut Command) -> std::io::Result<ExitStatus> {
-        let mut child = command.spawn()?;
-        self.working(child.id());
-        let status = child.wait();
-        self.working(0);
+        let status = self.spawn(command)?.wait();
+        if let Some(entry) = alive()
+            .folders
+            .iter_mut()
+            .find(|(_, d)| d == self.dir.path())
+        {
+            entry.0 = 0;
+        }
         status
     }
 }
 
 impl Drop for PrivateFolder {
     fn drop(&mut self) {
-        alive().retain(|(_, d)| d != self.dir.path());
+        alive().folders.retain(|(_, d)| d != self.dir.path());
     }
+}
+
+fn stopping() -> std::io::Error {
+    std::io::Error::other("conlab is stopping its private servers")
 }
 
 /// A server process of this run and its temporary folder.
@@ -82,9 +128,8 @@ pub(crate) struct PrivateProcess {
 }
 
 impl PrivateProcess {
-    /// Takes charge of a started server working in `folder`: stopped when dropped.
+    /// Takes charge of a server started with [`PrivateFolder::spawn`]: stopped when dropped.
     pub fn new(program: impl Into<String>, child: Child, folder: PrivateFolder) -> Self {
-        folder.working(child.id());
         PrivateProcess {
             program: program.into(),
             child,

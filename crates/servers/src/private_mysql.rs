@@ -144,11 +144,12 @@ impl PrivateMysql {
         }
         let server_log = dir.path().join("server.log");
         let log = std::fs::File::create(&server_log)?;
-        let child = server
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()?;
+        let child = dir.spawn(
+            server
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log),
+        )?;
         let mut process = PrivateProcess::new(binary, child, dir);
         process
             .wait_ready(Duration::from_secs(20), || {
