@@ -131,10 +131,37 @@ impl<'a> Checks<'a> {
         expected: Duration,
         waits: u64,
     ) {
-        let ticks = self.timer_resolution().saturating_mul(waits);
+        let tick = self.timer_resolution();
+        let because = format!(
+            "{waits} timer {} of {}",
+            if waits == 1 { "tick" } else { "ticks" },
+            ms(tick)
+        );
+        self.about_plus(
+            id,
+            description,
+            actual,
+            expected,
+            tick.saturating_mul(waits),
+            &because,
+        );
+    }
+
+    /// Like [`Checks::about`], allowing `extra` more lateness for a reason the trace shows
+    /// (`because`, said in the detail when `extra` is not zero), such as the time it took to
+    /// start the threads.
+    pub fn about_plus(
+        &mut self,
+        id: &str,
+        description: &str,
+        actual: Nanos,
+        expected: Duration,
+        extra: Nanos,
+        because: &str,
+    ) {
         let expected = expected.as_nanos() as Nanos;
         let (lo, hi) = self.tolerance.window(expected);
-        let hi = hi.saturating_add(ticks);
+        let hi = hi.saturating_add(extra);
         let passed = (lo..=hi).contains(&actual);
         let mut detail = format!(
             "measured {}, expected {} (allowed {}..{}",
@@ -143,12 +170,8 @@ impl<'a> Checks<'a> {
             ms(lo),
             ms(hi)
         );
-        if ticks > 0 {
-            detail.push_str(&format!(
-                ", with {waits} timer {} of {}",
-                if waits == 1 { "tick" } else { "ticks" },
-                ms(self.timer_resolution())
-            ));
+        if extra > 0 {
+            detail.push_str(&format!(", with {because}"));
         }
         detail.push(')');
         self.check(id, description, passed, detail);

@@ -394,6 +394,16 @@ impl Trace {
         self.lanes.iter().find(|l| l.name == name)
     }
 
+    /// When the last lane of this kind appeared (0 if none): how long starting them took.
+    pub fn last_start(&self, kind: LaneKind) -> Nanos {
+        self.lanes
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.start)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The ids of the checks that failed, in order.
     pub fn failed_checks(&self) -> Vec<&str> {
         self.checks
