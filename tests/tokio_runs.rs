@@ -39,14 +39,14 @@ fn every_native_scenario_passes_with_defaults_and_variants() {
 }
 
 #[test]
-fn the_process_pool_variant_is_skipped_with_a_reason() {
-    let t = run("run-in-executor", Tokio, &["pool=process"]);
-    match &t.status {
-        conlab_core::Status::Skipped { reason } => {
-            assert!(reason.contains("pool=thread"), "{reason}")
-        }
-        other => panic!("expected skipped, got {other:?}"),
-    }
+fn the_process_pool_variant_is_refused_up_front_with_a_reason() {
+    let info = conlab_core::catalog::find("run-in-executor").unwrap();
+    let params =
+        conlab_core::Params::from_assignments(info.id, info.params, ["pool=process"]).unwrap();
+    let refused = conlab_scenarios::run(info.id, Tokio, &params, conlab_tests::LIMIT)
+        .expect_err("a planned variant does not run");
+    let text = refused.to_string();
+    assert!(text.contains("pool=thread"), "{text}");
 }
 
 #[test]

@@ -24,16 +24,23 @@ const EXIT_AND_ENV: &str = "\
 Exit codes:
   0    the run completed and every check passed
   1    the run failed, timed out, or a check failed
-  2    bad usage or bad input (an unknown scenario, a parameter out of range, a planned scenario)
-  3    skipped: something the run needs is missing (a Redis or MySQL server); the message says what
-  130  interrupted (Ctrl-C); private servers started for the run are stopped and removed
+  2    bad usage or bad input (an unknown scenario, a parameter out of range,
+       a planned scenario or variant)
+  3    skipped: a server the run needs is missing (the message says which)
+  130  interrupted (Ctrl-C or SIGTERM): what the run left on its servers is
+       removed by a short-lived helper within about a second; private servers
+       are stopped and removed
 
 Environment:
-  CONLAB_REDIS_URL, CONLAB_REDIS_URL_2, …   Redis servers to use (redis://[:password@]host:port/db)
-  CONLAB_MYSQL_URL, CONLAB_MYSQL_URL_2, …   MySQL servers to use (mysql://user:password@host:port/db)
-  CONLAB_REDIS_LOCAL, CONLAB_MYSQL_LOCAL    where to look for a local server (default 127.0.0.1:6379
-                                            and 127.0.0.1:3306 with the conlab user of scripts/setup-servers.sh)
-  Without them, conlab starts private throwaway servers when redis-server or MariaDB is installed.";
+  CONLAB_REDIS_URL, CONLAB_REDIS_URL_2, …  Redis servers to use:
+                                           redis://[:password@]host:port/db
+  CONLAB_MYSQL_URL, CONLAB_MYSQL_URL_2, …  MySQL servers to use:
+                                           mysql://user:password@host:port/db
+  CONLAB_REDIS_LOCAL, CONLAB_MYSQL_LOCAL   where to look for a local server
+                                           (default 127.0.0.1:6379 and :3306,
+                                           user conlab of setup-servers.sh)
+  Without them, conlab starts private throwaway servers when redis-server or
+  MariaDB is installed.";
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -81,7 +88,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Time limit for the run, in seconds (0.1 to 3600).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        allow_negative_numbers = true
+    )]
     pub timeout: f64,
 }
 

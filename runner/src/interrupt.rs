@@ -20,6 +20,14 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
+/// Once interrupted, the thread that calls this waits for the handler to end the process:
+/// a run cut short by the interrupt must not be reported as a failed run.
+pub fn stop_here_if_interrupted() {
+    while interrupted() {
+        std::thread::park();
+    }
+}
+
 /// Installs the handler for Ctrl-C and SIGTERM.
 pub fn install_handler() {
     let _ = ctrlc::set_handler(|| {

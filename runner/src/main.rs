@@ -46,24 +46,21 @@ fn main() -> ExitCode {
         cli::Command::RunNative(args) => commands::run_native::run(args),
         cli::Command::Show(args) => commands::show::run(args),
     };
-    if interrupt::interrupted() {
-        // The run ended because it was interrupted: the handler is cleaning up and exits.
-        loop {
-            std::thread::park();
-        }
-    }
+    // A run that ended because it was interrupted: the handler is cleaning up and exits.
+    interrupt::stop_here_if_interrupted();
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Errors echo what the user or a file gave: escaped before the terminal sees them.
         Err(Failure::Run(e)) => {
-            eprintln!("conlab: {e:#}");
+            eprintln!("conlab: {}", render::terminal::printable(format!("{e:#}")));
             ExitCode::from(1)
         }
         Err(Failure::Usage(e)) => {
-            eprintln!("conlab: {e:#}");
+            eprintln!("conlab: {}", render::terminal::printable(format!("{e:#}")));
             ExitCode::from(2)
         }
         Err(Failure::Skipped(e)) => {
-            eprintln!("conlab: {e:#}");
+            eprintln!("conlab: {}", render::terminal::printable(format!("{e:#}")));
             ExitCode::from(3)
         }
     }

@@ -382,6 +382,19 @@ fn control_characters_in_a_trace_file_never_reach_the_terminal() {
     let text = stdout(&o);
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     assert!(text.contains("main\\u{1b}[2J"), "{text}");
+
+    // Errors echo what was given: escaped too, and so is text that reorders a line.
+    for args in [
+        vec!["run", "\x1b[2Jzz"],
+        vec!["run", "semaphore", "-p", "threads=\x1b[2J"],
+        vec!["run", "semaphore", "-p", "\u{202e}threads=1"],
+    ] {
+        let o = conlab(&args);
+        expect_exit(&o, 2);
+        let err = stderr(&o);
+        assert!(!err.contains('\x1b') && !err.contains('\u{202e}'), "{err:?}");
+        assert!(err.contains("\\u{"), "{err:?}");
+    }
 }
 
 #[test]

@@ -44,6 +44,14 @@ pub enum RunError {
         /// Where it does run.
         supported: String,
     },
+    /// The scenario runs, but not yet with these parameters (a planned variant).
+    #[error("`{id}` cannot run with these parameters yet: {reason}")]
+    Unavailable {
+        /// The scenario.
+        id: &'static str,
+        /// Why, naming the parameter.
+        reason: String,
+    },
     /// The scenario is in the catalog but this build cannot run it yet.
     #[error("`{id}` ({chapter}) is in the catalog but this build of conlab cannot run it yet")]
     Planned {
@@ -159,15 +167,17 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
         Native::Tokio {
             run, unavailable, ..
         } => {
-            let reason = unavailable(&params);
-            let start = NativeStart::new(info, params, limit);
-            match reason {
-                Some(reason) => ended(start, Status::Skipped { reason }),
-                None => spawn(
-                    start,
-                    Box::new(move |s| conlab_tokio::run_scenario(s, run, checks)),
-                ),
+            if let Some(reason) = unavailable(&params) {
+                return Err(RunError::Unavailable {
+                    id: info.id,
+                    reason,
+                });
             }
+            let start = NativeStart::new(info, params, limit);
+            spawn(
+                start,
+                Box::new(move |s| conlab_tokio::run_scenario(s, run, checks)),
+            )
         }
         Native::Threads(run) => {
             let start = NativeStart::new(info, params, limit);

@@ -38,6 +38,7 @@ pub fn stop_private_servers() -> usize {
             // the server to bootstrap) go too.
             let _ = Command::new("kill")
                 .args(["-9", "--", &format!("-{pid}")])
+                .stderr(std::process::Stdio::null())
                 .status();
         }
         // A process that was still writing may add files for a moment after the signal.

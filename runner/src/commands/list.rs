@@ -17,6 +17,9 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
             return Ok(());
         }
         println!("{} — {}", info.id, info.title);
+        if !runnable.contains(&info.id) {
+            println!("status: planned — in the catalog, but this build cannot run it yet");
+        }
         println!(
             "chapter: {}   runs on: {}",
             info.chapter.title(),

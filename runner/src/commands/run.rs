@@ -26,6 +26,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     }
     let trace = conlab_scenarios::run(info.id, runtime, &params, limit)
         .map_err(|e| Failure::Usage(anyhow!(e)))?;
+    crate::interrupt::stop_here_if_interrupted();
     let text = match args.format {
         OutputFormat::Text => {
             let color = args.out.is_none() && std::io::stdout().is_terminal();

@@ -39,6 +39,7 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
     };
     let started = Instant::now();
     let traces = conlab_scenarios::suite::run_suite(&ids, limit, &dir, |i, id| {
+        crate::interrupt::stop_here_if_interrupted();
         if i > 0 {
             bar.inc(1);
         }

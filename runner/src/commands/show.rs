@@ -29,7 +29,7 @@ pub fn run(args: ShowArgs) -> Result<(), Failure> {
              (the trace was edited, or recorded by another version of conlab):"
         );
         for d in &recheck.differences {
-            println!("  {d}");
+            println!("  {}", render::terminal::printable(d.as_str()));
         }
     }
     super::run::outcome(&trace)

@@ -1,16 +1,25 @@
-//! Text from a trace file is untrusted: control characters in it (an escape sequence that
-//! clears the screen or retitles the window) are shown as escapes, never sent to the terminal.
+//! Text from a trace file or the command line is untrusted: control characters in it (an
+//! escape sequence that clears the screen or retitles the window) and the invisible characters
+//! that reorder a line (bidirectional overrides) are shown as escapes, never sent to the
+//! terminal.
 
 use conlab_core::{Status, Trace};
 
-/// `text` with every control character written as `\u{…}`; unchanged (not copied) when it
-/// has none.
+/// Whether `c` must not reach a terminal as it is: a control character, or a character that
+/// silently reorders or hides text (bidirectional marks, embeddings, overrides and isolates).
+fn unsafe_for_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every such character written as `\u{…}`; unchanged (not copied) when it has
+/// none.
 pub fn escape_controls(text: &mut String) {
-    if text.chars().any(char::is_control) {
+    if text.chars().any(unsafe_for_terminal) {
         *text = text
             .chars()
             .map(|c| {
-                if c.is_control() {
+                if unsafe_for_terminal(c) {
                     c.escape_unicode().to_string()
                 } else {
                     c.to_string()
@@ -18,6 +27,13 @@ pub fn escape_controls(text: &mut String) {
             })
             .collect();
     }
+}
+
+/// `text` made safe to print (see [`escape_controls`]).
+pub fn printable(text: impl Into<String>) -> String {
+    let mut text = text.into();
+    escape_controls(&mut text);
+    text
 }
 
 /// Escapes the control characters in every text of `trace` a person reads.
@@ -35,8 +51,13 @@ pub fn make_printable(trace: &mut Trace) {
         escape_controls(&mut line.text);
     }
     for check in &mut trace.checks {
+        escape_controls(&mut check.id);
         escape_controls(&mut check.description);
         escape_controls(&mut check.detail);
+    }
+    for metric in &mut trace.metrics.extra {
+        escape_controls(&mut metric.key);
+        escape_controls(&mut metric.unit);
     }
     for text in [&mut trace.host, &mut trace.recorded_at]
         .into_iter()
@@ -64,5 +85,6 @@ mod tests {
         check("任务 1", "任务 1");
         check("\x1b[2Jgone", "\\u{1b}[2Jgone");
         check("a\nb\tc", "a\\u{a}b\\u{9}c");
+        check("abc\u{202e}cba", "abc\\u{202e}cba");
     }
 }
