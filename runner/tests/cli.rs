@@ -392,7 +392,10 @@ fn control_characters_in_a_trace_file_never_reach_the_terminal() {
         let o = conlab(&args);
         expect_exit(&o, 2);
         let err = stderr(&o);
-        assert!(!err.contains('\x1b') && !err.contains('\u{202e}'), "{err:?}");
+        assert!(
+            !err.contains('\x1b') && !err.contains('\u{202e}'),
+            "{err:?}"
+        );
         assert!(err.contains("\\u{"), "{err:?}");
     }
 }
