@@ -8,60 +8,15 @@ mod support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{conlab, free_port, text};
+use support::{conlab, text, TestRedis};
 
-/// A redis-server of the test's own, killed when dropped.
-struct TestRedis {
-    child: Child,
-    port: u16,
-}
-
-impl TestRedis {
-    fn start() -> TestRedis {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (scripts/setup-servers.sh)");
-        let server = TestRedis { child, port };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while server.cli(&["PING"]) != "PONG" {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli is installed");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// The keys runs created (not the registry of runs itself).
-    fn run_keys(&self) -> usize {
-        self.cli(&["--scan", "--pattern", "conlab:*"])
-            .lines()
-            .filter(|k| !k.is_empty() && *k != "conlab:runs")
-            .count()
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The keys runs created on `redis` (not the registry of runs itself).
+fn run_keys(redis: &TestRedis) -> usize {
+    redis
+        .cli(&["--scan", "--pattern", "conlab:*"])
+        .lines()
+        .filter(|k| !k.is_empty() && *k != "conlab:runs")
+        .count()
 }
 
 /// Starts `conlab run <args>` against `redis` and waits until it has created keys.
@@ -75,7 +30,7 @@ fn start_run_with_keys(redis: &TestRedis, args: &[&str]) -> Child {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while redis.run_keys() < 50 {
+    while run_keys(redis) < 50 {
         if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
             let _ = child.kill();
             panic!("the run created no keys to clean up");
@@ -114,7 +69,7 @@ fn finish(mut child: Child) -> (Option<i32>, String) {
 #[test]
 fn an_interrupted_or_terminated_run_removes_its_keys_before_it_exits() {
     for sig in ["INT", "TERM"] {
-        let redis = TestRedis::start();
+        let redis = TestRedis::start(None);
         let child = start_run_with_keys(&redis, &["redis-pool", "-p", "ops=1000000"]);
         signal(&child, sig);
         let (code, err) = finish(child);
@@ -124,21 +79,21 @@ fn an_interrupted_or_terminated_run_removes_its_keys_before_it_exits() {
         // The cleaning is done by a short-lived process once conlab has exited (its own
         // threads wrote until then): give it a moment.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while redis.run_keys() > 0 && Instant::now() < deadline {
+        while run_keys(&redis) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert_eq!(redis.run_keys(), 0, "SIG{sig}: keys left behind");
+        assert_eq!(run_keys(&redis), 0, "SIG{sig}: keys left behind");
         assert_eq!(redis.cli(&["HLEN", "conlab:runs"]), "0", "SIG{sig}");
     }
 }
 
 #[test]
 fn what_a_killed_run_left_is_swept_by_the_next_run() {
-    let redis = TestRedis::start();
+    let redis = TestRedis::start(None);
     let child = start_run_with_keys(&redis, &["redis-pool", "-p", "ops=1000000"]);
     signal(&child, "KILL");
     let _ = finish(child);
-    let left = redis.run_keys();
+    let left = run_keys(&redis);
     assert!(left > 0, "a killed run cannot clean up");
     assert_eq!(redis.cli(&["HLEN", "conlab:runs"]), "1");
 
@@ -148,7 +103,7 @@ fn what_a_killed_run_left_is_swept_by_the_next_run() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(
-        redis.run_keys(),
+        run_keys(&redis),
         0,
         "{left} keys of the killed run were not swept"
     );

@@ -4,70 +4,9 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{conlab, failure, free_port, run_trace, text};
-
-/// A redis-server started by a test, killed when dropped.
-struct TestRedis {
-    child: Child,
-    port: u16,
-}
-
-impl TestRedis {
-    #[track_caller]
-    fn start(password: Option<&str>) -> TestRedis {
-        let port = free_port();
-        let mut cmd = Command::new("redis-server");
-        cmd.args([
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]);
-        if let Some(pw) = password {
-            cmd.args(["--requirepass", pw]);
-        }
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (scripts/setup-servers.sh)");
-        let server = TestRedis { child, port };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn dbsize(&self, password: &str) -> String {
-        let out = Command::new("redis-cli")
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-a",
-                password,
-                "--no-auth-warning",
-                "dbsize",
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{conlab, failure, free_port, run_trace, text, TestRedis};
 
 /// Tests that start private servers take turns: one of them counts private servers and their
 /// folders before and after its run, and must not see another test's.
@@ -131,11 +70,7 @@ fn a_configured_server_with_a_password_is_used_and_never_leaked() {
             "{mode}"
         );
     }
-    assert_eq!(
-        server.dbsize("s3cret-pw"),
-        "0",
-        "the run's keys were removed"
-    );
+    assert_eq!(server.cli(&["dbsize"]), "0", "the run's keys were removed");
     let o = conlab(
         &["run", "redis-hash"],
         &[(

@@ -1,16 +1,14 @@
 //! Figures computed from a recording: makespan, busy time per lane, sequential sum, speedup,
 //! peak concurrency and request latency.
 
-use crate::recorder::Recording;
 use crate::trace::{LaneBusy, LatencySummary, Metrics, Nanos, Span, SpanState};
 
 /// Computes the standard metrics of a recording that ended at `end`.
 ///
 /// Works on one sorted list of busy intervals rather than a list per lane, so a trace with a
 /// million lanes costs a few flat allocations, not a million small ones.
-pub fn compute(rec: &Recording, end: Nanos) -> Metrics {
-    let mut intervals: Vec<(u32, Nanos, Nanos)> = rec
-        .spans
+pub fn compute(spans: &[Span], end: Nanos) -> Metrics {
+    let mut intervals: Vec<(u32, Nanos, Nanos)> = spans
         .iter()
         .filter(|s| s.state.is_busy() && s.end > s.start)
         .map(|s| (s.lane, s.start, s.end))
@@ -66,7 +64,7 @@ pub fn compute(rec: &Recording, end: Nanos) -> Metrics {
         peak_concurrency: peak as u32,
         sequential_sum,
         speedup,
-        latency: latency(&rec.spans),
+        latency: latency(spans),
         extra: Vec::new(),
     }
 }
@@ -137,7 +135,6 @@ pub fn summarize(samples: &[Nanos], window: Nanos) -> LatencySummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Lane, LaneKind};
 
     fn span(lane: u32, state: SpanState, start: Nanos, end: Nanos) -> Span {
         Span {
@@ -151,32 +148,16 @@ mod tests {
         }
     }
 
-    fn lanes(n: u32) -> Vec<Lane> {
-        (0..n)
-            .map(|id| Lane {
-                id,
-                kind: LaneKind::Task,
-                name: format!("task-{id}"),
-                start: 0,
-                end: None,
-            })
-            .collect()
-    }
-
     #[test]
     fn busy_peak_and_speedup() {
-        let rec = Recording {
-            lanes: lanes(3),
-            spans: vec![
-                span(0, SpanState::Sleeping, 0, 100),
-                span(0, SpanState::Running, 50, 150), // overlaps: counted once
-                span(1, SpanState::Sleeping, 0, 100),
-                span(2, SpanState::WaitingJoin, 0, 100), // waiting: not busy
-                span(2, SpanState::Computing, 150, 200), // starts after lane 1 ended
-            ],
-            ..Recording::default()
-        };
-        let m = compute(&rec, 200);
+        let spans = vec![
+            span(0, SpanState::Sleeping, 0, 100),
+            span(0, SpanState::Running, 50, 150), // overlaps: counted once
+            span(1, SpanState::Sleeping, 0, 100),
+            span(2, SpanState::WaitingJoin, 0, 100), // waiting: not busy
+            span(2, SpanState::Computing, 150, 200), // starts after lane 1 ended
+        ];
+        let m = compute(&spans, 200);
         assert_eq!(m.makespan, 200);
         assert_eq!(m.sequential_sum, 150 + 100 + 50);
         assert_eq!(m.peak_concurrency, 2);

@@ -373,7 +373,7 @@ impl TraceMeta {
         status: Status,
     ) -> Trace {
         let recording = recorder.take(end);
-        let mut metrics = crate::metrics::compute(&recording, end);
+        let mut metrics = crate::metrics::compute(&recording.spans, end);
         metrics.extra = recorder.metrics();
         let mut trace = self.assemble(recording, metrics, end, status);
         trace.checks = run_checks(&trace, &self.params, checks);

@@ -4,7 +4,7 @@
 
 use crate::registry;
 use conlab_core::catalog::{self, UnknownScenario};
-use conlab_core::{CheckResult, ParamError, Params, Trace};
+use conlab_core::{CheckResult, Metrics, ParamError, Params, Trace};
 
 /// Why a trace could not be checked again.
 #[derive(Debug, thiserror::Error)]
@@ -20,11 +20,15 @@ pub enum RecheckError {
     Params(#[from] ParamError),
 }
 
-/// A trace's checks computed again, and how they differ from the ones it recorded.
+/// A trace's checks and standard metrics computed again, and how they differ from the ones it
+/// recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recheck {
     /// The checks, computed from the trace.
     pub checks: Vec<CheckResult>,
+    /// The standard metrics, computed from the trace's spans (the scenario's own figures,
+    /// `extra`, are kept as recorded: nothing in the trace recomputes them).
+    pub metrics: Metrics,
     /// Each check whose recorded result differs from the computed one, in words
     /// (empty when they agree).
     pub differences: Vec<String>,
@@ -48,9 +52,23 @@ pub fn recheck(trace: &Trace) -> Result<Recheck, RecheckError> {
         always(&mut c);
         computed.extend(c.finish());
     }
-    let differences = differences(&trace.checks, &computed);
+    let mut differences = differences(&trace.checks, &computed);
+    let mut metrics = conlab_core::compute_metrics(&trace.spans, trace.end);
+    metrics.extra = trace.metrics.extra.clone();
+    if metrics != trace.metrics {
+        differences.push(format!(
+            "metrics: the file says makespan {}, speedup {:.2}x, peak concurrency {}; computed from its spans: makespan {}, speedup {:.2}x, peak concurrency {}",
+            conlab_core::ms(trace.metrics.makespan),
+            trace.metrics.speedup,
+            trace.metrics.peak_concurrency,
+            conlab_core::ms(metrics.makespan),
+            metrics.speedup,
+            metrics.peak_concurrency
+        ));
+    }
     Ok(Recheck {
         checks: computed,
+        metrics,
         differences,
     })
 }

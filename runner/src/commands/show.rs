@@ -19,6 +19,7 @@ pub fn run(args: ShowArgs) -> Result<(), Failure> {
     let recheck =
         conlab_scenarios::recheck(&trace).map_err(|e| Failure::Usage(anyhow!("{file}: {e}")))?;
     trace.checks = recheck.checks;
+    trace.metrics = recheck.metrics;
     println!(
         "{}",
         render::text::trace(&trace, info, std::io::stdout().is_terminal())

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// A loopback port nothing listens on (right now).
 pub fn free_port() -> u16 {
@@ -70,4 +71,67 @@ pub fn number_after(text: &str, prefix: &str) -> Option<usize> {
     let rest = &text[text.find(prefix)? + prefix.len()..];
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
+}
+
+/// A redis-server a test starts on a free loopback port (with a password, if given), killed
+/// when dropped.
+pub struct TestRedis {
+    pub child: Child,
+    pub port: u16,
+    password: Option<String>,
+}
+
+impl TestRedis {
+    #[track_caller]
+    pub fn start(password: Option<&str>) -> TestRedis {
+        let port = free_port();
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no"]);
+        if let Some(pw) = password {
+            cmd.args(["--requirepass", pw]);
+        }
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/setup-servers.sh)");
+        let server = TestRedis {
+            child,
+            port,
+            password: password.map(str::to_string),
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// Its URL, database 0, with its password.
+    pub fn url(&self) -> String {
+        match &self.password {
+            Some(pw) => format!("redis://:{pw}@127.0.0.1:{}/0", self.port),
+            None => format!("redis://127.0.0.1:{}/0", self.port),
+        }
+    }
+
+    /// What `redis-cli` answers to `args` (authenticated).
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new("redis-cli");
+        cmd.args(["-p", &self.port.to_string()]);
+        if let Some(pw) = &self.password {
+            cmd.args(["-a", pw, "--no-auth-warning"]);
+        }
+        let out = cmd.args(args).output().expect("redis-cli is installed");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
