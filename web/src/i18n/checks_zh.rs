@@ -179,8 +179,8 @@ pub static ZH: &[(&str, &str)] = &[
         "即使代码体失败，退出部分也会运行，且失败照样向外传播",
     ),
     (
-        "free threads never gain more than min(cores, units)",
-        "没有 GIL 的线程加速从不超过 min(核心数, 工作份数)",
+        "free threads never compute on more than min(cores, units) cores at once",
+        "没有 GIL 的线程同时使用的核心从不超过 min(核心数, 工作份数)",
     ),
     (
         "gather returns results in input order",

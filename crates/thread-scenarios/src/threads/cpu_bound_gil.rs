@@ -158,13 +158,16 @@ pub fn checks(c: &mut Checks) {
         .sum::<u64>()
         .max(1);
     if c.params.flag("gil") {
+        // As for free threads below: what the threads did at once, not a speed-up against a
+        // sequential phase that the host may have slowed.
         let gil = phase("gil_threads").unwrap_or(u64::MAX);
         let speedup = seq as f64 / gil as f64;
+        let at_once = parallelism(t, "gil_threads").unwrap_or(0.0);
         c.check(
             "gil-no-gain",
             "threads under the GIL gain nothing: speedup <= 1.2",
-            speedup <= 1.2,
-            format!("speedup {speedup:.2}x"),
+            at_once <= 1.2,
+            format!("{at_once:.2} cores at once; speed-up over the sequential run {speedup:.2}x"),
         );
         // The holder hands the GIL over when its switch interval has passed while another
         // thread waits for it (it looks between small pieces of work, at most ~1 ms apart).
@@ -199,14 +202,20 @@ pub fn checks(c: &mut Checks) {
             },
         );
     }
+    // The bound is on what the threads did at once (their CPU time over the phase's wall
+    // time), which no machine can exceed. A speed-up against the sequential phase cannot be
+    // bounded so: on a VM, time the host takes away during that phase counts as its CPU time.
     let free = phase("free_threads").unwrap_or(u64::MAX);
     let speedup = seq as f64 / free as f64;
     let ideal = cores.min(units) as f64;
+    let at_once = parallelism(t, "free_threads").unwrap_or(0.0);
     c.check(
         "free-speedup-bounded",
-        "free threads never gain more than min(cores, units)",
-        speedup <= ideal * 1.25,
-        format!("speedup {speedup:.2}x, ideal {ideal:.0}x"),
+        "free threads never compute on more than min(cores, units) cores at once",
+        at_once <= ideal * 1.1,
+        format!(
+            "{at_once:.2} cores at once (ideal {ideal:.0}); speed-up over the sequential run {speedup:.2}x"
+        ),
     );
     // How much faster free threads finish depends on the hardware behind the cores: on this
     // project's 2-vCPU VMs it ranged from 1.0x to 2.0x on an idle machine (the host may run
