@@ -43,6 +43,7 @@ pub fn start_scenario(
     let recorder = setup.recorder.clone();
     let main = setup.main;
     let run_meta = meta.clone();
+    crate::timers::take_lateness();
     let finished = async move {
         let status = match select(run(main.clone()), rt.sleep(limit)).await {
             Either::Left(Ok(())) => {
@@ -54,6 +55,13 @@ pub fn start_scenario(
                 limit_ms: limit.as_millis() as u64,
             },
         };
+        // How late the page woke this run's sleeps: checks of sleeps allow it.
+        let late = crate::timers::take_lateness();
+        setup.recorder.writer().metric(conlab_core::Metric {
+            key: conlab_core::TIMER_RESOLUTION_METRIC.to_string(),
+            value: late.as_secs_f64() * 1e3,
+            unit: "ms".to_string(),
+        });
         run_meta.finish(checks, &setup.recorder, rt.now(), status)
     };
     LiveRun {

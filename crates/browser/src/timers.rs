@@ -74,6 +74,17 @@ impl Queue {
     }
 }
 
+thread_local! {
+    /// The most a sleep was woken after its deadline since [`take_lateness`] last ran, in µs:
+    /// the page's own work (another widget starting, a long frame) delays every timer.
+    static LATENESS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The most a sleep was woken late since the last call, and starts counting anew.
+pub(crate) fn take_lateness() -> std::time::Duration {
+    std::time::Duration::from_micros(LATENESS.with(|l| l.replace(0)))
+}
+
 /// The timer fired: wake every sleep that is due, then arm for the next.
 fn fire() {
     let now = now_us();
@@ -87,6 +98,7 @@ fn fire() {
             }
             q.heap.pop();
             if let Some(w) = q.wakers.remove(&id) {
+                LATENESS.with(|l| l.set(l.get().max(now - deadline)));
                 due.push(w);
             }
         }

@@ -46,8 +46,10 @@ impl Tolerance {
     }
 }
 
-/// The metric in which a runtime records how coarse its timer is: the least a sleep takes.
-/// Checks allow one such tick for every sleep or wait a prediction adds up.
+/// The metric in which a runtime records how much later than asked a sleep can end: tokio's
+/// timer tick, or the most the page woke a sleep late during a browser run (another widget
+/// starting on the same page delays every timer). Checks allow it once for every sleep or wait
+/// a prediction adds up.
 pub const TIMER_RESOLUTION_METRIC: &str = "timer_resolution_ms";
 
 /// Formats nanoseconds as milliseconds for check details.

@@ -46,10 +46,11 @@ pub fn checks(c: &mut Checks) {
         format!("output {:?}", c.trace.output_texts()),
     );
     let sleep = c.params.duration("sleep_ms");
-    c.about(
+    c.about_waits(
         "makespan-one-sleep",
         "the sleeps overlap: makespan ~ one sleep",
         c.trace.metrics.makespan,
         sleep,
+        1,
     );
 }
