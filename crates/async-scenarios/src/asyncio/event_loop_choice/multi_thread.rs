@@ -51,8 +51,11 @@ fn multi_thread_run(workers: usize, n: usize, sleep: std::time::Duration) -> Res
         .map_err(|e| format!("could not start tokio's multi-thread runtime: {e}"))?;
     let t0 = std::time::Instant::now();
     runtime.block_on(async move {
+        // Each sleep starts when its task first runs, as on the single-threaded loop.
+        // (`tokio::spawn(tokio::time::sleep(d))` would fix every deadline at spawn time, so
+        // tasks spawned early would find their sleep already over: a lighter workload.)
         let handles: Vec<_> = (0..n)
-            .map(|_| tokio::spawn(tokio::time::sleep(sleep)))
+            .map(|_| tokio::spawn(async move { tokio::time::sleep(sleep).await }))
             .collect();
         for h in handles {
             let _ = h.await;
