@@ -35,14 +35,20 @@ else
 fi
 
 mysql_ok() { mariadb --no-defaults -h 127.0.0.1 -P 3306 -u conlab -pconlab conlab -e 'SELECT 1' >/dev/null 2>&1; }
+# mysql-pool's pool goes up to 256 connections: the server must accept more than that.
+raise_max_connections() {
+  $sudo_cmd mariadb --no-defaults --protocol=socket -u root \
+    -e 'SET GLOBAL max_connections = GREATEST(@@max_connections, 512)' >/dev/null 2>&1 || true
+}
 if mysql_ok; then
+  raise_max_connections
   echo "setup: MariaDB answers on 127.0.0.1:3306 for user conlab"
   exit 0
 fi
 if ! $sudo_cmd mariadb-admin --no-defaults --protocol=socket -u root ping >/dev/null 2>&1; then
   $sudo_cmd mkdir -p /run/mysqld
   $sudo_cmd chown mysql:mysql /run/mysqld
-  $sudo_cmd sh -c 'nohup /usr/sbin/mariadbd --user=mysql --bind-address=127.0.0.1 --port=3306 >/tmp/conlab-mariadb.log 2>&1 &'
+  $sudo_cmd sh -c 'nohup /usr/sbin/mariadbd --user=mysql --bind-address=127.0.0.1 --port=3306 --max-connections=512 >/tmp/conlab-mariadb.log 2>&1 &'
   for _ in $(seq 100); do
     $sudo_cmd mariadb-admin --protocol=socket -u root ping >/dev/null 2>&1 && break
     sleep 0.1
@@ -58,5 +64,6 @@ GRANT ALL ON conlab.* TO 'conlab'@'127.0.0.1';
 GRANT ALL ON conlab.* TO 'conlab'@'localhost';
 FLUSH PRIVILEGES;
 SQL
+raise_max_connections
 mysql_ok
 echo "setup: MariaDB user conlab and database conlab ready"

@@ -12,6 +12,13 @@ use conlab_scenarios::RuntimeChoice;
 use conlab_tests::draw::{draw, Budget, Rng};
 use std::time::{Duration, Instant};
 
+fn runtime_kind(runtime: RuntimeChoice) -> conlab_core::RuntimeKind {
+    match runtime {
+        RuntimeChoice::Virtual => conlab_core::RuntimeKind::Virtual,
+        RuntimeChoice::Tokio => conlab_core::RuntimeKind::Tokio,
+    }
+}
+
 fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok()?.parse().ok()
 }
@@ -33,7 +40,7 @@ fn drawn_parameters_pass_every_check_or_are_refused_up_front() {
         .unwrap_or_default();
     println!("drawn parameters: seed {seed} (CONLAB_FUZZ_SEED={seed} replays), {runs} draw(s) per scenario and runtime, {budget:?}");
     let mut rng = Rng::new(seed);
-    let (mut ran, mut refused, mut skipped) = (0, 0, 0);
+    let (mut ran, mut refused, mut skipped, mut beyond_budget) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     let started = Instant::now();
     for _ in 0..runs {
@@ -73,8 +80,26 @@ fn drawn_parameters_pass_every_check_or_are_refused_up_front() {
                         continue;
                     }
                 };
+                // The limit a user running this command gets; a run whose estimate does not
+                // fit in it is refused up front.
+                let limit = match conlab_scenarios::time_limit(info.id, runtime, &params, None) {
+                    Ok(limit) => limit,
+                    Err(e) => {
+                        assert!(
+                            e.to_string().contains("takes about"),
+                            "{command}: refused without its estimate: {e}"
+                        );
+                        refused += 1;
+                        continue;
+                    }
+                };
+                let expected = row.expected_on(runtime_kind(runtime), &params);
+                if runtime == RuntimeChoice::Tokio && expected > budget.run {
+                    beyond_budget += 1;
+                    continue;
+                }
                 let t0 = Instant::now();
-                match conlab_scenarios::run(info.id, runtime, &params, Duration::from_secs(60)) {
+                match conlab_scenarios::run(info.id, runtime, &params, limit) {
                     Err(e) => {
                         assert!(
                             !e.to_string().is_empty(),
@@ -105,6 +130,13 @@ fn drawn_parameters_pass_every_check_or_are_refused_up_front() {
                                     .collect::<Vec<_>>()
                                     .join("; ")
                             ));
+                        } else if runtime == RuntimeChoice::Tokio
+                            && expected > took * 4 + Duration::from_secs(2)
+                        {
+                            // An estimate far above the run refuses runs that would fit.
+                            failures.push(format!(
+                                "{command}\n    took {took:?}, but its estimate is {expected:?}"
+                            ));
                         } else if took > Duration::from_secs(20) {
                             println!("slow ({} s): {command}", took.as_secs());
                         }
@@ -114,7 +146,7 @@ fn drawn_parameters_pass_every_check_or_are_refused_up_front() {
         }
     }
     println!(
-        "drawn parameters: {ran} runs checked, {refused} refused up front, {skipped} skipped, {} failed, in {:.0} s",
+        "drawn parameters: {ran} runs checked, {refused} refused up front, {skipped} skipped, {beyond_budget} estimated beyond the budget, {} failed, in {:.0} s",
         failures.len(),
         started.elapsed().as_secs_f64()
     );

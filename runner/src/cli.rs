@@ -40,7 +40,9 @@ Environment:
                                            (default 127.0.0.1:6379 and :3306,
                                            user conlab of setup-servers.sh)
   Without them, conlab starts private throwaway servers when redis-server or
-  MariaDB is installed.";
+  MariaDB is installed.
+  CONLAB_MYSQL_MAX_CONNECTIONS             max_connections of private MariaDB
+                                           servers (default 512)";
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -87,14 +89,10 @@ pub struct RunArgs {
     /// Write the output to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Time limit for the run, in seconds (0.1 to 3600).
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 60.0,
-        allow_negative_numbers = true
-    )]
-    pub timeout: f64,
+    /// Time limit for the run, in seconds (0.1 to 3600) [default: 60, or more when the
+    /// parameters make the run longer]. A run that would take longer is refused before it starts.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub timeout: Option<f64>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

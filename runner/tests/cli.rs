@@ -75,7 +75,7 @@ fn list_describes_one_scenario() {
     expect_exit(&o, 0);
     let text = stdout(&o);
     assert!(
-        text.contains("-p permits=3") && text.contains("1..=256 permits"),
+        text.contains("-p permits=3") && text.contains("1–256 permits"),
         "{text}"
     );
 }
@@ -220,7 +220,7 @@ fn bad_input_exits_2_and_names_the_problem() {
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["run", "create-task", "-p", "tasks=0"],
-            &["tasks", "0", "1..=100000"],
+            &["tasks", "0", "1–100000"],
         ),
         (
             &["run", "create-task", "-p", "tasks=many"],
@@ -257,7 +257,7 @@ fn bad_input_exits_2_and_names_the_problem() {
         ),
         (
             &["run", "create-task", "-p", "tasks=99999999999999999999999"],
-            &["tasks", "out of range", "1..=100000"],
+            &["tasks", "out of range", "1–100000"],
         ),
         (
             &["run", "create-task", "--out", "/nonexistent-folder/run.txt"],
@@ -266,7 +266,7 @@ fn bad_input_exits_2_and_names_the_problem() {
         (&["run", "process-start"], &["cannot run it yet"]),
         (
             &["show", "/dev/zero"],
-            &["/dev/zero", "larger than a trace may be"],
+            &["/dev/zero", "does not start like a JSON trace"],
         ),
     ];
     for (args, words) in cases {
@@ -277,6 +277,21 @@ fn bad_input_exits_2_and_names_the_problem() {
             assert!(err.contains(w), "{args:?}: `{w}` not in {err}");
         }
     }
+    // A stream that looks like JSON and never ends is read up to the size limit, no further.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "yes '{{' | {} show /dev/stdin",
+            env!("CARGO_BIN_EXE_conlab")
+        ))
+        .output()
+        .unwrap();
+    expect_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("larger than a trace may be"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -291,19 +306,62 @@ fn a_trace_of_another_version_is_refused() {
 
 #[test]
 fn a_run_past_its_time_limit_exits_1_with_a_partial_trace() {
+    // A million tasks on virtual time take seconds of wall time: past a 0.2 s limit.
     let o = conlab(&[
         "run",
-        "cancel-all",
+        "event-loop-choice",
+        "--runtime",
+        "virtual",
         "-p",
-        "cancel_after_ms=60000",
+        "tasks=1000000",
         "--timeout",
-        "0.5",
+        "0.2",
     ]);
     expect_exit(&o, 1);
     let text = stdout(&o);
     assert!(
-        text.contains("TIMED OUT after 500 ms") && text.contains("task 0: working"),
+        text.contains("TIMED OUT after 200 ms") && text.contains("task-1 "),
         "{text}"
+    );
+}
+
+#[test]
+fn a_run_longer_than_its_limit_is_refused_up_front_with_its_estimate() {
+    let started = std::time::Instant::now();
+    let o = conlab(&[
+        "run",
+        "await-sequential",
+        "-p",
+        "sleep_ms=60000",
+        "--timeout",
+        "30",
+    ]);
+    expect_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("takes about 2 min") && err.contains("time limit of 30 s"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "it ran"
+    );
+    // Without --timeout a long run gets a limit long enough; one past the longest is refused.
+    let o = conlab(&[
+        "run",
+        "thread-pool",
+        "-p",
+        "workers=1",
+        "-p",
+        "tasks=10000",
+        "-p",
+        "task_ms=60000",
+    ]);
+    expect_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("takes about 6 d 22 h") && err.contains("longest run conlab allows (1 h)"),
+        "{err}"
     );
 }
 

@@ -170,7 +170,7 @@ fn a_server_that_stops_mid_run_fails_the_run_with_the_reason() {
     let mut server = TestRedis::start(None);
     let url = format!("redis://127.0.0.1:{}/0", server.port);
     let child = Command::new(env!("CARGO_BIN_EXE_conlab"))
-        .args(["run", "redis-pool", "-p", "ops=1000000", "--timeout", "60"])
+        .args(["run", "redis-pool", "-p", "ops=1000000"])
         .env("CONLAB_REDIS_URL", &url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

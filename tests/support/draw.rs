@@ -57,6 +57,8 @@ pub struct Budget {
     pub millis: i64,
     /// The largest time-scale drawn.
     pub time_scale: f64,
+    /// The longest native run started: a draw whose estimate is longer is not run.
+    pub run: std::time::Duration,
 }
 
 impl Budget {
@@ -65,12 +67,14 @@ impl Budget {
         count: 32,
         millis: 120,
         time_scale: 1.0,
+        run: std::time::Duration::from_secs(5),
     };
     /// What `just fuzz` runs: values up to hundreds of threads and seconds of sleep.
     pub const FUZZ: Budget = Budget {
         count: 512,
         millis: 1500,
         time_scale: 4.0,
+        run: std::time::Duration::from_secs(30),
     };
 }
 

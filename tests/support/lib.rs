@@ -38,6 +38,15 @@ pub fn run(id: &str, runtime: RuntimeChoice, params: &[&str]) -> Trace {
 
 /// Asserts that a run completed and every check passed, showing the failures otherwise.
 #[track_caller]
+/// Whether `text` holds what only a Rust programmer reads: `Some(…)`, a bare `None`, `Ok(…)`.
+pub fn shows_rust_debug_text(text: &str) -> bool {
+    ["Some(", "Ok(", "Err("].iter().any(|t| text.contains(t))
+        || text
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| word == "None")
+}
+
+/// Asserts that a run completed and every check passed, showing the failures otherwise.
 pub fn assert_passed(trace: &Trace) {
     let failed: Vec<String> = trace
         .checks
@@ -65,6 +74,15 @@ pub fn assert_passed(trace: &Trace) {
             trace.scenario
         )
     });
+    for c in &trace.checks {
+        assert!(
+            !shows_rust_debug_text(&c.detail),
+            "{}: check {} shows Rust debug text to a person: {}",
+            trace.scenario,
+            c.id,
+            c.detail
+        );
+    }
     let recheck = conlab_scenarios::recheck(trace).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         recheck.differences.is_empty(),

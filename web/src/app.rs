@@ -54,17 +54,24 @@ pub fn from_url(shared: &share::Shared, lang: Lang) -> Start {
     match catalog::find(id) {
         Some(info) => {
             start.scenario = info;
-            let pairs: Vec<String> = shared
+            // Only the scenario's own parameters count: links pick up parameters of their own
+            // on the way (messaging apps add `from=singlemessage`, embeds get `data-v-…`
+            // attributes from their framework), and those are dropped, not refused.
+            let known: Vec<(String, String)> = shared
                 .params
                 .iter()
-                .map(|(k, v)| format!("{k}={v}"))
+                .filter(|(k, _)| {
+                    k == conlab_core::TIME_SCALE || info.params.iter().any(|p| p.name == k)
+                })
+                .cloned()
                 .collect();
+            let pairs: Vec<String> = known.iter().map(|(k, v)| format!("{k}={v}")).collect();
             if let Err(e) =
                 Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
             {
                 start.error = Some(format!("{} {}", lang.link_params(), lang.param_error(&e)));
             }
-            start.params = shared.params.clone();
+            start.params = known;
         }
         None => start.error = Some(lang.unknown_scenario(id, fallback.id)),
     }

@@ -15,7 +15,11 @@
       var a = el.attributes[i];
       if (a.name.indexOf("data-") !== 0 || a.name === "data-conlab-scenario") continue;
       var name = a.name.slice(5);
-      q.set(name === "lang" ? "lang" : name.replace(/-/g, "_"), a.value);
+      // data-sleep-ms sets sleep_ms; data-time-scale and data-lang keep their dashes.
+      // Attributes that are no parameter of the scenario (data-v-7ba5bd90 from Vue) are
+      // dropped by the widget itself.
+      var keep = name === "lang" || name === "time-scale";
+      q.set(keep ? name : name.replace(/-/g, "_"), a.value);
     }
     q.set("widget", String(widget));
     return q.toString();

@@ -61,7 +61,7 @@ async fn a_bad_parameter_is_refused_with_its_range() {
         .text_content()
         .unwrap_or_default();
     assert!(
-        inline.contains("sleep_ms") && inline.contains("0..=60000"),
+        inline.contains("sleep_ms") && inline.contains("0–60000"),
         "{inline}"
     );
     assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
@@ -79,7 +79,7 @@ async fn a_bad_parameter_is_refused_with_its_range() {
         .expect("an error is shown");
     let text = alert.text_content().unwrap_or_default();
     assert!(
-        text.contains("sleep_ms") && text.contains("-5") && text.contains("0..=60000"),
+        text.contains("sleep_ms") && text.contains("-5") && text.contains("0–60000"),
         "{text}"
     );
 }
@@ -189,6 +189,18 @@ fn set_query(query: &str) -> String {
     old
 }
 
+/// Types `value` into a form field as a person would; returns the page's query afterwards.
+async fn type_into(field: &web_sys::HtmlInputElement, value: &str) -> String {
+    field.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    field
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
+        .unwrap();
+    TimeoutFuture::new(50).await;
+    web_sys::window().unwrap().location().search().unwrap()
+}
+
 /// Mounts a playground; it reads the page's query as it is now (other apps on the test page
 /// rewrite it as their state changes, so tests set it first).
 fn mount() -> Element {
@@ -228,16 +240,51 @@ async fn a_shared_link_opens_the_scenario_with_its_parameters() {
         "{output}"
     );
     // Editing a field rewrites the link.
-    timeout.set_value("1000");
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    timeout
-        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
-        .unwrap();
-    TimeoutFuture::new(50).await;
-    let search = web_sys::window().unwrap().location().search().unwrap();
+    let search = type_into(&timeout, "1000").await;
     assert!(
         search.contains("scenario=wait-timeout") && search.contains("timeout_ms=1000"),
+        "{search}"
+    );
+    set_query(&old);
+}
+
+#[wasm_bindgen_test]
+async fn parameters_a_link_picked_up_on_the_way_are_dropped_not_refused() {
+    // What a messaging app appends to a shared link, and an embed's framework attribute.
+    let old = set_query(
+        "?scenario=asyncio-two-tasks&lang=zh-CN&from=singlemessage&isappinstalled=0&v_7ba5bd90=&sleep_ms=30&time-scale=2",
+    );
+    let root = mount();
+    let sleep: web_sys::HtmlInputElement = wait_for(&root, "input[name=sleep_ms]")
+        .await
+        .dyn_into()
+        .unwrap();
+    assert_eq!(sleep.value(), "30");
+    assert!(
+        root.query_selector("[role=alert]").unwrap().is_none(),
+        "a stray parameter was refused"
+    );
+    let run: HtmlElement = root
+        .query_selector("#run")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert!(!run.has_attribute("disabled"), "Run is blocked");
+    run.click();
+    let verdict = wait_for(&root, "#verdict").await;
+    assert!(
+        !verdict.text_content().unwrap_or_default().is_empty(),
+        "the run did not end"
+    );
+    // The link the page shares keeps the scenario's parameters and drops the others.
+    let search = type_into(&sleep, "40").await;
+    assert!(
+        search.contains("sleep_ms=40")
+            && search.contains("time-scale=2")
+            && !search.contains("from=")
+            && !search.contains("isappinstalled")
+            && !search.contains("v_7ba5bd90"),
         "{search}"
     );
     set_query(&old);
@@ -268,7 +315,7 @@ async fn a_trace_link_opens_the_trace_and_bad_links_are_explained() {
         .text_content()
         .unwrap_or_default();
     assert!(
-        alert.contains("tasks") && alert.contains("1..=100000"),
+        alert.contains("tasks") && alert.contains("1–100000"),
         "{alert}"
     );
     set_query(&old);

@@ -68,7 +68,7 @@ fn errors_name_the_parameter_value_and_range_in_both_languages() {
     for lang in Lang::ALL {
         let text = lang.param_error(&err);
         assert!(
-            text.contains("tasks") && text.contains('0') && text.contains("1..=100000"),
+            text.contains("tasks") && text.contains('0') && text.contains("1–100000"),
             "{lang:?}: {text}"
         );
     }

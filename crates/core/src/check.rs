@@ -62,6 +62,15 @@ pub fn ms(ns: Nanos) -> String {
     }
 }
 
+/// A count with its noun in the right number: `1 job`, `3 jobs`, `1 query`, `2 queries`.
+pub fn count_of(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Collects the check results of one trace.
 pub struct Checks<'a> {
     /// The trace being checked.

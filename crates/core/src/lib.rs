@@ -9,6 +9,7 @@
 pub mod catalog;
 mod check;
 pub mod chrome;
+pub mod estimate;
 mod metrics;
 mod params;
 mod recorder;
@@ -18,7 +19,7 @@ pub mod sync;
 mod task;
 mod trace;
 
-pub use check::{ms, Checks, Tolerance, TIMER_RESOLUTION_METRIC};
+pub use check::{count_of, ms, Checks, Tolerance, TIMER_RESOLUTION_METRIC};
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
     percent_decode, BadReason, ParamBound, ParamError, ParamKind, ParamSpec, ParamValue, Params,

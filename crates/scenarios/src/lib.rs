@@ -19,6 +19,6 @@ pub mod registry;
 pub mod suite;
 
 #[cfg(feature = "native")]
-pub use native::{native_ids, run, start_native, NativeRun, RunError, RuntimeChoice};
+pub use native::{native_ids, run, start_native, time_limit, NativeRun, RunError, RuntimeChoice};
 pub use recheck::{recheck, Recheck, RecheckError};
 pub use registry::{checks_for, find, is_planned, Scenario};

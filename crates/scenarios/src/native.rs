@@ -52,6 +52,14 @@ pub enum RunError {
         /// Why, naming the parameter.
         reason: String,
     },
+    /// The run would take longer than its time limit.
+    #[error("`{id}`: {reason}")]
+    TooLong {
+        /// The scenario.
+        id: &'static str,
+        /// Its estimate and the limit.
+        reason: conlab_core::estimate::TooLong,
+    },
     /// The scenario is in the catalog but this build cannot run it yet.
     #[error("`{id}` ({chapter}) is in the catalog but this build of conlab cannot run it yet")]
     Planned {
@@ -60,6 +68,30 @@ pub enum RunError {
         /// Its chapter's title.
         chapter: &'static str,
     },
+}
+
+/// The time limit for a run of `id` on `runtime` with `params`: `asked`, or (when none is
+/// asked for) one with room for the run's estimate. A run whose estimate does not fit the limit
+/// is refused here, before anything starts. On virtual time a run's wall time does not follow
+/// its durations, so only the asked (or default) limit applies there.
+pub fn time_limit(
+    id: &str,
+    runtime: RuntimeChoice,
+    params: &Params,
+    asked: Option<Duration>,
+) -> Result<Duration, RunError> {
+    use conlab_core::estimate;
+    let (info, scenario) = runnable(id, runtime)?;
+    let kind = match runtime {
+        RuntimeChoice::Virtual => return Ok(asked.unwrap_or(estimate::DEFAULT_LIMIT)),
+        RuntimeChoice::Tokio => conlab_core::RuntimeKind::Tokio,
+    };
+    estimate::limit_for(scenario.expected_on(kind, params), asked).map_err(|reason| {
+        RunError::TooLong {
+            id: info.id,
+            reason,
+        }
+    })
 }
 
 /// Runs scenario `id` with `params` on `runtime`, for at most `limit`, and returns its trace.

@@ -12,8 +12,10 @@
 //!   `checks`), with the servers it needs for given parameters.
 
 use conlab_core::catalog::{self, ScenarioInfo};
+use conlab_core::estimate::ExpectedFn;
 use conlab_core::{ChecksFn, RuntimeKind, ScenarioFn};
 use conlab_virtual::VirtualRuntime;
+use std::time::Duration;
 
 #[cfg(feature = "browser")]
 use conlab_browser::BrowserRuntime;
@@ -32,6 +34,8 @@ pub struct Scenario {
     pub generic: Option<Generic>,
     /// The checks of the generic code (or, for native-only scenarios, of the native code).
     pub checks: ChecksFn,
+    /// About how long a run of that code takes with given parameters.
+    pub expected: ExpectedFn,
     /// Checks that follow them however the run ended (the thread toolkit's guarantee that no
     /// thread outlives its run), where the code's runtime adds such checks.
     pub always: Option<ChecksFn>,
@@ -67,6 +71,8 @@ pub enum Native {
         checks: ChecksFn,
         /// Why it cannot run with these parameters in this build, if it cannot.
         unavailable: fn(&Params) -> Option<String>,
+        /// About how long a run takes.
+        expected: ExpectedFn,
     },
     /// Code on OS threads (the traced thread toolkit).
     Threads(conlab_traced_threads::ThreadScenarioFn),
@@ -84,6 +90,18 @@ impl Scenario {
     pub fn info(&self) -> &'static ScenarioInfo {
         // Every row's id is in the catalog: `tests/registry.rs` checks it.
         catalog::find(self.id).unwrap_or_else(|| panic!("{} is not in the catalog", self.id))
+    }
+
+    /// About how long a run on `runtime` with `params` takes.
+    pub fn expected_on(&self, runtime: RuntimeKind, params: &conlab_core::Params) -> Duration {
+        #[cfg(feature = "native")]
+        if runtime == RuntimeKind::Tokio {
+            if let Native::Tokio { expected, .. } = self.native {
+                return expected(params);
+            }
+        }
+        let _ = runtime;
+        (self.expected)(params)
     }
 
     /// The checks that apply to a run on `runtime`.
@@ -138,6 +156,7 @@ macro_rules! row {
             id: $id,
             generic: Some(row!(@generic $m)),
             checks: m::checks,
+            expected: m::expected,
             always: None,
             #[cfg(feature = "native")]
             native: Native::Generic,
@@ -149,12 +168,14 @@ macro_rules! row {
             id: $id,
             generic: Some(row!(@generic $m)),
             checks: m::checks,
+            expected: m::expected,
             always: None,
             #[cfg(feature = "native")]
             native: Native::Tokio {
                 run: |ctx| Box::pin(m::$n::run(ctx)),
                 checks: m::$n::checks,
                 unavailable: |_| None,
+                expected: m::$n::expected,
             },
         }
     }};
@@ -168,12 +189,17 @@ macro_rules! row {
             checks: m::checks,
             #[cfg(not(feature = "native"))]
             checks: |_| {},
+            #[cfg(feature = "native")]
+            expected: m::expected,
+            #[cfg(not(feature = "native"))]
+            expected: |_| Duration::ZERO,
             always: None,
             #[cfg(feature = "native")]
             native: Native::Tokio {
                 run: |ctx| Box::pin(m::run(ctx)),
                 checks: m::checks,
                 unavailable: m::unavailable,
+                expected: m::expected,
             },
         }
     }};
@@ -192,6 +218,10 @@ macro_rules! row {
             #[cfg(not(feature = "native"))]
             always: None,
             #[cfg(feature = "native")]
+            expected: m::expected,
+            #[cfg(not(feature = "native"))]
+            expected: |_| Duration::ZERO,
+            #[cfg(feature = "native")]
             native: Native::Threads(m::run),
         }
     }};
@@ -205,6 +235,10 @@ macro_rules! row {
             checks: m::checks,
             #[cfg(not(feature = "native"))]
             checks: |_| {},
+            #[cfg(feature = "native")]
+            expected: m::expected,
+            #[cfg(not(feature = "native"))]
+            expected: |_| Duration::ZERO,
             always: None,
             #[cfg(feature = "native")]
             native: Native::Servers {

@@ -16,6 +16,16 @@ use std::time::Duration;
 /// Connections a private server accepts: room for the largest pool a scenario opens (256)
 /// beside anything else of the run (MariaDB's default is 151).
 const MAX_CONNECTIONS: u32 = 512;
+
+/// The `max_connections` a private server starts with: `CONLAB_MYSQL_MAX_CONNECTIONS` if set
+/// (10 to 100000), else enough for every pool size conlab accepts.
+fn max_connections() -> u32 {
+    std::env::var("CONLAB_MYSQL_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| (10..=100_000).contains(n))
+        .unwrap_or(MAX_CONNECTIONS)
+}
 /// Lines of the installer's or the server's output kept in an error.
 const LOG_LINES: usize = 12;
 
@@ -137,7 +147,7 @@ impl PrivateMysql {
                 "--skip-grant-tables",
                 "--skip-log-bin",
             ])
-            .arg(format!("--max-connections={MAX_CONNECTIONS}"))
+            .arg(format!("--max-connections={}", max_connections()))
             .arg(format!("--port={port}"));
         if root {
             server.arg("--user=mysql");

@@ -126,6 +126,11 @@ fn reap(shared: &RunShared) -> usize {
         .iter_mut()
         .filter_map(|t| t.handle.take())
         .collect();
+    // A thread counts itself out as its last step; it is finished a moment later, once its
+    // closure has returned and its thread-locals are gone.
+    while handles.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let mut leaked = 0;
     for h in handles {
         if h.is_finished() {

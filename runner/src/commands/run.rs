@@ -10,7 +10,7 @@ use conlab_scenarios::RuntimeChoice;
 use std::io::IsTerminal;
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let limit = super::timeout(args.timeout)?;
+    let asked = args.timeout.map(super::timeout).transpose()?;
     let info = catalog::lookup(&args.id).map_err(|e| Failure::Usage(anyhow!(e)))?;
     let params =
         Params::from_assignments(info.id, info.params, args.params.iter().map(String::as_str))
@@ -21,6 +21,8 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         None if info.platforms.native => RuntimeChoice::Tokio,
         None => RuntimeChoice::Virtual,
     };
+    let limit = conlab_scenarios::time_limit(info.id, runtime, &params, asked)
+        .map_err(|e| Failure::Usage(anyhow!(e)))?;
     if let Some(out) = &args.out {
         writable(out)?;
     }

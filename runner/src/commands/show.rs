@@ -39,9 +39,28 @@ pub fn run(args: ShowArgs) -> Result<(), Failure> {
 /// Reads a whole file, pipe or device, but never more than a trace may be: `/dev/zero` or an
 /// endless pipe is refused once past the limit instead of filling the memory.
 fn read_bounded(path: &std::path::Path) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(MAX_TRACE_BYTES as u64 + 1)
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    // A trace is a JSON object: anything else (a binary file, /dev/zero) is refused from its
+    // first bytes, before megabytes of it are read.
+    let mut bytes = vec![0u8; 4096];
+    let mut head = 0;
+    while head < bytes.len() {
+        match file.read(&mut bytes[head..]) {
+            Ok(0) => break,
+            Ok(n) => head += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    bytes.truncate(head);
+    let start = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
+    if start.is_some_and(|b| *b != b'{') && !bom {
+        return Err(
+            "it does not start like a JSON trace (`{`), so it is not a conlab trace".into(),
+        );
+    }
+    file.take(MAX_TRACE_BYTES as u64 + 1 - head as u64)
         .read_to_end(&mut bytes)
         .map_err(|e| e.to_string())?;
     if bytes.len() > MAX_TRACE_BYTES {

@@ -87,10 +87,10 @@ static ZH: &[ZhScenario] = &[
     zh("sync-vs-async-requests", "五个慢请求：逐个发送 vs 一起发送", "一个接一个发出的请求耗时累加；并发发出时，总耗时约等于一次延迟。", &[("requests", "请求的数量"), LATENCY]),
     // 5. 真实场景
     zh("redis-hash", "Redis：哈希", "连接 Redis，写入一个哈希，读回来，然后关闭连接。", &[("fields", "哈希中的字段数")]),
-    zh("redis-multi-server", "Redis：同时访问两台服务器", "对两台 Redis 服务器并发做同样的工作，耗时等于较慢的那一台。", &[("servers", "服务器数量")]),
+    zh("redis-multi-server", "Redis：同时访问多台服务器", "对多台 Redis 服务器（默认两台）并发做同样的工作，耗时等于最慢的那一台。", &[("servers", "服务器数量")]),
     zh("redis-pool", "Redis：连接池、流水线、并发", "许多任务共享一个连接池；比较顺序、流水线和并发三种模式的每秒操作数。", &[("ops", "每种模式的操作数"), ("pool", "连接池大小")]),
     zh("mysql-query", "MySQL：一次查询", "连接 MySQL，执行查询，取回行，然后关闭连接。", &[]),
-    zh("mysql-multi-server", "MySQL：同时访问两台服务器", "对两个 MySQL 连接并发查询，耗时等于较慢的那一个。", &[("servers", "服务器数量")]),
+    zh("mysql-multi-server", "MySQL：同时访问多台服务器", "对多台 MySQL 服务器（默认两台）并发查询，耗时等于最慢的那一台。", &[("servers", "服务器数量")]),
     zh("mysql-pool", "MySQL：连接池中的休眠查询", "通过连接池执行的休眠查询以连接池大小为一波，一波一波地运行。", &[("queries", "查询的数量"), ("sleep_ms", "每个查询中 SLEEP() 的时长"), ("pool", "连接池大小")]),
     zh("web-api", "异步 Web API", "由 Redis 和 MySQL 连接池支撑异步端点的 HTTP API 可以同时服务多个用户；一个阻塞的处理函数会让它们排队。", &[("users", "并发用户数"), ("handler_ms", "每个处理函数内部的工作时长")]),
     zh("crawler", "爬虫", "从一个慢速本地服务器下载文件：顺序下载、多线程、异步客户端，以及在执行器中运行的阻塞客户端。", &[("files", "要下载的文件数"), LATENCY, ("size_kb", "每个文件的大小")]),

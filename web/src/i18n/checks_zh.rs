@@ -24,6 +24,10 @@ pub static ZH: &[(&str, &str)] = &[
         "调用阻塞 ≥ 100 ms 时会发出“事件循环被阻塞”的警告",
     ),
     (
+        "a unit of work is too short against starting a thread, so parallelism is not checked this time",
+        "一个工作单元比启动线程的时间还短，所以这次不检查并行度",
+    ),
+    (
         "after join(timeout) the thread is still running iff its work outlasts the timeout",
         "join(timeout) 之后线程仍在运行，当且仅当它的工作比超时更长",
     ),

@@ -72,3 +72,11 @@ pub fn checks(c: &mut Checks) {
         std::time::Duration::from_nanos(longest),
     );
 }
+
+/// About how long a run takes: the longest sleep.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.durations("sleeps_ms")
+        .into_iter()
+        .max()
+        .unwrap_or_default()
+}

@@ -84,3 +84,8 @@ pub fn checks(c: &mut Checks) {
         d,
     );
 }
+
+/// About how long a run takes: entering and exiting.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.duration("enter_ms") + p.duration("exit_ms")
+}

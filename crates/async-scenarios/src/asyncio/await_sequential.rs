@@ -34,3 +34,8 @@ pub fn checks(c: &mut Checks) {
         sleep * 2,
     );
 }
+
+/// About how long a run takes: two sleeps, one after the other.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.duration("sleep_ms") * 2
+}

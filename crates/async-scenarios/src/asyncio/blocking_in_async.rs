@@ -62,3 +62,9 @@ pub fn checks(c: &mut Checks) {
         format!("{warnings} warnings for {long} long blocking calls"),
     );
 }
+
+/// About how long a run takes: every blocking call, one after the other.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use std::time::Duration;
+    p.duration("block_ms") * p.usize("calls") as u32 + Duration::from_millis(100)
+}

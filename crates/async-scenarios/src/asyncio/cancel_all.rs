@@ -32,7 +32,10 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
             cancelled += 1;
         }
     }
-    main.print(format!("{cancelled} tasks cancelled; loop closed cleanly"));
+    main.print(format!(
+        "{} cancelled; loop closed cleanly",
+        conlab_core::count_of(cancelled, "task", "tasks")
+    ));
     Ok(())
 }
 
@@ -78,4 +81,10 @@ pub fn checks(c: &mut Checks) {
         !finished,
         "",
     );
+}
+
+/// About how long a run takes: the wait before the interrupt.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_TASK};
+    p.duration("cancel_after_ms") + times(p.usize("tasks"), PER_TASK)
 }

@@ -68,3 +68,8 @@ pub fn checks(c: &mut Checks) {
         format!("states {states:?}"),
     );
 }
+
+/// About how long a run takes: one sleep.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.duration("sleep_ms")
+}

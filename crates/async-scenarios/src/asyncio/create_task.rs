@@ -18,7 +18,10 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
             })
         })
         .collect();
-    main.print(format!("created {n} tasks"));
+    main.print(format!(
+        "created {}",
+        conlab_core::count_of(n, "task", "tasks")
+    ));
     let mut results = Vec::with_capacity(n);
     for h in handles {
         results.push(
@@ -66,4 +69,10 @@ pub fn checks(c: &mut Checks) {
         correct == n,
         format!("{correct} of {n} results"),
     );
+}
+
+/// About how long a run takes: one sleep (the tasks sleep side by side).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_TASK};
+    p.duration("sleep_ms") + times(p.usize("tasks"), PER_TASK)
 }

@@ -60,3 +60,8 @@ pub fn checks(c: &mut Checks) {
         ),
     }
 }
+
+/// About how long a run takes: one sleep.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.duration("sleep_ms")
+}

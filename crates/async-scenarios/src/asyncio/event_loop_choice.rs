@@ -87,3 +87,9 @@ pub fn checks(c: &mut Checks) {
         format!("reported {reported:?} ns/task"),
     );
 }
+
+/// About how long a run takes: one sleep (the tasks sleep side by side).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_TASK};
+    p.duration("sleep_ms") + times(p.usize("tasks"), PER_TASK)
+}

@@ -66,3 +66,8 @@ pub fn checks(c: &mut Checks) {
         c.params.duration("delay_ms"),
     );
 }
+
+/// About how long a run takes: the delay before the result is set.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.duration("delay_ms")
+}

@@ -112,3 +112,12 @@ pub fn checks(c: &mut Checks) {
         wait_line,
     );
 }
+
+/// About how long a run takes: the longest sleep twice (gather, then wait).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.durations("sleeps_ms")
+        .into_iter()
+        .max()
+        .unwrap_or_default()
+        * 2
+}

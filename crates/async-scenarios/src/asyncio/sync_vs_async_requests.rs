@@ -89,3 +89,10 @@ pub fn checks(c: &mut Checks) {
         1,
     );
 }
+
+/// About how long a run takes: every request one by one, then one more for all of them together.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_TASK};
+    let n = p.usize("requests");
+    p.duration("latency_ms") * (n as u32 + 1) + times(n, PER_TASK)
+}

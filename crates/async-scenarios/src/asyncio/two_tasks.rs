@@ -54,3 +54,8 @@ pub fn checks(c: &mut Checks) {
         1,
     );
 }
+
+/// About how long a run takes: one sleep (the tasks sleep side by side).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.duration("sleep_ms")
+}

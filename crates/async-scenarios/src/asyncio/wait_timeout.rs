@@ -148,3 +148,11 @@ pub fn checks(c: &mut Checks) {
         format!("{cancelled} cancelled, {} pending", pending.len()),
     );
 }
+
+/// About how long a run takes: the longest sleep (pending tasks are awaited after wait returns).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.durations("sleeps_ms")
+        .into_iter()
+        .max()
+        .unwrap_or_default()
+}

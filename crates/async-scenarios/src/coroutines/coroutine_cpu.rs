@@ -45,3 +45,8 @@ pub fn checks(c: &mut Checks) {
         format!("peak concurrency {peak}"),
     );
 }
+
+/// About how long a run takes: every unit's CPU work, one coroutine at a time.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.duration("unit_ms") * p.usize("units") as u32
+}

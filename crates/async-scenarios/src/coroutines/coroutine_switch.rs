@@ -85,3 +85,10 @@ pub fn checks(c: &mut Checks) {
         format!("{switches} switches"),
     );
 }
+
+/// About how long a run takes: moments.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use std::time::Duration;
+    let _ = p;
+    Duration::from_millis(10)
+}

@@ -109,3 +109,10 @@ pub fn checks(c: &mut Checks) {
         format!("yields {by:?}"),
     );
 }
+
+/// About how long a run takes: moments.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use std::time::Duration;
+    let _ = p;
+    Duration::from_millis(10)
+}

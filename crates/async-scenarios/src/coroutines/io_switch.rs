@@ -58,3 +58,10 @@ pub fn checks(c: &mut Checks) {
         format!("{tasks} fetch lanes, {waits} IO waits, {fetches} fetches asked"),
     );
 }
+
+/// About how long a run takes: one fetch (they wait side by side).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_TASK};
+    let n = p.usize("fetches");
+    p.duration("latency_ms") + times(n, PER_TASK)
+}

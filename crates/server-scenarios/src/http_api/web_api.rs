@@ -508,6 +508,13 @@ pub fn checks(c: &mut Checks) {
     );
 }
 
+/// About how long a run takes: every user's handler one by one on the blocking endpoint, one handler on each async one.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, ROUND_TRIP};
+    let users = p.usize("users");
+    p.duration("handler_ms") * (users as u32 + 2) + times(users * 3, ROUND_TRIP * 4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::count_reasons;

@@ -210,3 +210,14 @@ pub fn checks(c: &mut Checks) {
         sleep * waves,
     );
 }
+
+/// About how long a run takes: the queries in waves of `pool` connections.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, waves, ROUND_TRIP};
+    let (queries, pool) = (p.usize("queries"), p.usize("pool"));
+    // The queries one by one, then in waves over the pool (whose connections are opened first).
+    let sleep = p.duration("sleep_ms");
+    times(queries, sleep + ROUND_TRIP * 10)
+        + waves(queries, pool, sleep)
+        + times(pool.min(queries), ROUND_TRIP * 40)
+}

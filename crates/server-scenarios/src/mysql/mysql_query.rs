@@ -71,3 +71,9 @@ pub fn checks(c: &mut Checks) {
     let dropped = c.trace.spans.iter().any(|s| s.label == "DROP TABLE");
     c.check("cleaned-up", "the run's table is dropped", dropped, "");
 }
+
+/// About how long a run takes: a few queries.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    let _ = p;
+    Duration::from_millis(300)
+}

@@ -118,7 +118,10 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         let done_set = done_set(&run_id);
         let ids: Vec<String> = (0..jobs).map(|i| i.to_string()).collect();
         let _: () = command(&main, "LPUSH jobs", Duration::ZERO, con.lpush(&queue, &ids)).await?;
-        main.print(format!("queued {jobs} jobs"));
+        main.print(format!(
+            "queued {}",
+            conlab_core::count_of(jobs, "job", "jobs")
+        ));
 
         let mut workers: Vec<Worker> = (0..WORKERS)
             .map(|i| start_worker(&main, i, urls[0].clone(), run_id.clone()))
@@ -287,4 +290,11 @@ fn few(items: &[&str]) -> String {
     } else {
         format!("{:?} … ({} in all)", &items[..SHOWN], items.len())
     }
+}
+
+/// About how long a run takes: the jobs shared by two workers, and the stuck job's recovery.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, waves, ROUND_TRIP};
+    let jobs = p.usize("jobs");
+    waves(jobs, 2, p.duration("job_ms")) + times(jobs, ROUND_TRIP) + Duration::from_secs(1)
 }

@@ -78,3 +78,9 @@ pub fn checks(c: &mut Checks) {
         "",
     );
 }
+
+/// About how long a run takes: the fields, sent together.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, ROUND_TRIP};
+    times(p.usize("fields"), ROUND_TRIP / 8) + ROUND_TRIP * 20
+}

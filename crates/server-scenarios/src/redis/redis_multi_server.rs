@@ -60,3 +60,8 @@ pub fn checks(c: &mut Checks) {
     );
     together_like_the_slowest(c, n);
 }
+
+/// About how long a run takes: the slowest server's wait.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.scale_ms(BASE_MS) * p.usize("servers") as u32 + Duration::from_millis(200)
+}

@@ -134,7 +134,10 @@ pub fn checks(c: &mut Checks) {
         "cleaned-up",
         "every key the run wrote is removed",
         deleted == Some(3 * ops),
-        format!("{deleted:?} of {} keys removed", 3 * ops),
+        match deleted {
+            Some(n) => format!("{n} of {} keys removed", 3 * ops),
+            None => "the run did not report its removed keys".to_string(),
+        },
     );
     let time = |mode: &str| {
         phases
@@ -176,4 +179,10 @@ pub fn checks(c: &mut Checks) {
         peak <= pool.max(1) && (!expect_overlap || peak > 1),
         format!("peak {peak} in flight, pool {pool}"),
     );
+}
+
+/// About how long a run takes: each operation once one by one, once pipelined, once over the pool.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, ROUND_TRIP};
+    times(p.usize("ops"), ROUND_TRIP) + times(p.usize("pool"), ROUND_TRIP * 10)
 }

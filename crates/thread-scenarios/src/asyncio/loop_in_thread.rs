@@ -70,7 +70,11 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             i * i
         }));
     }
-    main.print(format!("submitted {jobs} jobs from {}", thread_name()));
+    main.print(format!(
+        "submitted {} from {}",
+        conlab_core::count_of(jobs, "job", "jobs"),
+        thread_name()
+    ));
     let mut total = 0;
     for job in pending {
         total += main
@@ -128,4 +132,11 @@ pub fn checks(c: &mut Checks) {
         ended,
         "",
     );
+}
+
+/// About how long a run takes: one job (they run side by side on the loop).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::times;
+    use std::time::Duration;
+    p.scale_ms(100) + times(p.usize("jobs"), Duration::from_millis(1)) + Duration::from_millis(50)
 }

@@ -102,3 +102,9 @@ pub fn checks(c: &mut Checks) {
         ),
     );
 }
+
+/// About how long a run takes: one blocking call (the pool runs them side by side).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    p.duration("block_ms") + times(p.usize("calls"), PER_THREAD) + Duration::from_millis(100)
+}

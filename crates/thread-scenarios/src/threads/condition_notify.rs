@@ -107,3 +107,11 @@ pub fn checks(c: &mut Checks) {
         "",
     );
 }
+
+/// About how long a run takes: a gap before each notify.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    let notifies = p.list("notify_plan").len() as u32 + 1;
+    p.scale_ms(100).max(Duration::from_millis(40)) * notifies
+        + times(p.usize("threads"), PER_THREAD)
+}

@@ -58,3 +58,10 @@ pub fn checks(c: &mut Checks) {
         format!("{proceeded} of {n}"),
     );
 }
+
+/// About how long a run takes: a gap before each update of the counter.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    let n = p.usize("threads");
+    p.scale_ms(50).max(Duration::from_millis(20)) * n as u32 + times(n, PER_THREAD)
+}

@@ -10,6 +10,9 @@ use std::time::Duration;
 /// One unit of work is this much single-core CPU time (times time-scale).
 const UNIT_MS: i64 = 100;
 
+/// The shortest unit of work whose threads' overlap is checked (see the checks).
+const MIN_UNIT_FOR_PARALLELISM: Nanos = 10_000_000;
+
 fn phase(
     main: &ThreadCtx,
     name: &'static str,
@@ -229,7 +232,21 @@ pub fn checks(c: &mut Checks) {
     // take turns. That is checked, and it fails if free threads are serialized.
     let free_par = parallelism(t, "free_threads").unwrap_or(0.0);
     let available = t.metrics.extra("cores_available").unwrap_or(0.0);
-    if units >= 2 && cores >= 2 && available >= 1.5 {
+    // Units much shorter than this are over before the next thread has started, so whether
+    // they overlap says more about thread start-up than about the GIL.
+    let unit_long_enough = seq / units as u64 >= MIN_UNIT_FOR_PARALLELISM;
+    if units >= 2 && cores >= 2 && !unit_long_enough {
+        c.check(
+            "unit-too-short",
+            "a unit of work is too short against starting a thread, so parallelism is not checked this time",
+            true,
+            format!(
+                "one unit takes {}; parallelism is checked from {} (time-scale makes units shorter)",
+                conlab_core::ms(seq / units as u64),
+                conlab_core::ms(MIN_UNIT_FOR_PARALLELISM)
+            ),
+        );
+    } else if units >= 2 && cores >= 2 && available >= 1.5 {
         let baseline = if c.params.flag("gil") {
             parallelism(t, "gil_threads").unwrap_or(1.0)
         } else {
@@ -250,4 +267,9 @@ pub fn checks(c: &mut Checks) {
         t.marks_named("processes_not_run").count() == 1,
         "",
     );
+}
+
+/// About how long a run takes: the units of work once in sequence, once in GIL threads and once in free threads, after calibrating.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    p.scale_ms(100) * 3 * p.usize("units") as u32 + Duration::from_millis(200)
 }

@@ -68,3 +68,10 @@ pub fn checks(c: &mut Checks) {
         bad.join("; "),
     );
 }
+
+/// About how long a run takes: a gap before each round's set().
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    let (n, rounds) = (p.usize("threads"), p.usize("rounds"));
+    (p.scale_ms(100).max(Duration::from_millis(30)) + times(n, PER_THREAD)) * rounds as u32
+}

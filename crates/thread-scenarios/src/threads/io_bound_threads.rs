@@ -42,3 +42,9 @@ pub fn checks(c: &mut Checks) {
         latency,
     );
 }
+
+/// About how long a run takes: one download (they wait side by side).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    p.duration("latency_ms") + times(p.usize("downloads"), PER_THREAD)
+}

@@ -54,3 +54,10 @@ pub fn checks(c: &mut Checks) {
         format!("{} critical sections", held.len()),
     );
 }
+
+/// About how long a run takes: every hold, one thread at a time.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    let n = p.usize("threads");
+    p.duration("hold_ms") * n as u32 + times(n, PER_THREAD)
+}

@@ -23,15 +23,19 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     for j in 0..producers {
         let queue = queue.clone();
         made.push(main.spawn(format!("producer-{j}"), move |me| {
+            // Every producer makes at least one item, however short `duration_ms` (its thread
+            // may start after the deadline has passed).
             let mut seq = 0;
-            while Instant::now() < until {
+            loop {
                 me.sleep_as(SpanState::Running, produce)?;
                 let item = format!("p{j}-{seq}");
                 seq += 1;
                 queue.put(me, item.clone())?;
                 me.mark("produced", Text::from(item));
+                if Instant::now() >= until {
+                    return Ok(());
+                }
             }
-            Ok(())
         })?);
     }
     let mut eating = Vec::new();
@@ -107,4 +111,14 @@ pub fn checks(c: &mut Checks) {
         capacity == 0 || longest <= capacity,
         format!("longest queue {longest}, capacity {capacity}"),
     );
+}
+
+/// About how long a run takes: producing for `duration_ms`, then the items in hand.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    let threads = p.usize("producers") + p.usize("consumers");
+    p.duration("duration_ms")
+        + p.duration("produce_ms")
+        + p.duration("consume_ms")
+        + times(threads, PER_THREAD)
 }

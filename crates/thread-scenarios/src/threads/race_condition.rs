@@ -101,3 +101,10 @@ pub fn checks(c: &mut Checks) {
         format!("{} critical sections", held.len()),
     );
 }
+
+/// About how long a run takes: one hold without the lock (side by side), then every hold under it.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    let n = p.usize("threads");
+    p.duration("hold_ms") * (n as u32 + 1) + times(2 * n, PER_THREAD)
+}

@@ -98,3 +98,10 @@ pub fn checks(c: &mut Checks) {
         "",
     );
 }
+
+/// About how long a run takes: starting the threads, then the watchdog noticing the plain lock's deadlock.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    use std::time::Duration;
+    times(p.usize("threads"), PER_THREAD) + Duration::from_millis(400)
+}

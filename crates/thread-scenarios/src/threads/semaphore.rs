@@ -69,3 +69,10 @@ pub fn checks(c: &mut Checks) {
         &format!("{} to start the threads", conlab_core::ms(starting)),
     );
 }
+
+/// About how long a run takes: the holds in waves of `permits` threads.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, waves, PER_THREAD};
+    let n = p.usize("threads");
+    waves(n, p.usize("permits"), p.duration("hold_ms")) + times(n, PER_THREAD)
+}

@@ -82,3 +82,9 @@ pub fn checks(c: &mut Checks) {
         },
     );
 }
+
+/// About how long a run takes: moments: nobody waits for the daemon.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    let _ = p;
+    std::time::Duration::from_millis(100)
+}

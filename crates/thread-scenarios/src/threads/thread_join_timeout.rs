@@ -97,3 +97,9 @@ pub fn checks(c: &mut Checks) {
         ),
     );
 }
+
+/// About how long a run takes: two workers, one after the other.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    p.duration("work_ms") * 2 + times(2, PER_THREAD)
+}

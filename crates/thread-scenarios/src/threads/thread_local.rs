@@ -66,3 +66,9 @@ pub fn checks(c: &mut Checks) {
         ),
     );
 }
+
+/// About how long a run takes: one hold (the threads hold side by side).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    p.duration("hold_ms") + times(p.usize("threads"), PER_THREAD)
+}

@@ -97,3 +97,10 @@ pub fn checks(c: &mut Checks) {
         std::time::Duration::from_nanos(longest),
     );
 }
+
+/// About how long a run takes: the longest sleep (the threads sleep side by side).
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    let sleeps = p.durations("sleeps_ms");
+    times(sleeps.len(), PER_THREAD) + sleeps.into_iter().max().unwrap_or_default()
+}

@@ -55,3 +55,9 @@ pub fn checks(c: &mut Checks) {
         format!("{} lines", t.output.len()),
     );
 }
+
+/// About how long a run takes: starting the threads.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    times(p.usize("threads"), PER_THREAD)
+}

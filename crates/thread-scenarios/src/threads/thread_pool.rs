@@ -29,7 +29,11 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
             Ok(())
         })?);
     }
-    main.print(format!("submitted {tasks} tasks to {workers} workers"));
+    main.print(format!(
+        "submitted {} to {}",
+        conlab_core::count_of(tasks, "task", "tasks"),
+        conlab_core::count_of(workers, "worker", "workers")
+    ));
     handles.iter().try_for_each(|h| h.join(main))?;
     main.print("all tasks done");
     Ok(())
@@ -85,4 +89,13 @@ pub fn checks(c: &mut Checks) {
         starting,
         &format!("{} to start the workers", conlab_core::ms(starting)),
     );
+}
+
+/// About how long a run takes: the tasks in waves of `workers`.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, waves, PER_TASK, PER_THREAD};
+    let (tasks, workers) = (p.usize("tasks"), p.usize("workers"));
+    waves(tasks, workers, p.duration("task_ms"))
+        + times(tasks, PER_TASK * 4)
+        + times(workers, PER_THREAD)
 }

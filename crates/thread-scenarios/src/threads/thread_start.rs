@@ -19,7 +19,10 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
         })?);
     }
     main.mark("all_started", "");
-    main.print(format!("MainThread: started {n} threads and carries on"));
+    main.print(format!(
+        "MainThread: started {} and carries on",
+        conlab_core::count_of(n, "thread", "threads")
+    ));
     for h in &handles {
         h.join(main)?;
     }
@@ -82,4 +85,10 @@ pub fn checks(c: &mut Checks) {
         carried_on,
         format!("main printed at {main_line:?}, last worker ended at {last_end:?}"),
     );
+}
+
+/// About how long a run takes: its threads' work, side by side.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    use conlab_core::estimate::{times, PER_THREAD};
+    p.scale_ms(50) + times(p.usize("threads"), PER_THREAD)
 }

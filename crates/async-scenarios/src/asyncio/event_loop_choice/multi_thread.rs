@@ -88,3 +88,8 @@ pub fn checks(c: &mut Checks) {
         ),
     }
 }
+
+/// About how long a run takes: the workload twice: on this loop, then on the multi-threaded runtime.
+pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
+    super::expected(p) * 2
+}
