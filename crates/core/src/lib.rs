@@ -13,6 +13,7 @@ pub mod estimate;
 mod metrics;
 mod params;
 mod recorder;
+pub mod replay;
 mod run;
 mod runtime;
 pub mod sync;

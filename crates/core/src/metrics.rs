@@ -145,6 +145,7 @@ mod tests {
             depth: 0,
             label: String::new(),
             open: false,
+            order: (0, 0),
         }
     }
 

@@ -101,19 +101,29 @@ struct Event {
     a: u64,
     lane: LaneId,
     text: u32,
+    /// For a complete span: how many events its writer had recorded when it began
+    /// ([`JUST_BEFORE`] if it began right before this event), so a replay can put its
+    /// beginning in its place among events of the same instant.
+    begun: u32,
     op: Op,
     code: u8,
 }
+
+/// A span recorded whole whose beginning came right before its end event on its writer.
+const JUST_BEFORE: u32 = u32::MAX;
 
 #[derive(Default)]
 struct Buffer {
     chunks: Vec<Vec<Event>>,
     texts: Vec<Text>,
+    /// Events pushed since the buffer was made (taking them does not reset it).
+    pushed: u32,
 }
 
 impl Buffer {
     #[inline]
     fn push(&mut self, event: Event) {
+        self.pushed = self.pushed.wrapping_add(1);
         match self.chunks.last_mut() {
             Some(chunk) if chunk.len() < chunk.capacity() => chunk.push(event),
             _ => {
@@ -178,6 +188,7 @@ impl TraceRecorder {
         lock(&self.shared.buffers).push(buffer.clone());
         EventWriter {
             buffer,
+            pushed: Arc::new(AtomicU32::new(0)),
             shared: self.shared.clone(),
         }
     }
@@ -285,30 +296,28 @@ impl Iterator for Drain {
     }
 }
 
-/// Merges draining, time-ordered event lists by (time, list index).
-fn merge_draining(mut lists: Vec<Drain>) -> impl Iterator<Item = (usize, Event)> {
+/// Merges draining, time-ordered event lists by (time, list index, position); yields each
+/// event with its list and its position in that list.
+fn merge_draining(mut lists: Vec<Drain>) -> impl Iterator<Item = (usize, u32, Event)> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
-    let mut heads: BinaryHeap<Reverse<(Nanos, usize, u64)>> = BinaryHeap::new();
+    let mut heads: BinaryHeap<Reverse<(Nanos, usize, u32)>> = BinaryHeap::new();
     let mut pending: Vec<Option<Event>> = Vec::with_capacity(lists.len());
-    let mut seq = 0u64;
     for (i, list) in lists.iter_mut().enumerate() {
         let first = list.next();
         if let Some(e) = &first {
-            heads.push(Reverse((e.t, i, seq)));
-            seq += 1;
+            heads.push(Reverse((e.t, i, 0)));
         }
         pending.push(first);
     }
     std::iter::from_fn(move || {
-        let Reverse((_, i, _)) = heads.pop()?;
+        let Reverse((_, i, pos)) = heads.pop()?;
         let event = pending[i].take()?;
         if let Some(next) = lists[i].next() {
-            heads.push(Reverse((next.t, i, seq)));
-            seq += 1;
+            heads.push(Reverse((next.t, i, pos + 1)));
             pending[i] = Some(next);
         }
-        Some((i, event))
+        Some((i, pos, event))
     })
 }
 
@@ -328,7 +337,7 @@ pub struct Recording {
 /// Merges time-ordered event lists by (time, list index, position).
 fn merge<'a>(
     lists: &'a [std::borrow::Cow<'a, [Event]>],
-) -> impl Iterator<Item = (usize, Event)> + 'a {
+) -> impl Iterator<Item = (usize, u32, Event)> + 'a {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let mut heads: BinaryHeap<Reverse<(Nanos, usize, usize)>> = lists
@@ -341,11 +350,18 @@ fn merge<'a>(
         if let Some(next) = lists[list].get(pos + 1) {
             heads.push(Reverse((next.t, list, pos + 1)));
         }
-        Some((list, lists[list][pos]))
+        Some((list, pos as u32, lists[list][pos]))
     })
 }
 
-fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: Nanos) -> Recording {
+/// Builds lanes, spans, marks and output from merged events. Each gets its place in the
+/// replay order (`order`): odd numbers for events in merge order, and for a span recorded whole,
+/// an even number for its beginning, just before the event its writer recorded after it began.
+fn build(
+    events: impl Iterator<Item = (usize, u32, Event)>,
+    texts: &[&[Text]],
+    end: Nanos,
+) -> Recording {
     let text_of = |buf: usize, idx: u32| -> String {
         if idx == NO_TEXT {
             String::new()
@@ -354,10 +370,20 @@ fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: N
         }
     };
     let mut rec = Recording::default();
-    // Open spans per lane: (state, start, label). Sparse: most lanes never open one.
+    // Open spans per lane: (state, start, label, order). Sparse: most lanes never open one.
     let mut stacks: HashMap<LaneId, Vec<OpenSpan>> = HashMap::new();
-    for (buf, e) in events {
+    // Per writer, each event's place in the merged order (for spans recorded whole).
+    let mut merged_at: Vec<Vec<u32>> = vec![Vec::new(); texts.len()];
+    let mut merged: u64 = 0;
+    for (buf, pos, e) in events {
         let lane = e.lane as usize;
+        let order = 2 * merged + 1;
+        if let Some(places) = merged_at.get_mut(buf) {
+            if places.len() == pos as usize {
+                places.push(merged as u32);
+            }
+        }
+        merged += 1;
         match e.op {
             Op::LaneStart => {
                 let kind = lane_kind_from_code(e.code);
@@ -385,7 +411,7 @@ fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: N
             }
             Op::LaneEnd => {
                 if let Some(mut stack) = stacks.remove(&e.lane) {
-                    close_all(&mut stack, e.lane, e.t, false, &mut rec.spans);
+                    close_all(&mut stack, e.lane, (e.t, order), false, &mut rec.spans);
                 }
                 if let Some(l) = rec.lanes.get_mut(lane) {
                     l.end = Some(e.t);
@@ -393,11 +419,16 @@ fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: N
             }
             Op::Begin => {
                 let stack = stacks.entry(e.lane).or_default();
-                stack.push((span_state_from_code(e.code), e.t, text_of(buf, e.text)));
+                stack.push((
+                    span_state_from_code(e.code),
+                    e.t,
+                    text_of(buf, e.text),
+                    order,
+                ));
             }
             Op::End => {
                 let stack = stacks.entry(e.lane).or_default();
-                if let Some((state, start, label)) = stack.pop() {
+                if let Some((state, start, label, begun)) = stack.pop() {
                     rec.spans.push(Span {
                         lane: e.lane,
                         state,
@@ -406,53 +437,79 @@ fn build(events: impl Iterator<Item = (usize, Event)>, texts: &[&[Text]], end: N
                         depth: stack.len() as u16,
                         label,
                         open: false,
+                        order: (begun, order),
                     });
                 }
             }
-            Op::Span => rec.spans.push(Span {
-                lane: e.lane,
-                state: span_state_from_code(e.code),
-                start: e.a,
-                end: e.t,
-                depth: stacks.get(&e.lane).map_or(0, Vec::len) as u16,
-                label: text_of(buf, e.text),
-                open: false,
-            }),
+            Op::Span => {
+                // Just before the event that followed its beginning on its writer.
+                let begun = merged_at
+                    .get(buf)
+                    .and_then(|places| places.get(e.begun as usize))
+                    .filter(|_| e.begun != JUST_BEFORE && e.begun < pos)
+                    .map_or(order - 1, |m| 2 * u64::from(*m));
+                rec.spans.push(Span {
+                    lane: e.lane,
+                    state: span_state_from_code(e.code),
+                    start: e.a,
+                    end: e.t,
+                    depth: stacks.get(&e.lane).map_or(0, Vec::len) as u16,
+                    label: text_of(buf, e.text),
+                    open: false,
+                    order: (begun, order),
+                })
+            }
             Op::Mark => rec.marks.push(Mark {
                 lane: e.lane,
                 t: e.t,
                 name: text_of(buf, e.a as u32),
                 detail: text_of(buf, e.text),
+                order,
             }),
             Op::Output => rec.output.push(OutputLine {
                 t: e.t,
                 lane: e.lane,
                 text: text_of(buf, e.text),
+                order,
             }),
         }
     }
     let mut still_open: Vec<(LaneId, Vec<OpenSpan>)> = stacks.into_iter().collect();
     still_open.sort_unstable_by_key(|(lane, _)| *lane);
     for (lane, mut stack) in still_open {
-        close_all(&mut stack, lane, end, true, &mut rec.spans);
+        close_all(
+            &mut stack,
+            lane,
+            (end, 2 * merged + 1),
+            true,
+            &mut rec.spans,
+        );
     }
     rec.spans.sort_by_key(|s| (s.start, s.lane, s.depth));
     rec
 }
 
-/// A span that has begun and not yet ended: state, start, label.
-type OpenSpan = (SpanState, Nanos, String);
+/// A span that has begun and not yet ended: state, start, label, place in the replay order.
+type OpenSpan = (SpanState, Nanos, String, u64);
 
-fn close_all(stack: &mut Vec<OpenSpan>, lane: LaneId, t: Nanos, open: bool, spans: &mut Vec<Span>) {
-    while let Some((state, start, label)) = stack.pop() {
+/// Ends every span of `stack` at `at` (a time and a place in the replay order).
+fn close_all(
+    stack: &mut Vec<OpenSpan>,
+    lane: LaneId,
+    at: (Nanos, u64),
+    open: bool,
+    spans: &mut Vec<Span>,
+) {
+    while let Some((state, start, label, begun)) = stack.pop() {
         spans.push(Span {
             lane,
             state,
             start,
-            end: t.max(start),
+            end: at.0.max(start),
             depth: stack.len() as u16,
             label,
             open,
+            order: (begun, at.1),
         });
     }
 }
@@ -505,12 +562,20 @@ fn span_state_from_code(code: u8) -> SpanState {
 #[derive(Clone)]
 pub struct EventWriter {
     buffer: Arc<Mutex<Buffer>>,
+    /// How many events the buffer holds, readable without its lock (see [`EventWriter::position`]).
+    pushed: Arc<AtomicU32>,
     shared: Arc<Shared>,
 }
 
 impl EventWriter {
     #[inline]
     fn push(&self, t: Nanos, lane: LaneId, op: Op, code: u8, a: u64, text: Text) {
+        self.push_begun(t, lane, op, code, a, text, JUST_BEFORE);
+    }
+
+    #[inline]
+    #[allow(clippy::too_many_arguments)] // the fields of one event
+    fn push_begun(&self, t: Nanos, lane: LaneId, op: Op, code: u8, a: u64, text: Text, begun: u32) {
         let mut b = lock(&self.buffer);
         let text = b.text(text);
         b.push(Event {
@@ -518,9 +583,44 @@ impl EventWriter {
             a,
             lane,
             text,
+            begun,
             op,
             code,
         });
+        // One writer per thread: a plain store, read by the same thread in `position`.
+        self.pushed.store(b.pushed, Ordering::Relaxed);
+    }
+
+    /// How many events this writer has recorded: where something that begins now (a sleep)
+    /// stands among them. See [`EventWriter::span_begun_at`].
+    #[inline]
+    pub fn position(&self) -> u32 {
+        self.pushed.load(Ordering::Relaxed)
+    }
+
+    /// Records a whole span that began when this writer's [`EventWriter::position`] was
+    /// `begun` (a sleep, while other tasks on the same loop recorded events), so its beginning
+    /// replays in its place among the events of its instant.
+    #[inline]
+    #[allow(clippy::too_many_arguments)] // the fields of one span
+    pub fn span_begun_at(
+        &self,
+        lane: LaneId,
+        state: SpanState,
+        start: Nanos,
+        begun: u32,
+        end: Nanos,
+        label: impl Into<Text>,
+    ) {
+        self.push_begun(
+            end,
+            lane,
+            Op::Span,
+            span_state_code(state),
+            start,
+            label.into(),
+            begun,
+        );
     }
 
     /// Creates a lane that appears at `t`.
@@ -582,9 +682,11 @@ impl EventWriter {
             a: name as u64,
             lane,
             text,
+            begun: JUST_BEFORE,
             op: Op::Mark,
             code: 0,
         });
+        self.pushed.store(b.pushed, Ordering::Relaxed);
     }
 
     /// Records a scenario-specific figure (replacing one with the same key).

@@ -141,6 +141,7 @@ impl<R: Runtime> LaneCtx<R> {
             ctx: self,
             state,
             start: self.now(),
+            begun: self.shared.writer.position(),
             timer: (!duration.is_zero()).then(|| self.shared.rt.sleep(duration)),
             yielded: false,
         }
@@ -271,6 +272,8 @@ pin_project_lite::pin_project! {
         ctx: &'a LaneCtx<R>,
         state: SpanState,
         start: Nanos,
+        // Where the sleep began among its writer's events, for the replay order.
+        begun: u32,
         #[pin]
         timer: Option<R::Sleep>,
         yielded: bool,
@@ -280,9 +283,14 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let ctx = *this.ctx;
-            ctx.shared
-                .writer
-                .span(ctx.lane, *this.state, *this.start, ctx.now(), Text::None);
+            ctx.shared.writer.span_begun_at(
+                ctx.lane,
+                *this.state,
+                *this.start,
+                *this.begun,
+                ctx.now(),
+                Text::None,
+            );
         }
     }
 }

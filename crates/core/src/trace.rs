@@ -169,6 +169,18 @@ pub struct Span {
     /// Set when the span was still open when the run ended (timed out or cut off).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub open: bool,
+    /// Where its beginning and its end stand in the order the run recorded events, for a
+    /// replay of events that share an instant (see [`crate::replay`]); `(0, 0)` if unknown.
+    #[serde(default, skip_serializing_if = "no_order_pair")]
+    pub order: (u64, u64),
+}
+
+fn no_order_pair(order: &(u64, u64)) -> bool {
+    *order == (0, 0)
+}
+
+fn no_order(order: &u64) -> bool {
+    *order == 0
 }
 
 impl Span {
@@ -190,6 +202,9 @@ pub struct Mark {
     /// Detail for people.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// Where it stands in the order the run recorded events; 0 if unknown.
+    #[serde(default, skip_serializing_if = "no_order")]
+    pub order: u64,
 }
 
 /// One line of program output.
@@ -201,6 +216,9 @@ pub struct OutputLine {
     pub lane: LaneId,
     /// The text.
     pub text: String,
+    /// Where it stands in the order the run recorded events; 0 if unknown.
+    #[serde(default, skip_serializing_if = "no_order")]
+    pub order: u64,
 }
 
 /// How a run ended.
@@ -642,17 +660,20 @@ mod tests {
                 depth: 0,
                 label: String::new(),
                 open: false,
+                order: (0, 0),
             }],
             marks: vec![Mark {
                 lane: 1,
                 t: 10,
                 name: "created".into(),
                 detail: String::new(),
+                order: 0,
             }],
             output: vec![OutputLine {
                 t: 95,
                 lane: 0,
                 text: "done".into(),
+                order: 0,
             }],
             metrics: Metrics::default(),
             checks: Vec::new(),

@@ -264,6 +264,7 @@ pub fn synthetic_trace(lanes: u32, per_lane: u64) -> conlab_core::Trace {
                 depth: 0,
                 label: String::new(),
                 open: false,
+                order: (0, 0),
             });
         }
     }

@@ -5,7 +5,8 @@
 use crate::components::timeline::{fmt_time, Timeline};
 use crate::i18n::use_lang;
 use crate::state::TraceRc;
-use conlab_core::{Nanos, Trace};
+pub use conlab_core::replay::{steps, Step, StepKind};
+use conlab_core::Trace;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -19,69 +20,6 @@ pub struct StepThroughProps {
     pub trace: TraceRc,
     /// Called to close the panel.
     pub on_close: Callback<()>,
-}
-
-/// What happens at one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepKind {
-    /// Span `n` ends.
-    End(usize),
-    /// Span `n` begins.
-    Begin(usize),
-    /// Output line `n` is printed.
-    Print(usize),
-    /// Mark `n` is recorded.
-    Mark(usize),
-}
-
-/// One event of a run, at its time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Step {
-    /// When.
-    pub t: Nanos,
-    /// What.
-    pub kind: StepKind,
-}
-
-impl Step {
-    /// Order within one instant: ends, then beginnings, then output and marks, each in
-    /// recording order; a span that ends where it begins ends right after it begins.
-    fn order(&self, t: &Trace) -> (Nanos, u8, usize, u8) {
-        match self.kind {
-            StepKind::End(i) if t.spans[i].end <= t.spans[i].start => (self.t, 1, i, 1),
-            StepKind::End(i) => (self.t, 0, i, 0),
-            StepKind::Begin(i) => (self.t, 1, i, 0),
-            StepKind::Print(i) => (self.t, 2, i, 0),
-            StepKind::Mark(i) => (self.t, 3, i, 0),
-        }
-    }
-}
-
-/// Every event of a run in order: by time, and at one instant ends, then beginnings, then
-/// output and marks, each in recording order. On the virtual runtime many events share an
-/// instant, so stepping goes event by event, not instant by instant.
-pub fn steps(t: &Trace) -> Vec<Step> {
-    let mut all: Vec<Step> = Vec::with_capacity(t.spans.len() * 2 + t.output.len());
-    for (i, s) in t.spans.iter().enumerate() {
-        all.push(Step {
-            t: s.start,
-            kind: StepKind::Begin(i),
-        });
-        all.push(Step {
-            t: s.end.max(s.start),
-            kind: StepKind::End(i),
-        });
-    }
-    all.extend(t.output.iter().enumerate().map(|(i, o)| Step {
-        t: o.t,
-        kind: StepKind::Print(i),
-    }));
-    all.extend(t.marks.iter().enumerate().map(|(i, m)| Step {
-        t: m.t,
-        kind: StepKind::Mark(i),
-    }));
-    all.sort_by_key(|s| s.order(t));
-    all
 }
 
 /// What every lane is doing after the first `upto` steps: its innermost open span.

@@ -55,7 +55,14 @@ pub fn checks(c: &mut Checks) {
         "inert-until-scheduled",
         "the coroutine's body runs only after it is scheduled",
         inert,
-        format!("body line at {body:?}, scheduling line at {sched_line:?}"),
+        match (body, sched_line) {
+            (Some(b), Some(s)) => format!(
+                "body at output line {}, scheduling at line {}",
+                b + 1,
+                s + 1
+            ),
+            _ => "the body or the scheduling line was not printed".to_string(),
+        },
     );
     let states: Vec<&str> = t
         .marks_named("task_state")

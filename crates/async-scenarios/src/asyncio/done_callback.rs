@@ -1,7 +1,7 @@
 //! done-callback: a callback attached with `add_done_callback` runs when the task completes,
 //! and sees its result.
 
-use conlab_core::{Checks, LaneCtx, Runtime, ScenarioError};
+use conlab_core::{Checks, LaneCtx, LaneKind, Runtime, ScenarioError};
 
 /// Runs the scenario.
 pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
@@ -12,10 +12,16 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
         me.print(format!("task returns {result}"));
         result
     });
-    let printer = main.clone();
-    task.add_done_callback(move |result| match result {
-        Ok(v) => printer.print(format!("callback: task done, result {v}")),
-        Err(e) => printer.print(format!("callback: task ended without a result: {e}")),
+    // The callback is not main's code: the loop runs it once the task is done (main is still
+    // waiting then), so it gets a lane of its own.
+    let loop_ctx = main.clone();
+    task.add_done_callback(move |result| {
+        let callback = loop_ctx.new_lane(LaneKind::Task, "done callback");
+        match result {
+            Ok(v) => callback.print(format!("callback: task done, result {v}")),
+            Err(e) => callback.print(format!("callback: task ended without a result: {e}")),
+        }
+        callback.end();
     });
     main.print("callback attached");
     main.join(task)
@@ -43,7 +49,14 @@ pub fn checks(c: &mut Checks) {
                 "after-completion",
                 "the callback runs once the task has completed",
                 ended.is_some_and(|e| t >= e),
-                format!("task ended at {ended:?}, callback at {t}"),
+                match ended {
+                    Some(e) => format!(
+                        "task ended at {}, callback at {}",
+                        conlab_core::ms(e),
+                        conlab_core::ms(t)
+                    ),
+                    None => "the task's lane never ended".to_string(),
+                },
             );
             c.check(
                 "sees-result",

@@ -84,7 +84,10 @@ pub fn checks(c: &mut Checks) {
         "overhead-reported",
         "overhead per task is reported and consistent with the makespan",
         consistent,
-        format!("reported {reported:?} ns/task"),
+        match reported {
+            Some(ns) => format!("reported {ns:.0} ns/task"),
+            None => "not reported".to_string(),
+        },
     );
 }
 

@@ -440,9 +440,9 @@ pub fn checks(c: &mut Checks) {
         "every user's request is answered on every endpoint",
         phases.len() == 3 && phases.iter().all(|p| p.1 == users),
         if failed.is_empty() {
-            format!("{phases:?}")
+            crate::checks::phases_text(&phases)
         } else {
-            format!("{phases:?}; failed: {failed}")
+            format!("{}; failed: {failed}", crate::checks::phases_text(&phases))
         },
     );
     let took = |path: &str| {

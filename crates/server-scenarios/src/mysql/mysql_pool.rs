@@ -182,9 +182,10 @@ pub fn checks(c: &mut Checks) {
         "every query completes in both modes",
         seq.len() == queries && conc.len() == queries && ok == Some(queries),
         format!(
-            "{} sequential, {} concurrent, {ok:?} ok",
+            "{} sequential, {} concurrent, {} ok",
             seq.len(),
-            conc.len()
+            conc.len(),
+            ok.map_or("none reported".to_string(), |n| n.to_string())
         ),
     );
     let seq_end = seq.iter().map(|s| s.1).max().unwrap_or(seq_start);

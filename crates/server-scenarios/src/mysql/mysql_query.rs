@@ -66,7 +66,10 @@ pub fn checks(c: &mut Checks) {
         "rows",
         "the expected rows are returned",
         got.as_deref() == Some(format!("{expected:?}").as_str()),
-        format!("got {got:?}"),
+        match &got {
+            Some(rows) => format!("got {rows}"),
+            None => "no rows were recorded".to_string(),
+        },
     );
     let dropped = c.trace.spans.iter().any(|s| s.label == "DROP TABLE");
     c.check("cleaned-up", "the run's table is dropped", dropped, "");

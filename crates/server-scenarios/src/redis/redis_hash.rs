@@ -58,7 +58,11 @@ pub fn checks(c: &mut Checks) {
         "read-back",
         "the value read back equals the value written",
         written.is_some() && written == read,
-        format!("written {written:?}, read {read:?}"),
+        match (&written, &read) {
+            (Some(w), Some(r)) if w == r => format!("read back as written: {r}"),
+            (Some(w), Some(r)) => format!("written {w}, read {r}"),
+            _ => "the hash written or read was not recorded".to_string(),
+        },
     );
     let n = c.params.usize("fields");
     let has_n = read

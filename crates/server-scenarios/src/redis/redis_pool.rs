@@ -124,7 +124,7 @@ pub fn checks(c: &mut Checks) {
         "all-ops-succeed",
         "all operations succeed in every mode",
         all,
-        format!("{phases:?}"),
+        crate::checks::phases_text(&phases),
     );
     let deleted = t
         .marks_named("keys_deleted")

@@ -56,8 +56,12 @@ pub fn checks(c: &mut Checks) {
         });
         if !ok {
             bad.push(format!(
-                "round {r}: {} released, set at {set:?}",
-                released.len()
+                "round {r}: {} released, {}",
+                released.len(),
+                set.map_or("never set".to_string(), |s| format!(
+                    "set at {}",
+                    conlab_core::ms(s)
+                ))
             ));
         }
     }

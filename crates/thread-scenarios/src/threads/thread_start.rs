@@ -83,7 +83,14 @@ pub fn checks(c: &mut Checks) {
         "main-not-blocked",
         "main's line is printed before it joins, while workers still run",
         carried_on,
-        format!("main printed at {main_line:?}, last worker ended at {last_end:?}"),
+        match (main_line, last_end) {
+            (Some(m), Some(e)) => format!(
+                "main printed at {}, last worker ended at {}",
+                conlab_core::ms(m),
+                conlab_core::ms(e)
+            ),
+            _ => "main's line or a worker's end is missing".to_string(),
+        },
     );
 }
 
