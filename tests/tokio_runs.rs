@@ -73,3 +73,27 @@ fn a_run_past_its_limit_ends_as_timed_out_with_its_partial_trace() {
         ["task 0: working", "task 1: working", "task 2: working"]
     );
 }
+
+#[test]
+fn a_live_snapshot_draws_sleeps_in_progress_up_to_now() {
+    let info = conlab_core::catalog::find("asyncio-two-tasks").unwrap();
+    let params =
+        conlab_core::Params::from_assignments(info.id, info.params, ["sleep_ms=1500"]).unwrap();
+    let run = conlab_scenarios::start_native(info.id, params, std::time::Duration::from_secs(30))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let live = run.snapshot();
+    let sleeping: Vec<_> = live
+        .spans
+        .iter()
+        .filter(|s| s.state == conlab_core::SpanState::Sleeping && s.open)
+        .collect();
+    assert_eq!(sleeping.len(), 2, "{:?}", live.spans);
+    assert!(
+        sleeping.iter().all(|s| s.end >= s.start + 300_000_000),
+        "not drawn up to now: {sleeping:?}"
+    );
+    let done = run.wait();
+    assert_passed(&done);
+    assert!(done.spans.iter().all(|s| !s.open));
+}

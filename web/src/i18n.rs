@@ -156,7 +156,11 @@ impl Lang {
     /// "12 lanes · 340 spans".
     pub fn lanes_and_spans(self, lanes: usize, spans: usize) -> String {
         match self {
-            Lang::En => format!("{lanes} lanes · {spans} spans"),
+            Lang::En => format!(
+                "{} · {}",
+                conlab_core::count_of(lanes, "lane", "lanes"),
+                conlab_core::count_of(spans, "span", "spans")
+            ),
             Lang::ZhCn => format!("{lanes} 条泳道 · {spans} 个区间"),
         }
     }

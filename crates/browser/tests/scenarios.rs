@@ -2,7 +2,7 @@
 //! (invariants with the browser's timing tolerance) must pass there too.
 #![cfg(target_arch = "wasm32")]
 
-use conlab_browser::{run_scenario, BrowserRuntime};
+use conlab_browser::run_scenario;
 use conlab_core::{catalog, Params, Trace};
 use std::time::Duration;
 use wasm_bindgen_test::*;
@@ -82,4 +82,39 @@ async fn ten_thousand_tasks_overlap_on_the_page_loop() {
         .filter(|l| l.kind == conlab_core::LaneKind::Task && l.end.is_some())
         .count();
     assert_eq!(ended, 10_000);
+}
+
+#[wasm_bindgen_test]
+async fn a_live_run_draws_sleeps_in_progress_up_to_now() {
+    use conlab_core::Runtime;
+    let id = "asyncio-two-tasks";
+    let info = catalog::find(id).unwrap();
+    let scenario = conlab_scenarios::find(id).unwrap();
+    let params = Params::from_assignments(id, info.params, ["sleep_ms=1500"]).unwrap();
+    let live = conlab_browser::start_scenario(
+        info,
+        scenario.generic.unwrap().on_browser,
+        scenario.checks,
+        params,
+        Duration::from_secs(30),
+    );
+    let (recorder, meta, rt) = (
+        live.recorder.clone(),
+        live.meta.clone(),
+        live.runtime.clone(),
+    );
+    let done = conlab_core::sync::Promise::new();
+    let set = done.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        set.set(live.finished.await);
+    });
+    rt.sleep(Duration::from_millis(400)).await;
+    let snapshot = meta.snapshot(&recorder, rt.now());
+    let sleeping = snapshot
+        .spans
+        .iter()
+        .filter(|s| s.state == conlab_core::SpanState::Sleeping && s.open)
+        .count();
+    assert_eq!(sleeping, 2, "{:?}", snapshot.spans);
+    assert_passed(&done.get().await);
 }

@@ -15,6 +15,9 @@ pub struct Tolerance {
     pub late: Nanos,
     /// Lateness allowed as a fraction of the prediction.
     pub late_fraction: f64,
+    /// What spawning, scheduling, recording and finishing one task may cost, for times that
+    /// many tasks share (100,000 tasks that each sleep take longer than one sleep).
+    pub per_task: Nanos,
 }
 
 impl Tolerance {
@@ -25,16 +28,19 @@ impl Tolerance {
                 early: 0,
                 late: 0,
                 late_fraction: 0.0,
+                per_task: 0,
             },
             RuntimeKind::Tokio => Tolerance {
                 early: 2_000_000,
                 late: 60_000_000,
                 late_fraction: 0.25,
+                per_task: 5_000,
             },
             RuntimeKind::Browser => Tolerance {
                 early: 5_000_000,
                 late: 100_000_000,
                 late_fraction: 0.3,
+                per_task: 20_000,
             },
         }
     }
@@ -154,6 +160,36 @@ impl<'a> Checks<'a> {
             actual,
             expected,
             tick.saturating_mul(waits),
+            &because,
+        );
+    }
+
+    /// Like [`Checks::about`] for a time that `tasks` tasks share (they run side by side):
+    /// each may add the runtime's cost of one task.
+    pub fn about_tasks(
+        &mut self,
+        id: &str,
+        description: &str,
+        actual: Nanos,
+        expected: Duration,
+        tasks: usize,
+    ) {
+        let each = self.tolerance.per_task;
+        let because = format!(
+            "{} at {} each",
+            count_of(tasks, "task", "tasks"),
+            if each >= 1_000_000 {
+                ms(each)
+            } else {
+                format!("{} µs", each / 1_000)
+            }
+        );
+        self.about_plus(
+            id,
+            description,
+            actual,
+            expected,
+            each.saturating_mul(tasks as Nanos),
             &because,
         );
     }

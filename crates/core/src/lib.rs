@@ -26,7 +26,7 @@ pub use params::{
     percent_decode, BadReason, ParamBound, ParamError, ParamKind, ParamSpec, ParamValue, Params,
     MAX_LIST_LEN, TIME_SCALE, TIME_SCALE_RANGE,
 };
-pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder};
+pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder, WholeSpan};
 pub use run::{
     run_checks, ChecksFn, FailureKind, LaneCtx, LaneSleep, RunSetup, ScenarioError, ScenarioFn,
     TraceMeta,

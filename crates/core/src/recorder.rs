@@ -118,6 +118,27 @@ struct Buffer {
     texts: Vec<Text>,
     /// Events pushed since the buffer was made (taking them does not reset it).
     pushed: u32,
+    /// Spans recorded whole that have begun and not ended yet (pending sleeps), by slot, so a
+    /// snapshot can draw them up to now.
+    pending: Vec<Option<Pending>>,
+    /// Free slots of `pending`.
+    free: Vec<u32>,
+}
+
+/// A span recorded whole that has begun: where, in what state, since when, and how many events
+/// its writer had recorded then.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    lane: LaneId,
+    state: SpanState,
+    start: Nanos,
+    begun: u32,
+}
+
+/// A span begun with [`EventWriter::begin_whole`], to end with [`EventWriter::end_whole`].
+#[derive(Debug)]
+pub struct WholeSpan {
+    slot: u32,
 }
 
 impl Buffer {
@@ -188,7 +209,6 @@ impl TraceRecorder {
         lock(&self.shared.buffers).push(buffer.clone());
         EventWriter {
             buffer,
-            pushed: Arc::new(AtomicU32::new(0)),
             shared: self.shared.clone(),
         }
     }
@@ -235,7 +255,12 @@ impl TraceRecorder {
             })
             .collect();
         let texts: Vec<&[Text]> = guards.iter().map(|b| b.texts.as_slice()).collect();
-        build(merge(&sorted), &texts, end)
+        let pending: Vec<(usize, Pending)> = guards
+            .iter()
+            .enumerate()
+            .flat_map(|(i, b)| b.pending.iter().flatten().map(move |p| (i, *p)))
+            .collect();
+        build(merge(&sorted), &texts, &pending, end)
     }
 }
 
@@ -247,10 +272,19 @@ impl TraceRecorder {
         let handles: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
         let mut lists = Vec::with_capacity(handles.len());
         let mut texts = Vec::with_capacity(handles.len());
+        let mut pending = Vec::new();
         for handle in &handles {
             let mut b = lock(handle);
             let mut chunks = std::mem::take(&mut b.chunks);
             texts.push(std::mem::take(&mut b.texts));
+            let buf = lists.len();
+            pending.extend(
+                std::mem::take(&mut b.pending)
+                    .into_iter()
+                    .flatten()
+                    .map(|p| (buf, p)),
+            );
+            b.free.clear();
             let in_order = chunks
                 .iter()
                 .flatten()
@@ -264,7 +298,7 @@ impl TraceRecorder {
             lists.push(Drain::new(chunks));
         }
         let texts: Vec<&[Text]> = texts.iter().map(Vec::as_slice).collect();
-        build(merge_draining(lists), &texts, end)
+        build(merge_draining(lists), &texts, &pending, end)
     }
 }
 
@@ -360,6 +394,7 @@ fn merge<'a>(
 fn build(
     events: impl Iterator<Item = (usize, u32, Event)>,
     texts: &[&[Text]],
+    pending: &[(usize, Pending)],
     end: Nanos,
 ) -> Recording {
     let text_of = |buf: usize, idx: u32| -> String {
@@ -474,6 +509,24 @@ fn build(
             }),
         }
     }
+    // Spans recorded whole that have not ended (a sleep in progress): drawn up to `end`,
+    // innermost on their lane.
+    for (buf, p) in pending {
+        let begun = merged_at
+            .get(*buf)
+            .and_then(|places| places.get(p.begun as usize))
+            .map_or(2 * merged, |m| 2 * u64::from(*m));
+        rec.spans.push(Span {
+            lane: p.lane,
+            state: p.state,
+            start: p.start,
+            end: end.max(p.start),
+            depth: stacks.get(&p.lane).map_or(0, Vec::len) as u16,
+            label: String::new(),
+            open: true,
+            order: (begun, 2 * merged + 1),
+        });
+    }
     let mut still_open: Vec<(LaneId, Vec<OpenSpan>)> = stacks.into_iter().collect();
     still_open.sort_unstable_by_key(|(lane, _)| *lane);
     for (lane, mut stack) in still_open {
@@ -562,20 +615,12 @@ fn span_state_from_code(code: u8) -> SpanState {
 #[derive(Clone)]
 pub struct EventWriter {
     buffer: Arc<Mutex<Buffer>>,
-    /// How many events the buffer holds, readable without its lock (see [`EventWriter::position`]).
-    pushed: Arc<AtomicU32>,
     shared: Arc<Shared>,
 }
 
 impl EventWriter {
     #[inline]
     fn push(&self, t: Nanos, lane: LaneId, op: Op, code: u8, a: u64, text: Text) {
-        self.push_begun(t, lane, op, code, a, text, JUST_BEFORE);
-    }
-
-    #[inline]
-    #[allow(clippy::too_many_arguments)] // the fields of one event
-    fn push_begun(&self, t: Nanos, lane: LaneId, op: Op, code: u8, a: u64, text: Text, begun: u32) {
         let mut b = lock(&self.buffer);
         let text = b.text(text);
         b.push(Event {
@@ -583,44 +628,54 @@ impl EventWriter {
             a,
             lane,
             text,
-            begun,
+            begun: JUST_BEFORE,
             op,
             code,
         });
-        // One writer per thread: a plain store, read by the same thread in `position`.
-        self.pushed.store(b.pushed, Ordering::Relaxed);
     }
 
-    /// How many events this writer has recorded: where something that begins now (a sleep)
-    /// stands among them. See [`EventWriter::span_begun_at`].
+    /// Begins a span that will be recorded as one event when it ends (a sleep: cheaper than
+    /// a begin and an end event). Until then snapshots draw it up to their time, as open.
     #[inline]
-    pub fn position(&self) -> u32 {
-        self.pushed.load(Ordering::Relaxed)
-    }
-
-    /// Records a whole span that began when this writer's [`EventWriter::position`] was
-    /// `begun` (a sleep, while other tasks on the same loop recorded events), so its beginning
-    /// replays in its place among the events of its instant.
-    #[inline]
-    #[allow(clippy::too_many_arguments)] // the fields of one span
-    pub fn span_begun_at(
-        &self,
-        lane: LaneId,
-        state: SpanState,
-        start: Nanos,
-        begun: u32,
-        end: Nanos,
-        label: impl Into<Text>,
-    ) {
-        self.push_begun(
-            end,
+    pub fn begin_whole(&self, lane: LaneId, state: SpanState, start: Nanos) -> WholeSpan {
+        let mut b = lock(&self.buffer);
+        let pending = Pending {
             lane,
-            Op::Span,
-            span_state_code(state),
+            state,
             start,
-            label.into(),
-            begun,
-        );
+            begun: b.pushed,
+        };
+        let slot = match b.free.pop() {
+            Some(slot) => {
+                b.pending[slot as usize] = Some(pending);
+                slot
+            }
+            None => {
+                b.pending.push(Some(pending));
+                (b.pending.len() - 1) as u32
+            }
+        };
+        WholeSpan { slot }
+    }
+
+    /// Ends a span begun with [`EventWriter::begin_whole`] at `end`, recording it whole.
+    #[inline]
+    pub fn end_whole(&self, span: WholeSpan, end: Nanos, label: impl Into<Text>) {
+        let mut b = lock(&self.buffer);
+        let Some(p) = b.pending.get_mut(span.slot as usize).and_then(Option::take) else {
+            return;
+        };
+        b.free.push(span.slot);
+        let text = b.text(label.into());
+        b.push(Event {
+            t: end,
+            a: p.start,
+            lane: p.lane,
+            text,
+            begun: p.begun,
+            op: Op::Span,
+            code: span_state_code(p.state),
+        });
     }
 
     /// Creates a lane that appears at `t`.
@@ -686,7 +741,6 @@ impl EventWriter {
             op: Op::Mark,
             code: 0,
         });
-        self.pushed.store(b.pushed, Ordering::Relaxed);
     }
 
     /// Records a scenario-specific figure (replacing one with the same key).
@@ -752,6 +806,27 @@ mod tests {
         assert_eq!(r.output[0].text, "hello");
         assert_eq!(r.marks[0].name, "done");
         assert_eq!(rec.event_count(), 9);
+    }
+
+    #[test]
+    fn a_span_recorded_whole_is_drawn_open_until_it_ends_and_replays_where_it_began() {
+        let rec = TraceRecorder::new();
+        let w = rec.writer();
+        let a = w.new_lane(0, LaneKind::Task, LaneName::Numbered(1));
+        let b = w.new_lane(0, LaneKind::Task, LaneName::Numbered(2));
+        w.output(0, a, "a prints, then sleeps".to_string());
+        let sleep = w.begin_whole(a, SpanState::Sleeping, 0);
+        w.output(0, b, "b prints while a sleeps".to_string());
+        let live = rec.collect(50);
+        let open: Vec<_> = live.spans.iter().filter(|s| s.open).collect();
+        assert_eq!(open.len(), 1, "{:?}", live.spans);
+        assert_eq!((open[0].lane, open[0].start, open[0].end), (a, 0, 50));
+        w.end_whole(sleep, 100, "");
+        let done = rec.collect(200);
+        let s = &done.spans[0];
+        assert!(!s.open && s.end == 100);
+        // Begun after a's line and before b's, though recorded last.
+        assert!(done.output[0].order < s.order.0 && s.order.0 < done.output[1].order);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use crate::catalog::ScenarioInfo;
 use crate::check::Checks;
 use crate::params::Params;
-use crate::recorder::{EventWriter, LaneName, Text, TraceRecorder};
+use crate::recorder::{EventWriter, LaneName, Text, TraceRecorder, WholeSpan};
 use crate::runtime::Runtime;
 use crate::task::{spawn_task, JoinError, JoinHandle, TaskGroup};
 use crate::trace::{
@@ -139,9 +139,7 @@ impl<R: Runtime> LaneCtx<R> {
     pub fn sleep_as(&self, state: SpanState, duration: Duration) -> LaneSleep<'_, R> {
         LaneSleep {
             ctx: self,
-            state,
-            start: self.now(),
-            begun: self.shared.writer.position(),
+            span: Some(self.shared.writer.begin_whole(self.lane, state, self.now())),
             timer: (!duration.is_zero()).then(|| self.shared.rt.sleep(duration)),
             yielded: false,
         }
@@ -270,10 +268,8 @@ pin_project_lite::pin_project! {
     /// future is dropped: right after it completes, or when its task is cancelled mid-wait.
     pub struct LaneSleep<'a, R: Runtime> {
         ctx: &'a LaneCtx<R>,
-        state: SpanState,
-        start: Nanos,
-        // Where the sleep began among its writer's events, for the replay order.
-        begun: u32,
+        // The span, open (and drawn live) until the sleep ends.
+        span: Option<WholeSpan>,
         #[pin]
         timer: Option<R::Sleep>,
         yielded: bool,
@@ -283,14 +279,9 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let ctx = *this.ctx;
-            ctx.shared.writer.span_begun_at(
-                ctx.lane,
-                *this.state,
-                *this.start,
-                *this.begun,
-                ctx.now(),
-                Text::None,
-            );
+            if let Some(span) = this.span.take() {
+                ctx.shared.writer.end_whole(span, ctx.now(), Text::None);
+            }
         }
     }
 }

@@ -54,7 +54,5 @@ pub fn checks(c: &mut Checks) {
 
 /// About how long a run takes: every item's wait, one after the other.
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
-    use conlab_core::estimate::{times, PER_TASK};
-    let items = p.usize("items");
-    times(items, p.duration("item_ms") + PER_TASK)
+    conlab_core::estimate::sleeps(p.usize("items"), p.duration("item_ms"))
 }

@@ -37,5 +37,5 @@ pub fn checks(c: &mut Checks) {
 
 /// About how long a run takes: two sleeps, one after the other.
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
-    p.duration("sleep_ms") * 2
+    conlab_core::estimate::sleeps(2, p.duration("sleep_ms"))
 }

@@ -48,11 +48,12 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let n = c.params.usize("tasks");
     let sleep = c.params.duration("sleep_ms");
-    c.about(
+    c.about_tasks(
         "makespan-one-sleep",
         "the tasks run concurrently: makespan ~ one sleep",
         c.trace.metrics.makespan,
         sleep,
+        n,
     );
     let main_end = c.trace.main_end().unwrap_or(u64::MAX);
     let done = c.trace.tasks_finished_by(main_end);

@@ -74,12 +74,24 @@ pub fn checks(c: &mut Checks) {
     );
     let seq_end = seq.iter().map(|r| r.1).max().unwrap_or(seq_start);
     let conc_end = conc.iter().map(|r| r.1).max().unwrap_or(conc_start);
-    c.about_waits(
+    // One after the other, the requests add up: the phase lasts as long as its requests
+    // together (each at least the latency; a short sleep may take a timer tick longer), with
+    // nothing but the loop's own work in between.
+    let phase = seq_end - seq_start;
+    let sum: Nanos = seq.iter().map(|r| r.1 - r.0).sum();
+    let least = (latency * n).as_nanos() as Nanos;
+    let slack = c.tolerance.late + c.tolerance.per_task * Nanos::from(n);
+    c.check(
         "sequential-sum",
         "sequential requests take ~ n x latency",
-        seq_end - seq_start,
-        latency * n,
-        n.into(),
+        phase + c.tolerance.early >= least.max(sum) && phase <= sum + slack,
+        format!(
+            "the phase took {}; its {} took {} together (at least {})",
+            conlab_core::ms(phase),
+            conlab_core::count_of(n as usize, "request", "requests"),
+            conlab_core::ms(sum),
+            conlab_core::ms(least)
+        ),
     );
     c.about_waits(
         "concurrent-one",
@@ -92,7 +104,8 @@ pub fn checks(c: &mut Checks) {
 
 /// About how long a run takes: every request one by one, then one more for all of them together.
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
-    use conlab_core::estimate::{times, PER_TASK};
+    use conlab_core::estimate::{sleeps, times, PER_TASK};
     let n = p.usize("requests");
-    p.duration("latency_ms") * (n as u32 + 1) + times(n, PER_TASK)
+    let latency = p.duration("latency_ms");
+    sleeps(n + 1, latency) + times(n, PER_TASK)
 }

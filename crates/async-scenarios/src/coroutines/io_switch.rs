@@ -27,11 +27,12 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
 pub fn checks(c: &mut Checks) {
     let fetches = c.params.usize("fetches");
     let latency = c.params.duration("latency_ms");
-    c.about(
+    c.about_tasks(
         "makespan-one-latency",
         "the fetches overlap: makespan ~ one latency",
         c.trace.metrics.makespan,
         latency,
+        fetches,
     );
     let threads: std::collections::BTreeSet<&str> = c
         .trace

@@ -270,6 +270,6 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "An HTTP/1.0 request written by hand over an async TCP connection: headers, then body."),
     scenario("load-test", "An HTTP load tester", RealWorld, NATIVE, &[count("clients", 50, 1, 10_000, "clients", "concurrent clients"), count("requests", 1000, 1, 10_000_000, "requests", "total requests"), count("payload_kb", 64, 0, 65_536, "KB", "payload per request"), count("rate", 0, 0, 1_000_000, "req/s", "target rate (0 = as fast as possible)")],
         "Many concurrent clients post a file to an API; latency percentiles, throughput and bytes sent are measured."),
-    scenario("job-queue", "A Redis job queue", RealWorld, NATIVE, &[count("jobs", 20, 1, 100_000, "jobs", "jobs queued"), millis("job_ms", 100, 0, 60_000, "how long each job takes"), count("crash_after", 5, 0, 100_000, "jobs", "worker-1 stops mid-run after this many jobs, holding one (0 = never)")],
+    scenario("job-queue", "A Redis job queue", RealWorld, NATIVE, &[count("jobs", 20, 1, 100_000, "jobs", "jobs queued"), millis("job_ms", 100, 0, 60_000, "how long each job takes"), count("crash_after", 5, 0, 100_000, "jobs", "worker-1 stops mid-run after this many jobs, holding one (0 = never)").bounded_by(ParamBound::ZeroOrBelow("jobs"))],
         "A master loop moves jobs from a Redis list to an event loop in a worker thread; every job runs exactly once, even if a worker stops."),
 ];

@@ -278,7 +278,15 @@ pub fn checks(c: &mut Checks) {
         "recovered",
         "the job a stopped worker held is moved back and run by another",
         !expect_stop || (!stopped.is_empty() && stopped.iter().all(|j| recovered.contains(j))),
-        format!("stopped holding {stopped:?}, recovered {}", few(&recovered)),
+        if stopped.is_empty() && !expect_stop {
+            "no worker stopped (crash_after is 0: never)".to_string()
+        } else {
+            format!(
+                "stopped holding {}, recovered {}",
+                few(&stopped),
+                few(&recovered)
+            )
+        },
     );
 }
 
@@ -292,9 +300,12 @@ fn few(items: &[&str]) -> String {
     }
 }
 
-/// About how long a run takes: the jobs shared by two workers, and the stuck job's recovery.
+/// About how long a run takes: the jobs shared by two workers (or left to one when the other
+/// stops), and the stuck job's recovery.
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use conlab_core::estimate::{times, waves, ROUND_TRIP};
     let jobs = p.usize("jobs");
-    waves(jobs, 2, p.duration("job_ms")) + times(jobs, ROUND_TRIP) + Duration::from_secs(1)
+    // When worker-1 stops mid-run, worker-2 may be left with nearly all the jobs.
+    let sharing = if p.usize("crash_after") > 0 { 1 } else { 2 };
+    waves(jobs, sharing, p.duration("job_ms")) + times(jobs, ROUND_TRIP) + Duration::from_secs(1)
 }

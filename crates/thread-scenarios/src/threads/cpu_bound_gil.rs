@@ -67,7 +67,8 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     main.metric("makespan_sequential_ms", sequential as f64 / 1e6, "ms");
     main.metric("sequential_cpu_ms", work_ns as f64 / 1e6, "ms");
     main.print(format!(
-        "sequential: {units} units in {} ({} of CPU)",
+        "sequential: {} in {} ({} of CPU)",
+        conlab_core::count_of(units, "unit", "units"),
         conlab_core::ms(sequential),
         conlab_core::ms(work_ns)
     ));
@@ -194,7 +195,9 @@ pub fn checks(c: &mut Checks) {
             "gil-handovers",
             "the GIL is handed over between competing threads",
             !must_hand_over || handovers > 0,
-            if must_hand_over || handovers > 0 {
+            if units == 1 {
+                "one unit runs on one thread: there is nobody to hand the GIL to".to_string()
+            } else if must_hand_over || handovers > 0 {
                 format!(
                     "{handovers} hand-overs; the longest wait for the GIL was {}",
                     conlab_core::ms(longest_wait)

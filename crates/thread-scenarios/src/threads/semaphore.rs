@@ -55,7 +55,7 @@ pub fn checks(c: &mut Checks) {
         "everyone-entered",
         "every thread got in once",
         inside.len() == n,
-        format!("{} entries", inside.len()),
+        conlab_core::count_of(inside.len(), "entry", "entries"),
     );
     let waves = n.div_ceil(permits) as u32;
     let last_exit = inside.iter().map(|i| i.1).max().unwrap_or(0);
