@@ -110,31 +110,138 @@ fn what_a_killed_run_left_is_swept_by_the_next_run() {
     assert_eq!(redis.cli(&["HLEN", "conlab:runs"]), "0");
 }
 
+/// Tests in this file that count tables on the shared MariaDB take turns.
+static MYSQL_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+const LOCAL_MYSQL: &str = "mysql://conlab:conlab@127.0.0.1:3306/conlab";
+
+/// Runs `sql` on the shared MariaDB as conlab; its output, trimmed.
+fn mysql(sql: &str) -> String {
+    let out = Command::new("mariadb")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-u",
+            "conlab",
+            "-pconlab",
+            "conlab",
+            "-N",
+            "-e",
+            sql,
+        ])
+        .output()
+        .expect("the mariadb client is installed (scripts/setup-servers.sh)");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The tables runs created on the shared MariaDB (not the registry of runs itself).
+fn run_tables() -> usize {
+    mysql("SHOW TABLES LIKE 'conlab\\_%'")
+        .lines()
+        .filter(|t| !t.is_empty() && *t != "conlab_runs")
+        .count()
+}
+
+/// Parameters that keep each scenario against servers busy for a while, so a signal lands
+/// mid-run (wherever it lands, nothing may be left). A scenario missing here fails the test.
+const LONG_RUNS: &[(&str, &[&str])] = &[
+    ("redis-hash", &["fields=10000"]),
+    ("redis-multi-server", &["servers=1", "time-scale=20"]),
+    ("redis-pool", &["ops=1000000"]),
+    ("mysql-query", &[]),
+    ("mysql-multi-server", &["servers=1", "time-scale=20"]),
+    ("mysql-pool", &["queries=200", "sleep_ms=50"]),
+    ("web-api", &["users=50", "handler_ms=200"]),
+    ("job-queue", &["jobs=2000", "job_ms=5", "crash_after=0"]),
+];
+
+#[test]
+fn every_scenario_against_servers_stopped_midway_leaves_nothing_behind() {
+    let _turn = MYSQL_TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let servers: Vec<&str> = conlab_scenarios::registry::all()
+        .iter()
+        .filter(|s| matches!(s.native, conlab_scenarios::registry::Native::Servers { .. }))
+        .map(|s| s.id)
+        .collect();
+    let mut stopped_midway = 0;
+    for id in &servers {
+        let params = LONG_RUNS
+            .iter()
+            .find(|(i, _)| i == id)
+            .unwrap_or_else(|| panic!("{id}: add it to LONG_RUNS"))
+            .1;
+        for (sig, after_ms) in [("INT", 300), ("TERM", 700), ("KILL", 500)] {
+            let redis = TestRedis::start(None);
+            let tables_before = run_tables();
+            let mut args = vec!["run", id];
+            for p in params {
+                args.extend(["-p", p]);
+            }
+            let mut child = Command::new(env!("CARGO_BIN_EXE_conlab"))
+                .args(&args)
+                .env("CONLAB_REDIS_URL", redis.url())
+                .env("CONLAB_MYSQL_URL", LOCAL_MYSQL)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(after_ms));
+            let finished_first = child.try_wait().unwrap().is_some();
+            if !finished_first {
+                signal(&child, sig);
+                stopped_midway += 1;
+            }
+            let (code, err) = finish(child);
+            if sig == "KILL" {
+                // A killed run cannot clean up: the next run against the same servers sweeps.
+                let o = conlab(
+                    &["run", "redis-hash"],
+                    &[("CONLAB_REDIS_URL", &redis.url())],
+                );
+                assert!(o.status.success(), "{id}: {}", text(&o));
+                let o = conlab(
+                    &["run", "mysql-query"],
+                    &[("CONLAB_MYSQL_URL", LOCAL_MYSQL)],
+                );
+                assert!(o.status.success(), "{id}: {}", text(&o));
+            } else {
+                // Interrupted, or done just before the signal came.
+                assert!(
+                    matches!(code, Some(130) | Some(0)),
+                    "{id} SIG{sig}: {code:?} {err}"
+                );
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while (run_keys(&redis) > 0 || run_tables() > tables_before)
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            assert_eq!(run_keys(&redis), 0, "{id} SIG{sig}: keys left behind");
+            assert_eq!(
+                run_tables(),
+                tables_before,
+                "{id} SIG{sig}: tables left behind"
+            );
+            assert_eq!(redis.cli(&["HLEN", "conlab:runs"]), "0", "{id} SIG{sig}");
+        }
+    }
+    // Most runs must really have been stopped midway for this to test anything.
+    assert!(
+        stopped_midway >= servers.len() * 2,
+        "only {stopped_midway} runs were stopped midway"
+    );
+}
+
 #[test]
 fn tables_of_a_dead_run_are_dropped_by_the_next_run_against_that_mysql() {
-    let url = "mysql://conlab:conlab@127.0.0.1:3306/conlab";
-    let mysql = |sql: &str| -> String {
-        let out = Command::new("mariadb")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-u",
-                "conlab",
-                "-pconlab",
-                "conlab",
-                "-N",
-                "-e",
-                sql,
-            ])
-            .output()
-            .expect("the mariadb client is installed (scripts/setup-servers.sh)");
-        assert!(
-            out.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let _turn = MYSQL_TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let url = LOCAL_MYSQL;
     // What a run killed mid-way leaves: a table under its id and its registry entry, owned
     // by a process of this host that no longer exists.
     let dead_pid = {
