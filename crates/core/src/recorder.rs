@@ -118,11 +118,74 @@ struct Buffer {
     texts: Vec<Text>,
     /// Events pushed since the buffer was made (taking them does not reset it).
     pushed: u32,
-    /// Spans recorded whole that have begun and not ended yet (pending sleeps), by slot, so a
-    /// snapshot can draw them up to now.
-    pending: Vec<Option<Pending>>,
-    /// Free slots of `pending`.
-    free: Vec<u32>,
+    /// Spans recorded whole that have begun and not ended yet (pending sleeps), so a snapshot
+    /// can draw them up to now.
+    pending: PendingTable,
+}
+
+/// Slots for pending spans, in fixed-size chunks: a million tasks asleep at once fill it
+/// without ever copying it to grow. Free slots are chained through themselves.
+#[derive(Default)]
+struct PendingTable {
+    chunks: Vec<Vec<Slot>>,
+    /// The first free slot, if any.
+    free: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Taken(Pending),
+    /// Free; the next free slot.
+    Free(Option<u32>),
+}
+
+const PENDING_CHUNK: usize = 4096;
+
+impl PendingTable {
+    fn slot(&mut self, slot: u32) -> Option<&mut Slot> {
+        self.chunks
+            .get_mut(slot as usize / PENDING_CHUNK)?
+            .get_mut(slot as usize % PENDING_CHUNK)
+    }
+
+    fn insert(&mut self, p: Pending) -> u32 {
+        if let Some(slot) = self.free {
+            if let Some(entry) = self.slot(slot) {
+                let next = match *entry {
+                    Slot::Free(next) => next,
+                    Slot::Taken(_) => None,
+                };
+                *entry = Slot::Taken(p);
+                self.free = next;
+                return slot;
+            }
+        }
+        if self.chunks.last().is_none_or(|c| c.len() == PENDING_CHUNK) {
+            self.chunks.push(Vec::with_capacity(PENDING_CHUNK));
+        }
+        let n = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[n];
+        chunk.push(Slot::Taken(p));
+        (n * PENDING_CHUNK + chunk.len() - 1) as u32
+    }
+
+    fn remove(&mut self, slot: u32) -> Option<Pending> {
+        let free = self.free;
+        let entry = self.slot(slot)?;
+        let Slot::Taken(p) = *entry else {
+            return None;
+        };
+        *entry = Slot::Free(free);
+        self.free = Some(slot);
+        Some(p)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Pending> {
+        self.chunks.iter().flatten().filter_map(|s| match s {
+            Slot::Taken(p) => Some(p),
+            Slot::Free(_) => None,
+        })
+    }
 }
 
 /// A span recorded whole that has begun: where, in what state, since when, and how many events
@@ -258,9 +321,10 @@ impl TraceRecorder {
         let pending: Vec<(usize, Pending)> = guards
             .iter()
             .enumerate()
-            .flat_map(|(i, b)| b.pending.iter().flatten().map(move |p| (i, *p)))
+            .flat_map(|(i, b)| b.pending.iter().map(move |p| (i, *p)))
             .collect();
-        build(merge(&sorted), &texts, &pending, end)
+        let sizes = Sizes::count(sorted.iter().flat_map(|list| list.iter()));
+        build(merge(&sorted), &texts, &pending, sizes, end)
     }
 }
 
@@ -273,18 +337,14 @@ impl TraceRecorder {
         let mut lists = Vec::with_capacity(handles.len());
         let mut texts = Vec::with_capacity(handles.len());
         let mut pending = Vec::new();
+        let mut sizes = Sizes::default();
         for handle in &handles {
             let mut b = lock(handle);
             let mut chunks = std::mem::take(&mut b.chunks);
             texts.push(std::mem::take(&mut b.texts));
             let buf = lists.len();
-            pending.extend(
-                std::mem::take(&mut b.pending)
-                    .into_iter()
-                    .flatten()
-                    .map(|p| (buf, p)),
-            );
-            b.free.clear();
+            let table = std::mem::take(&mut b.pending);
+            pending.extend(table.iter().map(|p| (buf, *p)));
             let in_order = chunks
                 .iter()
                 .flatten()
@@ -295,10 +355,15 @@ impl TraceRecorder {
                 flat.sort_by_key(|e| e.t);
                 chunks = vec![flat];
             }
+            let more = Sizes::count(chunks.iter().flatten());
+            sizes.lanes += more.lanes;
+            sizes.spans += more.spans;
+            sizes.marks += more.marks;
+            sizes.output += more.output;
             lists.push(Drain::new(chunks));
         }
         let texts: Vec<&[Text]> = texts.iter().map(Vec::as_slice).collect();
-        build(merge_draining(lists), &texts, &pending, end)
+        build(merge_draining(lists), &texts, &pending, sizes, end)
     }
 }
 
@@ -389,12 +454,14 @@ fn merge<'a>(
 }
 
 /// Builds lanes, spans, marks and output from merged events. Each gets its place in the
-/// replay order (`order`): odd numbers for events in merge order, and for a span recorded whole,
-/// an even number for its beginning, just before the event its writer recorded after it began.
+/// replay order (`order`, which with the time gives the merge's order): odd numbers for events,
+/// and for a span recorded whole, an even number for its beginning, just before the event its
+/// writer recorded after it began. What is still open ends after everything.
 fn build(
     events: impl Iterator<Item = (usize, u32, Event)>,
     texts: &[&[Text]],
     pending: &[(usize, Pending)],
+    sizes: Sizes,
     end: Nanos,
 ) -> Recording {
     let text_of = |buf: usize, idx: u32| -> String {
@@ -404,21 +471,21 @@ fn build(
             texts[buf][idx as usize].as_str().to_string()
         }
     };
-    let mut rec = Recording::default();
+    // Sized up front: a million spans grown by doubling would hold half again as much.
+    let mut rec = Recording {
+        lanes: Vec::with_capacity(sizes.lanes),
+        spans: Vec::with_capacity(sizes.spans + pending.len()),
+        marks: Vec::with_capacity(sizes.marks),
+        output: Vec::with_capacity(sizes.output),
+    };
     // Open spans per lane: (state, start, label, order). Sparse: most lanes never open one.
     let mut stacks: HashMap<LaneId, Vec<OpenSpan>> = HashMap::new();
-    // Per writer, each event's place in the merged order (for spans recorded whole).
-    let mut merged_at: Vec<Vec<u32>> = vec![Vec::new(); texts.len()];
-    let mut merged: u64 = 0;
+    // An event's place: its writer, then its position there (the merge's own order at one
+    // instant); odd, so a span recorded whole can begin just before the event at a position.
+    let place = |buf: usize, pos: u32| ((buf as u64) << 33) | (2 * u64::from(pos) + 1);
     for (buf, pos, e) in events {
         let lane = e.lane as usize;
-        let order = 2 * merged + 1;
-        if let Some(places) = merged_at.get_mut(buf) {
-            if places.len() == pos as usize {
-                places.push(merged as u32);
-            }
-        }
-        merged += 1;
+        let order = place(buf, pos);
         match e.op {
             Op::LaneStart => {
                 let kind = lane_kind_from_code(e.code);
@@ -478,11 +545,11 @@ fn build(
             }
             Op::Span => {
                 // Just before the event that followed its beginning on its writer.
-                let begun = merged_at
-                    .get(buf)
-                    .and_then(|places| places.get(e.begun as usize))
-                    .filter(|_| e.begun != JUST_BEFORE && e.begun < pos)
-                    .map_or(order - 1, |m| 2 * u64::from(*m));
+                let begun = if e.begun != JUST_BEFORE && e.begun < pos {
+                    place(buf, e.begun) - 1
+                } else {
+                    order - 1
+                };
                 rec.spans.push(Span {
                     lane: e.lane,
                     state: span_state_from_code(e.code),
@@ -512,10 +579,7 @@ fn build(
     // Spans recorded whole that have not ended (a sleep in progress): drawn up to `end`,
     // innermost on their lane.
     for (buf, p) in pending {
-        let begun = merged_at
-            .get(*buf)
-            .and_then(|places| places.get(p.begun as usize))
-            .map_or(2 * merged, |m| 2 * u64::from(*m));
+        let begun = place(*buf, p.begun) - 1;
         rec.spans.push(Span {
             lane: p.lane,
             state: p.state,
@@ -524,22 +588,41 @@ fn build(
             depth: stacks.get(&p.lane).map_or(0, Vec::len) as u16,
             label: String::new(),
             open: true,
-            order: (begun, 2 * merged + 1),
+            order: (begun, u64::MAX),
         });
     }
     let mut still_open: Vec<(LaneId, Vec<OpenSpan>)> = stacks.into_iter().collect();
     still_open.sort_unstable_by_key(|(lane, _)| *lane);
     for (lane, mut stack) in still_open {
-        close_all(
-            &mut stack,
-            lane,
-            (end, 2 * merged + 1),
-            true,
-            &mut rec.spans,
-        );
+        close_all(&mut stack, lane, (end, u64::MAX), true, &mut rec.spans);
     }
     rec.spans.sort_by_key(|s| (s.start, s.lane, s.depth));
     rec
+}
+
+/// How many lanes, spans, marks and lines some events make (spans: at most).
+#[derive(Debug, Default, Clone, Copy)]
+struct Sizes {
+    lanes: usize,
+    spans: usize,
+    marks: usize,
+    output: usize,
+}
+
+impl Sizes {
+    fn count<'a>(events: impl Iterator<Item = &'a Event>) -> Sizes {
+        let mut s = Sizes::default();
+        for e in events {
+            match e.op {
+                Op::LaneStart => s.lanes += 1,
+                Op::End | Op::Span => s.spans += 1,
+                Op::Mark => s.marks += 1,
+                Op::Output => s.output += 1,
+                Op::LaneEnd | Op::Begin => {}
+            }
+        }
+        s
+    }
 }
 
 /// A span that has begun and not yet ended: state, start, label, place in the replay order.
@@ -645,27 +728,18 @@ impl EventWriter {
             start,
             begun: b.pushed,
         };
-        let slot = match b.free.pop() {
-            Some(slot) => {
-                b.pending[slot as usize] = Some(pending);
-                slot
-            }
-            None => {
-                b.pending.push(Some(pending));
-                (b.pending.len() - 1) as u32
-            }
-        };
-        WholeSpan { slot }
+        WholeSpan {
+            slot: b.pending.insert(pending),
+        }
     }
 
     /// Ends a span begun with [`EventWriter::begin_whole`] at `end`, recording it whole.
     #[inline]
     pub fn end_whole(&self, span: WholeSpan, end: Nanos, label: impl Into<Text>) {
         let mut b = lock(&self.buffer);
-        let Some(p) = b.pending.get_mut(span.slot as usize).and_then(Option::take) else {
+        let Some(p) = b.pending.remove(span.slot) else {
             return;
         };
-        b.free.push(span.slot);
         let text = b.text(label.into());
         b.push(Event {
             t: end,
