@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the playground into web/dist: wasm (size-optimized profile), wasm-bindgen bindings,
-# wasm-opt -Oz, the static files (playground, embed page, embed loader) and the recorded
+# wasm-opt -Oz --converge, the static files (playground, embed page, embed loader) and the recorded
 # native runs in web/recorded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ features=(--enable-bulk-memory --enable-reference-types --enable-multivalue
 optimized=""
 for opt in wasm-opt target/tools/binaryen/node_modules/.bin/wasm-opt; do
   command -v "$opt" >/dev/null || continue
-  if "$opt" -Oz "${features[@]}" web/dist/conlab_web_bg.wasm -o web/dist/opt.wasm 2>/dev/null; then
+  if "$opt" -Oz --converge "${features[@]}" web/dist/conlab_web_bg.wasm -o web/dist/opt.wasm 2>/dev/null; then
     mv web/dist/opt.wasm web/dist/conlab_web_bg.wasm
     optimized="$("$opt" --version)"
     break

@@ -12,9 +12,11 @@
 //!   `checks`), with the servers it needs for given parameters.
 
 use conlab_core::catalog::{self, ScenarioInfo};
+#[cfg(feature = "native")]
 use conlab_core::estimate::ExpectedFn;
 use conlab_core::{ChecksFn, RuntimeKind, ScenarioFn};
 use conlab_virtual::VirtualRuntime;
+#[cfg(feature = "native")]
 use std::time::Duration;
 
 #[cfg(feature = "browser")]
@@ -34,7 +36,9 @@ pub struct Scenario {
     pub generic: Option<Generic>,
     /// The checks of the generic code (or, for native-only scenarios, of the native code).
     pub checks: ChecksFn,
-    /// About how long a run of that code takes with given parameters.
+    /// About how long a run of that code takes with given parameters (what native front ends
+    /// give a run as its time limit).
+    #[cfg(feature = "native")]
     pub expected: ExpectedFn,
     /// Checks that follow them however the run ended (the thread toolkit's guarantee that no
     /// thread outlives its run), where the code's runtime adds such checks.
@@ -93,14 +97,13 @@ impl Scenario {
     }
 
     /// About how long a run on `runtime` with `params` takes.
+    #[cfg(feature = "native")]
     pub fn expected_on(&self, runtime: RuntimeKind, params: &conlab_core::Params) -> Duration {
-        #[cfg(feature = "native")]
         if runtime == RuntimeKind::Tokio {
             if let Native::Tokio { expected, .. } = self.native {
                 return expected(params);
             }
         }
-        let _ = runtime;
         (self.expected)(params)
     }
 
@@ -156,6 +159,7 @@ macro_rules! row {
             id: $id,
             generic: Some(row!(@generic $m)),
             checks: m::checks,
+            #[cfg(feature = "native")]
             expected: m::expected,
             always: None,
             #[cfg(feature = "native")]
@@ -168,6 +172,7 @@ macro_rules! row {
             id: $id,
             generic: Some(row!(@generic $m)),
             checks: m::checks,
+            #[cfg(feature = "native")]
             expected: m::expected,
             always: None,
             #[cfg(feature = "native")]
@@ -191,8 +196,6 @@ macro_rules! row {
             checks: |_| {},
             #[cfg(feature = "native")]
             expected: m::expected,
-            #[cfg(not(feature = "native"))]
-            expected: |_| Duration::ZERO,
             always: None,
             #[cfg(feature = "native")]
             native: Native::Tokio {
@@ -219,8 +222,6 @@ macro_rules! row {
             always: None,
             #[cfg(feature = "native")]
             expected: m::expected,
-            #[cfg(not(feature = "native"))]
-            expected: |_| Duration::ZERO,
             #[cfg(feature = "native")]
             native: Native::Threads(m::run),
         }
@@ -237,8 +238,6 @@ macro_rules! row {
             checks: |_| {},
             #[cfg(feature = "native")]
             expected: m::expected,
-            #[cfg(not(feature = "native"))]
-            expected: |_| Duration::ZERO,
             always: None,
             #[cfg(feature = "native")]
             native: Native::Servers {
