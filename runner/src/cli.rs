@@ -25,7 +25,8 @@ Exit codes:
   0    the run completed and every check passed
   1    the run failed, timed out, or a check failed
   2    bad usage or bad input (an unknown scenario, a parameter out of range,
-       a planned scenario or variant)
+       a planned scenario or variant), or a run refused before it starts (longer
+       than its time limit, more open files than this process may have)
   3    skipped: a server the run needs is missing (the message says which)
   130  interrupted (Ctrl-C or SIGTERM): what the run left on its servers is
        removed by a short-lived helper within about a second; private servers

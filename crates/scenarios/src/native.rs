@@ -45,7 +45,7 @@ pub enum RunError {
         supported: String,
     },
     /// The scenario runs, but not yet with these parameters (a planned variant).
-    #[error("`{id}` cannot run with these parameters yet: {reason}")]
+    #[error("`{id}` cannot run with these parameters: {reason}")]
     Unavailable {
         /// The scenario.
         id: &'static str,
@@ -218,7 +218,17 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                 Box::new(move |s| conlab_traced_threads::run_thread_scenario(s, run, checks)),
             )
         }
-        Native::Servers { needs, run } => {
+        Native::Servers {
+            needs,
+            unavailable,
+            run,
+        } => {
+            if let Some(reason) = unavailable(&params) {
+                return Err(RunError::Unavailable {
+                    id: info.id,
+                    reason,
+                });
+            }
             let found = conlab_servers::find(needs(&params));
             let start = NativeStart::new(info, params, limit);
             match found {

@@ -9,7 +9,8 @@
 //! - `tokio`: an async module that runs natively only (it needs OS threads next to the loop);
 //! - `threads`: a module of the traced thread toolkit (`run(&ThreadCtx)`, `checks`);
 //! - `servers(…)`: a module run against servers found for it (`run(main, urls, run_id)`,
-//!   `checks`), with the servers it needs for given parameters.
+//!   `checks`), with the servers it needs for given parameters; `servers(…, refuses)` also
+//!   asks its `unavailable(params)` before anything starts.
 
 use conlab_core::catalog::{self, ScenarioInfo};
 #[cfg(feature = "native")]
@@ -84,6 +85,9 @@ pub enum Native {
     Servers {
         /// The servers it needs with these parameters.
         needs: fn(&Params) -> Needs,
+        /// Why this machine cannot run it with these parameters, if it cannot (asked before
+        /// any server is found).
+        unavailable: fn(&Params) -> Option<String>,
         /// The code.
         run: conlab_server_scenarios::ServerScenarioFn,
     },
@@ -242,6 +246,28 @@ macro_rules! row {
             #[cfg(feature = "native")]
             native: Native::Servers {
                 needs: $needs,
+                unavailable: |_| None,
+                run: m::run,
+            },
+        }
+    }};
+    ($id:literal, servers($needs:expr, refuses) $m:path) => {{
+        #[cfg(feature = "native")]
+        use $m as m;
+        Scenario {
+            id: $id,
+            generic: None,
+            #[cfg(feature = "native")]
+            checks: m::checks,
+            #[cfg(not(feature = "native"))]
+            checks: |_| {},
+            #[cfg(feature = "native")]
+            expected: m::expected,
+            always: None,
+            #[cfg(feature = "native")]
+            native: Native::Servers {
+                needs: $needs,
+                unavailable: m::unavailable,
                 run: m::run,
             },
         }
@@ -311,6 +337,9 @@ static TABLE: &[Scenario] = &[
         servers(|p| Needs::Mysql(p.usize("servers"))) mysql::mysql_multi_server
     ),
     row!("mysql-pool", servers(|_| Needs::Mysql(1)) mysql::mysql_pool),
-    row!("web-api", servers(|_| Needs::RedisAndMysql) http_api::web_api),
+    row!(
+        "web-api",
+        servers(|_| Needs::RedisAndMysql, refuses) http_api::web_api
+    ),
     row!("job-queue", servers(|_| Needs::Redis(1)) redis::job_queue),
 ];

@@ -232,22 +232,10 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         let users = main.params().usize("users");
         let handler = main.params().duration("handler_ms");
         let (redis_url, mysql_url) = (urls[0].clone(), urls[1].clone());
+        // Whether this process may open enough files was asked before the run started
+        // (`unavailable`); FILES_RESERVE covers what the run itself opens since.
         let pool_size = mysql_pool_size(users);
-        if let Some(limit) = open_files::raise_to_hard_limit() {
-            let open = open_files::open_now().unwrap_or(FILES_RESERVE);
-            let others = open + pool_size as u64 + FILES_RESERVE;
-            let needed = FILES_PER_USER * users as u64 + others;
-            if needed > limit {
-                let most = limit.saturating_sub(others) / FILES_PER_USER;
-                return Err(ScenarioError::failed(format!(
-                    "users={users} needs about {needed} open files (a socket on each side of \
-                     every user's connection, and {others} more for the run), but this process \
-                     may open at most {limit} (its hard RLIMIT_NOFILE). Run with users={most} \
-                     or fewer, or raise the hard limit (ulimit -Hn as root, LimitNOFILE= for a \
-                     service)"
-                )));
-            }
-        }
+        open_files::raise_to_hard_limit();
         // A backlog big enough for every user connecting at once (std's default is 128; a
         // burst beyond it waits out SYN retries and measures the kernel, not the API).
         let bind = || -> std::io::Result<std::net::TcpListener> {
@@ -509,6 +497,26 @@ pub fn checks(c: &mut Checks) {
         blocking.len() == users && blocking.windows(2).all(|w| w[1].0 >= w[0].1),
         format!("{} blocking handler runs", blocking.len()),
     );
+}
+
+/// Why this process cannot run it with these parameters, if it cannot: every user's connection
+/// holds an open file on each side, and the process may open only so many (its hard
+/// RLIMIT_NOFILE, to which the soft limit is raised). Asked before the run starts.
+pub fn unavailable(params: &conlab_core::Params) -> Option<String> {
+    let users = params.usize("users");
+    let limit = open_files::raise_to_hard_limit()?;
+    let open = open_files::open_now().unwrap_or(FILES_RESERVE);
+    let others = open + mysql_pool_size(users) as u64 + FILES_RESERVE;
+    let needed = FILES_PER_USER * users as u64 + others;
+    (needed > limit).then(|| {
+        let most = limit.saturating_sub(others) / FILES_PER_USER;
+        format!(
+            "users={users} needs about {needed} open files (a socket on each side of every \
+             user's connection, and {others} more for the run), but this process may open at \
+             most {limit} (its hard RLIMIT_NOFILE). Run with users={most} or fewer, or raise \
+             the hard limit (ulimit -Hn as root, LimitNOFILE= for a service)"
+        )
+    })
 }
 
 /// About how long a run takes: every user's handler one by one on the blocking endpoint, one handler on each async one.
