@@ -260,10 +260,12 @@ fn playground_page() -> Html {
 
     let d = state.dispatcher();
     let on_pick = {
-        let d = d.clone();
+        let (d, frames) = (d.clone(), frames.clone());
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             if let Some(info) = catalog::find(&select.value()) {
+                // The old scenario's live run is no longer drawn.
+                frames.borrow_mut().take();
                 d.dispatch(Action::Pick(info));
             }
         })

@@ -33,7 +33,8 @@ pub fn start(
         .and_then(|s| Some((s.generic?, s.checks)))
         .ok_or_else(|| format!("{} does not run in the browser", info.id))?;
     let live = conlab_browser::start_scenario(info, generic.on_browser, checks, params, LIMIT);
-    dispatch.dispatch(Action::Started);
+    let run = next_run();
+    dispatch.dispatch(Action::Started(run));
     let done = Rc::new(Cell::new(false));
     let snapshots = Snapshots {
         recorder: live.recorder.clone(),
@@ -42,13 +43,14 @@ pub fn start(
         dispatch: dispatch.clone(),
         skip: Cell::new(0),
         done: done.clone(),
+        run,
     };
     arm(frames.clone(), Rc::new(snapshots));
     wasm_bindgen_futures::spawn_local(async move {
         let trace = live.finished.await;
         done.set(true);
         frames.borrow_mut().take();
-        dispatch.dispatch(Action::Finished(trace));
+        dispatch.dispatch(Action::Finished(trace, run));
     });
     Ok(())
 }
@@ -74,6 +76,18 @@ struct Snapshots {
     dispatch: UseReducerDispatcher<Playground>,
     skip: Cell<u32>,
     done: Rc<Cell<bool>>,
+    run: u64,
+}
+
+/// A number for each live run of the page, so results of a run left behind are told apart.
+fn next_run() -> u64 {
+    thread_local! {
+        static RUNS: Cell<u64> = const { Cell::new(0) };
+    }
+    RUNS.with(|r| {
+        r.set(r.get() + 1);
+        r.get()
+    })
 }
 
 impl Snapshots {
@@ -84,7 +98,7 @@ impl Snapshots {
         }
         let end = self.runtime.now();
         let trace = self.meta.snapshot(&self.recorder, end);
-        self.dispatch.dispatch(Action::Snapshot(trace));
+        self.dispatch.dispatch(Action::Snapshot(trace, self.run));
         let cost_ms = (self.runtime.now() - end) as f64 / 1e6;
         self.skip.set((cost_ms / 2.0).floor().min(120.0) as u32);
     }

@@ -77,6 +77,9 @@ pub struct Playground {
     pub stepping: Option<TraceRc>,
     /// A short message (link copied).
     pub notice: Option<String>,
+    /// The live run whose snapshots and trace are shown (0: none; a run left behind by a
+    /// switch to another scenario is not shown).
+    live: u64,
     runs: u64,
 }
 
@@ -89,12 +92,12 @@ pub enum Action {
     SetParam(String, String),
     /// Something went wrong.
     Fail(String),
-    /// A run started.
-    Started,
-    /// What the live run recorded so far.
-    Snapshot(Trace),
-    /// The run ended.
-    Finished(Trace),
+    /// Live run `n` started.
+    Started(u64),
+    /// What live run `n` recorded so far.
+    Snapshot(Trace, u64),
+    /// Live run `n` ended.
+    Finished(Trace, u64),
     /// A trace was opened (file, URL) or fetched (a recorded native run).
     Opened(Trace, Origin),
     /// Keep the trace on show for comparison.
@@ -126,6 +129,7 @@ impl Playground {
             stepping: None,
             notice: None,
             runs: 0,
+            live: 0,
         }
     }
 
@@ -151,6 +155,9 @@ impl Reducible for Playground {
                     s.trace = None;
                     s.stepping = None;
                     s.cursor = None;
+                    // The old scenario's run is no longer shown, and Run is free again.
+                    s.running = false;
+                    s.live = 0;
                 }
                 s.error = None;
             }
@@ -164,22 +171,25 @@ impl Reducible for Playground {
                 s.error = Some(e);
                 s.running = false;
             }
-            Action::Started => {
+            Action::Started(n) => {
                 s.runs += 1;
+                s.live = n;
                 s.running = true;
                 s.error = None;
                 s.trace = None;
                 s.cursor = None;
                 s.origin = Origin::Browser;
             }
-            Action::Snapshot(t) => {
-                if s.running {
+            Action::Snapshot(t, n) => {
+                if s.running && n == s.live {
                     s.trace = Some(TraceRc::new(t, s.runs));
                 }
             }
-            Action::Finished(t) => {
-                s.running = false;
-                s.trace = Some(TraceRc::new(t, s.runs));
+            Action::Finished(t, n) => {
+                if n == s.live {
+                    s.running = false;
+                    s.trace = Some(TraceRc::new(t, s.runs));
+                }
             }
             Action::Opened(t, origin) => {
                 s.runs += 1;

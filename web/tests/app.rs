@@ -291,6 +291,44 @@ async fn parameters_a_link_picked_up_on_the_way_are_dropped_not_refused() {
 }
 
 #[wasm_bindgen_test]
+async fn switching_scenario_mid_run_leaves_the_old_run_behind() {
+    let old = set_query("?scenario=asyncio-two-tasks&sleep_ms=600");
+    let root = mount();
+    let run: HtmlElement = wait_for(&root, "#run").await.dyn_into().unwrap();
+    run.click();
+    TimeoutFuture::new(100).await;
+    let select: web_sys::HtmlSelectElement = wait_for(&root, "#scenario").await.dyn_into().unwrap();
+    select.set_value("await-sequential");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    select
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    // Long after the old run has ended, nothing of it is shown under the new scenario.
+    TimeoutFuture::new(1500).await;
+    assert!(
+        root.query_selector("#verdict").unwrap().is_none(),
+        "the old run's result is shown under the new scenario"
+    );
+    let run: HtmlElement = root
+        .query_selector("#run")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert!(!run.has_attribute("disabled"), "Run stays disabled");
+    run.click();
+    let verdict = wait_for(&root, "#verdict").await;
+    let text = root.text_content().unwrap_or_default();
+    assert!(
+        text.contains("hello") && text.contains("world"),
+        "the new scenario ran: {}",
+        verdict.text_content().unwrap_or_default()
+    );
+    set_query(&old);
+}
+
+#[wasm_bindgen_test]
 async fn a_trace_link_opens_the_trace_and_bad_links_are_explained() {
     let trace = browser_trace("as-completed", "sleeps_ms=30,10").await;
     let data_url = format!(

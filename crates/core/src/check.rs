@@ -58,10 +58,15 @@ impl Tolerance {
 /// a prediction adds up.
 pub const TIMER_RESOLUTION_METRIC: &str = "timer_resolution_ms";
 
-/// Formats nanoseconds as milliseconds for check details.
+/// Formats a time for people: milliseconds up to 10 s (`0.4 ms`, `850 ms`), then seconds
+/// (`12.5 s`), and from 10 minutes on minutes, hours and days (`2 h 5 min`).
 pub fn ms(ns: Nanos) -> String {
     let v = ns as f64 / 1e6;
-    if v >= 100.0 || v == v.trunc() {
+    if v >= 600_000.0 {
+        crate::estimate::human(std::time::Duration::from_nanos(ns))
+    } else if v >= 10_000.0 {
+        format!("{:.1} s", v / 1e3)
+    } else if v >= 100.0 || v == v.trunc() {
         format!("{v:.0} ms")
     } else {
         format!("{v:.1} ms")
@@ -278,5 +283,7 @@ mod tests {
     fn ms_format() {
         assert_eq!(ms(200_000_000), "200 ms");
         assert_eq!(ms(1_500_000), "1.5 ms");
+        assert_eq!(ms(12_500_000_000), "12.5 s");
+        assert_eq!(ms(12_000_000_000_000), "3 h 20 min");
     }
 }
