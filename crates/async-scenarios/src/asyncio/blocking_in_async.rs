@@ -59,7 +59,11 @@ pub fn checks(c: &mut Checks) {
         "warned",
         "a 'blocked the event loop' warning is raised when calls block >= 100 ms",
         long == 0 || warnings > 0,
-        format!("{warnings} warnings for {long} long blocking calls"),
+        format!(
+            "{} for {}",
+            conlab_core::count_of(warnings, "warning", "warnings"),
+            conlab_core::count_of(long, "long blocking call", "long blocking calls")
+        ),
     );
 }
 

@@ -1,7 +1,7 @@
 //! io-bound-threads: threads waiting on IO release the GIL, so slow downloads overlap even
 //! under it: the whole takes about one latency.
 
-use conlab_core::{Checks, SpanState};
+use conlab_core::{Checks, LaneKind, SpanState};
 use conlab_traced_threads::{Aborted, Gil, ThreadCtx};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,13 +33,22 @@ pub fn checks(c: &mut Checks) {
         "all-downloaded",
         "every download waited on IO once",
         waits == n,
-        format!("{waits} IO waits for {n} downloads"),
+        format!(
+            "{} for {}",
+            conlab_core::count_of(waits, "IO wait", "IO waits"),
+            conlab_core::count_of(n, "download", "downloads")
+        ),
     );
-    c.about(
+    // The last download can begin only once its thread has started: with hundreds of threads
+    // on two cores, starting them takes longer than a short latency.
+    let starting = c.trace.last_start(LaneKind::Thread);
+    c.about_plus(
         "makespan-one-latency",
         "IO releases the GIL: makespan ~ one latency",
         c.trace.metrics.makespan,
         latency,
+        starting,
+        &format!("{} to start the threads", conlab_core::ms(starting)),
     );
 }
 

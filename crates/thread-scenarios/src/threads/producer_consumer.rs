@@ -94,10 +94,18 @@ pub fn checks(c: &mut Checks) {
         "exactly-once",
         "every item produced is consumed exactly once or reported left over",
         wrong.is_empty() && stray == 0 && !fate.is_empty(),
-        format!(
-            "{} items; wrong fate: {wrong:?}; {stray} unknown",
-            fate.len()
-        ),
+        if wrong.is_empty() && stray == 0 {
+            format!(
+                "{}, each consumed once or left over",
+                conlab_core::count_of(fate.len(), "item", "items")
+            )
+        } else {
+            format!(
+                "{}; wrong fate: {}; {stray} unknown",
+                conlab_core::count_of(fate.len(), "item", "items"),
+                wrong.join(", ")
+            )
+        },
     );
     let capacity = c.params.usize("capacity");
     let longest = t

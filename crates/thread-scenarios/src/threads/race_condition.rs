@@ -75,8 +75,8 @@ pub fn checks(c: &mut Checks) {
         "without a lock, overlapping threads read values not their own",
         reads.len() == n && (!overlapped || foreign > 0),
         format!(
-            "{foreign} of {} reads were another thread's value; windows overlapped: {overlapped}",
-            reads.len()
+            "{foreign} of {} another thread's value; windows overlapped: {overlapped}",
+            conlab_core::count_of(reads.len(), "read was", "reads were")
         ),
     );
     let locked: Vec<(u64, u64)> = t
@@ -90,7 +90,7 @@ pub fn checks(c: &mut Checks) {
         "lock-own-value",
         "with the lock every thread reads back its own value",
         locked.len() == n && locked.iter().all(|(a, b)| a == b),
-        format!("{} reads", locked.len()),
+        conlab_core::count_of(locked.len(), "read", "reads"),
     );
     let mut held = t.intervals(SpanState::HoldingLock);
     held.sort_unstable();

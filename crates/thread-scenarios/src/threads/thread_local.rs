@@ -60,9 +60,9 @@ pub fn checks(c: &mut Checks) {
         "each thread reads back its own value (thread-local and by hand)",
         reads.len() == n && reads.iter().all(|r| *r),
         format!(
-            "{} of {} reads were its own",
+            "{} of {} its own",
             reads.iter().filter(|r| **r).count(),
-            reads.len()
+            conlab_core::count_of(reads.len(), "read was", "reads were")
         ),
     );
 }
