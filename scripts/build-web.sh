@@ -17,7 +17,7 @@ features=(--enable-bulk-memory --enable-reference-types --enable-multivalue
 optimized=""
 for opt in wasm-opt target/tools/binaryen/node_modules/.bin/wasm-opt; do
   command -v "$opt" >/dev/null || continue
-  if "$opt" -Oz --converge "${features[@]}" web/dist/conlab_web_bg.wasm -o web/dist/opt.wasm 2>/dev/null; then
+  if "$opt" -Oz --converge --strip-debug --strip-producers "${features[@]}" web/dist/conlab_web_bg.wasm -o web/dist/opt.wasm 2>/dev/null; then
     mv web/dist/opt.wasm web/dist/conlab_web_bg.wasm
     optimized="$("$opt" --version)"
     break

@@ -59,11 +59,11 @@ impl Tolerance {
 pub const TIMER_RESOLUTION_METRIC: &str = "timer_resolution_ms";
 
 /// Formats a time for people: milliseconds up to 10 s (`0.4 ms`, `850 ms`), then seconds
-/// (`12.5 s`), and from 10 minutes on minutes, hours and days (`2 h 5 min`).
+/// (`12.5 s`, `12000 s`).
 pub fn ms(ns: Nanos) -> String {
     let v = ns as f64 / 1e6;
-    if v >= 600_000.0 {
-        crate::estimate::human(std::time::Duration::from_nanos(ns))
+    if v >= 1_000_000.0 {
+        format!("{:.0} s", v / 1e3)
     } else if v >= 10_000.0 {
         format!("{:.1} s", v / 1e3)
     } else if v >= 100.0 || v == v.trunc() {
@@ -284,6 +284,6 @@ mod tests {
         assert_eq!(ms(200_000_000), "200 ms");
         assert_eq!(ms(1_500_000), "1.5 ms");
         assert_eq!(ms(12_500_000_000), "12.5 s");
-        assert_eq!(ms(12_000_000_000_000), "3 h 20 min");
+        assert_eq!(ms(12_000_000_000_000), "12000 s");
     }
 }
