@@ -92,6 +92,7 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     /// Time limit for the run, in seconds (0.1 to 3600) [default: 60, or more when the
     /// parameters make the run longer]. A run that would take longer is refused before it starts.
+    /// It counts from when the run's servers are ready (starting private ones is not included).
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub timeout: Option<f64>,
 }
