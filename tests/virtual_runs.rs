@@ -190,7 +190,6 @@ fn virtual_time_costs_no_real_time_and_the_limit_is_real_time() {
 /// of on its own lane (a lane that sleeps or waits cannot print), if any.
 fn printed_while_suspended(trace: &conlab_core::Trace) -> Option<String> {
     use conlab_core::replay::{steps, StepKind};
-    use conlab_core::SpanState::*;
     let order = steps(trace);
     let mut place = vec![(0usize, 0usize); trace.spans.len()];
     let mut printed = vec![0usize; trace.output.len()];
@@ -202,25 +201,10 @@ fn printed_while_suspended(trace: &conlab_core::Trace) -> Option<String> {
             StepKind::Mark(_) => {}
         }
     }
-    let suspended = [
-        Sleeping,
-        BlockedIo,
-        WaitingLock,
-        WaitingSemaphore,
-        WaitingCondition,
-        WaitingEvent,
-        WaitingQueue,
-        WaitingJoin,
-        WaitingFuture,
-        WaitingGil,
-        Connecting,
-        InFlight,
-        PoolWait,
-    ];
     for (o, line) in trace.output.iter().enumerate() {
         for (i, s) in trace.spans.iter().enumerate() {
             if s.lane == line.lane
-                && suspended.contains(&s.state)
+                && s.state.is_waiting()
                 && place[i].0 < printed[o]
                 && printed[o] < place[i].1
             {

@@ -189,14 +189,27 @@ fn set_query(query: &str) -> String {
     old
 }
 
+/// Fires a bubbling `kind` event (`input`, `change`) at `target`, as the browser does.
+fn fire(target: &web_sys::EventTarget, kind: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    target
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict(kind, &init).unwrap())
+        .unwrap();
+}
+
+/// Clicks Run, which must not be disabled, and waits for the run's verdict.
+async fn run_when_free(root: &Element) -> Element {
+    let run: HtmlElement = wait_for(root, "#run").await.dyn_into().unwrap();
+    assert!(!run.has_attribute("disabled"), "Run is disabled");
+    run.click();
+    wait_for(root, "#verdict").await
+}
+
 /// Types `value` into a form field as a person would; returns the page's query afterwards.
 async fn type_into(field: &web_sys::HtmlInputElement, value: &str) -> String {
     field.set_value(value);
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    field
-        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
-        .unwrap();
+    fire(field, "input");
     TimeoutFuture::new(50).await;
     web_sys::window().unwrap().location().search().unwrap()
 }
@@ -264,15 +277,7 @@ async fn parameters_a_link_picked_up_on_the_way_are_dropped_not_refused() {
         root.query_selector("[role=alert]").unwrap().is_none(),
         "a stray parameter was refused"
     );
-    let run: HtmlElement = root
-        .query_selector("#run")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    assert!(!run.has_attribute("disabled"), "Run is blocked");
-    run.click();
-    let verdict = wait_for(&root, "#verdict").await;
+    let verdict = run_when_free(&root).await;
     assert!(
         !verdict.text_content().unwrap_or_default().is_empty(),
         "the run did not end"
@@ -299,26 +304,14 @@ async fn switching_scenario_mid_run_leaves_the_old_run_behind() {
     TimeoutFuture::new(100).await;
     let select: web_sys::HtmlSelectElement = wait_for(&root, "#scenario").await.dyn_into().unwrap();
     select.set_value("await-sequential");
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    select
-        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
-        .unwrap();
+    fire(&select, "change");
     // Long after the old run has ended, nothing of it is shown under the new scenario.
     TimeoutFuture::new(1500).await;
     assert!(
         root.query_selector("#verdict").unwrap().is_none(),
         "the old run's result is shown under the new scenario"
     );
-    let run: HtmlElement = root
-        .query_selector("#run")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    assert!(!run.has_attribute("disabled"), "Run stays disabled");
-    run.click();
-    let verdict = wait_for(&root, "#verdict").await;
+    let verdict = run_when_free(&root).await;
     let text = root.text_content().unwrap_or_default();
     assert!(
         text.contains("hello") && text.contains("world"),

@@ -75,6 +75,18 @@ pub enum SpanState {
 }
 
 impl SpanState {
+    /// Whether the lane waits in this state (sleeps, waits on something, or has a request out),
+    /// so it runs none of its own code meanwhile.
+    pub fn is_waiting(self) -> bool {
+        !matches!(
+            self,
+            SpanState::Running
+                | SpanState::Computing
+                | SpanState::Blocking
+                | SpanState::HoldingLock
+        )
+    }
+
     /// Every state, in display order.
     pub const ALL: [SpanState; 17] = [
         SpanState::Running,

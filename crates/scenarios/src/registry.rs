@@ -230,7 +230,7 @@ macro_rules! row {
             native: Native::Threads(m::run),
         }
     }};
-    ($id:literal, servers($needs:expr) $m:path) => {{
+    ($id:literal, servers($needs:expr $(, $refuses:ident)?) $m:path) => {{
         #[cfg(feature = "native")]
         use $m as m;
         Scenario {
@@ -246,32 +246,18 @@ macro_rules! row {
             #[cfg(feature = "native")]
             native: Native::Servers {
                 needs: $needs,
-                unavailable: |_| None,
+                unavailable: row!(@unavailable $($refuses)?),
                 run: m::run,
             },
         }
     }};
-    ($id:literal, servers($needs:expr, refuses) $m:path) => {{
-        #[cfg(feature = "native")]
-        use $m as m;
-        Scenario {
-            id: $id,
-            generic: None,
-            #[cfg(feature = "native")]
-            checks: m::checks,
-            #[cfg(not(feature = "native"))]
-            checks: |_| {},
-            #[cfg(feature = "native")]
-            expected: m::expected,
-            always: None,
-            #[cfg(feature = "native")]
-            native: Native::Servers {
-                needs: $needs,
-                unavailable: m::unavailable,
-                run: m::run,
-            },
-        }
-    }};
+    // `refuses`: the module's own `unavailable(params)`; otherwise it can always run.
+    (@unavailable) => {
+        |_| None
+    };
+    (@unavailable refuses) => {
+        m::unavailable
+    };
 }
 
 use conlab_async_scenarios::{asyncio, coroutines};
