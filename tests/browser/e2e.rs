@@ -235,3 +235,72 @@ async fn two_embedded_widgets_run_independently() {
     screenshot(&c, "embed-two-widgets").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_live_run_shows_its_limit_and_stops_and_a_page_freezing_run_is_refused() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+
+    // 300 tasks that would sleep 40 s: the run says how long it may take, and Stop ends it.
+    c.goto(&format!(
+        "{}index.html?scenario=event-loop-choice&tasks=300&sleep_ms=40000",
+        site.url
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run").await;
+    let live = text(&c, "#live").await;
+    assert!(live.contains("time limit"), "{live}");
+    wait_for(&c, "#stop", 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    screenshot_at(&c, "#live", "stop-running-1400px").await;
+    click(&c, "#stop").await;
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("STOPPED after"), "{verdict}");
+    assert_eq!(count(&c, "#stop").await, 0, "nothing left to stop");
+    assert_eq!(
+        count(&c, "#checks li").await,
+        0,
+        "a stopped run is not checked"
+    );
+    assert_eq!(count(&c, "#lanes > li").await, 301, "main and 300 tasks");
+    let run_free = eval(&c, "return !document.querySelector('#run').disabled;").await;
+    assert_eq!(run_free, serde_json::json!(true), "Run is free again");
+    screenshot_at(&c, "#verdict", "stop-stopped-1400px").await;
+
+    // Natively 64 blocking calls of 60 s are valid; in the page they would freeze the tab
+    // for an hour, so the link and Run both say what the page allows.
+    c.goto(&format!(
+        "{}index.html?scenario=blocking-in-async&calls=64&block_ms=60000",
+        site.url
+    ))
+    .await
+    .unwrap();
+    let error = text(&c, ".error").await;
+    assert!(
+        error.contains("block_ms") && error.contains("10 s in total") && error.contains("156 ms"),
+        "{error}"
+    );
+    let help = text(&c, "label.param:nth-of-type(2) .help").await;
+    assert!(help.contains("calls × block_ms ≤ 10 s"), "{help}");
+    click(&c, "#run").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count(&c, "#live").await, 0, "the run did not start");
+    assert!(text(&c, ".error").await.contains("10 s in total"));
+    screenshot_at(&c, ".params", "blocking-capped-1400px").await;
+
+    // In Chinese the note is Chinese too.
+    c.goto(&format!(
+        "{}index.html?scenario=blocking-in-async&lang=zh-CN",
+        site.url
+    ))
+    .await
+    .unwrap();
+    let help = text(&c, "label.param:nth-of-type(2) .help").await;
+    assert!(
+        help.contains("在浏览器中 calls × block_ms ≤ 10 秒"),
+        "{help}"
+    );
+    c.close().await.unwrap();
+}

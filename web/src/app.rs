@@ -10,7 +10,7 @@ use crate::components::step_through::StepThrough;
 use crate::components::trace_file_bar::TraceFileBar;
 use crate::components::trace_view::TraceView;
 use crate::i18n::{use_lang, Lang};
-use crate::live::{self, FrameSlot};
+use crate::live::{self, RunSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
 use conlab_core::catalog::{self, Chapter, ScenarioInfo};
@@ -66,9 +66,13 @@ pub fn from_url(shared: &share::Shared, lang: Lang) -> Start {
                 .cloned()
                 .collect();
             let pairs: Vec<String> = known.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            if let Err(e) =
+            let parsed =
                 Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
-            {
+                    .and_then(|p| match runs_in_browser(info) {
+                        true => p.check_page_blocking(info.params),
+                        false => Ok(()),
+                    });
+            if let Err(e) = parsed {
                 start.error = Some(format!("{} {}", lang.link_params(), lang.param_error(&e)));
             }
             start.params = known;
@@ -221,7 +225,7 @@ fn playground_page() -> Html {
         p.error = start.error.clone();
         p
     });
-    let frames: FrameSlot = use_mut_ref(|| None);
+    let slot: RunSlot = use_mut_ref(Default::default);
     let embed_open = use_state(|| false);
     let recording_missing = use_state(|| false);
     let info = state.scenario;
@@ -260,12 +264,12 @@ fn playground_page() -> Html {
 
     let d = state.dispatcher();
     let on_pick = {
-        let (d, frames) = (d.clone(), frames.clone());
+        let (d, slot) = (d.clone(), slot.clone());
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             if let Some(info) = catalog::find(&select.value()) {
-                // The old scenario's live run is no longer drawn.
-                frames.borrow_mut().take();
+                // The old scenario's live run stops and is no longer drawn.
+                live::abandon(&slot);
                 d.dispatch(Action::Pick(info));
             }
         })
@@ -277,10 +281,14 @@ fn playground_page() -> Html {
         })
     };
     let on_run = {
-        let (state, frames) = (state.clone(), frames.clone());
+        let (state, slot) = (state.clone(), slot.clone());
         Callback::from(move |_: MouseEvent| {
-            live::run_now(&state, lang, state.dispatcher(), frames.clone())
+            live::run_now(&state, lang, state.dispatcher(), slot.clone())
         })
+    };
+    let on_stop = {
+        let slot = slot.clone();
+        Callback::from(move |_: MouseEvent| live::stop(&slot))
     };
     let on_step = {
         let state = state.clone();
@@ -350,8 +358,11 @@ fn playground_page() -> Html {
             if in_browser {
                 <div class="actions">
                     <button id="run" class="run" onclick={on_run} disabled={state.running}>
-                        { if state.running { lang.running_for("") } else { lang.run().to_string() } }
+                        { if state.running { lang.running() } else { lang.run() } }
                     </button>
+                    if state.running {
+                        <button id="stop" class="stop" onclick={on_stop}>{ lang.stop() }</button>
+                    }
                     <button id="step" class="secondary" onclick={on_step}>{ lang.step_through() }</button>
                     if finished {
                         <button id="keep" class="secondary" onclick={on_keep}>{ lang.pin() }</button>
@@ -382,7 +393,7 @@ fn playground_page() -> Html {
                 <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
             }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running} cursor={state.cursor} {on_cursor} />
+                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} cursor={state.cursor} {on_cursor} />
             }
         </>
     }

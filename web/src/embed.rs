@@ -7,7 +7,7 @@ use crate::components::embed_dialog::base_url;
 use crate::components::params_form::ParamsForm;
 use crate::components::trace_view::TraceView;
 use crate::i18n::{use_lang, Lang};
-use crate::live::{self, FrameSlot};
+use crate::live::{self, RunSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
 use yew::prelude::*;
@@ -38,7 +38,7 @@ fn embed_widget() -> Html {
         p.error = start.error;
         p
     });
-    let frames: FrameSlot = use_mut_ref(|| None);
+    let slot: RunSlot = use_mut_ref(Default::default);
     let info = state.scenario;
     {
         let dispatch = state.dispatcher();
@@ -58,10 +58,14 @@ fn embed_widget() -> Html {
         Callback::from(move |(n, v): (String, String)| d.dispatch(Action::SetParam(n, v)))
     };
     let on_run = {
-        let (state, frames) = (state.clone(), frames.clone());
+        let (state, slot) = (state.clone(), slot.clone());
         Callback::from(move |_: MouseEvent| {
-            live::run_now(&state, lang, state.dispatcher(), frames.clone())
+            live::run_now(&state, lang, state.dispatcher(), slot.clone())
         })
+    };
+    let on_stop = {
+        let slot = slot.clone();
+        Callback::from(move |_: MouseEvent| live::stop(&slot))
     };
     let on_cursor = {
         let d = state.dispatcher();
@@ -84,15 +88,20 @@ fn embed_widget() -> Html {
                     <summary>{ lang.parameters() }</summary>
                     <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
                 </details>
-                <button id="run" class="run" onclick={on_run} disabled={state.running}>
-                    { if state.running { lang.running_for("") } else { lang.run().to_string() } }
-                </button>
+                <div class="actions">
+                    <button id="run" class="run" onclick={on_run} disabled={state.running}>
+                        { if state.running { lang.running() } else { lang.run() } }
+                    </button>
+                    if state.running {
+                        <button id="stop" class="stop" onclick={on_stop}>{ lang.stop() }</button>
+                    }
+                </div>
             } else {
                 <p class="native-note">{ lang.native_only() }{ " " }<code>{ native_command(info, &state.params) }</code></p>
             }
             if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running} cursor={state.cursor} {on_cursor} />
+                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} cursor={state.cursor} {on_cursor} />
             }
         </>
     }

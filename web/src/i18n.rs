@@ -193,12 +193,49 @@ impl Lang {
         }
     }
 
-    /// "Running… 1.2 s".
-    pub fn running_for(self, elapsed: &str) -> String {
+    /// "Running… 1.2 s (stops by itself after 1 min)".
+    pub fn running_for(self, elapsed: &str, limit: &str) -> String {
         match self {
-            Lang::En => format!("Running… {elapsed}"),
-            Lang::ZhCn => format!("运行中… {elapsed}"),
+            Lang::En => format!("Running… {elapsed} (time limit {limit})"),
+            Lang::ZhCn => format!("运行中… {elapsed}（时间上限 {limit}）"),
         }
+    }
+
+    /// The verdict of a run stopped on the page.
+    pub fn stopped_verdict(self, after: &str) -> String {
+        match self {
+            Lang::En => format!("STOPPED after {after} — a partial trace, not checked"),
+            Lang::ZhCn => format!("已停止（{after} 时）— 轨迹不完整，未做检查"),
+        }
+    }
+
+    /// A run refused up front: it would take longer than a run may.
+    pub fn too_long(self, e: &conlab_core::estimate::TooLong) -> String {
+        let (expected, limit) = (
+            conlab_core::estimate::human(e.expected),
+            conlab_core::estimate::human(e.limit),
+        );
+        match self {
+            Lang::En => format!(
+                "With these parameters the run takes about {expected}, longer than the longest run allowed ({limit}); choose smaller values."
+            ),
+            Lang::ZhCn => {
+                format!("按这些参数，运行大约需要 {expected}，超过允许的最长运行时间（{limit}）；请选择更小的值。")
+            }
+        }
+    }
+
+    /// What the browser adds to a parameter's range (how long a run may block the page).
+    pub fn page_note(self, spec: &conlab_core::ParamSpec) -> Option<String> {
+        let note = spec.page_note()?;
+        Some(match (self, spec.bound) {
+            (Lang::ZhCn, Some(conlab_core::ParamBound::PageBlockingTimes(times))) => format!(
+                "在浏览器中 {times} × {} ≤ {} 秒",
+                spec.name,
+                conlab_core::PAGE_BLOCKING_LIMIT.as_secs()
+            ),
+            _ => note,
+        })
     }
 
     /// Step-through position: "step 3 of 40 · 200.0 ms".
@@ -304,6 +341,12 @@ impl Lang {
             (Lang::ZhCn, Status::TimedOut { limit_ms }) => {
                 Some(format!("超时（{limit_ms} ms），轨迹不完整"))
             }
+            (Lang::En, Status::Stopped { .. }) => {
+                Some("stopped with the Stop button: the trace shows the run up to then".into())
+            }
+            (Lang::ZhCn, Status::Stopped { .. }) => {
+                Some("已用“停止”按钮结束：轨迹只包含到那一刻为止的运行".into())
+            }
         }
     }
 
@@ -340,6 +383,10 @@ ui_strings! {
     time_scale_help => "multiplies every duration; 0.01 to 100", "所有时长乘以此倍数；0.01 到 100";
     /// Run button.
     run => "Run", "运行";
+    /// Run button while a run goes on.
+    running => "Running…", "运行中…";
+    /// Stop button.
+    stop => "Stop", "停止";
     /// Step-through button.
     step_through => "Step through", "逐步查看";
     /// Compare button.

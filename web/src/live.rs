@@ -7,7 +7,7 @@
 
 use crate::i18n::Lang;
 use crate::state::{Action, Playground};
-use conlab_browser::BrowserRuntime;
+use conlab_browser::{BrowserRuntime, StopHandle};
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::{Params, Runtime, Trace, TraceMeta, TraceRecorder};
 use gloo_render::{request_animation_frame, AnimationFrame};
@@ -16,25 +16,53 @@ use std::rc::Rc;
 use std::time::Duration;
 use yew::UseReducerDispatcher;
 
-/// Every run in the page has this time limit.
-pub const LIMIT: Duration = Duration::from_secs(120);
+/// The time limit of a step-through run on the virtual runtime (its clock only jumps).
+pub const VIRTUAL_LIMIT: Duration = Duration::from_secs(3600);
 
-/// The pending animation frame of a live run; dropping it stops the snapshots.
-pub type FrameSlot = Rc<RefCell<Option<AnimationFrame>>>;
+/// The page's live run: the animation frame that draws it (dropping it stops the snapshots)
+/// and what stops the run itself.
+#[derive(Default)]
+pub struct Current {
+    frame: Option<AnimationFrame>,
+    stop: Option<StopHandle>,
+}
+
+/// Where the page keeps its live run.
+pub type RunSlot = Rc<RefCell<Current>>;
+
+/// Stops the page's live run, if one is going: it ends with the trace so far, marked
+/// *stopped*, and its tasks end.
+pub fn stop(slot: &RunSlot) {
+    if let Some(handle) = slot.borrow_mut().stop.take() {
+        handle.stop();
+    }
+}
+
+/// Stops the page's live run and stops drawing it (another scenario was picked).
+pub fn abandon(slot: &RunSlot) {
+    stop(slot);
+    *slot.borrow_mut() = Current::default();
+}
 
 /// Starts `info` with `params` on the page's loop, dispatching snapshots and the finished trace.
 pub fn start(
     info: &'static ScenarioInfo,
     params: Params,
+    lang: Lang,
     dispatch: UseReducerDispatcher<Playground>,
-    frames: FrameSlot,
+    slot: RunSlot,
 ) -> Result<(), String> {
     let (generic, checks) = conlab_scenarios::find(info.id)
         .and_then(|s| Some((s.generic?, s.checks)))
         .ok_or_else(|| format!("{} does not run in the browser", info.id))?;
-    let live = conlab_browser::start_scenario(info, generic.on_browser, checks, params, LIMIT);
+    let limit = conlab_core::estimate::limit_for((generic.expected)(&params), None)
+        .map_err(|e| lang.too_long(&e))?;
+    // One live run at a time: a new one stops the last.
+    stop(&slot);
+    let live = conlab_browser::start_scenario(info, generic.on_browser, checks, params, limit);
+    slot.borrow_mut().stop = Some(live.stop.clone());
     let run = next_run();
-    dispatch.dispatch(Action::Started(run));
+    dispatch.dispatch(Action::Started(run, limit));
     let done = Rc::new(Cell::new(false));
     let snapshots = Snapshots {
         recorder: live.recorder.clone(),
@@ -45,11 +73,17 @@ pub fn start(
         done: done.clone(),
         run,
     };
-    arm(frames.clone(), Rc::new(snapshots));
+    arm(slot.clone(), Rc::new(snapshots));
+    let handle = live.stop;
     wasm_bindgen_futures::spawn_local(async move {
         let trace = live.finished.await;
         done.set(true);
-        frames.borrow_mut().take();
+        let mut current = slot.borrow_mut();
+        // A newer run may have taken the slot already.
+        if current.stop.as_ref().is_none_or(|s| s.same_run(&handle)) {
+            *current = Current::default();
+        }
+        drop(current);
         dispatch.dispatch(Action::Finished(trace, run));
     });
     Ok(())
@@ -65,7 +99,7 @@ pub fn virtual_run(info: &'static ScenarioInfo, params: &Params) -> Result<Trace
         generic.on_virtual,
         checks,
         params,
-        LIMIT,
+        VIRTUAL_LIMIT,
     ))
 }
 
@@ -106,7 +140,7 @@ impl Snapshots {
 
 /// Asks for the next frame. Re-arming happens outside the frame's own callback, whose closure
 /// must not be dropped while it runs.
-fn arm(slot: FrameSlot, snapshots: Rc<Snapshots>) {
+fn arm(slot: RunSlot, snapshots: Rc<Snapshots>) {
     if snapshots.done.get() {
         return;
     }
@@ -115,10 +149,11 @@ fn arm(slot: FrameSlot, snapshots: Rc<Snapshots>) {
         snapshots.frame();
         wasm_bindgen_futures::spawn_local(async move { arm(next, snapshots) });
     });
-    *slot.borrow_mut() = Some(frame);
+    slot.borrow_mut().frame = Some(frame);
 }
 
-/// The scenario and parameters of `state`, checked like the CLI's `-p`.
+/// The scenario and parameters of `state`, checked like the CLI's `-p`, and against what the
+/// page allows (how long a run may block it).
 pub fn parsed_params(state: &Playground, lang: Lang) -> Result<Params, String> {
     let info = state.scenario;
     let pairs: Vec<String> = state
@@ -127,6 +162,7 @@ pub fn parsed_params(state: &Playground, lang: Lang) -> Result<Params, String> {
         .map(|(n, v)| format!("{n}={v}"))
         .collect();
     Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
+        .and_then(|p| p.check_page_blocking(info.params).map(|()| p))
         .map_err(|e| lang.param_error(&e))
 }
 
@@ -135,10 +171,10 @@ pub fn run_now(
     state: &Playground,
     lang: Lang,
     dispatch: UseReducerDispatcher<Playground>,
-    frames: FrameSlot,
+    slot: RunSlot,
 ) {
-    let started =
-        parsed_params(state, lang).and_then(|p| start(state.scenario, p, dispatch.clone(), frames));
+    let started = parsed_params(state, lang)
+        .and_then(|p| start(state.scenario, p, lang, dispatch.clone(), slot));
     if let Err(e) = started {
         dispatch.dispatch(Action::Fail(e));
     }

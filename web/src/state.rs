@@ -65,6 +65,8 @@ pub struct Playground {
     pub error: Option<String>,
     /// A run is going on.
     pub running: bool,
+    /// The time limit of the live run.
+    pub limit: std::time::Duration,
     /// The trace on show: a live snapshot while running, then the finished trace.
     pub trace: Option<TraceRc>,
     /// Where it came from.
@@ -92,8 +94,8 @@ pub enum Action {
     SetParam(String, String),
     /// Something went wrong.
     Fail(String),
-    /// Live run `n` started.
-    Started(u64),
+    /// Live run `n` started, with this time limit.
+    Started(u64, std::time::Duration),
     /// What live run `n` recorded so far.
     Snapshot(Trace, u64),
     /// Live run `n` ended.
@@ -122,6 +124,7 @@ impl Playground {
             params,
             error: None,
             running: false,
+            limit: std::time::Duration::ZERO,
             trace: None,
             origin: Origin::Browser,
             kept: None,
@@ -171,9 +174,10 @@ impl Reducible for Playground {
                 s.error = Some(e);
                 s.running = false;
             }
-            Action::Started(n) => {
+            Action::Started(n, limit) => {
                 s.runs += 1;
                 s.live = n;
+                s.limit = limit;
                 s.running = true;
                 s.error = None;
                 s.trace = None;

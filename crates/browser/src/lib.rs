@@ -5,8 +5,10 @@
 
 mod run;
 mod runtime;
+mod stop;
 mod timers;
 
 pub use run::{run_scenario, start_scenario, LiveRun};
 pub use runtime::BrowserRuntime;
+pub use stop::StopHandle;
 pub use timers::BrowserSleep;

@@ -19,8 +19,10 @@ pub struct LiveRun<F: Future<Output = Trace>> {
     pub runtime: BrowserRuntime,
     /// Scenario, parameters and start time, for live snapshots and the final trace.
     pub meta: std::rc::Rc<TraceMeta>,
-    /// Completes with the trace when the scenario ends or its limit passes.
+    /// Completes with the trace when the scenario ends, its limit passes or it is stopped.
     pub finished: F,
+    /// Stops the run: `finished` then completes with the trace so far, marked *stopped*.
+    pub stop: crate::StopHandle,
 }
 
 /// Starts a scenario on the page's event loop, for at most `limit`.
@@ -44,15 +46,21 @@ pub fn start_scenario(
     let main = setup.main;
     let run_meta = meta.clone();
     crate::timers::take_lateness();
+    let stop = rt.stop_handle();
+    let stopped = stop.clone();
     let finished = async move {
-        let status = match select(run(main.clone()), rt.sleep(limit)).await {
+        let ends = select(rt.sleep(limit), stopped.requested());
+        let status = match select(run(main.clone()), ends).await {
             Either::Left(Ok(())) => {
                 main.end();
                 Status::Ok
             }
             Either::Left(Err(e)) => Status::Failed { reason: e.message },
-            Either::Right(()) => Status::TimedOut {
+            Either::Right(Either::Left(())) => Status::TimedOut {
                 limit_ms: limit.as_millis() as u64,
+            },
+            Either::Right(Either::Right(())) => Status::Stopped {
+                after_ms: rt.now() / 1_000_000,
             },
         };
         // How late the page woke this run's sleeps: checks of sleeps allow it.
@@ -69,6 +77,7 @@ pub fn start_scenario(
         runtime: rt,
         meta,
         finished,
+        stop,
     }
 }
 

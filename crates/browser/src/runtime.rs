@@ -22,6 +22,8 @@ pub fn now_ms() -> f64 {
 #[derive(Clone, Copy)]
 pub struct BrowserRuntime {
     origin_ms: f64,
+    /// Which run of the page this is, so that it can be stopped.
+    run: u32,
 }
 
 impl BrowserRuntime {
@@ -29,10 +31,20 @@ impl BrowserRuntime {
     pub fn starting_now() -> BrowserRuntime {
         BrowserRuntime {
             origin_ms: now_ms(),
+            run: crate::stop::new_run(),
         }
     }
 
+    /// What stops this run (made once per run, by `start_scenario`).
+    pub(crate) fn stop_handle(&self) -> crate::StopHandle {
+        crate::StopHandle::new(self.run)
+    }
+
     fn spin(&self, duration: Duration) {
+        // A stopped run's remaining blocking calls give the page back at once.
+        if crate::stop::is_stopped(self.run) {
+            return;
+        }
         let until = now_ms() + duration.as_secs_f64() * 1000.0;
         while now_ms() < until {
             std::hint::spin_loop();
@@ -56,7 +68,10 @@ impl Runtime for BrowserRuntime {
     }
 
     fn spawn<F: Future<Output = ()> + 'static>(&self, future: F) {
-        wasm_bindgen_futures::spawn_local(future);
+        wasm_bindgen_futures::spawn_local(crate::stop::UntilStopped {
+            run: self.run,
+            task: future,
+        });
     }
 
     fn block_thread(&self, duration: Duration) {

@@ -118,3 +118,84 @@ async fn a_live_run_draws_sleeps_in_progress_up_to_now() {
     assert_eq!(sleeping, 2, "{:?}", snapshot.spans);
     assert_passed(&done.get().await);
 }
+
+#[wasm_bindgen_test]
+async fn stop_ends_a_live_run_at_once_with_a_partial_trace() {
+    use conlab_core::{Runtime, SpanState, Status};
+    let id = "event-loop-choice";
+    let info = catalog::find(id).unwrap();
+    let scenario = conlab_scenarios::find(id).unwrap();
+    let params =
+        Params::from_assignments(id, info.params, ["tasks=200", "sleep_ms=20000"]).unwrap();
+    let live = conlab_browser::start_scenario(
+        info,
+        scenario.generic.unwrap().on_browser,
+        scenario.checks,
+        params,
+        Duration::from_secs(60),
+    );
+    let (recorder, meta, rt, stop) = (
+        live.recorder.clone(),
+        live.meta.clone(),
+        live.runtime,
+        live.stop.clone(),
+    );
+    let done = conlab_core::sync::Promise::new();
+    let set = done.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        set.set(live.finished.await);
+    });
+    rt.sleep(Duration::from_millis(300)).await;
+    let asked = rt.now();
+    stop.stop();
+    let t: Trace = done.get().await;
+    let Status::Stopped { after_ms } = t.status else {
+        panic!("not stopped: {:?}", t.status)
+    };
+    // It ended when asked, not when its 20 s sleeps would have.
+    assert!(
+        after_ms * 1_000_000 >= asked && after_ms < 2_000,
+        "stopped after {after_ms} ms, asked at {asked} ns"
+    );
+    assert!(t.checks.is_empty(), "a stopped run is not judged");
+    assert!(!t.passed());
+    let open_sleeps = t
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Sleeping && s.open)
+        .count();
+    assert_eq!(open_sleeps, 200, "every task was asleep when it stopped");
+    assert!(stop.stopped());
+    let _ = (recorder, meta);
+}
+
+#[wasm_bindgen_test]
+async fn a_stopped_runs_tasks_never_block_the_page_again() {
+    use conlab_core::{Runtime, Status};
+    let id = "blocking-in-async";
+    let info = catalog::find(id).unwrap();
+    let scenario = conlab_scenarios::find(id).unwrap();
+    let params = Params::from_assignments(id, info.params, ["calls=5", "block_ms=400"]).unwrap();
+    let live = conlab_browser::start_scenario(
+        info,
+        scenario.generic.unwrap().on_browser,
+        scenario.checks,
+        params,
+        Duration::from_secs(60),
+    );
+    let (recorder, meta, rt) = (live.recorder.clone(), live.meta.clone(), live.runtime);
+    // Stopped before its calls got to run: they must not run (and freeze the page) later.
+    live.stop.stop();
+    let started = rt.now();
+    let t = live.finished.await;
+    assert!(matches!(t.status, Status::Stopped { .. }), "{:?}", t.status);
+    rt.sleep(Duration::from_millis(200)).await;
+    let later = meta.snapshot(&recorder, rt.now());
+    let calls = t.output.len() + later.output.len();
+    assert_eq!(calls, 0, "{:?} then {:?}", t.output, later.output);
+    assert!(
+        rt.now() - started < 1_500_000_000,
+        "the page was blocked: {} ns",
+        rt.now() - started
+    );
+}

@@ -24,7 +24,7 @@ pub use check::{count_of, ms, Checks, Tolerance, TIMER_RESOLUTION_METRIC};
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
     percent_decode, BadReason, ParamBound, ParamError, ParamKind, ParamSpec, ParamValue, Params,
-    MAX_LIST_LEN, TIME_SCALE, TIME_SCALE_RANGE,
+    MAX_LIST_LEN, PAGE_BLOCKING_LIMIT, TIME_SCALE, TIME_SCALE_RANGE,
 };
 pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder, WholeSpan};
 pub use run::{

@@ -85,7 +85,14 @@ pub enum ParamBound {
     ItemsOf(&'static str),
     /// Below this count parameter's value (0 stays allowed: it means "never").
     ZeroOrBelow(&'static str),
+    /// In the browser only: this duration times that count blocks the page, and together they
+    /// may block it for at most [`PAGE_BLOCKING_LIMIT`] (natively there is no such bound).
+    PageBlockingTimes(&'static str),
 }
+
+/// How long one run in the browser may block the page in total (its blocking calls freeze
+/// the tab, Stop included, while they last).
+pub const PAGE_BLOCKING_LIMIT: Duration = Duration::from_secs(10);
 
 impl ParamSpec {
     /// This spec, its range further bounded by another parameter's value.
@@ -102,6 +109,18 @@ impl ParamSpec {
             ParamKind::List { default, .. } => ParamValue::List(default.to_vec()),
             ParamKind::Choice { default, .. } => ParamValue::Word(default.to_string()),
             ParamKind::Flag { default } => ParamValue::Flag(default),
+        }
+    }
+
+    /// What the browser adds to [`ParamSpec::range_text`], if anything.
+    pub fn page_note(&self) -> Option<String> {
+        match self.bound {
+            Some(ParamBound::PageBlockingTimes(times)) => Some(format!(
+                "in the browser, {times} × {} ≤ {} s",
+                self.name,
+                PAGE_BLOCKING_LIMIT.as_secs()
+            )),
+            _ => None,
         }
     }
 
@@ -253,6 +272,11 @@ pub enum BadReason {
         /// That parameter.
         other: String,
     },
+    /// Together with another parameter, it would block the page too long (browser only).
+    BlocksPage {
+        /// That parameter.
+        other: String,
+    },
 }
 
 impl fmt::Display for BadReason {
@@ -272,6 +296,12 @@ impl fmt::Display for BadReason {
             BadReason::NotAFlag => f.write_str("not true or false"),
             BadReason::TooLong => f.write_str("too long"),
             BadReason::AboveOther { other } => write!(f, "too large for the given `{other}`"),
+            BadReason::BlocksPage { other } => {
+                write!(
+                    f,
+                    "with the given `{other}`, it would block the page too long"
+                )
+            }
         }
     }
 }
@@ -479,6 +509,7 @@ impl Params {
                     };
                     (count, n - 1, format!("0, or below `{count}` ({n})"))
                 }
+                ParamBound::PageBlockingTimes(_) => continue,
             };
             if *v > max && !(matches!(bound, ParamBound::ZeroOrBelow(_)) && *v == 0) {
                 return Err(ParamError::BadValue {
@@ -490,6 +521,35 @@ impl Params {
                     allowed: what,
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Checks the bounds that hold only in the browser: how long a run may block the page
+    /// ([`PAGE_BLOCKING_LIMIT`] in total).
+    pub fn check_page_blocking(&self, specs: &'static [ParamSpec]) -> Result<(), ParamError> {
+        for spec in specs {
+            let Some(ParamBound::PageBlockingTimes(times)) = spec.bound else {
+                continue;
+            };
+            let n = self.usize(times).max(1) as u32;
+            if self.duration(spec.name) * n <= PAGE_BLOCKING_LIMIT {
+                continue;
+            }
+            let each = PAGE_BLOCKING_LIMIT / n;
+            let max_ms = (each.as_secs_f64() * 1e3 / self.time_scale).floor() as i64;
+            return Err(ParamError::BadValue {
+                name: spec.name.to_string(),
+                value: self.count(spec.name).to_string(),
+                reason: BadReason::BlocksPage {
+                    other: times.to_string(),
+                },
+                allowed: format!(
+                    "at most {max_ms} ms with {times} = {n} in the browser, where a run may block \
+                     the page for {} s in total",
+                    PAGE_BLOCKING_LIMIT.as_secs()
+                ),
+            });
         }
         Ok(())
     }
@@ -792,6 +852,37 @@ mod tests {
         assert_eq!(percent_decode("a%2Cb+c%zz%4"), "a,b c%zz%4");
         assert_eq!(percent_decode("%e4%bd%a0"), "你");
         assert_eq!(percent_decode("%ff"), "\u{fffd}");
+    }
+
+    #[test]
+    fn the_page_may_be_blocked_for_ten_seconds_in_total() {
+        let info = crate::catalog::find("blocking-in-async").unwrap();
+        let parse = |a: &[&str]| Params::from_assignments(info.id, info.params, a.iter().copied());
+        // Natively, 64 calls of 60 s are valid; in the browser they would freeze the tab.
+        let long = parse(&["calls=64", "block_ms=60000"]).unwrap();
+        let e = long
+            .check_page_blocking(info.params)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("block_ms") && e.contains("60000") && e.contains("at most 156 ms"),
+            "{e}"
+        );
+        assert!(e.contains("10 s in total"), "{e}");
+        // Exactly 10 s is allowed; time-scale counts.
+        let edge = parse(&["calls=4", "block_ms=2500"]).unwrap();
+        assert!(edge.check_page_blocking(info.params).is_ok());
+        let scaled = parse(&["calls=4", "block_ms=2500", "time-scale=2"]).unwrap();
+        let e = scaled
+            .check_page_blocking(info.params)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at most 1250 ms"), "{e}");
+        let spec = info.params.iter().find(|p| p.name == "block_ms").unwrap();
+        assert_eq!(
+            spec.page_note().as_deref(),
+            Some("in the browser, calls × block_ms ≤ 10 s")
+        );
     }
 
     proptest! {

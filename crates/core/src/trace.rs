@@ -249,6 +249,11 @@ pub enum Status {
         /// The limit, in milliseconds.
         limit_ms: u64,
     },
+    /// Someone stopped the run before it ended (the page's Stop button); the trace is partial.
+    Stopped {
+        /// When, in milliseconds from the start.
+        after_ms: u64,
+    },
     /// The scenario was not run.
     Skipped {
         /// Why, and how to make it run.
@@ -263,6 +268,7 @@ impl Status {
             Status::Ok => "ok",
             Status::Failed { .. } => "failed",
             Status::TimedOut { .. } => "timed out",
+            Status::Stopped { .. } => "stopped",
             Status::Skipped { .. } => "skipped",
         }
     }

@@ -45,7 +45,12 @@ pub fn recheck(trace: &Trace) -> Result<Recheck, RecheckError> {
         .collect();
     let params =
         Params::from_assignments(info.id, info.params, assignments.iter().map(String::as_str))?;
-    let mut computed = conlab_core::run_checks(trace, &params, scenario.checks_on(trace.runtime));
+    // A stopped run recorded no checks: it never got to the end they judge.
+    let mut computed = if matches!(trace.status, conlab_core::Status::Stopped { .. }) {
+        Vec::new()
+    } else {
+        conlab_core::run_checks(trace, &params, scenario.checks_on(trace.runtime))
+    };
     // Checks that apply however the run ended, after the others (as the runtime adds them).
     if let (Some(always), false) = (scenario.always, computed.is_empty()) {
         let mut c = conlab_core::Checks::new(trace, &params);

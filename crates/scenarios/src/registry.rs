@@ -52,6 +52,8 @@ pub struct Scenario {
 /// Async code written once against `Runtime`, instantiated for each runtime of this build.
 #[derive(Clone, Copy)]
 pub struct Generic {
+    /// About how long a run takes (the page's runs get their time limit from it).
+    pub expected: conlab_core::estimate::ExpectedFn,
     /// On the virtual-time executor.
     pub on_virtual: ScenarioFn<VirtualRuntime>,
     /// On tokio.
@@ -150,6 +152,7 @@ macro_rules! row {
     (@generic $m:path) => {{
         use $m as m;
         Generic {
+            expected: m::expected,
             on_virtual: |ctx| Box::pin(m::run(ctx)),
             #[cfg(feature = "native")]
             on_tokio: |ctx| Box::pin(m::run(ctx)),

@@ -123,6 +123,7 @@ fn summary_table(traces: &[Trace]) -> String {
             Status::Ok => format!("CHECKS FAILED: {}", t.failed_checks().join(", ")),
             Status::Failed { reason } => format!("FAILED: {reason}"),
             Status::TimedOut { limit_ms } => format!("TIMED OUT after {limit_ms} ms"),
+            Status::Stopped { after_ms } => format!("STOPPED after {after_ms} ms"),
             Status::Skipped { reason } => format!("skipped: {reason}"),
         };
         out.push_str(&format!(

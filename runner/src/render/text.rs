@@ -113,6 +113,14 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
             "31;1",
             color,
         ),
+        Status::Stopped { after_ms } => paint(
+            &format!(
+                "STOPPED after {} (partial trace)",
+                conlab_core::ms(after_ms * 1_000_000)
+            ),
+            "33;1",
+            color,
+        ),
         Status::Skipped { reason } => paint(&format!("SKIPPED: {reason}"), "33;1", color),
     };
     if matches!(t.status, Status::Skipped { .. }) {

@@ -58,7 +58,14 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
     html! {
         <fieldset class="params">
             <legend>{ lang.parameters() }</legend>
-            { for info.params.iter().map(|p| input(p.name, p.default_value().to_string(), format!("{}; {}", lang.param_help(info, p.name).unwrap_or(p.help), p.range_text()))) }
+            { for info.params.iter().map(|p| {
+                let mut help = format!("{}; {}", lang.param_help(info, p.name).unwrap_or(p.help), p.range_text());
+                if let Some(note) = lang.page_note(p) {
+                    help.push_str("; ");
+                    help.push_str(&note);
+                }
+                input(p.name, p.default_value().to_string(), help)
+            }) }
             { input("time-scale", "1".into(), lang.time_scale_help().into()) }
         </fieldset>
     }

@@ -15,9 +15,9 @@ const MAX_LINES: usize = 500;
 pub struct TraceViewProps {
     /// The run to show.
     pub trace: TraceRc,
-    /// The run is still going (a live snapshot: no verdict yet).
+    /// The run is still going (a live snapshot: no verdict yet), with this time limit.
     #[prop_or_default]
-    pub live: bool,
+    pub live: Option<std::time::Duration>,
     /// A moment marked on the timeline.
     #[prop_or_default]
     pub cursor: Option<Nanos>,
@@ -32,8 +32,16 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
     let lang = use_lang();
     let t = &props.trace;
     let passed = t.checks.iter().filter(|c| c.passed).count();
-    let verdict = if props.live {
-        html! { <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end)) }</h2> }
+    let verdict = if let Some(limit) = props.live {
+        let limit = conlab_core::estimate::human(limit);
+        html! { <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end), &limit) }</h2> }
+    } else if let conlab_core::Status::Stopped { after_ms } = t.status {
+        html! {
+            <>
+                <h2 id="verdict" class="stopped">{ lang.stopped_verdict(&ms(after_ms * 1_000_000)) }</h2>
+                if let Some(s) = lang.status_line(&t.status) { <p class="status">{ s }</p> }
+            </>
+        }
     } else {
         let status = lang.status_line(&t.status);
         html! {
@@ -73,7 +81,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                     }
                 }) }
             </ol>
-            if !props.live {
+            if props.live.is_none() {
                 <h3>{ lang.metrics() }</h3>
                 <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.speedup, t.metrics.peak_concurrency) }</p>
                 if !t.metrics.extra.is_empty() {
