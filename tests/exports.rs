@@ -44,8 +44,7 @@ fn bad_trace_files_get_clear_errors() {
 #[test]
 fn chrome_export_is_valid_trace_event_json() {
     let t = run("sync-vs-async-requests", Virtual, &["requests=3"]);
-    let v: Value =
-        serde_json::from_str(&conlab_core::chrome::to_chrome_json(&t).to_string()).unwrap();
+    let v: Value = serde_json::from_str(&conlab_core::chrome::to_chrome_json(&t)).unwrap();
     let events = v["traceEvents"].as_array().expect("traceEvents array");
     let mut named_tracks = std::collections::BTreeSet::new();
     let mut complete = 0;
@@ -77,4 +76,22 @@ fn chrome_export_is_valid_trace_event_json() {
     );
     assert_eq!(complete, t.spans.len());
     assert_eq!(v["displayTimeUnit"], "ms");
+}
+
+#[test]
+fn conlab_opens_its_own_chrome_export_to_the_same_trace() {
+    for (id, runtime, params) in [
+        ("sync-vs-async-requests", Virtual, &["requests=3"][..]),
+        ("asyncio-two-tasks", Virtual, &["sleep_ms=40"][..]),
+    ] {
+        let t = run(id, runtime, params);
+        let chrome = conlab_core::chrome::to_chrome_json(&t);
+        let back = Trace::from_json(&chrome).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(back, t, "{id} round-trips through its Chrome export");
+    }
+    // A Chrome trace from elsewhere (no conlab trace inside) is refused as another kind.
+    assert!(matches!(
+        Trace::from_json(r#"{"traceEvents": [], "displayTimeUnit": "ms"}"#),
+        Err(TraceLoadError::WrongSchema { found: None })
+    ));
 }

@@ -58,13 +58,26 @@ fn planned_scenarios_are_the_catalog_entries_without_a_row() {
 
 #[test]
 fn every_runnable_scenario_has_its_chinese_catalog_text() {
-    let table = std::fs::read_to_string(root().join("web/src/i18n/catalog_zh.rs")).unwrap();
+    let file = root().join("web/i18n/zh-CN.json");
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     for row in registry::all() {
+        let has = |key: String| table[key.as_str()].is_string();
         assert!(
-            table.contains(&format!("\"{}\"", row.id)),
-            "{} has no Chinese title and explanation in web/src/i18n/catalog_zh.rs",
-            row.id
+            has(format!("title {}", row.id)) && has(format!("explanation {}", row.id)),
+            "{} has no Chinese title and explanation in {}",
+            row.id,
+            file.display()
         );
+        for p in row.info().params {
+            assert!(
+                has(format!("param {} {}", row.id, p.name)),
+                "{}'s parameter {} has no Chinese help in {}",
+                row.id,
+                p.name,
+                file.display()
+            );
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Every check description written in the scenario code has its Simplified Chinese text in
-//! the playground's table (`web/src/i18n/checks_zh.rs`), including checks that only some
+//! the playground's table (`web/i18n/zh-CN.json`), including checks that only some
 //! parameters or machines produce. (The browser tests check the descriptions runs report.)
 
 use std::path::{Path, PathBuf};
@@ -54,7 +54,10 @@ fn descriptions(code: &str) -> Vec<String> {
 #[test]
 fn every_check_description_has_its_chinese_text() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let table = std::fs::read_to_string(root.join("web/src/i18n/checks_zh.rs")).unwrap();
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("web/i18n/zh-CN.json")).unwrap())
+            .unwrap();
+
     let mut files = Vec::new();
     rust_files(&root.join("crates"), &mut files);
     let mut all: Vec<String> = files
@@ -66,11 +69,11 @@ fn every_check_description_has_its_chinese_text() {
     assert!(all.len() > 100, "found only {} descriptions", all.len());
     let missing: Vec<&String> = all
         .iter()
-        .filter(|d| !table.contains(&format!("{d:?}")))
+        .filter(|d| !table[format!("check {d}").as_str()].is_string())
         .collect();
     assert!(
         missing.is_empty(),
-        "add these to web/src/i18n/checks_zh.rs: {missing:#?}"
+        "add these to web/i18n/zh-CN.json as \"check <description>\": {missing:#?}"
     );
 }
 

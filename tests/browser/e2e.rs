@@ -15,8 +15,8 @@ fn virtual_lanes(id: &str, assignments: &[&str]) -> usize {
     let info = catalog::find(id).unwrap();
     let params = Params::from_assignments(id, info.params, assignments.iter().copied()).unwrap();
     let s = conlab_scenarios::find(id).unwrap();
-    let run = s.generic.unwrap().on_virtual;
-    conlab_virtual::run_scenario(info, run, s.checks, &params, Duration::from_secs(60))
+    s.run_virtual(&params, Duration::from_secs(60))
+        .unwrap()
         .lanes
         .len()
 }

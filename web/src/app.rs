@@ -9,7 +9,7 @@ use crate::components::settings::{Settings, Theme};
 use crate::components::step_through::StepThrough;
 use crate::components::trace_file_bar::TraceFileBar;
 use crate::components::trace_view::TraceView;
-use crate::i18n::{use_lang, Lang};
+use crate::i18n::{use_lang, use_lang_context, Lang, LangContext};
 use crate::live::{self, RunSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
@@ -25,6 +25,11 @@ const THEME_KEY: &str = "conlab-theme";
 /// Whether `id` runs on this page (the rest show recorded native runs).
 pub fn runs_in_browser(info: &ScenarioInfo) -> bool {
     info.platforms.browser && conlab_scenarios::find(info.id).is_some_and(|s| s.generic.is_some())
+}
+
+/// Whether `info` is only planned: in the catalog, but no build of conlab runs it yet.
+pub fn is_planned(info: &ScenarioInfo) -> bool {
+    conlab_scenarios::find(info.id).is_none()
 }
 
 /// The page's starting state, from its URL.
@@ -120,6 +125,7 @@ pub fn app() -> Html {
             let _ = root.set_attribute("lang", l.tag());
         }
     });
+    let texts = use_lang_context(*lang);
     let on_lang = {
         let lang = lang.clone();
         Callback::from(move |l: Lang| {
@@ -135,7 +141,7 @@ pub fn app() -> Html {
         })
     };
     html! {
-        <ContextProvider<Lang> context={*lang}>
+        <ContextProvider<LangContext> context={texts}>
             <main class="conlab">
                 <header>
                     <div>
@@ -146,7 +152,7 @@ pub fn app() -> Html {
                 </header>
                 <PlaygroundPage />
             </main>
-        </ContextProvider<Lang>>
+        </ContextProvider<LangContext>>
     }
 }
 
@@ -195,7 +201,13 @@ fn picker(lang: Lang, current: &'static ScenarioInfo, on_pick: Callback<Event>) 
             { for chapters.iter().map(|c| html! {
                 <optgroup label={lang.chapter(*c)}>
                     { for catalog::CATALOG.iter().filter(|s| s.chapter == *c).map(|s| {
-                        let badge = if runs_in_browser(s) { String::new() } else { format!(" ({})", lang.native_badge()) };
+                        let badge = if is_planned(s) {
+                            format!(" ({})", lang.planned_badge())
+                        } else if runs_in_browser(s) {
+                            String::new()
+                        } else {
+                            format!(" ({})", lang.native_badge())
+                        };
                         html! { <option value={s.id} selected={s.id == current.id}>{ format!("{} — {}{badge}", s.id, lang.title(s)) }</option> }
                     }) }
                 </optgroup>
@@ -213,6 +225,19 @@ pub fn native_command(info: &ScenarioInfo, params: &[(String, String)]) -> Strin
     cmd
 }
 
+/// What the parameter form of a native-only scenario shows: the values of the recorded run on
+/// show (nothing else ran), every one of them, defaults included.
+fn recorded_params(state: &Playground) -> Vec<(String, String)> {
+    match &state.trace {
+        Some(t) if t.scenario == state.scenario.id => t
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The playground's body.
 #[function_component(PlaygroundPage)]
 fn playground_page() -> Html {
@@ -223,6 +248,7 @@ fn playground_page() -> Html {
     let state = use_reducer(|| {
         let mut p = Playground::new(start.scenario, start.params.clone());
         p.error = start.error.clone();
+        p.trace_url = start.trace_url.clone();
         p
     });
     let slot: RunSlot = use_mut_ref(Default::default);
@@ -233,9 +259,14 @@ fn playground_page() -> Html {
 
     // The URL follows the form, so it can be shared at any moment.
     use_effect_with(
-        (info.id, state.params.clone(), lang),
-        |(id, values, lang)| {
-            share::replace_query(&share::to_query(id, values, Some(lang.tag())));
+        (info.id, state.params.clone(), lang, state.trace_url.clone()),
+        |(id, values, lang, trace)| {
+            share::replace_query(&share::to_query_with_trace(
+                id,
+                values,
+                Some(lang.tag()),
+                trace.as_deref(),
+            ));
         },
     );
     {
@@ -244,7 +275,7 @@ fn playground_page() -> Html {
             if let Some(url) = url {
                 wasm_bindgen_futures::spawn_local(async move {
                     match share::fetch_trace(&url, lang).await {
-                        Ok(t) => dispatch.dispatch(Action::Opened(t, Origin::Opened)),
+                        Ok(t) => dispatch.dispatch(Action::OpenedLink(t, url)),
                         Err(e) => dispatch.dispatch(Action::Fail(e)),
                     }
                 });
@@ -256,7 +287,7 @@ fn playground_page() -> Html {
         // A trace of this scenario already on show (a file just opened) is not replaced.
         let showing = state.trace.as_ref().is_some_and(|t| t.scenario == info.id);
         use_effect_with(info.id, move |_| {
-            if !runs_in_browser(info) && !showing {
+            if !runs_in_browser(info) && !is_planned(info) && !showing {
                 fetch_recorded(info, dispatch, missing);
             }
         });
@@ -354,7 +385,11 @@ fn playground_page() -> Html {
                 <h2 class="scenario-title">{ lang.title(info) }</h2>
                 <p class="explanation">{ lang.explanation(info) }</p>
             </section>
-            <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
+            if in_browser {
+                <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
+            } else if !is_planned(info) {
+                <ParamsForm info={info.id} values={recorded_params(&state)} on_change={on_param} disabled=true />
+            }
             if in_browser {
                 <div class="actions">
                     <button id="run" class="run" onclick={on_run} disabled={state.running}>
@@ -372,9 +407,14 @@ fn playground_page() -> Html {
                     <button id="embed-button" class="secondary" onclick={on_embed} aria-expanded={embed_open.to_string()}>{ lang.embed() }</button>
                     if let Some(msg) = &state.notice { <span class="copied" role="status">{ msg }</span> }
                 </div>
+            } else if is_planned(info) {
+                <div class="native-note planned" id="planned-note">
+                    <p>{ lang.planned_note() }</p>
+                </div>
             } else {
                 <div class="native-note" id="native-note">
                     <p>{ lang.native_only() }</p>
+                    <p id="recorded-params">{ lang.recorded_params() }</p>
                     <p>{ lang.run_it_live() }{ " " }<code>{ native_command(info, &state.params) }</code></p>
                     if let (Some(t), Origin::Recorded) = (&state.trace, state.origin) {
                         <p class="recorded" id="recorded-label">{ lang.recorded_on(t.host.as_deref().unwrap_or("?"), t.recorded_at.as_deref().unwrap_or("?")) }</p>

@@ -2,11 +2,12 @@
 //! each `data-conlab-scenario` element): one scenario, its parameters, Run and the result, in
 //! the language the embedding page asks for.
 
-use crate::app::{from_url, initial_lang, native_command, runs_in_browser};
+use crate::app::{from_url, initial_lang, is_planned, native_command, runs_in_browser};
 use crate::components::embed_dialog::base_url;
 use crate::components::params_form::ParamsForm;
+use crate::components::settings::Theme;
 use crate::components::trace_view::TraceView;
-use crate::i18n::{use_lang, Lang};
+use crate::i18n::{use_lang, use_lang_context, LangContext};
 use crate::live::{self, RunSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
@@ -16,24 +17,30 @@ use yew::prelude::*;
 #[function_component(EmbedApp)]
 pub fn embed_app() -> Html {
     // Not the playground's remembered choice: the embedding page says which language it wants.
-    let lang = use_memo((), |_| {
-        initial_lang(&share::parse_query(&share::current_query()), false)
+    let query = use_memo((), |_| share::parse_query(&share::current_query()));
+    let lang = initial_lang(&query, false);
+    let texts = use_lang_context(lang);
+    // The embedding page's theme, if it says one; otherwise the reader's system's.
+    use_effect_with(query.theme.clone(), |theme| {
+        if let Some(t) = theme {
+            Theme::parse(t).apply();
+        }
     });
     html! {
-        <ContextProvider<Lang> context={*lang}>
-            <main class="conlab embedded">
+        <ContextProvider<LangContext> context={texts}>
+            <main class={classes!("conlab", "embedded", query.compact.then_some("compact"))}>
                 <EmbedWidget />
             </main>
-        </ContextProvider<Lang>>
+        </ContextProvider<LangContext>>
     }
 }
 
 #[function_component(EmbedWidget)]
 fn embed_widget() -> Html {
     let lang = use_lang();
-    let query = use_memo((), |_| share::current_query());
+    let query = use_memo((), |_| share::parse_query(&share::current_query()));
     let state = use_reducer(|| {
-        let start = from_url(&share::parse_query(&query), lang);
+        let start = from_url(&query, lang);
         let mut p = Playground::new(start.scenario, start.params);
         p.error = start.error;
         p
@@ -43,7 +50,7 @@ fn embed_widget() -> Html {
     {
         let dispatch = state.dispatcher();
         use_effect_with(info.id, move |_| {
-            if !runs_in_browser(info) {
+            if !runs_in_browser(info) && !is_planned(info) {
                 wasm_bindgen_futures::spawn_local(async move {
                     let url = share::recorded_url(info.id);
                     if let Ok(t) = share::fetch_trace(&url, lang).await {
@@ -53,6 +60,16 @@ fn embed_widget() -> Html {
             }
         });
     }
+    // `data-autorun`: the run starts as the widget shows.
+    {
+        let (state, slot, autorun) = (state.clone(), slot.clone(), query.autorun);
+        use_effect_with((), move |_| {
+            if autorun && runs_in_browser(state.scenario) && state.error.is_none() {
+                live::run_now(&state, lang, state.dispatcher(), slot);
+            }
+        });
+    }
+    let compact = query.compact;
     let on_param = {
         let d = state.dispatcher();
         Callback::from(move |(n, v): (String, String)| d.dispatch(Action::SetParam(n, v)))
@@ -82,12 +99,14 @@ fn embed_widget() -> Html {
                 <h2 class="scenario-title">{ lang.title(info) }</h2>
                 <a href={full} target="_blank" rel="noopener">{ lang.open_playground() }</a>
             </header>
-            <p class="explanation">{ lang.explanation(info) }</p>
+            if !compact { <p class="explanation">{ lang.explanation(info) }</p> }
             if runs_in_browser(info) {
+                if !compact {
                 <details class="embed-params">
                     <summary>{ lang.parameters() }</summary>
                     <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
                 </details>
+                }
                 <div class="actions">
                     <button id="run" class="run" onclick={on_run} disabled={state.running}>
                         { if state.running { lang.running() } else { lang.run() } }
@@ -96,12 +115,14 @@ fn embed_widget() -> Html {
                         <button id="stop" class="stop" onclick={on_stop}>{ lang.stop() }</button>
                     }
                 </div>
+            } else if is_planned(info) {
+                <p class="native-note planned">{ lang.planned_note() }</p>
             } else {
                 <p class="native-note">{ lang.native_only() }{ " " }<code>{ native_command(info, &state.params) }</code></p>
             }
             if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} cursor={state.cursor} {on_cursor} />
+                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} cursor={state.cursor} {on_cursor} {compact} />
             }
         </>
     }

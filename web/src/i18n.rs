@@ -1,9 +1,9 @@
-//! English and Simplified Chinese: every string the page shows, and the catalog's titles,
-//! explanations and parameter help in Chinese (`i18n/catalog_zh.rs`). The language comes
-//! from `?lang=`, then the browser's preference, and can be switched on the page.
+//! English and Simplified Chinese: every string the page shows; the catalog's titles,
+//! explanations and parameter help and the check descriptions in Chinese come from
+//! `web/i18n/zh-CN.json`, fetched when Chinese is first shown (`i18n/zh.rs`). The language
+//! comes from `?lang=`, then the browser's preference, and can be switched on the page.
 
-mod catalog_zh;
-mod checks_zh;
+pub mod zh;
 
 use conlab_core::catalog::{Chapter, ScenarioInfo};
 use conlab_core::{ParamError, SpanState, Status, TraceLoadError};
@@ -19,10 +19,43 @@ pub enum Lang {
     ZhCn,
 }
 
+/// What a page provides to its components: the language, and whether the Chinese texts that
+/// are fetched (`zh`) have arrived, so that components show them as soon as they do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LangContext {
+    /// The language.
+    pub lang: Lang,
+    /// `i18n/zh-CN.json` is loaded.
+    pub chinese_loaded: bool,
+}
+
 /// The language in effect for a component (English outside a provider).
 #[hook]
 pub fn use_lang() -> Lang {
-    use_context::<Lang>().unwrap_or_default()
+    use_context::<LangContext>().unwrap_or_default().lang
+}
+
+/// The context for a page in `lang`: fetches the Chinese texts the first time Chinese is
+/// shown, and changes (re-rendering what shows them) when they arrive.
+#[hook]
+pub fn use_lang_context(lang: Lang) -> LangContext {
+    let loaded = use_state(zh::loaded);
+    {
+        let loaded = loaded.clone();
+        use_effect_with(lang, move |lang| {
+            if *lang == Lang::ZhCn && !zh::loaded() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if zh::fetch().await.is_ok() {
+                        loaded.set(true);
+                    }
+                });
+            }
+        });
+    }
+    LangContext {
+        lang,
+        chinese_loaded: *loaded,
+    }
 }
 
 impl Lang {
@@ -68,7 +101,7 @@ impl Lang {
     pub fn title(self, info: &ScenarioInfo) -> &'static str {
         match self {
             Lang::En => info.title,
-            Lang::ZhCn => catalog_zh::find(info.id).map_or(info.title, |z| z.title),
+            Lang::ZhCn => zh::text("title", info.id).unwrap_or(info.title),
         }
     }
 
@@ -76,7 +109,7 @@ impl Lang {
     pub fn explanation(self, info: &ScenarioInfo) -> &'static str {
         match self {
             Lang::En => info.explanation,
-            Lang::ZhCn => catalog_zh::find(info.id).map_or(info.explanation, |z| z.explanation),
+            Lang::ZhCn => zh::text("explanation", info.id).unwrap_or(info.explanation),
         }
     }
 
@@ -85,37 +118,31 @@ impl Lang {
         let english = info.params.iter().find(|p| p.name == name).map(|p| p.help);
         match self {
             Lang::En => english,
-            Lang::ZhCn => catalog_zh::find(info.id)
-                .and_then(|z| z.params.iter().find(|(n, _)| *n == name).map(|(_, h)| *h))
-                .or(english),
+            Lang::ZhCn => zh::text("param", &format!("{} {name}", info.id)).or(english),
         }
     }
 
-    /// Whether every scenario and parameter of `info` has its Chinese text.
+    /// Whether every scenario and parameter of `info` has its Chinese text (once loaded).
     pub fn has_chinese(info: &ScenarioInfo) -> bool {
-        catalog_zh::find(info.id).is_some_and(|z| {
-            info.params
+        zh::text("title", info.id).is_some()
+            && zh::text("explanation", info.id).is_some()
+            && info
+                .params
                 .iter()
-                .all(|p| z.params.iter().any(|(n, _)| *n == p.name))
-        })
+                .all(|p| zh::text("param", &format!("{} {}", info.id, p.name)).is_some())
     }
 
     /// A check's description (English when it has no Chinese text).
     pub fn check_description(self, en: &str) -> &str {
         match self {
             Lang::En => en,
-            Lang::ZhCn => checks_zh::find(en).unwrap_or(en),
+            Lang::ZhCn => zh::text("check", en).unwrap_or(en),
         }
     }
 
-    /// Whether the check description `en` has its Chinese text.
+    /// Whether the check description `en` has its Chinese text (once loaded).
     pub fn has_chinese_check(en: &str) -> bool {
-        checks_zh::find(en).is_some()
-    }
-
-    /// Whether the table of check descriptions is sorted (lookups depend on it).
-    pub fn check_table_is_sorted() -> bool {
-        checks_zh::ZH.windows(2).all(|w| w[0].0 < w[1].0)
+        zh::text("check", en).is_some()
     }
 
     /// A chapter's heading.
@@ -162,6 +189,39 @@ impl Lang {
                 conlab_core::count_of(spans, "span", "spans")
             ),
             Lang::ZhCn => format!("{lanes} 条泳道 · {spans} 个区间"),
+        }
+    }
+
+    /// A folded row: "task-1 … task-10000: 10,000 lanes like this".
+    pub fn folded_lanes(self, names: &str, n: usize) -> String {
+        let n = conlab_core::thousands(n as u64);
+        match self {
+            Lang::En => format!("{names}: {n} lanes like this"),
+            Lang::ZhCn => format!("{names}：{n} 条相同的泳道"),
+        }
+    }
+
+    /// How many lanes and rows are shown when some are filtered out or folded.
+    pub fn rows_shown(self, lanes: usize, rows: usize) -> String {
+        let (l, r) = (
+            conlab_core::thousands(lanes as u64),
+            conlab_core::thousands(rows as u64),
+        );
+        match self {
+            Lang::En => format!(
+                "{l} {} in {r} {}",
+                if lanes == 1 { "lane" } else { "lanes" },
+                if rows == 1 { "row" } else { "rows" }
+            ),
+            Lang::ZhCn => format!("{l} 条泳道，{r} 行"),
+        }
+    }
+
+    /// Two compared runs used different parameters.
+    pub fn params_differ(self, which: &str) -> String {
+        match self {
+            Lang::En => format!("The two runs used different parameters (kept / this run): {which}. Their timelines differ partly because of that."),
+            Lang::ZhCn => format!("两次运行的参数不同（保留的 / 本次运行）：{which}。两条时间轴的差别部分来自于此。"),
         }
     }
 
@@ -436,7 +496,16 @@ ui_strings! {
     /// Reset zoom.
     whole_run => "Whole run", "显示全部";
     /// Timeline help.
-    timeline_hint => "wheel: zoom · drag: pan · keys + − ← → ↑ ↓ 0", "滚轮缩放 · 拖动平移 · 按键 + − ← → ↑ ↓ 0";
+    timeline_hint => "wheel: scroll lanes · Ctrl/⌘+wheel: zoom · Shift+wheel or drag: pan · keys + − ← → ↑ ↓ 0",
+        "滚轮：滚动泳道 · Ctrl/⌘+滚轮：缩放 · Shift+滚轮或拖动：平移 · 按键 + − ← → ↑ ↓ 0";
+    /// Lane filter placeholder.
+    filter_lanes => "filter lanes by name", "按名称筛选泳道";
+    /// Fold alike lanes.
+    fold_lanes => "Fold alike lanes", "折叠相同的泳道";
+    /// Unfold them.
+    unfold_lanes => "Show every lane", "显示全部泳道";
+    /// Tooltip over a folded row's name.
+    click_to_open => "click the name to show each lane", "点击名称以逐条显示";
     /// Tooltip.
     start => "start", "开始";
     /// Tooltip.
@@ -446,6 +515,9 @@ ui_strings! {
     /// Native-only scenarios.
     native_only => "This scenario needs real OS threads, processes or servers, so it runs in the native runner, not in the browser. Below is a run recorded with it.",
         "这个场景需要真实的操作系统线程、进程或服务器，只能在原生运行器中运行，不能在浏览器中运行。下面是用原生运行器录制的一次运行。";
+    /// Above the disabled form of a native-only scenario.
+    recorded_params => "The parameters below are the recorded run's and cannot be changed here. To try your own, run the command with them on your machine.",
+        "下面的参数是这次录制所用的，在此页面上不能修改。想用自己的参数，请在你的机器上运行下面的命令。";
     /// How to run natively.
     run_it_live => "Run it live on your machine:", "在你的机器上实时运行：";
     /// No recording available.
@@ -486,4 +558,9 @@ ui_strings! {
     link_params => "The link's parameters:", "链接中的参数有误：";
     /// Badge for native-only scenarios.
     native_badge => "native", "原生";
+    /// Badge for scenarios not built yet.
+    planned_badge => "planned", "计划中";
+    /// What a planned scenario's page says.
+    planned_note => "This scenario is planned: it is in the catalog, but conlab cannot run it yet, natively or in the browser, and there is no recording of it.",
+        "这个场景还在计划中：它已列入目录，但 conlab 目前还不能运行它（原生和浏览器都不行），也没有它的录制结果。";
 }

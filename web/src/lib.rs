@@ -16,7 +16,7 @@ pub use app::App;
 pub use embed::EmbedApp;
 pub use i18n::Lang;
 pub use share::{parse_query, to_query, Shared};
-pub use timeline::{tick_step, TimelineModel, Viewport};
+pub use timeline::{tick_step, RowChoice, Rows, TimelineModel, Viewport};
 pub use trace_file::{load_trace_text, MAX_FILE_BYTES};
 
 /// For the browser tests: the embed snippets.
@@ -33,11 +33,31 @@ pub fn start() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    if let Some(root) = document.get_element_by_id("conlab") {
-        if root.has_attribute("data-embed") {
+    let Some(root) = document.get_element_by_id("conlab") else {
+        return;
+    };
+    let embed = root.has_attribute("data-embed");
+    let render = move || {
+        if embed {
             yew::Renderer::<EmbedApp>::with_root(root).render();
         } else {
             yew::Renderer::<App>::with_root(root).render();
         }
+    };
+    // A page that opens in Chinese waits for its Chinese texts rather than flashing English.
+    let query = share::parse_query(&share::current_query());
+    if app::initial_lang(&query, !embed) == Lang::ZhCn {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = i18n::zh::fetch().await;
+            render();
+        });
+    } else {
+        render();
     }
+}
+
+/// For the browser tests: loads the Chinese texts from the text of `web/i18n/zh-CN.json`, as
+/// the page does when it fetches them.
+pub fn load_chinese(text: &str) -> Result<(), String> {
+    i18n::zh::load(text)
 }

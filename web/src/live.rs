@@ -91,16 +91,9 @@ pub fn start(
 
 /// Runs `info` on the deterministic virtual-time runtime (instantly: its clock only jumps).
 pub fn virtual_run(info: &'static ScenarioInfo, params: &Params) -> Result<Trace, String> {
-    let (generic, checks) = conlab_scenarios::find(info.id)
-        .and_then(|s| Some((s.generic?, s.checks)))
-        .ok_or_else(|| format!("{} has no virtual-time version", info.id))?;
-    Ok(conlab_virtual::run_scenario(
-        info,
-        generic.on_virtual,
-        checks,
-        params,
-        VIRTUAL_LIMIT,
-    ))
+    conlab_scenarios::find(info.id)
+        .and_then(|s| s.run_virtual(params, VIRTUAL_LIMIT))
+        .ok_or_else(|| format!("{} has no virtual-time version", info.id))
 }
 
 struct Snapshots {

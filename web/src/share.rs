@@ -21,6 +21,18 @@ pub struct Shared {
     pub lang: Option<String>,
     /// The widget number an embedding page gave this frame (`widget=2`).
     pub widget: Option<String>,
+    /// Embeds: only the timeline and the checks (`compact`, from `data-compact`).
+    pub compact: bool,
+    /// Embeds: run as soon as the widget shows (`autorun`, from `data-autorun`).
+    pub autorun: bool,
+    /// Embeds: `light` or `dark` (from `data-theme`; otherwise the reader's system's).
+    pub theme: Option<String>,
+}
+
+/// Whether an embed option's value means yes: present and empty (`data-compact`), or a word
+/// for true.
+fn yes(v: &str) -> bool {
+    matches!(v.trim(), "" | "1" | "true" | "yes" | "on")
 }
 
 /// Reads a query string (`?scenario=...&name=value`).
@@ -41,6 +53,9 @@ pub fn parse_query(query: &str) -> Shared {
             "trace" => shared.trace_url = Some(v),
             "lang" => shared.lang = Some(v),
             "widget" => shared.widget = Some(v),
+            "compact" => shared.compact = yes(&v),
+            "autorun" => shared.autorun = yes(&v),
+            "theme" => shared.theme = Some(v),
             "embed" => {}
             _ => shared.params.push((k, v)),
         }
@@ -51,7 +66,20 @@ pub fn parse_query(query: &str) -> Shared {
 /// The query string for a scenario, the parameter values the user typed and, unless it is
 /// English, the page's language.
 pub fn to_query(scenario: &str, params: &[(String, String)], lang: Option<&str>) -> String {
+    to_query_with_trace(scenario, params, lang, None)
+}
+
+/// [`to_query`], and the URL of a trace on show that a link opened (`&trace=`).
+pub fn to_query_with_trace(
+    scenario: &str,
+    params: &[(String, String)],
+    lang: Option<&str>,
+    trace: Option<&str>,
+) -> String {
     let mut q = format!("?scenario={}", js_sys::encode_uri_component(scenario));
+    if let Some(url) = trace {
+        q.push_str(&format!("&trace={}", js_sys::encode_uri_component(url)));
+    }
     if let Some(lang) = lang.filter(|l| *l != "en") {
         q.push_str(&format!("&lang={}", js_sys::encode_uri_component(lang)));
     }

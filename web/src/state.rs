@@ -79,6 +79,9 @@ pub struct Playground {
     pub stepping: Option<TraceRc>,
     /// A short message (link copied).
     pub notice: Option<String>,
+    /// The URL of the trace on show, when it was opened from a link (`?trace=`): it stays in
+    /// the page's own link until something else is shown.
+    pub trace_url: Option<String>,
     /// The live run whose snapshots and trace are shown (0: none; a run left behind by a
     /// switch to another scenario is not shown).
     live: u64,
@@ -102,6 +105,8 @@ pub enum Action {
     Finished(Trace, u64),
     /// A trace was opened (file, URL) or fetched (a recorded native run).
     Opened(Trace, Origin),
+    /// A trace was opened from the link's `?trace=` URL.
+    OpenedLink(Trace, String),
     /// Keep the trace on show for comparison.
     Keep,
     /// Keep this trace (a recorded native run) for comparison.
@@ -131,6 +136,7 @@ impl Playground {
             cursor: None,
             stepping: None,
             notice: None,
+            trace_url: None,
             runs: 0,
             live: 0,
         }
@@ -150,7 +156,20 @@ impl Reducible for Playground {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
+        // Anything else put on show takes the place of a trace opened from the link.
+        let replaced = match &action {
+            Action::Pick(info) => info.id != s.scenario.id,
+            Action::Started(..) | Action::Opened(..) => true,
+            _ => false,
+        };
+        if replaced {
+            s.trace_url = None;
+        }
         match action {
+            Action::OpenedLink(t, url) => {
+                s = Rc::unwrap_or_clone(Rc::new(s).reduce(Action::Opened(t, Origin::Opened)));
+                s.trace_url = Some(url);
+            }
             Action::Pick(info) => {
                 if info.id != s.scenario.id {
                     s.scenario = info;

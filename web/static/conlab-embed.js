@@ -14,8 +14,10 @@
     for (var i = 0; i < el.attributes.length; i++) {
       var a = el.attributes[i];
       if (a.name.indexOf("data-") !== 0 || a.name === "data-conlab-scenario") continue;
+      if (a.name === "data-height" || a.name === "data-conlab-mounted") continue;
       var name = a.name.slice(5);
-      // data-sleep-ms sets sleep_ms; data-time-scale and data-lang keep their dashes.
+      // data-sleep-ms sets sleep_ms; data-time-scale and data-lang keep their dashes; the
+      // widget reads data-compact, data-autorun and data-theme itself.
       // Attributes that are no parameter of the scenario (data-v-7ba5bd90 from Vue) are
       // dropped by the widget itself.
       var keep = name === "lang" || name === "time-scale";
@@ -36,7 +38,11 @@
       frame.title = "conlab: " + el.getAttribute("data-conlab-scenario");
       frame.loading = "lazy";
       frame.className = "conlab-widget";
-      frame.style.cssText = "width:100%;height:420px;border:1px solid #d9d9e3;border-radius:6px";
+      // data-height fixes the frame's height (in pixels); otherwise it follows its content.
+      var fixed = parseInt(el.getAttribute("data-height"), 10);
+      if (fixed > 0) frame.setAttribute("data-fixed-height", "");
+      frame.style.cssText = "width:100%;border:1px solid #d9d9e3;border-radius:6px;height:" +
+        (fixed > 0 ? Math.min(Math.max(fixed, 120), 4000) : 420) + "px";
       el.setAttribute("data-conlab-mounted", String(id));
       el.appendChild(frame);
       frames[id] = frame;
@@ -46,6 +52,7 @@
   window.addEventListener("message", function (e) {
     var d = e.data;
     if (!d || d.conlab !== "height" || !frames[d.widget]) return;
+    if (frames[d.widget].hasAttribute("data-fixed-height")) return;
     if (frames[d.widget].contentWindow !== e.source) return;
     frames[d.widget].style.height = Math.min(Math.max(d.height, 120), 4000) + "px";
   });

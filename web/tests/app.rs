@@ -263,6 +263,7 @@ async fn a_shared_link_opens_the_scenario_with_its_parameters() {
 
 #[wasm_bindgen_test]
 async fn parameters_a_link_picked_up_on_the_way_are_dropped_not_refused() {
+    conlab_web::load_chinese(include_str!("../i18n/zh-CN.json")).unwrap();
     // What a messaging app appends to a shared link, and an embed's framework attribute.
     let old = set_query(
         "?scenario=asyncio-two-tasks&lang=zh-CN&from=singlemessage&isappinstalled=0&v_7ba5bd90=&sleep_ms=30&time-scale=2",
@@ -456,18 +457,25 @@ async fn the_timeline_zooms_pans_and_describes_what_is_under_the_pointer() {
     let r = canvas.get_bounding_client_rect();
     let (x, y) = (r.left() + r.width() * 0.6, r.top() + 60.0);
 
-    // The wheel zooms in around the pointer.
-    let init = web_sys::WheelEventInit::new();
-    init.set_delta_y(-300.0);
-    init.set_client_x(x as i32);
-    init.set_client_y(y as i32);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    canvas
-        .dispatch_event(&web_sys::WheelEvent::new_with_event_init_dict("wheel", &init).unwrap())
-        .unwrap();
+    // A plain wheel is left to scroll the lanes or the page; Ctrl+wheel zooms in around the
+    // pointer, as in Perfetto.
+    let wheel = |ctrl: bool| {
+        let init = web_sys::WheelEventInit::new();
+        init.set_delta_y(-300.0);
+        init.set_client_x(x as i32);
+        init.set_client_y(y as i32);
+        init.set_ctrl_key(ctrl);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        canvas
+            .dispatch_event(&web_sys::WheelEvent::new_with_event_init_dict("wheel", &init).unwrap())
+            .unwrap()
+    };
+    assert!(wheel(false), "a plain wheel is not taken from the page");
+    assert_eq!(window(), whole);
+    assert!(!wheel(true), "Ctrl+wheel is the timeline's");
     let zoomed = window();
-    assert_ne!(zoomed, whole, "the wheel zooms");
+    assert_ne!(zoomed, whole, "Ctrl+wheel zooms");
 
     // Dragging to the right shows earlier times.
     let pointer = |kind: &str, x: f64| {

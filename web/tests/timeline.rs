@@ -13,13 +13,8 @@ fn virtual_trace(id: &str, assignments: &[&str]) -> Trace {
     let info = conlab_core::catalog::find(id).unwrap();
     let params = Params::from_assignments(id, info.params, assignments.iter().copied()).unwrap();
     let s = conlab_scenarios::find(id).unwrap();
-    conlab_virtual::run_scenario(
-        info,
-        s.generic.unwrap().on_virtual,
-        s.checks,
-        &params,
-        std::time::Duration::from_secs(600),
-    )
+    s.run_virtual(&params, std::time::Duration::from_secs(600))
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -140,5 +135,120 @@ fn stepping_replays_every_event_and_ends_with_every_lane_idle() {
             .unwrap();
         let e = all.iter().position(|s| s.kind == StepKind::End(i)).unwrap();
         assert!(b < e, "span {i}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn alike_lanes_fold_into_one_row_open_again_and_filter_by_name() {
+    use conlab_web::{RowChoice, Rows};
+    let t = virtual_trace("event-loop-choice", &["tasks=1000", "sleep_ms=10"]);
+    let model = TimelineModel::new(&t);
+    let all = Rows::new(&t, &model, &RowChoice::default());
+    assert_eq!(all.count(), t.lanes.len(), "one row per lane unfolded");
+
+    // Every task slept once: they fold into one row; main keeps its own.
+    let folded = RowChoice {
+        fold: true,
+        ..RowChoice::default()
+    };
+    let rows = Rows::new(&t, &model, &folded);
+    assert!(rows.count() < 5, "{} rows", rows.count());
+    let big = (0..rows.count())
+        .find(|&r| rows.lanes_of(r).len() > 1)
+        .expect("a folded row");
+    assert_eq!(rows.lanes_of(big).len(), 1000);
+    for (i, lane) in t.lanes.iter().enumerate() {
+        let row = rows.row_of(i).expect("every lane has a row");
+        assert!(rows.lanes_of(row).contains(&(i as u32)), "{}", lane.name);
+    }
+
+    // Opening it gives each lane its row back.
+    let first = rows.lanes_of(big)[0];
+    let opened = RowChoice {
+        opened: vec![first],
+        ..folded.clone()
+    };
+    assert_eq!(Rows::new(&t, &model, &opened).count(), t.lanes.len());
+
+    // A filter keeps the lanes whose name contains it, in any case.
+    let name = &t.lanes[first as usize].name;
+    let needle = name.to_uppercase();
+    let filtered = Rows::new(
+        &t,
+        &model,
+        &RowChoice {
+            filter: needle.clone(),
+            ..RowChoice::default()
+        },
+    );
+    let expected = t
+        .lanes
+        .iter()
+        .filter(|l| l.name.to_lowercase().contains(&needle.to_lowercase()))
+        .count();
+    assert!(expected >= 1);
+    assert_eq!(filtered.lane_count(), expected);
+    assert_eq!(filtered.count(), expected);
+    let hidden = t
+        .lanes
+        .iter()
+        .position(|l| !l.name.to_lowercase().contains(&needle.to_lowercase()))
+        .unwrap();
+    assert_eq!(filtered.row_of(hidden), None);
+}
+
+#[wasm_bindgen_test]
+fn lanes_that_did_different_things_or_have_other_names_are_not_folded_together() {
+    use conlab_core::{Lane, LaneKind, SpanState};
+    use conlab_web::{RowChoice, Rows};
+    // task-0..2 sleep, task-3..5 compute, worker-6..8 sleep, task-9 sleeps alone.
+    let mut t = virtual_trace("create-task", &["tasks=1"]);
+    t.lanes.clear();
+    t.spans.clear();
+    t.marks.clear();
+    t.output.clear();
+    for i in 0..10u32 {
+        let name = if (6..9).contains(&i) {
+            "worker"
+        } else {
+            "task"
+        };
+        t.lanes.push(Lane {
+            id: i,
+            kind: LaneKind::Task,
+            name: format!("{name}-{i}"),
+            start: 0,
+            end: Some(100),
+        });
+        let mut span = t_span(i, SpanState::Sleeping, u64::from(i) * 3);
+        if (3..6).contains(&i) {
+            span.state = SpanState::Computing;
+        }
+        t.spans.push(span);
+    }
+    let model = TimelineModel::new(&t);
+    let rows = Rows::new(
+        &t,
+        &model,
+        &RowChoice {
+            fold: true,
+            ..RowChoice::default()
+        },
+    );
+    let sizes: Vec<usize> = (0..rows.count()).map(|r| rows.lanes_of(r).len()).collect();
+    assert_eq!(sizes, vec![3, 3, 3, 1]);
+    assert_eq!(rows.lanes_of(2), &[6, 7, 8]);
+}
+
+fn t_span(lane: u32, state: conlab_core::SpanState, start: u64) -> conlab_core::Span {
+    conlab_core::Span {
+        lane,
+        state,
+        start,
+        end: start + 10,
+        depth: 0,
+        label: String::new(),
+        open: false,
+        order: (0, 0),
     }
 }

@@ -3,11 +3,13 @@
 //! CPU work busy-wait, which freezes the page's loop exactly as they would freeze asyncio's.
 #![deny(missing_docs)]
 
+mod page;
 mod run;
 mod runtime;
 mod stop;
 mod timers;
 
+pub use page::{PageRuntime, PageSleep};
 pub use run::{run_scenario, start_scenario, LiveRun};
 pub use runtime::BrowserRuntime;
 pub use stop::StopHandle;

@@ -1,5 +1,6 @@
 //! Running one scenario live in the page, with a recorder the UI can read while it runs.
 
+use crate::page::PageRuntime;
 use crate::runtime::BrowserRuntime;
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::sync::{select, Either};
@@ -28,7 +29,7 @@ pub struct LiveRun<F: Future<Output = Trace>> {
 /// Starts a scenario on the page's event loop, for at most `limit`.
 pub fn start_scenario(
     info: &'static ScenarioInfo,
-    run: ScenarioFn<BrowserRuntime>,
+    run: ScenarioFn<PageRuntime>,
     checks: ChecksFn,
     params: Params,
     limit: Duration,
@@ -41,7 +42,7 @@ pub fn start_scenario(
         recorded_at: Some(String::from(js_sys::Date::new_0().to_iso_string())),
         host: Some("browser event loop".to_string()),
     });
-    let setup = RunSetup::new(rt, params);
+    let setup = RunSetup::new(PageRuntime::Live(rt), params);
     let recorder = setup.recorder.clone();
     let main = setup.main;
     let run_meta = meta.clone();
@@ -84,7 +85,7 @@ pub fn start_scenario(
 /// Runs a scenario on the page's event loop and returns its trace.
 pub async fn run_scenario(
     info: &'static ScenarioInfo,
-    run: ScenarioFn<BrowserRuntime>,
+    run: ScenarioFn<PageRuntime>,
     checks: ChecksFn,
     params: Params,
     limit: Duration,

@@ -73,6 +73,19 @@ pub fn ms(ns: Nanos) -> String {
     }
 }
 
+/// A number with its thousands separated: `10,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// A count with its noun in the right number: `1 job`, `3 jobs`, `1 query`, `2 queries`.
 pub fn count_of(n: usize, one: &str, many: &str) -> String {
     if n == 1 {

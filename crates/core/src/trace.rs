@@ -530,6 +530,13 @@ pub enum TraceLoadError {
     Invalid(String),
 }
 
+/// Only the schema field of a JSON document, to tell a trace of another kind or version.
+#[derive(Deserialize)]
+struct SchemaOnly {
+    #[serde(default)]
+    schema: Option<String>,
+}
+
 impl Trace {
     /// Reads a trace from JSON, checking its size and schema version first.
     pub fn from_json(text: &str) -> Result<Trace, TraceLoadError> {
@@ -539,16 +546,37 @@ impl Trace {
                 limit: MAX_TRACE_BYTES,
             });
         }
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| TraceLoadError::NotJson(e.to_string()))?;
-        let found = value.get("schema").and_then(|s| s.as_str());
-        if found != Some(SCHEMA) {
+        // Read straight into a trace (no intermediate JSON tree: the playground ships this
+        // code, and a second reader would weigh on its download); only when that fails is the
+        // schema looked up, to say whether the file is another kind of JSON or conlab's own
+        // Chrome export.
+        let trace = match serde_json::from_str::<Trace>(text) {
+            Ok(trace) => trace,
+            Err(e) if e.is_syntax() || e.is_eof() => {
+                return Err(TraceLoadError::NotJson(e.to_string()))
+            }
+            Err(e) => {
+                let found = serde_json::from_str::<SchemaOnly>(text)
+                    .ok()
+                    .and_then(|s| s.schema);
+                match found {
+                    Some(found) if found == SCHEMA => {
+                        return Err(TraceLoadError::Invalid(e.to_string()))
+                    }
+                    Some(found) => return Err(TraceLoadError::WrongSchema { found: Some(found) }),
+                    // No schema at the top: conlab's own Chrome export carries the trace.
+                    None => match serde_json::from_str::<crate::chrome::ChromeExport>(text) {
+                        Ok(crate::chrome::ChromeExport { trace: Some(t) }) => t,
+                        _ => return Err(TraceLoadError::WrongSchema { found: None }),
+                    },
+                }
+            }
+        };
+        if trace.schema != SCHEMA {
             return Err(TraceLoadError::WrongSchema {
-                found: found.map(str::to_string),
+                found: Some(trace.schema),
             });
         }
-        let trace: Trace =
-            serde_json::from_value(value).map_err(|e| TraceLoadError::Invalid(e.to_string()))?;
         trace.validate().map_err(TraceLoadError::Invalid)?;
         Ok(trace)
     }

@@ -103,16 +103,9 @@ pub fn run(
 ) -> Result<Trace, RunError> {
     let (info, scenario) = runnable(id, runtime)?;
     match runtime {
-        RuntimeChoice::Virtual => {
-            let generic = scenario.generic.ok_or_else(|| unsupported(info, runtime))?;
-            Ok(conlab_virtual::run_scenario(
-                info,
-                generic.on_virtual,
-                scenario.checks,
-                params,
-                limit,
-            ))
-        }
+        RuntimeChoice::Virtual => scenario
+            .run_virtual(params, limit)
+            .ok_or_else(|| unsupported(info, runtime)),
         RuntimeChoice::Tokio => Ok(start_native(id, params.clone(), limit)?.wait()),
     }
 }

@@ -16,12 +16,13 @@ use conlab_core::catalog::{self, ScenarioInfo};
 #[cfg(feature = "native")]
 use conlab_core::estimate::ExpectedFn;
 use conlab_core::{ChecksFn, RuntimeKind, ScenarioFn};
+#[cfg(not(feature = "browser"))]
 use conlab_virtual::VirtualRuntime;
 #[cfg(feature = "native")]
 use std::time::Duration;
 
 #[cfg(feature = "browser")]
-use conlab_browser::BrowserRuntime;
+use conlab_browser::PageRuntime;
 #[cfg(feature = "native")]
 use conlab_core::Params;
 #[cfg(feature = "native")]
@@ -54,14 +55,16 @@ pub struct Scenario {
 pub struct Generic {
     /// About how long a run takes (the page's runs get their time limit from it).
     pub expected: conlab_core::estimate::ExpectedFn,
-    /// On the virtual-time executor.
+    /// On the virtual-time executor (a page runs its one copy, `on_browser`, there instead:
+    /// see [`Scenario::run_virtual`]).
+    #[cfg(not(feature = "browser"))]
     pub on_virtual: ScenarioFn<VirtualRuntime>,
     /// On tokio.
     #[cfg(feature = "native")]
     pub on_tokio: ScenarioFn<TokioRuntime>,
-    /// On the page's event loop.
+    /// On a page: live on its event loop, or on the virtual-time executor.
     #[cfg(feature = "browser")]
-    pub on_browser: ScenarioFn<BrowserRuntime>,
+    pub on_browser: ScenarioFn<PageRuntime>,
 }
 
 /// How a scenario runs natively.
@@ -113,6 +116,33 @@ impl Scenario {
         (self.expected)(params)
     }
 
+    /// Runs its async code on the virtual-time executor, if it has such code.
+    pub fn run_virtual(
+        &self,
+        params: &conlab_core::Params,
+        limit: std::time::Duration,
+    ) -> Option<conlab_core::Trace> {
+        let generic = self.generic?;
+        #[cfg(not(feature = "browser"))]
+        let trace = conlab_virtual::run_scenario(
+            self.info(),
+            generic.on_virtual,
+            self.checks,
+            params,
+            limit,
+        );
+        #[cfg(feature = "browser")]
+        let trace = conlab_virtual::run_scenario_on(
+            self.info(),
+            PageRuntime::Virtual,
+            generic.on_browser,
+            self.checks,
+            params,
+            limit,
+        );
+        Some(trace)
+    }
+
     /// The checks that apply to a run on `runtime`.
     pub fn checks_on(&self, runtime: RuntimeKind) -> ChecksFn {
         #[cfg(feature = "native")]
@@ -153,6 +183,7 @@ macro_rules! row {
         use $m as m;
         Generic {
             expected: m::expected,
+            #[cfg(not(feature = "browser"))]
             on_virtual: |ctx| Box::pin(m::run(ctx)),
             #[cfg(feature = "native")]
             on_tokio: |ctx| Box::pin(m::run(ctx)),

@@ -11,4 +11,4 @@ mod executor;
 mod run;
 
 pub use executor::{Outcome, VirtualRuntime, VirtualSleep, VIRTUAL_BOUND};
-pub use run::run_scenario;
+pub use run::{run_scenario, run_scenario_on};

@@ -2,7 +2,7 @@
 
 use crate::executor::{Outcome, VirtualRuntime};
 use conlab_core::catalog::ScenarioInfo;
-use conlab_core::{ChecksFn, Params, RunSetup, ScenarioFn, Status, Trace, TraceMeta};
+use conlab_core::{ChecksFn, Params, RunSetup, Runtime, ScenarioFn, Status, Trace, TraceMeta};
 use std::time::Duration;
 
 /// A budget of task polls far above any scenario's needs (a million tasks poll about twice
@@ -18,8 +18,22 @@ pub fn run_scenario(
     params: &Params,
     limit: Duration,
 ) -> Trace {
+    run_scenario_on(info, |rt| rt, run, checks, params, limit)
+}
+
+/// [`run_scenario`] for scenario code instantiated for another runtime type that can stand
+/// for this executor (`as_runtime` wraps it): a page ships one copy of every scenario for
+/// both its live runs and its virtual-time step-through.
+pub fn run_scenario_on<R: Runtime>(
+    info: &'static ScenarioInfo,
+    as_runtime: impl FnOnce(VirtualRuntime) -> R,
+    run: ScenarioFn<R>,
+    checks: ChecksFn,
+    params: &Params,
+    limit: Duration,
+) -> Trace {
     let rt = VirtualRuntime::new();
-    let setup = RunSetup::new(rt.clone(), params.clone());
+    let setup = RunSetup::new(as_runtime(rt.clone()), params.clone());
     let main = setup.main.clone();
     let out_of_time = real_time_limit(limit);
     let outcome = rt.run(

@@ -35,8 +35,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             render::text::trace(&trace, info, color)
         }
         OutputFormat::Json => trace.to_json(),
-        OutputFormat::Chrome => serde_json::to_string(&conlab_core::chrome::to_chrome_json(&trace))
-            .map_err(|e| Failure::Run(e.into()))?,
+        OutputFormat::Chrome => conlab_core::chrome::to_chrome_json(&trace),
     };
     emit(&text, args.out.as_deref())?;
     if let Some(out) = &args.out {

@@ -15,6 +15,9 @@ pub struct ParamsFormProps {
     pub values: Vec<(String, String)>,
     /// Called with (name, value) whenever an input changes.
     pub on_change: Callback<(String, String)>,
+    /// Shown but not editable (the values of a recorded run).
+    #[prop_or_default]
+    pub disabled: bool,
 }
 
 /// The parameter form.
@@ -47,7 +50,7 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
         html! {
             <label class="param" key={format!("{}-{name}", props.info)}>
                 <span class="name">{ name }</span>
-                <input name={name} placeholder={default} {value} {oninput}
+                <input name={name} placeholder={default} {value} {oninput} disabled={props.disabled}
                     aria-invalid={problem.is_some().to_string()}
                     aria-describedby={problem.is_some().then(|| error_id.clone())} />
                 <span class="help">{ help }</span>
@@ -66,7 +69,7 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
                 }
                 input(p.name, p.default_value().to_string(), help)
             }) }
-            { input("time-scale", "1".into(), lang.time_scale_help().into()) }
+            if !props.disabled { { input("time-scale", "1".into(), lang.time_scale_help().into()) } }
         </fieldset>
     }
 }

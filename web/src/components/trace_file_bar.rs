@@ -69,7 +69,7 @@ pub fn trace_file_bar(props: &TraceFileBarProps) -> Html {
             let (name, text) = if chrome {
                 (
                     format!("{}.chrome.json", t.scenario),
-                    conlab_core::chrome::to_chrome_json(t).to_string(),
+                    conlab_core::chrome::to_chrome_json(t),
                 )
             } else {
                 (format!("{}.json", t.scenario), t.to_json())

@@ -24,6 +24,9 @@ pub struct TraceViewProps {
     /// Called when an output line is clicked, with its time.
     #[prop_or_default]
     pub on_cursor: Callback<Option<Nanos>>,
+    /// Only the verdict, the timeline and the checks (a compact embed).
+    #[prop_or_default]
+    pub compact: bool,
 }
 
 /// The result of a run.
@@ -32,6 +35,8 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
     let lang = use_lang();
     let t = &props.trace;
     let passed = t.checks.iter().filter(|c| c.passed).count();
+    // A stopped run has no checks, and figures of a run cut short would mislead.
+    let stopped = matches!(t.status, conlab_core::Status::Stopped { .. });
     let verdict = if let Some(limit) = props.live {
         let limit = conlab_core::estimate::human(limit);
         html! { <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end), &limit) }</h2> }
@@ -57,6 +62,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
         <section class="result">
             { verdict }
             <Timeline trace={t.clone()} cursor={props.cursor} />
+            if !props.compact {
             <details class="lane-list">
                 <summary>{ lang.lane_list() }</summary>
                 <ol id="lanes">
@@ -81,7 +87,8 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                     }
                 }) }
             </ol>
-            if props.live.is_none() {
+            }
+            if props.live.is_none() && !props.compact && !stopped {
                 <h3>{ lang.metrics() }</h3>
                 <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.speedup, t.metrics.peak_concurrency) }</p>
                 if !t.metrics.extra.is_empty() {
@@ -89,6 +96,8 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                         { for t.metrics.extra.iter().take(40).map(|m| html! { <li>{ format!("{} = {:.3} {}", m.key, m.value, m.unit) }</li> }) }
                     </ul>
                 }
+            }
+            if props.live.is_none() && !stopped {
                 <h3>{ lang.checks() }</h3>
                 <ul class="checks" id="checks">
                     { for t.checks.iter().map(|c| html! {

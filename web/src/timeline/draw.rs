@@ -3,6 +3,7 @@
 
 use super::model::TimelineModel;
 use super::palette::{state_style, Fill, StateStyle};
+use super::rows::Rows;
 use super::viewport::Viewport;
 use conlab_core::{Nanos, Trace};
 use std::collections::HashMap;
@@ -30,7 +31,8 @@ impl Geometry {
     /// Geometry for a canvas `width` wide showing `rows` lanes: rows shrink for many lanes and
     /// the canvas grows up to a cap, beyond which the rows scroll.
     pub fn fit(width: f64, rows: usize, dpr: f64) -> Geometry {
-        let row = if rows > 60 { 10.0 } else { 20.0 };
+        // Rows stay tall enough for their names; beyond the cap they scroll.
+        let row = if rows > 24 { 14.0 } else { 20.0 };
         let axis = 22.0;
         let gutter = if width < 480.0 { 72.0 } else { 132.0 };
         let height = (axis + row * rows.max(1) as f64 + 4.0).min(520.0);
@@ -56,6 +58,11 @@ impl Geometry {
     /// How many rows fit (the last may be cut).
     pub fn visible_rows(&self) -> usize {
         ((self.height - self.axis) / self.row).floor().max(1.0) as usize
+    }
+
+    /// How far the rows of a timeline of `rows` rows scroll, in CSS pixels (0: they all fit).
+    pub fn scroll_range(&self, rows: usize) -> f64 {
+        rows.saturating_sub(self.visible_rows()) as f64 * self.row
     }
 }
 
@@ -167,6 +174,7 @@ pub fn draw(
     patterns: &mut Patterns,
     trace: &Trace,
     model: &TimelineModel,
+    rows: &Rows,
     vp: &Viewport,
     g: &Geometry,
     theme: &Theme,
@@ -178,30 +186,120 @@ pub fn draw(
     draw_axis(ctx, vp, g, theme);
 
     let first = vp.row0.floor() as usize;
-    let rows = g.visible_rows() + 1;
+    let visible = g.visible_rows() + 1;
     let (t0, t1) = (vp.t0.max(0.0) as Nanos, vp.t1.ceil() as Nanos);
     let mut filled = 0;
     ctx.set_font("11px ui-monospace, monospace");
     ctx.set_text_baseline("middle");
-    for row in first..(first + rows).min(model.rows()) {
-        let y = g.axis + (row as f64 - vp.row0) * g.row;
+    for r in first..(first + visible).min(rows.count()) {
+        let y = g.axis + (r as f64 - vp.row0) * g.row;
         if y >= g.height {
             break;
         }
-        if row % 2 == 1 {
+        if r % 2 == 1 {
             ctx.set_fill_style_str(&theme.line);
             ctx.set_global_alpha(0.25);
             ctx.fill_rect(0.0, y, g.width, g.row);
             ctx.set_global_alpha(1.0);
         }
-        if g.row >= 12.0 {
-            let name = trace.lanes.get(row).map(|l| l.name.as_str()).unwrap_or("");
-            ctx.set_fill_style_str(&theme.fg);
-            let _ = ctx.fill_text_with_max_width(name, 4.0, y + g.row / 2.0, g.gutter - 8.0);
-        }
-        filled += draw_row(ctx, patterns, model, row, vp, (t0, t1), g, y, track);
+        let lanes = rows.lanes_of(r);
+        let name = match lanes {
+            [one] => trace
+                .lanes
+                .get(*one as usize)
+                .map_or("", |l| &l.name)
+                .to_string(),
+            _ => format!("▸ {}", first_to_last(trace, lanes)),
+        };
+        ctx.set_fill_style_str(if lanes.len() > 1 {
+            &theme.accent
+        } else {
+            &theme.fg
+        });
+        let _ = ctx.fill_text_with_max_width(&name, 4.0, y + g.row / 2.0, g.gutter - 8.0);
+        filled += match lanes {
+            [lane] => draw_row(
+                ctx,
+                patterns,
+                model,
+                *lane as usize,
+                vp,
+                (t0, t1),
+                g,
+                y,
+                track,
+            ),
+            _ => draw_folded(ctx, patterns, model, lanes, vp, (t0, t1), g, y, track),
+        };
     }
-    draw_marks_and_cursor(ctx, trace, vp, g, theme, overlay);
+    draw_marks_and_cursor(ctx, trace, rows, vp, g, theme, overlay);
+    filled
+}
+
+/// The names of the first and last of several lanes: `task-1 … task-10000`.
+pub fn first_to_last(trace: &Trace, lanes: &[u32]) -> String {
+    let name = |i: Option<&u32>| {
+        i.and_then(|i| trace.lanes.get(*i as usize))
+            .map_or("", |l| l.name.as_str())
+    };
+    format!("{} … {}", name(lanes.first()), name(lanes.last()))
+}
+
+/// A folded row: for each state, every pixel column that some lane of the run spent in it.
+/// Counting starts and ends per column keeps this linear in the spans, however many lanes.
+#[allow(clippy::too_many_arguments)]
+fn draw_folded(
+    ctx: &CanvasRenderingContext2d,
+    patterns: &mut Patterns,
+    model: &TimelineModel,
+    lanes: &[u32],
+    vp: &Viewport,
+    (t0, t1): (Nanos, Nanos),
+    g: &Geometry,
+    y: f64,
+    track: f64,
+) -> usize {
+    let columns = track.ceil() as usize + 2;
+    let mut edges: Vec<(conlab_core::SpanState, Vec<i32>)> = Vec::new();
+    for &lane in lanes {
+        for b in model.visible(lane as usize, t0, t1) {
+            let x0 = vp.x_of(b.start as f64, track).max(0.0).floor() as usize;
+            let x1 = (vp.x_of(b.end as f64, track).min(track).ceil() as usize).max(x0 + 1);
+            let k = match edges.iter().position(|(s, _)| *s == b.state) {
+                Some(k) => k,
+                None => {
+                    edges.push((b.state, vec![0; columns]));
+                    edges.len() - 1
+                }
+            };
+            let e = &mut edges[k].1;
+            e[x0.min(columns - 1)] += 1;
+            e[x1.min(columns - 1)] -= 1;
+        }
+    }
+    let mut filled = 0;
+    let inset = 1.0;
+    for (state, e) in &edges {
+        patterns.apply(ctx, state_style(*state));
+        let (mut depth, mut run_from) = (0, None);
+        for (x, d) in e.iter().enumerate() {
+            depth += d;
+            match (depth > 0, run_from) {
+                (true, None) => run_from = Some(x),
+                (false, Some(from)) => {
+                    ctx.fill_rect(
+                        g.gutter + from as f64,
+                        y + inset,
+                        (x - from) as f64,
+                        g.row - 2.0 * inset,
+                    );
+                    filled += 1;
+                    run_from = None;
+                }
+                _ => {}
+            }
+        }
+    }
     filled
 }
 
@@ -272,6 +370,7 @@ fn draw_axis(ctx: &CanvasRenderingContext2d, vp: &Viewport, g: &Geometry, theme:
 fn draw_marks_and_cursor(
     ctx: &CanvasRenderingContext2d,
     trace: &Trace,
+    rows: &Rows,
     vp: &Viewport,
     g: &Geometry,
     theme: &Theme,
@@ -286,7 +385,10 @@ fn draw_marks_and_cursor(
         .take_while(|m| m.t <= hi)
         .take(5_000)
     {
-        let row = m.lane as f64 - vp.row0;
+        let Some(row) = rows.row_of(m.lane as usize) else {
+            continue;
+        };
+        let row = row as f64 - vp.row0;
         if row < 0.0 {
             continue;
         }

@@ -91,6 +91,19 @@ impl TimelineModel {
         self.lanes.len()
     }
 
+    /// What lane `lane` did, as a number: lanes that went through the same states in the same
+    /// nesting (whenever and however long) get the same one.
+    pub fn shape(&self, lane: usize) -> u64 {
+        // FNV-1a over (state, depth) of every bar.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.lanes.get(lane).map_or(&[][..], |l| &l.bars) {
+            for byte in [b.state as u8, b.depth as u8] {
+                h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    }
+
     /// The bars of `row` that overlap `[t0, t1]`, by start.
     pub fn visible(&self, row: usize, t0: Nanos, t1: Nanos) -> impl Iterator<Item = &Bar> + '_ {
         let lane = self.lanes.get(row);

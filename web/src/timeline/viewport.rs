@@ -97,6 +97,14 @@ impl Viewport {
         .clamp_rows(visible)
     }
 
+    /// The window `[t0, t1]` (another timeline's), kept inside this run.
+    pub fn window_of(self, t0: f64, t1: f64) -> Viewport {
+        if !(t0.is_finite() && t1.is_finite() && t1 > t0) {
+            return self;
+        }
+        Viewport { t0, t1, ..self }.clamp_time()
+    }
+
     /// Centres the window on `t` without changing its width.
     pub fn centre_on(self, t: Nanos) -> Viewport {
         let half = self.window() / 2.0;

@@ -1,0 +1,47 @@
+//! The Simplified Chinese texts that are data: the catalog's titles, explanations and
+//! parameter help, and every check description. They live in `web/i18n/zh-CN.json`, which the
+//! page fetches the first time it shows Chinese (so readers of English never download them),
+//! and are kept for the page's lifetime.
+//!
+//! The file is one flat object, keyed by what is translated: `title <id>`,
+//! `explanation <id>`, `param <id> <name>` and `check <English description>`. (A flat map of
+//! strings reads with the code that already reads a trace's parameters; nested types would
+//! add their own JSON reader to the download.)
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+/// Where the page finds the file, relative to itself.
+pub const URL: &str = "i18n/zh-CN.json";
+
+type Table = BTreeMap<String, String>;
+
+thread_local! {
+    static TABLE: Cell<Option<&'static Table>> = const { Cell::new(None) };
+}
+
+/// Reads the file's text and keeps the table for the rest of the page's life.
+pub fn load(text: &str) -> Result<(), String> {
+    let table: Table = serde_json::from_str(text).map_err(|e| format!("{URL} is damaged: {e}"))?;
+    TABLE.with(|t| t.set(Some(Box::leak(Box::new(table)))));
+    Ok(())
+}
+
+/// Whether the table is loaded.
+pub fn loaded() -> bool {
+    TABLE.with(Cell::get).is_some()
+}
+
+/// Fetches and loads the file, unless it is loaded already.
+pub async fn fetch() -> Result<(), String> {
+    if loaded() {
+        return Ok(());
+    }
+    load(&crate::share::fetch_text(URL).await?)
+}
+
+/// The text under `what` (`title`, `explanation`, `param`, `check`) and `key`, if loaded.
+pub fn text(what: &str, key: &str) -> Option<&'static str> {
+    let table = TABLE.with(Cell::get)?;
+    table.get(&format!("{what} {key}")).map(String::as_str)
+}
