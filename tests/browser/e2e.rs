@@ -92,6 +92,22 @@ async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
     wait_for(&c, "#compare canvas#timeline-current", 30).await;
     wait_for(&c, "#verdict", 30).await;
     assert_eq!(count(&c, "#compare canvas").await, 2);
+    // The two runs differ in one parameter, and the page says so.
+    let differ = text(&c, "#params-differ").await;
+    assert!(differ.contains("tasks: 7 / 3"), "{differ}");
+    // Zooming one timeline zooms the other: they keep one time window.
+    let kept = wait_for(&c, "canvas#timeline-kept", 10).await;
+    let before = kept.attr("data-window").await.unwrap();
+    kept.click().await.unwrap();
+    kept.send_keys("+").await.unwrap();
+    let zoomed = kept.attr("data-window").await.unwrap();
+    assert_ne!(before, zoomed);
+    let other = wait_for(&c, "canvas#timeline-current", 10).await;
+    assert_eq!(
+        other.attr("data-window").await.unwrap(),
+        zoomed,
+        "linked zoom"
+    );
     screenshot_at(&c, "#compare", "playground-compare").await;
 
     // The same scenario recorded natively (shipped with the site) against this browser run.
@@ -302,5 +318,333 @@ async fn a_live_run_shows_its_limit_and_stops_and_a_page_freezing_run_is_refused
         help.contains("在浏览器中 calls × block_ms ≤ 10 秒"),
         "{help}"
     );
+    c.close().await.unwrap();
+}
+
+/// Moves a synthetic pointer over `css` at (x, y) in its own coordinates and returns the
+/// tooltip's text (empty if none shows).
+async fn hover_text(c: &fantoccini::Client, css: &str, x: f64, y: f64) -> String {
+    let script = format!(
+        "const el = document.querySelector({css:?}); const r = el.getBoundingClientRect();
+         el.dispatchEvent(new PointerEvent('pointermove', {{ clientX: r.left + {x}, clientY: r.top + {y}, bubbles: true }}));
+         return new Promise(done => setTimeout(() => {{
+           const tip = document.querySelector('.tip'); done(tip ? tip.innerText : ''); }}, 100));"
+    );
+    eval(c, &script).await.as_str().unwrap_or("").to_string()
+}
+
+/// An attribute of the first element matching `css`, as a number.
+async fn number_attr(c: &fantoccini::Client, css: &str, attr: &str) -> f64 {
+    let e = wait_for(c, css, 30).await;
+    e.attr(attr)
+        .await
+        .unwrap()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(f64::NAN)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
+    let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
+        &std::fs::read_to_string(dist().join("recorded/web-api.json")).unwrap(),
+    )
+    .unwrap();
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+
+    // web-api's recorded run: 121 lanes, the blocking /plain ones at the bottom.
+    c.goto(&format!("{}index.html?scenario=web-api", site.url))
+        .await
+        .unwrap();
+    wait_for(&c, "#verdict", 30).await;
+    let rows = number_attr(&c, "canvas#timeline", "data-rows").await;
+    assert_eq!(rows as usize, recorded.lanes.len(), "one row per lane");
+    // End goes to the last lanes; the scroll box scrolled with it, and the last row's name
+    // is there to read.
+    click(&c, "canvas#timeline").await;
+    wait_for(&c, "canvas#timeline", 5)
+        .await
+        .send_keys(&fantoccini::key::Key::End.to_string())
+        .await
+        .unwrap();
+    let first = number_attr(&c, "canvas#timeline", "data-first-row").await;
+    assert!(first > 60.0, "scrolled to row {first}");
+    let scrolled = eval(
+        &c,
+        "return document.querySelector('.canvas-box').scrollTop;",
+    )
+    .await;
+    assert!(scrolled.as_f64().unwrap_or(0.0) > 500.0, "{scrolled}");
+    let height = eval(
+        &c,
+        "return document.querySelector('canvas#timeline').getBoundingClientRect().height;",
+    )
+    .await
+    .as_f64()
+    .unwrap();
+    // Rows of 14 px under a 22 px time axis: the middle of the last whole row.
+    let bottom = 22.0 + (((height - 22.0) / 14.0).floor() - 0.5) * 14.0;
+    let last = hover_text(&c, "canvas#timeline", 20.0, bottom).await;
+    assert_eq!(
+        last.trim(),
+        recorded.lanes.last().unwrap().name,
+        "the last lane is named"
+    );
+    // A span near the bottom: the tooltip opens upwards, inside the page.
+    // Over the middle of the last lane's first span (whole run in view, 132 px of names).
+    let width = eval(
+        &c,
+        "return document.querySelector('canvas#timeline').getBoundingClientRect().width;",
+    )
+    .await
+    .as_f64()
+    .unwrap();
+    let last_lane = recorded.lanes.len() as u32 - 1;
+    let span = recorded.spans.iter().find(|s| s.lane == last_lane).unwrap();
+    let mid = (span.start + span.end) as f64 / 2.0 / recorded.end as f64;
+    let tip = hover_text(&c, "canvas#timeline", 132.0 + mid * (width - 132.0), bottom).await;
+    assert!(tip.contains("/plain"), "a span of the last lane: {tip:?}");
+    {
+        let inside = eval(
+            &c,
+            "const t = document.querySelector('.tip').getBoundingClientRect();
+             const b = document.querySelector('.timeline-stage').getBoundingClientRect();
+             return t.bottom <= b.bottom + 1 && t.top >= b.top - 1;",
+        )
+        .await;
+        assert_eq!(inside, serde_json::json!(true), "tooltip cut off: {tip}");
+    }
+    // The plain wheel scrolls the lanes natively: scrolling the box back to the top shows
+    // the first rows again.
+    eval(&c, "const b = document.querySelector('.canvas-box'); b.scrollTop = 0; return new Promise(d => setTimeout(() => d(0), 100));").await;
+    assert_eq!(
+        number_attr(&c, "canvas#timeline", "data-first-row").await,
+        0.0
+    );
+    screenshot_at(&c, "#verdict", "big-run-web-api-1400px").await;
+
+    // 2,000 sleeping tasks live: folded into one row that says what it stands for.
+    c.goto(&format!(
+        "{}index.html?scenario=event-loop-choice&tasks=2000&sleep_ms=50",
+        site.url
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run").await;
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    let rows = number_attr(&c, "canvas#timeline", "data-rows").await;
+    assert!(rows <= 4.0, "{rows} rows for 2001 lanes");
+    let mut folded = String::new();
+    for row in 0..rows as usize {
+        let tip = hover_text(&c, "canvas#timeline", 20.0, 22.0 + 20.0 * row as f64 + 10.0).await;
+        // (Few rows: 20 px each.)
+        if tip.contains("lanes like this") {
+            folded = tip;
+        }
+    }
+    assert!(folded.contains("2,000 lanes like this"), "{folded}");
+    screenshot_at(&c, "#verdict", "folded-2000-tasks-1400px").await;
+    // The filter keeps the lanes whose name has "task-19" (task-19, task-190…199, task-1900…1999).
+    let filter = wait_for(&c, "input.lane-filter", 10).await;
+    filter.send_keys("TASK-19").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shown = text(&c, ".rows-shown").await;
+    assert!(shown.starts_with("111 lanes"), "{shown}");
+    // Show every lane: one row each.
+    filter.clear().await.unwrap();
+    eval(&c, "const f = document.querySelector('input.lane-filter'); f.dispatchEvent(new InputEvent('input', {bubbles: true})); return 0;").await;
+    click(&c, "button.fold").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        number_attr(&c, "canvas#timeline", "data-rows").await,
+        2001.0
+    );
+
+    // The same at 390 px, in Chinese.
+    c.set_window_size(390, 900).await.unwrap();
+    c.goto(&format!(
+        "{}index.html?scenario=web-api&lang=zh-CN",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#verdict", 30).await;
+    let overflow = eval(
+        &c,
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    )
+    .await;
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "overflow {overflow}");
+    screenshot_at(&c, "#verdict", "big-run-web-api-390px-zh").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn native_only_and_planned_scenarios_say_what_they_show() {
+    let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
+        &std::fs::read_to_string(dist().join("recorded/semaphore.json")).unwrap(),
+    )
+    .unwrap();
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+
+    // The link asks for 5 permits; the page shows the recording's, and cannot change them.
+    c.goto(&format!(
+        "{}index.html?scenario=semaphore&permits=5",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#verdict", 30).await;
+    let permits = wait_for(&c, "input[name=permits]", 10).await;
+    assert_eq!(
+        permits.prop("value").await.unwrap().unwrap_or_default(),
+        recorded.params["permits"]
+    );
+    assert_eq!(
+        permits.attr("disabled").await.unwrap().is_some(),
+        true,
+        "the field is disabled"
+    );
+    assert!(text(&c, "#recorded-params")
+        .await
+        .contains("cannot be changed"));
+    let command = text(&c, "#native-note code").await;
+    assert!(command.contains("-p permits=5"), "{command}");
+    screenshot_at(&c, "#native-note", "native-only-semaphore-1400px").await;
+
+    // Planned scenarios are labelled in the picker and say so when picked.
+    let crawler = text(&c, "#scenario option[value=crawler]").await;
+    assert!(crawler.ends_with("(planned)"), "{crawler}");
+    let semaphore = text(&c, "#scenario option[value=semaphore]").await;
+    assert!(semaphore.ends_with("(native)"), "{semaphore}");
+    c.goto(&format!("{}index.html?scenario=crawler", site.url))
+        .await
+        .unwrap();
+    assert!(text(&c, "#planned-note").await.contains("planned"));
+    assert_eq!(count(&c, "#native-note").await, 0);
+    assert_eq!(count(&c, "input[name=files]").await, 0);
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_trace_link_keeps_its_trace_and_a_chrome_export_opens_again() {
+    let info = catalog::find("asyncio-two-tasks").unwrap();
+    let params = Params::from_assignments(info.id, info.params, ["sleep_ms=30"]).unwrap();
+    let trace = conlab_scenarios::find(info.id)
+        .unwrap()
+        .run_virtual(&params, Duration::from_secs(10))
+        .unwrap();
+    let chrome = conlab_core::chrome::to_chrome_json(&trace);
+    let file = conlab_browser_tests::screenshots().join("two-tasks.chrome.json");
+    std::fs::write(&file, &chrome).unwrap();
+    let site = Site::serve(
+        dist(),
+        vec![("shared/two-tasks.json".into(), trace.to_json().into_bytes())],
+    );
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+
+    c.goto(&format!(
+        "{}index.html?trace=shared/two-tasks.json",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#verdict", 30).await;
+    let url = c.current_url().await.unwrap().to_string();
+    assert!(url.contains("trace=shared%2Ftwo-tasks.json"), "{url}");
+    // Something else on show: the link no longer carries the trace.
+    click(&c, "#run").await;
+    wait_for(&c, "#verdict", 30).await;
+    let url = c.current_url().await.unwrap().to_string();
+    assert!(!url.contains("trace="), "{url}");
+
+    // conlab's own Perfetto export opens as the trace it came from.
+    let input = wait_for(&c, "#trace-file", 30).await;
+    input
+        .send_keys(&file.canonicalize().unwrap().display().to_string())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    assert_eq!(count(&c, "#lanes > li").await, trace.lanes.len());
+    assert_eq!(count(&c, ".error").await, 0);
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn embeds_shrink_back_and_take_their_options() {
+    let tutorial = r#"<!doctype html><html><head><meta charset="utf-8"><title>Embeds</title></head>
+<body style="font-family:sans-serif;max-width:800px;margin:auto">
+<div id="one" data-conlab-scenario="asyncio-two-tasks" data-sleep-ms="40"></div>
+<div id="two" data-conlab-scenario="asyncio-two-tasks" data-sleep-ms="40" data-compact data-autorun data-theme="dark" data-v-7ba5bd90=""></div>
+<div id="three" data-conlab-scenario="create-task" data-height="300"></div>
+<script src="conlab-embed.js" defer></script>
+</body></html>"#;
+    let site = Site::serve(dist(), vec![("embeds.html".into(), tutorial.into())]);
+    let driver = Driver::start();
+    let c = driver.session(1000, 1400).await;
+    c.goto(&format!("{}embeds.html", site.url)).await.unwrap();
+    wait_for(&c, "iframe.conlab-widget", 30).await;
+    let height = |i: usize| {
+        let c = c.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            eval(
+                &c,
+                &format!("return parseFloat(document.querySelectorAll('iframe.conlab-widget')[{i}].style.height);"),
+            )
+            .await
+            .as_f64()
+            .unwrap()
+        }
+    };
+
+    // The first grows when its parameters open and shrinks when they close.
+    c.clone().enter_frame(0).await.unwrap();
+    wait_for(&c, "#run", 30).await;
+    c.clone().enter_parent_frame().await.unwrap();
+    let closed = height(0).await;
+    assert!(closed < 420.0, "sized to its content: {closed}");
+    c.clone().enter_frame(0).await.unwrap();
+    click(&c, ".embed-params summary").await;
+    c.clone().enter_parent_frame().await.unwrap();
+    let open = height(0).await;
+    assert!(open > closed + 40.0, "{closed} -> {open}");
+    c.clone().enter_frame(0).await.unwrap();
+    click(&c, ".embed-params summary").await;
+    c.clone().enter_parent_frame().await.unwrap();
+    let again = height(0).await;
+    assert!(
+        (again - closed).abs() < 2.0,
+        "{open} -> {again}, was {closed}"
+    );
+
+    // The second ran by itself, compact (timeline and checks only) and dark; the Vue
+    // attribute was ignored.
+    c.clone().enter_frame(1).await.unwrap();
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    assert_eq!(count(&c, "#output").await, 0);
+    assert_eq!(count(&c, ".embed-params").await, 0);
+    assert_eq!(count(&c, ".error").await, 0);
+    assert!(count(&c, "#checks li").await >= 1);
+    let theme = eval(
+        &c,
+        "return document.documentElement.getAttribute('data-theme');",
+    )
+    .await;
+    assert_eq!(theme, serde_json::json!("dark"));
+    c.clone().enter_parent_frame().await.unwrap();
+
+    // The third keeps the height its author fixed.
+    assert_eq!(height(2).await, 300.0);
+    screenshot(&c, "embeds-shrink-and-options").await;
     c.close().await.unwrap();
 }

@@ -73,6 +73,50 @@ pub fn ms(ns: Nanos) -> String {
     }
 }
 
+/// Items as a person reads a list: `1, 3, 2` (`none` for none).
+pub fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    let mut out = String::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&item.to_string());
+    }
+    if out.is_empty() {
+        out.push_str("none");
+    }
+    out
+}
+
+/// Lines of text as a person reads them quoted: `"1", "3", "2"` (`none` for none).
+pub fn quoted<T: AsRef<str>>(lines: &[T]) -> String {
+    list(lines.iter().map(|l| format!("\"{}\"", l.as_ref())))
+}
+
+/// A measured figure with the digits a person reads: whole numbers above 100 (with thousands
+/// separated), three significant digits below (`12.3`, `2.05`, `0.0123`), and no trailing
+/// zeros (`3`, not `3.000`).
+pub fn figure(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let a = v.abs();
+    if a >= 100.0 || a == a.trunc() {
+        let sign = if v < 0.0 { "-" } else { "" };
+        return format!("{sign}{}", thousands(a.round() as u64));
+    }
+    let decimals = if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        (2 - a.log10().floor() as i32).clamp(3, 9) as usize
+    };
+    let text = format!("{v:.decimals$}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    text.to_string()
+}
+
 /// A number with its thousands separated: `10,000`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -254,7 +298,7 @@ impl<'a> Checks<'a> {
     pub fn output_is(&mut self, id: &str, description: &str, expected: &[String]) {
         let got: Vec<&str> = self.trace.output_texts();
         let passed = got.len() == expected.len() && got.iter().zip(expected).all(|(a, b)| a == b);
-        let detail = format!("output {:?}, expected {:?}", got, expected);
+        let detail = format!("output {}, expected {}", quoted(&got), quoted(expected));
         self.check(id, description, passed, detail);
     }
 
@@ -283,6 +327,20 @@ impl<'a> Checks<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_read_as_people_write_them() {
+        assert_eq!(figure(176.7), "177");
+        assert_eq!(figure(63350.0), "63,350");
+        assert_eq!(figure(12.34), "12.3");
+        assert_eq!(figure(2.0), "2");
+        assert_eq!(figure(2.05), "2.05");
+        assert_eq!(figure(0.01234), "0.0123");
+        assert_eq!(figure(-3.5), "-3.5");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(list(Vec::<u8>::new()), "none");
+        assert_eq!(quoted(&["1", "3"]), "\"1\", \"3\"");
+    }
 
     #[test]
     fn windows() {

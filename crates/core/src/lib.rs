@@ -20,7 +20,9 @@ pub mod sync;
 mod task;
 mod trace;
 
-pub use check::{count_of, ms, thousands, Checks, Tolerance, TIMER_RESOLUTION_METRIC};
+pub use check::{
+    count_of, figure, list, ms, quoted, thousands, Checks, Tolerance, TIMER_RESOLUTION_METRIC,
+};
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
     percent_decode, BadReason, ParamBound, ParamError, ParamKind, ParamSpec, ParamValue, Params,

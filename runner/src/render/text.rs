@@ -86,7 +86,13 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         );
     }
     for e in &m.extra {
-        let _ = writeln!(s, "  {} = {:.3} {}", e.key, e.value, e.unit);
+        let _ = writeln!(
+            s,
+            "  {} = {} {}",
+            e.key,
+            conlab_core::figure(e.value),
+            e.unit
+        );
     }
 
     let _ = writeln!(s, "\n{}", paint("Checks", "1", color));

@@ -93,7 +93,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                 <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.speedup, t.metrics.peak_concurrency) }</p>
                 if !t.metrics.extra.is_empty() {
                     <ul class="extra-metrics">
-                        { for t.metrics.extra.iter().take(40).map(|m| html! { <li>{ format!("{} = {:.3} {}", m.key, m.value, m.unit) }</li> }) }
+                        { for t.metrics.extra.iter().take(40).map(|m| html! { <li>{ format!("{} = {} {}", m.key, conlab_core::figure(m.value), m.unit) }</li> }) }
                     </ul>
                 }
             }

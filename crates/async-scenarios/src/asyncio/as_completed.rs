@@ -49,7 +49,7 @@ pub fn checks(c: &mut Checks) {
         "each-once",
         "every task is reported exactly once",
         seen == (0..sleeps.len()).collect::<Vec<_>>(),
-        format!("reported {order:?}"),
+        format!("reported {}", conlab_core::list(&order)),
     );
     let slack = if c.is_virtual() { 0 } else { c.tolerance.late };
     let sorted = order
@@ -60,8 +60,9 @@ pub fn checks(c: &mut Checks) {
         "results come in completion order (sorted by sleep)",
         sorted,
         format!(
-            "reported {order:?} for sleeps {:?} ms",
-            c.params.list("sleeps_ms")
+            "reported {} for sleeps {} ms",
+            conlab_core::list(&order),
+            conlab_core::list(c.params.list("sleeps_ms"))
         ),
     );
     let longest = sleeps.iter().copied().max().unwrap_or(0);

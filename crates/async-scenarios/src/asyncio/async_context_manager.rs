@@ -60,7 +60,7 @@ pub fn checks(c: &mut Checks) {
         "enter-use-exit",
         "enter before use before exit",
         ordered,
-        format!("output {:?}", c.trace.output_texts()),
+        format!("output {}", conlab_core::quoted(&c.trace.output_texts())),
     );
     let propagated = c
         .trace

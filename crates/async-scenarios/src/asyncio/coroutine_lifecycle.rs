@@ -72,7 +72,7 @@ pub fn checks(c: &mut Checks) {
         "states-in-order",
         "task states seen in order: pending, running, done",
         states == ["pending", "running", "done"],
-        format!("states {states:?}"),
+        format!("states {}", conlab_core::list(&states)),
     );
 }
 

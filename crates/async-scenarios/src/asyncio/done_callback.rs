@@ -69,7 +69,7 @@ pub fn checks(c: &mut Checks) {
             "ran",
             "the task returned and the callback ran",
             false,
-            format!("output {:?}", c.trace.output_texts()),
+            format!("output {}", conlab_core::quoted(&c.trace.output_texts())),
         ),
     }
 }

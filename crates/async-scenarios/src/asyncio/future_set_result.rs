@@ -57,7 +57,7 @@ pub fn checks(c: &mut Checks) {
         "value",
         "the waiter receives the value that was set",
         got,
-        format!("output {:?}", c.trace.output_texts()),
+        format!("output {}", conlab_core::quoted(&c.trace.output_texts())),
     );
     c.about(
         "waited-delay",

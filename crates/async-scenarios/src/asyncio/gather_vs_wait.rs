@@ -65,7 +65,7 @@ pub fn checks(c: &mut Checks) {
         "gather-order",
         "gather returns results in input order",
         gathered == expected,
-        format!("got {gathered:?}"),
+        format!("got {}", conlab_core::quoted(&gathered)),
     );
     let finished: Vec<&str> = c
         .trace

@@ -43,7 +43,7 @@ pub fn checks(c: &mut Checks) {
         "interleaved",
         "both tasks print their first line before either prints its second",
         interleaved,
-        format!("output {:?}", c.trace.output_texts()),
+        format!("output {}", conlab_core::quoted(&c.trace.output_texts())),
     );
     let sleep = c.params.duration("sleep_ms");
     c.about_waits(

@@ -136,7 +136,9 @@ pub fn checks(c: &mut Checks) {
         "done/pending split matches the timeout",
         done_ok && pending_ok && complete,
         format!(
-            "done {done:?}, pending {pending:?} after {}",
+            "done: tasks {}; pending: tasks {} after {}",
+            conlab_core::list(&done),
+            conlab_core::list(&pending),
             conlab_core::ms(waited)
         ),
     );

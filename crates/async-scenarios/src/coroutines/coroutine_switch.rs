@@ -75,7 +75,7 @@ pub fn checks(c: &mut Checks) {
         "alternates",
         "control alternates gr1, gr2, gr1, gr2",
         lanes == ["gr1", "gr2", "gr1", "gr2"],
-        format!("printed by {lanes:?}"),
+        format!("printed by {}", conlab_core::list(&lanes)),
     );
     let switches = c.trace.marks_named("switch").count();
     c.check(

@@ -106,7 +106,7 @@ pub fn checks(c: &mut Checks) {
             "sub-generator:4",
             "generator:2",
         ],
-        format!("yields {by:?}"),
+        format!("yields {}", conlab_core::list(&by)),
     );
 }
 

@@ -43,7 +43,7 @@ pub fn checks(c: &mut Checks) {
         "one-thread",
         "everything ran on one OS thread",
         threads.len() == 1,
-        format!("threads seen: {threads:?}"),
+        format!("threads seen: {}", conlab_core::list(&threads)),
     );
     let tasks = c.trace.count_lanes(LaneKind::Task);
     let waits = c

@@ -119,7 +119,7 @@ pub fn checks(c: &mut Checks) {
         "other-thread",
         "jobs were submitted from another thread",
         !from.is_empty() && from != LOOP_THREAD,
-        format!("submitted from {from:?}"),
+        format!("submitted from \"{from}\""),
     );
     let ended = c
         .trace

@@ -96,7 +96,11 @@ pub fn checks(c: &mut Checks) {
         "batches",
         "releases happen in the planned batch sizes",
         got == expected,
-        format!("released {got:?}, planned {expected:?}"),
+        format!(
+            "released {}, planned {}",
+            conlab_core::list(&got),
+            conlab_core::list(&expected)
+        ),
     );
     c.check(
         "none-early",

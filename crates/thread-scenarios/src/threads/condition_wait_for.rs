@@ -48,7 +48,7 @@ pub fn checks(c: &mut Checks) {
         "never-early",
         "no waiter proceeds before its predicate is true",
         early.is_empty(),
-        format!("early: {early:?}"),
+        format!("early: {}", conlab_core::list(&early)),
     );
     let proceeded = t.marks_named("proceeds").count();
     c.check(

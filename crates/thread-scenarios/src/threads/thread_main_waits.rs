@@ -81,7 +81,7 @@ pub fn checks(c: &mut Checks) {
         "sleep-order",
         "workers finish in sleep order",
         in_order,
-        format!("finish order {order:?}"),
+        format!("finish order {}", conlab_core::list(&order)),
     );
     let longest = sleeps.iter().copied().max().unwrap_or(0);
     let main_end = t

@@ -45,7 +45,7 @@ pub fn checks(c: &mut Checks) {
         "right-names",
         "each line carries the name of the thread that printed it",
         wrong.is_empty(),
-        format!("mismatched: {wrong:?}"),
+        format!("mismatched: {}", conlab_core::list(&wrong)),
     );
     let n = c.params.usize("threads");
     c.check(
