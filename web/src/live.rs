@@ -2,8 +2,8 @@
 //! scenario on the virtual-time runtime for stepping through.
 //!
 //! A live run is shown through snapshots of its recording, at most one per animation frame and
-//! fewer when taking one gets expensive (a snapshot that took c ms skips the next c/2 frames),
-//! so drawing a run never starves the run it draws.
+//! fewer when one gets expensive (a snapshot that cost c ms to take, render and draw skips the
+//! next c frames), so drawing a run never starves the run it draws.
 
 use crate::i18n::Lang;
 use crate::state::{Action, Playground};
@@ -118,16 +118,24 @@ fn next_run() -> u64 {
 }
 
 impl Snapshots {
-    fn frame(&self) {
+    /// Takes a snapshot, unless this frame is skipped. Returns when it started.
+    fn frame(&self) -> Option<u64> {
         if self.skip.get() > 0 {
             self.skip.set(self.skip.get() - 1);
-            return;
+            return None;
         }
-        let end = self.runtime.now();
-        let trace = self.meta.snapshot(&self.recorder, end);
+        let started = self.runtime.now();
+        let trace = self.meta.snapshot(&self.recorder, started);
         self.dispatch.dispatch(Action::Snapshot(trace, self.run));
-        let cost_ms = (self.runtime.now() - end) as f64 / 1e6;
-        self.skip.set((cost_ms / 2.0).floor().min(120.0) as u32);
+        Some(started)
+    }
+
+    /// After the page drew a snapshot taken at `started`: a snapshot that cost c ms in all
+    /// (taking it, rendering and drawing it) skips the next c frames, so drawing takes at most
+    /// about a seventeenth of the loop's time, and a big run is drawn a few times a second.
+    fn drawn(&self, started: u64) {
+        let cost_ms = (self.runtime.now().saturating_sub(started)) as f64 / 1e6;
+        self.skip.set(cost_ms.floor().min(240.0) as u32);
     }
 }
 
@@ -139,8 +147,14 @@ fn arm(slot: RunSlot, snapshots: Rc<Snapshots>) {
     }
     let next = slot.clone();
     let frame = request_animation_frame(move |_| {
-        snapshots.frame();
-        wasm_bindgen_futures::spawn_local(async move { arm(next, snapshots) });
+        let started = snapshots.frame();
+        // This runs after the snapshot was rendered (Yew renders before later tasks run).
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(started) = started {
+                snapshots.drawn(started);
+            }
+            arm(next, snapshots)
+        });
     });
     slot.borrow_mut().frame = Some(frame);
 }

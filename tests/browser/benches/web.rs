@@ -1,6 +1,8 @@
 //! Playground benchmarks in headless Chromium, on the built site (`scripts/build-web.sh`):
-//! shipped size, first render, timeline redraw on 100,000 spans over 1,000 lanes, and a live
-//! run of event-loop-choice with 10,000 tasks. Prints figures against the issue's targets.
+//! shipped size (and what is fetched only when needed), first render, timeline redraw on
+//! 100,000 spans over 1,000 lanes, a live run of event-loop-choice with 10,000 tasks drawn
+//! as it runs, and one step of a step-through of a 10,000-event run. Prints figures against
+//! the issue's targets.
 
 use conlab_browser_tests::{click, dist, eval, synthetic_trace, wait_for, Driver, Site};
 use fantoccini::Client;
@@ -57,7 +59,7 @@ const flush = () => g.getImageData(0, 0, 1, 1);
 const t = [];
 const time = (f) => { const t0 = performance.now(); f(); flush(); t.push(performance.now() - t0); };
 const at = { clientX: r.left + r.width * 0.6, clientY: r.top + 80, bubbles: true, cancelable: true };
-for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new WheelEvent('wheel', { ...at, deltaY: i < 10 ? -200 : 200 })));
+for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new WheelEvent('wheel', { ...at, ctrlKey: true, deltaY: i < 10 ? -200 : 200 })));
 for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new KeyboardEvent('keydown', { key: i % 2 ? 'ArrowRight' : 'ArrowDown', bubbles: true })));
 c.dispatchEvent(new PointerEvent('pointerdown', { ...at, pointerId: 1 }));
 for (let i = 0; i < 20; i++) time(() => c.dispatchEvent(new PointerEvent('pointermove', { ...at, pointerId: 1, clientX: at.clientX - 10 * i, clientY: at.clientY + 5 * i })));
@@ -108,7 +110,7 @@ async fn live_run(c: &Client, url: &str) -> Live {
         c,
         "window.__stop = true;
          const metric = (k) => parseFloat([...document.querySelectorAll('.extra-metrics li')]
-           .map(l => l.textContent).find(t => t.startsWith(k + ' ')).split('=')[1]);
+           .map(l => l.textContent).find(t => t.startsWith(k + ' ')).split('=')[1].replace(/,/g, ''));
          return { makespan: metric('makespan_ms'), spawn: metric('spawn_ms'), gap: Math.max(...window.__gaps.slice(1)),
                   pass: document.querySelectorAll('#checks li.pass').length,
                   all: document.querySelectorAll('#checks li').length };",
@@ -123,13 +125,74 @@ async fn live_run(c: &Client, url: &str) -> Live {
     }
 }
 
+/// Gzipped size of the files under `dist` matching a shell pattern, and how many there are.
+fn fetched_later(pattern: &str) -> (u64, usize) {
+    let dir = dist();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ls {pattern} | wc -l; for f in {pattern}; do gzip -9 < \"$f\" | wc -c; done"
+        ))
+        .current_dir(&dir)
+        .output()
+        .expect("gzip");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let files = lines
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    (
+        lines.filter_map(|l| l.trim().parse::<u64>().ok()).sum(),
+        files,
+    )
+}
+
+/// Steps forward through a step-through `steps` times; the time of each step in ms, from the
+/// click to the page rendered and the canvas drawn.
+const STEPS: &str = r#"
+const steps = arguments[0];
+const next = () => new Promise(r => { const ch = new MessageChannel(); ch.port1.onmessage = r; ch.port2.postMessage(0); });
+const t = [];
+for (let i = 0; i < steps; i++) {
+  const t0 = performance.now();
+  document.querySelector('#step-forward').click();
+  await next();
+  document.querySelector('canvas#step-timeline').getContext('2d').getImageData(0, 0, 1, 1);
+  t.push(performance.now() - t0);
+}
+return { times: t, position: document.querySelector('#step-position').textContent };
+"#;
+
+async fn step_through(c: &Client, url: &str) -> (Vec<f64>, String) {
+    c.goto(url).await.unwrap();
+    click(c, "#step").await;
+    wait_for(c, "#step-forward", 60).await;
+    let script = format!("return (async () => {{ {STEPS} }})();").replace("arguments[0]", "60");
+    let v = eval(c, &script).await;
+    let times = v["times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_f64())
+        .collect();
+    (times, v["position"].as_str().unwrap_or("").to_string())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let (raw, gz) = shipped_size();
     println!(
-        "size: wasm+js {} KB, gzipped {} KB (target <= 350 KB)",
+        "size: wasm+js {} KB, gzipped {gz} bytes = {:.1} KB (target <= 350 KB = 358,400 bytes)",
         raw / 1024,
-        gz / 1024
+        gz as f64 / 1024.0
+    );
+    let (zh, _) = fetched_later("i18n/*.json");
+    let (recorded, files) = fetched_later("recorded/*.json");
+    println!(
+        "  fetched only when needed: Chinese texts {:.1} KB gzipped; {files} recorded native runs {:.1} KB gzipped in all",
+        zh as f64 / 1024.0,
+        recorded as f64 / 1024.0
     );
 
     let big = synthetic_trace(1_000, 100);
@@ -192,6 +255,25 @@ async fn main() {
         "live run: makespan median {:.2}x the sleep (target <= 1.3x), longest frame gap median {:.0} ms",
         median(ratios),
         median(gaps)
+    );
+
+    // About 10,000 events: 5,000 tasks, each falling asleep and waking.
+    let url = format!(
+        "{}index.html?scenario=event-loop-choice&tasks=5000&sleep_ms=10",
+        site.url
+    );
+    let mut all = Vec::new();
+    let mut position = String::new();
+    for _ in 0..3 {
+        let (times, p) = step_through(&c, &url).await;
+        all.extend(times);
+        position = p;
+    }
+    println!(
+        "step-through of a run of about 10,000 events ({position}): one step median {:.1} ms, max {:.1} ms over {} steps (target <= 16 ms)",
+        median(all.clone()),
+        max(&all),
+        all.len()
     );
     c.close().await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;

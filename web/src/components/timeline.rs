@@ -457,13 +457,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
 fn tools_of(c: &Canvas) -> ToolsState {
     ToolsState {
         shown: (c.rows.lane_count(), c.rows.count()),
-        foldable: c.choice.fold || {
-            let all = RowChoice {
-                fold: true,
-                ..c.choice.clone()
-            };
-            Rows::new(&c.trace, &c.model, &all).folds_any()
-        },
+        foldable: c.choice.fold || c.rows.foldable(),
         fold: c.choice.fold,
     }
 }

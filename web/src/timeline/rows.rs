@@ -25,6 +25,8 @@ pub struct Rows {
     rows: Vec<Row>,
     /// The row each lane is drawn in (`u32::MAX`: filtered out).
     row_of_lane: Vec<u32>,
+    /// Some run of alike lanes could be folded (whether or not it is).
+    foldable: bool,
 }
 
 /// How a timeline's rows are chosen.
@@ -51,27 +53,34 @@ impl Rows {
                         .contains(&needle)
             })
             .collect();
-        let shape = |i: u32| {
-            let lane = &trace.lanes[i as usize];
-            (stem(&lane.name), lane.kind, model.shape(i as usize))
+        // Alike: same name but for digits, same kind, same states (compared without
+        // allocating: this runs for every snapshot of a live run).
+        let alike = |a: u32, b: u32| {
+            let (x, y) = (&trace.lanes[a as usize], &trace.lanes[b as usize]);
+            x.kind == y.kind
+                && model.shape(a as usize) == model.shape(b as usize)
+                && x.name
+                    .chars()
+                    .filter(|c| !c.is_ascii_digit())
+                    .eq(y.name.chars().filter(|c| !c.is_ascii_digit()))
         };
         let mut rows = Vec::new();
+        let mut foldable = false;
         let mut at = 0;
         while at < lanes.len() {
             let mut end = at + 1;
-            if choice.fold {
-                let first = shape(lanes[at]);
-                while end < lanes.len() && shape(lanes[end]) == first {
-                    end += 1;
-                }
+            while end < lanes.len() && alike(lanes[at], lanes[end]) {
+                end += 1;
             }
-            if end - at >= MIN_FOLD && !choice.opened.contains(&lanes[at]) {
+            let run = end - at >= MIN_FOLD;
+            foldable |= run;
+            if run && choice.fold && !choice.opened.contains(&lanes[at]) {
                 rows.push(Row {
                     from: at as u32,
                     len: (end - at) as u32,
                 });
             } else {
-                // A lane of its own, or an opened run: a row for each of its lanes.
+                // A lane of its own, or a run shown open: a row for each of its lanes.
                 rows.extend((at..end).map(|i| Row {
                     from: i as u32,
                     len: 1,
@@ -89,6 +98,7 @@ impl Rows {
             lanes,
             rows,
             row_of_lane,
+            foldable,
         }
     }
 
@@ -113,18 +123,13 @@ impl Rows {
         }
     }
 
-    /// Whether some run of lanes is folded.
-    pub fn folds_any(&self) -> bool {
-        self.rows.iter().any(|r| r.len > 1)
+    /// Whether some run of alike lanes could be folded (whether or not it is).
+    pub fn foldable(&self) -> bool {
+        self.foldable
     }
 
     /// How many lanes are shown.
     pub fn lane_count(&self) -> usize {
         self.lanes.len()
     }
-}
-
-/// A lane's name without its digits: `task-17` and `task-9` are alike.
-fn stem(name: &str) -> String {
-    name.chars().filter(|c| !c.is_ascii_digit()).collect()
 }
