@@ -101,7 +101,7 @@ async fn a_live_run_draws_sleeps_in_progress_up_to_now() {
     let (recorder, meta, rt) = (
         live.recorder.clone(),
         live.meta.clone(),
-        live.runtime.clone(),
+        live.runtime,
     );
     let done = conlab_core::sync::Promise::new();
     let set = done.clone();
