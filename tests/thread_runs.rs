@@ -141,6 +141,21 @@ fn the_watchdog_reports_a_deadlock_with_who_waits_for_what() {
         reason.contains("MainThread waits for Thread-1 to finish"),
         "{reason}"
     );
+    // The waits for a held lock are marked for the timeline's arrows: each thread waits for
+    // the other.
+    let lane = |name: &str| t.lanes.iter().find(|l| l.name == name).unwrap().id;
+    let mut waits: Vec<(u32, u32)> = t
+        .marks_named("waits_for")
+        .map(|m| {
+            let (a, b) = m.detail.split_once(' ').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect();
+    waits.sort();
+    let (t1, t2) = (lane("Thread-1"), lane("Thread-2"));
+    let mut expected = vec![(t1, t2), (t2, t1)];
+    expected.sort();
+    assert_eq!(waits, expected);
     let outlives = t
         .checks
         .iter()

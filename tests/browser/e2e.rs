@@ -384,8 +384,14 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
     .await
     .as_f64()
     .unwrap();
-    // Rows of 14 px under a 22 px time axis: the middle of the last whole row.
-    let bottom = 22.0 + (((height - 22.0) / 14.0).floor() - 0.5) * 14.0;
+    // Rows of 14 px under the time axis (taller with the run's phases named in it): the
+    // middle of the last whole row.
+    let axis = number_attr(&c, "canvas#timeline", "data-axis").await;
+    assert!(
+        axis > 22.0,
+        "web-api's phases are named under the time axis"
+    );
+    let bottom = axis + (((height - axis) / 14.0).floor() - 0.5) * 14.0;
     let last = hover_text(&c, "canvas#timeline", 20.0, bottom).await;
     assert_eq!(
         last.trim(),
@@ -515,6 +521,36 @@ async fn native_only_and_planned_scenarios_say_what_they_show() {
     let command = text(&c, "#native-note code").await;
     assert!(command.contains("-p permits=5"), "{command}");
     screenshot_at(&c, "#native-note", "native-only-semaphore-1400px").await;
+
+    // rlock's recording: the plain lock's deadlock drawn as an arrow from the waiting lane to
+    // the holder (itself: a loop), in the deadlock colour, where the watchdog found it.
+    let rlock: conlab_core::Trace = conlab_core::Trace::from_json(
+        &std::fs::read_to_string(dist().join("recorded/rlock.json")).unwrap(),
+    )
+    .unwrap();
+    let wait = rlock
+        .marks_named("waits_for")
+        .next()
+        .expect("a recorded wait");
+    let lane: u32 = wait.detail.split(' ').next().unwrap().parse().unwrap();
+    c.goto(&format!("{}index.html?scenario=rlock", site.url))
+        .await
+        .unwrap();
+    wait_for(&c, "#verdict", 30).await;
+    let script = format!(
+        "const c = document.querySelector('canvas#timeline'); const g = c.getContext('2d');
+         const w = c.getBoundingClientRect().width, axis = Number(c.dataset.axis), gutter = 132, row = 20;
+         const x = gutter + {t} / {end} * (w - gutter), y = axis + {lane} * row + row / 2;
+         const d = g.getImageData(Math.round(x) - 22, Math.round(y) - 10, 44, 20).data;
+         let hits = 0; for (let i = 0; i < d.length; i += 4)
+           if (Math.abs(d[i] - 213) < 30 && Math.abs(d[i + 1] - 94) < 30 && d[i + 2] < 40) hits++;
+         return hits;",
+        t = wait.t,
+        end = rlock.end,
+    );
+    let hits = eval(&c, &script).await.as_u64().unwrap_or(0);
+    screenshot_at(&c, "#verdict", "deadlock-arrow-rlock-1400px").await;
+    assert!(hits >= 5, "{hits} deadlock-coloured pixels at the wait");
 
     // Planned scenarios are labelled in the picker and say so when picked.
     let crawler = text(&c, "#scenario option[value=crawler]").await;

@@ -12,7 +12,7 @@ mod palette;
 mod rows;
 mod viewport;
 
-pub use draw::{draw, first_to_last, tick_step, Geometry, Overlay, Patterns, Theme};
+pub use draw::{draw, first_to_last, has_phases, tick_step, Geometry, Overlay, Patterns, Theme};
 pub use model::TimelineModel;
 pub use palette::{state_style, Fill};
 pub use rows::{RowChoice, Rows};

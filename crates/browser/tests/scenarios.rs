@@ -98,11 +98,7 @@ async fn a_live_run_draws_sleeps_in_progress_up_to_now() {
         params,
         Duration::from_secs(30),
     );
-    let (recorder, meta, rt) = (
-        live.recorder.clone(),
-        live.meta.clone(),
-        live.runtime,
-    );
+    let (recorder, meta, rt) = (live.recorder.clone(), live.meta.clone(), live.runtime);
     let done = conlab_core::sync::Promise::new();
     let set = done.clone();
     wasm_bindgen_futures::spawn_local(async move {

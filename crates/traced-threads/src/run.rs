@@ -100,6 +100,10 @@ fn main_thread(shared: &Arc<RunShared>, watchdog: &Arc<Watchdog>, run: ThreadSce
             Text::from(format!("{daemons} daemon threads cut off")),
         );
     }
+    // A deadlock's waits, one mark each ("waiter holder" lane ids), drawn as arrows.
+    for (waiter, holder) in watchdog.deadlock_waits() {
+        main.mark("waits_for", Text::from(format!("{waiter} {holder}")));
+    }
     main.writer.end_lane(main.now(), lane);
     watchdog.unregister(lane);
     // Cuts off daemon threads (and anything else still waiting).

@@ -37,6 +37,8 @@ pub struct Watchdog {
     /// Bumped whenever a wait ends: a run that makes progress is not deadlocked.
     progress: AtomicU64,
     report: Mutex<Option<String>>,
+    /// Who waited for whom when the deadlock was found: (waiter, holder) lanes.
+    waits: Mutex<Vec<(LaneId, LaneId)>>,
     failure: Mutex<Option<String>>,
     stop: Mutex<bool>,
     stop_cv: Condvar,
@@ -51,6 +53,7 @@ impl Watchdog {
             aborted: AtomicBool::new(false),
             progress: AtomicU64::new(0),
             report: Mutex::new(None),
+            waits: Mutex::new(Vec::new()),
             failure: Mutex::new(None),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
@@ -87,6 +90,7 @@ impl Watchdog {
                 Some((since, p)) if p == progress => {
                     if since.elapsed() >= DEADLOCK_AFTER {
                         let description = self.describe();
+                        *self.waits.lock() = self.edges();
                         *self.report.lock() = Some(description.clone());
                         self.fail(format!("deadlock: {description}"));
                     }
@@ -128,6 +132,21 @@ impl Watchdog {
             }
         }
         lines.join("; ")
+    }
+
+    /// Who waits for a thing held by whom, now: (waiter, holder) lanes.
+    fn edges(&self) -> Vec<(LaneId, LaneId)> {
+        let r = self.registry.lock();
+        r.threads
+            .iter()
+            .filter_map(|(lane, e)| Some((*lane, e.waiting.as_ref()?.holder?)))
+            .collect()
+    }
+
+    /// When a deadlock was found: who waited for a thing held by whom, as (waiter, holder)
+    /// lanes (what the playground draws as arrows).
+    pub fn deadlock_waits(&self) -> Vec<(LaneId, LaneId)> {
+        self.waits.lock().clone()
     }
 
     /// The deadlock found, if any.

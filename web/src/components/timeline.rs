@@ -8,8 +8,8 @@
 use crate::i18n::{use_lang, Lang};
 use crate::state::TraceRc;
 use crate::timeline::{
-    draw, first_to_last, state_style, Fill, Geometry, Overlay, Patterns, RowChoice, Rows, Theme,
-    TimelineModel, Viewport,
+    draw, first_to_last, has_phases, state_style, Fill, Geometry, Overlay, Patterns, RowChoice,
+    Rows, Theme, TimelineModel, Viewport,
 };
 use conlab_core::{Nanos, Trace};
 use gloo_events::{EventListener, EventListenerOptions};
@@ -475,7 +475,11 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
     // The box scrolls over a spacer as tall as the rows that do not fit, while the canvas
     // stays put. Its height does not depend on the width, which is measured after the
     // scrollbar is there.
-    let tall = Geometry::fit(600.0, c.rows.count(), dpr);
+    let band = |g: Geometry| match has_phases(&c.trace) {
+        true => g.with_phase_band(),
+        false => g,
+    };
+    let tall = band(Geometry::fit(600.0, c.rows.count(), dpr));
     let scroll_box = scroller.cast::<Element>();
     if let Some(b) = &scroll_box {
         if let Some(spacer) = b.last_element_child() {
@@ -489,7 +493,7 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
         .map(|p| p.client_width() as f64)
         .filter(|w| *w > 0.0)
         .unwrap_or(600.0);
-    let g = Geometry::fit(width, c.rows.count(), dpr);
+    let g = band(Geometry::fit(width, c.rows.count(), dpr));
     if g != c.geometry {
         canvas.set_width((g.width * g.dpr).round() as u32);
         canvas.set_height((g.height * g.dpr).round() as u32);
@@ -529,6 +533,7 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
     );
     let _ = canvas.set_attribute("data-filled", &c.filled.to_string());
     let _ = canvas.set_attribute("data-rows", &c.rows.count().to_string());
+    let _ = canvas.set_attribute("data-axis", &g.axis.to_string());
     let _ = canvas.set_attribute("data-first-row", &format!("{:.0}", c.vp.row0));
     let _ = canvas.set_attribute("data-window", &format!("{:.0}-{:.0}", c.vp.t0, c.vp.t1));
 }

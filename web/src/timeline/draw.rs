@@ -10,6 +10,21 @@ use std::collections::HashMap;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasPattern, CanvasRenderingContext2d, HtmlCanvasElement};
 
+/// Height of the time axis's own labels.
+const TICKS: f64 = 22.0;
+
+/// Height of the band under them that names a run's phases.
+const PHASE_BAND: f64 = 14.0;
+
+/// Whether `trace` marks phases (named on the time axis).
+pub fn has_phases(trace: &Trace) -> bool {
+    trace.marks.iter().any(|m| is_phase(&m.name))
+}
+
+fn is_phase(name: &str) -> bool {
+    name == "phase" || name == "phase_start"
+}
+
 /// Sizes, in CSS pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Geometry {
@@ -33,7 +48,7 @@ impl Geometry {
     pub fn fit(width: f64, rows: usize, dpr: f64) -> Geometry {
         // Rows stay tall enough for their names; beyond the cap they scroll.
         let row = if rows > 24 { 14.0 } else { 20.0 };
-        let axis = 22.0;
+        let axis = TICKS;
         let gutter = if width < 480.0 { 72.0 } else { 132.0 };
         let height = (axis + row * rows.max(1) as f64 + 4.0).min(520.0);
         Geometry {
@@ -48,6 +63,13 @@ impl Geometry {
             axis,
             row,
         }
+    }
+
+    /// The same with a band under the time axis for the names of a run's phases.
+    pub fn with_phase_band(mut self) -> Geometry {
+        self.axis += PHASE_BAND;
+        self.height += PHASE_BAND;
+        self
     }
 
     /// Width of the area where time is drawn.
@@ -318,6 +340,7 @@ fn draw_row(
     track: f64,
 ) -> usize {
     let mut filled = 0;
+    let mut waits: Vec<(f64, f64)> = Vec::new();
     let mut last: Option<(conlab_core::SpanState, u16, f64)> = None;
     let mut current_style: Option<StateStyle> = None;
     for b in model.visible(row, t0, t1) {
@@ -338,9 +361,24 @@ fn draw_row(
         let inset = 1.0 + f64::from(b.depth.min(3)) * (g.row / 6.0);
         ctx.fill_rect(g.gutter + x0, y + inset, w, (g.row - 2.0 * inset).max(1.0));
         filled += 1;
+        // Where a wait is wide enough to show it: a notch where the lane started waiting (an
+        // await) and one where it was woken.
+        if b.state.is_waiting() && w >= 10.0 {
+            waits.push((g.gutter + x0, g.gutter + x0 + w));
+        }
+    }
+    if !waits.is_empty() {
+        ctx.set_fill_style_str(WAIT_NOTCH);
+        for (from, to) in waits {
+            ctx.fill_rect(from, y + g.row - 4.0, 2.0, 3.0);
+            ctx.fill_rect(to - 2.0, y + 1.0, 2.0, 3.0);
+        }
     }
     filled
 }
+
+/// The colour of await and wake-up notches.
+const WAIT_NOTCH: &str = "#1d1d24";
 
 fn draw_axis(ctx: &CanvasRenderingContext2d, vp: &Viewport, g: &Geometry, theme: &Theme) {
     let track = g.track();
@@ -359,7 +397,7 @@ fn draw_axis(ctx: &CanvasRenderingContext2d, vp: &Viewport, g: &Geometry, theme:
             .map_or(true, |m| x + 3.0 + m.width() <= g.width);
         if fits {
             ctx.set_fill_style_str(&theme.muted);
-            let _ = ctx.fill_text(&label, x + 3.0, g.axis / 2.0);
+            let _ = ctx.fill_text(&label, x + 3.0, TICKS / 2.0);
         }
         t += step;
     }
@@ -377,36 +415,116 @@ fn draw_marks_and_cursor(
     overlay: &Overlay,
 ) {
     let track = g.track();
-    ctx.set_fill_style_str(&theme.fg);
     let (lo, hi) = (vp.t0 as Nanos, vp.t1 as Nanos);
+    let x_of = |t: Nanos| g.gutter + vp.x_of(t as f64, track);
+    // The top of the row lane `lane` is drawn in, if it is on screen.
+    let y_of = |lane: u32| {
+        let row = rows.row_of(lane as usize)? as f64 - vp.row0;
+        let y = g.axis + row * g.row;
+        (row >= 0.0 && y < g.height).then_some(y)
+    };
     let from = trace.marks.partition_point(|m| m.t < lo);
-    for m in trace.marks[from..]
+    let marks = trace.marks[from..]
         .iter()
         .take_while(|m| m.t <= hi)
-        .take(5_000)
-    {
-        let Some(row) = rows.row_of(m.lane as usize) else {
-            continue;
-        };
-        let row = row as f64 - vp.row0;
-        if row < 0.0 {
+        .take(5_000);
+    let mut arrows = Vec::new();
+    ctx.set_font("10px system-ui, sans-serif");
+    for m in marks {
+        let x = x_of(m.t);
+        if is_phase(&m.name) {
+            // A phase begins: a line across every lane, its name under the time axis.
+            ctx.set_fill_style_str(&theme.muted);
+            ctx.fill_rect(x.floor(), TICKS, 1.0, g.height - TICKS);
+            if g.axis > TICKS {
+                ctx.set_fill_style_str(&theme.fg);
+                let _ = ctx.fill_text(&m.detail, x + 3.0, TICKS + PHASE_BAND / 2.0);
+            }
             continue;
         }
-        let y = g.axis + row * g.row;
-        if y >= g.height {
+        if m.name == "waits_for" {
+            arrows.push(m);
             continue;
         }
-        let x = g.gutter + vp.x_of(m.t as f64, track);
+        let Some(y) = y_of(m.lane) else { continue };
+        ctx.set_fill_style_str(&theme.fg);
         ctx.fill_rect(x - 0.5, y, 1.0, g.row.min(6.0));
     }
+    // Prints: a small flag at the top of their lane.
+    let from = trace.output.partition_point(|l| l.t < lo);
+    ctx.set_fill_style_str(&theme.accent);
+    for line in trace.output[from..]
+        .iter()
+        .take_while(|l| l.t <= hi)
+        .take(5_000)
+    {
+        let Some(y) = y_of(line.lane) else { continue };
+        let x = x_of(line.t);
+        ctx.begin_path();
+        ctx.move_to(x - 3.0, y + 1.0);
+        ctx.line_to(x + 3.0, y + 1.0);
+        ctx.line_to(x, y + 5.0);
+        ctx.close_path();
+        ctx.fill();
+    }
+    // A deadlock: an arrow from each waiting lane to the lane holding what it waits for.
+    ctx.set_stroke_style_str(DEADLOCK);
+    ctx.set_fill_style_str(DEADLOCK);
+    ctx.set_line_width(1.5);
+    for m in arrows {
+        let Some((waiter, holder)) = m.detail.split_once(' ') else {
+            continue;
+        };
+        let (Ok(waiter), Ok(holder)) = (waiter.parse::<u32>(), holder.parse::<u32>()) else {
+            continue;
+        };
+        let (Some(from), Some(to)) = (y_of(waiter), y_of(holder)) else {
+            continue;
+        };
+        let x = x_of(m.t);
+        let (from, to) = (from + g.row / 2.0, to + g.row / 2.0);
+        // Loops open towards the middle, so that one at the run's end is not cut off.
+        let side = if x + 24.0 > g.width { -1.0 } else { 1.0 };
+        ctx.begin_path();
+        if waiter == holder {
+            // Waiting for itself: a loop back into its own lane.
+            ctx.move_to(x, from);
+            let far = x + 18.0 * side;
+            ctx.bezier_curve_to(
+                far,
+                from - 12.0,
+                far,
+                from + 12.0,
+                x + 3.0 * side,
+                from + 2.0,
+            );
+        } else {
+            ctx.move_to(x, from);
+            ctx.line_to(x, to);
+        }
+        ctx.stroke();
+        // The head, pointing at the holder.
+        let dir = if to >= from { 1.0 } else { -1.0 };
+        let tip = if waiter == holder { from + 2.0 } else { to };
+        let tip_x = if waiter == holder { x + 3.0 * side } else { x };
+        ctx.begin_path();
+        ctx.move_to(tip_x, tip);
+        ctx.line_to(tip_x - 4.0, tip - 6.0 * dir);
+        ctx.line_to(tip_x + 4.0, tip - 6.0 * dir);
+        ctx.close_path();
+        ctx.fill();
+    }
     if let Some(t) = overlay.cursor {
-        let x = g.gutter + vp.x_of(t as f64, track);
+        let x = x_of(t);
         if (g.gutter..=g.width).contains(&x) {
             ctx.set_fill_style_str(&theme.accent);
             ctx.fill_rect(x - 1.0, 0.0, 2.0, g.height);
         }
     }
 }
+
+/// The colour of deadlock arrows.
+const DEADLOCK: &str = "#d55e00";
 
 /// A round step (1, 2 or 5 times a power of ten nanoseconds) giving about `ticks` ticks.
 pub fn tick_step(window: f64, ticks: f64) -> f64 {

@@ -41,6 +41,10 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     dog.stop();
     match dog.deadlock() {
         Some(report) => {
+            // One mark per wait, "waiter holder" (lane ids): drawn as an arrow.
+            for (waiter, holder) in dog.deadlock_waits() {
+                main.mark("waits_for", Text::from(format!("{waiter} {holder}")));
+            }
             main.mark("deadlock", Text::from(report.clone()));
             main.print(format!("watchdog: deadlock — {report}"));
         }
