@@ -127,8 +127,13 @@ async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
 
     // Chinese, then back; the choice sticks in the link.
     click(&c, "#lang option[value='zh-CN']").await;
-    let title = text(&c, "h1").await;
-    assert_eq!(title, "conlab 并发实验室");
+    // The Chinese texts are fetched the first time Chinese is shown.
+    let title = eval(
+        &c,
+        "return new Promise(done => { let n = 0; const t = setInterval(() => {            const h = document.querySelector('h1').textContent;            if (h !== 'conlab playground' || ++n > 100) { clearInterval(t); done(h); } }, 50); });",
+    )
+    .await;
+    assert_eq!(title, serde_json::json!("conlab 并发实验室"));
     assert!(text(&c, "#run").await.contains("运行"));
     screenshot(&c, "playground-zh-CN").await;
     click(&c, "#lang option[value='en']").await;

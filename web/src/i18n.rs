@@ -6,7 +6,7 @@
 pub mod zh;
 
 use conlab_core::catalog::{Chapter, ScenarioInfo};
-use conlab_core::{ParamError, SpanState, Status, TraceLoadError};
+use conlab_core::{BadReason, ParamError, ParamKind, ParamSpec, SpanState, Status, TraceLoadError};
 use yew::prelude::*;
 
 /// A language of the page.
@@ -90,6 +90,15 @@ impl Lang {
         }
     }
 
+    // One copy for the 65 strings, not one inlined into each.
+    #[inline(never)]
+    fn ui(self, key: &str, en: &'static str) -> &'static str {
+        match self {
+            Lang::En => en,
+            Lang::ZhCn => zh::text("ui", key).unwrap_or(en),
+        }
+    }
+
     fn pick(self, en: &'static str, zh: &'static str) -> &'static str {
         match self {
             Lang::En => en,
@@ -138,6 +147,12 @@ impl Lang {
             Lang::En => en,
             Lang::ZhCn => zh::text("check", en).unwrap_or(en),
         }
+    }
+
+    /// Whether the fixed string `key` (one of [`Lang::UI_KEYS`]) has its Chinese text (once
+    /// loaded).
+    pub fn has_chinese_ui(key: &str) -> bool {
+        zh::text("ui", key).is_some()
     }
 
     /// Whether the check description `en` has its Chinese text (once loaded).
@@ -311,7 +326,16 @@ impl Lang {
     /// A parameter error: which parameter, the value, and what is allowed.
     pub fn param_error(self, e: &ParamError) -> String {
         match (self, e) {
-            (Lang::En, e) => e.to_string(),
+            (
+                Lang::En,
+                ParamError::Unknown {
+                    scenario,
+                    name,
+                    known,
+                },
+            ) => {
+                format!("{scenario} has no parameter \u{201c}{name}\u{201d}; its parameters are: {known}")
+            }
             (
                 Lang::ZhCn,
                 ParamError::Unknown {
@@ -320,10 +344,28 @@ impl Lang {
                     known,
                 },
             ) => {
-                format!("{scenario} 没有参数 `{name}`；它的参数有：{known}")
+                format!("{scenario} 没有参数“{name}”；它的参数有：{known}")
+            }
+            (Lang::En, ParamError::Malformed { input }) => {
+                format!("\u{201c}{input}\u{201d} is not of the form name=value")
             }
             (Lang::ZhCn, ParamError::Malformed { input }) => {
-                format!("`{input}` 不是 名称=值 的形式")
+                format!("“{input}”不是 名称=值 的形式")
+            }
+            (
+                Lang::En,
+                ParamError::BadValue {
+                    name,
+                    value,
+                    reason,
+                    allowed,
+                },
+            ) => {
+                let reason = reason.to_string().replace('`', "");
+                format!(
+                    "{name}: {value} is {reason}; allowed: {}",
+                    allowed.replace('`', "")
+                )
             }
             (
                 Lang::ZhCn,
@@ -334,9 +376,22 @@ impl Lang {
                     allowed,
                 },
             ) => {
-                format!("参数 `{name}`：值 `{value}` 无效（{reason}）；允许：{allowed}")
+                let allowed = zh_allowed(name, reason, allowed);
+                format!(
+                    "参数 {name}：值 {value} 无效（{}）；允许：{allowed}",
+                    zh_reason(reason)
+                )
             }
-            (Lang::ZhCn, ParamError::Duplicate { name }) => format!("参数 `{name}` 给了两次"),
+            (Lang::En, ParamError::Duplicate { name }) => format!("{name} is given twice"),
+            (Lang::ZhCn, ParamError::Duplicate { name }) => format!("参数 {name} 给了两次"),
+        }
+    }
+
+    /// A parameter's allowed values in this language: `1–100000 tasks`, `1–100000 个任务`.
+    pub fn range_text(self, spec: &ParamSpec) -> String {
+        match self {
+            Lang::En => spec.range_text(),
+            Lang::ZhCn => zh_range(spec),
         }
     }
 
@@ -421,146 +476,253 @@ impl Lang {
     }
 }
 
+/// The page's fixed strings: the English here, the Chinese in `web/i18n/zh-CN.json` under
+/// `ui <name>` (fetched with the other Chinese texts; English until it arrives).
 macro_rules! ui_strings {
-    ($($(#[$doc:meta])* $name:ident => $en:expr, $zh:expr;)*) => {
+    ($($(#[$doc:meta])* $name:ident => $en:expr;)*) => {
         impl Lang {
-            $( $(#[$doc])* pub fn $name(self) -> &'static str { self.pick($en, $zh) } )*
+            $( $(#[$doc])* pub fn $name(self) -> &'static str { self.ui(stringify!($name), $en) } )*
+
+            /// The name of every fixed string (tests check each has its Chinese).
+            pub const UI_KEYS: &'static [&'static str] = &[$(stringify!($name)),*];
         }
     };
 }
 
 ui_strings! {
     /// The page title.
-    page_title => "conlab playground", "conlab 并发实验室";
+    page_title => "conlab playground";
     /// Under the title.
-    tagline => "Run concurrency scenarios live on your browser's event loop and see what every task was doing.",
-        "在浏览器自己的事件循环上实时运行并发场景，看清每个任务在每一刻做什么。";
+    tagline => "Run concurrency scenarios live on your browser's event loop and see what every task was doing.";
     /// Picker label.
-    scenario => "Scenario", "场景";
+    scenario => "Scenario";
     /// Parameter form legend.
-    parameters => "Parameters", "参数";
+    parameters => "Parameters";
     /// time-scale help.
-    time_scale_help => "multiplies every duration; 0.01 to 100", "所有时长乘以此倍数；0.01 到 100";
+    time_scale_help => "multiplies every duration; 0.01 to 100";
     /// Run button.
-    run => "Run", "运行";
+    run => "Run";
     /// Run button while a run goes on.
-    running => "Running…", "运行中…";
+    running => "Running…";
     /// Stop button.
-    stop => "Stop", "停止";
+    stop => "Stop";
     /// Step-through button.
-    step_through => "Step through", "逐步查看";
+    step_through => "Step through";
     /// Compare button.
-    pin => "Keep for comparison", "保留以便对比";
+    pin => "Keep for comparison";
     /// Compare with the recorded native run.
-    compare_native => "Compare with a native run", "与原生运行对比";
+    compare_native => "Compare with a native run";
     /// No recorded native run to compare with.
-    no_native_run => "No recorded native run of this scenario ships with this site; open one saved by `conlab run … --out run.json` and keep it for comparison.",
-        "本站没有附带这个场景的原生运行录制；可以打开用 `conlab run … --out run.json` 保存的轨迹，并保留以便对比。";
+    no_native_run => "No recorded native run of this scenario ships with this site; open one saved by `conlab run … --out run.json` and keep it for comparison.";
     /// Stop comparing.
-    unpin => "Stop comparing", "取消对比";
+    unpin => "Stop comparing";
     /// Copy link.
-    copy_link => "Copy link", "复制链接";
+    copy_link => "Copy link";
     /// After copying.
-    link_copied => "Link copied", "链接已复制";
+    link_copied => "Link copied";
     /// Embed button.
-    embed => "Embed", "嵌入";
+    embed => "Embed";
     /// Embed dialog heading.
-    embed_heading => "Put this scenario in your tutorial", "把这个场景放进你的教程";
+    embed_heading => "Put this scenario in your tutorial";
     /// iframe snippet label.
-    embed_iframe => "An iframe:", "iframe 方式：";
+    embed_iframe => "An iframe:";
     /// script snippet label.
-    embed_script => "Or a script that turns every element with data-conlab-scenario into a live widget:",
-        "或者用脚本：页面上每个带 data-conlab-scenario 的元素都会变成可运行的组件：";
+    embed_script => "Or a script that turns every element with data-conlab-scenario into a live widget:";
+    /// Copy a snippet.
+    copy => "Copy";
+    /// The embed options.
+    embed_options => "Options on the element: data-compact (timeline and checks only), data-autorun (run as it shows), data-height=\"300\" (a fixed height in pixels), data-theme=\"dark\" or \"light\", data-lang=\"zh-CN\", and any of the scenario's parameters (data-sleep-ms=\"200\").";
     /// Open in the playground (from an embed).
-    open_playground => "Open in the playground", "在实验室中打开";
+    open_playground => "Open in the playground";
     /// File picker label.
-    open_trace => "Open a trace file…", "打开轨迹文件…";
+    open_trace => "Open a trace file…";
     /// Drop zone text.
-    drop_here => "or drop one here", "或拖放到这里";
+    drop_here => "or drop one here";
     /// Download buttons.
-    download_json => "Download trace (JSON)", "下载轨迹（JSON）";
+    download_json => "Download trace (JSON)";
     /// Download for Perfetto.
-    download_chrome => "Download for Perfetto", "下载 Perfetto 格式";
+    download_chrome => "Download for Perfetto";
     /// Section headings.
-    output => "Output", "输出";
+    output => "Output";
     /// Metrics heading.
-    metrics => "Metrics", "指标";
+    metrics => "Metrics";
     /// Checks heading.
-    checks => "Checks", "检查";
+    checks => "Checks";
     /// Legend heading.
-    legend => "States", "状态";
+    legend => "States";
     /// Zoom buttons.
-    zoom_in => "Zoom in", "放大";
+    zoom_in => "Zoom in";
     /// Zoom out.
-    zoom_out => "Zoom out", "缩小";
+    zoom_out => "Zoom out";
     /// Reset zoom.
-    whole_run => "Whole run", "显示全部";
+    whole_run => "Whole run";
     /// Timeline help.
-    timeline_hint => "wheel: scroll lanes · Ctrl/⌘+wheel: zoom · Shift+wheel or drag: pan · keys + − ← → ↑ ↓ 0",
-        "滚轮：滚动泳道 · Ctrl/⌘+滚轮：缩放 · Shift+滚轮或拖动：平移 · 按键 + − ← → ↑ ↓ 0";
+    timeline_hint => "wheel: scroll lanes · Ctrl/⌘+wheel: zoom · Shift+wheel or drag: pan · keys + − ← → ↑ ↓ 0";
     /// Lane filter placeholder.
-    filter_lanes => "filter lanes by name", "按名称筛选泳道";
+    filter_lanes => "filter lanes by name";
     /// Fold alike lanes.
-    fold_lanes => "Fold alike lanes", "折叠相同的泳道";
+    fold_lanes => "Fold alike lanes";
     /// Unfold them.
-    unfold_lanes => "Show every lane", "显示全部泳道";
+    unfold_lanes => "Show every lane";
     /// Tooltip over a folded row's name.
-    click_to_open => "click the name to show each lane", "点击名称以逐条显示";
+    click_to_open => "click the name to show each lane";
     /// Tooltip.
-    start => "start", "开始";
+    start => "start";
     /// Tooltip.
-    duration => "lasted", "持续";
+    duration => "lasted";
     /// Output line hint.
-    output_hint => "click a line to see its moment on the timeline", "点击一行，在时间轴上定位到那一刻";
+    output_hint => "click a line to see its moment on the timeline";
     /// Native-only scenarios.
-    native_only => "This scenario needs real OS threads, processes or servers, so it runs in the native runner, not in the browser. Below is a run recorded with it.",
-        "这个场景需要真实的操作系统线程、进程或服务器，只能在原生运行器中运行，不能在浏览器中运行。下面是用原生运行器录制的一次运行。";
+    native_only => "This scenario needs real OS threads, processes or servers, so it runs in the native runner, not in the browser. Below is a run recorded with it.";
     /// Above the disabled form of a native-only scenario.
-    recorded_params => "The parameters below are the recorded run's and cannot be changed here. To try your own, run the command with them on your machine.",
-        "下面的参数是这次录制所用的，在此页面上不能修改。想用自己的参数，请在你的机器上运行下面的命令。";
+    recorded_params => "The parameters below are the recorded run's and cannot be changed here. To try your own, run the command with them on your machine.";
     /// How to run natively.
-    run_it_live => "Run it live on your machine:", "在你的机器上实时运行：";
+    run_it_live => "Run it live on your machine:";
     /// No recording available.
-    no_recording => "No recorded run of this scenario ships with this site yet.", "本站尚未附带这个场景的录制结果。";
+    no_recording => "No recorded run of this scenario ships with this site yet.";
     /// Step-through heading.
-    step_heading => "Step through a deterministic run (virtual time)", "逐步查看一次确定性运行（虚拟时间）";
+    step_heading => "Step through a deterministic run (virtual time)";
     /// Step buttons.
-    step_back => "◀ Back", "◀ 上一步";
+    step_back => "◀ Back";
     /// Step forward.
-    step_forward => "Forward ▶", "下一步 ▶";
+    step_forward => "Forward ▶";
     /// Close step-through.
-    close => "Close", "关闭";
+    close => "Close";
     /// Lane state table: lane column.
-    lane => "Lane", "泳道";
+    lane => "Lane";
     /// Lane state table: state column.
-    state => "State", "状态";
+    state => "State";
     /// Idle lane.
-    idle => "—", "—";
+    idle => "—";
     /// Compare heading.
-    comparing => "Comparing two runs on one time scale", "在同一时间尺度上对比两次运行";
+    comparing => "Comparing two runs on one time scale";
     /// The kept run.
-    kept_run => "kept", "保留的";
+    kept_run => "kept";
     /// The current run.
-    this_run => "this run", "本次运行";
+    this_run => "this run";
     /// Theme switch.
-    theme => "Theme", "主题";
+    theme => "Theme";
     /// Theme options.
-    theme_auto => "auto", "自动";
+    theme_auto => "auto";
     /// Light theme.
-    theme_light => "light", "浅色";
+    theme_light => "light";
     /// Dark theme.
-    theme_dark => "dark", "深色";
+    theme_dark => "dark";
     /// Language switch.
-    language => "Language", "语言";
+    language => "Language";
     /// Lane list.
-    lane_list => "Lanes as a list", "以列表显示泳道";
+    lane_list => "Lanes as a list";
     /// Link parameters invalid.
-    link_params => "The link's parameters:", "链接中的参数有误：";
+    link_params => "The link's parameters:";
     /// Badge for native-only scenarios.
-    native_badge => "native", "原生";
+    native_badge => "native";
     /// Badge for scenarios not built yet.
-    planned_badge => "planned", "计划中";
+    planned_badge => "planned";
     /// What a planned scenario's page says.
-    planned_note => "This scenario is planned: it is in the catalog, but conlab cannot run it yet, natively or in the browser, and there is no recording of it.",
-        "这个场景还在计划中：它已列入目录，但 conlab 目前还不能运行它（原生和浏览器都不行），也没有它的录制结果。";
+    planned_note => "This scenario is planned: it is in the catalog, but conlab cannot run it yet, natively or in the browser, and there is no recording of it.";
+}
+
+/// A count's unit in Chinese (`unit <English>` in the Chinese texts; the English unit where
+/// there is none).
+fn zh_unit(unit: &str) -> &str {
+    zh::text("unit", unit).unwrap_or(unit)
+}
+
+/// A parameter's allowed values in Chinese.
+fn zh_range(spec: &ParamSpec) -> String {
+    match spec.kind {
+        ParamKind::Count { min, max, unit, .. } => format!("{min}–{max} {}", zh_unit(unit)),
+        ParamKind::Millis { min, max, .. } => format!("{min}–{max} 毫秒"),
+        ParamKind::List {
+            min,
+            max,
+            max_len,
+            millis,
+            ..
+        } => {
+            let unit = if millis { " 毫秒" } else { "" };
+            format!("1 到 {max_len} 个用逗号分隔的值，每个 {min}–{max}{unit}")
+        }
+        ParamKind::Choice { options, .. } => format!("以下之一：{}", options.join("、")),
+        ParamKind::Flag { .. } => "true 或 false".to_string(),
+    }
+}
+
+/// Why a value is wrong, in Chinese.
+fn zh_reason(reason: &BadReason) -> String {
+    match reason {
+        BadReason::NotAWholeNumber => "不是整数".into(),
+        BadReason::OutOfRange => "超出范围".into(),
+        BadReason::NotANumber => "不是数字".into(),
+        BadReason::ItemCount { given: 0 } => "列表为空".into(),
+        BadReason::ItemCount { given } => format!("列表有 {given} 项，太多了"),
+        BadReason::Item {
+            position,
+            item,
+            why,
+        } => {
+            format!("第 {position} 项“{item}”有误：{}", zh_reason(why))
+        }
+        BadReason::NotAChoice => "不是可选的值之一".into(),
+        BadReason::NotAFlag => "不是 true 或 false".into(),
+        BadReason::TooLong => "太长".into(),
+        BadReason::AboveOther { other } => format!("对于给定的 {other} 来说太大"),
+        BadReason::BlocksPage { other } => format!("与给定的 {other} 一起会让页面阻塞太久"),
+    }
+}
+
+/// What is allowed, in Chinese, from the English text (the ranges `ParamSpec::range_text`
+/// writes, the bounds another parameter sets, the longest input), keeping its figures.
+fn zh_allowed(name: &str, reason: &BadReason, english: &str) -> String {
+    if name == conlab_core::TIME_SCALE {
+        return "0.01 到 100 之间的倍数".into();
+    }
+    let digits: Vec<&str> = english
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|d| !d.is_empty())
+        .collect();
+    let digit = |i: usize| digits.get(i).copied().unwrap_or("");
+    match reason {
+        BadReason::TooLong => return format!("至多 {} 个字符", digit(0)),
+        BadReason::AboveOther { other } if english.starts_with("0, or below") => {
+            return format!("0，或小于 {other}（{}）", digits.last().unwrap_or(&""));
+        }
+        BadReason::AboveOther { other } => {
+            return format!("至多为 {other} 的项数（{}）", digits.last().unwrap_or(&""));
+        }
+        BadReason::BlocksPage { other } => {
+            return format!(
+                "在浏览器中，{other} = {} 时至多 {} 毫秒：一次运行总共最多让页面阻塞 {} 秒",
+                digit(1),
+                digit(0),
+                conlab_core::PAGE_BLOCKING_LIMIT.as_secs()
+            );
+        }
+        _ => {}
+    }
+    if let Some(options) = english.strip_prefix("one of ") {
+        return format!("以下之一：{}", options.replace(", ", "、"));
+    }
+    if english == "true or false" {
+        return "true 或 false".into();
+    }
+    if english.contains("comma-separated") {
+        let unit = if english.ends_with(" ms") {
+            " 毫秒"
+        } else {
+            ""
+        };
+        return format!(
+            "1 到 {} 个用逗号分隔的值，每个 {}–{}{unit}",
+            digit(1),
+            digit(2),
+            digit(3)
+        );
+    }
+    // `min–max unit`.
+    match english.split_once(' ') {
+        Some((range, "ms")) => format!("{range} 毫秒"),
+        Some((range, unit)) => format!("{range} {}", zh_unit(unit)),
+        None => english.to_string(),
+    }
 }

@@ -144,10 +144,19 @@ pub fn recorded_url(id: &str) -> String {
 pub async fn copy_link() -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
     let href = window.location().href().map_err(|e| format!("{e:?}"))?;
-    JsFuture::from(window.navigator().clipboard().write_text(&href))
+    copy_text(&href)
         .await
         .map_err(|_| format!("the browser did not allow copying; the link is {href}"))?;
     Ok(href)
+}
+
+/// Copies `text` to the clipboard.
+pub async fn copy_text(text: &str) -> Result<(), ()> {
+    let window = web_sys::window().ok_or(())?;
+    JsFuture::from(window.navigator().clipboard().write_text(text))
+        .await
+        .map(|_| ())
+        .map_err(|_| ())
 }
 
 #[cfg(test)]

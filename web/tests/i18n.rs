@@ -16,6 +16,15 @@ fn chinese() {
 #[wasm_bindgen_test]
 fn every_scenario_and_parameter_is_translated() {
     chinese();
+    let untranslated: Vec<&&str> = Lang::UI_KEYS
+        .iter()
+        .filter(|k| !Lang::has_chinese_ui(k))
+        .collect();
+    assert!(
+        untranslated.is_empty(),
+        "no \"ui <name>\" in web/i18n/zh-CN.json for {untranslated:?}"
+    );
+    assert_eq!(Lang::ZhCn.run(), "运行");
     let missing: Vec<&str> = CATALOG
         .iter()
         .filter(|s| !Lang::has_chinese(s))
@@ -79,6 +88,35 @@ fn errors_name_the_parameter_value_and_range_in_both_languages() {
         );
     }
     assert!(Lang::ZhCn.param_error(&err).contains("参数"));
+    // Chinese all through: the reason, the range and its unit.
+    let zh = Lang::ZhCn.param_error(&err);
+    assert!(
+        zh.contains("超出范围") && zh.contains("1–100000 个任务"),
+        "{zh}"
+    );
+    assert!(!Lang::En.param_error(&err).contains('`'));
+    let blocking = conlab_core::catalog::find("blocking-in-async").unwrap();
+    let long = conlab_core::Params::from_assignments(
+        blocking.id,
+        blocking.params,
+        ["calls=64", "block_ms=60000"],
+    )
+    .unwrap();
+    let err = long.check_page_blocking(blocking.params).unwrap_err();
+    let zh = Lang::ZhCn.param_error(&err);
+    assert!(
+        zh.contains("156 毫秒") && zh.contains("calls = 64") && zh.contains("10 秒"),
+        "{zh}"
+    );
+    let word =
+        conlab_core::Params::from_assignments(info.id, info.params, ["tasks=many"]).unwrap_err();
+    assert!(
+        Lang::ZhCn.param_error(&word).contains("不是整数"),
+        "{}",
+        Lang::ZhCn.param_error(&word)
+    );
+    let spec = info.params.iter().find(|p| p.name == "tasks").unwrap();
+    assert_eq!(Lang::ZhCn.range_text(spec), "1–100000 个任务");
     let broken = conlab_core::Trace::from_json("{").unwrap_err();
     assert!(Lang::ZhCn.trace_error("a.json", &broken).contains("a.json"));
 }

@@ -4,7 +4,7 @@
 //! not know), so conlab opens its own export again exactly ([`crate::Trace::from_json`]).
 
 use crate::trace::{Nanos, Trace};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::borrow::Cow;
 
 fn micros(ns: Nanos) -> f64 {
@@ -88,13 +88,6 @@ impl<'a> Event<'a> {
             args,
         }
     }
-}
-
-/// What [`crate::Trace::from_json`] reads from a Chrome export: the conlab trace inside it.
-#[derive(Deserialize)]
-pub(crate) struct ChromeExport {
-    #[serde(rename = "conlabTrace", default)]
-    pub(crate) trace: Option<Trace>,
 }
 
 /// Converts a trace to Chrome trace-event JSON.

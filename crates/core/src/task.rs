@@ -115,10 +115,7 @@ impl<F: Future, D: FnOnce(bool)> Future for TaskFuture<F, D> {
             match body.poll(cx) {
                 Poll::Ready(v) => Ok(v),
                 Poll::Pending => {
-                    let mut slot = this.cell.task_waker.borrow_mut();
-                    if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        *slot = Some(cx.waker().clone());
-                    }
+                    park(&this.cell.task_waker, cx);
                     return Poll::Pending;
                 }
             }
@@ -129,19 +126,39 @@ impl<F: Future, D: FnOnce(bool)> Future for TaskFuture<F, D> {
         if let Some(on_finish) = this.on_finish.take() {
             on_finish(outcome.is_err());
         }
-        let cell = this.cell;
-        cell.finished.set(true);
-        cell.task_waker.borrow_mut().take();
-        let callbacks = std::mem::take(&mut *cell.callbacks.borrow_mut());
+        this.cell.complete(outcome);
+        Poll::Ready(())
+    }
+}
+
+// What does not depend on the task's body is kept out of `TaskFuture::poll`, which is
+// instantiated once per kind of task: one copy per result type instead (the playground ships
+// every scenario's tasks).
+
+/// Keeps the waker a pending task was polled with.
+#[inline(never)]
+fn park(slot: &RefCell<Option<Waker>>, cx: &Context<'_>) {
+    let mut slot = slot.borrow_mut();
+    if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+        *slot = Some(cx.waker().clone());
+    }
+}
+
+impl<T> TaskCell<T> {
+    /// The task ended with `outcome`: done callbacks run, the result is kept, the joiner wakes.
+    #[inline(never)]
+    fn complete(&self, outcome: Result<T, JoinError>) {
+        self.finished.set(true);
+        self.task_waker.borrow_mut().take();
+        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
         for callback in callbacks {
             callback(&outcome);
         }
-        *cell.result.borrow_mut() = Some(outcome);
-        let joiner = cell.join_waker.borrow_mut().take();
+        *self.result.borrow_mut() = Some(outcome);
+        let joiner = self.join_waker.borrow_mut().take();
         if let Some(w) = joiner {
             w.wake();
         }
-        Poll::Ready(())
     }
 }
 

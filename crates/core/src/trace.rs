@@ -530,11 +530,14 @@ pub enum TraceLoadError {
     Invalid(String),
 }
 
-/// Only the schema field of a JSON document, to tell a trace of another kind or version.
+/// What a JSON document that is not a valid trace says at its top: a schema (another kind or
+/// version of file), or the trace that conlab's Chrome export carries.
 #[derive(Deserialize)]
-struct SchemaOnly {
+struct Head {
     #[serde(default)]
     schema: Option<String>,
+    #[serde(rename = "conlabTrace", default)]
+    trace: Option<Box<Trace>>,
 }
 
 impl Trace {
@@ -556,19 +559,17 @@ impl Trace {
                 return Err(TraceLoadError::NotJson(e.to_string()))
             }
             Err(e) => {
-                let found = serde_json::from_str::<SchemaOnly>(text)
-                    .ok()
-                    .and_then(|s| s.schema);
-                match found {
-                    Some(found) if found == SCHEMA => {
+                let head = serde_json::from_str::<Head>(text).ok();
+                match head.map(|h| (h.schema, h.trace)) {
+                    Some((Some(found), _)) if found == SCHEMA => {
                         return Err(TraceLoadError::Invalid(e.to_string()))
                     }
-                    Some(found) => return Err(TraceLoadError::WrongSchema { found: Some(found) }),
+                    Some((Some(found), _)) => {
+                        return Err(TraceLoadError::WrongSchema { found: Some(found) })
+                    }
                     // No schema at the top: conlab's own Chrome export carries the trace.
-                    None => match serde_json::from_str::<crate::chrome::ChromeExport>(text) {
-                        Ok(crate::chrome::ChromeExport { trace: Some(t) }) => t,
-                        _ => return Err(TraceLoadError::WrongSchema { found: None }),
-                    },
+                    Some((None, Some(t))) => *t,
+                    _ => return Err(TraceLoadError::WrongSchema { found: None }),
                 }
             }
         };

@@ -63,13 +63,31 @@ fn html_escape(s: &str) -> String {
 pub fn embed_dialog(props: &EmbedDialogProps) -> Html {
     let lang = use_lang();
     let (iframe, script) = snippets(&base_url(), props.scenario, &props.params, lang);
+    let copied = use_state(|| None::<&'static str>);
+    let copy = |which: &'static str, text: String| {
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (copied, text) = (copied.clone(), text.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                if crate::share::copy_text(&text).await.is_ok() {
+                    copied.set(Some(which));
+                }
+            });
+        })
+    };
+    let done = |which: &str| (*copied == Some(which)).then(|| lang.link_copied());
     html! {
         <section class="embed" id="embed">
             <h3>{ lang.embed_heading() }</h3>
             <p>{ lang.embed_iframe() }</p>
-            <textarea id="embed-iframe" readonly=true rows="3" value={iframe} />
+            <textarea id="embed-iframe" readonly=true rows="3" value={iframe.clone()} />
+            <button id="copy-iframe" class="secondary" onclick={copy("iframe", iframe)}>{ lang.copy() }</button>
+            if let Some(d) = done("iframe") { <span class="copied" role="status">{ d }</span> }
             <p>{ lang.embed_script() }</p>
-            <textarea id="embed-script" readonly=true rows="3" value={script} />
+            <textarea id="embed-script" readonly=true rows="3" value={script.clone()} />
+            <button id="copy-script" class="secondary" onclick={copy("script", script)}>{ lang.copy() }</button>
+            if let Some(d) = done("script") { <span class="copied" role="status">{ d }</span> }
+            <p class="hint">{ lang.embed_options() }</p>
         </section>
     }
 }

@@ -62,9 +62,10 @@ pub fn params_form(props: &ParamsFormProps) -> Html {
         <fieldset class="params">
             <legend>{ lang.parameters() }</legend>
             { for info.params.iter().map(|p| {
-                let mut help = format!("{}; {}", lang.param_help(info, p.name).unwrap_or(p.help), p.range_text());
+                let sep = if lang == crate::i18n::Lang::ZhCn { "；" } else { "; " };
+                let mut help = format!("{}{sep}{}", lang.param_help(info, p.name).unwrap_or(p.help), lang.range_text(p));
                 if let Some(note) = lang.page_note(p) {
-                    help.push_str("; ");
+                    help.push_str(sep);
                     help.push_str(&note);
                 }
                 input(p.name, p.default_value().to_string(), help)

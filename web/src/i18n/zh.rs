@@ -40,7 +40,8 @@ pub async fn fetch() -> Result<(), String> {
     load(&crate::share::fetch_text(URL).await?)
 }
 
-/// The text under `what` (`title`, `explanation`, `param`, `check`) and `key`, if loaded.
+/// The text under `what` (`title`, `explanation`, `param`, `check`, `ui`) and `key`, if loaded.
+#[inline(never)]
 pub fn text(what: &str, key: &str) -> Option<&'static str> {
     let table = TABLE.with(Cell::get)?;
     table.get(&format!("{what} {key}")).map(String::as_str)
