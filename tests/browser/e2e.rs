@@ -688,3 +688,60 @@ async fn embeds_shrink_back_and_take_their_options() {
     screenshot(&c, "embeds-shrink-and-options").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_shared_link_with_foreign_parameters_runs_and_a_switch_mid_run_stops_the_run() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+
+    // What a messaging app makes of a shared link: its own parameters are dropped, not refused.
+    c.goto(&format!(
+        "{}index.html?scenario=asyncio-two-tasks&lang=zh-CN&from=singlemessage&isappinstalled=0&sleep_ms=40",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#run", 30).await;
+    assert_eq!(count(&c, ".error").await, 0);
+    click(&c, "#run").await;
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("通过"), "{verdict}");
+    let url = c.current_url().await.unwrap().to_string();
+    assert!(
+        url.contains("sleep_ms=40") && !url.contains("from=") && !url.contains("isappinstalled"),
+        "{url}"
+    );
+
+    // A long run, then another scenario picked while it goes: the old run stops and is not
+    // shown under the new title, and Run is free.
+    c.goto(&format!(
+        "{}index.html?scenario=event-loop-choice&tasks=100&sleep_ms=30000",
+        site.url
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run").await;
+    wait_for(&c, "#stop", 10).await;
+    eval(
+        &c,
+        "const s = document.querySelector('#scenario'); s.value = 'create-task';
+         s.dispatchEvent(new Event('change', { bubbles: true })); return 0;",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        count(&c, "#live").await,
+        0,
+        "nothing of the old run is drawn"
+    );
+    assert_eq!(count(&c, "#verdict").await, 0);
+    assert_eq!(count(&c, "#stop").await, 0);
+    let title = text(&c, ".scenario-title").await;
+    assert!(title.starts_with("create_task"), "{title}");
+    click(&c, "#run").await;
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    assert!(text(&c, "#metrics").await.contains("makespan"));
+    c.close().await.unwrap();
+}
