@@ -30,6 +30,9 @@ cp web/static/* web/dist/
 # The Chinese texts that are data (catalog, check descriptions), fetched when Chinese is shown.
 mkdir -p web/dist/i18n
 cp web/i18n/*.json web/dist/i18n/
+# The scenarios' code, shown beside their timelines: fetched by path, as the trace names it.
+mkdir -p web/dist/sources/crates/async-scenarios
+cp -r crates/async-scenarios/src web/dist/sources/crates/async-scenarios/
 if compgen -G "web/recorded/*.json" >/dev/null; then
   mkdir -p web/dist/recorded
   cp web/recorded/*.json web/dist/recorded/
@@ -37,4 +40,5 @@ fi
 wasm=$(stat -c %s web/dist/conlab_web_bg.wasm)
 gz=$(cat web/dist/conlab_web_bg.wasm web/dist/conlab_web.js | gzip -9 | wc -c)
 zh=$(gzip -9 <web/dist/i18n/zh-CN.json | wc -c)
-echo "web/dist: wasm $((wasm / 1024)) KB, wasm+js gzipped $((gz / 1024)) KB (${optimized:-not optimized}); fetched when needed: Chinese texts $((zh / 1024)) KB gzipped"
+src=$(find web/dist/sources -name '*.rs' -exec cat {} + | gzip -9 | wc -c)
+echo "web/dist: wasm $((wasm / 1024)) KB, wasm+js gzipped $((gz / 1024)) KB (${optimized:-not optimized}); fetched when needed: Chinese texts $((zh / 1024)) KB, sources $((src / 1024)) KB gzipped"

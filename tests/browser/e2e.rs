@@ -745,3 +745,104 @@ async fn a_shared_link_with_foreign_parameters_runs_and_a_switch_mid_run_stops_t
     assert!(text(&c, "#metrics").await.contains("makespan"));
     c.close().await.unwrap();
 }
+
+/// What the step-through shows now: the step's one-line description, and for every line of
+/// code some lane is at, the line's text and the lanes named beside it.
+async fn step_and_places(c: &fantoccini::Client) -> (String, Vec<(String, Vec<String>)>) {
+    let v = eval(
+        c,
+        "const lines = [...document.querySelectorAll('#step-code .line.at')].map(l => {
+           const names = [...l.querySelectorAll('.lane-here:not(.more)')].map(n => n.textContent);
+           const code = [...l.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('');
+           return [code, names]; });
+         return [document.querySelector('#step-event').textContent, lines];",
+    )
+    .await;
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_code_beside_the_timeline_shows_where_every_task_is_at_each_step() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    c.goto(&format!(
+        "{}index.html?scenario=asyncio-two-tasks&sleep_ms=150",
+        site.url
+    ))
+    .await
+    .unwrap();
+
+    // The scenario's own file, fetched when first opened, exactly as it is in the workspace.
+    wait_for(&c, "#code summary", 30).await;
+    assert_eq!(
+        count(&c, "#code .source").await,
+        0,
+        "not fetched before opened"
+    );
+    click(&c, "#code summary").await;
+    wait_for(&c, "#code .source", 10).await;
+    let on_disk = std::fs::read_to_string(
+        conlab_browser_tests::workspace().join("crates/async-scenarios/src/asyncio/two_tasks.rs"),
+    )
+    .unwrap();
+    assert_eq!(count(&c, "#code .line").await, on_disk.lines().count());
+
+    // Step through: at every step, the lane that acts is beside a line that does what the
+    // step says (prints at a print, sleeps at a sleep, waits at a join).
+    click(&c, "#step").await;
+    wait_for(&c, "#step-code .source", 10).await;
+    let steps = number_attr(&c, "#step-slider", "max").await as usize + 1;
+    let mut checked = 0;
+    for i in 0..steps {
+        if i > 0 {
+            click(&c, "#step-forward").await;
+        }
+        let (event, places) = step_and_places(&c).await;
+        let (what, lane) = match event.split_once(": ") {
+            Some((head, rest)) => (
+                rest.to_string(),
+                head[head.find(' ').unwrap() + 1..].to_string(),
+            ),
+            None => continue,
+        };
+        let word = if event.starts_with('✎') {
+            "print"
+        } else if event.starts_with('▶') && what.starts_with("sleeping") {
+            "sleep"
+        } else if event.starts_with('▶') && what.starts_with("waiting for another") {
+            "join"
+        } else {
+            continue;
+        };
+        let line = places
+            .iter()
+            .find(|(_, names)| names.contains(&lane))
+            .unwrap_or_else(|| panic!("step {i} ({event}): {lane} is at no line: {places:?}"));
+        assert!(
+            line.0.contains(word),
+            "step {i} ({event}): {lane} is beside {:?}",
+            line.0
+        );
+        checked += 1;
+        if i == 3 {
+            screenshot_at(&c, "#step-through", "step-through-code").await;
+        }
+    }
+    assert!(checked >= 6, "only {checked} steps could be checked");
+
+    // At 390 px the code stacks under the lanes, and nothing is wider than the screen.
+    c.set_window_size(390, 900).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let overflow = eval(
+        &c,
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    )
+    .await;
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "horizontal overflow {overflow}"
+    );
+    screenshot_at(&c, "#step-code", "step-through-code-390px").await;
+    c.close().await.unwrap();
+}

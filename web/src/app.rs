@@ -2,6 +2,7 @@
 //! Run (live on this page's loop), step-through, comparison, embedding, trace files, and the
 //! result. Native-only scenarios show a recorded native run instead of a dead end.
 
+use crate::components::code_view::CodeView;
 use crate::components::compare::Compare;
 use crate::components::embed_dialog::EmbedDialog;
 use crate::components::params_form::ParamsForm;
@@ -25,6 +26,13 @@ const THEME_KEY: &str = "conlab-theme";
 /// Whether `id` runs on this page (the rest show recorded native runs).
 pub fn runs_in_browser(info: &ScenarioInfo) -> bool {
     info.platforms.browser && conlab_scenarios::find(info.id).is_some_and(|s| s.generic.is_some())
+}
+
+/// The file of the scenario's code that runs in the browser, if it has such code.
+pub fn source_of(info: &ScenarioInfo) -> Option<&'static str> {
+    conlab_scenarios::find(info.id)
+        .and_then(|s| s.generic)
+        .map(|g| g.source)
 }
 
 /// Whether `info` is only planned: in the catalog, but no build of conlab runs it yet.
@@ -384,6 +392,7 @@ fn playground_page() -> Html {
                 { picker(lang, info, on_pick) }
                 <h2 class="scenario-title">{ lang.title(info) }</h2>
                 <p class="explanation">{ lang.explanation(info) }</p>
+                if let Some(source) = source_of(info) { <CodeView {source} /> }
             </section>
             if in_browser {
                 <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
@@ -428,7 +437,7 @@ fn playground_page() -> Html {
             <TraceFileBar trace={state.trace.clone()} on_load={on_load} />
             if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
             if *embed_open { <EmbedDialog scenario={info.id} params={state.params.clone()} /> }
-            if let Some(t) = &state.stepping { <StepThrough trace={t.clone()} on_close={on_close_step} /> }
+            if let Some(t) = &state.stepping { <StepThrough trace={t.clone()} on_close={on_close_step} source={source_of(info)} /> }
             if let Some((kept, current)) = state.comparing() {
                 <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
             }

@@ -582,6 +582,12 @@ ui_strings! {
     no_recording => "No recorded run of this scenario ships with this site yet.";
     /// Step-through heading.
     step_heading => "Step through a deterministic run (virtual time)";
+    /// The code panel's heading.
+    code_heading => "The code that runs";
+    /// While the code is fetched.
+    code_loading => "Loading the code…";
+    /// Before the reason the code could not be fetched.
+    code_missing => "Could not load the code:";
     /// Step buttons.
     step_back => "◀ Back";
     /// Step forward.

@@ -19,10 +19,11 @@ pub use share::{parse_query, to_query, Shared};
 pub use timeline::{tick_step, RowChoice, Rows, TimelineModel, Viewport};
 pub use trace_file::{load_trace_text, MAX_FILE_BYTES};
 
-/// For the browser tests: the embed snippets.
 pub use components::embed_dialog::snippets;
 /// For the browser tests: the step-through events of a trace and the lanes' states.
-pub use components::step_through::{lane_states, steps, Step, StepKind};
+pub use components::step_through::{lane_states, steps, Replay, Step, StepKind};
+/// For the browser tests: the embed snippets.
+pub use components::timeline::fmt_time;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -16,6 +16,7 @@ mod recorder;
 pub mod replay;
 mod run;
 mod runtime;
+mod sites;
 pub mod sync;
 mod task;
 mod trace;
@@ -34,9 +35,10 @@ pub use run::{
     TraceMeta,
 };
 pub use runtime::{yield_now, Runtime, Sleep};
+pub use sites::Site;
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};
 pub use trace::{
-    CheckResult, Lane, LaneBusy, LaneId, LaneKind, LatencySummary, Mark, Metric, Metrics, Nanos,
-    OutputLine, RuntimeKind, Span, SpanState, Status, Trace, TraceLoadError, MAX_TRACE_BYTES,
-    SCHEMA,
+    CheckResult, CodeSite, Lane, LaneBusy, LaneId, LaneKind, LatencySummary, Mark, Metric, Metrics,
+    Nanos, OutputLine, RuntimeKind, Span, SpanState, Status, Trace, TraceLoadError,
+    MAX_TRACE_BYTES, SCHEMA,
 };

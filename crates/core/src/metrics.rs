@@ -146,6 +146,7 @@ mod tests {
             label: String::new(),
             open: false,
             order: (0, 0),
+            site: None,
         }
     }
 

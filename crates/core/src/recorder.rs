@@ -8,8 +8,12 @@
 //! threads are stuck. Events are 32 bytes and stored in fixed-size chunks so that a long run
 //! never copies its history when a buffer grows; text lives in a side table.
 
-use crate::trace::{Lane, LaneId, LaneKind, Mark, Metric, Nanos, OutputLine, Span, SpanState};
+use crate::sites::{Site, SiteTable, NO_SITE};
+use crate::trace::{
+    CodeSite, Lane, LaneId, LaneKind, Mark, Metric, Nanos, OutputLine, Span, SpanState,
+};
 use std::collections::HashMap;
+use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -107,6 +111,8 @@ struct Event {
     begun: u32,
     op: Op,
     code: u8,
+    /// The line of code that recorded it, numbered in its writer's [`SiteTable`].
+    site: u16,
 }
 
 /// A span recorded whole whose beginning came right before its end event on its writer.
@@ -116,6 +122,7 @@ const JUST_BEFORE: u32 = u32::MAX;
 struct Buffer {
     chunks: Vec<Vec<Event>>,
     texts: Vec<Text>,
+    sites: SiteTable,
     /// Events pushed since the buffer was made (taking them does not reset it).
     pushed: u32,
     /// Spans recorded whole that have begun and not ended yet (pending sleeps), so a snapshot
@@ -196,6 +203,7 @@ struct Pending {
     state: SpanState,
     start: Nanos,
     begun: u32,
+    site: u16,
 }
 
 /// A span begun with [`EventWriter::begin_whole`], to end with [`EventWriter::end_whole`].
@@ -318,13 +326,14 @@ impl TraceRecorder {
             })
             .collect();
         let texts: Vec<&[Text]> = guards.iter().map(|b| b.texts.as_slice()).collect();
+        let sites: Vec<&SiteTable> = guards.iter().map(|b| &b.sites).collect();
         let pending: Vec<(usize, Pending)> = guards
             .iter()
             .enumerate()
             .flat_map(|(i, b)| b.pending.iter().map(move |p| (i, *p)))
             .collect();
         let sizes = Sizes::count(sorted.iter().flat_map(|list| list.iter()));
-        build(merge(&sorted), &texts, &pending, sizes, end)
+        build(merge(&sorted), &texts, &sites, &pending, sizes, end)
     }
 }
 
@@ -336,12 +345,14 @@ impl TraceRecorder {
         let handles: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
         let mut lists = Vec::with_capacity(handles.len());
         let mut texts = Vec::with_capacity(handles.len());
+        let mut sites = Vec::with_capacity(handles.len());
         let mut pending = Vec::new();
         let mut sizes = Sizes::default();
         for handle in &handles {
             let mut b = lock(handle);
             let mut chunks = std::mem::take(&mut b.chunks);
             texts.push(std::mem::take(&mut b.texts));
+            sites.push(std::mem::take(&mut b.sites));
             let buf = lists.len();
             let table = std::mem::take(&mut b.pending);
             pending.extend(table.iter().map(|p| (buf, *p)));
@@ -363,7 +374,8 @@ impl TraceRecorder {
             lists.push(Drain::new(chunks));
         }
         let texts: Vec<&[Text]> = texts.iter().map(Vec::as_slice).collect();
-        build(merge_draining(lists), &texts, &pending, sizes, end)
+        let sites: Vec<&SiteTable> = sites.iter().collect();
+        build(merge_draining(lists), &texts, &sites, &pending, sizes, end)
     }
 }
 
@@ -431,6 +443,8 @@ pub struct Recording {
     pub marks: Vec<Mark>,
     /// Output lines in order.
     pub output: Vec<OutputLine>,
+    /// The lines of code that recorded them.
+    pub sites: Vec<CodeSite>,
 }
 
 /// Merges time-ordered event lists by (time, list index, position).
@@ -460,6 +474,7 @@ fn merge<'a>(
 fn build(
     events: impl Iterator<Item = (usize, u32, Event)>,
     texts: &[&[Text]],
+    sites: &[&SiteTable],
     pending: &[(usize, Pending)],
     sizes: Sizes,
     end: Nanos,
@@ -477,7 +492,9 @@ fn build(
         spans: Vec::with_capacity(sizes.spans + pending.len()),
         marks: Vec::with_capacity(sizes.marks),
         output: Vec::with_capacity(sizes.output),
+        sites: Vec::new(),
     };
+    let mut numbering = SiteNumbering::new(sites);
     // Open spans per lane: (state, start, label, order). Sparse: most lanes never open one.
     let mut stacks: HashMap<LaneId, Vec<OpenSpan>> = HashMap::new();
     // An event's place: its writer, then its position there (the merge's own order at one
@@ -521,25 +538,27 @@ fn build(
             }
             Op::Begin => {
                 let stack = stacks.entry(e.lane).or_default();
-                stack.push((
-                    span_state_from_code(e.code),
-                    e.t,
-                    text_of(buf, e.text),
-                    order,
-                ));
+                stack.push(OpenSpan {
+                    state: span_state_from_code(e.code),
+                    start: e.t,
+                    label: text_of(buf, e.text),
+                    begun: order,
+                    site: numbering.global(buf, e.site, &mut rec.sites),
+                });
             }
             Op::End => {
                 let stack = stacks.entry(e.lane).or_default();
-                if let Some((state, start, label, begun)) = stack.pop() {
+                if let Some(open) = stack.pop() {
                     rec.spans.push(Span {
                         lane: e.lane,
-                        state,
-                        start,
+                        state: open.state,
+                        start: open.start,
                         end: e.t,
                         depth: stack.len() as u16,
-                        label,
+                        label: open.label,
                         open: false,
-                        order: (begun, order),
+                        order: (open.begun, order),
+                        site: open.site,
                     });
                 }
             }
@@ -559,6 +578,7 @@ fn build(
                     label: text_of(buf, e.text),
                     open: false,
                     order: (begun, order),
+                    site: numbering.global(buf, e.site, &mut rec.sites),
                 })
             }
             Op::Mark => rec.marks.push(Mark {
@@ -567,12 +587,14 @@ fn build(
                 name: text_of(buf, e.a as u32),
                 detail: text_of(buf, e.text),
                 order,
+                site: numbering.global(buf, e.site, &mut rec.sites),
             }),
             Op::Output => rec.output.push(OutputLine {
                 t: e.t,
                 lane: e.lane,
                 text: text_of(buf, e.text),
                 order,
+                site: numbering.global(buf, e.site, &mut rec.sites),
             }),
         }
     }
@@ -589,6 +611,7 @@ fn build(
             label: String::new(),
             open: true,
             order: (begun, u64::MAX),
+            site: numbering.global(*buf, p.site, &mut rec.sites),
         });
     }
     let mut still_open: Vec<(LaneId, Vec<OpenSpan>)> = stacks.into_iter().collect();
@@ -625,8 +648,59 @@ impl Sizes {
     }
 }
 
-/// A span that has begun and not yet ended: state, start, label, place in the replay order.
-type OpenSpan = (SpanState, Nanos, String, u64);
+/// A span that has begun and not yet ended.
+struct OpenSpan {
+    state: SpanState,
+    start: Nanos,
+    label: String,
+    /// Its place in the replay order.
+    begun: u64,
+    site: Option<u16>,
+}
+
+/// Numbers the writers' sites in one list for the trace, one entry per line of code.
+struct SiteNumbering<'a> {
+    tables: &'a [&'a SiteTable],
+    /// Per writer, its site numbers' places in the trace's list, once looked up.
+    known: Vec<Vec<Option<Option<u16>>>>,
+}
+
+impl<'a> SiteNumbering<'a> {
+    fn new(tables: &'a [&'a SiteTable]) -> SiteNumbering<'a> {
+        SiteNumbering {
+            tables,
+            known: vec![Vec::new(); tables.len()],
+        }
+    }
+
+    /// The trace's number for site `n` of writer `buf`, adding the line to `list` if new.
+    fn global(&mut self, buf: usize, n: u16, list: &mut Vec<CodeSite>) -> Option<u16> {
+        if n == NO_SITE {
+            return None;
+        }
+        let known = &mut self.known[buf];
+        if let Some(Some(found)) = known.get(n as usize) {
+            return *found;
+        }
+        let site = self.tables[buf].get(n)?;
+        let (file, line) = (site.file().replace('\\', "/"), site.line());
+        // A scan: a scenario records from a few dozen lines, and each is looked up once per
+        // writer (a hash map here would weigh on the playground's download).
+        let number = match list.iter().position(|s| s.line == line && s.file == file) {
+            Some(i) => Some(i as u16),
+            None if list.len() < NO_SITE as usize => {
+                list.push(CodeSite { file, line });
+                Some((list.len() - 1) as u16)
+            }
+            None => None,
+        };
+        if known.len() <= n as usize {
+            known.resize(n as usize + 1, None);
+        }
+        known[n as usize] = Some(number);
+        number
+    }
+}
 
 /// Ends every span of `stack` at `at` (a time and a place in the replay order).
 fn close_all(
@@ -636,16 +710,17 @@ fn close_all(
     open: bool,
     spans: &mut Vec<Span>,
 ) {
-    while let Some((state, start, label, begun)) = stack.pop() {
+    while let Some(span) = stack.pop() {
         spans.push(Span {
             lane,
-            state,
-            start,
-            end: at.0.max(start),
+            state: span.state,
+            start: span.start,
+            end: at.0.max(span.start),
             depth: stack.len() as u16,
-            label,
+            label: span.label,
             open,
-            order: (begun, at.1),
+            order: (span.begun, at.1),
+            site: span.site,
         });
     }
 }
@@ -703,9 +778,20 @@ pub struct EventWriter {
 
 impl EventWriter {
     #[inline]
-    fn push(&self, t: Nanos, lane: LaneId, op: Op, code: u8, a: u64, text: Text) {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &self,
+        t: Nanos,
+        lane: LaneId,
+        op: Op,
+        code: u8,
+        a: u64,
+        text: Text,
+        site: Option<Site>,
+    ) {
         let mut b = lock(&self.buffer);
         let text = b.text(text);
+        let site = site.map_or(NO_SITE, |s| b.sites.number(s));
         b.push(Event {
             t,
             a,
@@ -714,19 +800,23 @@ impl EventWriter {
             begun: JUST_BEFORE,
             op,
             code,
+            site,
         });
     }
 
     /// Begins a span that will be recorded as one event when it ends (a sleep: cheaper than
     /// a begin and an end event). Until then snapshots draw it up to their time, as open.
     #[inline]
+    #[track_caller]
     pub fn begin_whole(&self, lane: LaneId, state: SpanState, start: Nanos) -> WholeSpan {
+        let site = Location::caller();
         let mut b = lock(&self.buffer);
         let pending = Pending {
             lane,
             state,
             start,
             begun: b.pushed,
+            site: b.sites.number(site),
         };
         WholeSpan {
             slot: b.pending.insert(pending),
@@ -749,6 +839,7 @@ impl EventWriter {
             begun: p.begun,
             op: Op::Span,
             code: span_state_code(p.state),
+            site: p.site,
         });
     }
 
@@ -759,30 +850,47 @@ impl EventWriter {
             LaneName::Numbered(n) => (n as u64, Text::None),
             LaneName::Text(text) => (0, text),
         };
-        self.push(t, id, Op::LaneStart, lane_kind_code(kind), a, text);
+        self.push(t, id, Op::LaneStart, lane_kind_code(kind), a, text, None);
         id
     }
 
     /// Ends a lane at `t`, closing its open spans.
     #[inline]
     pub fn end_lane(&self, t: Nanos, lane: LaneId) {
-        self.push(t, lane, Op::LaneEnd, 0, 0, Text::None);
+        self.push(t, lane, Op::LaneEnd, 0, 0, Text::None, None);
     }
 
     /// Opens a span on `lane`; [`EventWriter::end`] closes the innermost open one.
     #[inline]
+    #[track_caller]
     pub fn begin(&self, t: Nanos, lane: LaneId, state: SpanState, label: impl Into<Text>) {
-        self.push(t, lane, Op::Begin, span_state_code(state), 0, label.into());
+        self.begin_at(Location::caller(), t, lane, state, label);
+    }
+
+    /// Like [`EventWriter::begin`], for a span begun by code at `site` (a future that records
+    /// its span when first polled, long after it was written).
+    #[inline]
+    pub fn begin_at(
+        &self,
+        site: Site,
+        t: Nanos,
+        lane: LaneId,
+        state: SpanState,
+        label: impl Into<Text>,
+    ) {
+        let code = span_state_code(state);
+        self.push(t, lane, Op::Begin, code, 0, label.into(), Some(site));
     }
 
     /// Closes the innermost open span of `lane`.
     #[inline]
     pub fn end(&self, t: Nanos, lane: LaneId) {
-        self.push(t, lane, Op::End, 0, 0, Text::None);
+        self.push(t, lane, Op::End, 0, 0, Text::None, None);
     }
 
     /// Records a whole span at once (cheaper than `begin` + `end` when both times are known).
     #[inline]
+    #[track_caller]
     pub fn span(
         &self,
         lane: LaneId,
@@ -791,21 +899,19 @@ impl EventWriter {
         end: Nanos,
         label: impl Into<Text>,
     ) {
-        self.push(
-            end,
-            lane,
-            Op::Span,
-            span_state_code(state),
-            start,
-            label.into(),
-        );
+        let code = span_state_code(state);
+        let site = Location::caller();
+        self.push(end, lane, Op::Span, code, start, label.into(), Some(site));
     }
 
     /// Records a point event.
+    #[track_caller]
     pub fn mark(&self, t: Nanos, lane: LaneId, name: &'static str, detail: impl Into<Text>) {
+        let site = Location::caller();
         let mut b = lock(&self.buffer);
         let name = b.text(Text::Static(name));
         let text = b.text(detail.into());
+        let site = b.sites.number(site);
         b.push(Event {
             t,
             a: name as u64,
@@ -814,6 +920,7 @@ impl EventWriter {
             begun: JUST_BEFORE,
             op: Op::Mark,
             code: 0,
+            site,
         });
     }
 
@@ -825,8 +932,10 @@ impl EventWriter {
     }
 
     /// Records a line of output.
+    #[track_caller]
     pub fn output(&self, t: Nanos, lane: LaneId, text: impl Into<Text>) {
-        self.push(t, lane, Op::Output, 0, 0, text.into());
+        let site = Location::caller();
+        self.push(t, lane, Op::Output, 0, 0, text.into(), Some(site));
     }
 }
 

@@ -12,6 +12,7 @@ use crate::trace::{
 };
 use std::cell::Cell;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -110,11 +111,13 @@ impl<R: Runtime> LaneCtx<R> {
     }
 
     /// Prints a line of output from this lane.
+    #[track_caller]
     pub fn print(&self, text: impl Into<Text>) {
         self.shared.writer.output(self.now(), self.lane, text);
     }
 
     /// Records a point event on this lane.
+    #[track_caller]
     pub fn mark(&self, name: &'static str, detail: impl Into<Text>) {
         self.shared.writer.mark(self.now(), self.lane, name, detail);
     }
@@ -129,6 +132,7 @@ impl<R: Runtime> LaneCtx<R> {
     }
 
     /// Sleeps on the runtime's timer, recorded as a `sleeping` span.
+    #[track_caller]
     pub fn sleep(&self, duration: Duration) -> LaneSleep<'_, R> {
         self.sleep_as(SpanState::Sleeping, duration)
     }
@@ -136,6 +140,7 @@ impl<R: Runtime> LaneCtx<R> {
     /// Waits on the timer but records the wait as `state` (a simulated download is
     /// `blocked_io`, a simulated query `in_flight`). A zero duration still yields once, as
     /// `asyncio.sleep(0)` does. If the task is cancelled mid-wait, the span ends there.
+    #[track_caller]
     pub fn sleep_as(&self, state: SpanState, duration: Duration) -> LaneSleep<'_, R> {
         LaneSleep {
             ctx: self,
@@ -147,20 +152,31 @@ impl<R: Runtime> LaneCtx<R> {
 
     /// Runs `future`, recording the time it takes as a span in `state`. If the task is
     /// cancelled meanwhile, the span ends at the cancellation.
-    pub async fn during<T>(
-        &self,
+    /// The span begins when the returned future is first polled; it is attributed to the line
+    /// that called this.
+    #[track_caller]
+    pub fn during<'a, T, F>(
+        &'a self,
         state: SpanState,
         label: impl Into<Text>,
-        future: impl Future<Output = T>,
-    ) -> T {
-        self.shared
-            .writer
-            .begin(self.now(), self.lane, state, label);
-        let _end = EndSpan(self);
-        future.await
+        future: F,
+    ) -> impl Future<Output = T> + 'a
+    where
+        F: Future<Output = T> + 'a,
+    {
+        let site = Location::caller();
+        let label = label.into();
+        async move {
+            self.shared
+                .writer
+                .begin_at(site, self.now(), self.lane, state, label);
+            let _end = EndSpan(self);
+            future.await
+        }
     }
 
     /// A blocking call that holds the thread and the event loop, recorded as `blocking`.
+    #[track_caller]
     pub fn block(&self, duration: Duration) {
         let start = self.now();
         self.shared.rt.block_thread(duration);
@@ -174,6 +190,7 @@ impl<R: Runtime> LaneCtx<R> {
     }
 
     /// CPU-bound work, recorded as `computing`.
+    #[track_caller]
     pub fn compute(&self, duration: Duration) {
         let start = self.now();
         self.shared.rt.burn_cpu(duration);
@@ -257,9 +274,12 @@ impl<R: Runtime> LaneCtx<R> {
     }
 
     /// Awaits a task, recording the wait as `waiting_join`.
-    pub async fn join<T: 'static>(&self, handle: JoinHandle<T>) -> Result<T, JoinError> {
+    #[track_caller]
+    pub fn join<T: 'static>(
+        &self,
+        handle: JoinHandle<T>,
+    ) -> impl Future<Output = Result<T, JoinError>> + '_ {
         self.during(SpanState::WaitingJoin, Text::None, handle)
-            .await
     }
 }
 
@@ -371,7 +391,13 @@ impl TraceMeta {
         end: Nanos,
         status: Status,
     ) -> Trace {
+        // Natively the events are handed over, so a run of millions of events never holds them
+        // and the trace at once; a page's runs are far smaller, and merging them the one way
+        // live snapshots do keeps a second copy of the merge out of the download.
+        #[cfg(not(target_arch = "wasm32"))]
         let recording = recorder.take(end);
+        #[cfg(target_arch = "wasm32")]
+        let recording = recorder.collect(end);
         let mut metrics = crate::metrics::compute(&recording.spans, end);
         metrics.extra = recorder.metrics();
         // A stopped run's partial trace is shown as it is: its checks would judge a run that
@@ -420,6 +446,7 @@ impl TraceMeta {
             output: recording.output,
             metrics,
             checks: Vec::new(),
+            sites: recording.sites,
         }
     }
 }

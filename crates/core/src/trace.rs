@@ -147,6 +147,15 @@ impl SpanState {
     }
 }
 
+/// A line of scenario code that recorded events (where a task printed, began a sleep, waited).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CodeSite {
+    /// The source file, relative to the workspace (`crates/async-scenarios/src/asyncio/two_tasks.rs`).
+    pub file: String,
+    /// The line, from 1.
+    pub line: u32,
+}
+
 /// One lane: a thread, process, task or connection on the shared time axis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lane {
@@ -185,6 +194,9 @@ pub struct Span {
     /// replay of events that share an instant (see [`crate::replay`]); `(0, 0)` if unknown.
     #[serde(default, skip_serializing_if = "no_order_pair")]
     pub order: (u64, u64),
+    /// The line of code that began it: an index into [`Trace::sites`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<u16>,
 }
 
 fn no_order_pair(order: &(u64, u64)) -> bool {
@@ -217,6 +229,9 @@ pub struct Mark {
     /// Where it stands in the order the run recorded events; 0 if unknown.
     #[serde(default, skip_serializing_if = "no_order")]
     pub order: u64,
+    /// The line of code that recorded it: an index into [`Trace::sites`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<u16>,
 }
 
 /// One line of program output.
@@ -231,6 +246,9 @@ pub struct OutputLine {
     /// Where it stands in the order the run recorded events; 0 if unknown.
     #[serde(default, skip_serializing_if = "no_order")]
     pub order: u64,
+    /// The line of code that recorded it: an index into [`Trace::sites`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<u16>,
 }
 
 /// How a run ended.
@@ -412,6 +430,10 @@ pub struct Trace {
     pub metrics: Metrics,
     /// The scenario's checks.
     pub checks: Vec<CheckResult>,
+    /// The lines of code that recorded events, where the runtime records them; spans, marks
+    /// and output lines point into this list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<CodeSite>,
 }
 
 impl Trace {
@@ -493,9 +515,15 @@ impl Trace {
             .count()
     }
 
-    /// Serializes to pretty JSON.
+    /// Serializes to JSON: indented natively, for people who open the file; on one line in
+    /// the playground, whose download would otherwise carry a second JSON writer (the Chrome
+    /// export writes compact JSON).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a trace always serializes")
+        #[cfg(not(target_arch = "wasm32"))]
+        let json = serde_json::to_string_pretty(self);
+        #[cfg(target_arch = "wasm32")]
+        let json = serde_json::to_string(self);
+        json.expect("a trace always serializes")
     }
 }
 
@@ -620,8 +648,16 @@ impl Trace {
                 Ok(())
             }
         };
+        let sites = self.sites.len();
+        let at_site = |what: &str, i: usize, site: Option<u16>| match site {
+            Some(n) if n as usize >= sites => Err(format!(
+                "{what}[{i}] points at code site {n}, but the trace lists {sites} sites"
+            )),
+            _ => Ok(()),
+        };
         for (i, s) in self.spans.iter().enumerate() {
             on_lane("spans", i, s.lane)?;
+            at_site("spans", i, s.site)?;
             if s.end < s.start {
                 return Err(format!(
                     "spans[{i}] ends at {} ns, before it starts at {} ns",
@@ -632,10 +668,12 @@ impl Trace {
         }
         for (i, m) in self.marks.iter().enumerate() {
             on_lane("marks", i, m.lane)?;
+            at_site("marks", i, m.site)?;
             within("marks", i, m.t)?;
         }
         for (i, o) in self.output.iter().enumerate() {
             on_lane("output", i, o.lane)?;
+            at_site("output", i, o.site)?;
             within("output", i, o.t)?;
         }
         Ok(())
@@ -708,6 +746,7 @@ mod tests {
                 label: String::new(),
                 open: false,
                 order: (0, 0),
+                site: None,
             }],
             marks: vec![Mark {
                 lane: 1,
@@ -715,15 +754,18 @@ mod tests {
                 name: "created".into(),
                 detail: String::new(),
                 order: 0,
+                site: None,
             }],
             output: vec![OutputLine {
                 t: 95,
                 lane: 0,
                 text: "done".into(),
                 order: 0,
+                site: None,
             }],
             metrics: Metrics::default(),
             checks: Vec::new(),
+            sites: Vec::new(),
         }
     }
 

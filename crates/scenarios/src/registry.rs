@@ -55,6 +55,8 @@ pub struct Scenario {
 pub struct Generic {
     /// About how long a run takes (the page's runs get their time limit from it).
     pub expected: conlab_core::estimate::ExpectedFn,
+    /// Its source file, relative to the workspace (the playground shows it).
+    pub source: &'static str,
     /// On the virtual-time executor (a page runs its one copy, `on_browser`, there instead:
     /// see [`Scenario::run_virtual`]).
     #[cfg(not(feature = "browser"))]
@@ -183,6 +185,7 @@ macro_rules! row {
         use $m as m;
         Generic {
             expected: m::expected,
+            source: m::SOURCE,
             #[cfg(not(feature = "browser"))]
             on_virtual: |ctx| Box::pin(m::run(ctx)),
             #[cfg(feature = "native")]

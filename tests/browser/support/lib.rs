@@ -265,6 +265,7 @@ pub fn synthetic_trace(lanes: u32, per_lane: u64) -> conlab_core::Trace {
                 label: String::new(),
                 open: false,
                 order: (0, 0),
+                site: None,
             });
         }
     }
@@ -283,5 +284,6 @@ pub fn synthetic_trace(lanes: u32, per_lane: u64) -> conlab_core::Trace {
         output: Vec::new(),
         metrics: Default::default(),
         checks: Vec::new(),
+        sites: Vec::new(),
     }
 }

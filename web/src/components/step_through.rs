@@ -2,11 +2,13 @@
 //! scrubber over every moment something happened, one step back or forward at a time, and what
 //! every lane was doing at that moment.
 
+use crate::components::code_view::{CodeView, LaneAt};
 use crate::components::timeline::{fmt_time, Timeline};
 use crate::i18n::use_lang;
 use crate::state::TraceRc;
 pub use conlab_core::replay::{steps, Step, StepKind};
 use conlab_core::Trace;
+use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -20,28 +22,113 @@ pub struct StepThroughProps {
     pub trace: TraceRc,
     /// Called to close the panel.
     pub on_close: Callback<()>,
+    /// The scenario's source file, shown with every lane at its line.
+    #[prop_or_default]
+    pub source: Option<&'static str>,
+}
+
+/// Where every lane stands after some steps of a run: its open spans (innermost last) and the
+/// line of code it last recorded at. Moving forward replays only the new steps, so stepping
+/// through a long run costs one step per click, not the whole run again.
+#[derive(Debug, Default)]
+pub struct Replay {
+    upto: usize,
+    open: Vec<Vec<usize>>,
+    last_site: Vec<Option<u16>>,
+}
+
+impl Replay {
+    /// Before the first step of `t`.
+    pub fn new(t: &Trace) -> Replay {
+        Replay {
+            upto: 0,
+            open: vec![Vec::new(); t.lanes.len()],
+            last_site: vec![None; t.lanes.len()],
+        }
+    }
+
+    /// Moves to just after the first `upto` steps: forward from where it is, or again from the
+    /// start to go back.
+    pub fn seek(&mut self, t: &Trace, steps: &[Step], upto: usize) {
+        if upto < self.upto || self.open.len() != t.lanes.len() {
+            *self = Replay::new(t);
+        }
+        for s in steps.iter().take(upto).skip(self.upto) {
+            match s.kind {
+                StepKind::Begin(i) => {
+                    if let Some(span) = t.spans.get(i) {
+                        let lane = span.lane as usize;
+                        if let Some(stack) = self.open.get_mut(lane) {
+                            stack.push(i);
+                            self.last_site[lane] = span.site.or(self.last_site[lane]);
+                        }
+                    }
+                }
+                StepKind::End(i) => {
+                    if let Some(stack) = t
+                        .spans
+                        .get(i)
+                        .and_then(|x| self.open.get_mut(x.lane as usize))
+                    {
+                        stack.retain(|j| *j != i);
+                    }
+                }
+                StepKind::Print(i) => {
+                    if let Some(o) = t.output.get(i) {
+                        if let Some(last) = self.last_site.get_mut(o.lane as usize) {
+                            *last = o.site.or(*last);
+                        }
+                    }
+                }
+                StepKind::Mark(i) => {
+                    if let Some(m) = t.marks.get(i) {
+                        if let Some(last) = self.last_site.get_mut(m.lane as usize) {
+                            *last = m.site.or(*last);
+                        }
+                    }
+                }
+            }
+        }
+        self.upto = upto;
+    }
+
+    /// What lane `lane` is doing: its innermost open span.
+    pub fn state(&self, t: &Trace, lane: usize) -> Option<usize> {
+        self.open
+            .get(lane)?
+            .iter()
+            .copied()
+            .max_by_key(|i| t.spans[*i].depth)
+    }
+
+    /// Where each lane alive at `now` is in the code: the line of its innermost open span, or
+    /// else the line it last recorded at.
+    pub fn places(&self, t: &Trace, now: conlab_core::Nanos) -> Vec<LaneAt> {
+        let mut at = Vec::new();
+        for (lane, l) in t.lanes.iter().enumerate() {
+            if l.start > now || l.end.is_some_and(|e| e < now) {
+                continue;
+            }
+            let span = self.state(t, lane);
+            let site = span.and_then(|i| t.spans[i].site).or(self.last_site[lane]);
+            if let Some(site) = site {
+                at.push(LaneAt {
+                    lane: lane as u32,
+                    site,
+                    state: span.map(|i| t.spans[i].state),
+                });
+            }
+        }
+        at
+    }
 }
 
 /// What every lane is doing after the first `upto` steps: its innermost open span.
 pub fn lane_states(t: &Trace, steps: &[Step], upto: usize) -> Vec<Option<usize>> {
-    let mut open: Vec<Vec<usize>> = vec![Vec::new(); t.lanes.len()];
-    for s in steps.iter().take(upto) {
-        match s.kind {
-            StepKind::Begin(i) => {
-                if let Some(stack) = t.spans.get(i).and_then(|x| open.get_mut(x.lane as usize)) {
-                    stack.push(i);
-                }
-            }
-            StepKind::End(i) => {
-                if let Some(stack) = t.spans.get(i).and_then(|x| open.get_mut(x.lane as usize)) {
-                    stack.retain(|j| *j != i);
-                }
-            }
-            StepKind::Print(_) | StepKind::Mark(_) => {}
-        }
-    }
-    open.iter()
-        .map(|stack| stack.iter().copied().max_by_key(|i| t.spans[*i].depth))
+    let mut replay = Replay::new(t);
+    replay.seek(t, steps, upto);
+    (0..t.lanes.len())
+        .map(|lane| replay.state(t, lane))
         .collect()
 }
 
@@ -92,7 +179,15 @@ pub fn step_through(props: &StepThroughProps) -> Html {
         })
     };
     let t = &props.trace;
-    let states = lane_states(t, &all, i + 1);
+    let replay = use_mut_ref(Replay::default);
+    let (states, places) = {
+        let mut r = replay.borrow_mut();
+        r.seek(t, &all, i + 1);
+        let states: Vec<Option<usize>> = (0..t.lanes.len().min(MAX_ROWS))
+            .map(|lane| r.state(t, lane))
+            .collect();
+        (states, Rc::new(r.places(t, now)))
+    };
     let what = step.map(|s| describe(t, &s, lang)).unwrap_or_default();
     let close = props.on_close.reform(|_: MouseEvent| ());
     html! {
@@ -107,19 +202,24 @@ pub fn step_through(props: &StepThroughProps) -> Html {
             <p id="step-position" aria-live="polite">{ lang.step_position(i + 1, all.len(), &fmt_time(now)) }</p>
             <p id="step-event" class="step-event">{ what }</p>
             <Timeline id="step-timeline" trace={t.clone()} cursor={Some(now)} />
-            <table class="lane-states">
-                <thead><tr><th>{ lang.lane() }</th><th>{ lang.state() }</th></tr></thead>
-                <tbody>
-                    { for t.lanes.iter().zip(states.iter()).take(MAX_ROWS).map(|(lane, span)| {
-                        let text = match span.and_then(|i| t.spans.get(i)) {
-                            Some(s) if s.label.is_empty() => lang.state_name(s.state).to_string(),
-                            Some(s) => format!("{} — {}", lang.state_name(s.state), s.label),
-                            None => lang.idle().to_string(),
-                        };
-                        html! { <tr><td>{ &lane.name }</td><td class="lane-state">{ text }</td></tr> }
-                    }) }
-                </tbody>
-            </table>
+            <div class="step-body">
+                <table class="lane-states">
+                    <thead><tr><th>{ lang.lane() }</th><th>{ lang.state() }</th></tr></thead>
+                    <tbody>
+                        { for t.lanes.iter().zip(states.iter()).take(MAX_ROWS).map(|(lane, span)| {
+                            let text = match span.and_then(|i| t.spans.get(i)) {
+                                Some(s) if s.label.is_empty() => lang.state_name(s.state).to_string(),
+                                Some(s) => format!("{} — {}", lang.state_name(s.state), s.label),
+                                None => lang.idle().to_string(),
+                            };
+                            html! { <tr><td>{ &lane.name }</td><td class="lane-state">{ text }</td></tr> }
+                        }) }
+                    </tbody>
+                </table>
+                if let Some(source) = props.source {
+                    <CodeView {source} open=true at={Some((t.clone(), places))} />
+                }
+            </div>
             <ol class="output">
                 { for all.iter().take(i + 1).filter_map(|s| match s.kind {
                     StepKind::Print(n) => t.output.get(n),

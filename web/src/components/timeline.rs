@@ -666,18 +666,25 @@ fn hover(shared: &Shared, x: f64, y: f64, lang: Lang) -> Option<Tip> {
     })
 }
 
-/// A duration for people: `1.234 ms`, `56.7 µs`, `2.50 s`.
+/// A duration or moment for people: `150 ms`, `1.234 ms`, `56.7 µs`, `2.5 s`, as precise as
+/// the trace and without trailing zeros.
 pub fn fmt_time(ns: Nanos) -> String {
     let v = ns as f64;
-    if v >= 1e9 {
-        format!("{:.2} s", v / 1e9)
+    let (value, decimals, unit) = if v >= 1e9 {
+        (v / 1e9, 3, "s")
     } else if v >= 1e6 {
-        format!("{:.3} ms", v / 1e6)
+        (v / 1e6, 3, "ms")
     } else if v >= 1e3 {
-        format!("{:.1} µs", v / 1e3)
+        (v / 1e3, 1, "µs")
+    } else if ns == 0 {
+        return "0 ms".to_string();
     } else {
-        format!("{ns} ns")
-    }
+        return format!("{ns} ns");
+    };
+    // As precise as the trace, without zeros that say nothing: 150 ms, 150.25 ms, 1.5 s.
+    let text = format!("{value:.decimals$}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} {unit}")
 }
 
 /// The CSS class drawing a legend swatch like the canvas draws the state.

@@ -81,3 +81,6 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
         .max()
         .unwrap_or_default()
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

@@ -56,3 +56,6 @@ pub fn checks(c: &mut Checks) {
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     conlab_core::estimate::sleeps(p.usize("items"), p.duration("item_ms"))
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

@@ -72,3 +72,6 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use std::time::Duration;
     p.duration("block_ms") * p.usize("calls") as u32 + Duration::from_millis(100)
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

@@ -88,3 +88,6 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use conlab_core::estimate::{times, PER_TASK};
     p.duration("cancel_after_ms") + times(p.usize("tasks"), PER_TASK)
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

@@ -71,3 +71,6 @@ pub fn checks(c: &mut Checks) {
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     p.duration("delay_ms")
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

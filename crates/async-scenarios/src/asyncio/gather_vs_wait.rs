@@ -121,3 +121,6 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
         .unwrap_or_default()
         * 2
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

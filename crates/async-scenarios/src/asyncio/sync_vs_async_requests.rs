@@ -109,3 +109,6 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let latency = p.duration("latency_ms");
     sleeps(n + 1, latency) + times(n, PER_TASK)
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

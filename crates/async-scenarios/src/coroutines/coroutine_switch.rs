@@ -92,3 +92,6 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let _ = p;
     Duration::from_millis(10)
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

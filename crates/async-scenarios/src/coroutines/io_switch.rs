@@ -66,3 +66,6 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let n = p.usize("fetches");
     p.duration("latency_ms") + times(n, PER_TASK)
 }
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

@@ -1,0 +1,172 @@
+//! The scenario's code, the file that actually runs, fetched from the site the first time it is
+//! shown (the sources are not in the download). In a step-through every line some lane is at
+//! carries that lane's name, coloured by what the lane is doing, as Python Tutor shows one
+//! thread's line, here for every task at once.
+
+use crate::i18n::use_lang;
+use crate::share::fetch_text;
+use crate::state::TraceRc;
+use crate::timeline::state_style;
+use conlab_core::SpanState;
+use std::cell::RefCell;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Where the site keeps the sources, relative to the page (`scripts/build-web.sh` copies them).
+const SOURCES: &str = "sources/";
+
+/// At most this many lane names are written beside one line; the rest are counted.
+const NAMES_PER_LINE: usize = 3;
+
+/// One lane's place in the code at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneAt {
+    /// The lane.
+    pub lane: u32,
+    /// The line, an index into the trace's sites.
+    pub site: u16,
+    /// What the lane is doing there, if it is inside a span.
+    pub state: Option<SpanState>,
+}
+
+/// Properties of [`CodeView`].
+#[derive(Properties, PartialEq)]
+pub struct CodeViewProps {
+    /// The file to show, relative to the workspace.
+    pub source: &'static str,
+    /// Shown open (step-through) rather than folded away.
+    #[prop_or_default]
+    pub open: bool,
+    /// The run whose lanes are placed in the code, with where each lane is.
+    #[prop_or_default]
+    pub at: Option<(TraceRc, Rc<Vec<LaneAt>>)>,
+}
+
+thread_local! {
+    /// Sources fetched so far, by file: each is fetched once per page.
+    static FETCHED: RefCell<Vec<(&'static str, Rc<str>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The source of `file`, if fetched already.
+fn fetched(file: &str) -> Option<Rc<str>> {
+    FETCHED.with(|f| {
+        f.borrow()
+            .iter()
+            .find(|(name, _)| *name == file)
+            .map(|(_, code)| code.clone())
+    })
+}
+
+/// The file's name without its folders.
+fn short_name(file: &str) -> &str {
+    file.rsplit('/').next().unwrap_or(file)
+}
+
+/// The scenario's code, folded until opened.
+#[function_component(CodeView)]
+pub fn code_view(props: &CodeViewProps) -> Html {
+    let lang = use_lang();
+    let source = props.source;
+    let text = use_state(|| fetched(source).map(Ok));
+    let opened = use_state(|| props.open);
+    {
+        // Fetch when first shown (and again if the file changes with the scenario).
+        let text = text.clone();
+        let wanted = *opened;
+        use_effect_with((source, wanted), move |(source, wanted)| {
+            let source: &'static str = source;
+            match fetched(source) {
+                Some(code) => text.set(Some(Ok(code))),
+                None if *wanted => {
+                    text.set(None);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let fetched = fetch_text(&format!("{SOURCES}{source}")).await;
+                        let fetched = fetched.map(|code| {
+                            let code: Rc<str> = code.into();
+                            FETCHED.with(|f| f.borrow_mut().push((source, code.clone())));
+                            code
+                        });
+                        text.set(Some(fetched));
+                    });
+                }
+                None => text.set(None),
+            }
+        });
+    }
+    let on_toggle = {
+        let opened = opened.clone();
+        Callback::from(move |e: Event| {
+            let details: web_sys::HtmlDetailsElement = e.target_unchecked_into();
+            opened.set(details.open());
+        })
+    };
+    let body = match &*text {
+        Some(Ok(code)) => lines(code, source, props.at.as_ref()),
+        Some(Err(e)) => html! { <p class="error">{ lang.code_missing() }{ " " }{ e }</p> },
+        None if *opened => html! { <p class="loading">{ lang.code_loading() }</p> },
+        None => html! {},
+    };
+    html! {
+        <details class="code" id={if props.at.is_some() { "step-code" } else { "code" }} open={props.open} ontoggle={on_toggle}>
+            <summary>{ lang.code_heading() }{ " · " }<code>{ short_name(source) }</code></summary>
+            { body }
+        </details>
+    }
+}
+
+/// The lines of `code`, each with the lanes that are at it.
+fn lines(code: &str, file: &str, at: Option<&(TraceRc, Rc<Vec<LaneAt>>)>) -> Html {
+    // The lanes at lines of this file, by line, then in lane order.
+    let mut here: Vec<(u32, LaneAt)> = Vec::new();
+    if let Some((trace, lanes)) = at {
+        for a in lanes.iter() {
+            if let Some(site) = trace.sites.get(a.site as usize) {
+                if site.file == file {
+                    here.push((site.line, *a));
+                }
+            }
+        }
+    }
+    here.sort_by_key(|(line, a)| (*line, a.lane));
+    let lanes_at = |line: u32| -> &[(u32, LaneAt)] {
+        let from = here.partition_point(|(l, _)| *l < line);
+        let to = here.partition_point(|(l, _)| *l <= line);
+        &here[from..to]
+    };
+    let names = |lanes: &[(u32, LaneAt)]| -> Html {
+        let Some((trace, _)) = at else {
+            return html! {};
+        };
+        let more = lanes.len().saturating_sub(NAMES_PER_LINE);
+        html! {
+            <span class="lanes-here">
+                { for lanes.iter().take(NAMES_PER_LINE).map(|(_, a)| {
+                    let name = trace.lanes.get(a.lane as usize).map_or("?", |l| l.name.as_str());
+                    let style = a.state.map(|s| format!("--lane-colour: {}", state_style(s).colour));
+                    html! { <span class="lane-here" {style}>{ name }</span> }
+                }) }
+                if more > 0 { <span class="lane-here more">{ format!("+{}", conlab_core::thousands(more as u64)) }</span> }
+            </span>
+        }
+    };
+    html! {
+        <pre class="source" data-file={file.to_string()} data-lanes-shown={here.len().to_string()}><code>
+            { for code.lines().enumerate().map(|(i, line)| {
+                let n = i as u32 + 1;
+                let lanes = lanes_at(n);
+                let class = classes!(
+                    "line",
+                    (!lanes.is_empty()).then_some("at"),
+                    line.trim_start().starts_with("//").then_some("comment"),
+                );
+                html! {
+                    <span {class} data-line={n.to_string()}>
+                        <span class="ln">{ n }</span>{ line }
+                        if !lanes.is_empty() { { names(lanes) } }
+                        { "\n" }
+                    </span>
+                }
+            }) }
+        </code></pre>
+    }
+}
