@@ -85,3 +85,70 @@ fn the_scanner_reads_literals_across_lines() {
         vec!["output order is \"1 3\"".to_string()]
     );
 }
+
+/// The sentence shapes of check details that have their Chinese (`detail <shape>` keys).
+fn detail_shapes(table: &serde_json::Value) -> Vec<String> {
+    table
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter_map(|k| k.strip_prefix("detail ").map(String::from))
+        .collect()
+}
+
+#[test]
+fn every_check_detail_the_page_shows_has_its_chinese_shape() {
+    use conlab_core::{catalog, template::holes};
+    use conlab_scenarios::RuntimeChoice::Virtual;
+    use conlab_tests::draw::{draw, Budget, Rng};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("web/i18n/zh-CN.json")).unwrap())
+            .unwrap();
+    let shapes = detail_shapes(&table);
+    let mut details: Vec<(String, String)> = Vec::new();
+    // What the page runs: every browser scenario, with defaults and drawn values.
+    let mut rng = Rng::new(0x5eed_0f_c0de);
+    for id in conlab_tests::generic_ids() {
+        let info = catalog::find(id).unwrap();
+        let mut sets = vec![Vec::new()];
+        sets.extend((0..3).map(|_| draw(info, &mut rng, Budget::CI)));
+        for set in sets {
+            let assignments: Vec<&str> = set.iter().map(String::as_str).collect();
+            let trace = conlab_tests::run(id, Virtual, &assignments);
+            details.extend(
+                trace
+                    .checks
+                    .iter()
+                    .map(|c| (id.to_string(), c.detail.clone())),
+            );
+        }
+    }
+    // What the page shows of native runs: the recordings it ships.
+    for entry in std::fs::read_dir(root.join("web/recorded"))
+        .unwrap()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        if let Ok(trace) = conlab_core::Trace::from_json(&text) {
+            details.extend(
+                trace
+                    .checks
+                    .iter()
+                    .map(|c| (trace.scenario.clone(), c.detail.clone())),
+            );
+        }
+    }
+    let mut missing: Vec<String> = details
+        .iter()
+        .filter(|(_, d)| !d.is_empty() && !shapes.iter().any(|s| holes(s, d).is_some()))
+        .map(|(id, d)| format!("{id}: {d}"))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "add a \"detail <shape with {{}}>\" for each to web/i18n/zh-CN.json:\n{}",
+        missing.join("\n")
+    );
+}

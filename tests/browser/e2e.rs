@@ -707,6 +707,16 @@ async fn a_shared_link_with_foreign_parameters_runs_and_a_switch_mid_run_stops_t
     click(&c, "#run").await;
     let verdict = text(&c, "#verdict").await;
     assert!(verdict.starts_with("通过"), "{verdict}");
+    // The checks' details read in Chinese too, the measured values kept.
+    let checks = text(&c, "#checks").await;
+    assert!(
+        checks.contains("测得") && checks.contains("状态") && checks.contains("ms"),
+        "{checks}"
+    );
+    for english in ["measured", "expected", "status:", "output "] {
+        assert!(!checks.contains(english), "{english:?} in {checks}");
+    }
+    screenshot_at(&c, "#checks", "checks-zh-CN").await;
     let url = c.current_url().await.unwrap().to_string();
     assert!(
         url.contains("sleep_ms=40") && !url.contains("from=") && !url.contains("isappinstalled"),

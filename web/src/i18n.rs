@@ -149,6 +149,15 @@ impl Lang {
         }
     }
 
+    /// A check's detail, in Chinese by the first sentence shape of the Chinese texts it fits
+    /// (`detail measured {}, expected {}`), the values kept as measured.
+    pub fn check_detail(self, en: &str) -> String {
+        match self {
+            Lang::En => en.to_string(),
+            Lang::ZhCn => zh::detail(en).unwrap_or_else(|| en.to_string()),
+        }
+    }
+
     /// Whether the fixed string `key` (one of [`Lang::UI_KEYS`]) has its Chinese text (once
     /// loaded).
     pub fn has_chinese_ui(key: &str) -> bool {

@@ -68,6 +68,11 @@ pub fn ms(ns: Nanos) -> String {
         format!("{:.1} s", v / 1e3)
     } else if v >= 100.0 || v == v.trunc() {
         format!("{v:.0} ms")
+    } else if ns < 1_000 {
+        format!("{ns} ns")
+    } else if v < 0.1 {
+        // "0.0 ms" would say nothing happened.
+        format!("{:.0} µs", ns as f64 / 1e3)
     } else {
         format!("{v:.1} ms")
     }
@@ -356,5 +361,8 @@ mod tests {
         assert_eq!(ms(1_500_000), "1.5 ms");
         assert_eq!(ms(12_500_000_000), "12.5 s");
         assert_eq!(ms(12_000_000_000_000), "12000 s");
+        assert_eq!(ms(40_000), "40 µs");
+        assert_eq!(ms(250), "250 ns");
+        assert_eq!(ms(0), "0 ms");
     }
 }

@@ -19,6 +19,7 @@ mod runtime;
 mod sites;
 pub mod sync;
 mod task;
+pub mod template;
 mod trace;
 
 pub use check::{

@@ -61,6 +61,9 @@ impl Runtime for TokioRuntime {
 
     fn os_thread(&self) -> String {
         let t = std::thread::current();
-        format!("{} ({:?})", t.name().unwrap_or("unnamed"), t.id())
+        // `ThreadId(7)` is how Rust debug-prints the id; people read "thread 7".
+        let id = format!("{:?}", t.id());
+        let number: String = id.chars().filter(char::is_ascii_digit).collect();
+        format!("{} (thread {number})", t.name().unwrap_or("unnamed"))
     }
 }

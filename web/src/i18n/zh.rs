@@ -46,3 +46,20 @@ pub fn text(what: &str, key: &str) -> Option<&'static str> {
     let table = TABLE.with(Cell::get)?;
     table.get(&format!("{what} {key}")).map(String::as_str)
 }
+
+/// A check's detail in Chinese: the Chinese of the `detail` sentence shape it fits best (the
+/// one with the most literal text), its holes filled with what the English had there.
+#[inline(never)]
+pub fn detail(en: &str) -> Option<String> {
+    use conlab_core::template::{fill, holes, literal_len};
+    let table = TABLE.with(Cell::get)?;
+    let (zh, parts) = table
+        .iter()
+        .filter_map(|(key, zh)| {
+            let pattern = key.strip_prefix("detail ")?;
+            holes(pattern, en).map(|parts| (literal_len(pattern), zh, parts))
+        })
+        .max_by_key(|(len, _, _)| *len)
+        .map(|(_, zh, parts)| (zh, parts))?;
+    Some(fill(zh, &parts))
+}

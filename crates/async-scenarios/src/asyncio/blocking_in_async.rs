@@ -40,7 +40,7 @@ pub fn checks(c: &mut Checks) {
         "serialized",
         "blocking calls never overlap: the loop is frozen during each",
         serial && blocking.len() == calls as usize,
-        format!("{} blocking spans", blocking.len()),
+        conlab_core::count_of(blocking.len(), "blocking span", "blocking spans"),
     );
     let last_end = blocking.iter().map(|b| b.1).max().unwrap_or(0);
     c.about(

@@ -44,7 +44,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         for (id, name) in &rows {
             main.print(format!("row {id}: {name}"));
         }
-        lane.mark("rows", Text::from(format!("{rows:?}")));
+        lane.mark("rows", Text::from(rows_text(&rows)));
         query(
             &lane,
             "DROP TABLE",
@@ -65,7 +65,7 @@ pub fn checks(c: &mut Checks) {
     c.check(
         "rows",
         "the expected rows are returned",
-        got.as_deref() == Some(format!("{expected:?}").as_str()),
+        got.as_deref() == Some(rows_text(&expected).as_str()),
         match &got {
             Some(rows) => format!("got {rows}"),
             None => "no rows were recorded".to_string(),
@@ -79,4 +79,9 @@ pub fn checks(c: &mut Checks) {
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let _ = p;
     Duration::from_millis(300)
+}
+
+/// Rows as a person reads them: `1 "threads", 2 "processes"`.
+fn rows_text(rows: &[(u32, String)]) -> String {
+    conlab_core::list(rows.iter().map(|(id, name)| format!("{id} \"{name}\"")))
 }

@@ -262,7 +262,11 @@ pub fn checks(c: &mut Checks) {
         "exactly-once",
         "every job runs exactly once",
         twice.is_empty() && missing.is_empty(),
-        format!("run twice: {twice:?}; never run: {missing:?}"),
+        format!(
+            "run twice: {}; never run: {}",
+            conlab_core::list(&twice),
+            conlab_core::list(&missing)
+        ),
     );
     let stopped: Vec<&str> = t
         .marks_named("worker_stopped")
@@ -294,9 +298,13 @@ pub fn checks(c: &mut Checks) {
 fn few(items: &[&str]) -> String {
     const SHOWN: usize = 10;
     if items.len() <= SHOWN {
-        format!("{items:?}")
+        conlab_core::quoted(items)
     } else {
-        format!("{:?} … ({} in all)", &items[..SHOWN], items.len())
+        format!(
+            "{} … ({} in all)",
+            conlab_core::quoted(&items[..SHOWN]),
+            items.len()
+        )
     }
 }
 

@@ -68,7 +68,7 @@ pub fn checks(c: &mut Checks) {
         "create-first",
         "each create line precedes its worker's line",
         ordered,
-        format!("output {:?}", t.output_texts()),
+        format!("output {}", conlab_core::quoted(&t.output_texts())),
     );
     let work = c.params.duration("work_ms");
     let timeout = c.params.duration("timeout_ms");
