@@ -112,7 +112,7 @@ fn every_check_detail_the_page_shows_has_its_chinese_shape() {
     for id in conlab_tests::generic_ids() {
         let info = catalog::find(id).unwrap();
         let mut sets = vec![Vec::new()];
-        sets.extend((0..3).map(|_| draw(info, &mut rng, Budget::CI)));
+        sets.extend((0..8).map(|_| draw(info, &mut rng, Budget::CI)));
         for set in sets {
             let assignments: Vec<&str> = set.iter().map(String::as_str).collect();
             let trace = conlab_tests::run(id, Virtual, &assignments);
