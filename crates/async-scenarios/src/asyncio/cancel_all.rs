@@ -56,7 +56,10 @@ pub fn checks(c: &mut Checks) {
         "none-left",
         "no task is left running when the loop closes",
         running == 0,
-        format!("{running} tasks still running"),
+        format!(
+            "{} still running",
+            conlab_core::count_of(running, "task", "tasks")
+        ),
     );
     let interrupt = c
         .trace

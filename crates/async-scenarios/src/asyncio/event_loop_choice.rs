@@ -64,7 +64,7 @@ pub fn checks(c: &mut Checks) {
         "slept",
         "every task slept at least sleep_ms",
         short == 0,
-        format!("{short} short sleeps"),
+        conlab_core::count_of(short, "short sleep", "short sleeps"),
     );
     c.at_least(
         "makespan",

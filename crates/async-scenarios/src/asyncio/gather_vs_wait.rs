@@ -78,7 +78,7 @@ pub fn checks(c: &mut Checks) {
         "all-finished",
         "every gathered task finished once",
         finished.len() == n,
-        format!("{} finish lines", finished.len()),
+        conlab_core::count_of(finished.len(), "finish line", "finish lines"),
     );
     let longest = c
         .params

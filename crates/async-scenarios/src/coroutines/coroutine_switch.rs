@@ -82,7 +82,7 @@ pub fn checks(c: &mut Checks) {
         "switches",
         "three explicit switches hand control over",
         switches == 3,
-        format!("{switches} switches"),
+        conlab_core::count_of(switches, "switch", "switches"),
     );
 }
 

@@ -98,7 +98,7 @@ pub fn checks(c: &mut Checks) {
         "sections-exclusive",
         "critical sections never overlap",
         held.windows(2).all(|w| w[1].0 >= w[0].1),
-        format!("{} critical sections", held.len()),
+        conlab_core::count_of(held.len(), "critical section", "critical sections"),
     );
 }
 
