@@ -4,7 +4,8 @@
 //! land in `target/e2e-screenshots`.
 
 use conlab_browser_tests::{
-    click, count, dist, eval, screenshot, screenshot_at, text, wait_for, Driver, Site,
+    assert_no_horizontal_overflow, click, count, dist, eval, screenshot, screenshot_at, text,
+    wait_for, Driver, Site,
 };
 use conlab_core::catalog;
 use conlab_core::Params;
@@ -141,15 +142,7 @@ async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
     // Usable at 360 px: nothing wider than the screen.
     c.set_window_size(360, 800).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let overflow = eval(
-        &c,
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-    )
-    .await;
-    assert!(
-        overflow.as_i64().unwrap_or(1) <= 0,
-        "horizontal overflow {overflow}"
-    );
+    assert_no_horizontal_overflow(&c).await;
     screenshot(&c, "playground-360px").await;
     c.close().await.unwrap();
 }
@@ -483,12 +476,7 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
     .await
     .unwrap();
     wait_for(&c, "#verdict", 30).await;
-    let overflow = eval(
-        &c,
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-    )
-    .await;
-    assert!(overflow.as_i64().unwrap_or(1) <= 0, "overflow {overflow}");
+    assert_no_horizontal_overflow(&c).await;
     screenshot_at(&c, "#verdict", "big-run-web-api-390px-zh").await;
     c.close().await.unwrap();
 }
@@ -844,15 +832,7 @@ async fn the_code_beside_the_timeline_shows_where_every_task_is_at_each_step() {
     // At 390 px the code stacks under the lanes, and nothing is wider than the screen.
     c.set_window_size(390, 900).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let overflow = eval(
-        &c,
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-    )
-    .await;
-    assert!(
-        overflow.as_i64().unwrap_or(1) <= 0,
-        "horizontal overflow {overflow}"
-    );
+    assert_no_horizontal_overflow(&c).await;
     screenshot_at(&c, "#step-code", "step-through-code-390px").await;
     c.close().await.unwrap();
 }

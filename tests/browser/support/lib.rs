@@ -221,6 +221,19 @@ pub async fn eval(c: &Client, script: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
 }
 
+/// Asserts that nothing on the page is wider than the window (no sideways scrolling).
+pub async fn assert_no_horizontal_overflow(c: &Client) {
+    let overflow = eval(
+        c,
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    )
+    .await;
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "the page is {overflow} px wider than the window"
+    );
+}
+
 /// Scrolls `css` to the top of the window, then saves a screenshot as `<name>.png`.
 pub async fn screenshot_at(c: &Client, css: &str, name: &str) -> PathBuf {
     let script = format!("document.querySelector({css:?}).scrollIntoView(); return 0;");
