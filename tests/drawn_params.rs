@@ -25,6 +25,7 @@ fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
 
 #[test]
 fn drawn_parameters_pass_every_check_or_are_refused_up_front() {
+    conlab_tests::use_test_worker();
     let runs: usize = env("CONLAB_FUZZ_RUNS").unwrap_or(1);
     let seed: u64 = env("CONLAB_FUZZ_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()

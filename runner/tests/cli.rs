@@ -263,7 +263,7 @@ fn bad_input_exits_2_and_names_the_problem() {
             &["run", "create-task", "--out", "/nonexistent-folder/run.txt"],
             &["--out", "/nonexistent-folder", "does not exist"],
         ),
-        (&["run", "process-start"], &["cannot run it yet"]),
+        (&["run", "crawler"], &["cannot run it yet"]),
         (
             &["show", "/dev/zero"],
             &["/dev/zero", "does not start like a JSON trace"],
@@ -367,12 +367,12 @@ fn a_run_longer_than_its_limit_is_refused_up_front_with_its_estimate() {
 
 #[test]
 fn a_planned_scenario_says_it_is_not_available_yet() {
-    let o = conlab(&["run", "process-start"]);
+    let o = conlab(&["run", "crawler"]);
     expect_exit(&o, 2);
     assert!(stderr(&o).contains("cannot run it yet"), "{}", stderr(&o));
     let o = conlab(&["run", "--help"]);
     assert!(
-        stdout(&o).contains("process-start [N] planned"),
+        stdout(&o).contains("crawler [N] planned"),
         "{}",
         stdout(&o)
     );

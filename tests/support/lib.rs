@@ -1,6 +1,7 @@
 //! Helpers shared by the workspace tests.
 
 pub mod draw;
+pub mod faults;
 
 use conlab_core::{catalog, Params, Trace};
 use conlab_scenarios::RuntimeChoice;
@@ -24,6 +25,25 @@ pub fn thread_ids() -> Vec<&'static str> {
         .collect()
 }
 
+/// Makes process scenarios start `conlab-test-worker` (built beside the test binaries) as
+/// their children: a test harness cannot be a worker itself. Every helper that runs a
+/// scenario calls it; a test that calls the registry directly calls it first.
+pub fn use_test_worker() {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    // target/<profile>/deps/<test> → target/<profile>/conlab-test-worker
+    let worker = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("conlab-test-worker"))
+        .expect("the test binary sits in target/<profile>/deps");
+    assert!(
+        worker.exists(),
+        "{} is missing: cargo builds it for this package's tests",
+        worker.display()
+    );
+    conlab_processes::set_worker_exe(worker);
+}
+
 /// Generous limit for one run in tests.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
@@ -33,6 +53,7 @@ pub fn run(id: &str, runtime: RuntimeChoice, params: &[&str]) -> Trace {
     let info = catalog::find(id).unwrap_or_else(|| panic!("{id} is not in the catalog"));
     let params = Params::from_assignments(id, info.params, params.iter().copied())
         .unwrap_or_else(|e| panic!("{id}: {e}"));
+    use_test_worker();
     conlab_scenarios::run(id, runtime, &params, LIMIT).unwrap_or_else(|e| panic!("{id}: {e}"))
 }
 

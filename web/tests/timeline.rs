@@ -221,6 +221,7 @@ fn lanes_that_did_different_things_or_have_other_names_are_not_folded_together()
             name: format!("{name}-{i}"),
             start: 0,
             end: Some(100),
+            parent: None,
         });
         let mut span = t_span(i, SpanState::Sleeping, u64::from(i) * 3);
         if (3..6).contains(&i) {

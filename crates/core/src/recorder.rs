@@ -107,7 +107,8 @@ struct Event {
     text: u32,
     /// For a complete span: how many events its writer had recorded when it began
     /// ([`JUST_BEFORE`] if it began right before this event), so a replay can put its
-    /// beginning in its place among events of the same instant.
+    /// beginning in its place among events of the same instant. For a lane's start: the lane
+    /// it belongs to ([`JUST_BEFORE`] for none).
     begun: u32,
     op: Op,
     code: u8,
@@ -518,6 +519,7 @@ fn build(
                         name: String::new(),
                         start: 0,
                         end: None,
+                        parent: None,
                     });
                 }
                 rec.lanes[lane] = Lane {
@@ -526,6 +528,7 @@ fn build(
                     name,
                     start: e.t,
                     end: None,
+                    parent: (e.begun != JUST_BEFORE).then_some(e.begun),
                 };
             }
             Op::LaneEnd => {
@@ -804,6 +807,14 @@ impl EventWriter {
         });
     }
 
+    /// A writer with a buffer of its own, recording into the same run (for another thread).
+    pub fn sibling(&self) -> EventWriter {
+        TraceRecorder {
+            shared: self.shared.clone(),
+        }
+        .writer()
+    }
+
     /// Begins a span that will be recorded as one event when it ends (a sleep: cheaper than
     /// a begin and an end event). Until then snapshots draw it up to their time, as open.
     #[inline]
@@ -845,13 +856,40 @@ impl EventWriter {
 
     /// Creates a lane that appears at `t`.
     pub fn new_lane(&self, t: Nanos, kind: LaneKind, name: impl Into<LaneName>) -> LaneId {
+        self.start_lane(t, kind, name.into(), JUST_BEFORE)
+    }
+
+    fn start_lane(&self, t: Nanos, kind: LaneKind, name: LaneName, parent: u32) -> LaneId {
         let id = self.shared.next_lane.fetch_add(1, Ordering::Relaxed);
-        let (a, text) = match name.into() {
+        let (a, text) = match name {
             LaneName::Numbered(n) => (n as u64, Text::None),
             LaneName::Text(text) => (0, text),
         };
-        self.push(t, id, Op::LaneStart, lane_kind_code(kind), a, text, None);
+        let mut b = lock(&self.buffer);
+        let text = b.text(text);
+        b.push(Event {
+            t,
+            a,
+            lane: id,
+            text,
+            begun: parent,
+            op: Op::LaneStart,
+            code: lane_kind_code(kind),
+            site: NO_SITE,
+        });
         id
+    }
+
+    /// Creates a lane that appears at `t` and belongs to lane `parent` (a thread of a child
+    /// process belongs to the process's lane).
+    pub fn new_lane_under(
+        &self,
+        t: Nanos,
+        kind: LaneKind,
+        name: impl Into<LaneName>,
+        parent: LaneId,
+    ) -> LaneId {
+        self.start_lane(t, kind, name.into(), parent)
     }
 
     /// Ends a lane at `t`, closing its open spans.

@@ -169,6 +169,10 @@ pub struct Lane {
     pub start: Nanos,
     /// When the lane ended; `None` if it was still alive when the trace ended.
     pub end: Option<Nanos>,
+    /// The lane this one belongs to: a thread of a child process lists the process's lane.
+    /// Absent for lanes of the run itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<LaneId>,
 }
 
 /// A stretch of time during which a lane was in one state. Spans of one lane nest.
@@ -622,6 +626,14 @@ impl Trace {
                     lane.id
                 ));
             }
+            if let Some(parent) = lane
+                .parent
+                .filter(|p| *p as usize >= lanes || *p == lane.id)
+            {
+                return Err(format!(
+                    "lanes[{i}] belongs to lane {parent}, which is not another lane of the trace"
+                ));
+            }
             if let Some(end) = lane.end.filter(|e| *e < lane.start) {
                 return Err(format!(
                     "lanes[{i}] ends at {end} ns, before it starts at {} ns",
@@ -728,6 +740,7 @@ mod tests {
                     name: "main".into(),
                     start: 0,
                     end: Some(100),
+                    parent: None,
                 },
                 Lane {
                     id: 1,
@@ -735,6 +748,7 @@ mod tests {
                     name: "task-1".into(),
                     start: 10,
                     end: Some(90),
+                    parent: None,
                 },
             ],
             spans: vec![Span {

@@ -6,7 +6,8 @@
 //!   a row is *planned*;
 //! - [`recheck`]: a loaded trace's checks computed again;
 //! - with the `native` feature, the one way to start a run outside the browser ([`run`],
-//!   [`start_native`]) and a suite of runs with its `index.json` ([`suite`]).
+//!   [`start_native`]), a suite of runs with its `index.json` ([`suite`]), and the entry of
+//!   the worker processes that process scenarios start ([`worker`]).
 //!
 //! The browser build (feature `browser`) has the same table, without the native code.
 #![deny(missing_docs)]
@@ -17,6 +18,8 @@ mod recheck;
 pub mod registry;
 #[cfg(feature = "native")]
 pub mod suite;
+#[cfg(feature = "native")]
+pub mod worker;
 
 #[cfg(feature = "native")]
 pub use native::{native_ids, run, start_native, time_limit, NativeRun, RunError, RuntimeChoice};

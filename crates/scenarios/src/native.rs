@@ -206,9 +206,20 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
         }
         Native::Threads(run) => {
             let start = NativeStart::new(info, params, limit);
+            let starts_processes = scenario.child.is_some();
             spawn(
                 start,
-                Box::new(move |s| conlab_traced_threads::run_thread_scenario(s, run, checks)),
+                Box::new(move |s| {
+                    let mut trace = conlab_traced_threads::run_thread_scenario(s, run, checks);
+                    // However the run ended (the thread toolkit adds its own check likewise).
+                    if starts_processes {
+                        let mut c = conlab_core::Checks::new(&trace, &s.meta.params);
+                        conlab_processes::no_process_outlives(&mut c);
+                        let extra = c.finish();
+                        trace.checks.extend(extra);
+                    }
+                    trace
+                }),
             )
         }
         Native::Servers {

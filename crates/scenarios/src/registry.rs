@@ -8,6 +8,8 @@
 //!   tokio (its own `run` and `checks`);
 //! - `tokio`: an async module that runs natively only (it needs OS threads next to the loop);
 //! - `threads`: a module of the traced thread toolkit (`run(&ThreadCtx)`, `checks`);
+//!   `threads … child` (or `tokio … child`) also has `child(&ProcessCtx)`, the code of the
+//!   OS processes it starts (the process toolkit runs it in a worker);
 //! - `servers(…)`: a module run against servers found for it (`run(main, urls, run_id)`,
 //!   `checks`), with the servers it needs for given parameters; `servers(…, refuses)` also
 //!   asks its `unavailable(params)` before anything starts.
@@ -48,6 +50,10 @@ pub struct Scenario {
     /// How it runs natively.
     #[cfg(feature = "native")]
     pub native: Native,
+    /// The code its child processes run (a worker started for this scenario runs it), if it
+    /// starts any.
+    #[cfg(feature = "native")]
+    pub child: Option<conlab_processes::ChildFn>,
 }
 
 /// Async code written once against `Runtime`, instantiated for each runtime of this build.
@@ -205,6 +211,8 @@ macro_rules! row {
             always: None,
             #[cfg(feature = "native")]
             native: Native::Generic,
+            #[cfg(feature = "native")]
+            child: None,
         }
     }};
     ($id:literal, generic $m:path, native $n:ident) => {{
@@ -223,9 +231,11 @@ macro_rules! row {
                 unavailable: |_| None,
                 expected: m::$n::expected,
             },
+            #[cfg(feature = "native")]
+            child: None,
         }
     }};
-    ($id:literal, tokio $m:path) => {{
+    ($id:literal, tokio $m:path $(, $child:ident)?) => {{
         #[cfg(feature = "native")]
         use $m as m;
         Scenario {
@@ -245,9 +255,11 @@ macro_rules! row {
                 unavailable: m::unavailable,
                 expected: m::expected,
             },
+            #[cfg(feature = "native")]
+            child: row!(@child $($child)?),
         }
     }};
-    ($id:literal, threads $m:path) => {{
+    ($id:literal, threads $m:path $(, $child:ident)?) => {{
         #[cfg(feature = "native")]
         use $m as m;
         Scenario {
@@ -256,7 +268,7 @@ macro_rules! row {
             #[cfg(feature = "native")]
             checks: m::checks,
             #[cfg(feature = "native")]
-            always: Some(conlab_traced_threads::no_thread_outlives),
+            always: Some(row!(@lifetimes $($child)?)),
             #[cfg(not(feature = "native"))]
             checks: |_| {},
             #[cfg(not(feature = "native"))]
@@ -265,6 +277,8 @@ macro_rules! row {
             expected: m::expected,
             #[cfg(feature = "native")]
             native: Native::Threads(m::run),
+            #[cfg(feature = "native")]
+            child: row!(@child $($child)?),
         }
     }};
     ($id:literal, servers($needs:expr $(, $refuses:ident)?) $m:path) => {{
@@ -286,8 +300,27 @@ macro_rules! row {
                 unavailable: row!(@unavailable $($refuses)?),
                 run: m::run,
             },
+            #[cfg(feature = "native")]
+            child: None,
         }
     }};
+    // What every run of a `threads` row ends with: no thread (and no child process) outlives it.
+    (@lifetimes) => {
+        conlab_traced_threads::no_thread_outlives
+    };
+    (@lifetimes child) => {
+        |c: &mut conlab_core::Checks| {
+            conlab_traced_threads::no_thread_outlives(c);
+            conlab_processes::no_process_outlives(c);
+        }
+    };
+    // `child`: the module's `child`, the code of the processes it starts.
+    (@child) => {
+        None
+    };
+    (@child child) => {
+        Some(m::child)
+    };
     // `refuses`: the module's own `unavailable(params)`; otherwise it can always run.
     (@unavailable) => {
         |_| None
@@ -298,6 +331,8 @@ macro_rules! row {
 }
 
 use conlab_async_scenarios::{asyncio, coroutines};
+#[cfg(feature = "native")]
+use conlab_process_scenarios::processes;
 #[cfg(feature = "native")]
 use conlab_server_scenarios::{http_api, mysql, redis};
 #[cfg(feature = "native")]
@@ -324,6 +359,14 @@ static TABLE: &[Scenario] = &[
     row!("thread-local", threads threads::thread_local),
     row!("thread-pool", threads threads::thread_pool),
     row!("producer-consumer", threads threads::producer_consumer),
+    // Chapter 2: processes.
+    row!("process-start", threads processes::process_start, child),
+    row!("process-isolation", threads processes::process_isolation, child),
+    row!("process-info", threads processes::process_info, child),
+    row!("process-queue", threads processes::process_queue, child),
+    row!("process-shared-dict", threads processes::process_shared_dict, child),
+    row!("process-lock", threads processes::process_lock, child),
+    row!("process-pool", threads processes::process_pool, child),
     // Chapter 3: coroutines.
     row!("coroutine-switch", generic coroutines::coroutine_switch),
     row!("generator-delegation", generic coroutines::generator_delegation),

@@ -168,7 +168,7 @@ fn drive(
     };
     let local = tokio::task::LocalSet::new();
     let setup = RunSetup::with_recorder(
-        TokioRuntime::with_clock(start.clock.clone()),
+        TokioRuntime::with_clock(start.clock),
         start.meta.params.clone(),
         start.recorder.clone(),
     );

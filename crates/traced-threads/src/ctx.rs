@@ -52,6 +52,7 @@ pub(crate) struct Spawned {
 
 /// Everything the threads of one run share.
 pub(crate) struct RunShared {
+    pub(crate) scenario: &'static str,
     pub(crate) recorder: TraceRecorder,
     pub(crate) clock: conlab_tokio::NativeClock,
     pub(crate) params: Params,
@@ -111,9 +112,30 @@ impl ThreadCtx {
         &self.name
     }
 
+    /// The id of the scenario this run is of.
+    pub fn scenario(&self) -> &'static str {
+        self.shared.scenario
+    }
+
     /// The run's parameters.
     pub fn params(&self) -> &Params {
         &self.shared.params
+    }
+
+    /// The run's recorder (a writer of its own for each thread that records, such as one
+    /// that reads a child process's events).
+    pub fn recorder(&self) -> &TraceRecorder {
+        &self.shared.recorder
+    }
+
+    /// The run's clock (what a child process is given, so its events line up).
+    pub fn clock(&self) -> conlab_tokio::NativeClock {
+        self.shared.clock
+    }
+
+    /// This thread's writer.
+    pub fn writer(&self) -> &EventWriter {
+        &self.writer
     }
 
     /// The watchdog this thread reports to.
@@ -202,7 +224,7 @@ impl ThreadCtx {
 
     /// Marks this thread as waiting (for the watchdog) and records the wait as a span; the
     /// returned guard ends both.
-    pub(crate) fn waiting(
+    pub fn waiting(
         &self,
         state: SpanState,
         what: String,
@@ -316,7 +338,7 @@ impl ThreadCtx {
 }
 
 /// Ends a wait: its span and its watchdog entry.
-pub(crate) struct WaitGuard<'a> {
+pub struct WaitGuard<'a> {
     ctx: &'a ThreadCtx,
     state: SpanState,
     start: Nanos,

@@ -71,6 +71,35 @@ impl Work {
         cpu.iter().sum::<Duration>().as_secs_f64() / start.elapsed().as_secs_f64().max(1e-9)
     }
 
+    /// Work done by a core in a millisecond, as calibrated (what a parent hands its child
+    /// processes, so they need not calibrate again).
+    pub fn per_ms(&self) -> f64 {
+        self.iterations_per_ms
+    }
+
+    /// Work calibrated elsewhere: `per_ms` from [`Work::per_ms`].
+    pub fn from_per_ms(per_ms: f64) -> Work {
+        Work {
+            iterations_per_ms: per_ms.max(1.0),
+        }
+    }
+
+    /// Does `d` worth of work on this thread, giving up with [`Aborted`] when `aborted` says
+    /// so (asked between batches of about a millisecond). Records nothing: for code that
+    /// records in its own way (a child process).
+    pub fn burn(&self, d: Duration, mut aborted: impl FnMut() -> bool) -> Result<(), Aborted> {
+        let mut left = self.iterations(d);
+        while left > 0 {
+            if aborted() {
+                return Err(Aborted);
+            }
+            let n = left.min(BATCH * 50);
+            std::hint::black_box(burn(n));
+            left -= n;
+        }
+        Ok(())
+    }
+
     /// Iterations in `d` of single-core work.
     pub fn iterations(&self, d: Duration) -> u64 {
         (self.iterations_per_ms * d.as_secs_f64() * 1000.0) as u64
@@ -82,13 +111,7 @@ impl Work {
     pub fn compute(&self, ctx: &ThreadCtx, d: Duration) -> Result<(), Aborted> {
         let start = ctx.now();
         let cpu = cpu_time::ThreadTime::now();
-        let mut left = self.iterations(d);
-        while left > 0 {
-            ctx.check()?;
-            let n = left.min(BATCH * 50);
-            std::hint::black_box(burn(n));
-            left -= n;
-        }
+        self.burn(d, || ctx.check().is_err())?;
         ctx.span(SpanState::Computing, start, Text::None);
         ctx.mark("cpu_time", Text::from(cpu.elapsed().as_nanos().to_string()));
         Ok(())

@@ -19,8 +19,9 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: ChecksFn) -> Trace {
     let info = start.meta.info;
     let shared = Arc::new(RunShared {
+        scenario: info.id,
         recorder: start.recorder.clone(),
-        clock: start.clock.clone(),
+        clock: start.clock,
         params: start.meta.params.clone(),
         threads: Default::default(),
         next_thread: Default::default(),
@@ -28,7 +29,13 @@ pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: C
     });
     let watchdog = Watchdog::start(info.id);
     let (s, w) = (shared.clone(), watchdog.clone());
-    let watched = conlab_tokio::watch(info.id, start.limit, move || main_thread(&s, &w, run));
+    // The main thread counts as live until its code (and what it owns: child processes are
+    // reaped when their owner drops) is done, so a run that timed out still waits for it.
+    shared.live.fetch_add(1, Ordering::AcqRel);
+    let watched = conlab_tokio::watch(info.id, start.limit, move || {
+        let _counted = CountedOut(&s);
+        main_thread(&s, &w, run)
+    });
     let status = match watched {
         Ok(status) => status,
         Err(why) => {
@@ -114,6 +121,15 @@ fn main_thread(shared: &Arc<RunShared>, watchdog: &Arc<Watchdog>, run: ThreadSce
             reason: "the run was aborted".into(),
         },
         (Ok(()), Ok(()), None) => Status::Ok,
+    }
+}
+
+/// Counts the main thread out when its code ends, however it ends (a panic included).
+struct CountedOut<'a>(&'a RunShared);
+
+impl Drop for CountedOut<'_> {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

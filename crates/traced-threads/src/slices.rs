@@ -12,7 +12,7 @@ use super::watchdog::Watchdog;
 use std::time::{Duration, Instant};
 
 /// How long a blocked wait sleeps before checking whether the run was aborted.
-pub(crate) const SLICE: Duration = Duration::from_millis(20);
+pub const SLICE: Duration = Duration::from_millis(20);
 
 /// Waits until `wait_at_most` reports that what it waits for happened, giving up with
 /// [`Aborted`] once `watchdog` aborts the run.
@@ -23,7 +23,7 @@ pub(crate) const SLICE: Duration = Duration::from_millis(20);
 /// (and before recording a wait), so that an uncontended path records no wait and never reads
 /// the abort flag.
 #[inline]
-pub(crate) fn wait_in_slices<R>(
+pub fn wait_in_slices<R>(
     watchdog: &Watchdog,
     mut wait_at_most: impl FnMut(Duration) -> Option<R>,
 ) -> Result<R, Aborted> {
@@ -40,7 +40,7 @@ pub(crate) fn wait_in_slices<R>(
 /// [`wait_in_slices`] that also stops once `deadline` has passed: `Ok(None)` then. The last
 /// slice is cut short to end at the deadline, and `wait_at_most` gets one last look (with a
 /// zero duration) when the deadline has already passed.
-pub(crate) fn wait_in_slices_until<R>(
+pub fn wait_in_slices_until<R>(
     watchdog: &Watchdog,
     deadline: Instant,
     mut wait_at_most: impl FnMut(Duration) -> Option<R>,

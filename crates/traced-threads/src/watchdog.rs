@@ -181,7 +181,7 @@ impl Watchdog {
         self.stop_cv.notify_all();
     }
 
-    pub(crate) fn register(&self, lane: LaneId, name: &str) {
+    pub fn register(&self, lane: LaneId, name: &str) {
         self.registry.lock().threads.insert(
             lane,
             Entry {
@@ -191,18 +191,12 @@ impl Watchdog {
         );
     }
 
-    pub(crate) fn unregister(&self, lane: LaneId) {
+    pub fn unregister(&self, lane: LaneId) {
         self.registry.lock().threads.remove(&lane);
         self.progress.fetch_add(1, Ordering::AcqRel);
     }
 
-    pub(crate) fn set_waiting(
-        &self,
-        lane: LaneId,
-        what: String,
-        holder: Option<LaneId>,
-        timed: bool,
-    ) {
+    pub fn set_waiting(&self, lane: LaneId, what: String, holder: Option<LaneId>, timed: bool) {
         if let Some(e) = self.registry.lock().threads.get_mut(&lane) {
             e.waiting = Some(Waiting {
                 what,
@@ -212,7 +206,7 @@ impl Watchdog {
         }
     }
 
-    pub(crate) fn clear_waiting(&self, lane: LaneId) {
+    pub fn clear_waiting(&self, lane: LaneId) {
         if let Some(e) = self.registry.lock().threads.get_mut(&lane) {
             e.waiting = None;
         }

@@ -262,6 +262,7 @@ pub fn synthetic_trace(lanes: u32, per_lane: u64) -> conlab_core::Trace {
             name: format!("task-{id}"),
             start: 0,
             end: Some(end),
+            parent: None,
         })
         .collect();
     let mut spans = Vec::with_capacity((lanes as u64 * per_lane) as usize);

@@ -199,7 +199,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "A process has a name, a PID and a daemon flag; the parent joins it."),
     scenario("process-queue", "A queue between processes", Processes, NATIVE, &[processes(10)],
         "Children put values into an inter-process queue and the parent collects them all."),
-    scenario("process-shared-dict", "A manager's shared dict", Processes, NATIVE, &[processes(10)],
+    scenario("process-shared-dict", "A manager's shared dict", Processes, NATIVE, &[processes(10), count("updates", 1, 1, 100_000, "updates", "updates each process makes to its key")],
         "A manager process owns a dict that children update through it."),
     scenario("process-lock", "A lock across processes", Processes, NATIVE, &[processes(2), hold_ms(200)],
         "A lock shared by processes serializes a section of code across them."),

@@ -249,7 +249,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
             .local_addr()
             .map_err(|e| ScenarioError::failed(e.to_string()))?
             .port();
-        let (writer, clock) = (main.writer().clone(), main.runtime().clock().clone());
+        let (writer, clock) = (main.writer().clone(), *main.runtime().clock());
         let hits_key = format!("conlab:{run_id}:hits");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
@@ -285,7 +285,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
             let listener = RecordingListener {
                 inner: listener,
                 writer: writer.clone(),
-                clock: clock.clone(),
+                clock,
                 lane: None,
                 failures: listener_failures,
             };

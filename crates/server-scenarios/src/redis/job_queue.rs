@@ -41,7 +41,7 @@ fn start_worker(
 ) -> Result<Worker, ScenarioError> {
     let name = format!("worker-{}", index + 1);
     let lane = main.new_lane(LaneKind::Thread, name.clone()).lane();
-    let (writer, clock) = (main.writer().clone(), main.runtime().clock().clone());
+    let (writer, clock) = (main.writer().clone(), *main.runtime().clock());
     let job_time = main.params().duration("job_ms");
     let processing = format!("conlab:{run_id}:processing:{}", index + 1);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Order>();

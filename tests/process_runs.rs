@@ -1,0 +1,365 @@
+//! Process scenarios with non-default parameters, the shared clock over 1,000 spawns, and the
+//! toolkit's faults: a child that crashes, exits with a code, exits without reporting,
+//! panics, writes garbage, ignores the end of the run, or deadlocks with another across
+//! processes ends the run with a reason naming it, and no child is left (counted by the OS).
+
+use conlab_core::{LaneKind, Nanos, SpanState, Status, Trace};
+use conlab_processes::{Inbox, ProcessLock, Processes, Spawn};
+use conlab_scenarios::RuntimeChoice::Tokio;
+use conlab_tests::faults::{parent_of, run_parent};
+use conlab_tests::{assert_passed, exclusive, run};
+use conlab_traced_threads::{Aborted, ThreadCtx};
+use std::time::{Duration, Instant};
+
+/// The PIDs of a trace's process lanes.
+fn pids(t: &Trace) -> Vec<i32> {
+    t.lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Process)
+        .filter_map(|l| {
+            l.name
+                .rsplit("(pid ")
+                .next()?
+                .trim_end_matches(')')
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// Asserts none of `pids` is still our child, as the OS sees it.
+#[track_caller]
+fn assert_gone(pids: &[i32]) {
+    let me = std::process::id() as i32;
+    let left: Vec<i32> = pids
+        .iter()
+        .copied()
+        .filter(|p| parent_of(*p) == Some(me))
+        .collect();
+    assert!(left.is_empty(), "children still alive: {left:?}");
+}
+
+#[track_caller]
+fn failure(t: &Trace) -> String {
+    match &t.status {
+        Status::Failed { reason } => reason.clone(),
+        other => panic!("expected a failed run, got {other:?}"),
+    }
+}
+
+#[test]
+fn process_scenarios_pass_with_other_parameters() {
+    let _cpu = exclusive();
+    let variants: &[(&str, &[&str])] = &[
+        ("process-pool", &["workers=1", "tasks=4", "task_ms=30"]),
+        ("process-pool", &["workers=3", "tasks=7", "task_ms=40"]),
+        ("process-pool", &["workers=8", "tasks=20", "task_ms=25"]),
+        ("process-pool", &["workers=4", "tasks=500", "task_ms=0"]),
+        ("process-shared-dict", &["processes=50"]),
+        ("process-shared-dict", &["processes=3", "updates=2000"]),
+        ("process-lock", &["processes=5", "hold_ms=40"]),
+        ("process-lock", &["processes=3", "hold_ms=0"]),
+        ("process-start", &["processes=1"]),
+        ("process-start", &["processes=33"]),
+        ("process-isolation", &["processes=7"]),
+        ("process-info", &["processes=5"]),
+        ("process-queue", &["processes=40"]),
+    ];
+    for (id, params) in variants {
+        let t = run(id, Tokio, params);
+        assert_passed(&t);
+        assert_gone(&pids(&t));
+    }
+}
+
+#[test]
+fn a_process_pool_runs_in_waves_of_k_pids() {
+    let _cpu = exclusive();
+    let t = run(
+        "process-pool",
+        Tokio,
+        &["workers=4", "tasks=12", "task_ms=60"],
+    );
+    assert_passed(&t);
+    // Three waves: every task of wave w starts after every task of wave w-1 began.
+    let mut starts: Vec<Nanos> = t
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Running && s.label.starts_with("task "))
+        .map(|s| s.start)
+        .collect();
+    starts.sort_unstable();
+    assert_eq!(starts.len(), 12);
+    for wave in starts.chunks(4).collect::<Vec<_>>().windows(2) {
+        let gap = wave[1][0] - wave[0][3];
+        assert!(gap >= 40_000_000, "waves {wave:?} are not a task apart");
+    }
+    assert_eq!(pids(&t).len(), 4);
+}
+
+#[test]
+fn a_childs_threads_are_lanes_nested_under_it() {
+    let t = run("process-shared-dict", Tokio, &["processes=4"]);
+    assert_passed(&t);
+    let manager = t
+        .lanes
+        .iter()
+        .find(|l| l.name.starts_with("SyncManager (pid "))
+        .expect("the manager has a lane");
+    let threads: Vec<&str> = t
+        .lanes
+        .iter()
+        .filter(|l| l.parent == Some(manager.id))
+        .map(|l| l.name.as_str())
+        .collect();
+    assert!(threads.contains(&"accept"), "{threads:?}");
+    assert_eq!(
+        threads.iter().filter(|n| n.starts_with("conn-")).count(),
+        4,
+        "{threads:?}"
+    );
+    let json = t.to_json();
+    let back = conlab_core::Trace::from_json(&json).unwrap();
+    assert_eq!(back.lanes, t.lanes, "the nesting survives JSON");
+}
+
+/// 50 children per run, 20 runs: the first event of each child never precedes the parent's
+/// `spawned` mark on its lane, nor does any later one.
+#[test]
+fn a_childs_events_never_precede_its_spawn_over_1000_spawns() {
+    let mut spawns = 0;
+    let mut earliest_margin = Nanos::MAX;
+    while spawns < 1000 {
+        let t = run("process-start", Tokio, &["processes=50"]);
+        assert_passed(&t);
+        for lane in t.lanes.iter().filter(|l| l.kind == LaneKind::Process) {
+            let spawned = t
+                .marks
+                .iter()
+                .find(|m| m.lane == lane.id && m.name == "spawned")
+                .expect("every child has a spawned mark")
+                .t;
+            let first = t
+                .marks
+                .iter()
+                .filter(|m| m.lane == lane.id && m.name != "spawned")
+                .map(|m| m.t)
+                .chain(t.output.iter().filter(|o| o.lane == lane.id).map(|o| o.t))
+                .min()
+                .expect("every child records");
+            assert!(
+                first >= spawned,
+                "{}: first event at {first} ns, spawned at {spawned} ns",
+                lane.name
+            );
+            earliest_margin = earliest_margin.min(first - spawned);
+            spawns += 1;
+        }
+    }
+    // A child needs a fork and an exec before it can record: a margin of 0 would mean the
+    // clocks were not one.
+    assert!(earliest_margin > 10_000, "{earliest_margin} ns");
+}
+
+/// Starts one child in `role` and joins it.
+fn one_child(role: &'static str) -> fn(&ThreadCtx) -> Result<(), Aborted> {
+    macro_rules! parent {
+        ($role:literal) => {
+            |main: &ThreadCtx| {
+                let processes = Processes::new(main);
+                let child = processes.spawn(main, Spawn::new($role))?;
+                child.join(main)?;
+                Ok(())
+            }
+        };
+    }
+    match role {
+        "fault-abort" => parent!("fault-abort"),
+        "fault-exit-3" => parent!("fault-exit-3"),
+        "fault-exit-silently" => parent!("fault-exit-silently"),
+        "fault-panic" => parent!("fault-panic"),
+        "fault-garbage" => parent!("fault-garbage"),
+        _ => parent!("fault-ok"),
+    }
+}
+
+#[test]
+fn a_child_that_ends_badly_fails_the_run_naming_it_and_how() {
+    let cases: &[(&str, &str)] = &[
+        ("fault-abort", "was killed by signal 6 (SIGABRT)"),
+        ("fault-exit-3", "exited with code 3"),
+        (
+            "fault-exit-silently",
+            "exited without reporting the end of its work",
+        ),
+        (
+            "fault-panic",
+            "panicked: a child gave up at tests/support/faults.rs:",
+        ),
+        ("fault-garbage", "wrote garbage to its event channel"),
+    ];
+    for (role, says) in cases {
+        let started = Instant::now();
+        let t = run_parent(one_child(role), Duration::from_secs(20));
+        let reason = failure(&t);
+        let pid = pids(&t)[0];
+        assert!(
+            reason.starts_with(&format!("Process-1 (pid {pid})")) && reason.contains(says),
+            "{role}: {reason}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{role} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            !reason.contains("Some(") && !reason.contains("Err("),
+            "{reason}"
+        );
+        assert_gone(&[pid]);
+    }
+    let t = run_parent(one_child("fault-ok"), Duration::from_secs(20));
+    assert_eq!(t.status, Status::Ok, "a child that ends well passes");
+}
+
+#[test]
+fn a_child_that_ignores_the_end_of_the_run_is_killed() {
+    fn parent(main: &ThreadCtx) -> Result<(), Aborted> {
+        let processes = Processes::new(main);
+        let stubborn = processes.spawn(main, Spawn::new("fault-ignore-abort"))?;
+        let polite = processes.spawn(main, Spawn::new("fault-sleep"))?;
+        stubborn.join(main)?;
+        polite.join(main)?;
+        Ok(())
+    }
+    let started = Instant::now();
+    let t = run_parent(parent, Duration::from_millis(600));
+    assert!(
+        matches!(t.status, Status::TimedOut { .. }),
+        "{:?}",
+        t.status
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let pids = pids(&t);
+    assert_eq!(pids.len(), 2);
+    assert_gone(&pids);
+    let exits: Vec<&str> = t
+        .marks
+        .iter()
+        .filter(|m| m.name == "exit")
+        .map(|m| m.detail.as_str())
+        .collect();
+    assert!(
+        exits.contains(&"was killed by signal 9 (SIGKILL)"),
+        "{exits:?}"
+    );
+    assert!(
+        exits.contains(&"exited with code 0"),
+        "the polite one gave up: {exits:?}"
+    );
+}
+
+#[test]
+fn two_processes_each_holding_a_lock_the_other_wants_are_a_reported_deadlock() {
+    fn parent(main: &ThreadCtx) -> Result<(), Aborted> {
+        let a = ProcessLock::new("a").expect("a lock");
+        let b = ProcessLock::new("b").expect("a lock");
+        let holding = Inbox::new();
+        let processes = Processes::new(main);
+        let spawn = |first: &str| {
+            Spawn::new("fault-two-locks")
+                .arg(first)
+                .inbox(&holding)
+                .share("a", &a)
+                .share("b", &b)
+        };
+        let one = processes.spawn(main, spawn("a"))?;
+        let two = processes.spawn(main, spawn("b"))?;
+        for _ in 0..2 {
+            holding.recv(main, SpanState::WaitingEvent, "both to hold a lock")?;
+        }
+        one.send(b"go");
+        two.send(b"go");
+        one.join(main)?;
+        two.join(main)?;
+        Ok(())
+    }
+    let started = Instant::now();
+    let t = run_parent(parent, Duration::from_secs(20));
+    let reason = failure(&t);
+    let p = pids(&t);
+    assert!(reason.starts_with("deadlock: "), "{reason}");
+    assert!(
+        reason.contains(&format!(
+            "Process-1 (pid {}) waits for the lock b held by Process-2 (pid {})",
+            p[0], p[1]
+        )),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(&format!(
+            "Process-2 (pid {}) waits for the lock a held by Process-1 (pid {})",
+            p[1], p[0]
+        )),
+        "{reason}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        t.marks.iter().any(|m| m.name == "waits_for"),
+        "arrows for the page"
+    );
+    assert_gone(&p);
+}
+
+#[test]
+fn killing_a_pool_worker_mid_run_fails_the_run_naming_it() {
+    conlab_tests::use_test_worker();
+    let info = conlab_core::catalog::find("process-pool").unwrap();
+    let params = conlab_core::Params::from_assignments(
+        info.id,
+        info.params,
+        ["workers=3", "tasks=30", "task_ms=300"],
+    )
+    .unwrap();
+    let run = conlab_scenarios::start_native(info.id, params, Duration::from_secs(30)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let victim = loop {
+        let snapshot = run.snapshot();
+        let p = pids(&snapshot);
+        if p.len() == 3 && snapshot.spans.iter().any(|s| s.label.starts_with("task ")) {
+            break p[1];
+        }
+        assert!(Instant::now() < deadline, "the pool never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SAFETY: plain system call on our own child.
+    unsafe { libc::kill(victim, libc::SIGKILL) };
+    let started = Instant::now();
+    let t = run.wait();
+    let reason = failure(&t);
+    assert_eq!(
+        reason,
+        format!("PoolWorker-2 (pid {victim}) was killed by signal 9 (SIGKILL)")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_gone(&pids(&t));
+    assert!(
+        t.checks
+            .iter()
+            .any(|c| c.id == "no-process-outlives" && c.passed),
+        "{:?}",
+        t.checks
+    );
+}
