@@ -39,14 +39,27 @@ fn every_native_scenario_passes_with_defaults_and_variants() {
 }
 
 #[test]
-fn the_process_pool_variant_is_refused_up_front_with_a_reason() {
-    let info = conlab_core::catalog::find("run-in-executor").unwrap();
-    let params =
-        conlab_core::Params::from_assignments(info.id, info.params, ["pool=process"]).unwrap();
-    let refused = conlab_scenarios::run(info.id, Tokio, &params, conlab_tests::LIMIT)
-        .expect_err("a planned variant does not run");
-    let text = refused.to_string();
-    assert!(text.contains("pool=thread"), "{text}");
+fn the_process_pool_variant_runs_each_call_in_a_process_of_its_own() {
+    let t = conlab_tests::run(
+        "run-in-executor",
+        Tokio,
+        &["pool=process", "calls=5", "block_ms=150"],
+    );
+    conlab_tests::assert_passed(&t);
+    let processes: Vec<&conlab_core::Lane> = t
+        .lanes
+        .iter()
+        .filter(|l| l.kind == conlab_core::LaneKind::Process)
+        .collect();
+    assert_eq!(processes.len(), 5);
+    // Each blocking call is recorded on a process lane, none on the loop's.
+    for s in t
+        .spans
+        .iter()
+        .filter(|s| s.state == conlab_core::SpanState::Blocking)
+    {
+        assert!(processes.iter().any(|l| l.id == s.lane), "{s:?}");
+    }
 }
 
 #[test]

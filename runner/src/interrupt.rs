@@ -2,7 +2,8 @@
 //! stopped and keep writing to its servers until the process exits, so the cleaning is handed
 //! to a short-lived copy of this program (started with a hidden first argument) that waits for
 //! this process to exit and then removes what the run left (keys, tables, registry entries).
-//! Private servers this process started are stopped, and their folders removed, right here.
+//! Private servers this process started are stopped, and their folders removed, right here,
+//! and child processes of process scenarios are killed.
 
 use std::io::{BufRead, Write};
 use std::process::{Command, ExitCode, Stdio};
@@ -37,6 +38,9 @@ pub fn install_handler() {
         if !runs.is_empty() && hand_over(&runs).is_ok() {
             eprintln!("conlab: removing what the run left on its servers");
         }
+        // Child processes of process scenarios would die with us anyway (they asked the kernel
+        // for it); killing them now makes it immediate.
+        conlab_processes::kill_all_children();
         let stopped = conlab_servers::stop_private_servers();
         if stopped > 0 {
             eprintln!("conlab: stopped {stopped} private servers and removed their files");

@@ -371,11 +371,7 @@ fn a_planned_scenario_says_it_is_not_available_yet() {
     expect_exit(&o, 2);
     assert!(stderr(&o).contains("cannot run it yet"), "{}", stderr(&o));
     let o = conlab(&["run", "--help"]);
-    assert!(
-        stdout(&o).contains("crawler [N] planned"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).contains("crawler [N] planned"), "{}", stdout(&o));
 }
 
 #[test]

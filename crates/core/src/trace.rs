@@ -480,6 +480,40 @@ impl Trace {
         self.marks.iter().filter(move |m| m.name == name)
     }
 
+    /// The order lanes are shown in, each with its nesting depth: lanes of the run in id
+    /// order, each followed by the lanes that belong to it (a child process's threads under
+    /// the process). A lane whose parent is missing or forms a loop is shown at the top.
+    pub fn lane_order(&self) -> Vec<(LaneId, u16)> {
+        let n = self.lanes.len();
+        let valid_parent = |l: &Lane| l.parent.filter(|p| (*p as usize) < n && *p != l.id);
+        if self.lanes.iter().all(|l| valid_parent(l).is_none()) {
+            return self.lanes.iter().map(|l| (l.id, 0)).collect();
+        }
+        let mut children: Vec<Vec<LaneId>> = vec![Vec::new(); n];
+        for l in &self.lanes {
+            if let Some(p) = valid_parent(l) {
+                children[p as usize].push(l.id);
+            }
+        }
+        let mut order = Vec::with_capacity(n);
+        let mut shown = vec![false; n];
+        let mut stack: Vec<(LaneId, u16)> = Vec::new();
+        let roots = self.lanes.iter().filter(|l| valid_parent(l).is_none());
+        for root in roots.map(|l| l.id).chain(0..n as LaneId) {
+            stack.push((root, 0));
+            while let Some((id, depth)) = stack.pop() {
+                if std::mem::replace(&mut shown[id as usize], true) {
+                    continue;
+                }
+                order.push((id, depth));
+                for child in children[id as usize].iter().rev() {
+                    stack.push((*child, depth + 1));
+                }
+            }
+        }
+        order
+    }
+
     /// When the first mark with this name and detail was made (a phase's start, an event's
     /// moment), if one was.
     pub fn mark_time(&self, name: &str, detail: &str) -> Option<Nanos> {

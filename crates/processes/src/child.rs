@@ -14,7 +14,7 @@ use conlab_traced_threads::{Aborted, Work, SLICE};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::io::Write;
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -35,6 +35,8 @@ pub struct ProcessCtx {
 
 struct ChildShared {
     spec: WorkerSpec,
+    /// The shared objects the parent handed over, by name.
+    shared_fds: Vec<(String, OwnedFd)>,
     params: Params,
     clock: NativeClock,
     out: Mutex<Outgoing>,
@@ -111,13 +113,12 @@ impl ProcessCtx {
     }
 
     /// The descriptor of the shared object the parent passed under `name`.
-    pub fn shared_fd(&self, name: &str) -> Option<i32> {
+    pub fn shared_fd(&self, name: &str) -> Option<BorrowedFd<'_>> {
         self.shared
-            .spec
-            .shared
+            .shared_fds
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, fd)| *fd)
+            .map(|(_, fd)| fd.as_fd())
     }
 
     /// Prints a line of output on this lane.
@@ -403,7 +404,18 @@ pub fn child_main(spec: WorkerSpec, params: Params, run: ChildFn) -> ! {
     let Ok(reading) = channel.try_clone() else {
         std::process::exit(2)
     };
+    let shared_fds = if spec.shared.is_empty() {
+        Vec::new()
+    } else {
+        match crate::fds::receive_fds(&channel) {
+            Ok(fds) if fds.len() == spec.shared.len() => {
+                spec.shared.iter().cloned().zip(fds).collect()
+            }
+            _ => std::process::exit(2),
+        }
+    };
     let shared = Arc::new(ChildShared {
+        shared_fds,
         clock: NativeClock::from_start_instant(spec.clock),
         spec,
         params,

@@ -22,6 +22,7 @@
 mod checks;
 mod child;
 mod exit;
+mod fds;
 mod frame;
 mod inbox;
 mod live;

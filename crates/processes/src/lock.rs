@@ -62,14 +62,15 @@ impl ProcessLock {
 
     /// The lock the parent shared under `name`, in a child.
     pub fn open(ctx: &ProcessCtx, name: &str) -> io::Result<ProcessLock> {
-        let raw = ctx.shared_fd(name).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no lock was shared as {name}"),
-            )
-        })?;
-        // SAFETY: the parent passed this descriptor for this lock; we take it over.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd = ctx
+            .shared_fd(name)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no lock was shared as {name}"),
+                )
+            })?
+            .try_clone_to_owned()?;
         ProcessLock::map(fd, name)
     }
 

@@ -7,7 +7,7 @@ use crate::exit::Exit;
 use crate::frame::{FrameError, FrameReader, ToChild, ToParent, NO_LANE};
 use crate::inbox::{Inbox, Received};
 use crate::live;
-use crate::worker::{self, CHANNEL_FD};
+use crate::worker;
 use conlab_core::{EventWriter, LaneId, LaneKind, Metric, Nanos, Params, SpanState, Text};
 use conlab_tokio::NativeClock;
 use conlab_traced_threads::{wait_in_slices, Aborted, ThreadCtx, Watchdog};
@@ -187,12 +187,7 @@ impl Processes {
         let exe = worker::worker_exe()
             .map_err(|e| format!("could not find conlab's own executable: {e}"))?;
         let mut command = Command::new(exe);
-        let shared_names: Vec<String> = spawn
-            .shared
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| format!("{n}={}", CHANNEL_FD + 1 + i as i32))
-            .collect();
+        let shared_names: Vec<&str> = spawn.shared.iter().map(|(n, _)| *n).collect();
         command
             .arg(worker::WORKER_ARG)
             .env(worker::ENV_SCENARIO, run.scenario)
@@ -204,22 +199,22 @@ impl Processes {
             .env(worker::ENV_CLOCK, run.clock.start_instant().to_string())
             .env(worker::ENV_PARENT, std::process::id().to_string())
             .env(worker::ENV_SHARED, shared_names.join(","))
-            .stdin(Stdio::null())
+            // The channel is the child's standard input: the one descriptor it inherits, so
+            // the child can be started with posix_spawn (no fork of this process).
+            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0);
-        let mut fds: Vec<RawFd> = vec![theirs.as_raw_fd()];
-        fds.extend(spawn.shared.iter().map(|(_, fd)| *fd));
-        let parent = std::process::id() as i32;
-        // SAFETY: the closure runs in the forked child before exec and only makes
-        // async-signal-safe system calls (prctl, getppid, fcntl, dup2, close, _exit).
-        unsafe {
-            command.pre_exec(move || prepare_child(parent, &fds));
-        }
         let t = run.clock.now();
         let child = live::spawn(command).map_err(|e| format!("could not start {name}: {e}"))?;
-        drop(theirs);
         let pid = child.id() as i32;
+        if !spawn.shared.is_empty() {
+            let fds: Vec<RawFd> = spawn.shared.iter().map(|(_, fd)| *fd).collect();
+            if let Err(e) = crate::fds::send_fds(&ours, &fds) {
+                live::kill(pid, libc::SIGKILL);
+                return Err(format!("could not hand {name} its shared objects: {e}"));
+            }
+        }
         let label = format!("{name} (pid {pid})");
         let lane = writer.new_lane(t, LaneKind::Process, label.clone());
         writer.mark(t, lane, "spawned", Text::from(format!("by {by}")));
@@ -307,36 +302,6 @@ impl Drop for Processes {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-/// In the forked child, before exec: die with the parent, and put the channel and the shared
-/// objects on descriptors 3, 4, … (without close-on-exec).
-fn prepare_child(parent: i32, fds: &[RawFd]) -> std::io::Result<()> {
-    // SAFETY: async-signal-safe calls on descriptors the parent owns.
-    unsafe {
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // The parent may have died before the line above: then nobody would kill us.
-        if libc::getppid() != parent {
-            libc::_exit(1);
-        }
-        // First out of the way (a source may sit on a target number), then into place.
-        let mut high = [0; 16];
-        for (i, fd) in fds.iter().enumerate().take(high.len()) {
-            high[i] = libc::fcntl(*fd, libc::F_DUPFD, 64);
-            if high[i] < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-        }
-        for (i, fd) in high.iter().take(fds.len().min(16)).enumerate() {
-            if libc::dup2(*fd, CHANNEL_FD + i as i32) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::close(*fd);
-        }
-    }
-    Ok(())
 }
 
 impl ChildState {

@@ -9,9 +9,8 @@ use std::sync::OnceLock;
 /// any argument parsing, so it never shows in help text.
 pub const WORKER_ARG: &str = "__conlab-worker";
 
-/// The file descriptor a child finds its channel to the parent on; shared objects (a lock)
-/// follow it.
-pub(crate) const CHANNEL_FD: i32 = 3;
+/// The file descriptor a child finds its channel to the parent on: its standard input.
+pub(crate) const CHANNEL_FD: i32 = 0;
 
 pub(crate) const ENV_SCENARIO: &str = "CONLAB_WORKER_SCENARIO";
 pub(crate) const ENV_ROLE: &str = "CONLAB_WORKER_ROLE";
@@ -40,9 +39,22 @@ pub(crate) fn worker_exe() -> std::io::Result<PathBuf> {
     }
 }
 
-/// Whether this process was started as a worker (its first argument is [`WORKER_ARG`]).
+/// Whether this process was started as a worker (its first argument is [`WORKER_ARG`]). If
+/// so, it also arranges first thing to die with its parent: the kernel kills it when the
+/// parent dies (`PR_SET_PDEATHSIG`), and if the parent died before that, it exits now.
 pub fn is_worker() -> bool {
-    std::env::args_os().nth(1).is_some_and(|a| a == WORKER_ARG)
+    if std::env::args_os().nth(1).is_none_or(|a| a != WORKER_ARG) {
+        return false;
+    }
+    let parent: Option<i32> = std::env::var(ENV_PARENT).ok().and_then(|p| p.parse().ok());
+    // SAFETY: plain system calls.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        if parent != Some(libc::getppid()) {
+            std::process::exit(1);
+        }
+    }
+    true
 }
 
 /// What a worker was asked to do, from its environment.
@@ -62,8 +74,8 @@ pub struct WorkerSpec {
     pub params: String,
     /// The run's clock's zero on the monotonic clock.
     pub clock: u64,
-    /// Shared objects passed as file descriptors, in order (each name with its descriptor).
-    pub shared: Vec<(String, i32)>,
+    /// The names of the shared objects the parent hands over on the channel, in order.
+    pub shared: Vec<String>,
 }
 
 impl WorkerSpec {
@@ -81,16 +93,8 @@ impl WorkerSpec {
         let shared = var(ENV_SHARED)?
             .split(',')
             .filter(|s| !s.is_empty())
-            .map(|entry| {
-                let (name, fd) = entry
-                    .split_once('=')
-                    .ok_or_else(|| format!("{ENV_SHARED} holds {entry:?}"))?;
-                let fd = fd
-                    .parse()
-                    .map_err(|_| format!("{ENV_SHARED} holds {entry:?}"))?;
-                Ok((name.to_string(), fd))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+            .map(str::to_string)
+            .collect();
         Ok(WorkerSpec {
             scenario: var(ENV_SCENARIO)?,
             role: var(ENV_ROLE)?,

@@ -1,7 +1,7 @@
 //! The ASCII lane timeline: one row per lane, one character per time slice, showing what the
 //! lane was doing (the innermost span wins, so "sleeping while holding a lock" shows sleeping).
 
-use conlab_core::{ms, Nanos, Span, SpanState, Trace};
+use conlab_core::{ms, LaneId, Nanos, Span, SpanState, Trace};
 use std::fmt::Write;
 
 /// At most this many lanes are drawn; the rest are counted.
@@ -32,13 +32,18 @@ pub fn glyph(state: SpanState) -> char {
 
 /// Renders the timeline in `width` columns.
 pub fn render(t: &Trace, width: usize) -> String {
-    let name_w = t
-        .lanes
+    // Lanes that belong to another (a child process's threads) follow it, indented.
+    let order = t.lane_order();
+    let label = |id: LaneId, depth: u16| -> String {
+        let name = &t.lanes[id as usize].name;
+        format!("{}{name}", "  ".repeat(depth as usize))
+    };
+    let name_w = order
         .iter()
-        .map(|l| l.name.chars().count())
+        .map(|(id, depth)| label(*id, *depth).chars().count())
         .max()
         .unwrap_or(4)
-        .clamp(4, 18);
+        .clamp(4, 24);
     let cells = width.saturating_sub(name_w + 4).max(10);
     let end = t.end.max(1);
     let cell_of = |time: Nanos| -> usize {
@@ -53,7 +58,8 @@ pub fn render(t: &Trace, width: usize) -> String {
     }
     let mut out = String::new();
     let mut used: Vec<SpanState> = Vec::new();
-    for lane in t.lanes.iter().take(MAX_LANES) {
+    for &(id, depth) in order.iter().take(MAX_LANES) {
+        let lane = &t.lanes[id as usize];
         let mut row = vec![' '; cells];
         let alive_end = lane.end.unwrap_or(t.end);
         for c in row
@@ -77,7 +83,7 @@ pub fn render(t: &Trace, width: usize) -> String {
                 *c = glyph(s.state);
             }
         }
-        let name: String = lane.name.chars().take(name_w).collect();
+        let name: String = label(id, depth).chars().take(name_w).collect();
         let _ = writeln!(out, "  {name:<name_w$}|{}|", row.iter().collect::<String>());
     }
     if t.lanes.len() > MAX_LANES {

@@ -226,11 +226,14 @@ pub fn draw(
         }
         let lanes = rows.lanes_of(r);
         let name = match lanes {
-            [one] => trace
-                .lanes
-                .get(*one as usize)
-                .map_or("", |l| &l.name)
-                .to_string(),
+            // A lane that belongs to another (a child process's thread) is indented under it.
+            [one] => trace.lanes.get(*one as usize).map_or(String::new(), |l| {
+                if l.parent.is_some() {
+                    format!("  └ {}", l.name)
+                } else {
+                    l.name.clone()
+                }
+            }),
             _ => format!("▸ {}", first_to_last(trace, lanes)),
         };
         ctx.set_fill_style_str(if lanes.len() > 1 {

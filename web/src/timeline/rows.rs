@@ -1,5 +1,5 @@
-//! Which lanes get a row, and in what order: every lane, or only those whose name contains a
-//! filter; and runs of lanes that did the same thing folded into one row ("task-1 … task-10000:
+//! Which lanes get a row, and in what order: every lane (those that belong to another right
+//! after it), or only those whose name contains a filter; and runs of lanes that did the same thing folded into one row ("task-1 … task-10000:
 //! 10,000 lanes like this") until that row is opened.
 
 use super::model::TimelineModel;
@@ -44,7 +44,11 @@ impl Rows {
     /// The rows of `trace` (indexed in `model`) under `choice`.
     pub fn new(trace: &Trace, model: &TimelineModel, choice: &RowChoice) -> Rows {
         let needle = choice.filter.trim().to_ascii_lowercase();
-        let lanes: Vec<u32> = (0..trace.lanes.len() as u32)
+        // Lanes that belong to another (a child process's threads) follow it.
+        let lanes: Vec<u32> = trace
+            .lane_order()
+            .into_iter()
+            .map(|(i, _)| i)
             .filter(|&i| {
                 needle.is_empty()
                     || trace.lanes[i as usize]

@@ -201,7 +201,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "Children put values into an inter-process queue and the parent collects them all."),
     scenario("process-shared-dict", "A manager's shared dict", Processes, NATIVE, &[processes(10), count("updates", 1, 1, 100_000, "updates", "updates each process makes to its key")],
         "A manager process owns a dict that children update through it."),
-    scenario("process-lock", "A lock across processes", Processes, NATIVE, &[processes(2), hold_ms(200)],
+    scenario("process-lock", "A lock across processes", Processes, NATIVE, &[processes(2), millis("hold_ms", 200, 0, 10_000, "how long each process holds the lock")],
         "A lock shared by processes serializes a section of code across them."),
     scenario("process-pool", "A process pool", Processes, NATIVE, &[count("workers", 5, 1, 64, "processes", "processes in the pool"), count("tasks", 10, 1, 10_000, "tasks", "tasks submitted"), millis("task_ms", 200, 0, 60_000, "how long each task takes")],
         "A pool of k processes runs tasks in waves of k."),

@@ -1,8 +1,10 @@
 //! cpu-bound-gil: the same CPU-bound work done sequentially, by threads under a simulated GIL,
-//! and by threads without one. Under the GIL threads gain nothing; without it they spread over
-//! the cores. (Processes arrive with the processes chapter; the output says so.)
+//! by threads without one, and by processes (each with its own interpreter, so its own GIL).
+//! Under the GIL threads gain nothing; without it, or in processes, they spread over the
+//! cores.
 
-use conlab_core::{Checks, Nanos, SpanState, Text};
+use conlab_core::{Checks, Nanos, SpanState};
+use conlab_processes::{ProcessCtx, Processes, Spawn};
 use conlab_traced_threads::{Aborted, Gil, ThreadCtx, Work};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +14,11 @@ const UNIT_MS: i64 = 100;
 
 /// The shortest unit of work whose threads' overlap is checked (see the checks).
 const MIN_UNIT_FOR_PARALLELISM: Nanos = 10_000_000;
+
+/// The shortest unit whose processes' overlap is checked: starting a process (an exec of
+/// conlab, ~2 ms here, several times that on a busy machine) staggers them by more than a
+/// short unit lasts.
+const MIN_UNIT_FOR_PROCESS_PARALLELISM: Nanos = 50_000_000;
 
 fn phase(
     main: &ThreadCtx,
@@ -103,12 +110,31 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
         conlab_core::ms(took)
     ));
 
-    main.mark(
-        "processes_not_run",
-        Text::Static("OS processes arrive with the processes chapter"),
-    );
-    main.print("processes: not run yet (OS processes arrive with the processes chapter)");
+    // Each process calibrated alike: the parent hands its calibration over.
+    let took = phase(main, "processes", || {
+        let processes = Processes::new(main);
+        let arg = format!("{} {}", work.per_ms(), unit.as_nanos());
+        let children = (0..units)
+            .map(|_| processes.spawn(main, Spawn::new("worker").arg(arg.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        children.iter().try_for_each(|c| c.join(main).map(|_| ()))
+    })?;
+    let speedup = work_ns as f64 / took.max(1) as f64;
+    main.metric("makespan_processes_ms", took as f64 / 1e6, "ms");
+    main.metric("speedup_processes", speedup, "x");
+    main.print(format!(
+        "processes: {} ({speedup:.2}x on {cores} cores, starting them included)",
+        conlab_core::ms(took)
+    ));
     Ok(())
+}
+
+/// A child process: one unit of work, calibrated by the parent (`<per ms> <ns>`).
+pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
+    let mut words = ctx.arg().split(' ');
+    let per_ms: f64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(1.0);
+    let ns: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    ctx.compute(&Work::from_per_ms(per_ms), Duration::from_nanos(ns))
 }
 
 /// When a phase started and ended, from its marks.
@@ -264,15 +290,44 @@ pub fn checks(c: &mut Checks) {
     } else if units >= 2 && cores >= 2 {
         main_note(c, available);
     }
+    let procs_par = parallelism(t, "processes").unwrap_or(0.0);
+    let procs = phase("processes").unwrap_or(u64::MAX);
     c.check(
-        "processes-said",
-        "the output says processes are not run yet, not silently",
-        t.marks_named("processes_not_run").count() == 1,
-        "",
+        "processes-speedup-bounded",
+        "processes never compute on more than min(cores, units) cores at once",
+        procs_par <= ideal * 1.1,
+        format!(
+            "{procs_par:.2} cores at once (ideal {ideal:.0}); speed-up over the sequential run {:.2}x",
+            seq as f64 / procs as f64
+        ),
     );
+    let unit_outlasts_start = seq / units as u64 >= MIN_UNIT_FOR_PROCESS_PARALLELISM;
+    if units >= 2 && cores >= 2 && !unit_outlasts_start {
+        c.check(
+            "unit-too-short-for-processes",
+            "a unit of work is too short against starting a process, so the processes' parallelism is not checked this time",
+            true,
+            format!(
+                "one unit takes {}; the processes' parallelism is checked from {}",
+                conlab_core::ms(seq / units as u64),
+                conlab_core::ms(MIN_UNIT_FOR_PROCESS_PARALLELISM)
+            ),
+        );
+    } else if units >= 2 && cores >= 2 && available >= 1.5 {
+        c.check(
+            "processes-parallel",
+            "processes compute at the same time: each has its own interpreter and GIL",
+            procs_par >= 1.25,
+            format!(
+                "CPU parallelism of the processes: {procs_par:.2}; {available:.2} cores available"
+            ),
+        );
+    }
 }
 
-/// About how long a run takes: the units of work once in sequence, once in GIL threads and once in free threads, after calibrating.
+/// About how long a run takes: the units of work once in sequence, once in GIL threads, once
+/// in free threads and once in processes (and starting them), after calibrating.
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
-    p.scale_ms(100) * 3 * p.usize("units") as u32 + Duration::from_millis(200)
+    let units = p.usize("units") as u32;
+    p.scale_ms(100) * 4 * units + Duration::from_millis(300) + Duration::from_millis(25) * units
 }
