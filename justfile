@@ -42,12 +42,14 @@ fuzz RUNS="20":
     scripts/setup-servers.sh
     CONLAB_FUZZ_RUNS={{RUNS}} CONLAB_FUZZ_BUDGET=fuzz cargo test --release -p conlab-tests --test drawn_params -- --nocapture
 
-# Benchmarks that print figures: recording, scale, threads, databases (Redis and MySQL)
+# Benchmarks that print figures: recording, scale, threads, processes (against Python's
+# multiprocessing), databases (Redis and MySQL)
 bench:
     scripts/setup-servers.sh --install-only
     cargo bench -p conlab --bench recording
     cargo bench -p conlab --bench scale
     cargo bench -p conlab --bench threads
+    cargo bench -p conlab --bench processes
     cargo bench -p conlab --bench databases
     just bench-web
 

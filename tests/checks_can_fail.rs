@@ -108,3 +108,126 @@ fn a_failed_run_fails_its_completed_check_and_skips_the_rest() {
     assert_eq!(results.len(), 1);
     assert_eq!(failed_ids(&results), ["completed"]);
 }
+
+/// Like `broken`, for a native run (process scenarios run only natively).
+fn broken_native(id: &str, params: &[&str], breaks: impl FnOnce(&mut Trace)) -> Vec<String> {
+    let mut t = run(id, conlab_scenarios::RuntimeChoice::Tokio, params);
+    assert!(
+        failed_ids(&recheck(&t)).is_empty(),
+        "{id} should pass before it is broken: {:?}",
+        failed_ids(&recheck(&t))
+    );
+    breaks(&mut t);
+    failed_ids(&recheck(&t))
+}
+
+/// The first output line starting with `prefix`.
+fn line<'a>(t: &'a mut Trace, prefix: &str) -> &'a mut String {
+    &mut t
+        .output
+        .iter_mut()
+        .find(|l| l.text.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starts with {prefix}"))
+        .text
+}
+
+#[test]
+fn shared_memory_between_processes_fails_the_isolation_checks() {
+    let failed = broken_native("process-isolation", &["processes=3"], |t| {
+        let l = line(t, "process 1 ");
+        *l = l.replace("(length 1)", "(length 2)");
+    });
+    assert_eq!(failed, ["child-lists-private"]);
+    let failed = broken_native("process-isolation", &["processes=3"], |t| {
+        *line(t, "parent after the processes") =
+            "parent after the processes: the list has 3 items".into();
+    });
+    assert_eq!(failed, ["parent-untouched"]);
+}
+
+#[test]
+fn a_pid_that_is_not_the_lanes_fails_own_pids() {
+    let failed = broken_native("process-start", &["processes=4"], |t| {
+        let l = line(t, "argument 2 ");
+        *l = format!("{}9", l);
+    });
+    assert_eq!(failed, ["own-pids"]);
+}
+
+#[test]
+fn overlapping_sections_fail_the_process_lock() {
+    let failed = broken_native("process-lock", &["processes=3", "hold_ms=20"], |t| {
+        let holds: Vec<usize> = (0..t.spans.len())
+            .filter(|i| t.spans[*i].state == SpanState::HoldingLock)
+            .collect();
+        let (a, b) = (holds[0], holds[1]);
+        t.spans[b].start = t.spans[a].start;
+    });
+    assert_eq!(failed, ["sections-never-overlap"]);
+}
+
+#[test]
+fn a_task_run_twice_or_k_plus_one_at_once_fail_the_pool() {
+    let failed = broken_native(
+        "process-pool",
+        &["workers=2", "tasks=4", "task_ms=20"],
+        |t| {
+            let i = t.spans.iter().position(|s| s.label == "task 0").unwrap();
+            let mut again = t.spans[i].clone();
+            again.label = "task 1".into();
+            t.spans.push(again);
+        },
+    );
+    assert!(
+        failed.contains(&"every-task-once".to_string()),
+        "{failed:?}"
+    );
+    let failed = broken_native(
+        "process-pool",
+        &["workers=2", "tasks=4", "task_ms=20"],
+        |t| {
+            // Every task at once on the first worker's lane: 4 > k at the same time.
+            let first = t
+                .spans
+                .iter()
+                .find(|s| s.label == "task 0")
+                .unwrap()
+                .clone();
+            for s in t.spans.iter_mut().filter(|s| s.label.starts_with("task ")) {
+                s.start = first.start;
+                s.end = first.end;
+            }
+        },
+    );
+    assert!(failed.contains(&"at-most-k-busy".to_string()), "{failed:?}");
+}
+
+#[test]
+fn a_lost_update_or_item_fails_the_dict_and_queue() {
+    let failed = broken_native("process-shared-dict", &["processes=3"], |t| {
+        let l = line(t, "parent: the final dict is");
+        *l = l.replace("2: 2", "2: 7");
+    });
+    assert_eq!(failed, ["every-key"]);
+    let failed = broken_native("process-queue", &["processes=3"], |t| {
+        *line(t, "parent: got 2") = "parent: got 1 from the queue".into();
+    });
+    assert!(
+        failed.contains(&"every-value-once".to_string()),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn a_child_never_reaped_fails_no_process_outlives() {
+    let failed = broken_native("process-start", &["processes=2"], |t| {
+        let lane = t
+            .lanes
+            .iter()
+            .find(|l| l.kind == conlab_core::LaneKind::Process)
+            .unwrap()
+            .id;
+        t.marks.retain(|m| !(m.lane == lane && m.name == "exit"));
+    });
+    assert_eq!(failed, ["no-process-outlives"]);
+}

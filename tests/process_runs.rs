@@ -85,7 +85,7 @@ fn a_process_pool_runs_in_waves_of_k_pids() {
     let mut starts: Vec<Nanos> = t
         .spans
         .iter()
-        .filter(|s| s.state == SpanState::Running && s.label.starts_with("task "))
+        .filter(|s| s.state == SpanState::Running && s.label.starts_with("task"))
         .map(|s| s.start)
         .collect();
     starts.sort_unstable();
@@ -334,7 +334,7 @@ fn killing_a_pool_worker_mid_run_fails_the_run_naming_it() {
     let victim = loop {
         let snapshot = run.snapshot();
         let p = pids(&snapshot);
-        if p.len() == 3 && snapshot.spans.iter().any(|s| s.label.starts_with("task ")) {
+        if p.len() == 3 && snapshot.spans.iter().any(|s| s.label.starts_with("task")) {
             break p[1];
         }
         assert!(Instant::now() < deadline, "the pool never got going");

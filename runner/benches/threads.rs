@@ -1,7 +1,6 @@
 //! Benchmarks for the threads chapter, figures printed:
 //! - thread-start with 2,000 threads: time to start them all and to join them, peak memory,
 //!   against bare std threads doing the same;
-//! - cpu-bound-gil: the speedups of GIL threads and free threads on this machine;
 //! - lock hand-over rate: acquire/release pairs per second across 2 threads on conlab's traced
 //!   lock against a plain std::sync::Mutex without tracing;
 //! - an uncontended traced lock/unlock pair against its floor, what any traced pair must pay:
@@ -274,38 +273,6 @@ fn main() {
             );
         }
     }
-
-    println!("cpu-bound-gil, units=4 (speedup over sequential), median of 3");
-    let p = params("cpu-bound-gil", &["units=4"]);
-    let runs: Vec<conlab_core::Trace> = (0..3)
-        .map(|_| {
-            conlab_scenarios::run(
-                "cpu-bound-gil",
-                RuntimeChoice::Tokio,
-                &p,
-                Duration::from_secs(60),
-            )
-            .unwrap()
-        })
-        .collect();
-    let metric = |k: &str| {
-        median(
-            runs.iter()
-                .map(|t| t.metrics.extra(k).unwrap_or(f64::NAN))
-                .collect(),
-        )
-    };
-    println!(
-        "  sequential {:.0} ms · GIL threads {:.0} ms ({:.2}x, {:.0} hand-overs) · free threads {:.0} ms ({:.2}x on {:.0} cores) · checks {}",
-        metric("makespan_sequential_ms"),
-        metric("makespan_gil_threads_ms"),
-        metric("speedup_gil_threads"),
-        metric("gil_handovers"),
-        metric("makespan_free_threads_ms"),
-        metric("speedup_free_threads"),
-        metric("cores"),
-        if runs.iter().all(|t| t.passed()) { "pass" } else { "FAIL" }
-    );
 
     println!(
         "lock hand-over rate: {PAIRS} acquire/release pairs on each of 2 threads, median of 5"

@@ -497,6 +497,10 @@ fn garbage(e: FrameError) -> String {
 /// is over and it lingers, then reaps it.
 fn reap(pid: i32, child: &mut std::process::Child, run: &Run) -> Exit {
     let since = Instant::now();
+    // The channel closes as the child exits, a moment before it can be waited for: look again
+    // soon at first, then less often (a child that closed its channel and lives on is killed
+    // once the run is over).
+    let mut pause = Duration::from_micros(10);
     loop {
         // SAFETY: waitid with WNOWAIT only looks: the child stays a zombie, so its PID cannot
         // be reused until it is reaped below, and `live::kill` never hits another process.
@@ -518,7 +522,8 @@ fn reap(pid: i32, child: &mut std::process::Child, run: &Run) -> Exit {
         {
             live::kill(pid, libc::SIGKILL);
         }
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(2));
     }
     live::forget(pid);
     match child.wait() {

@@ -203,7 +203,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "A manager process owns a dict that children update through it."),
     scenario("process-lock", "A lock across processes", Processes, NATIVE, &[processes(2), millis("hold_ms", 200, 0, 10_000, "how long each process holds the lock")],
         "A lock shared by processes serializes a section of code across them."),
-    scenario("process-pool", "A process pool", Processes, NATIVE, &[count("workers", 5, 1, 64, "processes", "processes in the pool"), count("tasks", 10, 1, 10_000, "tasks", "tasks submitted"), millis("task_ms", 200, 0, 60_000, "how long each task takes")],
+    scenario("process-pool", "A process pool", Processes, NATIVE, &[count("workers", 5, 1, 64, "processes", "processes in the pool"), count("tasks", 10, 1, 100_000, "tasks", "tasks submitted"), millis("task_ms", 200, 0, 60_000, "how long each task takes"), count("chunksize", 0, 0, 10_000, "tasks", "tasks handed to a worker at once (0: as Pool.map chooses, tasks / (4 × workers) rounded up)")],
         "A pool of k processes runs tasks in waves of k."),
     // 3. Coroutines
     scenario("coroutine-switch", "Switching coroutines by hand (greenlet)", Coroutines, ALL, &[],

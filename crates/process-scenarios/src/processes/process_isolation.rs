@@ -5,19 +5,20 @@
 use conlab_core::{Checks, LaneKind};
 use conlab_processes::{ProcessCtx, Processes, Spawn};
 use conlab_traced_threads::{Aborted, ThreadCtx};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-/// The global list: one per process.
+/// The global list of a child process (a worker runs one child, so a static is its global).
 static NUMBERS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
-fn append(i: usize) -> Vec<usize> {
-    let mut numbers = NUMBERS.lock().unwrap_or_else(|p| p.into_inner());
+/// Appends `i` to `numbers`; what the list holds then.
+fn append(numbers: &Mutex<Vec<usize>>, i: usize) -> Vec<usize> {
+    let mut numbers = numbers.lock().unwrap_or_else(|p| p.into_inner());
     numbers.push(i);
     numbers.clone()
 }
 
-fn len() -> usize {
-    NUMBERS.lock().unwrap_or_else(|p| p.into_inner()).len()
+fn len(numbers: &Mutex<Vec<usize>>) -> usize {
+    numbers.lock().unwrap_or_else(|p| p.into_inner()).len()
 }
 
 fn show(numbers: &[usize]) -> String {
@@ -28,6 +29,10 @@ fn show(numbers: &[usize]) -> String {
 /// Runs the parent: n processes append to their own list, then n threads to the parent's.
 pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     let n = main.params().usize("processes");
+    // The parent's global list. conlab may run many scenarios in one process (a suite, a
+    // test), so the parent's copy belongs to the run rather than to a static; what matters
+    // is unchanged: every thread of the parent sees this one list, no child can reach it.
+    let numbers: Arc<Mutex<Vec<usize>>> = Arc::default();
     main.mark("phase_start", "processes");
     {
         let processes = Processes::new(main);
@@ -42,13 +47,14 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     main.mark("phase_end", "processes");
     main.print(format!(
         "parent after the processes: the list has {}",
-        conlab_core::count_of(len(), "item", "items")
+        conlab_core::count_of(len(&numbers), "item", "items")
     ));
     main.mark("phase_start", "threads");
     let mut threads = Vec::with_capacity(n);
     for i in 0..n {
+        let numbers = numbers.clone();
         threads.push(main.spawn(format!("Thread-{}", i + 1), move |me| {
-            let seen = append(i);
+            let seen = append(&numbers, i);
             me.print(format!("thread {i}: the list is {}", show(&seen)));
             Ok(())
         })?);
@@ -59,7 +65,7 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     main.mark("phase_end", "threads");
     main.print(format!(
         "parent after the threads: the list has {}",
-        conlab_core::count_of(len(), "item", "items")
+        conlab_core::count_of(len(&numbers), "item", "items")
     ));
     Ok(())
 }
@@ -67,7 +73,7 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
 /// A child: appends its argument to its own copy of the global list.
 pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
     let i: usize = ctx.arg().parse().unwrap_or(0);
-    let seen = append(i);
+    let seen = append(&NUMBERS, i);
     ctx.print(format!(
         "process {i} (pid {}): the list is {} (length {})",
         ctx.pid(),

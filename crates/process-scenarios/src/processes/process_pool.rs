@@ -1,6 +1,8 @@
-//! process-pool: a pool of k long-lived worker processes takes tasks: each worker asks for
-//! the next task when it finishes one, so equal tasks run in waves of k, and never more than
-//! k at once.
+//! process-pool: a pool of k long-lived worker processes takes tasks in chunks, as
+//! `Pool.map` hands them out: a worker asks for more when it finishes a chunk (and holds one
+//! more in reserve, so it never idles waiting for the parent), so equal tasks run in waves of
+//! k, never more than k at once. Each chunk is one span (`task 7`, or `tasks 7–13`), as the
+//! worker runs it in one go.
 
 use conlab_core::{Checks, Nanos, SpanState};
 use conlab_processes::{Inbox, Process, ProcessCtx, Processes, Spawn};
@@ -8,16 +10,31 @@ use conlab_traced_threads::{Aborted, ThreadCtx};
 use std::time::Duration;
 
 /// What the parent may spend handing out one task and taking its result on a busy 2-core
-/// machine (two messages and two context switches, recorded).
-const PER_TASK: Duration = Duration::from_micros(300);
+/// machine, when each is a chunk of its own (two messages and two context switches, recorded).
+const PER_CHUNK: Duration = Duration::from_micros(300);
+
+/// What recording one task of a chunk may cost on a busy machine.
+const PER_TASK: Duration = Duration::from_micros(5);
+
+/// Chunks a worker holds at once: the one it runs and one in reserve.
+const AHEAD: usize = 2;
 
 const STOP: &[u8] = b"stop";
 
-/// Runs the parent: starts k workers, hands out every task (the next to whichever worker
-/// reports a result), then stops the workers.
+/// The chunk size: as given, or as `Pool.map` chooses (tasks / (4 × workers), rounded up).
+fn chunk_size(p: &conlab_core::Params) -> usize {
+    match p.usize("chunksize") {
+        0 => p.usize("tasks").div_ceil(4 * p.usize("workers")).max(1),
+        c => c,
+    }
+}
+
+/// Runs the parent: starts k workers, hands out every chunk (the next to whichever worker
+/// reports one done), then stops the workers.
 pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     let workers = main.params().usize("workers");
     let tasks = main.params().usize("tasks");
+    let chunk = chunk_size(main.params());
     let results = Inbox::new();
     let processes = Processes::new(main);
     let pool: Vec<Process> = (0..workers)
@@ -31,24 +48,50 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
         })
         .collect::<Result<_, _>>()?;
     main.print(format!(
-        "parent: a pool of {} for {}",
+        "parent: a pool of {} for {}, {} at a time",
         conlab_core::count_of(workers, "worker", "workers"),
-        conlab_core::count_of(tasks, "task", "tasks")
+        conlab_core::count_of(tasks, "task", "tasks"),
+        conlab_core::count_of(chunk, "task", "tasks"),
     ));
-    let mut next = 0;
-    for worker in pool.iter().take(tasks) {
-        worker.send(next.to_string().as_bytes());
-        next += 1;
-    }
-    for _ in 0..tasks {
-        let result = results.recv(main, SpanState::WaitingQueue, "a task's result")?;
-        if next < tasks {
-            pool[result.from as usize].send(next.to_string().as_bytes());
-            next += 1;
+    let mut chunks = (0..tasks)
+        .step_by(chunk)
+        .map(|from| (from, (from + chunk).min(tasks)));
+    main.mark("phase_start", "tasks");
+    let mut hand_out = |worker: &Process| {
+        if let Some((from, to)) = chunks.next() {
+            worker.send(format!("{from} {to}").as_bytes());
+            true
+        } else {
+            false
+        }
+    };
+    // Each task's result, in task order, as Pool.map returns them.
+    let mut results_in_order: Vec<Option<u64>> = vec![None; tasks];
+    let mut out = 0;
+    for _ in 0..AHEAD {
+        for worker in &pool {
+            out += usize::from(hand_out(worker));
         }
     }
+    while out > 0 {
+        let done = results.recv(main, SpanState::WaitingQueue, "a chunk's results")?;
+        out -= 1;
+        out += usize::from(hand_out(&pool[done.from as usize]));
+        // `<from>` then one result per task, 8 bytes each.
+        let mut words = done
+            .bytes
+            .chunks_exact(8)
+            .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        let from = words.next().unwrap_or(0) as usize;
+        for (slot, result) in results_in_order.iter_mut().skip(from).zip(words) {
+            *slot = Some(result);
+        }
+    }
+    main.mark("phase_end", "tasks");
+    let back = results_in_order.iter().flatten().count();
+    let sum: u64 = results_in_order.iter().flatten().sum();
     main.print(format!(
-        "parent: all {} done",
+        "parent: all {} done; {back} results back, adding up to {sum}",
         conlab_core::count_of(tasks, "task", "tasks")
     ));
     for worker in &pool {
@@ -60,7 +103,7 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     Ok(())
 }
 
-/// A pool worker: takes tasks until told to stop; a task sleeps task_ms.
+/// A pool worker: takes chunks until told to stop; a task sleeps task_ms.
 pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
     let task = ctx.params().duration("task_ms");
     let mut done = 0u64;
@@ -69,37 +112,67 @@ pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
         if message == STOP {
             break;
         }
-        let id = String::from_utf8_lossy(&message).into_owned();
+        let text = String::from_utf8_lossy(&message);
+        let mut bounds = text.split(' ').map(|w| w.parse::<u64>().unwrap_or(0));
+        let (from, to) = (bounds.next().unwrap_or(0), bounds.next().unwrap_or(0));
         let start = ctx.now();
-        ctx.sleep(task)?;
-        ctx.span(SpanState::Running, start, format!("task {id}"));
-        ctx.send_message(id.as_bytes());
-        done += 1;
+        let mut results = Vec::with_capacity(8 * (to.saturating_sub(from) as usize + 1));
+        results.extend_from_slice(&from.to_le_bytes());
+        for id in from..to {
+            if !task.is_zero() {
+                ctx.sleep(task)?;
+            }
+            // A task's result is its number (as `f(x) = x` would give).
+            results.extend_from_slice(&id.to_le_bytes());
+            done += 1;
+        }
+        ctx.span(SpanState::Running, start, chunk_label(from, to));
+        ctx.send_message(&results);
     }
     ctx.print(format!(
-        "{} (pid {}): ran {done} tasks",
+        "{} (pid {}): ran {}",
         ctx.name(),
-        ctx.pid()
+        ctx.pid(),
+        conlab_core::count_of(done as usize, "task", "tasks")
     ));
     Ok(())
 }
 
-/// The task spans: (start, end, lane).
-fn task_spans(t: &conlab_core::Trace) -> Vec<(Nanos, Nanos, u32)> {
+/// How a worker labels the span of a chunk of tasks `from..to`: `task 7`, `tasks 7–13`.
+fn chunk_label(from: u64, to: u64) -> String {
+    if to == from + 1 {
+        format!("task {from}")
+    } else {
+        format!("tasks {from}–{}", to.saturating_sub(1))
+    }
+}
+
+/// The tasks a chunk's span covers, from its label.
+fn chunk_tasks(label: &str) -> Option<std::ops::RangeInclusive<u64>> {
+    if let Some(one) = label.strip_prefix("task ") {
+        let id = one.parse().ok()?;
+        return Some(id..=id);
+    }
+    let (first, last) = label.strip_prefix("tasks ")?.split_once('–')?;
+    Some(first.parse().ok()?..=last.parse().ok()?)
+}
+
+/// The chunk spans: (start, end, lane, tasks).
+fn chunk_spans(t: &conlab_core::Trace) -> Vec<(Nanos, Nanos, u32, std::ops::RangeInclusive<u64>)> {
     let mut spans: Vec<_> = t
         .spans
         .iter()
-        .filter(|s| s.state == SpanState::Running && s.label.starts_with("task "))
-        .map(|s| (s.start, s.end, s.lane))
+        .filter(|s| s.state == SpanState::Running)
+        .filter_map(|s| Some((s.start, s.end, s.lane, chunk_tasks(&s.label)?)))
         .collect();
-    spans.sort_unstable();
+    spans.sort_unstable_by_key(|s| (s.0, s.1, s.2));
     spans
 }
 
 /// The most spans open at one instant.
-fn peak(spans: &[(Nanos, Nanos, u32)]) -> usize {
+fn peak(spans: &[(Nanos, Nanos, u32, std::ops::RangeInclusive<u64>)]) -> usize {
     let mut edges: Vec<(Nanos, i32)> = spans.iter().flat_map(|s| [(s.0, 1), (s.1, -1)]).collect();
-    // Ends before starts at the same instant: a worker that hands over is not counted twice.
+    // Ends before starts at the same instant: a worker that moves on is not counted twice.
     edges.sort_unstable();
     let mut open = 0i32;
     let mut most = 0i32;
@@ -110,20 +183,34 @@ fn peak(spans: &[(Nanos, Nanos, u32)]) -> usize {
     most as usize
 }
 
-/// Checks: every task ran once; at most k worker PIDs, at most k tasks at once; the tasks
-/// take about ceil(tasks/k) task lengths, plus the cost of handing each out.
+/// How long the tasks take when chunks of equal tasks go, in order, to whichever of `workers`
+/// is free first (how the pool hands them out), in task lengths.
+fn task_lengths(tasks: usize, workers: usize, chunk: usize) -> usize {
+    let mut free = vec![0usize; workers];
+    let mut from = 0;
+    while from < tasks {
+        let size = chunk.min(tasks - from);
+        let first = free
+            .iter_mut()
+            .min()
+            .expect("a pool has at least one worker");
+        *first += size;
+        from += size;
+    }
+    free.into_iter().max().unwrap_or(0)
+}
+
+/// Checks: every task ran once and its result came back; at most k worker PIDs, at most k tasks at once; the tasks
+/// take as long as equal chunks handed to whichever worker is free (ceil(tasks/k) task
+/// lengths when a chunk is one task), plus the cost of handing them out.
 pub fn checks(c: &mut Checks) {
     let workers = c.params.usize("workers");
     let tasks = c.params.usize("tasks");
     let task = c.params.duration("task_ms");
+    let chunk = chunk_size(c.params);
     let t = c.trace;
-    let spans = task_spans(t);
-    let mut ids: Vec<u64> = t
-        .spans
-        .iter()
-        .filter(|s| s.state == SpanState::Running)
-        .filter_map(|s| s.label.strip_prefix("task ")?.parse().ok())
-        .collect();
+    let spans = chunk_spans(t);
+    let mut ids: Vec<u64> = spans.iter().flat_map(|s| s.3.clone()).collect();
     ids.sort_unstable();
     let expected: Vec<u64> = (0..tasks as u64).collect();
     c.check(
@@ -131,6 +218,20 @@ pub fn checks(c: &mut Checks) {
         "every task runs exactly once",
         ids == expected,
         format!("{} of {tasks} ran", ids.len()),
+    );
+    let n = tasks as u64;
+    let said = t
+        .output
+        .iter()
+        .filter(|l| l.text.starts_with("parent: all "))
+        .find_map(|l| l.text.split_once("; ").map(|(_, r)| r.to_string()))
+        .unwrap_or_default();
+    let expected_said = format!("{tasks} results back, adding up to {}", n * (n - 1) / 2);
+    c.check(
+        "every-result-back",
+        "every task's result comes back to the parent",
+        said == expected_said,
+        format!("the parent says: {said}"),
     );
     let mut pids: Vec<Option<u64>> = spans.iter().map(|s| super::lane_pid(t, s.2)).collect();
     pids.sort_unstable();
@@ -147,13 +248,14 @@ pub fn checks(c: &mut Checks) {
     );
     let first = spans.iter().map(|s| s.0).min().unwrap_or(0);
     let last = spans.iter().map(|s| s.1).max().unwrap_or(0);
-    let waves = tasks.div_ceil(workers) as u32;
-    let handing_out = PER_TASK * tasks as u32;
+    let lengths = task_lengths(tasks, workers, chunk) as u32;
+    let chunks = tasks.div_ceil(chunk) as u32;
+    let handing_out = PER_CHUNK * chunks + PER_TASK * tasks as u32;
     c.about_plus(
         "makespan-waves",
         "the tasks take about ceil(tasks/k) task lengths: they run in waves of k",
         last.saturating_sub(first),
-        task * waves,
+        task * lengths,
         handing_out.as_nanos() as Nanos,
         &format!(
             "handing out {}",
@@ -166,7 +268,24 @@ pub fn checks(c: &mut Checks) {
 pub fn expected(p: &conlab_core::Params) -> Duration {
     let workers = p.usize("workers");
     let tasks = p.usize("tasks");
+    let chunk = chunk_size(p);
     super::per_process(workers)
-        + p.duration("task_ms") * tasks.div_ceil(workers) as u32
+        + p.duration("task_ms") * task_lengths(tasks, workers, chunk) as u32
+        + PER_CHUNK * tasks.div_ceil(chunk) as u32
         + PER_TASK * tasks as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::task_lengths;
+
+    #[test]
+    fn chunks_go_to_the_worker_free_first() {
+        assert_eq!(task_lengths(12, 4, 1), 3);
+        assert_eq!(task_lengths(10, 5, 1), 2);
+        assert_eq!(task_lengths(7, 3, 1), 3);
+        // 100 tasks in chunks of 7 on 4 workers: 15 chunks (14 of 7, one of 2), 4 rounds.
+        assert_eq!(task_lengths(100, 4, 7), 28);
+        assert_eq!(task_lengths(1, 8, 1), 1);
+    }
 }

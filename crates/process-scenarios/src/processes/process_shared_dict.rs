@@ -111,16 +111,24 @@ fn serve(ctx: &ProcessCtx, connection: UnixStream, dict: &Mutex<BTreeMap<u64, u6
     let Ok(mut reply) = connection.try_clone() else {
         return;
     };
-    for line in BufReader::new(connection).lines() {
-        let Ok(line) = line else { return };
-        let mut words = line.split(' ').skip(1).map(|w| w.parse::<u64>());
+    let mut requests = BufReader::new(connection);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if !matches!(requests.read_line(&mut line), Ok(n) if n > 0) {
+            return;
+        }
+        let mut words = line.trim_end().split(' ').skip(1).map(|w| w.parse::<u64>());
         let (Some(Ok(k)), Some(Ok(v))) = (words.next(), words.next()) else {
             return;
         };
         let start = ctx.now();
         dict.lock().unwrap_or_else(|p| p.into_inner()).insert(k, v);
-        ctx.span(SpanState::Running, start, format!("d[{k}] = {v}"));
-        if reply.write_all(b"ok\n").is_err() {
+        let end = ctx.now();
+        // Answered before it is recorded: recording is not part of the update.
+        let answered = reply.write_all(b"ok\n").is_ok();
+        ctx.span_until(SpanState::Running, start, end, format!("d[{k}] = {v}"));
+        if !answered {
             return;
         }
     }
@@ -143,12 +151,15 @@ fn update(ctx: &ProcessCtx) -> Result<(), Aborted> {
     );
     let mut writer = connection;
     let mut answer = String::new();
+    let mut request = Vec::new();
     for u in 0..updates {
         ctx.check()?;
         let v = value(i, updates, u);
+        request.clear();
+        let _ = writeln!(request, "set {i} {v}");
         let start = ctx.now();
         writer
-            .write_all(format!("set {i} {v}\n").as_bytes())
+            .write_all(&request)
             .unwrap_or_else(|e| panic!("the manager went away: {e}"));
         answer.clear();
         reader
