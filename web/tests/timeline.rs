@@ -292,3 +292,51 @@ fn times_read_as_people_write_them() {
     assert_eq!(fmt_time(56_700), "56.7 µs");
     assert_eq!(fmt_time(999), "999 ns");
 }
+
+#[wasm_bindgen_test]
+fn a_child_processs_threads_follow_its_lane_unless_a_filter_picks_lanes() {
+    use conlab_core::{Lane, LaneKind, SpanState};
+    use conlab_web::{RowChoice, Rows};
+    // main, P1, P2, then P2's thread, P1's two threads, and a thread of a thread (shown in
+    // its own place: one level of nesting).
+    let mut t = virtual_trace("create-task", &["tasks=1"]);
+    t.lanes.clear();
+    t.spans.clear();
+    t.marks.clear();
+    t.output.clear();
+    let parents = [None, None, None, Some(2), Some(1), Some(1), Some(5)];
+    for (i, parent) in parents.into_iter().enumerate() {
+        t.lanes.push(Lane {
+            id: i as u32,
+            kind: LaneKind::Process,
+            name: format!("lane-{i}"),
+            start: 0,
+            end: Some(100),
+            parent,
+        });
+        t.spans
+            .push(t_span(i as u32, SpanState::Sleeping, i as u64));
+    }
+    let model = TimelineModel::new(&t);
+    let rows = Rows::new(&t, &model, &RowChoice::default());
+    let order: Vec<u32> = (0..rows.count())
+        .flat_map(|r| rows.lanes_of(r).to_vec())
+        .collect();
+    assert_eq!(order, [0, 1, 4, 5, 2, 3, 6]);
+    let filtered = Rows::new(
+        &t,
+        &model,
+        &RowChoice {
+            filter: "lane-".into(),
+            ..RowChoice::default()
+        },
+    );
+    let order: Vec<u32> = (0..filtered.count())
+        .flat_map(|r| filtered.lanes_of(r).to_vec())
+        .collect();
+    assert_eq!(
+        order,
+        [0, 1, 2, 3, 4, 5, 6],
+        "a filter keeps the trace's order"
+    );
+}

@@ -44,11 +44,7 @@ impl Rows {
     /// The rows of `trace` (indexed in `model`) under `choice`.
     pub fn new(trace: &Trace, model: &TimelineModel, choice: &RowChoice) -> Rows {
         let needle = choice.filter.trim().to_ascii_lowercase();
-        // Lanes that belong to another (a child process's threads) follow it.
-        let lanes: Vec<u32> = trace
-            .lane_order()
-            .into_iter()
-            .map(|(i, _)| i)
+        let mut lanes: Vec<u32> = (0..trace.lanes.len() as u32)
             .filter(|&i| {
                 needle.is_empty()
                     || trace.lanes[i as usize]
@@ -57,6 +53,28 @@ impl Rows {
                         .contains(&needle)
             })
             .collect();
+        // Lanes that belong to a lane of the run (a child process's threads) follow it, unless
+        // a filter picks lanes by name. One level: a lane whose parent belongs to another is
+        // shown in its own place.
+        let parent = |i: u32| {
+            trace.lanes[i as usize]
+                .parent
+                .filter(|p| trace.lanes[*p as usize].parent.is_none())
+        };
+        if needle.is_empty() && lanes.iter().any(|&i| parent(i).is_some()) {
+            let mut kids: Vec<Vec<u32>> = vec![Vec::new(); trace.lanes.len()];
+            for &i in &lanes {
+                if let Some(p) = parent(i) {
+                    kids[p as usize].push(i);
+                }
+            }
+            let mut order = Vec::with_capacity(lanes.len());
+            for i in lanes.into_iter().filter(|&i| parent(i).is_none()) {
+                order.push(i);
+                order.extend_from_slice(&kids[i as usize]);
+            }
+            lanes = order;
+        }
         // Alike: same name but for digits, same kind, same states (compared without
         // allocating: this runs for every snapshot of a live run).
         let alike = |a: u32, b: u32| {
