@@ -87,3 +87,29 @@ pub(crate) fn receive_fds(channel: &UnixStream) -> io::Result<Vec<OwnedFd>> {
     }
     Ok(fds)
 }
+
+/// Writes all of `bytes` with `MSG_NOSIGNAL`: a child that died leaves its end closed, and
+/// writing there must be an error for the caller, not a SIGPIPE that ends conlab (whose `main`
+/// restores the default action so `conlab list | head` ends quietly).
+pub(crate) fn send_all(channel: &UnixStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        // SAFETY: a valid socket and a buffer of `bytes.len()` readable bytes.
+        let sent = unsafe {
+            libc::send(
+                channel.as_raw_fd(),
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        if sent < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        bytes = &bytes[sent as usize..];
+    }
+    Ok(())
+}

@@ -12,7 +12,6 @@ use conlab_core::{EventWriter, LaneId, LaneKind, Metric, Nanos, Params, SpanStat
 use conlab_tokio::NativeClock;
 use conlab_traced_threads::{wait_in_slices, Aborted, ThreadCtx, Watchdog};
 use parking_lot::{Condvar, Mutex};
-use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -310,7 +309,7 @@ impl ChildState {
     fn tell(&self, frame: &ToChild) -> bool {
         let mut bytes = Vec::new();
         frame.encode(&mut bytes);
-        self.channel.lock().write_all(&bytes).is_ok()
+        crate::fds::send_all(&self.channel.lock(), &bytes).is_ok()
     }
 }
 
@@ -442,6 +441,9 @@ fn read_child(
             },
             Err(FrameError::Closed) => break None,
             Err(FrameError::Io(e)) if crate::frame::is_timeout(&e) => {}
+            // A child killed with data unread resets the connection: how it ended is told by
+            // its exit status, reaped next, not by the channel.
+            Err(FrameError::Io(_)) => break None,
             Err(e) => break Some(garbage(e)),
         }
         if run.watchdog.is_aborted() {
