@@ -121,6 +121,20 @@ fn a_childs_threads_are_lanes_nested_under_it() {
     let json = t.to_json();
     let back = conlab_core::Trace::from_json(&json).unwrap();
     assert_eq!(back.lanes, t.lanes, "the nesting survives JSON");
+    // In Perfetto each child process is a process, its threads under it.
+    let chrome: serde_json::Value =
+        serde_json::from_str(&conlab_core::chrome::to_chrome_json(&t)).unwrap();
+    let events = chrome["traceEvents"].as_array().unwrap();
+    let pid_of = |kind: &str, name: &str| {
+        events
+            .iter()
+            .find(|e| e["name"] == kind && e["args"]["name"] == name)
+            .map(|e| e["pid"].as_u64().unwrap())
+    };
+    let manager_pid = pid_of("process_name", &manager.name).expect("the manager is a process");
+    assert_ne!(manager_pid, 1);
+    assert_eq!(pid_of("thread_name", "conn-1"), Some(manager_pid));
+    assert_eq!(pid_of("thread_name", "MainThread"), Some(1));
 }
 
 /// 50 children per run, 20 runs: the first event of each child never precedes the parent's
@@ -266,8 +280,8 @@ fn a_child_that_ignores_the_end_of_the_run_is_killed() {
 #[test]
 fn two_processes_each_holding_a_lock_the_other_wants_are_a_reported_deadlock() {
     fn parent(main: &ThreadCtx) -> Result<(), Aborted> {
-        let a = ProcessLock::new("a").expect("a lock");
-        let b = ProcessLock::new("b").expect("a lock");
+        let a = ProcessLock::new("lock a").expect("a lock");
+        let b = ProcessLock::new("lock b").expect("a lock");
         let holding = Inbox::new();
         let processes = Processes::new(main);
         let spawn = |first: &str| {
@@ -295,14 +309,14 @@ fn two_processes_each_holding_a_lock_the_other_wants_are_a_reported_deadlock() {
     assert!(reason.starts_with("deadlock: "), "{reason}");
     assert!(
         reason.contains(&format!(
-            "Process-1 (pid {}) waits for the lock b held by Process-2 (pid {})",
+            "Process-1 (pid {}) waits for lock b held by Process-2 (pid {})",
             p[0], p[1]
         )),
         "{reason}"
     );
     assert!(
         reason.contains(&format!(
-            "Process-2 (pid {}) waits for the lock a held by Process-1 (pid {})",
+            "Process-2 (pid {}) waits for lock a held by Process-1 (pid {})",
             p[1], p[0]
         )),
         "{reason}"
@@ -362,4 +376,103 @@ fn killing_a_pool_worker_mid_run_fails_the_run_naming_it() {
         "{:?}",
         t.checks
     );
+}
+
+/// Starts `id` natively and waits until a process lane named `who` exists; its PID.
+fn start_and_find(
+    id: &str,
+    params: &[&str],
+    who: &str,
+    limit: Duration,
+) -> (conlab_scenarios::NativeRun, i32) {
+    conlab_tests::use_test_worker();
+    let info = conlab_core::catalog::find(id).unwrap();
+    let params =
+        conlab_core::Params::from_assignments(id, info.params, params.iter().copied()).unwrap();
+    let run = conlab_scenarios::start_native(id, params, limit).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let snapshot = run.snapshot();
+        let found = snapshot
+            .lanes
+            .iter()
+            .find(|l| l.name.starts_with(who) && l.kind == LaneKind::Process)
+            .and_then(|l| {
+                l.name
+                    .rsplit("(pid ")
+                    .next()?
+                    .trim_end_matches(')')
+                    .parse()
+                    .ok()
+            });
+        // Once some update is in flight (or a wait has begun), the run is under way.
+        let going = snapshot
+            .spans
+            .iter()
+            .any(|s| matches!(s.state, SpanState::InFlight | SpanState::WaitingLock));
+        if let (Some(pid), true) = (found, going) {
+            return (run, pid);
+        }
+        assert!(Instant::now() < deadline, "{id} never got going");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn killing_the_manager_names_the_manager_not_the_children_that_lost_it() {
+    let (run, manager) = start_and_find(
+        "process-shared-dict",
+        &["processes=4", "updates=100000"],
+        "SyncManager",
+        Duration::from_secs(60),
+    );
+    // SAFETY: plain system call on our own child.
+    unsafe { libc::kill(manager, libc::SIGKILL) };
+    let t = run.wait();
+    assert_eq!(
+        failure(&t),
+        format!("SyncManager (pid {manager}) was killed by signal 9 (SIGKILL)")
+    );
+    assert_gone(&pids(&t));
+}
+
+#[test]
+fn a_stopped_process_waiting_for_the_lock_is_not_called_a_deadlock() {
+    let (run, _) = start_and_find(
+        "process-lock",
+        &["processes=3", "hold_ms=300"],
+        "Process-3",
+        Duration::from_secs(3),
+    );
+    // Stop a process that waits for the lock (not the holder).
+    let t = run.snapshot();
+    let holding: Vec<u32> = t
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::HoldingLock && s.open)
+        .map(|s| s.lane)
+        .collect();
+    let waiter = t
+        .lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Process && !holding.contains(&l.id))
+        .filter_map(|l| {
+            l.name
+                .rsplit("(pid ")
+                .next()?
+                .trim_end_matches(')')
+                .parse::<i32>()
+                .ok()
+        })
+        .next()
+        .unwrap();
+    // SAFETY: plain system call on our own child.
+    unsafe { libc::kill(waiter, libc::SIGSTOP) };
+    let t = run.wait();
+    assert!(
+        matches!(t.status, Status::TimedOut { .. }),
+        "a stopped process makes the run wait until its limit, it is no deadlock: {:?}",
+        t.status
+    );
+    assert_gone(&pids(&t));
 }

@@ -3,7 +3,7 @@
 //! The conlab trace itself rides along under `conlabTrace` (trace viewers ignore keys they do
 //! not know), so conlab opens its own export again exactly ([`crate::Trace::from_json`]).
 
-use crate::trace::{Nanos, Trace};
+use crate::trace::{LaneKind, Nanos, Trace};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -61,7 +61,7 @@ enum Args<'a> {
 }
 
 impl<'a> Event<'a> {
-    fn meta(name: &'static str, tid: u32, args: Args<'a>) -> Event<'a> {
+    fn meta(name: &'static str, pid: u32, tid: u32, args: Args<'a>) -> Event<'a> {
         Event {
             name: Cow::Borrowed(name),
             cat: None,
@@ -69,13 +69,19 @@ impl<'a> Event<'a> {
             s: None,
             ts: None,
             dur: None,
-            pid: 1,
+            pid,
             tid,
             args,
         }
     }
 
-    fn instant(name: &'a str, cat: &'a str, t: Nanos, tid: u32, args: Args<'a>) -> Event<'a> {
+    fn instant(
+        name: &'a str,
+        cat: &'a str,
+        t: Nanos,
+        (pid, tid): (u32, u32),
+        args: Args<'a>,
+    ) -> Event<'a> {
         Event {
             name: Cow::Borrowed(name),
             cat: Some(cat),
@@ -83,7 +89,7 @@ impl<'a> Event<'a> {
             s: Some("t"),
             ts: Some(micros(t)),
             dur: None,
-            pid: 1,
+            pid,
             tid,
             args,
         }
@@ -98,18 +104,46 @@ pub fn to_chrome_json(trace: &Trace) -> String {
     let title = format!("conlab {} ({})", trace.scenario, trace.runtime.as_str());
     events.push(Event::meta(
         "process_name",
+        1,
         0,
         Args::Name {
             name: Cow::Owned(title),
         },
     ));
+    // A child process is a process of its own in the viewer (pid: its lane + 2), and the lanes
+    // that belong to it its threads; every other lane is a thread of the run (pid 1).
+    // (Natively only: the page's WebAssembly stays within its size budget, and the page's
+    // runs have no processes; a page exporting a native recording draws it as one process.)
+    #[cfg(not(target_arch = "wasm32"))]
+    let place = |lane: u32| -> (u32, u32) {
+        let pid = trace
+            .lanes
+            .get(lane as usize)
+            .map_or(1, |l| match l.parent {
+                Some(p) => p + 2,
+                None if l.kind == LaneKind::Process => l.id + 2,
+                None => 1,
+            });
+        (pid, lane)
+    };
+    #[cfg(target_arch = "wasm32")]
+    let place = |lane: u32| (1, lane);
     for lane in &trace.lanes {
+        let (pid, tid) = place(lane.id);
         let name = Cow::Borrowed(lane.name.as_str());
-        events.push(Event::meta("thread_name", lane.id, Args::Name { name }));
+        if pid != 1 && lane.kind == LaneKind::Process && lane.parent.is_none() {
+            events.push(Event::meta(
+                "process_name",
+                pid,
+                tid,
+                Args::Name { name: name.clone() },
+            ));
+        }
+        events.push(Event::meta("thread_name", pid, tid, Args::Name { name }));
         let sort = Args::SortIndex {
             sort_index: lane.id,
         };
-        events.push(Event::meta("thread_sort_index", lane.id, sort));
+        events.push(Event::meta("thread_sort_index", pid, tid, sort));
     }
     for span in &trace.spans {
         let state = span.state.as_str();
@@ -124,7 +158,7 @@ pub fn to_chrome_json(trace: &Trace) -> String {
             s: None,
             ts: Some(micros(span.start)),
             dur: Some(micros(span.duration())),
-            pid: 1,
+            pid: place(span.lane).0,
             tid: span.lane,
             args: Args::Span {
                 state,
@@ -136,12 +170,22 @@ pub fn to_chrome_json(trace: &Trace) -> String {
         let args = Args::Mark {
             detail: &mark.detail,
         };
-        events.push(Event::instant(&mark.name, "mark", mark.t, mark.lane, args));
+        events.push(Event::instant(
+            &mark.name,
+            "mark",
+            mark.t,
+            place(mark.lane),
+            args,
+        ));
     }
     for line in &trace.output {
         let args = Args::Output { output: &line.text };
         events.push(Event::instant(
-            &line.text, "output", line.t, line.lane, args,
+            &line.text,
+            "output",
+            line.t,
+            place(line.lane),
+            args,
         ));
     }
     let file = ChromeFile {

@@ -102,5 +102,5 @@ pub(crate) fn check_own_pids(c: &mut Checks, lines: &[ChildLine<'_>], n: usize) 
 /// About how long starting `n` processes one after the other and reaping them takes on a
 /// busy 2-core machine.
 pub(crate) fn per_process(n: usize) -> Duration {
-    Duration::from_millis(300) + Duration::from_millis(25) * n as u32
+    Duration::from_millis(150) + Duration::from_millis(10) * n as u32
 }

@@ -229,7 +229,9 @@ impl ProcessCtx {
         holder: Option<u32>,
         timed: bool,
     ) -> Waiting<'_> {
-        let start = self.now();
+        // Begun now and ended when the guard drops: a child killed while it waits still shows
+        // what it was waiting for, up to its end.
+        self.begin(state, label);
         self.send(
             ToParent::Waiting {
                 holder: holder.unwrap_or(NO_LANE),
@@ -238,12 +240,7 @@ impl ProcessCtx {
             },
             true,
         );
-        Waiting {
-            ctx: self,
-            state,
-            start,
-            label: label.into(),
-        }
+        Waiting { ctx: self }
     }
 
     /// Waits until `done(slice)` (which blocks at most `slice`) returns `Some`, giving up with
@@ -274,15 +271,17 @@ impl ProcessCtx {
 
     /// Sleeps, recorded as `state` (`sleeping`, or `blocked_io` for a simulated download).
     pub fn sleep_as(&self, state: SpanState, d: Duration) -> Result<(), Aborted> {
-        let start = self.now();
+        // Begun (and sent) before the sleep, ended after it however it ends: a child killed
+        // or cut off while it sleeps still shows the sleep, up to its end.
+        self.begin(state, String::new());
         self.flush();
         let until = Instant::now() + d;
-        self.wait_in_slices(Some(until), |slice| {
+        let slept = self.wait_in_slices(Some(until), |slice| {
             std::thread::sleep(slice);
             None::<()>
-        })?;
-        self.span(state, start, String::new());
-        Ok(())
+        });
+        self.end();
+        slept.map(|_| ())
     }
 
     /// Sleeps, recorded as `sleeping`.
@@ -293,12 +292,21 @@ impl ProcessCtx {
     /// Does `d` worth of CPU work (calibrated as `work`), recorded as `computing` with a
     /// `cpu_time` mark of the CPU time this thread got.
     pub fn compute(&self, work: &Work, d: Duration) -> Result<(), Aborted> {
-        let start = self.now();
+        self.begin(SpanState::Computing, String::new());
+        self.flush();
         let cpu = thread_cpu_ns();
-        work.burn(d, || self.check().is_err())?;
-        self.span(SpanState::Computing, start, String::new());
+        let burnt = work.burn(d, || self.check().is_err());
+        self.end();
         self.mark("cpu_time", (thread_cpu_ns() - cpu).to_string());
-        Ok(())
+        burnt
+    }
+
+    /// Ends this child's work with a failure: the run fails with `reason`, naming this child
+    /// (for what went wrong outside conlab's control, such as a server process that went
+    /// away; a bug panics instead). Propagate the result with `?`.
+    pub fn fail(&self, reason: impl Into<String>) -> Aborted {
+        self.send(ToParent::Failure(reason.into()), true);
+        Aborted
     }
 
     /// Sends the parent's code a message (an item for its queue, a result).
@@ -372,16 +380,12 @@ impl ChildThread {
 /// Ends a wait: its span, and the watchdog's entry.
 pub struct Waiting<'a> {
     ctx: &'a ProcessCtx,
-    state: SpanState,
-    start: Nanos,
-    label: String,
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.ctx.send(ToParent::Ready, false);
-        self.ctx
-            .span(self.state, self.start, std::mem::take(&mut self.label));
+        self.ctx.end();
     }
 }
 

@@ -44,7 +44,32 @@ pub fn signal_name(signal: i32) -> String {
         libc::SIGPIPE => "SIGPIPE",
         libc::SIGALRM => "SIGALRM",
         libc::SIGTERM => "SIGTERM",
-        _ => return format!("signal {signal}"),
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGSTKFLT => "SIGSTKFLT",
+        libc::SIGCHLD => "SIGCHLD",
+        libc::SIGCONT => "SIGCONT",
+        libc::SIGSTOP => "SIGSTOP",
+        libc::SIGTSTP => "SIGTSTP",
+        libc::SIGTTIN => "SIGTTIN",
+        libc::SIGTTOU => "SIGTTOU",
+        libc::SIGURG => "SIGURG",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGVTALRM => "SIGVTALRM",
+        libc::SIGPROF => "SIGPROF",
+        libc::SIGWINCH => "SIGWINCH",
+        libc::SIGIO => "SIGIO",
+        libc::SIGPWR => "SIGPWR",
+        libc::SIGSYS => "SIGSYS",
+        _ => {
+            let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+            return if (min..=max).contains(&signal) {
+                format!("SIGRTMIN+{}", signal - min)
+            } else {
+                format!("signal {signal}")
+            };
+        }
     };
     name.to_string()
 }
@@ -77,7 +102,7 @@ mod tests {
         );
         assert_eq!(
             Exit::Signal(64).to_string(),
-            "was killed by signal 64 (signal 64)"
+            "was killed by signal 64 (SIGRTMIN+30)"
         );
     }
 }

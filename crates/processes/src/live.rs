@@ -64,12 +64,25 @@ pub(crate) fn forget(pid: i32) {
 }
 
 /// Kills every child process this program started and has not reaped, with their own
-/// children (each is a process group). For an interrupt handler about to exit: the children
-/// would die with it anyway (`PR_SET_PDEATHSIG`), this makes it immediate.
+/// children (each is a process group), and reaps them. For an interrupt handler about to exit:
+/// the children would die with it anyway (`PR_SET_PDEATHSIG`); this makes it immediate and
+/// leaves no zombie for an init that may never reap it.
 pub fn kill_all_children() {
-    for pid in LIVE.lock().iter() {
+    let mut left: Vec<i32> = LIVE.lock().clone();
+    for pid in &left {
         // SAFETY: as in `kill`.
         unsafe { libc::kill(-*pid, libc::SIGKILL) };
+    }
+    // Reaped here too (for up to 200 ms), so no zombie waits for an init that may never reap
+    // it (a container's PID 1 often does not).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        left.retain(|pid| {
+            let mut status = 0;
+            // SAFETY: plain system call; a child already reaped by its reader gives ECHILD.
+            unsafe { libc::waitpid(*pid, &mut status, libc::WNOHANG) == 0 }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 

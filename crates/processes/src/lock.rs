@@ -20,7 +20,12 @@ const FREE: u32 = u32::MAX;
 struct Shared {
     sem: libc::sem_t,
     holder: AtomicU32,
+    /// The lock's name (what waits for it say), written once by the parent.
+    name_len: u32,
+    name: [u8; NAME_MAX],
 }
+
+const NAME_MAX: usize = 128;
 
 /// A lock across processes. Made by the parent and shared with children
 /// ([`crate::Spawn::share`]); each child opens it with [`ProcessLock::open`].
@@ -36,7 +41,7 @@ unsafe impl Send for ProcessLock {}
 unsafe impl Sync for ProcessLock {}
 
 impl ProcessLock {
-    /// A new, free lock called `name` (what waits for it say).
+    /// A new, free lock called `name` (what waits for it say: `the shared lock`).
     pub fn new(name: &str) -> io::Result<ProcessLock> {
         // SAFETY: plain system calls; the name is a valid C string.
         let fd = unsafe { libc::memfd_create(c"conlab-lock".as_ptr(), libc::MFD_CLOEXEC) };
@@ -56,12 +61,20 @@ impl ProcessLock {
                 return Err(io::Error::last_os_error());
             }
             (*lock.map).holder.store(FREE, Ordering::Release);
+            let mut len = name.len().min(NAME_MAX);
+            while !name.is_char_boundary(len) {
+                len -= 1;
+            }
+            (&mut (*lock.map).name)[..len].copy_from_slice(&name.as_bytes()[..len]);
+            (*lock.map).name_len = len as u32;
         }
         Ok(lock)
     }
 
-    /// The lock the parent shared under `name`, in a child.
-    pub fn open(ctx: &ProcessCtx, name: &str) -> io::Result<ProcessLock> {
+    /// The lock the parent shared under `key` ([`crate::Spawn::share`]), in a child; it keeps
+    /// the name the parent gave it.
+    pub fn open(ctx: &ProcessCtx, key: &str) -> io::Result<ProcessLock> {
+        let name = key;
         let fd = ctx
             .shared_fd(name)
             .ok_or_else(|| {
@@ -71,7 +84,12 @@ impl ProcessLock {
                 )
             })?
             .try_clone_to_owned()?;
-        ProcessLock::map(fd, name)
+        let mut lock = ProcessLock::map(fd, name)?;
+        let shared = lock.shared();
+        let len = (shared.name_len as usize).min(NAME_MAX);
+        let named = String::from_utf8_lossy(&shared.name[..len]).into_owned();
+        lock.name = named;
+        Ok(lock)
     }
 
     fn map(fd: OwnedFd, name: &str) -> io::Result<ProcessLock> {
@@ -118,7 +136,7 @@ impl ProcessLock {
         // SAFETY: a valid, initialized semaphore.
         let free = unsafe { libc::sem_trywait(self.sem()) } == 0;
         if !free {
-            let what = format!("the lock {}", self.name);
+            let what = self.name.clone();
             let _wait = ctx.waiting(
                 SpanState::WaitingLock,
                 self.name.clone(),
@@ -129,11 +147,9 @@ impl ProcessLock {
             ctx.wait_in_slices(None, |slice| self.wait_for(slice).then_some(()))?;
         }
         self.shared().holder.store(ctx.index(), Ordering::Release);
-        Ok(ProcessLockGuard {
-            lock: self,
-            ctx,
-            since: ctx.now(),
-        })
+        // Begun now, ended at the release: a holder killed while it holds still shows the hold.
+        ctx.begin(SpanState::HoldingLock, self.name.clone());
+        Ok(ProcessLockGuard { lock: self, ctx })
     }
 
     /// Waits at most `slice` for the semaphore; whether it was taken.
@@ -172,22 +188,15 @@ impl Drop for ProcessLock {
 pub struct ProcessLockGuard<'a> {
     lock: &'a ProcessLock,
     ctx: &'a ProcessCtx,
-    since: conlab_core::Nanos,
 }
 
 impl Drop for ProcessLockGuard<'_> {
     fn drop(&mut self) {
-        // The hold's end is read before the release and recorded after, so two holders'
+        // The hold ends (its time read, into the buffer) before the release, so two holders'
         // spans never overlap (as in the thread toolkit).
-        let end_span = self.ctx.now();
+        self.ctx.end();
         self.lock.shared().holder.store(FREE, Ordering::Release);
         // SAFETY: we hold the semaphore; posting releases it.
         unsafe { libc::sem_post(self.lock.sem()) };
-        self.ctx.span_until(
-            SpanState::HoldingLock,
-            self.since,
-            end_span,
-            self.lock.name.clone(),
-        );
     }
 }

@@ -144,6 +144,9 @@ impl Processes {
         clock: NativeClock,
         watchdog: Arc<Watchdog>,
     ) -> Processes {
+        // Each child holds a few descriptors of this process (its channel, its reader's):
+        // 64 children would not fit a soft limit of 64.
+        conlab_tokio::open_files::raise_to_hard_limit();
         let params = params
             .to_map()
             .iter()
@@ -383,7 +386,7 @@ impl Process {
         let _wait = ctx.waiting(
             SpanState::WaitingJoin,
             format!("{} to exit", self.state.name),
-            Some(self.state.lane),
+            None,
             false,
         );
         wait_in_slices(ctx.watchdog(), |slice| {
@@ -431,6 +434,8 @@ fn read_child(
         lanes: vec![Some(state.lane)],
         done: false,
         failure: None,
+        waiting: None,
+        stopped: false,
     };
     let mut told_to_stop: Option<Instant> = None;
     let problem: Option<String> = loop {
@@ -440,7 +445,7 @@ fn read_child(
                 Err(e) => break Some(garbage(e)),
             },
             Err(FrameError::Closed) => break None,
-            Err(FrameError::Io(e)) if crate::frame::is_timeout(&e) => {}
+            Err(FrameError::Io(e)) if crate::frame::is_timeout(&e) => replay.look_if_stopped(),
             // A child killed with data unread resets the connection: how it ended is told by
             // its exit status, reaped next, not by the channel.
             Err(FrameError::Io(_)) => break None,
@@ -534,6 +539,13 @@ fn reap(pid: i32, child: &mut std::process::Child, run: &Run) -> Exit {
     }
 }
 
+/// The state letter of a process (`R`, `S`, `T` stopped …), from `/proc/<pid>/stat`.
+fn process_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields resume after the last ')'.
+    stat.get(stat.rfind(')')? + 2..)?.chars().next()
+}
+
 /// Turns a child's frames into events of the run.
 struct Replay<'a> {
     run: &'a Run,
@@ -543,9 +555,31 @@ struct Replay<'a> {
     lanes: Vec<Option<LaneId>>,
     done: bool,
     failure: Option<String>,
+    /// What the child last said it waits for (what, holder, timed).
+    waiting: Option<(String, Option<LaneId>, bool)>,
+    /// The child is stopped (SIGSTOP, a debugger): not waiting on anything of the run's.
+    stopped: bool,
 }
 
 impl Replay<'_> {
+    /// A stopped child (SIGSTOP, a debugger) waits for nobody in the run, so it is not part of
+    /// a deadlock however its last wait reads: the watchdog is told it runs until it goes on.
+    fn look_if_stopped(&mut self) {
+        let stopped = process_state(self.state.pid).is_some_and(|s| s == 'T' || s == 't');
+        if stopped == self.stopped {
+            return;
+        }
+        self.stopped = stopped;
+        let dog = &self.run.watchdog;
+        match (&self.waiting, stopped) {
+            (_, true) => dog.clear_waiting(self.state.lane),
+            (Some((what, holder, timed)), false) => {
+                dog.set_waiting(self.state.lane, what.clone(), *holder, *timed)
+            }
+            (None, false) => {}
+        }
+    }
+
     fn lane(&self, lane: u32) -> Result<LaneId, FrameError> {
         self.lanes
             .get(lane as usize)
@@ -635,11 +669,15 @@ impl Replay<'_> {
                 let holder = (holder != NO_LANE)
                     .then(|| self.run.lanes.lock().get(holder as usize).copied())
                     .flatten();
+                self.waiting = Some((what.clone(), holder, timed));
                 self.run
                     .watchdog
                     .set_waiting(self.state.lane, what, holder, timed);
             }
-            ToParent::Ready => self.run.watchdog.clear_waiting(self.state.lane),
+            ToParent::Ready => {
+                self.waiting = None;
+                self.run.watchdog.clear_waiting(self.state.lane)
+            }
             ToParent::Message(bytes) => self.state.inbox.push(Received {
                 from: self.state.index,
                 lane: self.state.lane,

@@ -47,12 +47,19 @@ pub fn is_worker() -> bool {
         return false;
     }
     let parent: Option<i32> = std::env::var(ENV_PARENT).ok().and_then(|p| p.parse().ok());
-    // SAFETY: plain system calls.
+    // SAFETY: plain system calls; SIG_DFL is always a valid action.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         if parent != Some(libc::getppid()) {
-            std::process::exit(1);
+            if parent.is_none() {
+                eprintln!("conlab: {WORKER_ARG} is how process scenarios start their children; it is not run by hand (see `conlab run --help`)");
+            }
+            std::process::exit(2);
         }
+        // A SIGSEGV or SIGBUS sent to a worker ends it, as it ends any program: Rust's
+        // handler for stack overflows would otherwise let it run on.
+        libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+        libc::signal(libc::SIGBUS, libc::SIG_DFL);
     }
     true
 }

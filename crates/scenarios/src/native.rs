@@ -199,9 +199,13 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                 });
             }
             let start = NativeStart::new(info, params, limit);
+            let starts_processes = scenario.child.is_some();
             spawn(
                 start,
-                Box::new(move |s| conlab_tokio::run_scenario(s, run, checks)),
+                Box::new(move |s| {
+                    let trace = conlab_tokio::run_scenario(s, run, checks);
+                    with_process_check(trace, starts_processes, &s.meta.params)
+                }),
             )
         }
         Native::Threads(run) => {
@@ -210,15 +214,8 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
             spawn(
                 start,
                 Box::new(move |s| {
-                    let mut trace = conlab_traced_threads::run_thread_scenario(s, run, checks);
-                    // However the run ended (the thread toolkit adds its own check likewise).
-                    if starts_processes {
-                        let mut c = conlab_core::Checks::new(&trace, &s.meta.params);
-                        conlab_processes::no_process_outlives(&mut c);
-                        let extra = c.finish();
-                        trace.checks.extend(extra);
-                    }
-                    trace
+                    let trace = conlab_traced_threads::run_thread_scenario(s, run, checks);
+                    with_process_check(trace, starts_processes, &s.meta.params)
                 }),
             )
         }
@@ -331,4 +328,16 @@ pub fn native_ids() -> Vec<&'static str> {
         .filter(|s| s.info().platforms.native)
         .map(|s| s.id)
         .collect()
+}
+
+/// A run that may start processes ends with `no-process-outlives`, however it ended (as the
+/// thread toolkit ends every run with `no-thread-outlives`).
+fn with_process_check(mut trace: Trace, starts_processes: bool, params: &Params) -> Trace {
+    if starts_processes {
+        let mut c = conlab_core::Checks::new(&trace, params);
+        conlab_processes::no_process_outlives(&mut c);
+        let extra = c.finish();
+        trace.checks.extend(extra);
+    }
+    trace
 }

@@ -247,6 +247,9 @@ macro_rules! row {
             checks: |_| {},
             #[cfg(feature = "native")]
             expected: m::expected,
+            #[cfg(feature = "native")]
+            always: row!(@tokio_always $($child)?),
+            #[cfg(not(feature = "native"))]
             always: None,
             #[cfg(feature = "native")]
             native: Native::Tokio {
@@ -313,6 +316,13 @@ macro_rules! row {
             conlab_traced_threads::no_thread_outlives(c);
             conlab_processes::no_process_outlives(c);
         }
+    };
+    // What a `tokio` row's runs end with: nothing, or no child process outliving them.
+    (@tokio_always) => {
+        None
+    };
+    (@tokio_always child) => {
+        Some(conlab_processes::no_process_outlives)
     };
     // `child`: the module's `child`, the code of the processes it starts.
     (@child) => {

@@ -12,7 +12,6 @@ mod checks;
 pub mod http_api;
 mod multi_server;
 pub mod mysql;
-mod open_files;
 pub mod redis;
 
 use conlab_core::LaneCtx;

@@ -7,6 +7,7 @@
 mod clock;
 mod host;
 mod loop_thread;
+pub mod open_files;
 mod panics;
 mod run;
 mod runtime;

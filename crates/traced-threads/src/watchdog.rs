@@ -121,10 +121,11 @@ impl Watchdog {
         for (lane, e) in &r.threads {
             match &e.waiting {
                 Some(w) => {
+                    // A holder that is no longer watched (it ended) is not named.
                     let held = match w.holder {
                         Some(h) if h == *lane => " held by itself".to_string(),
-                        Some(h) => format!(" held by {}", name(h)),
-                        None => String::new(),
+                        Some(h) if r.threads.contains_key(&h) => format!(" held by {}", name(h)),
+                        _ => String::new(),
                     };
                     lines.push(format!("{} waits for {}{held}", e.name, w.what));
                 }

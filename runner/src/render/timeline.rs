@@ -32,8 +32,16 @@ pub fn glyph(state: SpanState) -> char {
 
 /// Renders the timeline in `width` columns.
 pub fn render(t: &Trace, width: usize) -> String {
-    // Lanes that belong to another (a child process's threads) follow it, indented.
-    let order = t.lane_order();
+    // Lanes that belong to another (a child process's threads) follow it, indented. When not
+    // every lane fits, those are left out first, so the run's own lanes (its processes) show.
+    let mut order = t.lane_order();
+    let nested = order.iter().filter(|(_, depth)| *depth > 0).count();
+    let hidden_nested = if order.len() > MAX_LANES && nested > 0 {
+        order.retain(|(_, depth)| *depth == 0);
+        nested
+    } else {
+        0
+    };
     let label = |id: LaneId, depth: u16| -> String {
         let name = &t.lanes[id as usize].name;
         format!("{}{name}", "  ".repeat(depth as usize))
@@ -43,7 +51,7 @@ pub fn render(t: &Trace, width: usize) -> String {
         .map(|(id, depth)| label(*id, *depth).chars().count())
         .max()
         .unwrap_or(4)
-        .clamp(4, 24);
+        .clamp(4, 28);
     let cells = width.saturating_sub(name_w + 4).max(10);
     let end = t.end.max(1);
     let cell_of = |time: Nanos| -> usize {
@@ -86,11 +94,18 @@ pub fn render(t: &Trace, width: usize) -> String {
         let name: String = label(id, depth).chars().take(name_w).collect();
         let _ = writeln!(out, "  {name:<name_w$}|{}|", row.iter().collect::<String>());
     }
-    if t.lanes.len() > MAX_LANES {
+    if order.len() > MAX_LANES {
         let _ = writeln!(
             out,
             "  … {} more lanes (see the JSON trace)",
-            t.lanes.len() - MAX_LANES
+            order.len() - MAX_LANES
+        );
+    }
+    if hidden_nested > 0 {
+        let _ = writeln!(
+            out,
+            "  … and {} of child processes (see the JSON trace)",
+            conlab_core::count_of(hidden_nested, "thread", "threads")
         );
     }
     let axis_end = ms(t.end);

@@ -11,7 +11,7 @@ const LOCK: &str = "lock";
 /// Runs the parent: shares one lock with the children, lets them all go at once, joins them.
 pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     let n = main.params().usize("processes");
-    let lock = ProcessLock::new(LOCK)
+    let lock = ProcessLock::new("the shared lock")
         .map_err(|e| main.fail(format!("could not make a lock in shared memory: {e}")))?;
     let arrivals = Inbox::new();
     let processes = Processes::new(main);

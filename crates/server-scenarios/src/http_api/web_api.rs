@@ -9,7 +9,6 @@
 //! its reason (`request_failed`), and so is an `accept` the server could not make.
 
 use crate::mysql::{keeping_pool, warm};
-use crate::open_files;
 use crate::redis::{connection_config, COMMAND_TIMEOUT};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,6 +19,7 @@ use conlab_core::{
     Text,
 };
 use conlab_servers::redact_url;
+use conlab_tokio::open_files;
 use conlab_tokio::{NativeClock, ScenarioFuture, TokioRuntime};
 use mysql_async::prelude::Queryable;
 use redis::AsyncCommands;

@@ -101,7 +101,11 @@ async fn in_processes(main: &LaneCtx<TokioRuntime>, calls: usize) -> Result<(), 
                 .map(|process| process.wait())
         }));
     }
-    main.print(format!("handed {calls} blocking calls to the process pool"));
+    main.print(format!(
+        "handed {} to a pool of {} (as ProcessPoolExecutor(max_workers={calls}) would: a worker process per call)",
+        conlab_core::count_of(calls, "blocking call", "blocking calls"),
+        conlab_core::count_of(calls, "process", "processes")
+    ));
     for h in handles {
         let exit = main
             .during(SpanState::WaitingFuture, "run_in_executor", h)

@@ -1,10 +1,11 @@
-//! The open-files limit: a run that holds thousands of sockets raises the process's soft limit
-//! to its hard limit, and says up front when even that is too few.
+//! The open-files limit: a run that holds thousands of sockets (or starts many child
+//! processes, a few descriptors each) raises the process's soft limit to its hard limit, and
+//! says up front when even that is too few.
 
 /// The most files this process may have open, after raising its soft limit to its hard limit
 /// (which any process may do; Go's runtime does it for every program). `None` where the limit
 /// cannot be read.
-pub(crate) fn raise_to_hard_limit() -> Option<u64> {
+pub fn raise_to_hard_limit() -> Option<u64> {
     #[cfg(unix)]
     {
         let mut limit = libc::rlimit {
@@ -37,7 +38,7 @@ pub(crate) fn raise_to_hard_limit() -> Option<u64> {
 }
 
 /// How many files this process has open now (Linux), or `None`.
-pub(crate) fn open_now() -> Option<u64> {
+pub fn open_now() -> Option<u64> {
     let entries = std::fs::read_dir("/proc/self/fd").ok()?;
     Some(entries.count() as u64)
 }
