@@ -836,3 +836,61 @@ async fn the_code_beside_the_timeline_shows_where_every_task_is_at_each_step() {
     screenshot_at(&c, "#step-code", "step-through-code-390px").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_recorded_process_run_shows_each_childs_threads_under_it() {
+    let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
+        &std::fs::read_to_string(dist().join("recorded/process-shared-dict.json")).unwrap(),
+    )
+    .unwrap();
+    let manager = recorded
+        .lanes
+        .iter()
+        .find(|l| l.name.starts_with("SyncManager"))
+        .expect("the recording has its manager");
+    let threads: Vec<&str> = recorded
+        .lanes
+        .iter()
+        .filter(|l| l.parent == Some(manager.id))
+        .map(|l| l.name.as_str())
+        .collect();
+    assert!(!threads.is_empty(), "the manager's threads are recorded");
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    for (width, lang) in [(1400, "en"), (390, "zh-CN")] {
+        let c = driver.session(width, 1000).await;
+        c.goto(&format!(
+            "{}index.html?scenario=process-shared-dict&lang={lang}",
+            site.url
+        ))
+        .await
+        .unwrap();
+        wait_for(&c, "#verdict", 30).await;
+        // Row by row from the top: MainThread, the manager, then the manager's threads,
+        // before any worker process.
+        let axis = number_attr(&c, "canvas#timeline", "data-axis").await;
+        // Rows are 20 px tall, 14 px when there are more than 24.
+        let rows = number_attr(&c, "canvas#timeline", "data-rows").await;
+        let row_height = if rows > 24.0 { 14.0 } else { 20.0 };
+        let mut names = Vec::new();
+        for row in 0..2 + threads.len() {
+            let y = axis + (row as f64 + 0.5) * row_height;
+            names.push(
+                hover_text(&c, "canvas#timeline", 20.0, y)
+                    .await
+                    .trim()
+                    .to_string(),
+            );
+        }
+        assert_eq!(names[1], manager.name, "{lang}: {names:?}");
+        assert_eq!(&names[2..], threads.as_slice(), "{lang}: {names:?}");
+        assert_no_horizontal_overflow(&c).await;
+        screenshot_at(
+            &c,
+            ".timeline-stage",
+            &format!("recorded-process-shared-dict-{width}px-{lang}"),
+        )
+        .await;
+        c.close().await.unwrap();
+    }
+}
