@@ -93,7 +93,7 @@ pub struct RunArgs {
     /// Time limit for the run, in seconds (0.1 to 3600) [default: 60, or more when the
     /// parameters make the run longer]. A run that would take longer is refused before it starts.
     /// It counts from when the run's servers are ready (starting private ones is not included).
-    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = seconds)]
     pub timeout: Option<f64>,
 }
 
@@ -125,7 +125,7 @@ pub struct RunNativeArgs {
     #[arg(long, value_name = "ID|CHAPTER")]
     pub skip: Vec<String>,
     /// Time limit for each run, in seconds (0.1 to 3600).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = seconds)]
     pub timeout: f64,
 }
 
@@ -170,3 +170,15 @@ playground, N natively (--runtime tokio), V on the virtual-time executor (--runt
     s.push_str(&format!("\n{EXIT_AND_ENV}"));
     s
 });
+
+/// A number of seconds, in words a person reads when it is not one (the range is checked where
+/// the limit is used).
+fn seconds(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| {
+            "not a number of seconds; give one from 0.1 to 3600, such as 30 or 2.5".into()
+        })
+}

@@ -265,6 +265,10 @@ fn bad_input_exits_2_and_names_the_problem() {
         ),
         (&["run", "crawler"], &["cannot run it yet"]),
         (
+            &["run", "process-start", "--timeout", "abc"],
+            &["--timeout", "abc", "not a number of seconds", "0.1 to 3600"],
+        ),
+        (
             &["show", "/dev/zero"],
             &["/dev/zero", "does not start like a JSON trace"],
         ),
