@@ -38,13 +38,17 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
     if t.output.is_empty() {
         let _ = writeln!(s, "  (none)");
     }
+    // As wide as the longest name of a lane that printed (a child process's name carries its
+    // PID), so the lines start in one column.
     let width = t
-        .lanes
+        .output
         .iter()
-        .map(|l| l.name.len())
+        .take(OUTPUT_LIMIT)
+        .filter_map(|l| t.lanes.get(l.lane as usize))
+        .map(|l| l.name.chars().count())
         .max()
         .unwrap_or(4)
-        .min(16);
+        .min(28);
     for line in t.output.iter().take(OUTPUT_LIMIT) {
         let lane = t
             .lanes
