@@ -182,17 +182,7 @@ impl ProcessCtx {
 
     /// Records a whole span that began at `start` and ends now.
     pub fn span(&self, state: SpanState, start: Nanos, label: impl Into<String>) {
-        let end = self.now();
-        self.send(
-            ToParent::Span {
-                lane: self.lane,
-                start,
-                end,
-                state,
-                label: label.into(),
-            },
-            false,
-        );
+        self.span_until(state, start, self.now(), label);
     }
 
     /// Records a whole span from `start` to `end` (read earlier).
@@ -294,10 +284,13 @@ impl ProcessCtx {
     pub fn compute(&self, work: &Work, d: Duration) -> Result<(), Aborted> {
         self.begin(SpanState::Computing, String::new());
         self.flush();
-        let cpu = thread_cpu_ns();
+        let cpu = conlab_tokio::thread_cpu_ns();
         let burnt = work.burn(d, || self.check().is_err());
         self.end();
-        self.mark("cpu_time", (thread_cpu_ns() - cpu).to_string());
+        self.mark(
+            "cpu_time",
+            (conlab_tokio::thread_cpu_ns() - cpu).to_string(),
+        );
         burnt
     }
 
@@ -387,16 +380,6 @@ impl Drop for Waiting<'_> {
         self.ctx.send(ToParent::Ready, false);
         self.ctx.end();
     }
-}
-
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid timespec; the thread CPU clock always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// A worker's whole life: connects to the parent, marks its start, runs `run`, reports how it

@@ -16,7 +16,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,8 +43,9 @@ struct Run {
     clock: NativeClock,
     watchdog: Arc<Watchdog>,
     children: Mutex<Vec<Arc<ChildState>>>,
-    /// Each child's lane, by index (a wait's holder is sent as an index).
-    lanes: Mutex<Vec<LaneId>>,
+    /// The index the next child gets (taken atomically: children may be started from
+    /// several threads at once).
+    next_index: AtomicU32,
     /// Set when the run's code is done with its children: they are no longer waited for.
     closing: AtomicBool,
 }
@@ -160,7 +161,7 @@ impl Processes {
                 clock,
                 watchdog,
                 children: Mutex::new(Vec::new()),
-                lanes: Mutex::new(Vec::new()),
+                next_index: AtomicU32::new(0),
                 closing: AtomicBool::new(false),
             }),
         }
@@ -179,7 +180,7 @@ impl Processes {
     /// it could not be started.
     pub fn start(&self, writer: &EventWriter, by: &str, spawn: Spawn) -> Result<Process, String> {
         let run = &self.run;
-        let index = run.lanes.lock().len() as u32;
+        let index = run.next_index.fetch_add(1, Ordering::Relaxed);
         let name = spawn
             .name
             .clone()
@@ -220,7 +221,6 @@ impl Processes {
         let label = format!("{name} (pid {pid})");
         let lane = writer.new_lane(t, LaneKind::Process, label.clone());
         writer.mark(t, lane, "spawned", Text::from(format!("by {by}")));
-        run.lanes.lock().push(lane);
         run.watchdog.register(lane, &label);
         let writable = match ours.try_clone() {
             Ok(w) => w,
@@ -667,7 +667,10 @@ impl Replay<'_> {
                 what,
             } => {
                 let holder = (holder != NO_LANE)
-                    .then(|| self.run.lanes.lock().get(holder as usize).copied())
+                    .then(|| {
+                        let children = self.run.children.lock();
+                        children.iter().find(|c| c.index == holder).map(|c| c.lane)
+                    })
                     .flatten();
                 self.waiting = Some((what.clone(), holder, timed));
                 self.run

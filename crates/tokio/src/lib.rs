@@ -12,7 +12,7 @@ mod panics;
 mod run;
 mod runtime;
 
-pub use clock::NativeClock;
+pub use clock::{thread_cpu_ns, NativeClock};
 pub use host::{host_description, rfc3339_now};
 pub use loop_thread::spawn_loop_thread;
 pub use panics::panic_text;
