@@ -95,6 +95,10 @@ pub struct RunArgs {
     /// It counts from when the run's servers are ready (starting private ones is not included).
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = seconds)]
     pub timeout: Option<f64>,
+    /// Let HTTP scenarios send requests to a `url` that is not this machine. Without it they
+    /// go to loopback only (127.0.0.0/8, ::1, localhost): load only servers you run.
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

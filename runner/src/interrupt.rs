@@ -41,6 +41,7 @@ pub fn install_handler() {
         // Child processes of process scenarios would die with us anyway (they asked the kernel
         // for it); killing them now makes it immediate.
         conlab_processes::kill_all_children();
+        conlab_tokio::scratch::remove_all();
         let stopped = conlab_servers::stop_private_servers();
         if stopped > 0 {
             eprintln!("conlab: stopped {stopped} private servers and removed their files");

@@ -107,6 +107,8 @@ pub fn draw(info: &ScenarioInfo, rng: &mut Rng, budget: Budget) -> Vec<String> {
                 options[rng.between(0, options.len() as i64 - 1) as usize].to_string()
             }
             ParamKind::Flag { .. } => (rng.next_u64() % 2 == 0).to_string(),
+            // The user's own server is theirs to test; drawn runs use conlab's.
+            ParamKind::Url => String::new(),
         };
         out.push(format!("{}={value}", p.name));
     }

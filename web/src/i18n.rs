@@ -660,6 +660,7 @@ fn zh_range(spec: &ParamSpec) -> String {
         }
         ParamKind::Choice { options, .. } => format!("以下之一：{}", options.join("、")),
         ParamKind::Flag { .. } => "true 或 false".to_string(),
+        ParamKind::Url => "留空（conlab 自带的本地测试服务器）或一个 http:// 网址".to_string(),
     }
 }
 

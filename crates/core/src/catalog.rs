@@ -206,6 +206,7 @@ fn serialize_params<S: serde::Serializer>(
                 ParamKind::List { .. } => "list",
                 ParamKind::Choice { .. } => "choice",
                 ParamKind::Flag { .. } => "flag",
+                ParamKind::Url => "url",
             },
             default: p.default_value().to_string(),
             allowed: p.range_text(),

@@ -21,6 +21,7 @@ pub mod sync;
 mod task;
 pub mod template;
 mod trace;
+pub mod url;
 
 pub use check::{
     count_of, figure, list, ms, quoted, thousands, Checks, Tolerance, TIMER_RESOLUTION_METRIC,
@@ -39,7 +40,7 @@ pub use runtime::{yield_now, Runtime, Sleep};
 pub use sites::Site;
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};
 pub use trace::{
-    CheckResult, CodeSite, Lane, LaneBusy, LaneId, LaneKind, LatencySummary, Mark, Metric, Metrics,
+    Chart, ChartKind, CheckResult, CodeSite, Lane, LaneBusy, LaneId, LaneKind, LatencySummary, Mark, Metric, Metrics,
     Nanos, OutputLine, RuntimeKind, Span, SpanState, Status, Trace, TraceLoadError,
     MAX_TRACE_BYTES, SCHEMA,
 };

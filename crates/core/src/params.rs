@@ -63,6 +63,8 @@ pub enum ParamKind {
         /// Value used when the parameter is not given.
         default: bool,
     },
+    /// An `http://` URL, or empty for conlab's own local test server (the default).
+    Url,
 }
 
 /// One parameter of a scenario, as the catalog declares it.
@@ -109,6 +111,7 @@ impl ParamSpec {
             ParamKind::List { default, .. } => ParamValue::List(default.to_vec()),
             ParamKind::Choice { default, .. } => ParamValue::Word(default.to_string()),
             ParamKind::Flag { default } => ParamValue::Flag(default),
+            ParamKind::Url => ParamValue::Word(String::new()),
         }
     }
 
@@ -141,6 +144,11 @@ impl ParamSpec {
             }
             ParamKind::Choice { options, .. } => format!("one of {}", options.join(", ")),
             ParamKind::Flag { .. } => "true or false".to_string(),
+            ParamKind::Url => {
+                "empty (conlab's own local test server) or an http:// URL such as \
+                 http://127.0.0.1:8080/upload"
+                    .to_string()
+            }
         }
     }
 
@@ -199,6 +207,11 @@ impl ParamSpec {
                 "true" | "on" | "yes" | "1" => Ok(ParamValue::Flag(true)),
                 "false" | "off" | "no" | "0" => Ok(ParamValue::Flag(false)),
                 _ => Err(bad(BadReason::NotAFlag)),
+            },
+            ParamKind::Url => match crate::url::HttpUrl::parse(text) {
+                _ if text.is_empty() => Ok(ParamValue::Word(String::new())),
+                Ok(_) => Ok(ParamValue::Word(text.to_string())),
+                Err(why) => Err(bad(BadReason::NotAUrl(why))),
             },
         }
     }
@@ -265,6 +278,8 @@ pub enum BadReason {
     NotAChoice,
     /// Not true or false.
     NotAFlag,
+    /// Not an `http://` URL (why, in words).
+    NotAUrl(String),
     /// Longer than any value may be.
     TooLong,
     /// Beyond what another parameter's value allows.
@@ -294,6 +309,7 @@ impl fmt::Display for BadReason {
             } => write!(f, "wrong at item {position} (\"{item}\", {why})"),
             BadReason::NotAChoice => f.write_str("not one of the choices"),
             BadReason::NotAFlag => f.write_str("not true or false"),
+            BadReason::NotAUrl(why) => write!(f, "not a URL conlab can use: {why}"),
             BadReason::TooLong => f.write_str("too long"),
             BadReason::AboveOther { other } => write!(f, "too large for the given `{other}`"),
             BadReason::BlocksPage { other } => {
@@ -628,6 +644,15 @@ impl Params {
         }
     }
 
+    /// A URL parameter: the URL, or `None` when left empty (conlab's own server).
+    pub fn url(&self, name: &str) -> Option<crate::url::HttpUrl> {
+        match self.value(name) {
+            ParamValue::Word(w) if w.is_empty() => None,
+            ParamValue::Word(w) => crate::url::HttpUrl::parse(w).ok(),
+            other => panic!("parameter `{name}` is not a URL: {other:?}"),
+        }
+    }
+
     /// A flag parameter.
     pub fn flag(&self, name: &str) -> bool {
         match self.value(name) {
@@ -661,7 +686,7 @@ impl Params {
                 .find(|s| s.name == *name)
                 .map(|s| s.default_value());
             if default.as_ref() != Some(value) {
-                parts.push(format!("{name}={value}"));
+                parts.push(format!("{name}={}", percent_encode(&value.to_string())));
             }
         }
         if self.time_scale != 1.0 {
@@ -669,6 +694,21 @@ impl Params {
         }
         parts.join("&")
     }
+}
+
+/// Escapes what a query string value may not hold as it is (a URL's `&`, `=`, `?`, `#`, `%`,
+/// `+` and spaces); everything else, commas included, stays readable.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'&' | b'=' | b'?' | b'#' | b'%' | b'+' | b' ' | 0x80.. => {
+                out.push_str(&format!("%{b:02X}"))
+            }
+            _ => out.push(b as char),
+        }
+    }
+    out
 }
 
 fn format_scale(scale: f64) -> String {

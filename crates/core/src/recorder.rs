@@ -9,7 +9,7 @@
 //! never copies its history when a buffer grows; text lives in a side table.
 
 use crate::sites::{Site, SiteTable, NO_SITE};
-use crate::trace::{
+use crate::trace::{Chart, LatencySummary, 
     CodeSite, Lane, LaneId, LaneKind, Mark, Metric, Nanos, OutputLine, Span, SpanState,
 };
 use std::collections::HashMap;
@@ -249,6 +249,17 @@ struct Shared {
     next_lane: AtomicU32,
     buffers: Mutex<Vec<Arc<Mutex<Buffer>>>>,
     metrics: Mutex<Vec<Metric>>,
+    measured: Mutex<Measured>,
+}
+
+/// What a scenario measured itself, beside its events: charts, a latency summary that replaces
+/// the one computed from its spans (a load test records only a sample of its requests as
+/// spans), and a line saying how far a long run has got.
+#[derive(Default)]
+struct Measured {
+    charts: Vec<Chart>,
+    latency: Option<LatencySummary>,
+    progress: Option<String>,
 }
 
 /// The recording of one run. Cheap to clone; every clone records into the same run.
@@ -271,6 +282,7 @@ impl TraceRecorder {
                 next_lane: AtomicU32::new(0),
                 buffers: Mutex::new(Vec::new()),
                 metrics: Mutex::new(Vec::new()),
+                measured: Mutex::new(Measured::default()),
             }),
         }
     }
@@ -288,6 +300,21 @@ impl TraceRecorder {
     /// The scenario-specific figures recorded so far.
     pub fn metrics(&self) -> Vec<Metric> {
         lock(&self.shared.metrics).clone()
+    }
+
+    /// The charts recorded so far.
+    pub fn charts(&self) -> Vec<Chart> {
+        lock(&self.shared.measured).charts.clone()
+    }
+
+    /// The latency summary the scenario measured itself, if it did.
+    pub fn measured_latency(&self) -> Option<LatencySummary> {
+        lock(&self.shared.measured).latency
+    }
+
+    /// The scenario's latest word on how far it has got (a long run's live progress), if any.
+    pub fn progress(&self) -> Option<String> {
+        lock(&self.shared.measured).progress.clone()
     }
 
     /// Number of events recorded so far.
@@ -967,6 +994,25 @@ impl EventWriter {
         let mut metrics = lock(&self.shared.metrics);
         metrics.retain(|m| m.key != metric.key);
         metrics.push(metric);
+    }
+
+    /// Records a chart (replacing one with the same key).
+    pub fn chart(&self, chart: Chart) {
+        let mut measured = lock(&self.shared.measured);
+        measured.charts.retain(|c| c.key != chart.key);
+        measured.charts.push(chart);
+    }
+
+    /// Records the run's latency as the scenario measured it, in place of the summary computed
+    /// from its `in_flight` spans.
+    pub fn measured_latency(&self, latency: LatencySummary) {
+        lock(&self.shared.measured).latency = Some(latency);
+    }
+
+    /// Says how far the run has got, in one short line (shown live by the CLI; not part of the
+    /// trace).
+    pub fn progress(&self, line: String) {
+        lock(&self.shared.measured).progress = Some(line);
     }
 
     /// Records a line of output.

@@ -131,6 +131,22 @@ impl<R: Runtime> LaneCtx<R> {
         });
     }
 
+    /// Records a chart drawn from the scenario's measurements.
+    pub fn chart(&self, chart: crate::trace::Chart) {
+        self.shared.writer.chart(chart);
+    }
+
+    /// Records the run's latency as the scenario measured it (see
+    /// [`EventWriter::measured_latency`]).
+    pub fn measured_latency(&self, latency: crate::trace::LatencySummary) {
+        self.shared.writer.measured_latency(latency);
+    }
+
+    /// Says how far a long run has got, in one short line the CLI shows while it runs.
+    pub fn progress(&self, line: String) {
+        self.shared.writer.progress(line);
+    }
+
     /// Sleeps on the runtime's timer, recorded as a `sleeping` span.
     #[track_caller]
     pub fn sleep(&self, duration: Duration) -> LaneSleep<'_, R> {
@@ -400,10 +416,14 @@ impl TraceMeta {
         let recording = recorder.collect(end);
         let mut metrics = crate::metrics::compute(&recording.spans, end);
         metrics.extra = recorder.metrics();
+        if let Some(latency) = recorder.measured_latency() {
+            metrics.latency = Some(latency);
+        }
         // A stopped run's partial trace is shown as it is: its checks would judge a run that
         // never got to its end.
         let stopped = matches!(status, Status::Stopped { .. });
         let mut trace = self.assemble(recording, metrics, end, status);
+        trace.charts = recorder.charts();
         if !stopped {
             trace.checks = run_checks(&trace, &self.params, checks);
         }
@@ -415,7 +435,10 @@ impl TraceMeta {
     /// keeps its events (see [`TraceRecorder::collect`]).
     pub fn snapshot(&self, recorder: &TraceRecorder, end: Nanos) -> Trace {
         let recording = recorder.collect(end);
-        self.assemble(recording, crate::trace::Metrics::default(), end, Status::Ok)
+        let mut trace =
+            self.assemble(recording, crate::trace::Metrics::default(), end, Status::Ok);
+        trace.charts = recorder.charts();
+        trace
     }
 
     /// The trace of a run that ended before it started: skipped (a server or a feature is
@@ -447,6 +470,7 @@ impl TraceMeta {
             metrics,
             checks: Vec::new(),
             sites: recording.sites,
+            charts: Vec::new(),
         }
     }
 }

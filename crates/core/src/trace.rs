@@ -324,6 +324,9 @@ pub struct LatencySummary {
     pub p90: Nanos,
     /// 99th percentile.
     pub p99: Nanos,
+    /// 99.9th percentile (0 in traces written before it was recorded).
+    #[serde(default)]
+    pub p999: Nanos,
     /// Slowest.
     pub max: Nanos,
     /// Requests per second over the measured window.
@@ -337,6 +340,34 @@ pub struct LaneBusy {
     pub lane: LaneId,
     /// Total time spent in busy states (outermost spans only).
     pub busy: Nanos,
+}
+
+/// A chart a scenario draws from what it measured: a latency histogram (bars) or a series over
+/// the run's seconds (a line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chart {
+    /// Stable key, e.g. `latency_histogram`.
+    pub key: String,
+    /// What it shows, in words.
+    pub title: String,
+    /// Bars or a line.
+    pub kind: ChartKind,
+    /// Unit of the x values (`ms`, `s`).
+    pub x_unit: String,
+    /// Unit of the y values (`requests`, `req/s`).
+    pub y_unit: String,
+    /// The points, `[x, y]`, in increasing x. For bars, x is the upper edge of a bucket.
+    pub points: Vec<[f64; 2]>,
+}
+
+/// How a [`Chart`] is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    /// One bar per point (a histogram).
+    Bars,
+    /// Points joined by a line (a series over time).
+    Line,
 }
 
 /// A scenario-specific figure (for example the makespan of one mode of a comparison).
@@ -438,6 +469,9 @@ pub struct Trace {
     /// and output lines point into this list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sites: Vec<CodeSite>,
+    /// Charts the scenario drew from its measurements (a load test's histogram and series).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charts: Vec<Chart>,
 }
 
 impl Trace {
@@ -814,6 +848,7 @@ mod tests {
             metrics: Metrics::default(),
             checks: Vec::new(),
             sites: Vec::new(),
+            charts: Vec::new(),
         }
     }
 

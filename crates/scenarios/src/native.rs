@@ -128,6 +128,12 @@ impl NativeRun {
         self.start.snapshot()
     }
 
+    /// The scenario's latest word on how far it has got, if it says (a load test does, every
+    /// second).
+    pub fn progress(&self) -> Option<String> {
+        self.start.recorder.progress()
+    }
+
     /// Whether it has ended.
     pub fn is_finished(&self) -> bool {
         match &self.outcome {
@@ -319,6 +325,12 @@ fn unsupported(info: &'static ScenarioInfo, runtime: RuntimeChoice) -> RunError 
         runtime: runtime.name(),
         supported: on.join(", "),
     }
+}
+
+/// Lets HTTP scenarios send requests beyond this machine (the CLI's `--allow-remote`); they
+/// refuse a `url` that is not loopback otherwise.
+pub fn allow_remote_targets(allowed: bool) {
+    conlab_http::target::allow_remote(allowed);
 }
 
 /// Every scenario this build can run natively, in catalog order.

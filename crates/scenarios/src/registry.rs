@@ -344,7 +344,7 @@ use conlab_async_scenarios::{asyncio, coroutines};
 #[cfg(feature = "native")]
 use conlab_process_scenarios::processes;
 #[cfg(feature = "native")]
-use conlab_server_scenarios::{http_api, mysql, redis};
+use conlab_server_scenarios::{http, http_api, mysql, redis};
 #[cfg(feature = "native")]
 use conlab_thread_scenarios::{asyncio as executors, threads};
 
@@ -417,5 +417,8 @@ static TABLE: &[Scenario] = &[
         "web-api",
         servers(|_| Needs::RedisAndMysql, refuses) http_api::web_api
     ),
+    row!("crawler", tokio http::crawler),
+    row!("raw-http", tokio http::raw_http),
+    row!("load-test", tokio http::load_test),
     row!("job-queue", servers(|_| Needs::Redis(1)) redis::job_queue),
 ];

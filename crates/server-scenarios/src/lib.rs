@@ -9,6 +9,7 @@
 
 mod calls;
 mod checks;
+pub mod http;
 pub mod http_api;
 mod multi_server;
 pub mod mysql;

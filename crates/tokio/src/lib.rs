@@ -8,6 +8,7 @@ mod clock;
 mod host;
 mod loop_thread;
 pub mod open_files;
+pub mod scratch;
 mod panics;
 mod run;
 mod runtime;

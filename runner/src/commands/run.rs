@@ -10,6 +10,7 @@ use conlab_scenarios::RuntimeChoice;
 use std::io::IsTerminal;
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
+    conlab_scenarios::allow_remote_targets(args.allow_remote);
     let asked = args.timeout.map(super::timeout).transpose()?;
     let info = catalog::lookup(&args.id).map_err(|e| Failure::Usage(anyhow!(e)))?;
     let params =
@@ -26,8 +27,16 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(out) = &args.out {
         writable(out)?;
     }
-    let trace = conlab_scenarios::run(info.id, runtime, &params, limit)
-        .map_err(|e| Failure::Usage(anyhow!(e)))?;
+    let trace = match runtime {
+        RuntimeChoice::Tokio => {
+            let run = conlab_scenarios::start_native(info.id, params.clone(), limit)
+                .map_err(|e| Failure::Usage(anyhow!(e)))?;
+            show_progress_until_done(&run);
+            run.wait()
+        }
+        RuntimeChoice::Virtual => conlab_scenarios::run(info.id, runtime, &params, limit)
+            .map_err(|e| Failure::Usage(anyhow!(e)))?,
+    };
     crate::interrupt::stop_here_if_interrupted();
     let text = match args.format {
         OutputFormat::Text => {
@@ -48,6 +57,28 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         );
     }
     outcome(&trace)
+}
+
+/// While a native run goes on, shows on the terminal (standard error, when it is one) the
+/// line the scenario says its progress in, redrawn in place; the line is cleared at the end.
+fn show_progress_until_done(run: &conlab_scenarios::NativeRun) {
+    let terminal = std::io::stderr().is_terminal();
+    let mut shown = None::<String>;
+    while !run.is_finished() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if !terminal {
+            continue;
+        }
+        let line = run.progress();
+        if line.is_some() && line != shown {
+            let text = line.as_deref().unwrap_or("");
+            eprint!("\r\x1b[2K{text}");
+            shown = line;
+        }
+    }
+    if shown.is_some() {
+        eprint!("\r\x1b[2K");
+    }
 }
 
 /// Refuses an `--out` file whose folder does not exist, before the run rather than after it.

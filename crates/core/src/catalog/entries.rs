@@ -68,6 +68,15 @@ const fn choice(
     }
 }
 
+const fn url(name: &'static str, help: &'static str) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind: ParamKind::Url,
+        help,
+        bound: None,
+    }
+}
+
 const fn flag(name: &'static str, default: bool, help: &'static str) -> ParamSpec {
     ParamSpec {
         name,
@@ -266,9 +275,9 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "An HTTP API with async endpoints backed by Redis and MySQL pools serves users concurrently; a blocking handler serializes them."),
     scenario("crawler", "A crawler", RealWorld, NATIVE, &[count("files", 10, 1, 10_000, "files", "files to download"), latency_ms(300), count("size_kb", 64, 1, 65_536, "KB", "size of each file")],
         "Download files from a slow local server sequentially, with threads, with an async client, and with a blocking client in an executor."),
-    scenario("raw-http", "HTTP by hand", RealWorld, NATIVE, &[],
-        "An HTTP/1.0 request written by hand over an async TCP connection: headers, then body."),
-    scenario("load-test", "An HTTP load tester", RealWorld, NATIVE, &[count("clients", 50, 1, 10_000, "clients", "concurrent clients"), count("requests", 1000, 1, 10_000_000, "requests", "total requests"), count("payload_kb", 64, 0, 65_536, "KB", "payload per request"), count("rate", 0, 0, 1_000_000, "req/s", "target rate (0 = as fast as possible)")],
+    scenario("raw-http", "HTTP by hand", RealWorld, NATIVE, &[choice("version", "1.0", &["1.0", "1.1"], "HTTP version of the request written by hand"), count("size_kb", 1, 0, 1024, "KB", "size of the file asked of conlab's own server"), url("url", "the page to GET (empty = a file on conlab's own test server; loopback only unless --allow-remote)")],
+        "An HTTP/1.0 (or 1.1) request written by hand over an async TCP connection: the status line, each header, then the body."),
+    scenario("load-test", "An HTTP load tester", RealWorld, NATIVE, &[count("clients", 50, 1, 10_000, "clients", "concurrent clients, each on a connection it keeps alive"), count("requests", 1000, 1, 10_000_000, "requests", "total requests (when duration_ms is 0)"), millis("duration_ms", 0, 0, 3_600_000, "run for this long instead of a number of requests (0 = send `requests`)"), count("payload_kb", 64, 0, 65_536, "KB", "file posted with each request as a form (0 = a GET without a body)"), count("rate", 0, 0, 1_000_000, "req/s", "send on a fixed schedule of this many requests per second, latency measured from each intended send time (0 = as fast as possible)"), url("url", "the API to load (empty = conlab's own test server; loopback only unless --allow-remote)"), count("fail_percent", 0, 0, 100, "%", "share of requests conlab's own server fails on purpose")],
         "Many concurrent clients post a file to an API; latency percentiles, throughput and bytes sent are measured."),
     scenario("job-queue", "A Redis job queue", RealWorld, NATIVE, &[count("jobs", 20, 1, 100_000, "jobs", "jobs queued"), millis("job_ms", 100, 0, 60_000, "how long each job takes"), count("crash_after", 5, 0, 100_000, "jobs", "worker-1 stops mid-run after this many jobs, holding one (0 = never)").bounded_by(ParamBound::ZeroOrBelow("jobs"))],
         "A master loop moves jobs from a Redis list to an event loop in a worker thread; every job runs exactly once, even if a worker stops."),

@@ -236,52 +236,31 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         // (`unavailable`); FILES_RESERVE covers what the run itself opens since.
         let pool_size = mysql_pool_size(users);
         open_files::raise_to_hard_limit();
-        // A backlog big enough for every user connecting at once (std's default is 128; a
-        // burst beyond it waits out SYN retries and measures the kernel, not the API).
-        let bind = || -> std::io::Result<std::net::TcpListener> {
-            let socket = tokio::net::TcpSocket::new_v4()?;
-            socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
-            socket.listen(4096)?.into_std()
-        };
-        let listener =
-            bind().map_err(|e| ScenarioError::failed(format!("no loopback listener: {e}")))?;
+        let listener = conlab_http::serve::loopback_listener()
+            .map_err(|e| ScenarioError::failed(format!("no loopback listener: {e}")))?;
         let port = listener
             .local_addr()
             .map_err(|e| ScenarioError::failed(e.to_string()))?
             .port();
         let (writer, clock) = (main.writer().clone(), *main.runtime().clock());
         let hits_key = format!("conlab:{run_id}:hits");
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
         let accept_failures = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         let listener_failures = accept_failures.clone();
         // One thread: the async handlers interleave on it, the blocking one stops it.
-        let server = conlab_tokio::spawn_loop_thread("web-server", move || async move {
-            let setup = async {
-                // INCR is quick: the slack of a command is its limit.
-                let config = connection_config(Some(COMMAND_TIMEOUT));
-                let redis = redis::Client::open(redis_url.as_str())
-                    .map_err(|e| e.to_string())?
-                    .get_multiplexed_async_connection_with_config(&config)
-                    .await
-                    .map_err(|e| format!("Redis at {}: {e}", redact_url(&redis_url)))?;
-                // The pool's connections are opened before the users come, so the phases
-                // measure the endpoint, not connections being set up.
-                let mysql = keeping_pool(&mysql_url, pool_size)?;
-                warm(&mysql, pool_size)
-                    .await
-                    .map_err(|e| format!("MySQL at {}: {e}", redact_url(&mysql_url)))?;
-                let listener =
-                    tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
-                Ok::<_, String>((redis, mysql, listener))
-            };
-            let (redis, mysql, listener) = match setup.await {
-                Ok(parts) => parts,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
+        let server = conlab_http::serve::start("web-server", listener, move |listener| async move {
+            // INCR is quick: the slack of a command is its limit.
+            let config = connection_config(Some(COMMAND_TIMEOUT));
+            let redis = redis::Client::open(redis_url.as_str())
+                .map_err(|e| e.to_string())?
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+                .map_err(|e| format!("Redis at {}: {e}", redact_url(&redis_url)))?;
+            // The pool's connections are opened before the users come, so the phases
+            // measure the endpoint, not connections being set up.
+            let mysql = keeping_pool(&mysql_url, pool_size)?;
+            warm(&mysql, pool_size)
+                .await
+                .map_err(|e| format!("MySQL at {}: {e}", redact_url(&mysql_url)))?;
             let listener = RecordingListener {
                 inner: listener,
                 writer: writer.clone(),
@@ -302,28 +281,18 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 .route("/redis", get(with_redis))
                 .route("/mysql", get(with_mysql))
                 .with_state(app);
-            let _ = ready_tx.send(Ok(()));
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stop_rx.await;
-                })
-                .await;
-            let _ = mysql.disconnect().await;
+            let after: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> =
+                Box::pin(async move {
+                    let _ = mysql.disconnect().await;
+                });
+            Ok(conlab_http::serve::Serving {
+                router,
+                listener,
+                after: Some(after),
+            })
         })
-        .map_err(|e| ScenarioError::failed(format!("could not start the server thread: {e}")))?;
-        match ready_rx.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                return Err(ScenarioError::failed(format!(
-                    "the web server could not start: {e}"
-                )))
-            }
-            Err(_) => {
-                return Err(ScenarioError::failed(
-                    "the web server thread ended at start",
-                ))
-            }
-        }
+        .await
+        .map_err(|e| ScenarioError::failed(format!("the web server could not start: {e}")))?;
         main.print(format!(
             "serving on http://127.0.0.1:{port} with {users} concurrent users per endpoint"
         ));
@@ -396,8 +365,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
                 break;
             }
         }
-        let _ = stop_tx.send(());
-        let _ = server.join();
+        server.stop();
         if let Ok(client) = redis::Client::open(urls[0].as_str()) {
             let config = connection_config(Some(COMMAND_TIMEOUT));
             if let Ok(mut con) = client

@@ -1,0 +1,515 @@
+//! load-test: many clients send requests to an API, each on a connection it keeps alive, and
+//! the run measures them as wrk does: latency percentiles (HdrHistogram), requests per second,
+//! bytes each way, errors by kind. With a `rate`, requests are sent on a fixed schedule and
+//! each latency is measured from the moment its request *should* have been sent (as wrk2
+//! does), so a server that stalls cannot hide its stall by holding the clients back.
+//!
+//! The target is conlab's own test server (`POST /upload` of a form, checked by the server;
+//! `GET /hello` when `payload_kb=0`) or the user's `url`. Every request is accounted for:
+//! sent = succeeded + failed, whatever the server does, a server killed mid-run included.
+
+mod tally;
+
+use super::target::{self, Target};
+use conlab_core::{Checks, LaneCtx, LaneId, LaneKind, Nanos, Params, ScenarioError, SpanState, Text};
+use conlab_http::conn::{Conn, Failure};
+use conlab_http::{content, upload};
+use conlab_tokio::{open_files, TokioRuntime};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+use tally::Tally;
+
+/// How long one request may take before it counts as failed (`timed out`).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests drawn as a span each; after them, each client draws a span per 100 ms of requests.
+const DRAWN_REQUESTS: u64 = 20_000;
+const BATCH: Nanos = 100_000_000;
+/// Error marks recorded per kind (the counts are complete; the marks show when they began).
+const MARKS_PER_KIND: u64 = 20;
+/// What a client reads at a time: answers are short, and thousands of clients each hold one.
+const CLIENT_BUFFER: usize = 8 * 1024;
+/// Open files the run needs besides two per client (its socket and, on conlab's own server,
+/// the server's side).
+const FILES_RESERVE: u64 = 64;
+
+/// What the parameters ask for.
+struct Plan {
+    clients: usize,
+    /// Requests to send, when not run for a duration.
+    requests: u64,
+    /// Run for this long instead (0: send `requests`).
+    duration: Nanos,
+    payload: usize,
+    /// Requests per second, 0 for as fast as the clients go.
+    rate: u64,
+    fail_percent: u64,
+}
+
+impl Plan {
+    fn new(p: &Params) -> Plan {
+        Plan {
+            clients: p.usize("clients"),
+            requests: p.count("requests") as u64,
+            duration: p.duration("duration_ms").as_nanos() as Nanos,
+            payload: p.usize("payload_kb") * 1024,
+            rate: p.count("rate") as u64,
+            fail_percent: p.count("fail_percent") as u64,
+        }
+    }
+
+    /// The interval between scheduled sends, with a rate.
+    fn period(&self) -> Option<f64> {
+        (self.rate > 0).then(|| 1e9 / self.rate as f64)
+    }
+
+    /// How many requests the run sends, when that is known up front.
+    fn scheduled(&self) -> Option<u64> {
+        match (self.duration, self.period()) {
+            (0, _) => Some(self.requests),
+            (d, Some(period)) => Some((d as f64 / period).ceil() as u64),
+            (_, None) => None,
+        }
+    }
+
+    fn what(&self) -> String {
+        let amount = match self.duration {
+            0 => format!("{} requests", self.requests),
+            d => format!("for {}", conlab_core::ms(d)),
+        };
+        let pace = match self.rate {
+            0 => "as fast as they go".to_string(),
+            r => format!("at {r} req/s, latency from each request's intended send time"),
+        };
+        format!("{} clients, {amount}, {pace}", self.clients)
+    }
+}
+
+/// Hands out requests: the index of the next one and, with a rate, when it is due.
+struct Schedule {
+    next: Cell<u64>,
+    start: Nanos,
+    plan: Plan,
+}
+
+impl Schedule {
+    /// The next request (its index and intended send time), or `None` when the run is done.
+    fn take(&self, now: Nanos) -> Option<(u64, Option<Nanos>)> {
+        let i = self.next.get();
+        let due = self.plan.period().map(|p| self.start + (i as f64 * p) as Nanos);
+        let more = match self.plan.duration {
+            0 => i < self.plan.requests,
+            d => due.unwrap_or(now) < self.start + d,
+        };
+        more.then(|| {
+            self.next.set(i + 1);
+            (i, due)
+        })
+    }
+}
+
+/// What every client shares (one loop, so no locks).
+struct Shared {
+    main: LaneCtx<TokioRuntime>,
+    schedule: Schedule,
+    tally: RefCell<Tally>,
+    request: Rc<[u8]>,
+    addr: std::net::SocketAddr,
+    drawn: Cell<u64>,
+}
+
+/// Why it cannot run with these parameters: a URL that is not this machine (without
+/// `--allow-remote`) or cannot be resolved, a failure share asked of the user's server, or
+/// more clients than the process may hold connections for.
+pub fn unavailable(params: &Params) -> Option<String> {
+    if let Some(why) = target::refusal(params) {
+        return Some(why);
+    }
+    let own = params.url("url").is_none();
+    if !own && params.count("fail_percent") > 0 {
+        return Some(
+            "fail_percent makes conlab's own test server fail requests; with url= it has no \
+             effect (leave url empty, or fail_percent=0)"
+                .into(),
+        );
+    }
+    let clients = params.count("clients") as u64;
+    let limit = open_files::raise_to_hard_limit()?;
+    let open = open_files::open_now().unwrap_or(FILES_RESERVE);
+    let per_client = if own { 2 } else { 1 };
+    let needed = per_client * clients + open + FILES_RESERVE;
+    (needed > limit).then(|| {
+        let most = limit.saturating_sub(open + FILES_RESERVE) / per_client;
+        format!(
+            "clients={clients} needs about {needed} open files, but this process may open at \
+             most {limit} (its hard RLIMIT_NOFILE). Run with clients={most} or fewer, or raise \
+             the hard limit (ulimit -Hn as root)"
+        )
+    })
+}
+
+/// Runs the scenario.
+pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
+    let plan = Plan::new(main.params());
+    open_files::raise_to_hard_limit();
+    let target = Target::start(main.params()).await?;
+    if let Some(server) = target.own() {
+        server.fail_share(plan.fail_percent as f64 / 100.0);
+    }
+    let (method, own_path) = match plan.payload {
+        0 => ("GET", "/hello"),
+        _ => ("POST", "/upload"),
+    };
+    let path = target.path(own_path);
+    let request: Rc<[u8]> = match plan.payload {
+        0 => upload::get_request(&target.host(), &path),
+        n => upload::post_request(&target.host(), &path, "payload.bin", &content::bytes("payload.bin", n)),
+    }
+    .into();
+    main.print(format!("{method} {} — {}", target.url(own_path), plan.what()));
+    if plan.payload > 0 {
+        main.print(format!(
+            "each request posts a form with a {} KB file ({} bytes on the wire)",
+            plan.payload / 1024,
+            request.len()
+        ));
+    }
+    let clients = plan.clients;
+    let start = main.now();
+    let shared = Rc::new(Shared {
+        schedule: Schedule {
+            next: Cell::new(0),
+            start,
+            plan,
+        },
+        tally: RefCell::new(Tally::new(start)),
+        request,
+        addr: target.addr(),
+        drawn: Cell::new(0),
+        main: main.clone(),
+    });
+    main.mark("phase_start", "load");
+    let mut handles = Vec::with_capacity(clients);
+    for c in 0..clients {
+        let lane = main.new_lane(LaneKind::Connection, format!("client-{c}")).lane();
+        handles.push(tokio::task::spawn_local(client(shared.clone(), lane)));
+    }
+    let ticker = tokio::task::spawn_local(tick_every_second(shared.clone()));
+    for handle in handles {
+        if let Err(e) = handle.await {
+            ticker.abort();
+            return Err(ScenarioError::failed(format!("a client ended unexpectedly: {e}")));
+        }
+    }
+    ticker.abort();
+    let end = main.now();
+    main.mark("phase_done", "load");
+    let mut tally = shared.tally.borrow_mut();
+    tally.tick(end, start);
+    report(&main, &tally, end - start, &shared.schedule.plan);
+    if let Some(server) = target.own() {
+        let stats = server.stats();
+        let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed) as f64;
+        main.metric("server_requests", count(&stats.requests), "requests");
+        main.metric("server_failed_on_purpose", count(&stats.failed_on_purpose), "requests");
+        main.metric("server_uploads_intact", count(&stats.uploads_intact), "uploads");
+        main.metric("server_uploads_damaged", count(&stats.uploads_damaged), "uploads");
+    }
+    Ok(())
+}
+
+/// One client: takes the next request, waits for its time (with a rate), sends it on its
+/// connection (opening one when it has none), and counts the outcome.
+async fn client(shared: Rc<Shared>, lane: LaneId) {
+    let main = &shared.main;
+    let writer = main.writer();
+    let mut conn: Option<Conn> = None;
+    // Requests beyond the drawn ones are drawn as one span per BATCH.
+    let mut batch: Option<(Nanos, Nanos, u64)> = None;
+    while let Some((_, due)) = shared.schedule.take(main.now()) {
+        if let Some(due) = due {
+            let now = main.now();
+            if due > now {
+                tokio::time::sleep(Duration::from_nanos(due - now)).await;
+            }
+        }
+        let sent_at = main.now();
+        let from = due.unwrap_or(sent_at);
+        shared.tally.borrow_mut().sent += 1;
+        let opened = conn.is_none();
+        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, async {
+            let c = match conn.take() {
+                Some(c) => c,
+                None => Conn::connect_with_buffer(shared.addr, CLIENT_BUFFER).await?,
+            };
+            let c = conn.insert(c);
+            c.exchange(&shared.request, false, |_| {}, |_| {}).await
+        })
+        .await
+        .unwrap_or(Err(Failure::TimedOut));
+        let end = main.now();
+        let mut tally = shared.tally.borrow_mut();
+        if opened && !matches!(outcome, Err(Failure::Connect(_))) {
+            tally.connections += 1;
+        }
+        let failure = match outcome {
+            Ok(response) => {
+                tally.bytes_sent += shared.request.len() as u64;
+                tally.bytes_received += response.head_bytes + response.body_bytes;
+                tally.answered(end - from, end - sent_at);
+                match response.head.status {
+                    200..=299 => None,
+                    code => Some(Failure::Status(code)),
+                }
+            }
+            Err(e) => {
+                if !matches!(e, Failure::Connect(_) | Failure::Write(_)) {
+                    tally.bytes_sent += shared.request.len() as u64;
+                }
+                Some(e)
+            }
+        };
+        if !conn.as_ref().is_some_and(Conn::is_reusable) {
+            conn = None;
+        }
+        let failed = failure.is_some();
+        match failure {
+            None => tally.succeeded(),
+            Some(e) => {
+                let kind = e.kind();
+                let seen = tally.errors.get(&kind).copied().unwrap_or(0);
+                if seen < MARKS_PER_KIND {
+                    writer.mark(end, lane, "request_failed", Text::from(kind.clone()));
+                }
+                tally.failed(kind);
+            }
+        }
+        drop(tally);
+        let drawn = shared.drawn.get();
+        if drawn < DRAWN_REQUESTS {
+            shared.drawn.set(drawn + 1);
+            let what = if failed { "request (failed)" } else { "request" };
+            writer.span(lane, SpanState::InFlight, sent_at, end, Text::Static(what));
+        } else {
+            let (first, _, n) = batch.unwrap_or((sent_at, end, 0));
+            batch = Some((first, end, n + 1));
+            if end - first >= BATCH {
+                flush(writer, lane, &mut batch);
+            }
+        }
+        if failed {
+            // A refused connection fails at once: let the other clients and the ticker run.
+            tokio::task::yield_now().await;
+        }
+    }
+    flush(writer, lane, &mut batch);
+    writer.end_lane(main.now(), lane);
+}
+
+fn flush(writer: &conlab_core::EventWriter, lane: LaneId, batch: &mut Option<(Nanos, Nanos, u64)>) {
+    if let Some((first, last, n)) = batch.take() {
+        writer.span(lane, SpanState::InFlight, first, last, Text::from(format!("{n} requests")));
+    }
+}
+
+/// Every second: closes the second in the series and says how far the run has got.
+async fn tick_every_second(shared: Rc<Shared>) {
+    let main = &shared.main;
+    let start = shared.schedule.start;
+    let total = shared.schedule.plan.scheduled();
+    for k in 1u64.. {
+        let due = start + k * 1_000_000_000;
+        let now = main.now();
+        if due > now {
+            tokio::time::sleep(Duration::from_nanos(due - now)).await;
+        }
+        let mut tally = shared.tally.borrow_mut();
+        tally.tick(main.now(), start);
+        let done = tally.ok + tally.failed;
+        let of = total.map_or(String::new(), |t| format!(" of {t}"));
+        let rate = tally.seconds.last().map_or(0.0, |s| s.per_s);
+        let p99 = if tally.latency.is_empty() {
+            0.0
+        } else {
+            tally.latency.value_at_quantile(0.99) as f64 / 1e6
+        };
+        main.progress(format!(
+            "{k} s · {done}{of} requests · {rate:.0} req/s · p99 so far {p99:.2} ms · {} errors",
+            tally.failed
+        ));
+    }
+}
+
+/// The figures, as output lines (wrk's report, and a histogram in text), metrics, marks and
+/// charts.
+fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan) {
+    let secs = took.max(1) as f64 / 1e9;
+    let l = t.summary(took);
+    let ms = |ns: Nanos| ns as f64 / 1e6;
+    main.print(format!(
+        "requests: {} sent, {} succeeded, {} failed, in {:.2} s over {} connections",
+        t.sent, t.ok, t.failed, secs, t.connections
+    ));
+    main.print(format!(
+        "latency (ms{}): min {:.3}  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+        if plan.rate > 0 { ", from intended send times" } else { "" },
+        ms(l.min),
+        ms(l.mean),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max)
+    ));
+    if plan.rate > 0 && !t.service.is_empty() {
+        main.print(format!(
+            "  from actual send times (what a naive tester reports): p50 {:.3}  p99 {:.3}  max {:.3}",
+            ms(t.service.value_at_quantile(0.5)),
+            ms(t.service.value_at_quantile(0.99)),
+            ms(t.service.max())
+        ));
+    }
+    let mb = |b: u64| b as f64 / 1e6;
+    main.print(format!(
+        "throughput: {:.1} req/s · sent {:.2} MB ({:.2} MB/s) · received {:.2} MB ({:.2} MB/s)",
+        l.throughput_per_s,
+        mb(t.bytes_sent),
+        mb(t.bytes_sent) / secs,
+        mb(t.bytes_received),
+        mb(t.bytes_received) / secs
+    ));
+    if !t.errors.is_empty() {
+        let mut kinds: Vec<(&String, &u64)> = t.errors.iter().collect();
+        kinds.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
+        let text: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} × {k}")).collect();
+        main.print(format!("errors: {}", text.join("; ")));
+    }
+    for (kind, n) in &t.errors {
+        main.mark("errors", Text::from(format!("{n}\t{kind}")));
+    }
+    let histogram = t.histogram_chart();
+    let tallest = histogram.points.iter().map(|p| p[1]).fold(0.0, f64::max);
+    if tallest > 0.0 {
+        main.print("latency histogram (ms, up to):");
+        for [edge, count] in &histogram.points {
+            let bar = "#".repeat(((count / tallest) * 40.0).round() as usize);
+            main.print(format!("  {edge:>10.3} {count:>9} {bar}"));
+        }
+    }
+    main.metric("sent", t.sent as f64, "requests");
+    main.metric("succeeded", t.ok as f64, "requests");
+    main.metric("failed", t.failed as f64, "requests");
+    main.metric("requests_per_s", l.throughput_per_s, "req/s");
+    main.metric("mb_sent", mb(t.bytes_sent), "MB");
+    main.metric("mb_received", mb(t.bytes_received), "MB");
+    main.metric("mb_per_s_sent", mb(t.bytes_sent) / secs, "MB/s");
+    main.metric("mb_per_s_received", mb(t.bytes_received) / secs, "MB/s");
+    main.metric("connections", t.connections as f64, "connections");
+    if !t.service.is_empty() {
+        main.metric("service_p99_ms", ms(t.service.value_at_quantile(0.99)), "ms");
+    }
+    main.measured_latency(l);
+    main.chart(histogram);
+    for chart in t.series_charts() {
+        main.chart(chart);
+    }
+}
+
+/// Checks, from the figures and marks the run recorded.
+pub fn checks(c: &mut Checks) {
+    let t = c.trace;
+    let metric = |k: &str| t.metrics.extra(k).unwrap_or(-1.0) as i64;
+    let (sent, ok, failed) = (metric("sent"), metric("succeeded"), metric("failed"));
+    let by_kind: Vec<(i64, &str)> = t
+        .marks_named("errors")
+        .filter_map(|m| m.detail.split_once('\t'))
+        .map(|(n, k)| (n.parse().unwrap_or(-1), k))
+        .collect();
+    let kinds_total: i64 = by_kind.iter().map(|(n, _)| n).sum();
+    let plan = Plan::new(c.params);
+    let expected = plan.scheduled();
+    c.check(
+        "every-request-accounted",
+        "every request sent is accounted for: sent = succeeded + failed, failures counted by kind",
+        sent >= 0
+            && sent == ok + failed
+            && kinds_total == failed
+            && expected.is_none_or(|e| sent == e as i64),
+        format!(
+            "{sent} sent{}, {ok} succeeded, {failed} failed ({kinds_total} by kind)",
+            expected.map_or(String::new(), |e| format!(" of {e} scheduled"))
+        ),
+    );
+    let latency = t.metrics.latency;
+    c.check(
+        "percentiles-ordered",
+        "every response has a latency, and min ≤ p50 ≤ p90 ≤ p99 ≤ p99.9 ≤ max",
+        latency.is_some_and(|l| {
+            l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max
+        }) && t.charts.iter().any(|ch| ch.key == "latency_histogram"),
+        match latency {
+            Some(l) => format!(
+                "{} latencies: {} ≤ {} ≤ {} ≤ {} ≤ {} ≤ {}",
+                l.count,
+                conlab_core::ms(l.min),
+                conlab_core::ms(l.p50),
+                conlab_core::ms(l.p90),
+                conlab_core::ms(l.p99),
+                conlab_core::ms(l.p999),
+                conlab_core::ms(l.max)
+            ),
+            None => "no latency recorded".into(),
+        },
+    );
+    // The rest needs conlab's own server, which counts what it saw.
+    if c.params.url("url").is_some() {
+        return;
+    }
+    let server = metric("server_requests");
+    c.check(
+        "server-saw-every-request",
+        "conlab's server received every request sent, and failed on purpose exactly the share asked",
+        server == sent
+            && metric("server_failed_on_purpose") == sent * plan.fail_percent as i64 / 100
+            && by_kind
+                .iter()
+                .all(|(n, k)| *k == "HTTP 500" && *n == metric("server_failed_on_purpose")),
+        format!(
+            "server received {server} of {sent}; failed {} on purpose ({}% asked); failures by kind: {}",
+            metric("server_failed_on_purpose"),
+            plan.fail_percent,
+            if by_kind.is_empty() {
+                "none".to_string()
+            } else {
+                by_kind.iter().map(|(n, k)| format!("{n} × {k}")).collect::<Vec<_>>().join("; ")
+            }
+        ),
+    );
+    if plan.payload > 0 {
+        let (intact, damaged) = (metric("server_uploads_intact"), metric("server_uploads_damaged"));
+        c.check(
+            "uploads-intact",
+            "the server found every upload intact (length and CRC-32 as the form said)",
+            damaged == 0 && intact == ok,
+            format!("{intact} intact, {damaged} damaged, {ok} succeeded"),
+        );
+    }
+}
+
+/// About how long a run takes: its duration, its schedule, or its requests at a few thousand
+/// a second (and its bytes at a few hundred MB/s).
+pub fn expected(p: &Params) -> Duration {
+    let plan = Plan::new(p);
+    let run = match (plan.duration, plan.period()) {
+        (0, Some(period)) => Duration::from_nanos((plan.requests as f64 * period) as u64),
+        (0, None) => {
+            let per_request = 1e9 / 5_000.0 + plan.payload as f64 / 300e6 * 1e9;
+            Duration::from_nanos((plan.requests as f64 * per_request / plan.clients.min(2) as f64) as u64)
+        }
+        (d, _) => Duration::from_nanos(d),
+    };
+    run + Duration::from_millis(500)
+}
+
+/// This file: the code that runs, shown beside its timeline on the playground.
+pub const SOURCE: &str = file!();

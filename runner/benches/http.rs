@@ -1,0 +1,213 @@
+//! Benchmarks for the HTTP chapter. Each figure is printed beside the target and, in
+//! the same run, the peer it is compared with:
+//! - `conlab run load-test` against `wrk` (Debian's) and `oha` (`cargo install oha`, which
+//!   `just bench` does) on the same endpoint of one server, with the same connections and
+//!   duration: requests per second (targets >= 0.9x wrk, >= 1.0x oha) and the p99 each reports;
+//! - `conlab run crawler`'s async mode against the ideal `latency + bytes / loopback bandwidth`,
+//!   the bandwidth measured by one plain download in the same run.
+//!
+//! The server is conlab's test server, started once by this benchmark (one thread, as in
+//! every run), so every tester loads the same endpoint of the same process. conlab is run as
+//! a user runs it (the whole `conlab` process), its figures read from the trace it writes.
+
+use conlab_core::Trace;
+use conlab_http::TestServer;
+use std::process::Command;
+use std::time::Duration;
+
+const CONLAB: &str = env!("CARGO_BIN_EXE_conlab");
+/// Runs of each tester; the best of them is compared (the machine's noise only slows).
+const ROUNDS: usize = 3;
+
+struct Figure {
+    per_s: f64,
+    p99_ms: f64,
+}
+
+fn conlab_load(url: &str, connections: usize, seconds: u64, payload_kb: usize) -> Option<Figure> {
+    let out = std::env::temp_dir().join(format!("conlab-bench-http-{}.json", std::process::id()));
+    let status = Command::new(CONLAB)
+        .args(["run", "load-test", "--format", "json", "--out"])
+        .arg(&out)
+        .args(["-p", &format!("url={url}")])
+        .args(["-p", &format!("clients={connections}")])
+        .args(["-p", &format!("duration_ms={}", seconds * 1000)])
+        .args(["-p", &format!("payload_kb={payload_kb}")])
+        .status()
+        .ok()?;
+    let text = std::fs::read_to_string(&out).ok()?;
+    let _ = std::fs::remove_file(&out);
+    let trace = Trace::from_json(&text).ok()?;
+    if !status.success() {
+        eprintln!("conlab load-test failed: {:?}", trace.status);
+        return None;
+    }
+    let latency = trace.metrics.latency?;
+    Some(Figure {
+        per_s: trace.metrics.extra("requests_per_s")?,
+        p99_ms: latency.p99 as f64 / 1e6,
+    })
+}
+
+/// wrk's figures: `Requests/sec:` and the 99% line of `--latency`.
+fn wrk(url: &str, connections: usize, seconds: u64, threads: usize, script: Option<&str>) -> Option<Figure> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t",
+        &threads.to_string(),
+        "-c",
+        &connections.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+        "--latency",
+    ]);
+    if let Some(script) = script {
+        command.args(["-s", script]);
+    }
+    let out = command.arg(url).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let per_s = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))?
+        .trim()
+        .parse()
+        .ok()?;
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| parse_wrk_time(v.trim()))?;
+    Some(Figure { per_s, p99_ms: p99? })
+}
+
+fn parse_wrk_time(v: &str) -> Option<f64> {
+    let (number, factor) = if let Some(n) = v.strip_suffix("us") {
+        (n, 1e-3)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1e3)
+    } else {
+        (v, 1.0)
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+/// oha's figures from its JSON summary.
+fn oha(url: &str, connections: usize, seconds: u64, body: Option<(&str, &str)>) -> Option<Figure> {
+    let mut command = Command::new(oha_path()?);
+    command.args([
+        "-c",
+        &connections.to_string(),
+        "-z",
+        &format!("{seconds}s"),
+        "--no-tui",
+        "--output-format",
+        "json",
+    ]);
+    if let Some((file, content_type)) = body {
+        command.args(["-m", "POST", "-D", file, "-T", content_type]);
+    }
+    let out = command.arg(url).output().ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some(Figure {
+        per_s: json["summary"]["requestsPerSec"].as_f64()?,
+        p99_ms: json["latencyPercentiles"]["p99"].as_f64()? * 1e3,
+    })
+}
+
+fn oha_path() -> Option<std::path::PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")))?;
+    let installed = home.join("bin/oha");
+    if installed.exists() {
+        return Some(installed);
+    }
+    Command::new("oha").arg("--version").output().ok().map(|_| "oha".into())
+}
+
+fn best(figures: impl Iterator<Item = Option<Figure>>) -> Option<Figure> {
+    figures
+        .flatten()
+        .max_by(|a, b| a.per_s.total_cmp(&b.per_s))
+}
+
+fn show(name: &str, f: &Option<Figure>) {
+    match f {
+        Some(f) => println!("  {name:<28} {:>10.0} req/s   p99 {:>8.3} ms", f.per_s, f.p99_ms),
+        None => println!("  {name:<28} not measured (not installed, or it failed)"),
+    }
+}
+
+fn ratio(ours: &Option<Figure>, peer: &Option<Figure>, target: f64, peer_name: &str) {
+    if let (Some(a), Some(b)) = (ours, peer) {
+        let r = a.per_s / b.per_s;
+        println!(
+            "  conlab / {peer_name}: {r:.2}x (target >= {target:.1}x) {}",
+            if r >= target { "ok" } else { "BELOW TARGET" }
+        );
+    }
+}
+
+fn load_figures(server: &TestServer) {
+    let (connections, seconds) = (64, 5);
+    let get = server.url("/hello");
+    println!(
+        "load test: GET {get}, {connections} connections, {seconds} s each, best of {ROUNDS} (server: conlab's test server, one thread)"
+    );
+    let ours = best((0..ROUNDS).map(|_| conlab_load(&get, connections, seconds, 0)));
+    let wrk1 = best((0..ROUNDS).map(|_| wrk(&get, connections, seconds, 1, None)));
+    let wrk2 = best((0..ROUNDS).map(|_| wrk(&get, connections, seconds, 2, None)));
+    let oha_get = best((0..ROUNDS).map(|_| oha(&get, connections, seconds, None)));
+    show("conlab load-test", &ours);
+    show("wrk -t1", &wrk1);
+    show("wrk -t2", &wrk2);
+    show("oha", &oha_get);
+    let wrk_best = best([wrk1, wrk2].into_iter());
+    ratio(&ours, &wrk_best, 0.9, "wrk (its better thread count)");
+    ratio(&ours, &oha_get, 1.0, "oha");
+
+    // The same with a 64 KB upload: the form conlab posts, posted by wrk and oha too.
+    let payload_kb = 64;
+    let upload = server.url("/upload");
+    let form = conlab_http::upload::form("payload.bin", &conlab_http::content::bytes("payload.bin", payload_kb * 1024));
+    let dir = std::env::temp_dir().join(format!("conlab-bench-http-form-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let form_file = dir.join("form.bin");
+    std::fs::write(&form_file, &form).expect("the form is written");
+    let script = dir.join("post.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "local f = io.open({:?}, \"rb\")\nwrk.method = \"POST\"\nwrk.body = f:read(\"*all\")\nf:close()\nwrk.headers[\"Content-Type\"] = {:?}\n",
+            form_file.display().to_string(),
+            conlab_http::upload::content_type()
+        ),
+    )
+    .expect("the script is written");
+    println!("\nload test: POST {upload}, a {payload_kb} KB file as a form, {connections} connections, {seconds} s each");
+    let ours = best((0..ROUNDS).map(|_| conlab_load(&upload, connections, seconds, payload_kb)));
+    let script = script.display().to_string();
+    let wrk1 = best((0..ROUNDS).map(|_| wrk(&upload, connections, seconds, 1, Some(&script))));
+    let wrk2 = best((0..ROUNDS).map(|_| wrk(&upload, connections, seconds, 2, Some(&script))));
+    let content_type = conlab_http::upload::content_type();
+    let form_path = form_file.display().to_string();
+    let oha_post = best((0..ROUNDS).map(|_| oha(&upload, connections, seconds, Some((&form_path, &content_type)))));
+    show("conlab load-test", &ours);
+    show("wrk -t1", &wrk1);
+    show("wrk -t2", &wrk2);
+    show("oha", &oha_post);
+    let wrk_best = best([wrk1, wrk2].into_iter());
+    ratio(&ours, &wrk_best, 0.9, "wrk (its better thread count)");
+    ratio(&ours, &oha_post, 1.0, "oha");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let server = TestServer::start().expect("conlab's test server starts");
+    load_figures(&server);
+    let _ = Duration::ZERO;
+}
