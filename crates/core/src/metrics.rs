@@ -124,6 +124,7 @@ pub fn summarize(samples: &[Nanos], window: Nanos) -> LatencySummary {
         p90: rank(90.0),
         p99: rank(99.0),
         p999: rank(99.9),
+        measured: false,
         max: sorted.last().copied().unwrap_or(0),
         throughput_per_s: if window > 0 {
             count as f64 / (window as f64 / 1e9)

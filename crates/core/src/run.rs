@@ -417,7 +417,7 @@ impl TraceMeta {
         let mut metrics = crate::metrics::compute(&recording.spans, end);
         metrics.extra = recorder.metrics();
         if let Some(latency) = recorder.measured_latency() {
-            metrics.latency = Some(latency);
+            metrics.latency = Some(measured(latency));
         }
         // A stopped run's partial trace is shown as it is: its checks would judge a run that
         // never got to its end.
@@ -472,6 +472,13 @@ impl TraceMeta {
             sites: recording.sites,
             charts: Vec::new(),
         }
+    }
+}
+
+fn measured(latency: crate::trace::LatencySummary) -> crate::trace::LatencySummary {
+    crate::trace::LatencySummary {
+        measured: true,
+        ..latency
     }
 }
 

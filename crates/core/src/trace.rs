@@ -331,6 +331,10 @@ pub struct LatencySummary {
     pub max: Nanos,
     /// Requests per second over the measured window.
     pub throughput_per_s: f64,
+    /// Whether the scenario measured these figures itself (a load test's histogram), rather
+    /// than conlab computing them from the `in_flight` spans.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub measured: bool,
 }
 
 /// Busy time of one lane.

@@ -1,8 +1,8 @@
 //! The local test server every HTTP scenario uses unless the user points at their own:
 //!
 //! - `GET /files/<name>?size=<bytes>&latency_ms=<ms>`: waits `latency_ms`, then sends
-//!   `size` bytes of the generated file `<name>` ([`crate::content`]), streamed in blocks, with
-//!   its CRC-32 in `X-Crc32`;
+//!   `size` bytes of the generated file `<name>` ([`crate::content`]), streamed in blocks as
+//!   the connection takes them;
 //! - `POST /upload?latency_ms=<ms>`: a form ([`crate::upload`]); the server reads the file,
 //!   checks its length and CRC-32 against the form's, counts it and says what it received
 //!   (`422` when it does not match);
@@ -227,13 +227,11 @@ async fn file(
     if let Some(ms) = query_number(&query, "latency_ms") {
         tokio::time::sleep(Duration::from_millis(ms.min(600_000))).await;
     }
-    let crc = crate::content::crc32(&name, size);
     let stats = s.stats.clone();
     let blocks = file_blocks(name, size, stats);
     Response::builder()
         .header(header::CONTENT_TYPE, "text/plain")
         .header(header::CONTENT_LENGTH, size)
-        .header("x-crc32", format!("{crc:08x}"))
         .body(Body::from_stream(blocks))
         .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
 }

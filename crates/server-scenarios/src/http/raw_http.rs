@@ -217,7 +217,7 @@ pub fn checks(c: &mut Checks) {
         "steps-in-order",
         "connect, write the request, read the status line, each header, then the body, one after the other",
         in_order && all_there,
-        steps.iter().map(|s| s.0).collect::<Vec<_>>().join(" → "),
+        format!("in this order: {}", steps.iter().map(|s| s.0).collect::<Vec<_>>().join(" → ")),
     );
     let status = t.marks_named("status").next().map(|m| m.detail.clone());
     let code = status
@@ -229,7 +229,7 @@ pub fn checks(c: &mut Checks) {
         "status-line",
         "the status line is HTTP/1.x with a success code",
         code.is_some_and(|c| (200..300).contains(&c)),
-        status.unwrap_or_else(|| "no status line".into()),
+        status.map_or_else(|| "no status line".into(), |s| format!("status line: {s}")),
     );
     let body = t.marks_named("body").next().map(|m| m.detail.clone()).unwrap_or_default();
     let mut parts = body.split(' ');
@@ -239,10 +239,13 @@ pub fn checks(c: &mut Checks) {
     let expected = t.marks_named("expected_body").next().map(|m| m.detail.clone());
     let (ok, detail) = match (&expected, got) {
         (_, None) => (false, "no body read".to_string()),
-        (Some(e), Some(n)) => (
-            *e == format!("{n} {crc}"),
-            format!("{n} bytes, CRC-32 {crc}; the file is {e} (bytes, CRC-32)"),
-        ),
+        (Some(e), Some(n)) => {
+            let (size, file_crc) = e.split_once(' ').unwrap_or((e, ""));
+            (
+                *e == format!("{n} {crc}"),
+                format!("{n} bytes, CRC-32 {crc}; the server's file: {size} bytes, CRC-32 {file_crc}"),
+            )
+        }
         (None, Some(n)) => (
             said < 0 || said == n,
             match said {

@@ -127,6 +127,7 @@ impl Tally {
             p999: at(0.999),
             max: if h.is_empty() { 0 } else { h.max() },
             throughput_per_s: (self.ok + self.failed) as f64 / (window.max(1) as f64 / 1e9),
+            measured: true,
         }
     }
 
