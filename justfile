@@ -51,6 +51,8 @@ bench:
     cargo bench -p conlab --bench threads
     cargo bench -p conlab --bench processes
     cargo bench -p conlab --bench databases
+    scripts/setup-http-bench.sh
+    cargo bench -p conlab --bench http
     just bench-web
 
 # Playground benchmarks in headless Chromium: first render, timeline redraw, live run, size

@@ -10,7 +10,9 @@ use conlab_tests::{assert_passed, exclusive, run, LIMIT};
 use std::time::Duration;
 
 fn metric(t: &Trace, key: &str) -> f64 {
-    t.metrics.extra(key).unwrap_or_else(|| panic!("no metric {key}"))
+    t.metrics
+        .extra(key)
+        .unwrap_or_else(|| panic!("no metric {key}"))
 }
 
 fn error_kinds(t: &Trace) -> Vec<String> {
@@ -23,7 +25,12 @@ fn load_test_counts_failures_on_purpose_exactly_and_checks_uploads() {
     let t = run(
         "load-test",
         Tokio,
-        &["clients=7", "requests=333", "payload_kb=3", "fail_percent=10"],
+        &[
+            "clients=7",
+            "requests=333",
+            "payload_kb=3",
+            "fail_percent=10",
+        ],
     );
     assert_passed(&t);
     assert_eq!(metric(&t, "sent"), 333.0);
@@ -48,10 +55,18 @@ fn load_test_for_a_duration_at_a_rate_sends_its_schedule() {
     );
     assert_passed(&t);
     assert_eq!(metric(&t, "sent"), 600.0);
-    let series = t.charts.iter().find(|c| c.key == "requests_per_second").unwrap();
+    let series = t
+        .charts
+        .iter()
+        .find(|c| c.key == "requests_per_second")
+        .unwrap();
     assert!(series.points.len() >= 2, "{:?}", series.points);
     // The makespan covers the schedule: the last request was due at 1.4975 s.
-    assert!(t.metrics.makespan >= 1_490_000_000, "{}", t.metrics.makespan);
+    assert!(
+        t.metrics.makespan >= 1_490_000_000,
+        "{}",
+        t.metrics.makespan
+    );
 }
 
 #[test]
@@ -79,7 +94,11 @@ fn at_a_fixed_rate_a_stall_shows_in_latencies_from_intended_send_times() {
     assert_passed(&stall);
     let latency = stall.metrics.latency.unwrap();
     // A second of requests was due while the server stood still: each waited for it.
-    assert!(latency.p99 >= 500_000_000, "p99 from intended send times {}", latency.p99);
+    assert!(
+        latency.p99 >= 500_000_000,
+        "p99 from intended send times {}",
+        latency.p99
+    );
     assert!(latency.max >= 800_000_000, "max {}", latency.max);
     // Measured from when they were actually sent, only the 4 stuck requests were slow: the
     // naive p99 hides the stall.
@@ -100,18 +119,29 @@ fn every_request_is_accounted_for_when_the_server_is_killed_mid_run() {
         let t = run(
             "load-test",
             Tokio,
-            &[&format!("url={url}"), "clients=16", "duration_ms=1500", "payload_kb=16"],
+            &[
+                &format!("url={url}"),
+                "clients=16",
+                "duration_ms=1500",
+                "payload_kb=16",
+            ],
         );
         killer.join().unwrap();
         t
     });
     assert_passed(&t);
-    let (sent, ok, failed) = (metric(&t, "sent"), metric(&t, "succeeded"), metric(&t, "failed"));
+    let (sent, ok, failed) = (
+        metric(&t, "sent"),
+        metric(&t, "succeeded"),
+        metric(&t, "failed"),
+    );
     assert!(ok > 0.0 && failed > 0.0, "{ok} ok, {failed} failed");
     assert_eq!(sent, ok + failed);
     let kinds = error_kinds(&t);
     assert!(
-        kinds.iter().any(|k| k.contains("connect: Connection refused")),
+        kinds
+            .iter()
+            .any(|k| k.contains("connect: Connection refused")),
         "{kinds:?}"
     );
     let by_kind: f64 = kinds
@@ -135,8 +165,19 @@ fn the_crawler_verifies_every_file_with_other_parameters() {
         assert_eq!(t.marks_named("verified").count(), files * 4, "{params:?}");
         // Each download has its three steps on its own lane.
         let lane = t.lane_named("async file-1.txt").unwrap();
-        let states: Vec<_> = t.spans.iter().filter(|s| s.lane == lane.id).map(|s| s.state).collect();
-        assert!(states.ends_with(&[conlab_core::SpanState::InFlight, conlab_core::SpanState::BlockedIo]), "{states:?}");
+        let states: Vec<_> = t
+            .spans
+            .iter()
+            .filter(|s| s.lane == lane.id)
+            .map(|s| s.state)
+            .collect();
+        assert!(
+            states.ends_with(&[
+                conlab_core::SpanState::InFlight,
+                conlab_core::SpanState::BlockedIo
+            ]),
+            "{states:?}"
+        );
     }
     // The temporary folder is gone.
     let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
@@ -156,24 +197,54 @@ fn raw_http_reads_both_versions_and_a_users_server() {
     let _one = exclusive();
     let t = run("raw-http", Tokio, &["version=1.1", "size_kb=70"]);
     assert_passed(&t);
-    assert!(t.output_texts().contains(&"> GET /files/hello.txt?size=71680 HTTP/1.1"));
+    assert!(t
+        .output_texts()
+        .contains(&"> GET /files/hello.txt?size=71680 HTTP/1.1"));
     let server = TestServer::start().unwrap();
     let url = server.url("/files/page.txt?size=5000");
     let t = run("raw-http", Tokio, &[&format!("url={url}"), "version=1.0"]);
     assert_passed(&t);
     assert!(t.output_texts().iter().any(|l| l.starts_with("< HTTP/1.")));
-    assert_eq!(t.marks_named("header").count(), 3, "content-type, content-length, date");
+    assert_eq!(
+        t.marks_named("header").count(),
+        3,
+        "content-type, content-length, date"
+    );
 }
 
 #[test]
 fn urls_that_leave_the_machine_or_are_not_http_are_refused_in_words() {
     let info = conlab_core::catalog::find("load-test").unwrap();
-    let params = Params::from_assignments("load-test", info.params, ["url=http://192.0.2.1:8080/upload"]).unwrap();
-    let e = conlab_scenarios::run("load-test", Tokio, &params, LIMIT).err().unwrap().to_string();
-    assert!(e.contains("not this machine") && e.contains("--allow-remote"), "{e}");
-    let e = Params::from_assignments("load-test", info.params, ["url=https://127.0.0.1/"]).unwrap_err().to_string();
-    assert!(e.contains("url") && e.contains("https is not supported"), "{e}");
-    let params = Params::from_assignments("load-test", info.params, ["url=http://127.0.0.1:1/", "fail_percent=5"]).unwrap();
-    let e = conlab_scenarios::run("load-test", Tokio, &params, LIMIT).err().unwrap().to_string();
+    let params = Params::from_assignments(
+        "load-test",
+        info.params,
+        ["url=http://192.0.2.1:8080/upload"],
+    )
+    .unwrap();
+    let e = conlab_scenarios::run("load-test", Tokio, &params, LIMIT)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("not this machine") && e.contains("--allow-remote"),
+        "{e}"
+    );
+    let e = Params::from_assignments("load-test", info.params, ["url=https://127.0.0.1/"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("url") && e.contains("https is not supported"),
+        "{e}"
+    );
+    let params = Params::from_assignments(
+        "load-test",
+        info.params,
+        ["url=http://127.0.0.1:1/", "fail_percent=5"],
+    )
+    .unwrap();
+    let e = conlab_scenarios::run("load-test", Tokio, &params, LIMIT)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("fail_percent"), "{e}");
 }

@@ -50,7 +50,13 @@ fn conlab_load(url: &str, connections: usize, seconds: u64, payload_kb: usize) -
 }
 
 /// wrk's figures: `Requests/sec:` and the 99% line of `--latency`.
-fn wrk(url: &str, connections: usize, seconds: u64, threads: usize, script: Option<&str>) -> Option<Figure> {
+fn wrk(
+    url: &str,
+    connections: usize,
+    seconds: u64,
+    threads: usize,
+    script: Option<&str>,
+) -> Option<Figure> {
     let mut command = Command::new("wrk");
     command.args([
         "-t",
@@ -76,7 +82,10 @@ fn wrk(url: &str, connections: usize, seconds: u64, threads: usize, script: Opti
         .lines()
         .find_map(|l| l.trim().strip_prefix("99%"))
         .map(|v| parse_wrk_time(v.trim()))?;
-    Some(Figure { per_s, p99_ms: p99? })
+    Some(Figure {
+        per_s,
+        p99_ms: p99?,
+    })
 }
 
 fn parse_wrk_time(v: &str) -> Option<f64> {
@@ -123,18 +132,23 @@ fn oha_path() -> Option<std::path::PathBuf> {
     if installed.exists() {
         return Some(installed);
     }
-    Command::new("oha").arg("--version").output().ok().map(|_| "oha".into())
+    Command::new("oha")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|_| "oha".into())
 }
 
 fn best(figures: impl Iterator<Item = Option<Figure>>) -> Option<Figure> {
-    figures
-        .flatten()
-        .max_by(|a, b| a.per_s.total_cmp(&b.per_s))
+    figures.flatten().max_by(|a, b| a.per_s.total_cmp(&b.per_s))
 }
 
 fn show(name: &str, f: &Option<Figure>) {
     match f {
-        Some(f) => println!("  {name:<28} {:>10.0} req/s   p99 {:>8.3} ms", f.per_s, f.p99_ms),
+        Some(f) => println!(
+            "  {name:<28} {:>10.0} req/s   p99 {:>8.3} ms",
+            f.per_s, f.p99_ms
+        ),
         None => println!("  {name:<28} not measured (not installed, or it failed)"),
     }
 }
@@ -170,7 +184,10 @@ fn load_figures(server: &TestServer) {
     // The same with a 64 KB upload: the form conlab posts, posted by wrk and oha too.
     let payload_kb = 64;
     let upload = server.url("/upload");
-    let form = conlab_http::upload::form("payload.bin", &conlab_http::content::bytes("payload.bin", payload_kb * 1024));
+    let form = conlab_http::upload::form(
+        "payload.bin",
+        &conlab_http::content::bytes("payload.bin", payload_kb * 1024),
+    );
     let dir = std::env::temp_dir().join(format!("conlab-bench-http-form-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let form_file = dir.join("form.bin");
@@ -192,7 +209,14 @@ fn load_figures(server: &TestServer) {
     let wrk2 = best((0..ROUNDS).map(|_| wrk(&upload, connections, seconds, 2, Some(&script))));
     let content_type = conlab_http::upload::content_type();
     let form_path = form_file.display().to_string();
-    let oha_post = best((0..ROUNDS).map(|_| oha(&upload, connections, seconds, Some((&form_path, &content_type)))));
+    let oha_post = best((0..ROUNDS).map(|_| {
+        oha(
+            &upload,
+            connections,
+            seconds,
+            Some((&form_path, &content_type)),
+        )
+    }));
     show("conlab load-test", &ours);
     show("wrk -t1", &wrk1);
     show("wrk -t2", &wrk2);

@@ -681,6 +681,7 @@ fn zh_reason(reason: &BadReason) -> String {
         }
         BadReason::NotAChoice => "不是可选的值之一".into(),
         BadReason::NotAFlag => "不是 true 或 false".into(),
+        BadReason::NotAUrl(why) => format!("不是 conlab 能用的网址：{why}"),
         BadReason::TooLong => "太长".into(),
         BadReason::AboveOther { other } => format!("对于给定的 {other} 来说太大"),
         BadReason::BlocksPage { other } => format!("与给定的 {other} 一起会让页面阻塞太久"),

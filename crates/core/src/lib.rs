@@ -40,7 +40,7 @@ pub use runtime::{yield_now, Runtime, Sleep};
 pub use sites::Site;
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};
 pub use trace::{
-    Chart, ChartKind, CheckResult, CodeSite, Lane, LaneBusy, LaneId, LaneKind, LatencySummary, Mark, Metric, Metrics,
-    Nanos, OutputLine, RuntimeKind, Span, SpanState, Status, Trace, TraceLoadError,
-    MAX_TRACE_BYTES, SCHEMA,
+    Chart, ChartKind, CheckResult, CodeSite, Lane, LaneBusy, LaneId, LaneKind, LatencySummary,
+    Mark, Metric, Metrics, Nanos, OutputLine, RuntimeKind, Span, SpanState, Status, Trace,
+    TraceLoadError, MAX_TRACE_BYTES, SCHEMA,
 };

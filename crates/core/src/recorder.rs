@@ -9,8 +9,9 @@
 //! never copies its history when a buffer grows; text lives in a side table.
 
 use crate::sites::{Site, SiteTable, NO_SITE};
-use crate::trace::{Chart, LatencySummary, 
-    CodeSite, Lane, LaneId, LaneKind, Mark, Metric, Nanos, OutputLine, Span, SpanState,
+use crate::trace::{
+    Chart, CodeSite, Lane, LaneId, LaneKind, LatencySummary, Mark, Metric, Nanos, OutputLine, Span,
+    SpanState,
 };
 use std::collections::HashMap;
 use std::panic::Location;

@@ -435,8 +435,7 @@ impl TraceMeta {
     /// keeps its events (see [`TraceRecorder::collect`]).
     pub fn snapshot(&self, recorder: &TraceRecorder, end: Nanos) -> Trace {
         let recording = recorder.collect(end);
-        let mut trace =
-            self.assemble(recording, crate::trace::Metrics::default(), end, Status::Ok);
+        let mut trace = self.assemble(recording, crate::trace::Metrics::default(), end, Status::Ok);
         trace.charts = recorder.charts();
         trace
     }

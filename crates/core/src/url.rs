@@ -26,7 +26,10 @@ impl HttpUrl {
         if lower.starts_with("https://") {
             return Err("https is not supported: conlab speaks plain HTTP (use http://)".into());
         }
-        let Some(rest) = lower.starts_with("http://").then(|| &text["http://".len()..]) else {
+        let Some(rest) = lower
+            .starts_with("http://")
+            .then(|| &text["http://".len()..])
+        else {
             return Err("it does not start with http://".into());
         };
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -116,7 +119,10 @@ mod tests {
     fn urls_parse_or_say_why_not() {
         let ok = |text: &str, host: &str, port: u16, path: &str| {
             let url = HttpUrl::parse(text).unwrap();
-            assert_eq!((url.host.as_str(), url.port, url.path.as_str()), (host, port, path));
+            assert_eq!(
+                (url.host.as_str(), url.port, url.path.as_str()),
+                (host, port, path)
+            );
         };
         ok("http://127.0.0.1:8080/upload", "127.0.0.1", 8080, "/upload");
         ok("HTTP://localhost", "localhost", 80, "/");

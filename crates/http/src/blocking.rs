@@ -29,11 +29,17 @@ pub fn get(
 ) -> Result<(Head, u64), Failure> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(Failure::Connect)?;
     let _ = stream.set_nodelay(true);
-    stream.set_read_timeout(Some(timeout)).map_err(Failure::Connect)?;
-    stream.set_write_timeout(Some(timeout)).map_err(Failure::Connect)?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(Failure::Connect)?;
+    stream
+        .set_write_timeout(Some(timeout))
+        .map_err(Failure::Connect)?;
     progress.connected();
     let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).map_err(Failure::Write)?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(Failure::Write)?;
     let mut buf = vec![0u8; 16 * 1024];
     let mut end = 0;
     let read = |stream: &mut TcpStream, into: &mut [u8]| {
@@ -62,7 +68,8 @@ pub fn get(
     progress.head(&head);
     let mut body = Body::new(head.framing);
     let mut sink = |bytes: &[u8]| progress.body(bytes);
-    body.feed(&buf[used..end], &mut sink).map_err(Failure::Protocol)?;
+    body.feed(&buf[used..end], &mut sink)
+        .map_err(Failure::Protocol)?;
     while !body.is_done() {
         let n = read(&mut stream, &mut buf)?;
         if n == 0 {

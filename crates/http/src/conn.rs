@@ -120,7 +120,10 @@ impl Conn {
         self.reusable = false;
         self.start = 0;
         self.end = 0;
-        self.stream.write_all(request).await.map_err(Failure::Write)?;
+        self.stream
+            .write_all(request)
+            .await
+            .map_err(Failure::Write)?;
         let (head, used) = loop {
             if let Some(found) =
                 parse_head(&self.buf[..self.end], request_is_head).map_err(Failure::Protocol)?
@@ -130,7 +133,11 @@ impl Conn {
             if self.end == self.buf.len() {
                 self.buf.resize(self.buf.len() * 2, 0);
             }
-            let n = self.stream.read(&mut self.buf[self.end..]).await.map_err(Failure::Read)?;
+            let n = self
+                .stream
+                .read(&mut self.buf[self.end..])
+                .await
+                .map_err(Failure::Read)?;
             if n == 0 {
                 return Err(if self.end == 0 {
                     Failure::Closed
@@ -153,7 +160,11 @@ impl Conn {
             if body.is_done() {
                 break;
             }
-            let n = self.stream.read(&mut self.buf).await.map_err(Failure::Read)?;
+            let n = self
+                .stream
+                .read(&mut self.buf)
+                .await
+                .map_err(Failure::Read)?;
             (self.start, self.end) = (0, n);
             if n == 0 {
                 body.closed().map_err(Failure::Protocol)?;

@@ -82,7 +82,10 @@ impl std::error::Error for ProtocolError {}
 
 /// Parses a response head from the start of `buf`: the head and how many bytes it took, or
 /// `None` while it is incomplete. `request_was_head` marks a response without a body.
-pub fn parse_head(buf: &[u8], request_was_head: bool) -> Result<Option<(Head, usize)>, ProtocolError> {
+pub fn parse_head(
+    buf: &[u8],
+    request_was_head: bool,
+) -> Result<Option<(Head, usize)>, ProtocolError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     let used = match response.parse(buf) {
@@ -112,8 +115,11 @@ pub fn parse_head(buf: &[u8], request_was_head: bool) -> Result<Option<(Head, us
             .map(|(_, v)| v.as_str())
     };
     let no_body = request_was_head || status / 100 == 1 || status == 204 || status == 304;
-    let chunked = find("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().split(',').any(|t| t.trim() == "chunked"));
+    let chunked = find("transfer-encoding").is_some_and(|v| {
+        v.to_ascii_lowercase()
+            .split(',')
+            .any(|t| t.trim() == "chunked")
+    });
     let framing = if no_body {
         Framing::Length(0)
     } else if chunked {
@@ -195,7 +201,11 @@ impl Body {
 
     /// Takes bytes that arrived: hands the body's own to `sink` and returns how many of
     /// `input` belonged to this response (the rest is the next response's).
-    pub fn feed(&mut self, input: &[u8], sink: &mut impl FnMut(&[u8])) -> Result<usize, ProtocolError> {
+    pub fn feed(
+        &mut self,
+        input: &[u8],
+        sink: &mut impl FnMut(&[u8]),
+    ) -> Result<usize, ProtocolError> {
         match self.framing {
             Framing::Length(n) => {
                 let take = ((n - self.received.min(n)) as usize).min(input.len());
@@ -217,13 +227,15 @@ impl Body {
         if self.is_done() || self.framing == Framing::UntilClose {
             Ok(())
         } else {
-            Err(ProtocolError::Truncated {
-                got: self.received,
-            })
+            Err(ProtocolError::Truncated { got: self.received })
         }
     }
 
-    fn feed_chunked(&mut self, input: &[u8], sink: &mut impl FnMut(&[u8])) -> Result<usize, ProtocolError> {
+    fn feed_chunked(
+        &mut self,
+        input: &[u8],
+        sink: &mut impl FnMut(&[u8]),
+    ) -> Result<usize, ProtocolError> {
         let mut at = 0;
         while at < input.len() {
             match self.chunk {
@@ -257,7 +269,8 @@ impl Body {
                         ChunkState::Trailer => ChunkState::Trailer,
                         _ => {
                             let hex = line.split(|&b| b == b';').next().unwrap_or(&[]);
-                            let hex = std::str::from_utf8(hex).map_err(|_| ProtocolError::BadChunk)?;
+                            let hex =
+                                std::str::from_utf8(hex).map_err(|_| ProtocolError::BadChunk)?;
                             match u64::from_str_radix(hex.trim(), 16) {
                                 Ok(0) => ChunkState::Trailer,
                                 Ok(n) => ChunkState::Data(n),
@@ -283,14 +296,23 @@ mod tests {
     #[test]
     fn heads_say_how_their_body_ends() {
         let h = head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
-        assert_eq!((h.status, h.framing, h.keep_alive), (200, Framing::Length(5), true));
+        assert_eq!(
+            (h.status, h.framing, h.keep_alive),
+            (200, Framing::Length(5), true)
+        );
         let h = head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
         assert_eq!((h.framing, h.keep_alive), (Framing::Chunked, false));
         let h = head("HTTP/1.0 200 OK\r\n\r\n");
-        assert_eq!((h.minor_version, h.framing, h.keep_alive), (0, Framing::UntilClose, false));
+        assert_eq!(
+            (h.minor_version, h.framing, h.keep_alive),
+            (0, Framing::UntilClose, false)
+        );
         let h = head("HTTP/1.1 204 No Content\r\n\r\n");
         assert_eq!(h.framing, Framing::Length(0));
-        assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", false), Ok(None));
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", false),
+            Ok(None)
+        );
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n", false).is_err());
         assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", false).is_err());
     }
@@ -312,7 +334,10 @@ mod tests {
             assert_eq!(&wire[used..], b"NEXT", "split at {split}");
         }
         let mut body = Body::new(Framing::Chunked);
-        assert_eq!(body.feed(b"zz\r\n", &mut |_| {}), Err(ProtocolError::BadChunk));
+        assert_eq!(
+            body.feed(b"zz\r\n", &mut |_| {}),
+            Err(ProtocolError::BadChunk)
+        );
     }
 
     #[test]
@@ -321,7 +346,10 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(body.feed(b"ab", &mut |b| out.extend_from_slice(b)), Ok(2));
         assert_eq!(body.closed(), Err(ProtocolError::Truncated { got: 2 }));
-        assert_eq!(body.feed(b"cdEXTRA", &mut |b| out.extend_from_slice(b)), Ok(2));
+        assert_eq!(
+            body.feed(b"cdEXTRA", &mut |b| out.extend_from_slice(b)),
+            Ok(2)
+        );
         assert!(body.is_done() && body.closed().is_ok());
         assert_eq!(out, b"abcd");
     }

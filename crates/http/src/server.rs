@@ -108,7 +108,8 @@ impl TestServer {
     /// Starts a server on a free port of 127.0.0.1, from a thread that is not on a loop.
     pub fn start() -> Result<TestServer, String> {
         let settings = new_settings();
-        let listener = serve::loopback_listener().map_err(|e| format!("no loopback listener: {e}"))?;
+        let listener =
+            serve::loopback_listener().map_err(|e| format!("no loopback listener: {e}"))?;
         let router = router(settings.clone());
         let thread = serve::start_blocking("conlab-test-server", listener, move |l| async move {
             Ok(Serving {
@@ -123,7 +124,8 @@ impl TestServer {
     /// [`TestServer::start`] from code on a loop.
     pub async fn start_async() -> Result<TestServer, String> {
         let settings = new_settings();
-        let listener = serve::loopback_listener().map_err(|e| format!("no loopback listener: {e}"))?;
+        let listener =
+            serve::loopback_listener().map_err(|e| format!("no loopback listener: {e}"))?;
         let router = router(settings.clone());
         let thread = serve::start("conlab-test-server", listener, move |l| async move {
             Ok(Serving {
@@ -222,7 +224,9 @@ async fn file(
     }
     let size = query_number(&query, "size").unwrap_or(1024);
     if size > MAX_FILE {
-        return bad_request(format!("size={size} is above the largest file, {MAX_FILE} bytes"));
+        return bad_request(format!(
+            "size={size} is above the largest file, {MAX_FILE} bytes"
+        ));
     }
     if let Some(ms) = query_number(&query, "latency_ms") {
         tokio::time::sleep(Duration::from_millis(ms.min(600_000))).await;
@@ -299,7 +303,9 @@ async fn upload(
                                 got += chunk.len() as u64;
                             }
                             Ok(None) => break,
-                            Err(e) => return damaged(&s, format!("the file could not be read: {e}")),
+                            Err(e) => {
+                                return damaged(&s, format!("the file could not be read: {e}"))
+                            }
                         }
                     }
                     file = Some((name, got, hasher.finalize()));
@@ -308,9 +314,13 @@ async fn upload(
                     let other = other.to_string();
                     match field.text().await {
                         Ok(text) if other == "length" => length = text.trim().parse::<u64>().ok(),
-                        Ok(text) if other == "crc32" => crc = u32::from_str_radix(text.trim(), 16).ok(),
+                        Ok(text) if other == "crc32" => {
+                            crc = u32::from_str_radix(text.trim(), 16).ok()
+                        }
                         Ok(_) => {}
-                        Err(e) => return damaged(&s, format!("field {other} could not be read: {e}")),
+                        Err(e) => {
+                            return damaged(&s, format!("field {other} could not be read: {e}"))
+                        }
                     }
                 }
                 None => {}

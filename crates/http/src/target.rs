@@ -22,10 +22,18 @@ pub fn remote_allowed() -> bool {
 pub fn resolve(param: &str, url: &HttpUrl) -> Result<SocketAddr, String> {
     let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
         .to_socket_addrs()
-        .map_err(|e| format!("{param}={url}: the host {} could not be resolved ({e})", url.host))?
+        .map_err(|e| {
+            format!(
+                "{param}={url}: the host {} could not be resolved ({e})",
+                url.host
+            )
+        })?
         .collect();
     let Some(first) = addrs.first().copied() else {
-        return Err(format!("{param}={url}: the host {} has no address", url.host));
+        return Err(format!(
+            "{param}={url}: the host {} has no address",
+            url.host
+        ));
     };
     if !remote_allowed() && !addrs.iter().all(|a| a.ip().is_loopback()) {
         return Err(format!(

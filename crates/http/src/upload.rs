@@ -21,7 +21,11 @@ pub fn form(file_name: &str, payload: &[u8]) -> Vec<u8> {
         );
     };
     field(&mut body, "length", &payload.len().to_string());
-    field(&mut body, "crc32", &format!("{:08x}", crc32fast::hash(payload)));
+    field(
+        &mut body,
+        "crc32",
+        &format!("{:08x}", crc32fast::hash(payload)),
+    );
     body.extend_from_slice(
         format!(
             "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\

@@ -41,9 +41,14 @@ fn files_arrive_whole_after_their_latency() {
         let mut got = Collect::default();
         let started = Instant::now();
         let path = format!("/files/f{size}.txt?size={size}&latency_ms=50");
-        let (head, n) =
-            blocking::get(server.addr(), "127.0.0.1", &path, Duration::from_secs(10), &mut got)
-                .unwrap();
+        let (head, n) = blocking::get(
+            server.addr(),
+            "127.0.0.1",
+            &path,
+            Duration::from_secs(10),
+            &mut got,
+        )
+        .unwrap();
         assert!(started.elapsed() >= Duration::from_millis(50));
         assert_eq!((head.status, n), (200, size));
         assert!(got.connected);
@@ -95,7 +100,10 @@ fn the_failing_share_is_exact_over_every_prefix() {
         let request = upload::get_request("127.0.0.1", "/hello");
         let mut statuses = Vec::new();
         for _ in 0..40 {
-            let r = conn.exchange(&request, false, |_| {}, |_| {}).await.unwrap();
+            let r = conn
+                .exchange(&request, false, |_| {}, |_| {})
+                .await
+                .unwrap();
             statuses.push(r.head.status);
         }
         statuses
@@ -117,14 +125,19 @@ fn a_stall_holds_requests_and_a_kill_drops_connections() {
         let mut conn = Conn::connect(addr).await.unwrap();
         let started = Instant::now();
         let request = upload::get_request("127.0.0.1", "/hello");
-        conn.exchange(&request, false, |_| {}, |_| {}).await.unwrap();
+        conn.exchange(&request, false, |_| {}, |_| {})
+            .await
+            .unwrap();
         assert!(started.elapsed() >= Duration::from_millis(250));
         conn
     });
     server.kill();
     rt.block_on(async {
         let request = upload::get_request("127.0.0.1", "/hello");
-        let e = conn.exchange(&request, false, |_| {}, |_| {}).await.unwrap_err();
+        let e = conn
+            .exchange(&request, false, |_| {}, |_| {})
+            .await
+            .unwrap_err();
         assert!(
             matches!(e, Failure::Closed | Failure::Read(_) | Failure::Write(_)),
             "{e}"

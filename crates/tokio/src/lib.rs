@@ -8,10 +8,10 @@ mod clock;
 mod host;
 mod loop_thread;
 pub mod open_files;
-pub mod scratch;
 mod panics;
 mod run;
 mod runtime;
+pub mod scratch;
 
 pub use clock::{thread_cpu_ns, NativeClock};
 pub use host::{host_description, rfc3339_now};

@@ -298,6 +298,7 @@ pub fn synthetic_trace(lanes: u32, per_lane: u64) -> conlab_core::Trace {
         output: Vec::new(),
         metrics: Default::default(),
         checks: Vec::new(),
+        charts: Vec::new(),
         sites: Vec::new(),
     }
 }

@@ -7,7 +7,9 @@
 //! temporary folder and then read back and checked (length and CRC-32) against the file the
 //! server generates.
 
-use conlab_core::{Checks, EventWriter, LaneCtx, LaneId, LaneKind, Nanos, Params, ScenarioError, SpanState, Text};
+use conlab_core::{
+    Checks, EventWriter, LaneCtx, LaneId, LaneKind, Nanos, Params, ScenarioError, SpanState, Text,
+};
 use conlab_http::blocking::{self, Progress};
 use conlab_http::pool::Pool;
 use conlab_http::response::Head;
@@ -155,10 +157,17 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     ));
     for mode in MODES {
         let dir = folder.path().join(mode.name());
-        std::fs::create_dir(&dir).map_err(|e| ScenarioError::failed(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir(&dir)
+            .map_err(|e| ScenarioError::failed(format!("{}: {e}", dir.display())))?;
         main.mark("phase_start", mode.name());
         let lanes: Vec<LaneId> = (0..plan.files)
-            .map(|i| main.writer().new_lane(main.now(), mode.lane_kind(), format!("{} {}", mode.name(), plan.name(i))))
+            .map(|i| {
+                main.writer().new_lane(
+                    main.now(),
+                    mode.lane_kind(),
+                    format!("{} {}", mode.name(), plan.name(i)),
+                )
+            })
             .collect();
         let start = main.now();
         let outcomes = download_all(&main, mode, &plan, server.addr(), &dir, &lanes).await;
@@ -170,17 +179,26 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             match verdict {
                 Ok(detail) => {
                     ok += 1;
-                    main.writer().mark(main.now(), lanes[i], "verified", Text::from(detail));
+                    main.writer()
+                        .mark(main.now(), lanes[i], "verified", Text::from(detail));
                 }
                 Err(why) => {
-                    main.writer().mark(main.now(), lanes[i], "damaged", Text::from(why.clone()));
+                    main.writer()
+                        .mark(main.now(), lanes[i], "damaged", Text::from(why.clone()));
                     failures.push(format!("{}: {why}", plan.name(i)));
                 }
             }
             main.writer().end_lane(main.now(), lanes[i]);
         }
-        main.mark("phase_done", Text::from(format!("{} {ok} {took}", mode.name())));
-        main.metric(&format!("makespan_{}_ms", mode.name()), took as f64 / 1e6, "ms");
+        main.mark(
+            "phase_done",
+            Text::from(format!("{} {ok} {took}", mode.name())),
+        );
+        main.metric(
+            &format!("makespan_{}_ms", mode.name()),
+            took as f64 / 1e6,
+            "ms",
+        );
         main.print(format!(
             "{:<10} {ok}/{} files intact in {}",
             mode.name(),
@@ -226,7 +244,14 @@ async fn download_all(
                 .name("crawler-sequential".into())
                 .spawn(move || jobs.into_iter().map(Job::run).collect::<Vec<_>>());
             match thread {
-                Ok(thread) => off_loop(move || thread.join().unwrap_or_else(|_| vec![Err("the download thread panicked".into())])).await,
+                Ok(thread) => {
+                    off_loop(move || {
+                        thread
+                            .join()
+                            .unwrap_or_else(|_| vec![Err("the download thread panicked".into())])
+                    })
+                    .await
+                }
                 Err(e) => vec![Err(format!("no thread: {e}"))],
             }
         }
@@ -243,19 +268,29 @@ async fn download_all(
             off_loop(move || {
                 threads
                     .into_iter()
-                    .map(|t| t.and_then(|t| t.join().unwrap_or_else(|_| Err("the thread panicked".into()))))
+                    .map(|t| {
+                        t.and_then(|t| {
+                            t.join()
+                                .unwrap_or_else(|_| Err("the thread panicked".into()))
+                        })
+                    })
                     .collect()
             })
             .await
         }
         Mode::Executor => {
-            let handles: Vec<_> = (0..plan.files).map(|i| {
-                let job = job(i);
-                tokio::task::spawn_blocking(move || job.run())
-            }).collect();
+            let handles: Vec<_> = (0..plan.files)
+                .map(|i| {
+                    let job = job(i);
+                    tokio::task::spawn_blocking(move || job.run())
+                })
+                .collect();
             let mut outcomes = Vec::with_capacity(handles.len());
             for h in handles {
-                outcomes.push(h.await.unwrap_or_else(|e| Err(format!("the executor call failed: {e}"))));
+                outcomes.push(
+                    h.await
+                        .unwrap_or_else(|e| Err(format!("the executor call failed: {e}"))),
+                );
             }
             outcomes
         }
@@ -264,7 +299,13 @@ async fn download_all(
             let host = addr.to_string();
             let handles: Vec<_> = (0..plan.files)
                 .map(|i| {
-                    let (pool, host, path, file, lane) = (pool.clone(), host.clone(), plan.path(i), dir.join(plan.name(i)), lanes[i]);
+                    let (pool, host, path, file, lane) = (
+                        pool.clone(),
+                        host.clone(),
+                        plan.path(i),
+                        dir.join(plan.name(i)),
+                        lanes[i],
+                    );
                     let main = main.clone();
                     tokio::task::spawn_local(async move {
                         download_async(&main, &pool, &host, &path, &file, lane).await
@@ -273,9 +314,15 @@ async fn download_all(
                 .collect();
             let mut outcomes = Vec::with_capacity(handles.len());
             for h in handles {
-                outcomes.push(h.await.unwrap_or_else(|e| Err(format!("the task failed: {e}"))));
+                outcomes.push(
+                    h.await
+                        .unwrap_or_else(|e| Err(format!("the task failed: {e}"))),
+                );
             }
-            main.print(format!("async: the pool opened {} connections", pool.opened()));
+            main.print(format!(
+                "async: the pool opened {} connections",
+                pool.opened()
+            ));
             outcomes
         }
     }
@@ -311,13 +358,25 @@ struct Steps<'a> {
 impl Progress for Steps<'_> {
     fn connected(&mut self) {
         let now = self.job.clock.now();
-        self.job.writer.span(self.job.lane, SpanState::Connecting, self.step_start, now, "connect");
+        self.job.writer.span(
+            self.job.lane,
+            SpanState::Connecting,
+            self.step_start,
+            now,
+            "connect",
+        );
         self.step_start = now;
     }
     fn head(&mut self, head: &Head) {
         let now = self.job.clock.now();
         let label = Text::from(format!("GET → {}", head.status));
-        self.job.writer.span(self.job.lane, SpanState::InFlight, self.step_start, now, label);
+        self.job.writer.span(
+            self.job.lane,
+            SpanState::InFlight,
+            self.step_start,
+            now,
+            label,
+        );
         self.step_start = now;
     }
     fn body(&mut self, bytes: &[u8]) {
@@ -331,21 +390,37 @@ impl Progress for Steps<'_> {
 
 impl Job {
     fn run(self) -> Result<(), String> {
-        let file = std::fs::File::create(&self.file).map_err(|e| format!("{}: {e}", self.file.display()))?;
+        let file = std::fs::File::create(&self.file)
+            .map_err(|e| format!("{}: {e}", self.file.display()))?;
         let mut steps = Steps {
             job: &self,
             step_start: self.clock.now(),
             out: std::io::BufWriter::with_capacity(64 * 1024, file),
             write_error: None,
         };
-        let outcome = blocking::get(self.addr, &self.addr.to_string(), &self.path, STEP_LIMIT, &mut steps);
+        let outcome = blocking::get(
+            self.addr,
+            &self.addr.to_string(),
+            &self.path,
+            STEP_LIMIT,
+            &mut steps,
+        );
         let end = self.clock.now();
-        self.writer.span(self.lane, SpanState::BlockedIo, steps.step_start, end, "body");
+        self.writer.span(
+            self.lane,
+            SpanState::BlockedIo,
+            steps.step_start,
+            end,
+            "body",
+        );
         let (head, _) = outcome.map_err(|e| e.to_string())?;
         if let Some(e) = steps.write_error.take() {
             return Err(format!("writing the file: {e}"));
         }
-        steps.out.flush().map_err(|e| format!("writing the file: {e}"))?;
+        steps
+            .out
+            .flush()
+            .map_err(|e| format!("writing the file: {e}"))?;
         match head.status {
             200 => Ok(()),
             s => Err(format!("HTTP {s}")),
@@ -367,7 +442,13 @@ async fn download_async(
     let mut step = main.now();
     if pool.is_full() {
         let room = pool.wait_for_room().await;
-        writer.span(lane, SpanState::PoolWait, step, main.now(), "wait for a connection");
+        writer.span(
+            lane,
+            SpanState::PoolWait,
+            step,
+            main.now(),
+            "wait for a connection",
+        );
         step = main.now();
         return finish_async(main, pool, room, host, path, file, lane, step).await;
     }
@@ -417,13 +498,21 @@ async fn finish_async(
     let end = main.now();
     let body_from = match head_at.get() {
         Some((at, status)) => {
-            writer.span(lane, SpanState::InFlight, step, at, Text::from(format!("GET → {status}")));
+            writer.span(
+                lane,
+                SpanState::InFlight,
+                step,
+                at,
+                Text::from(format!("GET → {status}")),
+            );
             at
         }
         None => step,
     };
     writer.span(lane, SpanState::BlockedIo, body_from, end, "body");
-    let response = outcome.map_err(|_| "timed out".to_string())?.map_err(|e| e.to_string())?;
+    let response = outcome
+        .map_err(|_| "timed out".to_string())?
+        .map_err(|e| e.to_string())?;
     pool.put_back(taken);
     if let Some(e) = write_error {
         return Err(format!("writing the file: {e}"));
@@ -444,7 +533,8 @@ fn verify(plan: &Plan, i: usize, file: &Path) -> Result<String, String> {
     let mut input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut block = vec![0u8; 64 * 1024];
     loop {
-        let n = std::io::Read::read(&mut input, &mut block).map_err(|e| format!("reading it back: {e}"))?;
+        let n = std::io::Read::read(&mut input, &mut block)
+            .map_err(|e| format!("reading it back: {e}"))?;
         if n == 0 {
             break;
         }
@@ -472,15 +562,25 @@ pub fn checks(c: &mut Checks) {
     let plan = Plan::new(c.params);
     let phases = crate::checks::phases(t);
     let verified = t.marks_named("verified").count();
-    let damaged: Vec<&str> = t.marks_named("damaged").map(|m| m.detail.as_str()).take(3).collect();
+    let damaged: Vec<&str> = t
+        .marks_named("damaged")
+        .map(|m| m.detail.as_str())
+        .take(3)
+        .collect();
     c.check(
         "files-intact",
         "every file of every mode was saved whole: its length and CRC-32 match the server's file",
-        verified == plan.files * MODES.len() && damaged.is_empty() && phases.iter().all(|p| p.1 == plan.files),
+        verified == plan.files * MODES.len()
+            && damaged.is_empty()
+            && phases.iter().all(|p| p.1 == plan.files),
         format!(
             "{verified} of {} files verified; {}",
             plan.files * MODES.len(),
-            if damaged.is_empty() { crate::checks::phases_text(&phases) } else { damaged.join("; ") }
+            if damaged.is_empty() {
+                crate::checks::phases_text(&phases)
+            } else {
+                damaged.join("; ")
+            }
         ),
     );
     let took = |mode: Mode| phases.iter().find(|p| p.0 == mode.name()).map(|p| p.2);
@@ -512,7 +612,10 @@ pub fn checks(c: &mut Checks) {
         let ok = got.is_some_and(|g| (lo..=hi).contains(&g));
         let how = match waves {
             1 => "one latency".to_string(),
-            w => format!("{w} waves of {} downloads, a latency each", mode.width(plan.files)),
+            w => format!(
+                "{w} waves of {} downloads, a latency each",
+                mode.width(plan.files)
+            ),
         };
         c.check(
             match mode {

@@ -11,7 +11,9 @@
 mod tally;
 
 use super::target::{self, Target};
-use conlab_core::{Checks, LaneCtx, LaneId, LaneKind, Nanos, Params, ScenarioError, SpanState, Text};
+use conlab_core::{
+    Checks, LaneCtx, LaneId, LaneKind, Nanos, Params, ScenarioError, SpanState, Text,
+};
 use conlab_http::conn::{Conn, Failure};
 use conlab_http::{content, upload};
 use conlab_tokio::{open_files, TokioRuntime};
@@ -96,7 +98,10 @@ impl Schedule {
     /// The next request (its index and intended send time), or `None` when the run is done.
     fn take(&self, now: Nanos) -> Option<(u64, Option<Nanos>)> {
         let i = self.next.get();
-        let due = self.plan.period().map(|p| self.start + (i as f64 * p) as Nanos);
+        let due = self
+            .plan
+            .period()
+            .map(|p| self.start + (i as f64 * p) as Nanos);
         let more = match self.plan.duration {
             0 => i < self.plan.requests,
             d => due.unwrap_or(now) < self.start + d,
@@ -163,10 +168,19 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let path = target.path(own_path);
     let request: Rc<[u8]> = match plan.payload {
         0 => upload::get_request(&target.host(), &path),
-        n => upload::post_request(&target.host(), &path, "payload.bin", &content::bytes("payload.bin", n)),
+        n => upload::post_request(
+            &target.host(),
+            &path,
+            "payload.bin",
+            &content::bytes("payload.bin", n),
+        ),
     }
     .into();
-    main.print(format!("{method} {} — {}", target.url(own_path), plan.what()));
+    main.print(format!(
+        "{method} {} — {}",
+        target.url(own_path),
+        plan.what()
+    ));
     if plan.payload > 0 {
         main.print(format!(
             "each request posts a form with a {} KB file ({} bytes on the wire)",
@@ -191,14 +205,18 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     main.mark("phase_start", "load");
     let mut handles = Vec::with_capacity(clients);
     for c in 0..clients {
-        let lane = main.new_lane(LaneKind::Connection, format!("client-{c}")).lane();
+        let lane = main
+            .new_lane(LaneKind::Connection, format!("client-{c}"))
+            .lane();
         handles.push(tokio::task::spawn_local(client(shared.clone(), lane)));
     }
     let ticker = tokio::task::spawn_local(tick_every_second(shared.clone()));
     for handle in handles {
         if let Err(e) = handle.await {
             ticker.abort();
-            return Err(ScenarioError::failed(format!("a client ended unexpectedly: {e}")));
+            return Err(ScenarioError::failed(format!(
+                "a client ended unexpectedly: {e}"
+            )));
         }
     }
     ticker.abort();
@@ -209,11 +227,24 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     report(&main, &tally, end - start, &shared.schedule.plan);
     if let Some(server) = target.own() {
         let stats = server.stats();
-        let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed) as f64;
+        let count =
+            |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed) as f64;
         main.metric("server_requests", count(&stats.requests), "requests");
-        main.metric("server_failed_on_purpose", count(&stats.failed_on_purpose), "requests");
-        main.metric("server_uploads_intact", count(&stats.uploads_intact), "uploads");
-        main.metric("server_uploads_damaged", count(&stats.uploads_damaged), "uploads");
+        main.metric(
+            "server_failed_on_purpose",
+            count(&stats.failed_on_purpose),
+            "requests",
+        );
+        main.metric(
+            "server_uploads_intact",
+            count(&stats.uploads_intact),
+            "uploads",
+        );
+        main.metric(
+            "server_uploads_damaged",
+            count(&stats.uploads_damaged),
+            "uploads",
+        );
     }
     Ok(())
 }
@@ -248,47 +279,18 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
         .await
         .unwrap_or(Err(Failure::TimedOut));
         let end = main.now();
-        let mut tally = shared.tally.borrow_mut();
-        if opened && !matches!(outcome, Err(Failure::Connect(_))) {
-            tally.connections += 1;
-        }
-        let failure = match outcome {
-            Ok(response) => {
-                tally.bytes_sent += shared.request.len() as u64;
-                tally.bytes_received += response.head_bytes + response.body_bytes;
-                tally.answered(end - from, end - sent_at);
-                match response.head.status {
-                    200..=299 => None,
-                    code => Some(Failure::Status(code)),
-                }
-            }
-            Err(e) => {
-                if !matches!(e, Failure::Connect(_) | Failure::Write(_)) {
-                    tally.bytes_sent += shared.request.len() as u64;
-                }
-                Some(e)
-            }
-        };
         if !conn.as_ref().is_some_and(Conn::is_reusable) {
             conn = None;
         }
-        let failed = failure.is_some();
-        match failure {
-            None => tally.succeeded(),
-            Some(e) => {
-                let kind = e.kind();
-                let seen = tally.errors.get(&kind).copied().unwrap_or(0);
-                if seen < MARKS_PER_KIND {
-                    writer.mark(end, lane, "request_failed", Text::from(kind.clone()));
-                }
-                tally.failed(kind);
-            }
-        }
-        drop(tally);
+        let failed = count(&shared, lane, outcome, opened, (from, sent_at, end));
         let drawn = shared.drawn.get();
         if drawn < DRAWN_REQUESTS {
             shared.drawn.set(drawn + 1);
-            let what = if failed { "request (failed)" } else { "request" };
+            let what = if failed {
+                "request (failed)"
+            } else {
+                "request"
+            };
             writer.span(lane, SpanState::InFlight, sent_at, end, Text::Static(what));
         } else {
             let (first, _, n) = batch.unwrap_or((sent_at, end, 0));
@@ -306,9 +308,60 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
     writer.end_lane(main.now(), lane);
 }
 
+/// Counts one request's outcome (`times`: intended send, actual send, end); whether it failed.
+fn count(
+    shared: &Shared,
+    lane: LaneId,
+    outcome: Result<conlab_http::conn::Response, Failure>,
+    opened: bool,
+    (from, sent_at, end): (Nanos, Nanos, Nanos),
+) -> bool {
+    let writer = shared.main.writer();
+    let mut tally = shared.tally.borrow_mut();
+    if opened && !matches!(outcome, Err(Failure::Connect(_))) {
+        tally.connections += 1;
+    }
+    let failure = match outcome {
+        Ok(response) => {
+            tally.bytes_sent += shared.request.len() as u64;
+            tally.bytes_received += response.head_bytes + response.body_bytes;
+            tally.answered(end - from, end - sent_at);
+            match response.head.status {
+                200..=299 => None,
+                code => Some(Failure::Status(code)),
+            }
+        }
+        Err(e) => {
+            if !matches!(e, Failure::Connect(_) | Failure::Write(_)) {
+                tally.bytes_sent += shared.request.len() as u64;
+            }
+            Some(e)
+        }
+    };
+    let failed = failure.is_some();
+    match failure {
+        None => tally.succeeded(),
+        Some(e) => {
+            let kind = e.kind();
+            let seen = tally.errors.get(&kind).copied().unwrap_or(0);
+            if seen < MARKS_PER_KIND {
+                writer.mark(end, lane, "request_failed", Text::from(kind.clone()));
+            }
+            tally.failed(kind);
+        }
+    }
+    failed
+}
+
 fn flush(writer: &conlab_core::EventWriter, lane: LaneId, batch: &mut Option<(Nanos, Nanos, u64)>) {
     if let Some((first, last, n)) = batch.take() {
-        writer.span(lane, SpanState::InFlight, first, last, Text::from(format!("{n} requests")));
+        writer.span(
+            lane,
+            SpanState::InFlight,
+            first,
+            last,
+            Text::from(format!("{n} requests")),
+        );
     }
 }
 
@@ -406,7 +459,11 @@ fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan) {
     main.metric("mb_per_s_received", mb(t.bytes_received) / secs, "MB/s");
     main.metric("connections", t.connections as f64, "connections");
     if !t.service.is_empty() {
-        main.metric("service_p99_ms", ms(t.service.value_at_quantile(0.99)), "ms");
+        main.metric(
+            "service_p99_ms",
+            ms(t.service.value_at_quantile(0.99)),
+            "ms",
+        );
     }
     main.measured_latency(l);
     main.chart(histogram);
@@ -486,7 +543,10 @@ pub fn checks(c: &mut Checks) {
         ),
     );
     if plan.payload > 0 {
-        let (intact, damaged) = (metric("server_uploads_intact"), metric("server_uploads_damaged"));
+        let (intact, damaged) = (
+            metric("server_uploads_intact"),
+            metric("server_uploads_damaged"),
+        );
         c.check(
             "uploads-intact",
             "the server found every upload intact (length and CRC-32 as the form said)",
@@ -504,7 +564,9 @@ pub fn expected(p: &Params) -> Duration {
         (0, Some(period)) => Duration::from_nanos((plan.requests as f64 * period) as u64),
         (0, None) => {
             let per_request = 1e9 / 5_000.0 + plan.payload as f64 / 300e6 * 1e9;
-            Duration::from_nanos((plan.requests as f64 * per_request / plan.clients.min(2) as f64) as u64)
+            Duration::from_nanos(
+                (plan.requests as f64 * per_request / plan.clients.min(2) as f64) as u64,
+            )
         }
         (d, _) => Duration::from_nanos(d),
     };

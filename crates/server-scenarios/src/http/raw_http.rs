@@ -37,7 +37,10 @@ async fn step<T>(
     match tokio::time::timeout(STEP_LIMIT, f).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(failed(name, e)),
-        Err(_) => Err(failed(name, format!("no progress in {} s", STEP_LIMIT.as_secs()))),
+        Err(_) => Err(failed(
+            name,
+            format!("no progress in {} s", STEP_LIMIT.as_secs()),
+        )),
     }
 }
 
@@ -45,7 +48,11 @@ async fn step<T>(
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(line);
     let text = text.trim_end_matches(['\r', '\n']);
-    let mut out: String = text.chars().take(120).flat_map(char::escape_default).collect();
+    let mut out: String = text
+        .chars()
+        .take(120)
+        .flat_map(char::escape_default)
+        .collect();
     if text.chars().count() > 120 {
         out.push('…');
     }
@@ -61,11 +68,18 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let host = target.host();
 
     let stream = main
-        .during(SpanState::Connecting, "connect", step("connect", TcpStream::connect(target.addr())))
+        .during(
+            SpanState::Connecting,
+            "connect",
+            step("connect", TcpStream::connect(target.addr())),
+        )
         .await?;
     main.print(format!("connected to {}", target.addr()));
     let (reader, mut writer) = stream.into_split();
-    let mut lines = vec![format!("GET {path} HTTP/{version}"), format!("Host: {host}")];
+    let mut lines = vec![
+        format!("GET {path} HTTP/{version}"),
+        format!("Host: {host}"),
+    ];
     if version == "1.1" {
         // HTTP/1.1 keeps a connection open unless told; this request is the only one.
         lines.push("Connection: close".into());
@@ -91,10 +105,16 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let mut line = Vec::new();
     // The status line is where the request's time in flight ends.
     let n = main
-        .during(SpanState::InFlight, "status line", step("reading the status line", read_line(&mut reader, &mut line)))
+        .during(
+            SpanState::InFlight,
+            "status line",
+            step("reading the status line", read_line(&mut reader, &mut line)),
+        )
         .await?;
     if n == 0 {
-        return Err(ScenarioError::failed("the server closed the connection without answering"));
+        return Err(ScenarioError::failed(
+            "the server closed the connection without answering",
+        ));
     }
     let status_line = shown(&line);
     main.print(format!("< {status_line}"));
@@ -102,11 +122,17 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let mut headers = Vec::new();
     loop {
         let n = main
-            .during(SpanState::BlockedIo, "header", step("reading a header", read_line(&mut reader, &mut line)))
+            .during(
+                SpanState::BlockedIo,
+                "header",
+                step("reading a header", read_line(&mut reader, &mut line)),
+            )
             .await?;
         let text = shown(&line);
         if n == 0 {
-            return Err(ScenarioError::failed("the connection closed inside the headers"));
+            return Err(ScenarioError::failed(
+                "the connection closed inside the headers",
+            ));
         }
         if text.is_empty() {
             main.print("<");
@@ -118,10 +144,17 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
         }
         if headers.len() > MAX_HEADERS {
-            return Err(ScenarioError::failed(format!("more than {MAX_HEADERS} headers")));
+            return Err(ScenarioError::failed(format!(
+                "more than {MAX_HEADERS} headers"
+            )));
         }
     }
-    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
     let chunked = header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     let length = header("content-length").and_then(|v| v.parse::<usize>().ok());
     let how = match (chunked, length) {
@@ -130,29 +163,46 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
         (false, None) => "until the server closed the connection",
     };
     let body = main
-        .during(SpanState::BlockedIo, "body", step("reading the body", async {
-            let mut body = Vec::new();
-            if chunked {
-                read_chunked(&mut reader, &mut body).await?;
-            } else if let Some(n) = length {
-                body.resize(n, 0);
-                reader.read_exact(&mut body).await?;
-            } else {
-                reader.read_to_end(&mut body).await?;
-            }
-            Ok(body)
-        }))
+        .during(
+            SpanState::BlockedIo,
+            "body",
+            step("reading the body", async {
+                let mut body = Vec::new();
+                if chunked {
+                    read_chunked(&mut reader, &mut body).await?;
+                } else if let Some(n) = length {
+                    body.resize(n, 0);
+                    reader.read_exact(&mut body).await?;
+                } else {
+                    reader.read_to_end(&mut body).await?;
+                }
+                Ok(body)
+            }),
+        )
         .await?;
     for l in body.split_inclusive(|b| *b == b'\n').take(SHOWN_LINES) {
         main.print(format!("< {}", shown(l)));
     }
     let crc = crc32fast::hash(&body);
-    main.print(format!("(body: {} bytes, read {how}; CRC-32 {crc:08x})", body.len()));
-    main.mark("body", Text::from(format!("{} {crc:08x} {}", body.len(), length.map_or(-1, |n| n as i64))));
+    main.print(format!(
+        "(body: {} bytes, read {how}; CRC-32 {crc:08x})",
+        body.len()
+    ));
+    main.mark(
+        "body",
+        Text::from(format!(
+            "{} {crc:08x} {}",
+            body.len(),
+            length.map_or(-1, |n| n as i64)
+        )),
+    );
     if target.own().is_some() {
         main.mark(
             "expected_body",
-            Text::from(format!("{size} {:08x}", content::crc32("hello.txt", size as u64))),
+            Text::from(format!(
+                "{size} {:08x}",
+                content::crc32("hello.txt", size as u64)
+            )),
         );
     }
     Ok(())
@@ -169,7 +219,10 @@ async fn read_line(
 
 /// A chunked body: a hexadecimal size line, that many bytes and CRLF, until a size of 0; then
 /// trailer lines until a blank one.
-async fn read_chunked(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, body: &mut Vec<u8>) -> std::io::Result<()> {
+async fn read_chunked(
+    reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
+    body: &mut Vec<u8>,
+) -> std::io::Result<()> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
     let mut line = Vec::new();
     loop {
@@ -177,7 +230,8 @@ async fn read_chunked(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, bo
         reader.read_until(b'\n', &mut line).await?;
         let text = String::from_utf8_lossy(&line);
         let hex = text.trim().split(';').next().unwrap_or("");
-        let size = usize::from_str_radix(hex, 16).map_err(|_| bad("a chunk size that is not hexadecimal"))?;
+        let size = usize::from_str_radix(hex, 16)
+            .map_err(|_| bad("a chunk size that is not hexadecimal"))?;
         if size == 0 {
             loop {
                 line.clear();
@@ -211,7 +265,9 @@ pub fn checks(c: &mut Checks) {
         })
         .collect();
     let rank = |name: &str| order.iter().position(|o| *o == name).unwrap_or(0);
-    let in_order = steps.windows(2).all(|w| rank(w[0].0) <= rank(w[1].0) && w[0].2 <= w[1].1);
+    let in_order = steps
+        .windows(2)
+        .all(|w| rank(w[0].0) <= rank(w[1].0) && w[0].2 <= w[1].1);
     let all_there = order.iter().all(|o| steps.iter().any(|s| s.0 == *o));
     c.check(
         "steps-in-order",
@@ -231,19 +287,28 @@ pub fn checks(c: &mut Checks) {
         code.is_some_and(|c| (200..300).contains(&c)),
         status.map_or_else(|| "no status line".into(), |s| format!("status line: {s}")),
     );
-    let body = t.marks_named("body").next().map(|m| m.detail.clone()).unwrap_or_default();
+    let body = t
+        .marks_named("body")
+        .next()
+        .map(|m| m.detail.clone())
+        .unwrap_or_default();
     let mut parts = body.split(' ');
     let got: Option<i64> = parts.next().and_then(|n| n.parse().ok());
     let crc = parts.next().unwrap_or("");
     let said: i64 = parts.next().and_then(|n| n.parse().ok()).unwrap_or(-1);
-    let expected = t.marks_named("expected_body").next().map(|m| m.detail.clone());
+    let expected = t
+        .marks_named("expected_body")
+        .next()
+        .map(|m| m.detail.clone());
     let (ok, detail) = match (&expected, got) {
         (_, None) => (false, "no body read".to_string()),
         (Some(e), Some(n)) => {
             let (size, file_crc) = e.split_once(' ').unwrap_or((e, ""));
             (
                 *e == format!("{n} {crc}"),
-                format!("{n} bytes, CRC-32 {crc}; the server's file: {size} bytes, CRC-32 {file_crc}"),
+                format!(
+                    "{n} bytes, CRC-32 {crc}; the server's file: {size} bytes, CRC-32 {file_crc}"
+                ),
             )
         }
         (None, Some(n)) => (
@@ -254,7 +319,12 @@ pub fn checks(c: &mut Checks) {
             },
         ),
     };
-    c.check("body-received", "the whole body arrived, as long as the server said", ok, detail);
+    c.check(
+        "body-received",
+        "the whole body arrived, as long as the server said",
+        ok,
+        detail,
+    );
 }
 
 /// About how long a run takes: a round trip on loopback.

@@ -24,7 +24,8 @@ impl Target {
     pub async fn start(params: &Params) -> Result<Target, ScenarioError> {
         match params.url("url") {
             Some(url) => {
-                let addr = conlab_http::target::resolve("url", &url).map_err(ScenarioError::failed)?;
+                let addr =
+                    conlab_http::target::resolve("url", &url).map_err(ScenarioError::failed)?;
                 Ok(Target::User { url, addr })
             }
             None => TestServer::start_async()

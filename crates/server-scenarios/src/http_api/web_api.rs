@@ -247,52 +247,53 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
         let accept_failures = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         let listener_failures = accept_failures.clone();
         // One thread: the async handlers interleave on it, the blocking one stops it.
-        let server = conlab_http::serve::start("web-server", listener, move |listener| async move {
-            // INCR is quick: the slack of a command is its limit.
-            let config = connection_config(Some(COMMAND_TIMEOUT));
-            let redis = redis::Client::open(redis_url.as_str())
-                .map_err(|e| e.to_string())?
-                .get_multiplexed_async_connection_with_config(&config)
-                .await
-                .map_err(|e| format!("Redis at {}: {e}", redact_url(&redis_url)))?;
-            // The pool's connections are opened before the users come, so the phases
-            // measure the endpoint, not connections being set up.
-            let mysql = keeping_pool(&mysql_url, pool_size)?;
-            warm(&mysql, pool_size)
-                .await
-                .map_err(|e| format!("MySQL at {}: {e}", redact_url(&mysql_url)))?;
-            let listener = RecordingListener {
-                inner: listener,
-                writer: writer.clone(),
-                clock,
-                lane: None,
-                failures: listener_failures,
-            };
-            let app = Arc::new(App {
-                writer: std::sync::Mutex::new(writer),
-                clock,
-                handler,
-                redis,
-                mysql: mysql.clone(),
-                hits_key,
-            });
-            let router = Router::new()
-                .route("/plain", get(plain))
-                .route("/redis", get(with_redis))
-                .route("/mysql", get(with_mysql))
-                .with_state(app);
-            let after: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> =
-                Box::pin(async move {
-                    let _ = mysql.disconnect().await;
+        let server =
+            conlab_http::serve::start("web-server", listener, move |listener| async move {
+                // INCR is quick: the slack of a command is its limit.
+                let config = connection_config(Some(COMMAND_TIMEOUT));
+                let redis = redis::Client::open(redis_url.as_str())
+                    .map_err(|e| e.to_string())?
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|e| format!("Redis at {}: {e}", redact_url(&redis_url)))?;
+                // The pool's connections are opened before the users come, so the phases
+                // measure the endpoint, not connections being set up.
+                let mysql = keeping_pool(&mysql_url, pool_size)?;
+                warm(&mysql, pool_size)
+                    .await
+                    .map_err(|e| format!("MySQL at {}: {e}", redact_url(&mysql_url)))?;
+                let listener = RecordingListener {
+                    inner: listener,
+                    writer: writer.clone(),
+                    clock,
+                    lane: None,
+                    failures: listener_failures,
+                };
+                let app = Arc::new(App {
+                    writer: std::sync::Mutex::new(writer),
+                    clock,
+                    handler,
+                    redis,
+                    mysql: mysql.clone(),
+                    hits_key,
                 });
-            Ok(conlab_http::serve::Serving {
-                router,
-                listener,
-                after: Some(after),
+                let router = Router::new()
+                    .route("/plain", get(plain))
+                    .route("/redis", get(with_redis))
+                    .route("/mysql", get(with_mysql))
+                    .with_state(app);
+                let after: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> =
+                    Box::pin(async move {
+                        let _ = mysql.disconnect().await;
+                    });
+                Ok(conlab_http::serve::Serving {
+                    router,
+                    listener,
+                    after: Some(after),
+                })
             })
-        })
-        .await
-        .map_err(|e| ScenarioError::failed(format!("the web server could not start: {e}")))?;
+            .await
+            .map_err(|e| ScenarioError::failed(format!("the web server could not start: {e}")))?;
         main.print(format!(
             "serving on http://127.0.0.1:{port} with {users} concurrent users per endpoint"
         ));

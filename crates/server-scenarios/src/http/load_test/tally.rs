@@ -116,7 +116,13 @@ impl Tally {
     /// The latency summary the trace carries, over `window` nanoseconds.
     pub fn summary(&self, window: Nanos) -> LatencySummary {
         let h = &self.latency;
-        let at = |q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
+        let at = |q: f64| {
+            if h.is_empty() {
+                0
+            } else {
+                h.value_at_quantile(q)
+            }
+        };
         LatencySummary {
             count: h.len(),
             min: if h.is_empty() { 0 } else { h.min() },
@@ -168,8 +174,15 @@ impl Tally {
             points: self.seconds.iter().map(|s| [s.at_s, y(s)]).collect(),
         };
         [
-            line("requests_per_second", "responses per second", "req/s", |s| s.per_s),
-            line("p99_per_second", "p99 latency per second", "ms", |s| s.p99_ms),
+            line(
+                "requests_per_second",
+                "responses per second",
+                "req/s",
+                |s| s.per_s,
+            ),
+            line("p99_per_second", "p99 latency per second", "ms", |s| {
+                s.p99_ms
+            }),
         ]
     }
 }
