@@ -263,7 +263,10 @@ fn bad_input_exits_2_and_names_the_problem() {
             &["run", "create-task", "--out", "/nonexistent-folder/run.txt"],
             &["--out", "/nonexistent-folder", "does not exist"],
         ),
-        (&["run", "crawler"], &["cannot run it yet"]),
+        (
+            &["run", "load-test", "-p", "url=ftp://example.org/"],
+            &["url", "ftp://example.org/", "does not start with http://"],
+        ),
         (
             &["run", "process-start", "--timeout", "abc"],
             &["--timeout", "abc", "not a number of seconds", "0.1 to 3600"],
@@ -370,12 +373,19 @@ fn a_run_longer_than_its_limit_is_refused_up_front_with_its_estimate() {
 }
 
 #[test]
-fn a_planned_scenario_says_it_is_not_available_yet() {
-    let o = conlab(&["run", "crawler"]);
+fn a_url_that_is_not_this_machine_is_refused_unless_allowed() {
+    // 192.0.2.1 is TEST-NET-1: refused before any packet is sent.
+    let o = conlab(&["run", "load-test", "-p", "url=http://192.0.2.1:8080/upload"]);
     expect_exit(&o, 2);
-    assert!(stderr(&o).contains("cannot run it yet"), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("url=http://192.0.2.1:8080/upload")
+            && err.contains("not this machine")
+            && err.contains("--allow-remote"),
+        "{err}"
+    );
     let o = conlab(&["run", "--help"]);
-    assert!(stdout(&o).contains("crawler [N] planned"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("--allow-remote"), "{}", stdout(&o));
 }
 
 #[test]
