@@ -482,7 +482,7 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn native_only_and_planned_scenarios_say_what_they_show() {
+async fn native_only_scenarios_say_what_they_show() {
     let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
         &std::fs::read_to_string(dist().join("recorded/semaphore.json")).unwrap(),
     )
@@ -545,17 +545,34 @@ async fn native_only_and_planned_scenarios_say_what_they_show() {
     screenshot_at(&c, "#verdict", "deadlock-arrow-rlock-1400px").await;
     assert!(hits >= 5, "{hits} deadlock-coloured pixels at the wait");
 
-    // Planned scenarios are labelled in the picker and say so when picked.
-    let crawler = text(&c, "#scenario option[value=crawler]").await;
-    assert!(crawler.ends_with("(planned)"), "{crawler}");
+    // Every catalog scenario now runs somewhere: none is labelled planned. The HTTP ones are
+    // native-only and show their recording, the URL parameter among the disabled fields.
+    let planned = eval(
+        &c,
+        "return [...document.querySelectorAll('#scenario option')].filter(o => o.textContent.endsWith('(planned)')).length;",
+    )
+    .await;
+    assert_eq!(planned.as_u64(), Some(0), "options labelled planned");
+    let load = text(&c, "#scenario option[value=load-test]").await;
+    assert!(
+        load.ends_with("(native)") && !load.contains("planned"),
+        "{load}"
+    );
     let semaphore = text(&c, "#scenario option[value=semaphore]").await;
     assert!(semaphore.ends_with("(native)"), "{semaphore}");
-    c.goto(&format!("{}index.html?scenario=crawler", site.url))
+    c.goto(&format!("{}index.html?scenario=load-test", site.url))
         .await
         .unwrap();
-    assert!(text(&c, "#planned-note").await.contains("planned"));
-    assert_eq!(count(&c, "#native-note").await, 0);
-    assert_eq!(count(&c, "input[name=files]").await, 0);
+    wait_for(&c, "#verdict", 30).await;
+    assert_eq!(count(&c, "#planned-note").await, 0);
+    assert_eq!(count(&c, "#native-note").await, 1);
+    let url = wait_for(&c, "input[name=url]", 10).await;
+    assert!(
+        url.attr("disabled").await.unwrap().is_some(),
+        "the field is disabled"
+    );
+    let command = text(&c, "#native-note code").await;
+    assert!(command.contains("load-test"), "{command}");
     c.close().await.unwrap();
 }
 
