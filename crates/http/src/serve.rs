@@ -59,11 +59,7 @@ where
     Fut: Future<Output = Result<Serving<L>, String>>,
 {
     let (ready, started) = launch(name, listener, setup)?;
-    match ready.await {
-        Ok(Ok(())) => Ok(started),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(format!("the {name} thread ended while starting")),
-    }
+    started.once(name, ready.await)
 }
 
 /// [`start`] for a caller that is not on a loop (a thread, a test, a benchmark).
@@ -79,11 +75,7 @@ where
     Fut: Future<Output = Result<Serving<L>, String>>,
 {
     let (ready, started) = launch(name, listener, setup)?;
-    match ready.blocking_recv() {
-        Ok(Ok(())) => Ok(started),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(format!("the {name} thread ended while starting")),
-    }
+    started.once(name, ready.blocking_recv())
 }
 
 type Ready = oneshot::Receiver<Result<(), String>>;
@@ -156,6 +148,20 @@ where
 }
 
 impl ServerThread {
+    /// This server once its setup has said how it went (a setup that failed or a thread that
+    /// ended drops it, which joins the thread).
+    fn once(
+        self,
+        name: &str,
+        ready: Result<Result<(), String>, oneshot::error::RecvError>,
+    ) -> Result<ServerThread, String> {
+        match ready {
+            Ok(Ok(())) => Ok(self),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(format!("the {name} thread ended while starting")),
+        }
+    }
+
     /// The port it listens on (on 127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port

@@ -107,34 +107,15 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on a free port of 127.0.0.1, from a thread that is not on a loop.
     pub fn start() -> Result<TestServer, String> {
-        let settings = new_settings();
-        let listener =
-            serve::loopback_listener().map_err(|e| format!("no loopback listener: {e}"))?;
-        let router = router(settings.clone());
-        let thread = serve::start_blocking("conlab-test-server", listener, move |l| async move {
-            Ok(Serving {
-                router,
-                listener: l,
-                after: None,
-            })
-        })?;
+        let (settings, listener, setup) = parts()?;
+        let thread = serve::start_blocking(NAME, listener, setup)?;
         Ok(TestServer { thread, settings })
     }
 
     /// [`TestServer::start`] from code on a loop.
     pub async fn start_async() -> Result<TestServer, String> {
-        let settings = new_settings();
-        let listener =
-            serve::loopback_listener().map_err(|e| format!("no loopback listener: {e}"))?;
-        let router = router(settings.clone());
-        let thread = serve::start("conlab-test-server", listener, move |l| async move {
-            Ok(Serving {
-                router,
-                listener: l,
-                after: None,
-            })
-        })
-        .await?;
+        let (settings, listener, setup) = parts()?;
+        let thread = serve::start(NAME, listener, setup).await?;
         Ok(TestServer { thread, settings })
     }
 
@@ -172,6 +153,32 @@ impl TestServer {
     pub fn kill(self) {
         self.thread.kill();
     }
+}
+
+/// The server thread's name.
+const NAME: &str = "conlab-test-server";
+
+type Setup = Box<
+    dyn FnOnce(
+            tokio::net::TcpListener,
+        ) -> std::future::Ready<Result<Serving<tokio::net::TcpListener>, String>>
+        + Send,
+>;
+
+/// What starting a server takes: its settings, its listener and its setup (the router, served
+/// on axum's listener).
+fn parts() -> Result<(Arc<Settings>, std::net::TcpListener, Setup), String> {
+    let settings = new_settings();
+    let listener = serve::loopback_listener().map_err(|e| format!("no loopback listener: {e}"))?;
+    let router = router(settings.clone());
+    let setup: Setup = Box::new(move |listener| {
+        std::future::ready(Ok(Serving {
+            router,
+            listener,
+            after: None,
+        }))
+    });
+    Ok((settings, listener, setup))
 }
 
 fn new_settings() -> Arc<Settings> {

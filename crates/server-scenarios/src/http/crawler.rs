@@ -440,42 +440,27 @@ async fn download_async(
 ) -> Result<(), String> {
     let writer = main.writer();
     let mut step = main.now();
-    if pool.is_full() {
-        let room = pool.wait_for_room().await;
+    let full = pool.is_full();
+    let room = pool.wait_for_room().await;
+    if full {
+        let now = main.now();
         writer.span(
             lane,
             SpanState::PoolWait,
             step,
-            main.now(),
+            now,
             "wait for a connection",
         );
-        step = main.now();
-        return finish_async(main, pool, room, host, path, file, lane, step).await;
+        step = now;
     }
-    let room = pool.wait_for_room().await;
-    finish_async(main, pool, room, host, path, file, lane, step).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn finish_async(
-    main: &LaneCtx<TokioRuntime>,
-    pool: &Pool,
-    room: tokio::sync::OwnedSemaphorePermit,
-    host: &str,
-    path: &str,
-    file: &Path,
-    lane: LaneId,
-    mut step: Nanos,
-) -> Result<(), String> {
-    let writer = main.writer();
-    let limit = |e| format!("{e}");
     let mut taken = tokio::time::timeout(STEP_LIMIT, pool.take(room))
         .await
         .map_err(|_| "connect: timed out".to_string())?
-        .map_err(limit)?;
+        .map_err(|e| e.to_string())?;
     if taken.opened {
-        writer.span(lane, SpanState::Connecting, step, main.now(), "connect");
-        step = main.now();
+        let now = main.now();
+        writer.span(lane, SpanState::Connecting, step, now, "connect");
+        step = now;
     }
     let out = std::fs::File::create(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);

@@ -87,7 +87,7 @@ impl Plan {
     }
 }
 
-/// Hands out requests: the index of the next one and, with a rate, when it is due.
+/// Hands out requests and, with a rate, says when each is due.
 struct Schedule {
     next: Cell<u64>,
     start: Nanos,
@@ -95,8 +95,9 @@ struct Schedule {
 }
 
 impl Schedule {
-    /// The next request (its index and intended send time), or `None` when the run is done.
-    fn take(&self, now: Nanos) -> Option<(u64, Option<Nanos>)> {
+    /// Takes the next request: `Some` with its intended send time (when there is a rate), or
+    /// `None` when the run is done.
+    fn take(&self, now: Nanos) -> Option<Option<Nanos>> {
         let i = self.next.get();
         let due = self
             .plan
@@ -108,7 +109,7 @@ impl Schedule {
         };
         more.then(|| {
             self.next.set(i + 1);
-            (i, due)
+            due
         })
     }
 }
@@ -257,7 +258,7 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
     let mut conn: Option<Conn> = None;
     // Requests beyond the drawn ones are drawn as one span per BATCH.
     let mut batch: Option<(Nanos, Nanos, u64)> = None;
-    while let Some((_, due)) = shared.schedule.take(main.now()) {
+    while let Some(due) = shared.schedule.take(main.now()) {
         if let Some(due) = due {
             let now = main.now();
             if due > now {
