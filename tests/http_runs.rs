@@ -248,3 +248,54 @@ fn urls_that_leave_the_machine_or_are_not_http_are_refused_in_words() {
         .to_string();
     assert!(e.contains("fail_percent"), "{e}");
 }
+
+#[test]
+fn the_io_scenarios_make_real_requests_natively_and_say_so() {
+    let _one = exclusive();
+    let io = |t: &Trace| {
+        t.marks_named("io")
+            .map(|m| m.detail.clone())
+            .collect::<Vec<_>>()
+    };
+    for (id, params) in [
+        ("io-switch", ["fetches=40", "latency_ms=70"]),
+        ("sync-vs-async-requests", ["requests=6", "latency_ms=30"]),
+        ("io-bound-threads", ["downloads=9", "latency_ms=50"]),
+        ("run-in-executor", ["calls=5", "block_ms=60"]),
+    ] {
+        let t = run(id, Tokio, &params);
+        assert_passed(&t);
+        let marks = io(&t);
+        assert!(
+            marks.len() == 1 && marks[0].starts_with("real: ") && marks[0].contains("127.0.0.1:"),
+            "{id}: {marks:?}"
+        );
+    }
+    let t = run(
+        "run-in-executor",
+        Tokio,
+        &["calls=2", "pool=process", "block_ms=10"],
+    );
+    assert_eq!(io(&t), [conlab_core::SIMULATED_IO], "a pool process sleeps");
+    let t = run(
+        "io-switch",
+        conlab_scenarios::RuntimeChoice::Virtual,
+        &["fetches=4"],
+    );
+    assert_eq!(io(&t), [conlab_core::SIMULATED_IO]);
+}
+
+#[test]
+fn more_real_requests_at_once_than_open_files_allow_are_refused_naming_the_parameter() {
+    let info = conlab_core::catalog::find("io-switch").unwrap();
+    let hard = conlab_tokio::open_files::raise_to_hard_limit().unwrap();
+    if hard >= 2 * 10_000 + 200 {
+        return; // this machine allows every value in the range
+    }
+    let params = Params::from_assignments("io-switch", info.params, ["fetches=10000"]).unwrap();
+    let e = conlab_scenarios::run("io-switch", Tokio, &params, LIMIT)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("fetches=10000") && e.contains("or fewer"), "{e}");
+}

@@ -197,6 +197,21 @@ impl<'a> Checks<'a> {
         self.check(id, description, passed, detail);
     }
 
+    /// How many of `requests` were real (the run's `io` mark says its slow requests went to
+    /// conlab's test server), each allowed [`REAL_REQUEST`] beyond its latency; 0 where they
+    /// were timers.
+    pub fn real_requests(&self, requests: usize) -> usize {
+        let real = self
+            .trace
+            .marks_named("io")
+            .any(|m| m.detail.starts_with("real"));
+        if real {
+            requests
+        } else {
+            0
+        }
+    }
+
     /// The runtime's timer resolution as it recorded it (zero where time is exact).
     pub fn timer_resolution(&self) -> Nanos {
         self.trace
@@ -328,6 +343,11 @@ impl<'a> Checks<'a> {
         self.results
     }
 }
+
+/// What a real request to conlab's local test server may cost beyond its latency, at most: a
+/// connection set up and taken down on loopback and a turn of the server's one thread (a test
+/// build of both sides included).
+pub const REAL_REQUEST: Nanos = 1_000_000;
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,8 @@ mod trace;
 pub mod url;
 
 pub use check::{
-    count_of, figure, list, ms, quoted, thousands, Checks, Tolerance, TIMER_RESOLUTION_METRIC,
+    count_of, figure, list, ms, quoted, thousands, Checks, Tolerance, REAL_REQUEST,
+    TIMER_RESOLUTION_METRIC,
 };
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
@@ -36,7 +37,7 @@ pub use run::{
     run_checks, ChecksFn, FailureKind, LaneCtx, LaneSleep, RunSetup, ScenarioError, ScenarioFn,
     TraceMeta,
 };
-pub use runtime::{yield_now, Runtime, Sleep};
+pub use runtime::{yield_now, Runtime, Sleep, SIMULATED_IO};
 pub use sites::Site;
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};
 pub use trace::{

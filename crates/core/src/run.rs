@@ -166,6 +166,24 @@ impl<R: Runtime> LaneCtx<R> {
         }
     }
 
+    /// Waits for a slow server that answers after `latency` ([`Runtime::slow_request`]: a real
+    /// request natively, a timer elsewhere), recorded as `state`.
+    #[track_caller]
+    pub fn request_as(&self, state: SpanState, latency: Duration) -> LaneSleep<'_, R> {
+        let rt = &self.shared.rt;
+        LaneSleep {
+            ctx: self,
+            span: Some(self.shared.writer.begin_whole(self.lane, state, self.now())),
+            timer: (!latency.is_zero() || rt.real_io()).then(|| rt.slow_request(latency)),
+            yielded: false,
+        }
+    }
+
+    /// Records in an `io` mark how this run's slow requests wait (real or simulated).
+    pub fn mark_io_kind(&self) {
+        self.mark("io", Text::from(self.shared.rt.io_kind()));
+    }
+
     /// Runs `future`, recording the time it takes as a span in `state`. If the task is
     /// cancelled meanwhile, the span ends at the cancellation.
     /// The span begins when the returned future is first polled; it is attributed to the line

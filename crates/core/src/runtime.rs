@@ -36,12 +36,31 @@ pub trait Runtime: Clone + 'static {
     /// CPU-bound work lasting `duration`: also holds the loop, but computes.
     fn burn_cpu(&self, duration: Duration);
 
+    /// Waits for a slow server that answers after `latency`: natively a real HTTP request to
+    /// conlab's local test server (when the run has one), elsewhere the timer (`sleep`).
+    fn slow_request(&self, latency: Duration) -> Self::Sleep {
+        self.sleep(latency)
+    }
+
+    /// Whether [`Runtime::slow_request`] makes real requests here.
+    fn real_io(&self) -> bool {
+        false
+    }
+
+    /// How [`Runtime::slow_request`] waits here, in the words of the trace's `io` mark.
+    fn io_kind(&self) -> String {
+        SIMULATED_IO.to_string()
+    }
+
     /// A name for the OS thread the loop runs on (the browser and the virtual executor have
     /// only one).
     fn os_thread(&self) -> String {
         "the loop's only thread".to_string()
     }
 }
+
+/// The `io` mark of a run whose slow requests are timers.
+pub const SIMULATED_IO: &str = "simulated: a timer stands for each server's answer";
 
 /// The sleep future of runtime `R`.
 pub type Sleep<R> = <R as Runtime>::Sleep;

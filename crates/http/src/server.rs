@@ -1,6 +1,6 @@
 //! The local test server every HTTP scenario uses unless the user points at their own:
 //!
-//! - `GET /files/<name>?size=<bytes>&latency_ms=<ms>`: waits `latency_ms`, then sends
+//! - `GET /files/<name>?size=<bytes>&latency_ms=<ms>` (or `latency_us`): waits, then sends
 //!   `size` bytes of the generated file `<name>` ([`crate::content`]), streamed in blocks as
 //!   the connection takes them;
 //! - `POST /upload?latency_ms=<ms>`: a form ([`crate::upload`]); the server reads the file,
@@ -210,6 +210,23 @@ fn query_number(query: &Option<String>, name: &str) -> Option<u64> {
         .and_then(|(_, v)| v.parse().ok())
 }
 
+/// Waits as long as the query asks: `latency_ms`, or `latency_us` (a scaled latency is not a
+/// whole number of milliseconds), at most ten minutes.
+async fn wait_latency(query: &Option<String>) {
+    let latency = match (
+        query_number(query, "latency_us"),
+        query_number(query, "latency_ms"),
+    ) {
+        (Some(us), _) => Duration::from_micros(us),
+        (None, Some(ms)) => Duration::from_millis(ms),
+        (None, None) => return,
+    };
+    if latency.is_zero() {
+        return;
+    }
+    tokio::time::sleep(latency.min(Duration::from_secs(600))).await;
+}
+
 fn bad_request(why: String) -> Response {
     (StatusCode::BAD_REQUEST, why + "\n").into_response()
 }
@@ -235,9 +252,7 @@ async fn file(
             "size={size} is above the largest file, {MAX_FILE} bytes"
         ));
     }
-    if let Some(ms) = query_number(&query, "latency_ms") {
-        tokio::time::sleep(Duration::from_millis(ms.min(600_000))).await;
-    }
+    wait_latency(&query).await;
     let stats = s.stats.clone();
     let blocks = file_blocks(name, size, stats);
     Response::builder()
@@ -340,9 +355,7 @@ async fn upload(
         return damaged(&s, "the form has no file field".into());
     };
     s.stats.upload_bytes.fetch_add(got, Relaxed);
-    if let Some(ms) = query_number(&query, "latency_ms") {
-        tokio::time::sleep(Duration::from_millis(ms.min(600_000))).await;
-    }
+    wait_latency(&query).await;
     if s.fails_now() {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -367,4 +380,63 @@ async fn upload(
 fn damaged(s: &Settings, why: String) -> Response {
     s.stats.uploads_damaged.fetch_add(1, Relaxed);
     (StatusCode::UNPROCESSABLE_ENTITY, why + "\n").into_response()
+}
+
+/// The run's slow server for the IO scenarios: each request a GET of an empty file on a
+/// connection of its own (as `requests.get` makes one), answered after the latency.
+impl conlab_tokio::SlowServer for TestServer {
+    fn request(
+        &self,
+        latency: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>> {
+        let addr = self.addr();
+        let request = crate::upload::get_request(&addr.to_string(), &io_path(latency));
+        Box::pin(async move {
+            let mut conn = crate::conn::Conn::connect_with_buffer(addr, 1024)
+                .await
+                .map_err(|e| e.to_string())?;
+            let response = conn
+                .exchange(&request, false, |_| {}, |_| {})
+                .await
+                .map_err(|e| e.to_string())?;
+            match response.head.status {
+                200 => Ok(()),
+                code => Err(format!("HTTP {code}")),
+            }
+        })
+    }
+
+    fn request_blocking(&self, latency: Duration) -> Result<(), String> {
+        struct Ignore;
+        impl crate::blocking::Progress for Ignore {
+            fn connected(&mut self) {}
+            fn head(&mut self, _: &crate::response::Head) {}
+            fn body(&mut self, _: &[u8]) {}
+        }
+        let addr = self.addr();
+        let timeout = latency + Duration::from_secs(30);
+        let (head, _) = crate::blocking::get(
+            addr,
+            &addr.to_string(),
+            &io_path(latency),
+            timeout,
+            &mut Ignore,
+        )
+        .map_err(|e| e.to_string())?;
+        match head.status {
+            200 => Ok(()),
+            code => Err(format!("HTTP {code}")),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "real: each request an HTTP GET to conlab's test server on {}, answered after the latency",
+            self.addr()
+        )
+    }
+}
+
+fn io_path(latency: Duration) -> String {
+    format!("/files/io?size=0&latency_us={}", latency.as_micros())
 }

@@ -146,3 +146,21 @@ fn a_stall_holds_requests_and_a_kill_drops_connections() {
         assert!(e.to_string().starts_with("connect: "), "{e}");
     });
 }
+
+#[test]
+fn as_a_runs_slow_server_it_answers_after_the_latency_asked() {
+    use conlab_tokio::SlowServer;
+    let server = TestServer::start().unwrap();
+    let started = Instant::now();
+    server
+        .request_blocking(Duration::from_micros(40_500))
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_micros(40_500));
+    let started = Instant::now();
+    runtime()
+        .block_on(server.request(Duration::from_millis(30)))
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(30));
+    assert_eq!(server.stats().requests.load(Relaxed), 2);
+    assert!(server.describe().starts_with("real: "));
+}

@@ -183,13 +183,47 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
             }
         }
     };
+    // A scenario whose slow requests are real gets conlab's test server for the run; it lives
+    // as long as the run's start (the run, and whoever reads it live).
+    let slow_server = match scenario.real_io {
+        None => Ok(None),
+        Some(in_flight) => {
+            if let Some(reason) = too_many_requests(&params, in_flight) {
+                return Err(RunError::Unavailable {
+                    id: info.id,
+                    reason,
+                });
+            }
+            conlab_http::TestServer::start().map(|server| {
+                let server: std::sync::Arc<dyn conlab_tokio::SlowServer> =
+                    std::sync::Arc::new(server);
+                Some(conlab_tokio::SlowLink::new(server))
+            })
+        }
+    };
+    let new_start = |params: Params| -> Result<NativeStart, NativeRun> {
+        let mut start = NativeStart::new(info, params, limit);
+        match &slow_server {
+            Ok(link) => {
+                start.slow_server = link.clone();
+                Ok(start)
+            }
+            Err(e) => {
+                let reason = format!("conlab's test server could not start: {e}");
+                Err(ended(start, Status::Failed { reason }))
+            }
+        }
+    };
     Ok(match scenario.native {
         Native::Generic => {
             let run = scenario
                 .generic
                 .ok_or_else(|| unsupported(info, RuntimeChoice::Tokio))?
                 .on_tokio;
-            let start = NativeStart::new(info, params, limit);
+            let start = match new_start(params) {
+                Ok(start) => start,
+                Err(ended) => return Ok(ended),
+            };
             spawn(
                 start,
                 Box::new(move |s| conlab_tokio::run_scenario(s, run, checks)),
@@ -204,7 +238,10 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                     reason,
                 });
             }
-            let start = NativeStart::new(info, params, limit);
+            let start = match new_start(params) {
+                Ok(start) => start,
+                Err(ended) => return Ok(ended),
+            };
             let starts_processes = scenario.child.is_some();
             spawn(
                 start,
@@ -215,7 +252,10 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
             )
         }
         Native::Threads(run) => {
-            let start = NativeStart::new(info, params, limit);
+            let start = match new_start(params) {
+                Ok(start) => start,
+                Err(ended) => return Ok(ended),
+            };
             let starts_processes = scenario.child.is_some();
             spawn(
                 start,
@@ -274,6 +314,26 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                 }
             }
         }
+    })
+}
+
+/// Why `in_flight` real requests at once cannot be made by this process, if they cannot:
+/// each holds a socket on either side (the test server runs in this process), and the process
+/// may open only so many files (its hard RLIMIT_NOFILE, to which the soft limit is raised).
+fn too_many_requests(params: &Params, in_flight: &str) -> Option<String> {
+    const RESERVE: u64 = 64;
+    let n = params.count(in_flight) as u64;
+    let limit = conlab_tokio::open_files::raise_to_hard_limit()?;
+    let open = conlab_tokio::open_files::open_now().unwrap_or(RESERVE);
+    let needed = 2 * n + open + RESERVE;
+    (needed > limit).then(|| {
+        let most = limit.saturating_sub(open + RESERVE) / 2;
+        format!(
+            "{in_flight}={n} makes {n} real requests at once to conlab's test server, about \
+             {needed} open files (a socket on each side of each), but this process may open at \
+             most {limit} (its hard RLIMIT_NOFILE). Run with {in_flight}={most} or fewer, or \
+             raise the hard limit (ulimit -Hn as root)"
+        )
     })
 }
 

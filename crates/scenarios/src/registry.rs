@@ -54,6 +54,29 @@ pub struct Scenario {
     /// starts any.
     #[cfg(feature = "native")]
     pub child: Option<conlab_processes::ChildFn>,
+    /// Whether its slow requests are real natively (the run gets conlab's test server, and
+    /// `Runtime::slow_request` / `ThreadCtx::request_as` send it HTTP requests): the count
+    /// parameter saying how many may be in flight at once.
+    #[cfg(feature = "native")]
+    pub real_io: Option<&'static str>,
+}
+
+impl Scenario {
+    /// This row, its slow requests real natively, at most `in_flight` (a count parameter) at
+    /// once.
+    const fn with_real_io(self, in_flight: &'static str) -> Scenario {
+        #[cfg(feature = "native")]
+        {
+            let mut row = self;
+            row.real_io = Some(in_flight);
+            row
+        }
+        #[cfg(not(feature = "native"))]
+        {
+            let _ = in_flight;
+            self
+        }
+    }
 }
 
 /// Async code written once against `Runtime`, instantiated for each runtime of this build.
@@ -213,6 +236,8 @@ macro_rules! row {
             native: Native::Generic,
             #[cfg(feature = "native")]
             child: None,
+            #[cfg(feature = "native")]
+            real_io: None,
         }
     }};
     ($id:literal, generic $m:path, native $n:ident) => {{
@@ -233,6 +258,8 @@ macro_rules! row {
             },
             #[cfg(feature = "native")]
             child: None,
+            #[cfg(feature = "native")]
+            real_io: None,
         }
     }};
     ($id:literal, tokio $m:path $(, $child:ident)?) => {{
@@ -260,6 +287,8 @@ macro_rules! row {
             },
             #[cfg(feature = "native")]
             child: row!(@child $($child)?),
+            #[cfg(feature = "native")]
+            real_io: None,
         }
     }};
     ($id:literal, threads $m:path $(, $child:ident)?) => {{
@@ -282,6 +311,8 @@ macro_rules! row {
             native: Native::Threads(m::run),
             #[cfg(feature = "native")]
             child: row!(@child $($child)?),
+            #[cfg(feature = "native")]
+            real_io: None,
         }
     }};
     ($id:literal, servers($needs:expr $(, $refuses:ident)?) $m:path) => {{
@@ -305,6 +336,8 @@ macro_rules! row {
             },
             #[cfg(feature = "native")]
             child: None,
+            #[cfg(feature = "native")]
+            real_io: None,
         }
     }};
     // What every run of a `threads` row ends with: no thread (and no child process) outlives it.
@@ -358,7 +391,7 @@ static TABLE: &[Scenario] = &[
     row!("thread-join-timeout", threads threads::thread_join_timeout),
     row!("thread-names", threads threads::thread_names),
     row!("cpu-bound-gil", threads threads::cpu_bound_gil, child),
-    row!("io-bound-threads", threads threads::io_bound_threads),
+    row!("io-bound-threads", threads threads::io_bound_threads).with_real_io("downloads"),
     row!("race-condition", threads threads::race_condition),
     row!("lock", threads threads::lock),
     row!("rlock", threads threads::rlock),
@@ -380,7 +413,7 @@ static TABLE: &[Scenario] = &[
     // Chapter 3: coroutines.
     row!("coroutine-switch", generic coroutines::coroutine_switch),
     row!("generator-delegation", generic coroutines::generator_delegation),
-    row!("io-switch", generic coroutines::io_switch),
+    row!("io-switch", generic coroutines::io_switch).with_real_io("fetches"),
     row!("coroutine-cpu", generic coroutines::coroutine_cpu),
     // Chapter 4: asyncio and the event loop.
     row!("asyncio-two-tasks", generic asyncio::two_tasks),
@@ -392,14 +425,15 @@ static TABLE: &[Scenario] = &[
     row!("as-completed", generic asyncio::as_completed),
     row!("future-set-result", generic asyncio::future_set_result),
     row!("done-callback", generic asyncio::done_callback),
-    row!("run-in-executor", tokio executors::run_in_executor, child),
+    row!("run-in-executor", tokio executors::run_in_executor, child).with_real_io("calls"),
     row!("blocking-in-async", generic asyncio::blocking_in_async),
     row!("async-iterator", generic asyncio::async_iterator),
     row!("async-context-manager", generic asyncio::async_context_manager),
     row!("cancel-all", generic asyncio::cancel_all),
     row!("loop-in-thread", tokio executors::loop_in_thread),
     row!("event-loop-choice", generic asyncio::event_loop_choice, native multi_thread),
-    row!("sync-vs-async-requests", generic asyncio::sync_vs_async_requests),
+    row!("sync-vs-async-requests", generic asyncio::sync_vs_async_requests)
+        .with_real_io("requests"),
     // Chapter 5: against real servers.
     row!("redis-hash", servers(|_| Needs::Redis(1)) redis::redis_hash),
     row!(

@@ -12,10 +12,12 @@ mod panics;
 mod run;
 mod runtime;
 pub mod scratch;
+mod slow_server;
 
 pub use clock::{thread_cpu_ns, NativeClock};
 pub use host::{host_description, rfc3339_now};
 pub use loop_thread::spawn_loop_thread;
 pub use panics::panic_text;
 pub use run::{run_scenario, watch, NativeStart, ScenarioFuture, WatchEnd};
-pub use runtime::TokioRuntime;
+pub use runtime::{TokioRuntime, TokioSleep};
+pub use slow_server::{SlowLink, SlowServer};

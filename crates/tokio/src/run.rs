@@ -88,6 +88,8 @@ pub struct NativeStart {
     pub clock: NativeClock,
     /// How long the run may take.
     pub limit: Duration,
+    /// The server its slow requests go to, when it has one (real IO).
+    pub slow_server: Option<crate::SlowLink>,
 }
 
 impl NativeStart {
@@ -104,6 +106,7 @@ impl NativeStart {
             recorder: TraceRecorder::new(),
             clock: NativeClock::start(),
             limit,
+            slow_server: None,
         }
     }
 
@@ -168,7 +171,7 @@ fn drive(
     };
     let local = tokio::task::LocalSet::new();
     let setup = RunSetup::with_recorder(
-        TokioRuntime::with_clock(start.clock),
+        TokioRuntime::with_slow_server(start.clock, start.slow_server.clone()),
         start.meta.params.clone(),
         start.recorder.clone(),
     );
@@ -193,6 +196,10 @@ fn drive(
     });
     // The makespan ends with the main task, before the tasks left pending are dropped.
     let end = clock();
+    let status = match (status, start.slow_server.as_ref().and_then(|s| s.failure())) {
+        (Status::Ok, Some(reason)) => Status::Failed { reason },
+        (status, _) => status,
+    };
     drop(local);
     // Measured after the run, so it never shifts the run's own times.
     let resolution = timer_resolution(&runtime);

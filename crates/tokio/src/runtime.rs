@@ -2,20 +2,34 @@
 
 use crate::clock::NativeClock;
 use crate::panics::ReportPanic;
+use crate::slow_server::SlowLink;
 use conlab_core::{Nanos, Runtime, RuntimeKind};
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// tokio as a conlab runtime. Must be used inside a `LocalSet` on a current-thread runtime.
 #[derive(Clone)]
 pub struct TokioRuntime {
     clock: NativeClock,
+    slow: Option<SlowLink>,
 }
 
 impl TokioRuntime {
     /// A runtime that reads time from `clock`.
     pub fn with_clock(clock: NativeClock) -> TokioRuntime {
-        TokioRuntime { clock }
+        TokioRuntime { clock, slow: None }
+    }
+
+    /// The same, whose slow requests go to `slow` (real requests).
+    pub fn with_slow_server(clock: NativeClock, slow: Option<SlowLink>) -> TokioRuntime {
+        TokioRuntime { clock, slow }
+    }
+
+    /// The run's slow server, when it has one.
+    pub fn slow_server(&self) -> Option<&SlowLink> {
+        self.slow.as_ref()
     }
 
     /// The runtime's clock (shareable with other threads of the run).
@@ -24,8 +38,44 @@ impl TokioRuntime {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// What tokio waits on for a sleep: its timer, or a real request to the run's slow server.
+    pub struct TokioSleep {
+        #[pin]
+        kind: SleepKind,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = SleepKindProj]
+    enum SleepKind {
+        Timer { #[pin] timer: tokio::time::Sleep },
+        // A failure is counted on the link (and fails the run).
+        Request { request: Pin<Box<dyn Future<Output = Result<(), String>>>>, link: SlowLink },
+    }
+}
+
+impl Future for TokioSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.project().kind.project() {
+            SleepKindProj::Timer { timer } => timer.poll(cx),
+            SleepKindProj::Request { request, link } => match request.as_mut().poll(cx) {
+                Poll::Ready(outcome) => {
+                    if let Err(why) = outcome {
+                        link.failed(why);
+                    }
+                    Poll::Ready(())
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
 impl Runtime for TokioRuntime {
-    type Sleep = tokio::time::Sleep;
+    type Sleep = TokioSleep;
 
     fn kind(&self) -> RuntimeKind {
         RuntimeKind::Tokio
@@ -36,8 +86,35 @@ impl Runtime for TokioRuntime {
         self.clock.now()
     }
 
-    fn sleep(&self, duration: Duration) -> tokio::time::Sleep {
-        tokio::time::sleep(duration)
+    fn sleep(&self, duration: Duration) -> TokioSleep {
+        TokioSleep {
+            kind: SleepKind::Timer {
+                timer: tokio::time::sleep(duration),
+            },
+        }
+    }
+
+    fn slow_request(&self, latency: Duration) -> TokioSleep {
+        match &self.slow {
+            Some(link) => TokioSleep {
+                kind: SleepKind::Request {
+                    request: link.server().request(latency),
+                    link: link.clone(),
+                },
+            },
+            None => self.sleep(latency),
+        }
+    }
+
+    fn real_io(&self) -> bool {
+        self.slow.is_some()
+    }
+
+    fn io_kind(&self) -> String {
+        match &self.slow {
+            Some(link) => link.server().describe(),
+            None => conlab_core::SIMULATED_IO.to_string(),
+        }
     }
 
     fn spawn<F: Future<Output = ()> + 'static>(&self, future: F) {

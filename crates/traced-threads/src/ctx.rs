@@ -60,6 +60,8 @@ pub(crate) struct RunShared {
     pub(crate) next_thread: AtomicU32,
     /// Scenario threads whose OS thread has not exited yet.
     pub(crate) live: AtomicUsize,
+    /// The server slow requests go to, when the run has one (real IO).
+    pub(crate) slow: Option<conlab_tokio::SlowLink>,
 }
 
 /// Scenario code running on one OS thread.
@@ -220,6 +222,27 @@ impl ThreadCtx {
             None::<()>
         })?;
         Ok(())
+    }
+
+    /// Waits for a slow server that answers after `latency`, recorded as `state`: a real
+    /// request to the run's test server (natively, when it has one), else a timer.
+    pub fn request_as(&self, state: SpanState, latency: Duration) -> Result<(), Aborted> {
+        match &self.shared.slow {
+            None => self.sleep_as(state, latency),
+            Some(link) => {
+                let _wait = self.waiting(state, "conlab's test server".into(), None, true);
+                link.request_blocking(latency);
+                Ok(())
+            }
+        }
+    }
+
+    /// How [`ThreadCtx::request_as`] waits in this run, in the words of the `io` mark.
+    pub fn io_kind(&self) -> String {
+        match &self.shared.slow {
+            Some(link) => link.server().describe(),
+            None => conlab_core::SIMULATED_IO.to_string(),
+        }
     }
 
     /// Marks this thread as waiting (for the watchdog) and records the wait as a span; the

@@ -198,7 +198,7 @@ impl Gil {
     /// and after.
     pub fn io(&self, ctx: &ThreadCtx, d: Duration) -> Result<(), Aborted> {
         drop(self.acquire(ctx)?);
-        ctx.sleep_as(SpanState::BlockedIo, d)?;
+        ctx.request_as(SpanState::BlockedIo, d)?;
         drop(self.acquire(ctx)?);
         Ok(())
     }

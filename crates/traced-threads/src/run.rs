@@ -26,6 +26,7 @@ pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: C
         threads: Default::default(),
         next_thread: Default::default(),
         live: Default::default(),
+        slow: start.slow_server.clone(),
     });
     let watchdog = Watchdog::start(info.id);
     let (s, w) = (shared.clone(), watchdog.clone());
@@ -54,6 +55,10 @@ pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: C
                 EXIT_GRACE.as_secs()
             ),
         },
+        (status, _) => status,
+    };
+    let status = match (status, shared.slow.as_ref().and_then(|s| s.failure())) {
+        (Status::Ok, Some(reason)) => Status::Failed { reason },
         (status, _) => status,
     };
     let mut trace = start.meta.finish(checks, &shared.recorder, end, status);

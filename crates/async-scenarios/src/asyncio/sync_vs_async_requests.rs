@@ -8,10 +8,11 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     let n = main.params().usize("requests");
     let latency = main.params().duration("latency_ms");
 
+    main.mark_io_kind();
     let start = main.now();
     main.mark("phase", "sequential");
     for i in 0..n {
-        main.sleep_as(SpanState::InFlight, latency).await;
+        main.request_as(SpanState::InFlight, latency).await;
         main.print(format!("sequential: response {i}"));
     }
     let sequential = main.now() - start;
@@ -22,7 +23,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     let group = TaskGroup::new();
     for i in 0..n {
         main.spawn_into(&group, move |me| async move {
-            me.sleep_as(SpanState::InFlight, latency).await;
+            me.request_as(SpanState::InFlight, latency).await;
             me.print(format!("concurrent: response {i}"));
         });
     }
@@ -93,13 +94,23 @@ pub fn checks(c: &mut Checks) {
             conlab_core::ms(least)
         ),
     );
-    c.about_waits(
-        "concurrent-one",
-        "concurrent requests take ~ one latency",
-        conc_end - conc_start,
-        latency,
-        1,
-    );
+    match c.real_requests(n as usize) {
+        0 => c.about_waits(
+            "concurrent-one",
+            "concurrent requests take ~ one latency",
+            conc_end - conc_start,
+            latency,
+            1,
+        ),
+        real => c.about_plus(
+            "concurrent-one",
+            "concurrent requests take ~ one latency",
+            conc_end - conc_start,
+            latency,
+            real as Nanos * conlab_core::REAL_REQUEST,
+            &crate::coroutines::io_switch::real_requests_text(real),
+        ),
+    }
 }
 
 /// About how long a run takes: every request one by one, then one more for all of them together.

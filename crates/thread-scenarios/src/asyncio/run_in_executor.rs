@@ -31,7 +31,13 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             me.mark("tick", "");
         }
     });
-    let result = if main.params().choice("pool") == "process" {
+    let processes = main.params().choice("pool") == "process";
+    // A pool process sleeps for its call: only the thread pool's calls are real requests.
+    match processes {
+        true => main.mark("io", conlab_core::SIMULATED_IO),
+        false => main.mark_io_kind(),
+    }
+    let result = if processes {
         in_processes(&main, calls).await
     } else {
         in_threads(&main, calls).await
@@ -53,13 +59,24 @@ async fn in_threads(main: &LaneCtx<TokioRuntime>, calls: usize) -> Result<(), Sc
         let lane_id = lane.lane();
         handles.push(tokio::task::spawn_blocking(move || {
             let start = rt.now();
-            std::thread::sleep(block);
+            // Natively a blocking HTTP request to a server that answers after block_ms (as
+            // `requests.get` would make); elsewhere time.sleep stands for it.
+            let call = match rt.slow_server() {
+                Some(server) => {
+                    server.request_blocking(block);
+                    "requests.get"
+                }
+                None => {
+                    std::thread::sleep(block);
+                    "time.sleep"
+                }
+            };
             writer.span(
                 lane_id,
                 SpanState::Blocking,
                 start,
                 rt.now(),
-                Text::Static("time.sleep"),
+                Text::Static(call),
             );
             writer.output(
                 rt.now(),
