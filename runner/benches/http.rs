@@ -72,6 +72,13 @@ fn wrk(
     }
     let out = command.arg(url).output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
+    if let Some(line) = text
+        .lines()
+        .find(|l| l.contains("Non-2xx or 3xx responses"))
+    {
+        eprintln!("wrk: {}", line.trim());
+        return None;
+    }
     let per_s = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("Requests/sec:"))?
@@ -118,6 +125,16 @@ fn oha(url: &str, connections: usize, seconds: u64, body: Option<(&str, &str)>) 
     }
     let out = command.arg(url).output().ok()?;
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let codes = json["statusCodeDistribution"].as_object()?;
+    let not_ok: u64 = codes
+        .iter()
+        .filter(|(code, _)| !code.starts_with('2'))
+        .filter_map(|(_, n)| n.as_u64())
+        .sum();
+    if not_ok > 0 {
+        eprintln!("oha: {not_ok} responses were not 2xx: {codes:?}");
+        return None;
+    }
     Some(Figure {
         per_s: json["summary"]["requestsPerSec"].as_f64()?,
         p99_ms: json["latencyPercentiles"]["p99"].as_f64()? * 1e3,
@@ -163,23 +180,28 @@ fn ratio(ours: &Option<Figure>, peer: &Option<Figure>, target: f64, peer_name: &
     }
 }
 
-fn load_figures(server: &TestServer) {
+fn load_figures(server: &TestServer, get_part: bool, post_part: bool) {
     let (connections, seconds) = (64, 5);
     let get = server.url("/hello");
-    println!(
+    if get_part {
+        println!(
         "load test: GET {get}, {connections} connections, {seconds} s each, best of {ROUNDS} (server: conlab's test server, one thread)"
     );
-    let ours = best((0..ROUNDS).map(|_| conlab_load(&get, connections, seconds, 0)));
-    let wrk1 = best((0..ROUNDS).map(|_| wrk(&get, connections, seconds, 1, None)));
-    let wrk2 = best((0..ROUNDS).map(|_| wrk(&get, connections, seconds, 2, None)));
-    let oha_get = best((0..ROUNDS).map(|_| oha(&get, connections, seconds, None)));
-    show("conlab load-test", &ours);
-    show("wrk -t1", &wrk1);
-    show("wrk -t2", &wrk2);
-    show("oha", &oha_get);
-    let wrk_best = best([wrk1, wrk2].into_iter());
-    ratio(&ours, &wrk_best, 0.9, "wrk (its better thread count)");
-    ratio(&ours, &oha_get, 1.0, "oha");
+        let ours = best((0..ROUNDS).map(|_| conlab_load(&get, connections, seconds, 0)));
+        let wrk1 = best((0..ROUNDS).map(|_| wrk(&get, connections, seconds, 1, None)));
+        let wrk2 = best((0..ROUNDS).map(|_| wrk(&get, connections, seconds, 2, None)));
+        let oha_get = best((0..ROUNDS).map(|_| oha(&get, connections, seconds, None)));
+        show("conlab load-test", &ours);
+        show("wrk -t1", &wrk1);
+        show("wrk -t2", &wrk2);
+        show("oha", &oha_get);
+        let wrk_best = best([wrk1, wrk2].into_iter());
+        ratio(&ours, &wrk_best, 0.9, "wrk (its better thread count)");
+        ratio(&ours, &oha_get, 1.0, "oha");
+    }
+    if !post_part {
+        return;
+    }
 
     // The same with a 64 KB upload: the form conlab posts, posted by wrk and oha too.
     let payload_kb = 64;
@@ -227,11 +249,99 @@ fn load_figures(server: &TestServer) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Loopback bandwidth as the crawler's client sees it: one plain download of a large file
+/// from the same kind of server, no latency, nothing written to disk, in bytes per second.
+fn loopback_bandwidth(server: &TestServer) -> f64 {
+    struct Count;
+    impl conlab_http::blocking::Progress for Count {
+        fn connected(&mut self) {}
+        fn head(&mut self, _: &conlab_http::response::Head) {}
+        fn body(&mut self, _: &[u8]) {}
+    }
+    // The server's largest file.
+    let size = conlab_http::server::MAX_FILE;
+    (0..3)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let path = format!("/files/bandwidth?size={size}");
+            let (head, got) = conlab_http::blocking::get(
+                server.addr(),
+                "127.0.0.1",
+                &path,
+                Duration::from_secs(60),
+                &mut Count,
+            )
+            .expect("the download completes");
+            assert_eq!((head.status, got), (200, size), "the whole file");
+            got as f64 / start.elapsed().as_secs_f64()
+        })
+        .fold(0.0, f64::max)
+}
+
+fn crawler_figures(server: &TestServer) {
+    let (files, latency_ms, size_kb) = (20u64, 300u64, 256u64);
+    println!(
+        "\ncrawler: {files} files of {size_kb} KB, each answered after {latency_ms} ms (`conlab run crawler`, its async mode)"
+    );
+    let bandwidth = loopback_bandwidth(server);
+    let bytes = (files * size_kb * 1024) as f64;
+    let ideal_ms = latency_ms as f64 + bytes / bandwidth * 1e3;
+    let out =
+        std::env::temp_dir().join(format!("conlab-bench-crawler-{}.json", std::process::id()));
+    let runs: Vec<f64> = (0..ROUNDS)
+        .filter_map(|_| {
+            Command::new(CONLAB)
+                .args(["run", "crawler", "--format", "json", "--out"])
+                .arg(&out)
+                .args([
+                    "-p",
+                    &format!("files={files}"),
+                    "-p",
+                    &format!("latency_ms={latency_ms}"),
+                    "-p",
+                    &format!("size_kb={size_kb}"),
+                ])
+                .status()
+                .ok()?;
+            let trace = Trace::from_json(&std::fs::read_to_string(&out).ok()?).ok()?;
+            trace.metrics.extra("makespan_async_ms")
+        })
+        .collect();
+    let _ = std::fs::remove_file(&out);
+    let best = runs.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "  loopback bandwidth (one plain 64 MB download, the floor's input): {:.0} MB/s",
+        bandwidth / 1e6
+    );
+    println!(
+        "  ideal: latency + bytes / bandwidth = {latency_ms} ms + {:.1} ms = {ideal_ms:.1} ms",
+        bytes / bandwidth * 1e3
+    );
+    println!(
+        "  conlab crawler, async mode: best {best:.1} ms of {:?} → {:.2}x the ideal (each file is also written, read back and checked)",
+        runs.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>(),
+        best / ideal_ms
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
     let server = TestServer::start().expect("conlab's test server starts");
-    load_figures(&server);
-    let _ = Duration::ZERO;
+    // CONLAB_BENCH_ONLY=get|post|crawler runs one part.
+    let only = std::env::var("CONLAB_BENCH_ONLY").unwrap_or_default();
+    let part = |name: &str| only.is_empty() || only == name;
+    if only == "serve" {
+        // The server alone for a minute, to load by hand.
+        println!("serving {}", server.url("/"));
+        std::thread::sleep(Duration::from_secs(60));
+        return;
+    }
+    if part("get") || part("post") {
+        load_figures(&server, part("get"), part("post"));
+    }
+    if part("crawler") {
+        crawler_figures(&server);
+    }
 }

@@ -911,3 +911,61 @@ async fn a_recorded_process_run_shows_each_childs_threads_under_it() {
         c.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_recorded_load_test_draws_its_histogram_and_per_second_series() {
+    let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
+        &std::fs::read_to_string(dist().join("recorded/load-test.json")).unwrap(),
+    )
+    .unwrap();
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    for (width, lang, caption) in [
+        (1400, "en", "latency histogram"),
+        (390, "zh-CN", "延迟直方图"),
+    ] {
+        let c = driver.session(width, 1000).await;
+        c.goto(&format!(
+            "{}index.html?scenario=load-test&lang={lang}",
+            site.url
+        ))
+        .await
+        .unwrap();
+        wait_for(&c, "#charts", 30).await;
+        for chart in &recorded.charts {
+            let css = format!("#charts figure[data-chart={}]", chart.key);
+            assert_eq!(
+                text(&c, &format!("{css}")).await.is_empty(),
+                false,
+                "{lang}: {} is drawn",
+                chart.key
+            );
+            let drawn = match chart.kind {
+                conlab_core::ChartKind::Bars => count(&c, &format!("{css} rect")).await,
+                conlab_core::ChartKind::Line => count(&c, &format!("{css} polyline")).await,
+            };
+            let expected = match chart.kind {
+                conlab_core::ChartKind::Bars => chart.points.len(),
+                conlab_core::ChartKind::Line => 1,
+            };
+            assert_eq!(drawn, expected, "{lang}: {}", chart.key);
+        }
+        // The tallest bar is the bucket with the most requests, drawn to the full height.
+        let tallest = eval(
+            &c,
+            "const r = [...document.querySelectorAll('#charts figure[data-chart=latency_histogram] rect')];
+             return r.map(x => Number(x.getAttribute('height'))).indexOf(Math.max(...r.map(x => Number(x.getAttribute('height')))));",
+        )
+        .await
+        .as_u64()
+        .unwrap() as usize;
+        let histogram = &recorded.charts[0].points;
+        let most = histogram.iter().map(|p| p[1]).fold(0.0, f64::max);
+        assert_eq!(histogram[tallest][1], most, "{lang}");
+        assert!(text(&c, "#charts").await.contains(caption), "{lang}");
+        assert!(text(&c, "#latency").await.contains("p99.9"), "{lang}");
+        assert_no_horizontal_overflow(&c).await;
+        screenshot_at(&c, "#charts", &format!("load-test-charts-{width}px-{lang}")).await;
+        c.close().await.unwrap();
+    }
+}

@@ -1,5 +1,6 @@
 //! The page's components, one per file.
 
+pub mod charts;
 pub mod code_view;
 pub mod compare;
 pub mod embed_dialog;

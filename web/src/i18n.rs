@@ -149,6 +149,39 @@ impl Lang {
         }
     }
 
+    /// A chart's title (`chart <English>` in the Chinese texts).
+    pub fn chart_title(self, en: &str) -> &str {
+        match self {
+            Lang::En => en,
+            Lang::ZhCn => zh::text("chart", en).unwrap_or(en),
+        }
+    }
+
+    /// A chart's unit (`unit <English>`, as the catalog's units are translated).
+    pub fn chart_unit(self, en: &str) -> &str {
+        match self {
+            Lang::En => en,
+            Lang::ZhCn => zh::text("unit", en).unwrap_or(en),
+        }
+    }
+
+    /// The latency figures of a run that made requests.
+    pub fn latency_line(self, l: &conlab_core::LatencySummary) -> String {
+        let ms = conlab_core::ms;
+        let (p50, p90, p99, p999, max) = (ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max));
+        let rate = conlab_core::figure(l.throughput_per_s);
+        match self {
+            Lang::En => format!(
+                "latency of {} requests: p50 {p50} · p90 {p90} · p99 {p99} · p99.9 {p999} · max {max} · {rate} req/s",
+                l.count
+            ),
+            Lang::ZhCn => format!(
+                "{} 个请求的延迟：p50 {p50} · p90 {p90} · p99 {p99} · p99.9 {p999} · 最大 {max} · 每秒 {rate} 个请求",
+                l.count
+            ),
+        }
+    }
+
     /// A check's detail, in Chinese by the first sentence shape of the Chinese texts it fits
     /// (`detail measured {}, expected {}`), the values kept as measured.
     pub fn check_detail(self, en: &str) -> String {
@@ -555,6 +588,8 @@ ui_strings! {
     output => "Output";
     /// Metrics heading.
     metrics => "Metrics";
+    /// Before a chart's largest value.
+    chart_max => "max";
     /// Checks heading.
     checks => "Checks";
     /// Legend heading.

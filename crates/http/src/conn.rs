@@ -93,6 +93,8 @@ impl Conn {
     pub async fn connect_with_buffer(addr: SocketAddr, buffer: usize) -> Result<Conn, Failure> {
         let stream = TcpStream::connect(addr).await.map_err(Failure::Connect)?;
         let _ = stream.set_nodelay(true);
+        // Room for a load test's upload in one write (64 KB forms went out in two or three).
+        let _ = socket2::SockRef::from(&stream).set_send_buffer_size(512 * 1024);
         Ok(Conn {
             stream,
             buf: vec![0; buffer.max(1024)],

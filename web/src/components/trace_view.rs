@@ -1,6 +1,7 @@
 //! One run: its verdict, the timeline (with its legend), the output (click a line to see its
 //! moment), metrics, checks, and the lanes as a list for screen readers.
 
+use crate::components::charts::Charts;
 use crate::components::timeline::{fmt_time, Timeline};
 use crate::i18n::use_lang;
 use crate::state::TraceRc;
@@ -91,6 +92,10 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
             if props.live.is_none() && !props.compact && !stopped {
                 <h3>{ lang.metrics() }</h3>
                 <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.speedup, t.metrics.peak_concurrency) }</p>
+                if let Some(l) = &t.metrics.latency {
+                    <p class="metrics" id="latency">{ lang.latency_line(l) }</p>
+                }
+                <Charts trace={t.clone()} />
                 if !t.metrics.extra.is_empty() {
                     <ul class="extra-metrics">
                         { for t.metrics.extra.iter().take(40).map(|m| html! { <li>{ format!("{} = {} {}", m.key, conlab_core::figure(m.value), m.unit) }</li> }) }

@@ -29,6 +29,8 @@ const DRAWN_REQUESTS: u64 = 20_000;
 const BATCH: Nanos = 100_000_000;
 /// Error marks recorded per kind (the counts are complete; the marks show when they began).
 const MARKS_PER_KIND: u64 = 20;
+/// How long the series is kept at a tenth of a second per point.
+const FINE_SERIES: Nanos = 5_000_000_000;
 /// What a client reads at a time: answers are short, and thousands of clients each hold one.
 const CLIENT_BUFFER: usize = 8 * 1024;
 /// Open files the run needs besides two per client (its socket and, on conlab's own server,
@@ -366,13 +368,21 @@ fn flush(writer: &conlab_core::EventWriter, lane: LaneId, batch: &mut Option<(Na
     }
 }
 
-/// Every second: closes the second in the series and says how far the run has got.
+/// Every tenth of a second for the first five, then every second: closes the interval in
+/// the series and says how far the run has got.
 async fn tick_every_second(shared: Rc<Shared>) {
     let main = &shared.main;
     let start = shared.schedule.start;
     let total = shared.schedule.plan.scheduled();
-    for k in 1u64.. {
-        let due = start + k * 1_000_000_000;
+    let mut due = start;
+    loop {
+        // A tenth of a second at a time for the first seconds (a short run still has a
+        // series), then a second at a time (an hour's run keeps 3,600 points).
+        due += if due - start < FINE_SERIES {
+            100_000_000
+        } else {
+            1_000_000_000
+        };
         let now = main.now();
         if due > now {
             tokio::time::sleep(Duration::from_nanos(due - now)).await;
@@ -387,8 +397,9 @@ async fn tick_every_second(shared: Rc<Shared>) {
         } else {
             tally.latency.value_at_quantile(0.99) as f64 / 1e6
         };
+        let secs = (due - start) as f64 / 1e9;
         main.progress(format!(
-            "{k} s · {done}{of} requests · {rate:.0} req/s · p99 so far {p99:.2} ms · {} errors",
+            "{secs:.1} s · {done}{of} requests · {rate:.0} req/s · p99 so far {p99:.2} ms · {} errors",
             tally.failed
         ));
     }

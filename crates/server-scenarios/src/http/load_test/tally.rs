@@ -14,7 +14,7 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LONGEST, 3).expect("valid histogram bounds")
 }
 
-/// One second of the run, as the series shows it.
+/// One interval of the run (a tenth of a second, later a second), as the series shows it.
 #[derive(Debug, Clone, Copy)]
 pub struct Second {
     /// When it ended, seconds after the first request.
@@ -92,7 +92,7 @@ impl Tally {
         *self.errors.entry(kind).or_default() += 1;
     }
 
-    /// Closes the current second at `now` (`start` is the first request's time).
+    /// Closes the current interval at `now` (`start` is the first request's time).
     pub fn tick(&mut self, now: Nanos, start: Nanos) {
         let length = now.saturating_sub(self.last_tick);
         if length == 0 {
