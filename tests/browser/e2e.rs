@@ -934,9 +934,8 @@ async fn a_recorded_load_test_draws_its_histogram_and_per_second_series() {
         wait_for(&c, "#charts", 30).await;
         for chart in &recorded.charts {
             let css = format!("#charts figure[data-chart={}]", chart.key);
-            assert_eq!(
-                text(&c, &format!("{css}")).await.is_empty(),
-                false,
+            assert!(
+                !text(&c, &css).await.is_empty(),
                 "{lang}: {} is drawn",
                 chart.key
             );
