@@ -231,3 +231,94 @@ fn a_child_never_reaped_fails_no_process_outlives() {
     });
     assert_eq!(failed, ["no-process-outlives"]);
 }
+
+/// A figure the load test recorded, changed.
+fn set_metric(t: &mut Trace, key: &str, value: f64) {
+    t.metrics
+        .extra
+        .iter_mut()
+        .find(|m| m.key == key)
+        .unwrap_or_else(|| panic!("no metric {key}"))
+        .value = value;
+}
+
+#[test]
+fn a_lost_request_or_a_damaged_upload_fails_the_load_test() {
+    let params = [
+        "clients=3",
+        "requests=40",
+        "payload_kb=1",
+        "fail_percent=25",
+    ];
+    let failed = broken_native("load-test", &params, |t| set_metric(t, "succeeded", 29.0));
+    assert!(
+        failed.contains(&"every-request-accounted".to_string()),
+        "{failed:?}"
+    );
+    let failed = broken_native("load-test", &params, |t| {
+        set_metric(t, "server_requests", 39.0)
+    });
+    assert_eq!(failed, ["server-saw-every-request"]);
+    let failed = broken_native("load-test", &params, |t| {
+        set_metric(t, "server_uploads_damaged", 1.0)
+    });
+    assert_eq!(failed, ["uploads-intact"]);
+    let failed = broken_native("load-test", &params, |t| {
+        let l = t.metrics.latency.as_mut().unwrap();
+        l.p99 = l.max + 1;
+    });
+    assert_eq!(failed, ["percentiles-ordered"]);
+}
+
+#[test]
+fn a_damaged_file_or_serial_downloads_fail_the_crawler() {
+    let params = ["files=6", "latency_ms=100", "size_kb=2"];
+    let failed = broken_native("crawler", &params, |t| {
+        let m = t.marks.iter_mut().find(|m| m.name == "verified").unwrap();
+        m.name = "damaged".into();
+    });
+    assert!(failed.contains(&"files-intact".to_string()), "{failed:?}");
+    let failed = broken_native("crawler", &params, |t| {
+        for m in t
+            .marks
+            .iter_mut()
+            .filter(|m| m.name == "phase_done" && m.detail.starts_with("async "))
+        {
+            // One download after the other; then faster than the server answers.
+            m.detail = "async 6 600000000".into();
+        }
+    });
+    assert_eq!(failed, ["async-overlaps"]);
+    let failed = broken_native("crawler", &params, |t| {
+        for m in t
+            .marks
+            .iter_mut()
+            .filter(|m| m.name == "phase_done" && m.detail.starts_with("threads "))
+        {
+            m.detail = "threads 6 50000000".into();
+        }
+    });
+    assert_eq!(failed, ["threads-overlap"]);
+}
+
+#[test]
+fn steps_out_of_order_or_a_short_body_fail_raw_http() {
+    let failed = broken_native("raw-http", &["size_kb=2"], |t| {
+        let body = t.spans.iter().position(|s| s.label == "body").unwrap();
+        let status = t
+            .spans
+            .iter()
+            .position(|s| s.label == "status line")
+            .unwrap();
+        let (a, b) = (t.spans[body].start, t.spans[status].start);
+        t.spans[body].start = b;
+        t.spans[status].start = a;
+        t.spans.swap(body, status);
+    });
+    assert!(failed.contains(&"steps-in-order".to_string()), "{failed:?}");
+    let failed = broken_native("raw-http", &["size_kb=2"], |t| {
+        let m = t.marks.iter_mut().find(|m| m.name == "body").unwrap();
+        m.detail = m.detail.replacen("2048", "2047", 1);
+    });
+    assert_eq!(failed, ["body-received"]);
+}
