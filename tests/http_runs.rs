@@ -299,3 +299,51 @@ fn more_real_requests_at_once_than_open_files_allow_are_refused_naming_the_param
         .to_string();
     assert!(e.contains("fetches=10000") && e.contains("or fewer"), "{e}");
 }
+
+#[test]
+fn a_run_for_a_duration_ends_with_it_and_a_run_without_answers_fails() {
+    let _one = exclusive();
+    // Two clients cannot send 200,000 requests a second: what they fell behind on is counted.
+    let t = run(
+        "load-test",
+        Tokio,
+        &[
+            "clients=2",
+            "duration_ms=800",
+            "rate=200000",
+            "payload_kb=0",
+        ],
+    );
+    assert_passed(&t);
+    let (sent, unsent) = (metric(&t, "sent"), metric(&t, "unsent"));
+    assert!(unsent > 0.0, "{sent} sent, {unsent} unsent");
+    assert_eq!(sent + unsent, 160_000.0);
+    assert!(t.metrics.makespan < 3_000_000_000, "{}", t.metrics.makespan);
+    // A rate over a duration is measured over the duration.
+    let t = run(
+        "load-test",
+        Tokio,
+        &["clients=2", "duration_ms=1000", "rate=5", "payload_kb=0"],
+    );
+    assert_passed(&t);
+    let per_s = metric(&t, "requests_per_s");
+    assert!((4.0..=5.5).contains(&per_s), "{per_s} answers/s");
+    // Nobody listens on port 1: no request is answered, and the run says so.
+    let t = run(
+        "load-test",
+        Tokio,
+        &[
+            "url=http://127.0.0.1:1/",
+            "requests=3",
+            "clients=1",
+            "payload_kb=0",
+        ],
+    );
+    match &t.status {
+        conlab_core::Status::Failed { reason } => assert!(
+            reason.contains("no request got an answer") && reason.contains("connect: "),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}

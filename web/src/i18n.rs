@@ -172,11 +172,11 @@ impl Lang {
         let rate = conlab_core::figure(l.throughput_per_s);
         match self {
             Lang::En => format!(
-                "latency of {} requests: p50 {p50} · p90 {p90} · p99 {p99} · p99.9 {p999} · max {max} · {rate} req/s",
-                l.count
+                "latency of {}: p50 {p50} · p90 {p90} · p99 {p99} · p99.9 {p999} · max {max} · {rate} req/s",
+                conlab_core::count_of(l.count as usize, "answer", "answers")
             ),
             Lang::ZhCn => format!(
-                "{} 个请求的延迟：p50 {p50} · p90 {p90} · p99 {p99} · p99.9 {p999} · 最大 {max} · 每秒 {rate} 个请求",
+                "{} 个回答的延迟：p50 {p50} · p90 {p90} · p99 {p99} · p99.9 {p999} · 最大 {max} · 每秒 {rate} 个请求",
                 l.count
             ),
         }
@@ -619,7 +619,7 @@ ui_strings! {
     /// Native-only scenarios.
     native_only => "This scenario needs real OS threads, processes or servers, so it runs in the native runner, not in the browser. Below is a run recorded with it.";
     /// Above the disabled form of a native-only scenario.
-    recorded_params => "The parameters below are the recorded run's and cannot be changed here. To try your own, run the command with them on your machine.";
+    recorded_params => "The parameters above are the recorded run's and cannot be changed here. To try your own, run the command with them on your machine.";
     /// How to run natively.
     run_it_live => "Run it live on your machine:";
     /// No recording available.

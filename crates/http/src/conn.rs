@@ -26,6 +26,8 @@ pub enum Failure {
     Protocol(ProtocolError),
     /// No complete response within the time allowed.
     TimedOut,
+    /// Still in flight when the run it belongs to ended.
+    CutOff,
     /// A complete response whose status was not a success (2xx): its status.
     Status(u16),
 }
@@ -53,6 +55,7 @@ impl fmt::Display for Failure {
             Failure::Closed => f.write_str("connection closed before the response"),
             Failure::Protocol(e) => write!(f, "{e}"),
             Failure::TimedOut => f.write_str("timed out"),
+            Failure::CutOff => f.write_str("still in flight when the run ended"),
             Failure::Status(code) => write!(f, "HTTP {code}"),
         }
     }

@@ -23,8 +23,14 @@ pub fn resolve(param: &str, url: &HttpUrl) -> Result<SocketAddr, String> {
     let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
         .to_socket_addrs()
         .map_err(|e| {
+            let only_here = if remote_allowed() {
+                ""
+            } else {
+                "; conlab sends requests only to this machine (127.0.0.0/8, ::1, localhost) \
+                 unless run with --allow-remote"
+            };
             format!(
-                "{param}={url}: the host {} could not be resolved ({e})",
+                "{param}={url}: the host {} could not be resolved ({e}){only_here}",
                 url.host
             )
         })?

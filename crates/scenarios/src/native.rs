@@ -331,8 +331,9 @@ fn too_many_requests(params: &Params, in_flight: &str) -> Option<String> {
         format!(
             "{in_flight}={n} makes {n} real requests at once to conlab's test server, about \
              {needed} open files (a socket on each side of each), but this process may open at \
-             most {limit} (its hard RLIMIT_NOFILE). Run with {in_flight}={most} or fewer, or \
-             raise the hard limit (ulimit -Hn as root)"
+             most {limit} (its hard RLIMIT_NOFILE). Run with {in_flight}={most} or fewer, raise \
+             the hard limit (ulimit -Hn as root), or run it on virtual time (--runtime virtual), \
+             where the requests are timers"
         )
     })
 }

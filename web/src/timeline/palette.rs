@@ -11,7 +11,7 @@ pub enum Fill {
     Solid,
     /// Diagonal stripes: waiting for a lock, permit or the GIL.
     Hatch,
-    /// Dots: waiting on a condition, event or queue.
+    /// Dots: waiting for something to arrive (a notification, an item, a connection, data).
     Dots,
     /// Vertical bars: waiting for another task, thread or result.
     Bars,
@@ -44,7 +44,9 @@ pub fn state_style(state: SpanState) -> StateStyle {
         Running => (YELLOW, Fill::Solid),
         Computing => (ORANGE, Fill::Solid),
         Sleeping => (SKY, Fill::Solid),
-        BlockedIo | InFlight => (BLUE, Fill::Solid),
+        // A request in flight and data being read are told apart (a download shows both).
+        InFlight => (BLUE, Fill::Solid),
+        BlockedIo => (BLUE, Fill::Dots),
         Blocking => (VERMILION, Fill::Solid),
         HoldingLock => (GREEN, Fill::Solid),
         Connecting => (GREEN, Fill::Dots),

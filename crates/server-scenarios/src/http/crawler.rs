@@ -148,8 +148,8 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let folder = ScratchDir::create("conlab-crawler-")
         .map_err(|e| ScenarioError::failed(format!("no temporary folder: {e}")))?;
     main.print(format!(
-        "{} files of {} KB from {}, each answered after {} ms, saved under {}",
-        plan.files,
+        "{} of {} KB from {}, each answered after {} ms, saved under {}",
+        conlab_core::count_of(plan.files, "file", "files"),
         plan.size / 1024,
         server.url("/files/…"),
         plan.latency.as_millis(),

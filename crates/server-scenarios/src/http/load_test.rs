@@ -31,6 +31,13 @@ const BATCH: Nanos = 100_000_000;
 const MARKS_PER_KIND: u64 = 20;
 /// How long the series is kept at a tenth of a second per point.
 const FINE_SERIES: Nanos = 5_000_000_000;
+/// How long requests still in flight when a run for a duration ends may take to finish.
+const END_GRACE: Nanos = 2_000_000_000;
+/// A client that could not connect waits this long before it tries again, doubling up to
+/// [`MOST_BACKOFF`] (a refused connection fails at once: without it, a stopped server would be
+/// hammered with connects).
+const FIRST_BACKOFF: Duration = Duration::from_millis(10);
+const MOST_BACKOFF: Duration = Duration::from_secs(1);
 /// What a client reads at a time: answers are short, and thousands of clients each hold one.
 const CLIENT_BUFFER: usize = 8 * 1024;
 /// Open files the run needs besides two per client (its socket and, on conlab's own server,
@@ -76,16 +83,27 @@ impl Plan {
         }
     }
 
+    /// How long the run lasts at least: its duration, or its schedule's (with a rate).
+    fn length(&self) -> Nanos {
+        match (self.duration, self.period()) {
+            (0, Some(period)) => (self.requests as f64 * period) as Nanos,
+            (d, _) => d,
+        }
+    }
+
     fn what(&self) -> String {
         let amount = match self.duration {
-            0 => format!("{} requests", self.requests),
+            0 => conlab_core::count_of(self.requests as usize, "request", "requests"),
             d => format!("for {}", conlab_core::ms(d)),
         };
         let pace = match self.rate {
             0 => "as fast as they go".to_string(),
             r => format!("at {r} req/s, latency from each request's intended send time"),
         };
-        format!("{} clients, {amount}, {pace}", self.clients)
+        format!(
+            "{}, {amount}, {pace}",
+            conlab_core::count_of(self.clients, "client", "clients")
+        )
     }
 }
 
@@ -105,9 +123,11 @@ impl Schedule {
             .plan
             .period()
             .map(|p| self.start + (i as f64 * p) as Nanos);
+        // A run for a duration ends with it, whatever was due: requests the clients fell
+        // behind on are never sent (counted as unsent).
         let more = match self.plan.duration {
             0 => i < self.plan.requests,
-            d => due.unwrap_or(now) < self.start + d,
+            d => due.unwrap_or(now) < self.start + d && now < self.start + d,
         };
         more.then(|| {
             self.next.set(i + 1);
@@ -222,12 +242,30 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             )));
         }
     }
+    // A run on a schedule or for a duration lasts as long as it, even when the clients are
+    // done early (the rate is measured over it).
+    let until = start + shared.schedule.plan.length();
+    let now = main.now();
+    if until > now {
+        main.during(
+            SpanState::Sleeping,
+            "rest of the run",
+            tokio::time::sleep(Duration::from_nanos(until - now)),
+        )
+        .await;
+    }
     ticker.abort();
     let end = main.now();
     main.mark("phase_done", "load");
     let mut tally = shared.tally.borrow_mut();
     tally.tick(end, start);
-    report(&main, &tally, end - start, &shared.schedule.plan);
+    let unsent = shared
+        .schedule
+        .plan
+        .scheduled()
+        .map_or(0, |due| due.saturating_sub(tally.sent));
+    main.metric("unsent", unsent as f64, "requests");
+    report(&main, &tally, end - start, &shared.schedule.plan, unsent);
     if let Some(server) = target.own() {
         let stats = server.stats();
         let count =
@@ -249,6 +287,20 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             "uploads",
         );
     }
+    let answered = tally.latency.len();
+    if answered == 0 && tally.sent > 0 {
+        let mut kinds: Vec<String> = tally
+            .errors
+            .iter()
+            .map(|(k, n)| format!("{n} × {k}"))
+            .collect();
+        kinds.truncate(3);
+        return Err(ScenarioError::failed(format!(
+            "no request got an answer from {}: {}",
+            target.url(own_path),
+            kinds.join("; ")
+        )));
+    }
     Ok(())
 }
 
@@ -260,6 +312,10 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
     let mut conn: Option<Conn> = None;
     // Requests beyond the drawn ones are drawn as one span per BATCH.
     let mut batch: Option<(Nanos, Nanos, u64)> = None;
+    let mut backoff = FIRST_BACKOFF;
+    let plan = &shared.schedule.plan;
+    // A run for a duration cuts off what is still in flight a little after its end.
+    let cut_off = (plan.duration > 0).then(|| shared.schedule.start + plan.duration + END_GRACE);
     while let Some(due) = shared.schedule.take(main.now()) {
         if let Some(due) = due {
             let now = main.now();
@@ -271,7 +327,11 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
         let from = due.unwrap_or(sent_at);
         shared.tally.borrow_mut().sent += 1;
         let opened = conn.is_none();
-        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, async {
+        let limit = match cut_off {
+            Some(at) => REQUEST_TIMEOUT.min(Duration::from_nanos(at.saturating_sub(sent_at))),
+            None => REQUEST_TIMEOUT,
+        };
+        let outcome = tokio::time::timeout(limit, async {
             let c = match conn.take() {
                 Some(c) => c,
                 None => Conn::connect_with_buffer(shared.addr, CLIENT_BUFFER).await?,
@@ -280,8 +340,13 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
             c.exchange(&shared.request, false, |_| {}, |_| {}).await
         })
         .await
-        .unwrap_or(Err(Failure::TimedOut));
+        .unwrap_or(Err(if limit < REQUEST_TIMEOUT {
+            Failure::CutOff
+        } else {
+            Failure::TimedOut
+        }));
         let end = main.now();
+        let refused = matches!(outcome, Err(Failure::Connect(_)));
         if !conn.as_ref().is_some_and(Conn::is_reusable) {
             conn = None;
         }
@@ -302,9 +367,21 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
                 flush(writer, lane, &mut batch);
             }
         }
-        if failed {
-            // A refused connection fails at once: let the other clients and the ticker run.
-            tokio::task::yield_now().await;
+        if refused {
+            // Not past the end of a run for a duration.
+            let left = match plan.duration {
+                0 => backoff,
+                d => Duration::from_nanos((shared.schedule.start + d).saturating_sub(end))
+                    .min(backoff),
+            };
+            tokio::time::sleep(left).await;
+            backoff = (backoff * 2).min(MOST_BACKOFF);
+        } else {
+            backoff = FIRST_BACKOFF;
+            if failed {
+                // Let the other clients and the ticker run.
+                tokio::task::yield_now().await;
+            }
         }
     }
     flush(writer, lane, &mut batch);
@@ -389,6 +466,10 @@ async fn tick_every_second(shared: Rc<Shared>) {
         }
         let mut tally = shared.tally.borrow_mut();
         tally.tick(main.now(), start);
+        // Kept up to date, so a run cut short by its time limit still says how far it got.
+        main.metric("sent", tally.sent as f64, "requests");
+        main.metric("succeeded", tally.ok as f64, "requests");
+        main.metric("failed", tally.failed as f64, "requests");
         let done = tally.ok + tally.failed;
         let of = total.map_or(String::new(), |t| format!(" of {t}"));
         let rate = tally.seconds.last().map_or(0.0, |s| s.per_s);
@@ -407,15 +488,29 @@ async fn tick_every_second(shared: Rc<Shared>) {
 
 /// The figures, as output lines (wrk's report, and a histogram in text), metrics, marks and
 /// charts.
-fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan) {
+fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan, unsent: u64) {
     let secs = took.max(1) as f64 / 1e9;
     let l = t.summary(took);
     let ms = |ns: Nanos| ns as f64 / 1e6;
+    let count = |n: u64, one: &str, many: &str| conlab_core::count_of(n as usize, one, many);
     main.print(format!(
-        "requests: {} sent, {} succeeded, {} failed, in {:.2} s over {} connections",
-        t.sent, t.ok, t.failed, secs, t.connections
+        "requests: {} sent, {} succeeded, {} failed ({} answered), in {secs:.2} s over {}",
+        t.sent,
+        t.ok,
+        t.failed,
+        l.count,
+        count(t.connections, "connection", "connections"),
     ));
-    main.print(format!(
+    if unsent > 0 {
+        main.print(format!(
+            "{} due on the schedule were never sent: the clients fell behind (more clients, or a lower rate, would keep up)",
+            count(unsent, "request", "requests")
+        ));
+    }
+    if l.count == 0 {
+        main.print("latency: no answers to measure");
+    } else {
+        main.print(format!(
         "latency (ms{}): min {:.3}  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
         if plan.rate > 0 { ", from intended send times" } else { "" },
         ms(l.min),
@@ -426,6 +521,7 @@ fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan) {
         ms(l.p999),
         ms(l.max)
     ));
+    }
     if plan.rate > 0 && !t.service.is_empty() {
         main.print(format!(
             "  from actual send times (what a naive tester reports): p50 {:.3}  p99 {:.3}  max {:.3}",
@@ -436,12 +532,12 @@ fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan) {
     }
     let mb = |b: u64| b as f64 / 1e6;
     main.print(format!(
-        "throughput: {:.1} req/s · sent {:.2} MB ({:.2} MB/s) · received {:.2} MB ({:.2} MB/s)",
-        l.throughput_per_s,
-        mb(t.bytes_sent),
-        mb(t.bytes_sent) / secs,
-        mb(t.bytes_received),
-        mb(t.bytes_received) / secs
+        "throughput: {} answers/s · sent {} ({}/s) · received {} ({}/s)",
+        conlab_core::figure(l.throughput_per_s),
+        bytes(t.bytes_sent as f64),
+        bytes(t.bytes_sent as f64 / secs),
+        bytes(t.bytes_received as f64),
+        bytes(t.bytes_received as f64 / secs)
     ));
     if !t.errors.is_empty() {
         let mut kinds: Vec<(&String, &u64)> = t.errors.iter().collect();
@@ -484,11 +580,22 @@ fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan) {
     }
 }
 
+/// A number of bytes as a person reads it: `812 B`, `64.0 KB`, `9.94 GB` (powers of 1000).
+fn bytes(b: f64) -> String {
+    match b {
+        b if b < 1e3 => format!("{b:.0} B"),
+        b if b < 1e6 => format!("{:.1} KB", b / 1e3),
+        b if b < 1e9 => format!("{:.2} MB", b / 1e6),
+        b => format!("{:.2} GB", b / 1e9),
+    }
+}
+
 /// Checks, from the figures and marks the run recorded.
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
     let metric = |k: &str| t.metrics.extra(k).unwrap_or(-1.0) as i64;
     let (sent, ok, failed) = (metric("sent"), metric("succeeded"), metric("failed"));
+    let unsent = metric("unsent");
     let by_kind: Vec<(i64, &str)> = t
         .marks_named("errors")
         .filter_map(|m| m.detail.split_once('\t'))
@@ -503,19 +610,35 @@ pub fn checks(c: &mut Checks) {
         sent >= 0
             && sent == ok + failed
             && kinds_total == failed
-            && expected.is_none_or(|e| sent == e as i64),
+            && unsent >= 0
+            && expected.is_none_or(|e| sent + unsent == e as i64),
         format!(
             "{sent} sent{}, {ok} succeeded, {failed} failed ({kinds_total} by kind)",
-            expected.map_or(String::new(), |e| format!(" of {e} scheduled"))
+            match (expected, unsent) {
+                (None, _) => String::new(),
+                (Some(e), 0) => format!(" of {e} scheduled"),
+                (Some(e), u) => format!(" of {e} scheduled ({u} never sent: behind schedule)"),
+            }
         ),
     );
     let latency = t.metrics.latency;
+    // The histogram's bars hold every answer once.
+    let bars = t
+        .charts
+        .iter()
+        .find(|ch| ch.key == "latency_histogram")
+        .map(|ch| ch.points.iter().map(|p| p[1]).sum::<f64>());
     c.check(
         "percentiles-ordered",
         "every response has a latency, and min ≤ p50 ≤ p90 ≤ p99 ≤ p99.9 ≤ max",
         latency.is_some_and(|l| {
-            l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max
-        }) && t.charts.iter().any(|ch| ch.key == "latency_histogram"),
+            l.min <= l.p50
+                && l.p50 <= l.p90
+                && l.p90 <= l.p99
+                && l.p99 <= l.p999
+                && l.p999 <= l.max
+                && bars == Some(l.count as f64)
+        }),
         match latency {
             Some(l) => format!(
                 "{} latencies: {} ≤ {} ≤ {} ≤ {} ≤ {} ≤ {}",

@@ -132,7 +132,8 @@ impl Tally {
             p99: at(0.99),
             p999: at(0.999),
             max: if h.is_empty() { 0 } else { h.max() },
-            throughput_per_s: (self.ok + self.failed) as f64 / (window.max(1) as f64 / 1e9),
+            // Answers per second: a refused connection is no answer.
+            throughput_per_s: h.len() as f64 / (window.max(1) as f64 / 1e9),
             measured: true,
         }
     }
