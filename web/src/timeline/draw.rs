@@ -433,15 +433,20 @@ fn draw_marks_and_cursor(
         .take(5_000);
     let mut arrows = Vec::new();
     ctx.set_font("10px system-ui, sans-serif");
+    // Where the last phase name drawn ends: a name that would overlap it is left out (its
+    // line stays; zooming in shows it).
+    let mut names_end = f64::MIN;
     for m in marks {
         let x = x_of(m.t);
         if is_phase(&m.name) {
             // A phase begins: a line across every lane, its name under the time axis.
             ctx.set_fill_style_str(&theme.muted);
             ctx.fill_rect(x.floor(), TICKS, 1.0, g.height - TICKS);
-            if g.axis > TICKS {
+            if g.axis > TICKS && x + 3.0 >= names_end {
                 ctx.set_fill_style_str(&theme.fg);
                 let _ = ctx.fill_text(&m.detail, x + 3.0, TICKS + PHASE_BAND / 2.0);
+                // About 6 px a character at 10 px, and a gap.
+                names_end = x + 3.0 + m.detail.chars().count() as f64 * 6.0 + 6.0;
             }
             continue;
         }
