@@ -56,6 +56,72 @@ pub enum Command {
     RunNative(RunNativeArgs),
     /// Show a saved trace (conlab JSON) as text.
     Show(ShowArgs),
+    /// Serve the playground and a JSON API that runs native scenarios live on this machine.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
+    /// Write a suite of runs (a folder run-native wrote) as a static folder of pages.
+    Report(ReportArgs),
+}
+
+const SERVE_HELP: &str = "\
+The API (JSON): GET /api/scenarios, POST /api/runs {\"scenario\", \"params\", \"runtime\"},
+GET /api/runs, GET /api/runs/<id>, GET /api/runs/<id>/events (Server-Sent Events),
+POST /api/runs/<id>/stop, GET /api/runs/<id>/trace.
+
+Safety: it listens on 127.0.0.1 unless --bind says otherwise, and then only with a token
+(--token or CONLAB_SERVE_TOKEN, 16 characters or more) that every call must carry as
+`Authorization: Bearer <token>` (or open the page once with ?token=<token>). Parameters
+are checked against the catalog's ranges; beyond --max-running and --max-queued a start
+is answered 429 with Retry-After; runs against Redis and MySQL need --allow-databases;
+pages of other sites may call it only with --cors-origin.
+
+Finished runs are kept in --store and listed again after a restart. Ctrl-C stops it.";
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7878")]
+    pub bind: std::net::SocketAddr,
+    /// The token API calls must carry; required with a --bind that is not loopback
+    /// [default: the CONLAB_SERVE_TOKEN environment variable].
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Folder where finished runs are kept and reloaded from.
+    #[arg(long, value_name = "DIR", default_value = "target/conlab/served")]
+    pub store: PathBuf,
+    /// Runs at once (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_running: u16,
+    /// Runs waiting for a slot (0 to 1000); beyond that a start gets 429.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    pub max_queued: u16,
+    /// The longest one run may take, in seconds (1 to 3600); longer runs are refused.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u16).range(1..=3600))]
+    pub max_run_seconds: u16,
+    /// Allow runs of the scenarios against Redis and MySQL.
+    #[arg(long)]
+    pub allow_databases: bool,
+    /// Let pages of this origin call the API (repeatable), e.g. https://tutorial.example.
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors_origin: Vec<String>,
+    /// A suite of runs (a folder run-native wrote) to serve as a report at /report/.
+    #[arg(long, value_name = "DIR")]
+    pub open: Option<PathBuf>,
+    /// With --open: a second suite to compare it with.
+    #[arg(long, value_name = "DIR", requires = "open")]
+    pub compare: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The suite's folder (target/conlab/runs/<date>, written by run-native).
+    pub dir: PathBuf,
+    /// A second suite to compare it with (another machine, another day).
+    #[arg(long, value_name = "DIR")]
+    pub compare: Option<PathBuf>,
+    /// Where to write the pages.
+    #[arg(long, value_name = "DIR", default_value = "target/conlab/report")]
+    pub out: PathBuf,
 }
 
 #[derive(Args)]
@@ -131,6 +197,10 @@ pub struct RunNativeArgs {
     /// Time limit for each run, in seconds (0.1 to 3600).
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = seconds)]
     pub timeout: f64,
+    /// Only write the report (target/conlab/report); do not serve it. Without a terminal
+    /// it is never served.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 #[derive(Args)]

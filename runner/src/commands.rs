@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 pub mod list;
+pub mod report;
 pub mod run;
 pub mod run_native;
+pub mod serve;
 pub mod show;
 
 use crate::Failure;

@@ -29,11 +29,25 @@ pub fn stop_here_if_interrupted() {
     }
 }
 
+/// What to do first when interrupted (`conlab serve` stops its runs).
+type BeforeExit = Box<dyn Fn() + Send + Sync>;
+static BEFORE_EXIT: std::sync::Mutex<Option<BeforeExit>> = std::sync::Mutex::new(None);
+
+/// Asks the handler to call `f` first when interrupted.
+pub fn before_exit(f: BeforeExit) {
+    if let Ok(mut slot) = BEFORE_EXIT.lock() {
+        *slot = Some(f);
+    }
+}
+
 /// Installs the handler for Ctrl-C and SIGTERM.
 pub fn install_handler() {
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, Ordering::SeqCst);
         eprintln!("\nconlab: interrupted");
+        if let Some(first) = BEFORE_EXIT.lock().ok().and_then(|mut f| f.take()) {
+            first();
+        }
         let runs = conlab_servers::take_unreleased();
         if !runs.is_empty() && hand_over(&runs).is_ok() {
             eprintln!("conlab: removing what the run left on its servers");

@@ -47,6 +47,8 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::RunNative(args) => commands::run_native::run(args),
         cli::Command::Show(args) => commands::show::run(args),
+        cli::Command::Serve(args) => commands::serve::run(args),
+        cli::Command::Report(args) => commands::report::run(args),
     };
     // A run that ended because it was interrupted: the handler is cleaning up and exits.
     interrupt::stop_here_if_interrupted();

@@ -4,7 +4,7 @@
 
 mod entries;
 
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::ParamSpec;
 use serde::Serialize;
 
 pub use entries::CATALOG;
@@ -199,15 +199,7 @@ fn serialize_params<S: serde::Serializer>(
         .iter()
         .map(|p| ParamJson {
             name: p.name,
-            kind: match p.kind {
-                ParamKind::Count { .. } => "count",
-                ParamKind::Millis { .. } => "millis",
-                ParamKind::List { millis: true, .. } => "millis-list",
-                ParamKind::List { .. } => "list",
-                ParamKind::Choice { .. } => "choice",
-                ParamKind::Flag { .. } => "flag",
-                ParamKind::Url => "url",
-            },
+            kind: p.kind_name(),
             default: p.default_value().to_string(),
             allowed: p.range_text(),
             help: p.help,

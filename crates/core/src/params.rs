@@ -127,6 +127,20 @@ impl ParamSpec {
         }
     }
 
+    /// Its kind as the catalog's JSON names it: `count`, `millis`, `list`, `millis-list`,
+    /// `choice`, `flag` or `url`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ParamKind::Count { .. } => "count",
+            ParamKind::Millis { .. } => "millis",
+            ParamKind::List { millis: true, .. } => "millis-list",
+            ParamKind::List { .. } => "list",
+            ParamKind::Choice { .. } => "choice",
+            ParamKind::Flag { .. } => "flag",
+            ParamKind::Url => "url",
+        }
+    }
+
     /// The allowed values in words, e.g. `1–100000 tasks` or `one of all, first_completed`.
     pub fn range_text(&self) -> String {
         match self.kind {

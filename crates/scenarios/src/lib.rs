@@ -23,8 +23,8 @@ pub mod worker;
 
 #[cfg(feature = "native")]
 pub use native::{
-    allow_remote_targets, native_ids, run, start_native, time_limit, NativeRun, RunError,
-    RuntimeChoice,
+    allow_remote_targets, native_ids, native_refusal, needs_databases, run, start_native,
+    time_limit, NativeRun, RunError, RuntimeChoice,
 };
 pub use recheck::{recheck, Recheck, RecheckError};
 pub use registry::{checks_for, find, is_planned, Scenario};

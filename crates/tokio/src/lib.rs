@@ -13,6 +13,7 @@ mod run;
 mod runtime;
 pub mod scratch;
 mod slow_server;
+mod stop;
 
 pub use clock::{thread_cpu_ns, NativeClock};
 pub use host::{host_description, rfc3339_now};
@@ -21,3 +22,4 @@ pub use panics::panic_text;
 pub use run::{run_scenario, watch, NativeStart, ScenarioFuture, WatchEnd};
 pub use runtime::{TokioRuntime, TokioSleep};
 pub use slow_server::{SlowLink, SlowServer};
+pub use stop::StopSignal;

@@ -90,6 +90,8 @@ pub struct NativeStart {
     pub limit: Duration,
     /// The server its slow requests go to, when it has one (real IO).
     pub slow_server: Option<crate::SlowLink>,
+    /// Set to stop the run before its end.
+    pub stop: crate::StopSignal,
 }
 
 impl NativeStart {
@@ -107,12 +109,25 @@ impl NativeStart {
             clock: NativeClock::start(),
             limit,
             slow_server: None,
+            stop: crate::StopSignal::default(),
         }
     }
 
     /// What the run has recorded so far, open spans drawn up to now.
     pub fn snapshot(&self) -> Trace {
         self.meta.snapshot(&self.recorder, self.clock.now())
+    }
+
+    /// Asks the run to stop now; it ends *stopped*.
+    pub fn request_stop(&self) {
+        self.stop.request(self.clock.now());
+    }
+
+    /// The status of a run that was stopped, if it was.
+    pub fn stopped_status(&self) -> Option<Status> {
+        self.stop.requested().map(|at| Status::Stopped {
+            after_ms: at / 1_000_000,
+        })
     }
 
     /// The trace of a run that ended before its scenario started (skipped, or failed while
@@ -178,20 +193,22 @@ fn drive(
     let main = setup.main.clone();
     panics::install_hook();
     panics::reset();
+    let stop = start.stop.clone();
     let status = local.block_on(&runtime, async move {
         let scenario = tokio::time::timeout(limit, run(main.clone()));
-        match select(scenario, TaskPanicked).await {
-            Either::Left(Ok(Ok(()))) => {
+        match select(select(scenario, TaskPanicked), stop.asked()).await {
+            Either::Left(Either::Left(Ok(Ok(())))) => {
                 main.end();
                 Status::Ok
             }
-            Either::Left(Ok(Err(e))) => Status::Failed { reason: e.message },
-            Either::Left(Err(_)) => Status::TimedOut {
+            Either::Left(Either::Left(Ok(Err(e)))) => Status::Failed { reason: e.message },
+            Either::Left(Either::Left(Err(_))) => Status::TimedOut {
                 limit_ms: limit.as_millis() as u64,
             },
-            Either::Right(message) => Status::Failed {
+            Either::Left(Either::Right(message)) => Status::Failed {
                 reason: format!("a task panicked: {message}"),
             },
+            Either::Right(()) => start.stopped_status().unwrap_or(Status::Ok),
         }
     });
     // The makespan ends with the main task, before the tasks left pending are dropped.

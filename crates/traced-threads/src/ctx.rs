@@ -4,7 +4,7 @@
 use super::slices::{wait_in_slices, wait_in_slices_until};
 use super::watchdog::Watchdog;
 use conlab_core::{
-    EventWriter, LaneId, LaneKind, Metric, Nanos, Params, SpanState, Text, TraceRecorder,
+    EventWriter, LaneId, LaneKind, Metric, Nanos, Params, SpanState, Text, TraceRecorder, WholeSpan,
 };
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -257,9 +257,19 @@ impl ThreadCtx {
         self.watchdog.set_waiting(self.lane, what, holder, timed);
         WaitGuard {
             ctx: self,
-            state,
-            start: self.now(),
+            span: Some(self.begin_whole(state)),
         }
+    }
+
+    /// Begins a span recorded whole when [`ThreadCtx::end_whole`] ends it; until then live
+    /// snapshots draw it open, up to their time (a long wait or computation shows as it goes).
+    pub fn begin_whole(&self, state: SpanState) -> WholeSpan {
+        self.writer.begin_whole(self.lane, state, self.now())
+    }
+
+    /// Ends a span begun with [`ThreadCtx::begin_whole`] now.
+    pub fn end_whole(&self, span: WholeSpan, label: impl Into<Text>) {
+        self.writer.end_whole(span, self.now(), label);
     }
 
     /// Starts a thread (non-daemon: the run waits for it at the end, as a Python program waits
@@ -363,14 +373,15 @@ impl ThreadCtx {
 /// Ends a wait: its span and its watchdog entry.
 pub struct WaitGuard<'a> {
     ctx: &'a ThreadCtx,
-    state: SpanState,
-    start: Nanos,
+    span: Option<WholeSpan>,
 }
 
 impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
         self.ctx.watchdog.clear_waiting(self.ctx.lane);
-        self.ctx.span(self.state, self.start, Text::None);
+        if let Some(span) = self.span.take() {
+            self.ctx.end_whole(span, Text::None);
+        }
     }
 }
 

@@ -109,10 +109,11 @@ impl Work {
     /// mark of the CPU time the thread actually got (a busy machine grants less than the wall
     /// time).
     pub fn compute(&self, ctx: &ThreadCtx, d: Duration) -> Result<(), Aborted> {
-        let start = ctx.now();
+        let span = ctx.begin_whole(SpanState::Computing);
         let cpu = cpu_time::ThreadTime::now();
-        self.burn(d, || ctx.check().is_err())?;
-        ctx.span(SpanState::Computing, start, Text::None);
+        let burnt = self.burn(d, || ctx.check().is_err());
+        ctx.end_whole(span, Text::None);
+        burnt?;
         ctx.mark("cpu_time", Text::from(cpu.elapsed().as_nanos().to_string()));
         Ok(())
     }

@@ -28,7 +28,7 @@ pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: C
         live: Default::default(),
         slow: start.slow_server.clone(),
     });
-    let watchdog = Watchdog::start(info.id);
+    let watchdog = Watchdog::start_stoppable(info.id, start.stop.clone());
     let (s, w) = (shared.clone(), watchdog.clone());
     // The main thread counts as live until its code (and what it owns: child processes are
     // reaped when their owner drops) is done, so a run that timed out still waits for it.
@@ -61,11 +61,17 @@ pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: C
         (Status::Ok, Some(reason)) => Status::Failed { reason },
         (status, _) => status,
     };
+    // A run stopped from outside was aborted on purpose: it ends stopped, not failed.
+    let status = start.stopped_status().unwrap_or(status);
+    let stopped = matches!(status, Status::Stopped { .. });
     let mut trace = start.meta.finish(checks, &shared.recorder, end, status);
-    let mut c = Checks::new(&trace, &start.meta.params);
-    no_thread_outlives(&mut c);
-    let extra = c.finish();
-    trace.checks.extend(extra);
+    // A stopped run is shown as it is, unjudged (as on the page).
+    if !stopped {
+        let mut c = Checks::new(&trace, &start.meta.params);
+        no_thread_outlives(&mut c);
+        let extra = c.finish();
+        trace.checks.extend(extra);
+    }
     trace
 }
 

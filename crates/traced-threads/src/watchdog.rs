@@ -42,12 +42,19 @@ pub struct Watchdog {
     failure: Mutex<Option<String>>,
     stop: Mutex<bool>,
     stop_cv: Condvar,
+    /// Someone outside the run (a page's Stop) asking it to end: the monitor aborts it.
+    asked_to_stop: conlab_tokio::StopSignal,
 }
 
 impl Watchdog {
     /// A watchdog with its monitor thread running; the monitor stops when [`Watchdog::stop`]
     /// is called.
     pub fn start(name: &str) -> Arc<Watchdog> {
+        Watchdog::start_stoppable(name, conlab_tokio::StopSignal::default())
+    }
+
+    /// A watchdog that also aborts the run (within a check interval) once `stop` is asked.
+    pub fn start_stoppable(name: &str, stop: conlab_tokio::StopSignal) -> Arc<Watchdog> {
         let dog = Arc::new(Watchdog {
             registry: Mutex::new(Registry::default()),
             aborted: AtomicBool::new(false),
@@ -57,6 +64,7 @@ impl Watchdog {
             failure: Mutex::new(None),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
+            asked_to_stop: stop,
         });
         let monitor = dog.clone();
         let _ = std::thread::Builder::new()
@@ -79,6 +87,10 @@ impl Watchdog {
                 }
             }
             if self.is_aborted() {
+                continue;
+            }
+            if self.asked_to_stop.requested().is_some() {
+                self.abort();
                 continue;
             }
             let progress = self.progress.load(Ordering::Acquire);

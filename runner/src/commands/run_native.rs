@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
+    let no_serve = args.no_serve;
     let limit = super::timeout(args.timeout)?;
     let ids = select(&conlab_scenarios::native_ids(), &args.only, &args.skip)?;
     if ids.is_empty() {
@@ -69,10 +70,38 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
             .count(),
         dir.display()
     );
-    if failed.is_empty() {
+    let report = super::serve::write_report(&dir, None, &PathBuf::from("target/conlab/report"))?;
+    println!("Report: {}", report.join("index.html").display());
+    let outcome = if failed.is_empty() {
         Ok(())
     } else {
         Err(Failure::Run(anyhow!("failed: {}", failed.join(", "))))
+    };
+    if !no_serve {
+        serve_report(report);
+    }
+    outcome
+}
+
+/// Serves the report on 127.0.0.1 (port 7878, or any free one) until Ctrl-C; only with a
+/// terminal, so a script never waits on it.
+fn serve_report(report: PathBuf) {
+    if !std::io::stdin().is_terminal() {
+        println!("(not serving it: no terminal; `conlab serve --open <dir>` serves a suite)");
+        return;
+    }
+    let mut config = conlab_serve::Config::new(PathBuf::from("target/conlab/served"));
+    config.report = Some(report);
+    let server = conlab_serve::Server::start(config.clone()).or_else(|_| {
+        config.bind.set_port(0);
+        conlab_serve::Server::start(config)
+    });
+    match server {
+        Ok(server) => {
+            super::serve::announce(&server, true);
+            super::serve::serve_until_interrupted(server);
+        }
+        Err(e) => eprintln!("conlab: could not serve the report: {e}"),
     }
 }
 

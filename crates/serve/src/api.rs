@@ -1,0 +1,223 @@
+//! The routes: `/api/...` (see `conlab-wire` for the table), the report at `/report/`, and
+//! the web app everywhere else. Every answer of the API is JSON; every refusal an
+//! [`ApiError`] sentence.
+
+use crate::config::Config;
+use crate::runs::Runs;
+use crate::{assets, guard, start, stream};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use conlab_core::catalog::CATALOG;
+use conlab_wire::{ApiError, ParamEntry, ScenarioEntry, ScenarioList, StartRun, API_VERSION};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The largest request body the API reads: a start request is a few hundred bytes.
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub runs: Arc<Runs>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/scenarios", get(scenarios))
+        .route("/api/runs", get(list).post(start_run))
+        .route("/api/runs/{id}", get(one))
+        .route("/api/runs/{id}/events", get(events))
+        .route("/api/runs/{id}/stop", post(stop))
+        .route("/api/runs/{id}/trace", get(trace))
+        .fallback(assets::asset)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
+        .with_state(state)
+}
+
+/// A refusal as JSON.
+pub fn refuse(status: StatusCode, error: String) -> Response {
+    (status, Json(ApiError { error })).into_response()
+}
+
+fn no_run(id: &str) -> Response {
+    refuse(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no run is called `{}`; GET /api/runs lists them",
+            shorten(id)
+        ),
+    )
+}
+
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+/// Ids the server makes: digits, letters and `-`, short.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+async fn scenarios(State(state): State<AppState>) -> Json<ScenarioList> {
+    let scenarios = CATALOG
+        .iter()
+        .map(|info| {
+            let databases = conlab_scenarios::needs_databases(info.id);
+            let refused = if !info.platforms.native || conlab_scenarios::is_planned(info.id) {
+                Some("it does not run natively".to_string())
+            } else if databases && !state.config.allow_databases {
+                Some("it needs Redis and MySQL; start the server with --allow-databases".into())
+            } else {
+                None
+            };
+            ScenarioEntry {
+                id: info.id.into(),
+                title: info.title.into(),
+                chapter: info.chapter.title().into(),
+                explanation: info.explanation.into(),
+                params: info
+                    .params
+                    .iter()
+                    .map(|p| ParamEntry {
+                        name: p.name.into(),
+                        kind: p.kind_name().into(),
+                        default: p.default_value().to_string(),
+                        allowed: p.range_text(),
+                        help: p.help.into(),
+                    })
+                    .collect(),
+                native: refused.is_none(),
+                needs_databases: databases,
+                refused,
+            }
+        })
+        .collect();
+    Json(ScenarioList {
+        api: API_VERSION.into(),
+        scenarios,
+    })
+}
+
+async fn list(State(state): State<AppState>) -> Response {
+    Json(state.runs.list()).into_response()
+}
+
+async fn start_run(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "a start request is JSON: send it with `Content-Type: application/json`".into(),
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is larger than {} KB", MAX_BODY / 1024),
+            )
+        }
+        Err(e) => {
+            return refuse(
+                e.status(),
+                format!("the request body could not be read: {e}"),
+            )
+        }
+    };
+    let asked: StartRun = match serde_json::from_slice(&body) {
+        Ok(asked) => asked,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "the body is not a start request ({e}); send {{\"scenario\": \"<id>\", \
+                     \"params\": {{\"name\": \"value\"}}, \"runtime\": \"native\" or \"virtual\"}}"
+                ),
+            )
+        }
+    };
+    let prepared = match start::prepare(&state.config, asked) {
+        Ok(p) => p,
+        Err((status, message)) => return refuse(status, message),
+    };
+    match state.runs.submit(prepared) {
+        Ok(summary) => (StatusCode::ACCEPTED, Json(summary)).into_response(),
+        Err(busy) => {
+            let mut answer = refuse(StatusCode::TOO_MANY_REQUESTS, busy.message);
+            answer
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(busy.retry_after));
+            answer
+        }
+    }
+}
+
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match valid_id(&id).then(|| state.runs.summary(&id)).flatten() {
+        Some(summary) => Json(summary).into_response(),
+        None => no_run(&id),
+    }
+}
+
+async fn events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match valid_id(&id).then(|| stream::events(&state, &id)).flatten() {
+        Some(sse) => sse,
+        None => no_run(&id),
+    }
+}
+
+async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match valid_id(&id).then(|| state.runs.stop(&id)).flatten() {
+        Some(summary) => Json(summary).into_response(),
+        None => no_run(&id),
+    }
+}
+
+async fn trace(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if !valid_id(&id) || state.runs.summary(&id).is_none() {
+        return no_run(&id);
+    }
+    let Some(path) = state.runs.trace_path(&id) else {
+        return refuse(
+            StatusCode::CONFLICT,
+            format!("run `{id}` has not ended yet; its events stream at /api/runs/{id}/events"),
+        );
+    };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the trace of run `{id}` could not be read: {e}"),
+        ),
+    }
+}

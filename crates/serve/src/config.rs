@@ -1,0 +1,120 @@
+//! What the server is told, and the checks that keep it safe to expose.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen (127.0.0.1:7878 by default).
+    pub bind: SocketAddr,
+    /// The token every API call must carry; required unless bound to loopback.
+    pub token: Option<String>,
+    /// Where finished runs are kept (and reloaded from at start).
+    pub store: PathBuf,
+    /// Runs at once; more wait in the queue.
+    pub max_running: usize,
+    /// Runs waiting; beyond that a start is refused with 429.
+    pub max_queued: usize,
+    /// The longest a run may take; a run whose estimate is longer is refused.
+    pub max_run: Duration,
+    /// Whether scenarios against Redis and MySQL may be run.
+    pub allow_databases: bool,
+    /// Origins (`https://site.example`) whose pages may call the API; none by default.
+    pub cors_origins: Vec<String>,
+    /// A report folder served at `/report/` (`conlab serve --open`, `just run-native`).
+    pub report: Option<PathBuf>,
+    /// How often a live stream sends what is new.
+    pub stream_every: Duration,
+}
+
+impl Config {
+    /// Defaults: loopback port 7878, two runs at once and eight waiting, ten minutes a run.
+    pub fn new(store: PathBuf) -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            token: None,
+            store,
+            max_running: 2,
+            max_queued: 8,
+            max_run: Duration::from_secs(600),
+            allow_databases: false,
+            cors_origins: Vec::new(),
+            report: None,
+            stream_every: Duration::from_millis(50),
+        }
+    }
+
+    /// Refuses settings that would expose runs to anyone who can reach the port.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if let Some(token) = &self.token {
+            if token.len() < MIN_TOKEN {
+                return Err(ConfigError::ShortToken { len: token.len() });
+            }
+        } else if !self.bind.ip().is_loopback() {
+            return Err(ConfigError::TokenNeeded { addr: self.bind });
+        }
+        if self.max_running == 0 {
+            return Err(ConfigError::NoRuns);
+        }
+        for origin in &self.cors_origins {
+            let scheme = origin.starts_with("http://") || origin.starts_with("https://");
+            if !scheme || origin.ends_with('/') || origin == "*" {
+                return Err(ConfigError::Origin {
+                    origin: origin.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The shortest token accepted: 16 characters.
+pub const MIN_TOKEN: usize = 16;
+
+/// Settings the server refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A non-loopback address without a token.
+    #[error(
+        "--bind {addr} lets other machines reach the server, so it needs a token: give \
+         --token <at least 16 characters> (or set CONLAB_SERVE_TOKEN); every API call must \
+         then carry it as `Authorization: Bearer <token>`"
+    )]
+    TokenNeeded {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// A token too short to guess slowly.
+    #[error("the token has {len} characters; give at least 16 (for example the output of `openssl rand -hex 16`)")]
+    ShortToken {
+        /// Its length.
+        len: usize,
+    },
+    /// No run could ever start.
+    #[error("--max-running must be at least 1")]
+    NoRuns,
+    /// An origin that is not one.
+    #[error("--cors-origin `{origin}` is not an origin: give scheme, host and port without a path, such as https://tutorial.example or http://localhost:8000")]
+    Origin {
+        /// What was given.
+        origin: String,
+    },
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        error: String,
+    },
+    /// The folder for finished runs cannot be used.
+    #[error("cannot keep runs in {dir}: {error}", dir = dir.display())]
+    Store {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        error: String,
+    },
+}

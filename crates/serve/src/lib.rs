@@ -1,0 +1,154 @@
+//! `conlab serve`: the playground and a JSON API that runs native scenarios live on this
+//! machine. The API's types are `conlab-wire`'s; this crate is the server:
+//!
+//! - `config`: what the server is told (address, token, caps, folders) and its checks;
+//! - `guard`: what every request passes first (token, host, origin, CORS);
+//! - `api`: the handlers; `start`: a start request checked against the catalog's ranges;
+//! - `runs`: the runs, running or queued under the caps, and their ends;
+//! - `store`: finished traces written atomically and reloaded at start;
+//! - `stream`: a run's events as Server-Sent Events;
+//! - `assets`: the web app (embedded with the `web-app` feature) and served reports;
+//! - `report`: a suite of runs as a static folder of pages.
+#![deny(missing_docs)]
+
+mod api;
+mod assets;
+mod config;
+mod guard;
+pub mod report;
+mod runs;
+mod start;
+mod store;
+mod stream;
+
+pub use assets::has_web_app;
+pub use config::{Config, ConfigError};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tokio::sync::watch;
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+    runs: Arc<runs::Runs>,
+}
+
+impl Server {
+    /// Binds `config.bind` and serves on threads of its own; returns once it listens.
+    pub fn start(config: Config) -> Result<Server, ConfigError> {
+        config.check()?;
+        let listener = std::net::TcpListener::bind(config.bind).map_err(|e| ConfigError::Bind {
+            addr: config.bind,
+            error: e.to_string(),
+        })?;
+        let addr = listener.local_addr().map_err(|e| ConfigError::Bind {
+            addr: config.bind,
+            error: e.to_string(),
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| ConfigError::Bind {
+                addr,
+                error: e.to_string(),
+            })?;
+        let store = store::Store::open(&config.store).map_err(|e| ConfigError::Store {
+            dir: config.store.clone(),
+            error: e.to_string(),
+        })?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("conlab-serve")
+            .enable_all()
+            .build()
+            .map_err(|e| ConfigError::Bind {
+                addr,
+                error: e.to_string(),
+            })?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let config = Arc::new(config);
+        let runs = runs::Runs::new(config.clone(), store, runtime.handle().clone());
+        let state = api::AppState {
+            config: config.clone(),
+            runs: runs.clone(),
+            shutdown: shutdown_rx.clone(),
+        };
+        let router = api::router(state);
+        let thread = std::thread::Builder::new()
+            .name("conlab-serve".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(_) => return,
+                    };
+                    let mut stop = shutdown_rx;
+                    let _ = axum::serve(listener, router)
+                        .with_graceful_shutdown(async move {
+                            let _ = stop.wait_for(|s| *s).await;
+                        })
+                        .await;
+                });
+                runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+            })
+            .map_err(|e| ConfigError::Bind {
+                addr,
+                error: e.to_string(),
+            })?;
+        Ok(Server {
+            addr,
+            shutdown,
+            thread: Some(thread),
+            runs,
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its URL, `http://host:port/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// Stops every run (each ends *stopped* and is kept), ends the streams and the server.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    /// Waits until the server ends (never, unless stopped from elsewhere).
+    pub fn wait(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// A handle that stops the server from another thread (the Ctrl-C handler).
+    pub fn stopper(&self) -> impl Fn() + Send + Sync + 'static {
+        let shutdown = self.shutdown.clone();
+        let runs = self.runs.clone();
+        move || {
+            runs.stop_all();
+            let _ = shutdown.send(true);
+        }
+    }
+
+    fn stop_inner(&mut self) {
+        self.runs.stop_all();
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}

@@ -1,0 +1,459 @@
+//! A suite of runs (`conlab run-native`'s folder: traces and `index.json`) as a static folder
+//! of pages: `index.html` lists every run (scenario, status, makespan, checks, a small
+//! timeline) and opens each in the playground's viewer (`app/`, a copy of the web app, with
+//! `?trace=`); with a second suite, the list compares them run by run. The folder works from
+//! any web server and from `conlab serve --open`.
+
+use crate::assets;
+use conlab_core::catalog;
+use conlab_core::{SpanState, Trace};
+use conlab_scenarios::suite::{read_index, SuiteEntry};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// One suite read from its folder.
+pub struct Suite {
+    /// Its folder's name (the label shown).
+    pub label: String,
+    /// Its runs, in the index's order, each with its trace when the file reads.
+    pub runs: Vec<(SuiteEntry, Option<Trace>)>,
+    /// The machine it ran on and when, from its first trace.
+    pub host: Option<String>,
+    /// When its first run was recorded.
+    pub recorded_at: Option<String>,
+}
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The folder is not a suite.
+    #[error("{dir} is not a suite of runs: its index.json could not be read ({error}); give a folder `conlab run-native` wrote, such as target/conlab/runs/<date>", dir = dir.display())]
+    NotASuite {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        error: String,
+    },
+    /// The report could not be written.
+    #[error("could not write the report in {dir}: {error}", dir = dir.display())]
+    Write {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
+/// What a written report holds.
+#[derive(Debug)]
+pub struct Written {
+    /// Its `index.html`.
+    pub index: PathBuf,
+    /// Whether it carries the viewer (the web app was found).
+    pub viewer: bool,
+}
+
+impl Suite {
+    /// Reads the suite in `dir`.
+    pub fn read(dir: &Path) -> Result<Suite, ReportError> {
+        let index = read_index(dir).map_err(|e| ReportError::NotASuite {
+            dir: dir.to_path_buf(),
+            error: e.to_string(),
+        })?;
+        let runs: Vec<(SuiteEntry, Option<Trace>)> = index
+            .into_iter()
+            .map(|entry| {
+                let trace = fs::read_to_string(dir.join(&entry.file))
+                    .ok()
+                    .and_then(|text| Trace::from_json(&text).ok());
+                (entry, trace)
+            })
+            .collect();
+        let first = runs.iter().find_map(|(_, t)| t.as_ref());
+        let label = dir
+            .canonicalize()
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .file_name()
+            .map_or_else(|| "suite".into(), |n| n.to_string_lossy().into_owned());
+        Ok(Suite {
+            label,
+            host: first.and_then(|t| t.host.clone()),
+            recorded_at: first.and_then(|t| t.recorded_at.clone()),
+            runs,
+        })
+    }
+}
+
+/// Writes the report of `suite` (compared with `other`, when given) into `out`: `index.html`,
+/// the traces under `runs/`, and the viewer under `app/` when a web app is at hand (inside
+/// this binary, or `web_dist` on disk).
+pub fn write(
+    suite: &Suite,
+    other: Option<&Suite>,
+    out: &Path,
+    web_dist: Option<&Path>,
+) -> Result<Written, ReportError> {
+    let fail = |error: std::io::Error| ReportError::Write {
+        dir: out.to_path_buf(),
+        error,
+    };
+    fs::create_dir_all(out.join("runs")).map_err(fail)?;
+    let viewer = copy_viewer(out, web_dist).map_err(fail)?;
+    for (n, s) in std::iter::once(suite).chain(other).enumerate() {
+        let dir = out.join("runs").join(slot(n));
+        fs::create_dir_all(&dir).map_err(fail)?;
+        for (entry, trace) in &s.runs {
+            if let Some(trace) = trace {
+                fs::write(dir.join(safe_name(&entry.file)), trace.to_json()).map_err(fail)?;
+            }
+        }
+    }
+    let html = page(suite, other, viewer);
+    let index = out.join("index.html");
+    fs::write(&index, html).map_err(fail)?;
+    Ok(Written { index, viewer })
+}
+
+fn slot(n: usize) -> &'static str {
+    if n == 0 {
+        "a"
+    } else {
+        "b"
+    }
+}
+
+/// A trace file's name as the report stores it (no folders, nothing hidden).
+fn safe_name(file: &str) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.trim_start_matches('.').to_string()
+}
+
+/// Copies the web app into `out/app`; false when none is at hand.
+fn copy_viewer(out: &Path, web_dist: Option<&Path>) -> std::io::Result<bool> {
+    let app = out.join("app");
+    let embedded = assets::web_app_files();
+    if !embedded.is_empty() {
+        for (path, bytes) in embedded {
+            let file = app.join(&path);
+            if let Some(parent) = file.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(file, bytes)?;
+        }
+        return Ok(true);
+    }
+    match web_dist.filter(|d| d.join("index.html").is_file()) {
+        Some(dist) => {
+            copy_dir(dist, &app)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn ms(entry: &SuiteEntry) -> String {
+    let v = entry.makespan_ms;
+    if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else {
+        format!("{v:.1} ms")
+    }
+}
+
+fn checks(trace: Option<&Trace>) -> String {
+    trace.map_or_else(
+        || "—".into(),
+        |t| {
+            let passed = t.checks.iter().filter(|c| c.passed).count();
+            format!("{passed}/{}", t.checks.len())
+        },
+    )
+}
+
+fn badge(entry: &SuiteEntry) -> String {
+    let (class, text) = if entry.passed {
+        ("ok", "passed")
+    } else if entry.status == "skipped" {
+        ("skip", "skipped")
+    } else {
+        ("bad", entry.status.as_str())
+    };
+    let text = if text == "ok" { "checks failed" } else { text };
+    format!("<span class=\"badge {class}\">{}</span>", escape(text))
+}
+
+fn open_link(n: usize, entry: &SuiteEntry, viewer: bool) -> String {
+    let file = format!("runs/{}/{}", slot(n), safe_name(&entry.file));
+    let href = if viewer {
+        format!(
+            "app/index.html?scenario={}&trace=../{}",
+            escape(&entry.scenario),
+            escape(&file)
+        )
+    } else {
+        file
+    };
+    format!("<a class=\"open\" href=\"{href}\">open</a>")
+}
+
+/// The report's page.
+fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
+    let mut h = String::with_capacity(64 * 1024);
+    h.push_str(HEAD);
+    let title = match other {
+        Some(b) => format!("{} vs {}", escape(&suite.label), escape(&b.label)),
+        None => escape(&suite.label),
+    };
+    let _ = write!(h, "<h1>conlab report <small>{title}</small></h1>");
+    for (n, s) in std::iter::once(suite).chain(other).enumerate() {
+        let passed = s.runs.iter().filter(|(e, _)| e.passed).count();
+        let _ = write!(
+            h,
+            "<p class=\"suite\"><b>{}</b> {} — {} runs, {passed} passed{}{}</p>",
+            if other.is_some() {
+                slot(n).to_uppercase()
+            } else {
+                String::new()
+            },
+            escape(&s.label),
+            s.runs.len(),
+            s.host
+                .as_deref()
+                .map(|v| format!(" — {}", escape(v)))
+                .unwrap_or_default(),
+            s.recorded_at
+                .as_deref()
+                .map(|v| format!(" — {}", escape(v)))
+                .unwrap_or_default(),
+        );
+    }
+    if !viewer {
+        h.push_str("<p class=\"note\">This report has no viewer (the web app was not found): runs open as JSON. Build it with <code>just serve</code> or <code>scripts/build-web.sh</code> and write the report again.</p>");
+    }
+    h.push_str("<div class=\"scroll\"><table>");
+    match other {
+        None => {
+            h.push_str("<thead><tr><th>scenario</th><th>status</th><th class=\"num\">makespan</th><th class=\"num\">checks</th><th>timeline</th><th></th></tr></thead><tbody>");
+            for (entry, trace) in &suite.runs {
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                    scenario_cell(&entry.scenario),
+                    badge(entry),
+                    ms(entry),
+                    checks(trace.as_ref()),
+                    trace.as_ref().map(thumbnail).unwrap_or_default(),
+                    open_link(0, entry, viewer),
+                );
+            }
+        }
+        Some(b) => {
+            h.push_str("<thead><tr><th>scenario</th><th>A</th><th class=\"num\">A makespan</th><th>B</th><th class=\"num\">B makespan</th><th class=\"num\">B / A</th><th>timelines (A above B)</th></tr></thead><tbody>");
+            let mut ids: Vec<&str> = suite
+                .runs
+                .iter()
+                .map(|(e, _)| e.scenario.as_str())
+                .collect();
+            for (e, _) in &b.runs {
+                if !ids.contains(&e.scenario.as_str()) {
+                    ids.push(&e.scenario);
+                }
+            }
+            for id in ids {
+                let a = suite.runs.iter().find(|(e, _)| e.scenario == id);
+                let bb = b.runs.iter().find(|(e, _)| e.scenario == id);
+                let side = |n: usize, r: Option<&(SuiteEntry, Option<Trace>)>| match r {
+                    Some((e, _)) => format!(
+                        "<td>{} {}</td><td class=\"num\">{}</td>",
+                        badge(e),
+                        open_link(n, e, viewer),
+                        ms(e)
+                    ),
+                    None => "<td>not run</td><td></td>".into(),
+                };
+                let ratio = match (a, bb) {
+                    (Some((ea, _)), Some((eb, _))) if ea.makespan_ms > 0.0 => {
+                        let r = eb.makespan_ms / ea.makespan_ms;
+                        let class = if r > 1.1 {
+                            "slower"
+                        } else if r < 0.9 {
+                            "faster"
+                        } else {
+                            ""
+                        };
+                        format!("<span class=\"{class}\">{r:.2}x</span>")
+                    }
+                    _ => "—".into(),
+                };
+                let thumbs = [a, bb]
+                    .iter()
+                    .map(|r| {
+                        r.and_then(|(_, t)| t.as_ref())
+                            .map(thumbnail)
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<_>>()
+                    .join("<br>");
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td>{}{}<td class=\"num\">{ratio}</td><td>{thumbs}</td></tr>",
+                    scenario_cell(id),
+                    side(0, a),
+                    side(1, bb),
+                );
+            }
+        }
+    }
+    h.push_str("</tbody></table></div>");
+    h.push_str("<p class=\"legend\"><i class=\"run\"></i> working <i class=\"wait\"></i> waiting <i class=\"io\"></i> IO, connections <i class=\"sleep\"></i> sleeping</p>");
+    h.push_str("</main></body></html>\n");
+    h
+}
+
+fn scenario_cell(id: &str) -> String {
+    match catalog::find(id) {
+        Some(info) => format!(
+            "<b>{}</b><br><span class=\"title\">{}</span>",
+            escape(id),
+            escape(info.title)
+        ),
+        None => format!("<b>{}</b>", escape(id)),
+    }
+}
+
+/// Thumbnail rows at most; further lanes are counted below.
+const THUMB_ROWS: usize = 10;
+const THUMB_WIDTH: usize = 200;
+
+fn class_of(state: SpanState) -> usize {
+    match state {
+        SpanState::Sleeping => 3,
+        SpanState::BlockedIo
+        | SpanState::Connecting
+        | SpanState::InFlight
+        | SpanState::PoolWait => 2,
+        s if s.is_busy() => 0,
+        _ => 1,
+    }
+}
+
+const CLASS_COLOURS: [&str; 4] = ["#2e9d5b", "#e08a1e", "#3b7dd8", "#a7afbd"];
+
+/// A small SVG of the first lanes: per pixel column, the state that covered most of it.
+fn thumbnail(trace: &Trace) -> String {
+    let end = trace.end.max(1) as f64;
+    let rows = trace.lanes.len().min(THUMB_ROWS);
+    if rows == 0 {
+        return String::new();
+    }
+    let row_h = 6;
+    let height = rows * row_h + if trace.lanes.len() > rows { 10 } else { 0 };
+    let mut svg = format!(
+        "<svg class=\"thumb\" width=\"{THUMB_WIDTH}\" height=\"{height}\" viewBox=\"0 0 {THUMB_WIDTH} {height}\" role=\"img\"><title>{} lanes</title>",
+        trace.lanes.len()
+    );
+    for row in 0..rows {
+        let lane = trace.lanes[row].id;
+        // Time each state class covers in each column.
+        let mut cover = vec![[0f64; 4]; THUMB_WIDTH];
+        for span in trace
+            .spans
+            .iter()
+            .filter(|s| s.lane == lane && s.depth == 0)
+        {
+            let (a, b) = (
+                span.start as f64 / end * THUMB_WIDTH as f64,
+                span.end as f64 / end * THUMB_WIDTH as f64,
+            );
+            let class = class_of(span.state);
+            let first = a.floor().max(0.0) as usize;
+            let last = (b.ceil() as usize).min(THUMB_WIDTH);
+            for (x, c) in cover.iter_mut().enumerate().take(last).skip(first) {
+                let covered = b.min(x as f64 + 1.0) - a.max(x as f64);
+                if covered > 0.0 {
+                    c[class] += covered;
+                }
+            }
+        }
+        let mut x = 0;
+        while x < THUMB_WIDTH {
+            let best = |c: &[f64; 4]| {
+                (0..4)
+                    .filter(|&i| c[i] > 0.05)
+                    .max_by(|&i, &j| c[i].total_cmp(&c[j]))
+            };
+            let Some(class) = best(&cover[x]) else {
+                x += 1;
+                continue;
+            };
+            let start = x;
+            while x < THUMB_WIDTH && best(&cover[x]) == Some(class) {
+                x += 1;
+            }
+            let _ = write!(
+                svg,
+                "<rect x=\"{start}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>",
+                row * row_h,
+                x - start,
+                row_h - 1,
+                CLASS_COLOURS[class]
+            );
+        }
+    }
+    if trace.lanes.len() > rows {
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{}\" font-size=\"9\" fill=\"#667\">+{} more lanes</text>",
+            rows * row_h + 9,
+            trace.lanes.len() - rows
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+const HEAD: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>conlab report</title>
+<style>
+:root{color-scheme:light dark;--bg:#fbfbfd;--fg:#1d2330;--muted:#667085;--line:#e3e6ec;--card:#fff}
+@media (prefers-color-scheme:dark){:root{--bg:#14171c;--fg:#e6e8ec;--muted:#98a1b2;--line:#2a303a;--card:#1b1f26}}
+body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif}
+main{max-width:1200px;margin:0 auto;padding:24px 16px}
+h1{font-size:22px;margin:0 0 8px}h1 small{color:var(--muted);font-weight:400;font-size:16px}
+.suite,.note,.legend{color:var(--muted);margin:4px 0}.note{color:#b45309}
+.scroll{overflow-x:auto;margin-top:16px;border:1px solid var(--line);border-radius:8px;background:var(--card)}
+table{border-collapse:collapse;width:100%}th,td{padding:8px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:middle}
+th{font-size:13px;color:var(--muted);font-weight:600;white-space:nowrap}tr:last-child td{border-bottom:0}
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.title{color:var(--muted);font-size:13px}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
+.badge.ok{background:#dcfce7;color:#166534}.badge.bad{background:#fee2e2;color:#991b1b}.badge.skip{background:#e5e7eb;color:#374151}
+a.open{font-weight:600;color:#2563eb;text-decoration:none}a.open:hover{text-decoration:underline}
+.slower{color:#b91c1c;font-weight:600}.faster{color:#15803d;font-weight:600}
+svg.thumb{display:block;background:var(--bg);border-radius:3px}
+.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px;vertical-align:-1px}
+.legend .run{background:#2e9d5b}.legend .wait{background:#e08a1e}.legend .io{background:#3b7dd8}.legend .sleep{background:#a7afbd}
+</style></head><body><main>
+"#;

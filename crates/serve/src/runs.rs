@@ -1,0 +1,360 @@
+//! The server's runs: at most `max_running` at once, `max_queued` more waiting in order, the
+//! rest refused with a time to retry after. Each run is watched on a blocking thread until it
+//! ends; its trace is then kept in the store and the next queued run starts.
+
+use crate::config::Config;
+use crate::start::Prepared;
+use crate::store::Store;
+use conlab_core::{Status, Trace};
+use conlab_scenarios::{NativeRun, RuntimeChoice};
+use conlab_wire::{RunList, RunState, RunSummary, WireRuntime};
+use parking_lot::{Mutex, RwLock};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often a run's watcher looks whether it has ended.
+const WATCH_EVERY: Duration = Duration::from_millis(10);
+
+/// Every run the server knows.
+pub struct Runs {
+    config: Arc<Config>,
+    store: Store,
+    handle: tokio::runtime::Handle,
+    book: Mutex<Vec<Entry>>,
+    next: AtomicU64,
+}
+
+struct Entry {
+    summary: RunSummary,
+    prepared: Option<Prepared>,
+    live: Option<Arc<Live>>,
+    started: Option<Instant>,
+    expected: Duration,
+    stop_asked: bool,
+}
+
+/// A native run in progress, readable by its streams.
+pub struct Live {
+    run: RwLock<Option<NativeRun>>,
+}
+
+impl Live {
+    /// What it has recorded so far and its progress line, while it runs.
+    pub fn snapshot(&self) -> Option<(Trace, Option<String>)> {
+        let run = self.run.read();
+        let run = run.as_ref()?;
+        Some((run.snapshot(), run.progress()))
+    }
+}
+
+/// A start refused because the queue is full.
+pub struct Busy {
+    /// Seconds until a slot is likely free.
+    pub retry_after: u64,
+    /// Why, in words.
+    pub message: String,
+}
+
+impl Runs {
+    /// The runs kept in `store`, and room for new ones.
+    pub fn new(config: Arc<Config>, store: Store, handle: tokio::runtime::Handle) -> Arc<Runs> {
+        let kept = store.load();
+        let next = kept
+            .iter()
+            .filter_map(|s| s.id.rsplit('-').next()?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let book = kept
+            .into_iter()
+            .map(|summary| Entry {
+                summary,
+                prepared: None,
+                live: None,
+                started: None,
+                expected: Duration::ZERO,
+                stop_asked: false,
+            })
+            .collect();
+        Arc::new(Runs {
+            config,
+            store,
+            handle,
+            book: Mutex::new(book),
+            next: AtomicU64::new(next),
+        })
+    }
+
+    /// Starts a run now, or queues it, or refuses it when the queue is full.
+    pub fn submit(self: &Arc<Self>, prepared: Prepared) -> Result<RunSummary, Busy> {
+        let mut book = self.book.lock();
+        let running = count(&book, RunState::Running);
+        let queued = count(&book, RunState::Queued);
+        let state = if running < self.config.max_running {
+            RunState::Running
+        } else if queued < self.config.max_queued {
+            RunState::Queued
+        } else {
+            let retry_after = retry_after(&book);
+            return Err(Busy {
+                retry_after,
+                message: format!(
+                    "{running} runs are running and {queued} waiting, as many as this server \
+                     takes (--max-running {}, --max-queued {}); try again in about {retry_after} s",
+                    self.config.max_running, self.config.max_queued
+                ),
+            });
+        };
+        let id = self.new_id();
+        let expected = conlab_scenarios::find(prepared.info.id)
+            .map(|s| match prepared.runtime {
+                WireRuntime::Native => {
+                    s.expected_on(conlab_core::RuntimeKind::Tokio, &prepared.params)
+                }
+                WireRuntime::Virtual => Duration::ZERO,
+            })
+            .unwrap_or_default();
+        let summary = RunSummary {
+            id: id.clone(),
+            scenario: prepared.info.id.to_string(),
+            runtime: prepared.runtime,
+            params: prepared.params.to_map(),
+            state,
+            created: conlab_tokio::rfc3339_now(),
+            status: None,
+            makespan: None,
+            checks_passed: 0,
+            checks_total: 0,
+            limit_ms: prepared.limit.as_millis() as u64,
+        };
+        book.push(Entry {
+            summary: summary.clone(),
+            prepared: Some(prepared.clone()),
+            live: None,
+            started: None,
+            expected,
+            stop_asked: false,
+        });
+        if state == RunState::Running {
+            self.launch(&mut book, &id);
+        }
+        Ok(summary)
+    }
+
+    /// Running, queued and ended runs, newest first.
+    pub fn list(&self) -> RunList {
+        let book = self.book.lock();
+        RunList {
+            runs: book.iter().rev().map(|e| e.summary.clone()).collect(),
+            max_running: self.config.max_running,
+            max_queued: self.config.max_queued,
+        }
+    }
+
+    /// One run.
+    pub fn summary(&self, id: &str) -> Option<RunSummary> {
+        let book = self.book.lock();
+        book.iter()
+            .find(|e| e.summary.id == id)
+            .map(|e| e.summary.clone())
+    }
+
+    /// One run and, while it runs natively, its live view.
+    pub fn watch(&self, id: &str) -> Option<(RunSummary, Option<Arc<Live>>)> {
+        let book = self.book.lock();
+        let entry = book.iter().find(|e| e.summary.id == id)?;
+        Some((entry.summary.clone(), entry.live.clone()))
+    }
+
+    /// The trace file of an ended run.
+    pub fn trace_path(&self, id: &str) -> Option<PathBuf> {
+        let ended = self.summary(id).is_some_and(|s| s.state == RunState::Ended);
+        ended.then(|| self.store.trace_path(id))
+    }
+
+    /// Stops a run: a running one ends *stopped* soon, a queued one at once.
+    pub fn stop(self: &Arc<Self>, id: &str) -> Option<RunSummary> {
+        let mut book = self.book.lock();
+        let entry = book.iter_mut().find(|e| e.summary.id == id)?;
+        match entry.summary.state {
+            RunState::Running => {
+                entry.stop_asked = true;
+                if let Some(live) = &entry.live {
+                    if let Some(run) = live.run.read().as_ref() {
+                        run.stop();
+                    }
+                }
+                Some(entry.summary.clone())
+            }
+            RunState::Queued => {
+                let prepared = entry.prepared.take()?;
+                let start =
+                    conlab_tokio::NativeStart::new(prepared.info, prepared.params, prepared.limit);
+                let trace = start.without_recording(Status::Stopped { after_ms: 0 });
+                let summary = ended(&entry.summary, &trace);
+                entry.summary = summary.clone();
+                drop(book);
+                self.keep(&summary, &trace);
+                Some(summary)
+            }
+            RunState::Ended => Some(entry.summary.clone()),
+        }
+    }
+
+    /// Stops every run, queued ones included (the server is shutting down).
+    pub fn stop_all(self: &Arc<Self>) {
+        let ids: Vec<String> = self
+            .book
+            .lock()
+            .iter()
+            .filter(|e| e.summary.state != RunState::Ended)
+            .map(|e| e.summary.id.clone())
+            .collect();
+        // Queued ones first, so none starts as a running one ends.
+        for id in ids.iter().rev() {
+            self.stop(id);
+        }
+    }
+
+    fn new_id(&self) -> String {
+        let stamp: String = conlab_tokio::rfc3339_now()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(14)
+            .collect();
+        let (date, time) = stamp.split_at(stamp.len().min(8));
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{date}-{time}-{n}")
+    }
+
+    /// Starts run `id` (marked running in `book`) on a blocking thread that watches it.
+    fn launch(self: &Arc<Self>, book: &mut [Entry], id: &str) {
+        let Some(entry) = book.iter_mut().find(|e| e.summary.id == id) else {
+            return;
+        };
+        let Some(prepared) = entry.prepared.take() else {
+            return;
+        };
+        entry.summary.state = RunState::Running;
+        entry.started = Some(Instant::now());
+        let live = Arc::new(Live {
+            run: RwLock::new(None),
+        });
+        if prepared.runtime == WireRuntime::Native {
+            entry.live = Some(live.clone());
+        }
+        let runs = self.clone();
+        let id = id.to_string();
+        self.handle.spawn_blocking(move || {
+            let trace = runs.run_to_end(&id, prepared, &live);
+            runs.finish(&id, trace);
+        });
+    }
+
+    fn run_to_end(&self, id: &str, prepared: Prepared, live: &Live) -> Trace {
+        let failed = |reason: String| {
+            conlab_tokio::NativeStart::new(prepared.info, prepared.params.clone(), prepared.limit)
+                .without_recording(Status::Failed { reason })
+        };
+        if prepared.runtime == WireRuntime::Virtual {
+            return conlab_scenarios::run(
+                prepared.info.id,
+                RuntimeChoice::Virtual,
+                &prepared.params,
+                prepared.limit,
+            )
+            .unwrap_or_else(|e| failed(e.to_string()));
+        }
+        let run = match conlab_scenarios::start_native(
+            prepared.info.id,
+            prepared.params.clone(),
+            prepared.limit,
+        ) {
+            Ok(run) => run,
+            Err(e) => return failed(e.to_string()),
+        };
+        *live.run.write() = Some(run);
+        // A stop asked for while the run was being started (servers found) counts.
+        let stop_asked = self
+            .book
+            .lock()
+            .iter()
+            .any(|e| e.summary.id == id && e.stop_asked);
+        if stop_asked {
+            if let Some(run) = live.run.read().as_ref() {
+                run.stop();
+            }
+        }
+        loop {
+            if live.run.read().as_ref().is_none_or(|r| r.is_finished()) {
+                break;
+            }
+            std::thread::sleep(WATCH_EVERY);
+        }
+        let run = live.run.write().take();
+        match run {
+            Some(run) => run.wait(),
+            None => failed("the run disappeared".into()),
+        }
+    }
+
+    /// Records the end of run `id`, keeps its trace, and starts the next queued run.
+    fn finish(self: &Arc<Self>, id: &str, trace: Trace) {
+        let mut book = self.book.lock();
+        let Some(entry) = book.iter_mut().find(|e| e.summary.id == id) else {
+            return;
+        };
+        let summary = ended(&entry.summary, &trace);
+        drop(book);
+        // Kept before it is listed as ended, so its trace can be fetched once it is.
+        self.keep(&summary, &trace);
+        let mut book = self.book.lock();
+        if let Some(entry) = book.iter_mut().find(|e| e.summary.id == id) {
+            entry.summary = summary;
+            entry.live = None;
+        }
+        let running = count(&book, RunState::Running);
+        if running < self.config.max_running {
+            let next = book
+                .iter()
+                .find(|e| e.summary.state == RunState::Queued)
+                .map(|e| e.summary.id.clone());
+            if let Some(next) = next {
+                self.launch(&mut book, &next);
+            }
+        }
+    }
+
+    fn keep(&self, summary: &RunSummary, trace: &Trace) {
+        if let Err(e) = self.store.save(summary, trace) {
+            eprintln!("conlab serve: could not keep run {}: {e}", summary.id);
+        }
+    }
+}
+
+fn count(book: &[Entry], state: RunState) -> usize {
+    book.iter().filter(|e| e.summary.state == state).count()
+}
+
+/// Seconds until the first running run is expected to end (at least 1).
+fn retry_after(book: &[Entry]) -> u64 {
+    book.iter()
+        .filter(|e| e.summary.state == RunState::Running)
+        .filter_map(|e| Some(e.expected.saturating_sub(e.started?.elapsed())))
+        .min()
+        .map_or(1, |left| left.as_secs_f64().ceil() as u64)
+        .clamp(1, 600)
+}
+
+fn ended(summary: &RunSummary, trace: &Trace) -> RunSummary {
+    RunSummary {
+        state: RunState::Ended,
+        status: Some(trace.status.clone()),
+        makespan: Some(trace.metrics.makespan),
+        checks_passed: trace.checks.iter().filter(|c| c.passed).count() as u32,
+        checks_total: trace.checks.len() as u32,
+        ..summary.clone()
+    }
+}

@@ -1,0 +1,85 @@
+//! A start request checked on the server, with the catalog's ranges and the server's own
+//! limits, before anything runs: the same words as the CLI for the same mistake.
+
+use crate::config::Config;
+use axum::http::StatusCode;
+use conlab_core::catalog::{self, ScenarioInfo};
+use conlab_core::Params;
+use conlab_scenarios::{RunError, RuntimeChoice};
+use conlab_wire::{StartRun, WireRuntime};
+use std::time::Duration;
+
+/// A start that may go ahead.
+#[derive(Clone)]
+pub struct Prepared {
+    pub info: &'static ScenarioInfo,
+    pub params: Params,
+    pub runtime: WireRuntime,
+    pub limit: Duration,
+}
+
+/// A refusal: its status and the sentence the answer carries.
+pub type Refusal = (StatusCode, String);
+
+pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
+    let bad = |message: String| (StatusCode::BAD_REQUEST, message);
+    let info = catalog::lookup(&asked.scenario).map_err(|e| {
+        let near = match e.near.as_slice() {
+            [] => String::new(),
+            near => format!(" (did you mean {}?)", near.join(", ")),
+        };
+        let id: String = e.id.chars().filter(|c| !c.is_control()).take(40).collect();
+        (
+            StatusCode::NOT_FOUND,
+            format!("no scenario is called `{id}`{near}; GET /api/scenarios lists them"),
+        )
+    })?;
+    let pairs: Vec<String> = asked
+        .params
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    let params = Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
+        .map_err(|e| bad(e.to_string()))?;
+    let runtime = match asked.runtime {
+        WireRuntime::Native => RuntimeChoice::Tokio,
+        WireRuntime::Virtual => RuntimeChoice::Virtual,
+    };
+    if runtime == RuntimeChoice::Tokio {
+        if conlab_scenarios::needs_databases(info.id) && !config.allow_databases {
+            return Err((
+                StatusCode::FORBIDDEN,
+                format!(
+                    "`{}` runs against database servers (Redis or MySQL), which this server \
+                     was not allowed to use; start it with --allow-databases",
+                    info.id
+                ),
+            ));
+        }
+        if let Some(refusal) = conlab_scenarios::native_refusal(info.id, &params) {
+            return Err(bad(refusal.to_string()));
+        }
+    }
+    let limit =
+        conlab_scenarios::time_limit(info.id, runtime, &params, None).map_err(|e| match e {
+            RunError::Unknown(_) | RunError::Planned { .. } => {
+                (StatusCode::NOT_FOUND, e.to_string())
+            }
+            _ => bad(e.to_string()),
+        })?;
+    if limit > config.max_run {
+        return Err(bad(format!(
+            "`{}` with these parameters may take up to {} s, but runs on this server may take \
+             at most {} s (--max-run-seconds); choose smaller values",
+            info.id,
+            limit.as_secs(),
+            config.max_run.as_secs()
+        )));
+    }
+    Ok(Prepared {
+        info,
+        params,
+        runtime: asked.runtime,
+        limit,
+    })
+}

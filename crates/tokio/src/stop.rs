@@ -1,0 +1,66 @@
+//! Stopping a native run from outside (the Stop button of a page served by `conlab serve`).
+
+use conlab_core::Nanos;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Asks a native run to stop. Clones share the request: the run's loop (or its watchdog, for
+/// OS threads) notices it and the run ends *stopped*, its trace partial and without checks.
+#[derive(Clone, Default)]
+pub struct StopSignal(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
+    /// When the stop was asked for, on the run's clock, plus one (0: not asked).
+    at_plus_one: AtomicU64,
+    notify: Notify,
+}
+
+impl StopSignal {
+    /// Asks the run to stop; `at` is when, on the run's clock. The first request counts.
+    pub fn request(&self, at: Nanos) {
+        let first = self
+            .0
+            .at_plus_one
+            .compare_exchange(0, at + 1, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if first {
+            // One waiter at most (the run's loop); a permit is kept if it is not waiting yet.
+            self.0.notify.notify_one();
+        }
+    }
+
+    /// When the stop was asked for, if it was.
+    pub fn requested(&self) -> Option<Nanos> {
+        match self.0.at_plus_one.load(Ordering::Acquire) {
+            0 => None,
+            at => Some(at - 1),
+        }
+    }
+
+    /// Resolves once a stop is asked for.
+    pub async fn asked(&self) {
+        while self.requested().is_none() {
+            self.0.notify.notified().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_request_counts_and_a_later_waiter_still_sees_it() {
+        let stop = StopSignal::default();
+        assert_eq!(stop.requested(), None);
+        stop.request(5);
+        stop.request(9);
+        assert_eq!(stop.requested(), Some(5));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        rt.block_on(stop.asked());
+    }
+}

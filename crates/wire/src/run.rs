@@ -1,0 +1,99 @@
+//! Starting runs and what the API says about them.
+
+use conlab_core::{Nanos, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `POST /api/runs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartRun {
+    /// The scenario id.
+    pub scenario: String,
+    /// Parameter values by name; missing ones take their defaults.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// Where to run it (native by default).
+    #[serde(default)]
+    pub runtime: WireRuntime,
+}
+
+/// Where a run goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WireRuntime {
+    /// Natively: tokio, OS threads and processes.
+    #[default]
+    Native,
+    /// The deterministic virtual-time executor.
+    Virtual,
+}
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// Waiting for a free slot.
+    Queued,
+    /// Running now.
+    Running,
+    /// Ended; its trace can be fetched.
+    Ended,
+}
+
+/// A run, as lists and answers show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Its id (letters, digits and `-`): `/api/runs/{id}`.
+    pub id: String,
+    /// The scenario.
+    pub scenario: String,
+    /// Where it runs.
+    pub runtime: WireRuntime,
+    /// Every parameter value it runs with.
+    pub params: BTreeMap<String, String>,
+    /// Queued, running or ended.
+    pub state: RunState,
+    /// When it was asked for, RFC 3339.
+    pub created: String,
+    /// How it ended, once it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// Its makespan, once it has ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub makespan: Option<Nanos>,
+    /// Checks passed, once it has ended.
+    #[serde(default)]
+    pub checks_passed: u32,
+    /// Checks run, once it has ended (0 for a stopped run: it is not judged).
+    #[serde(default)]
+    pub checks_total: u32,
+    /// The time limit it runs under, in milliseconds.
+    pub limit_ms: u64,
+}
+
+impl RunSummary {
+    /// Whether it ended with every check passing.
+    pub fn passed(&self) -> bool {
+        self.status == Some(Status::Ok) && self.checks_passed == self.checks_total
+    }
+}
+
+/// `GET /api/runs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunList {
+    /// Running, queued and ended runs, newest first.
+    pub runs: Vec<RunSummary>,
+    /// How many may run at once.
+    pub max_running: usize,
+    /// How many may wait.
+    pub max_queued: usize,
+}
+
+/// Every refusal: a sentence a person reads, naming the parameter, value and range where
+/// those are the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// What went wrong and what to do.
+    pub error: String,
+}

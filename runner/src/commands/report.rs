@@ -1,0 +1,14 @@
+//! `conlab report`: a suite of runs as a static folder of pages.
+
+use crate::cli::ReportArgs;
+use crate::Failure;
+
+pub fn run(args: ReportArgs) -> Result<(), Failure> {
+    let out = super::serve::write_report(&args.dir, args.compare.as_deref(), &args.out)?;
+    println!(
+        "report written: {} (a static folder: copy it to any web server, or run `conlab serve --open {}`)",
+        out.join("index.html").display(),
+        args.dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `conlab serve`: the playground and the JSON API, until Ctrl-C.
+
+use crate::cli::ServeArgs;
+use crate::Failure;
+use anyhow::anyhow;
+use conlab_serve::{Config, Server};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The environment variable a token may come from (kept off the command line, where other
+/// users of the machine see it).
+const TOKEN_VAR: &str = "CONLAB_SERVE_TOKEN";
+
+pub fn run(args: ServeArgs) -> Result<(), Failure> {
+    let mut config = Config::new(args.store.clone());
+    config.bind = args.bind;
+    config.token = args
+        .token
+        .or_else(|| std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty()));
+    config.max_running = usize::from(args.max_running);
+    config.max_queued = usize::from(args.max_queued);
+    config.max_run = Duration::from_secs(u64::from(args.max_run_seconds));
+    config.allow_databases = args.allow_databases;
+    config.cors_origins = args.cors_origin;
+    if let Some(dir) = &args.open {
+        config.report = Some(write_report(dir, args.compare.as_deref(), &report_dir())?);
+    }
+    let server = Server::start(config).map_err(|e| Failure::Usage(anyhow!(e)))?;
+    announce(&server, args.open.is_some());
+    serve_until_interrupted(server);
+    Ok(())
+}
+
+/// Prints where the server is, then blocks until Ctrl-C (the handler ends the process after
+/// stopping runs and cleaning up what they created).
+pub fn serve_until_interrupted(server: Server) {
+    let stop = server.stopper();
+    crate::interrupt::before_exit(Box::new(stop));
+    server.wait();
+}
+
+pub fn announce(server: &Server, report: bool) {
+    let url = server.url();
+    println!("conlab serve: {url}");
+    if report {
+        println!("  report: {url}report/");
+    }
+    if !conlab_serve::has_web_app() {
+        println!("  (this build has no web app: `just serve` builds one; the API answers at {url}api/scenarios)");
+    }
+    println!("  Ctrl-C stops it");
+}
+
+/// Where `conlab serve --open` writes the report it serves.
+fn report_dir() -> PathBuf {
+    PathBuf::from("target/conlab/report")
+}
+
+/// Writes the report of the suite in `dir` (compared with `compare`) into `out`.
+pub fn write_report(dir: &Path, compare: Option<&Path>, out: &Path) -> Result<PathBuf, Failure> {
+    use conlab_serve::report::{self, Suite};
+    let suite = Suite::read(dir).map_err(|e| Failure::Usage(anyhow!(e)))?;
+    let other = compare
+        .map(Suite::read)
+        .transpose()
+        .map_err(|e| Failure::Usage(anyhow!(e)))?;
+    let web_dist = std::env::var_os("CONLAB_WEB_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("web/dist"));
+    let written = report::write(&suite, other.as_ref(), out, Some(&web_dist))
+        .map_err(|e| Failure::Run(anyhow!(e)))?;
+    if !written.viewer {
+        eprintln!(
+            "conlab: the report has no viewer: this build carries no web app and {} has none \
+             (build it with scripts/build-web.sh); runs open as JSON",
+            web_dist.display()
+        );
+    }
+    Ok(out.to_path_buf())
+}
