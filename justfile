@@ -6,10 +6,20 @@ browser_env := "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-run
 default:
     @just --list
 
-# Run every native scenario with defaults: progress bar, summary table, traces saved
+# Run every native scenario with defaults: progress bar, summary table, traces saved, then
+# the report written to target/conlab/report and served (--no-serve to skip)
 run-native *ARGS:
     scripts/setup-servers.sh --install-only
-    cargo run --release -p conlab -- run-native {{ARGS}}
+    scripts/setup-browser-tests.sh --build-only
+    scripts/build-web.sh --served
+    cargo run --release -p conlab --features web-app -- run-native {{ARGS}}
+
+# The playground with Run natively, on http://127.0.0.1:7878 (see `conlab serve --help`)
+serve *ARGS:
+    scripts/setup-servers.sh --install-only
+    scripts/setup-browser-tests.sh --build-only
+    scripts/build-web.sh --served
+    cargo run --release -p conlab --features web-app -- serve {{ARGS}}
 
 # Run one scenario, e.g. `just run semaphore -p permits=4`
 run *ARGS:
@@ -34,6 +44,7 @@ test-browser:
     scripts/setup-browser-tests.sh
     {{browser_env}} cargo test --target wasm32-unknown-unknown -p conlab-browser -p conlab-web
     scripts/build-web.sh
+    scripts/build-web.sh --served
     cargo test -p conlab-browser-tests
 
 # Many more drawn parameter sets than CI tries, with larger values (RUNS draws per scenario and
@@ -65,7 +76,7 @@ bench-web: web
 record-native:
     scripts/setup-servers.sh --install-only
     rm -rf web/recorded
-    cargo run --release -p conlab -- run-native --out web/recorded --skip event-loop-choice
+    cargo run --release -p conlab -- run-native --no-serve --out web/recorded --skip event-loop-choice
     rm -f web/recorded/index.json
 
 # Build the playground into web/dist

@@ -2,43 +2,52 @@
 # Builds the playground into web/dist: wasm (size-optimized profile), wasm-bindgen bindings,
 # wasm-opt -Oz --converge, the static files (playground, embed page, embed loader) and the recorded
 # native runs in web/recorded.
+#
+# With --served: the build `conlab serve` embeds (feature `served`: Run natively), into
+# web/dist-served. The site's build (web/dist) stays without it, within its size budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -p conlab-web --target wasm32-unknown-unknown --profile wasm-release
-rm -rf web/dist && mkdir -p web/dist
-wasm-bindgen --target web --no-typescript --out-dir web/dist \
+out=web/dist
+features=()
+if [ "${1:-}" = "--served" ]; then
+  out=web/dist-served
+  features=(--features served)
+fi
+cargo build -p conlab-web --target wasm32-unknown-unknown --profile wasm-release "${features[@]}"
+rm -rf "$out" && mkdir -p "$out"
+wasm-bindgen --target web --no-typescript --out-dir "$out" \
   target/wasm32-unknown-unknown/wasm-release/conlab_web.wasm
 
 # The features rustc and wasm-bindgen emit. Debian 12's binaryen (wasm-opt 108) cannot read
 # the table.fill that wasm-bindgen's externref shims use; then the pinned binaryen from npm
 # that scripts/setup-browser-tests.sh installs into target/tools does the work.
-features=(--enable-bulk-memory --enable-reference-types --enable-multivalue
+wasm_features=(--enable-bulk-memory --enable-reference-types --enable-multivalue
   --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext)
 optimized=""
 for opt in wasm-opt target/tools/binaryen/node_modules/.bin/wasm-opt; do
   command -v "$opt" >/dev/null || continue
-  if "$opt" -Oz --converge --strip-debug --strip-producers "${features[@]}" web/dist/conlab_web_bg.wasm -o web/dist/opt.wasm 2>/dev/null; then
-    mv web/dist/opt.wasm web/dist/conlab_web_bg.wasm
+  if "$opt" -Oz --converge --strip-debug --strip-producers "${wasm_features[@]}" $out/conlab_web_bg.wasm -o $out/opt.wasm 2>/dev/null; then
+    mv $out/opt.wasm $out/conlab_web_bg.wasm
     optimized="$("$opt" --version)"
     break
   fi
-  rm -f web/dist/opt.wasm
+  rm -f $out/opt.wasm
 done
 [ -n "$optimized" ] || echo "note: no wasm-opt could read this module; shipping it unoptimized" >&2
 
-cp web/static/* web/dist/
+cp web/static/* $out/
 # The Chinese texts that are data (catalog, check descriptions), fetched when Chinese is shown.
-mkdir -p web/dist/i18n
-cp web/i18n/*.json web/dist/i18n/
+mkdir -p $out/i18n
+cp web/i18n/*.json $out/i18n/
 # The scenarios' code, shown beside their timelines: fetched by path, as the trace names it.
-mkdir -p web/dist/sources/crates/async-scenarios
-cp -r crates/async-scenarios/src web/dist/sources/crates/async-scenarios/
+mkdir -p $out/sources/crates/async-scenarios
+cp -r crates/async-scenarios/src $out/sources/crates/async-scenarios/
 if compgen -G "web/recorded/*.json" >/dev/null; then
-  mkdir -p web/dist/recorded
-  cp web/recorded/*.json web/dist/recorded/
+  mkdir -p $out/recorded
+  cp web/recorded/*.json $out/recorded/
 fi
-wasm=$(stat -c %s web/dist/conlab_web_bg.wasm)
-gz=$(cat web/dist/conlab_web_bg.wasm web/dist/conlab_web.js | gzip -9 | wc -c)
-zh=$(gzip -9 <web/dist/i18n/zh-CN.json | wc -c)
-src=$(find web/dist/sources -name '*.rs' -exec cat {} + | gzip -9 | wc -c)
-echo "web/dist: wasm $((wasm / 1024)) KB, wasm+js gzipped $((gz / 1024)) KB (${optimized:-not optimized}); fetched when needed: Chinese texts $((zh / 1024)) KB, sources $((src / 1024)) KB gzipped"
+wasm=$(stat -c %s $out/conlab_web_bg.wasm)
+gz=$(cat $out/conlab_web_bg.wasm $out/conlab_web.js | gzip -9 | wc -c)
+zh=$(gzip -9 <$out/i18n/zh-CN.json | wc -c)
+src=$(find $out/sources -name '*.rs' -exec cat {} + | gzip -9 | wc -c)
+echo "$out: wasm $((wasm / 1024)) KB, wasm+js gzipped $((gz / 1024)) KB (${optimized:-not optimized}); fetched when needed: Chinese texts $((zh / 1024)) KB, sources $((src / 1024)) KB gzipped"

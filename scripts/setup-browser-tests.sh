@@ -2,6 +2,8 @@
 # Installs what the browser tests need on a fresh machine, skipping what is already there:
 # the wasm32 target, wasm-bindgen-cli at exactly the version in Cargo.lock, and Debian's
 # Chromium, ChromeDriver and binaryen (wasm-opt; from npm too, as Debian's is too old).
+# With --build-only: only what building the web app needs (for `just run-native` and `just
+# serve`), without Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,4 +44,5 @@ if [ ! -x target/tools/binaryen/node_modules/.bin/wasm-opt ] && command -v npm >
   mkdir -p target/tools/binaryen
   npm install --silent --no-audit --no-fund --prefix target/tools/binaryen "binaryen@$binaryen" >/dev/null
 fi
+[ "${1:-}" = "--build-only" ] && { echo "setup: ready to build the web app (wasm-bindgen $want)"; exit 0; }
 echo "setup: browser tests ready (wasm-bindgen $want, $(chromium --version 2>/dev/null | head -n1))"

@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// With --open: a second suite to compare it with.
     #[arg(long, value_name = "DIR", requires = "open")]
     pub compare: Option<PathBuf>,
+    /// Serve the web app from this folder (built by `scripts/build-web.sh --served`) instead
+    /// of the one inside the binary.
+    #[arg(long, value_name = "DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]

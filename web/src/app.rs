@@ -12,6 +12,7 @@ use crate::components::trace_file_bar::TraceFileBar;
 use crate::components::trace_view::TraceView;
 use crate::i18n::{use_lang, use_lang_context, Lang, LangContext};
 use crate::live::{self, RunSlot};
+use crate::native::{self, NativeSlot};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
 use conlab_core::catalog::{self, Chapter, ScenarioInfo};
@@ -260,6 +261,8 @@ fn playground_page() -> Html {
         p
     });
     let slot: RunSlot = use_mut_ref(Default::default);
+    let native_slot: NativeSlot = use_mut_ref(Default::default);
+    let served = native::served();
     let embed_open = use_state(|| false);
     let recording_missing = use_state(|| false);
     let info = state.scenario;
@@ -303,12 +306,13 @@ fn playground_page() -> Html {
 
     let d = state.dispatcher();
     let on_pick = {
-        let (d, slot) = (d.clone(), slot.clone());
+        let (d, slot, native_slot) = (d.clone(), slot.clone(), native_slot.clone());
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             if let Some(info) = catalog::find(&select.value()) {
                 // The old scenario's live run stops and is no longer drawn.
                 live::abandon(&slot);
+                native::abandon(&native_slot);
                 d.dispatch(Action::Pick(info));
             }
         })
@@ -329,6 +333,7 @@ fn playground_page() -> Html {
         let slot = slot.clone();
         Callback::from(move |_: MouseEvent| live::stop(&slot))
     };
+    let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
     let on_step = {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| {
@@ -394,7 +399,7 @@ fn playground_page() -> Html {
                 <p class="explanation">{ lang.explanation(info) }</p>
                 if let Some(source) = source_of(info) { <CodeView {source} /> }
             </section>
-            if in_browser {
+            if in_browser || (served && !is_planned(info)) {
                 <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
             } else if !is_planned(info) {
                 <ParamsForm info={info.id} values={recorded_params(&state)} on_change={on_param} disabled=true />
@@ -416,6 +421,8 @@ fn playground_page() -> Html {
                     <button id="embed-button" class="secondary" onclick={on_embed} aria-expanded={embed_open.to_string()}>{ lang.embed() }</button>
                     if let Some(msg) = &state.notice { <span class="copied" role="status">{ msg }</span> }
                 </div>
+            } else if served && !is_planned(info) {
+                { native::actions(lang, &state, finished, on_run_native, on_stop_native, on_keep.clone()) }
             } else if is_planned(info) {
                 <div class="native-note planned" id="planned-note">
                     <p>{ lang.planned_note() }</p>

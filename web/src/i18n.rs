@@ -521,17 +521,34 @@ impl Lang {
 /// The page's fixed strings: the English here, the Chinese in `web/i18n/zh-CN.json` under
 /// `ui <name>` (fetched with the other Chinese texts; English until it arrives).
 macro_rules! ui_strings {
-    ($($(#[$doc:meta])* $name:ident => $en:expr;)*) => {
+    ($keys:ident; $($(#[$doc:meta])* $name:ident => $en:expr;)*) => {
         impl Lang {
             $( $(#[$doc])* pub fn $name(self) -> &'static str { self.ui(stringify!($name), $en) } )*
 
             /// The name of every fixed string (tests check each has its Chinese).
-            pub const UI_KEYS: &'static [&'static str] = &[$(stringify!($name)),*];
+            pub const $keys: &'static [&'static str] = &[$(stringify!($name)),*];
         }
     };
 }
 
+// The strings of native runs, only in the build `conlab serve` embeds.
+#[cfg(feature = "served")]
 ui_strings! {
+    SERVED_UI_KEYS;
+    /// The button of a page served by `conlab serve`.
+    run_natively => "Run natively";
+    /// Under it.
+    served_note => "conlab serve runs this scenario on this machine, with the parameters above; its lanes fill in as the run goes.";
+    /// A native run waits for a free slot.
+    native_queued => "Waiting for a free slot on the server…";
+    /// Before the server's reason.
+    native_refused => "conlab serve refused the run:";
+    /// The stream broke.
+    native_lost => "The connection to conlab serve was lost before the run ended.";
+}
+
+ui_strings! {
+    UI_KEYS;
     /// The page title.
     page_title => "conlab playground";
     /// Under the title.

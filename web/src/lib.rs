@@ -7,6 +7,13 @@ mod components;
 mod embed;
 mod i18n;
 mod live;
+/// Native runs through `conlab serve`: only in the build it embeds (feature `served`); the
+/// site's build has the same names doing nothing, and stays within its size budget.
+#[cfg(feature = "served")]
+mod native;
+#[cfg(not(feature = "served"))]
+#[path = "native_off.rs"]
+mod native;
 mod share;
 mod state;
 mod timeline;

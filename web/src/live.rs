@@ -107,7 +107,7 @@ struct Snapshots {
 }
 
 /// A number for each live run of the page, so results of a run left behind are told apart.
-fn next_run() -> u64 {
+pub fn next_run() -> u64 {
     thread_local! {
         static RUNS: Cell<u64> = const { Cell::new(0) };
     }

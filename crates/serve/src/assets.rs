@@ -1,5 +1,7 @@
-//! Files: the web app (inside the binary with the `web-app` feature, built by `just serve`)
-//! and, under `/report/`, the report folder the server was given.
+//! Files: the web app (inside the binary with the `web-app` feature: the build with Run
+//! natively, `scripts/build-web.sh --served`, which `just serve` makes first) and, under
+//! `/report/`, the report folder the server was given. The app's page is marked as served
+//! (`<meta name="conlab-serve">`), which turns Run natively on.
 
 use crate::api::AppState;
 use axum::extract::State;
@@ -9,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 #[cfg(feature = "web-app")]
 static WEB_APP: include_dir::Dir<'static> =
-    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../web/dist");
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../web/dist-served");
 
 /// Whether this build carries the web app.
 pub fn has_web_app() -> bool {
@@ -101,7 +103,26 @@ pub async fn asset(State(state): State<AppState>, uri: Uri) -> Response {
         "" => "index.html",
         name => name,
     };
-    match web_app_file(name) {
+    let from_disk;
+    let file = match &state.config.web_dir {
+        Some(dir) => {
+            from_disk = match inside(dir, name) {
+                Some(file) => tokio::fs::read(file).await.ok(),
+                None => None,
+            };
+            from_disk.as_deref()
+        }
+        None => web_app_file(name),
+    };
+    match file {
+        Some(bytes) if name == "index.html" => {
+            let page = String::from_utf8_lossy(bytes).replacen(
+                "<head>",
+                "<head><meta name=\"conlab-serve\" content=\"1\">",
+                1,
+            );
+            file_response(name, page.into_bytes())
+        }
         Some(bytes) => file_response(name, bytes.to_vec()),
         None if name == "index.html" => Html(WITHOUT_WEB_APP).into_response(),
         None => not_found(path),

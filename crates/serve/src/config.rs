@@ -27,6 +27,9 @@ pub struct Config {
     pub report: Option<PathBuf>,
     /// How often a live stream sends what is new.
     pub stream_every: Duration,
+    /// Serve the web app from this folder (a `scripts/build-web.sh --served` output) instead
+    /// of the one inside the binary.
+    pub web_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -43,6 +46,7 @@ impl Config {
             cors_origins: Vec::new(),
             report: None,
             stream_every: Duration::from_millis(50),
+            web_dir: None,
         }
     }
 

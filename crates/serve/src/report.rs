@@ -166,6 +166,21 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The Chinese texts the page fetches; the report takes the scenarios' titles from them.
+const ZH_TEXTS: &str = include_str!("../../../web/i18n/zh-CN.json");
+
+/// The Chinese title of scenario `id`, if the page's texts have one.
+fn zh_title(id: &str) -> Option<String> {
+    static TEXTS: std::sync::LazyLock<serde_json::Value> =
+        std::sync::LazyLock::new(|| serde_json::from_str(ZH_TEXTS).unwrap_or_default());
+    TEXTS[format!("title {id}")].as_str().map(str::to_string)
+}
+
+/// A text shown in English or Chinese (the page's script switches them).
+fn both(en: &str, zh: &str) -> String {
+    format!("<span data-zh=\"{}\">{}</span>", escape(zh), escape(en))
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -193,15 +208,15 @@ fn checks(trace: Option<&Trace>) -> String {
 }
 
 fn badge(entry: &SuiteEntry) -> String {
-    let (class, text) = if entry.passed {
-        ("ok", "passed")
-    } else if entry.status == "skipped" {
-        ("skip", "skipped")
-    } else {
-        ("bad", entry.status.as_str())
+    let (class, en, zh) = match entry.status.as_str() {
+        _ if entry.passed => ("ok", "passed", "通过"),
+        "skipped" => ("skip", "skipped", "跳过"),
+        "ok" => ("bad", "checks failed", "检查未通过"),
+        "timed out" => ("bad", "timed out", "超时"),
+        "stopped" => ("skip", "stopped", "已停止"),
+        _ => ("bad", "failed", "失败"),
     };
-    let text = if text == "ok" { "checks failed" } else { text };
-    format!("<span class=\"badge {class}\">{}</span>", escape(text))
+    format!("<span class=\"badge {class}\">{}</span>", both(en, zh))
 }
 
 fn open_link(n: usize, entry: &SuiteEntry, viewer: bool) -> String {
@@ -215,7 +230,10 @@ fn open_link(n: usize, entry: &SuiteEntry, viewer: bool) -> String {
     } else {
         file
     };
-    format!("<a class=\"open\" href=\"{href}\">open</a>")
+    format!(
+        "<a class=\"open\" href=\"{href}\">{}</a>",
+        both("open", "打开")
+    )
 }
 
 /// The report's page.
@@ -226,19 +244,27 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
         Some(b) => format!("{} vs {}", escape(&suite.label), escape(&b.label)),
         None => escape(&suite.label),
     };
-    let _ = write!(h, "<h1>conlab report <small>{title}</small></h1>");
+    let _ = write!(
+        h,
+        "<header><h1>{} <small>{title}</small></h1><button id=\"lang\" type=\"button\">中文</button></header>",
+        both("conlab report", "conlab 报告")
+    );
     for (n, s) in std::iter::once(suite).chain(other).enumerate() {
         let passed = s.runs.iter().filter(|(e, _)| e.passed).count();
+        let runs = s.runs.len();
         let _ = write!(
             h,
-            "<p class=\"suite\"><b>{}</b> {} — {} runs, {passed} passed{}{}</p>",
+            "<p class=\"suite\"><b>{}</b> {} — {}{}{}</p>",
             if other.is_some() {
                 slot(n).to_uppercase()
             } else {
                 String::new()
             },
             escape(&s.label),
-            s.runs.len(),
+            both(
+                &format!("{runs} runs, {passed} passed"),
+                &format!("{runs} 次运行，{passed} 次通过")
+            ),
             s.host
                 .as_deref()
                 .map(|v| format!(" — {}", escape(v)))
@@ -250,12 +276,27 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
         );
     }
     if !viewer {
-        h.push_str("<p class=\"note\">This report has no viewer (the web app was not found): runs open as JSON. Build it with <code>just serve</code> or <code>scripts/build-web.sh</code> and write the report again.</p>");
+        let _ = write!(
+            h,
+            "<p class=\"note\">{}</p>",
+            both(
+                "This report has no viewer (no web app was found when it was written): runs open as JSON. Build the web app (scripts/build-web.sh --served) and write the report again.",
+                "这份报告没有查看器（写报告时找不到网页应用）：运行以 JSON 打开。先构建网页应用（scripts/build-web.sh --served），再重新生成报告。"
+            )
+        );
     }
     h.push_str("<div class=\"scroll\"><table>");
     match other {
         None => {
-            h.push_str("<thead><tr><th>scenario</th><th>status</th><th class=\"num\">makespan</th><th class=\"num\">checks</th><th>timeline</th><th></th></tr></thead><tbody>");
+            let _ = write!(
+                h,
+                "<thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th><th></th></tr></thead><tbody>",
+                both("scenario", "场景"),
+                both("status", "状态"),
+                both("makespan", "总耗时"),
+                both("checks", "检查"),
+                both("timeline", "时间线"),
+            );
             for (entry, trace) in &suite.runs {
                 let _ = write!(
                     h,
@@ -270,7 +311,14 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
             }
         }
         Some(b) => {
-            h.push_str("<thead><tr><th>scenario</th><th>A</th><th class=\"num\">A makespan</th><th>B</th><th class=\"num\">B makespan</th><th class=\"num\">B / A</th><th>timelines (A above B)</th></tr></thead><tbody>");
+            let _ = write!(
+                h,
+                "<thead><tr><th>{}</th><th>A</th><th class=\"num\">{}</th><th>B</th><th class=\"num\">{}</th><th class=\"num\">B / A</th><th>{}</th></tr></thead><tbody>",
+                both("scenario", "场景"),
+                both("A makespan", "A 总耗时"),
+                both("B makespan", "B 总耗时"),
+                both("timelines (A above B)", "时间线（A 在上，B 在下）"),
+            );
             let mut ids: Vec<&str> = suite
                 .runs
                 .iter()
@@ -291,7 +339,7 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
                         open_link(n, e, viewer),
                         ms(e)
                     ),
-                    None => "<td>not run</td><td></td>".into(),
+                    None => format!("<td>{}</td><td></td>", both("not run", "未运行")),
                 };
                 let ratio = match (a, bb) {
                     (Some((ea, _)), Some((eb, _))) if ea.makespan_ms > 0.0 => {
@@ -327,8 +375,17 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
         }
     }
     h.push_str("</tbody></table></div>");
-    h.push_str("<p class=\"legend\"><i class=\"run\"></i> working <i class=\"wait\"></i> waiting <i class=\"io\"></i> IO, connections <i class=\"sleep\"></i> sleeping</p>");
-    h.push_str("</main></body></html>\n");
+    let _ = write!(
+        h,
+        "<p class=\"legend\"><i class=\"run\"></i>{}<i class=\"wait\"></i>{}<i class=\"io\"></i>{}<i class=\"sleep\"></i>{}</p>",
+        both("working", "工作中"),
+        both("waiting", "等待"),
+        both("IO, connections", "IO、连接"),
+        both("sleeping", "休眠"),
+    );
+    h.push_str("</main>");
+    h.push_str(SCRIPT);
+    h.push_str("</body></html>\n");
     h
 }
 
@@ -337,7 +394,10 @@ fn scenario_cell(id: &str) -> String {
         Some(info) => format!(
             "<b>{}</b><br><span class=\"title\">{}</span>",
             escape(id),
-            escape(info.title)
+            both(
+                info.title,
+                &zh_title(id).unwrap_or_else(|| info.title.into())
+            )
         ),
         None => format!("<b>{}</b>", escape(id)),
     }
@@ -434,6 +494,20 @@ fn thumbnail(trace: &Trace) -> String {
     svg
 }
 
+/// Shows the texts in Chinese or English: `?lang=`, then the playground's remembered choice,
+/// then the browser's; the button switches, and links into the viewer keep the language.
+const SCRIPT: &str = r#"<script>
+(function(){
+var q=new URLSearchParams(location.search).get('lang'),s=null;try{s=localStorage.getItem('conlab-lang')}catch(e){}
+var zh=/^zh/i.test(q||s||navigator.language||'');
+function set(z){document.documentElement.lang=z?'zh-CN':'en';
+document.querySelectorAll('[data-zh]').forEach(function(e){if(e.dataset.en===undefined)e.dataset.en=e.textContent;e.textContent=z?e.dataset.zh:e.dataset.en;});
+document.querySelectorAll('a.open').forEach(function(a){var u=a.getAttribute('href').replace(/&lang=[^&]*/,'');a.setAttribute('href',z&&u.indexOf('?')>0?u+'&lang=zh-CN':u);});
+document.getElementById('lang').textContent=z?'English':'中文';}
+document.getElementById('lang').onclick=function(){zh=!zh;try{localStorage.setItem('conlab-lang',zh?'zh-CN':'en')}catch(e){}set(zh)};
+set(zh);})();
+</script>"#;
+
 const HEAD: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>conlab report</title>
@@ -442,6 +516,8 @@ const HEAD: &str = r#"<!doctype html>
 @media (prefers-color-scheme:dark){:root{--bg:#14171c;--fg:#e6e8ec;--muted:#98a1b2;--line:#2a303a;--card:#1b1f26}}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif}
 main{max-width:1200px;margin:0 auto;padding:24px 16px}
+header{display:flex;justify-content:space-between;align-items:baseline;gap:12px}
+#lang{font:inherit;font-size:13px;padding:3px 10px;border:1px solid var(--line);border-radius:6px;background:var(--card);color:var(--fg);cursor:pointer}
 h1{font-size:22px;margin:0 0 8px}h1 small{color:var(--muted);font-weight:400;font-size:16px}
 .suite,.note,.legend{color:var(--muted);margin:4px 0}.note{color:#b45309}
 .scroll{overflow-x:auto;margin-top:16px;border:1px solid var(--line);border-radius:8px;background:var(--card)}
@@ -455,5 +531,6 @@ a.open{font-weight:600;color:#2563eb;text-decoration:none}a.open:hover{text-deco
 svg.thumb{display:block;background:var(--bg);border-radius:3px}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px;vertical-align:-1px}
 .legend .run{background:#2e9d5b}.legend .wait{background:#e08a1e}.legend .io{background:#3b7dd8}.legend .sleep{background:#a7afbd}
+@media (max-width:700px){thead{display:none}tr{display:block;padding:8px 4px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}td{display:inline-block;border:0;padding:3px 8px}.scroll{overflow-x:visible}}
 </style></head><body><main>
 "#;

@@ -98,7 +98,7 @@ fn serve_report(report: PathBuf) {
     });
     match server {
         Ok(server) => {
-            super::serve::announce(&server, true);
+            super::serve::announce(&server, true, conlab_serve::has_web_app());
             super::serve::serve_until_interrupted(server);
         }
         Err(e) => eprintln!("conlab: could not serve the report: {e}"),

@@ -22,11 +22,21 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     config.max_run = Duration::from_secs(u64::from(args.max_run_seconds));
     config.allow_databases = args.allow_databases;
     config.cors_origins = args.cors_origin;
+    if let Some(dir) = &args.web_dir {
+        if !dir.join("index.html").is_file() {
+            return Err(Failure::Usage(anyhow!(
+                "--web-dir {}: no index.html there; build it with scripts/build-web.sh --served",
+                dir.display()
+            )));
+        }
+    }
+    config.web_dir = args.web_dir;
     if let Some(dir) = &args.open {
         config.report = Some(write_report(dir, args.compare.as_deref(), &report_dir())?);
     }
+    let has_app = config.web_dir.is_some() || conlab_serve::has_web_app();
     let server = Server::start(config).map_err(|e| Failure::Usage(anyhow!(e)))?;
-    announce(&server, args.open.is_some());
+    announce(&server, args.open.is_some(), has_app);
     serve_until_interrupted(server);
     Ok(())
 }
@@ -39,13 +49,13 @@ pub fn serve_until_interrupted(server: Server) {
     server.wait();
 }
 
-pub fn announce(server: &Server, report: bool) {
+pub fn announce(server: &Server, report: bool, has_app: bool) {
     let url = server.url();
     println!("conlab serve: {url}");
     if report {
         println!("  report: {url}report/");
     }
-    if !conlab_serve::has_web_app() {
+    if !has_app {
         println!("  (this build has no web app: `just serve` builds one; the API answers at {url}api/scenarios)");
     }
     println!("  Ctrl-C stops it");
@@ -64,9 +74,16 @@ pub fn write_report(dir: &Path, compare: Option<&Path>, out: &Path) -> Result<Pa
         .map(Suite::read)
         .transpose()
         .map_err(|e| Failure::Usage(anyhow!(e)))?;
+    // Without a web app inside the binary: a built one in the checkout, the served build first.
     let web_dist = std::env::var_os("CONLAB_WEB_DIST")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("web/dist"));
+        .or_else(|| {
+            ["web/dist-served", "web/dist"]
+                .into_iter()
+                .map(PathBuf::from)
+                .find(|d| d.join("index.html").is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from("web/dist-served"));
     let written = report::write(&suite, other.as_ref(), out, Some(&web_dist))
         .map_err(|e| Failure::Run(anyhow!(e)))?;
     if !written.viewer {

@@ -1,0 +1,214 @@
+//! `conlab serve` end to end in headless Chromium: the page it serves runs a native thread
+//! scenario live with non-default parameters (its lanes arrive while it runs, then its
+//! checks), stops another, works in Chinese on a phone-sized window; a report of a suite
+//! opens a run in the viewer and compares two suites, as a static folder and from the server.
+
+use conlab_browser_tests::*;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// `web/dist-served`, the build `conlab serve` embeds (`scripts/build-web.sh --served`).
+fn served_dist() -> PathBuf {
+    let dir = workspace().join("web/dist-served");
+    assert!(
+        dir.join("index.html").exists(),
+        "{} is not built: run scripts/build-web.sh --served first",
+        dir.display()
+    );
+    dir
+}
+
+fn server(report: Option<PathBuf>) -> (conlab_serve::Server, tempfile::TempDir) {
+    let store = tempfile::tempdir().expect("a temporary folder");
+    let mut config = conlab_serve::Config::new(store.path().to_path_buf());
+    config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.web_dir = Some(served_dist());
+    config.report = report;
+    (
+        conlab_serve::Server::start(config).expect("conlab serve starts"),
+        store,
+    )
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_served_page_runs_a_thread_scenario_natively_and_live_and_stops_another() {
+    let (server, _store) = server(None);
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+
+    // Six downloads of 1.5 s: not the defaults (3 of 300 ms).
+    c.goto(&format!(
+        "{}?scenario=io-bound-threads&downloads=6&latency_ms=1500",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    let note = text(&c, "#served-note").await;
+    assert!(note.contains("this machine"), "{note}");
+    click(&c, "#run-native").await;
+    let started = Instant::now();
+    wait_for(&c, "#stop", 10).await;
+    // MainThread and the six threads appear while the run still goes on.
+    let mut streamed = false;
+    while started.elapsed() < Duration::from_millis(1400) {
+        let lanes = count(&c, "#lanes > li").await;
+        let running = count(&c, "#stop").await == 1;
+        if lanes == 7 && running {
+            streamed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(streamed, "the lanes did not stream in before the run ended");
+    screenshot_at(&c, "#live", "serve-live-1400px").await;
+    let verdict = wait_for(&c, "#verdict.pass, #verdict.fail", 30)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    assert!(count(&c, "#checks li.pass").await >= 3);
+    assert_eq!(count(&c, "#checks li.fail").await, 0);
+    assert_eq!(count(&c, "#lanes > li").await, 7);
+    screenshot_at(&c, "#verdict", "serve-passed-1400px").await;
+
+    // A run of 30 s downloads, stopped: it ends stopped at once, unjudged.
+    c.goto(&format!(
+        "{}?scenario=io-bound-threads&downloads=4&latency_ms=30000",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run-native").await;
+    wait_for(&c, "#stop", 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    click(&c, "#stop").await;
+    let stopped = Instant::now();
+    let verdict = wait_for(&c, "#verdict.stopped", 10)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("STOPPED after"), "{verdict}");
+    assert!(stopped.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        count(&c, "#checks li").await,
+        0,
+        "a stopped run is not checked"
+    );
+    assert_eq!(count(&c, "#lanes > li").await, 5);
+    let free = eval(
+        &c,
+        "return !document.querySelector('#run-native').disabled;",
+    )
+    .await;
+    assert_eq!(free, serde_json::json!(true), "Run natively is free again");
+
+    // A parameter out of range is refused by the server, in words.
+    c.goto(&format!(
+        "{}?scenario=thread-start&threads=5000",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run-native").await;
+    let error = text(&c, ".error").await;
+    assert!(
+        error.contains("threads") && error.contains("5000"),
+        "{error}"
+    );
+    c.close().await.unwrap();
+
+    // In Chinese, on a phone-sized window.
+    let c = driver.session(390, 844).await;
+    c.goto(&format!(
+        "{}?scenario=thread-start&threads=5&lang=zh-CN",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    let button = text(&c, "#run-native").await;
+    assert_eq!(button, "原生运行");
+    click(&c, "#run-native").await;
+    let verdict = wait_for(&c, "#verdict.pass, #verdict.fail", 30)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.contains("通过"), "{verdict}");
+    assert_eq!(
+        count(&c, "#lanes > li").await,
+        6,
+        "MainThread and 5 threads"
+    );
+    assert_no_horizontal_overflow(&c).await;
+    screenshot_at(&c, "#run-native", "serve-zh-390px").await;
+    c.close().await.unwrap();
+}
+
+/// A suite of `ids` run natively into a temporary folder.
+fn suite(ids: &[&'static str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    conlab_scenarios::suite::run_suite(ids, Duration::from_secs(60), dir.path(), |_, _| {})
+        .expect("the suite runs");
+    dir
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_report_lists_a_suite_opens_a_run_and_compares_two_suites() {
+    let ids = ["thread-start", "lock", "producer-consumer"];
+    let (a, b) = (suite(&ids), suite(&ids[..2]));
+    let out = tempfile::tempdir().unwrap();
+    let read = |d: &tempfile::TempDir| conlab_serve::report::Suite::read(d.path()).unwrap();
+    let written =
+        conlab_serve::report::write(&read(&a), Some(&read(&b)), out.path(), Some(&dist()))
+            .expect("the report is written");
+    assert!(written.viewer);
+
+    // As a static folder on any web server.
+    let site = Site::serve(out.path().to_path_buf(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    c.goto(&format!("{}index.html", site.url)).await.unwrap();
+    assert_eq!(
+        count(&c, "tbody tr").await,
+        3,
+        "every scenario of either suite"
+    );
+    assert_eq!(count(&c, "svg.thumb").await, 5, "a thumbnail per run");
+    let ratios = text(&c, "tbody tr:first-child td:nth-child(6)").await;
+    assert!(ratios.ends_with('x'), "{ratios}");
+    let missing = text(&c, "tbody tr:nth-child(3)").await;
+    assert!(missing.contains("not run"), "{missing}");
+    screenshot(&c, "report-compare-1400px").await;
+    click(&c, "tbody tr:nth-child(2) a.open").await;
+    let verdict = wait_for(&c, "#verdict", 30).await.text().await.unwrap();
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    let title = text(&c, ".scenario-title").await;
+    assert!(title.to_lowercase().contains("lock"), "{title}");
+    assert!(count(&c, "#lanes > li").await >= 2);
+    c.close().await.unwrap();
+
+    // From conlab serve, at /report/, on a phone-sized window.
+    let (server, _store) = server(Some(out.path().to_path_buf()));
+    let c = driver.session(390, 844).await;
+    c.goto(&format!("{}report/?lang=en", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(count(&c, "tbody tr").await, 3);
+    assert_no_horizontal_overflow(&c).await;
+    screenshot(&c, "report-390px").await;
+    // In Chinese, and the viewer it opens too.
+    click(&c, "#lang").await;
+    let heading = text(&c, "h1").await;
+    assert!(heading.contains("报告"), "{heading}");
+    let title = text(&c, "tbody tr:first-child .title").await;
+    assert_eq!(title, "启动线程");
+    assert_no_horizontal_overflow(&c).await;
+    screenshot(&c, "report-zh-390px").await;
+    click(&c, "tbody tr:first-child a.open").await;
+    let verdict = wait_for(&c, "#verdict", 30).await.text().await.unwrap();
+    assert!(verdict.contains("通过"), "{verdict}");
+    c.close().await.unwrap();
+}

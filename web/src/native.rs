@@ -1,0 +1,273 @@
+//! Native runs from a page that `conlab serve` serves (it marks the page with
+//! `<meta name="conlab-serve">`): **Run natively** posts the form's parameters to the server's
+//! API, the run's events stream in (Server-Sent Events: the snapshot so far, then deltas,
+//! `conlab-wire`) and are drawn at most once per animation frame, open spans up to now, as for
+//! runs on the page; at the end the kept trace, with its checks, replaces the live view.
+
+use crate::i18n::Lang;
+use crate::live::next_run;
+use crate::state::{Action, Playground};
+use conlab_core::catalog::ScenarioInfo;
+use conlab_core::{Params, Trace};
+use conlab_wire::{apply, ApiError, Delta, RunSummary, StartRun, WireRuntime};
+use gloo_events::EventListener;
+use gloo_render::{request_animation_frame, AnimationFrame};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{EventSource, MessageEvent};
+use yew::prelude::*;
+
+/// Whether `conlab serve` serves this page (and can run scenarios natively).
+pub fn served() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name=conlab-serve]").ok().flatten())
+        .is_some()
+}
+
+/// The page's native run: its id on the server and what listens to its events.
+#[derive(Default)]
+pub struct NativeRunSlot {
+    id: Option<String>,
+    source: Option<EventSource>,
+    listeners: Vec<EventListener>,
+    frame: Option<AnimationFrame>,
+}
+
+/// Where the page keeps its native run.
+pub type NativeSlot = Rc<RefCell<NativeRunSlot>>;
+
+/// Stops listening to the native run (its events are no longer drawn).
+pub fn abandon(slot: &NativeSlot) {
+    let mut current = slot.borrow_mut();
+    if let Some(source) = current.source.take() {
+        source.close();
+    }
+    *current = NativeRunSlot::default();
+}
+
+/// Asks the server to stop the page's native run; its end streams in as usual.
+fn stop(slot: &NativeSlot) {
+    if let Some(id) = slot.borrow().id.clone() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = post(&format!("api/runs/{id}/stop"), "{}").await;
+        });
+    }
+}
+
+/// Starts `info` natively with `params` on the server that serves the page.
+pub fn start(
+    info: &'static ScenarioInfo,
+    params: &Params,
+    lang: Lang,
+    dispatch: UseReducerDispatcher<Playground>,
+    slot: NativeSlot,
+) {
+    abandon(&slot);
+    let asked = StartRun {
+        scenario: info.id.to_string(),
+        params: params.to_map(),
+        runtime: WireRuntime::Native,
+    };
+    let body = serde_json::to_string(&asked).unwrap_or_default();
+    wasm_bindgen_futures::spawn_local(async move {
+        let summary = match post("api/runs", &body).await {
+            Ok((202, text)) => serde_json::from_str::<RunSummary>(&text).map_err(|e| e.to_string()),
+            Ok((_, text)) => Err(serde_json::from_str::<ApiError>(&text)
+                .map(|e| e.error)
+                .unwrap_or(text)),
+            Err(e) => Err(e),
+        };
+        match summary {
+            Ok(summary) => listen(summary, lang, dispatch, slot),
+            Err(e) => dispatch.dispatch(Action::Fail(format!("{} {e}", lang.native_refused()))),
+        }
+    });
+}
+
+/// Follows the run's events until its end.
+fn listen(
+    summary: RunSummary,
+    lang: Lang,
+    dispatch: UseReducerDispatcher<Playground>,
+    slot: NativeSlot,
+) {
+    let run = next_run();
+    let id = summary.id.clone();
+    let source = match EventSource::new(&format!("api/runs/{id}/events")) {
+        Ok(source) => source,
+        Err(_) => {
+            dispatch.dispatch(Action::Fail(lang.native_lost().to_string()));
+            return;
+        }
+    };
+    dispatch.dispatch(Action::Started(
+        run,
+        std::time::Duration::from_millis(summary.limit_ms),
+    ));
+    let live: Rc<RefCell<Option<Trace>>> = Rc::default();
+    let data = |e: &web_sys::Event| {
+        e.dyn_ref::<MessageEvent>()
+            .and_then(|m| m.data().as_string())
+            .unwrap_or_default()
+    };
+    let mut listeners = Vec::new();
+    {
+        let (live, slot, dispatch) = (live.clone(), slot.clone(), dispatch.clone());
+        listeners.push(EventListener::new(&source, "start", move |e| {
+            if let Ok(trace) = serde_json::from_str::<Trace>(&data(e)) {
+                *live.borrow_mut() = Some(trace);
+                draw_soon(&slot, &live, &dispatch, run);
+            }
+        }));
+    }
+    {
+        let (live, slot, dispatch) = (live.clone(), slot.clone(), dispatch.clone());
+        listeners.push(EventListener::new(&source, "delta", move |e| {
+            if let Ok(delta) = serde_json::from_str::<Delta>(&data(e)) {
+                if let Some(trace) = live.borrow_mut().as_mut() {
+                    apply(trace, delta);
+                }
+                draw_soon(&slot, &live, &dispatch, run);
+            }
+        }));
+    }
+    {
+        let dispatch = dispatch.clone();
+        listeners.push(EventListener::new(&source, "queued", move |_| {
+            dispatch.dispatch(Action::Notice(lang.native_queued().to_string()));
+        }));
+    }
+    {
+        let (slot, dispatch, id) = (slot.clone(), dispatch.clone(), id.clone());
+        listeners.push(EventListener::new(&source, "end", move |_| {
+            abandon(&slot);
+            let (dispatch, id) = (dispatch.clone(), id.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = format!("api/runs/{id}/trace");
+                match crate::share::fetch_trace(&url, lang).await {
+                    Ok(trace) => dispatch.dispatch(Action::Finished(trace, run)),
+                    Err(e) => dispatch.dispatch(Action::Fail(e)),
+                }
+            });
+        }));
+    }
+    {
+        let (slot, dispatch) = (slot.clone(), dispatch.clone());
+        listeners.push(EventListener::new(&source, "error", move |_| {
+            // The stream broke before its end (the server stopped): no reconnecting.
+            if slot.borrow().source.is_some() {
+                abandon(&slot);
+                dispatch.dispatch(Action::Fail(lang.native_lost().to_string()));
+            }
+        }));
+    }
+    let mut current = slot.borrow_mut();
+    current.id = Some(id);
+    current.source = Some(source);
+    current.listeners = listeners;
+}
+
+/// Draws the live trace at the next animation frame (once, however many events arrive).
+fn draw_soon(
+    slot: &NativeSlot,
+    live: &Rc<RefCell<Option<Trace>>>,
+    dispatch: &UseReducerDispatcher<Playground>,
+    run: u64,
+) {
+    if slot.borrow().frame.is_some() {
+        return;
+    }
+    let (live, dispatch, next) = (live.clone(), dispatch.clone(), slot.clone());
+    let frame = request_animation_frame(move |_| {
+        if let Some(trace) = live.borrow().clone() {
+            dispatch.dispatch(Action::Snapshot(trace, run));
+        }
+        // Cleared after this callback returns: the frame must not be dropped while it runs.
+        wasm_bindgen_futures::spawn_local(async move {
+            next.borrow_mut().frame = None;
+        });
+    });
+    slot.borrow_mut().frame = Some(frame);
+}
+
+/// Posts JSON; the answer's status and text.
+async fn post(url: &str, body: &str) -> Result<(u16, String), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+    let _ = headers.set("Content-Type", "application/json");
+    init.set_headers(&headers);
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| format!("could not reach conlab serve at {url}"))?
+        .into();
+    let status = response.status();
+    let text = match response.text() {
+        Ok(text) => JsFuture::from(text)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    Ok((status, text))
+}
+
+/// What Run natively and Stop do: start the form's scenario with its parameters (checked as
+/// the CLI checks `-p`), and stop it.
+pub fn callbacks(
+    state: &UseReducerHandle<Playground>,
+    slot: &NativeSlot,
+    lang: Lang,
+) -> (Callback<MouseEvent>, Callback<MouseEvent>) {
+    let run = {
+        let (state, slot) = (state.clone(), slot.clone());
+        Callback::from(move |_: MouseEvent| {
+            let info = state.scenario;
+            let pairs: Vec<String> = state
+                .params
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
+            match Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str)) {
+                Ok(p) => start(info, &p, lang, state.dispatcher(), slot.clone()),
+                Err(e) => state.dispatch(Action::Fail(lang.param_error(&e))),
+            }
+        })
+    };
+    let slot = slot.clone();
+    (run, Callback::from(move |_: MouseEvent| stop(&slot)))
+}
+
+/// Run natively and Stop, with what the server said.
+pub fn actions(
+    lang: Lang,
+    state: &Playground,
+    finished: bool,
+    on_run: Callback<MouseEvent>,
+    on_stop: Callback<MouseEvent>,
+    on_keep: Callback<MouseEvent>,
+) -> Html {
+    html! {
+        <>
+            <div class="actions native-actions">
+                <button id="run-native" class="run" onclick={on_run} disabled={state.running}>
+                    { if state.running { lang.running() } else { lang.run_natively() } }
+                </button>
+                if state.running {
+                    <button id="stop" class="stop" onclick={on_stop}>{ lang.stop() }</button>
+                }
+                if finished {
+                    <button id="keep" class="secondary" onclick={on_keep}>{ lang.pin() }</button>
+                }
+                if let Some(msg) = &state.notice { <span class="copied" role="status">{ msg }</span> }
+            </div>
+            <p class="native-note" id="served-note">{ lang.served_note() }</p>
+        </>
+    }
+}

@@ -1,0 +1,40 @@
+//! The site's build: no server behind the page, so no native runs (see `native.rs`, built
+//! with the `served` feature for `conlab serve`).
+
+use crate::i18n::Lang;
+use crate::state::Playground;
+use std::cell::RefCell;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Never: this build is not the one `conlab serve` embeds.
+pub fn served() -> bool {
+    false
+}
+
+/// Nothing to keep.
+pub type NativeSlot = Rc<RefCell<()>>;
+
+/// Nothing to abandon.
+pub fn abandon(_: &NativeSlot) {}
+
+/// Nothing to do.
+pub fn callbacks(
+    _: &UseReducerHandle<Playground>,
+    _: &NativeSlot,
+    _: Lang,
+) -> (Callback<MouseEvent>, Callback<MouseEvent>) {
+    (Callback::noop(), Callback::noop())
+}
+
+/// Nothing to show.
+pub fn actions(
+    _: Lang,
+    _: &Playground,
+    _: bool,
+    _: Callback<MouseEvent>,
+    _: Callback<MouseEvent>,
+    _: Callback<MouseEvent>,
+) -> Html {
+    Html::default()
+}
