@@ -66,9 +66,13 @@ bench:
     cargo bench -p conlab --bench http
     just bench-web
 
-# Playground benchmarks in headless Chromium: first render, timeline redraw, live run, size
+# Playground benchmarks in headless Chromium: first render, timeline redraw, live run, size;
+# then conlab serve: click to first drawn lane, the event stream, concurrent live runs
 bench-web: web
     cargo bench -p conlab-browser-tests --bench web
+    scripts/build-web.sh --served
+    cargo build --release -p conlab
+    cargo bench -p conlab-browser-tests --bench serve
 
 # Re-record the native runs the playground ships: shown for scenarios that cannot run in a
 # browser, and offered for comparison with a browser run of the others (event-loop-choice's

@@ -329,11 +329,15 @@ fn playground_page() -> Html {
             live::run_now(&state, lang, state.dispatcher(), slot.clone())
         })
     };
-    let on_stop = {
-        let slot = slot.clone();
-        Callback::from(move |_: MouseEvent| live::stop(&slot))
-    };
     let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
+    let on_stop = {
+        let (slot, on_stop_native) = (slot.clone(), on_stop_native.clone());
+        // Whichever run goes on: the page's own, or a native one of a served page.
+        Callback::from(move |e: MouseEvent| {
+            live::stop(&slot);
+            on_stop_native.emit(e);
+        })
+    };
     let on_step = {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| {
@@ -411,6 +415,9 @@ fn playground_page() -> Html {
                     </button>
                     if state.running {
                         <button id="stop" class="stop" onclick={on_stop}>{ lang.stop() }</button>
+                    }
+                    if served && info.platforms.native {
+                        { native::run_button(lang, state.running, on_run_native.clone()) }
                     }
                     <button id="step" class="secondary" onclick={on_step}>{ lang.step_through() }</button>
                     if finished {

@@ -271,3 +271,10 @@ pub fn actions(
         </>
     }
 }
+
+/// Run natively beside Run, for a scenario that runs on the page too.
+pub fn run_button(lang: Lang, running: bool, on_run: Callback<MouseEvent>) -> Html {
+    html! {
+        <button id="run-native" class="secondary" onclick={on_run} disabled={running}>{ lang.run_natively() }</button>
+    }
+}

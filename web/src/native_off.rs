@@ -38,3 +38,8 @@ pub fn actions(
 ) -> Html {
     Html::default()
 }
+
+/// Nothing to show.
+pub fn run_button(_: Lang, _: bool, _: Callback<MouseEvent>) -> Html {
+    Html::default()
+}

@@ -81,8 +81,13 @@ impl Server {
             .name("conlab-serve".into())
             .spawn(move || {
                 runtime.block_on(async move {
+                    use axum::serve::ListenerExt;
                     let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => l,
+                        // Small writes (an event of a live run) go out at once: with Nagle's
+                        // delay a browser's delayed ACK held the first event back 40 ms.
+                        Ok(l) => l.tap_io(|tcp| {
+                            let _ = tcp.set_nodelay(true);
+                        }),
                         Err(_) => return,
                     };
                     let mut stop = shutdown_rx;

@@ -20,6 +20,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
+/// How soon the stream looks again while a run is starting (no lane of it sent yet).
+const FIRST_LOOK: Duration = Duration::from_millis(5);
+
 /// The events of run `id`, or `None` when there is no such run.
 pub fn events(state: &AppState, id: &str) -> Option<axum::response::Response> {
     state.runs.summary(id)?;
@@ -62,6 +65,8 @@ async fn produce(
 ) {
     let mut tracker: Option<DeltaTracker> = None;
     let mut said_queued = false;
+    // Whether a lane has been sent: until then the page shows nothing of the run.
+    let mut lanes_sent = false;
     loop {
         if *shutdown.borrow() {
             return;
@@ -78,19 +83,25 @@ async fn produce(
                 let previous = tracker.take();
                 let made = tokio::task::spawn_blocking(move || {
                     let (trace, progress) = live.snapshot()?;
+                    let lanes = !trace.lanes.is_empty();
                     Some(match previous {
-                        None => (json_event("start", &trace), DeltaTracker::start(&trace)),
+                        None => (
+                            json_event("start", &trace),
+                            DeltaTracker::start(&trace),
+                            lanes,
+                        ),
                         Some(mut tracker) => {
                             let delta = tracker.next(&trace, progress);
-                            (json_event("delta", &delta), tracker)
+                            (json_event("delta", &delta), tracker, lanes)
                         }
                     })
                 })
                 .await
                 .ok()
                 .flatten();
-                made.map(|(event, next)| {
+                made.map(|(event, next, lanes)| {
                     tracker = Some(next);
+                    lanes_sent |= lanes;
                     event
                 })
             }
@@ -100,13 +111,19 @@ async fn produce(
             }
             _ => None,
         };
+        // Until the run's first lanes are out, look again soon: the page waits for them.
+        let pause = if !lanes_sent && summary.state == RunState::Running {
+            FIRST_LOOK
+        } else {
+            every
+        };
         if let Some(event) = event {
             if tx.send(event).await.is_err() {
                 return; // The page went away.
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => {}
         }
     }
