@@ -123,10 +123,7 @@ fn stream(addr: SocketAddr, id: &str) -> (Vec<(Instant, String, String)>, usize)
             head_done = true;
         }
         // Chunked: size line, bytes, CRLF.
-        loop {
-            let Some(line) = raw.windows(2).position(|w| w == b"\r\n") else {
-                break;
-            };
+        while let Some(line) = raw.windows(2).position(|w| w == b"\r\n") {
             let size = usize::from_str_radix(std::str::from_utf8(&raw[..line]).unwrap().trim(), 16)
                 .unwrap_or(0);
             if raw.len() < line + 2 + size + 2 {
