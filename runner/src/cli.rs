@@ -201,8 +201,10 @@ pub struct RunNativeArgs {
     /// Time limit for each run, in seconds (0.1 to 3600).
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = seconds)]
     pub timeout: f64,
-    /// Only write the report (target/conlab/report); do not serve it. Without a terminal
-    /// it is never served.
+    /// Where to write the report of the runs (index.html and what it opens).
+    #[arg(long, value_name = "DIR", default_value = "target/conlab/report")]
+    pub report: PathBuf,
+    /// Only write the report; do not serve it. Without a terminal it is never served.
     #[arg(long)]
     pub no_serve: bool,
 }

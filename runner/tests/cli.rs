@@ -482,9 +482,20 @@ fn run_native_runs_saves_and_summarizes() {
         "coroutine-cpu",
         "--out",
         out.to_str().unwrap(),
+        "--report",
+        dir.path().join("report").to_str().unwrap(),
     ]);
     expect_exit(&o, 0);
     let text = stdout(&o);
+    // The report lists every run; without a terminal it is written, not served.
+    let report = std::fs::read_to_string(dir.path().join("report/index.html")).unwrap();
+    for id in ["asyncio-two-tasks", "coroutine-switch", "io-switch"] {
+        assert!(
+            report.contains(&format!("<b>{id}</b>")),
+            "{id} is not in the report"
+        );
+    }
+    assert!(text.contains("not serving it"), "{text}");
     assert!(
         text.contains("SCENARIO") && text.contains("MAKESPAN") && text.contains("io-switch"),
         "{text}"
@@ -510,4 +521,31 @@ fn run_native_runs_saves_and_summarizes() {
             conlab_core::Trace::from_json(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap();
         assert!(t.passed(), "{f}");
     }
+}
+
+#[test]
+fn serve_refuses_unsafe_settings_and_report_refuses_what_is_not_a_suite() {
+    let o = conlab(&["serve", "--bind", "0.0.0.0:0"]);
+    expect_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("--token") && err.contains("0.0.0.0"), "{err}");
+    let o = conlab(&["serve", "--bind", "127.0.0.1:0", "--token", "short"]);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("16"), "{}", stderr(&o));
+    let o = conlab(&["serve", "--max-running", "0"]);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("max-running"), "{}", stderr(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let o = conlab(&[
+        "report",
+        dir.path().to_str().unwrap(),
+        "--out",
+        dir.path().join("site").to_str().unwrap(),
+    ]);
+    expect_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("not a suite of runs") && err.contains("run-native"),
+        "{err}"
+    );
 }

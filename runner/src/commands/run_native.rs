@@ -13,6 +13,7 @@ use std::time::Instant;
 
 pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
     let no_serve = args.no_serve;
+    let report_dir = args.report.clone();
     let limit = super::timeout(args.timeout)?;
     let ids = select(&conlab_scenarios::native_ids(), &args.only, &args.skip)?;
     if ids.is_empty() {
@@ -70,7 +71,7 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
             .count(),
         dir.display()
     );
-    let report = super::serve::write_report(&dir, None, &PathBuf::from("target/conlab/report"))?;
+    let report = super::serve::write_report(&dir, None, &report_dir)?;
     println!("Report: {}", report.join("index.html").display());
     let outcome = if failed.is_empty() {
         Ok(())
