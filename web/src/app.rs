@@ -297,8 +297,9 @@ fn playground_page() -> Html {
         let (dispatch, missing) = (state.dispatcher(), recording_missing.clone());
         // A trace of this scenario already on show (a file just opened) is not replaced.
         let showing = state.trace.as_ref().is_some_and(|t| t.scenario == info.id);
+        // A served page runs them for real instead.
         use_effect_with(info.id, move |_| {
-            if !runs_in_browser(info) && !is_planned(info) && !showing {
+            if !runs_in_browser(info) && !is_planned(info) && !showing && !served {
                 fetch_recorded(info, dispatch, missing);
             }
         });
