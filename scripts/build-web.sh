@@ -16,7 +16,7 @@ fi
 cargo build -p conlab-web --target wasm32-unknown-unknown --profile wasm-release "${features[@]}"
 rm -rf "$out" && mkdir -p "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$out" \
-  target/wasm32-unknown-unknown/wasm-release/conlab_web.wasm
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/conlab_web.wasm"
 
 # The features rustc and wasm-bindgen emit. Debian 12's binaryen (wasm-opt 108) cannot read
 # the table.fill that wasm-bindgen's externref shims use; then the pinned binaryen from npm

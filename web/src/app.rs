@@ -155,7 +155,7 @@ pub fn app() -> Html {
                 <header>
                     <div>
                         <h1>{ lang.page_title() }</h1>
-                        <p class="tagline">{ lang.tagline() }</p>
+                        <p class="tagline">{ native::tagline(*lang).unwrap_or(lang.tagline()) }</p>
                     </div>
                     <Settings theme={*theme} {on_lang} {on_theme} />
                 </header>
@@ -298,8 +298,10 @@ fn playground_page() -> Html {
         // A trace of this scenario already on show (a file just opened) is not replaced.
         let showing = state.trace.as_ref().is_some_and(|t| t.scenario == info.id);
         // A served page runs them for real instead.
+        // Nor does a page opened to show a trace (a report's link): that trace is the one.
+        let linked = start.trace_url.is_some();
         use_effect_with(info.id, move |_| {
-            if !runs_in_browser(info) && !is_planned(info) && !showing && !served {
+            if !runs_in_browser(info) && !is_planned(info) && !showing && !served && !linked {
                 fetch_recorded(info, dispatch, missing);
             }
         });
@@ -313,7 +315,7 @@ fn playground_page() -> Html {
             if let Some(info) = catalog::find(&select.value()) {
                 // The old scenario's live run stops and is no longer drawn.
                 live::abandon(&slot);
-                native::abandon(&native_slot);
+                native::leave(&native_slot);
                 d.dispatch(Action::Pick(info));
             }
         })

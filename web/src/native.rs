@@ -48,6 +48,18 @@ pub fn abandon(slot: &NativeSlot) {
     *current = NativeRunSlot::default();
 }
 
+/// Leaves the page's native run (another scenario was picked): it is stopped, as a run on
+/// the page would be, and no longer drawn.
+pub fn leave(slot: &NativeSlot) {
+    stop(slot);
+    abandon(slot);
+}
+
+/// The tagline of a page `conlab serve` serves.
+pub fn tagline(lang: Lang) -> Option<&'static str> {
+    served().then(|| lang.served_tagline())
+}
+
 /// Asks the server to stop the page's native run; its end streams in as usual.
 fn stop(slot: &NativeSlot) {
     if let Some(id) = slot.borrow().id.clone() {
@@ -75,6 +87,11 @@ pub fn start(
     wasm_bindgen_futures::spawn_local(async move {
         let summary = match post("api/runs", &body).await {
             Ok((202, text)) => serde_json::from_str::<RunSummary>(&text).map_err(|e| e.to_string()),
+            // The two refusals a learner meets, in their language; the rest as the server says.
+            Ok((429, _)) => Err(lang.native_busy().to_string()),
+            Ok((403, text)) if text.contains("--allow-databases") => {
+                Err(lang.native_databases().to_string())
+            }
             Ok((_, text)) => Err(serde_json::from_str::<ApiError>(&text)
                 .map(|e| e.error)
                 .unwrap_or(text)),
@@ -152,6 +169,15 @@ fn listen(
                     Err(e) => dispatch.dispatch(Action::Fail(e)),
                 }
             });
+        }));
+    }
+    // A page closed or reloaded mid-run stops its run, so it does not hold a slot unseen.
+    if let Some(window) = web_sys::window() {
+        let stop_url = format!("api/runs/{id}/stop");
+        listeners.push(EventListener::new(&window, "pagehide", move |_| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().send_beacon(&stop_url);
+            }
         }));
     }
     {

@@ -15,8 +15,13 @@ pub fn served() -> bool {
 /// Nothing to keep.
 pub type NativeSlot = Rc<RefCell<()>>;
 
-/// Nothing to abandon.
-pub fn abandon(_: &NativeSlot) {}
+/// Nothing to leave.
+pub fn leave(_: &NativeSlot) {}
+
+/// The site's own tagline.
+pub fn tagline(_: Lang) -> Option<&'static str> {
+    None
+}
 
 /// Nothing to do.
 pub fn callbacks(

@@ -194,6 +194,7 @@ impl Reducible for Playground {
                 s.running = false;
             }
             Action::Started(n, limit) => {
+                s.notice = None;
                 s.runs += 1;
                 s.live = n;
                 s.limit = limit;
@@ -210,6 +211,7 @@ impl Reducible for Playground {
             }
             Action::Finished(t, n) => {
                 if n == s.live {
+                    s.notice = None;
                     s.running = false;
                     s.trace = Some(TraceRc::new(t, s.runs));
                 }

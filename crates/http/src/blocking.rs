@@ -27,10 +27,26 @@ pub fn get(
     timeout: Duration,
     progress: &mut impl Progress,
 ) -> Result<(Head, u64), Failure> {
+    get_until(addr, host, path, timeout, progress, &|| false)
+}
+
+/// How often a read that waits looks whether its caller gave up.
+const LOOK_EVERY: Duration = Duration::from_millis(20);
+
+/// [`get`], ending early with [`Failure::CutOff`] once `give_up` says so (a run stopped while
+/// the request waits for its answer); it is asked every 20 ms of waiting.
+pub fn get_until(
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+    progress: &mut impl Progress,
+    give_up: &dyn Fn() -> bool,
+) -> Result<(Head, u64), Failure> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(Failure::Connect)?;
     let _ = stream.set_nodelay(true);
     stream
-        .set_read_timeout(Some(timeout))
+        .set_read_timeout(Some(timeout.min(LOOK_EVERY)))
         .map_err(Failure::Connect)?;
     stream
         .set_write_timeout(Some(timeout))
@@ -42,11 +58,26 @@ pub fn get(
         .map_err(Failure::Write)?;
     let mut buf = vec![0u8; 16 * 1024];
     let mut end = 0;
-    let read = |stream: &mut TcpStream, into: &mut [u8]| {
-        stream.read(into).map_err(|e| match e.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Failure::TimedOut,
-            _ => Failure::Read(e),
-        })
+    let started = std::time::Instant::now();
+    let read = |stream: &mut TcpStream, into: &mut [u8]| loop {
+        match stream.read(into) {
+            Ok(n) => return Ok(n),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if give_up() {
+                    return Err(Failure::CutOff);
+                }
+                if started.elapsed() >= timeout {
+                    return Err(Failure::TimedOut);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Failure::Read(e)),
+        }
     };
     let (head, used) = loop {
         if let Some(found) = parse_head(&buf[..end], false).map_err(Failure::Protocol)? {

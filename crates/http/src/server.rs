@@ -406,7 +406,11 @@ impl conlab_tokio::SlowServer for TestServer {
         })
     }
 
-    fn request_blocking(&self, latency: Duration) -> Result<(), String> {
+    fn request_blocking(
+        &self,
+        latency: Duration,
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<(), String> {
         struct Ignore;
         impl crate::blocking::Progress for Ignore {
             fn connected(&mut self) {}
@@ -415,12 +419,13 @@ impl conlab_tokio::SlowServer for TestServer {
         }
         let addr = self.addr();
         let timeout = latency + Duration::from_secs(30);
-        let (head, _) = crate::blocking::get(
+        let (head, _) = crate::blocking::get_until(
             addr,
             &addr.to_string(),
             &io_path(latency),
             timeout,
             &mut Ignore,
+            give_up,
         )
         .map_err(|e| e.to_string())?;
         match head.status {

@@ -148,12 +148,27 @@ fn a_stall_holds_requests_and_a_kill_drops_connections() {
 }
 
 #[test]
+fn a_blocking_request_gives_up_within_a_slice_when_asked() {
+    use conlab_tokio::SlowServer;
+    let server = TestServer::start().unwrap();
+    let started = Instant::now();
+    let give_up = || started.elapsed() >= Duration::from_millis(100);
+    let answer = server.request_blocking(Duration::from_secs(20), &give_up);
+    assert!(answer.is_err(), "it gave up instead of waiting 20 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn as_a_runs_slow_server_it_answers_after_the_latency_asked() {
     use conlab_tokio::SlowServer;
     let server = TestServer::start().unwrap();
     let started = Instant::now();
     server
-        .request_blocking(Duration::from_micros(40_500))
+        .request_blocking(Duration::from_micros(40_500), &|| false)
         .unwrap();
     assert!(started.elapsed() >= Duration::from_micros(40_500));
     let started = Instant::now();

@@ -140,6 +140,11 @@ impl NativeRun {
         self.start.request_stop();
     }
 
+    /// How many events it has recorded so far.
+    pub fn event_count(&self) -> usize {
+        self.start.recorder.event_count()
+    }
+
     /// Whether it has ended.
     pub fn is_finished(&self) -> bool {
         match &self.outcome {

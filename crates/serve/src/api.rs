@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{id}/stop", post(stop))
         .route("/api/runs/{id}/trace", get(trace))
         .fallback(assets::asset)
+        .method_not_allowed_fallback(not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -60,8 +61,9 @@ fn no_run(id: &str) -> Response {
     )
 }
 
+/// At most 40 characters of what a request gave, control characters shown escaped.
 fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
+    let mut out: String = s.chars().take(40).flat_map(char::escape_debug).collect();
     if s.chars().count() > 40 {
         out.push('…');
     }
@@ -72,6 +74,21 @@ fn shorten(s: &str) -> String {
 fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
+
+async fn not_allowed(uri: axum::http::Uri) -> Response {
+    refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{} does not take this method; the API: {API_CALLS}",
+            shorten(uri.path())
+        ),
+    )
+}
+
+/// The API in one line, for refusals.
+pub const API_CALLS: &str = "GET /api/scenarios, POST /api/runs, GET /api/runs, \
+     GET /api/runs/<id>, GET /api/runs/<id>/events, POST /api/runs/<id>/stop, \
+     GET /api/runs/<id>/trace";
 
 async fn scenarios(State(state): State<AppState>) -> Json<ScenarioList> {
     let scenarios = CATALOG
@@ -150,13 +167,21 @@ async fn start_run(
     let asked: StartRun = match serde_json::from_slice(&body) {
         Ok(asked) => asked,
         Err(e) => {
+            // serde's words name Rust types for a body of the wrong shape: say it plainly.
+            let object =
+                serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object());
+            let why = if object {
+                e.to_string()
+            } else {
+                "it is not a JSON object".to_string()
+            };
             return refuse(
                 StatusCode::BAD_REQUEST,
                 format!(
-                    "the body is not a start request ({e}); send {{\"scenario\": \"<id>\", \
+                    "the body is not a start request ({why}); send {{\"scenario\": \"<id>\", \
                      \"params\": {{\"name\": \"value\"}}, \"runtime\": \"native\" or \"virtual\"}}"
                 ),
-            )
+            );
         }
     };
     let prepared = match start::prepare(&state.config, asked) {

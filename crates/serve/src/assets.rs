@@ -84,6 +84,15 @@ fn not_found(path: &str) -> Response {
 
 pub async fn asset(State(state): State<AppState>, uri: Uri) -> Response {
     let path = uri.path();
+    if path.starts_with("/api/") || path == "/api" {
+        return crate::api::refuse(
+            StatusCode::NOT_FOUND,
+            format!(
+                "there is no such API call; the API: {}",
+                crate::api::API_CALLS
+            ),
+        );
+    }
     if path == "/report" {
         return axum::response::Redirect::permanent("/report/").into_response();
     }

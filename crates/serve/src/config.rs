@@ -19,6 +19,11 @@ pub struct Config {
     pub max_queued: usize,
     /// The longest a run may take; a run whose estimate is longer is refused.
     pub max_run: Duration,
+    /// The most events one run may record; a run that records more is stopped and fails,
+    /// so one request cannot fill the memory and the disk.
+    pub max_events: usize,
+    /// Finished runs kept; beyond that the oldest are removed.
+    pub max_kept: usize,
     /// Whether scenarios against Redis and MySQL may be run.
     pub allow_databases: bool,
     /// Origins (`https://site.example`) whose pages may call the API; none by default.
@@ -42,6 +47,8 @@ impl Config {
             max_running: 2,
             max_queued: 8,
             max_run: Duration::from_secs(600),
+            max_events: 1_000_000,
+            max_kept: 1000,
             allow_databases: false,
             cors_origins: Vec::new(),
             report: None,
@@ -53,8 +60,12 @@ impl Config {
     /// Refuses settings that would expose runs to anyone who can reach the port.
     pub fn check(&self) -> Result<(), ConfigError> {
         if let Some(token) = &self.token {
-            if token.len() < MIN_TOKEN {
-                return Err(ConfigError::ShortToken { len: token.len() });
+            if token.chars().count() < MIN_TOKEN
+                || token.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(ConfigError::ShortToken {
+                    len: token.chars().count(),
+                });
             }
         } else if !self.bind.ip().is_loopback() {
             return Err(ConfigError::TokenNeeded { addr: self.bind });
@@ -63,8 +74,12 @@ impl Config {
             return Err(ConfigError::NoRuns);
         }
         for origin in &self.cors_origins {
-            let scheme = origin.starts_with("http://") || origin.starts_with("https://");
-            if !scheme || origin.ends_with('/') || origin == "*" {
+            let host = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            let bad =
+                host.is_none_or(|h| h.is_empty() || h.contains(['/', '?', '#', ' ', '*', '@']));
+            if bad {
                 return Err(ConfigError::Origin {
                     origin: origin.clone(),
                 });
@@ -90,11 +105,17 @@ pub enum ConfigError {
         /// The address.
         addr: SocketAddr,
     },
-    /// A token too short to guess slowly.
-    #[error("the token has {len} characters; give at least 16 (for example the output of `openssl rand -hex 16`)")]
+    /// A token too short to guess slowly, or with spaces.
+    #[error("the token has {len} characters or contains spaces; give at least 16 characters without spaces (for example the output of `openssl rand -hex 16`)")]
     ShortToken {
         /// Its length.
         len: usize,
+    },
+    /// Another server keeps its runs in the same folder.
+    #[error("another conlab serve keeps its runs in {dir} (it holds {dir}/.lock); stop it, or give this one another --store", dir = dir.display())]
+    StoreBusy {
+        /// The folder.
+        dir: PathBuf,
     },
     /// No run could ever start.
     #[error("--max-running must be at least 1")]

@@ -41,14 +41,32 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if path.starts_with("/api/") {
         if let Some(origin) = &origin {
             if allowed_origin.is_none() && !same_origin(origin, request.headers()) {
+                let how = if origin == "null" {
+                    "pages opened from a file (Origin: null) cannot call it; serve the page from \
+                     a web server and allow that origin with --cors-origin"
+                        .to_string()
+                } else {
+                    format!("start the server with --cors-origin {origin} to allow them")
+                };
                 return refuse(
                     StatusCode::FORBIDDEN,
-                    format!(
-                        "calls from pages of {origin} are not allowed; start the server with \
-                         --cors-origin {origin} to allow them"
-                    ),
+                    format!("calls from pages of {origin} are not allowed; {how}"),
                 );
             }
+        }
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > crate::api::MAX_BODY) {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is larger than {} KB",
+                    crate::api::MAX_BODY / 1024
+                ),
+            );
         }
         if request.method() == Method::OPTIONS {
             return match allowed_origin {
@@ -98,9 +116,10 @@ fn presented(request: &Request) -> Option<String> {
     if let Some(bearer) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
     {
-        return Some(bearer.trim().to_string());
+        return Some(bearer.1.trim().to_string());
     }
     if let Some(token) = query_token(request.uri().query()) {
         return Some(token);
@@ -165,6 +184,11 @@ fn cors_headers(headers: &mut HeaderMap, origin: &str) {
     if let Ok(value) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        // A page of that origin reads when to try again after a 429.
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After"),
+        );
     }
 }
 

@@ -55,9 +55,14 @@ impl Server {
                 addr,
                 error: e.to_string(),
             })?;
-        let store = store::Store::open(&config.store).map_err(|e| ConfigError::Store {
-            dir: config.store.clone(),
-            error: e.to_string(),
+        let store = store::Store::open(&config.store).map_err(|e| match e {
+            store::OpenError::Busy => ConfigError::StoreBusy {
+                dir: config.store.clone(),
+            },
+            store::OpenError::Io(e) => ConfigError::Store {
+                dir: config.store.clone(),
+                error: e.to_string(),
+            },
         })?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -133,18 +138,20 @@ impl Server {
         }
     }
 
-    /// A handle that stops the server from another thread (the Ctrl-C handler).
+    /// A handle that stops the server from another thread (the Ctrl-C handler): every run
+    /// is stopped and, within a few seconds, kept; then the server ends.
     pub fn stopper(&self) -> impl Fn() + Send + Sync + 'static {
         let shutdown = self.shutdown.clone();
         let runs = self.runs.clone();
         move || {
-            runs.stop_all();
+            runs.stop_all_and_wait(std::time::Duration::from_secs(3));
             let _ = shutdown.send(true);
         }
     }
 
     fn stop_inner(&mut self) {
-        self.runs.stop_all();
+        self.runs
+            .stop_all_and_wait(std::time::Duration::from_secs(3));
         let _ = self.shutdown.send(true);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

@@ -52,7 +52,13 @@ pub struct Written {
     pub index: PathBuf,
     /// Whether it carries the viewer (the web app was found).
     pub viewer: bool,
+    /// Runs whose trace files could not be read (listed as missing).
+    pub unreadable: Vec<String>,
 }
+
+/// What every report's page carries, so an earlier report is known for one (and may be
+/// written over).
+pub const MARK: &str = "<meta name=\"generator\" content=\"conlab report\">";
 
 impl Suite {
     /// Reads the suite in `dir`.
@@ -112,7 +118,17 @@ pub fn write(
     let html = page(suite, other, viewer);
     let index = out.join("index.html");
     fs::write(&index, html).map_err(fail)?;
-    Ok(Written { index, viewer })
+    let unreadable = std::iter::once(suite)
+        .chain(other)
+        .flat_map(|s| s.runs.iter())
+        .filter(|(_, t)| t.is_none())
+        .map(|(e, _)| e.file.clone())
+        .collect();
+    Ok(Written {
+        index,
+        viewer,
+        unreadable,
+    })
 }
 
 fn slot(n: usize) -> &'static str {
@@ -205,6 +221,18 @@ fn checks(trace: Option<&Trace>) -> String {
             format!("{passed}/{}", t.checks.len())
         },
     )
+}
+
+/// The run's status, or that its trace is missing (unreadable: nothing to open).
+fn status(entry: &SuiteEntry, readable: bool) -> String {
+    if readable {
+        badge(entry)
+    } else {
+        format!(
+            "<span class=\"badge bad\">{}</span>",
+            both("trace missing", "轨迹缺失")
+        )
+    }
 }
 
 fn badge(entry: &SuiteEntry) -> String {
@@ -302,11 +330,11 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
                     h,
                     "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                     scenario_cell(&entry.scenario),
-                    badge(entry),
+                    status(entry, trace.is_some()),
                     ms(entry),
                     checks(trace.as_ref()),
                     trace.as_ref().map(thumbnail).unwrap_or_default(),
-                    open_link(0, entry, viewer),
+                    if trace.is_some() { open_link(0, entry, viewer) } else { String::new() },
                 );
             }
         }
@@ -333,13 +361,22 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
                 let a = suite.runs.iter().find(|(e, _)| e.scenario == id);
                 let bb = b.runs.iter().find(|(e, _)| e.scenario == id);
                 let side = |n: usize, r: Option<&(SuiteEntry, Option<Trace>)>| match r {
-                    Some((e, _)) => format!(
-                        "<td>{} {}</td><td class=\"num\">{}</td>",
-                        badge(e),
-                        open_link(n, e, viewer),
+                    Some((e, t)) => format!(
+                        "<td data-side=\"{}\">{} {}</td><td class=\"num\">{}</td>",
+                        slot(n).to_uppercase(),
+                        status(e, t.is_some()),
+                        if t.is_some() {
+                            open_link(n, e, viewer)
+                        } else {
+                            String::new()
+                        },
                         ms(e)
                     ),
-                    None => format!("<td>{}</td><td></td>", both("not run", "未运行")),
+                    None => format!(
+                        "<td data-side=\"{}\">{}</td><td></td>",
+                        slot(n).to_uppercase(),
+                        both("not run", "未运行")
+                    ),
                 };
                 let ratio = match (a, bb) {
                     (Some((ea, _)), Some((eb, _))) if ea.makespan_ms > 0.0 => {
@@ -438,11 +475,7 @@ fn thumbnail(trace: &Trace) -> String {
         let lane = trace.lanes[row].id;
         // Time each state class covers in each column.
         let mut cover = vec![[0f64; 4]; THUMB_WIDTH];
-        for span in trace
-            .spans
-            .iter()
-            .filter(|s| s.lane == lane && s.depth == 0)
-        {
+        for span in trace.spans.iter().filter(|s| s.lane == lane) {
             let (a, b) = (
                 span.start as f64 / end * THUMB_WIDTH as f64,
                 span.end as f64 / end * THUMB_WIDTH as f64,
@@ -485,9 +518,14 @@ fn thumbnail(trace: &Trace) -> String {
     if trace.lanes.len() > rows {
         let _ = write!(
             svg,
-            "<text x=\"0\" y=\"{}\" font-size=\"9\" fill=\"#667\">+{} more lanes</text>",
+            "<text x=\"0\" y=\"{}\" font-size=\"9\" fill=\"#667\">+{} more {}</text>",
             rows * row_h + 9,
-            trace.lanes.len() - rows
+            trace.lanes.len() - rows,
+            if trace.lanes.len() - rows == 1 {
+                "lane"
+            } else {
+                "lanes"
+            }
         );
     }
     svg.push_str("</svg>");
@@ -510,6 +548,7 @@ set(zh);})();
 
 const HEAD: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="conlab report">
 <title>conlab report</title>
 <style>
 :root{color-scheme:light dark;--bg:#fbfbfd;--fg:#1d2330;--muted:#667085;--line:#e3e6ec;--card:#fff}
@@ -531,6 +570,6 @@ a.open{font-weight:600;color:#2563eb;text-decoration:none}a.open:hover{text-deco
 svg.thumb{display:block;background:var(--bg);border-radius:3px}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px;vertical-align:-1px}
 .legend .run{background:#2e9d5b}.legend .wait{background:#e08a1e}.legend .io{background:#3b7dd8}.legend .sleep{background:#a7afbd}
-@media (max-width:700px){thead{display:none}tr{display:block;padding:8px 4px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}td{display:inline-block;border:0;padding:3px 8px}.scroll{overflow-x:visible}}
+@media (max-width:700px){thead{display:none}tr{display:block;padding:8px 4px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}td{display:inline-block;border:0;padding:3px 8px}.scroll{overflow-x:visible}td[data-side]::before{content:attr(data-side);font-weight:700;margin-right:6px}}
 </style></head><body><main>
 "#;

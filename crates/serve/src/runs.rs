@@ -98,12 +98,21 @@ impl Runs {
             RunState::Queued
         } else {
             let retry_after = retry_after(&book);
+            let runs = |n: usize| {
+                if n == 1 {
+                    "1 run".to_string()
+                } else {
+                    format!("{n} runs")
+                }
+            };
             return Err(Busy {
                 retry_after,
                 message: format!(
-                    "{running} runs are running and {queued} waiting, as many as this server \
-                     takes (--max-running {}, --max-queued {}); try again in about {retry_after} s",
-                    self.config.max_running, self.config.max_queued
+                    "{} running and {queued} waiting, as many as this server takes \
+                     (--max-running {}, --max-queued {}); try again in about {retry_after} s",
+                    runs(running),
+                    self.config.max_running,
+                    self.config.max_queued
                 ),
             });
         };
@@ -203,6 +212,15 @@ impl Runs {
         }
     }
 
+    /// Stops every run and waits (at most `patience`) until the running ones are kept.
+    pub fn stop_all_and_wait(self: &Arc<Self>, patience: Duration) {
+        self.stop_all();
+        let deadline = Instant::now() + patience;
+        while Instant::now() < deadline && count(&self.book.lock(), RunState::Running) > 0 {
+            std::thread::sleep(WATCH_EVERY);
+        }
+    }
+
     /// Stops every run, queued ones included (the server is shutting down).
     pub fn stop_all(self: &Arc<Self>) {
         let ids: Vec<String> = self
@@ -287,17 +305,39 @@ impl Runs {
                 run.stop();
             }
         }
+        // Watched until it ends; one that records more than the server keeps is stopped.
+        let mut too_big = None;
         loop {
-            if live.run.read().as_ref().is_none_or(|r| r.is_finished()) {
+            let guard = live.run.read();
+            let Some(run) = guard.as_ref() else { break };
+            if run.is_finished() {
                 break;
             }
+            let events = run.event_count();
+            if too_big.is_none() && events > self.config.max_events {
+                too_big = Some(events);
+                run.stop();
+            }
+            drop(guard);
             std::thread::sleep(WATCH_EVERY);
         }
         let run = live.run.write().take();
-        match run {
+        let mut trace = match run {
             Some(run) => run.wait(),
             None => failed("the run disappeared".into()),
+        };
+        if let Some(events) = too_big {
+            trace.status = Status::Failed {
+                reason: format!(
+                    "the run recorded more than {} events ({events} when it was stopped), the \
+                     most this server keeps of one run (--max-events); choose fewer threads or \
+                     tasks, or a shorter run",
+                    self.config.max_events
+                ),
+            };
+            trace.checks.clear();
         }
+        trace
     }
 
     /// Records the end of run `id`, keeps its trace, and starts the next queued run.
@@ -314,6 +354,19 @@ impl Runs {
         if let Some(entry) = book.iter_mut().find(|e| e.summary.id == id) {
             entry.summary = summary;
             entry.live = None;
+        }
+        // The oldest ended runs go once more are kept than the server keeps.
+        let ended = count(&book, RunState::Ended);
+        if ended > self.config.max_kept {
+            let mut extra = ended - self.config.max_kept;
+            book.retain(|e| {
+                let forget = extra > 0 && e.summary.state == RunState::Ended;
+                if forget {
+                    extra -= 1;
+                    self.store.forget(&e.summary.id);
+                }
+                !forget
+            });
         }
         let running = count(&book, RunState::Running);
         if running < self.config.max_running {

@@ -9,20 +9,46 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The folder of finished runs.
+/// The folder of finished runs, held by one server at a time.
 pub struct Store {
     dir: PathBuf,
+    /// Locked (`flock`) while the server runs; the kernel lets go when the process ends.
+    _lock: fs::File,
+}
+
+/// Why a folder cannot hold runs.
+pub enum OpenError {
+    /// Another server holds it.
+    Busy,
+    /// It cannot be made or used.
+    Io(std::io::Error),
 }
 
 const TRACE: &str = ".trace.json";
 const SUMMARY: &str = ".run.json";
 
 impl Store {
-    /// Opens (creating) `dir`.
-    pub fn open(dir: &Path) -> std::io::Result<Store> {
-        fs::create_dir_all(dir)?;
+    /// Opens (creating) `dir`, unless another server holds it.
+    pub fn open(dir: &Path) -> Result<Store, OpenError> {
+        use std::os::fd::AsRawFd;
+        if dir.exists() && !dir.is_dir() {
+            return Err(OpenError::Io(std::io::Error::other(
+                "it is a file, not a folder",
+            )));
+        }
+        fs::create_dir_all(dir).map_err(OpenError::Io)?;
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(".lock"))
+            .map_err(OpenError::Io)?;
+        // SAFETY: flock on a descriptor this function owns; no memory is involved.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(OpenError::Busy);
+        }
         // Leftovers of writes a crash interrupted.
-        for entry in fs::read_dir(dir)?.flatten() {
+        for entry in fs::read_dir(dir).map_err(OpenError::Io)?.flatten() {
             let name = entry.file_name();
             if name.to_string_lossy().starts_with(".tmp-") {
                 let _ = fs::remove_file(entry.path());
@@ -30,7 +56,14 @@ impl Store {
         }
         Ok(Store {
             dir: dir.to_path_buf(),
+            _lock: lock,
         })
+    }
+
+    /// Removes a kept run's files.
+    pub fn forget(&self, id: &str) {
+        let _ = fs::remove_file(self.dir.join(format!("{id}{SUMMARY}")));
+        let _ = fs::remove_file(self.trace_path(id));
     }
 
     /// Keeps a finished run.

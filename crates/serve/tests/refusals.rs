@@ -55,7 +55,31 @@ fn bad_starts_are_refused_naming_what_is_wrong() {
             assert!(error.contains(word), "{body}: `{error}` lacks `{word}`");
         }
         assert!(!error.contains("Some("), "{error}");
+        assert!(!error.contains("StartRun"), "{error}");
     }
+    // Numbers are values too.
+    let number = post_json(
+        addr,
+        "/api/runs",
+        r#"{"scenario":"thread-start","params":{"threads":3}}"#,
+    );
+    assert_eq!(number.status, 202, "{}", number.body);
+    assert_eq!(number.json()["params"]["threads"], "3");
+    // Wrong methods and unknown calls answer in JSON, naming the API.
+    let wrong = call(addr, "DELETE", "/api/runs", &[], None);
+    assert_eq!(wrong.status, 405);
+    assert!(wrong.error().contains("POST /api/runs"), "{}", wrong.body);
+    let unknown = get(addr, "/api/nope");
+    assert_eq!(unknown.status, 404);
+    assert!(
+        unknown.error().contains("GET /api/scenarios"),
+        "{}",
+        unknown.body
+    );
+    // An id with a control character is shown escaped, not as another run's id.
+    let nul = get(addr, "/api/runs/a%00b");
+    assert_eq!(nul.status, 404);
+    assert!(nul.error().contains("a\\0b"), "{}", nul.body);
     // Not JSON by its type, and too large.
     let plain = call(
         addr,
@@ -80,14 +104,18 @@ fn bad_starts_are_refused_naming_what_is_wrong() {
     ] {
         assert_eq!(get(addr, path).status, 404, "{path}");
     }
-    // Nothing was started by any of it.
-    assert_eq!(
-        get(addr, "/api/runs").json()["runs"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
+    // A body declared too large is refused before it is read, on any call.
+    let stop = call(
+        addr,
+        "POST",
+        "/api/runs/x/stop",
+        &[("Content-Length", "100000")],
+        None,
     );
+    assert_eq!(stop.status, 413);
+    // Only the run with a number for a value was started.
+    let runs = get(addr, "/api/runs").json();
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -183,6 +211,15 @@ fn with_a_token_every_api_call_must_carry_it() {
         None,
     );
     assert_eq!(right.status, 200);
+    let lower = format!("bearer {TOKEN}");
+    let lower = call(
+        addr,
+        "GET",
+        "/api/runs",
+        &[("Authorization", lower.as_str())],
+        None,
+    );
+    assert_eq!(lower.status, 200, "the scheme's case does not matter");
     // A page opened with ?token= gets a cookie for its later calls (EventSource included).
     let page = get(addr, &format!("/?token={TOKEN}"));
     let cookie = page.header("set-cookie").expect("a cookie").to_string();
@@ -197,30 +234,67 @@ fn with_a_token_every_api_call_must_carry_it() {
 #[test]
 fn unsafe_settings_are_refused_before_listening() {
     let store = tempfile::tempdir().unwrap();
-    let mut config = conlab_serve::Config::new(store.path().to_path_buf());
+    let mut config = conlab_serve::Config::new(store.path().join("runs"));
+    let refused = |config: &conlab_serve::Config| {
+        conlab_serve::Server::start(config.clone())
+            .err()
+            .expect("refused")
+            .to_string()
+    };
     config.bind = SocketAddr::from(([0, 0, 0, 0], 0));
-    let error = conlab_serve::Server::start(config.clone())
-        .err()
-        .expect("refused")
-        .to_string();
+    let error = refused(&config);
     assert!(
         error.contains("--token") && error.contains("0.0.0.0"),
         "{error}"
     );
-    config.token = Some("short".into());
-    let error = conlab_serve::Server::start(config.clone())
-        .err()
-        .expect("refused")
-        .to_string();
-    assert!(error.contains("16"), "{error}");
+    for weak in ["short", "                ", "0123456789 abcdef0123"] {
+        config.token = Some(weak.into());
+        let error = refused(&config);
+        assert!(error.contains("16") && error.contains("spaces"), "{error}");
+    }
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     config.token = None;
-    config.cors_origins = vec!["*".into()];
-    let error = conlab_serve::Server::start(config)
-        .err()
-        .expect("refused")
-        .to_string();
-    assert!(error.contains("--cors-origin"), "{error}");
+    for origin in ["*", "https://a.example/path", "a.example", "https://"] {
+        config.cors_origins = vec![origin.into()];
+        let error = refused(&config);
+        assert!(error.contains("--cors-origin"), "{origin}: {error}");
+    }
+    // One store, one server: a second is refused while the first runs.
+    config.cors_origins.clear();
+    let first = conlab_serve::Server::start(config.clone()).expect("the first starts");
+    let error = refused(&config);
+    assert!(error.contains("another conlab serve"), "{error}");
+    drop(first);
+    conlab_serve::Server::start(config.clone()).expect("free again once the first stopped");
+    // A file where the store should be.
+    let file = store.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    config.store = file;
+    let error = refused(&config);
+    assert!(error.contains("a file, not a folder"), "{error}");
+}
+
+#[test]
+fn a_run_recording_more_than_the_server_keeps_is_stopped_and_fails_saying_why() {
+    let (server, _store) = server(|c| c.max_events = 20_000);
+    let addr = server.addr();
+    let id = start(
+        addr,
+        r#"{"scenario":"producer-consumer","params":{"producers":"8","consumers":"8","produce_ms":"0","consume_ms":"0","duration_ms":"20000"}}"#,
+    );
+    let started = std::time::Instant::now();
+    let summary = wait_ended(addr, &id);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "stopped early"
+    );
+    assert_eq!(summary["status"]["kind"], "failed", "{summary}");
+    let reason = summary["status"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("20000 events") && reason.contains("--max-events"),
+        "{reason}"
+    );
+    assert_eq!(summary["checks_total"], 0);
 }
 
 #[test]

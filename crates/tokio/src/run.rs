@@ -123,10 +123,11 @@ impl NativeStart {
         self.stop.request(self.clock.now());
     }
 
-    /// The status of a run that was stopped, if it was.
+    /// The status of a run that was stopped, if it was: stopped now, when its last part
+    /// gave up (a thread waits out at most a slice after the stop was asked).
     pub fn stopped_status(&self) -> Option<Status> {
-        self.stop.requested().map(|at| Status::Stopped {
-            after_ms: at / 1_000_000,
+        self.stop.requested().map(|_| Status::Stopped {
+            after_ms: self.clock.now() / 1_000_000,
         })
     }
 

@@ -12,8 +12,9 @@ use std::time::Duration;
 pub trait SlowServer: Send + Sync {
     /// A request on the current loop, answered after `latency`.
     fn request(&self, latency: Duration) -> Pin<Box<dyn Future<Output = Result<(), String>>>>;
-    /// The same from a thread, blocking it.
-    fn request_blocking(&self, latency: Duration) -> Result<(), String>;
+    /// The same from a thread, blocking it; ends early (an error) once `give_up` says so.
+    fn request_blocking(&self, latency: Duration, give_up: &dyn Fn() -> bool)
+        -> Result<(), String>;
     /// What it is, for the trace's `io` mark: `real: HTTP GET to … on 127.0.0.1:port`.
     fn describe(&self) -> String;
 }
@@ -66,8 +67,16 @@ impl SlowLink {
 
     /// A blocking request, its failure counted.
     pub fn request_blocking(&self, latency: Duration) {
-        if let Err(why) = self.server.request_blocking(latency) {
-            self.failed(why);
+        self.request_blocking_until(latency, &|| false);
+    }
+
+    /// [`SlowLink::request_blocking`] that ends early once `give_up` says so (the run was
+    /// aborted: that is no failure of the request).
+    pub fn request_blocking_until(&self, latency: Duration, give_up: &dyn Fn() -> bool) {
+        if let Err(why) = self.server.request_blocking(latency, give_up) {
+            if !give_up() {
+                self.failed(why);
+            }
         }
     }
 }

@@ -231,8 +231,8 @@ impl ThreadCtx {
             None => self.sleep_as(state, latency),
             Some(link) => {
                 let _wait = self.waiting(state, "conlab's test server".into(), None, true);
-                link.request_blocking(latency);
-                Ok(())
+                link.request_blocking_until(latency, &|| self.watchdog.is_aborted());
+                self.check()
             }
         }
     }

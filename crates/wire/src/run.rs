@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 pub struct StartRun {
     /// The scenario id.
     pub scenario: String,
-    /// Parameter values by name; missing ones take their defaults.
-    #[serde(default)]
+    /// Parameter values by name (strings, or JSON numbers and booleans); missing ones take
+    /// their defaults. A name given twice is refused.
+    #[serde(default, deserialize_with = "param_values")]
     pub params: BTreeMap<String, String>,
     /// Where to run it (native by default).
     #[serde(default)]
@@ -96,4 +97,44 @@ pub struct RunList {
 pub struct ApiError {
     /// What went wrong and what to do.
     pub error: String,
+}
+
+/// Parameter values as a JSON object of strings, numbers or booleans, each name once.
+fn param_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Values;
+    impl<'de> serde::de::Visitor<'de> for Values {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of parameter values, such as {\"threads\": \"8\"}")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((name, value)) = map.next_entry::<String, serde_json::Value>()? {
+                let text = match value {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    _ => {
+                        return Err(serde::de::Error::custom(format!(
+                            "parameter `{name}`: give its value as a string or a number"
+                        )))
+                    }
+                };
+                if out.insert(name.clone(), text).is_some() {
+                    return Err(serde::de::Error::custom(format!(
+                        "parameter `{name}` is given twice"
+                    )));
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Values)
 }

@@ -5,8 +5,13 @@ use crate::Failure;
 
 pub fn run(args: ReportArgs) -> Result<(), Failure> {
     let out = super::serve::write_report(&args.dir, args.compare.as_deref(), &args.out)?;
+    let compare = args
+        .compare
+        .as_ref()
+        .map(|c| format!(" --compare {}", c.display()))
+        .unwrap_or_default();
     println!(
-        "report written: {} (a static folder: copy it to any web server, or run `conlab serve --open {}`)",
+        "report written: {} (a static folder: copy it to any web server, or run `conlab serve --open {}{compare}`)",
         out.join("index.html").display(),
         args.dir.display()
     );

@@ -69,6 +69,10 @@ fn report_dir() -> PathBuf {
 /// Writes the report of the suite in `dir` (compared with `compare`) into `out`.
 pub fn write_report(dir: &Path, compare: Option<&Path>, out: &Path) -> Result<PathBuf, Failure> {
     use conlab_serve::report::{self, Suite};
+    safe_to_write(out, dir)?;
+    if let Some(other) = compare {
+        safe_to_write(out, other)?;
+    }
     let suite = Suite::read(dir).map_err(|e| Failure::Usage(anyhow!(e)))?;
     let other = compare
         .map(Suite::read)
@@ -86,6 +90,12 @@ pub fn write_report(dir: &Path, compare: Option<&Path>, out: &Path) -> Result<Pa
         .unwrap_or_else(|| PathBuf::from("web/dist-served"));
     let written = report::write(&suite, other.as_ref(), out, Some(&web_dist))
         .map_err(|e| Failure::Run(anyhow!(e)))?;
+    if !written.unreadable.is_empty() {
+        eprintln!(
+            "conlab: these runs' traces could not be read and are listed as missing: {}",
+            written.unreadable.join(", ")
+        );
+    }
     if !written.viewer {
         eprintln!(
             "conlab: the report has no viewer: this build carries no web app and {} has none \
@@ -94,4 +104,28 @@ pub fn write_report(dir: &Path, compare: Option<&Path>, out: &Path) -> Result<Pa
         );
     }
     Ok(out.to_path_buf())
+}
+
+/// Refuses to write a report where it would mix with other files: into a folder that holds
+/// something other than an earlier report, or into (or around) a suite itself.
+fn safe_to_write(out: &Path, suite: &Path) -> Result<(), Failure> {
+    let full = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (out_full, suite_full) = (full(out), full(suite));
+    if suite_full.starts_with(&out_full) || out_full.starts_with(&suite_full) {
+        return Err(Failure::Usage(anyhow!(
+            "--out {}: the report would be written into or around the suite {}; give a folder of its own, such as target/conlab/report",
+            out.display(),
+            suite.display()
+        )));
+    }
+    let has_files = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some());
+    let earlier_report = std::fs::read_to_string(out.join("index.html"))
+        .is_ok_and(|page| page.contains(conlab_serve::report::MARK));
+    if has_files && !earlier_report {
+        return Err(Failure::Usage(anyhow!(
+            "--out {}: the folder holds other files, not an earlier report; give an empty or new folder",
+            out.display()
+        )));
+    }
+    Ok(())
 }

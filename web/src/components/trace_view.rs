@@ -107,7 +107,8 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                 <ul class="checks" id="checks">
                     { for t.checks.iter().map(|c| html! {
                         <li class={if c.passed { "pass" } else { "fail" }}>
-                            { if c.passed { "✓ " } else { "✗ " } }<strong>{ &c.id }</strong>{ format!(" — {} ({})", lang.check_description(&c.description), lang.check_detail(&c.detail)) }
+                            { if c.passed { "✓ " } else { "✗ " } }<strong>{ &c.id }</strong>{ format!(" — {}", lang.check_description(&c.description)) }
+                            if !c.detail.is_empty() { { format!(" ({})", lang.check_detail(&c.detail)) } }
                         </li>
                     }) }
                 </ul>
