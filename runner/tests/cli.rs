@@ -536,16 +536,39 @@ fn serve_refuses_unsafe_settings_and_report_refuses_what_is_not_a_suite() {
     expect_exit(&o, 2);
     assert!(stderr(&o).contains("max-running"), "{}", stderr(&o));
     let dir = tempfile::tempdir().unwrap();
-    let o = conlab(&[
-        "report",
-        dir.path().to_str().unwrap(),
-        "--out",
-        dir.path().join("site").to_str().unwrap(),
-    ]);
+    let (suite, site) = (dir.path().join("suite"), dir.path().join("site"));
+    std::fs::create_dir_all(&suite).unwrap();
+    let report = |suite: &std::path::Path, out: &std::path::Path| {
+        conlab(&[
+            "report",
+            suite.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = report(&suite, &site);
     expect_exit(&o, 2);
     let err = stderr(&o);
     assert!(
         err.contains("not a suite of runs") && err.contains("run-native"),
         "{err}"
+    );
+    // Never into the suite, nor into a folder of other files.
+    let o = report(&suite, &suite.join("site"));
+    expect_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("into or around the suite"),
+        "{}",
+        stderr(&o)
+    );
+    let busy = dir.path().join("busy");
+    std::fs::create_dir_all(&busy).unwrap();
+    std::fs::write(busy.join("notes.txt"), "mine").unwrap();
+    let o = report(&suite, &busy);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("holds other files"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(busy.join("notes.txt")).unwrap(),
+        "mine"
     );
 }
