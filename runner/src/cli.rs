@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// The longest one run may take, in seconds (1 to 3600); longer runs are refused.
     #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u16).range(1..=3600))]
     pub max_run_seconds: u16,
+    /// The most events one run may record (10,000 to 100,000,000); a run that records more is
+    /// stopped and fails, so one request cannot fill the memory and the disk.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(10_000..=100_000_000))]
+    pub max_events: u64,
     /// Allow runs of the scenarios against Redis and MySQL.
     #[arg(long)]
     pub allow_databases: bool,

@@ -21,6 +21,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     config.max_queued = usize::from(args.max_queued);
     config.max_run = Duration::from_secs(u64::from(args.max_run_seconds));
     config.allow_databases = args.allow_databases;
+    config.max_events = args.max_events as usize;
     config.cors_origins = args.cors_origin;
     if let Some(dir) = &args.web_dir {
         if !dir.join("index.html").is_file() {
