@@ -101,7 +101,7 @@ pub struct ServeArgs {
     pub max_run_seconds: u16,
     /// The most events one run may record (10,000 to 100,000,000); a run that records more is
     /// stopped and fails, so one request cannot fill the memory and the disk.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(10_000..=100_000_000))]
+    #[arg(long, value_name = "N", default_value_t = 250_000, value_parser = clap::value_parser!(u64).range(10_000..=100_000_000))]
     pub max_events: u64,
     /// Allow runs of the scenarios against Redis and MySQL.
     #[arg(long)]

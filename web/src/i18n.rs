@@ -548,7 +548,7 @@ ui_strings! {
     /// 429.
     native_busy => "the server is running and queueing as many runs as it takes; try again in a few seconds.";
     /// 403 for a database scenario.
-    native_databases => "this scenario needs Redis and MySQL, which this server was not allowed to use (start it with --allow-databases).";
+    native_databases => "this scenario needs Redis or MySQL, which this server was not allowed to use (start it with --allow-databases).";
     /// The tagline of a served page.
     served_tagline => "Run concurrency scenarios live, on your browser's event loop or natively on this machine, and see what every thread and task was doing.";
 }

@@ -99,7 +99,11 @@ pub fn start(
         };
         match summary {
             Ok(summary) => listen(summary, lang, dispatch, slot),
-            Err(e) => dispatch.dispatch(Action::Fail(format!("{} {e}", lang.native_refused()))),
+            Err(e) => {
+                let refused = lang.native_refused();
+                let gap = if refused.ends_with('：') { "" } else { " " };
+                dispatch.dispatch(Action::Fail(format!("{refused}{gap}{e}")))
+            }
         }
     });
 }
@@ -182,9 +186,15 @@ fn listen(
     }
     {
         let (slot, dispatch) = (slot.clone(), dispatch.clone());
+        let stop_url = format!("api/runs/{id}/stop");
         listeners.push(EventListener::new(&source, "error", move |_| {
-            // The stream broke before its end (the server stopped): no reconnecting.
+            // The stream broke before its end: the page is being reloaded (the browser closes
+            // the stream before `pagehide`), or the server went away. No reconnecting; the run
+            // is stopped, as nothing shows it any more.
             if slot.borrow().source.is_some() {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.navigator().send_beacon(&stop_url);
+                }
                 abandon(&slot);
                 dispatch.dispatch(Action::Fail(lang.native_lost().to_string()));
             }

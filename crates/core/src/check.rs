@@ -346,8 +346,9 @@ impl<'a> Checks<'a> {
 
 /// What a real request to conlab's local test server may cost beyond its latency, at most: a
 /// connection set up and taken down on loopback and a turn of the server's one thread (a test
-/// build of both sides included).
-pub const REAL_REQUEST: Nanos = 1_000_000;
+/// build of both sides included). Hundreds of threads asking at once on two cores measured
+/// up to 3.5 ms each (1 ms let io-bound-threads with 256 downloads fail now and then).
+pub const REAL_REQUEST: Nanos = 3_000_000;
 
 #[cfg(test)]
 mod tests {

@@ -278,7 +278,11 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
         both("conlab report", "conlab 报告")
     );
     for (n, s) in std::iter::once(suite).chain(other).enumerate() {
-        let passed = s.runs.iter().filter(|(e, _)| e.passed).count();
+        let passed = s
+            .runs
+            .iter()
+            .filter(|(e, t)| e.passed && t.is_some())
+            .count();
         let runs = s.runs.len();
         let _ = write!(
             h,
@@ -392,18 +396,24 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
                     }
                     _ => "—".into(),
                 };
+                // Each suite's thumbnail in its place, labelled; a missing one says so.
                 let thumbs = [a, bb]
                     .iter()
-                    .map(|r| {
-                        r.and_then(|(_, t)| t.as_ref())
+                    .enumerate()
+                    .map(|(n, r)| {
+                        let drawn = r
+                            .and_then(|(_, t)| t.as_ref())
                             .map(thumbnail)
-                            .unwrap_or_default()
+                            .unwrap_or_else(|| "<span class=\"title\">—</span>".into());
+                        format!(
+                            "<div class=\"thumb-row\"><b>{}</b>{drawn}</div>",
+                            slot(n).to_uppercase()
+                        )
                     })
-                    .collect::<Vec<_>>()
-                    .join("<br>");
+                    .collect::<String>();
                 let _ = write!(
                     h,
-                    "<tr><td>{}</td>{}{}<td class=\"num\">{ratio}</td><td>{thumbs}</td></tr>",
+                    "<tr><td>{}</td>{}{}<td class=\"num\" data-side=\"B / A\">{ratio}</td><td class=\"thumbs\">{thumbs}</td></tr>",
                     scenario_cell(id),
                     side(0, a),
                     side(1, bb),
@@ -568,8 +578,9 @@ th{font-size:13px;color:var(--muted);font-weight:600;white-space:nowrap}tr:last-
 a.open{font-weight:600;color:#2563eb;text-decoration:none}a.open:hover{text-decoration:underline}
 .slower{color:#b91c1c;font-weight:600}.faster{color:#15803d;font-weight:600}
 svg.thumb{display:block;background:var(--bg);border-radius:3px}
+.thumb-row{display:flex;gap:6px;align-items:flex-start;margin:2px 0}.thumb-row b{font-size:11px;color:var(--muted);width:10px}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px;vertical-align:-1px}
 .legend .run{background:#2e9d5b}.legend .wait{background:#e08a1e}.legend .io{background:#3b7dd8}.legend .sleep{background:#a7afbd}
-@media (max-width:700px){thead{display:none}tr{display:block;padding:8px 4px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}td{display:inline-block;border:0;padding:3px 8px}.scroll{overflow-x:visible}td[data-side]::before{content:attr(data-side);font-weight:700;margin-right:6px}}
+@media (max-width:700px){thead{display:none}tr{display:block;padding:8px 4px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}td{display:inline-block;border:0;padding:3px 8px}.scroll{overflow-x:visible}td[data-side]::before{content:attr(data-side);font-weight:700;margin-right:6px}td.thumbs{display:block}}
 </style></head><body><main>
 "#;

@@ -247,7 +247,12 @@ fn unsafe_settings_are_refused_before_listening() {
         error.contains("--token") && error.contains("0.0.0.0"),
         "{error}"
     );
-    for weak in ["short", "                ", "0123456789 abcdef0123"] {
+    for weak in [
+        "short",
+        "                ",
+        "0123456789 abcdef0123",
+        "abcdefghijklmnop\u{e9}",
+    ] {
         config.token = Some(weak.into());
         let error = refused(&config);
         assert!(error.contains("16") && error.contains("spaces"), "{error}");

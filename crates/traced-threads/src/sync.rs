@@ -282,19 +282,25 @@ impl Event {
 
     /// Waits (`waiting_event`) until the flag is set.
     pub fn wait(&self, ctx: &ThreadCtx) -> Result<(), Aborted> {
-        let mut flag = self.flag.lock();
-        if !*flag {
-            let _wait = ctx.waiting(
-                SpanState::WaitingEvent,
-                format!("event `{}`", self.name),
-                None,
-                false,
-            );
-            wait_in_slices(ctx.watchdog(), |slice| {
-                self.cv.wait_for(&mut flag, slice);
-                flag.then_some(())
-            })?;
+        if *self.flag.lock() {
+            return Ok(());
         }
+        // Recorded outside the flag's lock: with hundreds of waiters, recording under it made
+        // `set` wait behind every one of them (a second at 256 threads).
+        let _wait = ctx.waiting(
+            SpanState::WaitingEvent,
+            format!("event `{}`", self.name),
+            None,
+            false,
+        );
+        let mut flag = self.flag.lock();
+        wait_in_slices(ctx.watchdog(), |slice| {
+            if !*flag {
+                self.cv.wait_for(&mut flag, slice);
+            }
+            flag.then_some(())
+        })?;
+        // The lock goes before the wait's span ends (declared after it, dropped first).
         Ok(())
     }
 }
