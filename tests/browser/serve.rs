@@ -145,9 +145,12 @@ async fn the_served_page_runs_a_thread_scenario_natively_and_live_and_stops_anot
     assert_no_horizontal_overflow(&c).await;
     screenshot_at(&c, "#run-native", "serve-zh-390px").await;
     // The longest parameter names wrap instead of widening the form.
-    c.goto(&format!("{}?scenario=cpu-bound-gil&lang=zh-CN", server.url()))
-        .await
-        .unwrap();
+    c.goto(&format!(
+        "{}?scenario=cpu-bound-gil&lang=zh-CN",
+        server.url()
+    ))
+    .await
+    .unwrap();
     wait_for(&c, "#run-native", 30).await;
     assert_no_horizontal_overflow(&c).await;
     screenshot_at(&c, ".params", "serve-gil-form-zh-390px").await;
