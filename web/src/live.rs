@@ -162,14 +162,9 @@ fn arm(slot: RunSlot, snapshots: Rc<Snapshots>) {
 /// The scenario and parameters of `state`, checked like the CLI's `-p`, and against what the
 /// page allows (how long a run may block it).
 pub fn parsed_params(state: &Playground, lang: Lang) -> Result<Params, String> {
-    let info = state.scenario;
-    let pairs: Vec<String> = state
-        .params
-        .iter()
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect();
-    Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
-        .and_then(|p| p.check_page_blocking(info.params).map(|()| p))
+    state
+        .form_params()
+        .and_then(|p| p.check_page_blocking(state.scenario.params).map(|()| p))
         .map_err(|e| lang.param_error(&e))
 }
 

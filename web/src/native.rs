@@ -263,17 +263,9 @@ pub fn callbacks(
 ) -> (Callback<MouseEvent>, Callback<MouseEvent>) {
     let run = {
         let (state, slot) = (state.clone(), slot.clone());
-        Callback::from(move |_: MouseEvent| {
-            let info = state.scenario;
-            let pairs: Vec<String> = state
-                .params
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect();
-            match Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str)) {
-                Ok(p) => start(info, &p, lang, state.dispatcher(), slot.clone()),
-                Err(e) => state.dispatch(Action::Fail(lang.param_error(&e))),
-            }
+        Callback::from(move |_: MouseEvent| match state.form_params() {
+            Ok(p) => start(state.scenario, &p, lang, state.dispatcher(), slot.clone()),
+            Err(e) => state.dispatch(Action::Fail(lang.param_error(&e))),
         })
     };
     let slot = slot.clone();

@@ -2,7 +2,7 @@
 //! the page can go through is listed in [`Action`] and handled in one place.
 
 use conlab_core::catalog::{self, ScenarioInfo};
-use conlab_core::{Nanos, Trace};
+use conlab_core::{Nanos, ParamError, Params, Trace};
 use std::ops::Deref;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -122,6 +122,17 @@ pub enum Action {
 }
 
 impl Playground {
+    /// The form's parameter values, checked like the CLI's `-p` (over the defaults).
+    pub fn form_params(&self) -> Result<Params, ParamError> {
+        let info = self.scenario;
+        let pairs: Vec<String> = self
+            .params
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
+    }
+
     /// The starting state for `scenario` with `params`.
     pub fn new(scenario: &'static ScenarioInfo, params: Vec<(String, String)>) -> Playground {
         Playground {
