@@ -346,7 +346,9 @@ fn killing_a_pool_worker_mid_run_fails_the_run_naming_it() {
     let run = conlab_scenarios::start_native(info.id, params, Duration::from_secs(30)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let victim = loop {
-        let snapshot = run.snapshot();
+        let snapshot = run
+            .snapshot()
+            .expect("the run goes on until the test ends it");
         let p = pids(&snapshot);
         if p.len() == 3 && snapshot.spans.iter().any(|s| s.label.starts_with("task")) {
             break p[1];
@@ -392,7 +394,9 @@ fn start_and_find(
     let run = conlab_scenarios::start_native(id, params, limit).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let snapshot = run.snapshot();
+        let snapshot = run
+            .snapshot()
+            .expect("the run goes on until the test ends it");
         let found = snapshot
             .lanes
             .iter()
@@ -445,7 +449,9 @@ fn a_stopped_process_waiting_for_the_lock_is_not_called_a_deadlock() {
         Duration::from_secs(3),
     );
     // Stop a process that waits for the lock (not the holder).
-    let t = run.snapshot();
+    let t = run
+        .snapshot()
+        .expect("the run goes on until the test ends it");
     let holding: Vec<u32> = t
         .spans
         .iter()

@@ -95,7 +95,7 @@ fn a_live_snapshot_draws_sleeps_in_progress_up_to_now() {
     let run = conlab_scenarios::start_native(info.id, params, std::time::Duration::from_secs(30))
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(400));
-    let live = run.snapshot();
+    let live = run.snapshot().expect("the run goes on");
     let sleeping: Vec<_> = live
         .spans
         .iter()

@@ -125,7 +125,7 @@ impl Snapshots {
             return None;
         }
         let started = self.runtime.now();
-        let trace = self.meta.snapshot(&self.recorder, started);
+        let trace = self.meta.snapshot(&self.recorder, started)?;
         self.dispatch.dispatch(Action::Snapshot(trace, self.run));
         Some(started)
     }

@@ -15,7 +15,7 @@ use crate::trace::{
 };
 use std::collections::HashMap;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The largest chunk; the first chunk of a buffer is small (a run with thousands of threads
@@ -251,6 +251,9 @@ struct Shared {
     buffers: Mutex<Vec<Arc<Mutex<Buffer>>>>,
     metrics: Mutex<Vec<Metric>>,
     measured: Mutex<Measured>,
+    /// Set by [`TraceRecorder::take`] before it empties the first buffer: a snapshot that sees
+    /// it may have read some buffers already emptied, and is no picture of the run.
+    taken: AtomicBool,
 }
 
 /// What a scenario measured itself, beside its events: charts, a latency summary that replaces
@@ -284,6 +287,7 @@ impl TraceRecorder {
                 buffers: Mutex::new(Vec::new()),
                 metrics: Mutex::new(Vec::new()),
                 measured: Mutex::new(Measured::default()),
+                taken: AtomicBool::new(false),
             }),
         }
     }
@@ -332,8 +336,24 @@ impl TraceRecorder {
     /// Each buffer is normally already in time order (one writer, a monotonic clock), so the
     /// buffers are merged without copying their events; a buffer that is not is sorted first.
     pub fn collect(&self, end: Nanos) -> Recording {
+        // Always collected: nothing to wait for here.
+        self.collect_while(end, || true).unwrap_or_default()
+    }
+
+    /// Like [`TraceRecorder::collect`] for a run still going on, from another thread: `None`
+    /// once [`TraceRecorder::take`] has begun handing the events over to finish the run (the
+    /// buffers are being emptied, so what is left is no picture of it).
+    pub fn collect_live(&self, end: Nanos) -> Option<Recording> {
+        self.collect_while(end, || !self.shared.taken.load(Ordering::Acquire))
+    }
+
+    /// Collects with every buffer locked, if `still` holds once they all are.
+    fn collect_while(&self, end: Nanos, still: impl Fn() -> bool) -> Option<Recording> {
         let handles: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
         let guards: Vec<MutexGuard<'_, Buffer>> = handles.iter().map(|b| lock(b)).collect();
+        if !still() {
+            return None;
+        }
         let sorted: Vec<std::borrow::Cow<'_, [Event]>> = guards
             .iter()
             .map(|b| {
@@ -362,7 +382,7 @@ impl TraceRecorder {
             .flat_map(|(i, b)| b.pending.iter().map(move |p| (i, *p)))
             .collect();
         let sizes = Sizes::count(sorted.iter().flat_map(|list| list.iter()));
-        build(merge(&sorted), &texts, &sites, &pending, sizes, end)
+        Some(build(merge(&sorted), &texts, &sites, &pending, sizes, end))
     }
 }
 
@@ -371,6 +391,7 @@ impl TraceRecorder {
     /// each chunk is freed as soon as it is merged, so building a large trace does not hold
     /// every event and the finished trace in memory at once. The recorder is empty afterwards.
     pub fn take(&self, end: Nanos) -> Recording {
+        self.shared.taken.store(true, Ordering::Release);
         let handles: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
         let mut lists = Vec::with_capacity(handles.len());
         let mut texts = Vec::with_capacity(handles.len());
@@ -1095,6 +1116,20 @@ mod tests {
         assert!(!s.open && s.end == 100);
         // Begun after a's line and before b's, though recorded last.
         assert!(done.output[0].order < s.order.0 && s.order.0 < done.output[1].order);
+    }
+
+    #[test]
+    fn a_live_snapshot_is_refused_once_the_recording_is_handed_over_not_drawn_empty() {
+        let rec = TraceRecorder::new();
+        let w = rec.writer();
+        let a = w.new_lane(0, LaneKind::Thread, LaneName::Numbered(1));
+        let _sleep = w.begin_whole(a, SpanState::BlockedIo, 0);
+        let live = rec.collect_live(10).expect("a run going on is drawn");
+        assert_eq!((live.lanes.len(), live.spans.len()), (1, 1));
+        let whole = rec.take(20);
+        assert_eq!(whole.spans.len(), 1);
+        // A stream taking its next snapshot now would have sent "every span is gone".
+        assert!(rec.collect_live(30).is_none());
     }
 
     #[test]

@@ -450,12 +450,13 @@ impl TraceMeta {
 
     /// What a run has recorded so far, as a trace to draw while it goes on: no metrics or
     /// checks yet, status `Ok` until it ends, spans still open closed at `end`. The recorder
-    /// keeps its events (see [`TraceRecorder::collect`]).
-    pub fn snapshot(&self, recorder: &TraceRecorder, end: Nanos) -> Trace {
-        let recording = recorder.collect(end);
+    /// keeps its events. `None` once the run's end has begun taking them over (see
+    /// [`TraceRecorder::collect_live`]): then only the finished trace tells what it did.
+    pub fn snapshot(&self, recorder: &TraceRecorder, end: Nanos) -> Option<Trace> {
+        let recording = recorder.collect_live(end)?;
         let mut trace = self.assemble(recording, crate::trace::Metrics::default(), end, Status::Ok);
         trace.charts = recorder.charts();
-        trace
+        Some(trace)
     }
 
     /// The trace of a run that ended before it started: skipped (a server or a feature is

@@ -123,8 +123,9 @@ enum Outcome {
 }
 
 impl NativeRun {
-    /// What it has recorded so far, open spans drawn up to now.
-    pub fn snapshot(&self) -> Trace {
+    /// What it has recorded so far, open spans drawn up to now; `None` once it is finishing
+    /// and only its finished trace tells what it did.
+    pub fn snapshot(&self) -> Option<Trace> {
         self.start.snapshot()
     }
 

@@ -45,7 +45,7 @@ impl Live {
     pub fn snapshot(&self) -> Option<(Trace, Option<String>)> {
         let run = self.run.read();
         let run = run.as_ref()?;
-        Some((run.snapshot(), run.progress()))
+        Some((run.snapshot()?, run.progress()))
     }
 }
 

@@ -113,8 +113,9 @@ impl NativeStart {
         }
     }
 
-    /// What the run has recorded so far, open spans drawn up to now.
-    pub fn snapshot(&self) -> Trace {
+    /// What the run has recorded so far, open spans drawn up to now; `None` once it is
+    /// finishing (see [`conlab_core::TraceMeta::snapshot`]).
+    pub fn snapshot(&self) -> Option<Trace> {
         self.meta.snapshot(&self.recorder, self.clock.now())
     }
 

@@ -53,7 +53,7 @@ fn deltas_rebuild_the_recording_exactly() {
     early.begin(0, main, SpanState::Running, "setting up");
     let long = late.new_lane(5, LaneKind::Task, "long sleeper");
     let mut sleep = Some(late.begin_whole(long, SpanState::Sleeping, 5));
-    let first = meta.snapshot(&recorder, 10);
+    let first = meta.snapshot(&recorder, 10).expect("the run goes on");
     let mut page = first.clone();
     let mut tracker = DeltaTracker::start(&first);
 
@@ -73,7 +73,7 @@ fn deltas_rebuild_the_recording_exactly() {
         if step == 10 {
             late.end_whole(sleep.take().expect("once"), t + 65, "slept");
         }
-        let snapshot = meta.snapshot(&recorder, t + 70);
+        let snapshot = meta.snapshot(&recorder, t + 70).expect("the run goes on");
         let delta = tracker.next(&snapshot, Some(format!("step {step}")));
         // Nothing is sent twice.
         sent_items += delta.spans.len() + delta.marks.len() + delta.output.len();
@@ -105,7 +105,7 @@ fn deltas_rebuild_the_recording_exactly() {
     }
     early.end(2_500, main);
     early.end_lane(2_500, main);
-    let last = meta.snapshot(&recorder, 2_600);
+    let last = meta.snapshot(&recorder, 2_600).expect("the run goes on");
     apply(&mut page, tracker.next(&last, None));
     assert!(page.spans.iter().all(|s| !s.open), "the long span closed");
     assert_eq!(
@@ -117,6 +117,9 @@ fn deltas_rebuild_the_recording_exactly() {
     assert_eq!(sent_items, 21 + 20 + 6);
     assert_eq!(page.spans.len(), 22);
     // A snapshot with nothing new gives an empty delta.
-    let again = tracker.next(&meta.snapshot(&recorder, 2_700), None);
+    let again = tracker.next(
+        &meta.snapshot(&recorder, 2_700).expect("the run goes on"),
+        None,
+    );
     assert!(again.is_empty(), "{again:?}");
 }
