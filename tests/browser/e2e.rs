@@ -4,8 +4,8 @@
 //! land in `target/e2e-screenshots`.
 
 use conlab_browser_tests::{
-    assert_no_horizontal_overflow, click, count, dist, eval, screenshot, screenshot_at, text,
-    wait_for, Driver, Site,
+    assert_no_horizontal_overflow, click, count, dist, eval, screenshot, screenshot_at,
+    shipped_size, text, wait_for, Driver, Site, SIZE_BUDGET,
 };
 use conlab_core::catalog;
 use conlab_core::Params;
@@ -20,6 +20,16 @@ fn virtual_lanes(id: &str, assignments: &[&str]) -> usize {
         .unwrap()
         .lanes
         .len()
+}
+
+#[test]
+fn the_page_downloads_no_more_than_its_budget() {
+    let (raw, gzipped) = shipped_size();
+    assert!(raw > 0 && gzipped > 0, "web/dist has no page to measure");
+    assert!(
+        gzipped <= SIZE_BUDGET,
+        "the page's wasm and JavaScript are {gzipped} bytes gzipped, over the budget of {SIZE_BUDGET}"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]

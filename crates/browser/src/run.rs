@@ -41,6 +41,8 @@ pub fn start_scenario(
         params: params.clone(),
         recorded_at: Some(String::from(js_sys::Date::new_0().to_iso_string())),
         host: Some("browser event loop".to_string()),
+        // Its computation runs on the page's one thread, never side by side.
+        cores: None,
     });
     let setup = RunSetup::new(PageRuntime::Live(rt), params);
     let recorder = setup.recorder.clone();

@@ -5,31 +5,16 @@ use crate::trace::{LaneBusy, LatencySummary, Metrics, Nanos, Span, SpanState};
 
 /// Computes the standard metrics of a recording that ended at `end`.
 ///
+/// `cores`: how many cores the run computed on, where it ran on real ones. Computation then
+/// counts in the sequential sum at most that many lanes at once: sixteen threads computing on
+/// two cores each take eight times as long as alone, and done one after the other they would
+/// take the sixteen times alone, not the sixteen stretched times. `None` where computation is
+/// simulated (the virtual runtime) or runs on one thread (the browser).
+///
 /// Works on one sorted list of busy intervals rather than a list per lane, so a trace with a
 /// million lanes costs a few flat allocations, not a million small ones.
-pub fn compute(spans: &[Span], end: Nanos) -> Metrics {
-    let mut intervals: Vec<(u32, Nanos, Nanos)> = spans
-        .iter()
-        .filter(|s| s.state.is_busy() && s.end > s.start)
-        .map(|s| (s.lane, s.start, s.end))
-        .collect();
-    intervals.sort_unstable();
-    // Union each lane's intervals in place; what is left no longer overlaps within a lane.
-    let mut merged = 0usize;
-    for i in 0..intervals.len() {
-        let (lane, a, b) = intervals[i];
-        if merged > 0 {
-            let last = &mut intervals[merged - 1];
-            if last.0 == lane && a <= last.2 {
-                last.2 = last.2.max(b);
-                continue;
-            }
-        }
-        intervals[merged] = (lane, a, b);
-        merged += 1;
-    }
-    intervals.truncate(merged);
-
+pub fn compute(spans: &[Span], end: Nanos, cores: Option<u32>) -> Metrics {
+    let intervals = lane_unions(spans, SpanState::is_busy);
     let mut busy: Vec<LaneBusy> = Vec::new();
     for &(lane, a, b) in &intervals {
         match busy.last_mut() {
@@ -52,7 +37,7 @@ pub fn compute(spans: &[Span], end: Nanos) -> Metrics {
         level += d as i64;
         peak = peak.max(level);
     }
-    let sequential_sum: Nanos = busy.iter().map(|b| b.busy).sum();
+    let sequential_sum = sequential(spans, busy.iter().map(|b| b.busy).sum(), cores);
     let speedup = if end > 0 {
         sequential_sum as f64 / end as f64
     } else {
@@ -67,6 +52,74 @@ pub fn compute(spans: &[Span], end: Nanos) -> Metrics {
         latency: latency(spans),
         extra: Vec::new(),
     }
+}
+
+/// The intervals during which each lane was in a state `counts`, as (lane, start, end), sorted
+/// by lane then start, each lane's overlapping spans (nested ones) joined.
+fn lane_unions(spans: &[Span], counts: fn(SpanState) -> bool) -> Vec<(u32, Nanos, Nanos)> {
+    let mut intervals: Vec<(u32, Nanos, Nanos)> = spans
+        .iter()
+        .filter(|s| counts(s.state) && s.end > s.start)
+        .map(|s| (s.lane, s.start, s.end))
+        .collect();
+    intervals.sort_unstable();
+    // Union each lane's intervals in place; what is left no longer overlaps within a lane.
+    let mut merged = 0usize;
+    for i in 0..intervals.len() {
+        let (lane, a, b) = intervals[i];
+        if merged > 0 {
+            let last = &mut intervals[merged - 1];
+            if last.0 == lane && a <= last.2 {
+                last.2 = last.2.max(b);
+                continue;
+            }
+        }
+        intervals[merged] = (lane, a, b);
+        merged += 1;
+    }
+    intervals.truncate(merged);
+    intervals
+}
+
+/// What everything would take one after the other: the busy time, with computation counted at
+/// most `cores` lanes at once.
+#[cfg(not(target_arch = "wasm32"))]
+fn sequential(spans: &[Span], busy: Nanos, cores: Option<u32>) -> Nanos {
+    let Some(cores) = cores else {
+        return busy;
+    };
+    // A lane's computing time is part of its busy time: take it out at wall-clock length and
+    // put it back at what the cores could have done.
+    let computing = lane_unions(spans, |s| s == SpanState::Computing);
+    let wall: Nanos = computing.iter().map(|&(_, a, b)| b - a).sum();
+    busy - wall + at_most(&computing, cores)
+}
+
+/// The page computes metrics only for its own runs, whose computation shares its one thread
+/// (`cores` is `None` there): the cap stays out of its download.
+#[cfg(target_arch = "wasm32")]
+fn sequential(_: &[Span], busy: Nanos, _: Option<u32>) -> Nanos {
+    busy
+}
+
+/// The time covered by `intervals` (each lane's own, not overlapping within a lane) with at
+/// most `cores` of them counted at any instant.
+#[cfg(not(target_arch = "wasm32"))]
+fn at_most(intervals: &[(u32, Nanos, Nanos)], cores: u32) -> Nanos {
+    // Edges of the same type as the sweep for peak concurrency: one sort in the page's download.
+    let mut edges: Vec<(Nanos, i8)> = Vec::with_capacity(intervals.len() * 2);
+    for &(_, a, b) in intervals {
+        edges.push((a, 1));
+        edges.push((b, -1));
+    }
+    edges.sort_unstable();
+    let (mut total, mut level, mut since) = (0, 0i64, 0);
+    for (t, d) in edges {
+        total += (t - since) * level.clamp(0, i64::from(cores)) as Nanos;
+        level += i64::from(d);
+        since = t;
+    }
+    total
 }
 
 /// The most intervals open at one instant. Back-to-back intervals (one ends where the next
@@ -161,12 +214,32 @@ mod tests {
             span(2, SpanState::WaitingJoin, 0, 100), // waiting: not busy
             span(2, SpanState::Computing, 150, 200), // starts after lane 1 ended
         ];
-        let m = compute(&spans, 200);
+        let m = compute(&spans, 200, None);
         assert_eq!(m.makespan, 200);
         assert_eq!(m.sequential_sum, 150 + 100 + 50);
         assert_eq!(m.peak_concurrency, 2);
         assert!((m.speedup - 1.5).abs() < 1e-9);
         assert!(m.latency.is_none());
+    }
+
+    #[test]
+    fn computation_counts_at_most_the_cores_at_once_in_the_sequential_sum() {
+        // Four threads computing side by side on two cores, and one waiting on IO meanwhile.
+        let mut spans: Vec<Span> = (0..4)
+            .map(|lane| span(lane, SpanState::Computing, 0, 400))
+            .collect();
+        spans.push(span(4, SpanState::BlockedIo, 0, 400));
+        // A fifth computes alone afterwards: the cores are not all taken then.
+        spans.push(span(5, SpanState::Computing, 400, 500));
+        let on_two = compute(&spans, 500, Some(2));
+        assert_eq!(on_two.sequential_sum, 2 * 400 + 400 + 100);
+        assert!((on_two.speedup - 2.6).abs() < 1e-9, "{}", on_two.speedup);
+        // Simulated computation is not held to any number of cores.
+        let simulated = compute(&spans, 500, None);
+        assert_eq!(simulated.sequential_sum, 4 * 400 + 400 + 100);
+        // Busy time per lane and peak concurrency stay what the lanes did.
+        assert_eq!(on_two.busy, simulated.busy);
+        assert_eq!(on_two.peak_concurrency, 5);
     }
 
     #[test]

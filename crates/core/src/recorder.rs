@@ -336,22 +336,24 @@ impl TraceRecorder {
     /// Each buffer is normally already in time order (one writer, a monotonic clock), so the
     /// buffers are merged without copying their events; a buffer that is not is sorted first.
     pub fn collect(&self, end: Nanos) -> Recording {
-        // Always collected: nothing to wait for here.
-        self.collect_while(end, || true).unwrap_or_default()
+        // Collected whatever the state: an end that took the events has nothing to wait for.
+        self.collect_unless_taken(end, false).unwrap_or_default()
     }
 
     /// Like [`TraceRecorder::collect`] for a run still going on, from another thread: `None`
     /// once [`TraceRecorder::take`] has begun handing the events over to finish the run (the
     /// buffers are being emptied, so what is left is no picture of it).
     pub fn collect_live(&self, end: Nanos) -> Option<Recording> {
-        self.collect_while(end, || !self.shared.taken.load(Ordering::Acquire))
+        self.collect_unless_taken(end, true)
     }
 
-    /// Collects with every buffer locked, if `still` holds once they all are.
-    fn collect_while(&self, end: Nanos, still: impl Fn() -> bool) -> Option<Recording> {
+    /// Collects with every buffer locked; `None` if `refuse_taken` and, once they all are,
+    /// [`TraceRecorder::take`] has begun (one function for both: the page's download carries
+    /// one copy of it).
+    fn collect_unless_taken(&self, end: Nanos, refuse_taken: bool) -> Option<Recording> {
         let handles: Vec<Arc<Mutex<Buffer>>> = lock(&self.shared.buffers).clone();
         let guards: Vec<MutexGuard<'_, Buffer>> = handles.iter().map(|b| lock(b)).collect();
-        if !still() {
+        if refuse_taken && self.shared.taken.load(Ordering::Acquire) {
             return None;
         }
         let sorted: Vec<std::borrow::Cow<'_, [Event]>> = guards

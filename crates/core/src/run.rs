@@ -413,6 +413,8 @@ pub struct TraceMeta {
     pub recorded_at: Option<String>,
     /// The machine, where known.
     pub host: Option<String>,
+    /// The cores it computes on, where it runs on real ones (see [`Trace::cores`]).
+    pub cores: Option<u32>,
 }
 
 impl TraceMeta {
@@ -432,7 +434,7 @@ impl TraceMeta {
         let recording = recorder.take(end);
         #[cfg(target_arch = "wasm32")]
         let recording = recorder.collect(end);
-        let mut metrics = crate::metrics::compute(&recording.spans, end);
+        let mut metrics = crate::metrics::compute(&recording.spans, end, self.cores);
         metrics.extra = recorder.metrics();
         if let Some(latency) = recorder.measured_latency() {
             metrics.latency = Some(measured(latency));
@@ -479,6 +481,7 @@ impl TraceMeta {
             params: self.params.to_map(),
             recorded_at: self.recorded_at.clone(),
             host: self.host.clone(),
+            cores: self.cores,
             status,
             end,
             lanes: recording.lanes,

@@ -394,7 +394,8 @@ pub struct Metrics {
     pub busy: Vec<LaneBusy>,
     /// The most lanes busy at the same instant.
     pub peak_concurrency: u32,
-    /// The sum of all busy time: the makespan if everything ran one after the other.
+    /// The sum of all busy time: the makespan if everything ran one after the other
+    /// (computation counted at most as many lanes at once as there were cores).
     pub sequential_sum: Nanos,
     /// `sequential_sum / makespan`.
     pub speedup: f64,
@@ -453,6 +454,9 @@ pub struct Trace {
     /// A short description of the machine, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The cores it computed on, where it ran on real ones (see [`crate::compute_metrics`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<u32>,
     /// How the run ended.
     pub status: Status,
     /// When the recording ended.
@@ -803,6 +807,7 @@ mod tests {
             params: Default::default(),
             recorded_at: None,
             host: None,
+            cores: None,
             status: Status::Ok,
             end: 100,
             lanes: vec![

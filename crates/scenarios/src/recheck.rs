@@ -58,7 +58,7 @@ pub fn recheck(trace: &Trace) -> Result<Recheck, RecheckError> {
         computed.extend(c.finish());
     }
     let mut differences = differences(&trace.checks, &computed);
-    let mut metrics = conlab_core::compute_metrics(&trace.spans, trace.end);
+    let mut metrics = conlab_core::compute_metrics(&trace.spans, trace.end, trace.cores);
     metrics.extra = trace.metrics.extra.clone();
     match (&mut metrics.latency, trace.metrics.latency) {
         // What the scenario measured itself cannot be computed from the spans again.

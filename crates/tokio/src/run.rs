@@ -104,6 +104,7 @@ impl NativeStart {
                 params,
                 recorded_at: Some(rfc3339_now()),
                 host: Some(host_description()),
+                cores: Some(crate::host::cores()),
             }),
             recorder: TraceRecorder::new(),
             clock: NativeClock::start(),

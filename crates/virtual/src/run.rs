@@ -70,6 +70,7 @@ pub fn run_scenario_on<R: Runtime>(
         params: params.clone(),
         recorded_at: None,
         host: None,
+        cores: None,
     };
     meta.finish(checks, &setup.recorder, rt_now(&rt), status)
 }

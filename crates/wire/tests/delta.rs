@@ -14,6 +14,7 @@ fn meta() -> TraceMeta {
         params: Params::defaults(info.params),
         recorded_at: None,
         host: None,
+        cores: None,
     }
 }
 

@@ -4,7 +4,9 @@
 //! as it runs, and one step of a step-through of a 10,000-event run. Prints figures against
 //! the targets.
 
-use conlab_browser_tests::{click, dist, eval, synthetic_trace, wait_for, Driver, Site};
+use conlab_browser_tests::{
+    click, dist, eval, shipped_size, synthetic_trace, wait_for, Driver, Site, SIZE_BUDGET,
+};
 use fantoccini::Client;
 use std::process::Command;
 use std::time::Duration;
@@ -16,25 +18,6 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn max(v: &[f64]) -> f64 {
     v.iter().copied().fold(0.0, f64::max)
-}
-
-fn shipped_size() -> (u64, u64) {
-    let dir = dist();
-    let raw: u64 = ["conlab_web_bg.wasm", "conlab_web.js"]
-        .iter()
-        .map(|f| std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0))
-        .sum();
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg("cat conlab_web_bg.wasm conlab_web.js | gzip -9 | wc -c")
-        .current_dir(&dir)
-        .output()
-        .expect("gzip");
-    let gz = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    (raw, gz)
 }
 
 async fn first_render(c: &Client, url: &str) -> f64 {
@@ -183,7 +166,7 @@ async fn step_through(c: &Client, url: &str) -> (Vec<f64>, String) {
 async fn main() {
     let (raw, gz) = shipped_size();
     println!(
-        "size: wasm+js {} KB, gzipped {gz} bytes = {:.1} KB (target <= 350 KB = 358,400 bytes)",
+        "size: wasm+js {} KB, gzipped {gz} bytes = {:.1} KB (target <= 350 KB = {SIZE_BUDGET} bytes)",
         raw / 1024,
         gz as f64 / 1024.0
     );

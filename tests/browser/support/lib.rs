@@ -16,6 +16,31 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The most the site's page may download before it draws (its wasm and JavaScript, gzipped):
+/// the playground issue's 350 KB.
+pub const SIZE_BUDGET: u64 = 350 * 1024;
+
+/// The page's download in `web/dist`: its wasm and JavaScript in bytes, and gzipped (`gzip -9`,
+/// as a web server would send them).
+pub fn shipped_size() -> (u64, u64) {
+    let dir = dist();
+    let raw: u64 = ["conlab_web_bg.wasm", "conlab_web.js"]
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("cat conlab_web_bg.wasm conlab_web.js | gzip -9 | wc -c")
+        .current_dir(&dir)
+        .output()
+        .expect("gzip");
+    let gz = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    (raw, gz)
+}
+
 /// `web/dist`, which must have been built (`scripts/build-web.sh`).
 #[track_caller]
 pub fn dist() -> PathBuf {
@@ -290,6 +315,7 @@ pub fn synthetic_trace(lanes: u32, per_lane: u64) -> conlab_core::Trace {
         params: Default::default(),
         recorded_at: None,
         host: Some("synthetic".to_string()),
+        cores: None,
         status: Status::Ok,
         end,
         lanes: lanes_v,
