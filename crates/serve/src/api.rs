@@ -7,7 +7,8 @@ use crate::runs::Runs;
 use crate::{assets, guard, start, stream};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -68,6 +69,24 @@ fn shorten(s: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// The run id in a call's path. One that is not text once decoded (`%ff`) names no run: it is
+/// answered as any unknown id is, in JSON, rather than with axum's plain-text refusal.
+struct RunId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RunId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(RunId(id)),
+            Err(_) => {
+                let raw = parts.uri.path().trim_start_matches("/api/runs/");
+                Err(no_run(raw.split('/').next().unwrap_or_default()))
+            }
+        }
+    }
 }
 
 /// Ids the server makes: digits, letters and `-`, short.
@@ -200,28 +219,28 @@ async fn start_run(
     }
 }
 
-async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn one(State(state): State<AppState>, RunId(id): RunId) -> Response {
     match valid_id(&id).then(|| state.runs.summary(&id)).flatten() {
         Some(summary) => Json(summary).into_response(),
         None => no_run(&id),
     }
 }
 
-async fn events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn events(State(state): State<AppState>, RunId(id): RunId) -> Response {
     match valid_id(&id).then(|| stream::events(&state, &id)).flatten() {
         Some(sse) => sse,
         None => no_run(&id),
     }
 }
 
-async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn stop(State(state): State<AppState>, RunId(id): RunId) -> Response {
     match valid_id(&id).then(|| state.runs.stop(&id)).flatten() {
         Some(summary) => Json(summary).into_response(),
         None => no_run(&id),
     }
 }
 
-async fn trace(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn trace(State(state): State<AppState>, RunId(id): RunId) -> Response {
     if !valid_id(&id) || state.runs.summary(&id).is_none() {
         return no_run(&id);
     }

@@ -80,6 +80,22 @@ fn bad_starts_are_refused_naming_what_is_wrong() {
     let nul = get(addr, "/api/runs/a%00b");
     assert_eq!(nul.status, 404);
     assert!(nul.error().contains("a\\0b"), "{}", nul.body);
+    // So is an id that is not text once decoded, on every call that takes one.
+    for path in [
+        "/api/runs/%ff",
+        "/api/runs/%ff/events",
+        "/api/runs/%ff/trace",
+    ] {
+        let bad = get(addr, path);
+        assert_eq!(bad.status, 404, "{path}: {}", bad.body);
+        assert!(
+            bad.error().contains("no run is called `%ff`"),
+            "{}",
+            bad.body
+        );
+    }
+    let bad_stop = post_json(addr, "/api/runs/%ff/stop", "");
+    assert_eq!(bad_stop.status, 404, "{}", bad_stop.body);
     // Not JSON by its type, and too large.
     let plain = call(
         addr,
