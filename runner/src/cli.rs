@@ -28,9 +28,11 @@ Exit codes:
        a planned scenario or variant), or a run refused before it starts (longer
        than its time limit, more open files than this process may have)
   3    skipped: a server the run needs is missing (the message says which)
-  130  interrupted (Ctrl-C or SIGTERM): what the run left on its servers is
-       removed by a short-lived helper within about a second; private servers
-       are stopped and removed
+  130  interrupted (Ctrl-C or SIGTERM). A scenario run natively by `conlab run`
+       (one without Redis or MySQL) is stopped by the first one and shown as far
+       as it got, a load test with what it measured; the next one quits at once.
+       Otherwise what the run left on its servers is removed by a short-lived
+       helper within about a second; private servers are stopped and removed
 
 Environment:
   CONLAB_REDIS_URL, CONLAB_REDIS_URL_2, …  Redis servers to use:

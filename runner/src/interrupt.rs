@@ -1,4 +1,7 @@
-//! Ctrl-C and SIGTERM: a run stopped early leaves nothing behind. Its own threads cannot be
+//! Ctrl-C and SIGTERM: a run stopped early leaves nothing behind. While `conlab run` runs a
+//! scenario natively, the first of them only stops the run (see [`stop_gently_first`]): it ends
+//! *stopped* and is shown as far as it got, a load test with what it measured. The next one
+//! ends the process as below. Its own threads cannot be
 //! stopped and keep writing to its servers until the process exits, so the cleaning is handed
 //! to a short-lived copy of this program (started with a hidden first argument) that waits for
 //! this process to exit and then removes what the run left (keys, tables, registry entries).
@@ -40,9 +43,32 @@ pub fn before_exit(f: BeforeExit) {
     }
 }
 
+/// What the first Ctrl-C does instead of ending the process (stop the run).
+type Gentle = Box<dyn FnOnce() + Send>;
+static GENTLE: std::sync::Mutex<Option<Gentle>> = std::sync::Mutex::new(None);
+
+/// Until [`no_gentle_stop`], the first Ctrl-C calls `stop` instead of ending the process.
+pub fn stop_gently_first(stop: Gentle) {
+    if let Ok(mut slot) = GENTLE.lock() {
+        *slot = Some(stop);
+    }
+}
+
+/// From now on Ctrl-C ends the process (the run is over).
+pub fn no_gentle_stop() {
+    if let Ok(mut slot) = GENTLE.lock() {
+        *slot = None;
+    }
+}
+
 /// Installs the handler for Ctrl-C and SIGTERM.
 pub fn install_handler() {
     let _ = ctrlc::set_handler(|| {
+        if let Some(stop) = GENTLE.lock().ok().and_then(|mut slot| slot.take()) {
+            eprintln!("\nconlab: stopping the run (Ctrl-C again to quit at once)");
+            stop();
+            return;
+        }
         INTERRUPTED.store(true, Ordering::SeqCst);
         eprintln!("\nconlab: interrupted");
         if let Some(first) = BEFORE_EXIT.lock().ok().and_then(|mut f| f.take()) {

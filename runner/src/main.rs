@@ -26,6 +26,8 @@ pub enum Failure {
     Run(anyhow::Error),
     /// The run was skipped: a server or a feature it needs is missing (exit 3).
     Skipped(anyhow::Error),
+    /// The run was stopped by Ctrl-C and shown as far as it got (exit 130).
+    Stopped,
 }
 
 fn main() -> ExitCode {
@@ -67,5 +69,6 @@ fn main() -> ExitCode {
             eprintln!("conlab: {}", render::terminal::printable(format!("{e:#}")));
             ExitCode::from(3)
         }
+        Err(Failure::Stopped) => ExitCode::from(130),
     }
 }

@@ -141,6 +141,12 @@ impl NativeRun {
         self.start.request_stop();
     }
 
+    /// What stops it from another thread (a Ctrl-C handler), as [`NativeRun::stop`] does.
+    pub fn stopper(&self) -> impl FnOnce() + Send + 'static {
+        let start = self.start.clone();
+        move || start.request_stop()
+    }
+
     /// How many events it has recorded so far.
     pub fn event_count(&self) -> usize {
         self.start.recorder.event_count()

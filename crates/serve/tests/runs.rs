@@ -103,6 +103,32 @@ fn a_stopped_run_ends_stopped_without_checks_and_is_kept() {
 }
 
 #[test]
+fn a_stopped_load_test_keeps_what_it_measured() {
+    let (server, _store) = server(|_| {});
+    let addr = server.addr();
+    let clients = drawn(1..=16);
+    let id = start(
+        addr,
+        &format!(
+            r#"{{"scenario":"load-test","params":{{"clients":{clients},"payload_kb":1,"requests":2000000}}}}"#
+        ),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let asked = post_json(addr, &format!("/api/runs/{id}/stop"), "");
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let summary = wait_ended(addr, &id);
+    assert_eq!(summary["status"]["kind"], "stopped", "{summary}");
+    let trace = Trace::from_json(&get(addr, &format!("/api/runs/{id}/trace")).body).unwrap();
+    let said = trace.output_texts().join("\n");
+    assert!(said.contains("stopped before its end"), "{said}");
+    assert!(!trace.charts.is_empty(), "the histogram and series are kept");
+    let figure = |key: &str| trace.metrics.extra(key).unwrap_or_else(|| panic!("{key}"));
+    assert!(figure("sent") > 0.0);
+    assert_eq!(figure("sent"), figure("succeeded") + figure("failed"));
+    assert!(trace.metrics.latency.is_some_and(|l| l.measured));
+}
+
+#[test]
 fn a_run_beyond_the_running_cap_waits_its_turn_then_runs() {
     let (server, _store) = server(|c| c.max_running = 1);
     let addr = server.addr();

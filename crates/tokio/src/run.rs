@@ -189,7 +189,8 @@ fn drive(
     };
     let local = tokio::task::LocalSet::new();
     let setup = RunSetup::with_recorder(
-        TokioRuntime::with_slow_server(start.clock, start.slow_server.clone()),
+        TokioRuntime::with_slow_server(start.clock, start.slow_server.clone())
+            .stopped_by(start.stop.clone()),
         start.meta.params.clone(),
         start.recorder.clone(),
     );
@@ -198,8 +199,8 @@ fn drive(
     panics::reset();
     let stop = start.stop.clone();
     let status = local.block_on(&runtime, async move {
-        let scenario = tokio::time::timeout(limit, run(main.clone()));
-        match select(select(scenario, TaskPanicked), stop.asked()).await {
+        let mut scenario = std::pin::pin!(tokio::time::timeout(limit, run(main.clone())));
+        match select(select(scenario.as_mut(), TaskPanicked), stop.asked()).await {
             Either::Left(Either::Left(Ok(Ok(())))) => {
                 main.end();
                 Status::Ok
@@ -211,7 +212,13 @@ fn drive(
             Either::Left(Either::Right(message)) => Status::Failed {
                 reason: format!("a task panicked: {message}"),
             },
-            Either::Right(()) => start.stopped_status().unwrap_or(Status::Ok),
+            Either::Right(()) => {
+                if main.runtime().winds_down() {
+                    let wound_down = select(scenario, TaskPanicked);
+                    let _ = tokio::time::timeout(crate::runtime::STOP_GRACE, wound_down).await;
+                }
+                start.stopped_status().unwrap_or(Status::Ok)
+            }
         }
     });
     // The makespan ends with the main task, before the tasks left pending are dropped.

@@ -3,9 +3,15 @@
 use crate::clock::NativeClock;
 use crate::panics::ReportPanic;
 use crate::slow_server::SlowLink;
+use crate::StopSignal;
+
+/// How long a run that winds down by itself may take to, once stopped.
+pub const STOP_GRACE: Duration = Duration::from_secs(2);
 use conlab_core::{Nanos, Runtime, RuntimeKind};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -14,17 +20,43 @@ use std::time::{Duration, Instant};
 pub struct TokioRuntime {
     clock: NativeClock,
     slow: Option<SlowLink>,
+    stop: StopSignal,
+    /// Set by [`TokioRuntime::wind_down_on_stop`].
+    winds_down: Arc<AtomicBool>,
 }
 
 impl TokioRuntime {
     /// A runtime that reads time from `clock`.
     pub fn with_clock(clock: NativeClock) -> TokioRuntime {
-        TokioRuntime { clock, slow: None }
+        TokioRuntime::with_slow_server(clock, None)
     }
 
     /// The same, whose slow requests go to `slow` (real requests).
     pub fn with_slow_server(clock: NativeClock, slow: Option<SlowLink>) -> TokioRuntime {
-        TokioRuntime { clock, slow }
+        TokioRuntime {
+            clock,
+            slow,
+            stop: StopSignal::default(),
+            winds_down: Arc::default(),
+        }
+    }
+
+    /// The same, stopped by `stop`.
+    pub fn stopped_by(self, stop: StopSignal) -> TokioRuntime {
+        TokioRuntime { stop, ..self }
+    }
+
+    /// For a scenario that ends by itself soon after a stop is asked for (a load test stops
+    /// sending and reports what it measured): once asked, the run waits up to [`STOP_GRACE`]
+    /// for it to end, where other scenarios are cut off at once. Returns the signal to watch.
+    pub fn wind_down_on_stop(&self) -> StopSignal {
+        self.winds_down.store(true, Ordering::Relaxed);
+        self.stop.clone()
+    }
+
+    /// Whether the scenario said it winds down by itself when stopped.
+    pub(crate) fn winds_down(&self) -> bool {
+        self.winds_down.load(Ordering::Relaxed)
     }
 
     /// The run's slow server, when it has one.

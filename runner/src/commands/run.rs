@@ -31,8 +31,16 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         RuntimeChoice::Tokio => {
             let run = conlab_scenarios::start_native(info.id, params.clone(), limit)
                 .map_err(|e| Failure::Usage(anyhow!(e)))?;
+            // The first Ctrl-C stops the run, which is then shown as far as it got. Not a run
+            // on Redis or MySQL: its threads may still write after its end, so what it left is
+            // removed once the process has exited, as on a second Ctrl-C.
+            if !conlab_scenarios::needs_databases(info.id) {
+                crate::interrupt::stop_gently_first(Box::new(run.stopper()));
+            }
             show_progress_until_done(&run);
-            run.wait()
+            let trace = run.wait();
+            crate::interrupt::no_gentle_stop();
+            trace
         }
         RuntimeChoice::Virtual => conlab_scenarios::run(info.id, runtime, &params, limit)
             .map_err(|e| Failure::Usage(anyhow!(e)))?,
@@ -55,6 +63,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             verdict(&trace),
             out.display()
         );
+    }
+    if let conlab_core::Status::Stopped { .. } = trace.status {
+        // Only Ctrl-C stops a run of the command line.
+        return Err(Failure::Stopped);
     }
     outcome(&trace)
 }

@@ -7,16 +7,20 @@
 //! The target is conlab's own test server (`POST /upload` of a form, checked by the server;
 //! `GET /hello` when `payload_kb=0`) or the user's `url`. Every request is accounted for:
 //! sent = succeeded + failed, whatever the server does, a server killed mid-run included.
+//!
+//! Stopped before its end (Ctrl-C, the page's Stop), it sends nothing more, lets the requests
+//! in flight finish and reports what it measured, as a run that ended would.
 
 mod tally;
 
 use super::target::{self, Target};
+use conlab_core::sync::{select, Either};
 use conlab_core::{
     Checks, LaneCtx, LaneId, LaneKind, Nanos, Params, ScenarioError, SpanState, Text,
 };
 use conlab_http::conn::{Conn, Failure};
 use conlab_http::{content, upload};
-use conlab_tokio::{open_files, TokioRuntime};
+use conlab_tokio::{open_files, StopSignal, TokioRuntime};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -144,6 +148,25 @@ struct Shared {
     request: Rc<[u8]>,
     addr: std::net::SocketAddr,
     drawn: Cell<u64>,
+    stop: StopSignal,
+}
+
+impl Shared {
+    /// The next request to send, as [`Schedule::take`]; none once the run is asked to stop.
+    fn next(&self, now: Nanos) -> Option<Option<Nanos>> {
+        match self.stop.requested() {
+            Some(_) => None,
+            None => self.schedule.take(now),
+        }
+    }
+
+    /// Waits `d`, or less if the run is asked to stop meanwhile; whether it was.
+    async fn wait_unless_stopped(&self, d: Duration) -> bool {
+        matches!(
+            select(tokio::time::sleep(d), self.stop.asked()).await,
+            Either::Right(())
+        )
+    }
 }
 
 /// Why it cannot run with these parameters: a URL that is not this machine (without
@@ -179,6 +202,7 @@ pub fn unavailable(params: &Params) -> Option<String> {
 /// Runs the scenario.
 pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let plan = Plan::new(main.params());
+    let stop = main.runtime().wind_down_on_stop();
     open_files::raise_to_hard_limit();
     let target = Target::start(main.params()).await?;
     if let Some(server) = target.own() {
@@ -224,6 +248,7 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
         addr: target.addr(),
         drawn: Cell::new(0),
         main: main.clone(),
+        stop,
     });
     main.mark("phase_start", "load");
     let mut handles = Vec::with_capacity(clients);
@@ -250,7 +275,7 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
         main.during(
             SpanState::Sleeping,
             "rest of the run",
-            tokio::time::sleep(Duration::from_nanos(until - now)),
+            shared.wait_unless_stopped(Duration::from_nanos(until - now)),
         )
         .await;
     }
@@ -265,7 +290,23 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
         .scheduled()
         .map_or(0, |due| due.saturating_sub(tally.sent));
     main.metric("unsent", unsent as f64, "requests");
-    report(&main, &tally, end - start, &shared.schedule.plan, unsent);
+    let stopped = shared.stop.requested().is_some();
+    if stopped {
+        main.print(format!(
+            "stopped before its end: {} sent, the ones in flight let finish{}",
+            conlab_core::count_of(tally.sent as usize, "request", "requests"),
+            match unsent {
+                0 => String::new(),
+                n => format!(
+                    ", {} never sent",
+                    conlab_core::count_of(n as usize, "request", "requests")
+                ),
+            }
+        ));
+    }
+    // Requests a stop left unsent were not the clients falling behind.
+    let behind = if stopped { 0 } else { unsent };
+    report(&main, &tally, end - start, &shared.schedule.plan, behind);
     if let Some(server) = target.own() {
         let stats = server.stats();
         let count =
@@ -316,11 +357,15 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
     let plan = &shared.schedule.plan;
     // A run for a duration cuts off what is still in flight a little after its end.
     let cut_off = (plan.duration > 0).then(|| shared.schedule.start + plan.duration + END_GRACE);
-    while let Some(due) = shared.schedule.take(main.now()) {
+    while let Some(due) = shared.next(main.now()) {
         if let Some(due) = due {
             let now = main.now();
-            if due > now {
-                tokio::time::sleep(Duration::from_nanos(due - now)).await;
+            if due > now
+                && shared
+                    .wait_unless_stopped(Duration::from_nanos(due - now))
+                    .await
+            {
+                break;
             }
         }
         let sent_at = main.now();
@@ -374,7 +419,7 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
                 d => Duration::from_nanos((shared.schedule.start + d).saturating_sub(end))
                     .min(backoff),
             };
-            tokio::time::sleep(left).await;
+            shared.wait_unless_stopped(left).await;
             backoff = (backoff * 2).min(MOST_BACKOFF);
         } else {
             backoff = FIRST_BACKOFF;
@@ -487,8 +532,8 @@ async fn tick_every_second(shared: Rc<Shared>) {
 }
 
 /// The figures, as output lines (wrk's report, and a histogram in text), metrics, marks and
-/// charts.
-fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan, unsent: u64) {
+/// charts. `behind`: requests due that the clients never got to send.
+fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan, behind: u64) {
     let secs = took.max(1) as f64 / 1e9;
     let l = t.summary(took);
     let ms = |ns: Nanos| ns as f64 / 1e6;
@@ -501,10 +546,10 @@ fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan, uns
         l.count,
         count(t.connections, "connection", "connections"),
     ));
-    if unsent > 0 {
+    if behind > 0 {
         main.print(format!(
             "{} due on the schedule were never sent: the clients fell behind (more clients, or a lower rate, would keep up)",
-            count(unsent, "request", "requests")
+            count(behind, "request", "requests")
         ));
     }
     if l.count == 0 {
