@@ -108,12 +108,21 @@ fn virtual_text_output_is_stable() {
 }
 
 #[test]
+fn a_thread_scenario_run_natively_is_not_said_to_run_on_tokio() {
+    let o = conlab(&["run", "thread-start", "-p", "threads=3"]);
+    expect_exit(&o, 0);
+    let text = stdout(&o);
+    assert!(text.contains("runtime native ·"), "{text}");
+    assert!(!text.contains("tokio"), "{text}");
+}
+
+#[test]
 fn native_run_prints_output_timeline_metrics_and_checks() {
     let o = conlab(&["run", "asyncio-two-tasks", "-p", "sleep_ms=50"]);
     expect_exit(&o, 0);
     let text = stdout(&o);
     for part in [
-        "runtime tokio",
+        "runtime native (tokio)",
         "Output",
         "Timeline",
         "task-1",

@@ -121,7 +121,10 @@ fn a_stopped_load_test_keeps_what_it_measured() {
     let trace = Trace::from_json(&get(addr, &format!("/api/runs/{id}/trace")).body).unwrap();
     let said = trace.output_texts().join("\n");
     assert!(said.contains("stopped before its end"), "{said}");
-    assert!(!trace.charts.is_empty(), "the histogram and series are kept");
+    assert!(
+        !trace.charts.is_empty(),
+        "the histogram and series are kept"
+    );
     let figure = |key: &str| trace.metrics.extra(key).unwrap_or_else(|| panic!("{key}"));
     assert!(figure("sent") > 0.0);
     assert_eq!(figure("sent"), figure("succeeded") + figure("failed"));

@@ -17,6 +17,17 @@ fn paint(text: &str, code: &str, color: bool) -> String {
 }
 
 /// Renders a whole trace; `color` adds ANSI colours.
+/// Where a run ran, in words: natively, thread and process scenarios run on OS threads and
+/// processes, not on tokio (`--runtime tokio` is the command line's name for natively).
+fn runtime_words(runtime: conlab_core::RuntimeKind, info: &ScenarioInfo) -> &'static str {
+    use conlab_core::catalog::Chapter;
+    match (runtime, info.chapter) {
+        (conlab_core::RuntimeKind::Tokio, Chapter::Threads | Chapter::Processes) => "native",
+        (conlab_core::RuntimeKind::Tokio, _) => "native (tokio)",
+        (other, _) => other.as_str(),
+    }
+}
+
 pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
     let mut s = String::new();
     let params: Vec<String> = t.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -28,7 +39,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
     let _ = writeln!(
         s,
         "runtime {} · {} · {}",
-        t.runtime.as_str(),
+        runtime_words(t.runtime, info),
         params.join(" "),
         t.host.as_deref().unwrap_or("virtual time")
     );
