@@ -328,6 +328,25 @@ fn a_run_for_a_duration_ends_with_it_and_a_run_without_answers_fails() {
     assert_passed(&t);
     let per_s = metric(&t, "requests_per_s");
     assert!((4.0..=5.5).contains(&per_s), "{per_s} answers/s");
+    // A duration shorter than connecting takes: each client still sends its first request,
+    // so the run measures something instead of passing on nothing.
+    let clients = 1 + std::process::id() as usize % 300;
+    let t = run(
+        "load-test",
+        Tokio,
+        &[
+            "duration_ms=1",
+            &format!("clients={clients}"),
+            "payload_kb=0",
+        ],
+    );
+    assert_passed(&t);
+    assert!(
+        metric(&t, "sent") >= clients as f64,
+        "{}",
+        metric(&t, "sent")
+    );
+    assert_eq!(t.metrics.latency.unwrap().count as f64, metric(&t, "sent"));
     // Nobody listens on port 1: no request is answered, and the run says so.
     let t = run(
         "load-test",

@@ -580,4 +580,34 @@ fn serve_refuses_unsafe_settings_and_report_refuses_what_is_not_a_suite() {
         std::fs::read_to_string(busy.join("notes.txt")).unwrap(),
         "mine"
     );
+    // Nor by a way round that does not exist yet.
+    let o = report(&suite, &suite.join("not-yet/../x/.."));
+    expect_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("into or around the suite"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!suite.join("index.html").exists() && !suite.join("x").exists());
+    // run-native refuses its --report folder before it runs anything, naming that option.
+    let started = std::time::Instant::now();
+    let o = conlab(&[
+        "run-native",
+        "--no-serve",
+        "--out",
+        dir.path().join("suite-2").to_str().unwrap(),
+        "--report",
+        busy.to_str().unwrap(),
+    ]);
+    expect_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("--report") && stderr(&o).contains("holds other files"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "it ran the suite first"
+    );
+    assert!(!dir.path().join("suite-2").exists(), "nothing is left");
 }

@@ -104,6 +104,10 @@ fn ctrl_c_stops_a_load_test_and_shows_what_it_measured() {
     assert!(err.contains("stopping the run"), "{err}");
     assert!(out.contains("STOPPED after"), "{out}");
     assert!(out.contains("stopped before its end"), "{out}");
+    assert!(
+        !out.contains("0/0 checks"),
+        "a stopped run is not judged:\n{out}"
+    );
     assert!(out.contains("latency (ms): min"), "{out}");
     assert!(
         !out.contains("fell behind"),

@@ -98,12 +98,33 @@ async fn the_served_page_runs_a_thread_scenario_natively_and_live_and_stops_anot
         "a stopped run is not checked"
     );
     assert_eq!(count(&c, "#lanes > li").await, 5);
+    assert!(
+        count(&c, "#metrics").await == 1,
+        "the figures of the run up to its stop are shown"
+    );
     let free = eval(
         &c,
         "return !document.querySelector('#run-native').disabled;",
     )
     .await;
     assert_eq!(free, serde_json::json!(true), "Run natively is free again");
+
+    // A load test stopped early still shows what it measured: latency and charts.
+    c.goto(&format!(
+        "{}?scenario=load-test&duration_ms=30000&clients=4",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run-native").await;
+    wait_for(&c, "#stop", 10).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    click(&c, "#stop").await;
+    wait_for(&c, "#verdict.stopped", 10).await;
+    let latency = text(&c, "#latency").await;
+    assert!(!latency.is_empty(), "no latency line");
+    assert!(count(&c, "figure.chart").await >= 2, "no charts");
+    screenshot(&c, "serve-stopped-load-test").await;
 
     // A parameter out of range is refused by the server, in words.
     c.goto(&format!(

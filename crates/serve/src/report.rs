@@ -317,7 +317,11 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
             )
         );
     }
-    h.push_str("<div class=\"scroll\"><table>");
+    h.push_str(if other.is_some() {
+        "<div class=\"scroll\"><table class=\"compare\">"
+    } else {
+        "<div class=\"scroll\"><table>"
+    });
     match other {
         None => {
             let _ = write!(
@@ -406,7 +410,7 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
                             .map(thumbnail)
                             .unwrap_or_else(|| "<span class=\"title\">—</span>".into());
                         format!(
-                            "<div class=\"thumb-row\"><b>{}</b>{drawn}</div>",
+                            "<div class=\"thumb-row\"><b>{}</b><div class=\"drawn\">{drawn}</div></div>",
                             slot(n).to_uppercase()
                         )
                     })
@@ -476,9 +480,10 @@ fn thumbnail(trace: &Trace) -> String {
         return String::new();
     }
     let row_h = 6;
-    let height = rows * row_h + if trace.lanes.len() > rows { 10 } else { 0 };
+    let height = rows * row_h;
+    // Stretched to the width of a narrow screen, not scaled up.
     let mut svg = format!(
-        "<svg class=\"thumb\" width=\"{THUMB_WIDTH}\" height=\"{height}\" viewBox=\"0 0 {THUMB_WIDTH} {height}\" role=\"img\"><title>{} lanes</title>",
+        "<svg class=\"thumb\" width=\"{THUMB_WIDTH}\" height=\"{height}\" viewBox=\"0 0 {THUMB_WIDTH} {height}\" preserveAspectRatio=\"none\" role=\"img\"><title>{} lanes</title>",
         trace.lanes.len()
     );
     for row in 0..rows {
@@ -525,20 +530,15 @@ fn thumbnail(trace: &Trace) -> String {
             );
         }
     }
+    svg.push_str("</svg>");
     if trace.lanes.len() > rows {
+        let more = trace.lanes.len() - rows;
         let _ = write!(
             svg,
-            "<text x=\"0\" y=\"{}\" font-size=\"9\" fill=\"#667\">+{} more {}</text>",
-            rows * row_h + 9,
-            trace.lanes.len() - rows,
-            if trace.lanes.len() - rows == 1 {
-                "lane"
-            } else {
-                "lanes"
-            }
+            "<div class=\"more\" data-zh=\"另有 {more} 条泳道\">+{more} more {}</div>",
+            if more == 1 { "lane" } else { "lanes" }
         );
     }
-    svg.push_str("</svg>");
     svg
 }
 
@@ -566,7 +566,7 @@ const HEAD: &str = r#"<!doctype html>
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif}
 main{max-width:1200px;margin:0 auto;padding:24px 16px}
 header{display:flex;justify-content:space-between;align-items:baseline;gap:12px}
-#lang{font:inherit;font-size:13px;padding:3px 10px;border:1px solid var(--line);border-radius:6px;background:var(--card);color:var(--fg);cursor:pointer}
+#lang{flex:none;white-space:nowrap;font:inherit;font-size:13px;padding:3px 10px;border:1px solid var(--line);border-radius:6px;background:var(--card);color:var(--fg);cursor:pointer}
 h1{font-size:22px;margin:0 0 8px}h1 small{color:var(--muted);font-weight:400;font-size:16px}
 .suite,.note,.legend{color:var(--muted);margin:4px 0}.note{color:#b45309}
 .scroll{overflow-x:auto;margin-top:16px;border:1px solid var(--line);border-radius:8px;background:var(--card)}
@@ -577,10 +577,12 @@ th{font-size:13px;color:var(--muted);font-weight:600;white-space:nowrap}tr:last-
 .badge.ok{background:#dcfce7;color:#166534}.badge.bad{background:#fee2e2;color:#991b1b}.badge.skip{background:#e5e7eb;color:#374151}
 a.open{font-weight:600;color:#2563eb;text-decoration:none}a.open:hover{text-decoration:underline}
 .slower{color:#b91c1c;font-weight:600}.faster{color:#15803d;font-weight:600}
-svg.thumb{display:block;background:var(--bg);border-radius:3px}
-.thumb-row{display:flex;gap:6px;align-items:flex-start;margin:2px 0}.thumb-row b{font-size:11px;color:var(--muted);width:10px}
+svg.thumb{display:block;background:var(--bg);border-radius:3px}.more{font-size:10px;color:var(--muted)}
+.thumb-row{display:flex;gap:6px;align-items:flex-start;margin:2px 0}.thumb-row b{font-size:11px;color:var(--muted);width:10px}.thumb-row>.drawn{flex:1;min-width:0}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px;vertical-align:-1px}
 .legend .run{background:#2e9d5b}.legend .wait{background:#e08a1e}.legend .io{background:#3b7dd8}.legend .sleep{background:#a7afbd}
-@media (max-width:700px){thead{display:none}tr{display:block;padding:8px 4px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}td{display:inline-block;border:0;padding:3px 8px}.scroll{overflow-x:visible}td[data-side]::before{content:attr(data-side);font-weight:700;margin-right:6px}td.thumbs{display:block}}
+@media (max-width:700px){thead{display:none}tr{display:block;padding:8px 4px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}td{display:inline-block;border:0;padding:3px 8px}.scroll{overflow-x:visible}td[data-side]::before{content:attr(data-side);font-weight:700;margin-right:6px}td.thumbs{display:block}
+table.compare tr{display:grid;grid-template-columns:1fr auto;align-items:center}table.compare td:first-child,table.compare td.thumbs{grid-column:1/-1}table.compare td.num{text-align:right}table.compare td[data-side="B / A"]{grid-column:1/-1;text-align:left}
+.thumb-row svg.thumb{width:100%}}
 </style></head><body><main>
 "#;

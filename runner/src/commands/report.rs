@@ -4,7 +4,7 @@ use crate::cli::ReportArgs;
 use crate::Failure;
 
 pub fn run(args: ReportArgs) -> Result<(), Failure> {
-    let out = super::serve::write_report(&args.dir, args.compare.as_deref(), &args.out)?;
+    let out = super::serve::write_report(&args.dir, args.compare.as_deref(), &args.out, "--out")?;
     let compare = args
         .compare
         .as_ref()

@@ -133,6 +133,7 @@ pub fn verdict(trace: &Trace) -> String {
     let passed = trace.checks.iter().filter(|c| c.passed).count();
     match &trace.status {
         conlab_core::Status::Skipped { .. } => "skipped".into(),
+        conlab_core::Status::Stopped { .. } => "stopped before its end, not judged".into(),
         _ if trace.passed() => format!("passed ({passed}/{} checks)", trace.checks.len()),
         s => format!(
             "{} ({passed}/{} checks passed)",
@@ -155,6 +156,11 @@ pub fn outcome(trace: &Trace) -> Result<(), Failure> {
         )))
     } else if trace.passed() {
         Ok(())
+    } else if let conlab_core::Status::Stopped { .. } = trace.status {
+        Err(Failure::Run(anyhow!(
+            "{}: the run was stopped before its end, so it was not judged",
+            trace.scenario
+        )))
     } else {
         let failed = trace.failed_checks();
         Err(Failure::Run(anyhow!(

@@ -22,6 +22,8 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
         )));
     }
     let dir = args.out.unwrap_or_else(default_dir);
+    // Before the runs rather than after them.
+    super::serve::safe_to_write(&report_dir, &dir, "--report")?;
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create {}", dir.display()))
         .map_err(Failure::Usage)?;
@@ -71,7 +73,7 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
             .count(),
         dir.display()
     );
-    let report = super::serve::write_report(&dir, None, &report_dir)?;
+    let report = super::serve::write_report(&dir, None, &report_dir, "--report")?;
     println!("Report: {}", report.join("index.html").display());
     let outcome = if failed.is_empty() {
         Ok(())

@@ -33,7 +33,12 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     }
     config.web_dir = args.web_dir;
     if let Some(dir) = &args.open {
-        config.report = Some(write_report(dir, args.compare.as_deref(), &report_dir())?);
+        config.report = Some(write_report(
+            dir,
+            args.compare.as_deref(),
+            &report_dir(),
+            "the report folder",
+        )?);
     }
     let has_app = config.web_dir.is_some() || conlab_serve::has_web_app();
     let server = Server::start(config).map_err(|e| Failure::Usage(anyhow!(e)))?;
@@ -68,11 +73,17 @@ fn report_dir() -> PathBuf {
 }
 
 /// Writes the report of the suite in `dir` (compared with `compare`) into `out`.
-pub fn write_report(dir: &Path, compare: Option<&Path>, out: &Path) -> Result<PathBuf, Failure> {
+/// `option` names `out` in refusals (`--out`, or run-native's `--report`).
+pub fn write_report(
+    dir: &Path,
+    compare: Option<&Path>,
+    out: &Path,
+    option: &str,
+) -> Result<PathBuf, Failure> {
     use conlab_serve::report::{self, Suite};
-    safe_to_write(out, dir)?;
+    safe_to_write(out, dir, option)?;
     if let Some(other) = compare {
-        safe_to_write(out, other)?;
+        safe_to_write(out, other, option)?;
     }
     let suite = Suite::read(dir).map_err(|e| Failure::Usage(anyhow!(e)))?;
     let other = compare
@@ -108,13 +119,13 @@ pub fn write_report(dir: &Path, compare: Option<&Path>, out: &Path) -> Result<Pa
 }
 
 /// Refuses to write a report where it would mix with other files: into a folder that holds
-/// something other than an earlier report, or into (or around) a suite itself.
-fn safe_to_write(out: &Path, suite: &Path) -> Result<(), Failure> {
-    let full = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let (out_full, suite_full) = (full(out), full(suite));
+/// something other than an earlier report, or into (or around) a suite itself. `option` names
+/// `out` in the refusal.
+pub fn safe_to_write(out: &Path, suite: &Path, option: &str) -> Result<(), Failure> {
+    let (out_full, suite_full) = (resolved(out), resolved(suite));
     if suite_full.starts_with(&out_full) || out_full.starts_with(&suite_full) {
         return Err(Failure::Usage(anyhow!(
-            "--out {}: the report would be written into or around the suite {}; give a folder of its own, such as target/conlab/report",
+            "{option} {}: the report would be written into or around the suite {}; give a folder of its own, such as target/conlab/report",
             out.display(),
             suite.display()
         )));
@@ -124,9 +135,32 @@ fn safe_to_write(out: &Path, suite: &Path) -> Result<(), Failure> {
         .is_ok_and(|page| page.contains(conlab_serve::report::MARK));
     if has_files && !earlier_report {
         return Err(Failure::Usage(anyhow!(
-            "--out {}: the folder holds other files, not an earlier report; give an empty or new folder",
+            "{option} {}: the folder holds other files, not an earlier report of this version of conlab; give an empty or new folder",
             out.display()
         )));
     }
     Ok(())
+}
+
+/// Where `path` leads, whether or not all of it exists yet: each part that exists with its
+/// links followed, `..` taking the part before it away (so `suite/x/..` is the suite).
+fn resolved(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut at = std::env::current_dir().unwrap_or_default();
+    for part in path.components() {
+        match part {
+            Component::Prefix(_) | Component::RootDir => at = PathBuf::from(part.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                at.pop();
+            }
+            Component::Normal(name) => {
+                at.push(name);
+                if let Ok(real) = std::fs::canonicalize(&at) {
+                    at = real;
+                }
+            }
+        }
+    }
+    at
 }

@@ -96,8 +96,15 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
     if let Some(l) = &m.latency {
         let _ = writeln!(
             s,
-            "  latency: {} requests · min {} · mean {} · p50 {} · p90 {} · p99 {} · max {} · {:.1} req/s",
-            l.count, ms(l.min), ms(l.mean), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.max), l.throughput_per_s
+            "  latency: {} · min {} · mean {} · p50 {} · p90 {} · p99 {} · max {} · {:.1} req/s",
+            conlab_core::count_of(l.count as usize, "request", "requests"),
+            ms(l.min),
+            ms(l.mean),
+            ms(l.p50),
+            ms(l.p90),
+            ms(l.p99),
+            ms(l.max),
+            l.throughput_per_s
         );
     }
     for e in &m.extra {
@@ -110,7 +117,11 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         );
     }
 
-    let _ = writeln!(s, "\n{}", paint("Checks", "1", color));
+    // A stopped run is not judged: no checks to list.
+    let stopped = matches!(t.status, Status::Stopped { .. });
+    if !stopped {
+        let _ = writeln!(s, "\n{}", paint("Checks", "1", color));
+    }
     for c in &t.checks {
         let mark = if c.passed {
             paint("✓", "32", color)
@@ -136,7 +147,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         ),
         Status::Stopped { after_ms } => paint(
             &format!(
-                "STOPPED after {} (partial trace)",
+                "STOPPED after {} (partial trace, not judged)",
                 conlab_core::ms(after_ms * 1_000_000)
             ),
             "33;1",
@@ -144,7 +155,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         ),
         Status::Skipped { reason } => paint(&format!("SKIPPED: {reason}"), "33;1", color),
     };
-    if matches!(t.status, Status::Skipped { .. }) {
+    if matches!(t.status, Status::Skipped { .. } | Status::Stopped { .. }) {
         let _ = write!(s, "\n{verdict}");
     } else {
         let _ = write!(s, "\n{verdict} — {passed}/{} checks passed", t.checks.len());

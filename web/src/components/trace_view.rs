@@ -36,7 +36,8 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
     let lang = use_lang();
     let t = &props.trace;
     let passed = t.checks.iter().filter(|c| c.passed).count();
-    // A stopped run has no checks, and figures of a run cut short would mislead.
+    // A stopped run has no checks; its figures are those of the run up to the stop (a load
+    // test stopped early reports what it measured).
     let stopped = matches!(t.status, conlab_core::Status::Stopped { .. });
     let verdict = if let Some(limit) = props.live {
         let limit = conlab_core::estimate::human(limit);
@@ -89,7 +90,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                 }) }
             </ol>
             }
-            if props.live.is_none() && !props.compact && !stopped {
+            if props.live.is_none() && !props.compact {
                 <h3>{ lang.metrics() }</h3>
                 <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.speedup, t.metrics.peak_concurrency) }</p>
                 if let Some(l) = &t.metrics.latency {

@@ -35,6 +35,8 @@ const BATCH: Nanos = 100_000_000;
 const MARKS_PER_KIND: u64 = 20;
 /// How long the series is kept at a tenth of a second per point.
 const FINE_SERIES: Nanos = 5_000_000_000;
+/// The resolution of tokio's timer: a sleep ends up to this much after its deadline.
+const TIMER_TICK: Nanos = 1_000_000;
 /// How long requests still in flight when a run for a duration ends may take to finish.
 const END_GRACE: Nanos = 2_000_000_000;
 /// A client that could not connect waits this long before it tries again, doubling up to
@@ -120,8 +122,10 @@ struct Schedule {
 
 impl Schedule {
     /// Takes the next request: `Some` with its intended send time (when there is a rate), or
-    /// `None` when the run is done.
-    fn take(&self, now: Nanos) -> Option<Option<Nanos>> {
+    /// `None` when the run is done. In a run for a duration a client's `first` request is
+    /// sent even when the clients were not all connected before its end (each client sends at
+    /// least one, if it is due within the duration).
+    fn take(&self, now: Nanos, first: bool) -> Option<Option<Nanos>> {
         let i = self.next.get();
         let due = self
             .plan
@@ -131,7 +135,7 @@ impl Schedule {
         // behind on are never sent (counted as unsent).
         let more = match self.plan.duration {
             0 => i < self.plan.requests,
-            d => due.unwrap_or(now) < self.start + d && now < self.start + d,
+            d => due.unwrap_or(self.start) < self.start + d && (first || now < self.start + d),
         };
         more.then(|| {
             self.next.set(i + 1);
@@ -153,10 +157,10 @@ struct Shared {
 
 impl Shared {
     /// The next request to send, as [`Schedule::take`]; none once the run is asked to stop.
-    fn next(&self, now: Nanos) -> Option<Option<Nanos>> {
+    fn next(&self, now: Nanos, first: bool) -> Option<Option<Nanos>> {
         match self.stop.requested() {
             Some(_) => None,
-            None => self.schedule.take(now),
+            None => self.schedule.take(now, first),
         }
     }
 
@@ -357,23 +361,32 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
     let plan = &shared.schedule.plan;
     // A run for a duration cuts off what is still in flight a little after its end.
     let cut_off = (plan.duration > 0).then(|| shared.schedule.start + plan.duration + END_GRACE);
-    while let Some(due) = shared.next(main.now()) {
+    let mut first = true;
+    while let Some(due) = shared.next(main.now(), first) {
+        first = false;
         if let Some(due) = due {
+            // tokio's timer fires up to a tick (1 ms) late: aiming a tick early sends about on
+            // time, so the client's own lateness does not pass for the server's latency.
+            let aim = due.saturating_sub(TIMER_TICK);
             let now = main.now();
-            if due > now
+            if aim > now
                 && shared
-                    .wait_unless_stopped(Duration::from_nanos(due - now))
+                    .wait_unless_stopped(Duration::from_nanos(aim - now))
                     .await
             {
                 break;
             }
         }
         let sent_at = main.now();
-        let from = due.unwrap_or(sent_at);
+        // From the intended send time, or from the actual one when sent a little early.
+        let from = due.map_or(sent_at, |due| due.min(sent_at));
         shared.tally.borrow_mut().sent += 1;
         let opened = conn.is_none();
         let limit = match cut_off {
-            Some(at) => REQUEST_TIMEOUT.min(Duration::from_nanos(at.saturating_sub(sent_at))),
+            // A first request sent after the end (its client connected late) has the grace too.
+            Some(at) => REQUEST_TIMEOUT.min(Duration::from_nanos(
+                at.max(sent_at + END_GRACE).saturating_sub(sent_at),
+            )),
             None => REQUEST_TIMEOUT,
         };
         let outcome = tokio::time::timeout(limit, async {
@@ -548,8 +561,9 @@ fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan, beh
     ));
     if behind > 0 {
         main.print(format!(
-            "{} due on the schedule were never sent: the clients fell behind (more clients, or a lower rate, would keep up)",
-            count(behind, "request", "requests")
+            "{} due on the schedule {} never sent: the clients fell behind (more clients, or a lower rate, would keep up)",
+            count(behind, "request", "requests"),
+            if behind == 1 { "was" } else { "were" }
         ));
     }
     if l.count == 0 {
