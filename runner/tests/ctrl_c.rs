@@ -94,7 +94,7 @@ fn ctrl_c_stops_a_load_test_and_shows_what_it_measured() {
             "-p",
             &format!("payload_kb={payload}"),
             "-p",
-            "requests=10000000",
+            "duration_ms=600000",
         ],
         Duration::from_secs(2),
     );
@@ -121,7 +121,6 @@ fn ctrl_c_stops_a_load_test_and_shows_what_it_measured() {
         metric(&out, "succeeded") + metric(&out, "failed"),
         "{out}"
     );
-    assert_eq!(sent + metric(&out, "unsent"), 10_000_000, "{out}");
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn a_stopped_load_test_keeps_what_it_measured() {
     let id = start(
         addr,
         &format!(
-            r#"{{"scenario":"load-test","params":{{"clients":{clients},"payload_kb":1,"requests":2000000}}}}"#
+            r#"{{"scenario":"load-test","params":{{"clients":{clients},"payload_kb":1,"duration_ms":60000}}}}"#
         ),
     );
     std::thread::sleep(std::time::Duration::from_millis(1500));
