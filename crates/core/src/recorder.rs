@@ -552,6 +552,13 @@ fn build(
     // An event's place: its writer, then its position there (the merge's own order at one
     // instant); odd, so a span recorded whole can begin just before the event at a position.
     let place = |buf: usize, pos: u32| ((buf as u64) << 33) | (2 * u64::from(pos) + 1);
+    // Per lane, where its latest finished span began, to see a span recorded whole (after the
+    // fact, as a lock's hold is) arrive around spans already finished inside it. Only OS
+    // threads record so (the page's own runs never do: left out of its download).
+    #[cfg(not(target_arch = "wasm32"))]
+    let mut latest_start: Vec<Nanos> = Vec::new();
+    #[cfg(not(target_arch = "wasm32"))]
+    let mut nested_lanes: Vec<LaneId> = Vec::new();
     for (buf, pos, e) in events {
         let lane = e.lane as usize;
         let order = place(buf, pos);
@@ -603,6 +610,8 @@ fn build(
             Op::End => {
                 let stack = stacks.entry(e.lane).or_default();
                 if let Some(open) = stack.pop() {
+                    #[cfg(not(target_arch = "wasm32"))]
+                    note_start(&mut latest_start, lane, open.start);
                     rec.spans.push(Span {
                         lane: e.lane,
                         state: open.state,
@@ -623,6 +632,16 @@ fn build(
                 } else {
                     order - 1
                 };
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    if latest_start
+                        .get(lane)
+                        .is_some_and(|&inner| inner != Nanos::MAX && inner >= e.a)
+                    {
+                        nested_lanes.push(e.lane);
+                    }
+                    note_start(&mut latest_start, lane, e.a);
+                }
                 rec.spans.push(Span {
                     lane: e.lane,
                     state: span_state_from_code(e.code),
@@ -673,8 +692,51 @@ fn build(
     for (lane, mut stack) in still_open {
         close_all(&mut stack, lane, (end, u64::MAX), true, &mut rec.spans);
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    if !nested_lanes.is_empty() {
+        nest_by_time(&mut rec.spans, nested_lanes);
+    }
     rec.spans.sort_by_key(|s| (s.start, s.lane, s.depth));
     rec
+}
+
+/// Records that a span of `lane` that began at `start` has finished.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline]
+fn note_start(latest: &mut Vec<Nanos>, lane: usize, start: Nanos) {
+    if latest.len() <= lane {
+        latest.resize(lane + 1, Nanos::MAX);
+    }
+    latest[lane] = start;
+}
+
+/// Gives the spans of `lanes` the depth of their nesting in time: a span recorded whole after
+/// spans that finished inside it (a lock's hold, recorded at its release, around a sleep) is
+/// drawn around them, not under them. Spans that begin together nest in the order they began.
+#[cfg(not(target_arch = "wasm32"))]
+fn nest_by_time(spans: &mut [Span], mut lanes: Vec<LaneId>) {
+    lanes.sort_unstable();
+    lanes.dedup();
+    let mut mine: Vec<usize> = (0..spans.len())
+        .filter(|&i| lanes.binary_search(&spans[i].lane).is_ok())
+        .collect();
+    mine.sort_unstable_by_key(|&i| {
+        let s = &spans[i];
+        (s.lane, s.start, std::cmp::Reverse(s.end), s.order.0)
+    });
+    // The ends of the spans around the current one, on its lane.
+    let mut around: Vec<(LaneId, Nanos)> = Vec::new();
+    for i in mine {
+        let (lane, start, end) = (spans[i].lane, spans[i].start, spans[i].end);
+        while around
+            .last()
+            .is_some_and(|&(l, until)| l != lane || until <= start && until < end)
+        {
+            around.pop();
+        }
+        spans[i].depth = around.len() as u16;
+        around.push((lane, end));
+    }
 }
 
 /// How many lanes, spans, marks and lines some events make (spans: at most).
@@ -1118,6 +1180,32 @@ mod tests {
         assert!(!s.open && s.end == 100);
         // Begun after a's line and before b's, though recorded last.
         assert!(done.output[0].order < s.order.0 && s.order.0 < done.output[1].order);
+    }
+
+    #[test]
+    fn a_span_recorded_whole_after_the_spans_inside_it_is_drawn_around_them() {
+        // A lock's hold is recorded at its release, after the sleep inside it.
+        let rec = TraceRecorder::new();
+        let w = rec.writer();
+        let a = w.new_lane(0, LaneKind::Thread, LaneName::Numbered(1));
+        let b = w.new_lane(0, LaneKind::Thread, LaneName::Numbered(2));
+        w.span(a, SpanState::WaitingLock, 0, 10, "");
+        w.span(a, SpanState::Sleeping, 11, 19, "");
+        w.span(a, SpanState::HoldingLock, 10, 20, "");
+        // One after the other on another lane: no nesting.
+        w.span(b, SpanState::Sleeping, 0, 10, "");
+        w.span(b, SpanState::Sleeping, 10, 20, "");
+        let r = rec.collect(30);
+        let depth = |lane, state| {
+            r.spans
+                .iter()
+                .find(|s| s.lane == lane && s.state == state)
+                .map(|s| s.depth)
+        };
+        assert_eq!(depth(a, SpanState::WaitingLock), Some(0));
+        assert_eq!(depth(a, SpanState::HoldingLock), Some(0));
+        assert_eq!(depth(a, SpanState::Sleeping), Some(1));
+        assert!(r.spans.iter().filter(|s| s.lane == b).all(|s| s.depth == 0));
     }
 
     #[test]
