@@ -24,7 +24,8 @@ wasm-bindgen --target web --no-typescript --out-dir "$out" \
 wasm_features=(--enable-bulk-memory --enable-reference-types --enable-multivalue
   --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext)
 optimized=""
-for opt in wasm-opt target/tools/binaryen/node_modules/.bin/wasm-opt; do
+for opt in wasm-opt target/tools/binaryen/node_modules/.bin/wasm-opt \
+  "${CARGO_TARGET_DIR:-target}/tools/binaryen/node_modules/.bin/wasm-opt"; do
   command -v "$opt" >/dev/null || continue
   if "$opt" -Oz --converge --strip-debug --strip-producers "${wasm_features[@]}" $out/conlab_web_bg.wasm -o $out/opt.wasm 2>/dev/null; then
     mv $out/opt.wasm $out/conlab_web_bg.wasm

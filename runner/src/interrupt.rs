@@ -54,6 +54,15 @@ pub fn stop_gently_first(stop: Gentle) {
     }
 }
 
+/// Set once a first Ctrl-C stopped the run.
+static STOPPED_GENTLY: AtomicBool = AtomicBool::new(false);
+
+/// Whether a first Ctrl-C stopped the run (even one that ended by itself meanwhile: conlab
+/// still exits as interrupted).
+pub fn stopped_gently() -> bool {
+    STOPPED_GENTLY.load(Ordering::SeqCst)
+}
+
 /// From now on Ctrl-C ends the process (the run is over).
 pub fn no_gentle_stop() {
     if let Ok(mut slot) = GENTLE.lock() {
@@ -66,6 +75,7 @@ pub fn install_handler() {
     let _ = ctrlc::set_handler(|| {
         if let Some(stop) = GENTLE.lock().ok().and_then(|mut slot| slot.take()) {
             eprintln!("\nconlab: stopping the run (Ctrl-C again to quit at once)");
+            STOPPED_GENTLY.store(true, Ordering::SeqCst);
             stop();
             return;
         }

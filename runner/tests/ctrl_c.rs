@@ -148,3 +148,43 @@ fn ctrl_c_stops_threads_waiting_on_io_at_once() {
         "the partial timeline is shown:\n{out}"
     );
 }
+
+#[test]
+fn ctrl_c_stops_work_that_holds_the_loop_and_never_passes_it() {
+    // Each unit computes on the loop for 10 s: the stop is seen within the unit.
+    let (o, took) = interrupted(
+        &["coroutine-cpu", "-p", "unit_ms=10000"],
+        Duration::from_secs(1),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(130), "{out}");
+    assert!(took < Duration::from_secs(10), "stopping took {took:?}");
+    assert!(out.contains("STOPPED after") && !out.contains("PASSED"), "{out}");
+}
+
+#[test]
+fn a_stopped_async_run_is_saved_as_a_trace_that_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stopped.json");
+    let tasks = drawn(2..=200).to_string();
+    let (o, _) = interrupted(
+        &[
+            "create-task",
+            "-p",
+            &format!("tasks={tasks}"),
+            "-p",
+            "sleep_ms=5000",
+            "--format",
+            "json",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        Duration::from_secs(1),
+    );
+    assert_eq!(o.status.code(), Some(130));
+    let shown = support::conlab(&["show", file.to_str().unwrap()], &[]);
+    let err = String::from_utf8_lossy(&shown.stderr);
+    // Read as a trace (exit 2 would be a damaged file), stopped and so not judged.
+    assert_eq!(shown.status.code(), Some(1), "{err}");
+    assert!(err.contains("not judged"), "{err}");
+}

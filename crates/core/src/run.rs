@@ -431,7 +431,7 @@ impl TraceMeta {
         // and the trace at once; a page's runs are far smaller, and merging them the one way
         // live snapshots do keeps a second copy of the merge out of the download.
         #[cfg(not(target_arch = "wasm32"))]
-        let recording = recorder.take(end);
+        let recording = within(recorder.take(end), end);
         #[cfg(target_arch = "wasm32")]
         let recording = recorder.collect(end);
         let mut metrics = crate::metrics::compute(&recording.spans, end, self.cores);
@@ -494,6 +494,27 @@ impl TraceMeta {
             charts: Vec::new(),
         }
     }
+}
+
+/// The recording with nothing after `end`: the tasks of a stopped run are dropped after it
+/// ended, and a sleep or wait cut short that way records its end as it is dropped.
+#[cfg(not(target_arch = "wasm32"))]
+fn within(mut r: crate::recorder::Recording, end: Nanos) -> crate::recorder::Recording {
+    for s in &mut r.spans {
+        s.end = s.end.min(end);
+        s.start = s.start.min(s.end);
+    }
+    for l in &mut r.lanes {
+        l.start = l.start.min(end);
+        l.end = l.end.map(|e| e.clamp(l.start, end));
+    }
+    for m in &mut r.marks {
+        m.t = m.t.min(end);
+    }
+    for o in &mut r.output {
+        o.t = o.t.min(end);
+    }
+    r
 }
 
 fn measured(latency: crate::trace::LatencySummary) -> crate::trace::LatencySummary {

@@ -201,6 +201,11 @@ fn drive(
     let status = local.block_on(&runtime, async move {
         let mut scenario = std::pin::pin!(tokio::time::timeout(limit, run(main.clone())));
         match select(select(scenario.as_mut(), TaskPanicked), stop.asked()).await {
+            // A scenario that held the loop until its end never saw the stop asked meanwhile:
+            // it was still stopped, not a run to judge.
+            Either::Left(Either::Left(Ok(Ok(())))) if start.stop.requested().is_some() => {
+                start.stopped_status().unwrap_or(Status::Ok)
+            }
             Either::Left(Either::Left(Ok(Ok(())))) => {
                 main.end();
                 Status::Ok

@@ -5,6 +5,9 @@ use crate::panics::ReportPanic;
 use crate::slow_server::SlowLink;
 use crate::StopSignal;
 
+/// How often blocking on the loop looks whether the run was asked to stop.
+const STOP_CHECK: Duration = Duration::from_millis(10);
+
 /// How long a run that winds down by itself may take to, once stopped.
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
 use conlab_core::{Nanos, Runtime, RuntimeKind};
@@ -52,6 +55,12 @@ impl TokioRuntime {
     pub fn wind_down_on_stop(&self) -> StopSignal {
         self.winds_down.store(true, Ordering::Relaxed);
         self.stop.clone()
+    }
+
+    /// Whether the run has been asked to stop (for work off the loop, which must give up by
+    /// itself: a call on the blocking pool).
+    pub fn stop_asked(&self) -> bool {
+        self.stop.requested().is_some()
     }
 
     /// Whether the scenario said it winds down by itself when stopped.
@@ -153,14 +162,23 @@ impl Runtime for TokioRuntime {
         drop(tokio::task::spawn_local(ReportPanic::new(future)));
     }
 
+    // Blocking and computing give up once the run is asked to stop: the loop they hold cannot
+    // notice the stop until they end.
     fn block_thread(&self, duration: Duration) {
-        std::thread::sleep(duration);
+        let until = Instant::now() + duration;
+        while self.stop.requested().is_none() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(STOP_CHECK));
+        }
     }
 
     fn burn_cpu(&self, duration: Duration) {
         let until = Instant::now() + duration;
         let mut x = 0u64;
-        while Instant::now() < until {
+        while Instant::now() < until && self.stop.requested().is_none() {
             for i in 0..1000u64 {
                 x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
             }

@@ -26,8 +26,9 @@ impl StopSignal {
             .compare_exchange(0, at + 1, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if first {
-            // One waiter at most (the run's loop); a permit is kept if it is not waiting yet.
-            self.0.notify.notify_one();
+            // Every waiter: the run's loop, and a load test's clients. One that is about to
+            // wait has already made its `Notified` (see `asked`), so it is woken too.
+            self.0.notify.notify_waiters();
         }
     }
 
@@ -41,8 +42,13 @@ impl StopSignal {
 
     /// Resolves once a stop is asked for.
     pub async fn asked(&self) {
-        while self.requested().is_none() {
-            self.0.notify.notified().await;
+        loop {
+            // Made before the look, so a request between the two still wakes it.
+            let woken = self.0.notify.notified();
+            if self.requested().is_some() {
+                return;
+            }
+            woken.await;
         }
     }
 }
@@ -62,5 +68,31 @@ mod tests {
             .build()
             .expect("a runtime");
         rt.block_on(stop.asked());
+    }
+
+    #[test]
+    fn every_waiter_is_woken() {
+        let stop = StopSignal::default();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime");
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async {
+            let waiters: Vec<_> = (0..5)
+                .map(|_| {
+                    let stop = stop.clone();
+                    tokio::task::spawn_local(async move { stop.asked().await })
+                })
+                .collect();
+            tokio::task::yield_now().await;
+            stop.request(1);
+            for waiter in waiters {
+                tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+                    .await
+                    .expect("woken")
+                    .expect("ran");
+            }
+        });
     }
 }

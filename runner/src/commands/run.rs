@@ -57,15 +57,18 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     emit(&text, args.out.as_deref())?;
     if let Some(out) = &args.out {
         eprintln!(
-            "{} ({}): {} — written to {}",
+            "{} · {}: {} — written to {}",
             trace.scenario,
-            trace.runtime.as_str(),
+            render::text::runtime_words(trace.runtime, info),
             verdict(&trace),
             out.display()
         );
     }
-    if let conlab_core::Status::Stopped { .. } = trace.status {
-        // Only Ctrl-C stops a run of the command line.
+    // Only Ctrl-C stops a run of the command line; one that ended as Ctrl-C came still exits
+    // as interrupted, as the message said.
+    if matches!(trace.status, conlab_core::Status::Stopped { .. })
+        || crate::interrupt::stopped_gently()
+    {
         return Err(Failure::Stopped);
     }
     outcome(&trace)

@@ -130,6 +130,12 @@ pub fn safe_to_write(out: &Path, suite: &Path, option: &str) -> Result<(), Failu
             suite.display()
         )));
     }
+    if out.exists() && !out.is_dir() {
+        return Err(Failure::Usage(anyhow!(
+            "{option} {}: that is a file, not a folder; give an empty or new folder",
+            out.display()
+        )));
+    }
     let has_files = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some());
     let earlier_report = std::fs::read_to_string(out.join("index.html"))
         .is_ok_and(|page| page.contains(conlab_serve::report::MARK));
@@ -139,6 +145,13 @@ pub fn safe_to_write(out: &Path, suite: &Path, option: &str) -> Result<(), Failu
             out.display()
         )));
     }
+    // Made now, so a folder that cannot be is refused before anything runs.
+    std::fs::create_dir_all(out).map_err(|e| {
+        Failure::Usage(anyhow!(
+            "{option} {}: the folder cannot be made: {e}",
+            out.display()
+        ))
+    })?;
     Ok(())
 }
 

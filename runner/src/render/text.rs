@@ -19,7 +19,7 @@ fn paint(text: &str, code: &str, color: bool) -> String {
 /// Renders a whole trace; `color` adds ANSI colours.
 /// Where a run ran, in words: natively, thread and process scenarios run on OS threads and
 /// processes, not on tokio (`--runtime tokio` is the command line's name for natively).
-fn runtime_words(runtime: conlab_core::RuntimeKind, info: &ScenarioInfo) -> &'static str {
+pub fn runtime_words(runtime: conlab_core::RuntimeKind, info: &ScenarioInfo) -> &'static str {
     use conlab_core::catalog::Chapter;
     match (runtime, info.chapter) {
         (conlab_core::RuntimeKind::Tokio, Chapter::Threads | Chapter::Processes) => "native",

@@ -8,8 +8,9 @@
 //! `GET /hello` when `payload_kb=0`) or the user's `url`. Every request is accounted for:
 //! sent = succeeded + failed, whatever the server does, a server killed mid-run included.
 //!
-//! Stopped before its end (Ctrl-C, the page's Stop), it sends nothing more, lets the requests
-//! in flight finish and reports what it measured, as a run that ended would.
+//! Stopped before its end (Ctrl-C, the page's Stop), it sends nothing more, gives the requests
+//! in flight a second to finish (then counts them cut off) and reports what it measured, as a
+//! run that ended would.
 
 mod tally;
 
@@ -35,6 +36,9 @@ const BATCH: Nanos = 100_000_000;
 const MARKS_PER_KIND: u64 = 20;
 /// How long the series is kept at a tenth of a second per point.
 const FINE_SERIES: Nanos = 5_000_000_000;
+/// How long requests in flight may take to finish once the run is asked to stop (within the
+/// loop's grace, [`conlab_tokio::STOP_GRACE`], which is longer).
+const IN_FLIGHT_AFTER_STOP: Duration = Duration::from_millis(1000);
 /// The resolution of tokio's timer: a sleep ends up to this much after its deadline.
 const TIMER_TICK: Nanos = 1_000_000;
 /// How long requests still in flight when a run for a duration ends may take to finish.
@@ -162,6 +166,13 @@ impl Shared {
             Some(_) => None,
             None => self.schedule.take(now, first),
         }
+    }
+
+    /// Resolves [`IN_FLIGHT_AFTER_STOP`] after the run is asked to stop: a request still in
+    /// flight then is cut off, so the run reports before the loop's grace runs out.
+    async fn cut_off_after_stop(&self) {
+        self.stop.asked().await;
+        tokio::time::sleep(IN_FLIGHT_AFTER_STOP).await;
     }
 
     /// Waits `d`, or less if the run is asked to stop meanwhile; whether it was.
@@ -297,7 +308,7 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let stopped = shared.stop.requested().is_some();
     if stopped {
         main.print(format!(
-            "stopped before its end: {} sent, the ones in flight let finish{}",
+            "stopped before its end: {} sent, those in flight given a second to finish{}",
             conlab_core::count_of(tally.sent as usize, "request", "requests"),
             match unsent {
                 0 => String::new(),
@@ -389,20 +400,26 @@ async fn client(shared: Rc<Shared>, lane: LaneId) {
             )),
             None => REQUEST_TIMEOUT,
         };
-        let outcome = tokio::time::timeout(limit, async {
+        let exchange = tokio::time::timeout(limit, async {
             let c = match conn.take() {
                 Some(c) => c,
                 None => Conn::connect_with_buffer(shared.addr, CLIENT_BUFFER).await?,
             };
             let c = conn.insert(c);
             c.exchange(&shared.request, false, |_| {}, |_| {}).await
-        })
-        .await
-        .unwrap_or(Err(if limit < REQUEST_TIMEOUT {
-            Failure::CutOff
-        } else {
-            Failure::TimedOut
-        }));
+        });
+        let outcome = match select(exchange, shared.cut_off_after_stop()).await {
+            Either::Left(done) => done.unwrap_or(Err(if limit < REQUEST_TIMEOUT {
+                Failure::CutOff
+            } else {
+                Failure::TimedOut
+            })),
+            // Stopped, and still unanswered a while after: counted, its connection dropped.
+            Either::Right(()) => {
+                conn = None;
+                Err(Failure::CutOff)
+            }
+        };
         let end = main.now();
         let refused = matches!(outcome, Err(Failure::Connect(_)));
         if !conn.as_ref().is_some_and(Conn::is_reusable) {

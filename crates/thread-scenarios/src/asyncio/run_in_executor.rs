@@ -62,12 +62,13 @@ async fn in_threads(main: &LaneCtx<TokioRuntime>, calls: usize) -> Result<(), Sc
             // Natively a blocking HTTP request to a server that answers after block_ms (as
             // `requests.get` would make); elsewhere time.sleep stands for it.
             let call = match rt.slow_server() {
+                // Either gives up when the run is stopped.
                 Some(server) => {
-                    server.request_blocking(block);
+                    server.request_blocking_until(block, &|| rt.stop_asked());
                     "requests.get"
                 }
                 None => {
-                    std::thread::sleep(block);
+                    conlab_core::Runtime::block_thread(&rt, block);
                     "time.sleep"
                 }
             };
