@@ -159,7 +159,10 @@ fn ctrl_c_stops_work_that_holds_the_loop_and_never_passes_it() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(130), "{out}");
     assert!(took < Duration::from_secs(10), "stopping took {took:?}");
-    assert!(out.contains("STOPPED after") && !out.contains("PASSED"), "{out}");
+    assert!(
+        out.contains("STOPPED after") && !out.contains("PASSED"),
+        "{out}"
+    );
 }
 
 #[test]
