@@ -100,12 +100,13 @@ impl Plan {
         format!("file-{i}.txt")
     }
 
+    /// In microseconds: a latency scaled by time-scale can be a fraction of a millisecond.
     fn path(&self, i: usize) -> String {
         format!(
-            "/files/{}?size={}&latency_ms={}",
+            "/files/{}?size={}&latency_us={}",
             self.name(i),
             self.size,
-            self.latency.as_millis()
+            self.latency.as_micros()
         )
     }
 }
@@ -148,11 +149,11 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let folder = ScratchDir::create("conlab-crawler-")
         .map_err(|e| ScenarioError::failed(format!("no temporary folder: {e}")))?;
     main.print(format!(
-        "{} of {} KB from {}, each answered after {} ms, saved under {}",
+        "{} of {} KB from {}, each answered after {}, saved under {}",
         conlab_core::count_of(plan.files, "file", "files"),
         plan.size / 1024,
         server.url("/files/…"),
-        plan.latency.as_millis(),
+        conlab_core::ms(plan.latency.as_nanos() as conlab_core::Nanos),
         folder.path().display()
     ));
     for mode in MODES {
