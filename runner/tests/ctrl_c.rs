@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::drawn;
+
 use std::io::Read;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -71,15 +73,6 @@ fn metric(out: &str, key: &str) -> u64 {
         .unwrap_or_else(|| panic!("no metric {key} in\n{out}"));
     let value = line.split(" = ").nth(1).unwrap().split(' ').next().unwrap();
     value.replace(',', "").parse().unwrap()
-}
-
-/// A value drawn in `range` from the clock (each run of the tests draws others).
-fn drawn(range: std::ops::RangeInclusive<u64>) -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(7);
-    range.start() + nanos % (range.end() - range.start() + 1)
 }
 
 #[test]

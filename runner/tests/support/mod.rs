@@ -135,3 +135,12 @@ impl Drop for TestRedis {
         let _ = self.child.wait();
     }
 }
+
+/// A value drawn in `range` from the clock (each run of the tests draws others).
+pub fn drawn(range: std::ops::RangeInclusive<u64>) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(7);
+    range.start() + nanos % (range.end() - range.start() + 1)
+}
