@@ -22,15 +22,8 @@ pub fn compute(spans: &[Span], end: Nanos, cores: Option<u32>) -> Metrics {
             _ => busy.push(LaneBusy { lane, busy: b - a }),
         }
     }
-    // Sweep: ends sort before starts at the same instant, so back-to-back work is not
-    // counted as concurrent.
-    let mut edges: Vec<(Nanos, i8)> = Vec::with_capacity(intervals.len() * 2);
-    for &(_, a, b) in &intervals {
-        edges.push((a, 1));
-        edges.push((b, -1));
-    }
+    let edges = edges(&intervals);
     drop(intervals);
-    edges.sort_unstable();
     let mut level = 0i64;
     let mut peak = 0i64;
     for (_, d) in edges {
@@ -102,19 +95,24 @@ fn sequential(_: &[Span], busy: Nanos, _: Option<u32>) -> Nanos {
     busy
 }
 
-/// The time covered by `intervals` (each lane's own, not overlapping within a lane) with at
-/// most `cores` of them counted at any instant.
-#[cfg(not(target_arch = "wasm32"))]
-fn at_most(intervals: &[(u32, Nanos, Nanos)], cores: u32) -> Nanos {
-    // Edges of the same type as the sweep for peak concurrency: one sort in the page's download.
+/// Where `intervals` begin (+1) and end (-1), in time order for a sweep. Ends sort before
+/// starts at the same instant, so back-to-back intervals do not count as overlapping.
+fn edges(intervals: &[(u32, Nanos, Nanos)]) -> Vec<(Nanos, i8)> {
     let mut edges: Vec<(Nanos, i8)> = Vec::with_capacity(intervals.len() * 2);
     for &(_, a, b) in intervals {
         edges.push((a, 1));
         edges.push((b, -1));
     }
     edges.sort_unstable();
+    edges
+}
+
+/// The time covered by `intervals` (each lane's own, not overlapping within a lane) with at
+/// most `cores` of them counted at any instant.
+#[cfg(not(target_arch = "wasm32"))]
+fn at_most(intervals: &[(u32, Nanos, Nanos)], cores: u32) -> Nanos {
     let (mut total, mut level, mut since) = (0, 0i64, 0);
-    for (t, d) in edges {
+    for (t, d) in edges(intervals) {
         total += (t - since) * level.clamp(0, i64::from(cores)) as Nanos;
         level += i64::from(d);
         since = t;

@@ -119,8 +119,8 @@ pub fn write_report(
 }
 
 /// Refuses to write a report where it would mix with other files: into a folder that holds
-/// something other than an earlier report, or into (or around) a suite itself. `option` names
-/// `out` in the refusal.
+/// something other than an earlier report, or into (or around) a suite itself; then makes the
+/// folder, so one that cannot be made is refused too. `option` names `out` in the refusal.
 pub fn safe_to_write(out: &Path, suite: &Path, option: &str) -> Result<(), Failure> {
     let (out_full, suite_full) = (resolved(out), resolved(suite));
     if suite_full.starts_with(&out_full) || out_full.starts_with(&suite_full) {
