@@ -278,27 +278,24 @@ fn a_damaged_file_or_serial_downloads_fail_the_crawler() {
         m.name = "damaged".into();
     });
     assert!(failed.contains(&"files-intact".to_string()), "{failed:?}");
-    let failed = broken_native("crawler", &params, |t| {
-        for m in t
-            .marks
-            .iter_mut()
-            .filter(|m| m.name == "phase_done" && m.detail.starts_with("async "))
-        {
-            // One download after the other; then faster than the server answers.
-            m.detail = "async 6 600000000".into();
-        }
-    });
+    // One download after the other; then faster than the server answers.
+    let failed = broken_native("crawler", &params, |t| phase_lasts(t, "async", 600_000_000));
     assert_eq!(failed, ["async-overlaps"]);
     let failed = broken_native("crawler", &params, |t| {
-        for m in t
-            .marks
-            .iter_mut()
-            .filter(|m| m.name == "phase_done" && m.detail.starts_with("threads "))
-        {
-            m.detail = "threads 6 50000000".into();
-        }
+        phase_lasts(t, "threads", 50_000_000)
     });
     assert_eq!(failed, ["threads-overlap"]);
+}
+
+/// Makes phase `name` of a trace last `ns`, by moving its end.
+fn phase_lasts(t: &mut Trace, name: &str, ns: u64) {
+    let start = t.mark_time(conlab_core::PHASE_START, name).unwrap();
+    let end = t
+        .marks
+        .iter_mut()
+        .find(|m| m.name == conlab_core::PHASE_END && m.detail == name)
+        .unwrap();
+    end.t = start + ns;
 }
 
 #[test]

@@ -722,13 +722,25 @@ async fn a_shared_link_with_foreign_parameters_runs_and_a_switch_mid_run_stops_t
     click(&c, "#run").await;
     let verdict = text(&c, "#verdict").await;
     assert!(verdict.starts_with("通过"), "{verdict}");
-    // The checks' details read in Chinese too, the measured values kept.
+    // The checks' details read in Chinese too, the measured values kept. (Two sleeps of
+    // 40 ms one after the other fit what a page's timers allow one sleep: that check says
+    // in Chinese why it is not judged.)
     let checks = text(&c, "#checks").await;
     assert!(
-        checks.contains("测得") && checks.contains("状态") && checks.contains("ms"),
+        checks.contains("状态")
+            && checks.contains("ms")
+            && checks.contains("未判定：一个接一个运行的两个任务需要 80 ms"),
         "{checks}"
     );
-    for english in ["measured", "expected", "status:", "output "] {
+    for english in [
+        "measured",
+        "expected",
+        "status:",
+        "output ",
+        "would take",
+        "allowed",
+        "wait",
+    ] {
         assert!(!checks.contains(english), "{english:?} in {checks}");
     }
     screenshot_at(&c, "#checks", "checks-zh-CN").await;
@@ -977,4 +989,103 @@ async fn a_recorded_load_test_draws_its_histogram_and_per_second_series() {
         screenshot_at(&c, "#charts", &format!("load-test-charts-{width}px-{lang}")).await;
         c.close().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_saved_verdict_is_checked_again_and_a_check_that_cannot_measure_says_so() {
+    // A forged trace: two tasks that printed one after the other (1 2 3 4), every check in
+    // the file set to passed.
+    let info = catalog::find("asyncio-two-tasks").unwrap();
+    let params = Params::from_assignments(info.id, info.params, ["sleep_ms=30"]).unwrap();
+    let mut forged = conlab_scenarios::find(info.id)
+        .unwrap()
+        .run_virtual(&params, Duration::from_secs(10))
+        .unwrap();
+    forged.output.swap(1, 2);
+    for c in &mut forged.checks {
+        c.passed = true;
+        c.verdict = Some(conlab_core::Verdict::Passed);
+    }
+    // A native-only scenario's trace: the page does not carry its checks.
+    let recorded = std::fs::read(conlab_browser_tests::workspace().join("web/recorded/lock.json"))
+        .expect("the site ships a recorded run of lock");
+    let site = Site::serve(
+        dist(),
+        vec![
+            ("shared/forged.json".into(), forged.to_json().into_bytes()),
+            ("shared/lock.json".into(), recorded),
+        ],
+    );
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    c.goto(&format!("{}index.html?trace=shared/forged.json", site.url))
+        .await
+        .unwrap();
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("FAILED"), "{verdict}");
+    let provenance = text(&c, "#provenance").await;
+    assert!(
+        provenance.contains("the file's own verdict differs")
+            && provenance.contains("interleaved: passed → failed"),
+        "{provenance}"
+    );
+    assert!(count(&c, "#checks li.fail").await >= 1);
+    screenshot_at(&c, "#verdict", "forged-trace-checked-again").await;
+
+    c.goto(&format!("{}index.html?trace=shared/lock.json", site.url))
+        .await
+        .unwrap();
+    wait_for(&c, "#verdict", 30).await;
+    let provenance = text(&c, "#provenance").await;
+    assert!(
+        provenance.starts_with("Saved verdict, not re-checked here"),
+        "{provenance}"
+    );
+
+    // Two tasks of 2 ms: one after the other they would take 4 ms, within what a page's timers
+    // allow one sleep, so the page says it cannot judge that, drawn apart, and still passes.
+    c.goto(&format!(
+        "{}index.html?scenario=create-task&sleep_ms=2",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#run", 30).await;
+    click(&c, "#run").await;
+    let verdict = text(&c, "#verdict").await;
+    assert!(
+        verdict.starts_with("PASSED") && verdict.contains("1 not judged"),
+        "{verdict}"
+    );
+    let unjudged = text(&c, "#checks li.unjudged").await;
+    assert!(
+        unjudged.contains("makespan-one-sleep")
+            && unjudged.contains("not judged: the tasks one after the other would take 4 ms"),
+        "{unjudged}"
+    );
+    screenshot_at(&c, "#checks", "a-check-not-judged").await;
+    c.goto(&format!(
+        "{}index.html?scenario=create-task&sleep_ms=2&lang=zh-CN",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#run", 30).await;
+    click(&c, "#run").await;
+    let verdict = text(&c, "#verdict").await;
+    assert!(
+        verdict.starts_with("通过") && verdict.contains("1 项未判定"),
+        "{verdict}"
+    );
+    // Each part of the reason in Chinese: the allowance of 2 tasks and of a late wake-up too.
+    let unjudged = text(&c, "#checks li.unjudged").await;
+    assert!(
+        unjudged.contains("2 个任务") && unjudged.contains("次等待"),
+        "{unjudged}"
+    );
+    for english in ["tasks", "wait", "allowed", "would take", " and "] {
+        assert!(!unjudged.contains(english), "{english:?} in {unjudged}");
+    }
+    screenshot_at(&c, "#checks", "a-check-not-judged-zh-CN").await;
+    c.close().await.unwrap();
 }

@@ -1,7 +1,9 @@
 //! Helpers shared by the workspace tests.
 
 pub mod draw;
+pub mod drawn;
 pub mod faults;
+pub mod hog;
 
 use conlab_core::{catalog, Params, Trace};
 use conlab_scenarios::RuntimeChoice;
@@ -72,7 +74,7 @@ pub fn assert_passed(trace: &Trace) {
     let failed: Vec<String> = trace
         .checks
         .iter()
-        .filter(|c| !c.passed)
+        .filter(|c| c.verdict() == conlab_core::Verdict::Failed)
         .map(|c| format!("{}: {} ({})", c.id, c.description, c.detail))
         .collect();
     assert!(
@@ -124,9 +126,34 @@ pub fn recheck(trace: &Trace) -> Vec<conlab_core::CheckResult> {
 pub fn failed_ids(results: &[conlab_core::CheckResult]) -> Vec<String> {
     results
         .iter()
-        .filter(|c| !c.passed)
+        .filter(|c| c.verdict() == conlab_core::Verdict::Failed)
         .map(|c| c.id.clone())
         .collect()
+}
+
+/// What a trace's checks promise beyond their results: the wrong behaviours each guards
+/// against and the phases they read (computed again with its scenario's checks).
+pub fn promises(trace: &Trace) -> conlab_core::Promises {
+    let info = catalog::find(&trace.scenario).expect("a scenario of the catalog");
+    let assignments: Vec<String> = trace
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let params =
+        Params::from_assignments(info.id, info.params, assignments.iter().map(String::as_str))
+            .expect("a trace's own parameters are valid");
+    let row = conlab_scenarios::find(info.id).expect("a runnable scenario");
+    conlab_core::run_checks_with_promises(trace, &params, row.checks_on(trace.runtime)).1
+}
+
+/// Every runtime outside the browser `row` runs on, as the CLI names them.
+pub fn runtimes_of(row: &conlab_scenarios::Scenario) -> Vec<RuntimeChoice> {
+    let mut runtimes = vec![RuntimeChoice::Tokio];
+    if row.generic.is_some() && row.info().platforms.virtual_time {
+        runtimes.push(RuntimeChoice::Virtual);
+    }
+    runtimes
 }
 
 /// Held by tests that must not share the CPU with each other (runs whose checks measure

@@ -282,24 +282,67 @@ impl Lang {
         }
     }
 
-    /// The verdict line.
-    pub fn verdict(self, passed: bool, ok: usize, all: usize) -> String {
-        match (self, passed) {
-            (Lang::En, true) => format!("PASSED — {ok}/{all} checks passed"),
-            (Lang::En, false) => format!("FAILED — {ok}/{all} checks passed"),
-            (Lang::ZhCn, true) => format!("通过 — {ok}/{all} 项检查通过"),
-            (Lang::ZhCn, false) => format!("未通过 — {ok}/{all} 项检查通过"),
+    /// The verdict line of a judged run: `PASSED — 7 passed, 1 not judged`.
+    pub fn verdict(self, passed: bool, tally: &conlab_core::Tally) -> String {
+        let (word, ok, bad, unjudged) = match (self, passed) {
+            (Lang::En, true) => ("PASSED", "passed", "failed", "not judged"),
+            (Lang::En, false) => ("FAILED", "passed", "failed", "not judged"),
+            (Lang::ZhCn, true) => ("通过", "项通过", "项未通过", "项未判定"),
+            (Lang::ZhCn, false) => ("未通过", "项通过", "项未通过", "项未判定"),
+        };
+        let sep = if self == Lang::En { ", " } else { "，" };
+        let mut line = format!("{word} — {} {ok}", tally.passed);
+        for (n, what) in [(tally.failed, bad), (tally.not_judged, unjudged)] {
+            if n > 0 {
+                line.push_str(&format!("{sep}{n} {what}"));
+            }
+        }
+        line
+    }
+
+    /// The heading of a run that gets no verdict: refused by the server, its connection lost,
+    /// or nothing recorded.
+    pub fn no_verdict(self, status: &Status) -> &'static str {
+        match (self, status) {
+            (Lang::En, Status::Refused { .. }) => "REFUSED — no verdict",
+            (Lang::ZhCn, Status::Refused { .. }) => "已拒绝 — 不作判定",
+            (Lang::En, Status::Skipped { .. }) => "SKIPPED — no verdict",
+            (Lang::ZhCn, Status::Skipped { .. }) => "已跳过 — 不作判定",
+            (Lang::En, _) => "NOTHING RECORDED — no verdict",
+            (Lang::ZhCn, _) => "没有记录 — 不作判定",
         }
     }
 
-    /// The metrics line.
-    pub fn metrics_line(self, makespan: &str, speedup: f64, peak: u32) -> String {
+    /// The heading of a native run whose connection the page lost.
+    pub fn lost_verdict(self) -> &'static str {
         match self {
-            Lang::En => {
-                format!("makespan {makespan} · speedup {speedup:.2}x · peak concurrency {peak}")
-            }
-            Lang::ZhCn => format!("总耗时 {makespan} · 加速比 {speedup:.2}x · 最大并发 {peak}"),
+            Lang::En => "CONNECTION LOST — no verdict",
+            Lang::ZhCn => "连接中断 — 不作判定",
         }
+    }
+
+    /// Said of a check that was not judged, before its reason.
+    pub fn not_judged(self) -> &'static str {
+        match self {
+            Lang::En => "not judged: ",
+            Lang::ZhCn => "未判定：",
+        }
+    }
+
+    /// The metrics line, with the figures that mean something for the scenario.
+    pub fn metrics_line(self, makespan: &str, speedup: Option<f64>, peak: Option<u32>) -> String {
+        let (m, s, p, sep) = match self {
+            Lang::En => ("makespan ", "speedup ", "peak concurrency ", " · "),
+            Lang::ZhCn => ("总耗时 ", "加速比 ", "最大并发 ", " · "),
+        };
+        let mut line = format!("{m}{makespan}");
+        if let Some(speedup) = speedup {
+            line.push_str(&format!("{sep}{s}{speedup:.2}x"));
+        }
+        if let Some(peak) = peak {
+            line.push_str(&format!("{sep}{p}{peak}"));
+        }
+        line
     }
 
     /// Where a recorded native run comes from.
@@ -504,6 +547,10 @@ impl Lang {
             (Lang::ZhCn, Status::Stopped { .. }) => {
                 Some("已用“停止”按钮结束：轨迹只包含到那一刻为止的运行".into())
             }
+            (Lang::En, Status::Refused { reason }) => Some(reason.clone()),
+            (Lang::ZhCn, Status::Refused { reason }) => {
+                Some(zh::detail(reason).unwrap_or_else(|| reason.clone()))
+            }
         }
     }
 
@@ -615,6 +662,12 @@ ui_strings! {
     chart_max => "max";
     /// Checks heading.
     checks => "Checks";
+    /// Under the verdict of a loaded trace checked again on the page.
+    rechecked => "Checked again on this page from the recording: the verdict is this page's, not the file's.";
+    /// The same, when the file's own verdict differed.
+    recheck_differs => "Checked again on this page from the recording; the file's own verdict differs:";
+    /// Under the verdict of a loaded trace whose checks the page does not carry.
+    saved_verdict => "Saved verdict, not re-checked here: this page does not carry this scenario's native checks (conlab show re-checks it).";
     /// Legend heading.
     legend => "States";
     /// Zoom buttons.

@@ -196,7 +196,7 @@ fn listen(
                     let _ = w.navigator().send_beacon(&stop_url);
                 }
                 abandon(&slot);
-                dispatch.dispatch(Action::Fail(lang.native_lost().to_string()));
+                dispatch.dispatch(Action::Lost(lang.native_lost().to_string()));
             }
         }));
     }

@@ -13,17 +13,109 @@ use yew::prelude::*;
 pub struct TraceRc {
     trace: Rc<Trace>,
     run: u64,
+    /// Whose verdict it carries.
+    pub checked: Checked,
+}
+
+/// Whose verdict a trace on show carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Checked {
+    /// Its checks ran on this page, or on the server that ran it just now.
+    Here,
+    /// A loaded trace, checked again on this page: how the file's verdict differed (if it
+    /// did).
+    Again(Rc<[String]>),
+    /// A loaded trace whose checks this page does not carry (a native-only scenario): the
+    /// verdict saved in the file, not re-checked here.
+    Saved,
+    /// A native run whose connection was lost mid-run (why, in words): what reached the page,
+    /// with no verdict.
+    #[cfg(feature = "served")]
+    Lost(String),
 }
 
 impl TraceRc {
-    /// Wraps a trace of run number `run`.
+    /// Wraps a trace of run number `run`, judged here.
     pub fn new(trace: Trace, run: u64) -> TraceRc {
         TraceRc {
             trace: Rc::new(trace),
             run,
+            checked: Checked::Here,
         }
     }
 
+    /// Wraps a trace loaded from a file, a link or the recordings, checking it again where this
+    /// page carries its scenario's checks; a file's verdict is never simply believed.
+    pub fn loaded(mut trace: Trace, run: u64) -> TraceRc {
+        let checked = match conlab_scenarios::find(&trace.scenario)
+            .filter(|s| s.can_recheck(trace.runtime))
+        {
+            Some(row) => {
+                // The standard figures from the spans, not from the file (the checks read
+                // them); what the scenario measured itself stays as recorded.
+                let extra = std::mem::take(&mut trace.metrics.extra);
+                let latency = trace.metrics.latency.filter(|l| l.measured);
+                trace.metrics = conlab_core::compute_metrics(&trace.spans, trace.end, trace.cores);
+                trace.metrics.extra = extra;
+                trace.metrics.latency = latency.or(trace.metrics.latency);
+                let checks = check_again(&trace, row).unwrap_or_default();
+                let differ = verdicts_that_differ(&trace.checks, &checks);
+                trace.checks = checks;
+                Checked::Again(differ.into())
+            }
+            None => Checked::Saved,
+        };
+        TraceRc {
+            trace: Rc::new(trace),
+            run,
+            checked,
+        }
+    }
+}
+
+/// A loaded trace's checks computed again from its recording (`None` when its parameters are
+/// not valid: then no check passes).
+fn check_again(
+    trace: &Trace,
+    row: &conlab_scenarios::Scenario,
+) -> Option<Vec<conlab_core::CheckResult>> {
+    let info = row.info();
+    let pairs: Vec<String> = trace
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let params =
+        Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str)).ok()?;
+    Some(conlab_core::run_checks(
+        trace,
+        &params,
+        row.checks_on(trace.runtime),
+    ))
+}
+
+/// Each check whose saved verdict is not the one computed again, in words (a check the file
+/// holds that is no check of its scenario reads as one that differs from nothing).
+fn verdicts_that_differ(
+    saved: &[conlab_core::CheckResult],
+    again: &[conlab_core::CheckResult],
+) -> Vec<String> {
+    let said = |c: &conlab_core::CheckResult| (c.verdict().as_str(), c.passed);
+    let mut out = Vec::new();
+    for c in saved {
+        let now = again.iter().find(|a| a.id == c.id);
+        if now.map(said) != Some(said(c)) {
+            let now = now.map_or("absent", |a| a.verdict().as_str());
+            out.push(format!("{}: {} → {now}", c.id, c.verdict().as_str()));
+        }
+    }
+    for a in again.iter().filter(|a| !saved.iter().any(|c| c.id == a.id)) {
+        out.push(format!("{}: absent → {}", a.id, a.verdict().as_str()));
+    }
+    out
+}
+
+impl TraceRc {
     /// Whether both are snapshots of the same run.
     pub fn same_run(&self, other: &TraceRc) -> bool {
         self.run == other.run
@@ -97,6 +189,9 @@ pub enum Action {
     SetParam(String, String),
     /// Something went wrong.
     Fail(String),
+    /// The connection to a native run was lost mid-run (why, in words).
+    #[cfg(feature = "served")]
+    Lost(String),
     /// Live run `n` started, with this time limit.
     Started(u64, std::time::Duration),
     /// What live run `n` recorded so far.
@@ -204,6 +299,16 @@ impl Reducible for Playground {
                 s.error = Some(e);
                 s.running = false;
             }
+            #[cfg(feature = "served")]
+            Action::Lost(reason) => {
+                // What reached the page is shown as it is, with no verdict: the run did not
+                // end here.
+                match s.trace.as_mut().filter(|_| s.running) {
+                    Some(t) => t.checked = Checked::Lost(reason),
+                    None => s.error = Some(reason),
+                }
+                s.running = false;
+            }
             Action::Started(n, limit) => {
                 s.notice = None;
                 s.runs += 1;
@@ -237,13 +342,13 @@ impl Reducible for Playground {
                 }
                 s.error = None;
                 s.cursor = None;
-                s.trace = Some(TraceRc::new(t, s.runs));
+                s.trace = Some(TraceRc::loaded(t, s.runs));
                 s.origin = origin;
             }
             Action::Keep => s.kept = s.trace.clone(),
             Action::KeepTrace(t) => {
                 s.runs += 1;
-                s.kept = Some(TraceRc::new(t, s.runs));
+                s.kept = Some(TraceRc::loaded(t, s.runs));
             }
             Action::StopComparing => s.kept = None,
             Action::Cursor(t) => s.cursor = t,

@@ -69,7 +69,7 @@ pub fn start_scenario(
         // How late the page woke this run's sleeps: checks of sleeps allow it.
         let late = crate::timers::take_lateness();
         setup.recorder.writer().metric(conlab_core::Metric {
-            key: conlab_core::TIMER_RESOLUTION_METRIC.to_string(),
+            key: conlab_core::TIMER_LATENESS_METRIC.to_string(),
             value: late.as_secs_f64() * 1e3,
             unit: "ms".to_string(),
         });

@@ -104,6 +104,35 @@ impl Platforms {
     }
 }
 
+/// Which of the standard figures mean something for a scenario (the makespan always does,
+/// and the latency wherever a run has one). A run made of phases that compare one way with
+/// another (sequential, then concurrent) has no single speed-up: its own figures say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Shown {
+    /// Busy total and the speed-up over the sequential sum.
+    pub speedup: bool,
+    /// The most lanes busy at once.
+    pub peak: bool,
+}
+
+impl Shown {
+    /// Every standard figure.
+    pub const ALL: Shown = Shown {
+        speedup: true,
+        peak: true,
+    };
+    /// Everything but the speed-up: the run compares phases one after the other.
+    pub const NO_SPEEDUP: Shown = Shown {
+        speedup: false,
+        peak: true,
+    };
+    /// The makespan (and latency) only.
+    pub const MAKESPAN: Shown = Shown {
+        speedup: false,
+        peak: false,
+    };
+}
+
 /// One scenario of the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ScenarioInfo {
@@ -120,6 +149,15 @@ pub struct ScenarioInfo {
     pub params: &'static [ParamSpec],
     /// Where it runs.
     pub platforms: Platforms,
+    /// The standard figures that mean something for it.
+    pub shown: Shown,
+}
+
+impl ScenarioInfo {
+    /// The same entry, showing only these standard figures.
+    pub const fn showing(self, shown: Shown) -> ScenarioInfo {
+        ScenarioInfo { shown, ..self }
+    }
 }
 
 /// Finds a scenario by id.

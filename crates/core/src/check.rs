@@ -2,8 +2,10 @@
 //! was recorded: exact on the virtual runtime, generous enough for a busy 2-core machine on
 //! real ones.
 
+use crate::faults::Fault;
 use crate::params::Params;
 use crate::trace::{CheckResult, Nanos, RuntimeKind, Trace};
+use std::cell::RefCell;
 use std::time::Duration;
 
 /// How far a measured time may stray from the time a scenario predicts.
@@ -55,8 +57,9 @@ impl Tolerance {
 /// The metric in which a runtime records how much later than asked a sleep can end: tokio's
 /// timer tick, or the most the page woke a sleep late during a browser run (another widget
 /// starting on the same page delays every timer). Checks allow it once for every sleep or wait
-/// a prediction adds up.
-pub const TIMER_RESOLUTION_METRIC: &str = "timer_resolution_ms";
+/// a prediction adds up. (Files written before it was renamed call it `timer_resolution_ms`;
+/// [`crate::Metrics::extra`] reads both.)
+pub const TIMER_LATENESS_METRIC: &str = "timer_lateness_ms";
 
 /// Formats a time for people: milliseconds up to 10 s (`0.4 ms`, `850 ms`), then seconds
 /// (`12.5 s`, `12000 s`).
@@ -153,6 +156,24 @@ pub struct Checks<'a> {
     /// The timing tolerance for the trace's runtime.
     pub tolerance: Tolerance,
     results: Vec<CheckResult>,
+    guards: Vec<(String, Fault)>,
+    phases_read: RefCell<Vec<String>>,
+}
+
+/// A check just recorded, to say which wrong behaviours it guards against.
+pub struct Recorded<'c, 'a> {
+    checks: &'c mut Checks<'a>,
+    id: String,
+}
+
+impl Recorded<'_, '_> {
+    /// This check fails on a trace of each of these wrong behaviours (where its effect is
+    /// measurable); the fault tests hold it to that.
+    pub fn guards(self, faults: &[Fault]) {
+        for f in faults {
+            self.checks.guards.push((self.id.clone(), *f));
+        }
+    }
 }
 
 impl<'a> Checks<'a> {
@@ -163,6 +184,8 @@ impl<'a> Checks<'a> {
             params,
             tolerance: Tolerance::for_runtime(trace.runtime),
             results: Vec::new(),
+            guards: Vec::new(),
+            phases_read: RefCell::new(Vec::new()),
         }
     }
 
@@ -172,29 +195,61 @@ impl<'a> Checks<'a> {
         self.trace.runtime == RuntimeKind::Virtual
     }
 
-    /// Records a check.
-    pub fn check(&mut self, id: &str, description: &str, passed: bool, detail: impl Into<String>) {
-        self.results.push(CheckResult {
+    /// Records a judged check.
+    #[inline(never)]
+    pub fn check(
+        &mut self,
+        id: &str,
+        description: &str,
+        passed: bool,
+        detail: impl Into<String>,
+    ) -> Recorded<'_, 'a> {
+        self.results
+            .push(CheckResult::judged(id, description, passed, detail.into()));
+        Recorded {
+            checks: self,
+            id: id.to_string(),
+        }
+    }
+
+    /// Records a check this run cannot judge, with the reason in words and figures (the
+    /// detail is shown as `not judged: <why>`).
+    #[inline(never)]
+    pub fn not_judged(
+        &mut self,
+        id: &str,
+        description: &str,
+        why: impl Into<String>,
+    ) -> Recorded<'_, 'a> {
+        self.results
+            .push(CheckResult::not_judged(id, description, why.into()));
+        Recorded {
+            checks: self,
+            id: id.to_string(),
+        }
+    }
+
+    /// Starts a check of a measured time `actual`; say what it should be
+    /// ([`TimeCheck::about`] or [`TimeCheck::at_least`]), what the wrong behaviour would
+    /// take ([`TimeCheck::unlike`]), then [`TimeCheck::judge`].
+    #[inline(never)]
+    pub fn time(&mut self, id: &str, description: &str, actual: Nanos) -> TimeCheck<'_, 'a> {
+        TimeCheck {
+            checks: self,
             id: id.to_string(),
             description: description.to_string(),
-            passed,
-            detail: detail.into(),
-        });
+            actual,
+            expected: 0,
+            at_least: false,
+            extra: Vec::new(),
+            unlike: Vec::new(),
+            guards: Vec::new(),
+        }
     }
 
     /// Checks that a measured time is about `expected` (within the runtime's tolerance).
     pub fn about(&mut self, id: &str, description: &str, actual: Nanos, expected: Duration) {
-        let expected = expected.as_nanos() as Nanos;
-        let (lo, hi) = self.tolerance.window(expected);
-        let passed = (lo..=hi).contains(&actual);
-        let detail = format!(
-            "measured {}, expected {} (allowed {}..{})",
-            ms(actual),
-            ms(expected),
-            ms(lo),
-            ms(hi)
-        );
-        self.check(id, description, passed, detail);
+        self.time(id, description, actual).about(expected).judge();
     }
 
     /// How many of `requests` were real (the run's `io` mark says its slow requests went to
@@ -212,114 +267,72 @@ impl<'a> Checks<'a> {
         }
     }
 
-    /// The runtime's timer resolution as it recorded it (zero where time is exact).
-    pub fn timer_resolution(&self) -> Nanos {
+    /// How much later than asked a sleep could end in this run, as its runtime recorded it
+    /// (zero where time is exact).
+    pub fn timer_lateness(&self) -> Nanos {
         self.trace
             .metrics
-            .extra(TIMER_RESOLUTION_METRIC)
+            .extra(TIMER_LATENESS_METRIC)
             .map_or(0, |ms| (ms * 1e6) as Nanos)
     }
 
-    /// Like [`Checks::about`] for a time made of `waits` sleeps or waits one after the other:
-    /// each may take up to one tick of the runtime's timer longer than asked.
-    pub fn about_waits(
-        &mut self,
-        id: &str,
-        description: &str,
-        actual: Nanos,
-        expected: Duration,
-        waits: u64,
-    ) {
-        let tick = self.timer_resolution();
-        let because = format!(
-            "{waits} timer {} of {}",
-            if waits == 1 { "tick" } else { "ticks" },
-            ms(tick)
-        );
-        self.about_plus(
-            id,
-            description,
-            actual,
-            expected,
-            tick.saturating_mul(waits),
-            &because,
-        );
-    }
-
-    /// Like [`Checks::about`] for a time that `tasks` tasks share (they run side by side):
-    /// each may add the runtime's cost of one task.
-    pub fn about_tasks(
-        &mut self,
-        id: &str,
-        description: &str,
-        actual: Nanos,
-        expected: Duration,
-        tasks: usize,
-    ) {
-        let each = self.tolerance.per_task;
-        let because = format!(
-            "{} at {} each",
-            count_of(tasks, "task", "tasks"),
-            if each >= 1_000_000 {
-                ms(each)
-            } else {
-                format!("{} µs", each / 1_000)
-            }
-        );
-        self.about_plus(
-            id,
-            description,
-            actual,
-            expected,
-            each.saturating_mul(tasks as Nanos),
-            &because,
-        );
-    }
-
-    /// Like [`Checks::about`], allowing `extra` more lateness for a reason the trace shows
-    /// (`because`, said in the detail when `extra` is not zero), such as the time it took to
-    /// start the threads.
-    pub fn about_plus(
-        &mut self,
-        id: &str,
-        description: &str,
-        actual: Nanos,
-        expected: Duration,
-        extra: Nanos,
-        because: &str,
-    ) {
-        let expected = expected.as_nanos() as Nanos;
-        let (lo, hi) = self.tolerance.window(expected);
-        let hi = hi.saturating_add(extra);
-        let passed = (lo..=hi).contains(&actual);
-        let mut detail = format!(
-            "measured {}, expected {} (allowed {}..{}",
-            ms(actual),
-            ms(expected),
-            ms(lo),
-            ms(hi)
-        );
-        if extra > 0 {
-            detail.push_str(&format!(", with {because}"));
+    /// When phase `name` of the run began and ended ([`Trace::phase`]), noting that the
+    /// checks looked at it: every phase a run marks must be judged by some check.
+    pub fn phase(&self, name: &str) -> Option<(Nanos, Nanos)> {
+        let mut read = self.phases_read.borrow_mut();
+        if !read.iter().any(|p| p == name) {
+            read.push(name.to_string());
         }
-        detail.push(')');
-        self.check(id, description, passed, detail);
+        self.trace.phase(name)
     }
 
-    /// Checks that a measured time is at least `bound` (less the runtime's early tolerance).
-    pub fn at_least(&mut self, id: &str, description: &str, actual: Nanos, bound: Duration) {
-        let bound = bound.as_nanos() as Nanos;
-        let lo = bound.saturating_sub(self.tolerance.early);
-        let detail = format!("measured {}, at least {}", ms(actual), ms(bound));
-        self.check(id, description, actual >= lo, detail);
+    /// The cores phase `name` used and could have had, from its CPU-time marks and the
+    /// machine's idle time noted at its ends (native runs of the thread toolkit); `None`
+    /// where the run did not note them.
+    pub fn cores_in(&self, name: &str) -> Option<PhaseCores> {
+        let (start, end) = self.phase(name)?;
+        let t = self.trace;
+        let wall = end.saturating_sub(start).max(1);
+        let used: u64 = t
+            .marks_named("cpu_time")
+            .filter(|m| m.t >= start && m.t <= end)
+            .filter_map(|m| m.detail.parse::<u64>().ok())
+            .sum();
+        let idle: Vec<(u64, u64, u64)> = t
+            .marks_named(MACHINE_IDLE_MARK)
+            .filter(|m| m.t >= start && m.t <= end)
+            .filter_map(|m| {
+                let mut w = m.detail.split(' ').map(|w| w.parse::<u64>().ok());
+                Some((w.next()??, w.next()??, w.next()??))
+            })
+            .collect();
+        let (first, last) = (idle.first()?, idle.last()?);
+        let idle_ns = last.0.saturating_sub(first.0);
+        Some(PhaseCores {
+            wall,
+            used: used as f64 / wall as f64,
+            could_have: (used + idle_ns) as f64 / wall as f64,
+            // Each reading may be off by one step on every CPU.
+            uncertainty: (2 * first.1 * first.2) as f64 / wall as f64,
+        })
+    }
+
+    /// How long phase `name` lasted, if the run marked it.
+    pub fn phase_length(&self, name: &str) -> Option<Nanos> {
+        self.phase(name).map(|(a, b)| b - a)
     }
 
     /// Checks that the output lines are exactly `expected`, in order.
-    pub fn output_is(&mut self, id: &str, description: &str, expected: &[String]) {
+    pub fn output_is(
+        &mut self,
+        id: &str,
+        description: &str,
+        expected: &[String],
+    ) -> Recorded<'_, 'a> {
         let got: Vec<&str> = self.trace.output_texts();
         let passed = got.len() == expected.len() && got.iter().zip(expected).all(|(a, b)| a == b);
         let detail = format!("output {}, expected {}", quoted(&got), quoted(expected));
-        self.check(id, description, passed, detail);
+        self.check(id, description, passed, detail)
     }
 
     /// Checks that the run completed (status ok).
@@ -342,6 +355,222 @@ impl<'a> Checks<'a> {
     pub fn finish(self) -> Vec<CheckResult> {
         self.results
     }
+
+    /// The results, with what the checks said they guard against and the phases they read
+    /// (for the tests that hold checks to those promises).
+    pub fn finish_with_promises(self) -> (Vec<CheckResult>, Promises) {
+        (
+            self.results,
+            Promises {
+                guards: self.guards,
+                phases_read: self.phases_read.into_inner(),
+            },
+        )
+    }
+}
+
+/// The mark in which a native run notes the machine's idle time (`<ns> <resolution ns>
+/// <cpus>`), at the ends of its phases.
+pub const MACHINE_IDLE_MARK: &str = "machine_idle";
+
+/// What a phase of a native run did with the machine's cores: read with [`Checks::cores_in`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhaseCores {
+    /// The phase's wall time.
+    pub wall: Nanos,
+    /// The cores its threads or processes used: their CPU time over the wall time.
+    pub used: f64,
+    /// The cores it could have had: its CPU time plus the machine's idle time, over the wall
+    /// time (other programs had the rest).
+    pub could_have: f64,
+    /// How far `could_have` may be off, from how finely the machine counts idle time.
+    pub uncertainty: f64,
+}
+
+/// What a scenario's checks promise beyond their results: which wrong behaviours each
+/// guards against, and which of the run's phases they judge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Promises {
+    /// (check id, the fault it fails on).
+    pub guards: Vec<(String, Fault)>,
+    /// The phases the checks looked at.
+    pub phases_read: Vec<String>,
+}
+
+/// A check of a measured time, built up: what it should be, what may add to it on this
+/// runtime, and what the wrong behaviour would take. See [`Checks::time`].
+#[must_use = "a time check records nothing until judged"]
+pub struct TimeCheck<'c, 'a> {
+    checks: &'c mut Checks<'a>,
+    id: String,
+    description: String,
+    actual: Nanos,
+    expected: Nanos,
+    at_least: bool,
+    extra: Vec<(Nanos, String)>,
+    unlike: Vec<(Nanos, String)>,
+    guards: Vec<Fault>,
+}
+
+impl TimeCheck<'_, '_> {
+    /// The time should be about `expected`, within the runtime's tolerance.
+    #[inline(never)]
+    pub fn about(mut self, expected: Duration) -> Self {
+        self.expected = expected.as_nanos() as Nanos;
+        self.at_least = false;
+        self
+    }
+
+    /// The time should be at least `bound` (less the runtime's early tolerance).
+    #[inline(never)]
+    pub fn at_least(mut self, bound: Duration) -> Self {
+        self.expected = bound.as_nanos() as Nanos;
+        self.at_least = true;
+        self
+    }
+
+    /// Allows `extra` more lateness for a reason the trace shows (`because`, said in the
+    /// detail), such as the time it took to start the threads.
+    #[inline(never)]
+    pub fn plus(mut self, extra: Nanos, because: impl Into<String>) -> Self {
+        if extra > 0 {
+            self.extra.push((extra, because.into()));
+        }
+        self
+    }
+
+    /// The time is made of `waits` sleeps or waits one after the other: each may end up to
+    /// the runtime's timer lateness later than asked.
+    #[inline(never)]
+    pub fn waits(self, waits: u64) -> Self {
+        let late = self.checks.timer_lateness();
+        let because = format!(
+            "{} woken up to {} late",
+            count_of(waits as usize, "wait", "waits"),
+            ms(late)
+        );
+        self.plus(late.saturating_mul(waits), because)
+    }
+
+    /// `tasks` tasks share the time (they run side by side): each may add the runtime's cost
+    /// of one task.
+    #[inline(never)]
+    pub fn tasks(self, tasks: usize) -> Self {
+        let each = self.checks.tolerance.per_task;
+        let because = format!(
+            "{} at {} each",
+            count_of(tasks, "task", "tasks"),
+            if each >= 1_000_000 {
+                ms(each)
+            } else {
+                format!("{} µs", each / 1_000)
+            }
+        );
+        self.plus(each.saturating_mul(tasks as Nanos), because)
+    }
+
+    /// `requests` slow requests are part of the time, side by side or one after the other:
+    /// where the run's were real (its `io` mark says they went to conlab's test server), each
+    /// may cost up to [`REAL_REQUEST`] more than its latency.
+    #[inline(never)]
+    pub fn real_requests(self, requests: usize) -> Self {
+        let real = self.checks.real_requests(requests);
+        let because = format!(
+            "{} at up to {} each",
+            count_of(real, "real request", "real requests"),
+            ms(REAL_REQUEST)
+        );
+        self.plus(real as Nanos * REAL_REQUEST, because)
+    }
+
+    /// What the time would be under a wrong behaviour the check tells apart from the right
+    /// one (`what`, e.g. "the tasks one after the other"); may be given for several. Where
+    /// such a time also fits the allowed window, this run cannot tell the two apart and the
+    /// check is not judged.
+    #[inline(never)]
+    pub fn unlike(mut self, wrong: Duration, what: impl Into<String>) -> Self {
+        self.unlike.push((wrong.as_nanos() as Nanos, what.into()));
+        self
+    }
+
+    /// The check fails on a trace of each of these wrong behaviours.
+    #[inline(never)]
+    pub fn guards(mut self, faults: &[Fault]) -> Self {
+        self.guards.extend_from_slice(faults);
+        self
+    }
+
+    /// The allowed window.
+    fn window(&self) -> (Nanos, Nanos) {
+        let extra: Nanos = self.extra.iter().map(|(e, _)| *e).sum();
+        if self.at_least {
+            (
+                self.expected.saturating_sub(self.checks.tolerance.early),
+                Nanos::MAX,
+            )
+        } else {
+            let (lo, hi) = self.checks.tolerance.window(self.expected);
+            (lo, hi.saturating_add(extra))
+        }
+    }
+
+    /// Records the check: passed, failed, or not judged when the wrong behaviour's time
+    /// falls inside the allowed window too.
+    #[inline(never)]
+    pub fn judge(self) {
+        let (lo, hi) = self.window();
+        let allowed = if self.at_least {
+            format!("at least {}", ms(self.expected))
+        } else {
+            let mut allowed = format!("allowed {}..{}", ms(lo), ms(hi));
+            let reasons: Vec<&str> = self.extra.iter().map(|(_, r)| r.as_str()).collect();
+            if !reasons.is_empty() {
+                allowed.push_str(&format!(", with {}", reasons.join(" and ")));
+            }
+            allowed
+        };
+        let expected = if self.at_least {
+            String::new()
+        } else {
+            format!(", expected {}", ms(self.expected))
+        };
+        let TimeCheck {
+            checks,
+            id,
+            description,
+            actual,
+            unlike,
+            guards,
+            at_least,
+            ..
+        } = self;
+        let too_near = unlike
+            .into_iter()
+            .find(|(wrong, _)| (lo..=hi).contains(wrong));
+        let recorded = match too_near {
+            Some((wrong, what)) => checks.not_judged(
+                &id,
+                &description,
+                format!(
+                    "{what} would take {}, also within what this run allows ({allowed}): the difference is too small to measure here",
+                    ms(wrong)
+                ),
+            ),
+            _ if at_least => checks.check(
+                &id,
+                &description,
+                (lo..=hi).contains(&actual),
+                format!("measured {}, {allowed}", ms(actual)),
+            ),
+            _ => checks.check(
+                &id,
+                &description,
+                (lo..=hi).contains(&actual),
+                format!("measured {}{expected} ({allowed})", ms(actual)),
+            ),
+        };
+        recorded.guards(&guards);
+    }
 }
 
 /// What a real request to conlab's local test server may cost beyond its latency, at most: a
@@ -353,6 +582,7 @@ pub const REAL_REQUEST: Nanos = 3_000_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::Verdict;
 
     #[test]
     fn figures_read_as_people_write_them() {
@@ -366,6 +596,89 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(list(Vec::<u8>::new()), "none");
         assert_eq!(quoted(&["1", "3"]), "\"1\", \"3\"");
+    }
+
+    /// A trace of the virtual runtime (exact times) or tokio's (tolerant), for time checks.
+    fn trace_on(runtime: RuntimeKind) -> Trace {
+        Trace {
+            schema: crate::SCHEMA.into(),
+            scenario: "create-task".into(),
+            runtime,
+            params: Default::default(),
+            recorded_at: None,
+            host: None,
+            cores: None,
+            status: crate::Status::Ok,
+            end: 0,
+            lanes: Vec::new(),
+            spans: Vec::new(),
+            marks: Vec::new(),
+            output: Vec::new(),
+            metrics: Default::default(),
+            checks: Vec::new(),
+            sites: Vec::new(),
+            charts: Vec::new(),
+        }
+    }
+
+    fn time_check(
+        runtime: RuntimeKind,
+        actual: Nanos,
+        expected_ms: u64,
+        wrong_ms: u64,
+    ) -> CheckResult {
+        let trace = trace_on(runtime);
+        let params = Params::defaults(&[]);
+        let mut c = Checks::new(&trace, &params);
+        c.time("t", "about one sleep", actual)
+            .about(Duration::from_millis(expected_ms))
+            .unlike(Duration::from_millis(wrong_ms), "one after the other")
+            .guards(&[Fault::SerialTasks])
+            .judge();
+        let (mut results, promises) = c.finish_with_promises();
+        assert_eq!(promises.guards, [("t".to_string(), Fault::SerialTasks)]);
+        results.remove(0)
+    }
+
+    #[test]
+    fn a_time_check_is_judged_only_where_the_wrong_behaviour_falls_outside_its_window() {
+        // Two tasks of 200 ms on tokio: one after the other (400 ms) lies beyond what one
+        // sleep may take (310 ms), so the check judges.
+        let ok = time_check(RuntimeKind::Tokio, 205_000_000, 200, 400);
+        assert_eq!(ok.verdict(), Verdict::Passed, "{}", ok.detail);
+        let bad = time_check(RuntimeKind::Tokio, 400_000_000, 200, 400);
+        assert_eq!(bad.verdict(), Verdict::Failed, "{}", bad.detail);
+        // Two tasks of 2 ms (time-scale=0.01): 4 ms one after the other fits the window too,
+        // so the run cannot tell, whatever it measured.
+        for actual in [2_000_000, 4_000_000] {
+            let unjudged = time_check(RuntimeKind::Tokio, actual, 2, 4);
+            assert_eq!(unjudged.verdict(), Verdict::NotJudged);
+            assert!(!unjudged.passed);
+            assert!(
+                unjudged
+                    .detail
+                    .contains("one after the other would take 4 ms"),
+                "{}",
+                unjudged.detail
+            );
+        }
+        // On virtual time the window is exact: 2 ms against 4 ms is told apart.
+        let exact = time_check(RuntimeKind::Virtual, 4_000_000, 2, 4);
+        assert_eq!(exact.verdict(), Verdict::Failed);
+        // With no latency at all there is nothing to tell apart.
+        let zero = time_check(RuntimeKind::Virtual, 0, 0, 0);
+        assert_eq!(zero.verdict(), Verdict::NotJudged);
+    }
+
+    #[test]
+    fn the_phases_checks_read_are_noted() {
+        let trace = trace_on(RuntimeKind::Virtual);
+        let params = Params::defaults(&[]);
+        let c = Checks::new(&trace, &params);
+        assert_eq!(c.phase("gather"), None);
+        assert_eq!(c.phase_length("wait"), None);
+        let (_, promises) = c.finish_with_promises();
+        assert_eq!(promises.phases_read, ["gather", "wait"]);
     }
 
     #[test]

@@ -30,6 +30,11 @@ struct OtherData<'a> {
     scenario: &'a str,
     runtime: &'static str,
     status: &'static str,
+    /// The run's verdict in words (`passed — 7 passed, 1 not judged`), as the CLI says it.
+    verdict: String,
+    /// Each check as a line (`not judged: threads-overlap — with 0 ms latency …`): Perfetto
+    /// shows these under the trace's metadata.
+    checks: Vec<String>,
 }
 
 /// One trace event: metadata (`M`), a complete span (`X`) or an instant (`i`).
@@ -196,9 +201,47 @@ pub fn to_chrome_json(trace: &Trace) -> String {
             scenario: &trace.scenario,
             runtime: trace.runtime.as_str(),
             status: trace.status.label(),
+            verdict: verdict_words(trace),
+            checks: trace
+                .checks
+                .iter()
+                .map(|c| {
+                    let verdict = match c.verdict() {
+                        crate::Verdict::Passed => "passed",
+                        crate::Verdict::Failed => "failed",
+                        crate::Verdict::NotJudged => "not judged",
+                    };
+                    format!("{verdict}: {} — {}", c.id, c.detail)
+                })
+                .collect(),
         },
         trace,
     };
     // Serializing plain data into a string cannot fail.
     serde_json::to_string(&file).unwrap_or_default()
+}
+
+/// The run's verdict and its checks' tally in words: `passed — 7 passed, 1 not judged`, or the
+/// state of a run that gets no verdict (`stopped`).
+pub fn verdict_words(trace: &Trace) -> String {
+    let tally = trace.tally();
+    let word = match trace.outcome() {
+        crate::Outcome::Passed => "passed",
+        crate::Outcome::Failed => "failed",
+        crate::Outcome::NoVerdict => return format!("no verdict: {}", trace.status.label()),
+    };
+    format!("{word} — {}", tally_words(&tally))
+}
+
+/// A tally in words: `7 passed, 1 failed, 2 not judged` (counts of zero left out, but for
+/// passed).
+pub fn tally_words(tally: &crate::Tally) -> String {
+    let mut words = format!("{} passed", tally.passed);
+    if tally.failed > 0 {
+        words.push_str(&format!(", {} failed", tally.failed));
+    }
+    if tally.not_judged > 0 {
+        words.push_str(&format!(", {} not judged", tally.not_judged));
+    }
+    words
 }

@@ -10,6 +10,7 @@ pub mod catalog;
 mod check;
 pub mod chrome;
 pub mod estimate;
+pub mod faults;
 mod metrics;
 mod params;
 mod recorder;
@@ -24,9 +25,10 @@ mod trace;
 pub mod url;
 
 pub use check::{
-    count_of, figure, list, ms, quoted, thousands, Checks, Tolerance, REAL_REQUEST,
-    TIMER_RESOLUTION_METRIC,
+    count_of, figure, list, ms, quoted, thousands, Checks, PhaseCores, Promises, Recorded,
+    TimeCheck, Tolerance, MACHINE_IDLE_MARK, REAL_REQUEST, TIMER_LATENESS_METRIC,
 };
+pub use faults::Fault;
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
     percent_decode, BadReason, ParamBound, ParamError, ParamKind, ParamSpec, ParamValue, Params,
@@ -34,14 +36,14 @@ pub use params::{
 };
 pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder, WholeSpan};
 pub use run::{
-    run_checks, ChecksFn, FailureKind, LaneCtx, LaneSleep, RunSetup, ScenarioError, ScenarioFn,
-    TraceMeta,
+    run_checks, run_checks_with_promises, ChecksFn, FailureKind, LaneCtx, LaneSleep, RunSetup,
+    ScenarioError, ScenarioFn, TraceMeta,
 };
 pub use runtime::{yield_now, Runtime, Sleep, SIMULATED_IO};
 pub use sites::Site;
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};
 pub use trace::{
     Chart, ChartKind, CheckResult, CodeSite, Lane, LaneBusy, LaneId, LaneKind, LatencySummary,
-    Mark, Metric, Metrics, Nanos, OutputLine, RuntimeKind, Span, SpanState, Status, Trace,
-    TraceLoadError, MAX_TRACE_BYTES, SCHEMA,
+    Mark, Metric, Metrics, Nanos, Outcome, OutputLine, RuntimeKind, Span, SpanState, Status, Tally,
+    Trace, TraceLoadError, Verdict, MAX_TRACE_BYTES, PHASE_END, PHASE_START, SCHEMA,
 };

@@ -67,6 +67,10 @@ struct Shared<R> {
     writer: EventWriter,
     params: Params,
     next_task: Cell<u32>,
+    /// Under [`Fault::SerialTasks`](crate::Fault::SerialTasks), the end of the task spawned
+    /// last: the next one starts after it.
+    #[cfg(feature = "faults")]
+    last_task: std::cell::RefCell<Option<crate::sync::Promise<()>>>,
 }
 
 /// Scenario code running on one lane: print, sleep, block, spawn tasks, all recorded.
@@ -120,6 +124,19 @@ impl<R: Runtime> LaneCtx<R> {
     #[track_caller]
     pub fn mark(&self, name: &'static str, detail: impl Into<Text>) {
         self.shared.writer.mark(self.now(), self.lane, name, detail);
+    }
+
+    /// Begins phase `name` of the run (a `phase_start` mark, which checks read as
+    /// [`Checks::phase`]).
+    #[track_caller]
+    pub fn phase_start(&self, name: &'static str) {
+        self.mark(crate::trace::PHASE_START, name);
+    }
+
+    /// Ends phase `name` (a `phase_end` mark).
+    #[track_caller]
+    pub fn phase_end(&self, name: &'static str) {
+        self.mark(crate::trace::PHASE_END, name);
     }
 
     /// Records a scenario-specific figure.
@@ -281,6 +298,49 @@ impl<R: Runtime> LaneCtx<R> {
         task.schedule(future)
     }
 
+    /// The task's future as it is; under the test fault
+    /// [`Fault::SerialTasks`](crate::Fault::SerialTasks), made to start only when the task
+    /// spawned before it has ended.
+    #[cfg(not(feature = "faults"))]
+    #[inline(always)]
+    fn in_turn<T>(&self, future: impl Future<Output = T>) -> impl Future<Output = T> {
+        future
+    }
+
+    #[cfg(feature = "faults")]
+    fn in_turn<T>(
+        &self,
+        future: impl Future<Output = T> + 'static,
+    ) -> impl Future<Output = T> + 'static {
+        /// Marks a task's turn over however it ends (finished, cancelled or dropped).
+        struct Over(Option<crate::sync::Promise<()>>);
+        impl Drop for Over {
+            fn drop(&mut self) {
+                if let Some(p) = self.0.take() {
+                    p.set(());
+                }
+            }
+        }
+        let turn = crate::faults::active(crate::Fault::SerialTasks).then(|| {
+            let mine = crate::sync::Promise::new();
+            let before = self.shared.last_task.replace(Some(mine.clone()));
+            (before, mine)
+        });
+        async move {
+            let _over = match turn {
+                Some((before, mine)) => {
+                    let over = Over(Some(mine));
+                    if let Some(before) = before {
+                        before.get().await;
+                    }
+                    Some(over)
+                }
+                None => None,
+            };
+            future.await
+        }
+    }
+
     /// Spawns a task into a group (for gathering many results in order), on a lane of its own.
     pub fn spawn_into<T, F, Fut>(&self, group: &TaskGroup<T>, body: F)
     where
@@ -291,7 +351,7 @@ impl<R: Runtime> LaneCtx<R> {
         let n = self.next_task_number();
         let task = self.new_lane(LaneKind::Task, LaneName::Numbered(n));
         let finish = task.clone();
-        let future = body(task);
+        let future = self.in_turn(body(task));
         group.spawn_with(&self.shared.rt, future, move || finish.end());
     }
 
@@ -299,6 +359,7 @@ impl<R: Runtime> LaneCtx<R> {
     /// finishes). Until then the future is inert: creating it ran none of its body.
     pub fn schedule<T: 'static>(&self, future: impl Future<Output = T> + 'static) -> JoinHandle<T> {
         let finish = self.clone();
+        let future = self.in_turn(future);
         spawn_task(&self.shared.rt, future, move |cancelled| {
             if cancelled {
                 finish.mark("cancelled", "");
@@ -392,6 +453,8 @@ impl<R: Runtime> RunSetup<R> {
                     writer,
                     params,
                     next_task: Cell::new(0),
+                    #[cfg(feature = "faults")]
+                    last_task: Default::default(),
                 }),
                 lane,
             },
@@ -440,13 +503,10 @@ impl TraceMeta {
             metrics.latency = Some(measured(latency));
         }
         // A stopped run's partial trace is shown as it is: its checks would judge a run that
-        // never got to its end.
-        let stopped = matches!(status, Status::Stopped { .. });
+        // never got to its end (`run_checks` gives it none).
         let mut trace = self.assemble(recording, metrics, end, status);
         trace.charts = recorder.charts();
-        if !stopped {
-            trace.checks = run_checks(&trace, &self.params, checks);
-        }
+        trace.checks = run_checks(&trace, &self.params, checks);
         trace
     }
 
@@ -524,19 +584,31 @@ fn measured(latency: crate::trace::LatencySummary) -> crate::trace::LatencySumma
     }
 }
 
-/// Runs a scenario's checks against a trace.
+/// Runs a scenario's checks against a trace. A run that did not happen as a whole (stopped,
+/// refused, lost, skipped: see [`Status::is_judged`]) gets none; a run that failed gets only
+/// `completed`.
 pub fn run_checks(
     trace: &Trace,
     params: &Params,
     checks: ChecksFn,
 ) -> Vec<crate::trace::CheckResult> {
-    if matches!(trace.status, Status::Skipped { .. }) {
-        return Vec::new();
+    run_checks_with_promises(trace, params, checks).0
+}
+
+/// Like [`run_checks`], also returning what the checks promise (which wrong behaviours each
+/// guards against, which phases they read).
+pub fn run_checks_with_promises(
+    trace: &Trace,
+    params: &Params,
+    checks: ChecksFn,
+) -> (Vec<crate::trace::CheckResult>, crate::check::Promises) {
+    if !trace.status.is_judged() {
+        return (Vec::new(), Default::default());
     }
     let mut c = Checks::new(trace, params);
     c.completed();
     if trace.status == Status::Ok {
         checks(&mut c);
     }
-    c.finish()
+    c.finish_with_promises()
 }

@@ -15,7 +15,7 @@ pub type Nanos = u64;
 pub type LaneId = u32;
 
 /// What a lane stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LaneKind {
     /// The scenario's main flow (the main thread or the main coroutine).
@@ -35,7 +35,7 @@ pub enum LaneKind {
 }
 
 /// What a lane is doing during a span. Chosen so the timeline can say *why* a lane is idle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpanState {
     /// Executing code.
@@ -255,9 +255,11 @@ pub struct OutputLine {
     pub site: Option<u16>,
 }
 
-/// How a run ended.
+/// How a run ended. Written `{"kind": "failed", "reason": "…"}`; read through [`StatusFields`]
+/// (serde's reader of internally tagged enums buffers every value it meets and weighed 13 KB
+/// in the page's download).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "StatusFields")]
 pub enum Status {
     /// The scenario ran to its end (its checks may still fail).
     Ok,
@@ -281,6 +283,12 @@ pub enum Status {
         /// Why, and how to make it run.
         reason: String,
     },
+    /// The host cut the run off for a limit of its own (a server's `--max-events`); the trace
+    /// is partial.
+    Refused {
+        /// Why, naming the limit.
+        reason: String,
+    },
 }
 
 impl Status {
@@ -292,6 +300,78 @@ impl Status {
             Status::TimedOut { .. } => "timed out",
             Status::Stopped { .. } => "stopped",
             Status::Skipped { .. } => "skipped",
+            Status::Refused { .. } => "refused",
+        }
+    }
+
+    /// Whether a run that ended so is judged: it ran to its end, or failed or timed out on its
+    /// own. A run that was stopped, skipped or refused did not happen as a whole, so it gets
+    /// no verdict (nor does a run whose connection a page lost: the page says so).
+    pub fn is_judged(&self) -> bool {
+        matches!(
+            self,
+            Status::Ok | Status::Failed { .. } | Status::TimedOut { .. }
+        )
+    }
+}
+
+/// A status as written: its kind and the fields of every kind, those of other kinds absent.
+#[derive(Deserialize)]
+struct StatusFields {
+    kind: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    limit_ms: Option<u64>,
+    #[serde(default)]
+    after_ms: Option<u64>,
+}
+
+impl TryFrom<StatusFields> for Status {
+    type Error = &'static str;
+
+    fn try_from(f: StatusFields) -> Result<Status, &'static str> {
+        let missing = "the status lacks a field its kind needs (reason, limit_ms or after_ms)";
+        let reason = f.reason.ok_or(missing);
+        Ok(match f.kind.as_str() {
+            "ok" => Status::Ok,
+            "failed" => Status::Failed { reason: reason? },
+            "skipped" => Status::Skipped { reason: reason? },
+            "refused" => Status::Refused { reason: reason? },
+            "timed_out" => Status::TimedOut {
+                limit_ms: f.limit_ms.ok_or(missing)?,
+            },
+            "stopped" => Status::Stopped {
+                after_ms: f.after_ms.ok_or(missing)?,
+            },
+            _ => return Err(
+                "the status's kind is not one of ok, failed, timed_out, stopped, skipped, refused",
+            ),
+        })
+    }
+}
+
+/// What a check concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The trace shows the effect the check looks for.
+    Passed,
+    /// The trace contradicts it.
+    Failed,
+    /// This run could not measure the effect (too small against what the run could measure,
+    /// or the machine lent too few cores); the check's detail says why. Never counted as
+    /// passed.
+    NotJudged,
+}
+
+impl Verdict {
+    /// The verdict's name as written in traces (`not_judged`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::NotJudged => "not_judged",
         }
     }
 }
@@ -303,10 +383,75 @@ pub struct CheckResult {
     pub id: String,
     /// What is checked, in words.
     pub description: String,
-    /// Whether the trace satisfied it.
+    /// Whether the trace satisfied it (false for a check that was not judged).
     pub passed: bool,
-    /// What was measured, so a failure explains itself.
+    /// What was measured, so a failure explains itself; for a check not judged, why not.
     pub detail: String,
+    /// The verdict, where the file records it (traces written before there was a third
+    /// verdict have only `passed`): see [`CheckResult::verdict`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+impl CheckResult {
+    /// A judged check.
+    pub fn judged(id: &str, description: &str, passed: bool, detail: String) -> CheckResult {
+        CheckResult {
+            id: id.to_string(),
+            description: description.to_string(),
+            passed,
+            detail,
+            verdict: Some(if passed {
+                Verdict::Passed
+            } else {
+                Verdict::Failed
+            }),
+        }
+    }
+
+    /// A check this run could not judge, and why.
+    pub fn not_judged(id: &str, description: &str, why: String) -> CheckResult {
+        CheckResult {
+            id: id.to_string(),
+            description: description.to_string(),
+            passed: false,
+            detail: why,
+            verdict: Some(Verdict::NotJudged),
+        }
+    }
+
+    /// What the check concluded: the recorded verdict, or for older files `passed`. A file
+    /// whose `passed` contradicts its verdict is read as failed.
+    pub fn verdict(&self) -> Verdict {
+        match (self.verdict, self.passed) {
+            (Some(Verdict::NotJudged), _) => Verdict::NotJudged,
+            (Some(Verdict::Passed) | None, true) => Verdict::Passed,
+            _ => Verdict::Failed,
+        }
+    }
+}
+
+/// How many checks of a trace ended each way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Not judged.
+    pub not_judged: usize,
+}
+
+/// What a run amounts to, as every front end says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran to its end and no check failed.
+    Passed,
+    /// It failed, timed out, or a check failed.
+    Failed,
+    /// It did not happen as a whole (stopped, skipped, refused, lost, or nothing recorded):
+    /// no verdict.
+    NoVerdict,
 }
 
 /// Latency figures for scenarios that make requests.
@@ -365,7 +510,7 @@ pub struct Chart {
 }
 
 /// How a [`Chart`] is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChartKind {
     /// One bar per point (a histogram).
@@ -408,14 +553,22 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// A scenario-specific figure by key.
+    /// A scenario-specific figure by key (or by the name it had before it was renamed, in
+    /// older files).
     pub fn extra(&self, key: &str) -> Option<f64> {
-        self.extra.iter().find(|m| m.key == key).map(|m| m.value)
+        let old = RENAMED_METRICS
+            .iter()
+            .find(|(new, _)| *new == key)
+            .map(|(_, old)| *old);
+        self.extra
+            .iter()
+            .find(|m| m.key == key || Some(m.key.as_str()) == old)
+            .map(|m| m.value)
     }
 }
 
 /// Where a trace was recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuntimeKind {
     /// The deterministic virtual-time executor.
@@ -483,9 +636,36 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Whether the run completed and every check passed.
+    /// Whether the run completed and no check failed (checks not judged do not fail it).
     pub fn passed(&self) -> bool {
-        self.status == Status::Ok && self.checks.iter().all(|c| c.passed)
+        self.outcome() == Outcome::Passed
+    }
+
+    /// What the run amounts to: passed, failed, or no verdict at all for a run that did not
+    /// happen as a whole (see [`Status::is_judged`]) or recorded nothing.
+    pub fn outcome(&self) -> Outcome {
+        if !self.status.is_judged() || (self.status == Status::Ok && self.lanes.is_empty()) {
+            Outcome::NoVerdict
+        } else if self.status == Status::Ok
+            && self.checks.iter().all(|c| c.verdict() != Verdict::Failed)
+        {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        }
+    }
+
+    /// How many checks passed, failed and were not judged.
+    pub fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for c in &self.checks {
+            match c.verdict() {
+                Verdict::Passed => tally.passed += 1,
+                Verdict::Failed => tally.failed += 1,
+                Verdict::NotJudged => tally.not_judged += 1,
+            }
+        }
+        tally
     }
 
     /// The output texts, in order.
@@ -508,11 +688,27 @@ impl Trace {
             .unwrap_or(0)
     }
 
+    /// How long starting the lanes of this kind took the main lane: until the last of them
+    /// appeared, less what main spent waiting meanwhile (for a lane it had just started to
+    /// finish, say). 0 if none appeared.
+    pub fn start_cost(&self, kind: LaneKind) -> Nanos {
+        let last = self.last_start(kind);
+        let main = self.lanes.iter().find(|l| l.kind == LaneKind::Main);
+        let waited: Nanos = main.map_or(0, |m| {
+            self.spans
+                .iter()
+                .filter(|s| s.lane == m.id && s.depth == 0 && s.state.is_waiting())
+                .map(|s| s.end.min(last).saturating_sub(s.start))
+                .sum()
+        });
+        last.saturating_sub(waited)
+    }
+
     /// The ids of the checks that failed, in order.
     pub fn failed_checks(&self) -> Vec<&str> {
         self.checks
             .iter()
-            .filter(|c| !c.passed)
+            .filter(|c| c.verdict() == Verdict::Failed)
             .map(|c| c.id.as_str())
             .collect()
     }
@@ -565,6 +761,48 @@ impl Trace {
             .map(|m| m.t)
     }
 
+    /// When phase `name` began and ended: from its `phase_start` and `phase_end` marks, or,
+    /// in traces written before phases had ends, from a `phase` mark to the next one (or the
+    /// main lane's end) or to a `phase_done` mark whose detail begins with the name.
+    pub fn phase(&self, name: &str) -> Option<(Nanos, Nanos)> {
+        if let Some(start) = self.mark_time(PHASE_START, name) {
+            let end = self.mark_time(PHASE_END, name)?;
+            return Some((start, end.max(start)));
+        }
+        let legacy = self
+            .marks
+            .iter()
+            .position(|m| m.name == "phase" && m.detail == name);
+        let start = match legacy {
+            Some(i) => self.marks[i].t,
+            None => return None,
+        };
+        let done = self.marks.iter().find(|m| {
+            m.name == "phase_done"
+                && m.t >= start
+                && (m.detail == name || m.detail.starts_with(&format!("{name} ")))
+        });
+        let next = self.marks[legacy.unwrap_or(0) + 1..]
+            .iter()
+            .find(|m| m.name == "phase")
+            .map(|m| m.t);
+        let end = done
+            .map(|m| m.t)
+            .or(next)
+            .or(self.main_end())
+            .unwrap_or(self.end);
+        Some((start, end.max(start)))
+    }
+
+    /// The names of the phases the run marked, in order.
+    pub fn phase_names(&self) -> Vec<&str> {
+        self.marks
+            .iter()
+            .filter(|m| m.name == PHASE_START || m.name == "phase")
+            .map(|m| m.detail.as_str())
+            .collect()
+    }
+
     /// When the main lane ended (the scenario's end), if it did.
     pub fn main_end(&self) -> Option<Nanos> {
         self.lanes
@@ -606,6 +844,115 @@ impl Trace {
         json.expect("a trace always serializes")
     }
 }
+
+/// The names the unit enums of a trace are written as; each is read back through
+/// [`by_name`]. (serde's derived reader weighs about 1.5 KB per enum in the page's download;
+/// these share one small one.)
+const LANE_KINDS: &[(&str, LaneKind)] = &[
+    ("main", LaneKind::Main),
+    ("thread", LaneKind::Thread),
+    ("process", LaneKind::Process),
+    ("task", LaneKind::Task),
+    ("worker", LaneKind::Worker),
+    ("connection", LaneKind::Connection),
+    ("server", LaneKind::Server),
+];
+const RUNTIME_KINDS: &[(&str, RuntimeKind)] = &[
+    ("virtual", RuntimeKind::Virtual),
+    ("tokio", RuntimeKind::Tokio),
+    ("browser", RuntimeKind::Browser),
+];
+const CHART_KINDS: &[(&str, ChartKind)] = &[("bars", ChartKind::Bars), ("line", ChartKind::Line)];
+const SPAN_STATES: &[(&str, SpanState)] = &[
+    ("running", SpanState::Running),
+    ("computing", SpanState::Computing),
+    ("sleeping", SpanState::Sleeping),
+    ("blocked_io", SpanState::BlockedIo),
+    ("blocking", SpanState::Blocking),
+    ("waiting_lock", SpanState::WaitingLock),
+    ("holding_lock", SpanState::HoldingLock),
+    ("waiting_semaphore", SpanState::WaitingSemaphore),
+    ("waiting_condition", SpanState::WaitingCondition),
+    ("waiting_event", SpanState::WaitingEvent),
+    ("waiting_queue", SpanState::WaitingQueue),
+    ("waiting_join", SpanState::WaitingJoin),
+    ("waiting_future", SpanState::WaitingFuture),
+    ("waiting_gil", SpanState::WaitingGil),
+    ("connecting", SpanState::Connecting),
+    ("in_flight", SpanState::InFlight),
+    ("pool_wait", SpanState::PoolWait),
+];
+const VERDICTS: &[(&str, Verdict)] = &[
+    ("passed", Verdict::Passed),
+    ("failed", Verdict::Failed),
+    ("not_judged", Verdict::NotJudged),
+];
+
+impl<'de> Deserialize<'de> for Verdict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        by_name(d, VERDICTS)
+    }
+}
+
+/// Reads a unit enum written by name, from `names`.
+fn by_name<'de, D, T>(d: D, names: &'static [(&'static str, T)]) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Copy + 'static,
+{
+    struct Named<T: 'static>(&'static [(&'static str, T)]);
+    impl<T: Copy + 'static> serde::de::Visitor<'_> for Named<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("one of: ")?;
+            for (i, (name, _)) in self.0.iter().enumerate() {
+                f.write_str(if i == 0 { "" } else { ", " })?;
+                f.write_str(name)?;
+            }
+            Ok(())
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+            match self.0.iter().find(|(name, _)| *name == s) {
+                Some((_, v)) => Ok(*v),
+                None => Err(E::invalid_value(serde::de::Unexpected::Str(s), &self)),
+            }
+        }
+    }
+    d.deserialize_str(Named(names))
+}
+
+impl<'de> Deserialize<'de> for LaneKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        by_name(d, LANE_KINDS)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuntimeKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        by_name(d, RUNTIME_KINDS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChartKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        by_name(d, CHART_KINDS)
+    }
+}
+
+impl<'de> Deserialize<'de> for SpanState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        by_name(d, SPAN_STATES)
+    }
+}
+
+/// Figures renamed since traces were first written: (today's key, the key older files use).
+const RENAMED_METRICS: &[(&str, &str)] = &[("timer_lateness_ms", "timer_resolution_ms")];
+
+/// The mark that begins a phase of a run (its detail is the phase's name).
+pub const PHASE_START: &str = "phase_start";
+
+/// The mark that ends a phase.
+pub const PHASE_END: &str = "phase_end";
 
 /// The largest trace file the loaders accept.
 pub const MAX_TRACE_BYTES: usize = 256 * 1024 * 1024;
@@ -894,6 +1241,140 @@ mod tests {
                 .to_string();
             assert!(e.contains(expected), "{e:?} does not say {expected:?}");
         }
+    }
+
+    #[test]
+    fn a_third_verdict_reads_and_older_files_still_load() {
+        // Written today: not judged is `passed: false` with the verdict beside it.
+        let mut t = valid();
+        t.checks = vec![
+            CheckResult::judged("a", "a passes", true, String::new()),
+            CheckResult::not_judged("b", "b cannot tell", "too small".into()),
+        ];
+        let json = t.to_json();
+        assert!(json.contains("\"verdict\": \"not_judged\""), "{json}");
+        let back = Trace::from_json(&json).unwrap();
+        assert_eq!(back.checks[1].verdict(), Verdict::NotJudged);
+        assert!(!back.checks[1].passed);
+        assert_eq!(back.outcome(), Outcome::Passed);
+        let tally = back.tally();
+        assert_eq!((tally.passed, tally.failed, tally.not_judged), (1, 0, 1));
+        // Written before the third verdict: `passed` alone; and the old name of a figure.
+        let old = json
+            .replace(",\n      \"verdict\": \"passed\"", "")
+            .replace(",\n      \"verdict\": \"not_judged\"", "");
+        assert!(!old.contains("verdict"), "{old}");
+        let back = Trace::from_json(&old).unwrap();
+        assert_eq!(back.checks[0].verdict(), Verdict::Passed);
+        assert_eq!(back.checks[1].verdict(), Verdict::Failed);
+        let mut m = Metrics::default();
+        m.extra.push(Metric {
+            key: "timer_resolution_ms".into(),
+            value: 1.5,
+            unit: "ms".into(),
+        });
+        assert_eq!(m.extra("timer_lateness_ms"), Some(1.5));
+        // A file whose `passed` contradicts its verdict is not believed.
+        let mut forged = CheckResult::not_judged("c", "c", String::new());
+        forged.passed = true;
+        assert_eq!(forged.verdict(), Verdict::NotJudged);
+        let mut forged = CheckResult::judged("d", "d", false, String::new());
+        forged.passed = true;
+        assert_eq!(forged.verdict(), Verdict::Failed);
+    }
+
+    #[test]
+    fn every_name_written_reads_back() {
+        fn back<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(v: T) {
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(serde_json::from_str::<T>(&json).unwrap(), v, "{json}");
+        }
+        SpanState::ALL.into_iter().for_each(back);
+        LANE_KINDS.iter().for_each(|(_, k)| back(*k));
+        RUNTIME_KINDS.iter().for_each(|(_, k)| back(*k));
+        CHART_KINDS.iter().for_each(|(_, k)| back(*k));
+        VERDICTS.iter().for_each(|(_, k)| back(*k));
+        let e = serde_json::from_str::<LaneKind>("\"fiber\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fiber") && e.contains("thread"), "{e}");
+    }
+
+    #[test]
+    fn runs_that_did_not_happen_get_no_verdict() {
+        let check = |status: Status, lanes: bool| {
+            let mut t = valid();
+            t.status = status;
+            if !lanes {
+                t.lanes.clear();
+                t.spans.clear();
+                t.marks.clear();
+                t.output.clear();
+            }
+            t.outcome()
+        };
+        assert_eq!(check(Status::Ok, true), Outcome::Passed);
+        assert_eq!(check(Status::Ok, false), Outcome::NoVerdict);
+        assert_eq!(
+            check(Status::Stopped { after_ms: 5 }, true),
+            Outcome::NoVerdict
+        );
+        assert_eq!(
+            check(
+                Status::Refused {
+                    reason: "limit".into()
+                },
+                true
+            ),
+            Outcome::NoVerdict
+        );
+        assert_eq!(
+            check(
+                Status::Skipped {
+                    reason: "no server".into()
+                },
+                true
+            ),
+            Outcome::NoVerdict
+        );
+        assert_eq!(
+            check(Status::TimedOut { limit_ms: 5 }, true),
+            Outcome::Failed
+        );
+        assert_eq!(
+            check(Status::Failed { reason: "x".into() }, false),
+            Outcome::Failed
+        );
+    }
+
+    #[test]
+    fn phases_are_read_from_their_marks_and_from_older_files() {
+        let mark = |t: Nanos, name: &str, detail: &str| Mark {
+            lane: 0,
+            t,
+            name: name.into(),
+            detail: detail.into(),
+            order: 0,
+            site: None,
+        };
+        let mut t = valid();
+        t.marks = vec![
+            mark(10, PHASE_START, "gather"),
+            mark(40, PHASE_END, "gather"),
+            mark(50, PHASE_START, "wait"),
+            mark(90, PHASE_END, "wait"),
+        ];
+        assert_eq!(t.phase("gather"), Some((10, 40)));
+        assert_eq!(t.phase("wait"), Some((50, 90)));
+        assert_eq!(t.phase("other"), None);
+        assert_eq!(t.phase_names(), ["gather", "wait"]);
+        // Older traces: a `phase` mark lasts until the next one, or the main lane's end.
+        t.marks = vec![
+            mark(10, "phase", "sequential"),
+            mark(60, "phase", "concurrent"),
+        ];
+        assert_eq!(t.phase("sequential"), Some((10, 60)));
+        assert_eq!(t.phase("concurrent"), Some((60, 100)));
     }
 
     #[test]

@@ -135,6 +135,18 @@ impl ProcessLock {
     pub fn acquire<'a>(&'a self, ctx: &'a ProcessCtx) -> Result<ProcessLockGuard<'a>, Aborted> {
         // SAFETY: a valid, initialized semaphore.
         let free = unsafe { libc::sem_trywait(self.sem()) } == 0;
+        // The test fault of a lock that does not exclude: a child that finds it held goes in
+        // all the same (and so has nothing to release).
+        let taken = free || !conlab_core::faults::active(conlab_core::Fault::LockNotExclusive);
+        if !taken {
+            self.shared().holder.store(ctx.index(), Ordering::Release);
+            ctx.begin(SpanState::HoldingLock, self.name.clone());
+            return Ok(ProcessLockGuard {
+                lock: self,
+                ctx,
+                taken,
+            });
+        }
         if !free {
             let what = self.name.clone();
             let _wait = ctx.waiting(
@@ -149,7 +161,11 @@ impl ProcessLock {
         self.shared().holder.store(ctx.index(), Ordering::Release);
         // Begun now, ended at the release: a holder killed while it holds still shows the hold.
         ctx.begin(SpanState::HoldingLock, self.name.clone());
-        Ok(ProcessLockGuard { lock: self, ctx })
+        Ok(ProcessLockGuard {
+            lock: self,
+            ctx,
+            taken,
+        })
     }
 
     /// Waits at most `slice` for the semaphore; whether it was taken.
@@ -188,6 +204,8 @@ impl Drop for ProcessLock {
 pub struct ProcessLockGuard<'a> {
     lock: &'a ProcessLock,
     ctx: &'a ProcessCtx,
+    /// Whether the semaphore was really taken (always, but under a test fault).
+    taken: bool,
 }
 
 impl Drop for ProcessLockGuard<'_> {
@@ -196,7 +214,9 @@ impl Drop for ProcessLockGuard<'_> {
         // spans never overlap (as in the thread toolkit).
         self.ctx.end();
         self.lock.shared().holder.store(FREE, Ordering::Release);
-        // SAFETY: we hold the semaphore; posting releases it.
-        unsafe { libc::sem_post(self.lock.sem()) };
+        if self.taken {
+            // SAFETY: we hold the semaphore; posting releases it.
+            unsafe { libc::sem_post(self.lock.sem()) };
+        }
     }
 }

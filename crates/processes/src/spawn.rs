@@ -172,8 +172,14 @@ impl Processes {
     /// can come earlier. A child that cannot be started fails the run.
     pub fn spawn(&self, main: &ThreadCtx, spawn: Spawn) -> Result<Process, Aborted> {
         main.check()?;
-        self.start(main.writer(), main.name(), spawn)
-            .map_err(|why| main.fail(why))
+        let child = self
+            .start(main.writer(), main.name(), spawn)
+            .map_err(|why| main.fail(why))?;
+        // The test fault of processes run one after the other: starting one waits for it.
+        if conlab_core::faults::active(conlab_core::Fault::SerialProcesses) {
+            child.join(main)?;
+        }
+        Ok(child)
     }
 
     /// Starts a child, recording with `writer`; `by` names who started it. The error says why
@@ -202,12 +208,17 @@ impl Processes {
             .env(worker::ENV_CLOCK, run.clock.start_instant().to_string())
             .env(worker::ENV_PARENT, std::process::id().to_string())
             .env(worker::ENV_SHARED, shared_names.join(","))
+            .env_remove(conlab_core::faults::FAULT_ENV)
             // The channel is the child's standard input: the one descriptor it inherits, so
             // the child can be started with posix_spawn (no fork of this process).
             .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0);
+        // A test fault switched on here is on in the child too.
+        if let Some(fault) = conlab_core::faults::current() {
+            command.env(conlab_core::faults::FAULT_ENV, fault.name());
+        }
         let t = run.clock.now();
         let child = live::spawn(command).map_err(|e| format!("could not start {name}: {e}"))?;
         let pid = child.id() as i32;

@@ -4,7 +4,7 @@
 
 use crate::registry;
 use conlab_core::catalog::{self, UnknownScenario};
-use conlab_core::{CheckResult, Metrics, ParamError, Params, Trace};
+use conlab_core::{CheckResult, Metrics, ParamError, Params, Trace, Verdict};
 
 /// Why a trace could not be checked again.
 #[derive(Debug, thiserror::Error)]
@@ -45,12 +45,9 @@ pub fn recheck(trace: &Trace) -> Result<Recheck, RecheckError> {
         .collect();
     let params =
         Params::from_assignments(info.id, info.params, assignments.iter().map(String::as_str))?;
-    // A stopped run recorded no checks: it never got to the end they judge.
-    let mut computed = if matches!(trace.status, conlab_core::Status::Stopped { .. }) {
-        Vec::new()
-    } else {
-        conlab_core::run_checks(trace, &params, scenario.checks_on(trace.runtime))
-    };
+    // A run that did not happen as a whole (stopped, refused, …) gets no checks: it never
+    // got to the end they judge (`run_checks` gives it none).
+    let mut computed = conlab_core::run_checks(trace, &params, scenario.checks_on(trace.runtime));
     // Checks that apply however the run ended, after the others (as the runtime adds them).
     if let (Some(always), false) = (scenario.always, computed.is_empty()) {
         let mut c = conlab_core::Checks::new(trace, &params);
@@ -85,11 +82,11 @@ pub fn recheck(trace: &Trace) -> Result<Recheck, RecheckError> {
     })
 }
 
-fn verdict(passed: bool) -> &'static str {
-    if passed {
-        "passed"
-    } else {
-        "failed"
+fn verdict(c: &CheckResult) -> &'static str {
+    match c.verdict() {
+        Verdict::Passed => "passed",
+        Verdict::Failed => "failed",
+        Verdict::NotJudged => "not judged",
     }
 }
 
@@ -101,13 +98,13 @@ fn differences(recorded: &[CheckResult], computed: &[CheckResult]) -> Vec<String
             None => out.push(format!(
                 "{}: not in the file; computed: {}",
                 c.id,
-                verdict(c.passed)
+                verdict(c)
             )),
-            Some(r) if r.passed != c.passed => out.push(format!(
+            Some(r) if r.verdict() != c.verdict() || r.passed != c.passed => out.push(format!(
                 "{}: the file says {}, computed: {}",
                 c.id,
-                verdict(r.passed),
-                verdict(c.passed)
+                verdict(r),
+                verdict(c)
             )),
             Some(_) => {}
         }
@@ -117,7 +114,7 @@ fn differences(recorded: &[CheckResult], computed: &[CheckResult]) -> Vec<String
             out.push(format!(
                 "{}: in the file ({}), but not a check of this scenario",
                 r.id,
-                verdict(r.passed)
+                verdict(r)
             ));
         }
     }

@@ -36,6 +36,9 @@ use conlab_tokio::TokioRuntime;
 pub struct Scenario {
     /// The catalog id.
     pub id: &'static str,
+    /// Whether its native runs have checks of their own (a native variant), which a browser
+    /// build does not carry.
+    pub native_checks_apart: bool,
     /// Its async code for every runtime, if it has such code.
     pub generic: Option<Generic>,
     /// The checks of the generic code (or, for native-only scenarios, of the native code).
@@ -147,6 +150,15 @@ impl Scenario {
         (self.expected)(params)
     }
 
+    /// Whether this build carries the checks of a run on `runtime`, so a loaded trace of it
+    /// can be checked again here (a browser build has no native-only checks).
+    pub fn can_recheck(&self, runtime: RuntimeKind) -> bool {
+        if cfg!(feature = "native") {
+            return true;
+        }
+        self.generic.is_some() && !(runtime == RuntimeKind::Tokio && self.native_checks_apart)
+    }
+
     /// Runs its async code on the virtual-time executor, if it has such code.
     pub fn run_virtual(
         &self,
@@ -227,6 +239,7 @@ macro_rules! row {
         use $m as m;
         Scenario {
             id: $id,
+            native_checks_apart: false,
             generic: Some(row!(@generic $m)),
             checks: m::checks,
             #[cfg(feature = "native")]
@@ -244,6 +257,7 @@ macro_rules! row {
         use $m as m;
         Scenario {
             id: $id,
+            native_checks_apart: true,
             generic: Some(row!(@generic $m)),
             checks: m::checks,
             #[cfg(feature = "native")]
@@ -267,6 +281,7 @@ macro_rules! row {
         use $m as m;
         Scenario {
             id: $id,
+            native_checks_apart: false,
             generic: None,
             #[cfg(feature = "native")]
             checks: m::checks,
@@ -296,6 +311,7 @@ macro_rules! row {
         use $m as m;
         Scenario {
             id: $id,
+            native_checks_apart: false,
             generic: None,
             #[cfg(feature = "native")]
             checks: m::checks,
@@ -320,6 +336,7 @@ macro_rules! row {
         use $m as m;
         Scenario {
             id: $id,
+            native_checks_apart: false,
             generic: None,
             #[cfg(feature = "native")]
             checks: m::checks,

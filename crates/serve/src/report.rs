@@ -16,8 +16,12 @@ use std::path::{Path, PathBuf};
 pub struct Suite {
     /// Its folder's name (the label shown).
     pub label: String,
-    /// Its runs, in the index's order, each with its trace when the file reads.
+    /// Its runs, in the index's order, each with its trace when the file reads. Every trace
+    /// is checked again, as `conlab show` does, and the entry's `passed` is the re-check's.
     pub runs: Vec<(SuiteEntry, Option<Trace>)>,
+    /// Where a saved verdict (the trace's own checks, or `index.json`'s `passed`) differs from
+    /// the re-check: the scenario and what differs, in words.
+    pub differences: Vec<(String, Vec<String>)>,
     /// The machine it ran on and when, from its first trace.
     pub host: Option<String>,
     /// When its first run was recorded.
@@ -67,12 +71,14 @@ impl Suite {
             dir: dir.to_path_buf(),
             error: e.to_string(),
         })?;
+        let mut differences = Vec::new();
         let runs: Vec<(SuiteEntry, Option<Trace>)> = index
             .into_iter()
-            .map(|entry| {
+            .map(|mut entry| {
                 let trace = fs::read_to_string(dir.join(&entry.file))
                     .ok()
-                    .and_then(|text| Trace::from_json(&text).ok());
+                    .and_then(|text| Trace::from_json(&text).ok())
+                    .map(|trace| recheck(&mut entry, trace, &mut differences));
                 (entry, trace)
             })
             .collect();
@@ -87,8 +93,41 @@ impl Suite {
             host: first.and_then(|t| t.host.clone()),
             recorded_at: first.and_then(|t| t.recorded_at.clone()),
             runs,
+            differences,
         })
     }
+}
+
+/// Checks `trace` again (a saved verdict is never simply believed): its checks and standard
+/// metrics become the re-check's, `entry.passed` the re-checked verdict, and what the file or
+/// the index said otherwise is noted in `differences`.
+fn recheck(
+    entry: &mut SuiteEntry,
+    mut trace: Trace,
+    differences: &mut Vec<(String, Vec<String>)>,
+) -> Trace {
+    let mut differ = Vec::new();
+    match conlab_scenarios::recheck(&trace) {
+        Ok(again) => {
+            differ = again.differences;
+            trace.checks = again.checks;
+            trace.metrics = again.metrics;
+        }
+        Err(e) => differ.push(format!("could not be checked again: {e}")),
+    }
+    let passed = trace.passed();
+    if entry.passed != passed {
+        differ.push(format!(
+            "index.json says {}, the re-check: {}",
+            if entry.passed { "passed" } else { "not passed" },
+            if passed { "passed" } else { "not passed" }
+        ));
+        entry.passed = passed;
+    }
+    if !differ.is_empty() {
+        differences.push((entry.scenario.clone(), differ));
+    }
+    trace
 }
 
 /// Writes the report of `suite` (compared with `other`, when given) into `out`: `index.html`,
@@ -217,8 +256,18 @@ fn checks(trace: Option<&Trace>) -> String {
     trace.map_or_else(
         || "—".into(),
         |t| {
-            let passed = t.checks.iter().filter(|c| c.passed).count();
-            format!("{passed}/{}", t.checks.len())
+            let tally = t.tally();
+            let mut cell = format!("{}/{}", tally.passed, t.checks.len());
+            if tally.not_judged > 0 {
+                cell.push_str(&format!(
+                    " {}",
+                    both(
+                        &format!("({} not judged)", tally.not_judged),
+                        &format!("（{} 项未判定）", tally.not_judged)
+                    )
+                ));
+            }
+            cell
         },
     )
 }
@@ -242,6 +291,7 @@ fn badge(entry: &SuiteEntry) -> String {
         "ok" => ("bad", "checks failed", "检查未通过"),
         "timed out" => ("bad", "timed out", "超时"),
         "stopped" => ("skip", "stopped", "已停止"),
+        "refused" => ("skip", "refused", "已拒绝"),
         _ => ("bad", "failed", "失败"),
     };
     format!("<span class=\"badge {class}\">{}</span>", both(en, zh))
@@ -306,6 +356,30 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
                 .map(|v| format!(" — {}", escape(v)))
                 .unwrap_or_default(),
         );
+    }
+    // Where a saved verdict was not what the re-check found, say so plainly.
+    for (n, s) in std::iter::once(suite).chain(other).enumerate() {
+        if s.differences.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            h,
+            "<div class=\"note differs\" id=\"differs-{}\"><p>{}</p><ul>",
+            slot(n),
+            both(
+                &format!("{}: every trace was checked again; these saved verdicts differ from the re-check (the report shows the re-check's):", s.label),
+                &format!("{}：每条轨迹都已重新检查；以下保存的判定与重新检查的结果不同（报告显示重新检查的结果）：", s.label)
+            )
+        );
+        for (scenario, differ) in &s.differences {
+            let _ = write!(
+                h,
+                "<li><b>{}</b>: {}</li>",
+                escape(scenario),
+                escape(&differ.join("; "))
+            );
+        }
+        h.push_str("</ul></div>");
     }
     if !viewer {
         let _ = write!(

@@ -135,6 +135,7 @@ impl Runs {
             status: None,
             makespan: None,
             checks_passed: 0,
+            checks_not_judged: 0,
             checks_total: 0,
             limit_ms: prepared.limit.as_millis() as u64,
         };
@@ -327,7 +328,9 @@ impl Runs {
             None => failed("the run disappeared".into()),
         };
         if let Some(events) = too_big {
-            trace.status = Status::Failed {
+            // Cut off by this server's limit, not by the scenario: shown as refused, with no
+            // verdict on a run that did not happen as a whole.
+            trace.status = Status::Refused {
                 reason: format!(
                     "the run recorded more than {} events ({events} when it was stopped), the \
                      most this server keeps of one run (--max-events); choose fewer threads or \
@@ -406,7 +409,8 @@ fn ended(summary: &RunSummary, trace: &Trace) -> RunSummary {
         state: RunState::Ended,
         status: Some(trace.status.clone()),
         makespan: Some(trace.metrics.makespan),
-        checks_passed: trace.checks.iter().filter(|c| c.passed).count() as u32,
+        checks_passed: trace.tally().passed as u32,
+        checks_not_judged: trace.tally().not_judged as u32,
         checks_total: trace.checks.len() as u32,
         ..summary.clone()
     }

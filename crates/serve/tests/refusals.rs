@@ -296,7 +296,7 @@ fn unsafe_settings_are_refused_before_listening() {
 }
 
 #[test]
-fn a_run_recording_more_than_the_server_keeps_is_stopped_and_fails_saying_why() {
+fn a_run_recording_more_than_the_server_keeps_is_stopped_and_refused_saying_why() {
     let (server, _store) = server(|c| c.max_events = 20_000);
     let addr = server.addr();
     let id = start(
@@ -309,7 +309,8 @@ fn a_run_recording_more_than_the_server_keeps_is_stopped_and_fails_saying_why() 
         started.elapsed() < std::time::Duration::from_secs(10),
         "stopped early"
     );
-    assert_eq!(summary["status"]["kind"], "failed", "{summary}");
+    // Refused by the server's limit: no verdict on a run that did not happen as a whole.
+    assert_eq!(summary["status"]["kind"], "refused", "{summary}");
     let reason = summary["status"]["reason"].as_str().unwrap();
     assert!(
         reason.contains("20000 events") && reason.contains("--max-events"),

@@ -7,6 +7,7 @@
 mod clock;
 mod host;
 mod loop_thread;
+mod machine_idle;
 pub mod open_files;
 mod panics;
 mod run;
@@ -18,6 +19,7 @@ mod stop;
 pub use clock::{thread_cpu_ns, NativeClock};
 pub use host::{host_description, rfc3339_now};
 pub use loop_thread::spawn_loop_thread;
+pub use machine_idle::MachineIdle;
 pub use panics::panic_text;
 pub use run::{run_scenario, watch, NativeStart, ScenarioFuture, WatchEnd};
 pub use runtime::{TokioRuntime, TokioSleep, STOP_GRACE};

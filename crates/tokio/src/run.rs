@@ -8,7 +8,7 @@ use conlab_core::catalog::ScenarioInfo;
 use conlab_core::sync::{select, Either};
 use conlab_core::{
     ChecksFn, LaneCtx, Metric, Nanos, Params, RunSetup, RuntimeKind, ScenarioError, Status, Trace,
-    TraceMeta, TraceRecorder, TIMER_RESOLUTION_METRIC,
+    TraceMeta, TraceRecorder, TIMER_LATENESS_METRIC,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -234,10 +234,10 @@ fn drive(
     };
     drop(local);
     // Measured after the run, so it never shifts the run's own times.
-    let resolution = timer_resolution(&runtime);
+    let lateness = timer_lateness(&runtime);
     start.recorder.writer().metric(Metric {
-        key: TIMER_RESOLUTION_METRIC.to_string(),
-        value: resolution.as_secs_f64() * 1e3,
+        key: TIMER_LATENESS_METRIC.to_string(),
+        value: lateness.as_secs_f64() * 1e3,
         unit: "ms".to_string(),
     });
     drop(runtime);
@@ -248,7 +248,7 @@ fn drive(
 /// How much longer than asked a sleep on tokio's timer can take: its wheel ticks once a
 /// millisecond, so a sleep ends at the first tick after its deadline. Measured once per process
 /// (the longest of a few tiny sleeps, at most 5 ms so one descheduled moment does not count).
-fn timer_resolution(runtime: &tokio::runtime::Runtime) -> Duration {
+fn timer_lateness(runtime: &tokio::runtime::Runtime) -> Duration {
     static MEASURED: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
     *MEASURED.get_or_init(|| {
         runtime.block_on(async {

@@ -155,6 +155,32 @@ impl ThreadCtx {
         self.writer.mark(self.now(), self.lane, name, detail);
     }
 
+    /// Begins phase `name` of the run (a `phase_start` mark, which checks read as
+    /// `Checks::phase`), noting the machine's idle time so a check can tell how many cores
+    /// the phase could have had.
+    pub fn phase_start(&self, name: &'static str) {
+        self.mark(conlab_core::PHASE_START, name);
+        self.note_machine_idle();
+    }
+
+    /// Ends phase `name` (a `phase_end` mark), noting the machine's idle time first.
+    pub fn phase_end(&self, name: &'static str) {
+        self.note_machine_idle();
+        self.mark(conlab_core::PHASE_END, name);
+    }
+
+    /// A `machine_idle` mark: the machine's idle time so far, its resolution and the CPUs it
+    /// sums (`<ns> <ns> <cpus>`), where the machine says.
+    fn note_machine_idle(&self) {
+        if let Some(idle) = conlab_tokio::MachineIdle::now() {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            self.mark(
+                conlab_core::MACHINE_IDLE_MARK,
+                Text::from(format!("{} {} {cpus}", idle.idle_ns, idle.resolution_ns)),
+            );
+        }
+    }
+
     /// Records a scenario-specific figure.
     pub fn metric(&self, key: &str, value: f64, unit: &str) {
         self.writer.metric(Metric {
@@ -354,12 +380,17 @@ impl ThreadCtx {
                     done: done.clone(),
                     handle: Some(handle),
                 });
-                Ok(ThreadHandle {
+                let started = ThreadHandle {
                     lane,
                     name,
                     done,
                     watchdog,
-                })
+                };
+                // The test fault of threads run one after the other: starting one waits for it.
+                if conlab_core::faults::active(conlab_core::Fault::SerialThreads) {
+                    started.join(self)?;
+                }
+                Ok(started)
             }
             Err(e) => {
                 self.shared.live.fetch_sub(1, Ordering::AcqRel);

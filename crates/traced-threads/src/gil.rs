@@ -166,6 +166,8 @@ impl Gil {
     }
 
     fn compute_under_gil(&self, ctx: &ThreadCtx, work: &Work, d: Duration) -> Result<(), Aborted> {
+        // The test fault of a GIL never handed over: the holder keeps it to the end.
+        let hands_over = !conlab_core::faults::active(conlab_core::Fault::GilNeverHandedOver);
         let mut left = work.iterations(d);
         while left > 0 {
             let guard = self.acquire(ctx)?;
@@ -175,14 +177,15 @@ impl Gil {
                 let n = left.min(BATCH);
                 std::hint::black_box(burn(n));
                 left -= n;
-                if held_since.elapsed() >= self.switch_interval
+                if hands_over
+                    && held_since.elapsed() >= self.switch_interval
                     && self.waiting.load(Ordering::Acquire) > 0
                 {
                     break;
                 }
             }
             ctx.span(SpanState::Computing, start, Text::Static("holding the GIL"));
-            if left > 0 && self.waiting.load(Ordering::Acquire) > 0 {
+            if hands_over && left > 0 && self.waiting.load(Ordering::Acquire) > 0 {
                 self.handovers.fetch_add(1, Ordering::Relaxed);
                 ctx.mark("gil_handover", "");
                 // Fair unlock hands the GIL straight to a waiting thread.

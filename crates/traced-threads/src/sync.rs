@@ -11,6 +11,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 const NOBODY: u32 = u32::MAX;
 
+/// Whether the test fault of locks that do not exclude is on.
+#[inline(always)]
+fn not_exclusive() -> bool {
+    conlab_core::faults::active(conlab_core::Fault::LockNotExclusive)
+}
+
 /// How many times a lock is retried, spinning, before the thread records a wait and parks.
 /// Hand-overs between running threads then cost about what they cost an untraced mutex
 /// (which spins the same way) instead of a futex wake each; waits shorter than the spin
@@ -101,6 +107,19 @@ impl<T> TracedMutex<T> {
     }
 }
 
+impl<T> TracedGuard<'_, T> {
+    /// Sleeps while holding the lock (`with lock: ... time.sleep(d)`): the lock stays held,
+    /// so no other thread gets in meanwhile.
+    pub fn sleep(&mut self, d: std::time::Duration) -> Result<(), Aborted> {
+        let ctx = self.ctx;
+        match self.guard.as_mut() {
+            // The test fault of a lock that does not exclude: others get in while it sleeps.
+            Some(guard) if not_exclusive() => MutexGuard::unlocked(guard, || ctx.sleep(d)),
+            _ => ctx.sleep(d),
+        }
+    }
+}
+
 impl<T> std::ops::Deref for TracedGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
@@ -154,12 +173,15 @@ impl ReentrantLock {
     #[inline]
     pub fn lock<'a>(&'a self, ctx: &'a ThreadCtx) -> Result<ReentrantGuard<'a>, Aborted> {
         let guard = match self.inner.try_lock() {
-            Some(g) => g,
-            None => self.lock_contended(ctx)?,
+            Some(g) => Some(g),
+            // The test fault of a lock that does not exclude: it guards no data, so it is
+            // simply not taken.
+            None if not_exclusive() => None,
+            None => Some(self.lock_contended(ctx)?),
         };
         self.owner.store(ctx.lane(), Ordering::Relaxed);
         Ok(ReentrantGuard {
-            guard: Some(guard),
+            guard,
             ctx,
             since: ctx.now(),
             name: self.name,
@@ -220,6 +242,10 @@ impl Semaphore {
     /// Takes a permit, waiting (`waiting_semaphore`) while none is free.
     pub fn acquire<'a>(&'a self, ctx: &'a ThreadCtx) -> Result<Permit<'a>, Aborted> {
         let mut free = self.free.lock();
+        // The test fault of a semaphore that does not limit: a permit is always at hand.
+        if *free == 0 && not_exclusive() {
+            *free += 1;
+        }
         if *free == 0 {
             let _wait = ctx.waiting(
                 SpanState::WaitingSemaphore,

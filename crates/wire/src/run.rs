@@ -66,7 +66,10 @@ pub struct RunSummary {
     /// Checks passed, once it has ended.
     #[serde(default)]
     pub checks_passed: u32,
-    /// Checks run, once it has ended (0 for a stopped run: it is not judged).
+    /// Checks not judged (their effect could not be measured in this run), once it has ended.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub checks_not_judged: u32,
+    /// Checks run, once it has ended (0 for a run stopped or refused: it is not judged).
     #[serde(default)]
     pub checks_total: u32,
     /// The time limit it runs under, in milliseconds.
@@ -74,10 +77,15 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    /// Whether it ended with every check passing.
+    /// Whether it ended with no check failing (checks not judged fail nothing).
     pub fn passed(&self) -> bool {
-        self.status == Some(Status::Ok) && self.checks_passed == self.checks_total
+        self.status == Some(Status::Ok)
+            && self.checks_passed + self.checks_not_judged == self.checks_total
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// `GET /api/runs`.

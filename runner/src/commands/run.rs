@@ -131,26 +131,29 @@ pub fn emit(text: &str, out: Option<&std::path::Path>) -> Result<(), Failure> {
     }
 }
 
-/// One word for a run's result.
+/// One word for a run's result, with its checks' tally (`passed (7 passed, 1 not judged)`).
 pub fn verdict(trace: &Trace) -> String {
-    let passed = trace.checks.iter().filter(|c| c.passed).count();
+    let tally = conlab_core::chrome::tally_words(&trace.tally());
     match &trace.status {
         conlab_core::Status::Skipped { .. } => "skipped".into(),
         conlab_core::Status::Stopped { .. } => "stopped before its end, not judged".into(),
-        _ if trace.passed() => format!("passed ({passed}/{} checks)", trace.checks.len()),
+        s if trace.outcome() == conlab_core::Outcome::NoVerdict => {
+            format!("{}, not judged", s.label())
+        }
+        _ if trace.passed() => format!("passed ({tally})"),
         s => format!(
-            "{} ({passed}/{} checks passed)",
+            "{} ({tally})",
             if *s == conlab_core::Status::Ok {
                 "FAILED"
             } else {
                 s.label()
-            },
-            trace.checks.len()
+            }
         ),
     }
 }
 
-/// Exit 0 when the run completed and every check passed, 3 when it was skipped, 1 otherwise.
+/// Exit 0 when the run completed and no check failed (checks not judged fail nothing), 3 when
+/// it was skipped, 1 otherwise.
 pub fn outcome(trace: &Trace) -> Result<(), Failure> {
     if let conlab_core::Status::Skipped { reason } = &trace.status {
         Err(Failure::Skipped(anyhow!(
@@ -163,6 +166,12 @@ pub fn outcome(trace: &Trace) -> Result<(), Failure> {
         Err(Failure::Run(anyhow!(
             "{}: the run was stopped before its end, so it was not judged",
             trace.scenario
+        )))
+    } else if trace.outcome() == conlab_core::Outcome::NoVerdict {
+        Err(Failure::Run(anyhow!(
+            "{}: {}, so it was not judged",
+            trace.scenario,
+            trace.status.label()
         )))
     } else {
         let failed = trace.failed_checks();

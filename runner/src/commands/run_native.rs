@@ -149,14 +149,19 @@ fn summary_table(traces: &[Trace]) -> String {
         "SCENARIO", "MAKESPAN", "CHECKS", "STATUS"
     );
     for t in traces {
-        let passed = t.checks.iter().filter(|c| c.passed).count();
+        let tally = t.tally();
+        let passed = tally.passed;
         let status = match &t.status {
+            Status::Ok if t.passed() && tally.not_judged > 0 => {
+                format!("ok, {} not judged", tally.not_judged)
+            }
             Status::Ok if t.passed() => "ok".to_string(),
             Status::Ok => format!("CHECKS FAILED: {}", t.failed_checks().join(", ")),
             Status::Failed { reason } => format!("FAILED: {reason}"),
             Status::TimedOut { limit_ms } => format!("TIMED OUT after {limit_ms} ms"),
             Status::Stopped { after_ms } => format!("STOPPED after {after_ms} ms"),
             Status::Skipped { reason } => format!("skipped: {reason}"),
+            Status::Refused { reason } => format!("REFUSED: {reason}"),
         };
         out.push_str(&format!(
             "{:<24} {:>11} {:>8}  {}\n",

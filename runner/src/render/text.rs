@@ -2,7 +2,7 @@
 
 use super::timeline;
 use conlab_core::catalog::ScenarioInfo;
-use conlab_core::{ms, Status, Trace};
+use conlab_core::{ms, Outcome, Status, Trace, Verdict};
 use std::fmt::Write;
 
 /// At most this many output lines are shown; the JSON trace has them all.
@@ -85,14 +85,21 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
 
     let _ = writeln!(s, "\n{}", paint("Metrics", "1", color));
     let m = &t.metrics;
-    let _ = writeln!(
-        s,
-        "  makespan {} · busy total {} · speedup {:.2}x · peak concurrency {}",
-        ms(m.makespan),
-        ms(m.sequential_sum),
-        m.speedup,
-        m.peak_concurrency
-    );
+    // Only the figures that mean something for this scenario (a run of phases has no single
+    // speed-up, and 10,000 sleeping tasks no busy total).
+    let mut line = format!("  makespan {}", ms(m.makespan));
+    if info.shown.speedup {
+        let _ = write!(
+            line,
+            " · busy total {} · speedup {:.2}x",
+            ms(m.sequential_sum),
+            m.speedup
+        );
+    }
+    if info.shown.peak {
+        let _ = write!(line, " · peak concurrency {}", m.peak_concurrency);
+    }
+    let _ = writeln!(s, "{line}");
     if let Some(l) = &m.latency {
         let _ = writeln!(
             s,
@@ -117,24 +124,25 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         );
     }
 
-    // A stopped run is not judged: no checks to list.
-    let stopped = matches!(t.status, Status::Stopped { .. });
-    if !stopped {
+    // A run that did not happen as a whole is not judged: no checks to list.
+    let judged = t.outcome() != Outcome::NoVerdict;
+    if judged {
         let _ = writeln!(s, "\n{}", paint("Checks", "1", color));
     }
     for c in &t.checks {
-        let mark = if c.passed {
-            paint("✓", "32", color)
-        } else {
-            paint("✗", "31", color)
+        let (mark, before) = match c.verdict() {
+            Verdict::Passed => (paint("✓", "32", color), ""),
+            Verdict::Failed => (paint("✗", "31", color), ""),
+            Verdict::NotJudged => (paint("○", "2", color), "not judged: "),
         };
         let _ = writeln!(s, "  {mark} {} — {}", c.id, c.description);
         if !c.detail.is_empty() {
-            let _ = writeln!(s, "      {}", c.detail);
+            let _ = writeln!(s, "      {before}{}", c.detail);
         }
     }
-    let passed = t.checks.iter().filter(|c| c.passed).count();
+    let tally = conlab_core::chrome::tally_words(&t.tally());
     let verdict = match &t.status {
+        Status::Ok if t.lanes.is_empty() => paint("NOTHING RECORDED (not judged)", "33;1", color),
         Status::Ok if t.passed() => paint("PASSED", "32;1", color),
         Status::Ok => paint("FAILED", "31;1", color),
         Status::Failed { reason } => paint(&format!("FAILED: {reason}"), "31;1", color),
@@ -154,11 +162,16 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
             color,
         ),
         Status::Skipped { reason } => paint(&format!("SKIPPED: {reason}"), "33;1", color),
+        Status::Refused { reason } => paint(
+            &format!("REFUSED (partial trace, not judged): {reason}"),
+            "33;1",
+            color,
+        ),
     };
-    if matches!(t.status, Status::Skipped { .. } | Status::Stopped { .. }) {
-        let _ = write!(s, "\n{verdict}");
+    if judged {
+        let _ = write!(s, "\n{verdict} — {tally}");
     } else {
-        let _ = write!(s, "\n{verdict} — {passed}/{} checks passed", t.checks.len());
+        let _ = write!(s, "\n{verdict}");
     }
     s
 }

@@ -4,8 +4,8 @@
 use crate::components::charts::Charts;
 use crate::components::timeline::{fmt_time, Timeline};
 use crate::i18n::use_lang;
-use crate::state::TraceRc;
-use conlab_core::{ms, Nanos};
+use crate::state::{Checked, TraceRc};
+use conlab_core::{ms, Nanos, Verdict};
 use yew::prelude::*;
 
 /// At most this many output lines and listed lanes are rendered.
@@ -35,10 +35,9 @@ pub struct TraceViewProps {
 pub fn trace_view(props: &TraceViewProps) -> Html {
     let lang = use_lang();
     let t = &props.trace;
-    let passed = t.checks.iter().filter(|c| c.passed).count();
-    // A stopped run has no checks; its figures are those of the run up to the stop (a load
-    // test stopped early reports what it measured).
-    let stopped = matches!(t.status, conlab_core::Status::Stopped { .. });
+    // A run that did not happen as a whole has no checks; its figures are those of the run
+    // as far as it got (a load test stopped early reports what it measured).
+    let judged = t.outcome() != conlab_core::Outcome::NoVerdict && lost(&t.checked).is_none();
     let verdict = if let Some(limit) = props.live {
         let limit = conlab_core::estimate::human(limit);
         html! { <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end), &limit) }</h2> }
@@ -49,17 +48,34 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                 if let Some(s) = lang.status_line(&t.status) { <p class="status">{ s }</p> }
             </>
         }
+    } else if let Some(why) = lost(&t.checked) {
+        html! {
+            <>
+                <h2 id="verdict" class="stopped">{ lang.lost_verdict() }</h2>
+                <p class="status">{ why }</p>
+            </>
+        }
+    } else if !judged {
+        html! {
+            <>
+                <h2 id="verdict" class="stopped">{ lang.no_verdict(&t.status) }</h2>
+                if let Some(s) = lang.status_line(&t.status) { <p class="status">{ s }</p> }
+            </>
+        }
     } else {
         let status = lang.status_line(&t.status);
         html! {
             <>
                 <h2 id="verdict" class={if t.passed() { "pass" } else { "fail" }}>
-                    { lang.verdict(t.passed(), passed, t.checks.len()) }
+                    { lang.verdict(t.passed(), &t.tally()) }
                 </h2>
                 if let Some(s) = status { <p class="status">{ s }</p> }
+                { provenance(&t.checked, lang) }
             </>
         }
     };
+    let shown = conlab_core::catalog::find(&t.scenario)
+        .map_or(conlab_core::catalog::Shown::ALL, |i| i.shown);
     html! {
         <section class="result">
             { verdict }
@@ -92,7 +108,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
             }
             if props.live.is_none() && !props.compact {
                 <h3>{ lang.metrics() }</h3>
-                <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.speedup, t.metrics.peak_concurrency) }</p>
+                <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), shown.speedup.then_some(t.metrics.speedup), shown.peak.then_some(t.metrics.peak_concurrency)) }</p>
                 if let Some(l) = &t.metrics.latency {
                     <p class="metrics" id="latency">{ lang.latency_line(l) }</p>
                 }
@@ -103,17 +119,53 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                     </ul>
                 }
             }
-            if props.live.is_none() && !stopped {
+            if props.live.is_none() && judged {
                 <h3>{ lang.checks() }</h3>
                 <ul class="checks" id="checks">
-                    { for t.checks.iter().map(|c| html! {
-                        <li class={if c.passed { "pass" } else { "fail" }}>
-                            { if c.passed { "✓ " } else { "✗ " } }<strong>{ &c.id }</strong>{ format!(" — {}", lang.check_description(&c.description)) }
-                            if !c.detail.is_empty() { { format!(" ({})", lang.check_detail(&c.detail)) } }
-                        </li>
+                    { for t.checks.iter().map(|c| {
+                        let (class, mark, before) = match c.verdict() {
+                            Verdict::Passed => ("pass", "✓ ", ""),
+                            Verdict::Failed => ("fail", "✗ ", ""),
+                            Verdict::NotJudged => ("unjudged", "○ ", lang.not_judged()),
+                        };
+                        html! {
+                            <li class={class}>
+                                { mark }<strong>{ &c.id }</strong>{ format!(" — {}", lang.check_description(&c.description)) }
+                                if !c.detail.is_empty() { { format!(" ({before}{})", lang.check_detail(&c.detail)) } }
+                            </li>
+                        }
                     }) }
                 </ul>
             }
         </section>
+    }
+}
+
+/// Whose verdict a loaded trace carries: checked again here (and how the file's differed), or
+/// the verdict saved in the file, which this page cannot check again.
+fn provenance(checked: &Checked, lang: crate::i18n::Lang) -> Html {
+    match checked {
+        Checked::Again(differences) if differences.is_empty() => {
+            html! { <p class="provenance" id="provenance">{ lang.rechecked() }</p> }
+        }
+        Checked::Again(differences) => html! {
+            <div class="provenance differs" id="provenance">
+                <p>{ lang.recheck_differs() }</p>
+                <ul>{ for differences.iter().take(20).map(|d| html! { <li>{ d }</li> }) }</ul>
+            </div>
+        },
+        Checked::Saved => {
+            html! { <p class="provenance saved" id="provenance">{ lang.saved_verdict() }</p> }
+        }
+        _ => html! {},
+    }
+}
+
+/// Why the connection to a native run was lost, if it was.
+fn lost(checked: &Checked) -> Option<&str> {
+    match checked {
+        #[cfg(feature = "served")]
+        Checked::Lost(why) => Some(why),
+        _ => None,
     }
 }

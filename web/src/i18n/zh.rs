@@ -48,18 +48,45 @@ pub fn text(what: &str, key: &str) -> Option<&'static str> {
 }
 
 /// A check's detail in Chinese: the Chinese of the `detail` sentence shape it fits best (the
-/// one with the most literal text), its holes filled with what the English had there.
+/// one with the most literal text), its holes filled with what the English had there — each
+/// hole said in Chinese too where it has a shape of its own (a "with …" allowance, a wrong
+/// behaviour), a few levels deep.
 #[inline(never)]
 pub fn detail(en: &str) -> Option<String> {
-    use conlab_core::template::{fill, holes, literal_len};
+    translate(en, 4)
+}
+
+fn translate(en: &str, depth: u8) -> Option<String> {
+    use conlab_core::template::{holes, literal_len};
     let table = TABLE.with(Cell::get)?;
     let (zh, parts) = table
         .iter()
         .filter_map(|(key, zh)| {
             let pattern = key.strip_prefix("detail ")?;
-            holes(pattern, en).map(|parts| (literal_len(pattern), zh, parts))
+            // Read from the front: the shape that says most before its first hole, then the
+            // one that says most in all.
+            let front = pattern.find("{}").unwrap_or(pattern.len());
+            holes(pattern, en).map(|parts| ((front, literal_len(pattern)), zh, parts))
         })
         .max_by_key(|(len, _, _)| *len)
         .map(|(_, zh, parts)| (zh, parts))?;
-    Some(fill(zh, &parts))
+    // The template filled by hand, each hole said in Chinese where it has words in it (a
+    // figure such as "200 ms" stays as it is).
+    let mut out = String::with_capacity(zh.len() + en.len());
+    let mut parts = parts.into_iter();
+    for (i, piece) in zh.split("{}").enumerate() {
+        if i > 0 {
+            let part = parts.next().unwrap_or("");
+            let worded = depth > 0
+                && part
+                    .split(' ')
+                    .any(|w| w.len() > 2 && w.bytes().all(|b| b.is_ascii_lowercase()));
+            match worded.then(|| translate(part, depth - 1)).flatten() {
+                Some(said) => out.push_str(&said),
+                None => out.push_str(part),
+            }
+        }
+        out.push_str(piece);
+    }
+    Some(out)
 }

@@ -6,7 +6,6 @@ use super::palette::{state_style, Fill, StateStyle};
 use super::rows::Rows;
 use super::viewport::Viewport;
 use conlab_core::{Nanos, Trace};
-use std::collections::HashMap;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasPattern, CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -125,18 +124,25 @@ impl Theme {
     }
 }
 
-/// Canvas patterns for the patterned states, made once per canvas.
+/// Canvas patterns for the patterned states, made once per canvas (a short list: a few
+/// states are patterned).
 #[derive(Default)]
 pub struct Patterns {
-    made: HashMap<StateStyle, Option<CanvasPattern>>,
+    made: Vec<(StateStyle, Option<CanvasPattern>)>,
 }
 
 impl Patterns {
     /// Makes `s` the fill style of `ctx`.
     fn apply(&mut self, ctx: &CanvasRenderingContext2d, s: StateStyle) {
         if s.fill != Fill::Solid {
-            let made = self.made.entry(s).or_insert_with(|| make_pattern(ctx, s));
-            if let Some(p) = made {
+            let at = match self.made.iter().position(|(style, _)| *style == s) {
+                Some(at) => at,
+                None => {
+                    self.made.push((s, make_pattern(ctx, s)));
+                    self.made.len() - 1
+                }
+            };
+            if let Some(p) = &self.made[at].1 {
                 ctx.set_fill_style_canvas_pattern(p);
                 return;
             }

@@ -77,12 +77,14 @@ pub fn checks(c: &mut Checks) {
         ),
     );
     let d = c.params.duration("enter_ms") + c.params.duration("exit_ms");
-    c.about(
+    c.time(
         "makespan",
         "the whole takes about enter + exit",
         c.trace.metrics.makespan,
-        d,
-    );
+    )
+    .about(d)
+    .waits(2)
+    .judge();
 }
 
 /// About how long a run takes: entering and exiting.

@@ -19,7 +19,8 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// Checks: lines in order, the second line about one sleep after the first, makespan ~ 2 sleeps.
+/// Checks: the lines in order, and the awaits one after the other (makespan ~ two sleeps, not
+/// one).
 pub fn checks(c: &mut Checks) {
     c.output_is(
         "order",
@@ -27,12 +28,15 @@ pub fn checks(c: &mut Checks) {
         &["started", "hello", "world", "finished"].map(String::from),
     );
     let sleep = c.params.duration("sleep_ms");
-    c.about(
+    c.time(
         "makespan-two-sleeps",
         "awaits run one after the other: makespan ~ 2 x sleep",
         c.trace.metrics.makespan,
-        sleep * 2,
-    );
+    )
+    .about(sleep * 2)
+    .waits(2)
+    .unlike(sleep, "the two awaits at once")
+    .judge();
 }
 
 /// About how long a run takes: two sleeps, one after the other.

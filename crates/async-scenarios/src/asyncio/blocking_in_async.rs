@@ -43,12 +43,14 @@ pub fn checks(c: &mut Checks) {
         conlab_core::count_of(blocking.len(), "blocking span", "blocking spans"),
     );
     let last_end = blocking.iter().map(|b| b.1).max().unwrap_or(0);
-    c.about(
+    c.time(
         "makespan-sum",
         "the calls add up: they all end ~ calls x block after the start",
         last_end,
-        block * calls,
-    );
+    )
+    .about(block * calls)
+    .unlike(block, "the calls overlapping (as awaited sleeps would)")
+    .judge();
     let slow = SLOW.as_nanos() as Nanos;
     let long = blocking
         .iter()

@@ -67,12 +67,15 @@ pub fn checks(c: &mut Checks) {
         .next()
         .map(|m| m.t)
         .unwrap_or(0);
-    c.about(
+    let cancel_after = c.params.duration("cancel_after_ms");
+    c.time(
         "interrupt-time",
         "the interrupt arrives after cancel_after_ms",
         interrupt,
-        c.params.duration("cancel_after_ms"),
-    );
+    )
+    .about(cancel_after)
+    .waits(1)
+    .judge();
     let finished = c
         .trace
         .output

@@ -65,12 +65,14 @@ pub fn checks(c: &mut Checks) {
                 format!("task returned {value}, callback saw {seen}"),
             );
         }
-        _ => c.check(
-            "ran",
-            "the task returned and the callback ran",
-            false,
-            format!("output {}", conlab_core::quoted(&c.trace.output_texts())),
-        ),
+        _ => {
+            c.check(
+                "ran",
+                "the task returned and the callback ran",
+                false,
+                format!("output {}", conlab_core::quoted(&c.trace.output_texts())),
+            );
+        }
     }
 }
 

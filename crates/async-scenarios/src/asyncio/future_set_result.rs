@@ -59,12 +59,15 @@ pub fn checks(c: &mut Checks) {
         got,
         format!("output {}", conlab_core::quoted(&c.trace.output_texts())),
     );
-    c.about(
+    let delay = c.params.duration("delay_ms");
+    c.time(
         "waited-delay",
         "the result arrives after about one delay",
         resumed,
-        c.params.duration("delay_ms"),
-    );
+    )
+    .about(delay)
+    .waits(1)
+    .judge();
 }
 
 /// About how long a run takes: the delay before the result is set.

@@ -1,7 +1,7 @@
 //! asyncio-two-tasks: two tasks each print, sleep and print again. While one sleeps the loop
 //! runs the other: output 1 3 2 4, and the whole takes one sleep.
 
-use conlab_core::{Checks, LaneCtx, Runtime, ScenarioError};
+use conlab_core::{Checks, Fault, LaneCtx, Runtime, ScenarioError};
 
 /// Runs the scenario.
 pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
@@ -25,15 +25,17 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// Checks: on the virtual runtime the output is exactly 1 3 2 4; on every runtime both first
-/// lines come before either second line, and the makespan is about one sleep.
+/// Checks: on the virtual runtime the exact order 1 3 2 4; everywhere, both tasks print their
+/// first line before either prints its second, and the sleeps overlap (makespan ~ one sleep,
+/// not two).
 pub fn checks(c: &mut Checks) {
     if c.is_virtual() {
         c.output_is(
             "order",
             "output order is 1 3 2 4",
             &["1", "3", "2", "4"].map(String::from),
-        );
+        )
+        .guards(&[Fault::SerialTasks]);
     }
     let pos = |t: &str| c.position(t).unwrap_or(usize::MAX);
     let interleaved = pos("1").max(pos("3")) < pos("2").min(pos("4"))
@@ -44,15 +46,19 @@ pub fn checks(c: &mut Checks) {
         "both tasks print their first line before either prints its second",
         interleaved,
         format!("output {}", conlab_core::quoted(&c.trace.output_texts())),
-    );
+    )
+    .guards(&[Fault::SerialTasks]);
     let sleep = c.params.duration("sleep_ms");
-    c.about_waits(
+    c.time(
         "makespan-one-sleep",
         "the sleeps overlap: makespan ~ one sleep",
         c.trace.metrics.makespan,
-        sleep,
-        1,
-    );
+    )
+    .about(sleep)
+    .waits(1)
+    .unlike(sleep * 2, "the two tasks one after the other")
+    .guards(&[Fault::SerialTasks])
+    .judge();
 }
 
 /// About how long a run takes: one sleep (the tasks sleep side by side).

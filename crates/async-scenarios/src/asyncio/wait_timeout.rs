@@ -69,8 +69,9 @@ fn indexes(line: Option<&str>, prefix: &str) -> Option<Vec<usize>> {
     list.split(',').map(|s| s.trim().parse().ok()).collect()
 }
 
-/// Checks: wait returns at the predicted moment (the timeout, or earlier when `return_when`
-/// is met first); every task reported done had finished by then and every pending one had not.
+/// Checks: wait returns when return_when is met or at the timeout (where the two differ
+/// enough to tell), the done/pending split matches the sleeps, and every pending task is
+/// cancelled afterwards.
 pub fn checks(c: &mut Checks) {
     let sleeps = c.params.durations_ns("sleeps_ms");
     let timeout = c.params.duration("timeout_ms").as_nanos() as Nanos;
@@ -97,12 +98,21 @@ pub fn checks(c: &mut Checks) {
         );
         return;
     };
-    c.about(
+    // Told apart from a wait that ignores whichever of the two comes later.
+    let (wrong, what) = if timeout < condition_at {
+        (condition_at, "a wait that ignored its timeout")
+    } else {
+        (timeout, "a wait that returned only at its timeout")
+    };
+    c.time(
         "returns-on-time",
         "wait returns when return_when is met or at the timeout",
         returned - start,
-        std::time::Duration::from_nanos(predicted),
-    );
+    )
+    .about(std::time::Duration::from_nanos(predicted))
+    .waits(1)
+    .unlike(std::time::Duration::from_nanos(wrong), what)
+    .judge();
     let text = |p: &str| {
         c.trace
             .output
@@ -131,16 +141,17 @@ pub fn checks(c: &mut Checks) {
         .iter()
         .all(|i| sleeps.get(*i).is_some_and(|s| *s + slack >= waited));
     let complete = done.len() + pending.len() == sleeps.len();
+    let detail = format!(
+        "done: tasks {}; pending: tasks {} after {}",
+        conlab_core::list(&done),
+        conlab_core::list(&pending),
+        conlab_core::ms(waited)
+    );
     c.check(
         "split",
         "done/pending split matches the timeout",
         done_ok && pending_ok && complete,
-        format!(
-            "done: tasks {}; pending: tasks {} after {}",
-            conlab_core::list(&done),
-            conlab_core::list(&pending),
-            conlab_core::ms(waited)
-        ),
+        detail,
     );
     let cancelled = c.trace.marks_named("cancelled").count();
     c.check(

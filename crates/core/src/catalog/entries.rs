@@ -1,6 +1,6 @@
 //! The catalog's data: every scenario of SCENARIOS.md, in chapter order.
 
-use super::{Chapter, Platforms, ScenarioInfo};
+use super::{Chapter, Platforms, ScenarioInfo, Shown};
 use crate::params::{ParamBound, ParamKind, ParamSpec};
 
 const fn count(
@@ -155,6 +155,7 @@ const fn scenario(
         explanation,
         params,
         platforms,
+        shown: Shown::ALL,
     }
 }
 
@@ -176,11 +177,11 @@ pub static CATALOG: &[ScenarioInfo] = &[
     scenario("thread-names", "Thread names", Threads, NATIVE, &[threads(2)],
         "Every thread has a name; code can ask for the name of the thread it runs on."),
     scenario("cpu-bound-gil", "CPU-bound work and the GIL", Threads, NATIVE, &[count("units", 4, 1, 64, "work units", "how many equal pieces of CPU work"), flag("gil", true, "simulate the global interpreter lock"), millis("switch_interval_ms", 5, 1, 1000, "how often the GIL is handed over")],
-        "CPU-bound work gains nothing from threads under a global interpreter lock; without it, or with processes, it spreads over the cores."),
+        "CPU-bound work gains nothing from threads under a global interpreter lock; without it, or with processes, it spreads over the cores.").showing(Shown::MAKESPAN),
     scenario("io-bound-threads", "IO-bound work in threads", Threads, NATIVE, &[count("downloads", 3, 1, 256, "downloads", "how many downloads"), latency_ms(300)],
         "Threads waiting on IO release the GIL, so slow downloads overlap and the whole takes about one latency."),
     scenario("race-condition", "A race condition", Threads, NATIVE, &[threads(10), hold_ms(100)],
-        "Threads that write a shared variable and read it back later see each other's writes unless a lock makes the pair atomic."),
+        "Threads that write a shared variable and read it back later see each other's writes unless a lock makes the pair atomic.").showing(Shown::NO_SPEEDUP),
     scenario("lock", "Lock", Threads, NATIVE, &[threads(10), hold_ms(10)],
         "A Lock makes 'append, then read the last element' atomic: critical sections never overlap."),
     scenario("rlock", "RLock, and a deadlock", Threads, NATIVE, &[threads(10)],
@@ -194,7 +195,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
     scenario("event", "Event", Threads, NATIVE, &[threads(10), count("rounds", 2, 1, 32, "rounds", "how many set/clear rounds")],
         "One set() releases every thread waiting on an Event; clear() re-arms it for the next round."),
     scenario("thread-local", "Thread-local storage", Threads, NATIVE, &[threads(10), hold_ms(200)],
-        "Each thread sees its own value of a thread-local variable; the same built by hand is a map keyed by thread id."),
+        "Each thread sees its own value of a thread-local variable; the same built by hand is a map keyed by thread id.").showing(Shown::NO_SPEEDUP),
     scenario("thread-pool", "A thread pool", Threads, NATIVE, &[count("workers", 5, 1, 256, "workers", "threads in the pool"), count("tasks", 40, 1, 10_000, "tasks", "tasks submitted"), millis("task_ms", 200, 0, 60_000, "how long each task takes")],
         "A pool of k worker threads runs many tasks in waves of k."),
     scenario("producer-consumer", "Producer/consumer", Threads, NATIVE, &[count("producers", 3, 1, 64, "threads", "producer threads"), count("consumers", 2, 1, 64, "threads", "consumer threads"), millis("produce_ms", 200, 0, 60_000, "time to produce one item"), millis("consume_ms", 100, 0, 60_000, "time to consume one item"), millis("duration_ms", 2000, 1, 600_000, "how long producers keep producing"), count("capacity", 0, 0, 100_000, "items", "queue capacity (0 = unbounded)")],
@@ -203,7 +204,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
     scenario("process-start", "Starting processes", Processes, NATIVE, &[processes(10)],
         "Each child is a real OS process with its own PID; the order of their output is up to the OS."),
     scenario("process-isolation", "Processes do not share memory", Processes, NATIVE, &[processes(10)],
-        "A global list appended to in each child stays private to that child; threads appending to the same list share it."),
+        "A global list appended to in each child stays private to that child; threads appending to the same list share it.").showing(Shown::NO_SPEEDUP),
     scenario("process-info", "Process name, pid, daemon flag, join", Processes, NATIVE, &[processes(2)],
         "A process has a name, a PID and a daemon flag; the parent joins it."),
     scenario("process-queue", "A queue between processes", Processes, NATIVE, &[processes(10)],
@@ -233,7 +234,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
     scenario("create-task", "create_task: concurrent tasks", Asyncio, ALL, &[count("tasks", 2, 1, 100_000, "tasks", "how many tasks to create"), sleep_ms(200)],
         "Tasks created up front run concurrently; awaiting them afterwards collects their results, and the whole takes one sleep."),
     scenario("gather-vs-wait", "gather vs wait", Asyncio, ALL, &[sleeps_ms()],
-        "gather returns results in the order the awaitables were given, whatever order they finish in; wait returns sets of done and pending tasks."),
+        "gather returns results in the order the awaitables were given, whatever order they finish in; wait returns sets of done and pending tasks.").showing(Shown::NO_SPEEDUP),
     scenario("wait-timeout", "wait with a timeout and return_when", Asyncio, ALL, &[millis_list("sleeps_ms", &[100, 200, 400], "one sleep per task"), millis("timeout_ms", 250, 0, 60_000, "how long wait waits at most"), choice("return_when", "all", &["all", "first_completed", "first_exception"], "when wait returns: all done, first completed, or first exception"), count("fail_index", 0, 0, 32, "tasks", "1-based index of a task that raises instead of returning (0 = none)").bounded_by(ParamBound::ItemsOf("sleeps_ms"))],
         "wait(timeout, return_when) returns when the condition is met or the timeout expires, splitting the tasks into done and pending."),
     scenario("as-completed", "as_completed", Asyncio, ALL, &[sleeps_ms()],
@@ -255,30 +256,30 @@ pub static CATALOG: &[ScenarioInfo] = &[
     scenario("loop-in-thread", "An event loop in a background thread", Asyncio, NATIVE, &[count("jobs", 4, 1, 1000, "jobs", "jobs submitted from the main thread")],
         "An event loop runs in a background thread; the main thread submits coroutines to it thread-safely and they all run on the loop's thread."),
     scenario("event-loop-choice", "Choosing an event loop", Asyncio, ALL, &[count("tasks", 10_000, 1, 1_000_000, "tasks", "how many sleeping tasks"), sleep_ms(100)],
-        "The same workload of many sleeping tasks on different loops: how long it takes, and the overhead per task."),
+        "The same workload of many sleeping tasks on different loops: how long it takes, and the overhead per task.").showing(Shown::MAKESPAN),
     scenario("sync-vs-async-requests", "Five slow requests: one by one vs together", Asyncio, ALL, &[count("requests", 5, 1, 10_000, "requests", "how many requests"), latency_ms(300)],
-        "Requests made one after the other add up; made concurrently, they take about one latency."),
+        "Requests made one after the other add up; made concurrently, they take about one latency.").showing(Shown::NO_SPEEDUP),
     // 5. Real-world async
     scenario("redis-hash", "Redis: a hash", RealWorld, NATIVE, &[count("fields", 3, 1, 10_000, "fields", "fields in the hash")],
         "Connect to Redis, write a hash, read it back and close."),
     scenario("redis-multi-server", "Redis: several servers at once", RealWorld, NATIVE, &[count("servers", 2, 1, 8, "servers", "how many servers")],
         "The same work against several Redis servers concurrently (two by default) takes as long as the slowest one."),
     scenario("redis-pool", "Redis: pooled, pipelined, concurrent", RealWorld, NATIVE, &[count("ops", 1000, 1, 1_000_000, "operations", "operations per mode"), count("pool", 10, 1, 256, "connections", "pool size")],
-        "Many tasks share a connection pool; sequential, pipelined and concurrent modes compared in ops/s."),
+        "Many tasks share a connection pool; sequential, pipelined and concurrent modes compared in ops/s.").showing(Shown::NO_SPEEDUP),
     scenario("mysql-query", "MySQL: a query", RealWorld, NATIVE, &[],
         "Connect to MySQL, run a query, fetch rows and close."),
     scenario("mysql-multi-server", "MySQL: several servers at once", RealWorld, NATIVE, &[count("servers", 2, 1, 8, "servers", "how many servers")],
         "Several MySQL servers queried concurrently (two by default) take as long as the slowest one."),
     scenario("mysql-pool", "MySQL: a pool of sleeping queries", RealWorld, NATIVE, &[count("queries", 10, 1, 10_000, "queries", "how many queries"), millis("sleep_ms", 200, 0, 60_000, "SLEEP() inside each query"), count("pool", 10, 1, 256, "connections", "pool size")],
-        "Sleeping queries through a pool run in waves of the pool size."),
+        "Sleeping queries through a pool run in waves of the pool size.").showing(Shown::NO_SPEEDUP),
     scenario("web-api", "An async web API", RealWorld, NATIVE, &[count("users", 20, 1, 10_000, "users", "concurrent users"), millis("handler_ms", 300, 0, 60_000, "work inside each handler")],
-        "An HTTP API with async endpoints backed by Redis and MySQL pools serves users concurrently; a blocking handler serializes them."),
+        "An HTTP API with async endpoints backed by Redis and MySQL pools serves users concurrently; a blocking handler serializes them.").showing(Shown::NO_SPEEDUP),
     scenario("crawler", "A crawler", RealWorld, NATIVE, &[count("files", 10, 1, 10_000, "files", "files to download"), latency_ms(300), count("size_kb", 64, 1, 65_536, "KB", "size of each file")],
-        "Download files from a slow local server sequentially, with threads, with an async client, and with a blocking client in an executor."),
+        "Download files from a slow local server sequentially, with threads, with an async client, and with a blocking client in an executor.").showing(Shown::NO_SPEEDUP),
     scenario("raw-http", "HTTP by hand", RealWorld, NATIVE, &[choice("version", "1.0", &["1.0", "1.1"], "HTTP version of the request written by hand"), count("size_kb", 1, 0, 1024, "KB", "size of the file asked of conlab's own server"), url("url", "the page to GET; this machine only unless --allow-remote")],
-        "An HTTP/1.0 (or 1.1) request written by hand over an async TCP connection: the status line, each header, then the body."),
+        "An HTTP/1.0 (or 1.1) request written by hand over an async TCP connection: the status line, each header, then the body.").showing(Shown::MAKESPAN),
     scenario("load-test", "An HTTP load tester", RealWorld, NATIVE, &[count("clients", 50, 1, 10_000, "clients", "concurrent clients, each on a connection it keeps alive"), count("requests", 1000, 1, 10_000_000, "requests", "total requests (when duration_ms is 0); a request unanswered after 30 s counts as timed out"), millis("duration_ms", 0, 0, 3_590_000, "run for this long instead of a number of requests (0 = send `requests`); without a rate each client sends at least one request, and a request still unanswered 2 s after the end counts as cut off"), count("payload_kb", 64, 0, 65_536, "KB", "file posted with each request as a form (0 = a GET without a body)"), count("rate", 0, 0, 1_000_000, "req/s", "send on a fixed schedule of this many requests per second, latency measured from each intended send time (0 = as fast as possible)"), url("url", "the API to load; this machine only unless --allow-remote"), count("fail_percent", 0, 0, 100, "%", "share of requests conlab's own server fails on purpose")],
-        "Many concurrent clients post a file to an API; latency percentiles, throughput and bytes sent are measured."),
+        "Many concurrent clients post a file to an API; latency percentiles, throughput and bytes sent are measured.").showing(Shown::MAKESPAN),
     scenario("job-queue", "A Redis job queue", RealWorld, NATIVE, &[count("jobs", 20, 1, 100_000, "jobs", "jobs queued"), millis("job_ms", 100, 0, 60_000, "how long each job takes"), count("crash_after", 5, 0, 100_000, "jobs", "worker-1 stops mid-run after this many jobs, holding one (0 = never)").bounded_by(ParamBound::ZeroOrBelow("jobs"))],
         "A master loop moves jobs from a Redis list to an event loop in a worker thread; every job runs exactly once, even if a worker stops."),
 ];

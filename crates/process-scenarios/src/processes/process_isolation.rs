@@ -33,7 +33,7 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     // test), so the parent's copy belongs to the run rather than to a static; what matters
     // is unchanged: every thread of the parent sees this one list, no child can reach it.
     let numbers: Arc<Mutex<Vec<usize>>> = Arc::default();
-    main.mark("phase_start", "processes");
+    main.phase_start("processes");
     {
         let processes = Processes::new(main);
         let mut children = Vec::with_capacity(n);
@@ -44,12 +44,12 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
             child.join(main)?;
         }
     }
-    main.mark("phase_end", "processes");
+    main.phase_end("processes");
     main.print(format!(
         "parent after the processes: the list has {}",
         conlab_core::count_of(len(&numbers), "item", "items")
     ));
-    main.mark("phase_start", "threads");
+    main.phase_start("threads");
     let mut threads = Vec::with_capacity(n);
     for i in 0..n {
         let numbers = numbers.clone();
@@ -62,7 +62,7 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
     for t in &threads {
         t.join(main)?;
     }
-    main.mark("phase_end", "threads");
+    main.phase_end("threads");
     main.print(format!(
         "parent after the threads: the list has {}",
         conlab_core::count_of(len(&numbers), "item", "items")
@@ -97,7 +97,15 @@ fn parent_count(c: &Checks, prefix: &str) -> Option<u64> {
 /// processes and held n items after the threads, and the last thread saw all n.
 pub fn checks(c: &mut Checks) {
     let n = c.params.usize("processes");
-    let lines = super::child_lines(c.trace, "process ");
+    let in_phase = |phase: Option<(conlab_core::Nanos, conlab_core::Nanos)>, t| {
+        phase.is_some_and(|(a, b)| t >= a && t <= b)
+    };
+    let processes = c.phase("processes");
+    let threads = c.phase("threads");
+    let lines: Vec<_> = super::child_lines(c.trace, "process ")
+        .into_iter()
+        .filter(|l| in_phase(processes, l.t))
+        .collect();
     let lengths: Vec<u64> = lines.iter().filter_map(|l| l.after("length ")).collect();
     c.check(
         "child-lists-private",
@@ -130,10 +138,11 @@ pub fn checks(c: &mut Checks) {
         .output
         .iter()
         .filter(|l| {
-            c.trace
-                .lanes
-                .get(l.lane as usize)
-                .is_some_and(|lane| lane.kind == LaneKind::Thread)
+            in_phase(threads, l.t)
+                && c.trace
+                    .lanes
+                    .get(l.lane as usize)
+                    .is_some_and(|lane| lane.kind == LaneKind::Thread)
         })
         .map(|l| l.text.matches(',').count() + 1)
         .max()

@@ -265,7 +265,6 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
         main: main.clone(),
         stop,
     });
-    main.mark("phase_start", "load");
     let mut handles = Vec::with_capacity(clients);
     for c in 0..clients {
         let lane = main
@@ -296,7 +295,6 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     }
     ticker.abort();
     let end = main.now();
-    main.mark("phase_done", "load");
     let mut tally = shared.tally.borrow_mut();
     tally.tick(end, start);
     let unsent = shared

@@ -173,24 +173,31 @@ pub fn checks(c: &mut Checks) {
     if c.params.choice("pool") == "process" {
         // A process pool starts its workers one after the other, each an exec of conlab.
         let first = blocking.iter().map(|b| b.0).min().unwrap_or(0);
-        c.about_plus(
+        c.time(
             "makespan-one-call",
             "the calls overlap: they all end ~ one call after the first began",
             end.saturating_sub(first),
-            block,
+        )
+        .about(block)
+        .plus(
             (PROCESS_START * calls as u32).as_nanos() as Nanos,
-            &format!(
+            format!(
                 "starting {}",
                 conlab_core::count_of(calls, "process", "processes")
             ),
-        );
+        )
+        .unlike(block * calls as u32, "the calls one after the other")
+        .judge();
     } else {
-        c.about(
+        c.time(
             "makespan-one-call",
             "the calls overlap: they all end ~ one call after the start",
             end,
-            block,
-        );
+        )
+        .about(block)
+        .real_requests(calls)
+        .unlike(block * calls as u32, "the calls one after the other")
+        .judge();
     }
     let mut ticks: Vec<Nanos> = c.trace.marks_named("tick").map(|m| m.t).collect();
     ticks.insert(0, 0);

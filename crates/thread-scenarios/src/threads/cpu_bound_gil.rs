@@ -3,7 +3,7 @@
 //! Under the GIL threads gain nothing; without it, or in processes, they spread over the
 //! cores.
 
-use conlab_core::{Checks, Nanos, SpanState};
+use conlab_core::{Checks, Fault, Nanos, PhaseCores, SpanState};
 use conlab_processes::{ProcessCtx, Processes, Spawn};
 use conlab_traced_threads::{Aborted, Gil, ThreadCtx, Work};
 use std::sync::Arc;
@@ -12,24 +12,30 @@ use std::time::Duration;
 /// One unit of work is this much single-core CPU time (times time-scale).
 const UNIT_MS: i64 = 100;
 
-/// The shortest unit of work whose threads' overlap is checked (see the checks).
+/// The shortest unit of work whose threads' overlap is judged: shorter units are over before
+/// the next thread has started, so whether they overlap says more about thread start-up than
+/// about the GIL.
 const MIN_UNIT_FOR_PARALLELISM: Nanos = 10_000_000;
 
-/// The shortest unit whose processes' overlap is checked: starting a process (an exec of
+/// The shortest unit whose processes' overlap is judged: starting a process (an exec of
 /// conlab, ~2 ms here, several times that on a busy machine) staggers them by more than a
 /// short unit lasts.
 const MIN_UNIT_FOR_PROCESS_PARALLELISM: Nanos = 50_000_000;
+
+/// The fewest cores a phase must have been able to get for its parallelism to be judged:
+/// with less, computing in turn and computing at once look alike.
+const MIN_CORES_LENT: f64 = 1.5;
 
 fn phase(
     main: &ThreadCtx,
     name: &'static str,
     body: impl FnOnce() -> Result<(), Aborted>,
 ) -> Result<Nanos, Aborted> {
-    main.mark("phase_start", name);
+    main.phase_start(name);
     let start = main.now();
     body()?;
     let took = main.now() - start;
-    main.mark("phase_end", name);
+    main.phase_end(name);
     Ok(took)
 }
 
@@ -60,9 +66,6 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
         .unwrap_or(1);
     let work = Work::calibrate();
     main.metric("cores", cores as f64, "cores");
-    // Measured apart from the scenario, so a busy machine is not mistaken for serial threads.
-    let available = Work::cores_available(Duration::from_millis(50));
-    main.metric("cores_available", available, "cores");
 
     let cpu = cpu_time::ThreadTime::now();
     let sequential = phase(main, "sequential", || {
@@ -137,46 +140,72 @@ pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
     ctx.compute(&Work::from_per_ms(per_ms), Duration::from_nanos(ns))
 }
 
-/// When a phase started and ended, from its marks.
-fn phase_window(t: &conlab_core::Trace, name: &str) -> Option<(Nanos, Nanos)> {
-    Some((
-        t.mark_time("phase_start", name)?,
-        t.mark_time("phase_end", name)?,
-    ))
+/// What the run did in phase `name` with the cores: used and could have had.
+fn cores(c: &Checks, name: &str) -> Option<PhaseCores> {
+    c.cores_in(name)
 }
 
-/// Says why the parallel checks were not made: the machine lent fewer than 1.5 cores.
-fn main_note(c: &mut Checks, available: f64) {
-    c.check(
-        "cores-lent",
-        "the machine lent fewer than 1.5 cores, so parallel speed-up is not checked this time",
-        true,
-        format!("{available:.2} cores available when the run started"),
-    );
+/// Why the parallelism of phase `name` cannot be judged this time, if it cannot: too few
+/// units or cores, units too short against starting them, or a machine that lent too few
+/// cores (other programs used the rest).
+fn unjudgeable(
+    c: &Checks,
+    name: &str,
+    units: usize,
+    cores: usize,
+    per_unit: Nanos,
+    min_unit: Nanos,
+    started: &str,
+) -> Option<String> {
+    if units < 2 {
+        return Some(
+            "one unit of work runs on one thread: there is nothing to run beside it".into(),
+        );
+    }
+    if cores < 2 {
+        return Some(format!("this machine has {} core", cores));
+    }
+    if per_unit < min_unit {
+        return Some(format!(
+            "one unit takes {}, too short against starting {started} (judged from {}; time-scale makes units shorter)",
+            conlab_core::ms(per_unit),
+            conlab_core::ms(min_unit)
+        ));
+    }
+    let Some(lent) = self::cores(c, name) else {
+        return Some("the run did not note the machine's idle time, so the cores it could have had are unknown".into());
+    };
+    if lent.uncertainty > 0.25 {
+        return Some(format!(
+            "the phase lasted {}, too short for the machine's idle time, counted in steps of {}",
+            conlab_core::ms(lent.wall),
+            conlab_core::ms((lent.uncertainty * lent.wall as f64 / 2.0 / cores as f64) as Nanos)
+        ));
+    }
+    if lent.could_have < MIN_CORES_LENT {
+        return Some(format!(
+            "this run could have had {:.2} of {cores} cores — other programs used the rest",
+            lent.could_have
+        ));
+    }
+    None
 }
 
-/// CPU parallelism of a phase: the CPU time its threads (not the main lane) used, divided by
-/// the phase's wall time. About 1 when threads take turns, up to the cores when they overlap.
-fn parallelism(t: &conlab_core::Trace, name: &str) -> Option<f64> {
-    let (start, end) = phase_window(t, name)?;
-    let cpu: u64 = t
-        .marks_named("cpu_time")
-        .filter(|m| m.lane != 0 && m.t >= start && m.t <= end)
-        .filter_map(|m| m.detail.parse::<u64>().ok())
-        .sum();
-    Some(cpu as f64 / (end - start).max(1) as f64)
+/// How many cores of those it could have had a phase should use when its work runs at once:
+/// at least one, plus half of the rest it could have had (up to one per unit).
+fn parallel_enough(lent: &PhaseCores, units: usize) -> f64 {
+    1.0 + 0.5 * (lent.could_have.min(units as f64) - 1.0).max(0.0)
 }
 
-/// Checks, from the phase and CPU-time marks, with speed-ups against the CPU time the work
-/// takes on one core: GIL threads gain at most 1.2x and hand the GIL over; free threads never
-/// gain more than min(cores, units), and compute at the same time where GIL threads take turns
-/// (when the machine has the cores free).
+/// Checks, from the phases' CPU-time marks and the machine's idle time at their ends, with
+/// speed-ups against the CPU time the work takes on one core: GIL threads compute one at a
+/// time and hand the GIL over; free threads and processes never compute on more than
+/// min(cores, units) cores, and do compute at once where the machine lent the cores to tell.
 pub fn checks(c: &mut Checks) {
     let t = c.trace;
-    let phase = |name: &str| phase_window(t, name).map(|(a, b)| b - a);
     let units = c.params.usize("units");
     let cores = t.metrics.extra("cores").unwrap_or(1.0) as usize;
-    if phase("sequential").is_none() {
+    if c.phase_length("sequential").is_none() {
         c.check("phases", "every phase ran", false, "no sequential phase");
         return;
     }
@@ -187,139 +216,188 @@ pub fn checks(c: &mut Checks) {
         .filter_map(|m| m.detail.parse::<u64>().ok())
         .sum::<u64>()
         .max(1);
+    let per_unit = seq / units as u64;
     if c.params.flag("gil") {
-        // As for free threads below: what the threads did at once, not a speed-up against a
-        // sequential phase that the host may have slowed.
-        let gil = phase("gil_threads").unwrap_or(u64::MAX);
-        let speedup = seq as f64 / gil as f64;
-        let at_once = parallelism(t, "gil_threads").unwrap_or(0.0);
-        c.check(
-            "gil-no-gain",
-            "threads under the GIL gain nothing: speedup <= 1.2",
-            at_once <= 1.2,
-            format!("{at_once:.2} cores at once; speed-up over the sequential run {speedup:.2}x"),
+        gil_checks(c, units, cores, seq, per_unit);
+    }
+    let ideal = cores.min(units) as f64;
+    let free = c.phase_length("free_threads").unwrap_or(Nanos::MAX);
+    let free_used = cores_used(c, "free_threads");
+    c.check(
+        "free-speedup-bounded",
+        "free threads never compute on more than min(cores, units) cores at once",
+        free_used <= ideal * 1.1,
+        format!(
+            "{free_used:.2} cores at once (ideal {ideal:.0}); speed-up over the sequential run {:.2}x",
+            seq as f64 / free as f64
+        ),
+    );
+    // How much faster free threads finish depends on the hardware behind the cores (on a VM
+    // the host may run both vCPUs on one physical core), so the speed-up is reported, not
+    // asserted. What holds wherever the machine lends the cores: without the GIL the threads
+    // compute at the same time. Judged against the cores the phase could have had.
+    parallel_check(
+        c,
+        "free_threads",
+        "free-threads-parallel",
+        "without the GIL the threads compute at the same time",
+        (units, cores, per_unit, MIN_UNIT_FOR_PARALLELISM, "a thread"),
+        Fault::SerialThreads,
+    );
+    let procs = c.phase_length("processes").unwrap_or(Nanos::MAX);
+    let procs_used = cores_used(c, "processes");
+    c.check(
+        "processes-speedup-bounded",
+        "processes never compute on more than min(cores, units) cores at once",
+        procs_used <= ideal * 1.1,
+        format!(
+            "{procs_used:.2} cores at once (ideal {ideal:.0}); speed-up over the sequential run {:.2}x",
+            seq as f64 / procs as f64
+        ),
+    );
+    parallel_check(
+        c,
+        "processes",
+        "processes-parallel",
+        "processes compute at the same time: each has its own interpreter and GIL",
+        (
+            units,
+            cores,
+            per_unit,
+            MIN_UNIT_FOR_PROCESS_PARALLELISM,
+            "a process",
+        ),
+        Fault::SerialProcesses,
+    );
+}
+
+/// The cores phase `name` used at once (its CPU time over its wall time), 0 if unknown.
+fn cores_used(c: &Checks, name: &str) -> f64 {
+    cores(c, name).map_or_else(
+        || {
+            // Traces without the machine's idle time: from the CPU-time marks alone.
+            c.phase(name).map_or(0.0, |(start, end)| {
+                let cpu: u64 = c
+                    .trace
+                    .marks_named("cpu_time")
+                    .filter(|m| m.t >= start && m.t <= end)
+                    .filter_map(|m| m.detail.parse::<u64>().ok())
+                    .sum();
+                cpu as f64 / (end - start).max(1) as f64
+            })
+        },
+        |lent| lent.used,
+    )
+}
+
+/// Judges whether phase `name` computed at once, where the run could tell.
+fn parallel_check(
+    c: &mut Checks,
+    name: &str,
+    id: &str,
+    description: &str,
+    (units, cores, per_unit, min_unit, started): (usize, usize, Nanos, Nanos, &str),
+    guards: Fault,
+) {
+    match unjudgeable(c, name, units, cores, per_unit, min_unit, started) {
+        Some(why) => {
+            c.not_judged(id, description, why);
+        }
+        None => {
+            let lent = self::cores(c, name).expect("judgeable phases have their cores");
+            let need = parallel_enough(&lent, units);
+            c.check(
+                id,
+                description,
+                lent.used >= need,
+                format!(
+                    "used {:.2} cores at once of the {:.2} it could have had (at least {need:.2} expected)",
+                    lent.used, lent.could_have
+                ),
+            )
+            .guards(&[guards]);
+        }
+    }
+}
+
+/// The checks of the GIL threads: they compute one at a time (judged where the machine lent
+/// the cores to tell), and hand the GIL over when a unit outlasts the switch interval.
+fn gil_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: Nanos) {
+    let gil = c.phase_length("gil_threads").unwrap_or(u64::MAX);
+    let speedup = seq as f64 / gil as f64;
+    let at_once = cores_used(c, "gil_threads");
+    let detail =
+        format!("{at_once:.2} cores at once; speed-up over the sequential run {speedup:.2}x");
+    // A GIL that let threads compute together would show only where they had the cores to.
+    match unjudgeable(
+        c,
+        "gil_threads",
+        units,
+        cores,
+        per_unit,
+        MIN_UNIT_FOR_PARALLELISM,
+        "a thread",
+    ) {
+        Some(why) if at_once <= 1.2 => {
+            c.not_judged(
+                "gil-no-gain",
+                "threads under the GIL gain nothing: speedup <= 1.2",
+                format!("{detail}; {why}"),
+            );
+        }
+        _ => {
+            c.check(
+                "gil-no-gain",
+                "threads under the GIL gain nothing: speedup <= 1.2",
+                at_once <= 1.2,
+                detail,
+            );
+        }
+    }
+    // The holder hands the GIL over when its switch interval has passed while another
+    // thread waits for it (it looks between small pieces of work, at most ~1 ms apart).
+    // So a hand-over is due when a unit of work outlasts the interval and a thread waited
+    // longer than that. A unit shorter than the interval ends and releases the GIL first
+    // (waiters then queue behind finished units, however long), and units shorter than a
+    // thread takes to start never compete at all.
+    let t = c.trace;
+    let handovers = t.marks_named("gil_handover").count();
+    let interval = c.params.duration("switch_interval_ms").as_nanos() as u64;
+    let longest_wait = t
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::WaitingGil)
+        .map(|s| s.duration())
+        .max()
+        .unwrap_or(0);
+    let due = 2 * interval + 1_000_000;
+    let must_hand_over = per_unit > due && longest_wait > due;
+    if units == 1 {
+        c.not_judged(
+            "gil-handovers",
+            "the GIL is handed over between competing threads",
+            "one unit runs on one thread: there is nobody to hand the GIL to",
         );
-        // The holder hands the GIL over when its switch interval has passed while another
-        // thread waits for it (it looks between small pieces of work, at most ~1 ms apart).
-        // So a hand-over is due when a unit of work outlasts the interval and a thread waited
-        // longer than that. A unit shorter than the interval ends and releases the GIL first
-        // (waiters then queue behind finished units, however long), and units shorter than a
-        // thread takes to start never compete at all.
-        let handovers = t.marks_named("gil_handover").count();
-        let interval = c.params.duration("switch_interval_ms").as_nanos() as u64;
-        let longest_wait = t
-            .spans
-            .iter()
-            .filter(|s| s.state == SpanState::WaitingGil)
-            .map(|s| s.duration())
-            .max()
-            .unwrap_or(0);
-        let per_unit = seq / units as u64;
-        let due = 2 * interval + 1_000_000;
-        let must_hand_over = per_unit > due && longest_wait > due;
+    } else if must_hand_over || handovers > 0 {
         c.check(
             "gil-handovers",
             "the GIL is handed over between competing threads",
             !must_hand_over || handovers > 0,
-            if units == 1 {
-                "one unit runs on one thread: there is nobody to hand the GIL to".to_string()
-            } else if must_hand_over || handovers > 0 {
-                format!(
-                    "{handovers} hand-overs; the longest wait for the GIL was {}",
-                    conlab_core::ms(longest_wait)
-                )
-            } else {
-                format!(
-                    "{handovers} hand-overs: a unit of work ({}) ends before the switch interval ({}) is due, or no thread waited that long (longest wait {})",
-                    conlab_core::ms(per_unit),
-                    conlab_core::ms(interval),
-                    conlab_core::ms(longest_wait)
-                )
-            },
-        );
-    }
-    // The bound is on what the threads did at once (their CPU time over the phase's wall
-    // time), which no machine can exceed. A speed-up against the sequential phase cannot be
-    // bounded so: on a VM, time the host takes away during that phase counts as its CPU time.
-    let free = phase("free_threads").unwrap_or(u64::MAX);
-    let speedup = seq as f64 / free as f64;
-    let ideal = cores.min(units) as f64;
-    let at_once = parallelism(t, "free_threads").unwrap_or(0.0);
-    c.check(
-        "free-speedup-bounded",
-        "free threads never compute on more than min(cores, units) cores at once",
-        at_once <= ideal * 1.1,
-        format!(
-            "{at_once:.2} cores at once (ideal {ideal:.0}); speed-up over the sequential run {speedup:.2}x"
-        ),
-    );
-    // How much faster free threads finish depends on the hardware behind the cores: on this
-    // project's 2-vCPU VMs it ranged from 1.0x to 2.0x on an idle machine (the host may run
-    // both vCPUs on one physical core, and its steal time counts as guest CPU time), so the
-    // speed-up is reported, not asserted. What holds wherever the OS has two cores free:
-    // without the GIL the threads are scheduled to compute at the same time; with it they
-    // take turns. That is checked, and it fails if free threads are serialized.
-    let free_par = parallelism(t, "free_threads").unwrap_or(0.0);
-    let available = t.metrics.extra("cores_available").unwrap_or(0.0);
-    // Units much shorter than this are over before the next thread has started, so whether
-    // they overlap says more about thread start-up than about the GIL.
-    let unit_long_enough = seq / units as u64 >= MIN_UNIT_FOR_PARALLELISM;
-    if units >= 2 && cores >= 2 && !unit_long_enough {
-        c.check(
-            "unit-too-short",
-            "a unit of work is too short against starting a thread, so parallelism is not checked this time",
-            true,
             format!(
-                "one unit takes {}; parallelism is checked from {} (time-scale makes units shorter)",
-                conlab_core::ms(seq / units as u64),
-                conlab_core::ms(MIN_UNIT_FOR_PARALLELISM)
+                "{handovers} hand-overs; the longest wait for the GIL was {}",
+                conlab_core::ms(longest_wait)
             ),
-        );
-    } else if units >= 2 && cores >= 2 && available >= 1.5 {
-        let baseline = if c.params.flag("gil") {
-            parallelism(t, "gil_threads").unwrap_or(1.0)
-        } else {
-            1.0
-        };
-        c.check(
-            "free-threads-parallel",
-            "without the GIL the threads compute at the same time; with it they take turns",
-            free_par >= baseline + 0.25,
-            format!("CPU parallelism: free threads {free_par:.2}, GIL threads {baseline:.2}; {available:.2} cores available"),
-        );
-    } else if units >= 2 && cores >= 2 {
-        main_note(c, available);
-    }
-    let procs_par = parallelism(t, "processes").unwrap_or(0.0);
-    let procs = phase("processes").unwrap_or(u64::MAX);
-    c.check(
-        "processes-speedup-bounded",
-        "processes never compute on more than min(cores, units) cores at once",
-        procs_par <= ideal * 1.1,
-        format!(
-            "{procs_par:.2} cores at once (ideal {ideal:.0}); speed-up over the sequential run {:.2}x",
-            seq as f64 / procs as f64
-        ),
-    );
-    let unit_outlasts_start = seq / units as u64 >= MIN_UNIT_FOR_PROCESS_PARALLELISM;
-    if units >= 2 && cores >= 2 && !unit_outlasts_start {
-        c.check(
-            "unit-too-short-for-processes",
-            "a unit of work is too short against starting a process, so the processes' parallelism is not checked this time",
-            true,
+        )
+        .guards(&[Fault::GilNeverHandedOver]);
+    } else {
+        c.not_judged(
+            "gil-handovers",
+            "the GIL is handed over between competing threads",
             format!(
-                "one unit takes {}; the processes' parallelism is checked from {}",
-                conlab_core::ms(seq / units as u64),
-                conlab_core::ms(MIN_UNIT_FOR_PROCESS_PARALLELISM)
-            ),
-        );
-    } else if units >= 2 && cores >= 2 && available >= 1.5 {
-        c.check(
-            "processes-parallel",
-            "processes compute at the same time: each has its own interpreter and GIL",
-            procs_par >= 1.25,
-            format!(
-                "CPU parallelism of the processes: {procs_par:.2}; {available:.2} cores available"
+                "no hand-over was due: a unit of work ({}) ends before the switch interval ({}) has passed twice, or no thread waited that long (longest wait {})",
+                conlab_core::ms(per_unit),
+                conlab_core::ms(interval),
+                conlab_core::ms(longest_wait)
             ),
         );
     }

@@ -1,7 +1,7 @@
 //! thread-main-waits: a program does not end while non-daemon threads run. Main reaches its
 //! end without waiting for its threads; the run (the "process") then waits for every worker.
 
-use conlab_core::{Checks, LaneKind, Nanos, SpanState};
+use conlab_core::{Checks, Fault, LaneKind, Nanos, SpanState};
 use conlab_traced_threads::{Aborted, ThreadCtx};
 
 /// Runs the scenario.
@@ -58,7 +58,8 @@ pub fn checks(c: &mut Checks) {
                 conlab_core::ms(line.t)
             ),
         },
-    );
+    )
+    .guards(&[Fault::SerialThreads]);
     let order: Vec<usize> = t
         .output
         .iter()
@@ -90,12 +91,22 @@ pub fn checks(c: &mut Checks) {
         .find(|l| l.kind == LaneKind::Main)
         .and_then(|l| l.end)
         .unwrap_or(0);
-    c.about(
+    let starting = c.trace.start_cost(LaneKind::Thread);
+    c.time(
         "waits-for-threads",
         "the program ends only when its last thread does: ~ longest sleep",
         main_end,
-        std::time::Duration::from_nanos(longest),
-    );
+    )
+    .about(std::time::Duration::from_nanos(longest))
+    .plus(
+        starting,
+        format!("{} to start the threads", conlab_core::ms(starting)),
+    )
+    .unlike(
+        std::time::Duration::ZERO,
+        "a program that did not wait for its threads",
+    )
+    .judge();
 }
 
 /// About how long a run takes: the longest sleep (the threads sleep side by side).

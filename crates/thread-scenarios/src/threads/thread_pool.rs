@@ -1,6 +1,6 @@
 //! thread-pool: a pool of k worker threads takes tasks from a queue and runs them in waves of k.
 
-use conlab_core::{peak_overlap, Checks, LaneKind, Nanos, SpanState, Text};
+use conlab_core::{peak_overlap, Checks, Fault, LaneKind, Nanos, SpanState, Text};
 use conlab_traced_threads::{Aborted, Queue, ThreadCtx};
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,7 +84,7 @@ pub fn checks(c: &mut Checks) {
     );
     let waves = tasks.div_ceil(workers) as u32;
     let last = running.iter().map(|r| r.1).max().unwrap_or(0);
-    let starting = c.trace.last_start(LaneKind::Thread);
+    let starting = c.trace.start_cost(LaneKind::Thread);
     // Between its tasks a worker takes the next one from the queue, and with hundreds of
     // workers on two cores it waits its turn to run: the trace shows that time on each worker
     // (from its first task to its last, less the tasks themselves). The busiest worker's counts.
@@ -106,18 +106,19 @@ pub fn checks(c: &mut Checks) {
         .map(|(first, last, tasks)| (last - first).saturating_sub(*tasks))
         .max()
         .unwrap_or(0);
-    c.about_plus(
-        "waves",
-        "makespan ~ ceil(tasks / workers) x task",
-        last,
-        task_time * waves,
-        starting + between,
-        &format!(
-            "{} to start the workers and {} a worker spent beyond its tasks' own time",
-            conlab_core::ms(starting),
-            conlab_core::ms(between)
-        ),
-    );
+    c.time("waves", "makespan ~ ceil(tasks / workers) x task", last)
+        .about(task_time * waves)
+        .plus(
+            starting + between,
+            format!(
+                "{} to start the workers and {} a worker spent beyond its tasks' own time",
+                conlab_core::ms(starting),
+                conlab_core::ms(between)
+            ),
+        )
+        .unlike(task_time * tasks as u32, "the tasks one after the other")
+        .guards(&[Fault::SerialThreads])
+        .judge();
 }
 
 /// About how long a run takes: the tasks in waves of `workers`.

@@ -1,7 +1,7 @@
 //! thread-start: starting a thread only schedules it; the main thread carries on without
 //! waiting, and the OS decides when each worker runs.
 
-use conlab_core::{Checks, LaneKind};
+use conlab_core::{Checks, Fault, LaneKind};
 use conlab_traced_threads::{Aborted, ThreadCtx};
 
 /// Runs the scenario.
@@ -91,7 +91,8 @@ pub fn checks(c: &mut Checks) {
             ),
             _ => "main's line or a worker's end is missing".to_string(),
         },
-    );
+    )
+    .guards(&[Fault::SerialThreads]);
 }
 
 /// About how long a run takes: its threads' work, side by side.
