@@ -48,10 +48,11 @@ test-browser:
     cargo test -p conlab-browser-tests
 
 # Many more drawn parameter sets than CI tries, with larger values (RUNS draws per scenario and
-# runtime; the seed is printed, CONLAB_FUZZ_SEED=... replays it)
+# runtime, idle and beside CPU hogs, and per guarded check under its wrong behaviour; the seed
+# is printed, CONLAB_FUZZ_SEED=... replays it)
 fuzz RUNS="20":
     scripts/setup-servers.sh
-    CONLAB_FUZZ_RUNS={{RUNS}} CONLAB_FUZZ_BUDGET=fuzz cargo test --release -p conlab-tests --test drawn_params -- --nocapture
+    CONLAB_FUZZ_RUNS={{RUNS}} CONLAB_FUZZ_BUDGET=fuzz cargo test --release -p conlab-tests --test drawn_params --test drawn_params_busy --test fault_guards -- --nocapture
 
 # Benchmarks that print figures: recording, scale, threads, processes (against Python's
 # multiprocessing), databases (Redis and MySQL)

@@ -1,8 +1,9 @@
 //! Every concurrency check lists the wrong behaviours it guards against
-//! (`Checks::check(..).guards(..)`); the toolkits and runtimes produce each of them on purpose
-//! here (`conlab_core::faults`) and the check must catch it: at the catalog's defaults it
-//! fails, and at drawn parameters it fails or says why it cannot judge — never passes. A run
-//! that fails or times out as a whole under the fault is never shown as passed either.
+//! (`Checks::check(..).guards(..)`, as a run without faults declares them for its parameters);
+//! the toolkits and runtimes produce each of them on purpose here (`conlab_core::faults`) and
+//! the check must catch it: at the catalog's defaults it fails, and at drawn parameters it
+//! fails or says why it cannot judge — never passes. A run that fails or times out as a whole
+//! under the fault is never shown as passed either.
 //!
 //! One test: the fault is switched on for the whole process. Environment as for the
 //! drawn-parameters test: `CONLAB_FUZZ_SEED`, `CONLAB_FUZZ_RUNS` (draws per guarded check).
@@ -82,28 +83,26 @@ fn every_guarded_check_catches_the_wrong_behaviours_it_names() {
     let mut faults_seen = std::collections::BTreeSet::new();
     for row in conlab_scenarios::registry::all() {
         let info = row.info();
-        // What the scenario's checks guard against, from a plain run at its defaults.
-        let defaults: Vec<String> = Vec::new();
-        let Some(plain) = run(info.id, RuntimeChoice::Tokio, &defaults) else {
-            continue;
-        };
-        let guards = promises(&plain).guards;
-        let mut by_fault: Vec<(Fault, Vec<String>)> = Vec::new();
-        for (check, fault) in guards {
-            faults_seen.insert(fault.name());
-            match by_fault.iter_mut().find(|(f, _)| *f == fault) {
-                Some((_, checks)) => checks.push(check),
-                None => by_fault.push((fault, vec![check])),
-            }
+        let mut sets = vec![(Vec::new(), true)];
+        for _ in 0..draws {
+            sets.push((draw(info, &mut rng, Budget::CI), false));
         }
-        for (fault, checks) in by_fault {
-            let _on = On::fault(fault);
-            for runtime in runtimes_for(fault, row) {
-                let mut sets = vec![(defaults.clone(), true)];
-                for _ in 0..draws {
-                    sets.push((draw(info, &mut rng, Budget::CI), false));
+        for (assignments, at_defaults) in sets {
+            // What the checks guard against with these parameters, from a run without faults.
+            let Some(plain) = run(info.id, RuntimeChoice::Tokio, &assignments) else {
+                continue;
+            };
+            let mut by_fault: Vec<(Fault, Vec<String>)> = Vec::new();
+            for (check, fault) in promises(&plain).guards {
+                faults_seen.insert(fault.name());
+                match by_fault.iter_mut().find(|(f, _)| *f == fault) {
+                    Some((_, checks)) => checks.push(check),
+                    None => by_fault.push((fault, vec![check])),
                 }
-                for (assignments, at_defaults) in sets {
+            }
+            for (fault, checks) in by_fault {
+                let _on = On::fault(fault);
+                for runtime in runtimes_for(fault, row) {
                     let command = format!(
                         "{} on {runtime:?} under {} with {}",
                         info.id,
@@ -121,14 +120,9 @@ fn every_guarded_check_catches_the_wrong_behaviours_it_names() {
                         match (verdict_of(&trace, check), at_defaults) {
                             (Some(Verdict::Failed), _) => caught += 1,
                             (Some(Verdict::NotJudged), false) => {}
-                            // A check these parameters leave out (cpu-bound-gil's GIL checks
-                            // with gil=false): nothing to judge.
-                            (None, false) if trace.status == conlab_core::Status::Ok => {}
-                            (None, _)
-                                if !trace.passed() && trace.status != conlab_core::Status::Ok =>
-                            {
-                                // The run failed as a whole before judging: shown as failed.
-                                caught += 1;
+                            // The run failed as a whole before judging: shown as failed.
+                            (None, _) if trace.outcome() == conlab_core::Outcome::Failed => {
+                                caught += 1
                             }
                             (v, _) => problems.push(format!(
                                 "{command}: {check} {}",

@@ -1,8 +1,14 @@
 //! Benchmark: what a user runs. `conlab run event-loop-choice -p tasks=N` as a whole process
-//! (every task on its own traced lane, the trace built, checked and printed as text), beside
-//! bare tokio running the same two loops in one process of its own: N tasks each sleeping
-//! 100 ms gathered on a current-thread loop, then on a multi-threaded runtime. Each figure is
-//! the median of fresh processes; peak memory is the process's maximum resident set.
+//! (the workload untraced on both loops, then traced: every task on its own lane, the trace
+//! built, checked and printed as text), beside bare tokio running the same two loops in one
+//! process of its own: N tasks each sleeping 100 ms gathered on a current-thread loop, then on
+//! a multi-threaded runtime. Each figure is the median of fresh processes; peak memory is the
+//! process's maximum resident set.
+//!
+//! Columns compare like with like: conlab's traced loop against bare tokio's current-thread
+//! loop is the cost of tracing (the target); conlab's untraced loops against bare tokio's are
+//! the same work in two processes (about 1x: the lesson's comparison of the two loops is
+//! fair).
 //!
 //! The same workload means each sleep starts when its task first runs (`spawn(async move {
 //! sleep(d).await })`), as in asyncio and in conlab. tokio's shorter form `spawn(sleep(d))`
@@ -23,9 +29,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const SLEEP: Duration = Duration::from_millis(100);
 const RUNS: usize = 3;
 
-/// What one process reported: the two loops' makespans, its wall time and peak memory.
+/// What one process reported: the loops' makespans, its wall time and peak memory.
 #[derive(Clone, Copy, Default)]
 struct Figures {
+    /// The traced current-thread loop (conlab only).
+    traced_ms: f64,
     current_thread_ms: f64,
     multi_thread_ms: f64,
     wall_ms: f64,
@@ -76,7 +84,8 @@ fn conlab(n: usize) -> Figures {
         &format!("sleep_ms={}", SLEEP.as_millis()),
     ]));
     Figures {
-        current_thread_ms: metric(&out, "makespan_ms"),
+        traced_ms: metric(&out, "makespan_ms"),
+        current_thread_ms: metric(&out, "makespan_single_thread_ms"),
         multi_thread_ms: metric(&out, "makespan_multi_thread_ms"),
         wall_ms,
         peak_mb,
@@ -110,6 +119,7 @@ fn bare(n: usize, start: SleepStart) -> Figures {
         .split_whitespace()
         .map(|v| v.parse().unwrap_or(f64::NAN));
     Figures {
+        traced_ms: f64::NAN,
         current_thread_ms: f.next().unwrap_or(f64::NAN),
         multi_thread_ms: f.next().unwrap_or(f64::NAN),
         wall_ms,
@@ -179,6 +189,7 @@ fn median(run: impl Fn() -> Figures) -> Figures {
         v[v.len() / 2]
     };
     Figures {
+        traced_ms: mid(|f| f.traced_ms),
         current_thread_ms: mid(|f| f.current_thread_ms),
         multi_thread_ms: mid(|f| f.multi_thread_ms),
         wall_ms: mid(|f| f.wall_ms),
@@ -215,8 +226,18 @@ fn main() {
     // The first process of a series runs cold on this kind of VM; warm up once.
     conlab(10_000);
     println!(
-        "  {:<40} {:>16} {:>16} {:>14} {:>9} {:>7}",
-        "run", "current-thread", "multi-thread", "whole process", "peak MB", "checks"
+        "  {:<36} {:>14} {:>16} {:>16} {:>14} {:>8} {:>7}",
+        "run",
+        "traced loop",
+        "current-thread",
+        "multi-thread",
+        "whole process",
+        "peak MB",
+        "checks"
+    );
+    println!(
+        "  {:<36} {:>14} {:>16} {:>16}",
+        "", "", "(untraced)", "(untraced)"
     );
     for n in [100_000usize, 1_000_000] {
         let c = median(|| conlab(n));
@@ -236,24 +257,37 @@ fn main() {
             ),
         ];
         for (label, f, checks) in rows {
+            let traced = if f.traced_ms.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{:.0} ms", f.traced_ms)
+            };
             println!(
-                "  {:<40} {:>13.0} ms {:>13.0} ms {:>11.0} ms {:>9.0} {:>7}",
-                label, f.current_thread_ms, f.multi_thread_ms, f.wall_ms, f.peak_mb, checks
+                "  {:<36} {:>14} {:>13.0} ms {:>13.0} ms {:>11.0} ms {:>8.0} {:>7}",
+                label, traced, f.current_thread_ms, f.multi_thread_ms, f.wall_ms, f.peak_mb, checks
             );
         }
+        let tracing = c.traced_ms / b.current_thread_ms;
         let ct = c.current_thread_ms / b.current_thread_ms;
         let mt = c.multi_thread_ms / b.multi_thread_ms;
         println!(
-            "  {:<40} {ct:>15.2}x {mt:>15.2}x {:>13.2}x   targets: each loop <= 2x bare ({}, {}); peak <= 600 MB ({})",
+            "  {:<36} {tracing:>13.2}x {ct:>15.2}x {mt:>15.2}x {:>13.2}x",
             "ratio conlab / bare tokio",
             c.wall_ms / b.wall_ms,
-            verdict(ct <= 2.0),
-            verdict(mt <= 2.0),
+        );
+        println!(
+            "  targets: traced loop <= 2x bare tokio's current-thread loop ({}); untraced loops like bare (~1x, within 1.3x: {}, {}); peak <= 600 MB ({})",
+            verdict(tracing <= 2.0),
+            verdict(ct <= 1.3),
+            verdict(mt <= 1.3),
             verdict(c.peak_mb <= 600.0),
         );
     }
     println!(
-        "  'current-thread' and 'multi-thread': each loop's makespan, spawning the first task to the last one done"
+        "  'traced loop': conlab's current-thread loop with every task traced (the timeline the learner sees)"
+    );
+    println!(
+        "  'current-thread' and 'multi-thread': each loop untraced, spawning the first task to the last one done"
     );
     println!(
         "  'whole process': start to exit, including conlab's trace merge, metrics, checks and text output"

@@ -611,3 +611,80 @@ fn serve_refuses_unsafe_settings_and_report_refuses_what_is_not_a_suite() {
     );
     assert!(!dir.path().join("suite-2").exists(), "nothing is left");
 }
+
+#[test]
+fn a_forged_verdict_is_checked_again_by_the_report_and_by_show() {
+    // A suite of one run whose trace was edited: the tasks made to run one after the other
+    // (the makespan doubled, as their spans say), and every check and the index set to passed.
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite");
+    let o = conlab(&[
+        "run-native",
+        "--only",
+        "create-task",
+        "--no-serve",
+        "--out",
+        suite.to_str().unwrap(),
+    ]);
+    expect_exit(&o, 0);
+    let file = suite.join("create-task.json");
+    let mut trace =
+        conlab_core::Trace::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let sleep = trace.params["sleep_ms"].parse::<u64>().unwrap() * 1_000_000;
+    for (i, s) in trace
+        .spans
+        .iter_mut()
+        .filter(|s| s.state == conlab_core::SpanState::Sleeping)
+        .enumerate()
+    {
+        s.start += i as u64 * sleep;
+        s.end += i as u64 * sleep;
+    }
+    trace.end += sleep;
+    for l in &mut trace.lanes {
+        l.end = l.end.map(|e| e + sleep);
+    }
+    for line in &mut trace.output {
+        line.t += sleep;
+    }
+    trace.metrics = conlab_core::compute_metrics(&trace.spans, trace.end, trace.cores);
+    for c in &mut trace.checks {
+        c.passed = true;
+        c.verdict = Some(conlab_core::Verdict::Passed);
+    }
+    std::fs::write(&file, trace.to_json()).unwrap();
+
+    let o = conlab(&["show", file.to_str().unwrap()]);
+    let shown = format!("{}{}", stdout(&o), stderr(&o));
+    expect_exit(&o, 1);
+    assert!(
+        shown.contains("makespan-one-sleep: the file says passed, computed: failed"),
+        "{shown}"
+    );
+
+    let site = dir.path().join("site");
+    let o = conlab(&[
+        "report",
+        suite.to_str().unwrap(),
+        "--out",
+        site.to_str().unwrap(),
+    ]);
+    expect_exit(&o, 0);
+    let page = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        page.contains("id=\"differs-a\""),
+        "the report says nothing of it"
+    );
+    assert!(
+        page.contains("makespan-one-sleep: the file says passed, computed: failed"),
+        "the difference is not named"
+    );
+    assert!(
+        page.contains("index.json says passed, the re-check: not passed"),
+        "the index's verdict is believed"
+    );
+    assert!(
+        page.contains("checks failed") && !page.contains(">passed<"),
+        "the run shows as passed"
+    );
+}

@@ -178,6 +178,58 @@ async fn the_served_page_runs_a_thread_scenario_natively_and_live_and_stops_anot
     c.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_native_run_whose_connection_is_lost_gets_no_verdict() {
+    let (server, _store) = server(None);
+    let relay = Relay::start(server.addr());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    // Downloads of 3 s: the connection breaks while they wait.
+    c.goto(&format!(
+        "{}?scenario=io-bound-threads&downloads=3&latency_ms=3000",
+        relay.url()
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run-native").await;
+    wait_for(&c, "#stop", 10).await;
+    let started = Instant::now();
+    while count(&c, "#lanes > li").await < 4 && started.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    relay.cut();
+    let verdict = wait_for(&c, "#verdict.stopped", 10)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        verdict.starts_with("CONNECTION LOST — no verdict"),
+        "{verdict}"
+    );
+    assert_eq!(count(&c, "#checks li").await, 0, "no checks on a lost run");
+    let page = text(&c, ".result").await;
+    assert!(
+        !page.contains("PASSED") && !page.contains("FAILED"),
+        "{page}"
+    );
+    assert!(
+        page.contains("connection to conlab serve was lost"),
+        "{page}"
+    );
+    assert!(
+        count(&c, "#lanes > li").await >= 4,
+        "what reached the page stays"
+    );
+    assert_eq!(
+        count(&c, "#metrics").await,
+        0,
+        "no figures: the run's end never reached the page"
+    );
+    screenshot_at(&c, "#verdict", "serve-connection-lost").await;
+    c.close().await.unwrap();
+}
+
 /// A suite of `ids` run natively into a temporary folder.
 fn suite(ids: &[&'static str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

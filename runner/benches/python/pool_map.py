@@ -1,7 +1,8 @@
 """The peer of `conlab run process-pool -p task_ms=0`: multiprocessing.Pool(WORKERS).map over
-TASKS tasks that do nothing, with Pool.map's own chunking. Prints tasks per second, timed
-around the map call (the pool already started, as conlab's figure is timed from the first
-task handed out)."""
+TASKS tasks that return their input, with Pool.map's own chunking. Prints tasks per second,
+timed around the map call: the pool warm (started, and a first map run), as conlab's figure is
+timed from the first task handed out once every worker is up; each chunk's inputs are sent
+to the workers and the results back, as conlab sends them."""
 import multiprocessing as mp
 import sys
 import time

@@ -106,7 +106,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                 }) }
             </ol>
             }
-            if props.live.is_none() && !props.compact {
+            if props.live.is_none() && !props.compact && lost(&t.checked).is_none() {
                 <h3>{ lang.metrics() }</h3>
                 <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), shown.speedup.then_some(t.metrics.speedup), shown.peak.then_some(t.metrics.peak_concurrency)) }</p>
                 if let Some(l) = &t.metrics.latency {
