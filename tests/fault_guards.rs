@@ -148,11 +148,7 @@ fn every_guarded_check_catches_the_wrong_behaviours_it_names() {
     println!(
         "fault guards: {caught} wrong behaviours caught; faults named by checks: {faults_seen:?}"
     );
-    // Every fault the toolkits can produce is guarded against by some check.
-    for fault in Fault::ALL {
-        if !faults_seen.contains(fault.name()) {
-            problems.push(format!("no check guards against {}", fault.describe()));
-        }
-    }
+    // (That every fault is guarded against by some check is `tests/verdicts.rs`'s: on a busy
+    // machine a check may rightly not judge, and then names no fault.)
     assert!(problems.is_empty(), "seed {seed}:\n{}", problems.join("\n"));
 }
