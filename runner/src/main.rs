@@ -33,6 +33,8 @@ pub enum Failure {
 fn main() -> ExitCode {
     // A child process started by a process scenario: it runs its part and exits here.
     conlab_scenarios::worker::run_worker_if_asked();
+    // The keeper of a conlab's private servers: it stops them once that conlab is gone.
+    conlab_servers::keeper::run_if_asked();
     // Output piped into a program that stops reading (`conlab list | head -1`) ends conlab
     // quietly, as it ends every Unix tool, instead of a "broken pipe" panic.
     // SAFETY: called first thing, before any other thread exists; SIG_DFL is always valid.

@@ -278,8 +278,9 @@ fn tables_of_a_dead_run_are_dropped_by_the_next_run_against_that_mysql() {
 }
 
 /// The private MariaDB folders (in the system's temporary folder) that exist now.
-fn private_mysql_folders() -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(std::env::temp_dir())
+/// The private MariaDB folders in `tmp` (the test's own `TMPDIR`).
+fn private_mysql_folders(tmp: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(tmp)
         .map(|entries| {
             entries
                 .flatten()
@@ -295,17 +296,18 @@ fn private_mysql_folders() -> Vec<std::path::PathBuf> {
 
 #[test]
 fn an_interrupt_while_private_mariadb_servers_install_leaves_no_folder_and_no_process() {
-    let before = private_mysql_folders();
+    let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_conlab"))
         .args(["run", "mysql-multi-server", "-p", "servers=3"])
         .env_remove("CONLAB_MYSQL_URL")
+        .env("TMPDIR", tmp.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // Interrupt as soon as the installers have their folders.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while private_mysql_folders().len() <= before.len() {
+    while private_mysql_folders(tmp.path()).is_empty() {
         assert!(
             Instant::now() < deadline,
             "no private MariaDB folder appeared"
@@ -313,10 +315,7 @@ fn an_interrupt_while_private_mariadb_servers_install_leaves_no_folder_and_no_pr
         assert!(child.try_wait().unwrap().is_none(), "the run ended first");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let created: Vec<_> = private_mysql_folders()
-        .into_iter()
-        .filter(|p| !before.contains(p))
-        .collect();
+    let created = private_mysql_folders(tmp.path());
     signal(&child, "INT");
     let (code, err) = finish(child);
     assert_eq!(code, Some(130), "{err}");

@@ -22,7 +22,16 @@ fn private_lock() -> std::sync::MutexGuard<'static, ()> {
 
 /// PIDs of private MariaDB servers: `mariadbd` processes listening on a port with their data
 /// in a `conlab-mysql-*` folder (not the installer's short-lived `--bootstrap` server).
-fn private_servers() -> Vec<String> {
+/// A temporary folder of a test's own, given to the runs it starts as `TMPDIR`: their private
+/// servers' folders go there, so the test counts only its own (another run on the machine at
+/// the same time is no business of its).
+fn own_tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+/// The private MariaDB servers whose folders are in `tmp`.
+fn private_servers(tmp: &tempfile::TempDir) -> Vec<String> {
+    let tmp = tmp.path().to_string_lossy().to_string();
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -32,6 +41,7 @@ fn private_servers() -> Vec<String> {
                     let c = String::from_utf8_lossy(&c);
                     let program = c.split('\0').next().unwrap_or("");
                     (program.ends_with("mariadbd") || program.ends_with("mysqld"))
+                        && c.contains(&tmp)
                         && c.contains("conlab-mysql-")
                         && c.contains("--port=")
                         && !c.contains("--bootstrap")
@@ -42,8 +52,9 @@ fn private_servers() -> Vec<String> {
         .collect()
 }
 
-fn private_dirs() -> usize {
-    std::fs::read_dir(std::env::temp_dir())
+/// The private MariaDB folders in `tmp`.
+fn private_dirs(tmp: &tempfile::TempDir) -> usize {
+    std::fs::read_dir(tmp.path())
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("conlab-mysql-"))
@@ -90,7 +101,8 @@ fn the_configured_local_server_runs_every_mysql_scenario() {
 #[test]
 fn private_servers_are_started_and_removed() {
     let _turn = private_lock();
-    let (before_servers, before_dirs) = (private_servers().len(), private_dirs());
+    let tmp = own_tmp();
+    let tmpdir = tmp.path().to_string_lossy().to_string();
     let unused = format!("127.0.0.1:{}", free_port());
     let o = conlab(
         &[
@@ -101,14 +113,17 @@ fn private_servers_are_started_and_removed() {
             "-p",
             "time-scale=0.5",
         ],
-        &[("CONLAB_MYSQL_LOCAL", &unused)],
+        &[("CONLAB_MYSQL_LOCAL", &unused), ("TMPDIR", &tmpdir)],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = conlab(&["run", "mysql-query"], &[("CONLAB_MYSQL_LOCAL", &unused)]);
+    let o = conlab(
+        &["run", "mysql-query"],
+        &[("CONLAB_MYSQL_LOCAL", &unused), ("TMPDIR", &tmpdir)],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
-        (private_servers().len(), private_dirs()),
-        (before_servers, before_dirs),
+        (private_servers(&tmp).len(), private_dirs(&tmp)),
+        (0, 0),
         "private servers or folders were left behind"
     );
 }
@@ -147,9 +162,8 @@ fn a_configured_server_that_does_not_answer_fails_fast() {
 /// of its server once it is up.
 // The caller waits for the returned child; clippy cannot follow it out of the function.
 #[allow(clippy::zombie_processes)]
-fn start_run_with_private_server() -> (std::process::Child, String) {
+fn start_run_with_private_server(tmp: &tempfile::TempDir) -> (std::process::Child, String) {
     let unused = format!("127.0.0.1:{}", free_port());
-    let before = private_servers();
     let mut child = Command::new(env!("CARGO_BIN_EXE_conlab"))
         .args([
             "run",
@@ -163,13 +177,14 @@ fn start_run_with_private_server() -> (std::process::Child, String) {
         ])
         .env_remove("CONLAB_MYSQL_URL")
         .env("CONLAB_MYSQL_LOCAL", &unused)
+        .env("TMPDIR", tmp.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Some(pid) = private_servers().into_iter().find(|p| !before.contains(p)) {
+        if let Some(pid) = private_servers(tmp).into_iter().next() {
             return (child, pid);
         }
         if Instant::now() >= deadline {
@@ -184,7 +199,8 @@ fn start_run_with_private_server() -> (std::process::Child, String) {
 #[test]
 fn a_server_killed_mid_run_fails_the_run_with_the_reason() {
     let _turn = private_lock();
-    let (child, victim) = start_run_with_private_server();
+    let tmp = own_tmp();
+    let (child, victim) = start_run_with_private_server(&tmp);
     std::thread::sleep(Duration::from_millis(1500));
     Command::new("kill").args(["-9", &victim]).status().unwrap();
     let started = Instant::now();
@@ -205,8 +221,8 @@ fn a_server_killed_mid_run_fails_the_run_with_the_reason() {
 #[test]
 fn ctrl_c_stops_private_servers_and_removes_their_files() {
     let _turn = private_lock();
-    let before = (private_servers(), private_dirs());
-    let (child, _server) = start_run_with_private_server();
+    let tmp = own_tmp();
+    let (child, _server) = start_run_with_private_server(&tmp);
     std::thread::sleep(Duration::from_millis(500));
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -221,8 +237,8 @@ fn ctrl_c_stops_private_servers_and_removes_their_files() {
     );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
-        (private_servers().len(), private_dirs()),
-        (before.0.len(), before.1),
+        (private_servers(&tmp).len(), private_dirs(&tmp)),
+        (0, 0),
         "private servers or folders were left behind"
     );
 }
@@ -335,7 +351,8 @@ fn the_pool_is_warmed_before_the_concurrent_phase_is_measured() {
 #[test]
 fn eight_private_servers_start_together() {
     let _turn = private_lock();
-    let (before_servers, before_dirs) = (private_servers().len(), private_dirs());
+    let tmp = own_tmp();
+    let tmpdir = tmp.path().to_string_lossy().to_string();
     // Their installers shared /tmp, and each one's server removed the others' temporary
     // tables when it started: about half of these runs failed.
     for _ in 0..2 {
@@ -347,13 +364,13 @@ fn eight_private_servers_start_together() {
                 "-p",
                 "time-scale=0.5",
             ],
-            &[],
+            &[("TMPDIR", &tmpdir)],
         );
         assert!(trace.passed(), "{} {}", failure(&trace), text(&o));
     }
     assert_eq!(
-        (private_servers().len(), private_dirs()),
-        (before_servers, before_dirs),
+        (private_servers(&tmp).len(), private_dirs(&tmp)),
+        (0, 0),
         "private servers or folders were left behind"
     );
 }
@@ -361,7 +378,8 @@ fn eight_private_servers_start_together() {
 #[test]
 fn an_installer_that_fails_is_quoted_in_the_error() {
     let _turn = private_lock();
-    let before_dirs = private_dirs();
+    let tmp = own_tmp();
+    let tmpdir = tmp.path().to_string_lossy().to_string();
     let bin = tempfile::tempdir().unwrap();
     let installer = bin.path().join("mariadb-install-db");
     std::fs::write(
@@ -379,7 +397,11 @@ fn an_installer_that_fails_is_quoted_in_the_error() {
     let unused = format!("127.0.0.1:{}", free_port());
     let (o, trace) = run_trace(
         &["mysql-query"],
-        &[("CONLAB_MYSQL_LOCAL", &unused), ("PATH", &path)],
+        &[
+            ("CONLAB_MYSQL_LOCAL", &unused),
+            ("PATH", &path),
+            ("TMPDIR", &tmpdir),
+        ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let why = failure(&trace);
@@ -389,8 +411,8 @@ fn an_installer_that_fails_is_quoted_in_the_error() {
         "{why}"
     );
     assert_eq!(
-        private_dirs(),
-        before_dirs,
+        private_dirs(&tmp),
+        0,
         "the failed server's folder was left behind"
     );
 }

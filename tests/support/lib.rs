@@ -43,7 +43,8 @@ pub fn use_test_worker() {
         "{} is missing: cargo builds it for this package's tests",
         worker.display()
     );
-    conlab_processes::set_worker_exe(worker);
+    conlab_processes::set_worker_exe(worker.clone());
+    conlab_servers::keeper::set_keeper_exe(worker);
 }
 
 /// Generous limit for one run in tests.

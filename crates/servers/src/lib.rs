@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod find;
+pub mod keeper;
 mod private;
 mod private_mysql;
 mod private_redis;

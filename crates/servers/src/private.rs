@@ -1,6 +1,12 @@
 //! What the private servers share: a temporary folder registered from the moment it exists
 //! (so an interrupted run removes it even while the server is still being installed), the
 //! processes that work in it, and stopping them and removing the folder when dropped.
+//!
+//! Nothing of them outlives conlab, however it ends: Ctrl-C and SIGTERM stop them through
+//! [`stop_private_servers`]; a kill that runs nothing of conlab is met by its keeper (see
+//! `keeper.rs`), which stops them once conlab is gone; and each folder holds an `owner` file
+//! locked for as long as its conlab lives, so the next run that starts a private server sweeps
+//! any folder whose lock is free (a keeper killed too, or an older conlab's leftovers).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
@@ -41,13 +47,56 @@ pub fn stop_private_servers() -> usize {
                 .stderr(std::process::Stdio::null())
                 .status();
         }
-        // A process that was still writing may add files for a moment after the signal.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while std::fs::remove_dir_all(&dir).is_err() && dir.exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        crate::keeper::remove_folder(&dir);
+        crate::keeper::note_removed(&dir);
     }
     count
+}
+
+/// What a private folder's name begins with; the next runs sweep folders so named.
+const PREFIXES: [&str; 2] = ["conlab-redis-", "conlab-mysql-"];
+
+/// What a folder is called while its owner file is being made: swept only once old.
+const STAGING: &str = ".conlab-new-";
+
+/// The file in each private folder that its conlab holds locked while it lives.
+const OWNER: &str = "owner";
+
+/// Sweeps, once per process, the private folders in the temporary folder whose conlab is
+/// gone: their owner file's lock is free (or they have none: an older conlab's), so every
+/// process still working in them is killed and the folder removed.
+fn sweep_leftovers_once() {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = PREFIXES.iter().any(|p| name.starts_with(p));
+            let stale_staging = name.starts_with(STAGING)
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > Duration::from_secs(60)));
+            if (ours || stale_staging) && !owner_alive(&entry.path()) {
+                crate::keeper::remove_folder(&entry.path());
+            }
+        }
+    });
+}
+
+/// Whether the conlab that owns private folder `dir` still lives: it holds the lock of the
+/// folder's owner file.
+fn owner_alive(dir: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(dir.join(OWNER)) else {
+        return false;
+    };
+    // SAFETY: a valid descriptor; LOCK_NB never blocks. The lock, if taken, goes with `file`.
+    let taken = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    !taken
 }
 
 /// Makes `command` start its process in a process group of its own: the terminal's Ctrl-C then
@@ -57,27 +106,49 @@ fn own_group(command: &mut Command) -> &mut Command {
     command.process_group(0)
 }
 
-/// A private server's temporary folder: registered as soon as it exists, removed (and
-/// unregistered) when dropped.
+/// A private server's temporary folder: registered as soon as it exists (with this process's
+/// keeper too), its owner file locked while it lives; removed (and unregistered) when
+/// dropped.
 pub(crate) struct PrivateFolder {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
+    /// Its owner file, locked: the lock goes with the descriptor when this process does.
+    _owner: std::fs::File,
 }
 
 impl PrivateFolder {
-    /// Creates a fresh folder named `prefix…` in the system's temporary folder.
+    /// Creates a fresh folder named `prefix…` in the system's temporary folder, first sweeping
+    /// what earlier runs left there. It gets its name only once its owner file is locked, so a
+    /// sweep never takes a folder being made for one that was left.
     pub fn create(prefix: &str) -> std::io::Result<PrivateFolder> {
-        let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+        use std::os::fd::AsRawFd;
+        debug_assert!(PREFIXES.contains(&prefix));
+        sweep_leftovers_once();
+        let staging = tempfile::Builder::new().prefix(STAGING).tempdir()?;
+        let owner = std::fs::File::create(staging.path().join(OWNER))?;
+        // SAFETY: a valid descriptor of a file only this process has open.
+        if unsafe { libc::flock(owner.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let suffix = staging
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().trim_start_matches(STAGING).to_string())
+            .unwrap_or_default();
+        let dir = staging.path().with_file_name(format!("{prefix}{suffix}"));
         let mut alive = alive();
         if alive.stopping {
             return Err(stopping());
         }
-        alive.folders.push((0, dir.path().to_path_buf()));
-        Ok(PrivateFolder { dir })
+        std::fs::rename(staging.keep(), &dir)?;
+        alive.folders.push((0, dir.clone()));
+        drop(alive);
+        crate::keeper::note_created(&dir);
+        Ok(PrivateFolder { dir, _owner: owner })
     }
 
     /// The folder.
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.dir
     }
 
     /// Starts `command` in a process group of its own as the process working in the folder,
@@ -89,7 +160,7 @@ impl PrivateFolder {
             return Err(stopping());
         }
         let child = own_group(command).spawn()?;
-        if let Some(entry) = alive.folders.iter_mut().find(|(_, d)| d == self.dir.path()) {
+        if let Some(entry) = alive.folders.iter_mut().find(|(_, d)| *d == self.dir) {
             entry.0 = child.id();
         }
         Ok(child)
@@ -98,11 +169,7 @@ impl PrivateFolder {
     /// Runs `command` to its end, as the folder's working process meanwhile (an installer).
     pub fn run(&self, command: &mut Command) -> std::io::Result<ExitStatus> {
         let status = self.spawn(command)?.wait();
-        if let Some(entry) = alive()
-            .folders
-            .iter_mut()
-            .find(|(_, d)| d == self.dir.path())
-        {
+        if let Some(entry) = alive().folders.iter_mut().find(|(_, d)| *d == self.dir) {
             entry.0 = 0;
         }
         status
@@ -111,7 +178,17 @@ impl PrivateFolder {
 
 impl Drop for PrivateFolder {
     fn drop(&mut self) {
-        alive().folders.retain(|(_, d)| d != self.dir.path());
+        let registered = {
+            let mut alive = alive();
+            let before = alive.folders.len();
+            alive.folders.retain(|(_, d)| *d != self.dir);
+            alive.folders.len() != before
+        };
+        // Stopped and removed already by an interrupt, or removed here.
+        if registered {
+            crate::keeper::remove_folder(&self.dir);
+            crate::keeper::note_removed(&self.dir);
+        }
     }
 }
 
