@@ -366,3 +366,81 @@ fn a_run_for_a_duration_ends_with_it_and_a_run_without_answers_fails() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A server on loopback that answers every connection with `response` (after reading the
+/// request), then, if `endless`, sends bytes until the client goes away.
+fn hostile_server(response: &'static [u8], endless: bool) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten().take(4) {
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut request = [0u8; 4096];
+                let _ = conn.read(&mut request);
+                if conn.write_all(response).is_err() {
+                    return;
+                }
+                let block = vec![b'x'; 64 * 1024];
+                while endless && conn.write_all(&block).is_ok() {}
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn raw_http_reads_no_more_than_it_can_hold_and_judges_the_framing_it_is_sent() {
+    let _one = exclusive();
+    // A body that never ends: the run fails naming the limit, without growing without bound.
+    let addr = hostile_server(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n", true);
+    let t = run("raw-http", Tokio, &[&format!("url=http://{addr}/infinite")]);
+    match &t.status {
+        conlab_core::Status::Failed { reason } => {
+            assert!(reason.contains("64 MiB"), "{reason}")
+        }
+        other => panic!("an endless body was read: {other:?}"),
+    }
+    // A line that never ends.
+    let addr = hostile_server(b"HTTP/1.0 200 OK\r\nX-Long: ", true);
+    let t = run("raw-http", Tokio, &[&format!("url=http://{addr}/")]);
+    match &t.status {
+        conlab_core::Status::Failed { reason } => {
+            assert!(reason.contains("64 KiB"), "{reason}")
+        }
+        other => panic!("an endless header line was read: {other:?}"),
+    }
+    // Lengths that are not lengths, or that disagree: the framing check fails naming them.
+    for (response, says) in [
+        (
+            &b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\nConnection: close\r\n\r\nhello"[..],
+            "Content-Length \"-1\" is not a length",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\nConnection: close\r\n\r\nhello",
+            "Content-Length 99999999999999999999 is larger than any body can be",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhello",
+            "Content-Length headers disagree: 5, 7",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "Transfer-Encoding: chunked and Content-Length both",
+        ),
+    ] {
+        let addr = hostile_server(response, false);
+        let t = run("raw-http", Tokio, &[&format!("url=http://{addr}/")]);
+        let framing = t
+            .checks
+            .iter()
+            .find(|c| c.id == "framing-valid")
+            .unwrap_or_else(|| panic!("no framing check: {:?}", t.status));
+        assert!(
+            !framing.passed && framing.detail.contains(says),
+            "{says}: {}",
+            framing.detail
+        );
+    }
+}

@@ -11,6 +11,8 @@ mod check;
 pub mod chrome;
 pub mod estimate;
 pub mod faults;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod files;
 mod metrics;
 mod params;
 mod recorder;

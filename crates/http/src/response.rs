@@ -7,6 +7,9 @@ use std::fmt;
 
 /// The most a response head may take (status line and headers).
 pub const MAX_HEAD: usize = 64 * 1024;
+/// The largest body read: a longer one fails its request (the crawler's largest file is
+/// 64 MiB; a server that never stops sending is cut off here).
+pub const MAX_BODY: u64 = 256 * 1024 * 1024;
 const MAX_HEADERS: usize = 64;
 
 /// A response's status line and headers.
@@ -56,6 +59,8 @@ pub enum ProtocolError {
     HeadTooLarge,
     /// A chunk size line was not hexadecimal, or a chunk did not end with CRLF.
     BadChunk,
+    /// The body is longer than [`MAX_BODY`].
+    BodyTooLarge,
     /// The connection closed before the body's end.
     Truncated {
         /// Body bytes received.
@@ -71,6 +76,9 @@ impl fmt::Display for ProtocolError {
                 write!(f, "response head larger than {} KB", MAX_HEAD / 1024)
             }
             ProtocolError::BadChunk => f.write_str("malformed chunked body"),
+            ProtocolError::BodyTooLarge => {
+                write!(f, "response body larger than {} MiB", MAX_BODY >> 20)
+            }
             ProtocolError::Truncated { got } => {
                 write!(f, "connection closed after {got} bytes of the body")
             }
@@ -202,6 +210,18 @@ impl Body {
     /// Takes bytes that arrived: hands the body's own to `sink` and returns how many of
     /// `input` belonged to this response (the rest is the next response's).
     pub fn feed(
+        &mut self,
+        input: &[u8],
+        sink: &mut impl FnMut(&[u8]),
+    ) -> Result<usize, ProtocolError> {
+        let took = self.feed_framed(input, sink)?;
+        if self.received > MAX_BODY {
+            return Err(ProtocolError::BodyTooLarge);
+        }
+        Ok(took)
+    }
+
+    fn feed_framed(
         &mut self,
         input: &[u8],
         sink: &mut impl FnMut(&[u8]),

@@ -88,7 +88,8 @@ pub fn run_suite(
 
 /// Reads a suite's `index.json`.
 pub fn read_index(dir: &Path) -> std::io::Result<Vec<SuiteEntry>> {
-    let text = std::fs::read_to_string(dir.join(INDEX_FILE))?;
+    // An index lists runs in a few hundred bytes each.
+    let text = conlab_core::files::read_text_at_most(&dir.join(INDEX_FILE), 16 << 20)?;
     serde_json::from_str(&text).map_err(std::io::Error::other)
 }
 

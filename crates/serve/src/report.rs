@@ -75,10 +75,13 @@ impl Suite {
         let runs: Vec<(SuiteEntry, Option<Trace>)> = index
             .into_iter()
             .map(|mut entry| {
-                let trace = fs::read_to_string(dir.join(&entry.file))
-                    .ok()
-                    .and_then(|text| Trace::from_json(&text).ok())
-                    .map(|trace| recheck(&mut entry, trace, &mut differences));
+                let trace = conlab_core::files::read_text_at_most(
+                    &dir.join(&entry.file),
+                    conlab_core::MAX_TRACE_BYTES as u64,
+                )
+                .ok()
+                .and_then(|text| Trace::from_json(&text).ok())
+                .map(|trace| recheck(&mut entry, trace, &mut differences));
                 (entry, trace)
             })
             .collect();

@@ -85,8 +85,8 @@ impl Store {
             .filter_map(|entry| {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let id = name.strip_suffix(SUMMARY)?;
-                let text = fs::read(entry.path()).ok()?;
-                let summary: RunSummary = serde_json::from_slice(&text).ok()?;
+                let text = conlab_core::files::read_text_at_most(&entry.path(), 1 << 20).ok()?;
+                let summary: RunSummary = serde_json::from_str(&text).ok()?;
                 (summary.id == id && self.trace_path(id).is_file()).then_some(summary)
             })
             .collect();

@@ -191,7 +191,8 @@ impl PrivateMysql {
 /// [`LOG_LINES`], joined with " / ". The installer's advice that follows a failure (where to
 /// look, where to report) is left out: its folder is removed with the failed server.
 fn what_it_said(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+    // Its last lines are what explain a failure; a runaway log is not read whole.
+    let text = log_tail(log);
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -255,4 +256,17 @@ mod tests {
         );
         check("", "(nothing)");
     }
+}
+
+/// The text of an installer's or a server's log, at most its last megabyte.
+fn log_tail(log: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(log) else {
+        return String::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let _ = file.seek(SeekFrom::Start(len.saturating_sub(1 << 20)));
+    let mut bytes = Vec::new();
+    let _ = file.take(1 << 20).read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -137,8 +137,13 @@ pub fn safe_to_write(out: &Path, suite: &Path, option: &str) -> Result<(), Failu
         )));
     }
     let has_files = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some());
-    let earlier_report = std::fs::read_to_string(out.join("index.html"))
-        .is_ok_and(|page| page.contains(conlab_serve::report::MARK));
+    // The mark is in a report page's head: its first 64 KiB are enough to tell.
+    let earlier_report = std::fs::File::open(out.join("index.html")).is_ok_and(|f| {
+        use std::io::Read;
+        let mut head = Vec::new();
+        f.take(64 * 1024).read_to_end(&mut head).is_ok()
+            && String::from_utf8_lossy(&head).contains(conlab_serve::report::MARK)
+    });
     if has_files && !earlier_report {
         return Err(Failure::Usage(anyhow!(
             "{option} {}: the folder holds other files, not an earlier report of this version of conlab; give an empty or new folder",

@@ -18,6 +18,51 @@ const STEP_LIMIT: Duration = Duration::from_secs(30);
 const SHOWN_LINES: usize = 4;
 /// Longest header section read (lines beyond it fail the run).
 const MAX_HEADERS: usize = 100;
+/// The longest line read (status line, header, chunk size): a longer one fails the run.
+const MAX_LINE: usize = 64 * 1024;
+/// The largest body read (it is held whole, to check it): a larger one fails the run.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// How a response says its body ends, from its headers — or what is wrong with what it says
+/// (the header and the values named).
+fn framing(headers: &[(String, String)]) -> Result<Option<u64>, String> {
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
+    let mut lengths: Vec<&str> = headers
+        .iter()
+        .filter(|(n, _)| n == "content-length")
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .collect();
+    if chunked && !lengths.is_empty() {
+        return Err(
+            "Transfer-Encoding: chunked and Content-Length both say how long the body is".into(),
+        );
+    }
+    let mut values = Vec::new();
+    for v in &lengths {
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "Content-Length {v:?} is not a length (a length is digits only)"
+            ));
+        }
+        match v.parse::<u64>() {
+            Ok(n) => values.push(n),
+            Err(_) => return Err(format!("Content-Length {v} is larger than any body can be")),
+        }
+    }
+    values.dedup();
+    lengths.dedup();
+    match values.as_slice() {
+        [] => Ok(None),
+        [n] => Ok(Some(*n)),
+        _ => Err(format!(
+            "Content-Length headers disagree: {}",
+            lengths.join(", ")
+        )),
+    }
+}
 
 /// Why it cannot run with these parameters: a `url` that is not this machine (without
 /// `--allow-remote`) or cannot be resolved.
@@ -164,7 +209,27 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
             .map(|(_, v)| v.clone())
     };
     let chunked = header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
-    let length = header("content-length").and_then(|v| v.parse::<usize>().ok());
+    // A response whose framing is broken is read until the server closes (bounded), and
+    // judged by the checks.
+    let framed = framing(&headers);
+    main.mark(
+        "framing",
+        Text::from(match &framed {
+            Ok(_) => "ok".to_string(),
+            Err(why) => why.clone(),
+        }),
+    );
+    let (chunked, length) = match framed {
+        Ok(length) => (chunked, length.map(|n| n as usize)),
+        Err(_) => (false, None),
+    };
+    if length.is_some_and(|n| n > MAX_BODY) {
+        return Err(ScenarioError::failed(format!(
+            "the server announced a body of {} bytes; raw-http reads at most {} MiB",
+            length.unwrap_or(0),
+            MAX_BODY >> 20
+        )));
+    }
     let how = match (chunked, length) {
         (true, _) => "in chunks",
         (false, Some(_)) => "as long as Content-Length says",
@@ -188,7 +253,13 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
                         ));
                     }
                 } else {
-                    reader.read_to_end(&mut body).await?;
+                    (&mut reader)
+                        .take(MAX_BODY as u64 + 1)
+                        .read_to_end(&mut body)
+                        .await?;
+                    if body.len() > MAX_BODY {
+                        return Err(too_large());
+                    }
                 }
                 Ok(body)
             }),
@@ -222,13 +293,32 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// Reads one line (up to and with its `\n`) into `line`, emptied first.
+/// The error of a body over [`MAX_BODY`].
+fn too_large() -> std::io::Error {
+    std::io::Error::other(format!(
+        "the body is larger than {} MiB, the most raw-http reads",
+        MAX_BODY >> 20
+    ))
+}
+
+/// Reads one line (up to and with its `\n`) into `line`, emptied first; a line longer than
+/// [`MAX_LINE`] is an error.
 async fn read_line(
     reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
     line: &mut Vec<u8>,
 ) -> std::io::Result<usize> {
     line.clear();
-    reader.read_until(b'\n', line).await
+    let n = reader
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', line)
+        .await?;
+    if line.len() > MAX_LINE {
+        return Err(std::io::Error::other(format!(
+            "a line longer than {} KiB, the longest raw-http reads",
+            MAX_LINE >> 10
+        )));
+    }
+    Ok(n)
 }
 
 /// A chunked body: a hexadecimal size line, that many bytes and CRLF, until a size of 0; then
@@ -240,19 +330,20 @@ async fn read_chunked(
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
     let mut line = Vec::new();
     loop {
-        line.clear();
-        reader.read_until(b'\n', &mut line).await?;
+        read_line(reader, &mut line).await?;
         let text = String::from_utf8_lossy(&line);
         let hex = text.trim().split(';').next().unwrap_or("");
         let size = usize::from_str_radix(hex, 16)
             .map_err(|_| bad("a chunk size that is not hexadecimal"))?;
         if size == 0 {
             loop {
-                line.clear();
-                if reader.read_until(b'\n', &mut line).await? == 0 || line.trim_ascii().is_empty() {
+                if read_line(reader, &mut line).await? == 0 || line.trim_ascii().is_empty() {
                     return Ok(());
                 }
             }
+        }
+        if body.len().saturating_add(size) > MAX_BODY {
+            return Err(too_large());
         }
         let at = body.len();
         body.resize(at + size + 2, 0);
@@ -349,6 +440,19 @@ pub fn checks(c: &mut Checks) {
         "the whole body arrived, as long as the server said",
         ok,
         detail,
+    );
+    let framing = t.marks_named("framing").next().map(|m| m.detail.as_str());
+    c.check(
+        "framing-valid",
+        "the response says how long its body is in one valid way (or not at all)",
+        framing == Some("ok"),
+        match framing {
+            Some("ok") => {
+                "one valid length, chunks, or none (read until the server closed)".to_string()
+            }
+            Some(why) => why.to_string(),
+            None => "no framing recorded".to_string(),
+        },
     );
 }
 

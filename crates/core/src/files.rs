@@ -1,0 +1,54 @@
+//! Reading files whose size conlab does not control (a suite's index and traces, a report
+//! folder's page, a server's store) without trusting their size: at most a limit, with an
+//! error naming it beyond.
+
+use std::io::Read;
+use std::path::Path;
+
+/// Reads `path` as UTF-8 text if it holds at most `limit` bytes; a larger file is an error
+/// that names the limit (only `limit + 1` bytes are ever read).
+pub fn read_text_at_most(path: &Path, limit: u64) -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "{} is larger than {}, the most conlab reads of it",
+            path.display(),
+            size_words(limit)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is not text (UTF-8)", path.display()),
+        )
+    })
+}
+
+/// A size in the words people read: `64 KiB`, `256 MiB`.
+fn size_words(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_naming_it() {
+        let dir = std::env::temp_dir().join(format!("conlab-files-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("big");
+        std::fs::write(&file, vec![b'a'; 2048]).unwrap();
+        assert_eq!(read_text_at_most(&file, 4096).unwrap().len(), 2048);
+        let e = read_text_at_most(&file, 1024).unwrap_err().to_string();
+        assert!(e.contains("larger than 1 KiB"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
