@@ -222,6 +222,19 @@ fn what_it_said(log: &Path) -> String {
     }
 }
 
+/// The text of an installer's or a server's log, at most its last megabyte.
+fn log_tail(log: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(log) else {
+        return String::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let _ = file.seek(SeekFrom::Start(len.saturating_sub(1 << 20)));
+    let mut bytes = Vec::new();
+    let _ = file.take(1 << 20).read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::what_it_said;
@@ -256,17 +269,4 @@ mod tests {
         );
         check("", "(nothing)");
     }
-}
-
-/// The text of an installer's or a server's log, at most its last megabyte.
-fn log_tail(log: &Path) -> String {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut file) = std::fs::File::open(log) else {
-        return String::new();
-    };
-    let len = file.metadata().map_or(0, |m| m.len());
-    let _ = file.seek(SeekFrom::Start(len.saturating_sub(1 << 20)));
-    let mut bytes = Vec::new();
-    let _ = file.take(1 << 20).read_to_end(&mut bytes);
-    String::from_utf8_lossy(&bytes).into_owned()
 }
