@@ -688,3 +688,48 @@ fn a_forged_verdict_is_checked_again_by_the_report_and_by_show() {
         "the run shows as passed"
     );
 }
+
+#[test]
+fn a_trace_conlab_could_not_read_back_is_refused_up_front_naming_the_estimate_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("huge.json");
+    for format in ["json", "chrome"] {
+        let o = conlab(&[
+            "run",
+            "event-loop-choice",
+            "--runtime",
+            "virtual",
+            "-p",
+            "tasks=1000000",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        expect_exit(&o, 2);
+        let said = stderr(&o);
+        assert!(
+            said.contains("would record about 2,500,016 events")
+                && said.contains("256 MB")
+                && said.contains("--format text"),
+            "{said}"
+        );
+        assert!(!out.exists(), "nothing is written");
+    }
+    // A producer that takes no time makes items as fast as it can: refused where that could
+    // be too many, run where it cannot.
+    let o = conlab(&[
+        "run",
+        "producer-consumer",
+        "-p",
+        "produce_ms=0",
+        "-p",
+        "consume_ms=0",
+        "-p",
+        "duration_ms=5000",
+        "--format",
+        "json",
+    ]);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("producer-consumer would record about"));
+}

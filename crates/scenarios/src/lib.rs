@@ -21,10 +21,14 @@ pub mod suite;
 #[cfg(feature = "native")]
 pub mod worker;
 
+/// What may end a virtual run early (see [`run_virtual_bounded`]).
+#[cfg(feature = "native")]
+pub use conlab_virtual::Bounds;
 #[cfg(feature = "native")]
 pub use native::{
-    allow_remote_targets, native_ids, native_refusal, needs_databases, run, start_native,
-    time_limit, NativeRun, RunError, RuntimeChoice,
+    allow_remote_targets, native_ids, native_refusal, needs_databases, run, run_virtual_bounded,
+    start_native, time_limit, trace_too_large, NativeRun, RunError, RuntimeChoice,
+    MAX_EVENTS_WRITTEN, TOO_MANY_EVENTS_TO_WRITE,
 };
 pub use recheck::{recheck, Recheck, RecheckError};
 pub use registry::{checks_for, find, is_planned, Scenario};

@@ -94,6 +94,44 @@ pub fn time_limit(
     })
 }
 
+/// The most events a run that writes its trace may record: a trace of that many stays within
+/// what conlab reads back ([`conlab_core::MAX_TRACE_BYTES`]) in every format it writes (about
+/// 160 bytes an event as conlab JSON, 210 as Chrome trace events, which carry the conlab trace
+/// too). A run that records more is cut off and ends *refused*, saying why.
+pub const MAX_EVENTS_WRITTEN: usize = 1_000_000;
+
+/// Why a run that writes its trace is cut off when it records more than
+/// [`MAX_EVENTS_WRITTEN`]: what the trace would exceed, and what to change.
+pub const TOO_MANY_EVENTS_TO_WRITE: &str = "its trace would be larger than conlab reads back (256 MB: `conlab show`, the page, reports); choose smaller values, or --format text, which writes no trace";
+
+/// Why a run of `id` with `params` would write a trace larger than conlab reads back, if it
+/// would: the events it would record against the most a written trace may hold, in words,
+/// with what to change.
+pub fn trace_too_large(id: &str, params: &Params) -> Option<String> {
+    let scenario = crate::registry::find(id)?;
+    let events = (scenario.trace_events?)(params);
+    (events > MAX_EVENTS_WRITTEN as u64).then(|| {
+        format!(
+            "with these parameters {id} would record about {} events, more than a trace conlab reads back holds ({} events, {} MB: `conlab show`, the page, reports); choose smaller values, or --format text, which writes no trace",
+            conlab_core::thousands(events),
+            conlab_core::thousands(MAX_EVENTS_WRITTEN as u64),
+            conlab_core::MAX_TRACE_BYTES >> 20
+        )
+    })
+}
+
+/// Runs scenario `id` on the virtual-time executor within `bounds`.
+pub fn run_virtual_bounded(
+    id: &str,
+    params: &Params,
+    bounds: &conlab_virtual::Bounds,
+) -> Result<Trace, RunError> {
+    let (info, scenario) = runnable(id, RuntimeChoice::Virtual)?;
+    scenario
+        .run_virtual_bounded(params, bounds)
+        .ok_or_else(|| unsupported(info, RuntimeChoice::Virtual))
+}
+
 /// Runs scenario `id` with `params` on `runtime`, for at most `limit`, and returns its trace.
 pub fn run(
     id: &str,

@@ -62,9 +62,29 @@ pub struct Scenario {
     /// parameter saying how many may be in flight at once.
     #[cfg(feature = "native")]
     pub real_io: Option<&'static str>,
+    /// About how many events it records with given parameters, where they can make its trace
+    /// larger than conlab reads back (more than `MAX_EVENTS_WRITTEN`): such a run that writes
+    /// its trace is refused up front.
+    #[cfg(feature = "native")]
+    pub trace_events: Option<fn(&Params) -> u64>,
 }
 
 impl Scenario {
+    /// This row, with an estimate of the events it records (see [`Scenario::trace_events`]).
+    const fn with_trace_events(self, events: fn(&conlab_core::Params) -> u64) -> Scenario {
+        #[cfg(feature = "native")]
+        {
+            let mut row = self;
+            row.trace_events = Some(events);
+            row
+        }
+        #[cfg(not(feature = "native"))]
+        {
+            let _ = events;
+            self
+        }
+    }
+
     /// This row, its slow requests real natively, at most `in_flight` (a count parameter) at
     /// once.
     const fn with_real_io(self, in_flight: &'static str) -> Scenario {
@@ -186,6 +206,34 @@ impl Scenario {
         Some(trace)
     }
 
+    /// Runs its async code on the virtual-time executor within `bounds` (a stop asked from
+    /// elsewhere, a cap on what it records), if it has such code.
+    pub fn run_virtual_bounded(
+        &self,
+        params: &conlab_core::Params,
+        bounds: &conlab_virtual::Bounds,
+    ) -> Option<conlab_core::Trace> {
+        let generic = self.generic?;
+        #[cfg(not(feature = "browser"))]
+        let trace = conlab_virtual::run_scenario_bounded(
+            self.info(),
+            generic.on_virtual,
+            self.checks,
+            params,
+            bounds,
+        );
+        #[cfg(feature = "browser")]
+        let trace = conlab_virtual::run_scenario_bounded_on(
+            self.info(),
+            PageRuntime::Virtual,
+            generic.on_browser,
+            self.checks,
+            params,
+            bounds,
+        );
+        Some(trace)
+    }
+
     /// The checks that apply to a run on `runtime`.
     pub fn checks_on(&self, runtime: RuntimeKind) -> ChecksFn {
         #[cfg(feature = "native")]
@@ -251,6 +299,8 @@ macro_rules! row {
             child: None,
             #[cfg(feature = "native")]
             real_io: None,
+            #[cfg(feature = "native")]
+            trace_events: None,
         }
     }};
     ($id:literal, generic $m:path, native $n:ident) => {{
@@ -274,6 +324,8 @@ macro_rules! row {
             child: None,
             #[cfg(feature = "native")]
             real_io: None,
+            #[cfg(feature = "native")]
+            trace_events: None,
         }
     }};
     ($id:literal, tokio $m:path $(, $child:ident)?) => {{
@@ -304,6 +356,8 @@ macro_rules! row {
             child: row!(@child $($child)?),
             #[cfg(feature = "native")]
             real_io: None,
+            #[cfg(feature = "native")]
+            trace_events: None,
         }
     }};
     ($id:literal, threads $m:path $(, $child:ident)?) => {{
@@ -329,6 +383,8 @@ macro_rules! row {
             child: row!(@child $($child)?),
             #[cfg(feature = "native")]
             real_io: None,
+            #[cfg(feature = "native")]
+            trace_events: None,
         }
     }};
     ($id:literal, servers($needs:expr $(, $refuses:ident)?) $m:path) => {{
@@ -355,6 +411,8 @@ macro_rules! row {
             child: None,
             #[cfg(feature = "native")]
             real_io: None,
+            #[cfg(feature = "native")]
+            trace_events: None,
         }
     }};
     // What every run of a `threads` row ends with: no thread (and no child process) outlives it.
@@ -418,7 +476,8 @@ static TABLE: &[Scenario] = &[
     row!("event", threads threads::event),
     row!("thread-local", threads threads::thread_local),
     row!("thread-pool", threads threads::thread_pool),
-    row!("producer-consumer", threads threads::producer_consumer),
+    row!("producer-consumer", threads threads::producer_consumer)
+        .with_trace_events(threads::producer_consumer::trace_events),
     // Chapter 2: processes.
     row!("process-start", threads processes::process_start, child),
     row!("process-isolation", threads processes::process_isolation, child),
@@ -448,7 +507,8 @@ static TABLE: &[Scenario] = &[
     row!("async-context-manager", generic asyncio::async_context_manager),
     row!("cancel-all", generic asyncio::cancel_all),
     row!("loop-in-thread", tokio executors::loop_in_thread),
-    row!("event-loop-choice", generic asyncio::event_loop_choice, native multi_thread),
+    row!("event-loop-choice", generic asyncio::event_loop_choice, native multi_thread)
+        .with_trace_events(asyncio::event_loop_choice::trace_events),
     row!("sync-vs-async-requests", generic asyncio::sync_vs_async_requests)
         .with_real_io("requests"),
     // Chapter 5: against real servers.
@@ -457,7 +517,8 @@ static TABLE: &[Scenario] = &[
         "redis-multi-server",
         servers(|p| Needs::Redis(p.usize("servers"))) redis::redis_multi_server
     ),
-    row!("redis-pool", servers(|_| Needs::Redis(1)) redis::redis_pool),
+    row!("redis-pool", servers(|_| Needs::Redis(1)) redis::redis_pool)
+        .with_trace_events(redis::redis_pool::trace_events),
     row!("mysql-query", servers(|_| Needs::Mysql(1)) mysql::mysql_query),
     row!(
         "mysql-multi-server",
@@ -470,6 +531,6 @@ static TABLE: &[Scenario] = &[
     ),
     row!("crawler", tokio http::crawler),
     row!("raw-http", tokio http::raw_http),
-    row!("load-test", tokio http::load_test),
+    row!("load-test", tokio http::load_test).with_trace_events(http::load_test::trace_events),
     row!("job-queue", servers(|_| Needs::Redis(1)) redis::job_queue),
 ];

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::start::Prepared;
 use crate::store::Store;
 use conlab_core::{Status, Trace};
-use conlab_scenarios::{NativeRun, RuntimeChoice};
+use conlab_scenarios::NativeRun;
 use conlab_wire::{RunList, RunState, RunSummary, WireRuntime};
 use parking_lot::{Mutex, RwLock};
 use std::path::PathBuf;
@@ -38,6 +38,8 @@ struct Entry {
 /// A native run in progress, readable by its streams.
 pub struct Live {
     run: RwLock<Option<NativeRun>>,
+    /// A virtual run's Stop: set, the executor ends the run *stopped* at its next look.
+    stop_virtual: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Live {
@@ -192,6 +194,8 @@ impl Runs {
             RunState::Running => {
                 entry.stop_asked = true;
                 if let Some(live) = &entry.live {
+                    live.stop_virtual
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
                     if let Some(run) = live.run.read().as_ref() {
                         run.stop();
                     }
@@ -260,10 +264,9 @@ impl Runs {
         entry.started = Some(Instant::now());
         let live = Arc::new(Live {
             run: RwLock::new(None),
+            stop_virtual: Arc::default(),
         });
-        if prepared.runtime == WireRuntime::Native {
-            entry.live = Some(live.clone());
-        }
+        entry.live = Some(live.clone());
         let runs = self.clone();
         let id = id.to_string();
         self.handle.spawn_blocking(move || {
@@ -278,11 +281,17 @@ impl Runs {
                 .without_recording(Status::Failed { reason })
         };
         if prepared.runtime == WireRuntime::Virtual {
-            return conlab_scenarios::run(
+            // Every cap a native run has: its time limit, Stop, the events the server keeps.
+            let bounds = conlab_scenarios::Bounds {
+                time: prepared.limit,
+                stop: Some(live.stop_virtual.clone()),
+                max_events: Some(self.config.max_events),
+                max_events_why: "the most this server keeps of one run (--max-events); choose fewer tasks, or a shorter run",
+            };
+            return conlab_scenarios::run_virtual_bounded(
                 prepared.info.id,
-                RuntimeChoice::Virtual,
                 &prepared.params,
-                prepared.limit,
+                &bounds,
             )
             .unwrap_or_else(|e| failed(e.to_string()));
         }

@@ -67,6 +67,10 @@ pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
             }
             _ => bad(e.to_string()),
         })?;
+    // The server keeps every run's trace: one it could not read back is refused up front.
+    if let Some(why) = conlab_scenarios::trace_too_large(info.id, &params) {
+        return Err(bad(why));
+    }
     if limit > config.max_run {
         return Err(bad(format!(
             "`{}` with these parameters may take up to {} s, but runs on this server may take \

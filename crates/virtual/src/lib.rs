@@ -11,4 +11,6 @@ mod executor;
 mod run;
 
 pub use executor::{Outcome, VirtualRuntime, VirtualSleep, VIRTUAL_BOUND};
-pub use run::{run_scenario, run_scenario_on};
+pub use run::{
+    run_scenario, run_scenario_bounded, run_scenario_bounded_on, run_scenario_on, Bounds,
+};

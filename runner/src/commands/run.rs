@@ -27,6 +27,16 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(out) = &args.out {
         writable(out)?;
     }
+    // A trace written must be one conlab reads back: refused up front where its estimate is
+    // too large, cut off (refused) where the run records more than one can hold.
+    let writes_trace = args.format != OutputFormat::Text;
+    if let Some(why) = writes_trace
+        .then(|| conlab_scenarios::trace_too_large(info.id, &params))
+        .flatten()
+    {
+        return Err(Failure::Usage(anyhow!(why)));
+    }
+    let max_events = writes_trace.then_some(conlab_scenarios::MAX_EVENTS_WRITTEN);
     let trace = match runtime {
         RuntimeChoice::Tokio => {
             let run = conlab_scenarios::start_native(info.id, params.clone(), limit)
@@ -37,13 +47,28 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             if !conlab_scenarios::needs_databases(info.id) {
                 crate::interrupt::stop_gently_first(Box::new(run.stopper()));
             }
-            show_progress_until_done(&run);
-            let trace = run.wait();
+            let too_many = show_progress_until_done(&run, max_events);
+            let mut trace = run.wait();
             crate::interrupt::no_gentle_stop();
+            if let Some(events) = too_many {
+                trace.status = conlab_core::Status::Refused {
+                    reason: too_many_events(events),
+                };
+                trace.checks.clear();
+            }
             trace
         }
-        RuntimeChoice::Virtual => conlab_scenarios::run(info.id, runtime, &params, limit)
-            .map_err(|e| Failure::Usage(anyhow!(e)))?,
+        RuntimeChoice::Virtual => conlab_scenarios::run_virtual_bounded(
+            info.id,
+            &params,
+            &conlab_scenarios::Bounds {
+                time: limit,
+                stop: None,
+                max_events,
+                max_events_why: conlab_scenarios::TOO_MANY_EVENTS_TO_WRITE,
+            },
+        )
+        .map_err(|e| Failure::Usage(anyhow!(e)))?,
     };
     crate::interrupt::stop_here_if_interrupted();
     let text = match args.format {
@@ -74,13 +99,34 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     outcome(&trace)
 }
 
+/// Why a run that writes its trace was cut off.
+fn too_many_events(events: usize) -> String {
+    format!(
+        "the run recorded more than {} events ({events} when it was cut off): {}",
+        conlab_scenarios::MAX_EVENTS_WRITTEN,
+        conlab_scenarios::TOO_MANY_EVENTS_TO_WRITE
+    )
+}
+
 /// While a native run goes on, shows on the terminal (standard error, when it is one) the
 /// line the scenario says its progress in, redrawn in place; the line is cleared at the end.
-fn show_progress_until_done(run: &conlab_scenarios::NativeRun) {
+/// A run that records more than `max_events` is stopped: how many it had then.
+fn show_progress_until_done(
+    run: &conlab_scenarios::NativeRun,
+    max_events: Option<usize>,
+) -> Option<usize> {
     let terminal = std::io::stderr().is_terminal();
     let mut shown = None::<String>;
+    let mut too_many = None;
     while !run.is_finished() {
         std::thread::sleep(std::time::Duration::from_millis(100));
+        if let Some(max) = max_events.filter(|_| too_many.is_none()) {
+            let events = run.event_count();
+            if events > max {
+                too_many = Some(events);
+                run.stop();
+            }
+        }
         if !terminal {
             continue;
         }
@@ -94,6 +140,7 @@ fn show_progress_until_done(run: &conlab_scenarios::NativeRun) {
     if shown.is_some() {
         eprint!("\r\x1b[2K");
     }
+    too_many
 }
 
 /// Refuses an `--out` file whose folder does not exist, before the run rather than after it.

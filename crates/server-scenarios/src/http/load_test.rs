@@ -765,6 +765,14 @@ pub fn checks(c: &mut Checks) {
     }
 }
 
+/// About how many events it records: the first 20,000 requests a span each, then a span per
+/// client per 100 ms of the run (as long as its estimate), two events a span.
+pub fn trace_events(p: &Params) -> u64 {
+    let first = (p.usize("requests") as u64).min(20_000);
+    let later = p.usize("clients") as u64 * (expected(p).as_millis() as u64 / 100 + 1);
+    (first + later) * 2 + 256
+}
+
 /// About how long a run takes: its duration, its schedule, or its requests at a few thousand
 /// a second (and its bytes at a few hundred MB/s).
 pub fn expected(p: &Params) -> Duration {

@@ -190,6 +190,12 @@ pub fn checks(c: &mut Checks) {
     );
 }
 
+/// About how many events it records: each operation's command in two of the three modes, a
+/// begin and an end each.
+pub fn trace_events(p: &conlab_core::Params) -> u64 {
+    p.usize("ops") as u64 * 4 + 256
+}
+
 /// About how long a run takes: each operation once one by one, once pipelined, once over the pool.
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use conlab_core::estimate::{times, ROUND_TRIP};

@@ -131,12 +131,41 @@ pub fn checks(c: &mut Checks) {
     }
 }
 
-/// About how long a run takes: producing for `duration_ms`, then the items in hand.
+/// About how long a run takes: producing for `duration_ms`, then the items in hand. On a
+/// bounded queue a producer still holds an item at the deadline and waits to put it: every
+/// producer's last item must pass through the consumers before the producers are done.
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use conlab_core::estimate::{times, PER_THREAD};
-    let threads = p.usize("producers") + p.usize("consumers");
+    let (producers, consumers) = (p.usize("producers"), p.usize("consumers"));
+    let blocked = if p.usize("capacity") > 0 {
+        p.duration("consume_ms") * producers.div_ceil(consumers) as u32
+    } else {
+        std::time::Duration::ZERO
+    };
     p.duration("duration_ms")
+        + blocked
         + p.duration("produce_ms")
         + p.duration("consume_ms")
-        + times(threads, PER_THREAD)
+        + times(producers + consumers, PER_THREAD)
+}
+
+/// About how many events it records: four an item (its produced and consumed marks, a span
+/// on each side), items made as the parameters allow — at most one a microsecond per producer
+/// when producing takes no time, and on a bounded queue no more than the consumers take, the
+/// queue holds and the producers hold in hand.
+pub fn trace_events(p: &conlab_core::Params) -> u64 {
+    let duration = p.duration("duration_ms").as_micros().max(1) as u64;
+    let each = |d: std::time::Duration| match d.as_micros() as u64 {
+        0 => duration,
+        us => duration / us + 1,
+    };
+    let producers = p.usize("producers") as u64;
+    let made = producers * each(p.duration("produce_ms"));
+    let made = match p.usize("capacity") as u64 {
+        0 => made,
+        capacity => made.min(
+            p.usize("consumers") as u64 * each(p.duration("consume_ms")) + capacity + producers,
+        ),
+    };
+    made * 4 + 64
 }
