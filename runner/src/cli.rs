@@ -22,12 +22,15 @@ shared time axis, and checks the result against what the idea predicts.";
 /// Exit codes and environment variables, shown by `conlab --help` and `conlab run --help`.
 const EXIT_AND_ENV: &str = "\
 Exit codes:
-  0    the run completed and every check passed
-  1    the run failed, timed out, or a check failed
+  0    the run completed and no check failed (a check not judged fails nothing)
+  1    the run failed, timed out, or a check failed; or it got no verdict
+       (stopped, refused for recording more than a written trace holds)
   2    bad usage or bad input (an unknown scenario, a parameter out of range,
        a planned scenario or variant), or a run refused before it starts (longer
        than its time limit, more open files than this process may have)
   3    skipped: a server the run needs is missing (the message says which)
+  4    the run finished, but its output could not be written (a full disk, a
+       closed output); an earlier file of that name is left as it was
   130  interrupted (Ctrl-C or SIGTERM). A scenario run natively by `conlab run`
        (one without Redis or MySQL) is stopped by the first one and shown as far
        as it got, a load test with what it measured; the next one quits at once.

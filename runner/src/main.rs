@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod interrupt;
+mod out;
 mod render;
 
 use clap::Parser;
@@ -28,6 +29,9 @@ pub enum Failure {
     Skipped(anyhow::Error),
     /// The run was stopped by Ctrl-C and shown as far as it got (exit 130).
     Stopped,
+    /// The run finished, but its output could not be written (exit 4); an earlier file of
+    /// that name is left whole.
+    Output(anyhow::Error),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +74,10 @@ fn main() -> ExitCode {
         Err(Failure::Skipped(e)) => {
             eprintln!("conlab: {}", render::terminal::printable(format!("{e:#}")));
             ExitCode::from(3)
+        }
+        Err(Failure::Output(e)) => {
+            eprintln!("conlab: {}", render::terminal::printable(format!("{e:#}")));
+            ExitCode::from(4)
         }
         Err(Failure::Stopped) => ExitCode::from(130),
     }

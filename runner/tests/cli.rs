@@ -733,3 +733,127 @@ fn a_trace_conlab_could_not_read_back_is_refused_up_front_naming_the_estimate_an
     expect_exit(&o, 2);
     assert!(stderr(&o).contains("producer-consumer would record about"));
 }
+
+/// A tiny disk (a tmpfs of `kib` KiB, mounted for the test and unmounted when dropped): where
+/// writes run out of room.
+struct TinyDisk(tempfile::TempDir);
+
+impl TinyDisk {
+    fn mount(kib: u32) -> TinyDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "mounting a tmpfs needs root, as this project's machines run"
+        );
+        TinyDisk(dir)
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn output_that_cannot_be_written_leaves_the_old_file_whole_and_exits_4() {
+    let disk = TinyDisk::mount(64);
+    let keep = disk.path().join("keep.json");
+    std::fs::write(&keep, "{\"mine\": true}").unwrap();
+    // The rest of the disk filled: no output fits, however small.
+    {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(disk.path().join("filler")).unwrap();
+        while filler.write_all(&[0; 4096]).is_ok() {}
+    }
+    for format in ["json", "chrome", "text"] {
+        let o = conlab(&[
+            "run",
+            "event-loop-choice",
+            "--runtime",
+            "virtual",
+            "-p",
+            "tasks=2000",
+            "--format",
+            format,
+            "--out",
+            keep.to_str().unwrap(),
+        ]);
+        expect_exit(&o, 4);
+        assert!(
+            stderr(&o).contains("could not be written") && stderr(&o).contains("left as it was"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read_to_string(&keep).unwrap(), "{\"mine\": true}");
+        let files: Vec<_> = std::fs::read_dir(disk.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            files.len(),
+            2,
+            "nothing but the old file (and the filler) is left: {files:?}"
+        );
+    }
+    // Standard output that cannot be written: said, exit 4, no panic.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    for args in [
+        &["list"][..],
+        &["run", "asyncio-two-tasks", "--runtime", "virtual"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_conlab"))
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        expect_exit(&o, 4);
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn serve_open_takes_its_port_before_it_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite");
+    let o = conlab(&[
+        "run-native",
+        "--only",
+        "asyncio-two-tasks",
+        "--no-serve",
+        "--out",
+        suite.to_str().unwrap(),
+    ]);
+    expect_exit(&o, 0);
+    // Another server's report, where `serve --open` writes its own.
+    let report = dir.path().join("target/conlab/report");
+    std::fs::create_dir_all(&report).unwrap();
+    std::fs::write(report.join("index.html"), "theirs").unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["serve", "--bind", &addr, "--open"])
+        .arg(&suite)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    expect_exit(&o, 2);
+    assert_eq!(
+        std::fs::read_to_string(report.join("index.html")).unwrap(),
+        "theirs",
+        "the report another server serves was overwritten"
+    );
+}

@@ -1,9 +1,39 @@
 //! Reading files whose size conlab does not control (a suite's index and traces, a report
 //! folder's page, a server's store) without trusting their size: at most a limit, with an
-//! error naming it beyond.
+//! error naming it beyond; and writing files whole or not at all.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
+
+/// Writes `bytes` to `path` whole or not at all: into a temporary file beside it, synced, then
+/// renamed over it (and the folder synced). A write that fails — a full disk, a folder gone —
+/// leaves an earlier file of that name as it was, and no temporary file behind.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other(format!("{} names no file", path.display())))?;
+    let temporary = folder.join(format!(
+        ".{}.conlab-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)?;
+        // The rename itself is durable once the folder is synced.
+        std::fs::File::open(folder)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
 
 /// Reads `path` as UTF-8 text if it holds at most `limit` bytes; a larger file is an error
 /// that names the limit (only `limit + 1` bytes are ever read).
@@ -39,6 +69,20 @@ fn size_words(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_replaced_whole() {
+        let dir = std::env::temp_dir().join(format!("conlab-files-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keep.json");
+        write_atomically(&file, b"first").unwrap();
+        write_atomically(&file, b"second").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"second");
+        // Into a folder that is gone: an error, nothing half-written.
+        assert!(write_atomically(&dir.join("gone/x.json"), b"x").is_err());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn a_file_over_the_limit_is_refused_naming_it() {

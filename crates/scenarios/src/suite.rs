@@ -65,7 +65,8 @@ pub fn run_suite(
     mut on_run: impl FnMut(usize, &'static str),
 ) -> Result<Vec<Trace>, SuiteError> {
     let write = |path: PathBuf, text: String| {
-        std::fs::write(&path, text).map_err(|source| SuiteError::Write { path, source })
+        conlab_core::files::write_atomically(&path, text.as_bytes())
+            .map_err(|source| SuiteError::Write { path, source })
     };
     let mut traces = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {

@@ -259,6 +259,12 @@ async fn trace(State(state): State<AppState>, RunId(id): RunId) -> Response {
             bytes,
         )
             .into_response(),
+        // Not kept (the store's disk was full when the run ended: its status says so), or
+        // gone since.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => refuse(
+            StatusCode::GONE,
+            format!("run `{id}` has no kept trace: it could not be stored when the run ended (its status says why)"),
+        ),
         Err(e) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the trace of run `{id}` could not be read: {e}"),

@@ -153,13 +153,17 @@ pub fn write(
         fs::create_dir_all(&dir).map_err(fail)?;
         for (entry, trace) in &s.runs {
             if let Some(trace) = trace {
-                fs::write(dir.join(safe_name(&entry.file)), trace.to_json()).map_err(fail)?;
+                conlab_core::files::write_atomically(
+                    &dir.join(safe_name(&entry.file)),
+                    trace.to_json().as_bytes(),
+                )
+                .map_err(fail)?;
             }
         }
     }
     let html = page(suite, other, viewer);
     let index = out.join("index.html");
-    fs::write(&index, html).map_err(fail)?;
+    conlab_core::files::write_atomically(&index, html.as_bytes()).map_err(fail)?;
     let unreadable = std::iter::once(suite)
         .chain(other)
         .flat_map(|s| s.runs.iter())
@@ -197,7 +201,7 @@ fn copy_viewer(out: &Path, web_dist: Option<&Path>) -> std::io::Result<bool> {
             if let Some(parent) = file.parent() {
                 fs::create_dir_all(parent)?;
             }
-            fs::write(file, bytes)?;
+            conlab_core::files::write_atomically(&file, &bytes)?;
         }
         return Ok(true);
     }

@@ -358,10 +358,23 @@ impl Runs {
         let Some(entry) = book.iter_mut().find(|e| e.summary.id == id) else {
             return;
         };
-        let summary = ended(&entry.summary, &trace);
+        let mut summary = ended(&entry.summary, &trace);
         drop(book);
-        // Kept before it is listed as ended, so its trace can be fetched once it is.
-        self.keep(&summary, &trace);
+        // Kept before it is listed as ended, so its trace can be fetched once it is. A run
+        // whose trace could not be kept is listed as failed, saying why: a list that says
+        // "ok" of a run whose trace is gone would be believed.
+        if let Err(e) = self.store.save(&summary, &trace) {
+            summary.status = Some(Status::Failed {
+                reason: format!(
+                    "the run ended ({}), but its trace could not be kept: {e}",
+                    trace.status.label()
+                ),
+            });
+            summary.checks_passed = 0;
+            summary.checks_not_judged = 0;
+            summary.checks_total = 0;
+            eprintln!("conlab serve: could not keep run {}: {e}", summary.id);
+        }
         let mut book = self.book.lock();
         if let Some(entry) = book.iter_mut().find(|e| e.summary.id == id) {
             entry.summary = summary;

@@ -6,7 +6,6 @@
 use conlab_core::Trace;
 use conlab_wire::RunSummary;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The folder of finished runs, held by one server at a time.
@@ -100,18 +99,6 @@ impl Store {
     }
 
     fn write_atomically(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let temporary = self.dir.join(format!(".tmp-{}-{name}", std::process::id()));
-        let result = (|| {
-            let mut file = fs::File::create(&temporary)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            fs::rename(&temporary, self.dir.join(name))?;
-            // The rename itself is durable once the folder is synced.
-            fs::File::open(&self.dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temporary);
-        }
-        result
+        conlab_core::files::write_atomically(&self.dir.join(name), bytes)
     }
 }

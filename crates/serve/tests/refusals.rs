@@ -396,3 +396,52 @@ fn two_hundred_clients_at_once_each_get_a_run_or_a_429_and_none_is_lost() {
     assert_eq!(listed.len(), accepted.len());
     assert_eq!(get(addr, "/api/scenarios").status, 200);
 }
+
+#[test]
+fn a_run_whose_trace_cannot_be_kept_is_listed_as_failed_saying_why() {
+    // The store on a tiny disk, filled: the run's trace cannot be written.
+    let disk = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(disk.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        mounted,
+        "mounting a tmpfs needs root, as this project's machines run"
+    );
+    struct Unmount<'a>(&'a std::path::Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(disk.path());
+    let store = disk.path().to_path_buf();
+    let (server, _unused) = server(|c| c.store = store.clone());
+    {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(disk.path().join("filler")).unwrap();
+        while filler.write_all(&[0; 4096]).is_ok() {}
+    }
+    let addr = server.addr();
+    let id = start(
+        addr,
+        r#"{"scenario":"asyncio-two-tasks","params":{},"runtime":"virtual"}"#,
+    );
+    let summary = wait_ended(addr, &id);
+    assert_eq!(summary["status"]["kind"], "failed", "{summary}");
+    let reason = summary["status"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("its trace could not be kept") && reason.contains("No space left"),
+        "{reason}"
+    );
+    let trace = get(addr, &format!("/api/runs/{id}/trace"));
+    assert_eq!(trace.status, 410, "{}", trace.body);
+    assert!(
+        trace.error().contains("could not be stored"),
+        "{}",
+        trace.error()
+    );
+    drop(server);
+}

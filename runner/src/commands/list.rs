@@ -1,6 +1,7 @@
 //! `conlab list`: the catalog as a table or JSON, or one scenario in full.
 
 use crate::cli::{ListArgs, ListFormat};
+use crate::out::outln;
 use crate::Failure;
 use anyhow::anyhow;
 use conlab_core::catalog::{self, Chapter, CATALOG};
@@ -10,27 +11,27 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
     if let Some(id) = &args.id {
         let info = catalog::lookup(id).map_err(|e| Failure::Usage(anyhow!(e)))?;
         if args.format == ListFormat::Json {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(info).map_err(|e| Failure::Run(e.into()))?
             );
             return Ok(());
         }
-        println!("{} — {}", info.id, info.title);
+        outln!("{} — {}", info.id, info.title);
         if !runnable.contains(&info.id) {
-            println!("status: planned — in the catalog, but this build cannot run it yet");
+            outln!("status: planned — in the catalog, but this build cannot run it yet");
         }
-        println!(
+        outln!(
             "chapter: {}   runs on: {}",
             info.chapter.title(),
             info.platforms.letters()
         );
-        println!("\n{}\n", info.explanation);
+        outln!("\n{}\n", info.explanation);
         if info.params.is_empty() {
-            println!("no parameters");
+            outln!("no parameters");
         }
         for p in info.params {
-            println!(
+            outln!(
                 "  -p {}={}\n      {}; allowed: {}",
                 p.name,
                 p.default_value(),
@@ -38,7 +39,7 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
                 p.range_text()
             );
         }
-        println!("  -p time-scale=1\n      multiplies every duration; allowed: 0.01 to 100");
+        outln!("  -p time-scale=1\n      multiplies every duration; allowed: 0.01 to 100");
         return Ok(());
     }
     if args.format == ListFormat::Json {
@@ -50,22 +51,22 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
                 v
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&list).map_err(|e| Failure::Run(e.into()))?
         );
         return Ok(());
     }
-    println!("{:<24} {:<7} {:<9} TITLE", "ID", "WHERE", "STATUS");
+    outln!("{:<24} {:<7} {:<9} TITLE", "ID", "WHERE", "STATUS");
     for chapter in Chapter::ALL {
-        println!("\n{} ({})", chapter.title(), chapter.id());
+        outln!("\n{} ({})", chapter.title(), chapter.id());
         for s in CATALOG.iter().filter(|s| s.chapter == chapter) {
             let status = if runnable.contains(&s.id) {
                 "ready"
             } else {
                 "planned"
             };
-            println!(
+            outln!(
                 "  {:<22} {:<7} {:<9} {}",
                 s.id,
                 s.platforms.letters(),
@@ -74,7 +75,7 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
             );
         }
     }
-    println!(
+    outln!(
         "\nWHERE: B browser event loop, N native, V virtual time. `conlab list ID` describes one."
     );
     Ok(())

@@ -1,6 +1,7 @@
 //! `conlab report`: a suite of runs as a static folder of pages.
 
 use crate::cli::ReportArgs;
+use crate::out::outln;
 use crate::Failure;
 
 pub fn run(args: ReportArgs) -> Result<(), Failure> {
@@ -10,7 +11,7 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
         .as_ref()
         .map(|c| format!(" --compare {}", c.display()))
         .unwrap_or_default();
-    println!(
+    outln!(
         "report written: {} (a static folder: copy it to any web server, or run `conlab serve --open {}{compare}`)",
         out.join("index.html").display(),
         args.dir.display()

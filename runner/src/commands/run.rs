@@ -168,12 +168,22 @@ fn writable(out: &std::path::Path) -> Result<(), Failure> {
 /// Writes to a file, or to standard output.
 pub fn emit(text: &str, out: Option<&std::path::Path>) -> Result<(), Failure> {
     match out {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("could not write {}", path.display()))
-            .map_err(Failure::Usage),
+        Some(path) => conlab_core::files::write_atomically(path, text.as_bytes())
+            .with_context(|| {
+                format!(
+                    "the run ended, but {} could not be written (an earlier file of that name is left as it was)",
+                    path.display()
+                )
+            })
+            .map_err(Failure::Output),
         None => {
-            println!("{text}");
-            Ok(())
+            // Standard output may be a full disk or a closed file: said, not a panic.
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{text}")
+                .and_then(|()| stdout.flush())
+                .context("the run ended, but its output could not be written")
+                .map_err(Failure::Output)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! progress bar, a summary table and every trace saved as JSON.
 
 use crate::cli::RunNativeArgs;
+use crate::out::outln;
 use crate::Failure;
 use anyhow::{anyhow, Context};
 use conlab_core::catalog::{self, Chapter};
@@ -52,16 +53,20 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
             eprintln!("[{}/{}] {id}", i + 1, ids.len());
         }
     })
-    .map_err(|e| Failure::Run(anyhow!(e)))?;
+    .map_err(|e| match e {
+        // Runs ended, but what they wrote could not be (a full disk): said apart.
+        conlab_scenarios::suite::SuiteError::Write { .. } => Failure::Output(anyhow!(e)),
+        e => Failure::Run(anyhow!(e)),
+    })?;
     bar.finish_and_clear();
 
-    println!("{}", summary_table(&traces));
+    outln!("{}", summary_table(&traces));
     let failed: Vec<&str> = traces
         .iter()
         .filter(|t| conlab_scenarios::suite::failed(t))
         .map(|t| t.scenario.as_str())
         .collect();
-    println!(
+    outln!(
         "{} scenarios in {:.1} s: {} passed, {} failed, {} skipped. Traces saved in {}",
         traces.len(),
         started.elapsed().as_secs_f64(),
@@ -74,7 +79,7 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
         dir.display()
     );
     let report = super::serve::write_report(&dir, None, &report_dir, "--report")?;
-    println!("Report: {}", report.join("index.html").display());
+    outln!("Report: {}", report.join("index.html").display());
     let outcome = if failed.is_empty() {
         Ok(())
     } else {
@@ -90,7 +95,7 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
 /// terminal, so a script never waits on it.
 fn serve_report(report: PathBuf) {
     if !std::io::stdin().is_terminal() {
-        println!("(not serving it: no terminal; `conlab serve --open <dir>` serves a suite)");
+        outln!("(not serving it: no terminal; `conlab serve --open <dir>` serves a suite)");
         return;
     }
     let mut config = conlab_serve::Config::new(PathBuf::from("target/conlab/served"));

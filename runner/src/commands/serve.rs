@@ -1,6 +1,7 @@
 //! `conlab serve`: the playground and the JSON API, until Ctrl-C.
 
 use crate::cli::ServeArgs;
+use crate::out::outln;
 use crate::Failure;
 use anyhow::anyhow;
 use conlab_serve::{Config, Server};
@@ -32,16 +33,26 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         }
     }
     config.web_dir = args.web_dir;
+    // The report is written only once the server has its address: a port taken must not
+    // cost the report another server serves.
+    if args.open.is_some() {
+        config.report = Some(report_dir());
+    }
+    let has_app = config.web_dir.is_some() || conlab_serve::has_web_app();
+    let server = Server::start(config).map_err(|e| Failure::Usage(anyhow!(e)))?;
     if let Some(dir) = &args.open {
-        config.report = Some(write_report(
+        outln!(
+            "conlab serve: writing the report of {} into {}",
+            dir.display(),
+            report_dir().display()
+        );
+        write_report(
             dir,
             args.compare.as_deref(),
             &report_dir(),
             "the report folder",
-        )?);
+        )?;
     }
-    let has_app = config.web_dir.is_some() || conlab_serve::has_web_app();
-    let server = Server::start(config).map_err(|e| Failure::Usage(anyhow!(e)))?;
     announce(&server, args.open.is_some(), has_app);
     serve_until_interrupted(server);
     Ok(())
@@ -57,14 +68,14 @@ pub fn serve_until_interrupted(server: Server) {
 
 pub fn announce(server: &Server, report: bool, has_app: bool) {
     let url = server.url();
-    println!("conlab serve: {url}");
+    outln!("conlab serve: {url}");
     if report {
-        println!("  report: {url}report/");
+        outln!("  report: {url}report/");
     }
     if !has_app {
-        println!("  (this build has no web app: `just serve` builds one; the API answers at {url}api/scenarios)");
+        outln!("  (this build has no web app: `just serve` builds one; the API answers at {url}api/scenarios)");
     }
-    println!("  Ctrl-C stops it");
+    outln!("  Ctrl-C stops it");
 }
 
 /// Where `conlab serve --open` writes the report it serves.
@@ -101,7 +112,7 @@ pub fn write_report(
         })
         .unwrap_or_else(|| PathBuf::from("web/dist-served"));
     let written = report::write(&suite, other.as_ref(), out, Some(&web_dist))
-        .map_err(|e| Failure::Run(anyhow!(e)))?;
+        .map_err(|e| Failure::Output(anyhow!(e)))?;
     if !written.unreadable.is_empty() {
         eprintln!(
             "conlab: these runs' traces could not be read and are listed as missing: {}",

@@ -1,6 +1,7 @@
 //! `conlab show`: a saved trace as text, its checks computed again from the trace.
 
 use crate::cli::ShowArgs;
+use crate::out::outln;
 use crate::render;
 use crate::Failure;
 use anyhow::anyhow;
@@ -20,17 +21,17 @@ pub fn run(args: ShowArgs) -> Result<(), Failure> {
         conlab_scenarios::recheck(&trace).map_err(|e| Failure::Usage(anyhow!("{file}: {e}")))?;
     trace.checks = recheck.checks;
     trace.metrics = recheck.metrics;
-    println!(
+    outln!(
         "{}",
         render::text::trace(&trace, info, std::io::stdout().is_terminal())
     );
     if !recheck.differences.is_empty() {
-        println!(
+        outln!(
             "\nNote: the checks computed from this trace differ from the verdict recorded in {file} \
              (the trace was edited, or recorded by another version of conlab):"
         );
         for d in &recheck.differences {
-            println!("  {}", render::terminal::printable(d.as_str()));
+            outln!("  {}", render::terminal::printable(d.as_str()));
         }
     }
     super::run::outcome(&trace)
