@@ -201,7 +201,7 @@ fn copy_viewer(out: &Path, web_dist: Option<&Path>) -> std::io::Result<bool> {
             if let Some(parent) = file.parent() {
                 fs::create_dir_all(parent)?;
             }
-            conlab_core::files::write_atomically(&file, &bytes)?;
+            conlab_core::files::write_atomically(&file, bytes)?;
         }
         return Ok(true);
     }
