@@ -78,7 +78,11 @@ Safety: it listens on 127.0.0.1 unless --bind says otherwise, and then only with
 `Authorization: Bearer <token>` (or open the page once with ?token=<token>). Parameters
 are checked against the catalog's ranges; beyond --max-running and --max-queued a start
 is answered 429 with Retry-After; runs against Redis and MySQL need --allow-databases;
-pages of other sites may call it only with --cors-origin.
+pages of other sites may call it only with --cors-origin. A run's `url` may name only
+servers given with --allow-target (none by default: conlab's own test servers only), so
+whoever may call the API cannot read other services this machine reaches. Live event
+streams are capped (--max-streams, --max-streams-per-run); beyond a cap a stream carries
+one `refused` event saying which.
 
 Finished runs are kept in --store and listed again after a restart. Ctrl-C stops it.";
 
@@ -114,6 +118,16 @@ pub struct ServeArgs {
     /// Let pages of this origin call the API (repeatable), e.g. https://tutorial.example.
     #[arg(long, value_name = "ORIGIN")]
     pub cors_origin: Vec<String>,
+    /// Let runs send requests to this server (repeatable), given as http://host:port; without
+    /// it a run's `url` is refused and runs talk only to conlab's own test servers.
+    #[arg(long, value_name = "URL")]
+    pub allow_target: Vec<String>,
+    /// Live event streams open at once, all runs together (1 to 10,000).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub max_streams: u16,
+    /// Live event streams open at once on one run (1 to 1,000).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub max_streams_per_run: u16,
     /// A suite of runs (a folder run-native wrote) to serve as a report at /report/.
     #[arg(long, value_name = "DIR")]
     pub open: Option<PathBuf>,

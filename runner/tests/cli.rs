@@ -562,6 +562,40 @@ fn serve_refuses_unsafe_settings_and_report_refuses_what_is_not_a_suite() {
         err.contains("not a suite of runs") && err.contains("run-native"),
         "{err}"
     );
+    // An index naming files outside the suite: refused whole, by the report and the server.
+    let outside = dir.path().join("outside.json");
+    std::fs::write(&outside, "{}").unwrap();
+    for name in [
+        "../outside.json",
+        "/etc/passwd",
+        ".hidden.json",
+        "sub/x.json",
+    ] {
+        let index = format!(
+            r#"[{{"scenario":"lock","file":"{name}","status":"ok","passed":true,"makespan_ms":1}}]"#
+        );
+        std::fs::write(suite.join("index.json"), index).unwrap();
+        let o = report(&suite, &site);
+        expect_exit(&o, 2);
+        assert!(
+            stderr(&o).contains(&format!("names `{name}` as a run's file")),
+            "{name}: {}",
+            stderr(&o)
+        );
+        assert!(!site.exists(), "{name}: a report was written");
+    }
+    let o = conlab(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--store",
+        dir.path().join("served").to_str().unwrap(),
+        "--open",
+        suite.to_str().unwrap(),
+    ]);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("as a run's file"), "{}", stderr(&o));
+    std::fs::remove_file(suite.join("index.json")).unwrap();
     // Never into the suite, nor into a folder of other files.
     let o = report(&suite, &suite.join("site"));
     expect_exit(&o, 2);

@@ -20,11 +20,17 @@ fn served_dist() -> PathBuf {
 }
 
 fn server(report: Option<PathBuf>) -> (conlab_serve::Server, tempfile::TempDir) {
+    server_with(|config| config.report = report)
+}
+
+fn server_with(
+    tune: impl FnOnce(&mut conlab_serve::Config),
+) -> (conlab_serve::Server, tempfile::TempDir) {
     let store = tempfile::tempdir().expect("a temporary folder");
     let mut config = conlab_serve::Config::new(store.path().to_path_buf());
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     config.web_dir = Some(served_dist());
-    config.report = report;
+    tune(&mut config);
     (
         conlab_serve::Server::start(config).expect("conlab serve starts"),
         store,
@@ -228,6 +234,109 @@ async fn a_native_run_whose_connection_is_lost_gets_no_verdict() {
     );
     screenshot_at(&c, "#verdict", "serve-connection-lost").await;
     c.close().await.unwrap();
+}
+
+/// Run `id`'s event stream, held open by a program: it reads the head and leaves it.
+fn hold_stream(addr: SocketAddr, id: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        socket,
+        "GET /api/runs/{id}/events HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = [0u8; 1024];
+    let n = socket.read(&mut head).unwrap();
+    assert!(String::from_utf8_lossy(&head[..n]).contains("200 OK"));
+    socket
+}
+
+/// Starts `body` through the API; its id.
+fn start_run(addr: SocketAddr, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        socket,
+        "POST /api/runs HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    let json = answer.split_once("\r\n\r\n").unwrap().1;
+    let at = json.find("\"id\":\"").expect("an id") + 6;
+    json[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_page_refused_a_stream_says_why_and_its_run_is_stopped() {
+    let (server, _store) = server_with(|c| {
+        c.max_streams = 1;
+        c.max_running = 2;
+    });
+    let addr = server.addr();
+    // Another follower holds the server's only stream.
+    let other = start_run(
+        addr,
+        r#"{"scenario":"io-bound-threads","params":{"downloads":"2","latency_ms":"30000"}}"#,
+    );
+    let _held = hold_stream(addr, &other);
+    let driver = Driver::start();
+    for (width, lang, said) in [
+        (
+            1400,
+            "en",
+            "already streaming as many live runs as it allows",
+        ),
+        (390, "zh-CN", "实时运行已达上限"),
+    ] {
+        let c = driver.session(width, 900).await;
+        c.goto(&format!(
+            "{}?scenario=io-bound-threads&downloads=2&latency_ms=20000&lang={lang}",
+            server.url()
+        ))
+        .await
+        .unwrap();
+        click(&c, "#run-native").await;
+        let error = wait_for(&c, ".error", 10).await.text().await.unwrap();
+        assert!(error.contains(said), "{error}");
+        wait_for(&c, "#run-native", 10).await;
+        assert_no_horizontal_overflow(&c).await;
+        screenshot_at(
+            &c,
+            ".error",
+            &format!("serve-stream-refused-{lang}-{width}px"),
+        )
+        .await;
+        c.close().await.unwrap();
+    }
+    // The page's runs, nobody following them, were stopped; the other goes on.
+    let began = Instant::now();
+    loop {
+        let list = api_get(addr, "/api/runs");
+        let stopped = list.matches("\"kind\":\"stopped\"").count();
+        if stopped == 2 {
+            break;
+        }
+        assert!(began.elapsed() < Duration::from_secs(15), "{list}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.stop();
+}
+
+/// The body of `GET path`.
+fn api_get(addr: SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        socket,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    answer
 }
 
 /// A suite of `ids` run natively into a temporary folder.

@@ -594,6 +594,10 @@ ui_strings! {
     native_lost => "The connection to conlab serve was lost before the run ended.";
     /// 429.
     native_busy => "the server is running and queueing as many runs as it takes; try again in a few seconds.";
+    /// The server follows as many live runs as it allows: this run's events were refused.
+    native_streams_full => "conlab serve is already streaming as many live runs as it allows, so it refused this run's events; the run was stopped. Try again once another run has ended.";
+    /// This run has as many followers as the server allows.
+    native_streams_full_run => "This run already has as many pages following it as conlab serve allows, so this page was refused; the run goes on for the pages that follow it.";
     /// 403 for a database scenario.
     native_databases => "this scenario needs Redis or MySQL, which this server was not allowed to use (start it with --allow-databases).";
     /// The tagline of a served page.

@@ -9,7 +9,7 @@ use crate::live::next_run;
 use crate::state::{Action, Playground};
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::{Params, Trace};
-use conlab_wire::{apply, ApiError, Delta, RunSummary, StartRun, WireRuntime};
+use conlab_wire::{apply, ApiError, Delta, RunSummary, StartRun, StreamRefused, WireRuntime};
 use gloo_events::EventListener;
 use gloo_render::{request_animation_frame, AnimationFrame};
 use std::cell::RefCell;
@@ -173,6 +173,27 @@ fn listen(
                     Err(e) => dispatch.dispatch(Action::Fail(e)),
                 }
             });
+        }));
+    }
+    {
+        // Beyond the server's stream caps: the one event says which. A run nobody else can
+        // follow is stopped, as one whose stream broke is.
+        let (slot, dispatch) = (slot.clone(), dispatch.clone());
+        let stop_url = format!("api/runs/{id}/stop");
+        listeners.push(EventListener::new(&source, "refused", move |e| {
+            let per_run = serde_json::from_str::<StreamRefused>(&data(e)).is_ok_and(|r| r.per_run);
+            if !per_run {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.navigator().send_beacon(&stop_url);
+                }
+            }
+            abandon(&slot);
+            let why = if per_run {
+                lang.native_streams_full_run()
+            } else {
+                lang.native_streams_full()
+            };
+            dispatch.dispatch(Action::Fail(why.to_string()));
         }));
     }
     // A page closed or reloaded mid-run stops its run, so it does not hold a slot unseen.

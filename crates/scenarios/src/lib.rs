@@ -27,7 +27,7 @@ pub use conlab_virtual::Bounds;
 #[cfg(feature = "native")]
 pub use native::{
     allow_remote_targets, native_ids, native_refusal, needs_databases, run, run_virtual_bounded,
-    start_native, time_limit, trace_too_large, NativeRun, RunError, RuntimeChoice,
+    start_native, time_limit, too_many_events, trace_too_large, NativeRun, RunError, RuntimeChoice,
     MAX_EVENTS_WRITTEN, TOO_MANY_EVENTS_TO_WRITE,
 };
 pub use recheck::{recheck, Recheck, RecheckError};

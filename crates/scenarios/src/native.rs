@@ -105,17 +105,31 @@ pub const MAX_EVENTS_WRITTEN: usize = 1_000_000;
 pub const TOO_MANY_EVENTS_TO_WRITE: &str = "its trace would be larger than conlab reads back (256 MB: `conlab show`, the page, reports); choose smaller values, or --format text, which writes no trace";
 
 /// Why a run of `id` with `params` would write a trace larger than conlab reads back, if it
-/// would: the events it would record against the most a written trace may hold, in words,
-/// with what to change.
+/// would: the events it would record against the most a written trace may hold, in words.
+/// The caller says what to change.
 pub fn trace_too_large(id: &str, params: &Params) -> Option<String> {
-    let scenario = crate::registry::find(id)?;
-    let events = (scenario.trace_events?)(params);
-    (events > MAX_EVENTS_WRITTEN as u64).then(|| {
-        format!(
-            "with these parameters {id} would record about {} events, more than a trace conlab reads back holds ({} events, {} MB: `conlab show`, the page, reports); choose smaller values, or --format text, which writes no trace",
-            conlab_core::thousands(events),
+    too_many_events(
+        id,
+        params,
+        MAX_EVENTS_WRITTEN,
+        &format!(
+            "a trace conlab reads back holds ({} events, {} MB: `conlab show`, the page, reports)",
             conlab_core::thousands(MAX_EVENTS_WRITTEN as u64),
             conlab_core::MAX_TRACE_BYTES >> 20
+        ),
+    )
+}
+
+/// Why a run of `id` with `params` would record more than `max` events, if its estimate says
+/// so (only scenarios whose parameters can make the count large estimate it): the estimate
+/// against `limit`, which names the most in words.
+pub fn too_many_events(id: &str, params: &Params, max: usize, limit: &str) -> Option<String> {
+    let scenario = crate::registry::find(id)?;
+    let events = (scenario.trace_events?)(params);
+    (events > max as u64).then(|| {
+        format!(
+            "with these parameters {id} would record about {} events, more than {limit}",
+            conlab_core::thousands(events),
         )
     })
 }

@@ -70,12 +70,13 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// This row, with an estimate of the events it records (see [`Scenario::trace_events`]).
-    const fn with_trace_events(self, events: fn(&conlab_core::Params) -> u64) -> Scenario {
+    /// This row, with an estimate of the events it records (see [`Scenario::trace_events`]);
+    /// `events` is `None` where the scenario's crate is not built (the page).
+    const fn with_trace_events(self, events: Option<fn(&conlab_core::Params) -> u64>) -> Scenario {
         #[cfg(feature = "native")]
         {
             let mut row = self;
-            row.trace_events = Some(events);
+            row.trace_events = events;
             row
         }
         #[cfg(not(feature = "native"))]
@@ -269,6 +270,17 @@ pub fn is_planned(id: &str) -> bool {
 }
 
 /// One row of [`TABLE`]; see the module's documentation for the kinds.
+/// `Some(f)` where native scenarios are built, `None` on the page (whose build lacks them).
+macro_rules! native_only {
+    ($f:path) => {{
+        #[cfg(feature = "native")]
+        let f: Option<fn(&conlab_core::Params) -> u64> = Some($f);
+        #[cfg(not(feature = "native"))]
+        let f: Option<fn(&conlab_core::Params) -> u64> = None;
+        f
+    }};
+}
+
 macro_rules! row {
     (@generic $m:path) => {{
         use $m as m;
@@ -477,7 +489,7 @@ static TABLE: &[Scenario] = &[
     row!("thread-local", threads threads::thread_local),
     row!("thread-pool", threads threads::thread_pool),
     row!("producer-consumer", threads threads::producer_consumer)
-        .with_trace_events(threads::producer_consumer::trace_events),
+        .with_trace_events(native_only!(threads::producer_consumer::trace_events)),
     // Chapter 2: processes.
     row!("process-start", threads processes::process_start, child),
     row!("process-isolation", threads processes::process_isolation, child),
@@ -508,7 +520,7 @@ static TABLE: &[Scenario] = &[
     row!("cancel-all", generic asyncio::cancel_all),
     row!("loop-in-thread", tokio executors::loop_in_thread),
     row!("event-loop-choice", generic asyncio::event_loop_choice, native multi_thread)
-        .with_trace_events(asyncio::event_loop_choice::trace_events),
+        .with_trace_events(native_only!(asyncio::event_loop_choice::trace_events)),
     row!("sync-vs-async-requests", generic asyncio::sync_vs_async_requests)
         .with_real_io("requests"),
     // Chapter 5: against real servers.
@@ -518,7 +530,7 @@ static TABLE: &[Scenario] = &[
         servers(|p| Needs::Redis(p.usize("servers"))) redis::redis_multi_server
     ),
     row!("redis-pool", servers(|_| Needs::Redis(1)) redis::redis_pool)
-        .with_trace_events(redis::redis_pool::trace_events),
+        .with_trace_events(native_only!(redis::redis_pool::trace_events)),
     row!("mysql-query", servers(|_| Needs::Mysql(1)) mysql::mysql_query),
     row!(
         "mysql-multi-server",
@@ -531,6 +543,7 @@ static TABLE: &[Scenario] = &[
     ),
     row!("crawler", tokio http::crawler),
     row!("raw-http", tokio http::raw_http),
-    row!("load-test", tokio http::load_test).with_trace_events(http::load_test::trace_events),
+    row!("load-test", tokio http::load_test)
+        .with_trace_events(native_only!(http::load_test::trace_events)),
     row!("job-queue", servers(|_| Needs::Redis(1)) redis::job_queue),
 ];

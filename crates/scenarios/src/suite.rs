@@ -87,11 +87,34 @@ pub fn run_suite(
     Ok(traces)
 }
 
-/// Reads a suite's `index.json`.
+/// Reads a suite's `index.json`. An index naming a file outside the suite's folder (a path,
+/// `..`, a hidden name) is refused whole: a suite's traces are plain files beside it.
 pub fn read_index(dir: &Path) -> std::io::Result<Vec<SuiteEntry>> {
     // An index lists runs in a few hundred bytes each.
     let text = conlab_core::files::read_text_at_most(&dir.join(INDEX_FILE), 16 << 20)?;
-    serde_json::from_str(&text).map_err(std::io::Error::other)
+    let index: Vec<SuiteEntry> = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+    if let Some(outside) = index.iter().find(|e| !plain_file_name(&e.file)) {
+        let shown: String = outside
+            .file
+            .chars()
+            .take(80)
+            .flat_map(char::escape_debug)
+            .collect();
+        return Err(std::io::Error::other(format!(
+            "it names `{shown}` as a run's file, which is not a file in the suite's folder \
+             (a suite names its traces by plain names, such as lock.json)"
+        )));
+    }
+    Ok(index)
+}
+
+/// A name of a file in the folder itself: no separators, not `.`-led (`..`, hidden), not
+/// empty, no control characters.
+fn plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control)
 }
 
 /// Whether a suite's run counts as a failure (it did not pass and was not skipped).

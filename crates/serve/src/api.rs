@@ -27,6 +27,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub runs: Arc<Runs>,
     pub shutdown: watch::Receiver<bool>,
+    pub streams: Arc<stream::StreamSlots>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,5 +1,6 @@
 //! What the server is told, and the checks that keep it safe to expose.
 
+use conlab_core::url::HttpUrl;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,6 +36,14 @@ pub struct Config {
     /// Serve the web app from this folder (a `scripts/build-web.sh --served` output) instead
     /// of the one inside the binary.
     pub web_dir: Option<PathBuf>,
+    /// Servers (`http://host:port`) a run's `url` may name. None by default: a run given
+    /// through the API sends requests only to conlab's own test servers, so whoever may call
+    /// the API cannot read other services on this machine through a trace.
+    pub allow_targets: Vec<String>,
+    /// Live event streams open at once, all runs together; one more is refused.
+    pub max_streams: usize,
+    /// Live event streams open at once on one run.
+    pub max_streams_per_run: usize,
 }
 
 impl Config {
@@ -54,13 +63,18 @@ impl Config {
             report: None,
             stream_every: Duration::from_millis(50),
             web_dir: None,
+            allow_targets: Vec::new(),
+            max_streams: 64,
+            max_streams_per_run: 8,
         }
     }
 
     /// Refuses settings that would expose runs to anyone who can reach the port.
     pub fn check(&self) -> Result<(), ConfigError> {
         if let Some(token) = &self.token {
-            if token.chars().count() < MIN_TOKEN || !token.chars().all(|c| c.is_ascii_graphic()) {
+            // Characters every path carries unchanged: a header, a `?token=` query, a cookie.
+            let carried = |c: char| c.is_ascii_alphanumeric() || "._~-".contains(c);
+            if token.chars().count() < MIN_TOKEN || !token.chars().all(carried) {
                 return Err(ConfigError::ShortToken {
                     len: token.chars().count(),
                 });
@@ -83,8 +97,60 @@ impl Config {
                 });
             }
         }
+        for target in &self.allow_targets {
+            target_authority(target).map_err(|why| ConfigError::Target {
+                target: target.clone(),
+                why,
+            })?;
+        }
+        if self.max_streams == 0 || self.max_streams_per_run == 0 {
+            return Err(ConfigError::NoStreams);
+        }
         Ok(())
     }
+
+    /// Whether an allowed target lies beyond this machine's loopback.
+    pub fn allows_remote_targets(&self) -> bool {
+        self.allow_targets
+            .iter()
+            .filter_map(|t| HttpUrl::parse(t).ok())
+            .any(|url| !url.is_loopback_literal())
+    }
+
+    /// Whether a run may send requests to `url` (a `url` parameter as given): only to a
+    /// server of `allow_targets`, the same host (as written) and port. `Err` says why not.
+    pub fn target_allowed(&self, url: &HttpUrl) -> Result<(), String> {
+        let asked = (url.host.to_ascii_lowercase(), url.port);
+        let listed = self
+            .allow_targets
+            .iter()
+            .filter_map(|t| target_authority(t).ok())
+            .any(|allowed| allowed == asked);
+        if listed {
+            return Ok(());
+        }
+        Err(if self.allow_targets.is_empty() {
+            "this server sends a run's requests only to conlab's own test servers (leave `url` \
+             empty); its operator may allow other servers with --allow-target"
+                .to_string()
+        } else {
+            format!(
+                "this server sends a run's requests only to conlab's own test servers (leave \
+                 `url` empty) and to {}",
+                self.allow_targets.join(", ")
+            )
+        })
+    }
+}
+
+/// The host (lower case) and port an `--allow-target` names: `http://host[:port]`, with at
+/// most `/` after it.
+fn target_authority(target: &str) -> Result<(String, u16), String> {
+    let url = HttpUrl::parse(target)?;
+    if url.path != "/" || target.trim_end().ends_with('?') {
+        return Err("it names a path; give only http://host:port".into());
+    }
+    Ok((url.host.to_ascii_lowercase(), url.port))
 }
 
 /// The shortest token accepted: 16 characters.
@@ -103,8 +169,9 @@ pub enum ConfigError {
         /// The address.
         addr: SocketAddr,
     },
-    /// A token too short to guess slowly, or with spaces.
-    #[error("the token has {len} characters; give at least 16 printable ASCII characters, no spaces (for example the output of `openssl rand -hex 16`)")]
+    /// A token too short to guess slowly, or with characters a link or a cookie would not
+    /// carry unchanged.
+    #[error("the token has {len} characters; give at least 16, each a letter, a digit, '.', '_', '~' or '-' (what a link and a cookie carry unchanged; for example the output of `openssl rand -hex 16`)")]
     ShortToken {
         /// Its length.
         len: usize,
@@ -124,6 +191,17 @@ pub enum ConfigError {
         /// What was given.
         origin: String,
     },
+    /// An allowed target that is not a server's address.
+    #[error("--allow-target `{target}`: {why}; give a server as http://host:port, such as http://127.0.0.1:8080")]
+    Target {
+        /// What was given.
+        target: String,
+        /// Why it is not one.
+        why: String,
+    },
+    /// Streams capped at nothing: no page could follow a run.
+    #[error("--max-streams and --max-streams-per-run must be at least 1")]
+    NoStreams,
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {error}")]
     Bind {

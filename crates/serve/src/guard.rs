@@ -137,23 +137,38 @@ fn query_token(query: Option<&str>) -> Option<String> {
     query?
         .split('&')
         .find_map(|p| p.strip_prefix("token="))
-        .map(str::to_string)
+        .map(conlab_core::percent_decode)
 }
 
-/// Whether the Host header names loopback (any port).
+/// Whether the Host header is a loopback authority, whole: a loopback name or address and at
+/// most a port of digits after it — nothing else (`127.0.0.1:80@evil.example` and
+/// `localhost:evil` are not).
 fn host_is_loopback(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         // HTTP/1.0 without Host: only a local tool sends that.
         return true;
     };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    let (name, port) = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((name, rest)) => (name, rest),
+            None => return false,
+        },
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, &host[name.len()..][..port.len() + 1]),
+            None => (host, ""),
+        },
     };
-    name.eq_ignore_ascii_case("localhost")
+    let port_ok = match port.strip_prefix(':') {
+        Some(digits) => {
+            (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => port.is_empty(),
+    };
+    let name_ok = name.eq_ignore_ascii_case("localhost")
         || name
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+            .is_ok_and(|ip| ip.is_loopback());
+    name_ok && port_ok
 }
 
 fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
@@ -218,6 +233,12 @@ mod tests {
             "10.0.0.1:7878",
             "[fe80::1]:80",
             "localhost.evil.example",
+            "127.0.0.1:80@evil.example",
+            "localhost:evil",
+            "127.0.0.1:7878/path",
+            "[::1]:80:81",
+            "[::1]evil",
+            "localhost:123456",
         ] {
             assert!(!host_is_loopback(&host(no)), "{no}");
         }

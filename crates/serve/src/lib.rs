@@ -41,6 +41,11 @@ impl Server {
     /// Binds `config.bind` and serves on threads of its own; returns once it listens.
     pub fn start(config: Config) -> Result<Server, ConfigError> {
         config.check()?;
+        // Targets beyond this machine were allowed by name: every `url` is checked against
+        // them before it runs, so the HTTP toolkit may send there.
+        if config.allows_remote_targets() {
+            conlab_scenarios::allow_remote_targets(true);
+        }
         let listener = std::net::TcpListener::bind(config.bind).map_err(|e| ConfigError::Bind {
             addr: config.bind,
             error: e.to_string(),
@@ -80,6 +85,10 @@ impl Server {
             config: config.clone(),
             runs: runs.clone(),
             shutdown: shutdown_rx.clone(),
+            streams: Arc::new(stream::StreamSlots::new(
+                config.max_streams,
+                config.max_streams_per_run,
+            )),
         };
         let router = api::router(state);
         let thread = std::thread::Builder::new()

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use axum::http::StatusCode;
 use conlab_core::catalog::{self, ScenarioInfo};
+use conlab_core::ParamKind;
 use conlab_core::Params;
 use conlab_scenarios::{RunError, RuntimeChoice};
 use conlab_wire::{StartRun, WireRuntime};
@@ -41,6 +42,17 @@ pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
         .collect();
     let params = Params::from_assignments(info.id, info.params, pairs.iter().map(String::as_str))
         .map_err(|e| bad(e.to_string()))?;
+    // A `url` reaches whatever the server's machine reaches: only servers its operator allowed.
+    for spec in info.params.iter().filter(|p| p.kind == ParamKind::Url) {
+        if let Some(url) = params.url(spec.name) {
+            if let Err(why) = config.target_allowed(&url) {
+                return Err((
+                    StatusCode::FORBIDDEN,
+                    format!("{}={url} is refused: {why}", spec.name),
+                ));
+            }
+        }
+    }
     let runtime = match asked.runtime {
         WireRuntime::Native => RuntimeChoice::Tokio,
         WireRuntime::Virtual => RuntimeChoice::Virtual,
@@ -67,9 +79,19 @@ pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
             }
             _ => bad(e.to_string()),
         })?;
-    // The server keeps every run's trace: one it could not read back is refused up front.
-    if let Some(why) = conlab_scenarios::trace_too_large(info.id, &params) {
-        return Err(bad(why));
+    // The server keeps every run's trace, of at most --max-events events, and reads it back:
+    // a run whose estimate is larger is refused up front.
+    let too_many = if config.max_events < conlab_scenarios::MAX_EVENTS_WRITTEN {
+        let limit = format!(
+            "this server keeps of one run ({} events, --max-events)",
+            conlab_core::thousands(config.max_events as u64)
+        );
+        conlab_scenarios::too_many_events(info.id, &params, config.max_events, &limit)
+    } else {
+        conlab_scenarios::trace_too_large(info.id, &params)
+    };
+    if let Some(why) = too_many {
+        return Err(bad(format!("{why}; choose smaller values")));
     }
     if limit > config.max_run {
         return Err(bad(format!(

@@ -8,14 +8,19 @@
 //!
 //! The stream is bounded: while the page has not read one message, the next is not made,
 //! and the delta after it carries everything in between. Nothing is dropped or sampled.
+//!
+//! Streams are capped (`max_streams` in all, `max_streams_per_run` on one run): beyond a
+//! cap the answer is a stream of one `refused` event ([`StreamRefused`]) saying which, so a
+//! page can say why. A stream's slot is freed the moment its connection closes.
 
 use crate::api::AppState;
 use crate::runs::Runs;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use conlab_wire::{DeltaTracker, RunState};
+use conlab_wire::{DeltaTracker, RunState, StreamRefused};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -27,16 +32,98 @@ const FIRST_LOOK: Duration = Duration::from_millis(5);
 pub fn events(state: &AppState, id: &str) -> Option<axum::response::Response> {
     state.runs.summary(id)?;
     let (tx, rx) = mpsc::channel(1);
-    tokio::spawn(produce(
-        state.runs.clone(),
-        id.to_string(),
-        tx,
-        state.config.stream_every,
-        state.shutdown.clone(),
-    ));
+    match state.streams.take(id) {
+        Ok(slot) => {
+            tokio::spawn(produce(
+                state.runs.clone(),
+                id.to_string(),
+                tx,
+                state.config.stream_every,
+                state.shutdown.clone(),
+                slot,
+            ));
+        }
+        Err(refused) => {
+            let _ = tx.try_send(json_event("refused", &refused));
+        }
+    }
     Some(axum::response::IntoResponse::into_response(
-        Sse::new(EventStream(rx)).keep_alive(KeepAlive::default()),
+        Sse::new(EventStream(rx)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
     ))
+}
+
+/// How often an idle stream sends a comment, so a connection gone without a word is noticed.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// The streams open now, in all and per run, under the server's caps.
+pub struct StreamSlots {
+    max: usize,
+    max_per_run: usize,
+    open: Mutex<HashMap<String, usize>>,
+}
+
+impl StreamSlots {
+    pub fn new(max: usize, max_per_run: usize) -> StreamSlots {
+        StreamSlots {
+            max,
+            max_per_run,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A slot for one more stream of run `id`, or why not.
+    fn take(self: &Arc<Self>, id: &str) -> Result<Slot, StreamRefused> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let all: usize = open.values().sum();
+        let on_run = open.get(id).copied().unwrap_or(0);
+        if on_run >= self.max_per_run {
+            return Err(StreamRefused {
+                error: format!(
+                    "run `{id}` already has {on_run} live event streams open, as many as this \
+                     server sends for one run (--max-streams-per-run {}); close one, or read \
+                     the run at /api/runs/{id} and its trace once it has ended",
+                    self.max_per_run
+                ),
+                per_run: true,
+                limit: self.max_per_run,
+            });
+        }
+        if all >= self.max {
+            return Err(StreamRefused {
+                error: format!(
+                    "this server already sends {all} live event streams, as many as it allows \
+                     (--max-streams {}); try again once a run has ended",
+                    self.max
+                ),
+                per_run: false,
+                limit: self.max,
+            });
+        }
+        *open.entry(id.to_string()).or_default() += 1;
+        Ok(Slot {
+            slots: self.clone(),
+            id: id.to_string(),
+        })
+    }
+}
+
+/// One open stream's place under the caps, given back when dropped (its producer ends: the
+/// run ended, the server stops, or the connection closed).
+pub struct Slot {
+    slots: Arc<StreamSlots>,
+    id: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.id) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.id);
+            }
+        }
+    }
 }
 
 /// The receiving end, as the stream axum sends.
@@ -62,6 +149,7 @@ async fn produce(
     tx: mpsc::Sender<Event>,
     every: Duration,
     mut shutdown: watch::Receiver<bool>,
+    _slot: Slot,
 ) {
     let mut tracker: Option<DeltaTracker> = None;
     let mut said_queued = false;
@@ -125,6 +213,8 @@ async fn produce(
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => {}
+            // The page went away while there was nothing to send: its slot is free at once.
+            _ = tx.closed() => return,
         }
     }
 }

@@ -271,7 +271,10 @@ fn unsafe_settings_are_refused_before_listening() {
     ] {
         config.token = Some(weak.into());
         let error = refused(&config);
-        assert!(error.contains("16") && error.contains("spaces"), "{error}");
+        assert!(
+            error.contains("16") && error.contains("a letter"),
+            "{error}"
+        );
     }
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     config.token = None;
@@ -299,9 +302,22 @@ fn unsafe_settings_are_refused_before_listening() {
 fn a_run_recording_more_than_the_server_keeps_is_stopped_and_refused_saying_why() {
     let (server, _store) = server(|c| c.max_events = 20_000);
     let addr = server.addr();
+    // Where the parameters make the count large, its estimate refuses the run up front.
+    let refused = post_json(
+        addr,
+        "/api/runs",
+        r#"{"scenario":"producer-consumer","params":{"producers":"8","consumers":"8","produce_ms":"0","consume_ms":"0","duration_ms":"20000"}}"#,
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.error().contains("20,000 events, --max-events"),
+        "{}",
+        refused.error()
+    );
+    // A run without an estimate is stopped once it has recorded more.
     let id = start(
         addr,
-        r#"{"scenario":"producer-consumer","params":{"producers":"8","consumers":"8","produce_ms":"0","consume_ms":"0","duration_ms":"20000"}}"#,
+        r#"{"scenario":"async-iterator","params":{"items":"100000","item_ms":"0"}}"#,
     );
     let started = std::time::Instant::now();
     let summary = wait_ended(addr, &id);

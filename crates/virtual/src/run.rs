@@ -75,8 +75,35 @@ pub fn run_scenario_bounded(
 #[derive(Clone, Copy, PartialEq)]
 enum Cut {
     Time,
+    #[cfg(not(target_arch = "wasm32"))]
     Stop,
+    #[cfg(not(target_arch = "wasm32"))]
     Events(usize),
+}
+
+/// A stop asked from elsewhere, or more events than the bounds allow. A page's runs have
+/// neither (its own Stop ends its live runs; its virtual runs are bounded by their poll
+/// budget), so its build leaves this out.
+fn cut_from_outside(bounds: &Bounds, recorder: &conlab_core::TraceRecorder) -> Option<Cut> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let stop = bounds.stop.as_ref();
+        if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Some(Cut::Stop);
+        }
+        let events = bounds.max_events.map(|_| recorder.event_count());
+        if let (Some(max), Some(events)) = (bounds.max_events, events) {
+            if events > max {
+                return Some(Cut::Events(events));
+            }
+        }
+        None
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = (bounds, recorder);
+        None
+    }
 }
 
 /// [`run_scenario_on`] within `bounds`.
@@ -108,22 +135,10 @@ fn run_bounded<R: Runtime>(
     let recorder = setup.recorder.clone();
     let out_of_time = || {
         if cut.get().is_none() {
-            let events = bounds
-                .max_events
-                .map(|_| recorder.event_count())
-                .unwrap_or(0);
             let why = if out_of_real_time() {
                 Some(Cut::Time)
-            } else if bounds
-                .stop
-                .as_ref()
-                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
-            {
-                Some(Cut::Stop)
-            } else if bounds.max_events.is_some_and(|max| events > max) {
-                Some(Cut::Events(events))
             } else {
-                None
+                cut_from_outside(bounds, &recorder)
             };
             cut.set(why);
         }
@@ -145,9 +160,11 @@ fn run_bounded<R: Runtime>(
             reason: "deadlock: every task is waiting and no timer is pending".into(),
         },
         Outcome::TimedOut => match cut.get() {
+            #[cfg(not(target_arch = "wasm32"))]
             Some(Cut::Stop) => Status::Stopped {
                 after_ms: rt_now(&rt) / 1_000_000,
             },
+            #[cfg(not(target_arch = "wasm32"))]
             Some(Cut::Events(events)) => Status::Refused {
                 reason: format!(
                     "the run recorded more than {} events ({events} when it was cut off): {}",

@@ -7,7 +7,7 @@
 //! | `POST /api/runs` with a [`StartRun`] | 202 [`RunSummary`] (running or queued), 400/403/429 [`ApiError`] |
 //! | `GET /api/runs` | [`RunList`]: running, queued and past runs, newest first |
 //! | `GET /api/runs/{id}` | [`RunSummary`] |
-//! | `GET /api/runs/{id}/events` | Server-Sent Events: `delta` ([`Delta`]) while it runs, then `end` ([`RunSummary`]) |
+//! | `GET /api/runs/{id}/events` | Server-Sent Events: `delta` ([`Delta`]) while it runs, then `end` ([`RunSummary`]); or only `refused` ([`StreamRefused`]) beyond the server's stream caps |
 //! | `POST /api/runs/{id}/stop` | [`RunSummary`] |
 //! | `GET /api/runs/{id}/trace` | the trace (`conlab.trace/1`), once the run has ended |
 //!
@@ -20,7 +20,7 @@ mod run;
 mod scenario;
 
 pub use delta::{apply, Delta, DeltaTracker, OpenKey};
-pub use run::{ApiError, RunList, RunState, RunSummary, StartRun, WireRuntime};
+pub use run::{ApiError, RunList, RunState, RunSummary, StartRun, StreamRefused, WireRuntime};
 pub use scenario::{ParamEntry, ScenarioEntry, ScenarioList};
 
 /// What `GET /api/scenarios` and every other answer say they speak.

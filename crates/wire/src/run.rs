@@ -107,6 +107,18 @@ pub struct ApiError {
     pub error: String,
 }
 
+/// The one event (`refused`) of a stream the server would not open: it follows as many
+/// streams as it allows, on this run or in all. The stream then closes; the run goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamRefused {
+    /// Why, in a sentence naming the limit.
+    pub error: String,
+    /// Whether the limit is the run's (`--max-streams-per-run`), not the server's.
+    pub per_run: bool,
+    /// The limit reached.
+    pub limit: usize,
+}
+
 /// Parameter values as a JSON object of strings, numbers or booleans, each name once.
 fn param_values<'de, D: serde::Deserializer<'de>>(
     d: D,

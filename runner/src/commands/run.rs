@@ -34,7 +34,9 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         .then(|| conlab_scenarios::trace_too_large(info.id, &params))
         .flatten()
     {
-        return Err(Failure::Usage(anyhow!(why)));
+        return Err(Failure::Usage(anyhow!(
+            "{why}; choose smaller values, or --format text, which writes no trace"
+        )));
     }
     let max_events = writes_trace.then_some(conlab_scenarios::MAX_EVENTS_WRITTEN);
     let trace = match runtime {

@@ -24,6 +24,9 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     config.allow_databases = args.allow_databases;
     config.max_events = args.max_events as usize;
     config.cors_origins = args.cors_origin;
+    config.allow_targets = args.allow_target;
+    config.max_streams = usize::from(args.max_streams);
+    config.max_streams_per_run = usize::from(args.max_streams_per_run);
     if let Some(dir) = &args.web_dir {
         if !dir.join("index.html").is_file() {
             return Err(Failure::Usage(anyhow!(
@@ -92,15 +95,21 @@ pub fn write_report(
     option: &str,
 ) -> Result<PathBuf, Failure> {
     use conlab_serve::report::{self, Suite};
+    let made = !out.exists();
     safe_to_write(out, dir, option)?;
     if let Some(other) = compare {
         safe_to_write(out, other, option)?;
     }
-    let suite = Suite::read(dir).map_err(|e| Failure::Usage(anyhow!(e)))?;
-    let other = compare
-        .map(Suite::read)
-        .transpose()
-        .map_err(|e| Failure::Usage(anyhow!(e)))?;
+    let read = || -> Result<_, conlab_serve::report::ReportError> {
+        Ok((Suite::read(dir)?, compare.map(Suite::read).transpose()?))
+    };
+    let (suite, other) = read().map_err(|e| {
+        // A folder that is not a suite leaves nothing made: the (empty) report folder goes.
+        if made {
+            let _ = std::fs::remove_dir(out);
+        }
+        Failure::Usage(anyhow!(e))
+    })?;
     // Without a web app inside the binary: a built one in the checkout, the served build first.
     let web_dist = std::env::var_os("CONLAB_WEB_DIST")
         .map(PathBuf::from)
