@@ -165,6 +165,32 @@ fn the_watchdog_reports_a_deadlock_with_who_waits_for_what() {
 }
 
 #[test]
+fn a_thread_run_ending_just_past_its_limit_has_timed_out_and_is_cut_at_it() {
+    // Before, the half second of grace let such a run end and pass: its limit did not hold.
+    let _cpu = exclusive();
+    let info = catalog::find("thread-main-waits").unwrap();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let over = conlab_tests::draw::Rng::new(seed).between(100, 400);
+    let sleeps = format!("sleeps_ms={},10", 300 + over);
+    let params = Params::from_assignments(info.id, info.params, [sleeps.as_str()]).unwrap();
+    let t = conlab_scenarios::run(info.id, Tokio, &params, Duration::from_millis(300)).unwrap();
+    assert_eq!(
+        t.status,
+        Status::TimedOut { limit_ms: 300 },
+        "{sleeps} (seed {seed})"
+    );
+    // Its threads gave up at the limit rather than sleeping on to their end.
+    assert!(
+        t.end < Duration::from_millis(300 + over as u64).as_nanos() as u64,
+        "{sleeps}: the run lasted {} ms (seed {seed})",
+        t.end / 1_000_000
+    );
+}
+
+#[test]
 fn a_thread_run_past_its_limit_times_out_and_stops_its_threads() {
     let _cpu = exclusive();
     let info = catalog::find("thread-main-waits").unwrap();

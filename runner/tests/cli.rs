@@ -37,11 +37,16 @@ fn snapshot(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots")
         .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !path.exists() {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap();
+    // A missing snapshot fails: written silently, it would pass whatever the output was.
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "snapshot {name} cannot be read ({e}); write it with UPDATE_SNAPSHOTS=1 and review it"
+        )
+    });
     assert_eq!(
         actual, expected,
         "snapshot {name} differs; rerun with UPDATE_SNAPSHOTS=1 if intended"
@@ -890,4 +895,44 @@ fn serve_open_takes_its_port_before_it_writes_the_report() {
         "theirs",
         "the report another server serves was overwritten"
     );
+}
+
+#[test]
+fn run_native_holds_its_timeout_for_every_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let (suite, site) = (dir.path().join("suite"), dir.path().join("site"));
+    let o = conlab(&[
+        "run-native",
+        "--only",
+        "process-lock",
+        "--only",
+        "thread-names",
+        "--timeout",
+        "0.1",
+        "--no-serve",
+        "--out",
+        suite.to_str().unwrap(),
+        "--report",
+        site.to_str().unwrap(),
+    ]);
+    expect_exit(&o, 1);
+    // process-lock takes about half a second: refused, as `conlab run` refuses it.
+    let lock = conlab_core::Trace::from_json(
+        &std::fs::read_to_string(suite.join("process-lock.json")).unwrap(),
+    )
+    .unwrap();
+    match &lock.status {
+        conlab_core::Status::Refused { reason } => {
+            assert!(reason.contains("raise --timeout"), "{reason}")
+        }
+        other => panic!("process-lock ran under a 0.1 s limit: {other:?}"),
+    }
+    assert!(lock.checks.is_empty());
+    // thread-names (under a millisecond) fits its limit and runs.
+    let names = conlab_core::Trace::from_json(
+        &std::fs::read_to_string(suite.join("thread-names.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(names.passed(), "{:?}", names.status);
+    assert!(stdout(&o).contains("REFUSED"), "{}", stdout(&o));
 }

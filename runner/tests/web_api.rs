@@ -81,7 +81,7 @@ fn many_users_are_served_or_refused_up_front_naming_the_open_files_limit() {
     let why = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(
         why.contains("users=10000")
-            && why.contains("at most 4096")
+            && why.contains("at most 4,096")
             && why.contains("RLIMIT_NOFILE"),
         "{why}"
     );

@@ -158,6 +158,23 @@ impl ScenarioInfo {
     pub const fn showing(self, shown: Shown) -> ScenarioInfo {
         ScenarioInfo { shown, ..self }
     }
+
+    /// The smallest value count parameter `name` allows (advice must not name less), or 0.
+    pub fn lowest(&self, name: &str) -> i64 {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| match p.kind {
+                crate::ParamKind::Count { min, .. } => Some(min),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// The smallest value count parameter `param` of scenario `id` allows, or 0.
+pub fn lowest(id: &str, param: &str) -> u64 {
+    find(id).map_or(0, |info| info.lowest(param).max(0) as u64)
 }
 
 /// Finds a scenario by id.

@@ -384,9 +384,15 @@ impl Drop for Waiting<'_> {
 
 /// A worker's whole life: connects to the parent, marks its start, runs `run`, reports how it
 /// ended and exits. Never returns.
-pub fn child_main(spec: WorkerSpec, params: Params, run: ChildFn) -> ! {
-    // SAFETY: the parent put our end of the channel on this descriptor before exec, and
-    // nothing else in this process owns it.
+///
+/// # Safety
+///
+/// Only in a process the toolkit started as a worker ([`crate::is_worker`]), first thing:
+/// it takes ownership of descriptor 0, where the parent put the worker's channel, so nothing
+/// else in the process may own or use that descriptor.
+pub unsafe fn child_main(spec: WorkerSpec, params: Params, run: ChildFn) -> ! {
+    // SAFETY: the caller promises this is a worker, whose descriptor 0 is the channel the
+    // parent put there before exec, owned by nothing else.
     let channel = unsafe { UnixStream::from_raw_fd(CHANNEL_FD) };
     let Ok(reading) = channel.try_clone() else {
         std::process::exit(2)

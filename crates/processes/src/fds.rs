@@ -26,7 +26,7 @@ pub(crate) fn send_fds(channel: &UnixStream, fds: &[RawFd]) -> io::Result<()> {
     let payload = std::mem::size_of_val(fds);
     // SAFETY: CMSG_SPACE is a pure computation.
     let space = unsafe { libc::CMSG_SPACE(payload as u32) } as usize;
-    let mut control = vec![0u8; space];
+    let mut control = control_buffer(space);
     // SAFETY: a zeroed msghdr is valid; every pointer set below outlives the call.
     unsafe {
         let mut msg: libc::msghdr = std::mem::zeroed();
@@ -46,6 +46,14 @@ pub(crate) fn send_fds(channel: &UnixStream, fds: &[RawFd]) -> io::Result<()> {
     Ok(())
 }
 
+/// A control buffer of at least `space` bytes, aligned as the `cmsghdr` at its start must be
+/// (a `Vec<u8>` promises only byte alignment).
+fn control_buffer(space: usize) -> Vec<libc::cmsghdr> {
+    let headers = space.div_ceil(std::mem::size_of::<libc::cmsghdr>());
+    // SAFETY: a cmsghdr is plain integers; all zeros is a valid one.
+    vec![unsafe { std::mem::zeroed::<libc::cmsghdr>() }; headers]
+}
+
 /// Receives the descriptors [`send_fds`] sent (close-on-exec set).
 pub(crate) fn receive_fds(channel: &UnixStream) -> io::Result<Vec<OwnedFd>> {
     let mut byte = [0u8];
@@ -56,7 +64,7 @@ pub(crate) fn receive_fds(channel: &UnixStream) -> io::Result<Vec<OwnedFd>> {
     // SAFETY: a pure computation.
     let space =
         unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32 * MAX_FDS as u32) } as usize;
-    let mut control = vec![0u8; space];
+    let mut control = control_buffer(space);
     let mut fds = Vec::new();
     // SAFETY: as in `send_fds`; the kernel fills `control` with at most `space` bytes and we
     // read only the descriptors it says it put there.
@@ -112,4 +120,50 @@ pub(crate) fn send_all(channel: &UnixStream, mut bytes: &[u8]) -> io::Result<()>
         bytes = &bytes[sent as usize..];
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, Write};
+
+    #[test]
+    fn descriptors_handed_over_arrive_whole_and_usable() {
+        for n in 1..=MAX_FDS {
+            let (parent, child) = UnixStream::pair().unwrap();
+            let files: Vec<std::fs::File> = (0..n)
+                .map(|i| {
+                    let mut f = tempfile::tempfile().unwrap();
+                    write!(f, "file {i}").unwrap();
+                    f
+                })
+                .collect();
+            let raw: Vec<RawFd> = files.iter().map(AsRawFd::as_raw_fd).collect();
+            send_fds(&parent, &raw).unwrap();
+            let got = receive_fds(&child).unwrap();
+            assert_eq!(got.len(), n);
+            for (i, fd) in got.into_iter().enumerate() {
+                let mut f = std::fs::File::from(fd);
+                f.rewind().unwrap();
+                let mut text = String::new();
+                f.read_to_string(&mut text).unwrap();
+                assert_eq!(text, format!("file {i}"));
+            }
+        }
+        let (parent, _child) = UnixStream::pair().unwrap();
+        assert!(send_fds(&parent, &[]).is_err());
+        assert!(send_fds(&parent, &[0; MAX_FDS + 1]).is_err());
+    }
+
+    #[test]
+    fn the_control_buffer_is_aligned_for_its_header() {
+        for space in [1, 16, 20, 24, 48, 100] {
+            let buffer = control_buffer(space);
+            assert!(std::mem::size_of_val(buffer.as_slice()) >= space);
+            assert_eq!(
+                buffer.as_ptr() as usize % std::mem::align_of::<libc::cmsghdr>(),
+                0
+            );
+        }
+    }
 }

@@ -68,11 +68,16 @@ pub(crate) fn forget(pid: i32) {
 /// the children would die with it anyway (`PR_SET_PDEATHSIG`); this makes it immediate and
 /// leaves no zombie for an init that may never reap it.
 pub fn kill_all_children() {
-    let mut left: Vec<i32> = LIVE.lock().clone();
-    for pid in &left {
-        // SAFETY: as in `kill`.
-        unsafe { libc::kill(-*pid, libc::SIGKILL) };
-    }
+    // Killed under the lock, as `kill` does: a child is forgotten (under it) before it is
+    // reaped, so no number here can have been handed to another process meanwhile.
+    let mut left: Vec<i32> = {
+        let live = LIVE.lock();
+        for pid in live.iter() {
+            // SAFETY: as in `kill`.
+            unsafe { libc::kill(-*pid, libc::SIGKILL) };
+        }
+        live.clone()
+    };
     // Reaped here too (for up to 200 ms), so no zombie waits for an init that may never reap
     // it (a container's PID 1 often does not).
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);

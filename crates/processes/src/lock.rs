@@ -8,6 +8,7 @@
 use crate::child::ProcessCtx;
 use conlab_core::SpanState;
 use conlab_traced_threads::Aborted;
+use std::cell::UnsafeCell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -15,10 +16,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 const SIZE: usize = 4096;
 const FREE: u32 = u32::MAX;
 
-/// What lives in the shared page.
+/// What lives in the shared page. The semaphore changes under every process's feet (other
+/// processes post and wait on it through their own mappings): it sits in an `UnsafeCell`, so
+/// a `&Shared` never claims it is unchanging.
 #[repr(C)]
 struct Shared {
-    sem: libc::sem_t,
+    sem: UnsafeCell<libc::sem_t>,
     holder: AtomicU32,
     /// The lock's name (what waits for it say), written once by the parent.
     name_len: u32,
@@ -57,7 +60,7 @@ impl ProcessLock {
         let lock = ProcessLock::map(fd, name)?;
         // SAFETY: the page is mapped, zeroed and not yet shared with anyone.
         unsafe {
-            if libc::sem_init(&mut (*lock.map).sem, 1, 1) != 0 {
+            if libc::sem_init((*lock.map).sem.get(), 1, 1) != 0 {
                 return Err(io::Error::last_os_error());
             }
             (*lock.map).holder.store(FREE, Ordering::Release);
@@ -120,9 +123,8 @@ impl ProcessLock {
     }
 
     fn sem(&self) -> *mut libc::sem_t {
-        // SAFETY: mapped for as long as `self` lives; the semaphore is used only through the
-        // libc calls, which take a pointer.
-        unsafe { std::ptr::addr_of_mut!((*self.map).sem) }
+        // The semaphore is used only through the libc calls, which take this pointer.
+        self.shared().sem.get()
     }
 
     /// The index of the process holding it, if any.

@@ -232,6 +232,15 @@ impl NativeRun {
 /// returns at once.
 pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeRun, RunError> {
     let (info, scenario) = runnable(id, RuntimeChoice::Tokio)?;
+    if let Some(reason) = scenario
+        .child
+        .and_then(|_| too_many_children(info.id, &params))
+    {
+        return Err(RunError::Unavailable {
+            id: info.id,
+            reason,
+        });
+    }
     let checks = scenario.checks_on(conlab_core::RuntimeKind::Tokio);
     let ended = |start: NativeStart, status| NativeRun {
         outcome: Outcome::Ended(Box::new(start.without_recording(status))),
@@ -258,7 +267,7 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
     let slow_server = match scenario.real_io {
         None => Ok(None),
         Some(in_flight) => {
-            if let Some(reason) = too_many_requests(&params, in_flight) {
+            if let Some(reason) = too_many_requests(info.id, &params, in_flight) {
                 return Err(RunError::Unavailable {
                     id: info.id,
                     reason,
@@ -400,11 +409,17 @@ pub fn native_refusal(id: &str, params: &Params) -> Option<RunError> {
         }
         Native::Generic | Native::Threads(_) => None,
     };
-    let reason = unavailable.or_else(|| {
-        scenario
-            .real_io
-            .and_then(|in_flight| too_many_requests(params, in_flight))
-    })?;
+    let reason = unavailable
+        .or_else(|| {
+            scenario
+                .real_io
+                .and_then(|in_flight| too_many_requests(info.id, params, in_flight))
+        })
+        .or_else(|| {
+            scenario
+                .child
+                .and_then(|_| too_many_children(info.id, params))
+        })?;
     Some(RunError::Unavailable {
         id: info.id,
         reason,
@@ -419,23 +434,44 @@ pub fn needs_databases(id: &str) -> bool {
 /// Why `in_flight` real requests at once cannot be made by this process, if they cannot:
 /// each holds a socket on either side (the test server runs in this process), and the process
 /// may open only so many files (its hard RLIMIT_NOFILE, to which the soft limit is raised).
-fn too_many_requests(params: &Params, in_flight: &str) -> Option<String> {
-    const RESERVE: u64 = 64;
-    let n = params.count(in_flight) as u64;
-    let limit = conlab_tokio::open_files::raise_to_hard_limit()?;
-    let open = conlab_tokio::open_files::open_now().unwrap_or(RESERVE);
-    let needed = 2 * n + open + RESERVE;
-    (needed > limit).then(|| {
-        let most = limit.saturating_sub(open + RESERVE) / 2;
-        format!(
-            "{in_flight}={n} makes {n} real requests at once to conlab's test server, about \
-             {needed} open files (a socket on each side of each), but this process may open at \
-             most {limit} (its hard RLIMIT_NOFILE). Run with {in_flight}={most} or fewer, raise \
-             the hard limit (ulimit -Hn as root), or run it on virtual time (--runtime virtual), \
-             where the requests are timers"
-        )
-    })
+fn too_many_requests(id: &str, params: &Params, in_flight: &str) -> Option<String> {
+    conlab_tokio::open_files::FilesNeed {
+        param: in_flight,
+        value: params.count(in_flight) as u64,
+        lowest: catalog::lowest(id, in_flight),
+        each: 2,
+        besides: 0,
+        why: "a real request at once to conlab's test server each, a socket on either side",
+        otherwise: Some(
+            "run it on virtual time (--runtime virtual), where the requests are timers",
+        ),
+    }
+    .refusal()
 }
+
+/// Why the child processes of scenario `id` cannot be started by this process, if they
+/// cannot: each keeps a few descriptors here (its channel, what it is handed), and the process
+/// may open only so many files (its hard RLIMIT_NOFILE, to which the soft limit is raised).
+fn too_many_children(id: &str, params: &Params) -> Option<String> {
+    let info = catalog::find(id)?;
+    let param = ["processes", "workers"]
+        .into_iter()
+        .find(|p| info.params.iter().any(|s| s.name == *p))?;
+    conlab_tokio::open_files::FilesNeed {
+        param,
+        value: params.count(param) as u64,
+        lowest: catalog::lowest(id, param),
+        each: FILES_PER_CHILD,
+        besides: 0,
+        why: "a few descriptors for each child process",
+        otherwise: None,
+    }
+    .refusal()
+}
+
+/// Descriptors this process keeps for each child it starts, with room to spare: its channel
+/// (1), a pool worker's queues handed over (1 more), one being handed while it starts.
+const FILES_PER_CHILD: u64 = 3;
 
 /// A run id for the names of what a run creates on servers: unique per process and moment.
 fn run_id() -> String {

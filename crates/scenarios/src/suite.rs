@@ -2,7 +2,7 @@
 //! every trace saved as `<id>.json` beside an `index.json` that lists them. `conlab
 //! run-native` is its front end; the server and the workers reuse it.
 
-use crate::native::{run, RunError, RuntimeChoice};
+use crate::native::{run, time_limit, RunError, RuntimeChoice};
 use conlab_core::catalog;
 use conlab_core::{Params, Status, Trace};
 use serde::{Deserialize, Serialize};
@@ -72,12 +72,19 @@ pub fn run_suite(
     for (i, id) in ids.iter().enumerate() {
         on_run(i, id);
         let info = catalog::lookup(id).map_err(RunError::from)?;
-        let trace = run(
-            id,
-            RuntimeChoice::Tokio,
-            &Params::defaults(info.params),
-            limit,
-        )?;
+        let params = Params::defaults(info.params);
+        // The suite's limit holds for every run: one whose estimate is longer is refused, as
+        // `conlab run` refuses it, and one that runs longer is cut off at it.
+        let trace = match time_limit(id, RuntimeChoice::Tokio, &params, Some(limit)) {
+            Ok(limit) => run(id, RuntimeChoice::Tokio, &params, limit)?,
+            Err(RunError::TooLong { reason, .. }) => conlab_tokio::NativeStart::new(
+                info, params, limit,
+            )
+            .without_recording(Status::Refused {
+                reason: reason.to_string(),
+            }),
+            Err(e) => return Err(e.into()),
+        };
         write(dir.join(format!("{id}.json")), trace.to_json())?;
         traces.push(trace);
     }

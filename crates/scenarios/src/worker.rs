@@ -21,7 +21,9 @@ pub fn run_worker_with(extra: ExtraChildren) {
         return;
     }
     match prepare(extra) {
-        Ok((spec, params, child)) => conlab_processes::child_main(spec, params, child),
+        // SAFETY: this process is a worker (checked above), and this runs first thing in
+        // `main`, before anything could take descriptor 0.
+        Ok((spec, params, child)) => unsafe { conlab_processes::child_main(spec, params, child) },
         Err(why) => {
             eprintln!("conlab worker: {why}");
             std::process::exit(2)

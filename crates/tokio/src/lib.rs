@@ -21,7 +21,7 @@ pub use host::{host_description, rfc3339_now};
 pub use loop_thread::spawn_loop_thread;
 pub use machine_idle::MachineIdle;
 pub use panics::panic_text;
-pub use run::{run_scenario, watch, NativeStart, ScenarioFuture, WatchEnd};
+pub use run::{run_scenario, watch, watch_until, NativeStart, ScenarioFuture, WatchEnd};
 pub use runtime::{TokioRuntime, TokioSleep, STOP_GRACE};
 pub use slow_server::{SlowLink, SlowServer};
 pub use stop::StopSignal;

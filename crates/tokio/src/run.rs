@@ -60,6 +60,44 @@ pub fn watch<T: Send + 'static>(
     limit: Duration,
     body: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, WatchEnd> {
+    let rx = spawn_watched(name, body)?;
+    match rx.recv_timeout(limit + GRACE) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(panic)) => Err(WatchEnd::Panicked(panic)),
+        Err(_) => Err(WatchEnd::TimedOut),
+    }
+}
+
+/// [`watch`] for a body that does not see its limit itself (threads that block): at the
+/// limit `at_limit` is called (it asks the body to give up), and the run has timed out however
+/// soon the body then returns; it is waited for a short grace more.
+pub fn watch_until<T: Send + 'static>(
+    name: &str,
+    limit: Duration,
+    at_limit: impl FnOnce(),
+    body: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, WatchEnd> {
+    let rx = spawn_watched(name, body)?;
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(panic)) => Err(WatchEnd::Panicked(panic)),
+        Err(_) => {
+            at_limit();
+            // Waited for, so what it recorded while giving up is in the trace.
+            match rx.recv_timeout(GRACE) {
+                Ok(Err(panic)) => Err(WatchEnd::Panicked(panic)),
+                _ => Err(WatchEnd::TimedOut),
+            }
+        }
+    }
+}
+
+/// Runs `body` on a thread of its own; its result (or its panic's text) arrives on the
+/// channel.
+fn spawn_watched<T: Send + 'static>(
+    name: &str,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> Result<mpsc::Receiver<Result<T, String>>, WatchEnd> {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name(format!("conlab-run-{name}"))
@@ -68,11 +106,7 @@ pub fn watch<T: Send + 'static>(
             let _ = tx.send(outcome.map_err(|panic| panic_text(panic.as_ref())));
         })
         .map_err(|e| WatchEnd::NoThread(e.to_string()))?;
-    match rx.recv_timeout(limit + GRACE) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(panic)) => Err(WatchEnd::Panicked(panic)),
-        Err(_) => Err(WatchEnd::TimedOut),
-    }
+    Ok(rx)
 }
 
 /// What a native run starts with: its metadata (built here, once per run), the recorder every

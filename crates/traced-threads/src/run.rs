@@ -33,16 +33,18 @@ pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: C
     // The main thread counts as live until its code (and what it owns: child processes are
     // reaped when their owner drops) is done, so a run that timed out still waits for it.
     shared.live.fetch_add(1, Ordering::AcqRel);
-    let watched = conlab_tokio::watch(info.id, start.limit, move || {
+    // At the limit every wait of the run gives up: it has timed out, however soon it ends.
+    let at_limit = || {
+        watchdog.fail("the time limit passed".into());
+        watchdog.abort();
+    };
+    let watched = conlab_tokio::watch_until(info.id, start.limit, at_limit, move || {
         let _counted = CountedOut(&s);
         main_thread(&s, &w, run)
     });
     let status = match watched {
         Ok(status) => status,
-        Err(why) => {
-            watchdog.fail("the time limit passed".into());
-            why.status(start.limit)
-        }
+        Err(why) => why.status(start.limit),
     };
     let leaked = reap(&shared);
     // The run lasts until its last thread is gone (daemons stop within a slice of the end).

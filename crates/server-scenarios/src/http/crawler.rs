@@ -77,7 +77,6 @@ const STEP_LIMIT: Duration = Duration::from_secs(60);
 const PER_FILE: Nanos = 2_000_000;
 /// Open files one download holds at once: its socket, the server's side, the file.
 const FILES_PER_DOWNLOAD: u64 = 3;
-const FILES_RESERVE: u64 = 64;
 /// Stack of a download thread (the client's buffer is on the heap).
 const THREAD_STACK: usize = 256 * 1024;
 
@@ -126,17 +125,16 @@ pub fn unavailable(params: &Params) -> Option<String> {
             MAX_BYTES_PER_MODE >> 20
         ));
     }
-    let limit = open_files::raise_to_hard_limit()?;
-    let open = open_files::open_now().unwrap_or(FILES_RESERVE);
-    let needed = FILES_PER_DOWNLOAD * plan.files as u64 + open + FILES_RESERVE;
-    (needed > limit).then(|| {
-        let most = limit.saturating_sub(open + FILES_RESERVE) / FILES_PER_DOWNLOAD;
-        format!(
-            "files={} needs about {needed} open files (the threads mode downloads them all at \
-             once), but this process may open at most {limit}. Run with files={most} or fewer",
-            plan.files
-        )
-    })
+    open_files::FilesNeed {
+        param: "files",
+        value: plan.files as u64,
+        lowest: conlab_core::catalog::lowest("crawler", "files"),
+        each: FILES_PER_DOWNLOAD,
+        besides: 0,
+        why: "the threads mode downloads them all at once: two sockets and the file written each",
+        otherwise: None,
+    }
+    .refusal()
 }
 
 /// Runs the scenario.

@@ -50,9 +50,6 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(10);
 const MOST_BACKOFF: Duration = Duration::from_secs(1);
 /// What a client reads at a time: answers are short, and thousands of clients each hold one.
 const CLIENT_BUFFER: usize = 8 * 1024;
-/// Open files the run needs besides two per client (its socket and, on conlab's own server,
-/// the server's side).
-const FILES_RESERVE: u64 = 64;
 
 /// What the parameters ask for.
 struct Plan {
@@ -199,19 +196,20 @@ pub fn unavailable(params: &Params) -> Option<String> {
                 .into(),
         );
     }
-    let clients = params.count("clients") as u64;
-    let limit = open_files::raise_to_hard_limit()?;
-    let open = open_files::open_now().unwrap_or(FILES_RESERVE);
-    let per_client = if own { 2 } else { 1 };
-    let needed = per_client * clients + open + FILES_RESERVE;
-    (needed > limit).then(|| {
-        let most = limit.saturating_sub(open + FILES_RESERVE) / per_client;
-        format!(
-            "clients={clients} needs about {needed} open files, but this process may open at \
-             most {limit} (its hard RLIMIT_NOFILE). Run with clients={most} or fewer, or raise \
-             the hard limit (ulimit -Hn as root)"
-        )
-    })
+    open_files::FilesNeed {
+        param: "clients",
+        value: params.count("clients") as u64,
+        lowest: conlab_core::catalog::lowest("load-test", "clients"),
+        each: if own { 2 } else { 1 },
+        besides: 0,
+        why: if own {
+            "a connection each, a socket on either side of it"
+        } else {
+            "a connection each"
+        },
+        otherwise: None,
+    }
+    .refusal()
 }
 
 /// Runs the scenario.

@@ -35,9 +35,6 @@ const ENDPOINTS: [&str; 3] = ["/redis", "/mysql", "/plain"];
 const MYSQL_POOL: usize = 64;
 /// Open files each user holds while its request runs: its socket and the server's side.
 const FILES_PER_USER: u64 = 2;
-/// Open files the run needs besides the users' and the pool's: the server thread's loop, the
-/// listener, Redis, cleaning up, with room to spare.
-const FILES_RESERVE: u64 = 64;
 /// What each request costs beyond its handler, at most: a connection set up and taken down
 /// and a turn of the server's one thread (allowed on top of the predicted times).
 const PER_REQUEST: Nanos = 500_000;
@@ -485,19 +482,16 @@ pub fn checks(c: &mut Checks) {
 /// RLIMIT_NOFILE, to which the soft limit is raised). Asked before the run starts.
 pub fn unavailable(params: &conlab_core::Params) -> Option<String> {
     let users = params.usize("users");
-    let limit = open_files::raise_to_hard_limit()?;
-    let open = open_files::open_now().unwrap_or(FILES_RESERVE);
-    let others = open + mysql_pool_size(users) as u64 + FILES_RESERVE;
-    let needed = FILES_PER_USER * users as u64 + others;
-    (needed > limit).then(|| {
-        let most = limit.saturating_sub(others) / FILES_PER_USER;
-        format!(
-            "users={users} needs about {needed} open files (a socket on each side of every \
-             user's connection, and {others} more for the run), but this process may open at \
-             most {limit} (its hard RLIMIT_NOFILE). Run with users={most} or fewer, or raise \
-             the hard limit (ulimit -Hn as root, LimitNOFILE= for a service)"
-        )
-    })
+    open_files::FilesNeed {
+        param: "users",
+        value: users as u64,
+        lowest: conlab_core::catalog::lowest("web-api", "users"),
+        each: FILES_PER_USER,
+        besides: mysql_pool_size(users) as u64,
+        why: "a socket on each side of every user's connection, and the MySQL pool's",
+        otherwise: None,
+    }
+    .refusal()
 }
 
 /// About how long a run takes: every user's handler one by one on the blocking endpoint, one handler on each async one.
