@@ -441,19 +441,27 @@ pub fn checks(c: &mut Checks) {
         ok,
         detail,
     );
-    let framing = t.marks_named("framing").next().map(|m| m.detail.as_str());
-    c.check(
-        "framing-valid",
-        "the response says how long its body is in one valid way (or not at all)",
-        framing == Some("ok"),
-        match framing {
-            Some("ok") => {
-                "one valid length, chunks, or none (read until the server closed)".to_string()
-            }
-            Some(why) => why.to_string(),
-            None => "no framing recorded".to_string(),
-        },
-    );
+    const FRAMING: &str = "the response says how long its body is in one valid way (or not at all)";
+    match t.marks_named("framing").next().map(|m| m.detail.as_str()) {
+        Some(framing) => {
+            let ok = framing == "ok";
+            let detail = if ok {
+                "one valid length, chunks, or none (read until the server closed)"
+            } else {
+                framing
+            };
+            c.check("framing-valid", FRAMING, ok, detail);
+        }
+        // No head arrived (the run failed before; other checks say so), or a recording of an
+        // earlier version, which did not note the framing.
+        None => {
+            c.not_judged(
+                "framing-valid",
+                FRAMING,
+                "no response head was recorded, so there is no framing to judge",
+            );
+        }
+    }
 }
 
 /// About how long a run takes: a round trip on loopback.
