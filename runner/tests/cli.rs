@@ -664,6 +664,8 @@ fn a_forged_verdict_is_checked_again_by_the_report_and_by_show() {
         "--no-serve",
         "--out",
         suite.to_str().unwrap(),
+        "--report",
+        dir.path().join("report").to_str().unwrap(),
     ]);
     expect_exit(&o, 0);
     let file = suite.join("create-task.json");
@@ -875,6 +877,8 @@ fn serve_open_takes_its_port_before_it_writes_the_report() {
         "--no-serve",
         "--out",
         suite.to_str().unwrap(),
+        "--report",
+        dir.path().join("first-report").to_str().unwrap(),
     ]);
     expect_exit(&o, 0);
     // Another server's report, where `serve --open` writes its own.
