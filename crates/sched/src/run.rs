@@ -1,0 +1,503 @@
+//! One run on the scheduler: the threads, the pending operation each waits to perform, virtual
+//! time and cores, and the loop that asks the strategy who steps next.
+
+use crate::strategy::{ChoicePoint, Strategy};
+use crate::sync::{EventState, LockState, QueueState, SemState};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::time::Duration;
+
+/// Virtual time in nanoseconds from the run's start.
+pub type Nanos = u64;
+
+/// A thread of a run, numbered from 0 in the order threads were created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ThreadId(pub u32);
+
+/// What a thread waits for before its next step can happen.
+#[derive(Clone)]
+pub(crate) enum Wait {
+    /// Nothing: the step can happen whenever the thread is picked.
+    Go,
+    Lock(Rc<LockState>),
+    Permit(Rc<SemState>),
+    Event(Rc<EventState>),
+    QueueGet(Rc<QueueState>),
+    QueuePut(Rc<QueueState>),
+    Join(ThreadId),
+    /// Virtual time reaching this instant (a sleep, the end of a computation).
+    Until(Nanos),
+    /// A free core, to start computing.
+    Core,
+}
+
+/// The operation a step performs, as the step list and the learner read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// What the thread does: "acquire", "release", "read", "write", "sleep", "compute", …
+    pub verb: &'static str,
+    /// What it does it to: a lock's, a variable's or a thread's name; empty when none.
+    pub object: Rc<str>,
+}
+
+/// One step of a run, kept when the run records its steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// When it happened.
+    pub t: Nanos,
+    /// Who took it.
+    pub thread: ThreadId,
+    /// What it did.
+    pub op: Op,
+    /// How many threads could have stepped here (1: no choice was made).
+    pub runnable: u32,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Every thread finished.
+    Completed,
+    /// Threads are left that can never step: each with why it waits.
+    Deadlock(Vec<(String, String)>),
+    /// More steps than the run's limit.
+    StepLimit,
+    /// A replayed schedule named a choice this run does not have, at this step.
+    Misfit(u64),
+    /// A thread awaited something that is not a scheduling point of this scheduler.
+    Foreign(String),
+}
+
+/// Limits and settings of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunLimits {
+    /// Virtual cores: how many threads compute at once.
+    pub cores: u32,
+    /// Steps after which the run ends with [`End::StepLimit`].
+    pub max_steps: u64,
+    /// Keep every step (a replay) or only the choices (a search).
+    pub record_steps: bool,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            cores: 2,
+            max_steps: 1_000_000,
+            record_steps: true,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// How it ended.
+    pub end: End,
+    /// Steps taken.
+    pub steps: u64,
+    /// The choice made at each point where more than one thread could step: the position of
+    /// the chosen thread among the runnable ones, in thread order.
+    pub choices: Vec<u32>,
+    /// Choices that switched away from a thread that could have gone on.
+    pub preemptions: u32,
+    /// Virtual time at the end.
+    pub elapsed: Nanos,
+    /// Every step, when recorded.
+    pub steps_taken: Vec<Step>,
+    /// Lines printed, with when and by whom.
+    pub output: Vec<(Nanos, ThreadId, String)>,
+    /// Each thread's name, by id.
+    pub threads: Vec<String>,
+}
+
+type Body = Pin<Box<dyn Future<Output = ()>>>;
+
+struct Slot {
+    name: Rc<str>,
+    body: Option<Body>,
+    pending: Option<(Wait, Op, Option<Nanos>)>,
+    done: bool,
+}
+
+pub(crate) struct Inner {
+    now: Cell<Nanos>,
+    slots: RefCell<Vec<Slot>>,
+    pub(crate) busy_cores: Cell<u32>,
+    limits: RunLimits,
+    output: RefCell<Vec<(Nanos, ThreadId, String)>>,
+    /// The operation of the step being taken, for [`Point`]s after the first to tell that
+    /// their turn came.
+    granted: Cell<bool>,
+}
+
+/// A run being set up: create its first threads, then [`run`](Scheduler::run) it.
+pub struct Scheduler {
+    inner: Rc<Inner>,
+}
+
+/// What a thread's code holds: its identity and the scheduler's operations.
+#[derive(Clone)]
+pub struct Ctx {
+    pub(crate) inner: Rc<Inner>,
+    me: ThreadId,
+}
+
+/// A thread to join.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinHandle {
+    id: ThreadId,
+}
+
+impl JoinHandle {
+    /// The thread's id.
+    pub fn id(&self) -> ThreadId {
+        self.id
+    }
+}
+
+impl Scheduler {
+    /// A run with these limits, at virtual time 0 and no threads.
+    pub fn new(limits: RunLimits) -> Scheduler {
+        Scheduler {
+            inner: Rc::new(Inner {
+                now: Cell::new(0),
+                slots: RefCell::new(Vec::new()),
+                busy_cores: Cell::new(0),
+                limits,
+                output: RefCell::new(Vec::new()),
+                granted: Cell::new(false),
+            }),
+        }
+    }
+
+    /// Creates a thread that exists when the run starts (its first step is its start).
+    pub fn spawn<F, Fut>(&self, name: impl Into<Rc<str>>, body: F) -> JoinHandle
+    where
+        F: FnOnce(Ctx) -> Fut,
+        Fut: Future<Output = ()> + 'static,
+    {
+        spawn_into(&self.inner, name.into(), body)
+    }
+
+    /// Runs every thread to its end (or a deadlock, or the step limit), `strategy` choosing
+    /// at every point where more than one thread can step.
+    pub fn run(self, strategy: &mut dyn Strategy) -> RunReport {
+        let inner = self.inner;
+        strategy.begin();
+        let mut runnable: Vec<ThreadId> = Vec::new();
+        let mut choices = Vec::new();
+        let mut preemptions = 0;
+        let mut steps = 0u64;
+        let mut steps_taken = Vec::new();
+        let mut current: Option<ThreadId> = None;
+        let waker = noop_waker();
+        let end = loop {
+            runnable.clear();
+            let mut next_wake: Option<Nanos> = None;
+            let mut unfinished = false;
+            {
+                let slots = inner.slots.borrow();
+                let now = inner.now.get();
+                for (i, slot) in slots.iter().enumerate() {
+                    let Some((wait, _, deadline)) = &slot.pending else {
+                        continue;
+                    };
+                    unfinished = true;
+                    let id = ThreadId(i as u32);
+                    if inner.can_step(wait, id, &slots) || deadline.is_some_and(|d| now >= d) {
+                        runnable.push(id);
+                    } else {
+                        let wake = match wait {
+                            Wait::Until(t) => Some(*t),
+                            _ => None,
+                        };
+                        for t in wake.into_iter().chain(*deadline) {
+                            next_wake = Some(next_wake.map_or(t, |w: Nanos| w.min(t)));
+                        }
+                    }
+                }
+            }
+            if runnable.is_empty() {
+                if !unfinished {
+                    break End::Completed;
+                }
+                match next_wake {
+                    Some(t) => {
+                        inner.now.set(t);
+                        continue;
+                    }
+                    None => break End::Deadlock(inner.waiting_reasons()),
+                }
+            }
+            let pick = if runnable.len() == 1 {
+                runnable[0]
+            } else {
+                let at = ChoicePoint {
+                    runnable: &runnable,
+                    current,
+                    step: steps,
+                };
+                let Some(i) = strategy.choose(&at).filter(|&i| i < runnable.len()) else {
+                    break End::Misfit(steps);
+                };
+                choices.push(i as u32);
+                if current.is_some_and(|c| c != runnable[i] && runnable.contains(&c)) {
+                    preemptions += 1;
+                }
+                runnable[i]
+            };
+            steps += 1;
+            if steps > inner.limits.max_steps {
+                break End::StepLimit;
+            }
+            current = Some(pick);
+            let (body, op) = {
+                let mut slots = inner.slots.borrow_mut();
+                let slot = &mut slots[pick.0 as usize];
+                let (_, op, _) = slot.pending.take().expect("a runnable thread has a step");
+                (slot.body.take(), op)
+            };
+            if inner.limits.record_steps {
+                steps_taken.push(Step {
+                    t: inner.now.get(),
+                    thread: pick,
+                    op,
+                    runnable: runnable.len() as u32,
+                });
+            }
+            let Some(mut body) = body else {
+                continue;
+            };
+            inner.granted.set(true);
+            let polled = body.as_mut().poll(&mut Context::from_waker(&waker));
+            inner.granted.set(false);
+            let mut slots = inner.slots.borrow_mut();
+            let slot = &mut slots[pick.0 as usize];
+            match polled {
+                Poll::Ready(()) => slot.done = true,
+                Poll::Pending if slot.pending.is_none() => {
+                    break End::Foreign(format!(
+                        "{} awaited something that is not a step of the scheduler",
+                        slot.name
+                    ));
+                }
+                Poll::Pending => slot.body = Some(body),
+            }
+        };
+        let threads = inner
+            .slots
+            .borrow()
+            .iter()
+            .map(|s| s.name.to_string())
+            .collect();
+        RunReport {
+            end,
+            steps,
+            choices,
+            preemptions,
+            elapsed: inner.now.get(),
+            steps_taken,
+            output: inner.output.take(),
+            threads,
+        }
+    }
+}
+
+fn spawn_into<F, Fut>(inner: &Rc<Inner>, name: Rc<str>, body: F) -> JoinHandle
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()> + 'static,
+{
+    let id = ThreadId(inner.slots.borrow().len() as u32);
+    let ctx = Ctx {
+        inner: inner.clone(),
+        me: id,
+    };
+    let body: Body = Box::pin(body(ctx));
+    inner.slots.borrow_mut().push(Slot {
+        name: name.clone(),
+        body: Some(body),
+        pending: Some((
+            Wait::Go,
+            Op {
+                verb: "start",
+                object: name,
+            },
+            None,
+        )),
+        done: false,
+    });
+    JoinHandle { id }
+}
+
+impl Inner {
+    fn can_step(&self, wait: &Wait, me: ThreadId, slots: &[Slot]) -> bool {
+        match wait {
+            Wait::Go => true,
+            Wait::Lock(l) => l.can_take(me),
+            Wait::Permit(s) => s.permits.get() > 0,
+            Wait::Event(e) => e.set.get(),
+            Wait::QueueGet(q) => q.len.get() > 0,
+            Wait::QueuePut(q) => q.capacity.is_none_or(|c| q.len.get() < c),
+            Wait::Join(t) => slots[t.0 as usize].done,
+            Wait::Until(t) => self.now.get() >= *t,
+            Wait::Core => self.busy_cores.get() < self.limits.cores,
+        }
+    }
+
+    fn name_of(&self, id: ThreadId) -> Rc<str> {
+        self.slots.borrow()[id.0 as usize].name.clone()
+    }
+
+    /// Why each thread that cannot step now waits, in words.
+    fn waiting_reasons(&self) -> Vec<(String, String)> {
+        let slots = self.slots.borrow();
+        slots
+            .iter()
+            .filter_map(|s| {
+                let (wait, _, _) = s.pending.as_ref()?;
+                let name = |id: ThreadId| slots[id.0 as usize].name.to_string();
+                let why = match wait {
+                    Wait::Lock(l) => match l.owner.get() {
+                        Some(o) => format!("waits for lock `{}`, held by {}", l.name, name(o)),
+                        None => format!("waits for lock `{}`", l.name),
+                    },
+                    Wait::Permit(s) => format!("waits for a permit of `{}`", s.name),
+                    Wait::Event(e) => format!("waits for event `{}` to be set", e.name),
+                    Wait::QueueGet(q) => format!("waits for an item in `{}`", q.name),
+                    Wait::QueuePut(q) => format!("waits for room in `{}`", q.name),
+                    Wait::Join(t) => format!("waits for {} to finish", name(*t)),
+                    Wait::Until(t) => format!("sleeps until {} ms", t / 1_000_000),
+                    Wait::Core => "waits for a free core".to_string(),
+                    Wait::Go => "can run".to_string(),
+                };
+                Some((s.name.to_string(), why))
+            })
+            .collect()
+    }
+}
+
+/// A scheduling point: the first poll registers what the thread waits for and yields to the
+/// scheduler; the scheduler polls the thread again only once it picked that step.
+pub(crate) struct Point {
+    inner: Rc<Inner>,
+    me: ThreadId,
+    pending: Option<(Wait, Op, Option<Nanos>)>,
+}
+
+impl Future for Point {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        match self.pending.take() {
+            Some(p) => {
+                self.inner.slots.borrow_mut()[self.me.0 as usize].pending = Some(p);
+                Poll::Pending
+            }
+            None if self.inner.granted.get() => Poll::Ready(()),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Ctx {
+    /// This thread.
+    pub fn id(&self) -> ThreadId {
+        self.me
+    }
+
+    /// This thread's name.
+    pub fn name(&self) -> Rc<str> {
+        self.inner.name_of(self.me)
+    }
+
+    /// Virtual time now.
+    pub fn now(&self) -> Nanos {
+        self.inner.now.get()
+    }
+
+    pub(crate) fn point(&self, wait: Wait, verb: &'static str, object: Rc<str>) -> Point {
+        self.point_until(wait, verb, object, None)
+    }
+
+    pub(crate) fn point_until(
+        &self,
+        wait: Wait,
+        verb: &'static str,
+        object: Rc<str>,
+        deadline: Option<Nanos>,
+    ) -> Point {
+        Point {
+            inner: self.inner.clone(),
+            me: self.me,
+            pending: Some((wait, Op { verb, object }, deadline)),
+        }
+    }
+
+    /// Starts a thread (a step: another thread may run before or after it starts).
+    pub async fn spawn<F, Fut>(&self, name: impl Into<Rc<str>>, body: F) -> JoinHandle
+    where
+        F: FnOnce(Ctx) -> Fut,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let name = name.into();
+        self.point(Wait::Go, "spawn", name.clone()).await;
+        spawn_into(&self.inner, name, body)
+    }
+
+    /// Waits for a thread to finish.
+    pub async fn join(&self, thread: JoinHandle) {
+        let name = self.inner.name_of(thread.id);
+        self.point(Wait::Join(thread.id), "join", name).await;
+    }
+
+    /// Waits for a thread to finish or for `timeout` to pass; true if it finished.
+    pub async fn join_timeout(&self, thread: JoinHandle, timeout: Duration) -> bool {
+        let name = self.inner.name_of(thread.id);
+        let deadline = self.now().saturating_add(nanos(timeout));
+        self.point_until(Wait::Join(thread.id), "join", name, Some(deadline))
+            .await;
+        self.inner.slots.borrow()[thread.id.0 as usize].done
+    }
+
+    /// Sleeps `d` of virtual time; a sleep of zero lets others step first.
+    pub async fn sleep(&self, d: Duration) {
+        let until = self.now().saturating_add(nanos(d));
+        self.point(Wait::Until(until), "sleep", Rc::from("")).await;
+    }
+
+    /// Computes for `d` of virtual time on a core: waits for a free core, holds it for `d`.
+    pub async fn compute(&self, d: Duration) {
+        self.point(Wait::Core, "compute", Rc::from("")).await;
+        let cores = &self.inner.busy_cores;
+        cores.set(cores.get() + 1);
+        let until = self.now().saturating_add(nanos(d));
+        self.point(Wait::Until(until), "computed", Rc::from(""))
+            .await;
+        cores.set(cores.get() - 1);
+    }
+
+    /// Prints a line (a step: output is where a thread's order shows).
+    pub async fn print(&self, line: impl Into<String>) {
+        self.point(Wait::Go, "print", Rc::from("")).await;
+        self.inner
+            .output
+            .borrow_mut()
+            .push((self.now(), self.me, line.into()));
+    }
+}
+
+pub(crate) fn nanos(d: Duration) -> Nanos {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn noop_waker() -> Waker {
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
+    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
+    // SAFETY: every function of the table ignores the data pointer, which is never read.
+    unsafe { Waker::from_raw(RAW) }
+}

@@ -1,0 +1,242 @@
+//! Who steps next: the one trait a search strategy implements (after shuttle's `Scheduler`),
+//! and the strategies: random, PCT, depth-first under a preemption bound, and replay.
+
+use crate::rng::SplitMix64;
+use crate::run::ThreadId;
+
+/// A point where more than one thread can step.
+pub struct ChoicePoint<'a> {
+    /// The threads that can step, in thread order.
+    pub runnable: &'a [ThreadId],
+    /// The thread that took the previous step, if any: choosing another while it is runnable
+    /// preempts it.
+    pub current: Option<ThreadId>,
+    /// Steps taken before this one.
+    pub step: u64,
+}
+
+impl ChoicePoint<'_> {
+    /// Where the current thread is among the runnable ones, if it is runnable.
+    pub fn current_position(&self) -> Option<usize> {
+        let c = self.current?;
+        self.runnable.iter().position(|&t| t == c)
+    }
+}
+
+/// Chooses who steps next.
+pub trait Strategy {
+    /// A run starts.
+    fn begin(&mut self) {}
+
+    /// The position in `at.runnable` of the thread to step, or `None` when this strategy has no
+    /// choice for this point (a replayed schedule that does not fit the run).
+    fn choose(&mut self, at: &ChoicePoint) -> Option<usize>;
+}
+
+/// Uniformly random choices from a seed.
+pub struct Random {
+    rng: SplitMix64,
+}
+
+impl Random {
+    /// Choices drawn from `seed`.
+    pub fn new(seed: u64) -> Random {
+        Random {
+            rng: SplitMix64::new(seed),
+        }
+    }
+}
+
+impl Strategy for Random {
+    fn choose(&mut self, at: &ChoicePoint) -> Option<usize> {
+        Some(self.rng.below(at.runnable.len() as u64) as usize)
+    }
+}
+
+/// PCT (Burckhardt, Kothari, Musuvathi and Nagarakatte, 2010): each thread a random priority,
+/// the highest runnable one steps; at `depth - 1` random steps the running thread drops below
+/// every other. A bug needing `depth` ordering constraints is found with probability at least
+/// 1 / (threads × steps^(depth-1)) per run.
+pub struct Pct {
+    rng: SplitMix64,
+    depth: u32,
+    steps: u64,
+    change_points: Vec<u64>,
+    next_change: usize,
+    priorities: Vec<u64>,
+}
+
+impl Pct {
+    /// PCT of `depth` (≥ 1) for runs of about `steps` steps, drawn from `seed`.
+    pub fn new(seed: u64, depth: u32, steps: u64) -> Pct {
+        Pct {
+            rng: SplitMix64::new(seed),
+            depth: depth.max(1),
+            steps: steps.max(1),
+            change_points: Vec::new(),
+            next_change: 0,
+            priorities: Vec::new(),
+        }
+    }
+}
+
+impl Strategy for Pct {
+    fn begin(&mut self) {
+        self.priorities.clear();
+        self.next_change = 0;
+        self.change_points = (1..self.depth)
+            .map(|_| self.rng.below(self.steps))
+            .collect();
+        self.change_points.sort_unstable();
+    }
+
+    fn choose(&mut self, at: &ChoicePoint) -> Option<usize> {
+        let depth = u64::from(self.depth);
+        for &t in at.runnable {
+            while self.priorities.len() <= t.0 as usize {
+                // Initial priorities lie above every change point's (which are below `depth`).
+                let p = depth + self.rng.next_u64() / 2;
+                self.priorities.push(p);
+            }
+        }
+        while self.next_change < self.change_points.len()
+            && self.change_points[self.next_change] <= at.step
+        {
+            if let Some(c) = at.current {
+                if let Some(p) = self.priorities.get_mut(c.0 as usize) {
+                    *p = (depth - 1) - self.next_change as u64;
+                }
+            }
+            self.next_change += 1;
+        }
+        at.runnable
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, t)| self.priorities[t.0 as usize])
+            .map(|(i, _)| i)
+    }
+}
+
+/// The choices of a schedule, made again in order.
+pub struct Replay {
+    choices: Vec<u32>,
+    next: usize,
+}
+
+impl Replay {
+    /// Replays `choices`; a run needing more, or another, fails to fit.
+    pub fn new(choices: Vec<u32>) -> Replay {
+        Replay { choices, next: 0 }
+    }
+
+    /// Whether every choice was used.
+    pub fn used_all(&self) -> bool {
+        self.next == self.choices.len()
+    }
+}
+
+impl Strategy for Replay {
+    fn begin(&mut self) {
+        self.next = 0;
+    }
+
+    fn choose(&mut self, at: &ChoicePoint) -> Option<usize> {
+        let c = *self.choices.get(self.next)? as usize;
+        self.next += 1;
+        (c < at.runnable.len()).then_some(c)
+    }
+}
+
+/// One choice point of the depth-first search: how many could step, where the current thread
+/// was among them, which alternative this execution takes, and the preemptions before it.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    options: u32,
+    current: Option<u32>,
+    alternative: u32,
+    preemptions_before: u32,
+}
+
+impl Frame {
+    /// Alternatives are tried current thread first (no preemption), then the others in order.
+    fn position(&self) -> usize {
+        let a = self.alternative;
+        match self.current {
+            None => a as usize,
+            Some(_) if a == 0 => self.current.unwrap_or(0) as usize,
+            Some(c) => (if a - 1 < c { a - 1 } else { a }) as usize,
+        }
+    }
+
+    fn preempts(&self) -> bool {
+        self.current.is_some() && self.alternative > 0
+    }
+}
+
+/// Depth-first search of every execution, optionally with at most `bound` preemptions
+/// (Musuvathi and Qadeer's context bounding: most concurrency bugs need very few). Run
+/// executions while [`Dfs::next_execution`] says there is another.
+pub struct Dfs {
+    bound: Option<u32>,
+    stack: Vec<Frame>,
+    depth: usize,
+    preemptions: u32,
+}
+
+impl Dfs {
+    /// A search of every execution with at most `bound` preemptions (`None`: all).
+    pub fn new(bound: Option<u32>) -> Dfs {
+        Dfs {
+            bound,
+            stack: Vec::new(),
+            depth: 0,
+            preemptions: 0,
+        }
+    }
+
+    /// Moves to the next unexplored execution; false once every one was run.
+    pub fn next_execution(&mut self) -> bool {
+        while let Some(f) = self.stack.last_mut() {
+            let next = f.alternative + 1;
+            let within = self
+                .bound
+                .is_none_or(|b| f.preemptions_before + u32::from(f.current.is_some()) <= b);
+            if next < f.options && within {
+                f.alternative = next;
+                return true;
+            }
+            self.stack.pop();
+        }
+        false
+    }
+}
+
+impl Strategy for Dfs {
+    fn begin(&mut self) {
+        self.depth = 0;
+        self.preemptions = 0;
+    }
+
+    fn choose(&mut self, at: &ChoicePoint) -> Option<usize> {
+        let options = at.runnable.len() as u32;
+        let current = at.current_position().map(|p| p as u32);
+        if self.depth == self.stack.len() {
+            self.stack.push(Frame {
+                options,
+                current,
+                alternative: 0,
+                preemptions_before: self.preemptions,
+            });
+        }
+        let f = self.stack[self.depth];
+        if f.options != options || f.current != current {
+            // The same choices led somewhere else: the code is not deterministic.
+            return None;
+        }
+        self.depth += 1;
+        if f.preempts() {
+            self.preemptions += 1;
+        }
+        Some(f.position())
+    }
+}
