@@ -134,6 +134,16 @@ pub fn failed_ids(results: &[conlab_core::CheckResult]) -> Vec<String> {
 
 /// What a trace's checks promise beyond their results: the wrong behaviours each guards
 /// against and the phases they read (computed again with its scenario's checks).
+/// Whether `check` was not judged because other programs had the cores its effect needs (a
+/// busy machine, measured by the run), rather than for anything in the parameters.
+pub fn not_judged_for_want_of_cores(trace: &Trace, check: &str) -> bool {
+    trace.checks.iter().any(|c| {
+        c.id == check
+            && c.verdict() == conlab_core::Verdict::NotJudged
+            && c.detail.contains("other programs used the rest")
+    })
+}
+
 pub fn promises(trace: &Trace) -> conlab_core::Promises {
     let info = catalog::find(&trace.scenario).expect("a scenario of the catalog");
     let assignments: Vec<String> = trace
