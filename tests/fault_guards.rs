@@ -35,7 +35,11 @@ impl Drop for On {
 fn runtimes_for(fault: Fault, row: &conlab_scenarios::Scenario) -> Vec<RuntimeChoice> {
     runtimes_of(row)
         .into_iter()
-        .filter(|r| fault == Fault::SerialTasks || *r == RuntimeChoice::Tokio)
+        .filter(|r| {
+            fault == Fault::SerialTasks
+                || *r == RuntimeChoice::Tokio
+                || (fault == Fault::LockNotExclusive && row.scheduled.is_some())
+        })
         .collect()
 }
 

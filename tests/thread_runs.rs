@@ -40,6 +40,14 @@ fn thread_scenarios_pass_with_other_parameters() {
         ("io-bound-threads", &["downloads=12", "latency_ms=150"]),
         ("race-condition", &["threads=4", "hold_ms=30"]),
         ("race-condition", &["threads=1"]),
+        (
+            "race-condition",
+            &["op=increment", "threads=4", "increments=3", "hold_ms=20"],
+        ),
+        (
+            "race-condition",
+            &["op=increment", "threads=8", "increments=50", "hold_ms=0"],
+        ),
         ("lock", &["threads=25", "hold_ms=2"]),
         ("rlock", &["threads=3"]),
         ("condition-notify", &["threads=6", "notify_plan=1,1,1"]),

@@ -66,6 +66,52 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write a suite of runs (a folder run-native wrote) as a static folder of pages.
     Report(ReportArgs),
+    /// Search the interleavings of a thread scenario on the deterministic scheduler for one
+    /// that breaks what it should show (an update lost, a deadlock), and print the shortest.
+    #[command(after_help = EXPLORE_HELP)]
+    Explore(ExploreArgs),
+}
+
+const EXPLORE_HELP: &str = "\
+Each of the scenario's properties (such as \"without the lock\" and \"with the lock\") is
+searched on its own. A failing schedule is shrunk to the fewest preemptions and printed as a
+command that replays it: conlab run ID --runtime virtual … --schedule '<schedule>'.
+
+Strategies: random (each schedule drawn from the seed), pct (priority change points, of
+--depth), dfs (every interleaving, depth first, with at most --preemptions preemptions:
+exhaustive when it ends within --budget).
+
+Exit codes: 0 the search ran (whether or not it found a failing schedule), 2 bad usage.";
+
+#[derive(Args)]
+pub struct ExploreArgs {
+    /// The scenario id (a thread scenario: see `conlab list`, platforms N V).
+    pub id: String,
+    /// A parameter, as name=value (repeatable).
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// How to choose schedules.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
+    pub strategy: StrategyArg,
+    /// The seed random and pct schedules are drawn from.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// At most this many schedules per property (1 to 10,000,000).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub budget: u64,
+    /// dfs: at most this many preemptions (0 to 20) [default: no bound].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub preemptions: Option<u32>,
+    /// pct: its depth, the ordering constraints a bug may need (1 to 10).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub depth: u32,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum StrategyArg {
+    Random,
+    Pct,
+    Dfs,
 }
 
 const SERVE_HELP: &str = "\
@@ -193,6 +239,10 @@ pub struct RunArgs {
     /// go to loopback only (127.0.0.0/8, ::1, localhost): load only servers you run.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Replay this interleaving (a schedule `conlab explore` or an earlier run printed) of a
+    /// thread scenario on the deterministic scheduler (--runtime virtual).
+    #[arg(long, value_name = "SCHEDULE")]
+    pub schedule: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod explore;
 pub mod list;
 pub mod report;
 pub mod run;

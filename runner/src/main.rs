@@ -57,6 +57,7 @@ fn main() -> ExitCode {
         cli::Command::Show(args) => commands::show::run(args),
         cli::Command::Serve(args) => commands::serve::run(args),
         cli::Command::Report(args) => commands::report::run(args),
+        cli::Command::Explore(args) => commands::explore::run(args),
     };
     // A run that ended because it was interrupted: the handler is cleaning up and exits.
     interrupt::stop_here_if_interrupted();

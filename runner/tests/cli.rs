@@ -940,3 +940,102 @@ fn run_native_holds_its_timeout_for_every_scenario() {
     assert!(names.passed(), "{:?}", names.status);
     assert!(stdout(&o).contains("REFUSED"), "{}", stdout(&o));
 }
+
+#[test]
+fn explore_finds_the_lost_update_and_its_schedule_replays_it() {
+    let set = ["-p", "op=increment", "-p", "threads=2", "-p", "hold_ms=0"];
+    let o = conlab(&[&["explore", "race-condition"], &set[..]].concat());
+    expect_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(
+        out.contains("without the lock: BROKEN") && out.contains("an update was lost"),
+        "{out}"
+    );
+    assert!(out.contains("with the lock: holds"), "{out}");
+    let schedule = out
+        .split('\'')
+        .find(|s| s.starts_with("s1."))
+        .unwrap_or_else(|| panic!("no schedule printed: {out}"))
+        .to_string();
+    // The printed command replays it: the same lost update, every time.
+    let replay = |extra: &[&str]| {
+        conlab(
+            &[
+                &["run", "race-condition", "--runtime", "virtual"][..],
+                &set[..],
+                extra,
+                &["--schedule", schedule.as_str()][..],
+            ]
+            .concat(),
+        )
+    };
+    let a = replay(&["--format", "json"]);
+    expect_exit(&a, 0);
+    let trace = conlab_core::Trace::from_json(&stdout(&a)).unwrap();
+    let counter = trace
+        .marks_named("counter")
+        .map(|m| m.detail.clone())
+        .collect::<Vec<_>>();
+    assert!(
+        counter[0].starts_with("unlocked") && !counter[0].ends_with(" 4 4"),
+        "{counter:?}"
+    );
+    assert_eq!(stdout(&replay(&["--format", "json"])), stdout(&a));
+    assert!(stderr(&a).contains(&schedule), "{}", stderr(&a));
+    // Made for other parameters, damaged, or on the wrong runtime: refused, saying why.
+    let o = conlab(&[
+        "run",
+        "race-condition",
+        "--runtime",
+        "virtual",
+        "-p",
+        "op=increment",
+        "-p",
+        "threads=3",
+        "--schedule",
+        &schedule,
+    ]);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("other parameters"), "{}", stderr(&o));
+    let o = conlab(&[
+        "run",
+        "race-condition",
+        "--runtime",
+        "virtual",
+        "--schedule",
+        "s1.x",
+    ]);
+    expect_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("not a schedule conlab wrote"),
+        "{}",
+        stderr(&o)
+    );
+    let o = conlab(&["run", "race-condition", "--schedule", &schedule]);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("--runtime virtual"), "{}", stderr(&o));
+    let o = conlab(&["explore", "create-task"]);
+    expect_exit(&o, 2);
+    assert!(stderr(&o).contains("race-condition"), "{}", stderr(&o));
+    // Depth first within a bound: every interleaving of the guarded form holds.
+    let o = conlab(
+        &[
+            &[
+                "explore",
+                "race-condition",
+                "--strategy",
+                "dfs",
+                "--preemptions",
+                "2",
+            ][..],
+            &set[..],
+        ]
+        .concat(),
+    );
+    expect_exit(&o, 0);
+    assert!(
+        stdout(&o).contains("explored, none breaks it"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -161,7 +161,7 @@ pub fn promises(trace: &Trace) -> conlab_core::Promises {
 /// Every runtime outside the browser `row` runs on, as the CLI names them.
 pub fn runtimes_of(row: &conlab_scenarios::Scenario) -> Vec<RuntimeChoice> {
     let mut runtimes = vec![RuntimeChoice::Tokio];
-    if row.generic.is_some() && row.info().platforms.virtual_time {
+    if (row.generic.is_some() || row.scheduled.is_some()) && row.info().platforms.virtual_time {
         runtimes.push(RuntimeChoice::Virtual);
     }
     runtimes

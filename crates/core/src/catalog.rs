@@ -88,6 +88,14 @@ impl Platforms {
         virtual_time: false,
     };
 
+    /// Natively, and on the deterministic scheduler (`--runtime virtual`): thread scenarios
+    /// written against the thread seam.
+    pub const SCHEDULED: Platforms = Platforms {
+        browser: false,
+        native: true,
+        virtual_time: true,
+    };
+
     /// `B N V` style letters, as SCENARIOS.md writes them.
     pub fn letters(self) -> String {
         let mut s = Vec::new();

@@ -17,6 +17,8 @@ mod native;
 mod recheck;
 pub mod registry;
 #[cfg(feature = "native")]
+pub mod scheduled;
+#[cfg(feature = "native")]
 pub mod suite;
 #[cfg(feature = "native")]
 pub mod worker;

@@ -60,6 +60,12 @@ pub enum RunError {
         /// Its estimate and the limit.
         reason: conlab_core::estimate::TooLong,
     },
+    /// A schedule given to replay does not fit the run.
+    #[error("--schedule: {reason}")]
+    BadSchedule {
+        /// Why, in words.
+        reason: String,
+    },
     /// The scenario is in the catalog but this build cannot run it yet.
     #[error("`{id}` ({chapter}) is in the catalog but this build of conlab cannot run it yet")]
     Planned {
@@ -141,6 +147,9 @@ pub fn run_virtual_bounded(
     bounds: &conlab_virtual::Bounds,
 ) -> Result<Trace, RunError> {
     let (info, scenario) = runnable(id, RuntimeChoice::Virtual)?;
+    if scenario.scheduled.is_some() {
+        return Ok(crate::scheduled::run(scenario, params, None)?.trace);
+    }
     scenario
         .run_virtual_bounded(params, bounds)
         .ok_or_else(|| unsupported(info, RuntimeChoice::Virtual))
@@ -155,6 +164,9 @@ pub fn run(
 ) -> Result<Trace, RunError> {
     let (info, scenario) = runnable(id, runtime)?;
     match runtime {
+        RuntimeChoice::Virtual if scenario.scheduled.is_some() => {
+            Ok(crate::scheduled::run(scenario, params, None)?.trace)
+        }
         RuntimeChoice::Virtual => scenario
             .run_virtual(params, limit)
             .ok_or_else(|| unsupported(info, runtime)),
@@ -330,6 +342,16 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                 }),
             )
         }
+        Native::Seam(run) => {
+            let start = match new_start(params) {
+                Ok(start) => start,
+                Err(ended) => return Ok(ended),
+            };
+            spawn(
+                start,
+                Box::new(move |s| conlab_threads::run_native(s, run, checks)),
+            )
+        }
         Native::Threads(run) => {
             let start = match new_start(params) {
                 Ok(start) => start,
@@ -407,7 +429,7 @@ pub fn native_refusal(id: &str, params: &Params) -> Option<RunError> {
         Native::Tokio { unavailable, .. } | Native::Servers { unavailable, .. } => {
             unavailable(params)
         }
-        Native::Generic | Native::Threads(_) => None,
+        Native::Generic | Native::Threads(_) | Native::Seam(_) => None,
     };
     let reason = unavailable
         .or_else(|| {

@@ -67,6 +67,25 @@ pub struct Scenario {
     /// its trace is refused up front.
     #[cfg(feature = "native")]
     pub trace_events: Option<fn(&Params) -> u64>,
+    /// Its code on the thread seam, which also runs on the deterministic scheduler, if it is
+    /// written against it.
+    #[cfg(feature = "native")]
+    pub scheduled: Option<SeamCode>,
+}
+
+/// A thread scenario written against the thread seam (`conlab-threads`): OS threads natively,
+/// the deterministic scheduler on `--runtime virtual` and in searches.
+#[cfg(feature = "native")]
+#[derive(Clone, Copy)]
+pub struct SeamCode {
+    /// The main thread's code.
+    pub run: conlab_threads::ThreadFn,
+    /// Its source file, relative to the workspace.
+    pub source: &'static str,
+    /// What a search tries to break: each property's name, and why a run broke it, if it did.
+    pub properties: conlab_threads::PropertiesFn,
+    /// A hash of its code, which a schedule's fingerprint includes.
+    pub code: u64,
 }
 
 impl Scenario {
@@ -141,6 +160,8 @@ pub enum Native {
     },
     /// Code on OS threads (the traced thread toolkit).
     Threads(conlab_traced_threads::ThreadScenarioFn),
+    /// Code on the thread seam, on OS threads.
+    Seam(conlab_threads::ThreadFn),
     /// Async code on tokio against servers found for the run.
     Servers {
         /// The servers it needs with these parameters.
@@ -313,6 +334,8 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
+            #[cfg(feature = "native")]
+            scheduled: None,
         }
     }};
     ($id:literal, generic $m:path, native $n:ident) => {{
@@ -338,6 +361,8 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
+            #[cfg(feature = "native")]
+            scheduled: None,
         }
     }};
     ($id:literal, tokio $m:path $(, $child:ident)?) => {{
@@ -370,6 +395,8 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
+            #[cfg(feature = "native")]
+            scheduled: None,
         }
     }};
     ($id:literal, threads $m:path $(, $child:ident)?) => {{
@@ -397,6 +424,42 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
+            #[cfg(feature = "native")]
+            scheduled: None,
+        }
+    }};
+    ($id:literal, seam $m:path) => {{
+        #[cfg(feature = "native")]
+        use $m as m;
+        Scenario {
+            id: $id,
+            native_checks_apart: false,
+            generic: None,
+            #[cfg(feature = "native")]
+            checks: m::checks,
+            #[cfg(feature = "native")]
+            always: Some(row!(@lifetimes)),
+            #[cfg(not(feature = "native"))]
+            checks: |_| {},
+            #[cfg(not(feature = "native"))]
+            always: None,
+            #[cfg(feature = "native")]
+            expected: m::expected,
+            #[cfg(feature = "native")]
+            native: Native::Seam(m::run),
+            #[cfg(feature = "native")]
+            child: None,
+            #[cfg(feature = "native")]
+            real_io: None,
+            #[cfg(feature = "native")]
+            trace_events: None,
+            #[cfg(feature = "native")]
+            scheduled: Some(SeamCode {
+                run: m::run,
+                source: m::SOURCE,
+                properties: m::properties,
+                code: m::CODE,
+            }),
         }
     }};
     ($id:literal, servers($needs:expr $(, $refuses:ident)?) $m:path) => {{
@@ -425,6 +488,8 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
+            #[cfg(feature = "native")]
+            scheduled: None,
         }
     }};
     // What every run of a `threads` row ends with: no thread (and no child process) outlives it.
@@ -479,7 +544,7 @@ static TABLE: &[Scenario] = &[
     row!("thread-names", threads threads::thread_names),
     row!("cpu-bound-gil", threads threads::cpu_bound_gil, child),
     row!("io-bound-threads", threads threads::io_bound_threads).with_real_io("downloads"),
-    row!("race-condition", threads threads::race_condition),
+    row!("race-condition", seam threads::race_condition),
     row!("lock", threads threads::lock),
     row!("rlock", threads threads::rlock),
     row!("semaphore", threads threads::semaphore),

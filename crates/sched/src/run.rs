@@ -7,6 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Duration;
 
@@ -22,11 +24,11 @@ pub struct ThreadId(pub u32);
 pub(crate) enum Wait {
     /// Nothing: the step can happen whenever the thread is picked.
     Go,
-    Lock(Rc<LockState>),
-    Permit(Rc<SemState>),
-    Event(Rc<EventState>),
-    QueueGet(Rc<QueueState>),
-    QueuePut(Rc<QueueState>),
+    Lock(Arc<LockState>),
+    Permit(Arc<SemState>),
+    Event(Arc<EventState>),
+    QueueGet(Arc<QueueState>),
+    QueuePut(Arc<QueueState>),
     Join(ThreadId),
     /// Virtual time reaching this instant (a sleep, the end of a computation).
     Until(Nanos),
@@ -40,7 +42,7 @@ pub struct Op {
     /// What the thread does: "acquire", "release", "read", "write", "sleep", "compute", …
     pub verb: &'static str,
     /// What it does it to: a lock's, a variable's or a thread's name; empty when none.
-    pub object: Rc<str>,
+    pub object: Arc<str>,
 }
 
 /// One step of a run, kept when the run records its steps.
@@ -102,6 +104,8 @@ pub struct RunReport {
     /// The choice made at each point where more than one thread could step: the position of
     /// the chosen thread among the runnable ones, in thread order.
     pub choices: Vec<u32>,
+    /// The thread picked at each of those points.
+    pub picks: Vec<ThreadId>,
     /// Choices that switched away from a thread that could have gone on.
     pub preemptions: u32,
     /// Virtual time at the end.
@@ -117,7 +121,7 @@ pub struct RunReport {
 type Body = Pin<Box<dyn Future<Output = ()>>>;
 
 struct Slot {
-    name: Rc<str>,
+    name: Arc<str>,
     body: Option<Body>,
     pending: Option<(Wait, Op, Option<Nanos>)>,
     done: bool,
@@ -175,7 +179,7 @@ impl Scheduler {
     }
 
     /// Creates a thread that exists when the run starts (its first step is its start).
-    pub fn spawn<F, Fut>(&self, name: impl Into<Rc<str>>, body: F) -> JoinHandle
+    pub fn spawn<F, Fut>(&self, name: impl Into<Arc<str>>, body: F) -> JoinHandle
     where
         F: FnOnce(Ctx) -> Fut,
         Fut: Future<Output = ()> + 'static,
@@ -190,6 +194,7 @@ impl Scheduler {
         strategy.begin();
         let mut runnable: Vec<ThreadId> = Vec::new();
         let mut choices = Vec::new();
+        let mut picks = Vec::new();
         let mut preemptions = 0;
         let mut steps = 0u64;
         let mut steps_taken = Vec::new();
@@ -245,6 +250,7 @@ impl Scheduler {
                     break End::Misfit(steps);
                 };
                 choices.push(i as u32);
+                picks.push(runnable[i]);
                 if current.is_some_and(|c| c != runnable[i] && runnable.contains(&c)) {
                     preemptions += 1;
                 }
@@ -298,6 +304,7 @@ impl Scheduler {
             end,
             steps,
             choices,
+            picks,
             preemptions,
             elapsed: inner.now.get(),
             steps_taken,
@@ -307,7 +314,7 @@ impl Scheduler {
     }
 }
 
-fn spawn_into<F, Fut>(inner: &Rc<Inner>, name: Rc<str>, body: F) -> JoinHandle
+fn spawn_into<F, Fut>(inner: &Rc<Inner>, name: Arc<str>, body: F) -> JoinHandle
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()> + 'static,
@@ -339,17 +346,17 @@ impl Inner {
         match wait {
             Wait::Go => true,
             Wait::Lock(l) => l.can_take(me),
-            Wait::Permit(s) => s.permits.get() > 0,
-            Wait::Event(e) => e.set.get(),
-            Wait::QueueGet(q) => q.len.get() > 0,
-            Wait::QueuePut(q) => q.capacity.is_none_or(|c| q.len.get() < c),
+            Wait::Permit(s) => s.permits.load(Relaxed) > 0,
+            Wait::Event(e) => e.set.load(Relaxed),
+            Wait::QueueGet(q) => q.len.load(Relaxed) > 0,
+            Wait::QueuePut(q) => q.capacity.is_none_or(|c| q.len.load(Relaxed) < c),
             Wait::Join(t) => slots[t.0 as usize].done,
             Wait::Until(t) => self.now.get() >= *t,
             Wait::Core => self.busy_cores.get() < self.limits.cores,
         }
     }
 
-    fn name_of(&self, id: ThreadId) -> Rc<str> {
+    fn name_of(&self, id: ThreadId) -> Arc<str> {
         self.slots.borrow()[id.0 as usize].name.clone()
     }
 
@@ -362,7 +369,7 @@ impl Inner {
                 let (wait, _, _) = s.pending.as_ref()?;
                 let name = |id: ThreadId| slots[id.0 as usize].name.to_string();
                 let why = match wait {
-                    Wait::Lock(l) => match l.owner.get() {
+                    Wait::Lock(l) => match l.holder() {
                         Some(o) => format!("waits for lock `{}`, held by {}", l.name, name(o)),
                         None => format!("waits for lock `{}`", l.name),
                     },
@@ -411,7 +418,7 @@ impl Ctx {
     }
 
     /// This thread's name.
-    pub fn name(&self) -> Rc<str> {
+    pub fn name(&self) -> Arc<str> {
         self.inner.name_of(self.me)
     }
 
@@ -420,7 +427,7 @@ impl Ctx {
         self.inner.now.get()
     }
 
-    pub(crate) fn point(&self, wait: Wait, verb: &'static str, object: Rc<str>) -> Point {
+    pub(crate) fn point(&self, wait: Wait, verb: &'static str, object: Arc<str>) -> Point {
         self.point_until(wait, verb, object, None)
     }
 
@@ -428,7 +435,7 @@ impl Ctx {
         &self,
         wait: Wait,
         verb: &'static str,
-        object: Rc<str>,
+        object: Arc<str>,
         deadline: Option<Nanos>,
     ) -> Point {
         Point {
@@ -439,7 +446,7 @@ impl Ctx {
     }
 
     /// Starts a thread (a step: another thread may run before or after it starts).
-    pub async fn spawn<F, Fut>(&self, name: impl Into<Rc<str>>, body: F) -> JoinHandle
+    pub async fn spawn<F, Fut>(&self, name: impl Into<Arc<str>>, body: F) -> JoinHandle
     where
         F: FnOnce(Ctx) -> Fut,
         Fut: Future<Output = ()> + 'static,
@@ -467,23 +474,23 @@ impl Ctx {
     /// Sleeps `d` of virtual time; a sleep of zero lets others step first.
     pub async fn sleep(&self, d: Duration) {
         let until = self.now().saturating_add(nanos(d));
-        self.point(Wait::Until(until), "sleep", Rc::from("")).await;
+        self.point(Wait::Until(until), "sleep", Arc::from("")).await;
     }
 
     /// Computes for `d` of virtual time on a core: waits for a free core, holds it for `d`.
     pub async fn compute(&self, d: Duration) {
-        self.point(Wait::Core, "compute", Rc::from("")).await;
+        self.point(Wait::Core, "compute", Arc::from("")).await;
         let cores = &self.inner.busy_cores;
         cores.set(cores.get() + 1);
         let until = self.now().saturating_add(nanos(d));
-        self.point(Wait::Until(until), "computed", Rc::from(""))
+        self.point(Wait::Until(until), "computed", Arc::from(""))
             .await;
         cores.set(cores.get() - 1);
     }
 
     /// Prints a line (a step: output is where a thread's order shows).
     pub async fn print(&self, line: impl Into<String>) {
-        self.point(Wait::Go, "print", Rc::from("")).await;
+        self.point(Wait::Go, "print", Arc::from("")).await;
         self.inner
             .output
             .borrow_mut()

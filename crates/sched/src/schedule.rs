@@ -41,15 +41,38 @@ impl fmt::Display for ScheduleError {
 
 impl std::error::Error for ScheduleError {}
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// FNV-1a of a scenario's code (its source file, `include_bytes!`), computed when conlab is
+/// built: a schedule made on other code is refused.
+pub const fn code_hash(code: &[u8]) -> u64 {
+    let mut h = FNV_OFFSET;
+    let mut i = 0;
+    while i < code.len() {
+        h ^= code[i] as u64;
+        h = h.wrapping_mul(FNV_PRIME);
+        i += 1;
+    }
+    h
+}
+
 /// FNV-1a over what a schedule depends on: the scenario's id, its parameters as one canonical
-/// string, and its code.
-pub fn fingerprint(scenario: &str, params: &str, code: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [scenario, params, code] {
-        for &b in part.as_bytes().iter().chain(&[0xff]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+/// string, and its code's [`code_hash`].
+pub fn fingerprint(scenario: &str, params: &str, code: u64) -> u64 {
+    let mut h = FNV_OFFSET;
+    for &b in [
+        scenario.as_bytes(),
+        &[0xff],
+        params.as_bytes(),
+        &[0xff],
+        &code.to_le_bytes(),
+    ]
+    .concat()
+    .iter()
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(FNV_PRIME);
     }
     h
 }
@@ -167,7 +190,7 @@ mod tests {
             vec![3, 3, 3, 3, 3, 61, 62, 400, 400, 400, 400, 400, 1],
         ] {
             let s = Schedule {
-                fingerprint: fingerprint("race-condition", "threads=2", "code"),
+                fingerprint: fingerprint("race-condition", "threads=2", 1),
                 seed: 0xdead_beef,
                 choices,
             };
@@ -185,14 +208,14 @@ mod tests {
 
     #[test]
     fn a_schedule_for_something_else_is_refused() {
-        let f = fingerprint("lock", "threads=3", "code");
+        let f = fingerprint("lock", "threads=3", 1);
         let text = Schedule {
             fingerprint: f,
             seed: 1,
             choices: vec![1, 0],
         }
         .to_string();
-        let other = fingerprint("lock", "threads=4", "code");
+        let other = fingerprint("lock", "threads=4", 1);
         assert_eq!(Schedule::parse(&text, other), Err(ScheduleError::Mismatch));
         for damaged in [
             "",

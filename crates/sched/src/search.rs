@@ -3,7 +3,7 @@
 
 use crate::rng::SplitMix64;
 use crate::run::{End, RunLimits, RunReport, Scheduler};
-use crate::strategy::{Dfs, Pct, Random, Replay, Strategy};
+use crate::strategy::{Dfs, Guided, Pct, Random, Replay, Strategy};
 
 /// How to search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,8 +25,6 @@ pub struct Search {
     pub seed: u64,
     /// At most this many schedules.
     pub budget: u64,
-    /// Each run's limits (searches need not record steps).
-    pub limits: RunLimits,
 }
 
 /// A run set up for the search: the threads are created on the scheduler, and the judge says
@@ -80,25 +78,27 @@ fn judged(report: &RunReport, judge: Judge) -> Option<String> {
     }
 }
 
-fn run_one(
-    setup: &mut dyn FnMut(&Scheduler) -> Judge,
+/// One run under a strategy, and why it broke the invariant, if it did.
+pub type Run<'a> = dyn FnMut(&mut dyn Strategy) -> (RunReport, Option<String>) + 'a;
+
+/// The runs of threads `setup` creates on a scheduler with `limits`, judged by the judge it
+/// returns (a deadlock, a step limit and a foreign await count as failures).
+pub fn runs<'a>(
+    mut setup: impl FnMut(&Scheduler) -> Judge + 'a,
     limits: RunLimits,
-    strategy: &mut dyn Strategy,
-) -> (RunReport, Option<String>) {
-    let s = Scheduler::new(limits);
-    let judge = setup(&s);
-    let report = s.run(strategy);
-    let failed = judged(&report, judge);
-    (report, failed)
+) -> impl FnMut(&mut dyn Strategy) -> (RunReport, Option<String>) + 'a {
+    move |strategy| {
+        let s = Scheduler::new(limits);
+        let judge = setup(&s);
+        let report = s.run(strategy);
+        let failed = judged(&report, judge);
+        (report, failed)
+    }
 }
 
 /// Runs schedules until one breaks the invariant or the budget is spent; `progress` hears the
 /// number of schedules run so far, every 256 and at the end.
-pub fn explore(
-    setup: &mut dyn FnMut(&Scheduler) -> Judge,
-    search: Search,
-    progress: &mut dyn FnMut(u64),
-) -> Outcome {
+pub fn explore(run: &mut Run<'_>, search: Search, progress: &mut dyn FnMut(u64)) -> Outcome {
     let mut seeds = SplitMix64::new(search.seed);
     let mut tried = 0;
     let mut dfs = match search.method {
@@ -107,20 +107,15 @@ pub fn explore(
     };
     // PCT needs the length of a run: that of a first, non-preemptive one.
     let steps = match search.method {
-        Method::Pct(_) => run_one(setup, search.limits, &mut Dfs::new(Some(0)))
-            .0
-            .steps
-            .max(1),
+        Method::Pct(_) => run(&mut Dfs::new(Some(0))).0.steps.max(1),
         _ => 1,
     };
     while tried < search.budget {
         let seed = seeds.next_u64();
         let (report, failed) = match (&mut dfs, search.method) {
-            (Some(dfs), _) => run_one(setup, search.limits, dfs),
-            (None, Method::Pct(depth)) => {
-                run_one(setup, search.limits, &mut Pct::new(seed, depth, steps))
-            }
-            (None, _) => run_one(setup, search.limits, &mut Random::new(seed)),
+            (Some(dfs), _) => run(dfs),
+            (None, Method::Pct(depth)) => run(&mut Pct::new(seed, depth, steps)),
+            (None, _) => run(&mut Random::new(seed)),
         };
         tried += 1;
         if tried % 256 == 0 {
@@ -153,22 +148,33 @@ pub fn explore(
     }
 }
 
-/// The failure with the fewest preemptions, searched depth-first with bounds 0, 1, … below the
-/// found one's, each within `budget` schedules; the found one if none with fewer turns up.
-pub fn shrink(
-    setup: &mut dyn FnMut(&Scheduler) -> Judge,
-    found: Found,
-    limits: RunLimits,
-    budget: u64,
-) -> Found {
+/// The failure with the fewest preemptions: first by taking preemptions away one at a time
+/// while the run still fails (a run each), then depth-first with bounds 0, 1, … below what
+/// that reached, each within `budget` schedules.
+pub fn shrink(run: &mut Run<'_>, found: Found, budget: u64) -> Found {
+    let found = shrink_greedily(run, found, budget);
     for bound in 0..found.preemptions {
+        // Random schedules within the bound find a shallow failure fast where depth-first
+        // search spends its budget on the last steps' alternatives first.
+        let mut seeds = SplitMix64::new(u64::from(bound) ^ 0x5eed);
+        for _ in 0..budget {
+            let seed = seeds.next_u64();
+            if let (report, Some(reason)) = run(&mut Random::bounded(seed, bound)) {
+                return Found {
+                    seed,
+                    choices: report.choices,
+                    preemptions: report.preemptions,
+                    reason,
+                    ..found
+                };
+            }
+        }
         let search = Search {
             method: Method::Dfs(Some(bound)),
             seed: 0,
             budget,
-            limits,
         };
-        if let Outcome::Found(smaller) = explore(setup, search, &mut |_| {}) {
+        if let Outcome::Found(smaller) = explore(run, search, &mut |_| {}) {
             return Found {
                 tried: found.tried + smaller.tried,
                 ..smaller
@@ -178,18 +184,47 @@ pub fn shrink(
     found
 }
 
-/// Runs one schedule again, recording every step.
-pub fn replay(
-    setup: &mut dyn FnMut(&Scheduler) -> Judge,
-    choices: &[u32],
-    limits: RunLimits,
-) -> (RunReport, Option<String>) {
-    let limits = RunLimits {
-        record_steps: true,
-        ..limits
+/// Takes preemptions away one at a time, keeping each change after which the run still fails
+/// with fewer preemptions; at most `budget` runs.
+fn shrink_greedily(run: &mut Run<'_>, mut found: Found, budget: u64) -> Found {
+    let mut picks = match replay(run, &found.choices) {
+        (report, Some(_)) => report.picks,
+        _ => return found,
     };
+    let mut runs = 0;
+    'smaller: while found.preemptions > 0 && runs < budget {
+        // The shortest prefix after which the threads running on undisturbed still fail, then
+        // one preemption at a time.
+        let n = picks.len();
+        let candidates = (0..n)
+            .map(|k| Guided::prefix(picks.clone(), k))
+            .chain((0..n).map(|k| Guided::new(picks.clone(), k)));
+        for mut guided in candidates {
+            if runs >= budget {
+                break 'smaller;
+            }
+            runs += 1;
+            let (report, failed) = run(&mut guided);
+            if let (Some(reason), true) = (failed, report.preemptions < found.preemptions) {
+                picks = report.picks;
+                found = Found {
+                    choices: report.choices,
+                    preemptions: report.preemptions,
+                    reason,
+                    ..found
+                };
+                continue 'smaller;
+            }
+        }
+        break;
+    }
+    found
+}
+
+/// Runs one schedule again (give it runs that record every step to see them).
+pub fn replay(run: &mut Run<'_>, choices: &[u32]) -> (RunReport, Option<String>) {
     let mut strategy = Replay::new(choices.to_vec());
-    let (mut report, failed) = run_one(setup, limits, &mut strategy);
+    let (mut report, failed) = run(&mut strategy);
     if report.end == End::Completed && !strategy.used_all() {
         report.end = End::Misfit(report.steps);
     }

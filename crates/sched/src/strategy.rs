@@ -33,9 +33,12 @@ pub trait Strategy {
     fn choose(&mut self, at: &ChoicePoint) -> Option<usize>;
 }
 
-/// Uniformly random choices from a seed.
+/// Uniformly random choices from a seed, optionally with at most a number of preemptions
+/// (once they are spent, the current thread goes on while it can).
 pub struct Random {
     rng: SplitMix64,
+    bound: Option<u32>,
+    preemptions: u32,
 }
 
 impl Random {
@@ -43,13 +46,37 @@ impl Random {
     pub fn new(seed: u64) -> Random {
         Random {
             rng: SplitMix64::new(seed),
+            bound: None,
+            preemptions: 0,
+        }
+    }
+
+    /// Choices drawn from `seed` with at most `bound` preemptions a run.
+    pub fn bounded(seed: u64, bound: u32) -> Random {
+        Random {
+            bound: Some(bound),
+            ..Random::new(seed)
         }
     }
 }
 
 impl Strategy for Random {
+    fn begin(&mut self) {
+        self.preemptions = 0;
+    }
+
     fn choose(&mut self, at: &ChoicePoint) -> Option<usize> {
-        Some(self.rng.below(at.runnable.len() as u64) as usize)
+        let current = at.current_position();
+        if let (Some(c), Some(b)) = (current, self.bound) {
+            if self.preemptions >= b {
+                return Some(c);
+            }
+        }
+        let pick = self.rng.below(at.runnable.len() as u64) as usize;
+        if current.is_some_and(|c| c != pick) {
+            self.preemptions += 1;
+        }
+        Some(pick)
     }
 }
 
@@ -144,6 +171,63 @@ impl Strategy for Replay {
         let c = *self.choices.get(self.next)? as usize;
         self.next += 1;
         (c < at.runnable.len()).then_some(c)
+    }
+}
+
+/// Follows the threads an earlier run picked, except where it lets the current thread go on
+/// (a preemption taken away): at one point, or at every point from one on. Where a pick is not
+/// runnable any more, it keeps the current thread, else takes the first. How a found failure
+/// is shrunk, a run at a time.
+pub struct Guided {
+    picks: Vec<ThreadId>,
+    keep_at: usize,
+    keep_from: usize,
+    next: usize,
+}
+
+impl Guided {
+    /// Follows `picks`, letting the current thread go on at choice point `keep_at`.
+    pub fn new(picks: Vec<ThreadId>, keep_at: usize) -> Guided {
+        Guided {
+            picks,
+            keep_at,
+            keep_from: usize::MAX,
+            next: 0,
+        }
+    }
+
+    /// Follows the first `n` of `picks`, then lets every thread go on until it blocks.
+    pub fn prefix(picks: Vec<ThreadId>, n: usize) -> Guided {
+        Guided {
+            picks,
+            keep_at: usize::MAX,
+            keep_from: n,
+            next: 0,
+        }
+    }
+}
+
+impl Strategy for Guided {
+    fn begin(&mut self) {
+        self.next = 0;
+    }
+
+    fn choose(&mut self, at: &ChoicePoint) -> Option<usize> {
+        let k = self.next;
+        self.next += 1;
+        let current = at.current_position();
+        let wanted = self
+            .picks
+            .get(k)
+            .and_then(|t| at.runnable.iter().position(|r| r == t));
+        Some(
+            match (k == self.keep_at || k >= self.keep_from, current, wanted) {
+                (true, Some(c), _) => c,
+                (_, _, Some(w)) => w,
+                (_, Some(c), None) => c,
+                (_, None, None) => 0,
+            },
+        )
     }
 }
 

@@ -2,22 +2,36 @@
 //! CPython where `counter += 1` is a read and a write another thread may come between.
 
 use crate::run::{Ctx, ThreadId, Wait};
-use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A mutex's contents, even if a thread panicked holding it (nothing here is left half-done).
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const NOBODY: u32 = u32::MAX;
 
 pub(crate) struct LockState {
-    pub(crate) name: Rc<str>,
-    pub(crate) owner: Cell<Option<ThreadId>>,
-    depth: Cell<u32>,
+    pub(crate) name: Arc<str>,
+    pub(crate) owner: AtomicU32,
+    depth: AtomicU32,
     reentrant: bool,
 }
 
 impl LockState {
+    pub(crate) fn holder(&self) -> Option<ThreadId> {
+        match self.owner.load(Relaxed) {
+            NOBODY => None,
+            o => Some(ThreadId(o)),
+        }
+    }
+
     pub(crate) fn can_take(&self, me: ThreadId) -> bool {
-        match self.owner.get() {
-            None => true,
-            Some(o) => self.reentrant && o == me,
+        match self.owner.load(Relaxed) {
+            NOBODY => true,
+            o => self.reentrant && o == me.0,
         }
     }
 }
@@ -25,26 +39,26 @@ impl LockState {
 /// A lock (`threading.Lock`), or with [`Lock::reentrant`] an `RLock`.
 #[derive(Clone)]
 pub struct Lock {
-    state: Rc<LockState>,
+    state: Arc<LockState>,
 }
 
 impl Lock {
     /// A lock named as the scenario's code names it.
-    pub fn new(name: impl Into<Rc<str>>) -> Lock {
+    pub fn new(name: impl Into<Arc<str>>) -> Lock {
         Lock::make(name.into(), false)
     }
 
     /// A reentrant lock: its holder may take it again, and releases it as often.
-    pub fn reentrant(name: impl Into<Rc<str>>) -> Lock {
+    pub fn reentrant(name: impl Into<Arc<str>>) -> Lock {
         Lock::make(name.into(), true)
     }
 
-    fn make(name: Rc<str>, reentrant: bool) -> Lock {
+    fn make(name: Arc<str>, reentrant: bool) -> Lock {
         Lock {
-            state: Rc::new(LockState {
+            state: Arc::new(LockState {
                 name,
-                owner: Cell::new(None),
-                depth: Cell::new(0),
+                owner: AtomicU32::new(NOBODY),
+                depth: AtomicU32::new(0),
                 reentrant,
             }),
         }
@@ -56,78 +70,116 @@ impl Lock {
         let s = &self.state;
         ctx.point(Wait::Lock(s.clone()), "acquire", s.name.clone())
             .await;
-        s.owner.set(Some(ctx.id()));
-        s.depth.set(s.depth.get() + 1);
+        s.owner.store(ctx.id().0, Relaxed);
+        s.depth.fetch_add(1, Relaxed);
     }
 
     /// Releases the lock, which this thread holds.
     pub async fn release(&self, ctx: &Ctx) {
         let s = &self.state;
         ctx.point(Wait::Go, "release", s.name.clone()).await;
-        debug_assert_eq!(s.owner.get(), Some(ctx.id()), "released by its holder");
-        s.depth.set(s.depth.get().saturating_sub(1));
-        if s.depth.get() == 0 {
-            s.owner.set(None);
+        debug_assert_eq!(s.owner.load(Relaxed), ctx.id().0, "released by its holder");
+        if s.depth.fetch_sub(1, Relaxed) == 1 {
+            s.owner.store(NOBODY, Relaxed);
+        }
+    }
+
+    /// Releases the lock at once, without a step (a holder unwinding on an error, where it
+    /// cannot wait for its turn).
+    pub fn release_without_step(&self, ctx: &Ctx) {
+        let s = &self.state;
+        debug_assert_eq!(s.owner.load(Relaxed), ctx.id().0, "released by its holder");
+        if s.depth.fetch_sub(1, Relaxed) == 1 {
+            s.owner.store(NOBODY, Relaxed);
         }
     }
 
     /// Who holds it now.
     pub fn holder(&self) -> Option<ThreadId> {
-        self.state.owner.get()
+        self.state.holder()
     }
 }
 
-/// A variable threads share, whose read and write are separate steps.
+/// A variable threads share, whose read and write are separate steps. Every access is
+/// numbered, in the one order they happened (taken with the access, even across OS threads),
+/// so a check can tell whose write came between another thread's read and write.
 pub struct SharedCell<T> {
-    name: Rc<str>,
-    value: RefCell<T>,
+    name: Arc<str>,
+    value: Mutex<(T, u64)>,
 }
 
 impl<T: Clone> SharedCell<T> {
     /// A variable with its first value.
-    pub fn new(name: impl Into<Rc<str>>, value: T) -> SharedCell<T> {
+    pub fn new(name: impl Into<Arc<str>>, value: T) -> SharedCell<T> {
         SharedCell {
             name: name.into(),
-            value: RefCell::new(value),
+            value: Mutex::new((value, 0)),
         }
     }
 
     /// Reads it (a step).
     pub async fn get(&self, ctx: &Ctx) -> T {
-        ctx.point(Wait::Go, "read", self.name.clone()).await;
-        self.value.borrow().clone()
+        self.get_numbered(ctx).await.0
     }
 
     /// Writes it (a step).
     pub async fn set(&self, ctx: &Ctx, value: T) {
-        ctx.point(Wait::Go, "write", self.name.clone()).await;
-        *self.value.borrow_mut() = value;
+        self.set_numbered(ctx, value).await;
     }
 
-    /// Its value, read outside the run (by a check, once the run ended).
+    /// Reads it (a step), with the access's number.
+    pub async fn get_numbered(&self, ctx: &Ctx) -> (T, u64) {
+        ctx.point(Wait::Go, "read", self.name.clone()).await;
+        self.read_now()
+    }
+
+    /// Writes it (a step); the access's number.
+    pub async fn set_numbered(&self, ctx: &Ctx, value: T) -> u64 {
+        ctx.point(Wait::Go, "write", self.name.clone()).await;
+        self.write_now(value)
+    }
+
+    /// Reads it without a step (on a runtime whose threads need no scheduling points), with
+    /// the access's number.
+    pub fn read_now(&self) -> (T, u64) {
+        let mut v = locked(&self.value);
+        v.1 += 1;
+        (v.0.clone(), v.1)
+    }
+
+    /// Writes it without a step; the access's number.
+    pub fn write_now(&self, value: T) -> u64 {
+        let mut v = locked(&self.value);
+        v.1 += 1;
+        v.0 = value;
+        v.1
+    }
+
+    /// Its value, read without a step and without counting as an access (by a check once the
+    /// run ended).
     pub fn value(&self) -> T {
-        self.value.borrow().clone()
+        locked(&self.value).0.clone()
     }
 }
 
 pub(crate) struct SemState {
-    pub(crate) name: Rc<str>,
-    pub(crate) permits: Cell<usize>,
+    pub(crate) name: Arc<str>,
+    pub(crate) permits: AtomicUsize,
 }
 
 /// A counting semaphore.
 #[derive(Clone)]
 pub struct Semaphore {
-    state: Rc<SemState>,
+    state: Arc<SemState>,
 }
 
 impl Semaphore {
     /// A semaphore with `permits` permits.
-    pub fn new(name: impl Into<Rc<str>>, permits: usize) -> Semaphore {
+    pub fn new(name: impl Into<Arc<str>>, permits: usize) -> Semaphore {
         Semaphore {
-            state: Rc::new(SemState {
+            state: Arc::new(SemState {
                 name: name.into(),
-                permits: Cell::new(permits),
+                permits: AtomicUsize::new(permits),
             }),
         }
     }
@@ -137,35 +189,35 @@ impl Semaphore {
         let s = &self.state;
         ctx.point(Wait::Permit(s.clone()), "acquire", s.name.clone())
             .await;
-        s.permits.set(s.permits.get() - 1);
+        s.permits.fetch_sub(1, Relaxed);
     }
 
     /// Gives a permit back.
     pub async fn release(&self, ctx: &Ctx) {
         let s = &self.state;
         ctx.point(Wait::Go, "release", s.name.clone()).await;
-        s.permits.set(s.permits.get() + 1);
+        s.permits.fetch_add(1, Relaxed);
     }
 }
 
 pub(crate) struct EventState {
-    pub(crate) name: Rc<str>,
-    pub(crate) set: Cell<bool>,
+    pub(crate) name: Arc<str>,
+    pub(crate) set: AtomicBool,
 }
 
 /// An event (`threading.Event`): waiters go on once it is set.
 #[derive(Clone)]
 pub struct Event {
-    state: Rc<EventState>,
+    state: Arc<EventState>,
 }
 
 impl Event {
     /// An event, not set.
-    pub fn new(name: impl Into<Rc<str>>) -> Event {
+    pub fn new(name: impl Into<Arc<str>>) -> Event {
         Event {
-            state: Rc::new(EventState {
+            state: Arc::new(EventState {
                 name: name.into(),
-                set: Cell::new(false),
+                set: AtomicBool::new(false),
             }),
         }
     }
@@ -173,7 +225,7 @@ impl Event {
     /// Sets it (a step), letting every waiter go on.
     pub async fn set(&self, ctx: &Ctx) {
         ctx.point(Wait::Go, "set", self.state.name.clone()).await;
-        self.state.set.set(true);
+        self.state.set.store(true, Relaxed);
     }
 
     /// Waits until it is set.
@@ -185,27 +237,27 @@ impl Event {
 }
 
 pub(crate) struct QueueState {
-    pub(crate) name: Rc<str>,
-    pub(crate) len: Cell<usize>,
+    pub(crate) name: Arc<str>,
+    pub(crate) len: AtomicUsize,
     pub(crate) capacity: Option<usize>,
 }
 
 /// A FIFO queue (`queue.Queue`), bounded or not.
 pub struct Queue<T> {
-    state: Rc<QueueState>,
-    items: RefCell<VecDeque<T>>,
+    state: Arc<QueueState>,
+    items: Mutex<VecDeque<T>>,
 }
 
 impl<T> Queue<T> {
     /// A queue holding at most `capacity` items (`None`: unbounded).
-    pub fn new(name: impl Into<Rc<str>>, capacity: Option<usize>) -> Queue<T> {
+    pub fn new(name: impl Into<Arc<str>>, capacity: Option<usize>) -> Queue<T> {
         Queue {
-            state: Rc::new(QueueState {
+            state: Arc::new(QueueState {
                 name: name.into(),
-                len: Cell::new(0),
+                len: AtomicUsize::new(0),
                 capacity,
             }),
-            items: RefCell::new(VecDeque::new()),
+            items: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -214,8 +266,8 @@ impl<T> Queue<T> {
         let s = &self.state;
         ctx.point(Wait::QueuePut(s.clone()), "put", s.name.clone())
             .await;
-        self.items.borrow_mut().push_back(item);
-        s.len.set(s.len.get() + 1);
+        locked(&self.items).push_back(item);
+        s.len.fetch_add(1, Relaxed);
     }
 
     /// Takes the oldest item, waiting while the queue is empty.
@@ -223,9 +275,8 @@ impl<T> Queue<T> {
         let s = &self.state;
         ctx.point(Wait::QueueGet(s.clone()), "get", s.name.clone())
             .await;
-        s.len.set(s.len.get() - 1);
-        self.items
-            .borrow_mut()
+        s.len.fetch_sub(1, Relaxed);
+        locked(&self.items)
             .pop_front()
             .expect("a queue that let a getter step holds an item")
     }

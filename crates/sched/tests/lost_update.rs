@@ -2,7 +2,7 @@
 //! interleavings, a search finds one, shrinks it to a single preemption, and its schedule
 //! replays it exactly; with a lock no interleaving loses one.
 
-use conlab_sched::search::{explore, replay, shrink, Judge, Method, Outcome, Search};
+use conlab_sched::search::{explore, replay, runs, shrink, Judge, Method, Outcome, Search};
 use conlab_sched::{
     fingerprint, Event, Lock, Queue, RunLimits, Schedule, Scheduler, Semaphore, SharedCell,
 };
@@ -41,12 +41,14 @@ fn search(method: Method, seed: u64) -> Search {
         method,
         seed,
         budget: 10_000,
-        limits: RunLimits {
-            record_steps: false,
-            ..RunLimits::default()
-        },
     }
 }
+
+const QUIET: RunLimits = RunLimits {
+    cores: 2,
+    max_steps: 1_000_000,
+    record_steps: false,
+};
 
 #[test]
 fn every_method_finds_a_lost_update_and_it_shrinks_to_one_preemption() {
@@ -57,14 +59,15 @@ fn every_method_finds_a_lost_update_and_it_shrinks_to_one_preemption() {
             Method::Dfs(None),
             Method::Dfs(Some(1)),
         ] {
-            let mut setup = increments(threads, each, false);
-            let Outcome::Found(found) = explore(&mut setup, search(method, 42), &mut |_| {}) else {
+            let mut run = runs(increments(threads, each, false), QUIET);
+            let Outcome::Found(found) = explore(&mut run, search(method, 42), &mut |_| {}) else {
                 panic!("{method:?} found no lost update with {threads} × {each}");
             };
             assert!(found.reason.starts_with("counter is"), "{}", found.reason);
-            let small = shrink(&mut setup, found, RunLimits::default(), 10_000);
+            let small = shrink(&mut run, found, 10_000);
             assert_eq!(small.preemptions, 1, "{method:?} {threads} × {each}");
-            let (report, failed) = replay(&mut setup, &small.choices, RunLimits::default());
+            let mut recorded = runs(increments(threads, each, false), RunLimits::default());
+            let (report, failed) = replay(&mut recorded, &small.choices);
             assert_eq!(failed.as_deref(), Some(small.reason.as_str()));
             assert_eq!(report.preemptions, 1);
             assert_eq!(report.choices, small.choices);
@@ -75,8 +78,8 @@ fn every_method_finds_a_lost_update_and_it_shrinks_to_one_preemption() {
 #[test]
 fn with_the_lock_no_interleaving_loses_an_update() {
     for (threads, each, bound) in [(2, 2, None), (3, 1, None), (3, 2, Some(2))] {
-        let mut setup = increments(threads, each, true);
-        match explore(&mut setup, search(Method::Dfs(bound), 0), &mut |_| {}) {
+        let mut run = runs(increments(threads, each, true), QUIET);
+        match explore(&mut run, search(Method::Dfs(bound), 0), &mut |_| {}) {
             Outcome::NoneFound { exhaustive, tried } => {
                 assert!(exhaustive, "{threads} × {each}: only {tried} explored");
                 assert!(tried > 10, "{threads} × {each}: {tried}");
@@ -88,11 +91,11 @@ fn with_the_lock_no_interleaving_loses_an_update() {
 
 #[test]
 fn a_schedule_string_replays_the_same_steps_and_a_misfit_is_refused() {
-    let mut setup = increments(2, 2, false);
+    let mut setup = runs(increments(2, 2, false), RunLimits::default());
     let Outcome::Found(found) = explore(&mut setup, search(Method::Random, 7), &mut |_| {}) else {
         panic!("nothing found");
     };
-    let f = fingerprint("race-condition", "op=increment threads=2", "v1");
+    let f = fingerprint("race-condition", "op=increment threads=2", 1);
     let text = Schedule {
         fingerprint: f,
         seed: found.seed,
@@ -100,19 +103,19 @@ fn a_schedule_string_replays_the_same_steps_and_a_misfit_is_refused() {
     }
     .to_string();
     let back = Schedule::parse(&text, f).unwrap();
-    let (a, _) = replay(&mut setup, &back.choices, RunLimits::default());
-    let (b, _) = replay(&mut setup, &back.choices, RunLimits::default());
+    let (a, _) = replay(&mut setup, &back.choices);
+    let (b, _) = replay(&mut setup, &back.choices);
     assert_eq!(a.steps_taken, b.steps_taken);
     assert_eq!(a.end, conlab_sched::End::Completed);
     // The same choices on three threads do not describe a whole run: refused, not half-run.
-    let mut other = increments(3, 2, false);
-    let (c, _) = replay(&mut other, &back.choices, RunLimits::default());
+    let mut other = runs(increments(3, 2, false), RunLimits::default());
+    let (c, _) = replay(&mut other, &back.choices);
     assert!(matches!(c.end, conlab_sched::End::Misfit(_)), "{:?}", c.end);
 }
 
 #[test]
 fn opposite_lock_orders_deadlock_and_the_reasons_name_lock_and_holder() {
-    let mut setup = |s: &Scheduler| -> Judge {
+    let setup = |s: &Scheduler| -> Judge {
         let (a, b) = (Lock::new("a"), Lock::new("b"));
         for (name, first, second) in [("Thread-1", a.clone(), b.clone()), ("Thread-2", b, a)] {
             s.spawn(name, move |ctx| async move {
@@ -124,8 +127,8 @@ fn opposite_lock_orders_deadlock_and_the_reasons_name_lock_and_holder() {
         }
         Box::new(|_| None)
     };
-    let Outcome::Found(found) = explore(&mut setup, search(Method::Dfs(None), 0), &mut |_| {})
-    else {
+    let mut run = runs(setup, QUIET);
+    let Outcome::Found(found) = explore(&mut run, search(Method::Dfs(None), 0), &mut |_| {}) else {
         panic!("no deadlock found");
     };
     assert!(
@@ -182,7 +185,7 @@ fn virtual_time_moves_only_when_nobody_can_step_and_cores_limit_computing() {
 fn primitives_block_and_release_as_pythons_do() {
     // A producer and two consumers on a queue of capacity 1, a semaphore of 2 permits, an
     // event: every schedule (depth-first, all of them) completes with every item taken once.
-    let mut setup = |s: &Scheduler| -> Judge {
+    let setup = |s: &Scheduler| -> Judge {
         let q = Rc::new(Queue::new("q", Some(1)));
         let taken = Rc::new(SharedCell::new("taken", Vec::<u32>::new()));
         let go = Event::new("go");
@@ -231,7 +234,8 @@ fn primitives_block_and_release_as_pythons_do() {
         budget: 1_000_000,
         ..search(Method::Dfs(Some(2)), 0)
     };
-    match explore(&mut setup, every, &mut |_| {}) {
+    let mut run = runs(setup, QUIET);
+    match explore(&mut run, every, &mut |_| {}) {
         Outcome::NoneFound { exhaustive, tried } => assert!(exhaustive && tried > 100, "{tried}"),
         Outcome::Found(f) => panic!("{}", f.reason),
     }

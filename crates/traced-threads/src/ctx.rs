@@ -64,7 +64,9 @@ pub(crate) struct RunShared {
     pub(crate) slow: Option<conlab_tokio::SlowLink>,
 }
 
-/// Scenario code running on one OS thread.
+/// Scenario code running on one OS thread. A clone is the same thread (its writer shares the
+/// buffer), for code that needs to own it.
+#[derive(Clone)]
 pub struct ThreadCtx {
     pub(crate) shared: Arc<RunShared>,
     pub(crate) writer: EventWriter,

@@ -17,6 +17,16 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// Runs a scenario on real OS threads, for at most `start.limit`. However the run ends, its
 /// checks end with [`no_thread_outlives`].
 pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: ChecksFn) -> Trace {
+    run_thread_code(start, run, checks)
+}
+
+/// [`run_thread_scenario`] for code that is not a plain function (the thread seam's, which
+/// drives async code on each thread).
+pub fn run_thread_code(
+    start: &NativeStart,
+    run: impl FnOnce(&ThreadCtx) -> Result<(), super::Aborted> + Send + 'static,
+    checks: ChecksFn,
+) -> Trace {
     let info = start.meta.info;
     let shared = Arc::new(RunShared {
         scenario: info.id,
@@ -78,7 +88,11 @@ pub fn run_thread_scenario(start: &NativeStart, run: ThreadScenarioFn, checks: C
 }
 
 /// The scenario's main thread: runs the scenario, then shuts down as Python does.
-fn main_thread(shared: &Arc<RunShared>, watchdog: &Arc<Watchdog>, run: ThreadScenarioFn) -> Status {
+fn main_thread(
+    shared: &Arc<RunShared>,
+    watchdog: &Arc<Watchdog>,
+    run: impl FnOnce(&ThreadCtx) -> Result<(), super::Aborted>,
+) -> Status {
     let writer = shared.recorder.writer();
     let lane = writer.new_lane(0, LaneKind::Main, "MainThread");
     drop(writer);

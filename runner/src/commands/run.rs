@@ -39,38 +39,61 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         )));
     }
     let max_events = writes_trace.then_some(conlab_scenarios::MAX_EVENTS_WRITTEN);
-    let trace = match runtime {
-        RuntimeChoice::Tokio => {
-            let run = conlab_scenarios::start_native(info.id, params.clone(), limit)
+    let scheduled = conlab_scenarios::find(info.id).filter(|s| s.scheduled.is_some());
+    if args.schedule.is_some() && (runtime != RuntimeChoice::Virtual || scheduled.is_none()) {
+        return Err(Failure::Usage(anyhow!(
+            "--schedule replays a thread scenario on the deterministic scheduler: add \
+             --runtime virtual{}",
+            if scheduled.is_none() {
+                format!(", with a scenario that runs there (`{}` does not)", info.id)
+            } else {
+                String::new()
+            }
+        )));
+    }
+    let trace = match (runtime, scheduled) {
+        (RuntimeChoice::Virtual, Some(scenario)) => {
+            let run = conlab_scenarios::scheduled::run(scenario, &params, args.schedule.as_deref())
                 .map_err(|e| Failure::Usage(anyhow!(e)))?;
-            // The first Ctrl-C stops the run, which is then shown as far as it got. Not a run
-            // on Redis or MySQL: its threads may still write after its end, so what it left is
-            // removed once the process has exited, as on a second Ctrl-C.
-            if !conlab_scenarios::needs_databases(info.id) {
-                crate::interrupt::stop_gently_first(Box::new(run.stopper()));
-            }
-            let too_many = show_progress_until_done(&run, max_events);
-            let mut trace = run.wait();
-            crate::interrupt::no_gentle_stop();
-            if let Some(events) = too_many {
-                trace.status = conlab_core::Status::Refused {
-                    reason: too_many_events(events),
-                };
-                trace.checks.clear();
-            }
-            trace
+            eprintln!(
+                "schedule (replays this run with --schedule): {}",
+                run.schedule
+            );
+            run.trace
         }
-        RuntimeChoice::Virtual => conlab_scenarios::run_virtual_bounded(
-            info.id,
-            &params,
-            &conlab_scenarios::Bounds {
-                time: limit,
-                stop: None,
-                max_events,
-                max_events_why: conlab_scenarios::TOO_MANY_EVENTS_TO_WRITE,
-            },
-        )
-        .map_err(|e| Failure::Usage(anyhow!(e)))?,
+        (runtime, _) => match runtime {
+            RuntimeChoice::Tokio => {
+                let run = conlab_scenarios::start_native(info.id, params.clone(), limit)
+                    .map_err(|e| Failure::Usage(anyhow!(e)))?;
+                // The first Ctrl-C stops the run, which is then shown as far as it got. Not a run
+                // on Redis or MySQL: its threads may still write after its end, so what it left is
+                // removed once the process has exited, as on a second Ctrl-C.
+                if !conlab_scenarios::needs_databases(info.id) {
+                    crate::interrupt::stop_gently_first(Box::new(run.stopper()));
+                }
+                let too_many = show_progress_until_done(&run, max_events);
+                let mut trace = run.wait();
+                crate::interrupt::no_gentle_stop();
+                if let Some(events) = too_many {
+                    trace.status = conlab_core::Status::Refused {
+                        reason: too_many_events(events),
+                    };
+                    trace.checks.clear();
+                }
+                trace
+            }
+            RuntimeChoice::Virtual => conlab_scenarios::run_virtual_bounded(
+                info.id,
+                &params,
+                &conlab_scenarios::Bounds {
+                    time: limit,
+                    stop: None,
+                    max_events,
+                    max_events_why: conlab_scenarios::TOO_MANY_EVENTS_TO_WRITE,
+                },
+            )
+            .map_err(|e| Failure::Usage(anyhow!(e)))?,
+        },
     };
     crate::interrupt::stop_here_if_interrupted();
     let text = match args.format {

@@ -162,6 +162,7 @@ const fn scenario(
 use Chapter::{Asyncio, Coroutines, Processes, RealWorld, Threads};
 const ALL: Platforms = Platforms::ALL;
 const NATIVE: Platforms = Platforms::NATIVE;
+const SCHEDULED: Platforms = Platforms::SCHEDULED;
 
 /// Every scenario, in chapter order.
 pub static CATALOG: &[ScenarioInfo] = &[
@@ -180,8 +181,8 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "CPU-bound work gains nothing from threads under a global interpreter lock; without it, or with processes, it spreads over the cores.").showing(Shown::MAKESPAN),
     scenario("io-bound-threads", "IO-bound work in threads", Threads, NATIVE, &[count("downloads", 3, 1, 256, "downloads", "how many downloads"), latency_ms(300)],
         "Threads waiting on IO release the GIL, so slow downloads overlap and the whole takes about one latency."),
-    scenario("race-condition", "A race condition", Threads, NATIVE, &[threads(10), hold_ms(100)],
-        "Threads that write a shared variable and read it back later see each other's writes unless a lock makes the pair atomic.").showing(Shown::NO_SPEEDUP),
+    scenario("race-condition", "A race condition", Threads, SCHEDULED, &[threads(10), hold_ms(100), choice("op", "assign", &["assign", "increment"], "assign: write, work, read back; increment: counter += 1, a read and a write"), count("increments", 2, 1, 100, "increments", "how many times each thread adds one (op=increment)")],
+        "Threads that write a shared variable and read it back later see each other's writes unless a lock makes the pair atomic; counter += 1 from several threads loses updates unless a lock makes it atomic.").showing(Shown::NO_SPEEDUP),
     scenario("lock", "Lock", Threads, NATIVE, &[threads(10), hold_ms(10)],
         "A Lock makes 'append, then read the last element' atomic: critical sections never overlap."),
     scenario("rlock", "RLock, and a deadlock", Threads, NATIVE, &[threads(10)],

@@ -1,65 +1,318 @@
-//! race-condition: threads write a shared variable, work a while, and read it back. Without a
-//! lock they see each other's writes; with a lock around write-then-read, each reads its own.
+//! race-condition: threads share a variable without a lock, then with one.
+//! - `op=assign`: each thread writes its number, works a while, and reads the variable back.
+//!   Without a lock it sees other threads' writes; with a lock around write-then-read, its own.
+//! - `op=increment`: each thread adds one to a counter `increments` times (`counter += 1`, a
+//!   read and a write another thread may come between). Without a lock, an increment that
+//!   another thread's write came into loses an update; with the lock none is lost.
+//!
+//! Written once against the thread seam: it runs on OS threads and on the deterministic
+//! scheduler, where `conlab explore` searches for the interleaving that loses an update.
 
 use conlab_core::{Checks, Fault, Nanos, SpanState, Text};
-use conlab_traced_threads::{Aborted, ThreadCtx, TracedMutex};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use conlab_threads::{Aborted, Lock, Shared, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
 /// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        if main.params().choice("op") == "increment" {
+            increment(&main, false).await?;
+            increment(&main, true).await
+        } else {
+            assign(&main, false).await?;
+            assign(&main, true).await
+        }
+    })
+}
+
+/// The phase's name, as its marks and checks call it.
+fn phase(locked: bool) -> &'static str {
+    if locked {
+        "locked"
+    } else {
+        "unlocked"
+    }
+}
+
+/// Each thread writes its number, works `hold_ms`, and reads the variable back (with the
+/// lock: all three inside `with lock:`).
+async fn assign(main: &Thread, locked: bool) -> Result<(), Aborted> {
     let n = main.params().usize("threads");
     let hold = main.params().duration("hold_ms");
-
-    main.phase_start("unlocked");
-    let shared = Arc::new(AtomicUsize::new(usize::MAX));
+    main.phase_start(phase(locked));
+    let value = Shared::new(main, "value", usize::MAX);
+    let lock = Lock::new(main, "value");
     let mut handles = Vec::new();
     for i in 0..n {
-        let shared = shared.clone();
-        handles.push(main.spawn(main.next_thread_name(), move |me| {
+        let (value, lock) = (value.clone(), lock.clone());
+        let body = move |me: Thread| async move {
             let start = me.now();
-            shared.store(i, Ordering::SeqCst);
-            me.sleep(hold)?;
-            let seen = shared.load(Ordering::SeqCst);
-            me.span(SpanState::Running, start, Text::Static("write, work, read"));
-            me.mark("unlocked_read", Text::from(format!("{i} {seen} {start}")));
-            me.print(format!(
-                "without lock: thread {i} wrote {i}, read back {seen}"
-            ));
+            let held = match locked {
+                true => Some(lock.acquire(&me).await?),
+                false => None,
+            };
+            value.set(&me, i).await;
+            let seen = match held {
+                Some(mut held) => {
+                    held.sleep(hold).await?; // time.sleep inside `with lock:`: still held
+                    let seen = value.get(&me).await;
+                    held.release().await;
+                    seen
+                }
+                None => {
+                    me.sleep(hold).await?;
+                    value.get(&me).await
+                }
+            };
+            if locked {
+                me.mark("locked_read", Text::from(format!("{i} {seen}")));
+                me.print(format!("with lock: thread {i} wrote {i}, read back {seen}"))
+                    .await;
+            } else {
+                me.span(SpanState::Running, start, Text::Static("write, work, read"));
+                me.mark("unlocked_read", Text::from(format!("{i} {seen} {start}")));
+                me.print(format!(
+                    "without lock: thread {i} wrote {i}, read back {seen}"
+                ))
+                .await;
+            }
             Ok(())
-        })?);
+        };
+        handles.push(main.spawn(main.next_thread_name(), body).await?);
     }
-    handles.iter().try_for_each(|h| h.join(main))?;
-    main.phase_end("unlocked");
-
-    main.phase_start("locked");
-    let lock = Arc::new(TracedMutex::new("value", usize::MAX));
-    let mut handles = Vec::new();
-    for i in 0..n {
-        let lock = lock.clone();
-        handles.push(main.spawn(main.next_thread_name(), move |me| {
-            let mut value = lock.lock(me)?;
-            *value = i;
-            value.sleep(hold)?; // time.sleep inside `with lock:`: the lock stays held
-
-            let seen = *value;
-            drop(value);
-            me.mark("locked_read", Text::from(format!("{i} {seen}")));
-            me.print(format!("with lock: thread {i} wrote {i}, read back {seen}"));
-            Ok(())
-        })?);
+    for h in &handles {
+        h.join(main).await?;
     }
-    handles.iter().try_for_each(|h| h.join(main))?;
-    main.phase_end("locked");
+    main.phase_end(phase(locked));
     Ok(())
 }
 
-/// Checks, from the recorded windows: without the lock, whenever two threads' write-to-read
-/// windows overlapped (by more than a millisecond), some thread read a value not its own; with
-/// the lock every thread reads its own and the critical sections never overlap. Each is
-/// judged only where its phase had windows that overlapped: otherwise there was no race to
-/// see, and a lock that excluded nobody would look the same.
+/// Each thread does `counter += 1` `increments` times: reads, works `hold_ms`, writes the
+/// value read plus one (with the lock: all inside `with lock:`).
+async fn increment(main: &Thread, locked: bool) -> Result<(), Aborted> {
+    let n = main.params().usize("threads");
+    let k = main.params().usize("increments");
+    let hold = main.params().duration("hold_ms");
+    main.phase_start(phase(locked));
+    let counter = Shared::new(main, "counter", 0u64);
+    let lock = Lock::new(main, "counter");
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let (counter, lock) = (counter.clone(), lock.clone());
+        let body = move |me: Thread| async move {
+            for _ in 0..k {
+                let mut held = match locked {
+                    true => Some(lock.acquire(&me).await?),
+                    false => None,
+                };
+                // Every access to the counter is numbered as it happens, so the checks tell
+                // exactly whose write came between this read and this write.
+                let (v, seq) = counter.get_numbered(&me).await;
+                me.mark(
+                    "read",
+                    Text::from(format!("{} {i} {v} {seq}", phase(locked))),
+                );
+                if !hold.is_zero() {
+                    match held.as_mut() {
+                        Some(held) => held.sleep(hold).await?,
+                        None => me.sleep(hold).await?,
+                    }
+                }
+                let seq = counter.set_numbered(&me, v + 1).await;
+                me.mark(
+                    "write",
+                    Text::from(format!("{} {i} {} {seq}", phase(locked), v + 1)),
+                );
+                if let Some(held) = held {
+                    held.release().await;
+                }
+            }
+            Ok(())
+        };
+        handles.push(main.spawn(main.next_thread_name(), body).await?);
+    }
+    for h in &handles {
+        h.join(main).await?;
+    }
+    let total = counter.get(main).await;
+    let expected = (n * k) as u64;
+    main.mark(
+        "counter",
+        Text::from(format!("{} {total} {expected}", phase(locked))),
+    );
+    main.print(format!(
+        "{}: counter = {total}, expected {expected}",
+        if locked { "with lock" } else { "without lock" }
+    ))
+    .await;
+    main.phase_end(phase(locked));
+    Ok(())
+}
+
+/// Checks of either operation.
 pub fn checks(c: &mut Checks) {
+    if c.params.choice("op") == "increment" {
+        increment_checks(c)
+    } else {
+        assign_checks(c)
+    }
+}
+
+/// One increment's read and write, in the order of every access to the counter.
+struct Window {
+    thread: u64,
+    read_seq: u64,
+    write_seq: u64,
+}
+
+/// What a phase of increments recorded: each increment's window, every write (thread, its
+/// place in the order), and the counter it ended with against the expected total.
+struct Increments {
+    windows: Vec<Window>,
+    writes: Vec<(u64, u64)>,
+    counter: Option<(u64, u64)>,
+}
+
+/// The increments of a phase, and the counter it ended with against the expected total. Its
+/// marks name their phase: on the scheduler a phase may take no time at all.
+fn increments_in(c: &Checks, locked: bool) -> Increments {
+    let t = c.trace;
+    let tag = phase(locked);
+    let within = |m: &&conlab_core::Mark| m.detail.split(' ').next() == Some(tag);
+    let parse = |d: &str| -> Option<(u64, u64, u64)> {
+        let mut p = d.split(' ').skip(1).map(|x| x.parse::<u64>().ok());
+        Some((p.next()??, p.next()??, p.next()??))
+    };
+    let mut reads: Vec<(u64, u64)> = Vec::new(); // (thread, seq), in each thread's order
+    let mut writes: Vec<(u64, u64)> = Vec::new();
+    for m in t.marks_named("read").filter(within) {
+        if let Some((thread, _, seq)) = parse(&m.detail) {
+            reads.push((thread, seq));
+        }
+    }
+    for m in t.marks_named("write").filter(within) {
+        if let Some((thread, _, seq)) = parse(&m.detail) {
+            writes.push((thread, seq));
+        }
+    }
+    // A thread's k-th read goes with its k-th write.
+    let mut windows = Vec::new();
+    let mut threads: Vec<u64> = reads.iter().map(|r| r.0).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    for th in threads {
+        let mut r: Vec<u64> = reads.iter().filter(|x| x.0 == th).map(|x| x.1).collect();
+        let mut w: Vec<u64> = writes.iter().filter(|x| x.0 == th).map(|x| x.1).collect();
+        r.sort_unstable();
+        w.sort_unstable();
+        windows.extend(r.into_iter().zip(w).map(|(read_seq, write_seq)| Window {
+            thread: th,
+            read_seq,
+            write_seq,
+        }));
+    }
+    let counter = t.marks_named("counter").find(within).and_then(|m| {
+        let mut p = m.detail.split(' ').skip(1).map(|x| x.parse::<u64>().ok());
+        Some((p.next()??, p.next()??))
+    });
+    Increments {
+        windows,
+        writes,
+        counter,
+    }
+}
+
+/// How many increments had another thread's write come between their read and their write.
+fn interleaved(windows: &[Window], writes: &[(u64, u64)]) -> usize {
+    windows
+        .iter()
+        .filter(|w| {
+            writes
+                .iter()
+                .any(|&(th, seq)| th != w.thread && seq > w.read_seq && seq < w.write_seq)
+        })
+        .count()
+}
+
+fn increment_checks(c: &mut Checks) {
+    let (Some(_), Some(_)) = (c.phase("unlocked"), c.phase("locked")) else {
+        c.check("phases", "both phases ran", false, "missing phase marks");
+        return;
+    };
+    let Increments {
+        windows,
+        writes,
+        counter,
+    } = increments_in(c, false);
+    let raced = interleaved(&windows, &writes);
+    let what = "without a lock, an increment another thread's write came into loses an update";
+    match counter {
+        // An update is lost exactly when another thread's write came into an increment: judged
+        // wherever either happened (one without the other would be a broken variable).
+        Some((total, expected)) if raced > 0 || total < expected => {
+            c.check(
+                "update-lost",
+                what,
+                (total < expected) == (raced > 0),
+                format!(
+                    "counter {total} of {expected}; {} interleaved",
+                    conlab_core::count_of(raced, "increment was", "increments were")
+                ),
+            );
+        }
+        Some((total, expected)) => {
+            c.not_judged(
+                "update-lost",
+                what,
+                format!(
+                    "counter {total} of {expected}: no increment had another thread's write \
+                     come between its read and its write, so no update could be lost"
+                ),
+            );
+        }
+        None => {
+            c.check("update-lost", what, false, "the counter was not recorded");
+        }
+    }
+    let counter = increments_in(c, true).counter;
+    let why = "without the lock no increment was interleaved, so the lock had nothing to prevent";
+    let what = "with the lock every increment counts";
+    match counter {
+        Some((total, expected)) if raced > 0 || total != expected => {
+            c.check(
+                "lock-no-update-lost",
+                what,
+                total == expected,
+                format!("counter {total} of {expected}"),
+            )
+            .guards(&[Fault::LockNotExclusive]);
+        }
+        Some((total, expected)) => {
+            c.not_judged(
+                "lock-no-update-lost",
+                what,
+                format!("counter {total} of {expected}; {why}"),
+            );
+        }
+        None => {
+            c.check(
+                "lock-no-update-lost",
+                what,
+                false,
+                "the counter was not recorded",
+            );
+        }
+    }
+    sections_exclusive(c, raced > 0, why);
+}
+
+/// Checks of `op=assign`, from the recorded windows: without the lock, whenever two threads'
+/// write-to-read windows overlapped (by more than a millisecond), some thread read a value not
+/// its own; with the lock every thread reads its own and the critical sections never overlap.
+/// Each is judged only where its phase had windows that overlapped: otherwise there was no race
+/// to see, and a lock that excluded nobody would look the same.
+fn assign_checks(c: &mut Checks) {
     let t = c.trace;
     let (unlocked, locked) = (c.phase("unlocked"), c.phase("locked"));
     let (Some(unlocked), Some(locked)) = (unlocked, locked) else {
@@ -109,9 +362,6 @@ pub fn checks(c: &mut Checks) {
         })
         .collect();
     let own = locked_reads.len() == n && locked_reads.iter().all(|(a, b)| a == b);
-    let mut held = t.intervals(SpanState::HoldingLock);
-    held.sort_unstable();
-    let exclusive = held.windows(2).all(|w| w[1].0 >= w[0].1);
     // The lock's effect shows only where, without it, the threads raced.
     let why =
         "without the lock no two threads' windows overlapped, so the lock had nothing to prevent";
@@ -131,8 +381,17 @@ pub fn checks(c: &mut Checks) {
             format!("{own_detail}; {why}"),
         );
     }
+    sections_exclusive(c, overlapped, why);
+}
+
+/// With the lock, critical sections never overlap: judged where the threads raced without it
+/// (or where they did overlap).
+fn sections_exclusive(c: &mut Checks, raced: bool, why: &str) {
+    let mut held = c.trace.intervals(SpanState::HoldingLock);
+    held.sort_unstable();
+    let exclusive = held.windows(2).all(|w| w[1].0 >= w[0].1);
     let held_detail = conlab_core::count_of(held.len(), "critical section", "critical sections");
-    if overlapped || !exclusive {
+    if raced || !exclusive {
         c.check(
             "sections-exclusive",
             "critical sections never overlap",
@@ -149,9 +408,58 @@ pub fn checks(c: &mut Checks) {
     }
 }
 
-/// About how long a run takes: one hold without the lock (side by side), then every hold under it.
+/// What the search looks for: an update lost, or a value not its own read back, with the lock
+/// (a real bug), and as the lesson, without it. Each phase is a property of its own.
+pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
+    let mut out = Vec::new();
+    for (name, locked) in [("without the lock", false), ("with the lock", true)] {
+        let Some(window) = c.phase(phase(locked)) else {
+            continue;
+        };
+        let broken = if c.params.choice("op") == "increment" {
+            increments_in(c, locked)
+                .counter
+                .filter(|(total, expected)| total < expected)
+                .map(|(total, expected)| {
+                    format!("an update was lost: counter {total} of {expected}")
+                })
+        } else {
+            let mark = if locked {
+                "locked_read"
+            } else {
+                "unlocked_read"
+            };
+            c.trace
+                .marks_named(mark)
+                .filter(|m| m.t >= window.0 && m.t <= window.1)
+                .find_map(|m| {
+                    let mut p = m.detail.split(' ');
+                    let (wrote, seen) = (p.next()?, p.next()?);
+                    (wrote != seen)
+                        .then(|| format!("thread {wrote} read back {seen}, not its own value"))
+                })
+        };
+        out.push((name, broken));
+    }
+    out
+}
+
+/// About how long a run takes: without the lock the holds overlap, with it they follow one
+/// another (for `op=increment`, each thread's holds one after another).
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use conlab_core::estimate::{times, PER_THREAD};
     let n = p.usize("threads");
-    p.duration("hold_ms") * (n as u32 + 1) + times(2 * n, PER_THREAD)
+    let k = if p.choice("op") == "increment" {
+        p.usize("increments")
+    } else {
+        1
+    };
+    let hold = p.duration("hold_ms");
+    hold * (k * (n + 1)) as u32 + times(2 * n, PER_THREAD) + times(4 * n * k, PER_THREAD / 100)
 }
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/race_condition.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("race_condition.rs"));

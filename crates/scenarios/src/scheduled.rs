@@ -1,0 +1,191 @@
+//! Thread scenarios on the deterministic scheduler: a run (drawn from a seed, or replaying a
+//! schedule), and the search for a schedule that breaks one of a scenario's properties.
+
+use crate::native::RunError;
+use crate::registry::{Scenario, SeamCode};
+use conlab_core::{Checks, Params, Status, Trace};
+use conlab_sched::search::{self, Found, Method, Outcome, Search};
+use conlab_sched::{Random, Replay, RunLimits, Schedule, Strategy};
+use conlab_threads::{run_scheduled, SCHEDULER_LIMITS};
+
+/// The seed of a scheduled run given none: the same trace every time.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// A run on the scheduler: its trace and the schedule that replays it.
+pub struct ScheduledRun {
+    /// The trace, judged by the scenario's checks.
+    pub trace: Trace,
+    /// Its schedule, as `--schedule` takes it.
+    pub schedule: String,
+}
+
+fn seam(scenario: &Scenario) -> Result<SeamCode, RunError> {
+    scenario.scheduled.ok_or(RunError::Unsupported {
+        id: scenario.id,
+        runtime: "scheduler",
+        supported: "tokio (native)".into(),
+    })
+}
+
+/// What a schedule of `scenario` with `params` is made for: a schedule of other parameters or
+/// other code does not fit.
+pub fn fingerprint(scenario: &Scenario, code: u64, params: &Params) -> u64 {
+    let canonical: Vec<String> = params
+        .to_map()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    conlab_sched::fingerprint(scenario.id, &canonical.join("&"), code)
+}
+
+/// Runs `scenario` on the scheduler: choices drawn from [`DEFAULT_SEED`], or those of
+/// `schedule` (refused whole if it was made for another scenario, other parameters or other
+/// code, or does not fit the run).
+pub fn run(
+    scenario: &'static Scenario,
+    params: &Params,
+    schedule: Option<&str>,
+) -> Result<ScheduledRun, RunError> {
+    let code = seam(scenario)?;
+    let fingerprint = fingerprint(scenario, code.code, params);
+    let (seed, mut strategy): (u64, Box<dyn Strategy>) = match schedule {
+        Some(text) => {
+            let s = Schedule::parse(text, fingerprint).map_err(|e| RunError::BadSchedule {
+                reason: e.to_string(),
+            })?;
+            (s.seed, Box::new(Replay::new(s.choices)))
+        }
+        None => (DEFAULT_SEED, Box::new(Random::new(DEFAULT_SEED))),
+    };
+    let done = run_with(scenario, code, params, strategy.as_mut(), SCHEDULER_LIMITS);
+    if let Status::Refused { reason } = &done.trace.status {
+        return Err(RunError::BadSchedule {
+            reason: reason.clone(),
+        });
+    }
+    let schedule = Schedule {
+        fingerprint,
+        seed,
+        choices: done.report.choices,
+    };
+    Ok(ScheduledRun {
+        trace: done.trace,
+        schedule: schedule.to_string(),
+    })
+}
+
+fn run_with(
+    scenario: &'static Scenario,
+    code: SeamCode,
+    params: &Params,
+    strategy: &mut dyn Strategy,
+    limits: RunLimits,
+) -> conlab_threads::Scheduled {
+    run_scheduled(
+        scenario.info(),
+        code.run,
+        scenario.checks,
+        scenario.always,
+        params,
+        strategy,
+        limits,
+    )
+}
+
+/// What a search found for one property of a scenario.
+pub struct PropertyResult {
+    /// The property, as the scenario names it ("with the lock").
+    pub name: &'static str,
+    /// The shortest failing schedule found, with why it fails and its preemptions; `None`
+    /// when no schedule broke it.
+    pub broken: Option<(String, String, u32)>,
+    /// Schedules run for this property.
+    pub tried: u64,
+    /// Whether those were every schedule the method allows.
+    pub exhaustive: bool,
+}
+
+/// Why a run broke property `index`, if it did: its own words, or the run's failure (a
+/// deadlock breaks every property).
+fn broken(code: SeamCode, trace: &Trace, params: &Params, index: usize) -> Option<String> {
+    if let Status::Failed { reason } = &trace.status {
+        return Some(reason.clone());
+    }
+    let c = Checks::new(trace, params);
+    (code.properties)(&c)
+        .into_iter()
+        .nth(index)
+        .and_then(|(_, b)| b)
+}
+
+/// Searches schedules of `scenario` with `params` for each of its properties, with `method`
+/// from `seed`, at most `budget` schedules a property; `progress` hears (property, schedules
+/// run). A found failure is shrunk to the fewest preemptions.
+pub fn explore(
+    scenario: &'static Scenario,
+    params: &Params,
+    method: Method,
+    seed: u64,
+    budget: u64,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<Vec<PropertyResult>, RunError> {
+    let code = seam(scenario)?;
+    let fingerprint = fingerprint(scenario, code.code, params);
+    // The properties' names, from one run.
+    let first = run_with(
+        scenario,
+        code,
+        params,
+        &mut Random::new(seed),
+        SCHEDULER_LIMITS,
+    );
+    let names: Vec<&'static str> = {
+        let c = Checks::new(&first.trace, params);
+        (code.properties)(&c).into_iter().map(|(n, _)| n).collect()
+    };
+    let mut results = Vec::new();
+    for (index, name) in names.into_iter().enumerate() {
+        let mut run = |strategy: &mut dyn Strategy| {
+            let done = run_with(scenario, code, params, strategy, SCHEDULER_LIMITS);
+            let why = broken(code, &done.trace, params, index);
+            (done.report, why)
+        };
+        let search = Search {
+            method,
+            seed,
+            budget,
+        };
+        let outcome = search::explore(&mut run, search, &mut |n| progress(name, n));
+        results.push(match outcome {
+            Outcome::Found(found) => {
+                let tried = found.tried;
+                let Found {
+                    seed,
+                    choices,
+                    reason,
+                    preemptions,
+                    ..
+                } = search::shrink(&mut run, found, budget);
+                let schedule = Schedule {
+                    fingerprint,
+                    seed,
+                    choices,
+                }
+                .to_string();
+                PropertyResult {
+                    name,
+                    broken: Some((schedule, reason, preemptions)),
+                    tried,
+                    exhaustive: false,
+                }
+            }
+            Outcome::NoneFound { tried, exhaustive } => PropertyResult {
+                name,
+                broken: None,
+                tried,
+                exhaustive,
+            },
+        });
+    }
+    Ok(results)
+}

@@ -1,0 +1,217 @@
+//! Locks and shared variables on either runtime.
+
+use crate::thread::{Kind, Thread};
+use crate::Aborted;
+use conlab_core::{Nanos, SpanState, Text};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A lock (`threading.Lock`), named as the scenario's code names it. Clones are the same lock.
+#[derive(Clone)]
+pub struct Lock {
+    kind: LockKind,
+}
+
+#[derive(Clone)]
+enum LockKind {
+    #[cfg(feature = "native")]
+    Os(Arc<conlab_traced_threads::TracedMutex<()>>),
+    Sched(conlab_sched::Lock, &'static str),
+}
+
+/// A held lock (inside `with lock:`); [`Held::release`] lets it go.
+pub struct Held<'a> {
+    kind: HeldKind<'a>,
+}
+
+enum HeldKind<'a> {
+    #[cfg(feature = "native")]
+    Os(conlab_traced_threads::TracedGuard<'a, ()>),
+    Sched {
+        lock: &'a conlab_sched::Lock,
+        name: &'static str,
+        me: &'a Thread,
+        since: Nanos,
+        released: bool,
+        /// False under the test fault of a lock that does not exclude.
+        taken: bool,
+    },
+}
+
+impl Lock {
+    /// A lock for the run `me` belongs to.
+    pub fn new(me: &Thread, name: &'static str) -> Lock {
+        let kind = match &me.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(_) => {
+                LockKind::Os(Arc::new(conlab_traced_threads::TracedMutex::new(name, ())))
+            }
+            Kind::Sched(_) => LockKind::Sched(conlab_sched::Lock::new(name), name),
+        };
+        Lock { kind }
+    }
+
+    /// Takes the lock, waiting (recorded as `waiting_lock`) while another thread holds it.
+    pub async fn acquire<'a>(&'a self, me: &'a Thread) -> Result<Held<'a>, Aborted> {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (LockKind::Os(l), Kind::Os(c)) => Ok(Held {
+                kind: HeldKind::Os(l.lock(c)?),
+            }),
+            (LockKind::Sched(lock, name), Kind::Sched(s)) => {
+                let asked = s.ctx.now();
+                if conlab_core::faults::active(conlab_core::Fault::LockNotExclusive) {
+                    // The test fault of a lock that does not exclude: nobody waits for it.
+                    return Ok(Held {
+                        kind: HeldKind::Sched {
+                            lock,
+                            name,
+                            me,
+                            since: asked,
+                            released: false,
+                            taken: false,
+                        },
+                    });
+                }
+                lock.acquire(&s.ctx).await;
+                let since = s.ctx.now();
+                if since > asked {
+                    s.writer
+                        .span(s.lane, SpanState::WaitingLock, asked, since, Text::None);
+                }
+                Ok(Held {
+                    kind: HeldKind::Sched {
+                        lock,
+                        name,
+                        me,
+                        since,
+                        released: false,
+                        taken: true,
+                    },
+                })
+            }
+            #[cfg(feature = "native")]
+            _ => unreachable!("a lock is taken by threads of its own run"),
+        }
+    }
+}
+
+impl Held<'_> {
+    /// Sleeps holding the lock (`with lock: … time.sleep(d)`): nobody else gets in meanwhile.
+    pub async fn sleep(&mut self, d: Duration) -> Result<(), Aborted> {
+        match &mut self.kind {
+            #[cfg(feature = "native")]
+            HeldKind::Os(g) => Ok(g.sleep(d)?),
+            HeldKind::Sched { me, .. } => me.sleep(d).await,
+        }
+    }
+
+    /// Releases the lock (on the scheduler a step: who gets it next is a choice).
+    pub async fn release(mut self) {
+        if let HeldKind::Sched {
+            lock,
+            name,
+            me,
+            since,
+            released: released @ false,
+            taken,
+        } = &mut self.kind
+        {
+            if let Kind::Sched(s) = &me.kind {
+                let end = s.ctx.now();
+                if *taken {
+                    lock.release(&s.ctx).await;
+                }
+                s.writer.span(
+                    s.lane,
+                    SpanState::HoldingLock,
+                    *since,
+                    end,
+                    Text::Static(name),
+                );
+                *released = true;
+            }
+        }
+        // Natively the guard's drop releases it and records the hold.
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let HeldKind::Sched {
+            lock,
+            name,
+            me,
+            since,
+            released: false,
+            taken,
+        } = &self.kind
+        {
+            // Let go without a step (code that returned early with `?`).
+            if let Kind::Sched(s) = &me.kind {
+                if *taken {
+                    lock.release_without_step(&s.ctx);
+                }
+                s.writer.span(
+                    s.lane,
+                    SpanState::HoldingLock,
+                    *since,
+                    s.ctx.now(),
+                    Text::Static(name),
+                );
+            }
+        }
+    }
+}
+
+/// A variable threads share. On the scheduler its read and its write are separate steps, as in
+/// CPython, where `counter += 1` is a read and a write another thread may come between.
+pub struct Shared<T> {
+    cell: Arc<conlab_sched::SharedCell<T>>,
+    scheduled: bool,
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared {
+            cell: self.cell.clone(),
+            scheduled: self.scheduled,
+        }
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// A variable of the run `me` belongs to, with its first value.
+    pub fn new(me: &Thread, name: &'static str, value: T) -> Shared<T> {
+        Shared {
+            cell: Arc::new(conlab_sched::SharedCell::new(name, value)),
+            scheduled: matches!(me.kind, Kind::Sched(_)),
+        }
+    }
+
+    /// Reads it.
+    pub async fn get(&self, me: &Thread) -> T {
+        self.get_numbered(me).await.0
+    }
+
+    /// Writes it.
+    pub async fn set(&self, me: &Thread, value: T) {
+        self.set_numbered(me, value).await;
+    }
+
+    /// Reads it, with the access's number in the one order every access to it happened.
+    pub async fn get_numbered(&self, me: &Thread) -> (T, u64) {
+        match &me.kind {
+            Kind::Sched(s) if self.scheduled => self.cell.get_numbered(&s.ctx).await,
+            _ => self.cell.read_now(),
+        }
+    }
+
+    /// Writes it; the access's number.
+    pub async fn set_numbered(&self, me: &Thread, value: T) -> u64 {
+        match &me.kind {
+            Kind::Sched(s) if self.scheduled => self.cell.set_numbered(&s.ctx, value).await,
+            _ => self.cell.write_now(value),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! [`Thread`]: what a scenario's thread code holds, on either runtime.
+
+use crate::scheduled::SchedThread;
+use crate::Aborted;
+use conlab_core::{LaneId, Nanos, Params, SpanState, Text};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// A thread scenario's code: its main thread's body.
+pub type ThreadFn = fn(Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>>;
+
+/// One thread of a run, as its code sees it. Clones are the same thread.
+#[derive(Clone)]
+pub struct Thread {
+    pub(crate) kind: Kind,
+}
+
+#[derive(Clone)]
+pub(crate) enum Kind {
+    #[cfg(feature = "native")]
+    Os(conlab_traced_threads::ThreadCtx),
+    Sched(Rc<SchedThread>),
+}
+
+/// A started thread, to join.
+pub struct Handle {
+    pub(crate) kind: HandleKind,
+}
+
+pub(crate) enum HandleKind {
+    #[cfg(feature = "native")]
+    Os(conlab_traced_threads::ThreadHandle),
+    Sched {
+        handle: conlab_sched::JoinHandle,
+        name: String,
+    },
+}
+
+impl Thread {
+    /// The run's parameters.
+    pub fn params(&self) -> &Params {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.params(),
+            Kind::Sched(s) => &s.run.params,
+        }
+    }
+
+    /// Time since the run's start (virtual on the scheduler).
+    pub fn now(&self) -> Nanos {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.now(),
+            Kind::Sched(s) => s.ctx.now(),
+        }
+    }
+
+    /// This thread's lane.
+    pub fn lane(&self) -> LaneId {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.lane(),
+            Kind::Sched(s) => s.lane,
+        }
+    }
+
+    /// A Python-style name for the next thread: Thread-1, Thread-2, …
+    pub fn next_thread_name(&self) -> String {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.next_thread_name(),
+            Kind::Sched(s) => {
+                let n = s.run.next_thread.get() + 1;
+                s.run.next_thread.set(n);
+                format!("Thread-{n}")
+            }
+        }
+    }
+
+    /// Prints a line (on the scheduler a step: output is where the order of threads shows).
+    pub async fn print(&self, text: impl Into<Text>) {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.print(text),
+            Kind::Sched(s) => {
+                s.step_print().await;
+                s.writer.output(s.ctx.now(), s.lane, text);
+            }
+        }
+    }
+
+    /// Records a point event on this thread.
+    pub fn mark(&self, name: &'static str, detail: impl Into<Text>) {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.mark(name, detail),
+            Kind::Sched(s) => s.writer.mark(s.ctx.now(), s.lane, name, detail),
+        }
+    }
+
+    /// Begins phase `name` (natively also noting the machine's idle time).
+    pub fn phase_start(&self, name: &'static str) {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.phase_start(name),
+            Kind::Sched(_) => self.mark(conlab_core::PHASE_START, name),
+        }
+    }
+
+    /// Ends phase `name`.
+    pub fn phase_end(&self, name: &'static str) {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.phase_end(name),
+            Kind::Sched(_) => self.mark(conlab_core::PHASE_END, name),
+        }
+    }
+
+    /// Records a whole span on this thread, from `start` to now.
+    pub fn span(&self, state: SpanState, start: Nanos, label: impl Into<Text>) {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.span(state, start, label),
+            Kind::Sched(s) => s.writer.span(s.lane, state, start, s.ctx.now(), label),
+        }
+    }
+
+    /// Sleeps `d` (`time.sleep`): virtual time on the scheduler, where it is a step.
+    pub async fn sleep(&self, d: Duration) -> Result<(), Aborted> {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => Ok(c.sleep(d)?),
+            Kind::Sched(s) => {
+                let start = s.ctx.now();
+                s.ctx.sleep(d).await;
+                s.writer
+                    .span(s.lane, SpanState::Sleeping, start, s.ctx.now(), Text::None);
+                Ok(())
+            }
+        }
+    }
+
+    /// Starts a thread running `body` (a step on the scheduler: others may run before it
+    /// starts). Python's `threading.Thread(target=…).start()`.
+    pub async fn spawn<F, Fut>(&self, name: String, body: F) -> Result<Handle, Aborted>
+    where
+        F: FnOnce(Thread) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Aborted>> + 'static,
+    {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => {
+                let handle = c.spawn(name, move |ctx| {
+                    let me = Thread {
+                        kind: Kind::Os(ctx.clone()),
+                    };
+                    crate::block_on(body(me)).map_err(|_| conlab_traced_threads::Aborted)
+                })?;
+                Ok(Handle {
+                    kind: HandleKind::Os(handle),
+                })
+            }
+            Kind::Sched(s) => Ok(s.spawn(name, body).await),
+        }
+    }
+}
+
+impl Handle {
+    /// Waits for the thread to finish (`join()`), recorded as `waiting_join` while it waits.
+    pub async fn join(&self, me: &Thread) -> Result<(), Aborted> {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (HandleKind::Os(h), Kind::Os(c)) => Ok(h.join(c)?),
+            (HandleKind::Sched { handle, name }, Kind::Sched(s)) => {
+                s.join(*handle, name).await;
+                Ok(())
+            }
+            #[cfg(feature = "native")]
+            _ => unreachable!("a thread joins threads of its own run"),
+        }
+    }
+}
