@@ -55,9 +55,10 @@ fuzz RUNS="20":
     CONLAB_FUZZ_RUNS={{RUNS}} CONLAB_FUZZ_BUDGET=fuzz cargo test --release -p conlab-tests --test drawn_params --test drawn_params_busy --test fault_guards -- --nocapture
 
 # Benchmarks that print figures: recording, scale, threads, processes (against Python's
-# multiprocessing), databases (Redis and MySQL)
+# multiprocessing), databases (Redis and MySQL), the deterministic scheduler (against shuttle)
 bench:
     scripts/setup-servers.sh --install-only
+    just bench-sched
     cargo bench -p conlab --bench recording
     cargo bench -p conlab --bench scale
     cargo bench -p conlab --bench threads
@@ -66,6 +67,12 @@ bench:
     scripts/setup-http-bench.sh
     cargo bench -p conlab --bench http
     just bench-web
+
+# The deterministic scheduler beside shuttle: cost per step, schedules searched per second,
+# and the whole `conlab explore` command
+bench-sched:
+    cargo build --release -q -p conlab -p conlab-sched-bench
+    target/release/sched-bench
 
 # Playground benchmarks in headless Chromium: first render, timeline redraw, live run, size;
 # then conlab serve: click to first drawn lane, the event stream, concurrent live runs

@@ -43,6 +43,14 @@ impl Text {
             Text::Owned(s) => s,
         }
     }
+
+    /// The text as a string.
+    pub fn into_string(self) -> String {
+        match self {
+            Text::Owned(s) => s.into_string(),
+            other => other.as_str().to_string(),
+        }
+    }
 }
 
 impl From<&'static str> for Text {

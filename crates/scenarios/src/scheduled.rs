@@ -5,8 +5,8 @@ use crate::native::RunError;
 use crate::registry::{Scenario, SeamCode};
 use conlab_core::{Checks, Params, Status, Trace};
 use conlab_sched::search::{self, Found, Method, Outcome, Search};
-use conlab_sched::{Random, Replay, RunLimits, Schedule, Strategy};
-use conlab_threads::{run_scheduled, SCHEDULER_LIMITS};
+use conlab_sched::{Random, Replay, Schedule, Strategy};
+use conlab_threads::{run_scheduled, Recording, SCHEDULER_LIMITS};
 
 /// The seed of a scheduled run given none: the same trace every time.
 pub const DEFAULT_SEED: u64 = 1;
@@ -57,7 +57,7 @@ pub fn run(
         }
         None => (DEFAULT_SEED, Box::new(Random::new(DEFAULT_SEED))),
     };
-    let done = run_with(scenario, code, params, strategy.as_mut(), SCHEDULER_LIMITS);
+    let done = run_with(scenario, code, params, strategy.as_mut(), true);
     if let Status::Refused { reason } = &done.trace.status {
         return Err(RunError::BadSchedule {
             reason: reason.clone(),
@@ -74,21 +74,32 @@ pub fn run(
     })
 }
 
+/// A run on the scheduler; `judged`: with the scenario's checks (a search's runs need only
+/// the recording its properties read).
 fn run_with(
     scenario: &'static Scenario,
     code: SeamCode,
     params: &Params,
     strategy: &mut dyn Strategy,
-    limits: RunLimits,
+    judged: bool,
 ) -> conlab_threads::Scheduled {
+    let (checks, always): (conlab_core::ChecksFn, _) = match judged {
+        true => (scenario.checks, scenario.always),
+        false => (|_| {}, None),
+    };
     run_scheduled(
         scenario.info(),
         code.run,
-        scenario.checks,
-        scenario.always,
+        checks,
+        always,
         params,
         strategy,
-        limits,
+        SCHEDULER_LIMITS,
+        if judged {
+            Recording::Full
+        } else {
+            Recording::MarksOnly
+        },
     )
 }
 
@@ -118,6 +129,33 @@ fn broken(code: SeamCode, trace: &Trace, params: &Params, index: usize) -> Optio
         .and_then(|(_, b)| b)
 }
 
+/// Runs of `scenario` under a strategy, each judged against property `index`.
+fn property_runs<'a>(
+    scenario: &'static Scenario,
+    code: SeamCode,
+    params: &'a Params,
+    index: usize,
+) -> impl FnMut(&mut dyn Strategy) -> (conlab_sched::RunReport, Option<String>) + 'a {
+    move |strategy: &mut dyn Strategy| {
+        let done = run_with(scenario, code, params, strategy, false);
+        let why = broken(code, &done.trace, params, index);
+        (done.report, why)
+    }
+}
+
+/// Searches schedules of `scenario` with `params` for one that breaks its property `index`,
+/// without shrinking what it finds (what a benchmark times).
+pub fn search_property(
+    scenario: &'static Scenario,
+    params: &Params,
+    index: usize,
+    search: Search,
+) -> Result<Outcome, RunError> {
+    let code = seam(scenario)?;
+    let mut run = property_runs(scenario, code, params, index);
+    Ok(search::explore(&mut run, search, &mut |_| {}))
+}
+
 /// Searches schedules of `scenario` with `params` for each of its properties, with `method`
 /// from `seed`, at most `budget` schedules a property; `progress` hears (property, schedules
 /// run). A found failure is shrunk to the fewest preemptions.
@@ -132,24 +170,14 @@ pub fn explore(
     let code = seam(scenario)?;
     let fingerprint = fingerprint(scenario, code.code, params);
     // The properties' names, from one run.
-    let first = run_with(
-        scenario,
-        code,
-        params,
-        &mut Random::new(seed),
-        SCHEDULER_LIMITS,
-    );
+    let first = run_with(scenario, code, params, &mut Random::new(seed), false);
     let names: Vec<&'static str> = {
         let c = Checks::new(&first.trace, params);
         (code.properties)(&c).into_iter().map(|(n, _)| n).collect()
     };
     let mut results = Vec::new();
     for (index, name) in names.into_iter().enumerate() {
-        let mut run = |strategy: &mut dyn Strategy| {
-            let done = run_with(scenario, code, params, strategy, SCHEDULER_LIMITS);
-            let why = broken(code, &done.trace, params, index);
-            (done.report, why)
-        };
+        let mut run = property_runs(scenario, code, params, index);
         let search = Search {
             method,
             seed,

@@ -17,7 +17,7 @@ mod scheduled;
 mod sync;
 mod thread;
 
-pub use scheduled::{run_scheduled, Scheduled, SCHEDULER_LIMITS};
+pub use scheduled::{run_scheduled, Recording, Scheduled, SCHEDULER_LIMITS};
 pub use sync::{Held, Lock, Shared};
 pub use thread::{Handle, Thread, ThreadFn};
 

@@ -18,20 +18,92 @@ pub(crate) struct SchedRun {
     pub(crate) params: Params,
     pub(crate) next_thread: Cell<u32>,
     recorder: TraceRecorder,
+    /// Spans and output too, or only marks (a search's runs, whose properties read marks).
+    full: bool,
+    /// A marks-only run's marks, kept here rather than in the recorder, whose merge a search
+    /// would pay for every schedule; and its lanes' count.
+    marks: RefCell<Vec<conlab_core::Mark>>,
+    lanes: Cell<LaneId>,
     /// Threads started by the scenario (not the main thread), for the main thread to wait for
     /// at the end as Python's interpreter does.
     started: RefCell<Vec<(conlab_sched::JoinHandle, String)>>,
 }
 
+impl SchedRun {
+    /// A thread's writer (none in a marks-only run) and its new lane.
+    fn new_lane(
+        &self,
+        t: conlab_core::Nanos,
+        kind: LaneKind,
+        name: impl Into<conlab_core::LaneName>,
+    ) -> (Option<EventWriter>, LaneId) {
+        if self.full {
+            let writer = self.recorder.writer();
+            let lane = writer.new_lane(t, kind, name);
+            (Some(writer), lane)
+        } else {
+            let lane = self.lanes.get();
+            self.lanes.set(lane + 1);
+            (None, lane)
+        }
+    }
+}
+
 /// One thread of a scheduled run.
 pub(crate) struct SchedThread {
     pub(crate) ctx: conlab_sched::Ctx,
-    pub(crate) writer: EventWriter,
+    /// Where it records (none in a marks-only run).
+    writer: Option<EventWriter>,
     pub(crate) lane: LaneId,
     pub(crate) run: Rc<SchedRun>,
 }
 
 impl SchedThread {
+    /// Ends this thread's lane.
+    pub(crate) fn end_lane(&self) {
+        if let Some(w) = &self.writer {
+            w.end_lane(self.ctx.now(), self.lane);
+        }
+    }
+
+    /// Records a span of this thread, unless the run records only marks.
+    pub(crate) fn span(
+        &self,
+        state: SpanState,
+        start: conlab_core::Nanos,
+        end: conlab_core::Nanos,
+        label: Text,
+    ) {
+        if let Some(w) = &self.writer {
+            w.span(self.lane, state, start, end, label);
+        }
+    }
+
+    /// Records a line of output, unless the run records only marks.
+    pub(crate) fn output(&self, text: Text) {
+        if let Some(w) = &self.writer {
+            w.output(self.ctx.now(), self.lane, text);
+        }
+    }
+
+    /// Records a mark of this thread.
+    pub(crate) fn mark(&self, name: &'static str, detail: Text) {
+        if let Some(w) = &self.writer {
+            w.mark(self.ctx.now(), self.lane, name, detail);
+        } else {
+            let mut marks = self.run.marks.borrow_mut();
+            let order = marks.len() as u64 + 1;
+            marks.push(conlab_core::Mark {
+                lane: self.lane,
+                t: self.ctx.now(),
+                name: name.to_string(),
+                detail: detail.into_string(),
+                order,
+                site: None,
+            });
+        }
+    }
+
     pub(crate) async fn step_print(&self) {
         // A print is a step of its own: `Event`-free, always runnable.
         self.ctx.print("").await;
@@ -47,8 +119,7 @@ impl SchedThread {
         let handle = self
             .ctx
             .spawn(name.clone(), move |ctx| {
-                let writer = run.recorder.writer();
-                let lane = writer.new_lane(ctx.now(), LaneKind::Thread, lane_name);
+                let (writer, lane) = run.new_lane(ctx.now(), LaneKind::Thread, lane_name);
                 let me = Thread {
                     kind: Kind::Sched(Rc::new(SchedThread {
                         ctx,
@@ -63,7 +134,7 @@ impl SchedThread {
                         if result.is_err() {
                             me.mark("cut_off", "the run was aborted while this thread waited");
                         }
-                        s.writer.end_lane(s.ctx.now(), s.lane);
+                        s.end_lane();
                     }
                 }
             })
@@ -78,9 +149,8 @@ impl SchedThread {
         let asked = self.ctx.now();
         self.ctx.join(handle).await;
         let now = self.ctx.now();
-        if now > asked {
-            self.writer.span(
-                self.lane,
+        if now > asked && self.run.full {
+            self.span(
                 SpanState::WaitingJoin,
                 asked,
                 now,
@@ -107,8 +177,18 @@ pub struct Scheduled {
     pub report: RunReport,
 }
 
+/// What a scheduled run records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recording {
+    /// Everything: lanes, spans, marks and output (a run to show).
+    Full,
+    /// Lanes and marks only: a search's runs, whose properties read marks.
+    MarksOnly,
+}
+
 /// Runs a thread scenario on the scheduler, `strategy` choosing at every point where more
 /// than one thread can step; `always` are checks every thread run ends with.
+#[allow(clippy::too_many_arguments)]
 pub fn run_scheduled(
     info: &'static ScenarioInfo,
     run: ThreadFn,
@@ -117,12 +197,16 @@ pub fn run_scheduled(
     params: &Params,
     strategy: &mut dyn Strategy,
     limits: RunLimits,
+    recording: Recording,
 ) -> Scheduled {
     let recorder = TraceRecorder::new();
     let shared = Rc::new(SchedRun {
         params: params.clone(),
         next_thread: Cell::new(0),
         recorder: recorder.clone(),
+        full: recording == Recording::Full,
+        marks: RefCell::new(Vec::new()),
+        lanes: Cell::new(0),
         started: RefCell::new(Vec::new()),
     });
     let outcome: Rc<Cell<Option<Result<(), Aborted>>>> = Rc::new(Cell::new(None));
@@ -130,8 +214,7 @@ pub fn run_scheduled(
     {
         let (shared, outcome) = (shared.clone(), outcome.clone());
         scheduler.spawn("MainThread", move |ctx| {
-            let writer = shared.recorder.writer();
-            let lane = writer.new_lane(0, LaneKind::Main, "MainThread");
+            let (writer, lane) = shared.new_lane(0, LaneKind::Main, "MainThread");
             let me = Thread {
                 kind: Kind::Sched(Rc::new(SchedThread {
                     ctx,
@@ -151,8 +234,7 @@ pub fn run_scheduled(
                             s.ctx.join(h).await;
                         }
                         if s.ctx.now() > asked {
-                            s.writer.span(
-                                s.lane,
+                            s.span(
                                 SpanState::WaitingJoin,
                                 asked,
                                 s.ctx.now(),
@@ -160,7 +242,7 @@ pub fn run_scheduled(
                             );
                         }
                     }
-                    s.writer.end_lane(s.ctx.now(), s.lane);
+                    s.end_lane();
                 }
                 outcome.set(Some(result));
             }
@@ -200,7 +282,30 @@ pub fn run_scheduled(
         host: None,
         cores: Some(limits.cores),
     };
-    let mut trace = meta.finish(checks, &recorder, report.elapsed, status);
+    let mut trace = if recording == Recording::Full {
+        meta.finish(checks, &recorder, report.elapsed, status)
+    } else {
+        // What a search's property reads, and no more: its marks, its status and its end.
+        Trace {
+            schema: conlab_core::SCHEMA.to_string(),
+            scenario: info.id.to_string(),
+            runtime: RuntimeKind::Virtual,
+            params: Default::default(),
+            recorded_at: None,
+            host: None,
+            cores: Some(limits.cores),
+            status,
+            end: report.elapsed,
+            lanes: Vec::new(),
+            spans: Vec::new(),
+            marks: shared.marks.take(),
+            output: Vec::new(),
+            metrics: Default::default(),
+            checks: Vec::new(),
+            sites: Vec::new(),
+            charts: Vec::new(),
+        }
+    };
     if let (Some(always), true) = (always, trace.status.is_judged()) {
         let mut c = conlab_core::Checks::new(&trace, params);
         always(&mut c);

@@ -76,8 +76,7 @@ impl Lock {
                 lock.acquire(&s.ctx).await;
                 let since = s.ctx.now();
                 if since > asked {
-                    s.writer
-                        .span(s.lane, SpanState::WaitingLock, asked, since, Text::None);
+                    s.span(SpanState::WaitingLock, asked, since, Text::None);
                 }
                 Ok(Held {
                     kind: HeldKind::Sched {
@@ -122,13 +121,7 @@ impl Held<'_> {
                 if *taken {
                     lock.release(&s.ctx).await;
                 }
-                s.writer.span(
-                    s.lane,
-                    SpanState::HoldingLock,
-                    *since,
-                    end,
-                    Text::Static(name),
-                );
+                s.span(SpanState::HoldingLock, *since, end, Text::Static(name));
                 *released = true;
             }
         }
@@ -152,8 +145,7 @@ impl Drop for Held<'_> {
                 if *taken {
                     lock.release_without_step(&s.ctx);
                 }
-                s.writer.span(
-                    s.lane,
+                s.span(
                     SpanState::HoldingLock,
                     *since,
                     s.ctx.now(),

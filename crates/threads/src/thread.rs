@@ -86,7 +86,7 @@ impl Thread {
             Kind::Os(c) => c.print(text),
             Kind::Sched(s) => {
                 s.step_print().await;
-                s.writer.output(s.ctx.now(), s.lane, text);
+                s.output(text.into());
             }
         }
     }
@@ -96,7 +96,7 @@ impl Thread {
         match &self.kind {
             #[cfg(feature = "native")]
             Kind::Os(c) => c.mark(name, detail),
-            Kind::Sched(s) => s.writer.mark(s.ctx.now(), s.lane, name, detail),
+            Kind::Sched(s) => s.mark(name, detail.into()),
         }
     }
 
@@ -123,7 +123,7 @@ impl Thread {
         match &self.kind {
             #[cfg(feature = "native")]
             Kind::Os(c) => c.span(state, start, label),
-            Kind::Sched(s) => s.writer.span(s.lane, state, start, s.ctx.now(), label),
+            Kind::Sched(s) => s.span(state, start, s.ctx.now(), label.into()),
         }
     }
 
@@ -135,8 +135,7 @@ impl Thread {
             Kind::Sched(s) => {
                 let start = s.ctx.now();
                 s.ctx.sleep(d).await;
-                s.writer
-                    .span(s.lane, SpanState::Sleeping, start, s.ctx.now(), Text::None);
+                s.span(SpanState::Sleeping, start, s.ctx.now(), Text::None);
                 Ok(())
             }
         }

@@ -212,15 +212,24 @@ fn increments_in(c: &Checks, locked: bool) -> Increments {
             write_seq,
         }));
     }
-    let counter = t.marks_named("counter").find(within).and_then(|m| {
-        let mut p = m.detail.split(' ').skip(1).map(|x| x.parse::<u64>().ok());
-        Some((p.next()??, p.next()??))
-    });
+    let counter = counter_of(c, locked);
     Increments {
         windows,
         writes,
         counter,
     }
+}
+
+/// The counter a phase of increments ended with, and the expected total.
+fn counter_of(c: &Checks, locked: bool) -> Option<(u64, u64)> {
+    let tag = phase(locked);
+    c.trace.marks_named("counter").find_map(|m| {
+        let mut p = m.detail.split(' ');
+        if p.next() != Some(tag) {
+            return None;
+        }
+        Some((p.next()?.parse().ok()?, p.next()?.parse().ok()?))
+    })
 }
 
 /// How many increments had another thread's write come between their read and their write.
@@ -275,7 +284,7 @@ fn increment_checks(c: &mut Checks) {
             c.check("update-lost", what, false, "the counter was not recorded");
         }
     }
-    let counter = increments_in(c, true).counter;
+    let counter = counter_of(c, true);
     let why = "without the lock no increment was interleaved, so the lock had nothing to prevent";
     let what = "with the lock every increment counts";
     match counter {
@@ -417,8 +426,7 @@ pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
             continue;
         };
         let broken = if c.params.choice("op") == "increment" {
-            increments_in(c, locked)
-                .counter
+            counter_of(c, locked)
                 .filter(|(total, expected)| total < expected)
                 .map(|(total, expected)| {
                     format!("an update was lost: counter {total} of {expected}")
