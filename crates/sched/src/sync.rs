@@ -192,6 +192,11 @@ impl Semaphore {
         s.permits.fetch_sub(1, Relaxed);
     }
 
+    /// Gives a permit back at once, without a step (a holder unwinding on an error).
+    pub fn release_without_step(&self) {
+        self.state.permits.fetch_add(1, Relaxed);
+    }
+
     /// Gives a permit back.
     pub async fn release(&self, ctx: &Ctx) {
         let s = &self.state;

@@ -207,3 +207,135 @@ impl<T: Clone> Shared<T> {
         }
     }
 }
+
+/// A counting semaphore (`threading.BoundedSemaphore`). Clones are the same semaphore.
+#[derive(Clone)]
+pub struct Semaphore {
+    kind: SemKind,
+}
+
+#[derive(Clone)]
+enum SemKind {
+    #[cfg(feature = "native")]
+    Os(Arc<conlab_traced_threads::Semaphore>),
+    Sched(conlab_sched::Semaphore, &'static str),
+}
+
+/// A permit of a [`Semaphore`], held until [`Permit::release`].
+pub struct Permit<'a> {
+    kind: PermitKind<'a>,
+}
+
+enum PermitKind<'a> {
+    #[cfg(feature = "native")]
+    Os(#[allow(dead_code)] conlab_traced_threads::Permit<'a>),
+    Sched {
+        sem: &'a conlab_sched::Semaphore,
+        name: &'static str,
+        me: &'a Thread,
+        since: Nanos,
+        /// False under the test fault of a semaphore that does not limit.
+        taken: bool,
+        released: bool,
+    },
+}
+
+impl Semaphore {
+    /// A semaphore with `permits` permits, for the run `me` belongs to.
+    pub fn new(me: &Thread, name: &'static str, permits: usize) -> Semaphore {
+        let kind = match &me.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(_) => SemKind::Os(Arc::new(conlab_traced_threads::Semaphore::new(
+                name, permits,
+            ))),
+            Kind::Sched(_) => SemKind::Sched(conlab_sched::Semaphore::new(name, permits), name),
+        };
+        Semaphore { kind }
+    }
+
+    /// Takes a permit, waiting (recorded as `waiting_semaphore`) while none is free; the
+    /// holding is recorded as the permit's span until it is released.
+    pub async fn acquire<'a>(&'a self, me: &'a Thread) -> Result<Permit<'a>, Aborted> {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (SemKind::Os(s), Kind::Os(c)) => Ok(Permit {
+                kind: PermitKind::Os(s.acquire(c)?),
+            }),
+            (SemKind::Sched(sem, name), Kind::Sched(s)) => {
+                let asked = s.ctx.now();
+                let limits = !conlab_core::faults::active(conlab_core::Fault::LockNotExclusive);
+                if limits {
+                    sem.acquire(&s.ctx).await;
+                }
+                let since = s.ctx.now();
+                if since > asked {
+                    s.span(SpanState::WaitingSemaphore, asked, since, Text::None);
+                }
+                Ok(Permit {
+                    kind: PermitKind::Sched {
+                        sem,
+                        name,
+                        me,
+                        since,
+                        taken: limits,
+                        released: false,
+                    },
+                })
+            }
+            #[cfg(feature = "native")]
+            _ => unreachable!("a semaphore is taken by threads of its own run"),
+        }
+    }
+}
+
+impl Permit<'_> {
+    /// Gives the permit back (on the scheduler a step: who gets it next is a choice).
+    pub async fn release(mut self) {
+        if let PermitKind::Sched {
+            sem,
+            name,
+            me,
+            since,
+            taken,
+            released: released @ false,
+        } = &mut self.kind
+        {
+            if let Kind::Sched(s) = &me.kind {
+                let end = s.ctx.now();
+                if *taken {
+                    sem.release(&s.ctx).await;
+                }
+                s.span(SpanState::HoldingLock, *since, end, Text::Static(name));
+                *released = true;
+            }
+        }
+        // Natively the permit's drop gives it back and records the hold.
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if let PermitKind::Sched {
+            sem,
+            name,
+            me,
+            since,
+            taken,
+            released: false,
+        } = &self.kind
+        {
+            // Given back without a step (code that returned early with `?`).
+            if let Kind::Sched(s) = &me.kind {
+                if *taken {
+                    sem.release_without_step();
+                }
+                s.span(
+                    SpanState::HoldingLock,
+                    *since,
+                    s.ctx.now(),
+                    Text::Static(name),
+                );
+            }
+        }
+    }
+}

@@ -57,6 +57,15 @@ impl Thread {
         }
     }
 
+    /// This thread's name.
+    pub fn name(&self) -> String {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.name().to_string(),
+            Kind::Sched(s) => s.ctx.name().to_string(),
+        }
+    }
+
     /// This thread's lane.
     pub fn lane(&self) -> LaneId {
         match &self.kind {

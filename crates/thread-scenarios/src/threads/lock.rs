@@ -2,30 +2,39 @@
 //! what it appended, and the critical sections never overlap.
 
 use conlab_core::{Checks, Fault, LaneKind, SpanState, Text};
-use conlab_traced_threads::{Aborted, ThreadCtx, TracedMutex};
-use std::sync::Arc;
+use conlab_threads::{Aborted, Lock, Shared, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
-/// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("threads");
-    let hold = main.params().duration("hold_ms");
-    let list = Arc::new(TracedMutex::new("list", Vec::<usize>::new()));
-    let mut handles = Vec::new();
-    for i in 0..n {
-        let list = list.clone();
-        handles.push(main.spawn(main.next_thread_name(), move |me| {
-            let mut l = list.lock(me)?;
-            l.push(i);
-            l.sleep(hold)?; // time.sleep inside `with lock:`: the lock stays held
-
-            let last = *l.last().unwrap_or(&usize::MAX);
-            drop(l);
-            me.mark("pair", Text::from(format!("{i} {last}")));
-            me.print(format!("appended {i}, last is {last}"));
-            Ok(())
-        })?);
-    }
-    handles.iter().try_for_each(|h| h.join(main))
+/// Runs the scenario (on OS threads, or on the deterministic scheduler).
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("threads");
+        let hold = main.params().duration("hold_ms");
+        let lock = Lock::new(&main, "list");
+        let list = Shared::new(&main, "list", Vec::<usize>::new());
+        let mut handles = Vec::new();
+        for i in 0..n {
+            let (lock, list) = (lock.clone(), list.clone());
+            let body = move |me: Thread| async move {
+                let mut held = lock.acquire(&me).await?; // with lock:
+                let mut l = list.get(&me).await;
+                l.push(i);
+                list.set(&me, l).await; // lst.append(i)
+                held.sleep(hold).await?; // time.sleep inside `with lock:`: still held
+                let last = *list.get(&me).await.last().unwrap_or(&usize::MAX);
+                held.release().await;
+                me.mark("pair", Text::from(format!("{i} {last}")));
+                me.print(format!("appended {i}, last is {last}")).await;
+                Ok(())
+            };
+            handles.push(main.spawn(main.next_thread_name(), body).await?);
+        }
+        for h in &handles {
+            h.join(&main).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Whether at least two threads were alive at once: otherwise nothing competed for the lock,
@@ -106,3 +115,18 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let n = p.usize("threads");
     p.duration("hold_ms") * n as u32 + times(n, PER_THREAD)
 }
+
+/// What a search tries to break: every thread reads back what it appended.
+pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
+    let broken = c.trace.marks_named("pair").find_map(|m| {
+        let (appended, last) = m.detail.split_once(' ')?;
+        (appended != last).then(|| format!("a thread appended {appended} and read back {last}"))
+    });
+    vec![("with the lock", broken)]
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/lock.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("lock.rs"));

@@ -1,27 +1,43 @@
 //! semaphore: a BoundedSemaphore with n permits lets n threads into a section at once; the rest
 //! wait, so the work runs in waves.
 
-use conlab_core::{peak_overlap, Checks, Fault, LaneKind, SpanState};
-use conlab_traced_threads::{Aborted, Semaphore, ThreadCtx};
+use conlab_core::{peak_overlap, Checks, Fault, LaneKind, SpanState, Text};
+use conlab_threads::{Aborted, Semaphore, Thread};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("threads");
-    let permits = main.params().usize("permits");
-    let hold = main.params().duration("hold_ms");
-    let sem = Arc::new(Semaphore::new("semaphore", permits));
-    let mut handles = Vec::new();
-    for _ in 0..n {
-        let sem = sem.clone();
-        handles.push(main.spawn(main.next_thread_name(), move |me| {
-            let _permit = sem.acquire(me)?;
-            me.print(format!("{} is inside", me.name()));
-            me.sleep(hold)
-        })?);
-    }
-    handles.iter().try_for_each(|h| h.join(main))
+/// Runs the scenario (on OS threads, or on the deterministic scheduler).
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("threads");
+        let permits = main.params().usize("permits");
+        let hold = main.params().duration("hold_ms");
+        let sem = Semaphore::new(&main, "semaphore", permits);
+        // How many are inside, counted as each enters and leaves: what a search reads.
+        let inside = Arc::new(AtomicUsize::new(0));
+        let mut handles = Vec::new();
+        for _ in 0..n {
+            let (sem, inside) = (sem.clone(), inside.clone());
+            let body = move |me: Thread| async move {
+                let permit = sem.acquire(&me).await?; // with sem:
+                let now_inside = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                me.mark("inside", Text::from(now_inside.to_string()));
+                me.print(format!("{} is inside", me.name())).await;
+                me.sleep(hold).await?;
+                inside.fetch_sub(1, Ordering::SeqCst);
+                permit.release().await;
+                Ok(())
+            };
+            handles.push(main.spawn(main.next_thread_name(), body).await?);
+        }
+        for h in &handles {
+            h.join(&main).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Checks: never more than `permits` threads inside; with holds long enough to overlap, exactly
@@ -128,3 +144,23 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let n = p.usize("threads");
     waves(n, p.usize("permits"), p.duration("hold_ms")) + times(n, PER_THREAD)
 }
+
+/// What a search tries to break: never more threads inside than permits.
+pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
+    let permits = c.params.usize("permits");
+    let peak = c
+        .trace
+        .marks_named("inside")
+        .filter_map(|m| m.detail.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0);
+    let broken =
+        (peak > permits).then(|| format!("{peak} threads inside at once, {permits} permits"));
+    vec![("never more inside than permits", broken)]
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/semaphore.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("semaphore.rs"));
