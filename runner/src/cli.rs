@@ -31,6 +31,8 @@ Exit codes:
   3    skipped: a server the run needs is missing (the message says which)
   4    the run finished, but its output could not be written (a full disk, a
        closed output); an earlier file of that name is left as it was
+  141  its output pipe was closed early (`| head`): it stops quietly, as Unix
+       tools do
   130  interrupted (Ctrl-C or SIGTERM). A scenario run natively by `conlab run`
        (one without Redis or MySQL) is stopped by the first one and shown as far
        as it got, a load test with what it measured; the next one quits at once.

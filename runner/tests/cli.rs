@@ -1039,3 +1039,66 @@ fn explore_finds_the_lost_update_and_its_schedule_replays_it() {
         stdout(&o)
     );
 }
+
+#[test]
+fn the_report_takes_status_and_makespan_from_the_traces_not_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite");
+    let o = conlab(&[
+        "run-native",
+        "--only",
+        "create-task",
+        "--only",
+        "asyncio-two-tasks",
+        "--no-serve",
+        "--out",
+        suite.to_str().unwrap(),
+        "--report",
+        dir.path().join("first").to_str().unwrap(),
+    ]);
+    expect_exit(&o, 0);
+    // One trace made a refused run; the index still says both passed, with made-up makespans.
+    let file = suite.join("create-task.json");
+    let mut trace =
+        conlab_core::Trace::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    trace.status = conlab_core::Status::Refused {
+        reason: "a test's refusal".into(),
+    };
+    trace.checks.clear();
+    std::fs::write(&file, trace.to_json()).unwrap();
+    let index = std::fs::read_to_string(suite.join("index.json")).unwrap();
+    let forged: Vec<serde_json::Value> = serde_json::from_str::<Vec<serde_json::Value>>(&index)
+        .unwrap()
+        .into_iter()
+        .map(|mut e| {
+            e["makespan_ms"] = serde_json::json!(1.0);
+            e
+        })
+        .collect();
+    std::fs::write(
+        suite.join("index.json"),
+        serde_json::to_string(&forged).unwrap(),
+    )
+    .unwrap();
+    let site = dir.path().join("site");
+    let o = conlab(&[
+        "report",
+        suite.to_str().unwrap(),
+        "--out",
+        site.to_str().unwrap(),
+    ]);
+    expect_exit(&o, 0);
+    let page = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        page.contains("index.json says ok, the trace: refused"),
+        "status believed"
+    );
+    assert!(
+        page.contains("index.json gives a makespan of 1 ms"),
+        "makespan believed"
+    );
+    assert!(
+        page.contains(">refused<"),
+        "the refused run is not shown as refused"
+    );
+}

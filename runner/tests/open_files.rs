@@ -85,3 +85,37 @@ fn a_limit_too_low_for_any_value_says_so_without_naming_one_outside_the_range() 
         );
     }
 }
+
+#[test]
+fn run_native_lists_a_run_refused_for_open_files_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite");
+    let report = dir.path().join("report");
+    // io-bound-threads' default downloads need more than 20 files; thread-start does not.
+    let o = conlab_limited(
+        20,
+        &[
+            "run-native",
+            "--only",
+            "io-bound-threads",
+            "--only",
+            "thread-start",
+            "--no-serve",
+            "--out",
+            suite.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let text = said(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("REFUSED") && text.contains("open files"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 passed, 0 failed, 1 refused"),
+        "the suite stopped, or counted the refusal as a failure: {text}"
+    );
+    assert!(suite.join("index.json").is_file() && report.join("index.html").is_file());
+}

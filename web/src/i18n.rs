@@ -542,10 +542,10 @@ impl Lang {
                 Some(format!("超时（{limit_ms} ms），轨迹不完整"))
             }
             (Lang::En, Status::Stopped { .. }) => {
-                Some("stopped with the Stop button: the trace shows the run up to then".into())
+                Some("stopped before its end: the trace shows the run up to then".into())
             }
             (Lang::ZhCn, Status::Stopped { .. }) => {
-                Some("已用“停止”按钮结束：轨迹只包含到那一刻为止的运行".into())
+                Some("在结束前被停止：轨迹只包含到那一刻为止的运行".into())
             }
             (Lang::En, Status::Refused { reason }) => Some(reason.clone()),
             (Lang::ZhCn, Status::Refused { reason }) => {

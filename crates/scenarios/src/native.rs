@@ -148,7 +148,7 @@ pub fn run_virtual_bounded(
 ) -> Result<Trace, RunError> {
     let (info, scenario) = runnable(id, RuntimeChoice::Virtual)?;
     if scenario.scheduled.is_some() {
-        return Ok(crate::scheduled::run(scenario, params, None)?.trace);
+        return Ok(crate::scheduled::run_bounded(scenario, params, None, Some(bounds))?.trace);
     }
     scenario
         .run_virtual_bounded(params, bounds)

@@ -46,6 +46,18 @@ pub fn run(
     params: &Params,
     schedule: Option<&str>,
 ) -> Result<ScheduledRun, RunError> {
+    run_bounded(scenario, params, schedule, None)
+}
+
+/// [`run`] within `bounds` (a server's): a stop asked from elsewhere or its real-time limit
+/// ends it *stopped* or *timed out*, and a trace of more events than the bounds allow is
+/// refused, saying so, as the virtual-time executor's runs are.
+pub fn run_bounded(
+    scenario: &'static Scenario,
+    params: &Params,
+    schedule: Option<&str>,
+    bounds: Option<&conlab_virtual::Bounds>,
+) -> Result<ScheduledRun, RunError> {
     let code = seam(scenario)?;
     let fingerprint = fingerprint(scenario, code.code, params);
     let (seed, mut strategy): (u64, Box<dyn Strategy>) = match schedule {
@@ -57,11 +69,40 @@ pub fn run(
         }
         None => (DEFAULT_SEED, Box::new(Random::new(DEFAULT_SEED))),
     };
-    let done = run_with(scenario, code, params, strategy.as_mut(), true);
+    let started = std::time::Instant::now();
+    let out_of_time = std::cell::Cell::new(false);
+    let stop = || {
+        let Some(b) = bounds else { return false };
+        if !b.time.is_zero() && started.elapsed() > b.time {
+            out_of_time.set(true);
+            return true;
+        }
+        b.stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    let mut done = run_with(scenario, code, params, strategy.as_mut(), true, &stop);
     if let Status::Refused { reason } = &done.trace.status {
         return Err(RunError::BadSchedule {
             reason: reason.clone(),
         });
+    }
+    if out_of_time.get() {
+        done.trace.status = Status::TimedOut {
+            limit_ms: bounds.map_or(0, |b| b.time.as_millis() as u64),
+        };
+        done.trace.checks.clear();
+    }
+    let t = &done.trace;
+    let events = t.lanes.len() + t.spans.len() + t.marks.len() + t.output.len();
+    if let Some(max) = bounds.and_then(|b| b.max_events).filter(|&m| events > m) {
+        done.trace.status = Status::Refused {
+            reason: format!(
+                "the run recorded more than {max} events ({events}): {}",
+                bounds.map_or("", |b| b.max_events_why)
+            ),
+        };
+        done.trace.checks.clear();
     }
     let schedule = Schedule {
         fingerprint,
@@ -82,6 +123,7 @@ fn run_with(
     params: &Params,
     strategy: &mut dyn Strategy,
     judged: bool,
+    stop: &dyn Fn() -> bool,
 ) -> conlab_threads::Scheduled {
     let (checks, always): (conlab_core::ChecksFn, _) = match judged {
         true => (scenario.checks, scenario.always),
@@ -100,6 +142,7 @@ fn run_with(
         } else {
             Recording::MarksOnly
         },
+        stop,
     )
 }
 
@@ -137,7 +180,7 @@ fn property_runs<'a>(
     index: usize,
 ) -> impl FnMut(&mut dyn Strategy) -> (conlab_sched::RunReport, Option<String>) + 'a {
     move |strategy: &mut dyn Strategy| {
-        let done = run_with(scenario, code, params, strategy, false);
+        let done = run_with(scenario, code, params, strategy, false, &|| false);
         let why = broken(code, &done.trace, params, index);
         (done.report, why)
     }
@@ -170,7 +213,14 @@ pub fn explore(
     let code = seam(scenario)?;
     let fingerprint = fingerprint(scenario, code.code, params);
     // The properties' names, from one run.
-    let first = run_with(scenario, code, params, &mut Random::new(seed), false);
+    let first = run_with(
+        scenario,
+        code,
+        params,
+        &mut Random::new(seed),
+        false,
+        &|| false,
+    );
     let names: Vec<&'static str> = {
         let c = Checks::new(&first.trace, params);
         (code.properties)(&c).into_iter().map(|(n, _)| n).collect()

@@ -75,14 +75,19 @@ pub fn run_suite(
         let params = Params::defaults(info.params);
         // The suite's limit holds for every run: one whose estimate is longer is refused, as
         // `conlab run` refuses it, and one that runs longer is cut off at it.
+        // A run refused before it starts (longer than the limit, more open files than this
+        // process may have) is listed as refused, saying why, and the suite goes on.
+        let refused = |reason: String| {
+            conlab_tokio::NativeStart::new(info, params.clone(), limit)
+                .without_recording(Status::Refused { reason })
+        };
         let trace = match time_limit(id, RuntimeChoice::Tokio, &params, Some(limit)) {
-            Ok(limit) => run(id, RuntimeChoice::Tokio, &params, limit)?,
-            Err(RunError::TooLong { reason, .. }) => conlab_tokio::NativeStart::new(
-                info, params, limit,
-            )
-            .without_recording(Status::Refused {
-                reason: reason.to_string(),
-            }),
+            Ok(limit) => match run(id, RuntimeChoice::Tokio, &params, limit) {
+                Ok(trace) => trace,
+                Err(RunError::Unavailable { reason, .. }) => refused(reason),
+                Err(e) => return Err(e.into()),
+            },
+            Err(RunError::TooLong { reason, .. }) => refused(reason.to_string()),
             Err(e) => return Err(e.into()),
         };
         write(dir.join(format!("{id}.json")), trace.to_json())?;

@@ -71,6 +71,8 @@ pub enum End {
     Misfit(u64),
     /// A thread awaited something that is not a scheduling point of this scheduler.
     Foreign(String),
+    /// Asked to stop from outside (checked every 1,024 steps).
+    Stopped,
 }
 
 /// Limits and settings of one run.
@@ -190,6 +192,12 @@ impl Scheduler {
     /// Runs every thread to its end (or a deadlock, or the step limit), `strategy` choosing
     /// at every point where more than one thread can step.
     pub fn run(self, strategy: &mut dyn Strategy) -> RunReport {
+        self.run_until(strategy, &|| false)
+    }
+
+    /// [`Scheduler::run`], ending [`End::Stopped`] once `stop` says so (asked every 1,024
+    /// steps: a server's Stop, a real-time limit).
+    pub fn run_until(self, strategy: &mut dyn Strategy, stop: &dyn Fn() -> bool) -> RunReport {
         let inner = self.inner;
         strategy.begin();
         let mut runnable: Vec<ThreadId> = Vec::new();
@@ -259,6 +267,9 @@ impl Scheduler {
             steps += 1;
             if steps > inner.limits.max_steps {
                 break End::StepLimit;
+            }
+            if steps % 1024 == 0 && stop() {
+                break End::Stopped;
             }
             current = Some(pick);
             let (body, op) = {

@@ -75,6 +75,7 @@ fn judged(report: &RunReport, judge: Judge) -> Option<String> {
         End::StepLimit => Some("the run went on past its step limit".to_string()),
         End::Misfit(_) => None,
         End::Foreign(why) => Some(why.clone()),
+        End::Stopped => None,
     }
 }
 

@@ -74,7 +74,10 @@ impl Config {
         if let Some(token) = &self.token {
             // Characters every path carries unchanged: a header, a `?token=` query, a cookie.
             let carried = |c: char| c.is_ascii_alphanumeric() || "._~-".contains(c);
-            if token.chars().count() < MIN_TOKEN || !token.chars().all(carried) {
+            if let Some(bad) = token.chars().find(|&c| !carried(c)) {
+                return Err(ConfigError::TokenCharacter { bad });
+            }
+            if token.chars().count() < MIN_TOKEN {
                 return Err(ConfigError::ShortToken {
                     len: token.chars().count(),
                 });
@@ -175,6 +178,12 @@ pub enum ConfigError {
     ShortToken {
         /// Its length.
         len: usize,
+    },
+    /// A token with a character a link or a cookie would not carry unchanged.
+    #[error("the token holds {bad:?}, which a link or a cookie would not carry unchanged; use only letters, digits, '.', '_', '~' and '-' (for example the output of `openssl rand -hex 16`)")]
+    TokenCharacter {
+        /// The first such character.
+        bad: char,
     },
     /// Another server keeps its runs in the same folder.
     #[error("another conlab serve keeps its runs in {dir} (it holds {dir}/.lock); stop it, or give this one another --store", dir = dir.display())]

@@ -130,9 +130,17 @@ impl Server {
         self.addr
     }
 
-    /// Its URL, `http://host:port/`.
+    /// Its URL, `http://host:port/`: on every address (`0.0.0.0`, `::`), the URL this
+    /// machine opens it at (other machines use its name or address).
     pub fn url(&self) -> String {
-        format!("http://{}/", self.addr)
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}/")
     }
 
     /// Stops every run (each ends *stopped* and is kept), ends the streams and the server.

@@ -118,6 +118,27 @@ fn recheck(
         }
         Err(e) => differ.push(format!("could not be checked again: {e}")),
     }
+    // The index's status and makespan are the trace's, or said to differ.
+    let status = trace.status.label();
+    if entry.status != status {
+        differ.push(format!(
+            "index.json says {}, the trace: {status}",
+            entry.status
+        ));
+        entry.status = status.to_string();
+    }
+    let makespan = trace.metrics.makespan as f64 / 1e6;
+    if (entry.makespan_ms - makespan).abs() > 0.0005 {
+        differ.push(format!(
+            "index.json gives a makespan of {} ms, the trace {makespan:.3} ms",
+            entry.makespan_ms
+        ));
+        entry.makespan_ms = makespan;
+    }
+    // A run that did not happen as a whole has no figure to show.
+    if trace.outcome() == conlab_core::Outcome::NoVerdict {
+        entry.makespan_ms = f64::NAN;
+    }
     let passed = trace.passed();
     if entry.passed != passed {
         differ.push(format!(
@@ -252,7 +273,9 @@ fn escape(s: &str) -> String {
 
 fn ms(entry: &SuiteEntry) -> String {
     let v = entry.makespan_ms;
-    if v >= 1000.0 {
+    if !v.is_finite() {
+        "—".into()
+    } else if v >= 1000.0 {
         format!("{:.2} s", v / 1000.0)
     } else {
         format!("{v:.1} ms")
@@ -260,23 +283,25 @@ fn ms(entry: &SuiteEntry) -> String {
 }
 
 fn checks(trace: Option<&Trace>) -> String {
-    trace.map_or_else(
-        || "—".into(),
-        |t| {
-            let tally = t.tally();
-            let mut cell = format!("{}/{}", tally.passed, t.checks.len());
-            if tally.not_judged > 0 {
-                cell.push_str(&format!(
-                    " {}",
-                    both(
-                        &format!("({} not judged)", tally.not_judged),
-                        &format!("（{} 项未判定）", tally.not_judged)
-                    )
-                ));
-            }
-            cell
-        },
-    )
+    trace
+        .filter(|t| t.outcome() != conlab_core::Outcome::NoVerdict)
+        .map_or_else(
+            || "—".into(),
+            |t| {
+                let tally = t.tally();
+                let mut cell = format!("{}/{}", tally.passed, t.checks.len());
+                if tally.not_judged > 0 {
+                    cell.push_str(&format!(
+                        " {}",
+                        both(
+                            &format!("({} not judged)", tally.not_judged),
+                            &format!("（{} 项未判定）", tally.not_judged)
+                        )
+                    ));
+                }
+                cell
+            },
+        )
 }
 
 /// The run's status, or that its trace is missing (unreadable: nothing to open).
@@ -468,7 +493,9 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
                     ),
                 };
                 let ratio = match (a, bb) {
-                    (Some((ea, _)), Some((eb, _))) if ea.makespan_ms > 0.0 => {
+                    (Some((ea, _)), Some((eb, _)))
+                        if ea.makespan_ms > 0.0 && eb.makespan_ms.is_finite() =>
+                    {
                         let r = eb.makespan_ms / ea.makespan_ms;
                         let class = if r > 1.1 {
                             "slower"

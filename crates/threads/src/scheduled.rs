@@ -198,6 +198,7 @@ pub fn run_scheduled(
     strategy: &mut dyn Strategy,
     limits: RunLimits,
     recording: Recording,
+    stop: &dyn Fn() -> bool,
 ) -> Scheduled {
     let recorder = TraceRecorder::new();
     let shared = Rc::new(SchedRun {
@@ -248,7 +249,7 @@ pub fn run_scheduled(
             }
         });
     }
-    let report = scheduler.run(strategy);
+    let report = scheduler.run_until(strategy, stop);
     let status = match (&report.end, outcome.take()) {
         (End::Completed, Some(Ok(()))) => Status::Ok,
         (End::Completed, _) => Status::Failed {
@@ -272,6 +273,9 @@ pub fn run_scheduled(
         },
         (End::Foreign(why), _) => Status::Failed {
             reason: why.clone(),
+        },
+        (End::Stopped, _) => Status::Stopped {
+            after_ms: report.elapsed / 1_000_000,
         },
     };
     let meta = TraceMeta {

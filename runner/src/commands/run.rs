@@ -53,8 +53,19 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     }
     let trace = match (runtime, scheduled) {
         (RuntimeChoice::Virtual, Some(scenario)) => {
-            let run = conlab_scenarios::scheduled::run(scenario, &params, args.schedule.as_deref())
-                .map_err(|e| Failure::Usage(anyhow!(e)))?;
+            let bounds = conlab_scenarios::Bounds {
+                time: limit,
+                stop: None,
+                max_events,
+                max_events_why: conlab_scenarios::TOO_MANY_EVENTS_TO_WRITE,
+            };
+            let run = conlab_scenarios::scheduled::run_bounded(
+                scenario,
+                &params,
+                args.schedule.as_deref(),
+                Some(&bounds),
+            )
+            .map_err(|e| Failure::Usage(anyhow!(e)))?;
             eprintln!(
                 "schedule (replays this run with --schedule): {}",
                 run.schedule
@@ -218,9 +229,9 @@ pub fn verdict(trace: &Trace) -> String {
     let tally = conlab_core::chrome::tally_words(&trace.tally());
     match &trace.status {
         conlab_core::Status::Skipped { .. } => "skipped".into(),
-        conlab_core::Status::Stopped { .. } => "stopped before its end, not judged".into(),
+        conlab_core::Status::Stopped { .. } => "stopped before its end, no verdict".into(),
         s if trace.outcome() == conlab_core::Outcome::NoVerdict => {
-            format!("{}, not judged", s.label())
+            format!("{}, no verdict", s.label())
         }
         _ if trace.passed() => format!("passed ({tally})"),
         s => format!(
@@ -246,12 +257,12 @@ pub fn outcome(trace: &Trace) -> Result<(), Failure> {
         Ok(())
     } else if let conlab_core::Status::Stopped { .. } = trace.status {
         Err(Failure::Run(anyhow!(
-            "{}: the run was stopped before its end, so it was not judged",
+            "{}: the run was stopped before its end, so it has no verdict",
             trace.scenario
         )))
     } else if trace.outcome() == conlab_core::Outcome::NoVerdict {
         Err(Failure::Run(anyhow!(
-            "{}: {}, so it was not judged",
+            "{}: {}, so it has no verdict",
             trace.scenario,
             trace.status.label()
         )))

@@ -61,17 +61,24 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
 
     outln!("{}", summary_table(&traces));
+    let refused: Vec<&str> = traces
+        .iter()
+        .filter(|t| matches!(t.status, Status::Refused { .. }))
+        .map(|t| t.scenario.as_str())
+        .collect();
     let failed: Vec<&str> = traces
         .iter()
         .filter(|t| conlab_scenarios::suite::failed(t))
+        .filter(|t| !matches!(t.status, Status::Refused { .. }))
         .map(|t| t.scenario.as_str())
         .collect();
     outln!(
-        "{} scenarios in {:.1} s: {} passed, {} failed, {} skipped. Traces saved in {}",
+        "{} scenarios in {:.1} s: {} passed, {} failed, {} refused, {} skipped. Traces saved in {}",
         traces.len(),
         started.elapsed().as_secs_f64(),
         traces.iter().filter(|t| t.passed()).count(),
         failed.len(),
+        refused.len(),
         traces
             .iter()
             .filter(|t| matches!(t.status, Status::Skipped { .. }))
@@ -80,10 +87,15 @@ pub fn run(args: RunNativeArgs) -> Result<(), Failure> {
     );
     let report = super::serve::write_report(&dir, None, &report_dir, "--report")?;
     outln!("Report: {}", report.join("index.html").display());
-    let outcome = if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::Run(anyhow!("failed: {}", failed.join(", "))))
+    let outcome = match (failed.is_empty(), refused.is_empty()) {
+        (true, true) => Ok(()),
+        (false, true) => Err(Failure::Run(anyhow!("failed: {}", failed.join(", ")))),
+        (true, false) => Err(Failure::Run(anyhow!("refused: {}", refused.join(", ")))),
+        (false, false) => Err(Failure::Run(anyhow!(
+            "failed: {}; refused: {}",
+            failed.join(", "),
+            refused.join(", ")
+        ))),
     };
     if !no_serve {
         serve_report(report);
@@ -168,11 +180,21 @@ fn summary_table(traces: &[Trace]) -> String {
             Status::Skipped { reason } => format!("skipped: {reason}"),
             Status::Refused { reason } => format!("REFUSED: {reason}"),
         };
+        // A run that did not happen as a whole has no figures and no verdict to count.
+        let judged = t.outcome() != conlab_core::Outcome::NoVerdict;
         out.push_str(&format!(
             "{:<24} {:>11} {:>8}  {}\n",
             t.scenario,
-            ms(t.metrics.makespan),
-            format!("{passed}/{}", t.checks.len()),
+            if judged {
+                ms(t.metrics.makespan)
+            } else {
+                "—".to_string()
+            },
+            if judged {
+                format!("{passed}/{}", t.checks.len())
+            } else {
+                "—".to_string()
+            },
             status
         ));
     }

@@ -83,49 +83,55 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
     );
     s.push_str(&timeline::render(t, 100));
 
-    let _ = writeln!(s, "\n{}", paint("Metrics", "1", color));
     let m = &t.metrics;
-    // Only the figures that mean something for this scenario (a run of phases has no single
-    // speed-up, and 10,000 sleeping tasks no busy total).
-    let mut line = format!("  makespan {}", ms(m.makespan));
-    if info.shown.speedup {
-        let _ = write!(
-            line,
-            " · busy total {} · speedup {:.2}x",
-            ms(m.sequential_sum),
-            m.speedup
-        );
-    }
-    if info.shown.peak {
-        let _ = write!(line, " · peak concurrency {}", m.peak_concurrency);
-    }
-    let _ = writeln!(s, "{line}");
-    if let Some(l) = &m.latency {
-        let _ = writeln!(
-            s,
-            "  latency: {} · min {} · mean {} · p50 {} · p90 {} · p99 {} · max {} · {:.1} req/s",
-            conlab_core::count_of(l.count as usize, "request", "requests"),
-            ms(l.min),
-            ms(l.mean),
-            ms(l.p50),
-            ms(l.p90),
-            ms(l.p99),
-            ms(l.max),
-            l.throughput_per_s
-        );
-    }
-    for e in &m.extra {
-        let _ = writeln!(
-            s,
-            "  {} = {} {}",
-            e.key,
-            conlab_core::figure(e.value),
-            e.unit
-        );
+    // A run that did not happen as a whole: no figures when it recorded nothing, and no
+    // comparisons when it stopped midway (what it measured, such as a load test's latency,
+    // is still shown).
+    let judged = t.outcome() != Outcome::NoVerdict;
+    let figures = judged || !t.spans.is_empty() || m.latency.is_some() || !m.extra.is_empty();
+    if figures {
+        let _ = writeln!(s, "\n{}", paint("Metrics", "1", color));
+        // Only the figures that mean something for this scenario (a run of phases has no single
+        // speed-up, and 10,000 sleeping tasks no busy total).
+        let mut line = format!("  makespan {}", ms(m.makespan));
+        if info.shown.speedup && judged {
+            let _ = write!(
+                line,
+                " · busy total {} · speedup {:.2}x",
+                ms(m.sequential_sum),
+                m.speedup
+            );
+        }
+        if info.shown.peak && judged {
+            let _ = write!(line, " · peak concurrency {}", m.peak_concurrency);
+        }
+        let _ = writeln!(s, "{line}");
+        if let Some(l) = &m.latency {
+            let _ = writeln!(
+                s,
+                "  latency: {} · min {} · mean {} · p50 {} · p90 {} · p99 {} · max {} · {:.1} req/s",
+                conlab_core::count_of(l.count as usize, "request", "requests"),
+                ms(l.min),
+                ms(l.mean),
+                ms(l.p50),
+                ms(l.p90),
+                ms(l.p99),
+                ms(l.max),
+                l.throughput_per_s
+            );
+        }
+        for e in &m.extra {
+            let _ = writeln!(
+                s,
+                "  {} = {} {}",
+                e.key,
+                conlab_core::figure(e.value),
+                e.unit
+            );
+        }
     }
 
     // A run that did not happen as a whole is not judged: no checks to list.
-    let judged = t.outcome() != Outcome::NoVerdict;
     if judged {
         let _ = writeln!(s, "\n{}", paint("Checks", "1", color));
     }
@@ -142,7 +148,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
     }
     let tally = conlab_core::chrome::tally_words(&t.tally());
     let verdict = match &t.status {
-        Status::Ok if t.lanes.is_empty() => paint("NOTHING RECORDED (not judged)", "33;1", color),
+        Status::Ok if t.lanes.is_empty() => paint("NOTHING RECORDED (no verdict)", "33;1", color),
         Status::Ok if t.passed() => paint("PASSED", "32;1", color),
         Status::Ok => paint("FAILED", "31;1", color),
         Status::Failed { reason } => paint(&format!("FAILED: {reason}"), "31;1", color),
@@ -155,7 +161,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         ),
         Status::Stopped { after_ms } => paint(
             &format!(
-                "STOPPED after {} (partial trace, not judged)",
+                "STOPPED after {} (partial trace, no verdict)",
                 conlab_core::ms(after_ms * 1_000_000)
             ),
             "33;1",
@@ -163,7 +169,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         ),
         Status::Skipped { reason } => paint(&format!("SKIPPED: {reason}"), "33;1", color),
         Status::Refused { reason } => paint(
-            &format!("REFUSED (partial trace, not judged): {reason}"),
+            &format!("REFUSED (partial trace, no verdict): {reason}"),
             "33;1",
             color,
         ),

@@ -106,9 +106,11 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                 }) }
             </ol>
             }
-            if props.live.is_none() && !props.compact && lost(&t.checked).is_none() {
+            // A run refused or skipped before it recorded anything has no figures; one stopped
+            // midway, no comparisons (a speed-up of part of a run means nothing).
+            if props.live.is_none() && !props.compact && lost(&t.checked).is_none() && !t.spans.is_empty() {
                 <h3>{ lang.metrics() }</h3>
-                <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), shown.speedup.then_some(t.metrics.speedup), shown.peak.then_some(t.metrics.peak_concurrency)) }</p>
+                <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), (shown.speedup && judged).then_some(t.metrics.speedup), (shown.peak && judged).then_some(t.metrics.peak_concurrency)) }</p>
                 if let Some(l) = &t.metrics.latency {
                     <p class="metrics" id="latency">{ lang.latency_line(l) }</p>
                 }

@@ -55,7 +55,7 @@ pub fn checks(c: &mut Checks) {
         "all-proceed",
         "every waiter proceeds",
         proceeded == n,
-        format!("{proceeded} of {n}"),
+        format!("{proceeded} of {n} waiters proceeded"),
     );
 }
 
