@@ -180,7 +180,7 @@ fn a_stopped_async_run_is_saved_as_a_trace_that_opens() {
     assert_eq!(o.status.code(), Some(130));
     let shown = support::conlab(&["show", file.to_str().unwrap()], &[]);
     let err = String::from_utf8_lossy(&shown.stderr);
-    // Read as a trace (exit 2 would be a damaged file), stopped and so not judged.
+    // Read as a trace (exit 2 would be a damaged file), stopped and so without a verdict.
     assert_eq!(shown.status.code(), Some(1), "{err}");
-    assert!(err.contains("not judged"), "{err}");
+    assert!(err.contains("no verdict"), "{err}");
 }

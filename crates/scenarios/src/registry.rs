@@ -537,11 +537,11 @@ use conlab_thread_scenarios::{asyncio as executors, threads};
 /// them, without their code, to tell them from planned ones).
 static TABLE: &[Scenario] = &[
     // Chapter 1: threads.
-    row!("thread-start", threads threads::thread_start),
+    row!("thread-start", seam threads::thread_start),
     row!("thread-main-waits", threads threads::thread_main_waits),
     row!("thread-daemon", threads threads::thread_daemon),
     row!("thread-join-timeout", threads threads::thread_join_timeout),
-    row!("thread-names", threads threads::thread_names),
+    row!("thread-names", seam threads::thread_names),
     row!("cpu-bound-gil", threads threads::cpu_bound_gil, child),
     row!("io-bound-threads", threads threads::io_bound_threads).with_real_io("downloads"),
     row!("race-condition", seam threads::race_condition),
@@ -550,7 +550,7 @@ static TABLE: &[Scenario] = &[
     row!("semaphore", seam threads::semaphore),
     row!("condition-notify", threads threads::condition_notify),
     row!("condition-wait-for", threads threads::condition_wait_for),
-    row!("event", threads threads::event),
+    row!("event", seam threads::event),
     row!("thread-local", threads threads::thread_local),
     row!("thread-pool", threads threads::thread_pool),
     row!("producer-consumer", threads threads::producer_consumer)

@@ -233,6 +233,12 @@ impl Event {
         self.state.set.store(true, Relaxed);
     }
 
+    /// Clears it (a step): later waiters wait again.
+    pub async fn clear(&self, ctx: &Ctx) {
+        ctx.point(Wait::Go, "clear", self.state.name.clone()).await;
+        self.state.set.store(false, Relaxed);
+    }
+
     /// Waits until it is set.
     pub async fn wait(&self, ctx: &Ctx) {
         let s = &self.state;

@@ -339,3 +339,70 @@ impl Drop for Permit<'_> {
         }
     }
 }
+
+/// An event (`threading.Event`): `set` lets every waiter go on, `clear` re-arms it. Clones are
+/// the same event.
+#[derive(Clone)]
+pub struct Event {
+    kind: EventKind,
+}
+
+#[derive(Clone)]
+enum EventKind {
+    #[cfg(feature = "native")]
+    Os(Arc<conlab_traced_threads::Event>),
+    Sched(conlab_sched::Event),
+}
+
+impl Event {
+    /// An event, not set, for the run `me` belongs to.
+    pub fn new(me: &Thread, name: &'static str) -> Event {
+        let kind = match &me.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(_) => EventKind::Os(Arc::new(conlab_traced_threads::Event::new(name))),
+            Kind::Sched(_) => EventKind::Sched(conlab_sched::Event::new(name)),
+        };
+        Event { kind }
+    }
+
+    /// Sets it, waking every waiter.
+    pub async fn set(&self, me: &Thread) {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (EventKind::Os(e), _) => e.set(),
+            (EventKind::Sched(e), Kind::Sched(s)) => e.set(&s.ctx).await,
+            #[cfg(feature = "native")]
+            _ => unreachable!("an event is set by threads of its own run"),
+        }
+    }
+
+    /// Clears it.
+    pub async fn clear(&self, me: &Thread) {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (EventKind::Os(e), _) => e.clear(),
+            (EventKind::Sched(e), Kind::Sched(s)) => e.clear(&s.ctx).await,
+            #[cfg(feature = "native")]
+            _ => unreachable!("an event is cleared by threads of its own run"),
+        }
+    }
+
+    /// Waits (recorded as `waiting_event`) until it is set.
+    pub async fn wait(&self, me: &Thread) -> Result<(), Aborted> {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (EventKind::Os(e), Kind::Os(c)) => Ok(e.wait(c)?),
+            (EventKind::Sched(e), Kind::Sched(s)) => {
+                let asked = s.ctx.now();
+                e.wait(&s.ctx).await;
+                let now = s.ctx.now();
+                if now > asked {
+                    s.span(SpanState::WaitingEvent, asked, now, Text::None);
+                }
+                Ok(())
+            }
+            #[cfg(feature = "native")]
+            _ => unreachable!("an event is waited for by threads of its own run"),
+        }
+    }
+}

@@ -66,6 +66,16 @@ impl Thread {
         }
     }
 
+    /// The name of the thread this code runs on, as the runtime knows it
+    /// (`threading.current_thread().name`): natively the OS thread's own name.
+    pub fn current_name(&self) -> String {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(_) => std::thread::current().name().unwrap_or("?").to_string(),
+            Kind::Sched(s) => s.ctx.name().to_string(),
+        }
+    }
+
     /// This thread's lane.
     pub fn lane(&self) -> LaneId {
         match &self.kind {

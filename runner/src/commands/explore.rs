@@ -64,6 +64,13 @@ pub fn run(args: ExploreArgs) -> Result<(), Failure> {
     if terminal {
         eprint!("\r\x1b[2K");
     }
+    if results.is_empty() {
+        println!(
+            "  `{}` has nothing an interleaving could break: every order of its threads teaches \
+             the same (its checks judge each run: conlab run {} --runtime virtual)",
+            info.id, info.id
+        );
+    }
     for r in results {
         match r.broken {
             Some((schedule, reason, preemptions)) => {

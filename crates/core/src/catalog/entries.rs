@@ -167,7 +167,7 @@ const SCHEDULED: Platforms = Platforms::SCHEDULED;
 /// Every scenario, in chapter order.
 pub static CATALOG: &[ScenarioInfo] = &[
     // 1. Threads
-    scenario("thread-start", "Starting threads", Threads, NATIVE, &[count("threads", 2, 1, 4000, "threads", "how many threads to start")],
+    scenario("thread-start", "Starting threads", Threads, SCHEDULED, &[count("threads", 2, 1, 4000, "threads", "how many threads to start")],
         "Starting a thread only schedules it: the operating system decides when it runs, and the main thread carries on without waiting."),
     scenario("thread-main-waits", "The process waits for its threads", Threads, NATIVE, &[millis_list("sleeps_ms", &[300, 900], "one sleep per worker thread")],
         "A program does not end while non-daemon threads are still running: main prints first, then waits for every worker."),
@@ -175,7 +175,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "Daemon threads are cut off when the main thread ends; their remaining work never happens."),
     scenario("thread-join-timeout", "join() with and without a timeout", Threads, NATIVE, &[millis("work_ms", 10, 0, 10_000, "how long each worker works"), millis("timeout_ms", 2000, 1, 60_000, "how long join waits at most")],
         "join() waits for a thread to finish; join(timeout) gives up after the timeout and lets the caller carry on."),
-    scenario("thread-names", "Thread names", Threads, NATIVE, &[threads(2)],
+    scenario("thread-names", "Thread names", Threads, SCHEDULED, &[threads(2)],
         "Every thread has a name; code can ask for the name of the thread it runs on."),
     scenario("cpu-bound-gil", "CPU-bound work and the GIL", Threads, NATIVE, &[count("units", 4, 1, 64, "work units", "how many equal pieces of CPU work"), flag("gil", true, "simulate the global interpreter lock"), millis("switch_interval_ms", 5, 1, 1000, "how often the GIL is handed over")],
         "CPU-bound work gains nothing from threads under a global interpreter lock; without it, or with processes, it spreads over the cores.").showing(Shown::MAKESPAN),
@@ -193,7 +193,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "Threads wait on a condition; each notify(n) releases n of them."),
     scenario("condition-wait-for", "Condition: wait_for(predicate)", Threads, NATIVE, &[threads(5)],
         "wait_for blocks until a predicate over shared state becomes true, re-checking it at every notification."),
-    scenario("event", "Event", Threads, NATIVE, &[threads(10), count("rounds", 2, 1, 32, "rounds", "how many set/clear rounds")],
+    scenario("event", "Event", Threads, SCHEDULED, &[threads(10), count("rounds", 2, 1, 32, "rounds", "how many set/clear rounds")],
         "One set() releases every thread waiting on an Event; clear() re-arms it for the next round."),
     scenario("thread-local", "Thread-local storage", Threads, NATIVE, &[threads(10), hold_ms(200)],
         "Each thread sees its own value of a thread-local variable; the same built by hand is a map keyed by thread id.").showing(Shown::NO_SPEEDUP),

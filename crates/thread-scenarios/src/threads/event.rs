@@ -2,36 +2,43 @@
 //! next round.
 
 use conlab_core::{Checks, Nanos, Text};
-use conlab_traced_threads::{Aborted, Event, ThreadCtx};
-use std::sync::Arc;
+use conlab_threads::{Aborted, Event, Thread};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
-/// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("threads");
-    let rounds = main.params().usize("rounds");
-    let gap = main.params().scale_ms(100).max(Duration::from_millis(30));
-    let event = Arc::new(Event::new("event"));
-    for round in 0..rounds {
-        let mut handles = Vec::new();
-        for _ in 0..n {
-            let event = event.clone();
-            handles.push(main.spawn(main.next_thread_name(), move |me| {
-                event.wait(me)?;
-                me.mark("released", Text::from(round.to_string()));
-                me.print(format!("round {round}: {} released", me.name()));
-                Ok(())
-            })?);
+/// Runs the scenario (on OS threads, or on the deterministic scheduler).
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("threads");
+        let rounds = main.params().usize("rounds");
+        let gap = main.params().scale_ms(100).max(Duration::from_millis(30));
+        let event = Event::new(&main, "event");
+        for round in 0..rounds {
+            let mut handles = Vec::new();
+            for _ in 0..n {
+                let event = event.clone();
+                let body = move |me: Thread| async move {
+                    event.wait(&me).await?;
+                    me.mark("released", Text::from(round.to_string()));
+                    me.print(format!("round {round}: {} released", me.name()))
+                        .await;
+                    Ok(())
+                };
+                handles.push(main.spawn(main.next_thread_name(), body).await?);
+            }
+            main.sleep(gap).await?;
+            main.mark("set", Text::from(round.to_string()));
+            main.print(format!("round {round}: set()")).await;
+            event.set(&main).await;
+            for h in &handles {
+                h.join(&main).await?;
+            }
+            event.clear(&main).await;
+            main.mark("clear", Text::from(round.to_string()));
         }
-        main.sleep(gap)?;
-        main.mark("set", Text::from(round.to_string()));
-        main.print(format!("round {round}: set()"));
-        event.set();
-        handles.iter().try_for_each(|h| h.join(main))?;
-        event.clear();
-        main.mark("clear", Text::from(round.to_string()));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// What waking one more waiting thread may add, on a busy 2-core machine (each woken thread
@@ -88,3 +95,22 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let (n, rounds) = (p.usize("threads"), p.usize("rounds"));
     (p.scale_ms(100).max(Duration::from_millis(30)) + times(n, PER_THREAD)) * rounds as u32
 }
+
+/// What a search tries to break: nobody is released before its round's set().
+pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
+    // By the order marks were recorded: on the scheduler a set and its releases may share
+    // one instant of virtual time.
+    let t = c.trace;
+    let early = t.marks_named("released").find_map(|m| {
+        let set = t.marks_named("set").find(|s| s.detail == m.detail);
+        set.is_none_or(|s| m.order < s.order)
+            .then(|| format!("a thread was released in round {} before set()", m.detail))
+    });
+    vec![("released only by set()", early)]
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/event.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("event.rs"));

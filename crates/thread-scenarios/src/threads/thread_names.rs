@@ -2,31 +2,38 @@
 //! on (`threading.current_thread().name`).
 
 use conlab_core::Checks;
-use conlab_traced_threads::{Aborted, ThreadCtx};
+use conlab_threads::{Aborted, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
-/// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("threads");
-    let mut handles = Vec::new();
-    for i in 0..n {
-        // The first thread gets a name of its own; the others Python's default names.
-        let name = if i == 0 {
-            "worker-custom".to_string()
-        } else {
-            main.next_thread_name()
-        };
-        handles.push(main.spawn(name, |me| {
-            let os_name = std::thread::current().name().unwrap_or("?").to_string();
-            me.print(format!("current thread: {os_name}"));
-            Ok(())
-        })?);
-    }
-    // conlab runs the scenario's main thread on a thread of its own, which plays MainThread.
-    main.print(format!("current thread: {}", main.name()));
-    for h in &handles {
-        h.join(main)?;
-    }
-    Ok(())
+/// Runs the scenario (on OS threads, or on the deterministic scheduler).
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("threads");
+        let mut handles = Vec::new();
+        for i in 0..n {
+            // The first thread gets a name of its own; the others Python's default names.
+            let name = if i == 0 {
+                "worker-custom".to_string()
+            } else {
+                main.next_thread_name()
+            };
+            let body = |me: Thread| async move {
+                // threading.current_thread().name: the OS thread's own name natively.
+                let name = me.current_name();
+                me.print(format!("current thread: {name}")).await;
+                Ok(())
+            };
+            handles.push(main.spawn(name, body).await?);
+        }
+        // conlab runs the scenario's main thread on a thread of its own, which plays
+        // MainThread.
+        main.print(format!("current thread: {}", main.name())).await;
+        for h in &handles {
+            h.join(&main).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Checks: each line names the thread (lane) that printed it, and every thread printed.
@@ -61,3 +68,14 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use conlab_core::estimate::{times, PER_THREAD};
     times(p.usize("threads"), PER_THREAD)
 }
+
+/// Nothing an interleaving could break: every order of the threads teaches the same.
+pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
+    Vec::new()
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/thread_names.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("thread_names.rs"));

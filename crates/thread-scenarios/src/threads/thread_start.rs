@@ -2,31 +2,36 @@
 //! waiting, and the OS decides when each worker runs.
 
 use conlab_core::{Checks, Fault, LaneKind};
-use conlab_traced_threads::{Aborted, ThreadCtx};
+use conlab_threads::{Aborted, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
-/// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("threads");
-    let work = main.params().scale_ms(50);
-    let mut handles = Vec::with_capacity(n);
-    for _ in 0..n {
-        let name = main.next_thread_name();
-        handles.push(main.spawn(name, move |me| {
-            me.print(format!("{}: started", me.name()));
-            me.sleep(work)?;
-            me.print(format!("{}: done", me.name()));
-            Ok(())
-        })?);
-    }
-    main.mark("all_started", "");
-    main.print(format!(
-        "MainThread: started {} and carries on",
-        conlab_core::count_of(n, "thread", "threads")
-    ));
-    for h in &handles {
-        h.join(main)?;
-    }
-    Ok(())
+/// Runs the scenario (on OS threads, or on the deterministic scheduler).
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("threads");
+        let work = main.params().scale_ms(50);
+        let mut handles = Vec::with_capacity(n);
+        for _ in 0..n {
+            let body = move |me: Thread| async move {
+                me.print(format!("{}: started", me.name())).await;
+                me.sleep(work).await?;
+                me.print(format!("{}: done", me.name())).await;
+                Ok(())
+            };
+            handles.push(main.spawn(main.next_thread_name(), body).await?);
+        }
+        main.mark("all_started", "");
+        main.print(format!(
+            "MainThread: started {} and carries on",
+            conlab_core::count_of(n, "thread", "threads")
+        ))
+        .await;
+        for h in &handles {
+            h.join(&main).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Checks: every worker printed each of its lines once; main printed before joining and
@@ -100,3 +105,14 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use conlab_core::estimate::{times, PER_THREAD};
     p.scale_ms(50) + times(p.usize("threads"), PER_THREAD)
 }
+
+/// Nothing an interleaving could break: every order of the threads teaches the same.
+pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
+    Vec::new()
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/thread_start.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("thread_start.rs"));
