@@ -180,7 +180,7 @@ pub enum ConfigError {
         len: usize,
     },
     /// A token with a character a link or a cookie would not carry unchanged.
-    #[error("the token holds {bad:?}, which a link or a cookie would not carry unchanged; use only letters, digits, '.', '_', '~' and '-' (for example the output of `openssl rand -hex 16`)")]
+    #[error("the token holds {bad:?}, which a link or a cookie would not carry unchanged; give at least 16 characters, each a letter, a digit, '.', '_', '~' or '-' (for example the output of `openssl rand -hex 16`)")]
     TokenCharacter {
         /// The first such character.
         bad: char,
