@@ -68,14 +68,7 @@ fn verdict_of(trace: &Trace, id: &str) -> Option<Verdict> {
 #[test]
 fn every_guarded_check_catches_the_wrong_behaviours_it_names() {
     conlab_tests::use_test_worker();
-    let seed: u64 = std::env::var("CONLAB_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        });
+    let seed = conlab_tests::drawn::seed();
     let draws: usize = std::env::var("CONLAB_FUZZ_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -215,7 +215,17 @@ fn a_child_that_ends_badly_fails_the_run_naming_it_and_how() {
     for (role, says) in cases {
         let started = Instant::now();
         let t = run_parent(one_child(role), Duration::from_secs(20));
-        let reason = failure(&t);
+        let reason = match &t.status {
+            Status::Failed { reason } => reason.clone(),
+            other => panic!(
+                "{role}: expected a failed run, got {other:?} after {:?}; marks: {:?}",
+                started.elapsed(),
+                t.marks
+                    .iter()
+                    .map(|m| format!("{} {} {}", m.t, m.name, m.detail))
+                    .collect::<Vec<_>>()
+            ),
+        };
         let pid = pids(&t)[0];
         assert!(
             reason.starts_with(&format!("Process-1 (pid {pid})")) && reason.contains(says),

@@ -22,20 +22,9 @@ fn params(id: &str, assignments: &[String]) -> Params {
     Params::from_assignments(id, info.params, assignments.iter().map(String::as_str)).unwrap()
 }
 
-fn seed() -> u64 {
-    std::env::var("CONLAB_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        })
-}
-
 #[test]
 fn every_scheduled_scenario_passes_with_drawn_parameters_and_runs_the_same_twice() {
-    let seed = seed();
+    let seed = conlab_tests::drawn::seed();
     println!("scheduled runs: seed {seed} (CONLAB_FUZZ_SEED={seed} replays)");
     let mut rng = Rng::new(seed);
     for row in scheduled_rows() {
@@ -165,5 +154,46 @@ fn a_schedule_made_for_something_else_is_refused_whole() {
             .err()
             .map(|e| e.to_string());
         assert!(e.is_some(), "{bad} was replayed");
+    }
+}
+
+#[test]
+fn lines_keep_the_order_their_steps_happened_in_even_at_one_instant() {
+    // With no time between them, every step shares one instant of virtual time: only the
+    // order of recording tells a worker's last line from the join that waited for it.
+    let join_timeout = conlab_scenarios::find("thread-join-timeout").unwrap();
+    let event = conlab_scenarios::find("event").unwrap();
+    for seed in 0..20u64 {
+        let p = params(
+            join_timeout.id,
+            &["work_ms=0".into(), format!("timeout_ms={}", 1 + seed % 3)],
+        );
+        let run = scheduled::run(join_timeout, &p, None).unwrap();
+        let lines = run.trace.output_texts();
+        let at = |prefix: &str| lines.iter().position(|l| l.starts_with(prefix));
+        assert!(
+            at("Thread-1 worked") < at("join() returned; Thread-1 finished"),
+            "{lines:?}"
+        );
+        let p = params(
+            event.id,
+            &["threads=3".into(), format!("rounds={}", 1 + seed % 3)],
+        );
+        let run = scheduled::run(event, &p, None).unwrap();
+        let lines = run.trace.output_texts();
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(round) = line
+                .strip_prefix("round ")
+                .and_then(|r| r.split(':').next())
+            {
+                if line.ends_with("released") {
+                    let set = format!("round {round}: set()");
+                    assert!(
+                        lines[..i].contains(&set.as_str()),
+                        "{line} before its set(): {lines:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -538,9 +538,9 @@ use conlab_thread_scenarios::{asyncio as executors, threads};
 static TABLE: &[Scenario] = &[
     // Chapter 1: threads.
     row!("thread-start", seam threads::thread_start),
-    row!("thread-main-waits", threads threads::thread_main_waits),
+    row!("thread-main-waits", seam threads::thread_main_waits),
     row!("thread-daemon", threads threads::thread_daemon),
-    row!("thread-join-timeout", threads threads::thread_join_timeout),
+    row!("thread-join-timeout", seam threads::thread_join_timeout),
     row!("thread-names", seam threads::thread_names),
     row!("cpu-bound-gil", threads threads::cpu_bound_gil, child),
     row!("io-bound-threads", threads threads::io_bound_threads).with_real_io("downloads"),

@@ -75,6 +75,17 @@ pub enum End {
     Stopped,
 }
 
+impl End {
+    /// A deadlock in words: each thread left and why it waits.
+    pub fn deadlock_words(waits: &[(String, String)]) -> String {
+        let each: Vec<String> = waits
+            .iter()
+            .map(|(who, why)| format!("{who} {why}"))
+            .collect();
+        format!("deadlock: {}", each.join("; "))
+    }
+}
+
 /// Limits and settings of one run.
 #[derive(Clone, Copy, Debug)]
 pub struct RunLimits {

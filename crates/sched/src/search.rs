@@ -64,14 +64,7 @@ pub enum Outcome {
 fn judged(report: &RunReport, judge: Judge) -> Option<String> {
     match &report.end {
         End::Completed => judge(report),
-        End::Deadlock(waits) => Some(format!(
-            "deadlock: {}",
-            waits
-                .iter()
-                .map(|(who, why)| format!("{who} {why}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        )),
+        End::Deadlock(waits) => Some(End::deadlock_words(waits)),
         End::StepLimit => Some("the run went on past its step limit".to_string()),
         End::Misfit(_) => None,
         End::Foreign(why) => Some(why.clone()),

@@ -18,6 +18,8 @@ pub(crate) struct SchedRun {
     pub(crate) params: Params,
     pub(crate) next_thread: Cell<u32>,
     recorder: TraceRecorder,
+    /// The one writer of a full recording.
+    writer: std::cell::OnceCell<EventWriter>,
     /// Spans and output too, or only marks (a search's runs, whose properties read marks).
     full: bool,
     /// A marks-only run's marks, kept here rather than in the recorder, whose merge a search
@@ -38,7 +40,10 @@ impl SchedRun {
         name: impl Into<conlab_core::LaneName>,
     ) -> (Option<EventWriter>, LaneId) {
         if self.full {
-            let writer = self.recorder.writer();
+            // Every thread records through one writer (clones share its buffer): the run is
+            // on one OS thread, and one buffer keeps the order steps happened in, which time
+            // alone cannot tell where several steps share an instant of virtual time.
+            let writer = self.writer.get_or_init(|| self.recorder.writer()).clone();
             let lane = writer.new_lane(t, kind, name);
             (Some(writer), lane)
         } else {
@@ -145,6 +150,26 @@ impl SchedThread {
         }
     }
 
+    pub(crate) async fn join_timeout(
+        &self,
+        handle: conlab_sched::JoinHandle,
+        name: &str,
+        timeout: std::time::Duration,
+    ) -> bool {
+        let asked = self.ctx.now();
+        let finished = self.ctx.join_timeout(handle, timeout).await;
+        let now = self.ctx.now();
+        if now > asked && self.run.full {
+            self.span(
+                SpanState::WaitingJoin,
+                asked,
+                now,
+                Text::from(format!("{name} to finish")),
+            );
+        }
+        finished
+    }
+
     pub(crate) async fn join(&self, handle: conlab_sched::JoinHandle, name: &str) {
         let asked = self.ctx.now();
         self.ctx.join(handle).await;
@@ -205,6 +230,7 @@ pub fn run_scheduled(
         params: params.clone(),
         next_thread: Cell::new(0),
         recorder: recorder.clone(),
+        writer: std::cell::OnceCell::new(),
         full: recording == Recording::Full,
         marks: RefCell::new(Vec::new()),
         lanes: Cell::new(0),
@@ -256,14 +282,7 @@ pub fn run_scheduled(
             reason: "the run was aborted".into(),
         },
         (End::Deadlock(waits), _) => Status::Failed {
-            reason: format!(
-                "deadlock: {}",
-                waits
-                    .iter()
-                    .map(|(who, why)| format!("{who} {why}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
+            reason: End::deadlock_words(waits),
         },
         (End::StepLimit, _) => Status::Failed {
             reason: format!("the run took more than {} steps", limits.max_steps),

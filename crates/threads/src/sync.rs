@@ -27,15 +27,51 @@ pub struct Held<'a> {
 enum HeldKind<'a> {
     #[cfg(feature = "native")]
     Os(conlab_traced_threads::TracedGuard<'a, ()>),
-    Sched {
-        lock: &'a conlab_sched::Lock,
-        name: &'static str,
-        me: &'a Thread,
-        since: Nanos,
-        released: bool,
-        /// False under the test fault of a lock that does not exclude.
-        taken: bool,
-    },
+    Sched(&'a conlab_sched::Lock, Hold<'a>),
+}
+
+/// A lock or permit held on the scheduler: its holding span is recorded when it is let go.
+struct Hold<'a> {
+    name: &'static str,
+    me: &'a Thread,
+    since: Nanos,
+    /// False under the test fault of a lock that does not exclude (nothing was taken).
+    taken: bool,
+    released: bool,
+}
+
+impl<'a> Hold<'a> {
+    fn new(name: &'static str, me: &'a Thread, since: Nanos, taken: bool) -> Hold<'a> {
+        Hold {
+            name,
+            me,
+            since,
+            taken,
+            released: false,
+        }
+    }
+
+    /// The scheduled thread holding it.
+    fn thread(&self) -> Option<&'a crate::scheduled::SchedThread> {
+        match &self.me.kind {
+            Kind::Sched(s) => Some(s.as_ref()),
+            #[cfg(feature = "native")]
+            Kind::Os(_) => None,
+        }
+    }
+
+    /// Records the holding span up to `end`, once.
+    fn record(&mut self, end: Nanos) {
+        if let Some(s) = self.thread() {
+            s.span(
+                SpanState::HoldingLock,
+                self.since,
+                end,
+                Text::Static(self.name),
+            );
+        }
+        self.released = true;
+    }
 }
 
 impl Lock {
@@ -63,14 +99,7 @@ impl Lock {
                 if conlab_core::faults::active(conlab_core::Fault::LockNotExclusive) {
                     // The test fault of a lock that does not exclude: nobody waits for it.
                     return Ok(Held {
-                        kind: HeldKind::Sched {
-                            lock,
-                            name,
-                            me,
-                            since: asked,
-                            released: false,
-                            taken: false,
-                        },
+                        kind: HeldKind::Sched(lock, Hold::new(name, me, asked, false)),
                     });
                 }
                 lock.acquire(&s.ctx).await;
@@ -79,14 +108,7 @@ impl Lock {
                     s.span(SpanState::WaitingLock, asked, since, Text::None);
                 }
                 Ok(Held {
-                    kind: HeldKind::Sched {
-                        lock,
-                        name,
-                        me,
-                        since,
-                        released: false,
-                        taken: true,
-                    },
+                    kind: HeldKind::Sched(lock, Hold::new(name, me, since, true)),
                 })
             }
             #[cfg(feature = "native")]
@@ -101,28 +123,19 @@ impl Held<'_> {
         match &mut self.kind {
             #[cfg(feature = "native")]
             HeldKind::Os(g) => Ok(g.sleep(d)?),
-            HeldKind::Sched { me, .. } => me.sleep(d).await,
+            HeldKind::Sched(_, hold) => hold.me.sleep(d).await,
         }
     }
 
     /// Releases the lock (on the scheduler a step: who gets it next is a choice).
     pub async fn release(mut self) {
-        if let HeldKind::Sched {
-            lock,
-            name,
-            me,
-            since,
-            released: released @ false,
-            taken,
-        } = &mut self.kind
-        {
-            if let Kind::Sched(s) = &me.kind {
+        if let HeldKind::Sched(lock, hold) = &mut self.kind {
+            if let (Some(s), false) = (hold.thread(), hold.released) {
                 let end = s.ctx.now();
-                if *taken {
+                if hold.taken {
                     lock.release(&s.ctx).await;
                 }
-                s.span(SpanState::HoldingLock, *since, end, Text::Static(name));
-                *released = true;
+                hold.record(end);
             }
         }
         // Natively the guard's drop releases it and records the hold.
@@ -131,26 +144,13 @@ impl Held<'_> {
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        if let HeldKind::Sched {
-            lock,
-            name,
-            me,
-            since,
-            released: false,
-            taken,
-        } = &self.kind
-        {
-            // Let go without a step (code that returned early with `?`).
-            if let Kind::Sched(s) = &me.kind {
-                if *taken {
+        // Let go without a step (code that returned early with `?`).
+        if let HeldKind::Sched(lock, hold) = &mut self.kind {
+            if let (Some(s), false) = (hold.thread(), hold.released) {
+                if hold.taken {
                     lock.release_without_step(&s.ctx);
                 }
-                s.span(
-                    SpanState::HoldingLock,
-                    *since,
-                    s.ctx.now(),
-                    Text::Static(name),
-                );
+                hold.record(s.ctx.now());
             }
         }
     }
@@ -229,15 +229,7 @@ pub struct Permit<'a> {
 enum PermitKind<'a> {
     #[cfg(feature = "native")]
     Os(#[allow(dead_code)] conlab_traced_threads::Permit<'a>),
-    Sched {
-        sem: &'a conlab_sched::Semaphore,
-        name: &'static str,
-        me: &'a Thread,
-        since: Nanos,
-        /// False under the test fault of a semaphore that does not limit.
-        taken: bool,
-        released: bool,
-    },
+    Sched(&'a conlab_sched::Semaphore, Hold<'a>),
 }
 
 impl Semaphore {
@@ -272,14 +264,7 @@ impl Semaphore {
                     s.span(SpanState::WaitingSemaphore, asked, since, Text::None);
                 }
                 Ok(Permit {
-                    kind: PermitKind::Sched {
-                        sem,
-                        name,
-                        me,
-                        since,
-                        taken: limits,
-                        released: false,
-                    },
+                    kind: PermitKind::Sched(sem, Hold::new(name, me, since, limits)),
                 })
             }
             #[cfg(feature = "native")]
@@ -291,22 +276,13 @@ impl Semaphore {
 impl Permit<'_> {
     /// Gives the permit back (on the scheduler a step: who gets it next is a choice).
     pub async fn release(mut self) {
-        if let PermitKind::Sched {
-            sem,
-            name,
-            me,
-            since,
-            taken,
-            released: released @ false,
-        } = &mut self.kind
-        {
-            if let Kind::Sched(s) = &me.kind {
+        if let PermitKind::Sched(sem, hold) = &mut self.kind {
+            if let (Some(s), false) = (hold.thread(), hold.released) {
                 let end = s.ctx.now();
-                if *taken {
+                if hold.taken {
                     sem.release(&s.ctx).await;
                 }
-                s.span(SpanState::HoldingLock, *since, end, Text::Static(name));
-                *released = true;
+                hold.record(end);
             }
         }
         // Natively the permit's drop gives it back and records the hold.
@@ -315,26 +291,13 @@ impl Permit<'_> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        if let PermitKind::Sched {
-            sem,
-            name,
-            me,
-            since,
-            taken,
-            released: false,
-        } = &self.kind
-        {
-            // Given back without a step (code that returned early with `?`).
-            if let Kind::Sched(s) = &me.kind {
-                if *taken {
+        // Given back without a step (code that returned early with `?`).
+        if let PermitKind::Sched(sem, hold) = &mut self.kind {
+            if let (Some(s), false) = (hold.thread(), hold.released) {
+                if hold.taken {
                     sem.release_without_step();
                 }
-                s.span(
-                    SpanState::HoldingLock,
-                    *since,
-                    s.ctx.now(),
-                    Text::Static(name),
-                );
+                hold.record(s.ctx.now());
             }
         }
     }

@@ -186,6 +186,20 @@ impl Thread {
 }
 
 impl Handle {
+    /// Waits at most `timeout` for the thread to finish (`join(timeout)`), recorded as
+    /// `waiting_join`; whether it finished.
+    pub async fn join_timeout(&self, me: &Thread, timeout: Duration) -> Result<bool, Aborted> {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (HandleKind::Os(h), Kind::Os(c)) => Ok(h.join_timeout(c, timeout)?),
+            (HandleKind::Sched { handle, name }, Kind::Sched(s)) => {
+                Ok(s.join_timeout(*handle, name, timeout).await)
+            }
+            #[cfg(feature = "native")]
+            _ => unreachable!("a thread joins threads of its own run"),
+        }
+    }
+
     /// Waits for the thread to finish (`join()`), recorded as `waiting_join` while it waits.
     pub async fn join(&self, me: &Thread) -> Result<(), Aborted> {
         match (&self.kind, &me.kind) {

@@ -169,11 +169,11 @@ pub static CATALOG: &[ScenarioInfo] = &[
     // 1. Threads
     scenario("thread-start", "Starting threads", Threads, SCHEDULED, &[count("threads", 2, 1, 4000, "threads", "how many threads to start")],
         "Starting a thread only schedules it: the operating system decides when it runs, and the main thread carries on without waiting."),
-    scenario("thread-main-waits", "The process waits for its threads", Threads, NATIVE, &[millis_list("sleeps_ms", &[300, 900], "one sleep per worker thread")],
+    scenario("thread-main-waits", "The process waits for its threads", Threads, SCHEDULED, &[millis_list("sleeps_ms", &[300, 900], "one sleep per worker thread")],
         "A program does not end while non-daemon threads are still running: main prints first, then waits for every worker."),
     scenario("thread-daemon", "Daemon threads", Threads, NATIVE, &[sleep_ms(200)],
         "Daemon threads are cut off when the main thread ends; their remaining work never happens."),
-    scenario("thread-join-timeout", "join() with and without a timeout", Threads, NATIVE, &[millis("work_ms", 10, 0, 10_000, "how long each worker works"), millis("timeout_ms", 2000, 1, 60_000, "how long join waits at most")],
+    scenario("thread-join-timeout", "join() with and without a timeout", Threads, SCHEDULED, &[millis("work_ms", 10, 0, 10_000, "how long each worker works"), millis("timeout_ms", 2000, 1, 60_000, "how long join waits at most")],
         "join() waits for a thread to finish; join(timeout) gives up after the timeout and lets the caller carry on."),
     scenario("thread-names", "Thread names", Threads, SCHEDULED, &[threads(2)],
         "Every thread has a name; code can ask for the name of the thread it runs on."),

@@ -2,46 +2,53 @@
 //! the timeout and lets the caller carry on while the thread still runs.
 
 use conlab_core::{Checks, Nanos};
-use conlab_traced_threads::{Aborted, ThreadCtx};
+use conlab_threads::{Aborted, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
-/// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let work = main.params().duration("work_ms");
-    let timeout = main.params().duration("timeout_ms");
-    for with_timeout in [false, true] {
-        let name = main.next_thread_name();
-        main.print(format!("create {name}"));
-        let h = main.spawn(name, move |me| {
-            me.sleep(work)?;
-            me.print(format!(
-                "{} worked for {}",
-                me.name(),
-                conlab_core::ms(work.as_nanos() as Nanos)
-            ));
-            Ok(())
-        })?;
-        if with_timeout {
-            let start = main.now();
-            let finished = h.join_timeout(main, timeout)?;
-            main.mark(
-                "join_timeout_returned",
-                conlab_core::Text::from(format!("{}", main.now() - start)),
-            );
-            main.print(format!(
-                "join(timeout) returned; {} {}",
-                h.name(),
-                if finished {
-                    "finished"
-                } else {
-                    "is still running"
-                }
-            ));
-        } else {
-            h.join(main)?;
-            main.print(format!("join() returned; {} finished", h.name()));
+/// Runs the scenario (on OS threads, or on the deterministic scheduler).
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let work = main.params().duration("work_ms");
+        let timeout = main.params().duration("timeout_ms");
+        for with_timeout in [false, true] {
+            let name = main.next_thread_name();
+            main.print(format!("create {name}")).await;
+            let body = move |me: Thread| async move {
+                me.sleep(work).await?;
+                me.print(format!(
+                    "{} worked for {}",
+                    me.name(),
+                    conlab_core::ms(work.as_nanos() as Nanos)
+                ))
+                .await;
+                Ok(())
+            };
+            let h = main.spawn(name.clone(), body).await?;
+            if with_timeout {
+                let start = main.now();
+                let finished = h.join_timeout(&main, timeout).await?;
+                main.mark(
+                    "join_timeout_returned",
+                    conlab_core::Text::from(format!("{}", main.now() - start)),
+                );
+                main.print(format!(
+                    "join(timeout) returned; {name} {}",
+                    if finished {
+                        "finished"
+                    } else {
+                        "is still running"
+                    }
+                ))
+                .await;
+            } else {
+                h.join(&main).await?;
+                main.print(format!("join() returned; {name} finished"))
+                    .await;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Checks: each "create" line precedes its worker's line; join(timeout) returns within the
@@ -121,3 +128,22 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use conlab_core::estimate::{times, PER_THREAD};
     p.duration("work_ms") * 2 + times(2, PER_THREAD)
 }
+
+/// What a search tries to break: join(timeout) never waits past its timeout.
+pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
+    let timeout = c.params.duration("timeout_ms").as_nanos() as Nanos;
+    let waited = c
+        .trace
+        .marks_named("join_timeout_returned")
+        .find_map(|m| m.detail.parse::<Nanos>().ok());
+    let broken = waited
+        .filter(|w| *w > timeout)
+        .map(|w| format!("join(timeout) waited {}", conlab_core::ms(w)));
+    vec![("join(timeout) returns by its timeout", broken)]
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/thread_join_timeout.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("thread_join_timeout.rs"));

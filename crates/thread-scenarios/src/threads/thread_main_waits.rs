@@ -2,24 +2,30 @@
 //! end without waiting for its threads; the run (the "process") then waits for every worker.
 
 use conlab_core::{Checks, Fault, LaneKind, Nanos, SpanState};
-use conlab_traced_threads::{Aborted, ThreadCtx};
+use conlab_threads::{Aborted, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
-/// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    for d in main.params().durations("sleeps_ms") {
-        let name = main.next_thread_name();
-        main.spawn(name, move |me| {
-            me.sleep(d)?;
-            me.print(format!(
-                "{} finished after {}",
-                me.name(),
-                conlab_core::ms(d.as_nanos() as Nanos)
-            ));
-            Ok(())
-        })?;
-    }
-    main.print("MainThread: reached the end of the program");
-    Ok(())
+/// Runs the scenario (on OS threads, or on the deterministic scheduler).
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        for d in main.params().durations("sleeps_ms") {
+            let body = move |me: Thread| async move {
+                me.sleep(d).await?;
+                me.print(format!(
+                    "{} finished after {}",
+                    me.name(),
+                    conlab_core::ms(d.as_nanos() as Nanos)
+                ))
+                .await;
+                Ok(())
+            };
+            main.spawn(main.next_thread_name(), body).await?;
+        }
+        main.print("MainThread: reached the end of the program")
+            .await;
+        Ok(())
+    })
 }
 
 /// Checks: main reaches its end without waiting (no wait on its lane before its last line:
@@ -115,3 +121,14 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let sleeps = p.durations("sleeps_ms");
     times(sleeps.len(), PER_THREAD) + sleeps.into_iter().max().unwrap_or_default()
 }
+
+/// Nothing an interleaving could break: every order of the threads teaches the same.
+pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
+    Vec::new()
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/thread_main_waits.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("thread_main_waits.rs"));
