@@ -193,6 +193,7 @@ fn one_child(role: &'static str) -> fn(&ThreadCtx) -> Result<(), Aborted> {
         "fault-exit-silently" => parent!("fault-exit-silently"),
         "fault-panic" => parent!("fault-panic"),
         "fault-garbage" => parent!("fault-garbage"),
+        "report-strays" => parent!("report-strays"),
         _ => parent!("fault-ok"),
     }
 }
@@ -491,4 +492,27 @@ fn a_stopped_process_waiting_for_the_lock_is_not_called_a_deadlock() {
         t.status
     );
     assert_gone(&pids(&t));
+}
+
+#[test]
+fn a_worker_inherits_no_descriptor_its_parent_was_careless_with() {
+    // A descriptor without close-on-exec, as a build tool's jobserver pipe or a shell's
+    // extra descriptors are, open while a child starts.
+    let path = std::env::temp_dir().join(format!("conlab-stray-{}", std::process::id()));
+    std::fs::write(&path, b"x").unwrap();
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: open with a valid C string; the descriptor is closed below.
+    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
+    assert!(fd >= 0);
+    let t = run_parent(one_child("report-strays"), Duration::from_secs(20));
+    // SAFETY: the descriptor opened above, closed once.
+    unsafe { libc::close(fd) };
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(t.status, Status::Ok, "{:?}", t.status);
+    let lines = t.output_texts();
+    assert!(lines.contains(&"looked"), "{lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("inherited")),
+        "{lines:?}"
+    );
 }

@@ -19,10 +19,26 @@ pub fn child_for(spec: &WorkerSpec) -> Option<ChildFn> {
         "fault-exit-silently" => |_| std::process::exit(0),
         "fault-panic" => |_| panic!("a child gave up"),
         "fault-garbage" => |_| {
-            // SAFETY: descriptor 3 is this worker's channel to the parent.
-            let mut channel = unsafe { std::fs::File::from_raw_fd(3) };
+            // SAFETY: descriptor 0 is this worker's channel to the parent, where the toolkit
+            // put it (its own handle on it stays open; this one is never closed).
+            let mut channel = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) });
             let _ = channel.write_all(&[9, 0, 0, 0, 200, 1, 2, 3, 4, 5, 6, 7, 8]);
             std::thread::sleep(Duration::from_secs(30));
+            Ok(())
+        },
+        "report-strays" => |ctx| {
+            // Every open descriptor that names a test's stray file: none should be here.
+            for fd in std::fs::read_dir("/proc/self/fd")
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let target = std::fs::read_link(fd.path()).unwrap_or_default();
+                if target.to_string_lossy().contains("conlab-stray-") {
+                    ctx.print(format!("inherited {}", target.display()));
+                }
+            }
+            ctx.print("looked");
             Ok(())
         },
         "fault-ignore-abort" => |_| {

@@ -391,6 +391,14 @@ impl Drop for Waiting<'_> {
 /// it takes ownership of descriptor 0, where the parent put the worker's channel, so nothing
 /// else in the process may own or use that descriptor.
 pub unsafe fn child_main(spec: WorkerSpec, params: Params, run: ChildFn) -> ! {
+    // Descriptors conlab itself was started with and did not mark close-on-exec (a build
+    // tool's jobserver pipe, a shell's extra descriptors) would otherwise live on in every
+    // worker: closed before anything here opens one.
+    // SAFETY: close_range only closes descriptors 3 and up, none of which this process has
+    // opened yet.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+    }
     // SAFETY: the caller promises this is a worker, whose descriptor 0 is the channel the
     // parent put there before exec, owned by nothing else.
     let channel = unsafe { UnixStream::from_raw_fd(CHANNEL_FD) };
