@@ -123,14 +123,7 @@ pub fn human(d: Duration) -> String {
     match s {
         0 => format!("{} ms", d.as_millis()),
         // Tenths below 10 s, so that 1.5 s and 1.4 s do not both read "1 s".
-        1..=9 => {
-            let tenths = d.as_millis().div_ceil(100);
-            if tenths % 10 == 0 {
-                format!("{} s", tenths / 10)
-            } else {
-                format!("{}.{} s", tenths / 10, tenths % 10)
-            }
-        }
+        1..=9 => format!("{:.1} s", d.as_secs_f64()),
         10..=119 => format!("{s} s"),
         120..=3599 => two(s / 60, "min", s % 60, "s"),
         3600..=172_799 => two(s / 3600, "h", s % 3600 / 60, "min"),

@@ -548,7 +548,7 @@ static TABLE: &[Scenario] = &[
     row!("lock", seam threads::lock),
     row!("rlock", threads threads::rlock),
     row!("semaphore", seam threads::semaphore),
-    row!("condition-notify", threads threads::condition_notify),
+    row!("condition-notify", seam threads::condition_notify),
     row!("condition-wait-for", threads threads::condition_wait_for),
     row!("event", seam threads::event),
     row!("thread-local", threads threads::thread_local),

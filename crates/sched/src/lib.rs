@@ -22,4 +22,4 @@ pub use rng::SplitMix64;
 pub use run::{Ctx, End, JoinHandle, Nanos, Op, RunLimits, RunReport, Scheduler, Step, ThreadId};
 pub use schedule::{code_hash, fingerprint, Schedule, ScheduleError};
 pub use strategy::{ChoicePoint, Dfs, Guided, Pct, Random, Replay, Strategy};
-pub use sync::{Event, Lock, Queue, Semaphore, SharedCell};
+pub use sync::{Condition, Event, Lock, Queue, Semaphore, SharedCell};

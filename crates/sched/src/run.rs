@@ -2,7 +2,7 @@
 //! time and cores, and the loop that asks the strategy who steps next.
 
 use crate::strategy::{ChoicePoint, Strategy};
-use crate::sync::{EventState, LockState, QueueState, SemState};
+use crate::sync::{CondState, EventState, LockState, QueueState, SemState};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +27,8 @@ pub(crate) enum Wait {
     Lock(Arc<LockState>),
     Permit(Arc<SemState>),
     Event(Arc<EventState>),
+    /// A notification counted out to one waiter of a condition.
+    Notified(Arc<CondState>),
     QueueGet(Arc<QueueState>),
     QueuePut(Arc<QueueState>),
     Join(ThreadId),
@@ -370,6 +372,7 @@ impl Inner {
             Wait::Lock(l) => l.can_take(me),
             Wait::Permit(s) => s.permits.load(Relaxed) > 0,
             Wait::Event(e) => e.set.load(Relaxed),
+            Wait::Notified(c) => c.releasable.load(Relaxed) > 0,
             Wait::QueueGet(q) => q.len.load(Relaxed) > 0,
             Wait::QueuePut(q) => q.capacity.is_none_or(|c| q.len.load(Relaxed) < c),
             Wait::Join(t) => slots[t.0 as usize].done,
@@ -397,6 +400,7 @@ impl Inner {
                     },
                     Wait::Permit(s) => format!("waits for a permit of `{}`", s.name),
                     Wait::Event(e) => format!("waits for event `{}` to be set", e.name),
+                    Wait::Notified(c) => format!("waits for condition `{}` to be notified", c.name),
                     Wait::QueueGet(q) => format!("waits for an item in `{}`", q.name),
                     Wait::QueuePut(q) => format!("waits for room in `{}`", q.name),
                     Wait::Join(t) => format!("waits for {} to finish", name(*t)),

@@ -292,3 +292,68 @@ impl<T> Queue<T> {
             .expect("a queue that let a getter step holds an item")
     }
 }
+
+pub(crate) struct CondState {
+    pub(crate) name: Arc<str>,
+    /// Threads inside `wait`.
+    waiting: AtomicUsize,
+    /// Notifications counted out and not yet taken: exactly that many waiters go on.
+    pub(crate) releasable: AtomicUsize,
+}
+
+/// A condition variable with its lock (`threading.Condition`): `wait` lets the lock go, waits
+/// for a notification and takes the lock back; `notify(n)` releases exactly `n` waiters.
+#[derive(Clone)]
+pub struct Condition {
+    lock: Lock,
+    state: Arc<CondState>,
+}
+
+impl Condition {
+    /// A condition and its lock, both named `name`.
+    pub fn new(name: impl Into<Arc<str>>) -> Condition {
+        let name = name.into();
+        Condition {
+            lock: Lock::new(name.clone()),
+            state: Arc::new(CondState {
+                name,
+                waiting: AtomicUsize::new(0),
+                releasable: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Its lock (`with cond:` takes it).
+    pub fn lock(&self) -> &Lock {
+        &self.lock
+    }
+
+    /// Threads waiting now.
+    pub fn waiters(&self) -> usize {
+        self.state.waiting.load(Relaxed)
+    }
+
+    /// Lets the lock go, waits until a notification is counted out to this thread, and takes
+    /// the lock back (three steps). The caller holds the lock.
+    pub async fn wait(&self, ctx: &Ctx) {
+        let s = &self.state;
+        s.waiting.fetch_add(1, Relaxed);
+        self.lock.release(ctx).await;
+        ctx.point(Wait::Notified(s.clone()), "wait", s.name.clone())
+            .await;
+        s.releasable.fetch_sub(1, Relaxed);
+        s.waiting.fetch_sub(1, Relaxed);
+        self.lock.acquire(ctx).await;
+    }
+
+    /// Releases up to `n` waiters (a step; the caller holds the lock); how many it released.
+    pub async fn notify(&self, ctx: &Ctx, n: usize) -> usize {
+        let s = &self.state;
+        ctx.point(Wait::Go, "notify", s.name.clone()).await;
+        let waiting = s.waiting.load(Relaxed);
+        let counted = s.releasable.load(Relaxed).min(waiting);
+        let n = n.min(waiting - counted);
+        s.releasable.fetch_add(n, Relaxed);
+        n
+    }
+}

@@ -18,7 +18,7 @@ mod sync;
 mod thread;
 
 pub use scheduled::{run_scheduled, Recording, Scheduled, SCHEDULER_LIMITS};
-pub use sync::{Event, Held, Lock, Permit, Semaphore, Shared};
+pub use sync::{CondHeld, Condition, Event, Held, Lock, Permit, Semaphore, Shared};
 pub use thread::{Handle, Thread, ThreadFn};
 
 #[cfg(feature = "native")]

@@ -60,6 +60,12 @@ impl<'a> Hold<'a> {
         }
     }
 
+    /// Held again from `since` (a condition's lock, taken back after a wait).
+    fn restart(&mut self, since: Nanos) {
+        self.since = since;
+        self.released = false;
+    }
+
     /// Records the holding span up to `end`, once.
     fn record(&mut self, end: Nanos) {
         if let Some(s) = self.thread() {
@@ -366,6 +372,139 @@ impl Event {
             }
             #[cfg(feature = "native")]
             _ => unreachable!("an event is waited for by threads of its own run"),
+        }
+    }
+}
+
+/// A condition variable with its lock (`threading.Condition`). Clones are the same condition.
+#[derive(Clone)]
+pub struct Condition {
+    kind: CondKind,
+}
+
+#[derive(Clone)]
+enum CondKind {
+    #[cfg(feature = "native")]
+    Os(Arc<conlab_traced_threads::Condition<()>>),
+    Sched(conlab_sched::Condition, &'static str),
+}
+
+/// A condition's lock, held (inside `with cond:`); [`CondHeld::release`] lets it go.
+pub struct CondHeld<'a> {
+    kind: CondHeldKind<'a>,
+}
+
+enum CondHeldKind<'a> {
+    #[cfg(feature = "native")]
+    Os(conlab_traced_threads::CondGuard<'a, ()>),
+    Sched(&'a conlab_sched::Condition, Hold<'a>),
+}
+
+impl Condition {
+    /// A condition for the run `me` belongs to.
+    pub fn new(me: &Thread, name: &'static str) -> Condition {
+        let kind = match &me.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(_) => CondKind::Os(Arc::new(conlab_traced_threads::Condition::new(name, ()))),
+            Kind::Sched(_) => CondKind::Sched(conlab_sched::Condition::new(name), name),
+        };
+        Condition { kind }
+    }
+
+    /// Takes the condition's lock (`with cond:`), waiting while another thread holds it.
+    pub async fn lock<'a>(&'a self, me: &'a Thread) -> Result<CondHeld<'a>, Aborted> {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (CondKind::Os(c), Kind::Os(ctx)) => Ok(CondHeld {
+                kind: CondHeldKind::Os(c.lock(ctx)?),
+            }),
+            (CondKind::Sched(cond, name), Kind::Sched(s)) => {
+                let asked = s.ctx.now();
+                cond.lock().acquire(&s.ctx).await;
+                let since = s.ctx.now();
+                if since > asked {
+                    s.span(SpanState::WaitingLock, asked, since, Text::None);
+                }
+                Ok(CondHeld {
+                    kind: CondHeldKind::Sched(cond, Hold::new(name, me, since, true)),
+                })
+            }
+            #[cfg(feature = "native")]
+            _ => unreachable!("a condition is used by threads of its own run"),
+        }
+    }
+}
+
+impl CondHeld<'_> {
+    /// How many threads wait on the condition now.
+    pub fn waiters(&self) -> usize {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            CondHeldKind::Os(g) => g.waiters(),
+            CondHeldKind::Sched(cond, _) => cond.waiters(),
+        }
+    }
+
+    /// Lets the lock go, waits (recorded as `waiting_condition`) for a notification, and takes
+    /// the lock back.
+    pub async fn wait(&mut self) -> Result<(), Aborted> {
+        match &mut self.kind {
+            #[cfg(feature = "native")]
+            CondHeldKind::Os(g) => Ok(g.wait()?),
+            CondHeldKind::Sched(cond, hold) => {
+                if let Some(s) = hold.thread() {
+                    let asked = s.ctx.now();
+                    hold.record(asked);
+                    cond.wait(&s.ctx).await;
+                    let now = s.ctx.now();
+                    if now > asked {
+                        s.span(SpanState::WaitingCondition, asked, now, Text::None);
+                    }
+                    hold.restart(now);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Releases up to `n` waiters; how many it released.
+    pub async fn notify(&mut self, n: usize) -> usize {
+        match &mut self.kind {
+            #[cfg(feature = "native")]
+            CondHeldKind::Os(g) => g.notify(n),
+            CondHeldKind::Sched(cond, hold) => match hold.thread() {
+                Some(s) => cond.notify(&s.ctx, n).await,
+                None => 0,
+            },
+        }
+    }
+
+    /// Releases every waiter; how many it released.
+    pub async fn notify_all(&mut self) -> usize {
+        let n = self.waiters();
+        self.notify(n).await
+    }
+
+    /// Lets the lock go (on the scheduler a step).
+    pub async fn release(mut self) {
+        if let CondHeldKind::Sched(cond, hold) = &mut self.kind {
+            if let (Some(s), false) = (hold.thread(), hold.released) {
+                let end = s.ctx.now();
+                cond.lock().release(&s.ctx).await;
+                hold.record(end);
+            }
+        }
+        // Natively the guard's drop lets it go and records the hold.
+    }
+}
+
+impl Drop for CondHeld<'_> {
+    fn drop(&mut self) {
+        if let CondHeldKind::Sched(cond, hold) = &mut self.kind {
+            if let (Some(s), false) = (hold.thread(), hold.released) {
+                cond.lock().release_without_step(&s.ctx);
+                hold.record(s.ctx.now());
+            }
         }
     }
 }
