@@ -549,7 +549,7 @@ static TABLE: &[Scenario] = &[
     row!("rlock", threads threads::rlock),
     row!("semaphore", seam threads::semaphore),
     row!("condition-notify", seam threads::condition_notify),
-    row!("condition-wait-for", threads threads::condition_wait_for),
+    row!("condition-wait-for", seam threads::condition_wait_for),
     row!("event", seam threads::event),
     row!("thread-local", threads threads::thread_local),
     row!("thread-pool", threads threads::thread_pool),

@@ -191,7 +191,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "A semaphore with n permits lets n threads into a section at once; the rest wait, so the work runs in waves."),
     scenario("condition-notify", "Condition: notify(n)", Threads, SCHEDULED, &[threads(10), ParamSpec { name: "notify_plan", kind: ParamKind::List { default: &[2, 3, 5], min: 1, max: 256, max_len: 32, millis: false }, help: "how many waiters each notify releases", bound: None }],
         "Threads wait on a condition; each notify(n) releases n of them."),
-    scenario("condition-wait-for", "Condition: wait_for(predicate)", Threads, NATIVE, &[threads(5)],
+    scenario("condition-wait-for", "Condition: wait_for(predicate)", Threads, SCHEDULED, &[threads(5)],
         "wait_for blocks until a predicate over shared state becomes true, re-checking it at every notification."),
     scenario("event", "Event", Threads, SCHEDULED, &[threads(10), count("rounds", 2, 1, 32, "rounds", "how many set/clear rounds")],
         "One set() releases every thread waiting on an Event; clear() re-arms it for the next round."),
