@@ -158,29 +158,22 @@ impl SchedThread {
     ) -> bool {
         let asked = self.ctx.now();
         let finished = self.ctx.join_timeout(handle, timeout).await;
-        let now = self.ctx.now();
-        if now > asked && self.run.full {
-            self.span(
-                SpanState::WaitingJoin,
-                asked,
-                now,
-                Text::from(format!("{name} to finish")),
-            );
-        }
+        self.waited_for(name, asked);
         finished
     }
 
     pub(crate) async fn join(&self, handle: conlab_sched::JoinHandle, name: &str) {
         let asked = self.ctx.now();
         self.ctx.join(handle).await;
+        self.waited_for(name, asked);
+    }
+
+    /// Records a join's wait for thread `name`, from `asked` to now, if it took any time.
+    fn waited_for(&self, name: &str, asked: conlab_core::Nanos) {
         let now = self.ctx.now();
         if now > asked && self.run.full {
-            self.span(
-                SpanState::WaitingJoin,
-                asked,
-                now,
-                Text::from(format!("{name} to finish")),
-            );
+            let label = Text::from(format!("{name} to finish"));
+            self.span(SpanState::WaitingJoin, asked, now, label);
         }
     }
 }
