@@ -17,7 +17,8 @@ use std::rc::Rc;
 pub(crate) struct SchedRun {
     pub(crate) params: Params,
     pub(crate) next_thread: Cell<u32>,
-    recorder: TraceRecorder,
+    /// The recording of a full run (none for a marks-only run).
+    recorder: Option<TraceRecorder>,
     /// The one writer of a full recording.
     writer: std::cell::OnceCell<EventWriter>,
     /// Spans and output too, or only marks (a search's runs, whose properties read marks).
@@ -39,11 +40,11 @@ impl SchedRun {
         kind: LaneKind,
         name: impl Into<conlab_core::LaneName>,
     ) -> (Option<EventWriter>, LaneId) {
-        if self.full {
+        if let Some(recorder) = &self.recorder {
             // Every thread records through one writer (clones share its buffer): the run is
             // on one OS thread, and one buffer keeps the order steps happened in, which time
             // alone cannot tell where several steps share an instant of virtual time.
-            let writer = self.writer.get_or_init(|| self.recorder.writer()).clone();
+            let writer = self.writer.get_or_init(|| recorder.writer()).clone();
             let lane = writer.new_lane(t, kind, name);
             (Some(writer), lane)
         } else {
@@ -218,7 +219,7 @@ pub fn run_scheduled(
     recording: Recording,
     stop: &dyn Fn() -> bool,
 ) -> Scheduled {
-    let recorder = TraceRecorder::new();
+    let recorder = (recording == Recording::Full).then(TraceRecorder::new);
     let shared = Rc::new(SchedRun {
         params: params.clone(),
         next_thread: Cell::new(0),
@@ -290,16 +291,16 @@ pub fn run_scheduled(
             after_ms: report.elapsed / 1_000_000,
         },
     };
-    let meta = TraceMeta {
-        info,
-        runtime: RuntimeKind::Virtual,
-        params: params.clone(),
-        recorded_at: None,
-        host: None,
-        cores: Some(limits.cores),
-    };
-    let mut trace = if recording == Recording::Full {
-        meta.finish(checks, &recorder, report.elapsed, status)
+    let mut trace = if let Some(recorder) = &recorder {
+        let meta = TraceMeta {
+            info,
+            runtime: RuntimeKind::Virtual,
+            params: params.clone(),
+            recorded_at: None,
+            host: None,
+            cores: Some(limits.cores),
+        };
+        meta.finish(checks, recorder, report.elapsed, status)
     } else {
         // What a search's property reads, and no more: its marks, its status and its end.
         Trace {
