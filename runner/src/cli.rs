@@ -79,6 +79,9 @@ Each of the scenario's properties (such as \"without the lock\" and \"with the l
 searched on its own. A failing schedule is shrunk to the fewest preemptions and printed as a
 command that replays it: conlab run ID --runtime virtual … --schedule '<schedule>'.
 
+A scenario with hold_ms is searched with hold_ms=0 unless -p hold_ms=… is given: with long
+holds, virtual time alone decides the order of the steps.
+
 Strategies: random (each schedule drawn from the seed), pct (priority change points, of
 --depth), dfs (every interleaving, depth first, with at most --preemptions preemptions:
 exhaustive when it ends within --budget).

@@ -1014,6 +1014,21 @@ fn explore_finds_the_lost_update_and_its_schedule_replays_it() {
     let o = conlab(&["run", "race-condition", "--schedule", &schedule]);
     expect_exit(&o, 2);
     assert!(stderr(&o).contains("--runtime virtual"), "{}", stderr(&o));
+    // Searched without holds unless asked: the replay command says so.
+    let o = conlab(&[
+        "explore",
+        "race-condition",
+        "-p",
+        "op=increment",
+        "--budget",
+        "50",
+    ]);
+    expect_exit(&o, 0);
+    assert!(
+        stdout(&o).contains("-p hold_ms=0 --schedule"),
+        "{}",
+        stdout(&o)
+    );
     let o = conlab(&["explore", "create-task"]);
     expect_exit(&o, 2);
     assert!(stderr(&o).contains("race-condition"), "{}", stderr(&o));
