@@ -13,6 +13,21 @@ fn conlab(args: &[&str]) -> Output {
         .expect("the conlab binary runs")
 }
 
+/// A suite of runs of `ids` that `run-native` saves into `dir/suite` (its report into
+/// `dir/first-report`, out of the way); the suite's folder.
+fn suite_of(dir: &std::path::Path, ids: &[&str]) -> std::path::PathBuf {
+    let suite = dir.join("suite");
+    let mut args = vec!["run-native", "--no-serve"];
+    for id in ids {
+        args.extend(["--only", id]);
+    }
+    let (out, report) = (suite.to_string_lossy(), dir.join("first-report"));
+    let report = report.to_string_lossy();
+    args.extend(["--out", &out, "--report", &report]);
+    expect_exit(&conlab(&args), 0);
+    suite
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -589,15 +604,15 @@ fn serve_refuses_unsafe_settings_and_report_refuses_what_is_not_a_suite() {
         );
         assert!(!site.exists(), "{name}: a report was written");
     }
-    let o = conlab(&[
-        "serve",
-        "--bind",
-        "127.0.0.1:0",
-        "--store",
-        dir.path().join("served").to_str().unwrap(),
-        "--open",
-        suite.to_str().unwrap(),
-    ]);
+    // In a folder of its own: `--open` writes its report under ./target/conlab.
+    let o = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--store"])
+        .arg(dir.path().join("served"))
+        .arg("--open")
+        .arg(&suite)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     expect_exit(&o, 2);
     assert!(stderr(&o).contains("as a run's file"), "{}", stderr(&o));
     std::fs::remove_file(suite.join("index.json")).unwrap();
@@ -656,18 +671,7 @@ fn a_forged_verdict_is_checked_again_by_the_report_and_by_show() {
     // A suite of one run whose trace was edited: the tasks made to run one after the other
     // (the makespan doubled, as their spans say), and every check and the index set to passed.
     let dir = tempfile::tempdir().unwrap();
-    let suite = dir.path().join("suite");
-    let o = conlab(&[
-        "run-native",
-        "--only",
-        "create-task",
-        "--no-serve",
-        "--out",
-        suite.to_str().unwrap(),
-        "--report",
-        dir.path().join("report").to_str().unwrap(),
-    ]);
-    expect_exit(&o, 0);
+    let suite = suite_of(dir.path(), &["create-task"]);
     let file = suite.join("create-task.json");
     let mut trace =
         conlab_core::Trace::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -869,18 +873,7 @@ fn output_that_cannot_be_written_leaves_the_old_file_whole_and_exits_4() {
 #[test]
 fn serve_open_takes_its_port_before_it_writes_the_report() {
     let dir = tempfile::tempdir().unwrap();
-    let suite = dir.path().join("suite");
-    let o = conlab(&[
-        "run-native",
-        "--only",
-        "asyncio-two-tasks",
-        "--no-serve",
-        "--out",
-        suite.to_str().unwrap(),
-        "--report",
-        dir.path().join("first-report").to_str().unwrap(),
-    ]);
-    expect_exit(&o, 0);
+    let suite = suite_of(dir.path(), &["asyncio-two-tasks"]);
     // Another server's report, where `serve --open` writes its own.
     let report = dir.path().join("target/conlab/report");
     std::fs::create_dir_all(&report).unwrap();
@@ -1058,20 +1051,7 @@ fn explore_finds_the_lost_update_and_its_schedule_replays_it() {
 #[test]
 fn the_report_takes_status_and_makespan_from_the_traces_not_the_index() {
     let dir = tempfile::tempdir().unwrap();
-    let suite = dir.path().join("suite");
-    let o = conlab(&[
-        "run-native",
-        "--only",
-        "create-task",
-        "--only",
-        "asyncio-two-tasks",
-        "--no-serve",
-        "--out",
-        suite.to_str().unwrap(),
-        "--report",
-        dir.path().join("first").to_str().unwrap(),
-    ]);
-    expect_exit(&o, 0);
+    let suite = suite_of(dir.path(), &["create-task", "asyncio-two-tasks"]);
     // One trace made a refused run; the index still says both passed, with made-up makespans.
     let file = suite.join("create-task.json");
     let mut trace =

@@ -32,7 +32,7 @@ pub fn run_scenario_on<R: Runtime>(
     params: &Params,
     limit: Duration,
 ) -> Trace {
-    run_bounded(
+    run_scenario_bounded_on(
         info,
         as_runtime,
         run,
@@ -68,7 +68,7 @@ pub fn run_scenario_bounded(
     params: &Params,
     bounds: &Bounds,
 ) -> Trace {
-    run_bounded(info, |rt| rt, run, checks, params, bounds)
+    run_scenario_bounded_on(info, |rt| rt, run, checks, params, bounds)
 }
 
 /// Why a virtual run was cut off from outside.
@@ -108,17 +108,6 @@ fn cut_from_outside(bounds: &Bounds, recorder: &conlab_core::TraceRecorder) -> O
 
 /// [`run_scenario_on`] within `bounds`.
 pub fn run_scenario_bounded_on<R: Runtime>(
-    info: &'static ScenarioInfo,
-    as_runtime: impl FnOnce(VirtualRuntime) -> R,
-    run: ScenarioFn<R>,
-    checks: ChecksFn,
-    params: &Params,
-    bounds: &Bounds,
-) -> Trace {
-    run_bounded(info, as_runtime, run, checks, params, bounds)
-}
-
-fn run_bounded<R: Runtime>(
     info: &'static ScenarioInfo,
     as_runtime: impl FnOnce(VirtualRuntime) -> R,
     run: ScenarioFn<R>,
