@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the playground into web/dist: wasm (size-optimized profile), wasm-bindgen bindings,
-# wasm-opt -Oz --converge, the static files (playground, embed page, embed loader) and the recorded
-# native runs in web/recorded.
+# Builds the playground into web/dist: wasm (size-optimized profile) for the page and for the
+# scheduler Worker it starts, wasm-bindgen bindings, wasm-opt -Oz --converge, the static files
+# (playground, embed page, embed loader, the Worker's script) and the recorded native runs in
+# web/recorded.
 #
 # With --served: the build `conlab serve` embeds (feature `served`: Run natively), into
 # web/dist-served. The site's build (web/dist) stays without it, within its size budget.
@@ -11,12 +12,14 @@ out=web/dist
 features=()
 if [ "${1:-}" = "--served" ]; then
   out=web/dist-served
-  features=(--features served)
+  features=(--features conlab-web/served)
 fi
+# Two builds: built together, the page would get the scheduler's features too (cargo unifies
+# the features of the crates both use).
+cargo build -p conlab-sched-worker --target wasm32-unknown-unknown --profile wasm-release
 cargo build -p conlab-web --target wasm32-unknown-unknown --profile wasm-release "${features[@]}"
 rm -rf "$out" && mkdir -p "$out"
-wasm-bindgen --target web --no-typescript --out-dir "$out" \
-  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/conlab_web.wasm"
+wasm_dir="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release"
 
 # The features rustc and wasm-bindgen emit. Debian 12's binaryen (wasm-opt 108) cannot read
 # the table.fill that wasm-bindgen's externref shims use; then the pinned binaryen from npm
@@ -24,16 +27,25 @@ wasm-bindgen --target web --no-typescript --out-dir "$out" \
 wasm_features=(--enable-bulk-memory --enable-reference-types --enable-multivalue
   --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext)
 optimized=""
-for opt in wasm-opt target/tools/binaryen/node_modules/.bin/wasm-opt \
-  "${CARGO_TARGET_DIR:-target}/tools/binaryen/node_modules/.bin/wasm-opt"; do
-  command -v "$opt" >/dev/null || continue
-  if "$opt" -Oz --converge --strip-debug --strip-producers "${wasm_features[@]}" $out/conlab_web_bg.wasm -o $out/opt.wasm 2>/dev/null; then
-    mv $out/opt.wasm $out/conlab_web_bg.wasm
-    optimized="$("$opt" --version)"
-    break
-  fi
-  rm -f $out/opt.wasm
-done
+# Binds and optimizes one wasm module (`name`: its crate's library name) into $out.
+bind() {
+  local name=$1
+  wasm-bindgen --target web --no-typescript --out-dir "$out" "$wasm_dir/$name.wasm"
+  for opt in wasm-opt target/tools/binaryen/node_modules/.bin/wasm-opt \
+    "${CARGO_TARGET_DIR:-target}/tools/binaryen/node_modules/.bin/wasm-opt"; do
+    command -v "$opt" >/dev/null || continue
+    if "$opt" -Oz --converge --strip-debug --strip-producers "${wasm_features[@]}" "$out/${name}_bg.wasm" -o "$out/opt.wasm" 2>/dev/null; then
+      mv "$out/opt.wasm" "$out/${name}_bg.wasm"
+      optimized="$("$opt" --version)"
+      return
+    fi
+    rm -f "$out/opt.wasm"
+  done
+  optimized=""
+}
+# The page, and the scheduler Worker it starts when a thread scenario first runs.
+bind conlab_sched_worker
+bind conlab_web
 [ -n "$optimized" ] || echo "note: no wasm-opt could read this module; shipping it unoptimized" >&2
 
 cp web/static/* $out/
@@ -49,6 +61,7 @@ if compgen -G "web/recorded/*.json" >/dev/null; then
 fi
 wasm=$(stat -c %s $out/conlab_web_bg.wasm)
 gz=$(cat $out/conlab_web_bg.wasm $out/conlab_web.js | gzip -9 | wc -c)
+worker=$(cat $out/conlab_sched_worker_bg.wasm $out/conlab_sched_worker.js $out/sched-worker.js | gzip -9 | wc -c)
 zh=$(gzip -9 <$out/i18n/zh-CN.json | wc -c)
 src=$(find $out/sources -name '*.rs' -exec cat {} + | gzip -9 | wc -c)
-echo "$out: wasm $((wasm / 1024)) KB, wasm+js gzipped $((gz / 1024)) KB (${optimized:-not optimized}); fetched when needed: Chinese texts $((zh / 1024)) KB, sources $((src / 1024)) KB gzipped"
+echo "$out: wasm $((wasm / 1024)) KB, wasm+js gzipped $((gz / 1024)) KB (${optimized:-not optimized}); fetched when needed: the scheduler Worker $((worker / 1024)) KB, Chinese texts $((zh / 1024)) KB, sources $((src / 1024)) KB gzipped"

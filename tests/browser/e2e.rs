@@ -5,7 +5,7 @@
 
 use conlab_browser_tests::{
     assert_no_horizontal_overflow, click, count, dist, eval, screenshot, screenshot_at,
-    shipped_size, text, wait_for, Driver, Site, SIZE_BUDGET,
+    shipped_size, text, wait_for, worker_size, Driver, Site, SIZE_BUDGET, WORKER_BUDGET,
 };
 use conlab_core::catalog;
 use conlab_core::Params;
@@ -29,6 +29,12 @@ fn the_page_downloads_no_more_than_its_budget() {
     assert!(
         gzipped <= SIZE_BUDGET,
         "the page's wasm and JavaScript are {gzipped} bytes gzipped, over the budget of {SIZE_BUDGET}"
+    );
+    let (raw, gzipped) = worker_size();
+    assert!(raw > 0 && gzipped > 0, "web/dist has no scheduler Worker");
+    assert!(
+        gzipped <= WORKER_BUDGET,
+        "the scheduler Worker is {gzipped} bytes gzipped, over its budget of {WORKER_BUDGET}"
     );
 }
 
@@ -494,36 +500,36 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
 #[tokio::test(flavor = "current_thread")]
 async fn native_only_scenarios_say_what_they_show() {
     let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
-        &std::fs::read_to_string(dist().join("recorded/semaphore.json")).unwrap(),
+        &std::fs::read_to_string(dist().join("recorded/thread-pool.json")).unwrap(),
     )
     .unwrap();
     let site = Site::serve(dist(), Vec::new());
     let driver = Driver::start();
     let c = driver.session(1400, 1000).await;
 
-    // The link asks for 5 permits; the page shows the recording's, and cannot change them.
+    // The link asks for 7 workers; the page shows the recording's, and cannot change them.
     c.goto(&format!(
-        "{}index.html?scenario=semaphore&permits=5",
+        "{}index.html?scenario=thread-pool&workers=7",
         site.url
     ))
     .await
     .unwrap();
     wait_for(&c, "#verdict", 30).await;
-    let permits = wait_for(&c, "input[name=permits]", 10).await;
+    let workers = wait_for(&c, "input[name=workers]", 10).await;
     assert_eq!(
-        permits.prop("value").await.unwrap().unwrap_or_default(),
-        recorded.params["permits"]
+        workers.prop("value").await.unwrap().unwrap_or_default(),
+        recorded.params["workers"]
     );
     assert!(
-        permits.attr("disabled").await.unwrap().is_some(),
+        workers.attr("disabled").await.unwrap().is_some(),
         "the field is disabled"
     );
     assert!(text(&c, "#recorded-params")
         .await
         .contains("cannot be changed"));
     let command = text(&c, "#native-note code").await;
-    assert!(command.contains("-p permits=5"), "{command}");
-    screenshot_at(&c, "#native-note", "native-only-semaphore-1400px").await;
+    assert!(command.contains("-p workers=7"), "{command}");
+    screenshot_at(&c, "#native-note", "native-only-thread-pool-1400px").await;
 
     // rlock's recording: the plain lock's deadlock drawn as an arrow from the waiting lane to
     // the holder (itself: a loop), in the deadlock colour, where the watchdog found it.
@@ -568,8 +574,11 @@ async fn native_only_scenarios_say_what_they_show() {
         load.ends_with("(native)") && !load.contains("planned"),
         "{load}"
     );
+    let pool = text(&c, "#scenario option[value=thread-pool]").await;
+    assert!(pool.ends_with("(native)"), "{pool}");
+    // A thread scenario on the scheduler runs in the page: no badge.
     let semaphore = text(&c, "#scenario option[value=semaphore]").await;
-    assert!(semaphore.ends_with("(native)"), "{semaphore}");
+    assert!(!semaphore.contains('('), "{semaphore}");
     c.goto(&format!("{}index.html?scenario=load-test", site.url))
         .await
         .unwrap();
@@ -1087,5 +1096,98 @@ async fn a_saved_verdict_is_checked_again_and_a_check_that_cannot_measure_says_s
         assert!(!unjudged.contains(english), "{english:?} in {unjudged}");
     }
     screenshot_at(&c, "#checks", "a-check-not-judged-zh-CN").await;
+    c.close().await.unwrap();
+}
+
+/// The output lines of a trace, as the page lists them.
+fn output_texts(trace: &conlab_core::Trace) -> Vec<String> {
+    trace.output.iter().map(|o| o.text.clone()).collect()
+}
+
+async fn page_output(c: &fantoccini::Client) -> Vec<String> {
+    let lines = eval(
+        c,
+        "return [...document.querySelectorAll('#output .line')].map(l => l.lastChild.textContent);",
+    )
+    .await;
+    serde_json::from_value(lines).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_thread_scenario_runs_on_the_scheduler_finds_a_failing_schedule_and_its_link_replays_it()
+{
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    let row = conlab_scenarios::find("race-condition").unwrap();
+    let info = row.info();
+    let given = ["op=increment", "threads=3", "increments=2"];
+
+    // The link's parameters run at once, in the scheduler Worker: the same trace as natively.
+    c.goto(&format!(
+        "{}index.html?scenario=race-condition&{}",
+        site.url,
+        given.join("&")
+    ))
+    .await
+    .unwrap();
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    let params = Params::from_assignments(info.id, info.params, given).unwrap();
+    let native = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+    assert_eq!(count(&c, "#lanes > li").await, native.trace.lanes.len());
+    assert_eq!(page_output(&c).await, output_texts(&native.trace));
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("schedule="));
+
+    // Find a failing schedule: progress, then the finding, then the failing run on show.
+    click(&c, "#find").await;
+    let finding = wait_for(&c, "#finding", 60).await;
+    let mut said = String::new();
+    for _ in 0..600 {
+        said = finding.text().await.unwrap_or_default();
+        if said.contains("broke it") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(said.contains("without the lock: schedule"), "{said}");
+    assert!(said.contains("none breaks it"), "{said}");
+    wait_for(&c, "#run:not([disabled])", 60).await;
+    text(&c, "#verdict").await;
+    // The search held for no time, and the form says so.
+    let hold = wait_for(&c, "input[name=hold_ms]", 10).await;
+    assert_eq!(hold.prop("value").await.unwrap().as_deref(), Some("0"));
+    screenshot_at(&c, "#finding", "scheduler-found-race-condition-1400px").await;
+
+    // Its link replays exactly that interleaving, in a fresh page.
+    let url = c.current_url().await.unwrap().to_string();
+    let schedule = conlab_core::percent_decode(
+        url.split("schedule=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap(),
+    );
+    let mut searched = given.to_vec();
+    searched.push("hold_ms=0");
+    let searched = Params::from_assignments(info.id, info.params, searched).unwrap();
+    let replayed = conlab_scenarios::scheduled::run(row, &searched, Some(&schedule)).unwrap();
+    let c2 = driver.session(390, 900).await;
+    c2.goto(&url).await.unwrap();
+    text(&c2, "#verdict").await;
+    assert_eq!(page_output(&c2).await, output_texts(&replayed.trace));
+    assert_eq!(count(&c2, "#lanes > li").await, replayed.trace.lanes.len());
+    screenshot_at(&c2, "#verdict", "scheduler-replayed-race-condition-390px").await;
+
+    // Step through it.
+    click(&c2, "#step").await;
+    wait_for(&c2, "#step-through", 10).await;
+    c2.close().await.unwrap();
     c.close().await.unwrap();
 }

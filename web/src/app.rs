@@ -1,6 +1,8 @@
 //! The playground page: the catalog by chapter, a scenario's explanation and parameter form,
 //! Run (live on this page's loop), step-through, comparison, embedding, trace files, and the
-//! result. Native-only scenarios show a recorded native run instead of a dead end.
+//! result. Thread scenarios written on the thread seam run on the deterministic scheduler, in a
+//! Worker (run, find a failing schedule, step through, share the schedule); other native-only
+//! scenarios show a recorded native run instead of a dead end.
 
 use crate::components::code_view::CodeView;
 use crate::components::compare::Compare;
@@ -13,6 +15,7 @@ use crate::components::trace_view::TraceView;
 use crate::i18n::{use_lang, use_lang_context, Lang, LangContext};
 use crate::live::{self, RunSlot};
 use crate::native::{self, NativeSlot};
+use crate::scheduler::{self, runs_on_scheduler};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
 use conlab_core::catalog::{self, Chapter, ScenarioInfo};
@@ -51,6 +54,8 @@ pub struct Start {
     pub error: Option<String>,
     /// A trace to open.
     pub trace_url: Option<String>,
+    /// A schedule to replay.
+    pub schedule: Option<String>,
 }
 
 /// Reads the scenario and parameters a link asks for; anything wrong becomes a message.
@@ -61,6 +66,7 @@ pub fn from_url(shared: &share::Shared, lang: Lang) -> Start {
         params: Vec::new(),
         error: None,
         trace_url: shared.trace_url.clone(),
+        schedule: shared.schedule.clone(),
     };
     let Some(id) = &shared.scenario else {
         return start;
@@ -212,7 +218,7 @@ fn picker(lang: Lang, current: &'static ScenarioInfo, on_pick: Callback<Event>) 
                     { for catalog::CATALOG.iter().filter(|s| s.chapter == *c).map(|s| {
                         let badge = if is_planned(s) {
                             format!(" ({})", lang.planned_badge())
-                        } else if runs_in_browser(s) {
+                        } else if runs_in_browser(s) || runs_on_scheduler(s) {
                             String::new()
                         } else {
                             format!(" ({})", lang.native_badge())
@@ -247,6 +253,30 @@ fn recorded_params(state: &Playground) -> Vec<(String, String)> {
     }
 }
 
+/// The parameter that makes a thread scenario hold between its steps.
+const HOLD: &str = "hold_ms";
+
+/// Asks the scheduler for a run (or, `find`, a search) of the form's scenario and values, or
+/// says what is wrong with them.
+fn scheduler_request(state: &UseReducerHandle<Playground>, lang: Lang, find: bool) {
+    if let Err(e) = state.form_params() {
+        return state.dispatch(Action::Fail(lang.param_error(&e)));
+    }
+    let (info, mut values, d) = (state.scenario, state.params.clone(), state.dispatcher());
+    if !find {
+        return scheduler::run(info, &values, None, lang, d);
+    }
+    // A search holds for no time unless a hold was typed (as `conlab explore`): the form says
+    // so, and so the link of a schedule it finds replays it.
+    let holds = info.params.iter().any(|p| p.name == HOLD);
+    if holds && !values.iter().any(|(k, v)| k == HOLD && !v.is_empty()) {
+        d.dispatch(Action::SetParam(HOLD.into(), "0".into()));
+        values.retain(|(k, _)| k != HOLD);
+        values.push((HOLD.into(), "0".into()));
+    }
+    scheduler::find(info, &values, lang, d)
+}
+
 /// The playground's body.
 #[function_component(PlaygroundPage)]
 fn playground_page() -> Html {
@@ -267,16 +297,24 @@ fn playground_page() -> Html {
     let recording_missing = use_state(|| false);
     let info = state.scenario;
     let in_browser = runs_in_browser(info);
+    let on_scheduler = runs_on_scheduler(info);
 
     // The URL follows the form, so it can be shared at any moment.
     use_effect_with(
-        (info.id, state.params.clone(), lang, state.trace_url.clone()),
-        |(id, values, lang, trace)| {
+        (
+            info.id,
+            state.params.clone(),
+            lang,
+            state.trace_url.clone(),
+            state.schedule.clone(),
+        ),
+        |(id, values, lang, trace, schedule)| {
             share::replace_query(&share::to_query_with_trace(
                 id,
                 values,
                 Some(lang.tag()),
                 trace.as_deref(),
+                schedule.as_deref(),
             ));
         },
     );
@@ -300,8 +338,15 @@ fn playground_page() -> Html {
         // A served page runs them for real instead.
         // Nor does a page opened to show a trace (a report's link): that trace is the one.
         let linked = start.trace_url.is_some();
+        // A thread scenario runs on the scheduler at once, with the link's parameters and
+        // schedule the first time.
+        let first = use_mut_ref(|| Some((start.params.clone(), start.schedule.clone())));
         use_effect_with(info.id, move |_| {
-            if !runs_in_browser(info) && !is_planned(info) && !showing && !served && !linked {
+            let (values, schedule) = first.borrow_mut().take().unwrap_or_default();
+            if runs_on_scheduler(info) && !showing && !linked {
+                scheduler::run(info, &values, schedule, lang, dispatch);
+            } else if !runs_in_browser(info) && !is_planned(info) && !showing && !served && !linked
+            {
                 fetch_recorded(info, dispatch, missing);
             }
         });
@@ -316,6 +361,7 @@ fn playground_page() -> Html {
                 // The old scenario's live run stops and is no longer drawn.
                 live::abandon(&slot);
                 native::leave(&native_slot);
+                scheduler::stop();
                 d.dispatch(Action::Pick(info));
             }
         })
@@ -328,26 +374,39 @@ fn playground_page() -> Html {
     };
     let on_run = {
         let (state, slot) = (state.clone(), slot.clone());
-        Callback::from(move |_: MouseEvent| {
-            live::run_now(&state, lang, state.dispatcher(), slot.clone())
+        Callback::from(move |_: MouseEvent| match on_scheduler {
+            true => scheduler_request(&state, lang, false),
+            false => live::run_now(&state, lang, state.dispatcher(), slot.clone()),
         })
+    };
+    let on_find = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| scheduler_request(&state, lang, true))
     };
     let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
     let on_stop = {
         let (slot, on_stop_native) = (slot.clone(), on_stop_native.clone());
         // Whichever run goes on: the page's own, or a native one of a served page.
+        let state = state.clone();
         Callback::from(move |e: MouseEvent| {
             live::stop(&slot);
+            if on_scheduler {
+                scheduler::stop();
+                let stopped = lang.search_stopped().to_string();
+                state.dispatch(Action::Searched(stopped, state.live(), true));
+            }
             on_stop_native.emit(e);
         })
     };
     let on_step = {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| {
-            match live::parsed_params(&state, lang)
-                .and_then(|p| live::virtual_run(state.scenario, &p))
-            {
-                Ok(t) => state.dispatch(Action::Step(Some(t))),
+            // A scheduler run steps through the run on show: the trace is the run.
+            if on_scheduler {
+                return state.dispatch(Action::StepShown);
+            }
+            match live::parsed_params(&state, lang) {
+                Ok(_) => scheduler::step(state.scenario, &state.params, lang, state.dispatcher()),
                 Err(e) => state.dispatch(Action::Fail(e)),
             }
         })
@@ -406,23 +465,29 @@ fn playground_page() -> Html {
                 <p class="explanation">{ lang.explanation(info) }</p>
                 if let Some(source) = source_of(info) { <CodeView {source} /> }
             </section>
-            if in_browser || (served && !is_planned(info)) {
+            if in_browser || on_scheduler || (served && !is_planned(info)) {
                 <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
             } else if !is_planned(info) {
                 <ParamsForm info={info.id} values={recorded_params(&state)} on_change={on_param} disabled=true />
             }
-            if in_browser {
+            if in_browser || on_scheduler {
                 <div class="actions">
                     <button id="run" class="run" onclick={on_run} disabled={state.running}>
                         { if state.running { lang.running() } else { lang.run() } }
                     </button>
+                    if on_scheduler {
+                        <button id="find" class="run" onclick={on_find} disabled={state.running}>{ lang.find_failing() }</button>
+                    }
                     if state.running {
                         <button id="stop" class="stop" onclick={on_stop}>{ lang.stop() }</button>
                     }
                     if served && info.platforms.native {
                         { native::run_button(lang, state.running, on_run_native.clone()) }
                     }
-                    <button id="step" class="secondary" onclick={on_step}>{ lang.step_through() }</button>
+                    // On the scheduler, stepping goes through the run on show.
+                    if in_browser || finished {
+                        <button id="step" class="secondary" onclick={on_step}>{ lang.step_through() }</button>
+                    }
                     if finished {
                         <button id="keep" class="secondary" onclick={on_keep}>{ lang.pin() }</button>
                     }
@@ -431,6 +496,7 @@ fn playground_page() -> Html {
                     <button id="embed-button" class="secondary" onclick={on_embed} aria-expanded={embed_open.to_string()}>{ lang.embed() }</button>
                     if let Some(msg) = &state.notice { <span class="copied" role="status">{ msg }</span> }
                 </div>
+                if let Some(f) = &state.finding { <p class="finding" id="finding" role="status">{ f }</p> }
             } else if served && !is_planned(info) {
                 { native::actions(lang, &state, finished, on_run_native, on_stop_native, on_keep.clone()) }
             } else if is_planned(info) {

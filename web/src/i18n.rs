@@ -554,6 +554,38 @@ impl Lang {
         }
     }
 
+    /// A search's progress: schedules tried so far for a property.
+    pub fn searching(self, property: &str, tried: u64) -> String {
+        let n = conlab_core::thousands(tried);
+        format!(
+            "{} — {}: {n} …",
+            self.find_failing(),
+            self.check_detail(property)
+        )
+    }
+
+    /// What a search found, property by property (the page's searches draw random schedules,
+    /// so none is exhaustive). Said in English, then in Chinese as a check's detail is: by the
+    /// sentence shapes of `web/i18n/zh-CN.json`.
+    pub fn findings(self, findings: &[conlab_wire::Finding]) -> String {
+        let said: Vec<String> = findings
+            .iter()
+            .map(|f| {
+                let (p, n, k) = (&f.property, conlab_core::thousands(f.tried), f.preemptions);
+                let en = match &f.schedule {
+                    Some(_) => format!(
+                        "{p}: schedule {n} broke it ({}); shrunk to {k} preemption{}, shown below.",
+                        f.reason,
+                        if k == 1 { "" } else { "s" }
+                    ),
+                    None => format!("{p}: {n} schedules tried, none breaks it."),
+                };
+                self.check_detail(&en)
+            })
+            .collect();
+        said.join(" ")
+    }
+
     /// A link naming a scenario that is not in the catalog.
     pub fn unknown_scenario(self, id: &str, fallback: &str) -> String {
         match self {
@@ -622,6 +654,12 @@ ui_strings! {
     running => "Running…";
     /// Stop button.
     stop => "Stop";
+    /// The button that searches schedules for one that breaks the scenario.
+    find_failing => "Find a failing schedule";
+    /// After Stop during a scheduler run or search.
+    search_stopped => "Stopped.";
+    /// Before a technical reason the scheduler could not run.
+    scheduler_failed => "The scheduler could not run:";
     /// Step-through button.
     step_through => "Step through";
     /// Compare button.

@@ -1,5 +1,6 @@
 //! The conlab playground: pick a scenario, set its parameters, run it live on the browser's
-//! event loop (or open a recorded native run), and explore its timeline, output, metrics and
+//! event loop (a thread scenario: on the deterministic scheduler, in a Worker; or open a
+//! recorded native run), and explore its timeline, output, metrics and
 //! checks. `embed.html` and `conlab-embed.js` put one scenario in a tutorial page.
 
 mod app;
@@ -14,6 +15,7 @@ mod native;
 #[cfg(not(feature = "served"))]
 #[path = "native_off.rs"]
 mod native;
+mod scheduler;
 mod share;
 mod state;
 mod timeline;

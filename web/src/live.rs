@@ -1,5 +1,5 @@
-//! Runs on the page: a live run on the browser's own loop, drawn while it runs, and the same
-//! scenario on the virtual-time runtime for stepping through.
+//! Runs on the page: a live run on the browser's own loop, drawn while it runs (the same
+//! scenario on the virtual-time runtime, for stepping through, runs in the scheduler Worker).
 //!
 //! A live run is shown through snapshots of its recording, at most one per animation frame and
 //! fewer when one gets expensive (a snapshot that cost c ms to take, render and draw skips the
@@ -9,14 +9,15 @@ use crate::i18n::Lang;
 use crate::state::{Action, Playground};
 use conlab_browser::{BrowserRuntime, StopHandle};
 use conlab_core::catalog::ScenarioInfo;
-use conlab_core::{Params, Runtime, Trace, TraceMeta, TraceRecorder};
+use conlab_core::{Params, Runtime, TraceMeta, TraceRecorder};
 use gloo_render::{request_animation_frame, AnimationFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 use yew::UseReducerDispatcher;
 
-/// The time limit of a step-through run on the virtual runtime (its clock only jumps).
+/// What the page shows as the time limit of a run in its scheduler Worker (virtual time: its
+/// clock only jumps).
 pub const VIRTUAL_LIMIT: Duration = Duration::from_secs(3600);
 
 /// The page's live run: the animation frame that draws it (dropping it stops the snapshots)
@@ -87,13 +88,6 @@ pub fn start(
         dispatch.dispatch(Action::Finished(trace, run));
     });
     Ok(())
-}
-
-/// Runs `info` on the deterministic virtual-time runtime (instantly: its clock only jumps).
-pub fn virtual_run(info: &'static ScenarioInfo, params: &Params) -> Result<Trace, String> {
-    conlab_scenarios::find(info.id)
-        .and_then(|s| s.run_virtual(params, VIRTUAL_LIMIT))
-        .ok_or_else(|| format!("{} has no virtual-time version", info.id))
 }
 
 struct Snapshots {

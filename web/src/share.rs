@@ -17,6 +17,8 @@ pub struct Shared {
     pub params: Vec<(String, String)>,
     /// A trace to open, if given.
     pub trace_url: Option<String>,
+    /// A schedule to replay (a thread scenario on the scheduler), if given.
+    pub schedule: Option<String>,
     /// The page's language, if given (`en`, `zh-CN`).
     pub lang: Option<String>,
     /// The widget number an embedding page gave this frame (`widget=2`).
@@ -51,6 +53,7 @@ pub fn parse_query(query: &str) -> Shared {
         match k.as_str() {
             "scenario" => shared.scenario = Some(v),
             "trace" => shared.trace_url = Some(v),
+            "schedule" => shared.schedule = Some(v),
             "lang" => shared.lang = Some(v),
             "widget" => shared.widget = Some(v),
             "compact" => shared.compact = yes(&v),
@@ -66,19 +69,23 @@ pub fn parse_query(query: &str) -> Shared {
 /// The query string for a scenario, the parameter values the user typed and, unless it is
 /// English, the page's language.
 pub fn to_query(scenario: &str, params: &[(String, String)], lang: Option<&str>) -> String {
-    to_query_with_trace(scenario, params, lang, None)
+    to_query_with_trace(scenario, params, lang, None, None)
 }
 
-/// [`to_query`], and the URL of a trace on show that a link opened (`&trace=`).
+/// [`to_query`], and the URL of a trace on show that a link opened (`&trace=`) or the schedule
+/// of a scheduler run on show (`&schedule=`).
 pub fn to_query_with_trace(
     scenario: &str,
     params: &[(String, String)],
     lang: Option<&str>,
     trace: Option<&str>,
+    schedule: Option<&str>,
 ) -> String {
     let mut q = format!("?scenario={}", js_sys::encode_uri_component(scenario));
-    if let Some(url) = trace {
-        q.push_str(&format!("&trace={}", js_sys::encode_uri_component(url)));
+    for (key, value) in [("trace", trace), ("schedule", schedule)] {
+        if let Some(v) = value {
+            q.push_str(&format!("&{key}={}", js_sys::encode_uri_component(v)));
+        }
     }
     if let Some(lang) = lang.filter(|l| *l != "en") {
         q.push_str(&format!("&lang={}", js_sys::encode_uri_component(lang)));
@@ -186,5 +193,17 @@ mod tests {
         );
         assert_eq!(q, "?scenario=semaphore&lang=zh-CN&permits=3");
         assert_eq!(parse_query(&q).params, vec![("permits".into(), "3".into())]);
+        // A schedule survives the round trip, and is no parameter.
+        let schedule = "s1.826f78c573536c24.1d0b14e4db018fed.0001110~8~";
+        let q = to_query_with_trace(
+            "race-condition",
+            &[("threads".into(), "2".into())],
+            None,
+            None,
+            Some(schedule),
+        );
+        let back = parse_query(&q);
+        assert_eq!(back.schedule.as_deref(), Some(schedule));
+        assert_eq!(back.params, vec![("threads".into(), "2".into())]);
     }
 }

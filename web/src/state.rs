@@ -171,6 +171,11 @@ pub struct Playground {
     pub stepping: Option<TraceRc>,
     /// A short message (link copied).
     pub notice: Option<String>,
+    /// The schedule of the trace on show, when the scheduler ran it: the page's link carries
+    /// it, and opening the link replays that interleaving.
+    pub schedule: Option<String>,
+    /// What a search of schedules is doing, or found.
+    pub finding: Option<String>,
     /// The URL of the trace on show, when it was opened from a link (`?trace=`): it stays in
     /// the page's own link until something else is shown.
     pub trace_url: Option<String>,
@@ -198,6 +203,11 @@ pub enum Action {
     Snapshot(Trace, u64),
     /// Live run `n` ended.
     Finished(Trace, u64),
+    /// Run `n` on the scheduler ended: its trace and its schedule.
+    Scheduled(Trace, String, u64),
+    /// Search `n` says how it goes or what it found (in words); `true` when nothing follows (no
+    /// failing run to show).
+    Searched(String, u64, bool),
     /// A trace was opened (file, URL) or fetched (a recorded native run).
     Opened(Trace, Origin),
     /// A trace was opened from the link's `?trace=` URL.
@@ -212,6 +222,8 @@ pub enum Action {
     Cursor(Option<Nanos>),
     /// Start (with its virtual-time trace) or stop stepping through a run.
     Step(Option<Trace>),
+    /// Step through the run on show (a run on the scheduler: deterministic already).
+    StepShown,
     /// Show a short message.
     Notice(String),
 }
@@ -242,10 +254,17 @@ impl Playground {
             cursor: None,
             stepping: None,
             notice: None,
+            schedule: None,
+            finding: None,
             trace_url: None,
             runs: 0,
             live: 0,
         }
+    }
+
+    /// The number of the run going on (or last gone on).
+    pub fn live(&self) -> u64 {
+        self.live
     }
 
     /// Whether a kept trace and the trace on show can be compared.
@@ -271,6 +290,10 @@ impl Reducible for Playground {
         if replaced {
             s.trace_url = None;
         }
+        // A schedule fits only the run it was made for.
+        if replaced || matches!(action, Action::SetParam(..)) {
+            s.schedule = None;
+        }
         match action {
             Action::OpenedLink(t, url) => {
                 s = Rc::unwrap_or_clone(Rc::new(s).reduce(Action::Opened(t, Origin::Opened)));
@@ -283,6 +306,7 @@ impl Reducible for Playground {
                     s.trace = None;
                     s.stepping = None;
                     s.cursor = None;
+                    s.finding = None;
                     // The old scenario's run is no longer shown, and Run is free again.
                     s.running = false;
                     s.live = 0;
@@ -318,6 +342,7 @@ impl Reducible for Playground {
                 s.error = None;
                 s.trace = None;
                 s.cursor = None;
+                s.finding = None;
                 s.origin = Origin::Browser;
             }
             Action::Snapshot(t, n) => {
@@ -330,6 +355,18 @@ impl Reducible for Playground {
                     s.notice = None;
                     s.running = false;
                     s.trace = Some(TraceRc::new(t, s.runs));
+                }
+            }
+            Action::Scheduled(t, schedule, n) => {
+                if n == s.live {
+                    s = Rc::unwrap_or_clone(Rc::new(s).reduce(Action::Finished(t, n)));
+                    s.schedule = Some(schedule);
+                }
+            }
+            Action::Searched(text, n, done) => {
+                if s.running && n == s.live {
+                    s.finding = Some(text);
+                    s.running = !done;
                 }
             }
             Action::Opened(t, origin) => {
@@ -356,6 +393,7 @@ impl Reducible for Playground {
                 s.runs += 1;
                 s.stepping = t.map(|t| TraceRc::new(t, s.runs));
             }
+            Action::StepShown => s.stepping = s.trace.clone(),
             Action::Notice(n) => s.notice = Some(n),
         }
         Rc::new(s)

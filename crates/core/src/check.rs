@@ -346,6 +346,29 @@ impl<'a> Checks<'a> {
         );
     }
 
+    /// The check every thread scenario ends with, whatever ran it: every thread lane ended by
+    /// the end of the trace.
+    pub fn no_thread_outlives(&mut self) {
+        let end = self.trace.end;
+        let alive: Vec<&str> = self
+            .trace
+            .lanes
+            .iter()
+            .filter(|l| l.kind == crate::trace::LaneKind::Thread && l.end.is_none_or(|e| e > end))
+            .map(|l| l.name.as_str())
+            .collect();
+        let detail = match alive.is_empty() {
+            true => String::new(),
+            false => format!("still running: {}", alive.join(", ")),
+        };
+        self.check(
+            "no-thread-outlives",
+            "no thread outlives the run",
+            alive.is_empty(),
+            detail,
+        );
+    }
+
     /// The position of the first output line with this text.
     pub fn position(&self, text: &str) -> Option<usize> {
         self.trace.output.iter().position(|l| l.text == text)

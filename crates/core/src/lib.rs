@@ -14,6 +14,7 @@ pub mod faults;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod files;
 mod metrics;
+pub mod order;
 mod params;
 mod recorder;
 pub mod replay;

@@ -379,7 +379,7 @@ impl TraceRecorder {
                 }
                 flat.extend(b.chunks.iter().flatten().copied());
                 if !in_order {
-                    flat.sort_by_key(|e| e.t);
+                    crate::order::sort_by_packed_key(&mut flat, |e| e.t as u128);
                 }
                 std::borrow::Cow::Owned(flat)
             })
@@ -423,7 +423,7 @@ impl TraceRecorder {
                 .all(|(a, z)| a.t <= z.t);
             if !in_order {
                 let mut flat: Vec<Event> = chunks.into_iter().flatten().collect();
-                flat.sort_by_key(|e| e.t);
+                crate::order::sort_by_packed_key(&mut flat, |e| e.t as u128);
                 chunks = vec![flat];
             }
             let more = Sizes::count(chunks.iter().flatten());
@@ -704,7 +704,10 @@ fn build(
     if !nested_lanes.is_empty() {
         nest_by_time(&mut rec.spans, nested_lanes);
     }
-    rec.spans.sort_by_key(|s| (s.start, s.lane, s.depth));
+    // Start, then lane (32 bits), then depth (16 bits).
+    crate::order::sort_by_packed_key(&mut rec.spans, |s| {
+        (s.start as u128) << 48 | (s.lane as u128) << 16 | s.depth as u128
+    });
     rec
 }
 

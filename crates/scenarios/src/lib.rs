@@ -16,7 +16,7 @@
 mod native;
 mod recheck;
 pub mod registry;
-#[cfg(feature = "native")]
+#[cfg(feature = "scheduler")]
 pub mod scheduled;
 #[cfg(feature = "native")]
 pub mod suite;

@@ -61,11 +61,8 @@ pub enum RunError {
         reason: conlab_core::estimate::TooLong,
     },
     /// A schedule given to replay does not fit the run.
-    #[error("--schedule: {reason}")]
-    BadSchedule {
-        /// Why, in words.
-        reason: String,
-    },
+    #[error(transparent)]
+    Schedule(#[from] crate::scheduled::ScheduleError),
     /// The scenario is in the catalog but this build cannot run it yet.
     #[error("`{id}` ({chapter}) is in the catalog but this build of conlab cannot run it yet")]
     Planned {

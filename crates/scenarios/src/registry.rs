@@ -69,13 +69,13 @@ pub struct Scenario {
     pub trace_events: Option<fn(&Params) -> u64>,
     /// Its code on the thread seam, which also runs on the deterministic scheduler, if it is
     /// written against it.
-    #[cfg(feature = "native")]
+    #[cfg(feature = "scheduler")]
     pub scheduled: Option<SeamCode>,
 }
 
 /// A thread scenario written against the thread seam (`conlab-threads`): OS threads natively,
 /// the deterministic scheduler on `--runtime virtual` and in searches.
-#[cfg(feature = "native")]
+#[cfg(feature = "scheduler")]
 #[derive(Clone, Copy)]
 pub struct SeamCode {
     /// The main thread's code.
@@ -201,7 +201,9 @@ impl Scenario {
         self.generic.is_some() && !(runtime == RuntimeKind::Tokio && self.native_checks_apart)
     }
 
-    /// Runs its async code on the virtual-time executor, if it has such code.
+    /// Runs its async code on the virtual-time executor, if it has such code (on a page only
+    /// with the feature `page-virtual`: the page runs it in its scheduler Worker).
+    #[cfg(any(not(feature = "browser"), feature = "page-virtual"))]
     pub fn run_virtual(
         &self,
         params: &conlab_core::Params,
@@ -230,6 +232,7 @@ impl Scenario {
 
     /// Runs its async code on the virtual-time executor within `bounds` (a stop asked from
     /// elsewhere, a cap on what it records), if it has such code.
+    #[cfg(any(not(feature = "browser"), feature = "page-virtual"))]
     pub fn run_virtual_bounded(
         &self,
         params: &conlab_core::Params,
@@ -334,7 +337,7 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
-            #[cfg(feature = "native")]
+            #[cfg(feature = "scheduler")]
             scheduled: None,
         }
     }};
@@ -361,7 +364,7 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
-            #[cfg(feature = "native")]
+            #[cfg(feature = "scheduler")]
             scheduled: None,
         }
     }};
@@ -395,7 +398,7 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
-            #[cfg(feature = "native")]
+            #[cfg(feature = "scheduler")]
             scheduled: None,
         }
     }};
@@ -424,24 +427,24 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
-            #[cfg(feature = "native")]
+            #[cfg(feature = "scheduler")]
             scheduled: None,
         }
     }};
     ($id:literal, seam $m:path) => {{
-        #[cfg(feature = "native")]
+        #[cfg(feature = "scheduler")]
         use $m as m;
         Scenario {
             id: $id,
             native_checks_apart: false,
             generic: None,
-            #[cfg(feature = "native")]
+            #[cfg(feature = "scheduler")]
             checks: m::checks,
-            #[cfg(feature = "native")]
-            always: Some(row!(@lifetimes)),
-            #[cfg(not(feature = "native"))]
+            #[cfg(feature = "scheduler")]
+            always: Some(|c| c.no_thread_outlives()),
+            #[cfg(not(feature = "scheduler"))]
             checks: |_| {},
-            #[cfg(not(feature = "native"))]
+            #[cfg(not(feature = "scheduler"))]
             always: None,
             #[cfg(feature = "native")]
             expected: m::expected,
@@ -453,7 +456,7 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
-            #[cfg(feature = "native")]
+            #[cfg(feature = "scheduler")]
             scheduled: Some(SeamCode {
                 run: m::run,
                 source: m::SOURCE,
@@ -488,7 +491,7 @@ macro_rules! row {
             real_io: None,
             #[cfg(feature = "native")]
             trace_events: None,
-            #[cfg(feature = "native")]
+            #[cfg(feature = "scheduler")]
             scheduled: None,
         }
     }};
@@ -531,7 +534,9 @@ use conlab_process_scenarios::processes;
 #[cfg(feature = "native")]
 use conlab_server_scenarios::{http, http_api, mysql, redis};
 #[cfg(feature = "native")]
-use conlab_thread_scenarios::{asyncio as executors, threads};
+use conlab_thread_scenarios::asyncio as executors;
+#[cfg(feature = "scheduler")]
+use conlab_thread_scenarios::threads;
 
 /// The table, in catalog order. Native-only rows exist in every build (a browser build knows
 /// them, without their code, to tell them from planned ones).

@@ -1,7 +1,6 @@
 //! Thread scenarios on the deterministic scheduler: a run (drawn from a seed, or replaying a
 //! schedule), and the search for a schedule that breaks one of a scenario's properties.
 
-use crate::native::RunError;
 use crate::registry::{Scenario, SeamCode};
 use conlab_core::{Checks, Params, Status, Trace};
 use conlab_sched::search::{self, Found, Method, Outcome, Search};
@@ -19,12 +18,42 @@ pub struct ScheduledRun {
     pub schedule: String,
 }
 
-fn seam(scenario: &Scenario) -> Result<SeamCode, RunError> {
-    scenario.scheduled.ok_or(RunError::Unsupported {
-        id: scenario.id,
-        runtime: "scheduler",
-        supported: "tokio (native)".into(),
-    })
+/// Why a scenario could not be run on the scheduler at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    /// The scenario is not written on the thread seam.
+    #[error("`{id}` does not run on the scheduler")]
+    NotScheduled {
+        /// The scenario.
+        id: &'static str,
+    },
+    /// A schedule given to replay does not fit the run.
+    #[error("--schedule: {reason}")]
+    BadSchedule {
+        /// Why, in words.
+        reason: String,
+    },
+}
+
+fn seam(scenario: &Scenario) -> Result<SeamCode, ScheduleError> {
+    scenario
+        .scheduled
+        .ok_or(ScheduleError::NotScheduled { id: scenario.id })
+}
+
+/// `assignments` (`name=value`) for a search of `info`: with long holds virtual time alone
+/// decides the order of the steps, so a search holds for no time unless `hold_ms` is given.
+pub fn search_assignments(
+    info: &conlab_core::catalog::ScenarioInfo,
+    assignments: &mut Vec<String>,
+) {
+    let holds = info.params.iter().any(|p| p.name == "hold_ms");
+    let given = assignments
+        .iter()
+        .any(|a| a.trim_start().starts_with("hold_ms="));
+    if holds && !given {
+        assignments.push("hold_ms=0".to_string());
+    }
 }
 
 /// What a schedule of `scenario` with `params` is made for: a schedule of other parameters or
@@ -45,7 +74,7 @@ pub fn run(
     scenario: &'static Scenario,
     params: &Params,
     schedule: Option<&str>,
-) -> Result<ScheduledRun, RunError> {
+) -> Result<ScheduledRun, ScheduleError> {
     run_bounded(scenario, params, schedule, None)
 }
 
@@ -57,23 +86,26 @@ pub fn run_bounded(
     params: &Params,
     schedule: Option<&str>,
     bounds: Option<&conlab_virtual::Bounds>,
-) -> Result<ScheduledRun, RunError> {
+) -> Result<ScheduledRun, ScheduleError> {
     let code = seam(scenario)?;
     let fingerprint = fingerprint(scenario, code.code, params);
     let (seed, mut strategy): (u64, Box<dyn Strategy>) = match schedule {
         Some(text) => {
-            let s = Schedule::parse(text, fingerprint).map_err(|e| RunError::BadSchedule {
+            let s = Schedule::parse(text, fingerprint).map_err(|e| ScheduleError::BadSchedule {
                 reason: e.to_string(),
             })?;
             (s.seed, Box::new(Replay::new(s.choices)))
         }
         None => (DEFAULT_SEED, Box::new(Random::new(DEFAULT_SEED))),
     };
-    let started = std::time::Instant::now();
+    // Only a time bound reads the clock (the page's Worker, which has none, gives no bounds).
+    let started = bounds
+        .filter(|b| !b.time.is_zero())
+        .map(|_| std::time::Instant::now());
     let out_of_time = std::cell::Cell::new(false);
     let stop = || {
         let Some(b) = bounds else { return false };
-        if !b.time.is_zero() && started.elapsed() > b.time {
+        if started.is_some_and(|t| t.elapsed() > b.time) {
             out_of_time.set(true);
             return true;
         }
@@ -83,7 +115,7 @@ pub fn run_bounded(
     };
     let mut done = run_with(scenario, code, params, strategy.as_mut(), true, &stop);
     if let Status::Refused { reason } = &done.trace.status {
-        return Err(RunError::BadSchedule {
+        return Err(ScheduleError::BadSchedule {
             reason: reason.clone(),
         });
     }
@@ -193,7 +225,7 @@ pub fn search_property(
     params: &Params,
     index: usize,
     search: Search,
-) -> Result<Outcome, RunError> {
+) -> Result<Outcome, ScheduleError> {
     let code = seam(scenario)?;
     let mut run = property_runs(scenario, code, params, index);
     Ok(search::explore(&mut run, search, &mut |_| {}))
@@ -209,7 +241,7 @@ pub fn explore(
     seed: u64,
     budget: u64,
     progress: &mut dyn FnMut(&str, u64),
-) -> Result<Vec<PropertyResult>, RunError> {
+) -> Result<Vec<PropertyResult>, ScheduleError> {
     let code = seam(scenario)?;
     let fingerprint = fingerprint(scenario, code.code, params);
     // The properties' names, from one run.

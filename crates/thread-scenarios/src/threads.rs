@@ -1,19 +1,28 @@
-//! Chapter 1: threads, on real OS threads with the traced toolkit.
+//! Chapter 1: threads. The scenarios written on the thread seam run on OS threads and on the
+//! deterministic scheduler; the rest, on real OS threads with the traced toolkit (feature
+//! `native`).
 
 pub mod condition_notify;
 pub mod condition_wait_for;
+#[cfg(feature = "native")]
 pub mod cpu_bound_gil;
 pub mod event;
+#[cfg(feature = "native")]
 pub mod io_bound_threads;
 pub mod lock;
+#[cfg(feature = "native")]
 pub mod producer_consumer;
 pub mod race_condition;
+#[cfg(feature = "native")]
 pub mod rlock;
 pub mod semaphore;
+#[cfg(feature = "native")]
 pub mod thread_daemon;
 pub mod thread_join_timeout;
+#[cfg(feature = "native")]
 pub mod thread_local;
 pub mod thread_main_waits;
 pub mod thread_names;
+#[cfg(feature = "native")]
 pub mod thread_pool;
 pub mod thread_start;

@@ -10,6 +10,8 @@
 //! Both record the same trace events, so a scenario's checks judge either run.
 
 #![deny(missing_docs)]
+// Without the OS-thread runtime, the seam's types have one kind only.
+#![cfg_attr(not(feature = "native"), allow(irrefutable_let_patterns))]
 
 #[cfg(feature = "native")]
 mod os;

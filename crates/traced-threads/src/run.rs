@@ -191,22 +191,5 @@ fn reap(shared: &RunShared) -> usize {
 
 /// The check every thread scenario ends with: every thread lane ended by the end of the trace.
 pub fn no_thread_outlives(c: &mut Checks) {
-    let end = c.trace.end;
-    let alive: Vec<&str> = c
-        .trace
-        .lanes
-        .iter()
-        .filter(|l| l.kind == LaneKind::Thread && l.end.is_none_or(|e| e > end))
-        .map(|l| l.name.as_str())
-        .collect();
-    c.check(
-        "no-thread-outlives",
-        "no thread outlives the run",
-        alive.is_empty(),
-        if alive.is_empty() {
-            String::new()
-        } else {
-            format!("still running: {}", alive.join(", "))
-        },
-    );
+    c.no_thread_outlives();
 }

@@ -13,15 +13,19 @@
 //!
 //! A server bound to another address than loopback wants `Authorization: Bearer <token>` on
 //! every call (or `?token=` where a browser cannot set headers: `EventSource`).
+//!
+//! The page's scheduler Worker speaks [`SchedRequest`] and [`SchedMessage`] with the page.
 #![deny(missing_docs)]
 
 mod delta;
 mod run;
 mod scenario;
+mod scheduler;
 
 pub use delta::{apply, Delta, DeltaTracker, OpenKey};
 pub use run::{ApiError, RunList, RunState, RunSummary, StartRun, StreamRefused, WireRuntime};
 pub use scenario::{ParamEntry, ScenarioEntry, ScenarioList};
+pub use scheduler::{Finding, FindingFields, SchedMessage, SchedRequest, SearchStrategy};
 
 /// What `GET /api/scenarios` and every other answer say they speak.
 pub const API_VERSION: &str = "conlab.api/1";

@@ -9,16 +9,7 @@ use std::io::IsTerminal;
 
 pub fn run(mut args: ExploreArgs) -> Result<(), Failure> {
     let info = catalog::lookup(&args.id).map_err(|e| Failure::Usage(anyhow!(e)))?;
-    // With long holds virtual time alone decides the order of the steps: searches hold for
-    // no time unless asked to.
-    let holds = info.params.iter().any(|p| p.name == "hold_ms");
-    let given = args
-        .params
-        .iter()
-        .any(|a| a.trim_start().starts_with("hold_ms="));
-    if holds && !given {
-        args.params.push("hold_ms=0".to_string());
-    }
+    conlab_scenarios::scheduled::search_assignments(info, &mut args.params);
     let params =
         Params::from_assignments(info.id, info.params, args.params.iter().map(String::as_str))
             .map_err(|e| Failure::Usage(anyhow!(e)))?;

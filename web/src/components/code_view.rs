@@ -127,7 +127,9 @@ fn lines(code: &str, file: &str, at: Option<&(TraceRc, Rc<Vec<LaneAt>>)>) -> Htm
             }
         }
     }
-    here.sort_by_key(|(line, a)| (*line, a.lane));
+    conlab_core::order::sort_by_packed_key(&mut here, |(line, a)| {
+        (*line as u128) << 32 | a.lane as u128
+    });
     let lanes_at = |line: u32| -> &[(u32, LaneAt)] {
         let from = here.partition_point(|(l, _)| *l < line);
         let to = here.partition_point(|(l, _)| *l <= line);

@@ -62,7 +62,9 @@ impl TimelineModel {
         for lane in &mut lanes {
             // Spans arrive ordered by start already; sorting keeps files from elsewhere right.
             if !lane.bars.windows(2).all(|w| w[0].start <= w[1].start) {
-                lane.bars.sort_by_key(|b| (b.start, b.depth));
+                conlab_core::order::sort_by_packed_key(&mut lane.bars, |b| {
+                    (b.start as u128) << 16 | b.depth as u128
+                });
             }
             let mut far = 0;
             lane.reach = lane

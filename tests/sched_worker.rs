@@ -1,0 +1,136 @@
+//! The page's scheduler Worker, natively (its wasm build is driven by the page in headless
+//! Chromium, `tests/browser`): it answers the page's JSON requests with a run's trace and its
+//! schedule, a search's progress and findings followed by the failing run, and clear errors.
+
+use conlab_core::Verdict;
+use conlab_sched_worker::answer;
+use conlab_wire::{SchedMessage, SchedRequest, SearchStrategy};
+
+fn ask(request: &SchedRequest) -> Vec<SchedMessage> {
+    let mut said = Vec::new();
+    answer(&serde_json::to_string(request).unwrap(), &mut |m| {
+        said.push(m)
+    });
+    said
+}
+
+fn pairs(assignments: &[&str]) -> Vec<(String, String)> {
+    assignments
+        .iter()
+        .map(|a| {
+            let (k, v) = a.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+fn run(scenario: &str, params: &[&str], schedule: Option<String>) -> Vec<SchedMessage> {
+    ask(&SchedRequest::Run {
+        scenario: scenario.into(),
+        params: pairs(params),
+        schedule,
+    })
+}
+
+fn only_ran(said: Vec<SchedMessage>) -> (conlab_core::Trace, String) {
+    match <[SchedMessage; 1]>::try_from(said) {
+        Ok([SchedMessage::Ran(trace, schedule)]) => {
+            (conlab_core::Trace::from_json(&trace).unwrap(), schedule)
+        }
+        Ok([other]) => panic!("expected a run, got {other:?}"),
+        Err(said) => panic!("expected one answer, got {said:?}"),
+    }
+}
+
+#[test]
+fn a_run_answers_its_judged_trace_and_a_schedule_that_replays_it() {
+    let params = ["threads=3", "op=increment", "increments=3", "hold_ms=0"];
+    let (trace, schedule) = only_ran(run("race-condition", &params, None));
+    assert!(trace.passed(), "{:?}", trace.checks);
+    assert_eq!(trace.scenario, "race-condition");
+    assert_eq!(trace.params.get("threads").map(String::as_str), Some("3"));
+    let (again, same) = only_ran(run("race-condition", &params, Some(schedule.clone())));
+    assert_eq!(same, schedule);
+    assert_eq!(again.to_json(), trace.to_json());
+}
+
+#[test]
+fn a_search_reports_progress_then_findings_then_the_failing_run() {
+    let said = ask(&SchedRequest::Find {
+        scenario: "race-condition".into(),
+        params: pairs(&["threads=2", "op=increment", "increments=2"]),
+        strategy: SearchStrategy::Random,
+        seed: 3,
+        budget: 600,
+    });
+    let progress: Vec<u64> = said
+        .iter()
+        .filter_map(|m| match m {
+            SchedMessage::Progress(_, tried) => Some(*tried),
+            _ => None,
+        })
+        .collect();
+    // The guarded property is searched through the whole budget, with progress on the way.
+    assert!(progress.ends_with(&[256, 512, 600]), "{progress:?}");
+    let findings = said
+        .iter()
+        .find_map(|m| match m {
+            SchedMessage::Searched(findings) => Some(findings.clone()),
+            _ => None,
+        })
+        .expect("no findings");
+    let broken: Vec<_> = findings.iter().filter(|f| f.schedule.is_some()).collect();
+    let [lost] = broken.as_slice() else {
+        panic!("expected one broken property, got {findings:?}")
+    };
+    assert_eq!(lost.preemptions, 1, "not shrunk: {lost:?}");
+    assert!(findings
+        .iter()
+        .any(|f| f.schedule.is_none() && f.tried == 600));
+    // Last, the failing schedule, replayed with full recording.
+    let Some(SchedMessage::Ran(trace, schedule)) = said.last() else {
+        panic!("the search did not end with the failing run: {said:?}")
+    };
+    assert_eq!(Some(schedule), lost.schedule.as_ref());
+    let trace = conlab_core::Trace::from_json(trace).unwrap();
+    let update_lost = trace.checks.iter().find(|c| c.id == "update-lost").unwrap();
+    assert_eq!(
+        update_lost.verdict(),
+        Verdict::Passed,
+        "{}",
+        update_lost.detail
+    );
+}
+
+#[test]
+fn bad_requests_get_an_error_in_words() {
+    let error = |said: Vec<SchedMessage>| match <[SchedMessage; 1]>::try_from(said) {
+        Ok([SchedMessage::Error(message)]) => message,
+        other => panic!("expected an error, got {other:?}"),
+    };
+    let m = error(run("race-condition", &["threads=0"], None));
+    assert!(m.contains("threads") && m.contains('0'), "{m}");
+    let m = error(run("thread-daemon", &[], None));
+    assert!(
+        m.contains("thread-daemon") && m.contains("scheduler"),
+        "{m}"
+    );
+    let m = error(run("gather-vs-wait", &[], Some("s1.00.1.0".into())));
+    assert!(m.contains("no schedule"), "{m}");
+    let m = error(run("race-condition", &["threads=2"], Some("s1.zz".into())));
+    assert!(m.contains("schedule"), "{m}");
+    let mut said = Vec::new();
+    answer("{\"op\":\"dance\"}", &mut |m| said.push(m));
+    let m = error(said);
+    assert!(m.contains("cannot read"), "{m}");
+}
+
+#[test]
+fn an_async_scenario_runs_on_the_virtual_time_executor_for_stepping_through() {
+    let (trace, schedule) = only_ran(run("gather-vs-wait", &["sleeps_ms=30,10,20"], None));
+    assert_eq!(schedule, "");
+    assert_eq!(trace.runtime, conlab_core::RuntimeKind::Virtual);
+    assert!(trace.passed(), "{:?}", trace.checks);
+    let (again, _) = only_ran(run("gather-vs-wait", &["sleeps_ms=30,10,20"], None));
+    assert_eq!(again.to_json(), trace.to_json());
+}
