@@ -75,7 +75,13 @@ fn a_search_reports_progress_then_findings_then_the_failing_run() {
     let findings = said
         .iter()
         .find_map(|m| match m {
-            SchedMessage::Searched(findings) => Some(findings.clone()),
+            SchedMessage::Searched(lines, words, broke) => {
+                assert!(*broke, "{words}");
+                assert!(words.contains("without the lock: schedule"), "{words}");
+                let findings: Vec<_> = lines.lines().map(conlab_wire::Finding::from_line).collect();
+                assert_eq!(words.lines().count(), findings.len());
+                Some(findings)
+            }
             _ => None,
         })
         .expect("no findings");
@@ -133,4 +139,53 @@ fn an_async_scenario_runs_on_the_virtual_time_executor_for_stepping_through() {
     assert!(trace.passed(), "{:?}", trace.checks);
     let (again, _) = only_ran(run("gather-vs-wait", &["sleeps_ms=30,10,20"], None));
     assert_eq!(again.to_json(), trace.to_json());
+}
+
+#[test]
+fn a_steered_run_stops_at_the_learners_next_choice() {
+    let steer = |choices: Vec<u32>| {
+        ask(&SchedRequest::Steer {
+            scenario: "lock".into(),
+            params: pairs(&["threads=3"]),
+            choices,
+        })
+    };
+    let Ok([SchedMessage::Steered(trace, _, options, waiting)]) =
+        <[SchedMessage; 1]>::try_from(steer(Vec::new()))
+    else {
+        panic!("expected a steered run")
+    };
+    let trace = conlab_core::Trace::from_json(&trace).unwrap();
+    assert!(trace.checks.is_empty(), "judged before its end");
+    let options = conlab_wire::read_pairs(&options);
+    assert!(options.len() >= 2, "{options:?}");
+    assert!(
+        options.iter().all(|(who, step)| !who.is_empty()
+            && (step.starts_with("start `") || step.starts_with("spawn `"))),
+        "{options:?}"
+    );
+    assert!(waiting.is_empty(), "{waiting:?}");
+    // Always the first: the run ends, judged, with no one left to choose.
+    let mut choices = Vec::new();
+    loop {
+        let said = steer(choices.clone());
+        let Ok([SchedMessage::Steered(trace, schedule, options, _)]) =
+            <[SchedMessage; 1]>::try_from(said)
+        else {
+            panic!("expected a steered run")
+        };
+        if options.is_empty() {
+            let trace = conlab_core::Trace::from_json(&trace).unwrap();
+            assert!(trace.passed(), "{:?}", trace.checks);
+            assert!(schedule.starts_with("s1."), "{schedule}");
+            break;
+        }
+        choices.push(0);
+        assert!(choices.len() < 2000, "the run never ended");
+    }
+    let said = steer(vec![7; 3]);
+    assert!(
+        matches!(said.as_slice(), [SchedMessage::Error(m)] if m.contains("choices fit")),
+        "{said:?}"
+    );
 }

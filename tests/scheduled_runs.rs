@@ -197,3 +197,64 @@ fn lines_keep_the_order_their_steps_happened_in_even_at_one_instant() {
         }
     }
 }
+
+#[test]
+fn a_learner_who_schedules_by_hand_can_lose_an_update_and_share_it() {
+    let row = conlab_scenarios::find("race-condition").unwrap();
+    let p = params(
+        row.id,
+        &["op=increment", "threads=2", "increments=1", "hold_ms=0"].map(String::from),
+    );
+    // Both threads read the counter before either writes it back.
+    let mut plan = vec![
+        ("Thread-1", "read"),
+        ("Thread-2", "read"),
+        ("Thread-1", "write"),
+        ("Thread-2", "write"),
+    ];
+    plan.reverse();
+    let mut choices = Vec::new();
+    let mut steered = scheduled::steer(row, &p, &choices).unwrap();
+    let mut decisions = 0;
+    while !steered.options.is_empty() {
+        decisions += 1;
+        assert!(decisions < 500, "the run never ended");
+        assert!(steered.trace.checks.is_empty(), "judged before its end");
+        let at = |who: &str, verb: &str| {
+            steered
+                .options
+                .iter()
+                .position(|(t, step)| t == who && step.starts_with(verb))
+        };
+        let i = match plan.last() {
+            Some(&(who, verb)) => match at(who, verb) {
+                Some(i) => {
+                    plan.pop();
+                    i
+                }
+                // Not there yet: a step that touches no counter.
+                None => steered
+                    .options
+                    .iter()
+                    .position(|(_, s)| !s.starts_with("read") && !s.starts_with("write"))
+                    .unwrap_or(0),
+            },
+            None => 0,
+        };
+        choices.push(i as u32);
+        steered = scheduled::steer(row, &p, &choices).unwrap();
+    }
+    assert!(plan.is_empty(), "the plan was not followed: {plan:?} left");
+    let lost = steered
+        .trace
+        .checks
+        .iter()
+        .find(|c| c.id == "update-lost")
+        .unwrap();
+    assert!(lost.detail.contains("counter 1 of 2"), "{}", lost.detail);
+    // Its schedule replays the same run.
+    let replayed = scheduled::run(row, &p, Some(&steered.schedule)).unwrap();
+    assert_eq!(replayed.trace.to_json(), steered.trace.to_json());
+    // A choice that fits no run is refused.
+    assert!(scheduled::steer(row, &p, &[99]).is_err());
+}

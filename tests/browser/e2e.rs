@@ -1191,3 +1191,78 @@ async fn a_thread_scenario_runs_on_the_scheduler_finds_a_failing_schedule_and_it
     c2.close().await.unwrap();
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_learner_is_the_scheduler_in_chinese_on_a_phone() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(390, 900).await;
+    c.goto(&format!(
+        "{}index.html?scenario=lock&threads=3&hold_ms=0&lang=zh-CN",
+        site.url
+    ))
+    .await
+    .unwrap();
+    text(&c, "#verdict").await;
+    click(&c, "#be-scheduler").await;
+    wait_for(&c, "#steer", 30).await;
+    let title = text(&c, "#steer h3").await;
+    assert_eq!(title, "当调度器");
+    // The first thread that can step, then the last, in turn, until one waits for the lock
+    // another holds.
+    let mut waited = String::new();
+    for turn in 0..200 {
+        if count(&c, "#steer .steer-waiting li").await > 0 {
+            waited = text(&c, "#steer .steer-waiting").await;
+            if waited.contains("等待锁") {
+                break;
+            }
+        }
+        if count(&c, "#steer .steer-option").await == 0 {
+            break;
+        }
+        let before = text(&c, "#steer-back").await;
+        match turn % 2 {
+            0 => click(&c, "#steer li:first-child .steer-option").await,
+            _ => click(&c, "#steer li:last-child .steer-option").await,
+        }
+        for _ in 0..100 {
+            if text(&c, "#steer-back").await != before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert!(
+        waited.contains("等待锁") && waited.contains("持有"),
+        "{waited:?}"
+    );
+    screenshot_at(&c, "#steer", "be-the-scheduler-lock-390px-zh").await;
+    // Back takes the last choice back.
+    let before = text(&c, "#steer-back").await;
+    click(&c, "#steer-back").await;
+    let mut after = before.clone();
+    for _ in 0..100 {
+        after = text(&c, "#steer-back").await;
+        if after != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let n = |s: &str| -> u32 {
+        s.rsplit('(')
+            .next()
+            .unwrap()
+            .trim_end_matches(')')
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(n(&after) + 1, n(&before), "{before} → {after}");
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("schedule="));
+    c.close().await.unwrap();
+}

@@ -9,6 +9,7 @@ use crate::components::compare::Compare;
 use crate::components::embed_dialog::EmbedDialog;
 use crate::components::params_form::ParamsForm;
 use crate::components::settings::{Settings, Theme};
+use crate::components::steer::steer_panel;
 use crate::components::step_through::StepThrough;
 use crate::components::trace_file_bar::TraceFileBar;
 use crate::components::trace_view::TraceView;
@@ -383,6 +384,39 @@ fn playground_page() -> Html {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| scheduler_request(&state, lang, true))
     };
+    // Be the scheduler: from no choice, then one more (or one fewer) at a time.
+    let on_steer = {
+        let state = state.clone();
+        Callback::from(move |choice: Option<Option<u32>>| {
+            if let Err(e) = state.form_params() {
+                return state.dispatch(Action::Fail(lang.param_error(&e)));
+            }
+            let mut choices = match (&state.steering, choice) {
+                (Some(s), Some(_)) => s.choices.clone(),
+                _ => Vec::new(),
+            };
+            match choice.flatten() {
+                Some(i) => choices.push(i),
+                None => {
+                    choices.pop();
+                }
+            }
+            let d = state.dispatcher();
+            scheduler::steer(state.scenario, &state.params, choices, lang, d);
+        })
+    };
+    let on_be_scheduler = {
+        let on_steer = on_steer.clone();
+        Callback::from(move |_: MouseEvent| on_steer.emit(None))
+    };
+    let on_choose = {
+        let on_steer = on_steer.clone();
+        Callback::from(move |choice: Option<u32>| on_steer.emit(Some(choice)))
+    };
+    let on_stop_steering = {
+        let d = d.clone();
+        Callback::from(move |_| d.dispatch(Action::StopSteering))
+    };
     let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
     let on_stop = {
         let (slot, on_stop_native) = (slot.clone(), on_stop_native.clone());
@@ -477,6 +511,7 @@ fn playground_page() -> Html {
                     </button>
                     if on_scheduler {
                         <button id="find" class="run" onclick={on_find} disabled={state.running}>{ lang.find_failing() }</button>
+                        <button id="be-scheduler" class="run" onclick={on_be_scheduler} disabled={state.running}>{ lang.be_scheduler() }</button>
                     }
                     if state.running {
                         <button id="stop" class="stop" onclick={on_stop}>{ lang.stop() }</button>
@@ -496,7 +531,13 @@ fn playground_page() -> Html {
                     <button id="embed-button" class="secondary" onclick={on_embed} aria-expanded={embed_open.to_string()}>{ lang.embed() }</button>
                     if let Some(msg) = &state.notice { <span class="copied" role="status">{ msg }</span> }
                 </div>
+                if on_scheduler {
+                    <p class="scheduler-note" id="scheduler-note">{ lang.scheduler_note() }</p>
+                }
                 if let Some(f) = &state.finding { <p class="finding" id="finding" role="status">{ f }</p> }
+                if let Some(s) = &state.steering {
+                    { steer_panel(lang, s, &on_choose, &on_stop_steering) }
+                }
             } else if served && !is_planned(info) {
                 { native::actions(lang, &state, finished, on_run_native, on_stop_native, on_keep.clone()) }
             } else if is_planned(info) {

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod embed_dialog;
 pub mod params_form;
 pub mod settings;
+pub mod steer;
 pub mod step_through;
 pub mod timeline;
 pub mod trace_file_bar;

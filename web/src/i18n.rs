@@ -564,28 +564,6 @@ impl Lang {
         )
     }
 
-    /// What a search found, property by property (the page's searches draw random schedules,
-    /// so none is exhaustive). Said in English, then in Chinese as a check's detail is: by the
-    /// sentence shapes of `web/i18n/zh-CN.json`.
-    pub fn findings(self, findings: &[conlab_wire::Finding]) -> String {
-        let said: Vec<String> = findings
-            .iter()
-            .map(|f| {
-                let (p, n, k) = (&f.property, conlab_core::thousands(f.tried), f.preemptions);
-                let en = match &f.schedule {
-                    Some(_) => format!(
-                        "{p}: schedule {n} broke it ({}); shrunk to {k} preemption{}, shown below.",
-                        f.reason,
-                        if k == 1 { "" } else { "s" }
-                    ),
-                    None => format!("{p}: {n} schedules tried, none breaks it."),
-                };
-                self.check_detail(&en)
-            })
-            .collect();
-        said.join(" ")
-    }
-
     /// A link naming a scenario that is not in the catalog.
     pub fn unknown_scenario(self, id: &str, fallback: &str) -> String {
         match self {
@@ -656,6 +634,16 @@ ui_strings! {
     stop => "Stop";
     /// The button that searches schedules for one that breaks the scenario.
     find_failing => "Find a failing schedule";
+    /// The button and panel where the learner picks each next step.
+    be_scheduler => "Be the scheduler";
+    /// Above the threads that can step.
+    steer_pick => "Pick the thread that takes the next step. The run so far is drawn below.";
+    /// Once the learner's run has ended.
+    steer_ended => "The run has ended: its checks are below, and the link replays it.";
+    /// Takes the last choice back.
+    steer_back => "Back one choice";
+    /// Beside the actions of a thread scenario on the scheduler.
+    scheduler_note => "This runs on conlab's deterministic scheduler, in virtual time: every lock, read and write is a step, and the same parameters and schedule give the same run. The link keeps the schedule.";
     /// After Stop during a scheduler run or search.
     search_stopped => "Stopped.";
     /// Before a technical reason the scheduler could not run.

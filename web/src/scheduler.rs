@@ -62,7 +62,24 @@ pub fn run(
         params: typed(values),
         schedule,
     };
-    post(&request, lang, dispatch, false);
+    post(&request, lang, dispatch, Mode::Show);
+}
+
+/// Runs `info` with the typed `values` and the learner's `choices`, stopping at their next
+/// choice; the page shows the run so far and who can step next.
+pub fn steer(
+    info: &'static ScenarioInfo,
+    values: &[(String, String)],
+    choices: Vec<u32>,
+    lang: Lang,
+    dispatch: UseReducerDispatcher<Playground>,
+) {
+    let request = SchedRequest::Steer {
+        scenario: info.id.into(),
+        params: typed(values),
+        choices: choices.clone(),
+    };
+    post(&request, lang, dispatch, Mode::Steer(choices));
 }
 
 /// Runs the async scenario `info` with the typed `values` on the virtual-time executor, to
@@ -78,7 +95,7 @@ pub fn step(
         params: typed(values),
         schedule: None,
     };
-    post(&request, lang, dispatch, true);
+    post(&request, lang, dispatch, Mode::Step);
 }
 
 /// Searches schedules of `info` with the typed `values` for one that breaks each of its
@@ -96,20 +113,30 @@ pub fn find(
         seed: 1,
         budget: SEARCH_BUDGET,
     };
-    post(&request, lang, dispatch, false);
+    post(&request, lang, dispatch, Mode::Show);
 }
 
-/// Posts `request` to a fresh Worker; `step`: its run opens the step-through, and the run on
-/// show stays.
+/// What the page does with a request's run.
+#[derive(Clone)]
+enum Mode {
+    /// Shows it, as a run of the page (Run, Find).
+    Show,
+    /// Opens the step-through with it; the run on show stays.
+    Step,
+    /// Shows it as the learner's run so far, made with these choices.
+    Steer(Vec<u32>),
+}
+
+/// Posts `request` to a fresh Worker, and does with its run what `mode` says.
 fn post(
     request: &SchedRequest,
     lang: Lang,
     dispatch: UseReducerDispatcher<Playground>,
-    step: bool,
+    mode: Mode,
 ) {
     stop();
     let run = crate::live::next_run();
-    if !step {
+    if let Mode::Show = mode {
         dispatch.dispatch(Action::Started(run, crate::live::VIRTUAL_LIMIT));
     }
     let heard = dispatch.clone();
@@ -118,7 +145,7 @@ fn post(
             let text = e.data().as_string().unwrap_or_default();
             let message = serde_json::from_str::<SchedMessage>(&text)
                 .unwrap_or_else(|e| SchedMessage::Error(failed(lang, e)));
-            hear(message, run, step, lang, &heard);
+            hear(message, run, &mode, lang, &heard);
         });
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
@@ -147,27 +174,39 @@ fn failed(lang: Lang, reason: impl std::fmt::Display) -> String {
 fn hear(
     message: SchedMessage,
     run: u64,
-    step: bool,
+    mode: &Mode,
     lang: Lang,
     dispatch: &UseReducerDispatcher<Playground>,
 ) {
+    let read =
+        |trace: &str| crate::trace_file::load_trace_text_in(lang, "the scheduler's run", trace);
     match message {
         SchedMessage::Progress(property, tried) => dispatch.dispatch(Action::Searched(
             lang.searching(&property, tried),
             run,
             false,
         )),
-        SchedMessage::Searched(findings) => {
-            let broke = findings.iter().any(|f| f.schedule.is_some());
-            dispatch.dispatch(Action::Searched(lang.findings(&findings), run, !broke));
+        SchedMessage::Searched(_, words, broke) => {
+            let said: Vec<String> = words.lines().map(|l| lang.check_detail(l)).collect();
+            dispatch.dispatch(Action::Searched(said.join(" "), run, !broke));
         }
-        SchedMessage::Ran(trace, schedule) => {
-            match crate::trace_file::load_trace_text_in(lang, "the scheduler's run", &trace) {
-                Ok(t) if step => dispatch.dispatch(Action::Step(Some(t))),
-                Ok(t) => dispatch.dispatch(Action::Scheduled(t, schedule, run)),
-                Err(e) => dispatch.dispatch(Action::Fail(e)),
+        SchedMessage::Ran(trace, schedule) => match (read(&trace), mode) {
+            (Ok(t), Mode::Step) => dispatch.dispatch(Action::Step(Some(t))),
+            (Ok(t), _) => dispatch.dispatch(Action::Scheduled(t, schedule, run)),
+            (Err(e), _) => dispatch.dispatch(Action::Fail(e)),
+        },
+        SchedMessage::Steered(trace, schedule, options, waiting) => match (read(&trace), mode) {
+            (Ok(t), Mode::Steer(choices)) => {
+                let steering = crate::state::Steering {
+                    choices: choices.clone(),
+                    options: conlab_wire::read_pairs(&options),
+                    waiting: conlab_wire::read_pairs(&waiting),
+                };
+                dispatch.dispatch(Action::Steered(t, schedule, steering))
             }
-        }
+            (Ok(_), _) => {}
+            (Err(e), _) => dispatch.dispatch(Action::Fail(e)),
+        },
         SchedMessage::Error(message) => dispatch.dispatch(Action::Fail(message)),
     }
 }

@@ -135,6 +135,18 @@ impl Deref for TraceRc {
     }
 }
 
+/// A run the learner schedules by hand: their choices so far, who can take the next step
+/// (thread, step) and why each other thread waits.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Steering {
+    /// The choices made so far.
+    pub choices: Vec<u32>,
+    /// Who can step next, and what step; empty once the run has ended.
+    pub options: Vec<(String, String)>,
+    /// Every other unfinished thread, and why it waits.
+    pub waiting: Vec<(String, String)>,
+}
+
 /// Where the trace on show came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -176,6 +188,8 @@ pub struct Playground {
     pub schedule: Option<String>,
     /// What a search of schedules is doing, or found.
     pub finding: Option<String>,
+    /// A run the learner schedules by hand, while they do.
+    pub steering: Option<Steering>,
     /// The URL of the trace on show, when it was opened from a link (`?trace=`): it stays in
     /// the page's own link until something else is shown.
     pub trace_url: Option<String>,
@@ -224,6 +238,10 @@ pub enum Action {
     Step(Option<Trace>),
     /// Step through the run on show (a run on the scheduler: deterministic already).
     StepShown,
+    /// The learner's run stopped at their next choice (or ended): its trace and schedule.
+    Steered(Trace, String, Steering),
+    /// The learner stops scheduling by hand.
+    StopSteering,
     /// Show a short message.
     Notice(String),
 }
@@ -256,6 +274,7 @@ impl Playground {
             notice: None,
             schedule: None,
             finding: None,
+            steering: None,
             trace_url: None,
             runs: 0,
             live: 0,
@@ -293,6 +312,7 @@ impl Reducible for Playground {
         // A schedule fits only the run it was made for.
         if replaced || matches!(action, Action::SetParam(..)) {
             s.schedule = None;
+            s.steering = None;
         }
         match action {
             Action::OpenedLink(t, url) => {
@@ -307,6 +327,7 @@ impl Reducible for Playground {
                     s.stepping = None;
                     s.cursor = None;
                     s.finding = None;
+                    s.steering = None;
                     // The old scenario's run is no longer shown, and Run is free again.
                     s.running = false;
                     s.live = 0;
@@ -343,6 +364,7 @@ impl Reducible for Playground {
                 s.trace = None;
                 s.cursor = None;
                 s.finding = None;
+                s.steering = None;
                 s.origin = Origin::Browser;
             }
             Action::Snapshot(t, n) => {
@@ -394,6 +416,17 @@ impl Reducible for Playground {
                 s.stepping = t.map(|t| TraceRc::new(t, s.runs));
             }
             Action::StepShown => s.stepping = s.trace.clone(),
+            Action::Steered(t, schedule, steering) => {
+                s.runs += 1;
+                s.running = false;
+                s.error = None;
+                s.live = 0;
+                s.origin = Origin::Browser;
+                s.trace = Some(TraceRc::new(t, s.runs));
+                s.schedule = Some(schedule);
+                s.steering = Some(steering);
+            }
+            Action::StopSteering => s.steering = None,
             Action::Notice(n) => s.notice = Some(n),
         }
         Rc::new(s)

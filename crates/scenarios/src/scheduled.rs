@@ -147,6 +147,82 @@ pub fn run_bounded(
     })
 }
 
+/// A run the learner schedules: as far as their choices go, then stopped where the next choice
+/// is theirs.
+pub struct Steered {
+    /// The trace so far (stopped, not judged, at a choice; judged once the run has ended).
+    pub trace: Trace,
+    /// The schedule of the choices made so far.
+    pub schedule: String,
+    /// Who can take the next step, and what step (`read \`counter\``), in the order a choice
+    /// counts them; empty once the run has ended.
+    pub options: Vec<(String, String)>,
+    /// Every other unfinished thread, and why it waits, in words.
+    pub waiting: Vec<(String, String)>,
+}
+
+/// Runs `scenario` with the learner's `choices` (a position among the threads that can step,
+/// at each point where more than one can), stopping at the first point they have not chosen
+/// yet. Choices that do not fit the run are refused.
+pub fn steer(
+    scenario: &'static Scenario,
+    params: &Params,
+    choices: &[u32],
+) -> Result<Steered, ScheduleError> {
+    let code = seam(scenario)?;
+    let mut replay = Replay::new(choices.to_vec());
+    let mut done = run_with(scenario, code, params, &mut replay, true, &|| false);
+    let decision = done.report.decision.take();
+    let schedule = Schedule {
+        fingerprint: fingerprint(scenario, code.code, params),
+        seed: 0,
+        choices: done.report.choices.clone(),
+    }
+    .to_string();
+    // Every choice was made, and the run stopped at the next one.
+    let fits = done.report.choices.len() == choices.len();
+    let Some(decision) = decision.filter(|_| fits) else {
+        if !fits || !done.trace.status.is_judged() {
+            return Err(ScheduleError::BadSchedule {
+                reason: format!(
+                    "{} of the {} choices fit this run",
+                    done.report.choices.len(),
+                    choices.len()
+                ),
+            });
+        }
+        return Ok(Steered {
+            trace: done.trace,
+            schedule,
+            options: Vec::new(),
+            waiting: Vec::new(),
+        });
+    };
+    let mut trace = done.trace;
+    trace.status = Status::Stopped {
+        after_ms: trace.end / 1_000_000,
+    };
+    trace.checks.clear();
+    let threads = &done.report.threads;
+    let options = decision
+        .runnable
+        .iter()
+        .map(|(id, op)| {
+            let step = match &*op.object {
+                "" => op.verb.to_string(),
+                object => format!("{} `{object}`", op.verb),
+            };
+            (threads[id.0 as usize].clone(), step)
+        })
+        .collect();
+    Ok(Steered {
+        trace,
+        schedule,
+        options,
+        waiting: decision.waiting,
+    })
+}
+
 /// A run on the scheduler; `judged`: with the scenario's checks (a search's runs need only
 /// the recording its properties read).
 fn run_with(

@@ -14,6 +14,11 @@ use conlab_scenarios::Scenario;
 use conlab_sched::search::Method;
 use conlab_wire::{Finding, SchedMessage, SchedRequest, SearchStrategy};
 
+/// The Worker's allocator: talc, smaller and faster than the default dlmalloc.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Carries out `request` (JSON), saying what comes of it through `say`.
 pub fn answer(request: &str, say: &mut dyn FnMut(SchedMessage)) {
     if let Err(message) = try_answer(request, say) {
@@ -32,6 +37,24 @@ fn try_answer(request: &str, say: &mut dyn FnMut(SchedMessage)) -> Result<(), St
         } => {
             let (row, params) = scenario_and_params(&scenario, &params, false)?;
             ran(row, &params, schedule.as_deref(), say)
+        }
+        SchedRequest::Steer {
+            scenario,
+            params,
+            choices,
+        } => {
+            let (row, params) = scenario_and_params(&scenario, &params, false)?;
+            if row.scheduled.is_none() {
+                return Err(format!("`{scenario}` does not run on the scheduler"));
+            }
+            let s = scheduled::steer(row, &params, &choices).map_err(|e| e.to_string())?;
+            say(SchedMessage::Steered(
+                s.trace.to_json(),
+                s.schedule,
+                conlab_wire::pairs(&s.options),
+                conlab_wire::pairs(&s.waiting),
+            ));
+            Ok(())
         }
         SchedRequest::Find {
             scenario,
@@ -55,8 +78,13 @@ fn try_answer(request: &str, say: &mut dyn FnMut(SchedMessage)) -> Result<(), St
             let first_broken = results
                 .iter()
                 .find_map(|r| r.broken.as_ref().map(|(schedule, ..)| schedule.clone()));
+            let findings: Vec<Finding> = results.into_iter().map(finding).collect();
+            let lines: Vec<String> = findings.iter().map(Finding::line).collect();
+            let words: Vec<String> = findings.iter().map(Finding::words).collect();
             say(SchedMessage::Searched(
-                results.into_iter().map(finding).collect(),
+                lines.join("\n"),
+                words.join("\n"),
+                first_broken.is_some(),
             ));
             match first_broken {
                 Some(schedule) => ran(row, &params, Some(&schedule), say),

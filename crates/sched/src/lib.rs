@@ -19,7 +19,9 @@ mod strategy;
 mod sync;
 
 pub use rng::SplitMix64;
-pub use run::{Ctx, End, JoinHandle, Nanos, Op, RunLimits, RunReport, Scheduler, Step, ThreadId};
+pub use run::{
+    Ctx, Decision, End, JoinHandle, Nanos, Op, RunLimits, RunReport, Scheduler, Step, ThreadId,
+};
 pub use schedule::{code_hash, fingerprint, Schedule, ScheduleError};
 pub use strategy::{ChoicePoint, Dfs, Guided, Pct, Random, Replay, Strategy};
 pub use sync::{Condition, Event, Lock, Queue, Semaphore, SharedCell};

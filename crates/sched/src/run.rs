@@ -109,6 +109,17 @@ impl Default for RunLimits {
     }
 }
 
+/// Where a run stopped because its strategy had no choice to make (a learner's schedule, all
+/// of it taken): who could step there, and why each other thread waits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// The threads that could step, in thread order (a choice is a position in this list),
+    /// each with the step it would take.
+    pub runnable: Vec<(ThreadId, Op)>,
+    /// Each other unfinished thread's name, and why it waits, in words.
+    pub waiting: Vec<(String, String)>,
+}
+
 /// What a run did.
 #[derive(Clone, Debug)]
 pub struct RunReport {
@@ -131,6 +142,8 @@ pub struct RunReport {
     pub output: Vec<(Nanos, ThreadId, String)>,
     /// Each thread's name, by id.
     pub threads: Vec<String>,
+    /// Where it stopped for want of a choice ([`End::Misfit`]), if it did.
+    pub decision: Option<Decision>,
 }
 
 type Body = Pin<Box<dyn Future<Output = ()>>>;
@@ -220,6 +233,7 @@ impl Scheduler {
         let mut steps = 0u64;
         let mut steps_taken = Vec::new();
         let mut current: Option<ThreadId> = None;
+        let mut decision = None;
         let waker = noop_waker();
         let end = loop {
             runnable.clear();
@@ -268,6 +282,7 @@ impl Scheduler {
                     step: steps,
                 };
                 let Some(i) = strategy.choose(&at).filter(|&i| i < runnable.len()) else {
+                    decision = Some(inner.decision(&runnable));
                     break End::Misfit(steps);
                 };
                 choices.push(i as u32);
@@ -334,6 +349,7 @@ impl Scheduler {
             steps_taken,
             output: inner.output.take(),
             threads,
+            decision,
         }
     }
 }
@@ -383,6 +399,29 @@ impl Inner {
 
     fn name_of(&self, id: ThreadId) -> Arc<str> {
         self.slots.borrow()[id.0 as usize].name.clone()
+    }
+
+    /// Who can step at a choice, with what step, and why every other thread waits.
+    fn decision(&self, runnable: &[ThreadId]) -> Decision {
+        let slots = self.slots.borrow();
+        let runnable_ops = runnable
+            .iter()
+            .filter_map(|&id| Some((id, slots[id.0 as usize].pending.as_ref()?.1.clone())))
+            .collect();
+        let names: Vec<String> = runnable
+            .iter()
+            .map(|id| slots[id.0 as usize].name.to_string())
+            .collect();
+        drop(slots);
+        let waiting = self
+            .waiting_reasons()
+            .into_iter()
+            .filter(|(who, _)| !names.contains(who))
+            .collect();
+        Decision {
+            runnable: runnable_ops,
+            waiting,
+        }
     }
 
     /// Why each thread that cannot step now waits, in words.

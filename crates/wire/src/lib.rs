@@ -25,7 +25,7 @@ mod scheduler;
 pub use delta::{apply, Delta, DeltaTracker, OpenKey};
 pub use run::{ApiError, RunList, RunState, RunSummary, StartRun, StreamRefused, WireRuntime};
 pub use scenario::{ParamEntry, ScenarioEntry, ScenarioList};
-pub use scheduler::{Finding, FindingFields, SchedMessage, SchedRequest, SearchStrategy};
+pub use scheduler::{pairs, read_pairs, Finding, SchedMessage, SchedRequest, SearchStrategy};
 
 /// What `GET /api/scenarios` and every other answer say they speak.
 pub const API_VERSION: &str = "conlab.api/1";

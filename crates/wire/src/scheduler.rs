@@ -2,6 +2,7 @@
 //! thread scenario on the deterministic scheduler, or a search for a schedule that breaks one
 //! of its properties; the Worker answers with progress, findings and traces.
 
+use conlab_core::thousands;
 use serde::{Deserialize, Serialize};
 
 /// A request to the scheduler Worker.
@@ -17,6 +18,16 @@ pub enum SchedRequest {
         params: Vec<(String, String)>,
         /// A schedule to replay (as `conlab run --schedule` takes it).
         schedule: Option<String>,
+    },
+    /// A run the learner schedules: their `choices` so far (a position among the threads that
+    /// can step, at each point where more than one can), then stopped at the next choice.
+    Steer {
+        /// The scenario id.
+        scenario: String,
+        /// Parameter values by name (each name once); missing ones take their defaults.
+        params: Vec<(String, String)>,
+        /// The choices made so far.
+        choices: Vec<u32>,
     },
     /// A search for a schedule that breaks each of the scenario's properties.
     Find {
@@ -59,22 +70,27 @@ pub enum SearchStrategy {
 pub enum SchedMessage {
     /// A search's progress: the property searched now, and the schedules run for it so far.
     Progress(String, u64),
-    /// What a search found, one finding per property in the scenario's order. When one broke,
-    /// a [`SchedMessage::Ran`] of its shortest failing schedule follows.
-    Searched(Vec<Finding>),
+    /// What a search found: one [`Finding::line`] per property, in the scenario's order; the
+    /// same in words, a line each ([`Finding::words`]); and whether one broke, in which case a
+    /// [`SchedMessage::Ran`] of its shortest failing schedule follows.
+    Searched(String, String, bool),
     /// A run's trace, judged by the scenario's checks, and the schedule that replays it (empty
     /// for an async scenario on the virtual-time executor, which needs none). The
     /// trace is `conlab.trace/1` JSON text: the page reads it as it reads a trace file
     /// ([`conlab_core::Trace::from_json`]).
     Ran(String, String),
+    /// Where a learner's run stopped: its trace so far and its schedule (as in
+    /// [`SchedMessage::Ran`]), who can take the next step and what step (`read \`counter\``),
+    /// and every other unfinished thread with why it waits, each as [`pairs`] writes them. No
+    /// one to choose: the run ended, and its trace is judged.
+    Steered(String, String, String, String),
     /// Why the request could not be carried out, in words.
     Error(String),
 }
 
-/// What a search found for one property. On the wire, a JSON array of its fields in order (a
-/// [`FindingFields`]): the page reads that with less code than an object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "FindingFields", into = "FindingFields")]
+/// What a search found for one property. On the wire, one line of tab-separated fields
+/// ([`Finding::line`]), which the page reads with less code than JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Finding {
     /// The property, as the scenario names it ("with the lock").
     pub property: String,
@@ -91,31 +107,104 @@ pub struct Finding {
     pub preemptions: u32,
 }
 
-/// A [`Finding`]'s fields in order, as the wire carries them.
-pub type FindingFields = (String, u64, bool, Option<String>, String, u32);
+impl Finding {
+    /// Its line: property, schedules run, `1` if exhaustive, schedule (empty: none), reason,
+    /// preemptions, split by tabs (tabs and line breaks inside a field become spaces).
+    pub fn line(&self) -> String {
+        let clean = |s: &str| s.replace(['\t', '\n'], " ");
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            clean(&self.property),
+            self.tried,
+            u8::from(self.exhaustive),
+            self.schedule.as_deref().unwrap_or(""),
+            clean(&self.reason),
+            self.preemptions
+        )
+    }
 
-impl From<FindingFields> for Finding {
-    fn from((property, tried, exhaustive, schedule, reason, preemptions): FindingFields) -> Self {
+    /// What it found, in words (the page says them in Chinese by the sentence shapes of its
+    /// Chinese texts, as it does a check's detail).
+    pub fn words(&self) -> String {
+        let (p, n, k) = (&self.property, thousands(self.tried), self.preemptions);
+        match (&self.schedule, self.exhaustive) {
+            (Some(_), _) => format!(
+                "{p}: schedule {n} broke it ({}); shrunk to {k} preemption{}, shown below.",
+                self.reason,
+                if k == 1 { "" } else { "s" }
+            ),
+            (None, true) => format!("{p}: all {n} schedules tried, none breaks it."),
+            (None, false) => format!("{p}: {n} schedules tried, none breaks it."),
+        }
+    }
+
+    /// The finding of a line [`Finding::line`] wrote (fields it lacks are empty or zero).
+    pub fn from_line(line: &str) -> Finding {
+        let mut f = line.split('\t');
+        let mut next = || f.next().unwrap_or("").to_string();
         Finding {
-            property,
-            tried,
-            exhaustive,
-            schedule,
-            reason,
-            preemptions,
+            property: next(),
+            tried: next().parse().unwrap_or(0),
+            exhaustive: next() == "1",
+            schedule: Some(next()).filter(|s| !s.is_empty()),
+            reason: next(),
+            preemptions: next().parse().unwrap_or(0),
         }
     }
 }
 
-impl From<Finding> for FindingFields {
-    fn from(f: Finding) -> Self {
-        (
-            f.property,
-            f.tried,
-            f.exhaustive,
-            f.schedule,
-            f.reason,
-            f.preemptions,
-        )
+/// Pairs of words as one text, for the page to read with little code: one line a pair, its two
+/// parts split by a tab (tabs and line breaks inside a part become spaces).
+pub fn pairs(items: &[(String, String)]) -> String {
+    let clean = |s: &str| s.replace(['\t', '\n'], " ");
+    items
+        .iter()
+        .map(|(a, b)| format!("{}\t{}", clean(a), clean(b)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The pairs of a text [`pairs`] wrote.
+pub fn read_pairs(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_and_pairs_survive_their_lines() {
+        let f = Finding {
+            property: "with\tthe lock".into(),
+            tried: 10_000,
+            exhaustive: true,
+            schedule: Some("s1.ab.1.01".into()),
+            reason: "counter 3\nof 4".into(),
+            preemptions: 2,
+        };
+        let back = Finding::from_line(&f.line());
+        assert_eq!(back.property, "with the lock");
+        assert_eq!(back.reason, "counter 3 of 4");
+        assert_eq!(
+            (back.tried, back.exhaustive, back.preemptions),
+            (10_000, true, 2)
+        );
+        assert_eq!(back.schedule, f.schedule);
+        let none = Finding::from_line(&Finding::default().line());
+        assert_eq!(none.schedule, None);
+        assert!(
+            f.words().contains("shrunk to 2 preemptions"),
+            "{}",
+            f.words()
+        );
+        let p = vec![("Thread-1".to_string(), "read `a\tb`".to_string())];
+        assert_eq!(
+            read_pairs(&pairs(&p)),
+            vec![("Thread-1".into(), "read `a b`".into())]
+        );
     }
 }
