@@ -1266,3 +1266,38 @@ async fn a_learner_is_the_scheduler_in_chinese_on_a_phone() {
         .contains("schedule="));
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_embedded_thread_scenario_runs_with_the_authors_parameters() {
+    // The README's example: semaphore with the author's permits and threads.
+    let tutorial = r#"<!doctype html><html><head><meta charset="utf-8"><title>Semaphores</title></head>
+<body style="font-family:sans-serif;max-width:800px;margin:auto">
+<h1>At most two at once</h1>
+<div data-conlab-scenario="semaphore" data-permits="2" data-threads="8"></div>
+<script src="conlab-embed.js" defer></script>
+</body></html>"#;
+    let site = Site::serve(dist(), vec![("semaphore.html".into(), tutorial.into())]);
+    let driver = Driver::start();
+    let c = driver.session(1000, 1400).await;
+    c.goto(&format!("{}semaphore.html", site.url))
+        .await
+        .unwrap();
+    wait_for(&c, "iframe.conlab-widget", 30).await;
+    c.clone().enter_frame(0).await.unwrap();
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    let row = conlab_scenarios::find("semaphore").unwrap();
+    let info = row.info();
+    let params =
+        Params::from_assignments(info.id, info.params, ["permits=2", "threads=8"]).unwrap();
+    let native = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+    assert_eq!(count(&c, "#lanes > li").await, native.trace.lanes.len());
+    assert_eq!(page_output(&c).await, output_texts(&native.trace));
+    // Run again: the same interleaving (the default seed), and a Run button to press.
+    click(&c, "#run").await;
+    wait_for(&c, "#run:not([disabled])", 30).await;
+    assert_eq!(page_output(&c).await, output_texts(&native.trace));
+    c.clone().enter_parent_frame().await.unwrap();
+    screenshot(&c, "embed-semaphore-scheduler").await;
+    c.close().await.unwrap();
+}

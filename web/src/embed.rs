@@ -1,6 +1,7 @@
 //! The compact widget for tutorial pages (`embed.html`, also what `conlab-embed.js` puts in
 //! each `data-conlab-scenario` element): one scenario, its parameters, Run and the result, in
-//! the language the embedding page asks for.
+//! the language the embedding page asks for. A thread scenario on the thread seam runs on the
+//! scheduler, in the page's Worker, with the embed's parameters (and its schedule, if given).
 
 use crate::app::{from_url, initial_lang, is_planned, native_command, runs_in_browser};
 use crate::components::embed_dialog::base_url;
@@ -9,6 +10,7 @@ use crate::components::settings::Theme;
 use crate::components::trace_view::TraceView;
 use crate::i18n::{use_lang, use_lang_context, LangContext};
 use crate::live::{self, RunSlot};
+use crate::scheduler::{self, runs_on_scheduler};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
 use yew::prelude::*;
@@ -47,10 +49,15 @@ fn embed_widget() -> Html {
     });
     let slot: RunSlot = use_mut_ref(Default::default);
     let info = state.scenario;
+    let on_scheduler = runs_on_scheduler(info);
     {
         let dispatch = state.dispatcher();
+        let (values, schedule) = (state.params.clone(), query.schedule.clone());
+        let valid = state.error.is_none();
         use_effect_with(info.id, move |_| {
-            if !runs_in_browser(info) && !is_planned(info) {
+            if on_scheduler && valid {
+                scheduler::run(info, &values, schedule, lang, dispatch);
+            } else if !runs_in_browser(info) && !is_planned(info) && !on_scheduler {
                 wasm_bindgen_futures::spawn_local(async move {
                     let url = share::recorded_url(info.id);
                     if let Ok(t) = share::fetch_trace(&url, lang).await {
@@ -76,13 +83,26 @@ fn embed_widget() -> Html {
     };
     let on_run = {
         let (state, slot) = (state.clone(), slot.clone());
-        Callback::from(move |_: MouseEvent| {
-            live::run_now(&state, lang, state.dispatcher(), slot.clone())
-        })
+        Callback::from(
+            move |_: MouseEvent| match (on_scheduler, state.form_params()) {
+                (true, Ok(_)) => {
+                    scheduler::run(info, &state.params, None, lang, state.dispatcher())
+                }
+                (true, Err(e)) => state.dispatch(Action::Fail(lang.param_error(&e))),
+                (false, _) => live::run_now(&state, lang, state.dispatcher(), slot.clone()),
+            },
+        )
     };
     let on_stop = {
-        let slot = slot.clone();
-        Callback::from(move |_: MouseEvent| live::stop(&slot))
+        let (state, slot) = (state.clone(), slot.clone());
+        Callback::from(move |_: MouseEvent| {
+            live::stop(&slot);
+            if on_scheduler {
+                scheduler::stop();
+                let stopped = lang.search_stopped().to_string();
+                state.dispatch(Action::Searched(stopped, state.live(), true));
+            }
+        })
     };
     let on_cursor = {
         let d = state.dispatcher();
@@ -100,7 +120,7 @@ fn embed_widget() -> Html {
                 <a href={full} target="_blank" rel="noopener">{ lang.open_playground() }</a>
             </header>
             if !compact { <p class="explanation">{ lang.explanation(info) }</p> }
-            if runs_in_browser(info) {
+            if runs_in_browser(info) || on_scheduler {
                 if !compact {
                 <details class="embed-params">
                     <summary>{ lang.parameters() }</summary>

@@ -108,6 +108,47 @@ async fn live_run(c: &Client, url: &str) -> Live {
     }
 }
 
+/// Find a failing schedule on the page, in its scheduler Worker: how long from the click to
+/// the findings, and the longest gap between the page's animation frames meanwhile.
+async fn page_search(c: &Client, url: &str) -> (f64, f64, String) {
+    c.goto(url).await.unwrap();
+    wait_for(c, "#verdict", 60).await;
+    eval(
+        c,
+        "window.__gaps = []; window.__stop = false; let last = performance.now();
+         const f = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(f); };
+         requestAnimationFrame(f); window.__t0 = performance.now(); return 0;",
+    )
+    .await;
+    click(c, "#find").await;
+    for _ in 0..1200 {
+        let done = eval(
+            c,
+            "const f = document.querySelector('#finding'); const t = f ? f.textContent : '';
+             if (t.includes('none breaks it') && document.querySelector('#run:not([disabled])')) {
+               if (!window.__t1) window.__t1 = performance.now(); return true; }
+             return false;",
+        )
+        .await;
+        if done.as_bool() == Some(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let v = eval(
+        c,
+        "window.__stop = true;
+         return { ms: window.__t1 - window.__t0, gap: Math.max(...window.__gaps.slice(1)),
+                  said: document.querySelector('#finding').textContent };",
+    )
+    .await;
+    (
+        v["ms"].as_f64().unwrap_or(f64::NAN),
+        v["gap"].as_f64().unwrap_or(f64::NAN),
+        v["said"].as_str().unwrap_or("").to_string(),
+    )
+}
+
 /// Gzipped size of the files under `dist` matching a shell pattern, and how many there are.
 fn fetched_later(pattern: &str) -> (u64, usize) {
     let dir = dist();
@@ -169,6 +210,12 @@ async fn main() {
         "size: wasm+js {} KB, gzipped {gz} bytes = {:.1} KB (target <= 350 KB = {SIZE_BUDGET} bytes)",
         raw / 1024,
         gz as f64 / 1024.0
+    );
+    let (_, worker) = conlab_browser_tests::worker_size();
+    println!(
+        "  the scheduler Worker, fetched when a thread scenario first runs: {:.1} KB gzipped (target <= 250 KB = {} bytes)",
+        worker as f64 / 1024.0,
+        conlab_browser_tests::WORKER_BUDGET
     );
     let (zh, _) = fetched_later("i18n/*.json");
     let (recorded, files) = fetched_later("recorded/*.json");
@@ -238,6 +285,29 @@ async fn main() {
         "live run: makespan median {:.2}x the sleep (target <= 1.3x), longest frame gap median {:.0} ms",
         median(ratios),
         median(gaps)
+    );
+
+    // race-condition, 2 threads x 2 increments: the search finds the lost update without the
+    // lock (and shrinks it), then runs 10,000 schedules with the lock, all in the Worker.
+    let url = format!(
+        "{}index.html?scenario=race-condition&op=increment&threads=2&increments=2",
+        site.url
+    );
+    let mut times = Vec::new();
+    let mut gaps = Vec::new();
+    let mut said = String::new();
+    for _ in 0..3 {
+        let (ms, gap, s) = page_search(&c, &url).await;
+        times.push(ms);
+        gaps.push(gap);
+        said = s;
+    }
+    println!(
+        "page search, race-condition 2 threads x 2 increments (a failing schedule found and shrunk, then 10,000 schedules with the lock): median {:.0} ms, max {:.0} ms (target < 3000 ms); longest frame gap median {:.0} ms, max {:.0} ms (target <= 50 ms)\n  {said}",
+        median(times.clone()),
+        max(&times),
+        median(gaps.clone()),
+        max(&gaps)
     );
 
     // About 10,000 events: 5,000 tasks, each falling asleep and waking.
