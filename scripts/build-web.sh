@@ -34,7 +34,7 @@ bind() {
   for opt in wasm-opt target/tools/binaryen/node_modules/.bin/wasm-opt \
     "${CARGO_TARGET_DIR:-target}/tools/binaryen/node_modules/.bin/wasm-opt"; do
     command -v "$opt" >/dev/null || continue
-    if "$opt" -Oz --converge --strip-debug --strip-producers "${wasm_features[@]}" "$out/${name}_bg.wasm" -o "$out/opt.wasm" 2>/dev/null; then
+    if "$opt" --flatten --rereloop -Oz -Oz --converge --strip-debug --strip-producers "${wasm_features[@]}" "$out/${name}_bg.wasm" -o "$out/opt.wasm" 2>/dev/null; then
       mv "$out/opt.wasm" "$out/${name}_bg.wasm"
       optimized="$("$opt" --version)"
       return

@@ -79,7 +79,9 @@ fn a_search_reports_progress_then_findings_then_the_failing_run() {
                 assert!(*broke, "{words}");
                 assert!(words.contains("without the lock: schedule"), "{words}");
                 let findings: Vec<_> = lines.lines().map(conlab_wire::Finding::from_line).collect();
-                assert_eq!(words.lines().count(), findings.len());
+                // A line a property, and a note that the search held for no time.
+                assert_eq!(words.lines().count(), findings.len() + 1, "{words}");
+                assert!(words.contains("hold_ms=0"), "{words}");
                 Some(findings)
             }
             _ => None,
@@ -188,4 +190,30 @@ fn a_steered_run_stops_at_the_learners_next_choice() {
         matches!(said.as_slice(), [SchedMessage::Error(m)] if m.contains("choices fit")),
         "{said:?}"
     );
+}
+
+#[test]
+fn a_search_of_a_scenario_with_nothing_to_break_says_so_and_shows_a_run() {
+    let said = ask(&SchedRequest::Find {
+        scenario: "thread-start".into(),
+        params: pairs(&["threads=3"]),
+        strategy: SearchStrategy::Random,
+        seed: 1,
+        budget: 100,
+    });
+    let words = said
+        .iter()
+        .find_map(|m| match m {
+            SchedMessage::Searched(_, words, follows) => {
+                assert!(follows);
+                Some(words.clone())
+            }
+            _ => None,
+        })
+        .expect("no findings");
+    assert!(words.contains("nothing a schedule could break"), "{words}");
+    let Some(SchedMessage::Ran(trace, _)) = said.last() else {
+        panic!("no run to show after the search: {said:?}")
+    };
+    assert!(conlab_core::Trace::from_json(trace).unwrap().passed());
 }

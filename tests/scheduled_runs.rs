@@ -258,3 +258,33 @@ fn a_learner_who_schedules_by_hand_can_lose_an_update_and_share_it() {
     // A choice that fits no run is refused.
     assert!(scheduled::steer(row, &p, &[99]).is_err());
 }
+
+#[test]
+fn a_release_that_wakes_a_waiting_thread_is_a_wake_link_in_the_trace() {
+    let row = conlab_scenarios::find("lock").unwrap();
+    let run = scheduled::run(row, &params(row.id, &["threads=3".to_string()]), None).unwrap();
+    let t = &run.trace;
+    let wakes: Vec<&conlab_core::Mark> = t.marks_named("wakes").collect();
+    assert!(!wakes.is_empty(), "no wake links");
+    for m in wakes {
+        let mut parts = m.detail.splitn(3, ' ');
+        let from: u32 = parts.next().unwrap().parse().unwrap();
+        let to: u32 = parts.next().unwrap().parse().unwrap();
+        let words = parts.next().unwrap();
+        let (waker, woken) = (&t.lanes[from as usize].name, &t.lanes[to as usize].name);
+        assert_eq!(m.lane, from);
+        assert!(
+            words.starts_with(&format!("{waker} "))
+                && words.ends_with(&format!(", which woke {woken}")),
+            "{words}"
+        );
+        // The woken thread was waiting until that moment.
+        assert!(
+            t.spans
+                .iter()
+                .any(|s| s.lane == to && s.state.is_waiting() && s.end == m.t),
+            "{words}: {woken} did not wait until {}",
+            m.t
+        );
+    }
+}

@@ -423,7 +423,8 @@ impl Reducible for Playground {
                 s.live = 0;
                 s.origin = Origin::Browser;
                 s.trace = Some(TraceRc::new(t, s.runs));
-                s.schedule = Some(schedule);
+                // Only a whole run's schedule replays: a link made midway carries none.
+                s.schedule = steering.options.is_empty().then_some(schedule);
                 s.steering = Some(steering);
             }
             Action::StopSteering => s.steering = None,

@@ -80,19 +80,32 @@ fn try_answer(request: &str, say: &mut dyn FnMut(SchedMessage)) -> Result<(), St
                 .find_map(|r| r.broken.as_ref().map(|(schedule, ..)| schedule.clone()));
             let findings: Vec<Finding> = results.into_iter().map(finding).collect();
             let lines: Vec<String> = findings.iter().map(Finding::line).collect();
-            let words: Vec<String> = findings.iter().map(Finding::words).collect();
+            let mut words: Vec<String> = findings.iter().map(Finding::words).collect();
+            if findings.is_empty() {
+                words.push(NOTHING_TO_SEARCH.to_string());
+            }
+            if params.to_map().get("hold_ms").is_some_and(|h| h == "0") {
+                words.push(HELD_FOR_NO_TIME.to_string());
+            }
             say(SchedMessage::Searched(
                 lines.join("\n"),
                 words.join("\n"),
-                first_broken.is_some(),
+                true,
             ));
-            match first_broken {
-                Some(schedule) => ran(row, &params, Some(&schedule), say),
-                None => Ok(()),
-            }
+            // Then a run to show: the shortest failing one, or (nothing broke) a run of the
+            // parameters searched.
+            ran(row, &params, first_broken.as_deref(), say)
         }
     }
 }
+
+/// What a search of a scenario without properties says.
+const NOTHING_TO_SEARCH: &str =
+    "This scenario has nothing a schedule could break: every interleaving shows the same lesson.";
+
+/// What a search says when it held for no time.
+const HELD_FOR_NO_TIME: &str =
+    "Searched with hold_ms=0: with long holds, virtual time alone decides the order.";
 
 /// The time limit of an async scenario's run on the virtual-time executor (its clock only
 /// jumps: this bounds a run that would wait for ever).

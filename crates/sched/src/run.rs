@@ -109,6 +109,20 @@ impl Default for RunLimits {
     }
 }
 
+/// A thread's step that let another go on: what a wake link on the timeline and in the step
+/// text shows ("Thread-2 released `value`, which woke Thread-3").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wake {
+    /// When.
+    pub t: Nanos,
+    /// The thread whose step it was.
+    pub waker: ThreadId,
+    /// The thread that could go on after it, and could not before.
+    pub woken: ThreadId,
+    /// What happened, in words.
+    pub words: String,
+}
+
 /// Where a run stopped because its strategy had no choice to make (a learner's schedule, all
 /// of it taken): who could step there, and why each other thread waits.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -148,6 +162,9 @@ pub struct RunReport {
 
 type Body = Pin<Box<dyn Future<Output = ()>>>;
 
+/// What hears a run's wakes.
+type WakeHook = Box<dyn FnMut(&Wake)>;
+
 struct Slot {
     name: Arc<str>,
     body: Option<Body>,
@@ -161,6 +178,8 @@ pub(crate) struct Inner {
     pub(crate) busy_cores: Cell<u32>,
     limits: RunLimits,
     output: RefCell<Vec<(Nanos, ThreadId, String)>>,
+    /// Told of every wake, if anyone listens (a run recorded to show; searches do not).
+    wake_hook: RefCell<Option<WakeHook>>,
     /// The operation of the step being taken, for [`Point`]s after the first to tell that
     /// their turn came.
     granted: Cell<bool>,
@@ -201,6 +220,7 @@ impl Scheduler {
                 busy_cores: Cell::new(0),
                 limits,
                 output: RefCell::new(Vec::new()),
+                wake_hook: RefCell::new(None),
                 granted: Cell::new(false),
             }),
         }
@@ -213,6 +233,13 @@ impl Scheduler {
         Fut: Future<Output = ()> + 'static,
     {
         spawn_into(&self.inner, name.into(), body)
+    }
+
+    /// Tells `hook` of every step that lets a thread go on that was waiting for another thread
+    /// (a lock released, an event set, a notification, an item or room in a queue, a thread
+    /// that finished). Wakes by time (a sleep's end) are not wakes by a thread.
+    pub fn on_wake(&self, hook: impl FnMut(&Wake) + 'static) {
+        *self.inner.wake_hook.borrow_mut() = Some(Box::new(hook));
     }
 
     /// Runs every thread to its end (or a deadlock, or the step limit), `strategy` choosing
@@ -234,6 +261,13 @@ impl Scheduler {
         let mut steps_taken = Vec::new();
         let mut current: Option<ThreadId> = None;
         let mut decision = None;
+        // For wake links: the last step, and who was waiting for another thread before it.
+        let hooked = inner.wake_hook.borrow().is_some();
+        let mut last_step: Option<(ThreadId, Op)> = None;
+        let mut was_waiting: Vec<Option<bool>> = Vec::new();
+        // A wake is told once the woken thread takes the step it waited to take (of several
+        // threads a release lets try for a lock, only the one that gets it was woken).
+        let mut wakes: Vec<Option<Wake>> = Vec::new();
         let waker = noop_waker();
         let end = loop {
             runnable.clear();
@@ -261,12 +295,17 @@ impl Scheduler {
                     }
                 }
             }
+            if hooked {
+                inner.note_wakes(&runnable, last_step.take(), &mut was_waiting, &mut wakes);
+            }
             if runnable.is_empty() {
                 if !unfinished {
                     break End::Completed;
                 }
                 match next_wake {
                     Some(t) => {
+                        // Who goes on now does so because time passed, not for a thread.
+                        was_waiting.clear();
                         inner.now.set(t);
                         continue;
                     }
@@ -306,6 +345,14 @@ impl Scheduler {
                 let (_, op, _) = slot.pending.take().expect("a runnable thread has a step");
                 (slot.body.take(), op)
             };
+            if hooked {
+                last_step = Some((pick, op.clone()));
+                if let Some(wake) = wakes.get_mut(pick.0 as usize).and_then(Option::take) {
+                    if let Some(hook) = inner.wake_hook.borrow_mut().as_mut() {
+                        hook(&wake);
+                    }
+                }
+            }
             if inner.limits.record_steps {
                 steps_taken.push(Step {
                     t: inner.now.get(),
@@ -399,6 +446,73 @@ impl Inner {
 
     fn name_of(&self, id: ThreadId) -> Arc<str> {
         self.slots.borrow()[id.0 as usize].name.clone()
+    }
+
+    /// After a step: notes a wake for each thread that can step now and was waiting for
+    /// another thread before it (told when it takes that step), then who waits for another
+    /// thread now (whose wake, if one was noted, did not happen).
+    fn note_wakes(
+        &self,
+        runnable: &[ThreadId],
+        last: Option<(ThreadId, Op)>,
+        was_waiting: &mut Vec<Option<bool>>,
+        wakes: &mut Vec<Option<Wake>>,
+    ) {
+        let slots = self.slots.borrow();
+        if let Some((waker, op)) = last {
+            for &id in runnable {
+                if id == waker || was_waiting.get(id.0 as usize) != Some(&Some(true)) {
+                    continue;
+                }
+                let Some((wait, _, _)) = slots[id.0 as usize].pending.as_ref() else {
+                    continue;
+                };
+                let (who, whom) = (&slots[waker.0 as usize].name, &slots[id.0 as usize].name);
+                let done = match (wait, op.verb) {
+                    (Wait::Join(_), _) => "finished".to_string(),
+                    (_, "release") => format!("released `{}`", op.object),
+                    (_, "set") => format!("set `{}`", op.object),
+                    (_, "notify") => format!("notified `{}`", op.object),
+                    (_, "put") => format!("put an item into `{}`", op.object),
+                    (_, "get") => format!("took an item from `{}`", op.object),
+                    (_, verb) => format!("took a step ({verb})"),
+                };
+                let wake = Wake {
+                    t: self.now.get(),
+                    waker,
+                    woken: id,
+                    words: format!("{who} {done}, which woke {whom}"),
+                };
+                if wakes.len() <= id.0 as usize {
+                    wakes.resize(id.0 as usize + 1, None);
+                }
+                wakes[id.0 as usize] = Some(wake);
+            }
+        }
+        was_waiting.clear();
+        was_waiting.extend(slots.iter().enumerate().map(|(i, s)| {
+            let id = ThreadId(i as u32);
+            s.pending.as_ref().map(|(wait, _, _)| {
+                !runnable.contains(&id)
+                    && matches!(
+                        wait,
+                        Wait::Lock(_)
+                            | Wait::Permit(_)
+                            | Wait::Event(_)
+                            | Wait::Notified(_)
+                            | Wait::QueueGet(_)
+                            | Wait::QueuePut(_)
+                            | Wait::Join(_)
+                    )
+            })
+        }));
+        for (i, waiting) in was_waiting.iter().enumerate() {
+            if *waiting == Some(true) {
+                if let Some(w) = wakes.get_mut(i) {
+                    *w = None;
+                }
+            }
+        }
     }
 
     /// Who can step at a choice, with what step, and why every other thread waits.

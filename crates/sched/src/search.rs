@@ -91,7 +91,7 @@ pub fn runs<'a>(
 }
 
 /// Runs schedules until one breaks the invariant or the budget is spent; `progress` hears the
-/// number of schedules run so far, every 256 and at the end.
+/// number of schedules run so far: at 1, 2, 4 … 128, then every 256, and at the end.
 pub fn explore(run: &mut Run<'_>, search: Search, progress: &mut dyn FnMut(u64)) -> Outcome {
     let mut seeds = SplitMix64::new(search.seed);
     let mut tried = 0;
@@ -112,7 +112,8 @@ pub fn explore(run: &mut Run<'_>, search: Search, progress: &mut dyn FnMut(u64))
             (None, _) => run(&mut Random::new(seed)),
         };
         tried += 1;
-        if tried % 256 == 0 {
+        // Early, then every 256: a search of long runs shows it moves.
+        if tried % 256 == 0 || (tried < 256 && tried.is_power_of_two()) {
             progress(tried);
         }
         if let Some(reason) = failed {

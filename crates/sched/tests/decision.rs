@@ -76,3 +76,39 @@ fn a_run_short_of_choices_stops_where_the_learner_chooses() {
     assert_eq!(done.end, End::Completed);
     assert!(done.decision.is_none());
 }
+
+#[test]
+fn a_release_that_lets_a_waiting_thread_go_on_is_a_wake() {
+    use std::cell::RefCell;
+    let mut seen = Vec::new();
+    for seed in 0..50 {
+        let s = Scheduler::new(RunLimits::default());
+        let lock = Lock::new("value");
+        for t in 0..3 {
+            let lock = lock.clone();
+            s.spawn(format!("Thread-{}", t + 1), move |ctx| async move {
+                lock.acquire(&ctx).await;
+                ctx.sleep(std::time::Duration::from_millis(0)).await;
+                lock.release(&ctx).await;
+            });
+        }
+        let wakes = Rc::new(RefCell::new(Vec::new()));
+        let heard = wakes.clone();
+        s.on_wake(move |w| heard.borrow_mut().push(w.clone()));
+        let report = s.run(&mut conlab_sched::Random::new(seed));
+        assert_eq!(report.end, End::Completed);
+        for w in wakes.borrow().iter() {
+            assert_ne!(w.waker, w.woken);
+            let (waker, woken) = (
+                &report.threads[w.waker.0 as usize],
+                &report.threads[w.woken.0 as usize],
+            );
+            assert_eq!(
+                w.words,
+                format!("{waker} released `value`, which woke {woken}")
+            );
+        }
+        seen.extend(wakes.borrow().iter().cloned());
+    }
+    assert!(!seen.is_empty(), "no release ever woke a waiting thread");
+}

@@ -27,14 +27,33 @@ pub(crate) struct SchedRun {
     /// would pay for every schedule; and its lanes' count.
     marks: RefCell<Vec<conlab_core::Mark>>,
     lanes: Cell<LaneId>,
+    /// Each scheduler thread's lane, by thread id.
+    lane_of: RefCell<Vec<LaneId>>,
     /// Threads started by the scenario (not the main thread), for the main thread to wait for
     /// at the end as Python's interpreter does.
     started: RefCell<Vec<(conlab_sched::JoinHandle, String)>>,
 }
 
 impl SchedRun {
-    /// A thread's writer (none in a marks-only run) and its new lane.
+    /// Scheduler thread `id`'s writer (none in a marks-only run) and its new lane.
     fn new_lane(
+        &self,
+        id: conlab_sched::ThreadId,
+        t: conlab_core::Nanos,
+        kind: LaneKind,
+        name: impl Into<conlab_core::LaneName>,
+    ) -> (Option<EventWriter>, LaneId) {
+        let (writer, lane) = self.lane_for(t, kind, name);
+        let mut lane_of = self.lane_of.borrow_mut();
+        let i = id.0 as usize;
+        if lane_of.len() <= i {
+            lane_of.resize(i + 1, 0);
+        }
+        lane_of[i] = lane;
+        (writer, lane)
+    }
+
+    fn lane_for(
         &self,
         t: conlab_core::Nanos,
         kind: LaneKind,
@@ -125,7 +144,7 @@ impl SchedThread {
         let handle = self
             .ctx
             .spawn(name.clone(), move |ctx| {
-                let (writer, lane) = run.new_lane(ctx.now(), LaneKind::Thread, lane_name);
+                let (writer, lane) = run.new_lane(ctx.id(), ctx.now(), LaneKind::Thread, lane_name);
                 let me = Thread {
                     kind: Kind::Sched(Rc::new(SchedThread {
                         ctx,
@@ -228,6 +247,7 @@ pub fn run_scheduled(
         full: recording == Recording::Full,
         marks: RefCell::new(Vec::new()),
         lanes: Cell::new(0),
+        lane_of: RefCell::new(Vec::new()),
         started: RefCell::new(Vec::new()),
     });
     let outcome: Rc<Cell<Option<Result<(), Aborted>>>> = Rc::new(Cell::new(None));
@@ -235,7 +255,7 @@ pub fn run_scheduled(
     {
         let (shared, outcome) = (shared.clone(), outcome.clone());
         scheduler.spawn("MainThread", move |ctx| {
-            let (writer, lane) = shared.new_lane(0, LaneKind::Main, "MainThread");
+            let (writer, lane) = shared.new_lane(ctx.id(), 0, LaneKind::Main, "MainThread");
             let me = Thread {
                 kind: Kind::Sched(Rc::new(SchedThread {
                     ctx,
@@ -266,6 +286,21 @@ pub fn run_scheduled(
                     s.end_lane();
                 }
                 outcome.set(Some(result));
+            }
+        });
+    }
+    if recording == Recording::Full {
+        // Wake links: a mark on the waker's lane, "waker-lane woken-lane words", which the
+        // timeline draws as an arrow and the step text says.
+        let shared = shared.clone();
+        scheduler.on_wake(move |w| {
+            let (Some(writer), lane_of) = (shared.writer.get(), shared.lane_of.borrow()) else {
+                return;
+            };
+            let lane = |id: conlab_sched::ThreadId| lane_of.get(id.0 as usize).copied();
+            if let (Some(from), Some(to)) = (lane(w.waker), lane(w.woken)) {
+                let detail = format!("{from} {to} {}", w.words);
+                writer.mark(w.t, from, "wakes", Text::from(detail));
             }
         });
     }

@@ -71,8 +71,9 @@ pub enum SchedMessage {
     /// A search's progress: the property searched now, and the schedules run for it so far.
     Progress(String, u64),
     /// What a search found: one [`Finding::line`] per property, in the scenario's order; the
-    /// same in words, a line each ([`Finding::words`]); and whether one broke, in which case a
-    /// [`SchedMessage::Ran`] of its shortest failing schedule follows.
+    /// same in words, a line each ([`Finding::words`], and notes); and whether a
+    /// [`SchedMessage::Ran`] follows (the shortest failing schedule, or a run of the
+    /// parameters searched when nothing broke).
     Searched(String, String, bool),
     /// A run's trace, judged by the scenario's checks, and the schedule that replays it (empty
     /// for an async scenario on the virtual-time executor, which needs none). The
@@ -128,6 +129,10 @@ impl Finding {
     pub fn words(&self) -> String {
         let (p, n, k) = (&self.property, thousands(self.tried), self.preemptions);
         match (&self.schedule, self.exhaustive) {
+            (Some(_), _) if k == 0 => format!(
+                "{p}: schedule {n} broke it ({}), with no preemption at all; shown below.",
+                self.reason
+            ),
             (Some(_), _) => format!(
                 "{p}: schedule {n} broke it ({}); shrunk to {k} preemption{}, shown below.",
                 self.reason,

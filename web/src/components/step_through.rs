@@ -146,6 +146,11 @@ fn describe(t: &Trace, step: &Step, lang: crate::i18n::Lang) -> String {
             format!("{arrow} {}: {}", lane(s.lane), lang.state_name(s.state))
         }
         StepKind::Print(i) => format!("✎ {}: {}", lane(t.output[i].lane), t.output[i].text),
+        // A wake link ("1 2 Thread-1 released `x`, which woke Thread-2"): its words.
+        StepKind::Mark(i) if t.marks[i].name == "wakes" => {
+            let words = t.marks[i].detail.splitn(3, ' ').nth(2).unwrap_or("");
+            format!("⇢ {}", lang.check_detail(words))
+        }
         StepKind::Mark(i) => format!(
             "◆ {}: {} {}",
             lane(t.marks[i].lane),

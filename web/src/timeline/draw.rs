@@ -456,7 +456,7 @@ fn draw_marks_and_cursor(
             }
             continue;
         }
-        if m.name == "waits_for" {
+        if m.name == "waits_for" || m.name == "wakes" {
             arrows.push(m);
             continue;
         }
@@ -481,12 +481,19 @@ fn draw_marks_and_cursor(
         ctx.close_path();
         ctx.fill();
     }
-    // A deadlock: an arrow from each waiting lane to the lane holding what it waits for.
-    ctx.set_stroke_style_str(DEADLOCK);
-    ctx.set_fill_style_str(DEADLOCK);
+    // A deadlock: an arrow from each waiting lane to the lane holding what it waits for. A
+    // wake link: from the thread whose step let another go on to that one ("1 2 words").
     ctx.set_line_width(1.5);
     for m in arrows {
-        let Some((waiter, holder)) = m.detail.split_once(' ') else {
+        let colour = if m.name == "wakes" {
+            theme.accent.as_str()
+        } else {
+            DEADLOCK
+        };
+        ctx.set_stroke_style_str(colour);
+        ctx.set_fill_style_str(colour);
+        let mut lanes = m.detail.split(' ');
+        let (Some(waiter), Some(holder)) = (lanes.next(), lanes.next()) else {
             continue;
         };
         let (Ok(waiter), Ok(holder)) = (waiter.parse::<u32>(), holder.parse::<u32>()) else {
