@@ -126,6 +126,7 @@ fn bad_requests_get_an_error_in_words() {
     let m = error(run("gather-vs-wait", &[], Some("s1.00.1.0".into())));
     assert!(m.contains("no schedule"), "{m}");
     let m = error(run("race-condition", &["threads=2"], Some("s1.zz".into())));
+    assert!(m.starts_with("The schedule does not fit this run: "), "{m}");
     assert!(m.contains("schedule"), "{m}");
     let mut said = Vec::new();
     answer("{\"op\":\"dance\"}", &mut |m| said.push(m));

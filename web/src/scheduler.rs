@@ -207,6 +207,8 @@ fn hear(
             (Ok(_), _) => {}
             (Err(e), _) => dispatch.dispatch(Action::Fail(e)),
         },
-        SchedMessage::Error(message) => dispatch.dispatch(Action::Fail(message)),
+        SchedMessage::Error(message) => {
+            dispatch.dispatch(Action::Fail(lang.check_detail(&message)))
+        }
     }
 }

@@ -47,7 +47,7 @@ fn try_answer(request: &str, say: &mut dyn FnMut(SchedMessage)) -> Result<(), St
             if row.scheduled.is_none() {
                 return Err(format!("`{scenario}` does not run on the scheduler"));
             }
-            let s = scheduled::steer(row, &params, &choices).map_err(|e| e.to_string())?;
+            let s = scheduled::steer(row, &params, &choices).map_err(in_words)?;
             say(SchedMessage::Steered(
                 s.trace.to_json(),
                 s.schedule,
@@ -132,7 +132,7 @@ fn ran(
         say(SchedMessage::Ran(trace.to_json(), String::new()));
         return Ok(());
     }
-    let run = scheduled::run(row, params, schedule).map_err(|e| e.to_string())?;
+    let run = scheduled::run(row, params, schedule).map_err(in_words)?;
     say(SchedMessage::Ran(run.trace.to_json(), run.schedule));
     Ok(())
 }
@@ -155,6 +155,17 @@ fn scenario_and_params(
     let params = Params::from_assignments(id, info.params, pairs.iter().map(String::as_str))
         .map_err(|e| e.to_string())?;
     Ok((row, params))
+}
+
+/// Why the scheduler refused, as the page says it (the command line's `--schedule:` prefix
+/// means nothing there).
+fn in_words(e: scheduled::ScheduleError) -> String {
+    match e {
+        scheduled::ScheduleError::BadSchedule { reason } => {
+            format!("The schedule does not fit this run: {reason}")
+        }
+        other => other.to_string(),
+    }
 }
 
 fn finding(result: PropertyResult) -> Finding {
