@@ -14,8 +14,10 @@ const UNIT_MS: i64 = 100;
 
 /// The shortest unit of work whose threads' overlap is judged: shorter units are over before
 /// the next thread has started, so whether they overlap says more about thread start-up than
-/// about the GIL.
-const MIN_UNIT_FOR_PARALLELISM: Nanos = 10_000_000;
+/// about the GIL. At 10 ms, a drawn run (2 units, time-scale 0.1, on an idle machine) used
+/// 1.23 cores of the 1.80 it could have had: a pause of a few milliseconds in one thread's
+/// start is a large part of a unit that short.
+const MIN_UNIT_FOR_PARALLELISM: Nanos = 20_000_000;
 
 /// The shortest unit whose processes' overlap is judged: starting a process (an exec of
 /// conlab, ~2 ms here, several times that on a busy machine) staggers them by more than a
