@@ -425,9 +425,7 @@ fn playground_page() -> Html {
         Callback::from(move |e: MouseEvent| {
             live::stop(&slot);
             if on_scheduler {
-                scheduler::stop();
-                let stopped = lang.search_stopped().to_string();
-                state.dispatch(Action::Searched(stopped, state.live(), true));
+                scheduler::halt(&state, lang);
             }
             on_stop_native.emit(e);
         })

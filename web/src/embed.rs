@@ -98,9 +98,7 @@ fn embed_widget() -> Html {
         Callback::from(move |_: MouseEvent| {
             live::stop(&slot);
             if on_scheduler {
-                scheduler::stop();
-                let stopped = lang.search_stopped().to_string();
-                state.dispatch(Action::Searched(stopped, state.live(), true));
+                scheduler::halt(&state, lang);
             }
         })
     };

@@ -48,6 +48,26 @@ fn typed(values: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A run of `info` with the typed `values` (replaying `schedule`, if given).
+fn run_request(
+    info: &ScenarioInfo,
+    values: &[(String, String)],
+    schedule: Option<String>,
+) -> SchedRequest {
+    SchedRequest::Run {
+        scenario: info.id.into(),
+        params: typed(values),
+        schedule,
+    }
+}
+
+/// Stops the request going on and says so where the page shows a search's words.
+pub fn halt(state: &yew::UseReducerHandle<Playground>, lang: Lang) {
+    stop();
+    let stopped = lang.search_stopped().to_string();
+    state.dispatch(Action::Searched(stopped, state.live(), true));
+}
+
 /// Runs `info` with the typed `values` on the scheduler (replaying `schedule`, if given); the
 /// page shows its trace when it comes.
 pub fn run(
@@ -57,12 +77,12 @@ pub fn run(
     lang: Lang,
     dispatch: UseReducerDispatcher<Playground>,
 ) {
-    let request = SchedRequest::Run {
-        scenario: info.id.into(),
-        params: typed(values),
-        schedule,
-    };
-    post(&request, lang, dispatch, Mode::Show);
+    post(
+        &run_request(info, values, schedule),
+        lang,
+        dispatch,
+        Mode::Show,
+    );
 }
 
 /// Runs `info` with the typed `values` and the learner's `choices`, stopping at their next
@@ -90,12 +110,7 @@ pub fn step(
     lang: Lang,
     dispatch: UseReducerDispatcher<Playground>,
 ) {
-    let request = SchedRequest::Run {
-        scenario: info.id.into(),
-        params: typed(values),
-        schedule: None,
-    };
-    post(&request, lang, dispatch, Mode::Step);
+    post(&run_request(info, values, None), lang, dispatch, Mode::Step);
 }
 
 /// Searches schedules of `info` with the typed `values` for one that breaks each of its

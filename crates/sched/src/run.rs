@@ -489,11 +489,16 @@ impl Inner {
                 wakes[id.0 as usize] = Some(wake);
             }
         }
+        // Runnable threads wait for nobody; marked first, so the pass below is linear.
         was_waiting.clear();
-        was_waiting.extend(slots.iter().enumerate().map(|(i, s)| {
-            let id = ThreadId(i as u32);
-            s.pending.as_ref().map(|(wait, _, _)| {
-                !runnable.contains(&id)
+        was_waiting.resize(slots.len(), Some(false));
+        for id in runnable {
+            was_waiting[id.0 as usize] = None;
+        }
+        for (slot, waiting) in slots.iter().zip(was_waiting.iter_mut()) {
+            let runnable_now = waiting.is_none();
+            *waiting = slot.pending.as_ref().map(|(wait, _, _)| {
+                !runnable_now
                     && matches!(
                         wait,
                         Wait::Lock(_)
@@ -504,8 +509,8 @@ impl Inner {
                             | Wait::QueuePut(_)
                             | Wait::Join(_)
                     )
-            })
-        }));
+            });
+        }
         for (i, waiting) in was_waiting.iter().enumerate() {
             if *waiting == Some(true) {
                 if let Some(w) = wakes.get_mut(i) {
