@@ -17,6 +17,8 @@ pub(crate) struct LockState {
     pub(crate) name: Arc<str>,
     pub(crate) owner: AtomicU32,
     depth: AtomicU32,
+    /// How many times it was taken, for telling whether a thread had to wait for it.
+    taken: AtomicU32,
     reentrant: bool,
 }
 
@@ -59,6 +61,7 @@ impl Lock {
                 name,
                 owner: AtomicU32::new(NOBODY),
                 depth: AtomicU32::new(0),
+                taken: AtomicU32::new(0),
                 reentrant,
             }),
         }
@@ -66,12 +69,19 @@ impl Lock {
 
     /// Takes the lock, waiting while another thread holds it (a plain lock taken again by its
     /// holder waits forever: a deadlock, as in Python).
-    pub async fn acquire(&self, ctx: &Ctx) {
+    /// Returns whether the thread had to wait: another thread held the lock at some moment
+    /// between this thread reaching `acquire` and taking it (on virtual time such a wait may
+    /// take no time at all).
+    pub async fn acquire(&self, ctx: &Ctx) -> bool {
         let s = &self.state;
+        let held_by_another = s.holder().is_some_and(|h| h != ctx.id());
+        let taken_before = s.taken.load(Relaxed);
         ctx.point(Wait::Lock(s.clone()), "acquire", s.name.clone())
             .await;
         s.owner.store(ctx.id().0, Relaxed);
         s.depth.fetch_add(1, Relaxed);
+        let taken_meanwhile = s.taken.fetch_add(1, Relaxed) != taken_before;
+        held_by_another || taken_meanwhile
     }
 
     /// Releases the lock, which this thread holds.

@@ -6,7 +6,8 @@ use conlab_core::{Nanos, SpanState, Text};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A lock (`threading.Lock`), named as the scenario's code names it. Clones are the same lock.
+/// A lock (`threading.Lock`, or with [`Lock::reentrant`] an `RLock`), named as the scenario's
+/// code names it. Clones are the same lock.
 #[derive(Clone)]
 pub struct Lock {
     kind: LockKind,
@@ -16,6 +17,8 @@ pub struct Lock {
 enum LockKind {
     #[cfg(feature = "native")]
     Os(Arc<conlab_traced_threads::TracedMutex<()>>),
+    #[cfg(feature = "native")]
+    OsReentrant(Arc<conlab_traced_threads::ReentrantLock>),
     Sched(conlab_sched::Lock, &'static str),
 }
 
@@ -27,6 +30,8 @@ pub struct Held<'a> {
 enum HeldKind<'a> {
     #[cfg(feature = "native")]
     Os(conlab_traced_threads::TracedGuard<'a, ()>),
+    #[cfg(feature = "native")]
+    OsReentrant(conlab_traced_threads::ReentrantGuard<'a>),
     Sched(&'a conlab_sched::Lock, Hold<'a>),
 }
 
@@ -93,12 +98,29 @@ impl Lock {
         Lock { kind }
     }
 
+    /// A re-entrant lock (`threading.RLock`): its holder may take it again, and lets it go
+    /// once as often.
+    pub fn reentrant(me: &Thread, name: &'static str) -> Lock {
+        let kind = match &me.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(_) => {
+                LockKind::OsReentrant(Arc::new(conlab_traced_threads::ReentrantLock::new(name)))
+            }
+            Kind::Sched(_) => LockKind::Sched(conlab_sched::Lock::reentrant(name), name),
+        };
+        Lock { kind }
+    }
+
     /// Takes the lock, waiting (recorded as `waiting_lock`) while another thread holds it.
     pub async fn acquire<'a>(&'a self, me: &'a Thread) -> Result<Held<'a>, Aborted> {
         match (&self.kind, &me.kind) {
             #[cfg(feature = "native")]
             (LockKind::Os(l), Kind::Os(c)) => Ok(Held {
                 kind: HeldKind::Os(l.lock(c)?),
+            }),
+            #[cfg(feature = "native")]
+            (LockKind::OsReentrant(l), Kind::Os(c)) => Ok(Held {
+                kind: HeldKind::OsReentrant(l.lock(c)?),
             }),
             (LockKind::Sched(lock, name), Kind::Sched(s)) => {
                 let asked = s.ctx.now();
@@ -108,9 +130,10 @@ impl Lock {
                         kind: HeldKind::Sched(lock, Hold::new(name, me, asked, false)),
                     });
                 }
-                lock.acquire(&s.ctx).await;
+                let waited = lock.acquire(&s.ctx).await;
                 let since = s.ctx.now();
-                if since > asked {
+                // A wait on virtual time may take none, and is a wait all the same.
+                if waited || since > asked {
                     s.span(SpanState::WaitingLock, asked, since, Text::None);
                 }
                 Ok(Held {
@@ -129,6 +152,8 @@ impl Held<'_> {
         match &mut self.kind {
             #[cfg(feature = "native")]
             HeldKind::Os(g) => Ok(g.sleep(d)?),
+            #[cfg(feature = "native")]
+            HeldKind::OsReentrant(g) => Ok(g.sleep(d)?),
             HeldKind::Sched(_, hold) => hold.me.sleep(d).await,
         }
     }
@@ -420,9 +445,9 @@ impl Condition {
             }),
             (CondKind::Sched(cond, name), Kind::Sched(s)) => {
                 let asked = s.ctx.now();
-                cond.lock().acquire(&s.ctx).await;
+                let waited = cond.lock().acquire(&s.ctx).await;
                 let since = s.ctx.now();
-                if since > asked {
+                if waited || since > asked {
                     s.span(SpanState::WaitingLock, asked, since, Text::None);
                 }
                 Ok(CondHeld {

@@ -21,7 +21,8 @@ pub use gil::{Gil, Work};
 pub use run::{no_thread_outlives, run_thread_code, run_thread_scenario};
 pub use slices::{wait_in_slices, wait_in_slices_until, SLICE};
 pub use sync::{
-    CondGuard, Condition, Event, Permit, Queue, ReentrantLock, Semaphore, TracedGuard, TracedMutex,
+    CondGuard, Condition, Event, Permit, Queue, ReentrantGuard, ReentrantLock, Semaphore,
+    TracedGuard, TracedMutex,
 };
 pub use watchdog::Watchdog;
 

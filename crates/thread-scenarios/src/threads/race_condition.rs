@@ -284,11 +284,16 @@ fn increment_checks(c: &mut Checks) {
             c.check("update-lost", what, false, "the counter was not recorded");
         }
     }
-    let counter = counter_of(c, true);
-    let why = "without the lock no increment was interleaved, so the lock had nothing to prevent";
+    // The lock is put to the test only where a thread wanted it while another held it: a
+    // working lock shows that as a wait; one that does not exclude, as increments interleaved
+    // under it. Without either, a lock that excluded nobody would look the same.
+    let under_lock = increments_in(c, true);
+    let raced_under_lock = interleaved(&under_lock.windows, &under_lock.writes);
+    let waited = lock_waits(c) > 0;
+    let why = "no thread had to wait for the lock, so it had nothing to prevent";
     let what = "with the lock every increment counts";
-    match counter {
-        Some((total, expected)) if raced > 0 || total != expected => {
+    match under_lock.counter {
+        Some((total, expected)) if waited || raced_under_lock > 0 || total != expected => {
             c.check(
                 "lock-no-update-lost",
                 what,
@@ -313,14 +318,14 @@ fn increment_checks(c: &mut Checks) {
             );
         }
     }
-    sections_exclusive(c, raced > 0, why);
+    sections_exclusive(c, waited, raced_under_lock, why);
 }
 
 /// Checks of `op=assign`, from the recorded windows: without the lock, whenever two threads'
 /// write-to-read windows overlapped (by more than a millisecond), some thread read a value not
 /// its own; with the lock every thread reads its own and the critical sections never overlap.
-/// Each is judged only where its phase had windows that overlapped: otherwise there was no race
-/// to see, and a lock that excluded nobody would look the same.
+/// Each is judged only where it could show: the race where windows overlapped, the lock where a
+/// thread had to wait for it. Otherwise a lock that excluded nobody would look the same.
 fn assign_checks(c: &mut Checks) {
     let t = c.trace;
     let (unlocked, locked) = (c.phase("unlocked"), c.phase("locked"));
@@ -371,11 +376,11 @@ fn assign_checks(c: &mut Checks) {
         })
         .collect();
     let own = locked_reads.len() == n && locked_reads.iter().all(|(a, b)| a == b);
-    // The lock's effect shows only where, without it, the threads raced.
-    let why =
-        "without the lock no two threads' windows overlapped, so the lock had nothing to prevent";
+    // The lock's effect shows only where a thread wanted it while another held it (a wait).
+    let waited = lock_waits(c) > 0;
+    let why = "no thread had to wait for the lock, so it had nothing to prevent";
     let own_detail = conlab_core::count_of(locked_reads.len(), "read", "reads");
-    if overlapped || !own {
+    if waited || !own {
         c.check(
             "lock-own-value",
             "with the lock every thread reads back its own value",
@@ -390,17 +395,30 @@ fn assign_checks(c: &mut Checks) {
             format!("{own_detail}; {why}"),
         );
     }
-    sections_exclusive(c, overlapped, why);
+    sections_exclusive(c, waited, 0, why);
 }
 
-/// With the lock, critical sections never overlap: judged where the threads raced without it
-/// (or where they did overlap).
-fn sections_exclusive(c: &mut Checks, raced: bool, why: &str) {
+/// How many times a thread waited for the lock (only the locked phase takes it).
+fn lock_waits(c: &Checks) -> usize {
+    c.trace.intervals(SpanState::WaitingLock).len()
+}
+
+/// With the lock, critical sections never overlap, in time nor in the order of the accesses
+/// (`interleaved`: increments another thread's write came into under the lock). Judged where
+/// the lock was put to the test (a thread `waited` for it) or where sections did overlap.
+fn sections_exclusive(c: &mut Checks, waited: bool, interleaved: usize, why: &str) {
     let mut held = c.trace.intervals(SpanState::HoldingLock);
     held.sort_unstable();
-    let exclusive = held.windows(2).all(|w| w[1].0 >= w[0].1);
-    let held_detail = conlab_core::count_of(held.len(), "critical section", "critical sections");
-    if raced || !exclusive {
+    let exclusive = held.windows(2).all(|w| w[1].0 >= w[0].1) && interleaved == 0;
+    let mut held_detail =
+        conlab_core::count_of(held.len(), "critical section", "critical sections");
+    if interleaved > 0 {
+        held_detail = format!(
+            "{held_detail}; {} interleaved under the lock",
+            conlab_core::count_of(interleaved, "increment was", "increments were")
+        );
+    }
+    if waited || !exclusive {
         c.check(
             "sections-exclusive",
             "critical sections never overlap",
