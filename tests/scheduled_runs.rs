@@ -120,6 +120,75 @@ fn the_search_finds_a_lost_update_without_the_lock_and_none_with_it() {
     assert!(all[1].exhaustive && all[1].broken.is_none() && all[1].tried > 100);
 }
 
+/// The search on scenario `id` with `assignments`.
+fn explore_in(id: &str, assignments: &[String], method: Method) -> Vec<PropertyResult> {
+    let row = conlab_scenarios::find(id).unwrap();
+    scheduled::explore(
+        row,
+        &params(id, assignments),
+        method,
+        7,
+        3_000,
+        &mut |_, _| {},
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_search_finds_the_deadlock_of_opposite_lock_orders_and_none_in_one_order() {
+    let seed = conlab_tests::drawn::seed();
+    let mut rng = Rng::new(seed);
+    let info = conlab_core::catalog::find("lock-order").unwrap();
+    let mut sets = vec![vec!["hold_ms=0".to_string()], Vec::new()];
+    sets.extend((0..3).map(|_| draw(info, &mut rng, Budget::CI)));
+    for set in sets {
+        for method in [Method::Random, Method::Pct(2)] {
+            let place = format!("seed {seed}: lock-order {set:?} {method:?}");
+            let found = explore_in("lock-order", &set, method);
+            let (schedule, reason, preemptions) = found[0]
+                .broken
+                .clone()
+                .unwrap_or_else(|| panic!("{place}: no deadlock found"));
+            assert!(
+                reason.contains("Thread-1 waits for lock `b` held by Thread-2")
+                    && reason.contains("Thread-2 waits for lock `a` held by Thread-1"),
+                "{place}: {reason}"
+            );
+            assert!(preemptions <= 1, "{place}: not shrunk: {preemptions}");
+            assert!(found[1].broken.is_none(), "{place}: {:?}", found[1].broken);
+            // Replayed, the run shows the cycle, and its checks judge both lessons.
+            let row = conlab_scenarios::find("lock-order").unwrap();
+            let run = scheduled::run(row, &params(row.id, &set), Some(&schedule)).unwrap();
+            assert!(run.trace.passed(), "{place}");
+            for id in ["opposite-deadlock", "same-order-no-deadlock"] {
+                let check = run.trace.checks.iter().find(|c| c.id == id).unwrap();
+                assert_eq!(check.verdict(), Verdict::Passed, "{place}: {id}");
+            }
+            assert_eq!(run.trace.marks_named("waits_for").count(), 2, "{place}");
+        }
+    }
+    // Every interleaving of one order within two preemptions: none deadlocks.
+    let row = conlab_scenarios::find("lock-order").unwrap();
+    let p = params(row.id, &["hold_ms=0".to_string()]);
+    let all =
+        scheduled::explore(row, &p, Method::Dfs(Some(2)), 7, 100_000, &mut |_, _| {}).unwrap();
+    assert!(all[1].exhaustive && all[1].broken.is_none() && all[1].tried > 10);
+}
+
+#[test]
+fn the_search_finds_a_plain_lock_taken_twice_and_never_an_rlock() {
+    for threads in ["threads=1", "threads=3"] {
+        let found = explore_in("rlock", &[threads.to_string()], Method::Random);
+        assert!(
+            found[0].broken.is_none(),
+            "{threads}: {:?}",
+            found[0].broken
+        );
+        let (_, reason, _) = found[1].broken.clone().expect("no deadlock found");
+        assert_eq!(reason, "Thread-plain waits for lock `plain` held by itself");
+    }
+}
+
 #[test]
 fn assign_without_the_lock_reads_a_foreign_value_in_some_interleaving() {
     let found = explore(

@@ -28,6 +28,7 @@ fn no_thread_outlives_a_run() {
     let runs: &[(&str, &[&str])] = &[
         ("thread-daemon", &["sleep_ms=5000"]),
         ("rlock", &[]),
+        ("lock-order", &[]),
         ("thread-pool", &["tasks=10", "task_ms=20"]),
         ("producer-consumer", &["duration_ms=300"]),
         ("loop-in-thread", &[]),

@@ -50,6 +50,7 @@ fn thread_scenarios_pass_with_other_parameters() {
         ),
         ("lock", &["threads=25", "hold_ms=2"]),
         ("rlock", &["threads=3"]),
+        ("lock-order", &["hold_ms=30"]),
         ("condition-notify", &["threads=6", "notify_plan=1,1,1"]),
         ("condition-notify", &["threads=3", "notify_plan=5"]),
         ("condition-wait-for", &["threads=8"]),

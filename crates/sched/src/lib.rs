@@ -20,8 +20,8 @@ mod sync;
 
 pub use rng::SplitMix64;
 pub use run::{
-    Ctx, Decision, End, JoinHandle, Nanos, Op, RunLimits, RunReport, Scheduler, Step, ThreadId,
-    Wake,
+    Ctx, Decision, End, Group, JoinHandle, Nanos, Op, RunLimits, RunReport, Scheduler, Step, Stuck,
+    ThreadId, Wake,
 };
 pub use schedule::{code_hash, fingerprint, Schedule, ScheduleError};
 pub use strategy::{ChoicePoint, Dfs, Guided, Pct, Random, Replay, Strategy};

@@ -123,6 +123,26 @@ pub struct Wake {
     pub words: String,
 }
 
+/// A group of threads watched for a deadlock of their own, which is a lesson rather than the
+/// run's failure (a plain lock taken twice, two locks taken in opposite orders): when no thread
+/// can ever step again and some belong to a group, that group's threads are cut off (their code
+/// dropped, as if aborted, letting go what they held) and the others go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Group(u32);
+
+/// A thread of a group cut off in a deadlock, and what it waited for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stuck {
+    /// The thread.
+    pub thread: ThreadId,
+    /// Its name.
+    pub name: Arc<str>,
+    /// What it waited for, in words: "lock `plain`", "Thread-2 to finish".
+    pub waits_for: String,
+    /// The thread it waited for, where one did: a lock's holder, a joined thread.
+    pub on: Option<ThreadId>,
+}
+
 /// Where a run stopped because its strategy had no choice to make (a learner's schedule, all
 /// of it taken): who could step there, and why each other thread waits.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -170,6 +190,7 @@ struct Slot {
     body: Option<Body>,
     pending: Option<(Wait, Op, Option<Nanos>)>,
     done: bool,
+    group: Option<Group>,
 }
 
 pub(crate) struct Inner {
@@ -183,6 +204,9 @@ pub(crate) struct Inner {
     /// The operation of the step being taken, for [`Point`]s after the first to tell that
     /// their turn came.
     granted: Cell<bool>,
+    /// Groups made so far, and each group cut off in a deadlock with its threads.
+    groups: Cell<u32>,
+    cut_off: RefCell<Vec<(Group, Vec<Stuck>)>>,
 }
 
 /// A run being set up: create its first threads, then [`run`](Scheduler::run) it.
@@ -222,6 +246,8 @@ impl Scheduler {
                 output: RefCell::new(Vec::new()),
                 wake_hook: RefCell::new(None),
                 granted: Cell::new(false),
+                groups: Cell::new(0),
+                cut_off: RefCell::new(Vec::new()),
             }),
         }
     }
@@ -232,7 +258,7 @@ impl Scheduler {
         F: FnOnce(Ctx) -> Fut,
         Fut: Future<Output = ()> + 'static,
     {
-        spawn_into(&self.inner, name.into(), body)
+        spawn_into(&self.inner, name.into(), None, body)
     }
 
     /// Tells `hook` of every step that lets a thread go on that was waiting for another thread
@@ -307,6 +333,10 @@ impl Scheduler {
                         // Who goes on now does so because time passed, not for a thread.
                         was_waiting.clear();
                         inner.now.set(t);
+                        continue;
+                    }
+                    None if inner.cut_off_a_group() => {
+                        was_waiting.clear();
                         continue;
                     }
                     None => break End::Deadlock(inner.waiting_reasons()),
@@ -401,7 +431,12 @@ impl Scheduler {
     }
 }
 
-fn spawn_into<F, Fut>(inner: &Rc<Inner>, name: Arc<str>, body: F) -> JoinHandle
+fn spawn_into<F, Fut>(
+    inner: &Rc<Inner>,
+    name: Arc<str>,
+    group: Option<Group>,
+    body: F,
+) -> JoinHandle
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()> + 'static,
@@ -424,6 +459,7 @@ where
             None,
         )),
         done: false,
+        group,
     });
     JoinHandle { id }
 }
@@ -442,6 +478,52 @@ impl Inner {
             Wait::Until(t) => self.now.get() >= *t,
             Wait::Core => self.busy_cores.get() < self.limits.cores,
         }
+    }
+
+    /// In a deadlock, cuts off the first group with threads left, if any: records who was
+    /// stuck on what, then drops their code (which lets go what it held) and counts them
+    /// finished, so that a thread joining them goes on.
+    fn cut_off_a_group(&self) -> bool {
+        let (group, stuck, bodies) = {
+            let mut slots = self.slots.borrow_mut();
+            let left = |s: &&Slot| s.pending.is_some();
+            let Some(group) = slots
+                .iter()
+                .filter(left)
+                .filter_map(|s| s.group)
+                .min_by_key(|g| g.0)
+            else {
+                return false;
+            };
+            let members: Vec<usize> = (0..slots.len())
+                .filter(|&i| slots[i].group == Some(group) && slots[i].pending.is_some())
+                .collect();
+            let stuck: Vec<Stuck> = members
+                .iter()
+                .filter_map(|&i| {
+                    let (wait, _, _) = slots[i].pending.as_ref()?;
+                    let (waits_for, on) = waited_for(wait, &slots);
+                    Some(Stuck {
+                        thread: ThreadId(i as u32),
+                        name: slots[i].name.clone(),
+                        waits_for,
+                        on,
+                    })
+                })
+                .collect();
+            let mut bodies = Vec::new();
+            for &i in &members {
+                let slot = &mut slots[i];
+                slot.pending = None;
+                slot.done = true;
+                bodies.extend(slot.body.take());
+            }
+            (group, stuck, bodies)
+        };
+        self.cut_off.borrow_mut().push((group, stuck));
+        // Dropped outside the borrow: their code unwinds, and may record as it does.
+        drop(bodies);
+        true
     }
 
     fn name_of(&self, id: ThreadId) -> Arc<str> {
@@ -572,6 +654,20 @@ impl Inner {
     }
 }
 
+/// What a thread that can never step waited for, in words, and the thread it waited for.
+fn waited_for(wait: &Wait, slots: &[Slot]) -> (String, Option<ThreadId>) {
+    match wait {
+        Wait::Lock(l) => (format!("lock `{}`", l.name), l.holder()),
+        Wait::Permit(s) => (format!("a permit of `{}`", s.name), None),
+        Wait::Event(e) => (format!("event `{}`", e.name), None),
+        Wait::Notified(c) => (format!("condition `{}`", c.name), None),
+        Wait::QueueGet(q) => (format!("an item in `{}`", q.name), None),
+        Wait::QueuePut(q) => (format!("room in `{}`", q.name), None),
+        Wait::Join(t) => (format!("{} to finish", slots[t.0 as usize].name), Some(*t)),
+        Wait::Until(_) | Wait::Core | Wait::Go => ("its turn".to_string(), None),
+    }
+}
+
 /// A scheduling point: the first poll registers what the thread waits for and yields to the
 /// scheduler; the scheduler polls the thread again only once it picked that step.
 pub(crate) struct Point {
@@ -606,6 +702,11 @@ impl Ctx {
         self.inner.name_of(self.me)
     }
 
+    /// Another thread's name.
+    pub fn name_of(&self, id: ThreadId) -> Arc<str> {
+        self.inner.name_of(id)
+    }
+
     /// Virtual time now.
     pub fn now(&self) -> Nanos {
         self.inner.now.get()
@@ -637,7 +738,39 @@ impl Ctx {
     {
         let name = name.into();
         self.point(Wait::Go, "spawn", name.clone()).await;
-        spawn_into(&self.inner, name, body)
+        spawn_into(&self.inner, name, None, body)
+    }
+
+    /// A new group of threads, watched for a deadlock of their own ([`Group`]).
+    pub fn group(&self) -> Group {
+        let g = self.inner.groups.get();
+        self.inner.groups.set(g + 1);
+        Group(g)
+    }
+
+    /// Starts a thread of `group` (a step, as [`Ctx::spawn`]).
+    pub async fn spawn_in<F, Fut>(
+        &self,
+        group: Group,
+        name: impl Into<Arc<str>>,
+        body: F,
+    ) -> JoinHandle
+    where
+        F: FnOnce(Ctx) -> Fut,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let name = name.into();
+        self.point(Wait::Go, "spawn", name.clone()).await;
+        spawn_into(&self.inner, name, Some(group), body)
+    }
+
+    /// The threads of `group` cut off in a deadlock, and what each waited for; `None` while
+    /// the group has not deadlocked.
+    pub fn deadlock_of(&self, group: Group) -> Option<Vec<Stuck>> {
+        let cut = self.inner.cut_off.borrow();
+        cut.iter()
+            .find(|(g, _)| *g == group)
+            .map(|(_, s)| s.clone())
     }
 
     /// Waits for a thread to finish.

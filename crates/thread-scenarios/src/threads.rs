@@ -10,10 +10,10 @@ pub mod event;
 #[cfg(feature = "native")]
 pub mod io_bound_threads;
 pub mod lock;
+pub mod lock_order;
 #[cfg(feature = "native")]
 pub mod producer_consumer;
 pub mod race_condition;
-#[cfg(feature = "native")]
 pub mod rlock;
 pub mod semaphore;
 #[cfg(feature = "native")]

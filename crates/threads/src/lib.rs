@@ -18,10 +18,12 @@ mod os;
 mod scheduled;
 mod sync;
 mod thread;
+mod watch;
 
 pub use scheduled::{run_scheduled, Recording, Scheduled, SCHEDULER_LIMITS};
 pub use sync::{CondHeld, Condition, Event, Held, Lock, Permit, Semaphore, Shared};
 pub use thread::{Handle, Thread, ThreadFn};
+pub use watch::{Deadlock, Watch};
 
 #[cfg(feature = "native")]
 pub use os::run_native;

@@ -53,6 +53,11 @@ impl SchedRun {
         (writer, lane)
     }
 
+    /// Scheduler thread `id`'s lane, once it has one.
+    pub(crate) fn lane_of_thread(&self, id: conlab_sched::ThreadId) -> Option<LaneId> {
+        self.lane_of.borrow().get(id.0 as usize).copied()
+    }
+
     fn lane_for(
         &self,
         t: conlab_core::Nanos,
@@ -134,36 +139,39 @@ impl SchedThread {
         self.ctx.print("").await;
     }
 
-    pub(crate) async fn spawn<F, Fut>(&self, name: String, body: F) -> Handle
+    /// Starts a thread running `body`, in `group` if one is given (watched for a deadlock of
+    /// its own).
+    pub(crate) async fn spawn<F, Fut>(
+        &self,
+        name: String,
+        group: Option<conlab_sched::Group>,
+        body: F,
+    ) -> Handle
     where
         F: FnOnce(Thread) -> Fut + 'static,
         Fut: Future<Output = Result<(), Aborted>> + 'static,
     {
         let run = self.run.clone();
         let lane_name = name.clone();
-        let handle = self
-            .ctx
-            .spawn(name.clone(), move |ctx| {
-                let (writer, lane) = run.new_lane(ctx.id(), ctx.now(), LaneKind::Thread, lane_name);
-                let me = Thread {
-                    kind: Kind::Sched(Rc::new(SchedThread {
-                        ctx,
-                        writer,
-                        lane,
-                        run,
-                    })),
-                };
-                async move {
-                    let result = body(me.clone()).await;
-                    if let Kind::Sched(s) = &me.kind {
-                        if result.is_err() {
-                            me.mark("cut_off", "the run was aborted while this thread waited");
-                        }
-                        s.end_lane();
-                    }
-                }
-            })
-            .await;
+        let start = move |ctx: conlab_sched::Ctx| {
+            let (writer, lane) = run.new_lane(ctx.id(), ctx.now(), LaneKind::Thread, lane_name);
+            let me = Thread {
+                kind: Kind::Sched(Rc::new(SchedThread {
+                    ctx,
+                    writer,
+                    lane,
+                    run,
+                })),
+            };
+            OwnLane {
+                body: Some(Box::pin(body(me.clone()))),
+                me,
+            }
+        };
+        let handle = match group {
+            Some(group) => self.ctx.spawn_in(group, name.clone(), start).await,
+            None => self.ctx.spawn(name.clone(), start).await,
+        };
         self.run.started.borrow_mut().push((handle, name.clone()));
         Handle {
             kind: HandleKind::Sched { handle, name },
@@ -194,6 +202,52 @@ impl SchedThread {
         if now > asked && self.run.full {
             let label = Text::from(format!("{name} to finish"));
             self.span(SpanState::WaitingJoin, asked, now, label);
+        }
+    }
+}
+
+/// A scheduled thread's code, which ends the thread's lane however it ends: returning, or cut
+/// off in a deadlock of its group (dropped: its code first, letting go what it held).
+struct OwnLane<F> {
+    body: Option<std::pin::Pin<Box<F>>>,
+    me: Thread,
+}
+
+impl<F> OwnLane<F> {
+    fn end(&self, finished: bool) {
+        if let Kind::Sched(s) = &self.me.kind {
+            if !finished {
+                self.me
+                    .mark("cut_off", "the run was aborted while this thread waited");
+            }
+            s.end_lane();
+        }
+    }
+}
+
+impl<F: Future<Output = Result<(), Aborted>>> Future for OwnLane<F> {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let Some(body) = self.body.as_mut() else {
+            return std::task::Poll::Ready(());
+        };
+        let std::task::Poll::Ready(result) = body.as_mut().poll(cx) else {
+            return std::task::Poll::Pending;
+        };
+        self.body = None;
+        self.end(result.is_ok());
+        std::task::Poll::Ready(())
+    }
+}
+
+impl<F> Drop for OwnLane<F> {
+    fn drop(&mut self) {
+        if self.body.take().is_some() {
+            self.end(false);
         }
     }
 }

@@ -130,7 +130,9 @@ impl Lock {
                         kind: HeldKind::Sched(lock, Hold::new(name, me, asked, false)),
                     });
                 }
+                let cut_off = WaitCutOff { thread: s, asked };
                 let waited = lock.acquire(&s.ctx).await;
+                std::mem::forget(cut_off);
                 let since = s.ctx.now();
                 // A wait on virtual time may take none, and is a wait all the same.
                 if waited || since > asked {
@@ -143,6 +145,20 @@ impl Lock {
             #[cfg(feature = "native")]
             _ => unreachable!("a lock is taken by threads of its own run"),
         }
+    }
+}
+
+/// Records a scheduled thread's wait for a lock that it never got: the thread was cut off in
+/// a deadlock while it waited (dropped, so the wait's end is now).
+struct WaitCutOff<'a> {
+    thread: &'a crate::scheduled::SchedThread,
+    asked: Nanos,
+}
+
+impl Drop for WaitCutOff<'_> {
+    fn drop(&mut self) {
+        let s = self.thread;
+        s.span(SpanState::WaitingLock, self.asked, s.ctx.now(), Text::None);
     }
 }
 

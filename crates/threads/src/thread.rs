@@ -180,7 +180,7 @@ impl Thread {
                     kind: HandleKind::Os(handle),
                 })
             }
-            Kind::Sched(s) => Ok(s.spawn(name, body).await),
+            Kind::Sched(s) => Ok(s.spawn(name, None, body).await),
         }
     }
 }

@@ -32,6 +32,11 @@ pub fn wait_in_slices<R>(
             return Err(Aborted);
         }
         if let Some(done) = wait_at_most(SLICE) {
+            // Aborted meanwhile (another thread of a deadlock gave up and let go of what this
+            // one waited for): give up too, and let it go again.
+            if watchdog.is_aborted() {
+                return Err(Aborted);
+            }
             return Ok(done);
         }
     }

@@ -1,56 +1,74 @@
 //! rlock: a re-entrant lock can be taken again by the thread that holds it. The same with a
-//! plain mutex deadlocks; conlab's watchdog notices, reports who waits for what, and stops it.
+//! plain lock deadlocks: the thread waits for a lock it holds itself. Its threads are watched
+//! for that deadlock (natively by a watchdog of their own, on the scheduler the moment nothing
+//! can step), which is cut off and reported: who waits for what.
+//!
+//! Written once against the thread seam: it runs on OS threads and on the deterministic
+//! scheduler.
 
 use conlab_core::{Checks, Text};
-use conlab_traced_threads::{Aborted, ReentrantLock, ThreadCtx, TracedMutex, Watchdog};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use conlab_threads::{Aborted, Lock, Shared, Thread, Watch};
+use std::future::Future;
+use std::pin::Pin;
 
 /// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("threads");
-    let rlock = Arc::new(ReentrantLock::new("rlock"));
-    let count = Arc::new(AtomicUsize::new(0));
-    let mut handles = Vec::new();
-    for _ in 0..n {
-        let (rlock, count) = (rlock.clone(), count.clone());
-        handles.push(main.spawn(main.next_thread_name(), move |me| {
-            let _outer = rlock.lock(me)?;
-            let _inner = rlock.lock(me)?;
-            let c = count.fetch_add(1, Ordering::SeqCst) + 1;
-            me.print(format!("{} took the RLock twice (count {c})", me.name()));
-            Ok(())
-        })?);
-    }
-    handles.iter().try_for_each(|h| h.join(main))?;
-
-    // The plain mutex, under a watchdog of its own: its deadlock is the lesson, not a failure
-    // of the run.
-    main.mark("plain_start", "");
-    main.print("now the same with a plain Lock…");
-    let dog = Watchdog::start("rlock-plain");
-    let plain = Arc::new(TracedMutex::new("plain", ()));
-    let h = main.spawn_watched("Thread-plain", dog.clone(), move |me| {
-        let _first = plain.lock(me)?;
-        me.print("Thread-plain took the Lock once and takes it again…");
-        let _second = plain.lock(me)?;
-        me.print("Thread-plain took it twice (impossible)");
-        Ok(())
-    })?;
-    h.join(main)?;
-    dog.stop();
-    match dog.deadlock() {
-        Some(report) => {
-            // One mark per wait, "waiter holder" (lane ids): drawn as an arrow.
-            for (waiter, holder) in dog.deadlock_waits() {
-                main.mark("waits_for", Text::from(format!("{waiter} {holder}")));
-            }
-            main.mark("deadlock", Text::from(report.clone()));
-            main.print(format!("watchdog: deadlock — {report}"));
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("threads");
+        let rlock = Lock::reentrant(&main, "rlock");
+        let count = Shared::new(&main, "count", 0usize);
+        let mut handles = Vec::new();
+        for _ in 0..n {
+            let (rlock, count) = (rlock.clone(), count.clone());
+            let body = move |me: Thread| async move {
+                let outer = rlock.acquire(&me).await?; // with rlock:
+                let inner = rlock.acquire(&me).await?; //     with rlock:
+                let c = count.get(&me).await + 1; //             count += 1
+                count.set(&me, c).await;
+                me.mark("rlock_twice", Text::from(c.to_string()));
+                me.print(format!("{} took the RLock twice (count {c})", me.name()))
+                    .await;
+                inner.release().await;
+                outer.release().await;
+                Ok(())
+            };
+            handles.push(main.spawn(main.next_thread_name(), body).await?);
         }
-        None => main.print("watchdog: no deadlock reported"),
-    }
-    Ok(())
+        for h in &handles {
+            h.join(&main).await?;
+        }
+
+        // The plain lock, its thread watched: its deadlock is the lesson, not a failure of
+        // the run.
+        main.mark("plain_start", "");
+        main.print("now the same with a plain Lock…").await;
+        let watch = Watch::new(&main, "rlock-plain");
+        let plain = Lock::new(&main, "plain");
+        let body = move |me: Thread| async move {
+            let _first = plain.acquire(&me).await?; // with lock:
+            me.print("Thread-plain took the Lock once and takes it again…")
+                .await;
+            let _second = plain.acquire(&me).await?; //     with lock:
+            me.print("Thread-plain took it twice (impossible)").await;
+            Ok(())
+        };
+        let h = watch.spawn(&main, "Thread-plain".into(), body).await?;
+        h.join(&main).await?;
+        watch.stop();
+        match watch.deadlock(&main) {
+            Some(deadlock) => {
+                // One mark per wait, "waiter holder" (lane ids): drawn as an arrow.
+                for (waiter, holder) in deadlock.waits {
+                    main.mark("waits_for", Text::from(format!("{waiter} {holder}")));
+                }
+                main.mark("deadlock", Text::from(deadlock.words.clone()));
+                main.print(format!("watchdog: deadlock — {}", deadlock.words))
+                    .await;
+            }
+            None => main.print("watchdog: no deadlock reported").await,
+        }
+        Ok(())
+    })
 }
 
 /// Checks: every thread took the RLock twice; the plain-lock variant was reported as a
@@ -58,11 +76,7 @@ pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
 pub fn checks(c: &mut Checks) {
     let n = c.params.usize("threads");
     let t = c.trace;
-    let twice = t
-        .output
-        .iter()
-        .filter(|l| l.text.contains("took the RLock twice"))
-        .count();
+    let twice = t.marks_named("rlock_twice").count();
     c.check(
         "reentrant-completes",
         "the re-entrant run completes",
@@ -109,3 +123,23 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     use std::time::Duration;
     times(p.usize("threads"), PER_THREAD) + Duration::from_millis(400)
 }
+
+/// What a search tries to break: each thread takes the RLock twice, and the plain lock taken
+/// twice never gets further (a deadlock, the lesson).
+pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
+    let t = c.trace;
+    let n = c.params.usize("threads");
+    let twice = t.marks_named("rlock_twice").count();
+    let reentrant = (twice != n).then(|| format!("{twice} of {n} threads took the RLock twice"));
+    let plain = t.marks_named("deadlock").next().map(|m| m.detail.clone());
+    vec![
+        ("the RLock taken twice", reentrant),
+        ("a plain Lock taken twice", plain),
+    ]
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/rlock.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("rlock.rs"));
