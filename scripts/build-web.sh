@@ -53,8 +53,9 @@ cp web/static/* $out/
 mkdir -p $out/i18n
 cp web/i18n/*.json $out/i18n/
 # The scenarios' code, shown beside their timelines: fetched by path, as the trace names it.
-mkdir -p $out/sources/crates/async-scenarios
+mkdir -p $out/sources/crates/async-scenarios $out/sources/crates/thread-scenarios
 cp -r crates/async-scenarios/src $out/sources/crates/async-scenarios/
+cp -r crates/thread-scenarios/src $out/sources/crates/thread-scenarios/
 if compgen -G "web/recorded/*.json" >/dev/null; then
   mkdir -p $out/recorded
   cp web/recorded/*.json $out/recorded/

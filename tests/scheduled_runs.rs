@@ -357,3 +357,36 @@ fn a_release_that_wakes_a_waiting_thread_is_a_wake_link_in_the_trace() {
         );
     }
 }
+
+#[test]
+fn what_a_scheduled_run_records_is_placed_at_the_line_of_the_scenario_that_did_it() {
+    // What the code view shows beside each thread in a step-through: the line of the
+    // scenario's own file, not of the seam that carried it out. (Wake links are arrows
+    // between lanes, drawn at no line.)
+    for row in scheduled_rows() {
+        let p = Params::defaults(row.info().params);
+        let run = scheduled::run(row, &p, None).unwrap();
+        let t = &run.trace;
+        let source = row.scheduled.as_ref().unwrap().source;
+        let at = |site: Option<u16>| site.and_then(|s| t.sites.get(s as usize));
+        let elsewhere: Vec<String> = t
+            .spans
+            .iter()
+            .map(|s| (format!("{:?} span", s.state), at(s.site)))
+            .chain(
+                t.output
+                    .iter()
+                    .map(|o| (format!("line {:?}", o.text), at(o.site))),
+            )
+            .chain(
+                t.marks
+                    .iter()
+                    .filter(|m| m.name != "wakes")
+                    .map(|m| (format!("mark {}", m.name), at(m.site))),
+            )
+            .filter(|(_, site)| site.is_none_or(|s| s.file != source))
+            .map(|(what, site)| format!("{what} at {site:?}"))
+            .collect();
+        assert!(elsewhere.is_empty(), "{}: {elsewhere:#?}", row.id);
+    }
+}

@@ -886,6 +886,68 @@ async fn the_code_beside_the_timeline_shows_where_every_task_is_at_each_step() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_thread_scenario_on_the_scheduler_shows_each_threads_line_at_each_step() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    // Two threads take two locks in opposite orders: they deadlock, each at its second
+    // `acquire`, and then, in one order, both get through.
+    c.goto(&format!(
+        "{}index.html?scenario=lock-order&hold_ms=40",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#verdict", 60).await;
+    click(&c, "#step").await;
+    wait_for(&c, "#step-code .source", 10).await;
+    let steps = number_attr(&c, "#step-slider", "max").await as usize + 1;
+    let (mut checked, mut stuck) = (0, 0);
+    for i in 0..steps {
+        if i > 0 {
+            click(&c, "#step-forward").await;
+        }
+        let (event, places) = step_and_places(&c).await;
+        let Some((head, what)) = event.split_once(": ") else {
+            continue;
+        };
+        let lane = head[head.find(' ').unwrap() + 1..].to_string();
+        let word = if event.starts_with('✎') {
+            "print("
+        } else if event.starts_with('▶') && what.starts_with("waiting for a lock") {
+            "acquire("
+        } else if event.starts_with('▶') && what.starts_with("sleeping") {
+            "sleep("
+        } else {
+            continue;
+        };
+        let line = places
+            .iter()
+            .find(|(_, names)| names.contains(&lane))
+            .unwrap_or_else(|| panic!("step {i} ({event}): {lane} is at no line: {places:?}"));
+        assert!(
+            line.0.contains(word),
+            "step {i} ({event}): {lane} is beside {:?}",
+            line.0
+        );
+        if word == "acquire(" && line.0.contains("second.acquire") {
+            stuck += 1;
+            if stuck == 2 {
+                // Both threads wait, each for the lock the other holds.
+                screenshot_at(&c, "#step-through", "step-through-lock-order").await;
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} steps could be checked");
+    assert!(
+        stuck >= 2,
+        "no thread waited at its second acquire: {stuck}"
+    );
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_recorded_process_run_shows_each_childs_threads_under_it() {
     let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
         &std::fs::read_to_string(dist().join("recorded/process-shared-dict.json")).unwrap(),

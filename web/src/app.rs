@@ -40,6 +40,31 @@ pub fn source_of(info: &ScenarioInfo) -> Option<&'static str> {
         .map(|g| g.source)
 }
 
+/// The scenario file a run recorded its events at, for a thread scenario on the scheduler
+/// (whose code runs in the Worker, so the page holds no row naming its file).
+pub fn source_in(t: &conlab_core::Trace) -> Option<&'static str> {
+    thread_local! {
+        static FILES: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let file = t
+        .sites
+        .iter()
+        .map(|s| s.file.as_str())
+        .find(|f| f.starts_with("crates/thread-scenarios/"))?;
+    // Kept for the page's life: one per scenario file at most.
+    Some(FILES.with(|files| {
+        let mut files = files.borrow_mut();
+        match files.iter().find(|f| **f == file) {
+            Some(f) => *f,
+            None => {
+                let leaked: &'static str = Box::leak(file.into());
+                files.push(leaked);
+                leaked
+            }
+        }
+    }))
+}
+
 /// Whether `info` is only planned: in the catalog, but no build of conlab runs it yet.
 pub fn is_planned(info: &ScenarioInfo) -> bool {
     conlab_scenarios::find(info.id).is_none()
@@ -495,7 +520,7 @@ fn playground_page() -> Html {
                 { picker(lang, info, on_pick) }
                 <h2 class="scenario-title">{ lang.title(info) }</h2>
                 <p class="explanation">{ lang.explanation(info) }</p>
-                if let Some(source) = source_of(info) { <CodeView {source} /> }
+                if let Some(source) = source_of(info).or_else(|| state.trace.as_ref().and_then(|t| source_in(t))) { <CodeView {source} /> }
             </section>
             if in_browser || on_scheduler || (served && !is_planned(info)) {
                 <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
@@ -559,7 +584,7 @@ fn playground_page() -> Html {
             <TraceFileBar trace={state.trace.clone()} on_load={on_load} />
             if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
             if *embed_open { <EmbedDialog scenario={info.id} params={state.params.clone()} /> }
-            if let Some(t) = &state.stepping { <StepThrough trace={t.clone()} on_close={on_close_step} source={source_of(info)} /> }
+            if let Some(t) = &state.stepping { <StepThrough trace={t.clone()} on_close={on_close_step} source={source_of(info).or_else(|| source_in(t))} /> }
             if let Some((kept, current)) = state.comparing() {
                 <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
             }

@@ -1061,15 +1061,40 @@ impl EventWriter {
         end: Nanos,
         label: impl Into<Text>,
     ) {
+        self.span_at(Location::caller(), lane, state, start, end, label);
+    }
+
+    /// Like [`EventWriter::span`], for a span of code at `site` (code whose operations are
+    /// futures, which cannot pass their caller on).
+    #[inline]
+    pub fn span_at(
+        &self,
+        site: Site,
+        lane: LaneId,
+        state: SpanState,
+        start: Nanos,
+        end: Nanos,
+        label: impl Into<Text>,
+    ) {
         let code = span_state_code(state);
-        let site = Location::caller();
         self.push(end, lane, Op::Span, code, start, label.into(), Some(site));
     }
 
     /// Records a point event.
     #[track_caller]
     pub fn mark(&self, t: Nanos, lane: LaneId, name: &'static str, detail: impl Into<Text>) {
-        let site = Location::caller();
+        self.mark_at(Location::caller(), t, lane, name, detail);
+    }
+
+    /// Like [`EventWriter::mark`], for a mark made by code at `site`.
+    pub fn mark_at(
+        &self,
+        site: Site,
+        t: Nanos,
+        lane: LaneId,
+        name: &'static str,
+        detail: impl Into<Text>,
+    ) {
         let mut b = lock(&self.buffer);
         let name = b.text(Text::Static(name));
         let text = b.text(detail.into());
@@ -1115,7 +1140,11 @@ impl EventWriter {
     /// Records a line of output.
     #[track_caller]
     pub fn output(&self, t: Nanos, lane: LaneId, text: impl Into<Text>) {
-        let site = Location::caller();
+        self.output_at(Location::caller(), t, lane, text);
+    }
+
+    /// Like [`EventWriter::output`], for a line printed by code at `site`.
+    pub fn output_at(&self, site: Site, t: Nanos, lane: LaneId, text: impl Into<Text>) {
         self.push(t, lane, Op::Output, 0, 0, text.into(), Some(site));
     }
 }

@@ -204,8 +204,9 @@ pub(crate) struct Inner {
     /// The operation of the step being taken, for [`Point`]s after the first to tell that
     /// their turn came.
     granted: Cell<bool>,
-    /// Groups made so far, and each group cut off in a deadlock with its threads.
-    groups: Cell<u32>,
+    /// Each group made so far: how long its deadlock takes to be noticed.
+    groups: RefCell<Vec<Nanos>>,
+    /// Each group cut off in a deadlock, with its threads.
     cut_off: RefCell<Vec<(Group, Vec<Stuck>)>>,
 }
 
@@ -246,7 +247,7 @@ impl Scheduler {
                 output: RefCell::new(Vec::new()),
                 wake_hook: RefCell::new(None),
                 granted: Cell::new(false),
-                groups: Cell::new(0),
+                groups: RefCell::new(Vec::new()),
                 cut_off: RefCell::new(Vec::new()),
             }),
         }
@@ -521,6 +522,9 @@ impl Inner {
             (group, stuck, bodies)
         };
         self.cut_off.borrow_mut().push((group, stuck));
+        // Noticed after the group's delay, which the stuck threads spend waiting.
+        let after = self.groups.borrow()[group.0 as usize];
+        self.now.set(self.now.get().saturating_add(after));
         // Dropped outside the borrow: their code unwinds, and may record as it does.
         drop(bodies);
         true
@@ -741,11 +745,13 @@ impl Ctx {
         spawn_into(&self.inner, name, None, body)
     }
 
-    /// A new group of threads, watched for a deadlock of their own ([`Group`]).
-    pub fn group(&self) -> Group {
-        let g = self.inner.groups.get();
-        self.inner.groups.set(g + 1);
-        Group(g)
+    /// A new group of threads, watched for a deadlock of their own ([`Group`]), which is
+    /// noticed `after` this much virtual time with nothing able to step (as a watchdog would:
+    /// a deadlock noticed at once would take no time to see).
+    pub fn group(&self, after: Duration) -> Group {
+        let mut groups = self.inner.groups.borrow_mut();
+        groups.push(nanos(after));
+        Group(groups.len() as u32 - 1)
     }
 
     /// Starts a thread of `group` (a step, as [`Ctx::spawn`]).

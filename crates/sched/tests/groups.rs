@@ -5,6 +5,7 @@
 use conlab_sched::{End, Lock, Random, RunLimits, Scheduler, Strategy};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
 /// Releases `lock` when dropped, as a held lock's guard does when its thread is cut off.
 struct Guard(Lock, conlab_sched::Ctx);
@@ -23,7 +24,7 @@ fn opposite_orders(strategy: &mut dyn Strategy) -> (End, Option<Vec<conlab_sched
     let out = seen.clone();
     s.spawn("MainThread", move |ctx| async move {
         let (a, b) = (Lock::new("a"), Lock::new("b"));
-        let group = ctx.group();
+        let group = ctx.group(Duration::from_millis(150));
         let mut threads = Vec::new();
         for (name, first, second) in [("Thread-1", &a, &b), ("Thread-2", &b, &a)] {
             let (first, second) = (first.clone(), second.clone());
@@ -40,7 +41,10 @@ fn opposite_orders(strategy: &mut dyn Strategy) -> (End, Option<Vec<conlab_sched
         for t in threads {
             ctx.join(t).await;
         }
-        *out.borrow_mut() = Some(ctx.deadlock_of(group));
+        let stuck = ctx.deadlock_of(group);
+        // A deadlock is noticed 150 ms after nothing could step (nothing here takes time).
+        assert_eq!(ctx.now(), if stuck.is_some() { 150_000_000 } else { 0 });
+        *out.borrow_mut() = Some(stuck);
         // Whatever happened, both locks are free again.
         a.acquire(&ctx).await;
         b.acquire(&ctx).await;

@@ -5,8 +5,8 @@ use crate::thread::{Handle, HandleKind, Kind, Thread, ThreadFn};
 use crate::Aborted;
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::{
-    ChecksFn, EventWriter, LaneId, LaneKind, Params, RuntimeKind, SpanState, Status, Text, Trace,
-    TraceMeta, TraceRecorder,
+    ChecksFn, EventWriter, LaneId, LaneKind, Params, RuntimeKind, Site, SpanState, Status, Text,
+    Trace, TraceMeta, TraceRecorder,
 };
 use conlab_sched::{End, RunLimits, RunReport, Scheduler, Strategy};
 use std::cell::{Cell, RefCell};
@@ -86,9 +86,18 @@ pub(crate) struct SchedThread {
     writer: Option<EventWriter>,
     pub(crate) lane: LaneId,
     pub(crate) run: Rc<SchedRun>,
+    /// The line of the scenario's code of the operation it is at, which what it records is
+    /// attributed to (its operations are futures, which cannot pass their caller on).
+    pub(crate) site: Cell<Option<Site>>,
 }
 
 impl SchedThread {
+    /// The line the thread is at: its operation's, or (before its first) this crate's.
+    #[track_caller]
+    pub(crate) fn site(&self) -> Site {
+        self.site.get().unwrap_or(std::panic::Location::caller())
+    }
+
     /// Ends this thread's lane.
     pub(crate) fn end_lane(&self) {
         if let Some(w) = &self.writer {
@@ -104,22 +113,34 @@ impl SchedThread {
         end: conlab_core::Nanos,
         label: Text,
     ) {
+        self.span_at(self.site(), state, start, end, label);
+    }
+
+    /// Records a span of this thread begun by code at `site`.
+    pub(crate) fn span_at(
+        &self,
+        site: Site,
+        state: SpanState,
+        start: conlab_core::Nanos,
+        end: conlab_core::Nanos,
+        label: Text,
+    ) {
         if let Some(w) = &self.writer {
-            w.span(self.lane, state, start, end, label);
+            w.span_at(site, self.lane, state, start, end, label);
         }
     }
 
     /// Records a line of output, unless the run records only marks.
     pub(crate) fn output(&self, text: Text) {
         if let Some(w) = &self.writer {
-            w.output(self.ctx.now(), self.lane, text);
+            w.output_at(self.site(), self.ctx.now(), self.lane, text);
         }
     }
 
     /// Records a mark of this thread.
     pub(crate) fn mark(&self, name: &'static str, detail: Text) {
         if let Some(w) = &self.writer {
-            w.mark(self.ctx.now(), self.lane, name, detail);
+            w.mark_at(self.site(), self.ctx.now(), self.lane, name, detail);
         } else {
             let mut marks = self.run.marks.borrow_mut();
             let order = marks.len() as u64 + 1;
@@ -161,6 +182,7 @@ impl SchedThread {
                     writer,
                     lane,
                     run,
+                    site: Cell::new(None),
                 })),
             };
             OwnLane {
@@ -217,8 +239,11 @@ impl<F> OwnLane<F> {
     fn end(&self, finished: bool) {
         if let Kind::Sched(s) = &self.me.kind {
             if !finished {
-                self.me
-                    .mark("cut_off", "the run was aborted while this thread waited");
+                // At the line the thread was cut off at.
+                s.mark(
+                    "cut_off",
+                    Text::Static("the run was aborted while this thread waited"),
+                );
             }
             s.end_lane();
         }
@@ -316,6 +341,7 @@ pub fn run_scheduled(
                     writer,
                     lane,
                     run: shared.clone(),
+                    site: Cell::new(None),
                 })),
             };
             async move {

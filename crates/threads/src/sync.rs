@@ -2,7 +2,9 @@
 
 use crate::thread::{Kind, Thread};
 use crate::Aborted;
-use conlab_core::{Nanos, SpanState, Text};
+use conlab_core::{Nanos, Site, SpanState, Text};
+use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,17 +45,30 @@ struct Hold<'a> {
     /// False under the test fault of a lock that does not exclude (nothing was taken).
     taken: bool,
     released: bool,
+    /// The line that took it, which its holding span is drawn at.
+    site: Option<Site>,
 }
 
 impl<'a> Hold<'a> {
     fn new(name: &'static str, me: &'a Thread, since: Nanos, taken: bool) -> Hold<'a> {
+        let site = match &me.kind {
+            Kind::Sched(s) => s.site.get(),
+            #[cfg(feature = "native")]
+            Kind::Os(_) => None,
+        };
         Hold {
             name,
             me,
             since,
             taken,
             released: false,
+            site,
         }
+    }
+
+    /// Notes the line of the scenario's code the holder's operation is at.
+    fn at(&self, site: Site) {
+        self.me.at(site);
     }
 
     /// The scheduled thread holding it.
@@ -74,7 +89,8 @@ impl<'a> Hold<'a> {
     /// Records the holding span up to `end`, once.
     fn record(&mut self, end: Nanos) {
         if let Some(s) = self.thread() {
-            s.span(
+            s.span_at(
+                self.site.unwrap_or_else(|| s.site()),
                 SpanState::HoldingLock,
                 self.since,
                 end,
@@ -112,38 +128,45 @@ impl Lock {
     }
 
     /// Takes the lock, waiting (recorded as `waiting_lock`) while another thread holds it.
-    pub async fn acquire<'a>(&'a self, me: &'a Thread) -> Result<Held<'a>, Aborted> {
-        match (&self.kind, &me.kind) {
-            #[cfg(feature = "native")]
-            (LockKind::Os(l), Kind::Os(c)) => Ok(Held {
-                kind: HeldKind::Os(l.lock(c)?),
-            }),
-            #[cfg(feature = "native")]
-            (LockKind::OsReentrant(l), Kind::Os(c)) => Ok(Held {
-                kind: HeldKind::OsReentrant(l.lock(c)?),
-            }),
-            (LockKind::Sched(lock, name), Kind::Sched(s)) => {
-                let asked = s.ctx.now();
-                if conlab_core::faults::active(conlab_core::Fault::LockNotExclusive) {
-                    // The test fault of a lock that does not exclude: nobody waits for it.
-                    return Ok(Held {
-                        kind: HeldKind::Sched(lock, Hold::new(name, me, asked, false)),
-                    });
+    #[track_caller]
+    pub fn acquire<'a>(
+        &'a self,
+        me: &'a Thread,
+    ) -> impl Future<Output = Result<Held<'a>, Aborted>> + 'a {
+        me.at(Location::caller());
+        async move {
+            match (&self.kind, &me.kind) {
+                #[cfg(feature = "native")]
+                (LockKind::Os(l), Kind::Os(c)) => Ok(Held {
+                    kind: HeldKind::Os(l.lock(c)?),
+                }),
+                #[cfg(feature = "native")]
+                (LockKind::OsReentrant(l), Kind::Os(c)) => Ok(Held {
+                    kind: HeldKind::OsReentrant(l.lock(c)?),
+                }),
+                (LockKind::Sched(lock, name), Kind::Sched(s)) => {
+                    let asked = s.ctx.now();
+                    if conlab_core::faults::active(conlab_core::Fault::LockNotExclusive) {
+                        // The test fault of a lock that does not exclude: nobody waits for it.
+                        return Ok(Held {
+                            kind: HeldKind::Sched(lock, Hold::new(name, me, asked, false)),
+                        });
+                    }
+                    let cut_off = WaitCutOff { thread: s, asked };
+                    let waited = lock.acquire(&s.ctx).await;
+                    std::mem::forget(cut_off);
+                    let since = s.ctx.now();
+                    // A wait on virtual time may take none, and is a wait all the same.
+                    if waited || since > asked {
+                        s.span(SpanState::WaitingLock, asked, since, Text::None);
+                    }
+                    Ok(Held {
+                        kind: HeldKind::Sched(lock, Hold::new(name, me, since, true)),
+                    })
                 }
-                let cut_off = WaitCutOff { thread: s, asked };
-                let waited = lock.acquire(&s.ctx).await;
-                std::mem::forget(cut_off);
-                let since = s.ctx.now();
-                // A wait on virtual time may take none, and is a wait all the same.
-                if waited || since > asked {
-                    s.span(SpanState::WaitingLock, asked, since, Text::None);
-                }
-                Ok(Held {
-                    kind: HeldKind::Sched(lock, Hold::new(name, me, since, true)),
-                })
+                #[cfg(feature = "native")]
+                _ => unreachable!("a lock is taken by threads of its own run"),
             }
-            #[cfg(feature = "native")]
-            _ => unreachable!("a lock is taken by threads of its own run"),
         }
     }
 }
@@ -162,30 +185,48 @@ impl Drop for WaitCutOff<'_> {
     }
 }
 
-impl Held<'_> {
+impl<'a> Held<'a> {
+    /// Notes the line of the scenario's code the holder's operation is at.
+    fn at(&self, site: Site) {
+        if let HeldKind::Sched(_, hold) = &self.kind {
+            hold.at(site);
+        }
+    }
+
     /// Sleeps holding the lock (`with lock: … time.sleep(d)`): nobody else gets in meanwhile.
-    pub async fn sleep(&mut self, d: Duration) -> Result<(), Aborted> {
-        match &mut self.kind {
-            #[cfg(feature = "native")]
-            HeldKind::Os(g) => Ok(g.sleep(d)?),
-            #[cfg(feature = "native")]
-            HeldKind::OsReentrant(g) => Ok(g.sleep(d)?),
-            HeldKind::Sched(_, hold) => hold.me.sleep(d).await,
+    #[track_caller]
+    pub fn sleep(
+        &mut self,
+        d: Duration,
+    ) -> impl Future<Output = Result<(), Aborted>> + use<'_, 'a> {
+        self.at(Location::caller());
+        async move {
+            match &mut self.kind {
+                #[cfg(feature = "native")]
+                HeldKind::Os(g) => Ok(g.sleep(d)?),
+                #[cfg(feature = "native")]
+                HeldKind::OsReentrant(g) => Ok(g.sleep(d)?),
+                HeldKind::Sched(_, hold) => hold.me.sleep_here(d).await,
+            }
         }
     }
 
     /// Releases the lock (on the scheduler a step: who gets it next is a choice).
-    pub async fn release(mut self) {
-        if let HeldKind::Sched(lock, hold) = &mut self.kind {
-            if let (Some(s), false) = (hold.thread(), hold.released) {
-                let end = s.ctx.now();
-                if hold.taken {
-                    lock.release(&s.ctx).await;
+    #[track_caller]
+    pub fn release(mut self) -> impl Future<Output = ()> + 'a {
+        self.at(Location::caller());
+        async move {
+            if let HeldKind::Sched(lock, hold) = &mut self.kind {
+                if let (Some(s), false) = (hold.thread(), hold.released) {
+                    let end = s.ctx.now();
+                    if hold.taken {
+                        lock.release(&s.ctx).await;
+                    }
+                    hold.record(end);
                 }
-                hold.record(end);
             }
+            // Natively the guard's drop releases it and records the hold.
         }
-        // Natively the guard's drop releases it and records the hold.
     }
 }
 
@@ -229,28 +270,42 @@ impl<T: Clone> Shared<T> {
     }
 
     /// Reads it.
-    pub async fn get(&self, me: &Thread) -> T {
-        self.get_numbered(me).await.0
+    #[track_caller]
+    pub fn get<'s>(&'s self, me: &'s Thread) -> impl Future<Output = T> + 's {
+        let read = self.get_numbered(me);
+        async move { read.await.0 }
     }
 
     /// Writes it.
-    pub async fn set(&self, me: &Thread, value: T) {
-        self.set_numbered(me, value).await;
+    #[track_caller]
+    pub fn set<'s>(&'s self, me: &'s Thread, value: T) -> impl Future<Output = ()> + 's {
+        let write = self.set_numbered(me, value);
+        async move {
+            write.await;
+        }
     }
 
     /// Reads it, with the access's number in the one order every access to it happened.
-    pub async fn get_numbered(&self, me: &Thread) -> (T, u64) {
-        match &me.kind {
-            Kind::Sched(s) if self.scheduled => self.cell.get_numbered(&s.ctx).await,
-            _ => self.cell.read_now(),
+    #[track_caller]
+    pub fn get_numbered<'s>(&'s self, me: &'s Thread) -> impl Future<Output = (T, u64)> + 's {
+        me.at(Location::caller());
+        async move {
+            match &me.kind {
+                Kind::Sched(s) if self.scheduled => self.cell.get_numbered(&s.ctx).await,
+                _ => self.cell.read_now(),
+            }
         }
     }
 
     /// Writes it; the access's number.
-    pub async fn set_numbered(&self, me: &Thread, value: T) -> u64 {
-        match &me.kind {
-            Kind::Sched(s) if self.scheduled => self.cell.set_numbered(&s.ctx, value).await,
-            _ => self.cell.write_now(value),
+    #[track_caller]
+    pub fn set_numbered<'s>(&'s self, me: &'s Thread, value: T) -> impl Future<Output = u64> + 's {
+        me.at(Location::caller());
+        async move {
+            match &me.kind {
+                Kind::Sched(s) if self.scheduled => self.cell.set_numbered(&s.ctx, value).await,
+                _ => self.cell.write_now(value),
+            }
         }
     }
 }
@@ -294,45 +349,63 @@ impl Semaphore {
 
     /// Takes a permit, waiting (recorded as `waiting_semaphore`) while none is free; the
     /// holding is recorded as the permit's span until it is released.
-    pub async fn acquire<'a>(&'a self, me: &'a Thread) -> Result<Permit<'a>, Aborted> {
-        match (&self.kind, &me.kind) {
-            #[cfg(feature = "native")]
-            (SemKind::Os(s), Kind::Os(c)) => Ok(Permit {
-                kind: PermitKind::Os(s.acquire(c)?),
-            }),
-            (SemKind::Sched(sem, name), Kind::Sched(s)) => {
-                let asked = s.ctx.now();
-                let limits = !conlab_core::faults::active(conlab_core::Fault::LockNotExclusive);
-                if limits {
-                    sem.acquire(&s.ctx).await;
+    #[track_caller]
+    pub fn acquire<'a>(
+        &'a self,
+        me: &'a Thread,
+    ) -> impl Future<Output = Result<Permit<'a>, Aborted>> + 'a {
+        me.at(Location::caller());
+        async move {
+            match (&self.kind, &me.kind) {
+                #[cfg(feature = "native")]
+                (SemKind::Os(s), Kind::Os(c)) => Ok(Permit {
+                    kind: PermitKind::Os(s.acquire(c)?),
+                }),
+                (SemKind::Sched(sem, name), Kind::Sched(s)) => {
+                    let asked = s.ctx.now();
+                    let limits = !conlab_core::faults::active(conlab_core::Fault::LockNotExclusive);
+                    if limits {
+                        sem.acquire(&s.ctx).await;
+                    }
+                    let since = s.ctx.now();
+                    if since > asked {
+                        s.span(SpanState::WaitingSemaphore, asked, since, Text::None);
+                    }
+                    Ok(Permit {
+                        kind: PermitKind::Sched(sem, Hold::new(name, me, since, limits)),
+                    })
                 }
-                let since = s.ctx.now();
-                if since > asked {
-                    s.span(SpanState::WaitingSemaphore, asked, since, Text::None);
-                }
-                Ok(Permit {
-                    kind: PermitKind::Sched(sem, Hold::new(name, me, since, limits)),
-                })
+                #[cfg(feature = "native")]
+                _ => unreachable!("a semaphore is taken by threads of its own run"),
             }
-            #[cfg(feature = "native")]
-            _ => unreachable!("a semaphore is taken by threads of its own run"),
         }
     }
 }
 
-impl Permit<'_> {
-    /// Gives the permit back (on the scheduler a step: who gets it next is a choice).
-    pub async fn release(mut self) {
-        if let PermitKind::Sched(sem, hold) = &mut self.kind {
-            if let (Some(s), false) = (hold.thread(), hold.released) {
-                let end = s.ctx.now();
-                if hold.taken {
-                    sem.release(&s.ctx).await;
-                }
-                hold.record(end);
-            }
+impl<'a> Permit<'a> {
+    /// Notes the line of the scenario's code the holder's operation is at.
+    fn at(&self, site: Site) {
+        if let PermitKind::Sched(_, hold) = &self.kind {
+            hold.at(site);
         }
-        // Natively the permit's drop gives it back and records the hold.
+    }
+
+    /// Gives the permit back (on the scheduler a step: who gets it next is a choice).
+    #[track_caller]
+    pub fn release(mut self) -> impl Future<Output = ()> + 'a {
+        self.at(Location::caller());
+        async move {
+            if let PermitKind::Sched(sem, hold) = &mut self.kind {
+                if let (Some(s), false) = (hold.thread(), hold.released) {
+                    let end = s.ctx.now();
+                    if hold.taken {
+                        sem.release(&s.ctx).await;
+                    }
+                    hold.record(end);
+                }
+            }
+            // Natively the permit's drop gives it back and records the hold.
+        }
     }
 }
 
@@ -376,43 +449,55 @@ impl Event {
     }
 
     /// Sets it, waking every waiter.
-    pub async fn set(&self, me: &Thread) {
-        match (&self.kind, &me.kind) {
-            #[cfg(feature = "native")]
-            (EventKind::Os(e), _) => e.set(),
-            (EventKind::Sched(e), Kind::Sched(s)) => e.set(&s.ctx).await,
-            #[cfg(feature = "native")]
-            _ => unreachable!("an event is set by threads of its own run"),
+    #[track_caller]
+    pub fn set<'a>(&'a self, me: &'a Thread) -> impl Future<Output = ()> + 'a {
+        me.at(Location::caller());
+        async move {
+            match (&self.kind, &me.kind) {
+                #[cfg(feature = "native")]
+                (EventKind::Os(e), _) => e.set(),
+                (EventKind::Sched(e), Kind::Sched(s)) => e.set(&s.ctx).await,
+                #[cfg(feature = "native")]
+                _ => unreachable!("an event is set by threads of its own run"),
+            }
         }
     }
 
     /// Clears it.
-    pub async fn clear(&self, me: &Thread) {
-        match (&self.kind, &me.kind) {
-            #[cfg(feature = "native")]
-            (EventKind::Os(e), _) => e.clear(),
-            (EventKind::Sched(e), Kind::Sched(s)) => e.clear(&s.ctx).await,
-            #[cfg(feature = "native")]
-            _ => unreachable!("an event is cleared by threads of its own run"),
+    #[track_caller]
+    pub fn clear<'a>(&'a self, me: &'a Thread) -> impl Future<Output = ()> + 'a {
+        me.at(Location::caller());
+        async move {
+            match (&self.kind, &me.kind) {
+                #[cfg(feature = "native")]
+                (EventKind::Os(e), _) => e.clear(),
+                (EventKind::Sched(e), Kind::Sched(s)) => e.clear(&s.ctx).await,
+                #[cfg(feature = "native")]
+                _ => unreachable!("an event is cleared by threads of its own run"),
+            }
         }
     }
 
     /// Waits (recorded as `waiting_event`) until it is set.
-    pub async fn wait(&self, me: &Thread) -> Result<(), Aborted> {
-        match (&self.kind, &me.kind) {
-            #[cfg(feature = "native")]
-            (EventKind::Os(e), Kind::Os(c)) => Ok(e.wait(c)?),
-            (EventKind::Sched(e), Kind::Sched(s)) => {
-                let asked = s.ctx.now();
-                e.wait(&s.ctx).await;
-                let now = s.ctx.now();
-                if now > asked {
-                    s.span(SpanState::WaitingEvent, asked, now, Text::None);
+    #[track_caller]
+    pub fn wait<'a>(&'a self, me: &'a Thread) -> impl Future<Output = Result<(), Aborted>> + 'a {
+        me.at(Location::caller());
+        async move {
+            match (&self.kind, &me.kind) {
+                #[cfg(feature = "native")]
+                (EventKind::Os(e), Kind::Os(c)) => Ok(e.wait(c)?),
+                (EventKind::Sched(e), Kind::Sched(s)) => {
+                    let asked = s.ctx.now();
+                    e.wait(&s.ctx).await;
+                    let now = s.ctx.now();
+                    if now > asked {
+                        s.span(SpanState::WaitingEvent, asked, now, Text::None);
+                    }
+                    Ok(())
                 }
-                Ok(())
+                #[cfg(feature = "native")]
+                _ => unreachable!("an event is waited for by threads of its own run"),
             }
-            #[cfg(feature = "native")]
-            _ => unreachable!("an event is waited for by threads of its own run"),
         }
     }
 }
@@ -453,30 +538,44 @@ impl Condition {
     }
 
     /// Takes the condition's lock (`with cond:`), waiting while another thread holds it.
-    pub async fn lock<'a>(&'a self, me: &'a Thread) -> Result<CondHeld<'a>, Aborted> {
-        match (&self.kind, &me.kind) {
-            #[cfg(feature = "native")]
-            (CondKind::Os(c), Kind::Os(ctx)) => Ok(CondHeld {
-                kind: CondHeldKind::Os(c.lock(ctx)?),
-            }),
-            (CondKind::Sched(cond, name), Kind::Sched(s)) => {
-                let asked = s.ctx.now();
-                let waited = cond.lock().acquire(&s.ctx).await;
-                let since = s.ctx.now();
-                if waited || since > asked {
-                    s.span(SpanState::WaitingLock, asked, since, Text::None);
+    #[track_caller]
+    pub fn lock<'a>(
+        &'a self,
+        me: &'a Thread,
+    ) -> impl Future<Output = Result<CondHeld<'a>, Aborted>> + 'a {
+        me.at(Location::caller());
+        async move {
+            match (&self.kind, &me.kind) {
+                #[cfg(feature = "native")]
+                (CondKind::Os(c), Kind::Os(ctx)) => Ok(CondHeld {
+                    kind: CondHeldKind::Os(c.lock(ctx)?),
+                }),
+                (CondKind::Sched(cond, name), Kind::Sched(s)) => {
+                    let asked = s.ctx.now();
+                    let waited = cond.lock().acquire(&s.ctx).await;
+                    let since = s.ctx.now();
+                    if waited || since > asked {
+                        s.span(SpanState::WaitingLock, asked, since, Text::None);
+                    }
+                    Ok(CondHeld {
+                        kind: CondHeldKind::Sched(cond, Hold::new(name, me, since, true)),
+                    })
                 }
-                Ok(CondHeld {
-                    kind: CondHeldKind::Sched(cond, Hold::new(name, me, since, true)),
-                })
+                #[cfg(feature = "native")]
+                _ => unreachable!("a condition is used by threads of its own run"),
             }
-            #[cfg(feature = "native")]
-            _ => unreachable!("a condition is used by threads of its own run"),
         }
     }
 }
 
-impl CondHeld<'_> {
+impl<'a> CondHeld<'a> {
+    /// Notes the line of the scenario's code the holder's operation is at.
+    fn at(&self, site: Site) {
+        if let CondHeldKind::Sched(_, hold) = &self.kind {
+            hold.at(site);
+        }
+    }
+
     /// How many threads wait on the condition now.
     pub fn waiters(&self) -> usize {
         match &self.kind {
@@ -488,54 +587,67 @@ impl CondHeld<'_> {
 
     /// Lets the lock go, waits (recorded as `waiting_condition`) for a notification, and takes
     /// the lock back.
-    pub async fn wait(&mut self) -> Result<(), Aborted> {
-        match &mut self.kind {
-            #[cfg(feature = "native")]
-            CondHeldKind::Os(g) => Ok(g.wait()?),
-            CondHeldKind::Sched(cond, hold) => {
-                if let Some(s) = hold.thread() {
-                    let asked = s.ctx.now();
-                    hold.record(asked);
-                    cond.wait(&s.ctx).await;
-                    let now = s.ctx.now();
-                    if now > asked {
-                        s.span(SpanState::WaitingCondition, asked, now, Text::None);
+    #[track_caller]
+    pub fn wait(&mut self) -> impl Future<Output = Result<(), Aborted>> + use<'_, 'a> {
+        self.at(Location::caller());
+        async move {
+            match &mut self.kind {
+                #[cfg(feature = "native")]
+                CondHeldKind::Os(g) => Ok(g.wait()?),
+                CondHeldKind::Sched(cond, hold) => {
+                    if let Some(s) = hold.thread() {
+                        let asked = s.ctx.now();
+                        hold.record(asked);
+                        cond.wait(&s.ctx).await;
+                        let now = s.ctx.now();
+                        if now > asked {
+                            s.span(SpanState::WaitingCondition, asked, now, Text::None);
+                        }
+                        hold.restart(now);
                     }
-                    hold.restart(now);
+                    Ok(())
                 }
-                Ok(())
             }
         }
     }
 
     /// Releases up to `n` waiters; how many it released.
-    pub async fn notify(&mut self, n: usize) -> usize {
-        match &mut self.kind {
-            #[cfg(feature = "native")]
-            CondHeldKind::Os(g) => g.notify(n),
-            CondHeldKind::Sched(cond, hold) => match hold.thread() {
-                Some(s) => cond.notify(&s.ctx, n).await,
-                None => 0,
-            },
+    #[track_caller]
+    pub fn notify(&mut self, n: usize) -> impl Future<Output = usize> + use<'_, 'a> {
+        self.at(Location::caller());
+        async move {
+            match &mut self.kind {
+                #[cfg(feature = "native")]
+                CondHeldKind::Os(g) => g.notify(n),
+                CondHeldKind::Sched(cond, hold) => match hold.thread() {
+                    Some(s) => cond.notify(&s.ctx, n).await,
+                    None => 0,
+                },
+            }
         }
     }
 
     /// Releases every waiter; how many it released.
-    pub async fn notify_all(&mut self) -> usize {
+    #[track_caller]
+    pub fn notify_all(&mut self) -> impl Future<Output = usize> + use<'_, 'a> {
         let n = self.waiters();
-        self.notify(n).await
+        self.notify(n)
     }
 
     /// Lets the lock go (on the scheduler a step).
-    pub async fn release(mut self) {
-        if let CondHeldKind::Sched(cond, hold) = &mut self.kind {
-            if let (Some(s), false) = (hold.thread(), hold.released) {
-                let end = s.ctx.now();
-                cond.lock().release(&s.ctx).await;
-                hold.record(end);
+    #[track_caller]
+    pub fn release(mut self) -> impl Future<Output = ()> + 'a {
+        self.at(Location::caller());
+        async move {
+            if let CondHeldKind::Sched(cond, hold) = &mut self.kind {
+                if let (Some(s), false) = (hold.thread(), hold.released) {
+                    let end = s.ctx.now();
+                    cond.lock().release(&s.ctx).await;
+                    hold.record(end);
+                }
             }
+            // Natively the guard's drop lets it go and records the hold.
         }
-        // Natively the guard's drop lets it go and records the hold.
     }
 }
 

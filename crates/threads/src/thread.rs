@@ -2,8 +2,9 @@
 
 use crate::scheduled::SchedThread;
 use crate::Aborted;
-use conlab_core::{LaneId, Nanos, Params, SpanState, Text};
+use conlab_core::{LaneId, Nanos, Params, Site, SpanState, Text};
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
@@ -39,6 +40,16 @@ pub(crate) enum HandleKind {
 }
 
 impl Thread {
+    /// Notes the line of the scenario's code this thread's operation is at.
+    #[inline]
+    pub(crate) fn at(&self, site: Site) {
+        if let Kind::Sched(s) = &self.kind {
+            s.site.set(Some(site));
+        }
+        #[cfg(feature = "native")]
+        let _ = site;
+    }
+
     /// The run's parameters.
     pub fn params(&self) -> &Params {
         match &self.kind {
@@ -99,19 +110,26 @@ impl Thread {
     }
 
     /// Prints a line (on the scheduler a step: output is where the order of threads shows).
-    pub async fn print(&self, text: impl Into<Text>) {
-        match &self.kind {
-            #[cfg(feature = "native")]
-            Kind::Os(c) => c.print(text),
-            Kind::Sched(s) => {
-                s.step_print().await;
-                s.output(text.into());
+    #[track_caller]
+    pub fn print(&self, text: impl Into<Text>) -> impl Future<Output = ()> + '_ {
+        self.at(Location::caller());
+        let text: Text = text.into();
+        async move {
+            match &self.kind {
+                #[cfg(feature = "native")]
+                Kind::Os(c) => c.print(text),
+                Kind::Sched(s) => {
+                    s.step_print().await;
+                    s.output(text);
+                }
             }
         }
     }
 
     /// Records a point event on this thread.
+    #[track_caller]
     pub fn mark(&self, name: &'static str, detail: impl Into<Text>) {
+        self.at(Location::caller());
         match &self.kind {
             #[cfg(feature = "native")]
             Kind::Os(c) => c.mark(name, detail),
@@ -120,6 +138,7 @@ impl Thread {
     }
 
     /// Begins phase `name` (natively also noting the machine's idle time).
+    #[track_caller]
     pub fn phase_start(&self, name: &'static str) {
         match &self.kind {
             #[cfg(feature = "native")]
@@ -129,6 +148,7 @@ impl Thread {
     }
 
     /// Ends phase `name`.
+    #[track_caller]
     pub fn phase_end(&self, name: &'static str) {
         match &self.kind {
             #[cfg(feature = "native")]
@@ -138,7 +158,9 @@ impl Thread {
     }
 
     /// Records a whole span on this thread, from `start` to now.
+    #[track_caller]
     pub fn span(&self, state: SpanState, start: Nanos, label: impl Into<Text>) {
+        self.at(Location::caller());
         match &self.kind {
             #[cfg(feature = "native")]
             Kind::Os(c) => c.span(state, start, label),
@@ -147,7 +169,14 @@ impl Thread {
     }
 
     /// Sleeps `d` (`time.sleep`): virtual time on the scheduler, where it is a step.
-    pub async fn sleep(&self, d: Duration) -> Result<(), Aborted> {
+    #[track_caller]
+    pub fn sleep(&self, d: Duration) -> impl Future<Output = Result<(), Aborted>> + '_ {
+        self.at(Location::caller());
+        self.sleep_here(d)
+    }
+
+    /// [`Thread::sleep`], for an operation of this crate that noted its line already.
+    pub(crate) async fn sleep_here(&self, d: Duration) -> Result<(), Aborted> {
         match &self.kind {
             #[cfg(feature = "native")]
             Kind::Os(c) => Ok(c.sleep(d)?),
@@ -162,25 +191,33 @@ impl Thread {
 
     /// Starts a thread running `body` (a step on the scheduler: others may run before it
     /// starts). Python's `threading.Thread(target=…).start()`.
-    pub async fn spawn<F, Fut>(&self, name: String, body: F) -> Result<Handle, Aborted>
+    #[track_caller]
+    pub fn spawn<F, Fut>(
+        &self,
+        name: String,
+        body: F,
+    ) -> impl Future<Output = Result<Handle, Aborted>> + '_
     where
         F: FnOnce(Thread) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), Aborted>> + 'static,
     {
-        match &self.kind {
-            #[cfg(feature = "native")]
-            Kind::Os(c) => {
-                let handle = c.spawn(name, move |ctx| {
-                    let me = Thread {
-                        kind: Kind::Os(ctx.clone()),
-                    };
-                    crate::block_on(body(me)).map_err(|_| conlab_traced_threads::Aborted)
-                })?;
-                Ok(Handle {
-                    kind: HandleKind::Os(handle),
-                })
+        self.at(Location::caller());
+        async move {
+            match &self.kind {
+                #[cfg(feature = "native")]
+                Kind::Os(c) => {
+                    let handle = c.spawn(name, move |ctx| {
+                        let me = Thread {
+                            kind: Kind::Os(ctx.clone()),
+                        };
+                        crate::block_on(body(me)).map_err(|_| conlab_traced_threads::Aborted)
+                    })?;
+                    Ok(Handle {
+                        kind: HandleKind::Os(handle),
+                    })
+                }
+                Kind::Sched(s) => Ok(s.spawn(name, None, body).await),
             }
-            Kind::Sched(s) => Ok(s.spawn(name, None, body).await),
         }
     }
 }
@@ -188,29 +225,41 @@ impl Thread {
 impl Handle {
     /// Waits at most `timeout` for the thread to finish (`join(timeout)`), recorded as
     /// `waiting_join`; whether it finished.
-    pub async fn join_timeout(&self, me: &Thread, timeout: Duration) -> Result<bool, Aborted> {
-        match (&self.kind, &me.kind) {
-            #[cfg(feature = "native")]
-            (HandleKind::Os(h), Kind::Os(c)) => Ok(h.join_timeout(c, timeout)?),
-            (HandleKind::Sched { handle, name }, Kind::Sched(s)) => {
-                Ok(s.join_timeout(*handle, name, timeout).await)
+    #[track_caller]
+    pub fn join_timeout<'a>(
+        &'a self,
+        me: &'a Thread,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<bool, Aborted>> + 'a {
+        me.at(Location::caller());
+        async move {
+            match (&self.kind, &me.kind) {
+                #[cfg(feature = "native")]
+                (HandleKind::Os(h), Kind::Os(c)) => Ok(h.join_timeout(c, timeout)?),
+                (HandleKind::Sched { handle, name }, Kind::Sched(s)) => {
+                    Ok(s.join_timeout(*handle, name, timeout).await)
+                }
+                #[cfg(feature = "native")]
+                _ => unreachable!("a thread joins threads of its own run"),
             }
-            #[cfg(feature = "native")]
-            _ => unreachable!("a thread joins threads of its own run"),
         }
     }
 
     /// Waits for the thread to finish (`join()`), recorded as `waiting_join` while it waits.
-    pub async fn join(&self, me: &Thread) -> Result<(), Aborted> {
-        match (&self.kind, &me.kind) {
-            #[cfg(feature = "native")]
-            (HandleKind::Os(h), Kind::Os(c)) => Ok(h.join(c)?),
-            (HandleKind::Sched { handle, name }, Kind::Sched(s)) => {
-                s.join(*handle, name).await;
-                Ok(())
+    #[track_caller]
+    pub fn join<'a>(&'a self, me: &'a Thread) -> impl Future<Output = Result<(), Aborted>> + 'a {
+        me.at(Location::caller());
+        async move {
+            match (&self.kind, &me.kind) {
+                #[cfg(feature = "native")]
+                (HandleKind::Os(h), Kind::Os(c)) => Ok(h.join(c)?),
+                (HandleKind::Sched { handle, name }, Kind::Sched(s)) => {
+                    s.join(*handle, name).await;
+                    Ok(())
+                }
+                #[cfg(feature = "native")]
+                _ => unreachable!("a thread joins threads of its own run"),
             }
-            #[cfg(feature = "native")]
-            _ => unreachable!("a thread joins threads of its own run"),
         }
     }
 }

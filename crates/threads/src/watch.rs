@@ -1,12 +1,19 @@
 //! [`Watch`]: threads watched for a deadlock of their own, which is a lesson rather than the
 //! run's failure (rlock's plain lock taken twice, lock-order's locks taken in opposite orders).
 
-use crate::thread::{Handle, HandleKind, Kind, Thread};
+#[cfg(feature = "native")]
+use crate::thread::HandleKind;
+use crate::thread::{Handle, Kind, Thread};
 use crate::Aborted;
 use conlab_core::LaneId;
 use std::future::Future;
 #[cfg(feature = "native")]
 use std::sync::Arc;
+
+/// How long watched threads' deadlock takes to be noticed on the scheduler: as long as the
+/// native watchdog waits without progress before it calls one, so that the deadlock shows on
+/// the timeline as the wait it is.
+const NOTICED_AFTER: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// Threads watched for a deadlock of their own. When they deadlock they are cut off (their
 /// waits give up, what they held is let go) and the thread that joins them goes on to report
@@ -40,14 +47,34 @@ impl Watch {
             Kind::Os(_) => WatchKind::Os(conlab_traced_threads::Watchdog::start(name)),
             Kind::Sched(s) => {
                 let _ = name;
-                WatchKind::Sched(s.ctx.group())
+                WatchKind::Sched(s.ctx.group(NOTICED_AFTER))
             }
         };
         Watch { kind }
     }
 
     /// Starts a watched thread running `body` (as [`Thread::spawn`]).
-    pub async fn spawn<F, Fut>(&self, me: &Thread, name: String, body: F) -> Result<Handle, Aborted>
+    #[track_caller]
+    pub fn spawn<'a, F, Fut>(
+        &'a self,
+        me: &'a Thread,
+        name: String,
+        body: F,
+    ) -> impl Future<Output = Result<Handle, Aborted>> + 'a
+    where
+        F: FnOnce(Thread) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Aborted>> + 'static,
+    {
+        me.at(std::panic::Location::caller());
+        async move { self.spawn_here(me, name, body).await }
+    }
+
+    async fn spawn_here<F, Fut>(
+        &self,
+        me: &Thread,
+        name: String,
+        body: F,
+    ) -> Result<Handle, Aborted>
     where
         F: FnOnce(Thread) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), Aborted>> + 'static,

@@ -101,8 +101,9 @@ impl Replay {
             .max_by_key(|i| t.spans[*i].depth)
     }
 
-    /// Where each lane alive at `now` is in the code: the line of its innermost open span, or
-    /// else the line it last recorded at.
+    /// Where each lane alive at `now` is in the code: the line it last recorded at (a span's
+    /// beginning, a print, a mark: a thread that prints while it holds a lock is at its print),
+    /// or else the line of its innermost open span.
     pub fn places(&self, t: &Trace, now: conlab_core::Nanos) -> Vec<LaneAt> {
         let mut at = Vec::new();
         for (lane, l) in t.lanes.iter().enumerate() {
@@ -110,7 +111,7 @@ impl Replay {
                 continue;
             }
             let span = self.state(t, lane);
-            let site = span.and_then(|i| t.spans[i].site).or(self.last_site[lane]);
+            let site = self.last_site[lane].or_else(|| span.and_then(|i| t.spans[i].site));
             if let Some(site) = site {
                 at.push(LaneAt {
                     lane: lane as u32,
