@@ -933,7 +933,21 @@ async fn a_thread_scenario_on_the_scheduler_shows_each_threads_line_at_each_step
         if word == "acquire(" && line.0.contains("second.acquire") {
             stuck += 1;
             if stuck == 2 {
-                // Both threads wait, each for the lock the other holds.
+                // Both threads wait, each for the lock the other holds; the code pane has
+                // followed them to their lines.
+                let in_view = eval(
+                    &c,
+                    "const pane = document.querySelector('#step-code .source');
+                     const a = pane.getBoundingClientRect();
+                     const b = pane.querySelector('.line.acting').getBoundingClientRect();
+                     return b.top >= a.top && b.bottom <= a.bottom;",
+                )
+                .await;
+                assert_eq!(
+                    in_view,
+                    serde_json::json!(true),
+                    "step {i}: the code pane stays put"
+                );
                 screenshot_at(&c, "#step-through", "step-through-lock-order").await;
             }
         }

@@ -40,6 +40,9 @@ pub struct CodeViewProps {
     /// The run whose lanes are placed in the code, with where each lane is.
     #[prop_or_default]
     pub at: Option<(TraceRc, Rc<Vec<LaneAt>>)>,
+    /// The lane that takes the step shown, whose line the pane keeps in view.
+    #[prop_or_default]
+    pub acting: Option<u32>,
 }
 
 thread_local! {
@@ -100,8 +103,21 @@ pub fn code_view(props: &CodeViewProps) -> Html {
             opened.set(details.open());
         })
     };
+    // In a step-through the pane follows the step: the line of the lane taking it comes into
+    // view (the page itself does not scroll).
+    let pane = use_node_ref();
+    {
+        let pane = pane.clone();
+        let step = props.at.as_ref().map(|(_, at)| Rc::as_ptr(at) as usize);
+        let shown = text.as_ref().is_some_and(|t| t.is_ok());
+        use_effect_with((step, shown), move |_| {
+            if let Some(pane) = pane.cast::<web_sys::Element>() {
+                follow(&pane);
+            }
+        });
+    }
     let body = match &*text {
-        Some(Ok(code)) => lines(code, source, props.at.as_ref()),
+        Some(Ok(code)) => lines(code, source, props.at.as_ref(), props.acting, pane.clone()),
         Some(Err(e)) => html! { <p class="error">{ lang.code_missing() }{ " " }{ e }</p> },
         None if *opened => html! { <p class="loading">{ lang.code_loading() }</p> },
         None => html! {},
@@ -114,8 +130,35 @@ pub fn code_view(props: &CodeViewProps) -> Html {
     }
 }
 
-/// The lines of `code`, each with the lanes that are at it.
-fn lines(code: &str, file: &str, at: Option<&(TraceRc, Rc<Vec<LaneAt>>)>) -> Html {
+/// Scrolls `pane` so that the line of the lane taking the step (or else the first line some
+/// lane is at) is in view, if it is not.
+fn follow(pane: &web_sys::Element) {
+    let line = match pane.query_selector(".line.acting") {
+        Ok(Some(line)) => line,
+        _ => match pane.query_selector(".line.at") {
+            Ok(Some(line)) => line,
+            _ => return,
+        },
+    };
+    let (box_, at) = (
+        pane.get_bounding_client_rect(),
+        line.get_bounding_client_rect(),
+    );
+    let top = at.top() - box_.top();
+    if top < 0.0 || top + at.height() > box_.height() {
+        let scrolled = pane.scroll_top() as f64 + top - box_.height() / 3.0;
+        pane.set_scroll_top(scrolled.max(0.0) as i32);
+    }
+}
+
+/// The lines of `code`, each with the lanes that are at it; `pane` is the scrolling box.
+fn lines(
+    code: &str,
+    file: &str,
+    at: Option<&(TraceRc, Rc<Vec<LaneAt>>)>,
+    acting: Option<u32>,
+    pane: NodeRef,
+) -> Html {
     // The lanes at lines of this file, by line, then in lane order.
     let mut here: Vec<(u32, LaneAt)> = Vec::new();
     if let Some((trace, lanes)) = at {
@@ -152,13 +195,14 @@ fn lines(code: &str, file: &str, at: Option<&(TraceRc, Rc<Vec<LaneAt>>)>) -> Htm
         }
     };
     html! {
-        <pre class="source" data-file={file.to_string()} data-lanes-shown={here.len().to_string()}><code>
+        <pre class="source" ref={pane} data-file={file.to_string()} data-lanes-shown={here.len().to_string()}><code>
             { for code.lines().enumerate().map(|(i, line)| {
                 let n = i as u32 + 1;
                 let lanes = lanes_at(n);
                 let class = classes!(
                     "line",
                     (!lanes.is_empty()).then_some("at"),
+                    lanes.iter().any(|(_, a)| Some(a.lane) == acting).then_some("acting"),
                     line.trim_start().starts_with("//").then_some("comment"),
                 );
                 html! {

@@ -161,6 +161,15 @@ fn describe(t: &Trace, step: &Step, lang: crate::i18n::Lang) -> String {
     }
 }
 
+/// The lane that takes step `s`.
+fn acting_lane(t: &Trace, s: &Step) -> u32 {
+    match s.kind {
+        StepKind::Begin(i) | StepKind::End(i) => t.spans[i].lane,
+        StepKind::Print(i) => t.output[i].lane,
+        StepKind::Mark(i) => t.marks[i].lane,
+    }
+}
+
 /// The step-through panel.
 #[function_component(StepThrough)]
 pub fn step_through(props: &StepThroughProps) -> Html {
@@ -223,7 +232,7 @@ pub fn step_through(props: &StepThroughProps) -> Html {
                     </tbody>
                 </table>
                 if let Some(source) = props.source {
-                    <CodeView {source} open=true at={Some((t.clone(), places))} />
+                    <CodeView {source} open=true at={Some((t.clone(), places))} acting={step.map(|s| acting_lane(t, &s))} />
                 }
             </div>
             <ol class="output">

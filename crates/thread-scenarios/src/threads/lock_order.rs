@@ -81,9 +81,9 @@ fn both(
             let hold = me.params().duration("hold_ms");
             let mut outer = first.acquire(&me).await?; // with first:
             if !hold.is_zero() {
-                outer.sleep(hold).await?; //                    time.sleep(hold)
+                outer.sleep(hold).await?; // time.sleep(hold)
             }
-            let inner = second.acquire(&me).await?; //          with second:
+            let inner = second.acquire(&me).await?; // with second:
             me.mark("took_both", Text::from(format!("{phase} {}", me.name())));
             me.print(format!("{} holds both locks", me.name())).await;
             inner.release().await;

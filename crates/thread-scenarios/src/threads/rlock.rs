@@ -22,8 +22,8 @@ pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
             let (rlock, count) = (rlock.clone(), count.clone());
             let body = move |me: Thread| async move {
                 let outer = rlock.acquire(&me).await?; // with rlock:
-                let inner = rlock.acquire(&me).await?; //     with rlock:
-                let c = count.get(&me).await + 1; //             count += 1
+                let inner = rlock.acquire(&me).await?; // with rlock: (again)
+                let c = count.get(&me).await + 1; // count += 1
                 count.set(&me, c).await;
                 me.mark("rlock_twice", Text::from(c.to_string()));
                 me.print(format!("{} took the RLock twice (count {c})", me.name()))
@@ -48,7 +48,7 @@ pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
             let _first = plain.acquire(&me).await?; // with lock:
             me.print("Thread-plain took the Lock once and takes it again…")
                 .await;
-            let _second = plain.acquire(&me).await?; //     with lock:
+            let _second = plain.acquire(&me).await?; // with lock: (again)
             me.print("Thread-plain took it twice (impossible)").await;
             Ok(())
         };
