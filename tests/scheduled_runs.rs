@@ -187,6 +187,28 @@ fn the_search_finds_a_plain_lock_taken_twice_and_never_an_rlock() {
         let (_, reason, _) = found[1].broken.clone().expect("no deadlock found");
         assert_eq!(reason, "Thread-plain waits for lock `plain` held by itself");
     }
+    // Shown, the plain lock's thread waits (for the watchdog's 150 ms) inside its hold of the
+    // lock it waits for: the wait is drawn on top, though both begin at one instant.
+    let row = conlab_scenarios::find("rlock").unwrap();
+    let run = scheduled::run(row, &params("rlock", &[]), None).unwrap();
+    let t = &run.trace;
+    let plain = t
+        .lanes
+        .iter()
+        .position(|l| l.name == "Thread-plain")
+        .unwrap() as u32;
+    let of = |state| {
+        t.spans
+            .iter()
+            .find(|s| s.lane == plain && s.state == state)
+            .unwrap_or_else(|| panic!("no {state:?} span"))
+    };
+    let (hold, wait) = (
+        of(conlab_core::SpanState::HoldingLock),
+        of(conlab_core::SpanState::WaitingLock),
+    );
+    assert_eq!((wait.start, wait.end), (hold.start, 150_000_000));
+    assert!(wait.depth > hold.depth, "{wait:?} under {hold:?}");
 }
 
 #[test]

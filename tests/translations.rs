@@ -124,6 +124,30 @@ fn every_check_detail_the_page_shows_has_its_chinese_shape() {
             );
         }
     }
+    // What the page runs on the scheduler: every thread scenario on the seam, likewise.
+    for row in conlab_scenarios::registry::all()
+        .iter()
+        .filter(|r| r.scheduled.is_some())
+    {
+        let info = row.info();
+        let mut sets = vec![Vec::new()];
+        sets.extend((0..8).map(|_| draw(info, &mut rng, Budget::CI)));
+        for set in sets {
+            let params = conlab_core::Params::from_assignments(
+                info.id,
+                info.params,
+                set.iter().map(String::as_str),
+            )
+            .unwrap();
+            let run = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+            details.extend(
+                run.trace
+                    .checks
+                    .iter()
+                    .map(|c| (info.id.to_string(), c.detail.clone())),
+            );
+        }
+    }
     // What the page shows of native runs: the recordings it ships.
     for entry in std::fs::read_dir(root.join("web/recorded"))
         .unwrap()

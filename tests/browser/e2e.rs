@@ -201,7 +201,7 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     screenshot_at(&c, "#verdict", "native-trace-file").await;
 
     // A scenario that cannot run in a browser shows the recorded native run shipped with the site.
-    c.goto(&format!("{}index.html?scenario=rlock", site.url))
+    c.goto(&format!("{}index.html?scenario=thread-local", site.url))
         .await
         .unwrap();
     let label = text(&c, "#recorded-label").await;
@@ -211,7 +211,7 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     );
     wait_for(&c, "#verdict", 30).await;
     assert!(count(&c, "#lanes > li").await >= 2);
-    screenshot_at(&c, "#native-note", "recorded-native-rlock").await;
+    screenshot_at(&c, "#native-note", "recorded-native-thread-local").await;
     c.close().await.unwrap();
 }
 
@@ -531,12 +531,13 @@ async fn native_only_scenarios_say_what_they_show() {
     assert!(command.contains("-p workers=7"), "{command}");
     screenshot_at(&c, "#native-note", "native-only-thread-pool-1400px").await;
 
-    // rlock's recording: the plain lock's deadlock drawn as an arrow from the waiting lane to
-    // the holder (itself: a loop), in the deadlock colour, where the watchdog found it.
-    let rlock: conlab_core::Trace = conlab_core::Trace::from_json(
-        &std::fs::read_to_string(dist().join("recorded/rlock.json")).unwrap(),
-    )
-    .unwrap();
+    // rlock, run on the scheduler in the page: the plain lock's deadlock drawn as an arrow from
+    // the waiting lane to the holder (itself: a loop), in the deadlock colour, where it was
+    // found. The page's run is the one the scheduler makes here, exactly.
+    let row = conlab_scenarios::find("rlock").unwrap();
+    let rlock = conlab_scenarios::scheduled::run(row, &Params::defaults(row.info().params), None)
+        .unwrap()
+        .trace;
     let wait = rlock
         .marks_named("waits_for")
         .next()

@@ -944,7 +944,18 @@ impl EventWriter {
     #[inline]
     #[track_caller]
     pub fn begin_whole(&self, lane: LaneId, state: SpanState, start: Nanos) -> WholeSpan {
-        let site = Location::caller();
+        self.begin_whole_at(Location::caller(), lane, state, start)
+    }
+
+    /// Like [`EventWriter::begin_whole`], for a span begun by code at `site`.
+    #[inline]
+    pub fn begin_whole_at(
+        &self,
+        site: Site,
+        lane: LaneId,
+        state: SpanState,
+        start: Nanos,
+    ) -> WholeSpan {
         let mut b = lock(&self.buffer);
         let pending = Pending {
             lane,

@@ -113,20 +113,31 @@ impl SchedThread {
         end: conlab_core::Nanos,
         label: Text,
     ) {
-        self.span_at(self.site(), state, start, end, label);
+        if let Some(w) = &self.writer {
+            w.span_at(self.site(), self.lane, state, start, end, label);
+        }
     }
 
-    /// Records a span of this thread begun by code at `site`.
-    pub(crate) fn span_at(
+    /// Begins a span of this thread at its line, recorded whole when it ends (none in a
+    /// marks-only run).
+    pub(crate) fn begin_whole(
         &self,
-        site: Site,
         state: SpanState,
         start: conlab_core::Nanos,
+    ) -> Option<conlab_core::WholeSpan> {
+        let w = self.writer.as_ref()?;
+        Some(w.begin_whole_at(self.site(), self.lane, state, start))
+    }
+
+    /// Ends a span begun with [`SchedThread::begin_whole`] at `end`.
+    pub(crate) fn end_whole(
+        &self,
+        span: conlab_core::WholeSpan,
         end: conlab_core::Nanos,
         label: Text,
     ) {
         if let Some(w) = &self.writer {
-            w.span_at(site, self.lane, state, start, end, label);
+            w.end_whole(span, end, label);
         }
     }
 

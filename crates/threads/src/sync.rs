@@ -37,33 +37,30 @@ enum HeldKind<'a> {
     Sched(&'a conlab_sched::Lock, Hold<'a>),
 }
 
-/// A lock or permit held on the scheduler: its holding span is recorded when it is let go.
+/// A lock or permit held on the scheduler: its holding span is begun when it is taken (so a
+/// wait while holding it, at the same instant of virtual time, nests inside it) and recorded
+/// whole when it is let go.
 struct Hold<'a> {
     name: &'static str,
     me: &'a Thread,
-    since: Nanos,
     /// False under the test fault of a lock that does not exclude (nothing was taken).
     taken: bool,
     released: bool,
-    /// The line that took it, which its holding span is drawn at.
-    site: Option<Site>,
+    /// The holding span, begun at the line that took it (none in a marks-only run).
+    span: Option<conlab_core::WholeSpan>,
 }
 
 impl<'a> Hold<'a> {
     fn new(name: &'static str, me: &'a Thread, since: Nanos, taken: bool) -> Hold<'a> {
-        let site = match &me.kind {
-            Kind::Sched(s) => s.site.get(),
-            #[cfg(feature = "native")]
-            Kind::Os(_) => None,
-        };
-        Hold {
+        let mut hold = Hold {
             name,
             me,
-            since,
             taken,
             released: false,
-            site,
-        }
+            span: None,
+        };
+        hold.restart(since);
+        hold
     }
 
     /// Notes the line of the scenario's code the holder's operation is at.
@@ -80,22 +77,18 @@ impl<'a> Hold<'a> {
         }
     }
 
-    /// Held again from `since` (a condition's lock, taken back after a wait).
+    /// Held (again: a condition's lock, taken back after a wait) from `since`.
     fn restart(&mut self, since: Nanos) {
-        self.since = since;
+        self.span = self
+            .thread()
+            .and_then(|s| s.begin_whole(SpanState::HoldingLock, since));
         self.released = false;
     }
 
     /// Records the holding span up to `end`, once.
     fn record(&mut self, end: Nanos) {
-        if let Some(s) = self.thread() {
-            s.span_at(
-                self.site.unwrap_or_else(|| s.site()),
-                SpanState::HoldingLock,
-                self.since,
-                end,
-                Text::Static(self.name),
-            );
+        if let (Some(s), Some(span)) = (self.thread(), self.span.take()) {
+            s.end_whole(span, end, Text::Static(self.name));
         }
         self.released = true;
     }
