@@ -176,6 +176,82 @@ fn the_search_finds_the_deadlock_of_opposite_lock_orders_and_none_in_one_order()
 }
 
 #[test]
+fn the_search_finds_an_item_taken_twice_from_an_unguarded_list_and_none_from_the_queue() {
+    let seed = conlab_tests::drawn::seed();
+    let mut rng = Rng::new(seed);
+    let info = conlab_core::catalog::find("producer-consumer").unwrap();
+    let small = ["duration_ms=300", "produce_ms=50", "consume_ms=20"].map(String::from);
+    let mut sets = vec![small.to_vec()];
+    // Drawn sets, kept to small runs: at most 30 items, 1,000 steps and 4 consumers (a search,
+    // and the shrinking of what it found, run each many times, and tests run unoptimized;
+    // shrinking a failure among 32 consumers, found with 74 preemptions, takes minutes here).
+    while sets.len() < 4 {
+        let set = draw(info, &mut rng, Budget::CI);
+        let p = params(info.id, &set);
+        let each = p.duration("produce_ms").max(conlab_threads::LEAST_WORK);
+        let items = p.usize("producers") as u128
+            * (p.duration("duration_ms").as_nanos() / each.as_nanos() + 1);
+        let polls = p.usize("consumers") as u128 * (p.duration("duration_ms").as_millis() / 10 + 1);
+        if items <= 30 && items * 6 + polls * 3 <= 1_000 && p.usize("consumers") <= 4 {
+            sets.push(set);
+        }
+    }
+    for set in sets {
+        let keep: Vec<String> = set
+            .into_iter()
+            .filter(|a| !a.starts_with("queue="))
+            .collect();
+        // The lesson shows where two consumers can look at an item at once: two of them, and
+        // producing that goes on for several of their polls (10 ms apart) and makes several
+        // items meanwhile. Elsewhere the search need not find it; in the queue, never.
+        let p = params(info.id, &keep);
+        let (duration, produce) = (p.duration("duration_ms"), p.duration("produce_ms"));
+        let can = p.usize("consumers") >= 2
+            && duration.as_millis() >= 200
+            && produce.max(conlab_threads::LEAST_WORK) * 4 <= duration;
+        for queue in ["unguarded", "queue"] {
+            let mut with = keep.clone();
+            with.push(format!("queue={queue}"));
+            let place = format!("seed {seed}: producer-consumer {with:?}");
+            // Where nothing can break, a few hundred schedules say enough.
+            let budget = if queue == "queue" { 200 } else { 1_000 };
+            let row = conlab_scenarios::find("producer-consumer").unwrap();
+            let found = scheduled::explore(
+                row,
+                &params(row.id, &with),
+                Method::Random,
+                7,
+                budget,
+                &mut |_, _| {},
+            )
+            .unwrap();
+            match &found[0].broken {
+                Some((schedule, reason, _)) if queue == "unguarded" => {
+                    assert!(reason.contains("taken twice"), "{place}: {reason}");
+                    // Replayed, its check says what happened.
+                    let row = conlab_scenarios::find("producer-consumer").unwrap();
+                    let run = scheduled::run(row, &params(row.id, &with), Some(schedule)).unwrap();
+                    let check = run
+                        .trace
+                        .checks
+                        .iter()
+                        .find(|c| c.id == "unguarded-taken-twice")
+                        .unwrap();
+                    assert_eq!(
+                        check.verdict(),
+                        Verdict::Passed,
+                        "{place}: {}",
+                        check.detail
+                    );
+                }
+                None if queue == "queue" || !can => {}
+                broken => panic!("{place}: {broken:?}"),
+            }
+        }
+    }
+}
+
+#[test]
 fn the_search_finds_a_plain_lock_taken_twice_and_never_an_rlock() {
     for threads in ["threads=1", "threads=3"] {
         let found = explore_in("rlock", &[threads.to_string()], Method::Random);

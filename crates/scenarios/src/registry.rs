@@ -86,6 +86,9 @@ pub struct SeamCode {
     pub properties: conlab_threads::PropertiesFn,
     /// A hash of its code, which a schedule's fingerprint includes.
     pub code: u64,
+    /// Why a run with these parameters is too large to step through, for a scenario whose
+    /// parameters can make it so.
+    pub too_large: Option<fn(&conlab_core::Params) -> Option<String>>,
 }
 
 impl Scenario {
@@ -101,6 +104,27 @@ impl Scenario {
         #[cfg(not(feature = "native"))]
         {
             let _ = events;
+            self
+        }
+    }
+
+    /// This row, which refuses to run on the scheduler where `too_large` says why (`None`
+    /// where the scheduler is not built).
+    const fn too_large_to_schedule(
+        self,
+        too_large: Option<fn(&conlab_core::Params) -> Option<String>>,
+    ) -> Scenario {
+        #[cfg(feature = "scheduler")]
+        {
+            let mut row = self;
+            if let Some(code) = &mut row.scheduled {
+                code.too_large = too_large;
+            }
+            row
+        }
+        #[cfg(not(feature = "scheduler"))]
+        {
+            let _ = too_large;
             self
         }
     }
@@ -305,6 +329,17 @@ macro_rules! native_only {
     }};
 }
 
+/// `Some($f)` where the scheduler is built, else `None`.
+macro_rules! scheduler_only {
+    ($f:path) => {{
+        #[cfg(feature = "scheduler")]
+        let f: Option<fn(&conlab_core::Params) -> Option<String>> = Some($f);
+        #[cfg(not(feature = "scheduler"))]
+        let f: Option<fn(&conlab_core::Params) -> Option<String>> = None;
+        f
+    }};
+}
+
 macro_rules! row {
     (@generic $m:path) => {{
         use $m as m;
@@ -462,6 +497,7 @@ macro_rules! row {
                 source: m::SOURCE,
                 properties: m::properties,
                 code: m::CODE,
+                too_large: None,
             }),
         }
     }};
@@ -559,8 +595,11 @@ static TABLE: &[Scenario] = &[
     row!("event", seam threads::event),
     row!("thread-local", threads threads::thread_local),
     row!("thread-pool", threads threads::thread_pool),
-    row!("producer-consumer", threads threads::producer_consumer)
-        .with_trace_events(native_only!(threads::producer_consumer::trace_events)),
+    row!("producer-consumer", seam threads::producer_consumer)
+        .with_trace_events(native_only!(threads::producer_consumer::trace_events))
+        .too_large_to_schedule(scheduler_only!(
+            threads::producer_consumer::too_large_to_schedule
+        )),
     // Chapter 2: processes.
     row!("process-start", threads processes::process_start, child),
     row!("process-isolation", threads processes::process_isolation, child),

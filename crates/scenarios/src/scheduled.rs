@@ -33,12 +33,23 @@ pub enum ScheduleError {
         /// Why, in words.
         reason: String,
     },
+    /// With these parameters the run would take more steps than the scheduler steps through.
+    #[error("{reason}")]
+    TooLarge {
+        /// Why, in words, with what to change.
+        reason: String,
+    },
 }
 
-fn seam(scenario: &Scenario) -> Result<SeamCode, ScheduleError> {
-    scenario
+/// The scenario's code on the seam, if it runs there with `params`.
+fn seam(scenario: &Scenario, params: &Params) -> Result<SeamCode, ScheduleError> {
+    let code = scenario
         .scheduled
-        .ok_or(ScheduleError::NotScheduled { id: scenario.id })
+        .ok_or(ScheduleError::NotScheduled { id: scenario.id })?;
+    match code.too_large.and_then(|f| f(params)) {
+        Some(reason) => Err(ScheduleError::TooLarge { reason }),
+        None => Ok(code),
+    }
 }
 
 /// `assignments` (`name=value`) for a search of `info`: with long holds virtual time alone
@@ -87,7 +98,7 @@ pub fn run_bounded(
     schedule: Option<&str>,
     bounds: Option<&conlab_virtual::Bounds>,
 ) -> Result<ScheduledRun, ScheduleError> {
-    let code = seam(scenario)?;
+    let code = seam(scenario, params)?;
     let fingerprint = fingerprint(scenario, code.code, params);
     let (seed, mut strategy): (u64, Box<dyn Strategy>) = match schedule {
         Some(text) => {
@@ -169,7 +180,7 @@ pub fn steer(
     params: &Params,
     choices: &[u32],
 ) -> Result<Steered, ScheduleError> {
-    let code = seam(scenario)?;
+    let code = seam(scenario, params)?;
     let mut replay = Replay::new(choices.to_vec());
     let mut done = run_with(scenario, code, params, &mut replay, true, &|| false);
     let decision = done.report.decision.take();
@@ -302,7 +313,7 @@ pub fn search_property(
     index: usize,
     search: Search,
 ) -> Result<Outcome, ScheduleError> {
-    let code = seam(scenario)?;
+    let code = seam(scenario, params)?;
     let mut run = property_runs(scenario, code, params, index);
     Ok(search::explore(&mut run, search, &mut |_| {}))
 }
@@ -318,7 +329,7 @@ pub fn explore(
     budget: u64,
     progress: &mut dyn FnMut(&str, u64),
 ) -> Result<Vec<PropertyResult>, ScheduleError> {
-    let code = seam(scenario)?;
+    let code = seam(scenario, params)?;
     let fingerprint = fingerprint(scenario, code.code, params);
     // The properties' names, from one run.
     let first = run_with(

@@ -473,7 +473,7 @@ impl Inner {
             Wait::Permit(s) => s.permits.load(Relaxed) > 0,
             Wait::Event(e) => e.set.load(Relaxed),
             Wait::Notified(c) => c.releasable.load(Relaxed) > 0,
-            Wait::QueueGet(q) => q.len.load(Relaxed) > 0,
+            Wait::QueueGet(q) => q.len.load(Relaxed) > 0 || q.closed.load(Relaxed),
             Wait::QueuePut(q) => q.capacity.is_none_or(|c| q.len.load(Relaxed) < c),
             Wait::Join(t) => slots[t.0 as usize].done,
             Wait::Until(t) => self.now.get() >= *t,

@@ -157,6 +157,21 @@ impl<T: Clone> SharedCell<T> {
         (v.0.clone(), v.1)
     }
 
+    /// Changes it in one step (`items.append(x)`, `del items[0]`: one operation under the GIL);
+    /// the access's number.
+    pub async fn update_numbered(&self, ctx: &Ctx, change: impl FnOnce(&mut T)) -> u64 {
+        ctx.point(Wait::Go, "write", self.name.clone()).await;
+        self.update_now(change)
+    }
+
+    /// Changes it without a step; the access's number.
+    pub fn update_now(&self, change: impl FnOnce(&mut T)) -> u64 {
+        let mut v = locked(&self.value);
+        v.1 += 1;
+        change(&mut v.0);
+        v.1
+    }
+
     /// Writes it without a step; the access's number.
     pub fn write_now(&self, value: T) -> u64 {
         let mut v = locked(&self.value);
@@ -261,6 +276,8 @@ pub(crate) struct QueueState {
     pub(crate) name: Arc<str>,
     pub(crate) len: AtomicUsize,
     pub(crate) capacity: Option<usize>,
+    /// Closed: a getter of an empty queue goes on, with nothing.
+    pub(crate) closed: AtomicBool,
 }
 
 /// A FIFO queue (`queue.Queue`), bounded or not.
@@ -277,29 +294,40 @@ impl<T> Queue<T> {
                 name: name.into(),
                 len: AtomicUsize::new(0),
                 capacity,
+                closed: AtomicBool::new(false),
             }),
             items: Mutex::new(VecDeque::new()),
         }
     }
 
-    /// Puts an item, waiting while the queue is full.
-    pub async fn put(&self, ctx: &Ctx, item: T) {
+    /// Puts an item, waiting while the queue is full; the queue's length after it.
+    pub async fn put(&self, ctx: &Ctx, item: T) -> usize {
         let s = &self.state;
         ctx.point(Wait::QueuePut(s.clone()), "put", s.name.clone())
             .await;
         locked(&self.items).push_back(item);
-        s.len.fetch_add(1, Relaxed);
+        s.len.fetch_add(1, Relaxed) + 1
     }
 
-    /// Takes the oldest item, waiting while the queue is empty.
-    pub async fn get(&self, ctx: &Ctx) -> T {
+    /// Takes the oldest item, waiting while the queue is empty, with the queue's length after
+    /// it; `None` once the queue is closed and empty.
+    pub async fn get(&self, ctx: &Ctx) -> Option<(T, usize)> {
         let s = &self.state;
         ctx.point(Wait::QueueGet(s.clone()), "get", s.name.clone())
             .await;
-        s.len.fetch_sub(1, Relaxed);
-        locked(&self.items)
-            .pop_front()
-            .expect("a queue that let a getter step holds an item")
+        let item = locked(&self.items).pop_front()?;
+        Some((item, s.len.fetch_sub(1, Relaxed) - 1))
+    }
+
+    /// Closes the queue (not a step): getters take what is left, then get `None`.
+    pub fn close(&self) {
+        self.state.closed.store(true, Relaxed);
+    }
+
+    /// Takes everything left (not a step).
+    pub fn drain(&self) -> Vec<T> {
+        self.state.len.store(0, Relaxed);
+        locked(&self.items).drain(..).collect()
     }
 }
 

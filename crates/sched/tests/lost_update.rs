@@ -213,7 +213,7 @@ fn primitives_block_and_release_as_pythons_do() {
                 sem.acquire(&ctx).await;
                 inside.set(inside.get() + 1);
                 most.set(most.get().max(inside.get()));
-                let item = q.get(&ctx).await;
+                let (item, _) = q.get(&ctx).await.expect("never closed");
                 inside.set(inside.get() - 1);
                 sem.release(&ctx).await;
                 let mut seen = taken.get(&ctx).await;

@@ -11,7 +11,6 @@ pub mod event;
 pub mod io_bound_threads;
 pub mod lock;
 pub mod lock_order;
-#[cfg(feature = "native")]
 pub mod producer_consumer;
 pub mod race_condition;
 pub mod rlock;

@@ -15,14 +15,16 @@
 
 #[cfg(feature = "native")]
 mod os;
+mod queue;
 mod scheduled;
 mod sync;
 mod thread;
 mod watch;
 
+pub use queue::Queue;
 pub use scheduled::{run_scheduled, Recording, Scheduled, SCHEDULER_LIMITS};
 pub use sync::{CondHeld, Condition, Event, Held, Lock, Permit, Semaphore, Shared};
-pub use thread::{Handle, Thread, ThreadFn};
+pub use thread::{Handle, Thread, ThreadFn, LEAST_WORK};
 pub use watch::{Deadlock, Watch};
 
 #[cfg(feature = "native")]

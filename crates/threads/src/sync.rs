@@ -290,6 +290,23 @@ impl<T: Clone> Shared<T> {
         }
     }
 
+    /// Changes it in one step (`items.append(x)`, `del items[0]`: one operation under the
+    /// GIL); the access's number.
+    #[track_caller]
+    pub fn update<'s>(
+        &'s self,
+        me: &'s Thread,
+        change: impl FnOnce(&mut T) + 's,
+    ) -> impl Future<Output = u64> + 's {
+        me.at(Location::caller());
+        async move {
+            match &me.kind {
+                Kind::Sched(s) if self.scheduled => self.cell.update_numbered(&s.ctx, change).await,
+                _ => self.cell.update_now(change),
+            }
+        }
+    }
+
     /// Writes it; the access's number.
     #[track_caller]
     pub fn set_numbered<'s>(&'s self, me: &'s Thread, value: T) -> impl Future<Output = u64> + 's {

@@ -9,6 +9,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
+/// The least virtual time a piece of work takes on the scheduler ([`Thread::work`]).
+pub const LEAST_WORK: Duration = Duration::from_millis(1);
+
 /// A thread scenario's code: its main thread's body.
 pub type ThreadFn = fn(Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>>;
 
@@ -185,6 +188,27 @@ impl Thread {
                 s.ctx.sleep(d).await;
                 s.span(SpanState::Sleeping, start, s.ctx.now(), Text::None);
                 Ok(())
+            }
+        }
+    }
+
+    /// Works `d` (simulated: the thread sleeps, drawn as running), as a producer makes an item.
+    /// On the scheduler, whose steps take no time, a piece of work takes at least
+    /// [`LEAST_WORK`]: a producer that works no time at all would make items without end
+    /// before virtual time could reach its deadline.
+    #[track_caller]
+    pub fn work(&self, d: Duration) -> impl Future<Output = Result<(), Aborted>> + '_ {
+        self.at(Location::caller());
+        async move {
+            match &self.kind {
+                #[cfg(feature = "native")]
+                Kind::Os(c) => Ok(c.sleep_as(SpanState::Running, d)?),
+                Kind::Sched(s) => {
+                    let start = s.ctx.now();
+                    s.ctx.sleep(d.max(LEAST_WORK)).await;
+                    s.span(SpanState::Running, start, s.ctx.now(), Text::None);
+                    Ok(())
+                }
             }
         }
     }

@@ -201,8 +201,8 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "Each thread sees its own value of a thread-local variable; the same built by hand is a map keyed by thread id.").showing(Shown::NO_SPEEDUP),
     scenario("thread-pool", "A thread pool", Threads, NATIVE, &[count("workers", 5, 1, 256, "workers", "threads in the pool"), count("tasks", 40, 1, 10_000, "tasks", "tasks submitted"), millis("task_ms", 200, 0, 60_000, "how long each task takes")],
         "A pool of k worker threads runs many tasks in waves of k."),
-    scenario("producer-consumer", "Producer/consumer", Threads, NATIVE, &[count("producers", 3, 1, 64, "threads", "producer threads"), count("consumers", 2, 1, 64, "threads", "consumer threads"), millis("produce_ms", 200, 0, 60_000, "time to produce one item"), millis("consume_ms", 100, 0, 60_000, "time to consume one item"), millis("duration_ms", 2000, 1, 600_000, "how long producers keep producing"), count("capacity", 0, 0, 100_000, "items", "queue capacity (0 = unbounded)")],
-        "Producers and consumers meet at a thread-safe queue; every item is consumed exactly once."),
+    scenario("producer-consumer", "Producer/consumer", Threads, SCHEDULED, &[count("producers", 3, 1, 64, "threads", "producer threads"), count("consumers", 2, 1, 64, "threads", "consumer threads"), millis("produce_ms", 200, 0, 60_000, "time to produce one item"), millis("consume_ms", 100, 0, 60_000, "time to consume one item"), millis("duration_ms", 2000, 1, 600_000, "how long producers keep producing"), count("capacity", 0, 0, 100_000, "items", "queue capacity (0 = unbounded; queue=queue)"), choice("queue", "queue", &["queue", "unguarded"], "queue: a thread-safe queue.Queue; unguarded: a plain list, checked then taken in two steps")],
+        "Producers and consumers meet at a thread-safe queue; every item is consumed exactly once. A plain list checked, then taken, gives two consumers one item and loses another."),
     // 2. Processes
     scenario("process-start", "Starting processes", Processes, NATIVE, &[processes(10)],
         "Each child is a real OS process with its own PID; the order of their output is up to the OS."),
