@@ -230,12 +230,7 @@ impl Thread {
             match &self.kind {
                 #[cfg(feature = "native")]
                 Kind::Os(c) => {
-                    let handle = c.spawn(name, move |ctx| {
-                        let me = Thread {
-                            kind: Kind::Os(ctx.clone()),
-                        };
-                        crate::block_on(body(me)).map_err(|_| conlab_traced_threads::Aborted)
-                    })?;
+                    let handle = c.spawn(name, on_os_thread(body))?;
                     Ok(Handle {
                         kind: HandleKind::Os(handle),
                     })
@@ -243,6 +238,25 @@ impl Thread {
                 Kind::Sched(s) => Ok(s.spawn(name, None, body).await),
             }
         }
+    }
+}
+
+/// A thread's code as an OS thread runs it: driven to its end by a `block_on` of its own.
+#[cfg(feature = "native")]
+pub(crate) fn on_os_thread<F, Fut>(
+    body: F,
+) -> impl FnOnce(&conlab_traced_threads::ThreadCtx) -> Result<(), conlab_traced_threads::Aborted>
+       + Send
+       + 'static
+where
+    F: FnOnce(Thread) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), Aborted>> + 'static,
+{
+    move |ctx| {
+        let me = Thread {
+            kind: Kind::Os(ctx.clone()),
+        };
+        crate::block_on(body(me)).map_err(|_| conlab_traced_threads::Aborted)
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::thread::HandleKind;
 use crate::thread::{Handle, Kind, Thread};
 use crate::Aborted;
-use conlab_core::LaneId;
+use conlab_core::{LaneId, Text};
 use std::future::Future;
 #[cfg(feature = "native")]
 use std::sync::Arc;
@@ -37,6 +37,18 @@ pub struct Deadlock {
     /// Each wait for a thing another thread held, as (waiter, holder) lanes: what the
     /// timeline draws as the wait-for cycle.
     pub waits: Vec<(LaneId, LaneId)>,
+}
+
+impl Deadlock {
+    /// Marks it on `me`'s lane, at the caller's line: one `waits_for` mark per wait ("waiter
+    /// holder" lanes, drawn as an arrow), then the `deadlock` report.
+    #[track_caller]
+    pub fn mark(&self, me: &Thread) {
+        for (waiter, holder) in &self.waits {
+            me.mark("waits_for", Text::from(format!("{waiter} {holder}")));
+        }
+        me.mark("deadlock", Text::from(self.words.clone()));
+    }
 }
 
 impl Watch {
@@ -82,12 +94,8 @@ impl Watch {
         match (&self.kind, &me.kind) {
             #[cfg(feature = "native")]
             (WatchKind::Os(dog), Kind::Os(c)) => {
-                let handle = c.spawn_watched(name, dog.clone(), move |ctx| {
-                    let me = Thread {
-                        kind: Kind::Os(ctx.clone()),
-                    };
-                    crate::block_on(body(me)).map_err(|_| conlab_traced_threads::Aborted)
-                })?;
+                let handle =
+                    c.spawn_watched(name, dog.clone(), crate::thread::on_os_thread(body))?;
                 Ok(Handle {
                     kind: HandleKind::Os(handle),
                 })

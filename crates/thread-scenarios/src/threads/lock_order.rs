@@ -40,11 +40,7 @@ pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
         watch.stop();
         match watch.deadlock(&main) {
             Some(deadlock) => {
-                // One mark per wait, "waiter holder" (lane ids): drawn as an arrow.
-                for (waiter, holder) in deadlock.waits {
-                    main.mark("waits_for", Text::from(format!("{waiter} {holder}")));
-                }
-                main.mark("deadlock", Text::from(deadlock.words.clone()));
+                deadlock.mark(&main); // the wait-for arrows, and the report
                 main.print(format!("watchdog: deadlock — {}", deadlock.words))
                     .await;
             }
