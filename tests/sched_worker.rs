@@ -129,7 +129,7 @@ fn bad_requests_get_an_error_in_words() {
     assert!(m.starts_with("The schedule does not fit this run: "), "{m}");
     assert!(m.contains("schedule"), "{m}");
     let mut said = Vec::new();
-    answer("{\"op\":\"dance\"}", &mut |m| said.push(m));
+    answer("{\"dance\":{}}", &mut |m| said.push(m));
     let m = error(said);
     assert!(m.contains("cannot read"), "{m}");
 }

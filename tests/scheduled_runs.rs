@@ -252,6 +252,72 @@ fn the_search_finds_an_item_taken_twice_from_an_unguarded_list_and_none_from_the
 }
 
 #[test]
+fn the_search_finds_a_thread_that_waited_with_if_going_on_with_no_item_and_none_with_while() {
+    let seed = conlab_tests::drawn::seed();
+    let mut rng = Rng::new(seed);
+    let info = conlab_core::catalog::find("condition-notify").unwrap();
+    let mut sets = vec![
+        Vec::new(),
+        vec!["threads=2".to_string(), "notify_plan=1".to_string()],
+    ];
+    // Drawn sets, kept to 24 threads: each schedule runs every thread's steps.
+    while sets.len() < 5 {
+        let set = draw(info, &mut rng, Budget::CI);
+        if params(info.id, &set).usize("threads") <= 24 {
+            sets.push(
+                set.into_iter()
+                    .filter(|a| !a.starts_with("wait="))
+                    .collect(),
+            );
+        }
+    }
+    for set in sets {
+        let p = params(info.id, &set);
+        // A thread can come in between the first notify and the waiter it woke, and take that
+        // waiter's item, only if some thread is left out of the first batch. Later batches
+        // find every thread left waiting.
+        let can = p.usize("threads") > p.list("notify_plan")[0] as usize;
+        for wait in ["if", "while"] {
+            let mut with = set.clone();
+            with.push(format!("wait={wait}"));
+            let place = format!("seed {seed}: condition-notify {with:?}");
+            let found = explore_in(info.id, &with, Method::Random);
+            match &found[0].broken {
+                Some((schedule, reason, preemptions)) if wait == "if" => {
+                    assert!(
+                        reason.contains("found no item, and went on"),
+                        "{place}: {reason}"
+                    );
+                    assert!(*preemptions <= 2, "{place}: not shrunk: {preemptions}");
+                    // Replayed, its check says what happened, and the batches still add up.
+                    let row = conlab_scenarios::find(info.id).unwrap();
+                    let run = scheduled::run(row, &params(row.id, &with), Some(schedule)).unwrap();
+                    assert!(run.trace.passed(), "{place}");
+                    let check = run
+                        .trace
+                        .checks
+                        .iter()
+                        .find(|c| c.id == "if-goes-on")
+                        .unwrap();
+                    assert_eq!(
+                        check.verdict(),
+                        Verdict::Passed,
+                        "{place}: {}",
+                        check.detail
+                    );
+                }
+                None if wait == "while" => {}
+                None if !can => {}
+                broken => panic!("{place}: {broken:?}"),
+            }
+            if wait == "if" && can {
+                assert!(found[0].broken.is_some(), "{place}: not found");
+            }
+        }
+    }
+}
+
+#[test]
 fn the_search_finds_a_plain_lock_taken_twice_and_never_an_rlock() {
     for threads in ["threads=1", "threads=3"] {
         let found = explore_in("rlock", &[threads.to_string()], Method::Random);

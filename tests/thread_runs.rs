@@ -53,6 +53,10 @@ fn thread_scenarios_pass_with_other_parameters() {
         ("lock-order", &["hold_ms=30"]),
         ("condition-notify", &["threads=6", "notify_plan=1,1,1"]),
         ("condition-notify", &["threads=3", "notify_plan=5"]),
+        (
+            "condition-notify",
+            &["threads=12", "notify_plan=1,4", "wait=if"],
+        ),
         ("condition-wait-for", &["threads=8"]),
         ("event", &["threads=25", "rounds=3"]),
         ("thread-local", &["threads=30", "hold_ms=20"]),

@@ -66,8 +66,8 @@ fn try_answer(request: &str, say: &mut dyn FnMut(SchedMessage)) -> Result<(), St
             let (row, params) = scenario_and_params(&scenario, &params, true)?;
             let method = match strategy {
                 SearchStrategy::Random => Method::Random,
-                SearchStrategy::Pct { depth } => Method::Pct(depth),
-                SearchStrategy::Dfs { preemptions } => Method::Dfs(preemptions),
+                SearchStrategy::Pct(depth) => Method::Pct(depth),
+                SearchStrategy::Dfs(preemptions) => Method::Dfs(preemptions),
             };
             // The search says its progress every 256 schedules, and at the end.
             let mut progress = |property: &str, tried: u64| {

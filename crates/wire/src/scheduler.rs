@@ -5,9 +5,11 @@
 use conlab_core::thousands;
 use serde::{Deserialize, Serialize};
 
-/// A request to the scheduler Worker.
+/// A request to the scheduler Worker, externally tagged (`{"run": {...}}`): an internally
+/// tagged enum would buffer the request whole before reading it, which costs the Worker's
+/// download about 10 KB.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SchedRequest {
     /// One run: choices drawn from the default seed, or replaying `schedule`. An async
     /// scenario runs on the virtual-time executor instead (it takes no schedule).
@@ -44,22 +46,16 @@ pub enum SchedRequest {
     },
 }
 
-/// How a search picks its schedules.
+/// How a search picks its schedules (`"random"`, `{"pct": 3}`, `{"dfs": 2}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SearchStrategy {
     /// Uniformly random choices.
     Random,
     /// Priority change points, at this depth.
-    Pct {
-        /// The depth.
-        depth: u32,
-    },
-    /// Every interleaving, depth-first, with at most this many preemptions.
-    Dfs {
-        /// The bound (`None`: none).
-        preemptions: Option<u32>,
-    },
+    Pct(u32),
+    /// Every interleaving, depth-first, with at most this many preemptions (`None`: none).
+    Dfs(Option<u32>),
 }
 
 /// What the scheduler Worker says: externally tagged tuple variants (`{"progress": ["with the
