@@ -33,6 +33,7 @@ fn thread_scenarios_pass_with_other_parameters() {
         ("thread-start", &["threads=300"]),
         ("thread-main-waits", &["sleeps_ms=400,100,250"]),
         ("thread-daemon", &["sleep_ms=0"]),
+        ("thread-daemon", &["sleep_ms=30"]),
         ("thread-join-timeout", &["work_ms=500", "timeout_ms=100"]),
         ("thread-names", &["threads=7"]),
         ("cpu-bound-gil", &["units=2", "switch_interval_ms=1"]),

@@ -580,7 +580,7 @@ static TABLE: &[Scenario] = &[
     // Chapter 1: threads.
     row!("thread-start", seam threads::thread_start),
     row!("thread-main-waits", seam threads::thread_main_waits),
-    row!("thread-daemon", threads threads::thread_daemon),
+    row!("thread-daemon", seam threads::thread_daemon),
     row!("thread-join-timeout", seam threads::thread_join_timeout),
     row!("thread-names", seam threads::thread_names),
     row!("cpu-bound-gil", threads threads::cpu_bound_gil, child),

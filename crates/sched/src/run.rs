@@ -191,6 +191,9 @@ struct Slot {
     pending: Option<(Wait, Op, Option<Nanos>)>,
     done: bool,
     group: Option<Group>,
+    /// A daemon thread: cut off when every other thread has finished (Python's
+    /// `daemon=True`).
+    daemon: bool,
 }
 
 pub(crate) struct Inner {
@@ -259,7 +262,7 @@ impl Scheduler {
         F: FnOnce(Ctx) -> Fut,
         Fut: Future<Output = ()> + 'static,
     {
-        spawn_into(&self.inner, name.into(), None, body)
+        spawn_into(&self.inner, name.into(), None, false, body)
     }
 
     /// Tells `hook` of every step that lets a thread go on that was waiting for another thread
@@ -300,6 +303,8 @@ impl Scheduler {
             runnable.clear();
             let mut next_wake: Option<Nanos> = None;
             let mut unfinished = false;
+            // Whether a thread other than a daemon is left: when none is, the run ends.
+            let mut kept = false;
             {
                 let slots = inner.slots.borrow();
                 let now = inner.now.get();
@@ -308,6 +313,7 @@ impl Scheduler {
                         continue;
                     };
                     unfinished = true;
+                    kept |= !slot.daemon;
                     let id = ThreadId(i as u32);
                     if inner.can_step(wait, id, &slots) || deadline.is_some_and(|d| now >= d) {
                         runnable.push(id);
@@ -324,6 +330,10 @@ impl Scheduler {
             }
             if hooked {
                 inner.note_wakes(&runnable, last_step.take(), &mut was_waiting, &mut wakes);
+            }
+            if unfinished && !kept {
+                inner.cut_off_daemons();
+                break End::Completed;
             }
             if runnable.is_empty() {
                 if !unfinished {
@@ -436,6 +446,7 @@ fn spawn_into<F, Fut>(
     inner: &Rc<Inner>,
     name: Arc<str>,
     group: Option<Group>,
+    daemon: bool,
     body: F,
 ) -> JoinHandle
 where
@@ -461,6 +472,7 @@ where
         )),
         done: false,
         group,
+        daemon,
     });
     JoinHandle { id }
 }
@@ -484,6 +496,24 @@ impl Inner {
     /// In a deadlock, cuts off the first group with threads left, if any: records who was
     /// stuck on what, then drops their code (which lets go what it held) and counts them
     /// finished, so that a thread joining them goes on.
+    /// Cuts off the daemon threads still running, as the interpreter does at its end: their
+    /// code is dropped (outside the borrow: it may record as it unwinds).
+    fn cut_off_daemons(&self) {
+        let bodies: Vec<Body> = {
+            let mut slots = self.slots.borrow_mut();
+            slots
+                .iter_mut()
+                .filter(|s| s.daemon && s.pending.is_some())
+                .filter_map(|s| {
+                    s.pending = None;
+                    s.done = true;
+                    s.body.take()
+                })
+                .collect()
+        };
+        drop(bodies);
+    }
+
     fn cut_off_a_group(&self) -> bool {
         let (group, stuck, bodies) = {
             let mut slots = self.slots.borrow_mut();
@@ -742,7 +772,24 @@ impl Ctx {
     {
         let name = name.into();
         self.point(Wait::Go, "spawn", name.clone()).await;
-        spawn_into(&self.inner, name, None, body)
+        spawn_into(&self.inner, name, None, false, body)
+    }
+
+    /// Starts a daemon thread (a step, as [`Ctx::spawn`]): when every thread that is not a
+    /// daemon has finished, the run ends and daemons still running are cut off.
+    pub async fn spawn_daemon<F, Fut>(&self, name: impl Into<Arc<str>>, body: F) -> JoinHandle
+    where
+        F: FnOnce(Ctx) -> Fut,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let name = name.into();
+        self.point(Wait::Go, "spawn", name.clone()).await;
+        spawn_into(&self.inner, name, None, true, body)
+    }
+
+    /// Whether `thread` has finished (or was cut off); not a step.
+    pub fn finished(&self, thread: JoinHandle) -> bool {
+        self.inner.slots.borrow()[thread.id.0 as usize].done
     }
 
     /// A new group of threads, watched for a deadlock of their own ([`Group`]), which is
@@ -767,7 +814,7 @@ impl Ctx {
     {
         let name = name.into();
         self.point(Wait::Go, "spawn", name.clone()).await;
-        spawn_into(&self.inner, name, Some(group), body)
+        spawn_into(&self.inner, name, Some(group), false, body)
     }
 
     /// The threads of `group` cut off in a deadlock, and what each waited for; `None` while

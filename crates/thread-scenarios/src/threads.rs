@@ -15,7 +15,6 @@ pub mod producer_consumer;
 pub mod race_condition;
 pub mod rlock;
 pub mod semaphore;
-#[cfg(feature = "native")]
 pub mod thread_daemon;
 pub mod thread_join_timeout;
 #[cfg(feature = "native")]

@@ -30,8 +30,9 @@ pub(crate) struct SchedRun {
     /// Each scheduler thread's lane, by thread id.
     lane_of: RefCell<Vec<LaneId>>,
     /// Threads started by the scenario (not the main thread), for the main thread to wait for
-    /// at the end as Python's interpreter does.
-    started: RefCell<Vec<(conlab_sched::JoinHandle, String)>>,
+    /// at the end as Python's interpreter does, each with whether it is a daemon (not waited
+    /// for: cut off).
+    started: RefCell<Vec<(conlab_sched::JoinHandle, bool)>>,
 }
 
 impl SchedRun {
@@ -171,41 +172,43 @@ impl SchedThread {
         self.ctx.print("").await;
     }
 
-    /// Starts a thread running `body`, in `group` if one is given (watched for a deadlock of
-    /// its own).
-    pub(crate) async fn spawn<F, Fut>(
-        &self,
-        name: String,
-        group: Option<conlab_sched::Group>,
-        body: F,
-    ) -> Handle
+    /// Starts a thread running `body`, as `how` says.
+    pub(crate) async fn spawn<F, Fut>(&self, name: String, how: Start, body: F) -> Handle
     where
         F: FnOnce(Thread) -> Fut + 'static,
         Fut: Future<Output = Result<(), Aborted>> + 'static,
     {
         let run = self.run.clone();
         let lane_name = name.clone();
+        // Until it does something, a thread is at the line that started it.
+        let site = self.site.get();
         let start = move |ctx: conlab_sched::Ctx| {
             let (writer, lane) = run.new_lane(ctx.id(), ctx.now(), LaneKind::Thread, lane_name);
+            let thread = Rc::new(SchedThread {
+                ctx,
+                writer,
+                lane,
+                run,
+                site: Cell::new(site),
+            });
+            if how == Start::Daemon {
+                thread.mark("daemon", Text::None);
+            }
             let me = Thread {
-                kind: Kind::Sched(Rc::new(SchedThread {
-                    ctx,
-                    writer,
-                    lane,
-                    run,
-                    site: Cell::new(None),
-                })),
+                kind: Kind::Sched(thread),
             };
             OwnLane {
                 body: Some(Box::pin(body(me.clone()))),
                 me,
             }
         };
-        let handle = match group {
-            Some(group) => self.ctx.spawn_in(group, name.clone(), start).await,
-            None => self.ctx.spawn(name.clone(), start).await,
+        let handle = match how {
+            Start::Plain => self.ctx.spawn(name.clone(), start).await,
+            Start::In(group) => self.ctx.spawn_in(group, name.clone(), start).await,
+            Start::Daemon => self.ctx.spawn_daemon(name.clone(), start).await,
         };
-        self.run.started.borrow_mut().push((handle, name.clone()));
+        let daemon = how == Start::Daemon;
+        self.run.started.borrow_mut().push((handle, daemon));
         Handle {
             kind: HandleKind::Sched { handle, name },
         }
@@ -237,6 +240,17 @@ impl SchedThread {
             self.span(SpanState::WaitingJoin, asked, now, label);
         }
     }
+}
+
+/// How a thread starts on the scheduler.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// As `threading.Thread(…).start()`.
+    Plain,
+    /// In a group watched for a deadlock of its own.
+    In(conlab_sched::Group),
+    /// As a daemon (`daemon=True`): cut off when every other thread has finished.
+    Daemon,
 }
 
 /// A scheduled thread's code, which ends the thread's lane however it ends: returning, or cut
@@ -359,11 +373,20 @@ pub fn run_scheduled(
                 let result = run(me.clone()).await;
                 if let Kind::Sched(s) = &me.kind {
                     if result.is_ok() {
-                        // Interpreter shutdown: wait for every thread the scenario started.
+                        // Interpreter shutdown: wait for every thread the scenario started,
+                        // but daemons, which are cut off.
                         let started = s.run.started.borrow().clone();
                         let asked = s.ctx.now();
-                        for (h, _) in started {
-                            s.ctx.join(h).await;
+                        for (h, _) in started.iter().filter(|(_, daemon)| !daemon) {
+                            s.ctx.join(*h).await;
+                        }
+                        let daemons = started
+                            .iter()
+                            .filter(|(h, daemon)| *daemon && !s.ctx.finished(*h))
+                            .count();
+                        if daemons > 0 {
+                            let words = format!("{daemons} daemon threads cut off");
+                            s.mark("daemons_cut_off", Text::from(words));
                         }
                         if s.ctx.now() > asked {
                             s.span(

@@ -1,6 +1,6 @@
 //! [`Thread`]: what a scenario's thread code holds, on either runtime.
 
-use crate::scheduled::SchedThread;
+use crate::scheduled::{SchedThread, Start};
 use crate::Aborted;
 use conlab_core::{LaneId, Nanos, Params, Site, SpanState, Text};
 use std::future::Future;
@@ -184,9 +184,8 @@ impl Thread {
             #[cfg(feature = "native")]
             Kind::Os(c) => Ok(c.sleep(d)?),
             Kind::Sched(s) => {
-                let start = s.ctx.now();
+                let _slept = Spent::begin(s, SpanState::Sleeping);
                 s.ctx.sleep(d).await;
-                s.span(SpanState::Sleeping, start, s.ctx.now(), Text::None);
                 Ok(())
             }
         }
@@ -204,9 +203,8 @@ impl Thread {
                 #[cfg(feature = "native")]
                 Kind::Os(c) => Ok(c.sleep_as(SpanState::Running, d)?),
                 Kind::Sched(s) => {
-                    let start = s.ctx.now();
+                    let _worked = Spent::begin(s, SpanState::Running);
                     s.ctx.sleep(d.max(LEAST_WORK)).await;
-                    s.span(SpanState::Running, start, s.ctx.now(), Text::None);
                     Ok(())
                 }
             }
@@ -226,18 +224,73 @@ impl Thread {
         Fut: Future<Output = Result<(), Aborted>> + 'static,
     {
         self.at(Location::caller());
-        async move {
-            match &self.kind {
-                #[cfg(feature = "native")]
-                Kind::Os(c) => {
-                    let handle = c.spawn(name, on_os_thread(body))?;
-                    Ok(Handle {
-                        kind: HandleKind::Os(handle),
-                    })
-                }
-                Kind::Sched(s) => Ok(s.spawn(name, None, body).await),
+        self.start(name, false, body)
+    }
+
+    /// Starts a daemon thread running `body` (`daemon=True`): nobody waits for it at the end,
+    /// when it is cut off if it still runs.
+    #[track_caller]
+    pub fn spawn_daemon<F, Fut>(
+        &self,
+        name: String,
+        body: F,
+    ) -> impl Future<Output = Result<Handle, Aborted>> + '_
+    where
+        F: FnOnce(Thread) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Aborted>> + 'static,
+    {
+        self.at(Location::caller());
+        self.start(name, true, body)
+    }
+
+    async fn start<F, Fut>(&self, name: String, daemon: bool, body: F) -> Result<Handle, Aborted>
+    where
+        F: FnOnce(Thread) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Aborted>> + 'static,
+    {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => {
+                let handle = if daemon {
+                    c.spawn_daemon(name, on_os_thread(body))?
+                } else {
+                    c.spawn(name, on_os_thread(body))?
+                };
+                Ok(Handle {
+                    kind: HandleKind::Os(handle),
+                })
+            }
+            Kind::Sched(s) => {
+                let how = if daemon { Start::Daemon } else { Start::Plain };
+                Ok(s.spawn(name, how, body).await)
             }
         }
+    }
+}
+
+/// Time a scheduled thread spends sleeping or working, recorded when it ends: when the wait is
+/// over, or when the thread is cut off in it (a daemon at the run's end), up to then.
+struct Spent<'a> {
+    thread: &'a SchedThread,
+    state: SpanState,
+    start: Nanos,
+}
+
+impl<'a> Spent<'a> {
+    fn begin(thread: &'a SchedThread, state: SpanState) -> Spent<'a> {
+        let start = thread.ctx.now();
+        Spent {
+            thread,
+            state,
+            start,
+        }
+    }
+}
+
+impl Drop for Spent<'_> {
+    fn drop(&mut self) {
+        let now = self.thread.ctx.now();
+        self.thread.span(self.state, self.start, now, Text::None);
     }
 }
 

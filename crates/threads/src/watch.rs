@@ -100,9 +100,9 @@ impl Watch {
                     kind: HandleKind::Os(handle),
                 })
             }
-            (WatchKind::Sched(group), Kind::Sched(s)) => {
-                Ok(s.spawn(name, Some(*group), body).await)
-            }
+            (WatchKind::Sched(group), Kind::Sched(s)) => Ok(s
+                .spawn(name, crate::scheduled::Start::In(*group), body)
+                .await),
             #[cfg(feature = "native")]
             _ => unreachable!("a watch is used by threads of its own run"),
         }
