@@ -118,8 +118,11 @@ fn bad_requests_get_an_error_in_words() {
     };
     let m = error(run("race-condition", &["threads=0"], None));
     assert!(m.contains("threads") && m.contains('0'), "{m}");
-    let m = error(run("thread-local", &[], None));
-    assert!(m.contains("thread-local") && m.contains("scheduler"), "{m}");
+    let m = error(run("process-start", &[], None));
+    assert!(
+        m.contains("process-start") && m.contains("scheduler"),
+        "{m}"
+    );
     let m = error(run("gather-vs-wait", &[], Some("s1.00.1.0".into())));
     assert!(m.contains("no schedule"), "{m}");
     let m = error(run("race-condition", &["threads=2"], Some("s1.zz".into())));

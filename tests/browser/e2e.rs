@@ -201,7 +201,7 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     screenshot_at(&c, "#verdict", "native-trace-file").await;
 
     // A scenario that cannot run in a browser shows the recorded native run shipped with the site.
-    c.goto(&format!("{}index.html?scenario=thread-local", site.url))
+    c.goto(&format!("{}index.html?scenario=process-start", site.url))
         .await
         .unwrap();
     let label = text(&c, "#recorded-label").await;
@@ -211,7 +211,7 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     );
     wait_for(&c, "#verdict", 30).await;
     assert!(count(&c, "#lanes > li").await >= 2);
-    screenshot_at(&c, "#native-note", "recorded-native-thread-local").await;
+    screenshot_at(&c, "#native-note", "recorded-native-process-start").await;
     c.close().await.unwrap();
 }
 

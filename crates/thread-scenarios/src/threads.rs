@@ -17,7 +17,6 @@ pub mod rlock;
 pub mod semaphore;
 pub mod thread_daemon;
 pub mod thread_join_timeout;
-#[cfg(feature = "native")]
 pub mod thread_local;
 pub mod thread_main_waits;
 pub mod thread_names;

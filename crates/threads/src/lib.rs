@@ -13,6 +13,7 @@
 // Without the OS-thread runtime, the seam's types have one kind only.
 #![cfg_attr(not(feature = "native"), allow(irrefutable_let_patterns))]
 
+mod local;
 #[cfg(feature = "native")]
 mod os;
 mod queue;
@@ -21,6 +22,7 @@ mod sync;
 mod thread;
 mod watch;
 
+pub use local::Local;
 pub use queue::Queue;
 pub use scheduled::{run_scheduled, Recording, Scheduled, SCHEDULER_LIMITS};
 pub use sync::{CondHeld, Condition, Event, Held, Lock, Permit, Semaphore, Shared};

@@ -197,7 +197,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "wait_for blocks until a predicate over shared state becomes true, re-checking it at every notification."),
     scenario("event", "Event", Threads, SCHEDULED, &[threads(10), count("rounds", 2, 1, 32, "rounds", "how many set/clear rounds")],
         "One set() releases every thread waiting on an Event; clear() re-arms it for the next round."),
-    scenario("thread-local", "Thread-local storage", Threads, NATIVE, &[threads(10), hold_ms(200)],
+    scenario("thread-local", "Thread-local storage", Threads, SCHEDULED, &[threads(10), hold_ms(200)],
         "Each thread sees its own value of a thread-local variable; the same built by hand is a map keyed by thread id.").showing(Shown::NO_SPEEDUP),
     scenario("thread-pool", "A thread pool", Threads, NATIVE, &[count("workers", 5, 1, 256, "workers", "threads in the pool"), count("tasks", 40, 1, 10_000, "tasks", "tasks submitted"), millis("task_ms", 200, 0, 60_000, "how long each task takes")],
         "A pool of k worker threads runs many tasks in waves of k."),
