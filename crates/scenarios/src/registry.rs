@@ -584,7 +584,7 @@ static TABLE: &[Scenario] = &[
     row!("thread-join-timeout", seam threads::thread_join_timeout),
     row!("thread-names", seam threads::thread_names),
     row!("cpu-bound-gil", threads threads::cpu_bound_gil, child),
-    row!("io-bound-threads", threads threads::io_bound_threads).with_real_io("downloads"),
+    row!("io-bound-threads", seam threads::io_bound_threads).with_real_io("downloads"),
     row!("race-condition", seam threads::race_condition),
     row!("lock", seam threads::lock),
     row!("rlock", seam threads::rlock),

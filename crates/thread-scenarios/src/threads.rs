@@ -7,7 +7,6 @@ pub mod condition_wait_for;
 #[cfg(feature = "native")]
 pub mod cpu_bound_gil;
 pub mod event;
-#[cfg(feature = "native")]
 pub mod io_bound_threads;
 pub mod lock;
 pub mod lock_order;

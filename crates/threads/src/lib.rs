@@ -13,6 +13,7 @@
 // Without the OS-thread runtime, the seam's types have one kind only.
 #![cfg_attr(not(feature = "native"), allow(irrefutable_let_patterns))]
 
+mod gil;
 mod local;
 #[cfg(feature = "native")]
 mod os;
@@ -22,6 +23,7 @@ mod sync;
 mod thread;
 mod watch;
 
+pub use gil::Gil;
 pub use local::Local;
 pub use queue::Queue;
 pub use scheduled::{run_scheduled, Recording, Scheduled, SCHEDULER_LIMITS};

@@ -191,6 +191,37 @@ impl Thread {
         }
     }
 
+    /// A request to a slow server that answers after `d`, drawn as blocked on IO: natively a
+    /// real request to the run's test server where it has one, else (and on the scheduler) a
+    /// timer.
+    #[track_caller]
+    pub fn request(&self, d: Duration) -> impl Future<Output = Result<(), Aborted>> + '_ {
+        self.at(Location::caller());
+        self.request_here(d)
+    }
+
+    /// [`Thread::request`], for an operation of this crate that noted its line already.
+    pub(crate) async fn request_here(&self, d: Duration) -> Result<(), Aborted> {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => Ok(c.request_as(SpanState::BlockedIo, d)?),
+            Kind::Sched(s) => {
+                let _waited = Spent::begin(s, SpanState::BlockedIo);
+                s.ctx.sleep(d).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// How [`Thread::request`] waits in this run, in words: conlab's test server, or a timer.
+    pub fn io_kind(&self) -> String {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.io_kind(),
+            Kind::Sched(_) => conlab_core::SIMULATED_IO.to_string(),
+        }
+    }
+
     /// Works `d` (simulated: the thread sleeps, drawn as running), as a producer makes an item.
     /// On the scheduler, whose steps take no time, a piece of work takes at least
     /// [`LEAST_WORK`]: a producer that works no time at all would make items without end

@@ -179,7 +179,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "Every thread has a name; code can ask for the name of the thread it runs on."),
     scenario("cpu-bound-gil", "CPU-bound work and the GIL", Threads, NATIVE, &[count("units", 4, 1, 64, "work units", "how many equal pieces of CPU work"), flag("gil", true, "simulate the global interpreter lock"), millis("switch_interval_ms", 5, 1, 1000, "how often the GIL is handed over")],
         "CPU-bound work gains nothing from threads under a global interpreter lock; without it, or with processes, it spreads over the cores.").showing(Shown::MAKESPAN),
-    scenario("io-bound-threads", "IO-bound work in threads", Threads, NATIVE, &[count("downloads", 3, 1, 256, "downloads", "how many downloads"), latency_ms(300)],
+    scenario("io-bound-threads", "IO-bound work in threads", Threads, SCHEDULED, &[count("downloads", 3, 1, 256, "downloads", "how many downloads"), latency_ms(300)],
         "Threads waiting on IO release the GIL, so slow downloads overlap and the whole takes about one latency."),
     scenario("race-condition", "A race condition", Threads, SCHEDULED, &[threads(10), hold_ms(100), choice("op", "assign", &["assign", "increment"], "assign: write, work, read back; increment: counter += 1"), count("increments", 2, 1, 100, "increments", "adds per thread (op=increment)")],
         "Threads that write a shared variable and read it back later see each other's writes, and counter += 1 loses updates, unless a lock makes it atomic.").showing(Shown::NO_SPEEDUP),
