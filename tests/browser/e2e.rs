@@ -500,7 +500,7 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
 #[tokio::test(flavor = "current_thread")]
 async fn native_only_scenarios_say_what_they_show() {
     let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
-        &std::fs::read_to_string(dist().join("recorded/thread-pool.json")).unwrap(),
+        &std::fs::read_to_string(dist().join("recorded/process-pool.json")).unwrap(),
     )
     .unwrap();
     let site = Site::serve(dist(), Vec::new());
@@ -509,7 +509,7 @@ async fn native_only_scenarios_say_what_they_show() {
 
     // The link asks for 7 workers; the page shows the recording's, and cannot change them.
     c.goto(&format!(
-        "{}index.html?scenario=thread-pool&workers=7",
+        "{}index.html?scenario=process-pool&workers=7",
         site.url
     ))
     .await
@@ -529,7 +529,7 @@ async fn native_only_scenarios_say_what_they_show() {
         .contains("cannot be changed"));
     let command = text(&c, "#native-note code").await;
     assert!(command.contains("-p workers=7"), "{command}");
-    screenshot_at(&c, "#native-note", "native-only-thread-pool-1400px").await;
+    screenshot_at(&c, "#native-note", "native-only-process-pool-1400px").await;
 
     // rlock, run on the scheduler in the page: the plain lock's deadlock drawn as an arrow from
     // the waiting lane to the holder (itself: a loop), in the deadlock colour, where it was
@@ -575,7 +575,7 @@ async fn native_only_scenarios_say_what_they_show() {
         load.ends_with("(native)") && !load.contains("planned"),
         "{load}"
     );
-    let pool = text(&c, "#scenario option[value=thread-pool]").await;
+    let pool = text(&c, "#scenario option[value=process-pool]").await;
     assert!(pool.ends_with("(native)"), "{pool}");
     // A thread scenario on the scheduler runs in the page: no badge.
     let semaphore = text(&c, "#scenario option[value=semaphore]").await;

@@ -594,7 +594,7 @@ static TABLE: &[Scenario] = &[
     row!("condition-wait-for", seam threads::condition_wait_for),
     row!("event", seam threads::event),
     row!("thread-local", seam threads::thread_local),
-    row!("thread-pool", threads threads::thread_pool),
+    row!("thread-pool", seam threads::thread_pool),
     row!("producer-consumer", seam threads::producer_consumer)
         .with_trace_events(native_only!(threads::producer_consumer::trace_events))
         .too_large_to_schedule(scheduler_only!(

@@ -19,6 +19,5 @@ pub mod thread_join_timeout;
 pub mod thread_local;
 pub mod thread_main_waits;
 pub mod thread_names;
-#[cfg(feature = "native")]
 pub mod thread_pool;
 pub mod thread_start;

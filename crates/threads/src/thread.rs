@@ -242,6 +242,35 @@ impl Thread {
         }
     }
 
+    /// Runs a task of `d` (simulated: the thread sleeps), drawn as running under `label`, as a
+    /// pool's worker runs what it was given. Unlike [`Thread::work`], a task may take no time.
+    #[track_caller]
+    pub fn task(
+        &self,
+        d: Duration,
+        label: impl Into<Text>,
+    ) -> impl Future<Output = Result<(), Aborted>> + '_ {
+        self.at(Location::caller());
+        let label = label.into();
+        async move {
+            match &self.kind {
+                #[cfg(feature = "native")]
+                Kind::Os(c) => {
+                    c.begin(SpanState::Running, label);
+                    let slept = c.sleep(d);
+                    c.end();
+                    Ok(slept?)
+                }
+                Kind::Sched(s) => {
+                    let mut ran = Spent::begin(s, SpanState::Running);
+                    ran.label = label;
+                    s.ctx.sleep(d).await;
+                    Ok(())
+                }
+            }
+        }
+    }
+
     /// Starts a thread running `body` (a step on the scheduler: others may run before it
     /// starts). Python's `threading.Thread(target=…).start()`.
     #[track_caller]
@@ -305,6 +334,7 @@ struct Spent<'a> {
     thread: &'a SchedThread,
     state: SpanState,
     start: Nanos,
+    label: Text,
 }
 
 impl<'a> Spent<'a> {
@@ -314,6 +344,7 @@ impl<'a> Spent<'a> {
             thread,
             state,
             start,
+            label: Text::None,
         }
     }
 }
@@ -321,7 +352,8 @@ impl<'a> Spent<'a> {
 impl Drop for Spent<'_> {
     fn drop(&mut self) {
         let now = self.thread.ctx.now();
-        self.thread.span(self.state, self.start, now, Text::None);
+        let label = std::mem::replace(&mut self.label, Text::None);
+        self.thread.span(self.state, self.start, now, label);
     }
 }
 
