@@ -44,5 +44,12 @@ if [ ! -x target/tools/binaryen/node_modules/.bin/wasm-opt ] && command -v npm >
   mkdir -p target/tools/binaryen
   npm install --silent --no-audit --no-fund --prefix target/tools/binaryen "binaryen@$binaryen" >/dev/null
 fi
+# terser shortens the JavaScript wasm-bindgen writes (2 KB of the page's gzipped download).
+terser=5.36.0
+if [ ! -x target/tools/terser/node_modules/.bin/terser ] && command -v npm >/dev/null; then
+  echo "setup: installing terser $terser from npm into target/tools/terser"
+  mkdir -p target/tools/terser
+  npm install --silent --no-audit --no-fund --prefix target/tools/terser "terser@$terser" >/dev/null
+fi
 [ "${1:-}" = "--build-only" ] && { echo "setup: ready to build the web app (wasm-bindgen $want)"; exit 0; }
 echo "setup: browser tests ready (wasm-bindgen $want, $(chromium --version 2>/dev/null | head -n1))"

@@ -30,12 +30,14 @@ fn the_page_downloads_no_more_than_its_budget() {
         gzipped <= SIZE_BUDGET,
         "the page's wasm and JavaScript are {gzipped} bytes gzipped, over the budget of {SIZE_BUDGET}"
     );
-    let (raw, gzipped) = worker_size();
-    assert!(raw > 0 && gzipped > 0, "web/dist has no scheduler Worker");
-    assert!(
-        gzipped <= WORKER_BUDGET,
-        "the scheduler Worker is {gzipped} bytes gzipped, over its budget of {WORKER_BUDGET}"
-    );
+    for kind in ["thread", "async"] {
+        let (raw, gzipped) = worker_size(kind);
+        assert!(raw > 0 && gzipped > 0, "web/dist has no {kind} Worker");
+        assert!(
+            gzipped <= WORKER_BUDGET,
+            "the {kind} Worker is {gzipped} bytes gzipped, over its budget of {WORKER_BUDGET}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]

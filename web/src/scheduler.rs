@@ -1,6 +1,7 @@
-//! Thread scenarios on the deterministic scheduler, in a Worker of their own (`sched-worker.js`
+//! Thread scenarios on the deterministic scheduler, in a Worker of their own (`thread-worker.js`
 //! and its wasm, fetched when a thread scenario first runs), so that a run or a search of
-//! thousands of schedules never stalls the page. The page posts a request and hears what
+//! thousands of schedules never stalls the page; async scenarios stepped through run on the
+//! virtual-time executor in another (`async-worker.js`), fetched when first needed. The page posts a request and hears what
 //! comes of it: a search's progress and findings, and the trace of a run with its schedule.
 //!
 //! One request at a time: a new one (or Stop) ends the Worker still busy with the last, and the
@@ -136,10 +137,21 @@ pub fn find(
 enum Mode {
     /// Shows it, as a run of the page (Run, Find).
     Show,
-    /// Opens the step-through with it; the run on show stays.
+    /// Opens the step-through with it (an async scenario's); the run on show stays.
     Step,
     /// Shows it as the learner's run so far, made with these choices.
     Steer(Vec<u32>),
+}
+
+impl Mode {
+    /// The script of the Worker that makes the run: the async Worker steps through an async
+    /// scenario, the thread Worker does the rest.
+    fn script(&self) -> &'static str {
+        match self {
+            Mode::Step => "async-worker.js",
+            _ => "thread-worker.js",
+        }
+    }
 }
 
 /// Posts `request` to a fresh Worker, and does with its run what `mode` says.
@@ -151,6 +163,7 @@ fn post(
 ) {
     stop();
     let run = crate::live::next_run();
+    let script = mode.script();
     if let Mode::Show = mode {
         dispatch.dispatch(Action::Started(run, crate::live::VIRTUAL_LIMIT));
     }
@@ -165,11 +178,10 @@ fn post(
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
     let text = serde_json::to_string(request).unwrap_or_default();
-    let started =
-        web_sys::Worker::new_with_options("sched-worker.js", &options).and_then(|worker| {
-            worker.set_onmessage(Some(listen.as_ref().unchecked_ref()));
-            worker.post_message(&text.into()).map(|()| worker)
-        });
+    let started = web_sys::Worker::new_with_options(script, &options).and_then(|worker| {
+        worker.set_onmessage(Some(listen.as_ref().unchecked_ref()));
+        worker.post_message(&text.into()).map(|()| worker)
+    });
     match started {
         Ok(worker) => BUSY.with(|b| {
             *b.borrow_mut() = Some(Busy {

@@ -355,12 +355,19 @@ macro_rules! row {
         }
     }};
     ($id:literal, generic $m:path) => {{
+        #[cfg(feature = "asyncio")]
         use $m as m;
         Scenario {
             id: $id,
             native_checks_apart: false,
+            #[cfg(feature = "asyncio")]
             generic: Some(row!(@generic $m)),
+            #[cfg(feature = "asyncio")]
             checks: m::checks,
+            #[cfg(not(feature = "asyncio"))]
+            generic: None,
+            #[cfg(not(feature = "asyncio"))]
+            checks: |_| {},
             #[cfg(feature = "native")]
             expected: m::expected,
             always: None,
@@ -377,12 +384,19 @@ macro_rules! row {
         }
     }};
     ($id:literal, generic $m:path, native $n:ident) => {{
+        #[cfg(feature = "asyncio")]
         use $m as m;
         Scenario {
             id: $id,
             native_checks_apart: true,
+            #[cfg(feature = "asyncio")]
             generic: Some(row!(@generic $m)),
+            #[cfg(feature = "asyncio")]
             checks: m::checks,
+            #[cfg(not(feature = "asyncio"))]
+            generic: None,
+            #[cfg(not(feature = "asyncio"))]
+            checks: |_| {},
             #[cfg(feature = "native")]
             expected: m::expected,
             always: None,
@@ -564,6 +578,7 @@ macro_rules! row {
     };
 }
 
+#[cfg(feature = "asyncio")]
 use conlab_async_scenarios::{asyncio, coroutines};
 #[cfg(feature = "native")]
 use conlab_process_scenarios::processes;

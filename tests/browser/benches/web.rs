@@ -211,12 +211,17 @@ async fn main() {
         raw / 1024,
         gz as f64 / 1024.0
     );
-    let (_, worker) = conlab_browser_tests::worker_size();
-    println!(
-        "  the scheduler Worker, fetched when a thread scenario first runs: {:.1} KB gzipped (target <= 250 KB = {} bytes)",
-        worker as f64 / 1024.0,
-        conlab_browser_tests::WORKER_BUDGET
-    );
+    for (kind, when) in [
+        ("thread", "a thread scenario first runs"),
+        ("async", "an async scenario is first stepped through"),
+    ] {
+        let (_, worker) = conlab_browser_tests::worker_size(kind);
+        println!(
+            "  the {kind} Worker, fetched when {when}: {:.1} KB gzipped (target <= 250 KB = {} bytes)",
+            worker as f64 / 1024.0,
+            conlab_browser_tests::WORKER_BUDGET
+        );
+    }
     let (zh, _) = fetched_later("i18n/*.json");
     let (recorded, files) = fetched_later("recorded/*.json");
     println!(

@@ -30,13 +30,13 @@ pub fn shipped_size() -> (u64, u64) {
     download_size(&["conlab_web_bg.wasm", "conlab_web.js"])
 }
 
-/// The scheduler Worker's download in `web/dist` (its script, its bindings and its wasm), as
-/// [`shipped_size`] measures the page's.
-pub fn worker_size() -> (u64, u64) {
+/// The download of the page's Worker `kind` (`thread` or `async`) in `web/dist`: its script,
+/// its bindings and its wasm, as [`shipped_size`] measures the page's.
+pub fn worker_size(kind: &str) -> (u64, u64) {
     download_size(&[
-        "sched-worker.js",
-        "conlab_sched_worker.js",
-        "conlab_sched_worker_bg.wasm",
+        &format!("{kind}-worker.js"),
+        &format!("conlab_{kind}_worker.js"),
+        &format!("conlab_{kind}_worker_bg.wasm"),
     ])
 }
 
