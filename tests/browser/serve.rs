@@ -50,8 +50,8 @@ async fn the_served_page_runs_a_thread_scenario_natively_and_live_and_stops_anot
     ))
     .await
     .unwrap();
-    let note = text(&c, "#served-note").await;
-    assert!(note.contains("this machine"), "{note}");
+    // io-bound-threads runs in the page too, on the scheduler: Run natively sits beside Run.
+    wait_for(&c, "#run", 10).await;
     click(&c, "#run-native").await;
     let started = Instant::now();
     wait_for(&c, "#stop", 10).await;
@@ -115,13 +115,16 @@ async fn the_served_page_runs_a_thread_scenario_natively_and_live_and_stops_anot
     .await;
     assert_eq!(free, serde_json::json!(true), "Run natively is free again");
 
-    // A load test stopped early still shows what it measured: latency and charts.
+    // A load test stopped early still shows what it measured: latency and charts. It runs
+    // only natively: the page says where.
     c.goto(&format!(
         "{}?scenario=load-test&duration_ms=30000&clients=4",
         server.url()
     ))
     .await
     .unwrap();
+    let note = text(&c, "#served-note").await;
+    assert!(note.contains("this machine"), "{note}");
     click(&c, "#run-native").await;
     wait_for(&c, "#stop", 10).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
