@@ -123,3 +123,25 @@ fn sites_survive_the_json_round_trip_and_bad_ones_are_refused() {
     let err = Trace::from_json(&broken.to_json()).expect_err("a site past the list");
     assert!(err.to_string().contains("output[0]"), "{err}");
 }
+
+#[test]
+fn native_runs_of_thread_scenarios_on_the_seam_point_into_their_own_files() {
+    let seam = conlab_scenarios::registry::all()
+        .iter()
+        .filter_map(|s| s.scheduled.map(|code| (s.id, code.source)));
+    for (id, source) in seam {
+        let trace = run(id, Tokio, &["time-scale=0.05"]);
+        assert!(!trace.sites.is_empty(), "{id}: no code sites recorded");
+        let elsewhere: Vec<_> = trace.sites.iter().filter(|s| s.file != source).collect();
+        assert!(
+            elsewhere.is_empty(),
+            "{id}: events placed outside {source}: {elsewhere:?}"
+        );
+        let files = sources(&trace);
+        for o in &trace.output {
+            let s = &trace.sites[o.site.expect("a printed line has a site") as usize];
+            let code = line_at(&files, s);
+            assert!(code.contains("print"), "{id}: {:?} at {code:?}", o.text);
+        }
+    }
+}

@@ -138,6 +138,9 @@ struct Buffer {
     /// Spans recorded whole that have begun and not ended yet (pending sleeps), so a snapshot
     /// can draw them up to now.
     pending: PendingTable,
+    /// The line every event is placed at, whatever called the writer: set by code whose
+    /// events are recorded by a toolkit on its behalf (see [`EventWriter::pin_site`]).
+    pinned: Option<Site>,
 }
 
 /// Slots for pending spans, in fixed-size chunks: a million tasks asleep at once fill it
@@ -918,6 +921,7 @@ impl EventWriter {
     ) {
         let mut b = lock(&self.buffer);
         let text = b.text(text);
+        let site = site.map(|s| b.pinned.unwrap_or(s));
         let site = site.map_or(NO_SITE, |s| b.sites.number(s));
         b.push(Event {
             t,
@@ -962,7 +966,10 @@ impl EventWriter {
             state,
             start,
             begun: b.pushed,
-            site: b.sites.number(site),
+            site: {
+                let site = b.pinned.unwrap_or(site);
+                b.sites.number(site)
+            },
         };
         WholeSpan {
             slot: b.pending.insert(pending),
@@ -1097,6 +1104,13 @@ impl EventWriter {
         self.mark_at(Location::caller(), t, lane, name, detail);
     }
 
+    /// Places every event this writer records from now on at `site` (`None`: where its caller
+    /// is, again). The thread seam pins each operation's line in a scenario, so the events the
+    /// thread toolkit records for it show that line, not the toolkit's.
+    pub fn pin_site(&self, site: Option<Site>) {
+        lock(&self.buffer).pinned = site;
+    }
+
     /// Like [`EventWriter::mark`], for a mark made by code at `site`.
     pub fn mark_at(
         &self,
@@ -1109,6 +1123,7 @@ impl EventWriter {
         let mut b = lock(&self.buffer);
         let name = b.text(Text::Static(name));
         let text = b.text(detail.into());
+        let site = b.pinned.unwrap_or(site);
         let site = b.sites.number(site);
         b.push(Event {
             t,

@@ -46,11 +46,11 @@ impl Thread {
     /// Notes the line of the scenario's code this thread's operation is at.
     #[inline]
     pub(crate) fn at(&self, site: Site) {
-        if let Kind::Sched(s) = &self.kind {
-            s.site.set(Some(site));
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.pin_site(site),
+            Kind::Sched(s) => s.site.set(Some(site)),
         }
-        #[cfg(feature = "native")]
-        let _ = site;
     }
 
     /// The run's parameters.
@@ -143,6 +143,7 @@ impl Thread {
     /// Begins phase `name` (natively also noting the machine's idle time).
     #[track_caller]
     pub fn phase_start(&self, name: &'static str) {
+        self.at(Location::caller());
         match &self.kind {
             #[cfg(feature = "native")]
             Kind::Os(c) => c.phase_start(name),
@@ -153,6 +154,7 @@ impl Thread {
     /// Ends phase `name`.
     #[track_caller]
     pub fn phase_end(&self, name: &'static str) {
+        self.at(Location::caller());
         match &self.kind {
             #[cfg(feature = "native")]
             Kind::Os(c) => c.phase_end(name),

@@ -330,6 +330,12 @@ impl ThreadCtx {
         self.spawn_with(name.into(), false, watchdog, body)
     }
 
+    /// Places what this thread records from now on at `site`, a line of the code it runs (the
+    /// thread seam's scenarios), rather than at the toolkit's own lines.
+    pub fn pin_site(&self, site: conlab_core::Site) {
+        self.writer.pin_site(Some(site));
+    }
+
     /// A Python-style default thread name: Thread-1, Thread-2, ...
     pub fn next_thread_name(&self) -> String {
         format!(
