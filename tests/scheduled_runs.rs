@@ -183,8 +183,7 @@ fn the_search_finds_an_item_taken_twice_from_an_unguarded_list_and_none_from_the
     let small = ["duration_ms=300", "produce_ms=50", "consume_ms=20"].map(String::from);
     let mut sets = vec![small.to_vec()];
     // Drawn sets, kept to small runs: at most 30 items, 1,000 steps and 4 consumers (a search,
-    // and the shrinking of what it found, run each many times, and tests run unoptimized;
-    // shrinking a failure among 32 consumers, found with 74 preemptions, takes minutes here).
+    // and the shrinking of what it found, run each many times, and tests run unoptimized).
     while sets.len() < 4 {
         let set = draw(info, &mut rng, Budget::CI);
         let p = params(info.id, &set);

@@ -144,16 +144,25 @@ pub fn explore(run: &mut Run<'_>, search: Search, progress: &mut dyn FnMut(u64))
 }
 
 /// The failure with the fewest preemptions: first by taking preemptions away one at a time
-/// while the run still fails (a run each), then depth-first with bounds 0, 1, … below what
-/// that reached, each within `budget` schedules.
+/// while the run still fails (a run each), then with bounds 0, 1, … below what that reached:
+/// random schedules within the bound, then depth-first. All of it takes at most `budget` runs
+/// (a failure found among dozens of threads with dozens of preemptions would otherwise run
+/// the budget once per bound), and gives the smallest failure found by then.
 pub fn shrink(run: &mut Run<'_>, found: Found, budget: u64) -> Found {
-    let found = shrink_greedily(run, found, budget);
+    let mut left = budget;
+    let found = shrink_greedily(run, found, &mut left);
     for bound in 0..found.preemptions {
+        if left == 0 {
+            break;
+        }
         // Random schedules within the bound find a shallow failure fast where depth-first
-        // search spends its budget on the last steps' alternatives first.
+        // search spends its budget on the last steps' alternatives first. Each bound gets at
+        // most half of what is left, shared between the two.
+        let share = (left / 2).max(1);
         let mut seeds = SplitMix64::new(u64::from(bound) ^ 0x5eed);
-        for _ in 0..budget {
+        for _ in 0..share / 2 {
             let seed = seeds.next_u64();
+            left -= 1;
             if let (report, Some(reason)) = run(&mut Random::bounded(seed, bound)) {
                 return Found {
                     seed,
@@ -167,27 +176,29 @@ pub fn shrink(run: &mut Run<'_>, found: Found, budget: u64) -> Found {
         let search = Search {
             method: Method::Dfs(Some(bound)),
             seed: 0,
-            budget,
+            budget: (share - share / 2).max(1).min(left),
         };
-        if let Outcome::Found(smaller) = explore(run, search, &mut |_| {}) {
-            return Found {
-                tried: found.tried + smaller.tried,
-                ..smaller
-            };
+        match explore(run, search, &mut |_| {}) {
+            Outcome::Found(smaller) => {
+                return Found {
+                    tried: found.tried + smaller.tried,
+                    ..smaller
+                }
+            }
+            Outcome::NoneFound { tried, .. } => left = left.saturating_sub(tried),
         }
     }
     found
 }
 
 /// Takes preemptions away one at a time, keeping each change after which the run still fails
-/// with fewer preemptions; at most `budget` runs.
-fn shrink_greedily(run: &mut Run<'_>, mut found: Found, budget: u64) -> Found {
+/// with fewer preemptions; at most `left` runs, which it counts down.
+fn shrink_greedily(run: &mut Run<'_>, mut found: Found, left: &mut u64) -> Found {
     let mut picks = match replay(run, &found.choices) {
         (report, Some(_)) => report.picks,
         _ => return found,
     };
-    let mut runs = 0;
-    'smaller: while found.preemptions > 0 && runs < budget {
+    'smaller: while found.preemptions > 0 && *left > 0 {
         // The shortest prefix after which the threads running on undisturbed still fail, then
         // one preemption at a time.
         let n = picks.len();
@@ -195,10 +206,10 @@ fn shrink_greedily(run: &mut Run<'_>, mut found: Found, budget: u64) -> Found {
             .map(|k| Guided::prefix(picks.clone(), k))
             .chain((0..n).map(|k| Guided::new(picks.clone(), k)));
         for mut guided in candidates {
-            if runs >= budget {
+            if *left == 0 {
                 break 'smaller;
             }
-            runs += 1;
+            *left -= 1;
             let (report, failed) = run(&mut guided);
             if let (Some(reason), true) = (failed, report.preemptions < found.preemptions) {
                 picks = report.picks;

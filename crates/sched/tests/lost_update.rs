@@ -240,3 +240,27 @@ fn primitives_block_and_release_as_pythons_do() {
         Outcome::Found(f) => panic!("{}", f.reason),
     }
 }
+
+#[test]
+fn shrinking_stays_within_its_budget_and_keeps_the_failure() {
+    let mut inner = runs(increments(6, 6, false), QUIET);
+    let Outcome::Found(found) = explore(&mut inner, search(Method::Random, 7), &mut |_| {}) else {
+        panic!("no lost update found with 6 × 6");
+    };
+    for budget in [0, 1, 5, 40] {
+        let mut count = 0u64;
+        let mut counted = |s: &mut dyn conlab_sched::Strategy| {
+            count += 1;
+            inner(s)
+        };
+        let small = shrink(&mut counted, found.clone(), budget);
+        // One replay of the failure to start from, then at most `budget` runs.
+        assert!(count <= budget + 1, "budget {budget}: {count} runs");
+        assert!(small.preemptions <= found.preemptions, "budget {budget}");
+        let (_, failed) = replay(&mut inner, &small.choices);
+        assert!(
+            failed.is_some(),
+            "budget {budget}: the shrunk schedule does not fail"
+        );
+    }
+}
