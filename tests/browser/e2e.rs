@@ -1268,6 +1268,24 @@ async fn a_thread_scenario_runs_on_the_scheduler_finds_a_failing_schedule_and_it
     click(&c2, "#step").await;
     wait_for(&c2, "#step-through", 10).await;
     c2.close().await.unwrap();
+
+    // A long search, stopped: the run on show before it comes back, with the word "Stopped".
+    c.goto(&format!(
+        "{}index.html?scenario=race-condition&op=increment&threads=200&increments=100",
+        site.url
+    ))
+    .await
+    .unwrap();
+    let before = text(&c, "#verdict").await;
+    let lanes = count(&c, "#lanes > li").await;
+    click(&c, "#find").await;
+    wait_for(&c, "#stop", 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    click(&c, "#stop").await;
+    let said = text(&c, "#finding").await;
+    assert!(said.starts_with("Stopped"), "{said}");
+    assert_eq!(text(&c, "#verdict").await, before);
+    assert_eq!(count(&c, "#lanes > li").await, lanes);
     c.close().await.unwrap();
 }
 

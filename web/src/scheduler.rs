@@ -66,7 +66,7 @@ fn run_request(
 pub fn halt(state: &yew::UseReducerHandle<Playground>, lang: Lang) {
     stop();
     let stopped = lang.search_stopped().to_string();
-    state.dispatch(Action::Searched(stopped, state.live(), true));
+    state.dispatch(Action::Halted(stopped, state.live()));
 }
 
 /// Runs `info` with the typed `values` on the scheduler (replaying `schedule`, if given); the

@@ -193,6 +193,9 @@ pub struct Playground {
     /// The URL of the trace on show, when it was opened from a link (`?trace=`): it stays in
     /// the page's own link until something else is shown.
     pub trace_url: Option<String>,
+    /// The trace that was on show when the run going on started, shown again if that run is
+    /// stopped with nothing to show (a run in a Worker, which leaves no partial trace).
+    pub shown_before: Option<TraceRc>,
     /// The live run whose snapshots and trace are shown (0: none; a run left behind by a
     /// switch to another scenario is not shown).
     live: u64,
@@ -222,6 +225,8 @@ pub enum Action {
     /// Search `n` says how it goes or what it found (in words); `true` when nothing follows (no
     /// failing run to show).
     Searched(String, u64, bool),
+    /// Run `n`, in a Worker, was stopped (in words): the run on show before it comes back.
+    Halted(String, u64),
     /// A trace was opened (file, URL) or fetched (a recorded native run).
     Opened(Trace, Origin),
     /// A trace was opened from the link's `?trace=` URL.
@@ -276,6 +281,7 @@ impl Playground {
             finding: None,
             steering: None,
             trace_url: None,
+            shown_before: None,
             runs: 0,
             live: 0,
         }
@@ -361,7 +367,7 @@ impl Reducible for Playground {
                 s.limit = limit;
                 s.running = true;
                 s.error = None;
-                s.trace = None;
+                s.shown_before = s.trace.take();
                 s.cursor = None;
                 s.finding = None;
                 s.steering = None;
@@ -383,6 +389,15 @@ impl Reducible for Playground {
                 if n == s.live {
                     s = Rc::unwrap_or_clone(Rc::new(s).reduce(Action::Finished(t, n)));
                     s.schedule = Some(schedule);
+                }
+            }
+            Action::Halted(text, n) => {
+                if s.running && n == s.live {
+                    s.finding = Some(text);
+                    s.running = false;
+                    if s.trace.is_none() {
+                        s.trace = s.shown_before.take();
+                    }
                 }
             }
             Action::Searched(text, n, done) => {

@@ -152,12 +152,22 @@ fn describe(t: &Trace, step: &Step, lang: crate::i18n::Lang) -> String {
             let words = t.marks[i].detail.splitn(3, ' ').nth(2).unwrap_or("");
             format!("⇢ {}", lang.check_detail(words))
         }
-        StepKind::Mark(i) => format!(
-            "◆ {}: {} {}",
-            lane(t.marks[i].lane),
-            t.marks[i].name,
-            t.marks[i].detail
-        ),
+        // A deadlock's wait ("waiter holder", lane ids): by name.
+        StepKind::Mark(i) if t.marks[i].name == "waits_for" => {
+            let m = &t.marks[i];
+            let mut ids = m.detail.split(' ').filter_map(|w| w.parse::<u32>().ok());
+            let (waiter, holder) = (ids.next().unwrap_or(m.lane), ids.next().unwrap_or(m.lane));
+            format!("◆ {} ⇢ {}", lane(waiter), lane(holder))
+        }
+        // The scenario's own marks, as it named them: `task_done` 3 reads "task done: 3".
+        StepKind::Mark(i) => {
+            let m = &t.marks[i];
+            let name = m.name.replace('_', " ");
+            match m.detail.as_str() {
+                "" => format!("◆ {}: {name}", lane(m.lane)),
+                detail => format!("◆ {}: {name}: {}", lane(m.lane), lang.check_detail(detail)),
+            }
+        }
     }
 }
 
