@@ -9,7 +9,7 @@
 use crate::frame::{FrameError, FrameReader, ToChild, ToParent, NO_LANE};
 use crate::worker::{WorkerSpec, CHANNEL_FD};
 use conlab_core::{LaneKind, Nanos, Params, SpanState};
-use conlab_tokio::NativeClock;
+use conlab_native::NativeClock;
 use conlab_traced_threads::{Aborted, Work, SLICE};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -284,12 +284,12 @@ impl ProcessCtx {
     pub fn compute(&self, work: &Work, d: Duration) -> Result<(), Aborted> {
         self.begin(SpanState::Computing, String::new());
         self.flush();
-        let cpu = conlab_tokio::thread_cpu_ns();
+        let cpu = conlab_native::thread_cpu_ns();
         let burnt = work.burn(d, || self.check().is_err());
         self.end();
         self.mark(
             "cpu_time",
-            (conlab_tokio::thread_cpu_ns() - cpu).to_string(),
+            (conlab_native::thread_cpu_ns() - cpu).to_string(),
         );
         burnt
     }

@@ -9,7 +9,7 @@ use crate::inbox::{Inbox, Received};
 use crate::live;
 use crate::worker;
 use conlab_core::{EventWriter, LaneId, LaneKind, Metric, Nanos, Params, SpanState, Text};
-use conlab_tokio::NativeClock;
+use conlab_native::NativeClock;
 use conlab_traced_threads::{wait_in_slices, Aborted, ThreadCtx, Watchdog};
 use parking_lot::{Condvar, Mutex};
 use std::os::fd::{AsRawFd, RawFd};
@@ -147,7 +147,7 @@ impl Processes {
     ) -> Processes {
         // Each child holds a few descriptors of this process (its channel, its reader's):
         // 64 children would not fit a soft limit of 64.
-        conlab_tokio::open_files::raise_to_hard_limit();
+        conlab_native::open_files::raise_to_hard_limit();
         let params = params
             .to_map()
             .iter()

@@ -5,7 +5,7 @@ use crate::thread::{Kind, Thread, ThreadFn};
 use conlab_core::{ChecksFn, Trace};
 
 /// Runs a thread scenario on OS threads (see `conlab_traced_threads::run_thread_scenario`).
-pub fn run_native(start: &conlab_tokio::NativeStart, run: ThreadFn, checks: ChecksFn) -> Trace {
+pub fn run_native(start: &conlab_native::NativeStart, run: ThreadFn, checks: ChecksFn) -> Trace {
     conlab_traced_threads::run_thread_code(
         start,
         move |ctx| {

@@ -4,24 +4,17 @@
 //! partial trace, even if the scenario is stuck in a blocking call.
 #![deny(missing_docs)]
 
-mod clock;
-mod host;
 mod loop_thread;
-mod machine_idle;
-pub mod open_files;
 mod panics;
 mod run;
 mod runtime;
-pub mod scratch;
-mod slow_server;
-mod stop;
 
-pub use clock::{thread_cpu_ns, NativeClock};
-pub use host::{host_description, rfc3339_now};
+// What every native run stands on lives in `conlab-native`; tokio's users find it here too.
+pub use conlab_native::panic_text;
+pub use conlab_native::{
+    host_description, open_files, rfc3339_now, scratch, thread_cpu_ns, watch, watch_until,
+    MachineIdle, NativeClock, NativeStart, SlowLink, SlowServer, StopSignal, WatchEnd,
+};
 pub use loop_thread::spawn_loop_thread;
-pub use machine_idle::MachineIdle;
-pub use panics::panic_text;
-pub use run::{run_scenario, watch, watch_until, NativeStart, ScenarioFuture, WatchEnd};
+pub use run::{run_scenario, ScenarioFuture};
 pub use runtime::{TokioRuntime, TokioSleep, STOP_GRACE};
-pub use slow_server::{SlowLink, SlowServer};
-pub use stop::StopSignal;

@@ -2,7 +2,6 @@
 //! instead of leaving whatever awaits that task waiting until the run's time limit. tokio
 //! catches a panicking task and carries on; a scenario's join handle would never complete.
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -17,17 +16,6 @@ struct Slot {
 thread_local! {
     /// The first panic of a task on this thread's run, and who waits to hear of it.
     static SLOT: RefCell<Slot> = RefCell::new(Slot::default());
-}
-
-/// A panic's message, as far as it has one.
-pub fn panic_text(panic: &(dyn Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
 }
 
 /// Forgets any panic of an earlier run on this thread.

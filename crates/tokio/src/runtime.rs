@@ -1,9 +1,9 @@
 //! The [`Runtime`] implementation on tokio.
 
-use crate::clock::NativeClock;
 use crate::panics::ReportPanic;
-use crate::slow_server::SlowLink;
 use crate::StopSignal;
+use conlab_native::NativeClock;
+use conlab_native::SlowLink;
 
 /// How often blocking on the loop looks whether the run was asked to stop.
 const STOP_CHECK: Duration = Duration::from_millis(10);

@@ -54,14 +54,14 @@ pub(crate) struct Spawned {
 pub(crate) struct RunShared {
     pub(crate) scenario: &'static str,
     pub(crate) recorder: TraceRecorder,
-    pub(crate) clock: conlab_tokio::NativeClock,
+    pub(crate) clock: conlab_native::NativeClock,
     pub(crate) params: Params,
     pub(crate) threads: Mutex<Vec<Spawned>>,
     pub(crate) next_thread: AtomicU32,
     /// Scenario threads whose OS thread has not exited yet.
     pub(crate) live: AtomicUsize,
     /// The server slow requests go to, when the run has one (real IO).
-    pub(crate) slow: Option<conlab_tokio::SlowLink>,
+    pub(crate) slow: Option<conlab_native::SlowLink>,
 }
 
 /// Scenario code running on one OS thread. A clone is the same thread (its writer shares the
@@ -133,7 +133,7 @@ impl ThreadCtx {
     }
 
     /// The run's clock (what a child process is given, so its events line up).
-    pub fn clock(&self) -> conlab_tokio::NativeClock {
+    pub fn clock(&self) -> conlab_native::NativeClock {
         self.shared.clock
     }
 
@@ -174,7 +174,7 @@ impl ThreadCtx {
     /// A `machine_idle` mark: the machine's idle time so far, its resolution and the CPUs it
     /// sums (`<ns> <ns> <cpus>`), where the machine says.
     fn note_machine_idle(&self) {
-        if let Some(idle) = conlab_tokio::MachineIdle::now() {
+        if let Some(idle) = conlab_native::MachineIdle::now() {
             let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
             self.mark(
                 conlab_core::MACHINE_IDLE_MARK,

@@ -6,7 +6,7 @@ use super::ctx::{RunShared, ThreadCtx};
 use super::watchdog::Watchdog;
 use super::ThreadScenarioFn;
 use conlab_core::{Checks, ChecksFn, LaneKind, SpanState, Status, Text, Trace};
-use conlab_tokio::NativeStart;
+use conlab_native::NativeStart;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,7 +48,7 @@ pub fn run_thread_code(
         watchdog.fail("the time limit passed".into());
         watchdog.abort();
     };
-    let watched = conlab_tokio::watch_until(info.id, start.limit, at_limit, move || {
+    let watched = conlab_native::watch_until(info.id, start.limit, at_limit, move || {
         let _counted = CountedOut(&s);
         main_thread(&s, &w, run)
     });

@@ -43,18 +43,18 @@ pub struct Watchdog {
     stop: Mutex<bool>,
     stop_cv: Condvar,
     /// Someone outside the run (a page's Stop) asking it to end: the monitor aborts it.
-    asked_to_stop: conlab_tokio::StopSignal,
+    asked_to_stop: conlab_native::StopSignal,
 }
 
 impl Watchdog {
     /// A watchdog with its monitor thread running; the monitor stops when [`Watchdog::stop`]
     /// is called.
     pub fn start(name: &str) -> Arc<Watchdog> {
-        Watchdog::start_stoppable(name, conlab_tokio::StopSignal::default())
+        Watchdog::start_stoppable(name, conlab_native::StopSignal::default())
     }
 
     /// A watchdog that also aborts the run (within a check interval) once `stop` is asked.
-    pub fn start_stoppable(name: &str, stop: conlab_tokio::StopSignal) -> Arc<Watchdog> {
+    pub fn start_stoppable(name: &str, stop: conlab_native::StopSignal) -> Arc<Watchdog> {
         let dog = Arc::new(Watchdog {
             registry: Mutex::new(Registry::default()),
             aborted: AtomicBool::new(false),

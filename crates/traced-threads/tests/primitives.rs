@@ -8,7 +8,7 @@
 //! a median return well under half a slice means the waiters were woken.
 
 use conlab_core::{catalog, Checks, Params, Span, SpanState, Status, Trace};
-use conlab_tokio::NativeStart;
+use conlab_native::NativeStart;
 use conlab_traced_threads::{
     run_thread_scenario, Aborted, Condition, Event, Queue, ReentrantLock, Semaphore, ThreadCtx,
     ThreadHandle, ThreadScenarioFn, TracedMutex, Watchdog,

@@ -1,9 +1,11 @@
 //! Stopping a native run from outside (the Stop button of a page served by `conlab serve`).
 
 use conlab_core::Nanos;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use tokio::sync::Notify;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 /// Asks a native run to stop. Clones share the request: the run's loop (or its watchdog, for
 /// OS threads) notices it and the run ends *stopped*, its trace partial and without checks.
@@ -14,7 +16,8 @@ pub struct StopSignal(Arc<Shared>);
 struct Shared {
     /// When the stop was asked for, on the run's clock, plus one (0: not asked).
     at_plus_one: AtomicU64,
-    notify: Notify,
+    /// Who waits for it: the run's loop, a load test's clients.
+    waiting: Mutex<Vec<Waker>>,
 }
 
 impl StopSignal {
@@ -26,9 +29,8 @@ impl StopSignal {
             .compare_exchange(0, at + 1, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if first {
-            // Every waiter: the run's loop, and a load test's clients. One that is about to
-            // wait has already made its `Notified` (see `asked`), so it is woken too.
-            self.0.notify.notify_waiters();
+            let waiting = std::mem::take(&mut *self.waiting());
+            waiting.into_iter().for_each(Waker::wake);
         }
     }
 
@@ -40,15 +42,38 @@ impl StopSignal {
         }
     }
 
-    /// Resolves once a stop is asked for.
-    pub async fn asked(&self) {
-        loop {
-            // Made before the look, so a request between the two still wakes it.
-            let woken = self.0.notify.notified();
-            if self.requested().is_some() {
-                return;
-            }
-            woken.await;
+    /// Resolves once a stop is asked for (on any runtime: it needs only a waker).
+    pub fn asked(&self) -> impl Future<Output = ()> + '_ {
+        Asked(self)
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<Waker>> {
+        self.0
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+struct Asked<'a>(&'a StopSignal);
+
+impl Future for Asked<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let stop = self.0;
+        if stop.requested().is_some() {
+            return Poll::Ready(());
+        }
+        let mut waiting = stop.waiting();
+        if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            waiting.push(cx.waker().clone());
+        }
+        drop(waiting);
+        // Looked at again once registered: a request in between has woken nobody.
+        match stop.requested() {
+            Some(_) => Poll::Ready(()),
+            None => Poll::Pending,
         }
     }
 }
