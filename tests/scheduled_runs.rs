@@ -553,3 +553,24 @@ fn what_a_scheduled_run_records_is_placed_at_the_line_of_the_scenario_that_did_i
         assert!(elsewhere.is_empty(), "{}: {elsewhere:#?}", row.id);
     }
 }
+
+#[test]
+fn a_seeded_run_s_schedule_is_short_however_many_threads_and_replays_it() {
+    let row = conlab_scenarios::find("race-condition").unwrap();
+    let p = params(
+        row.id,
+        &["op=increment", "threads=64", "increments=5"].map(String::from),
+    );
+    let first = scheduled::run(row, &p, None).unwrap();
+    assert!(first.schedule.ends_with(".*"), "{}", first.schedule);
+    assert!(first.schedule.len() < 40, "{}", first.schedule);
+    let again = scheduled::run(row, &p, Some(&first.schedule)).unwrap();
+    assert_eq!(again.trace.to_json(), first.trace.to_json());
+    assert_eq!(again.schedule, first.schedule);
+    // Made for other parameters, it is refused.
+    let other = params(
+        row.id,
+        &["op=increment", "threads=63", "increments=5"].map(String::from),
+    );
+    assert!(scheduled::run(row, &other, Some(&first.schedule)).is_err());
+}

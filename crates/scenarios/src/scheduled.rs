@@ -100,14 +100,19 @@ pub fn run_bounded(
 ) -> Result<ScheduledRun, ScheduleError> {
     let code = seam(scenario, params)?;
     let fingerprint = fingerprint(scenario, code.code, params);
-    let (seed, mut strategy): (u64, Box<dyn Strategy>) = match schedule {
+    // A run without a schedule is drawn from the default seed, and its schedule says so in a
+    // few characters, however many choices it made.
+    let (seed, drawn, mut strategy): (u64, bool, Box<dyn Strategy>) = match schedule {
         Some(text) => {
             let s = Schedule::parse(text, fingerprint).map_err(|e| ScheduleError::BadSchedule {
                 reason: e.to_string(),
             })?;
-            (s.seed, Box::new(Replay::new(s.choices)))
+            match s.drawn {
+                true => (s.seed, true, Box::new(Random::new(s.seed))),
+                false => (s.seed, false, Box::new(Replay::new(s.choices))),
+            }
         }
-        None => (DEFAULT_SEED, Box::new(Random::new(DEFAULT_SEED))),
+        None => (DEFAULT_SEED, true, Box::new(Random::new(DEFAULT_SEED))),
     };
     // Only a time bound reads the clock (the page's Worker, which has none, gives no bounds).
     let started = bounds
@@ -150,7 +155,12 @@ pub fn run_bounded(
     let schedule = Schedule {
         fingerprint,
         seed,
-        choices: done.report.choices,
+        choices: if drawn {
+            Vec::new()
+        } else {
+            done.report.choices
+        },
+        drawn,
     };
     Ok(ScheduledRun {
         trace: done.trace,
@@ -188,6 +198,7 @@ pub fn steer(
         fingerprint: fingerprint(scenario, code.code, params),
         seed: 0,
         choices: done.report.choices.clone(),
+        drawn: false,
     }
     .to_string();
     // Every choice was made, and the run stopped at the next one.
@@ -367,6 +378,7 @@ pub fn explore(
                     fingerprint,
                     seed,
                     choices,
+                    drawn: false,
                 }
                 .to_string();
                 PropertyResult {

@@ -16,6 +16,10 @@ pub struct Schedule {
     pub seed: u64,
     /// The choices, as [`RunReport::choices`](crate::RunReport::choices).
     pub choices: Vec<u32>,
+    /// Whether the choices are those a [`Random`](crate::Random) strategy draws from `seed`
+    /// (written `*`, and then `choices` is empty): a seeded run's link stays short however
+    /// many threads it has.
+    pub drawn: bool,
 }
 
 /// Why a schedule string was refused.
@@ -141,12 +145,15 @@ fn decode(text: &str) -> Result<Vec<u32>, ScheduleError> {
 
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let choices = if self.drawn {
+            "*".to_string()
+        } else {
+            encode(&self.choices)
+        };
         write!(
             f,
-            "{VERSION}.{:016x}.{:x}.{}",
-            self.fingerprint,
-            self.seed,
-            encode(&self.choices)
+            "{VERSION}.{:016x}.{:x}.{choices}",
+            self.fingerprint, self.seed
         )
     }
 }
@@ -165,7 +172,9 @@ impl Schedule {
         };
         let found = hex(fields.next(), "fingerprint")?;
         let seed = hex(fields.next(), "seed")?;
-        let choices = decode(fields.next().ok_or_else(|| bad("it has no choices part"))?)?;
+        let choices = fields.next().ok_or_else(|| bad("it has no choices part"))?;
+        let drawn = choices == "*";
+        let choices = if drawn { Vec::new() } else { decode(choices)? };
         if found != fingerprint {
             return Err(ScheduleError::Mismatch);
         }
@@ -173,6 +182,7 @@ impl Schedule {
             fingerprint: found,
             seed,
             choices,
+            drawn,
         })
     }
 }
@@ -193,6 +203,7 @@ mod tests {
                 fingerprint: fingerprint("race-condition", "threads=2", 1),
                 seed: 0xdead_beef,
                 choices,
+                drawn: false,
             };
             let text = s.to_string();
             assert!(text
@@ -204,6 +215,15 @@ mod tests {
                 "{text}"
             );
         }
+        // Choices a seed draws are written as a star.
+        let drawn = Schedule {
+            fingerprint: 7,
+            seed: 42,
+            choices: Vec::new(),
+            drawn: true,
+        };
+        assert_eq!(drawn.to_string(), "s1.0000000000000007.2a.*");
+        assert_eq!(Schedule::parse("s1.0000000000000007.2a.*", 7), Ok(drawn));
     }
 
     #[test]
@@ -213,6 +233,7 @@ mod tests {
             fingerprint: f,
             seed: 1,
             choices: vec![1, 0],
+            drawn: false,
         }
         .to_string();
         let other = fingerprint("lock", "threads=4", 1);

@@ -100,6 +100,7 @@ fn a_schedule_string_replays_the_same_steps_and_a_misfit_is_refused() {
         fingerprint: f,
         seed: found.seed,
         choices: found.choices.clone(),
+        drawn: false,
     }
     .to_string();
     let back = Schedule::parse(&text, f).unwrap();
