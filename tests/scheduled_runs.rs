@@ -574,3 +574,34 @@ fn a_seeded_run_s_schedule_is_short_however_many_threads_and_replays_it() {
     );
     assert!(scheduled::run(row, &other, Some(&first.schedule)).is_err());
 }
+
+#[test]
+fn a_learner_s_run_so_far_shares_as_a_whole_run_that_begins_with_their_choices() {
+    let row = conlab_scenarios::find("race-condition").unwrap();
+    let p = params(
+        row.id,
+        &["op=increment", "threads=3", "hold_ms=0"].map(String::from),
+    );
+    // The last thread that can step, three times.
+    let mut choices = Vec::new();
+    for _ in 0..3 {
+        let so_far = scheduled::steer(row, &p, &choices).unwrap();
+        choices.push(so_far.options.len() as u32 - 1);
+    }
+    let so_far = scheduled::steer(row, &p, &choices).unwrap();
+    assert!(!so_far.options.is_empty(), "the run ended already");
+    assert!(so_far.schedule.ends_with('*'), "{}", so_far.schedule);
+    // Opened, the link runs to the end: the learner's choices first, then the seed's.
+    let whole = scheduled::run(row, &p, Some(&so_far.schedule)).unwrap();
+    assert!(whole.trace.status.is_judged(), "{:?}", whole.trace.status);
+    assert_eq!(whole.schedule, so_far.schedule);
+    let again = scheduled::run(row, &p, Some(&whole.schedule)).unwrap();
+    assert_eq!(again.trace.to_json(), whole.trace.to_json());
+    let steered_prefix = scheduled::steer(row, &p, &choices).unwrap().trace;
+    for line in &steered_prefix.output {
+        assert!(
+            whole.trace.output.contains(line),
+            "{line:?} is not in the whole run"
+        );
+    }
+}

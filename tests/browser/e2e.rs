@@ -1335,6 +1335,12 @@ async fn a_learner_is_the_scheduler_in_chinese_on_a_phone() {
         "{waited:?}"
     );
     screenshot_at(&c, "#steer", "be-the-scheduler-lock-390px-zh").await;
+    // The run so far is the learner's, not a stopped one.
+    let verdict = text(&c, "#verdict").await;
+    assert_eq!(verdict, "目前的运行：下一步由你来选。");
+    // The link carries the choices so far (then the seed's): opened, it runs a whole run.
+    let url = c.current_url().await.unwrap().to_string();
+    assert!(url.contains("schedule=") && url.contains("*"), "{url}");
     // Back takes the last choice back.
     let before = text(&c, "#steer-back").await;
     click(&c, "#steer-back").await;

@@ -589,7 +589,7 @@ fn playground_page() -> Html {
                 <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
             }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} cursor={state.cursor} {on_cursor} />
+                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} cursor={state.cursor} {on_cursor} steering={state.steering.is_some()} />
             }
         </>
     }

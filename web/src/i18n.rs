@@ -642,6 +642,8 @@ ui_strings! {
     steer_ended => "The run has ended: its checks are below, and the link replays it.";
     /// Takes the last choice back.
     steer_back => "Back one choice";
+    /// Above the learner's run so far, stopped at their next choice.
+    steer_so_far => "Your run so far: the next step is yours to pick.";
     /// Beside the actions of a thread scenario on the scheduler.
     scheduler_note => "This runs on conlab's deterministic scheduler, in virtual time: every lock, read and write is a step, and the same parameters and schedule give the same run. The link keeps the schedule.";
     /// After Stop during a scheduler run or search.

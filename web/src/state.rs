@@ -438,8 +438,9 @@ impl Reducible for Playground {
                 s.live = 0;
                 s.origin = Origin::Browser;
                 s.trace = Some(TraceRc::new(t, s.runs));
-                // Only a whole run's schedule replays: a link made midway carries none.
-                s.schedule = steering.options.is_empty().then_some(schedule);
+                // Midway, the schedule is the choices so far, then those the default seed
+                // draws: a link replays a whole run that begins as the learner's.
+                s.schedule = Some(schedule);
                 s.steering = Some(steering);
             }
             Action::StopSteering => s.steering = None,

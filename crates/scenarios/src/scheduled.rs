@@ -101,18 +101,24 @@ pub fn run_bounded(
     let code = seam(scenario, params)?;
     let fingerprint = fingerprint(scenario, code.code, params);
     // A run without a schedule is drawn from the default seed, and its schedule says so in a
-    // few characters, however many choices it made.
-    let (seed, drawn, mut strategy): (u64, bool, Box<dyn Strategy>) = match schedule {
+    // few characters, however many choices it made; one whose choices end with those drawn
+    // from its seed (a learner's run so far) is written as it was given.
+    let given = match schedule {
         Some(text) => {
-            let s = Schedule::parse(text, fingerprint).map_err(|e| ScheduleError::BadSchedule {
+            Schedule::parse(text, fingerprint).map_err(|e| ScheduleError::BadSchedule {
                 reason: e.to_string(),
-            })?;
-            match s.drawn {
-                true => (s.seed, true, Box::new(Random::new(s.seed))),
-                false => (s.seed, false, Box::new(Replay::new(s.choices))),
-            }
+            })?
         }
-        None => (DEFAULT_SEED, true, Box::new(Random::new(DEFAULT_SEED))),
+        None => Schedule {
+            fingerprint,
+            seed: DEFAULT_SEED,
+            choices: Vec::new(),
+            drawn: true,
+        },
+    };
+    let mut strategy: Box<dyn Strategy> = match given.drawn {
+        true => Box::new(Replay::then_drawn(given.choices.clone(), given.seed)),
+        false => Box::new(Replay::new(given.choices.clone())),
     };
     // Only a time bound reads the clock (the page's Worker, which has none, gives no bounds).
     let started = bounds
@@ -153,14 +159,11 @@ pub fn run_bounded(
         done.trace.checks.clear();
     }
     let schedule = Schedule {
-        fingerprint,
-        seed,
-        choices: if drawn {
-            Vec::new()
-        } else {
-            done.report.choices
+        choices: match given.drawn {
+            true => given.choices,
+            false => done.report.choices,
         },
-        drawn,
+        ..given
     };
     Ok(ScheduledRun {
         trace: done.trace,
@@ -194,11 +197,14 @@ pub fn steer(
     let mut replay = Replay::new(choices.to_vec());
     let mut done = run_with(scenario, code, params, &mut replay, true, &|| false);
     let decision = done.report.decision.take();
+    // Midway, the choices so far and then those the default seed draws: a link to it replays
+    // a whole run that begins as the learner's.
+    let midway = decision.is_some();
     let schedule = Schedule {
         fingerprint: fingerprint(scenario, code.code, params),
-        seed: 0,
+        seed: if midway { DEFAULT_SEED } else { 0 },
         choices: done.report.choices.clone(),
-        drawn: false,
+        drawn: midway,
     }
     .to_string();
     // Every choice was made, and the run stopped at the next one.

@@ -16,9 +16,10 @@ pub struct Schedule {
     pub seed: u64,
     /// The choices, as [`RunReport::choices`](crate::RunReport::choices).
     pub choices: Vec<u32>,
-    /// Whether the choices are those a [`Random`](crate::Random) strategy draws from `seed`
-    /// (written `*`, and then `choices` is empty): a seeded run's link stays short however
-    /// many threads it has.
+    /// Whether, after `choices`, the choices are those a [`Random`](crate::Random) strategy
+    /// draws from `seed` (written `*` after them): a seeded run's schedule is `*` alone, so its
+    /// link stays short however many threads it has; a learner's run so far is their choices
+    /// and `*`, which replays as a whole run.
     pub drawn: bool,
 }
 
@@ -145,11 +146,10 @@ fn decode(text: &str) -> Result<Vec<u32>, ScheduleError> {
 
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let choices = if self.drawn {
-            "*".to_string()
-        } else {
-            encode(&self.choices)
-        };
+        let mut choices = encode(&self.choices);
+        if self.drawn {
+            choices.push('*');
+        }
         write!(
             f,
             "{VERSION}.{:016x}.{:x}.{choices}",
@@ -173,8 +173,11 @@ impl Schedule {
         let found = hex(fields.next(), "fingerprint")?;
         let seed = hex(fields.next(), "seed")?;
         let choices = fields.next().ok_or_else(|| bad("it has no choices part"))?;
-        let drawn = choices == "*";
-        let choices = if drawn { Vec::new() } else { decode(choices)? };
+        let (choices, drawn) = match choices.strip_suffix('*') {
+            Some(made) => (made, true),
+            None => (choices, false),
+        };
+        let choices = decode(choices)?;
         if found != fingerprint {
             return Err(ScheduleError::Mismatch);
         }
@@ -224,6 +227,14 @@ mod tests {
         };
         assert_eq!(drawn.to_string(), "s1.0000000000000007.2a.*");
         assert_eq!(Schedule::parse("s1.0000000000000007.2a.*", 7), Ok(drawn));
+        let so_far = Schedule {
+            fingerprint: 7,
+            seed: 1,
+            choices: vec![0, 2, 1],
+            drawn: true,
+        };
+        assert_eq!(so_far.to_string(), "s1.0000000000000007.1.021*");
+        assert_eq!(Schedule::parse("s1.0000000000000007.1.021*", 7), Ok(so_far));
     }
 
     #[test]

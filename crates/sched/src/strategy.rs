@@ -144,16 +144,31 @@ impl Strategy for Pct {
     }
 }
 
-/// The choices of a schedule, made again in order.
+/// The choices of a schedule, made again in order (then, for a schedule made so far, those
+/// drawn from a seed).
 pub struct Replay {
     choices: Vec<u32>,
     next: usize,
+    then: Option<(u64, Random)>,
 }
 
 impl Replay {
     /// Replays `choices`; a run needing more, or another, fails to fit.
     pub fn new(choices: Vec<u32>) -> Replay {
-        Replay { choices, next: 0 }
+        Replay {
+            choices,
+            next: 0,
+            then: None,
+        }
+    }
+
+    /// Replays `choices`, then makes the choices [`Random`] draws from `seed` (with no
+    /// choices, exactly those of `Random::new(seed)`).
+    pub fn then_drawn(choices: Vec<u32>, seed: u64) -> Replay {
+        Replay {
+            then: Some((seed, Random::new(seed))),
+            ..Replay::new(choices)
+        }
     }
 
     /// Whether every choice was used.
@@ -165,11 +180,17 @@ impl Replay {
 impl Strategy for Replay {
     fn begin(&mut self) {
         self.next = 0;
+        if let Some((seed, random)) = &mut self.then {
+            *random = Random::new(*seed);
+        }
     }
 
     fn choose(&mut self, at: &ChoicePoint) -> Option<usize> {
-        let c = *self.choices.get(self.next)? as usize;
+        let Some(&c) = self.choices.get(self.next) else {
+            return self.then.as_mut().and_then(|(_, random)| random.choose(at));
+        };
         self.next += 1;
+        let c = c as usize;
         (c < at.runnable.len()).then_some(c)
     }
 }

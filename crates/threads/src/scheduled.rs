@@ -385,7 +385,10 @@ pub fn run_scheduled(
                             .filter(|(h, daemon)| *daemon && !s.ctx.finished(*h))
                             .count();
                         if daemons > 0 {
-                            let words = format!("{daemons} daemon threads cut off");
+                            let words = format!(
+                                "{} cut off",
+                                conlab_core::count_of(daemons, "daemon thread", "daemon threads")
+                            );
                             s.mark("daemons_cut_off", Text::from(words));
                         }
                         if s.ctx.now() > asked {

@@ -131,7 +131,10 @@ fn main_thread(
     if daemons > 0 {
         main.mark(
             "daemons_cut_off",
-            Text::from(format!("{daemons} daemon threads cut off")),
+            Text::from(format!(
+                "{} cut off",
+                conlab_core::count_of(daemons, "daemon thread", "daemon threads")
+            )),
         );
     }
     // A deadlock's waits, one mark each ("waiter holder" lane ids), drawn as arrows.

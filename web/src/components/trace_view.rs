@@ -28,6 +28,9 @@ pub struct TraceViewProps {
     /// Only the verdict, the timeline and the checks (a compact embed).
     #[prop_or_default]
     pub compact: bool,
+    /// The learner schedules this run: stopped at their next choice, it is not *stopped*.
+    #[prop_or_default]
+    pub steering: bool,
 }
 
 /// The result of a run.
@@ -41,6 +44,8 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
     let verdict = if let Some(limit) = props.live {
         let limit = conlab_core::estimate::human(limit);
         html! { <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end), &limit) }</h2> }
+    } else if props.steering && matches!(t.status, conlab_core::Status::Stopped { .. }) {
+        html! { <h2 id="verdict" class="live">{ lang.steer_so_far() }</h2> }
     } else if let conlab_core::Status::Stopped { after_ms } = t.status {
         html! {
             <>
