@@ -1361,9 +1361,18 @@ async fn a_learner_is_the_scheduler_in_chinese_on_a_phone() {
             .unwrap()
     };
     assert_eq!(n(&after) + 1, n(&before), "{before} → {after}");
-    // Midway, the link carries no schedule: only a whole run's schedule replays.
+    // Midway, the link carries the choices so far; a fresh page runs it to its end, judged.
     let url = c.current_url().await.unwrap().to_string();
-    assert!(!url.contains("schedule="), "{url}");
+    assert!(url.contains("schedule=") && url.contains("*"), "{url}");
+    let c2 = driver.session(390, 900).await;
+    c2.goto(&url).await.unwrap();
+    let verdict = wait_for(&c2, "#verdict.pass, #verdict.fail", 30)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("通过"), "{verdict}");
+    c2.close().await.unwrap();
     c.close().await.unwrap();
 }
 

@@ -441,6 +441,8 @@ impl Reducible for Playground {
                 // Midway, the schedule is the choices so far, then those the default seed
                 // draws: a link replays a whole run that begins as the learner's.
                 s.schedule = Some(schedule);
+                // What a search found was about another run.
+                s.finding = None;
                 s.steering = Some(steering);
             }
             Action::StopSteering => s.steering = None,

@@ -126,6 +126,14 @@ pub fn explore(run: &mut Run<'_>, search: Search, progress: &mut dyn FnMut(u64))
                 tried,
             });
         }
+        // A run with no choice to make is the only one there is, however it is drawn.
+        if report.choices.is_empty() {
+            progress(tried);
+            return Outcome::NoneFound {
+                tried,
+                exhaustive: true,
+            };
+        }
         if let Some(dfs) = &mut dfs {
             if !dfs.next_execution() {
                 progress(tried);

@@ -134,6 +134,9 @@ impl Finding {
                 self.reason,
                 if k == 1 { "" } else { "s" }
             ),
+            (None, true) if self.tried == 1 => {
+                format!("{p}: this run has a single interleaving, and it does not break it.")
+            }
             (None, true) => format!("{p}: all {n} schedules tried, none breaks it."),
             (None, false) => format!("{p}: {n} schedules tried, none breaks it."),
         }

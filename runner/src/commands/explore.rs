@@ -90,6 +90,10 @@ pub fn run(mut args: ExploreArgs) -> Result<(), Failure> {
                     assignments.join(" ")
                 );
             }
+            None if r.exhaustive && r.tried == 1 => println!(
+                "  {}: holds — the run has a single interleaving, and it does not break it",
+                r.name
+            ),
             None if r.exhaustive => println!(
                 "  {}: holds — all {} explored, none breaks it",
                 r.name,
