@@ -1373,6 +1373,15 @@ async fn a_learner_is_the_scheduler_in_chinese_on_a_phone() {
         .unwrap();
     assert!(verdict.starts_with("通过"), "{verdict}");
     c2.close().await.unwrap();
+    // Finish the run: the rest as the seed draws, the same whole run as the link's.
+    click(&c, "#steer-finish").await;
+    let finished = wait_for(&c, "#verdict.pass, #verdict.fail", 30)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(finished, verdict);
+    assert_eq!(count(&c, "#steer").await, 0);
     c.close().await.unwrap();
 }
 

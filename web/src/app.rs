@@ -442,6 +442,15 @@ fn playground_page() -> Html {
         let d = d.clone();
         Callback::from(move |_| d.dispatch(Action::StopSteering))
     };
+    // The learner's run so far, finished as the seed draws: its schedule says so already.
+    let on_finish_steering = {
+        let state = state.clone();
+        Callback::from(move |_| {
+            let schedule = state.schedule.clone();
+            state.dispatch(Action::StopSteering);
+            scheduler::run(info, &state.params, schedule, lang, state.dispatcher());
+        })
+    };
     let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
     let on_stop = {
         let (slot, on_stop_native) = (slot.clone(), on_stop_native.clone());
@@ -559,7 +568,7 @@ fn playground_page() -> Html {
                 }
                 if let Some(f) = &state.finding { <p class="finding" id="finding" role="status">{ f }</p> }
                 if let Some(s) = &state.steering {
-                    { steer_panel(lang, s, &on_choose, &on_stop_steering) }
+                    { steer_panel(lang, s, &on_choose, &on_finish_steering, &on_stop_steering) }
                 }
             } else if served && !is_planned(info) {
                 { native::actions(lang, &state, finished, on_run_native, on_stop_native, on_keep.clone()) }

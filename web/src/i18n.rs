@@ -642,6 +642,8 @@ ui_strings! {
     steer_ended => "The run has ended: its checks are below, and the link replays it.";
     /// Takes the last choice back.
     steer_back => "Back one choice";
+    /// Finishes the learner's run with the choices the seed draws.
+    steer_finish => "Finish the run";
     /// Above the learner's run so far, stopped at their next choice.
     steer_so_far => "Your run so far: the next step is yours to pick.";
     /// Beside the actions of a thread scenario on the scheduler.

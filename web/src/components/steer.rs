@@ -8,15 +8,18 @@ use crate::state::Steering;
 use yew::prelude::*;
 
 /// The panel of a run the learner schedules: `on_choose` hears the position of the thread
-/// chosen to step next, or `None` to take the last choice back; `on_close`, that they stop.
+/// chosen to step next, or `None` to take the last choice back; `on_finish`, that the rest is
+/// to be drawn from the seed; `on_close`, that they stop.
 /// (A function, not a component: it has no state, and the page's download is smaller so.)
 pub fn steer_panel(
     lang: Lang,
     s: &Steering,
     on_choose: &Callback<Option<u32>>,
+    on_finish: &Callback<()>,
     on_close: &Callback<()>,
 ) -> Html {
     let back = on_choose.reform(|_: MouseEvent| None);
+    let finish = on_finish.reform(|_: MouseEvent| ());
     let close = on_close.reform(|_: MouseEvent| ());
     html! {
         <section class="steer" id="steer" aria-live="polite">
@@ -38,6 +41,10 @@ pub fn steer_panel(
             }
             <button id="steer-back" class="secondary" onclick={back} disabled={s.choices.is_empty()}>{ format!("{} ({})", lang.steer_back(), s.choices.len()) }</button>
             { " " }
+            if !s.options.is_empty() {
+                <button id="steer-finish" class="secondary" onclick={finish}>{ lang.steer_finish() }</button>
+                { " " }
+            }
             <button id="steer-close" class="secondary" onclick={close}>{ lang.close() }</button>
         </section>
     }
