@@ -605,3 +605,28 @@ fn a_learner_s_run_so_far_shares_as_a_whole_run_that_begins_with_their_choices()
         );
     }
 }
+
+#[test]
+fn a_condition_wait_is_recorded_where_it_began_even_when_it_takes_no_virtual_time() {
+    let row = conlab_scenarios::find("condition-notify").unwrap();
+    let p = params(row.id, &["threads=3", "notify_plan=1,2"].map(String::from));
+    let run = scheduled::run(row, &p, None).unwrap();
+    let t = &run.trace;
+    let waits: Vec<_> = t
+        .spans
+        .iter()
+        .filter(|s| s.state == conlab_core::SpanState::WaitingCondition)
+        .collect();
+    // Every thread that marked a wait has its wait drawn, begun before it was woken.
+    assert_eq!(waits.len(), t.marks_named("wait").count(), "{waits:?}");
+    let first_notify = t
+        .marks_named("notify")
+        .map(|m| (m.t, m.order))
+        .min()
+        .unwrap();
+    for w in &waits {
+        if w.start == first_notify.0 && w.end == w.start {
+            assert!(w.order.0 < first_notify.1, "{w:?} begins after the notify");
+        }
+    }
+}
