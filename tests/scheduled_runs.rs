@@ -134,6 +134,30 @@ fn explore_in(id: &str, assignments: &[String], method: Method) -> Vec<PropertyR
     .unwrap()
 }
 
+/// Scenario `id` run again with `assignments` on the `schedule` a search found.
+fn replayed(
+    id: &str,
+    assignments: &[String],
+    schedule: &str,
+    place: &str,
+) -> scheduled::ScheduledRun {
+    let row = conlab_scenarios::find(id).unwrap();
+    scheduled::run(row, &params(id, assignments), Some(schedule))
+        .unwrap_or_else(|e| panic!("{place}: the schedule found does not replay: {e}"))
+}
+
+/// Asserts that check `id` of `trace` passed.
+fn assert_check_passed(trace: &conlab_core::Trace, id: &str, place: &str) {
+    let check = trace.checks.iter().find(|c| c.id == id);
+    let check = check.unwrap_or_else(|| panic!("{place}: no check {id}"));
+    assert_eq!(
+        check.verdict(),
+        Verdict::Passed,
+        "{place}: {}",
+        check.detail
+    );
+}
+
 #[test]
 fn the_search_finds_the_deadlock_of_opposite_lock_orders_and_none_in_one_order() {
     let seed = conlab_tests::drawn::seed();
@@ -228,20 +252,8 @@ fn the_search_finds_an_item_taken_twice_from_an_unguarded_list_and_none_from_the
                 Some((schedule, reason, _)) if queue == "unguarded" => {
                     assert!(reason.contains("taken twice"), "{place}: {reason}");
                     // Replayed, its check says what happened.
-                    let row = conlab_scenarios::find("producer-consumer").unwrap();
-                    let run = scheduled::run(row, &params(row.id, &with), Some(schedule)).unwrap();
-                    let check = run
-                        .trace
-                        .checks
-                        .iter()
-                        .find(|c| c.id == "unguarded-taken-twice")
-                        .unwrap();
-                    assert_eq!(
-                        check.verdict(),
-                        Verdict::Passed,
-                        "{place}: {}",
-                        check.detail
-                    );
+                    let run = replayed(info.id, &with, schedule, &place);
+                    assert_check_passed(&run.trace, "unguarded-taken-twice", &place);
                 }
                 None if queue == "queue" || !can => {}
                 broken => panic!("{place}: {broken:?}"),
@@ -289,21 +301,9 @@ fn the_search_finds_a_thread_that_waited_with_if_going_on_with_no_item_and_none_
                     );
                     assert!(*preemptions <= 2, "{place}: not shrunk: {preemptions}");
                     // Replayed, its check says what happened, and the batches still add up.
-                    let row = conlab_scenarios::find(info.id).unwrap();
-                    let run = scheduled::run(row, &params(row.id, &with), Some(schedule)).unwrap();
+                    let run = replayed(info.id, &with, schedule, &place);
                     assert!(run.trace.passed(), "{place}");
-                    let check = run
-                        .trace
-                        .checks
-                        .iter()
-                        .find(|c| c.id == "if-goes-on")
-                        .unwrap();
-                    assert_eq!(
-                        check.verdict(),
-                        Verdict::Passed,
-                        "{place}: {}",
-                        check.detail
-                    );
+                    assert_check_passed(&run.trace, "if-goes-on", &place);
                 }
                 None if wait == "while" => {}
                 None if !can => {}

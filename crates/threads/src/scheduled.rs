@@ -130,6 +130,16 @@ impl SchedThread {
         Some(w.begin_whole_at(self.site(), self.lane, state, start))
     }
 
+    /// Time this thread spends in `state` from now (sleeping, working, waiting), until the
+    /// returned guard is dropped.
+    pub(crate) fn spend(&self, state: SpanState) -> Spent<'_> {
+        Spent {
+            thread: self,
+            span: self.begin_whole(state, self.ctx.now()),
+            label: Text::None,
+        }
+    }
+
     /// Ends a span begun with [`SchedThread::begin_whole`] at `end`.
     pub(crate) fn end_whole(
         &self,
@@ -238,6 +248,26 @@ impl SchedThread {
         if now > asked && self.run.full {
             let label = Text::from(format!("{name} to finish"));
             self.span(SpanState::WaitingJoin, asked, now, label);
+        }
+    }
+}
+
+/// Time a scheduled thread spends in one state, begun where it began, so that a step-through
+/// places it there even when it takes no virtual time (the thread could not step while others
+/// did), and recorded whole when it ends or the thread is cut off in it (a daemon at the run's
+/// end: up to then).
+pub(crate) struct Spent<'a> {
+    thread: &'a SchedThread,
+    span: Option<conlab_core::WholeSpan>,
+    /// What the span says (a pool's task: `task 3`).
+    pub(crate) label: Text,
+}
+
+impl Drop for Spent<'_> {
+    fn drop(&mut self) {
+        if let Some(span) = self.span.take() {
+            let label = std::mem::replace(&mut self.label, Text::None);
+            self.thread.end_whole(span, self.thread.ctx.now(), label);
         }
     }
 }

@@ -24,30 +24,6 @@ enum LockKind {
     Sched(conlab_sched::Lock, &'static str),
 }
 
-/// A wait of a scheduled thread, begun where it began to wait, so that a step-through places it
-/// there even when it takes no virtual time (the thread still could not step while others
-/// did), and recorded whole when it ends or the thread is cut off in it.
-struct Waiting<'a> {
-    thread: &'a crate::scheduled::SchedThread,
-    span: Option<conlab_core::WholeSpan>,
-}
-
-impl<'a> Waiting<'a> {
-    fn begin(thread: &'a crate::scheduled::SchedThread, state: SpanState) -> Waiting<'a> {
-        let span = thread.begin_whole(state, thread.ctx.now());
-        Waiting { thread, span }
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        if let Some(span) = self.span.take() {
-            self.thread
-                .end_whole(span, self.thread.ctx.now(), Text::None);
-        }
-    }
-}
-
 /// A held lock (inside `with lock:`); [`Held::release`] lets it go.
 pub struct Held<'a> {
     kind: HeldKind<'a>,
@@ -631,7 +607,7 @@ impl<'a> CondHeld<'a> {
                 CondHeldKind::Sched(cond, hold) => {
                     if let Some(s) = hold.thread() {
                         hold.record(s.ctx.now());
-                        let waiting = Waiting::begin(s, SpanState::WaitingCondition);
+                        let waiting = s.spend(SpanState::WaitingCondition);
                         cond.wait(&s.ctx).await;
                         drop(waiting);
                         hold.restart(s.ctx.now());

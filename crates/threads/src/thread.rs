@@ -186,7 +186,7 @@ impl Thread {
             #[cfg(feature = "native")]
             Kind::Os(c) => Ok(c.sleep(d)?),
             Kind::Sched(s) => {
-                let _slept = Spent::begin(s, SpanState::Sleeping);
+                let _slept = s.spend(SpanState::Sleeping);
                 s.ctx.sleep(d).await;
                 Ok(())
             }
@@ -208,7 +208,7 @@ impl Thread {
             #[cfg(feature = "native")]
             Kind::Os(c) => Ok(c.request_as(SpanState::BlockedIo, d)?),
             Kind::Sched(s) => {
-                let _waited = Spent::begin(s, SpanState::BlockedIo);
+                let _waited = s.spend(SpanState::BlockedIo);
                 s.ctx.sleep(d).await;
                 Ok(())
             }
@@ -236,7 +236,7 @@ impl Thread {
                 #[cfg(feature = "native")]
                 Kind::Os(c) => Ok(c.sleep_as(SpanState::Running, d)?),
                 Kind::Sched(s) => {
-                    let _worked = Spent::begin(s, SpanState::Running);
+                    let _worked = s.spend(SpanState::Running);
                     s.ctx.sleep(d.max(LEAST_WORK)).await;
                     Ok(())
                 }
@@ -264,7 +264,7 @@ impl Thread {
                     Ok(slept?)
                 }
                 Kind::Sched(s) => {
-                    let mut ran = Spent::begin(s, SpanState::Running);
+                    let mut ran = s.spend(SpanState::Running);
                     ran.label = label;
                     s.ctx.sleep(d).await;
                     Ok(())
@@ -327,35 +327,6 @@ impl Thread {
                 Ok(s.spawn(name, how, body).await)
             }
         }
-    }
-}
-
-/// Time a scheduled thread spends sleeping or working, recorded when it ends: when the wait is
-/// over, or when the thread is cut off in it (a daemon at the run's end), up to then.
-struct Spent<'a> {
-    thread: &'a SchedThread,
-    state: SpanState,
-    start: Nanos,
-    label: Text,
-}
-
-impl<'a> Spent<'a> {
-    fn begin(thread: &'a SchedThread, state: SpanState) -> Spent<'a> {
-        let start = thread.ctx.now();
-        Spent {
-            thread,
-            state,
-            start,
-            label: Text::None,
-        }
-    }
-}
-
-impl Drop for Spent<'_> {
-    fn drop(&mut self) {
-        let now = self.thread.ctx.now();
-        let label = std::mem::replace(&mut self.label, Text::None);
-        self.thread.span(self.state, self.start, now, label);
     }
 }
 
