@@ -51,7 +51,9 @@ async fn the_served_page_runs_a_thread_scenario_natively_and_live_and_stops_anot
     .await
     .unwrap();
     // io-bound-threads runs in the page too, on the scheduler: Run natively sits beside Run.
+    // The page runs it there first; Run natively is free once that run is shown.
     wait_for(&c, "#run", 10).await;
+    wait_for(&c, "#verdict.pass, #verdict.fail", 30).await;
     click(&c, "#run-native").await;
     let started = Instant::now();
     wait_for(&c, "#stop", 10).await;
