@@ -38,7 +38,8 @@ fn runtimes_for(fault: Fault, row: &conlab_scenarios::Scenario) -> Vec<RuntimeCh
         .filter(|r| {
             fault == Fault::SerialTasks
                 || *r == RuntimeChoice::Tokio
-                || (fault == Fault::LockNotExclusive && row.scheduled.is_some())
+                || (matches!(fault, Fault::LockNotExclusive | Fault::GilNeverHandedOver)
+                    && row.scheduled.is_some())
         })
         .collect()
 }

@@ -1419,3 +1419,38 @@ async fn an_embedded_thread_scenario_runs_with_the_authors_parameters() {
     screenshot(&c, "embed-semaphore-scheduler").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn cpu_bound_gil_runs_in_the_page_with_its_gil_lane_and_processes() {
+    // A Chinese learner on a phone, with parameters of their own: the page runs the lesson on
+    // the scheduler, as `conlab run --runtime virtual` does, with the GIL on a lane of its own.
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let row = conlab_scenarios::find("cpu-bound-gil").unwrap();
+    let info = row.info();
+    let params =
+        Params::from_assignments(info.id, info.params, ["units=3", "switch_interval_ms=20"])
+            .unwrap();
+    let native = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+    for (width, lang) in [(1400, "en"), (390, "zh-CN")] {
+        let c = driver.session(width, 1000).await;
+        c.goto(&format!(
+            "{}index.html?scenario=cpu-bound-gil&units=3&switch_interval_ms=20&lang={lang}",
+            site.url
+        ))
+        .await
+        .unwrap();
+        wait_for(&c, "#verdict", 60).await;
+        wait_for(&c, "#run:not([disabled])", 60).await;
+        let verdict = text(&c, "#verdict").await;
+        assert!(
+            verdict.starts_with("PASSED") || verdict.starts_with("通过"),
+            "{lang}: {verdict}"
+        );
+        assert_eq!(count(&c, "#lanes > li").await, native.trace.lanes.len());
+        assert_eq!(count(&c, "#lanes > li[data-lane='GIL']").await, 1, "{lang}");
+        assert_eq!(page_output(&c).await, output_texts(&native.trace), "{lang}");
+        screenshot_at(&c, "#verdict", &format!("cpu-bound-gil-{width}-{lang}")).await;
+        c.close().await.unwrap();
+    }
+}

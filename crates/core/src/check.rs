@@ -287,17 +287,26 @@ impl<'a> Checks<'a> {
     }
 
     /// The cores phase `name` used and could have had, from its CPU-time marks and the
-    /// machine's idle time noted at its ends (native runs of the thread toolkit); `None`
-    /// where the run did not note them.
+    /// machine's idle time noted at its ends (native runs of the thread toolkit), or on
+    /// virtual time the scheduler's cores, which nothing else uses; `None` where the run did
+    /// not note them.
     pub fn cores_in(&self, name: &str) -> Option<PhaseCores> {
         let (start, end) = self.phase(name)?;
         let t = self.trace;
         let wall = end.saturating_sub(start).max(1);
-        let used: u64 = t
-            .marks_named("cpu_time")
-            .filter(|m| m.t >= start && m.t <= end)
+        let used: u64 = self
+            .marks_in_phase(name, "cpu_time")
+            .into_iter()
             .filter_map(|m| m.detail.parse::<u64>().ok())
             .sum();
+        if let (true, Some(cores)) = (self.is_virtual(), t.cores) {
+            return Some(PhaseCores {
+                wall,
+                used: used as f64 / wall as f64,
+                could_have: cores as f64,
+                uncertainty: 0.0,
+            });
+        }
         let idle: Vec<(u64, u64, u64)> = t
             .marks_named(MACHINE_IDLE_MARK)
             .filter(|m| m.t >= start && m.t <= end)
@@ -315,6 +324,34 @@ impl<'a> Checks<'a> {
             // Each reading may be off by one step on every CPU.
             uncertainty: (2 * first.1 * first.2) as f64 / wall as f64,
         })
+    }
+
+    /// The marks named `mark` recorded within phase `name`: by the order the run recorded
+    /// them where it kept it (on virtual time a phase may end at the instant the next begins),
+    /// else by time, ends included.
+    pub fn marks_in_phase(&self, name: &str, mark: &str) -> Vec<&'a crate::trace::Mark> {
+        let t = self.trace;
+        let bound = |which: &str| {
+            t.marks
+                .iter()
+                .find(|m| m.name == which && m.detail == name)
+                .map(|m| (m.t, m.order))
+        };
+        let by_order = match (bound(crate::PHASE_START), bound(crate::PHASE_END)) {
+            (Some(a), Some(b)) if a.1 > 0 && b.1 > 0 => Some((a, b)),
+            _ => None,
+        };
+        let Some((start, end)) = self.phase(name) else {
+            return Vec::new();
+        };
+        t.marks
+            .iter()
+            .filter(|m| m.name == mark)
+            .filter(|m| match by_order {
+                Some((a, b)) if m.order > 0 => (m.t, m.order) > a && (m.t, m.order) < b,
+                _ => m.t >= start && m.t <= end,
+            })
+            .collect()
     }
 
     /// How long phase `name` lasted, if the run marked it.
@@ -343,6 +380,31 @@ impl<'a> Checks<'a> {
             "the run completed",
             *status == crate::trace::Status::Ok,
             format!("status: {}", status.label()),
+        );
+    }
+
+    /// The check every process scenario ends with, whatever ran it: every child process's
+    /// lane ended, with an `exit` mark, by the end of the trace.
+    pub fn no_process_outlives(&mut self) {
+        let t = self.trace;
+        let alive: Vec<&str> = t
+            .lanes
+            .iter()
+            .filter(|l| l.kind == crate::trace::LaneKind::Process)
+            .filter(|l| {
+                l.end.is_none_or(|e| e > t.end) || !t.marks_named("exit").any(|m| m.lane == l.id)
+            })
+            .map(|l| l.name.as_str())
+            .collect();
+        let detail = match alive.is_empty() {
+            true => String::new(),
+            false => format!("not reaped: {}", alive.join(", ")),
+        };
+        self.check(
+            "no-process-outlives",
+            "every child process exited and was reaped before the run ended",
+            alive.is_empty(),
+            detail,
         );
     }
 

@@ -864,10 +864,11 @@ fn lane_kind_prefix(kind: LaneKind) -> &'static str {
         LaneKind::Worker => "worker",
         LaneKind::Connection => "conn",
         LaneKind::Server => "server",
+        LaneKind::Lock => "lock",
     }
 }
 
-const LANE_KINDS: [LaneKind; 7] = [
+const LANE_KINDS: [LaneKind; 8] = [
     LaneKind::Main,
     LaneKind::Thread,
     LaneKind::Process,
@@ -875,6 +876,7 @@ const LANE_KINDS: [LaneKind; 7] = [
     LaneKind::Worker,
     LaneKind::Connection,
     LaneKind::Server,
+    LaneKind::Lock,
 ];
 
 fn lane_kind_code(kind: LaneKind) -> u8 {

@@ -32,6 +32,8 @@ pub enum LaneKind {
     Connection,
     /// A server-side handler or the event loop itself.
     Server,
+    /// A lock lanes take turns at, such as the GIL: who holds it, when, and each hand-over.
+    Lock,
 }
 
 /// What a lane is doing during a span. Chosen so the timeline can say *why* a lane is idle.
@@ -856,6 +858,7 @@ const LANE_KINDS: &[(&str, LaneKind)] = &[
     ("worker", LaneKind::Worker),
     ("connection", LaneKind::Connection),
     ("server", LaneKind::Server),
+    ("lock", LaneKind::Lock),
 ];
 const RUNTIME_KINDS: &[(&str, RuntimeKind)] = &[
     ("virtual", RuntimeKind::Virtual),

@@ -167,6 +167,7 @@ fn lane_kind_code(kind: LaneKind) -> u8 {
         LaneKind::Worker => 4,
         LaneKind::Connection => 5,
         LaneKind::Server => 6,
+        LaneKind::Lock => 7,
     }
 }
 
@@ -179,6 +180,7 @@ fn lane_kind_from(code: u8) -> Option<LaneKind> {
         4 => LaneKind::Worker,
         5 => LaneKind::Connection,
         6 => LaneKind::Server,
+        7 => LaneKind::Lock,
         _ => return None,
     })
 }

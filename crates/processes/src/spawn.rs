@@ -58,6 +58,8 @@ pub struct Spawn {
     daemon: bool,
     inbox: Option<Inbox>,
     shared: Vec<(&'static str, RawFd)>,
+    /// The line of the scenario's code that starts it, which what it records is placed at.
+    site: Option<conlab_core::Site>,
 }
 
 impl Spawn {
@@ -70,7 +72,15 @@ impl Spawn {
             daemon: false,
             inbox: None,
             shared: Vec::new(),
+            site: None,
         }
+    }
+
+    /// Places what the child records at `site`, the line of the scenario's code that starts
+    /// it (a child's events carry no lines of their own).
+    pub fn at(mut self, site: conlab_core::Site) -> Spawn {
+        self.site = Some(site);
+        self
     }
 
     /// Its name (`Process-<n>` by default, counting from 1).
@@ -255,6 +265,7 @@ impl Processes {
         run.children.lock().push(state.clone());
         let (reader_run, reader_state) = (run.clone(), state.clone());
         let reader_writer = writer.sibling();
+        reader_writer.pin_site(spawn.site);
         let started = std::thread::Builder::new()
             .name(format!("conlab-child-{pid}"))
             .spawn(move || read_child(&reader_run, &reader_state, child, ours, reader_writer));

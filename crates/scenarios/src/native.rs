@@ -344,9 +344,13 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                 Ok(start) => start,
                 Err(ended) => return Ok(ended),
             };
+            let starts_processes = scenario.child.is_some();
             spawn(
                 start,
-                Box::new(move |s| conlab_threads::run_native(s, run, checks)),
+                Box::new(move |s| {
+                    let trace = conlab_threads::run_native(s, run, checks);
+                    with_process_check(trace, starts_processes, &s.meta.params)
+                }),
             )
         }
         Native::Threads(run) => {

@@ -480,7 +480,7 @@ macro_rules! row {
             scheduled: None,
         }
     }};
-    ($id:literal, seam $m:path) => {{
+    ($id:literal, seam $m:path $(, $child:ident)?) => {{
         #[cfg(feature = "scheduler")]
         use $m as m;
         Scenario {
@@ -490,7 +490,7 @@ macro_rules! row {
             #[cfg(feature = "scheduler")]
             checks: m::checks,
             #[cfg(feature = "scheduler")]
-            always: Some(|c| c.no_thread_outlives()),
+            always: Some(row!(@seam_lifetimes $($child)?)),
             #[cfg(not(feature = "scheduler"))]
             checks: |_| {},
             #[cfg(not(feature = "scheduler"))]
@@ -500,7 +500,7 @@ macro_rules! row {
             #[cfg(feature = "native")]
             native: Native::Seam(m::run),
             #[cfg(feature = "native")]
-            child: None,
+            child: row!(@child $($child)?),
             #[cfg(feature = "native")]
             real_io: None,
             #[cfg(feature = "native")]
@@ -555,6 +555,16 @@ macro_rules! row {
             conlab_processes::no_process_outlives(c);
         }
     };
+    // What every run of a `seam` row ends with, on either runtime.
+    (@seam_lifetimes) => {
+        |c| c.no_thread_outlives()
+    };
+    (@seam_lifetimes child) => {
+        |c| {
+            c.no_thread_outlives();
+            c.no_process_outlives();
+        }
+    };
     // What a `tokio` row's runs end with: nothing, or no child process outliving them.
     (@tokio_always) => {
         None
@@ -598,7 +608,7 @@ static TABLE: &[Scenario] = &[
     row!("thread-daemon", seam threads::thread_daemon),
     row!("thread-join-timeout", seam threads::thread_join_timeout),
     row!("thread-names", seam threads::thread_names),
-    row!("cpu-bound-gil", threads threads::cpu_bound_gil, child),
+    row!("cpu-bound-gil", seam threads::cpu_bound_gil, child),
     row!("io-bound-threads", seam threads::io_bound_threads).with_real_io("downloads"),
     row!("race-condition", seam threads::race_condition),
     row!("lock", seam threads::lock),

@@ -848,14 +848,22 @@ impl Ctx {
     }
 
     /// Computes for `d` of virtual time on a core: waits for a free core, holds it for `d`.
-    pub async fn compute(&self, d: Duration) {
+    /// Returns when it got the core.
+    pub async fn compute(&self, d: Duration) -> Nanos {
         self.point(Wait::Core, "compute", Arc::from("")).await;
         let cores = &self.inner.busy_cores;
         cores.set(cores.get() + 1);
-        let until = self.now().saturating_add(nanos(d));
+        let began = self.now();
+        let until = began.saturating_add(nanos(d));
         self.point(Wait::Until(until), "computed", Arc::from(""))
             .await;
         cores.set(cores.get() - 1);
+        began
+    }
+
+    /// How many virtual cores the run has.
+    pub fn cores(&self) -> u32 {
+        self.inner.limits.cores
     }
 
     /// Prints a line (a step: output is where a thread's order shows).

@@ -19,6 +19,8 @@ pub(crate) struct LockState {
     depth: AtomicU32,
     /// How many times it was taken, for telling whether a thread had to wait for it.
     taken: AtomicU32,
+    /// The thread it was handed over to, which alone may take it next ([`Lock::hand_over`]).
+    reserved: AtomicU32,
     reentrant: bool,
 }
 
@@ -32,7 +34,10 @@ impl LockState {
 
     pub(crate) fn can_take(&self, me: ThreadId) -> bool {
         match self.owner.load(Relaxed) {
-            NOBODY => true,
+            NOBODY => {
+                let reserved = self.reserved.load(Relaxed);
+                reserved == NOBODY || reserved == me.0
+            }
             o => self.reentrant && o == me.0,
         }
     }
@@ -62,6 +67,7 @@ impl Lock {
                 owner: AtomicU32::new(NOBODY),
                 depth: AtomicU32::new(0),
                 taken: AtomicU32::new(0),
+                reserved: AtomicU32::new(NOBODY),
                 reentrant,
             }),
         }
@@ -79,6 +85,7 @@ impl Lock {
         ctx.point(Wait::Lock(s.clone()), "acquire", s.name.clone())
             .await;
         s.owner.store(ctx.id().0, Relaxed);
+        s.reserved.store(NOBODY, Relaxed);
         s.depth.fetch_add(1, Relaxed);
         let taken_meanwhile = s.taken.fetch_add(1, Relaxed) != taken_before;
         held_by_another || taken_meanwhile
@@ -92,6 +99,18 @@ impl Lock {
         if s.depth.fetch_sub(1, Relaxed) == 1 {
             s.owner.store(NOBODY, Relaxed);
         }
+    }
+
+    /// Releases the lock, which this thread holds once, to thread `to`, which waits for it:
+    /// nobody else may take it before `to` has (as CPython's GIL goes to a thread that asked
+    /// for it when the holder's switch interval is up). `to` must be about to take it.
+    pub async fn hand_over(&self, ctx: &Ctx, to: ThreadId) {
+        let s = &self.state;
+        ctx.point(Wait::Go, "release", s.name.clone()).await;
+        debug_assert_eq!(s.owner.load(Relaxed), ctx.id().0, "released by its holder");
+        s.reserved.store(to.0, Relaxed);
+        s.depth.store(0, Relaxed);
+        s.owner.store(NOBODY, Relaxed);
     }
 
     /// Releases the lock at once, without a step (a holder unwinding on an error, where it

@@ -1,10 +1,8 @@
-//! Chapter 1: threads. The scenarios written on the thread seam run on OS threads and on the
-//! deterministic scheduler; the rest, on real OS threads with the traced toolkit (feature
-//! `native`).
+//! Chapter 1: threads, every one written on the thread seam: it runs on OS threads (feature
+//! `native`) and on the deterministic scheduler.
 
 pub mod condition_notify;
 pub mod condition_wait_for;
-#[cfg(feature = "native")]
 pub mod cpu_bound_gil;
 pub mod event;
 pub mod io_bound_threads;

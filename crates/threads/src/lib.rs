@@ -13,18 +13,24 @@
 // Without the OS-thread runtime, the seam's types have one kind only.
 #![cfg_attr(not(feature = "native"), allow(irrefutable_let_patterns))]
 
+mod cpu;
 mod gil;
 mod local;
 #[cfg(feature = "native")]
 mod os;
+mod process;
 mod queue;
 mod scheduled;
 mod sync;
 mod thread;
 mod watch;
 
+pub use cpu::Cpu;
 pub use gil::Gil;
 pub use local::Local;
+#[cfg(feature = "native")]
+pub use process::run_child;
+pub use process::{Child, ChildBody, ProcessHandle, Processes};
 pub use queue::Queue;
 pub use scheduled::{run_scheduled, Recording, Scheduled, SCHEDULER_LIMITS};
 pub use sync::{CondHeld, Condition, Event, Held, Lock, Permit, Semaphore, Shared};

@@ -119,6 +119,25 @@ impl SchedThread {
         }
     }
 
+    /// Records a span on another lane (the GIL's), at this thread's line.
+    pub(crate) fn span_on(
+        &self,
+        lane: LaneId,
+        state: SpanState,
+        start: conlab_core::Nanos,
+        end: conlab_core::Nanos,
+        label: impl Into<Text>,
+    ) {
+        if let Some(w) = &self.writer {
+            w.span_at(self.site(), lane, state, start, end, label);
+        }
+    }
+
+    /// A new lane of the run that belongs to no thread (the GIL's), appearing now.
+    pub(crate) fn new_lane(&self, kind: LaneKind, name: &'static str) -> LaneId {
+        self.run.lane_for(self.ctx.now(), kind, name).1
+    }
+
     /// Begins a span of this thread at its line, recorded whole when it ends (none in a
     /// marks-only run).
     pub(crate) fn begin_whole(
@@ -149,6 +168,13 @@ impl SchedThread {
     ) {
         if let Some(w) = &self.writer {
             w.end_whole(span, end, label);
+        }
+    }
+
+    /// Records a metric, unless the run records only marks.
+    pub(crate) fn metric(&self, metric: conlab_core::Metric) {
+        if let Some(w) = &self.writer {
+            w.metric(metric);
         }
     }
 
@@ -188,12 +214,28 @@ impl SchedThread {
         F: FnOnce(Thread) -> Fut + 'static,
         Fut: Future<Output = Result<(), Aborted>> + 'static,
     {
+        self.spawn_as(name, how, LaneKind::Thread, body).await
+    }
+
+    /// Starts a thread running `body` on a lane of `kind` (a process's, which on the
+    /// scheduler is a thread whose code shares nothing with its parent's).
+    pub(crate) async fn spawn_as<F, Fut>(
+        &self,
+        name: String,
+        how: Start,
+        kind: LaneKind,
+        body: F,
+    ) -> Handle
+    where
+        F: FnOnce(Thread) -> Fut + 'static,
+        Fut: Future<Output = Result<(), Aborted>> + 'static,
+    {
         let run = self.run.clone();
         let lane_name = name.clone();
         // Until it does something, a thread is at the line that started it.
         let site = self.site.get();
         let start = move |ctx: conlab_sched::Ctx| {
-            let (writer, lane) = run.new_lane(ctx.id(), ctx.now(), LaneKind::Thread, lane_name);
+            let (writer, lane) = run.new_lane(ctx.id(), ctx.now(), kind, lane_name);
             let thread = Rc::new(SchedThread {
                 ctx,
                 writer,

@@ -140,6 +140,19 @@ impl Thread {
         }
     }
 
+    /// Records a metric of the run (`key = value unit`), shown beside the timeline.
+    pub fn metric(&self, key: &str, value: f64, unit: &str) {
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.metric(key, value, unit),
+            Kind::Sched(s) => s.metric(conlab_core::Metric {
+                key: key.to_string(),
+                value,
+                unit: unit.to_string(),
+            }),
+        }
+    }
+
     /// Begins phase `name` (natively also noting the machine's idle time).
     #[track_caller]
     pub fn phase_start(&self, name: &'static str) {

@@ -5,7 +5,7 @@
 
 use super::ctx::{Aborted, ThreadCtx};
 use super::slices::wait_in_slices;
-use conlab_core::{SpanState, Text};
+use conlab_core::{LaneId, SpanState, Text};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -107,15 +107,16 @@ impl Work {
 
     /// Does `d` worth of work (without any GIL), recorded as `computing`, with a `cpu_time`
     /// mark of the CPU time the thread actually got (a busy machine grants less than the wall
-    /// time).
-    pub fn compute(&self, ctx: &ThreadCtx, d: Duration) -> Result<(), Aborted> {
+    /// time); returns that CPU time, in nanoseconds.
+    pub fn compute(&self, ctx: &ThreadCtx, d: Duration) -> Result<u64, Aborted> {
         let span = ctx.begin_whole(SpanState::Computing);
         let cpu = cpu_time::ThreadTime::now();
         let burnt = self.burn(d, || ctx.check().is_err());
         ctx.end_whole(span, Text::None);
         burnt?;
-        ctx.mark("cpu_time", Text::from(cpu.elapsed().as_nanos().to_string()));
-        Ok(())
+        let got = cpu.elapsed().as_nanos() as u64;
+        ctx.mark("cpu_time", Text::from(got.to_string()));
+        Ok(got)
     }
 }
 
@@ -125,6 +126,8 @@ pub struct Gil {
     waiting: AtomicUsize,
     switch_interval: Duration,
     handovers: AtomicU64,
+    /// The lane that shows who holds it, if it is drawn.
+    lane: Option<LaneId>,
 }
 
 impl Gil {
@@ -135,7 +138,14 @@ impl Gil {
             waiting: AtomicUsize::new(0),
             switch_interval,
             handovers: AtomicU64::new(0),
+            lane: None,
         }
+    }
+
+    /// The GIL drawn on `lane` too: a span for each hold, labelled with its holder.
+    pub fn drawn_on(mut self, lane: LaneId) -> Gil {
+        self.lane = Some(lane);
+        self
     }
 
     /// How many times the GIL passed from one thread to a waiting one.
@@ -157,12 +167,14 @@ impl Gil {
     }
 
     /// Does `d` worth of interpreted work: only while holding the GIL, handing it over every
-    /// switch interval if another thread waits for it.
-    pub fn compute(&self, ctx: &ThreadCtx, work: &Work, d: Duration) -> Result<(), Aborted> {
+    /// switch interval if another thread waits for it. Returns the CPU time the thread got,
+    /// in nanoseconds.
+    pub fn compute(&self, ctx: &ThreadCtx, work: &Work, d: Duration) -> Result<u64, Aborted> {
         let cpu = cpu_time::ThreadTime::now();
         let result = self.compute_under_gil(ctx, work, d);
-        ctx.mark("cpu_time", Text::from(cpu.elapsed().as_nanos().to_string()));
-        result
+        let got = cpu.elapsed().as_nanos() as u64;
+        ctx.mark("cpu_time", Text::from(got.to_string()));
+        result.map(|()| got)
     }
 
     fn compute_under_gil(&self, ctx: &ThreadCtx, work: &Work, d: Duration) -> Result<(), Aborted> {
@@ -185,6 +197,11 @@ impl Gil {
                 }
             }
             ctx.span(SpanState::Computing, start, Text::Static("holding the GIL"));
+            if let Some(lane) = self.lane {
+                let holder = Text::from(ctx.name().to_string());
+                let writer = ctx.writer();
+                writer.span(lane, SpanState::HoldingLock, start, ctx.now(), holder);
+            }
             if hands_over && left > 0 && self.waiting.load(Ordering::Acquire) > 0 {
                 self.handovers.fetch_add(1, Ordering::Relaxed);
                 ctx.mark("gil_handover", "");

@@ -34,7 +34,10 @@ pub fn run(mut args: ExploreArgs) -> Result<(), Failure> {
         Method::Random => format!("random schedules from seed {}", args.seed),
         Method::Pct(d) => format!("PCT of depth {d} from seed {}", args.seed),
         Method::Dfs(None) => "every interleaving, depth first".to_string(),
-        Method::Dfs(Some(k)) => format!("every interleaving with at most {k} preemptions"),
+        Method::Dfs(Some(k)) => format!(
+            "every interleaving with at most {}",
+            conlab_core::count_of(k as usize, "preemption", "preemptions")
+        ),
     };
     let assignments: Vec<String> = args.params.iter().map(|a| format!("-p {a}")).collect();
     println!(

@@ -177,7 +177,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "join() waits for a thread to finish; join(timeout) gives up after the timeout and lets the caller carry on."),
     scenario("thread-names", "Thread names", Threads, SCHEDULED, &[threads(2)],
         "Every thread has a name; code can ask for the name of the thread it runs on."),
-    scenario("cpu-bound-gil", "CPU-bound work and the GIL", Threads, NATIVE, &[count("units", 4, 1, 64, "work units", "how many equal pieces of CPU work"), flag("gil", true, "simulate the global interpreter lock"), millis("switch_interval_ms", 5, 1, 1000, "how often the GIL is handed over")],
+    scenario("cpu-bound-gil", "CPU-bound work and the GIL", Threads, SCHEDULED, &[count("units", 4, 1, 64, "work units", "how many equal pieces of CPU work"), flag("gil", true, "simulate the global interpreter lock"), millis("switch_interval_ms", 5, 1, 1000, "how often the GIL is handed over")],
         "CPU-bound work gains nothing from threads under a global interpreter lock; without it, or with processes, it spreads over the cores.").showing(Shown::MAKESPAN),
     scenario("io-bound-threads", "IO-bound work in threads", Threads, SCHEDULED, &[count("downloads", 3, 1, 256, "downloads", "how many downloads"), latency_ms(300)],
         "Threads waiting on IO release the GIL, so slow downloads overlap and the whole takes about one latency."),

@@ -4,23 +4,24 @@
 //! cores.
 
 use conlab_core::{Checks, Fault, Nanos, PhaseCores, SpanState};
-use conlab_processes::{ProcessCtx, Processes, Spawn};
-use conlab_traced_threads::{Aborted, Gil, ThreadCtx, Work};
-use std::sync::Arc;
+use conlab_threads::{Aborted, Child, Cpu, Gil, Processes, Thread};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// One unit of work is this much single-core CPU time (times time-scale).
 const UNIT_MS: i64 = 100;
 
-/// The shortest unit of work whose threads' overlap is judged: shorter units are over before
-/// the next thread has started, so whether they overlap says more about thread start-up than
-/// about the GIL. At 10 ms, a drawn run (2 units, time-scale 0.1, on an idle machine) used
-/// 1.23 cores of the 1.80 it could have had: a pause of a few milliseconds in one thread's
-/// start is a large part of a unit that short.
+/// The shortest unit of work whose threads' overlap is judged natively: shorter units are
+/// over before the next thread has started, so whether they overlap says more about thread
+/// start-up than about the GIL. At 10 ms, a drawn run (2 units, time-scale 0.1, on an idle
+/// machine) used 1.23 cores of the 1.80 it could have had: a pause of a few milliseconds in
+/// one thread's start is a large part of a unit that short. (Starting takes no time on the
+/// scheduler.)
 const MIN_UNIT_FOR_PARALLELISM: Nanos = 20_000_000;
 
-/// The shortest unit whose processes' overlap is judged: starting a process (an exec of
-/// conlab, ~2 ms here, several times that on a busy machine) staggers them by more than a
+/// The shortest unit whose processes' overlap is judged natively: starting a process (an exec
+/// of conlab, ~2 ms here, several times that on a busy machine) staggers them by more than a
 /// short unit lasts.
 const MIN_UNIT_FOR_PROCESS_PARALLELISM: Nanos = 50_000_000;
 
@@ -28,118 +29,140 @@ const MIN_UNIT_FOR_PROCESS_PARALLELISM: Nanos = 50_000_000;
 /// with less, computing in turn and computing at once look alike.
 const MIN_CORES_LENT: f64 = 1.5;
 
-fn phase(
-    main: &ThreadCtx,
-    name: &'static str,
-    body: impl FnOnce() -> Result<(), Aborted>,
-) -> Result<Nanos, Aborted> {
-    main.phase_start(name);
-    let start = main.now();
-    body()?;
-    let took = main.now() - start;
-    main.phase_end(name);
-    Ok(took)
-}
+/// Runs the scenario (on OS threads and processes, or on the deterministic scheduler).
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let units = main.params().usize("units");
+        let unit = main.params().scale_ms(UNIT_MS);
+        let switch = main
+            .params()
+            .duration("switch_interval_ms")
+            .max(Duration::from_micros(100));
+        let cpu = Cpu::calibrate(&main);
+        let cores = cpu.cores(&main);
+        main.metric("cores", cores as f64, "cores");
 
-fn threads(
-    main: &ThreadCtx,
-    units: usize,
-    work: impl Fn(&ThreadCtx) -> Result<(), Aborted> + Send + Sync + 'static,
-) -> Result<(), Aborted> {
-    let work = Arc::new(work);
-    let mut handles = Vec::new();
-    for _ in 0..units {
-        let work = work.clone();
-        handles.push(main.spawn(main.next_thread_name(), move |me| work(me))?);
-    }
-    handles.iter().try_for_each(|h| h.join(main))
-}
-
-/// Runs the scenario.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let units = main.params().usize("units");
-    let unit = main.params().scale_ms(UNIT_MS);
-    let switch = main
-        .params()
-        .duration("switch_interval_ms")
-        .max(Duration::from_micros(100));
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let work = Work::calibrate();
-    main.metric("cores", cores as f64, "cores");
-
-    let cpu = cpu_time::ThreadTime::now();
-    let sequential = phase(main, "sequential", || {
-        (0..units).try_for_each(|_| work.compute(main, unit))
-    })?;
-    // Speed-ups are measured against the CPU time the work takes on one core: on a busy
-    // machine the sequential wall time also includes time the thread was not running.
-    let work_ns = cpu.elapsed().as_nanos().max(1) as Nanos;
-    main.metric("makespan_sequential_ms", sequential as f64 / 1e6, "ms");
-    main.metric("sequential_cpu_ms", work_ns as f64 / 1e6, "ms");
-    main.print(format!(
-        "sequential: {} in {} ({} of CPU)",
-        conlab_core::count_of(units, "unit", "units"),
-        conlab_core::ms(sequential),
-        conlab_core::ms(work_ns)
-    ));
-
-    if main.params().flag("gil") {
-        let gil = Arc::new(Gil::new(switch));
-        let g = gil.clone();
-        let took = phase(main, "gil_threads", || {
-            threads(main, units, move |me| g.compute(me, &work, unit))
-        })?;
-        let speedup = work_ns as f64 / took.max(1) as f64;
-        main.metric("makespan_gil_threads_ms", took as f64 / 1e6, "ms");
-        main.metric("speedup_gil_threads", speedup, "x");
-        main.metric("gil_handovers", gil.handovers() as f64, "handovers");
+        main.phase_start("sequential");
+        let start = main.now();
+        // Speed-ups are measured against the CPU time the work takes on one core: on a busy
+        // machine the sequential wall time also includes time the thread was not running.
+        let mut work_ns: Nanos = 0;
+        for _ in 0..units {
+            work_ns += cpu.compute(&main, unit).await?; // count(UNIT)
+        }
+        let sequential = main.now() - start;
+        main.phase_end("sequential");
+        main.metric("makespan_sequential_ms", sequential as f64 / 1e6, "ms");
+        main.metric("sequential_cpu_ms", work_ns as f64 / 1e6, "ms");
         main.print(format!(
-            "threads with the GIL: {} ({speedup:.2}x), the GIL changed hands {} times",
-            conlab_core::ms(took),
-            gil.handovers()
-        ));
-    } else {
-        main.print("threads with the GIL: skipped (gil=false)");
-    }
+            "sequential: {} in {} ({} of CPU)",
+            conlab_core::count_of(units, "unit", "units"),
+            conlab_core::ms(sequential),
+            conlab_core::ms(work_ns)
+        ))
+        .await;
+        let work_ns = work_ns.max(1);
 
-    let took = phase(main, "free_threads", || {
-        threads(main, units, move |me| work.compute(me, unit))
-    })?;
-    let speedup = work_ns as f64 / took.max(1) as f64;
-    main.metric("makespan_free_threads_ms", took as f64 / 1e6, "ms");
-    main.metric("speedup_free_threads", speedup, "x");
-    main.print(format!(
-        "threads without a GIL: {} ({speedup:.2}x on {cores} cores)",
-        conlab_core::ms(took)
-    ));
+        if main.params().flag("gil") {
+            let gil = Gil::drawn(&main, switch); // sys.setswitchinterval(switch)
+            main.phase_start("gil_threads");
+            let start = main.now();
+            let mut threads = Vec::new();
+            for _ in 0..units {
+                let gil = gil.clone();
+                let body = move |me: Thread| async move {
+                    gil.compute(&me, &cpu, unit).await?; // count(UNIT), holding the GIL
+                    Ok(())
+                };
+                threads.push(main.spawn(main.next_thread_name(), body).await?);
+            }
+            for t in &threads {
+                t.join(&main).await?;
+            }
+            let took = main.now() - start;
+            main.phase_end("gil_threads");
+            let speedup = measured(&main, "gil_threads", took, work_ns);
+            main.metric("gil_handovers", gil.handovers() as f64, "handovers");
+            main.print(format!(
+                "threads with the GIL: {} ({speedup:.2}x), the GIL changed hands {} times",
+                conlab_core::ms(took),
+                gil.handovers()
+            ))
+            .await;
+        } else {
+            main.print("threads with the GIL: skipped (gil=false)")
+                .await;
+        }
 
-    // Each process calibrated alike: the parent hands its calibration over.
-    let took = phase(main, "processes", || {
-        let processes = Processes::new(main);
-        let arg = format!("{} {}", work.per_ms(), unit.as_nanos());
-        let children = (0..units)
-            .map(|_| processes.spawn(main, Spawn::new("worker").arg(arg.clone())))
-            .collect::<Result<Vec<_>, _>>()?;
-        children.iter().try_for_each(|c| c.join(main).map(|_| ()))
-    })?;
-    let speedup = work_ns as f64 / took.max(1) as f64;
-    main.metric("makespan_processes_ms", took as f64 / 1e6, "ms");
-    main.metric("speedup_processes", speedup, "x");
-    main.print(format!(
-        "processes: {} ({speedup:.2}x on {cores} cores, starting them included)",
-        conlab_core::ms(took)
-    ));
-    Ok(())
+        main.phase_start("free_threads");
+        let start = main.now();
+        let mut threads = Vec::new();
+        for _ in 0..units {
+            let body = move |me: Thread| async move {
+                cpu.compute(&me, unit).await?; // count(UNIT), no GIL
+                Ok(())
+            };
+            threads.push(main.spawn(main.next_thread_name(), body).await?);
+        }
+        for t in &threads {
+            t.join(&main).await?;
+        }
+        let took = main.now() - start;
+        main.phase_end("free_threads");
+        let speedup = measured(&main, "free_threads", took, work_ns);
+        main.print(format!(
+            "threads without a GIL: {} ({speedup:.2}x on {cores} cores)",
+            conlab_core::ms(took)
+        ))
+        .await;
+
+        main.phase_start("processes");
+        let start = main.now();
+        {
+            let processes = Processes::new(&main, &cpu);
+            let mut children = Vec::new();
+            for _ in 0..units {
+                let arg = unit.as_nanos().to_string();
+                children.push(processes.start(&main, count, arg).await?);
+            }
+            for c in &children {
+                c.join(&main).await?;
+            }
+        }
+        let took = main.now() - start;
+        main.phase_end("processes");
+        let speedup = measured(&main, "processes", took, work_ns);
+        main.print(format!(
+            "processes: {} ({speedup:.2}x on {cores} cores, starting them included)",
+            conlab_core::ms(took)
+        ))
+        .await;
+        Ok(())
+    })
 }
 
-/// A child process: one unit of work, calibrated by the parent (`<per ms> <ns>`).
-pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
-    let mut words = ctx.arg().split(' ');
-    let per_ms: f64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(1.0);
-    let ns: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    ctx.compute(&Work::from_per_ms(per_ms), Duration::from_nanos(ns))
+/// Records a phase's makespan `took` and its speed-up over `work_ns`, the CPU time of the work
+/// on one core; returns the speed-up.
+fn measured(main: &Thread, phase: &str, took: Nanos, work_ns: Nanos) -> f64 {
+    let speedup = work_ns as f64 / took.max(1) as f64;
+    main.metric(&format!("makespan_{phase}_ms"), took as f64 / 1e6, "ms");
+    main.metric(&format!("speedup_{phase}"), speedup, "x");
+    speedup
+}
+
+/// A child process: one unit of work, as long as its parent says (in nanoseconds).
+fn count(me: Child) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let ns: u64 = me.arg().parse().unwrap_or(0);
+        me.compute(Duration::from_nanos(ns)).await?; // count(UNIT), its own GIL
+        Ok(())
+    })
+}
+
+/// The code of the child processes a native run starts.
+#[cfg(feature = "native")]
+pub fn child(ctx: &conlab_processes::ProcessCtx) -> Result<(), conlab_traced_threads::Aborted> {
+    conlab_threads::run_child(ctx, count)
 }
 
 /// What the run did in phase `name` with the cores: used and could have had.
@@ -167,7 +190,7 @@ fn unjudgeable(
     if cores < 2 {
         return Some(format!("this machine has {} core", cores));
     }
-    if per_unit < min_unit {
+    if per_unit < min_unit && !c.is_virtual() {
         return Some(format!(
             "one unit takes {}, too short against starting {started} (judged from {}; time-scale makes units shorter)",
             conlab_core::ms(per_unit),
@@ -194,9 +217,13 @@ fn unjudgeable(
 }
 
 /// How many cores of those it could have had a phase should use when its work runs at once:
-/// at least one, plus half of the rest it could have had (up to one per unit).
+/// at least one, plus half of the rest it could use. Equal units on whole cores go in rounds,
+/// so 3 units on 2 cores use 1.5 at best (two, then one alone).
 fn parallel_enough(lent: &PhaseCores, units: usize) -> f64 {
-    1.0 + 0.5 * (lent.could_have.min(units as f64) - 1.0).max(0.0)
+    let whole = lent.could_have.round().max(1.0);
+    let rounds = (units as f64 / whole).ceil().max(1.0);
+    let could_use = (units as f64 / rounds).min(lent.could_have);
+    1.0 + 0.5 * (could_use - 1.0).max(0.0)
 }
 
 /// Checks, from the phases' CPU-time marks and the machine's idle time at their ends, with
@@ -280,9 +307,8 @@ fn cores_used(c: &Checks, name: &str) -> f64 {
             // Traces without the machine's idle time: from the CPU-time marks alone.
             c.phase(name).map_or(0.0, |(start, end)| {
                 let cpu: u64 = c
-                    .trace
-                    .marks_named("cpu_time")
-                    .filter(|m| m.t >= start && m.t <= end)
+                    .marks_in_phase(name, "cpu_time")
+                    .into_iter()
                     .filter_map(|m| m.detail.parse::<u64>().ok())
                     .sum();
                 cpu as f64 / (end - start).max(1) as f64
@@ -404,6 +430,55 @@ fn gil_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: 
         );
     }
 }
+
+/// What a search tries to break, whatever the order the threads take: under the GIL the
+/// threads compute one at a time (their phase takes all their work), and free threads and
+/// processes use the cores (their phase takes no longer than the work spread over them).
+pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
+    let units = c.params.usize("units") as u64;
+    let unit = c.params.scale_ms(UNIT_MS).as_nanos() as u64;
+    let cores = u64::from(c.trace.cores.unwrap_or(1)).max(1);
+    let length = |name: &str| c.trace.phase(name).map(|(a, b)| b - a);
+    let mut found = Vec::new();
+    if c.params.flag("gil") {
+        let serial = units * unit;
+        let broke = length("gil_threads")
+            .filter(|took| *took < serial)
+            .map(|took| {
+                format!(
+                    "the threads took {} under the GIL, less than their work ({})",
+                    conlab_core::ms(took),
+                    conlab_core::ms(serial)
+                )
+            });
+        found.push(("under the GIL one thread computes at a time", broke));
+    }
+    let spread = units.div_ceil(cores) * unit;
+    let over = |phase: &str| length(phase).filter(|took| *took > spread);
+    let free = over("free_threads").map(|took| {
+        format!(
+            "the free threads took {}, more than their work spread over {cores} cores ({})",
+            conlab_core::ms(took),
+            conlab_core::ms(spread)
+        )
+    });
+    found.push(("free threads use the cores", free));
+    let procs = over("processes").map(|took| {
+        format!(
+            "the processes took {}, more than their work spread over {cores} cores ({})",
+            conlab_core::ms(took),
+            conlab_core::ms(spread)
+        )
+    });
+    found.push(("processes use the cores", procs));
+    found
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/thread-scenarios/src/threads/cpu_bound_gil.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("cpu_bound_gil.rs"));
 
 /// About how long a run takes: the units of work once in sequence, once in GIL threads, once
 /// in free threads and once in processes (and starting them), after calibrating.
