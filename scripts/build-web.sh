@@ -74,9 +74,11 @@ cp web/static/* $out/
 mkdir -p $out/i18n
 cp web/i18n/*.json $out/i18n/
 # The scenarios' code, shown beside their timelines: fetched by path, as the trace names it.
-mkdir -p $out/sources/crates/async-scenarios $out/sources/crates/thread-scenarios
+mkdir -p $out/sources/crates/async-scenarios $out/sources/crates/thread-scenarios \
+  $out/sources/crates/process-scenarios
 cp -r crates/async-scenarios/src $out/sources/crates/async-scenarios/
 cp -r crates/thread-scenarios/src $out/sources/crates/thread-scenarios/
+cp -r crates/process-scenarios/src $out/sources/crates/process-scenarios/
 if compgen -G "web/recorded/*.json" >/dev/null; then
   mkdir -p $out/recorded
   cp web/recorded/*.json $out/recorded/

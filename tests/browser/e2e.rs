@@ -1454,3 +1454,51 @@ async fn cpu_bound_gil_runs_in_the_page_with_its_gil_lane_and_processes() {
         c.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn process_scenarios_run_in_the_page_with_private_memory_and_ipc_as_steps() {
+    // Chapter 2 live in the page: each process on a lane of its own with a PID, its list of
+    // its own, and the lock and queue between processes as scheduling points; the page's
+    // run is the one `conlab run --runtime virtual` makes.
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    for (id, assignments) in [
+        ("process-isolation", ["processes=4", "time-scale=1"]),
+        ("process-lock", ["processes=3", "hold_ms=40"]),
+        ("process-pool", ["workers=3", "tasks=7"]),
+    ] {
+        let row = conlab_scenarios::find(id).unwrap();
+        let info = row.info();
+        let params = Params::from_assignments(id, info.params, assignments).unwrap();
+        let expected = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+        let query = assignments.join("&");
+        c.goto(&format!("{}index.html?scenario={id}&{query}", site.url))
+            .await
+            .unwrap();
+        wait_for(&c, "#verdict", 60).await;
+        wait_for(&c, "#run:not([disabled])", 60).await;
+        let verdict = text(&c, "#verdict").await;
+        assert!(verdict.starts_with("PASSED"), "{id}: {verdict}");
+        assert_eq!(
+            count(&c, "#lanes > li").await,
+            expected.trace.lanes.len(),
+            "{id}"
+        );
+        assert_eq!(page_output(&c).await, output_texts(&expected.trace), "{id}");
+        if id == "process-isolation" {
+            let lengths: Vec<String> = page_output(&c)
+                .await
+                .into_iter()
+                .filter(|l| l.starts_with("process "))
+                .collect();
+            assert_eq!(lengths.len(), 4);
+            assert!(
+                lengths.iter().all(|l| l.ends_with("(length 1)")),
+                "{lengths:?}"
+            );
+        }
+        screenshot_at(&c, "#verdict", &format!("{id}-page")).await;
+    }
+    c.close().await.unwrap();
+}

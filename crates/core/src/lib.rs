@@ -21,6 +21,7 @@ pub mod replay;
 mod run;
 mod runtime;
 mod sites;
+pub mod sort;
 pub mod sync;
 mod task;
 pub mod template;

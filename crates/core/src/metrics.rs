@@ -55,7 +55,7 @@ fn lane_unions(spans: &[Span], counts: fn(SpanState) -> bool) -> Vec<(u32, Nanos
         .filter(|s| counts(s.state) && s.end > s.start)
         .map(|s| (s.lane, s.start, s.end))
         .collect();
-    intervals.sort_unstable();
+    crate::sort::sort_unstable(&mut intervals);
     // Union each lane's intervals in place; what is left no longer overlaps within a lane.
     let mut merged = 0usize;
     for i in 0..intervals.len() {
@@ -103,7 +103,7 @@ fn edges(intervals: &[(u32, Nanos, Nanos)]) -> Vec<(Nanos, i8)> {
         edges.push((a, 1));
         edges.push((b, -1));
     }
-    edges.sort_unstable();
+    crate::sort::sort_unstable(&mut edges);
     edges
 }
 
@@ -128,7 +128,7 @@ pub fn peak_overlap(intervals: &[(Nanos, Nanos)]) -> usize {
         edges.push((a, 1));
         edges.push((b, -1));
     }
-    edges.sort_unstable();
+    crate::sort::sort_unstable(&mut edges);
     let (mut level, mut peak) = (0i64, 0i64);
     for (_, d) in edges {
         level += d as i64;
@@ -153,7 +153,7 @@ fn latency(spans: &[Span]) -> Option<LatencySummary> {
 /// Percentiles are nearest-rank.
 pub fn summarize(samples: &[Nanos], window: Nanos) -> LatencySummary {
     let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
+    crate::sort::sort_unstable(&mut sorted);
     let count = sorted.len() as u64;
     let rank = |p: f64| -> Nanos {
         if sorted.is_empty() {

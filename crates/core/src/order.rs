@@ -10,7 +10,7 @@ pub fn sort_by_packed_key<T>(items: &mut Vec<T>, key: impl Fn(&T) -> u128) {
         return;
     }
     let mut order: Vec<(u128, usize)> = items.iter().map(&key).zip(0..).collect();
-    order.sort_unstable();
+    crate::sort::sort_unstable(&mut order);
     let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
     items.extend(order.iter().filter_map(|&(_, i)| slots[i].take()));
 }

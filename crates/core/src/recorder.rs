@@ -699,7 +699,7 @@ fn build(
         });
     }
     let mut still_open: Vec<(LaneId, Vec<OpenSpan>)> = stacks.into_iter().collect();
-    still_open.sort_unstable_by_key(|(lane, _)| *lane);
+    crate::sort::sort_unstable_by_key(&mut still_open, |(lane, _)| *lane);
     for (lane, mut stack) in still_open {
         close_all(&mut stack, lane, (end, u64::MAX), true, &mut rec.spans);
     }
@@ -729,12 +729,12 @@ fn note_start(latest: &mut Vec<Nanos>, lane: usize, start: Nanos) {
 /// drawn around them, not under them. Spans that begin together nest in the order they began.
 #[cfg(not(target_arch = "wasm32"))]
 fn nest_by_time(spans: &mut [Span], mut lanes: Vec<LaneId>) {
-    lanes.sort_unstable();
+    crate::sort::sort_unstable(&mut lanes);
     lanes.dedup();
     let mut mine: Vec<usize> = (0..spans.len())
         .filter(|&i| lanes.binary_search(&spans[i].lane).is_ok())
         .collect();
-    mine.sort_unstable_by_key(|&i| {
+    crate::sort::sort_unstable_by_key(&mut mine, |&i| {
         let s = &spans[i];
         (s.lane, s.start, std::cmp::Reverse(s.end), s.order.0)
     });

@@ -5,6 +5,7 @@ pub mod process_isolation;
 pub mod process_lock;
 pub mod process_pool;
 pub mod process_queue;
+#[cfg(feature = "native")]
 pub mod process_shared_dict;
 pub mod process_start;
 
@@ -76,7 +77,7 @@ pub(crate) fn child_lines<'a>(trace: &'a Trace, prefix: &str) -> Vec<ChildLine<'
 /// Checks that `lines` came from `n` different processes, each naming its own PID.
 pub(crate) fn check_own_pids(c: &mut Checks, lines: &[ChildLine<'_>], n: usize) {
     let mut lanes: Vec<LaneId> = lines.iter().map(|l| l.lane).collect();
-    lanes.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut lanes);
     lanes.dedup();
     let wrong: Vec<&str> = lines
         .iter()

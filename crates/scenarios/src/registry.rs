@@ -590,7 +590,7 @@ macro_rules! row {
 
 #[cfg(feature = "asyncio")]
 use conlab_async_scenarios::{asyncio, coroutines};
-#[cfg(feature = "native")]
+#[cfg(feature = "scheduler")]
 use conlab_process_scenarios::processes;
 #[cfg(feature = "native")]
 use conlab_server_scenarios::{http, http_api, mysql, redis};
@@ -626,13 +626,13 @@ static TABLE: &[Scenario] = &[
             threads::producer_consumer::too_large_to_schedule
         )),
     // Chapter 2: processes.
-    row!("process-start", threads processes::process_start, child),
-    row!("process-isolation", threads processes::process_isolation, child),
-    row!("process-info", threads processes::process_info, child),
-    row!("process-queue", threads processes::process_queue, child),
+    row!("process-start", seam processes::process_start, child),
+    row!("process-isolation", seam processes::process_isolation, child),
+    row!("process-info", seam processes::process_info, child),
+    row!("process-queue", seam processes::process_queue, child),
     row!("process-shared-dict", threads processes::process_shared_dict, child),
-    row!("process-lock", threads processes::process_lock, child),
-    row!("process-pool", threads processes::process_pool, child),
+    row!("process-lock", seam processes::process_lock, child),
+    row!("process-pool", seam processes::process_pool, child),
     // Chapter 3: coroutines.
     row!("coroutine-switch", generic coroutines::coroutine_switch),
     row!("generator-delegation", generic coroutines::generator_delegation),

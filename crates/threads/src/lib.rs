@@ -30,7 +30,10 @@ pub use gil::Gil;
 pub use local::Local;
 #[cfg(feature = "native")]
 pub use process::run_child;
-pub use process::{Child, ChildBody, ProcessHandle, Processes};
+pub use process::{
+    Child, ChildBody, ProcessHandle, ProcessLock, ProcessQueue, ProcessSpec, Processes,
+    VIRTUAL_PARENT_PID,
+};
 pub use queue::Queue;
 pub use scheduled::{run_scheduled, Recording, Scheduled, SCHEDULER_LIMITS};
 pub use sync::{CondHeld, Condition, Event, Held, Lock, Permit, Semaphore, Shared};

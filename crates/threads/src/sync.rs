@@ -127,39 +127,42 @@ impl Lock {
         me: &'a Thread,
     ) -> impl Future<Output = Result<Held<'a>, Aborted>> + 'a {
         me.at(Location::caller());
-        async move {
-            match (&self.kind, &me.kind) {
-                #[cfg(feature = "native")]
-                (LockKind::Os(l), Kind::Os(c)) => Ok(Held {
-                    kind: HeldKind::Os(l.lock(c)?),
-                }),
-                #[cfg(feature = "native")]
-                (LockKind::OsReentrant(l), Kind::Os(c)) => Ok(Held {
-                    kind: HeldKind::OsReentrant(l.lock(c)?),
-                }),
-                (LockKind::Sched(lock, name), Kind::Sched(s)) => {
-                    let asked = s.ctx.now();
-                    if conlab_core::faults::active(conlab_core::Fault::LockNotExclusive) {
-                        // The test fault of a lock that does not exclude: nobody waits for it.
-                        return Ok(Held {
-                            kind: HeldKind::Sched(lock, Hold::new(name, me, asked, false)),
-                        });
-                    }
-                    let cut_off = WaitCutOff { thread: s, asked };
-                    let waited = lock.acquire(&s.ctx).await;
-                    std::mem::forget(cut_off);
-                    let since = s.ctx.now();
-                    // A wait on virtual time may take none, and is a wait all the same.
-                    if waited || since > asked {
-                        s.span(SpanState::WaitingLock, asked, since, Text::None);
-                    }
-                    Ok(Held {
-                        kind: HeldKind::Sched(lock, Hold::new(name, me, since, true)),
-                    })
+        self.acquire_here(me)
+    }
+
+    /// [`Lock::acquire`], for an operation of this crate that noted its line already.
+    pub(crate) async fn acquire_here<'a>(&'a self, me: &'a Thread) -> Result<Held<'a>, Aborted> {
+        match (&self.kind, &me.kind) {
+            #[cfg(feature = "native")]
+            (LockKind::Os(l), Kind::Os(c)) => Ok(Held {
+                kind: HeldKind::Os(l.lock(c)?),
+            }),
+            #[cfg(feature = "native")]
+            (LockKind::OsReentrant(l), Kind::Os(c)) => Ok(Held {
+                kind: HeldKind::OsReentrant(l.lock(c)?),
+            }),
+            (LockKind::Sched(lock, name), Kind::Sched(s)) => {
+                let asked = s.ctx.now();
+                if conlab_core::faults::active(conlab_core::Fault::LockNotExclusive) {
+                    // The test fault of a lock that does not exclude: nobody waits for it.
+                    return Ok(Held {
+                        kind: HeldKind::Sched(lock, Hold::new(name, me, asked, false)),
+                    });
                 }
-                #[cfg(feature = "native")]
-                _ => unreachable!("a lock is taken by threads of its own run"),
+                let cut_off = WaitCutOff { thread: s, asked };
+                let waited = lock.acquire(&s.ctx).await;
+                std::mem::forget(cut_off);
+                let since = s.ctx.now();
+                // A wait on virtual time may take none, and is a wait all the same.
+                if waited || since > asked {
+                    s.span(SpanState::WaitingLock, asked, since, Text::None);
+                }
+                Ok(Held {
+                    kind: HeldKind::Sched(lock, Hold::new(name, me, since, true)),
+                })
             }
+            #[cfg(feature = "native")]
+            _ => unreachable!("a lock is taken by threads of its own run"),
         }
     }
 }

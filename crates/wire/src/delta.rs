@@ -157,7 +157,7 @@ impl DeltaTracker {
             .filter(|k| !still_open.contains(*k) && !closed.contains(*k))
             .copied()
             .collect();
-        delta.gone.sort_unstable();
+        conlab_core::sort::sort_unstable(&mut delta.gone);
         self.open = still_open;
         for mark in &snapshot.marks {
             if self.marks.insert((mark.lane, mark.t, mark.order)) {
@@ -214,7 +214,7 @@ pub fn apply(trace: &mut Trace, delta: Delta) {
     if !delta.spans.is_empty() || !delta.gone.is_empty() {
         let mut closing: Vec<OpenKey> = delta.spans.iter().map(open_key).collect();
         closing.extend(delta.gone);
-        closing.sort_unstable();
+        conlab_core::sort::sort_unstable(&mut closing);
         trace
             .spans
             .retain(|s| !s.open || closing.binary_search(&open_key(s)).is_err());

@@ -2,8 +2,9 @@
 //! child says who it is; the parent says what it started and when each one was joined.
 
 use conlab_core::Checks;
-use conlab_processes::{ProcessCtx, Processes, Spawn};
-use conlab_traced_threads::{Aborted, ThreadCtx};
+use conlab_threads::{Aborted, Child, ProcessSpec, Processes, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
 /// Every second child is a daemon.
 fn is_daemon(i: usize) -> bool {
@@ -11,45 +12,56 @@ fn is_daemon(i: usize) -> bool {
 }
 
 /// Runs the parent: starts the children, reports each, joins each.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("processes");
-    let work = main.params().scale_ms(50);
-    let processes = Processes::new(main);
-    let mut children = Vec::with_capacity(n);
-    for i in 0..n {
-        let mut spawn = Spawn::new("worker")
-            .name(format!("worker-{}", i + 1))
-            .arg(format!("{} {}", is_daemon(i), work.as_micros()));
-        if is_daemon(i) {
-            spawn = spawn.daemon();
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("processes");
+        let work = main.params().scale_ms(50);
+        let processes = Processes::new(&main);
+        let mut children = Vec::with_capacity(n);
+        for i in 0..n {
+            let spec = ProcessSpec::new(worker)
+                .name(format!("worker-{}", i + 1))
+                .daemon(is_daemon(i))
+                .arg(format!("{} {}", is_daemon(i), work.as_micros()));
+            let child = processes.start(&main, spec).await?;
+            main.print(format!(
+                "parent: started worker-{} with pid {}, daemon={}",
+                i + 1,
+                child.pid(),
+                is_daemon(i)
+            ))
+            .await;
+            children.push(child);
         }
-        let child = processes.spawn(main, spawn)?;
-        main.print(format!(
-            "parent: started worker-{} with pid {}, daemon={}",
-            i + 1,
-            child.pid(),
-            is_daemon(i)
-        ));
-        children.push(child);
-    }
-    for (i, child) in children.iter().enumerate() {
-        let exit = child.join(main)?;
-        main.print(format!("parent: joined worker-{}, which {exit}", i + 1));
-    }
-    Ok(())
+        for (i, child) in children.iter().enumerate() {
+            let exit = child.join(&main).await?;
+            main.print(format!("parent: joined worker-{}, which {exit}", i + 1))
+                .await;
+        }
+        Ok(())
+    })
 }
 
 /// A child: says its name, PID and daemon flag, works a little, and ends.
-pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
-    let mut parts = ctx.arg().split(' ');
-    let daemon = parts.next() == Some("true");
-    let micros: u64 = parts.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    ctx.print(format!(
-        "child: name={} pid {} daemon={daemon}",
-        ctx.name(),
-        ctx.pid()
-    ));
-    ctx.sleep(std::time::Duration::from_micros(micros))
+fn worker(me: Child) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let mut parts = me.arg().split(' ');
+        let daemon = parts.next() == Some("true");
+        let micros: u64 = parts.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+        me.print(format!(
+            "child: name={} pid {} daemon={daemon}",
+            me.name(),
+            me.pid()
+        ))
+        .await;
+        me.sleep(std::time::Duration::from_micros(micros)).await
+    })
+}
+
+/// The code of the child processes a native run starts.
+#[cfg(feature = "native")]
+pub fn child(ctx: &conlab_processes::ProcessCtx) -> Result<(), conlab_traced_threads::Aborted> {
+    conlab_threads::run_child(ctx, worker)
 }
 
 /// Checks: names and PIDs the children report match what the parent started (and the lanes),
@@ -141,3 +153,15 @@ pub fn checks(c: &mut Checks) {
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     super::per_process(p.usize("processes")) + p.scale_ms(50)
 }
+
+/// What a search tries to break: nothing (names, PIDs and joins hold in every interleaving;
+/// the checks read output, which a search does not keep).
+pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
+    Vec::new()
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/process-scenarios/src/processes/process_info.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("process_info.rs"));

@@ -3,23 +3,9 @@
 //! the same global in one process all share it.
 
 use conlab_core::{Checks, LaneKind};
-use conlab_processes::{ProcessCtx, Processes, Spawn};
-use conlab_traced_threads::{Aborted, ThreadCtx};
-use std::sync::{Arc, Mutex};
-
-/// The global list of a child process (a worker runs one child, so a static is its global).
-static NUMBERS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-
-/// Appends `i` to `numbers`; what the list holds then.
-fn append(numbers: &Mutex<Vec<usize>>, i: usize) -> Vec<usize> {
-    let mut numbers = numbers.lock().unwrap_or_else(|p| p.into_inner());
-    numbers.push(i);
-    numbers.clone()
-}
-
-fn len(numbers: &Mutex<Vec<usize>>) -> usize {
-    numbers.lock().unwrap_or_else(|p| p.into_inner()).len()
-}
+use conlab_threads::{Aborted, Child, ProcessSpec, Processes, Shared, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
 fn show(numbers: &[usize]) -> String {
     let items: Vec<String> = numbers.iter().map(usize::to_string).collect();
@@ -27,60 +13,86 @@ fn show(numbers: &[usize]) -> String {
 }
 
 /// Runs the parent: n processes append to their own list, then n threads to the parent's.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("processes");
-    // The parent's global list. conlab may run many scenarios in one process (a suite, a
-    // test), so the parent's copy belongs to the run rather than to a static; what matters
-    // is unchanged: every thread of the parent sees this one list, no child can reach it.
-    let numbers: Arc<Mutex<Vec<usize>>> = Arc::default();
-    main.phase_start("processes");
-    {
-        let processes = Processes::new(main);
-        let mut children = Vec::with_capacity(n);
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("processes");
+        // The parent's global list (`numbers = []`): every thread of the parent sees this one
+        // list, no child can reach it. (conlab may run many scenarios in one process, so it
+        // belongs to the run rather than to a static.)
+        let numbers: Shared<Vec<usize>> = Shared::new(&main, "numbers", Vec::new());
+        main.phase_start("processes");
+        {
+            let processes = Processes::new(&main);
+            let mut children = Vec::with_capacity(n);
+            for i in 0..n {
+                let spec = ProcessSpec::new(append).arg(i.to_string());
+                children.push(processes.start(&main, spec).await?);
+            }
+            for child in &children {
+                child.join(&main).await?;
+            }
+        }
+        main.phase_end("processes");
+        let len = numbers.get(&main).await.len();
+        main.print(format!(
+            "parent after the processes: the list has {}",
+            conlab_core::count_of(len, "item", "items")
+        ))
+        .await;
+        main.phase_start("threads");
+        let mut threads = Vec::with_capacity(n);
         for i in 0..n {
-            children.push(processes.spawn(main, Spawn::new("worker").arg(i.to_string()))?);
+            let numbers = numbers.clone();
+            let body = move |me: Thread| async move {
+                let mut seen = Vec::new();
+                numbers
+                    .update(&me, |list| {
+                        list.push(i); // numbers.append(i)
+                        seen = list.clone();
+                    })
+                    .await;
+                me.print(format!("thread {i}: the list is {}", show(&seen)))
+                    .await;
+                Ok(())
+            };
+            threads.push(main.spawn(format!("Thread-{}", i + 1), body).await?);
         }
-        for child in &children {
-            child.join(main)?;
+        for t in &threads {
+            t.join(&main).await?;
         }
-    }
-    main.phase_end("processes");
-    main.print(format!(
-        "parent after the processes: the list has {}",
-        conlab_core::count_of(len(&numbers), "item", "items")
-    ));
-    main.phase_start("threads");
-    let mut threads = Vec::with_capacity(n);
-    for i in 0..n {
-        let numbers = numbers.clone();
-        threads.push(main.spawn(format!("Thread-{}", i + 1), move |me| {
-            let seen = append(&numbers, i);
-            me.print(format!("thread {i}: the list is {}", show(&seen)));
-            Ok(())
-        })?);
-    }
-    for t in &threads {
-        t.join(main)?;
-    }
-    main.phase_end("threads");
-    main.print(format!(
-        "parent after the threads: the list has {}",
-        conlab_core::count_of(len(&numbers), "item", "items")
-    ));
-    Ok(())
+        main.phase_end("threads");
+        let len = numbers.get(&main).await.len();
+        main.print(format!(
+            "parent after the threads: the list has {}",
+            conlab_core::count_of(len, "item", "items")
+        ))
+        .await;
+        Ok(())
+    })
 }
 
 /// A child: appends its argument to its own copy of the global list.
-pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
-    let i: usize = ctx.arg().parse().unwrap_or(0);
-    let seen = append(&NUMBERS, i);
-    ctx.print(format!(
-        "process {i} (pid {}): the list is {} (length {})",
-        ctx.pid(),
-        show(&seen),
-        seen.len()
-    ));
-    Ok(())
+fn append(me: Child) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let i: usize = me.arg().parse().unwrap_or(0);
+        let numbers = me.global("numbers", Vec::<usize>::new); // this process's `numbers`
+        numbers.borrow_mut().push(i);
+        let seen = numbers.borrow().clone();
+        me.print(format!(
+            "process {i} (pid {}): the list is {} (length {})",
+            me.pid(),
+            show(&seen),
+            seen.len()
+        ))
+        .await;
+        Ok(())
+    })
+}
+
+/// The code of the child processes a native run starts.
+#[cfg(feature = "native")]
+pub fn child(ctx: &conlab_processes::ProcessCtx) -> Result<(), conlab_traced_threads::Aborted> {
+    conlab_threads::run_child(ctx, append)
 }
 
 /// The number in the parent's line `prefix… has N items`.
@@ -162,3 +174,15 @@ pub fn checks(c: &mut Checks) {
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     super::per_process(p.usize("processes")) + std::time::Duration::from_millis(100)
 }
+
+/// What a search tries to break: nothing (each process's list is its own in every
+/// interleaving; the checks read output, which a search does not keep).
+pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
+    Vec::new()
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/process-scenarios/src/processes/process_isolation.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("process_isolation.rs"));

@@ -3,59 +3,63 @@
 //! then takes the lock in turn: the holding spans never overlap.
 
 use conlab_core::{Checks, Fault, SpanState};
-use conlab_processes::{Inbox, ProcessCtx, ProcessLock, Processes, Spawn};
-use conlab_traced_threads::{Aborted, ThreadCtx};
-
-const LOCK: &str = "lock";
+use conlab_threads::{Aborted, Child, ProcessLock, ProcessQueue, ProcessSpec, Processes, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
 /// Runs the parent: shares one lock with the children, lets them all go at once, joins them.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("processes");
-    let lock = ProcessLock::new("the shared lock")
-        .map_err(|e| main.fail(format!("could not make a lock in shared memory: {e}")))?;
-    let arrivals = Inbox::new();
-    let processes = Processes::new(main);
-    let mut children = Vec::with_capacity(n);
-    for i in 0..n {
-        let spawn = Spawn::new("worker")
-            .arg(i.to_string())
-            .inbox(&arrivals)
-            .share(LOCK, &lock);
-        children.push(processes.spawn(main, spawn)?);
-    }
-    for _ in 0..n {
-        arrivals.recv(main, SpanState::WaitingEvent, "every child to arrive")?;
-    }
-    main.mark("all_arrived", "");
-    for child in &children {
-        child.send(b"go");
-    }
-    for child in &children {
-        child.join(main)?;
-    }
-    Ok(())
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("processes");
+        let lock = ProcessLock::new(&main, "the shared lock")?; // multiprocessing.Lock()
+        let arrivals = ProcessQueue::new(&main, "arrivals");
+        let processes = Processes::new(&main);
+        let mut children = Vec::with_capacity(n);
+        for i in 0..n {
+            let spec = ProcessSpec::new(worker)
+                .arg(i.to_string())
+                .queue(&arrivals)
+                .lock(&lock);
+            children.push(processes.start(&main, spec).await?);
+        }
+        for _ in 0..n {
+            arrivals.get(&main).await?; // wait for every child to arrive
+        }
+        main.mark("all_arrived", "");
+        for child in &children {
+            child.send(&main, "go").await;
+        }
+        for child in &children {
+            child.join(&main).await?;
+        }
+        Ok(())
+    })
 }
 
 /// A child: arrives, waits for the start, holds the lock for hold_ms.
-pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
-    let lock = match ProcessLock::open(ctx, LOCK) {
-        Ok(lock) => lock,
-        Err(e) => panic!("the shared lock could not be opened: {e}"),
-    };
-    let hold = ctx.params().duration("hold_ms");
-    ctx.print(format!(
-        "process {} (pid {}): arrived",
-        ctx.arg(),
-        ctx.pid()
-    ));
-    ctx.send_message(b"arrived");
-    ctx.recv(SpanState::WaitingEvent, "the start")?;
-    let guard = lock.acquire(ctx)?;
-    ctx.print(format!("process {}: has the lock", ctx.arg()));
-    ctx.sleep(hold)?;
-    ctx.print(format!("process {}: done", ctx.arg()));
-    drop(guard);
-    Ok(())
+fn worker(me: Child) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let hold = me.params().duration("hold_ms");
+        me.print(format!("process {} (pid {}): arrived", me.arg(), me.pid()))
+            .await;
+        me.put("arrived").await;
+        me.recv(SpanState::WaitingEvent, "the start").await?;
+        me.with_lock(|| async {
+            // with lock:
+            me.print(format!("process {}: has the lock", me.arg()))
+                .await;
+            me.sleep(hold).await?;
+            me.print(format!("process {}: done", me.arg())).await;
+            Ok(())
+        })
+        .await
+    })
+}
+
+/// The code of the child processes a native run starts.
+#[cfg(feature = "native")]
+pub fn child(ctx: &conlab_processes::ProcessCtx) -> Result<(), conlab_traced_threads::Aborted> {
+    conlab_threads::run_child(ctx, worker)
 }
 
 /// Checks: every "arrived" line comes before the first "done"; the holding spans of different
@@ -91,10 +95,10 @@ pub fn checks(c: &mut Checks) {
         .filter(|s| s.state == SpanState::HoldingLock)
         .map(|s| (s.start, s.end, s.lane))
         .collect();
-    holds.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut holds);
     let overlaps = holds.windows(2).filter(|w| w[1].0 < w[0].1).count();
     let mut holders: Vec<u32> = holds.iter().map(|h| h.2).collect();
-    holders.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut holders);
     holders.dedup();
     let detail = format!(
         "{} by {}; {overlaps} overlapping",
@@ -136,3 +140,15 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let n = p.usize("processes");
     super::per_process(n) + p.duration("hold_ms") * n as u32
 }
+
+/// What a search tries to break: nothing (its checks read the holds' spans, which a search
+/// does not keep; a lock that excludes holds in every interleaving).
+pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
+    Vec::new()
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/process-scenarios/src/processes/process_lock.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("process_lock.rs"));

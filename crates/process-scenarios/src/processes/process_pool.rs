@@ -6,8 +6,9 @@
 //! span (`task 7`, or `tasks 7–13`), as the worker runs it in one go.
 
 use conlab_core::{Checks, Nanos, SpanState};
-use conlab_processes::{Inbox, Process, ProcessCtx, Processes, Spawn};
-use conlab_traced_threads::{Aborted, ThreadCtx};
+use conlab_threads::{Aborted, Child, ProcessQueue, ProcessSpec, Processes, Thread};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// What the parent may spend handing out one task and taking its result on a busy 2-core
@@ -24,7 +25,7 @@ const ESTIMATE_PER_CHUNK: Duration = Duration::from_micros(40);
 /// Chunks a worker holds at once: the one it runs and one in reserve.
 const AHEAD: usize = 2;
 
-const STOP: &[u8] = b"stop";
+const STOP: &str = "stop";
 
 /// The chunk size: as given, or as `Pool.map` chooses (tasks / (4 × workers), rounded up).
 fn chunk_size(p: &conlab_core::Params) -> usize {
@@ -34,134 +35,146 @@ fn chunk_size(p: &conlab_core::Params) -> usize {
     }
 }
 
-/// Runs the parent: starts k workers, hands out every chunk (the next to whichever worker
-/// reports one done), then stops the workers.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let workers = main.params().usize("workers");
-    let tasks = main.params().usize("tasks");
-    let chunk = chunk_size(main.params());
-    let results = Inbox::new();
-    let processes = Processes::new(main);
-    let pool: Vec<Process> = (0..workers)
-        .map(|i| {
-            processes.spawn(
-                main,
-                Spawn::new("worker")
-                    .name(format!("PoolWorker-{}", i + 1))
-                    .inbox(&results),
-            )
-        })
-        .collect::<Result<_, _>>()?;
-    main.print(format!(
-        "parent: a pool of {} for {}, {} at a time",
-        conlab_core::count_of(workers, "worker", "workers"),
-        conlab_core::count_of(tasks, "task", "tasks"),
-        conlab_core::count_of(chunk.min(tasks), "task", "tasks"),
-    ));
-    // Every worker says when it is up, before any task is handed out.
-    for _ in 0..workers {
-        results.recv(main, SpanState::WaitingEvent, "the workers to start")?;
-    }
-    // The inputs: task i's input is i (`Pool.map(f, range(tasks))`), sent with its chunk.
-    let mut chunks = (0..tasks)
-        .step_by(chunk)
-        .map(|from| (from, (from + chunk).min(tasks)));
-    main.phase_start("tasks");
-    let mut hand_out = |worker: &Process| {
-        if let Some((from, to)) = chunks.next() {
-            worker.send(&chunk_message(from as u64, to as u64));
-            true
-        } else {
-            false
-        }
-    };
-    // Each task's result, in task order, as Pool.map returns them.
-    let mut results_in_order: Vec<Option<u64>> = vec![None; tasks];
-    let mut out = 0;
-    for _ in 0..AHEAD {
-        for worker in &pool {
-            out += usize::from(hand_out(worker));
-        }
-    }
-    while out > 0 {
-        let done = results.recv(main, SpanState::WaitingQueue, "a chunk's results")?;
-        out -= 1;
-        out += usize::from(hand_out(&pool[done.from as usize]));
-        // `<from>` then one result per task, 8 bytes each.
-        let mut words = done
-            .bytes
-            .chunks_exact(8)
-            .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
-        let from = words.next().unwrap_or(0) as usize;
-        for (slot, result) in results_in_order.iter_mut().skip(from).zip(words) {
-            *slot = Some(result);
-        }
-    }
-    main.phase_end("tasks");
-    let back = results_in_order.iter().flatten().count();
-    let sum: u64 = results_in_order.iter().flatten().sum();
-    main.print(format!(
-        "parent: all {} done; {} back, adding up to {sum}",
-        conlab_core::count_of(tasks, "task", "tasks"),
-        conlab_core::count_of(back, "result", "results")
-    ));
-    for worker in &pool {
-        worker.send(STOP);
-    }
-    for worker in &pool {
-        worker.join(main)?;
-    }
-    Ok(())
+/// The numbers in a message (`<worker> <first task> <results…>`, `<first task> <inputs…>`).
+fn numbers(message: &str) -> impl Iterator<Item = u64> + '_ {
+    message.split(' ').filter_map(|w| w.parse().ok())
 }
 
-/// A chunk as the parent sends it: the index of its first task, then each task's input
-/// (8 bytes each, little-endian), as `Pool.map` pickles a chunk of its iterable.
-fn chunk_message(from: u64, to: u64) -> Vec<u8> {
-    let mut message = Vec::with_capacity(8 * (to - from + 1) as usize);
-    message.extend_from_slice(&from.to_le_bytes());
+/// Runs the parent: starts k workers, hands out every chunk (the next to whichever worker
+/// reports one done), then stops the workers.
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let workers = main.params().usize("workers");
+        let tasks = main.params().usize("tasks");
+        let chunk = chunk_size(main.params());
+        let results = ProcessQueue::new(&main, "results");
+        let processes = Processes::new(&main);
+        let mut pool = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let spec = ProcessSpec::new(worker)
+                .name(format!("PoolWorker-{}", i + 1))
+                .arg(i.to_string())
+                .queue(&results);
+            pool.push(processes.start(&main, spec).await?);
+        }
+        main.print(format!(
+            "parent: a pool of {} for {}, {} at a time",
+            conlab_core::count_of(workers, "worker", "workers"),
+            conlab_core::count_of(tasks, "task", "tasks"),
+            conlab_core::count_of(chunk.min(tasks), "task", "tasks"),
+        ))
+        .await;
+        // Every worker says when it is up, before any task is handed out.
+        for _ in 0..workers {
+            results.get(&main).await?;
+        }
+        // The inputs: task i's input is i (`Pool.map(f, range(tasks))`), sent with its chunk.
+        let mut chunks = (0..tasks)
+            .step_by(chunk)
+            .map(|from| (from, (from + chunk).min(tasks)));
+        main.phase_start("tasks");
+        // Each task's result, in task order, as Pool.map returns them.
+        let mut results_in_order: Vec<Option<u64>> = vec![None; tasks];
+        let mut out = 0;
+        for _ in 0..AHEAD {
+            for worker in &pool {
+                if let Some((from, to)) = chunks.next() {
+                    worker.send(&main, &chunk_message(from, to)).await;
+                    out += 1;
+                }
+            }
+        }
+        while out > 0 {
+            let done = results.get(&main).await?;
+            out -= 1;
+            // `<worker> <from>` then one result per task.
+            let mut words = numbers(&done);
+            let by = words.next().unwrap_or(0) as usize;
+            if let (Some((from, to)), Some(worker)) = (chunks.next(), pool.get(by)) {
+                worker.send(&main, &chunk_message(from, to)).await;
+                out += 1;
+            }
+            let from = words.next().unwrap_or(0) as usize;
+            for (slot, result) in results_in_order.iter_mut().skip(from).zip(words) {
+                *slot = Some(result);
+            }
+        }
+        main.phase_end("tasks");
+        let back = results_in_order.iter().flatten().count();
+        let sum: u64 = results_in_order.iter().flatten().sum();
+        main.print(format!(
+            "parent: all {} done; {} back, adding up to {sum}",
+            conlab_core::count_of(tasks, "task", "tasks"),
+            conlab_core::count_of(back, "result", "results")
+        ))
+        .await;
+        for worker in &pool {
+            worker.send(&main, STOP).await;
+        }
+        for worker in &pool {
+            worker.join(&main).await?;
+        }
+        Ok(())
+    })
+}
+
+/// A chunk as the parent sends it: the index of its first task, then each task's input, as
+/// `Pool.map` pickles a chunk of its iterable.
+fn chunk_message(from: usize, to: usize) -> String {
+    let mut message = from.to_string();
     for input in from..to {
-        message.extend_from_slice(&input.to_le_bytes());
+        message.push(' ');
+        message.push_str(&input.to_string());
     }
     message
 }
 
 /// A pool worker: says it is up, then takes chunks until told to stop; a task sleeps task_ms
 /// and returns its input (`f(x) = x`).
-pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
-    let task = ctx.params().duration("task_ms");
-    let mut done = 0u64;
-    ctx.send_message(b"up");
-    loop {
-        let message = ctx.recv(SpanState::WaitingQueue, "waiting for a task")?;
-        if message == STOP {
-            break;
-        }
-        let mut words = message
-            .chunks_exact(8)
-            .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
-        let from = words.next().unwrap_or(0);
-        let start = ctx.now();
-        let mut results = Vec::with_capacity(message.len());
-        results.extend_from_slice(&from.to_le_bytes());
-        let mut to = from;
-        for input in words {
-            if !task.is_zero() {
-                ctx.sleep(task)?;
+fn worker(me: Child) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let task = me.params().duration("task_ms");
+        let mut done = 0u64;
+        me.put(format!("{} up", me.arg())).await;
+        loop {
+            let message = me
+                .recv(SpanState::WaitingQueue, "waiting for a task")
+                .await?;
+            if message == STOP {
+                break;
             }
-            results.extend_from_slice(&input.to_le_bytes());
-            to += 1;
-            done += 1;
+            let mut words = numbers(&message);
+            let from = words.next().unwrap_or(0);
+            let start = me.now();
+            let mut results = format!("{} {from}", me.arg());
+            let mut to = from;
+            for input in words {
+                if !task.is_zero() {
+                    me.sleep(task).await?;
+                }
+                results.push(' ');
+                results.push_str(&input.to_string()); // f(x) = x
+                to += 1;
+                done += 1;
+            }
+            me.span(SpanState::Running, start, chunk_label(from, to));
+            me.put(results).await;
         }
-        ctx.span(SpanState::Running, start, chunk_label(from, to));
-        ctx.send_message(&results);
-    }
-    ctx.print(format!(
-        "{} (pid {}): ran {}",
-        ctx.name(),
-        ctx.pid(),
-        conlab_core::count_of(done as usize, "task", "tasks")
-    ));
-    Ok(())
+        me.print(format!(
+            "{} (pid {}): ran {}",
+            me.name(),
+            me.pid(),
+            conlab_core::count_of(done as usize, "task", "tasks")
+        ))
+        .await;
+        Ok(())
+    })
+}
+
+/// The code of the child processes a native run starts.
+#[cfg(feature = "native")]
+pub fn child(ctx: &conlab_processes::ProcessCtx) -> Result<(), conlab_traced_threads::Aborted> {
+    conlab_threads::run_child(ctx, worker)
 }
 
 /// How a worker labels the span of a chunk of tasks `from..to`: `task 7`, `tasks 7–13`.
@@ -191,7 +204,7 @@ fn chunk_spans(t: &conlab_core::Trace) -> Vec<(Nanos, Nanos, u32, std::ops::Rang
         .filter(|s| s.state == SpanState::Running)
         .filter_map(|s| Some((s.start, s.end, s.lane, chunk_tasks(&s.label)?)))
         .collect();
-    spans.sort_unstable_by_key(|s| (s.0, s.1, s.2));
+    conlab_core::sort::sort_unstable_by_key(&mut spans, |s| (s.0, s.1, s.2));
     spans
 }
 
@@ -199,7 +212,7 @@ fn chunk_spans(t: &conlab_core::Trace) -> Vec<(Nanos, Nanos, u32, std::ops::Rang
 fn peak(spans: &[(Nanos, Nanos, u32, std::ops::RangeInclusive<u64>)]) -> usize {
     let mut edges: Vec<(Nanos, i32)> = spans.iter().flat_map(|s| [(s.0, 1), (s.1, -1)]).collect();
     // Ends before starts at the same instant: a worker that moves on is not counted twice.
-    edges.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut edges);
     let mut open = 0i32;
     let mut most = 0i32;
     for (_, d) in edges {
@@ -237,7 +250,7 @@ pub fn checks(c: &mut Checks) {
     let t = c.trace;
     let spans = chunk_spans(t);
     let mut ids: Vec<u64> = spans.iter().flat_map(|s| s.3.clone()).collect();
-    ids.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut ids);
     let expected: Vec<u64> = (0..tasks as u64).collect();
     c.check(
         "every-task-once",
@@ -264,7 +277,7 @@ pub fn checks(c: &mut Checks) {
         format!("the parent says: {said}"),
     );
     let mut pids: Vec<Option<u64>> = spans.iter().map(|s| super::lane_pid(t, s.2)).collect();
-    pids.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut pids);
     pids.dedup();
     let most = peak(&spans);
     c.check(
@@ -311,6 +324,18 @@ pub fn expected(p: &conlab_core::Params) -> Duration {
         + p.duration("task_ms") * task_lengths(tasks, workers, chunk) as u32
         + ESTIMATE_PER_CHUNK * tasks.div_ceil(chunk) as u32
 }
+
+/// What a search tries to break: nothing (its checks read the chunks' spans, which a search
+/// does not keep; a pool hands every task out once in every interleaving).
+pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
+    Vec::new()
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/process-scenarios/src/processes/process_pool.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("process_pool.rs"));
 
 #[cfg(test)]
 mod tests {

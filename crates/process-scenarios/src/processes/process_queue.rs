@@ -2,56 +2,72 @@
 //! parent); the parent takes them off one by one, waiting while it is empty, and gets every
 //! value exactly once.
 
-use conlab_core::{Checks, SpanState};
-use conlab_processes::{Inbox, ProcessCtx, Processes, Spawn};
-use conlab_traced_threads::{Aborted, ThreadCtx};
+use conlab_core::Checks;
+use conlab_threads::{Aborted, Child, ProcessQueue, ProcessSpec, Processes, Thread};
+use std::future::Future;
+use std::pin::Pin;
 
 /// Runs the parent: starts the children, then gets n values from the queue.
-pub fn run(main: &ThreadCtx) -> Result<(), Aborted> {
-    let n = main.params().usize("processes");
-    let queue = Inbox::new();
-    let processes = Processes::new(main);
-    for i in 0..n {
-        processes.spawn(main, Spawn::new("worker").arg(i.to_string()).inbox(&queue))?;
-    }
-    for _ in 0..n {
-        let got = queue.recv(main, SpanState::WaitingQueue, "an item on the queue")?;
-        let value = String::from_utf8_lossy(&got.bytes).into_owned();
-        main.print(format!("parent: got {value} from the queue"));
-    }
-    for child in processes.all() {
-        child.join(main)?;
-    }
-    Ok(())
+pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        let n = main.params().usize("processes");
+        let queue = ProcessQueue::new(&main, "queue");
+        let processes = Processes::new(&main);
+        let mut children = Vec::with_capacity(n);
+        for i in 0..n {
+            let spec = ProcessSpec::new(put).arg(i.to_string()).queue(&queue);
+            children.push(processes.start(&main, spec).await?);
+        }
+        for _ in 0..n {
+            let value = queue.get(&main).await?; // queue.get()
+            main.print(format!("parent: got {value} from the queue"))
+                .await;
+        }
+        for child in &children {
+            child.join(&main).await?;
+        }
+        Ok(())
+    })
 }
 
 /// A child: puts its value on the queue.
-pub fn child(ctx: &ProcessCtx) -> Result<(), Aborted> {
-    ctx.mark("put", ctx.arg().to_string());
-    ctx.print(format!(
-        "process {} (pid {}): put {}",
-        ctx.arg(),
-        ctx.pid(),
-        ctx.arg()
-    ));
-    ctx.send_message(ctx.arg().as_bytes());
-    Ok(())
+fn put(me: Child) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
+    Box::pin(async move {
+        me.mark("put", me.arg().to_string());
+        me.print(format!(
+            "process {} (pid {}): put {}",
+            me.arg(),
+            me.pid(),
+            me.arg()
+        ))
+        .await;
+        me.put(me.arg()).await; // queue.put(i)
+        Ok(())
+    })
+}
+
+/// The code of the child processes a native run starts.
+#[cfg(feature = "native")]
+pub fn child(ctx: &conlab_processes::ProcessCtx) -> Result<(), conlab_traced_threads::Aborted> {
+    conlab_threads::run_child(ctx, put)
 }
 
 /// Checks: the parent received exactly the set 0..n-1, each value after a child put it.
 pub fn checks(c: &mut Checks) {
     let n = c.params.usize("processes");
     let t = c.trace;
-    let got: Vec<(u64, conlab_core::Nanos)> = t
+    // When each value was got: its time, and where it stands in the order the run recorded
+    // events (on virtual time a put and its get may share an instant).
+    let got: Vec<(u64, (conlab_core::Nanos, u64))> = t
         .output
         .iter()
         .filter_map(|l| {
             let v = l.text.strip_prefix("parent: got ")?.split(' ').next()?;
-            Some((v.parse().ok()?, l.t))
+            Some((v.parse().ok()?, (l.t, l.order)))
         })
         .collect();
     let mut values: Vec<u64> = got.iter().map(|g| g.0).collect();
-    values.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut values);
     let expected: Vec<u64> = (0..n as u64).collect();
     c.check(
         "every-value-once",
@@ -70,8 +86,13 @@ pub fn checks(c: &mut Checks) {
     let before_put: Vec<u64> = got
         .iter()
         .filter(|(v, at)| {
-            !t.marks_named("put")
-                .any(|m| m.detail.parse::<u64>().ok() == Some(*v) && m.t <= *at)
+            !t.marks_named("put").any(|m| {
+                let before = match (m.order, at.1) {
+                    (0, _) | (_, 0) => m.t <= at.0,
+                    (put, got) => (m.t, put) < (at.0, got),
+                };
+                m.detail.parse::<u64>().ok() == Some(*v) && before
+            })
         })
         .map(|g| g.0)
         .collect();
@@ -100,3 +121,15 @@ pub fn checks(c: &mut Checks) {
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     super::per_process(p.usize("processes"))
 }
+
+/// What a search tries to break: nothing (a queue hands every value over once in every
+/// interleaving; the checks read output, which a search does not keep).
+pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
+    Vec::new()
+}
+
+/// This file, which the playground shows beside the run.
+pub const SOURCE: &str = "crates/process-scenarios/src/processes/process_queue.rs";
+
+/// A hash of this file, made when conlab is built: a schedule found on other code is refused.
+pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("process_queue.rs"));

@@ -4,7 +4,7 @@
 //! cores.
 
 use conlab_core::{Checks, Fault, Nanos, PhaseCores, SpanState};
-use conlab_threads::{Aborted, Child, Cpu, Gil, Processes, Thread};
+use conlab_threads::{Aborted, Child, Cpu, Gil, ProcessSpec, Processes, Thread};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -119,11 +119,11 @@ pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
         main.phase_start("processes");
         let start = main.now();
         {
-            let processes = Processes::new(&main, &cpu);
+            let processes = Processes::new(&main).computing(&cpu);
             let mut children = Vec::new();
             for _ in 0..units {
-                let arg = unit.as_nanos().to_string();
-                children.push(processes.start(&main, count, arg).await?);
+                let count = ProcessSpec::new(count).arg(unit.as_nanos().to_string());
+                children.push(processes.start(&main, count).await?);
             }
             for c in &children {
                 c.join(&main).await?;

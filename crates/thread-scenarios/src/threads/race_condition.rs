@@ -203,13 +203,13 @@ fn increments_in(c: &Checks, locked: bool) -> Increments {
     // A thread's k-th read goes with its k-th write.
     let mut windows = Vec::new();
     let mut threads: Vec<u64> = reads.iter().map(|r| r.0).collect();
-    threads.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut threads);
     threads.dedup();
     for th in threads {
         let mut r: Vec<u64> = reads.iter().filter(|x| x.0 == th).map(|x| x.1).collect();
         let mut w: Vec<u64> = writes.iter().filter(|x| x.0 == th).map(|x| x.1).collect();
-        r.sort_unstable();
-        w.sort_unstable();
+        conlab_core::sort::sort_unstable(&mut r);
+        conlab_core::sort::sort_unstable(&mut w);
         windows.extend(r.into_iter().zip(w).map(|(read_seq, write_seq)| Window {
             thread: th,
             read_seq,
@@ -418,7 +418,7 @@ fn lock_waits(c: &Checks) -> usize {
 /// the lock was put to the test (a thread `waited` for it) or where sections did overlap.
 fn sections_exclusive(c: &mut Checks, waited: bool, interleaved: usize, why: &str) {
     let mut held = c.trace.intervals(SpanState::HoldingLock);
-    held.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut held);
     let exclusive = held.windows(2).all(|w| w[1].0 >= w[0].1) && interleaved == 0;
     let mut held_detail =
         conlab_core::count_of(held.len(), "critical section", "critical sections");

@@ -53,7 +53,7 @@ fn done(c: &Checks) -> Vec<usize> {
         .marks_named("task_done")
         .filter_map(|m| m.detail.parse().ok())
         .collect();
-    done.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut done);
     done
 }
 

@@ -54,7 +54,7 @@ pub fn checks(c: &mut Checks) {
         .iter()
         .filter_map(|l| l.text.strip_suffix(": started"))
         .collect();
-    names.sort_unstable();
+    conlab_core::sort::sort_unstable(&mut names);
     names.dedup();
     c.check(
         "each-once",
