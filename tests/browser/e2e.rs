@@ -203,9 +203,12 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     screenshot_at(&c, "#verdict", "native-trace-file").await;
 
     // A scenario that cannot run in a browser shows the recorded native run shipped with the site.
-    c.goto(&format!("{}index.html?scenario=process-start", site.url))
-        .await
-        .unwrap();
+    c.goto(&format!(
+        "{}index.html?scenario=process-shared-dict",
+        site.url
+    ))
+    .await
+    .unwrap();
     let label = text(&c, "#recorded-label").await;
     assert!(
         label.starts_with("Recorded with the native runner on"),
@@ -213,7 +216,7 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     );
     wait_for(&c, "#verdict", 30).await;
     assert!(count(&c, "#lanes > li").await >= 2);
-    screenshot_at(&c, "#native-note", "recorded-native-process-start").await;
+    screenshot_at(&c, "#native-note", "recorded-native-process-shared-dict").await;
     c.close().await.unwrap();
 }
 
@@ -502,36 +505,36 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
 #[tokio::test(flavor = "current_thread")]
 async fn native_only_scenarios_say_what_they_show() {
     let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
-        &std::fs::read_to_string(dist().join("recorded/process-pool.json")).unwrap(),
+        &std::fs::read_to_string(dist().join("recorded/process-shared-dict.json")).unwrap(),
     )
     .unwrap();
     let site = Site::serve(dist(), Vec::new());
     let driver = Driver::start();
     let c = driver.session(1400, 1000).await;
 
-    // The link asks for 7 workers; the page shows the recording's, and cannot change them.
+    // The link asks for 7 processes; the page shows the recording's, and cannot change them.
     c.goto(&format!(
-        "{}index.html?scenario=process-pool&workers=7",
+        "{}index.html?scenario=process-shared-dict&processes=7",
         site.url
     ))
     .await
     .unwrap();
     wait_for(&c, "#verdict", 30).await;
-    let workers = wait_for(&c, "input[name=workers]", 10).await;
+    let processes = wait_for(&c, "input[name=processes]", 10).await;
     assert_eq!(
-        workers.prop("value").await.unwrap().unwrap_or_default(),
-        recorded.params["workers"]
+        processes.prop("value").await.unwrap().unwrap_or_default(),
+        recorded.params["processes"]
     );
     assert!(
-        workers.attr("disabled").await.unwrap().is_some(),
+        processes.attr("disabled").await.unwrap().is_some(),
         "the field is disabled"
     );
     assert!(text(&c, "#recorded-params")
         .await
         .contains("cannot be changed"));
     let command = text(&c, "#native-note code").await;
-    assert!(command.contains("-p workers=7"), "{command}");
-    screenshot_at(&c, "#native-note", "native-only-process-pool-1400px").await;
+    assert!(command.contains("-p processes=7"), "{command}");
+    screenshot_at(&c, "#native-note", "native-only-process-shared-dict-1400px").await;
 
     // rlock, run on the scheduler in the page: the plain lock's deadlock drawn as an arrow from
     // the waiting lane to the holder (itself: a loop), in the deadlock colour, where it was
@@ -577,11 +580,13 @@ async fn native_only_scenarios_say_what_they_show() {
         load.ends_with("(native)") && !load.contains("planned"),
         "{load}"
     );
-    let pool = text(&c, "#scenario option[value=process-pool]").await;
-    assert!(pool.ends_with("(native)"), "{pool}");
-    // A thread scenario on the scheduler runs in the page: no badge.
-    let semaphore = text(&c, "#scenario option[value=semaphore]").await;
-    assert!(!semaphore.contains('('), "{semaphore}");
+    let dict = text(&c, "#scenario option[value=process-shared-dict]").await;
+    assert!(dict.ends_with("(native)"), "{dict}");
+    // Thread and process scenarios on the scheduler run in the page: no badge.
+    for id in ["semaphore", "process-pool"] {
+        let option = text(&c, &format!("#scenario option[value={id}]")).await;
+        assert!(!option.contains('('), "{option}");
+    }
     c.goto(&format!("{}index.html?scenario=load-test", site.url))
         .await
         .unwrap();
