@@ -84,7 +84,7 @@ pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
             let speedup = measured(&main, "gil_threads", took, work_ns);
             main.metric("gil_handovers", gil.handovers() as f64, "handovers");
             main.print(format!(
-                "threads with the GIL: {} ({speedup:.2}x), the GIL changed hands {} times",
+                "threads with the GIL: {} ({speedup:.2}x), handed over {} times at the switch interval",
                 conlab_core::ms(took),
                 gil.handovers()
             ))
@@ -411,10 +411,17 @@ fn gil_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: 
             "gil-handovers",
             "the GIL is handed over between competing threads",
             !must_hand_over || handovers > 0,
-            format!(
-                "{handovers} hand-overs; the longest wait for the GIL was {}",
-                conlab_core::ms(longest_wait)
-            ),
+            if handovers == 1 {
+                format!(
+                    "1 hand-over; the longest wait for the GIL was {}",
+                    conlab_core::ms(longest_wait)
+                )
+            } else {
+                format!(
+                    "{handovers} hand-overs; the longest wait for the GIL was {}",
+                    conlab_core::ms(longest_wait)
+                )
+            },
         )
         .guards(&[Fault::GilNeverHandedOver]);
     } else {
@@ -422,7 +429,7 @@ fn gil_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: 
             "gil-handovers",
             "the GIL is handed over between competing threads",
             format!(
-                "no hand-over was due: a unit of work ({}) ends before the switch interval ({}) has passed twice, or no thread waited that long (longest wait {})",
+                "a hand-over is sure to be due only where a unit of work outlasts twice the switch interval and a thread waits that long: a unit takes {}, the switch interval is {}, the longest wait was {}",
                 conlab_core::ms(per_unit),
                 conlab_core::ms(interval),
                 conlab_core::ms(longest_wait)
