@@ -118,9 +118,9 @@ fn bad_requests_get_an_error_in_words() {
     };
     let m = error(run("race-condition", &["threads=0"], None));
     assert!(m.contains("threads") && m.contains('0'), "{m}");
-    let m = error(run("process-shared-dict", &[], None));
+    let m = error(run("run-in-executor", &[], None));
     assert!(
-        m.contains("process-shared-dict") && m.contains("scheduler"),
+        m.contains("run-in-executor") && m.contains("scheduler"),
         "{m}"
     );
     let m = error(run("gather-vs-wait", &[], Some("s1.00.1.0".into())));

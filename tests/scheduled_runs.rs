@@ -3,7 +3,7 @@
 //! search finds the failure each lesson is about and none in its guarded form; a schedule
 //! replays its run exactly and one made for something else is refused whole.
 
-use conlab_core::{Params, Verdict};
+use conlab_core::{Params, SpanState, Verdict};
 use conlab_scenarios::scheduled::{self, PropertyResult};
 use conlab_sched::search::Method;
 use conlab_tests::draw::{draw, Budget, Rng};
@@ -519,6 +519,61 @@ fn a_release_that_wakes_a_waiting_thread_is_a_wake_link_in_the_trace() {
             m.t
         );
     }
+}
+
+#[test]
+fn a_wake_is_told_right_after_the_release_even_when_the_waker_goes_on_first() {
+    // The scheduler knows who was woken once the woken thread steps (of several threads a
+    // release lets try for a lock, only the one that gets it was woken). A learner who lets
+    // the releasing thread go on first still sees the wake right after the release, before
+    // what the waker did next.
+    use conlab_core::replay::StepKind;
+    let row = conlab_scenarios::find("lock").unwrap();
+    let p = params(row.id, &["threads=2".to_string(), "hold_ms=0".to_string()]);
+    // Thread-1 takes the lock and is about to release it; the others then go as far as they
+    // can (Thread-2 to wait for the lock); from then on Thread-1 goes first whenever it can.
+    let mut choices = Vec::new();
+    let mut others_done = false;
+    let t = loop {
+        let run = scheduled::steer(row, &p, &choices).unwrap();
+        if run.options.is_empty() {
+            break run.trace;
+        }
+        let first = run.options.iter().position(|(who, _)| who == "Thread-1");
+        let other = run.options.iter().position(|(who, _)| who != "Thread-1");
+        let releasing = run
+            .options
+            .iter()
+            .any(|(who, step)| who == "Thread-1" && step.starts_with("release"));
+        others_done |= releasing && other.is_none();
+        let pick = match (releasing && !others_done, first) {
+            (true, _) | (false, None) => other.unwrap_or(0),
+            (false, Some(first)) => first,
+        };
+        choices.push(pick as u32);
+    };
+    let steps = conlab_core::replay::steps(&t);
+    let at = |what: &dyn Fn(&StepKind) -> bool| {
+        steps
+            .iter()
+            .position(|s| what(&s.kind))
+            .expect("the step is in the run")
+    };
+    let wake =
+        at(&|k| matches!(k, StepKind::Mark(i) if t.marks[*i].detail.contains("Thread-1 released")));
+    let release = at(
+        &|k| matches!(k, StepKind::End(i) if t.spans[*i].state == SpanState::HoldingLock && t.lanes[t.spans[*i].lane as usize].name == "Thread-1"),
+    );
+    let print = at(
+        &|k| matches!(k, StepKind::Print(i) if t.lanes[t.output[*i].lane as usize].name == "Thread-1"),
+    );
+    let woken = at(
+        &|k| matches!(k, StepKind::End(i) if t.spans[*i].state == SpanState::WaitingLock && t.lanes[t.spans[*i].lane as usize].name == "Thread-2"),
+    );
+    assert!(
+        release < wake && wake < print && print < woken,
+        "release {release}, wake {wake}, Thread-1's print {print}, Thread-2 goes on {woken}"
+    );
 }
 
 #[test]

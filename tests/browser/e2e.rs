@@ -203,12 +203,9 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     screenshot_at(&c, "#verdict", "native-trace-file").await;
 
     // A scenario that cannot run in a browser shows the recorded native run shipped with the site.
-    c.goto(&format!(
-        "{}index.html?scenario=process-shared-dict",
-        site.url
-    ))
-    .await
-    .unwrap();
+    c.goto(&format!("{}index.html?scenario=run-in-executor", site.url))
+        .await
+        .unwrap();
     let label = text(&c, "#recorded-label").await;
     assert!(
         label.starts_with("Recorded with the native runner on"),
@@ -216,7 +213,7 @@ async fn a_native_trace_file_and_a_recorded_native_run_open() {
     );
     wait_for(&c, "#verdict", 30).await;
     assert!(count(&c, "#lanes > li").await >= 2);
-    screenshot_at(&c, "#native-note", "recorded-native-process-shared-dict").await;
+    screenshot_at(&c, "#native-note", "recorded-native-run-in-executor").await;
     c.close().await.unwrap();
 }
 
@@ -505,36 +502,36 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
 #[tokio::test(flavor = "current_thread")]
 async fn native_only_scenarios_say_what_they_show() {
     let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
-        &std::fs::read_to_string(dist().join("recorded/process-shared-dict.json")).unwrap(),
+        &std::fs::read_to_string(dist().join("recorded/run-in-executor.json")).unwrap(),
     )
     .unwrap();
     let site = Site::serve(dist(), Vec::new());
     let driver = Driver::start();
     let c = driver.session(1400, 1000).await;
 
-    // The link asks for 7 processes; the page shows the recording's, and cannot change them.
+    // The link asks for 7 calls; the page shows the recording's, and cannot change them.
     c.goto(&format!(
-        "{}index.html?scenario=process-shared-dict&processes=7",
+        "{}index.html?scenario=run-in-executor&calls=7",
         site.url
     ))
     .await
     .unwrap();
     wait_for(&c, "#verdict", 30).await;
-    let processes = wait_for(&c, "input[name=processes]", 10).await;
+    let calls = wait_for(&c, "input[name=calls]", 10).await;
     assert_eq!(
-        processes.prop("value").await.unwrap().unwrap_or_default(),
-        recorded.params["processes"]
+        calls.prop("value").await.unwrap().unwrap_or_default(),
+        recorded.params["calls"]
     );
     assert!(
-        processes.attr("disabled").await.unwrap().is_some(),
+        calls.attr("disabled").await.unwrap().is_some(),
         "the field is disabled"
     );
     assert!(text(&c, "#recorded-params")
         .await
         .contains("cannot be changed"));
     let command = text(&c, "#native-note code").await;
-    assert!(command.contains("-p processes=7"), "{command}");
-    screenshot_at(&c, "#native-note", "native-only-process-shared-dict-1400px").await;
+    assert!(command.contains("-p calls=7"), "{command}");
+    screenshot_at(&c, "#native-note", "native-only-run-in-executor-1400px").await;
 
     // rlock, run on the scheduler in the page: the plain lock's deadlock drawn as an arrow from
     // the waiting lane to the holder (itself: a loop), in the deadlock colour, where it was
@@ -580,10 +577,10 @@ async fn native_only_scenarios_say_what_they_show() {
         load.ends_with("(native)") && !load.contains("planned"),
         "{load}"
     );
-    let dict = text(&c, "#scenario option[value=process-shared-dict]").await;
-    assert!(dict.ends_with("(native)"), "{dict}");
+    let executor = text(&c, "#scenario option[value=run-in-executor]").await;
+    assert!(executor.ends_with("(native)"), "{executor}");
     // Thread and process scenarios on the scheduler run in the page: no badge.
-    for id in ["semaphore", "process-pool"] {
+    for id in ["semaphore", "process-pool", "process-shared-dict"] {
         let option = text(&c, &format!("#scenario option[value={id}]")).await;
         assert!(!option.contains('('), "{option}");
     }
@@ -970,11 +967,13 @@ async fn a_thread_scenario_on_the_scheduler_shows_each_threads_line_at_each_step
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_recorded_process_run_shows_each_childs_threads_under_it() {
-    let recorded: conlab_core::Trace = conlab_core::Trace::from_json(
-        &std::fs::read_to_string(dist().join("recorded/process-shared-dict.json")).unwrap(),
-    )
-    .unwrap();
+async fn a_process_run_shows_each_childs_threads_under_it() {
+    // The page runs process-shared-dict on the scheduler: exactly this run.
+    let row = conlab_scenarios::find("process-shared-dict").unwrap();
+    let recorded =
+        conlab_scenarios::scheduled::run(row, &Params::defaults(row.info().params), None)
+            .unwrap()
+            .trace;
     let manager = recorded
         .lanes
         .iter()
@@ -1020,7 +1019,7 @@ async fn a_recorded_process_run_shows_each_childs_threads_under_it() {
         screenshot_at(
             &c,
             ".timeline-stage",
-            &format!("recorded-process-shared-dict-{width}px-{lang}"),
+            &format!("process-shared-dict-{width}px-{lang}"),
         )
         .await;
         c.close().await.unwrap();

@@ -18,11 +18,11 @@ pub fn generic_ids() -> Vec<&'static str> {
         .collect()
 }
 
-/// The scenarios on the traced thread toolkit, from the registry.
+/// The thread and process scenarios (written on the thread seam), from the registry.
 pub fn thread_ids() -> Vec<&'static str> {
     conlab_scenarios::registry::all()
         .iter()
-        .filter(|s| matches!(s.native, conlab_scenarios::registry::Native::Threads(_)))
+        .filter(|s| matches!(s.native, conlab_scenarios::registry::Native::Seam(_)))
         .map(|s| s.id)
         .collect()
 }

@@ -670,7 +670,12 @@ fn build(
                 t: e.t,
                 name: text_of(buf, e.a as u32),
                 detail: text_of(buf, e.text),
-                order,
+                // A mark told after the fact: just before the event it was placed at.
+                order: if e.begun != JUST_BEFORE && e.begun < pos {
+                    place(buf, e.begun) - 1
+                } else {
+                    order
+                },
                 site: numbering.global(buf, e.site, &mut rec.sites),
             }),
             Op::Output => rec.output.push(OutputLine {
@@ -978,6 +983,12 @@ impl EventWriter {
         }
     }
 
+    /// Forgets a span begun with [`EventWriter::begin_whole`] that turned out not to happen
+    /// (a wait that did not have to wait): nothing is recorded.
+    pub fn cancel_whole(&self, span: WholeSpan) {
+        lock(&self.buffer).pending.remove(span.slot);
+    }
+
     /// Ends a span begun with [`EventWriter::begin_whole`] at `end`, recording it whole.
     #[inline]
     pub fn end_whole(&self, span: WholeSpan, end: Nanos, label: impl Into<Text>) {
@@ -1111,6 +1122,38 @@ impl EventWriter {
     /// thread toolkit records for it show that line, not the toolkit's.
     pub fn pin_site(&self, site: Option<Site>) {
         lock(&self.buffer).pinned = site;
+    }
+
+    /// Where the next event this writer records goes: a mark recorded later can be placed
+    /// there in the replay order ([`EventWriter::mark_placed`]).
+    pub fn position(&self) -> u32 {
+        lock(&self.buffer).pushed
+    }
+
+    /// Records a mark told after the fact (a wake link, known once the woken thread steps),
+    /// placed in the replay order just before the event this writer recorded at `position`
+    /// ([`EventWriter::position`]): where what it tells happened.
+    pub fn mark_placed(
+        &self,
+        position: u32,
+        t: Nanos,
+        lane: LaneId,
+        name: &'static str,
+        detail: impl Into<Text>,
+    ) {
+        let mut b = lock(&self.buffer);
+        let name = b.text(Text::Static(name));
+        let text = b.text(detail.into());
+        b.push(Event {
+            t,
+            a: name as u64,
+            lane,
+            text,
+            begun: position,
+            op: Op::Mark,
+            code: 0,
+            site: NO_SITE,
+        });
     }
 
     /// Like [`EventWriter::mark`], for a mark made by code at `site`.

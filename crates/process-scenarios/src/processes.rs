@@ -5,7 +5,6 @@ pub mod process_isolation;
 pub mod process_lock;
 pub mod process_pool;
 pub mod process_queue;
-#[cfg(feature = "native")]
 pub mod process_shared_dict;
 pub mod process_start;
 

@@ -353,20 +353,6 @@ pub fn start_native(id: &str, params: Params, limit: Duration) -> Result<NativeR
                 }),
             )
         }
-        Native::Threads(run) => {
-            let start = match new_start(params) {
-                Ok(start) => start,
-                Err(ended) => return Ok(ended),
-            };
-            let starts_processes = scenario.child.is_some();
-            spawn(
-                start,
-                Box::new(move |s| {
-                    let trace = conlab_traced_threads::run_thread_scenario(s, run, checks);
-                    with_process_check(trace, starts_processes, &s.meta.params)
-                }),
-            )
-        }
         Native::Servers {
             needs,
             unavailable,
@@ -430,7 +416,7 @@ pub fn native_refusal(id: &str, params: &Params) -> Option<RunError> {
         Native::Tokio { unavailable, .. } | Native::Servers { unavailable, .. } => {
             unavailable(params)
         }
-        Native::Generic | Native::Threads(_) | Native::Seam(_) => None,
+        Native::Generic | Native::Seam(_) => None,
     };
     let reason = unavailable
         .or_else(|| {

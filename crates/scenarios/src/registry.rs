@@ -182,8 +182,6 @@ pub enum Native {
         /// About how long a run takes.
         expected: ExpectedFn,
     },
-    /// Code on OS threads (the traced thread toolkit).
-    Threads(conlab_traced_threads::ThreadScenarioFn),
     /// Code on the thread seam, on OS threads.
     Seam(conlab_threads::ThreadFn),
     /// Async code on tokio against servers found for the run.
@@ -451,35 +449,6 @@ macro_rules! row {
             scheduled: None,
         }
     }};
-    ($id:literal, threads $m:path $(, $child:ident)?) => {{
-        #[cfg(feature = "native")]
-        use $m as m;
-        Scenario {
-            id: $id,
-            native_checks_apart: false,
-            generic: None,
-            #[cfg(feature = "native")]
-            checks: m::checks,
-            #[cfg(feature = "native")]
-            always: Some(row!(@lifetimes $($child)?)),
-            #[cfg(not(feature = "native"))]
-            checks: |_| {},
-            #[cfg(not(feature = "native"))]
-            always: None,
-            #[cfg(feature = "native")]
-            expected: m::expected,
-            #[cfg(feature = "native")]
-            native: Native::Threads(m::run),
-            #[cfg(feature = "native")]
-            child: row!(@child $($child)?),
-            #[cfg(feature = "native")]
-            real_io: None,
-            #[cfg(feature = "native")]
-            trace_events: None,
-            #[cfg(feature = "scheduler")]
-            scheduled: None,
-        }
-    }};
     ($id:literal, seam $m:path $(, $child:ident)?) => {{
         #[cfg(feature = "scheduler")]
         use $m as m;
@@ -545,16 +514,6 @@ macro_rules! row {
             scheduled: None,
         }
     }};
-    // What every run of a `threads` row ends with: no thread (and no child process) outlives it.
-    (@lifetimes) => {
-        conlab_traced_threads::no_thread_outlives
-    };
-    (@lifetimes child) => {
-        |c: &mut conlab_core::Checks| {
-            conlab_traced_threads::no_thread_outlives(c);
-            conlab_processes::no_process_outlives(c);
-        }
-    };
     // What every run of a `seam` row ends with, on either runtime.
     (@seam_lifetimes) => {
         |c| c.no_thread_outlives()
@@ -630,7 +589,11 @@ static TABLE: &[Scenario] = &[
     row!("process-isolation", seam processes::process_isolation, child),
     row!("process-info", seam processes::process_info, child),
     row!("process-queue", seam processes::process_queue, child),
-    row!("process-shared-dict", threads processes::process_shared_dict, child),
+    row!("process-shared-dict", seam processes::process_shared_dict, child)
+        .with_trace_events(native_only!(processes::process_shared_dict::trace_events))
+        .too_large_to_schedule(scheduler_only!(
+            processes::process_shared_dict::too_large_to_schedule
+        )),
     row!("process-lock", seam processes::process_lock, child),
     row!("process-pool", seam processes::process_pool, child),
     // Chapter 3: coroutines.

@@ -121,6 +121,10 @@ pub struct Wake {
     pub woken: ThreadId,
     /// What happened, in words.
     pub words: String,
+    /// Where the waker's step ended in the listener's record, as the place hook
+    /// ([`Scheduler::place_wakes`]) said right after that step (0 without one): the wake is
+    /// told later, once the woken thread steps, and belongs there.
+    pub place: u32,
 }
 
 /// A group of threads watched for a deadlock of their own, which is a lesson rather than the
@@ -184,6 +188,7 @@ type Body = Pin<Box<dyn Future<Output = ()>>>;
 
 /// What hears a run's wakes.
 type WakeHook = Box<dyn FnMut(&Wake)>;
+type PlaceHook = Box<dyn FnMut() -> u32>;
 
 struct Slot {
     name: Arc<str>,
@@ -194,6 +199,8 @@ struct Slot {
     /// A daemon thread: cut off when every other thread has finished (Python's
     /// `daemon=True`).
     daemon: bool,
+    /// It could not take its pending step at some moment since it reached it.
+    blocked: Cell<bool>,
 }
 
 pub(crate) struct Inner {
@@ -204,6 +211,8 @@ pub(crate) struct Inner {
     output: RefCell<Vec<(Nanos, ThreadId, String)>>,
     /// Told of every wake, if anyone listens (a run recorded to show; searches do not).
     wake_hook: RefCell<Option<WakeHook>>,
+    /// Asked, right after a step that may have woken threads, where that step ended.
+    place_hook: RefCell<Option<PlaceHook>>,
     /// The operation of the step being taken, for [`Point`]s after the first to tell that
     /// their turn came.
     granted: Cell<bool>,
@@ -249,6 +258,7 @@ impl Scheduler {
                 limits,
                 output: RefCell::new(Vec::new()),
                 wake_hook: RefCell::new(None),
+                place_hook: RefCell::new(None),
                 granted: Cell::new(false),
                 groups: RefCell::new(Vec::new()),
                 cut_off: RefCell::new(Vec::new()),
@@ -270,6 +280,12 @@ impl Scheduler {
     /// that finished). Wakes by time (a sleep's end) are not wakes by a thread.
     pub fn on_wake(&self, hook: impl FnMut(&Wake) + 'static) {
         *self.inner.wake_hook.borrow_mut() = Some(Box::new(hook));
+    }
+
+    /// Asks `place`, right after a step that woke threads (before any other step), where that
+    /// step ended in the listener's record; each [`Wake`] of that step carries the answer.
+    pub fn place_wakes(&self, place: impl FnMut() -> u32 + 'static) {
+        *self.inner.place_hook.borrow_mut() = Some(Box::new(place));
     }
 
     /// Runs every thread to its end (or a deadlock, or the step limit), `strategy` choosing
@@ -318,6 +334,7 @@ impl Scheduler {
                     if inner.can_step(wait, id, &slots) || deadline.is_some_and(|d| now >= d) {
                         runnable.push(id);
                     } else {
+                        slot.blocked.set(true);
                         let wake = match wait {
                             Wait::Until(t) => Some(*t),
                             _ => None,
@@ -473,6 +490,7 @@ where
         done: false,
         group,
         daemon,
+        blocked: Cell::new(false),
     });
     JoinHandle { id }
 }
@@ -576,6 +594,7 @@ impl Inner {
     ) {
         let slots = self.slots.borrow();
         if let Some((waker, op)) = last {
+            let mut place = None;
             for &id in runnable {
                 if id == waker || was_waiting.get(id.0 as usize) != Some(&Some(true)) {
                     continue;
@@ -593,11 +612,18 @@ impl Inner {
                     (_, "get") => format!("took an item from `{}`", op.object),
                     (_, verb) => format!("took a step ({verb})"),
                 };
+                let place = *place.get_or_insert_with(|| {
+                    self.place_hook
+                        .borrow_mut()
+                        .as_mut()
+                        .map_or(0, |place| place())
+                });
                 let wake = Wake {
                     t: self.now.get(),
                     waker,
                     woken: id,
                     words: format!("{who} {done}, which woke {whom}"),
+                    place,
                 };
                 if wakes.len() <= id.0 as usize {
                     wakes.resize(id.0 as usize + 1, None);
@@ -716,7 +742,9 @@ impl Future for Point {
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
         match self.pending.take() {
             Some(p) => {
-                self.inner.slots.borrow_mut()[self.me.0 as usize].pending = Some(p);
+                let slot = &mut self.inner.slots.borrow_mut()[self.me.0 as usize];
+                slot.pending = Some(p);
+                slot.blocked.set(false);
                 Poll::Pending
             }
             None if self.inner.granted.get() => Poll::Ready(()),
@@ -744,6 +772,13 @@ impl Ctx {
     /// Virtual time now.
     pub fn now(&self) -> Nanos {
         self.inner.now.get()
+    }
+
+    /// Whether this thread had to wait for the step it took last: at some moment between
+    /// reaching it and taking it, it could not take it (on virtual time such a wait may take
+    /// no time at all).
+    pub fn waited(&self) -> bool {
+        self.inner.slots.borrow()[self.me.0 as usize].blocked.get()
     }
 
     pub(crate) fn point(&self, wait: Wait, verb: &'static str, object: Arc<str>) -> Point {

@@ -36,7 +36,7 @@ fn bad_starts_are_refused_naming_what_is_wrong() {
             &["--max-run-seconds", "90"],
         ),
         (
-            r#"{"scenario":"process-shared-dict","runtime":"virtual"}"#,
+            r#"{"scenario":"run-in-executor","runtime":"virtual"}"#,
             400,
             &["virtual"],
         ),

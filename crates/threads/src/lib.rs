@@ -16,6 +16,7 @@
 mod cpu;
 mod gil;
 mod local;
+mod manager;
 #[cfg(feature = "native")]
 mod os;
 mod process;
@@ -28,6 +29,7 @@ mod watch;
 pub use cpu::Cpu;
 pub use gil::Gil;
 pub use local::Local;
+pub use manager::{Manager, SharedDict};
 #[cfg(feature = "native")]
 pub use process::run_child;
 pub use process::{

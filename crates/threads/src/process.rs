@@ -7,6 +7,7 @@
 use crate::cpu::Cpu;
 #[cfg(feature = "native")]
 use crate::cpu::CpuKind;
+use crate::manager::{Connection, DictAddress, SharedDict};
 use crate::scheduled::{SchedThread, Start};
 use crate::thread::{HandleKind, Kind};
 use crate::{Aborted, Thread};
@@ -34,6 +35,7 @@ pub struct ProcessSpec {
     daemon: bool,
     queue: Option<ProcessQueue>,
     lock: Option<ProcessLock>,
+    dict: Option<SharedDict>,
 }
 
 impl ProcessSpec {
@@ -47,6 +49,7 @@ impl ProcessSpec {
             daemon: false,
             queue: None,
             lock: None,
+            dict: None,
         }
     }
 
@@ -79,19 +82,27 @@ impl ProcessSpec {
         self.lock = Some(lock.clone());
         self
     }
+
+    /// The manager's dict it may update ([`Child::dict_set`]).
+    pub fn dict(mut self, dict: &SharedDict) -> ProcessSpec {
+        self.dict = Some(dict.clone());
+        self
+    }
 }
 
 /// A run's child processes. Natively, none outlives this value: dropping it ends them.
 pub struct Processes {
-    kind: ProcessesKind,
+    pub(crate) kind: ProcessesKind,
     /// Natively, the calibration children are handed (on the scheduler work needs none).
     #[cfg_attr(not(feature = "native"), allow(dead_code))]
     cpu: Option<Cpu>,
     /// Python's names: Process-1, Process-2, …
     next: std::cell::Cell<u32>,
+    /// On the scheduler, processes started (a manager's too), which number their PIDs.
+    pids: std::cell::Cell<u32>,
 }
 
-enum ProcessesKind {
+pub(crate) enum ProcessesKind {
     #[cfg(feature = "native")]
     Os(conlab_processes::Processes),
     Sched,
@@ -120,6 +131,10 @@ type Inbox = Arc<conlab_sched::Queue<String>>;
 #[cfg(feature = "native")]
 const LOCK_KEY: &str = "lock";
 
+/// A native child's dict address when it was handed none.
+#[cfg(feature = "native")]
+const NO_DICT: &str = "-";
+
 impl Processes {
     /// The children of the run `me` belongs to.
     pub fn new(me: &Thread) -> Processes {
@@ -132,7 +147,15 @@ impl Processes {
             kind,
             cpu: None,
             next: std::cell::Cell::new(0),
+            pids: std::cell::Cell::new(0),
         }
+    }
+
+    /// The number of the next process started on the scheduler, from 1.
+    pub(crate) fn next_pid(&self) -> u32 {
+        let n = self.pids.get() + 1;
+        self.pids.set(n);
+        n
     }
 
     /// Children that compute with `cpu` ([`Child::compute`]; natively handed its
@@ -159,9 +182,13 @@ impl Processes {
                 #[cfg(feature = "native")]
                 (ProcessesKind::Os(procs), Kind::Os(c)) => {
                     let per_ms = self.cpu.map_or(0.0, |cpu| cpu.per_ms());
+                    let dict = match spec.dict.as_ref().map(|d| d.address()) {
+                        Some(DictAddress::Os(address)) => address,
+                        _ => NO_DICT.into(),
+                    };
                     let mut spawn = conlab_processes::Spawn::new("worker")
                         .name(name)
-                        .arg(format!("{per_ms} {}", spec.arg))
+                        .arg(format!("{per_ms} {dict} {}", spec.arg))
                         .at(site);
                     if spec.daemon {
                         spawn = spawn.daemon();
@@ -185,7 +212,7 @@ impl Processes {
                     })
                 }
                 (ProcessesKind::Sched, Kind::Sched(s)) => {
-                    let pid = VIRTUAL_PARENT_PID + n;
+                    let pid = VIRTUAL_PARENT_PID + self.next_pid();
                     let name_again = name.clone();
                     let inbox: Inbox = Arc::new(conlab_sched::Queue::new("messages", None));
                     let messages = inbox.clone();
@@ -204,6 +231,8 @@ impl Processes {
                             lock: spec.lock,
                             inbox: Some(messages),
                             globals: RefCell::new(Vec::new()),
+                            dict: spec.dict.map(|d| d.address()),
+                            connection: RefCell::new(None),
                         };
                         let ended = (spec.body)(child).await;
                         let code = if ended.is_ok() { 0 } else { 1 };
@@ -353,11 +382,9 @@ impl ProcessQueue {
                     Ok(String::from_utf8_lossy(&got.bytes).into_owned())
                 }
                 (QueueKind::Sched(q), Kind::Sched(s)) => {
-                    let asked = s.ctx.now();
+                    let waiting = s.begin_wait(SpanState::WaitingQueue);
                     let got = q.get(&s.ctx).await;
-                    if s.ctx.now() > asked {
-                        s.span(SpanState::WaitingQueue, asked, s.ctx.now(), Text::None);
-                    }
+                    waiting.end(false, || Text::None);
                     Ok(got.map(|(item, _)| item).unwrap_or_default())
                 }
                 #[cfg(feature = "native")]
@@ -369,9 +396,9 @@ impl ProcessQueue {
 
 /// A child process, as its own code sees it.
 pub struct Child {
-    kind: ChildKind,
+    pub(crate) kind: ChildKind,
     arg: Rc<str>,
-    name: Rc<str>,
+    pub(crate) name: Rc<str>,
     pid: u32,
     /// Natively, the calibration its parent handed it.
     #[cfg(feature = "native")]
@@ -382,9 +409,12 @@ pub struct Child {
     inbox: Option<Inbox>,
     /// This process's module globals, by name ([`Child::global`]).
     globals: RefCell<Vec<(&'static str, Rc<dyn Any>)>>,
+    /// The manager's dict it was handed ([`Child::dict_set`]), and its connection to it.
+    pub(crate) dict: Option<DictAddress>,
+    pub(crate) connection: RefCell<Option<Connection>>,
 }
 
-enum ChildKind {
+pub(crate) enum ChildKind {
     #[cfg(feature = "native")]
     Os(conlab_processes::ProcessCtx),
     Sched(Rc<SchedThread>),
@@ -541,11 +571,9 @@ impl Child {
                 }
                 (ChildKind::Sched(s), Some(inbox)) => {
                     s.site.set(Some(site));
-                    let asked = s.ctx.now();
+                    let waiting = s.begin_wait(state);
                     let got = inbox.get(&s.ctx).await;
-                    if s.ctx.now() > asked {
-                        s.span(state, asked, s.ctx.now(), Text::Static(label));
-                    }
+                    waiting.end(false, || Text::Static(label));
                     Ok(got.map(|(m, _)| m).unwrap_or_default())
                 }
                 (ChildKind::Sched(_), None) => unreachable!("a scheduled child has an inbox"),
@@ -625,8 +653,14 @@ pub fn run_child(
     ctx: &conlab_processes::ProcessCtx,
     body: ChildBody,
 ) -> Result<(), conlab_traced_threads::Aborted> {
-    let (per_ms, arg) = ctx.arg().split_once(' ').unwrap_or(("0", ctx.arg()));
-    let per_ms: f64 = per_ms.parse().unwrap_or(0.0);
+    if ctx.role() == crate::manager::os::MANAGER_ROLE {
+        return crate::manager::os::serve_manager(ctx);
+    }
+    // What its parent's start wrote: its calibration, its dict's address, its argument.
+    let mut fields = ctx.arg().splitn(3, ' ');
+    let per_ms: f64 = fields.next().unwrap_or("0").parse().unwrap_or(0.0);
+    let dict = fields.next().filter(|d| *d != NO_DICT);
+    let arg = fields.next().unwrap_or("");
     let child = Child {
         kind: ChildKind::Os(ctx.clone()),
         arg: arg.into(),
@@ -637,6 +671,8 @@ pub fn run_child(
         lock: None,
         inbox: None,
         globals: RefCell::new(Vec::new()),
+        dict: dict.map(|d| DictAddress::Os(d.into())),
+        connection: RefCell::new(None),
     };
     crate::block_on(body(child)).map_err(|_| conlab_traced_threads::Aborted)
 }

@@ -65,12 +65,9 @@ impl<T> Queue<T> {
                     q.put(c, item).map(|_| ()).map_err(Aborted::from)
                 }
                 (QueueKind::Sched(q), Kind::Sched(s)) => {
-                    let asked = s.ctx.now();
+                    let waiting = s.begin_wait(SpanState::WaitingQueue);
                     let len = q.put(&s.ctx, item).await;
-                    let now = s.ctx.now();
-                    if now > asked {
-                        s.span(SpanState::WaitingQueue, asked, now, Text::None);
-                    }
+                    waiting.end(false, || Text::None);
                     s.mark("queue_len", Text::from(len.to_string()));
                     Ok(())
                 }
@@ -93,12 +90,9 @@ impl<T> Queue<T> {
                 #[cfg(feature = "native")]
                 (QueueKind::Os(q), Kind::Os(c)) => Ok(q.get(c)?),
                 (QueueKind::Sched(q), Kind::Sched(s)) => {
-                    let asked = s.ctx.now();
+                    let waiting = s.begin_wait(SpanState::WaitingQueue);
                     let got = q.get(&s.ctx).await;
-                    let now = s.ctx.now();
-                    if now > asked {
-                        s.span(SpanState::WaitingQueue, asked, now, Text::None);
-                    }
+                    waiting.end(false, || Text::None);
                     if let Some((_, len)) = &got {
                         s.mark("queue_len", Text::from(len.to_string()));
                     }

@@ -11,6 +11,7 @@ use conlab_core::{
 use conlab_sched::{End, RunLimits, RunReport, Scheduler, Strategy};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 /// What a scheduled run shares: its parameters, thread names, recorder and threads.
@@ -21,8 +22,6 @@ pub(crate) struct SchedRun {
     recorder: Option<TraceRecorder>,
     /// The one writer of a full recording.
     writer: std::cell::OnceCell<EventWriter>,
-    /// Spans and output too, or only marks (a search's runs, whose properties read marks).
-    full: bool,
     /// A marks-only run's marks, kept here rather than in the recorder, whose merge a search
     /// would pay for every schedule; and its lanes' count.
     marks: RefCell<Vec<conlab_core::Mark>>,
@@ -43,8 +42,9 @@ impl SchedRun {
         t: conlab_core::Nanos,
         kind: LaneKind,
         name: impl Into<conlab_core::LaneName>,
+        parent: Option<LaneId>,
     ) -> (Option<EventWriter>, LaneId) {
-        let (writer, lane) = self.lane_for(t, kind, name);
+        let (writer, lane) = self.lane_for(t, kind, name, parent);
         let mut lane_of = self.lane_of.borrow_mut();
         let i = id.0 as usize;
         if lane_of.len() <= i {
@@ -64,13 +64,17 @@ impl SchedRun {
         t: conlab_core::Nanos,
         kind: LaneKind,
         name: impl Into<conlab_core::LaneName>,
+        parent: Option<LaneId>,
     ) -> (Option<EventWriter>, LaneId) {
         if let Some(recorder) = &self.recorder {
             // Every thread records through one writer (clones share its buffer): the run is
             // on one OS thread, and one buffer keeps the order steps happened in, which time
             // alone cannot tell where several steps share an instant of virtual time.
             let writer = self.writer.get_or_init(|| recorder.writer()).clone();
-            let lane = writer.new_lane(t, kind, name);
+            let lane = match parent {
+                Some(parent) => writer.new_lane_under(t, kind, name, parent),
+                None => writer.new_lane(t, kind, name),
+            };
             (Some(writer), lane)
         } else {
             let lane = self.lanes.get();
@@ -135,7 +139,7 @@ impl SchedThread {
 
     /// A new lane of the run that belongs to no thread (the GIL's), appearing now.
     pub(crate) fn new_lane(&self, kind: LaneKind, name: &'static str) -> LaneId {
-        self.run.lane_for(self.ctx.now(), kind, name).1
+        self.run.lane_for(self.ctx.now(), kind, name, None).1
     }
 
     /// Begins a span of this thread at its line, recorded whole when it ends (none in a
@@ -156,6 +160,17 @@ impl SchedThread {
             thread: self,
             span: self.begin_whole(state, self.ctx.now()),
             label: Text::None,
+        }
+    }
+
+    /// A wait in `state` that may begin now, placed in a step-through where it began:
+    /// recorded when it ends if the thread had to wait ([`WaitSpan::end`]), and if the
+    /// thread is cut off in it, up to then.
+    #[inline(never)]
+    pub(crate) fn begin_wait(&self, state: SpanState) -> WaitSpan<'_> {
+        WaitSpan {
+            spent: self.spend(state),
+            asked: self.ctx.now(),
         }
     }
 
@@ -209,33 +224,72 @@ impl SchedThread {
     }
 
     /// Starts a thread running `body`, as `how` says.
-    pub(crate) async fn spawn<F, Fut>(&self, name: String, how: Start, body: F) -> Handle
+    pub(crate) fn spawn<F, Fut>(
+        &self,
+        name: String,
+        how: Start,
+        body: F,
+    ) -> impl Future<Output = Handle> + '_
     where
         F: FnOnce(Thread) -> Fut + 'static,
         Fut: Future<Output = Result<(), Aborted>> + 'static,
     {
-        self.spawn_as(name, how, LaneKind::Thread, body).await
+        self.spawn_lane(name, how, LaneKind::Thread, None, boxed(body))
     }
 
     /// Starts a thread running `body` on a lane of `kind` (a process's, which on the
     /// scheduler is a thread whose code shares nothing with its parent's).
-    pub(crate) async fn spawn_as<F, Fut>(
+    pub(crate) fn spawn_as<F, Fut>(
         &self,
         name: String,
         how: Start,
         kind: LaneKind,
         body: F,
-    ) -> Handle
+    ) -> impl Future<Output = Handle> + '_
     where
         F: FnOnce(Thread) -> Fut + 'static,
         Fut: Future<Output = Result<(), Aborted>> + 'static,
     {
+        self.spawn_lane(name, how, kind, None, boxed(body))
+    }
+
+    /// Starts a thread of the process on lane `process` (a manager's serving thread), its
+    /// lane nested under the process's.
+    pub(crate) fn spawn_under<F, Fut>(
+        &self,
+        name: String,
+        process: LaneId,
+        body: F,
+    ) -> impl Future<Output = Handle> + '_
+    where
+        F: FnOnce(Thread) -> Fut + 'static,
+        Fut: Future<Output = Result<(), Aborted>> + 'static,
+    {
+        self.spawn_lane(
+            name,
+            Start::Plain,
+            LaneKind::Thread,
+            Some(process),
+            boxed(body),
+        )
+    }
+
+    /// Starts a thread; not generic, so that the page's Worker carries one copy of it (and of
+    /// the scheduler's spawning), not one per thread body.
+    async fn spawn_lane(
+        &self,
+        name: String,
+        how: Start,
+        kind: LaneKind,
+        parent: Option<LaneId>,
+        body: BoxedBody,
+    ) -> Handle {
         let run = self.run.clone();
         let lane_name = name.clone();
         // Until it does something, a thread is at the line that started it.
         let site = self.site.get();
         let start = move |ctx: conlab_sched::Ctx| {
-            let (writer, lane) = run.new_lane(ctx.id(), ctx.now(), kind, lane_name);
+            let (writer, lane) = run.new_lane(ctx.id(), ctx.now(), kind, lane_name, parent);
             let thread = Rc::new(SchedThread {
                 ctx,
                 writer,
@@ -250,7 +304,7 @@ impl SchedThread {
                 kind: Kind::Sched(thread),
             };
             OwnLane {
-                body: Some(Box::pin(body(me.clone()))),
+                body: Some(body(me.clone())),
                 me,
             }
         };
@@ -272,25 +326,16 @@ impl SchedThread {
         name: &str,
         timeout: std::time::Duration,
     ) -> bool {
-        let asked = self.ctx.now();
+        let waiting = self.begin_wait(SpanState::WaitingJoin);
         let finished = self.ctx.join_timeout(handle, timeout).await;
-        self.waited_for(name, asked);
+        waiting.end(false, || Text::from(format!("{name} to finish")));
         finished
     }
 
     pub(crate) async fn join(&self, handle: conlab_sched::JoinHandle, name: &str) {
-        let asked = self.ctx.now();
+        let waiting = self.begin_wait(SpanState::WaitingJoin);
         self.ctx.join(handle).await;
-        self.waited_for(name, asked);
-    }
-
-    /// Records a join's wait for thread `name`, from `asked` to now, if it took any time.
-    fn waited_for(&self, name: &str, asked: conlab_core::Nanos) {
-        let now = self.ctx.now();
-        if now > asked && self.run.full {
-            let label = Text::from(format!("{name} to finish"));
-            self.span(SpanState::WaitingJoin, asked, now, label);
-        }
+        waiting.end(false, || Text::from(format!("{name} to finish")));
     }
 }
 
@@ -314,6 +359,40 @@ impl Drop for Spent<'_> {
     }
 }
 
+/// A wait begun with [`SchedThread::begin_wait`].
+pub(crate) struct WaitSpan<'a> {
+    spent: Spent<'a>,
+    asked: conlab_core::Nanos,
+}
+
+impl WaitSpan<'_> {
+    /// The wait is over: recorded, with `label`, if the thread had to wait (`waited`, the
+    /// scheduler saw it could not step, or time passed), forgotten if it went straight on.
+    #[inline(never)]
+    pub(crate) fn end(mut self, waited: bool, label: impl FnOnce() -> Text) {
+        let s = self.spent.thread;
+        if s.writer.is_none() {
+            // A marks-only run records no spans.
+        } else if waited || s.ctx.waited() || s.ctx.now() > self.asked {
+            self.spent.label = label();
+        } else if let (Some(span), Some(w)) = (self.spent.span.take(), &s.writer) {
+            w.cancel_whole(span);
+        }
+    }
+}
+
+/// A thread's code, boxed.
+type BoxedBody = Box<dyn FnOnce(Thread) -> ThreadFuture>;
+type ThreadFuture = Pin<Box<dyn Future<Output = Result<(), Aborted>>>>;
+
+fn boxed<F, Fut>(body: F) -> BoxedBody
+where
+    F: FnOnce(Thread) -> Fut + 'static,
+    Fut: Future<Output = Result<(), Aborted>> + 'static,
+{
+    Box::new(move |me| Box::pin(body(me)))
+}
+
 /// How a thread starts on the scheduler.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
@@ -327,12 +406,12 @@ pub(crate) enum Start {
 
 /// A scheduled thread's code, which ends the thread's lane however it ends: returning, or cut
 /// off in a deadlock of its group (dropped: its code first, letting go what it held).
-struct OwnLane<F> {
-    body: Option<std::pin::Pin<Box<F>>>,
+struct OwnLane {
+    body: Option<ThreadFuture>,
     me: Thread,
 }
 
-impl<F> OwnLane<F> {
+impl OwnLane {
     fn end(&self, finished: bool) {
         if let Kind::Sched(s) = &self.me.kind {
             if !finished {
@@ -347,7 +426,7 @@ impl<F> OwnLane<F> {
     }
 }
 
-impl<F: Future<Output = Result<(), Aborted>>> Future for OwnLane<F> {
+impl Future for OwnLane {
     type Output = ();
 
     fn poll(
@@ -366,7 +445,7 @@ impl<F: Future<Output = Result<(), Aborted>>> Future for OwnLane<F> {
     }
 }
 
-impl<F> Drop for OwnLane<F> {
+impl Drop for OwnLane {
     fn drop(&mut self) {
         if self.body.take().is_some() {
             self.end(false);
@@ -420,7 +499,6 @@ pub fn run_scheduled(
         next_thread: Cell::new(0),
         recorder: recorder.clone(),
         writer: std::cell::OnceCell::new(),
-        full: recording == Recording::Full,
         marks: RefCell::new(Vec::new()),
         lanes: Cell::new(0),
         lane_of: RefCell::new(Vec::new()),
@@ -431,7 +509,7 @@ pub fn run_scheduled(
     {
         let (shared, outcome) = (shared.clone(), outcome.clone());
         scheduler.spawn("MainThread", move |ctx| {
-            let (writer, lane) = shared.new_lane(ctx.id(), 0, LaneKind::Main, "MainThread");
+            let (writer, lane) = shared.new_lane(ctx.id(), 0, LaneKind::Main, "MainThread", None);
             let me = Thread {
                 kind: Kind::Sched(Rc::new(SchedThread {
                     ctx,
@@ -481,6 +559,9 @@ pub fn run_scheduled(
     if recording == Recording::Full {
         // Wake links: a mark on the waker's lane, "waker-lane woken-lane words", which the
         // timeline draws as an arrow and the step text says.
+        // Told once the woken thread steps, each is placed where the waker's step ended.
+        let placing = shared.clone();
+        scheduler.place_wakes(move || placing.writer.get().map_or(0, EventWriter::position));
         let shared = shared.clone();
         scheduler.on_wake(move |w| {
             let (Some(writer), lane_of) = (shared.writer.get(), shared.lane_of.borrow()) else {
@@ -489,7 +570,7 @@ pub fn run_scheduled(
             let lane = |id: conlab_sched::ThreadId| lane_of.get(id.0 as usize).copied();
             if let (Some(from), Some(to)) = (lane(w.waker), lane(w.woken)) {
                 let detail = format!("{from} {to} {}", w.words);
-                writer.mark(w.t, from, "wakes", Text::from(detail));
+                writer.mark_placed(w.place, w.t, from, "wakes", Text::from(detail));
             }
         });
     }

@@ -149,14 +149,12 @@ impl Lock {
                         kind: HeldKind::Sched(lock, Hold::new(name, me, asked, false)),
                     });
                 }
-                let cut_off = WaitCutOff { thread: s, asked };
+                // Recorded up to the cut-off if the thread is cut off in a deadlock here.
+                let waiting = s.begin_wait(SpanState::WaitingLock);
                 let waited = lock.acquire(&s.ctx).await;
-                std::mem::forget(cut_off);
-                let since = s.ctx.now();
                 // A wait on virtual time may take none, and is a wait all the same.
-                if waited || since > asked {
-                    s.span(SpanState::WaitingLock, asked, since, Text::None);
-                }
+                waiting.end(waited, || Text::None);
+                let since = s.ctx.now();
                 Ok(Held {
                     kind: HeldKind::Sched(lock, Hold::new(name, me, since, true)),
                 })
@@ -164,20 +162,6 @@ impl Lock {
             #[cfg(feature = "native")]
             _ => unreachable!("a lock is taken by threads of its own run"),
         }
-    }
-}
-
-/// Records a scheduled thread's wait for a lock that it never got: the thread was cut off in
-/// a deadlock while it waited (dropped, so the wait's end is now).
-struct WaitCutOff<'a> {
-    thread: &'a crate::scheduled::SchedThread,
-    asked: Nanos,
-}
-
-impl Drop for WaitCutOff<'_> {
-    fn drop(&mut self) {
-        let s = self.thread;
-        s.span(SpanState::WaitingLock, self.asked, s.ctx.now(), Text::None);
     }
 }
 
@@ -375,15 +359,13 @@ impl Semaphore {
                     kind: PermitKind::Os(s.acquire(c)?),
                 }),
                 (SemKind::Sched(sem, name), Kind::Sched(s)) => {
-                    let asked = s.ctx.now();
                     let limits = !conlab_core::faults::active(conlab_core::Fault::LockNotExclusive);
+                    let waiting = s.begin_wait(SpanState::WaitingSemaphore);
                     if limits {
                         sem.acquire(&s.ctx).await;
                     }
+                    waiting.end(false, || Text::None);
                     let since = s.ctx.now();
-                    if since > asked {
-                        s.span(SpanState::WaitingSemaphore, asked, since, Text::None);
-                    }
                     Ok(Permit {
                         kind: PermitKind::Sched(sem, Hold::new(name, me, since, limits)),
                     })
@@ -500,12 +482,9 @@ impl Event {
                 #[cfg(feature = "native")]
                 (EventKind::Os(e), Kind::Os(c)) => Ok(e.wait(c)?),
                 (EventKind::Sched(e), Kind::Sched(s)) => {
-                    let asked = s.ctx.now();
+                    let waiting = s.begin_wait(SpanState::WaitingEvent);
                     e.wait(&s.ctx).await;
-                    let now = s.ctx.now();
-                    if now > asked {
-                        s.span(SpanState::WaitingEvent, asked, now, Text::None);
-                    }
+                    waiting.end(false, || Text::None);
                     Ok(())
                 }
                 #[cfg(feature = "native")]
@@ -564,12 +543,10 @@ impl Condition {
                     kind: CondHeldKind::Os(c.lock(ctx)?),
                 }),
                 (CondKind::Sched(cond, name), Kind::Sched(s)) => {
-                    let asked = s.ctx.now();
+                    let waiting = s.begin_wait(SpanState::WaitingLock);
                     let waited = cond.lock().acquire(&s.ctx).await;
+                    waiting.end(waited, || Text::None);
                     let since = s.ctx.now();
-                    if waited || since > asked {
-                        s.span(SpanState::WaitingLock, asked, since, Text::None);
-                    }
                     Ok(CondHeld {
                         kind: CondHeldKind::Sched(cond, Hold::new(name, me, since, true)),
                     })

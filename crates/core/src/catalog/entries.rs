@@ -212,7 +212,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "A process has a name, a PID and a daemon flag; the parent joins it."),
     scenario("process-queue", "A queue between processes", Processes, SCHEDULED, &[processes(10)],
         "Children put values into an inter-process queue and the parent collects them all."),
-    scenario("process-shared-dict", "A manager's shared dict", Processes, NATIVE, &[processes(10), count("updates", 1, 1, 100_000, "updates", "updates each process makes to its key")],
+    scenario("process-shared-dict", "A manager's shared dict", Processes, SCHEDULED, &[processes(10), count("updates", 1, 1, 100_000, "updates", "updates each process makes to its key")],
         "A manager process owns a dict that children update through it."),
     scenario("process-lock", "A lock across processes", Processes, SCHEDULED, &[processes(2), millis("hold_ms", 200, 0, 10_000, "how long each process holds the lock")],
         "A lock shared by processes serializes a section of code across them."),
