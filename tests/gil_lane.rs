@@ -17,6 +17,18 @@ fn holds(t: &Trace) -> Vec<(u64, u64, String)> {
         .find(|l| l.name == "GIL")
         .unwrap_or_else(|| panic!("no GIL lane in {:?}", t.lanes));
     assert_eq!(gil.kind, LaneKind::Lock);
+    // The lane ends (with the run's code natively, with its main thread on the scheduler),
+    // after its last hold: a text timeline does not draw it alive to the end of the trace.
+    let end = gil
+        .end
+        .unwrap_or_else(|| panic!("the GIL lane never ends: {gil:?}"));
+    assert!(
+        t.spans
+            .iter()
+            .filter(|s| s.lane == gil.id)
+            .all(|s| s.end <= end),
+        "a hold after the GIL lane ended at {end}"
+    );
     let mut holds: Vec<_> = t
         .spans
         .iter()

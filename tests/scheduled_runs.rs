@@ -685,3 +685,39 @@ fn a_condition_wait_is_recorded_where_it_began_even_when_it_takes_no_virtual_tim
         }
     }
 }
+
+#[test]
+fn every_scenario_a_search_holds_for_no_time_has_something_to_search() {
+    // A search holds for no time unless a hold is given, and the page sets the form's
+    // hold_ms to 0 when the learner asks it to find a failing schedule: only worth it where
+    // there is a property to break.
+    for row in scheduled_rows() {
+        if !row.info().params.iter().any(|p| p.name == "hold_ms") {
+            continue;
+        }
+        let p = Params::defaults(row.info().params);
+        let run = scheduled::run(row, &p, None).unwrap();
+        let properties =
+            (row.scheduled.as_ref().unwrap().properties)(&conlab_core::Checks::new(&run.trace, &p));
+        assert!(!properties.is_empty(), "{}: nothing to search", row.id);
+    }
+}
+
+#[test]
+fn no_interleaving_lets_two_processes_into_a_section_under_their_shared_lock() {
+    let row = conlab_scenarios::find("process-lock").unwrap();
+    let p = params(
+        row.id,
+        &["processes=3".to_string(), "hold_ms=0".to_string()],
+    );
+    let all =
+        scheduled::explore(row, &p, Method::Dfs(Some(2)), 7, 200_000, &mut |_, _| {}).unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(
+        all[0].exhaustive && all[0].broken.is_none() && all[0].tried > 10,
+        "{} tried, exhaustive {}, {:?}",
+        all[0].tried,
+        all[0].exhaustive,
+        all[0].broken
+    );
+}

@@ -176,3 +176,34 @@ fn every_check_detail_the_page_shows_has_its_chinese_shape() {
         missing.join("\n")
     );
 }
+
+#[test]
+fn every_mark_a_step_through_names_has_its_chinese_name() {
+    // A step-through says each mark of a scheduled run by its name ("gil handover"): in
+    // Chinese, by the `mark <name>` texts. (Wake links and deadlock waits are said otherwise.)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("web/i18n/zh-CN.json")).unwrap())
+            .unwrap();
+    let mut missing = Vec::new();
+    for row in conlab_scenarios::registry::all()
+        .iter()
+        .filter(|r| r.scheduled.is_some())
+    {
+        let params = conlab_core::Params::defaults(row.info().params);
+        let run = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+        for m in &run.trace.marks {
+            let key = format!("mark {}", m.name);
+            if !matches!(m.name.as_str(), "wakes" | "waits_for") && table.get(&key).is_none() {
+                missing.push(format!("{}: {}", row.id, m.name));
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "add a \"mark <name>\" for each to web/i18n/zh-CN.json:\n{}",
+        missing.join("\n")
+    );
+}

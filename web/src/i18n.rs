@@ -213,6 +213,21 @@ impl Lang {
         }
     }
 
+    /// A mark's name as a step says it: `task_done` reads "task done" (in Chinese, as the
+    /// texts name it).
+    pub fn mark_name(self, name: &str) -> String {
+        let zh = match self {
+            Lang::En => None,
+            Lang::ZhCn => zh::text("mark", name),
+        };
+        match (zh, name) {
+            (Some(zh), _) => zh.to_string(),
+            (None, "cpu_time") => "CPU time".to_string(),
+            (None, "gil_handover") => "GIL hand-over".to_string(),
+            (None, _) => name.replace('_', " "),
+        }
+    }
+
     /// A span state's name.
     pub fn state_name(self, s: SpanState) -> &'static str {
         use SpanState::*;
@@ -611,7 +626,7 @@ ui_strings! {
     /// 403 for a database scenario.
     native_databases => "this scenario needs Redis or MySQL, which this server was not allowed to use (start it with --allow-databases).";
     /// The tagline of a served page.
-    served_tagline => "Run concurrency scenarios live, on your browser's event loop or natively on this machine, and see what every thread and task was doing.";
+    served_tagline => "Run concurrency scenarios live, in your browser (tasks on its event loop, threads and processes on a deterministic scheduler) or natively on this machine, and see what every thread and task was doing.";
 }
 
 ui_strings! {
@@ -619,7 +634,7 @@ ui_strings! {
     /// The page title.
     page_title => "conlab playground";
     /// Under the title.
-    tagline => "Run concurrency scenarios live on your browser's event loop and see what every task was doing.";
+    tagline => "Run concurrency scenarios live in your browser, tasks on its event loop, threads and processes on a deterministic scheduler you can drive, and see what each was doing.";
     /// Picker label.
     scenario => "Scenario";
     /// Parameter form legend.

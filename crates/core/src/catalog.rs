@@ -96,10 +96,12 @@ impl Platforms {
         virtual_time: true,
     };
 
-    /// `B N V` style letters, as SCENARIOS.md writes them.
+    /// `B N V` style letters: B in the page (live in its event loop, or, for a thread or
+    /// process scenario, on the scheduler in a Worker: whatever runs on virtual time runs
+    /// there), N natively, V on virtual time.
     pub fn letters(self) -> String {
         let mut s = Vec::new();
-        if self.browser {
+        if self.browser || self.virtual_time {
             s.push("B");
         }
         if self.native {

@@ -24,8 +24,33 @@ pub struct Gil {
 #[derive(Clone)]
 enum GilKind {
     #[cfg(feature = "native")]
-    Os(Arc<conlab_traced_threads::Gil>),
+    Os(Arc<OsGil>),
     Sched(Arc<SchedGil>),
+}
+
+/// The GIL on OS threads, and its lane if it is drawn, which ends when the GIL is dropped.
+#[cfg(feature = "native")]
+struct OsGil {
+    gil: conlab_traced_threads::Gil,
+    drawn: Option<(conlab_core::EventWriter, conlab_native::NativeClock, LaneId)>,
+}
+
+#[cfg(feature = "native")]
+impl std::ops::Deref for OsGil {
+    type Target = conlab_traced_threads::Gil;
+
+    fn deref(&self) -> &conlab_traced_threads::Gil {
+        &self.gil
+    }
+}
+
+#[cfg(feature = "native")]
+impl Drop for OsGil {
+    fn drop(&mut self) {
+        if let Some((writer, clock, lane)) = &self.drawn {
+            writer.end_lane(clock.now(), *lane);
+        }
+    }
 }
 
 /// The GIL on the scheduler.
@@ -128,13 +153,17 @@ impl Gil {
             #[cfg(feature = "native")]
             Kind::Os(c) => {
                 let gil = conlab_traced_threads::Gil::new(switch_interval);
-                let gil = match drawn {
-                    true => gil.drawn_on(c.writer().new_lane(c.now(), LaneKind::Lock, "GIL")),
-                    false => gil,
-                };
-                GilKind::Os(Arc::new(gil))
+                let lane = drawn.then(|| c.writer().new_lane(c.now(), LaneKind::Lock, "GIL"));
+                GilKind::Os(Arc::new(OsGil {
+                    gil: match lane {
+                        Some(lane) => gil.drawn_on(lane),
+                        None => gil,
+                    },
+                    drawn: lane.map(|lane| (c.writer().clone(), c.clock(), lane)),
+                }))
             }
             Kind::Sched(s) => {
+                // Ended with the run's main thread (`SchedThread::new_lane`).
                 let lane = drawn.then(|| s.new_lane(LaneKind::Lock, "GIL"));
                 GilKind::Sched(Arc::new(SchedGil {
                     lock: conlab_sched::Lock::new("the GIL"),

@@ -121,6 +121,8 @@ enum ProcessHandleKind {
         thread: crate::Handle,
         /// What the parent sends it ([`ProcessHandle::send`]).
         inbox: Inbox,
+        /// How it ended, once it has: "exited with code 0".
+        ended: Rc<RefCell<String>>,
     },
 }
 
@@ -216,6 +218,8 @@ impl Processes {
                     let name_again = name.clone();
                     let inbox: Inbox = Arc::new(conlab_sched::Queue::new("messages", None));
                     let messages = inbox.clone();
+                    let ended = Rc::new(RefCell::new(String::new()));
+                    let exit = ended.clone();
                     let run = move |me: Thread| async move {
                         let Kind::Sched(s) = &me.kind else {
                             unreachable!("a scheduled child runs on the scheduler")
@@ -234,10 +238,11 @@ impl Processes {
                             dict: spec.dict.map(|d| d.address()),
                             connection: RefCell::new(None),
                         };
-                        let ended = (spec.body)(child).await;
-                        let code = if ended.is_ok() { 0 } else { 1 };
-                        s.mark("exit", Text::from(format!("exited with code {code}")));
-                        ended
+                        let result = (spec.body)(child).await;
+                        let code = if result.is_ok() { 0 } else { 1 };
+                        *exit.borrow_mut() = format!("exited with code {code}");
+                        s.mark("exit", Text::from(exit.borrow().clone()));
+                        result
                     };
                     let how = if spec.daemon {
                         Start::Daemon
@@ -248,7 +253,11 @@ impl Processes {
                     let thread = s.spawn_as(lane, how, LaneKind::Process, run).await;
                     Ok(ProcessHandle {
                         pid,
-                        kind: ProcessHandleKind::Sched { thread, inbox },
+                        kind: ProcessHandleKind::Sched {
+                            thread,
+                            inbox,
+                            ended,
+                        },
                     })
                 }
                 #[cfg(feature = "native")]
@@ -276,12 +285,16 @@ impl ProcessHandle {
             match (&self.kind, &me.kind) {
                 #[cfg(feature = "native")]
                 (ProcessHandleKind::Os(p), Kind::Os(c)) => Ok(p.join(c)?.to_string()),
-                (ProcessHandleKind::Sched { thread, .. }, Kind::Sched(s)) => {
+                (ProcessHandleKind::Sched { thread, ended, .. }, Kind::Sched(s)) => {
                     let HandleKind::Sched { handle, name } = &thread.kind else {
                         unreachable!("a scheduled child has a scheduled handle")
                     };
                     s.join(*handle, name).await;
-                    Ok("exited with code 0".to_string())
+                    // A child cut off (a daemon at the run's end) never said how it ended.
+                    Ok(match ended.borrow().as_str() {
+                        "" => "was ended by its parent".to_string(),
+                        how => how.to_string(),
+                    })
                 }
                 #[cfg(feature = "native")]
                 _ => unreachable!("a process is joined by its own run"),

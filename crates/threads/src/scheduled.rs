@@ -28,6 +28,8 @@ pub(crate) struct SchedRun {
     lanes: Cell<LaneId>,
     /// Each scheduler thread's lane, by thread id.
     lane_of: RefCell<Vec<LaneId>>,
+    /// Lanes that belong to no thread (the GIL's), ended with the main thread.
+    own_lanes: RefCell<Vec<LaneId>>,
     /// Threads started by the scenario (not the main thread), for the main thread to wait for
     /// at the end as Python's interpreter does, each with whether it is a daemon (not waited
     /// for: cut off).
@@ -139,7 +141,9 @@ impl SchedThread {
 
     /// A new lane of the run that belongs to no thread (the GIL's), appearing now.
     pub(crate) fn new_lane(&self, kind: LaneKind, name: &'static str) -> LaneId {
-        self.run.lane_for(self.ctx.now(), kind, name, None).1
+        let lane = self.run.lane_for(self.ctx.now(), kind, name, None).1;
+        self.run.own_lanes.borrow_mut().push(lane);
+        lane
     }
 
     /// Begins a span of this thread at its line, recorded whole when it ends (none in a
@@ -502,6 +506,7 @@ pub fn run_scheduled(
         marks: RefCell::new(Vec::new()),
         lanes: Cell::new(0),
         lane_of: RefCell::new(Vec::new()),
+        own_lanes: RefCell::new(Vec::new()),
         started: RefCell::new(Vec::new()),
     });
     let outcome: Rc<Cell<Option<Result<(), Aborted>>>> = Rc::new(Cell::new(None));
@@ -548,6 +553,11 @@ pub fn run_scheduled(
                                 s.ctx.now(),
                                 Text::Static("waiting for non-daemon threads"),
                             );
+                        }
+                    }
+                    if let Some(w) = &s.writer {
+                        for lane in s.run.own_lanes.borrow().iter() {
+                            w.end_lane(s.ctx.now(), *lane);
                         }
                     }
                     s.end_lane();

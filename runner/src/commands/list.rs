@@ -76,7 +76,7 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
         }
     }
     outln!(
-        "\nWHERE: B browser event loop, N native, V virtual time. `conlab list ID` describes one."
+        "\nWHERE: B in the page (its event loop, or the scheduler in a Worker), N native, V virtual time.\n`conlab list ID` describes one."
     );
     Ok(())
 }

@@ -94,7 +94,9 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         // Only the figures that mean something for this scenario (a run of phases has no single
         // speed-up, and 10,000 sleeping tasks no busy total).
         let mut line = format!("  makespan {}", ms(m.makespan));
-        if info.shown.speedup && judged {
+        // A run that took no time (on virtual time, nothing slept or computed) has no
+        // speed-up, and requests that took none no latency.
+        if info.shown.speedup && judged && m.makespan > 0 {
             let _ = write!(
                 line,
                 " · busy total {} · speedup {:.2}x",
@@ -106,7 +108,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
             let _ = write!(line, " · peak concurrency {}", m.peak_concurrency);
         }
         let _ = writeln!(s, "{line}");
-        if let Some(l) = &m.latency {
+        if let Some(l) = m.latency.as_ref().filter(|l| l.max > 0) {
             let _ = writeln!(
                 s,
                 "  latency: {} · min {} · mean {} · p50 {} · p90 {} · p99 {} · max {} · {:.1} req/s",

@@ -162,10 +162,17 @@ fn describe(t: &Trace, step: &Step, lang: crate::i18n::Lang) -> String {
         // The scenario's own marks, as it named them: `task_done` 3 reads "task done: 3".
         StepKind::Mark(i) => {
             let m = &t.marks[i];
-            let name = m.name.replace('_', " ");
-            match m.detail.as_str() {
-                "" => format!("◆ {}: {name}", lane(m.lane)),
-                detail => format!("◆ {}: {name}: {}", lane(m.lane), lang.check_detail(detail)),
+            let name = lang.mark_name(&m.name);
+            // CPU time is recorded in nanoseconds.
+            let cpu = (m.name == "cpu_time")
+                .then(|| m.detail.parse().ok().map(conlab_core::ms))
+                .flatten();
+            match (m.detail.as_str(), cpu) {
+                ("", _) => format!("◆ {}: {name}", lane(m.lane)),
+                (_, Some(cpu)) => format!("◆ {}: {name}: {cpu}", lane(m.lane)),
+                (detail, None) => {
+                    format!("◆ {}: {name}: {}", lane(m.lane), lang.check_detail(detail))
+                }
             }
         }
     }

@@ -46,10 +46,12 @@ fn worker(me: Child) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
         me.recv(SpanState::WaitingEvent, "the start").await?;
         me.with_lock(|| async {
             // with lock:
+            me.mark("entered", me.arg()); // for a search: who is inside
             me.print(format!("process {}: has the lock", me.arg()))
                 .await;
             me.sleep(hold).await?;
             me.print(format!("process {}: done", me.arg())).await;
+            me.mark("left", me.arg());
             Ok(())
         })
         .await
@@ -150,10 +152,26 @@ pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     super::per_process(n) + p.duration("hold_ms") * n as u32
 }
 
-/// What a search tries to break: nothing (its checks read the holds' spans, which a search
-/// does not keep; a lock that excludes holds in every interleaving).
-pub fn properties(_: &Checks) -> Vec<(&'static str, Option<String>)> {
-    Vec::new()
+/// What a search tries to break: no process enters the section while another is inside it
+/// (read from the `entered` and `left` marks, in the order they were made).
+pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
+    let mut inside: Option<&str> = None;
+    let mut broken = None;
+    for m in &c.trace.marks {
+        match (m.name.as_str(), inside) {
+            ("entered", Some(other)) => {
+                broken = Some(format!(
+                    "process {} entered while process {other} was inside",
+                    m.detail
+                ));
+                break;
+            }
+            ("entered", None) => inside = Some(&m.detail),
+            ("left", _) => inside = None,
+            _ => {}
+        }
+    }
+    vec![("sections never overlap", broken)]
 }
 
 /// This file, which the playground shows beside the run.
