@@ -164,7 +164,7 @@ fn a_steered_run_stops_at_the_learners_next_choice() {
     assert!(options.len() >= 2, "{options:?}");
     assert!(
         options.iter().all(|(who, step)| !who.is_empty()
-            && (step.starts_with("start `") || step.starts_with("spawn `"))),
+            && (step == "start" || step.starts_with("spawn `"))),
         "{options:?}"
     );
     assert!(waiting.is_empty(), "{waiting:?}");

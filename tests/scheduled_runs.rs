@@ -721,3 +721,69 @@ fn no_interleaving_lets_two_processes_into_a_section_under_their_shared_lock() {
         all[0].broken
     );
 }
+
+#[test]
+fn a_wake_comes_right_after_the_operation_that_woke_not_after_the_rest_of_its_step() {
+    // A step runs the thread's code up to its next scheduling point: after a release, the
+    // scenario's own marks, even the process's exit. The wake is told right after the release.
+    use conlab_core::replay::StepKind;
+    let cases = [
+        ("lock", vec!["threads=2", "hold_ms=10"], "released `list`"),
+        (
+            "process-lock",
+            vec!["processes=2", "hold_ms=50"],
+            "released `the shared lock`",
+        ),
+    ];
+    for (id, assignments, words) in cases {
+        let row = conlab_scenarios::find(id).unwrap();
+        let assignments: Vec<String> = assignments.iter().map(|a| a.to_string()).collect();
+        let t = scheduled::run(row, &params(id, &assignments), None)
+            .unwrap()
+            .trace;
+        let steps = conlab_core::replay::steps(&t);
+        let mut seen = 0;
+        for (i, step) in steps.iter().enumerate() {
+            let StepKind::Mark(m) = step.kind else {
+                continue;
+            };
+            let wake = &t.marks[m];
+            if wake.name != "wakes" || !wake.detail.contains(words) {
+                continue;
+            }
+            seen += 1;
+            let before = &steps[i - 1];
+            assert!(
+                matches!(before.kind, StepKind::End(s) if t.spans[s].lane == wake.lane
+                    && t.spans[s].state == SpanState::HoldingLock),
+                "{id}: \"{}\" follows {before:?}, not the end of its waker's hold",
+                wake.detail
+            );
+        }
+        assert!(seen > 0, "{id}: no wake by a release");
+    }
+}
+
+#[test]
+fn a_lock_taken_after_a_wait_is_held_before_the_sleep_inside_it_begins() {
+    use conlab_core::replay::StepKind;
+    let row = conlab_scenarios::find("lock").unwrap();
+    let p = params(row.id, &["threads=2".to_string(), "hold_ms=10".to_string()]);
+    let t = scheduled::run(row, &p, None).unwrap().trace;
+    let steps = conlab_core::replay::steps(&t);
+    for lane in 1..t.lanes.len() as u32 {
+        let begun = |state: SpanState| {
+            steps.iter().position(|s| {
+                matches!(s.kind, StepKind::Begin(i) if t.spans[i].lane == lane && t.spans[i].state == state)
+            })
+        };
+        if let (Some(hold), Some(sleep)) =
+            (begun(SpanState::HoldingLock), begun(SpanState::Sleeping))
+        {
+            assert!(
+                hold < sleep,
+                "lane {lane}: sleeps (step {sleep}) before it holds the lock (step {hold})"
+            );
+        }
+    }
+}

@@ -31,20 +31,24 @@ pub struct Step {
 impl Step {
     /// Its place: time, then the recorded order, then (for traces without one) ends before
     /// beginnings before output before marks, each in recording order. A span that ends where
-    /// it begins ends right after it begins.
-    fn key(&self, t: &Trace) -> (Nanos, u64, u8, usize, u8) {
+    /// it begins ends right after it begins. Spans begun at one place (nothing recorded
+    /// between: a lock taken, then a sleep in it) begin outer first: the one that ends last.
+    fn key(&self, t: &Trace) -> (Nanos, u64, u8, u64, usize, u8) {
         match self.kind {
             StepKind::End(i) => {
                 let s = &t.spans[i];
                 if s.end <= s.start {
-                    (self.t, s.order.1, 1, i, 1)
+                    (self.t, s.order.1, 1, 0, i, 1)
                 } else {
-                    (self.t, s.order.1, 0, i, 0)
+                    (self.t, s.order.1, 0, 0, i, 0)
                 }
             }
-            StepKind::Begin(i) => (self.t, t.spans[i].order.0, 1, i, 0),
-            StepKind::Print(i) => (self.t, t.output[i].order, 2, i, 0),
-            StepKind::Mark(i) => (self.t, t.marks[i].order, 3, i, 0),
+            StepKind::Begin(i) => {
+                let s = &t.spans[i];
+                (self.t, s.order.0, 1, u64::MAX - s.order.1, i, 0)
+            }
+            StepKind::Print(i) => (self.t, t.output[i].order, 2, 0, i, 0),
+            StepKind::Mark(i) => (self.t, t.marks[i].order, 3, 0, i, 0),
         }
     }
 }

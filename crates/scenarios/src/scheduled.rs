@@ -236,11 +236,14 @@ pub fn steer(
         .runnable
         .iter()
         .map(|(id, op)| {
+            let who = threads[id.0 as usize].clone();
+            // A thread's own start reads "start", not "start `Thread-2`".
             let step = match &*op.object {
                 "" => op.verb.to_string(),
+                object if *object == *who => op.verb.to_string(),
                 object => format!("{} `{object}`", op.verb),
             };
-            (threads[id.0 as usize].clone(), step)
+            (who, step)
         })
         .collect();
     Ok(Steered {

@@ -213,6 +213,9 @@ pub(crate) struct Inner {
     wake_hook: RefCell<Option<WakeHook>>,
     /// Asked, right after a step that may have woken threads, where that step ended.
     place_hook: RefCell<Option<PlaceHook>>,
+    /// Where the step being taken said its operation was recorded up to
+    /// ([`Ctx::placed_here`]): its wakes are told there, not after the code that follows.
+    step_place: Cell<Option<u32>>,
     /// The operation of the step being taken, for [`Point`]s after the first to tell that
     /// their turn came.
     granted: Cell<bool>,
@@ -259,6 +262,7 @@ impl Scheduler {
                 output: RefCell::new(Vec::new()),
                 wake_hook: RefCell::new(None),
                 place_hook: RefCell::new(None),
+                step_place: Cell::new(None),
                 granted: Cell::new(false),
                 groups: RefCell::new(Vec::new()),
                 cut_off: RefCell::new(Vec::new()),
@@ -422,6 +426,7 @@ impl Scheduler {
             let Some(mut body) = body else {
                 continue;
             };
+            inner.step_place.set(None);
             inner.granted.set(true);
             let polled = body.as_mut().poll(&mut Context::from_waker(&waker));
             inner.granted.set(false);
@@ -603,8 +608,13 @@ impl Inner {
                     continue;
                 };
                 let (who, whom) = (&slots[waker.0 as usize].name, &slots[id.0 as usize].name);
+                let closed = match wait {
+                    Wait::QueueGet(q) => q.closed.load(Relaxed) && q.len.load(Relaxed) == 0,
+                    _ => false,
+                };
                 let done = match (wait, op.verb) {
                     (Wait::Join(_), _) => "finished".to_string(),
+                    (Wait::QueueGet(q), _) if closed => format!("closed `{}`", q.name),
                     (_, "release") => format!("released `{}`", op.object),
                     (_, "set") => format!("set `{}`", op.object),
                     (_, "notify") => format!("notified `{}`", op.object),
@@ -613,10 +623,12 @@ impl Inner {
                     (_, verb) => format!("took a step ({verb})"),
                 };
                 let place = *place.get_or_insert_with(|| {
-                    self.place_hook
-                        .borrow_mut()
-                        .as_mut()
-                        .map_or(0, |place| place())
+                    self.step_place.get().unwrap_or_else(|| {
+                        self.place_hook
+                            .borrow_mut()
+                            .as_mut()
+                            .map_or(0, |place| place())
+                    })
                 });
                 let wake = Wake {
                     t: self.now.get(),
@@ -772,6 +784,15 @@ impl Ctx {
     /// Virtual time now.
     pub fn now(&self) -> Nanos {
         self.inner.now.get()
+    }
+
+    /// The step this thread is taking has recorded what its operation did (a release: the
+    /// hold's end): a thread it woke is told as woken here, before what its code does next
+    /// in the same step (without this, after the whole step).
+    pub fn placed_here(&self) {
+        if let Some(place) = self.inner.place_hook.borrow_mut().as_mut() {
+            self.inner.step_place.set(Some(place()));
+        }
     }
 
     /// Whether this thread had to wait for the step it took last: at some moment between

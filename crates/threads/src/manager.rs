@@ -136,6 +136,7 @@ impl Manager {
                 (ManagerShared::Os(m), Kind::Os(c)) => m.shutdown(c),
                 (ManagerShared::Sched(m), Kind::Sched(s)) => {
                     m.asked.put(&s.ctx, "stop".to_string()).await;
+                    s.ctx.placed_here();
                     let handle = m.handle.borrow_mut().take();
                     if let Some(crate::Handle {
                         kind: HandleKind::Sched { handle, name },
@@ -169,6 +170,7 @@ impl SharedDict {
                     let mut waited = s.spend(SpanState::WaitingFuture);
                     waited.label = Text::Static("the dict from the manager");
                     m.asked.put(&s.ctx, "dump".to_string()).await;
+                    s.ctx.placed_here();
                     m.answers
                         .get(&s.ctx)
                         .await
@@ -264,11 +266,13 @@ impl Child {
                                 answers: Queue::new(format!("answers to {}", self.name), None),
                             });
                             m.accepts.put(&s.ctx, c.clone()).await;
+                            s.ctx.placed_here();
                             *self.connection.borrow_mut() = Some(Connection::Sched(c.clone()));
                             c
                         }
                     };
                     connection.requests.put(&s.ctx, (key, value)).await;
+                    s.ctx.placed_here();
                     connection.answers.get(&s.ctx).await;
                     Ok(())
                 }
@@ -306,11 +310,13 @@ async fn start_scheduled(s: &Rc<SchedThread>, pid: u32) -> Rc<SchedManager> {
             unreachable!("a scheduled manager runs on the scheduler")
         };
         let (accepting, lane) = (manager.clone(), s.lane);
-        s.spawn_under("accept".to_string(), lane, move |me| {
-            accept(me, accepting, lane)
-        })
-        .await;
+        let accept = s
+            .spawn_under("accept".to_string(), lane, move |me| {
+                accept(me, accepting, lane)
+            })
+            .await;
         manager.answers.put(&s.ctx, "ready".to_string()).await;
+        s.ctx.placed_here();
         loop {
             let waiting = s.begin_wait(SpanState::WaitingQueue);
             let request = manager.asked.get(&s.ctx).await.map(|(r, _)| r);
@@ -319,11 +325,18 @@ async fn start_scheduled(s: &Rc<SchedThread>, pid: u32) -> Rc<SchedManager> {
                 Some("dump") => {
                     let text = dump(&manager.dict.borrow());
                     manager.answers.put(&s.ctx, text).await;
+                    s.ctx.placed_here();
                 }
                 _ => break,
             }
         }
+        // Shutting down: the accepting thread stops, and waits for the serving threads; the
+        // process exits once they have (none outlives it).
         manager.accepts.close();
+        s.ctx.placed_here();
+        if let HandleKind::Sched { handle, name } = &accept.kind {
+            s.join(*handle, name).await;
+        }
         s.mark("exit", Text::Static("exited with code 0"));
         Ok(())
     };
@@ -348,14 +361,19 @@ async fn accept(
     let Kind::Sched(s) = &me.kind else {
         unreachable!("a scheduled manager runs on the scheduler")
     };
-    let mut served = 0;
+    let mut serving = Vec::new();
     while let Some((connection, _)) = m.accepts.get(&s.ctx).await {
-        served += 1;
         let dict = m.clone();
-        s.spawn_under(format!("conn-{served}"), manager_lane, move |me| {
-            serve(me, dict, connection)
-        })
-        .await;
+        let name = format!("conn-{}", serving.len() + 1);
+        let conn = s
+            .spawn_under(name, manager_lane, move |me| serve(me, dict, connection))
+            .await;
+        serving.push(conn);
+    }
+    for conn in serving {
+        if let HandleKind::Sched { handle, name } = &conn.kind {
+            s.join(*handle, name).await;
+        }
     }
     Ok(())
 }
@@ -375,6 +393,7 @@ async fn serve(
         updating.label = Text::from(format!("d[{key}] = {value}"));
         drop(updating);
         connection.answers.put(&s.ctx, ()).await;
+        s.ctx.placed_here();
     }
     Ok(())
 }

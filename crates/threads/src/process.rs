@@ -317,6 +317,7 @@ impl ProcessHandle {
                 }
                 (ProcessHandleKind::Sched { inbox, .. }, Kind::Sched(s)) => {
                     inbox.put(&s.ctx, text.to_string()).await;
+                    s.ctx.placed_here();
                 }
                 #[cfg(feature = "native")]
                 _ => unreachable!("a process is told by its own run"),
@@ -558,6 +559,7 @@ impl Child {
                 (ChildKind::Sched(s), Some(QueueKind::Sched(q))) => {
                     s.site.set(Some(site));
                     q.put(&s.ctx, item).await;
+                    s.ctx.placed_here();
                 }
                 (ChildKind::Sched(_), _) => {
                     debug_assert!(false, "a child puts only on a queue it was handed")

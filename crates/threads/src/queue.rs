@@ -69,6 +69,7 @@ impl<T> Queue<T> {
                     let len = q.put(&s.ctx, item).await;
                     waiting.end(false, || Text::None);
                     s.mark("queue_len", Text::from(len.to_string()));
+                    s.ctx.placed_here();
                     Ok(())
                 }
                 #[cfg(feature = "native")]
@@ -96,6 +97,7 @@ impl<T> Queue<T> {
                     if let Some((_, len)) = &got {
                         s.mark("queue_len", Text::from(len.to_string()));
                     }
+                    s.ctx.placed_here();
                     Ok(got.map(|(item, _)| item))
                 }
                 #[cfg(feature = "native")]

@@ -203,6 +203,7 @@ impl<'a> Held<'a> {
                         lock.release(&s.ctx).await;
                     }
                     hold.record(end);
+                    s.ctx.placed_here();
                 }
             }
             // Natively the guard's drop releases it and records the hold.
@@ -397,6 +398,7 @@ impl<'a> Permit<'a> {
                         sem.release(&s.ctx).await;
                     }
                     hold.record(end);
+                    s.ctx.placed_here();
                 }
             }
             // Natively the permit's drop gives it back and records the hold.
@@ -451,7 +453,10 @@ impl Event {
             match (&self.kind, &me.kind) {
                 #[cfg(feature = "native")]
                 (EventKind::Os(e), _) => e.set(),
-                (EventKind::Sched(e), Kind::Sched(s)) => e.set(&s.ctx).await,
+                (EventKind::Sched(e), Kind::Sched(s)) => {
+                    e.set(&s.ctx).await;
+                    s.ctx.placed_here();
+                }
                 #[cfg(feature = "native")]
                 _ => unreachable!("an event is set by threads of its own run"),
             }
@@ -607,7 +612,11 @@ impl<'a> CondHeld<'a> {
                 #[cfg(feature = "native")]
                 CondHeldKind::Os(g) => g.notify(n),
                 CondHeldKind::Sched(cond, hold) => match hold.thread() {
-                    Some(s) => cond.notify(&s.ctx, n).await,
+                    Some(s) => {
+                        let n = cond.notify(&s.ctx, n).await;
+                        s.ctx.placed_here();
+                        n
+                    }
                     None => 0,
                 },
             }
@@ -631,6 +640,7 @@ impl<'a> CondHeld<'a> {
                     let end = s.ctx.now();
                     cond.lock().release(&s.ctx).await;
                     hold.record(end);
+                    s.ctx.placed_here();
                 }
             }
             // Natively the guard's drop lets it go and records the hold.

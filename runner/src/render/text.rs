@@ -95,7 +95,8 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         // speed-up, and 10,000 sleeping tasks no busy total).
         let mut line = format!("  makespan {}", ms(m.makespan));
         // A run that took no time (on virtual time, nothing slept or computed) has no
-        // speed-up, and requests that took none no latency.
+        // speed-up or peak concurrency (nothing overlapped in time), and requests that took
+        // none no latency.
         if info.shown.speedup && judged && m.makespan > 0 {
             let _ = write!(
                 line,
@@ -104,7 +105,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
                 m.speedup
             );
         }
-        if info.shown.peak && judged {
+        if info.shown.peak && judged && m.makespan > 0 {
             let _ = write!(line, " · peak concurrency {}", m.peak_concurrency);
         }
         let _ = writeln!(s, "{line}");

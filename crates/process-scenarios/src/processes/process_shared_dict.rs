@@ -143,11 +143,15 @@ const MOST_SCHEDULED_STEPS: u64 = 1_000_000;
 /// update (the request put and taken, the answer put and taken) and a dozen a process.
 pub fn too_large_to_schedule(p: &conlab_core::Params) -> Option<String> {
     let n = p.usize("processes") as u64;
-    let steps = n * (p.count("updates").max(1) as u64 * 4 + 12) + 16;
+    let updates = p.count("updates").max(1) as u64;
+    let steps = n * (updates * 4 + 12) + 16;
+    // The most updates that many processes may make here.
+    let most = (MOST_SCHEDULED_STEPS.saturating_sub(16) / n.max(1)).saturating_sub(12) / 4;
     (steps > MOST_SCHEDULED_STEPS).then(|| {
         format!(
-            "with these parameters process-shared-dict would take about {} steps on the \
-             scheduler, more than the {} it steps through; choose fewer processes or updates",
+            "with processes={n} and updates={updates}, process-shared-dict would take about {} \
+             steps on the scheduler, more than the {} it steps through; with {n} processes \
+             choose at most updates={most}, or fewer processes",
             conlab_core::thousands(steps),
             conlab_core::thousands(MOST_SCHEDULED_STEPS)
         )

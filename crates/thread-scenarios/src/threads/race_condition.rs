@@ -471,8 +471,9 @@ pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
                 .find_map(|m| {
                     let mut p = m.detail.split(' ');
                     let (wrote, seen) = (p.next()?, p.next()?);
-                    (wrote != seen)
-                        .then(|| format!("thread {wrote} read back {seen}, not its own value"))
+                    (wrote != seen).then(|| {
+                        format!("the thread that wrote {wrote} read back {seen}, not its own value")
+                    })
                 })
         };
         out.push((name, broken));
