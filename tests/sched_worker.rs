@@ -163,8 +163,9 @@ fn a_steered_run_stops_at_the_learners_next_choice() {
     let options = conlab_wire::read_pairs(&options);
     assert!(options.len() >= 2, "{options:?}");
     assert!(
-        options.iter().all(|(who, step)| !who.is_empty()
-            && (step == "start" || step.starts_with("spawn `"))),
+        options
+            .iter()
+            .all(|(who, step)| !who.is_empty() && (step == "start" || step.starts_with("spawn `"))),
         "{options:?}"
     );
     assert!(waiting.is_empty(), "{waiting:?}");

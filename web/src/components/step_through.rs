@@ -241,7 +241,7 @@ pub fn step_through(props: &StepThroughProps) -> Html {
                         { for t.lanes.iter().zip(states.iter()).take(MAX_ROWS).map(|(lane, span)| {
                             let text = match span.and_then(|i| t.spans.get(i)) {
                                 Some(s) if s.label.is_empty() => lang.state_name(s.state).to_string(),
-                                Some(s) => format!("{} — {}", lang.state_name(s.state), s.label),
+                                Some(s) => format!("{} — {}", lang.state_name(s.state), lang.check_detail(&s.label)),
                                 None => lang.idle().to_string(),
                             };
                             html! { <tr><td>{ &lane.name }</td><td class="lane-state">{ text }</td></tr> }
