@@ -256,7 +256,7 @@ impl Scheduler {
         Scheduler {
             inner: Rc::new(Inner {
                 now: Cell::new(0),
-                slots: RefCell::new(Vec::new()),
+                slots: RefCell::new(Vec::with_capacity(8)),
                 busy_cores: Cell::new(0),
                 limits,
                 output: RefCell::new(Vec::new()),

@@ -503,11 +503,11 @@ pub fn run_scheduled(
         next_thread: Cell::new(0),
         recorder: recorder.clone(),
         writer: std::cell::OnceCell::new(),
-        marks: RefCell::new(Vec::new()),
+        marks: RefCell::new(Vec::with_capacity(64)),
         lanes: Cell::new(0),
-        lane_of: RefCell::new(Vec::new()),
+        lane_of: RefCell::new(Vec::with_capacity(8)),
         own_lanes: RefCell::new(Vec::new()),
-        started: RefCell::new(Vec::new()),
+        started: RefCell::new(Vec::with_capacity(8)),
     });
     let outcome: Rc<Cell<Option<Result<(), Aborted>>>> = Rc::new(Cell::new(None));
     let scheduler = Scheduler::new(limits);
