@@ -787,3 +787,42 @@ fn a_lock_taken_after_a_wait_is_held_before_the_sleep_inside_it_begins() {
         }
     }
 }
+
+#[test]
+fn a_search_that_keeps_only_some_marks_judges_every_run_as_a_full_run_does() {
+    // A scenario may say which marks its properties read, and its search's runs then keep
+    // only those: what the search concludes of a run must be what its full run shows.
+    let seed = conlab_tests::drawn::seed();
+    let mut rng = Rng::new(seed);
+    for row in scheduled_rows() {
+        if row.scheduled.as_ref().unwrap().searched.is_none() {
+            continue;
+        }
+        let mut sets = vec![Vec::new(), vec!["op=increment".to_string()]];
+        sets.extend((0..6).map(|_| draw(row.info(), &mut rng, Budget::CI)));
+        for set in sets {
+            let p = params(row.id, &set);
+            // The default seed's run, and the failing runs a search finds.
+            let mut schedules = vec![None];
+            for found in explore_in(row.id, &set, Method::Random) {
+                schedules.push(found.broken.map(|(schedule, ..)| schedule));
+            }
+            for schedule in schedules {
+                let place = format!("seed {seed}: {} {set:?} {schedule:?}", row.id);
+                let searched = scheduled::searched_properties(row, &p, schedule.as_deref())
+                    .unwrap_or_else(|e| panic!("{place}: {e}"));
+                let full = scheduled::run(row, &p, schedule.as_deref()).unwrap().trace;
+                let shown: Vec<_> = match &full.status {
+                    conlab_core::Status::Failed { reason } => searched
+                        .iter()
+                        .map(|(n, _)| (*n, Some(reason.clone())))
+                        .collect(),
+                    _ => (row.scheduled.as_ref().unwrap().properties)(&conlab_core::Checks::new(
+                        &full, &p,
+                    )),
+                };
+                assert_eq!(searched, shown, "{place}");
+            }
+        }
+    }
+}

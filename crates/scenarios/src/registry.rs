@@ -89,6 +89,9 @@ pub struct SeamCode {
     /// Why a run with these parameters is too large to step through, for a scenario whose
     /// parameters can make it so.
     pub too_large: Option<fn(&conlab_core::Params) -> Option<String>>,
+    /// The marks its properties read, where it says: a search's runs keep only these
+    /// (`None`: every mark).
+    pub searched: Option<&'static [&'static str]>,
 }
 
 impl Scenario {
@@ -104,6 +107,23 @@ impl Scenario {
         #[cfg(not(feature = "native"))]
         {
             let _ = events;
+            self
+        }
+    }
+
+    /// This row, whose search runs keep only the marks `marks` (those its properties read).
+    const fn searching(self, marks: &'static [&'static str]) -> Scenario {
+        #[cfg(feature = "scheduler")]
+        {
+            let mut row = self;
+            if let Some(code) = &mut row.scheduled {
+                code.searched = Some(marks);
+            }
+            row
+        }
+        #[cfg(not(feature = "scheduler"))]
+        {
+            let _ = marks;
             self
         }
     }
@@ -481,6 +501,7 @@ macro_rules! row {
                 properties: m::properties,
                 code: m::CODE,
                 too_large: None,
+                searched: None,
             }),
         }
     }};
@@ -569,7 +590,13 @@ static TABLE: &[Scenario] = &[
     row!("thread-names", seam threads::thread_names),
     row!("cpu-bound-gil", seam threads::cpu_bound_gil, child),
     row!("io-bound-threads", seam threads::io_bound_threads).with_real_io("downloads"),
-    row!("race-condition", seam threads::race_condition),
+    row!("race-condition", seam threads::race_condition).searching(&[
+        "phase_start",
+        "phase_end",
+        "counter",
+        "locked_read",
+        "unlocked_read",
+    ]),
     row!("lock", seam threads::lock),
     row!("rlock", seam threads::rlock),
     row!("lock-order", seam threads::lock_order),

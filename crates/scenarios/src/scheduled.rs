@@ -276,10 +276,10 @@ fn run_with(
         params,
         strategy,
         SCHEDULER_LIMITS,
-        if judged {
-            Recording::Full
-        } else {
-            Recording::MarksOnly
+        match (judged, code.searched) {
+            (true, _) => Recording::Full,
+            (false, Some(marks)) => Recording::SomeMarks(marks),
+            (false, None) => Recording::MarksOnly,
         },
         stop,
     )
@@ -323,6 +323,39 @@ fn property_runs<'a>(
         let why = broken(code, &done.trace, params, index);
         (done.report, why)
     }
+}
+
+/// What a search sees of the run `schedule` replays (`None`: the default seed's): each
+/// property, and why the run broke it, if it did. A search's runs keep only the marks their
+/// scenario says its properties read; a test holds that to what a full run shows.
+pub fn searched_properties(
+    scenario: &'static Scenario,
+    params: &Params,
+    schedule: Option<&str>,
+) -> Result<Vec<(&'static str, Option<String>)>, ScheduleError> {
+    let code = seam(scenario, params)?;
+    let fingerprint = fingerprint(scenario, code.code, params);
+    let given = match schedule {
+        Some(text) => {
+            Schedule::parse(text, fingerprint).map_err(|e| ScheduleError::BadSchedule {
+                reason: e.to_string(),
+            })?
+        }
+        None => Schedule {
+            fingerprint,
+            seed: DEFAULT_SEED,
+            choices: Vec::new(),
+            drawn: true,
+        },
+    };
+    let mut strategy = Replay::then_drawn(given.choices, given.seed);
+    let done = run_with(scenario, code, params, &mut strategy, false, &|| false);
+    let names = (code.properties)(&Checks::new(&done.trace, params));
+    Ok(names
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, _))| (name, broken(code, &done.trace, params, i)))
+        .collect())
 }
 
 /// Searches schedules of `scenario` with `params` for one that breaks its property `index`,

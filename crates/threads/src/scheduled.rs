@@ -25,6 +25,8 @@ pub(crate) struct SchedRun {
     /// A marks-only run's marks, kept here rather than in the recorder, whose merge a search
     /// would pay for every schedule; and its lanes' count.
     marks: RefCell<Vec<conlab_core::Mark>>,
+    /// In a marks-only run, the marks kept, if not all.
+    kept: Option<&'static [&'static str]>,
     lanes: Cell<LaneId>,
     /// Each scheduler thread's lane, by thread id.
     lane_of: RefCell<Vec<LaneId>>,
@@ -205,10 +207,16 @@ impl SchedThread {
     }
 
     /// Records a mark of this thread.
+    /// Whether this run keeps marks named `name` (a search's run keeps only those its
+    /// scenario's properties read, where the scenario says which).
+    pub(crate) fn keeps(&self, name: &str) -> bool {
+        self.writer.is_some() || self.run.kept.is_none_or(|kept| kept.contains(&name))
+    }
+
     pub(crate) fn mark(&self, name: &'static str, detail: Text) {
         if let Some(w) = &self.writer {
             w.mark_at(self.site(), self.ctx.now(), self.lane, name, detail);
-        } else {
+        } else if self.keeps(name) {
             let mut marks = self.run.marks.borrow_mut();
             let order = marks.len() as u64 + 1;
             marks.push(conlab_core::Mark {
@@ -481,6 +489,9 @@ pub enum Recording {
     Full,
     /// Lanes and marks only: a search's runs, whose properties read marks.
     MarksOnly,
+    /// Lanes and only the marks named (those a scenario's properties read): a search's runs
+    /// of a scenario that says which they are, so that it does not make the others.
+    SomeMarks(&'static [&'static str]),
 }
 
 /// Runs a thread scenario on the scheduler, `strategy` choosing at every point where more
@@ -504,6 +515,10 @@ pub fn run_scheduled(
         recorder: recorder.clone(),
         writer: std::cell::OnceCell::new(),
         marks: RefCell::new(Vec::with_capacity(64)),
+        kept: match recording {
+            Recording::SomeMarks(kept) => Some(kept),
+            _ => None,
+        },
         lanes: Cell::new(0),
         lane_of: RefCell::new(Vec::with_capacity(8)),
         own_lanes: RefCell::new(Vec::new()),

@@ -140,6 +140,23 @@ impl Thread {
         }
     }
 
+    /// Records a point event whose detail `detail` makes, only where the run keeps it (a
+    /// search's run keeps only the marks its properties read): for a mark made in every step
+    /// of a hot loop.
+    #[track_caller]
+    pub fn mark_with(&self, name: &'static str, detail: impl FnOnce() -> String) {
+        self.at(Location::caller());
+        match &self.kind {
+            #[cfg(feature = "native")]
+            Kind::Os(c) => c.mark(name, detail()),
+            Kind::Sched(s) => {
+                if s.keeps(name) {
+                    s.mark(name, Text::from(detail()));
+                }
+            }
+        }
+    }
+
     /// Records a metric of the run (`key = value unit`), shown beside the timeline.
     pub fn metric(&self, key: &str, value: f64, unit: &str) {
         match &self.kind {

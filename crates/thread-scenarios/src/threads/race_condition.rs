@@ -113,10 +113,7 @@ async fn increment(main: &Thread, locked: bool) -> Result<(), Aborted> {
                 // Every access to the counter is numbered as it happens, so the checks tell
                 // exactly whose write came between this read and this write.
                 let (v, seq) = counter.get_numbered(&me).await;
-                me.mark(
-                    "read",
-                    Text::from(format!("{} {i} {v} {seq}", phase(locked))),
-                );
+                me.mark_with("read", || format!("{} {i} {v} {seq}", phase(locked)));
                 if !hold.is_zero() {
                     match held.as_mut() {
                         Some(held) => held.sleep(hold).await?,
@@ -124,10 +121,7 @@ async fn increment(main: &Thread, locked: bool) -> Result<(), Aborted> {
                     }
                 }
                 let seq = counter.set_numbered(&me, v + 1).await;
-                me.mark(
-                    "write",
-                    Text::from(format!("{} {i} {} {seq}", phase(locked), v + 1)),
-                );
+                me.mark_with("write", || format!("{} {i} {} {seq}", phase(locked), v + 1));
                 if let Some(held) = held {
                     held.release().await;
                 }
