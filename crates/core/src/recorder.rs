@@ -1141,19 +1141,7 @@ impl EventWriter {
         name: &'static str,
         detail: impl Into<Text>,
     ) {
-        let mut b = lock(&self.buffer);
-        let name = b.text(Text::Static(name));
-        let text = b.text(detail.into());
-        b.push(Event {
-            t,
-            a: name as u64,
-            lane,
-            text,
-            begun: position,
-            op: Op::Mark,
-            code: 0,
-            site: NO_SITE,
-        });
+        self.push_mark(None, position, t, lane, name, detail.into());
     }
 
     /// Like [`EventWriter::mark`], for a mark made by code at `site`.
@@ -1165,17 +1153,37 @@ impl EventWriter {
         name: &'static str,
         detail: impl Into<Text>,
     ) {
+        self.push_mark(Some(site), JUST_BEFORE, t, lane, name, detail.into());
+    }
+
+    /// Records a mark at `site` (none: at no line), placed before the event at `position`
+    /// (`JUST_BEFORE`: where it is recorded).
+    #[inline]
+    fn push_mark(
+        &self,
+        site: Option<Site>,
+        position: u32,
+        t: Nanos,
+        lane: LaneId,
+        name: &'static str,
+        detail: Text,
+    ) {
         let mut b = lock(&self.buffer);
         let name = b.text(Text::Static(name));
-        let text = b.text(detail.into());
-        let site = b.pinned.unwrap_or(site);
-        let site = b.sites.number(site);
+        let text = b.text(detail);
+        let site = match site {
+            Some(site) => {
+                let site = b.pinned.unwrap_or(site);
+                b.sites.number(site)
+            }
+            None => NO_SITE,
+        };
         b.push(Event {
             t,
             a: name as u64,
             lane,
             text,
-            begun: JUST_BEFORE,
+            begun: position,
             op: Op::Mark,
             code: 0,
             site,

@@ -99,23 +99,7 @@ pub fn run_bounded(
     bounds: Option<&conlab_virtual::Bounds>,
 ) -> Result<ScheduledRun, ScheduleError> {
     let code = seam(scenario, params)?;
-    let fingerprint = fingerprint(scenario, code.code, params);
-    // A run without a schedule is drawn from the default seed, and its schedule says so in a
-    // few characters, however many choices it made; one whose choices end with those drawn
-    // from its seed (a learner's run so far) is written as it was given.
-    let given = match schedule {
-        Some(text) => {
-            Schedule::parse(text, fingerprint).map_err(|e| ScheduleError::BadSchedule {
-                reason: e.to_string(),
-            })?
-        }
-        None => Schedule {
-            fingerprint,
-            seed: DEFAULT_SEED,
-            choices: Vec::new(),
-            drawn: true,
-        },
-    };
+    let given = given_schedule(scenario, code, params, schedule)?;
     let mut strategy: Box<dyn Strategy> = match given.drawn {
         true => Box::new(Replay::then_drawn(given.choices.clone(), given.seed)),
         false => Box::new(Replay::new(given.choices.clone())),
@@ -254,6 +238,31 @@ pub fn steer(
     })
 }
 
+/// The schedule a run replays: `schedule` read (refused whole when it was made for another
+/// run), or, without one, the default seed's. A run without a schedule is drawn from that
+/// seed, and its schedule says so in a few characters, however many choices it made; one
+/// whose choices end with those drawn from its seed (a learner's run so far) is written as
+/// it was given.
+fn given_schedule(
+    scenario: &'static Scenario,
+    code: SeamCode,
+    params: &Params,
+    schedule: Option<&str>,
+) -> Result<Schedule, ScheduleError> {
+    let fingerprint = fingerprint(scenario, code.code, params);
+    match schedule {
+        Some(text) => Schedule::parse(text, fingerprint).map_err(|e| ScheduleError::BadSchedule {
+            reason: e.to_string(),
+        }),
+        None => Ok(Schedule {
+            fingerprint,
+            seed: DEFAULT_SEED,
+            choices: Vec::new(),
+            drawn: true,
+        }),
+    }
+}
+
 /// A run on the scheduler; `judged`: with the scenario's checks (a search's runs need only
 /// the recording its properties read).
 fn run_with(
@@ -334,20 +343,7 @@ pub fn searched_properties(
     schedule: Option<&str>,
 ) -> Result<Vec<(&'static str, Option<String>)>, ScheduleError> {
     let code = seam(scenario, params)?;
-    let fingerprint = fingerprint(scenario, code.code, params);
-    let given = match schedule {
-        Some(text) => {
-            Schedule::parse(text, fingerprint).map_err(|e| ScheduleError::BadSchedule {
-                reason: e.to_string(),
-            })?
-        }
-        None => Schedule {
-            fingerprint,
-            seed: DEFAULT_SEED,
-            choices: Vec::new(),
-            drawn: true,
-        },
-    };
+    let given = given_schedule(scenario, code, params, schedule)?;
     let mut strategy = Replay::then_drawn(given.choices, given.seed);
     let done = run_with(scenario, code, params, &mut strategy, false, &|| false);
     let names = (code.properties)(&Checks::new(&done.trace, params));
