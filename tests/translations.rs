@@ -15,6 +15,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The playground's Chinese texts, `web/i18n/zh-CN.json` under the workspace `root`.
+fn zh_table(root: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(root.join("web/i18n/zh-CN.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 /// The string literal at the start of `s` (after whitespace), and what follows it.
 fn literal(s: &str) -> Option<(String, &str)> {
     let s = s.trim_start().strip_prefix('"')?;
@@ -54,9 +60,7 @@ fn descriptions(code: &str) -> Vec<String> {
 #[test]
 fn every_check_description_has_its_chinese_text() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let table: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("web/i18n/zh-CN.json")).unwrap())
-            .unwrap();
+    let table = zh_table(&root);
 
     let mut files = Vec::new();
     rust_files(&root.join("crates"), &mut files);
@@ -102,9 +106,7 @@ fn every_check_detail_the_page_shows_has_its_chinese_shape() {
     use conlab_scenarios::RuntimeChoice::Virtual;
     use conlab_tests::draw::{draw, Budget, Rng};
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let table: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("web/i18n/zh-CN.json")).unwrap())
-            .unwrap();
+    let table = zh_table(&root);
     let shapes = detail_shapes(&table);
     let mut details: Vec<(String, String)> = Vec::new();
     // What the page runs: every browser scenario, with defaults and drawn values.
@@ -182,9 +184,7 @@ fn every_mark_a_step_through_names_has_its_chinese_name() {
     // A step-through says each mark of a scheduled run by its name ("gil handover"): in
     // Chinese, by the `mark <name>` texts. (Wake links and deadlock waits are said otherwise.)
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let table: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("web/i18n/zh-CN.json")).unwrap())
-            .unwrap();
+    let table = zh_table(&root);
     let mut missing = Vec::new();
     for row in conlab_scenarios::registry::all()
         .iter()
