@@ -1506,3 +1506,38 @@ async fn process_scenarios_run_in_the_page_with_private_memory_and_ipc_as_steps(
     }
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn lanes_fill_in_while_a_live_run_goes_on_in_its_worker() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    c.goto(&format!(
+        "{}index.html?scenario=create-task&tasks=6&sleep_ms=1500",
+        site.url
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run").await;
+    // Before the verdict: a live heading, the timeline and the tasks' lanes already drawn.
+    assert!(text(&c, "#live").await.starts_with("Running"));
+    wait_for(&c, "canvas#timeline", 10).await;
+    let mut lanes = 0;
+    for _ in 0..40 {
+        lanes = count(&c, "#lanes > .lane").await;
+        if lanes == 7 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(lanes, 7, "main and six tasks, while they sleep");
+    assert_eq!(count(&c, "#verdict").await, 0, "not finished yet");
+    assert_eq!(
+        count(&c, "#frozen").await,
+        0,
+        "sleeping tasks leave the loop free"
+    );
+    let verdict = text(&c, "#verdict").await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    c.close().await.unwrap();
+}

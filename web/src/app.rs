@@ -14,7 +14,7 @@ use crate::components::step_through::StepThrough;
 use crate::components::trace_file_bar::TraceFileBar;
 use crate::components::trace_view::TraceView;
 use crate::i18n::{use_lang, use_lang_context, Lang, LangContext};
-use crate::live::{self, RunSlot};
+use crate::live;
 use crate::native::{self, NativeSlot};
 use crate::scheduler::{self, runs_on_scheduler};
 use crate::share;
@@ -316,7 +316,6 @@ fn playground_page() -> Html {
         p.trace_url = start.trace_url.clone();
         p
     });
-    let slot: RunSlot = use_mut_ref(Default::default);
     let native_slot: NativeSlot = use_mut_ref(Default::default);
     let served = native::served();
     let embed_open = use_state(|| false);
@@ -380,14 +379,13 @@ fn playground_page() -> Html {
 
     let d = state.dispatcher();
     let on_pick = {
-        let (d, slot, native_slot) = (d.clone(), slot.clone(), native_slot.clone());
+        let (d, native_slot) = (d.clone(), native_slot.clone());
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             if let Some(info) = catalog::find(&select.value()) {
                 // The old scenario's live run stops and is no longer drawn.
-                live::abandon(&slot);
+                live::abandon();
                 native::leave(&native_slot);
-                scheduler::stop();
                 d.dispatch(Action::Pick(info));
             }
         })
@@ -399,10 +397,10 @@ fn playground_page() -> Html {
         })
     };
     let on_run = {
-        let (state, slot) = (state.clone(), slot.clone());
+        let state = state.clone();
         Callback::from(move |_: MouseEvent| match on_scheduler {
             true => scheduler_request(&state, lang, false),
-            false => live::run_now(&state, lang, state.dispatcher(), slot.clone()),
+            false => live::run_now(&state, lang, state.dispatcher()),
         })
     };
     let on_find = {
@@ -453,11 +451,11 @@ fn playground_page() -> Html {
     };
     let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
     let on_stop = {
-        let (slot, on_stop_native) = (slot.clone(), on_stop_native.clone());
+        let on_stop_native = on_stop_native.clone();
         // Whichever run goes on: the page's own, or a native one of a served page.
         let state = state.clone();
         Callback::from(move |e: MouseEvent| {
-            live::stop(&slot);
+            live::stop();
             if on_scheduler {
                 scheduler::halt(&state, lang);
             }
@@ -598,7 +596,7 @@ fn playground_page() -> Html {
                 <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
             }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} cursor={state.cursor} {on_cursor} steering={state.steering.is_some()} />
+                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} cursor={state.cursor} {on_cursor} steering={state.steering.is_some()} />
             }
         </>
     }

@@ -9,7 +9,7 @@ use crate::components::params_form::ParamsForm;
 use crate::components::settings::Theme;
 use crate::components::trace_view::TraceView;
 use crate::i18n::{use_lang, use_lang_context, LangContext};
-use crate::live::{self, RunSlot};
+use crate::live;
 use crate::scheduler::{self, runs_on_scheduler};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
@@ -47,7 +47,6 @@ fn embed_widget() -> Html {
         p.error = start.error;
         p
     });
-    let slot: RunSlot = use_mut_ref(Default::default);
     let info = state.scenario;
     let on_scheduler = runs_on_scheduler(info);
     {
@@ -69,10 +68,10 @@ fn embed_widget() -> Html {
     }
     // `data-autorun`: the run starts as the widget shows.
     {
-        let (state, slot, autorun) = (state.clone(), slot.clone(), query.autorun);
+        let (state, autorun) = (state.clone(), query.autorun);
         use_effect_with((), move |_| {
             if autorun && runs_in_browser(state.scenario) && state.error.is_none() {
-                live::run_now(&state, lang, state.dispatcher(), slot);
+                live::run_now(&state, lang, state.dispatcher());
             }
         });
     }
@@ -82,21 +81,21 @@ fn embed_widget() -> Html {
         Callback::from(move |(n, v): (String, String)| d.dispatch(Action::SetParam(n, v)))
     };
     let on_run = {
-        let (state, slot) = (state.clone(), slot.clone());
+        let state = state.clone();
         Callback::from(
             move |_: MouseEvent| match (on_scheduler, state.form_params()) {
                 (true, Ok(_)) => {
                     scheduler::run(info, &state.params, None, lang, state.dispatcher())
                 }
                 (true, Err(e)) => state.dispatch(Action::Fail(lang.param_error(&e))),
-                (false, _) => live::run_now(&state, lang, state.dispatcher(), slot.clone()),
+                (false, _) => live::run_now(&state, lang, state.dispatcher()),
             },
         )
     };
     let on_stop = {
-        let (state, slot) = (state.clone(), slot.clone());
+        let state = state.clone();
         Callback::from(move |_: MouseEvent| {
-            live::stop(&slot);
+            live::stop();
             if on_scheduler {
                 scheduler::halt(&state, lang);
             }
@@ -140,7 +139,7 @@ fn embed_widget() -> Html {
             }
             if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} cursor={state.cursor} {on_cursor} {compact} />
+                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} cursor={state.cursor} {on_cursor} {compact} />
             }
         </>
     }

@@ -376,6 +376,18 @@ impl Lang {
         }
     }
 
+    /// Under a live run whose loop says nothing: a blocking call holds it.
+    pub fn loop_blocked(self, silent: &str) -> String {
+        match self {
+            Lang::En => format!(
+                "Its event loop is blocked: nothing on it has run for {silent}. The page itself stays free: the run goes on in a Worker."
+            ),
+            Lang::ZhCn => format!(
+                "它的事件循环被阻塞了：{silent} 以来，循环上什么都没有运行。页面本身不受影响：这次运行在 Worker 中进行。"
+            ),
+        }
+    }
+
     /// The verdict of a run stopped on the page.
     pub fn stopped_verdict(self, after: &str) -> String {
         match self {

@@ -1,6 +1,6 @@
-//! The conlab playground: pick a scenario, set its parameters, run it live on the browser's
-//! event loop (a thread scenario: on the deterministic scheduler, in a Worker; or open a
-//! recorded native run), and explore its timeline, output, metrics and
+//! The conlab playground: pick a scenario, set its parameters, run it live on a browser's
+//! event loop (in a Worker, so no demo blocks the page; a thread scenario: on the
+//! deterministic scheduler, in another; or open a recorded native run), and explore its timeline, output, metrics and
 //! checks. `embed.html` and `conlab-embed.js` put one scenario in a tutorial page.
 
 mod app;
@@ -18,6 +18,7 @@ mod native;
 mod scheduler;
 mod share;
 mod state;
+mod stream;
 mod timeline;
 mod trace_file;
 

@@ -7,11 +7,11 @@
 use crate::i18n::Lang;
 use crate::live::next_run;
 use crate::state::{Action, Playground};
+use crate::stream::Streamed;
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::{Params, Trace};
-use conlab_wire::{apply, ApiError, Delta, RunSummary, StartRun, StreamRefused, WireRuntime};
+use conlab_wire::{ApiError, Delta, RunSummary, StartRun, StreamRefused, WireRuntime};
 use gloo_events::EventListener;
-use gloo_render::{request_animation_frame, AnimationFrame};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -33,7 +33,6 @@ pub struct NativeRunSlot {
     id: Option<String>,
     source: Option<EventSource>,
     listeners: Vec<EventListener>,
-    frame: Option<AnimationFrame>,
 }
 
 /// Where the page keeps its native run.
@@ -128,7 +127,7 @@ fn listen(
         run,
         std::time::Duration::from_millis(summary.limit_ms),
     ));
-    let live: Rc<RefCell<Option<Trace>>> = Rc::default();
+    let live = Streamed::new(run, dispatch.clone());
     let data = |e: &web_sys::Event| {
         e.dyn_ref::<MessageEvent>()
             .and_then(|m| m.data().as_string())
@@ -136,22 +135,18 @@ fn listen(
     };
     let mut listeners = Vec::new();
     {
-        let (live, slot, dispatch) = (live.clone(), slot.clone(), dispatch.clone());
+        let live = live.clone();
         listeners.push(EventListener::new(&source, "start", move |e| {
             if let Ok(trace) = serde_json::from_str::<Trace>(&data(e)) {
-                *live.borrow_mut() = Some(trace);
-                draw_soon(&slot, &live, &dispatch, run);
+                live.start(trace);
             }
         }));
     }
     {
-        let (live, slot, dispatch) = (live.clone(), slot.clone(), dispatch.clone());
+        let live = live.clone();
         listeners.push(EventListener::new(&source, "delta", move |e| {
             if let Ok(delta) = serde_json::from_str::<Delta>(&data(e)) {
-                if let Some(trace) = live.borrow_mut().as_mut() {
-                    apply(trace, delta);
-                }
-                draw_soon(&slot, &live, &dispatch, run);
+                live.apply(delta);
             }
         }));
     }
@@ -225,29 +220,6 @@ fn listen(
     current.id = Some(id);
     current.source = Some(source);
     current.listeners = listeners;
-}
-
-/// Draws the live trace at the next animation frame (once, however many events arrive).
-fn draw_soon(
-    slot: &NativeSlot,
-    live: &Rc<RefCell<Option<Trace>>>,
-    dispatch: &UseReducerDispatcher<Playground>,
-    run: u64,
-) {
-    if slot.borrow().frame.is_some() {
-        return;
-    }
-    let (live, dispatch, next) = (live.clone(), dispatch.clone(), slot.clone());
-    let frame = request_animation_frame(move |_| {
-        if let Some(trace) = live.borrow().clone() {
-            dispatch.dispatch(Action::Snapshot(trace, run));
-        }
-        // Cleared after this callback returns: the frame must not be dropped while it runs.
-        wasm_bindgen_futures::spawn_local(async move {
-            next.borrow_mut().frame = None;
-        });
-    });
-    slot.borrow_mut().frame = Some(frame);
 }
 
 /// Posts JSON; the answer's status and text.

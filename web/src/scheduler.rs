@@ -1,22 +1,32 @@
-//! Thread scenarios on the deterministic scheduler, in a Worker of their own (`thread-worker.js`
-//! and its wasm, fetched when a thread scenario first runs), so that a run or a search of
-//! thousands of schedules never stalls the page; async scenarios stepped through run on the
-//! virtual-time executor in another (`async-worker.js`), fetched when first needed. The page posts a request and hears what
-//! comes of it: a search's progress and findings, and the trace of a run with its schedule.
+//! The page's Workers, so that no run ever stalls the page: thread scenarios on the
+//! deterministic scheduler in one (`thread-worker.js` and its wasm, fetched when a thread
+//! scenario first runs), where a run or a search of thousands of schedules goes on; async
+//! scenarios in another (`async-worker.js`), live on its own event loop, or on the
+//! virtual-time executor to step through. The page posts a request and hears what comes of it:
+//! a search's progress and findings, a live run's snapshots, the trace of a run with its
+//! schedule.
 //!
 //! One request at a time: a new one (or Stop) ends the Worker still busy with the last, and the
-//! next request starts a fresh one.
+//! next request starts a fresh one. A live run is stopped by asking: it ends *stopped* with its
+//! trace, unless its loop is blocked for longer than [`STOP_GRACE_MS`], when the Worker is ended
+//! and the page shows the run as far as it got.
 
 use crate::i18n::Lang;
 use crate::state::{Action, Playground};
+use crate::stream::Streamed;
 use conlab_core::catalog::ScenarioInfo;
 use conlab_wire::{SchedMessage, SchedRequest, SearchStrategy};
 use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use yew::UseReducerDispatcher;
 
 /// The schedules a search of the page tries for each property.
 pub const SEARCH_BUDGET: u64 = 10_000;
+
+/// How long a live run asked to stop may take to say its end (its loop may be blocked by the
+/// demo) before the page ends its Worker and shows the run as far as it got.
+pub const STOP_GRACE_MS: i32 = 1_500;
 
 /// Whether `info` runs on the page's scheduler (a thread scenario written on the thread seam).
 pub fn runs_on_scheduler(info: &ScenarioInfo) -> bool {
@@ -26,6 +36,8 @@ pub fn runs_on_scheduler(info: &ScenarioInfo) -> bool {
 struct Busy {
     worker: web_sys::Worker,
     _listen: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    /// The live run it goes on with, until its end was heard.
+    live: Option<Rc<Streamed>>,
 }
 
 thread_local! {
@@ -37,6 +49,58 @@ pub fn stop() {
     if let Some(busy) = BUSY.with(|b| b.borrow_mut().take()) {
         busy.worker.terminate();
     }
+}
+
+/// Asks the live run going on, if one is, to stop; see [`STOP_GRACE_MS`].
+pub fn stop_live() {
+    let run = BUSY.with(|b| {
+        let busy = b.borrow();
+        let busy = busy.as_ref()?;
+        let live = busy.live.as_ref()?;
+        let stop = serde_json::to_string(&SchedRequest::Stop).unwrap_or_default();
+        let _ = busy.worker.post_message(&stop.into());
+        Some(live.run())
+    });
+    let (Some(run), Some(window)) = (run, web_sys::window()) else {
+        return;
+    };
+    let give_up = Closure::once_into_js(move || {
+        let late = BUSY.with(|b| {
+            let busy = b.borrow();
+            let live = busy.as_ref()?.live.as_ref()?;
+            (live.run() == run).then(|| live.clone())
+        });
+        if let Some(live) = late {
+            stop();
+            if let Some(trace) = live.stopped_here() {
+                live.finish(trace);
+            }
+        }
+    });
+    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+        give_up.unchecked_ref(),
+        STOP_GRACE_MS,
+    );
+}
+
+/// Runs the async scenario `info` with the typed `values` live on the async Worker's loop,
+/// for at most `limit`: the page draws it as it goes, then shows its judged trace.
+pub fn live(
+    info: &'static ScenarioInfo,
+    values: &[(String, String)],
+    limit: std::time::Duration,
+    lang: Lang,
+    dispatch: UseReducerDispatcher<Playground>,
+) {
+    let request = SchedRequest::Live {
+        scenario: info.id.into(),
+        params: typed(values),
+    };
+    let run = crate::live::next_run();
+    dispatch.dispatch(Action::Started(run, limit));
+    let streamed = Streamed::new(run, dispatch.clone());
+    streamed.watch_loop();
+    post(&request, lang, dispatch, Mode::Live(streamed), run);
 }
 
 /// The values the learner typed (checked already), by name: the Worker gives the others
@@ -83,6 +147,7 @@ pub fn run(
         lang,
         dispatch,
         Mode::Show,
+        crate::live::next_run(),
     );
 }
 
@@ -100,7 +165,8 @@ pub fn steer(
         params: typed(values),
         choices: choices.clone(),
     };
-    post(&request, lang, dispatch, Mode::Steer(choices));
+    let run = crate::live::next_run();
+    post(&request, lang, dispatch, Mode::Steer(choices), run);
 }
 
 /// Runs the async scenario `info` with the typed `values` on the virtual-time executor, to
@@ -111,7 +177,14 @@ pub fn step(
     lang: Lang,
     dispatch: UseReducerDispatcher<Playground>,
 ) {
-    post(&run_request(info, values, None), lang, dispatch, Mode::Step);
+    let run = crate::live::next_run();
+    post(
+        &run_request(info, values, None),
+        lang,
+        dispatch,
+        Mode::Step,
+        run,
+    );
 }
 
 /// Searches schedules of `info` with the typed `values` for one that breaks each of its
@@ -129,7 +202,13 @@ pub fn find(
         seed: 1,
         budget: SEARCH_BUDGET,
     };
-    post(&request, lang, dispatch, Mode::Show);
+    post(
+        &request,
+        lang,
+        dispatch,
+        Mode::Show,
+        crate::live::next_run(),
+    );
 }
 
 /// What the page does with a request's run.
@@ -141,6 +220,8 @@ enum Mode {
     Step,
     /// Shows it as the learner's run so far, made with these choices.
     Steer(Vec<u32>),
+    /// Draws a live run as it streams in, then shows its judged trace.
+    Live(Rc<Streamed>),
 }
 
 impl Mode {
@@ -148,22 +229,27 @@ impl Mode {
     /// scenario, the thread Worker does the rest.
     fn script(&self) -> &'static str {
         match self {
-            Mode::Step => "async-worker.js",
+            Mode::Step | Mode::Live(_) => "async-worker.js",
             _ => "thread-worker.js",
         }
     }
 }
 
-/// Posts `request` to a fresh Worker, and does with its run what `mode` says.
+/// Posts `request` to a fresh Worker, and does with its run (the page's run `run`) what `mode`
+/// says.
 fn post(
     request: &SchedRequest,
     lang: Lang,
     dispatch: UseReducerDispatcher<Playground>,
     mode: Mode,
+    run: u64,
 ) {
     stop();
-    let run = crate::live::next_run();
     let script = mode.script();
+    let live = match &mode {
+        Mode::Live(streamed) => Some(streamed.clone()),
+        _ => None,
+    };
     if let Mode::Show = mode {
         dispatch.dispatch(Action::Started(run, crate::live::VIRTUAL_LIMIT));
     }
@@ -187,6 +273,7 @@ fn post(
             *b.borrow_mut() = Some(Busy {
                 worker,
                 _listen: listen,
+                live,
             })
         }),
         Err(e) => dispatch.dispatch(Action::Fail(failed(lang, format!("{e:?}")))),
@@ -217,7 +304,22 @@ fn hear(
             let said: Vec<String> = words.lines().map(|l| lang.check_detail(l)).collect();
             dispatch.dispatch(Action::Searched(said.join(" "), run, !broke));
         }
+        SchedMessage::Live(trace) => match (read(&trace), mode) {
+            (Ok(t), Mode::Live(streamed)) => streamed.start(t),
+            (Ok(_), _) => {}
+            (Err(e), _) => dispatch.dispatch(Action::Fail(e)),
+        },
+        SchedMessage::Delta(delta) => {
+            if let Mode::Live(streamed) = mode {
+                streamed.apply(delta);
+            }
+        }
         SchedMessage::Ran(trace, schedule) => match (read(&trace), mode) {
+            (Ok(t), Mode::Live(streamed)) => {
+                // Its end is heard: no need to end the Worker to stop it any more.
+                BUSY.with(|b| b.borrow_mut().as_mut().map(|busy| busy.live.take()));
+                streamed.finish(t)
+            }
             (Ok(t), Mode::Step) => dispatch.dispatch(Action::Step(Some(t))),
             (Ok(t), _) => dispatch.dispatch(Action::Scheduled(t, schedule, run)),
             (Err(e), _) => dispatch.dispatch(Action::Fail(e)),

@@ -171,6 +171,9 @@ pub struct Playground {
     pub running: bool,
     /// The time limit of the live run.
     pub limit: std::time::Duration,
+    /// How long the live run's loop has said nothing, when that is long enough to say it is
+    /// blocked (a blocking demo freezes its Worker's loop).
+    pub frozen_ms: Option<u64>,
     /// The trace on show: a live snapshot while running, then the finished trace.
     pub trace: Option<TraceRc>,
     /// Where it came from.
@@ -218,6 +221,8 @@ pub enum Action {
     Started(u64, std::time::Duration),
     /// What live run `n` recorded so far.
     Snapshot(Trace, u64),
+    /// The live run (by number) said nothing for this long (ms), or speaks again (`None`).
+    Frozen(u64, Option<u64>),
     /// Live run `n` ended.
     Finished(Trace, u64),
     /// Run `n` on the scheduler ended: its trace and its schedule.
@@ -271,6 +276,7 @@ impl Playground {
             error: None,
             running: false,
             limit: std::time::Duration::ZERO,
+            frozen_ms: None,
             trace: None,
             origin: Origin::Browser,
             kept: None,
@@ -365,6 +371,7 @@ impl Reducible for Playground {
                 s.runs += 1;
                 s.live = n;
                 s.limit = limit;
+                s.frozen_ms = None;
                 s.running = true;
                 s.error = None;
                 s.shown_before = s.trace.take();
@@ -376,11 +383,18 @@ impl Reducible for Playground {
             Action::Snapshot(t, n) => {
                 if s.running && n == s.live {
                     s.trace = Some(TraceRc::new(t, s.runs));
+                    s.frozen_ms = None;
+                }
+            }
+            Action::Frozen(n, ms) => {
+                if s.running && n == s.live {
+                    s.frozen_ms = ms;
                 }
             }
             Action::Finished(t, n) => {
                 if n == s.live {
                     s.notice = None;
+                    s.frozen_ms = None;
                     s.running = false;
                     s.trace = Some(TraceRc::new(t, s.runs));
                 }

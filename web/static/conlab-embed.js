@@ -1,7 +1,8 @@
 // conlab embed loader: turns every element like
 //   <div data-conlab-scenario="semaphore" data-permits="3" data-lang="zh-CN"></div>
 // into a live conlab widget (an iframe of embed.html next to this script), sized to its
-// content. Widgets are independent: each runs its scenario on its own page's event loop.
+// content. Widgets are independent: each runs its scenarios in Workers of its own, so no demo
+// ever blocks the page that embeds it.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -41,7 +42,10 @@
       // data-height fixes the frame's height (in pixels); otherwise it follows its content.
       var fixed = parseInt(el.getAttribute("data-height"), 10);
       if (fixed > 0) frame.setAttribute("data-fixed-height", "");
-      frame.style.cssText = "width:100%;border:1px solid #d9d9e3;border-radius:6px;height:" +
+      // content-box whatever the host's CSS says (many themes set border-box on everything):
+      // the height the widget reports is its content's, and the borders come on top.
+      frame.style.cssText = "box-sizing:content-box;display:block;width:calc(100% - 2px);" +
+        "border:1px solid #d9d9e3;border-radius:6px;margin:0;padding:0;height:" +
         (fixed > 0 ? Math.min(Math.max(fixed, 120), 4000) : 420) + "px";
       el.setAttribute("data-conlab-mounted", String(id));
       el.appendChild(frame);

@@ -26,7 +26,17 @@ pub struct LiveRun<F: Future<Output = Trace>> {
     pub stop: crate::StopHandle,
 }
 
-/// Starts a scenario on the page's event loop, for at most `limit`.
+/// Where a run goes on: the page's own loop, or a Worker's (which the page's runs use, so a
+/// blocking demo freezes the Worker, never the page).
+fn host() -> &'static str {
+    if js_sys::Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false) {
+        "browser event loop"
+    } else {
+        "browser Worker's event loop"
+    }
+}
+
+/// Starts a scenario on the page's event loop (or a Worker's), for at most `limit`.
 pub fn start_scenario(
     info: &'static ScenarioInfo,
     run: ScenarioFn<PageRuntime>,
@@ -40,7 +50,7 @@ pub fn start_scenario(
         runtime: RuntimeKind::Browser,
         params: params.clone(),
         recorded_at: Some(String::from(js_sys::Date::new_0().to_iso_string())),
-        host: Some("browser event loop".to_string()),
+        host: Some(host().to_string()),
         // Its computation runs on the page's one thread, never side by side.
         cores: None,
     });

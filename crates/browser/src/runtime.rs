@@ -5,17 +5,18 @@ use conlab_core::{Nanos, Runtime, RuntimeKind};
 use std::future::Future;
 use std::time::Duration;
 
-thread_local! {
-    /// The page's `performance` object, looked up once: every event a run records reads the
-    /// clock, and looking up `window.performance` each time cost more than reading it.
-    static PERFORMANCE: Option<web_sys::Performance> = web_sys::window().and_then(|w| w.performance());
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global scope's high-resolution clock, `performance.now()`: a page's and a
+    /// Worker's alike (a run on the page's loop is started in its async Worker). Bound as a
+    /// global, it costs no lookup of `window.performance` per event recorded.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
 }
 
-/// Milliseconds from the page's high-resolution clock (`Date.now()` where there is none).
+/// Milliseconds from the global scope's high-resolution clock (a window's or a Worker's).
 pub fn now_ms() -> f64 {
-    PERFORMANCE
-        .with(|p| p.as_ref().map(|p| p.now()))
-        .unwrap_or_else(js_sys::Date::now)
+    performance_now()
 }
 
 /// The browser's event loop as a conlab runtime.

@@ -36,8 +36,14 @@ thread_local! {
     static FIRE: Closure<dyn FnMut()> = Closure::new(fire);
 }
 
-fn window() -> Option<web_sys::Window> {
-    web_sys::window()
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global scope's `setTimeout` (a window's or a Worker's).
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: i32) -> i32;
+    /// The global scope's `clearTimeout`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: i32);
 }
 
 impl Queue {
@@ -57,20 +63,12 @@ impl Queue {
                 return;
             }
         }
-        let Some(w) = window() else { return };
         if let Some((_, handle)) = self.armed.take() {
-            w.clear_timeout_with_handle(handle);
+            clear_timeout(handle);
         }
         let delay_ms = earliest.saturating_sub(now_us()).div_ceil(1000) as i32;
-        let handle = FIRE.with(|f| {
-            w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                f.as_ref().unchecked_ref(),
-                delay_ms,
-            )
-        });
-        if let Ok(handle) = handle {
-            self.armed = Some((earliest, handle));
-        }
+        let handle = FIRE.with(|f| set_timeout(f.as_ref().unchecked_ref(), delay_ms));
+        self.armed = Some((earliest, handle));
     }
 }
 

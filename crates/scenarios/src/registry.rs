@@ -17,8 +17,10 @@
 use conlab_core::catalog::{self, ScenarioInfo};
 #[cfg(feature = "native")]
 use conlab_core::estimate::ExpectedFn;
-use conlab_core::{ChecksFn, RuntimeKind, ScenarioFn};
-#[cfg(not(feature = "browser"))]
+#[cfg(any(feature = "native", feature = "browser"))]
+use conlab_core::ScenarioFn;
+use conlab_core::{ChecksFn, RuntimeKind};
+#[cfg(all(feature = "native", not(feature = "browser")))]
 use conlab_virtual::VirtualRuntime;
 #[cfg(feature = "native")]
 use std::time::Duration;
@@ -173,9 +175,10 @@ pub struct Generic {
     pub expected: conlab_core::estimate::ExpectedFn,
     /// Its source file, relative to the workspace (the playground shows it).
     pub source: &'static str,
-    /// On the virtual-time executor (a page runs its one copy, `on_browser`, there instead:
-    /// see [`Scenario::run_virtual`]).
-    #[cfg(not(feature = "browser"))]
+    /// On the virtual-time executor, natively (the page's async Worker runs its one copy,
+    /// `on_browser`, there instead: see [`Scenario::run_virtual`]; the page itself runs no
+    /// scenario code: it has only the checks, to judge loaded traces again).
+    #[cfg(all(feature = "native", not(feature = "browser")))]
     pub on_virtual: ScenarioFn<VirtualRuntime>,
     /// On tokio.
     #[cfg(feature = "native")]
@@ -245,7 +248,10 @@ impl Scenario {
 
     /// Runs its async code on the virtual-time executor, if it has such code (on a page only
     /// with the feature `page-virtual`: the page runs it in its scheduler Worker).
-    #[cfg(any(not(feature = "browser"), feature = "page-virtual"))]
+    #[cfg(any(
+        all(feature = "native", not(feature = "browser")),
+        feature = "page-virtual"
+    ))]
     pub fn run_virtual(
         &self,
         params: &conlab_core::Params,
@@ -274,7 +280,10 @@ impl Scenario {
 
     /// Runs its async code on the virtual-time executor within `bounds` (a stop asked from
     /// elsewhere, a cap on what it records), if it has such code.
-    #[cfg(any(not(feature = "browser"), feature = "page-virtual"))]
+    #[cfg(any(
+        all(feature = "native", not(feature = "browser")),
+        feature = "page-virtual"
+    ))]
     pub fn run_virtual_bounded(
         &self,
         params: &conlab_core::Params,
@@ -364,7 +373,7 @@ macro_rules! row {
         Generic {
             expected: m::expected,
             source: m::SOURCE,
-            #[cfg(not(feature = "browser"))]
+            #[cfg(all(feature = "native", not(feature = "browser")))]
             on_virtual: |ctx| Box::pin(m::run(ctx)),
             #[cfg(feature = "native")]
             on_tokio: |ctx| Box::pin(m::run(ctx)),

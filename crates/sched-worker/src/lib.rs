@@ -15,6 +15,8 @@
 
 #[cfg(feature = "asyncio")]
 mod asyncio;
+#[cfg(all(feature = "asyncio", target_arch = "wasm32"))]
+mod live;
 #[cfg(feature = "threads")]
 mod threads;
 
@@ -27,16 +29,19 @@ use conlab_wire::{SchedMessage, SchedRequest};
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-/// Carries out `request` (JSON), saying what comes of it through `say`.
+/// Carries out `request` (JSON), saying what comes of it through `say`. A live run needs the
+/// Worker's event loop: only the wasm entry starts one.
 pub fn answer(request: &str, say: &mut dyn FnMut(SchedMessage)) {
-    if let Err(message) = try_answer(request, say) {
+    if let Err(message) = read(request).and_then(|request| answer_request(request, say)) {
         say(SchedMessage::Error(message));
     }
 }
 
-fn try_answer(request: &str, say: &mut dyn FnMut(SchedMessage)) -> Result<(), String> {
-    let request: SchedRequest = serde_json::from_str(request)
-        .map_err(|e| format!("a request the Worker cannot read: {e}"))?;
+fn read(request: &str) -> Result<SchedRequest, String> {
+    serde_json::from_str(request).map_err(|e| format!("a request the Worker cannot read: {e}"))
+}
+
+fn answer_request(request: SchedRequest, say: &mut dyn FnMut(SchedMessage)) -> Result<(), String> {
     match request {
         SchedRequest::Run {
             scenario,
@@ -83,6 +88,9 @@ fn try_answer(request: &str, say: &mut dyn FnMut(SchedMessage)) -> Result<(), St
         #[cfg(not(feature = "threads"))]
         SchedRequest::Steer { scenario, .. } | SchedRequest::Find { scenario, .. } => {
             Err(not_here(&scenario))
+        }
+        SchedRequest::Live { .. } | SchedRequest::Stop => {
+            Err("a live run goes on only in the page's async Worker".to_string())
         }
     }
 }
@@ -134,9 +142,26 @@ fn params_of(id: &str, values: &[(String, String)], search: bool) -> Result<Para
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn handle(request: &str, post: &js_sys::Function) {
-    answer(request, &mut |message| {
+    let post = post.clone();
+    let say = move |message: SchedMessage| {
         let text = serde_json::to_string(&message)
             .unwrap_or_else(|e| format!(r#"{{"error":"an answer the Worker cannot write: {e}"}}"#));
         let _ = post.call1(&wasm_bindgen::JsValue::NULL, &text.into());
+    };
+    let answered = read(request).and_then(|request| match request {
+        #[cfg(feature = "asyncio")]
+        SchedRequest::Live { scenario, params } => {
+            let params = params_of(&scenario, &params, false)?;
+            live::start(row(&scenario)?, params, std::rc::Rc::new(say.clone()))
+        }
+        #[cfg(feature = "asyncio")]
+        SchedRequest::Stop => {
+            live::stop();
+            Ok(())
+        }
+        request => answer_request(request, &mut say.clone()),
     });
+    if let Err(message) = answered {
+        say(SchedMessage::Error(message));
+    }
 }

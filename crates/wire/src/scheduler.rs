@@ -31,6 +31,17 @@ pub enum SchedRequest {
         /// The choices made so far.
         choices: Vec<u32>,
     },
+    /// A live run of an async scenario on the Worker's own event loop (real time, drawn as it
+    /// goes): the Worker answers with [`SchedMessage::Live`], then [`SchedMessage::Delta`]s,
+    /// then the judged trace ([`SchedMessage::Ran`]).
+    Live {
+        /// The scenario id.
+        scenario: String,
+        /// Parameter values by name (each name once); missing ones take their defaults.
+        params: Vec<(String, String)>,
+    },
+    /// Stops the Worker's live run: it ends *stopped*, with the trace so far.
+    Stop,
     /// A search for a schedule that breaks each of the scenario's properties.
     Find {
         /// The scenario id.
@@ -81,6 +92,10 @@ pub enum SchedMessage {
     /// and every other unfinished thread with why it waits, each as [`pairs`] writes them. No
     /// one to choose: the run ended, and its trace is judged.
     Steered(String, String, String, String),
+    /// A live run's first snapshot: its trace so far (`conlab.trace/1` JSON text).
+    Live(String),
+    /// What a live run recorded since the last message (see [`crate::DeltaTracker`]).
+    Delta(crate::Delta),
     /// Why the request could not be carried out, in words.
     Error(String),
 }

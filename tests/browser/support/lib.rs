@@ -192,7 +192,14 @@ impl Driver {
 
     /// A new headless Chromium session with a window of `width` x `height`.
     pub async fn session(&self, width: u32, height: u32) -> Client {
+        self.session_zoomed(width, height, 1.0).await
+    }
+
+    /// A session whose pages are drawn at `zoom` device pixels per CSS pixel, as a reader's
+    /// browser zoom draws them (fractional sizes round as they do there).
+    pub async fn session_zoomed(&self, width: u32, height: u32, zoom: f64) -> Client {
         let args = serde_json::json!([
+            format!("--force-device-scale-factor={zoom}"),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",

@@ -85,6 +85,8 @@ struct Canvas {
     cursor: Option<Nanos>,
     /// Rectangles filled by the last redraw (shown to tests and benchmarks).
     filled: usize,
+    /// The reader folded or unfolded lanes: a live run's new lanes no longer fold them.
+    fold_chosen: bool,
 }
 
 type Shared = Rc<RefCell<Option<Canvas>>>;
@@ -140,12 +142,19 @@ pub fn timeline(props: &TimelineProps) -> Html {
             let mut slot = shared.borrow_mut();
             let next = match slot.take() {
                 Some(c) if c.trace.same_run(trace) => {
-                    let rows = Rows::new(trace, &model, &c.choice);
+                    // A live run that grew past the folding threshold folds, as it would
+                    // have had it been shown whole, unless the reader chose otherwise.
+                    let mut choice = c.choice.clone();
+                    if !c.fold_chosen && trace.lanes.len() > FOLD_FROM {
+                        choice.fold = true;
+                    }
+                    let rows = Rows::new(trace, &model, &choice);
                     Canvas {
                         vp: c.vp.grown(model.end, rows.count()),
                         trace: trace.clone(),
                         rows,
                         model,
+                        choice,
                         ..c
                     }
                 }
@@ -163,6 +172,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                             rows,
                             choice,
                             vp,
+                            fold_chosen: false,
                             ..c
                         },
                         None => Canvas {
@@ -176,6 +186,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                             drag: None,
                             cursor: None,
                             filled: 0,
+                            fold_chosen: false,
                         },
                     }
                 }
@@ -382,7 +393,9 @@ pub fn timeline(props: &TimelineProps) -> Html {
         );
         Rc::new(move |change: &dyn Fn(&mut RowChoice)| {
             if let Some(c) = shared.borrow_mut().as_mut() {
+                let fold = c.choice.fold;
                 change(&mut c.choice);
+                c.fold_chosen |= c.choice.fold != fold;
                 c.rows = Rows::new(&c.trace, &c.model, &c.choice);
                 c.vp = c.vp.grown(c.model.end, c.rows.count()).scroll(-1e12, 1);
                 tools.set(tools_of(c));

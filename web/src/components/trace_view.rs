@@ -19,6 +19,9 @@ pub struct TraceViewProps {
     /// The run is still going (a live snapshot: no verdict yet), with this time limit.
     #[prop_or_default]
     pub live: Option<std::time::Duration>,
+    /// The live run's loop has said nothing for this long (ms): a blocking call holds it.
+    #[prop_or_default]
+    pub frozen_ms: Option<u64>,
     /// A moment marked on the timeline.
     #[prop_or_default]
     pub cursor: Option<Nanos>,
@@ -43,7 +46,14 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
     let judged = t.outcome() != conlab_core::Outcome::NoVerdict && lost(&t.checked).is_none();
     let verdict = if let Some(limit) = props.live {
         let limit = conlab_core::estimate::human(limit);
-        html! { <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end), &limit) }</h2> }
+        html! {
+            <>
+                <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end), &limit) }</h2>
+                if let Some(ms) = props.frozen_ms {
+                    <p id="frozen" class="frozen">{ lang.loop_blocked(&fmt_time(ms * 1_000_000)) }</p>
+                }
+            </>
+        }
     } else if props.steering && matches!(t.status, conlab_core::Status::Stopped { .. }) {
         html! { <h2 id="verdict" class="live">{ lang.steer_so_far() }</h2> }
     } else if let conlab_core::Status::Stopped { after_ms } = t.status {
