@@ -712,8 +712,29 @@ async fn embeds_shrink_back_and_take_their_options() {
     assert_eq!(theme, serde_json::json!("dark"));
     c.clone().enter_parent_frame().await.unwrap();
 
-    // The third keeps the height its author fixed.
-    assert_eq!(height(2).await, 300.0);
+    // The third keeps the height its author fixed (raised to the smallest that works, 320 px),
+    // and after Run its result scrolls in what is left: the frame itself never scrolls.
+    assert_eq!(height(2).await, 320.0);
+    c.clone().enter_frame(2).await.unwrap();
+    click(&c, "#run").await;
+    wait_for(&c, "#verdict", 30).await;
+    let overflow = eval(
+        &c,
+        "const e = document.documentElement; return e.scrollHeight - e.clientHeight;",
+    )
+    .await;
+    assert!(overflow.as_i64().unwrap() <= 0, "{overflow}");
+    let panel = eval(
+        &c,
+        "const p = document.querySelector('.embed-result'); return p.scrollHeight > p.clientHeight;",
+    )
+    .await;
+    assert_eq!(
+        panel,
+        serde_json::json!(true),
+        "the result scrolls in its panel"
+    );
+    c.clone().enter_parent_frame().await.unwrap();
     screenshot(&c, "embeds-shrink-and-options").await;
     c.close().await.unwrap();
 }
@@ -1539,5 +1560,75 @@ async fn lanes_fill_in_while_a_live_run_goes_on_in_its_worker() {
     );
     let verdict = text(&c, "#verdict").await;
     assert!(verdict.starts_with("PASSED"), "{verdict}");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_default_embed_fits_a_screen() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    for (width, most) in [(1400u32, 900.0), (390, 1200.0)] {
+        let c = driver.session(width, 1000).await;
+        for info in catalog::CATALOG {
+            let id = info.id;
+            c.goto(&format!(
+                "{}embed.html?scenario={id}&widget=1&autorun",
+                site.url
+            ))
+            .await
+            .unwrap();
+            // Ran (in the page), or a recorded run shown, or planned.
+            wait_for(&c, "#verdict, .planned", 60).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            // What the widget reports to the loader as its height.
+            let height = eval(
+                &c,
+                "const s = getComputedStyle(document.body);
+                 return document.body.getBoundingClientRect().height
+                   + parseFloat(s.marginTop) + parseFloat(s.marginBottom);",
+            )
+            .await
+            .as_f64()
+            .unwrap();
+            assert!(
+                height <= most,
+                "the embed of {id} is {height:.0} px tall at {width} px (at most {most})"
+            );
+        }
+        c.close().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_embed_of_a_recorded_run_says_so_and_uses_no_parameter_it_did_not_run_with() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(900, 1000).await;
+    c.goto(&format!(
+        "{}embed.html?scenario=redis-pool&ops=500&widget=1",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#verdict", 30).await;
+    let recorded = text(&c, "#recorded-with").await;
+    assert!(
+        recorded.starts_with("Recorded with")
+            && recorded.contains("ops=")
+            && !recorded.contains("ops=500"),
+        "{recorded}"
+    );
+    let yours = text(&c, "#yours").await;
+    assert!(
+        yours.contains("ops=500") && yours.contains("conlab run redis-pool -p ops=500"),
+        "{yours}"
+    );
+    assert_eq!(count(&c, "#run").await, 0, "nothing runs here");
+    assert_eq!(
+        count(&c, "#run-native").await,
+        0,
+        "no server behind this site"
+    );
+    screenshot(&c, "embed-recorded-redis-pool").await;
     c.close().await.unwrap();
 }

@@ -268,6 +268,46 @@ async fn a_native_run_whose_connection_is_lost_gets_no_verdict() {
     c.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_served_embed_of_a_native_only_scenario_runs_natively_with_the_authors_parameters() {
+    let (server, _store) = server(None);
+    let driver = Driver::start();
+    let c = driver.session(900, 1000).await;
+    // What `conlab-embed.js` makes of `data-jobs="2"` on loop-in-thread, which cannot run
+    // in the page.
+    c.goto(&format!(
+        "{}embed.html?scenario=loop-in-thread&jobs=2&widget=1",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    let note = text(&c, "#native-note").await;
+    assert!(note.contains("Recorded with"), "{note}");
+    assert!(
+        !note.contains("jobs=2"),
+        "the author's values are not the recorded run's: {note}"
+    );
+    click(&c, "#run-native").await;
+    let verdict = wait_for(&c, "#verdict.pass, #verdict.fail", 60)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    // Two jobs, as the embedding page asked, not the recording's four.
+    let output = text(&c, ".output").await;
+    assert!(
+        output.contains("job 1 ran") && !output.contains("job 2 ran"),
+        "{output}"
+    );
+    assert!(
+        !text(&c, "#native-note").await.contains("Recorded with"),
+        "the native run is on show, not the recording"
+    );
+    screenshot(&c, "serve-embed-native-only").await;
+    c.close().await.unwrap();
+}
+
 /// Run `id`'s event stream, held open by a program: it reads the head and leaves it.
 fn hold_stream(addr: SocketAddr, id: &str) -> std::net::TcpStream {
     use std::io::{Read, Write};

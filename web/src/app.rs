@@ -259,7 +259,7 @@ fn picker(lang: Lang, current: &'static ScenarioInfo, on_pick: Callback<Event>) 
 
 /// The command that runs `info` natively with the typed parameters.
 pub fn native_command(info: &ScenarioInfo, params: &[(String, String)]) -> String {
-    let mut cmd = format!("scripts/just run {}", info.id);
+    let mut cmd = format!("conlab run {}", info.id);
     for (k, v) in params {
         cmd.push_str(&format!(" -p {k}={v}"));
     }
@@ -268,7 +268,7 @@ pub fn native_command(info: &ScenarioInfo, params: &[(String, String)]) -> Strin
 
 /// What the parameter form of a native-only scenario shows: the values of the recorded run on
 /// show (nothing else ran), every one of them, defaults included.
-fn recorded_params(state: &Playground) -> Vec<(String, String)> {
+pub fn recorded_params(state: &Playground) -> Vec<(String, String)> {
     match &state.trace {
         Some(t) if t.scenario == state.scenario.id => t
             .params
@@ -277,6 +277,15 @@ fn recorded_params(state: &Playground) -> Vec<(String, String)> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// Parameter values as a person reads them: `threads=20, permits=3`.
+pub fn assignments(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The parameter that makes a thread scenario hold between its steps.

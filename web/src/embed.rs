@@ -3,13 +3,17 @@
 //! the language the embedding page asks for. A thread scenario on the thread seam runs on the
 //! scheduler, in the page's Worker, with the embed's parameters (and its schedule, if given).
 
-use crate::app::{from_url, initial_lang, is_planned, native_command, runs_in_browser};
+use crate::app::{
+    assignments, from_url, initial_lang, is_planned, native_command, recorded_params,
+    runs_in_browser,
+};
 use crate::components::embed_dialog::base_url;
 use crate::components::params_form::ParamsForm;
 use crate::components::settings::Theme;
 use crate::components::trace_view::TraceView;
 use crate::i18n::{use_lang, use_lang_context, LangContext};
 use crate::live;
+use crate::native::{self, NativeSlot};
 use crate::scheduler::{self, runs_on_scheduler};
 use crate::share;
 use crate::state::{Action, Origin, Playground};
@@ -30,7 +34,7 @@ pub fn embed_app() -> Html {
     });
     html! {
         <ContextProvider<LangContext> context={texts}>
-            <main class={classes!("conlab", "embedded", query.compact.then_some("compact"))}>
+            <main class={classes!("conlab", "embedded", query.compact.then_some("compact"), query.fixed.then_some("fixed"))}>
                 <EmbedWidget />
             </main>
         </ContextProvider<LangContext>>
@@ -105,6 +109,11 @@ fn embed_widget() -> Html {
         let d = state.dispatcher();
         Callback::from(move |t| d.dispatch(Action::Cursor(t)))
     };
+    // Served by `conlab serve`, a scenario the page cannot run runs natively, with the
+    // embedding page's parameters.
+    let native_slot: NativeSlot = use_mut_ref(Default::default);
+    let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
+    let served = native::served();
     let full = format!(
         "{}index.html{}",
         base_url(),
@@ -135,11 +144,31 @@ fn embed_widget() -> Html {
             } else if is_planned(info) {
                 <p class="native-note planned">{ lang.planned_note() }</p>
             } else {
-                <p class="native-note">{ lang.native_only() }{ " " }<code>{ native_command(info, &state.params) }</code></p>
+                <div class="native-note" id="native-note">
+                    <p>{ lang.native_only() }</p>
+                    if state.origin == Origin::Recorded && !state.running {
+                        <p id="recorded-with">{ lang.recorded_with(&assignments(&recorded_params(&state))) }</p>
+                    }
+                    if served {
+                        <div class="actions">
+                            { native::run_button(lang, state.running, on_run_native) }
+                            if state.running {
+                                <button id="stop" class="stop" onclick={on_stop_native}>{ lang.stop() }</button>
+                            }
+                        </div>
+                    } else if !state.params.is_empty() {
+                        <p id="yours">{ lang.yours_not_used(&assignments(&state.params)) }{ " " }<code>{ native_command(info, &state.params) }</code></p>
+                    } else {
+                        <p>{ lang.run_it_live() }{ " " }<code>{ native_command(info, &[]) }</code></p>
+                    }
+                </div>
             }
             if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} cursor={state.cursor} {on_cursor} {compact} />
+                // A long result scrolls in its own panel: the widget stays within a screen.
+                <div class="embed-result">
+                    <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} cursor={state.cursor} {on_cursor} {compact} />
+                </div>
             }
         </>
     }

@@ -388,6 +388,28 @@ impl Lang {
         }
     }
 
+    /// Under a recorded run an embed shows: with which parameters it was recorded.
+    pub fn recorded_with(self, params: &str) -> String {
+        match self {
+            Lang::En if params.is_empty() => "Recorded with the scenario's defaults.".to_string(),
+            Lang::En => format!("Recorded with {params}."),
+            Lang::ZhCn if params.is_empty() => "录制时使用的是场景的默认参数。".to_string(),
+            Lang::ZhCn => format!("录制时的参数：{params}。"),
+        }
+    }
+
+    /// An embed asked for parameters a recorded run cannot take: where they would be used.
+    pub fn yours_not_used(self, params: &str) -> String {
+        match self {
+            Lang::En => format!(
+                "This page asks for {params}, which a recorded run cannot take. To run the scenario with them on your machine:"
+            ),
+            Lang::ZhCn => format!(
+                "本页要求的参数是 {params}，录制好的运行无法采用。想用这些参数运行，请在你的机器上执行："
+            ),
+        }
+    }
+
     /// The verdict of a run stopped on the page.
     pub fn stopped_verdict(self, after: &str) -> String {
         match self {
@@ -704,7 +726,7 @@ ui_strings! {
     /// Copy a snippet.
     copy => "Copy";
     /// The embed options.
-    embed_options => "Options on the element: data-compact (timeline and checks only), data-autorun (run as it shows), data-height=\"300\" (a fixed height in pixels), data-theme=\"dark\" or \"light\", data-lang=\"zh-CN\", and any of the scenario's parameters (data-sleep-ms=\"200\").";
+    embed_options => "Options on the element: data-compact (timeline and checks only), data-autorun (run as it shows), data-height=\"400\" (a fixed height in pixels, at least 320), data-theme=\"dark\" or \"light\", data-lang=\"zh-CN\", and any of the scenario's parameters (data-sleep-ms=\"200\").";
     /// Open in the playground (from an embed).
     open_playground => "Open in the playground";
     /// File picker label.
@@ -754,7 +776,7 @@ ui_strings! {
     /// Output line hint.
     output_hint => "click a line to see its moment on the timeline";
     /// Native-only scenarios.
-    native_only => "This scenario needs real OS threads, processes or servers, so it runs in the native runner, not in the browser. Below is a run recorded with it.";
+    native_only => "This scenario needs a real server, or OS threads beside its event loop, so it runs in the native runner, not in the page. Below is a run recorded with it.";
     /// Above the disabled form of a native-only scenario.
     recorded_params => "The parameters above are the recorded run's and cannot be changed here. To try your own, run the command with them on your machine.";
     /// How to run natively.

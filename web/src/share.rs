@@ -29,6 +29,9 @@ pub struct Shared {
     pub autorun: bool,
     /// Embeds: `light` or `dark` (from `data-theme`; otherwise the reader's system's).
     pub theme: Option<String>,
+    /// Embeds: the frame has a fixed height (`fixed`, from `data-height`): the result scrolls
+    /// in what is left of it.
+    pub fixed: bool,
 }
 
 /// Whether an embed option's value means yes: present and empty (`data-compact`), or a word
@@ -59,6 +62,7 @@ pub fn parse_query(query: &str) -> Shared {
             "compact" => shared.compact = yes(&v),
             "autorun" => shared.autorun = yes(&v),
             "theme" => shared.theme = Some(v),
+            "fixed" => shared.fixed = yes(&v),
             "embed" => {}
             _ => shared.params.push((k, v)),
         }

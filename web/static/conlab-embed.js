@@ -8,6 +8,9 @@
   var script = document.currentScript;
   var base = script && script.src ? script.src.replace(/[^\/]*$/, "") : "./";
   var frames = {};
+  // The smallest fixed height (data-height) a widget works in: its title, Run and the top of
+  // its result; the result scrolls in the rest. Smaller values are raised to it.
+  var MIN_FIXED = 320;
 
   function query(el, widget) {
     var q = new URLSearchParams();
@@ -25,6 +28,7 @@
       q.set(keep ? name : name.replace(/-/g, "_"), a.value);
     }
     q.set("widget", String(widget));
+    if (parseInt(el.getAttribute("data-height"), 10) > 0) q.set("fixed", "1");
     return q.toString();
   }
 
@@ -46,7 +50,7 @@
       // the height the widget reports is its content's, and the borders come on top.
       frame.style.cssText = "box-sizing:content-box;display:block;width:calc(100% - 2px);" +
         "border:1px solid #d9d9e3;border-radius:6px;margin:0;padding:0;height:" +
-        (fixed > 0 ? Math.min(Math.max(fixed, 120), 4000) : 420) + "px";
+        (fixed > 0 ? Math.min(Math.max(fixed, MIN_FIXED), 4000) : 420) + "px";
       el.setAttribute("data-conlab-mounted", String(id));
       el.appendChild(frame);
       frames[id] = frame;

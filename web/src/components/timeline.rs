@@ -439,7 +439,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                     <span class="hint rows-shown">{ lang.rows_shown(lanes_shown, rows_shown) }</span>
                 }
             </div>
-            <p class="hint">{ lang.timeline_hint() }</p>
+            <p class="hint timeline-hint">{ lang.timeline_hint() }</p>
             <div class="timeline-stage">
                 <div class="canvas-box" ref={scroller.clone()} onscroll={on_scroll}>
                     <canvas id={props.id.clone()} ref={canvas_ref} tabindex="0" role="img"
