@@ -207,3 +207,390 @@ fn every_mark_a_step_through_names_has_its_chinese_name() {
         missing.join("\n")
     );
 }
+
+/// The ids of checks the code writes: the first literal of `.check(`, `.not_judged(`,
+/// `.time(`, `.about(` and `.output_is(` (test modules left out).
+fn check_ids(code: &str) -> Vec<String> {
+    let code = code.split("#[cfg(test)]").next().unwrap_or(code);
+    let mut found = Vec::new();
+    for method in [
+        ".check(",
+        ".not_judged(",
+        ".time(",
+        ".about(",
+        ".output_is(",
+    ] {
+        for (at, _) in code.match_indices(method) {
+            if let Some((id, _)) = literal(&code[at + method.len()..]) {
+                if !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
+                    found.push(id);
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_check_id_has_its_chinese_words() {
+    // The page names each check by its id; in Chinese, by the words of `checkid <id>`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table = zh_table(&root);
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    let mut ids: Vec<String> = files
+        .iter()
+        .flat_map(|f| check_ids(&std::fs::read_to_string(f).unwrap()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert!(ids.len() > 100, "found only {} check ids", ids.len());
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| table.get(format!("checkid {id}")).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "add a \"checkid <id>\" for each to web/i18n/zh-CN.json: {missing:?}"
+    );
+}
+
+/// Words in Latin letters a Chinese text may keep: code a reader types or reads in code (API
+/// names, Python keywords, lane names), acronyms and names of products, and unit symbols.
+/// Scenario ids and parameter names are allowed too, and anything in backticks or quotes.
+const LATIN_ALLOWED: &[&str] = &[
+    // API names and Python keywords.
+    "join",
+    "wait",
+    "gather",
+    "notify",
+    "notify_all",
+    "set",
+    "clear",
+    "await",
+    "async",
+    "with",
+    "for",
+    "if",
+    "while",
+    "yield",
+    "from",
+    "timeout",
+    "return_when",
+    "set_result",
+    "as_completed",
+    "wait_for",
+    "Event",
+    "Future",
+    "Lock",
+    "RLock",
+    "BoundedSemaphore",
+    "Semaphore",
+    "Condition",
+    "Manager",
+    "create_task",
+    "add_done_callback",
+    "run_in_executor",
+    "queue.Queue",
+    "Pool.map",
+    "map",
+    "greenlet",
+    "gevent",
+    "pid",
+    "id",
+    "exit",
+    "counter",
+    "SLEEP",
+    "asyncio",
+    "tokio",
+    "uvloop",
+    "threading",
+    "multiprocessing",
+    "Queue",
+    "Pool",
+    "Thread",
+    "Process",
+    "sleep",
+    "print",
+    "time.sleep",
+    "GET",
+    "POST",
+    "main",
+    "MainThread",
+    "loop-thread",
+    "worker-1",
+    "gr1",
+    "gr2",
+    "ceil",
+    "min",
+    "max",
+    "p50",
+    "p90",
+    "p99",
+    "p99.9",
+    "n-1",
+    // Acronyms and names.
+    "GIL",
+    "IO",
+    "CPU",
+    "PID",
+    "PIDs",
+    "HTTP",
+    "TCP",
+    "API",
+    "URL",
+    "JSON",
+    "OS",
+    "Redis",
+    "MySQL",
+    "MariaDB",
+    "conlab",
+    "Perfetto",
+    "Python",
+    "CPython",
+    "Rust",
+    "Worker",
+    "iframe",
+    "Web",
+    "CRC-32",
+    "Content-Length",
+    "Transfer-Encoding",
+    "chunked",
+    "Ctrl",
+    "Shift",
+    "PCT",
+    "DFS",
+    "zh-CN",
+    // conlab's commands (`conlab serve`, `conlab show`) and values of its parameters.
+    "serve",
+    "show",
+    "time-scale",
+    "assign",
+    "increment",
+    "unguarded",
+    "queue",
+    // Unit symbols.
+    "ms",
+    "s",
+    "ns",
+    "µs",
+    "KB",
+    "MB",
+    "GB",
+    "req",
+    "ops",
+];
+
+/// The English and Chinese of every text the page shows in Chinese: the table's entries (their
+/// English is their key, or for `ui` names the playground's English in `web/src/i18n.rs`) and
+/// the Chinese written in `web/src/i18n.rs` itself, beside its English.
+fn every_text(root: &Path) -> Vec<(String, String, String)> {
+    let table = zh_table(root);
+    let i18n = std::fs::read_to_string(root.join("web/src/i18n.rs")).unwrap();
+    let ui_english = |name: &str| -> String {
+        let needle = format!("    {name} => ");
+        i18n.find(&needle)
+            .and_then(|at| literal(&i18n[at + needle.len()..]))
+            .map(|(text, _)| text)
+            .unwrap_or_default()
+    };
+    let mut texts: Vec<(String, String, String)> = table
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(key, zh)| {
+            let (kind, rest) = key.split_once(' ').unwrap_or((key, ""));
+            let english = match kind {
+                "ui" => ui_english(rest),
+                _ => rest.to_string(),
+            };
+            (key.clone(), english, zh.as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    let mut english = String::new();
+    for line in i18n.lines() {
+        for (arm, chinese) in [("Lang::En", false), ("Lang::ZhCn", true)] {
+            // The arm's own text: a literal, or `format!`'s, right after `=>`.
+            let Some(at) = line.find(arm) else { continue };
+            let Some(arrow) = line[at..].find("=>") else {
+                continue;
+            };
+            let rest = line[at + arrow + 2..].trim_start();
+            let rest = rest.strip_prefix("format!(").unwrap_or(rest);
+            let Some((text, _)) = literal(rest) else {
+                continue;
+            };
+            if chinese {
+                texts.push(("i18n.rs".to_string(), english.clone(), text));
+            } else {
+                english = text;
+            }
+        }
+    }
+    texts
+}
+
+/// The words in Latin letters of a Chinese text outside code, quotes and `{}` holes.
+fn latin_words(zh: &str) -> Vec<String> {
+    let mut plain = String::new();
+    let mut closing: Option<char> = None;
+    for c in zh.chars() {
+        match closing {
+            Some(end) if c == end => closing = None,
+            Some(_) => {}
+            None => match c {
+                '`' => closing = Some('`'),
+                '"' => closing = Some('"'),
+                '“' => closing = Some('”'),
+                '「' => closing = Some('」'),
+                c => plain.push(c),
+            },
+        }
+    }
+    // Holes (`{}`, `{name}`) are filled with numbers and names.
+    let mut holeless = String::new();
+    let mut in_hole = false;
+    for c in plain.chars() {
+        match c {
+            '{' => in_hole = true,
+            '}' if in_hole => {
+                in_hole = false;
+                holeless.push(' ');
+            }
+            c if !in_hole => holeless.push(c),
+            _ => {}
+        }
+    }
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut before = ' ';
+    let mut code = false;
+    for c in holeless.chars().chain([' ']) {
+        if c.is_ascii_alphanumeric() || (!word.is_empty() && matches!(c, '_' | '-' | '.')) {
+            if word.is_empty() {
+                // A URL's path (`/redis`), a command-line flag (`--allow-remote`).
+                code = matches!(before, '/' | '-');
+            }
+            word.push(c);
+        } else {
+            let w = word.trim_end_matches(['.', '-']);
+            // An HTML attribute (`data-compact`) is code too.
+            if !code && !w.starts_with("data-") && w.chars().any(|c| c.is_ascii_alphabetic()) {
+                words.push(w.to_string());
+            }
+            word.clear();
+            before = c;
+        }
+    }
+    words
+}
+
+#[test]
+fn the_chinese_texts_read_as_chinese_and_a_reviewer_gets_them_in_one_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let texts = every_text(&root);
+    assert!(texts.len() > 900, "found only {} texts", texts.len());
+    // The table a reviewer reads in a sitting.
+    let mut review = String::from(
+        "# conlab's Chinese texts, beside their English\n\nGlossary: web/i18n/GLOSSARY.md.\n\n| key | English | 中文 |\n|---|---|---|\n",
+    );
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    for (key, english, zh) in &texts {
+        review.push_str(&format!(
+            "| {} | {} | {} |\n",
+            cell(key),
+            cell(english),
+            cell(zh)
+        ));
+    }
+    let out = root.join("target/zh-CN-review.md");
+    std::fs::write(&out, review).unwrap();
+    // Identifiers a Chinese text may name: scenario ids and parameter names.
+    let mut allowed: Vec<String> = LATIN_ALLOWED.iter().map(|w| w.to_string()).collect();
+    for info in conlab_core::catalog::CATALOG {
+        allowed.push(info.id.to_string());
+        allowed.extend(info.params.iter().map(|p| p.name.to_string()));
+    }
+    let mut foreign: Vec<String> = Vec::new();
+    for (key, _, zh) in &texts {
+        for word in latin_words(zh) {
+            let single = word.len() == 1;
+            if !single && !allowed.contains(&word) {
+                foreign.push(format!("{key}: {word:?} in {zh}"));
+            }
+        }
+    }
+    assert!(
+        foreign.is_empty(),
+        "{} Chinese texts keep English words (translate them, or put code in backticks; the \
+         whole table is in {}):\n{}",
+        foreign.len(),
+        out.display(),
+        foreign.join("\n")
+    );
+}
+
+#[test]
+fn every_metric_the_page_lists_has_its_chinese_name() {
+    // The page lists a run's figures by name ("timer_lateness_ms = 0.2 ms"): in Chinese, by
+    // the words of `metric <key>`.
+    use conlab_scenarios::RuntimeChoice::Virtual;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table = zh_table(&root);
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for id in conlab_tests::generic_ids() {
+        let trace = conlab_tests::run(id, Virtual, &[]);
+        keys.extend(
+            trace
+                .metrics
+                .extra
+                .iter()
+                .map(|m| (id.to_string(), m.key.clone())),
+        );
+    }
+    for row in conlab_scenarios::registry::all()
+        .iter()
+        .filter(|r| r.scheduled.is_some())
+    {
+        let params = conlab_core::Params::defaults(row.info().params);
+        let run = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+        keys.extend(
+            run.trace
+                .metrics
+                .extra
+                .iter()
+                .map(|m| (row.id.to_string(), m.key.clone())),
+        );
+    }
+    for entry in std::fs::read_dir(root.join("web/recorded"))
+        .unwrap()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        if let Ok(trace) = conlab_core::Trace::from_json(&text) {
+            keys.extend(
+                trace
+                    .metrics
+                    .extra
+                    .iter()
+                    .map(|m| (trace.scenario.clone(), m.key.clone())),
+            );
+        }
+    }
+    let mut missing: Vec<String> = keys
+        .iter()
+        .filter(|(_, key)| table.get(format!("metric {key}")).is_none())
+        .map(|(id, key)| format!("{key} ({id})"))
+        .collect();
+    missing.sort();
+    missing.dedup_by(|a, b| a.split(' ').next() == b.split(' ').next());
+    assert!(
+        missing.is_empty(),
+        "add a \"metric <key>\" for each to web/i18n/zh-CN.json:\n{}",
+        missing.join("\n")
+    );
+}

@@ -1568,7 +1568,10 @@ async fn every_default_embed_fits_a_screen() {
     let site = Site::serve(dist(), Vec::new());
     let driver = Driver::start();
     for (width, most) in [(1400u32, 900.0), (390, 1200.0)] {
-        let c = driver.session(width, 1000).await;
+        let c = match width {
+            390 => driver.phone().await,
+            _ => driver.session(width, 1000).await,
+        };
         for info in catalog::CATALOG {
             let id = info.id;
             c.goto(&format!(
@@ -1630,5 +1633,94 @@ async fn an_embed_of_a_recorded_run_says_so_and_uses_no_parameter_it_did_not_run
         "no server behind this site"
     );
     screenshot(&c, "embed-recorded-redis-pool").await;
+    c.close().await.unwrap();
+}
+
+/// Where the step-through's parts are on screen: for the lane taking the step, its tag beside
+/// the acting line (top, bottom, left, right, and whether the code pane shows it), Next's box,
+/// and the window's size.
+async fn step_geometry(c: &fantoccini::Client) -> serde_json::Value {
+    eval(
+        c,
+        "const box = e => { if (!e) return null; const r = e.getBoundingClientRect();
+                            return [r.top, r.bottom, r.left, r.right]; };
+         const pane = document.querySelector('#step-code .source');
+         const line = document.querySelector('#step-code .line.acting');
+         const tag = line && [...line.querySelectorAll('.lane-here')]
+           .find(t => t.classList.contains('acting-lane')) || (line && line.querySelector('.lane-here'));
+         const p = box(pane), t = box(tag);
+         const inPane = p && t && t[0] >= p[0] - 1 && t[1] <= p[1] + 1 && t[2] >= p[2] - 1 && t[3] <= p[3] + 1;
+         return { tag: t, inPane: !!inPane, next: box(document.querySelector('#step-forward')),
+                  w: window.innerWidth, h: window.innerHeight,
+                  event: document.querySelector('#step-event').textContent };",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn stepping_through_on_a_phone_keeps_the_acting_line_its_lane_and_next_on_one_screen() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.phone().await;
+    c.goto(&format!("{}index.html?scenario=gather-vs-wait", site.url))
+        .await
+        .unwrap();
+    click(&c, "#run").await;
+    wait_for(&c, "#verdict", 30).await;
+    click(&c, "#step").await;
+    wait_for(&c, "#step-code .source", 10).await;
+    let steps = number_attr(&c, "#step-slider", "max").await as usize + 1;
+    let mut seen = 0;
+    for i in 0..steps {
+        if i > 0 {
+            click(&c, "#step-forward").await;
+        }
+        let g = step_geometry(&c).await;
+        let (w, h) = (g["w"].as_f64().unwrap(), g["h"].as_f64().unwrap());
+        let on_screen = |b: &serde_json::Value| {
+            let b: Vec<f64> = serde_json::from_value(b.clone()).unwrap();
+            b[0] >= 0.0 && b[1] <= h && b[2] >= 0.0 && b[3] <= w
+        };
+        assert!(on_screen(&g["next"]), "step {i}: Next is off screen: {g}");
+        if g["tag"].is_null() {
+            continue;
+        }
+        assert!(
+            g["inPane"].as_bool().unwrap() && on_screen(&g["tag"]),
+            "step {i}: the acting lane's tag is not in view: {g}"
+        );
+        seen += 1;
+        if i == 14 {
+            screenshot(&c, "step-through-phone-390px").await;
+        }
+    }
+    assert!(
+        seen > steps / 2,
+        "{seen} of {steps} steps had an acting line"
+    );
+    // Its lanes' states tell a finished task from one not started yet.
+    c.goto(&format!("{}index.html?scenario=gather-vs-wait", site.url))
+        .await
+        .unwrap();
+    click(&c, "#run").await;
+    wait_for(&c, "#verdict", 30).await;
+    click(&c, "#step").await;
+    let states = text(&c, ".lane-states").await;
+    assert!(states.contains("not started"), "{states}");
+    let last = number_attr(&c, "#step-slider", "max").await as usize;
+    eval(
+        &c,
+        &format!(
+            "const s = document.querySelector('#step-slider'); s.value = {last};
+             s.dispatchEvent(new Event('input', {{ bubbles: true }})); return 0;"
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let states = text(&c, ".lane-states").await;
+    assert!(
+        states.contains("finished") && !states.contains("not started"),
+        "{states}"
+    );
     c.close().await.unwrap();
 }

@@ -149,6 +149,33 @@ impl Lang {
         }
     }
 
+    /// A check's id as a reader sees it: the id itself in English (`makespan-one-sleep`), a
+    /// few words in Chinese (`checkid <id>`).
+    pub fn check_id(self, id: &str) -> &str {
+        match self {
+            Lang::En => id,
+            Lang::ZhCn => zh::text("checkid", id).unwrap_or(id),
+        }
+    }
+
+    /// A check's detail after its description: in brackets in English; in Chinese a sentence
+    /// of its own (its details have brackets of their own, which would nest).
+    pub fn after_description(self, before: &str, detail: &str) -> String {
+        match self {
+            Lang::En => format!(" ({before}{detail})"),
+            Lang::ZhCn => format!("。{before}{detail}"),
+        }
+    }
+
+    /// A figure's name in the list under a run: its key in English (`timer_lateness_ms`),
+    /// words in Chinese (`metric <key>`).
+    pub fn metric_name(self, key: &str) -> &str {
+        match self {
+            Lang::En => key,
+            Lang::ZhCn => zh::text("metric", key).unwrap_or(key),
+        }
+    }
+
     /// A chart's title (`chart <English>` in the Chinese texts).
     pub fn chart_title(self, en: &str) -> &str {
         match self {
@@ -238,7 +265,8 @@ impl Lang {
             BlockedIo => self.pick("waiting for IO", "等待 IO"),
             Blocking => self.pick("blocking call", "阻塞调用"),
             WaitingLock => self.pick("waiting for a lock", "等待锁"),
-            HoldingLock => self.pick("holding a lock", "持有锁"),
+            // A semaphore's permit is held as a lock is: one state, named for both.
+            HoldingLock => self.pick("holding a lock or permit", "持有锁或许可"),
             WaitingSemaphore => self.pick("waiting for a permit", "等待信号量"),
             WaitingCondition => self.pick("waiting on a condition", "等待条件变量"),
             WaitingEvent => self.pick("waiting for an event", "等待事件"),
@@ -260,7 +288,11 @@ impl Lang {
                 conlab_core::count_of(lanes, "lane", "lanes"),
                 conlab_core::count_of(spans, "span", "spans")
             ),
-            Lang::ZhCn => format!("{lanes} 条泳道 · {spans} 个区间"),
+            Lang::ZhCn => format!(
+                "{} 条泳道 · {} 个区间",
+                conlab_core::thousands(lanes as u64),
+                conlab_core::thousands(spans as u64)
+            ),
         }
     }
 
@@ -352,7 +384,7 @@ impl Lang {
         };
         let mut line = format!("{m}{makespan}");
         if let Some(speedup) = speedup {
-            line.push_str(&format!("{sep}{s}{speedup:.2}x"));
+            line.push_str(&format!("{sep}{s}{}x", conlab_core::figure(speedup)));
         }
         if let Some(peak) = peak {
             line.push_str(&format!("{sep}{p}{peak}"));
@@ -803,6 +835,10 @@ ui_strings! {
     state => "State";
     /// Idle lane.
     idle => "—";
+    /// A lane in the step-through's table that has not started at this step.
+    not_started => "not started yet";
+    /// A lane that has ended by this step.
+    finished => "finished";
     /// Compare heading.
     comparing => "Comparing two runs on one time scale";
     /// The kept run.

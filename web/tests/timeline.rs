@@ -287,9 +287,10 @@ fn stepping_forward_one_step_at_a_time_places_lanes_as_a_replay_from_the_start()
 fn times_read_as_people_write_them() {
     assert_eq!(fmt_time(0), "0 ms");
     assert_eq!(fmt_time(150_000_000), "150 ms");
-    assert_eq!(fmt_time(150_250_000), "150.25 ms");
-    assert_eq!(fmt_time(1_500_000_000), "1.5 s");
-    assert_eq!(fmt_time(56_700), "56.7 µs");
+    assert_eq!(fmt_time(150_250_000), "150 ms");
+    assert_eq!(fmt_time(12_340_000), "12.3 ms");
+    assert_eq!(fmt_time(1_500_000_000), "1500 ms");
+    assert_eq!(fmt_time(56_700), "57 µs");
     assert_eq!(fmt_time(999), "999 ns");
 }
 

@@ -61,12 +61,13 @@ impl Tolerance {
 /// [`crate::Metrics::extra`] reads both.)
 pub const TIMER_LATENESS_METRIC: &str = "timer_lateness_ms";
 
-/// Formats a time for people: milliseconds up to 10 s (`0.4 ms`, `850 ms`), then seconds
-/// (`12.5 s`, `12000 s`).
+/// Formats a time for people, the one way conlab writes a duration (the CLI, the page, the
+/// report): milliseconds up to 10 s (`0.4 ms`, `850 ms`), then seconds (`12.5 s`,
+/// `12,000 s`).
 pub fn ms(ns: Nanos) -> String {
     let v = ns as f64 / 1e6;
     if v >= 1_000_000.0 {
-        format!("{:.0} s", v / 1e3)
+        format!("{} s", thousands((v / 1e3).round() as u64))
     } else if v >= 10_000.0 {
         format!("{:.1} s", v / 1e3)
     } else if v >= 100.0 || v == v.trunc() {
@@ -143,7 +144,7 @@ pub fn count_of(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
-        format!("{n} {many}")
+        format!("{} {many}", thousands(n as u64))
     }
 }
 
@@ -779,7 +780,7 @@ mod tests {
         assert_eq!(ms(200_000_000), "200 ms");
         assert_eq!(ms(1_500_000), "1.5 ms");
         assert_eq!(ms(12_500_000_000), "12.5 s");
-        assert_eq!(ms(12_000_000_000_000), "12000 s");
+        assert_eq!(ms(12_000_000_000_000), "12,000 s");
         assert_eq!(ms(40_000), "40 µs");
         assert_eq!(ms(250), "250 ns");
         assert_eq!(ms(0), "0 ms");

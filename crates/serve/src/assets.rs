@@ -1,7 +1,7 @@
 //! Files: the web app (inside the binary with the `web-app` feature: the build with Run
 //! natively, `scripts/build-web.sh --served`, which `just serve` makes first) and, under
-//! `/report/`, the report folder the server was given. The app's page is marked as served
-//! (`<meta name="conlab-serve">`), which turns Run natively on.
+//! `/report/`, the report folder the server was given. The app's page and its embed widget are
+//! marked as served (`<meta name="conlab-serve">`), which turns Run natively on.
 
 use crate::api::AppState;
 use axum::extract::State;
@@ -124,7 +124,8 @@ pub async fn asset(State(state): State<AppState>, uri: Uri) -> Response {
         None => web_app_file(name),
     };
     match file {
-        Some(bytes) if name == "index.html" => {
+        // The playground and the embed widget both learn that a server stands behind them.
+        Some(bytes) if name == "index.html" || name == "embed.html" => {
             let page = String::from_utf8_lossy(bytes).replacen(
                 "<head>",
                 "<head><meta name=\"conlab-serve\" content=\"1\">",

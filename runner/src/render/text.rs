@@ -100,9 +100,9 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         if info.shown.speedup && judged && m.makespan > 0 {
             let _ = write!(
                 line,
-                " · busy total {} · speedup {:.2}x",
+                " · busy total {} · speedup {}x",
                 ms(m.sequential_sum),
-                m.speedup
+                conlab_core::figure(m.speedup)
             );
         }
         if info.shown.peak && judged && m.makespan > 0 {

@@ -195,6 +195,26 @@ impl Driver {
         self.session_zoomed(width, height, 1.0).await
     }
 
+    /// A phone: a 390 x 844 CSS-pixel screen at 3 device pixels each, touch and all (a
+    /// headless window cannot be narrower than 500 px, so a phone is emulated).
+    pub async fn phone(&self) -> Client {
+        self.connect(
+            serde_json::json!([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--hide-scrollbars",
+                "--lang=en-US",
+            ]),
+            Some(serde_json::json!({
+                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true },
+                "userAgent": "Mozilla/5.0 (Linux; Android 14) Mobile"
+            })),
+        )
+        .await
+    }
+
     /// A session whose pages are drawn at `zoom` device pixels per CSS pixel, as a reader's
     /// browser zoom draws them (fractional sizes round as they do there).
     pub async fn session_zoomed(&self, width: u32, height: u32, zoom: f64) -> Client {
@@ -213,11 +233,16 @@ impl Driver {
             "--lang=en-US",
             format!("--window-size={width},{height}"),
         ]);
+        self.connect(args, None).await
+    }
+
+    async fn connect(&self, args: serde_json::Value, mobile: Option<serde_json::Value>) -> Client {
+        let mut options = serde_json::json!({ "args": args, "binary": "/usr/bin/chromium" });
+        if let Some(mobile) = mobile {
+            options["mobileEmulation"] = mobile;
+        }
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "args": args, "binary": "/usr/bin/chromium" }),
-        );
+        caps.insert("goog:chromeOptions".into(), options);
         ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))

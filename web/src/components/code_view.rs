@@ -149,6 +149,46 @@ fn follow(pane: &web_sys::Element) {
         let scrolled = pane.scroll_top() as f64 + top - box_.height() / 3.0;
         pane.set_scroll_top(scrolled.max(0.0) as i32);
     }
+    // On a phone the pane does not fit the screen with the controls above it: the page
+    // scrolls just enough to show the line (Back and Next stick to the top of the screen).
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let (width, height) = (
+        window
+            .inner_width()
+            .ok()
+            .and_then(|w| w.as_f64())
+            .unwrap_or(0.0),
+        window
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(0.0),
+    );
+    if width > PHONE_WIDTH {
+        return;
+    }
+    let at = line.get_bounding_client_rect();
+    if at.bottom() > height {
+        window.scroll_by_with_x_and_y(0.0, at.bottom() - height + 16.0);
+    } else if at.top() < STICKY_CONTROLS {
+        window.scroll_by_with_x_and_y(0.0, at.top() - STICKY_CONTROLS - 8.0);
+    }
+}
+
+/// The widest screen laid out as a phone (the style sheet's breakpoint), in CSS pixels.
+const PHONE_WIDTH: f64 = 600.0;
+
+/// How much of a phone's screen the step-through's sticky controls cover at the top.
+const STICKY_CONTROLS: f64 = 64.0;
+
+/// The lanes named beside a line: the one taking the step first, then the others in lane
+/// order, at most [`NAMES_PER_LINE`] in all (the rest are counted).
+fn shown(lanes: &[(u32, LaneAt)], acting: Option<u32>) -> impl Iterator<Item = &(u32, LaneAt)> {
+    let first = lanes.iter().filter(move |(_, a)| Some(a.lane) == acting);
+    let rest = lanes.iter().filter(move |(_, a)| Some(a.lane) != acting);
+    first.chain(rest).take(NAMES_PER_LINE)
 }
 
 /// The lines of `code`, each with the lanes that are at it; `pane` is the scrolling box.
@@ -185,10 +225,11 @@ fn lines(
         let more = lanes.len().saturating_sub(NAMES_PER_LINE);
         html! {
             <span class="lanes-here">
-                { for lanes.iter().take(NAMES_PER_LINE).map(|(_, a)| {
+                { for shown(lanes, acting).map(|(_, a)| {
                     let name = trace.lanes.get(a.lane as usize).map_or("?", |l| l.name.as_str());
                     let style = a.state.map(|s| format!("--lane-colour: {}", state_style(s).colour));
-                    html! { <span class="lane-here" {style}>{ name }</span> }
+                    let class = classes!("lane-here", (Some(a.lane) == acting).then_some("acting-lane"));
+                    html! { <span {class} {style}>{ name }</span> }
                 }) }
                 if more > 0 { <span class="lane-here more">{ format!("+{}", conlab_core::thousands(more as u64)) }</span> }
             </span>

@@ -220,10 +220,20 @@ pub fn step_through(props: &StepThroughProps) -> Html {
             .collect();
         (states, Rc::new(r.places(t, now)))
     };
+    // Opened, the panel comes into view: on a phone it opens below the fold.
+    let panel = use_node_ref();
+    {
+        let panel = panel.clone();
+        use_effect_with((), move |_| {
+            if let Some(panel) = panel.cast::<web_sys::Element>() {
+                panel.scroll_into_view();
+            }
+        });
+    }
     let what = step.map(|s| describe(t, &s, lang)).unwrap_or_default();
     let close = props.on_close.reform(|_: MouseEvent| ());
     html! {
-        <section class="step" id="step-through" aria-label={lang.step_heading()}>
+        <section class="step" id="step-through" aria-label={lang.step_heading()} ref={panel}>
             <h2>{ lang.step_heading() }</h2>
             <div class="step-controls">
                 <button id="step-back" class="secondary" onclick={go(i.saturating_sub(1))} disabled={i == 0}>{ lang.step_back() }</button>
@@ -242,6 +252,9 @@ pub fn step_through(props: &StepThroughProps) -> Html {
                             let text = match span.and_then(|i| t.spans.get(i)) {
                                 Some(s) if s.label.is_empty() => lang.state_name(s.state).to_string(),
                                 Some(s) => format!("{} — {}", lang.state_name(s.state), lang.check_detail(&s.label)),
+                                // Nothing open: not started yet, finished, or between spans.
+                                None if lane.start > now => lang.not_started().to_string(),
+                                None if lane.end.is_some_and(|end| end <= now) => lang.finished().to_string(),
                                 None => lang.idle().to_string(),
                             };
                             html! { <tr><td>{ &lane.name }</td><td class="lane-state">{ text }</td></tr> }

@@ -679,25 +679,11 @@ fn hover(shared: &Shared, x: f64, y: f64, lang: Lang) -> Option<Tip> {
     })
 }
 
-/// A duration or moment for people: `150 ms`, `1.234 ms`, `56.7 µs`, `2.5 s`, as precise as
-/// the trace and without trailing zeros.
+/// A duration or moment for people: `150 ms`, `1.5 ms`, `57 µs`, `12.5 s` (see
+/// [`conlab_core::ms`]).
 pub fn fmt_time(ns: Nanos) -> String {
-    let v = ns as f64;
-    let (value, decimals, unit) = if v >= 1e9 {
-        (v / 1e9, 3, "s")
-    } else if v >= 1e6 {
-        (v / 1e6, 3, "ms")
-    } else if v >= 1e3 {
-        (v / 1e3, 1, "µs")
-    } else if ns == 0 {
-        return "0 ms".to_string();
-    } else {
-        return format!("{ns} ns");
-    };
-    // As precise as the trace, without zeros that say nothing: 150 ms, 150.25 ms, 1.5 s.
-    let text = format!("{value:.decimals$}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text} {unit}")
+    // One way to write a duration, the CLI's and the report's too.
+    conlab_core::ms(ns)
 }
 
 /// The CSS class drawing a legend swatch like the canvas draws the state.

@@ -77,6 +77,12 @@ fn translate(en: &str, depth: u8) -> Option<String> {
     for (i, piece) in zh.split("{}").enumerate() {
         if i > 0 {
             let part = parts.next().unwrap_or("");
+            // A yes-or-no figure, in words.
+            let part = match part {
+                "true" => "是",
+                "false" => "否",
+                part => part,
+            };
             let worded = depth > 0
                 && part
                     .split(' ')

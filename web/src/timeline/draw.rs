@@ -391,22 +391,30 @@ const WAIT_NOTCH: &str = "#1d1d24";
 
 fn draw_axis(ctx: &CanvasRenderingContext2d, vp: &Viewport, g: &Geometry, theme: &Theme) {
     let track = g.track();
-    let step = tick_step(vp.window(), (track / 90.0).max(2.0));
+    // At least three ticks, so a narrow timeline (a phone's) still reads as a scale.
+    let step = tick_step(vp.window(), (track / 80.0).max(3.0));
     ctx.set_font("11px system-ui, sans-serif");
     ctx.set_text_baseline("middle");
     ctx.set_line_width(1.0);
     let mut t = (vp.t0 / step).ceil() * step;
+    // Where the last label ended: labels never overlap.
+    let mut free_from = g.gutter;
     while t <= vp.t1 {
         let x = g.gutter + vp.x_of(t, track);
         ctx.set_fill_style_str(&theme.line);
         ctx.fill_rect(x.floor(), g.axis - 4.0, 1.0, g.height - g.axis + 4.0);
         let label = time_label(t, step);
-        let fits = ctx
-            .measure_text(&label)
-            .map_or(true, |m| x + 3.0 + m.width() <= g.width);
-        if fits {
+        let width = ctx.measure_text(&label).map_or(0.0, |m| m.width());
+        // Right of its tick; the last one, with no room there, ends at its tick instead.
+        let left = if x + 3.0 + width <= g.width {
+            x + 3.0
+        } else {
+            x - 3.0 - width
+        };
+        if left >= free_from {
             ctx.set_fill_style_str(&theme.muted);
-            let _ = ctx.fill_text(&label, x + 3.0, TICKS / 2.0);
+            let _ = ctx.fill_text(&label, left, TICKS / 2.0);
+            free_from = left + width + 6.0;
         }
         t += step;
     }
