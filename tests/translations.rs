@@ -297,6 +297,7 @@ const LATIN_ALLOWED: &[&str] = &[
     "run_in_executor",
     "queue.Queue",
     "Pool.map",
+    "CancelledError",
     "map",
     "greenlet",
     "gevent",

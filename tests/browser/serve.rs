@@ -308,6 +308,70 @@ async fn a_served_embed_of_a_native_only_scenario_runs_natively_with_the_authors
     c.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_served_page_reloaded_mid_run_follows_it_again_and_lists_the_servers_runs() {
+    let (server, _store) = server(None);
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    c.goto(&format!(
+        "{}?scenario=io-bound-threads&downloads=3&latency_ms=2500",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#verdict.pass, #verdict.fail", 30).await;
+    click(&c, "#run-native").await;
+    wait_for(&c, "#stop", 10).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.refresh().await.unwrap();
+    // The run went on: the page follows it again and says so, then shows its verdict.
+    let notice = text(&c, "[role=status]").await;
+    assert!(
+        notice.contains("Following your native run again"),
+        "{notice}"
+    );
+    let verdict = wait_for(&c, "#verdict.pass, #verdict.fail", 30)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    assert!(
+        text(&c, "#metrics").await.contains("makespan"),
+        "the native run's figures"
+    );
+    // The server's runs, listed and opened.
+    click(&c, "#server-runs summary").await;
+    wait_for(&c, "#server-runs li", 10).await;
+    let listed = text(&c, "#server-runs").await;
+    assert!(
+        listed.contains("io-bound-threads") && listed.contains("checks passed"),
+        "{listed}"
+    );
+    click(&c, "#server-runs .open-run").await;
+    wait_for(&c, "#verdict", 10).await;
+    screenshot_at(&c, "#server-runs", "serve-runs-list").await;
+
+    // Compare with a native run runs the learner's parameters natively beside the page's run.
+    c.goto(&format!(
+        "{}?scenario=io-bound-threads&downloads=2&latency_ms=200",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "#verdict.pass, #verdict.fail", 30).await;
+    click(&c, "#compare-native").await;
+    wait_for(&c, "#compare", 30).await;
+    let compared = text(&c, "#compare").await;
+    assert!(!compared.contains("params-differ"), "{compared}");
+    assert_eq!(
+        count(&c, "#params-differ").await,
+        0,
+        "both runs have the learner's parameters: {compared}"
+    );
+    c.close().await.unwrap();
+}
+
 /// Run `id`'s event stream, held open by a program: it reads the head and leaves it.
 fn hold_stream(addr: SocketAddr, id: &str) -> std::net::TcpStream {
     use std::io::{Read, Write};

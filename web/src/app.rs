@@ -386,6 +386,11 @@ fn playground_page() -> Html {
         });
     }
 
+    // A served page reloaded while its native run goes on follows it again.
+    {
+        let (d, native_slot) = (state.dispatcher(), native_slot.clone());
+        use_effect_with((), move |_| native::reattach(info, lang, d, native_slot));
+    }
     let d = state.dispatcher();
     let on_pick = {
         let (d, native_slot) = (d.clone(), native_slot.clone());
@@ -489,8 +494,13 @@ fn playground_page() -> Html {
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Keep))
     };
     let on_compare_native = {
-        let d = d.clone();
-        Callback::from(move |_: MouseEvent| compare_with_native(info, lang, d.clone()))
+        let (state, native_slot) = (state.clone(), native_slot.clone());
+        // Served, the learner's parameters run natively; otherwise the shipped recording.
+        Callback::from(move |_: MouseEvent| {
+            if !native::compare(&state, &native_slot, lang) {
+                compare_with_native(info, lang, state.dispatcher())
+            }
+        })
     };
     let on_copy = {
         let d = d.clone();
@@ -598,6 +608,7 @@ fn playground_page() -> Html {
                 </div>
             }
             <TraceFileBar trace={state.trace.clone()} on_load={on_load} />
+            { native::runs_list(d.clone()) }
             if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
             if *embed_open { <EmbedDialog scenario={info.id} params={state.params.clone()} /> }
             if let Some(t) = &state.stepping { <StepThrough trace={t.clone()} on_close={on_close_step} source={source_of(info).or_else(|| source_in(t))} /> }

@@ -408,6 +408,28 @@ impl Lang {
         }
     }
 
+    /// A served run's state in the server's list: queued, running, or how it ended.
+    pub fn run_state(self, r: &conlab_wire::RunSummary) -> String {
+        use conlab_core::Status;
+        use conlab_wire::RunState;
+        let n = |n: u32| conlab_core::thousands(u64::from(n));
+        match (r.state, &r.status) {
+            (RunState::Queued, _) => self.pick("queued", "排队中").to_string(),
+            (RunState::Running, _) => self.pick("running", "运行中").to_string(),
+            (_, Some(Status::Stopped { .. })) => self.pick("stopped", "已停止").to_string(),
+            (_, Some(Status::Failed { .. })) => self.pick("failed", "失败").to_string(),
+            (_, _) if r.checks_total > 0 => match self {
+                Lang::En => format!(
+                    "{} of {} checks passed",
+                    n(r.checks_passed),
+                    n(r.checks_total)
+                ),
+                Lang::ZhCn => format!("通过 {}/{} 项检查", n(r.checks_passed), n(r.checks_total)),
+            },
+            _ => self.pick("ended", "已结束").to_string(),
+        }
+    }
+
     /// Under a live run whose loop says nothing: a blocking call holds it.
     pub fn loop_blocked(self, silent: &str) -> String {
         match self {
@@ -683,6 +705,18 @@ ui_strings! {
     native_refused => "conlab serve refused the run:";
     /// The stream broke.
     native_lost => "The connection to conlab serve was lost before the run ended.";
+    /// A reloaded page that follows its native run again.
+    native_reattached => "Following your native run again: it went on while the page reloaded.";
+    /// A reloaded page whose native run ended meanwhile.
+    native_ended_away => "Your native run ended while the page reloaded; here is its trace.";
+    /// The same, for a run that was stopped.
+    native_ended_stopped => "Your native run was stopped while the page was away; here is its trace as far as it got.";
+    /// The list of runs a server keeps.
+    server_runs => "Runs on this server";
+    /// None yet.
+    server_runs_none => "No runs yet.";
+    /// Open one of them.
+    open => "Open";
     /// 429.
     native_busy => "the server is running and queueing as many runs as it takes; try again in a few seconds.";
     /// The server follows as many live runs as it allows: this run's events were refused.
@@ -835,6 +869,8 @@ ui_strings! {
     state => "State";
     /// Idle lane.
     idle => "—";
+    /// The legend's entry for a cancellation mark.
+    cancelled => "cancelled (the task's CancelledError)";
     /// A lane in the step-through's table that has not started at this step.
     not_started => "not started yet";
     /// A lane that has ended by this step.

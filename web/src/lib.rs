@@ -26,7 +26,7 @@ pub use app::App;
 pub use embed::EmbedApp;
 pub use i18n::Lang;
 pub use share::{parse_query, to_query, Shared};
-pub use timeline::{tick_step, RowChoice, Rows, TimelineModel, Viewport};
+pub use timeline::{state_style, tick_step, RowChoice, Rows, TimelineModel, Viewport};
 pub use trace_file::{load_trace_text, MAX_FILE_BYTES};
 
 pub use components::embed_dialog::snippets;

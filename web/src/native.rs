@@ -6,12 +6,15 @@
 
 use crate::i18n::Lang;
 use crate::live::next_run;
-use crate::state::{Action, Playground};
+use crate::state::{Action, Origin, Playground};
 use crate::stream::Streamed;
 use conlab_core::catalog::ScenarioInfo;
 use conlab_core::{Params, Trace};
-use conlab_wire::{ApiError, Delta, RunSummary, StartRun, StreamRefused, WireRuntime};
+use conlab_wire::{
+    ApiError, Delta, RunList, RunState, RunSummary, StartRun, StreamRefused, WireRuntime,
+};
 use gloo_events::EventListener;
+use gloo_storage::{SessionStorage, Storage};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -191,26 +194,15 @@ fn listen(
             dispatch.dispatch(Action::Fail(why.to_string()));
         }));
     }
-    // A page closed or reloaded mid-run stops its run, so it does not hold a slot unseen.
-    if let Some(window) = web_sys::window() {
-        let stop_url = format!("api/runs/{id}/stop");
-        listeners.push(EventListener::new(&window, "pagehide", move |_| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.navigator().send_beacon(&stop_url);
-            }
-        }));
-    }
+    // A page reloaded mid-run finds its run again (see `reattach`): the run goes on, within
+    // the server's limit on a run's length, whether a page shows it or not.
+    remember(&id);
     {
         let (slot, dispatch) = (slot.clone(), dispatch.clone());
-        let stop_url = format!("api/runs/{id}/stop");
         listeners.push(EventListener::new(&source, "error", move |_| {
-            // The stream broke before its end: the page is being reloaded (the browser closes
-            // the stream before `pagehide`), or the server went away. No reconnecting; the run
-            // is stopped, as nothing shows it any more.
+            // The stream broke before its end: the server went away, or the page is being
+            // reloaded (then the page that comes back reattaches). No reconnecting here.
             if slot.borrow().source.is_some() {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.navigator().send_beacon(&stop_url);
-                }
                 abandon(&slot);
                 dispatch.dispatch(Action::Lost(lang.native_lost().to_string()));
             }
@@ -220,6 +212,164 @@ fn listen(
     current.id = Some(id);
     current.source = Some(source);
     current.listeners = listeners;
+}
+
+/// Where a page keeps the id of the native run it follows, for as long as the tab lives.
+const FOLLOWED: &str = "conlab-native-run";
+
+fn remember(id: &str) {
+    let _ = SessionStorage::set(FOLLOWED, id);
+}
+
+/// A page that comes back (reloaded) while its native run goes on follows it again; if the
+/// run ended meanwhile, the page shows its kept trace and says so.
+pub fn reattach(
+    info: &'static ScenarioInfo,
+    lang: Lang,
+    dispatch: UseReducerDispatcher<Playground>,
+    slot: NativeSlot,
+) {
+    let Ok(id) = SessionStorage::get::<String>(FOLLOWED) else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let summary = match get(&format!("api/runs/{id}")).await {
+            Ok((200, text)) => serde_json::from_str::<RunSummary>(&text).ok(),
+            _ => None,
+        };
+        let Some(summary) = summary.filter(|s| s.scenario == info.id) else {
+            SessionStorage::delete(FOLLOWED);
+            return;
+        };
+        if summary.state != RunState::Ended {
+            listen(summary, lang, dispatch.clone(), slot);
+            dispatch.dispatch(Action::Notice(lang.native_reattached().to_string()));
+            return;
+        }
+        SessionStorage::delete(FOLLOWED);
+        match crate::share::fetch_trace(&format!("api/runs/{id}/trace"), lang).await {
+            Ok(trace) => {
+                let stopped = matches!(trace.status, conlab_core::Status::Stopped { .. });
+                dispatch.dispatch(Action::Opened(trace, Origin::Browser));
+                dispatch.dispatch(Action::Notice(
+                    if stopped {
+                        lang.native_ended_stopped()
+                    } else {
+                        lang.native_ended_away()
+                    }
+                    .to_string(),
+                ));
+            }
+            Err(e) => dispatch.dispatch(Action::Fail(e)),
+        }
+    });
+}
+
+/// Compare with a native run, on a served page: the run on show is kept, and the scenario runs
+/// natively with the form's parameters beside it. Returns `true` (it is handled here).
+pub fn compare(state: &UseReducerHandle<Playground>, slot: &NativeSlot, lang: Lang) -> bool {
+    match state.form_params() {
+        Ok(p) => {
+            if state.trace.is_some() && !state.running {
+                state.dispatch(Action::Keep);
+            }
+            start(state.scenario, &p, lang, state.dispatcher(), slot.clone());
+        }
+        Err(e) => state.dispatch(Action::Fail(lang.param_error(&e))),
+    }
+    true
+}
+
+/// The runs the server keeps, listed when opened (newest first), each openable.
+#[function_component(ServerRuns)]
+pub fn server_runs(props: &ServerRunsProps) -> Html {
+    let lang = crate::i18n::use_lang();
+    let runs = use_state(|| None::<Result<Vec<RunSummary>, String>>);
+    let on_toggle = {
+        let runs = runs.clone();
+        Callback::from(move |e: Event| {
+            let details: web_sys::HtmlDetailsElement = e.target_unchecked_into();
+            if !details.open() {
+                return;
+            }
+            let runs = runs.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let listed = match get("api/runs").await {
+                    Ok((200, text)) => serde_json::from_str::<RunList>(&text)
+                        .map(|l| l.runs)
+                        .map_err(|e| e.to_string()),
+                    Ok((_, text)) => Err(text),
+                    Err(e) => Err(e),
+                };
+                runs.set(Some(listed));
+            });
+        })
+    };
+    let open = |id: String| {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (id, dispatch) = (id.clone(), dispatch.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::share::fetch_trace(&format!("api/runs/{id}/trace"), lang).await {
+                    Ok(trace) => dispatch.dispatch(Action::Opened(trace, Origin::Opened)),
+                    Err(e) => dispatch.dispatch(Action::Fail(e)),
+                }
+            });
+        })
+    };
+    html! {
+        <details class="server-runs" id="server-runs" ontoggle={on_toggle}>
+            <summary>{ lang.server_runs() }</summary>
+            { match &*runs {
+                None => html! {},
+                Some(Err(e)) => html! { <p class="error">{ e }</p> },
+                Some(Ok(list)) if list.is_empty() => html! { <p>{ lang.server_runs_none() }</p> },
+                Some(Ok(list)) => html! {
+                    <ol class="run-list">
+                        { for list.iter().map(|r| html! {
+                            <li>
+                                <code>{ &r.scenario }</code>{ " · " }{ lang.run_state(r) }{ " · " }{ &r.created }
+                                if r.state == RunState::Ended {
+                                    { " " }<button class="secondary open-run" onclick={open(r.id.clone())}>{ lang.open() }</button>
+                                }
+                            </li>
+                        }) }
+                    </ol>
+                },
+            } }
+        </details>
+    }
+}
+
+/// The runs the server keeps (see [`ServerRuns`]).
+pub fn runs_list(dispatch: UseReducerDispatcher<Playground>) -> Html {
+    html! { <ServerRuns {dispatch} /> }
+}
+
+/// Properties of [`ServerRuns`].
+#[derive(Properties, PartialEq)]
+pub struct ServerRunsProps {
+    /// Where an opened run goes.
+    pub dispatch: UseReducerDispatcher<Playground>,
+}
+
+/// Gets a URL; the answer's status and text.
+async fn get(url: &str) -> Result<(u16, String), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| format!("could not reach conlab serve at {url}"))?
+        .into();
+    let status = response.status();
+    let text = match response.text() {
+        Ok(text) => JsFuture::from(text)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    Ok((status, text))
 }
 
 /// Posts JSON; the answer's status and text.

@@ -48,3 +48,22 @@ pub fn actions(
 pub fn run_button(_: Lang, _: bool, _: Callback<MouseEvent>) -> Html {
     Html::default()
 }
+
+/// Nothing to follow again.
+pub fn reattach(
+    _: &'static conlab_core::catalog::ScenarioInfo,
+    _: Lang,
+    _: UseReducerDispatcher<Playground>,
+    _: NativeSlot,
+) {
+}
+
+/// Not handled here: the page compares with the recorded run it ships.
+pub fn compare(_: &UseReducerHandle<Playground>, _: &NativeSlot, _: Lang) -> bool {
+    false
+}
+
+/// No server, no runs to list.
+pub fn runs_list(_: UseReducerDispatcher<Playground>) -> Html {
+    Html::default()
+}

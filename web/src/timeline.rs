@@ -12,7 +12,9 @@ mod palette;
 mod rows;
 mod viewport;
 
-pub use draw::{draw, first_to_last, has_phases, tick_step, Geometry, Overlay, Patterns, Theme};
+pub use draw::{
+    draw, first_to_last, has_phases, tick_step, Geometry, Overlay, Patterns, Theme, CANCELLED,
+};
 pub use model::TimelineModel;
 pub use palette::{state_style, Fill};
 pub use rows::{RowChoice, Rows};

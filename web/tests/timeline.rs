@@ -341,3 +341,18 @@ fn a_child_processs_threads_follow_its_lane_unless_a_filter_picks_lanes() {
         "a filter keeps the trace's order"
     );
 }
+
+#[wasm_bindgen_test]
+fn every_span_state_has_a_swatch_of_its_own() {
+    // The legend tells states apart by colour and pattern together: no two alike.
+    let all = conlab_core::SpanState::ALL;
+    for (i, a) in all.iter().enumerate() {
+        for b in &all[i + 1..] {
+            assert_ne!(
+                conlab_web::state_style(*a),
+                conlab_web::state_style(*b),
+                "{a:?} and {b:?} look the same"
+            );
+        }
+    }
+}

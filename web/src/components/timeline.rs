@@ -9,7 +9,7 @@ use crate::i18n::{use_lang, Lang};
 use crate::state::TraceRc;
 use crate::timeline::{
     draw, first_to_last, has_phases, state_style, Fill, Geometry, Overlay, Patterns, RowChoice,
-    Rows, Theme, TimelineModel, Viewport,
+    Rows, Theme, TimelineModel, Viewport, CANCELLED,
 };
 use conlab_core::{Nanos, Trace};
 use gloo_events::{EventListener, EventListenerOptions};
@@ -461,6 +461,9 @@ pub fn timeline(props: &TimelineProps) -> Html {
                         <li><span class={classes!("swatch", fill_class(style.fill))} style={format!("--c:{}", style.colour)}></span>{ lang.state_name(*s) }</li>
                     }
                 }) }
+                if t.marks_named(CANCELLED).next().is_some() {
+                    <li><span class="cancel-mark" aria-hidden="true">{ "✕" }</span>{ lang.cancelled() }</li>
+                }
             </ul>
         </div>
     }

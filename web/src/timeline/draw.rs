@@ -469,6 +469,20 @@ fn draw_marks_and_cursor(
             continue;
         }
         let Some(y) = y_of(m.lane) else { continue };
+        if m.name == CANCELLED {
+            // A cancellation: a cross where the task was cancelled (its reason in the tooltip
+            // and the step-through), so a bar that ends there does not just look finished.
+            let (cy, r) = (y + g.row / 2.0, (g.row / 2.0 - 2.0).clamp(2.0, 5.0));
+            ctx.set_stroke_style_str(DEADLOCK);
+            ctx.set_line_width(2.0);
+            ctx.begin_path();
+            ctx.move_to(x - r, cy - r);
+            ctx.line_to(x + r, cy + r);
+            ctx.move_to(x + r, cy - r);
+            ctx.line_to(x - r, cy + r);
+            ctx.stroke();
+            continue;
+        }
         ctx.set_fill_style_str(&theme.fg);
         ctx.fill_rect(x - 0.5, y, 1.0, g.row.min(6.0));
     }
@@ -554,6 +568,9 @@ fn draw_marks_and_cursor(
 
 /// The colour of deadlock arrows.
 const DEADLOCK: &str = "#d55e00";
+
+/// The mark a cancelled task records (asyncio's `CancelledError`).
+pub const CANCELLED: &str = "cancelled";
 
 /// A round step (1, 2 or 5 times a power of ten nanoseconds) giving about `ticks` ticks.
 pub fn tick_step(window: f64, ticks: f64) -> f64 {

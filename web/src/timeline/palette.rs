@@ -50,10 +50,15 @@ pub fn state_style(state: SpanState) -> StateStyle {
         Blocking => (VERMILION, Fill::Solid),
         HoldingLock => (GREEN, Fill::Solid),
         Connecting => (GREEN, Fill::Dots),
-        WaitingLock | WaitingSemaphore => (PURPLE, Fill::Hatch),
+        // Every state its own swatch: the kind of waiting by pattern, which one by colour.
+        WaitingLock => (PURPLE, Fill::Hatch),
+        WaitingSemaphore => (GREEN, Fill::Hatch),
         WaitingGil => (VERMILION, Fill::Hatch),
-        WaitingCondition | WaitingEvent | WaitingQueue => (PURPLE, Fill::Dots),
-        WaitingJoin | WaitingFuture => (GREY, Fill::Bars),
+        WaitingCondition => (PURPLE, Fill::Dots),
+        WaitingEvent => (ORANGE, Fill::Dots),
+        WaitingQueue => (SKY, Fill::Dots),
+        WaitingJoin => (GREY, Fill::Bars),
+        WaitingFuture => (BLUE, Fill::Bars),
         PoolWait => (PURPLE, Fill::Cross),
     };
     StateStyle { colour, fill }
