@@ -1097,3 +1097,54 @@ fn the_report_takes_status_and_makespan_from_the_traces_not_the_index() {
         "the refused run is not shown as refused"
     );
 }
+
+#[test]
+fn serve_logs_each_run_as_it_starts_and_ends() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--store"])
+        .arg(dir.path().join("served"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut stream = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(e) => panic!("conlab serve did not listen: {e}"),
+        }
+    };
+    let body = r#"{"scenario":"asyncio-two-tasks","params":{"sleep_ms":"20"},"runtime":"native"}"#;
+    write!(
+        stream,
+        "POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    // The run takes about 20 ms; the server logs its end, then it is stopped.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = server.kill();
+    let o = server.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("started: asyncio-two-tasks") && err.contains("sleep_ms=20"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ended: asyncio-two-tasks") && err.contains("checks passed"),
+        "{err}"
+    );
+}

@@ -281,9 +281,18 @@ async fn a_live_run_shows_its_limit_and_stops_and_a_page_freezing_run_is_refused
     ))
     .await
     .unwrap();
-    click(&c, "#run").await;
+    // Run from the keyboard: the focus stays on the button while the run goes on.
+    eval(&c, "document.querySelector('#run').focus(); return 0;").await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(fantoccini::key::Key::Enter.to_string().as_str())
+        .await
+        .unwrap();
     let live = text(&c, "#live").await;
     assert!(live.contains("time limit"), "{live}");
+    let focused = eval(&c, "return document.activeElement.id;").await;
+    assert_eq!(focused, serde_json::json!("run"), "focus stayed on Run");
     wait_for(&c, "#stop", 10).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     screenshot_at(&c, "#live", "stop-running-1400px").await;
@@ -297,7 +306,11 @@ async fn a_live_run_shows_its_limit_and_stops_and_a_page_freezing_run_is_refused
         "a stopped run is not checked"
     );
     assert_eq!(count(&c, "#lanes > li").await, 301, "main and 300 tasks");
-    let run_free = eval(&c, "return !document.querySelector('#run').disabled;").await;
+    let run_free = eval(
+        &c,
+        "return document.querySelector('#run').getAttribute('aria-disabled') === 'false';",
+    )
+    .await;
     assert_eq!(run_free, serde_json::json!(true), "Run is free again");
     screenshot_at(&c, "#verdict", "stop-stopped-1400px").await;
 

@@ -372,6 +372,64 @@ async fn a_served_page_reloaded_mid_run_follows_it_again_and_lists_the_servers_r
     c.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_load_test_shows_its_figures_while_it_runs_and_charts_with_axes() {
+    let (server, _store) = server(None);
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    // Against conlab's own server, paced so that it runs for about 3 s.
+    c.goto(&format!(
+        "{}?scenario=load-test&clients=4&requests=600&rate=200&payload_kb=0",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run-native").await;
+    let progress = wait_for(&c, "#progress", 20).await.text().await.unwrap();
+    for figure in ["sent", "ok", "failed", "req/s", "p50", "p99"] {
+        assert!(progress.contains(figure), "{figure} in {progress}");
+    }
+    screenshot_at(&c, "#live", "serve-load-test-live").await;
+    let verdict = wait_for(&c, "#verdict.pass, #verdict.fail", 60)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    assert_eq!(
+        count(&c, "#progress").await,
+        0,
+        "the figures are the run's now"
+    );
+    // Each chart between axes with units; the per-second series in one bucket size.
+    assert!(count(&c, "#charts .chart").await >= 2);
+    assert_eq!(
+        count(&c, "#charts .chart").await,
+        count(&c, "#charts .chart .y-axis").await
+    );
+    let xs: Vec<f64> = serde_json::from_value(
+        eval(
+            &c,
+            "return document.querySelector('[data-chart=requests_per_second] polyline')
+               .getAttribute('points').trim().split(' ').map(xy => parseFloat(xy));",
+        )
+        .await,
+    )
+    .unwrap();
+    // Every interval but the last (cut by the run's end) is as wide as the first.
+    let gaps: Vec<f64> = xs.windows(2).map(|w| w[1] - w[0]).collect();
+    let first = gaps.first().copied().unwrap_or(0.0);
+    assert!(
+        gaps.len() >= 2
+            && gaps[..gaps.len() - 1]
+                .iter()
+                .all(|g| (g - first).abs() < 0.5),
+        "buckets of one size: {gaps:?}"
+    );
+    screenshot_at(&c, "#charts", "serve-load-test-charts").await;
+    c.close().await.unwrap();
+}
+
 /// Run `id`'s event stream, held open by a program: it reads the head and leaves it.
 fn hold_stream(addr: SocketAddr, id: &str) -> std::net::TcpStream {
     use std::io::{Read, Write};

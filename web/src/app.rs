@@ -412,9 +412,10 @@ fn playground_page() -> Html {
     };
     let on_run = {
         let state = state.clone();
-        Callback::from(move |_: MouseEvent| match on_scheduler {
-            true => scheduler_request(&state, lang, false),
-            false => live::run_now(&state, lang, state.dispatcher()),
+        Callback::from(move |_: MouseEvent| match (state.running, on_scheduler) {
+            (true, _) => {}
+            (false, true) => scheduler_request(&state, lang, false),
+            (false, false) => live::run_now(&state, lang, state.dispatcher()),
         })
     };
     let on_find = {
@@ -555,7 +556,8 @@ fn playground_page() -> Html {
             }
             if in_browser || on_scheduler {
                 <div class="actions">
-                    <button id="run" class="run" onclick={on_run} disabled={state.running}>
+                    // Not `disabled` while running: a disabled button loses the keyboard's focus.
+                    <button id="run" class="run" onclick={on_run} aria-disabled={state.running.to_string()}>
                         { if state.running { lang.running() } else { lang.run() } }
                     </button>
                     if on_scheduler {
@@ -616,7 +618,7 @@ fn playground_page() -> Html {
                 <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
             }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} cursor={state.cursor} {on_cursor} steering={state.steering.is_some()} />
+                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} progress={state.progress.clone()} cursor={state.cursor} {on_cursor} steering={state.steering.is_some()} />
             }
         </>
     }

@@ -88,6 +88,7 @@ fn embed_widget() -> Html {
         let state = state.clone();
         Callback::from(
             move |_: MouseEvent| match (on_scheduler, state.form_params()) {
+                _ if state.running => {}
                 (true, Ok(_)) => {
                     scheduler::run(info, &state.params, None, lang, state.dispatcher())
                 }
@@ -134,7 +135,8 @@ fn embed_widget() -> Html {
                 </details>
                 }
                 <div class="actions">
-                    <button id="run" class="run" onclick={on_run} disabled={state.running}>
+                    // Not `disabled` while running: a disabled button loses the keyboard's focus.
+                    <button id="run" class="run" onclick={on_run} aria-disabled={state.running.to_string()}>
                         { if state.running { lang.running() } else { lang.run() } }
                     </button>
                     if state.running {
@@ -167,7 +169,7 @@ fn embed_widget() -> Html {
             if let Some(t) = &state.trace {
                 // A long result scrolls in its own panel: the widget stays within a screen.
                 <div class="embed-result">
-                    <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} cursor={state.cursor} {on_cursor} {compact} />
+                    <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} progress={state.progress.clone()} cursor={state.cursor} {on_cursor} {compact} />
                 </div>
             }
         </>

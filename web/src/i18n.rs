@@ -671,9 +671,21 @@ impl Lang {
     pub fn unknown_scenario(self, id: &str, fallback: &str) -> String {
         match self {
             Lang::En => {
-                format!("The link asks for `{id}`, which is not in the catalog; showing {fallback}")
+                format!("The link asks for “{id}”, which is not in the catalog; showing {fallback}")
             }
-            Lang::ZhCn => format!("链接中的场景 `{id}` 不在目录中；改为显示 {fallback}"),
+            Lang::ZhCn => format!("链接中的场景“{id}”不在目录中；改为显示 {fallback}"),
+        }
+    }
+
+    /// A Chrome trace file that conlab did not write.
+    pub fn foreign_chrome_trace(self, name: &str) -> String {
+        match self {
+            Lang::En => format!(
+                "{name} is a Chrome trace (Perfetto's format), but not one conlab exported: conlab's own exports carry the run they show, and this one does not. Open the conlab trace itself, or one conlab exported for Perfetto."
+            ),
+            Lang::ZhCn => format!(
+                "{name} 是 Chrome 轨迹（Perfetto 的格式），但不是 conlab 导出的：conlab 导出的文件带有它所展示的运行，这个文件没有。请打开 conlab 轨迹本身，或 conlab 为 Perfetto 导出的文件。"
+            ),
         }
     }
 }

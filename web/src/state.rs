@@ -174,6 +174,8 @@ pub struct Playground {
     /// How long the live run's loop has said nothing, when that is long enough to say it is
     /// blocked (a blocking demo freezes its Worker's loop).
     pub frozen_ms: Option<u64>,
+    /// The live run's latest word on its figures (a load test's requests so far).
+    pub progress: Option<String>,
     /// The trace on show: a live snapshot while running, then the finished trace.
     pub trace: Option<TraceRc>,
     /// Where it came from.
@@ -223,6 +225,8 @@ pub enum Action {
     Snapshot(Trace, u64),
     /// The live run (by number) said nothing for this long (ms), or speaks again (`None`).
     Frozen(u64, Option<u64>),
+    /// The live run (by number) says how far it got, in figures.
+    Progress(u64, String),
     /// Live run `n` ended.
     Finished(Trace, u64),
     /// Run `n` on the scheduler ended: its trace and its schedule.
@@ -277,6 +281,7 @@ impl Playground {
             running: false,
             limit: std::time::Duration::ZERO,
             frozen_ms: None,
+            progress: None,
             trace: None,
             origin: Origin::Browser,
             kept: None,
@@ -372,6 +377,7 @@ impl Reducible for Playground {
                 s.live = n;
                 s.limit = limit;
                 s.frozen_ms = None;
+                s.progress = None;
                 s.running = true;
                 s.error = None;
                 s.shown_before = s.trace.take();
@@ -391,10 +397,16 @@ impl Reducible for Playground {
                     s.frozen_ms = ms;
                 }
             }
+            Action::Progress(n, line) => {
+                if s.running && n == s.live {
+                    s.progress = Some(line);
+                }
+            }
             Action::Finished(t, n) => {
                 if n == s.live {
                     s.notice = None;
                     s.frozen_ms = None;
+                    s.progress = None;
                     s.running = false;
                     s.trace = Some(TraceRc::new(t, s.runs));
                 }
@@ -423,9 +435,18 @@ impl Reducible for Playground {
             Action::Opened(t, origin) => {
                 s.runs += 1;
                 if let Some(info) = catalog::find(&t.scenario) {
-                    if origin == Origin::Opened && info.id != s.scenario.id {
+                    if origin == Origin::Opened {
+                        // The form shows the opened run's parameters (those it set apart from
+                        // the defaults), so Run runs that run again.
+                        let defaults = conlab_core::Params::defaults(info.params).to_map();
                         s.scenario = info;
-                        s.params.clear();
+                        s.params = t
+                            .params
+                            .iter()
+                            .filter(|(k, v)| defaults.get(*k) != Some(*v))
+                            .filter(|(k, _)| info.params.iter().any(|p| p.name == k.as_str()))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
                     }
                 }
                 s.error = None;

@@ -103,8 +103,12 @@ impl Streamed {
     }
 
     /// What the run recorded since the last message.
-    pub fn apply(self: &Rc<Streamed>, delta: Delta) {
+    pub fn apply(self: &Rc<Streamed>, mut delta: Delta) {
         self.heard();
+        // The scenario's live figures (a load test's), shown under the live heading.
+        if let Some(progress) = delta.progress.take() {
+            self.dispatch.dispatch(Action::Progress(self.run, progress));
+        }
         if let Some(trace) = self.trace.borrow_mut().as_mut() {
             conlab_wire::apply(trace, delta);
         }

@@ -15,7 +15,16 @@ pub fn load_trace_text(name: &str, text: &str) -> Result<Trace, String> {
 
 /// Reads a trace from text; the error says in `lang` what is wrong and where.
 pub fn load_trace_text_in(lang: Lang, name: &str, text: &str) -> Result<Trace, String> {
-    Trace::from_json(text).map_err(|e| lang.trace_error(name, &e))
+    Trace::from_json(text).map_err(|e| match e {
+        // A Chrome trace (Perfetto's format) that conlab did not write: conlab's own exports
+        // carry the trace they show, this one has none.
+        conlab_core::TraceLoadError::WrongSchema { found: None }
+            if text.contains("\"traceEvents\"") =>
+        {
+            lang.foreign_chrome_trace(name)
+        }
+        e => lang.trace_error(name, &e),
+    })
 }
 
 /// Reads a picked file: refuses an oversized one before reading it.

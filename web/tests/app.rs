@@ -137,6 +137,29 @@ async fn a_trace_file_opens_and_a_broken_one_is_explained() {
         root.query_selector("#download-chrome").unwrap().is_some(),
         "download buttons appear with a trace"
     );
+    // The form shows the opened run's parameters, so Run runs it again.
+    let sleeps: web_sys::HtmlInputElement = wait_for(&root, "input[name=sleeps_ms]")
+        .await
+        .dyn_into()
+        .unwrap();
+    assert_eq!(sleeps.value(), "30,10,20");
+
+    // A Chrome trace conlab did not write is named as such.
+    pick_file(
+        &root,
+        "other.json",
+        r#"{"traceEvents": [{"name": "x", "ph": "X", "ts": 1, "dur": 2, "pid": 1, "tid": 1}]}"#,
+    );
+    let text = wait_for(&root, "[role=alert]")
+        .await
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        text.contains("other.json")
+            && text.contains("Chrome trace")
+            && text.contains("not one conlab exported"),
+        "{text}"
+    );
 }
 
 #[wasm_bindgen_test]

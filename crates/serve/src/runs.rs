@@ -262,6 +262,13 @@ impl Runs {
         };
         entry.summary.state = RunState::Running;
         entry.started = Some(Instant::now());
+        // One line per run as it starts and as it ends, so whoever runs the server sees what
+        // its pages ask of it.
+        eprintln!(
+            "conlab serve: run {id} started: {} {}",
+            entry.summary.scenario,
+            params_line(&entry.summary)
+        );
         let live = Arc::new(Live {
             run: RwLock::new(None),
             stop_virtual: Arc::default(),
@@ -360,6 +367,17 @@ impl Runs {
         };
         let mut summary = ended(&entry.summary, &trace);
         drop(book);
+        eprintln!(
+            "conlab serve: run {id} ended: {} {}, {} in {}{}",
+            summary.scenario,
+            params_line(&summary),
+            trace.status.label(),
+            conlab_core::ms(trace.end),
+            match summary.checks_total {
+                0 => String::new(),
+                total => format!(", {} of {total} checks passed", summary.checks_passed),
+            }
+        );
         // Kept before it is listed as ended, so its trace can be fetched once it is. A run
         // whose trace could not be kept is listed as failed, saying why: a list that says
         // "ok" of a run whose trace is gone would be believed.
@@ -410,6 +428,16 @@ impl Runs {
             eprintln!("conlab serve: could not keep run {}: {e}", summary.id);
         }
     }
+}
+
+/// A run's parameters as `-p` would give them: `tasks=3 sleep_ms=200`.
+fn params_line(summary: &RunSummary) -> String {
+    summary
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn count(book: &[Entry], state: RunState) -> usize {

@@ -1,5 +1,6 @@
 //! A run's charts (a load test's latency histogram and its per-second series), each a small
-//! SVG figure: bars or a line, the largest value and the x range written beside it.
+//! SVG figure: bars or a line between axes (the y scale from 0 with its unit, the x range
+//! with its unit), the largest value and the x range written beside it.
 
 use crate::i18n::{use_lang, Lang};
 use crate::state::TraceRc;
@@ -76,10 +77,24 @@ fn chart(lang: Lang, c: &Chart) -> Html {
                 { lang.chart_title(&c.title) }
                 <span class="hint">{ format!(" · {} {} {} · {range}", lang.chart_max(), figure(top), lang.chart_unit(&c.y_unit)) }</span>
             </figcaption>
-            <svg viewBox={format!("0 0 {W} {H}")} preserveAspectRatio="none" role="img"
-                 aria-label={lang.chart_title(&c.title).to_string()} class={if c.kind == ChartKind::Bars { "bars" } else { "line" }}>
-                { shape }
-            </svg>
+            // Axes: the y scale from 0 to the top with its unit, the x range with its unit.
+            <div class="chart-plot">
+                <div class="y-axis" aria-hidden="true">
+                    <span>{ format!("{} {}", figure(top * room), lang.chart_unit(&c.y_unit)) }</span>
+                    <span>{ "0" }</span>
+                </div>
+                <svg viewBox={format!("0 0 {W} {H}")} preserveAspectRatio="none" role="img"
+                     aria-label={lang.chart_title(&c.title).to_string()} class={if c.kind == ChartKind::Bars { "bars" } else { "line" }}>
+                    { shape }
+                </svg>
+                if let Some(last) = c.points.last() {
+                    <div class="x-axis" aria-hidden="true">
+                        <span>{ figure(from) }</span>
+                        <span class="x-unit">{ lang.chart_unit(&c.x_unit) }</span>
+                        <span>{ figure(last[0]) }</span>
+                    </div>
+                }
+            </div>
         </figure>
     }
 }

@@ -22,6 +22,9 @@ pub struct TraceViewProps {
     /// The live run's loop has said nothing for this long (ms): a blocking call holds it.
     #[prop_or_default]
     pub frozen_ms: Option<u64>,
+    /// The live run's figures so far (a load test's), if it says them.
+    #[prop_or_default]
+    pub progress: Option<String>,
     /// A moment marked on the timeline.
     #[prop_or_default]
     pub cursor: Option<Nanos>,
@@ -49,6 +52,9 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
         html! {
             <>
                 <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end), &limit) }</h2>
+                if let Some(line) = &props.progress {
+                    <p id="progress" class="progress" aria-live="off">{ lang.check_detail(line) }</p>
+                }
                 if let Some(ms) = props.frozen_ms {
                     <p id="frozen" class="frozen">{ lang.loop_blocked(&fmt_time(ms * 1_000_000)) }</p>
                 }

@@ -219,6 +219,11 @@ pub fn draw(
     let mut filled = 0;
     ctx.set_font("11px ui-monospace, monospace");
     ctx.set_text_baseline("middle");
+    // Rows scrolled part-way up stay below the axis: its labels are never painted over.
+    ctx.save();
+    ctx.begin_path();
+    ctx.rect(0.0, g.axis, g.width, (g.height - g.axis).max(0.0));
+    ctx.clip();
     for r in first..(first + visible).min(rows.count()) {
         let y = g.axis + (r as f64 - vp.row0) * g.row;
         if y >= g.height {
@@ -247,7 +252,7 @@ pub fn draw(
         } else {
             &theme.fg
         });
-        let _ = ctx.fill_text_with_max_width(&name, 4.0, y + g.row / 2.0, g.gutter - 8.0);
+        let _ = ctx.fill_text(&fitted(ctx, &name, g.gutter - 8.0), 4.0, y + g.row / 2.0);
         filled += match lanes {
             [lane] => draw_row(
                 ctx,
@@ -263,8 +268,31 @@ pub fn draw(
             _ => draw_folded(ctx, patterns, model, lanes, vp, (t0, t1), g, y, track),
         };
     }
+    ctx.restore();
     draw_marks_and_cursor(ctx, trace, rows, vp, g, theme, overlay);
     filled
+}
+
+/// `name` as it fits in `width` pixels: whole, or cut with an ellipsis (squeezing it would make
+/// a long name, a process's with its pid, unreadable on a phone). Its tooltip says it whole.
+fn fitted(ctx: &CanvasRenderingContext2d, name: &str, width: f64) -> String {
+    let fits = |text: &str| ctx.measure_text(text).map_or(true, |m| m.width() <= width);
+    if fits(name) {
+        return name.to_string();
+    }
+    let chars: Vec<char> = name.chars().collect();
+    let (mut lo, mut hi) = (0, chars.len());
+    // The longest start of the name that fits with the ellipsis.
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let text: String = chars[..mid].iter().chain(['…'].iter()).collect();
+        if fits(&text) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    chars[..lo].iter().chain(['…'].iter()).collect()
 }
 
 /// The names of the first and last of several lanes: `task-1 … task-10000`.

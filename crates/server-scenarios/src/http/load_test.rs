@@ -35,7 +35,7 @@ const BATCH: Nanos = 100_000_000;
 /// Error marks recorded per kind (the counts are complete; the marks show when they began).
 const MARKS_PER_KIND: u64 = 20;
 /// How long the series is kept at a tenth of a second per point.
-const FINE_SERIES: Nanos = 5_000_000_000;
+const FINE_SERIES: Nanos = (tally::FINE_SECONDS * 1e9) as Nanos;
 /// How long requests in flight may take to finish once the run is asked to stop (within the
 /// loop's grace, [`conlab_tokio::STOP_GRACE`], which is longer).
 const IN_FLIGHT_AFTER_STOP: Duration = Duration::from_millis(1000);
@@ -536,23 +536,34 @@ async fn tick_every_second(shared: Rc<Shared>) {
             tokio::time::sleep(Duration::from_nanos(due - now)).await;
         }
         let mut tally = shared.tally.borrow_mut();
+        // Counted up to now, placed at the interval's planned end: a timer that fires a
+        // little late does not make its interval look wider on the chart.
         tally.tick(main.now(), start);
+        tally.place_last(due - start);
         // Kept up to date, so a run cut short by its time limit still says how far it got.
         main.metric("sent", tally.sent as f64, "requests");
         main.metric("succeeded", tally.ok as f64, "requests");
         main.metric("failed", tally.failed as f64, "requests");
-        let done = tally.ok + tally.failed;
-        let of = total.map_or(String::new(), |t| format!(" of {t}"));
-        let rate = tally.seconds.last().map_or(0.0, |s| s.per_s);
-        let p99 = if tally.latency.is_empty() {
-            0.0
-        } else {
-            tally.latency.value_at_quantile(0.99) as f64 / 1e6
+        // The live figures a page shows under the running test (thousands separated,
+        // three significant digits, as every figure of conlab is written).
+        let n = conlab_core::thousands;
+        let sent = match total {
+            Some(total) => format!("{}/{}", n(tally.sent), n(total)),
+            None => n(tally.sent),
         };
-        let secs = (due - start) as f64 / 1e9;
+        let rate = tally.seconds.last().map_or(0.0, |s| s.per_s);
+        let at = |q: f64| {
+            (!tally.latency.is_empty()).then(|| tally.latency.value_at_quantile(q) as Nanos)
+        };
+        let so_far = |q: f64| at(q).map_or("—".to_string(), conlab_core::ms);
         main.progress(format!(
-            "{secs:.1} s · {done}{of} requests · {rate:.0} req/s · p99 so far {p99:.2} ms · {} errors",
-            tally.failed
+            "{} in · sent {sent} · ok {} · failed {} · {} req/s · p50 {} · p99 {} so far",
+            conlab_core::ms(due - start),
+            n(tally.ok),
+            n(tally.failed),
+            conlab_core::figure(rate),
+            so_far(0.50),
+            so_far(0.99),
         ));
     }
 }

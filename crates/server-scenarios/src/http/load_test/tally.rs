@@ -6,6 +6,10 @@ use conlab_core::{Chart, ChartKind, LatencySummary, Nanos};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 
+/// How long the series is kept in tenths of a second, in seconds (the load test's
+/// `FINE_SERIES`).
+pub const FINE_SECONDS: f64 = 5.0;
+
 /// Longest latency told apart (an hour, in nanoseconds); longer ones count as this.
 const LONGEST: u64 = 3_600_000_000_000;
 
@@ -33,6 +37,14 @@ pub struct Tally {
     pub service: Histogram<u64>,
     second: Histogram<u64>,
     second_done: u64,
+    /// The same over the current whole second: the chart of a run longer than its fine
+    /// start is drawn in whole seconds from its first second on, one bucket size throughout.
+    whole: Histogram<u64>,
+    whole_done: u64,
+    /// One point per whole second.
+    whole_seconds: Vec<Second>,
+    /// Whether the last tick ended a whole second.
+    whole_ended: bool,
     /// Requests started.
     pub sent: u64,
     /// Requests answered with a 2xx.
@@ -60,6 +72,10 @@ impl Tally {
             service: histogram(),
             second: histogram(),
             second_done: 0,
+            whole: histogram(),
+            whole_done: 0,
+            whole_seconds: Vec::new(),
+            whole_ended: false,
             sent: 0,
             ok: 0,
             failed: 0,
@@ -77,18 +93,21 @@ impl Tally {
         self.latency.saturating_record(latency.max(1));
         self.service.saturating_record(service.max(1));
         self.second.saturating_record(latency.max(1));
+        self.whole.saturating_record(latency.max(1));
     }
 
     /// A request succeeded.
     pub fn succeeded(&mut self) {
         self.ok += 1;
         self.second_done += 1;
+        self.whole_done += 1;
     }
 
     /// A request failed, for this reason.
     pub fn failed(&mut self, kind: String) {
         self.failed += 1;
         self.second_done += 1;
+        self.whole_done += 1;
         *self.errors.entry(kind).or_default() += 1;
     }
 
@@ -110,7 +129,39 @@ impl Tally {
         });
         self.second.reset();
         self.second_done = 0;
+        // A whole second ended: its point, over the whole second.
+        let whole = |t: Nanos| t.saturating_sub(start) / 1_000_000_000;
+        self.whole_ended = whole(now) > whole(self.last_tick);
+        if self.whole_ended {
+            let from = start + whole(self.last_tick) * 1_000_000_000;
+            let length = now.saturating_sub(from).max(1);
+            self.whole_seconds.push(Second {
+                at_s: now.saturating_sub(start) as f64 / 1e9,
+                per_s: self.whole_done as f64 / (length as f64 / 1e9),
+                p99_ms: if self.whole.is_empty() {
+                    0.0
+                } else {
+                    self.whole.value_at_quantile(0.99) as f64 / 1e6
+                },
+            });
+            self.whole.reset();
+            self.whole_done = 0;
+        }
         self.last_tick = now;
+    }
+
+    /// Places the points the last [`Tally::tick`] made at `at` after the start (the planned
+    /// end of their interval) instead of when the tick ran.
+    pub fn place_last(&mut self, at: Nanos) {
+        let at_s = at as f64 / 1e9;
+        if let Some(last) = self.seconds.last_mut() {
+            last.at_s = at_s;
+        }
+        if self.whole_ended {
+            if let Some(last) = self.whole_seconds.last_mut() {
+                last.at_s = at_s.round();
+            }
+        }
     }
 
     /// The latency summary the trace carries, over `window` nanoseconds.
@@ -166,13 +217,21 @@ impl Tally {
 
     /// The per-second series: responses per second, and p99 per second.
     pub fn series_charts(&self) -> [Chart; 2] {
+        // One bucket size per chart: tenths of a second for a run within its fine start,
+        // whole seconds for a longer one.
+        let fine = self.seconds.iter().all(|s| s.at_s <= FINE_SECONDS + 1e-9);
+        let points = if fine || self.whole_seconds.is_empty() {
+            &self.seconds
+        } else {
+            &self.whole_seconds
+        };
         let line = |key: &str, title: &str, y_unit: &str, y: fn(&Second) -> f64| Chart {
             key: key.into(),
             title: title.into(),
             kind: ChartKind::Line,
             x_unit: "s".into(),
             y_unit: y_unit.into(),
-            points: self.seconds.iter().map(|s| [s.at_s, y(s)]).collect(),
+            points: points.iter().map(|s| [s.at_s, y(s)]).collect(),
         };
         [
             line(
