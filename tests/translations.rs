@@ -595,3 +595,51 @@ fn every_metric_the_page_lists_has_its_chinese_name() {
         missing.join("\n")
     );
 }
+
+#[test]
+fn every_phase_the_timeline_names_has_its_chinese_name() {
+    // The timeline names each phase under its axis ("sequential", "gil_threads"): in
+    // Chinese, by `phase <name>` (API names the lesson is about, `gather` and `wait`, stay).
+    use conlab_scenarios::RuntimeChoice::Virtual;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table = zh_table(&root);
+    let mut phases: Vec<(String, String)> = Vec::new();
+    let mut keep = |id: &str, trace: &conlab_core::Trace| {
+        for m in trace.marks_named(conlab_core::PHASE_START) {
+            phases.push((id.to_string(), m.detail.clone()));
+        }
+    };
+    for id in conlab_tests::generic_ids() {
+        keep(id, &conlab_tests::run(id, Virtual, &[]));
+    }
+    for row in conlab_scenarios::registry::all()
+        .iter()
+        .filter(|r| r.scheduled.is_some())
+    {
+        let params = conlab_core::Params::defaults(row.info().params);
+        let run = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+        keep(row.id, &run.trace);
+    }
+    for entry in std::fs::read_dir(root.join("web/recorded"))
+        .unwrap()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        if let Ok(trace) = conlab_core::Trace::from_json(&text) {
+            keep(&trace.scenario.clone(), &trace);
+        }
+    }
+    let mut missing: Vec<String> = phases
+        .iter()
+        .filter(|(_, p)| !matches!(p.as_str(), "gather" | "wait"))
+        .filter(|(_, p)| table.get(format!("phase {p}")).is_none())
+        .map(|(id, p)| format!("{p} ({id})"))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "add a \"phase <name>\" for each to web/i18n/zh-CN.json:\n{}",
+        missing.join("\n")
+    );
+}

@@ -176,6 +176,15 @@ impl Lang {
         }
     }
 
+    /// A phase's name under the time axis: `gil_threads` reads "gil threads"; in Chinese,
+    /// `phase <name>` (API names such as `gather` stay as they are).
+    pub fn phase_name(self, name: &str) -> String {
+        match (self, zh::text("phase", name)) {
+            (Lang::ZhCn, Some(zh)) => zh.to_string(),
+            _ => name.replace('_', " "),
+        }
+    }
+
     /// A chart's title (`chart <English>` in the Chinese texts).
     pub fn chart_title(self, en: &str) -> &str {
         match self {

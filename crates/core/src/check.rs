@@ -97,10 +97,24 @@ pub fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String 
     out
 }
 
-/// Lines of text as a person reads them quoted: `"1", "3", "2"` (`none` for none).
+/// Lines of text as a person reads them quoted: `"1", "3", "2"` (`none` for none). A long
+/// list is shortened to its first ten and its last, with how many lie between: a detail a
+/// person reads, not a dump.
 pub fn quoted<T: AsRef<str>>(lines: &[T]) -> String {
-    list(lines.iter().map(|l| format!("\"{}\"", l.as_ref())))
+    let q = |l: &T| format!("\"{}\"", l.as_ref());
+    match lines {
+        [first @ .., last] if lines.len() > QUOTED_AT_MOST => format!(
+            "{}, … {} more …, {}",
+            list(first[..QUOTED_AT_MOST - 2].iter().map(q)),
+            thousands((lines.len() - (QUOTED_AT_MOST - 1)) as u64),
+            q(last)
+        ),
+        _ => list(lines.iter().map(q)),
+    }
 }
+
+/// The most lines [`quoted`] writes out.
+const QUOTED_AT_MOST: usize = 12;
 
 /// A measured figure with the digits a person reads: whole numbers above 100 (with thousands
 /// separated), three significant digits below (`12.3`, `2.05`, `0.0123`), and no trailing
@@ -369,7 +383,23 @@ impl<'a> Checks<'a> {
     ) -> Recorded<'_, 'a> {
         let got: Vec<&str> = self.trace.output_texts();
         let passed = got.len() == expected.len() && got.iter().zip(expected).all(|(a, b)| a == b);
-        let detail = format!("output {}, expected {}", quoted(&got), quoted(expected));
+        let mut detail = format!("output {}, expected {}", quoted(&got), quoted(expected));
+        // Where long outputs part, said plainly: the shortened lists may not show it.
+        let long = got.len().max(expected.len()) > QUOTED_AT_MOST;
+        if let (false, true) = (passed, long) {
+            let at = got
+                .iter()
+                .zip(expected)
+                .take_while(|(a, b)| *a == b)
+                .count();
+            let line = |l: Option<&str>| l.map_or("nothing".to_string(), |l| format!("\"{l}\""));
+            detail.push_str(&format!(
+                "; line {} is {}, expected {}",
+                at + 1,
+                line(got.get(at).copied()),
+                line(expected.get(at).map(String::as_str))
+            ));
+        }
         self.check(id, description, passed, detail)
     }
 
@@ -682,6 +712,11 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(list(Vec::<u8>::new()), "none");
         assert_eq!(quoted(&["1", "3"]), "\"1\", \"3\"");
+        let many: Vec<String> = (1..=40).map(|i| i.to_string()).collect();
+        assert_eq!(
+            quoted(&many),
+            "\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\", \"10\", … 29 more …, \"40\""
+        );
     }
 
     /// A trace of the virtual runtime (exact times) or tokio's (tolerant), for time checks.

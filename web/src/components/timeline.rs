@@ -87,6 +87,8 @@ struct Canvas {
     filled: usize,
     /// The reader folded or unfolded lanes: a live run's new lanes no longer fold them.
     fold_chosen: bool,
+    /// The page's language (phase names are drawn in it).
+    lang: Lang,
 }
 
 type Shared = Rc<RefCell<Option<Canvas>>>;
@@ -120,6 +122,16 @@ pub fn timeline(props: &TimelineProps) -> Html {
     let tip = use_state(|| None::<Tip>);
     let tools = use_state(ToolsState::default);
 
+    // The language changed: phase names are drawn in the new one.
+    {
+        let (shared, canvas_ref, scroller) = (shared.clone(), canvas_ref.clone(), scroller.clone());
+        use_effect_with(lang, move |lang| {
+            if let Some(c) = shared.borrow_mut().as_mut() {
+                c.lang = *lang;
+            }
+            redraw(&canvas_ref, &scroller, &shared);
+        });
+    }
     // A new trace (or a new snapshot of a live one) is indexed once; the view stays where it
     // can. A moved cursor only redraws.
     let model = use_memo(
@@ -187,6 +199,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                             cursor: None,
                             filled: 0,
                             fold_chosen: false,
+                            lang,
                         },
                     }
                 }
@@ -535,7 +548,10 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
         return;
     };
     let theme = Theme::of(&canvas);
-    let overlay = Overlay { cursor: c.cursor };
+    let overlay = Overlay {
+        cursor: c.cursor,
+        lang: c.lang,
+    };
     c.filled = draw(
         &ctx,
         &mut c.patterns,

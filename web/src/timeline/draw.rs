@@ -193,6 +193,8 @@ fn make_pattern(ctx: &CanvasRenderingContext2d, s: StateStyle) -> Option<CanvasP
 pub struct Overlay {
     /// A vertical line at this time (output line clicked, step-through position).
     pub cursor: Option<Nanos>,
+    /// The page's language, for the names of phases.
+    pub lang: crate::i18n::Lang,
 }
 
 /// Paints the timeline. Returns how many rectangles were filled (the benchmark reports it).
@@ -485,10 +487,11 @@ fn draw_marks_and_cursor(
             ctx.set_fill_style_str(&theme.muted);
             ctx.fill_rect(x.floor(), TICKS, 1.0, g.height - TICKS);
             if g.axis > TICKS && x + 3.0 >= names_end {
+                let name = overlay.lang.phase_name(&m.detail);
                 ctx.set_fill_style_str(&theme.fg);
-                let _ = ctx.fill_text(&m.detail, x + 3.0, TICKS + PHASE_BAND / 2.0);
-                // About 6 px a character at 10 px, and a gap.
-                names_end = x + 3.0 + m.detail.chars().count() as f64 * 6.0 + 6.0;
+                let _ = ctx.fill_text(&name, x + 3.0, TICKS + PHASE_BAND / 2.0);
+                let width = ctx.measure_text(&name).map_or(60.0, |t| t.width());
+                names_end = x + 3.0 + width + 6.0;
             }
             continue;
         }
