@@ -314,6 +314,35 @@ async fn a_live_run_shows_its_limit_and_stops_and_a_page_freezing_run_is_refused
     assert_eq!(run_free, serde_json::json!(true), "Run is free again");
     screenshot_at(&c, "#verdict", "stop-stopped-1400px").await;
 
+    // Stop while a blocking call holds the run's loop: the run ends stopped with what it did
+    // before (its first call's line and span), and the heading's time went on meanwhile.
+    c.goto(&format!(
+        "{}index.html?scenario=blocking-in-async&calls=3&block_ms=1000",
+        site.url
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run").await;
+    wait_for(&c, "#frozen", 10).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let live = text(&c, "#live").await;
+    assert!(
+        !live.contains(" 0 ms") && !live.contains("µs"),
+        "the time goes on: {live}"
+    );
+    click(&c, "#stop").await;
+    let verdict = wait_for(&c, "#verdict", 10).await.text().await.unwrap();
+    assert!(verdict.starts_with("STOPPED after"), "{verdict}");
+    let output = text(&c, ".output").await;
+    assert!(
+        output.contains("call 0: blocking"),
+        "what it did before: {output}"
+    );
+    assert!(
+        count(&c, "#lanes > li").await >= 2,
+        "its task's lane is kept"
+    );
+
     // Natively 64 blocking calls of 60 s are valid; in the page they would freeze the tab
     // for an hour, so the link and Run both say what the page allows.
     c.goto(&format!(
@@ -725,9 +754,9 @@ async fn embeds_shrink_back_and_take_their_options() {
     assert_eq!(theme, serde_json::json!("dark"));
     c.clone().enter_parent_frame().await.unwrap();
 
-    // The third keeps the height its author fixed (raised to the smallest that works, 320 px),
+    // The third keeps the height its author fixed (raised to the smallest that works, 480 px),
     // and after Run its result scrolls in what is left: the frame itself never scrolls.
-    assert_eq!(height(2).await, 320.0);
+    assert_eq!(height(2).await, 480.0);
     c.clone().enter_frame(2).await.unwrap();
     click(&c, "#run").await;
     wait_for(&c, "#verdict", 30).await;
@@ -1274,7 +1303,7 @@ async fn a_thread_scenario_runs_on_the_scheduler_finds_a_failing_schedule_and_it
     }
     assert!(said.contains("without the lock: schedule"), "{said}");
     assert!(said.contains("none breaks it"), "{said}");
-    wait_for(&c, "#run:not([disabled])", 60).await;
+    wait_for(&c, "#run[aria-disabled=false]", 60).await;
     text(&c, "#verdict").await;
     // The search held for no time, and the form says so.
     let hold = wait_for(&c, "input[name=hold_ms]", 10).await;
@@ -1451,7 +1480,7 @@ async fn an_embedded_thread_scenario_runs_with_the_authors_parameters() {
     assert_eq!(page_output(&c).await, output_texts(&native.trace));
     // Run again: the same interleaving (the default seed), and a Run button to press.
     click(&c, "#run").await;
-    wait_for(&c, "#run:not([disabled])", 30).await;
+    wait_for(&c, "#run[aria-disabled=false]", 30).await;
     assert_eq!(page_output(&c).await, output_texts(&native.trace));
     c.clone().enter_parent_frame().await.unwrap();
     screenshot(&c, "embed-semaphore-scheduler").await;
@@ -1479,7 +1508,7 @@ async fn cpu_bound_gil_runs_in_the_page_with_its_gil_lane_and_processes() {
         .await
         .unwrap();
         wait_for(&c, "#verdict", 60).await;
-        wait_for(&c, "#run:not([disabled])", 60).await;
+        wait_for(&c, "#run[aria-disabled=false]", 60).await;
         let verdict = text(&c, "#verdict").await;
         assert!(
             verdict.starts_with("PASSED") || verdict.starts_with("通过"),
@@ -1515,7 +1544,7 @@ async fn process_scenarios_run_in_the_page_with_private_memory_and_ipc_as_steps(
             .await
             .unwrap();
         wait_for(&c, "#verdict", 60).await;
-        wait_for(&c, "#run:not([disabled])", 60).await;
+        wait_for(&c, "#run[aria-disabled=false]", 60).await;
         let verdict = text(&c, "#verdict").await;
         assert!(verdict.starts_with("PASSED"), "{id}: {verdict}");
         assert_eq!(
@@ -1711,6 +1740,38 @@ async fn stepping_through_on_a_phone_keeps_the_acting_line_its_lane_and_next_on_
         seen > steps / 2,
         "{seen} of {steps} steps had an acting line"
     );
+    // On a desktop too, the page follows the acting line below the fold, Next in view.
+    let desk = driver.session(1400, 800).await;
+    desk.goto(&format!(
+        "{}index.html?scenario=asyncio-two-tasks",
+        site.url
+    ))
+    .await
+    .unwrap();
+    click(&desk, "#run").await;
+    wait_for(&desk, "#verdict", 30).await;
+    click(&desk, "#step").await;
+    wait_for(&desk, "#step-code .source", 10).await;
+    let steps = number_attr(&desk, "#step-slider", "max").await as usize + 1;
+    for i in 0..steps {
+        if i > 0 {
+            click(&desk, "#step-forward").await;
+        }
+        let g = step_geometry(&desk).await;
+        let h = g["h"].as_f64().unwrap();
+        let visible = |b: &serde_json::Value| {
+            let b: Vec<f64> = serde_json::from_value(b.clone()).unwrap();
+            b[0] >= 0.0 && b[1] <= h
+        };
+        assert!(visible(&g["next"]), "step {i}: Next is off screen: {g}");
+        if !g["tag"].is_null() {
+            assert!(
+                visible(&g["tag"]),
+                "step {i}: the acting tag is off screen: {g}"
+            );
+        }
+    }
+    desk.close().await.unwrap();
     // Its lanes' states tell a finished task from one not started yet.
     c.goto(&format!("{}index.html?scenario=gather-vs-wait", site.url))
         .await
@@ -1720,6 +1781,10 @@ async fn stepping_through_on_a_phone_keeps_the_acting_line_its_lane_and_next_on_
     click(&c, "#step").await;
     let states = text(&c, ".lane-states").await;
     assert!(states.contains("not started"), "{states}");
+    assert!(
+        states.contains("takes this step"),
+        "every lane's state in words: {states}"
+    );
     let last = number_attr(&c, "#step-slider", "max").await as usize;
     eval(
         &c,
@@ -1735,5 +1800,38 @@ async fn stepping_through_on_a_phone_keeps_the_acting_line_its_lane_and_next_on_
         states.contains("finished") && !states.contains("not started"),
         "{states}"
     );
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rows_scrolled_part_way_never_paint_over_the_axis() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 900).await;
+    c.goto(&format!(
+        "{}index.html?scenario=event-loop-choice&tasks=3000&sleep_ms=20",
+        site.url
+    ))
+    .await
+    .unwrap();
+    click(&c, "#run").await;
+    wait_for(&c, "#verdict", 60).await;
+    click(&c, "button.fold").await;
+    // The axis band's pixels (its tick labels), before and after scrolling the lanes by a
+    // part of a row, as dragging the scroll bar or a finger does.
+    let band = "const c = document.querySelector('canvas#timeline');
+                const d = c.getContext('2d').getImageData(0, 0, c.width, Math.floor(22 * devicePixelRatio)).data;
+                let h = 0; for (let i = 0; i < d.length; i += 7) h = (h * 31 + d[i]) >>> 0; return h;";
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = eval(&c, band).await;
+    for top in [7, 133, 2711] {
+        eval(
+            &c,
+            &format!("document.querySelector('.canvas-box').scrollTop = {top}; return 0;"),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(eval(&c, band).await, before, "scrolled by {top} px");
+    }
     c.close().await.unwrap();
 }

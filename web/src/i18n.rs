@@ -813,7 +813,7 @@ ui_strings! {
     /// Copy a snippet.
     copy => "Copy";
     /// The embed options.
-    embed_options => "Options on the element: data-compact (timeline and checks only), data-autorun (run as it shows), data-height=\"400\" (a fixed height in pixels, at least 320), data-theme=\"dark\" or \"light\", data-lang=\"zh-CN\", and any of the scenario's parameters (data-sleep-ms=\"200\").";
+    embed_options => "Options on the element: data-compact (timeline and checks only), data-autorun (run as it shows), data-height=\"400\" (a fixed height in pixels, at least 480), data-theme=\"dark\" or \"light\", data-lang=\"zh-CN\", and any of the scenario's parameters (data-sleep-ms=\"200\").";
     /// Open in the playground (from an embed).
     open_playground => "Open in the playground";
     /// File picker label.
@@ -837,7 +837,7 @@ ui_strings! {
     /// The same, when the file's own verdict differed.
     recheck_differs => "Checked again on this page from the recording; the file's own verdict differs:";
     /// Under the verdict of a loaded trace whose checks the page does not carry.
-    saved_verdict => "Saved verdict, not re-checked here: this page does not carry this scenario's native checks (conlab show re-checks it).";
+    saved_verdict => "Saved verdict, not re-checked here: this page does not carry the checks of this scenario's runs on that runtime (conlab show re-checks it).";
     /// Legend heading.
     legend => "States";
     /// Zoom buttons.
@@ -889,7 +889,10 @@ ui_strings! {
     /// Lane state table: state column.
     state => "State";
     /// Idle lane.
-    idle => "—";
+    /// A lane in the step-through's table that takes the step shown (no span open).
+    takes_step => "takes this step";
+    /// A lane alive, neither waiting nor sleeping, not taking this step.
+    ready => "ready to run";
     /// The legend's entry for a cancellation mark.
     cancelled => "cancelled (the task's CancelledError)";
     /// A lane in the step-through's table that has not started at this step.
@@ -971,7 +974,9 @@ fn zh_reason(reason: &BadReason) -> String {
         BadReason::NotAUrl(why) => format!("不是 conlab 能用的网址：{why}"),
         BadReason::TooLong => "太长".into(),
         BadReason::AboveOther { other } => format!("对于给定的 {other} 来说太大"),
-        BadReason::BlocksPage { other } => format!("与给定的 {other} 一起会让页面阻塞太久"),
+        BadReason::BlocksPage { other } => {
+            format!("与给定的 {other} 一起会让运行的事件循环阻塞太久")
+        }
     }
 }
 
@@ -996,7 +1001,7 @@ fn zh_allowed(name: &str, reason: &BadReason, english: &str) -> String {
         }
         BadReason::BlocksPage { other } => {
             return format!(
-                "在浏览器中，{other} = {} 时至多 {} 毫秒：一次运行总共最多让页面阻塞 {} 秒",
+                "在浏览器中，{other} = {} 时至多 {} 毫秒：一次运行总共最多让它的事件循环阻塞 {} 秒",
                 digit(1),
                 digit(0),
                 conlab_core::PAGE_BLOCKING_LIMIT.as_secs()

@@ -444,7 +444,10 @@ impl Reducible for Playground {
                             .params
                             .iter()
                             .filter(|(k, v)| defaults.get(*k) != Some(*v))
-                            .filter(|(k, _)| info.params.iter().any(|p| p.name == k.as_str()))
+                            .filter(|(k, _)| {
+                                k.as_str() == conlab_core::TIME_SCALE
+                                    || info.params.iter().any(|p| p.name == k.as_str())
+                            })
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect();
                     }

@@ -18,13 +18,18 @@ pub fn load_trace_text_in(lang: Lang, name: &str, text: &str) -> Result<Trace, S
     Trace::from_json(text).map_err(|e| match e {
         // A Chrome trace (Perfetto's format) that conlab did not write: conlab's own exports
         // carry the trace they show, this one has none.
-        conlab_core::TraceLoadError::WrongSchema { found: None }
-            if text.contains("\"traceEvents\"") =>
-        {
+        conlab_core::TraceLoadError::WrongSchema { found: None } if is_chrome_trace(text) => {
             lang.foreign_chrome_trace(name)
         }
         e => lang.trace_error(name, &e),
     })
+}
+
+/// Whether `text` looks like a Chrome trace: an object with `traceEvents`, or the bare array of
+/// events (each with its phase, `ph`).
+fn is_chrome_trace(text: &str) -> bool {
+    text.contains("\"traceEvents\"")
+        || (text.trim_start().starts_with('[') && text.contains("\"ph\""))
 }
 
 /// Reads a picked file: refuses an oversized one before reading it.

@@ -10,7 +10,7 @@
   var frames = {};
   // The smallest fixed height (data-height) a widget works in: its title, Run and the top of
   // its result; the result scrolls in the rest. Smaller values are raised to it.
-  var MIN_FIXED = 320;
+  var MIN_FIXED = 480;
 
   function query(el, widget) {
     var q = new URLSearchParams();

@@ -289,7 +289,7 @@ fn times_read_as_people_write_them() {
     assert_eq!(fmt_time(150_000_000), "150 ms");
     assert_eq!(fmt_time(150_250_000), "150 ms");
     assert_eq!(fmt_time(12_340_000), "12.3 ms");
-    assert_eq!(fmt_time(1_500_000_000), "1500 ms");
+    assert_eq!(fmt_time(1_500_000_000), "1,500 ms");
     assert_eq!(fmt_time(56_700), "57 µs");
     assert_eq!(fmt_time(999), "999 ns");
 }

@@ -11,6 +11,6 @@ mod timers;
 
 pub use page::{PageRuntime, PageSleep};
 pub use run::{run_scenario, start_scenario, LiveRun};
-pub use runtime::BrowserRuntime;
+pub use runtime::{before_blocking, BrowserRuntime};
 pub use stop::StopHandle;
 pub use timers::BrowserSleep;

@@ -19,6 +19,21 @@ pub fn now_ms() -> f64 {
     performance_now()
 }
 
+/// What is called before the loop is frozen (see [`before_blocking`]).
+type BlockHook = Box<dyn Fn(Duration)>;
+
+thread_local! {
+    static BEFORE_BLOCK: std::cell::RefCell<Option<BlockHook>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Has `hook` called with its length just before each blocking call or burst of CPU work
+/// freezes the loop (`None`: no longer). A Worker that sends a live run to its page sends what the run recorded
+/// up to then, so a page shows the run as far as it got while its loop is frozen.
+pub fn before_blocking(hook: Option<BlockHook>) {
+    BEFORE_BLOCK.with(|h| *h.borrow_mut() = hook);
+}
+
 /// The browser's event loop as a conlab runtime.
 #[derive(Clone, Copy)]
 pub struct BrowserRuntime {
@@ -46,6 +61,12 @@ impl BrowserRuntime {
         if crate::stop::is_stopped(self.run) {
             return;
         }
+        // Whoever shows the run hears of it first: nothing can be sent while the loop spins.
+        BEFORE_BLOCK.with(|hook| {
+            if let Some(hook) = hook.borrow().as_ref() {
+                hook(duration);
+            }
+        });
         let until = now_ms() + duration.as_secs_f64() * 1000.0;
         while now_ms() < until {
             std::hint::spin_loop();

@@ -71,7 +71,7 @@ pub fn ms(ns: Nanos) -> String {
     } else if v >= 10_000.0 {
         format!("{:.1} s", v / 1e3)
     } else if v >= 100.0 || v == v.trunc() {
-        format!("{v:.0} ms")
+        format!("{} ms", thousands(v.round() as u64))
     } else if ns < 1_000 {
         format!("{ns} ns")
     } else if v < 0.1 {
@@ -813,6 +813,7 @@ mod tests {
     #[test]
     fn ms_format() {
         assert_eq!(ms(200_000_000), "200 ms");
+        assert_eq!(ms(3_032_000_000), "3,032 ms");
         assert_eq!(ms(1_500_000), "1.5 ms");
         assert_eq!(ms(12_500_000_000), "12.5 s");
         assert_eq!(ms(12_000_000_000_000), "12,000 s");

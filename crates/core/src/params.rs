@@ -310,7 +310,7 @@ pub enum BadReason {
         /// That parameter.
         other: String,
     },
-    /// Together with another parameter, it would block the page too long (browser only).
+    /// Together with another parameter, it would block the run's loop too long (browser only).
     BlocksPage {
         /// That parameter.
         other: String,
@@ -338,7 +338,7 @@ impl fmt::Display for BadReason {
             BadReason::BlocksPage { other } => {
                 write!(
                     f,
-                    "with the given `{other}`, it would block the page too long"
+                    "too long with the given `{other}`: the run's event loop would stay blocked too long"
                 )
             }
         }
@@ -585,7 +585,7 @@ impl Params {
                 },
                 allowed: format!(
                     "at most {max_ms} ms with {times} = {n} in the browser, where a run may block \
-                     the page for {} s in total",
+                     its event loop for {} s in total",
                     PAGE_BLOCKING_LIMIT.as_secs()
                 ),
             });

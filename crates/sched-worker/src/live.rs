@@ -49,15 +49,19 @@ pub(crate) fn start(row: &'static Scenario, params: Params, say: Say) -> Result<
         meta: live.meta.clone(),
         tracker: RefCell::new(None),
         done: Cell::new(false),
+        sent_at: Cell::new(0),
         say: say.clone(),
     });
-    // The first snapshot at once, before the scenario's first step: a demo that blocks its
-    // loop from the start is on show (frozen) all the same.
+    // The first snapshot at once, before the scenario's first step, and another just before
+    // each blocking call: a demo that blocks its loop is on show, frozen, as far as it got.
     sender.clone().send();
+    let before = sender.clone();
+    conlab_browser::before_blocking(Some(Box::new(move |blocks| before.post_if_due(blocks))));
     let finished = live.finished;
     wasm_bindgen_futures::spawn_local(async move {
         let trace = finished.await;
         sender.done.set(true);
+        conlab_browser::before_blocking(None);
         RUNNING.with(|r| r.borrow_mut().take());
         say(SchedMessage::Ran(trace.to_json(), String::new()));
     });
@@ -80,6 +84,8 @@ struct Sender {
     /// What the page has: none until the first snapshot was sent whole.
     tracker: RefCell<Option<DeltaTracker>>,
     done: Cell<bool>,
+    /// When the last message was made, on the run's clock.
+    sent_at: Cell<conlab_core::Nanos>,
     say: Say,
 }
 
@@ -95,20 +101,39 @@ impl Sender {
             return;
         }
         let started = self.runtime.now();
-        if let Some(snapshot) = self.meta.snapshot(&self.recorder, started) {
-            let mut tracker = self.tracker.borrow_mut();
-            let message = match tracker.as_mut() {
-                Some(tracker) => SchedMessage::Delta(tracker.next(&snapshot, None)),
-                None => {
-                    *tracker = Some(DeltaTracker::start(&snapshot));
-                    SchedMessage::Live(snapshot.to_json())
-                }
-            };
-            drop(tracker);
-            (self.say)(message);
-        }
+        self.post(started);
         let cost_ms = self.runtime.now().saturating_sub(started) as f64 / 1e6;
         let wait = FRAME_MS * (1.0 + cost_ms.floor().min(240.0));
         Sender::send_after(self, wait as i32);
+    }
+
+    /// Before the loop is frozen for `blocks`: sends what the run recorded so far, if the
+    /// freeze is long enough to be seen or a message is due (a run that computes in many short
+    /// bursts is not sent at every one).
+    fn post_if_due(&self, blocks: std::time::Duration) {
+        let now = self.runtime.now();
+        let frame = (FRAME_MS * 1e6) as conlab_core::Nanos;
+        let due = now.saturating_sub(self.sent_at.get()) >= frame;
+        if !self.done.get() && (due || blocks.as_nanos() >= u128::from(frame)) {
+            self.post(now);
+        }
+    }
+
+    /// Sends the run's snapshot at `now`: whole the first time, then what changed.
+    fn post(&self, now: conlab_core::Nanos) {
+        self.sent_at.set(now);
+        let Some(snapshot) = self.meta.snapshot(&self.recorder, now) else {
+            return;
+        };
+        let mut tracker = self.tracker.borrow_mut();
+        let message = match tracker.as_mut() {
+            Some(tracker) => SchedMessage::Delta(tracker.next(&snapshot, None)),
+            None => {
+                *tracker = Some(DeltaTracker::start(&snapshot));
+                SchedMessage::Live(snapshot.to_json())
+            }
+        };
+        drop(tracker);
+        (self.say)(message);
     }
 }

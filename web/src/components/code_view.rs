@@ -149,26 +149,16 @@ fn follow(pane: &web_sys::Element) {
         let scrolled = pane.scroll_top() as f64 + top - box_.height() / 3.0;
         pane.set_scroll_top(scrolled.max(0.0) as i32);
     }
-    // On a phone the pane does not fit the screen with the controls above it: the page
-    // scrolls just enough to show the line (Back and Next stick to the top of the screen).
+    // The line off the screen (the pane below the fold, or a phone's screen too small for
+    // both): the page scrolls just enough to show it (Back and Next stick to the top).
     let Some(window) = web_sys::window() else {
         return;
     };
-    let (width, height) = (
-        window
-            .inner_width()
-            .ok()
-            .and_then(|w| w.as_f64())
-            .unwrap_or(0.0),
-        window
-            .inner_height()
-            .ok()
-            .and_then(|h| h.as_f64())
-            .unwrap_or(0.0),
-    );
-    if width > PHONE_WIDTH {
-        return;
-    }
+    let height = window
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
     let at = line.get_bounding_client_rect();
     if at.bottom() > height {
         window.scroll_by_with_x_and_y(0.0, at.bottom() - height + 16.0);
@@ -177,10 +167,7 @@ fn follow(pane: &web_sys::Element) {
     }
 }
 
-/// The widest screen laid out as a phone (the style sheet's breakpoint), in CSS pixels.
-const PHONE_WIDTH: f64 = 600.0;
-
-/// How much of a phone's screen the step-through's sticky controls cover at the top.
+/// How much of the screen the step-through's sticky controls cover at the top.
 const STICKY_CONTROLS: f64 = 64.0;
 
 /// The lanes named beside a line: the one taking the step first, then the others in lane

@@ -231,6 +231,7 @@ pub fn step_through(props: &StepThroughProps) -> Html {
         });
     }
     let what = step.map(|s| describe(t, &s, lang)).unwrap_or_default();
+    let acting = step.map(|s| acting_lane(t, &s));
     let close = props.on_close.reform(|_: MouseEvent| ());
     html! {
         <section class="step" id="step-through" aria-label={lang.step_heading()} ref={panel}>
@@ -248,21 +249,22 @@ pub fn step_through(props: &StepThroughProps) -> Html {
                 <table class="lane-states">
                     <thead><tr><th>{ lang.lane() }</th><th>{ lang.state() }</th></tr></thead>
                     <tbody>
-                        { for t.lanes.iter().zip(states.iter()).take(MAX_ROWS).map(|(lane, span)| {
+                        { for t.lanes.iter().zip(states.iter()).take(MAX_ROWS).enumerate().map(|(id, (lane, span))| {
                             let text = match span.and_then(|i| t.spans.get(i)) {
                                 Some(s) if s.label.is_empty() => lang.state_name(s.state).to_string(),
                                 Some(s) => format!("{} — {}", lang.state_name(s.state), lang.check_detail(&s.label)),
                                 // Nothing open: not started yet, finished, or between spans.
                                 None if lane.start > now => lang.not_started().to_string(),
                                 None if lane.end.is_some_and(|end| end <= now) => lang.finished().to_string(),
-                                None => lang.idle().to_string(),
+                                None if Some(id as u32) == acting => lang.takes_step().to_string(),
+                                None => lang.ready().to_string(),
                             };
                             html! { <tr><td>{ &lane.name }</td><td class="lane-state">{ text }</td></tr> }
                         }) }
                     </tbody>
                 </table>
                 if let Some(source) = props.source {
-                    <CodeView {source} open=true at={Some((t.clone(), places))} acting={step.map(|s| acting_lane(t, &s))} />
+                    <CodeView {source} open=true at={Some((t.clone(), places))} {acting} />
                 }
             </div>
             <ol class="output">

@@ -51,7 +51,8 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
         let limit = conlab_core::estimate::human(limit);
         html! {
             <>
-                <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end), &limit) }</h2>
+                // A frozen loop sends nothing: the run's time goes on all the same.
+                <h2 id="live" class="live" aria-live="polite">{ lang.running_for(&fmt_time(t.end + props.frozen_ms.unwrap_or(0) * 1_000_000), &limit) }</h2>
                 if let Some(line) = &props.progress {
                     <p id="progress" class="progress" aria-live="off">{ lang.check_detail(line) }</p>
                 }

@@ -504,6 +504,8 @@ fn draw_marks_and_cursor(
             // A cancellation: a cross where the task was cancelled (its reason in the tooltip
             // and the step-through), so a bar that ends there does not just look finished.
             let (cy, r) = (y + g.row / 2.0, (g.row / 2.0 - 2.0).clamp(2.0, 5.0));
+            // Whole at the run's very end too.
+            let x = x.min(g.width - r - 1.0);
             ctx.set_stroke_style_str(DEADLOCK);
             ctx.set_line_width(2.0);
             ctx.begin_path();

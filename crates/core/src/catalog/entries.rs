@@ -248,7 +248,7 @@ pub static CATALOG: &[ScenarioInfo] = &[
         "A callback attached to a task runs when the task completes and sees its result."),
     scenario("run-in-executor", "run_in_executor", Asyncio, NATIVE, &[count("calls", 3, 1, 64, "calls", "blocking calls to hand off"), millis("block_ms", 200, 0, 60_000, "how long each blocking call blocks"), choice("pool", "thread", &["thread", "process"], "thread pool or process pool")],
         "A blocking call handed to a pool runs off the event loop, so the loop stays responsive and several calls overlap."),
-    scenario("blocking-in-async", "Blocking inside a coroutine", Asyncio, ALL, &[count("calls", 3, 1, 64, "calls", "blocking calls"), millis("block_ms", 200, 0, 60_000, "how long each blocking call blocks").bounded_by(ParamBound::PageBlockingTimes("calls"))],
+    scenario("blocking-in-async", "Blocking inside a coroutine", Asyncio, ALL, &[count("calls", 3, 1, 64, "calls", "blocking calls"), millis("block_ms", 300, 0, 60_000, "how long each blocking call blocks").bounded_by(ParamBound::PageBlockingTimes("calls"))],
         "A blocking call inside a coroutine freezes the whole event loop: nothing else runs, the calls add up, and conlab warns that the loop was blocked."),
     scenario("async-iterator", "async for over an async iterator", Asyncio, ALL, &[count("items", 99, 1, 100_000, "items", "how many items the reader yields"), millis("item_ms", 1, 0, 10_000, "how long each item takes to arrive")],
         "An async iterator awaits between items; async for consumes them in order until it is exhausted."),
