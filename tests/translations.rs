@@ -538,20 +538,18 @@ fn the_chinese_texts_read_as_chinese_and_a_reviewer_gets_them_in_one_table() {
 #[test]
 fn every_metric_the_page_lists_has_its_chinese_name() {
     // The page lists a run's figures by name ("timer_lateness_ms = 0.2 ms"): in Chinese, by
-    // the words of `metric <key>`.
+    // the words of `metric <key>`, and a unit that is a word ("cores") by `unit <unit>`.
     use conlab_scenarios::RuntimeChoice::Virtual;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let table = zh_table(&root);
-    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut figures: Vec<(String, conlab_core::Metric)> = Vec::new();
+    let mut keep = |id: &str, trace: &conlab_core::Trace| {
+        for m in &trace.metrics.extra {
+            figures.push((id.to_string(), m.clone()));
+        }
+    };
     for id in conlab_tests::generic_ids() {
-        let trace = conlab_tests::run(id, Virtual, &[]);
-        keys.extend(
-            trace
-                .metrics
-                .extra
-                .iter()
-                .map(|m| (id.to_string(), m.key.clone())),
-        );
+        keep(id, &conlab_tests::run(id, Virtual, &[]));
     }
     for row in conlab_scenarios::registry::all()
         .iter()
@@ -559,13 +557,7 @@ fn every_metric_the_page_lists_has_its_chinese_name() {
     {
         let params = conlab_core::Params::defaults(row.info().params);
         let run = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
-        keys.extend(
-            run.trace
-                .metrics
-                .extra
-                .iter()
-                .map(|m| (row.id.to_string(), m.key.clone())),
-        );
+        keep(row.id, &run.trace);
     }
     for entry in std::fs::read_dir(root.join("web/recorded"))
         .unwrap()
@@ -573,25 +565,25 @@ fn every_metric_the_page_lists_has_its_chinese_name() {
     {
         let text = std::fs::read_to_string(entry.path()).unwrap();
         if let Ok(trace) = conlab_core::Trace::from_json(&text) {
-            keys.extend(
-                trace
-                    .metrics
-                    .extra
-                    .iter()
-                    .map(|m| (trace.scenario.clone(), m.key.clone())),
-            );
+            keep(&trace.scenario.clone(), &trace);
         }
     }
-    let mut missing: Vec<String> = keys
-        .iter()
-        .filter(|(_, key)| table.get(format!("metric {key}")).is_none())
-        .map(|(id, key)| format!("{key} ({id})"))
-        .collect();
+    let symbol =
+        |u: &str| u.len() <= 2 || u.contains('/') || LATIN_ALLOWED.contains(&u) || u == "µs";
+    let mut missing: Vec<String> = Vec::new();
+    for (id, m) in &figures {
+        if table.get(format!("metric {}", m.key)).is_none() {
+            missing.push(format!("metric {} ({id})", m.key));
+        }
+        if !symbol(&m.unit) && table.get(format!("unit {}", m.unit)).is_none() {
+            missing.push(format!("unit {} ({id})", m.unit));
+        }
+    }
     missing.sort();
-    missing.dedup_by(|a, b| a.split(' ').next() == b.split(' ').next());
+    missing.dedup_by(|a, b| a.split(" (").next() == b.split(" (").next());
     assert!(
         missing.is_empty(),
-        "add a \"metric <key>\" for each to web/i18n/zh-CN.json:\n{}",
+        "add each to web/i18n/zh-CN.json:\n{}",
         missing.join("\n")
     );
 }

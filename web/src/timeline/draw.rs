@@ -275,26 +275,35 @@ pub fn draw(
     filled
 }
 
-/// `name` as it fits in `width` pixels: whole, or cut with an ellipsis (squeezing it would make
-/// a long name, a process's with its pid, unreadable on a phone). Its tooltip says it whole.
+/// `name` as it fits in `width` pixels: whole, or with its middle left out (`Proc…ss-12`): the
+/// end of a lane's name tells it from its neighbours (`Process-1`, `Process-2`), and squeezing
+/// it would make it unreadable on a phone. Its tooltip says it whole.
 fn fitted(ctx: &CanvasRenderingContext2d, name: &str, width: f64) -> String {
     let fits = |text: &str| ctx.measure_text(text).map_or(true, |m| m.width() <= width);
     if fits(name) {
         return name.to_string();
     }
     let chars: Vec<char> = name.chars().collect();
-    let (mut lo, mut hi) = (0, chars.len());
-    // The longest start of the name that fits with the ellipsis.
+    // `kept` characters of the name: its start, an ellipsis, and up to four from its end.
+    let cut = |kept: usize| -> String {
+        let tail = (kept / 2).min(4);
+        let head = kept - tail;
+        chars[..head]
+            .iter()
+            .chain(['…'].iter())
+            .chain(chars[chars.len() - tail..].iter())
+            .collect()
+    };
+    let (mut lo, mut hi) = (0, chars.len() - 1);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        let text: String = chars[..mid].iter().chain(['…'].iter()).collect();
-        if fits(&text) {
+        if fits(&cut(mid)) {
             lo = mid;
         } else {
             hi = mid - 1;
         }
     }
-    chars[..lo].iter().chain(['…'].iter()).collect()
+    cut(lo)
 }
 
 /// The names of the first and last of several lanes: `task-1 … task-10000`.
