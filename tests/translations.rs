@@ -539,35 +539,12 @@ fn the_chinese_texts_read_as_chinese_and_a_reviewer_gets_them_in_one_table() {
 fn every_metric_the_page_lists_has_its_chinese_name() {
     // The page lists a run's figures by name ("timer_lateness_ms = 0.2 ms"): in Chinese, by
     // the words of `metric <key>`, and a unit that is a word ("cores") by `unit <unit>`.
-    use conlab_scenarios::RuntimeChoice::Virtual;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let table = zh_table(&root);
-    let mut figures: Vec<(String, conlab_core::Metric)> = Vec::new();
-    let mut keep = |id: &str, trace: &conlab_core::Trace| {
-        for m in &trace.metrics.extra {
-            figures.push((id.to_string(), m.clone()));
-        }
-    };
-    for id in conlab_tests::generic_ids() {
-        keep(id, &conlab_tests::run(id, Virtual, &[]));
-    }
-    for row in conlab_scenarios::registry::all()
-        .iter()
-        .filter(|r| r.scheduled.is_some())
-    {
-        let params = conlab_core::Params::defaults(row.info().params);
-        let run = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
-        keep(row.id, &run.trace);
-    }
-    for entry in std::fs::read_dir(root.join("web/recorded"))
-        .unwrap()
-        .flatten()
-    {
-        let text = std::fs::read_to_string(entry.path()).unwrap();
-        if let Ok(trace) = conlab_core::Trace::from_json(&text) {
-            keep(&trace.scenario.clone(), &trace);
-        }
-    }
+    let figures: Vec<(String, conlab_core::Metric)> = traces_at_defaults(&root)
+        .into_iter()
+        .flat_map(|(id, t)| t.metrics.extra.into_iter().map(move |m| (id.clone(), m)))
+        .collect();
     let symbol =
         |u: &str| u.len() <= 2 || u.contains('/') || LATIN_ALLOWED.contains(&u) || u == "µs";
     let mut missing: Vec<String> = Vec::new();
@@ -592,35 +569,16 @@ fn every_metric_the_page_lists_has_its_chinese_name() {
 fn every_phase_the_timeline_names_has_its_chinese_name() {
     // The timeline names each phase under its axis ("sequential", "gil_threads"): in
     // Chinese, by `phase <name>` (API names the lesson is about, `gather` and `wait`, stay).
-    use conlab_scenarios::RuntimeChoice::Virtual;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let table = zh_table(&root);
-    let mut phases: Vec<(String, String)> = Vec::new();
-    let mut keep = |id: &str, trace: &conlab_core::Trace| {
-        for m in trace.marks_named(conlab_core::PHASE_START) {
-            phases.push((id.to_string(), m.detail.clone()));
-        }
-    };
-    for id in conlab_tests::generic_ids() {
-        keep(id, &conlab_tests::run(id, Virtual, &[]));
-    }
-    for row in conlab_scenarios::registry::all()
-        .iter()
-        .filter(|r| r.scheduled.is_some())
-    {
-        let params = conlab_core::Params::defaults(row.info().params);
-        let run = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
-        keep(row.id, &run.trace);
-    }
-    for entry in std::fs::read_dir(root.join("web/recorded"))
-        .unwrap()
-        .flatten()
-    {
-        let text = std::fs::read_to_string(entry.path()).unwrap();
-        if let Ok(trace) = conlab_core::Trace::from_json(&text) {
-            keep(&trace.scenario.clone(), &trace);
-        }
-    }
+    let phases: Vec<(String, String)> = traces_at_defaults(&root)
+        .into_iter()
+        .flat_map(|(id, t)| {
+            t.marks_named(conlab_core::PHASE_START)
+                .map(|m| (id.clone(), m.detail.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let mut missing: Vec<String> = phases
         .iter()
         .filter(|(_, p)| !matches!(p.as_str(), "gather" | "wait"))
@@ -634,4 +592,33 @@ fn every_phase_the_timeline_names_has_its_chinese_name() {
         "add a \"phase <name>\" for each to web/i18n/zh-CN.json:\n{}",
         missing.join("\n")
     );
+}
+
+/// What the page shows at the scenarios' defaults: every async scenario on the virtual-time
+/// runtime (as the page's Worker runs it), every thread scenario on the scheduler, and the
+/// native recordings the site ships, each with its scenario's id.
+fn traces_at_defaults(root: &Path) -> Vec<(String, conlab_core::Trace)> {
+    use conlab_scenarios::RuntimeChoice::Virtual;
+    let mut traces: Vec<(String, conlab_core::Trace)> = conlab_tests::generic_ids()
+        .into_iter()
+        .map(|id| (id.to_string(), conlab_tests::run(id, Virtual, &[])))
+        .collect();
+    for row in conlab_scenarios::registry::all()
+        .iter()
+        .filter(|r| r.scheduled.is_some())
+    {
+        let params = conlab_core::Params::defaults(row.info().params);
+        let run = conlab_scenarios::scheduled::run(row, &params, None).unwrap();
+        traces.push((row.id.to_string(), run.trace));
+    }
+    for entry in std::fs::read_dir(root.join("web/recorded"))
+        .unwrap()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        if let Ok(trace) = conlab_core::Trace::from_json(&text) {
+            traces.push((trace.scenario.clone(), trace));
+        }
+    }
+    traces
 }

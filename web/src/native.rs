@@ -356,20 +356,7 @@ pub struct ServerRunsProps {
 /// Gets a URL; the answer's status and text.
 async fn get(url: &str) -> Result<(u16, String), String> {
     let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|_| format!("could not reach conlab serve at {url}"))?
-        .into();
-    let status = response.status();
-    let text = match response.text() {
-        Ok(text) => JsFuture::from(text)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    Ok((status, text))
+    answer(url, window.fetch_with_str(url)).await
 }
 
 /// Posts JSON; the answer's status and text.
@@ -381,7 +368,12 @@ async fn post(url: &str, body: &str) -> Result<(u16, String), String> {
     let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
     let _ = headers.set("Content-Type", "application/json");
     init.set_headers(&headers);
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+    answer(url, window.fetch_with_str_and_init(url, &init)).await
+}
+
+/// The status and text of the answer to a request to `url` sent as `fetch`.
+async fn answer(url: &str, fetch: js_sys::Promise) -> Result<(u16, String), String> {
+    let response: web_sys::Response = JsFuture::from(fetch)
         .await
         .map_err(|_| format!("could not reach conlab serve at {url}"))?
         .into();

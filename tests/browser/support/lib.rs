@@ -281,6 +281,24 @@ pub async fn text(c: &Client, css: &str) -> String {
     wait_for(c, css, 30).await.text().await.unwrap_or_default()
 }
 
+/// The text of the first element matching `css` once one appears (up to `secs` s), read in
+/// the page in one go: an element the page redraws meanwhile is read again, never stale.
+pub async fn text_of(c: &Client, css: &str, secs: u64) -> String {
+    let read =
+        format!("const e = document.querySelector({css:?}); return e ? e.textContent : null;");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(text) = eval(c, &read).await.as_str() {
+            return text.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "`{css}` did not appear within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// How many elements match `css`.
 pub async fn count(c: &Client, css: &str) -> usize {
     c.find_all(Locator::Css(css))
