@@ -57,6 +57,34 @@ pub fn detail(en: &str) -> Option<String> {
 }
 
 fn translate(en: &str, depth: u8) -> Option<String> {
+    // Said once per text: a page draws the same checks again and again, and matching a text
+    // against every sentence shape is the costliest thing a Chinese result does.
+    thread_local! {
+        static SAID: std::cell::RefCell<Vec<(String, u8, Option<String>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let known = SAID.with(|said| {
+        said.borrow()
+            .iter()
+            .find(|(e, d, _)| e == en && *d == depth)
+            .map(|(_, _, zh)| zh.clone())
+    });
+    if let Some(zh) = known {
+        return zh;
+    }
+    let zh = translate_afresh(en, depth);
+    SAID.with(|said| {
+        let mut said = said.borrow_mut();
+        // A page shows a few hundred details at most; beyond that, start again.
+        if said.len() > 2_000 {
+            said.clear();
+        }
+        said.push((en.to_string(), depth, zh.clone()));
+    });
+    zh
+}
+
+fn translate_afresh(en: &str, depth: u8) -> Option<String> {
     use conlab_core::template::{holes, literal_len};
     let table = TABLE.with(Cell::get)?;
     let (zh, parts) = table
