@@ -66,7 +66,7 @@ fn measure(cmd: &mut Command) -> (String, f64, f64) {
     (out, wall, usage.ru_maxrss as f64 / 1024.0)
 }
 
-/// A metric line of the text output, e.g. `  makespan_ms = 1303.982 ms`.
+/// A metric line of the text output, e.g. `  gather_ms = 1303.982 ms`.
 fn metric(text: &str, key: &str) -> f64 {
     text.lines()
         .find_map(|l| l.trim().strip_prefix(key)?.trim().strip_prefix('='))
@@ -84,7 +84,7 @@ fn conlab(n: usize) -> Figures {
         &format!("sleep_ms={}", SLEEP.as_millis()),
     ]));
     Figures {
-        traced_ms: metric(&out, "makespan_ms"),
+        traced_ms: metric(&out, "gather_ms"),
         current_thread_ms: metric(&out, "makespan_single_thread_ms"),
         multi_thread_ms: metric(&out, "makespan_multi_thread_ms"),
         wall_ms,

@@ -604,4 +604,53 @@ async fn a_report_lists_a_suite_opens_a_run_and_compares_two_suites() {
     let verdict = wait_for(&c, "#verdict", 30).await.text().await.unwrap();
     assert!(verdict.contains("通过"), "{verdict}");
     c.close().await.unwrap();
+
+    // One suite on a phone: when it was recorded said once, the colours said before the
+    // first thumbnail, and every row laid out alike (each badge and figure where the
+    // others' are, whatever the scenario's name).
+    let single = tempfile::tempdir().unwrap();
+    conlab_serve::report::write(&read(&a), None, single.path(), Some(&dist()))
+        .expect("the report is written");
+    let site = Site::serve(single.path().to_path_buf(), Vec::new());
+    let c = driver.phone().await;
+    c.goto(&format!("{}index.html?lang=en", site.url))
+        .await
+        .unwrap();
+    let page = eval(
+        &c,
+        "const rows = [...document.querySelectorAll('tbody tr')];
+         const left = (r, s) => Math.round(r.querySelector(s).getBoundingClientRect().left);
+         return {
+           badges: rows.map(r => left(r, '.badge')),
+           figures: rows.map(r => left(r, 'td.num')),
+           legendFirst: !!(document.querySelector('.legend').compareDocumentPosition(
+             document.querySelector('svg.thumb')) & Node.DOCUMENT_POSITION_FOLLOWING),
+           text: document.body.innerText,
+         };",
+    )
+    .await;
+    let lefts = |key: &str| -> Vec<i64> {
+        page[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect()
+    };
+    for key in ["badges", "figures"] {
+        let at = lefts(key);
+        assert!(at.windows(2).all(|w| w[0] == w[1]), "{key} ragged: {at:?}");
+    }
+    assert_eq!(
+        page["legendFirst"], true,
+        "the legend comes before the thumbnails"
+    );
+    let text = page["text"].as_str().unwrap();
+    let recorded = read(&a).recorded_at.expect("a time of recording");
+    let day = &recorded[..10];
+    assert_eq!(text.matches(day).count(), 1, "the time said once: {text}");
+    assert!(!text.contains(&recorded), "said as people read it: {text}");
+    assert_no_horizontal_overflow(&c).await;
+    screenshot(&c, "report-single-390px").await;
+    c.close().await.unwrap();
 }

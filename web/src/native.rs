@@ -1,7 +1,7 @@
 //! Native runs from a page that `conlab serve` serves (it marks the page with
 //! `<meta name="conlab-serve">`): **Run natively** posts the form's parameters to the server's
 //! API, the run's events stream in (Server-Sent Events: the snapshot so far, then deltas,
-//! `conlab-wire`) and are drawn at most once per animation frame, open spans up to now, as for
+//! `conlab-wire`) and are drawn at most every 50 ms (`stream.rs`), open spans up to now, as for
 //! runs on the page; at the end the kept trace, with its checks, replaces the live view.
 
 use crate::i18n::Lang;

@@ -1,11 +1,16 @@
 //! A run drawn as it streams in: its first snapshot, then deltas (`conlab-wire`) applied to the
-//! trace the page draws, at most once per animation frame however many arrive. Live runs in
+//! trace the page draws, at most once per [`DRAW_EVERY_MS`] however many arrive. Live runs in
 //! the async Worker and native runs from `conlab serve` both reach the page this way.
+//!
+//! Drawn from a timer, not an animation frame: the animation frames of every widget on a
+//! tutorial page (same-origin frames share the host page's loop) run in one task, so three
+//! live widgets would stall the host page for the sum of their redraws. A timer's task is the
+//! widget's own, and the host page's loop gets its turn between them.
 
 use crate::state::{Action, Playground};
 use conlab_core::{Status, Trace};
 use conlab_wire::Delta;
-use gloo_render::{request_animation_frame, AnimationFrame};
+use gloo_timers::callback::Timeout;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -16,7 +21,7 @@ pub struct Streamed {
     run: u64,
     dispatch: UseReducerDispatcher<Playground>,
     trace: RefCell<Option<Trace>>,
-    frame: RefCell<Option<AnimationFrame>>,
+    frame: RefCell<Option<Timeout>>,
     /// When the runner last said something (the page's clock, ms).
     heard_at: Cell<f64>,
     /// Whether the page says the run's loop is blocked.
@@ -27,6 +32,10 @@ pub struct Streamed {
 /// How long a live run's loop may say nothing before the page says it is blocked, in ms: its
 /// Worker sends at least every few frames while its loop is free.
 const FROZEN_AFTER_MS: f64 = 300.0;
+
+/// How often a streamed run is drawn at most, in ms: 20 times a second is smooth to watch,
+/// and leaves a tutorial page with three live widgets room on its loop.
+const DRAW_EVERY_MS: u32 = 50;
 
 fn now_ms() -> f64 {
     web_sys::window()
@@ -136,18 +145,18 @@ impl Streamed {
         self.dispatch.dispatch(Action::Finished(trace, self.run));
     }
 
-    /// Draws the trace so far at the next animation frame (once, however many messages arrive
-    /// before it).
+    /// Draws the trace so far in [`DRAW_EVERY_MS`] (once, however many messages arrive before
+    /// it).
     fn draw_soon(self: &Rc<Streamed>) {
         if self.frame.borrow().is_some() {
             return;
         }
         let me = self.clone();
-        let frame = request_animation_frame(move |_| {
+        let frame = Timeout::new(DRAW_EVERY_MS, move || {
             if let Some(trace) = me.trace.borrow().clone() {
                 me.dispatch.dispatch(Action::Snapshot(trace, me.run));
             }
-            // Cleared after this callback returns: the frame must not be dropped while it runs.
+            // Cleared after this callback returns: the timer must not be dropped while it runs.
             wasm_bindgen_futures::spawn_local(async move {
                 me.frame.borrow_mut().take();
             });

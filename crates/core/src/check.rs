@@ -153,6 +153,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A part of a whole, both with their thousands separated: `1,999 of 2,000`.
+pub fn of(part: u64, whole: u64) -> String {
+    format!("{} of {}", thousands(part), thousands(whole))
+}
+
 /// A count with its noun in the right number: `1 job`, `3 jobs`, `1 query`, `2 queries`.
 pub fn count_of(n: usize, one: &str, many: &str) -> String {
     if n == 1 {

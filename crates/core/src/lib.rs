@@ -29,7 +29,7 @@ mod trace;
 pub mod url;
 
 pub use check::{
-    count_of, figure, list, ms, quoted, thousands, Checks, PhaseCores, Promises, Recorded,
+    count_of, figure, list, ms, of, quoted, thousands, Checks, PhaseCores, Promises, Recorded,
     TimeCheck, Tolerance, MACHINE_IDLE_MARK, REAL_REQUEST, TIMER_LATENESS_METRIC,
 };
 pub use faults::Fault;

@@ -259,6 +259,17 @@ fn zh_title(id: &str) -> Option<String> {
     TEXTS[format!("title {id}")].as_str().map(str::to_string)
 }
 
+/// An RFC 3339 time as people read it: `2026-12-07 06:07 UTC`.
+fn when(rfc3339: &str) -> String {
+    match rfc3339.split_once('T') {
+        Some((day, time)) if time.len() >= 5 => {
+            let utc = if time.ends_with('Z') { " UTC" } else { "" };
+            format!("{day} {}{utc}", &time[..5])
+        }
+        _ => rfc3339.to_string(),
+    }
+}
+
 /// A text shown in English or Chinese (the page's script switches them).
 fn both(en: &str, zh: &str) -> String {
     format!("<span data-zh=\"{}\">{}</span>", escape(zh), escape(en))
@@ -366,28 +377,36 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
             .filter(|(e, t)| e.passed && t.is_some())
             .count();
         let runs = s.runs.len();
-        let _ = write!(
-            h,
-            "<p class=\"suite\"><b>{}</b> {} — {}{}{}</p>",
-            if other.is_some() {
-                slot(n).to_uppercase()
-            } else {
-                String::new()
-            },
-            escape(&s.label),
-            both(
-                &format!("{runs} runs, {passed} passed"),
-                &format!("{runs} 次运行，{passed} 次通过")
-            ),
-            s.host
-                .as_deref()
-                .map(|v| format!(" — {}", escape(v)))
-                .unwrap_or_default(),
-            s.recorded_at
-                .as_deref()
-                .map(|v| format!(" — {}", escape(v)))
-                .unwrap_or_default(),
-        );
+        // The label is in the heading; beside two suites it tells them apart here too. The
+        // time is said once: not where the label (a folder named by date) says it already.
+        let mut parts = Vec::new();
+        if other.is_some() {
+            parts.push(format!(
+                "<b>{}</b> {}",
+                slot(n).to_uppercase(),
+                escape(&s.label)
+            ));
+        }
+        parts.push(both(
+            &format!("{runs} runs, {passed} passed"),
+            &format!("{runs} 次运行，{passed} 次通过"),
+        ));
+        if let Some(host) = &s.host {
+            // `linux x86_64, 2 cores`: the count of cores said in Chinese too.
+            let zh = match host.rsplit_once(", ") {
+                Some((machine, cores)) if cores.ends_with(" cores") || cores.ends_with(" core") => {
+                    format!("{machine}，{} 核", cores.split(' ').next().unwrap_or(cores))
+                }
+                _ => host.clone(),
+            };
+            parts.push(both(host, &zh));
+        }
+        if let Some(at) = s.recorded_at.as_deref().map(when) {
+            if !s.label.starts_with(&at[..at.len().min(10)]) {
+                parts.push(both(&format!("recorded {at}"), &format!("记录于 {at}")));
+            }
+        }
+        let _ = write!(h, "<p class=\"suite\">{}</p>", parts.join(" — "));
     }
     // Where a saved verdict was not what the re-check found, say so plainly.
     for (n, s) in std::iter::once(suite).chain(other).enumerate() {
@@ -423,6 +442,15 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
             )
         );
     }
+    // The thumbnails' colours, said before the first of them.
+    let _ = write!(
+        h,
+        "<p class=\"legend\"><i class=\"run\"></i>{}<i class=\"wait\"></i>{}<i class=\"io\"></i>{}<i class=\"sleep\"></i>{}</p>",
+        both("working", "工作中"),
+        both("waiting", "等待"),
+        both("IO, connections", "IO、连接"),
+        both("sleeping", "休眠"),
+    );
     h.push_str(if other.is_some() {
         "<div class=\"scroll\"><table class=\"compare\">"
     } else {
@@ -442,7 +470,7 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
             for (entry, trace) in &suite.runs {
                 let _ = write!(
                     h,
-                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"thumbs\">{}</td><td class=\"go\">{}</td></tr>",
                     scenario_cell(&entry.scenario),
                     status(entry, trace.is_some()),
                     ms(entry),
@@ -534,14 +562,6 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
         }
     }
     h.push_str("</tbody></table></div>");
-    let _ = write!(
-        h,
-        "<p class=\"legend\"><i class=\"run\"></i>{}<i class=\"wait\"></i>{}<i class=\"io\"></i>{}<i class=\"sleep\"></i>{}</p>",
-        both("working", "工作中"),
-        both("waiting", "等待"),
-        both("IO, connections", "IO、连接"),
-        both("sleeping", "休眠"),
-    );
     h.push_str("</main>");
     h.push_str(SCRIPT);
     h.push_str("</body></html>\n");
@@ -578,7 +598,9 @@ fn class_of(state: SpanState) -> usize {
     }
 }
 
-const CLASS_COLOURS: [&str; 4] = ["#2e9d5b", "#e08a1e", "#3b7dd8", "#a7afbd"];
+/// Each class in the page's colour of its commonest state (computing, waiting for a lock, a
+/// request in flight, sleeping), so a reader who opens a run finds the same colours there.
+const CLASS_COLOURS: [&str; 4] = ["#E69F00", "#CC79A7", "#0072B2", "#56B4E9"];
 
 /// A small SVG of the first lanes: per pixel column, the state that covered most of it.
 fn thumbnail(trace: &Trace) -> String {
@@ -688,9 +710,11 @@ a.open{font-weight:600;color:#2563eb;text-decoration:none}a.open:hover{text-deco
 svg.thumb{display:block;background:var(--bg);border-radius:3px}.more{font-size:10px;color:var(--muted)}
 .thumb-row{display:flex;gap:6px;align-items:flex-start;margin:2px 0}.thumb-row b{font-size:11px;color:var(--muted);width:10px}.thumb-row>.drawn{flex:1;min-width:0}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px;vertical-align:-1px}
-.legend .run{background:#2e9d5b}.legend .wait{background:#e08a1e}.legend .io{background:#3b7dd8}.legend .sleep{background:#a7afbd}
+.legend .run{background:#E69F00}.legend .wait{background:#CC79A7}.legend .io{background:#0072B2}.legend .sleep{background:#56B4E9}
 @media (max-width:700px){thead{display:none}tr{display:block;padding:8px 4px;border-bottom:1px solid var(--line)}tr:last-child{border-bottom:0}td{display:inline-block;border:0;padding:3px 8px}.scroll{overflow-x:visible}td[data-side]::before{content:attr(data-side);font-weight:700;margin-right:6px}td.thumbs{display:block}
 table.compare tr{display:grid;grid-template-columns:1fr auto;align-items:center}table.compare td:first-child,table.compare td.thumbs{grid-column:1/-1}table.compare td.num{text-align:right}table.compare td[data-side="B / A"]{grid-column:1/-1;text-align:left}
-.thumb-row svg.thumb{width:100%}}
+.thumb-row svg.thumb{width:100%}
+table:not(.compare) tr{display:grid;grid-template-columns:auto auto 1fr auto;align-items:center;gap:2px 12px}table:not(.compare) td{padding:2px 8px}table:not(.compare) td:first-child{grid-column:1/-1}
+table:not(.compare) td.thumbs{order:1;grid-column:1/-1}table:not(.compare) td.num{text-align:left}td.thumbs svg.thumb{width:100%}}
 </style></head><body><main>
 "#;

@@ -94,7 +94,7 @@ async fn live_run(c: &Client, url: &str) -> Live {
         "window.__stop = true;
          const metric = (k) => parseFloat([...document.querySelectorAll('.extra-metrics li')]
            .map(l => l.textContent).find(t => t.startsWith(k + ' ')).split('=')[1].replace(/,/g, ''));
-         return { makespan: metric('makespan_ms'), spawn: metric('spawn_ms'), gap: Math.max(...window.__gaps.slice(1)),
+         return { makespan: metric('gather_ms'), spawn: metric('spawn_ms'), gap: Math.max(...window.__gaps.slice(1)),
                   pass: document.querySelectorAll('#checks li.pass').length,
                   all: document.querySelectorAll('#checks li').length };",
     )

@@ -513,9 +513,9 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
     if let Some(b) = &scroll_box {
         if let Some(spacer) = b.last_element_child() {
             let range = tall.scroll_range(c.rows.count());
-            let _ = spacer.set_attribute("style", &format!("height:{range}px"));
+            restyle(&spacer, &format!("height:{range}px"));
         }
-        let _ = b.set_attribute("style", &format!("height:{}px", tall.height + 2.0));
+        restyle(b, &format!("height:{}px", tall.height + 2.0));
     }
     let width = canvas
         .parent_element()
@@ -526,8 +526,8 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
     if g != c.geometry {
         canvas.set_width((g.width * g.dpr).round() as u32);
         canvas.set_height((g.height * g.dpr).round() as u32);
-        let _ = canvas.set_attribute(
-            "style",
+        restyle(
+            &canvas,
             &format!("width:{}px;height:{}px", g.width, g.height),
         );
         c.geometry = g;
@@ -713,5 +713,14 @@ fn fill_class(fill: Fill) -> &'static str {
         Fill::Dots => "dots",
         Fill::Bars => "bars",
         Fill::Cross => "cross",
+    }
+}
+
+/// Sets `element`'s style attribute, unless it says that already: a style set again, even the
+/// same, makes the next read of a size lay the page out anew within the draw (on a tutorial
+/// page, the host's loop waits for it).
+fn restyle(element: &Element, style: &str) {
+    if element.get_attribute("style").as_deref() != Some(style) {
+        let _ = element.set_attribute("style", style);
     }
 }

@@ -47,7 +47,7 @@ pub fn checks(c: &mut Checks) {
         "all-cancelled",
         "every pending task is reported cancelled",
         cancelled == n,
-        format!("{cancelled} of {n} cancelled"),
+        format!("{} cancelled", conlab_core::of(cancelled as u64, n as u64)),
     );
     let main_end = c.trace.main_end().unwrap_or(u64::MAX);
     let tasks = c.trace.count_lanes(LaneKind::Task);

@@ -65,14 +65,14 @@ pub fn checks(c: &mut Checks) {
         "all-finished",
         "every task finished before main",
         done == n,
-        format!("{done} of {n} tasks finished"),
+        format!("{} tasks finished", conlab_core::of(done as u64, n as u64)),
     );
     let correct = c.trace.metrics.extra("results_correct").unwrap_or(0.0) as usize;
     c.check(
         "results",
         "every task's result came back to main",
         correct == n,
-        format!("{correct} of {n} results"),
+        format!("{} results", conlab_core::of(correct as u64, n as u64)),
     );
 }
 

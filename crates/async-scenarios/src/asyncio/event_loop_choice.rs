@@ -23,7 +23,7 @@ pub async fn run<R: Runtime>(main: LaneCtx<R>) -> Result<(), ScenarioError> {
     let makespan = main.now() - start;
     let kind = main.runtime().kind().as_str();
     let overhead = makespan.saturating_sub(sleep.as_nanos() as u64) as f64 / n as f64;
-    main.metric("makespan_ms", makespan as f64 / 1e6, "ms");
+    main.metric("gather_ms", makespan as f64 / 1e6, "ms");
     main.metric("spawn_ms", (spawned - start) as f64 / 1e6, "ms");
     main.metric("overhead_per_task_ns", overhead, "ns/task");
     main.print(format!(
@@ -49,7 +49,7 @@ pub fn checks(c: &mut Checks) {
         "all-finished",
         "every task finished",
         tasks == n,
-        format!("{tasks} of {n} tasks finished"),
+        format!("{} tasks finished", conlab_core::of(tasks as u64, n as u64)),
     );
     let short = c
         .trace

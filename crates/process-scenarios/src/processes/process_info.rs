@@ -142,7 +142,7 @@ pub fn checks(c: &mut Checks) {
         "the parent joins each child only after it exited",
         joined == n && early.is_empty(),
         if early.is_empty() {
-            format!("{joined} of {n} joined")
+            format!("{} joined", conlab_core::of(joined as u64, n as u64))
         } else {
             format!("joined before it exited: {}", early.join(", "))
         },

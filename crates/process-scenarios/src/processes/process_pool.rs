@@ -256,7 +256,7 @@ pub fn checks(c: &mut Checks) {
         "every-task-once",
         "every task runs exactly once",
         ids == expected,
-        format!("{} of {tasks} ran", ids.len()),
+        format!("{} ran", conlab_core::of(ids.len() as u64, tasks as u64)),
     );
     let n = tasks as u64;
     let said = t

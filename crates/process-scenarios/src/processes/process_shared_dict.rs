@@ -115,7 +115,10 @@ pub fn checks(c: &mut Checks) {
         "every-update-answered",
         "every update is a round trip to the manager, and each was answered",
         round_trips == n * updates,
-        format!("{round_trips} of {} updates answered", n * updates),
+        format!(
+            "{} updates answered",
+            conlab_core::of(round_trips, n * updates)
+        ),
     );
     let lines = super::child_lines(t, "process ");
     super::check_own_pids(c, &lines, n as usize);

@@ -260,7 +260,7 @@ async fn download_all(
             for i in 0..plan.files {
                 let job = job(i);
                 let started = std::thread::Builder::new()
-                    .name(format!("crawler-{i}"))
+                    .name(format!("crawler-{}", i + 1))
                     .stack_size(THREAD_STACK)
                     .spawn(move || job.run());
                 threads.push(started.map_err(|e| format!("no thread: {e}")));

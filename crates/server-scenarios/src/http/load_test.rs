@@ -266,7 +266,7 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let mut handles = Vec::with_capacity(clients);
     for c in 0..clients {
         let lane = main
-            .new_lane(LaneKind::Connection, format!("client-{c}"))
+            .new_lane(LaneKind::Connection, format!("client-{}", c + 1))
             .lane();
         handles.push(tokio::task::spawn_local(client(shared.clone(), lane)));
     }

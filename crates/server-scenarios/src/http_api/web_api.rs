@@ -305,7 +305,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
             let start = main.now();
             let group = TaskGroup::new();
             for u in 0..users {
-                let lane = main.new_lane(LaneKind::Connection, format!("user-{u} {path}"));
+                let lane = main.new_lane(LaneKind::Connection, format!("user-{} {path}", u + 1));
                 group.spawn(main.runtime(), async move {
                     let rt = lane.runtime().clone();
                     let answer = lane

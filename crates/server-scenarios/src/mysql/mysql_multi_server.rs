@@ -46,7 +46,7 @@ pub fn checks(c: &mut Checks) {
         "all-complete",
         "every server completes its query",
         done == n,
-        format!("{done} of {n} servers"),
+        format!("{} servers", conlab_core::of(done as u64, n as u64)),
     );
     together_like_the_slowest(c, n);
 }

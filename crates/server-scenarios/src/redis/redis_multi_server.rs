@@ -58,7 +58,7 @@ pub fn checks(c: &mut Checks) {
         "all-complete",
         "every server completes its work",
         done.len() == n && done.iter().all(|d| *d),
-        format!("{} of {n} servers", done.len()),
+        format!("{} servers", conlab_core::of(done.len() as u64, n as u64)),
     );
     together_like_the_slowest(c, n);
 }

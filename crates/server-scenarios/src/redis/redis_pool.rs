@@ -68,7 +68,7 @@ pub fn run(main: LaneCtx<TokioRuntime>, urls: Vec<String>, run_id: String) -> Sc
 
         let mut connections = Vec::with_capacity(size);
         for i in 0..size {
-            let lane = main.new_lane(LaneKind::Connection, format!("pool-{i}"));
+            let lane = main.new_lane(LaneKind::Connection, format!("pool-{}", i + 1));
             connections.push(connect(&lane, &url).await?);
             lane.end();
         }
@@ -139,7 +139,10 @@ pub fn checks(c: &mut Checks) {
         "every key the run wrote is removed",
         deleted == Some(3 * ops),
         match deleted {
-            Some(n) => format!("{n} of {} keys removed", 3 * ops),
+            Some(n) => format!(
+                "{} keys removed",
+                conlab_core::of(n as u64, (3 * ops) as u64)
+            ),
             None => "the run did not report its removed keys".to_string(),
         },
     );

@@ -58,7 +58,9 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     main.mark("submitted_from", Text::from(thread_name()));
     let mut pending = Vec::with_capacity(jobs);
     for i in 0..jobs {
-        let lane = main.new_lane(LaneKind::Task, format!("job-{i}")).lane();
+        let lane = main
+            .new_lane(LaneKind::Task, format!("job-{}", i + 1))
+            .lane();
         let (w, rt) = (writer.clone(), rt.clone());
         pending.push(handle.spawn(async move {
             w.mark(rt.now(), lane, "ran_on", Text::from(thread_name()));
@@ -107,7 +109,10 @@ pub fn checks(c: &mut Checks) {
         "on-loop-thread",
         "every submitted job runs on the loop's thread",
         on_loop == jobs && ran == jobs,
-        format!("{on_loop} of {jobs} jobs on {LOOP_THREAD}"),
+        format!(
+            "{} jobs on {LOOP_THREAD}",
+            conlab_core::of(on_loop as u64, jobs as u64)
+        ),
     );
     let from = c
         .trace

@@ -55,7 +55,7 @@ async fn in_threads(main: &LaneCtx<TokioRuntime>, calls: usize) -> Result<(), Sc
     let mut handles = Vec::with_capacity(calls);
     for i in 0..calls {
         let (writer, rt) = (main.writer().clone(), rt.clone());
-        let lane = main.new_lane(LaneKind::Worker, format!("executor-call-{i}"));
+        let lane = main.new_lane(LaneKind::Worker, format!("executor-call-{}", i + 1));
         let lane_id = lane.lane();
         handles.push(tokio::task::spawn_blocking(move || {
             let start = rt.now();
@@ -112,7 +112,7 @@ async fn in_processes(main: &LaneCtx<TokioRuntime>, calls: usize) -> Result<(), 
         // Started on the blocking pool too: starting a process is a blocking call.
         handles.push(tokio::task::spawn_blocking(move || {
             let spawn = Spawn::new("worker")
-                .name(format!("executor-call-{i}"))
+                .name(format!("executor-call-{}", i + 1))
                 .arg(i.to_string());
             processes
                 .start(&writer, "the executor", spawn)
@@ -167,7 +167,10 @@ pub fn checks(c: &mut Checks) {
         "all-ran",
         "every call ran in the pool",
         blocking.len() == calls,
-        format!("{} of {calls} calls", blocking.len()),
+        format!(
+            "{} calls",
+            conlab_core::of(blocking.len() as u64, calls as u64)
+        ),
     );
     let end = blocking.iter().map(|b| b.1).max().unwrap_or(0);
     if c.params.choice("pool") == "process" {

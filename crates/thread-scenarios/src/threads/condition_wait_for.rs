@@ -67,7 +67,10 @@ pub fn checks(c: &mut Checks) {
         "all-proceed",
         "every waiter proceeds",
         proceeded == n,
-        format!("{proceeded} of {n} waiters proceeded"),
+        format!(
+            "{} waiters proceeded",
+            conlab_core::of(proceeded as u64, n as u64)
+        ),
     );
 }
 

@@ -52,7 +52,7 @@ pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
                     }
                 }
             };
-            made.push(main.spawn(format!("producer-{j}"), body).await?);
+            made.push(main.spawn(format!("producer-{}", j + 1), body).await?);
         }
         let mut eating = Vec::new();
         for k in 0..consumers {
@@ -86,7 +86,7 @@ pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
                 }
                 Ok(())
             };
-            eating.push(main.spawn(format!("consumer-{k}"), body).await?);
+            eating.push(main.spawn(format!("consumer-{}", k + 1), body).await?);
         }
         for h in &made {
             h.join(&main).await?;
@@ -240,7 +240,10 @@ pub fn checks(c: &mut Checks) {
         c.not_judged(
             "capacity",
             "the queue never holds more than its capacity",
-            format!("the queue never filled: its longest was {longest} of {capacity}, so it could not have held too much"),
+            format!(
+                "the queue never filled: its longest was {}, so it could not have held too much",
+                conlab_core::of(longest as u64, capacity as u64)
+            ),
         );
     }
 }

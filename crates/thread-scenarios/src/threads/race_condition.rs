@@ -296,7 +296,7 @@ fn increment_checks(c: &mut Checks) {
                 "lock-no-update-lost",
                 what,
                 total == expected,
-                format!("counter {total} of {expected}"),
+                format!("counter {}", conlab_core::of(total, expected)),
             )
             .guards(&[Fault::LockNotExclusive]);
         }
@@ -304,7 +304,7 @@ fn increment_checks(c: &mut Checks) {
             c.not_judged(
                 "lock-no-update-lost",
                 what,
-                format!("counter {total} of {expected}; {why}"),
+                format!("counter {}; {why}", conlab_core::of(total, expected)),
             );
         }
         None => {
@@ -451,7 +451,10 @@ pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
             counter_of(c, locked)
                 .filter(|(total, expected)| total < expected)
                 .map(|(total, expected)| {
-                    format!("an update was lost: counter {total} of {expected}")
+                    format!(
+                        "an update was lost: counter {}",
+                        conlab_core::of(total, expected)
+                    )
                 })
         } else {
             let mark = if locked {

@@ -77,7 +77,7 @@ pub fn checks(c: &mut Checks) {
         "reentrant-completes",
         "the re-entrant run completes",
         twice == n,
-        format!("{twice} of {n} threads"),
+        format!("{} threads", conlab_core::of(twice as u64, n as u64)),
     );
     let report = t.marks_named("deadlock").next();
     let names_itself = report.is_some_and(|m| {
@@ -126,7 +126,12 @@ pub fn properties(c: &Checks) -> Vec<(&'static str, Option<String>)> {
     let t = c.trace;
     let n = c.params.usize("threads");
     let twice = t.marks_named("rlock_twice").count();
-    let reentrant = (twice != n).then(|| format!("{twice} of {n} threads took the RLock twice"));
+    let reentrant = (twice != n).then(|| {
+        format!(
+            "{} threads took the RLock twice",
+            conlab_core::of(twice as u64, n as u64)
+        )
+    });
     let plain = t.marks_named("deadlock").next().map(|m| m.detail.clone());
     vec![
         ("the RLock taken twice", reentrant),

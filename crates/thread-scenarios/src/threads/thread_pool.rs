@@ -30,7 +30,7 @@ pub fn run(main: Thread) -> Pin<Box<dyn Future<Output = Result<(), Aborted>>>> {
                 }
                 Ok(())
             };
-            handles.push(main.spawn(format!("worker-{w}"), body).await?);
+            handles.push(main.spawn(format!("worker-{}", w + 1), body).await?);
         }
         main.print(format!(
             "submitted {} to {}",
