@@ -21,8 +21,10 @@ serve *ARGS:
     scripts/build-web.sh --served
     cargo run --release -p conlab --features web-app -- serve {{ARGS}}
 
-# Run one scenario, e.g. `just run semaphore -p permits=4`
+# Run one scenario, e.g. `just run semaphore -p permits=4`, or its Python program under CPython:
+# `just run gather-vs-wait --runtime cpython --compare`
 run *ARGS:
+    scripts/setup-python.sh
     cargo run --release -p conlab -- run {{ARGS}}
 
 # Every test: formatting, lints, native tests, browser tests in headless Chromium (installs what is missing)
@@ -36,6 +38,7 @@ lint:
 # Native tests: the core, every runtime, every scenario, the CLI (starts Redis when needed)
 test-native:
     scripts/setup-servers.sh
+    scripts/setup-python.sh
     cargo test --quiet
 
 # Browser tests: every async scenario and the playground's parts in headless Chromium, then

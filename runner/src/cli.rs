@@ -225,10 +225,15 @@ pub struct RunArgs {
     /// A parameter, as name=value (repeatable); lists are comma-separated: sleeps_ms=300,100,200.
     #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// Where to run: the deterministic virtual-time executor, or natively on tokio
+    /// Where to run: the deterministic virtual-time executor, natively on tokio, or the
+    /// lesson's Python program under CPython, traced and judged by the same checks
     /// [default: tokio where the scenario runs natively, else virtual].
     #[arg(long, value_enum)]
     pub runtime: Option<RuntimeArg>,
+    /// With --runtime cpython: run the lesson both ways, conlab's run and CPython's, and show
+    /// them one after the other with their checks side by side.
+    #[arg(long)]
+    pub compare: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -252,8 +257,12 @@ pub struct RunArgs {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum RuntimeArg {
+    /// The deterministic virtual-time executor.
     Virtual,
+    /// Natively: tokio, OS threads and processes, real servers.
     Tokio,
+    /// The lesson's Python program under CPython (`conlab list` says which have one).
+    Cpython,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

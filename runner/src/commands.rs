@@ -4,6 +4,7 @@ pub mod explore;
 pub mod list;
 pub mod report;
 pub mod run;
+mod run_cpython;
 pub mod run_native;
 pub mod serve;
 pub mod show;

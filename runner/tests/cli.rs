@@ -1148,3 +1148,82 @@ fn serve_logs_each_run_as_it_starts_and_ends() {
         "{err}"
     );
 }
+
+#[test]
+fn cpython_runs_a_lesson_judges_it_and_compares_it_with_conlabs_run() {
+    let o = conlab(&[
+        "run",
+        "gather-vs-wait",
+        "--runtime",
+        "cpython",
+        "-p",
+        "sleeps_ms=200,50",
+    ]);
+    expect_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("runtime cpython · CPython 3."), "{out}");
+    assert!(out.contains("gather[0] = task 0 (200 ms)"), "{out}");
+    assert!(out.contains("PASSED"), "{out}");
+    let o = conlab(&[
+        "run",
+        "gather-vs-wait",
+        "--runtime",
+        "cpython",
+        "--compare",
+        "-p",
+        "sleeps_ms=200,50",
+    ]);
+    expect_exit(&o, 0);
+    let out = stdout(&o);
+    for part in [
+        "conlab's run",
+        "the Python program under CPython",
+        "side by side",
+    ] {
+        assert!(out.contains(part), "{part}: {out}");
+    }
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("gather-order "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["gather-order", "passed", "passed"]
+    );
+}
+
+#[test]
+fn cpython_says_plainly_what_is_missing() {
+    let o = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .env("CONLAB_PYTHON", "/nonexistent/python3")
+        .args(["run", "asyncio-two-tasks", "--runtime", "cpython"])
+        .output()
+        .unwrap();
+    expect_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("CONLAB_PYTHON=/nonexistent/python3") && err.contains("could not run it"),
+        "{err}"
+    );
+    let o = conlab(&["run", "redis-pool", "--runtime", "cpython"]);
+    expect_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("no Python program yet") && err.contains("asyncio-two-tasks"),
+        "{err}"
+    );
+    let o = conlab(&["run", "asyncio-two-tasks", "--compare"]);
+    expect_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("add --runtime cpython"),
+        "{}",
+        stderr(&o)
+    );
+    let o = conlab(&["list"]);
+    let out = stdout(&o);
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("gather-vs-wait "))
+        .unwrap();
+    assert!(row.contains("B N V P"), "{row}");
+}

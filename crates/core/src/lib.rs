@@ -47,7 +47,8 @@ pub use runtime::{yield_now, Runtime, Sleep, SIMULATED_IO};
 pub use sites::Site;
 pub use task::{wait, JoinError, JoinHandle, ReturnWhen, TaskGroup};
 pub use trace::{
-    Chart, ChartKind, CheckResult, CodeSite, Lane, LaneBusy, LaneId, LaneKind, LatencySummary,
-    Mark, Metric, Metrics, Nanos, Outcome, OutputLine, RuntimeKind, Span, SpanState, Status, Tally,
-    Trace, TraceLoadError, Verdict, MAX_TRACE_BYTES, PHASE_END, PHASE_START, SCHEMA,
+    Chart, ChartKind, CheckResult, CodeSite, Interpreter, Lane, LaneBusy, LaneId, LaneKind,
+    LatencySummary, Mark, Metric, Metrics, Nanos, Outcome, OutputLine, RuntimeKind, Span,
+    SpanState, Status, Tally, Trace, TraceLoadError, Verdict, MAX_TRACE_BYTES, PHASE_END,
+    PHASE_START, SCHEMA,
 };

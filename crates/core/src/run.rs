@@ -542,6 +542,7 @@ impl TraceMeta {
             recorded_at: self.recorded_at.clone(),
             host: self.host.clone(),
             cores: self.cores,
+            interpreter: None,
             status,
             end,
             lanes: recording.lanes,

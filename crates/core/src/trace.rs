@@ -579,6 +579,9 @@ pub enum RuntimeKind {
     Tokio,
     /// The browser's event loop.
     Browser,
+    /// CPython: the lesson's Python program, traced by conlab's tracer written in Python
+    /// (`python/conlab_trace`); [`Trace::interpreter`] says which Python ran it.
+    Cpython,
 }
 
 impl RuntimeKind {
@@ -588,6 +591,32 @@ impl RuntimeKind {
             RuntimeKind::Virtual => "virtual",
             RuntimeKind::Tokio => "tokio",
             RuntimeKind::Browser => "browser",
+            RuntimeKind::Cpython => "cpython",
+        }
+    }
+}
+
+/// The Python that ran a [`RuntimeKind::Cpython`] trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interpreter {
+    /// Its name as people know it (`CPython`).
+    pub name: String,
+    /// Its version (`3.11.7`).
+    pub version: String,
+    /// Whether its global interpreter lock was on (a free-threaded build can turn it off).
+    pub gil: bool,
+    /// The event loop that ran the program's coroutines (`asyncio`, `uvloop`), if one did.
+    #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
+    pub event_loop: Option<String>,
+}
+
+impl Interpreter {
+    /// In words: `CPython 3.11.7 (GIL on, asyncio loop)`.
+    pub fn describe(&self) -> String {
+        let gil = if self.gil { "GIL on" } else { "GIL off" };
+        match &self.event_loop {
+            Some(l) => format!("{} {} ({gil}, {l} loop)", self.name, self.version),
+            None => format!("{} {} ({gil})", self.name, self.version),
         }
     }
 }
@@ -612,6 +641,9 @@ pub struct Trace {
     /// The cores it computed on, where it ran on real ones (see [`crate::compute_metrics`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cores: Option<u32>,
+    /// Which Python ran it, for a [`RuntimeKind::Cpython`] trace (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<Interpreter>,
     /// How the run ended.
     pub status: Status,
     /// When the recording ended.
@@ -864,6 +896,7 @@ const RUNTIME_KINDS: &[(&str, RuntimeKind)] = &[
     ("virtual", RuntimeKind::Virtual),
     ("tokio", RuntimeKind::Tokio),
     ("browser", RuntimeKind::Browser),
+    ("cpython", RuntimeKind::Cpython),
 ];
 const CHART_KINDS: &[(&str, ChartKind)] = &[("bars", ChartKind::Bars), ("line", ChartKind::Line)];
 const SPAN_STATES: &[(&str, SpanState)] = &[
@@ -1158,6 +1191,7 @@ mod tests {
             recorded_at: None,
             host: None,
             cores: None,
+            interpreter: None,
             status: Status::Ok,
             end: 100,
             lanes: vec![

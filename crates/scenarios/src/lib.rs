@@ -6,12 +6,14 @@
 //!   a row is *planned*;
 //! - [`recheck`]: a loaded trace's checks computed again;
 //! - with the `native` feature, the one way to start a run outside the browser ([`run`],
-//!   [`start_native`]), a suite of runs with its `index.json` ([`suite`]), and the entry of
+//!   [`start_native`], and [`cpython`] for a lesson's Python program), a suite of runs with its `index.json` ([`suite`]), and the entry of
 //!   the worker processes that process scenarios start ([`worker`]).
 //!
 //! The browser build (feature `browser`) has the same table, without the native code.
 #![deny(missing_docs)]
 
+#[cfg(feature = "native")]
+pub mod cpython;
 #[cfg(feature = "native")]
 mod native;
 mod recheck;

@@ -312,8 +312,10 @@ impl Scenario {
 
     /// The checks that apply to a run on `runtime`.
     pub fn checks_on(&self, runtime: RuntimeKind) -> ChecksFn {
+        // A lesson's Python program is judged as a native run is: real threads, processes
+        // and timers.
         #[cfg(feature = "native")]
-        if runtime == RuntimeKind::Tokio {
+        if matches!(runtime, RuntimeKind::Tokio | RuntimeKind::Cpython) {
             if let Native::Tokio { checks, .. } = self.native {
                 return checks;
             }

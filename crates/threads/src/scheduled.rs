@@ -641,6 +641,7 @@ pub fn run_scheduled(
             recorded_at: None,
             host: None,
             cores: Some(limits.cores),
+            interpreter: None,
             status,
             end: report.elapsed,
             lanes: Vec::new(),

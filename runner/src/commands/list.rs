@@ -22,9 +22,14 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
             outln!("status: planned — in the catalog, but this build cannot run it yet");
         }
         outln!(
-            "chapter: {}   runs on: {}",
+            "chapter: {}   runs on: {}{}",
             info.chapter.title(),
-            info.platforms.letters()
+            info.platforms.letters(),
+            if conlab_scenarios::cpython::has_program(info.id) {
+                "   Python program: yes (--runtime cpython)"
+            } else {
+                ""
+            }
         );
         outln!("\n{}\n", info.explanation);
         if info.params.is_empty() {
@@ -48,6 +53,8 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
             .map(|s| {
                 let mut v = serde_json::to_value(s).unwrap_or_default();
                 v["available_natively"] = serde_json::Value::Bool(runnable.contains(&s.id));
+                v["python_program"] = conlab_scenarios::cpython::program(s.id)
+                    .map_or(serde_json::Value::Null, |p| format!("python/{p}").into());
                 v
             })
             .collect();
@@ -66,17 +73,15 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
             } else {
                 "planned"
             };
-            outln!(
-                "  {:<22} {:<7} {:<9} {}",
-                s.id,
-                s.platforms.letters(),
-                status,
-                s.title
-            );
+            let mut places = s.platforms.letters();
+            if conlab_scenarios::cpython::has_program(s.id) {
+                places.push_str(" P");
+            }
+            outln!("  {:<22} {:<7} {:<9} {}", s.id, places, status, s.title);
         }
     }
     outln!(
-        "\nWHERE: B in the page (its event loop, or the scheduler in a Worker), N native, V virtual time.\n`conlab list ID` describes one."
+        "\nWHERE: B in the page (its event loop, or the scheduler in a Worker), N native, V virtual time, P as a Python program under CPython (--runtime cpython).\n`conlab list ID` describes one."
     );
     Ok(())
 }

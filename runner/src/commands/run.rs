@@ -16,9 +16,15 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let params =
         Params::from_assignments(info.id, info.params, args.params.iter().map(String::as_str))
             .map_err(|e| Failure::Usage(anyhow!(e)))?;
+    if args.compare && args.runtime != Some(RuntimeArg::Cpython) {
+        return Err(Failure::Usage(anyhow!(
+            "--compare runs a lesson both in conlab and as its Python program: add --runtime cpython"
+        )));
+    }
     let runtime = match args.runtime {
         Some(RuntimeArg::Virtual) => RuntimeChoice::Virtual,
         Some(RuntimeArg::Tokio) => RuntimeChoice::Tokio,
+        Some(RuntimeArg::Cpython) => return super::run_cpython::run(args, info, params, asked),
         None if info.platforms.native => RuntimeChoice::Tokio,
         None => RuntimeChoice::Virtual,
     };
@@ -136,7 +142,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 }
 
 /// Why a run that writes its trace was cut off.
-fn too_many_events(events: usize) -> String {
+pub(super) fn too_many_events(events: usize) -> String {
     format!(
         "the run recorded more than {} events ({events} when it was cut off): {}",
         conlab_scenarios::MAX_EVENTS_WRITTEN,
@@ -180,7 +186,7 @@ fn show_progress_until_done(
 }
 
 /// Refuses an `--out` file whose folder does not exist, before the run rather than after it.
-fn writable(out: &std::path::Path) -> Result<(), Failure> {
+pub(super) fn writable(out: &std::path::Path) -> Result<(), Failure> {
     let folder = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => std::path::Path::new("."),

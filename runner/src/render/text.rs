@@ -36,10 +36,13 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         "{}",
         paint(&format!("{} — {}", t.scenario, info.title), "1", color)
     );
+    let runtime = match &t.interpreter {
+        Some(python) => format!("{} · {}", runtime_words(t.runtime, info), python.describe()),
+        None => runtime_words(t.runtime, info).to_string(),
+    };
     let _ = writeln!(
         s,
-        "runtime {} · {} · {}",
-        runtime_words(t.runtime, info),
+        "runtime {runtime} · {} · {}",
         params.join(" "),
         t.host.as_deref().unwrap_or("virtual time")
     );

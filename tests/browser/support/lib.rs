@@ -393,6 +393,7 @@ pub fn synthetic_trace(lanes: u32, per_lane: u64) -> conlab_core::Trace {
         recorded_at: None,
         host: Some("synthetic".to_string()),
         cores: None,
+        interpreter: None,
         status: Status::Ok,
         end,
         lanes: lanes_v,

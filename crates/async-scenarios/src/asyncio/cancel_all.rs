@@ -68,12 +68,15 @@ pub fn checks(c: &mut Checks) {
         .map(|m| m.t)
         .unwrap_or(0);
     let cancel_after = c.params.duration("cancel_after_ms");
+    let tasks = c.params.usize("tasks");
     c.time(
         "interrupt-time",
         "the interrupt arrives after cancel_after_ms",
         interrupt,
     )
     .about(cancel_after)
+    // Main sleeps once it has created every task: creating them comes first.
+    .tasks(tasks)
     .waits(1)
     .judge();
     let finished = c

@@ -1,0 +1,68 @@
+"""The parameters of the lessons that have a Python program, with their defaults (from the
+catalog, `crates/core/src/catalog/entries.rs`), and the program of each. conlab passes every
+parameter when it runs a program; the defaults matter only when one is run by hand."""
+
+#: scenario id -> (program, relative to `python/`, {parameter: default})
+SCENARIOS = {
+    # 3. Coroutines
+    "coroutine-switch": ("coroutines/coroutine_switch.py", {}),
+    "generator-delegation": ("coroutines/generator_delegation.py", {}),
+    "io-switch": ("coroutines/io_switch.py", {"fetches": 3, "latency_ms": 300}),
+    "coroutine-cpu": ("coroutines/coroutine_cpu.py", {"units": 4, "unit_ms": 100}),
+    # 4. asyncio
+    "asyncio-two-tasks": ("asyncio/two_tasks.py", {"sleep_ms": 200}),
+    "coroutine-lifecycle": ("asyncio/coroutine_lifecycle.py", {"sleep_ms": 100}),
+    "await-sequential": ("asyncio/await_sequential.py", {"sleep_ms": 200}),
+    "create-task": ("asyncio/create_task.py", {"tasks": 2, "sleep_ms": 200}),
+    "gather-vs-wait": ("asyncio/gather_vs_wait.py", {"sleeps_ms": [300, 100, 200]}),
+    "wait-timeout": ("asyncio/wait_timeout.py", {
+        "sleeps_ms": [100, 200, 400], "timeout_ms": 250, "return_when": "all", "fail_index": 0}),
+    "as-completed": ("asyncio/as_completed.py", {"sleeps_ms": [300, 100, 200]}),
+    "future-set-result": ("asyncio/future_set_result.py", {"delay_ms": 200}),
+    "done-callback": ("asyncio/done_callback.py", {"sleep_ms": 100}),
+    "blocking-in-async": ("asyncio/blocking_in_async.py", {"calls": 3, "block_ms": 300}),
+    "async-iterator": ("asyncio/async_iterator.py", {"items": 99, "item_ms": 1}),
+    "async-context-manager": ("asyncio/async_context_manager.py", {
+        "enter_ms": 100, "exit_ms": 100, "body_fails": False}),
+    "cancel-all": ("asyncio/cancel_all.py", {"tasks": 3, "cancel_after_ms": 150}),
+}
+
+#: The lessons whose programs send slow requests to a test server (`test_server()`).
+SLOW_SERVER = {"io-switch"}
+
+#: Every run has it: durations in milliseconds are multiplied by it.
+TIME_SCALE = "time-scale"
+
+
+def scenario_of(program):
+    """The scenario whose program is at `program` (a path), if any."""
+    program = program.replace("\\", "/")
+    for scenario, (path, _) in SCENARIOS.items():
+        if program.endswith("/" + path) or program == path:
+            return scenario
+    return None
+
+
+def parse(value, default=None):
+    """A parameter's text as the program uses it: typed like its default where there is one
+    (a one-item list stays a list), else by its look: `true`/`false`, a whole number, a
+    number, a comma-separated list of whole numbers (`300,100,200` or `[300, 100, 200]`), or
+    the text itself."""
+    text = value.strip()
+    if isinstance(default, bool) or text.lower() in ("true", "false"):
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"{value!r} is not true or false")
+        return text.lower() == "true"
+    if isinstance(default, list) or "," in text or text.startswith("["):
+        items = [i.strip() for i in text.strip("[]").split(",") if i.strip()]
+        return [int(i) for i in items]
+    if isinstance(default, str):
+        return text
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    if isinstance(default, (int, float)):
+        raise ValueError(f"{value!r} is not a number")
+    return text

@@ -1,0 +1,110 @@
+"""The slow server a program's requests go to: conlab's test server where the run names one
+(`CONLAB_TEST_SERVER=127.0.0.1:port`), else a stand-in with the same URL that this module
+starts as a process of its own (`python3 -m conlab_trace.testserver`: never traced, sharing
+neither the program's GIL nor its open-file limit, and gone when the program ends): `GET
+/files/io?size=0&latency_us=N` is answered with an empty `200 OK` after N microseconds, and
+the connection closed."""
+
+import atexit
+import collections
+import heapq
+import os
+import re
+import selectors
+import socket
+import subprocess
+import sys
+import time
+
+Server = collections.namedtuple("Server", "host port describe")
+_LATENCY = re.compile(rb"latency_(us|ms)=(\d+)")
+_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+def test_server():
+    named = os.environ.get("CONLAB_TEST_SERVER")
+    if not named:
+        start_stand_in()
+        named = os.environ["CONLAB_TEST_SERVER"]
+    host, _, port = named.rpartition(":")
+    whose = "a stand-in for conlab's test server" if os.environ.get(_STAND_IN) == named else \
+        "conlab's test server"
+    return Server(host, int(port), f"real: each request an HTTP GET to {whose} on {named}, "
+                  "answered after the latency")
+
+
+_STAND_IN = "CONLAB_TEST_SERVER_STAND_IN"
+
+
+def start_stand_in():
+    """Starts the stand-in (the tracer does so before the program starts, so that its start
+    is no part of the run) and names it in `CONLAB_TEST_SERVER`."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    server = subprocess.Popen([sys.executable, "-m", "conlab_trace.testserver"], stdout=subprocess.PIPE,
+                              env=dict(os.environ, PYTHONPATH=package))
+    atexit.register(server.kill)
+    host, port = server.stdout.readline().decode().split()
+    os.environ["CONLAB_TEST_SERVER"] = os.environ[_STAND_IN] = f"{host}:{port}"
+
+
+def _serve(listener):
+    parent = os.getppid()
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    requests = {}  # socket -> bytes read so far
+    due = []  # (when, n, socket)
+    n = 0
+    while os.getppid() == parent:  # ends with the program that started it
+        timeout = min(0.5, max(0.0, due[0][0] - time.monotonic())) if due else 0.5
+        for key, _ in selector.select(timeout):
+            sock = key.fileobj
+            if sock is listener:
+                try:
+                    conn, _ = listener.accept()
+                except BlockingIOError:
+                    continue
+                conn.setblocking(False)
+                requests[conn] = b""
+                selector.register(conn, selectors.EVENT_READ)
+                continue
+            try:
+                data = sock.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                selector.unregister(sock)
+                requests.pop(sock, None)
+                sock.close()
+                continue
+            requests[sock] += data
+            if b"\r\n\r\n" in requests[sock]:
+                m = _LATENCY.search(requests.pop(sock))
+                wait = int(m.group(2)) / (1e6 if m and m.group(1) == b"us" else 1e3) if m else 0
+                selector.unregister(sock)
+                n += 1
+                heapq.heappush(due, (time.monotonic() + wait, n, sock))
+        now = time.monotonic()
+        while due and due[0][0] <= now:
+            _, _, sock = heapq.heappop(due)
+            try:
+                sock.setblocking(True)
+                sock.sendall(_ANSWER)
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            sock.close()
+
+
+if __name__ == "__main__":
+    soft, hard = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)
+    __import__("resource").setrlimit(__import__("resource").RLIMIT_NOFILE, (hard, hard))
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    listener.setblocking(False)
+    host, port = listener.getsockname()
+    print(host, port, flush=True)
+    _serve(listener)

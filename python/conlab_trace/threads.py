@@ -1,0 +1,378 @@
+"""Threads: a lane per `threading.Thread`, and what a thread waits for.
+
+Locks, semaphores, conditions and events the program creates are replaced by traced ones
+(those the standard library creates for itself stay as they are: a `queue.Queue`'s inner
+lock is the queue's business, and its waits are recorded as `waiting_queue`). A wait is a
+span from the call to its return; a lock's hold is a `holding_lock` span from acquire to
+release. `time.sleep` is `sleeping` on a thread, and `blocking` inside a task's step, where
+it holds the whole event loop.
+"""
+
+import _thread
+import functools
+import queue
+import threading
+import time
+
+from . import patching
+from .recorder import (
+    add_span,
+    close_span,
+    current_lane,
+    end_lane,
+    fmt_ms,
+    new_lane,
+    now,
+    open_span,
+    rec,
+    tls,
+    user_creator,
+    user_site,
+)
+from .tasks import name_for
+
+_allocate_lock = _thread.allocate_lock
+_RLock = _thread.RLock
+_sleep = time.sleep
+
+
+# ----------------------------------------------------------------------------- locks
+
+
+class Lock:
+    """`threading.Lock`, traced: `waiting_lock` (naming who holds it), then `holding_lock`."""
+
+    __slots__ = ("_lock", "name", "_hold", "__weakref__")
+
+    def __init__(self, name=None):
+        self._lock = _allocate_lock()
+        self.name = name or name_for("Lock", 3)
+        self._hold = None  # (lane, span) of the hold
+
+    def acquire(self, blocking=True, timeout=-1):
+        if self._lock.acquire(False):
+            self._held(user_site(2))
+            return True
+        if not blocking:
+            return False
+        lane = current_lane()
+        if lane is None:
+            return self._lock.acquire(True, timeout)
+        site = user_site(2)
+        hold = self._hold
+        label = f"{self.name} held by {hold[0].name}" if hold else self.name
+        span = open_span(lane, "waiting_lock", label, site)
+        try:
+            got = self._lock.acquire(True, timeout)
+        finally:
+            close_span(lane, span)
+        if got:
+            self._held(site)
+        return got
+
+    def _held(self, site):
+        lane = current_lane()
+        if lane is not None:
+            self._hold = (lane, open_span(lane, "holding_lock", self.name, site))
+
+    def release(self):
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            close_span(*hold)  # the hold ends before another thread can take the lock
+        self._lock.release()
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def locked(self):
+        return self._lock.locked()
+
+    # What threading.Condition uses of a plain lock.
+    def _is_owned(self):
+        return self._lock.locked()
+
+    def _release_save(self):
+        self.release()
+
+    def _acquire_restore(self, _state):
+        self.acquire()
+
+    def _at_fork_reinit(self):
+        self._lock._at_fork_reinit()
+        self._hold = None
+
+    def __repr__(self):
+        return f"<traced Lock {self.name} {'locked' if self.locked() else 'unlocked'}>"
+
+
+class RLock(Lock):
+    """`threading.RLock`, traced: a hold spans from the outermost acquire to the last release."""
+
+    __slots__ = ("_depth",)
+
+    def __init__(self, name=None):
+        self._lock = _RLock()
+        self.name = name or name_for("RLock", 3)
+        self._hold = None
+        self._depth = 0
+
+    def acquire(self, blocking=True, timeout=-1):
+        if self._lock._is_owned():
+            self._lock.acquire()  # re-entered: the hold goes on
+            self._depth += 1
+            return True
+        return Lock.acquire(self, blocking, timeout)
+
+    def _held(self, site):
+        self._depth = 1
+        Lock._held(self, site)
+
+    def release(self):
+        self._depth -= 1
+        if self._depth == 0:
+            hold, self._hold = self._hold, None
+            if hold is not None:
+                close_span(*hold)
+        self._lock.release()
+
+    def locked(self):
+        return self._hold is not None
+
+    def _is_owned(self):
+        return self._lock._is_owned()
+
+    def _release_save(self):
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            close_span(*hold)
+        depth, self._depth = self._depth, 0
+        return self._lock._release_save(), depth
+
+    def _acquire_restore(self, saved):
+        state, depth = saved
+        site = user_site(2)
+        if self._lock.acquire(False):
+            self._lock.release()
+            self._lock._acquire_restore(state)
+        else:
+            lane = current_lane()
+            hold = self._hold
+            label = f"{self.name} held by {hold[0].name}" if hold else self.name
+            span = open_span(lane, "waiting_lock", label, site) if lane is not None else None
+            try:
+                self._lock._acquire_restore(state)
+            finally:
+                if span is not None:
+                    close_span(lane, span)
+        Lock._held(self, site)
+        self._depth = depth
+
+
+def _lock_factory(cls, original):
+    def make(*args, **kwargs):
+        if rec.on and user_creator(2):
+            return cls(*args, **kwargs)
+        return original(*args, **kwargs)
+
+    return make
+
+
+# ----------------------------------------------------------------------------- other primitives
+
+
+def _waiting(state, label, call):
+    """Runs a blocking `call`, recorded as a `state` span on the current lane."""
+    lane = current_lane()
+    if lane is None:
+        return call()
+    span = open_span(lane, state, label, user_site(3))
+    try:
+        return call()
+    finally:
+        close_span(lane, span)
+
+
+def _traced_class(base, kind, methods):
+    """A subclass of `base` whose blocking `methods` ({name: (state, first)}) are recorded,
+    for objects the program creates (others behave as `base`). `first(self, original, args,
+    kwargs)` may answer without blocking (a free permit, an event already set): then nothing
+    is recorded."""
+
+    def __init__(self, *args, **kwargs):
+        base.__init__(self, *args, **kwargs)
+        self._conlab = rec.on and user_creator(2)
+        if self._conlab:
+            self._conlab_name = name_for(kind)
+
+    namespace = {"__init__": __init__}
+    for method, (state, first) in methods.items():
+        namespace[method] = _traced_method(getattr(base, method), state, first)
+        if getattr(base, "__enter__", None) is getattr(base, method):
+            namespace["__enter__"] = namespace[method]  # `with sem:` is `sem.acquire()`
+    return type(base.__name__, (base,), namespace)
+
+
+def _traced_method(original, state, first):
+    @functools.wraps(original)
+    def method(self, *args, **kwargs):
+        if not (self._conlab and rec.on):
+            return original(self, *args, **kwargs)
+        if first is not None:
+            answer = first(self, original, args, kwargs)
+            if answer is not None:
+                return answer
+        return _waiting(state, self._conlab_name, functools.partial(original, self, *args, **kwargs))
+
+    return method
+
+
+def _semaphore_first(self, original, args, kwargs):
+    """A non-blocking acquire, or one that finds a permit free, records nothing."""
+    if not kwargs.get("blocking", args[0] if args else True):
+        return original(self, *args, **kwargs)
+    return True if original(self, False) else None
+
+
+def _event_first(self, original, args, kwargs):
+    return True if self.is_set() else None
+
+
+# ----------------------------------------------------------------------------- queue.Queue
+
+
+def _install_queue():
+    get, put = queue.Queue.get, queue.Queue.put
+
+    @functools.wraps(get)
+    def get_(self, block=True, timeout=None):
+        if not block or not rec.on:
+            return get(self, block, timeout)
+        try:
+            return get(self, False)
+        except queue.Empty:
+            return _waiting("waiting_queue", _queue_label(self, ".get"),
+                            functools.partial(get, self, True, timeout))
+
+    @functools.wraps(put)
+    def put_(self, item, block=True, timeout=None):
+        if not block or not rec.on or self.maxsize <= 0:
+            return put(self, item, block, timeout)
+        try:
+            return put(self, item, False)
+        except queue.Full:
+            return _waiting("waiting_queue", _queue_label(self, ".put"),
+                            functools.partial(put, self, item, True, timeout))
+
+    init = queue.Queue.__init__
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        if rec.on and user_creator(2):
+            self._conlab_name = name_for("Queue")
+
+    patching.patch(queue.Queue, "__init__", __init__)
+    patching.patch(queue.Queue, "get", get_)
+    patching.patch(queue.Queue, "put", put_)
+
+
+def _queue_label(q, verb):
+    return (q.__dict__.get("_conlab_name") or type(q).__name__) + verb
+
+
+# ----------------------------------------------------------------------------- threads, sleep
+
+
+def _install_threads():
+    thread = threading.Thread
+    bootstrap = thread._bootstrap_inner
+    join = thread.join
+
+    @functools.wraps(bootstrap)
+    def _bootstrap_inner(self):
+        if not rec.on or tls.off:
+            return bootstrap(self)
+        lane = tls.lane = new_lane("thread", self.name)
+        try:
+            bootstrap(self)
+        finally:
+            end_lane(lane)
+
+    @functools.wraps(join)
+    def join_(self, timeout=None):
+        if not rec.on or not self.is_alive():
+            return join(self, timeout)
+        return _waiting("waiting_join", self.name, functools.partial(join, self, timeout))
+
+    patching.patch(thread, "_bootstrap_inner", _bootstrap_inner)
+    patching.patch(thread, "join", join_)
+
+    @functools.wraps(_sleep)
+    def sleep(seconds):
+        lane = current_lane()
+        if lane is None:
+            return _sleep(seconds)
+        start = now()
+        try:
+            _sleep(seconds)
+        finally:
+            # Inside a task's step the call holds the whole event loop: `blocking`.
+            if tls.driver is not None:
+                add_span(lane, "blocking", start, now(), f"time.sleep {fmt_ms(seconds)}", user_site(2))
+            else:
+                add_span(lane, "sleeping", start, now(), f"sleep {fmt_ms(seconds)}", user_site(2))
+
+    patching.patch(time, "sleep", sleep)
+
+
+def install():
+    _install_threads()
+    _install_queue()
+    patching.patch(threading, "Lock", _lock_factory(Lock, threading.Lock))
+    patching.patch(threading, "RLock", _lock_factory(RLock, threading.RLock))
+    semaphore = {"acquire": ("waiting_semaphore", _semaphore_first)}
+    patching.patch(threading, "Semaphore", _traced_class(threading.Semaphore, "Semaphore", semaphore))
+    patching.patch(threading, "BoundedSemaphore",
+                   _traced_class(threading.BoundedSemaphore, "BoundedSemaphore", semaphore))
+    condition = _traced_class(threading.Condition, "Condition", {})
+    base_init = threading.Condition.__init__
+
+    def __init__(self, lock=None):
+        # A condition the program creates without a lock gets a traced one of its own (the
+        # standard library's would be an untraced RLock), named as the condition. Its wait
+        # is recorded between releasing the lock and taking it back, so the hold before, the
+        # wait and the hold after follow one another.
+        self._conlab = rec.on and user_creator(2)
+        if self._conlab:
+            self._conlab_name = name_for("Condition")
+            if lock is None:
+                lock = RLock(self._conlab_name)
+        base_init(self, lock)
+        if self._conlab:
+            release_save, acquire_restore = self._release_save, self._acquire_restore
+            waiting = []
+
+            def _release_save():
+                saved = release_save()
+                lane = current_lane()
+                if lane is not None:
+                    waiting.append((lane, open_span(lane, "waiting_condition", self._conlab_name, user_site(2))))
+                return saved
+
+            def _acquire_restore(saved):
+                lane = current_lane()
+                for i in range(len(waiting) - 1, -1, -1):
+                    if waiting[i][0] is lane:
+                        close_span(*waiting.pop(i))
+                        break
+                acquire_restore(saved)
+
+            self._release_save, self._acquire_restore = _release_save, _acquire_restore
+
+    condition.__init__ = __init__
+    patching.patch(threading, "Condition", condition)
+    patching.patch(threading, "Event", _traced_class(
+        threading.Event, "Event", {"wait": ("waiting_event", _event_first)}))
