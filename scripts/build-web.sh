@@ -79,6 +79,12 @@ mkdir -p $out/sources/crates/async-scenarios $out/sources/crates/thread-scenario
 cp -r crates/async-scenarios/src $out/sources/crates/async-scenarios/
 cp -r crates/thread-scenarios/src $out/sources/crates/thread-scenarios/
 cp -r crates/process-scenarios/src $out/sources/crates/process-scenarios/
+# The lessons' Python programs (a CPython run's lines of code point into them); not the tracer.
+for chapter in python/*/; do
+  case "$chapter" in python/conlab_trace/|python/tests/) continue ;; esac
+  mkdir -p "$out/sources/$chapter"
+  cp "$chapter"*.py "$out/sources/$chapter"
+done
 if compgen -G "web/recorded/*.json" >/dev/null; then
   mkdir -p $out/recorded
   cp web/recorded/*.json $out/recorded/
@@ -88,5 +94,5 @@ gz=$(cat $out/conlab_web_bg.wasm $out/conlab_web.js | gzip -9 | wc -c)
 thread_worker=$(cat $out/conlab_thread_worker_bg.wasm $out/conlab_thread_worker.js $out/thread-worker.js | gzip -9 | wc -c)
 async_worker=$(cat $out/conlab_async_worker_bg.wasm $out/conlab_async_worker.js $out/async-worker.js | gzip -9 | wc -c)
 zh=$(gzip -9 <$out/i18n/zh-CN.json | wc -c)
-src=$(find $out/sources -name '*.rs' -exec cat {} + | gzip -9 | wc -c)
+src=$(find $out/sources -name '*.rs' -o -name '*.py' | xargs cat | gzip -9 | wc -c)
 echo "$out: wasm $((wasm / 1024)) KB, wasm+js gzipped $((gz / 1024)) KB (${optimized:-not optimized}); fetched when needed: the thread Worker $((thread_worker / 1024)) KB, the async Worker $((async_worker / 1024)) KB, Chinese texts $((zh / 1024)) KB, sources $((src / 1024)) KB gzipped"

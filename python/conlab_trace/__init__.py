@@ -9,6 +9,19 @@ Programs record what the checks read with the helper API:
     from conlab_trace import mark, phase, metric, param, seconds
 """
 
-from .api import lane, mark, metric, param, phase, seconds, test_server
+from .api import (
+    clock,
+    computing,
+    lane,
+    mark,
+    metric,
+    param,
+    phase,
+    seconds,
+    span,
+    test_server,
+    watch_for_deadlock,
+)
 
-__all__ = ["lane", "mark", "metric", "param", "phase", "seconds", "test_server"]
+__all__ = ["clock", "computing", "lane", "mark", "metric", "param", "phase", "seconds", "span",
+           "test_server", "watch_for_deadlock"]

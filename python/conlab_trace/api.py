@@ -1,15 +1,29 @@
 """What a program imports: one line each, visible in the program.
 
     from conlab_trace import mark, phase, metric, param, seconds
+    from conlab_trace import clock, computing, span, watch_for_deadlock  # where needed
 
 Every function works outside the tracer too (then it records nothing and parameters take
 their defaults), so a program also runs with plain `python3 program.py`.
 """
 
+import os
 import sys
+import time
 
 from . import catalog
-from .recorder import add_mark, current_lane, end_lane, new_lane, now, rec, tls, user_site
+from .recorder import (
+    add_mark,
+    close_span,
+    current_lane,
+    end_lane,
+    new_lane,
+    now,
+    open_span,
+    rec,
+    tls,
+    user_site,
+)
 
 #: The run's parameters as given (`name` -> text), set by the tracer.
 given = {}
@@ -26,7 +40,9 @@ def mark(name, detail=""):
 
 class phase:
     """`with phase("gather"):` marks where phase `gather` of the run starts and ends
-    (`phase_start` and `phase_end` marks whose detail is the name), as checks read them."""
+    (`phase_start` and `phase_end` marks whose detail is the name), as checks read them. Just
+    inside both ends it notes the machine's idle time (a `machine_idle` mark), as conlab's
+    thread toolkit does, so a check can tell how many cores the phase could have had."""
 
     def __init__(self, name):
         self.name = name
@@ -34,14 +50,116 @@ class phase:
     def __enter__(self):
         lane = current_lane()
         if lane is not None:
-            add_mark(lane, "phase_start", self.name, user_site(2))
+            site = user_site(2)
+            add_mark(lane, "phase_start", self.name, site)
+            _note_machine_idle(lane, site)
         return self
 
     def __exit__(self, *exc):
         lane = current_lane()
         if lane is not None:
-            add_mark(lane, "phase_end", self.name, user_site(2))
+            site = user_site(2)
+            _note_machine_idle(lane, site)
+            add_mark(lane, "phase_end", self.name, site)
         return False
+
+
+def _note_machine_idle(lane, site):
+    """A `machine_idle` mark: `<idle ns> <resolution ns> <cpus>`, the idle time of every CPU
+    of the machine so far (where the machine says), as `conlab_native::MachineIdle` reads it."""
+    idle = machine_idle()
+    if idle is not None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        add_mark(lane, "machine_idle", f"{idle[0]} {idle[1]} {cpus}", site)
+
+
+def machine_idle():
+    """(idle ns summed over the CPUs, the step it is counted in): from the kernel's `cpuidle`
+    statistics (microseconds), else `/proc/stat` (clock ticks); None where neither is read."""
+    total, found = 0, False
+    base = "/sys/devices/system/cpu"
+    try:
+        cpus = [c for c in os.listdir(base) if c.startswith("cpu") and c[3:].isdigit()]
+    except OSError:
+        cpus = []
+    for cpu in cpus:
+        folder = f"{base}/{cpu}/cpuidle"
+        try:
+            states = os.listdir(folder)
+        except OSError:
+            continue
+        for state in states:
+            try:
+                with open(f"{folder}/{state}/time") as f:
+                    total += int(f.read())
+                found = True
+            except (OSError, ValueError):
+                pass
+    if found:
+        return total * 1000, 1000
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        tick = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+        return (int(fields[4]) + int(fields[5])) * tick, tick
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class computing:
+    """`with computing(): count(n)`: the block computes on this thread (a `computing` span),
+    and a `cpu_time` mark says how much CPU time it took this thread (`time.thread_time_ns`):
+    what checks of parallelism add up."""
+
+    def __enter__(self):
+        self._lane = current_lane()
+        if self._lane is not None:
+            self._span = open_span(self._lane, "computing", "", user_site(2))
+        self._cpu = time.thread_time_ns()
+        return self
+
+    def __exit__(self, *exc):
+        used = time.thread_time_ns() - self._cpu
+        if self._lane is not None and rec.on:
+            close_span(self._lane, self._span)
+            add_mark(self._lane, "cpu_time", str(used), user_site(2))
+        return False
+
+
+class span:
+    """`with span("running", f"task {i}"):` records the block as a span of this lane in the
+    state given (conlab's states: `running`, `computing`, `in_flight` ...), labelled."""
+
+    def __init__(self, state, label=""):
+        self.state = state
+        self.label = label
+
+    def __enter__(self):
+        self._lane = current_lane()
+        if self._lane is not None:
+            self._span = open_span(self._lane, self.state, str(self.label), user_site(2))
+        return self
+
+    def __exit__(self, *exc):
+        if self._lane is not None and rec.on:
+            close_span(self._lane, self._span)
+        return False
+
+
+_started = now()
+
+
+def clock():
+    """Nanoseconds since the run began: the trace's own time (what a mark's `t` says)."""
+    return now() - (rec.t0 if rec.on else _started)
+
+
+def watch_for_deadlock():
+    """Watches the program's locks for a deadlock from now on: `watch.deadlock()` then says
+    who waits for a lock held by whom, if the waits closed a cycle (see `threads.Watch`)."""
+    from .threads import Watch
+
+    return Watch()
 
 
 def metric(key, value, unit):

@@ -4,6 +4,38 @@ parameter when it runs a program; the defaults matter only when one is run by ha
 
 #: scenario id -> (program, relative to `python/`, {parameter: default})
 SCENARIOS = {
+    # 1. Threads
+    "thread-start": ("threads/thread_start.py", {"threads": 2}),
+    "thread-main-waits": ("threads/thread_main_waits.py", {"sleeps_ms": [300, 900]}),
+    "thread-daemon": ("threads/thread_daemon.py", {"sleep_ms": 200}),
+    "thread-join-timeout": ("threads/thread_join_timeout.py", {"work_ms": 10, "timeout_ms": 2000}),
+    "thread-names": ("threads/thread_names.py", {"threads": 2}),
+    "cpu-bound-gil": ("threads/cpu_bound_gil.py", {"units": 4, "gil": True, "switch_interval_ms": 5}),
+    "io-bound-threads": ("threads/io_bound_threads.py", {"downloads": 3, "latency_ms": 300}),
+    "race-condition": ("threads/race_condition.py", {
+        "threads": 10, "hold_ms": 100, "op": "assign", "increments": 2}),
+    "lock": ("threads/lock.py", {"threads": 10, "hold_ms": 10}),
+    "rlock": ("threads/rlock.py", {"threads": 10}),
+    "lock-order": ("threads/lock_order.py", {"hold_ms": 100}),
+    "semaphore": ("threads/semaphore.py", {"threads": 20, "permits": 3, "hold_ms": 100}),
+    "condition-notify": ("threads/condition_notify.py", {
+        "threads": 10, "notify_plan": [2, 3, 5], "wait": "while"}),
+    "condition-wait-for": ("threads/condition_wait_for.py", {"threads": 5}),
+    "event": ("threads/event.py", {"threads": 10, "rounds": 2}),
+    "thread-local": ("threads/thread_local.py", {"threads": 10, "hold_ms": 200}),
+    "thread-pool": ("threads/thread_pool.py", {"workers": 5, "tasks": 40, "task_ms": 200}),
+    "producer-consumer": ("threads/producer_consumer.py", {
+        "producers": 3, "consumers": 2, "produce_ms": 200, "consume_ms": 100, "duration_ms": 2000,
+        "capacity": 0, "queue": "queue"}),
+    # 2. Processes
+    "process-start": ("processes/process_start.py", {"processes": 10}),
+    "process-isolation": ("processes/process_isolation.py", {"processes": 10}),
+    "process-info": ("processes/process_info.py", {"processes": 2}),
+    "process-queue": ("processes/process_queue.py", {"processes": 10}),
+    "process-shared-dict": ("processes/process_shared_dict.py", {"processes": 10, "updates": 1}),
+    "process-lock": ("processes/process_lock.py", {"processes": 2, "hold_ms": 200}),
+    "process-pool": ("processes/process_pool.py", {
+        "workers": 5, "tasks": 10, "task_ms": 200, "chunksize": 0}),
     # 3. Coroutines
     "coroutine-switch": ("coroutines/coroutine_switch.py", {}),
     "generator-delegation": ("coroutines/generator_delegation.py", {}),
@@ -28,7 +60,7 @@ SCENARIOS = {
 }
 
 #: The lessons whose programs send slow requests to a test server (`test_server()`).
-SLOW_SERVER = {"io-switch"}
+SLOW_SERVER = {"io-switch", "io-bound-threads"}
 
 #: Every run has it: durations in milliseconds are multiplied by it.
 TIME_SCALE = "time-scale"

@@ -9,11 +9,13 @@ trace when it ends. All processes read the same monotonic clock. The parent reco
 process's `exit` mark and ends its lane when it reaps the child (`join`, or at the end).
 """
 
+import _thread
 import functools
 import json
 import os
+import signal
 
-from . import patching
+from . import ipc, patching
 from .recorder import (
     Lane,
     add_mark,
@@ -72,17 +74,53 @@ def _begin_child(ticket, name):
     state["dir"] = ticket.folder
     state["children"] = []
     output.reset()
+    _catch_sigterm(ticket)
+
+
+def _catch_sigterm(ticket):
+    """A SIGTERM (`Process.terminate()`, a pool ending its workers) first writes what the
+    child recorded, then ends it as the signal would have. The signal is taken by a thread of
+    the tracer's own (`sigwait`), not by a Python handler: a handler runs only between the
+    main thread's bytecodes, and a signal that comes just as that thread blocks in C (a pool
+    worker taking its queue's lock) would leave it blocked for good."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # threads started later too
+    _thread.start_new_thread(_await_sigterm, (ticket,))
+
+
+def _await_sigterm(ticket):
+    tls.off = True
+    signal.sigwait({signal.SIGTERM})
+    _write_child(ticket)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    os.kill(os.getpid(), signal.SIGTERM)  # delivered to this thread: the default action
+
+
+_writing = _thread.allocate_lock()
 
 
 def _write_child(ticket):
-    """In the child, at its end: everything it recorded, for the parent to merge."""
+    """In the child, at its end: everything it recorded, for the parent to merge (once:
+    at its end, or when a SIGTERM ends it). Its threads still running (daemons) end with
+    it, each with a `cut_off` mark."""
+    with _writing:
+        if rec.on:
+            _write_recording(ticket)
+
+
+def _write_recording(ticket):
     from . import output
 
     output.flush_pending()
     t = now()
     reap_children(t)
     merge_children()
+    for lane in rec.lanes:
+        if lane.kind == "thread" and lane.end is None:
+            add_mark(lane, "cut_off", "the process ended while this daemon thread ran", None, t)
+            end_lane(lane, t)
     end_lane(rec.process_lane, t)
+    rec.on = False
     rec.lanes.sort(key=lambda lane: lane.id)
     data = {
         "lanes": [[l.kind, l.name if l.name is not None else l.task.get_name(), l.start, l.end, l.parent]
@@ -167,7 +205,9 @@ def install():
         lane = new_lane("process", self.name)
         self._conlab_ticket = Ticket(lane.id, state["dir"], rec.t0, state["params"])
         state["children"].append((lane, self))
-        return start(self)
+        started = start(self)
+        lane.name = f"{self.name} (pid {self.pid})"  # as conlab names a process's lane
+        return started
 
     @functools.wraps(join)
     def join_(self, timeout=None):
@@ -197,3 +237,4 @@ def install():
     patching.patch(base, "start", start_)
     patching.patch(base, "join", join_)
     patching.patch(base, "_bootstrap", _bootstrap)
+    ipc.install()

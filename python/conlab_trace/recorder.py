@@ -51,6 +51,7 @@ class _Tls(threading.local):
     main_coro = None  # the coroutine asyncio.run was given on this thread
     closing = False  # asyncio.run is cleaning up on this thread
     off = False  # a thread of the tracer's own (never recorded)
+    io = False  # within a wait for an HTTP response (its socket reads are part of it)
 
 
 tls = _Tls()

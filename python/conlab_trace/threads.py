@@ -3,19 +3,25 @@
 Locks, semaphores, conditions and events the program creates are replaced by traced ones
 (those the standard library creates for itself stay as they are: a `queue.Queue`'s inner
 lock is the queue's business, and its waits are recorded as `waiting_queue`). A wait is a
-span from the call to its return; a lock's hold is a `holding_lock` span from acquire to
-release. `time.sleep` is `sleeping` on a thread, and `blocking` inside a task's step, where
-it holds the whole event loop.
+span from the call to its return; a lock's hold (and a semaphore's permit) is a
+`holding_lock` span from acquire to release. `time.sleep` is `sleeping` on a thread, and
+`blocking` inside a task's step, where it holds the whole event loop. A wait for a lock that
+closes a cycle of waits is noted for `watch_for_deadlock()`; a queue marks its length; a
+blocking socket's waits are `blocked_io` and `connecting`.
 """
 
 import _thread
 import functools
+import http.client
 import queue
+import select
+import socket
 import threading
 import time
 
 from . import patching
 from .recorder import (
+    add_mark,
     add_span,
     close_span,
     current_lane,
@@ -62,9 +68,12 @@ class Lock:
         hold = self._hold
         label = f"{self.name} held by {hold[0].name}" if hold else self.name
         span = open_span(lane, "waiting_lock", label, site)
+        _waits[lane] = self
+        _look_for_cycle(lane)
         try:
             got = self._lock.acquire(True, timeout)
         finally:
+            _waits.pop(lane, None)
             close_span(lane, span)
         if got:
             self._held(site)
@@ -74,6 +83,9 @@ class Lock:
         lane = current_lane()
         if lane is not None:
             self._hold = (lane, open_span(lane, "holding_lock", self.name, site))
+            for waiter, lock in list(_waits.items()):  # its waiters now wait for a new holder
+                if lock is self:
+                    _look_for_cycle(waiter)
 
     def release(self):
         hold, self._hold = self._hold, None
@@ -171,6 +183,57 @@ class RLock(Lock):
         self._depth = depth
 
 
+# ----------------------------------------------------------------------------- deadlocks
+
+_waits = {}  # lane -> the traced lock it waits for now
+_deadlocks = []  # each cycle of waits seen: [(waiter, lock, holder), ...]
+
+
+def _look_for_cycle(lane):
+    """Follows the waits from `lane` (it waits for a lock held by a lane that waits for a
+    lock held by ...): a wait that leads back to `lane` closes a cycle, a deadlock, which is
+    noted. Looked at whenever a wait begins or a lock a lane waits for changes hands, so no
+    thread of the tracer's own has to watch."""
+    edges, seen, waiter = [], set(), lane
+    while waiter not in seen:
+        seen.add(waiter)
+        lock = _waits.get(waiter)
+        hold = lock._hold if lock is not None else None
+        if hold is None:
+            return
+        edges.append((waiter, lock, hold[0]))
+        waiter = hold[0]
+        if waiter is lane:
+            _deadlocks.append(sorted(edges, key=lambda e: e[0].id))
+            return
+
+
+class Watch:
+    """What `watch_for_deadlock()` returns: `deadlock()` says who waited for a lock held by
+    whom, if the program's locks closed a cycle of waits since the watch began (the waits
+    themselves end as the program ends them: an acquire's timeout), and marks it as conlab's
+    watchdog does: a `waits_for` mark per wait (`<waiter lane> <holder lane>`) and a
+    `deadlock` mark (the words)."""
+
+    def __init__(self):
+        self._from = len(_deadlocks)
+
+    def deadlock(self):
+        if len(_deadlocks) <= self._from:
+            return None
+        edges = _deadlocks[self._from]
+        words = "; ".join(f"{w.name} waits for lock `{lock.name}` held by {'itself' if h is w else h.name}"
+                          for w, lock, h in edges)
+        lane = current_lane()
+        if lane is not None:
+            site = user_site(2)
+            for w, _lock, h in edges:
+                add_mark(lane, "waits_for", f"{w.id} {h.id}", site)
+            add_mark(lane, "deadlock", words, site)
+        self._from = len(_deadlocks)
+        return words
+
+
 def _lock_factory(cls, original):
     def make(*args, **kwargs):
         if rec.on and user_creator(2):
@@ -236,6 +299,41 @@ def _semaphore_first(self, original, args, kwargs):
     return True if original(self, False) else None
 
 
+def _traced_semaphore(base):
+    """`threading.Semaphore` or `BoundedSemaphore`, traced: `waiting_semaphore` while no permit
+    is free, then the permit held as a `holding_lock` span until a release on the same lane
+    (`with sem:`); a release from another lane ends the oldest hold."""
+    waits = _traced_class(base, base.__name__, {"acquire": ("waiting_semaphore", _semaphore_first)})
+    acquire, release = waits.acquire, base.release
+
+    @functools.wraps(acquire)
+    def acquire_(self, *args, **kwargs):
+        got = acquire(self, *args, **kwargs)
+        lane = current_lane() if got and self._conlab else None
+        if lane is not None:
+            span = open_span(lane, "holding_lock", self._conlab_name, user_site(2))
+            self.__dict__.setdefault("_conlab_holds", []).append((lane, span))
+        return got
+
+    @functools.wraps(release)
+    def release_(self, n=1):
+        holds = self.__dict__.get("_conlab_holds")
+        if holds:
+            lane = current_lane()
+            for _ in range(min(n, len(holds))):
+                mine = [h for h in holds if h[0] is lane]
+                hold = mine[-1] if mine else holds[0]
+                holds.remove(hold)
+                close_span(*hold)  # the hold ends before another thread can take the permit
+        return release(self, n)
+
+    def __exit__(self, *exc):
+        self.release()
+
+    return type(base.__name__, (waits,), {"acquire": acquire_, "__enter__": acquire_,
+                                          "release": release_, "__exit__": __exit__})
+
+
 def _event_first(self, original, args, kwargs):
     return True if self.is_set() else None
 
@@ -273,10 +371,30 @@ def _install_queue():
         init(self, *args, **kwargs)
         if rec.on and user_creator(2):
             self._conlab_name = name_for("Queue")
+            # Its length after every put and get, marked while the queue's lock is held (so in
+            # the order they happened), as conlab's own queue marks it: `queue_len`.
+            put, get = self._put, self._get
+
+            def _put(item):
+                put(item)
+                _mark_len(self)
+
+            def _get():
+                item = get()
+                _mark_len(self)
+                return item
+
+            self._put, self._get = _put, _get
 
     patching.patch(queue.Queue, "__init__", __init__)
     patching.patch(queue.Queue, "get", get_)
     patching.patch(queue.Queue, "put", put_)
+
+
+def _mark_len(q):
+    lane = current_lane()
+    if lane is not None:
+        add_mark(lane, "queue_len", str(q._qsize()), user_site(2))
 
 
 def _queue_label(q, verb):
@@ -315,28 +433,118 @@ def _install_threads():
         lane = current_lane()
         if lane is None:
             return _sleep(seconds)
+        if tls.driver is None:
+            # On a thread: open while it lasts (a daemon cut off mid-sleep shows it open).
+            span = open_span(lane, "sleeping", f"sleep {fmt_ms(seconds)}", user_site(2))
+            try:
+                return _sleep(seconds)
+            finally:
+                close_span(lane, span)
+        # Inside a task's step the call holds the whole event loop: `blocking`.
         start = now()
         try:
             _sleep(seconds)
         finally:
-            # Inside a task's step the call holds the whole event loop: `blocking`.
-            if tls.driver is not None:
-                add_span(lane, "blocking", start, now(), f"time.sleep {fmt_ms(seconds)}", user_site(2))
-            else:
-                add_span(lane, "sleeping", start, now(), f"sleep {fmt_ms(seconds)}", user_site(2))
+            add_span(lane, "blocking", start, now(), f"time.sleep {fmt_ms(seconds)}", user_site(2))
 
     patching.patch(time, "sleep", sleep)
+
+
+# ----------------------------------------------------------------------------- blocking sockets
+
+
+def _install_sockets():
+    """Blocking sockets: an HTTP request's wait for its response (`http.client`, which
+    `urllib.request.urlopen` uses) is one `blocked_io` span, however many reads it takes;
+    elsewhere a socket's own receive that has to wait for data is `blocked_io` (one that finds
+    data already there records nothing); a `connect` to a host and port is `connecting`.
+    Non-blocking sockets (asyncio's) are left alone: the loop's own waits say what a task waits
+    for."""
+    cls = socket.socket
+    for name in ("recv", "recv_into", "recvfrom", "recvfrom_into"):
+        patching.patch(cls, name, _traced_recv(getattr(cls, name), name))
+    patching.patch(cls, "connect", _traced_connect(cls.connect))
+
+    connection = http.client.HTTPConnection
+    getresponse = connection.getresponse
+
+    @functools.wraps(getresponse)
+    def getresponse_(self):
+        lane = current_lane()
+        if lane is None or tls.io:
+            return getresponse(self)
+        state = "blocking" if tls.driver is not None else "blocked_io"  # in a task: the loop waits
+        span = open_span(lane, state, f"HTTP response from {self.host}:{self.port}", user_site(2))
+        tls.io = True
+        try:
+            return getresponse(self)
+        finally:
+            tls.io = False
+            close_span(lane, span)
+
+    patching.patch(connection, "getresponse", getresponse_)
+
+
+def _blocking(sock):
+    lane = current_lane() if not tls.io else None  # within an HTTP wait: that wait says it
+    return lane if lane is not None and sock.gettimeout() != 0.0 else None
+
+
+def _peer(sock):
+    """Who is at the socket's other end: `host:port`, a Unix socket's path, or nothing known."""
+    try:
+        peer = sock.getpeername()
+    except OSError:
+        return ""
+    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
+
+
+def _traced_recv(original, name):
+    @functools.wraps(original)
+    def recv(self, *args, **kwargs):
+        lane = _blocking(self)
+        if lane is None:
+            return original(self, *args, **kwargs)
+        try:
+            ready = select.select([self], [], [], 0)[0]
+        except (OSError, ValueError):
+            ready = True
+        if ready:
+            return original(self, *args, **kwargs)
+        state = "blocking" if tls.driver is not None else "blocked_io"  # in a task: the loop waits
+        peer = _peer(self)
+        span = open_span(lane, state, f"{name} from {peer}" if peer else name, user_site(2))
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            close_span(lane, span)
+
+    return recv
+
+
+def _traced_connect(original):
+    @functools.wraps(original)
+    def connect(self, address):
+        lane = _blocking(self)
+        if lane is None or not isinstance(address, tuple):  # a Unix socket's: no network wait
+            return original(self, address)
+        span = open_span(lane, "connecting", f"connect {address[0]}:{address[1]}", user_site(2))
+        try:
+            return original(self, address)
+        finally:
+            close_span(lane, span)
+
+    return connect
 
 
 def install():
     _install_threads()
     _install_queue()
+    _install_sockets()
     patching.patch(threading, "Lock", _lock_factory(Lock, threading.Lock))
     patching.patch(threading, "RLock", _lock_factory(RLock, threading.RLock))
-    semaphore = {"acquire": ("waiting_semaphore", _semaphore_first)}
-    patching.patch(threading, "Semaphore", _traced_class(threading.Semaphore, "Semaphore", semaphore))
-    patching.patch(threading, "BoundedSemaphore",
-                   _traced_class(threading.BoundedSemaphore, "BoundedSemaphore", semaphore))
+    patching.patch(threading, "Semaphore", _traced_semaphore(threading.Semaphore))
+    patching.patch(threading, "BoundedSemaphore", _traced_semaphore(threading.BoundedSemaphore))
     condition = _traced_class(threading.Condition, "Condition", {})
     base_init = threading.Condition.__init__
 

@@ -15,7 +15,7 @@ import traceback
 import types
 
 from . import api, metrics, output, patching, processes, tasks, threads
-from .recorder import end_lane, new_lane, now, rec, tls
+from .recorder import add_mark, close_span, end_lane, new_lane, now, open_span, rec, tls
 from .recorder import spans as recorded_spans
 
 SCHEMA = "conlab.trace/1"
@@ -70,11 +70,20 @@ def run_program(path, code):
 
 def finish():
     """Ends the run as the interpreter would end the program (non-daemon threads joined,
-    children reaped), takes the patches out and returns the recording's end."""
+    children reaped), takes the patches out and returns the recording's end.
+
+    The program's main thread goes on until the interpreter is done with it: where threads
+    the program started are still running, the main lane waits for them (`waiting_join`,
+    `waiting for non-daemon threads`), as Python's main thread does at its end; daemon threads
+    still running when the program ends are cut off there (a `cut_off` mark, their lane
+    ended), as the interpreter's exit ends them."""
     main = rec.lanes[0]
     output.flush_pending()
-    end_lane(main)
-    # What follows is the interpreter's ending, not the program's code: not recorded.
+    me = threading.current_thread()
+    alive = [t for t in threading.enumerate() if t is not me and not t.daemon and t.is_alive()]
+    waiting = open_span(main, "waiting_join", "waiting for non-daemon threads") if alive else None
+    # What follows is the interpreter's ending, not the program's code: the main lane's wait
+    # says it, and nothing within is recorded.
     tls.lane, tls.off = None, True
     if hasattr(threading, "_shutdown"):
         threading._shutdown()  # the threading atexit calls, then every non-daemon thread joined
@@ -82,17 +91,30 @@ def finish():
         for thread in threading.enumerate():
             if thread is not threading.current_thread() and not thread.daemon:
                 thread.join()
+    if waiting is not None:
+        close_span(main, waiting)
     # The program's atexit functions, as at its exit (multiprocessing's joins non-daemon
     # children and ends daemonic ones); `python3 -m conlab_trace` then leaves with os._exit.
     atexit._run_exitfuncs()
     processes.reap_children()
     output.flush_pending()
     end = now()
+    end_lane(main, end)
+    cut_off_threads(end)
     rec.on = False
     patching.restore_all()
     processes.merge_children()
     shutil.rmtree(processes.state["dir"], ignore_errors=True)
     return end
+
+
+def cut_off_threads(t):
+    """Ends the lanes of threads still running at `t` (daemons: the interpreter's exit ends
+    them), each with a `cut_off` mark; what they were doing stays open (`"open": true`)."""
+    for lane in rec.lanes:
+        if lane.kind == "thread" and lane.end is None:
+            add_mark(lane, "cut_off", "the program ended while this daemon thread ran", None, t)
+            lane.end = t
 
 
 def timer_lateness_ms():
@@ -157,11 +179,15 @@ def trace(scenario, params, status, end):
         name = f'"{name}"' if plain else json.dumps(name)
         lanes.append(f'{{"id":{lane.id},"kind":"{lane.kind}","name":{name},'
                      f'"start":{start},"end":{stop}{parent}}}')
-    spans = list(recorded_spans())
+    # A run cut short (time limit, events, Stop) ends at the moment it was cut; what its
+    # threads began after that moment, before they were halted, is not part of it.
+    spans = [s for s in recorded_spans() if s[2] <= end]
     still_open = set()  # spans open at the end (a daemon thread's sleep)
     for lane in rec.lanes:
         while lane.stack:
             state, start, depth, label, site = lane.stack.pop()
+            if start > end:
+                continue
             span = (lane.id, state, start, end, depth, label, site)
             still_open.add(id(span))
             spans.append(span)

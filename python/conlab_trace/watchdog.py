@@ -52,8 +52,8 @@ def _abort(status):
     if _state["done"]:
         return
     _state["done"] = True
-    end = now()
     rec.on = False
+    end = now()
     from . import processes
 
     for _lane, process in processes.state["children"]:

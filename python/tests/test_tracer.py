@@ -52,7 +52,8 @@ def trace(program, scenario=None, params=None, source=None):
 
 
 def lane_named(t, name):
-    return next(l for l in t["lanes"] if l["name"] == name)
+    """The lane called `name` (a process's: `name (pid N)`)."""
+    return next(l for l in t["lanes"] if l["name"] == name or l["name"].startswith(name + " (pid "))
 
 
 def spans_of(t, lane, state=None):
@@ -172,7 +173,14 @@ class TracerTests(unittest.TestCase):
         self.assertIn(("waiting_semaphore", "sem"), states)
         self.assertIn(("waiting_queue", "jobs.get"), states)
         self.assertIn(("waiting_event", "ready"), [(s["state"], s.get("label")) for s in spans_of(t, sets)])
-        self.assertTrue(all(s["depth"] == 0 for s in spans_of(t, waits)))
+        # A permit held is a hold of the semaphore, and the queue's wait lies within it.
+        [held] = [s for s in spans_of(t, waits, "holding_lock") if s["label"] == "sem"]
+        [get] = spans_of(t, waits, "waiting_queue")
+        self.assertEqual((held["depth"], get["depth"]), (0, 1))
+        self.assertTrue(held["start"] <= get["start"] and get["end"] <= held["end"])
+        [other] = [s for s in spans_of(t, sets, "holding_lock") if s["label"] == "sem"]
+        self.assertLessEqual(other["end"], held["start"])  # one permit: the holds follow each other
+        self.assertEqual([s["depth"] for s in spans_of(t, waits) if s is not get], [0] * (len(states) - 1))
 
     def test_a_child_process_records_under_its_own_lane_in_order(self):
         t, code, out = trace("children.py", source="""\
@@ -198,6 +206,7 @@ class TracerTests(unittest.TestCase):
         for i, name in enumerate(["Process-1", "Process-2"]):
             proc = lane_named(t, name)
             self.assertEqual(proc["kind"], "process")
+            self.assertRegex(proc["name"], rf"^{name} \(pid \d+\)$")  # as conlab names them
             helper = lane_named(t, f"helper-{i}")
             self.assertEqual((helper["kind"], helper["parent"]), ("thread", proc["id"]))
             lines = [o for o in t["output"] if o["lane"] == proc["id"]]
@@ -261,6 +270,246 @@ class TracerTests(unittest.TestCase):
         self.assertEqual(t["params"], {"sleep_ms": "200", "time-scale": "1"})
 
 
+    # ------------------------------------------------------------------------- threads
+
+    def test_computing_records_its_cpu_time_and_span_a_labelled_span(self):
+        t, code, _ = trace("cpu.py", source="""\
+            import threading, time
+            from conlab_trace import clock, computing, span
+
+            def busy():
+                with computing():
+                    end = time.perf_counter() + 0.05
+                    while time.perf_counter() < end:
+                        pass
+
+            t = threading.Thread(target=busy, name="busy"); t.start(); t.join()
+            with span("running", "task 7"):
+                time.sleep(0.02)
+            print(clock())
+            """)
+        self.assertEqual(code, 0)
+        busy = lane_named(t, "busy")
+        [work] = spans_of(t, busy, "computing")
+        self.assertGreaterEqual(work["end"] - work["start"], 49 * MS)
+        [cpu] = [m for m in t["marks"] if m["name"] == "cpu_time"]
+        self.assertEqual(cpu["lane"], busy["id"])
+        self.assertGreater(int(cpu["detail"]), 30 * MS)  # the thread's own CPU time, in ns
+        self.assertLessEqual(int(cpu["detail"]), work["end"] - work["start"] + MS)
+        [task] = spans_of(t, t["lanes"][0], "running")
+        self.assertEqual((task["label"], task["depth"]), ("task 7", 0))
+        [nap] = spans_of(t, t["lanes"][0], "sleeping")
+        self.assertEqual(nap["depth"], 1)  # within the span
+        printed = t["output"][0]
+        self.assertTrue(task["end"] <= int(printed["text"]) <= printed["t"])  # the trace's own time
+
+    def test_a_phase_notes_the_machines_idle_time_at_both_ends(self):
+        t, code, _ = trace("phase.py", source="""\
+            import time
+            from conlab_trace import phase
+
+            with phase("nap"):
+                time.sleep(0.03)
+            """)
+        self.assertEqual(code, 0)
+        names = [(m["name"], m["detail"].split()[0] if m["name"] == "machine_idle" else m["detail"])
+                 for m in t["marks"]]
+        self.assertEqual([n for n, _ in names], ["phase_start", "machine_idle", "machine_idle", "phase_end"])
+        idle = [list(map(int, m["detail"].split())) for m in t["marks"] if m["name"] == "machine_idle"]
+        self.assertEqual(len(idle[0]), 3)  # idle ns, resolution ns, cpus
+        self.assertGreaterEqual(idle[1][0], idle[0][0])
+        self.assertEqual(idle[0][2], len(os.sched_getaffinity(0)))
+
+    def test_a_watch_reports_a_cycle_of_lock_waits_as_a_deadlock(self):
+        t, code, out = trace("deadlock.py", source="""\
+            import threading, time
+            from conlab_trace import watch_for_deadlock
+
+            a = threading.Lock()
+            b = threading.Lock()
+
+            def take(first, second):
+                with first:
+                    time.sleep(0.05)
+                    if second.acquire(timeout=0.3):
+                        second.release()
+
+            watch = watch_for_deadlock()
+            one = threading.Thread(target=take, args=(a, b), name="one")
+            two = threading.Thread(target=take, args=(b, a), name="two")
+            one.start(); two.start(); one.join(); two.join()
+            print(watch.deadlock())
+            print(watch.deadlock())  # each cycle is reported once
+            mine = threading.Lock()
+            with mine:
+                mine.acquire(timeout=0.05)  # waits for itself
+            print(watch.deadlock())
+            """)
+        self.assertEqual(code, 0, out)
+        one, two = lane_named(t, "one"), lane_named(t, "two")
+        self.assertEqual([o["text"] for o in t["output"]], [
+            "one waits for lock `b` held by two; two waits for lock `a` held by one", "None",
+            "MainThread waits for lock `mine` held by itself"])
+        arrows = [m["detail"] for m in t["marks"] if m["name"] == "waits_for"]
+        self.assertEqual(arrows, [f"{one['id']} {two['id']}", f"{two['id']} {one['id']}", "0 0"])
+        deadlocks = [m for m in t["marks"] if m["name"] == "deadlock"]
+        self.assertEqual([m["lane"] for m in deadlocks], [0, 0])  # marked where it was asked
+        self.assertEqual(deadlocks[0]["detail"], t["output"][0]["text"])
+
+    def test_a_queue_marks_its_length_at_every_put_and_get(self):
+        t, code, _ = trace("lengths.py", source="""\
+            import queue
+            q = queue.Queue()
+            q.put(1); q.put(2); q.get(); q.put(3); q.get(); q.get()
+            """)
+        self.assertEqual(code, 0)
+        self.assertEqual([m["detail"] for m in t["marks"] if m["name"] == "queue_len"],
+                         ["1", "2", "1", "2", "1", "0"])
+
+    def test_a_thread_waiting_for_a_socket_is_blocked_on_io(self):
+        t, code, out = trace("sockets.py", source="""\
+            import socket, threading, time, urllib.request
+            from conlab_trace import test_server
+
+            server = test_server()
+
+            def fetch():
+                url = f"http://{server.host}:{server.port}/files/io?size=0&latency_us=80000"
+                with urllib.request.urlopen(url) as response:
+                    response.read()
+
+            def raw():
+                a, b = socket.socketpair()
+                threading.Timer(0.05, b.send, args=(b"hi",)).start()
+                a.recv(10)
+                a.recv(10) if b.send(b"again") else None  # there already: no wait
+
+            for target in (fetch, raw):
+                t = threading.Thread(target=target, name=target.__name__); t.start(); t.join()
+            """)
+        self.assertEqual(code, 0, out)
+        fetch, raw = lane_named(t, "fetch"), lane_named(t, "raw")
+        [connect] = spans_of(t, fetch, "connecting")
+        self.assertTrue(connect["label"].startswith("connect 127.0.0.1:"))
+        [wait] = spans_of(t, fetch, "blocked_io")  # one wait for the response, whatever it reads
+        self.assertTrue(wait["label"].startswith("HTTP response from 127.0.0.1:"), wait)
+        self.assertGreaterEqual(wait["end"] - wait["start"], 75 * MS)
+        [recv] = spans_of(t, raw, "blocked_io")
+        self.assertEqual(recv["label"], "recv")  # a socket pair's end has no address
+        self.assertGreaterEqual(recv["end"] - recv["start"], 40 * MS)
+
+    def test_the_main_thread_waits_for_its_threads_and_daemons_are_cut_off(self):
+        t, code, _ = trace("ending.py", source="""\
+            import threading, time
+
+            threading.Thread(target=time.sleep, args=(0.1,), name="worker").start()
+            threading.Thread(target=time.sleep, args=(5,), name="daemon", daemon=True).start()
+            print("main reached its end")
+            """)
+        self.assertEqual(code, 0)
+        main, worker, daemon = t["lanes"][0], lane_named(t, "worker"), lane_named(t, "daemon")
+        [wait] = spans_of(t, main, "waiting_join")
+        self.assertEqual(wait["label"], "waiting for non-daemon threads")
+        self.assertGreaterEqual(wait["end"], worker["end"])
+        self.assertGreaterEqual(main["end"], worker["end"])
+        self.assertEqual(daemon["end"], t["end"])
+        [cut] = [m for m in t["marks"] if m["name"] == "cut_off"]
+        self.assertEqual((cut["lane"], cut["t"]), (daemon["id"], t["end"]))
+        [nap] = spans_of(t, daemon, "sleeping")
+        self.assertTrue(nap.get("open") and nap["end"] == t["end"])  # cut off mid-sleep
+        self.assertLess(t["end"], 2_000 * MS)
+
+    # ------------------------------------------------------------------------- processes
+
+    def test_processes_wait_on_what_they_share(self):
+        t, code, out = trace("shared.py", source="""\
+            import multiprocessing, time
+
+            def child(i, lock, queue, go):
+                go.wait()
+                with lock:
+                    time.sleep(0.05)
+                queue.put(i)
+
+            if __name__ == "__main__":
+                lock = multiprocessing.Lock()
+                queue = multiprocessing.Queue()
+                go = multiprocessing.Event()
+                procs = [multiprocessing.Process(target=child, args=(i, lock, queue, go)) for i in range(2)]
+                for p in procs: p.start()
+                time.sleep(0.05)
+                go.set()
+                print(sorted(queue.get() for _ in procs))
+                for p in procs: p.join()
+            """)
+        self.assertEqual(code, 0, out)
+        main = t["lanes"][0]
+        self.assertIn("queue.get", [s["label"] for s in spans_of(t, main, "waiting_queue")])
+        holds = []
+        for name in ("Process-1", "Process-2"):
+            proc = lane_named(t, name)
+            self.assertEqual([s["label"] for s in spans_of(t, proc, "waiting_event")], ["go"])
+            [hold] = spans_of(t, proc, "holding_lock")
+            self.assertEqual(hold["label"], "lock")
+            holds.append(hold)
+        first, second = sorted(holds, key=lambda h: h["start"])
+        self.assertLessEqual(first["end"], second["start"])  # across processes, one at a time
+        [wait] = [s for s in t["spans"] if s["state"] == "waiting_lock"]
+        self.assertEqual(wait["lane"], second["lane"])
+        self.assertGreaterEqual(wait["end"] - wait["start"], 30 * MS)
+
+    def test_a_call_through_a_managers_proxy_is_a_round_trip(self):
+        t, code, out = trace("managed.py", source="""\
+            import multiprocessing
+
+            def child(d):
+                d[1] = 2
+
+            if __name__ == "__main__":
+                with multiprocessing.Manager() as manager:
+                    d = manager.dict()
+                    p = multiprocessing.Process(target=child, args=(d,))
+                    p.start(); p.join()
+                    print(d.copy())
+            """)
+        self.assertEqual(code, 0, out)
+        trips = [(t["lanes"][s["lane"]]["name"].split()[0], s["label"]) for s in t["spans"]
+                 if s["state"] == "in_flight"]
+        self.assertEqual(trips, [("Process-2", "d[1] = 2"), ("MainThread", "d.copy()")])
+        manager = lane_named(t, "SyncManager-1")
+        self.assertEqual(manager["kind"], "process")
+        served = [l for l in t["lanes"] if l.get("parent") == manager["id"]]
+        self.assertTrue(served and all(l["end"] is not None and l["end"] <= manager["end"] for l in served))
+        exits = {m["lane"]: m["detail"] for m in t["marks"] if m["name"] == "exit"}
+        self.assertEqual(exits[manager["id"]], "exited with code 0")
+
+    def test_a_terminated_child_keeps_what_it_recorded(self):
+        t, code, out = trace("terminated.py", source="""\
+            import multiprocessing, time
+            from conlab_trace import mark
+
+            def child():
+                mark("began")
+                time.sleep(10)
+
+            if __name__ == "__main__":
+                p = multiprocessing.Process(target=child)
+                p.start()
+                time.sleep(0.2)
+                p.terminate()
+                p.join()
+                print(p.exitcode)
+            """)
+        self.assertEqual(code, 0, out)
+        self.assertEqual(t["output"][0]["text"], "-15")  # ended by the signal, as without the tracer
+        proc = lane_named(t, "Process-1")
+        self.assertEqual([m["name"] for m in t["marks"] if m["lane"] == proc["id"]], ["began", "exit"])
+        [exit_] = [m for m in t["marks"] if m["name"] == "exit"]
+        self.assertEqual(exit_["detail"], "was killed by signal 15 (SIGTERM)")
+        [nap] = spans_of(t, proc, "sleeping")
+        self.assertGreaterEqual(nap["end"] - nap["start"], 150 * MS)
+
+
 # ----------------------------------------------------------------------------- every program
 
 
@@ -285,13 +534,45 @@ def draw(scenario, rng):
         "cancel-all": lambda: {"tasks": r(1, 500), "cancel_after_ms": r(0, 200)},
         "io-switch": lambda: {"fetches": r(1, 200), "latency_ms": r(0, 300)},
         "coroutine-cpu": lambda: {"units": r(1, 6), "unit_ms": r(1, 60)},
+        "thread-start": lambda: {"threads": r(1, 300)},
+        "thread-main-waits": lambda: {"sleeps_ms": sleeps(5)},
+        "thread-daemon": lambda: {"sleep_ms": r(0, 300)},
+        "thread-join-timeout": lambda: {"work_ms": r(0, 300), "timeout_ms": r(1, 400)},
+        "thread-names": lambda: {"threads": r(1, 64)},
+        "cpu-bound-gil": lambda: {"units": r(1, 4), "gil": rng.choice(["true", "false"]),
+                                  "switch_interval_ms": r(1, 20)},
+        "io-bound-threads": lambda: {"downloads": r(1, 100), "latency_ms": r(0, 300)},
+        "race-condition": lambda: {"threads": r(2, 20), "hold_ms": r(0, 100),
+                                   "op": rng.choice(["assign", "increment"]), "increments": r(1, 5)},
+        "lock": lambda: {"threads": r(1, 20), "hold_ms": r(0, 30)},
+        "rlock": lambda: {"threads": r(1, 20)},
+        "lock-order": lambda: {"hold_ms": r(0, 200)},
+        "semaphore": lambda: {"threads": r(1, 30), "permits": r(1, 6), "hold_ms": r(0, 100)},
+        "condition-notify": lambda: {"threads": r(1, 15), "notify_plan": ",".join(
+            str(r(1, 5)) for _ in range(r(1, 4))), "wait": rng.choice(["while", "if"])},
+        "condition-wait-for": lambda: {"threads": r(1, 10)},
+        "event": lambda: {"threads": r(1, 30), "rounds": r(1, 3)},
+        "thread-local": lambda: {"threads": r(1, 30), "hold_ms": r(0, 100)},
+        "thread-pool": lambda: {"workers": r(1, 8), "tasks": r(1, 40), "task_ms": r(0, 50)},
+        "producer-consumer": lambda: {"producers": r(1, 4), "consumers": r(1, 4), "produce_ms": r(5, 50),
+                                      "consume_ms": r(0, 50), "duration_ms": r(1, 500), "capacity": r(0, 5),
+                                      "queue": rng.choice(["queue", "unguarded"])},
+        "process-start": lambda: {"processes": r(1, 20)},
+        "process-isolation": lambda: {"processes": r(1, 20)},
+        "process-info": lambda: {"processes": r(1, 6)},
+        "process-queue": lambda: {"processes": r(1, 20)},
+        "process-shared-dict": lambda: {"processes": r(1, 8), "updates": r(1, 50)},
+        "process-lock": lambda: {"processes": r(1, 5), "hold_ms": r(0, 50)},
+        "process-pool": lambda: {"workers": r(1, 5), "tasks": r(1, 30), "task_ms": r(0, 40),
+                                 "chunksize": r(0, 4)},
     }.get(scenario, lambda: {})()
     if scenario == "wait-timeout":
         s = sleeps(5)
         p = {"sleeps_ms": s, "timeout_ms": r(0, 400),
              "return_when": rng.choice(["all", "first_completed", "first_exception"]),
              "fail_index": r(0, len(s.split(",")))}
-    p["time-scale"] = rng.choice(["1", "1", "0.5", "2"])
+    # cpu-bound-gil computes its units four times over: at most 100 ms each here.
+    p["time-scale"] = rng.choice(["1", "0.5"] if scenario == "cpu-bound-gil" else ["1", "1", "0.5", "2"])
     return p
 
 
@@ -380,17 +661,19 @@ class EveryProgramTests(unittest.TestCase):
                     self.run_program(scenario, params)
 
     def test_every_program_has_a_scenario_and_every_scenario_a_program(self):
+        chapters = {"threads": "thread-scenarios", "processes": "process-scenarios",
+                    "coroutines": "async-scenarios", "asyncio": "async-scenarios"}
         on_disk = set()
-        for chapter in ("asyncio", "coroutines"):
+        for chapter in chapters:
             for name in os.listdir(os.path.join(PYTHON_DIR, chapter)):
                 if name.endswith(".py"):
                     on_disk.add(f"{chapter}/{name}")
         self.assertEqual(on_disk, {path for path, _ in catalog.SCENARIOS.values()})
-        rust = os.path.join(os.path.dirname(PYTHON_DIR), "crates", "async-scenarios", "src")
-        if os.path.isdir(rust):
+        crates = os.path.join(os.path.dirname(PYTHON_DIR), "crates")
+        if os.path.isdir(crates):
             skipped = {"event_loop_choice", "sync_vs_async_requests"}
-            for chapter in ("asyncio", "coroutines"):
-                for name in os.listdir(os.path.join(rust, chapter)):
+            for chapter, crate in chapters.items():
+                for name in os.listdir(os.path.join(crates, crate, "src", chapter)):
                     stem = name[:-3]
                     if name.endswith(".rs") and stem not in skipped:
                         self.assertIn(f"{chapter}/{stem}.py", on_disk)

@@ -654,3 +654,59 @@ async fn a_report_lists_a_suite_opens_a_run_and_compares_two_suites() {
     screenshot(&c, "report-single-390px").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn run_in_cpython_runs_the_lessons_python_program_and_shows_its_code() {
+    let (server, _store) = server(None);
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    c.goto(&format!(
+        "{}?scenario=gather-vs-wait&sleeps_ms=250,50",
+        server.url()
+    ))
+    .await
+    .unwrap();
+    // Beside Run and Run natively once the server said which lessons it runs under CPython.
+    wait_for(&c, "#run-cpython", 30).await;
+    click(&c, "#run-cpython").await;
+    let verdict = wait_for(&c, "#verdict.pass, #verdict.fail", 30)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    // asyncio's own lanes, with the learner's parameters.
+    let content = |css: &str| format!("return document.querySelector('{css}').textContent;");
+    let lanes = eval(&c, &content("#lanes")).await;
+    let lanes = lanes.as_str().unwrap_or_default();
+    assert!(
+        lanes.contains("MainThread") && lanes.contains("Task-2"),
+        "{lanes}"
+    );
+    let output = eval(&c, &content("#output")).await;
+    let output = output.as_str().unwrap_or_default();
+    assert!(output.contains("gather[0] = task 0 (250 ms)"), "{output}");
+    // The code that ran is the Python program, exactly as the repository has it.
+    click(&c, "#code summary").await;
+    wait_for(&c, "#code .source", 10).await;
+    let file = eval(
+        &c,
+        "return document.querySelector('#code .source').dataset.file;",
+    )
+    .await;
+    assert_eq!(file, "python/asyncio/gather_vs_wait.py");
+    let on_disk = std::fs::read_to_string(
+        conlab_browser_tests::workspace().join("python/asyncio/gather_vs_wait.py"),
+    )
+    .unwrap();
+    assert_eq!(count(&c, "#code .line").await, on_disk.lines().count());
+    screenshot(&c, "served-cpython-run-1400px").await;
+    // A lesson without a Python program has no such button.
+    c.goto(&format!("{}?scenario=event-loop-choice", server.url()))
+        .await
+        .unwrap();
+    wait_for(&c, "#run-native", 30).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(&c, "#run-cpython").await, 0);
+    c.close().await.unwrap();
+}

@@ -40,8 +40,17 @@ pub fn source_of(info: &ScenarioInfo) -> Option<&'static str> {
         .map(|g| g.source)
 }
 
-/// The scenario file a run recorded its events at, for a thread scenario on the scheduler
-/// (whose code runs in the Worker, so the page holds no row naming its file).
+/// The code a run on show ran: a CPython run's Python program, else the scenario's file.
+pub fn code_of(info: &ScenarioInfo, t: Option<&conlab_core::Trace>) -> Option<&'static str> {
+    match t {
+        Some(t) if t.runtime == conlab_core::RuntimeKind::Cpython => source_in(t),
+        _ => source_of(info).or_else(|| t.and_then(source_in)),
+    }
+}
+
+/// The scenario file a run recorded its events at: a thread scenario's on the scheduler
+/// (whose code runs in the Worker, so the page holds no row naming its file), or the lesson's
+/// Python program for a CPython run.
 pub fn source_in(t: &conlab_core::Trace) -> Option<&'static str> {
     thread_local! {
         static FILES: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -50,7 +59,7 @@ pub fn source_in(t: &conlab_core::Trace) -> Option<&'static str> {
         .sites
         .iter()
         .map(|s| s.file.as_str())
-        .find(|f| f.starts_with("crates/thread-scenarios/"))?;
+        .find(|f| f.starts_with("crates/thread-scenarios/") || f.starts_with("python/"))?;
     // Kept for the page's life: one per scenario file at most.
     Some(FILES.with(|files| {
         let mut files = files.borrow_mut();
@@ -464,7 +473,16 @@ fn playground_page() -> Html {
             scheduler::run(info, &state.params, schedule, lang, state.dispatcher());
         })
     };
-    let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
+    let native::Callbacks {
+        native: on_run_native,
+        cpython: on_run_cpython,
+        stop: on_stop_native,
+    } = native::callbacks(&state, &native_slot, lang);
+    // Drawn again once the server said which lessons it runs under CPython.
+    let redraw = {
+        let update = use_force_update();
+        Callback::from(move |()| update.force_update())
+    };
     let on_stop = {
         let on_stop_native = on_stop_native.clone();
         // Whichever run goes on: the page's own, or a native one of a served page.
@@ -547,7 +565,7 @@ fn playground_page() -> Html {
                 { picker(lang, info, on_pick) }
                 <h2 class="scenario-title">{ lang.title(info) }</h2>
                 <p class="explanation">{ lang.explanation(info) }</p>
-                if let Some(source) = source_of(info).or_else(|| state.trace.as_ref().and_then(|t| source_in(t))) { <CodeView {source} /> }
+                if let Some(source) = code_of(info, state.trace.as_deref()) { <CodeView {source} /> }
             </section>
             if in_browser || on_scheduler || (served && !is_planned(info)) {
                 <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />
@@ -569,6 +587,9 @@ fn playground_page() -> Html {
                     }
                     if served && info.platforms.native {
                         { native::run_button(lang, state.running, on_run_native.clone()) }
+                    }
+                    if served && native::has_python(info.id, redraw.clone()) {
+                        { native::cpython_button(lang, state.running, on_run_cpython.clone()) }
                     }
                     // On the scheduler, stepping goes through the run on show.
                     if in_browser || finished {
@@ -613,7 +634,7 @@ fn playground_page() -> Html {
             { native::runs_list(d.clone()) }
             if let Some(e) = &state.error { <p class="error" role="alert">{ e }</p> }
             if *embed_open { <EmbedDialog scenario={info.id} params={state.params.clone()} /> }
-            if let Some(t) = &state.stepping { <StepThrough trace={t.clone()} on_close={on_close_step} source={source_of(info).or_else(|| source_in(t))} /> }
+            if let Some(t) = &state.stepping { <StepThrough trace={t.clone()} on_close={on_close_step} source={code_of(info, Some(&**t))} /> }
             if let Some((kept, current)) = state.comparing() {
                 <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
             }

@@ -113,7 +113,11 @@ fn embed_widget() -> Html {
     // Served by `conlab serve`, a scenario the page cannot run runs natively, with the
     // embedding page's parameters.
     let native_slot: NativeSlot = use_mut_ref(Default::default);
-    let (on_run_native, on_stop_native) = native::callbacks(&state, &native_slot, lang);
+    let native::Callbacks {
+        native: on_run_native,
+        stop: on_stop_native,
+        ..
+    } = native::callbacks(&state, &native_slot, lang);
     let served = native::served();
     let full = format!(
         "{}index.html{}",

@@ -720,6 +720,10 @@ ui_strings! {
     run_natively => "Run natively";
     /// Under it.
     served_note => "conlab serve runs this scenario on this machine, with the parameters above; its lanes fill in as the run goes.";
+    /// The button that runs the lesson's Python program under CPython on the server.
+    run_in_cpython => "Run in CPython";
+    /// Its title: what it does.
+    run_in_cpython_title => "Runs this lesson as a Python program under CPython on the server, traced, and judges it by the same checks.";
     /// A native run waits for a free slot.
     native_queued => "Waiting for a free slot on the server…";
     /// Before the server's reason.

@@ -79,11 +79,24 @@ pub fn start(
     dispatch: UseReducerDispatcher<Playground>,
     slot: NativeSlot,
 ) {
+    start_on(info, params, WireRuntime::Native, lang, dispatch, slot);
+}
+
+/// Starts `info` with `params` on `runtime` (natively, or its Python program under CPython)
+/// on the server that serves the page.
+fn start_on(
+    info: &'static ScenarioInfo,
+    params: &Params,
+    runtime: WireRuntime,
+    lang: Lang,
+    dispatch: UseReducerDispatcher<Playground>,
+    slot: NativeSlot,
+) {
     abandon(&slot);
     let asked = StartRun {
         scenario: info.id.to_string(),
         params: params.to_map(),
-        runtime: WireRuntime::Native,
+        runtime,
     };
     let body = serde_json::to_string(&asked).unwrap_or_default();
     wasm_bindgen_futures::spawn_local(async move {
@@ -389,22 +402,83 @@ async fn answer(url: &str, fetch: js_sys::Promise) -> Result<(u16, String), Stri
     Ok((status, text))
 }
 
-/// What Run natively and Stop do: start the form's scenario with its parameters (checked as
-/// the CLI checks `-p`), and stop it.
-pub fn callbacks(
-    state: &UseReducerHandle<Playground>,
-    slot: &NativeSlot,
-    lang: Lang,
-) -> (Callback<MouseEvent>, Callback<MouseEvent>) {
-    let run = {
+/// What Run natively, Run in CPython and Stop do: start the form's scenario with its
+/// parameters (checked as the CLI checks `-p`) natively or as its Python program, and stop it.
+pub fn callbacks(state: &UseReducerHandle<Playground>, slot: &NativeSlot, lang: Lang) -> Callbacks {
+    let run_on = |runtime: WireRuntime| {
         let (state, slot) = (state.clone(), slot.clone());
         Callback::from(move |_: MouseEvent| match state.form_params() {
-            Ok(p) => start(state.scenario, &p, lang, state.dispatcher(), slot.clone()),
+            Ok(p) => start_on(
+                state.scenario,
+                &p,
+                runtime,
+                lang,
+                state.dispatcher(),
+                slot.clone(),
+            ),
             Err(e) => state.dispatch(Action::Fail(lang.param_error(&e))),
         })
     };
     let slot = slot.clone();
-    (run, Callback::from(move |_: MouseEvent| stop(&slot)))
+    Callbacks {
+        native: run_on(WireRuntime::Native),
+        cpython: run_on(WireRuntime::Cpython),
+        stop: Callback::from(move |_: MouseEvent| stop(&slot)),
+    }
+}
+
+/// What the served page's buttons do.
+#[derive(Clone)]
+pub struct Callbacks {
+    /// Run natively.
+    pub native: Callback<MouseEvent>,
+    /// Run in CPython.
+    pub cpython: Callback<MouseEvent>,
+    /// Stop.
+    pub stop: Callback<MouseEvent>,
+}
+
+thread_local! {
+    /// The lessons the server runs under CPython, once it said (`GET api/scenarios`).
+    static PYTHON_LESSONS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Whether the server runs `id`'s Python program; asks it the first time, and has `redraw`
+/// called once it answered.
+pub fn has_python(id: &str, redraw: Callback<()>) -> bool {
+    let known = PYTHON_LESSONS.with(|l| l.borrow().as_ref().map(|ids| ids.iter().any(|i| i == id)));
+    if let Some(known) = known {
+        return known;
+    }
+    thread_local! {
+        static ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if served() && !ASKED.with(|a| a.replace(true)) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let ids = match get("api/scenarios").await {
+                Ok((200, text)) => serde_json::from_str::<conlab_wire::ScenarioList>(&text)
+                    .map(|list| {
+                        list.scenarios
+                            .into_iter()
+                            .filter(|s| s.python)
+                            .map(|s| s.id)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            PYTHON_LESSONS.with(|l| *l.borrow_mut() = Some(ids));
+            redraw.emit(());
+        });
+    }
+    false
+}
+
+/// Run in CPython, beside Run natively, for a lesson with a Python program.
+pub fn cpython_button(lang: Lang, running: bool, on_run: Callback<MouseEvent>) -> Html {
+    html! {
+        <button id="run-cpython" class="secondary" onclick={on_run} disabled={running} title={lang.run_in_cpython_title()}>{ lang.run_in_cpython() }</button>
+    }
 }
 
 /// Run natively and Stop, with what the server said.

@@ -23,13 +23,33 @@ pub fn tagline(_: Lang) -> Option<&'static str> {
     None
 }
 
+/// Buttons that do nothing: there are none on this build's page.
+pub struct Callbacks {
+    /// Run natively.
+    pub native: Callback<MouseEvent>,
+    /// Run in CPython.
+    pub cpython: Callback<MouseEvent>,
+    /// Stop.
+    pub stop: Callback<MouseEvent>,
+}
+
 /// Nothing to do.
-pub fn callbacks(
-    _: &UseReducerHandle<Playground>,
-    _: &NativeSlot,
-    _: Lang,
-) -> (Callback<MouseEvent>, Callback<MouseEvent>) {
-    (Callback::noop(), Callback::noop())
+pub fn callbacks(_: &UseReducerHandle<Playground>, _: &NativeSlot, _: Lang) -> Callbacks {
+    Callbacks {
+        native: Callback::noop(),
+        cpython: Callback::noop(),
+        stop: Callback::noop(),
+    }
+}
+
+/// Never: no server runs Python programs for this build's page.
+pub fn has_python(_: &str, _: Callback<()>) -> bool {
+    false
+}
+
+/// Nothing to show.
+pub fn cpython_button(_: Lang, _: bool, _: Callback<MouseEvent>) -> Html {
+    Html::default()
 }
 
 /// Nothing to show.

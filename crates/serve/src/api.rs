@@ -111,6 +111,11 @@ pub const API_CALLS: &str = "GET /api/scenarios, POST /api/runs, GET /api/runs, 
      GET /api/runs/<id>/trace";
 
 async fn scenarios(State(state): State<AppState>) -> Json<ScenarioList> {
+    // Lessons run under CPython only where a Python is here to run them (asked once: it
+    // starts the interpreter).
+    static PYTHON: std::sync::LazyLock<bool> =
+        std::sync::LazyLock::new(|| conlab_scenarios::cpython::find_python().is_ok());
+    let python = *PYTHON;
     let scenarios = CATALOG
         .iter()
         .map(|info| {
@@ -141,6 +146,7 @@ async fn scenarios(State(state): State<AppState>) -> Json<ScenarioList> {
                 native: refused.is_none(),
                 needs_databases: databases,
                 refused,
+                python: python && conlab_scenarios::cpython::has_program(info.id),
             }
         })
         .collect();
@@ -199,7 +205,7 @@ async fn start_run(
                 StatusCode::BAD_REQUEST,
                 format!(
                     "the body is not a start request ({why}); send {{\"scenario\": \"<id>\", \
-                     \"params\": {{\"name\": \"value\"}}, \"runtime\": \"native\" or \"virtual\"}}"
+                     \"params\": {{\"name\": \"value\"}}, \"runtime\": \"native\", \"virtual\" or \"cpython\"}}"
                 ),
             );
         }

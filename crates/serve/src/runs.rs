@@ -38,8 +38,8 @@ struct Entry {
 /// A native run in progress, readable by its streams.
 pub struct Live {
     run: RwLock<Option<NativeRun>>,
-    /// A virtual run's Stop: set, the executor ends the run *stopped* at its next look.
-    stop_virtual: Arc<std::sync::atomic::AtomicBool>,
+    /// A virtual or CPython run's Stop: set, the run ends *stopped* at its next look.
+    stop_flag: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Live {
@@ -125,6 +125,7 @@ impl Runs {
                     s.expected_on(conlab_core::RuntimeKind::Tokio, &prepared.params)
                 }
                 WireRuntime::Virtual => Duration::ZERO,
+                WireRuntime::Cpython => prepared.limit / 2,
             })
             .unwrap_or_default();
         let summary = RunSummary {
@@ -194,7 +195,7 @@ impl Runs {
             RunState::Running => {
                 entry.stop_asked = true;
                 if let Some(live) = &entry.live {
-                    live.stop_virtual
+                    live.stop_flag
                         .store(true, std::sync::atomic::Ordering::Relaxed);
                     if let Some(run) = live.run.read().as_ref() {
                         run.stop();
@@ -215,6 +216,27 @@ impl Runs {
             }
             RunState::Ended => Some(entry.summary.clone()),
         }
+    }
+
+    /// A lesson's Python program, run to its end or until Stop (its trace arrives whole at
+    /// the end: the tracer writes it then).
+    fn run_cpython(&self, prepared: &Prepared, live: &Live) -> Result<Trace, String> {
+        let mut run = conlab_scenarios::cpython::start(
+            prepared.info.id,
+            &prepared.params,
+            prepared.limit,
+            Some(self.config.max_events),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut stopped = false;
+        while !run.is_finished() {
+            if !stopped && live.stop_flag.load(Ordering::Relaxed) {
+                run.stop();
+                stopped = true;
+            }
+            std::thread::sleep(WATCH_EVERY);
+        }
+        Ok(run.wait())
     }
 
     /// Stops every run and waits (at most `patience`) until the running ones are kept.
@@ -271,7 +293,7 @@ impl Runs {
         );
         let live = Arc::new(Live {
             run: RwLock::new(None),
-            stop_virtual: Arc::default(),
+            stop_flag: Arc::default(),
         });
         entry.live = Some(live.clone());
         let runs = self.clone();
@@ -291,7 +313,7 @@ impl Runs {
             // Every cap a native run has: its time limit, Stop, the events the server keeps.
             let bounds = conlab_scenarios::Bounds {
                 time: prepared.limit,
-                stop: Some(live.stop_virtual.clone()),
+                stop: Some(live.stop_flag.clone()),
                 max_events: Some(self.config.max_events),
                 max_events_why: "the most this server keeps of one run (--max-events); choose fewer tasks, or a shorter run",
             };
@@ -301,6 +323,9 @@ impl Runs {
                 &bounds,
             )
             .unwrap_or_else(|e| failed(e.to_string()));
+        }
+        if prepared.runtime == WireRuntime::Cpython {
+            return self.run_cpython(&prepared, live).unwrap_or_else(failed);
         }
         let run = match conlab_scenarios::start_native(
             prepared.info.id,

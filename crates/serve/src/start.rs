@@ -56,6 +56,8 @@ pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
     let runtime = match asked.runtime {
         WireRuntime::Native => RuntimeChoice::Tokio,
         WireRuntime::Virtual => RuntimeChoice::Virtual,
+        // Its own limit and checks; the server's other caps as for a native run.
+        WireRuntime::Cpython => return prepare_cpython(config, info, params),
     };
     if runtime == RuntimeChoice::Tokio {
         if conlab_scenarios::needs_databases(info.id) && !config.allow_databases {
@@ -106,6 +108,35 @@ pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
         info,
         params,
         runtime: asked.runtime,
+        limit,
+    })
+}
+
+/// A start of a lesson's Python program: it has one, and a Python runs it here; its time limit
+/// within `--max-run-seconds` (the tracer caps its events at `--max-events` as it records).
+fn prepare_cpython(
+    config: &Config,
+    info: &'static ScenarioInfo,
+    params: Params,
+) -> Result<Prepared, Refusal> {
+    let bad = |message: String| (StatusCode::BAD_REQUEST, message);
+    let limit = conlab_scenarios::cpython::time_limit(info.id, &params, None)
+        .map_err(|e| bad(e.to_string()))?;
+    conlab_scenarios::cpython::find_python()
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    if limit > config.max_run {
+        return Err(bad(format!(
+            "`{}` under CPython with these parameters may take up to {} s, but runs on this \
+             server may take at most {} s (--max-run-seconds); choose smaller values",
+            info.id,
+            limit.as_secs(),
+            config.max_run.as_secs()
+        )));
+    }
+    Ok(Prepared {
+        info,
+        params,
+        runtime: WireRuntime::Cpython,
         limit,
     })
 }

@@ -382,3 +382,62 @@ fn tokens_are_only_what_every_path_carries_and_every_path_carries_them() {
     let with_cookie = call(addr, "GET", "/api/runs", &[("Cookie", pair)], None);
     assert_eq!(with_cookie.status, 200);
 }
+
+#[test]
+fn cpython_runs_are_judged_capped_and_stopped_like_the_others() {
+    let (capped, _store) = server(|c| c.max_events = 2_000);
+    let addr = capped.addr();
+    let id = start(
+        addr,
+        r#"{"scenario":"gather-vs-wait","params":{"sleeps_ms":"200,50"},"runtime":"cpython"}"#,
+    );
+    let summary = wait_ended(addr, &id);
+    assert_eq!(summary["runtime"], "cpython");
+    assert_eq!(summary["status"]["kind"], "ok", "{summary}");
+    assert_eq!(
+        summary["checks_passed"].as_u64().unwrap()
+            + summary["checks_not_judged"].as_u64().unwrap_or(0),
+        summary["checks_total"].as_u64().unwrap(),
+        "{summary}"
+    );
+    let trace = get(addr, &format!("/api/runs/{id}/trace"));
+    let trace = conlab_core::Trace::from_json(&trace.body).unwrap();
+    assert_eq!(trace.runtime, conlab_core::RuntimeKind::Cpython);
+    assert!(trace.interpreter.is_some());
+    // The server's event cap holds as the tracer records.
+    let id = start(
+        addr,
+        r#"{"scenario":"create-task","params":{"tasks":"5000","sleep_ms":"10"},"runtime":"cpython"}"#,
+    );
+    let summary = wait_ended(addr, &id);
+    assert_eq!(summary["status"]["kind"], "refused", "{summary}");
+    assert_eq!(summary["checks_total"], 0);
+    // A lesson without a program is refused up front, naming those with one.
+    let refused = post_json(
+        addr,
+        "/api/runs",
+        r#"{"scenario":"redis-pool","runtime":"cpython"}"#,
+    );
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.error().contains("no Python program"),
+        "{}",
+        refused.error()
+    );
+    // Stop: the program ends stopped, with what it recorded and no verdict.
+    let id = start(
+        addr,
+        r#"{"scenario":"asyncio-two-tasks","params":{"sleep_ms":"10000"},"runtime":"cpython"}"#,
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    let asked = post_json(addr, &format!("/api/runs/{id}/stop"), "");
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let started = std::time::Instant::now();
+    let summary = wait_ended(addr, &id);
+    assert_eq!(summary["status"]["kind"], "stopped", "{summary}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+}

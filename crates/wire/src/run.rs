@@ -28,6 +28,8 @@ pub enum WireRuntime {
     Native,
     /// The deterministic virtual-time executor.
     Virtual,
+    /// The lesson's Python program under CPython, traced by conlab's tracer.
+    Cpython,
 }
 
 /// Where a run is in its life.

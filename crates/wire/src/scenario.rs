@@ -32,6 +32,9 @@ pub struct ScenarioEntry {
     /// Why it cannot be run natively here, when it cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<String>,
+    /// Whether it has a Python program this server runs under CPython (`runtime: cpython`).
+    #[serde(default)]
+    pub python: bool,
 }
 
 /// One parameter.

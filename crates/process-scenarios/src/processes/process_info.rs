@@ -83,7 +83,7 @@ pub fn checks(c: &mut Checks) {
             .next()?
             .parse()
             .ok()?;
-        Some((pid, line.text.ends_with("daemon=true")))
+        Some((pid, line.text.to_ascii_lowercase().ends_with("daemon=true")))
     };
     let mut mismatches = Vec::new();
     for line in &lines {
@@ -93,7 +93,7 @@ pub fn checks(c: &mut Checks) {
             .nth(1)
             .and_then(|r| r.split(' ').next())
             .unwrap_or("");
-        let daemon = line.text.ends_with("daemon=true");
+        let daemon = line.text.to_ascii_lowercase().ends_with("daemon=true");
         match parent_said(name) {
             Some((pid, flag))
                 if Some(pid) == line.after("pid ")

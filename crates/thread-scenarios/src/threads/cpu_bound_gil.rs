@@ -249,6 +249,33 @@ pub fn checks(c: &mut Checks) {
     if c.params.flag("gil") {
         gil_checks(c, units, cores, seq, per_unit);
     }
+    // A real Python with its GIL on (the lesson's program under CPython) has no free threads
+    // to run: its "free threads" are GIL threads, and what they show is the GIL phase again.
+    if let Some(python) = t.interpreter.as_ref().filter(|p| p.gil) {
+        let why = format!(
+            "{} has the GIL: its threads cannot compute at the same time; only a free-threaded \
+             build (3.13t or later, GIL off) runs this phase as it is meant",
+            python.describe()
+        );
+        c.not_judged(
+            "free-speedup-bounded",
+            "free threads never compute on more than min(cores, units) cores at once",
+            why.clone(),
+        );
+        c.not_judged(
+            "free-threads-parallel",
+            "without the GIL the threads compute at the same time",
+            why,
+        );
+    } else {
+        free_thread_checks(c, units, cores, seq, per_unit);
+    }
+    process_checks(c, units, cores, seq, per_unit);
+}
+
+/// The free threads' checks: never more than min(cores, units) cores, and at once where the
+/// machine lent the cores to tell.
+fn free_thread_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: Nanos) {
     let ideal = cores.min(units) as f64;
     let free = c.phase_length("free_threads").unwrap_or(Nanos::MAX);
     let free_used = cores_used(c, "free_threads");
@@ -273,6 +300,11 @@ pub fn checks(c: &mut Checks) {
         (units, cores, per_unit, MIN_UNIT_FOR_PARALLELISM, "a thread"),
         Fault::SerialThreads,
     );
+}
+
+/// The processes' checks, as the free threads'.
+fn process_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: Nanos) {
+    let ideal = cores.min(units) as f64;
     let procs = c.phase_length("processes").unwrap_or(Nanos::MAX);
     let procs_used = cores_used(c, "processes");
     c.check(
@@ -351,6 +383,9 @@ fn parallel_check(
 /// The checks of the GIL threads: they compute one at a time (judged where the machine lent
 /// the cores to tell), and hand the GIL over when a unit outlasts the switch interval.
 fn gil_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: Nanos) {
+    if let Some(python) = c.trace.interpreter.clone() {
+        return python_gil_checks(c, &python, units, cores, per_unit);
+    }
     let gil = c.phase_length("gil_threads").unwrap_or(u64::MAX);
     let speedup = seq as f64 / gil as f64;
     let at_once = cores_used(c, "gil_threads");
@@ -492,4 +527,55 @@ pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("cpu_bound_gil.rs")
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let units = p.usize("units") as u32;
     p.scale_ms(100) * 4 * units + Duration::from_millis(300) + Duration::from_millis(25) * units
+}
+
+/// The GIL threads' checks on a real Python: they gain nothing where its GIL is on (judged as
+/// conlab's own GIL is); where it is off there is no GIL to gain nothing under. CPython does
+/// not say when its GIL changes hands, so hand-overs are not judged.
+fn python_gil_checks(
+    c: &mut Checks,
+    python: &conlab_core::Interpreter,
+    units: usize,
+    cores: usize,
+    per_unit: Nanos,
+) {
+    const NO_GAIN: &str = "threads under the GIL gain nothing: speedup <= 1.2";
+    const HANDOVERS: &str = "the GIL is handed over between competing threads";
+    if python.gil {
+        let at_once = cores_used(c, "gil_threads");
+        let detail = format!("{at_once:.2} cores at once");
+        match unjudgeable(
+            c,
+            "gil_threads",
+            units,
+            cores,
+            per_unit,
+            MIN_UNIT_FOR_PARALLELISM,
+            "a thread",
+        ) {
+            Some(why) if at_once <= 1.2 => {
+                c.not_judged("gil-no-gain", NO_GAIN, format!("{detail}; {why}"));
+            }
+            _ => {
+                c.check("gil-no-gain", NO_GAIN, at_once <= 1.2, detail);
+            }
+        }
+    } else {
+        c.not_judged(
+            "gil-no-gain",
+            NO_GAIN,
+            format!(
+                "{} runs without the GIL: its threads are free threads",
+                python.describe()
+            ),
+        );
+    }
+    c.not_judged(
+        "gil-handovers",
+        HANDOVERS,
+        format!(
+            "{} does not report when its GIL changes hands (conlab's own GIL lane does)",
+            python.describe()
+        ),
+    );
 }
