@@ -249,7 +249,7 @@ fn bad_input_exits_2_and_names_the_problem() {
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["run", "create-task", "-p", "tasks=0"],
-            &["tasks", "0", "1–100000"],
+            &["tasks", "0", "1–100,000"],
         ),
         (
             &["run", "create-task", "-p", "tasks=many"],
@@ -286,7 +286,7 @@ fn bad_input_exits_2_and_names_the_problem() {
         ),
         (
             &["run", "create-task", "-p", "tasks=99999999999999999999999"],
-            &["tasks", "out of range", "1–100000"],
+            &["tasks", "out of range", "1–100,000"],
         ),
         (
             &["run", "create-task", "--out", "/nonexistent-folder/run.txt"],

@@ -1800,6 +1800,60 @@ async fn stepping_through_on_a_phone_keeps_the_acting_line_its_lane_and_next_on_
         states.contains("finished") && !states.contains("not started"),
         "{states}"
     );
+    // At every step: the lane that takes it is neither finished nor not started yet, a lane
+    // said finished takes no later step, and one not started yet took no earlier step.
+    let mut acted: Vec<String> = Vec::new();
+    let mut finished_before: Vec<(usize, String)> = Vec::new();
+    for i in 0..=last {
+        let at = eval(
+            &c,
+            &format!(
+                "const s = document.querySelector('#step-slider'); s.value = {i};
+                 s.dispatchEvent(new Event('input', {{ bubbles: true }}));
+                 return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done({{
+                   event: document.querySelector('#step-event').textContent,
+                   rows: [...document.querySelectorAll('.lane-states tbody tr')].map(r =>
+                     [r.cells[0].textContent, r.cells[1].textContent]),
+                 }}))));"
+            ),
+        )
+        .await;
+        let event = at["event"].as_str().unwrap();
+        // "▶ task-2: sleeping", "✎ task-1: task 0 finished (300 ms)", "◆ main: …"
+        let actor = event
+            .split_once(' ')
+            .and_then(|(_, rest)| rest.split_once(':'))
+            .map(|(lane, _)| lane.to_string());
+        let rows: Vec<(String, String)> = serde_json::from_value(at["rows"].clone()).unwrap();
+        let state_of = |lane: &str| {
+            rows.iter()
+                .find(|(l, _)| l == lane)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default()
+        };
+        if let Some(actor) = actor.filter(|a| rows.iter().any(|(l, _)| l == a)) {
+            let state = state_of(&actor);
+            assert!(
+                state != "finished" && state != "not started yet",
+                "step {i}: {actor} takes the step ({event}) but reads \"{state}\""
+            );
+            if let Some((when, _)) = finished_before.iter().find(|(_, l)| *l == actor) {
+                panic!("step {i}: {actor} takes a step ({event}) after it read finished at step {when}");
+            }
+            acted.push(actor);
+        }
+        for (lane, state) in &rows {
+            if state == "finished" && !finished_before.iter().any(|(_, l)| l == lane) {
+                finished_before.push((i, lane.clone()));
+            }
+            if state == "not started yet" {
+                assert!(
+                    !acted.contains(lane),
+                    "step {i}: {lane} reads not started yet but took an earlier step"
+                );
+            }
+        }
+    }
     c.close().await.unwrap();
 }
 

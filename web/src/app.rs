@@ -128,7 +128,12 @@ pub fn from_url(shared: &share::Shared, lang: Lang) -> Start {
                         false => Ok(()),
                     });
             if let Err(e) = parsed {
-                start.error = Some(format!("{} {}", lang.link_params(), lang.param_error(&e)));
+                start.error = Some(format!(
+                    "{}{}{}",
+                    lang.link_params(),
+                    lang.gap_after(lang.link_params()),
+                    lang.param_error(&e)
+                ));
             }
             start.params = known;
         }
@@ -620,7 +625,7 @@ fn playground_page() -> Html {
                 <div class="native-note" id="native-note">
                     <p>{ lang.native_only() }</p>
                     <p id="recorded-params">{ lang.recorded_params() }</p>
-                    <p>{ lang.run_it_live() }{ " " }<code>{ native_command(info, &state.params) }</code></p>
+                    <p>{ lang.run_it_live() }{ lang.gap_after(lang.run_it_live()) }<code>{ native_command(info, &state.params) }</code></p>
                     if let (Some(t), Origin::Recorded) = (&state.trace, state.origin) {
                         <p class="recorded" id="recorded-label">{ lang.recorded_on(t.host.as_deref().unwrap_or("?"), t.recorded_at.as_deref().unwrap_or("?")) }</p>
                     }

@@ -165,7 +165,7 @@ fn embed_widget() -> Html {
                     } else if !state.params.is_empty() {
                         <p id="yours">{ lang.yours_not_used(&assignments(&state.params)) }{ " " }<code>{ native_command(info, &state.params) }</code></p>
                     } else {
-                        <p>{ lang.run_it_live() }{ " " }<code>{ native_command(info, &[]) }</code></p>
+                        <p>{ lang.run_it_live() }{ lang.gap_after(lang.run_it_live()) }<code>{ native_command(info, &[]) }</code></p>
                     }
                 </div>
             }

@@ -517,6 +517,45 @@ impl Lang {
             Lang::ZhCn => format!("第 {at}/{of} 步 · {time}"),
         }
     }
+
+    /// What goes between a label and what it introduces: a space, none after a full-width
+    /// colon (`在你的机器上实时运行：conlab run …`).
+    pub fn gap_after(self, label: &str) -> &'static str {
+        if label.ends_with('：') {
+            ""
+        } else {
+            " "
+        }
+    }
+
+    /// Where a run ran, in words: `native`, `in the page`, `CPython`.
+    pub fn runtime_name(self, runtime: conlab_core::RuntimeKind) -> &'static str {
+        use conlab_core::RuntimeKind::*;
+        match runtime {
+            Tokio => self.pick("native", "原生"),
+            Browser => self.pick("in the page", "页面中"),
+            Virtual => self.pick("virtual time", "虚拟时间"),
+            Cpython => "CPython",
+        }
+    }
+
+    /// What a run with no parameters of its own ran with.
+    pub fn defaults(self) -> &'static str {
+        self.pick("defaults", "默认参数")
+    }
+
+    /// The colon after a label: `: ` in English, `：` in Chinese.
+    pub fn label_colon(self) -> &'static str {
+        self.pick(": ", "：")
+    }
+
+    /// A step that ends a span (a wait's end is its lane waking up): `sleeping ends`.
+    pub fn span_ends(self, state: &str) -> String {
+        match self {
+            Lang::En => format!("{state} ends"),
+            Lang::ZhCn => format!("{state}结束"),
+        }
+    }
 }
 
 impl Lang {
@@ -584,7 +623,7 @@ impl Lang {
         }
     }
 
-    /// A parameter's allowed values in this language: `1–100000 tasks`, `1–100000 个任务`.
+    /// A parameter's allowed values in this language: `1–100,000 tasks`, `1–100,000 个任务`.
     pub fn range_text(self, spec: &ParamSpec) -> String {
         match self {
             Lang::En => spec.range_text(),
@@ -939,9 +978,14 @@ fn zh_unit(unit: &str) -> &str {
 
 /// A parameter's allowed values in Chinese.
 fn zh_range(spec: &ParamSpec) -> String {
+    use conlab_core::{grouped, thousands};
     match spec.kind {
-        ParamKind::Count { min, max, unit, .. } => format!("{min}–{max} {}", zh_unit(unit)),
-        ParamKind::Millis { min, max, .. } => format!("{min}–{max} 毫秒"),
+        ParamKind::Count { min, max, unit, .. } => {
+            format!("{}–{} {}", grouped(min), grouped(max), zh_unit(unit))
+        }
+        ParamKind::Millis { min, max, .. } => {
+            format!("{}–{} 毫秒", thousands(min), thousands(max))
+        }
         ParamKind::List {
             min,
             max,
@@ -950,7 +994,11 @@ fn zh_range(spec: &ParamSpec) -> String {
             ..
         } => {
             let unit = if millis { " 毫秒" } else { "" };
-            format!("1 到 {max_len} 个用逗号分隔的值，每个 {min}–{max}{unit}")
+            format!(
+                "1 到 {max_len} 个用逗号分隔的值，每个 {}–{}{unit}",
+                grouped(min),
+                grouped(max)
+            )
         }
         ParamKind::Choice { options, .. } => format!("以下之一：{}", options.join("、")),
         ParamKind::Flag { .. } => "true 或 false".to_string(),

@@ -116,7 +116,7 @@ fn start_on(
             Ok(summary) => listen(summary, lang, dispatch, slot),
             Err(e) => {
                 let refused = lang.native_refused();
-                let gap = if refused.ends_with('：') { "" } else { " " };
+                let gap = lang.gap_after(refused);
                 dispatch.dispatch(Action::Fail(format!("{refused}{gap}{e}")))
             }
         }

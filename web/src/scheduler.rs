@@ -282,7 +282,11 @@ fn post(
 
 /// Why the scheduler could not run, in words, before the technical reason.
 fn failed(lang: Lang, reason: impl std::fmt::Display) -> String {
-    format!("{} {reason}", lang.scheduler_failed())
+    format!(
+        "{}{}{reason}",
+        lang.scheduler_failed(),
+        lang.gap_after(lang.scheduler_failed())
+    )
 }
 
 fn hear(

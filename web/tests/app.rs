@@ -45,7 +45,7 @@ async fn a_bad_parameter_is_refused_with_its_range() {
         .text_content()
         .unwrap_or_default();
     assert!(
-        inline.contains("sleep_ms") && inline.contains("0–60000"),
+        inline.contains("sleep_ms") && inline.contains("0–60,000"),
         "{inline}"
     );
     assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
@@ -63,7 +63,7 @@ async fn a_bad_parameter_is_refused_with_its_range() {
         .expect("an error is shown");
     let text = alert.text_content().unwrap_or_default();
     assert!(
-        text.contains("sleep_ms") && text.contains("-5") && text.contains("0–60000"),
+        text.contains("sleep_ms") && text.contains("-5") && text.contains("0–60,000"),
         "{text}"
     );
 }
@@ -297,7 +297,7 @@ async fn a_trace_link_opens_the_trace_and_bad_links_are_explained() {
         .text_content()
         .unwrap_or_default();
     assert!(
-        alert.contains("tasks") && alert.contains("1–100000"),
+        alert.contains("tasks") && alert.contains("1–100,000"),
         "{alert}"
     );
     set_query(&old);

@@ -84,7 +84,7 @@ fn errors_name_the_parameter_value_and_range_in_both_languages() {
     for lang in Lang::ALL {
         let text = lang.param_error(&err);
         assert!(
-            text.contains("tasks") && text.contains('0') && text.contains("1–100000"),
+            text.contains("tasks") && text.contains('0') && text.contains("1–100,000"),
             "{lang:?}: {text}"
         );
     }
@@ -92,7 +92,7 @@ fn errors_name_the_parameter_value_and_range_in_both_languages() {
     // Chinese all through: the reason, the range and its unit.
     let zh = Lang::ZhCn.param_error(&err);
     assert!(
-        zh.contains("超出范围") && zh.contains("1–100000 个任务"),
+        zh.contains("超出范围") && zh.contains("1–100,000 个任务"),
         "{zh}"
     );
     assert!(!Lang::En.param_error(&err).contains('`'));
@@ -117,7 +117,7 @@ fn errors_name_the_parameter_value_and_range_in_both_languages() {
         Lang::ZhCn.param_error(&word)
     );
     let spec = info.params.iter().find(|p| p.name == "tasks").unwrap();
-    assert_eq!(Lang::ZhCn.range_text(spec), "1–100000 个任务");
+    assert_eq!(Lang::ZhCn.range_text(spec), "1–100,000 个任务");
     let broken = conlab_core::Trace::from_json("{").unwrap_err();
     assert!(Lang::ZhCn.trace_error("a.json", &broken).contains("a.json"));
 }

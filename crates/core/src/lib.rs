@@ -35,8 +35,8 @@ pub use check::{
 pub use faults::Fault;
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};
 pub use params::{
-    percent_decode, BadReason, ParamBound, ParamError, ParamKind, ParamSpec, ParamValue, Params,
-    MAX_LIST_LEN, PAGE_BLOCKING_LIMIT, TIME_SCALE, TIME_SCALE_RANGE,
+    grouped, percent_decode, BadReason, ParamBound, ParamError, ParamKind, ParamSpec, ParamValue,
+    Params, MAX_LIST_LEN, PAGE_BLOCKING_LIMIT, TIME_SCALE, TIME_SCALE_RANGE,
 };
 pub use recorder::{EventWriter, LaneName, Recording, Text, TraceRecorder, WholeSpan};
 pub use run::{

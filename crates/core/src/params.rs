@@ -141,11 +141,15 @@ impl ParamSpec {
         }
     }
 
-    /// The allowed values in words, e.g. `1–100000 tasks` or `one of all, first_completed`.
+    /// The allowed values in words, e.g. `1–100,000 tasks` or `one of all, first_completed`.
     pub fn range_text(&self) -> String {
         match self.kind {
-            ParamKind::Count { min, max, unit, .. } => format!("{min}–{max} {unit}"),
-            ParamKind::Millis { min, max, .. } => format!("{min}–{max} ms"),
+            ParamKind::Count { min, max, unit, .. } => {
+                format!("{}–{} {unit}", grouped(min), grouped(max))
+            }
+            ParamKind::Millis { min, max, .. } => {
+                format!("{}–{} ms", crate::thousands(min), crate::thousands(max))
+            }
             ParamKind::List {
                 min,
                 max,
@@ -154,7 +158,11 @@ impl ParamSpec {
                 ..
             } => {
                 let unit = if millis { " ms" } else { "" };
-                format!("1 to {max_len} comma-separated values, each {min}–{max}{unit}")
+                format!(
+                    "1 to {max_len} comma-separated values, each {}–{}{unit}",
+                    grouped(min),
+                    grouped(max)
+                )
             }
             ParamKind::Choice { options, .. } => format!("one of {}", options.join(", ")),
             ParamKind::Flag { .. } => "true or false".to_string(),
@@ -782,6 +790,15 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A whole number with its thousands separated, as conlab writes figures: `-5`, `100,000`.
+pub fn grouped(n: i64) -> String {
+    if n < 0 {
+        format!("-{}", crate::thousands(n.unsigned_abs()))
+    } else {
+        crate::thousands(n as u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -869,10 +886,10 @@ mod tests {
             &["tasks=x"],
             Err("parameter `tasks`: value `x` is not a whole number; allowed: 1–100 tasks"),
         );
-        check(&["sleeps_ms="], Err("parameter `sleeps_ms`: value `` is an empty list; allowed: 1 to 8 comma-separated values, each 0–60000 ms"));
-        check(&["sleeps_ms=2,x,3"], Err("parameter `sleeps_ms`: value `2,x,3` is wrong at item 2 (\"x\", not a whole number); allowed: 1 to 8 comma-separated values, each 0–60000 ms"));
-        check(&["sleeps_ms=2,0,99999"], Err("parameter `sleeps_ms`: value `2,0,99999` is wrong at item 3 (\"99999\", out of range); allowed: 1 to 8 comma-separated values, each 0–60000 ms"));
-        check(&["sleeps_ms=1,2,3,4,5,6,7,8,9"], Err("parameter `sleeps_ms`: value `1,2,3,4,5,6,7,8,9` is a list of 9 items, too many; allowed: 1 to 8 comma-separated values, each 0–60000 ms"));
+        check(&["sleeps_ms="], Err("parameter `sleeps_ms`: value `` is an empty list; allowed: 1 to 8 comma-separated values, each 0–60,000 ms"));
+        check(&["sleeps_ms=2,x,3"], Err("parameter `sleeps_ms`: value `2,x,3` is wrong at item 2 (\"x\", not a whole number); allowed: 1 to 8 comma-separated values, each 0–60,000 ms"));
+        check(&["sleeps_ms=2,0,99999"], Err("parameter `sleeps_ms`: value `2,0,99999` is wrong at item 3 (\"99999\", out of range); allowed: 1 to 8 comma-separated values, each 0–60,000 ms"));
+        check(&["sleeps_ms=1,2,3,4,5,6,7,8,9"], Err("parameter `sleeps_ms`: value `1,2,3,4,5,6,7,8,9` is a list of 9 items, too many; allowed: 1 to 8 comma-separated values, each 0–60,000 ms"));
         check(&["tasks=99999999999999999999999"], Err("parameter `tasks`: value `99999999999999999999999` is out of range; allowed: 1–100 tasks"));
         check(&["tasks=-99999999999999999999999"], Err("parameter `tasks`: value `-99999999999999999999999` is out of range; allowed: 1–100 tasks"));
         check(

@@ -22,7 +22,7 @@ fn bad_starts_are_refused_naming_what_is_wrong() {
         (
             r#"{"scenario":"thread-start","params":{"threads":"0"}}"#,
             400,
-            &["threads", "`0`", "1–4000"],
+            &["threads", "`0`", "1–4,000"],
         ),
         (
             r#"{"scenario":"thread-start","params":{"colour":"red"}}"#,

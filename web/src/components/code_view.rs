@@ -118,7 +118,9 @@ pub fn code_view(props: &CodeViewProps) -> Html {
     }
     let body = match &*text {
         Some(Ok(code)) => lines(code, source, props.at.as_ref(), props.acting, pane.clone()),
-        Some(Err(e)) => html! { <p class="error">{ lang.code_missing() }{ " " }{ e }</p> },
+        Some(Err(e)) => {
+            html! { <p class="error">{ lang.code_missing() }{ lang.gap_after(lang.code_missing()) }{ e }</p> }
+        }
         None if *opened => html! { <p class="loading">{ lang.code_loading() }</p> },
         None => html! {},
     };

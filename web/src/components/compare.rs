@@ -17,15 +17,15 @@ pub struct CompareProps {
     pub on_stop: Callback<()>,
 }
 
-/// What a run was: scenario, runtime, parameters, length.
-pub fn describe(t: &Trace) -> String {
+/// What a run was: scenario, where it ran, parameters, length.
+pub fn describe(t: &Trace, lang: crate::i18n::Lang) -> String {
     let params: Vec<String> = t.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!(
         "{} · {} · {} · {}",
         t.scenario,
-        t.runtime.as_str(),
+        lang.runtime_name(t.runtime),
         if params.is_empty() {
-            "defaults".to_string()
+            lang.defaults().to_string()
         } else {
             params.join(" ")
         },
@@ -63,9 +63,9 @@ pub fn compare(props: &CompareProps) -> Html {
             if !differ.is_empty() {
                 <p class="params-differ" id="params-differ">{ lang.params_differ(&differ.join(", ")) }</p>
             }
-            <h3>{ format!("{}: {}", lang.kept_run(), describe(&props.kept)) }</h3>
+            <h3>{ format!("{}{}{}", lang.kept_run(), lang.label_colon(), describe(&props.kept, lang)) }</h3>
             <Timeline id="timeline-kept" trace={props.kept.clone()} scale_end={Some(end)} link={Some((*link).clone())} />
-            <h3>{ format!("{}: {}", lang.this_run(), describe(&props.current)) }</h3>
+            <h3>{ format!("{}{}{}", lang.this_run(), lang.label_colon(), describe(&props.current, lang)) }</h3>
             <Timeline id="timeline-current" trace={props.current.clone()} scale_end={Some(end)} link={Some((*link).clone())} />
         </section>
     }

@@ -133,18 +133,35 @@ pub fn lane_states(t: &Trace, steps: &[Step], upto: usize) -> Vec<Option<usize>>
         .collect()
 }
 
+/// For each lane, the first and the last step it takes (`None` for a lane that takes none): a
+/// lane has not started before its first step and has finished after its last, whatever the
+/// time (on virtual time many steps share one instant).
+pub fn lane_steps(t: &Trace, steps: &[Step]) -> Vec<Option<(usize, usize)>> {
+    let mut out = vec![None; t.lanes.len()];
+    for (k, s) in steps.iter().enumerate() {
+        if let Some(slot) = out.get_mut(acting_lane(t, s) as usize) {
+            *slot = Some(slot.map_or((k, k), |(first, _)| (first, k)));
+        }
+    }
+    out
+}
+
 /// One line saying what a step is.
 fn describe(t: &Trace, step: &Step, lang: crate::i18n::Lang) -> String {
     let lane = |id: u32| t.lanes.get(id as usize).map_or("?", |l| l.name.as_str());
     match step.kind {
         StepKind::Begin(i) | StepKind::End(i) => {
             let s = &t.spans[i];
-            let arrow = if matches!(step.kind, StepKind::Begin(_)) {
-                "▶"
+            if matches!(step.kind, StepKind::Begin(_)) {
+                format!("▶ {}: {}", lane(s.lane), lang.state_name(s.state))
             } else {
-                "■"
-            };
-            format!("{arrow} {}: {}", lane(s.lane), lang.state_name(s.state))
+                // The step that ends a wait is the lane's waking up: said as such.
+                format!(
+                    "■ {}: {}",
+                    lane(s.lane),
+                    lang.span_ends(lang.state_name(s.state))
+                )
+            }
         }
         StepKind::Print(i) => format!("✎ {}: {}", lane(t.output[i].lane), t.output[i].text),
         // A wake link ("1 2 Thread-1 released `x`, which woke Thread-2"): its words.
@@ -191,7 +208,12 @@ fn acting_lane(t: &Trace, s: &Step) -> u32 {
 #[function_component(StepThrough)]
 pub fn step_through(props: &StepThroughProps) -> Html {
     let lang = use_lang();
-    let all = use_memo(props.trace.clone(), |t| steps(t));
+    let memo = use_memo(props.trace.clone(), |t| {
+        let all = steps(t);
+        let lives = lane_steps(t, &all);
+        (all, lives)
+    });
+    let (all, lives) = (&memo.0, &memo.1);
     let at = use_state(|| 0usize);
     let last = all.len().saturating_sub(1);
     let i = (*at).min(last);
@@ -214,11 +236,20 @@ pub fn step_through(props: &StepThroughProps) -> Html {
     let replay = use_mut_ref(Replay::default);
     let (states, places) = {
         let mut r = replay.borrow_mut();
-        r.seek(t, &all, i + 1);
+        r.seek(t, all, i + 1);
         let states: Vec<Option<usize>> = (0..t.lanes.len().min(MAX_ROWS))
             .map(|lane| r.state(t, lane))
             .collect();
-        (states, Rc::new(r.places(t, now)))
+        // Tags only for lanes between their first step and their last.
+        let mut places = r.places(t, now);
+        places.retain(|p| {
+            lives
+                .get(p.lane as usize)
+                .copied()
+                .flatten()
+                .is_some_and(|(first, last)| first <= i && i <= last)
+        });
+        (states, Rc::new(places))
     };
     // Opened, the panel comes into view: on a phone it opens below the fold.
     let panel = use_node_ref();
@@ -253,9 +284,10 @@ pub fn step_through(props: &StepThroughProps) -> Html {
                             let text = match span.and_then(|i| t.spans.get(i)) {
                                 Some(s) if s.label.is_empty() => lang.state_name(s.state).to_string(),
                                 Some(s) => format!("{} — {}", lang.state_name(s.state), lang.check_detail(&s.label)),
-                                // Nothing open: not started yet, finished, or between spans.
-                                None if lane.start > now => lang.not_started().to_string(),
-                                None if lane.end.is_some_and(|end| end <= now) => lang.finished().to_string(),
+                                // Nothing open: not started yet, finished, or between spans,
+                                // told by the lane's first and last step.
+                                None if lives[id].map_or(lane.start > now, |(first, _)| i < first) => lang.not_started().to_string(),
+                                None if lane.end.is_some() && lives[id].map_or(lane.end.is_some_and(|end| end <= now), |(_, last)| i > last) => lang.finished().to_string(),
                                 None if Some(id as u32) == acting => lang.takes_step().to_string(),
                                 None => lang.ready().to_string(),
                             };

@@ -107,8 +107,8 @@ fn translate_afresh(en: &str, depth: u8) -> Option<String> {
             let part = parts.next().unwrap_or("");
             // A yes-or-no figure, in words.
             let part = match part {
-                "true" => "是",
-                "false" => "否",
+                "true" | "yes" => "是",
+                "false" | "no" => "否",
                 part => part,
             };
             let worded = depth > 0
@@ -122,5 +122,25 @@ fn translate_afresh(en: &str, depth: u8) -> Option<String> {
         }
         out.push_str(piece);
     }
-    Some(out)
+    Some(tidy_spaces(&out))
+}
+
+/// Chinese set with no space between Chinese characters, nor after full-width punctuation: a
+/// template's space beside a hole is for a figure or a Latin word (`约 200 ms`), and goes where
+/// the hole was filled with Chinese (`约用户数 × 处理时间`).
+pub fn tidy_spaces(text: &str) -> String {
+    let wide = |c: char| matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3000}'..='\u{303f}' | '\u{ff00}'..='\u{ffef}');
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' && i > 0 && i + 1 < chars.len() {
+            let (before, after) = (chars[i - 1], chars[i + 1]);
+            let punct = |c: char| matches!(c, '：' | '，' | '；' | '。' | '（' | '）' | '、');
+            if (wide(before) && wide(after)) || punct(before) || punct(after) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }

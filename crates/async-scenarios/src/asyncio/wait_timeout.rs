@@ -141,10 +141,20 @@ pub fn checks(c: &mut Checks) {
         .iter()
         .all(|i| sleeps.get(*i).is_some_and(|s| *s + slack >= waited));
     let complete = done.len() + pending.len() == sleeps.len();
+    // Each task by its lane's name (the i-th task the program spawned is the i-th task lane),
+    // not by the program's index.
+    let lane_of = |i: &usize| {
+        c.trace
+            .lanes
+            .iter()
+            .filter(|l| l.kind == conlab_core::LaneKind::Task)
+            .nth(*i)
+            .map_or_else(|| format!("task {i}"), |l| l.name.clone())
+    };
     let detail = format!(
-        "done: tasks {}; pending: tasks {} after {}",
-        conlab_core::list(&done),
-        conlab_core::list(&pending),
+        "done: {}; pending: {} after {}",
+        conlab_core::list(done.iter().map(lane_of)),
+        conlab_core::list(pending.iter().map(lane_of)),
         conlab_core::ms(waited)
     );
     c.check(
