@@ -135,11 +135,11 @@ async fn the_playground_runs_a_scenario_steps_through_it_and_compares() {
         &c,
         "return new Promise(done => { const t = setInterval(() => { \
            const h = document.querySelector('#compare h3'); \
-           if (h && h.textContent.includes('tokio')) { clearInterval(t); done(h.textContent); } }, 50); });",
+           if (h && h.textContent.includes(' · native · ')) { clearInterval(t); done(h.textContent); } }, 50); });",
     )
     .await;
     assert!(
-        kept.as_str().unwrap_or("").contains("create-task · tokio"),
+        kept.as_str().unwrap_or("").contains("create-task · native"),
         "{kept}"
     );
     screenshot_at(&c, "#compare", "playground-browser-vs-native").await;
@@ -1887,5 +1887,33 @@ async fn rows_scrolled_part_way_never_paint_over_the_axis() {
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert_eq!(eval(&c, band).await, before, "scrolled by {top} px");
     }
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_hash_route_opens_its_scenario_and_a_loader_mounts_widgets_added_later() {
+    let host = r#"<!doctype html><html><head><meta charset="utf-8"></head><body>
+<div id="first" data-conlab-scenario="asyncio-two-tasks"></div>
+<script src="conlab-embed.js"></script></body></html>"#;
+    let site = Site::serve(dist(), vec![("spa.html".into(), host.as_bytes().to_vec())]);
+    let driver = Driver::start();
+    let c = driver.session(1400, 900).await;
+    c.goto(&format!("{}index.html#/gather-vs-wait", site.url))
+        .await
+        .unwrap();
+    wait_for(&c, "#run", 30).await;
+    let picked = eval(&c, "return document.querySelector('#scenario').value;").await;
+    assert_eq!(picked, "gather-vs-wait");
+    // A page that changes without reloading adds an element: it becomes a widget too.
+    c.goto(&format!("{}spa.html", site.url)).await.unwrap();
+    wait_for(&c, "#first iframe.conlab-widget", 30).await;
+    eval(
+        &c,
+        "const d = document.createElement('div');
+         d.id = 'later'; d.setAttribute('data-conlab-scenario', 'gather-vs-wait');
+         document.body.appendChild(d); return 0;",
+    )
+    .await;
+    wait_for(&c, "#later iframe.conlab-widget", 10).await;
     c.close().await.unwrap();
 }

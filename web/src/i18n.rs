@@ -856,7 +856,7 @@ ui_strings! {
     /// Copy a snippet.
     copy => "Copy";
     /// The embed options.
-    embed_options => "Options on the element: data-compact (timeline and checks only), data-autorun (run as it shows), data-height=\"400\" (a fixed height in pixels, at least 480), data-theme=\"dark\" or \"light\", data-lang=\"zh-CN\", and any of the scenario's parameters (data-sleep-ms=\"200\").";
+    embed_options => "Options on the element: data-compact (timeline and checks only), data-autorun (run as it shows), data-height=\"600\" (a fixed height in pixels, at least 480), data-theme=\"dark\" or \"light\", data-lang=\"zh-CN\", and any of the scenario's parameters (data-sleep-ms=\"200\").";
     /// Open in the playground (from an embed).
     open_playground => "Open in the playground";
     /// File picker label.

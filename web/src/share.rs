@@ -104,11 +104,24 @@ pub fn to_query_with_trace(
     q
 }
 
-/// The page's current query string.
+/// The page's current query string. A hash route, as single-page sites write links
+/// (`index.html#/gather-vs-wait`), names the scenario where the query does not.
 pub fn current_query() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default()
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return String::new();
+    };
+    let search = location.search().unwrap_or_default();
+    let hash = location.hash().unwrap_or_default();
+    match hash
+        .strip_prefix("#/")
+        .filter(|id| !id.is_empty() && !search.contains("scenario="))
+    {
+        Some(id) => {
+            let gap = if search.is_empty() { "?" } else { "&" };
+            format!("{search}{gap}scenario={id}")
+        }
+        None => search,
+    }
 }
 
 /// Replaces the page's URL (no reload, no history entry).

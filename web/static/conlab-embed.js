@@ -65,6 +65,18 @@
     frames[d.widget].style.height = Math.min(Math.max(d.height, 120), 4000) + "px";
   });
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
-  else mount();
+  // Elements added later (a site that changes pages without reloading) are mounted as they
+  // appear; `conlab.mount()` mounts them at once.
+  function watch() {
+    mount();
+    if (window.MutationObserver) {
+      new MutationObserver(function () { mount(); })
+        .observe(document.body || document.documentElement, { childList: true, subtree: true });
+    }
+  }
+  window.conlab = window.conlab || {};
+  window.conlab.mount = mount;
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+  else watch();
 })();
