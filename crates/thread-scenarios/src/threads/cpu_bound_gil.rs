@@ -383,9 +383,39 @@ fn parallel_check(
 /// The checks of the GIL threads: they compute one at a time (judged where the machine lent
 /// the cores to tell), and hand the GIL over when a unit outlasts the switch interval.
 fn gil_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: Nanos) {
-    if let Some(python) = c.trace.interpreter.clone() {
-        return python_gil_checks(c, &python, units, cores, per_unit);
+    // A real Python (the lesson's program under CPython) is judged as conlab's own GIL is,
+    // but where its GIL is off there is none to gain nothing under, and it does not say when
+    // its GIL changes hands.
+    let python = c.trace.interpreter.clone();
+    if let Some(python) = python.as_ref().filter(|p| !p.gil) {
+        c.not_judged(
+            "gil-no-gain",
+            "threads under the GIL gain nothing: speedup <= 1.2",
+            format!(
+                "{} runs without the GIL: its threads are free threads",
+                python.describe()
+            ),
+        );
+    } else {
+        no_gain_check(c, units, cores, seq, per_unit);
     }
+    if let Some(python) = python {
+        c.not_judged(
+            "gil-handovers",
+            "the GIL is handed over between competing threads",
+            format!(
+                "{} does not report when its GIL changes hands (conlab's own GIL lane does)",
+                python.describe()
+            ),
+        );
+    } else {
+        handover_check(c, units, per_unit);
+    }
+}
+
+/// Threads under the GIL compute one at a time: judged where the machine lent the cores to
+/// tell.
+fn no_gain_check(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: Nanos) {
     let gil = c.phase_length("gil_threads").unwrap_or(u64::MAX);
     let speedup = seq as f64 / gil as f64;
     let at_once = cores_used(c, "gil_threads");
@@ -417,6 +447,10 @@ fn gil_checks(c: &mut Checks, units: usize, cores: usize, seq: Nanos, per_unit: 
             );
         }
     }
+}
+
+/// The GIL is handed over when a unit of work outlasts the switch interval.
+fn handover_check(c: &mut Checks, units: usize, per_unit: Nanos) {
     // The holder hands the GIL over when its switch interval has passed while another
     // thread waits for it (it looks between small pieces of work, at most ~1 ms apart).
     // So a hand-over is due when a unit of work outlasts the interval and a thread waited
@@ -527,55 +561,4 @@ pub const CODE: u64 = conlab_sched::code_hash(include_bytes!("cpu_bound_gil.rs")
 pub fn expected(p: &conlab_core::Params) -> std::time::Duration {
     let units = p.usize("units") as u32;
     p.scale_ms(100) * 4 * units + Duration::from_millis(300) + Duration::from_millis(25) * units
-}
-
-/// The GIL threads' checks on a real Python: they gain nothing where its GIL is on (judged as
-/// conlab's own GIL is); where it is off there is no GIL to gain nothing under. CPython does
-/// not say when its GIL changes hands, so hand-overs are not judged.
-fn python_gil_checks(
-    c: &mut Checks,
-    python: &conlab_core::Interpreter,
-    units: usize,
-    cores: usize,
-    per_unit: Nanos,
-) {
-    const NO_GAIN: &str = "threads under the GIL gain nothing: speedup <= 1.2";
-    const HANDOVERS: &str = "the GIL is handed over between competing threads";
-    if python.gil {
-        let at_once = cores_used(c, "gil_threads");
-        let detail = format!("{at_once:.2} cores at once");
-        match unjudgeable(
-            c,
-            "gil_threads",
-            units,
-            cores,
-            per_unit,
-            MIN_UNIT_FOR_PARALLELISM,
-            "a thread",
-        ) {
-            Some(why) if at_once <= 1.2 => {
-                c.not_judged("gil-no-gain", NO_GAIN, format!("{detail}; {why}"));
-            }
-            _ => {
-                c.check("gil-no-gain", NO_GAIN, at_once <= 1.2, detail);
-            }
-        }
-    } else {
-        c.not_judged(
-            "gil-no-gain",
-            NO_GAIN,
-            format!(
-                "{} runs without the GIL: its threads are free threads",
-                python.describe()
-            ),
-        );
-    }
-    c.not_judged(
-        "gil-handovers",
-        HANDOVERS,
-        format!(
-            "{} does not report when its GIL changes hands (conlab's own GIL lane does)",
-            python.describe()
-        ),
-    );
 }
