@@ -19,7 +19,7 @@ import os
 import sys
 
 from . import patching
-from .recorder import close_span, current_lane, is_user_file, open_span, rec, user_site
+from .recorder import close_span, current_lane, is_user_file, open_span, rec, user_site, waiting
 from .tasks import _ASSIGNED
 
 
@@ -55,17 +55,6 @@ def _named(cls, kind):
     patching.patch(cls, "__init__", __init__)
 
 
-def _waiting(state, label, call):
-    lane = current_lane()
-    if lane is None:
-        return call()
-    span = open_span(lane, state, label, user_site(3))
-    try:
-        return call()
-    finally:
-        close_span(lane, span)
-
-
 # ----------------------------------------------------------------------------- queues
 
 
@@ -82,7 +71,7 @@ def _install_queue():
         try:
             return get(self, False)
         except queues.Empty:
-            return _waiting("waiting_queue", name + ".get", functools.partial(get, self, True, timeout))
+            return waiting("waiting_queue", name + ".get", functools.partial(get, self, True, timeout))
 
     @functools.wraps(put)
     def put_(self, obj, block=True, timeout=None):
@@ -92,7 +81,7 @@ def _install_queue():
         try:
             return put(self, obj, False)
         except queues.Full:
-            return _waiting("waiting_queue", name + ".put", functools.partial(put, self, obj, True, timeout))
+            return waiting("waiting_queue", name + ".put", functools.partial(put, self, obj, True, timeout))
 
     _named(queues.Queue, "Queue")
     patching.patch(queues.Queue, "get", get_)
@@ -165,7 +154,7 @@ def _install_locks():
         name = self.__dict__.get("_conlab_name")
         if name is None or not rec.on or self.is_set():
             return wait(self, timeout)
-        return _waiting("waiting_event", name, functools.partial(wait, self, timeout))
+        return waiting("waiting_event", name, functools.partial(wait, self, timeout))
 
     _named(synchronize.Event, "Event")
     patching.patch(synchronize.Event, "wait", wait_)

@@ -289,3 +289,16 @@ def fmt_ms(seconds):
     if ms == int(ms):
         return f"{int(ms)} ms"
     return f"{ms:.3g} ms" if ms < 10 else f"{ms:.1f} ms"
+
+
+def waiting(state, label, call):
+    """Runs a blocking `call`, recorded as a `state` span on the current lane, at the line of
+    the program that called the traced primitive (two frames up)."""
+    lane = current_lane()
+    if lane is None:
+        return call()
+    span = open_span(lane, state, label, user_site(3))
+    try:
+        return call()
+    finally:
+        close_span(lane, span)

@@ -34,6 +34,7 @@ from .recorder import (
     tls,
     user_creator,
     user_site,
+    waiting,
 )
 from .tasks import name_for
 
@@ -246,18 +247,6 @@ def _lock_factory(cls, original):
 # ----------------------------------------------------------------------------- other primitives
 
 
-def _waiting(state, label, call):
-    """Runs a blocking `call`, recorded as a `state` span on the current lane."""
-    lane = current_lane()
-    if lane is None:
-        return call()
-    span = open_span(lane, state, label, user_site(3))
-    try:
-        return call()
-    finally:
-        close_span(lane, span)
-
-
 def _traced_class(base, kind, methods):
     """A subclass of `base` whose blocking `methods` ({name: (state, first)}) are recorded,
     for objects the program creates (others behave as `base`). `first(self, original, args,
@@ -287,7 +276,7 @@ def _traced_method(original, state, first):
             answer = first(self, original, args, kwargs)
             if answer is not None:
                 return answer
-        return _waiting(state, self._conlab_name, functools.partial(original, self, *args, **kwargs))
+        return waiting(state, self._conlab_name, functools.partial(original, self, *args, **kwargs))
 
     return method
 
@@ -351,7 +340,7 @@ def _install_queue():
         try:
             return get(self, False)
         except queue.Empty:
-            return _waiting("waiting_queue", _queue_label(self, ".get"),
+            return waiting("waiting_queue", _queue_label(self, ".get"),
                             functools.partial(get, self, True, timeout))
 
     @functools.wraps(put)
@@ -361,7 +350,7 @@ def _install_queue():
         try:
             return put(self, item, False)
         except queue.Full:
-            return _waiting("waiting_queue", _queue_label(self, ".put"),
+            return waiting("waiting_queue", _queue_label(self, ".put"),
                             functools.partial(put, self, item, True, timeout))
 
     init = queue.Queue.__init__
@@ -423,7 +412,7 @@ def _install_threads():
     def join_(self, timeout=None):
         if not rec.on or not self.is_alive():
             return join(self, timeout)
-        return _waiting("waiting_join", self.name, functools.partial(join, self, timeout))
+        return waiting("waiting_join", self.name, functools.partial(join, self, timeout))
 
     patching.patch(thread, "_bootstrap_inner", _bootstrap_inner)
     patching.patch(thread, "join", join_)
