@@ -122,3 +122,27 @@ fn every_native_only_scenario_has_a_recorded_run_for_the_playground() {
         );
     }
 }
+
+/// The page offers a comparison with the recorded native run of every scenario but those it
+/// says it ships none of, and ships one of each of the others.
+#[test]
+fn the_page_ships_a_recorded_native_run_of_every_scenario_it_offers_to_compare() {
+    for info in conlab_core::catalog::CATALOG {
+        let path = root()
+            .join("web/recorded")
+            .join(format!("{}.json", info.id));
+        let planned = registry::find(info.id).is_none();
+        assert_eq!(
+            path.exists(),
+            conlab_core::catalog::recorded(info.id) && !planned,
+            "{}: web/recorded has {}a run, the page thinks it has {}",
+            info.id,
+            if path.exists() { "" } else { "no " },
+            if conlab_core::catalog::recorded(info.id) {
+                "one"
+            } else {
+                "none"
+            }
+        );
+    }
+}

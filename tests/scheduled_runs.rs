@@ -826,3 +826,44 @@ fn a_search_that_keeps_only_some_marks_judges_every_run_as_a_full_run_does() {
         }
     }
 }
+
+/// A run that took no virtual time (starting processes, naming threads) is drawn step by step:
+/// every output line at a step of its own, in the order it was printed, inside its lane's
+/// life, and every span as wide as the steps it lasted.
+#[test]
+fn a_run_that_takes_no_time_is_laid_out_in_the_order_of_its_steps() {
+    use conlab_core::replay::{on_step_axis, steps, STEP_WIDTH};
+    let mut laid_out = Vec::new();
+    for row in scheduled_rows() {
+        let t = scheduled::run(row, &params(row.id, &[]), None)
+            .unwrap()
+            .trace;
+        let Some(stepped) = on_step_axis(&t) else {
+            assert!(t.end > 0, "{}: took no time, yet has no step axis", row.id);
+            continue;
+        };
+        laid_out.push(row.id);
+        assert_eq!(
+            stepped.end,
+            steps(&t).len() as u64 * STEP_WIDTH + STEP_WIDTH
+        );
+        let mut last = 0;
+        for line in &stepped.output {
+            assert!(line.t > last, "{}: {:?} shares a step", row.id, line.text);
+            last = line.t;
+            let lane = &stepped.lanes[line.lane as usize];
+            assert!(
+                lane.start < line.t && lane.end.is_none_or(|e| e > line.t),
+                "{}: {:?} printed outside its lane's life",
+                row.id,
+                line.text
+            );
+        }
+        for s in &stepped.spans {
+            assert!(s.end > s.start, "{}: a span without width", row.id);
+        }
+    }
+    for id in ["process-start", "process-queue", "thread-names"] {
+        assert!(laid_out.contains(&id), "{id} took time: {laid_out:?}");
+    }
+}

@@ -629,3 +629,24 @@ fn traces_at_defaults(root: &Path) -> Vec<(String, conlab_core::Trace)> {
     }
     traces
 }
+
+/// The unit word of every count parameter has its Chinese ("1–100,000 次更新", not
+/// "1–100,000 updates"): the form shows it beside the range.
+#[test]
+fn every_parameter_s_unit_has_its_chinese_word() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table = zh_table(&root);
+    let mut missing = Vec::new();
+    for info in conlab_core::catalog::CATALOG {
+        for p in info.params {
+            if let conlab_core::ParamKind::Count { unit, .. } = p.kind {
+                // A unit symbol (KB, %) reads the same in Chinese.
+                let symbol = unit.len() <= 2 || LATIN_ALLOWED.contains(&unit);
+                if !symbol && table.get(format!("unit {unit}")).is_none() {
+                    missing.push(format!("unit {unit} ({} {})", info.id, p.name));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no Chinese for: {}", missing.join(", "));
+}

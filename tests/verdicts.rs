@@ -93,3 +93,44 @@ fn at_the_defaults_every_check_is_judged_and_every_phase_is_read_by_a_check() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// In the page, at the defaults, every check of a scenario the page runs is judged too: the
+/// page's wider tolerance (a Worker's timers, a busy tab) must still tell the lesson's effect
+/// from the wrong behaviour it guards against. Judged on the exact virtual-time run, as if the
+/// page had recorded it: whether a check can judge depends on the times it predicts, not on
+/// the ones measured.
+#[test]
+fn at_the_defaults_the_page_s_tolerance_still_judges_every_check() {
+    let mut problems = Vec::new();
+    for row in conlab_scenarios::registry::all()
+        .iter()
+        .filter(|r| r.info().platforms.browser && r.generic.is_some())
+    {
+        let info = row.info();
+        let params = Params::defaults(info.params);
+        let mut trace = conlab_scenarios::run(
+            info.id,
+            conlab_scenarios::RuntimeChoice::Virtual,
+            &params,
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", info.id));
+        trace.runtime = conlab_core::RuntimeKind::Browser;
+        let checks = conlab_core::run_checks(
+            &trace,
+            &params,
+            row.checks_on(conlab_core::RuntimeKind::Browser),
+        );
+        assert!(!checks.is_empty(), "{}: no checks", info.id);
+        for c in checks.iter().filter(|c| c.verdict() != Verdict::Passed) {
+            problems.push(format!(
+                "{}: {} is {} with the page's tolerance: {}",
+                info.id,
+                c.id,
+                c.verdict().as_str(),
+                c.detail
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -244,3 +244,38 @@ fn a_step_through_replays_events_of_one_instant_in_the_order_they_happened() {
         "the test cannot tell the orders apart"
     );
 }
+
+/// blocking-in-async's loop monitor shows its timers as sleeps; a freeze (calls back to back
+/// make one) makes one of them fire late, as long as the freeze, and says so.
+#[test]
+fn the_loop_monitor_s_lane_shows_each_freeze_as_a_late_timer() {
+    use conlab_core::SpanState;
+    for params in [
+        &["calls=3", "block_ms=300"][..],
+        &["calls=2", "block_ms=150"][..],
+    ] {
+        let t = run("blocking-in-async", Virtual, params);
+        let monitor = t
+            .lanes
+            .iter()
+            .find(|l| l.name == "loop-monitor")
+            .expect("a loop-monitor lane")
+            .id;
+        let sleeps: Vec<_> = t
+            .spans
+            .iter()
+            .filter(|s| s.lane == monitor && s.state == SpanState::Sleeping)
+            .collect();
+        let late: Vec<_> = sleeps.iter().filter(|s| s.label.contains("late")).collect();
+        let blocking = t.intervals(SpanState::Blocking);
+        assert!(!late.is_empty(), "{params:?}: no late timer");
+        for (start, end) in &blocking {
+            assert!(
+                late.iter()
+                    .any(|timer| timer.start <= *start && timer.end >= *end),
+                "{params:?}: no late timer covers the call {start}..{end}: {late:?}"
+            );
+        }
+        assert!(sleeps.len() > late.len(), "{params:?}: on-time timers too");
+    }
+}

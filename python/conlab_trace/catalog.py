@@ -48,7 +48,7 @@ SCENARIOS = {
     "create-task": ("asyncio/create_task.py", {"tasks": 2, "sleep_ms": 200}),
     "gather-vs-wait": ("asyncio/gather_vs_wait.py", {"sleeps_ms": [300, 100, 200]}),
     "wait-timeout": ("asyncio/wait_timeout.py", {
-        "sleeps_ms": [100, 200, 400], "timeout_ms": 250, "return_when": "all", "fail_index": 0}),
+        "sleeps_ms": [100, 200, 600], "timeout_ms": 250, "return_when": "all", "fail_index": 0}),
     "as-completed": ("asyncio/as_completed.py", {"sleeps_ms": [300, 100, 200]}),
     "future-set-result": ("asyncio/future_set_result.py", {"delay_ms": 200}),
     "done-callback": ("asyncio/done_callback.py", {"sleep_ms": 100}),

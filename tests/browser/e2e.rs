@@ -5,7 +5,7 @@
 
 use conlab_browser_tests::{
     assert_no_horizontal_overflow, click, count, dist, eval, screenshot, screenshot_at,
-    shipped_size, text, wait_for, worker_size, Driver, Site, SIZE_BUDGET, WORKER_BUDGET,
+    shipped_size, text, text_of, wait_for, worker_size, Driver, Site, SIZE_BUDGET, WORKER_BUDGET,
 };
 use conlab_core::catalog;
 use conlab_core::Params;
@@ -457,7 +457,8 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
         "the last lane is named"
     );
     // A span near the bottom: the tooltip opens upwards, inside the page.
-    // Over the middle of the last lane's first span (whole run in view, 132 px of names).
+    // Over the middle of the last lane's first span (whole run in view, the names' column
+    // as wide as the canvas says).
     let width = eval(
         &c,
         "return document.querySelector('canvas#timeline').getBoundingClientRect().width;",
@@ -465,10 +466,24 @@ async fn big_runs_keep_every_lane_named_and_reachable_and_alike_lanes_fold() {
     .await
     .as_f64()
     .unwrap();
+    let gutter = eval(
+        &c,
+        "return Number(document.querySelector('canvas#timeline').dataset.gutter);",
+    )
+    .await
+    .as_f64()
+    .unwrap();
+    assert!(gutter >= 132.0, "{gutter} px of names");
     let last_lane = recorded.lanes.len() as u32 - 1;
     let span = recorded.spans.iter().find(|s| s.lane == last_lane).unwrap();
     let mid = (span.start + span.end) as f64 / 2.0 / recorded.end as f64;
-    let tip = hover_text(&c, "canvas#timeline", 132.0 + mid * (width - 132.0), bottom).await;
+    let tip = hover_text(
+        &c,
+        "canvas#timeline",
+        gutter + mid * (width - gutter),
+        bottom,
+    )
+    .await;
     assert!(tip.contains("/plain"), "a span of the last lane: {tip:?}");
     {
         let inside = eval(
@@ -593,7 +608,7 @@ async fn native_only_scenarios_say_what_they_show() {
     wait_for(&c, "#verdict", 30).await;
     let script = format!(
         "const c = document.querySelector('canvas#timeline'); const g = c.getContext('2d');
-         const w = c.getBoundingClientRect().width, axis = Number(c.dataset.axis), gutter = 132, row = 20;
+         const w = c.getBoundingClientRect().width, axis = Number(c.dataset.axis), gutter = Number(c.dataset.gutter), row = 20;
          const x = gutter + {t} / {end} * (w - gutter), y = axis + {lane} * row + row / 2;
          const d = g.getImageData(Math.round(x) - 22, Math.round(y) - 10, 44, 20).data;
          let hits = 0; for (let i = 0; i < d.length; i += 4)
@@ -1916,4 +1931,73 @@ async fn a_hash_route_opens_its_scenario_and_a_loader_mounts_widgets_added_later
     .await;
     wait_for(&c, "#later iframe.conlab-widget", 10).await;
     c.close().await.unwrap();
+}
+
+/// A run that took no time (starting processes, on the scheduler) is drawn step by step, and
+/// the page says why; the timeline paints again in the colours of a theme chosen afterwards.
+#[tokio::test(flavor = "current_thread")]
+async fn a_run_that_takes_no_time_is_drawn_step_by_step_and_repaints_with_the_theme() {
+    let site = Site::serve(dist(), Vec::new());
+    let driver = Driver::start();
+    let c = driver.session(1400, 1000).await;
+    c.goto(&format!(
+        "{}index.html?scenario=process-start&processes=4",
+        site.url
+    ))
+    .await
+    .unwrap();
+    wait_for(&c, "input[name=processes]", 30).await;
+    click(&c, "#run").await;
+    let verdict = text_of(&c, "#verdict", 60).await;
+    assert!(verdict.starts_with("PASSED"), "{verdict}");
+    wait_for(&c, "#step-axis-note", 10).await;
+    let canvas = wait_for(&c, "canvas#timeline", 10).await;
+    assert_eq!(
+        canvas.attr("data-axis-unit").await.unwrap().as_deref(),
+        Some("steps")
+    );
+    // The main thread and four processes.
+    let lanes = count(&c, "#lanes > li").await;
+    assert_eq!(lanes, 5);
+    let filled: usize = canvas
+        .attr("data-filled")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(filled >= lanes, "{filled} rectangles for {lanes} lanes");
+    // At this width every lane's name is drawn whole.
+    let cut = eval(
+        &c,
+        "const c = document.querySelector('canvas#timeline'); const g = c.getContext('2d');
+         g.font = '11px ui-monospace, monospace';
+         const room = Number(c.dataset.gutter) - 8;
+         return [...document.querySelectorAll('#lanes li')].map(l => l.textContent)
+           .filter(n => g.measureText(n).width > room);",
+    )
+    .await;
+    assert_eq!(cut, serde_json::json!([]), "names cut at 1400 px");
+    screenshot_at(&c, "#timeline", "process-start-steps").await;
+
+    // Another theme: the canvas paints again, in other colours.
+    let pixels = "return document.querySelector('canvas#timeline').toDataURL();";
+    let light = eval(&c, pixels).await;
+    c.execute(
+        "const s = document.getElementById('theme'); s.value = 'dark'; \
+         s.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let mut dark = light.clone();
+    for _ in 0..50 {
+        dark = eval(&c, pixels).await;
+        if dark != light {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(dark, light, "the timeline kept the light theme's colours");
+    screenshot_at(&c, "#timeline", "process-start-steps-dark").await;
 }

@@ -166,6 +166,10 @@ pub fn app() -> Html {
     let theme =
         use_state(|| Theme::parse(&LocalStorage::get::<String>(THEME_KEY).unwrap_or_default()));
     use_effect_with(*theme, |t| t.apply());
+    use_effect_with((), |_| {
+        let listener = crate::components::settings::follow_system_colours();
+        move || drop(listener)
+    });
     // Benchmarks read this mark: when the playground first appeared.
     use_effect_with((), |_| {
         if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
@@ -181,6 +185,12 @@ pub fn app() -> Html {
         }
     });
     let texts = use_lang_context(*lang);
+    // The tab's title in the page's language too, once its texts are there.
+    use_effect_with((*lang, texts.chinese_loaded), |(l, _)| {
+        if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+            d.set_title(l.page_title());
+        }
+    });
     let on_lang = {
         let lang = lang.clone();
         Callback::from(move |l: Lang| {
@@ -229,14 +239,21 @@ fn fetch_recorded(
 }
 
 /// Fetches the recorded native run of `info` and keeps it for comparison.
+/// With no run on show (`shown` false) the page says the comparison comes with the next run.
 fn compare_with_native(
     info: &'static ScenarioInfo,
     lang: Lang,
+    shown: bool,
     dispatch: UseReducerDispatcher<Playground>,
 ) {
     wasm_bindgen_futures::spawn_local(async move {
         match share::fetch_trace(&share::recorded_url(info.id), lang).await {
-            Ok(t) => dispatch.dispatch(Action::KeepTrace(t)),
+            Ok(t) => {
+                dispatch.dispatch(Action::KeepTrace(t));
+                if !shown {
+                    dispatch.dispatch(Action::Notice(lang.native_kept().to_string()));
+                }
+            }
             Err(_) => dispatch.dispatch(Action::Fail(lang.no_native_run().to_string())),
         }
     });
@@ -522,7 +539,7 @@ fn playground_page() -> Html {
         // Served, the learner's parameters run natively; otherwise the shipped recording.
         Callback::from(move |_: MouseEvent| {
             if !native::compare(&state, &native_slot, lang) {
-                compare_with_native(info, lang, state.dispatcher())
+                compare_with_native(info, lang, state.trace.is_some(), state.dispatcher())
             }
         })
     };
@@ -603,7 +620,9 @@ fn playground_page() -> Html {
                     if finished {
                         <button id="keep" class="secondary" onclick={on_keep}>{ lang.pin() }</button>
                     }
-                    <button id="compare-native" class="secondary" onclick={on_compare_native}>{ lang.compare_native() }</button>
+                    if served || catalog::recorded(info.id) {
+                        <button id="compare-native" class="secondary" onclick={on_compare_native}>{ lang.compare_native() }</button>
+                    }
                     <button id="copy-link" class="secondary" onclick={on_copy}>{ lang.copy_link() }</button>
                     <button id="embed-button" class="secondary" onclick={on_embed} aria-expanded={embed_open.to_string()}>{ lang.embed() }</button>
                     if let Some(msg) = &state.notice { <span class="copied" role="status">{ msg }</span> }
@@ -644,7 +663,8 @@ fn playground_page() -> Html {
                 <Compare kept={kept.clone()} current={current.clone()} on_stop={on_stop_comparing} />
             }
             if let Some(t) = &state.trace {
-                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} progress={state.progress.clone()} cursor={state.cursor} {on_cursor} steering={state.steering.is_some()} />
+                // Compared, its timeline is the lower of the pair above.
+                <TraceView trace={t.clone()} live={state.running.then_some(state.limit)} frozen_ms={state.frozen_ms} progress={state.progress.clone()} cursor={state.cursor} {on_cursor} steering={state.steering.is_some()} no_timeline={state.comparing().is_some()} />
             }
         </>
     }

@@ -142,10 +142,10 @@ impl Lang {
     }
 
     /// A check's description (English when it has no Chinese text).
-    pub fn check_description(self, en: &str) -> &str {
+    pub fn check_description(self, en: &str) -> String {
         match self {
-            Lang::En => en,
-            Lang::ZhCn => zh::text("check", en).unwrap_or(en),
+            Lang::En => unticked(en),
+            Lang::ZhCn => zh_quotes(&unticked(zh::text("check", en).unwrap_or(en))),
         }
     }
 
@@ -222,8 +222,8 @@ impl Lang {
     /// (`detail measured {}, expected {}`), the values kept as measured.
     pub fn check_detail(self, en: &str) -> String {
         match self {
-            Lang::En => en.to_string(),
-            Lang::ZhCn => zh::detail(en).unwrap_or_else(|| en.to_string()),
+            Lang::En => unticked(en),
+            Lang::ZhCn => zh_quotes(&unticked(&zh::detail(en).unwrap_or_else(|| en.to_string()))),
         }
     }
 
@@ -280,7 +280,7 @@ impl Lang {
             WaitingCondition => self.pick("waiting on a condition", "等待条件变量"),
             WaitingEvent => self.pick("waiting for an event", "等待事件"),
             WaitingQueue => self.pick("waiting on a queue", "等待队列"),
-            WaitingJoin => self.pick("waiting for another to finish", "等待其他线程/任务结束"),
+            WaitingJoin => self.pick("waiting for another to finish", "等待另一方结束"),
             WaitingFuture => self.pick("waiting for a result", "等待结果"),
             WaitingGil => self.pick("waiting for the GIL", "等待 GIL"),
             Connecting => self.pick("connecting", "连接中"),
@@ -518,6 +518,25 @@ impl Lang {
         }
     }
 
+    /// A tick of a step axis: "step 5" (the axis starts at 0).
+    pub fn step_tick(self, n: u64) -> String {
+        match (self, n) {
+            (_, 0) => "0".to_string(),
+            (Lang::En, n) => format!("step {}", conlab_core::thousands(n)),
+            (Lang::ZhCn, n) => format!("第 {} 步", conlab_core::thousands(n)),
+        }
+    }
+
+    /// Where a span lies on a step axis: "steps 3–7", or "step 3".
+    pub fn steps_span(self, from: u64, to: u64) -> String {
+        let (a, b) = (conlab_core::thousands(from), conlab_core::thousands(to));
+        match self {
+            _ if to <= from => self.step_tick(from),
+            Lang::En => format!("steps {a}–{b}"),
+            Lang::ZhCn => format!("第 {a}–{b} 步"),
+        }
+    }
+
     /// What goes between a label and what it introduces: a space, none after a full-width
     /// colon (`在你的机器上实时运行：conlab run …`).
     pub fn gap_after(self, label: &str) -> &'static str {
@@ -636,10 +655,10 @@ impl Lang {
         let schema = conlab_core::SCHEMA;
         match (self, e) {
             (Lang::En, TraceLoadError::NotJson(why)) => {
-                format!("{name} is not a complete JSON file ({why})")
+                format!("{name} is not a complete JSON file ({})", quoted_names(why))
             }
             (Lang::ZhCn, TraceLoadError::NotJson(why)) => {
-                format!("{name} 不是完整的 JSON 文件（{why}）")
+                format!("{name} 不是完整的 JSON 文件（{}）", zh_json_error(why))
             }
             (Lang::En, TraceLoadError::WrongSchema { found: Some(v) }) => {
                 format!("{name} is a trace of version {v:?}; this playground reads {schema:?}")
@@ -654,10 +673,13 @@ impl Lang {
                 format!("{name} 是 JSON，但不是 conlab 轨迹（没有 \"schema\" 字段）")
             }
             (Lang::En, TraceLoadError::Invalid(why)) => {
-                format!("{name} looks like a conlab trace but is damaged: {why}")
+                format!(
+                    "{name} looks like a conlab trace but is damaged: {}",
+                    quoted_names(why)
+                )
             }
             (Lang::ZhCn, TraceLoadError::Invalid(why)) => {
-                format!("{name} 像是 conlab 轨迹，但已损坏：{why}")
+                format!("{name} 像是 conlab 轨迹，但已损坏：{}", zh_json_error(why))
             }
             (Lang::En, TraceLoadError::TooLarge { size, limit }) => {
                 format!("{name} is {size} bytes; the limit is {limit} bytes")
@@ -665,6 +687,29 @@ impl Lang {
             (Lang::ZhCn, TraceLoadError::TooLarge { size, limit }) => {
                 format!("{name} 有 {size} 字节；上限是 {limit} 字节")
             }
+        }
+    }
+
+    /// Why `url` could not be fetched.
+    pub fn fetch_error(self, url: &str, e: crate::share::FetchError) -> String {
+        use crate::share::FetchError;
+        match (self, e) {
+            (Lang::En, FetchError::Unreachable) => {
+                format!("{url} could not be fetched: no answer (offline, a wrong address, or a site that does not allow it)")
+            }
+            (Lang::ZhCn, FetchError::Unreachable) => {
+                format!("无法获取 {url}：没有应答（可能离线、地址有误，或该网站不允许）")
+            }
+            (Lang::En, FetchError::Status(404)) => format!("{url} was not found (404)"),
+            (Lang::ZhCn, FetchError::Status(404)) => format!("找不到 {url}（404）"),
+            (Lang::En, FetchError::Status(code)) => {
+                format!("fetching {url} failed: the server answered {code}")
+            }
+            (Lang::ZhCn, FetchError::Status(code)) => {
+                format!("获取 {url} 失败：服务器返回 {code}")
+            }
+            (Lang::En, FetchError::Unreadable) => format!("{url} could not be read as text"),
+            (Lang::ZhCn, FetchError::Unreadable) => format!("{url} 无法作为文本读取"),
         }
     }
 
@@ -797,6 +842,10 @@ ui_strings! {
     UI_KEYS;
     /// The page title.
     page_title => "conlab playground";
+    /// The legend's line for a lane's life.
+    lane_alive => "alive (the lane exists)";
+    /// Under a timeline drawn step by step.
+    step_axis_note => "No time passed in this run (on virtual time, nothing slept or computed), so its timeline is drawn step by step: each step of the run one unit to the right, in the order they happened.";
     /// Under the title.
     tagline => "Run concurrency scenarios live in your browser, tasks on its event loop, threads and processes on a deterministic scheduler you can drive, and see what each was doing.";
     /// Picker label.
@@ -838,7 +887,9 @@ ui_strings! {
     /// Compare with the recorded native run.
     compare_native => "Compare with a native run";
     /// No recorded native run to compare with.
-    no_native_run => "No recorded native run of this scenario ships with this site; open one saved by `conlab run … --out run.json` and keep it for comparison.";
+    no_native_run => "No recorded native run of this scenario ships with this site. Save one with conlab run … --out run.json, open it here and keep it for comparison.";
+    /// Compare with a native run, clicked before any run: the recording waits for one.
+    native_kept => "The recorded native run is kept: press Run, and the two runs show side by side on one scale.";
     /// Stop comparing.
     unpin => "Stop comparing";
     /// Copy link.
@@ -1086,4 +1137,65 @@ fn zh_allowed(name: &str, reason: &BadReason, english: &str) -> String {
         Some((range, unit)) => format!("{range} {}", zh_unit(unit)),
         None => english.to_string(),
     }
+}
+
+/// Code a text quotes in backticks (`queue`, `if`) in quotation marks, as a sentence on the
+/// page shows it (a text has no code font there).
+fn unticked(text: &str) -> String {
+    if text.contains('`') {
+        quoted_names(text)
+    } else {
+        text.to_string()
+    }
+}
+
+/// Chinese sets quotation marks without spaces around them (`等待“q”中出现产品`).
+fn zh_quotes(text: &str) -> String {
+    text.replace(" \u{201c}", "\u{201c}")
+        .replace("\u{201d} ", "\u{201d}")
+}
+
+/// A JSON reader's message with the names it quotes in backticks (`lanes`) in quotation
+/// marks, as a sentence shows them.
+fn quoted_names(why: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in why.split('`').enumerate() {
+        match i % 2 {
+            1 => out.push_str(&format!("\u{201c}{part}\u{201d}")),
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
+/// A JSON reader's message (`EOF while parsing a value at line 1 column 0`, `missing field
+/// `lanes` at line 3 column 5`) in Chinese: what went wrong, and where.
+fn zh_json_error(why: &str) -> String {
+    let quoted = |after: &str| {
+        why.split_once(after)
+            .and_then(|(_, rest)| rest.strip_prefix('`'))
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name.to_string())
+    };
+    let what = if why.contains("EOF") {
+        "文件意外结束".to_string()
+    } else if let Some(field) = quoted("missing field ") {
+        format!("缺少字段“{field}”")
+    } else if let Some(field) = quoted("duplicate field ") {
+        format!("字段“{field}”出现了两次")
+    } else if let Some(value) = quoted("unknown variant ") {
+        format!("未知的取值“{value}”")
+    } else if why.starts_with("invalid type") || why.starts_with("invalid value") {
+        "某个值的类型或取值不对".to_string()
+    } else if why.starts_with("expected") || why.contains("key must be a string") {
+        "不是有效的 JSON".to_string()
+    } else {
+        "内容不符合格式".to_string()
+    };
+    // serde_json ends its messages with `at line L column C`.
+    let place = why.rsplit_once(" at line ").and_then(|(_, at)| {
+        let (line, column) = at.split_once(" column ")?;
+        Some(format!("，位于第 {line} 行第 {column} 列"))
+    });
+    format!("{what}{}", place.unwrap_or_default())
 }

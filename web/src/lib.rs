@@ -25,7 +25,7 @@ mod trace_file;
 pub use app::App;
 pub use embed::EmbedApp;
 pub use i18n::Lang;
-pub use share::{parse_query, to_query, Shared};
+pub use share::{parse_query, to_query, FetchError, Shared};
 pub use timeline::{state_style, tick_step, RowChoice, Rows, TimelineModel, Viewport};
 pub use trace_file::{load_trace_text, MAX_FILE_BYTES};
 

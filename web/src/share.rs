@@ -132,30 +132,39 @@ pub fn replace_query(query: &str) {
 }
 
 /// Fetches a text document.
-pub async fn fetch_text(url: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
+pub async fn fetch_text(url: &str) -> Result<String, FetchError> {
+    let window = web_sys::window().ok_or(FetchError::Unreachable)?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
         .await
-        .map_err(|e| format!("could not fetch {url}: {e:?}"))?
+        .map_err(|_| FetchError::Unreachable)?
         .into();
     if !response.ok() {
-        return Err(format!(
-            "fetching {url} answered {} {}",
-            response.status(),
-            response.status_text()
-        ));
+        return Err(FetchError::Status(response.status()));
     }
-    let text = response.text().map_err(|e| format!("{e:?}"))?;
+    let text = response.text().map_err(|_| FetchError::Unreadable)?;
     JsFuture::from(text)
         .await
-        .map_err(|e| format!("could not read {url}: {e:?}"))?
+        .map_err(|_| FetchError::Unreadable)?
         .as_string()
-        .ok_or_else(|| format!("{url} is not text"))
+        .ok_or(FetchError::Unreadable)
+}
+
+/// Why a file could not be fetched (said in words by [`Lang::fetch_error`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FetchError {
+    /// No answer: offline, a wrong address, or a site that does not allow it.
+    Unreachable,
+    /// The server answered with this HTTP status.
+    Status(u16),
+    /// The answer could not be read as text.
+    Unreadable,
 }
 
 /// Fetches and reads a trace; the error says in `lang` what went wrong.
 pub async fn fetch_trace(url: &str, lang: Lang) -> Result<Trace, String> {
-    let text = fetch_text(url).await?;
+    let text = fetch_text(url)
+        .await
+        .map_err(|e| lang.fetch_error(url, e))?;
     load_trace_text_in(lang, url, &text)
 }
 

@@ -116,6 +116,15 @@ fn verdicts_that_differ(
 }
 
 impl TraceRc {
+    /// The same run drawn otherwise (laid out step by step), with its verdict.
+    pub fn redrawn(&self, trace: Trace) -> TraceRc {
+        TraceRc {
+            trace: Rc::new(trace),
+            run: self.run,
+            checked: self.checked.clone(),
+        }
+    }
+
     /// Whether both are snapshots of the same run.
     pub fn same_run(&self, other: &TraceRc) -> bool {
         self.run == other.run

@@ -13,7 +13,8 @@ mod rows;
 mod viewport;
 
 pub use draw::{
-    draw, first_to_last, has_phases, tick_step, Geometry, Overlay, Patterns, Theme, CANCELLED,
+    draw, first_to_last, has_phases, tick_step, widest_name, Geometry, Overlay, Patterns, Theme,
+    CANCELLED,
 };
 pub use model::TimelineModel;
 pub use palette::{state_style, Fill};

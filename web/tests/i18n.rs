@@ -119,7 +119,28 @@ fn errors_name_the_parameter_value_and_range_in_both_languages() {
     let spec = info.params.iter().find(|p| p.name == "tasks").unwrap();
     assert_eq!(Lang::ZhCn.range_text(spec), "1–100,000 个任务");
     let broken = conlab_core::Trace::from_json("{").unwrap_err();
-    assert!(Lang::ZhCn.trace_error("a.json", &broken).contains("a.json"));
+    let zh = Lang::ZhCn.trace_error("a.json", &broken);
+    assert!(
+        zh.contains("a.json") && zh.contains("文件意外结束") && zh.contains("第 1 行"),
+        "{zh}"
+    );
+    // A trace missing a field: named in quotation marks in English, in words in Chinese.
+    let missing =
+        conlab_core::Trace::from_json(&format!("{{\"schema\": \"{}\"}}", conlab_core::SCHEMA))
+            .unwrap_err();
+    let (en, zh) = (
+        Lang::En.trace_error("b.json", &missing),
+        Lang::ZhCn.trace_error("b.json", &missing),
+    );
+    assert!(!en.contains('`') && en.contains('\u{201c}'), "{en}");
+    assert!(zh.contains("缺少字段“") && !zh.contains("missing"), "{zh}");
+    for e in [
+        conlab_web::FetchError::Status(404),
+        conlab_web::FetchError::Unreachable,
+    ] {
+        let zh = Lang::ZhCn.fetch_error("t.json", e);
+        assert!(zh.contains("t.json") && !zh.contains("fetch"), "{zh}");
+    }
 }
 
 /// The native runs shipped with the site, whose checks the page shows too.

@@ -1,8 +1,9 @@
 //! A watcher task that notices when the event loop was blocked, as asyncio's debug mode does:
 //! it wakes on a short timer, and when it wakes much later than asked, something held the
-//! loop. It then records a `loop_blocked` warning.
+//! loop. It then records a `loop_blocked` warning. Its lane shows each of its timers as a
+//! sleep: one that fired late is as long as the loop kept it waiting, and says so.
 
-use conlab_core::{LaneCtx, LaneKind, Nanos, Runtime, Text};
+use conlab_core::{LaneCtx, LaneKind, Nanos, Runtime, SpanState, Text};
 use std::time::Duration;
 
 /// How often the monitor asks to be woken.
@@ -17,8 +18,20 @@ pub fn start<R: Runtime>(ctx: &LaneCtx<R>) {
         loop {
             let asked = lane.now();
             lane.runtime().sleep(TICK).await;
-            let late: Nanos = lane.now().saturating_sub(asked + TICK.as_nanos() as Nanos);
-            if late >= SLOW.as_nanos() as Nanos {
+            let woke = lane.now();
+            let late: Nanos = woke.saturating_sub(asked + TICK.as_nanos() as Nanos);
+            let blocked = late >= SLOW.as_nanos() as Nanos;
+            let label = match blocked {
+                true => Text::from(format!(
+                    "a {} timer that fired {} late: the loop was blocked",
+                    conlab_core::ms(TICK.as_nanos() as Nanos),
+                    conlab_core::ms(late)
+                )),
+                false => Text::None,
+            };
+            lane.writer()
+                .span(lane.lane(), SpanState::Sleeping, asked, woke, label);
+            if blocked {
                 let text = format!(
                     "WARNING: the event loop was blocked for {} (a blocking call inside a coroutine)",
                     conlab_core::ms(late)

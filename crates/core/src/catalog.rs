@@ -187,6 +187,16 @@ pub fn lowest(id: &str, param: &str) -> u64 {
     find(id).map_or(0, |info| info.lowest(param).max(0) as u64)
 }
 
+/// The scenarios whose native run the playground does not ship (`just record-native` skips
+/// them): event-loop-choice's 10,000 tasks would make a 3 MB file. Their page offers no
+/// comparison with a recorded native run.
+pub const NOT_RECORDED: &[&str] = &["event-loop-choice"];
+
+/// Whether the playground ships a recorded native run of `id`.
+pub fn recorded(id: &str) -> bool {
+    !NOT_RECORDED.contains(&id)
+}
+
 /// Finds a scenario by id.
 pub fn find(id: &str) -> Option<&'static ScenarioInfo> {
     CATALOG.iter().find(|s| s.id == id)

@@ -79,11 +79,7 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         );
     }
 
-    let _ = writeln!(
-        s,
-        "\n{}",
-        paint(&format!("Timeline (0 – {})", ms(t.end)), "1", color)
-    );
+    let _ = writeln!(s, "\n{}", paint(&timeline_heading(t), "1", color));
     s.push_str(&timeline::render(t, 100));
 
     let m = &t.metrics;
@@ -186,4 +182,15 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         let _ = write!(s, "\n{verdict}");
     }
     s
+}
+
+/// The timeline's heading: its span of time, or, for a run that took none, what it draws
+/// instead.
+fn timeline_heading(t: &Trace) -> String {
+    match conlab_core::replay::on_step_axis(t) {
+        Some(_) => {
+            "Timeline (no time passed: one column per step, in the order they happened)".to_string()
+        }
+        None => format!("Timeline (0 – {})", ms(t.end)),
+    }
 }

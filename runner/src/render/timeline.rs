@@ -32,6 +32,9 @@ pub fn glyph(state: SpanState) -> char {
 
 /// Renders the timeline in `width` columns.
 pub fn render(t: &Trace, width: usize) -> String {
+    // A run that took no time is drawn step by step, in the order its steps happened.
+    let stepped = conlab_core::replay::on_step_axis(t);
+    let t = stepped.as_ref().unwrap_or(t);
     // Lanes that belong to another (a child process's threads) follow it, indented. When not
     // every lane fits, those are left out first, so the run's own lanes (its processes) show.
     let mut order = t.lane_order();
@@ -108,7 +111,10 @@ pub fn render(t: &Trace, width: usize) -> String {
             conlab_core::count_of(hidden_nested, "thread", "threads")
         );
     }
-    let axis_end = ms(t.end);
+    let axis_end = match stepped {
+        Some(_) => format!("step {}", t.end / conlab_core::replay::STEP_WIDTH),
+        None => ms(t.end),
+    };
     let _ = writeln!(out, "  {:<name_w$}0{:>w$}", "", axis_end, w = cells + 1);
     used.sort();
     let legend: Vec<String> = std::iter::once(". alive".to_string())

@@ -83,7 +83,10 @@ pub fn code_view(props: &CodeViewProps) -> Html {
                 None if *wanted => {
                     text.set(None);
                     wasm_bindgen_futures::spawn_local(async move {
-                        let fetched = fetch_text(&format!("{SOURCES}{source}")).await;
+                        let url = format!("{SOURCES}{source}");
+                        let fetched = fetch_text(&url)
+                            .await
+                            .map_err(|e| lang.fetch_error(&url, e));
                         let fetched = fetched.map(|code| {
                             let code: Rc<str> = code.into();
                             FETCHED.with(|f| f.borrow_mut().push((source, code.clone())));

@@ -46,7 +46,30 @@ impl Theme {
                 t => root.set_attribute("data-theme", t.as_str()),
             };
         }
+        repainted();
     }
+}
+
+/// The event that tells canvases the page's colours changed (they paint with them).
+pub const COLOURS_CHANGED: &str = "conlab-colours";
+
+/// Tells canvases to paint again in the page's colours.
+fn repainted() {
+    if let (Some(w), Ok(e)) = (web_sys::window(), web_sys::Event::new(COLOURS_CHANGED)) {
+        let _ = w.dispatch_event(&e);
+    }
+}
+
+/// Follows the system's light or dark setting, which the automatic theme shows: canvases
+/// paint again when it changes.
+pub fn follow_system_colours() -> Option<gloo_events::EventListener> {
+    let query = web_sys::window()?
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten()?;
+    Some(gloo_events::EventListener::new(&query, "change", |_| {
+        repainted()
+    }))
 }
 
 /// Properties of [`Settings`].

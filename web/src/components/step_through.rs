@@ -211,9 +211,11 @@ pub fn step_through(props: &StepThroughProps) -> Html {
     let memo = use_memo(props.trace.clone(), |t| {
         let all = steps(t);
         let lives = lane_steps(t, &all);
-        (all, lives)
+        // A run that took no time is drawn step by step: step k at k step widths.
+        let stepped = conlab_core::replay::on_step_axis(t).map(|s| t.redrawn(s));
+        (all, lives, stepped)
     });
-    let (all, lives) = (&memo.0, &memo.1);
+    let (all, lives, stepped) = (&memo.0, &memo.1, &memo.2);
     let at = use_state(|| 0usize);
     let last = all.len().saturating_sub(1);
     let i = (*at).min(last);
@@ -275,7 +277,11 @@ pub fn step_through(props: &StepThroughProps) -> Html {
             </div>
             <p id="step-position" aria-live="polite">{ lang.step_position(i + 1, all.len(), &fmt_time(now)) }</p>
             <p id="step-event" class="step-event">{ what }</p>
-            <Timeline id="step-timeline" trace={t.clone()} cursor={Some(now)} />
+            if let Some(drawn) = stepped {
+                <Timeline id="step-timeline" trace={drawn.clone()} cursor={Some((i as u64 + 1) * conlab_core::replay::STEP_WIDTH)} steps=true />
+            } else {
+                <Timeline id="step-timeline" trace={t.clone()} cursor={Some(now)} />
+            }
             <div class="step-body">
                 <table class="lane-states">
                     <thead><tr><th>{ lang.lane() }</th><th>{ lang.state() }</th></tr></thead>

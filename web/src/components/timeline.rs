@@ -8,8 +8,8 @@
 use crate::i18n::{use_lang, Lang};
 use crate::state::TraceRc;
 use crate::timeline::{
-    draw, first_to_last, has_phases, state_style, Fill, Geometry, Overlay, Patterns, RowChoice,
-    Rows, Theme, TimelineModel, Viewport, CANCELLED,
+    draw, first_to_last, has_phases, state_style, widest_name, Fill, Geometry, Overlay, Patterns,
+    RowChoice, Rows, Theme, TimelineModel, Viewport, CANCELLED,
 };
 use conlab_core::{Nanos, Trace};
 use gloo_events::{EventListener, EventListenerOptions};
@@ -39,6 +39,10 @@ pub struct TimelineProps {
     /// Timelines sharing one link show the same time window.
     #[prop_or_default]
     pub link: Option<TimeLink>,
+    /// The trace is laid out step by step ([`conlab_core::replay::on_step_axis`]): the axis
+    /// and the tooltips count steps.
+    #[prop_or_default]
+    pub steps: bool,
 }
 
 /// Above this many lanes, alike lanes start folded.
@@ -89,6 +93,10 @@ struct Canvas {
     fold_chosen: bool,
     /// The page's language (phase names are drawn in it).
     lang: Lang,
+    /// The axis counts steps.
+    steps: bool,
+    /// How wide the lane names are drawn, for which rows (their count) of how many lanes.
+    names: Option<(usize, usize, f64)>,
 }
 
 type Shared = Rc<RefCell<Option<Canvas>>>;
@@ -150,7 +158,8 @@ pub fn timeline(props: &TimelineProps) -> Html {
             model.clone(),
             tools.clone(),
         );
-        use_effect_with(props.trace.clone(), move |trace| {
+        use_effect_with((props.trace.clone(), props.steps), move |(trace, steps)| {
+            let steps = *steps;
             let mut slot = shared.borrow_mut();
             let next = match slot.take() {
                 Some(c) if c.trace.same_run(trace) => {
@@ -167,6 +176,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                         rows,
                         model,
                         choice,
+                        steps,
                         ..c
                     }
                 }
@@ -185,6 +195,8 @@ pub fn timeline(props: &TimelineProps) -> Html {
                             choice,
                             vp,
                             fold_chosen: false,
+                            steps,
+                            names: None,
                             ..c
                         },
                         None => Canvas {
@@ -193,13 +205,15 @@ pub fn timeline(props: &TimelineProps) -> Html {
                             model,
                             rows,
                             choice,
-                            geometry: Geometry::fit(600.0, 1, 1.0),
+                            geometry: Geometry::fit(600.0, 1, 1.0, 0.0),
                             patterns: Patterns::default(),
                             drag: None,
                             cursor: None,
                             filled: 0,
                             fold_chosen: false,
                             lang,
+                            steps,
+                            names: None,
                         },
                     }
                 }
@@ -288,6 +302,12 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 listeners.push(EventListener::new(&window, "resize", move |_| {
                     redraw(&r, &b, &s)
                 }));
+                let (s, r, b) = (shared.clone(), canvas_ref.clone(), scroller.clone());
+                listeners.push(EventListener::new(
+                    &window,
+                    crate::components::settings::COLOURS_CHANGED,
+                    move |_| redraw(&r, &b, &s),
+                ));
             }
             move || drop(listeners)
         });
@@ -468,6 +488,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 }
             </div>
             <ul class="legend" aria-label={lang.legend()}>
+                <li><span class="life-line" aria-hidden="true"></span>{ lang.lane_alive() }</li>
                 { for model.states.iter().map(|s| {
                     let style = state_style(*s);
                     html! {
@@ -508,7 +529,24 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
         true => g.with_phase_band(),
         false => g,
     };
-    let tall = band(Geometry::fit(600.0, c.rows.count(), dpr));
+    let Some(ctx) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|x| x.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    let key = (c.rows.count(), c.trace.lanes.len());
+    let names = match c.names {
+        Some((rows, lanes, px)) if (rows, lanes) == key => px,
+        _ => {
+            let px = widest_name(&ctx, &c.trace, &c.rows);
+            c.names = Some((key.0, key.1, px));
+            px
+        }
+    };
+    let tall = band(Geometry::fit(600.0, c.rows.count(), dpr, names));
     let scroll_box = scroller.cast::<Element>();
     if let Some(b) = &scroll_box {
         if let Some(spacer) = b.last_element_child() {
@@ -522,7 +560,7 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
         .map(|p| p.client_width() as f64)
         .filter(|w| *w > 0.0)
         .unwrap_or(600.0);
-    let g = band(Geometry::fit(width, c.rows.count(), dpr));
+    let g = band(Geometry::fit(width, c.rows.count(), dpr, names));
     if g != c.geometry {
         canvas.set_width((g.width * g.dpr).round() as u32);
         canvas.set_height((g.height * g.dpr).round() as u32);
@@ -539,18 +577,11 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
             b.set_scroll_top(top as i32);
         }
     }
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|x| x.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
-        return;
-    };
     let theme = Theme::of(&canvas);
     let overlay = Overlay {
         cursor: c.cursor,
         lang: c.lang,
+        steps: c.steps,
     };
     c.filled = draw(
         &ctx,
@@ -566,8 +597,10 @@ fn redraw(canvas_ref: &NodeRef, scroller: &NodeRef, shared: &Shared) {
     let _ = canvas.set_attribute("data-filled", &c.filled.to_string());
     let _ = canvas.set_attribute("data-rows", &c.rows.count().to_string());
     let _ = canvas.set_attribute("data-axis", &g.axis.to_string());
+    let _ = canvas.set_attribute("data-gutter", &g.gutter.to_string());
     let _ = canvas.set_attribute("data-first-row", &format!("{:.0}", c.vp.row0));
     let _ = canvas.set_attribute("data-window", &format!("{:.0}-{:.0}", c.vp.t0, c.vp.t1));
+    let _ = canvas.set_attribute("data-axis-unit", if c.steps { "steps" } else { "time" });
 }
 
 /// Ctrl/⌘+wheel zooms at the pointer, Shift+wheel and sideways wheels pan; returns false for
@@ -674,15 +707,20 @@ fn hover(shared: &Shared, x: f64, y: f64, lang: Lang) -> Option<Tip> {
         let name = &trace.lanes.get(lane as usize)?.name;
         lines.push(format!("{name} · {}", lang.state_name(span.state)));
         if !span.label.is_empty() {
-            lines.push(span.label.clone());
+            lines.push(lang.check_detail(&span.label));
         }
-        lines.push(format!(
-            "{} {} · {} {}",
-            lang.start(),
-            fmt_time(span.start),
-            lang.duration(),
-            fmt_time(span.duration())
-        ));
+        if c.steps {
+            let step = |t: Nanos| t / conlab_core::replay::STEP_WIDTH;
+            lines.push(lang.steps_span(step(span.start), step(span.end)));
+        } else {
+            lines.push(format!(
+                "{} {} · {} {}",
+                lang.start(),
+                fmt_time(span.start),
+                lang.duration(),
+                fmt_time(span.duration())
+            ));
+        }
     } else if lanes.len() > 1 {
         lines.push(lang.click_to_open().to_string());
     } else {

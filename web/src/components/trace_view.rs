@@ -37,6 +37,9 @@ pub struct TraceViewProps {
     /// The learner schedules this run: stopped at their next choice, it is not *stopped*.
     #[prop_or_default]
     pub steering: bool,
+    /// Its timeline is drawn elsewhere (beside a kept run, on one scale).
+    #[prop_or_default]
+    pub no_timeline: bool,
 }
 
 /// The result of a run.
@@ -96,12 +99,26 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
             </>
         }
     };
+    // A run that took no time is drawn step by step (not while it runs: a live run's next
+    // step may take time).
+    let stepped = use_memo((t.clone(), props.live.is_some()), |(t, live)| {
+        (!live)
+            .then(|| conlab_core::replay::on_step_axis(t))
+            .flatten()
+            .map(|s| t.redrawn(s))
+    });
+    let drawn = (*stepped).clone().unwrap_or_else(|| t.clone());
     let shown = conlab_core::catalog::find(&t.scenario)
         .map_or(conlab_core::catalog::Shown::ALL, |i| i.shown);
     html! {
         <section class="result">
             { verdict }
-            <Timeline trace={t.clone()} cursor={props.cursor} />
+            if !props.no_timeline {
+                <Timeline trace={drawn.clone()} cursor={props.cursor} steps={stepped.is_some()} />
+            }
+            if stepped.is_some() && !props.no_timeline {
+                <p class="hint" id="step-axis-note">{ lang.step_axis_note() }</p>
+            }
             if !props.compact {
             <details class="lane-list">
                 <summary>{ lang.lane_list() }</summary>
@@ -112,9 +129,10 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
             <h3>{ lang.output() }</h3>
             <p class="hint">{ lang.output_hint() }</p>
             <ol class="output" id="output">
-                { for t.output.iter().take(MAX_LINES).map(|l| {
+                { for t.output.iter().zip(drawn.output.iter()).take(MAX_LINES).map(|(l, on_axis)| {
                     let on_cursor = props.on_cursor.clone();
-                    let at = l.t;
+                    // Where the line stands on the timeline (its step, on a step axis).
+                    let at = on_axis.t;
                     let current = props.cursor == Some(at);
                     html! {
                         <li>

@@ -37,7 +37,10 @@ pub async fn fetch() -> Result<(), String> {
     if loaded() {
         return Ok(());
     }
-    load(&crate::share::fetch_text(URL).await?)
+    let text = crate::share::fetch_text(URL)
+        .await
+        .map_err(|e| super::Lang::En.fetch_error(URL, e))?;
+    load(&text)
 }
 
 /// The text under `what` (`title`, `explanation`, `param`, `check`, `ui`) and `key`, if loaded.

@@ -5,6 +5,7 @@ use super::model::TimelineModel;
 use super::palette::{state_style, Fill, StateStyle};
 use super::rows::Rows;
 use super::viewport::Viewport;
+use conlab_core::replay::STEP_WIDTH;
 use conlab_core::{Nanos, Trace};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasPattern, CanvasRenderingContext2d, HtmlCanvasElement};
@@ -44,11 +45,17 @@ pub struct Geometry {
 impl Geometry {
     /// Geometry for a canvas `width` wide showing `rows` lanes: rows shrink for many lanes and
     /// the canvas grows up to a cap, beyond which the rows scroll.
-    pub fn fit(width: f64, rows: usize, dpr: f64) -> Geometry {
+    /// `names` is the width the widest lane name needs: on a wide canvas the name column
+    /// gives it room, up to a third of the width; on a phone names are shortened in the middle.
+    pub fn fit(width: f64, rows: usize, dpr: f64, names: f64) -> Geometry {
         // Rows stay tall enough for their names; beyond the cap they scroll.
         let row = if rows > 24 { 14.0 } else { 20.0 };
         let axis = TICKS;
-        let gutter = if width < 480.0 { 72.0 } else { 132.0 };
+        let gutter = if width < 480.0 {
+            72.0
+        } else {
+            (names + 12.0).clamp(132.0, (width / 3.0).max(132.0)).ceil()
+        };
         let height = (axis + row * rows.max(1) as f64 + 4.0).min(520.0);
         Geometry {
             width,
@@ -195,6 +202,8 @@ pub struct Overlay {
     pub cursor: Option<Nanos>,
     /// The page's language, for the names of phases.
     pub lang: crate::i18n::Lang,
+    /// The axis counts steps, not time (a run laid out by [`conlab_core::replay::on_step_axis`]).
+    pub steps: bool,
 }
 
 /// Paints the timeline. Returns how many rectangles were filled (the benchmark reports it).
@@ -213,13 +222,13 @@ pub fn draw(
     let _ = ctx.set_transform(g.dpr, 0.0, 0.0, g.dpr, 0.0, 0.0);
     ctx.clear_rect(0.0, 0.0, g.width, g.height);
     let track = g.track();
-    draw_axis(ctx, vp, g, theme);
+    draw_axis(ctx, vp, g, theme, overlay);
 
     let first = vp.row0.floor() as usize;
     let visible = g.visible_rows() + 1;
     let (t0, t1) = (vp.t0.max(0.0) as Nanos, vp.t1.ceil() as Nanos);
     let mut filled = 0;
-    ctx.set_font("11px ui-monospace, monospace");
+    ctx.set_font(NAME_FONT);
     ctx.set_text_baseline("middle");
     // Rows scrolled part-way up stay below the axis: its labels are never painted over.
     ctx.save();
@@ -238,17 +247,7 @@ pub fn draw(
             ctx.set_global_alpha(1.0);
         }
         let lanes = rows.lanes_of(r);
-        let name = match lanes {
-            // A lane that belongs to another (a child process's thread) is indented under it.
-            [one] => trace.lanes.get(*one as usize).map_or(String::new(), |l| {
-                if l.parent.is_some() {
-                    format!("  └ {}", l.name)
-                } else {
-                    l.name.clone()
-                }
-            }),
-            _ => format!("▸ {}", first_to_last(trace, lanes)),
-        };
+        let name = row_name(trace, lanes);
         ctx.set_fill_style_str(if lanes.len() > 1 {
             &theme.accent
         } else {
@@ -256,17 +255,35 @@ pub fn draw(
         });
         let _ = ctx.fill_text(&fitted(ctx, &name, g.gutter - 8.0), 4.0, y + g.row / 2.0);
         filled += match lanes {
-            [lane] => draw_row(
-                ctx,
-                patterns,
-                model,
-                *lane as usize,
-                vp,
-                (t0, t1),
-                g,
-                y,
-                track,
-            ),
+            [lane] => {
+                // The lane's life, under its spans: a thread or process that only prints
+                // (or has nothing to wait for) still shows when it existed.
+                if let Some(l) = trace.lanes.get(*lane as usize) {
+                    let from = vp.x_of(l.start as f64, track).max(0.0);
+                    let to = vp.x_of(l.end.unwrap_or(trace.end) as f64, track).min(track);
+                    if to >= from && to >= 0.0 && from <= track {
+                        ctx.set_fill_style_str(&theme.muted);
+                        ctx.fill_rect(
+                            g.gutter + from,
+                            y + g.row / 2.0 - 1.0,
+                            (to - from).max(1.0),
+                            2.0,
+                        );
+                        filled += 1;
+                    }
+                }
+                draw_row(
+                    ctx,
+                    patterns,
+                    model,
+                    *lane as usize,
+                    vp,
+                    (t0, t1),
+                    g,
+                    y,
+                    track,
+                )
+            }
             _ => draw_folded(ctx, patterns, model, lanes, vp, (t0, t1), g, y, track),
         };
     }
@@ -305,6 +322,43 @@ fn fitted(ctx: &CanvasRenderingContext2d, name: &str, width: f64) -> String {
     }
     cut(lo)
 }
+
+/// The name drawn for a row: its lane's (a lane that belongs to another, such as a child
+/// process's thread, indented under it), or a folded row's.
+fn row_name(trace: &Trace, lanes: &[u32]) -> String {
+    match lanes {
+        [one] => trace.lanes.get(*one as usize).map_or(String::new(), |l| {
+            if l.parent.is_some() {
+                format!("  └ {}", l.name)
+            } else {
+                l.name.clone()
+            }
+        }),
+        _ => folded_name(trace, lanes),
+    }
+}
+
+/// A folded row's name: its first and last lane and how many it holds
+/// (`▸ task-1 … task-10000 (10,000)`).
+fn folded_name(trace: &Trace, lanes: &[u32]) -> String {
+    format!(
+        "▸ {} ({})",
+        first_to_last(trace, lanes),
+        conlab_core::thousands(lanes.len() as u64)
+    )
+}
+
+/// How wide the names of the first rows are drawn (the name column is fitted to them).
+pub fn widest_name(ctx: &CanvasRenderingContext2d, trace: &Trace, rows: &Rows) -> f64 {
+    ctx.set_font(NAME_FONT);
+    (0..rows.count().min(300))
+        .map(|r| row_name(trace, rows.lanes_of(r)))
+        .map(|name| ctx.measure_text(&name).map_or(0.0, |m| m.width()))
+        .fold(0.0, f64::max)
+}
+
+/// The font of lane names.
+const NAME_FONT: &str = "11px ui-monospace, monospace";
 
 /// The names of the first and last of several lanes: `task-1 … task-10000`.
 pub fn first_to_last(trace: &Trace, lanes: &[u32]) -> String {
@@ -428,10 +482,20 @@ fn draw_row(
 /// The colour of await and wake-up notches.
 const WAIT_NOTCH: &str = "#1d1d24";
 
-fn draw_axis(ctx: &CanvasRenderingContext2d, vp: &Viewport, g: &Geometry, theme: &Theme) {
+fn draw_axis(
+    ctx: &CanvasRenderingContext2d,
+    vp: &Viewport,
+    g: &Geometry,
+    theme: &Theme,
+    overlay: &Overlay,
+) {
     let track = g.track();
-    // At least three ticks, so a narrow timeline (a phone's) still reads as a scale.
-    let step = tick_step(vp.window(), (track / 80.0).max(3.0));
+    // At least three ticks, so a narrow timeline (a phone's) still reads as a scale; on a
+    // step axis, whole steps.
+    let mut step = tick_step(vp.window(), (track / 80.0).max(3.0));
+    if overlay.steps {
+        step = step.max(STEP_WIDTH as f64);
+    }
     ctx.set_font("11px system-ui, sans-serif");
     ctx.set_text_baseline("middle");
     ctx.set_line_width(1.0);
@@ -442,7 +506,13 @@ fn draw_axis(ctx: &CanvasRenderingContext2d, vp: &Viewport, g: &Geometry, theme:
         let x = g.gutter + vp.x_of(t, track);
         ctx.set_fill_style_str(&theme.line);
         ctx.fill_rect(x.floor(), g.axis - 4.0, 1.0, g.height - g.axis + 4.0);
-        let label = time_label(t, step);
+        let label = if overlay.steps {
+            overlay
+                .lang
+                .step_tick((t / STEP_WIDTH as f64).round() as u64)
+        } else {
+            time_label(t, step)
+        };
         let width = ctx.measure_text(&label).map_or(0.0, |m| m.width());
         // Right of its tick; the last one, with no room there, ends at its tick instead.
         let left = if x + 3.0 + width <= g.width {

@@ -577,10 +577,10 @@ fn report(main: &LaneCtx<TokioRuntime>, t: &Tally, took: Nanos, plan: &Plan, beh
     let count = |n: u64, one: &str, many: &str| conlab_core::count_of(n as usize, one, many);
     main.print(format!(
         "requests: {} sent, {} succeeded, {} failed ({} answered), in {secs:.2} s over {}",
-        t.sent,
-        t.ok,
-        t.failed,
-        l.count,
+        conlab_core::thousands(t.sent),
+        conlab_core::thousands(t.ok),
+        conlab_core::thousands(t.failed),
+        conlab_core::thousands(l.count),
         count(t.connections, "connection", "connections"),
     ));
     if behind > 0 {
@@ -695,14 +695,26 @@ pub fn checks(c: &mut Checks) {
             && kinds_total == failed
             && unsent >= 0
             && expected.is_none_or(|e| sent + unsent == e as i64),
-        format!(
-            "{sent} sent{}, {ok} succeeded, {failed} failed ({kinds_total} by kind)",
-            match (expected, unsent) {
-                (None, _) => String::new(),
-                (Some(e), 0) => format!(" of {e} scheduled"),
-                (Some(e), u) => format!(" of {e} scheduled ({u} never sent: behind schedule)"),
-            }
-        ),
+        {
+            let n = conlab_core::grouped;
+            let sent_as = match (expected, unsent) {
+                (None, _) => format!("{} sent", n(sent)),
+                (Some(e), 0) if e as i64 == sent => format!("{} sent, as scheduled", n(sent)),
+                (Some(e), 0) => format!("{} sent of {} scheduled", n(sent), n(e as i64)),
+                (Some(e), u) => format!(
+                    "{} sent of {} scheduled ({} never sent: behind schedule)",
+                    n(sent),
+                    n(e as i64),
+                    n(u)
+                ),
+            };
+            format!(
+                "{sent_as}, {} succeeded, {} failed ({} by kind)",
+                n(ok),
+                n(failed),
+                n(kinds_total)
+            )
+        },
     );
     let latency = t.metrics.latency;
     // The histogram's bars hold every answer once.
