@@ -1155,6 +1155,46 @@ async fn a_recorded_load_test_draws_its_histogram_and_per_second_series() {
         assert_eq!(histogram[tallest][1], most, "{lang}");
         assert!(text(&c, "#charts").await.contains(caption), "{lang}");
         assert!(text(&c, "#latency").await.contains("p99.9"), "{lang}");
+        // Each scale tops at a round number over its highest value, and no two axis labels
+        // run into each other, on a phone too.
+        let tops: Vec<f64> = serde_json::from_value(
+            eval(
+                &c,
+                "return [...document.querySelectorAll('#charts figure')].map(f => Number(f.dataset.top));",
+            )
+            .await,
+        )
+        .unwrap();
+        for (top, chart) in tops.iter().zip(&recorded.charts) {
+            let highest = chart.points.iter().map(|p| p[1]).fold(0.0, f64::max);
+            let mantissa = top / 10f64.powf(top.log10().floor());
+            assert!(
+                *top >= highest
+                    && [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+                        .iter()
+                        .any(|m| (m - mantissa).abs() < 1e-6),
+                "{lang}: {}: top {top} for {highest}",
+                chart.key
+            );
+        }
+        let overlaps = eval(
+            &c,
+            "const out = [];
+             for (const axis of document.querySelectorAll('#charts .x-axis, #charts .y-axis')) {
+               const r = [...axis.children].map(s => s.getBoundingClientRect());
+               for (let i = 1; i < r.length; i++) {
+                 const a = r[i - 1], b = r[i];
+                 if (a.right > b.left + 0.5 && a.bottom > b.top + 0.5) out.push(axis.textContent);
+               }
+             }
+             return out;",
+        )
+        .await;
+        assert_eq!(
+            overlaps,
+            serde_json::json!([]),
+            "{lang}: axis labels overlap"
+        );
         assert_no_horizontal_overflow(&c).await;
         screenshot_at(&c, "#charts", &format!("load-test-charts-{width}px-{lang}")).await;
         c.close().await.unwrap();

@@ -149,6 +149,21 @@ fn embed_widget() -> Html {
                 </div>
             } else if is_planned(info) {
                 <p class="native-note planned">{ lang.planned_note() }</p>
+            } else if query.fixed && !served {
+                // A fixed height leaves the room to the result: the note in one line, opened
+                // on demand.
+                <details class="native-note" id="native-note">
+                    <summary>{ lang.native_only_short() }</summary>
+                    <p>{ lang.native_only() }</p>
+                    if state.origin == Origin::Recorded && !state.running {
+                        <p id="recorded-with">{ lang.recorded_with(&assignments(&recorded_params(&state))) }</p>
+                    }
+                    if !state.params.is_empty() {
+                        <p id="yours">{ lang.yours_not_used(&assignments(&state.params)) }{ " " }<code>{ native_command(info, &state.params) }</code></p>
+                    } else {
+                        <p>{ lang.run_it_live() }{ lang.gap_after(lang.run_it_live()) }<code>{ native_command(info, &[]) }</code></p>
+                    }
+                </details>
             } else {
                 <div class="native-note" id="native-note">
                     <p>{ lang.native_only() }</p>

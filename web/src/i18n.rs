@@ -158,15 +158,6 @@ impl Lang {
         }
     }
 
-    /// A check's detail after its description: in brackets in English; in Chinese a sentence
-    /// of its own (its details have brackets of their own, which would nest).
-    pub fn after_description(self, before: &str, detail: &str) -> String {
-        match self {
-            Lang::En => format!(" ({before}{detail})"),
-            Lang::ZhCn => format!("。{before}{detail}"),
-        }
-    }
-
     /// A figure's name in the list under a run: its key in English (`timer_lateness_ms`),
     /// words in Chinese (`metric <key>`).
     pub fn metric_name(self, key: &str) -> &str {
@@ -842,6 +833,10 @@ ui_strings! {
     UI_KEYS;
     /// The page title.
     page_title => "conlab playground";
+    /// The native-only note in one line (an embed of fixed height opens the rest on demand).
+    native_only_short => "A run recorded natively, with the parameters it was recorded with (more…)";
+    /// Under a histogram: its buckets' upper edges, in the unit after it.
+    chart_buckets => "bucket edges in";
     /// The legend's line for a lane's life.
     lane_alive => "alive (the lane exists)";
     /// Under a timeline drawn step by step.

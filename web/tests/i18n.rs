@@ -69,7 +69,7 @@ fn embed_snippets_carry_scenario_parameters_and_language() {
         &params,
         Lang::ZhCn,
     );
-    assert!(iframe.contains("src=\"https://example.org/conlab/embed.html?scenario=semaphore&lang=zh-CN&permits=3&hold_ms=50\""), "{iframe}");
+    assert!(iframe.contains("src=\"https://example.org/conlab/embed.html?scenario=semaphore&lang=zh-CN&permits=3&hold_ms=50&fixed=1\""), "{iframe}");
     assert!(
         script.contains("<script src=\"https://example.org/conlab/conlab-embed.js\""),
         "{script}"

@@ -148,6 +148,22 @@ pub fn figure(v: f64) -> String {
     text.to_string()
 }
 
+/// A figure with its unit, one way everywhere: milliseconds as [`ms`] writes durations
+/// (`0.8 ms`, `1,250 ms`), a ratio (`x`) and a share (`%`) right after the number (`1.99x`,
+/// `5%`), other units after a space (`12,000 req/s`). `unit` is what the reader sees (in
+/// their language); `ms_unit` tells a duration in milliseconds.
+pub fn figure_in(value: f64, unit: &str, ms_unit: bool) -> String {
+    if ms_unit && value.is_finite() && value >= 0.0 {
+        return ms((value * 1e6).round() as Nanos);
+    }
+    let figure = figure(value);
+    match unit {
+        "" => figure,
+        "x" | "%" => format!("{figure}{unit}"),
+        unit => format!("{figure} {unit}"),
+    }
+}
+
 /// A number with its thousands separated: `10,000`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -125,10 +125,9 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         for e in &m.extra {
             let _ = writeln!(
                 s,
-                "  {} = {} {}",
+                "  {} = {}",
                 e.key,
-                conlab_core::figure(e.value),
-                e.unit
+                conlab_core::figure_in(e.value, &e.unit, e.unit == "ms")
             );
         }
     }

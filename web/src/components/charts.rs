@@ -32,11 +32,36 @@ pub fn charts(props: &ChartsProps) -> Html {
     }
 }
 
+/// The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) at
+/// least `v`: the top of a y scale.
+pub fn round_top(v: f64) -> f64 {
+    if !v.is_finite() || v <= 0.0 {
+        return 1.0;
+    }
+    let power = 10f64.powf(v.log10().floor());
+    [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|top| *top >= v * (1.0 - 1e-9))
+        .unwrap_or(10.0 * power)
+}
+
+/// An x value in the chart's unit, seconds written as milliseconds for a series shorter than
+/// a second (`0 – 400 ms`, not `0 – 0.4 s`).
+fn x_label(x: f64, unit: &str, short: bool) -> String {
+    match (unit, short) {
+        ("s", true) => figure((x * 1e3).round()),
+        _ => figure(x),
+    }
+}
+
 fn chart(lang: Lang, c: &Chart) -> Html {
-    let top = c.points.iter().map(|p| p[1]).fold(0.0, f64::max).max(1e-9);
-    // A line keeps a little room above its highest point, off the frame.
-    let room = if c.kind == ChartKind::Line { 1.1 } else { 1.0 };
-    let y = |v: f64| H - v / (top * room) * H;
+    let highest = c.points.iter().map(|p| p[1]).fold(0.0, f64::max);
+    let top = round_top(highest);
+    let y = |v: f64| H - v / top * H;
+    let last_x = c.points.last().map_or(0.0, |p| p[0]);
+    let short = c.x_unit == "s" && last_x < 1.0;
+    let x_unit = if short { "ms" } else { c.x_unit.as_str() };
     let shape = match c.kind {
         ChartKind::Bars => {
             let width = W / c.points.len().max(1) as f64;
@@ -49,12 +74,11 @@ fn chart(lang: Lang, c: &Chart) -> Html {
         }
         ChartKind::Line => {
             // A series over the run's time, from its start (points are intervals' ends).
-            let (first, last) = (0.0, c.points.last().map_or(1.0, |p| p[0]));
-            let span = (last - first).max(1e-9);
+            let span = last_x.max(1e-9);
             let mut points: String = c
                 .points
                 .iter()
-                .map(|[x, v]| format!("{:.1},{:.1} ", (x - first) / span * W, y(*v)))
+                .map(|[x, v]| format!("{:.1},{:.1} ", x / span * W, y(*v)))
                 .collect();
             // One interval only (a run shorter than it): its value across the chart.
             if let [[_, v]] = c.points.as_slice() {
@@ -63,38 +87,89 @@ fn chart(lang: Lang, c: &Chart) -> Html {
             html! { <polyline points={points} /> }
         }
     };
-    let from = match c.kind {
-        ChartKind::Bars => c.points.first().map_or(0.0, |p| p[0]),
-        ChartKind::Line => 0.0,
+    // Under bars, each bucket's upper edge (they are 1-2-5 steps, not equal ranges: the
+    // labels say so); under a line, its start and end.
+    let x_axis = match c.kind {
+        ChartKind::Bars => {
+            let n = c.points.len().max(1);
+            // At most about eight labels, so they never run into each other on a phone.
+            let every = n.div_ceil(8);
+            let from = match c.points.first() {
+                Some(first) if n > 0 => {
+                    // The first bucket's lower edge: the 1-2-5 step below its upper one.
+                    let e = first[0];
+                    let power = 10f64.powf(e.log10().floor());
+                    let m = (e / power).round();
+                    figure(if m <= 1.0 {
+                        power / 2.0
+                    } else if m <= 2.0 {
+                        power
+                    } else {
+                        2.0 * power
+                    })
+                }
+                _ => "0".to_string(),
+            };
+            html! {
+                <div class="x-axis x-edges" aria-hidden="true">
+                    <span style="left:0%">{ from }</span>
+                    { for c.points.iter().enumerate().filter(|(i, _)| (i + 1) % every == 0 || i + 1 == n).map(|(i, [x, _])| html! {
+                        <span style={format!("left:{:.1}%", (i + 1) as f64 / n as f64 * 100.0)}>{ figure(*x) }</span>
+                    }) }
+                </div>
+            }
+        }
+        ChartKind::Line => html! {
+            <div class="x-axis" aria-hidden="true">
+                <span>{ "0" }</span>
+                <span>{ x_label(last_x, &c.x_unit, short) }</span>
+            </div>
+        },
     };
-    let range = match c.points.last() {
-        Some(last) => format!("{} – {} {}", figure(from), figure(last[0]), c.x_unit),
-        None => String::new(),
+    let range = match c.kind {
+        _ if c.points.is_empty() => String::new(),
+        ChartKind::Bars => format!("{} {}", lang.chart_buckets(), lang.chart_unit(&c.x_unit)),
+        ChartKind::Line => format!(
+            "0 – {} {}",
+            x_label(last_x, &c.x_unit, short),
+            lang.chart_unit(x_unit)
+        ),
     };
     html! {
-        <figure class="chart" data-chart={c.key.clone()} data-points={c.points.len().to_string()}>
+        <figure class="chart" data-chart={c.key.clone()} data-points={c.points.len().to_string()} data-top={top.to_string()}>
             <figcaption>
-                { lang.chart_title(&c.title) }
-                <span class="hint">{ format!(" · {} {} {} · {range}", lang.chart_max(), figure(top), lang.chart_unit(&c.y_unit)) }</span>
+                { format!("{} ({})", lang.chart_title(&c.title), lang.chart_unit(&c.y_unit)) }
+                <span class="hint">{ format!(" · {} {} · {range}", lang.chart_max(), figure(highest)) }</span>
             </figcaption>
-            // Axes: the y scale from 0 to the top with its unit, the x range with its unit.
+            // Axes: the y scale from 0 to a round top, the x range with its unit.
             <div class="chart-plot">
                 <div class="y-axis" aria-hidden="true">
-                    <span>{ format!("{} {}", figure(top * room), lang.chart_unit(&c.y_unit)) }</span>
+                    <span>{ figure(top) }</span>
+                    <span>{ figure(top / 2.0) }</span>
                     <span>{ "0" }</span>
                 </div>
                 <svg viewBox={format!("0 0 {W} {H}")} preserveAspectRatio="none" role="img"
                      aria-label={lang.chart_title(&c.title).to_string()} class={if c.kind == ChartKind::Bars { "bars" } else { "line" }}>
                     { shape }
                 </svg>
-                if let Some(last) = c.points.last() {
-                    <div class="x-axis" aria-hidden="true">
-                        <span>{ figure(from) }</span>
-                        <span class="x-unit">{ lang.chart_unit(&c.x_unit) }</span>
-                        <span>{ figure(last[0]) }</span>
-                    </div>
-                }
+                if !c.points.is_empty() { { x_axis } }
             </div>
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_top;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_scale_tops_at_a_round_number() {
+        assert_eq!(round_top(0.0), 1.0);
+        assert_eq!(round_top(1.0), 1.0);
+        assert_eq!(round_top(937.0), 1000.0);
+        assert_eq!(round_top(1_234.0), 1_500.0);
+        assert_eq!(round_top(0.31), 0.4);
+        assert_eq!(round_top(7_001.0), 8_000.0);
     }
 }

@@ -33,8 +33,10 @@ pub fn snippets(
     lang: Lang,
 ) -> (String, String) {
     let query = crate::share::to_query(scenario, params, Some(lang.tag()));
+    // A frame without the loader cannot follow its content's height: the widget lays itself
+    // out for the frame's (`fixed`), its result scrolling in what is left, never the frame.
     let iframe = format!(
-        "<iframe src=\"{base}embed.html{query}\" title=\"conlab: {scenario}\" width=\"100%\" height=\"520\" style=\"border:0\" loading=\"lazy\"></iframe>"
+        "<iframe src=\"{base}embed.html{query}&fixed=1\" title=\"conlab: {scenario}\" width=\"100%\" height=\"640\" style=\"border:0\" loading=\"lazy\"></iframe>"
     );
     let mut attrs = format!("data-conlab-scenario=\"{scenario}\"");
     for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {

@@ -159,7 +159,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                 <Charts trace={t.clone()} />
                 if !t.metrics.extra.is_empty() {
                     <ul class="extra-metrics">
-                        { for t.metrics.extra.iter().take(40).map(|m| html! { <li>{ format!("{} = {}", lang.metric_name(&m.key), with_unit(&conlab_core::figure(m.value), lang.chart_unit(&m.unit))) }</li> }) }
+                        { for t.metrics.extra.iter().take(40).map(|m| html! { <li>{ format!("{} = {}", lang.metric_name(&m.key), conlab_core::figure_in(m.value, lang.chart_unit(&m.unit), m.unit == "ms")) }</li> }) }
                     </ul>
                 }
             }
@@ -175,23 +175,15 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
                         html! {
                             <li class={class}>
                                 { mark }<strong>{ lang.check_id(&c.id) }</strong>{ format!(" — {}", lang.check_description(&c.description)) }
-                                if !c.detail.is_empty() { { lang.after_description(before, &lang.check_detail(&c.detail)) } }
+                                // The detail on a line of its own, as the CLI writes it: no
+                                // brackets around a detail that has its own.
+                                if !c.detail.is_empty() { <span class="detail">{ format!("{before}{}", lang.check_detail(&c.detail)) }</span> }
                             </li>
                         }
                     }) }
                 </ul>
             }
         </section>
-    }
-}
-
-/// A figure with its unit, as conlab writes every figure: a ratio (`x`) and a share (`%`)
-/// right after the number (`1.99x`, `5%`), other units after a space (`0.2 ms`).
-fn with_unit(figure: &str, unit: &str) -> String {
-    match unit {
-        "" => figure.to_string(),
-        "x" | "%" => format!("{figure}{unit}"),
-        unit => format!("{figure} {unit}"),
     }
 }
 

@@ -737,7 +737,7 @@ pub fn checks(c: &mut Checks) {
         match latency {
             Some(l) => format!(
                 "{} latencies: {} ≤ {} ≤ {} ≤ {} ≤ {} ≤ {}",
-                l.count,
+                conlab_core::thousands(l.count),
                 conlab_core::ms(l.min),
                 conlab_core::ms(l.p50),
                 conlab_core::ms(l.p90),
@@ -762,13 +762,14 @@ pub fn checks(c: &mut Checks) {
                 .iter()
                 .all(|(n, k)| *k == "HTTP 500" && *n == metric("server_failed_on_purpose")),
         format!(
-            "server received {server} of {sent}; failed {} on purpose ({}% asked); failures by kind: {}",
-            metric("server_failed_on_purpose"),
+            "server received {}; failed {} on purpose ({}% asked); failures by kind: {}",
+            conlab_core::of(server.max(0) as u64, sent.max(0) as u64),
+            conlab_core::grouped(metric("server_failed_on_purpose")),
             plan.fail_percent,
             if by_kind.is_empty() {
                 "none".to_string()
             } else {
-                by_kind.iter().map(|(n, k)| format!("{n} × {k}")).collect::<Vec<_>>().join("; ")
+                by_kind.iter().map(|(n, k)| format!("{} × {k}", conlab_core::grouped(*n))).collect::<Vec<_>>().join("; ")
             }
         ),
     );
@@ -781,7 +782,12 @@ pub fn checks(c: &mut Checks) {
             "uploads-intact",
             "the server found every upload intact (length and CRC-32 as the form said)",
             damaged == 0 && intact == ok,
-            format!("{intact} intact, {damaged} damaged, {ok} succeeded"),
+            format!(
+                "{} intact, {} damaged, {} succeeded",
+                conlab_core::grouped(intact),
+                conlab_core::grouped(damaged),
+                conlab_core::grouped(ok)
+            ),
         );
     }
 }
