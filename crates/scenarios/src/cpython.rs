@@ -70,7 +70,7 @@ pub struct CpythonRun {
 }
 
 enum Running {
-    Program(conlab_cpython::CpythonRun),
+    Program(Box<conlab_cpython::CpythonRun>),
     Ended(Box<Trace>),
 }
 
@@ -184,7 +184,7 @@ pub fn start(
         reason: e.to_string(),
     })?;
     Ok(CpythonRun {
-        run: Running::Program(run),
+        run: Running::Program(Box::new(run)),
         claim,
         servers,
         _server: server,
