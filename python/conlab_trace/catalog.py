@@ -62,6 +62,7 @@ SCENARIOS = {
     "redis-hash": ("redis/redis_hash.py", {"fields": 3}),
     "redis-multi-server": ("redis/redis_multi_server.py", {"servers": 2}),
     "redis-pool": ("redis/redis_pool.py", {"ops": 1000, "pool": 10}),
+    "job-queue": ("redis/job_queue.py", {"jobs": 20, "job_ms": 100, "crash_after": 5}),
     "mysql-query": ("mysql/mysql_query.py", {}),
     "mysql-multi-server": ("mysql/mysql_multi_server.py", {"servers": 2}),
     "mysql-pool": ("mysql/mysql_pool.py", {"queries": 10, "sleep_ms": 200, "pool": 10}),
@@ -73,7 +74,7 @@ SCENARIOS = {
 SLOW_SERVER = {"io-switch", "io-bound-threads", "crawler", "raw-http"}
 
 #: The lessons against Redis or MySQL servers (`servers()`), which conlab finds for the run.
-DATABASES = {"redis-hash", "redis-multi-server", "redis-pool", "mysql-query",
+DATABASES = {"redis-hash", "redis-multi-server", "redis-pool", "job-queue", "mysql-query",
              "mysql-multi-server", "mysql-pool"}
 
 #: Every run has it: durations in milliseconds are multiplied by it.

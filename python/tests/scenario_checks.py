@@ -695,6 +695,16 @@ def redis_pool(t, f):
         check(f, "pool-concurrent", peak(flying) <= t.int("pool"), peak(flying))
 
 
+def job_queue(t, f):
+    jobs, crash_after = t.int("jobs"), t.int("crash_after")
+    ran = sorted(int(m["detail"]) for m in t.named("ran"))
+    check(f, "exactly-once", ran == list(range(jobs)), ran)
+    stopped = {m["detail"] for m in t.named("worker_stopped")}
+    recovered = {m["detail"] for m in t.named("recovered")}
+    check(f, "recovered", not 0 < crash_after < jobs or (stopped and stopped <= recovered),
+          (stopped, recovered))
+
+
 def mysql_query(t, f):
     check(f, "rows", [m["detail"] for m in t.named("rows")]
           == ['1 "threads", 2 "processes", 3 "coroutines"'])
@@ -765,6 +775,7 @@ CHECKS = {
     "redis-hash": redis_hash,
     "redis-multi-server": redis_multi_server,
     "redis-pool": redis_pool,
+    "job-queue": job_queue,
     "mysql-query": mysql_query,
     "mysql-multi-server": mysql_multi_server,
     "mysql-pool": mysql_pool,

@@ -569,6 +569,7 @@ def draw(scenario, rng):
         "redis-hash": lambda: {"fields": r(1, 200)},
         "redis-multi-server": lambda: {"servers": r(1, 3)},
         "redis-pool": lambda: {"ops": r(1, 3000), "pool": r(1, 20)},
+        "job-queue": lambda: {"jobs": r(1, 60), "job_ms": r(0, 50), "crash_after": r(0, 30)},
         "mysql-multi-server": lambda: {"servers": r(1, 3)},
         "mysql-pool": lambda: {"queries": r(1, 20), "sleep_ms": r(0, 200), "pool": r(1, 10)},
         "crawler": lambda: {"files": r(1, 20), "latency_ms": r(0, 300), "size_kb": r(1, 256)},
@@ -592,7 +593,7 @@ def databases_answer(scenario):
 
     from conlab_trace import servers
 
-    kind = "redis" if scenario.startswith("redis") else "mysql"
+    kind = "mysql" if scenario.startswith("mysql") else "redis"
     u = urlsplit(servers(kind)[0])
     try:
         socket.create_connection((u.hostname, u.port or (6379 if kind == "redis" else 3306)),
@@ -703,7 +704,7 @@ class EveryProgramTests(unittest.TestCase):
         crates = os.path.join(os.path.dirname(PYTHON_DIR), "crates")
         if os.path.isdir(crates):
             # No program yet; and http/target.rs is no lesson (where HTTP lessons send).
-            skipped = {"sync_vs_async_requests", "load_test", "job_queue", "target"}
+            skipped = {"sync_vs_async_requests", "load_test", "target"}
             for chapter, crate in chapters.items():
                 for name in os.listdir(os.path.join(crates, crate, "src", chapter)):
                     stem = name[:-3]
