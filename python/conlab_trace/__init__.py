@@ -10,6 +10,7 @@ Programs record what the checks read with the helper API:
 """
 
 from .api import (
+    Target,
     clock,
     computing,
     lane,
@@ -17,11 +18,17 @@ from .api import (
     metric,
     param,
     phase,
+    run_id,
     seconds,
+    server_file,
+    servers,
     span,
+    target,
     test_server,
+    untraced,
     watch_for_deadlock,
 )
 
-__all__ = ["clock", "computing", "lane", "mark", "metric", "param", "phase", "seconds", "span",
-           "test_server", "watch_for_deadlock"]
+__all__ = ["Target", "clock", "computing", "lane", "mark", "metric", "param", "phase", "run_id", "seconds",
+           "server_file", "servers", "span", "target", "test_server", "untraced",
+           "watch_for_deadlock"]

@@ -2,14 +2,17 @@
 
     from conlab_trace import mark, phase, metric, param, seconds
     from conlab_trace import clock, computing, span, watch_for_deadlock  # where needed
+    from conlab_trace import servers, run_id, untraced, server_file, target  # where needed
 
 Every function works outside the tracer too (then it records nothing and parameters take
 their defaults), so a program also runs with plain `python3 program.py`.
 """
 
+import collections
 import os
 import sys
 import time
+from urllib.parse import urlsplit
 
 from . import catalog
 from .recorder import (
@@ -128,7 +131,9 @@ class computing:
 
 class span:
     """`with span("running", f"task {i}"):` records the block as a span of this lane in the
-    state given (conlab's states: `running`, `computing`, `in_flight` ...), labelled."""
+    state given (conlab's states: `running`, `computing`, `in_flight` ...), labelled. A label
+    known only inside the block is given there: `with span("blocked_io", "header") as s:` …
+    `s.label = "blank line"`."""
 
     def __init__(self, state, label=""):
         self.state = state
@@ -142,6 +147,7 @@ class span:
 
     def __exit__(self, *exc):
         if self._lane is not None and rec.on:
+            self._span[3] = str(self.label)  # [state, start, depth, label, site]
             close_span(self._lane, self._span)
         return False
 
@@ -236,3 +242,78 @@ def test_server():
     from .testserver import test_server as find
 
     return find()
+
+
+#: Where a server answers when a program is run by hand, without conlab to find one (the
+#: `conlab` user that `scripts/setup-servers.sh` makes).
+LOCAL_SERVERS = {
+    "redis": "redis://127.0.0.1:6379/0",
+    "mysql": "mysql://conlab:conlab@127.0.0.1:3306/conlab",
+}
+
+
+def servers(kind, n=1):
+    """The URLs of the `n` servers of `kind` (`"redis"` or `"mysql"`) this run talks to, in
+    order: those conlab found for it as for its own run (`CONLAB_REDIS_URLS`,
+    `CONLAB_MYSQL_URLS`: configured, local, or private servers started for the run); by hand,
+    `CONLAB_REDIS_URL` / `CONLAB_MYSQL_URL` or the local default, used for each of the `n`.
+    (A URL may hold a password: print where a program connects by its host, not its URL.)"""
+    upper = kind.upper()
+    urls = os.environ.get(f"CONLAB_{upper}_URLS", "").split()
+    if not urls:
+        urls = [os.environ.get(f"CONLAB_{upper}_URL") or LOCAL_SERVERS[kind]]
+    return [urls[min(i, len(urls) - 1)] for i in range(n)]
+
+
+_own_run_id = f"{os.getpid():x}{time.time_ns():x}"[-16:]
+
+
+def run_id():
+    """The id that names everything this run creates on a server (Redis keys
+    `conlab:<id>:…`, MySQL tables `conlab_…_<id>`): conlab's, which removes what a run stopped
+    early leaves under it; by hand, one made here (hex digits, as conlab's)."""
+    return os.environ.get("CONLAB_RUN_ID") or _own_run_id
+
+
+class untraced:
+    """`with untraced(): ...` runs the block unrecorded: the tasks and loops it starts get no
+    lanes, and a figure it measures is the program's own work without the tracer's cost (as
+    conlab times its loops untraced beside its traced run). Only for a block where nothing
+    else the program started is running."""
+
+    def __enter__(self):
+        self._was = rec.on
+        rec.on = False
+        return self
+
+    def __exit__(self, *exc):
+        rec.on = self._was
+        return False
+
+
+def server_file(name, size):
+    """(length, CRC-32) of file `name` of `size` bytes as conlab's test server makes it
+    (`GET /files/<name>?size=<size>`: text generated from the name), to check a download
+    against without fetching it twice."""
+    from .testserver import file_crc32
+
+    return size, file_crc32(name, size)
+
+
+Target = collections.namedtuple("Target", "host port authority path")
+
+
+def target(url):
+    """Where an `http://` URL parameter points: `(host, port, authority, path)`, the address
+    to connect to, the `Host` header, and the path with its query. Under conlab, host and port
+    are the address conlab resolved and allowed before the run (`CONLAB_TARGET_ADDR`: this
+    machine only unless `--allow-remote`, and within `conlab serve`'s targets), so the program
+    connects exactly where conlab checked."""
+    u = urlsplit(url)
+    host, port = u.hostname, u.port or 80
+    checked = os.environ.get("CONLAB_TARGET_ADDR")
+    if checked:
+        host, _, port = checked.rpartition(":")
+        host, port = host.strip("[]"), int(port)
+    authority = u.netloc.rpartition("@")[2]
+    return Target(host, port, authority, (u.path or "/") + (f"?{u.query}" if u.query else ""))

@@ -57,10 +57,25 @@ SCENARIOS = {
     "async-context-manager": ("asyncio/async_context_manager.py", {
         "enter_ms": 100, "exit_ms": 100, "body_fails": False}),
     "cancel-all": ("asyncio/cancel_all.py", {"tasks": 3, "cancel_after_ms": 150}),
+    "event-loop-choice": ("asyncio/event_loop_choice.py", {"tasks": 10000, "sleep_ms": 100}),
+    # 5. Real-world async
+    "redis-hash": ("redis/redis_hash.py", {"fields": 3}),
+    "redis-multi-server": ("redis/redis_multi_server.py", {"servers": 2}),
+    "redis-pool": ("redis/redis_pool.py", {"ops": 1000, "pool": 10}),
+    "job-queue": ("redis/job_queue.py", {"jobs": 20, "job_ms": 100, "crash_after": 5}),
+    "mysql-query": ("mysql/mysql_query.py", {}),
+    "mysql-multi-server": ("mysql/mysql_multi_server.py", {"servers": 2}),
+    "mysql-pool": ("mysql/mysql_pool.py", {"queries": 10, "sleep_ms": 200, "pool": 10}),
+    "crawler": ("http/crawler.py", {"files": 10, "latency_ms": 300, "size_kb": 64}),
+    "raw-http": ("http/raw_http.py", {"version": "1.0", "size_kb": 1, "url": ""}),
 }
 
 #: The lessons whose programs send slow requests to a test server (`test_server()`).
-SLOW_SERVER = {"io-switch", "io-bound-threads"}
+SLOW_SERVER = {"io-switch", "io-bound-threads", "crawler", "raw-http"}
+
+#: The lessons against Redis or MySQL servers (`servers()`), which conlab finds for the run.
+DATABASES = {"redis-hash", "redis-multi-server", "redis-pool", "job-queue", "mysql-query",
+             "mysql-multi-server", "mysql-pool"}
 
 #: Every run has it: durations in milliseconds are multiplied by it.
 TIME_SCALE = "time-scale"

@@ -50,9 +50,10 @@ class Hint:
     """A wait a patched call announced; its span opens at the call's first suspension (and
     only then is its label made)."""
 
-    __slots__ = ("state", "label", "args", "kwargs", "site", "span")
+    __slots__ = ("state", "label", "args", "kwargs", "site", "span", "called")
 
     def __init__(self, state, label, args, kwargs, site):
+        self.called = now()  # the wait, if the call suspends, began here
         self.state = state
         self.label = label  # text, or a function of the call's arguments
         self.args = args
@@ -140,10 +141,15 @@ class Driver(collections.abc.Coroutine):
         t = now()
         start = lane.running
         lane.running = None
+        hint = self.hint if yielded is not None else None
+        if hint is not None and hint.span is None and start is not None:
+            # A call's first suspension: its wait began at the call (the call's own code
+            # before it suspended is part of it, as is its code after the wait ends), not
+            # when the step got back here, which a collection or a busy machine can delay.
+            t = min(t, max(start, hint.called))
         if start is not None and t > start:
             rec.spans.extend((lane.id, "running", start, t, len(lane.stack), "", None))
         if yielded is not None:
-            hint = self.hint
             if hint is not None:
                 if hint.span is None:
                     hint.open(lane, t)

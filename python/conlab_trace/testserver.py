@@ -2,8 +2,12 @@
 (`CONLAB_TEST_SERVER=127.0.0.1:port`), else a stand-in with the same URL that this module
 starts as a process of its own (`python3 -m conlab_trace.testserver`: never traced, sharing
 neither the program's GIL nor its open-file limit, and gone when the program ends): `GET
-/files/io?size=0&latency_us=N` is answered with an empty `200 OK` after N microseconds, and
-the connection closed."""
+/files/<name>?size=S&latency_us=N` is answered after N microseconds with the file's S bytes
+(`file_bytes`, as conlab's server makes them), and the connection closed.
+
+A file of conlab's test server is text made from its name: 64-byte lines, each
+`<name, 16 wide> <line number, 10 digits> <35 letters from a–z, shifted by the number>`, so a
+download can be checked without asking the server (`file_crc32`)."""
 
 import atexit
 import collections
@@ -15,10 +19,41 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 
 Server = collections.namedtuple("Server", "host port describe")
 _LATENCY = re.compile(rb"latency_(us|ms)=(\d+)")
-_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+_FILE = re.compile(rb"GET /files/([^?\s]+)\?(?:\S*&)?size=(\d+)")
+_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+_LINE = 64
+_LETTERS = b"abcdefghijklmnopqrstuvwxyz"
+
+
+def _line(tag, number):
+    shift = number % 26
+    letters = _LETTERS[shift:] + _LETTERS + _LETTERS
+    return b"%s %010d %s\n" % (tag, number % 10**10, letters[:35])
+
+
+def file_blocks(name, size, lines_per_block=1024):
+    """The bytes of file `name` of `size` bytes, a block at a time."""
+    tag = name.encode()[:16].ljust(16)
+    whole, rest = divmod(size, _LINE)
+    for first in range(0, whole, lines_per_block):
+        yield b"".join(_line(tag, n) for n in range(first, min(whole, first + lines_per_block)))
+    if rest:
+        yield _line(tag, whole)[:rest]
+
+
+def file_bytes(name, size):
+    return b"".join(file_blocks(name, size))
+
+
+def file_crc32(name, size):
+    crc = 0
+    for block in file_blocks(name, size):
+        crc = zlib.crc32(block, crc)
+    return crc
 
 
 def test_server():
@@ -80,17 +115,19 @@ def _serve(listener):
                 continue
             requests[sock] += data
             if b"\r\n\r\n" in requests[sock]:
-                m = _LATENCY.search(requests.pop(sock))
+                request = requests.pop(sock)
+                m = _LATENCY.search(request)
                 wait = int(m.group(2)) / (1e6 if m and m.group(1) == b"us" else 1e3) if m else 0
                 selector.unregister(sock)
                 n += 1
-                heapq.heappush(due, (time.monotonic() + wait, n, sock))
+                heapq.heappush(due, (time.monotonic() + wait, n, sock, _FILE.search(request)))
         now = time.monotonic()
         while due and due[0][0] <= now:
-            _, _, sock = heapq.heappop(due)
+            _, _, sock, file = heapq.heappop(due)
+            body = file_bytes(file.group(1).decode(), int(file.group(2))) if file else b""
             try:
                 sock.setblocking(True)
-                sock.sendall(_ANSWER)
+                sock.sendall(_ANSWER % len(body) + body)
                 sock.shutdown(socket.SHUT_WR)
             except OSError:
                 pass

@@ -607,6 +607,125 @@ def process_pool(t, f):
           waits=max(free), tasks=tasks, threads=workers)
 
 
+def event_loop_choice(t, f):
+    n, sleep = t.int("tasks"), t.ms("sleep_ms")
+    check(f, "all-finished", t.tasks_finished_by(t.end) == n, f"{t.tasks_finished_by(t.end)} of {n}")
+    short = [s for s in spans(t, "sleeping") if s["end"] - s["start"] + EARLY < sleep]
+    check(f, "slept", not short, short[:3])
+    first = min((l["start"] for l in t.lanes if l["kind"] == "task"), default=0)
+    gather = [s for s in t.spans if s["lane"] == 0 and s["state"] == "waiting_join"
+              and s.get("label") == "gather"]
+    check(f, "gathered", len(gather) == 1, gather)
+    if gather:
+        untraced = max(0, int(t.extra.get("makespan_asyncio_ms", 0) * MS) - sleep)
+        about(f, "makespan-one-sleep", gather[0]["end"] - first, sleep + untraced, waits=1, tasks=n)
+    for loop in ("asyncio", "uvloop"):
+        ms = t.extra.get(f"makespan_{loop}_ms")
+        check(f, f"{loop}-untraced", ms is not None, "no figure")
+        if ms is not None:
+            about(f, f"{loop}-untraced", int(ms * MS), sleep, waits=1, tasks=n)
+
+
+def phase_done(t):
+    return {m["detail"].split()[0]: m["detail"].split()[1:] for m in t.named("phase_done")}
+
+
+def crawler(t, f):
+    files, latency = t.int("files"), t.ms("latency_ms")
+    check(f, "files-intact", len(t.named("verified")) == 4 * files and not t.named("damaged"),
+          [m["detail"] for m in t.named("damaged")][:3])
+    done = phase_done(t)
+    for mode in ("sequential", "threads", "async", "executor"):
+        check(f, f"{mode} ran", t.phase(mode) is not None and done.get(mode, [""])[0] == str(files),
+              done.get(mode))
+    seq = t.phase("sequential")
+    if seq:
+        check(f, "sequential-adds-up", seq[1] - seq[0] + EARLY >= files * latency, seq)
+    for mode in ("threads", "executor"):
+        p = t.phase(mode)
+        if p:
+            about(f, f"{mode}-overlap", p[1] - p[0], latency, real=files, threads=files)
+
+
+def raw_http(t, f):
+    status = [m["detail"] for m in t.named("status")]
+    check(f, "status-line", status and status[0].startswith("HTTP/1.") and status[0].split()[1][0] == "2",
+          status)
+    body, expected = t.named("body"), t.named("expected_body")
+    check(f, "body-received", body and expected
+          and " ".join(body[0]["detail"].split()[:2]) == expected[0]["detail"], (body, expected))
+    check(f, "framing-valid", [m["detail"] for m in t.named("framing")] == ["ok"])
+    order = ["connect", "write request", "status line", "header", "blank line", "body"]
+    steps = [s for s in t.spans if s.get("label") in order]
+    check(f, "steps-in-order", all(order.index(a["label"]) <= order.index(b["label"])
+                                   and a["end"] <= b["start"] for a, b in zip(steps, steps[1:])),
+          [s["label"] for s in steps])
+
+
+def redis_hash(t, f):
+    written, read = t.named("written"), t.named("read")
+    check(f, "read-back", written and read and written[0]["detail"] == read[0]["detail"])
+    check(f, "all-fields", read and read[0]["detail"].count("field") == t.int("fields"))
+
+
+def servers_done(t, f, ok):
+    n = t.int("servers")
+    done = [m["detail"] for m in t.named("server_done")]
+    check(f, "all-complete", len(done) == n and all(ok(d) for d in done), done)
+    work = [s for s in t.spans if s["state"] == "running" and s.get("label") == "work"]
+    if work:
+        slowest = max(s["end"] - s["start"] for s in work)
+        about(f, "slowest-not-sum", max(s["end"] for s in work) - min(s["start"] for s in work), slowest)
+
+
+def redis_multi_server(t, f):
+    servers_done(t, f, lambda d: d.split()[0] == d.split()[1])
+
+
+def redis_pool(t, f):
+    ops = t.int("ops")
+    done = phase_done(t)
+    check(f, "all-ops-succeed", sorted(done) == ["concurrent", "pipelined", "sequential"]
+          and all(v[0] == str(ops) for v in done.values()), done)
+    check(f, "cleaned-up", [m["detail"] for m in t.named("keys_deleted")] == [str(3 * ops)])
+    conc = t.phase("concurrent")
+    if conc:
+        flying = [(s["start"], s["end"]) for s in spans(t, "in_flight")
+                  if conc[0] <= s["start"] and s["end"] <= conc[1]]
+        check(f, "pool-concurrent", peak(flying) <= t.int("pool"), peak(flying))
+
+
+def job_queue(t, f):
+    jobs, crash_after = t.int("jobs"), t.int("crash_after")
+    ran = sorted(int(m["detail"]) for m in t.named("ran"))
+    check(f, "exactly-once", ran == list(range(jobs)), ran)
+    stopped = {m["detail"] for m in t.named("worker_stopped")}
+    recovered = {m["detail"] for m in t.named("recovered")}
+    check(f, "recovered", not 0 < crash_after < jobs or (stopped and stopped <= recovered),
+          (stopped, recovered))
+
+
+def mysql_query(t, f):
+    check(f, "rows", [m["detail"] for m in t.named("rows")]
+          == ['1 "threads", 2 "processes", 3 "coroutines"'])
+    check(f, "cleaned-up", any(s.get("label") == "DROP TABLE" for s in t.spans))
+
+
+def mysql_multi_server(t, f):
+    servers_done(t, f, lambda d: d.endswith(" 0"))
+
+
+def mysql_pool(t, f):
+    queries, pool = t.int("queries"), t.int("pool")
+    sleeps = [s for s in t.spans if s["state"] == "in_flight" and s.get("label") == "SELECT SLEEP(?)"]
+    check(f, "all-answered", len(sleeps) == 2 * queries
+          and [m["detail"] for m in t.named("concurrent_ok")] == [str(queries)])
+    conc = t.phase("concurrent")
+    if conc:
+        flying = [(s["start"], s["end"]) for s in sleeps if s["start"] >= conc[0]]
+        check(f, "pool-bound", peak(flying) <= pool, peak(flying))
+
+
 CHECKS = {
     "thread-start": thread_start,
     "thread-main-waits": thread_main_waits,
@@ -650,6 +769,16 @@ CHECKS = {
     "generator-delegation": generator_delegation,
     "io-switch": io_switch,
     "coroutine-cpu": coroutine_cpu,
+    "event-loop-choice": event_loop_choice,
+    "crawler": crawler,
+    "raw-http": raw_http,
+    "redis-hash": redis_hash,
+    "redis-multi-server": redis_multi_server,
+    "redis-pool": redis_pool,
+    "job-queue": job_queue,
+    "mysql-query": mysql_query,
+    "mysql-multi-server": mysql_multi_server,
+    "mysql-pool": mysql_pool,
 }
 
 

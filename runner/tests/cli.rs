@@ -1205,7 +1205,7 @@ fn cpython_says_plainly_what_is_missing() {
         err.contains("CONLAB_PYTHON=/nonexistent/python3") && err.contains("could not run it"),
         "{err}"
     );
-    let o = conlab(&["run", "redis-pool", "--runtime", "cpython"]);
+    let o = conlab(&["run", "sync-vs-async-requests", "--runtime", "cpython"]);
     expect_exit(&o, 2);
     let err = stderr(&o);
     assert!(

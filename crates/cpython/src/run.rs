@@ -26,6 +26,10 @@ pub struct Launch {
     /// Where its slow requests go (conlab's test server, `127.0.0.1:port`), for lessons that
     /// send them.
     pub test_server: Option<String>,
+    /// More of the program's environment: where the servers of a lesson against Redis or
+    /// MySQL are (`CONLAB_REDIS_URLS`, `CONLAB_MYSQL_URLS`) and the run id the names of what
+    /// it creates there carry (`CONLAB_RUN_ID`).
+    pub env: Vec<(String, String)>,
 }
 
 /// Why a run could not start.
@@ -104,6 +108,7 @@ impl CpythonRun {
         if let Some(server) = &launch.test_server {
             command.env("CONLAB_TEST_SERVER", server);
         }
+        command.envs(launch.env.iter().map(|(k, v)| (k, v)));
         let mut child = command
             .current_dir(dir.path())
             .env("PYTHONPATH", &root)

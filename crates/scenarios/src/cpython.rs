@@ -1,10 +1,18 @@
 //! A lesson run as its Python program under CPython (`conlab-cpython`), judged by the
 //! scenario's own checks with a native runtime's tolerances.
+//!
+//! A program gets what conlab's own run of the lesson gets: conlab's test server for lessons
+//! that send HTTP requests (`CONLAB_TEST_SERVER`), and for lessons against Redis or MySQL the
+//! servers found exactly as a native run finds them (`conlab_servers::find`: configured URLs,
+//! a local server, private throwaway ones), named in `CONLAB_REDIS_URLS` / `CONLAB_MYSQL_URLS`,
+//! with a run id (`CONLAB_RUN_ID`) that everything it creates there is named by. The run is
+//! claimed on those servers as a native one is, so whatever a program stopped early leaves
+//! under its run id is removed when the run ends.
 
 use crate::native::RunError;
-use crate::registry;
+use crate::registry::{self, Native};
 use conlab_core::catalog;
-use conlab_core::{Params, RuntimeKind, Trace};
+use conlab_core::{Params, RuntimeKind, Status, Trace};
 use std::time::Duration;
 
 pub use conlab_cpython::{find_python, program, programs, NoPython, Python};
@@ -23,23 +31,72 @@ pub fn time_limit(
     asked: Option<Duration>,
 ) -> Result<Duration, RunError> {
     let (info, scenario) = runnable(id)?;
-    let expected =
-        scenario.expected_on(RuntimeKind::Tokio, params) * 2 + Duration::from_millis(500);
+    let per_task =
+        Duration::from_nanos(conlab_core::Tolerance::for_runtime(RuntimeKind::Cpython).per_task);
+    let tasks: u32 = MANY_TASKS
+        .iter()
+        .filter(|(lesson, ..)| *lesson == info.id)
+        .map(|(_, param, times)| params.count(param) as u32 * times)
+        .sum();
+    let expected = scenario.expected_on(RuntimeKind::Tokio, params) * 2
+        + Duration::from_millis(500)
+        + per_task * tasks;
     conlab_core::estimate::limit_for(expected, asked).map_err(|reason| RunError::TooLong {
         id: info.id,
         reason,
     })
 }
 
-/// A lesson's Python program running.
+/// The HTTP lessons whose programs talk to conlab's test server (started for the run, as
+/// their native runs start it), besides those with slow requests (`real_io`).
+const HTTP_LESSONS: [&str; 3] = ["crawler", "raw-http", "load-test"];
+
+/// Lessons whose programs start `param` tasks `times` over (event-loop-choice: untraced on
+/// asyncio's loop and on uvloop's, then traced). conlab's estimate allows a native task's cost;
+/// an interpreter's is up to [`conlab_core::Tolerance`]'s `per_task` for CPython, which their
+/// time limit adds for every task.
+const MANY_TASKS: [(&str, &str, u32); 1] = [("event-loop-choice", "tasks", 3)];
+
+/// A lesson's Python program running, or a run that ended before its program started (no
+/// servers to run against).
 pub struct CpythonRun {
-    run: conlab_cpython::CpythonRun,
-    // Where its slow requests go, for the run's length.
+    run: Running,
+    // Dropped in this order after the program has ended: the run's claim on its servers
+    // (what it left under its run id removed), then the servers (private ones stopped).
+    claim: Option<conlab_servers::RunClaim>,
+    servers: Option<conlab_servers::Servers>,
+    // Where its requests go, for the run's length.
     _server: Option<conlab_http::TestServer>,
 }
 
+enum Running {
+    Program(Box<conlab_cpython::CpythonRun>),
+    Ended(Box<Trace>),
+}
+
+/// Why lesson `id`'s Python program will not run with `params`, found before anything starts:
+/// what its native run would refuse for them (a `url` that is not this machine without
+/// `--allow-remote`, more than the machine allows).
+pub fn refusal(id: &str, params: &Params) -> Option<RunError> {
+    let (info, scenario) = match runnable(id) {
+        Ok(found) => found,
+        Err(e) => return Some(e),
+    };
+    let reason = match scenario.native {
+        Native::Tokio { unavailable, .. } | Native::Servers { unavailable, .. } => {
+            unavailable(params)
+        }
+        Native::Generic | Native::Seam(_) => None,
+    }?;
+    Some(RunError::Unavailable {
+        id: info.id,
+        reason,
+    })
+}
+
 /// Starts lesson `id`'s Python program with `params`, for at most `limit`, recording at most
-/// `max_events`.
+/// `max_events`. A lesson against servers finds them first (which can take seconds); where
+/// there are none, the run ends at once *skipped*, as a native run does.
 pub fn start(
     id: &str,
     params: &Params,
@@ -47,51 +104,141 @@ pub fn start(
     max_events: Option<usize>,
 ) -> Result<CpythonRun, RunError> {
     let (info, scenario) = runnable(id)?;
-    let server = match scenario.real_io {
-        Some(_) => Some(
+    if let Some(refused) = refusal(id, params) {
+        return Err(refused);
+    }
+    let server = if scenario.real_io.is_some() || HTTP_LESSONS.contains(&info.id) {
+        Some(
             conlab_http::TestServer::start().map_err(|e| RunError::Unavailable {
                 id: info.id,
                 reason: format!("conlab's test server could not start: {e}"),
             })?,
-        ),
-        None => None,
+        )
+    } else {
+        None
     };
+    let mut env = Vec::new();
+    // A `url` goes where conlab resolved and allowed it (see `refusal`), not wherever its
+    // name resolves by the time the program looks it up.
+    let has_url = info
+        .params
+        .iter()
+        .any(|p| p.name == "url" && p.kind == conlab_core::ParamKind::Url);
+    if let Some(url) = has_url.then(|| params.url("url")).flatten() {
+        let addr =
+            conlab_http::target::resolve("url", &url).map_err(|reason| RunError::Unavailable {
+                id: info.id,
+                reason,
+            })?;
+        env.push(("CONLAB_TARGET_ADDR".to_string(), addr.to_string()));
+    }
+    let (mut claim, mut servers) = (None, None);
+    if let Native::Servers { needs, .. } = scenario.native {
+        let ended = |status: Status| CpythonRun {
+            run: Running::Ended(Box::new(ended_before_start(info.id, params, status))),
+            claim: None,
+            servers: None,
+            _server: None,
+        };
+        let found = match conlab_servers::find(needs(params)) {
+            Ok(found) => found,
+            Err(e @ conlab_servers::ServerError::Missing { .. }) => {
+                return Ok(ended(Status::Skipped {
+                    reason: e.to_string(),
+                }))
+            }
+            Err(e) => {
+                return Ok(ended(Status::Failed {
+                    reason: e.to_string(),
+                }))
+            }
+        };
+        let run_id = crate::native::run_id();
+        let urls = |scheme: &str| -> String {
+            found
+                .urls()
+                .iter()
+                .filter(|u| u.starts_with(scheme))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        env.push(("CONLAB_REDIS_URLS".to_string(), urls("redis")));
+        env.push(("CONLAB_MYSQL_URLS".to_string(), urls("mysql")));
+        env.push(("CONLAB_RUN_ID".to_string(), run_id.clone()));
+        // Sweeps what killed runs left, and makes sure this one leaves nothing, however its
+        // program ends.
+        claim = Some(conlab_servers::claim(&found, &run_id));
+        servers = Some(found);
+    }
     let launch = conlab_cpython::Launch {
         scenario: info.id.to_string(),
         params: params.to_map(),
         limit,
         max_events,
         test_server: server.as_ref().map(|s| s.addr().to_string()),
+        env,
     };
     let run = conlab_cpython::CpythonRun::start(launch).map_err(|e| RunError::Unavailable {
         id: info.id,
         reason: e.to_string(),
     })?;
     Ok(CpythonRun {
-        run,
+        run: Running::Program(Box::new(run)),
+        claim,
+        servers,
         _server: server,
     })
+}
+
+/// The trace of a run that ended before its program started.
+fn ended_before_start(id: &'static str, params: &Params, status: Status) -> Trace {
+    let info = catalog::lookup(id).expect("a lesson of the catalog");
+    let mut trace = conlab_tokio::NativeStart::new(info, params.clone(), Duration::ZERO)
+        .without_recording(status);
+    trace.runtime = RuntimeKind::Cpython;
+    trace
 }
 
 impl CpythonRun {
     /// Asks it to stop: it ends *stopped*, with what it recorded.
     pub fn stop(&self) {
-        self.run.stop();
+        if let Running::Program(run) = &self.run {
+            run.stop();
+        }
     }
 
     /// What stops it from another thread (a Ctrl-C handler).
-    pub fn stopper(&self) -> impl FnOnce() + Send + 'static {
-        self.run.stopper()
+    pub fn stopper(&self) -> Box<dyn FnOnce() + Send + 'static> {
+        match &self.run {
+            Running::Program(run) => Box::new(run.stopper()),
+            Running::Ended(_) => Box::new(|| {}),
+        }
     }
 
     /// Whether it has ended.
     pub fn is_finished(&mut self) -> bool {
-        self.run.is_finished()
+        match &mut self.run {
+            Running::Program(run) => run.is_finished(),
+            Running::Ended(_) => true,
+        }
     }
 
-    /// Waits for its end: its trace, judged.
+    /// Waits for its end: its trace, judged. What it left on its servers is removed first.
     pub fn wait(self) -> Trace {
-        judge(self.run.wait())
+        let CpythonRun {
+            run,
+            claim,
+            servers,
+            _server,
+        } = self;
+        let trace = match run {
+            Running::Program(run) => judge(run.wait()),
+            Running::Ended(trace) => *trace,
+        };
+        drop(claim);
+        drop(servers);
+        trace
     }
 }
 

@@ -483,7 +483,7 @@ fn too_many_children(id: &str, params: &Params) -> Option<String> {
 const FILES_PER_CHILD: u64 = 3;
 
 /// A run id for the names of what a run creates on servers: unique per process and moment.
-fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)

@@ -146,7 +146,10 @@ async fn scenarios(State(state): State<AppState>) -> Json<ScenarioList> {
                 native: refused.is_none(),
                 needs_databases: databases,
                 refused,
-                python: python && conlab_scenarios::cpython::has_program(info.id),
+                // Its Python program reaches the same servers: the same permission.
+                python: python
+                    && conlab_scenarios::cpython::has_program(info.id)
+                    && (!databases || state.config.allow_databases),
             }
         })
         .collect();

@@ -60,16 +60,7 @@ pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
         WireRuntime::Cpython => return prepare_cpython(config, info, params),
     };
     if runtime == RuntimeChoice::Tokio {
-        if conlab_scenarios::needs_databases(info.id) && !config.allow_databases {
-            return Err((
-                StatusCode::FORBIDDEN,
-                format!(
-                    "`{}` runs against database servers (Redis or MySQL), which this server \
-                     was not allowed to use; start it with --allow-databases",
-                    info.id
-                ),
-            ));
-        }
+        databases_allowed(config, info)?;
         if let Some(refusal) = conlab_scenarios::native_refusal(info.id, &params) {
             return Err(bad(refusal.to_string()));
         }
@@ -120,8 +111,13 @@ fn prepare_cpython(
     params: Params,
 ) -> Result<Prepared, Refusal> {
     let bad = |message: String| (StatusCode::BAD_REQUEST, message);
+    // A Python program reaches the servers its native run would: the same permission.
+    databases_allowed(config, info)?;
     let limit = conlab_scenarios::cpython::time_limit(info.id, &params, None)
         .map_err(|e| bad(e.to_string()))?;
+    if let Some(refusal) = conlab_scenarios::cpython::refusal(info.id, &params) {
+        return Err(bad(refusal.to_string()));
+    }
     conlab_scenarios::cpython::find_python()
         .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
     if limit > config.max_run {
@@ -139,4 +135,20 @@ fn prepare_cpython(
         runtime: WireRuntime::Cpython,
         limit,
     })
+}
+
+/// Refuses a lesson against Redis or MySQL on a server not started with `--allow-databases`,
+/// whichever runs it (conlab's code or its Python program).
+fn databases_allowed(config: &Config, info: &ScenarioInfo) -> Result<(), Refusal> {
+    if conlab_scenarios::needs_databases(info.id) && !config.allow_databases {
+        return Err((
+            StatusCode::FORBIDDEN,
+            format!(
+                "`{}` runs against database servers (Redis or MySQL), which this server \
+                 was not allowed to use; start it with --allow-databases",
+                info.id
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -416,11 +416,24 @@ fn cpython_runs_are_judged_capped_and_stopped_like_the_others() {
     let refused = post_json(
         addr,
         "/api/runs",
-        r#"{"scenario":"redis-pool","runtime":"cpython"}"#,
+        r#"{"scenario":"sync-vs-async-requests","runtime":"cpython"}"#,
     );
     assert_eq!(refused.status, 400);
     assert!(
         refused.error().contains("no Python program"),
+        "{}",
+        refused.error()
+    );
+    // A program against databases reaches the same servers as conlab's own run: refused on a
+    // server not started with --allow-databases.
+    let refused = post_json(
+        addr,
+        "/api/runs",
+        r#"{"scenario":"redis-pool","runtime":"cpython"}"#,
+    );
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.error().contains("--allow-databases"),
         "{}",
         refused.error()
     );

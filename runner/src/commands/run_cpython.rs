@@ -45,7 +45,7 @@ pub fn run(
         None
     };
     let run = cpython::start(info.id, &params, limit, max_events).map_err(|e| usage(&e))?;
-    crate::interrupt::stop_gently_first(Box::new(run.stopper()));
+    crate::interrupt::stop_gently_first(run.stopper());
     let python = run.wait();
     crate::interrupt::no_gentle_stop();
     crate::interrupt::stop_here_if_interrupted();

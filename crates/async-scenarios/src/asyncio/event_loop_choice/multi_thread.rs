@@ -6,7 +6,9 @@
 //! would mostly measure tracing. (The untraced runs go first: their tasks are gone before the
 //! traced run's recording grows, which keeps a million tasks within the memory target.)
 
-use conlab_core::{Checks, LaneCtx, LaneKind, Runtime, ScenarioError, SpanState, Text};
+use conlab_core::{
+    Checks, LaneCtx, LaneKind, Runtime, RuntimeKind, ScenarioError, SpanState, Text,
+};
 use std::time::Duration;
 
 /// Runs the scenario.
@@ -124,24 +126,47 @@ fn multi_thread_run(workers: usize, n: usize, sleep: Duration) -> Result<u64, St
     Ok(t0.elapsed().as_nanos() as u64)
 }
 
+/// The two loops a native run times untraced: (its figure, the check's id, what it checks).
+const NATIVE_LOOPS: [(&str, &str, &str); 2] = [
+    (
+        "makespan_single_thread_ms",
+        "single-thread-untraced",
+        "untraced, the single-threaded loop overlaps the sleeps: ~ one sleep",
+    ),
+    (
+        "makespan_multi_thread_ms",
+        "multi-thread-untraced",
+        "untraced, the multi-threaded runtime overlaps the sleeps: ~ one sleep",
+    ),
+];
+
+/// The two loops the lesson's Python program times untraced (`python/asyncio/
+/// event_loop_choice.py`): asyncio's own and uvloop's. Python has no multi-threaded loop.
+const PYTHON_LOOPS: [(&str, &str, &str); 2] = [
+    (
+        "makespan_asyncio_ms",
+        "asyncio-untraced",
+        "untraced, asyncio's own loop overlaps the sleeps: ~ one sleep",
+    ),
+    (
+        "makespan_uvloop_ms",
+        "uvloop-untraced",
+        "untraced, uvloop's loop overlaps the sleeps: ~ one sleep",
+    ),
+];
+
 /// Checks: the generic checks, plus both untraced loops ran the same workload with its sleeps
-/// overlapping (about one sleep plus each task's cost, not one sleep per task).
+/// overlapping (about one sleep plus each task's cost, not one sleep per task): tokio's two
+/// runtimes natively, asyncio's and uvloop's loops under CPython.
 pub fn checks(c: &mut Checks) {
     super::checks(c);
     let n = c.params.usize("tasks");
     let sleep = c.params.duration("sleep_ms");
-    for (key, id, description) in [
-        (
-            "makespan_single_thread_ms",
-            "single-thread-untraced",
-            "untraced, the single-threaded loop overlaps the sleeps: ~ one sleep",
-        ),
-        (
-            "makespan_multi_thread_ms",
-            "multi-thread-untraced",
-            "untraced, the multi-threaded runtime overlaps the sleeps: ~ one sleep",
-        ),
-    ] {
+    let loops = match c.trace.runtime {
+        RuntimeKind::Cpython => PYTHON_LOOPS,
+        _ => NATIVE_LOOPS,
+    };
+    for (key, id, description) in loops {
         match c.trace.metrics.extra(key) {
             Some(ms) => c
                 .time(id, description, (ms * 1e6) as u64)
