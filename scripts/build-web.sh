@@ -85,6 +85,12 @@ for chapter in python/*/; do
   mkdir -p "$out/sources/$chapter"
   cp "$chapter"*.py "$out/sources/$chapter"
 done
+# Which lesson each program is (the page shows a lesson's Python program first), from the
+# tracer's own table.
+if command -v python3 >/dev/null; then
+  PYTHONPATH=python python3 -c 'import json; from conlab_trace.catalog import SCENARIOS; print(json.dumps({k: v[0] for k, v in SCENARIOS.items()}, sort_keys=True))' \
+    > $out/sources/python/programs.json
+fi
 if compgen -G "web/recorded/*.json" >/dev/null; then
   mkdir -p $out/recorded
   cp web/recorded/*.json $out/recorded/

@@ -902,20 +902,50 @@ async fn the_code_beside_the_timeline_shows_where_every_task_is_at_each_step() {
     .await
     .unwrap();
 
-    // The scenario's own file, fetched when first opened, exactly as it is in the workspace.
-    wait_for(&c, "#code summary", 30).await;
+    // The lesson's Python program comes first, then the scenario's own file, each fetched
+    // when first opened, exactly as it is in the workspace, the Rust file up to its checks
+    // (the page lists them under the run).
+    wait_for(&c, "#code-python summary", 30).await;
     assert_eq!(
-        count(&c, "#code .source").await,
+        count(&c, "#code .source").await + count(&c, "#code-python .source").await,
         0,
         "not fetched before opened"
     );
+    click(&c, "#code-python summary").await;
+    wait_for(&c, "#code-python .source", 10).await;
+    let python = std::fs::read_to_string(
+        conlab_browser_tests::workspace().join("python/asyncio/two_tasks.py"),
+    )
+    .unwrap();
+    assert_eq!(
+        count(&c, "#code-python .line").await,
+        python.lines().count()
+    );
+    assert_eq!(count(&c, "#code-python .code-cut").await, 0);
     click(&c, "#code summary").await;
     wait_for(&c, "#code .source", 10).await;
     let on_disk = std::fs::read_to_string(
         conlab_browser_tests::workspace().join("crates/async-scenarios/src/asyncio/two_tasks.rs"),
     )
     .unwrap();
-    assert_eq!(count(&c, "#code .line").await, on_disk.lines().count());
+    let lesson = on_disk
+        .lines()
+        .position(|l| l.starts_with("pub fn checks"))
+        .map(|at| {
+            let above = on_disk.lines().take(at).collect::<Vec<_>>();
+            above
+                .iter()
+                .rposition(|l| {
+                    let l = l.trim_start();
+                    !(l.is_empty() || l.starts_with("///") || l.starts_with("#["))
+                })
+                .map_or(0, |i| i + 1)
+        })
+        .expect("two_tasks.rs has checks");
+    assert_eq!(count(&c, "#code .line").await, lesson);
+    assert!(text(&c, "#code .code-cut").await.contains("checks"));
+    let shown = text(&c, "#code .source").await;
+    assert!(!shown.contains("pub fn checks"), "the checks are left out");
 
     // Step through: at every step, the lane that acts is beside a line that does what the
     // step says (prints at a print, sleeps at a sleep, waits at a join).

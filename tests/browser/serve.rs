@@ -686,12 +686,13 @@ async fn run_in_cpython_runs_the_lessons_python_program_and_shows_its_code() {
     let output = eval(&c, &content("#output")).await;
     let output = output.as_str().unwrap_or_default();
     assert!(output.contains("gather[0] = task 0 (250 ms)"), "{output}");
-    // The code that ran is the Python program, exactly as the repository has it.
-    click(&c, "#code summary").await;
-    wait_for(&c, "#code .source", 10).await;
+    // The code that ran is the Python program, exactly as the repository has it, shown
+    // first; conlab's own run of the lesson follows.
+    click(&c, "#code-python summary").await;
+    wait_for(&c, "#code-python .source", 10).await;
     let file = eval(
         &c,
-        "return document.querySelector('#code .source').dataset.file;",
+        "return document.querySelector('#code-python .source').dataset.file;",
     )
     .await;
     assert_eq!(file, "python/asyncio/gather_vs_wait.py");
@@ -699,10 +700,19 @@ async fn run_in_cpython_runs_the_lessons_python_program_and_shows_its_code() {
         conlab_browser_tests::workspace().join("python/asyncio/gather_vs_wait.py"),
     )
     .unwrap();
-    assert_eq!(count(&c, "#code .line").await, on_disk.lines().count());
+    assert_eq!(
+        count(&c, "#code-python .line").await,
+        on_disk.lines().count()
+    );
+    let order = eval(
+        &c,
+        "return [...document.querySelectorAll('details.code')].map(d => d.id);",
+    )
+    .await;
+    assert_eq!(order, serde_json::json!(["code-python", "code"]));
     screenshot(&c, "served-cpython-run-1400px").await;
     // A lesson without a Python program has no such button.
-    c.goto(&format!("{}?scenario=event-loop-choice", server.url()))
+    c.goto(&format!("{}?scenario=sync-vs-async-requests", server.url()))
         .await
         .unwrap();
     wait_for(&c, "#run-native", 30).await;

@@ -4,9 +4,9 @@
 //! Worker (run, find a failing schedule, step through, share the schedule); other native-only
 //! scenarios show a recorded native run instead of a dead end.
 
-use crate::components::code_view::CodeView;
 use crate::components::compare::Compare;
 use crate::components::embed_dialog::EmbedDialog;
+use crate::components::lesson_code::LessonCode;
 use crate::components::params_form::ParamsForm;
 use crate::components::settings::{Settings, Theme};
 use crate::components::steer::steer_panel;
@@ -38,6 +38,21 @@ pub fn source_of(info: &ScenarioInfo) -> Option<&'static str> {
     conlab_scenarios::find(info.id)
         .and_then(|s| s.generic)
         .map(|g| g.source)
+}
+
+/// conlab's file for `info`: the scenario's, or the one a run on show recorded its events at
+/// (a thread scenario's, whose code runs in the Worker).
+fn rust_code(info: &ScenarioInfo, t: Option<&conlab_core::Trace>) -> Option<&'static str> {
+    source_of(info).or_else(|| {
+        t.filter(|t| t.runtime != conlab_core::RuntimeKind::Cpython)
+            .and_then(source_in)
+    })
+}
+
+/// The Python program a run on show ran, for a CPython run.
+fn python_code(t: Option<&conlab_core::Trace>) -> Option<&'static str> {
+    t.filter(|t| t.runtime == conlab_core::RuntimeKind::Cpython)
+        .and_then(source_in)
 }
 
 /// The code a run on show ran: a CPython run's Python program, else the scenario's file.
@@ -587,7 +602,7 @@ fn playground_page() -> Html {
                 { picker(lang, info, on_pick) }
                 <h2 class="scenario-title">{ lang.title(info) }</h2>
                 <p class="explanation">{ lang.explanation(info) }</p>
-                if let Some(source) = code_of(info, state.trace.as_deref()) { <CodeView {source} /> }
+                <LessonCode scenario={info.id} rust={rust_code(info, state.trace.as_deref())} python={python_code(state.trace.as_deref())} />
             </section>
             if in_browser || on_scheduler || (served && !is_planned(info)) {
                 <ParamsForm info={info.id} values={state.params.clone()} on_change={on_param} />

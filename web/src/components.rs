@@ -4,6 +4,7 @@ pub mod charts;
 pub mod code_view;
 pub mod compare;
 pub mod embed_dialog;
+pub mod lesson_code;
 pub mod params_form;
 pub mod settings;
 pub mod steer;

@@ -963,6 +963,12 @@ ui_strings! {
     step_heading => "Step through a deterministic run (virtual time)";
     /// The code panel's heading.
     code_heading => "The code that runs";
+    /// The pane of a lesson's Python program.
+    code_python => "The lesson in Python";
+    /// Beside it, the file conlab runs for the lesson.
+    code_conlab => "conlab's run of it (Rust)";
+    /// Under a file shown without its checks.
+    code_checks_cut => "The checks that judge a run follow in the file; the page lists them under the run.";
     /// While the code is fetched.
     code_loading => "Loading the code…";
     /// Before the reason the code could not be fetched.

@@ -555,6 +555,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The speed-up, where it means something: a run that took time, some of it busy (a run
+    /// whose one lane only waited has no overlap to speak of, not a speed-up of 0x).
+    pub fn meaningful_speedup(&self) -> Option<f64> {
+        (self.makespan > 0 && self.sequential_sum > 0).then_some(self.speedup)
+    }
+
     /// A scenario-specific figure by key (or by the name it had before it was renamed, in
     /// older files).
     pub fn extra(&self, key: &str) -> Option<f64> {

@@ -96,12 +96,15 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         // A run that took no time (on virtual time, nothing slept or computed) has no
         // speed-up or peak concurrency (nothing overlapped in time), and requests that took
         // none no latency.
-        if info.shown.speedup && judged && m.makespan > 0 {
+        if let Some(speedup) = m
+            .meaningful_speedup()
+            .filter(|_| info.shown.speedup && judged)
+        {
             let _ = write!(
                 line,
                 " · busy total {} · speedup {}x",
                 ms(m.sequential_sum),
-                conlab_core::figure(m.speedup)
+                conlab_core::figure(speedup)
             );
         }
         if info.shown.peak && judged && m.makespan > 0 {

@@ -43,6 +43,12 @@ pub struct CodeViewProps {
     /// The lane that takes the step shown, whose line the pane keeps in view.
     #[prop_or_default]
     pub acting: Option<u32>,
+    /// What the pane is called (the code that runs, by default).
+    #[prop_or_default]
+    pub heading: Option<AttrValue>,
+    /// The element's id (`code`, `step-code` in a step-through by default).
+    #[prop_or_default]
+    pub id: Option<AttrValue>,
 }
 
 thread_local! {
@@ -120,19 +126,59 @@ pub fn code_view(props: &CodeViewProps) -> Html {
         });
     }
     let body = match &*text {
-        Some(Ok(code)) => lines(code, source, props.at.as_ref(), props.acting, pane.clone()),
+        Some(Ok(code)) => {
+            // The lesson, not how conlab judges it: a scenario's checks (and what follows
+            // them) are listed under its run; the lines above keep their numbers.
+            let (shown, cut) = without_checks(code);
+            html! {
+                <>
+                    { lines(shown, source, props.at.as_ref(), props.acting, pane.clone()) }
+                    if cut { <p class="hint code-cut">{ lang.code_checks_cut() }</p> }
+                </>
+            }
+        }
         Some(Err(e)) => {
             html! { <p class="error">{ lang.code_missing() }{ lang.gap_after(lang.code_missing()) }{ e }</p> }
         }
         None if *opened => html! { <p class="loading">{ lang.code_loading() }</p> },
         None => html! {},
     };
+    let id = props.id.clone().unwrap_or_else(|| {
+        AttrValue::from(if props.at.is_some() {
+            "step-code"
+        } else {
+            "code"
+        })
+    });
+    let heading = props
+        .heading
+        .clone()
+        .unwrap_or_else(|| AttrValue::from(lang.code_heading()));
     html! {
-        <details class="code" id={if props.at.is_some() { "step-code" } else { "code" }} open={props.open} ontoggle={on_toggle}>
-            <summary>{ lang.code_heading() }{ " · " }<code>{ short_name(source) }</code></summary>
+        <details class="code" {id} open={props.open} ontoggle={on_toggle}>
+            <summary>{ heading }{ " · " }<code>{ short_name(source) }</code></summary>
             { body }
         </details>
     }
+}
+
+/// A scenario file up to its checks (from the comment above `pub fn checks`), and whether
+/// anything was left out. A Python program has none: it records, conlab judges.
+pub fn without_checks(code: &str) -> (&str, bool) {
+    let Some(at) = code.find("\npub fn checks") else {
+        return (code, false);
+    };
+    // Back over the doc comment and attributes right above it.
+    let mut start = at;
+    while let Some(prev) = code[..start].rfind('\n') {
+        let line = code[prev + 1..start].trim_start();
+        if line.starts_with("///") || line.starts_with("#[") {
+            start = prev;
+        } else {
+            break;
+        }
+    }
+    (code[..start].trim_end_matches('\n'), true)
 }
 
 /// Scrolls `pane` so that the line of the lane taking the step (or else the first line some
