@@ -711,6 +711,21 @@ async fn run_in_cpython_runs_the_lessons_python_program_and_shows_its_code() {
     .await;
     assert_eq!(order, serde_json::json!(["code-python", "code"]));
     screenshot(&c, "served-cpython-run-1400px").await;
+    // Stepping through the CPython run places its lanes at the Python program's lines.
+    click(&c, "#step").await;
+    wait_for(&c, "#step-code .source", 10).await;
+    for _ in 0..4 {
+        click(&c, "#step-forward").await;
+    }
+    let stepped = eval(
+        &c,
+        "const pane = document.querySelector('#step-code .source');
+         return [pane.dataset.file, pane.querySelectorAll('.line.at').length];",
+    )
+    .await;
+    assert_eq!(stepped[0], "python/asyncio/gather_vs_wait.py", "{stepped}");
+    assert!(stepped[1].as_u64().unwrap_or(0) >= 1, "{stepped}");
+    screenshot_at(&c, "#step-through", "served-cpython-step-through").await;
     // A lesson without a Python program has no such button.
     c.goto(&format!("{}?scenario=sync-vs-async-requests", server.url()))
         .await

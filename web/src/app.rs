@@ -535,8 +535,16 @@ fn playground_page() -> Html {
     let on_step = {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| {
-            // A scheduler run steps through the run on show: the trace is the run.
-            if on_scheduler {
+            // A scheduler run steps through the run on show: the trace is the run. So does a
+            // native or CPython run on show (its lines are the program's that ran); a run in
+            // the page is stepped through on virtual time, where every step is exact.
+            let shown_elsewhere = state.trace.as_ref().is_some_and(|t| {
+                matches!(
+                    t.runtime,
+                    conlab_core::RuntimeKind::Cpython | conlab_core::RuntimeKind::Tokio
+                )
+            });
+            if on_scheduler || (shown_elsewhere && !state.running) {
                 return state.dispatch(Action::StepShown);
             }
             match live::parsed_params(&state, lang) {
