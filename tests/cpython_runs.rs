@@ -112,6 +112,68 @@ fn every_python_lesson_passes_its_checks_at_its_defaults_and_at_drawn_values() {
     );
 }
 
+#[test]
+fn a_python_load_test_is_counted_by_conlabs_server_as_a_native_one_is() {
+    cpython::find_python().expect("a Python for the lessons (scripts/setup-python.sh)");
+    let info = catalog::lookup("load-test").unwrap();
+    let run = |assignments: &[&str]| {
+        let params =
+            Params::from_assignments(info.id, info.params, assignments.iter().copied()).unwrap();
+        let limit = cpython::time_limit(info.id, &params, None).unwrap();
+        cpython::run(info.id, &params, limit).unwrap()
+    };
+    // conlab's server, set up as for a native run, fails a tenth of the requests on purpose
+    // and checks every upload; what it counted is in the Python run's trace.
+    let trace = run(&[
+        "clients=8",
+        "requests=200",
+        "payload_kb=4",
+        "fail_percent=10",
+    ]);
+    assert!(trace.passed(), "{}", failures_of(&trace));
+    let metric = |key: &str| trace.metrics.extra(key);
+    assert_eq!(metric("server_requests"), Some(200.0));
+    assert_eq!(metric("server_failed_on_purpose"), Some(20.0));
+    assert_eq!(metric("server_uploads_intact"), Some(180.0));
+    assert_eq!(metric("server_uploads_damaged"), Some(0.0));
+    let errors: Vec<&str> = trace
+        .marks_named("errors")
+        .map(|m| m.detail.as_str())
+        .collect();
+    assert_eq!(errors, ["20\tHTTP 500"]);
+    assert!(
+        trace
+            .metrics
+            .latency
+            .is_some_and(|l| l.measured && l.count == 200),
+        "{:?}",
+        trace.metrics.latency
+    );
+    let charts: Vec<&str> = trace.charts.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(
+        charts,
+        ["latency_histogram", "requests_per_second", "p99_per_second"]
+    );
+    // A `url` on this machine: the program loads it, and conlab's own server counts nothing
+    // of the run (its checks do not ask), as natively.
+    let theirs = conlab_http::TestServer::start().unwrap();
+    let url = format!("url=http://localhost:{}/hello", theirs.addr().port());
+    let trace = run(&["clients=4", "requests=50", "payload_kb=0", &url]);
+    assert!(trace.passed(), "{}", failures_of(&trace));
+    let seen = theirs
+        .stats()
+        .requests
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(seen, 50);
+    assert_eq!(trace.metrics.extra("server_requests"), None);
+    // One beyond this machine is refused before anything runs, in the native run's words.
+    let params = Params::from_assignments(info.id, info.params, ["url=http://192.0.2.1/"]).unwrap();
+    let refused = cpython::refusal(info.id, &params)
+        .expect("refused")
+        .to_string();
+    assert!(refused.contains("--allow-remote"), "{refused}");
+}
+
 /// A redis-server of the test's own on a free loopback port (no password, nothing saved),
 /// killed when dropped.
 struct TestRedis {

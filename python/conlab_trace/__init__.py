@@ -11,9 +11,11 @@ Programs record what the checks read with the helper API:
 
 from .api import (
     Target,
+    chart,
     clock,
     computing,
     lane,
+    latency,
     mark,
     metric,
     param,
@@ -29,6 +31,6 @@ from .api import (
     watch_for_deadlock,
 )
 
-__all__ = ["Target", "clock", "computing", "lane", "mark", "metric", "param", "phase", "run_id", "seconds",
-           "server_file", "servers", "span", "target", "test_server", "untraced",
-           "watch_for_deadlock"]
+__all__ = ["Target", "chart", "clock", "computing", "lane", "latency", "mark", "metric", "param",
+           "phase", "run_id", "seconds", "server_file", "servers", "span", "target", "test_server",
+           "untraced", "watch_for_deadlock"]

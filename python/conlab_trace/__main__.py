@@ -59,7 +59,9 @@ def main(argv=None):
     if scenario in catalog.SLOW_SERVER and not os.environ.get("CONLAB_TEST_SERVER"):
         from .testserver import start_stand_in
 
-        start_stand_in()  # before the run starts: its start is no part of the program's time
+        # Before the run starts (its start is no part of the program's time), failing the
+        # share of requests load-test asks of conlab's server.
+        start_stand_in(int(params.get("fail_percent", 0)))
 
     out = os.path.abspath(args.out)
     code = tracer.compile_program(args.program)

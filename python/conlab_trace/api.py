@@ -3,6 +3,7 @@
     from conlab_trace import mark, phase, metric, param, seconds
     from conlab_trace import clock, computing, span, watch_for_deadlock  # where needed
     from conlab_trace import servers, run_id, untraced, server_file, target  # where needed
+    from conlab_trace import latency, chart  # a program that measures requests itself
 
 Every function works outside the tracer too (then it records nothing and parameters take
 their defaults), so a program also runs with plain `python3 program.py`.
@@ -172,6 +173,33 @@ def metric(key, value, unit):
     """A figure of the program's own (`metric("results_correct", 10, "results")`)."""
     if rec.on:
         rec.metrics[key] = (float(value), unit)
+
+
+#: The latency figures a program measured itself, in nanoseconds (as `LatencySummary`).
+LATENCY_FIGURES = ("count", "min", "mean", "p50", "p90", "p99", "p999", "max")
+
+
+def latency(summary):
+    """The request latencies the program measured itself (a load tester's) as the run's latency
+    figures: `summary` maps each of `LATENCY_FIGURES` to nanoseconds (`count` to a number of
+    answers) and `throughput_per_s` to answers per second. conlab keeps them as measured,
+    where it would otherwise compute them from the `in_flight` spans."""
+    if rec.on:
+        figures = {k: int(summary[k]) for k in LATENCY_FIGURES}
+        rec.latency = {**figures, "throughput_per_s": float(summary["throughput_per_s"]),
+                       "measured": True}
+
+
+def chart(key, title, kind, x_unit, y_unit, points):
+    """A chart of what the program measured, drawn beside its timeline: `kind` "bars" (a
+    histogram: x is each bucket's upper edge) or "line" (a series), `points` as (x, y) in
+    increasing x (`chart("latency_histogram", "latency histogram", "bars", "ms", "requests",
+    bars)`)."""
+    if kind not in ("bars", "line"):
+        raise ValueError(f"a chart is drawn as bars or a line, not {kind!r}")
+    if rec.on:
+        rec.charts.append({"key": key, "title": title, "kind": kind, "x_unit": x_unit,
+                           "y_unit": y_unit, "points": [[float(x), float(y)] for x, y in points]})
 
 
 def _defaults():

@@ -68,10 +68,13 @@ SCENARIOS = {
     "mysql-pool": ("mysql/mysql_pool.py", {"queries": 10, "sleep_ms": 200, "pool": 10}),
     "crawler": ("http/crawler.py", {"files": 10, "latency_ms": 300, "size_kb": 64}),
     "raw-http": ("http/raw_http.py", {"version": "1.0", "size_kb": 1, "url": ""}),
+    "load-test": ("http/load_test.py", {
+        "clients": 50, "requests": 1000, "duration_ms": 0, "payload_kb": 64, "rate": 0, "url": "",
+        "fail_percent": 0}),
 }
 
-#: The lessons whose programs send slow requests to a test server (`test_server()`).
-SLOW_SERVER = {"io-switch", "io-bound-threads", "crawler", "raw-http"}
+#: The lessons whose programs send requests to a test server (`test_server()`).
+SLOW_SERVER = {"io-switch", "io-bound-threads", "crawler", "raw-http", "load-test"}
 
 #: The lessons against Redis or MySQL servers (`servers()`), which conlab finds for the run.
 DATABASES = {"redis-hash", "redis-multi-server", "redis-pool", "job-queue", "mysql-query",

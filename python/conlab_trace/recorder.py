@@ -71,6 +71,8 @@ class Recording:
         self.marks = []  # (lane, t, name, detail, site)
         self.output = []  # (t, lane, text, site)
         self.metrics = {}  # key -> (value, unit)
+        self.latency = None  # the latency figures the program measured itself (`latency`)
+        self.charts = []  # charts of what it measured (`chart`)
         self.sites = []  # (file, line)
         self.site_index = {}
         self.lane_ids = itertools.count()

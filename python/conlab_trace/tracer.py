@@ -206,6 +206,8 @@ def trace(scenario, params, status, end):
         out.append(line)
     figures = metrics.compute(spans, end_t)  # on the times as recorded: only differences count
     figures["extra"] = [{"key": k, "value": v, "unit": u} for k, (v, u) in rec.metrics.items()]
+    if rec.latency is not None:
+        figures["latency"] = rec.latency
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     document = {
         "schema": SCHEMA,
@@ -225,6 +227,7 @@ def trace(scenario, params, status, end):
         "metrics": figures,
         "checks": [],
         "sites": [{"file": f, "line": n} for f, n in rec.sites],
+        "charts": rec.charts,
     }
     text = json.dumps(document, separators=(",", ":"))
     text = text.replace(json.dumps(_LANES), "[" + ",".join(lanes) + "]", 1)

@@ -662,6 +662,24 @@ def raw_http(t, f):
           [s["label"] for s in steps])
 
 
+def load_test(t, f):
+    sent, ok, failed, unsent = (int(t.extra.get(k, -1)) for k in ("sent", "succeeded", "failed", "unsent"))
+    kinds = [m["detail"].split("\t", 1) for m in t.named("errors")]
+    by_kind = sum(int(n) for n, _ in kinds)
+    rate, duration = t.int("rate"), t.ms("duration_ms")
+    scheduled = t.int("requests") if not duration else -(-duration * rate // 1_000_000_000) if rate else None
+    check(f, "every-request-accounted", sent >= 0 and sent == ok + failed and by_kind == failed
+          and unsent >= 0 and (scheduled is None or sent + unsent == scheduled),
+          (sent, ok, failed, unsent, scheduled, kinds))
+    lat = t.d["metrics"].get("latency")
+    bars = [sum(p[1] for p in c["points"]) for c in t.d.get("charts", []) if c["key"] == "latency_histogram"]
+    check(f, "percentiles-ordered", lat and lat.get("measured") and bars == [lat["count"]]
+          and lat["min"] <= lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"], (lat, bars))
+    if not t.p("url"):  # the stand-in fails the share asked, spread as conlab's server spreads it
+        check(f, "failed-on-purpose", all(k == "HTTP 500" for _, k in kinds)
+              and by_kind == sent * t.int("fail_percent") // 100, kinds)
+
+
 def redis_hash(t, f):
     written, read = t.named("written"), t.named("read")
     check(f, "read-back", written and read and written[0]["detail"] == read[0]["detail"])
@@ -772,6 +790,7 @@ CHECKS = {
     "event-loop-choice": event_loop_choice,
     "crawler": crawler,
     "raw-http": raw_http,
+    "load-test": load_test,
     "redis-hash": redis_hash,
     "redis-multi-server": redis_multi_server,
     "redis-pool": redis_pool,

@@ -574,6 +574,7 @@ def draw(scenario, rng):
         "mysql-pool": lambda: {"queries": r(1, 20), "sleep_ms": r(0, 200), "pool": r(1, 10)},
         "crawler": lambda: {"files": r(1, 20), "latency_ms": r(0, 300), "size_kb": r(1, 256)},
         "raw-http": lambda: {"version": rng.choice(["1.0", "1.1"]), "size_kb": r(0, 64), "url": ""},
+        "load-test": lambda: load_test_draw(rng),
     }.get(scenario, lambda: {})()
     if scenario == "wait-timeout":
         s = sleeps(5)
@@ -583,6 +584,15 @@ def draw(scenario, rng):
     # cpu-bound-gil computes its units four times over: at most 100 ms each here.
     p["time-scale"] = rng.choice(["1", "0.5"] if scenario == "cpu-bound-gil" else ["1", "1", "0.5", "2"])
     return p
+
+
+def load_test_draw(rng):
+    """load-test's parameters, its schedule (with a rate) at most a second long."""
+    r = rng.randint
+    requests = r(1, 500)
+    return {"clients": r(1, 64), "requests": requests, "duration_ms": rng.choice([0, 0, r(1, 300)]),
+            "payload_kb": r(0, 256), "rate": rng.choice([0, r(requests, 4 * requests)]), "url": "",
+            "fail_percent": r(0, 50)}
 
 
 def databases_answer(scenario):
@@ -704,7 +714,7 @@ class EveryProgramTests(unittest.TestCase):
         crates = os.path.join(os.path.dirname(PYTHON_DIR), "crates")
         if os.path.isdir(crates):
             # No program yet; and http/target.rs is no lesson (where HTTP lessons send).
-            skipped = {"sync_vs_async_requests", "load_test", "target"}
+            skipped = {"sync_vs_async_requests", "target"}
             for chapter, crate in chapters.items():
                 for name in os.listdir(os.path.join(crates, crate, "src", chapter)):
                     stem = name[:-3]

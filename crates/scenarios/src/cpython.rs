@@ -2,7 +2,9 @@
 //! scenario's own checks with a native runtime's tolerances.
 //!
 //! A program gets what conlab's own run of the lesson gets: conlab's test server for lessons
-//! that send HTTP requests (`CONLAB_TEST_SERVER`), and for lessons against Redis or MySQL the
+//! that send HTTP requests (`CONLAB_TEST_SERVER`), set up as the native run sets it up, with
+//! what it counted of the program's requests added to the trace as the native run adds it
+//! (load-test's `server_requests` …), and for lessons against Redis or MySQL the
 //! servers found exactly as a native run finds them (`conlab_servers::find`: configured URLs,
 //! a local server, private throwaway ones), named in `CONLAB_REDIS_URLS` / `CONLAB_MYSQL_URLS`,
 //! with a run id (`CONLAB_RUN_ID`) that everything it creates there is named by. The run is
@@ -12,7 +14,8 @@
 use crate::native::RunError;
 use crate::registry::{self, Native};
 use conlab_core::catalog;
-use conlab_core::{Params, RuntimeKind, Status, Trace};
+use conlab_core::{Metric, Params, RuntimeKind, Status, Trace};
+use conlab_server_scenarios::http::load_test;
 use std::time::Duration;
 
 pub use conlab_cpython::{find_python, program, programs, NoPython, Python};
@@ -23,8 +26,9 @@ pub fn has_program(id: &str) -> bool {
 }
 
 /// The time limit for a CPython run of `id`: `asked`, or room for its native estimate twice
-/// over (an interpreter is slower than native code at what the lessons do between waits) and
-/// the interpreter's start.
+/// over (an interpreter is slower than native code at what the lessons do between waits), the
+/// interpreter's start, and an interpreter's cost for each of many tasks or requests where a
+/// lesson makes them ([`MANY_TASKS`], [`MANY_REQUESTS`]).
 pub fn time_limit(
     id: &str,
     params: &Params,
@@ -38,9 +42,15 @@ pub fn time_limit(
         .filter(|(lesson, ..)| *lesson == info.id)
         .map(|(_, param, times)| params.count(param) as u32 * times)
         .sum();
+    let requests: u64 = MANY_REQUESTS
+        .iter()
+        .filter(|(lesson, _)| *lesson == info.id)
+        .map(|(_, count)| count(params))
+        .sum();
     let expected = scenario.expected_on(RuntimeKind::Tokio, params) * 2
         + Duration::from_millis(500)
-        + per_task * tasks;
+        + per_task * tasks
+        + PER_REQUEST.saturating_mul(requests.min(u32::MAX as u64) as u32);
     conlab_core::estimate::limit_for(expected, asked).map_err(|reason| RunError::TooLong {
         id: info.id,
         reason,
@@ -51,11 +61,51 @@ pub fn time_limit(
 /// their native runs start it), besides those with slow requests (`real_io`).
 const HTTP_LESSONS: [&str; 3] = ["crawler", "raw-http", "load-test"];
 
+/// Lessons whose checks read what conlab's own test server counted, when the run talks to it
+/// (no `url`): how their native run sets the server up before the run, and the metrics it
+/// adds from the server's counts after it. A CPython run does both with the server it owns.
+struct OwnServer {
+    prepare: fn(&conlab_http::TestServer, &Params),
+    counts: fn(&conlab_http::TestServer) -> Vec<Metric>,
+}
+
+const OWN_SERVER: [(&str, OwnServer); 1] = [(
+    "load-test",
+    OwnServer {
+        prepare: load_test::prepare_own_server,
+        counts: load_test::server_counts,
+    },
+)];
+
 /// Lessons whose programs start `param` tasks `times` over (event-loop-choice: untraced on
 /// asyncio's loop and on uvloop's, then traced). conlab's estimate allows a native task's cost;
 /// an interpreter's is up to [`conlab_core::Tolerance`]'s `per_task` for CPython, which their
 /// time limit adds for every task.
 const MANY_TASKS: [(&str, &str, u32); 1] = [("event-loop-choice", "tasks", 3)];
+
+/// Lessons whose programs send many HTTP requests through httpx, and how many requests a run
+/// sends and clients it opens (load-test: `requests`, unless it runs for `duration_ms`, and
+/// `clients`). conlab's estimate allows a native client's cost for each; a traced interpreter
+/// spends [`PER_REQUEST`] at most, which their time limit adds for every one. Where that makes
+/// more than conlab's longest limit (an hour: above about a million requests), a CPython run
+/// is refused as too long, where a native one runs.
+const MANY_REQUESTS: [(&str, CountOf); 1] = [("load-test", load_test_requests)];
+
+/// How many of something a run makes, from its parameters.
+type CountOf = fn(&Params) -> u64;
+
+/// What a request or a client's connection costs a traced CPython at most: httpx's request,
+/// the tracer's steps of its task, the interpreter's share of two cores with the test server
+/// (load-test measured here 1.0 to 3.1 ms each, on a busy 2-core machine).
+const PER_REQUEST: Duration = Duration::from_millis(3);
+
+fn load_test_requests(p: &Params) -> u64 {
+    let requests = match p.count("duration_ms") {
+        0 => p.count("requests"),
+        _ => 0,
+    };
+    (requests + p.count("clients")).max(0) as u64
+}
 
 /// A lesson's Python program running, or a run that ended before its program started (no
 /// servers to run against).
@@ -66,7 +116,9 @@ pub struct CpythonRun {
     claim: Option<conlab_servers::RunClaim>,
     servers: Option<conlab_servers::Servers>,
     // Where its requests go, for the run's length.
-    _server: Option<conlab_http::TestServer>,
+    server: Option<conlab_http::TestServer>,
+    // What the server counted that the lesson's checks read, added to the trace at the end.
+    server_counts: Option<fn(&conlab_http::TestServer) -> Vec<Metric>>,
 }
 
 enum Running {
@@ -108,6 +160,8 @@ pub fn start(
         return Err(refused);
     }
     let server = if scenario.real_io.is_some() || HTTP_LESSONS.contains(&info.id) {
+        // Its connections are the program's, one each: as many as a native run holds.
+        conlab_tokio::open_files::raise_to_hard_limit();
         Some(
             conlab_http::TestServer::start().map_err(|e| RunError::Unavailable {
                 id: info.id,
@@ -117,6 +171,13 @@ pub fn start(
     } else {
         None
     };
+    let own_server = OWN_SERVER
+        .iter()
+        .find(|(lesson, _)| *lesson == info.id && params.url("url").is_none())
+        .map(|(_, own)| own);
+    if let (Some(own), Some(server)) = (own_server, &server) {
+        (own.prepare)(server, params);
+    }
     let mut env = Vec::new();
     // A `url` goes where conlab resolved and allowed it (see `refusal`), not wherever its
     // name resolves by the time the program looks it up.
@@ -138,7 +199,8 @@ pub fn start(
             run: Running::Ended(Box::new(ended_before_start(info.id, params, status))),
             claim: None,
             servers: None,
-            _server: None,
+            server: None,
+            server_counts: None,
         };
         let found = match conlab_servers::find(needs(params)) {
             Ok(found) => found,
@@ -187,7 +249,8 @@ pub fn start(
         run: Running::Program(Box::new(run)),
         claim,
         servers,
-        _server: server,
+        server,
+        server_counts: own_server.map(|own| own.counts),
     })
 }
 
@@ -230,10 +293,18 @@ impl CpythonRun {
             run,
             claim,
             servers,
-            _server,
+            server,
+            server_counts,
         } = self;
         let trace = match run {
-            Running::Program(run) => judge(run.wait()),
+            Running::Program(run) => {
+                let mut trace = run.wait();
+                // What the server saw of the program's requests, as the native run records it.
+                if let (Some(counts), Some(server)) = (server_counts, &server) {
+                    trace.metrics.extra.extend(counts(server));
+                }
+                judge(trace)
+            }
             Running::Ended(trace) => *trace,
         };
         drop(claim);

@@ -17,13 +17,14 @@ mod tally;
 use super::target::{self, Target};
 use conlab_core::sync::{select, Either};
 use conlab_core::{
-    Checks, LaneCtx, LaneId, LaneKind, Nanos, Params, ScenarioError, SpanState, Text,
+    Checks, LaneCtx, LaneId, LaneKind, Metric, Nanos, Params, ScenarioError, SpanState, Text,
 };
 use conlab_http::conn::{Conn, Failure};
-use conlab_http::{content, upload};
+use conlab_http::{content, upload, TestServer};
 use conlab_tokio::{open_files, StopSignal, TokioRuntime};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tally::Tally;
 
@@ -212,6 +213,34 @@ pub fn unavailable(params: &Params) -> Option<String> {
     .refusal()
 }
 
+/// Sets conlab's own server up for a run with `params`: it fails the share of requests
+/// `fail_percent` asks. (A CPython run of the lesson sets up the server it owns alike.)
+pub fn prepare_own_server(server: &TestServer, params: &Params) {
+    server.fail_share(params.count("fail_percent") as f64 / 100.0);
+}
+
+/// What conlab's own server counted over a run, as the metrics the checks read
+/// (`server_requests`, `server_failed_on_purpose`, `server_uploads_intact`,
+/// `server_uploads_damaged`): added by the native run, and to a CPython run's trace.
+pub fn server_counts(server: &TestServer) -> Vec<Metric> {
+    let stats = server.stats();
+    let count = |key: &str, c: &AtomicU64, unit: &str| Metric {
+        key: key.to_string(),
+        value: c.load(Ordering::Relaxed) as f64,
+        unit: unit.to_string(),
+    };
+    vec![
+        count("server_requests", &stats.requests, "requests"),
+        count(
+            "server_failed_on_purpose",
+            &stats.failed_on_purpose,
+            "requests",
+        ),
+        count("server_uploads_intact", &stats.uploads_intact, "uploads"),
+        count("server_uploads_damaged", &stats.uploads_damaged, "uploads"),
+    ]
+}
+
 /// Runs the scenario.
 pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let plan = Plan::new(main.params());
@@ -219,7 +248,7 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     open_files::raise_to_hard_limit();
     let target = Target::start(main.params()).await?;
     if let Some(server) = target.own() {
-        server.fail_share(plan.fail_percent as f64 / 100.0);
+        prepare_own_server(server, main.params());
     }
     let (method, own_path) = match plan.payload {
         0 => ("GET", "/hello"),
@@ -319,25 +348,9 @@ pub async fn run(main: LaneCtx<TokioRuntime>) -> Result<(), ScenarioError> {
     let behind = if stopped { 0 } else { unsent };
     report(&main, &tally, end - start, &shared.schedule.plan, behind);
     if let Some(server) = target.own() {
-        let stats = server.stats();
-        let count =
-            |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed) as f64;
-        main.metric("server_requests", count(&stats.requests), "requests");
-        main.metric(
-            "server_failed_on_purpose",
-            count(&stats.failed_on_purpose),
-            "requests",
-        );
-        main.metric(
-            "server_uploads_intact",
-            count(&stats.uploads_intact),
-            "uploads",
-        );
-        main.metric(
-            "server_uploads_damaged",
-            count(&stats.uploads_damaged),
-            "uploads",
-        );
+        for m in server_counts(server) {
+            main.metric(&m.key, m.value, &m.unit);
+        }
     }
     let answered = tally.latency.len();
     if answered == 0 && tally.sent > 0 {
