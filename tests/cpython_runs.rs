@@ -96,6 +96,8 @@ fn run_lessons<'a>(ids: impl Iterator<Item = &'a str>, rng: &mut Rng) -> (usize,
 
 #[test]
 fn every_python_lesson_passes_its_checks_at_its_defaults_and_at_drawn_values() {
+    // One at a time: their checks time what they run, on a 2-core machine.
+    let _alone = conlab_tests::exclusive();
     cpython::find_python().expect("a Python for the lessons (scripts/setup-python.sh)");
     let seed = conlab_tests::drawn::seed();
     println!("drawn with seed {seed} (CONLAB_FUZZ_SEED={seed} draws them again)");
@@ -114,6 +116,8 @@ fn every_python_lesson_passes_its_checks_at_its_defaults_and_at_drawn_values() {
 
 #[test]
 fn a_python_load_test_is_counted_by_conlabs_server_as_a_native_one_is() {
+    // One at a time: their checks time what they run, on a 2-core machine.
+    let _alone = conlab_tests::exclusive();
     cpython::find_python().expect("a Python for the lessons (scripts/setup-python.sh)");
     let info = catalog::lookup("load-test").unwrap();
     let run = |assignments: &[&str]| {
@@ -224,6 +228,8 @@ impl Drop for TestRedis {
 
 #[test]
 fn every_python_lesson_against_redis_and_mysql_passes_its_checks_and_leaves_nothing() {
+    // One at a time: their checks time what they run, on a 2-core machine.
+    let _alone = conlab_tests::exclusive();
     cpython::find_python().expect("a Python for the lessons (scripts/setup-python.sh)");
     // Servers found as a native run finds them: Redis configured by URL (a server of the
     // test's own, whose keys are counted after), further ones and MySQL private throwaway
@@ -267,6 +273,8 @@ fn a_lesson_without_a_python_program_is_refused_naming_those_with_one() {
 
 #[test]
 fn the_tracers_own_tests_pass() {
+    // One at a time: their checks time what they run, on a 2-core machine.
+    let _alone = conlab_tests::exclusive();
     let python = cpython::find_python().expect("a Python (scripts/setup-python.sh)");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = std::process::Command::new(&python.program)
