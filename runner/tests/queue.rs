@@ -371,6 +371,17 @@ fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
         .unwrap_or("")
         .contains("sleep_ms"));
 
+    // forged-1 was recorded but never enqueued: a server would enqueue it at its start.
+    cluster
+        .rt
+        .block_on(
+            cluster
+                .queue
+                .record()
+                .refuse("forged-1", "never enqueued (a test's run)"),
+        )
+        .unwrap();
+
     // 3. SIGTERM: the workers stop cleanly (exit 130) and say they are gone.
     let alive: Vec<String> = ["w1", "w2", "w3"]
         .into_iter()
@@ -425,5 +436,105 @@ fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
     );
     cluster.signal("a3", libc::SIGTERM);
     assert_eq!(cluster.wait_exit("a3", Duration::from_secs(20)), Some(130));
+
+    let undelivered = cluster
+        .rt
+        .block_on(cluster.queue.record().undelivered())
+        .unwrap();
+    assert!(undelivered.is_empty(), "{undelivered:?}");
+    let left = cluster.rt.block_on(cluster.stream().length()).unwrap();
+    assert_eq!(left, 0, "entries left in the stream");
+
+    // 5. `conlab serve --queue`: native runs are enqueued (429 with Retry-After once the
+    // queue holds --max-queue), run by a worker, and kept as the server's own runs.
+    let serve_dir = cluster.dir.path().join("served");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--max-queue", "2"])
+        .args(["--queue", &cluster.redis, "--db", &cluster.mysql])
+        .arg("--secret-file")
+        .arg(cluster.dir.path().join("queue.secret"))
+        .arg("--store")
+        .arg(&serve_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = {
+        use std::io::BufRead;
+        let mut out = std::io::BufReader::new(serve.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        // The rest is read too: a closed pipe would end the server at its next line.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        line.trim()
+            .trim_start_matches("conlab serve: http://")
+            .trim_end_matches('/')
+            .to_string()
+    };
+    let start = r#"{"scenario": "asyncio-two-tasks", "params": {"sleep_ms": "30"}}"#;
+    let mut served = Vec::new();
+    for _ in 0..2 {
+        let (status, _, body) = http(&addr, "POST", "/api/runs", Some(start));
+        assert_eq!(status, 202, "{body}");
+        let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(summary["state"], "queued", "{body}");
+        served.push(summary["id"].as_str().unwrap().to_string());
+    }
+    let (status, head, body) = http(&addr, "POST", "/api/runs", Some(start));
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: "),
+        "{head}"
+    );
+    assert!(body.contains("--max-queue 2"), "{body}");
+    cluster.worker("s1");
+    for id in &served {
+        cluster.wait_until(Duration::from_secs(20), "a served run ends", |_| {
+            let (_, _, body) = http(&addr, "GET", &format!("/api/runs/{id}"), None);
+            body.contains(r#""state":"ended""#)
+        });
+        let (status, _, body) = http(&addr, "GET", &format!("/api/runs/{id}"), None);
+        assert_eq!(status, 200);
+        assert!(
+            body.contains(r#""kind":"ok""#) || body.contains(r#""ok""#),
+            "{body}"
+        );
+        let (status, _, trace) = http(&addr, "GET", &format!("/api/runs/{id}/trace"), None);
+        assert_eq!(status, 200);
+        let trace = conlab_core::Trace::from_json(&trace).unwrap();
+        assert_eq!(trace.status, conlab_core::Status::Ok);
+        assert_eq!(cluster.row(id).worker.as_deref(), Some("s1"));
+    }
+    // SAFETY: a signal to a child this test started and has not reaped.
+    unsafe {
+        libc::kill(serve.id() as i32, libc::SIGTERM);
+    }
+    let _ = serve.wait();
     eprintln!("done in {:?}", started.elapsed());
+}
+
+/// One HTTP/1.1 request to `addr` (`host:port`): status, head, body.
+fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        conn,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
 }
