@@ -286,6 +286,7 @@ fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
         61,
         "{runs}"
     );
+    eprintln!("{}", runs.lines().take(4).collect::<Vec<_>>().join("\n"));
     let workers = cluster.cli(&["workers", "--queue", &cluster.redis]);
     let alive = workers.lines().filter(|l| l.contains(" yes ")).count();
     assert_eq!(alive, 2, "{workers}");
