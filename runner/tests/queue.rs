@@ -511,7 +511,19 @@ fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
     unsafe {
         libc::kill(serve.id() as i32, libc::SIGTERM);
     }
-    let _ = serve.wait();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = serve.kill();
+            let _ = serve.wait();
+            panic!("conlab serve did not stop within 15 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130), "{status:?}");
     eprintln!("done in {:?}", started.elapsed());
 }
 
