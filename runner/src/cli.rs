@@ -68,6 +68,14 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write a suite of runs (a folder run-native wrote) as a static folder of pages.
     Report(ReportArgs),
+    /// Take native runs from a queue (Redis) one at a time, run them, and record them in
+    /// MySQL: a worker of `conlab serve --queue … --db …`, on this machine or another.
+    #[command(after_help = WORKER_HELP)]
+    Worker(WorkerArgs),
+    /// List the runs a queue's record (MySQL) holds: who ran what, status, times.
+    Runs(RunsArgs),
+    /// List the workers of a queue (Redis): alive or not, what each runs, runs done.
+    Workers(WorkersArgs),
     /// Search the interleavings of a thread scenario on the deterministic scheduler for one
     /// that breaks what it should show (an update lost, a deadlock), and print the shortest.
     #[command(after_help = EXPLORE_HELP)]
@@ -135,7 +143,12 @@ whoever may call the API cannot read other services this machine reaches. Live e
 streams are capped (--max-streams, --max-streams-per-run); beyond a cap a stream carries
 one `refused` event saying which.
 
-Finished runs are kept in --store and listed again after a restart. Ctrl-C stops it.";
+Finished runs are kept in --store and listed again after a restart. Ctrl-C stops it.
+
+With --queue and --db, native runs go to `conlab worker`s (on this machine or others)
+instead of running here: each is recorded in MySQL, signed and added to the Redis stream; the
+page shows it queued, then its trace once a worker has stored it (no live events yet).
+Virtual and CPython runs still run here.";
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -189,6 +202,111 @@ pub struct ServeArgs {
     /// of the one inside the binary.
     #[arg(long, value_name = "DIR")]
     pub web_dir: Option<PathBuf>,
+    /// Send native runs to `conlab worker`s through this queue (a Redis) instead of running
+    /// them here; needs --db: redis://[:password@]host:port/db.
+    #[arg(long, value_name = "URL", requires = "db")]
+    pub queue: Option<String>,
+    /// With --queue: the record of the queue's runs (a MySQL):
+    /// mysql://user:password@host:port/database.
+    #[arg(long, value_name = "URL", requires = "queue")]
+    pub db: Option<String>,
+    /// With --queue: the file holding the secret shared with the workers [default: the
+    /// CONLAB_QUEUE_SECRET environment variable, the secret itself].
+    #[arg(long, value_name = "FILE", requires = "queue")]
+    pub secret_file: Option<PathBuf>,
+    /// With --queue: runs waiting or running in the queue at most (1 to 1,000,000); beyond
+    /// that a start gets 429 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_queue: u64,
+}
+
+const WORKER_HELP: &str = "\
+One run at a time (native runs measure time). A worker verifies each entry's signature and
+checks the scenario and its parameters against the catalog and its caps (--max-run-seconds,
+--max-events, --allow-target, --allow-databases) as `conlab serve` does; anything else is
+refused, logged and put on the dead-letter stream, never run. While a run goes on its lease is
+renewed every third of --lease-seconds; a worker that dies loses it, and another worker
+takes the run over and starts it again; a run that lost its worker twice is parked as failed.
+SIGTERM or Ctrl-C: no new run is taken; the current one may finish within --grace-seconds,
+else it is stopped and given back to the queue; then the worker exits (130).
+
+The queue: --queue redis://[:password@]host:port/db and --db
+mysql://user:password@host:port/database, the same as the server's; the secret the server
+signs with: --secret-file FILE, or the secret itself in CONLAB_QUEUE_SECRET.";
+
+/// Where a queue is, and the secret its entries are signed with.
+#[derive(Args)]
+pub struct QueueArgs {
+    /// The queue's Redis: redis://[:password@]host:port/db.
+    #[arg(long, value_name = "URL")]
+    pub queue: String,
+    /// The record's MySQL: mysql://user:password@host:port/database.
+    #[arg(long, value_name = "URL")]
+    pub db: String,
+    /// The file holding the secret the server and its workers share [default: the
+    /// CONLAB_QUEUE_SECRET environment variable, the secret itself].
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub queue: QueueArgs,
+    /// This worker's name, unique among the queue's workers [default: <host>-<pid>].
+    #[arg(long, value_name = "NAME", value_parser = worker_name)]
+    pub name: Option<String>,
+    /// How long the worker's hold on a run lasts without a heartbeat (0.5 to 600 s); another
+    /// worker takes a run over this long after its worker died.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub lease_seconds: f64,
+    /// Once asked to stop, how long the current run may go on before it is given back
+    /// (0 to 3600 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u16).range(0..=3600))]
+    pub grace_seconds: u16,
+    /// The longest one run may take, in seconds (1 to 3600); longer runs are refused.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u16).range(1..=3600))]
+    pub max_run_seconds: u16,
+    /// The most events one run may record (10,000 to 100,000,000).
+    #[arg(long, value_name = "N", default_value_t = 250_000, value_parser = clap::value_parser!(u64).range(10_000..=100_000_000))]
+    pub max_events: u64,
+    /// Allow runs of the scenarios against Redis and MySQL.
+    #[arg(long)]
+    pub allow_databases: bool,
+    /// Let runs send requests to this server (repeatable), given as http://host:port.
+    #[arg(long, value_name = "URL")]
+    pub allow_target: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct RunsArgs {
+    /// The record's MySQL: mysql://user:password@host:port/database.
+    #[arg(long, value_name = "URL")]
+    pub db: String,
+    /// At most this many runs, newest first (1 to 100,000).
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+}
+
+#[derive(Args)]
+pub struct WorkersArgs {
+    /// The queue's Redis: redis://[:password@]host:port/db.
+    #[arg(long, value_name = "URL")]
+    pub queue: String,
+}
+
+/// A worker's name: letters, digits, `.`, `_` and `-`, at most 64.
+fn worker_name(text: &str) -> Result<String, String> {
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err("a worker's name is 1 to 64 letters, digits, '.', '_' or '-'".into())
+    }
 }
 
 #[derive(Args)]

@@ -2,6 +2,7 @@
 
 pub mod explore;
 pub mod list;
+pub mod queue;
 pub mod report;
 pub mod run;
 mod run_cpython;

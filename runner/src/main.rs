@@ -58,6 +58,9 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => commands::serve::run(args),
         cli::Command::Report(args) => commands::report::run(args),
         cli::Command::Explore(args) => commands::explore::run(args),
+        cli::Command::Worker(args) => commands::queue::worker(args),
+        cli::Command::Runs(args) => commands::queue::runs(args),
+        cli::Command::Workers(args) => commands::queue::workers(args),
     };
     // A run that ended because it was interrupted: the handler is cleaning up and exits.
     interrupt::stop_here_if_interrupted();

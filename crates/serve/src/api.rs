@@ -3,7 +3,7 @@
 //! [`ApiError`] sentence.
 
 use crate::config::Config;
-use crate::runs::Runs;
+use crate::runs::{Refused, Runs};
 use crate::{assets, guard, start, stream};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use conlab_core::catalog::CATALOG;
-use conlab_wire::{ApiError, ParamEntry, ScenarioEntry, ScenarioList, StartRun, API_VERSION};
+use conlab_wire::{
+    ApiError, ParamEntry, ScenarioEntry, ScenarioList, StartRun, WireRuntime, API_VERSION,
+};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -217,7 +219,17 @@ async fn start_run(
         Ok(p) => p,
         Err((status, message)) => return refuse(status, message),
     };
-    match state.runs.submit(prepared) {
+    // With a queue, native runs go to the workers; the others still run here.
+    let submitted = if state.runs.has_queue() && prepared.runtime == WireRuntime::Native {
+        match state.runs.submit_remote(prepared).await {
+            Ok(summary) => Ok(summary),
+            Err(Refused::Busy(busy)) => Err(busy),
+            Err(Refused::Unavailable(why)) => return refuse(StatusCode::SERVICE_UNAVAILABLE, why),
+        }
+    } else {
+        state.runs.submit(prepared)
+    };
+    match submitted {
         Ok(summary) => (StatusCode::ACCEPTED, Json(summary)).into_response(),
         Err(busy) => {
             let mut answer = refuse(StatusCode::TOO_MANY_REQUESTS, busy.message);

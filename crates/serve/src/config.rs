@@ -44,6 +44,8 @@ pub struct Config {
     pub max_streams: usize,
     /// Live event streams open at once on one run.
     pub max_streams_per_run: usize,
+    /// Native runs go through this queue to `conlab worker`s instead of running here.
+    pub queue: Option<conlab_queue::QueueSettings>,
 }
 
 impl Config {
@@ -66,6 +68,7 @@ impl Config {
             allow_targets: Vec::new(),
             max_streams: 64,
             max_streams_per_run: 8,
+            queue: None,
         }
     }
 
@@ -219,6 +222,9 @@ pub enum ConfigError {
         /// Why.
         error: String,
     },
+    /// The queue's servers cannot be used.
+    #[error("{0}")]
+    Queue(conlab_queue::QueueError),
     /// The folder for finished runs cannot be used.
     #[error("cannot keep runs in {dir}: {error}", dir = dir.display())]
     Store {

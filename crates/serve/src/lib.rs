@@ -4,7 +4,9 @@
 //! - `config`: what the server is told (address, token, caps, folders) and its checks;
 //! - `guard`: what every request passes first (token, host, origin, CORS);
 //! - `api`: the handlers; `start`: a start request checked against the catalog's ranges;
-//! - `runs`: the runs, running or queued under the caps, and their ends;
+//! - `runs`: the runs, running or queued under the caps, and their ends; with a queue, native
+//!   runs enqueued for `conlab worker`s and followed in the record;
+//! - `executor`: what a `conlab worker` runs jobs with (the same checks, caps and run);
 //! - `store`: finished traces written atomically and reloaded at start;
 //! - `stream`: a run's events as Server-Sent Events;
 //! - `assets`: the web app (embedded with the `web-app` feature) and served reports;
@@ -14,6 +16,7 @@
 mod api;
 mod assets;
 mod config;
+mod executor;
 mod guard;
 pub mod report;
 mod runs;
@@ -23,6 +26,7 @@ mod stream;
 
 pub use assets::has_web_app;
 pub use config::{Config, ConfigError};
+pub use executor::NativeExecutor;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -79,8 +83,18 @@ impl Server {
                 error: e.to_string(),
             })?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        // The queue's servers answer before the server listens, or it does not start.
+        let queue = match &config.queue {
+            Some(settings) => Some(
+                runtime
+                    .block_on(conlab_queue::Queue::open(settings))
+                    .map_err(ConfigError::Queue)?,
+            ),
+            None => None,
+        };
         let config = Arc::new(config);
-        let runs = runs::Runs::new(config.clone(), store, runtime.handle().clone());
+        let runs = runs::Runs::new(config.clone(), store, runtime.handle().clone(), queue);
+        runtime.spawn(runs.clone().follow_queue(shutdown_rx.clone()));
         let state = api::AppState {
             config: config.clone(),
             runs: runs.clone(),

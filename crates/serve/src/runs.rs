@@ -1,6 +1,11 @@
 //! The server's runs: at most `max_running` at once, `max_queued` more waiting in order, the
 //! rest refused with a time to retry after. Each run is watched on a blocking thread until it
 //! ends; its trace is then kept in the store and the next queued run starts.
+//!
+//! With a queue (`conlab serve --queue … --db …`) native runs go to `conlab worker`s instead:
+//! each is recorded and enqueued (`conlab-queue`), listed here as queued, followed in the
+//! record until it ends, and its trace then kept in the store as a local run's is (see
+//! `remote.rs`).
 
 use crate::config::Config;
 use crate::start::Prepared;
@@ -14,6 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod remote;
+pub use remote::Refused;
+
 /// How often a run's watcher looks whether it has ended.
 const WATCH_EVERY: Duration = Duration::from_millis(10);
 
@@ -24,10 +32,14 @@ pub struct Runs {
     handle: tokio::runtime::Handle,
     book: Mutex<Vec<Entry>>,
     next: AtomicU64,
+    /// The queue native runs go through, when the server has one.
+    queue: Option<conlab_queue::Queue>,
 }
 
 struct Entry {
     summary: RunSummary,
+    /// Run by a worker through the queue, not here.
+    remote: bool,
     prepared: Option<Prepared>,
     live: Option<Arc<Live>>,
     started: Option<Instant>,
@@ -43,6 +55,14 @@ pub struct Live {
 }
 
 impl Live {
+    /// A run not started yet, stopped when `stop_flag` is set.
+    pub(crate) fn new(stop_flag: Arc<std::sync::atomic::AtomicBool>) -> Live {
+        Live {
+            run: RwLock::new(None),
+            stop_flag,
+        }
+    }
+
     /// What it has recorded so far and its progress line, while it runs.
     pub fn snapshot(&self) -> Option<(Trace, Option<String>)> {
         let run = self.run.read();
@@ -61,7 +81,12 @@ pub struct Busy {
 
 impl Runs {
     /// The runs kept in `store`, and room for new ones.
-    pub fn new(config: Arc<Config>, store: Store, handle: tokio::runtime::Handle) -> Arc<Runs> {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        handle: tokio::runtime::Handle,
+        queue: Option<conlab_queue::Queue>,
+    ) -> Arc<Runs> {
         let kept = store.load();
         let next = kept
             .iter()
@@ -73,6 +98,7 @@ impl Runs {
             .into_iter()
             .map(|summary| Entry {
                 summary,
+                remote: false,
                 prepared: None,
                 live: None,
                 started: None,
@@ -86,6 +112,7 @@ impl Runs {
             handle,
             book: Mutex::new(book),
             next: AtomicU64::new(next),
+            queue,
         })
     }
 
@@ -144,6 +171,7 @@ impl Runs {
         };
         book.push(Entry {
             summary: summary.clone(),
+            remote: false,
             prepared: Some(prepared.clone()),
             live: None,
             started: None,
@@ -191,6 +219,11 @@ impl Runs {
     pub fn stop(self: &Arc<Self>, id: &str) -> Option<RunSummary> {
         let mut book = self.book.lock();
         let entry = book.iter_mut().find(|e| e.summary.id == id)?;
+        if entry.remote && entry.summary.state != RunState::Ended {
+            // The worker running it reads the ask at its next heartbeat.
+            self.ask_remote_stop(id);
+            return Some(entry.summary.clone());
+        }
         match entry.summary.state {
             RunState::Running => {
                 entry.stop_asked = true;
@@ -218,27 +251,6 @@ impl Runs {
         }
     }
 
-    /// A lesson's Python program, run to its end or until Stop (its trace arrives whole at
-    /// the end: the tracer writes it then).
-    fn run_cpython(&self, prepared: &Prepared, live: &Live) -> Result<Trace, String> {
-        let mut run = conlab_scenarios::cpython::start(
-            prepared.info.id,
-            &prepared.params,
-            prepared.limit,
-            Some(self.config.max_events),
-        )
-        .map_err(|e| e.to_string())?;
-        let mut stopped = false;
-        while !run.is_finished() {
-            if !stopped && live.stop_flag.load(Ordering::Relaxed) {
-                run.stop();
-                stopped = true;
-            }
-            std::thread::sleep(WATCH_EVERY);
-        }
-        Ok(run.wait())
-    }
-
     /// Stops every run and waits (at most `patience`) until the running ones are kept.
     pub fn stop_all_and_wait(self: &Arc<Self>, patience: Duration) {
         self.stop_all();
@@ -263,7 +275,7 @@ impl Runs {
         }
     }
 
-    fn new_id(&self) -> String {
+    pub(crate) fn new_id(&self) -> String {
         let stamp: String = conlab_tokio::rfc3339_now()
             .chars()
             .filter(char::is_ascii_digit)
@@ -271,6 +283,10 @@ impl Runs {
             .collect();
         let (date, time) = stamp.split_at(stamp.len().min(8));
         let n = self.next.fetch_add(1, Ordering::Relaxed);
+        if self.queue.is_some() {
+            // Servers sharing one record must not make the same id.
+            return format!("{date}-{time}-{}-{n}", remote::random_tag());
+        }
         format!("{date}-{time}-{n}")
     }
 
@@ -305,87 +321,20 @@ impl Runs {
     }
 
     fn run_to_end(&self, id: &str, prepared: Prepared, live: &Live) -> Trace {
-        let failed = |reason: String| {
-            conlab_tokio::NativeStart::new(prepared.info, prepared.params.clone(), prepared.limit)
-                .without_recording(Status::Failed { reason })
-        };
-        if prepared.runtime == WireRuntime::Virtual {
-            // Every cap a native run has: its time limit, Stop, the events the server keeps.
-            let bounds = conlab_scenarios::Bounds {
-                time: prepared.limit,
-                stop: Some(live.stop_flag.clone()),
-                max_events: Some(self.config.max_events),
-                max_events_why: "the most this server keeps of one run (--max-events); choose fewer tasks, or a shorter run",
-            };
-            return conlab_scenarios::run_virtual_bounded(
-                prepared.info.id,
-                &prepared.params,
-                &bounds,
-            )
-            .unwrap_or_else(|e| failed(e.to_string()));
-        }
-        if prepared.runtime == WireRuntime::Cpython {
-            return self.run_cpython(&prepared, live).unwrap_or_else(failed);
-        }
-        let run = match conlab_scenarios::start_native(
-            prepared.info.id,
-            prepared.params.clone(),
-            prepared.limit,
-        ) {
-            Ok(run) => run,
-            Err(e) => return failed(e.to_string()),
-        };
-        *live.run.write() = Some(run);
-        // A stop asked for while the run was being started (servers found) counts.
+        // A stop asked for while the run was being started counts.
         let stop_asked = self
             .book
             .lock()
             .iter()
             .any(|e| e.summary.id == id && e.stop_asked);
         if stop_asked {
-            if let Some(run) = live.run.read().as_ref() {
-                run.stop();
-            }
+            live.stop_flag.store(true, Ordering::Relaxed);
         }
-        // Watched until it ends; one that records more than the server keeps is stopped.
-        let mut too_big = None;
-        loop {
-            let guard = live.run.read();
-            let Some(run) = guard.as_ref() else { break };
-            if run.is_finished() {
-                break;
-            }
-            let events = run.event_count();
-            if too_big.is_none() && events > self.config.max_events {
-                too_big = Some(events);
-                run.stop();
-            }
-            drop(guard);
-            std::thread::sleep(WATCH_EVERY);
-        }
-        let run = live.run.write().take();
-        let mut trace = match run {
-            Some(run) => run.wait(),
-            None => failed("the run disappeared".into()),
-        };
-        if let Some(events) = too_big {
-            // Cut off by this server's limit, not by the scenario: shown as refused, with no
-            // verdict on a run that did not happen as a whole.
-            trace.status = Status::Refused {
-                reason: format!(
-                    "the run recorded more than {} events ({events} when it was stopped), the \
-                     most this server keeps of one run (--max-events); choose fewer threads or \
-                     tasks, or a shorter run",
-                    self.config.max_events
-                ),
-            };
-            trace.checks.clear();
-        }
-        trace
+        run_prepared(&self.config, prepared, live)
     }
 
     /// Records the end of run `id`, keeps its trace, and starts the next queued run.
-    fn finish(self: &Arc<Self>, id: &str, trace: Trace) {
+    pub(crate) fn finish(self: &Arc<Self>, id: &str, trace: Trace) {
         let mut book = self.book.lock();
         let Some(entry) = book.iter_mut().find(|e| e.summary.id == id) else {
             return;
@@ -440,7 +389,7 @@ impl Runs {
         if running < self.config.max_running {
             let next = book
                 .iter()
-                .find(|e| e.summary.state == RunState::Queued)
+                .find(|e| e.summary.state == RunState::Queued && !e.remote)
                 .map(|e| e.summary.id.clone());
             if let Some(next) = next {
                 self.launch(&mut book, &next);
@@ -455,6 +404,100 @@ impl Runs {
     }
 }
 
+/// Runs `prepared` to its end under the server's caps: its time limit, Stop (`live`'s flag),
+/// the events the server keeps. The one way a run goes here and on a `conlab worker`.
+pub(crate) fn run_prepared(config: &Config, prepared: Prepared, live: &Live) -> Trace {
+    let failed = |reason: String| {
+        conlab_tokio::NativeStart::new(prepared.info, prepared.params.clone(), prepared.limit)
+            .without_recording(Status::Failed { reason })
+    };
+    if prepared.runtime == WireRuntime::Virtual {
+        // Every cap a native run has: its time limit, Stop, the events the server keeps.
+        let bounds = conlab_scenarios::Bounds {
+            time: prepared.limit,
+            stop: Some(live.stop_flag.clone()),
+            max_events: Some(config.max_events),
+            max_events_why: "the most this server keeps of one run (--max-events); choose fewer tasks, or a shorter run",
+        };
+        return conlab_scenarios::run_virtual_bounded(prepared.info.id, &prepared.params, &bounds)
+            .unwrap_or_else(|e| failed(e.to_string()));
+    }
+    if prepared.runtime == WireRuntime::Cpython {
+        return run_cpython(config, &prepared, live).unwrap_or_else(failed);
+    }
+    let run = match conlab_scenarios::start_native(
+        prepared.info.id,
+        prepared.params.clone(),
+        prepared.limit,
+    ) {
+        Ok(run) => run,
+        Err(e) => return failed(e.to_string()),
+    };
+    *live.run.write() = Some(run);
+    // Watched until it ends; one that records more than the server keeps is stopped, as is
+    // one whose Stop was asked (before it started too).
+    let mut too_big = None;
+    let mut stopped = false;
+    loop {
+        let guard = live.run.read();
+        let Some(run) = guard.as_ref() else { break };
+        if run.is_finished() {
+            break;
+        }
+        if !stopped && live.stop_flag.load(Ordering::Relaxed) {
+            stopped = true;
+            run.stop();
+        }
+        let events = run.event_count();
+        if too_big.is_none() && events > config.max_events {
+            too_big = Some(events);
+            run.stop();
+        }
+        drop(guard);
+        std::thread::sleep(WATCH_EVERY);
+    }
+    let run = live.run.write().take();
+    let mut trace = match run {
+        Some(run) => run.wait(),
+        None => failed("the run disappeared".into()),
+    };
+    if let Some(events) = too_big {
+        // Cut off by this server's limit, not by the scenario: shown as refused, with no
+        // verdict on a run that did not happen as a whole.
+        trace.status = Status::Refused {
+            reason: format!(
+                "the run recorded more than {} events ({events} when it was stopped), the \
+                 most this server keeps of one run (--max-events); choose fewer threads or \
+                 tasks, or a shorter run",
+                config.max_events
+            ),
+        };
+        trace.checks.clear();
+    }
+    trace
+}
+
+/// A lesson's Python program, run to its end or until Stop (its trace arrives whole at the
+/// end: the tracer writes it then).
+fn run_cpython(config: &Config, prepared: &Prepared, live: &Live) -> Result<Trace, String> {
+    let mut run = conlab_scenarios::cpython::start(
+        prepared.info.id,
+        &prepared.params,
+        prepared.limit,
+        Some(config.max_events),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut stopped = false;
+    while !run.is_finished() {
+        if !stopped && live.stop_flag.load(Ordering::Relaxed) {
+            run.stop();
+            stopped = true;
+        }
+        std::thread::sleep(WATCH_EVERY);
+    }
+    Ok(run.wait())
+}
+
 /// A run's parameters as `-p` would give them: `tasks=3 sleep_ms=200`.
 fn params_line(summary: &RunSummary) -> String {
     summary
@@ -465,8 +508,12 @@ fn params_line(summary: &RunSummary) -> String {
         .join(" ")
 }
 
+/// Runs in `state`: the ended ones all, the others only those of this machine (the queue's
+/// runs are capped by the queue).
 fn count(book: &[Entry], state: RunState) -> usize {
-    book.iter().filter(|e| e.summary.state == state).count()
+    book.iter()
+        .filter(|e| e.summary.state == state && (state == RunState::Ended || !e.remote))
+        .count()
 }
 
 /// Seconds until the first running run is expected to end (at least 1).

@@ -90,6 +90,27 @@ pub fn find(needs: Needs) -> Result<Servers, ServerError> {
     }
 }
 
+/// Starts private throwaway servers for `needs`, whatever is configured or answers locally:
+/// for a caller that must own its servers (a test that stops or restarts them, a demo that
+/// leaves nothing on the machine's own). `Missing` when a server program is not installed.
+pub fn start_private(needs: Needs) -> Result<Servers, ServerError> {
+    match needs {
+        Needs::Redis(n) => private_kind::<Redis>(n, Vec::new()),
+        Needs::Mysql(n) => private_kind::<Mysql>(n, Vec::new()),
+        Needs::RedisAndMysql => {
+            let redis = private_kind::<Redis>(1, Vec::new())?;
+            let mysql = private_kind::<Mysql>(1, Vec::new())?;
+            Ok(Servers {
+                urls: [redis.urls, mysql.urls].concat(),
+                _private: [redis._private, mysql._private]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            })
+        }
+    }
+}
+
 /// How starting one private server went: its URL and the server (stopped when dropped), or
 /// `None` when the program is not installed.
 type PrivateStart = std::io::Result<Option<(String, Box<dyn Send>)>>;
@@ -128,21 +149,37 @@ fn find_kind<K: Kind>(n: usize) -> Result<Servers, ServerError> {
             urls.push(url);
         }
     }
-    let mut private: Vec<Box<dyn Send>> = Vec::new();
     if urls.len() == n {
         return Ok(Servers {
             urls,
-            _private: private,
+            _private: Vec::new(),
         });
     }
     let (local, looked_at) = K::local();
     if let (1, true, Some(url)) = (n, urls.is_empty(), local) {
         return Ok(Servers {
             urls: vec![url],
-            _private: private,
+            _private: Vec::new(),
         });
     }
-    for started in K::start_private(n - urls.len()) {
+    private_kind::<K>(n - urls.len(), urls).map_err(|e| match e {
+        ServerError::Missing { kind, fix, .. } => ServerError::Missing {
+            kind,
+            tried: format!(
+                "{}_URL is not set, nothing usable answers on {looked_at}, and {} is not installed",
+                K::VAR,
+                K::PROGRAM
+            ),
+            fix,
+        },
+        e => e,
+    })
+}
+
+/// Starts `n` private servers of kind `K` after the `urls` found already.
+fn private_kind<K: Kind>(n: usize, mut urls: Vec<String>) -> Result<Servers, ServerError> {
+    let mut private: Vec<Box<dyn Send>> = Vec::new();
+    for started in K::start_private(n) {
         match started {
             Ok(Some((url, server))) => {
                 urls.push(url);
@@ -151,11 +188,7 @@ fn find_kind<K: Kind>(n: usize) -> Result<Servers, ServerError> {
             Ok(None) => {
                 return Err(ServerError::Missing {
                     kind: K::NAME,
-                    tried: format!(
-                        "{}_URL is not set, nothing usable answers on {looked_at}, and {} is not installed",
-                        K::VAR,
-                        K::PROGRAM
-                    ),
+                    tried: format!("{} is not installed", K::PROGRAM),
                     fix: K::FIX,
                 })
             }

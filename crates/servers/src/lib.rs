@@ -13,7 +13,7 @@ mod private_redis;
 mod redact;
 mod runs;
 
-pub use find::{find, mysql_error_line, Needs, ServerError, Servers};
+pub use find::{find, mysql_error_line, start_private, Needs, ServerError, Servers};
 pub use private::stop_private_servers;
 pub use redact::redact_url;
 pub use runs::{claim, release, take_unreleased, RunClaim};

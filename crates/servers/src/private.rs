@@ -99,6 +99,36 @@ fn owner_alive(dir: &Path) -> bool {
     !taken
 }
 
+/// Whether this process runs as root.
+pub(crate) fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// The uid and gid of user `name`, from /etc/passwd.
+pub(crate) fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    let line = passwd.lines().find(|l| l.split(':').next() == Some(name))?;
+    let mut fields = line.split(':').skip(2);
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+}
+
+/// The user a private server runs as when conlab runs as root: the server's own (`redis`),
+/// where the machine has it; `None` when conlab is not root (the server runs as conlab does).
+pub(crate) fn service_user(name: &str) -> Option<(u32, u32)> {
+    if running_as_root() {
+        user_ids(name)
+    } else {
+        None
+    }
+}
+
 /// Makes `command` start its process in a process group of its own: the terminal's Ctrl-C then
 /// reaches only conlab, which stops the group (the process and any children) itself.
 fn own_group(command: &mut Command) -> &mut Command {

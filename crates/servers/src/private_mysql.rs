@@ -35,17 +35,6 @@ pub(crate) struct PrivateMysql {
     port: u16,
 }
 
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
 /// Finds a program on PATH (and, for the server, in /usr/sbin, which is not on every user's
 /// PATH). MariaDB counts as installed only when both the server and its installer are found.
 fn find_program(name: &str, sbin: bool) -> Option<std::path::PathBuf> {
@@ -54,14 +43,6 @@ fn find_program(name: &str, sbin: bool) -> Option<std::path::PathBuf> {
         .map(|d| d.join(name))
         .chain(sbin.then(|| Path::new("/usr/sbin").join(name)))
         .find(|p| p.is_file())
-}
-
-/// The uid and gid of the `mysql` user, from /etc/passwd.
-fn mysql_user() -> Option<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    let line = passwd.lines().find(|l| l.starts_with("mysql:"))?;
-    let mut fields = line.split(':').skip(2);
-    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
 }
 
 impl PrivateMysql {
@@ -74,10 +55,10 @@ impl PrivateMysql {
         };
         let binary = binary.display().to_string();
         let dir = PrivateFolder::create("conlab-mysql-")?;
-        let root = running_as_root();
+        let root = crate::private::running_as_root();
         // MariaDB refuses to run as root; its own user must own its folders.
         let owner = if root {
-            Some(mysql_user().ok_or_else(|| {
+            Some(crate::private::user_ids("mysql").ok_or_else(|| {
                 std::io::Error::other(
                     "running as root, but there is no mysql user to run MariaDB as",
                 )

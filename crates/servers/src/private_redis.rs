@@ -1,5 +1,6 @@
 //! A throwaway redis-server for one run: a free loopback port, a temporary folder, no
-//! persistence; stopped and removed when dropped.
+//! persistence; stopped and removed when dropped. Started by root, it runs as Debian's `redis`
+//! user (as a private MariaDB runs as `mysql`): a server conlab starts never runs as root.
 
 use crate::private::{PrivateFolder, PrivateProcess};
 use std::net::TcpListener;
@@ -17,8 +18,15 @@ impl PrivateRedis {
     pub(crate) fn start() -> std::io::Result<Option<PrivateRedis>> {
         let dir = PrivateFolder::create("conlab-redis-")?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut command = Command::new("redis-server");
+        if let Some((uid, gid)) = crate::private::service_user("redis") {
+            use std::os::unix::process::CommandExt;
+            // Its folder is its own: it may write its files there (an append-only file).
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
+            command.uid(uid).gid(gid);
+        }
         let spawned = dir.spawn(
-            Command::new("redis-server")
+            command
                 .args([
                     "--bind",
                     "127.0.0.1",

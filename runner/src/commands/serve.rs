@@ -36,13 +36,26 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         }
     }
     config.web_dir = args.web_dir;
+    if let (Some(queue), Some(db)) = (args.queue, args.db) {
+        config.queue = Some(conlab_queue::QueueSettings {
+            redis_url: queue,
+            mysql_url: db,
+            secret: crate::commands::queue::secret(args.secret_file.as_deref())?,
+            max_length: args.max_queue,
+            prefix: conlab_queue::PREFIX.to_string(),
+        });
+    }
     // The report is written only once the server has its address: a port taken must not
     // cost the report another server serves.
     if args.open.is_some() {
         config.report = Some(report_dir());
     }
     let has_app = config.web_dir.is_some() || conlab_serve::has_web_app();
-    let server = Server::start(config).map_err(|e| Failure::Usage(anyhow!(e)))?;
+    let queued = config.queue.is_some();
+    let server = Server::start(config).map_err(|e| match e {
+        conlab_serve::ConfigError::Queue(e) => crate::commands::queue::queue_failure(e),
+        e => Failure::Usage(anyhow!(e)),
+    })?;
     if let Some(dir) = &args.open {
         outln!(
             "conlab serve: writing the report of {} into {}",
@@ -57,6 +70,9 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         )?;
     }
     announce(&server, args.open.is_some(), has_app);
+    if queued {
+        outln!("  native runs go to `conlab worker`s through the queue");
+    }
     serve_until_interrupted(server);
     Ok(())
 }

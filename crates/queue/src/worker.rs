@@ -1,0 +1,445 @@
+//! The worker's loop, one run at a time (native runs measure time: two sharing the cores
+//! would distort each other's checks):
+//!
+//! 1. reclaim an entry whose worker has not touched it for a lease (it died), else read a
+//!    new one;
+//! 2. verify its signature and check the job as the server does ([`Executor::check`]);
+//!    refuse and log anything else, never running it;
+//! 3. claim the run in the record (queued, or running with a lapsed lease); a run that lost
+//!    its worker twice is parked as failed instead, on the dead-letter stream;
+//! 4. run it, renewing the lease (the record's) and touching the entry (the stream's idle
+//!    time) every third of a lease; a lease lost means another worker took over: the run is
+//!    stopped and its result dropped;
+//! 5. store the trace and the end in one transaction, then acknowledge and delete the entry.
+//!
+//! Asked to stop (SIGTERM, Ctrl-C), it takes nothing new, lets the current run finish within
+//! its grace period, else stops it and gives it back to the queue.
+
+use crate::error::QueueError;
+use crate::job::Job;
+use crate::record::{Claim, Record, Renewal, RunStatus};
+use crate::secret::Secret;
+use crate::stream::{Entry, Stream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// What a worker runs jobs with: the same checks and caps as a server's own runs.
+pub trait Executor: Send + Sync + 'static {
+    /// Whether `job` may run here; `Err` says why not (a scenario outside the catalog, a
+    /// parameter outside its range, a cap).
+    fn check(&self, job: &Job) -> Result<(), String>;
+    /// Runs `job` to its end; `stop` set asks it to end soon (stopped).
+    fn run(&self, job: &Job, stop: Arc<AtomicBool>) -> Outcome;
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Done or failed.
+    pub status: RunStatus,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// Its trace (`conlab.trace/1` JSON).
+    pub trace_json: String,
+    /// One line for the worker's log ("ok in 212 ms, 3 of 3 checks passed").
+    pub summary: String,
+}
+
+/// A worker's settings.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Its name, unique among the workers (the consumer's name in the group).
+    pub name: String,
+    /// How long its hold on a run lasts without a heartbeat; another worker reclaims the run
+    /// after that.
+    pub lease: Duration,
+    /// Starts a run may have; one that lost its worker this many times is parked.
+    pub max_attempts: u32,
+    /// How long the current run may go on once the worker is asked to stop.
+    pub grace: Duration,
+    /// What the queue's keys begin with.
+    pub prefix: String,
+}
+
+impl WorkerOptions {
+    /// Defaults: a 10 s lease, parked after 2 lost workers, 10 s of grace.
+    pub fn new(name: impl Into<String>) -> WorkerOptions {
+        WorkerOptions {
+            name: name.into(),
+            lease: Duration::from_secs(10),
+            max_attempts: 2,
+            grace: Duration::from_secs(10),
+            prefix: crate::PREFIX.to_string(),
+        }
+    }
+}
+
+/// Asks a worker to stop, and waits until it has.
+#[derive(Clone, Default)]
+pub struct WorkerStop(Arc<StopState>);
+
+#[derive(Default)]
+struct StopState {
+    asked: AtomicBool,
+    finished: Mutex<bool>,
+    ended: Condvar,
+}
+
+impl WorkerStop {
+    /// Asks it to stop: nothing new is taken; the current run finishes within the grace
+    /// period or is given back.
+    pub fn ask(&self) {
+        self.0.asked.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether stopping was asked.
+    pub fn asked(&self) -> bool {
+        self.0.asked.load(Ordering::SeqCst)
+    }
+
+    /// Waits (at most `limit`) until the worker's loop has ended; whether it has.
+    pub fn wait(&self, limit: Duration) -> bool {
+        let finished = self.0.finished.lock().unwrap_or_else(|e| e.into_inner());
+        let (finished, _) = self
+            .0
+            .ended
+            .wait_timeout_while(finished, limit, |f| !*f)
+            .unwrap_or_else(|e| e.into_inner());
+        *finished
+    }
+
+    fn set_finished(&self) {
+        *self.0.finished.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.0.ended.notify_all();
+    }
+}
+
+/// A worker: its connections, its executor, its settings.
+pub struct Worker {
+    stream: Stream,
+    redis_url: String,
+    record: Record,
+    secret: Secret,
+    executor: Arc<dyn Executor>,
+    options: WorkerOptions,
+    stop: WorkerStop,
+    host: String,
+    done: u64,
+}
+
+/// How long a read waits for a new entry before the loop looks around again.
+const READ_BLOCK: Duration = Duration::from_millis(500);
+
+impl Worker {
+    /// Connects to the queue's Redis and the record's MySQL (bringing its tables up to date).
+    pub async fn connect(
+        redis_url: &str,
+        mysql_url: &str,
+        secret: Secret,
+        executor: Arc<dyn Executor>,
+        options: WorkerOptions,
+    ) -> Result<Worker, QueueError> {
+        let stream = Stream::connect_with_prefix(redis_url, &options.prefix).await?;
+        let record = Record::open(mysql_url).await?;
+        stream.ensure_group().await?;
+        let host = format!(
+            "{} pid {}",
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "?".into()),
+            std::process::id()
+        );
+        Ok(Worker {
+            stream,
+            redis_url: redis_url.to_string(),
+            record,
+            secret,
+            executor,
+            options,
+            stop: WorkerStop::default(),
+            host,
+            done: 0,
+        })
+    }
+
+    /// The handle that stops it.
+    pub fn stopper(&self) -> WorkerStop {
+        self.stop.clone()
+    }
+
+    fn say(&self, what: std::fmt::Arguments<'_>) {
+        eprintln!("conlab worker {}: {what}", self.options.name);
+    }
+
+    /// Takes and runs entries until asked to stop; returns how many runs it ended.
+    pub async fn run(mut self) -> u64 {
+        self.say(format_args!(
+            "taking runs from {} (lease {} ms), recording them in {}",
+            self.stream.url(),
+            self.options.lease.as_millis(),
+            self.record.url()
+        ));
+        while !self.stop.asked() {
+            if let Err(e) = self.step().await {
+                self.say(format_args!("{e}; trying again in a second"));
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let QueueError::Redis { why, .. } = &e {
+                    if why.contains("NOGROUP") {
+                        let _ = self.stream.ensure_group().await;
+                    } else if let Ok(stream) =
+                        Stream::connect_with_prefix(&self.redis_url, &self.options.prefix).await
+                    {
+                        self.stream = stream;
+                    }
+                }
+            }
+        }
+        let _ = self.stream.gone(&self.options.name).await;
+        self.say(format_args!("stopped after {} runs", self.done));
+        let done = self.done;
+        self.record.clone().close().await;
+        self.stop.set_finished();
+        done
+    }
+
+    /// One entry, if there is one.
+    async fn step(&mut self) -> Result<(), QueueError> {
+        let name = self.options.name.clone();
+        self.stream
+            .beat(&name, "-", &self.host, self.options.lease)
+            .await?;
+        let entry = match self.stream.reclaim(&name, self.options.lease).await? {
+            Some(entry) => Some(entry),
+            None => self.stream.read(&name, READ_BLOCK).await?,
+        };
+        if let Some(entry) = entry {
+            if !self.stop.asked() {
+                self.handle(entry).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn refuse(&self, entry: &Entry, run: &str, why: &str) -> Result<(), QueueError> {
+        self.say(format_args!(
+            "refused entry {} (run {}): {why}; not run",
+            entry.id,
+            if run.is_empty() { "?" } else { run }
+        ));
+        self.stream
+            .dead_letter(&[
+                ("entry", &entry.id),
+                ("run", run),
+                ("worker", &self.options.name),
+                ("reason", why),
+            ])
+            .await?;
+        self.stream.done(&entry.id).await
+    }
+
+    async fn handle(&mut self, entry: Entry) -> Result<(), QueueError> {
+        let job = match Job::from_fields(&entry.fields, &self.secret) {
+            Ok(job) => job,
+            Err(why) => {
+                // Nothing of a forged entry is trusted: the record is not touched.
+                let run: String = entry
+                    .fields
+                    .get("run")
+                    .map(|r| r.chars().filter(|c| !c.is_control()).take(64).collect())
+                    .unwrap_or_default();
+                return self.refuse(&entry, &run, &format!("refused: {why}")).await;
+            }
+        };
+        if let Err(why) = self.executor.check(&job) {
+            let why = format!("refused by the worker's checks: {why}");
+            self.record.refuse(&job.run, &why).await?;
+            return self.refuse(&entry, &job.run, &why).await;
+        }
+        let claim = self
+            .record
+            .claim(
+                &job.run,
+                &self.options.name,
+                self.options.lease,
+                self.options.max_attempts,
+            )
+            .await?;
+        let attempt = match claim {
+            Claim::Claimed { attempt } => attempt,
+            Claim::Ended => return self.stream.done(&entry.id).await,
+            // Its holder's next heartbeat takes the entry back.
+            Claim::Held => return Ok(()),
+            Claim::Parked { reason } => return self.refuse(&entry, &job.run, &reason).await,
+            Claim::Unknown => {
+                return self
+                    .refuse(&entry, &job.run, "the record has no such run")
+                    .await
+            }
+        };
+        self.run_claimed(&entry, job, attempt).await
+    }
+
+    async fn run_claimed(
+        &mut self,
+        entry: &Entry,
+        job: Job,
+        attempt: u32,
+    ) -> Result<(), QueueError> {
+        let name = self.options.name.clone();
+        self.say(format_args!(
+            "run {} started: {} {} (attempt {attempt})",
+            job.run,
+            job.scenario,
+            params_line(&job)
+        ));
+        let _ = self
+            .stream
+            .beat(
+                &name,
+                &format!("{} {}", job.run, job.scenario),
+                &self.host,
+                self.options.lease,
+            )
+            .await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut running = {
+            let (executor, job, stop) = (self.executor.clone(), job.clone(), stop.clone());
+            tokio::task::spawn_blocking(move || executor.run(&job, stop))
+        };
+        let mut beat = tokio::time::interval(self.options.lease / 3);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut lost = false;
+        let mut released = false;
+        let mut grace_ends: Option<Instant> = None;
+        let outcome = loop {
+            tokio::select! {
+                ended = &mut running => break ended,
+                _ = beat.tick() => {}
+            }
+            match self
+                .record
+                .renew(&job.run, &name, attempt, self.options.lease)
+                .await
+            {
+                Ok(Renewal::Held { stop_asked }) => {
+                    if stop_asked {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                }
+                Ok(Renewal::Lost) => {
+                    if !lost {
+                        self.say(format_args!(
+                            "lost the lease of run {}: another worker took it over; stopping it, its result will be dropped",
+                            job.run
+                        ));
+                    }
+                    lost = true;
+                    stop.store(true, Ordering::SeqCst);
+                }
+                // The run goes on; if the record stays out of reach the lease lapses and
+                // another worker takes over.
+                Err(e) => self.say(format_args!("heartbeat of run {}: {e}", job.run)),
+            }
+            let _ = self.stream.touch(&name, &entry.id).await;
+            let _ = self
+                .stream
+                .beat(
+                    &name,
+                    &format!("{} {}", job.run, job.scenario),
+                    &self.host,
+                    self.options.lease,
+                )
+                .await;
+            if self.stop.asked() && !released {
+                let ends = *grace_ends.get_or_insert_with(|| Instant::now() + self.options.grace);
+                if Instant::now() >= ends {
+                    self.say(format_args!(
+                        "asked to stop: run {} did not finish within {} s; stopping it and giving it back to the queue",
+                        job.run,
+                        self.options.grace.as_secs()
+                    ));
+                    released = true;
+                    stop.store(true, Ordering::SeqCst);
+                }
+            }
+        };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome {
+                status: RunStatus::Failed,
+                reason: Some(format!("the worker's run panicked: {e}")),
+                trace_json: "{}".into(),
+                summary: "panicked".into(),
+            },
+        };
+        if lost {
+            return Ok(());
+        }
+        if released {
+            // Its entry stays pending: another worker reclaims it once a lease has passed.
+            let back = self.record.release(&job.run, &name, attempt).await?;
+            self.say(format_args!(
+                "run {} {}",
+                job.run,
+                if back {
+                    "given back to the queue"
+                } else {
+                    "was taken over meanwhile"
+                }
+            ));
+            return Ok(());
+        }
+        // The end and the trace, in one transaction; tried again while the record does not
+        // answer (the lease still covers it).
+        let mut tries = 0;
+        let stored = loop {
+            tries += 1;
+            match self
+                .record
+                .finish(
+                    &job.run,
+                    &name,
+                    attempt,
+                    outcome.status,
+                    outcome.reason.clone(),
+                    &outcome.trace_json,
+                )
+                .await
+            {
+                Ok(stored) => break stored,
+                Err(e) if tries < 5 => {
+                    self.say(format_args!("storing run {}: {e}; trying again", job.run));
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        if !stored {
+            self.say(format_args!(
+                "run {} was taken over by another worker before it ended here; its result is dropped",
+                job.run
+            ));
+            return Ok(());
+        }
+        self.stream.done(&entry.id).await?;
+        self.done += 1;
+        let _ = self.stream.count_done(&name).await;
+        self.say(format_args!(
+            "run {} ended: {} ({})",
+            job.run,
+            outcome.status.as_str(),
+            outcome.summary
+        ));
+        Ok(())
+    }
+}
+
+/// A job's parameters as `-p` would give them: `tasks=3 sleep_ms=200`.
+fn params_line(job: &Job) -> String {
+    job.params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

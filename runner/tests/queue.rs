@@ -1,0 +1,553 @@
+//! The queue on real servers: a private Redis and a private MariaDB (started by
+//! `conlab-servers`, as their own users, never as root), `conlab worker` processes of the
+//! built binary, runs enqueued as the server enqueues them. Every run ends exactly once in
+//! MySQL, none lost, none stored twice; a worker killed mid-run has its run reclaimed and
+//! completed; forged and out-of-range entries are refused, never run; a run that lost its
+//! worker twice is parked failed on the dead-letter stream; SIGTERM stops a worker cleanly.
+
+use conlab_queue::{Job, Queue, QueueSettings, RunRow, RunStatus, Secret, Stream};
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workers' lease: short, so a dead worker's run is taken over within about a second.
+const LEASE_SECONDS: &str = "1";
+
+struct Cluster {
+    redis: String,
+    mysql: String,
+    dir: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+    queue: Queue,
+    secret: Secret,
+    workers: Vec<(String, Child)>,
+    // Dropped last: the servers outlive the workers.
+    _servers: conlab_servers::Servers,
+}
+
+impl Cluster {
+    /// Private servers and a queue on them; `None` (said why) where Redis or MariaDB is not
+    /// installed.
+    fn start() -> Option<Cluster> {
+        let servers = match conlab_servers::start_private(conlab_servers::Needs::RedisAndMysql) {
+            Ok(servers) => servers,
+            Err(e @ conlab_servers::ServerError::Missing { .. }) => {
+                eprintln!("skipped: {e}");
+                return None;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        let (redis, mysql) = (servers.urls()[0].clone(), servers.urls()[1].clone());
+        let dir = tempfile::tempdir().unwrap();
+        let secret_text = "a test secret, long enough to sign with";
+        std::fs::write(dir.path().join("queue.secret"), format!("{secret_text}\n")).unwrap();
+        let secret = Secret::new(secret_text).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let queue = rt
+            .block_on(Queue::open(&QueueSettings {
+                redis_url: redis.clone(),
+                mysql_url: mysql.clone(),
+                secret: secret.clone(),
+                max_length: 1000,
+                prefix: conlab_queue::PREFIX.into(),
+            }))
+            .unwrap();
+        Some(Cluster {
+            redis,
+            mysql,
+            dir,
+            rt,
+            queue,
+            secret,
+            workers: Vec::new(),
+            _servers: servers,
+        })
+    }
+
+    /// Starts `conlab worker --name name`, its output in `<name>.log`.
+    fn worker(&mut self, name: &str) {
+        let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_conlab"))
+            .args(["worker", "--queue", &self.redis, "--db", &self.mysql])
+            .arg("--secret-file")
+            .arg(self.dir.path().join("queue.secret"))
+            .args(["--name", name, "--lease-seconds", LEASE_SECONDS])
+            .args(["--grace-seconds", "5"])
+            .env_remove("CONLAB_QUEUE_SECRET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.workers.push((name.to_string(), child));
+    }
+
+    fn pid(&self, name: &str) -> i32 {
+        let (_, child) = self.workers.iter().find(|(n, _)| n == name).unwrap();
+        child.id() as i32
+    }
+
+    fn signal(&self, name: &str, signal: i32) {
+        // SAFETY: a signal to a child this test started and has not reaped.
+        unsafe {
+            libc::kill(self.pid(name), signal);
+        }
+    }
+
+    /// Waits (at most `limit`) for worker `name` to exit; its exit code.
+    fn wait_exit(&mut self, name: &str, limit: Duration) -> Option<i32> {
+        let (_, child) = self.workers.iter_mut().find(|(n, _)| n == name).unwrap();
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                use std::os::unix::process::ExitStatusExt;
+                return status.code().or(status.signal().map(|s| 128 + s));
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn job(run: &str, params: &[(&str, &str)]) -> Job {
+        Job {
+            run: run.to_string(),
+            scenario: "asyncio-two-tasks".into(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn enqueue(&self, run: &str, params: &[(&str, &str)]) -> String {
+        self.rt
+            .block_on(self.queue.enqueue(&Cluster::job(run, params)))
+            .unwrap();
+        run.to_string()
+    }
+
+    fn rows(&self, ids: &[String]) -> BTreeMap<String, RunRow> {
+        self.rt
+            .block_on(self.queue.record().rows(ids))
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect()
+    }
+
+    fn row(&self, id: &str) -> RunRow {
+        self.rows(&[id.to_string()]).remove(id).expect("recorded")
+    }
+
+    /// Waits until `done` holds, looking every 20 ms; fails with the workers' logs after
+    /// `limit`.
+    #[track_caller]
+    fn wait_until(&self, limit: Duration, what: &str, mut done: impl FnMut(&Cluster) -> bool) {
+        let deadline = Instant::now() + limit;
+        while !done(self) {
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not within {limit:?}\n{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stream(&self) -> &Stream {
+        self.queue.stream()
+    }
+
+    fn dead_letters(&self) -> Vec<BTreeMap<String, String>> {
+        self.rt
+            .block_on(self.stream().dead_letters(100))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.fields)
+            .collect()
+    }
+
+    fn logs(&self) -> String {
+        self.workers
+            .iter()
+            .map(|(name, _)| {
+                let text = std::fs::read_to_string(self.dir.path().join(format!("{name}.log")))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                format!("--- {name}\n{}", tail.join("\n"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_conlab"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.workers {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
+    let started = Instant::now();
+    let Some(mut cluster) = Cluster::start() else {
+        return;
+    };
+    eprintln!("servers up in {:?}", started.elapsed());
+
+    // 1. Sixty short runs and one long one onto three workers; the long one's worker is
+    // killed mid-run: its run is taken over and completed, and nothing is lost or doubled.
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        if i == 6 {
+            ids.push(cluster.enqueue("long-1", &[("sleep_ms", "1500")]));
+        }
+        let sleep = (20 + (i * 7) % 60).to_string();
+        ids.push(cluster.enqueue(&format!("short-{i}"), &[("sleep_ms", &sleep)]));
+    }
+    for name in ["w1", "w2", "w3"] {
+        cluster.worker(name);
+    }
+    let mut killed = String::new();
+    cluster.wait_until(Duration::from_secs(30), "the long run starts", |c| {
+        let row = c.row("long-1");
+        if row.status == RunStatus::Running {
+            killed = row.worker.clone().unwrap();
+            true
+        } else {
+            false
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    cluster.signal(&killed, libc::SIGKILL);
+    assert_eq!(
+        cluster.wait_exit(&killed, Duration::from_secs(5)),
+        Some(128 + 9)
+    );
+    eprintln!("killed {killed} running long-1 at {:?}", started.elapsed());
+
+    cluster.wait_until(Duration::from_secs(60), "every run ends", |c| {
+        c.rows(&ids).values().all(|r| r.status.ended())
+    });
+    eprintln!("{} runs ended at {:?}", ids.len(), started.elapsed());
+    let rows = cluster.rows(&ids);
+    assert_eq!(rows.len(), ids.len(), "a run was lost");
+    for (id, row) in &rows {
+        assert_eq!(
+            row.status,
+            RunStatus::Done,
+            "{id}: {row:?}\n{}",
+            cluster.logs()
+        );
+        assert!(row.has_trace, "{id} has no trace");
+        let stored = cluster
+            .rt
+            .block_on(cluster.queue.record().trace_count(id))
+            .unwrap();
+        assert_eq!(stored, 1, "{id} stored {stored} times");
+        let expected_attempts = if id == "long-1" { 2 } else { 1 };
+        assert_eq!(row.attempts, expected_attempts, "{id}: {row:?}");
+    }
+    let long = &rows["long-1"];
+    assert_ne!(long.worker.as_deref(), Some(killed.as_str()), "{long:?}");
+    let trace = cluster
+        .rt
+        .block_on(cluster.queue.record().trace("long-1"))
+        .unwrap()
+        .unwrap();
+    let trace = conlab_core::Trace::from_json(&trace).unwrap();
+    assert_eq!(trace.status, conlab_core::Status::Ok);
+    assert!(trace.tally().failed == 0, "{:?}", trace.checks);
+    // Every entry acknowledged and deleted.
+    cluster.wait_until(Duration::from_secs(5), "the stream empties", |c| {
+        c.rt.block_on(c.stream().length()).unwrap() == 0
+    });
+    let runs = cluster.cli(&["runs", "--db", &cluster.mysql, "--limit", "100"]);
+    assert_eq!(
+        runs.lines().filter(|l| l.contains(" done ")).count(),
+        61,
+        "{runs}"
+    );
+    eprintln!("{}", runs.lines().take(4).collect::<Vec<_>>().join("\n"));
+    let workers = cluster.cli(&["workers", "--queue", &cluster.redis]);
+    let alive = workers.lines().filter(|l| l.contains(" yes ")).count();
+    assert_eq!(alive, 2, "{workers}");
+    eprintln!("{workers}");
+
+    // 2. Entries not signed with the secret, or outside the catalog's ranges, are refused
+    // and logged, never run; the forged one leaves the record untouched.
+    cluster.rt.block_on(async {
+        let record = cluster.queue.record();
+        record
+            .insert_queued(&Cluster::job("forged-1", &[("sleep_ms", "10")]))
+            .await
+            .unwrap();
+        let stream = cluster.queue.stream();
+        let zeros = "0".repeat(64);
+        stream
+            .add_raw(&[
+                ("run", "forged-1"),
+                ("scenario", "asyncio-two-tasks"),
+                ("params", r#"{"sleep_ms":"10"}"#),
+                ("sig", &zeros),
+            ])
+            .await
+            .unwrap();
+        stream
+            .add_raw(&[
+                ("run", "forged-1"),
+                ("scenario", "asyncio-two-tasks"),
+                ("params", "{}"),
+            ])
+            .await
+            .unwrap();
+    });
+    // Signed (the test has the secret), but beyond the parameter's range: the worker checks
+    // it again as the server would.
+    cluster.enqueue("out-of-range-1", &[("sleep_ms", "999999999")]);
+    let unknown = Job {
+        scenario: "no-such-scenario".into(),
+        ..Cluster::job("unknown-1", &[])
+    };
+    cluster
+        .rt
+        .block_on(cluster.stream().add(&unknown, &cluster.secret))
+        .unwrap();
+    cluster.wait_until(Duration::from_secs(20), "four refusals", |c| {
+        c.dead_letters().len() >= 4
+    });
+    let dead = cluster.dead_letters();
+    let reasons: Vec<&str> = dead.iter().map(|f| f["reason"].as_str()).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("signature does not match")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("not signed")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("sleep_ms")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("no-such-scenario")),
+        "{reasons:?}"
+    );
+    let forged = cluster.row("forged-1");
+    assert_eq!(
+        (forged.status, forged.attempts),
+        (RunStatus::Queued, 0),
+        "{forged:?}"
+    );
+    let out_of_range = cluster.row("out-of-range-1");
+    assert_eq!(out_of_range.status, RunStatus::Failed);
+    assert!(
+        !out_of_range.has_trace && out_of_range.attempts == 0,
+        "{out_of_range:?}"
+    );
+    assert!(out_of_range
+        .reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("sleep_ms"));
+
+    // forged-1 was recorded but never enqueued: a server would enqueue it at its start.
+    cluster
+        .rt
+        .block_on(
+            cluster
+                .queue
+                .record()
+                .refuse("forged-1", "never enqueued (a test's run)"),
+        )
+        .unwrap();
+
+    // 3. SIGTERM: the workers stop cleanly (exit 130) and say they are gone.
+    let alive: Vec<String> = ["w1", "w2", "w3"]
+        .into_iter()
+        .filter(|n| *n != killed)
+        .map(String::from)
+        .collect();
+    for name in &alive {
+        cluster.signal(name, libc::SIGTERM);
+    }
+    for name in &alive {
+        assert_eq!(
+            cluster.wait_exit(name, Duration::from_secs(20)),
+            Some(130),
+            "{}",
+            cluster.logs()
+        );
+    }
+    let workers = cluster.cli(&["workers", "--queue", &cluster.redis]);
+    assert_eq!(
+        workers.lines().filter(|l| l.contains(" yes ")).count(),
+        0,
+        "{workers}"
+    );
+
+    // 4. A run whose worker dies twice is parked as failed, on the dead-letter stream.
+    cluster.enqueue("doomed-1", &[("sleep_ms", "5000")]);
+    for (attempt, name) in [(1, "a1"), (2, "a2")] {
+        cluster.worker(name);
+        cluster.wait_until(Duration::from_secs(20), "doomed-1 starts", |c| {
+            let row = c.row("doomed-1");
+            row.status == RunStatus::Running && row.attempts == attempt
+        });
+        cluster.signal(name, libc::SIGKILL);
+        cluster.wait_exit(name, Duration::from_secs(5));
+    }
+    cluster.worker("a3");
+    cluster.wait_until(Duration::from_secs(20), "doomed-1 is parked", |c| {
+        c.row("doomed-1").status == RunStatus::Failed
+    });
+    let doomed = cluster.row("doomed-1");
+    assert_eq!(doomed.attempts, 2);
+    assert!(!doomed.has_trace);
+    let reason = doomed.reason.unwrap_or_default();
+    assert!(reason.contains("lost its worker 2 times"), "{reason}");
+    assert!(
+        cluster
+            .dead_letters()
+            .iter()
+            .any(|f| f["run"] == "doomed-1"),
+        "{:?}",
+        cluster.dead_letters()
+    );
+    cluster.signal("a3", libc::SIGTERM);
+    assert_eq!(cluster.wait_exit("a3", Duration::from_secs(20)), Some(130));
+
+    let undelivered = cluster
+        .rt
+        .block_on(cluster.queue.record().undelivered())
+        .unwrap();
+    assert!(undelivered.is_empty(), "{undelivered:?}");
+    let left = cluster.rt.block_on(cluster.stream().length()).unwrap();
+    assert_eq!(left, 0, "entries left in the stream");
+
+    // 5. `conlab serve --queue`: native runs are enqueued (429 with Retry-After once the
+    // queue holds --max-queue), run by a worker, and kept as the server's own runs.
+    let serve_dir = cluster.dir.path().join("served");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--max-queue", "2"])
+        .args(["--queue", &cluster.redis, "--db", &cluster.mysql])
+        .arg("--secret-file")
+        .arg(cluster.dir.path().join("queue.secret"))
+        .arg("--store")
+        .arg(&serve_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = {
+        use std::io::BufRead;
+        let mut out = std::io::BufReader::new(serve.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        // The rest is read too: a closed pipe would end the server at its next line.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        line.trim()
+            .trim_start_matches("conlab serve: http://")
+            .trim_end_matches('/')
+            .to_string()
+    };
+    let start = r#"{"scenario": "asyncio-two-tasks", "params": {"sleep_ms": "30"}}"#;
+    let mut served = Vec::new();
+    for _ in 0..2 {
+        let (status, _, body) = http(&addr, "POST", "/api/runs", Some(start));
+        assert_eq!(status, 202, "{body}");
+        let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(summary["state"], "queued", "{body}");
+        served.push(summary["id"].as_str().unwrap().to_string());
+    }
+    let (status, head, body) = http(&addr, "POST", "/api/runs", Some(start));
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: "),
+        "{head}"
+    );
+    assert!(body.contains("--max-queue 2"), "{body}");
+    cluster.worker("s1");
+    for id in &served {
+        cluster.wait_until(Duration::from_secs(20), "a served run ends", |_| {
+            let (_, _, body) = http(&addr, "GET", &format!("/api/runs/{id}"), None);
+            body.contains(r#""state":"ended""#)
+        });
+        let (status, _, body) = http(&addr, "GET", &format!("/api/runs/{id}"), None);
+        assert_eq!(status, 200);
+        assert!(
+            body.contains(r#""kind":"ok""#) || body.contains(r#""ok""#),
+            "{body}"
+        );
+        let (status, _, trace) = http(&addr, "GET", &format!("/api/runs/{id}/trace"), None);
+        assert_eq!(status, 200);
+        let trace = conlab_core::Trace::from_json(&trace).unwrap();
+        assert_eq!(trace.status, conlab_core::Status::Ok);
+        assert_eq!(cluster.row(id).worker.as_deref(), Some("s1"));
+    }
+    // SAFETY: a signal to a child this test started and has not reaped.
+    unsafe {
+        libc::kill(serve.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = serve.kill();
+            let _ = serve.wait();
+            panic!("conlab serve did not stop within 15 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    eprintln!("done in {:?}", started.elapsed());
+}
+
+/// One HTTP/1.1 request to `addr` (`host:port`): status, head, body.
+fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        conn,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
