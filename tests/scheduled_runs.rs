@@ -845,7 +845,7 @@ fn a_run_that_takes_no_time_is_laid_out_in_the_order_of_its_steps() {
         laid_out.push(row.id);
         assert_eq!(
             stepped.end,
-            steps(&t).len() as u64 * STEP_WIDTH + STEP_WIDTH
+            steps(&t).len() as u64 * STEP_WIDTH + STEP_WIDTH / 2
         );
         let mut last = 0;
         for line in &stepped.output {

@@ -245,7 +245,7 @@ fn a_step_through_replays_events_of_one_instant_in_the_order_they_happened() {
     );
 }
 
-/// blocking-in-async's loop monitor shows its timers as sleeps; a freeze (calls back to back
+/// blocking-in-async's loop monitor shows its timers as waits; a freeze (calls back to back
 /// make one) makes one of them fire late, as long as the freeze, and says so.
 #[test]
 fn the_loop_monitor_s_lane_shows_each_freeze_as_a_late_timer() {
@@ -264,7 +264,7 @@ fn the_loop_monitor_s_lane_shows_each_freeze_as_a_late_timer() {
         let sleeps: Vec<_> = t
             .spans
             .iter()
-            .filter(|s| s.lane == monitor && s.state == SpanState::Sleeping)
+            .filter(|s| s.lane == monitor && s.state == SpanState::WaitingEvent)
             .collect();
         let late: Vec<_> = sleeps.iter().filter(|s| s.label.contains("late")).collect();
         let blocking = t.intervals(SpanState::Blocking);
@@ -277,5 +277,7 @@ fn the_loop_monitor_s_lane_shows_each_freeze_as_a_late_timer() {
             );
         }
         assert!(sleeps.len() > late.len(), "{params:?}: on-time timers too");
+        // The monitor's waits are no work of the lesson's: one call blocks at a time.
+        assert_eq!(t.metrics.peak_concurrency, 1, "{params:?}");
     }
 }

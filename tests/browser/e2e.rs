@@ -1456,7 +1456,7 @@ async fn a_learner_is_the_scheduler_in_chinese_on_a_phone() {
     click(&c, "#be-scheduler").await;
     wait_for(&c, "#steer", 30).await;
     let title = text(&c, "#steer h3").await;
-    assert_eq!(title, "当调度器");
+    assert_eq!(title, "由你来调度");
     // The first thread that can step, then the last, in turn, until one waits for the lock
     // another holds.
     let mut waited = String::new();
@@ -1692,7 +1692,18 @@ async fn lanes_fill_in_while_a_live_run_goes_on_in_its_worker() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn every_default_embed_fits_a_screen() {
-    let site = Site::serve(dist(), Vec::new());
+    // A host page with one widget of the scenario its query names, as a tutorial embeds it.
+    let host = r#"<!doctype html><html><head><meta charset="utf-8"><title>host</title>
+<style>* { box-sizing: border-box } body { margin: 1rem }</style></head><body>
+<div id="w"></div>
+<script>
+  const w = document.getElementById("w");
+  w.setAttribute("data-conlab-scenario", new URLSearchParams(location.search).get("id"));
+  w.setAttribute("data-autorun", "");
+</script>
+<script src="conlab-embed.js" defer></script>
+</body></html>"#;
+    let site = Site::serve(dist(), vec![("host.html".into(), host.into())]);
     let driver = Driver::start();
     for (width, most) in [(1400u32, 900.0), (390, 1200.0)] {
         let c = match width {
@@ -1701,21 +1712,27 @@ async fn every_default_embed_fits_a_screen() {
         };
         for info in catalog::CATALOG {
             let id = info.id;
-            c.goto(&format!(
-                "{}embed.html?scenario={id}&widget=1&autorun",
-                site.url
-            ))
-            .await
-            .unwrap();
+            c.goto(&format!("{}host.html?id={id}", site.url))
+                .await
+                .unwrap();
+            wait_for(&c, "iframe.conlab-widget", 30).await;
+            c.clone().enter_frame(0).await.unwrap();
             // Ran (in the page), or a recorded run shown, or planned.
             wait_for(&c, "#verdict, .planned", 60).await;
-            tokio::time::sleep(Duration::from_millis(150)).await;
-            // What the widget reports to the loader as its height.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            // The widget itself never scrolls: the frame is as tall as it says (or capped,
+            // its result scrolling inside).
+            let scrolls = eval(
+                &c,
+                "const e = document.scrollingElement; return e.scrollHeight - e.clientHeight;",
+            )
+            .await
+            .as_f64()
+            .unwrap();
+            c.clone().enter_parent_frame().await.unwrap();
             let height = eval(
                 &c,
-                "const s = getComputedStyle(document.body);
-                 return document.body.getBoundingClientRect().height
-                   + parseFloat(s.marginTop) + parseFloat(s.marginBottom);",
+                "return document.querySelector('iframe.conlab-widget').clientHeight;",
             )
             .await
             .as_f64()
@@ -1723,6 +1740,10 @@ async fn every_default_embed_fits_a_screen() {
             assert!(
                 height <= most,
                 "the embed of {id} is {height:.0} px tall at {width} px (at most {most})"
+            );
+            assert!(
+                scrolls <= 1.0,
+                "the embed of {id} scrolls {scrolls:.0} px inside its frame at {width} px"
             );
         }
         c.close().await.unwrap();

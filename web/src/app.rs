@@ -289,11 +289,11 @@ fn picker(lang: Lang, current: &'static ScenarioInfo, on_pick: Callback<Event>) 
                 <optgroup label={lang.chapter(*c)}>
                     { for catalog::CATALOG.iter().filter(|s| s.chapter == *c).map(|s| {
                         let badge = if is_planned(s) {
-                            format!(" ({})", lang.planned_badge())
+                            lang.badge(lang.planned_badge())
                         } else if runs_in_browser(s) || runs_on_scheduler(s) {
                             String::new()
                         } else {
-                            format!(" ({})", lang.native_badge())
+                            lang.badge(lang.native_badge())
                         };
                         html! { <option value={s.id} selected={s.id == current.id}>{ format!("{} — {}{badge}", s.id, lang.title(s)) }</option> }
                     }) }
@@ -418,12 +418,14 @@ fn playground_page() -> Html {
         // A served page runs them for real instead.
         // Nor does a page opened to show a trace (a report's link): that trace is the one.
         let linked = start.trace_url.is_some();
+        // Nor does a served page whose tab follows a native run: that run comes back.
+        let following = native::follows_a_run(info.id);
         // A thread scenario runs on the scheduler at once, with the link's parameters and
         // schedule the first time.
         let first = use_mut_ref(|| Some((start.params.clone(), start.schedule.clone())));
         use_effect_with(info.id, move |_| {
             let (values, schedule) = first.borrow_mut().take().unwrap_or_default();
-            if runs_on_scheduler(info) && !showing && !linked {
+            if runs_on_scheduler(info) && !showing && !linked && !following {
                 scheduler::run(info, &values, schedule, lang, dispatch);
             } else if !runs_in_browser(info) && !is_planned(info) && !showing && !served && !linked
             {
@@ -458,10 +460,16 @@ fn playground_page() -> Html {
     };
     let on_run = {
         let state = state.clone();
-        Callback::from(move |_: MouseEvent| match (state.running, on_scheduler) {
-            (true, _) => {}
-            (false, true) => scheduler_request(&state, lang, false),
-            (false, false) => live::run_now(&state, lang, state.dispatcher()),
+        Callback::from(move |_: MouseEvent| {
+            if !state.running {
+                // The run on show is now the page's own: a reload shows the page's again.
+                native::forget();
+            }
+            match (state.running, on_scheduler) {
+                (true, _) => {}
+                (false, true) => scheduler_request(&state, lang, false),
+                (false, false) => live::run_now(&state, lang, state.dispatcher()),
+            }
         })
     };
     let on_find = {

@@ -194,8 +194,8 @@ impl Lang {
 
     /// The latency figures of a run that made requests.
     pub fn latency_line(self, l: &conlab_core::LatencySummary) -> String {
-        let ms = conlab_core::ms;
-        let (p50, p90, p99, p999, max) = (ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max));
+        let said = conlab_core::durations_alike(&[l.p50, l.p90, l.p99, l.p999, l.max]);
+        let [p50, p90, p99, p999, max] = [&said[0], &said[1], &said[2], &said[3], &said[4]];
         let rate = conlab_core::figure(l.throughput_per_s);
         match self {
             Lang::En => format!(
@@ -204,7 +204,7 @@ impl Lang {
             ),
             Lang::ZhCn => format!(
                 "{} 个回答的延迟：p50 {p50} · p90 {p90} · p99 {p99} · p99.9 {p999} · 最大 {max} · 每秒 {rate} 个请求",
-                l.count
+                conlab_core::thousands(l.count)
             ),
         }
     }
@@ -384,7 +384,10 @@ impl Lang {
         };
         let mut line = format!("{m}{makespan}");
         if let Some(speedup) = speedup {
-            line.push_str(&format!("{sep}{s}{}x", conlab_core::figure(speedup)));
+            line.push_str(&format!(
+                "{sep}{s}{}",
+                conlab_core::figure_in(speedup, "x", false)
+            ));
         }
         if let Some(peak) = peak {
             line.push_str(&format!("{sep}{p}{peak}"));
@@ -394,9 +397,16 @@ impl Lang {
 
     /// Where a recorded native run comes from.
     pub fn recorded_on(self, host: &str, when: &str) -> String {
+        let when = conlab_core::moment(when);
         match self {
             Lang::En => format!("Recorded with the native runner on {host}, {when}."),
-            Lang::ZhCn => format!("由原生运行器在 {host} 上录制，时间 {when}。"),
+            Lang::ZhCn => {
+                let host = match conlab_core::host_cores(host) {
+                    Some((machine, cores)) => format!("{machine}，{cores} 核"),
+                    None => host.to_string(),
+                };
+                format!("由原生运行器在 {host} 上录制，时间 {when}。")
+            }
         }
     }
 
@@ -418,6 +428,21 @@ impl Lang {
             (RunState::Running, _) => self.pick("running", "运行中").to_string(),
             (_, Some(Status::Stopped { .. })) => self.pick("stopped", "已停止").to_string(),
             (_, Some(Status::Failed { .. })) => self.pick("failed", "失败").to_string(),
+            // Not judged is no failure: said apart.
+            (_, _) if r.checks_total > 0 && r.checks_not_judged > 0 => match self {
+                Lang::En => format!(
+                    "{} of {} checks passed, {} not judged",
+                    n(r.checks_passed),
+                    n(r.checks_total),
+                    n(r.checks_not_judged)
+                ),
+                Lang::ZhCn => format!(
+                    "通过 {}/{} 项检查，{} 项未判定",
+                    n(r.checks_passed),
+                    n(r.checks_total),
+                    n(r.checks_not_judged)
+                ),
+            },
             (_, _) if r.checks_total > 0 => match self {
                 Lang::En => format!(
                     "{} of {} checks passed",
@@ -427,6 +452,16 @@ impl Lang {
                 Lang::ZhCn => format!("通过 {}/{} 项检查", n(r.checks_passed), n(r.checks_total)),
             },
             _ => self.pick("ended", "已结束").to_string(),
+        }
+    }
+
+    /// Where a run of the server's list ran: `native`, `CPython`, `virtual time`.
+    pub fn wire_runtime(self, runtime: conlab_wire::WireRuntime) -> &'static str {
+        use conlab_wire::WireRuntime::*;
+        match runtime {
+            Native => self.runtime_name(conlab_core::RuntimeKind::Tokio),
+            Virtual => self.runtime_name(conlab_core::RuntimeKind::Virtual),
+            Cpython => self.runtime_name(conlab_core::RuntimeKind::Cpython),
         }
     }
 
@@ -549,6 +584,50 @@ impl Lang {
         }
     }
 
+    /// Where a run outside the page ran, under its verdict: `Ran natively (tokio) on linux
+    /// x86_64, 2 cores` / `Ran in CPython 3.11.7 (GIL on, asyncio loop)`; nothing for the
+    /// page's own runs.
+    pub fn ran_where(self, t: &conlab_core::Trace) -> Option<String> {
+        use conlab_core::RuntimeKind::*;
+        let host = t
+            .host
+            .as_deref()
+            .map(|h| match (self, conlab_core::host_cores(h)) {
+                (Lang::ZhCn, Some((machine, cores))) => format!("{machine}，{cores} 核"),
+                _ => h.to_string(),
+            });
+        match (self, t.runtime, &t.interpreter) {
+            (Lang::En, Tokio, _) => Some(match host {
+                Some(h) => format!("Ran natively (tokio) on {h}"),
+                None => "Ran natively (tokio)".to_string(),
+            }),
+            (Lang::ZhCn, Tokio, _) => Some(match host {
+                Some(h) => format!("原生运行（tokio），在 {h} 上"),
+                None => "原生运行（tokio）".to_string(),
+            }),
+            (Lang::En, Cpython, Some(i)) => Some(format!("Ran in {}", i.describe())),
+            (Lang::ZhCn, Cpython, Some(i)) => {
+                let gil = if i.gil { "GIL 开启" } else { "GIL 关闭" };
+                Some(match &i.event_loop {
+                    Some(l) => format!("在 {} {} 中运行（{gil}，{l} 事件循环）", i.name, i.version),
+                    None => format!("在 {} {} 中运行（{gil}）", i.name, i.version),
+                })
+            }
+            (_, Cpython, None) => {
+                Some(self.pick("Ran in CPython", "在 CPython 中运行").to_string())
+            }
+            _ => None,
+        }
+    }
+
+    /// A badge after a scenario's title in the list: ` (native)`, `（原生）`.
+    pub fn badge(self, word: &str) -> String {
+        match self {
+            Lang::En => format!(" ({word})"),
+            Lang::ZhCn => format!("（{word}）"),
+        }
+    }
+
     /// What a run with no parameters of its own ran with.
     pub fn defaults(self) -> &'static str {
         self.pick("defaults", "默认参数")
@@ -563,7 +642,8 @@ impl Lang {
     pub fn span_ends(self, state: &str) -> String {
         match self {
             Lang::En => format!("{state} ends"),
-            Lang::ZhCn => format!("{state}结束"),
+            // "不再等待另一方结束", not "等待另一方结束结束".
+            Lang::ZhCn => format!("不再{state}"),
         }
     }
 }
@@ -808,7 +888,7 @@ ui_strings! {
     /// A reloaded page that follows its native run again.
     native_reattached => "Following your native run again: it went on while the page reloaded.";
     /// A reloaded page whose native run ended meanwhile.
-    native_ended_away => "Your native run ended while the page reloaded; here is its trace.";
+    native_ended_away => "Your native run has ended; here is its trace, kept by the server.";
     /// The same, for a run that was stopped.
     native_ended_stopped => "Your native run was stopped while the page was away; here is its trace as far as it got.";
     /// The list of runs a server keeps.

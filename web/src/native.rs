@@ -209,7 +209,7 @@ fn listen(
     }
     // A page reloaded mid-run finds its run again (see `reattach`): the run goes on, within
     // the server's limit on a run's length, whether a page shows it or not.
-    remember(&id);
+    remember(&id, &summary.scenario);
     {
         let (slot, dispatch) = (slot.clone(), dispatch.clone());
         listeners.push(EventListener::new(&source, "error", move |_| {
@@ -230,8 +230,39 @@ fn listen(
 /// Where a page keeps the id of the native run it follows, for as long as the tab lives.
 const FOLLOWED: &str = "conlab-native-run";
 
-fn remember(id: &str) {
+/// And of its scenario.
+const FOLLOWED_SCENARIO: &str = "conlab-native-scenario";
+
+fn remember(id: &str, scenario: &str) {
     let _ = SessionStorage::set(FOLLOWED, id);
+    let _ = SessionStorage::set(FOLLOWED_SCENARIO, scenario);
+}
+
+/// Whether this tab follows a native run (one it started, kept by the server): a reloaded page
+/// then shows that run, not a new one of its own.
+pub fn follows_a_run(scenario: &str) -> bool {
+    reloaded()
+        && SessionStorage::get::<String>(FOLLOWED).is_ok()
+        && SessionStorage::get::<String>(FOLLOWED_SCENARIO).is_ok_and(|s| s == scenario)
+}
+
+/// Whether this page is the tab's page reloaded (not one opened from a link or the address
+/// bar, which asks for what it says).
+fn reloaded() -> bool {
+    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else {
+        return false;
+    };
+    let entries = performance.get_entries_by_type("navigation");
+    let kind = js_sys::Reflect::get(&entries.get(0), &"type".into())
+        .ok()
+        .and_then(|t| t.as_string());
+    kind.as_deref() == Some("reload")
+}
+
+/// The tab no longer follows its native run (the learner ran the lesson in the page).
+pub fn forget() {
+    SessionStorage::delete(FOLLOWED);
+    SessionStorage::delete(FOLLOWED_SCENARIO);
 }
 
 /// A page that comes back (reloaded) while its native run goes on follows it again; if the
@@ -245,6 +276,10 @@ pub fn reattach(
     let Ok(id) = SessionStorage::get::<String>(FOLLOWED) else {
         return;
     };
+    // A page opened anew (a link, other parameters) shows what it asks for.
+    if !reloaded() {
+        return forget();
+    }
     wasm_bindgen_futures::spawn_local(async move {
         let summary = match get(&format!("api/runs/{id}")).await {
             Ok((200, text)) => serde_json::from_str::<RunSummary>(&text).ok(),
@@ -341,7 +376,11 @@ pub fn server_runs(props: &ServerRunsProps) -> Html {
                     <ol class="run-list">
                         { for list.iter().map(|r| html! {
                             <li>
-                                <code>{ &r.scenario }</code>{ " · " }{ lang.run_state(r) }{ " · " }{ &r.created }
+                                <code>{ &r.scenario }</code>{ " · " }{ lang.wire_runtime(r.runtime) }
+                                if !r.params.is_empty() {
+                                    { " · " }<code class="run-params">{ r.params.iter().filter(|(k, v)| !(k.as_str() == "time-scale" && v.as_str() == "1")).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ") }</code>
+                                }
+                                { " · " }{ lang.run_state(r) }{ " · " }<span class="when">{ conlab_core::moment(&r.created) }</span>
                                 if r.state == RunState::Ended {
                                     { " " }<button class="secondary open-run" onclick={open(r.id.clone())}>{ lang.open() }</button>
                                 }

@@ -87,3 +87,11 @@ pub fn compare(_: &UseReducerHandle<Playground>, _: &NativeSlot, _: Lang) -> boo
 pub fn runs_list(_: UseReducerDispatcher<Playground>) -> Html {
     Html::default()
 }
+
+/// Without a server there is no native run to follow.
+pub fn follows_a_run(_: &str) -> bool {
+    false
+}
+
+/// Without a server there is no native run to forget.
+pub fn forget() {}

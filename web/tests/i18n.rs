@@ -316,3 +316,19 @@ fn every_check_of_every_scenario_has_its_chinese_description() {
         "not a listed check"
     );
 }
+
+/// A list of phases in a check's detail reads in Chinese, each phase by its Chinese name; the
+/// end of a span reads as words, not as a state followed by "ends".
+#[wasm_bindgen_test]
+fn phase_lists_and_span_ends_read_as_chinese() {
+    chinese();
+    let zh = Lang::ZhCn.check_detail(
+        "40 of 40 files verified; sequential: 10 in 3,018 ms; threads: 10 in 332 ms; async: 10 in 306 ms; executor: 10 in 305 ms",
+    );
+    assert!(
+        zh.contains("顺序执行：10 个，用时 3,018 ms") && zh.contains("执行器：10 个"),
+        "{zh}"
+    );
+    assert!(!zh.contains("sequential") && !zh.contains(" in "), "{zh}");
+    assert_eq!(Lang::ZhCn.span_ends("等待另一方结束"), "不再等待另一方结束");
+}

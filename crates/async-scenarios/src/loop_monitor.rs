@@ -1,7 +1,9 @@
 //! A watcher task that notices when the event loop was blocked, as asyncio's debug mode does:
 //! it wakes on a short timer, and when it wakes much later than asked, something held the
 //! loop. It then records a `loop_blocked` warning. Its lane shows each of its timers as a
-//! sleep: one that fired late is as long as the loop kept it waiting, and says so.
+//! wait for the timer's event (not as a sleep: the monitor is the loop's, not the lesson's, and
+//! its waits count in no busy time): one that fired late is as long as the loop kept it
+//! waiting, and says so.
 
 use conlab_core::{LaneCtx, LaneKind, Nanos, Runtime, SpanState, Text};
 use std::time::Duration;
@@ -27,10 +29,10 @@ pub fn start<R: Runtime>(ctx: &LaneCtx<R>) {
                     conlab_core::ms(TICK.as_nanos() as Nanos),
                     conlab_core::ms(late)
                 )),
-                false => Text::None,
+                false => Text::from("timer"),
             };
             lane.writer()
-                .span(lane.lane(), SpanState::Sleeping, asked, woke, label);
+                .span(lane.lane(), SpanState::WaitingEvent, asked, woke, label);
             if blocked {
                 let text = format!(
                     "WARNING: the event loop was blocked for {} (a blocking call inside a coroutine)",

@@ -148,6 +148,44 @@ pub fn figure(v: f64) -> String {
     text.to_string()
 }
 
+/// Durations said side by side (a latency's percentiles) in one unit: microseconds when the
+/// largest is under a millisecond (`87 µs · 104 µs · 212 µs`), else as [`ms`] writes each.
+pub fn durations_alike(values: &[Nanos]) -> Vec<String> {
+    let largest = values.iter().copied().max().unwrap_or(0);
+    if largest >= 1_000 && largest < 1_000_000 {
+        values
+            .iter()
+            .map(|v| format!("{} µs", thousands((*v as f64 / 1e3).round() as u64)))
+            .collect()
+    } else {
+        values.iter().map(|v| ms(*v)).collect()
+    }
+}
+
+/// An RFC 3339 time as people read it: `2026-12-07 06:07 UTC` (anything else as it is).
+pub fn moment(rfc3339: &str) -> String {
+    match rfc3339.split_once('T') {
+        Some((day, time)) if time.len() >= 5 => {
+            let utc = if time.ends_with('Z') { " UTC" } else { "" };
+            format!("{day} {}{utc}", &time[..5])
+        }
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// A host as the runners describe it (`linux x86_64, 2 cores`) parted into the machine and
+/// its count of cores, for a text that says the count in its own words.
+pub fn host_cores(host: &str) -> Option<(&str, &str)> {
+    let (machine, cores) = host.rsplit_once(", ")?;
+    let count = cores
+        .strip_suffix(" cores")
+        .or_else(|| cores.strip_suffix(" core"))?;
+    count
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then_some((machine, count))
+}
+
 /// A figure with its unit, one way everywhere: milliseconds as [`ms`] writes durations
 /// (`0.8 ms`, `1,250 ms`), a ratio (`x`) and a share (`%`) right after the number (`1.99x`,
 /// `5%`), other units after a space (`12,000 req/s`). `unit` is what the reader sees (in
@@ -159,6 +197,8 @@ pub fn figure_in(value: f64, unit: &str, ms_unit: bool) -> String {
     let figure = figure(value);
     match unit {
         "" => figure,
+        // A ratio always with two decimals, as the checks write it (`1.00x`, `1.99x`).
+        "x" if value.is_finite() && value.abs() < 100.0 => format!("{value:.2}x"),
         "x" | "%" => format!("{figure}{unit}"),
         unit => format!("{figure} {unit}"),
     }
@@ -667,7 +707,7 @@ impl TimeCheck<'_, '_> {
         let allowed = if self.at_least {
             format!("at least {}", ms(self.expected))
         } else {
-            let mut allowed = format!("allowed {}..{}", ms(lo), ms(hi));
+            let mut allowed = format!("allowed {} to {}", ms(lo), ms(hi));
             let reasons: Vec<&str> = self.extra.iter().map(|(_, r)| r.as_str()).collect();
             if !reasons.is_empty() {
                 allowed.push_str(&format!(", with {}", reasons.join(" and ")));
@@ -728,6 +768,25 @@ pub const REAL_REQUEST: Nanos = 3_000_000;
 mod tests {
     use super::*;
     use crate::trace::Verdict;
+
+    #[test]
+    fn figures_are_said_one_way() {
+        assert_eq!(figure_in(1.0, "x", false), "1.00x");
+        assert_eq!(figure_in(0.799, "ms", true), "0.8 ms");
+        assert_eq!(figure_in(12_168.4, "req/s", false), "12,168 req/s");
+        assert_eq!(
+            durations_alike(&[87_000, 104_000, 212_000]),
+            ["87 µs", "104 µs", "212 µs"]
+        );
+        assert_eq!(durations_alike(&[900_000, 2_800_000]), ["0.9 ms", "2.8 ms"]);
+        assert_eq!(moment("2026-12-07T06:08:16Z"), "2026-12-07 06:08 UTC");
+        assert_eq!(moment("yesterday"), "yesterday");
+        assert_eq!(
+            host_cores("linux x86_64, 2 cores"),
+            Some(("linux x86_64", "2"))
+        );
+        assert_eq!(host_cores("a laptop"), None);
+    }
 
     #[test]
     fn figures_read_as_people_write_them() {

@@ -29,8 +29,9 @@ mod trace;
 pub mod url;
 
 pub use check::{
-    count_of, figure, figure_in, list, ms, of, quoted, thousands, Checks, PhaseCores, Promises,
-    Recorded, TimeCheck, Tolerance, MACHINE_IDLE_MARK, REAL_REQUEST, TIMER_LATENESS_METRIC,
+    count_of, durations_alike, figure, figure_in, host_cores, list, moment, ms, of, quoted,
+    thousands, Checks, PhaseCores, Promises, Recorded, TimeCheck, Tolerance, MACHINE_IDLE_MARK,
+    REAL_REQUEST, TIMER_LATENESS_METRIC,
 };
 pub use faults::Fault;
 pub use metrics::{compute as compute_metrics, peak_overlap, summarize as summarize_latency};

@@ -120,7 +120,8 @@ pub fn on_step_axis(t: &Trace) -> Option<Trace> {
             *seen = Some((from, at(k)));
         }
     }
-    let end = at(all.len());
+    // Half a step past the last, so the axis counts as many steps as the run took.
+    let end = at(all.len() - 1) + STEP_WIDTH / 2;
     for (id, (lane, seen)) in stepped.lanes.iter_mut().zip(&lane_steps).enumerate() {
         // A lane with no step of its own spans the whole run, and the first lane (the main
         // thread, the parent process, the loop) was there before any step.
@@ -198,7 +199,7 @@ mod tests {
         assert_eq!(stepped.output[0].t, 2 * STEP_WIDTH);
         assert!(stepped.lanes[1].start < stepped.output[0].t);
         assert!(stepped.lanes[1].end.unwrap() > stepped.output[0].t);
-        assert_eq!(stepped.end, 4 * STEP_WIDTH);
+        assert_eq!(stepped.end, 3 * STEP_WIDTH + STEP_WIDTH / 2);
     }
 
     #[test]

@@ -561,6 +561,12 @@ impl Metrics {
         (self.makespan > 0 && self.sequential_sum > 0).then_some(self.speedup)
     }
 
+    /// The peak concurrency, where some lane did work (not 0 for a run whose lanes only
+    /// waited or printed).
+    pub fn meaningful_peak(&self) -> Option<u32> {
+        (self.makespan > 0 && self.peak_concurrency > 0).then_some(self.peak_concurrency)
+    }
+
     /// A scenario-specific figure by key (or by the name it had before it was renamed, in
     /// older files).
     pub fn extra(&self, key: &str) -> Option<f64> {

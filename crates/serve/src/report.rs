@@ -259,17 +259,6 @@ fn zh_title(id: &str) -> Option<String> {
     TEXTS[format!("title {id}")].as_str().map(str::to_string)
 }
 
-/// An RFC 3339 time as people read it: `2026-12-07 06:07 UTC`.
-fn when(rfc3339: &str) -> String {
-    match rfc3339.split_once('T') {
-        Some((day, time)) if time.len() >= 5 => {
-            let utc = if time.ends_with('Z') { " UTC" } else { "" };
-            format!("{day} {}{utc}", &time[..5])
-        }
-        _ => rfc3339.to_string(),
-    }
-}
-
 /// A text shown in English or Chinese (the page's script switches them).
 fn both(en: &str, zh: &str) -> String {
     format!("<span data-zh=\"{}\">{}</span>", escape(zh), escape(en))
@@ -393,15 +382,13 @@ fn page(suite: &Suite, other: Option<&Suite>, viewer: bool) -> String {
         ));
         if let Some(host) = &s.host {
             // `linux x86_64, 2 cores`: the count of cores said in Chinese too.
-            let zh = match host.rsplit_once(", ") {
-                Some((machine, cores)) if cores.ends_with(" cores") || cores.ends_with(" core") => {
-                    format!("{machine}，{} 核", cores.split(' ').next().unwrap_or(cores))
-                }
-                _ => host.clone(),
+            let zh = match conlab_core::host_cores(host) {
+                Some((machine, cores)) => format!("{machine}，{cores} 核"),
+                None => host.clone(),
             };
             parts.push(both(host, &zh));
         }
-        if let Some(at) = s.recorded_at.as_deref().map(when) {
+        if let Some(at) = s.recorded_at.as_deref().map(conlab_core::moment) {
             if !s.label.starts_with(&at[..at.len().min(10)]) {
                 parts.push(both(&format!("recorded {at}"), &format!("记录于 {at}")));
             }

@@ -10,7 +10,13 @@ pub(crate) fn phases_text(phases: &[(String, usize, Nanos)]) -> String {
     }
     phases
         .iter()
-        .map(|(name, done, took)| format!("{name}: {done} in {}", conlab_core::ms(*took)))
+        .map(|(name, done, took)| {
+            format!(
+                "{name}: {} in {}",
+                conlab_core::thousands(*done as u64),
+                conlab_core::ms(*took)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

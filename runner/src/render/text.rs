@@ -102,27 +102,28 @@ pub fn trace(t: &Trace, info: &ScenarioInfo, color: bool) -> String {
         {
             let _ = write!(
                 line,
-                " · busy total {} · speedup {}x",
+                " · busy total {} · speedup {}",
                 ms(m.sequential_sum),
-                conlab_core::figure(speedup)
+                conlab_core::figure_in(speedup, "x", false)
             );
         }
-        if info.shown.peak && judged && m.makespan > 0 {
-            let _ = write!(line, " · peak concurrency {}", m.peak_concurrency);
+        if let Some(peak) = m.meaningful_peak().filter(|_| info.shown.peak && judged) {
+            let _ = write!(line, " · peak concurrency {peak}");
         }
         let _ = writeln!(s, "{line}");
         if let Some(l) = m.latency.as_ref().filter(|l| l.max > 0) {
+            let d = conlab_core::durations_alike(&[l.min, l.mean, l.p50, l.p90, l.p99, l.max]);
             let _ = writeln!(
                 s,
-                "  latency: {} · min {} · mean {} · p50 {} · p90 {} · p99 {} · max {} · {:.1} req/s",
+                "  latency: {} · min {} · mean {} · p50 {} · p90 {} · p99 {} · max {} · {} req/s",
                 conlab_core::count_of(l.count as usize, "request", "requests"),
-                ms(l.min),
-                ms(l.mean),
-                ms(l.p50),
-                ms(l.p90),
-                ms(l.p99),
-                ms(l.max),
-                l.throughput_per_s
+                d[0],
+                d[1],
+                d[2],
+                d[3],
+                d[4],
+                d[5],
+                conlab_core::figure(l.throughput_per_s)
             );
         }
         for e in &m.extra {

@@ -122,7 +122,7 @@ fn chart(lang: Lang, c: &Chart) -> Html {
         ChartKind::Line => html! {
             <div class="x-axis" aria-hidden="true">
                 <span>{ "0" }</span>
-                <span>{ x_label(last_x, &c.x_unit, short) }</span>
+                <span>{ format!("{} {}", x_label(last_x, &c.x_unit, short), lang.chart_unit(x_unit)) }</span>
             </div>
         },
     };

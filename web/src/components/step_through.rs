@@ -292,7 +292,8 @@ pub fn step_through(props: &StepThroughProps) -> Html {
                                 Some(s) => format!("{} — {}", lang.state_name(s.state), lang.check_detail(&s.label)),
                                 // Nothing open: not started yet, finished, or between spans,
                                 // told by the lane's first and last step.
-                                None if lives[id].map_or(lane.start > now, |(first, _)| i < first) => lang.not_started().to_string(),
+                                // The main lane was there before any step.
+                                None if lane.kind != conlab_core::LaneKind::Main && lives[id].map_or(lane.start > now, |(first, _)| i < first) => lang.not_started().to_string(),
                                 None if lane.end.is_some() && lives[id].map_or(lane.end.is_some_and(|end| end <= now), |(_, last)| i > last) => lang.finished().to_string(),
                                 None if Some(id as u32) == acting => lang.takes_step().to_string(),
                                 None => lang.ready().to_string(),

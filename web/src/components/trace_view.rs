@@ -113,6 +113,9 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
     html! {
         <section class="result">
             { verdict }
+            if let Some(place) = lang.ran_where(t) {
+                <p class="ran-where" id="ran-where">{ place }</p>
+            }
             if !props.no_timeline {
                 <Timeline trace={drawn.clone()} cursor={props.cursor} steps={stepped.is_some()} />
             }
@@ -152,7 +155,7 @@ pub fn trace_view(props: &TraceViewProps) -> Html {
             // speed-up or peak concurrency, and requests that took none no latency.
             if props.live.is_none() && !props.compact && lost(&t.checked).is_none() && !t.spans.is_empty() {
                 <h3>{ lang.metrics() }</h3>
-                <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.meaningful_speedup().filter(|_| shown.speedup && judged), (shown.peak && judged && t.metrics.makespan > 0).then_some(t.metrics.peak_concurrency)) }</p>
+                <p class="metrics" id="metrics" data-makespan-ns={t.metrics.makespan.to_string()}>{ lang.metrics_line(&ms(t.metrics.makespan), t.metrics.meaningful_speedup().filter(|_| shown.speedup && judged), t.metrics.meaningful_peak().filter(|_| shown.peak && judged)) }</p>
                 if let Some(l) = t.metrics.latency.as_ref().filter(|l| l.max > 0) {
                     <p class="metrics" id="latency">{ lang.latency_line(l) }</p>
                 }

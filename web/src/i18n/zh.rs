@@ -114,6 +114,11 @@ fn translate_afresh(en: &str, depth: u8) -> Option<String> {
                 "false" | "no" => "否",
                 part => part,
             };
+            if let Some(said) = phase_list(part) {
+                out.push_str(&said);
+                out.push_str(piece);
+                continue;
+            }
             let worded = depth > 0
                 && part
                     .split(' ')
@@ -126,6 +131,23 @@ fn translate_afresh(en: &str, depth: u8) -> Option<String> {
         out.push_str(piece);
     }
     Some(tidy_spaces(&out))
+}
+
+/// A list of phases as the checks write it (`sequential: 10 in 3,018 ms; threads: 10 in 332
+/// ms`), each phase by its Chinese name (`phase <name>`): `顺序执行：10 个，用时 3,018 ms；…`.
+fn phase_list(part: &str) -> Option<String> {
+    let items: Option<Vec<String>> = part
+        .split("; ")
+        .map(|item| {
+            let (name, rest) = item.split_once(": ")?;
+            let (done, took) = rest.split_once(" in ")?;
+            let done_is_count =
+                !done.is_empty() && done.bytes().all(|b| b.is_ascii_digit() || b == b',');
+            let zh_name = text("phase", name)?;
+            done_is_count.then(|| format!("{zh_name}：{done} 个，用时 {took}"))
+        })
+        .collect();
+    Some(items?.join("；"))
 }
 
 /// Chinese set with no space between Chinese characters, nor after full-width punctuation: a

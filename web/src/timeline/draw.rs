@@ -46,13 +46,15 @@ impl Geometry {
     /// Geometry for a canvas `width` wide showing `rows` lanes: rows shrink for many lanes and
     /// the canvas grows up to a cap, beyond which the rows scroll.
     /// `names` is the width the widest lane name needs: on a wide canvas the name column
-    /// gives it room, up to a third of the width; on a phone names are shortened in the middle.
+    /// gives it room, up to a third of the width; on a phone up to 96 px, then names are
+    /// shortened (their note in brackets first, then in the middle).
     pub fn fit(width: f64, rows: usize, dpr: f64, names: f64) -> Geometry {
         // Rows stay tall enough for their names; beyond the cap they scroll.
         let row = if rows > 24 { 14.0 } else { 20.0 };
         let axis = TICKS;
         let gutter = if width < 480.0 {
-            72.0
+            // A phone gives names up to a quarter of its width, then shortens them.
+            (names + 12.0).clamp(72.0, 96.0).ceil()
         } else {
             (names + 12.0).clamp(132.0, (width / 3.0).max(132.0)).ceil()
         };
@@ -299,6 +301,13 @@ fn fitted(ctx: &CanvasRenderingContext2d, name: &str, width: f64) -> String {
     let fits = |text: &str| ctx.measure_text(text).map_or(true, |m| m.width() <= width);
     if fits(name) {
         return name.to_string();
+    }
+    // A note in brackets goes first (`Process-12 (pid 4242)` → `Process-12`): the name tells
+    // the lane from its neighbours; the tooltip has the rest.
+    if let Some((short, _)) = name.split_once(" (") {
+        if !short.trim().is_empty() {
+            return fitted(ctx, short, width);
+        }
     }
     let chars: Vec<char> = name.chars().collect();
     // `kept` characters of the name: its start, an ellipsis, and up to four from its end.
@@ -712,6 +721,12 @@ pub fn time_label(t: f64, step: f64) -> String {
     } else {
         ("ns", 1.0)
     };
-    let decimals = if (step / scale).fract() == 0.0 { 0 } else { 1 };
-    format!("{:.*} {unit}", decimals, t / scale)
+    if (step / scale).fract() == 0.0 {
+        // Whole units, their thousands separated as every figure is (`1,200 ms`).
+        let v = (t / scale).round();
+        let sign = if v < 0.0 { "-" } else { "" };
+        format!("{sign}{} {unit}", conlab_core::thousands(v.abs() as u64))
+    } else {
+        format!("{:.1} {unit}", t / scale)
+    }
 }

@@ -168,7 +168,10 @@ pub fn checks(c: &mut Checks) {
         "pending-cancelled",
         "every pending task is cancelled afterwards",
         cancelled == pending.len(),
-        format!("{cancelled} cancelled, {} pending", pending.len()),
+        format!(
+            "{} pending tasks cancelled",
+            conlab_core::of(cancelled as u64, pending.len() as u64)
+        ),
     );
 }
 
