@@ -3,15 +3,16 @@
 //! its peer, VizTracer (pinned in `python/requirements-bench.txt`, installed into
 //! `target/conlab-bench-python` by `scripts/setup-bench-python.sh`, whose interpreter runs
 //! every Python process here, untraced or not):
-//! - 100,000 asyncio tasks each sleeping 100 ms, gathered (`python/sleeping_tasks.py`):
+//! - 100,000 asyncio tasks each sleeping 100 ms, gathered (`benches/python/sleeping_tasks.py`):
 //!   untraced, under conlab's tracer (`python3 -m conlab_trace`, the trace written), through
 //!   the `conlab` binary (`conlab run create-task --runtime cpython`, the lesson's program
 //!   with as many tasks, judged), and under `viztracer --log_async` with a buffer large
 //!   enough that nothing is dropped (checked, and said). Target: conlab's tracer at most 2x
 //!   untraced, and at most VizTracer's overhead. The same at 10,000 tasks, where VizTracer
 //!   takes seconds rather than a minute and is run as often as the others;
-//! - 4 threads contending one `threading.Lock` 100,000 times in all (`python/contended_lock.py`):
-//!   the microseconds each tracer adds per event it records, and what those events are.
+//! - 4 threads contending one `threading.Lock` 100,000 times in all
+//!   (`benches/python/contended_lock.py`): the microseconds each tracer adds per event it
+//!   records, and what those events are.
 
 use conlab_core::{LaneKind, SpanState, Trace};
 use std::collections::BTreeMap;
