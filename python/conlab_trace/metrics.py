@@ -34,12 +34,13 @@ def compute(lanes, states, starts, ends, end):
         busy[lane] = busy.get(lane, 0) + e - s
         up(s)
         down(e)
+    total = sum(busy.values())
     return {
         "makespan": end,
         "busy": [{"lane": lane, "busy": busy[lane]} for lane in sorted(busy)],
         "peak_concurrency": _peak(edges_up, edges_down),
-        "sequential_sum": sum(busy.values()),
-        "speedup": sum(busy.values()) / end if end else 0.0,
+        "sequential_sum": total,
+        "speedup": total / end if end else 0.0,
     }
 
 

@@ -163,9 +163,9 @@ def trace(scenario, params, status, end):
     Lanes and spans, by far the most numerous items (100,000 tasks make 100,000 lanes and
     300,000 spans), are written straight to text, spans from columns (sorted, cut at the
     end, summed up for the metrics with few steps of Python per span): a dict per span would
-    take longer than such a program's run. The collector is off
-    meanwhile: what is made here is kept until it is written, so a collection would only
-    visit it (one full collection costs about 0.3 s at that size)."""
+    take longer than such a program's run. The collector is off meanwhile: what is made here
+    is kept until it is written, so a collection would only visit it (one full collection
+    costs about 0.3 s at that size)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
