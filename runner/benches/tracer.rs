@@ -171,6 +171,27 @@ impl Env {
         (r, trace, bytes)
     }
 
+    /// The lesson `conlab run create-task --runtime cpython` runs, under the tracer alone:
+    /// `python3 -m conlab_trace python/asyncio/create_task.py -p tasks=N -p sleep_ms=100`.
+    fn conlab_lesson(&self, tasks: usize) -> Run {
+        let out = self.out("conlab-lesson.json");
+        let r = run(Command::new(&self.python)
+            .args(["-m", "conlab_trace"])
+            .arg(self.root.join("python/asyncio/create_task.py"))
+            .args([
+                "-p",
+                &format!("tasks={tasks}"),
+                "-p",
+                "sleep_ms=100",
+                "--out",
+            ])
+            .arg(&out)
+            .env("PYTHONPATH", self.root.join("python")));
+        let (trace, _) = read_trace(&out);
+        assert!(trace.passed(), "create_task.py: {:?}", trace.status);
+        r
+    }
+
     /// `conlab run create-task --runtime cpython -p tasks=N -p sleep_ms=100`, judged.
     fn conlab_binary(&self, tasks: usize) -> Run {
         let out = self.out("conlab-run.json");
@@ -287,6 +308,7 @@ fn sleeping_tasks(env: &Env, tasks: usize, viz_runs: usize, binary: bool) {
         thousands(tasks as u64)
     );
     let (mut untraced, mut conlab, mut through_binary) = (vec![], vec![], vec![]);
+    let mut lesson = vec![];
     let (mut untraced_mb, mut conlab_mb, mut binary_mb) = (vec![], vec![], vec![]);
     let mut ran_for = vec![];
     let mut shape = (0, 0, 0);
@@ -305,6 +327,7 @@ fn sleeping_tasks(env: &Env, tasks: usize, viz_runs: usize, binary: bool) {
             let b = env.conlab_binary(tasks);
             through_binary.push(b.secs);
             binary_mb.push(b.peak_mb);
+            lesson.push(env.conlab_lesson(tasks).secs);
         }
     }
     let mut viz = vec![];
@@ -354,6 +377,11 @@ fn sleeping_tasks(env: &Env, tasks: usize, viz_runs: usize, binary: bool) {
             "                                                   {b}  peak {:>6.0} MB   {:.2}x   (what a user runs: the lesson's program, its tasks awaited one by one, the trace judged)",
             spread(binary_mb).median,
             b.median / base.median
+        );
+        let alone = spread(lesson);
+        println!(
+            "             the same program under python3 -m conlab_trace alone: {alone}, so conlab's own part (starting Python, reading, judging and writing the trace) is {:.2} s",
+            b.median - alone.median
         );
     }
     match (viz, viz_ratio) {
