@@ -380,7 +380,10 @@ fn sleeping_tasks(env: &Env, tasks: usize, viz_runs: usize, binary: bool) {
         );
         let alone = spread(lesson);
         println!(
-            "             the same program under python3 -m conlab_trace alone: {alone}, so conlab's own part (starting Python, reading, judging and writing the trace) is {:.2} s",
+            "             the same program under python3 -m conlab_trace alone: {:.2} s ({:.2}-{:.2}), so conlab's own part (starting Python, reading, judging and writing the trace) is {:.2} s",
+            alone.median,
+            alone.min,
+            alone.max,
             b.median - alone.median
         );
     }
