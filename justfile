@@ -58,7 +58,8 @@ fuzz RUNS="20":
     CONLAB_FUZZ_RUNS={{RUNS}} CONLAB_FUZZ_BUDGET=fuzz cargo test --release -p conlab-tests --test drawn_params --test drawn_params_busy --test fault_guards -- --nocapture
 
 # Benchmarks that print figures: recording, scale, threads, processes (against Python's
-# multiprocessing), databases (Redis and MySQL), the deterministic scheduler (against shuttle)
+# multiprocessing), the Python tracer (against VizTracer), databases (Redis and MySQL), the
+# deterministic scheduler (against shuttle)
 bench:
     scripts/setup-servers.sh --install-only
     just bench-sched
@@ -66,6 +67,8 @@ bench:
     cargo bench -p conlab --bench scale
     cargo bench -p conlab --bench threads
     cargo bench -p conlab --bench processes
+    scripts/setup-bench-python.sh
+    cargo bench -p conlab --bench tracer
     cargo bench -p conlab --bench databases
     scripts/setup-http-bench.sh
     cargo bench -p conlab --bench http

@@ -24,6 +24,7 @@ from .recorder import (
     new_lane,
     now,
     open_span,
+    relabel_span,
     rec,
     tls,
     user_site,
@@ -148,7 +149,7 @@ class span:
 
     def __exit__(self, *exc):
         if self._lane is not None and rec.on:
-            self._span[3] = str(self.label)  # [state, start, depth, label, site]
+            relabel_span(self._lane, self._span, str(self.label))
             close_span(self._lane, self._span)
         return False
 

@@ -24,7 +24,7 @@ ROOT = os.environ.get("CONLAB_ROOT") or os.path.dirname(
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
-_EMPTY = ()  # the stack of a lane with no span open yet, or ended
+_EMPTY = ()  # the stack of a lane with no span open
 
 
 class Lane:
@@ -39,7 +39,7 @@ class Lane:
         self.start = start
         self.end = None
         self.parent = parent
-        self.stack = _EMPTY  # open spans: [state, start, depth, label, site]
+        self.stack = _EMPTY  # open spans, OPEN items each (see open_span)
         self.running = None  # start of the running span, while a task's step runs
         self.task = None  # a task whose name is read at its first step
         self.pending = ""  # printed text not yet ended by a newline
@@ -84,13 +84,14 @@ class Recording:
 rec = Recording()
 
 
-def new_lane(kind, name, t=None, parent=None):
-    """Adds a lane; in a child process every lane belongs to the process's lane."""
+def new_lane(kind, name, t=None, parent=None, make=Lane):
+    """Adds a lane (made by `make`: a Lane, or a subclass's constructor taking the same
+    arguments); in a child process every lane belongs to the process's lane."""
     if parent is None and rec.process_lane is not None and kind != "process":
         parent = rec.process_lane.id
     # Lock-free: ids are unique and contiguous; lanes added by two threads at once may land
     # out of order in the list, which is sorted by id when the trace is written.
-    lane = Lane(next(rec.lane_ids), kind, name, now() if t is None else t, parent)
+    lane = make(next(rec.lane_ids), kind, name, now() if t is None else t, parent)
     rec.lanes.append(lane)
     return lane
 
@@ -112,21 +113,36 @@ def _cut_running(lane, t):
     r = lane.running
     if r is not None:
         if t > r:
-            rec.spans.extend((lane.id, "running", r, t, len(lane.stack), "", None))
+            rec.spans.extend((lane.id, "running", r, t, len(lane.stack) // OPEN, "", None))
         lane.running = t
 
 
+#: A lane's open spans are kept in one flat tuple, OPEN items each: the span's handle (what
+#: `open_span` returns), state, start, label, site; its depth is its place in the tuple. A
+#: tuple of numbers and text is one the garbage collector soon stops visiting, where a list
+#: per span and one per lane would be two more objects per waiting task for it to visit in
+#: every collection (a tuple is made again at each change, which is cheap at these depths).
+OPEN = 5
+_handles = itertools.count(1)
+
+
 def open_span(lane, state, label="", site=None, t=None):
-    """Opens a span on `lane`; returns it, to be closed with `close_span`."""
+    """Opens a span on `lane`; returns its handle (a number), to close it with `close_span`."""
     if t is None:
         t = now()
     _cut_running(lane, t)
-    stack = lane.stack
-    if stack is _EMPTY:
-        stack = lane.stack = []
-    span = [state, t, len(stack), label, site]
-    stack.append(span)
+    span = next(_handles)
+    lane.stack += (span, state, t, label, site)
     return span
+
+
+def relabel_span(lane, span, label):
+    """Gives open `span` of `lane` the label `label` (one known only inside the span)."""
+    stack = lane.stack
+    for i in range(len(stack) - OPEN, -1, -OPEN):
+        if stack[i] == span:
+            lane.stack = stack[:i + 3] + (label,) + stack[i + 4:]
+            return
 
 
 def close_span(lane, span, t=None):
@@ -135,36 +151,36 @@ def close_span(lane, span, t=None):
         t = now()
     _cut_running(lane, t)
     stack = lane.stack
-    if stack and stack[-1] is span:
-        stack.pop()
-        _emit(lane, span, t)
+    top = len(stack) - OPEN
+    if top >= 0 and stack[top] == span:  # the innermost: by far the most common
+        _emit(lane, stack, top, t)
+        lane.stack = stack[:top]
         return
-    for i in range(len(stack) - 1, -1, -1):
-        if stack[i] is span:
+    for i in range(top - OPEN, -1, -OPEN):
+        if stack[i] == span:
             break
     else:
         return  # already closed
-    above = stack[i + 1 :]
-    del stack[i:]
-    for s in reversed(above):
-        _emit(lane, s, t)
-    _emit(lane, span, t)
-    for s in above:
-        s[1] = t
-        s[2] = len(stack)
-        stack.append(s)
+    for j in range(top, i - 1, -OPEN):  # the spans inside it, then itself
+        _emit(lane, stack, j, t)
+    above = list(stack[i + OPEN :])
+    for j in range(0, len(above), OPEN):  # begun again where it ended, a level lower
+        above[j + 2] = t
+    lane.stack = stack[:i] + tuple(above)
 
 
-def _emit(lane, span, t):
-    state, start, depth, label, site = span
+def _emit(lane, stack, i, t):
+    """Records the open span at `stack[i:i + OPEN]` as ending at `t`."""
+    state = stack[i + 1]
+    start = stack[i + 2]
     if t > start or state != "running":
-        rec.spans.extend((lane.id, state, start, t, depth, label, site))
+        rec.spans.extend((lane.id, state, start, t, i // OPEN, stack[i + 3], stack[i + 4]))
 
 
 def add_span(lane, state, start, end, label="", site=None):
     """Records a finished span (a call that began and ended within one step)."""
     _cut_running(lane, start)
-    rec.spans.extend((lane.id, state, start, end, len(lane.stack), label, site))
+    rec.spans.extend((lane.id, state, start, end, len(lane.stack) // OPEN, label, site))
     if lane.running is not None:
         lane.running = end
 
@@ -175,17 +191,20 @@ def end_lane(lane, t=None):
         t = now()
     _cut_running(lane, t)
     lane.running = None
-    while lane.stack:
-        _emit(lane, lane.stack.pop(), t)
-    lane.stack = _EMPTY  # one object less for the garbage collector to visit
+    stack = lane.stack
+    for i in range(len(stack) - OPEN, -1, -OPEN):
+        _emit(lane, stack, i, t)
+    lane.stack = _EMPTY
     if lane.end is None:
         lane.end = t
 
 
-def spans():
-    """The recorded spans, as (lane, state, start, end, depth, label, site) tuples."""
-    flat = iter(rec.spans)
-    return zip(flat, flat, flat, flat, flat, flat, flat)
+def take_open(lane):
+    """The spans `lane` still has open, innermost first, as (state, start, depth, label,
+    site); the lane is left with none."""
+    stack, lane.stack = lane.stack, _EMPTY
+    return [(stack[i + 1], stack[i + 2], i // OPEN, stack[i + 3], stack[i + 4])
+            for i in range(len(stack) - OPEN, -1, -OPEN)]
 
 
 def add_mark(lane, name, detail="", site=None, t=None):

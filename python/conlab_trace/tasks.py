@@ -24,6 +24,8 @@ import sys
 
 from . import patching
 from .recorder import (
+    OPEN,
+    Lane,
     add_mark,
     close_span,
     current_lane,
@@ -46,72 +48,90 @@ _CancelledError = asyncio.CancelledError
 _Gathering = asyncio.tasks._GatheringFuture
 
 
-class Hint:
-    """A wait a patched call announced; its span opens at the call's first suspension (and
-    only then is its label made)."""
-
-    __slots__ = ("state", "label", "args", "kwargs", "site", "span", "called")
-
-    def __init__(self, state, label, args, kwargs, site):
-        self.called = now()  # the wait, if the call suspends, began here
-        self.state = state
-        self.label = label  # text, or a function of the call's arguments
-        self.args = args
-        self.kwargs = kwargs
-        self.site = site  # the program's line that made the call
-        self.span = None
-
-    def open(self, lane, t):
-        label = self.label
-        if not isinstance(label, str):
-            try:
-                label = label(*self.args, **self.kwargs)
-            except Exception:  # a call the label did not foresee: say what was called
-                label = self.state
-        self.span = open_span(lane, self.state, label, self.site, t)
-        self.args = self.kwargs = None
+def hint_label(label, state, args, kwargs):
+    """A hint's label: `label` as given (text), or made from the call's arguments."""
+    if type(label) is str:
+        return label
+    try:
+        return label(*args, **kwargs)
+    except Exception:  # a call the label did not foresee: say what was called
+        return state
 
 
-class Driver(collections.abc.Coroutine):
-    """Runs a task's coroutine one step at a time, recording each step."""
+class Driver(Lane, collections.abc.Coroutine):
+    """Runs a task's coroutine one step at a time, recording each step.
 
-    __slots__ = ("coro", "lane", "hint", "wait", "main")
+    A task's driver is also its lane: one object per task where a lane and a driver would be
+    two, which counts, since a program with 100,000 tasks keeps every lane until the trace is
+    written and the garbage collector visits each of them in every full collection. The
+    driver of the coroutine asyncio.run was given records on the thread's lane instead (its
+    own lane fields are then unused).
 
-    def __init__(self, coro, lane, main):
-        self.coro = coro
-        self.lane = lane
-        self.hint = None
+    A patched call announces the wait it may make (a *hint*: `announce`, then `settle` when
+    it returns): its state, label and site are kept in the driver's own fields, not in an
+    object per call, and its span opens at the call's first suspension."""
+
+    __slots__ = (
+        "coro", "lane", "hint", "hint_label", "hint_site", "hint_span", "hint_called", "wait", "main")
+
+    def __init__(self, id, kind, name, start, parent=None):  # as Lane's: see new_lane
+        # Lane's fields, set here rather than through Lane.__init__: one call less per task.
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.start = start
+        self.end = None
+        self.parent = parent
+        self.stack = ()
+        self.running = None
+        self.task = None
+        self.pending = ""
+        self.coro = None
+        self.lane = self
+        self.hint = self.hint_label = self.hint_site = self.hint_span = self.hint_called = None
         self.wait = None  # the span of a wait read from what the coroutine yielded
-        self.main = main  # the coroutine asyncio.run was given: it runs on the thread's lane
+        self.main = False  # whether this is the coroutine asyncio.run was given
 
-    def send(self, value):
-        return self._step(self.coro.send, value)
+    @classmethod
+    def on_thread(cls, coro, lane):
+        """The driver of the coroutine asyncio.run was given: it runs on the thread's lane."""
+        driver = cls.__new__(cls)
+        driver.coro = coro
+        driver.lane = lane
+        driver.hint = driver.hint_label = driver.hint_site = driver.hint_span = None
+        driver.hint_called = driver.wait = None
+        driver.main = True
+        return driver
 
-    def throw(self, typ, val=None, tb=None):
-        if val is None and isinstance(typ, BaseException):
-            return self._step(self.coro.throw, typ)
-        if val is None:
-            val = typ()
-        return self._step(self.coro.throw, val.with_traceback(tb) if tb is not None else val)
+    def announce(self, state, label, site):
+        """A patched call is about to wait (`state`, `label`, the program's line `site`);
+        returns the hint it replaces, for `settle`."""
+        outer = None if self.hint is None else (
+            self.hint, self.hint_label, self.hint_site, self.hint_span, self.hint_called)
+        self.hint = state
+        self.hint_label = label
+        self.hint_site = site
+        self.hint_span = None
+        self.hint_called = now()  # the wait, if the call suspends, began here
+        return outer
 
-    def close(self):
-        if self.coro is not None:
-            self.coro.close()
+    def settle(self, outer):
+        """The announced call returned: its wait (if it waited) ends, `outer` is back."""
+        span = self.hint_span
+        if outer is None:
+            self.hint = self.hint_span = None
+        else:
+            self.hint, self.hint_label, self.hint_site, self.hint_span, self.hint_called = outer
+        if span is not None:
+            lane = self.lane
+            t = now()
+            close_span(lane, span, t)
+            if lane.running is None and tls.driver is self:
+                lane.running = t  # the task runs its own code again
 
-    def __await__(self):
-        return self
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        return self.send(None)
-
-    def __getattr__(self, name):  # cr_code, cr_frame, ... for asyncio's reprs
-        return getattr(self.coro, name)
-
-    def _step(self, resume, value):
-        """One step: `resume(value)` is the coroutine's `send` or `throw`."""
+    def send(self, value=None, resume=None):
+        """One step: the coroutine's `send(value)`, or `resume(value)` (its `throw`). asyncio's
+        Task calls `__next__` (this, with None) for most steps: one call of Python per step."""
         t = now()
         lane = self.lane
         local = tls
@@ -124,12 +144,14 @@ class Driver(collections.abc.Coroutine):
         if self.wait is not None:
             close_span(lane, self.wait, t)
             self.wait = None
-        hint = self.hint
         # Inside a call whose wait is still open (a sleep about to return), the task runs the
         # call's own code: that is part of the wait, and running begins when the call returns.
-        lane.running = t if hint is None or hint.span is None else None
+        lane.running = t if self.hint_span is None else None
         try:
-            yielded = resume(value)
+            if resume is None:
+                yielded = self.coro.send(value)
+            else:
+                yielded = resume(value)
         except _CancelledError:
             self._finish(True)
             raise
@@ -141,18 +163,18 @@ class Driver(collections.abc.Coroutine):
         t = now()
         start = lane.running
         lane.running = None
-        hint = self.hint if yielded is not None else None
-        if hint is not None and hint.span is None and start is not None:
+        if yielded is not None and self.hint is not None and self.hint_span is None and start is not None:
             # A call's first suspension: its wait began at the call (the call's own code
             # before it suspended is part of it, as is its code after the wait ends), not
             # when the step got back here, which a collection or a busy machine can delay.
-            t = min(t, max(start, hint.called))
+            t = min(t, max(start, self.hint_called))
         if start is not None and t > start:
-            rec.spans.extend((lane.id, "running", start, t, len(lane.stack), "", None))
+            rec.spans.extend((lane.id, "running", start, t, len(lane.stack) // OPEN, "", None))
         if yielded is not None:
+            hint = self.hint
             if hint is not None:
-                if hint.span is None:
-                    hint.open(lane, t)
+                if self.hint_span is None:
+                    self.hint_span = open_span(lane, hint, self.hint_label, self.hint_site, t)
             elif isinstance(yielded, _Task):
                 self.wait = open_span(lane, "waiting_join", yielded.get_name(), _await_site(self.coro), t)
             elif type(yielded) is _Gathering:
@@ -161,13 +183,35 @@ class Driver(collections.abc.Coroutine):
                 self.wait = open_span(lane, "waiting_future", "", _await_site(self.coro), t)
         return yielded
 
+    __next__ = send
+
+    def throw(self, typ, val=None, tb=None):
+        if val is None and isinstance(typ, BaseException):
+            return self.send(typ, self.coro.throw)
+        if val is None:
+            val = typ()
+        return self.send(val.with_traceback(tb) if tb is not None else val, self.coro.throw)
+
+    def close(self):
+        if self.coro is not None:
+            self.coro.close()
+
+    def __await__(self):
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __getattr__(self, name):  # cr_code, cr_frame, ... for asyncio's reprs
+        return getattr(self.coro, name)
+
     def _finish(self, cancelled):
         t = now()
         lane = self.lane
         if self.main:
             start, lane.running = lane.running, None
             if start is not None and t > start:
-                rec.spans.extend((lane.id, "running", start, t, len(lane.stack), "", None))
+                rec.spans.extend((lane.id, "running", start, t, len(lane.stack) // OPEN, "", None))
             return
         if cancelled:
             add_mark(lane, "cancelled", "", None, t)
@@ -199,11 +243,11 @@ def task_factory(loop, coro, **kwargs):
     if coro is tls.main_coro or tls.closing:
         # asyncio.run's main coroutine, and its clean-up after it, run on the thread's lane.
         tls.main_coro = None
-        driver = Driver(coro, current_lane(), True)
-        return _Task(driver, loop=loop, **kwargs)
-    lane = new_lane("task", None)
-    task = _Task(Driver(coro, lane, False), loop=loop, **kwargs)
-    lane.task = task
+        return _Task(Driver.on_thread(coro, current_lane()), loop=loop, **kwargs)
+    driver = new_lane("task", None, make=Driver)
+    driver.coro = coro
+    task = _Task(driver, loop=loop, **kwargs)
+    driver.task = task  # its name is read at its first step
     return task
 
 
@@ -224,29 +268,16 @@ def hinted(original, state, label):
     @functools.wraps(original)
     async def wrapper(*args, **kwargs):
         driver = tls.driver
-        if driver is None or (driver.hint is not None and driver.hint.state == state):
+        if driver is None or driver.hint == state:
             return await original(*args, **kwargs)  # not in a task, or within the same wait
         # The site now: a suspended frame no longer knows who awaits it.
-        hint = Hint(state, label, args, kwargs, site_of_frame(sys._getframe(1)))
-        outer = driver.hint
-        driver.hint = hint
+        outer = driver.announce(state, hint_label(label, state, args, kwargs), site_of_frame(sys._getframe(1)))
         try:
             return await original(*args, **kwargs)
         finally:
-            driver.hint = outer
-            end_hint(driver, hint)
+            driver.settle(outer)
 
     return wrapper
-
-
-def end_hint(driver, hint):
-    """Ends the wait a hinted call recorded (if it waited at all)."""
-    if hint.span is not None:
-        lane = driver.lane
-        t = now()
-        close_span(lane, hint.span, t)
-        if lane.running is None and tls.driver is driver:
-            lane.running = t  # the task runs its own code again
 
 
 # ----------------------------------------------------------------------------- locks
@@ -308,13 +339,11 @@ def _install_asyncio_locks():
         name = _label(self)
         holder = getattr(self, "_conlab_holder", None)
         label = f"{name} held by {holder.name}" if holder is not None else name
-        hint = Hint("waiting_lock", label, (), None, site_of_frame(sys._getframe(1)))
-        outer, driver.hint = driver.hint, hint
+        outer = driver.announce("waiting_lock", label, site_of_frame(sys._getframe(1)))
         try:
             result = await lock_acquire(self)
         finally:
-            driver.hint = outer
-            end_hint(driver, hint)
+            driver.settle(outer)
         lane = driver.lane
         self._conlab_holder = lane
         self._conlab_hold = (lane, open_span(lane, "holding_lock", name, user_site(2)))
@@ -344,9 +373,41 @@ def _install_asyncio_locks():
 # ----------------------------------------------------------------------------- sleep, wait, IO
 
 
+_NUMBERS = (int, float)
+
+
+def _sleep_label(delay):
+    return f"sleep {fmt_ms(delay)}"
+
+
+def _hinted_sleep(original):
+    """`asyncio.sleep`, hinted as `hinted` would (`sleeping`, `sleep 100 ms`), written out for
+    the call a program with many tasks makes most: its own signature (no tuple and dict of
+    arguments kept per sleeping task) and its labels made once per length of sleep."""
+    labels = {}
+
+    @functools.wraps(original)
+    async def sleep(delay, result=None):
+        driver = tls.driver
+        if driver is None or driver.hint == "sleeping":
+            return await original(delay, result)
+        label = labels.get(delay) if type(delay) in _NUMBERS else None
+        if label is None:
+            label = hint_label(_sleep_label, "sleeping", (delay,), {})
+            if type(delay) in _NUMBERS and len(labels) < 1000:
+                labels[delay] = label
+        outer = driver.announce("sleeping", label, site_of_frame(sys._getframe(1)))
+        try:
+            return await original(delay, result)
+        finally:
+            driver.settle(outer)
+
+    return sleep
+
+
 def _install_waits():
     tasks = asyncio.tasks
-    sleep = hinted(tasks.sleep, "sleeping", lambda delay, *a, **k: f"sleep {fmt_ms(delay)}")
+    sleep = _hinted_sleep(tasks.sleep)
     wait = hinted(tasks.wait, "waiting_join", "wait")
     wait_for = hinted(tasks.wait_for, "waiting_join", "wait_for")
     for module in (asyncio, tasks):

@@ -2,6 +2,8 @@
 
 import atexit
 import datetime
+import gc
+import itertools
 import json
 import operator
 import os
@@ -15,8 +17,7 @@ import traceback
 import types
 
 from . import api, metrics, output, patching, processes, tasks, threads
-from .recorder import add_mark, close_span, end_lane, new_lane, now, open_span, rec, tls
-from .recorder import spans as recorded_spans
+from .recorder import add_mark, close_span, end_lane, new_lane, now, open_span, rec, take_open, tls
 
 SCHEMA = "conlab.trace/1"
 
@@ -157,54 +158,42 @@ def interpreter():
 
 
 def trace(scenario, params, status, end):
-    """The trace, as JSON text. Times become nanoseconds since the run's start. (Spans, by
-    far the most numerous items, are written straight to text: a dict each would take longer
-    than the run of a program with many tasks.)"""
+    """The trace, as JSON text. Times become nanoseconds since the run's start.
+
+    Lanes and spans, by far the most numerous items (100,000 tasks make 100,000 lanes and
+    300,000 spans), are written straight to text, spans from columns (sorted, cut at the
+    end, summed up for the metrics with few steps of Python per span): a dict per span would
+    take longer than such a program's run. The collector is off meanwhile: what is made here
+    is kept until it is written, so a collection would only visit it (one full collection
+    costs about 0.3 s at that size)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _trace(scenario, params, status, end)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _trace(scenario, params, status, end):
     t0 = rec.t0
     end_t = max(0, end - t0)
-
-    def at(t):
-        return min(end_t, max(0, t - t0))
-
     rec.lanes.sort(key=_id)
-    lanes = []
-    for lane in rec.lanes:
-        if lane.name is None:
-            lane.name = lane.task.get_name() if lane.task is not None else f"lane {lane.id}"
-        start = at(lane.start)
-        stop = "null" if lane.end is None else max(at(lane.end), start)
-        parent = "" if lane.parent is None else f',"parent":{lane.parent}'
-        name = lane.name
-        plain = name.isascii() and name.isprintable() and '"' not in name and "\\" not in name
-        name = f'"{name}"' if plain else json.dumps(name)
-        lanes.append(f'{{"id":{lane.id},"kind":"{lane.kind}","name":{name},'
-                     f'"start":{start},"end":{stop}{parent}}}')
-    # A run cut short (time limit, events, Stop) ends at the moment it was cut; what its
-    # threads began after that moment, before they were halted, is not part of it.
-    spans = [s for s in recorded_spans() if s[2] <= end]
-    still_open = set()  # spans open at the end (a daemon thread's sleep)
-    for lane in rec.lanes:
-        while lane.stack:
-            state, start, depth, label, site = lane.stack.pop()
-            if start > end:
-                continue
-            span = (lane.id, state, start, end, depth, label, site)
-            still_open.add(id(span))
-            spans.append(span)
-    spans.sort(key=_start_lane)
+    spans = _span_columns(end)
     marks = []
     for lane_id, t, name, detail, site in sorted(rec.marks, key=_second):
-        mark = {"lane": lane_id, "t": at(t), "name": name, "detail": detail}
+        mark = {"lane": lane_id, "t": min(end_t, max(0, t - t0)), "name": name, "detail": detail}
         if site is not None:
             mark["site"] = site
         marks.append(mark)
     out = []
     for t, lane_id, text, site in sorted(rec.output, key=_first):
-        line = {"t": at(t), "lane": lane_id, "text": text}
+        line = {"t": min(end_t, max(0, t - t0)), "lane": lane_id, "text": text}
         if site is not None:
             line["site"] = site
         out.append(line)
-    figures = metrics.compute(spans, end_t)  # on the times as recorded: only differences count
+    # On the times as recorded: only differences count.
+    figures = metrics.compute(spans.lanes, spans.states, spans.starts, spans.ends, end_t)
     figures["extra"] = [{"key": k, "value": v, "unit": u} for k, (v, u) in rec.metrics.items()]
     if rec.latency is not None:
         figures["latency"] = rec.latency
@@ -230,34 +219,96 @@ def trace(scenario, params, status, end):
         "charts": rec.charts,
     }
     text = json.dumps(document, separators=(",", ":"))
-    text = text.replace(json.dumps(_LANES), "[" + ",".join(lanes) + "]", 1)
-    return text.replace(json.dumps(_SPANS), _spans_json(spans, t0, end, still_open), 1)
+    text = text.replace(json.dumps(_LANES), _lanes_json(rec.lanes, t0, end_t), 1)
+    return text.replace(json.dumps(_SPANS), _spans_json(spans, t0), 1)
 
 
 _LANES, _SPANS = "<lanes>", "<spans>"
 
 
-def _spans_json(spans, t0, end, still_open):
-    """Every span began after the start; one a daemon thread ended as the run ended may end
-    after the end, and is cut there."""
-    end_t = end - t0
-    quoted = {"": ""}  # label -> its JSON member
+def _lanes_json(lanes, t0, end_t):
+    """Every lane, its times within the run."""
     parts = []
     append = parts.append
-    for span in spans:
-        lane_id, state, start, stop, depth, label, site = span
-        q = quoted.get(label)
-        if q is None:
-            q = quoted[label] = ',"label":' + json.dumps(label)
-        text = (f'{{"lane":{lane_id},"state":"{state}","start":{start - t0},'
-                f'"end":{stop - t0 if stop < end else end_t},"depth":{depth}{q}')
-        if still_open and id(span) in still_open:
-            text += ',"open":true'
-        append(text + "}" if site is None else f'{text},"site":{site}}}')
+    for lane in lanes:
+        name = lane.name
+        if name is None:
+            name = lane.name = lane.task.get_name() if lane.task is not None else f"lane {lane.id}"
+        start = lane.start - t0
+        start = 0 if start < 0 else end_t if start > end_t else start
+        stop = lane.end
+        if stop is None:
+            stop = "null"
+        else:
+            stop -= t0
+            stop = start if stop < start else end_t if stop > end_t else stop
+        parent = "" if lane.parent is None else f',"parent":{lane.parent}'
+        append(f'{{"id":{lane.id},"kind":"{lane.kind}","name":{_quote(name)},'
+               f'"start":{start},"end":{stop}{parent}}}')
     return "[" + ",".join(parts) + "]"
 
 
-_start_lane = operator.itemgetter(2, 0)
+class _Columns:
+    """Spans as columns, index i of each being span i: `lanes`, `states`, `starts`, `ends`
+    (as recorded, `end` at most the run's), `depths`, `labels`, `sites`, `open` (still open
+    at the end)."""
+
+    __slots__ = ("lanes", "states", "starts", "ends", "depths", "labels", "sites", "open")
+
+
+def _span_columns(end):
+    """The spans recorded and those still open at `end` (a daemon thread's sleep), in order
+    of start, then lane. A run cut short (time limit, events, Stop) ends at the moment it was
+    cut; what its threads began after that moment, before they were halted, is not part of
+    it; a span a daemon thread ended after the end is cut there."""
+    flat = rec.spans  # lane, state, start, end, depth, label, site, lane, state, ...
+    closed = len(flat) // 7
+    still_open = []
+    for lane in rec.lanes:
+        if lane.stack:
+            for state, start, depth, label, site in take_open(lane):
+                still_open.extend((lane.id, state, start, end, depth, label, site))
+    if still_open:
+        flat = flat + still_open
+    c = _Columns()
+    columns = [flat[i::7] for i in range(7)]
+    opened = [False] * closed + [True] * (len(still_open) // 7)
+    starts = columns[2]
+    if any(map(end.__lt__, starts)):  # begun after the end
+        keep = list(map(end.__ge__, starts))
+        columns = [list(itertools.compress(column, keep)) for column in columns]
+        opened = list(itertools.compress(opened, keep))
+    order = sorted(range(len(opened)), key=columns[0].__getitem__)  # by lane, then (stably)
+    order.sort(key=columns[2].__getitem__)  # by start
+    columns = [list(map(column.__getitem__, order)) for column in columns]
+    c.lanes, c.states, c.starts, ends, c.depths, c.labels, c.sites = columns
+    c.ends = list(map(min, ends, itertools.repeat(end)))
+    c.open = list(map(opened.__getitem__, order))
+    return c
+
+
+def _spans_json(c, t0):
+    """The spans as JSON text; what follows a span's depth (its label, site and whether it is
+    open) is made once for each such combination."""
+    tails = {}
+    for label, site, opened in set(zip(c.labels, c.sites, c.open)):
+        tail = "" if label == "" else ',"label":' + _quote(label)
+        if opened:
+            tail += ',"open":true'
+        tails[label, site, opened] = tail + ("}" if site is None else f',"site":{site}}}')
+    return "[" + ",".join([
+        f'{{"lane":{lane},"state":"{state}","start":{a - t0},"end":{b - t0},"depth":{depth}'
+        f'{tails[label, site, opened]}'
+        for lane, state, a, b, depth, label, site, opened
+        in zip(c.lanes, c.states, c.starts, c.ends, c.depths, c.labels, c.sites, c.open)
+    ]) + "]"
+
+
+def _quote(text):
+    """`text` as a JSON string (as `json.dumps` writes it)."""
+    return json.encoder.encode_basestring_ascii(text)
+
+
 _first = operator.itemgetter(0)
 _id = operator.attrgetter("id")
 _second = operator.itemgetter(1)
