@@ -55,8 +55,9 @@ impl TimelineModel {
                 continue;
             };
             lane.bars.push(bar(i, s));
+            // The legend names what is drawn: a span that took no time draws nothing.
             if let Some(k) = SpanState::ALL.iter().position(|x| *x == s.state) {
-                seen[k] = true;
+                seen[k] |= s.end > s.start;
             }
         }
         for lane in &mut lanes {
