@@ -152,7 +152,7 @@ pub fn figure(v: f64) -> String {
 /// largest is under a millisecond (`87 µs · 104 µs · 212 µs`), else as [`ms`] writes each.
 pub fn durations_alike(values: &[Nanos]) -> Vec<String> {
     let largest = values.iter().copied().max().unwrap_or(0);
-    if largest >= 1_000 && largest < 1_000_000 {
+    if (1_000..1_000_000).contains(&largest) {
         values
             .iter()
             .map(|v| format!("{} µs", thousands((*v as f64 / 1e3).round() as u64)))
