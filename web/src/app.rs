@@ -67,26 +67,12 @@ pub fn code_of(info: &ScenarioInfo, t: Option<&conlab_core::Trace>) -> Option<&'
 /// (whose code runs in the Worker, so the page holds no row naming its file), or the lesson's
 /// Python program for a CPython run.
 pub fn source_in(t: &conlab_core::Trace) -> Option<&'static str> {
-    thread_local! {
-        static FILES: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     let file = t
         .sites
         .iter()
         .map(|s| s.file.as_str())
         .find(|f| f.starts_with("crates/thread-scenarios/") || f.starts_with("python/"))?;
-    // Kept for the page's life: one per scenario file at most.
-    Some(FILES.with(|files| {
-        let mut files = files.borrow_mut();
-        match files.iter().find(|f| **f == file) {
-            Some(f) => *f,
-            None => {
-                let leaked: &'static str = Box::leak(file.into());
-                files.push(leaked);
-                leaked
-            }
-        }
-    }))
+    Some(crate::components::code_view::kept(file))
 }
 
 /// Whether `info` is only planned: in the catalog, but no build of conlab runs it yet.

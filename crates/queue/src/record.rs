@@ -8,8 +8,9 @@
 //! ending and releasing name both, so a worker presumed dead whose run another worker took
 //! over can change nothing of it: its trace is not stored.
 
-use crate::error::{redact, QueueError};
+use crate::error::QueueError;
 use crate::job::Job;
+use conlab_core::url::redact_url as redact;
 use mysql_async::prelude::Queryable;
 use std::collections::BTreeMap;
 use std::time::Duration;

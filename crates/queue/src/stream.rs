@@ -5,9 +5,10 @@
 //! An entry stays in the stream until its run has ended: a worker acknowledges it and deletes
 //! it then, so the stream's length is the queue's (waiting and running), which the server caps.
 
-use crate::error::{redact, QueueError};
+use crate::error::QueueError;
 use crate::job::Job;
 use crate::secret::Secret;
+use conlab_core::url::redact_url as redact;
 use redis::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 
 use crate::private_mysql::PrivateMysql;
 use crate::private_redis::PrivateRedis;
-use crate::redact::redact_url;
+use conlab_core::url::redact_url;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;

@@ -10,10 +10,9 @@ pub mod keeper;
 mod private;
 mod private_mysql;
 mod private_redis;
-mod redact;
 mod runs;
 
+pub use conlab_core::url::redact_url;
 pub use find::{find, mysql_error_line, start_private, Needs, ServerError, Servers};
 pub use private::stop_private_servers;
-pub use redact::redact_url;
 pub use runs::{claim, release, take_unreleased, RunClaim};

@@ -56,6 +56,25 @@ thread_local! {
     static FETCHED: RefCell<Vec<(&'static str, Rc<str>)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// `file` as a path kept for the page's life: the panes name their files by `&'static str`,
+/// and a page meets a few dozen files at most, each kept once.
+pub fn kept(file: &str) -> &'static str {
+    thread_local! {
+        static FILES: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    }
+    FILES.with(|files| {
+        let mut files = files.borrow_mut();
+        match files.iter().find(|f| **f == file) {
+            Some(f) => *f,
+            None => {
+                let leaked: &'static str = Box::leak(file.into());
+                files.push(leaked);
+                leaked
+            }
+        }
+    })
+}
+
 /// The source of `file`, if fetched already.
 fn fetched(file: &str) -> Option<Rc<str>> {
     FETCHED.with(|f| {

@@ -3,7 +3,7 @@
 //! fetched from the site when first opened; which lessons have a program, once, from
 //! `sources/python/programs.json` (written by `scripts/build-web.sh` from the tracer's table).
 
-use crate::components::code_view::CodeView;
+use crate::components::code_view::{kept, CodeView};
 use crate::i18n::use_lang;
 use crate::share::fetch_text;
 use std::cell::RefCell;
@@ -34,22 +34,7 @@ pub struct LessonCodeProps {
 
 /// The Python program of `scenario`, by the site's table.
 fn program_of(table: &BTreeMap<String, String>, scenario: &str) -> Option<&'static str> {
-    thread_local! {
-        static PATHS: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
-    }
-    let path = format!("python/{}", table.get(scenario)?);
-    // Kept for the page's life: one per lesson at most.
-    Some(PATHS.with(|paths| {
-        let mut paths = paths.borrow_mut();
-        match paths.iter().find(|p| **p == path) {
-            Some(p) => *p,
-            None => {
-                let leaked: &'static str = Box::leak(path.into_boxed_str());
-                paths.push(leaked);
-                leaked
-            }
-        }
-    }))
+    Some(kept(&format!("python/{}", table.get(scenario)?)))
 }
 
 /// The lesson's code panes.
