@@ -3,7 +3,8 @@
 //! built binary, runs enqueued as the server enqueues them. Every run ends exactly once in
 //! MySQL, none lost, none stored twice; a worker killed mid-run has its run reclaimed and
 //! completed; forged and out-of-range entries are refused, never run; a run that lost its
-//! worker twice is parked failed on the dead-letter stream; SIGTERM stops a worker cleanly.
+//! worker twice is parked failed on the dead-letter stream; SIGTERM stops a worker cleanly;
+//! Stop asked of `conlab serve --queue` reaches the worker running the run.
 
 use conlab_queue::{Job, Queue, QueueSettings, RunRow, RunStatus, Secret, Stream};
 use std::collections::BTreeMap;
@@ -507,6 +508,117 @@ fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
         assert_eq!(trace.status, conlab_core::Status::Ok);
         assert_eq!(cluster.row(id).worker.as_deref(), Some("s1"));
     }
+    // 6. Stop from the page reaches the worker running the run: a long run started through
+    // the server ends `stopped` in the record within 3 s of the ask, with its partial trace
+    // (status stopped), run by one worker only; a run stopped while queued never runs.
+    let section = Instant::now();
+    let long = r#"{"scenario": "asyncio-two-tasks", "params": {"sleep_ms": "5000"}}"#;
+    let submit = |what: &str| {
+        let (status, _, body) = http(&addr, "POST", "/api/runs", Some(long));
+        assert_eq!(status, 202, "{what}: {body}");
+        let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+        summary["id"].as_str().unwrap().to_string()
+    };
+    let long_id = submit("the long run");
+    cluster.wait_until(Duration::from_secs(20), "the long run starts", |c| {
+        c.row(&long_id).status == RunStatus::Running
+    });
+    // s1 is busy with the long run: this one waits in the queue, and is stopped there.
+    let queued_id = submit("the run stopped while queued");
+    let (status, _, body) = http(&addr, "POST", &format!("/api/runs/{queued_id}/stop"), None);
+    assert_eq!(status, 200, "{body}");
+    cluster.wait_until(Duration::from_secs(3), "the queued run ends stopped", |c| {
+        c.row(&queued_id).status == RunStatus::Stopped
+    });
+    // Another worker, free to take anything left: the queued run's entry, and the long run
+    // should it ever be given up.
+    cluster.worker("s2");
+    std::thread::sleep(Duration::from_millis(200));
+    let asked = Instant::now();
+    let (status, _, body) = http(&addr, "POST", &format!("/api/runs/{long_id}/stop"), None);
+    assert_eq!(status, 200, "{body}");
+    cluster.wait_until(Duration::from_secs(3), "the long run ends stopped", |c| {
+        c.row(&long_id).status.ended()
+    });
+    eprintln!("the long run stopped {:?} after the ask", asked.elapsed());
+    let row = cluster.row(&long_id);
+    assert_eq!(
+        row.status,
+        RunStatus::Stopped,
+        "{row:?}\n{}",
+        cluster.logs()
+    );
+    assert_eq!(
+        (row.attempts, row.worker.as_deref()),
+        (1, Some("s1")),
+        "{row:?}"
+    );
+    assert!(row.ran_ms.unwrap() < 4000, "{row:?}");
+    let stored = cluster
+        .rt
+        .block_on(cluster.queue.record().trace_count(&long_id));
+    assert_eq!(stored.unwrap(), 1);
+    let trace = cluster.rt.block_on(cluster.queue.record().trace(&long_id));
+    let trace = conlab_core::Trace::from_json(&trace.unwrap().unwrap()).unwrap();
+    assert!(
+        matches!(trace.status, conlab_core::Status::Stopped { .. }),
+        "{:?}",
+        trace.status
+    );
+    // Both entries acknowledged (the queued one skipped by whichever worker read it): none
+    // is left for a worker to reclaim and run again.
+    cluster.wait_until(Duration::from_secs(5), "the stream empties", |c| {
+        c.rt.block_on(c.stream().length()).unwrap() == 0
+    });
+    let row = cluster.row(&long_id);
+    assert_eq!(
+        (row.status, row.attempts),
+        (RunStatus::Stopped, 1),
+        "{row:?}"
+    );
+    let queued = cluster.row(&queued_id);
+    assert_eq!(
+        (
+            queued.status,
+            queued.attempts,
+            queued.worker.as_deref(),
+            queued.has_trace
+        ),
+        (RunStatus::Stopped, 0, None, false),
+        "{queued:?}"
+    );
+    let logs = cluster.logs();
+    assert_eq!(
+        logs.matches(&format!("run {long_id} started")).count(),
+        1,
+        "{logs}"
+    );
+    assert!(
+        !logs.contains(&format!("run {queued_id} started")),
+        "{logs}"
+    );
+    // The server lists both as ended stopped, the long one with the worker's trace.
+    for id in [&long_id, &queued_id] {
+        cluster.wait_until(Duration::from_secs(5), "the server sees the stop", |_| {
+            let (_, _, body) = http(&addr, "GET", &format!("/api/runs/{id}"), None);
+            body.contains(r#""state":"ended""#)
+        });
+        let (_, _, trace) = http(&addr, "GET", &format!("/api/runs/{id}/trace"), None);
+        let trace = conlab_core::Trace::from_json(&trace).unwrap();
+        assert!(
+            matches!(trace.status, conlab_core::Status::Stopped { .. }),
+            "{id}: {:?}",
+            trace.status
+        );
+    }
+    let (_, _, trace) = http(&addr, "GET", &format!("/api/runs/{long_id}/trace"), None);
+    let trace = conlab_core::Trace::from_json(&trace).unwrap();
+    assert!(
+        trace.end > 0,
+        "the long run's trace is the worker's, not an empty one"
+    );
+    eprintln!("stops checked in {:?}", section.elapsed());
+
     // SAFETY: a signal to a child this test started and has not reaped.
     unsafe {
         libc::kill(serve.id() as i32, libc::SIGTERM);

@@ -27,4 +27,4 @@ pub use queue::{Enqueued, Queue, QueueSettings};
 pub use record::{Record, RunRow, RunStatus};
 pub use secret::Secret;
 pub use stream::{Stream, WorkerRow, PREFIX};
-pub use worker::{Executor, Outcome, Worker, WorkerOptions, WorkerStop};
+pub use worker::{Executor, Outcome, Worker, WorkerOptions, WorkerStop, STOP_POLL};

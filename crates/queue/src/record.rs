@@ -1,6 +1,6 @@
-//! The record: every run in MySQL, from `queued` to `done` or `failed`, and its trace. Tables
-//! are made by numbered migrations the binary runs at start (each once, under a named lock, so
-//! a server and its workers starting together make them once). Every statement takes its
+//! The record: every run in MySQL, from `queued` to `done`, `failed` or `stopped`, and its
+//! trace. Tables are made by numbered migrations the binary runs at start (each once, under a
+//! named lock, so a server and its workers starting together make them once). Every statement takes its
 //! values as bound parameters.
 //!
 //! A worker holds a run through a **lease** on the database's own clock (`lease_until`), which
@@ -19,10 +19,11 @@ use std::time::Duration;
 const STATEMENT_LIMIT: Duration = Duration::from_secs(10);
 
 /// The migrations, in order: each a version and its statements (idempotent on their own too).
-const MIGRATIONS: &[(u32, &[&str])] = &[(
-    1,
-    &[
-        "CREATE TABLE IF NOT EXISTS runs (
+const MIGRATIONS: &[(u32, &[&str])] = &[
+    (
+        1,
+        &[
+            "CREATE TABLE IF NOT EXISTS runs (
             id VARCHAR(64) NOT NULL PRIMARY KEY,
             scenario VARCHAR(64) NOT NULL,
             params JSON NOT NULL,
@@ -38,13 +39,19 @@ const MIGRATIONS: &[(u32, &[&str])] = &[(
             KEY runs_status (status, lease_until),
             KEY runs_enqueued (enqueued_at)
         )",
-        "CREATE TABLE IF NOT EXISTS traces (
+            "CREATE TABLE IF NOT EXISTS traces (
             run_id VARCHAR(64) NOT NULL PRIMARY KEY,
             trace LONGBLOB NOT NULL,
             stored_at DATETIME(6) NOT NULL
         )",
-    ],
-)];
+        ],
+    ),
+    (
+        2,
+        &["ALTER TABLE runs MODIFY status
+        ENUM('queued', 'running', 'done', 'failed', 'stopped') NOT NULL"],
+    ),
+];
 
 /// Where a run is in the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,9 +62,12 @@ pub enum RunStatus {
     Running,
     /// It ran to its end (its checks may still have failed: the trace says).
     Done,
-    /// It could not run or did not end by itself (refused, failed, stopped, timed out, parked
-    /// after losing its worker twice): `reason` says why.
+    /// It could not run or did not end by itself (refused, failed, timed out, parked after
+    /// losing its worker twice): `reason` says why.
     Failed,
+    /// Someone asked it to stop (the page's Stop): its worker stopped it, its trace partial,
+    /// or it was stopped while queued and never ran.
+    Stopped,
 }
 
 impl RunStatus {
@@ -68,6 +78,7 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Done => "done",
             RunStatus::Failed => "failed",
+            RunStatus::Stopped => "stopped",
         }
     }
 
@@ -76,13 +87,17 @@ impl RunStatus {
             "queued" => RunStatus::Queued,
             "running" => RunStatus::Running,
             "done" => RunStatus::Done,
+            "stopped" => RunStatus::Stopped,
             _ => RunStatus::Failed,
         }
     }
 
     /// Whether the run has ended.
     pub fn ended(self) -> bool {
-        matches!(self, RunStatus::Done | RunStatus::Failed)
+        matches!(
+            self,
+            RunStatus::Done | RunStatus::Failed | RunStatus::Stopped
+        )
     }
 }
 
@@ -312,7 +327,8 @@ impl Record {
 
     /// Claims run `run` for `worker`: a queued run, or a running one whose lease lapsed
     /// (another worker died holding it). One that already lost its worker `max_attempts`
-    /// times is parked as failed instead.
+    /// times is parked as failed instead; one whose lost worker had been asked to stop it ends
+    /// stopped, not run again.
     pub async fn claim(
         &self,
         run: &str,
@@ -330,7 +346,8 @@ impl Record {
                             started_at = NOW(6), lease_until = NOW(6) + INTERVAL ? MICROSECOND,
                             reason = NULL
                          WHERE id = ? AND (status = 'queued'
-                            OR (status = 'running' AND lease_until < NOW(6) AND attempts < ?))",
+                            OR (status = 'running' AND lease_until < NOW(6) AND attempts < ?
+                                AND NOT stop_asked))",
                         (worker.clone(), lease_us, run.clone(), max_attempts),
                     )
                     .await?;
@@ -342,18 +359,34 @@ impl Record {
                             attempt: attempt.unwrap_or(1),
                         });
                     }
-                    let now: Option<(String, bool, u32, Option<String>)> = conn
+                    let now: Option<(String, bool, u32, Option<String>, bool)> = conn
                         .exec_first(
-                            "SELECT status, COALESCE(lease_until < NOW(6), TRUE), attempts, worker FROM runs WHERE id = ?",
+                            "SELECT status, COALESCE(lease_until < NOW(6), TRUE), attempts, worker, stop_asked FROM runs WHERE id = ?",
                             (run.clone(),),
                         )
                         .await?;
-                    let Some((status, lapsed, attempts, last)) = now else {
+                    let Some((status, lapsed, attempts, last, stop_asked)) = now else {
                         return Ok(Claim::Unknown);
                     };
                     match RunStatus::parse(&status) {
-                        RunStatus::Done | RunStatus::Failed => return Ok(Claim::Ended),
+                        RunStatus::Done | RunStatus::Failed | RunStatus::Stopped => {
+                            return Ok(Claim::Ended)
+                        }
                         RunStatus::Running if !lapsed => return Ok(Claim::Held),
+                        RunStatus::Running if stop_asked => {
+                            // Asked to stop, then its worker was lost: stopped, never run
+                            // again (its partial trace went with the worker).
+                            conn.exec_drop(
+                                "UPDATE runs SET status = 'stopped', ended_at = NOW(6), lease_until = NULL,
+                                    reason = 'stopped; its worker was lost before it could store the trace'
+                                 WHERE id = ? AND status = 'running' AND lease_until < NOW(6) AND attempts = ?",
+                                (run.clone(), attempts),
+                            )
+                            .await?;
+                            if conn.affected_rows() == 1 {
+                                return Ok(Claim::Ended);
+                            }
+                        }
                         RunStatus::Running => {
                             let reason = format!(
                                 "parked: it lost its worker {attempts} times (the last one {}), \
@@ -502,23 +535,39 @@ impl Record {
         .await
     }
 
-    /// Asks the worker running `run` to stop it (read by its next heartbeat); a queued run
-    /// ends failed at once.
+    /// Asks the worker running `run` to stop it (it looks every 250 ms while it runs one);
+    /// a queued run ends `stopped` at once, never
+    /// run: a worker that reads its entry later finds it ended and skips it. One statement, so
+    /// a claim racing it either sees the run stopped or holds it with the ask set.
     pub async fn ask_stop(&self, run: &str) -> Result<(), QueueError> {
         let run = run.to_string();
         self.with(move |conn| {
             Box::pin(async move {
+                // `status` set last: assignments may run left to right, and the others must
+                // see the old one.
                 conn.exec_drop(
-                    "UPDATE runs SET stop_asked = TRUE WHERE id = ? AND status = 'running'",
-                    (run.clone(),),
-                )
-                .await?;
-                conn.exec_drop(
-                    "UPDATE runs SET status = 'failed', ended_at = NOW(6), reason = 'stopped before a worker started it'
-                     WHERE id = ? AND status = 'queued'",
+                    "UPDATE runs SET stop_asked = TRUE,
+                        ended_at = IF(status = 'queued', NOW(6), ended_at),
+                        reason = IF(status = 'queued', 'stopped before a worker started it', reason),
+                        status = IF(status = 'queued', 'stopped', status)
+                     WHERE id = ? AND status IN ('queued', 'running')",
                     (run,),
                 )
                 .await
+            })
+        })
+        .await
+    }
+
+    /// Whether someone asked `run` to stop (a worker polls it while it runs the run).
+    pub async fn stop_asked(&self, run: &str) -> Result<bool, QueueError> {
+        let run = run.to_string();
+        self.with(move |conn| {
+            Box::pin(async move {
+                let asked: Option<bool> = conn
+                    .exec_first("SELECT stop_asked FROM runs WHERE id = ?", (run,))
+                    .await?;
+                Ok(asked.unwrap_or(false))
             })
         })
         .await

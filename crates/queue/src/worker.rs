@@ -9,7 +9,9 @@
 //!    its worker twice is parked as failed instead, on the dead-letter stream;
 //! 4. run it, renewing the lease (the record's) and touching the entry (the stream's idle
 //!    time) every third of a lease; a lease lost means another worker took over: the run is
-//!    stopped and its result dropped;
+//!    stopped and its result dropped; every [`STOP_POLL`] it reads whether Stop was asked
+//!    (the page's, through any server), and then stops the run through the executor's stop,
+//!    so it ends `stopped` with its partial trace;
 //! 5. store the trace and the end in one transaction, then acknowledge and delete the entry.
 //!
 //! Asked to stop (SIGTERM, Ctrl-C), it takes nothing new, lets the current run finish within
@@ -36,7 +38,7 @@ pub trait Executor: Send + Sync + 'static {
 /// How a run ended.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// Done or failed.
+    /// Done, failed, or stopped (its stop was set and the run ended by it).
     pub status: RunStatus,
     /// Why it failed.
     pub reason: Option<String>,
@@ -130,6 +132,10 @@ pub struct Worker {
 
 /// How long a read waits for a new entry before the loop looks around again.
 const READ_BLOCK: Duration = Duration::from_millis(500);
+
+/// How often a worker reads whether its run was asked to stop: a Stop lands within about
+/// this much (one small indexed read per running worker, apart from the heartbeat's).
+pub const STOP_POLL: Duration = Duration::from_millis(250);
 
 impl Worker {
     /// Connects to the queue's Redis and the record's MySQL (bringing its tables up to date).
@@ -280,6 +286,12 @@ impl Worker {
         self.run_claimed(&entry, job, attempt).await
     }
 
+    fn stop_asked_of(&self, run: &str, stop: &AtomicBool, stopped: &mut bool) {
+        self.say(format_args!("run {run}: stop asked; stopping it"));
+        *stopped = true;
+        stop.store(true, Ordering::SeqCst);
+    }
+
     async fn run_claimed(
         &mut self,
         entry: &Entry,
@@ -309,13 +321,23 @@ impl Worker {
         };
         let mut beat = tokio::time::interval(self.options.lease / 3);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut poll = tokio::time::interval(STOP_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut lost = false;
         let mut released = false;
+        // Stop asked from the page: the run ends stopped here and is stored, never given back.
+        let mut stopped = false;
         let mut grace_ends: Option<Instant> = None;
         let outcome = loop {
             tokio::select! {
                 ended = &mut running => break ended,
                 _ = beat.tick() => {}
+                _ = poll.tick() => {
+                    if !stopped && matches!(self.record.stop_asked(&job.run).await, Ok(true)) {
+                        self.stop_asked_of(&job.run, &stop, &mut stopped);
+                    }
+                    continue;
+                }
             }
             match self
                 .record
@@ -323,8 +345,8 @@ impl Worker {
                 .await
             {
                 Ok(Renewal::Held { stop_asked }) => {
-                    if stop_asked {
-                        stop.store(true, Ordering::SeqCst);
+                    if stop_asked && !stopped {
+                        self.stop_asked_of(&job.run, &stop, &mut stopped);
                     }
                 }
                 Ok(Renewal::Lost) => {
@@ -351,7 +373,7 @@ impl Worker {
                     self.options.lease,
                 )
                 .await;
-            if self.stop.asked() && !released {
+            if self.stop.asked() && !released && !stopped {
                 let ends = *grace_ends.get_or_insert_with(|| Instant::now() + self.options.grace);
                 if Instant::now() >= ends {
                     self.say(format_args!(
@@ -376,7 +398,7 @@ impl Worker {
         if lost {
             return Ok(());
         }
-        if released {
+        if released && !stopped {
             // Its entry stays pending: another worker reclaims it once a lease has passed.
             let back = self.record.release(&job.run, &name, attempt).await?;
             self.say(format_args!(

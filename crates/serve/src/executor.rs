@@ -74,10 +74,10 @@ impl conlab_queue::Executor for NativeExecutor {
             Status::Stopped { after_ms } => Some(format!("stopped after {after_ms} ms")),
         };
         Outcome {
-            status: if reason.is_none() {
-                RunStatus::Done
-            } else {
-                RunStatus::Failed
+            status: match (&trace.status, &reason) {
+                (Status::Stopped { .. }, _) => RunStatus::Stopped,
+                (_, None) => RunStatus::Done,
+                _ => RunStatus::Failed,
             },
             reason,
             trace_json: trace.to_json(),

@@ -220,7 +220,7 @@ impl Runs {
         let mut book = self.book.lock();
         let entry = book.iter_mut().find(|e| e.summary.id == id)?;
         if entry.remote && entry.summary.state != RunState::Ended {
-            // The worker running it reads the ask at its next heartbeat.
+            // The worker running it reads the ask within `conlab_queue::STOP_POLL`.
             self.ask_remote_stop(id);
             return Some(entry.summary.clone());
         }

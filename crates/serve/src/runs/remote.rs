@@ -89,7 +89,8 @@ impl Runs {
         Ok(summary)
     }
 
-    /// Asks the worker running `id` to stop it (a queued one ends at once).
+    /// Asks the worker running `id` to stop it (it looks every `conlab_queue::STOP_POLL`); a
+    /// queued one ends stopped in the record at once, and here at the next follow.
     pub(super) fn ask_remote_stop(self: &Arc<Self>, id: &str) {
         let Some(queue) = self.queue.clone() else {
             return;
@@ -169,7 +170,7 @@ impl Runs {
                     }
                 }
             }
-            RunStatus::Done | RunStatus::Failed => {
+            RunStatus::Done | RunStatus::Failed | RunStatus::Stopped => {
                 let stored = match row.has_trace {
                     true => queue.record().trace(&row.id).await.ok().flatten(),
                     false => None,
@@ -189,12 +190,18 @@ impl Runs {
                             .reason
                             .clone()
                             .unwrap_or_else(|| "the worker stored no trace".into());
+                        // Stopped while queued (or its worker lost after the ask): as a local
+                        // queued run stopped, a trace that says so.
+                        let status = match row.status {
+                            RunStatus::Stopped => Status::Stopped { after_ms: 0 },
+                            _ => Status::Failed { reason },
+                        };
                         conlab_tokio::NativeStart::new(
                             prepared.info,
                             prepared.params,
                             prepared.limit,
                         )
-                        .without_recording(Status::Failed { reason })
+                        .without_recording(status)
                     }
                 };
                 let (runs, id) = (self.clone(), row.id.clone());
