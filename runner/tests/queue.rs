@@ -23,7 +23,7 @@ struct Cluster {
     secret: Secret,
     workers: Vec<(String, Child)>,
     // Dropped last: the servers outlive the workers.
-    _servers: conlab_servers::Servers,
+    servers: conlab_servers::Servers,
 }
 
 impl Cluster {
@@ -64,7 +64,7 @@ impl Cluster {
             queue,
             secret,
             workers: Vec::new(),
-            _servers: servers,
+            servers,
         })
     }
 
@@ -197,6 +197,34 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Restarts the private server at `url` in place (same port, same data).
+    fn restart(&mut self, url: &str) {
+        let url = url.to_string();
+        if let Err(e) = self.servers.restart(&url) {
+            panic!("{e}\n{}", self.logs());
+        }
+    }
+
+    /// How many runs of `ids` have ended.
+    fn ended(&self, ids: &[String]) -> usize {
+        self.rows(ids).values().filter(|r| r.status.ended()).count()
+    }
+
+    /// The workers that exited, with their exit status.
+    fn exited(&mut self) -> Vec<String> {
+        self.workers
+            .iter_mut()
+            .filter_map(|(name, child)| {
+                child
+                    .try_wait()
+                    .unwrap()
+                    .map(|status| format!("{name}: {status}"))
+            })
+            .collect()
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         for (_, child) in &mut self.workers {
@@ -204,6 +232,104 @@ impl Drop for Cluster {
             let _ = child.wait();
         }
     }
+}
+
+/// Redis restarted once and MariaDB restarted once while runs are in flight on three workers
+/// (the queue's Redis keeps its append-only file): every run ends exactly once in the record,
+/// done with one trace, within a deadline; the stream ends empty; no worker dies; the
+/// server's side enqueues again after the Redis restart.
+#[test]
+fn runs_end_exactly_once_across_a_redis_and_a_mysql_restart() {
+    let started = Instant::now();
+    let Some(mut cluster) = Cluster::start() else {
+        return;
+    };
+    eprintln!("servers up in {:?}", started.elapsed());
+    let mut ids = Vec::new();
+    for i in 0..45 {
+        let sleep = (120 + (i * 37) % 200).to_string();
+        ids.push(cluster.enqueue(&format!("r-{i}"), &[("sleep_ms", &sleep)]));
+    }
+    for name in ["w1", "w2", "w3"] {
+        cluster.worker(name);
+    }
+    cluster.wait_until(Duration::from_secs(30), "runs are under way", |c| {
+        c.ended(&ids) >= 6
+    });
+    let redis = cluster.redis.clone();
+    let t = Instant::now();
+    cluster.restart(&redis);
+    eprintln!(
+        "Redis restarted in {:?} at {:?}, {} runs ended",
+        t.elapsed(),
+        started.elapsed(),
+        cluster.ended(&ids)
+    );
+    // The server's side goes on enqueueing on the restarted Redis.
+    for i in 0..15 {
+        let sleep = (120 + (i * 53) % 200).to_string();
+        ids.push(cluster.enqueue(&format!("after-redis-{i}"), &[("sleep_ms", &sleep)]));
+    }
+    let before = cluster.ended(&ids);
+    cluster.wait_until(Duration::from_secs(20), "runs go on after Redis", |c| {
+        c.ended(&ids) >= before + 6
+    });
+    let mysql = cluster.mysql.clone();
+    let t = Instant::now();
+    cluster.restart(&mysql);
+    let restarted = Instant::now();
+    eprintln!(
+        "MariaDB restarted in {:?} at {:?}, {} runs ended",
+        t.elapsed(),
+        started.elapsed(),
+        cluster.ended(&ids)
+    );
+    // Runs of at most 320 ms on three workers: what is left ends within a few leases.
+    cluster.wait_until(Duration::from_secs(30), "every run ends", |c| {
+        c.ended(&ids) == ids.len()
+    });
+    eprintln!(
+        "{} runs ended {:?} after the MariaDB restart, at {:?}",
+        ids.len(),
+        restarted.elapsed(),
+        started.elapsed()
+    );
+    let rows = cluster.rows(&ids);
+    assert_eq!(rows.len(), ids.len(), "a run was lost");
+    let mut again = Vec::new();
+    for (id, row) in &rows {
+        assert_eq!(
+            row.status,
+            RunStatus::Done,
+            "{id}: {row:?}\n{}",
+            cluster.logs()
+        );
+        let stored = cluster
+            .rt
+            .block_on(cluster.queue.record().trace_count(id))
+            .unwrap();
+        assert_eq!(stored, 1, "{id} stored {stored} times");
+        if row.attempts > 1 {
+            again.push(format!("{id} ({} attempts)", row.attempts));
+        }
+    }
+    eprintln!("runs started more than once: {again:?}");
+    cluster.wait_until(Duration::from_secs(10), "the stream empties", |c| {
+        c.rt.block_on(c.stream().length()).unwrap() == 0
+    });
+    let exited = cluster.exited();
+    assert!(
+        exited.is_empty(),
+        "workers died: {exited:?}\n{}",
+        cluster.logs()
+    );
+    let workers = cluster.cli(&["workers", "--queue", &cluster.redis]);
+    assert_eq!(
+        workers.lines().filter(|l| l.contains(" yes ")).count(),
+        3,
+        "{workers}"
+    );
+    eprintln!("{}\nin {:?}", cluster.logs(), started.elapsed());
 }
 
 #[test]

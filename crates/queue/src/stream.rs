@@ -52,7 +52,9 @@ pub struct WorkerRow {
 /// The queue's Redis.
 #[derive(Clone)]
 pub struct Stream {
-    conn: redis::aio::MultiplexedConnection,
+    /// The connection, replaced by a new one when it is lost (a Redis restart).
+    conn: std::sync::Arc<std::sync::Mutex<redis::aio::MultiplexedConnection>>,
+    client: redis::Client,
     url: String,
     prefix: String,
 }
@@ -86,7 +88,8 @@ impl Stream {
                 why: format!("does not answer ({e})"),
             })?;
         let stream = Stream {
-            conn,
+            conn: std::sync::Arc::new(std::sync::Mutex::new(conn)),
+            client,
             url: redact(url),
             prefix: prefix.to_string(),
         };
@@ -110,9 +113,55 @@ impl Stream {
         }
     }
 
+    fn connection(&self) -> redis::aio::MultiplexedConnection {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// After a command failed with `e`: whether its connection was lost (Redis restarted)
+    /// and a new one is made, on which the command may be sent again.
+    async fn reconnected(&self, e: &redis::RedisError) -> bool {
+        if !(e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()) {
+            return false;
+        }
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(COMMAND_LIMIT))
+            .set_response_timeout(Some(COMMAND_LIMIT + Duration::from_secs(2)));
+        match self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+        {
+            Ok(conn) => {
+                *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = conn;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Sends `cmd`; once more on a new connection if the connection was lost (a command
+    /// sent twice is harmless here: an entry added twice finds its run held or ended).
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, QueueError> {
-        let mut conn = self.conn.clone();
-        cmd.query_async(&mut conn).await.map_err(|e| self.error(e))
+        match cmd.query_async(&mut self.connection()).await {
+            Ok(value) => Ok(value),
+            Err(e) if self.reconnected(&e).await => cmd
+                .query_async(&mut self.connection())
+                .await
+                .map_err(|e| self.error(e)),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// Sends `pipe`, as [`Stream::query`] sends a command.
+    async fn pipeline(&self, pipe: &redis::Pipeline) -> Result<(), QueueError> {
+        match pipe.query_async::<()>(&mut self.connection()).await {
+            Ok(()) => Ok(()),
+            Err(e) if self.reconnected(&e).await => pipe
+                .query_async::<()>(&mut self.connection())
+                .await
+                .map_err(|e| self.error(e)),
+            Err(e) => Err(self.error(e)),
+        }
     }
 
     async fn ping(&self) -> Result<(), QueueError> {
@@ -254,10 +303,7 @@ impl Stream {
             .arg(self.key("runs"))
             .arg(id)
             .ignore();
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| self.error(e))
+        self.pipeline(&pipe).await
     }
 
     /// Writes an entry on the dead-letter stream: what was refused or parked, and why.
@@ -318,10 +364,7 @@ impl Stream {
             .arg(&key)
             .arg(ttl.as_millis() as u64)
             .ignore();
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| self.error(e))
+        self.pipeline(&pipe).await
     }
 
     /// Counts a run `name` ended.

@@ -56,7 +56,31 @@ pub enum ServerError {
 /// The servers of one run. Private servers stop, and their files go, when this drops.
 pub struct Servers {
     urls: Vec<String>,
-    _private: Vec<Box<dyn Send>>,
+    _private: Vec<Box<dyn PrivateServer>>,
+}
+
+/// A private server of a run, which a test may restart in place.
+trait PrivateServer: Send {
+    fn url(&self) -> String;
+    fn restart(&mut self) -> std::io::Result<()>;
+}
+
+impl PrivateServer for PrivateRedis {
+    fn url(&self) -> String {
+        PrivateRedis::url(self)
+    }
+    fn restart(&mut self) -> std::io::Result<()> {
+        PrivateRedis::restart(self)
+    }
+}
+
+impl PrivateServer for PrivateMysql {
+    fn url(&self) -> String {
+        PrivateMysql::url(self)
+    }
+    fn restart(&mut self) -> std::io::Result<()> {
+        PrivateMysql::restart(self)
+    }
 }
 
 impl Servers {
@@ -64,6 +88,29 @@ impl Servers {
     /// unredacted).
     pub fn urls(&self) -> &[String] {
         &self.urls
+    }
+
+    /// Restarts the private server at `url` in place: stopped cleanly (SIGTERM), started
+    /// again on the same port with the same data (a Redis of [`start_private`] keeps its
+    /// append-only file), answering again when this returns. For tests of what outlives a
+    /// server's restart.
+    pub fn restart(&mut self, url: &str) -> Result<(), ServerError> {
+        let server = self
+            ._private
+            .iter_mut()
+            .find(|p| p.url() == url)
+            .ok_or_else(|| ServerError::PrivateFailed {
+                program: "server",
+                why: format!("{} is not a private server of this run", redact_url(url)),
+            })?;
+        server.restart().map_err(|e| ServerError::PrivateFailed {
+            program: if url.starts_with("redis") {
+                "redis-server"
+            } else {
+                "MariaDB"
+            },
+            why: format!("restarting it: {e}"),
+        })
     }
 }
 
@@ -92,14 +139,16 @@ pub fn find(needs: Needs) -> Result<Servers, ServerError> {
 
 /// Starts private throwaway servers for `needs`, whatever is configured or answers locally:
 /// for a caller that must own its servers (a test that stops or restarts them, a demo that
-/// leaves nothing on the machine's own). `Missing` when a server program is not installed.
+/// leaves nothing on the machine's own); a Redis started so keeps its append-only file on, so
+/// what it holds survives [`Servers::restart`]. `Missing` when a server program is not
+/// installed.
 pub fn start_private(needs: Needs) -> Result<Servers, ServerError> {
     match needs {
-        Needs::Redis(n) => private_kind::<Redis>(n, Vec::new()),
-        Needs::Mysql(n) => private_kind::<Mysql>(n, Vec::new()),
+        Needs::Redis(n) => private_kind::<Redis>(n, Vec::new(), true),
+        Needs::Mysql(n) => private_kind::<Mysql>(n, Vec::new(), true),
         Needs::RedisAndMysql => {
-            let redis = private_kind::<Redis>(1, Vec::new())?;
-            let mysql = private_kind::<Mysql>(1, Vec::new())?;
+            let redis = private_kind::<Redis>(1, Vec::new(), true)?;
+            let mysql = private_kind::<Mysql>(1, Vec::new(), true)?;
             Ok(Servers {
                 urls: [redis.urls, mysql.urls].concat(),
                 _private: [redis._private, mysql._private]
@@ -113,7 +162,7 @@ pub fn start_private(needs: Needs) -> Result<Servers, ServerError> {
 
 /// How starting one private server went: its URL and the server (stopped when dropped), or
 /// `None` when the program is not installed.
-type PrivateStart = std::io::Result<Option<(String, Box<dyn Send>)>>;
+type PrivateStart = std::io::Result<Option<(String, Box<dyn PrivateServer>)>>;
 
 /// What finding a Redis and finding a MySQL server differ in.
 trait Kind {
@@ -129,8 +178,9 @@ trait Kind {
     fn check(url: &str) -> Result<(), String>;
     /// The URL of a local server that answers, if any; and where it was looked for.
     fn local() -> (Option<String>, String);
-    /// Starts `n` private servers (`Ok(None)`: the program is not installed).
-    fn start_private(n: usize) -> Vec<PrivateStart>;
+    /// Starts `n` private servers (`Ok(None)`: the program is not installed); `durable`:
+    /// what they hold survives a restart.
+    fn start_private(n: usize, durable: bool) -> Vec<PrivateStart>;
 }
 
 fn find_kind<K: Kind>(n: usize) -> Result<Servers, ServerError> {
@@ -162,7 +212,7 @@ fn find_kind<K: Kind>(n: usize) -> Result<Servers, ServerError> {
             _private: Vec::new(),
         });
     }
-    private_kind::<K>(n - urls.len(), urls).map_err(|e| match e {
+    private_kind::<K>(n - urls.len(), urls, false).map_err(|e| match e {
         ServerError::Missing { kind, fix, .. } => ServerError::Missing {
             kind,
             tried: format!(
@@ -177,9 +227,13 @@ fn find_kind<K: Kind>(n: usize) -> Result<Servers, ServerError> {
 }
 
 /// Starts `n` private servers of kind `K` after the `urls` found already.
-fn private_kind<K: Kind>(n: usize, mut urls: Vec<String>) -> Result<Servers, ServerError> {
-    let mut private: Vec<Box<dyn Send>> = Vec::new();
-    for started in K::start_private(n) {
+fn private_kind<K: Kind>(
+    n: usize,
+    mut urls: Vec<String>,
+    durable: bool,
+) -> Result<Servers, ServerError> {
+    let mut private: Vec<Box<dyn PrivateServer>> = Vec::new();
+    for started in K::start_private(n, durable) {
         match started {
             Ok(Some((url, server))) => {
                 urls.push(url);
@@ -232,11 +286,12 @@ impl Kind for Redis {
         (url, addr)
     }
 
-    fn start_private(n: usize) -> Vec<PrivateStart> {
+    fn start_private(n: usize, durable: bool) -> Vec<PrivateStart> {
         (0..n)
             .map(|_| {
-                PrivateRedis::start()
-                    .map(|started| started.map(|p| (p.url(), Box::new(p) as Box<dyn Send>)))
+                PrivateRedis::start(durable).map(|started| {
+                    started.map(|p| (p.url(), Box::new(p) as Box<dyn PrivateServer>))
+                })
             })
             .collect()
     }
@@ -278,7 +333,7 @@ impl Kind for Mysql {
         (mysql_do(&url, "SELECT 1").is_ok().then_some(url), addr)
     }
 
-    fn start_private(n: usize) -> Vec<PrivateStart> {
+    fn start_private(n: usize, _durable: bool) -> Vec<PrivateStart> {
         // Private servers start in parallel: each takes a moment to initialize.
         let started: Vec<std::io::Result<Option<PrivateMysql>>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..n).map(|_| s.spawn(PrivateMysql::start)).collect();
@@ -299,7 +354,7 @@ impl Kind for Mysql {
                 mysql_do(&p.server_url(), "CREATE DATABASE IF NOT EXISTS conlab").map_err(|e| {
                     std::io::Error::other(format!("it did not accept a database: {e}"))
                 })?;
-                Ok(Some((p.url(), Box::new(p) as Box<dyn Send>)))
+                Ok(Some((p.url(), Box::new(p) as Box<dyn PrivateServer>)))
             })
             .collect()
     }

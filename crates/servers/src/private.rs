@@ -268,6 +268,39 @@ impl PrivateProcess {
     }
 }
 
+impl PrivateProcess {
+    /// Its folder.
+    pub fn folder(&self) -> &Path {
+        self._folder.path()
+    }
+
+    /// Stops the process (SIGTERM to its group, so it shuts down cleanly, then SIGKILL after
+    /// `limit`), starts `command` in its place in the same folder and waits for `ready()`.
+    pub fn restart(
+        &mut self,
+        command: &mut Command,
+        limit: Duration,
+        ready: impl Fn() -> bool,
+    ) -> std::io::Result<()> {
+        let pid = self.child.id() as i32;
+        // SAFETY: a signal to the process group of a child this process started, not reaped.
+        unsafe {
+            libc::kill(-pid, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + limit;
+        while self.child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child = self._folder.spawn(command)?;
+        self.wait_ready(limit, ready)
+    }
+}
+
 impl Drop for PrivateProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

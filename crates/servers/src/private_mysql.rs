@@ -31,8 +31,43 @@ const LOG_LINES: usize = 12;
 
 /// A private mariadbd.
 pub(crate) struct PrivateMysql {
-    _process: PrivateProcess,
+    process: PrivateProcess,
     port: u16,
+    /// The server program.
+    binary: String,
+    /// Whether it runs as the mysql user (conlab runs as root).
+    root: bool,
+}
+
+/// The command that starts the server on `port` with its data in folder `dir` (`data`,
+/// `tmp`), its output appended to `server.log` there.
+fn server_command(binary: &str, dir: &Path, port: u16, root: bool) -> std::io::Result<Command> {
+    let mut server = Command::new(binary);
+    server
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", dir.join("data").display()))
+        .arg(format!("--tmpdir={}", dir.join("tmp").display()))
+        .arg(format!("--socket={}", dir.join("sock").display()))
+        .arg(format!("--pid-file={}", dir.join("pid").display()))
+        .args([
+            "--bind-address=127.0.0.1",
+            "--skip-grant-tables",
+            "--skip-log-bin",
+        ])
+        .arg(format!("--max-connections={}", max_connections()))
+        .arg(format!("--port={port}"));
+    if root {
+        server.arg("--user=mysql");
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))?;
+    server
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    Ok(server)
 }
 
 /// Finds a program on PATH (and, for the server, in /usr/sbin, which is not on every user's
@@ -116,32 +151,9 @@ impl PrivateMysql {
             Err(e) => return Err(e),
         }
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let mut server = Command::new(&binary);
-        server
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--tmpdir={}", tmp.display()))
-            .arg(format!("--socket={}", dir.path().join("sock").display()))
-            .arg(format!("--pid-file={}", dir.path().join("pid").display()))
-            .args([
-                "--bind-address=127.0.0.1",
-                "--skip-grant-tables",
-                "--skip-log-bin",
-            ])
-            .arg(format!("--max-connections={}", max_connections()))
-            .arg(format!("--port={port}"));
-        if root {
-            server.arg("--user=mysql");
-        }
         let server_log = dir.path().join("server.log");
-        let log = std::fs::File::create(&server_log)?;
-        let child = dir.spawn(
-            server
-                .stdin(Stdio::null())
-                .stdout(log.try_clone()?)
-                .stderr(log),
-        )?;
-        let mut process = PrivateProcess::new(binary, child, dir);
+        let child = dir.spawn(&mut server_command(&binary, dir.path(), port, root)?)?;
+        let mut process = PrivateProcess::new(binary.clone(), child, dir);
         process
             .wait_ready(Duration::from_secs(20), || {
                 TcpStream::connect(("127.0.0.1", port)).is_ok()
@@ -151,9 +163,26 @@ impl PrivateMysql {
                 std::io::Error::other(format!("{e}; its output: {}", what_it_said(&server_log)))
             })?;
         Ok(Some(PrivateMysql {
-            _process: process,
+            process,
             port,
+            binary,
+            root,
         }))
+    }
+
+    /// Stops it cleanly (SIGTERM) and starts it again on the same port with the same data
+    /// directory; returns once it accepts connections.
+    pub fn restart(&mut self) -> std::io::Result<()> {
+        let port = self.port;
+        let mut command = server_command(&self.binary, self.process.folder(), port, self.root)?;
+        let server_log = self.process.folder().join("server.log");
+        self.process
+            .restart(&mut command, Duration::from_secs(20), || {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+            })
+            .map_err(|e| {
+                std::io::Error::other(format!("{e}; its output: {}", what_it_said(&server_log)))
+            })
     }
 
     /// Its URL (no password: the grant tables are skipped).
