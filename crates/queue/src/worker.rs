@@ -286,6 +286,16 @@ impl Worker {
         self.run_claimed(&entry, job, attempt).await
     }
 
+    /// Says in Redis that this worker is alive and runs `job` (best effort: the lease in
+    /// MySQL is what holds the run).
+    async fn beat(&mut self, job: &Job) {
+        let doing = format!("{} {}", job.run, job.scenario);
+        let _ = self
+            .stream
+            .beat(&self.options.name, &doing, &self.host, self.options.lease)
+            .await;
+    }
+
     fn stop_asked_of(&self, run: &str, stop: &AtomicBool, stopped: &mut bool) {
         self.say(format_args!("run {run}: stop asked; stopping it"));
         *stopped = true;
@@ -305,15 +315,7 @@ impl Worker {
             job.scenario,
             params_line(&job)
         ));
-        let _ = self
-            .stream
-            .beat(
-                &name,
-                &format!("{} {}", job.run, job.scenario),
-                &self.host,
-                self.options.lease,
-            )
-            .await;
+        self.beat(&job).await;
         let stop = Arc::new(AtomicBool::new(false));
         let mut running = {
             let (executor, job, stop) = (self.executor.clone(), job.clone(), stop.clone());
@@ -364,15 +366,7 @@ impl Worker {
                 Err(e) => self.say(format_args!("heartbeat of run {}: {e}", job.run)),
             }
             let _ = self.stream.touch(&name, &entry.id).await;
-            let _ = self
-                .stream
-                .beat(
-                    &name,
-                    &format!("{} {}", job.run, job.scenario),
-                    &self.host,
-                    self.options.lease,
-                )
-                .await;
+            self.beat(&job).await;
             if self.stop.asked() && !released && !stopped {
                 let ends = *grace_ends.get_or_insert_with(|| Instant::now() + self.options.grace);
                 if Instant::now() >= ends {
