@@ -148,7 +148,9 @@ Finished runs are kept in --store and listed again after a restart. Ctrl-C stops
 With --queue and --db, native runs go to `conlab worker`s (on this machine or others)
 instead of running here: each is recorded in MySQL, signed and added to the Redis stream; the
 page shows it queued, then its trace once a worker has stored it (no live events yet).
-Virtual and CPython runs still run here.";
+Virtual and CPython runs still run here. The list of runs then reads the record, so every
+server of one queue lists the same runs; --keep-days and --keep-runs say how long and how
+many ended runs the record keeps.";
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -218,6 +220,14 @@ pub struct ServeArgs {
     /// that a start gets 429 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_queue: u64,
+    /// With --queue: ended runs older than this many days are deleted from the record, with
+    /// their traces, at start and every minute (0 to 36,500; 0: kept whatever their age).
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub keep_days: u32,
+    /// With --queue: beyond this many ended runs the record deletes the oldest, with their
+    /// traces (0 to 100,000,000; 0: kept however many).
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
+    pub keep_runs: u64,
 }
 
 const WORKER_HELP: &str = "\

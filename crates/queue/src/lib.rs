@@ -3,7 +3,8 @@
 //!
 //! - `job`: what one entry carries (run id, scenario, parameters) and its signature;
 //! - `secret`: the key server and workers share, read from a file;
-//! - `record`: the runs and traces tables in MySQL (migrations, claims, leases, ends);
+//! - `record`: the runs and traces tables in MySQL (migrations, claims, leases, ends, what is
+//!   kept and for how long);
 //! - `stream`: the stream, its consumer group, the dead-letter stream and workers' presence
 //!   in Redis, every key under [`PREFIX`];
 //! - `queue`: the server's side (enqueue under a length cap, re-enqueue after Redis lost data);
@@ -24,7 +25,7 @@ mod worker;
 pub use error::QueueError;
 pub use job::Job;
 pub use queue::{Enqueued, Queue, QueueSettings};
-pub use record::{Record, RunRow, RunStatus};
+pub use record::{Record, Retention, RunRow, RunStatus};
 pub use secret::Secret;
 pub use stream::{Stream, WorkerRow, PREFIX};
 pub use worker::{Executor, Outcome, Worker, WorkerOptions, WorkerStop, STOP_POLL};

@@ -10,6 +10,7 @@
 
 use crate::error::QueueError;
 use crate::job::Job;
+use crate::worker::Outcome;
 use conlab_core::url::redact_url as redact;
 use mysql_async::prelude::Queryable;
 use std::collections::BTreeMap;
@@ -50,6 +51,13 @@ const MIGRATIONS: &[(u32, &[&str])] = &[
         2,
         &["ALTER TABLE runs MODIFY status
         ENUM('queued', 'running', 'done', 'failed', 'stopped') NOT NULL"],
+    ),
+    (
+        3,
+        &[
+            "ALTER TABLE runs ADD COLUMN IF NOT EXISTS summary JSON NULL",
+            "ALTER TABLE runs ADD INDEX IF NOT EXISTS runs_ended (status, ended_at)",
+        ],
     ),
 ];
 
@@ -114,7 +122,7 @@ pub struct RunRow {
     pub status: RunStatus,
     /// The worker that runs or ran it last.
     pub worker: Option<String>,
-    /// When it was enqueued (the database's time, `YYYY-MM-DD HH:MM:SS`).
+    /// When it was enqueued (the database's clock, in UTC: `YYYY-MM-DD HH:MM:SS`).
     pub enqueued: String,
     /// From enqueued to its (last) start, in milliseconds.
     pub waited_ms: Option<u64>,
@@ -126,6 +134,9 @@ pub struct RunRow {
     pub reason: Option<String>,
     /// Whether a trace is stored.
     pub has_trace: bool,
+    /// What its worker said of it as it ended (a JSON object the front ends read; the
+    /// record keeps it as given).
+    pub summary: Option<String>,
 }
 
 /// What claiming a run came to.
@@ -161,6 +172,15 @@ pub enum Renewal {
     Lost,
 }
 
+/// How much of the past the record keeps (`conlab serve --keep-days`, `--keep-runs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Retention {
+    /// Ended runs older than this go.
+    pub max_age: Option<Duration>,
+    /// Beyond this many ended runs, the oldest go.
+    pub max_runs: Option<u64>,
+}
+
 /// The record in MySQL.
 #[derive(Clone)]
 pub struct Record {
@@ -180,13 +200,14 @@ type RowColumns = (
     u32,
     Option<String>,
     bool,
+    Option<String>,
 );
 
 const ROW_COLUMNS: &str = "r.id, r.scenario, r.params, r.status, r.worker,
     DATE_FORMAT(r.enqueued_at, '%Y-%m-%d %H:%i:%s'),
     TIMESTAMPDIFF(MICROSECOND, r.enqueued_at, r.started_at),
     TIMESTAMPDIFF(MICROSECOND, r.started_at, r.ended_at),
-    r.attempts, r.reason, (t.run_id IS NOT NULL)";
+    r.attempts, r.reason, (t.run_id IS NOT NULL), r.summary";
 
 fn row(r: RowColumns) -> RunRow {
     let ms = |us: Option<i64>| us.map(|us| us.max(0) as u64 / 1000);
@@ -203,6 +224,7 @@ fn row(r: RowColumns) -> RunRow {
         attempts: r.8,
         reason: r.9,
         has_trace: r.10,
+        summary: r.11,
     }
 }
 
@@ -224,7 +246,9 @@ impl Record {
             return Err(bad("it names no database".into()));
         }
         let constraints = mysql_async::PoolConstraints::new(0, 4).expect("0 <= 4");
+        // Times are kept and read in UTC, whatever the server's own zone.
         let opts = mysql_async::OptsBuilder::from_opts(opts)
+            .init(vec!["SET time_zone = '+00:00'"])
             .pool_opts(mysql_async::PoolOpts::default().with_constraints(constraints));
         let record = Record {
             pool: mysql_async::Pool::new(opts),
@@ -458,29 +482,40 @@ impl Record {
         .await
     }
 
-    /// Ends `run` as `status` with its trace, if `worker` still holds it under fence
-    /// `attempt`: both in one transaction, so a run ends once and is stored once. `false`:
-    /// the run was taken over meanwhile and nothing was written.
+    /// Ends `run` as the worker's `outcome` says, with its trace, if `worker` still holds it
+    /// under fence `attempt`: both in one transaction, so a run ends once and is stored once.
+    /// `false`: the run was taken over meanwhile and nothing was written.
     pub async fn finish(
         &self,
         run: &str,
         worker: &str,
         attempt: u32,
-        status: RunStatus,
-        reason: Option<String>,
-        trace_json: &str,
+        outcome: &Outcome,
     ) -> Result<bool, QueueError> {
-        let packed = compress(trace_json.as_bytes());
+        let packed = compress(outcome.trace_json.as_bytes());
         let (run, worker) = (run.to_string(), worker.to_string());
+        let (status, reason, summary) = (
+            outcome.status,
+            outcome.reason.clone(),
+            outcome.summary_json.clone(),
+        );
         self.with(move |conn| {
             Box::pin(async move {
                 let mut tx = conn
                     .start_transaction(mysql_async::TxOpts::default())
                     .await?;
                 tx.exec_drop(
-                    "UPDATE runs SET status = ?, ended_at = NOW(6), lease_until = NULL, reason = ?
+                    "UPDATE runs SET status = ?, ended_at = NOW(6), lease_until = NULL, reason = ?,
+                        summary = ?
                      WHERE id = ? AND worker = ? AND attempts = ? AND status = 'running'",
-                    (status.as_str(), reason, run.clone(), worker, attempt),
+                    (
+                        status.as_str(),
+                        reason,
+                        summary,
+                        run.clone(),
+                        worker,
+                        attempt,
+                    ),
                 )
                 .await?;
                 if tx.affected_rows() != 1 {
@@ -665,6 +700,85 @@ impl Record {
                 })
             })
             .collect())
+    }
+
+    /// Deletes ended runs and their traces: those that ended longer than `keep.max_age`
+    /// ago, and those beyond the newest `keep.max_runs`. Queued and running runs are never
+    /// touched. In batches, each one transaction, so the tables are never held long; returns
+    /// how many runs went.
+    pub async fn prune(&self, keep: &Retention) -> Result<u64, QueueError> {
+        let mut deleted = 0;
+        if let Some(age) = keep.max_age {
+            let micros = age.as_micros().min(i64::MAX as u128) as i64;
+            loop {
+                let ids: Vec<String> = self
+                    .with(move |conn| {
+                        Box::pin(async move {
+                            conn.exec(
+                                "SELECT id FROM runs
+                                 WHERE status IN ('done', 'failed', 'stopped')
+                                   AND ended_at < NOW(6) - INTERVAL ? MICROSECOND
+                                 ORDER BY ended_at LIMIT 500",
+                                (micros,),
+                            )
+                            .await
+                        })
+                    })
+                    .await?;
+                deleted += self.delete_ended(&ids).await?;
+                if ids.len() < 500 {
+                    break;
+                }
+            }
+        }
+        if let Some(runs) = keep.max_runs {
+            loop {
+                let ids: Vec<String> = self
+                    .with(move |conn| {
+                        Box::pin(async move {
+                            conn.exec(
+                                "SELECT id FROM runs
+                                 WHERE status IN ('done', 'failed', 'stopped')
+                                 ORDER BY ended_at DESC, id DESC LIMIT 500 OFFSET ?",
+                                (runs,),
+                            )
+                            .await
+                        })
+                    })
+                    .await?;
+                deleted += self.delete_ended(&ids).await?;
+                if ids.len() < 500 {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes the ended runs `ids` and their traces, in one transaction.
+    async fn delete_ended(&self, ids: &[String]) -> Result<u64, QueueError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let traces = format!("DELETE FROM traces WHERE run_id IN ({marks})");
+        let runs = format!(
+            "DELETE FROM runs WHERE id IN ({marks}) AND status IN ('done', 'failed', 'stopped')"
+        );
+        let ids: Vec<mysql_async::Value> = ids.iter().map(|id| id.as_str().into()).collect();
+        self.with(move |conn| {
+            Box::pin(async move {
+                let mut tx = conn
+                    .start_transaction(mysql_async::TxOpts::default())
+                    .await?;
+                tx.exec_drop(traces, ids.clone()).await?;
+                tx.exec_drop(runs, ids).await?;
+                let gone = tx.affected_rows();
+                tx.commit().await?;
+                Ok(gone)
+            })
+        })
+        .await
     }
 
     /// Closes its connections.

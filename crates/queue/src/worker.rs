@@ -26,6 +26,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long a worker keeps trying to store a run's end while the record does not answer
+/// (a MySQL restart or outage), before it gives the run up to be run again.
+const STORE_PATIENCE: Duration = Duration::from_secs(120);
+
 /// What a worker runs jobs with: the same checks and caps as a server's own runs.
 pub trait Executor: Send + Sync + 'static {
     /// Whether `job` may run here; `Err` says why not (a scenario outside the catalog, a
@@ -46,6 +50,9 @@ pub struct Outcome {
     pub trace_json: String,
     /// One line for the worker's log ("ok in 212 ms, 3 of 3 checks passed").
     pub summary: String,
+    /// The run as the front ends list it (a JSON object the record keeps as given, so a
+    /// list of past runs needs no trace).
+    pub summary_json: Option<String>,
 }
 
 /// A worker's settings.
@@ -387,6 +394,7 @@ impl Worker {
                 reason: Some(format!("the worker's run panicked: {e}")),
                 trace_json: "{}".into(),
                 summary: "panicked".into(),
+                summary_json: None,
             },
         };
         if lost {
@@ -407,26 +415,38 @@ impl Worker {
             return Ok(());
         }
         // The end and the trace, in one transaction; tried again while the record does not
-        // answer (the lease still covers it).
-        let mut tries = 0;
+        // answer. Nobody can take the run over meanwhile (the lease is in the record), and
+        // the fence decides once it answers again, so waiting is safe and loses no run.
+        let waiting_since = Instant::now();
+        let mut pause = Duration::from_millis(250).min(self.options.lease / 3);
+        let mut failed = false;
         let stored = loop {
-            tries += 1;
-            match self
-                .record
-                .finish(
-                    &job.run,
-                    &name,
-                    attempt,
-                    outcome.status,
-                    outcome.reason.clone(),
-                    &outcome.trace_json,
-                )
-                .await
-            {
-                Ok(stored) => break stored,
-                Err(e) if tries < 5 => {
-                    self.say(format_args!("storing run {}: {e}; trying again", job.run));
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+            match self.record.finish(&job.run, &name, attempt, &outcome).await {
+                Ok(stored) => {
+                    if failed {
+                        self.say(format_args!(
+                            "run {} stored after the record answered again ({} ms)",
+                            job.run,
+                            waiting_since.elapsed().as_millis()
+                        ));
+                    }
+                    break stored;
+                }
+                Err(e) if waiting_since.elapsed() < STORE_PATIENCE => {
+                    if !failed {
+                        failed = true;
+                        self.say(format_args!(
+                            "storing run {}: {e}; trying again for up to {} s",
+                            job.run,
+                            STORE_PATIENCE.as_secs()
+                        ));
+                    }
+                    // The entry stays this worker's meanwhile: no other worker reclaims it and
+                    // runs the run again once the record answers.
+                    let _ = self.stream.touch(&name, &entry.id).await;
+                    self.beat(&job).await;
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(self.options.lease / 3);
                 }
                 Err(e) => return Err(e),
             }

@@ -3,7 +3,7 @@
 //! [`ApiError`] sentence.
 
 use crate::config::Config;
-use crate::runs::{Refused, Runs};
+use crate::runs::{Refused, Runs, StoredTrace};
 use crate::{assets, guard, start, stream};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -162,7 +162,7 @@ async fn scenarios(State(state): State<AppState>) -> Json<ScenarioList> {
 }
 
 async fn list(State(state): State<AppState>) -> Response {
-    Json(state.runs.list()).into_response()
+    Json(state.runs.list_everywhere().await).into_response()
 }
 
 async fn start_run(
@@ -241,8 +241,38 @@ async fn start_run(
     }
 }
 
+/// The trace of a run this server does not hold: with a queue, the record's.
+async fn record_trace(state: &AppState, id: &str) -> Response {
+    match state.runs.record_trace(id).await {
+        Ok(StoredTrace::Found(json)) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            json,
+        )
+            .into_response(),
+        Ok(StoredTrace::NotEnded) => refuse(
+            StatusCode::CONFLICT,
+            format!("run `{id}` has not ended yet; GET /api/runs/{id} says where it is"),
+        ),
+        Ok(StoredTrace::Missing) => refuse(
+            StatusCode::GONE,
+            format!("run `{id}` ended without a trace (its status says why)"),
+        ),
+        Ok(StoredTrace::Unknown) => no_run(id),
+        Err(why) => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the trace of run `{id}` could not be read from the record: {why}"),
+        ),
+    }
+}
+
 async fn one(State(state): State<AppState>, RunId(id): RunId) -> Response {
-    match valid_id(&id).then(|| state.runs.summary(&id)).flatten() {
+    if !valid_id(&id) {
+        return no_run(&id);
+    }
+    match state.runs.summary_everywhere(&id).await {
         Some(summary) => Json(summary).into_response(),
         None => no_run(&id),
     }
@@ -256,15 +286,21 @@ async fn events(State(state): State<AppState>, RunId(id): RunId) -> Response {
 }
 
 async fn stop(State(state): State<AppState>, RunId(id): RunId) -> Response {
-    match valid_id(&id).then(|| state.runs.stop(&id)).flatten() {
+    if !valid_id(&id) {
+        return no_run(&id);
+    }
+    match state.runs.stop_everywhere(&id).await {
         Some(summary) => Json(summary).into_response(),
         None => no_run(&id),
     }
 }
 
 async fn trace(State(state): State<AppState>, RunId(id): RunId) -> Response {
-    if !valid_id(&id) || state.runs.summary(&id).is_none() {
+    if !valid_id(&id) {
         return no_run(&id);
+    }
+    if state.runs.summary(&id).is_none() {
+        return record_trace(&state, &id).await;
     }
     let Some(path) = state.runs.trace_path(&id) else {
         return refuse(

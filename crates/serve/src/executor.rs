@@ -8,7 +8,7 @@ use crate::runs::{run_prepared, Live};
 use crate::start::{self, Prepared};
 use conlab_core::Status;
 use conlab_queue::{Job, Outcome, RunStatus};
-use conlab_wire::{StartRun, WireRuntime};
+use conlab_wire::{RunState, RunSummary, StartRun, WireRuntime};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -52,11 +52,27 @@ impl conlab_queue::Executor for NativeExecutor {
                     reason: Some(why.clone()),
                     trace_json: "{}".into(),
                     summary: why,
+                    summary_json: None,
                 }
             }
         };
+        let asked = RunSummary {
+            id: job.run.clone(),
+            scenario: job.scenario.clone(),
+            runtime: WireRuntime::Native,
+            params: prepared.params.to_map(),
+            state: RunState::Running,
+            created: String::new(),
+            status: None,
+            makespan: None,
+            checks_passed: 0,
+            checks_not_judged: 0,
+            checks_total: 0,
+            limit_ms: prepared.limit.as_millis() as u64,
+        };
         let live = Live::new(stop);
         let trace = run_prepared(&self.config, prepared, &live);
+        let listed = crate::runs::ended(&asked, &trace);
         let tally = trace.tally();
         let summary = format!(
             "{} in {}, {} of {} checks passed",
@@ -82,6 +98,7 @@ impl conlab_queue::Executor for NativeExecutor {
             reason,
             trace_json: trace.to_json(),
             summary,
+            summary_json: serde_json::to_string(&listed).ok(),
         }
     }
 }

@@ -95,6 +95,7 @@ impl Server {
         let config = Arc::new(config);
         let runs = runs::Runs::new(config.clone(), store, runtime.handle().clone(), queue);
         runtime.spawn(runs.clone().follow_queue(shutdown_rx.clone()));
+        runtime.spawn(runs.clone().trim_record(shutdown_rx.clone()));
         let state = api::AppState {
             config: config.clone(),
             runs: runs.clone(),

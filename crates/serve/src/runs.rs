@@ -19,7 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod past;
 mod remote;
+pub use past::StoredTrace;
 pub use remote::Refused;
 
 /// How often a run's watcher looks whether it has ended.
@@ -526,7 +528,7 @@ fn retry_after(book: &[Entry]) -> u64 {
         .clamp(1, 600)
 }
 
-fn ended(summary: &RunSummary, trace: &Trace) -> RunSummary {
+pub(crate) fn ended(summary: &RunSummary, trace: &Trace) -> RunSummary {
     RunSummary {
         state: RunState::Ended,
         status: Some(trace.status.clone()),

@@ -62,15 +62,15 @@ pub struct Servers {
 /// A private server of a run, which a test may restart in place.
 trait PrivateServer: Send {
     fn url(&self) -> String;
-    fn restart(&mut self) -> std::io::Result<()>;
+    fn restart(&mut self, down: std::time::Duration) -> std::io::Result<()>;
 }
 
 impl PrivateServer for PrivateRedis {
     fn url(&self) -> String {
         PrivateRedis::url(self)
     }
-    fn restart(&mut self) -> std::io::Result<()> {
-        PrivateRedis::restart(self)
+    fn restart(&mut self, down: std::time::Duration) -> std::io::Result<()> {
+        PrivateRedis::restart(self, down)
     }
 }
 
@@ -78,8 +78,8 @@ impl PrivateServer for PrivateMysql {
     fn url(&self) -> String {
         PrivateMysql::url(self)
     }
-    fn restart(&mut self) -> std::io::Result<()> {
-        PrivateMysql::restart(self)
+    fn restart(&mut self, down: std::time::Duration) -> std::io::Result<()> {
+        PrivateMysql::restart(self, down)
     }
 }
 
@@ -95,6 +95,16 @@ impl Servers {
     /// append-only file), answering again when this returns. For tests of what outlives a
     /// server's restart.
     pub fn restart(&mut self, url: &str) -> Result<(), ServerError> {
+        self.restart_after(url, std::time::Duration::ZERO)
+    }
+
+    /// As [`Servers::restart`], the server left down for `down` before it starts again: an
+    /// outage longer than a client's retries.
+    pub fn restart_after(
+        &mut self,
+        url: &str,
+        down: std::time::Duration,
+    ) -> Result<(), ServerError> {
         let server = self
             ._private
             .iter_mut()
@@ -103,14 +113,16 @@ impl Servers {
                 program: "server",
                 why: format!("{} is not a private server of this run", redact_url(url)),
             })?;
-        server.restart().map_err(|e| ServerError::PrivateFailed {
-            program: if url.starts_with("redis") {
-                "redis-server"
-            } else {
-                "MariaDB"
-            },
-            why: format!("restarting it: {e}"),
-        })
+        server
+            .restart(down)
+            .map_err(|e| ServerError::PrivateFailed {
+                program: if url.starts_with("redis") {
+                    "redis-server"
+                } else {
+                    "MariaDB"
+                },
+                why: format!("restarting it: {e}"),
+            })
     }
 }
 

@@ -275,11 +275,13 @@ impl PrivateProcess {
     }
 
     /// Stops the process (SIGTERM to its group, so it shuts down cleanly, then SIGKILL after
-    /// `limit`), starts `command` in its place in the same folder and waits for `ready()`.
+    /// `limit`), leaves it down for `down`, starts `command` in its place in the same folder
+    /// and waits for `ready()`.
     pub fn restart(
         &mut self,
         command: &mut Command,
         limit: Duration,
+        down: Duration,
         ready: impl Fn() -> bool,
     ) -> std::io::Result<()> {
         let pid = self.child.id() as i32;
@@ -296,6 +298,7 @@ impl PrivateProcess {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        std::thread::sleep(down);
         self.child = self._folder.spawn(command)?;
         self.wait_ready(limit, ready)
     }

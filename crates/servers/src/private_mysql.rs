@@ -172,12 +172,12 @@ impl PrivateMysql {
 
     /// Stops it cleanly (SIGTERM) and starts it again on the same port with the same data
     /// directory; returns once it accepts connections.
-    pub fn restart(&mut self) -> std::io::Result<()> {
+    pub fn restart(&mut self, down: Duration) -> std::io::Result<()> {
         let port = self.port;
         let mut command = server_command(&self.binary, self.process.folder(), port, self.root)?;
         let server_log = self.process.folder().join("server.log");
         self.process
-            .restart(&mut command, Duration::from_secs(20), || {
+            .restart(&mut command, Duration::from_secs(20), down, || {
                 TcpStream::connect(("127.0.0.1", port)).is_ok()
             })
             .map_err(|e| {

@@ -78,11 +78,11 @@ impl PrivateRedis {
 
     /// Stops it cleanly and starts it again on the same port with the same folder (and so
     /// the same data, if durable); returns once it answers.
-    pub fn restart(&mut self) -> std::io::Result<()> {
+    pub fn restart(&mut self, down: Duration) -> std::io::Result<()> {
         let mut command = command(self.port, self.process.folder(), self.durable);
         let addr = format!("127.0.0.1:{}", self.port);
         self.process
-            .restart(&mut command, Duration::from_secs(10), || {
+            .restart(&mut command, Duration::from_secs(10), down, || {
                 crate::find::answers_ping(&addr)
             })
     }

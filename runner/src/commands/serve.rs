@@ -36,6 +36,11 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         }
     }
     config.web_dir = args.web_dir;
+    config.record_retention = conlab_queue::Retention {
+        max_age: (args.keep_days > 0)
+            .then(|| Duration::from_secs(u64::from(args.keep_days) * 86_400)),
+        max_runs: (args.keep_runs > 0).then_some(args.keep_runs),
+    };
     if let (Some(queue), Some(db)) = (args.queue, args.db) {
         config.queue = Some(conlab_queue::QueueSettings {
             redis_url: queue,
