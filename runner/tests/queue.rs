@@ -70,9 +70,28 @@ impl Cluster {
 
     /// Starts `conlab worker --name name`, its output in `<name>.log`.
     fn worker(&mut self, name: &str) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_conlab"));
+        let (redis, mysql) = (self.redis.clone(), self.mysql.clone());
+        self.spawn_worker(
+            name,
+            command.args(["worker", "--queue", &redis, "--db", &mysql]),
+        );
+    }
+
+    /// Starts `conlab worker` in network namespace `netns`, reaching the queue's servers at
+    /// `redis` and `mysql`.
+    fn worker_in(&mut self, netns: &str, name: &str, redis: &str, mysql: &str) {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", netns, env!("CARGO_BIN_EXE_conlab")]);
+        self.spawn_worker(
+            name,
+            command.args(["worker", "--queue", redis, "--db", mysql]),
+        );
+    }
+
+    fn spawn_worker(&mut self, name: &str, command: &mut Command) {
         let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_conlab"))
-            .args(["worker", "--queue", &self.redis, "--db", &self.mysql])
+        let child = command
             .arg("--secret-file")
             .arg(self.dir.path().join("queue.secret"))
             .args(["--name", name, "--lease-seconds", LEASE_SECONDS])
@@ -1051,4 +1070,230 @@ fn the_record_lists_runs_for_every_server_survives_a_flush_and_keeps_what_it_is_
         "{runs}"
     );
     eprintln!("in {:?}", started.elapsed());
+}
+
+/// A network namespace of this test, joined to this one by a veth pair: its own loopback,
+/// and this side's end at `host`, the namespace's at `inside`. Deleted (with the pair) when
+/// dropped.
+struct Netns {
+    name: String,
+    host_link: String,
+    host: String,
+}
+
+impl Netns {
+    /// Namespace number `k` of this test process; `None` (said why) where the machine does
+    /// not allow it (not root, no `ip`, no veth).
+    fn create(k: u32) -> Option<Netns> {
+        let tag = std::process::id() % 100_000;
+        let name = format!("conlab-q-{tag}-{k}");
+        let host_link = format!("cq{tag}h{k}");
+        let inside_link = format!("cq{tag}n{k}");
+        // One /30 per namespace: 10.231.<n>.1 this side, .2 inside.
+        let third = (tag % 100) * 2 + k;
+        let (host, inside) = (format!("10.231.{third}.1"), format!("10.231.{third}.2"));
+        let made = Netns {
+            name: name.clone(),
+            host_link: host_link.clone(),
+            host: host.clone(),
+        };
+        let steps: [&[&str]; 8] = [
+            &["netns", "add", &name],
+            &[
+                "link",
+                "add",
+                &host_link,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &inside_link,
+            ],
+            &["link", "set", &inside_link, "netns", &name],
+            &["addr", "add", &format!("{host}/30"), "dev", &host_link],
+            &["link", "set", &host_link, "up"],
+            &[
+                "netns",
+                "exec",
+                &name,
+                "ip",
+                "addr",
+                "add",
+                &format!("{inside}/30"),
+                "dev",
+                &inside_link,
+            ],
+            &[
+                "netns",
+                "exec",
+                &name,
+                "ip",
+                "link",
+                "set",
+                &inside_link,
+                "up",
+            ],
+            &["netns", "exec", &name, "ip", "link", "set", "lo", "up"],
+        ];
+        for step in steps {
+            let out = Command::new("ip").args(step).output();
+            match out {
+                Ok(out) if out.status.success() => {}
+                Ok(out) => {
+                    eprintln!(
+                        "skipped: this machine does not let the test make network namespaces \
+                         (`ip {}`: {})",
+                        step.join(" "),
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    );
+                    return None;
+                }
+                Err(e) => {
+                    eprintln!("skipped: no `ip` to make network namespaces with ({e})");
+                    return None;
+                }
+            }
+        }
+        Some(made)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_link])
+            .output();
+    }
+}
+
+/// Forwards connections to `listen`:0 on to `to` (the private servers listen on loopback
+/// only; a namespace reaches them through its veth). Returns the port it listens on.
+fn forward(listen: &str, to: std::net::SocketAddr) -> u16 {
+    let listener = std::net::TcpListener::bind((listen, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for from in listener.incoming().flatten() {
+            let Ok(onto) = std::net::TcpStream::connect(to) else {
+                continue;
+            };
+            for (mut a, mut b) in [
+                (from.try_clone().unwrap(), onto.try_clone().unwrap()),
+                (onto, from),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut a, &mut b);
+                    let _ = b.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    port
+}
+
+/// `scheme://[user@]host:port/...` with its host and port put to `host:port`.
+fn url_at(url: &str, host: &str, port: u16) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+    format!(
+        "{scheme}://{}{host}:{port}/{path}",
+        user.unwrap_or_default()
+    )
+}
+
+fn port_of(url: &str) -> std::net::SocketAddr {
+    let rest = url.split_once("://").unwrap().1;
+    let authority = rest.split('/').next().unwrap();
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    hostport.parse().unwrap()
+}
+
+/// Workers on other "machines": two network namespaces, each with its own loopback, reach
+/// the queue's servers only through a veth pair the test makes. Runs spread over both, one
+/// worker is SIGKILLed mid-run and the other takes its run over; every run ends done once.
+/// Skipped, saying why, where the machine does not allow namespaces (not root).
+#[test]
+fn workers_in_their_own_network_namespaces_share_the_queue() {
+    let started = Instant::now();
+    let Some(mut cluster) = Cluster::start() else {
+        return;
+    };
+    let Some(first) = Netns::create(1) else {
+        return;
+    };
+    let Some(second) = Netns::create(2) else {
+        return;
+    };
+    let mut long = String::new();
+    for (ns, name) in [(&first, "far-1"), (&second, "far-2")] {
+        let redis = url_at(
+            &cluster.redis,
+            &ns.host,
+            forward(&ns.host, port_of(&cluster.redis)),
+        );
+        let mysql = url_at(
+            &cluster.mysql,
+            &ns.host,
+            forward(&ns.host, port_of(&cluster.mysql)),
+        );
+        // The namespace's own loopback is not this machine's: the servers are not there.
+        let local = Command::new("ip")
+            .args(["netns", "exec", &ns.name, "bash", "-c"])
+            .arg(format!(
+                "exec 3<>/dev/tcp/127.0.0.1/{}",
+                port_of(&cluster.redis).port()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            !local.status.success(),
+            "the namespace reaches this machine's loopback"
+        );
+        cluster.worker_in(&ns.name, name, &redis, &mysql);
+    }
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        if i == 4 {
+            long = cluster.enqueue("far-long", &[("sleep_ms", "1500")]);
+            ids.push(long.clone());
+        }
+        let sleep = (20 + (i * 13) % 60).to_string();
+        ids.push(cluster.enqueue(&format!("far-{i}"), &[("sleep_ms", &sleep)]));
+    }
+    let mut victim = String::new();
+    cluster.wait_until(Duration::from_secs(30), "the long run starts", |c| {
+        let row = c.row(&long);
+        victim = row.worker.clone().unwrap_or_default();
+        row.status == RunStatus::Running
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    cluster.signal(&victim, libc::SIGKILL);
+    assert_eq!(
+        cluster.wait_exit(&victim, Duration::from_secs(5)),
+        Some(128 + 9)
+    );
+    cluster.wait_until(Duration::from_secs(60), "every run ends", |c| {
+        c.ended(&ids) == ids.len()
+    });
+    let rows = cluster.rows(&ids);
+    let mut by = BTreeMap::<String, usize>::new();
+    for (id, row) in &rows {
+        assert_eq!(
+            row.status,
+            RunStatus::Done,
+            "{id}: {row:?}\n{}",
+            cluster.logs()
+        );
+        let stored = cluster.rt.block_on(cluster.queue.record().trace_count(id));
+        assert_eq!(stored.unwrap(), 1, "{id}");
+        let expected = if *id == long { 2 } else { 1 };
+        assert_eq!(row.attempts, expected, "{id}: {row:?}");
+        *by.entry(row.worker.clone().unwrap()).or_default() += 1;
+    }
+    assert_ne!(rows[&long].worker.as_deref(), Some(victim.as_str()));
+    assert_eq!(by.len(), 2, "both namespaces' workers ran runs: {by:?}");
+    eprintln!("runs by worker: {by:?}, in {:?}", started.elapsed());
 }
