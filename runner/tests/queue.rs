@@ -534,6 +534,40 @@ fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
         Some(128 + 9)
     );
     eprintln!("killed {killed} running long-1 at {:?}", started.elapsed());
+    let alive = if killed == "w1" { "w2" } else { "w1" };
+    // A second worker under a living worker's name is refused (exit 2), after waiting a
+    // lease to see whether the first is gone.
+    cluster.wait_until(Duration::from_secs(10), "the living worker beats", |c| {
+        c.cli(&["workers", "--queue", &c.redis])
+            .lines()
+            .any(|l| l.starts_with(&format!("{alive} ")) && l.contains(" yes "))
+    });
+    let mut twin = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["worker", "--queue", &cluster.redis, "--db", &cluster.mysql])
+        .arg("--secret-file")
+        .arg(cluster.dir.path().join("queue.secret"))
+        .args(["--name", alive])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while twin.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = twin.kill();
+            panic!("a worker under a living worker's name was not refused within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let twin = twin.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&twin.stderr);
+    assert_eq!(twin.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!(
+            "a worker named `{alive}` is already taking runs from this queue"
+        )),
+        "{said}"
+    );
 
     cluster.wait_until(Duration::from_secs(60), "every run ends", |c| {
         c.rows(&ids).values().all(|r| r.status.ended())

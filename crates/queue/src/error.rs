@@ -34,6 +34,15 @@ pub enum QueueError {
     /// The shared secret is missing or unusable.
     #[error("{0}")]
     Secret(String),
+    /// Another worker of the same name is alive (names must be unique: each is a consumer of
+    /// the group, and its runs' holder in the record).
+    #[error("a worker named `{name}` is already taking runs from this queue ({host}); give this one another --name")]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// Where the other one runs (`<host> pid <pid>`).
+        host: String,
+    },
     /// The queue holds as many runs as it may.
     #[error("the queue holds {length} runs, as many as it takes (--max-queue {cap}); try again in about {retry_after} s")]
     Full {

@@ -367,6 +367,17 @@ impl Stream {
         self.pipeline(&pipe).await
     }
 
+    /// Where worker `name` runs (`<host> pid <pid>`) and for how much longer it counts as
+    /// alive without another beat, if it is.
+    pub async fn alive(&self, name: &str) -> Result<Option<(String, Duration)>, QueueError> {
+        let key = self.key(&format!("worker:{name}"));
+        let host: Option<String> = self.query(redis::cmd("HGET").arg(&key).arg("host")).await?;
+        let left: i64 = self.query(redis::cmd("PTTL").arg(&key)).await?;
+        Ok(host
+            .filter(|_| left > 0)
+            .map(|host| (host, Duration::from_millis(left as u64))))
+    }
+
     /// Counts a run `name` ended.
     pub async fn count_done(&self, name: &str) -> Result<(), QueueError> {
         let _: Value = self

@@ -163,6 +163,24 @@ impl Worker {
                 .unwrap_or_else(|_| "?".into()),
             std::process::id()
         );
+        // A name is one worker's. One that died (restarted under the same name) stops
+        // counting as alive a lease after its last beat: wait that out, once.
+        if let Some((other, left)) = stream.alive(&options.name).await? {
+            eprintln!(
+                "conlab worker {}: a worker of this name ({other}) looks alive; waiting {} ms \
+                 to see whether it is gone (a worker that died stops counting a lease after \
+                 its last beat)",
+                options.name,
+                left.as_millis()
+            );
+            tokio::time::sleep(left + Duration::from_millis(100)).await;
+            if let Some((other, _)) = stream.alive(&options.name).await? {
+                return Err(QueueError::NameTaken {
+                    name: options.name.clone(),
+                    host: other,
+                });
+            }
+        }
         Ok(Worker {
             stream,
             redis_url: redis_url.to_string(),

@@ -34,7 +34,9 @@ pub fn secret(file: Option<&Path>) -> Result<Secret, Failure> {
 /// a failed run (1).
 pub fn queue_failure(e: QueueError) -> Failure {
     match e {
-        QueueError::BadUrl { .. } | QueueError::Secret(_) => Failure::Usage(anyhow!(e)),
+        QueueError::BadUrl { .. } | QueueError::Secret(_) | QueueError::NameTaken { .. } => {
+            Failure::Usage(anyhow!(e))
+        }
         e @ QueueError::Redis { .. } => Failure::Run(anyhow!(
             "{e} (is it running? `redis-cli -u <URL> ping` asks it)"
         )),
