@@ -138,30 +138,63 @@ pub fn runs(args: RunsArgs) -> Result<(), Failure> {
         return Ok(());
     }
     outln!(
-        "{:<36} {:<22} {:<8} {:<24} {:>9} {:>9} {:>3}  reason",
+        "{:<36} {:<22} {:<8} {:>7} {:<24} {:<19} {:>9} {:>9} {:>3}  reason",
         "run",
         "scenario",
         "status",
+        "checks",
         "worker",
+        "enqueued (UTC)",
         "waited",
         "ran",
         "try"
     );
     let ms = |v: Option<u64>| v.map_or("-".to_string(), |ms| format!("{ms} ms"));
     for row in rows {
+        let (checks, not_judged) = checks(row.summary.as_deref());
+        let reason = [not_judged, row.reason.unwrap_or_default()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         outln!(
-            "{:<36} {:<22} {:<8} {:<24} {:>9} {:>9} {:>3}  {}",
+            "{:<36} {:<22} {:<8} {:>7} {:<24} {:<19} {:>9} {:>9} {:>3}  {}",
             row.id,
             row.scenario,
             row.status.as_str(),
+            checks,
             row.worker.as_deref().unwrap_or("-"),
+            row.enqueued,
             ms(row.waited_ms),
             ms(row.ran_ms),
             row.attempts,
-            crate::render::terminal::printable(row.reason.unwrap_or_default())
+            crate::render::terminal::printable(reason)
         );
     }
     Ok(())
+}
+
+/// Checks passed of checks run ("4/5"), and how many were not judged, said in words, from a
+/// worker's summary of the run.
+fn checks(summary: Option<&str>) -> (String, String) {
+    let Some(summary) = summary.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+    else {
+        return ("-".into(), String::new());
+    };
+    let n = |key: &str| summary[key].as_u64().unwrap_or(0);
+    match (
+        n("checks_passed"),
+        n("checks_not_judged"),
+        n("checks_total"),
+    ) {
+        (_, _, 0) => ("-".into(), String::new()),
+        (passed, 0, total) => (format!("{passed}/{total}"), String::new()),
+        (passed, 1, total) => (format!("{passed}/{total}"), "1 check not judged".into()),
+        (passed, n, total) => (
+            format!("{passed}/{total}"),
+            format!("{n} checks not judged"),
+        ),
+    }
 }
 
 /// `conlab workers`.
