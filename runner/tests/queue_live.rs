@@ -1,7 +1,8 @@
 //! Live events across machines, on real servers: a run that `conlab serve --queue` enqueued
 //! and a `conlab worker` runs is shown live by the server, whose page stream rebuilds it from
 //! the events the worker publishes in Redis (the last snapshot, then the deltas after it), so
-//! a page that connects late, or again, gets the run so far and then what it records.
+//! a page that connects late, or again, or to another server of the queue, gets the run so
+//! far and then what it records.
 
 mod support;
 
@@ -42,17 +43,21 @@ fn page(events: &[Sse], logs: &str) -> (Trace, Trace, usize) {
     (first, drawn, deltas)
 }
 
-/// A run through the queue, watched by two pages: one that connects a little after the run
-/// started and one that connects later. Each gets `start` with the run so far (lanes
-/// already), then deltas while it runs, then `end`; the later one's `start` holds at least
-/// as much as the earlier one's; what each page drew is what the worker stored.
+/// A run through the queue, watched by three pages: one that connects a little after the run
+/// started and one that connects later, both on the server that enqueued it, and one on
+/// another server of the queue, which knows the run only from the record. Each gets `start`
+/// with the run so far (lanes already), then deltas while it runs, then `end`; the later
+/// page's `start` holds at least as much as the earlier one's; what each page drew is what
+/// the worker stored.
 #[test]
 fn a_page_sees_a_queued_run_live_from_the_last_snapshot() {
     let started = Instant::now();
     let Some(mut cluster) = Cluster::start() else {
         return;
     };
-    let addr = cluster.serve();
+    let addr = cluster.serve("serve-a");
+    // Another server of the same queue, which did not enqueue the run.
+    let other = cluster.serve("serve-b");
     cluster.worker("live-1");
     eprintln!("servers and processes up in {:?}", started.elapsed());
 
@@ -72,12 +77,18 @@ fn a_page_sees_a_queued_run_live_from_the_last_snapshot() {
         let (addr, path) = (addr.clone(), path.clone());
         std::thread::spawn(move || sse(&addr, &path, quiet))
     };
-    std::thread::sleep(Duration::from_millis(900));
+    std::thread::sleep(Duration::from_millis(400));
+    let elsewhere = {
+        let (other, path) = (other.clone(), path.clone());
+        std::thread::spawn(move || sse(&other, &path, quiet))
+    };
+    std::thread::sleep(Duration::from_millis(500));
     let late = {
         let (addr, path) = (addr.clone(), path.clone());
         std::thread::spawn(move || sse(&addr, &path, quiet))
     };
     let (early, late) = (early.join().unwrap(), late.join().unwrap());
+    let elsewhere = elsewhere.join().unwrap();
     eprintln!(
         "the run ended {:?} after the server saw it start",
         running.elapsed()
@@ -86,6 +97,12 @@ fn a_page_sees_a_queued_run_live_from_the_last_snapshot() {
 
     let (early_start, early_drawn, early_deltas) = page(&early, &logs);
     let (late_start, late_drawn, late_deltas) = page(&late, &logs);
+    let (elsewhere_start, elsewhere_drawn, elsewhere_deltas) = page(&elsewhere, &logs);
+    eprintln!(
+        "a page on the other server: start with {} items, {elsewhere_deltas} deltas",
+        items(&elsewhere_start)
+    );
+    assert!(!elsewhere_start.lanes.is_empty());
     eprintln!(
         "early page: start with {} items, {early_deltas} deltas; late page: start with {} items, \
          {late_deltas} deltas",
@@ -101,7 +118,11 @@ fn a_page_sees_a_queued_run_live_from_the_last_snapshot() {
         items(&early_start)
     );
     // Deltas with something in them came while it ran, not all at the end.
-    for (events, name) in [(&early, "early"), (&late, "late")] {
+    for (events, name) in [
+        (&early, "early"),
+        (&late, "late"),
+        (&elsewhere, "elsewhere"),
+    ] {
         let lively = events
             .iter()
             .filter(|e| e.event == "delta")
@@ -127,7 +148,7 @@ fn a_page_sees_a_queued_run_live_from_the_last_snapshot() {
     );
     let key = |s: &conlab_core::Span| (s.lane, s.start, s.end, s.depth, s.state);
     let kept: HashSet<_> = stored.spans.iter().map(key).collect();
-    for drawn in [&early_drawn, &late_drawn] {
+    for drawn in [&early_drawn, &late_drawn, &elsewhere_drawn] {
         let closed: Vec<_> = drawn.spans.iter().filter(|s| !s.open).collect();
         for span in &closed {
             assert!(kept.contains(&key(span)), "drawn but not stored: {span:?}");

@@ -77,17 +77,18 @@ impl Cluster {
         self.children.push((name.to_string(), child));
     }
 
-    /// Starts `conlab serve --queue … --db …` on a free loopback port, its standard error in
-    /// `serve.log`; its address (`host:port`).
-    pub fn serve(&mut self) -> String {
-        let log = std::fs::File::create(self.dir.path().join("serve.log")).unwrap();
+    /// Starts `conlab serve --queue … --db …` named `name` on a free loopback port, its store
+    /// in the folder `name` and its standard error in `<name>.log`; its address
+    /// (`host:port`).
+    pub fn serve(&mut self, name: &str) -> String {
+        let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
         let mut serve = Command::new(env!("CARGO_BIN_EXE_conlab"))
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(["--queue", &self.redis, "--db", &self.mysql])
             .arg("--secret-file")
             .arg(self.dir.path().join("queue.secret"))
             .arg("--store")
-            .arg(self.dir.path().join("served"))
+            .arg(self.dir.path().join(name))
             .env_remove("CONLAB_QUEUE_SECRET")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -99,7 +100,7 @@ impl Cluster {
         out.read_line(&mut line).unwrap();
         // The rest is read too: a closed pipe would end the server at its next line.
         std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-        self.children.push(("serve".into(), serve));
+        self.children.push((name.into(), serve));
         line.trim()
             .trim_start_matches("conlab serve: http://")
             .trim_end_matches('/')

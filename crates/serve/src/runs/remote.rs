@@ -106,6 +106,19 @@ impl Runs {
         });
     }
 
+    /// A live view of run `id`, running on a worker: rebuilt from the events it publishes by
+    /// a follower that ends when the view is dropped. `None` without a queue.
+    pub(crate) fn relayed_view(&self, id: &str) -> Option<Arc<Live>> {
+        let queue = self.queue.as_ref()?;
+        let live = Arc::new(Live::relayed());
+        self.handle.spawn(relay::follow(
+            queue.stream().clone(),
+            id.to_string(),
+            Arc::downgrade(&live),
+        ));
+        Some(live)
+    }
+
     /// Follows the enqueued runs until the server stops: their state from the record, their
     /// traces kept once they end; and re-enqueues what a Redis that lost its data dropped.
     pub async fn follow_queue(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
@@ -172,13 +185,7 @@ impl Runs {
                         entry.started = Some(Instant::now());
                         // Its live view, rebuilt from the events its worker publishes until
                         // the run ends here (`finish` drops the view, and the follower with it).
-                        let live = Arc::new(Live::relayed());
-                        self.handle.spawn(relay::follow(
-                            queue.stream().clone(),
-                            row.id.clone(),
-                            Arc::downgrade(&live),
-                        ));
-                        entry.live = Some(live);
+                        entry.live = self.relayed_view(&row.id);
                     }
                 }
             }
