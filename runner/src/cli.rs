@@ -147,7 +147,8 @@ Finished runs are kept in --store and listed again after a restart. Ctrl-C stops
 
 With --queue and --db, native runs go to `conlab worker`s (on this machine or others)
 instead of running here: each is recorded in MySQL, signed and added to the Redis stream; the
-page shows it queued, then its trace once a worker has stored it (no live events yet).
+page shows it queued, then live as a worker runs it (its events relayed through Redis), then
+its trace once the worker has stored it.
 Virtual and CPython runs still run here. The list of runs then reads the record, so every
 server of one queue lists the same runs; --keep-days and --keep-runs say how long and how
 many ended runs the record keeps.";

@@ -8,13 +8,16 @@
 //! - `stream`: the stream, its consumer group, the dead-letter stream and workers' presence
 //!   in Redis, every key under [`PREFIX`];
 //! - `queue`: the server's side (enqueue under a length cap, re-enqueue after Redis lost data);
-//! - `worker`: the worker's loop (read or reclaim, verify, claim, run under a lease, store, ack).
+//! - `worker`: the worker's loop (read or reclaim, verify, claim, run under a lease, store, ack);
+//! - `events`: a running job's live events, in a capped stream per run with periodic
+//!   snapshots, so a reader that comes late rebuilds the run so far.
 //!
 //! It knows no scenario: what a run may be and how it runs is the [`Executor`] its user gives
 //! it (`conlab-serve`'s, with the checks and caps of a local run).
 #![deny(missing_docs)]
 
 mod error;
+mod events;
 mod job;
 mod queue;
 mod record;
@@ -23,6 +26,7 @@ mod stream;
 mod worker;
 
 pub use error::QueueError;
+pub use events::{EventKind, EventReader, EventSettings, EventSink, EventWriter, RunEvent};
 pub use job::Job;
 pub use queue::{Enqueued, Queue, QueueSettings};
 pub use record::{Record, Retention, RunRow, RunStatus};

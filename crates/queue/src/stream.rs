@@ -97,12 +97,31 @@ impl Stream {
         Ok(stream)
     }
 
+    /// The same Redis on a connection of its own: for blocking reads, which would hold up
+    /// every other command sent on a shared connection while they wait.
+    pub async fn own_connection(&self) -> Result<Stream, QueueError> {
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(COMMAND_LIMIT))
+            .set_response_timeout(Some(COMMAND_LIMIT + Duration::from_secs(2)));
+        let conn = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| self.error(format!("does not answer ({e})")))?;
+        Ok(Stream {
+            conn: std::sync::Arc::new(std::sync::Mutex::new(conn)),
+            client: self.client.clone(),
+            url: self.url.clone(),
+            prefix: self.prefix.clone(),
+        })
+    }
+
     /// Its URL, redacted.
     pub fn url(&self) -> &str {
         &self.url
     }
 
-    fn key(&self, name: &str) -> String {
+    pub(crate) fn key(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
     }
 
@@ -141,7 +160,10 @@ impl Stream {
 
     /// Sends `cmd`; once more on a new connection if the connection was lost (a command
     /// sent twice is harmless here: an entry added twice finds its run held or ended).
-    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, QueueError> {
+    pub(crate) async fn query<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+    ) -> Result<T, QueueError> {
         match cmd.query_async(&mut self.connection()).await {
             Ok(value) => Ok(value),
             Err(e) if self.reconnected(&e).await => cmd
@@ -153,11 +175,14 @@ impl Stream {
     }
 
     /// Sends `pipe`, as [`Stream::query`] sends a command.
-    async fn pipeline(&self, pipe: &redis::Pipeline) -> Result<(), QueueError> {
-        match pipe.query_async::<()>(&mut self.connection()).await {
-            Ok(()) => Ok(()),
+    pub(crate) async fn pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<T, QueueError> {
+        match pipe.query_async::<T>(&mut self.connection()).await {
+            Ok(value) => Ok(value),
             Err(e) if self.reconnected(&e).await => pipe
-                .query_async::<()>(&mut self.connection())
+                .query_async::<T>(&mut self.connection())
                 .await
                 .map_err(|e| self.error(e)),
             Err(e) => Err(self.error(e)),
@@ -429,7 +454,7 @@ fn first_entry(entries: Value) -> Option<Entry> {
 }
 
 /// `[id, [f, v, …]]` as an entry (`None` for one deleted meanwhile: its fields are nil).
-fn entry(value: Value) -> Option<Entry> {
+pub(crate) fn entry(value: Value) -> Option<Entry> {
     let Value::Array(mut parts) = value else {
         return None;
     };

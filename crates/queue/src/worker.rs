@@ -18,6 +18,7 @@
 //! its grace period, else stops it and gives it back to the queue.
 
 use crate::error::QueueError;
+use crate::events::{EventSettings, EventSink, EventWriter};
 use crate::job::Job;
 use crate::record::{Claim, Record, Renewal, RunStatus};
 use crate::secret::Secret;
@@ -35,8 +36,10 @@ pub trait Executor: Send + Sync + 'static {
     /// Whether `job` may run here; `Err` says why not (a scenario outside the catalog, a
     /// parameter outside its range, a cap).
     fn check(&self, job: &Job) -> Result<(), String>;
-    /// Runs `job` to its end; `stop` set asks it to end soon (stopped).
-    fn run(&self, job: &Job, stop: Arc<AtomicBool>) -> Outcome;
+    /// Runs `job` to its end; `stop` set asks it to end soon (stopped). While it runs it may
+    /// hand its live events to `events` (a snapshot or a delta whenever the sink wants one),
+    /// which never waits on Redis.
+    fn run(&self, job: &Job, stop: Arc<AtomicBool>, events: EventSink) -> Outcome;
 }
 
 /// How a run ended.
@@ -69,6 +72,8 @@ pub struct WorkerOptions {
     pub grace: Duration,
     /// What the queue's keys begin with.
     pub prefix: String,
+    /// How a run's live events are kept in Redis.
+    pub events: EventSettings,
 }
 
 impl WorkerOptions {
@@ -80,6 +85,7 @@ impl WorkerOptions {
             max_attempts: 2,
             grace: Duration::from_secs(10),
             prefix: crate::PREFIX.to_string(),
+            events: EventSettings::default(),
         }
     }
 }
@@ -342,9 +348,11 @@ impl Worker {
         ));
         self.beat(&job).await;
         let stop = Arc::new(AtomicBool::new(false));
+        let events = EventWriter::start(self.stream.clone(), &job.run, self.options.events, &name);
         let mut running = {
             let (executor, job, stop) = (self.executor.clone(), job.clone(), stop.clone());
-            tokio::task::spawn_blocking(move || executor.run(&job, stop))
+            let sink = events.sink();
+            tokio::task::spawn_blocking(move || executor.run(&job, stop, sink))
         };
         let mut beat = tokio::time::interval(self.options.lease / 3);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -416,9 +424,12 @@ impl Worker {
             },
         };
         if lost {
+            // The run goes on elsewhere: its next worker's events start with a snapshot.
+            events.abandon();
             return Ok(());
         }
         if released && !stopped {
+            events.abandon();
             // Its entry stays pending: another worker reclaims it once a lease has passed.
             let back = self.record.release(&job.run, &name, attempt).await?;
             self.say(format_args!(
@@ -470,12 +481,14 @@ impl Worker {
             }
         };
         if !stored {
+            events.abandon();
             self.say(format_args!(
                 "run {} was taken over by another worker before it ended here; its result is dropped",
                 job.run
             ));
             return Ok(());
         }
+        events.end(outcome.status.as_str()).await;
         self.stream.done(&entry.id).await?;
         self.done += 1;
         let _ = self.stream.count_done(&name).await;

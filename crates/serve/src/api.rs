@@ -279,7 +279,10 @@ async fn one(State(state): State<AppState>, RunId(id): RunId) -> Response {
 }
 
 async fn events(State(state): State<AppState>, RunId(id): RunId) -> Response {
-    match valid_id(&id).then(|| stream::events(&state, &id)).flatten() {
+    if !valid_id(&id) {
+        return no_run(&id);
+    }
+    match stream::events(&state, &id).await {
         Some(sse) => sse,
         None => no_run(&id),
     }

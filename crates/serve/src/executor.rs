@@ -1,13 +1,15 @@
 //! What a `conlab worker` runs its jobs with: a job is checked exactly as a start request to
 //! this server is (`start::prepare`: the catalog's ranges, the registry's refusals, the allowed
 //! targets, the events and run-length caps) and run by the server's own native path
-//! (`runs::run_prepared`), so a run through the queue is the run `conlab serve` would make.
+//! (`runs::run_prepared`), so a run through the queue is the run `conlab serve` would make;
+//! its live events go to the queue's Redis as it goes (`relay.rs`).
 
 use crate::config::{Config, ConfigError};
+use crate::relay::publish_until;
 use crate::runs::{run_prepared, Live};
 use crate::start::{self, Prepared};
 use conlab_core::Status;
-use conlab_queue::{Job, Outcome, RunStatus};
+use conlab_queue::{EventSink, Job, Outcome, RunStatus};
 use conlab_wire::{RunState, RunSummary, StartRun, WireRuntime};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -43,7 +45,7 @@ impl conlab_queue::Executor for NativeExecutor {
         self.prepare(job).map(|_| ())
     }
 
-    fn run(&self, job: &Job, stop: Arc<AtomicBool>) -> Outcome {
+    fn run(&self, job: &Job, stop: Arc<AtomicBool>, events: EventSink) -> Outcome {
         let prepared = match self.prepare(job) {
             Ok(prepared) => prepared,
             Err(why) => {
@@ -71,7 +73,16 @@ impl conlab_queue::Executor for NativeExecutor {
             limit_ms: prepared.limit.as_millis() as u64,
         };
         let live = Live::new(stop);
-        let trace = run_prepared(&self.config, prepared, &live);
+        // Its live events, offered every `stream_every` on a thread beside it, as a page's
+        // stream reads a run of `conlab serve`'s own.
+        let trace = std::thread::scope(|scope| {
+            let (done, ended) = std::sync::mpsc::channel::<()>();
+            let live = &live;
+            scope.spawn(move || publish_until(live, events, self.config.stream_every, ended));
+            let trace = run_prepared(&self.config, prepared, live);
+            drop(done);
+            trace
+        });
         let listed = crate::runs::ended(&asked, &trace);
         let tally = trace.tally();
         let summary = format!(

@@ -7,6 +7,7 @@
 //! - `runs`: the runs, running or queued under the caps, and their ends; with a queue, native
 //!   runs enqueued for `conlab worker`s and followed in the record;
 //! - `executor`: what a `conlab worker` runs jobs with (the same checks, caps and run);
+//! - `relay`: a remote run's live events, published by the worker and rebuilt here;
 //! - `store`: finished traces written atomically and reloaded at start;
 //! - `stream`: a run's events as Server-Sent Events;
 //! - `assets`: the web app (embedded with the `web-app` feature) and served reports;
@@ -18,6 +19,7 @@ mod assets;
 mod config;
 mod executor;
 mod guard;
+mod relay;
 pub mod report;
 mod runs;
 mod start;

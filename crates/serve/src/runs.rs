@@ -4,10 +4,12 @@
 //!
 //! With a queue (`conlab serve --queue … --db …`) native runs go to `conlab worker`s instead:
 //! each is recorded and enqueued (`conlab-queue`), listed here as queued, followed in the
-//! record until it ends, and its trace then kept in the store as a local run's is (see
+//! record until it ends, shown live meanwhile from the events its worker publishes (`Live`
+//! rebuilt by `relay.rs`), and its trace then kept in the store as a local run's is (see
 //! `remote.rs`).
 
 use crate::config::Config;
+use crate::relay::Rebuilt;
 use crate::start::Prepared;
 use crate::store::Store;
 use conlab_core::{Status, Trace};
@@ -49,9 +51,12 @@ struct Entry {
     stop_asked: bool,
 }
 
-/// A native run in progress, readable by its streams.
+/// A native run in progress, readable by its streams: running here, or on a `conlab worker`
+/// and rebuilt here from the events it publishes (`relay.rs`).
 pub struct Live {
     run: RwLock<Option<NativeRun>>,
+    /// A run on a worker, as far as its events have come.
+    relayed: RwLock<Rebuilt>,
     /// A virtual or CPython run's Stop: set, the run ends *stopped* at its next look.
     stop_flag: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -61,15 +66,27 @@ impl Live {
     pub(crate) fn new(stop_flag: Arc<std::sync::atomic::AtomicBool>) -> Live {
         Live {
             run: RwLock::new(None),
+            relayed: RwLock::new(Rebuilt::default()),
             stop_flag,
         }
     }
 
+    /// A run on a worker, seen through its events (a follower fills it in).
+    pub(crate) fn relayed() -> Live {
+        Live::new(Arc::default())
+    }
+
     /// What it has recorded so far and its progress line, while it runs.
     pub fn snapshot(&self) -> Option<(Trace, Option<String>)> {
-        let run = self.run.read();
-        let run = run.as_ref()?;
-        Some((run.snapshot()?, run.progress()))
+        if let Some(run) = self.run.read().as_ref() {
+            return Some((run.snapshot()?, run.progress()));
+        }
+        self.relayed.read().snapshot()
+    }
+
+    /// Takes one of a relayed run's events; `false` once it says the run ended.
+    pub(crate) fn take(&self, event: conlab_queue::RunEvent) -> Result<bool, serde_json::Error> {
+        self.relayed.write().take(event)
     }
 }
 
@@ -309,10 +326,7 @@ impl Runs {
             entry.summary.scenario,
             params_line(&entry.summary)
         );
-        let live = Arc::new(Live {
-            run: RwLock::new(None),
-            stop_flag: Arc::default(),
-        });
+        let live = Arc::new(Live::new(Arc::default()));
         entry.live = Some(live.clone());
         let runs = self.clone();
         let id = id.to_string();

@@ -9,34 +9,48 @@
 //! The stream is bounded: while the page has not read one message, the next is not made,
 //! and the delta after it carries everything in between. Nothing is dropped or sampled.
 //!
+//! A run of the queue that this server does not hold (another server of the queue enqueued
+//! it, or this one before a restart) streams too: its state from the record, its live view
+//! rebuilt from its worker's events, as a run this server enqueued.
+//!
 //! Streams are capped (`max_streams` in all, `max_streams_per_run` on one run): beyond a
 //! cap the answer is a stream of one `refused` event ([`StreamRefused`]) saying which, so a
 //! page can say why. A stream's slot is freed the moment its connection closes.
 
 use crate::api::AppState;
-use crate::runs::Runs;
+use crate::runs::{Live, Runs};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use conlab_wire::{DeltaTracker, RunState, StreamRefused};
+use conlab_wire::{DeltaTracker, RunState, RunSummary, StreamRefused};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 /// How soon the stream looks again while a run is starting (no lane of it sent yet).
 const FIRST_LOOK: Duration = Duration::from_millis(5);
 
-/// The events of run `id`, or `None` when there is no such run.
-pub fn events(state: &AppState, id: &str) -> Option<axum::response::Response> {
-    state.runs.summary(id)?;
+/// The events of run `id`, or `None` when there is no such run: one of this server's, or,
+/// with a queue, one the record holds (enqueued by another server of the queue, or by this
+/// one before it restarted).
+pub async fn events(state: &AppState, id: &str) -> Option<axum::response::Response> {
+    let watched = match state.runs.summary(id) {
+        Some(_) => Watched::Here,
+        None => Watched::Record {
+            summary: state.runs.summary_everywhere(id).await?,
+            read: Instant::now(),
+            live: None,
+        },
+    };
     let (tx, rx) = mpsc::channel(1);
     match state.streams.take(id) {
         Ok(slot) => {
             tokio::spawn(produce(
                 state.runs.clone(),
                 id.to_string(),
+                watched,
                 tx,
                 state.config.stream_every,
                 state.shutdown.clone(),
@@ -54,6 +68,52 @@ pub fn events(state: &AppState, id: &str) -> Option<axum::response::Response> {
 
 /// How often an idle stream sends a comment, so a connection gone without a word is noticed.
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// How often a stream of a run only the record holds reads the record.
+const RECORD_EVERY: Duration = Duration::from_millis(250);
+
+/// Where a stream reads its run.
+enum Watched {
+    /// In this server's book.
+    Here,
+    /// In the record only: its state read every [`RECORD_EVERY`]; while it runs, a live view
+    /// of the stream's own, rebuilt from its worker's events (dropped with the stream, which
+    /// ends its follower).
+    Record {
+        summary: RunSummary,
+        read: Instant,
+        live: Option<Arc<Live>>,
+    },
+}
+
+impl Watched {
+    /// The run's summary and, while it runs natively, its live view.
+    async fn look(
+        &mut self,
+        runs: &Arc<Runs>,
+        id: &str,
+    ) -> Option<(RunSummary, Option<Arc<Live>>)> {
+        let Watched::Record {
+            summary,
+            read,
+            live,
+        } = self
+        else {
+            return runs.watch(id);
+        };
+        if read.elapsed() >= RECORD_EVERY {
+            *read = Instant::now();
+            // A record that does not answer leaves the run as it was.
+            if let Some(now) = runs.summary_everywhere(id).await {
+                *summary = now;
+            }
+        }
+        if summary.state == RunState::Running && live.is_none() {
+            *live = runs.relayed_view(id);
+        }
+        Some((summary.clone(), live.clone()))
+    }
+}
 
 /// The streams open now, in all and per run, under the server's caps.
 pub struct StreamSlots {
@@ -146,6 +206,7 @@ fn json_event(name: &str, value: &impl serde::Serialize) -> Event {
 async fn produce(
     runs: Arc<Runs>,
     id: String,
+    mut watched: Watched,
     tx: mpsc::Sender<Event>,
     every: Duration,
     mut shutdown: watch::Receiver<bool>,
@@ -159,7 +220,7 @@ async fn produce(
         if *shutdown.borrow() {
             return;
         }
-        let Some((summary, live)) = runs.watch(&id) else {
+        let Some((summary, live)) = watched.look(&runs, &id).await else {
             return;
         };
         let event = match (summary.state, live) {

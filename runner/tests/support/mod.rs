@@ -3,6 +3,8 @@
 // Each test binary includes these helpers and uses some of them.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

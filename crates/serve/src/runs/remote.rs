@@ -1,9 +1,12 @@
 //! Native runs through the queue: recorded and enqueued for `conlab worker`s, listed here as
 //! queued, followed in the record (every [`FOLLOW_EVERY`]) until they end, and then kept in the
-//! store as a local run is, so the page, the list and `GET /api/runs/<id>/trace` see no
-//! difference but the lack of live events while the run goes on elsewhere.
+//! store as a local run is. While one runs, its live view is rebuilt from the events its
+//! worker publishes in Redis (`relay.rs`: the last snapshot, then the deltas after it), so the
+//! page's stream, the list and `GET /api/runs/<id>/trace` see no difference from a run of
+//! this machine but the follow's delay (a quarter of a second to see it start).
 
-use super::{Busy, Entry, Runs};
+use super::{Busy, Entry, Live, Runs};
+use crate::relay;
 use crate::start::Prepared;
 use conlab_core::{Status, Trace};
 use conlab_queue::{Job, QueueError, RunRow, RunStatus};
@@ -103,6 +106,19 @@ impl Runs {
         });
     }
 
+    /// A live view of run `id`, running on a worker: rebuilt from the events it publishes by
+    /// a follower that ends when the view is dropped. `None` without a queue.
+    pub(crate) fn relayed_view(&self, id: &str) -> Option<Arc<Live>> {
+        let queue = self.queue.as_ref()?;
+        let live = Arc::new(Live::relayed());
+        self.handle.spawn(relay::follow(
+            queue.stream().clone(),
+            id.to_string(),
+            Arc::downgrade(&live),
+        ));
+        Some(live)
+    }
+
     /// Follows the enqueued runs until the server stops: their state from the record, their
     /// traces kept once they end; and re-enqueues what a Redis that lost its data dropped.
     pub async fn follow_queue(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
@@ -167,6 +183,9 @@ impl Runs {
                     if entry.summary.state == RunState::Queued {
                         entry.summary.state = RunState::Running;
                         entry.started = Some(Instant::now());
+                        // Its live view, rebuilt from the events its worker publishes until
+                        // the run ends here (`finish` drops the view, and the follower with it).
+                        entry.live = self.relayed_view(&row.id);
                     }
                 }
             }
