@@ -55,9 +55,11 @@ fn a_page_sees_a_queued_run_live_from_the_last_snapshot() {
     let Some(mut cluster) = Cluster::start() else {
         return;
     };
-    let addr = cluster.serve("serve-a");
+    let serve_a = cluster.serve("serve-a", &[]);
+    let addr = serve_a.addr.clone();
     // Another server of the same queue, which did not enqueue the run.
-    let other = cluster.serve("serve-b");
+    let serve_b = cluster.serve("serve-b", &[]);
+    let other = serve_b.addr.clone();
     cluster.worker("live-1");
     eprintln!("servers and processes up in {:?}", started.elapsed());
 
