@@ -81,6 +81,15 @@ pub struct Kill {
     pub replacement: String,
 }
 
+/// Runs executed more than once (each with its starts), split by whether a kill explains it.
+#[derive(Debug, Clone)]
+pub struct ExecutedAgain<'a> {
+    /// Runs a killed worker held.
+    pub after_kill: Vec<&'a (String, u32)>,
+    /// Runs no kill explains (a target missed).
+    pub without_kill: Vec<&'a (String, u32)>,
+}
+
 /// What a campaign came to.
 #[derive(Debug, Clone)]
 pub struct CampaignReport {
@@ -117,13 +126,18 @@ impl CampaignReport {
             .collect()
     }
 
-    /// Runs executed more than once, split: (a worker of theirs was killed, no kill explains it).
-    pub fn executed_again(&self) -> (Vec<&(String, u32)>, Vec<&(String, u32)>) {
+    /// Runs executed more than once, split by whether a kill explains it.
+    pub fn executed_again(&self) -> ExecutedAgain<'_> {
         let killed = self.killed_runs();
-        self.outcomes
+        let (after_kill, without_kill) = self
+            .outcomes
             .executed_again
             .iter()
-            .partition(|(id, _)| killed.contains(id.as_str()))
+            .partition(|(id, _)| killed.contains(id.as_str()));
+        ExecutedAgain {
+            after_kill,
+            without_kill,
+        }
     }
 
     /// Runs the workers refused to run (a campaign set up wrong: its runs must be valid).
@@ -141,14 +155,17 @@ impl CampaignReport {
         self.outcomes.not_ended.is_empty()
             && self.refused() == 0
             && self.outcomes.stored_twice.is_empty()
-            && self.executed_again().1.is_empty()
+            && self.executed_again().without_kill.is_empty()
             && self.died.is_empty()
     }
 
     /// The report, as `just chaos` prints it.
     pub fn summary(&self) -> String {
         let o = &self.outcomes;
-        let (after_kill, unexplained) = self.executed_again();
+        let ExecutedAgain {
+            after_kill,
+            without_kill: unexplained,
+        } = self.executed_again();
         let mark = |ok: bool| if ok { "ok" } else { "MISSED" };
         let list = |ids: &[String]| -> String {
             if ids.is_empty() {

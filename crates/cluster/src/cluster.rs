@@ -3,7 +3,7 @@
 //! then removes its folder, then stops its servers.
 
 use crate::error::ClusterError;
-use crate::interrupt;
+use crate::{folder, interrupt};
 use conlab_queue::{Job, Queue, QueueSettings, RunRow, Secret};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -127,6 +127,8 @@ pub struct Cluster {
     redis: String,
     mysql: String,
     dir: tempfile::TempDir,
+    /// The folder's owner file, locked while this process lives (see `folder.rs`).
+    _owner: std::fs::File,
     secret_file: PathBuf,
     rt: tokio::runtime::Runtime,
     queue: Queue,
@@ -151,12 +153,13 @@ impl Cluster {
                 fix: "cargo build --release -p conlab",
             });
         }
+        // The private servers' keeper (which stops them should this process be killed
+        // outright) is an executable started again with a hidden argument: `conlab` is one,
+        // whatever program drives the cluster (a test harness or a benchmark is not).
+        conlab_servers::keeper::set_keeper_exe(options.binary.clone());
         let servers = conlab_servers::start_private(conlab_servers::Needs::RedisAndMysql)?;
         let (redis, mysql) = (servers.urls()[0].clone(), servers.urls()[1].clone());
-        let dir = tempfile::Builder::new()
-            .prefix("conlab-cluster-")
-            .tempdir()
-            .map_err(ClusterError::io("making the cluster's temporary folder"))?;
+        let (dir, owner) = folder::create()?;
         interrupt::note_folder(dir.path());
         let secret_text = format!(
             "conlab-cluster {} {:?}",
@@ -183,6 +186,7 @@ impl Cluster {
             redis,
             mysql,
             dir,
+            _owner: owner,
             secret_file,
             rt,
             queue,
@@ -368,6 +372,59 @@ impl Cluster {
             pid,
             held: held.into_iter().collect(),
         })
+    }
+
+    /// Sends `signal` to worker `name` (SIGTERM: it stops cleanly, and exits 130).
+    pub fn signal_worker(&self, name: &str, signal: i32) -> Result<(), ClusterError> {
+        let pid = self
+            .worker_pid(name)
+            .ok_or_else(|| ClusterError::Process(format!("no live worker named {name}")))?;
+        // SAFETY: a signal to a child this process started and has not reaped.
+        unsafe {
+            libc::kill(pid as i32, signal);
+        }
+        Ok(())
+    }
+
+    /// Waits (at most `limit`) for worker `name` to exit and reaps it: its exit code (128 +
+    /// the signal for one killed by a signal), or `None` if it still runs.
+    pub fn wait_worker_exit(&mut self, name: &str, limit: Duration) -> Option<i32> {
+        use std::os::unix::process::ExitStatusExt;
+        let at = self.workers.iter().position(|w| w.name == name)?;
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.workers[at].child.try_wait() {
+                let process = self.workers.remove(at);
+                interrupt::forget_group(process.pid());
+                self.gone.push((process.name, process.log));
+                return status.code().or(status.signal().map(|s| 128 + s));
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs `conlab ARGS` (`runs --db …`, `workers --queue …`) to its end: its output.
+    pub fn conlab(&self, args: &[&str]) -> Result<String, ClusterError> {
+        let out = Command::new(&self.options.binary)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(ClusterError::io(format!(
+                "running conlab {}",
+                args.join(" ")
+            )))?;
+        if !out.status.success() {
+            return Err(ClusterError::Process(format!(
+                "conlab {} ended {}: {}",
+                args.first().copied().unwrap_or(""),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Restarts the private Redis in place (same port, same append-only file).

@@ -6,6 +6,7 @@
 //!
 //! - `cluster`: [`Cluster`], the servers and processes, stopped and removed when dropped;
 //! - `interrupt`: Ctrl-C and SIGTERM, which stop and remove everything started;
+//! - `folder`: the cluster's temporary folder, and the sweep of those a killed harness left;
 //! - `outcomes`: what the record (and the workers' logs) say became of a set of runs;
 //! - `chaos`: the seeded kill campaign of `just chaos`;
 //! - `demo`: `just cluster-demo`, the page on a server with four workers until Ctrl-C.
@@ -18,11 +19,12 @@ mod chaos;
 mod cluster;
 mod demo;
 mod error;
+mod folder;
 mod interrupt;
 mod outcomes;
 mod seeded;
 
-pub use chaos::{run_campaign, Campaign, CampaignReport, Kill};
+pub use chaos::{run_campaign, Campaign, CampaignReport, ExecutedAgain, Kill};
 pub use cluster::{conlab_binary, sleep_job, Cluster, ClusterOptions, KilledWorker, SCENARIO};
 pub use demo::{run_demo, Demo};
 pub use error::ClusterError;

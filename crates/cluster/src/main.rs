@@ -52,6 +52,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The private servers' keeper is an executable started again with a hidden argument:
+    // before anything else, or this program would run its work again (and start servers
+    // and keepers without end). The cluster names `conlab` as the keeper anyway.
+    conlab_servers::keeper::run_if_asked();
     let cli = Cli::parse();
     conlab_cluster::install_interrupt_handler();
     let result = match cli.command {

@@ -39,7 +39,7 @@ fn a_small_campaign_loses_nothing_and_leaves_nothing() {
         o.stored_twice
     );
     assert_eq!(report.kills.len(), 1, "one kill");
-    let (_, unexplained) = report.executed_again();
+    let unexplained = report.executed_again().without_kill;
     assert!(
         unexplained.is_empty(),
         "re-executed without a kill: {unexplained:?}"

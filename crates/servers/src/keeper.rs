@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 /// The hidden first argument that makes conlab a keeper.
 pub const KEEPER_ARG: &str = "__conlab-keeper";
 
+/// Set in a keeper's environment. A keeper is an executable started again; one whose `main`
+/// does not call [`run_if_asked`] would run its own work again, start servers and a keeper
+/// of its own, and so on without end: such a process finds this set and exits instead.
+const KEEPER_ENV: &str = "CONLAB_SERVERS_KEEPER";
+
 /// The executable started as the keeper, when not conlab itself.
 static KEEPER_EXE: Mutex<Option<PathBuf>> = Mutex::new(None);
 
@@ -77,6 +82,14 @@ fn tell(line: &str) {
 /// Starts the keeper; `None` if it cannot be (the next run's sweep then covers a kill).
 fn start_keeper() -> Option<ChildStdin> {
     use std::os::unix::process::CommandExt;
+    if std::env::var_os(KEEPER_ENV).is_some() {
+        eprintln!(
+            "conlab-servers: this process was started as a keeper of private servers, but its \
+             main does not call conlab_servers::keeper::run_if_asked() first; it stops here \
+             rather than start servers and keepers without end"
+        );
+        std::process::exit(70);
+    }
     let exe = KEEPER_EXE
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -84,6 +97,7 @@ fn start_keeper() -> Option<ChildStdin> {
         .or_else(|| std::env::current_exe().ok())?;
     let mut child = Command::new(exe)
         .arg(KEEPER_ARG)
+        .env(KEEPER_ENV, std::process::id().to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
