@@ -115,6 +115,8 @@ pub struct CampaignReport {
     pub pids: Vec<u32>,
     /// The cluster's temporary folder (removed once it returns).
     pub folder: PathBuf,
+    /// For each run executed again without a kill, what the workers' logs say of it.
+    pub evidence: Vec<String>,
 }
 
 impl CampaignReport {
@@ -230,6 +232,25 @@ impl CampaignReport {
                 list(&o.parked)
             ),
         ];
+        let killed = self.killed_runs();
+        let (claims_killed, claims_other): (Vec<_>, Vec<_>) = o
+            .attempts_without_start
+            .iter()
+            .partition(|(id, _, _)| killed.contains(id.as_str()));
+        if !o.attempts_without_start.is_empty() {
+            lines.push(format!(
+                "  attempts without a start  {:>6}   (the record counts a claim no worker ran: {} by a worker killed before it started, {} otherwise{}; not a target)",
+                o.attempts_without_start.len(),
+                claims_killed.len(),
+                claims_other.len(),
+                list(
+                    &claims_other
+                        .iter()
+                        .map(|(id, attempts, starts)| format!("{id} {attempts} attempts, {starts} started"))
+                        .collect::<Vec<_>>()
+                )
+            ));
+        }
         if !o.failed.is_empty() {
             lines.push(format!(
                 "  failed otherwise          {:>6}   ({} refused, target 0: {}) e.g. {}: {}",
@@ -249,6 +270,9 @@ impl CampaignReport {
                 self.died.join("; ")
             ));
         }
+        for evidence in &self.evidence {
+            lines.push(format!("  what the workers' logs say of {evidence}"));
+        }
         lines.push(format!(
             "  targets {}; replay: {}",
             if self.targets_met() { "met" } else { "MISSED" },
@@ -264,7 +288,10 @@ pub fn run_campaign(
     binary: PathBuf,
     progress: &mut dyn FnMut(&str),
 ) -> Result<CampaignReport, ClusterError> {
+    // Two streams from the seed: the kill plan draws from its own, so the runs' sleeps (drawn
+    // as the workers take runs, a number the machine's speed decides) never shift it.
     let mut rng = SeededRng::new(campaign.seed);
+    let mut sleeps = SeededRng::new(campaign.seed ^ 0x5EED_5EED_5EED_5EED);
     let mut options = ClusterOptions::new(binary);
     options.lease = campaign.lease;
     options.max_run = campaign.max_run;
@@ -314,7 +341,7 @@ pub fn run_campaign(
         }
         while open.len() < backlog && enqueued < campaign.runs {
             let id = format!("chaos-{enqueued:05}");
-            let sleep = rng.between(campaign.sleep_ms.0, campaign.sleep_ms.1);
+            let sleep = sleeps.between(campaign.sleep_ms.0, campaign.sleep_ms.1);
             cluster.enqueue(&sleep_job(&id, sleep))?;
             open.push(id);
             enqueued += 1;
@@ -361,7 +388,7 @@ pub fn run_campaign(
                 worker: killed,
                 replacement,
             });
-            next_kill = started.elapsed() + draw_kill(&mut rng);
+            next_kill += draw_kill(&mut rng);
         }
         if last_progress.elapsed() >= Duration::from_secs(2) {
             progress(&format!(
@@ -400,6 +427,16 @@ pub fn run_campaign(
     died.sort();
     died.dedup();
     let outcomes = count_outcomes(&cluster, &ids)?;
+    let killed: BTreeSet<&str> = kills
+        .iter()
+        .flat_map(|k| k.worker.held.iter().map(String::as_str))
+        .collect();
+    let evidence = outcomes
+        .executed_again
+        .iter()
+        .filter(|(id, _)| !killed.contains(id.as_str()))
+        .map(|(id, _)| log_lines_of(&cluster, id))
+        .collect();
     if !outcomes.not_ended.is_empty() {
         progress(&format!(
             "runs not ended within the deadline: {:?}\n{}",
@@ -419,5 +456,21 @@ pub fn run_campaign(
         died,
         pids: cluster.pids().to_vec(),
         folder: cluster.dir().to_path_buf(),
+        evidence,
     })
+}
+
+/// Every line of the workers' logs that names run `id`, with the worker's name.
+fn log_lines_of(cluster: &Cluster, id: &str) -> String {
+    let needle = format!("run {id} ");
+    let mut lines = vec![format!("{id}:")];
+    for log in cluster.worker_logs() {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        lines.extend(
+            text.lines()
+                .filter(|l| l.contains(&needle) || l.ends_with(&format!("run {id}")))
+                .map(|l| format!("    {l}")),
+        );
+    }
+    lines.join("\n")
 }

@@ -1,5 +1,7 @@
-//! What became of a set of runs, from the record (status, attempts, traces stored) and,
-//! as a second witness, from the workers' logs (each start and each stored end is a line).
+//! What became of a set of runs, from the record (status, attempts, traces stored) and from
+//! the workers' logs (each start and each stored end is a line). Executions are counted from
+//! the logs, not from the record's `attempts`: an attempt is a claim, and a claim need not be
+//! followed by a run (see [`Outcomes::attempts_without_start`]).
 
 use crate::cluster::Cluster;
 use crate::error::ClusterError;
@@ -78,8 +80,14 @@ pub struct Outcomes {
     pub not_ended: Vec<String>,
     /// Runs with more than one trace stored, or whose end more than one worker logged.
     pub stored_twice: Vec<String>,
-    /// Runs started more than once: the record's attempts, or the logs' starts if more.
+    /// Runs executed more than once, with how many times: a worker logs each start right
+    /// before it runs the scenario, so the logs count executions.
     pub executed_again: Vec<(String, u32)>,
+    /// Runs whose record counts more attempts than starts were logged, with both: a claim
+    /// no worker went on to run (a worker killed between its claim and its start, or a claim
+    /// whose answer was lost while MariaDB restarted). An attempt so counted brings the run
+    /// nearer to being parked although it ran no more often.
+    pub attempts_without_start: Vec<(String, u32, u32)>,
 }
 
 /// Counts what became of `ids`, from the record and the workers' logs.
@@ -118,9 +126,14 @@ pub fn count_outcomes(cluster: &Cluster, ids: &[String]) -> Result<Outcomes, Clu
         if traces > 1 || logged_ends > 1 {
             outcomes.stored_twice.push(id.clone());
         }
-        let starts = row.attempts.max(logs.started.get(id).copied().unwrap_or(0));
+        let starts = logs.started.get(id).copied().unwrap_or(0);
         if starts > 1 {
             outcomes.executed_again.push((id.clone(), starts));
+        }
+        if row.attempts > starts {
+            outcomes
+                .attempts_without_start
+                .push((id.clone(), row.attempts, starts));
         }
     }
     Ok(outcomes)
