@@ -21,8 +21,8 @@ serve *ARGS:
     scripts/build-web.sh --served
     cargo run --release -p conlab --features web-app -- serve {{ARGS}}
 
-# On one machine: private Redis and MariaDB, `conlab serve --queue` with the page and 4 workers,
-# until Ctrl-C (then everything is stopped and removed)
+# Everything started is stopped and removed at Ctrl-C.
+# On one machine: private Redis + MariaDB, `conlab serve --queue` with the page, 4 workers
 cluster-demo *ARGS:
     scripts/setup-servers.sh --install-only
     scripts/setup-browser-tests.sh --build-only
@@ -30,9 +30,9 @@ cluster-demo *ARGS:
     cargo build --release -p conlab --features web-app
     cargo run --release -p conlab-cluster -- demo {{ARGS}}
 
-# The seeded kill campaign: 2,000 short runs on 4 workers, a worker killed with SIGKILL every
-# 2-5 s and replaced, Redis and MariaDB restarted once; exit 1 if a run is lost, stored twice or
-# executed again without a kill (`just chaos --seed S --runs N --workers W` replays or resizes it)
+# 2,000 short runs on 4 workers, a worker killed with SIGKILL every 2-5 s and replaced, Redis and
+# MariaDB restarted once; exit 1 if a run is lost, stored twice or executed again without a kill.
+# The seeded kill campaign (`just chaos --seed S --runs N --workers W` replays or resizes it)
 chaos *ARGS:
     scripts/setup-servers.sh --install-only
     cargo build --release -p conlab
