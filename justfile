@@ -21,6 +21,23 @@ serve *ARGS:
     scripts/build-web.sh --served
     cargo run --release -p conlab --features web-app -- serve {{ARGS}}
 
+# Everything started is stopped and removed at Ctrl-C.
+# On one machine: private Redis + MariaDB, `conlab serve --queue` with the page, 4 workers
+cluster-demo *ARGS:
+    scripts/setup-servers.sh --install-only
+    scripts/setup-browser-tests.sh --build-only
+    scripts/build-web.sh --served
+    cargo build --release -p conlab --features web-app
+    cargo run --release -p conlab-cluster -- demo {{ARGS}}
+
+# 2,000 short runs on 4 workers, a worker killed with SIGKILL every 2-5 s and replaced, Redis and
+# MariaDB restarted once; exit 1 if a run is lost, stored twice or executed again without a kill.
+# The seeded kill campaign (`just chaos --seed S --runs N --workers W` replays or resizes it)
+chaos *ARGS:
+    scripts/setup-servers.sh --install-only
+    cargo build --release -p conlab
+    cargo run --release -p conlab-cluster -- chaos {{ARGS}}
+
 # Run one scenario, e.g. `just run semaphore -p permits=4`, or its Python program under CPython:
 # `just run gather-vs-wait --runtime cpython --compare`
 run *ARGS:
@@ -59,6 +76,7 @@ fuzz RUNS="20":
 
 # Benchmarks that print figures: recording, scale, threads, processes (against Python's
 # multiprocessing), the Python tracer (against VizTracer), databases (Redis and MySQL), the
+# queue across workers (throughput, overhead per run, takeover after a kill), the
 # deterministic scheduler (against shuttle)
 bench:
     scripts/setup-servers.sh --install-only
@@ -72,6 +90,8 @@ bench:
     cargo bench -p conlab --bench databases
     scripts/setup-http-bench.sh
     cargo bench -p conlab --bench http
+    cargo build --release -p conlab
+    cargo bench -p conlab-cluster --bench queue
     just bench-web
 
 # The deterministic scheduler beside shuttle: cost per step, schedules searched per second,
