@@ -71,6 +71,8 @@ impl QueueError {
                     "does not answer",
                     "io error",
                     "connection",
+                    "shutdown",
+                    "gone away",
                 ]
                 .iter()
                 .any(|w| why.contains(w))

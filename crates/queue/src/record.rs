@@ -396,6 +396,12 @@ impl Record {
                         RunStatus::Done | RunStatus::Failed | RunStatus::Stopped => {
                             return Ok(Claim::Ended)
                         }
+                        // This worker's own claim, committed though its answer was lost (the
+                        // server went away between the two): a worker runs one run at a time
+                        // and its name is its own, so it holds this one at that attempt.
+                        RunStatus::Running if !lapsed && last.as_deref() == Some(worker.as_str()) => {
+                            return Ok(Claim::Claimed { attempt: attempts })
+                        }
                         RunStatus::Running if !lapsed => return Ok(Claim::Held),
                         RunStatus::Running if stop_asked => {
                             // Asked to stop, then its worker was lost: stopped, never run

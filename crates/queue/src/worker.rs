@@ -293,15 +293,7 @@ impl Worker {
             self.record.refuse(&job.run, &why).await?;
             return self.refuse(&entry, &job.run, &why).await;
         }
-        let claim = self
-            .record
-            .claim(
-                &job.run,
-                &self.options.name,
-                self.options.lease,
-                self.options.max_attempts,
-            )
-            .await?;
+        let claim = self.claim(&entry, &job).await?;
         let attempt = match claim {
             Claim::Claimed { attempt } => attempt,
             Claim::Ended => return self.stream.done(&entry.id).await,
@@ -315,6 +307,46 @@ impl Worker {
             }
         };
         self.run_claimed(&entry, job, attempt).await
+    }
+
+    /// Claims `job`'s run in the record, trying again while the record does not answer (as
+    /// storing does), the entry touched meanwhile. A claim that committed but whose answer was
+    /// lost (MySQL went down between the two) is found again by the record: the run is then
+    /// this worker's at the same attempt, not a second one.
+    async fn claim(&mut self, entry: &Entry, job: &Job) -> Result<Claim, QueueError> {
+        let waiting_since = Instant::now();
+        let mut pause = Duration::from_millis(250).min(self.options.lease / 3);
+        let mut said = false;
+        loop {
+            match self
+                .record
+                .claim(
+                    &job.run,
+                    &self.options.name,
+                    self.options.lease,
+                    self.options.max_attempts,
+                )
+                .await
+            {
+                Ok(claim) => return Ok(claim),
+                Err(e) if waiting_since.elapsed() < STORE_PATIENCE && e.is_connection() => {
+                    if !said {
+                        said = true;
+                        self.say(format_args!(
+                            "claiming run {}: {e}; trying again for up to {} s",
+                            job.run,
+                            STORE_PATIENCE.as_secs()
+                        ));
+                    }
+                    let _ = self.stream.touch(&self.options.name, &entry.id).await;
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2)
+                        .min(self.options.lease / 3)
+                        .max(Duration::from_millis(251));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Says in Redis that this worker is alive and runs `job` (best effort: the lease in
