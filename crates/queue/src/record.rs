@@ -716,49 +716,46 @@ impl Record {
         let mut deleted = 0;
         if let Some(age) = keep.max_age {
             let micros = age.as_micros().min(i64::MAX as u128) as i64;
-            loop {
-                let ids: Vec<String> = self
-                    .with(move |conn| {
-                        Box::pin(async move {
-                            conn.exec(
-                                "SELECT id FROM runs
-                                 WHERE status IN ('done', 'failed', 'stopped')
-                                   AND ended_at < NOW(6) - INTERVAL ? MICROSECOND
-                                 ORDER BY ended_at LIMIT 500",
-                                (micros,),
-                            )
-                            .await
-                        })
-                    })
-                    .await?;
-                deleted += self.delete_ended(&ids).await?;
-                if ids.len() < 500 {
-                    break;
-                }
-            }
+            deleted += self
+                .delete_ended_while(
+                    "SELECT id FROM runs
+                     WHERE status IN ('done', 'failed', 'stopped')
+                       AND ended_at < NOW(6) - INTERVAL ? MICROSECOND
+                     ORDER BY ended_at LIMIT 500",
+                    micros,
+                )
+                .await?;
         }
         if let Some(runs) = keep.max_runs {
-            loop {
-                let ids: Vec<String> = self
-                    .with(move |conn| {
-                        Box::pin(async move {
-                            conn.exec(
-                                "SELECT id FROM runs
-                                 WHERE status IN ('done', 'failed', 'stopped')
-                                 ORDER BY ended_at DESC, id DESC LIMIT 500 OFFSET ?",
-                                (runs,),
-                            )
-                            .await
-                        })
-                    })
-                    .await?;
-                deleted += self.delete_ended(&ids).await?;
-                if ids.len() < 500 {
-                    break;
-                }
-            }
+            deleted += self
+                .delete_ended_while(
+                    "SELECT id FROM runs
+                     WHERE status IN ('done', 'failed', 'stopped')
+                     ORDER BY ended_at DESC, id DESC LIMIT 500 OFFSET ?",
+                    runs.min(i64::MAX as u64) as i64,
+                )
+                .await?;
         }
         Ok(deleted)
+    }
+
+    /// Deletes the ended runs `select` (taking `value`, at most 500 a time) names, a batch at
+    /// a time, until it names none; how many went.
+    async fn delete_ended_while(
+        &self,
+        select: &'static str,
+        value: i64,
+    ) -> Result<u64, QueueError> {
+        let mut deleted = 0;
+        loop {
+            let ids: Vec<String> = self
+                .with(move |conn| Box::pin(async move { conn.exec(select, (value,)).await }))
+                .await?;
+            deleted += self.delete_ended(&ids).await?;
+            if ids.len() < 500 {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// Deletes the ended runs `ids` and their traces, in one transaction.

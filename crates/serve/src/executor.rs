@@ -10,7 +10,7 @@ use crate::runs::{run_prepared, Live};
 use crate::start::{self, Prepared};
 use conlab_core::Status;
 use conlab_queue::{EventSink, Job, Outcome, RunStatus};
-use conlab_wire::{RunState, RunSummary, StartRun, WireRuntime};
+use conlab_wire::{RunState, StartRun, WireRuntime};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -58,20 +58,7 @@ impl conlab_queue::Executor for NativeExecutor {
                 }
             }
         };
-        let asked = RunSummary {
-            id: job.run.clone(),
-            scenario: job.scenario.clone(),
-            runtime: WireRuntime::Native,
-            params: prepared.params.to_map(),
-            state: RunState::Running,
-            created: String::new(),
-            status: None,
-            makespan: None,
-            checks_passed: 0,
-            checks_not_judged: 0,
-            checks_total: 0,
-            limit_ms: prepared.limit.as_millis() as u64,
-        };
+        let asked = prepared.summary(&job.run, RunState::Running);
         let live = Live::new(stop);
         // Its live events, offered every `stream_every` on a thread beside it, as a page's
         // stream reads a run of `conlab serve`'s own.

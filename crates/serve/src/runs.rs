@@ -174,20 +174,7 @@ impl Runs {
                 WireRuntime::Cpython => prepared.limit / 2,
             })
             .unwrap_or_default();
-        let summary = RunSummary {
-            id: id.clone(),
-            scenario: prepared.info.id.to_string(),
-            runtime: prepared.runtime,
-            params: prepared.params.to_map(),
-            state,
-            created: conlab_tokio::rfc3339_now(),
-            status: None,
-            makespan: None,
-            checks_passed: 0,
-            checks_not_judged: 0,
-            checks_total: 0,
-            limit_ms: prepared.limit.as_millis() as u64,
-        };
+        let summary = prepared.summary(&id, state);
         book.push(Entry {
             summary: summary.clone(),
             remote: false,

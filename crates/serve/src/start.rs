@@ -7,7 +7,7 @@ use conlab_core::catalog::{self, ScenarioInfo};
 use conlab_core::ParamKind;
 use conlab_core::Params;
 use conlab_scenarios::{RunError, RuntimeChoice};
-use conlab_wire::{StartRun, WireRuntime};
+use conlab_wire::{RunState, RunSummary, StartRun, WireRuntime};
 use std::time::Duration;
 
 /// A start that may go ahead.
@@ -17,6 +17,26 @@ pub struct Prepared {
     pub params: Params,
     pub runtime: WireRuntime,
     pub limit: Duration,
+}
+
+impl Prepared {
+    /// Run `id` of it as lists show it, `state` now, asked for now, not ended.
+    pub fn summary(&self, id: &str, state: RunState) -> RunSummary {
+        RunSummary {
+            id: id.to_string(),
+            scenario: self.info.id.to_string(),
+            runtime: self.runtime,
+            params: self.params.to_map(),
+            state,
+            created: conlab_tokio::rfc3339_now(),
+            status: None,
+            makespan: None,
+            checks_passed: 0,
+            checks_not_judged: 0,
+            checks_total: 0,
+            limit_ms: self.limit.as_millis() as u64,
+        }
+    }
 }
 
 /// A refusal: its status and the sentence the answer carries.

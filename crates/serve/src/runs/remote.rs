@@ -61,20 +61,7 @@ impl Runs {
                 })
             }
         }
-        let summary = RunSummary {
-            id: id.clone(),
-            scenario: job.scenario.clone(),
-            runtime: prepared.runtime,
-            params: job.params.clone(),
-            state: RunState::Queued,
-            created: conlab_tokio::rfc3339_now(),
-            status: None,
-            makespan: None,
-            checks_passed: 0,
-            checks_not_judged: 0,
-            checks_total: 0,
-            limit_ms: prepared.limit.as_millis() as u64,
-        };
+        let summary = prepared.summary(&id, RunState::Queued);
         eprintln!(
             "conlab serve: run {id} enqueued: {} {}",
             summary.scenario,
