@@ -232,6 +232,23 @@ fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
         )),
         "{said}"
     );
+    // A worker with another secret than the servers' is refused at its start (exit 2): it
+    // would refuse every run it took.
+    let other = cluster.dir.path().join("other.secret");
+    std::fs::write(&other, "not the secret the server signs with\n").unwrap();
+    let wrong = Command::new(env!("CARGO_BIN_EXE_conlab"))
+        .args(["worker", "--queue", &cluster.redis, "--db", &cluster.mysql])
+        .arg("--secret-file")
+        .arg(&other)
+        .args(["--name", "wrong-secret"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(wrong.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("not the one the queue's servers sign with"),
+        "{said}"
+    );
 
     cluster.wait_until(Duration::from_secs(60), "every run ends", |c| {
         c.rows(&ids).values().all(|r| r.status.ended())
@@ -440,14 +457,35 @@ fn runs_end_exactly_once_across_workers_killed_forged_and_parked() {
     let served_by = cluster.serve("served", &["--max-queue", "2"]);
     let addr = served_by.addr.clone();
     let start = r#"{"scenario": "asyncio-two-tasks", "params": {"sleep_ms": "30"}}"#;
+    // Ten starts at once on an empty queue of 2: two are taken, eight refused, none lost in
+    // between (the length is checked and the entry added in one step).
+    let answers: Vec<(u16, String, String)> = (0..10)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || http(&addr, "POST", "/api/runs", Some(start)))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
     let mut served = Vec::new();
-    for _ in 0..2 {
-        let (status, _, body) = http(&addr, "POST", "/api/runs", Some(start));
-        assert_eq!(status, 202, "{body}");
-        let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(summary["state"], "queued", "{body}");
-        served.push(summary["id"].as_str().unwrap().to_string());
+    for (status, _, body) in &answers {
+        if *status == 202 {
+            let summary: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(summary["state"], "queued", "{body}");
+            served.push(summary["id"].as_str().unwrap().to_string());
+        } else {
+            assert_eq!(*status, 429, "{body}");
+        }
     }
+    assert_eq!(served.len(), 2, "{answers:?}");
+    assert_eq!(cluster.rt.block_on(cluster.stream().length()).unwrap(), 2);
+    let recorded = cluster.cli(&["runs", "--db", &cluster.mysql, "--limit", "1000"]);
+    assert_eq!(
+        recorded.lines().filter(|l| l.contains(" queued ")).count(),
+        2,
+        "a refused start was left in the record: {recorded}"
+    );
     let (status, head, body) = http(&addr, "POST", "/api/runs", Some(start));
     assert_eq!(status, 429, "{body}");
     assert!(
@@ -668,9 +706,8 @@ fn the_record_lists_runs_for_every_server_survives_a_flush_and_keeps_what_it_is_
     let (status, _, body) = http(&b.addr, "GET", "/api/runs/no-such-run/trace", None);
     assert_eq!(status, 404, "{body}");
 
-    // A server that keeps 5 ended runs deletes the two oldest, with their traces; B's list
-    // and `conlab runs` follow.
-    drop(a);
+    // A server that keeps 5 ended runs deletes the two oldest, with their traces; the other
+    // servers' lists and traces and `conlab runs` follow, A's too, which had kept them.
     let c = cluster.serve("c", &["--keep-runs", "5", "--keep-days", "0"]);
     let all: Vec<String> = first.iter().chain(&second).cloned().collect();
     cluster.wait_until(
@@ -685,9 +722,17 @@ fn the_record_lists_runs_for_every_server_survives_a_flush_and_keeps_what_it_is_
             .rt
             .block_on(cluster.queue.record().trace_count(gone));
         assert_eq!(stored.unwrap(), 0, "{gone}'s trace kept");
-        let (status, _, body) = http(&c.addr, "GET", &format!("/api/runs/{gone}/trace"), None);
-        assert_eq!(status, 404, "{body}");
+        for front in [&a, &b, &c] {
+            let (status, _, body) =
+                http(&front.addr, "GET", &format!("/api/runs/{gone}/trace"), None);
+            assert_eq!(status, 404, "{body}");
+        }
     }
+    let listed = a.listed();
+    assert!(
+        !listed.contains(&first[0]) && listed.contains(&first[2]),
+        "{listed:?}"
+    );
     let listed = b.listed();
     assert!(
         !listed.contains(&first[0]) && listed.contains(&first[2]),

@@ -173,3 +173,60 @@ fn a_page_sees_a_queued_run_live_from_the_last_snapshot() {
     assert!(!logs.contains("not published"), "{logs}");
     eprintln!("done in {:?}", started.elapsed());
 }
+
+/// A page watching a run whose worker is SIGKILLed: another worker takes the run over and
+/// runs it again from its start, and the page gets it whole again (a second `start`, whose
+/// time is behind what the first attempt had reached), never a delta of the second attempt
+/// against the first; the run then ends with the second attempt's trace.
+#[test]
+fn a_page_gets_a_taken_over_run_whole_again() {
+    let Some(mut cluster) = Cluster::start() else {
+        return;
+    };
+    let front = cluster.serve("serve-a", &[]);
+    let addr = front.addr.clone();
+    cluster.worker("first");
+    let (status, _, body) = http(&addr, "POST", "/api/runs", Some(LONG_RUN));
+    assert_eq!(status, 202, "{body}");
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = summary["id"].as_str().unwrap().to_string();
+    cluster.wait_until(Duration::from_secs(20), "the run is running", |_| {
+        let (_, _, body) = http(&addr, "GET", &format!("/api/runs/{id}"), None);
+        body.contains(r#""state":"running""#)
+    });
+    let page = {
+        let (addr, path) = (addr.clone(), format!("/api/runs/{id}/events"));
+        std::thread::spawn(move || sse(&addr, &path, Duration::from_secs(15)))
+    };
+    std::thread::sleep(Duration::from_millis(1200));
+    cluster.signal("first", libc::SIGKILL);
+    cluster.worker("second");
+    let events = page.join().unwrap();
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    let starts: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i].event == "start")
+        .collect();
+    assert_eq!(starts.len(), 2, "{names:?}\n{}", cluster.logs());
+    assert_eq!(names.last(), Some(&"end"), "{names:?}");
+    // How far the first attempt reached on the page, and where the second began.
+    let mut first = Trace::from_json(&events[starts[0]].data).unwrap();
+    for event in &events[starts[0] + 1..starts[1]] {
+        apply(
+            &mut first,
+            serde_json::from_str::<Delta>(&event.data).unwrap(),
+        );
+    }
+    let again = Trace::from_json(&events[starts[1]].data).unwrap();
+    assert!(
+        again.end < first.end,
+        "the second start is not behind the first attempt: {} >= {}",
+        again.end,
+        first.end
+    );
+    let row = cluster.row(&id);
+    assert_eq!(
+        (row.attempts, row.worker.as_deref()),
+        (2, Some("second")),
+        "{row:?}"
+    );
+}

@@ -880,7 +880,7 @@ ui_strings! {
     /// Its title: what it does.
     run_in_cpython_title => "Runs this lesson as a Python program under CPython on the server, traced, and judges it by the same checks.";
     /// A native run waits for a free slot.
-    native_queued => "Waiting for a free slot on the server…";
+    native_queued => "Queued: it starts as soon as a slot is free…";
     /// Before the server's reason.
     native_refused => "conlab serve refused the run:";
     /// The stream broke.

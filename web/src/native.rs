@@ -151,9 +151,11 @@ fn listen(
     };
     let mut listeners = Vec::new();
     {
-        let live = live.clone();
+        let (live, dispatch) = (live.clone(), dispatch.clone());
         listeners.push(EventListener::new(&source, "start", move |e| {
             if let Ok(trace) = serde_json::from_str::<Trace>(&data(e)) {
+                // It runs now: "queued" no longer holds.
+                dispatch.dispatch(Action::ClearNotice);
                 live.start(trace);
             }
         }));

@@ -267,6 +267,8 @@ pub enum Action {
     StopSteering,
     /// Show a short message.
     Notice(String),
+    /// Take the short message away (what it said no longer holds).
+    ClearNotice,
 }
 
 impl Playground {
@@ -494,6 +496,7 @@ impl Reducible for Playground {
             }
             Action::StopSteering => s.steering = None,
             Action::Notice(n) => s.notice = Some(n),
+            Action::ClearNotice => s.notice = None,
         }
         Rc::new(s)
     }

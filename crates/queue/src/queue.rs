@@ -71,31 +71,46 @@ impl Queue {
 
     /// Records `job` as queued and adds it to the stream, unless the queue is full.
     pub async fn enqueue(&self, job: &Job) -> Result<Enqueued, QueueError> {
+        // Read first, so a full queue costs the record nothing; the add checks again.
         let length = self.stream.length().await?;
         if length >= self.max_length {
-            let workers = self
-                .stream
-                .workers()
-                .await
-                .map(|w| w.iter().filter(|w| w.alive).count() as u64)
-                .unwrap_or(0)
-                .max(1);
-            return Err(QueueError::Full {
-                length,
-                cap: self.max_length,
-                // A hint: about a second of each worker's time per run ahead.
-                retry_after: length.div_ceil(workers).clamp(1, 600),
-            });
+            return Err(self.full(length).await);
         }
         self.record.insert_queued(job).await?;
-        match self.stream.add(job, &self.secret).await {
-            Ok(entry) => Ok(Enqueued { entry }),
+        match self
+            .stream
+            .add_capped(job, &self.secret, self.max_length)
+            .await
+        {
+            Ok(Some(entry)) => Ok(Enqueued { entry }),
+            // Filled by other starts since the length was read: this one never was.
+            Ok(None) => {
+                let _ = self.record.forget_queued(&job.run).await;
+                Err(self.full(self.max_length).await)
+            }
             Err(e) => {
                 // Not delivered: it ends failed at once rather than wait for nobody.
                 let why = format!("the queue did not take it: {e}");
                 let _ = self.record.refuse(&job.run, &why).await;
                 Err(e)
             }
+        }
+    }
+
+    /// The refusal of a full queue, with a hint of when to try again: about a second of each
+    /// live worker's time per run ahead.
+    async fn full(&self, length: u64) -> QueueError {
+        let workers = self
+            .stream
+            .workers()
+            .await
+            .map(|w| w.iter().filter(|w| w.alive).count() as u64)
+            .unwrap_or(0)
+            .max(1);
+        QueueError::Full {
+            length,
+            cap: self.max_length,
+            retry_after: length.div_ceil(workers).clamp(1, 600),
         }
     }
 
@@ -111,6 +126,9 @@ impl Queue {
     /// Makes the group if missing and adds every undelivered run of the record again.
     async fn redeliver(&self) -> Result<usize, QueueError> {
         self.stream.ensure_group().await?;
+        self.stream
+            .set_secret_fingerprint(&self.secret.fingerprint())
+            .await?;
         let jobs = self.record.undelivered().await?;
         for job in &jobs {
             self.stream.add(job, &self.secret).await?;

@@ -559,6 +559,21 @@ impl Record {
         .await
     }
 
+    /// Deletes a queued run the queue refused as full: it never was.
+    pub async fn forget_queued(&self, run: &str) -> Result<(), QueueError> {
+        let run = run.to_string();
+        self.with(move |conn| {
+            Box::pin(async move {
+                conn.exec_drop(
+                    "DELETE FROM runs WHERE id = ? AND status = 'queued'",
+                    (run,),
+                )
+                .await
+            })
+        })
+        .await
+    }
+
     /// Fails a queued run without running it (its entry was refused), saying why.
     pub async fn refuse(&self, run: &str, reason: &str) -> Result<bool, QueueError> {
         let values = (reason.to_string(), run.to_string());
@@ -793,6 +808,11 @@ impl Record {
 /// A MySQL error in one line (the common ones said plainly).
 fn conlab_mysql_line(e: &mysql_async::Error) -> String {
     let text = e.to_string();
+    if text.contains("1044") || text.contains("to database") {
+        return "this user may not use that database, or it does not exist: check the \
+                database in the URL (create it, or grant the user access)"
+            .to_string();
+    }
     if text.contains("1045") || text.contains("Access denied") {
         return "access denied: check the user and password in the URL".to_string();
     }

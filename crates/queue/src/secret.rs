@@ -61,6 +61,13 @@ impl Secret {
         hex(&mac.finalize().into_bytes())
     }
 
+    /// What the queue's servers leave in Redis so a worker can tell, before it takes a run,
+    /// whether it holds the same secret: a signature of a fixed text, which says nothing of
+    /// the secret itself.
+    pub fn fingerprint(&self) -> String {
+        self.sign(b"conlab queue: the secret's fingerprint, v1")
+    }
+
     /// Whether `signature` (hex) signs `message`, compared in constant time.
     pub fn verify(&self, message: &[u8], signature: &str) -> bool {
         let Some(bytes) = unhex(signature) else {

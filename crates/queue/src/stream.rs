@@ -85,7 +85,7 @@ impl Stream {
             .await
             .map_err(|e| QueueError::Redis {
                 url: redact(url),
-                why: format!("does not answer ({e})"),
+                why: in_words(&e),
             })?;
         let stream = Stream {
             conn: std::sync::Arc::new(std::sync::Mutex::new(conn)),
@@ -107,7 +107,7 @@ impl Stream {
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(|e| self.error(format!("does not answer ({e})")))?;
+            .map_err(|e| self.error(in_words(&e)))?;
         Ok(Stream {
             conn: std::sync::Arc::new(std::sync::Mutex::new(conn)),
             client: self.client.clone(),
@@ -169,8 +169,8 @@ impl Stream {
             Err(e) if self.reconnected(&e).await => cmd
                 .query_async(&mut self.connection())
                 .await
-                .map_err(|e| self.error(e)),
-            Err(e) => Err(self.error(e)),
+                .map_err(|e| self.error(in_words(&e))),
+            Err(e) => Err(self.error(in_words(&e))),
         }
     }
 
@@ -184,8 +184,8 @@ impl Stream {
             Err(e) if self.reconnected(&e).await => pipe
                 .query_async::<T>(&mut self.connection())
                 .await
-                .map_err(|e| self.error(e)),
-            Err(e) => Err(self.error(e)),
+                .map_err(|e| self.error(in_words(&e))),
+            Err(e) => Err(self.error(in_words(&e))),
         }
     }
 
@@ -224,6 +224,42 @@ impl Stream {
             .query(redis::cmd("SET").arg(self.key("epoch")).arg("1"))
             .await?;
         Ok(())
+    }
+
+    /// The fingerprint of the secret the queue's servers sign with, if one said it.
+    pub async fn secret_fingerprint(&self) -> Result<Option<String>, QueueError> {
+        self.query(redis::cmd("GET").arg(self.key("secret"))).await
+    }
+
+    /// Says which secret the queue's servers sign with (its fingerprint).
+    pub async fn set_secret_fingerprint(&self, fingerprint: &str) -> Result<(), QueueError> {
+        let _: Value = self
+            .query(redis::cmd("SET").arg(self.key("secret")).arg(fingerprint))
+            .await?;
+        Ok(())
+    }
+
+    /// Adds `job`, signed with `secret`, unless the stream already holds `cap` entries:
+    /// both in one step (a script), so starts arriving together cannot all pass a length
+    /// read first. The entry's id, or `None` when the queue is full.
+    pub async fn add_capped(
+        &self,
+        job: &Job,
+        secret: &Secret,
+        cap: u64,
+    ) -> Result<Option<String>, QueueError> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(
+            "if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return false end \
+             return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))",
+        )
+        .arg(1)
+        .arg(self.key("runs"))
+        .arg(cap);
+        for (name, value) in job.fields(secret) {
+            cmd.arg(name).arg(value);
+        }
+        self.query(&cmd).await
     }
 
     /// Adds `job`, signed with `secret`; returns the entry's id.
@@ -485,4 +521,34 @@ fn text(value: Value) -> Option<String> {
         Value::SimpleString(s) => Some(s),
         _ => None,
     }
+}
+
+/// A Redis error in one line a person reads: the common ones said plainly, the rest as Redis
+/// said it (its code, such as `NOGROUP`, kept first: the loop looks for it).
+fn in_words(e: &redis::RedisError) -> String {
+    let said = e
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lower = said.to_ascii_lowercase();
+    if e.kind() == redis::ErrorKind::AuthenticationFailed
+        || lower.contains("noauth")
+        || lower.contains("wrongpass")
+        || lower.contains("invalid password")
+    {
+        return format!("refused the password: check the password in the URL ({said})");
+    }
+    if lower.contains("db index is out of range") {
+        return "has no database of that number: check the URL's /<db> (0 to 15 unless the \
+                server has more)"
+            .into();
+    }
+    if e.kind() == redis::ErrorKind::Parse {
+        return "answered, but not as a Redis does: is that host and port a Redis?".into();
+    }
+    if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout() {
+        return format!("does not answer ({said})");
+    }
+    said
 }

@@ -27,6 +27,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+/// A worker whose secret is not the one the queue's servers sign with.
+fn wrong_secret() -> QueueError {
+    QueueError::Secret(
+        "this worker's secret is not the one the queue's servers sign with, so every run it \
+         took would be refused; give it the servers' --secret-file (or CONLAB_QUEUE_SECRET)"
+            .into(),
+    )
+}
+
 /// How long a worker keeps trying to store a run's end while the record does not answer
 /// (a MySQL restart or outage), before it gives the run up to be run again.
 const STORE_PATIENCE: Duration = Duration::from_secs(120);
@@ -141,6 +150,8 @@ pub struct Worker {
     stop: WorkerStop,
     host: String,
     done: u64,
+    /// Why it stopped by itself (its secret is not the servers').
+    fatal: Option<QueueError>,
 }
 
 /// How long a read waits for a new entry before the loop looks around again.
@@ -169,6 +180,11 @@ impl Worker {
                 .unwrap_or_else(|_| "?".into()),
             std::process::id()
         );
+        if let Some(theirs) = stream.secret_fingerprint().await? {
+            if theirs != secret.fingerprint() {
+                return Err(wrong_secret());
+            }
+        }
         // A name is one worker's. One that died (restarted under the same name) stops
         // counting as alive a lease after its last beat: wait that out, once.
         if let Some((other, left)) = stream.alive(&options.name).await? {
@@ -197,6 +213,7 @@ impl Worker {
             stop: WorkerStop::default(),
             host,
             done: 0,
+            fatal: None,
         })
     }
 
@@ -209,8 +226,9 @@ impl Worker {
         eprintln!("conlab worker {}: {what}", self.options.name);
     }
 
-    /// Takes and runs entries until asked to stop; returns how many runs it ended.
-    pub async fn run(mut self) -> u64 {
+    /// Takes and runs entries until asked to stop; returns how many runs it ended, or why it
+    /// stopped by itself.
+    pub async fn run(mut self) -> Result<u64, QueueError> {
         self.say(format_args!(
             "taking runs from {} (lease {} ms), recording them in {}",
             self.stream.url(),
@@ -237,7 +255,10 @@ impl Worker {
         let done = self.done;
         self.record.clone().close().await;
         self.stop.set_finished();
-        done
+        match self.fatal.take() {
+            Some(why) => Err(why),
+            None => Ok(done),
+        }
     }
 
     /// One entry, if there is one.
@@ -279,6 +300,22 @@ impl Worker {
         let job = match Job::from_fields(&entry.fields, &self.secret) {
             Ok(job) => job,
             Err(why) => {
+                // This worker's secret may be the wrong one (the servers' changed since it
+                // started): then the entry is left for a worker that can read it, and this
+                // one stops rather than refuse every run it takes.
+                if let Ok(Some(theirs)) = self.stream.secret_fingerprint().await {
+                    if theirs != self.secret.fingerprint() {
+                        self.say(format_args!(
+                            "entry {} does not verify with this worker's secret, which is not \
+                             the one the queue's servers sign with; leaving it to the other \
+                             workers and stopping",
+                            entry.id
+                        ));
+                        self.stop.ask();
+                        self.fatal = Some(wrong_secret());
+                        return Ok(());
+                    }
+                }
                 // Nothing of a forged entry is trusted: the record is not touched.
                 let run: String = entry
                     .fields

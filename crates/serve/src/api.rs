@@ -302,6 +302,11 @@ async fn trace(State(state): State<AppState>, RunId(id): RunId) -> Response {
     if !valid_id(&id) {
         return no_run(&id);
     }
+    // With a queue, an ended native run this server kept is served only while the record
+    // holds it (retention deletes it everywhere).
+    if state.runs.summary_everywhere(&id).await.is_none() {
+        return no_run(&id);
+    }
     if state.runs.summary(&id).is_none() {
         return record_trace(&state, &id).await;
     }

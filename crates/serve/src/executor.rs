@@ -36,7 +36,9 @@ impl NativeExecutor {
             params: job.params.clone(),
             runtime: WireRuntime::Native,
         };
-        start::prepare(&self.config, asked).map_err(|(_, why)| why)
+        // The same checks as a server's, but the settings they name are this worker's.
+        start::prepare(&self.config, asked)
+            .map_err(|(_, why)| why.replace("this server", "this worker"))
     }
 }
 

@@ -212,7 +212,8 @@ async fn produce(
     mut shutdown: watch::Receiver<bool>,
     _slot: Slot,
 ) {
-    let mut tracker: Option<DeltaTracker> = None;
+    // What was sent, and how far in the run's time it reached.
+    let mut tracker: Option<(DeltaTracker, conlab_core::Nanos)> = None;
     let mut said_queued = false;
     // Whether a lane has been sent: until then the page shows nothing of the run.
     let mut lanes_sent = false;
@@ -233,15 +234,19 @@ async fn produce(
                 let made = tokio::task::spawn_blocking(move || {
                     let (trace, progress) = live.snapshot()?;
                     let lanes = !trace.lanes.is_empty();
+                    // A run whose time went back started again (its worker was lost and
+                    // another took it over): the page gets it whole again, not a delta
+                    // against the lost attempt.
+                    let previous = previous.filter(|(_, end)| trace.end >= *end);
                     Some(match previous {
                         None => (
                             json_event("start", &trace),
-                            DeltaTracker::start(&trace),
+                            (DeltaTracker::start(&trace), trace.end),
                             lanes,
                         ),
-                        Some(mut tracker) => {
+                        Some((mut tracker, _)) => {
                             let delta = tracker.next(&trace, progress);
-                            (json_event("delta", &delta), tracker, lanes)
+                            (json_event("delta", &delta), (tracker, trace.end), lanes)
                         }
                     })
                 })

@@ -101,7 +101,7 @@ pub fn worker(args: WorkerArgs) -> Result<(), Failure> {
         stop.ask();
         stop.wait(grace + Duration::from_secs(15));
     }));
-    rt.block_on(worker.run());
+    rt.block_on(worker.run()).map_err(queue_failure)?;
     Ok(())
 }
 

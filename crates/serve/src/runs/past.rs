@@ -36,17 +36,25 @@ impl Runs {
             return;
         };
         let keep = self.config.record_retention;
-        if keep == conlab_queue::Retention::default() {
-            return;
-        }
         loop {
-            match queue.record().prune(&keep).await {
+            let pruned = match keep == conlab_queue::Retention::default() {
+                true => Ok(0),
+                false => queue.record().prune(&keep).await,
+            };
+            match pruned {
                 Ok(0) => {}
                 Ok(n) => eprintln!(
                     "conlab serve: {n} ended runs deleted from the record, with their traces ({})",
                     retention_words(&keep)
                 ),
                 Err(e) => eprintln!("conlab serve: old runs not deleted this time: {e}"),
+            }
+            // What any server of the queue deleted goes from this one's list and store too.
+            match self.forget_deleted(&queue).await {
+                Ok(0) | Err(_) => {}
+                Ok(n) => eprintln!(
+                    "conlab serve: {n} runs the record no longer keeps are gone from this server too"
+                ),
             }
             tokio::select! {
                 _ = tokio::time::sleep(TRIM_EVERY) => {}
@@ -58,14 +66,65 @@ impl Runs {
         }
     }
 
+    /// Forgets the ended native runs this server kept that the record no longer holds (its
+    /// retention, or another server's, deleted them): with a queue every native run is the
+    /// record's. How many went.
+    pub(crate) async fn forget_deleted(
+        &self,
+        queue: &conlab_queue::Queue,
+    ) -> Result<usize, String> {
+        let kept: Vec<String> = self
+            .book
+            .lock()
+            .iter()
+            .filter(|e| {
+                e.summary.state == RunState::Ended && e.summary.runtime == WireRuntime::Native
+            })
+            .map(|e| e.summary.id.clone())
+            .collect();
+        let mut gone = Vec::new();
+        for chunk in kept.chunks(500) {
+            let held: HashSet<String> = queue
+                .record()
+                .rows(chunk)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|row| row.id)
+                .collect();
+            gone.extend(chunk.iter().filter(|id| !held.contains(*id)).cloned());
+        }
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        self.book.lock().retain(|e| !gone.contains(&e.summary.id));
+        for id in &gone {
+            self.store.forget(id);
+        }
+        Ok(gone.len())
+    }
+
+    /// Whether the record no longer holds run `id` (then this server forgets it too).
+    async fn deleted_from_record(&self, queue: &conlab_queue::Queue, id: &str) -> bool {
+        let held = queue.record().rows(&[id.to_string()]).await;
+        if !matches!(&held, Ok(rows) if rows.is_empty()) {
+            return false;
+        }
+        self.book.lock().retain(|e| e.summary.id != id);
+        self.store.forget(id);
+        true
+    }
+
     /// This server's runs and, with a queue, the record's latest ones (as many as the server
     /// keeps), newest first. A record that does not answer leaves its runs out, said once in
     /// the log.
     pub async fn list_everywhere(&self) -> RunList {
-        let mut list = self.list();
         let Some(queue) = self.queue.as_ref() else {
-            return list;
+            return self.list();
         };
+        // Runs the record deleted (any server's retention) are not listed here either.
+        let _ = self.forget_deleted(queue).await;
+        let mut list = self.list();
         let rows = match queue.record().recent(self.config.max_kept as u32).await {
             Ok(rows) => rows,
             Err(e) => {
@@ -84,12 +143,21 @@ impl Runs {
         list
     }
 
-    /// One run: this server's, else the record's.
+    /// One run: this server's, else the record's; with a queue, an ended native run only
+    /// while the record still holds it.
     pub async fn summary_everywhere(&self, id: &str) -> Option<RunSummary> {
-        if let Some(summary) = self.summary(id) {
-            return Some(summary);
+        let here = self.summary(id);
+        let Some(queue) = self.queue.as_ref() else {
+            return here;
+        };
+        if let Some(summary) = here {
+            let record_only =
+                summary.state == RunState::Ended && summary.runtime == WireRuntime::Native;
+            if !record_only || !self.deleted_from_record(queue, id).await {
+                return Some(summary);
+            }
+            return None;
         }
-        let queue = self.queue.as_ref()?;
         let rows = queue.record().rows(&[id.to_string()]).await.ok()?;
         rows.into_iter().next().map(summary_of)
     }
