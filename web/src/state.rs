@@ -267,7 +267,9 @@ pub enum Action {
     StopSteering,
     /// Show a short message.
     Notice(String),
-    /// Take the short message away (what it said no longer holds).
+    /// Take the short message away (what it said no longer holds): a served run that waited
+    /// and now runs.
+    #[cfg_attr(not(feature = "served"), allow(dead_code))]
     ClearNotice,
 }
 
