@@ -10,6 +10,8 @@
 
 use crate::cluster::{sleep_job, Cluster, ClusterOptions, KilledWorker};
 use crate::error::ClusterError;
+use crate::interrupt;
+use crate::numbers::{counted, thousands};
 use crate::outcomes::{count_outcomes, Outcomes};
 use crate::seeded::SeededRng;
 use std::collections::BTreeSet;
@@ -161,6 +163,38 @@ impl CampaignReport {
             && self.died.is_empty()
     }
 
+    /// The executed-again line's explanation: how many of the runs executed more than once a
+    /// killed worker held (`after_kill` of them), beside how many runs the killed workers
+    /// held in all.
+    fn executed_again_explained(&self, after_kill: usize) -> String {
+        let again = self.outcomes.executed_again.len();
+        let held = counted(self.killed_runs().len(), "run", "runs");
+        let held = match self.kills.len() {
+            0 => "no worker was killed".to_string(),
+            1 => format!("the killed worker held {held}"),
+            kills => format!("the {} killed workers held {held} in all", thousands(kills)),
+        };
+        let explained = match (again, after_kill) {
+            (0, _) => "none".to_string(),
+            (1, 1) => "it was held by a killed worker".to_string(),
+            (1, _) => "it was not held by a killed worker".to_string(),
+            (_, 0) => format!(
+                "none of the {} was held by a killed worker",
+                thousands(again)
+            ),
+            (_, k) if k == again => {
+                format!("all {} were held by a killed worker", thousands(again))
+            }
+            (_, 1) => format!("1 of the {} was held by a killed worker", thousands(again)),
+            (_, k) => format!(
+                "{} of the {} were held by a killed worker",
+                thousands(k),
+                thousands(again)
+            ),
+        };
+        format!("{explained} ({held})")
+    }
+
     /// The report, as `just chaos` prints it.
     pub fn summary(&self) -> String {
         let o = &self.outcomes;
@@ -183,17 +217,19 @@ impl CampaignReport {
         };
         let restart = |d: Option<Duration>| {
             d.map_or("not restarted".to_string(), |d| {
-                format!("restarted once ({} ms)", d.as_millis())
+                format!("restarted once ({} ms)", thousands(d.as_millis() as usize))
             })
         };
+        // A count in the report's column.
+        let n = |n: usize| format!("{:>9}", thousands(n));
         let mut lines = vec![
             format!(
-                "chaos campaign, seed {}: {} runs on {} workers (lease {} s), {} kills, Redis {}, MariaDB {}",
+                "chaos campaign, seed {}: {} on {} (lease {} s), {}, Redis {}, MariaDB {}",
                 self.campaign.seed,
-                self.campaign.runs,
-                self.campaign.workers,
+                counted(self.campaign.runs, "run", "runs"),
+                counted(self.campaign.workers, "worker", "workers"),
                 self.campaign.lease.as_secs_f64(),
-                self.kills.len(),
+                counted(self.kills.len(), "kill", "kills"),
                 restart(self.redis_restart),
                 restart(self.mysql_restart),
             ),
@@ -203,32 +239,36 @@ impl CampaignReport {
                 self.draining.as_secs_f64(),
                 self.deadline.as_secs_f64()
             ),
-            format!("  runs enqueued             {:>6}", o.enqueued),
-            format!("  done                      {:>6}", o.done),
+            format!("  runs enqueued             {}", n(o.enqueued)),
+            format!("  done                      {}", n(o.done)),
             format!(
-                "  lost                      {:>6}   target 0: {}{}",
-                o.not_ended.len(),
+                "  lost                      {}   target 0: {}{}",
+                n(o.not_ended.len()),
                 mark(o.not_ended.is_empty()),
                 list(&o.not_ended)
             ),
             format!(
-                "  stored twice              {:>6}   target 0: {}{}",
-                o.stored_twice.len(),
+                "  stored twice              {}   target 0: {}{}",
+                n(o.stored_twice.len()),
                 mark(o.stored_twice.is_empty()),
                 list(&o.stored_twice)
             ),
             format!(
-                "  executed more than once   {:>6}   {} of them held by a killed worker ({} runs were); without a kill: {} (target 0: {}){}",
-                o.executed_again.len(),
-                after_kill.len(),
-                self.killed_runs().len(),
-                unexplained.len(),
+                "  executed more than once   {}   {}; without a kill: {} (target 0: {}){}",
+                n(o.executed_again.len()),
+                self.executed_again_explained(after_kill.len()),
+                thousands(unexplained.len()),
                 mark(unexplained.is_empty()),
-                list(&unexplained.iter().map(|(id, n)| format!("{id} ×{n}")).collect::<Vec<_>>())
+                list(
+                    &unexplained
+                        .iter()
+                        .map(|(id, n)| format!("{id} ×{n}"))
+                        .collect::<Vec<_>>()
+                )
             ),
             format!(
-                "  parked failed             {:>6}   (lost their worker twice){}",
-                o.parked.len(),
+                "  parked failed             {}   (lost their worker twice){}",
+                n(o.parked.len()),
                 list(&o.parked)
             ),
         ];
@@ -239,30 +279,34 @@ impl CampaignReport {
             .partition(|(id, _, _)| killed.contains(id.as_str()));
         if !o.attempts_without_start.is_empty() {
             lines.push(format!(
-                "  attempts without a start  {:>6}   (the record counts a claim no worker ran: {} by a worker killed before it started, {} otherwise{}; not a target)",
-                o.attempts_without_start.len(),
-                claims_killed.len(),
-                claims_other.len(),
+                "  attempts without a start  {}   (the record counts a claim no worker ran: {} by a worker killed before it started, {} otherwise{}; not a target)",
+                n(o.attempts_without_start.len()),
+                thousands(claims_killed.len()),
+                thousands(claims_other.len()),
                 list(
                     &claims_other
                         .iter()
-                        .map(|(id, attempts, starts)| format!("{id} {attempts} attempts, {starts} started"))
+                        .map(|(id, attempts, starts)| format!(
+                            "{id} {}, {} started",
+                            counted(*attempts as usize, "attempt", "attempts"),
+                            thousands(*starts as usize)
+                        ))
                         .collect::<Vec<_>>()
                 )
             ));
         }
         if !o.failed.is_empty() {
             lines.push(format!(
-                "  failed otherwise          {:>6}   ({} refused, target 0: {}) e.g. {}: {}",
-                o.failed.len(),
-                self.refused(),
+                "  failed otherwise          {}   ({} refused, target 0: {}) e.g. {}: {}",
+                n(o.failed.len()),
+                thousands(self.refused()),
                 mark(self.refused() == 0),
                 o.failed[0].0,
                 o.failed[0].1
             ));
         }
         if o.stopped > 0 {
-            lines.push(format!("  stopped                   {:>6}", o.stopped));
+            lines.push(format!("  stopped                   {}", n(o.stopped)));
         }
         if !self.died.is_empty() {
             lines.push(format!(
@@ -292,6 +336,10 @@ pub fn run_campaign(
     // as the workers take runs, a number the machine's speed decides) never shift it.
     let mut rng = SeededRng::new(campaign.seed);
     let mut sleeps = SeededRng::new(campaign.seed ^ 0x5EED_5EED_5EED_5EED);
+    interrupt::note_status(format!(
+        "chaos campaign interrupted while starting its servers and workers (replay: {})",
+        campaign.replay_line()
+    ));
     let mut options = ClusterOptions::new(binary);
     options.lease = campaign.lease;
     options.max_run = campaign.max_run;
@@ -306,10 +354,10 @@ pub fn run_campaign(
     }
     cluster.wait_workers_alive(campaign.workers, Duration::from_secs(30))?;
     progress(&format!(
-        "{} workers up ({}); enqueueing {} runs of {} with sleep_ms {} to {}",
-        campaign.workers,
+        "{} up ({}); enqueueing {} of {} with sleep_ms {} to {}",
+        counted(campaign.workers, "worker", "workers"),
         cluster.worker_names().join(", "),
-        campaign.runs,
+        counted(campaign.runs, "run", "runs"),
         crate::cluster::SCENARIO,
         campaign.sleep_ms.0,
         campaign.sleep_ms.1
@@ -390,16 +438,25 @@ pub fn run_campaign(
             });
             next_kill += draw_kill(&mut rng);
         }
+        let so_far = format!(
+            "{} of {} enqueued, {} waiting or running, {}",
+            thousands(enqueued),
+            counted(campaign.runs, "run", "runs"),
+            thousands(open.len()),
+            counted(kills.len(), "kill", "kills")
+        );
         if last_progress.elapsed() >= Duration::from_secs(2) {
             progress(&format!(
-                "[{:>5.1} s] enqueued {enqueued}/{}, waiting or running {}, kills {}",
-                started.elapsed().as_secs_f64(),
-                campaign.runs,
-                open.len(),
-                kills.len()
+                "[{:>5.1} s] {so_far}",
+                started.elapsed().as_secs_f64()
             ));
             last_progress = Instant::now();
         }
+        interrupt::note_status(format!(
+            "chaos campaign interrupted after {:.1} s: {so_far}; no verdict on an unfinished campaign (replay: {})",
+            started.elapsed().as_secs_f64(),
+            campaign.replay_line()
+        ));
         std::thread::sleep(Duration::from_millis(5));
     }
 
@@ -407,22 +464,34 @@ pub fn run_campaign(
     let deadline = campaign.max_run + campaign.lease * 2;
     let last_enqueue = Instant::now();
     progress(&format!(
-        "[{:>5.1} s] all {} runs enqueued; waiting up to {:.0} s for the last {} to end",
+        "[{:>5.1} s] all {} enqueued; waiting up to {:.0} s for the last {} to end",
         started.elapsed().as_secs_f64(),
-        campaign.runs,
+        counted(campaign.runs, "run", "runs"),
         deadline.as_secs_f64(),
-        open.len()
+        thousands(open.len())
     ));
     let ids = cluster.enqueued().to_vec();
     while last_enqueue.elapsed() < deadline {
         let rows = cluster.rows(&open)?;
         open.retain(|id| !rows.get(id).is_some_and(|r| r.status.ended()));
+        interrupt::note_status(format!(
+            "chaos campaign interrupted after {:.1} s: all {} enqueued, {} still waiting or running, {}; no verdict on an unfinished campaign (replay: {})",
+            started.elapsed().as_secs_f64(),
+            counted(campaign.runs, "run", "runs"),
+            thousands(open.len()),
+            counted(kills.len(), "kill", "kills"),
+            campaign.replay_line()
+        ));
         if open.is_empty() {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     let draining = last_enqueue.elapsed();
+    interrupt::note_status(format!(
+        "chaos campaign interrupted while counting what became of its runs (replay: {})",
+        campaign.replay_line()
+    ));
     died.extend(cluster.exited());
     died.sort();
     died.dedup();

@@ -91,6 +91,7 @@ struct Process {
     name: String,
     child: Child,
     log: PathBuf,
+    started: Instant,
 }
 
 impl Process {
@@ -121,6 +122,34 @@ pub struct KilledWorker {
     pub held: Vec<String>,
 }
 
+/// A worker that exited by itself (not killed by the cluster), reaped by
+/// [`Cluster::reap_exited_workers`].
+#[derive(Debug, Clone)]
+pub struct ExitedWorker {
+    /// Its name.
+    pub name: String,
+    /// Its process id.
+    pub pid: u32,
+    /// How it ended, in words: `killed by signal 9 (SIGKILL)`, `exited with code 1`.
+    pub how: String,
+    /// Killed by a signal, or stopped as a signal asks (exit code 130), rather than ending
+    /// by itself with an error.
+    pub by_signal: bool,
+    /// How long it had lived.
+    pub lived: Duration,
+    /// The run its log says it was running when it ended, if any: the queue gives it to a
+    /// worker once its lease lapses.
+    pub running: Option<String>,
+}
+
+/// A worker that is gone: killed or exited, its log still read.
+struct Gone {
+    name: String,
+    log: PathBuf,
+    /// `killed`, `exited`: for the logs' headings.
+    how: &'static str,
+}
+
 /// Private Redis and MariaDB, the queue on them, `conlab worker`s and maybe `conlab serve`.
 pub struct Cluster {
     options: ClusterOptions,
@@ -133,8 +162,8 @@ pub struct Cluster {
     rt: tokio::runtime::Runtime,
     queue: Queue,
     workers: Vec<Process>,
-    /// Killed workers: their logs are still read.
-    gone: Vec<(String, PathBuf)>,
+    /// Killed or exited workers: their logs are still read.
+    gone: Vec<Gone>,
     server: Option<Process>,
     enqueued: Vec<String>,
     /// Every process id started, reaped or not.
@@ -274,12 +303,34 @@ impl Cluster {
 
     /// Starts `conlab worker --name name`, its log in `<name>.log` in the folder.
     pub fn start_worker(&mut self, name: &str) -> Result<(), ClusterError> {
-        if self.workers.iter().any(|w| w.name == name) || self.gone.iter().any(|g| g.0 == name) {
+        if self.workers.iter().any(|w| w.name == name) || self.gone.iter().any(|g| g.name == name) {
             return Err(ClusterError::Process(format!(
                 "a worker named {name} was started already"
             )));
         }
-        let log = self.dir.path().join(format!("{name}.log"));
+        self.spawn_worker(name, self.dir.path().join(format!("{name}.log")))
+    }
+
+    /// Starts a worker under the name of one that is gone (killed or exited), its log in
+    /// `<name>.<n>.log` for its `n`th life. It waits out the lease before taking runs: the
+    /// queue counts the dead one alive until a lease after its last beat.
+    pub fn start_worker_again(&mut self, name: &str) -> Result<(), ClusterError> {
+        if self.workers.iter().any(|w| w.name == name) {
+            return Err(ClusterError::Process(format!(
+                "worker {name} is still running"
+            )));
+        }
+        let lives = self.gone.iter().filter(|g| g.name == name).count();
+        if lives == 0 {
+            return Err(ClusterError::Process(format!(
+                "no worker named {name} was started before"
+            )));
+        }
+        let log = self.dir.path().join(format!("{name}.{}.log", lives + 1));
+        self.spawn_worker(name, log)
+    }
+
+    fn spawn_worker(&mut self, name: &str, log: PathBuf) -> Result<(), ClusterError> {
         let mut command = self.command(&log)?;
         command
             .args(["worker", "--queue", &self.redis, "--db", &self.mysql])
@@ -300,8 +351,24 @@ impl Cluster {
             name: name.to_string(),
             child,
             log,
+            started: Instant::now(),
         });
         Ok(())
+    }
+
+    /// Worker `name`'s log (the live one's, else the last one's).
+    pub fn worker_log(&self, name: &str) -> Option<PathBuf> {
+        self.workers
+            .iter()
+            .find(|w| w.name == name)
+            .map(|w| w.log.clone())
+            .or_else(|| {
+                self.gone
+                    .iter()
+                    .rev()
+                    .find(|g| g.name == name)
+                    .map(|g| g.log.clone())
+            })
     }
 
     /// The names of the workers started and not killed.
@@ -353,7 +420,11 @@ impl Cluster {
         let mut process = self.workers.remove(at);
         let pid = process.pid();
         process.kill(libc::SIGKILL);
-        self.gone.push((process.name.clone(), process.log.clone()));
+        self.gone.push(Gone {
+            name: process.name.clone(),
+            log: process.log.clone(),
+            how: "killed",
+        });
         // Dead and reaped: what the record says it holds can no longer change by its hand.
         let mut held: BTreeSet<String> = self
             .rows(&self.enqueued)?
@@ -396,7 +467,11 @@ impl Cluster {
             if let Ok(Some(status)) = self.workers[at].child.try_wait() {
                 let process = self.workers.remove(at);
                 interrupt::forget_group(process.pid());
-                self.gone.push((process.name, process.log));
+                self.gone.push(Gone {
+                    name: process.name,
+                    log: process.log,
+                    how: "exited",
+                });
                 return status.code().or(status.signal().map(|s| 128 + s));
             }
             if Instant::now() > deadline {
@@ -473,6 +548,7 @@ impl Cluster {
             name: "serve".into(),
             child,
             log: log.clone(),
+            started: Instant::now(),
         });
         let mut out = std::io::BufReader::new(
             stdout.ok_or_else(|| ClusterError::Process("conlab serve has no output".into()))?,
@@ -501,6 +577,46 @@ impl Cluster {
                 Some(format!("{}: {status}", p.name))
             })
             .collect()
+    }
+
+    /// The workers that exited by themselves (not killed by the cluster) since the last call,
+    /// reaped: their names are free for [`Cluster::start_worker_again`].
+    pub fn reap_exited_workers(&mut self) -> Vec<ExitedWorker> {
+        let mut exited = Vec::new();
+        let mut at = 0;
+        while at < self.workers.len() {
+            let Ok(Some(status)) = self.workers[at].child.try_wait() else {
+                at += 1;
+                continue;
+            };
+            let process = self.workers.remove(at);
+            interrupt::forget_group(process.pid());
+            let running = crate::outcomes::LogCounts::read(&[process.log.as_path()])
+                .running()
+                .map(String::from);
+            let (how, by_signal) = exit_in_words(status);
+            exited.push(ExitedWorker {
+                name: process.name.clone(),
+                pid: process.pid(),
+                how,
+                by_signal,
+                lived: process.started.elapsed(),
+                running,
+            });
+            self.gone.push(Gone {
+                name: process.name,
+                log: process.log,
+                how: "exited",
+            });
+        }
+        exited
+    }
+
+    /// How `conlab serve` ended, in words, if it has (it stays noted: it is not reaped).
+    pub fn server_exit(&mut self) -> Option<String> {
+        let server = self.server.as_mut()?;
+        let status = server.child.try_wait().ok()??;
+        Some(exit_in_words(status).0)
     }
 
     /// Records `job` as queued and adds it to the stream, as `conlab serve --queue` does.
@@ -540,7 +656,7 @@ impl Cluster {
     pub fn worker_logs(&self) -> Vec<PathBuf> {
         self.gone
             .iter()
-            .map(|(_, log)| log.clone())
+            .map(|g| g.log.clone())
             .chain(self.workers.iter().map(|w| w.log.clone()))
             .collect()
     }
@@ -550,7 +666,7 @@ impl Cluster {
         let named = self
             .gone
             .iter()
-            .map(|(n, l)| (n.clone() + " (killed)", l.clone()))
+            .map(|g| (format!("{} ({})", g.name, g.how), g.log.clone()))
             .chain(self.workers.iter().map(|w| (w.name.clone(), w.log.clone())))
             .chain(self.server.iter().map(|s| (s.name.clone(), s.log.clone())));
         named
@@ -572,5 +688,34 @@ impl Drop for Cluster {
         }
         interrupt::forget_folder(self.dir.path());
         // Then the folder (TempDir) and the servers go, in field order.
+    }
+}
+
+/// How a process ended, in words (`killed by signal 9 (SIGKILL)`, `exited with code 1`), and
+/// whether a signal ended it (killed by one, or exit code 130: stopped as SIGTERM or Ctrl-C
+/// asks).
+pub(crate) fn exit_in_words(status: std::process::ExitStatus) -> (String, bool) {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(signal) = status.signal() {
+        let name = match signal {
+            libc::SIGHUP => " (SIGHUP)",
+            libc::SIGINT => " (SIGINT)",
+            libc::SIGQUIT => " (SIGQUIT)",
+            libc::SIGABRT => " (SIGABRT)",
+            libc::SIGKILL => " (SIGKILL)",
+            libc::SIGSEGV => " (SIGSEGV)",
+            libc::SIGTERM => " (SIGTERM)",
+            _ => "",
+        };
+        return (format!("killed by signal {signal}{name}"), true);
+    }
+    match status.code() {
+        Some(0) => ("exited with code 0".into(), false),
+        Some(130) => (
+            "stopped (exit code 130, as after SIGTERM or Ctrl-C)".into(),
+            true,
+        ),
+        Some(code) => (format!("exited with code {code}"), false),
+        None => (format!("ended ({status})"), false),
     }
 }

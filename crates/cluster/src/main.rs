@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use conlab_cluster::{Campaign, Demo, SeededRng};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -39,12 +40,15 @@ enum Command {
         #[arg(long, default_value = "2-5", value_name = "MIN-MAX")]
         kill_every: String,
     },
-    /// Private Redis and MariaDB, `conlab serve --queue` with the page, and workers, until
-    /// Ctrl-C; then everything is stopped and removed
+    /// Private Redis and MariaDB, `conlab serve --queue` with the page, and workers (one that
+    /// exits, say by `kill -9`, is started again), until Ctrl-C; then everything is stopped
+    /// and removed
     Demo {
-        /// Where to serve the page (a busy port falls back to a free one)
-        #[arg(long, default_value = "127.0.0.1:7878")]
-        bind: String,
+        /// Where to serve the page: an address and port such as 127.0.0.1:7878 or
+        /// localhost:8000 (a busy port falls back to a free one; beyond loopback only with
+        /// CONLAB_SERVE_TOKEN set, the token the page then asks for)
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7878", value_parser = conlab_cluster::parse_bind)]
+        bind: SocketAddr,
         /// Workers to start
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=32))]
         workers: u64,
@@ -68,6 +72,11 @@ fn main() -> ExitCode {
         } => chaos(seed, runs, workers, lease_seconds, &kill_every),
         Command::Demo { bind, workers } => demo(bind, workers),
     };
+    if conlab_cluster::interrupted() {
+        // Ctrl-C came: the handler stops everything, says how far the work had come and
+        // exits 130; an error here is the stopping's doing, not worth a word.
+        conlab_cluster::wait_for_the_interrupt();
+    }
     match result {
         Ok(code) => code,
         Err(Failure::Usage(why)) => {
@@ -121,7 +130,11 @@ fn chaos(
         campaign.replay_line(),
         binary.display()
     );
-    let report = conlab_cluster::run_campaign(&campaign, binary, &mut |line| println!("{line}"))?;
+    let report = conlab_cluster::run_campaign(&campaign, binary, &mut |line| {
+        if !conlab_cluster::interrupted() {
+            println!("{line}");
+        }
+    })?;
     println!("{}", report.summary());
     Ok(if report.targets_met() {
         ExitCode::SUCCESS
@@ -138,7 +151,16 @@ fn parse_range(text: &str) -> Option<(Duration, Duration)> {
         .then(|| (Duration::from_secs_f64(lo), Duration::from_secs_f64(hi)))
 }
 
-fn demo(bind: String, workers: u64) -> Result<ExitCode, Failure> {
+fn demo(bind: SocketAddr, workers: u64) -> Result<ExitCode, Failure> {
+    // `conlab serve` refuses a non-loopback address without a token: refused here, before
+    // any server starts.
+    if !bind.ip().is_loopback() && std::env::var_os("CONLAB_SERVE_TOKEN").is_none() {
+        return Err(Failure::Usage(format!(
+            "--bind {bind}: beyond this machine's loopback the page needs a token; set \
+             CONLAB_SERVE_TOKEN (16 characters or more), or give a loopback address such as \
+             127.0.0.1:7878"
+        )));
+    }
     let binary = conlab_cluster::conlab_binary()?;
     conlab_cluster::run_demo(&Demo {
         binary,
