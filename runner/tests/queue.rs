@@ -32,32 +32,54 @@ fn three_hundred_runs_end_exactly_once_across_kills_and_restarts() {
     }
     let mut ids: Vec<String> = Vec::new();
     let mut killed: Vec<(String, String)> = Vec::new();
-    let mut replacements = ["w4", "w5"].into_iter();
+    // Every worker killed, and those killed mid-run with the run they held.
+    let mut shot: Vec<String> = Vec::new();
+    // Workers started in place of killed ones: w4, w5, …
+    let mut replacements = 3;
     for i in 0..300usize {
         let sleep = (30 + (i * 37) % 120).to_string();
         ids.push(cluster.enqueue(&format!("r-{i}"), &[("sleep_ms", &sleep)]));
         std::thread::sleep(Duration::from_millis(40));
         match i {
             50 | 170 => {
-                // A worker in the middle of a run, killed without a word.
-                let mut victim = None;
-                cluster.wait_until(Duration::from_secs(10), "a run is under way", |c| {
-                    victim = c
-                        .rows(&ids)
-                        .into_values()
-                        .find(|r| r.status == RunStatus::Running && r.attempts == 1)
-                        .map(|r| (r.id, r.worker.unwrap()));
-                    victim.is_some()
-                });
-                let (run, worker) = victim.unwrap();
-                cluster.signal(&worker, libc::SIGKILL);
-                assert_eq!(
-                    cluster.wait_exit(&worker, Duration::from_secs(5)),
-                    Some(128 + 9)
-                );
-                eprintln!("killed {worker} running {run} at {:?}", started.elapsed());
-                killed.push((run, worker));
-                cluster.worker(replacements.next().unwrap());
+                // A worker in the middle of a run, killed without a word. Which run it held
+                // is read from the record once it is dead: it may have ended the run it was
+                // seen with and begun another, or be between two (then another is killed).
+                loop {
+                    let mut victim = None;
+                    cluster.wait_until(Duration::from_secs(10), "a run is under way", |c| {
+                        victim = c
+                            .rows(&ids)
+                            .into_values()
+                            .find(|r| r.status == RunStatus::Running && r.attempts == 1)
+                            .and_then(|r| r.worker);
+                        victim.is_some()
+                    });
+                    let worker = victim.unwrap();
+                    cluster.signal(&worker, libc::SIGKILL);
+                    shot.push(worker.clone());
+                    assert_eq!(
+                        cluster.wait_exit(&worker, Duration::from_secs(5)),
+                        Some(128 + 9)
+                    );
+                    let held = cluster.rows(&ids).into_values().find(|r| {
+                        r.status == RunStatus::Running && r.worker.as_deref() == Some(&worker)
+                    });
+                    replacements += 1;
+                    cluster.worker(&format!("w{replacements}"));
+                    match held {
+                        Some(row) => {
+                            eprintln!(
+                                "killed {worker} running {} at {:?}",
+                                row.id,
+                                started.elapsed()
+                            );
+                            killed.push((row.id, worker));
+                            break;
+                        }
+                        None => eprintln!("{worker} was between runs when killed; again"),
+                    }
+                }
             }
             110 => {
                 let redis = cluster.redis.clone();
@@ -140,11 +162,7 @@ fn three_hundred_runs_end_exactly_once_across_kills_and_restarts() {
     let exited: Vec<String> = cluster
         .exited()
         .into_iter()
-        .filter(|line| {
-            !killed
-                .iter()
-                .any(|(_, w)| line.starts_with(&format!("{w}:")))
-        })
+        .filter(|line| !shot.iter().any(|w| line.starts_with(&format!("{w}:"))))
         .collect();
     assert!(
         exited.is_empty(),
