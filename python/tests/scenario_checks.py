@@ -65,10 +65,11 @@ class Trace:
         return sum(1 for l in self.lanes if l["kind"] == kind)
 
 
-def about(fails, what, actual, expected, waits=0, tasks=0, real=0, threads=0):
+def about(fails, what, actual, expected, waits=0, tasks=0, real=0, threads=0, plus=0):
+    """As conlab's time checks judge: `plus` is a cost the run may add (never one it must)."""
     lo = max(0, expected - EARLY)
     hi = (expected + LATE + int(expected * LATE_FRACTION) + waits * T.lateness + tasks * PER_TASK
-          + real * REAL_REQUEST + threads * PER_THREAD)
+          + real * REAL_REQUEST + threads * PER_THREAD + plus)
     if not lo <= actual <= hi:
         fails.append(f"{what}: {actual / MS:.1f} ms not in {lo / MS:.1f}..{hi / MS:.1f} ms")
 
@@ -618,7 +619,10 @@ def event_loop_choice(t, f):
     check(f, "gathered", len(gather) == 1, gather)
     if gather:
         untraced = max(0, int(t.extra.get("makespan_asyncio_ms", 0) * MS) - sleep)
-        about(f, "makespan-one-sleep", gather[0]["end"] - first, sleep + untraced, waits=1, tasks=n)
+        # What the tasks cost untraced may come on top, as the Rust check allows it: the
+        # traced run may also be quicker (a warmed-up loop), never quicker than one sleep.
+        about(f, "makespan-one-sleep", gather[0]["end"] - first, sleep, waits=1, tasks=n,
+              plus=untraced)
     for loop in ("asyncio", "uvloop"):
         ms = t.extra.get(f"makespan_{loop}_ms")
         check(f, f"{loop}-untraced", ms is not None, "no figure")
