@@ -155,7 +155,7 @@ fn listen(
         listeners.push(EventListener::new(&source, "start", move |e| {
             if let Ok(trace) = serde_json::from_str::<Trace>(&data(e)) {
                 // It runs now: "queued" no longer holds.
-                dispatch.dispatch(Action::ClearNotice);
+                dispatch.dispatch(Action::ClearNotice(lang.native_queued().to_string()));
                 live.start(trace);
             }
         }));

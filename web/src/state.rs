@@ -267,10 +267,10 @@ pub enum Action {
     StopSteering,
     /// Show a short message.
     Notice(String),
-    /// Take the short message away (what it said no longer holds): a served run that waited
-    /// and now runs.
+    /// Take this short message away if it is the one shown (what it said no longer holds: a
+    /// served run that waited now runs); another message stays.
     #[cfg_attr(not(feature = "served"), allow(dead_code))]
-    ClearNotice,
+    ClearNotice(String),
 }
 
 impl Playground {
@@ -498,7 +498,11 @@ impl Reducible for Playground {
             }
             Action::StopSteering => s.steering = None,
             Action::Notice(n) => s.notice = Some(n),
-            Action::ClearNotice => s.notice = None,
+            Action::ClearNotice(n) => {
+                if s.notice.as_ref() == Some(&n) {
+                    s.notice = None;
+                }
+            }
         }
         Rc::new(s)
     }
