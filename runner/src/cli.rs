@@ -157,7 +157,7 @@ many ended runs the record keeps.";
 pub struct ServeArgs {
     /// Address and port to listen on, such as 127.0.0.1:7878 or localhost:8000 (port 0: any
     /// free port).
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7878", value_parser = bind_address)]
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7878", value_parser = conlab_core::url::bind_address)]
     pub bind: std::net::SocketAddr,
     /// The token API calls must carry; required with a --bind that is not loopback
     /// [default: the CONLAB_SERVE_TOKEN environment variable].
@@ -470,27 +470,6 @@ playground, N natively (--runtime tokio), V on the virtual-time executor (--runt
 
 /// A number of seconds, in words a person reads when it is not one (the range is checked where
 /// the limit is used).
-/// `host:port`, a name resolved (its IPv4 address first).
-fn bind_address(text: &str) -> Result<std::net::SocketAddr, String> {
-    use std::net::ToSocketAddrs;
-    if let Ok(addr) = text.parse() {
-        return Ok(addr);
-    }
-    let addrs: Vec<std::net::SocketAddr> = text
-        .to_socket_addrs()
-        .map_err(|_| {
-            "not an address and port; give one such as 127.0.0.1:7878, localhost:8000 or [::1]:7878"
-                .to_string()
-        })?
-        .collect();
-    addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .copied()
-        .ok_or_else(|| format!("{text} names no address"))
-}
-
 fn seconds(text: &str) -> Result<f64, String> {
     text.trim()
         .parse::<f64>()

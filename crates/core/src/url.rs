@@ -1,7 +1,34 @@
-//! `http://` URLs as a parameter gives them: parsed once, checked in words a person reads.
+//! Addresses as a parameter gives them: `http://` URLs and a server's bind address, parsed once, checked in words a person reads.
 
 use std::fmt;
 use std::net::IpAddr;
+
+/// A server's `--bind`: an address and port (`127.0.0.1:7878`, `[::1]:7878`), or a name and
+/// port (`localhost:7878`, its IPv4 address first). Port 0: any free port.
+pub fn bind_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = text.trim().parse() {
+        return Ok(addr);
+    }
+    let shape = "not an address and port such as 127.0.0.1:7878 or localhost:7878";
+    // Only a `name:port` is looked up: anything else is refused without asking a resolver.
+    let looks_like_name_and_port = text.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty() && port.parse::<u16>().is_ok() && !host.contains(char::is_whitespace)
+    });
+    if !looks_like_name_and_port {
+        return Err(shape.into());
+    }
+    let addrs: Vec<std::net::SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|_| format!("{shape} (its name is not found)"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{shape} (its name has no address)"))
+}
 
 /// A plain-HTTP URL: host, port and the path (with its query) to request.
 #[derive(Debug, Clone, PartialEq, Eq)]
