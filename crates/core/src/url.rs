@@ -1,4 +1,5 @@
-//! Addresses as a parameter gives them: `http://` URLs and a server's bind address, parsed once, checked in words a person reads.
+//! Addresses as a parameter gives them: `http://` URLs and a server's bind address, parsed
+//! once, checked in words a person reads.
 
 use std::fmt;
 use std::net::IpAddr;
