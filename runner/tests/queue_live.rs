@@ -63,14 +63,8 @@ fn a_page_sees_a_queued_run_live_from_the_last_snapshot() {
     cluster.worker("live-1");
     eprintln!("servers and processes up in {:?}", started.elapsed());
 
-    let (status, _, body) = http(&addr, "POST", "/api/runs", Some(LONG_RUN));
-    assert_eq!(status, 202, "{body}");
-    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let id = summary["id"].as_str().unwrap().to_string();
-    cluster.wait_until(Duration::from_secs(20), "the run is running", |_| {
-        let (_, _, body) = http(&addr, "GET", &format!("/api/runs/{id}"), None);
-        body.contains(r#""state":"running""#)
-    });
+    let id = serve_a.submit(LONG_RUN);
+    serve_a.wait_running(&cluster, &id);
     let running = Instant::now();
     let path = format!("/api/runs/{id}/events");
     let quiet = Duration::from_secs(10);
@@ -186,14 +180,8 @@ fn a_page_gets_a_taken_over_run_whole_again() {
     let front = cluster.serve("serve-a", &[]);
     let addr = front.addr.clone();
     cluster.worker("first");
-    let (status, _, body) = http(&addr, "POST", "/api/runs", Some(LONG_RUN));
-    assert_eq!(status, 202, "{body}");
-    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let id = summary["id"].as_str().unwrap().to_string();
-    cluster.wait_until(Duration::from_secs(20), "the run is running", |_| {
-        let (_, _, body) = http(&addr, "GET", &format!("/api/runs/{id}"), None);
-        body.contains(r#""state":"running""#)
-    });
+    let id = front.submit(LONG_RUN);
+    front.wait_running(&cluster, &id);
     let page = {
         let (addr, path) = (addr.clone(), format!("/api/runs/{id}/events"));
         std::thread::spawn(move || sse(&addr, &path, Duration::from_secs(15)))

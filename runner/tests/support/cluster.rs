@@ -298,13 +298,27 @@ impl Cluster {
 impl Front {
     /// Starts a native run of asyncio-two-tasks; its id.
     pub fn start(&self, sleep_ms: u32) -> String {
-        let body = format!(
+        self.submit(&format!(
             r#"{{"scenario": "asyncio-two-tasks", "params": {{"sleep_ms": "{sleep_ms}"}}}}"#
-        );
-        let (status, _, answer) = http(&self.addr, "POST", "/api/runs", Some(&body));
+        ))
+    }
+
+    /// Starts the run a start request `body` asks for (202 asserted); its id.
+    #[track_caller]
+    pub fn submit(&self, body: &str) -> String {
+        let (status, _, answer) = http(&self.addr, "POST", "/api/runs", Some(body));
         assert_eq!(status, 202, "{answer}");
         let summary: serde_json::Value = serde_json::from_str(&answer).unwrap();
         summary["id"].as_str().unwrap().to_string()
+    }
+
+    /// Waits (at most 20 s) until this server says run `id` is running.
+    #[track_caller]
+    pub fn wait_running(&self, cluster: &Cluster, id: &str) {
+        cluster.wait_until(Duration::from_secs(20), "the run is running", |_| {
+            let (_, _, body) = http(&self.addr, "GET", &format!("/api/runs/{id}"), None);
+            body.contains(r#""state":"running""#)
+        });
     }
 
     /// `GET path` as JSON (status 200 asserted).
