@@ -46,6 +46,9 @@ pub struct Config {
     pub max_streams_per_run: usize,
     /// Native runs go through this queue to `conlab worker`s instead of running here.
     pub queue: Option<conlab_queue::QueueSettings>,
+    /// What refusals call the process whose settings refused (`this server`; a queue
+    /// worker's executor says `this worker`).
+    pub refuser: &'static str,
     /// With a queue: how long and how many ended runs its record keeps (the server deletes
     /// older ones, with their traces, at start and every minute).
     pub record_retention: conlab_queue::Retention,
@@ -71,6 +74,7 @@ impl Config {
             allow_targets: Vec::new(),
             max_streams: 64,
             max_streams_per_run: 8,
+            refuser: "this server",
             record_retention: conlab_queue::Retention {
                 max_age: Some(Duration::from_secs(30 * 86_400)),
                 max_runs: Some(100_000),

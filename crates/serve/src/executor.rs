@@ -22,8 +22,10 @@ pub struct NativeExecutor {
 impl NativeExecutor {
     /// An executor under `config`'s caps (`max_run`, `max_events`, `allow_targets`,
     /// `allow_databases`; the other settings are the server's own).
-    pub fn new(config: Config) -> Result<NativeExecutor, ConfigError> {
+    pub fn new(mut config: Config) -> Result<NativeExecutor, ConfigError> {
         config.check()?;
+        // The same checks as a server's; the settings they name are this worker's.
+        config.refuser = "this worker";
         if config.allows_remote_targets() {
             conlab_scenarios::allow_remote_targets(true);
         }
@@ -36,9 +38,7 @@ impl NativeExecutor {
             params: job.params.clone(),
             runtime: WireRuntime::Native,
         };
-        // The same checks as a server's, but the settings they name are this worker's.
-        start::prepare(&self.config, asked)
-            .map_err(|(_, why)| why.replace("this server", "this worker"))
+        start::prepare(&self.config, asked).map_err(|(_, why)| why)
     }
 }
 

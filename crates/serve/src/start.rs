@@ -96,7 +96,8 @@ pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
     // a run whose estimate is larger is refused up front.
     let too_many = if config.max_events < conlab_scenarios::MAX_EVENTS_WRITTEN {
         let limit = format!(
-            "this server keeps of one run ({} events, --max-events)",
+            "{} keeps of one run ({} events, --max-events)",
+            config.refuser,
             conlab_core::thousands(config.max_events as u64)
         );
         conlab_scenarios::too_many_events(info.id, &params, config.max_events, &limit)
@@ -108,10 +109,11 @@ pub fn prepare(config: &Config, asked: StartRun) -> Result<Prepared, Refusal> {
     }
     if limit > config.max_run {
         return Err(bad(format!(
-            "`{}` with these parameters may take up to {} s, but runs on this server may take \
+            "`{}` with these parameters may take up to {} s, but runs on {} may take \
              at most {} s (--max-run-seconds); choose smaller values",
             info.id,
             limit.as_secs(),
+            config.refuser,
             config.max_run.as_secs()
         )));
     }
@@ -164,9 +166,9 @@ fn databases_allowed(config: &Config, info: &ScenarioInfo) -> Result<(), Refusal
         return Err((
             StatusCode::FORBIDDEN,
             format!(
-                "`{}` runs against database servers (Redis or MySQL), which this server \
+                "`{}` runs against database servers (Redis or MySQL), which {} \
                  was not allowed to use; start it with --allow-databases",
-                info.id
+                info.id, config.refuser
             ),
         ));
     }
